@@ -116,6 +116,10 @@ const (
 	ClassMembership Class = 1
 )
 
+// Start is the command "begin running": a core arms its periodic timers.
+// A driver sends it once, before any other event.
+type Start struct{}
+
 // JoinCluster is the command "join the overlay through Contact".
 type JoinCluster struct {
 	Contact Peer
@@ -133,6 +137,7 @@ type BroadcastPayload struct {
 	Payload []byte
 }
 
+func (Start) isEvent()            {}
 func (Receive) isEvent()          {}
 func (TimerFired) isEvent()       {}
 func (LinkFailed) isEvent()       {}
