@@ -1,0 +1,48 @@
+package hyparlist
+
+import "errors"
+
+// Sentinel errors of the public API. Functions wrap them with context
+// (fmt.Errorf("...: %w", ErrX)); test for them with errors.Is, never by
+// comparing error strings.
+var (
+	// ErrShutdown is returned by every Memberlist method that needs the
+	// running node (Join, Leave, UpdateNode, SendReliable, Broadcast, ...)
+	// once Shutdown has been called.
+	ErrShutdown = errors.New("hyparlist: node is shut down")
+
+	// ErrNoContact is returned by Join when none of the given hosts could be
+	// reached and joined; the wrapped error lists each host's failure.
+	// A Join that reaches at least one host does not return it.
+	ErrNoContact = errors.New("hyparlist: no contact host could be joined")
+
+	// ErrMessageTooLarge is returned when a payload handed to the library
+	// (a broadcast, a direct message, a LocalState or a frame being encoded)
+	// is larger than Config.MaxFrameSize allows. Nothing is sent.
+	ErrMessageTooLarge = errors.New("hyparlist: message too large")
+
+	// ErrMetaTooLarge is returned by Create and UpdateNode when
+	// Delegate.NodeMeta returns more than MetaMaxSize bytes. (memberlist
+	// panics in that case.)
+	ErrMetaTooLarge = errors.New("hyparlist: node metadata too large")
+
+	// ErrInvalidConfig is returned, wrapped with the offending field, by
+	// Config.Validate and therefore by Create.
+	ErrInvalidConfig = errors.New("hyparlist: invalid config")
+
+	// ErrNotAllowed is returned by Config.IPAllowed for an address outside
+	// Config.CIDRsAllowed; the runtime refuses such connections.
+	ErrNotAllowed = errors.New("hyparlist: address not allowed")
+
+	// ErrInvalidKey is returned by ValidateKey, NewKeyring and
+	// Keyring.AddKey for a key that is not 16, 24 or 32 bytes long.
+	ErrInvalidKey = errors.New("hyparlist: invalid encryption key")
+
+	// ErrKeyNotFound is returned by Keyring.UseKey for a key that is not
+	// installed on the ring.
+	ErrKeyNotFound = errors.New("hyparlist: key is not in the keyring")
+
+	// ErrRemovePrimaryKey is returned by Keyring.RemoveKey for the primary
+	// key: make another key primary with UseKey first.
+	ErrRemovePrimaryKey = errors.New("hyparlist: cannot remove the primary key")
+)
