@@ -1,0 +1,408 @@
+package hyparlist
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"slices"
+	"time"
+
+	"github.com/armon/go-metrics"
+)
+
+// Protocol versions accepted in Config.ProtocolVersion. They exist for
+// source compatibility with memberlist: the version is advertised in
+// Node.PMin, PMax and PCur, but hyparlist's wire format does not depend on
+// it (connections negotiate their own wire version in the handshake).
+const (
+	// ProtocolVersionMin is the lowest accepted Config.ProtocolVersion.
+	ProtocolVersionMin uint8 = 1
+	// ProtocolVersion2Compatible is the default Config.ProtocolVersion,
+	// memberlist's default.
+	ProtocolVersion2Compatible = 2
+	// ProtocolVersionMax is the highest accepted Config.ProtocolVersion.
+	ProtocolVersionMax = 5
+)
+
+// MetaMaxSize is the largest node metadata, in bytes, that
+// Delegate.NodeMeta may return.
+const MetaMaxSize = 512
+
+// LabelMaxSize is the longest Config.Label, in bytes.
+const LabelMaxSize = 255
+
+// Config configures a node. It has every field of memberlist v0.7.0's
+// Config, with the same names and types, plus the HyParView and Plumtree
+// settings. Start from DefaultLANConfig, DefaultWANConfig or
+// DefaultLocalConfig and change what you need; Validate reports what is
+// wrong. Create copies the Config, so changing it afterwards has no effect
+// (the Keyring, delegates, loggers and writers are shared, not copied).
+//
+// Fields that belong to memberlist's SWIM protocol say what they map to in
+// hyparlist, or that they are accepted only so that memberlist programs
+// build ("no effect"). Defaults are given as LAN / WAN / Local.
+//
+// Not in memberlist's Config: the Transport field is added by the
+// transport layer.
+type Config struct {
+	// Name is the node's name, unique in the cluster. Required.
+	// Default: the host name.
+	Name string
+
+	// Label, when set, is bound into the handshake of every connection:
+	// nodes with different labels refuse each other, which keeps separate
+	// clusters apart on a shared network. At most LabelMaxSize bytes.
+	// Default: "".
+	Label string
+
+	// SkipInboundLabelCheck accepts inbound connections whose handshake
+	// carries no label, for moving a running cluster onto a label.
+	// Default: false.
+	SkipInboundLabelCheck bool
+
+	// BindAddr and BindPort are the IP address and TCP port the default
+	// transport listens on; port 0 picks a free port. hyparlist uses TCP
+	// only (memberlist also binds UDP). Default: "0.0.0.0", 7946.
+	BindAddr string
+	BindPort int
+
+	// AdvertiseAddr and AdvertisePort are the address and port announced
+	// to other nodes, for NAT traversal; empty and 0 mean the bound ones.
+	// Default: "", 7946.
+	AdvertiseAddr string
+	AdvertisePort int
+
+	// ProtocolVersion is the memberlist protocol version this node claims,
+	// between ProtocolVersionMin and ProtocolVersionMax. It is advertised
+	// as Node.PCur and does not change the wire format.
+	// Default: ProtocolVersion2Compatible.
+	ProtocolVersion uint8
+
+	// TCPTimeout bounds dialling a node, the connection handshake, and
+	// each read or write of a short-lived exchange (join, anti-entropy,
+	// SendReliable). Default: 10s / 30s / 1s.
+	TCPTimeout time.Duration
+
+	// IndirectChecks is memberlist's number of indirect probes. hyparlist
+	// does not probe: each node watches its own active-view links.
+	// No effect. Default: 3 / 3 / 1.
+	IndirectChecks int
+
+	// RetransmitMult is memberlist's gossip retransmission multiplier.
+	// hyparlist does not retransmit: Plumtree delivers each broadcast to
+	// every connected node once. Applications still pass it to their
+	// TransmitLimitedQueue, where it bounds how long a broadcast stays
+	// queued. No effect on hyparlist itself. Default: 4 / 4 / 2.
+	RetransmitMult int
+
+	// SuspicionMult scales how long a suspected member has to refute
+	// before it is declared dead:
+	//
+	//	SuspicionTimeout = SuspicionMult × max(1, log10(N)) × ProbeInterval
+	//
+	// for a cluster of N members, as in memberlist. A member becomes
+	// suspect when a neighbour loses its link to it. Zero declares
+	// suspects dead at once. Default: 4 / 6 / 3.
+	SuspicionMult int
+
+	// SuspicionMaxTimeoutMult is memberlist's upper bound on a suspicion
+	// timeout that confirmations shorten. hyparlist does not shorten
+	// suspicion on confirmations, so SuspicionTimeout always applies.
+	// No effect. Default: 6.
+	SuspicionMaxTimeoutMult int
+
+	// PushPullInterval is the time between anti-entropy exchanges: the
+	// node sends one random neighbour its member list and
+	// Delegate.LocalState and merges the answer, repairing anything
+	// broadcasts missed. Zero disables them. Default: 30s / 60s / 15s.
+	PushPullInterval time.Duration
+
+	// ProbeInterval is memberlist's failure-detection period. In hyparlist
+	// it is the keepalive interval on active-view links unless
+	// KeepaliveInterval is set, and the time unit of SuspicionTimeout.
+	// Default: 1s / 5s / 1s.
+	ProbeInterval time.Duration
+
+	// ProbeTimeout is memberlist's probe round-trip allowance. In
+	// hyparlist it is the keepalive timeout unless KeepaliveTimeout is
+	// set. Set it near the network's 99th-percentile round trip.
+	// Default: 500ms / 3s / 200ms.
+	ProbeTimeout time.Duration
+
+	// DisableTcpPings turns off memberlist's TCP fallback probes. Every
+	// hyparlist link is TCP already. No effect. Default: false.
+	DisableTcpPings bool
+
+	// DisableTcpPingsForNode is DisableTcpPings per node. No effect.
+	// Default: nil.
+	DisableTcpPingsForNode func(nodeName string) bool
+
+	// AwarenessMaxMultiplier bounds memberlist's Lifeguard probe back-off
+	// when the local node is degraded. hyparlist does not probe, and
+	// GetHealthScore reports 0. No effect. Default: 8.
+	AwarenessMaxMultiplier int
+
+	// GossipInterval is how often the node pulls new payloads from
+	// Delegate.GetBroadcasts and hands them to Plumtree. Zero pulls at
+	// the keepalive interval instead (memberlist then still piggybacks
+	// broadcasts on its probes). Default: 200ms / 500ms / 100ms.
+	GossipInterval time.Duration
+
+	// GossipNodes is memberlist's gossip fan-out. In hyparlist the fan-out
+	// is the Plumtree eager set, bounded by ActiveViewSize. No effect.
+	// Default: 3 / 4 / 3.
+	GossipNodes int
+
+	// GossipToTheDeadTime is how long after a member is declared dead the
+	// node still tries to reach it now and then, so that a node cut off
+	// by a partition can refute and the partition heals.
+	// Default: 30s / 60s / 15s.
+	GossipToTheDeadTime time.Duration
+
+	// GossipVerifyIncoming and GossipVerifyOutgoing, with encryption
+	// enabled, require encrypted inbound and send encrypted outbound
+	// frames; turning them off lets a running cluster move to encryption
+	// step by step. Default: true, true.
+	GossipVerifyIncoming bool
+	GossipVerifyOutgoing bool
+
+	// EnableCompression compresses frames. Compression is not
+	// implemented yet: no effect for now. Default: true.
+	EnableCompression bool
+
+	// SecretKey, when set, becomes the primary key of the keyring (Create
+	// adds it to Keyring, or builds a Keyring from it) and enables
+	// encryption. 16, 24 or 32 bytes (AES-128, -192, -256). Default: nil.
+	SecretKey []byte
+
+	// Keyring holds the encryption keys; see SecretKey. It is shared with
+	// the running node, so keys can be rotated through it. Default: nil.
+	Keyring *Keyring
+
+	// Delegate plugs application data into the cluster (metadata,
+	// broadcasts, anti-entropy state); nil for none.
+	Delegate Delegate
+
+	// DelegateProtocolVersion, DelegateProtocolMin and DelegateProtocolMax
+	// are the application's own protocol versions, advertised as
+	// Node.DCur, DMin and DMax for the application to check. Default: 0.
+	DelegateProtocolVersion uint8
+	DelegateProtocolMin     uint8
+	DelegateProtocolMax     uint8
+
+	// Events receives member joins, leaves and updates; nil for none.
+	Events EventDelegate
+	// Conflict is told about name conflicts; nil for none.
+	Conflict ConflictDelegate
+	// Merge can veto joins; nil for none.
+	Merge MergeDelegate
+	// Ping observes round-trip times; nil for none.
+	Ping PingDelegate
+	// Alive can filter members; nil for none.
+	Alive AliveDelegate
+
+	// DNSConfigPath is memberlist's resolv.conf path for Join's own DNS
+	// lookups. hyparlist resolves Join hosts with Go's resolver.
+	// No effect. Default: "/etc/resolv.conf".
+	DNSConfigPath string
+
+	// LogOutput receives log lines in memberlist's format ("[LEVEL]
+	// hyparlist: message key=value"). At most one of LogOutput, Logger and
+	// StructuredLogger may be set; with none, logs go to os.Stderr.
+	// Default: nil.
+	LogOutput io.Writer
+
+	// Logger receives log lines like LogOutput, through a *log.Logger.
+	// Default: nil.
+	Logger *log.Logger
+
+	// HandoffQueueDepth bounds the queue of received messages waiting for
+	// the protocol loop. When it is full, connection readers wait (TCP
+	// back-pressure) instead of memberlist's dropping of UDP packets.
+	// Default: 1024.
+	HandoffQueueDepth int
+
+	// UDPBufferSize is the byte budget passed as limit to each
+	// Delegate.GetBroadcasts pull. hyparlist sends over TCP and has no
+	// packet size; the budget keeps memberlist applications' sizing. It
+	// must not exceed MaxFrameSize. Default: 1400.
+	UDPBufferSize int
+
+	// DeadNodeReclaimTime is how long a member must have been dead (or
+	// left) before a node with the same name and a different address may
+	// take its place. Zero never allows it. Default: 0.
+	DeadNodeReclaimTime time.Duration
+
+	// RequireNodeNames makes memberlist require node names in addresses.
+	// Every hyparlist handshake carries the node name. No effect.
+	// Default: false.
+	RequireNodeNames bool
+
+	// CIDRsAllowed, when not empty, limits the networks connections are
+	// accepted from (list IPv4 and IPv6 networks separately). Nil or empty
+	// allows all. memberlist documents an empty list as "block all", but
+	// its code allows all, and ParseCIDRs(nil) returns an empty list, so
+	// hyparlist allows all too. Default: nil.
+	CIDRsAllowed []net.IPNet
+
+	// MetricLabels are added to every metric the node emits.
+	// Default: nil.
+	MetricLabels []metrics.Label
+
+	// QueueCheckInterval is how often the node samples the depth of its
+	// queues into metrics and warns about queues near their bound.
+	// Default: 30s.
+	QueueCheckInterval time.Duration
+
+	// MsgpackUseNewTimeFormat selects memberlist's msgpack time encoding.
+	// hyparlist's wire format carries no time values. No effect.
+	// Default: false.
+	MsgpackUseNewTimeFormat bool
+
+	// --- HyParView (Leitão, Pereira, Rodrigues, DSN 2007) ---
+
+	// ActiveViewSize is the number of TCP-connected neighbours each node
+	// keeps. Default: 5 (HyParView §5.1: log10(N)+1 for N = 10,000).
+	ActiveViewSize int
+
+	// PassiveViewSize is the number of backup peers each node remembers
+	// to repair its active view. Default: 30 (HyParView §5.1:
+	// k·(log10(N)+1) with k = 6).
+	PassiveViewSize int
+
+	// ActiveRandomWalkLength (ARWL) is the number of hops a FORWARD_JOIN
+	// travels. Default: 6 (HyParView §5.1).
+	ActiveRandomWalkLength int
+
+	// PassiveRandomWalkLength (PRWL) is the hop at which a FORWARD_JOIN
+	// adds the joiner to a passive view; at most ActiveRandomWalkLength.
+	// Default: 3 (HyParView §5.1).
+	PassiveRandomWalkLength int
+
+	// ShuffleActive (ka) and ShufflePassive (kp) are the numbers of
+	// active- and passive-view entries sent in a SHUFFLE, at most
+	// ActiveViewSize and PassiveViewSize. Default: 3 and 4 (HyParView
+	// §5.1).
+	ShuffleActive  int
+	ShufflePassive int
+
+	// ShuffleInterval is the time between shuffles. The paper counts in
+	// cycles; not in the paper: a time period.
+	// Default: 10s (hyparerl's shuffle_period) / 30s / 5s.
+	ShuffleInterval time.Duration
+
+	// KeepaliveInterval is the time between keepalives on an active-view
+	// link. Zero means ProbeInterval; with both zero, keepalives are off
+	// and a node only notices a dead neighbour when its connection breaks.
+	// Default: 0 (= ProbeInterval).
+	KeepaliveInterval time.Duration
+
+	// KeepaliveTimeout is the grace period after a missed keepalive: an
+	// active-view link on which nothing arrived for KeepaliveInterval +
+	// KeepaliveTimeout is declared failed. Zero means ProbeTimeout.
+	// Default: 0 (= ProbeTimeout).
+	KeepaliveTimeout time.Duration
+
+	// --- Plumtree (Leitão, Pereira, Rodrigues, SRDS 2007) ---
+
+	// IHaveInterval is how long lazy IHAVE announcements are batched
+	// before they are sent (the Plumtree paper leaves the lazy-push
+	// schedule to the implementation). Default: 100ms / 250ms / 50ms.
+	IHaveInterval time.Duration
+
+	// GraftTimeout is how long a node waits for a payload announced by an
+	// IHAVE before it GRAFTs a sender of the announcement (the Plumtree
+	// paper's missing-message timer). Default: 500ms / 3s / 200ms, the profile's
+	// ProbeTimeout: a round-trip allowance.
+	GraftTimeout time.Duration
+
+	// MessageCacheTTL is how long a delivered payload is kept to answer
+	// GRAFTs; at least IHaveInterval + GraftTimeout. Default: 30s / 60s /
+	// 15s (the profile's PushPullInterval: later losses are left to
+	// anti-entropy).
+	MessageCacheTTL time.Duration
+
+	// MessageCacheMaxBytes bounds the payload bytes in the message cache;
+	// the oldest entries go first. Default: 32 MiB.
+	MessageCacheMaxBytes int
+
+	// --- Runtime limits ---
+
+	// MaxFrameSize is the largest frame body, in bytes, sent or accepted;
+	// a larger payload is refused with ErrMessageTooLarge. Between
+	// UDPBufferSize and 1 GiB. Default: 20 MiB (memberlist's largest
+	// push/pull state, so that the same LocalState fits).
+	MaxFrameSize int
+
+	// PeerSendQueueDepth is the number of frames that may wait to be
+	// written to one peer. A neighbour whose queue is full is
+	// disconnected (and HyParView replaces it) instead of slowing down
+	// everyone. Default: 1024.
+	PeerSendQueueDepth int
+
+	// MaxConcurrentDialers bounds the outgoing connections being set up at
+	// once. Default: 8.
+	MaxConcurrentDialers int
+
+	// StructuredLogger receives the node's logs as structured records.
+	// It replaces LogOutput and Logger; at most one of the three may be
+	// set. Default: nil.
+	StructuredLogger *slog.Logger
+}
+
+// EncryptionEnabled reports whether the Keyring holds at least one key.
+// (A SecretKey alone is turned into a keyring by Create.)
+func (c *Config) EncryptionEnabled() bool {
+	return c.Keyring != nil && len(c.Keyring.GetKeys()) > 0
+}
+
+// IPMustBeChecked reports whether connections are filtered by
+// CIDRsAllowed, that is whether the list is not empty.
+func (c *Config) IPMustBeChecked() bool {
+	return len(c.CIDRsAllowed) > 0
+}
+
+// IPAllowed returns nil if connections from ip are accepted, and an error
+// wrapping ErrNotAllowed if ip is outside every network of a non-empty
+// CIDRsAllowed.
+func (c *Config) IPAllowed(ip net.IP) error {
+	if !c.IPMustBeChecked() {
+		return nil
+	}
+	for _, n := range c.CIDRsAllowed {
+		if n.Contains(ip) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s: %w", ip, ErrNotAllowed)
+}
+
+// BuildVsnArray returns the version numbers a node advertises, in
+// memberlist's order: ProtocolVersionMin, ProtocolVersionMax,
+// ProtocolVersion, DelegateProtocolMin, DelegateProtocolMax,
+// DelegateProtocolVersion.
+func (c *Config) BuildVsnArray() []uint8 {
+	return []uint8{
+		ProtocolVersionMin, ProtocolVersionMax, c.ProtocolVersion,
+		c.DelegateProtocolMin, c.DelegateProtocolMax, c.DelegateProtocolVersion,
+	}
+}
+
+// clone returns a copy of c that Create can keep: slices the node reads
+// later are copied; the Keyring, delegates, loggers and writers are
+// shared, as they are meant to be.
+func (c *Config) clone() *Config {
+	cp := *c
+	cp.SecretKey = bytes.Clone(c.SecretKey)
+	cp.MetricLabels = slices.Clone(c.MetricLabels)
+	if c.CIDRsAllowed != nil {
+		cp.CIDRsAllowed = make([]net.IPNet, len(c.CIDRsAllowed))
+		for i, n := range c.CIDRsAllowed {
+			cp.CIDRsAllowed[i] = net.IPNet{IP: slices.Clone(n.IP), Mask: slices.Clone(n.Mask)}
+		}
+	}
+	return &cp
+}

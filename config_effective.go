@@ -1,0 +1,56 @@
+package hyparlist
+
+import (
+	"math"
+	"time"
+)
+
+// The effective values below turn the memberlist-named fields and their
+// hyparlist counterparts into the one value the runtime uses, so that the
+// mapping documented on Config lives in one place.
+
+// keepaliveInterval is the period of keepalives on active-view links:
+// KeepaliveInterval, or ProbeInterval when it is zero. Zero means
+// keepalives are off.
+func (c *Config) keepaliveInterval() time.Duration {
+	if c.KeepaliveInterval > 0 {
+		return c.KeepaliveInterval
+	}
+	return c.ProbeInterval
+}
+
+// keepaliveTimeout is the grace period after a missed keepalive:
+// KeepaliveTimeout, or ProbeTimeout when it is zero.
+func (c *Config) keepaliveTimeout() time.Duration {
+	if c.KeepaliveTimeout > 0 {
+		return c.KeepaliveTimeout
+	}
+	return c.ProbeTimeout
+}
+
+// linkSilenceLimit is how long an active-view link may stay silent before
+// it is declared failed, or 0 when keepalives are off.
+func (c *Config) linkSilenceLimit() time.Duration {
+	iv := c.keepaliveInterval()
+	if iv <= 0 {
+		return 0
+	}
+	return iv + c.keepaliveTimeout()
+}
+
+// broadcastPullInterval is how often Delegate.GetBroadcasts is pulled:
+// GossipInterval, or the keepalive interval when it is zero. Zero means
+// never.
+func (c *Config) broadcastPullInterval() time.Duration {
+	if c.GossipInterval > 0 {
+		return c.GossipInterval
+	}
+	return c.keepaliveInterval()
+}
+
+// suspicionTimeout is how long a suspected member of a cluster of n
+// members has to refute: SuspicionMult × max(1, log10(n)) × ProbeInterval.
+func (c *Config) suspicionTimeout(n int) time.Duration {
+	scale := math.Max(1, math.Log10(float64(max(n, 1))))
+	return time.Duration(float64(c.SuspicionMult) * scale * float64(c.ProbeInterval))
+}

@@ -1,0 +1,181 @@
+package hyparlist
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// maxFrameSizeLimit is the largest MaxFrameSize Validate accepts.
+const maxFrameSizeLimit = 1 << 30
+
+// maxRandomWalkLength is the largest random-walk length: the walk's TTL
+// travels in one byte (ForwardJoin.TTL, Shuffle.TTL).
+const maxRandomWalkLength = 255
+
+// ConfigError describes one invalid Config field. It wraps
+// ErrInvalidConfig.
+type ConfigError struct {
+	// Field is the name of the offending Config field.
+	Field string
+	// Reason says what is wrong with it, including its value.
+	Reason string
+}
+
+// Error implements error.
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("%v: %s %s", ErrInvalidConfig, e.Field, e.Reason)
+}
+
+// Unwrap returns ErrInvalidConfig.
+func (e *ConfigError) Unwrap() error { return ErrInvalidConfig }
+
+// Validate checks c and returns nil or one *ConfigError per invalid field,
+// joined with errors.Join; every error wraps ErrInvalidConfig. It does not
+// modify c. Zero values that memberlist accepts are accepted where they
+// have a documented meaning (for example PushPullInterval = 0 disables
+// anti-entropy).
+func (c *Config) Validate() error {
+	v := &validator{}
+
+	if c.Name == "" {
+		v.fail("Name", "must not be empty")
+	}
+	if len(c.Label) > LabelMaxSize {
+		v.fail("Label", "is %d bytes, at most %d allowed", len(c.Label), LabelMaxSize)
+	}
+	v.port("BindPort", c.BindPort)
+	v.port("AdvertisePort", c.AdvertisePort)
+	if c.ProtocolVersion < ProtocolVersionMin || c.ProtocolVersion > ProtocolVersionMax {
+		v.fail("ProtocolVersion", "= %d, must be in [%d, %d]", c.ProtocolVersion, ProtocolVersionMin, ProtocolVersionMax)
+	}
+	v.positiveDuration("TCPTimeout", c.TCPTimeout)
+
+	v.nonNegative("IndirectChecks", c.IndirectChecks)
+	v.nonNegative("RetransmitMult", c.RetransmitMult)
+	v.nonNegative("SuspicionMult", c.SuspicionMult)
+	v.nonNegative("SuspicionMaxTimeoutMult", c.SuspicionMaxTimeoutMult)
+	v.nonNegative("AwarenessMaxMultiplier", c.AwarenessMaxMultiplier)
+	v.nonNegative("GossipNodes", c.GossipNodes)
+	v.nonNegative("HandoffQueueDepth", c.HandoffQueueDepth)
+	v.nonNegativeDuration("PushPullInterval", c.PushPullInterval)
+	v.nonNegativeDuration("ProbeInterval", c.ProbeInterval)
+	v.nonNegativeDuration("ProbeTimeout", c.ProbeTimeout)
+	v.nonNegativeDuration("GossipInterval", c.GossipInterval)
+	v.nonNegativeDuration("GossipToTheDeadTime", c.GossipToTheDeadTime)
+	v.nonNegativeDuration("DeadNodeReclaimTime", c.DeadNodeReclaimTime)
+	v.nonNegativeDuration("QueueCheckInterval", c.QueueCheckInterval)
+
+	if len(c.SecretKey) > 0 {
+		if err := ValidateKey(c.SecretKey); err != nil {
+			v.fail("SecretKey", "is %d bytes, must be 16, 24 or 32", len(c.SecretKey))
+		}
+	}
+	if n := countSet(c.LogOutput != nil, c.Logger != nil, c.StructuredLogger != nil); n > 1 {
+		v.fail("LogOutput", "cannot be combined with Logger or StructuredLogger: set at most one (%d set)", n)
+	}
+	if c.UDPBufferSize <= 0 {
+		v.fail("UDPBufferSize", "= %d, must be positive", c.UDPBufferSize)
+	}
+
+	c.validateHyParView(v)
+	c.validatePlumtree(v)
+
+	if c.MaxFrameSize < c.UDPBufferSize || c.MaxFrameSize > maxFrameSizeLimit {
+		v.fail("MaxFrameSize", "= %d, must be in [UDPBufferSize (%d), %d]", c.MaxFrameSize, c.UDPBufferSize, maxFrameSizeLimit)
+	}
+	v.atLeastOne("PeerSendQueueDepth", c.PeerSendQueueDepth)
+	v.atLeastOne("MaxConcurrentDialers", c.MaxConcurrentDialers)
+	return v.err()
+}
+
+// validateHyParView checks the overlay settings.
+func (c *Config) validateHyParView(v *validator) {
+	v.atLeastOne("ActiveViewSize", c.ActiveViewSize)
+	v.atLeastOne("PassiveViewSize", c.PassiveViewSize)
+	if c.ActiveRandomWalkLength < 1 || c.ActiveRandomWalkLength > maxRandomWalkLength {
+		v.fail("ActiveRandomWalkLength", "= %d, must be in [1, %d]", c.ActiveRandomWalkLength, maxRandomWalkLength)
+	}
+	if c.PassiveRandomWalkLength < 0 || c.PassiveRandomWalkLength > c.ActiveRandomWalkLength {
+		v.fail("PassiveRandomWalkLength", "= %d, must be in [0, ActiveRandomWalkLength (%d)]", c.PassiveRandomWalkLength, c.ActiveRandomWalkLength)
+	}
+	if c.ShuffleActive < 0 || c.ShuffleActive > c.ActiveViewSize {
+		v.fail("ShuffleActive", "= %d, must be in [0, ActiveViewSize (%d)]", c.ShuffleActive, c.ActiveViewSize)
+	}
+	if c.ShufflePassive < 0 || c.ShufflePassive > c.PassiveViewSize {
+		v.fail("ShufflePassive", "= %d, must be in [0, PassiveViewSize (%d)]", c.ShufflePassive, c.PassiveViewSize)
+	}
+	v.positiveDuration("ShuffleInterval", c.ShuffleInterval)
+	v.nonNegativeDuration("KeepaliveInterval", c.KeepaliveInterval)
+	v.nonNegativeDuration("KeepaliveTimeout", c.KeepaliveTimeout)
+	if c.keepaliveInterval() > 0 && c.keepaliveTimeout() == 0 {
+		v.fail("KeepaliveTimeout", "and ProbeTimeout are zero while keepalives are on: a link would fail after one interval")
+	}
+}
+
+// validatePlumtree checks the broadcast-tree settings.
+func (c *Config) validatePlumtree(v *validator) {
+	v.positiveDuration("IHaveInterval", c.IHaveInterval)
+	v.positiveDuration("GraftTimeout", c.GraftTimeout)
+	if minTTL := c.IHaveInterval + c.GraftTimeout; c.MessageCacheTTL < minTTL {
+		v.fail("MessageCacheTTL", "= %v, must be at least IHaveInterval + GraftTimeout (%v)", c.MessageCacheTTL, minTTL)
+	}
+	v.atLeastOne("MessageCacheMaxBytes", c.MessageCacheMaxBytes)
+}
+
+// validator collects the problems Validate finds.
+type validator struct {
+	errs []error
+}
+
+func (v *validator) fail(field, format string, args ...any) {
+	v.errs = append(v.errs, &ConfigError{Field: field, Reason: fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) nonNegative(field string, n int) {
+	if n < 0 {
+		v.fail(field, "= %d, must not be negative", n)
+	}
+}
+
+func (v *validator) atLeastOne(field string, n int) {
+	if n < 1 {
+		v.fail(field, "= %d, must be at least 1", n)
+	}
+}
+
+func (v *validator) port(field string, p int) {
+	if p < 0 || p > 65535 {
+		v.fail(field, "= %d, must be in [0, 65535]", p)
+	}
+}
+
+func (v *validator) nonNegativeDuration(field string, d time.Duration) {
+	if d < 0 {
+		v.fail(field, "= %v, must not be negative", d)
+	}
+}
+
+func (v *validator) positiveDuration(field string, d time.Duration) {
+	if d <= 0 {
+		v.fail(field, "= %v, must be positive", d)
+	}
+}
+
+func (v *validator) err() error {
+	if len(v.errs) == 1 {
+		return v.errs[0]
+	}
+	return errors.Join(v.errs...)
+}
+
+// countSet returns how many of bs are true.
+func countSet(bs ...bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
+}
