@@ -92,8 +92,9 @@ type limitedBroadcast struct {
 	id        uint64 // unique for the queue's lifetime; higher is newer
 	msg       []byte // the payload, read once at queue time
 	b         Broadcast
-	name      string // non-empty for a NamedBroadcast
-	unique    bool   // b is a UniqueBroadcast (and not a NamedBroadcast)
+	name      string // Name() of a NamedBroadcast
+	unique    bool   // b is a UniqueBroadcast and not a NamedBroadcast
+	special   bool   // b is a NamedBroadcast or a UniqueBroadcast
 }
 
 // lessBroadcast orders the tree in hand-out order: fewer transmits first,
@@ -124,9 +125,10 @@ func (q *TransmitLimitedQueue) lazyInit() {
 
 // QueueBroadcast queues b. b first drops every queued broadcast it
 // invalidates: for a NamedBroadcast, the queued one of the same name; for a
-// UniqueBroadcast, none; for any other broadcast, every queued broadcast
-// that is neither named nor unique and for which b.Invalidates returns
-// true. Dropped broadcasts are Finished. A nil b is ignored.
+// UniqueBroadcast, none; for any other broadcast (and a NamedBroadcast with
+// an empty name), every queued broadcast that is neither a NamedBroadcast
+// nor a UniqueBroadcast and for which b.Invalidates returns true. Dropped
+// broadcasts are Finished. A nil b is ignored.
 func (q *TransmitLimitedQueue) QueueBroadcast(b Broadcast) {
 	q.queueBroadcast(b, 0)
 }
@@ -140,9 +142,9 @@ func (q *TransmitLimitedQueue) queueBroadcast(b Broadcast, transmits int) {
 	msg := b.Message()
 	lb := &limitedBroadcast{transmits: transmits, msgLen: len(msg), msg: msg, b: b}
 	if nb, ok := b.(NamedBroadcast); ok {
-		lb.name = nb.Name()
+		lb.name, lb.special = nb.Name(), true
 	} else if _, ok := b.(UniqueBroadcast); ok {
-		lb.unique = true
+		lb.unique, lb.special = true, true
 	}
 
 	q.mu.Lock()
@@ -157,7 +159,7 @@ func (q *TransmitLimitedQueue) queueBroadcast(b Broadcast, transmits int) {
 	case !lb.unique:
 		var stale []*limitedBroadcast
 		q.tree.Ascend(func(cur *limitedBroadcast) bool {
-			if cur.name == "" && !cur.unique && b.Invalidates(cur.b) {
+			if !cur.special && b.Invalidates(cur.b) {
 				stale = append(stale, cur)
 			}
 			return true

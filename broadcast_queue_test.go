@@ -11,15 +11,20 @@ import (
 )
 
 // testBroadcast is a plain Broadcast. It invalidates queued plain
-// broadcasts with the same non-empty key and counts its Finished calls.
+// broadcasts with the same non-empty key (or every broadcast, with all set)
+// and counts its Finished calls.
 type testBroadcast struct {
 	key      string
+	all      bool
 	msg      []byte
 	finished atomic.Int32
 	onFinish func()
 }
 
 func (b *testBroadcast) Invalidates(other Broadcast) bool {
+	if b.all {
+		return true
+	}
 	o, ok := other.(*testBroadcast)
 	return ok && b.key != "" && o.key == b.key
 }
@@ -446,5 +451,31 @@ func TestQueueConcurrentUse(t *testing.T) {
 				t.Fatalf("%s finished %d times, want 1", b.msg, f)
 			}
 		}
+	}
+}
+
+// TestQueueEmptyNamedBroadcast checks memberlist's rule for a
+// NamedBroadcast whose name is empty: it is not looked up by name, so it
+// asks Invalidates of the plain broadcasts, and as a NamedBroadcast it is
+// never invalidated by them.
+func TestQueueEmptyNamedBroadcast(t *testing.T) {
+	q := &TransmitLimitedQueue{RetransmitMult: 1, NumNodes: fixedNodes(10)}
+	plain := newTB("", "plain")
+	named := &namedTestBroadcast{testBroadcast: *newTB("", "named"), name: "n"}
+	q.QueueBroadcast(plain)
+	q.QueueBroadcast(named)
+	anon := &namedTestBroadcast{testBroadcast: *newTB("", "anon")} // Invalidates: always true
+	q.QueueBroadcast(anon)
+	if plain.finished.Load() != 1 || named.finished.Load() != 0 {
+		t.Fatalf("finished plain=%d named=%d, want 1, 0", plain.finished.Load(), named.finished.Load())
+	}
+	q.QueueBroadcast(&testBroadcast{all: true, msg: []byte("other")})
+	if anon.finished.Load() != 0 || named.finished.Load() != 0 {
+		t.Fatal("a plain broadcast invalidated a NamedBroadcast")
+	}
+	got := q.orderedView()
+	slices.Sort(got)
+	if want := []string{"anon", "named", "other"}; !slices.Equal(got, want) {
+		t.Fatalf("queued = %q, want %q", got, want)
 	}
 }
