@@ -111,8 +111,8 @@ func WriteFrame(w io.Writer, m Message, lim WireLimits) error {
 // a frame it cannot read (the stream is then unusable), and other read
 // errors wrapped. The header is checked against lim before the body is
 // read, and a large body is allocated in steps as its bytes arrive, so a
-// peer cannot make the reader hold more memory than it has sent (plus
-// 64 KiB). Byte fields of the message share one allocation with the body.
+// peer cannot make the reader allocate more than about twice what it has
+// sent, plus 64 KiB. Byte fields of the message share the body's memory.
 func ReadFrame(r io.Reader, lim WireLimits) (Message, error) {
 	var hdr [FrameHeaderSize]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {

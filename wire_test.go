@@ -96,11 +96,24 @@ func TestWireGoldenCoversEveryType(t *testing.T) {
 
 // emptyToNil returns m with its empty slice fields set to nil: the decoder
 // returns nil for every empty list or byte string.
-func emptyToNil(m Message) Message {
+func emptyToNil(m Message) Message { return mapSlices(m, false) }
+
+// nilToEmpty returns m with its nil slice fields set to empty ones.
+func nilToEmpty(m Message) Message { return mapSlices(m, true) }
+
+// mapSlices returns a copy of m whose empty slice fields are all nil, or
+// all empty but not nil.
+func mapSlices(m Message, empty bool) Message {
 	v := reflect.New(reflect.TypeOf(m)).Elem()
 	v.Set(reflect.ValueOf(m))
 	for i := range v.NumField() {
-		if f := v.Field(i); f.Kind() == reflect.Slice && f.Len() == 0 {
+		f := v.Field(i)
+		if f.Kind() != reflect.Slice || f.Len() != 0 {
+			continue
+		}
+		if empty {
+			f.Set(reflect.MakeSlice(f.Type(), 0, 0))
+		} else {
 			f.SetZero()
 		}
 	}
