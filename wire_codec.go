@@ -5,8 +5,13 @@ import "fmt"
 // This file maps each message to its body: a msgpack array of the message's
 // fields in the order below (positional, no field names). A Peer is the
 // array [name, addr] and a MessageID the array [origin, seq]; lists are
-// arrays of those. Strings are msgpack str, payloads msgpack bin. The
-// layout of version 1, pinned byte for byte by testdata/wire/*.hex:
+// arrays of those. Strings are msgpack str, payloads msgpack bin; an empty
+// list or payload is written as an empty array or bin and read back as nil.
+// This is exactly what go-msgpack's codec.MsgpackHandle writes for the
+// message struct with StructToArray and WriteExt set, apart from nil slices
+// (go-msgpack writes msgpack nil, which we read too); wire_interop_test.go
+// checks it. The layout of version 1, pinned byte for byte by
+// testdata/wire/*.hex:
 //
 //	join            []
 //	forward_join    [joiner Peer, ttl uint8]
@@ -31,8 +36,9 @@ import "fmt"
 // refuses a body with more or fewer fields. A new field needs a new wire
 // version (negotiated in the handshake) or a new message type.
 //
-// To add a message: a case in encodeBody, an entry in bodyDecoders, a line
-// in the table above, and a golden case in wire_test.go.
+// To add a message: a case in encodeBody, in (*decoder).message and in
+// knownType, a line in the table above, and a golden case in wireCases
+// (wire_test.go; TestWireGoldenCoversEveryType fails until there is one).
 
 // encodeBody appends m's body to e.b and sets e.typ; it reports false for a
 // value that is not a message of this package.
