@@ -8,7 +8,8 @@ package hyparlist
 // the wire format: append only, never renumber.
 type MessageType uint8
 
-// Message types. HyParView: 1–15, Plumtree: 16–31, membership: 32–47.
+// Message types. HyParView: 1–15, Plumtree: 16–31, membership: 32–47,
+// connection (handshake and stream-level messages, see connection.go): 48–63.
 const (
 	TypeJoin          MessageType = 1
 	TypeForwardJoin   MessageType = 2
@@ -23,6 +24,13 @@ const (
 	TypeIHave  MessageType = 17
 	TypeGraft  MessageType = 18
 	TypePrune  MessageType = 19
+
+	TypeHello       MessageType = 48
+	TypeHelloAccept MessageType = 49
+	TypeHelloReject MessageType = 50
+	TypeUserMsg     MessageType = 51
+	TypePing        MessageType = 52
+	TypeAck         MessageType = 53
 )
 
 // String returns the message type's name, as used in logs and metrics.
@@ -52,6 +60,18 @@ func (t MessageType) String() string {
 		return "graft"
 	case TypePrune:
 		return "prune"
+	case TypeHello:
+		return "hello"
+	case TypeHelloAccept:
+		return "hello_accept"
+	case TypeHelloReject:
+		return "hello_reject"
+	case TypeUserMsg:
+		return "user_msg"
+	case TypePing:
+		return "ping"
+	case TypeAck:
+		return "ack"
 	}
 	return "unknown"
 }

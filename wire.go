@@ -1,0 +1,184 @@
+package hyparlist
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// This file frames messages on a stream. A frame is a fixed header and a
+// msgpack body (the body layouts are in wire_codec.go):
+//
+//	offset  size  field
+//	0       1     version  wire version of the frame (WireVersion)
+//	1       1     type     MessageType of the body
+//	2       1     flags    frame flags, see below; 0 today
+//	3       4     length   body length in bytes, big-endian uint32
+//	7       n     body     msgpack array of the message's fields
+//
+// Flags reserve room for what comes next; this version implements none
+// and refuses a frame with any flag set (ErrUnknownFlags):
+//
+//   - bit 0, encrypted: the body is nonce || AES-GCM ciphertext || tag,
+//     sealed with a key of a memberlist-style keyring. The additional data
+//     is the frame header followed by the cluster label agreed in the
+//     handshake, so a frame moved to another cluster, or with an altered
+//     header, fails to open; the label need not travel in every frame.
+//   - bit 1, compressed: the body is compressed (applied before sealing).
+//   - bit 2, labeled: the body starts with the cluster label (one length
+//     byte, then the label), for frames sent without a handshake.
+//
+// Every count and length is checked against WireLimits before anything is
+// allocated for it, and decoding never panics: bad input gives a
+// *DecodeError.
+
+// Wire versions this node speaks: it reads and writes frames of versions
+// WireVersionMin to WireVersion. The handshake picks the highest version
+// both sides speak (NegotiateVersion).
+const (
+	WireVersion    uint8 = 1
+	WireVersionMin uint8 = 1
+)
+
+// FrameHeaderSize is the size in bytes of a frame header.
+const FrameHeaderSize = 7
+
+// knownFlags are the frame flags this version can read: none yet (the
+// reserved bits are described with the frame layout above).
+const knownFlags = 0
+
+// EncodeMessage appends the frame of m (header and body) to dst and returns
+// the extended slice; with a dst of enough capacity it does not allocate.
+// It refuses, with dst unchanged and an error wrapping ErrLimitExceeded or
+// ErrFrameTooLarge, a message that a peer with limits lim would refuse,
+// and a value that is not a message of this package (ErrUnknownMessageType).
+func EncodeMessage(dst []byte, m Message, lim WireLimits) ([]byte, error) {
+	start := len(dst)
+	e := encoder{b: append(dst, WireVersion, 0, 0, 0, 0, 0, 0), lim: lim}
+	if !encodeBody(&e, m) {
+		return dst, fmt.Errorf("encode %T: %w", m, ErrUnknownMessageType)
+	}
+	if e.err != nil {
+		return dst, e.err
+	}
+	n := len(e.b) - start - FrameHeaderSize
+	if n > lim.MaxFrameSize || uint64(n) > 1<<32-1 {
+		return dst, fmt.Errorf("encode %s: %w: body %d bytes, max %d", e.typ, ErrFrameTooLarge, n, lim.MaxFrameSize)
+	}
+	e.b[start+1] = byte(e.typ)
+	binary.BigEndian.PutUint32(e.b[start+3:], uint32(n))
+	return e.b, nil
+}
+
+// DecodeMessage decodes one whole frame. The frame must hold exactly one
+// frame; the message it returns shares no memory with it.
+func DecodeMessage(frame []byte, lim WireLimits) (Message, error) {
+	if len(frame) < FrameHeaderSize {
+		return nil, &DecodeError{Field: "header", Err: fmt.Errorf("%w: %d of %d header bytes", ErrTruncated, len(frame), FrameHeaderSize)}
+	}
+	h, err := parseHeader(frame, lim)
+	if err != nil {
+		return nil, err
+	}
+	body := frame[FrameHeaderSize:]
+	switch {
+	case len(body) < h.length:
+		return nil, &DecodeError{Type: h.typ, Field: "body", Err: fmt.Errorf("%w: %d of %d body bytes", ErrTruncated, len(body), h.length)}
+	case len(body) > h.length:
+		return nil, &DecodeError{Type: h.typ, Field: "body", Err: fmt.Errorf("%w: %d bytes after the frame", ErrTrailingData, len(body)-h.length)}
+	}
+	return decodeBody(h.typ, body, lim, false)
+}
+
+// WriteFrame writes the frame of m to w in one Write call. It allocates the
+// frame; a writer that sends many frames can reuse a buffer with
+// EncodeMessage instead.
+func WriteFrame(w io.Writer, m Message, lim WireLimits) error {
+	frame, err := EncodeMessage(nil, m, lim)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(frame); err != nil {
+		return fmt.Errorf("write %s frame: %w", m.Type(), err)
+	}
+	return nil
+}
+
+// ReadFrame reads and decodes the next frame from r; wrap a connection in
+// a bufio.Reader so that a frame costs one read call, not two. It returns
+// io.EOF, unwrapped, when r ends cleanly between frames, a *DecodeError for
+// a frame it cannot read (the stream is then unusable), and other read
+// errors wrapped. The header is checked against lim before the body is
+// read, and a large body is allocated in steps as its bytes arrive, so a
+// peer cannot make the reader allocate more than about twice what it has
+// sent, plus 64 KiB. Byte fields of the message share the body's memory.
+func ReadFrame(r io.Reader, lim WireLimits) (Message, error) {
+	var hdr [FrameHeaderSize]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, &DecodeError{Field: "header", Err: fmt.Errorf("%w: %w", ErrTruncated, err)}
+		}
+		if err == io.EOF {
+			return nil, io.EOF
+		}
+		return nil, fmt.Errorf("read frame header: %w", err)
+	}
+	h, err := parseHeader(hdr[:], lim)
+	if err != nil {
+		return nil, err
+	}
+	body, err := readBody(r, h.length)
+	if err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, &DecodeError{Type: h.typ, Field: "body", Err: fmt.Errorf("%w: %w", ErrTruncated, io.ErrUnexpectedEOF)}
+		}
+		return nil, fmt.Errorf("read %s frame body: %w", h.typ, err)
+	}
+	return decodeBody(h.typ, body, lim, true)
+}
+
+// readChunk is the most ReadFrame allocates ahead of the bytes it has read.
+const readChunk = 64 << 10
+
+// readBody reads an n-byte body, growing the buffer (at most doubling it)
+// only after the bytes before have arrived.
+func readBody(r io.Reader, n int) ([]byte, error) {
+	body := make([]byte, min(n, readChunk))
+	for filled := 0; ; {
+		if _, err := io.ReadFull(r, body[filled:]); err != nil {
+			return nil, err
+		}
+		if len(body) == n {
+			return body, nil
+		}
+		filled = len(body)
+		body = append(body, make([]byte, min(n-len(body), len(body)))...)
+	}
+}
+
+// frameHeader is a parsed and checked frame header.
+type frameHeader struct {
+	typ    MessageType
+	length int
+}
+
+// parseHeader checks the first FrameHeaderSize bytes of b: version, flags,
+// type and length, in that order.
+func parseHeader(b []byte, lim WireLimits) (frameHeader, error) {
+	if v := b[0]; v < WireVersionMin || v > WireVersion {
+		return frameHeader{}, &DecodeError{Field: "version", Err: fmt.Errorf("%w: %d, want %d..%d", ErrUnsupportedVersion, v, WireVersionMin, WireVersion)}
+	}
+	t := MessageType(b[1])
+	if f := b[2]; f&^knownFlags != 0 {
+		return frameHeader{}, &DecodeError{Type: t, Field: "flags", Err: fmt.Errorf("%w: %#02x", ErrUnknownFlags, f)}
+	}
+	if !knownType(t) {
+		return frameHeader{}, &DecodeError{Type: t, Field: "type", Err: ErrUnknownMessageType}
+	}
+	n := binary.BigEndian.Uint32(b[3:])
+	if uint64(n) > uint64(lim.MaxFrameSize) {
+		return frameHeader{}, &DecodeError{Type: t, Field: "length", Err: fmt.Errorf("%w: body %d bytes, max %d", ErrFrameTooLarge, n, lim.MaxFrameSize)}
+	}
+	return frameHeader{typ: t, length: int(n)}, nil
+}

@@ -1,0 +1,87 @@
+package hyparlist
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"testing"
+)
+
+// benchGossip is a Gossip with a 256-byte payload.
+func benchGossip() Gossip {
+	return Gossip{
+		ID:      MessageID{Origin: "node-0042.dc1.example.com", Seq: 1 << 20},
+		Class:   ClassUser,
+		Round:   4,
+		Payload: bytes.Repeat([]byte{0x5a}, 256),
+	}
+}
+
+// benchIHave is an IHave with 32 entries from 4 origins, each origin's
+// entries consecutive as a batching sender produces them.
+func benchIHave() IHave {
+	entries := make([]IHaveEntry, 32)
+	for i := range entries {
+		entries[i] = IHaveEntry{
+			ID:    MessageID{Origin: fmt.Sprintf("node-%04d.dc1.example.com", i/8), Seq: uint64(1<<20 + i)},
+			Round: uint16(i % 6),
+		}
+	}
+	return IHave{Entries: entries}
+}
+
+func benchEncode(b *testing.B, m Message) {
+	lim := DefaultWireLimits()
+	buf, err := EncodeMessage(nil, m, lim)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(buf)))
+	b.ReportAllocs()
+	for b.Loop() {
+		buf, _ = EncodeMessage(buf[:0], m, lim)
+	}
+}
+
+func benchDecode(b *testing.B, m Message) {
+	lim := DefaultWireLimits()
+	frame, err := EncodeMessage(nil, m, lim)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(frame)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeMessage(frame, lim); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// benchReadFrame reads m from a stream of copies of its frame.
+func benchReadFrame(b *testing.B, m Message) {
+	lim := DefaultWireLimits()
+	frame, err := EncodeMessage(nil, m, lim)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var stream bytes.Reader
+	r := bufio.NewReader(&stream)
+	b.SetBytes(int64(len(frame)))
+	b.ReportAllocs()
+	for b.Loop() {
+		stream.Reset(frame)
+		r.Reset(&stream)
+		if _, err := ReadFrame(r, lim); err != nil && err != io.EOF {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkEncodeGossip256(b *testing.B)    { benchEncode(b, benchGossip()) }
+func BenchmarkDecodeGossip256(b *testing.B)    { benchDecode(b, benchGossip()) }
+func BenchmarkReadFrameGossip256(b *testing.B) { benchReadFrame(b, benchGossip()) }
+func BenchmarkEncodeIHave32(b *testing.B)      { benchEncode(b, benchIHave()) }
+func BenchmarkDecodeIHave32(b *testing.B)      { benchDecode(b, benchIHave()) }
+func BenchmarkReadFrameIHave32(b *testing.B)   { benchReadFrame(b, benchIHave()) }

@@ -1,0 +1,273 @@
+package hyparlist
+
+import "fmt"
+
+// This file maps each message to its body: a msgpack array of the message's
+// fields in the order below (positional, no field names). A Peer is the
+// array [name, addr] and a MessageID the array [origin, seq]; lists are
+// arrays of those. Strings are msgpack str, payloads msgpack bin; an empty
+// list or payload is written as an empty array or bin and read back as nil.
+// This is exactly what go-msgpack's codec.MsgpackHandle writes for the
+// message struct with StructToArray and WriteExt set, apart from nil slices
+// (go-msgpack writes msgpack nil, which we read too); wire_interop_test.go
+// checks it. The layout of version 1, pinned byte for byte by
+// testdata/wire/*.hex:
+//
+//	join            []
+//	forward_join    [joiner Peer, ttl uint8]
+//	neighbor        [high_priority bool]
+//	neighbor_reply  [accepted bool]
+//	disconnect      [alive bool]
+//	shuffle         [origin Peer, ttl uint8, peers []Peer]
+//	shuffle_reply   [peers []Peer]
+//	keepalive       []
+//	gossip          [id MessageID, class uint8, round uint16, payload bin]
+//	ihave           [entries [][id MessageID, round uint16]]
+//	graft           [ids []MessageID]
+//	prune           []
+//	hello           [version_min uint8, version_max uint8, label, name, addr]
+//	hello_accept    [version uint8, name, addr]
+//	hello_reject    [reason uint8, version_min uint8, version_max uint8]
+//	user_msg        [payload bin]
+//	ping            [seq_no uint32]
+//	ack             [seq_no uint32]
+//
+// The layout of a message never changes within a wire version: a decoder
+// refuses a body with more or fewer fields. A new field needs a new wire
+// version (negotiated in the handshake) or a new message type.
+//
+// To add a message: a case in encodeBody, in (*decoder).message and in
+// knownType, a line in the table above, and a golden case in wireCases
+// (wire_test.go; TestWireGoldenCoversEveryType fails until there is one).
+
+// encodeBody appends m's body to e.b and sets e.typ; it reports false for a
+// value that is not a message of this package.
+func encodeBody(e *encoder, m Message) bool {
+	switch m := m.(type) {
+	case Join:
+		e.begin(TypeJoin, 0)
+	case ForwardJoin:
+		e.begin(TypeForwardJoin, 2)
+		e.peer("joiner", m.Joiner)
+		e.uint(uint64(m.TTL))
+	case Neighbor:
+		e.begin(TypeNeighbor, 1)
+		e.bool(m.HighPriority)
+	case NeighborReply:
+		e.begin(TypeNeighborReply, 1)
+		e.bool(m.Accepted)
+	case Disconnect:
+		e.begin(TypeDisconnect, 1)
+		e.bool(m.Alive)
+	case Shuffle:
+		e.begin(TypeShuffle, 3)
+		e.peer("origin", m.Origin)
+		e.uint(uint64(m.TTL))
+		e.peers(m.Peers)
+	case ShuffleReply:
+		e.begin(TypeShuffleReply, 1)
+		e.peers(m.Peers)
+	case Keepalive:
+		e.begin(TypeKeepalive, 0)
+	case Gossip:
+		e.begin(TypeGossip, 4)
+		e.id("id", m.ID)
+		e.uint(uint64(m.Class))
+		e.uint(uint64(m.Round))
+		e.bytes("payload", m.Payload)
+	case IHave:
+		e.begin(TypeIHave, 1)
+		if e.list("entries", len(m.Entries), e.lim.MaxIHaveEntries) {
+			for _, en := range m.Entries {
+				e.array(2)
+				e.id("entries.id", en.ID)
+				e.uint(uint64(en.Round))
+			}
+		}
+	case Graft:
+		e.begin(TypeGraft, 1)
+		if e.list("ids", len(m.IDs), e.lim.MaxGraftIDs) {
+			for _, id := range m.IDs {
+				e.id("ids", id)
+			}
+		}
+	case Prune:
+		e.begin(TypePrune, 0)
+	case Hello:
+		e.begin(TypeHello, 5)
+		e.uint(uint64(m.VersionMin))
+		e.uint(uint64(m.VersionMax))
+		e.str("label", "", m.Label, maxLabelLen)
+		e.str("name", "", m.Name, e.lim.MaxNameLen)
+		e.str("addr", "", m.Addr, e.lim.MaxAddrLen)
+	case HelloAccept:
+		e.begin(TypeHelloAccept, 3)
+		e.uint(uint64(m.Version))
+		e.str("name", "", m.Name, e.lim.MaxNameLen)
+		e.str("addr", "", m.Addr, e.lim.MaxAddrLen)
+	case HelloReject:
+		e.begin(TypeHelloReject, 3)
+		e.uint(uint64(m.Reason))
+		e.uint(uint64(m.VersionMin))
+		e.uint(uint64(m.VersionMax))
+	case UserMsg:
+		e.begin(TypeUserMsg, 1)
+		e.bytes("payload", m.Payload)
+	case Ping:
+		e.begin(TypePing, 1)
+		e.uint(uint64(m.SeqNo))
+	case Ack:
+		e.begin(TypeAck, 1)
+		e.uint(uint64(m.SeqNo))
+	default:
+		return false
+	}
+	return true
+}
+
+func (e *encoder) peers(ps []Peer) {
+	if e.list("peers", len(ps), e.lim.MaxPeers) {
+		for _, p := range ps {
+			e.peer("peers", p)
+		}
+	}
+}
+
+// message reads the body of a message of type t from d, reading
+// struct fields in order (Go evaluates the calls in a composite literal
+// left to right). A plain switch, not a table of functions: calls through a
+// function value would move d to the heap.
+func (d *decoder) message(t MessageType) Message {
+	switch t {
+	case TypeJoin:
+		d.fields("", 0)
+		return Join{}
+	case TypeForwardJoin:
+		d.fields("", 2)
+		return ForwardJoin{Joiner: d.peer("joiner"), TTL: d.uint8("ttl")}
+	case TypeNeighbor:
+		d.fields("", 1)
+		return Neighbor{HighPriority: d.bool("high_priority")}
+	case TypeNeighborReply:
+		d.fields("", 1)
+		return NeighborReply{Accepted: d.bool("accepted")}
+	case TypeDisconnect:
+		d.fields("", 1)
+		return Disconnect{Alive: d.bool("alive")}
+	case TypeShuffle:
+		d.fields("", 3)
+		return Shuffle{Origin: d.peer("origin"), TTL: d.uint8("ttl"), Peers: d.peers()}
+	case TypeShuffleReply:
+		d.fields("", 1)
+		return ShuffleReply{Peers: d.peers()}
+	case TypeKeepalive:
+		d.fields("", 0)
+		return Keepalive{}
+	case TypeGossip:
+		d.fields("", 4)
+		return Gossip{
+			ID:      d.id("id"),
+			Class:   Class(d.uint8("class")),
+			Round:   d.uint16("round"),
+			Payload: d.bytes("payload"),
+		}
+	case TypeIHave:
+		d.fields("", 1)
+		n := d.list("entries", d.lim.MaxIHaveEntries, minIHaveEntrySize)
+		if n == 0 {
+			return IHave{}
+		}
+		entries := make([]IHaveEntry, n)
+		for i := range entries {
+			d.fields("entries", 2)
+			entries[i] = IHaveEntry{ID: d.id("entries.id"), Round: d.uint16("entries.round")}
+		}
+		return IHave{Entries: entries}
+	case TypeGraft:
+		d.fields("", 1)
+		n := d.list("ids", d.lim.MaxGraftIDs, minIDSize)
+		if n == 0 {
+			return Graft{}
+		}
+		ids := make([]MessageID, n)
+		for i := range ids {
+			ids[i] = d.id("ids")
+		}
+		return Graft{IDs: ids}
+	case TypePrune:
+		d.fields("", 0)
+		return Prune{}
+	case TypeHello:
+		d.fields("", 5)
+		return Hello{
+			VersionMin: d.uint8("version_min"),
+			VersionMax: d.uint8("version_max"),
+			Label:      d.str("label", "", maxLabelLen),
+			Name:       d.str("name", "", d.lim.MaxNameLen),
+			Addr:       d.str("addr", "", d.lim.MaxAddrLen),
+		}
+	case TypeHelloAccept:
+		d.fields("", 3)
+		return HelloAccept{
+			Version: d.uint8("version"),
+			Name:    d.str("name", "", d.lim.MaxNameLen),
+			Addr:    d.str("addr", "", d.lim.MaxAddrLen),
+		}
+	case TypeHelloReject:
+		d.fields("", 3)
+		return HelloReject{
+			Reason:     RejectReason(d.uint8("reason")),
+			VersionMin: d.uint8("version_min"),
+			VersionMax: d.uint8("version_max"),
+		}
+	case TypeUserMsg:
+		d.fields("", 1)
+		return UserMsg{Payload: d.bytes("payload")}
+	case TypePing:
+		d.fields("", 1)
+		return Ping{SeqNo: d.uint32("seq_no")}
+	case TypeAck:
+		d.fields("", 1)
+		return Ack{SeqNo: d.uint32("seq_no")}
+	}
+	d.fail("", "", ErrUnknownMessageType)
+	return nil
+}
+
+func (d *decoder) peers() []Peer {
+	n := d.list("peers", d.lim.MaxPeers, minPeerSize)
+	if n == 0 {
+		return nil
+	}
+	ps := make([]Peer, n)
+	for i := range ps {
+		ps[i] = d.peer("peers")
+	}
+	return ps
+}
+
+// knownType reports whether t is a message type this node can decode.
+func knownType(t MessageType) bool {
+	switch t {
+	case TypeJoin, TypeForwardJoin, TypeNeighbor, TypeNeighborReply, TypeDisconnect,
+		TypeShuffle, TypeShuffleReply, TypeKeepalive,
+		TypeGossip, TypeIHave, TypeGraft, TypePrune,
+		TypeHello, TypeHelloAccept, TypeHelloReject, TypeUserMsg, TypePing, TypeAck:
+		return true
+	}
+	return false
+}
+
+// decodeBody decodes the body of a message of known type t. The body must
+// hold exactly one message.
+func decodeBody(t MessageType, body []byte, lim WireLimits, alias bool) (Message, error) {
+	d := decoder{b: body, lim: lim, typ: t, alias: alias}
+	m := d.message(t)
+	if d.err == nil && d.off != len(d.b) {
+		d.fail("", "", fmt.Errorf("%w: %d bytes after the body", ErrTrailingData, len(d.b)-d.off))
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	return m, nil
+}

@@ -1,0 +1,54 @@
+package hyparlist
+
+import (
+	"bytes"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// FuzzDecodeMessage checks that decoding never panics, and that whatever
+// decodes re-encodes, decodes to an equal message, and encodes to the same
+// bytes again (the encoding is canonical). Seeds: the golden frames.
+func FuzzDecodeMessage(f *testing.F) {
+	files, err := filepath.Glob(filepath.Join("testdata", "wire", "*.hex"))
+	if err != nil || len(files) == 0 {
+		f.Fatalf("no golden frames to seed from: %v", err)
+	}
+	for _, path := range files {
+		frame, err := readHexFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(frame)
+	}
+	f.Add(frameOf(TypeGraft, "91 dd 80000000 92 a1 61 07 000000"))
+	f.Add(frameOf(TypeUserMsg, "91 c0"))
+
+	// Small limits, so that the fuzzer reaches them.
+	lim := WireLimits{MaxFrameSize: 1 << 16, MaxPeers: 8, MaxIHaveEntries: 16, MaxGraftIDs: 16, MaxNameLen: 32, MaxAddrLen: 32}
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		m, err := DecodeMessage(frame, lim)
+		if err != nil {
+			if m != nil {
+				t.Fatalf("message %+v with error %v", m, err)
+			}
+			return
+		}
+		again, err := EncodeMessage(nil, m, lim)
+		if err != nil {
+			t.Fatalf("decoded %+v but cannot encode it: %v", m, err)
+		}
+		m2, err := DecodeMessage(again, lim)
+		if err != nil {
+			t.Fatalf("re-encoded %+v does not decode: %v", m, err)
+		}
+		if !reflect.DeepEqual(m, m2) {
+			t.Fatalf("round trip changed the message:\n%+v\n%+v", m, m2)
+		}
+		third, err := EncodeMessage(nil, m2, lim)
+		if err != nil || !bytes.Equal(again, third) {
+			t.Fatalf("encoding not canonical: %x then %x (%v)", again, third, err)
+		}
+	})
+}

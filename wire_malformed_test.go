@@ -1,0 +1,398 @@
+package hyparlist
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"io"
+	"math"
+	"reflect"
+	"runtime"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+// frameOf returns a version-1 frame of type t, flags 0 and the given body
+// (hex, spaces ignored), with a correct length.
+func frameOf(t MessageType, bodyHex string) []byte {
+	return rawFrame(WireVersion, byte(t), 0, -1, bodyHex)
+}
+
+// rawFrame returns a frame with every header field given; length -1 means
+// the body's length.
+func rawFrame(version, typ, flags byte, length int64, bodyHex string) []byte {
+	body, err := hex.DecodeString(strings.ReplaceAll(bodyHex, " ", ""))
+	if err != nil {
+		panic(err)
+	}
+	if length < 0 {
+		length = int64(len(body))
+	}
+	frame := []byte{version, typ, flags}
+	frame = binary.BigEndian.AppendUint32(frame, uint32(length))
+	return append(frame, body...)
+}
+
+// checkDecodeError checks that err is a *DecodeError matching want, with
+// the given Type and Field.
+func checkDecodeError(t *testing.T, err, want error, typ MessageType, field string) {
+	t.Helper()
+	if !errors.Is(err, want) {
+		t.Fatalf("err = %v, want %v", err, want)
+	}
+	var de *DecodeError
+	if !errors.As(err, &de) {
+		t.Fatalf("err = %T %v, want a *DecodeError", err, err)
+	}
+	if de.Type != typ || de.Field != field {
+		t.Errorf("DecodeError{Type: %v, Field: %q}, want {%v, %q} (%v)", de.Type, de.Field, typ, field, err)
+	}
+	if de.Error() == "" {
+		t.Error("empty error text")
+	}
+}
+
+func TestDecodeMessageMalformed(t *testing.T) {
+	def := DefaultWireLimits()
+	small := def
+	small.MaxFrameSize = 16
+	long := strings.Repeat("61", def.MaxNameLen+1)
+	cases := []struct {
+		name  string
+		frame []byte
+		lim   WireLimits
+		want  error
+		typ   MessageType
+		field string
+	}{
+		{"empty input", nil, def, ErrTruncated, 0, "header"},
+		{"short header", []byte{1, 16, 0, 0, 0}, def, ErrTruncated, 0, "header"},
+		{"version 0", rawFrame(0, 16, 0, -1, "90"), def, ErrUnsupportedVersion, 0, "version"},
+		{"version 2", rawFrame(2, 1, 0, -1, "90"), def, ErrUnsupportedVersion, 0, "version"},
+		{"version 255", rawFrame(255, 1, 0, -1, "90"), def, ErrUnsupportedVersion, 0, "version"},
+		{"type 0", rawFrame(1, 0, 0, -1, "90"), def, ErrUnknownMessageType, 0, "type"},
+		{"type 9", rawFrame(1, 9, 0, -1, "90"), def, ErrUnknownMessageType, 9, "type"},
+		{"type 47", rawFrame(1, 47, 0, -1, "90"), def, ErrUnknownMessageType, 47, "type"},
+		{"type 255", rawFrame(1, 255, 0, -1, "90"), def, ErrUnknownMessageType, 255, "type"},
+		{"flag encrypted", rawFrame(1, 1, 0x01, -1, "90"), def, ErrUnknownFlags, TypeJoin, "flags"},
+		{"flag compressed", rawFrame(1, 1, 0x02, -1, "90"), def, ErrUnknownFlags, TypeJoin, "flags"},
+		{"flag labeled", rawFrame(1, 1, 0x04, -1, "90"), def, ErrUnknownFlags, TypeJoin, "flags"},
+		{"flag high bit", rawFrame(1, 1, 0x80, -1, "90"), def, ErrUnknownFlags, TypeJoin, "flags"},
+		{"length over limit", frameOf(TypeUserMsg, "91 c4 0f 000102030405060708090a0b0c0d0e"), small, ErrFrameTooLarge, TypeUserMsg, "length"},
+		{"length 2^32-1", rawFrame(1, 16, 0, math.MaxUint32, ""), def, ErrFrameTooLarge, TypeGossip, "length"},
+		{"body shorter than length", rawFrame(1, 1, 0, 2, "90"), def, ErrTruncated, TypeJoin, "body"},
+		{"bytes after the frame", rawFrame(1, 1, 0, 1, "90 90"), def, ErrTrailingData, TypeJoin, "body"},
+		{"value after the body", frameOf(TypeJoin, "90 00"), def, ErrTrailingData, TypeJoin, ""},
+		{"empty body", frameOf(TypeJoin, ""), def, ErrTruncated, TypeJoin, ""},
+		{"too many fields", frameOf(TypeJoin, "91 00"), def, ErrMalformed, TypeJoin, ""},
+		{"too few fields", frameOf(TypeGossip, "93 92 a1 61 00 00 00"), def, ErrMalformed, TypeGossip, ""},
+		{"body is a map", frameOf(TypePrune, "80"), def, ErrMalformed, TypePrune, ""},
+		{"body is nil", frameOf(TypePrune, "c0"), def, ErrMalformed, TypePrune, ""},
+		{"str for bool", frameOf(TypeNeighbor, "91 a1 74"), def, ErrMalformed, TypeNeighbor, "high_priority"},
+		{"int for bool", frameOf(TypeDisconnect, "91 01"), def, ErrMalformed, TypeDisconnect, "alive"},
+		{"nil for peer", frameOf(TypeForwardJoin, "92 c0 06"), def, ErrMalformed, TypeForwardJoin, "joiner"},
+		{"peer with 3 fields", frameOf(TypeForwardJoin, "92 93 a0 a0 a0 06"), def, ErrMalformed, TypeForwardJoin, "joiner"},
+		{"int for name", frameOf(TypeForwardJoin, "92 92 01 a0 06"), def, ErrMalformed, TypeForwardJoin, "joiner.name"},
+		{"ttl 256", frameOf(TypeForwardJoin, "92 92 a0 a0 cd 0100"), def, ErrMalformed, TypeForwardJoin, "ttl"},
+		{"negative fixint", frameOf(TypePing, "91 ff"), def, ErrMalformed, TypePing, "seq_no"},
+		{"negative int8", frameOf(TypePing, "91 d0 ff"), def, ErrMalformed, TypePing, "seq_no"},
+		{"negative int64", frameOf(TypeAck, "91 d3 8000000000000000"), def, ErrMalformed, TypeAck, "seq_no"},
+		{"seq_no over uint32", frameOf(TypeAck, "91 cf 0000000100000000"), def, ErrMalformed, TypeAck, "seq_no"},
+		{"float for int", frameOf(TypePing, "91 ca 3f800000"), def, ErrMalformed, TypePing, "seq_no"},
+		{"reserved byte c1", frameOf(TypePing, "91 c1"), def, ErrMalformed, TypePing, "seq_no"},
+		{"list is a map", frameOf(TypeGraft, "91 80"), def, ErrMalformed, TypeGraft, "ids"},
+		{"payload is an array", frameOf(TypeUserMsg, "91 90"), def, ErrMalformed, TypeUserMsg, "payload"},
+		{"truncated int", frameOf(TypePing, "91 ce 0001"), def, ErrTruncated, TypePing, "seq_no"},
+		{"truncated str header", frameOf(TypeHello, "95 01 01 da 00"), def, ErrTruncated, TypeHello, "label"},
+		{"truncated str", frameOf(TypeHello, "95 01 01 a4 7072"), def, ErrTruncated, TypeHello, "label"},
+		{"truncated payload", frameOf(TypeUserMsg, "91 c5 0100 00"), def, ErrTruncated, TypeUserMsg, "payload"},
+		{"payload claims 2^32-1 bytes", frameOf(TypeUserMsg, "91 c6 ffffffff 00"), def, ErrTruncated, TypeUserMsg, "payload"},
+		{"truncated list", frameOf(TypeShuffleReply, "91 92 92 a0 a0"), def, ErrTruncated, TypeShuffleReply, "peers"},
+		{"truncated list element", frameOf(TypeShuffleReply, "91 91 92 a0 a1"), def, ErrTruncated, TypeShuffleReply, "peers.addr"},
+		{"name over limit", frameOf(TypeHelloAccept, "93 01 da 0201 "+long+" a0"), def, ErrLimitExceeded, TypeHelloAccept, "name"},
+		{"origin over limit", frameOf(TypeGraft, "91 91 92 da 0201 "+long+" 00"), def, ErrLimitExceeded, TypeGraft, "ids.origin"},
+		{"label over 255", frameOf(TypeHello, "95 01 01 da 0100 "+strings.Repeat("6c", 256)+" a0 a0"), def, ErrLimitExceeded, TypeHello, "label"},
+		{"str claims 2^32-1 bytes", frameOf(TypeHello, "95 01 01 db ffffffff 00"), def, ErrLimitExceeded, TypeHello, "label"},
+		{"peers over limit", frameOf(TypeShuffleReply, "91 dc 0101"), def, ErrLimitExceeded, TypeShuffleReply, "peers"},
+		{"entries over limit", frameOf(TypeIHave, "91 dd 80000000 00"), def, ErrLimitExceeded, TypeIHave, "entries"},
+		{"ids over limit", frameOf(TypeGraft, "91 dd ffffffff"), def, ErrLimitExceeded, TypeGraft, "ids"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := DecodeMessage(c.frame, c.lim)
+			if m != nil {
+				t.Errorf("decoded %+v despite the error", m)
+			}
+			checkDecodeError(t, err, c.want, c.typ, c.field)
+		})
+	}
+}
+
+// TestDecodeMessageOtherForms checks that the decoder reads msgpack forms
+// our encoder does not write but other encoders may.
+func TestDecodeMessageOtherForms(t *testing.T) {
+	cases := []struct {
+		name  string
+		frame []byte
+		want  Message
+	}{
+		{"int8", frameOf(TypePing, "91 d0 05"), Ping{SeqNo: 5}},
+		{"int64", frameOf(TypePing, "91 d3 0000000000000005"), Ping{SeqNo: 5}},
+		{"long uint", frameOf(TypePing, "91 cf 0000000000000005"), Ping{SeqNo: 5}},
+		{"str8 for a short str", frameOf(TypeHelloAccept, "93 01 d9 01 61 a0"), HelloAccept{Version: 1, Name: "a"}},
+		{"bin for str", frameOf(TypeHelloAccept, "93 01 c4 01 61 a0"), HelloAccept{Version: 1, Name: "a"}},
+		{"str for payload", frameOf(TypeUserMsg, "91 a2 6869"), UserMsg{Payload: []byte("hi")}},
+		{"nil payload", frameOf(TypeUserMsg, "91 c0"), UserMsg{}},
+		{"nil list", frameOf(TypeGraft, "91 c0"), Graft{}},
+		{"array16 list", frameOf(TypeGraft, "91 dc 0001 92 a1 61 07"), Graft{IDs: []MessageID{{Origin: "a", Seq: 7}}}},
+		{"array32 body", frameOf(TypeNeighbor, "dd 00000001 c3"), Neighbor{HighPriority: true}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := DecodeMessage(c.frame, DefaultWireLimits())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(m, c.want) {
+				t.Fatalf("got %+v, want %+v", m, c.want)
+			}
+		})
+	}
+}
+
+// allocatedBytes returns the bytes f allocates per call, averaged over runs.
+func allocatedBytes(runs int, f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for range runs {
+		f()
+	}
+	runtime.ReadMemStats(&after)
+	return (after.TotalAlloc - before.TotalAlloc) / uint64(runs)
+}
+
+// TestDecodeHugeCountsFailFast feeds 20-byte frames that claim 2^31 list
+// entries or string bytes, with limits high enough not to catch them: the
+// decoder must fail on the bytes that remain, before allocating.
+func TestDecodeHugeCountsFailFast(t *testing.T) {
+	lim := DefaultWireLimits()
+	lim.MaxGraftIDs, lim.MaxIHaveEntries, lim.MaxPeers, lim.MaxNameLen = math.MaxInt, math.MaxInt, math.MaxInt, math.MaxInt
+	frames := map[string][]byte{
+		"ids":       frameOf(TypeGraft, "91 dd 80000000 92 a1 61 07 000000"),
+		"entries":   frameOf(TypeIHave, "91 dd 80000000 92 92 a1 61 07 0000"),
+		"peers":     frameOf(TypeShuffleReply, "91 dd 80000000 92 a1 61 a1 62 0000"),
+		"name":      frameOf(TypeHelloAccept, "93 01 db 80000000 6e6f64652d31"),
+		"payload":   frameOf(TypeUserMsg, "91 c6 80000000 01020304050607"),
+		"fields":    frameOf(TypeJoin, "dd 80000000 0102030405060708"),
+		"id fields": frameOf(TypeGraft, "91 91 dd 80000000 010203040506"),
+	}
+	for name, frame := range frames {
+		t.Run(name, func(t *testing.T) {
+			if len(frame) != 20 {
+				t.Fatalf("frame is %d bytes, want 20", len(frame))
+			}
+			if _, err := DecodeMessage(frame, lim); err == nil {
+				t.Fatal("decoded")
+			}
+			if n := allocatedBytes(100, func() { _, _ = DecodeMessage(frame, lim) }); n > 1024 {
+				t.Errorf("allocated %d bytes per decode, want at most 1 KiB", n)
+			}
+		})
+	}
+}
+
+func TestEncodeMessageRefuses(t *testing.T) {
+	lim := DefaultWireLimits()
+	tiny := lim
+	tiny.MaxFrameSize = 100
+	long := strings.Repeat("x", lim.MaxNameLen+1)
+	cases := []struct {
+		name string
+		msg  Message
+		lim  WireLimits
+		want error
+	}{
+		{"nil", nil, lim, ErrUnknownMessageType},
+		{"pointer", &Gossip{}, lim, ErrUnknownMessageType},
+		{"foreign type", foreignMessage{}, lim, ErrUnknownMessageType},
+		{"too many peers", Shuffle{Peers: make([]Peer, lim.MaxPeers+1)}, lim, ErrLimitExceeded},
+		{"too many entries", IHave{Entries: make([]IHaveEntry, lim.MaxIHaveEntries+1)}, lim, ErrLimitExceeded},
+		{"too many ids", Graft{IDs: make([]MessageID, lim.MaxGraftIDs+1)}, lim, ErrLimitExceeded},
+		{"long name", Hello{Name: long}, lim, ErrLimitExceeded},
+		{"long addr", HelloAccept{Addr: strings.Repeat("x", lim.MaxAddrLen+1)}, lim, ErrLimitExceeded},
+		{"long label", Hello{Label: strings.Repeat("x", maxLabelLen+1)}, lim, ErrLimitExceeded},
+		{"long origin", Graft{IDs: []MessageID{{Origin: long}}}, lim, ErrLimitExceeded},
+		{"long peer name", ShuffleReply{Peers: []Peer{{Name: long}}}, lim, ErrLimitExceeded},
+		{"frame too large", UserMsg{Payload: make([]byte, 100)}, tiny, ErrFrameTooLarge},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dst := []byte("keep")
+			out, err := EncodeMessage(dst, c.msg, c.lim)
+			if !errors.Is(err, c.want) {
+				t.Fatalf("err = %v, want %v", err, c.want)
+			}
+			if string(out) != "keep" {
+				t.Errorf("dst changed to %q", out)
+			}
+			if err := WriteFrame(io.Discard, c.msg, c.lim); !errors.Is(err, c.want) {
+				t.Errorf("WriteFrame err = %v, want %v", err, c.want)
+			}
+		})
+	}
+}
+
+// foreignMessage implements Message but is not one of ours.
+type foreignMessage struct{}
+
+func (foreignMessage) Type() MessageType { return TypeJoin }
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
+}
+
+func TestReadFrameStream(t *testing.T) {
+	lim := DefaultWireLimits()
+	var stream []byte
+	for _, c := range wireCases {
+		var err error
+		if stream, err = EncodeMessage(stream, c.msg, lim); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// HalfReader makes every read short, so frames straddle reads.
+	r := iotest.HalfReader(bytes.NewReader(stream))
+	for _, c := range wireCases {
+		m, err := ReadFrame(r, lim)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if !reflect.DeepEqual(m, emptyToNil(c.msg)) {
+			t.Fatalf("%s: got %+v", c.name, m)
+		}
+	}
+	if _, err := ReadFrame(r, lim); err != io.EOF {
+		t.Fatalf("at the end: err = %v, want io.EOF", err)
+	}
+}
+
+func TestReadFrameLargeBody(t *testing.T) {
+	lim := DefaultWireLimits()
+	want := UserMsg{Payload: bytes.Repeat([]byte("0123456789abcdef"), 40000)} // 640000 bytes: several growth steps
+	frame, err := EncodeMessage(nil, want, lim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ReadFrame(iotest.HalfReader(bytes.NewReader(frame)), lim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(m, want) {
+		t.Fatal("payload differs")
+	}
+}
+
+func TestReadFrameErrors(t *testing.T) {
+	lim := DefaultWireLimits()
+	gossip, err := EncodeMessage(nil, Gossip{ID: MessageID{Origin: "o"}, Payload: []byte("payload")}, lim)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("truncated header", func(t *testing.T) {
+		_, err := ReadFrame(bytes.NewReader(gossip[:3]), lim)
+		checkDecodeError(t, err, ErrTruncated, 0, "header")
+		if !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Errorf("err = %v, want it to wrap io.ErrUnexpectedEOF", err)
+		}
+	})
+	t.Run("truncated body", func(t *testing.T) {
+		for _, n := range []int{FrameHeaderSize, len(gossip) - 1} {
+			_, err := ReadFrame(bytes.NewReader(gossip[:n]), lim)
+			checkDecodeError(t, err, ErrTruncated, TypeGossip, "body")
+		}
+	})
+	t.Run("bad header reads nothing more", func(t *testing.T) {
+		small := lim
+		small.MaxFrameSize = 8
+		for _, c := range []struct {
+			lim  WireLimits
+			want error
+		}{{small, ErrFrameTooLarge}, {lim, ErrUnknownFlags}} {
+			frame := bytes.Clone(gossip)
+			if c.want == ErrUnknownFlags {
+				frame[2] = 0x01
+			}
+			cr := &countingReader{r: bytes.NewReader(frame)}
+			_, err := ReadFrame(cr, c.lim)
+			if !errors.Is(err, c.want) {
+				t.Fatalf("err = %v, want %v", err, c.want)
+			}
+			if cr.n != FrameHeaderSize {
+				t.Errorf("read %d bytes, want only the %d-byte header", cr.n, FrameHeaderSize)
+			}
+		}
+	})
+	t.Run("bad body", func(t *testing.T) {
+		_, err := ReadFrame(bytes.NewReader(frameOf(TypePing, "91 ff")), lim)
+		checkDecodeError(t, err, ErrMalformed, TypePing, "seq_no")
+	})
+	t.Run("read error", func(t *testing.T) {
+		boom := errors.New("boom")
+		for _, r := range []io.Reader{
+			iotest.ErrReader(boom),
+			io.MultiReader(bytes.NewReader(gossip[:FrameHeaderSize+2]), iotest.ErrReader(boom)),
+		} {
+			_, err := ReadFrame(r, lim)
+			var de *DecodeError
+			if !errors.Is(err, boom) || errors.As(err, &de) {
+				t.Errorf("err = %v, want the read error, not a DecodeError", err)
+			}
+		}
+	})
+	t.Run("announced body not sent", func(t *testing.T) {
+		// A peer announcing a maximal body and sending 10 bytes of it must
+		// not make the reader allocate the whole body.
+		frame := rawFrame(1, byte(TypeUserMsg), 0, int64(lim.MaxFrameSize), "91 c6 01fffff0 0000000000")
+		n := allocatedBytes(20, func() {
+			_, err := ReadFrame(bufio.NewReader(bytes.NewReader(frame)), lim)
+			if !errors.Is(err, ErrTruncated) {
+				t.Fatalf("err = %v, want ErrTruncated", err)
+			}
+		})
+		if n > 2*readChunk {
+			t.Errorf("allocated %d bytes per read, want at most %d", n, 2*readChunk)
+		}
+	})
+}
+
+func TestWriteFrame(t *testing.T) {
+	lim := DefaultWireLimits()
+	var buf bytes.Buffer
+	if err := WriteFrame(&buf, Ping{SeqNo: 9}, lim); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := ReadFrame(&buf, lim); err != nil || m != (Ping{SeqNo: 9}) {
+		t.Fatalf("ReadFrame = %v, %v", m, err)
+	}
+	boom := errors.New("boom")
+	if err := WriteFrame(failingWriter{boom}, Ping{}, lim); !errors.Is(err, boom) {
+		t.Fatalf("err = %v, want the write error", err)
+	}
+}
+
+type failingWriter struct{ err error }
+
+func (w failingWriter) Write([]byte) (int, error) { return 0, w.err }
