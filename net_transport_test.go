@@ -339,6 +339,23 @@ func TestNetTransportFinalAdvertiseAddrWildcard(t *testing.T) {
 	}
 }
 
+func TestNetTransportFinalAdvertiseAddrIPv6Wildcard(t *testing.T) {
+	ifs := sockaddr.IfAddrs{
+		fakeIf(t, "eth0", "10.20.30.40/16", true),
+		fakeIf(t, "eth0", "fd12:3456::7/64", true),
+	}
+	nt, err := newNetTransport(&NetTransportConfig{BindAddrs: []string{"::"}, Logger: log.New(io.Discard, "", 0)},
+		testNetHooks(&counterRecorder{}, ifs))
+	if err != nil {
+		t.Skipf("cannot listen on [::]: %v", err)
+	}
+	defer nt.Shutdown()
+	ip, _, err := nt.FinalAdvertiseAddr("", 0)
+	if err != nil || !ip.Equal(net.ParseIP("fd12:3456::7")) {
+		t.Fatalf("got %v, %v; want fd12:3456::7", ip, err)
+	}
+}
+
 func TestNetTransportShutdownStopsGoroutines(t *testing.T) {
 	nt, err := NewNetTransport(&NetTransportConfig{BindAddrs: []string{"127.0.0.1", "127.0.0.1"}, Logger: log.New(io.Discard, "", 0)})
 	if err == nil {
@@ -480,11 +497,7 @@ func TestAcceptLoopBacksOff(t *testing.T) {
 		var n MockNetwork
 		conn := streamWithOpenIn(t, &n)
 		ln := &flakyListener{failures: 3, conn: conn, closed: make(chan struct{})}
-		nt := &NetTransport{
-			logger:     log.New(io.Discard, "", 0),
-			streamCh:   make(chan net.Conn, 1),
-			shutdownCh: make(chan struct{}),
-		}
+		nt := newLoopTestTransport()
 		start := time.Now()
 		nt.wg.Add(1)
 		go nt.acceptLoop(ln)
@@ -507,11 +520,7 @@ func TestAcceptLoopBacksOff(t *testing.T) {
 func TestAcceptLoopStopsDuringBackoff(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ln := &flakyListener{failures: 100, closed: make(chan struct{})}
-		nt := &NetTransport{
-			logger:     log.New(io.Discard, "", 0),
-			streamCh:   make(chan net.Conn, 1),
-			shutdownCh: make(chan struct{}),
-		}
+		nt := newLoopTestTransport()
 		start := time.Now()
 		nt.wg.Add(1)
 		go nt.acceptLoop(ln)
@@ -522,6 +531,15 @@ func TestAcceptLoopStopsDuringBackoff(t *testing.T) {
 			t.Fatalf("loop took %v to stop, want it to cut its pause short", waited)
 		}
 	})
+}
+
+// newLoopTestTransport returns a transport with just what acceptLoop needs.
+func newLoopTestTransport() *NetTransport {
+	return &NetTransport{
+		logger:     log.New(io.Discard, "", 0),
+		streamCh:   make(chan net.Conn, 1),
+		shutdownCh: make(chan struct{}),
+	}
 }
 
 // streamWithOpenIn returns one end of an open mock stream on n.
