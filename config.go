@@ -31,9 +31,6 @@ const (
 // Delegate.NodeMeta may return.
 const MetaMaxSize = 512
 
-// LabelMaxSize is the longest Config.Label, in bytes.
-const LabelMaxSize = 255
-
 // Config configures a node. It has every field of memberlist v0.7.0's
 // Config, with the same names and types, plus the HyParView and Plumtree
 // settings. Start from DefaultLANConfig, DefaultWANConfig or
