@@ -21,8 +21,9 @@ import (
 // announces left. Records merge by SWIM precedence (membership_merge.go).
 // Periodic anti-entropy with one random neighbour repairs anything missed at
 // O(1) bytes when nothing is (membership_digest.go), and dead members are
-// re-contacted now and then so that healed partitions merge back
-// (membership_tombstone.go).
+// re-contacted now and then so that healed partitions merge back, while
+// random live non-neighbours are checked now and then so that no crash
+// goes unnoticed (membership_probe.go).
 //
 // Driving it (see core.go): feed Start once, then
 //
@@ -127,12 +128,20 @@ type MemberLeft struct {
 	Member Member
 }
 
-// ProbeMember asks the driver to contact Peer, a member believed dead: if
-// the contact succeeds (HyParView's Neighbor request to a lost peer), the
-// link's NeighborUp starts an anti-entropy exchange that lets both sides
-// refute. Emitted at most once per DeadProbeInterval.
+// ProbeMember asks the driver to contact Peer, a member outside the active
+// view (membership_probe.go).
+//
+// With Dead set, Peer is believed dead: if it can be reached, connect to
+// it (HyParView's Neighbor request to a lost peer) so that the link's
+// NeighborUp starts an exchange that lets both sides refute; if it cannot,
+// report nothing. Emitted at most once per DeadProbeInterval.
+//
+// Without Dead, it is a liveness check: if Peer cannot be reached, feed
+// LinkFailed{Peer}; if it can, report nothing (the contact need not become
+// a link). Emitted at most once per LivenessProbeInterval.
 type ProbeMember struct {
 	Peer Peer
+	Dead bool
 }
 
 // PushPullState asks the driver for the application's state for an
@@ -256,7 +265,7 @@ func (m *Membership) Self() Peer { return m.self }
 func (m *Membership) Members() []Member { return m.table.liveMembers() }
 
 // NumMembers returns the number of alive and suspect members.
-func (m *Membership) NumMembers() int { return m.table.live }
+func (m *Membership) NumMembers() int { return len(m.table.live) }
 
 // Member returns a copy of the record held for name in any state,
 // tombstones included.
@@ -317,6 +326,9 @@ func (m *Membership) start() {
 	}
 	if d := m.cfg.DeadProbeInterval; d > 0 {
 		m.emit(SetTimer{After: 1 + time.Duration(m.rng.Int64N(int64(d))), Timer: memberDeadProbeTimer{}})
+	}
+	if d := m.cfg.LivenessProbeInterval; d > 0 {
+		m.emit(SetTimer{After: 1 + time.Duration(m.rng.Int64N(int64(d))), Timer: memberLivenessProbeTimer{}})
 	}
 }
 
@@ -396,8 +408,14 @@ func (m *Membership) onTimer(t Timer) {
 			m.exchangeWith(m.neighbors[m.rng.IntN(len(m.neighbors))])
 		}
 		m.emit(SetTimer{After: m.cfg.PushPullInterval, Timer: memberPushPullTimer{}})
+	case memberLinkExchangeTimer:
+		if p, ok := m.neighbor(t.Name); ok {
+			m.exchangeWith(p)
+		}
 	case memberDeadProbeTimer:
 		m.onDeadProbeTimer()
+	case memberLivenessProbeTimer:
+		m.onLivenessProbeTimer()
 	case memberSuspicionTimer:
 		m.onSuspicionTimer(t)
 	case memberReclaimTimer:
@@ -415,10 +433,12 @@ func (m *Membership) exchangeWith(p Peer) {
 
 // onNeighborUp tracks a new neighbour. A live link is evidence of life but
 // cannot raise the peer's incarnation (only the peer can), so it only
-// starts an exchange: always with the first neighbour after isolation
-// (which is also when the node re-announces itself, since its earlier
-// announcements may have reached nobody), otherwise from the side with the
-// smaller name so that a link is not synchronised twice.
+// leads to an exchange. With the first neighbour after isolation the node
+// exchanges at once (its join exchange) and re-announces itself, since its
+// earlier announcements may have reached nobody. Otherwise the side with
+// the smaller name exchanges after linkExchangeDelay, so that a link is not
+// synchronised twice and a node that just joined through another link is
+// already in sync (O(1) digest) when its other new neighbours check.
 func (m *Membership) onNeighborUp(p Peer) {
 	if p.Name == m.self.Name || p.Name == "" {
 		return
@@ -433,9 +453,23 @@ func (m *Membership) onNeighborUp(p Peer) {
 		return
 	}
 	if m.self.Name < p.Name {
-		m.exchangeWith(p)
+		after := linkExchangeDelay + time.Duration(m.rng.Int64N(int64(linkExchangeDelay)))
+		m.emit(SetTimer{After: after, Timer: memberLinkExchangeTimer{Name: p.Name}})
 	}
 }
+
+// linkExchangeDelay is the least delay between a new link and its
+// exchange (up to twice that with jitter). Not from a paper: long enough for
+// a joining node's join exchange (a few round trips) to finish.
+const linkExchangeDelay = time.Second
+
+// memberLinkExchangeTimer fires when the exchange with a new neighbour is
+// due.
+type memberLinkExchangeTimer struct {
+	Name string
+}
+
+func (memberLinkExchangeTimer) isTimer() {}
 
 // addNeighbor inserts p in the sorted neighbour list; false if it was
 // there or the list is full.

@@ -59,6 +59,12 @@ type MembershipConfig struct {
 	// it. Default 10s: at most one contact attempt per node per 10s.
 	DeadProbeInterval time.Duration
 
+	// LivenessProbeInterval is the period at which the node emits one
+	// ProbeMember (a liveness check) for a random live member that is not a
+	// neighbour. Zero disables it. Default 10s: every member is checked
+	// about once per 10s cluster-wide, at one contact per node per 10s.
+	LivenessProbeInterval time.Duration
+
 	// MaxMembers bounds the member table, tombstones included. When it is
 	// full the oldest tombstone makes room for a live member; otherwise new
 	// names are ignored. Default 100,000: ten times the largest cluster the
@@ -93,6 +99,7 @@ func DefaultMembershipConfig() MembershipConfig {
 		PushPullInterval:        10 * time.Second,
 		ReclaimTime:             time.Hour,
 		DeadProbeInterval:       10 * time.Second,
+		LivenessProbeInterval:   10 * time.Second,
 		MaxMembers:              100_000,
 		MaxAnnouncementRecords:  64,
 		MaxLocalStateSize:       1 << 20,
@@ -119,6 +126,8 @@ func (c MembershipConfig) Validate() error {
 		return bad("ReclaimTime", c.ReclaimTime, "> 0")
 	case c.DeadProbeInterval < 0:
 		return bad("DeadProbeInterval", c.DeadProbeInterval, ">= 0")
+	case c.LivenessProbeInterval < 0:
+		return bad("LivenessProbeInterval", c.LivenessProbeInterval, ">= 0")
 	case c.MaxMembers < 1:
 		return bad("MaxMembers", c.MaxMembers, ">= 1")
 	case c.MaxAnnouncementRecords < 1 || c.MaxAnnouncementRecords > MaxAnnouncementRecordsLimit:

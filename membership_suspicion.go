@@ -75,7 +75,7 @@ func suspicionTimeout(lo, hi time.Duration, k, c int) time.Duration {
 // accuser is the node that announced it ("" when learned by
 // anti-entropy).
 func (m *Membership) startSuspicion(e *memberEntry, accuser string) {
-	lo, hi := suspicionBounds(m.cfg, m.table.live)
+	lo, hi := suspicionBounds(m.cfg, len(m.table.live))
 	s := &suspicion{start: m.now, min: lo, max: hi}
 	if accuser != "" {
 		s.accusers = append(s.accusers, accuser)

@@ -6,8 +6,8 @@ import (
 )
 
 // This file owns the member table: records by name, the per-bucket hashes
-// anti-entropy compares (kept up to date on every change), and the set of
-// tombstones. The map is only ever used for lookups; everything that reaches
+// anti-entropy compares (kept up to date on every change), and the sets of
+// live members and of tombstones that probing samples from. The map is only ever used for lookups; everything that reaches
 // an output iterates the bucket slices and sorts.
 
 // fineBuckets is the number of buckets the table keeps hashes for; an
@@ -21,8 +21,9 @@ type memberEntry struct {
 	recHash  uint64 // contribution to the bucket and root hashes
 	// bucketPos is the entry's index in its bucket's entries.
 	bucketPos int
-	// gonePos is the entry's index in memberTable.gone, -1 when live.
-	gonePos int
+	// setPos is the entry's index in memberTable.live or memberTable.gone,
+	// whichever its state puts it in.
+	setPos int
 	// susp is the running suspicion while m.State is suspect.
 	susp *suspicion
 }
@@ -39,12 +40,11 @@ type tableBucket struct {
 type memberTable struct {
 	byName  map[string]*memberEntry
 	buckets [fineBuckets]tableBucket
-	// gone holds the dead and left entries (index set, see gonePos).
-	gone []*memberEntry
+	// live holds the alive and suspect entries, gone the dead and left
+	// ones (index sets, see setPos).
+	live, gone []*memberEntry
 	// root is the XOR of every recHash.
 	root uint64
-	// live counts alive and suspect entries.
-	live int
 }
 
 func newMemberTable() memberTable {
@@ -58,7 +58,7 @@ func (t *memberTable) get(name string) *memberEntry { return t.byName[name] }
 // insert adds a record for a name the table does not hold. m.Meta must be
 // owned by the caller from now on.
 func (t *memberTable) insert(m Member) *memberEntry {
-	e := &memberEntry{m: m, nameHash: nameHash(m.Name), gonePos: -1}
+	e := &memberEntry{m: m, nameHash: nameHash(m.Name)}
 	e.recHash = recordHash(e.nameHash, m)
 	b := &t.buckets[e.bucket()]
 	e.bucketPos = len(b.entries)
@@ -95,24 +95,24 @@ func (t *memberTable) remove(e *memberEntry) {
 	delete(t.byName, e.m.Name)
 }
 
-// account adds (sign +1) or removes (sign -1) e's state from the live count
-// and the tombstone set.
+// account adds (sign +1) or removes (sign -1) e to or from the set its
+// state puts it in.
 func (t *memberTable) account(e *memberEntry, sign int) {
+	set := &t.gone
 	if e.m.State.live() {
-		t.live += sign
-		return
+		set = &t.live
 	}
 	if sign > 0 {
-		e.gonePos = len(t.gone)
-		t.gone = append(t.gone, e)
+		e.setPos = len(*set)
+		*set = append(*set, e)
 		return
 	}
-	last := t.gone[len(t.gone)-1]
-	t.gone[e.gonePos] = last
-	last.gonePos = e.gonePos
-	t.gone[len(t.gone)-1] = nil
-	t.gone = t.gone[:len(t.gone)-1]
-	e.gonePos = -1
+	s := *set
+	last := s[len(s)-1]
+	s[e.setPos] = last
+	last.setPos = e.setPos
+	s[len(s)-1] = nil
+	*set = s[:len(s)-1]
 }
 
 // oldestGone returns the tombstone with the earliest StateChange (ties by
@@ -131,13 +131,9 @@ func (t *memberTable) oldestGone() *memberEntry {
 // liveMembers returns copies of the alive and suspect members, sorted by
 // name.
 func (t *memberTable) liveMembers() []Member {
-	out := make([]Member, 0, t.live)
-	for i := range t.buckets {
-		for _, e := range t.buckets[i].entries {
-			if e.m.State.live() {
-				out = append(out, e.m.clone())
-			}
-		}
+	out := make([]Member, 0, len(t.live))
+	for _, e := range t.live {
+		out = append(out, e.m.clone())
 	}
 	slices.SortFunc(out, func(a, b Member) int { return strings.Compare(a.Name, b.Name) })
 	return out

@@ -27,8 +27,9 @@ func TestMembershipStartAnnouncesAndJoinsSelf(t *testing.T) {
 	if len(recs) != 1 || recs[0].Name != "self" || recs[0].State != MemberStateAlive || recs[0].Incarnation != 0 {
 		t.Errorf("Start announced %+v", recs)
 	}
-	if n := len(timersOf[memberPushPullTimer](acts)) + len(timersOf[memberDeadProbeTimer](acts)); n != 2 {
-		t.Errorf("Start armed %d periodic timers, want 2", n)
+	if n := len(timersOf[memberPushPullTimer](acts)) + len(timersOf[memberDeadProbeTimer](acts)) +
+		len(timersOf[memberLivenessProbeTimer](acts)); n != 3 {
+		t.Errorf("Start armed %d periodic timers, want 3", n)
 	}
 	if got := m.Members(); len(got) != 1 || got[0].Name != "self" {
 		t.Errorf("Members() = %+v", got)
@@ -73,6 +74,7 @@ func TestMembershipConfigValidate(t *testing.T) {
 		"PushPullInterval":        func(c *MembershipConfig) { c.PushPullInterval = -1 },
 		"ReclaimTime":             func(c *MembershipConfig) { c.ReclaimTime = 0 },
 		"DeadProbeInterval":       func(c *MembershipConfig) { c.DeadProbeInterval = -1 },
+		"LivenessProbeInterval":   func(c *MembershipConfig) { c.LivenessProbeInterval = -1 },
 		"MaxMembers":              func(c *MembershipConfig) { c.MaxMembers = 0 },
 		"MaxAnnouncementRecords":  func(c *MembershipConfig) { c.MaxAnnouncementRecords = MaxAnnouncementRecordsLimit + 1 },
 		"MaxLocalStateSize":       func(c *MembershipConfig) { c.MaxLocalStateSize = -1 },
@@ -284,12 +286,42 @@ func TestMembershipDeadProbe(t *testing.T) {
 	for i := range 20 {
 		acts := stepActs(m, mt0.Add(time.Duration(i)*cfg.DeadProbeInterval), TimerFired{Timer: memberDeadProbeTimer{}})
 		p := actionsOfType[ProbeMember](acts)
-		if len(p) != 1 || p[0].Peer.Name != "dead1" {
+		if len(p) != 1 || p[0].Peer.Name != "dead1" || !p[0].Dead {
 			t.Fatalf("tick %d probed %+v, want dead1 once", i, p)
 		}
 		if tm := timersOf[memberDeadProbeTimer](acts); len(tm) != 1 || tm[0].After != cfg.DeadProbeInterval {
 			t.Fatalf("tick %d re-armed %+v", i, tm)
 		}
+	}
+}
+
+// TestMembershipLivenessProbe: one ProbeMember per LivenessProbeInterval,
+// for live members that are neither the local node nor neighbours; a
+// failed probe accuses.
+func TestMembershipLivenessProbe(t *testing.T) {
+	cfg := DefaultMembershipConfig()
+	m := newStartedMembership(t, "self", cfg)
+	deliverRecs(t, m, mt0, "x", rec("nb", 0, MemberStateAlive), rec("far", 0, MemberStateAlive), rec("dead1", 0, MemberStateDead))
+	m.Step(mt0, NeighborUp{Peer: testPeer("nb")})
+	m.Drain()
+	probed := 0
+	for i := range 50 {
+		acts := stepActs(m, mt0.Add(time.Duration(i)*cfg.LivenessProbeInterval), TimerFired{Timer: memberLivenessProbeTimer{}})
+		p := actionsOfType[ProbeMember](acts)
+		if len(p) > 1 || len(p) == 1 && (p[0].Peer.Name != "far" || p[0].Dead) {
+			t.Fatalf("tick %d probed %+v, want at most far", i, p)
+		}
+		probed += len(p)
+		if tm := timersOf[memberLivenessProbeTimer](acts); len(tm) != 1 || tm[0].After != cfg.LivenessProbeInterval {
+			t.Fatalf("tick %d re-armed %+v", i, tm)
+		}
+	}
+	if probed < 25 {
+		t.Errorf("far probed %d times in 50 ticks", probed)
+	}
+	recs := announcedRecords(t, stepActs(m, mt0, LinkFailed{Peer: testPeer("far")}))
+	if len(recs) != 1 || recs[0].State != MemberStateSuspect {
+		t.Errorf("failed probe announced %+v, want a suspicion", recs)
 	}
 }
 

@@ -1,9 +1,9 @@
 package hyparlist
 
 // This file owns tombstones: dead and left members are kept for
-// ReclaimTime, then forgotten; meanwhile dead (not left) members are
-// re-contacted now and then, which is how the two sides of a healed
-// partition find each other again (memberlist #222).
+// ReclaimTime, then forgotten. While they are kept, a late announcement of
+// an older incarnation cannot bring them back, and dead ones are probed
+// (membership_probe.go).
 
 // memberReclaimTimer fires when the tombstone of Name at Incarnation may be
 // forgotten.
@@ -12,11 +12,7 @@ type memberReclaimTimer struct {
 	Incarnation uint32
 }
 
-// memberDeadProbeTimer is the periodic timer of dead-member probing.
-type memberDeadProbeTimer struct{}
-
-func (memberReclaimTimer) isTimer()   {}
-func (memberDeadProbeTimer) isTimer() {}
+func (memberReclaimTimer) isTimer() {}
 
 // armReclaim asks for the timer that forgets e's tombstone.
 func (m *Membership) armReclaim(e *memberEntry) {
@@ -38,20 +34,4 @@ func (m *Membership) onReclaimTimer(t memberReclaimTimer) {
 		return // every change of a tombstone armed its own timer
 	}
 	m.table.remove(e)
-}
-
-// onDeadProbeTimer emits one ProbeMember for a random dead member, then
-// re-arms. Left members are not probed: they went away on purpose.
-func (m *Membership) onDeadProbeTimer() {
-	if n := len(m.table.gone); n > 0 {
-		start := m.rng.IntN(n)
-		for i := range n {
-			e := m.table.gone[(start+i)%n]
-			if e.m.State == MemberStateDead {
-				m.emit(ProbeMember{Peer: e.m.Peer()})
-				break
-			}
-		}
-	}
-	m.emit(SetTimer{After: m.cfg.DeadProbeInterval, Timer: memberDeadProbeTimer{}})
 }
