@@ -385,19 +385,41 @@ func (m *Membership) onDeliver(d Deliver) {
 	}
 }
 
-// onReceive dispatches the anti-entropy messages.
+// onReceive dispatches the anti-entropy messages, by value or by pointer
+// (whichever a decoder produces).
 func (m *Membership) onReceive(r Receive) {
 	switch msg := r.Msg.(type) {
 	case MemberDigest:
 		m.onDigest(r.From, msg)
+	case *MemberDigest:
+		if msg != nil {
+			m.onDigest(r.From, *msg)
+		}
 	case MemberBuckets:
 		m.onBuckets(r.From, msg)
+	case *MemberBuckets:
+		if msg != nil {
+			m.onBuckets(r.From, *msg)
+		}
 	case MemberRecords:
 		m.onRecords(r.From, msg)
-	case MemberUserState:
-		if len(msg.State) > 0 && len(msg.State) <= m.cfg.MaxLocalStateSize {
-			m.emit(MergeRemoteState{From: r.From, Join: msg.Join, State: msg.State})
+	case *MemberRecords:
+		if msg != nil {
+			m.onRecords(r.From, *msg)
 		}
+	case MemberUserState:
+		m.onUserState(r.From, msg)
+	case *MemberUserState:
+		if msg != nil {
+			m.onUserState(r.From, *msg)
+		}
+	}
+}
+
+// onUserState hands the peer's application state to the driver.
+func (m *Membership) onUserState(from Peer, msg MemberUserState) {
+	if len(msg.State) > 0 && len(msg.State) <= m.cfg.MaxLocalStateSize {
+		m.emit(MergeRemoteState{From: from, Join: msg.Join, State: msg.State})
 	}
 }
 

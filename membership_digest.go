@@ -200,9 +200,11 @@ func (m *Membership) recordsIn(b int, want []uint16) []MemberRecord {
 	return out
 }
 
-// ageSeconds converts an age to whole seconds, clamped to the uint32 range.
+// ageSeconds converts an age to whole seconds, rounded up so that a
+// tombstone passed on from node to node only ever gets older (and is
+// forgotten no later than by its first holder), clamped to the uint32 range.
 func ageSeconds(d time.Duration) uint32 {
-	s := d / time.Second
+	s := (d + time.Second - 1) / time.Second
 	switch {
 	case s <= 0:
 		return 0
