@@ -385,35 +385,42 @@ func (m *Membership) onDeliver(d Deliver) {
 	}
 }
 
-// onReceive dispatches the anti-entropy messages, by value or by pointer
-// (whichever a decoder produces).
+// onReceive dispatches the anti-entropy messages.
 func (m *Membership) onReceive(r Receive) {
-	switch msg := r.Msg.(type) {
+	switch msg := memberMessageValue(r.Msg).(type) {
 	case MemberDigest:
 		m.onDigest(r.From, msg)
-	case *MemberDigest:
-		if msg != nil {
-			m.onDigest(r.From, *msg)
-		}
 	case MemberBuckets:
 		m.onBuckets(r.From, msg)
-	case *MemberBuckets:
-		if msg != nil {
-			m.onBuckets(r.From, *msg)
-		}
 	case MemberRecords:
 		m.onRecords(r.From, msg)
-	case *MemberRecords:
-		if msg != nil {
-			m.onRecords(r.From, *msg)
-		}
 	case MemberUserState:
 		m.onUserState(r.From, msg)
-	case *MemberUserState:
-		if msg != nil {
-			m.onUserState(r.From, *msg)
-		}
 	}
+}
+
+// memberMessageValue accepts the membership messages by value or by
+// pointer, whichever a decoder produces: it returns the value (nil for a
+// nil pointer).
+func memberMessageValue(msg Message) Message {
+	switch p := msg.(type) {
+	case *MemberDigest:
+		return derefMessage(p)
+	case *MemberBuckets:
+		return derefMessage(p)
+	case *MemberRecords:
+		return derefMessage(p)
+	case *MemberUserState:
+		return derefMessage(p)
+	}
+	return msg
+}
+
+func derefMessage[T Message](p *T) Message {
+	if p == nil {
+		return nil
+	}
+	return *p
 }
 
 // onUserState hands the peer's application state to the driver.
