@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -86,10 +85,6 @@ type MembershipStats struct {
 	Exchanges uint64
 }
 
-// maxMembershipNeighbors bounds the neighbours the core tracks; HyParView's
-// active view is far smaller (5 by default, HyParView §5.1).
-const maxMembershipNeighbors = 256
-
 // UpdateMeta is the command "the local metadata is now Meta". Before Start
 // it only sets the initial metadata; afterwards the node announces itself
 // at a new incarnation. Metadata over MaxMemberMetaLen is ignored (the
@@ -164,11 +159,6 @@ type MergeRemoteState struct {
 // LeaveCluster has been handed to Plumtree (the BroadcastPayload precedes
 // it in the same Drain). After it the core ignores every event.
 type LeaveAnnounced struct{}
-
-// memberPushPullTimer is the periodic anti-entropy timer.
-type memberPushPullTimer struct{}
-
-func (memberPushPullTimer) isTimer() {}
 
 func (UpdateMeta) isEvent()      {}
 func (LocalStateReady) isEvent() {}
@@ -433,14 +423,9 @@ func (m *Membership) onUserState(from Peer, msg MemberUserState) {
 func (m *Membership) onTimer(t Timer) {
 	switch t := t.(type) {
 	case memberPushPullTimer:
-		if len(m.neighbors) > 0 {
-			m.exchangeWith(m.neighbors[m.rng.IntN(len(m.neighbors))])
-		}
-		m.emit(SetTimer{After: m.cfg.PushPullInterval, Timer: memberPushPullTimer{}})
+		m.onPushPullTimer()
 	case memberLinkExchangeTimer:
-		if p, ok := m.neighbor(t.Name); ok {
-			m.exchangeWith(p)
-		}
+		m.onLinkExchangeTimer(t)
 	case memberDeadProbeTimer:
 		m.onDeadProbeTimer()
 	case memberLivenessProbeTimer:
@@ -450,83 +435,4 @@ func (m *Membership) onTimer(t Timer) {
 	case memberReclaimTimer:
 		m.onReclaimTimer(t)
 	}
-}
-
-// exchangeWith starts an exchange; the node's first one is its join
-// exchange.
-func (m *Membership) exchangeWith(p Peer) {
-	join := !m.joined
-	m.joined = true
-	m.startExchange(p, join)
-}
-
-// onNeighborUp tracks a new neighbour. A live link is evidence of life but
-// cannot raise the peer's incarnation (only the peer can), so it only
-// leads to an exchange. With the first neighbour after isolation the node
-// exchanges at once (its join exchange) and re-announces itself, since its
-// earlier announcements may have reached nobody. Otherwise the side with
-// the smaller name exchanges after linkExchangeDelay, so that a link is not
-// synchronised twice and a node that just joined through another link is
-// already in sync (O(1) digest) when its other new neighbours check.
-func (m *Membership) onNeighborUp(p Peer) {
-	if p.Name == m.self.Name || p.Name == "" {
-		return
-	}
-	wasAlone := len(m.neighbors) == 0
-	if !m.addNeighbor(p) {
-		return
-	}
-	if wasAlone {
-		m.announce(m.local.m.record())
-		m.exchangeWith(p)
-		return
-	}
-	if m.self.Name < p.Name {
-		after := linkExchangeDelay + time.Duration(m.rng.Int64N(int64(linkExchangeDelay)))
-		m.emit(SetTimer{After: after, Timer: memberLinkExchangeTimer{Name: p.Name}})
-	}
-}
-
-// linkExchangeDelay is the least delay between a new link and its
-// exchange (up to twice that with jitter). Not from a paper: long enough for
-// a joining node's join exchange (a few round trips) to finish.
-const linkExchangeDelay = time.Second
-
-// memberLinkExchangeTimer fires when the exchange with a new neighbour is
-// due.
-type memberLinkExchangeTimer struct {
-	Name string
-}
-
-func (memberLinkExchangeTimer) isTimer() {}
-
-// addNeighbor inserts p in the sorted neighbour list; false if it was
-// there or the list is full.
-func (m *Membership) addNeighbor(p Peer) bool {
-	i, found := slices.BinarySearchFunc(m.neighbors, p.Name, func(q Peer, name string) int { return strings.Compare(q.Name, name) })
-	if found {
-		m.neighbors[i] = p
-		return false
-	}
-	if len(m.neighbors) >= maxMembershipNeighbors {
-		return false
-	}
-	m.neighbors = slices.Insert(m.neighbors, i, p)
-	return true
-}
-
-func (m *Membership) removeNeighbor(p Peer) {
-	i, found := slices.BinarySearchFunc(m.neighbors, p.Name, func(q Peer, name string) int { return strings.Compare(q.Name, name) })
-	if found {
-		m.neighbors = slices.Delete(m.neighbors, i, i+1)
-	}
-}
-
-// neighbor returns the tracked neighbour called name.
-func (m *Membership) neighbor(name string) (Peer, bool) {
-	i, found := slices.BinarySearchFunc(m.neighbors, name, func(q Peer, name string) int { return strings.Compare(q.Name, name) })
-	if !found {
-		return Peer{}, false
-	}
-	return m.neighbors[i], true
 }
