@@ -163,12 +163,6 @@ type LeaveAnnounced struct{}
 func (UpdateMeta) isEvent()      {}
 func (LocalStateReady) isEvent() {}
 
-// Deliver is also an event: Plumtree's deliveries are the membership
-// core's input. BroadcastPayload is also an action: the membership core's
-// announcements are Plumtree's input.
-func (Deliver) isEvent()           {}
-func (BroadcastPayload) isAction() {}
-
 func (MemberJoined) isAction()     {}
 func (MemberUpdated) isAction()    {}
 func (MemberLeft) isAction()       {}
