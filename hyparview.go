@@ -41,12 +41,9 @@ type HyParView struct {
 	pending []neighborRequest
 	// lost are recently lost peers, at most MaxLostPeers of them.
 	lost []lostPeer
-	// lastShuffle holds the names sent in the latest shuffle sample, at
-	// most ShuffleActive+ShufflePassive of them.
-	lastShuffle []string
-	// replied holds the names sent in the latest shuffle reply while it
-	// is integrated (scratch, same bound).
-	replied []string
+	// lastShuffle is the mark of the passive entries sent in the latest
+	// shuffle sample (see passiveEntry.mark).
+	lastShuffle uint64
 
 	// lastContact is the contact of the latest JoinCluster, a re-bootstrap
 	// target besides cfg.Seeds; nextSeed rotates through them.
@@ -58,6 +55,11 @@ type HyParView struct {
 	clockSet   bool
 	now        time.Duration
 	emptySince time.Duration
+
+	// forcedAt is when a rejected lost-peer retry last forced a link
+	// (forcedAny: ever).
+	forcedAt  time.Duration
+	forcedAny bool
 
 	nextRequest uint64
 	started     bool
@@ -102,15 +104,12 @@ func NewHyParView(self Peer, cfg HyParViewConfig, rng *rand.Rand) (*HyParView, e
 		return nil, fmt.Errorf("new HyParView: %w", err)
 	}
 	cfg.Seeds = append([]Peer(nil), cfg.Seeds...)
-	sample := cfg.ShuffleActive + cfg.ShufflePassive
 	return &HyParView{
-		self:        self,
-		cfg:         cfg,
-		rng:         rng,
-		active:      make([]Peer, 0, cfg.ActiveViewSize),
-		passive:     newPassiveView(cfg.PassiveViewSize),
-		lastShuffle: make([]string, 0, sample),
-		replied:     make([]string, 0, sample+1),
+		self:    self,
+		cfg:     cfg,
+		rng:     rng,
+		active:  make([]Peer, 0, cfg.ActiveViewSize),
+		passive: newPassiveView(cfg.PassiveViewSize),
 	}, nil
 }
 
@@ -294,7 +293,7 @@ func (h *HyParView) evictRandom(except string) {
 		if k == 0 {
 			h.send(p, Disconnect{Alive: true})
 			h.removeActive(i)
-			h.learn(p, h.now, nil)
+			h.learn(p, h.now, 0)
 			return
 		}
 		k--
@@ -315,10 +314,10 @@ func (h *HyParView) removeActive(i int) {
 }
 
 // learn adds p to the passive view as last known alive at seen (the
-// paper's addNodePassiveView), preferring to evict the names in prefer.
+// paper's addNodePassiveView), preferring to evict entries marked prefer.
 // The local node and active peers are never added; an entry already
 // present keeps its age unless seen is now (direct evidence).
-func (h *HyParView) learn(p Peer, seen time.Duration, prefer []string) {
+func (h *HyParView) learn(p Peer, seen time.Duration, prefer uint64) {
 	if p.Name == "" || p.Name == h.self.Name || peerIndex(h.active, p.Name) >= 0 {
 		return
 	}
@@ -416,7 +415,7 @@ func (h *HyParView) onForwardJoin(from Peer, m ForwardJoin) {
 		return
 	}
 	if ttl == h.cfg.PassiveRandomWalkLength {
-		h.learn(joiner, h.now, nil)
+		h.learn(joiner, h.now, 0)
 	}
 	if !h.forwardJoin(from, joiner, ttl-1) {
 		// Every neighbour is the sender or the joiner: end the walk here.
@@ -477,7 +476,7 @@ func (h *HyParView) onDisconnect(from Peer, m Disconnect) {
 	}
 	h.removeActive(i)
 	if m.Alive {
-		h.learn(from, h.now, nil)
+		h.learn(from, h.now, 0)
 		// It just dropped us: do not ask it straight back.
 		h.backoff(from.Name)
 	}

@@ -101,9 +101,16 @@ func (h *HyParView) onNeighborReply(from Peer, m NeighborReply) {
 		h.addActive(from)
 	default:
 		if req.probe {
-			// A lost peer answered: it is alive, keep it as a backup.
 			h.dropLost(from.Name)
-			h.learn(from, h.now, nil)
+			if !h.forcedAny || h.now-h.forcedAt >= h.cfg.LostPeerTTL {
+				// A lost peer is reachable again, but full: force one
+				// link to it (see retryLost).
+				h.forcedAny, h.forcedAt = true, h.now
+				h.addActive(from)
+				h.send(from, Neighbor{HighPriority: true})
+				return
+			}
+			h.learn(from, h.now, 0)
 		}
 		h.backoff(from.Name)
 		if req.chain {
@@ -156,13 +163,17 @@ func (h *HyParView) dropLost(name string) {
 
 // retryLost asks one random recently lost peer for a link. Not in the
 // paper: when a network partition heals, the two sides have purged each
-// other from their views (the sends across failed) and nothing in the
-// paper's protocol would ever bring them together again. Retrying lost
-// peers at a low rate finds the other side once it is reachable: an
-// accepted request links the two overlays, a rejected one at least puts
-// the peer back in the passive view, from where shuffles spread it.
-// Entries expire after LostPeerTTL, so a crashed peer costs a few failed
-// sends at most.
+// other from their active views (the sends across failed), and as both
+// sides' views are full again, nothing in the paper's protocol brings
+// them together: low-priority requests across are rejected and the
+// surviving passive entries across are never tried. So a node retries one
+// lost peer per LostPeerRetryInterval with a low-priority NEIGHBOR (high
+// priority if the node is isolated). An accepted request links the two
+// overlays. A rejected one proves the peer alive: the node then forces the
+// link with a high-priority NEIGHBOR, at most once per LostPeerTTL, which
+// bounds the churn of a healing partition to one forced link per node
+// while guaranteeing that the two sides connect. Entries expire after
+// LostPeerTTL, so a crashed peer costs a few failed sends at most.
 func (h *HyParView) retryLost() {
 	keep := h.lost[:0]
 	for _, l := range h.lost {

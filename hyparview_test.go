@@ -423,7 +423,7 @@ func TestHyParViewRepairThroughDeadPassive(t *testing.T) {
 	}
 	a := n.core("a")
 	for _, name := range []string{"b", "c", "d"} {
-		a.learn(hvPeer(name), 0, nil)
+		a.learn(hvPeer(name), 0, 0)
 	}
 	n.crash("b")
 	n.crash("c")
@@ -538,15 +538,21 @@ func TestHyParViewShuffleTimer(t *testing.T) {
 			t.Errorf("passive sample holds %s", p.Name)
 		}
 	}
-	if len(h.lastShuffle) != len(sh.Peers)-1 {
-		t.Errorf("last sample %v", h.lastShuffle)
+	marked := 0
+	for _, e := range h.passive.entries {
+		if e.mark == h.lastShuffle {
+			marked++
+		}
+	}
+	if marked != cfg.ShufflePassive {
+		t.Errorf("%d passive entries remembered as sent, want %d", marked, cfg.ShufflePassive)
 	}
 	// The reply evicts what was sent first: the four passive entries sent
 	// make room for four new ones, and the two unsent entries stay.
 	h.passive.max = 6
 	var unsent []string
 	for _, e := range h.passive.entries {
-		if !containsName(h.lastShuffle, e.peer.Name) {
+		if e.mark != h.lastShuffle {
 			unsent = append(unsent, e.peer.Name)
 		}
 	}
@@ -669,18 +675,32 @@ func TestHyParViewLostPeers(t *testing.T) {
 	if len(h.lost) != 2 || h.lost[0].peer.Name != "b" || h.lost[1].peer.Name != "c" {
 		t.Fatalf("lost = %+v, want the two newest", h.lost)
 	}
-	got := hvStep(t, h, cfg.LostPeerRetryInterval, TimerFired{Timer: lostPeerTimer{}})
-	if len(got) != 3 || got[0] != "timer lost-peer" || !strings.HasSuffix(got[1], "Neighbor low") {
-		t.Fatalf("retry: %q", got)
+	retry := func(at time.Duration) string {
+		t.Helper()
+		got := hvStep(t, h, at, TimerFired{Timer: lostPeerTimer{}})
+		if len(got) != 3 || got[0] != "timer lost-peer" || !strings.HasSuffix(got[1], "Neighbor low") {
+			t.Fatalf("retry: %q", got)
+		}
+		return strings.Fields(got[1])[1]
 	}
-	target := strings.Fields(got[1])[1]
-	// Rejected: the peer is alive; it goes back to the passive view.
-	hvStep(t, h, cfg.LostPeerRetryInterval, hvRecv(target, NeighborReply{}))
-	if !h.IsPassive(target) || len(h.lost) != 1 {
+	// The first rejection proves the peer alive: one link is forced.
+	first := retry(cfg.LostPeerRetryInterval)
+	got := hvStep(t, h, cfg.LostPeerRetryInterval, hvRecv(first, NeighborReply{}))
+	if want := []string{"up " + first, "send " + first + " Neighbor high"}; !slices.Equal(got, want) {
+		t.Fatalf("first rejection: %q, want %q", got, want)
+	}
+	// A second rejection within LostPeerTTL only keeps the peer as a
+	// backup in the passive view.
+	second := retry(2 * cfg.LostPeerRetryInterval)
+	if got := hvStep(t, h, 2*cfg.LostPeerRetryInterval, hvRecv(second, NeighborReply{})); len(got) != 0 {
+		t.Fatalf("second rejection: %q", got)
+	}
+	if !h.IsPassive(second) || len(h.lost) != 0 {
 		t.Fatalf("after rejection: passive %v lost %+v", h.PassiveView(), h.lost)
 	}
-	// The other entry expires.
-	got = hvStep(t, h, cfg.LostPeerTTL+time.Second, TimerFired{Timer: lostPeerTimer{}})
+	// Lost entries expire after LostPeerTTL.
+	hvStep(t, h, time.Hour, LinkFailed{Peer: hvPeer("d")})
+	got = hvStep(t, h, time.Hour+cfg.LostPeerTTL, TimerFired{Timer: lostPeerTimer{}})
 	if !slices.Equal(got, []string{"timer lost-peer"}) || len(h.lost) != 0 {
 		t.Fatalf("expiry: %q lost %+v", got, h.lost)
 	}
@@ -697,10 +717,10 @@ func TestHyParViewPassiveAging(t *testing.T) {
 	cfg := DefaultHyParViewConfig()
 	cfg.PassiveViewSize = 3
 	h := hvCore(t, cfg, "self", hvNames("a"), nil)
-	h.learn(hvPeer("old"), -time.Hour, nil)
-	h.learn(hvPeer("mid"), -time.Minute, nil)
-	h.learn(hvPeer("new"), 0, nil)
-	h.learn(hvPeer("newer"), time.Second, nil)
+	h.learn(hvPeer("old"), -time.Hour, 0)
+	h.learn(hvPeer("mid"), -time.Minute, 0)
+	h.learn(hvPeer("new"), 0, 0)
+	h.learn(hvPeer("newer"), time.Second, 0)
 	if h.IsPassive("old") || !h.IsPassive("mid") {
 		t.Fatalf("eviction should drop the stalest: %v", h.PassiveView())
 	}
@@ -716,8 +736,8 @@ func TestHyParViewPassiveAging(t *testing.T) {
 	// Repairs prefer fresh entries: with one fresh and one stale entry,
 	// the fresher of two picks is the fresh one 3 times in 4.
 	v := newPassiveView(2)
-	v.insert(hvPeer("stale"), 0, nil, h.rng)
-	v.insert(hvPeer("fresh"), time.Hour, nil, h.rng)
+	v.insert(hvPeer("stale"), 0, 0, h.rng)
+	v.insert(hvPeer("fresh"), time.Hour, 0, h.rng)
 	rng := rand.New(rand.NewPCG(3, 4))
 	fresh := 0
 	const draws = 4000

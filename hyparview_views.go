@@ -25,6 +25,10 @@ type passiveEntry struct {
 	// retryAt is the earliest time a low-priority NEIGHBOR may be sent to
 	// the peer again; it backs off peers that rejected or ignored one.
 	retryAt time.Duration
+	// mark tags the entry as part of the shuffle exchange (sample sent or
+	// reply sent) with that number, so that integrating the other side's
+	// entries evicts it first.
+	mark uint64
 }
 
 // passiveView is the passive view. Its order is deterministic (it depends
@@ -32,6 +36,14 @@ type passiveEntry struct {
 type passiveView struct {
 	entries []passiveEntry
 	max     int
+	// marks numbers the shuffle exchanges (see passiveEntry.mark).
+	marks uint64
+}
+
+// newMark returns a fresh exchange number.
+func (v *passiveView) newMark() uint64 {
+	v.marks++
+	return v.marks
 }
 
 func newPassiveView(max int) passiveView {
@@ -67,10 +79,11 @@ func (v *passiveView) remove(name string) bool {
 }
 
 // insert adds p, which the caller has checked is absent, evicting an entry
-// if the view is full. Names in prefer are evicted first (HyParView §4.4:
-// a node integrating a shuffle "will first attempt to remove identifiers
-// sent" to the other side); among the candidates the stalest goes.
-func (v *passiveView) insert(p Peer, seen time.Duration, prefer []string, rng *rand.Rand) {
+// if the view is full. Entries marked prefer (when non-zero) are evicted
+// first (HyParView §4.4: a node integrating a shuffle "will first attempt
+// to remove identifiers sent" to the other side); among the candidates the
+// stalest goes.
+func (v *passiveView) insert(p Peer, seen time.Duration, prefer uint64, rng *rand.Rand) {
 	if len(v.entries) >= v.max {
 		v.removeAt(v.evictee(prefer, rng))
 	}
@@ -78,18 +91,19 @@ func (v *passiveView) insert(p Peer, seen time.Duration, prefer []string, rng *r
 }
 
 // evictee chooses the entry to evict from a non-empty view: the stalest
-// entry named in prefer if any is present, else the stalest entry; ties
-// are broken at random.
-func (v *passiveView) evictee(prefer []string, rng *rand.Rand) int {
+// entry marked prefer if there is one, else the stalest entry; ties are
+// broken at random.
+func (v *passiveView) evictee(prefer uint64, rng *rand.Rand) int {
 	best, ties := -1, 0
-	for i := range v.entries {
-		if !containsName(prefer, v.entries[i].peer.Name) {
-			continue
+	if prefer != 0 {
+		for i := range v.entries {
+			if v.entries[i].mark == prefer {
+				best, ties = v.staler(i, best, ties, rng)
+			}
 		}
-		best, ties = v.staler(i, best, ties, rng)
-	}
-	if best >= 0 {
-		return best
+		if best >= 0 {
+			return best
+		}
 	}
 	for i := range v.entries {
 		best, ties = v.staler(i, best, ties, rng)
@@ -113,9 +127,10 @@ func (v *passiveView) staler(i, best, ties int, rng *rand.Rand) (int, int) {
 }
 
 // sample appends to dst up to k distinct peers, excluding the one called
-// exclude, each the fresher of two random picks among those left. scratch
-// is reused working space; the grown slice is returned for reuse.
-func (v *passiveView) sample(dst []Peer, k int, exclude string, rng *rand.Rand, scratch []int) ([]Peer, []int) {
+// exclude, each the fresher of two random picks among those left, and tags
+// the chosen entries with mark. scratch is reused working space; the grown
+// slice is returned for reuse.
+func (v *passiveView) sample(dst []Peer, k int, exclude string, mark uint64, rng *rand.Rand, scratch []int) ([]Peer, []int) {
 	idx := scratch[:0]
 	for i := range v.entries {
 		if v.entries[i].peer.Name != exclude {
@@ -129,6 +144,7 @@ func (v *passiveView) sample(dst []Peer, k int, exclude string, rng *rand.Rand, 
 			a = b
 		}
 		idx[i], idx[a] = idx[a], idx[i]
+		v.entries[idx[i]].mark = mark
 		dst = append(dst, v.entries[idx[i]].peer)
 	}
 	return dst, idx
@@ -172,14 +188,4 @@ func peerIndex(ps []Peer, name string) int {
 		}
 	}
 	return -1
-}
-
-// containsName reports whether names holds name.
-func containsName(names []string, name string) bool {
-	for _, n := range names {
-		if n == name {
-			return true
-		}
-	}
-	return false
 }
