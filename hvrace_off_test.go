@@ -3,5 +3,5 @@
 package hyparlist
 
 // hvRaceEnabled reports a -race build, where long randomized tests run
-// fewer seeds.
+// smaller (see hvSize).
 const hvRaceEnabled = false

@@ -188,7 +188,7 @@ func (h *HyParView) setTimer(d time.Duration, t Timer) {
 }
 
 // receive dispatches a message. Messages may arrive as values or as
-// pointers to the message structs.
+// pointers to the message structs; unknown ones are ignored.
 func (h *HyParView) receive(from Peer, msg Message) {
 	if from.Name == "" || from.Name == h.self.Name {
 		return
@@ -196,56 +196,56 @@ func (h *HyParView) receive(from Peer, msg Message) {
 	if peerIndex(h.active, from.Name) < 0 {
 		h.touch(from)
 	}
-	switch m := msg.(type) {
+	switch m := messageValue(msg).(type) {
 	case Join:
 		h.onJoin(from)
-	case *Join:
-		if m != nil {
-			h.onJoin(from)
-		}
 	case ForwardJoin:
 		h.onForwardJoin(from, m)
-	case *ForwardJoin:
-		if m != nil {
-			h.onForwardJoin(from, *m)
-		}
 	case Neighbor:
 		h.onNeighbor(from, m)
-	case *Neighbor:
-		if m != nil {
-			h.onNeighbor(from, *m)
-		}
 	case NeighborReply:
 		h.onNeighborReply(from, m)
-	case *NeighborReply:
-		if m != nil {
-			h.onNeighborReply(from, *m)
-		}
 	case Disconnect:
 		h.onDisconnect(from, m)
-	case *Disconnect:
-		if m != nil {
-			h.onDisconnect(from, *m)
-		}
 	case Shuffle:
 		h.onShuffle(from, m)
-	case *Shuffle:
-		if m != nil {
-			h.onShuffle(from, *m)
-		}
 	case ShuffleReply:
 		h.onShuffleReply(from, m)
-	case *ShuffleReply:
-		if m != nil {
-			h.onShuffleReply(from, *m)
-		}
 	case Keepalive:
 		h.onKeepalive(from)
-	case *Keepalive:
-		if m != nil {
-			h.onKeepalive(from)
-		}
 	}
+}
+
+// messageValue turns a pointer to a HyParView message struct into the
+// struct itself (a nil pointer into nil), so that drivers may pass either
+// form; other messages are returned unchanged.
+func messageValue(msg Message) Message {
+	switch p := msg.(type) {
+	case *Join:
+		return deref(p)
+	case *ForwardJoin:
+		return deref(p)
+	case *Neighbor:
+		return deref(p)
+	case *NeighborReply:
+		return deref(p)
+	case *Disconnect:
+		return deref(p)
+	case *Shuffle:
+		return deref(p)
+	case *ShuffleReply:
+		return deref(p)
+	case *Keepalive:
+		return deref(p)
+	}
+	return msg
+}
+
+func deref[T Message](p *T) Message {
+	if p == nil {
+		return nil
+	}
+	return *p
 }
 
 // touch records direct evidence that p is alive: a passive entry for p is

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"testing"
 	"time"
 )
 
@@ -13,6 +14,15 @@ import (
 // sends are delivered in FIFO order, a send to a crashed (or departed) node
 // comes back to its sender as LinkFailed, and timers fire on a virtual
 // clock. Tests drive it step by step and may record a readable trace.
+
+// hvSize returns full, or reduced under -short or -race so that the
+// package's tests stay fast there.
+func hvSize(full, reduced int) int {
+	if testing.Short() || hvRaceEnabled {
+		return reduced
+	}
+	return full
+}
 
 // hvEpoch is the virtual clock's origin.
 var hvEpoch = time.Date(2007, 6, 25, 0, 0, 0, 0, time.UTC)
@@ -96,6 +106,31 @@ func newHVNet(cfg HyParViewConfig, seed uint64) *hvNet {
 func (n *hvNet) add(name string) *HyParView {
 	n.names = append(n.names, name)
 	return n.boot(name, 0)
+}
+
+// addJoined adds the named nodes; each but the first joins through the
+// contact the function returns for it (the first node if contact is nil).
+func (n *hvNet) addJoined(names []string, contact func(i int) string) {
+	for i, name := range names {
+		n.add(name)
+		if i == 0 {
+			continue
+		}
+		via := names[0]
+		if contact != nil {
+			via = contact(i)
+		}
+		n.do(name, JoinCluster{Contact: hvPeer(via)})
+	}
+}
+
+// hvNodeNames returns count node names "<prefix>0000", "<prefix>0001", ...
+func hvNodeNames(prefix string, count int) []string {
+	out := make([]string, count)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s%04d", prefix, i)
+	}
+	return out
 }
 
 // restart replaces a crashed node by a fresh incarnation with empty views.

@@ -21,7 +21,7 @@ func hvInDegrees(n *hvNet) map[string]int {
 	return in
 }
 
-// hvComponents returns the size of the largest connected component of the
+// hvLargestComponent returns the size of the largest connected component of the
 // active-view graph over live nodes, and the number of live nodes.
 func hvLargestComponent(n *hvNet) (largest, alive int) {
 	names := n.alive()
@@ -48,24 +48,38 @@ func hvLargestComponent(n *hvNet) (largest, alive int) {
 	return largest, len(names)
 }
 
-func TestHyParViewContactIsNoHotspot(t *testing.T) {
-	nodes := 1000
-	if testing.Short() || hvRaceEnabled {
-		nodes = 300
+// requireHealthy fails the test unless the run had no error, the active
+// views are symmetric, and the live nodes form one connected overlay.
+func requireHealthy(t *testing.T, n *hvNet, what string) {
+	t.Helper()
+	if n.err != nil {
+		t.Fatal(n.err)
 	}
+	if bad := n.asymmetric(); len(bad) > 0 {
+		t.Fatalf("%s: asymmetric links: %v", what, bad)
+	}
+	largest, alive := hvLargestComponent(n)
+	t.Logf("%s: largest component %d of %d live nodes", what, largest, alive)
+	if largest != alive {
+		t.Errorf("%s: overlay split, largest component %d of %d", what, largest, alive)
+	}
+}
+
+func TestHyParViewContactIsNoHotspot(t *testing.T) {
+	nodes := hvSize(1000, 300)
 	cfg := DefaultHyParViewConfig()
 	n := newHVNet(cfg, 11)
-	name := func(i int) string { return fmt.Sprintf("n%04d", i) }
-	n.add(name(0))
+	names := hvNodeNames("n", nodes)
+	n.add(names[0])
 	maxJoinerIn := 0
-	for i := 1; i < nodes; i++ {
-		n.add(name(i))
-		n.do(name(i), JoinCluster{Contact: hvPeer(name(0))})
+	for _, name := range names[1:] {
+		n.add(name)
+		n.do(name, JoinCluster{Contact: hvPeer(names[0])})
 		// Right after its join, the joiner sits in at most one passive
 		// view per walk (PRWL) plus those of the neighbours it evicted.
 		in := 0
 		for _, other := range n.alive() {
-			if n.core(other).IsPassive(name(i)) {
+			if n.core(other).IsPassive(name) {
 				in++
 			}
 		}
@@ -73,34 +87,25 @@ func TestHyParViewContactIsNoHotspot(t *testing.T) {
 		n.advance(10 * time.Millisecond)
 	}
 	n.advance(5 * cfg.ShuffleInterval)
-	if n.err != nil {
-		t.Fatal(n.err)
-	}
-	if bad := n.asymmetric(); len(bad) > 0 {
-		t.Fatalf("asymmetric links: %v", bad)
-	}
+	requireHealthy(t, n, "after joins")
 	in := hvInDegrees(n)
 	total := 0
 	for _, d := range in {
 		total += d
 	}
 	mean := float64(total) / float64(nodes)
-	contact := in[name(0)]
-	largest, alive := hvLargestComponent(n)
-	t.Logf("%d nodes: contact passive in-degree %d, mean %.1f; joiner in-degree after join <= %d; largest component %d/%d; sends %v",
-		nodes, contact, mean, maxJoinerIn, largest, alive, n.sent)
+	contact := in[names[0]]
+	t.Logf("%d nodes: contact passive in-degree %d, mean %.1f; joiner in-degree after join <= %d; sends %v",
+		nodes, contact, mean, maxJoinerIn, n.sent)
 	if float64(contact) > 3*mean {
 		t.Errorf("contact passive in-degree %d > 3 x mean %.1f", contact, mean)
 	}
 	if maxJoinerIn > 2*cfg.ActiveViewSize {
 		t.Errorf("a joiner entered %d passive views at once, want <= %d", maxJoinerIn, 2*cfg.ActiveViewSize)
 	}
-	if largest != alive {
-		t.Errorf("overlay split: largest component %d of %d", largest, alive)
-	}
-	for _, nm := range n.alive() {
-		if d := n.core(nm).NumActive(); d == 0 {
-			t.Errorf("%s isolated", nm)
+	for _, name := range n.alive() {
+		if n.core(name).NumActive() == 0 {
+			t.Errorf("%s isolated", name)
 		}
 	}
 }
@@ -108,50 +113,28 @@ func TestHyParViewContactIsNoHotspot(t *testing.T) {
 func TestHyParViewHealsAfterMassFailure(t *testing.T) {
 	// HyParView §5: the overlay survives the failure of half the nodes;
 	// repairs from the passive view reconnect the survivors.
-	nodes := 400
-	if testing.Short() || hvRaceEnabled {
-		nodes = 200
-	}
+	nodes := hvSize(400, 200)
 	cfg := DefaultHyParViewConfig()
 	n := newHVNet(cfg, 5)
-	name := func(i int) string { return fmt.Sprintf("n%04d", i) }
-	n.add(name(0))
-	for i := 1; i < nodes; i++ {
-		n.add(name(i))
-		n.do(name(i), JoinCluster{Contact: hvPeer(name(i / 2))})
-	}
+	names := hvNodeNames("n", nodes)
+	n.addJoined(names, func(i int) string { return names[i/2] })
 	n.advance(5 * cfg.ShuffleInterval)
 	for i := 0; i < nodes; i += 2 {
-		n.crash(name(i))
+		n.crash(names[i])
 	}
 	n.advance(3 * cfg.ShuffleInterval)
-	if n.err != nil {
-		t.Fatal(n.err)
-	}
-	if bad := n.asymmetric(); len(bad) > 0 {
-		t.Fatalf("asymmetric links: %v", bad)
-	}
-	largest, alive := hvLargestComponent(n)
-	t.Logf("after 50%% failure: largest component %d of %d", largest, alive)
-	if largest != alive {
-		t.Errorf("overlay split after 50%% failure: largest component %d of %d", largest, alive)
-	}
+	requireHealthy(t, n, "after 50% failure")
 }
 
 func TestHyParViewPartitionMerges(t *testing.T) {
 	// Not in the paper: a partition that heals merges back through the
 	// retries of lost peers. Two halves are cut apart (every send across
-	// fails), each repairs on its own, then the cut is lifted.
+	// fails) for five minutes, each repairs on its own, then the cut is
+	// lifted.
 	cfg := DefaultHyParViewConfig()
 	cfg.RejoinInterval = 0 // only lost-peer retries may merge the halves
-	const nodes = 100
 	n := newHVNet(cfg, 9)
-	name := func(i int) string { return fmt.Sprintf("n%03d", i) }
-	n.add(name(0))
-	for i := 1; i < nodes; i++ {
-		n.add(name(i))
-		n.do(name(i), JoinCluster{Contact: hvPeer(name(0))})
-	}
+	n.addJoined(hvNodeNames("n", 100), nil)
 	n.advance(3 * cfg.ShuffleInterval)
 	side := func(s string) int {
 		var i int
@@ -160,17 +143,15 @@ func TestHyParViewPartitionMerges(t *testing.T) {
 	}
 	n.cut = func(from, to string) bool { return side(from) != side(to) }
 	n.advance(5 * time.Minute)
-	for _, nm := range n.alive() {
-		for _, p := range n.core(nm).ActiveView() {
-			if side(p.Name) != side(nm) {
-				t.Fatalf("link %s-%s survived the partition", nm, p.Name)
+	crossPassive := 0
+	for _, name := range n.alive() {
+		for _, p := range n.core(name).ActiveView() {
+			if side(p.Name) != side(name) {
+				t.Fatalf("link %s-%s survived the partition", name, p.Name)
 			}
 		}
-	}
-	crossPassive := 0
-	for _, nm := range n.alive() {
-		for _, p := range n.core(nm).PassiveView() {
-			if side(p.Name) != side(nm) {
+		for _, p := range n.core(name).PassiveView() {
+			if side(p.Name) != side(name) {
 				crossPassive++
 			}
 		}
@@ -178,15 +159,5 @@ func TestHyParViewPartitionMerges(t *testing.T) {
 	t.Logf("passive entries across the cut before healing: %d", crossPassive)
 	n.cut = nil
 	n.advance(3 * time.Minute)
-	if n.err != nil {
-		t.Fatal(n.err)
-	}
-	largest, alive := hvLargestComponent(n)
-	t.Logf("after healing: largest component %d of %d", largest, alive)
-	if largest != alive {
-		t.Errorf("partition did not merge: largest component %d of %d", largest, alive)
-	}
-	if bad := n.asymmetric(); len(bad) > 0 {
-		t.Fatalf("asymmetric links: %v", bad)
-	}
+	requireHealthy(t, n, "after healing")
 }

@@ -70,11 +70,7 @@ func hvRandomRun(n *hvNet, rng *rand.Rand, nodes, steps int) {
 }
 
 func TestHyParViewProperties(t *testing.T) {
-	seeds := 200
-	if testing.Short() || hvRaceEnabled {
-		seeds = 25
-	}
-	for seed := range uint64(seeds) {
+	for seed := range uint64(hvSize(200, 25)) {
 		cfg := DefaultHyParViewConfig()
 		cfg.Seeds = []Peer{hvPeer("n00"), hvPeer("n01"), hvPeer("n02")}
 		if seed%3 == 1 { // small views: many evictions and rejections

@@ -478,9 +478,13 @@ func TestHyParViewShuffleHandlers(t *testing.T) {
 }
 
 func TestHyParViewShuffleTruncatesHugeLists(t *testing.T) {
+	distinct := make([]Peer, 5000)
+	for i := range distinct {
+		distinct[i] = Peer{Name: fmt.Sprint("n", i)}
+	}
 	huge := make([]Peer, 1_000_000)
 	for i := range huge {
-		huge[i] = Peer{Name: fmt.Sprint("n", i%5000)}
+		huge[i] = distinct[i%len(distinct)]
 	}
 	cfg := DefaultHyParViewConfig()
 	h := hvCore(t, cfg, "self", hvNames("b"), nil)
