@@ -49,6 +49,10 @@ type HyParView struct {
 	// target besides cfg.Seeds; nextSeed rotates through them.
 	lastContact Peer
 	nextSeed    int
+	// rejoinTarget is the seed the current rejoin round sent JOIN to;
+	// rejoinLeft counts the seeds the round may still try.
+	rejoinTarget string
+	rejoinLeft   int
 
 	// Time is kept as offsets from epoch, the now of the first Step.
 	epoch      time.Time
@@ -469,8 +473,8 @@ func (h *HyParView) onDisconnect(from Peer, m Disconnect) {
 	}
 	i := peerIndex(h.active, from.Name)
 	if i < 0 {
-		if wasPending {
-			h.repair(req.chain)
+		if wasPending && req.chain {
+			h.repair(repairReactive)
 		}
 		return
 	}
@@ -478,9 +482,9 @@ func (h *HyParView) onDisconnect(from Peer, m Disconnect) {
 	if m.Alive {
 		h.learn(from, h.now, 0)
 		// It just dropped us: do not ask it straight back.
-		h.backoff(from.Name)
+		h.backoff(from.Name, true)
 	}
-	h.repair(true)
+	h.repair(repairReactive)
 }
 
 // onKeepalive handles a Keepalive. Not in the paper: asymmetric-link
@@ -501,6 +505,9 @@ func (h *HyParView) linkFailed(p Peer) {
 	if p.Name == "" || p.Name == h.self.Name {
 		return
 	}
+	if p.Name == h.rejoinTarget && len(h.active) == 0 {
+		h.joinNextSeed()
+	}
 	_, known := h.dropPending(p.Name)
 	if h.passive.remove(p.Name) {
 		known = true
@@ -511,7 +518,7 @@ func (h *HyParView) linkFailed(p Peer) {
 	}
 	if known {
 		h.addLost(p)
-		h.repair(true)
+		h.repair(repairReactive)
 	}
 }
 

@@ -48,6 +48,10 @@ func TestHyParViewGoldenEviction(t *testing.T) {
 	cfg.ShuffleActive = 1
 	runGolden(t, "hyparview_eviction.golden", cfg, func(n *hvNet) {
 		n.addJoined([]string{"a", "b", "c", "d"}, nil)
+		// Both walk ends evicted a; it does not ask them straight back
+		// (back-off) but repairs at its next periodic tick.
+		n.logf("--- one shuffle period")
+		n.advance(cfg.ShuffleInterval + time.Second)
 	})
 }
 

@@ -261,7 +261,7 @@ func TestHyParViewNeighborReply(t *testing.T) {
 	if got := hvStep(t, h, 0, LinkFailed{Peer: hvPeer("zzz")}); len(got) != 0 {
 		t.Fatalf("unknown link failure: %q", got)
 	}
-	h.repair(true)
+	h.repair(repairReactive)
 	if got := hvFormatActions(h.Drain()); !slices.Equal(got, []string{"send p Neighbor low", "timer neighbor-timeout p #1"}) {
 		t.Fatalf("repair: %q", got)
 	}
@@ -286,7 +286,7 @@ func TestHyParViewNeighborReply(t *testing.T) {
 func TestHyParViewNeighborRejectTriesNext(t *testing.T) {
 	h := hvCore(t, DefaultHyParViewConfig(), "self", hvNames("a", "b", "c", "d"), hvNames("p", "q"))
 	h.passive.entries[1].retryAt = time.Hour // only p is eligible at first
-	h.repair(true)
+	h.repair(repairReactive)
 	h.Drain()
 	h.passive.entries[h.passive.index("q")].retryAt = 0
 	got := hvStep(t, h, time.Second, hvRecv("p", NeighborReply{Accepted: false}))
@@ -311,7 +311,7 @@ func TestHyParViewNeighborRejectTriesNext(t *testing.T) {
 		t.Errorf("pending = %v", h.pending)
 	}
 	// One shuffle period later both are eligible again (periodic top-up).
-	h.repair(false)
+	h.repair(repairPeriodic)
 	if got := hvFormatActions(h.Drain()); len(got) != 0 {
 		t.Fatalf("backed-off peers asked again: %q", got)
 	}
@@ -428,7 +428,7 @@ func TestHyParViewRepairThroughDeadPassive(t *testing.T) {
 	n.crash("b")
 	n.crash("c")
 	n.step("a", LinkFailed{Peer: hvPeer("zzz")}) // no-op
-	a.repair(true)
+	a.repair(repairReactive)
 	n.step("a", LinkFailed{Peer: hvPeer("b")})
 	n.deliver()
 	if n.err != nil {
@@ -669,6 +669,45 @@ func TestHyParViewRejoin(t *testing.T) {
 	}
 }
 
+func TestHyParViewRejoinSkipsDeadSeed(t *testing.T) {
+	cfg := DefaultHyParViewConfig()
+	cfg.Seeds = []Peer{hvPeer("s1"), hvPeer("s2")}
+	h := hvCore(t, cfg, "self", nil, nil)
+	hvStep(t, h, 0, Start{})
+	got := hvStep(t, h, cfg.RejoinInterval, TimerFired{Timer: rejoinTimer{}})
+	if !slices.Equal(got, []string{"timer rejoin", "send s1 Join"}) {
+		t.Fatalf("rejoin: %q", got)
+	}
+	// s1 is down: s2 is tried at once; when it is down too, the round
+	// (no JoinCluster contact) is over.
+	if got := hvStep(t, h, cfg.RejoinInterval, LinkFailed{Peer: hvPeer("s1")}); !slices.Equal(got, []string{"send s2 Join"}) {
+		t.Fatalf("after s1 failed: %q", got)
+	}
+	if got := hvStep(t, h, cfg.RejoinInterval, LinkFailed{Peer: hvPeer("s2")}); len(got) != 0 {
+		t.Fatalf("after s2 failed: %q", got)
+	}
+}
+
+func TestHyParViewNoEvictionLoop(t *testing.T) {
+	// Four leaves know only one hub with two slots. With the paper's
+	// rules alone every evicted leaf is isolated and asks the hub back at
+	// once with high priority, which evicts the next leaf, forever. The
+	// back-off ends that loop; shuffles then teach the leaves about each
+	// other and the overlay settles.
+	cfg := DefaultHyParViewConfig()
+	cfg.ActiveViewSize, cfg.ShuffleActive = 2, 1
+	n := newHVNet(cfg, 3)
+	n.maxSteps = 100_000
+	for _, name := range []string{"hub", "l1", "l2", "l3", "l4"} {
+		n.add(name)
+	}
+	for _, leaf := range []string{"l1", "l2", "l3", "l4"} {
+		n.do("hub", JoinCluster{Contact: hvPeer(leaf)})
+	}
+	n.advance(10 * cfg.ShuffleInterval)
+	requireHealthy(t, n, "star")
+}
+
 func TestHyParViewLostPeers(t *testing.T) {
 	cfg := DefaultHyParViewConfig()
 	cfg.MaxLostPeers = 2
@@ -746,7 +785,7 @@ func TestHyParViewPassiveAging(t *testing.T) {
 	fresh := 0
 	const draws = 4000
 	for range draws {
-		i, _ := v.candidate(0, true, nil, rng, nil)
+		i, _ := v.candidate(0, true, true, nil, rng, nil)
 		if v.entries[i].peer.Name == "fresh" {
 			fresh++
 		}

@@ -23,8 +23,13 @@ type passiveEntry struct {
 	// core's epoch.
 	seen time.Duration
 	// retryAt is the earliest time a low-priority NEIGHBOR may be sent to
-	// the peer again; it backs off peers that rejected or ignored one.
+	// the peer again; it backs off peers that rejected or ignored one, or
+	// disconnected this node.
 	retryAt time.Duration
+	// highAt is the earliest time a high-priority NEIGHBOR may be sent to
+	// the peer by a reactive repair; it backs off peers that disconnected
+	// this node (see HyParView.repair).
+	highAt time.Duration
 	// mark tags the entry as part of the shuffle exchange (sample sent or
 	// reply sent) with that number, so that integrating the other side's
 	// entries evicts it first.
@@ -151,13 +156,18 @@ func (v *passiveView) sample(dst []Peer, k int, exclude string, mark uint64, rng
 }
 
 // candidate picks a passive peer to ask for a link, or returns -1: the
-// fresher of two random picks among the entries that are not in skip and,
-// unless anyBackoff, whose back-off has expired at now.
-func (v *passiveView) candidate(now time.Duration, anyBackoff bool, skip []neighborRequest, rng *rand.Rand, scratch []int) (int, []int) {
+// fresher of two random picks among the entries that are not in skip and
+// whose back-off for a request of that priority has expired at now (any
+// entry if ignoreBackoff).
+func (v *passiveView) candidate(now time.Duration, high, ignoreBackoff bool, skip []neighborRequest, rng *rand.Rand, scratch []int) (int, []int) {
 	idx := scratch[:0]
 	for i := range v.entries {
 		e := &v.entries[i]
-		if (anyBackoff || e.retryAt <= now) && pendingIndex(skip, e.peer.Name) < 0 {
+		ready := e.retryAt <= now
+		if high {
+			ready = e.highAt <= now
+		}
+		if (ready || ignoreBackoff) && pendingIndex(skip, e.peer.Name) < 0 {
 			idx = append(idx, i)
 		}
 	}
