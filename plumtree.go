@@ -35,9 +35,10 @@ import (
 //   - A new neighbour is sent an IHAVE of the most recent cached messages
 //     (NeighborUpAnnounce), so that broadcasts missed during a crash wave
 //     are grafted once the overlay is repaired.
-//   - A payload that arrives first from a lazy peer makes the link eager
-//     on both sides (an empty GRAFT back), so that eager/lazy links stay
-//     symmetric after a PRUNE crosses a GOSSIP.
+//   - Eager/lazy links are kept symmetric when control messages cross on
+//     a link (links are FIFO): a payload pushed by a lazy peer is answered
+//     with PRUNE instead of making the peer eager, and a GRAFT that makes
+//     its sender eager is acknowledged with an empty GRAFT.
 //   - The optimisation test also runs for an IHAVE that arrives after the
 //     payload, not only for IHAVEs recorded before it.
 //   - Messages from peers that are not neighbours (crossing a NeighborUp
@@ -246,15 +247,16 @@ func (p *Plumtree) receiveGossip(from Peer, g Gossip) {
 	p.emit(Deliver{ID: g.ID, Class: g.Class, Payload: g.Payload, From: from, Hops: fwd})
 	p.push(g.ID, g.Class, fwd, g.Payload, from.Name)
 
-	// "eagerPushPeers ← eagerPushPeers ∪ {sender}". push never inserts
-	// or removes neighbours, so sender is still valid.
+	// The paper then adds the sender to eagerPushPeers. A payload we
+	// grafted comes from a peer the graft already made eager. Not in the
+	// paper: a payload pushed by a peer we hold lazy crossed a PRUNE on
+	// the (FIFO) link, which will make us lazy at the sender too; making
+	// the sender eager here would leave the link eager at one end only.
+	// Instead the sender stays lazy and is told so again, as for a
+	// duplicate. (push never inserts or removes neighbours, so sender is
+	// still valid.)
 	if sender != nil && !sender.eager {
-		// Not in the paper: the sender considers us eager (it pushed),
-		// we considered it lazy, so a PRUNE of ours crossed this payload.
-		// Tell it we are eager again, or the link stays asymmetric
-		// until more traffic flows.
-		sender.eager = true
-		p.emit(Send{To: sender.peer, Msg: Graft{}})
+		p.emit(Send{To: sender.peer, Msg: Prune{}})
 	}
 
 	// "if ∃(id,node,r) ∈ missing : id = mID then cancel Timer(mID)": the
@@ -411,11 +413,19 @@ func (p *Plumtree) graftTimerFired(t *ptGraftTimer) {
 // requested message still cached is sent to it. An empty list only changes
 // the link (§3.8). A GRAFT from a non-neighbour is answered but changes no
 // set.
+//
+// Not in the paper: a GRAFT that moves the sender from lazy to eager is
+// acknowledged with an empty GRAFT. If the GRAFT crossed a PRUNE of ours,
+// the sender has applied that PRUNE by now; the acknowledgement makes the
+// link eager at both ends again instead of eager here and lazy there.
 func (p *Plumtree) receiveGraft(from Peer, g Graft) {
 	to := from
 	if pp := p.peers.get(from.Name); pp != nil {
-		pp.eager = true
 		to = pp.peer
+		if !pp.eager {
+			pp.eager = true
+			p.emit(Send{To: to, Msg: Graft{}})
+		}
 	}
 	for _, id := range g.IDs {
 		if c, ok := p.cache.get(id); ok {

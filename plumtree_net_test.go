@@ -238,7 +238,7 @@ func (n *ptNet) act(node *ptNetNode, a Action) {
 		n.tracef("%s→%s  %s", node.name, a.To.Name, n.fmtMsg(a.Msg))
 		n.push(ptEv{at: n.now + l.latency, kind: ptEvMsg, from: node.name, to: a.To.Name, msg: a.Msg, epoch: l.epoch})
 	case SetTimer:
-		n.tracef("%s  set timer %v %v", node.name, a.After, a.Timer)
+		n.tracef("%s  set timer %v %s", node.name, a.After, n.fmtTimer(a.Timer))
 		n.push(ptEv{at: n.now + a.After, kind: ptEvTimer, to: node.name, timer: a.Timer})
 	case Deliver:
 		if a.From.Name == node.name {
@@ -278,7 +278,7 @@ func (n *ptNet) run(until time.Duration) int {
 			n.tracef("%s  recv %s from %s", ev.to, n.fmtMsg(ev.msg), ev.from)
 			n.step(ev.to, Receive{From: n.peer(ev.from), Msg: ev.msg})
 		case ptEvTimer:
-			n.tracef("%s  timer %v", ev.to, ev.timer)
+			n.tracef("%s  timer %s", ev.to, n.fmtTimer(ev.timer))
 			n.step(ev.to, TimerFired{Timer: ev.timer})
 		case ptEvFunc:
 			ev.fn()
@@ -317,6 +317,21 @@ func (n *ptNet) fmtMsg(m Message) string {
 		return "prune"
 	}
 	return fmt.Sprintf("%T", m)
+}
+
+func (n *ptNet) fmtTimer(t Timer) string {
+	if g, ok := t.(*ptGraftTimer); ok {
+		parts := make([]string, len(g.ids))
+		for i, id := range g.ids {
+			parts[i] = n.label(id)
+		}
+		kind := "1"
+		if g.second {
+			kind = "2"
+		}
+		return "plumtree-graft" + kind + "[" + strings.Join(parts, " ") + "]"
+	}
+	return fmt.Sprint(t)
 }
 
 // fmtSets renders every node's eager and lazy peers, one line per node.

@@ -275,16 +275,16 @@ func TestPlumtreeReceiveGossipNew(t *testing.T) {
 	wantActions(t, "flush", h.step(TimerFired{Timer: h.pt.flushTimer}),
 		"send a ihave [o/7@3]", "send d ihave [o/7@3]")
 
-	// From lazy a: the paper moves the sender to eager; we also tell it
-	// (not in the paper) so the link stays symmetric.
+	// From lazy a: the push crossed our PRUNE. Not in the paper: a stays
+	// lazy and is pruned again, so both ends end up lazy.
 	acts = h.recv("a", gossipOf("o", 8, 0, "q"))
 	wantActions(t, "new gossip from lazy peer", acts,
 		"deliver o/8 \"q\" from a hops 1",
 		"send b gossip o/8 r1 \"q\"",
 		"send c gossip o/8 r1 \"q\"",
 		"timer 5ms plumtree-ihave-flush",
-		"send a graft []")
-	wantSets(t, h, "eager=[a b c] lazy=[d]")
+		"send a prune")
+	wantSets(t, h, "eager=[b c] lazy=[a d]")
 }
 
 func TestPlumtreeReceiveGossipDuplicate(t *testing.T) {
@@ -405,10 +405,12 @@ func TestPlumtreeReceiveGraft(t *testing.T) {
 	h.recv("b", Prune{})
 	wantSets(t, h, "eager=[a] lazy=[b]")
 	acts := h.recv("b", Graft{IDs: []MessageID{{Origin: "o", Seq: 1}, {Origin: "o", Seq: 99}}})
-	wantActions(t, "graft", acts, "send b gossip o/1 r3 \"p\"")
+	// Lazy → eager is acknowledged (not in the paper).
+	wantActions(t, "graft", acts, "send b graft []", "send b gossip o/1 r3 \"p\"")
 	wantSets(t, h, "eager=[a b] lazy=[]")
+	wantActions(t, "graft from eager peer", h.recv("b", Graft{}))
 	h.recv("b", Prune{})
-	wantActions(t, "empty graft", h.recv("b", Graft{}))
+	wantActions(t, "empty graft", h.recv("b", Graft{}), "send b graft []")
 	wantSets(t, h, "eager=[a b] lazy=[]")
 }
 
