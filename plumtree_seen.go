@@ -64,9 +64,21 @@ func (s *ptSeenSet) add(id MessageID, round uint16, now int64) (forgotten Messag
 }
 
 // expire forgets every ID at the head of the ring whose time has come.
+// A set that empties releases its ring and map, and a ring less than a
+// quarter full is halved, so that an idle node does not keep the memory of
+// a burst.
 func (s *ptSeenSet) expire(now int64) {
+	popped := false
 	for s.n > 0 && s.ring[s.head].expire <= now {
 		s.popOldest()
+		popped = true
+	}
+	switch {
+	case !popped || len(s.ring) <= ptSeenMinRing:
+	case s.n == 0:
+		*s = newPtSeenSet(s.ttl, s.max)
+	case s.n < len(s.ring)/4:
+		s.resize(len(s.ring) / 2)
 	}
 }
 
@@ -81,10 +93,18 @@ func (s *ptSeenSet) popOldest() MessageID {
 	return id
 }
 
-// grow doubles the ring (up to max), keeping the order of entries.
+// ptSeenMinRing is the smallest ring the seen set allocates, and the size
+// below which it never shrinks.
+const ptSeenMinRing = 16
+
+// grow doubles the ring (up to max).
 func (s *ptSeenSet) grow() {
-	size := max(2*len(s.ring), 16)
-	size = min(size, s.max)
+	s.resize(min(max(2*len(s.ring), ptSeenMinRing), s.max))
+}
+
+// resize moves the entries to a ring of the given size (at least s.n),
+// keeping their order.
+func (s *ptSeenSet) resize(size int) {
 	ring := make([]ptSeenEntry, size)
 	for i := range s.n {
 		ring[i] = s.ring[(s.head+i)%len(s.ring)]
