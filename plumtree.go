@@ -477,9 +477,10 @@ func (p *Plumtree) neighborUp(peer Peer) {
 // sets, its queued announcements are dropped, and its IHAVEs are removed
 // from the missing table.
 func (p *Plumtree) neighborDown(peer Peer) {
-	if !p.peers.remove(peer.Name) {
+	if peer.Name == "" {
 		return
 	}
+	p.peers.remove(peer.Name)
 	p.missing.dropAnnouncer(peer.Name)
 }
 

@@ -25,6 +25,12 @@ const ptCacheEntryOverhead = 96
 // keeps a cache of 10^4–10^5 entries four levels deep.
 const ptCacheBTreeDegree = 16
 
+// ptCacheFreeList is the number of B-tree nodes each cache keeps for
+// reuse. The library default (32) costs 256 bytes per idle core; a few
+// suffice for the insert-at-one-end, remove-at-the-other pattern of an
+// expiry index.
+const ptCacheFreeList = 4
+
 // ptCacheKey orders cached messages by expiry, then by insertion, and
 // names the slab slot of the entry. seq is only a tie-breaker among
 // entries expiring in the same nanosecond; it wraps after 2^32 insertions,
@@ -77,7 +83,7 @@ type ptCache struct {
 
 func newPtCache(ttl int64, maxBytes int) ptCache {
 	return ptCache{
-		index:    btree.NewG(ptCacheBTreeDegree, ptCacheKeyLess),
+		index:    btree.NewWithFreeListG(ptCacheBTreeDegree, ptCacheKeyLess, btree.NewFreeListG[ptCacheKey](ptCacheFreeList)),
 		slots:    make(map[MessageID]uint32),
 		maxBytes: maxBytes,
 		ttl:      ttl,
