@@ -1,0 +1,138 @@
+package hyparlist
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestAnnouncementRoundTrip(t *testing.T) {
+	in := []MemberRecord{
+		{Name: "a", Addr: "10.0.0.1:7946", Meta: []byte{1, 2, 3}, Incarnation: 7, State: MemberStateSuspect},
+		{Name: strings.Repeat("n", MaxMemberNameLen), Addr: strings.Repeat("x", MaxMemberAddrLen),
+			Meta: bytes.Repeat([]byte{9}, MaxMemberMetaLen), Incarnation: math.MaxUint32, State: MemberStateLeft},
+		{Name: "z", State: MemberStateDead},
+	}
+	b, err := AppendAnnouncement([]byte("prefix"), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b, []byte("prefix")) {
+		t.Fatalf("AppendAnnouncement dropped dst")
+	}
+	out, err := DecodeAnnouncement(b[len("prefix"):])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != len(in) {
+		t.Fatalf("decoded %d records, want %d", len(out), len(in))
+	}
+	for i := range in {
+		if !sameRecord(in[i], out[i]) {
+			t.Errorf("record %d: %+v, want %+v", i, out[i], in[i])
+		}
+	}
+	// The decoded records do not alias the input.
+	b[len(b)-3] ^= 0xff
+	if out[2].Name != "z" {
+		t.Errorf("decoded record aliases the input")
+	}
+}
+
+func TestAnnouncementEncodeRejects(t *testing.T) {
+	cases := map[string][]MemberRecord{
+		"empty":     nil,
+		"too many":  make([]MemberRecord, MaxAnnouncementRecordsLimit+1),
+		"no name":   {{Name: ""}},
+		"long meta": {{Name: "a", Meta: make([]byte, MaxMemberMetaLen+1)}},
+		"bad state": {{Name: "a", State: 4}},
+	}
+	for name, recs := range cases {
+		for i := range recs {
+			if recs[i].Name == "" && name == "too many" {
+				recs[i].Name = "a"
+			}
+		}
+		if b, err := AppendAnnouncement([]byte("dst"), recs); err == nil || string(b) != "dst" {
+			t.Errorf("%s: err %v, dst %q", name, err, b)
+		}
+	}
+}
+
+func TestAnnouncementDecodeErrors(t *testing.T) {
+	valid, _ := AppendAnnouncement(nil, []MemberRecord{{Name: "a", Addr: "b", Incarnation: 1}})
+	uv := func(v uint64) []byte { return binary.AppendUvarint(nil, v) }
+	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	cases := []struct {
+		name string
+		in   []byte
+		want error
+	}{
+		{"empty", nil, ErrAnnouncementTruncated},
+		{"version", []byte{2, 1}, ErrAnnouncementVersion},
+		{"no count", []byte{1}, ErrAnnouncementTruncated},
+		{"zero count", []byte{1, 0}, ErrAnnouncementMalformed},
+		{"count over limit", cat([]byte{1}, uv(MaxAnnouncementRecordsLimit+1), make([]byte, 8000)), ErrAnnouncementMalformed},
+		{"count over input", cat([]byte{1}, uv(200), make([]byte, 20)), ErrAnnouncementMalformed},
+		{"huge count", cat([]byte{1}, uv(math.MaxUint64)), ErrAnnouncementMalformed},
+		{"varint overflow", cat([]byte{1}, bytes.Repeat([]byte{0xff}, 11)), ErrAnnouncementMalformed},
+		{"truncated", valid[:len(valid)-1], ErrAnnouncementTruncated},
+		{"name over limit", cat([]byte{1, 1}, uv(MaxMemberNameLen+1), make([]byte, MaxMemberNameLen+10)), ErrAnnouncementMalformed},
+		{"name over input", cat([]byte{1, 1}, uv(100), make([]byte, 10)), ErrAnnouncementTruncated},
+		{"empty name", cat([]byte{1, 1, 0, 0, 0, 0, 0, 0}), ErrInvalidMemberRecord},
+		{"bad state", cat([]byte{1, 1, 1, 'a', 0, 0, 0, 7}), ErrInvalidMemberRecord},
+		{"incarnation over 32 bits", cat([]byte{1, 1, 1, 'a', 0, 0}, uv(math.MaxUint32+1), []byte{0}), ErrAnnouncementMalformed},
+		{"trailing", append(append([]byte(nil), valid...), 0), ErrAnnouncementMalformed},
+	}
+	for _, c := range cases {
+		recs, err := DecodeAnnouncement(c.in)
+		if !errors.Is(err, c.want) || recs != nil {
+			t.Errorf("%s: (%v, %v), want %v", c.name, recs, err, c.want)
+		}
+	}
+}
+
+// TestAnnouncementDecodeBoundedAllocation: a small input cannot make the
+// decoder allocate much, whatever counts it claims.
+func TestAnnouncementDecodeBoundedAllocation(t *testing.T) {
+	in := append([]byte{1}, binary.AppendUvarint(nil, MaxAnnouncementRecordsLimit)...)
+	in = append(in, make([]byte, 40)...)
+	allocs := testing.AllocsPerRun(100, func() { _, _ = DecodeAnnouncement(in) })
+	if allocs > 3 {
+		t.Errorf("%v allocations for a 43-byte lie", allocs)
+	}
+}
+
+// FuzzDecodeAnnouncement: the decoder never panics, and whatever it
+// accepts re-encodes to something that decodes to the same records.
+func FuzzDecodeAnnouncement(f *testing.F) {
+	seed, _ := AppendAnnouncement(nil, []MemberRecord{
+		{Name: "a", Addr: "1.2.3.4:5", Meta: []byte("m"), Incarnation: 300, State: MemberStateSuspect},
+		{Name: "b", State: MemberStateLeft},
+	})
+	f.Add(seed)
+	f.Add([]byte{1, 1, 1, 'a', 0, 0, 0, 0})
+	f.Add([]byte{1, 0xff, 0xff, 0xff, 0xff, 0x0f})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		recs, err := DecodeAnnouncement(b)
+		if err != nil {
+			return
+		}
+		again, err := AppendAnnouncement(nil, recs)
+		if err != nil {
+			t.Fatalf("re-encode of decoded records: %v", err)
+		}
+		back, err := DecodeAnnouncement(again)
+		if err != nil || len(back) != len(recs) {
+			t.Fatalf("decode of re-encoded records: %v", err)
+		}
+		for i := range recs {
+			if !sameRecord(recs[i], back[i]) {
+				t.Fatalf("record %d: %+v != %+v", i, recs[i], back[i])
+			}
+		}
+	})
+}

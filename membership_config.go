@@ -1,0 +1,139 @@
+package hyparlist
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// MembershipConfig tunes the membership core. Every node of a cluster
+// should use the same values.
+type MembershipConfig struct {
+	// SuspicionMult scales the suspicion timeout:
+	//
+	//	min = SuspicionMult × max(1, log10(N)) × SuspicionInterval
+	//
+	// where N is the number of live (alive or suspect) members. Default 4,
+	// memberlist's DefaultLANConfig value.
+	SuspicionMult int
+
+	// SuspicionMaxTimeoutMult sets the longest suspicion timeout, used
+	// while nobody confirms a suspicion: max = SuspicionMaxTimeoutMult × min.
+	// Default 6, memberlist's DefaultLANConfig value. A single flaky link
+	// produces one accuser, so the suspected node gets max to refute.
+	SuspicionMaxTimeoutMult int
+
+	// SuspicionInterval is the time unit of the suspicion timeout. It plays
+	// the part of memberlist's ProbeInterval (the runtime copies
+	// Config.ProbeInterval here); this core sends no probes. Default 1s,
+	// memberlist's DefaultLANConfig ProbeInterval.
+	SuspicionInterval time.Duration
+
+	// SuspicionConfirmations is K of Lifeguard's local-health-aware
+	// suspicion (Dadgar, Phillips, Currey, "Lifeguard", 2018): after K
+	// independent accusers beyond the first, the timeout has shrunk from max
+	// to min. Zero uses min at
+	// once. Default 3. Not from a paper: with HyParView's active view of 5
+	// (HyParView §5.1, log10(N)+1) a crash is reported by up to 5
+	// neighbours, so 4 of them reach min, while one flaky link stays at max.
+	SuspicionConfirmations int
+
+	// PushPullInterval is the period of anti-entropy: every interval the
+	// node exchanges a digest with one random neighbour. Zero disables the
+	// periodic exchange (exchanges on NeighborUp still happen). Default 10s.
+	// Not memberlist's 30s: a digest costs O(1) bytes when nothing changed,
+	// so a shorter interval is cheap and repairs missed announcements
+	// sooner.
+	PushPullInterval time.Duration
+
+	// ReclaimTime is how long a dead or left member is kept as a tombstone
+	// before it is forgotten. While it is kept, a late announcement of an
+	// older incarnation cannot bring it back, and a dead (not left) member
+	// is re-contacted now and then (see DeadProbeInterval), which is what
+	// merges the two sides of a healed partition. Default 1h: partitions
+	// shorter than that heal by themselves.
+	ReclaimTime time.Duration
+
+	// DeadProbeInterval is the period at which the node emits one
+	// ProbeMember for a random dead member it still holds. Zero disables
+	// it. Default 10s: at most one contact attempt per node per 10s.
+	DeadProbeInterval time.Duration
+
+	// LivenessProbeInterval is the period at which the node emits one
+	// ProbeMember (a liveness check) for a random live member that is not a
+	// neighbour. Zero disables it. Default 10s: every member is checked
+	// about once per 10s cluster-wide, at one contact per node per 10s.
+	LivenessProbeInterval time.Duration
+
+	// MaxMembers bounds the member table, tombstones included. When it is
+	// full the oldest tombstone makes room for a live member; otherwise new
+	// names are ignored. Default 100,000: ten times the largest cluster the
+	// project targets (10^4), at most about 100 MB of records with maximal
+	// metadata.
+	MaxMembers int
+
+	// MaxAnnouncementRecords caps the records batched into one membership
+	// announcement (one Plumtree broadcast); a step that changes more
+	// records emits several announcements. At most
+	// MaxAnnouncementRecordsLimit. Default 64, which keeps an announcement
+	// under about 70 KB with maximal records.
+	MaxAnnouncementRecords int
+
+	// MaxLocalStateSize caps the application state (Delegate.LocalState)
+	// sent in one anti-entropy exchange, in bytes; larger states are not
+	// sent. Default 1 MiB.
+	MaxLocalStateSize int
+}
+
+// ErrInvalidMembershipConfig is wrapped by every MembershipConfig.Validate
+// error.
+var ErrInvalidMembershipConfig = errors.New("invalid membership config")
+
+// DefaultMembershipConfig returns the defaults documented on each field.
+func DefaultMembershipConfig() MembershipConfig {
+	return MembershipConfig{
+		SuspicionMult:           4,
+		SuspicionMaxTimeoutMult: 6,
+		SuspicionInterval:       time.Second,
+		SuspicionConfirmations:  3,
+		PushPullInterval:        10 * time.Second,
+		ReclaimTime:             time.Hour,
+		DeadProbeInterval:       10 * time.Second,
+		LivenessProbeInterval:   10 * time.Second,
+		MaxMembers:              100_000,
+		MaxAnnouncementRecords:  64,
+		MaxLocalStateSize:       1 << 20,
+	}
+}
+
+// Validate reports the first field out of range. It does not modify c.
+func (c MembershipConfig) Validate() error {
+	bad := func(field string, v any, want string) error {
+		return fmt.Errorf("membership config: %s = %v, want %s: %w", field, v, want, ErrInvalidMembershipConfig)
+	}
+	switch {
+	case c.SuspicionMult < 1:
+		return bad("SuspicionMult", c.SuspicionMult, ">= 1")
+	case c.SuspicionMaxTimeoutMult < 1:
+		return bad("SuspicionMaxTimeoutMult", c.SuspicionMaxTimeoutMult, ">= 1")
+	case c.SuspicionInterval <= 0:
+		return bad("SuspicionInterval", c.SuspicionInterval, "> 0")
+	case c.SuspicionConfirmations < 0 || c.SuspicionConfirmations > maxSuspicionConfirmations:
+		return bad("SuspicionConfirmations", c.SuspicionConfirmations, fmt.Sprintf("in [0, %d]", maxSuspicionConfirmations))
+	case c.PushPullInterval < 0:
+		return bad("PushPullInterval", c.PushPullInterval, ">= 0")
+	case c.ReclaimTime <= 0:
+		return bad("ReclaimTime", c.ReclaimTime, "> 0")
+	case c.DeadProbeInterval < 0:
+		return bad("DeadProbeInterval", c.DeadProbeInterval, ">= 0")
+	case c.LivenessProbeInterval < 0:
+		return bad("LivenessProbeInterval", c.LivenessProbeInterval, ">= 0")
+	case c.MaxMembers < 1:
+		return bad("MaxMembers", c.MaxMembers, ">= 1")
+	case c.MaxAnnouncementRecords < 1 || c.MaxAnnouncementRecords > MaxAnnouncementRecordsLimit:
+		return bad("MaxAnnouncementRecords", c.MaxAnnouncementRecords, fmt.Sprintf("in [1, %d]", MaxAnnouncementRecordsLimit))
+	case c.MaxLocalStateSize < 0:
+		return bad("MaxLocalStateSize", c.MaxLocalStateSize, ">= 0")
+	}
+	return nil
+}

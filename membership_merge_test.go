@@ -1,0 +1,115 @@
+package hyparlist
+
+import (
+	"fmt"
+	"testing"
+)
+
+// TestMembershipPrecedenceMatrix checks every pair of (held, incoming)
+// states at a lower, equal and higher incarnation against SWIM precedence,
+// written out by hand: alive < suspect < dead < left within an incarnation,
+// a higher incarnation always wins, a lower one never.
+func TestMembershipPrecedenceMatrix(t *testing.T) {
+	const (
+		A = MemberStateAlive
+		S = MemberStateSuspect
+		D = MemberStateDead
+		L = MemberStateLeft
+	)
+	type row struct {
+		held, in MemberState
+		incDelta int // incoming incarnation minus held (held is 5)
+		accept   bool
+	}
+	rows := []row{
+		// Same incarnation.
+		{A, A, 0, false}, {A, S, 0, true}, {A, D, 0, true}, {A, L, 0, true},
+		{S, A, 0, false}, {S, S, 0, false}, {S, D, 0, true}, {S, L, 0, true},
+		{D, A, 0, false}, {D, S, 0, false}, {D, D, 0, false}, {D, L, 0, true},
+		{L, A, 0, false}, {L, S, 0, false}, {L, D, 0, false}, {L, L, 0, false},
+	}
+	for _, held := range []MemberState{A, S, D, L} {
+		for _, in := range []MemberState{A, S, D, L} {
+			rows = append(rows, row{held, in, +1, true}, row{held, in, -1, false})
+		}
+	}
+	for _, r := range rows {
+		t.Run(fmt.Sprintf("%v@5+%v@%d", r.held, r.in, 5+r.incDelta), func(t *testing.T) {
+			if got := supersedes(uint32(5+r.incDelta), r.in, 5, r.held); got != r.accept {
+				t.Errorf("supersedes = %v, want %v", got, r.accept)
+			}
+			m := newStartedMembership(t, "self", DefaultMembershipConfig())
+			deliverRecs(t, m, mt0, "x", rec("x", 5, r.held))
+			in := rec("x", uint32(5+r.incDelta), r.in)
+			in.Meta = []byte("new")
+			acts := deliverRecs(t, m, mt0.Add(1), "x", in)
+			got := mustMember(t, m, "x")
+			want := rec("x", 5, r.held)
+			if r.accept {
+				want = in
+			}
+			if got.Incarnation != want.Incarnation || got.State != want.State || string(got.Meta) != string(want.Meta) {
+				t.Errorf("held %v@%d %q, want %v@%d %q", got.State, got.Incarnation, got.Meta, want.State, want.Incarnation, want.Meta)
+			}
+			// EventDelegate actions follow the live/not-live transition.
+			wasLive, isLive := r.held <= S, want.State <= S
+			joined, left, updated := len(actionsOfType[MemberJoined](acts)), len(actionsOfType[MemberLeft](acts)), len(actionsOfType[MemberUpdated](acts))
+			wantJoined := b2i(!wasLive && isLive)
+			wantLeft := b2i(wasLive && !isLive)
+			wantUpdated := b2i(r.accept && wasLive && isLive) // meta changed
+			if joined != wantJoined || left != wantLeft || updated != wantUpdated {
+				t.Errorf("joined/left/updated = %d/%d/%d, want %d/%d/%d", joined, left, updated, wantJoined, wantLeft, wantUpdated)
+			}
+			// Merging a foreign record is never announced again.
+			if n := len(actionsOfType[BroadcastPayload](acts)); n != 0 {
+				t.Errorf("%d announcements after merging a foreign record", n)
+			}
+		})
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// TestMembershipUnknownTombstone: a dead record for an unknown name is kept
+// (so that a late alive of that incarnation cannot resurrect it) but is no
+// join; an old one (past ReclaimTime) is not kept.
+func TestMembershipUnknownTombstone(t *testing.T) {
+	cfg := DefaultMembershipConfig()
+	m := newStartedMembership(t, "self", cfg)
+	acts := deliverRecs(t, m, mt0, "y", rec("x", 3, MemberStateDead))
+	if n := len(actionsOfType[MemberJoined](acts)) + len(actionsOfType[MemberLeft](acts)); n != 0 {
+		t.Errorf("%d member events for a tombstone", n)
+	}
+	acts = deliverRecs(t, m, mt0, "x", rec("x", 3, MemberStateAlive))
+	if got := mustMember(t, m, "x"); got.State != MemberStateDead || len(actionsOfType[MemberJoined](acts)) != 0 {
+		t.Errorf("alive@3 after dead@3: state %v, joins %d", got.State, len(actionsOfType[MemberJoined](acts)))
+	}
+	old := rec("z", 1, MemberStateDead)
+	old.AgeSeconds = uint32(cfg.ReclaimTime.Seconds())
+	m.Step(mt0, Receive{From: testPeer("y"), Msg: MemberRecords{Buckets: 64, Records: []MemberRecord{old}}})
+	if _, ok := m.Member("z"); ok {
+		t.Errorf("a tombstone as old as ReclaimTime was kept")
+	}
+}
+
+// TestMembershipSuspectAccusers: a repeated suspect
+// record confirms only when it names a new accuser.
+func TestMembershipSuspectAccusers(t *testing.T) {
+	m := newStartedMembership(t, "self", DefaultMembershipConfig())
+	deliverRecs(t, m, mt0, "x", rec("x", 0, MemberStateAlive))
+	deliverRecs(t, m, mt0, "a", rec("x", 0, MemberStateSuspect))
+	deliverRecs(t, m, mt0, "a", rec("x", 0, MemberStateSuspect))
+	e := m.table.get("x")
+	if e.susp == nil || len(e.susp.accusers) != 1 {
+		t.Fatalf("accusers after one accuser twice: %+v", e.susp)
+	}
+	deliverRecs(t, m, mt0, "b", rec("x", 0, MemberStateSuspect))
+	if len(e.susp.accusers) != 2 || e.susp.local {
+		t.Errorf("accusers after a second accuser: %v (local %v)", e.susp.accusers, e.susp.local)
+	}
+}

@@ -1,0 +1,151 @@
+package hyparlist
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// This file holds the member record model of the membership core and the
+// SWIM precedence rule that decides which of two records about one member
+// wins.
+
+// MemberState is a member's liveness as the membership core sees it. The
+// values are on the wire and equal memberlist's NodeStateType values
+// (StateAlive=0 ... StateLeft=3), so a runtime maps one to the other by a
+// plain conversion.
+type MemberState uint8
+
+// Member states, in precedence order: for one incarnation a later state
+// overrides an earlier one. The values are on the wire: never renumber.
+const (
+	// MemberStateAlive: the member announced itself, or refuted a suspicion.
+	MemberStateAlive MemberState = 0
+	// MemberStateSuspect: a neighbour lost its link to the member; the
+	// member has until the suspicion timeout to refute.
+	MemberStateSuspect MemberState = 1
+	// MemberStateDead: the suspicion timed out without a refutation.
+	MemberStateDead MemberState = 2
+	// MemberStateLeft: the member announced a graceful leave.
+	MemberStateLeft MemberState = 3
+)
+
+// String returns the state's name, as used in logs and metrics.
+func (s MemberState) String() string {
+	switch s {
+	case MemberStateAlive:
+		return "alive"
+	case MemberStateSuspect:
+		return "suspect"
+	case MemberStateDead:
+		return "dead"
+	case MemberStateLeft:
+		return "left"
+	}
+	return "unknown"
+}
+
+// live reports whether a member in this state counts as a member of the
+// cluster (Members lists it).
+func (s MemberState) live() bool { return s == MemberStateAlive || s == MemberStateSuspect }
+
+// Limits on one member record. They bound every record the core accepts,
+// from an announcement, an anti-entropy message or the local application.
+const (
+	// MaxMemberNameLen is the longest member name, in bytes.
+	MaxMemberNameLen = 256
+	// MaxMemberAddrLen is the longest member address, in bytes.
+	MaxMemberAddrLen = 256
+	// MaxMemberMetaLen is the largest member metadata, in bytes; the same
+	// limit as memberlist's MetaMaxSize (512).
+	MaxMemberMetaLen = 512
+)
+
+// ErrInvalidMemberRecord reports a member record that breaks a limit above
+// or has an unknown state.
+var ErrInvalidMemberRecord = errors.New("invalid member record")
+
+// Member is one node of the cluster as the local node sees it.
+type Member struct {
+	Name string
+	Addr string
+	// Meta is the application's metadata for the node (Delegate.NodeMeta).
+	Meta []byte
+	// Incarnation orders the member's own announcements; only the member
+	// itself raises it (SWIM §4.2).
+	Incarnation uint32
+	State       MemberState
+	// StateChange is when the local node saw State begin. It is local
+	// knowledge, never on the wire (a tombstone learned by anti-entropy is
+	// back-dated by the age its sender reported).
+	StateChange time.Time
+}
+
+// Peer returns the member's name and address.
+func (m Member) Peer() Peer { return Peer{Name: m.Name, Addr: m.Addr} }
+
+// clone returns a copy that shares no memory with m.
+func (m Member) clone() Member {
+	m.Meta = cloneBytes(m.Meta)
+	return m
+}
+
+// MemberRecord is one member record as it travels between nodes: in a
+// membership announcement (a Plumtree broadcast) and in anti-entropy
+// messages.
+type MemberRecord struct {
+	Name        string
+	Addr        string
+	Meta        []byte
+	Incarnation uint32
+	State       MemberState
+	// AgeSeconds is, for a dead or left record sent by anti-entropy, how
+	// long ago the sender saw that state begin, so that every node reclaims
+	// a tombstone at about the same time. It is zero otherwise and is not
+	// part of announcements.
+	AgeSeconds uint32
+}
+
+// validate checks r against the record limits.
+func (r MemberRecord) validate() error {
+	switch {
+	case r.Name == "":
+		return fmt.Errorf("empty name: %w", ErrInvalidMemberRecord)
+	case len(r.Name) > MaxMemberNameLen:
+		return fmt.Errorf("name of %d bytes exceeds %d: %w", len(r.Name), MaxMemberNameLen, ErrInvalidMemberRecord)
+	case len(r.Addr) > MaxMemberAddrLen:
+		return fmt.Errorf("address of %d bytes exceeds %d: %w", len(r.Addr), MaxMemberAddrLen, ErrInvalidMemberRecord)
+	case len(r.Meta) > MaxMemberMetaLen:
+		return fmt.Errorf("meta of %d bytes exceeds %d: %w", len(r.Meta), MaxMemberMetaLen, ErrInvalidMemberRecord)
+	case r.State > MemberStateLeft:
+		return fmt.Errorf("state %d: %w", r.State, ErrInvalidMemberRecord)
+	}
+	return nil
+}
+
+// record returns the wire form of m (AgeSeconds left zero).
+func (m Member) record() MemberRecord {
+	return MemberRecord{Name: m.Name, Addr: m.Addr, Meta: m.Meta, Incarnation: m.Incarnation, State: m.State}
+}
+
+// supersedes reports whether a record (inc, st) replaces a held record
+// (heldInc, heldSt) about the same member. SWIM §4.2 precedence, extended
+// with left as memberlist does:
+//   - a higher incarnation always wins;
+//   - for one incarnation, alive < suspect < dead < left: suspect overrides
+//     alive, dead overrides alive and suspect, and left is final;
+//   - an equal record changes nothing.
+func supersedes(inc uint32, st MemberState, heldInc uint32, heldSt MemberState) bool {
+	if inc != heldInc {
+		return inc > heldInc
+	}
+	return st > heldSt
+}
+
+// cloneBytes returns a copy of b, or nil for an empty b.
+func cloneBytes(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return append([]byte(nil), b...)
+}

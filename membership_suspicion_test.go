@@ -1,0 +1,159 @@
+package hyparlist
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// TestSuspicionBounds: min = SuspicionMult × max(1, log10 N) ×
+// SuspicionInterval and max = SuspicionMaxTimeoutMult × min, with the
+// defaults 4, 6, 1s.
+func TestSuspicionBounds(t *testing.T) {
+	cfg := DefaultMembershipConfig()
+	cases := []struct {
+		n      int
+		lo, hi time.Duration
+	}{
+		{0, 4 * time.Second, 24 * time.Second},
+		{1, 4 * time.Second, 24 * time.Second},
+		{10, 4 * time.Second, 24 * time.Second},
+		{100, 8 * time.Second, 48 * time.Second},
+		{1000, 12 * time.Second, 72 * time.Second},
+		{10000, 16 * time.Second, 96 * time.Second},
+	}
+	for _, c := range cases {
+		lo, hi := suspicionBounds(cfg, c.n)
+		if lo.Round(time.Millisecond) != c.lo || hi.Round(time.Millisecond) != c.hi {
+			t.Errorf("n=%d: bounds %v..%v, want %v..%v", c.n, lo, hi, c.lo, c.hi)
+		}
+	}
+}
+
+// TestSuspicionTimeoutShrinks: max with no confirmation, min after K,
+// strictly decreasing in between (Lifeguard).
+func TestSuspicionTimeoutShrinks(t *testing.T) {
+	lo, hi := 12*time.Second, 72*time.Second
+	if got := suspicionTimeout(lo, hi, 3, 0); got != hi {
+		t.Errorf("c=0: %v, want %v", got, hi)
+	}
+	prev := hi
+	for c := 1; c <= 3; c++ {
+		got := suspicionTimeout(lo, hi, 3, c)
+		if got >= prev || got < lo {
+			t.Errorf("c=%d: %v after %v", c, got, prev)
+		}
+		prev = got
+	}
+	if got := suspicionTimeout(lo, hi, 3, 3); got != lo {
+		t.Errorf("c=K: %v, want %v", got, lo)
+	}
+	if got := suspicionTimeout(lo, hi, 0, 0); got != lo {
+		t.Errorf("K=0: %v, want %v", got, lo)
+	}
+}
+
+// withMembers returns a started core that knows n-1 other alive members
+// m0..m{n-2}.
+func withMembers(t *testing.T, cfg MembershipConfig, n int) *Membership {
+	t.Helper()
+	m := newStartedMembership(t, "self", cfg)
+	recs := make([]MemberRecord, n-1)
+	for i := range recs {
+		recs[i] = rec(fmt.Sprintf("m%d", i), 0, MemberStateAlive)
+	}
+	deliverRecs(t, m, mt0, "m0", recs...)
+	if m.NumMembers() != n {
+		t.Fatalf("NumMembers = %d, want %d", m.NumMembers(), n)
+	}
+	return m
+}
+
+// TestMembershipAccuseConfirmExpire: a failed link makes the local node an
+// accuser (suspect announced, max timeout); each further accuser shortens
+// the timeout; at expiry the accuser announces dead.
+func TestMembershipAccuseConfirmExpire(t *testing.T) {
+	cfg := DefaultMembershipConfig()
+	m := withMembers(t, cfg, 1000) // 12s..72s
+	acts := stepActs(m, mt0, LinkFailed{Peer: testPeer("m1")})
+	if recs := announcedRecords(t, acts); len(recs) != 1 || !sameRecord(recs[0], rec("m1", 0, MemberStateSuspect)) {
+		t.Fatalf("LinkFailed announced %+v, want suspect m1@0", recs)
+	}
+	tm := timersOf[memberSuspicionTimer](acts)
+	if len(tm) != 1 || tm[0].After != 72*time.Second {
+		t.Fatalf("suspicion timer %+v, want 72s", tm)
+	}
+	// A second LinkFailed while suspect announces nothing more.
+	if recs := announcedRecords(t, stepActs(m, mt0, LinkFailed{Peer: testPeer("m1")})); len(recs) != 0 {
+		t.Errorf("second LinkFailed announced %+v", recs)
+	}
+	deadline := mt0.Add(72 * time.Second)
+	for i, acc := range []string{"m2", "m3", "m4"} {
+		acts := deliverRecs(t, m, mt0.Add(time.Second), acc, rec("m1", 0, MemberStateSuspect))
+		tm := timersOf[memberSuspicionTimer](acts)
+		if len(tm) != 1 {
+			t.Fatalf("confirmation %d: timers %+v", i+1, tm)
+		}
+		at := mt0.Add(time.Second).Add(tm[0].After)
+		if !at.Before(deadline) {
+			t.Errorf("confirmation %d: deadline %v not before %v", i+1, at, deadline)
+		}
+		deadline = at
+	}
+	if want := mt0.Add(12 * time.Second); !deadline.Equal(want) {
+		t.Errorf("deadline after K confirmations %v, want %v", deadline.Sub(mt0), want.Sub(mt0))
+	}
+	// A fifth accuser changes nothing.
+	if tm := timersOf[memberSuspicionTimer](deliverRecs(t, m, mt0.Add(2*time.Second), "m5", rec("m1", 0, MemberStateSuspect))); len(tm) != 0 {
+		t.Errorf("accuser past K re-armed %+v", tm)
+	}
+	timer := memberSuspicionTimer{Name: "m1", Incarnation: 0}
+	if acts := stepActs(m, deadline.Add(-time.Millisecond), TimerFired{Timer: timer}); len(acts) != 0 {
+		t.Errorf("early timer acted: %v", acts)
+	}
+	acts = stepActs(m, deadline, TimerFired{Timer: timer})
+	if recs := announcedRecords(t, acts); len(recs) != 1 || !sameRecord(recs[0], rec("m1", 0, MemberStateDead)) {
+		t.Errorf("expiry announced %+v, want dead m1@0", recs)
+	}
+	if l := actionsOfType[MemberLeft](acts); len(l) != 1 || l[0].Member.State != MemberStateDead {
+		t.Errorf("expiry reported %+v", l)
+	}
+	if acts := stepActs(m, deadline, LinkFailed{Peer: testPeer("m1")}); len(acts) != 0 {
+		t.Errorf("LinkFailed of a dead member acted: %v", acts)
+	}
+}
+
+// TestMembershipObserverExpiresSilently: a node that only heard the
+// suspicion marks the member dead at expiry without announcing.
+func TestMembershipObserverExpiresSilently(t *testing.T) {
+	m := withMembers(t, DefaultMembershipConfig(), 100) // 8s..48s
+	acts := deliverRecs(t, m, mt0, "m2", rec("m1", 0, MemberStateSuspect))
+	tm := timersOf[memberSuspicionTimer](acts)
+	if len(tm) != 1 || tm[0].After != 48*time.Second {
+		t.Fatalf("timers %+v, want one of 48s", tm)
+	}
+	acts = stepActs(m, mt0.Add(48*time.Second), TimerFired{Timer: tm[0].Timer})
+	if n := len(actionsOfType[BroadcastPayload](acts)); n != 0 {
+		t.Errorf("observer announced %d times", n)
+	}
+	if got := mustMember(t, m, "m1"); got.State != MemberStateDead {
+		t.Errorf("state %v, want dead", got.State)
+	}
+}
+
+// TestMembershipRefutedSuspicionDoesNotExpire: once the member refutes,
+// the old timer is stale.
+func TestMembershipRefutedSuspicionDoesNotExpire(t *testing.T) {
+	m := withMembers(t, DefaultMembershipConfig(), 10)
+	acts := stepActs(m, mt0, LinkFailed{Peer: testPeer("m1")})
+	timer := timersOf[memberSuspicionTimer](acts)[0]
+	deliverRecs(t, m, mt0.Add(time.Second), "m1", rec("m1", 1, MemberStateAlive))
+	acts = stepActs(m, mt0.Add(time.Hour), TimerFired{Timer: timer.Timer})
+	if len(acts) != 0 || mustMember(t, m, "m1").State != MemberStateAlive {
+		t.Errorf("refuted suspicion expired: %v", acts)
+	}
+	// The refuted incarnation can be suspected again.
+	if recs := announcedRecords(t, stepActs(m, mt0.Add(time.Hour), LinkFailed{Peer: testPeer("m1")})); len(recs) != 1 || recs[0].Incarnation != 1 {
+		t.Errorf("re-accusation announced %+v", recs)
+	}
+}
