@@ -31,9 +31,6 @@ const (
 // Delegate.NodeMeta may return.
 const MetaMaxSize = 512
 
-// LabelMaxSize is the longest Config.Label, in bytes.
-const LabelMaxSize = 255
-
 // Config configures a node. It has every field of memberlist v0.7.0's
 // Config, with the same names and types, plus the HyParView and Plumtree
 // settings. Start from DefaultLANConfig, DefaultWANConfig or
@@ -45,12 +42,17 @@ const LabelMaxSize = 255
 // hyparlist, or that they are accepted only so that memberlist programs
 // build ("no effect"). Defaults are given as LAN / WAN / Local.
 //
-// Not in memberlist's Config: the Transport field is added by the
-// transport layer.
 type Config struct {
 	// Name is the node's name, unique in the cluster. Required.
 	// Default: the host name.
 	Name string
+
+	// Transport carries the node's packets and streams. Nil makes Create
+	// build a NetTransport listening on BindAddr:BindPort (and shut it
+	// down with the node); a Transport given here is shut down by
+	// Shutdown too, as in memberlist. Use a MockNetwork's transports in
+	// tests. Default: nil.
+	Transport Transport
 
 	// Label, when set, is bound into the handshake of every connection:
 	// nodes with different labels refuse each other, which keeps separate
