@@ -147,6 +147,12 @@ func (JoinCluster) isEvent()      {}
 func (LeaveCluster) isEvent()     {}
 func (BroadcastPayload) isEvent() {}
 
+// Deliver is also an event: Plumtree's deliveries are the membership core's
+// input. BroadcastPayload is also an action: the membership core's
+// announcements are Plumtree's input.
+func (Deliver) isEvent()           {}
+func (BroadcastPayload) isAction() {}
+
 func (Send) isAction()         {}
 func (SetTimer) isAction()     {}
 func (NeighborUp) isAction()   {}

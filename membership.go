@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -86,10 +85,6 @@ type MembershipStats struct {
 	Exchanges uint64
 }
 
-// maxMembershipNeighbors bounds the neighbours the core tracks; HyParView's
-// active view is far smaller (5 by default, HyParView §5.1).
-const maxMembershipNeighbors = 256
-
 // UpdateMeta is the command "the local metadata is now Meta". Before Start
 // it only sets the initial metadata; afterwards the node announces itself
 // at a new incarnation. Metadata over MaxMemberMetaLen is ignored (the
@@ -165,19 +160,8 @@ type MergeRemoteState struct {
 // it in the same Drain). After it the core ignores every event.
 type LeaveAnnounced struct{}
 
-// memberPushPullTimer is the periodic anti-entropy timer.
-type memberPushPullTimer struct{}
-
-func (memberPushPullTimer) isTimer() {}
-
 func (UpdateMeta) isEvent()      {}
 func (LocalStateReady) isEvent() {}
-
-// Deliver is also an event: Plumtree's deliveries are the membership
-// core's input. BroadcastPayload is also an action: the membership core's
-// announcements are Plumtree's input.
-func (Deliver) isEvent()           {}
-func (BroadcastPayload) isAction() {}
 
 func (MemberJoined) isAction()     {}
 func (MemberUpdated) isAction()    {}
@@ -387,7 +371,7 @@ func (m *Membership) onDeliver(d Deliver) {
 
 // onReceive dispatches the anti-entropy messages.
 func (m *Membership) onReceive(r Receive) {
-	switch msg := r.Msg.(type) {
+	switch msg := memberMessageValue(r.Msg).(type) {
 	case MemberDigest:
 		m.onDigest(r.From, msg)
 	case MemberBuckets:
@@ -395,23 +379,47 @@ func (m *Membership) onReceive(r Receive) {
 	case MemberRecords:
 		m.onRecords(r.From, msg)
 	case MemberUserState:
-		if len(msg.State) > 0 && len(msg.State) <= m.cfg.MaxLocalStateSize {
-			m.emit(MergeRemoteState{From: r.From, Join: msg.Join, State: msg.State})
-		}
+		m.onUserState(r.From, msg)
+	}
+}
+
+// memberMessageValue accepts the membership messages by value or by
+// pointer, whichever a decoder produces: it returns the value (nil for a
+// nil pointer).
+func memberMessageValue(msg Message) Message {
+	switch p := msg.(type) {
+	case *MemberDigest:
+		return derefMessage(p)
+	case *MemberBuckets:
+		return derefMessage(p)
+	case *MemberRecords:
+		return derefMessage(p)
+	case *MemberUserState:
+		return derefMessage(p)
+	}
+	return msg
+}
+
+func derefMessage[T Message](p *T) Message {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// onUserState hands the peer's application state to the driver.
+func (m *Membership) onUserState(from Peer, msg MemberUserState) {
+	if len(msg.State) > 0 && len(msg.State) <= m.cfg.MaxLocalStateSize {
+		m.emit(MergeRemoteState{From: from, Join: msg.Join, State: msg.State})
 	}
 }
 
 func (m *Membership) onTimer(t Timer) {
 	switch t := t.(type) {
 	case memberPushPullTimer:
-		if len(m.neighbors) > 0 {
-			m.exchangeWith(m.neighbors[m.rng.IntN(len(m.neighbors))])
-		}
-		m.emit(SetTimer{After: m.cfg.PushPullInterval, Timer: memberPushPullTimer{}})
+		m.onPushPullTimer()
 	case memberLinkExchangeTimer:
-		if p, ok := m.neighbor(t.Name); ok {
-			m.exchangeWith(p)
-		}
+		m.onLinkExchangeTimer(t)
 	case memberDeadProbeTimer:
 		m.onDeadProbeTimer()
 	case memberLivenessProbeTimer:
@@ -421,83 +429,4 @@ func (m *Membership) onTimer(t Timer) {
 	case memberReclaimTimer:
 		m.onReclaimTimer(t)
 	}
-}
-
-// exchangeWith starts an exchange; the node's first one is its join
-// exchange.
-func (m *Membership) exchangeWith(p Peer) {
-	join := !m.joined
-	m.joined = true
-	m.startExchange(p, join)
-}
-
-// onNeighborUp tracks a new neighbour. A live link is evidence of life but
-// cannot raise the peer's incarnation (only the peer can), so it only
-// leads to an exchange. With the first neighbour after isolation the node
-// exchanges at once (its join exchange) and re-announces itself, since its
-// earlier announcements may have reached nobody. Otherwise the side with
-// the smaller name exchanges after linkExchangeDelay, so that a link is not
-// synchronised twice and a node that just joined through another link is
-// already in sync (O(1) digest) when its other new neighbours check.
-func (m *Membership) onNeighborUp(p Peer) {
-	if p.Name == m.self.Name || p.Name == "" {
-		return
-	}
-	wasAlone := len(m.neighbors) == 0
-	if !m.addNeighbor(p) {
-		return
-	}
-	if wasAlone {
-		m.announce(m.local.m.record())
-		m.exchangeWith(p)
-		return
-	}
-	if m.self.Name < p.Name {
-		after := linkExchangeDelay + time.Duration(m.rng.Int64N(int64(linkExchangeDelay)))
-		m.emit(SetTimer{After: after, Timer: memberLinkExchangeTimer{Name: p.Name}})
-	}
-}
-
-// linkExchangeDelay is the least delay between a new link and its
-// exchange (up to twice that with jitter). Not from a paper: long enough for
-// a joining node's join exchange (a few round trips) to finish.
-const linkExchangeDelay = time.Second
-
-// memberLinkExchangeTimer fires when the exchange with a new neighbour is
-// due.
-type memberLinkExchangeTimer struct {
-	Name string
-}
-
-func (memberLinkExchangeTimer) isTimer() {}
-
-// addNeighbor inserts p in the sorted neighbour list; false if it was
-// there or the list is full.
-func (m *Membership) addNeighbor(p Peer) bool {
-	i, found := slices.BinarySearchFunc(m.neighbors, p.Name, func(q Peer, name string) int { return strings.Compare(q.Name, name) })
-	if found {
-		m.neighbors[i] = p
-		return false
-	}
-	if len(m.neighbors) >= maxMembershipNeighbors {
-		return false
-	}
-	m.neighbors = slices.Insert(m.neighbors, i, p)
-	return true
-}
-
-func (m *Membership) removeNeighbor(p Peer) {
-	i, found := slices.BinarySearchFunc(m.neighbors, p.Name, func(q Peer, name string) int { return strings.Compare(q.Name, name) })
-	if found {
-		m.neighbors = slices.Delete(m.neighbors, i, i+1)
-	}
-}
-
-// neighbor returns the tracked neighbour called name.
-func (m *Membership) neighbor(name string) (Peer, bool) {
-	i, found := slices.BinarySearchFunc(m.neighbors, name, func(q Peer, name string) int { return strings.Compare(q.Name, name) })
-	if !found {
-		return Peer{}, false
-	}
-	return m.neighbors[i], true
 }

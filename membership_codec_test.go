@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -100,9 +101,18 @@ func TestAnnouncementDecodeErrors(t *testing.T) {
 func TestAnnouncementDecodeBoundedAllocation(t *testing.T) {
 	in := append([]byte{1}, binary.AppendUvarint(nil, MaxAnnouncementRecordsLimit)...)
 	in = append(in, make([]byte, 40)...)
-	allocs := testing.AllocsPerRun(100, func() { _, _ = DecodeAnnouncement(in) })
-	if allocs > 3 {
-		t.Errorf("%v allocations for a 43-byte lie", allocs)
+	const runs = 100
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range runs {
+		if _, err := DecodeAnnouncement(in); err == nil {
+			t.Fatal("a 43-byte announcement of 256 records decoded")
+		}
+	}
+	runtime.ReadMemStats(&after)
+	// A decoder that trusted the count would allocate 256 records (>18 KB).
+	if per := (after.TotalAlloc - before.TotalAlloc) / runs; per > 2048 {
+		t.Errorf("%d bytes allocated per decode of a 43-byte lie", per)
 	}
 }
 

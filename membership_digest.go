@@ -69,8 +69,9 @@ func recordHash(nh uint64, m Member) uint64 {
 func fineBucketOf(nh uint64) int { return int(nh >> 56) }
 
 // digestBucketsFor chooses the bucket count of an exchange for a table of n
-// records: the smallest of 64, 128, 256 with about 16 records per bucket or
-// fewer, so that one difference costs one small bucket.
+// records: the smallest of 64, 128, 256 that leaves at most 16 records per
+// bucket (256 beyond 4,096 records), so that one difference costs one small
+// bucket.
 func digestBucketsFor(n int) int {
 	b := MinDigestBuckets
 	for b < MaxDigestBuckets && b*16 < n {
@@ -146,9 +147,9 @@ func (m *Membership) onRecords(from Peer, mr MemberRecords) {
 	if !validDigestBuckets(b) || len(mr.Records) > MaxMemberRecordsPerMessage || len(mr.Want) > b {
 		return
 	}
-	for _, w := range mr.Want {
-		if int(w) >= b {
-			return
+	for i, w := range mr.Want {
+		if int(w) >= b || i > 0 && w <= mr.Want[i-1] {
+			return // out of range, or not strictly increasing
 		}
 	}
 	var answer []MemberRecord
@@ -200,9 +201,11 @@ func (m *Membership) recordsIn(b int, want []uint16) []MemberRecord {
 	return out
 }
 
-// ageSeconds converts an age to whole seconds, clamped to the uint32 range.
+// ageSeconds converts an age to whole seconds, rounded up so that a
+// tombstone passed on from node to node only ever gets older (and is
+// forgotten no later than by its first holder), clamped to the uint32 range.
 func ageSeconds(d time.Duration) uint32 {
-	s := d / time.Second
+	s := (d + time.Second - 1) / time.Second
 	switch {
 	case s <= 0:
 		return 0

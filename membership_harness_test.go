@@ -360,6 +360,7 @@ func (h *mnet) checkIdenticalLists(want int) {
 		h.t.Fatalf("%s lists %d members, want %d", up[0].name, len(ref), want)
 	}
 	for _, n := range up {
+		checkMembershipInvariants(h.t, n.core)
 		got := memberKeys(n.core.Members())
 		if !slices.Equal(got, ref) {
 			h.t.Fatalf("%s lists a different member list than %s", n.name, up[0].name)

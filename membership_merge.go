@@ -32,10 +32,14 @@ func (m *Membership) merge(r MemberRecord, src mergeSource) {
 		m.mergeNew(r, src)
 		return
 	}
-	if !supersedes(r.Incarnation, r.State, e.m.Incarnation, e.m.State) {
-		if r.State == MemberStateSuspect && e.m.State == MemberStateSuspect && r.Incarnation == e.m.Incarnation {
+	if r.Incarnation == e.m.Incarnation && r.State == e.m.State {
+		if r.State == MemberStateSuspect {
 			m.confirmSuspicion(e, src.origin)
 		}
+		if !contentWins(r, e.m) {
+			return
+		}
+	} else if !supersedes(r.Incarnation, r.State, e.m.Incarnation, e.m.State) {
 		return
 	}
 	nm := Member{Name: r.Name, Addr: r.Addr, Meta: cloneBytes(r.Meta), Incarnation: r.Incarnation, State: r.State,

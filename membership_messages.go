@@ -54,8 +54,9 @@ type MemberBuckets struct {
 }
 
 // MemberRecords carries member records of some buckets of an exchange with
-// Buckets buckets. A non-empty Want asks the receiver to answer with its own
-// records of those buckets; answers leave Want empty.
+// Buckets buckets. A non-empty Want (strictly increasing bucket indices)
+// asks the receiver to answer with its own records of those buckets;
+// answers leave Want empty.
 type MemberRecords struct {
 	Join    bool
 	Buckets uint16

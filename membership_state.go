@@ -1,6 +1,7 @@
 package hyparlist
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"time"
@@ -134,12 +135,27 @@ func (m Member) record() MemberRecord {
 //   - a higher incarnation always wins;
 //   - for one incarnation, alive < suspect < dead < left: suspect overrides
 //     alive, dead overrides alive and suspect, and left is final;
-//   - an equal record changes nothing.
+//   - an equal (incarnation, state) changes nothing here; contentWins
+//     breaks ties between different addresses or metadata.
 func supersedes(inc uint32, st MemberState, heldInc uint32, heldSt MemberState) bool {
 	if inc != heldInc {
 		return inc > heldInc
 	}
 	return st > heldSt
+}
+
+// contentWins breaks the tie between two records of the same incarnation
+// and state that differ in address or metadata: the greater address, then
+// the greater metadata, wins. Not in SWIM: one incarnation of a node never
+// has two contents, but a node restarted with its incarnation reset can
+// produce one; without a rule, nodes holding either version would disagree
+// (and their digests differ) forever. With it they converge on one
+// version, and if that is not the node's own, the node refutes it.
+func contentWins(r MemberRecord, held Member) bool {
+	if r.Addr != held.Addr {
+		return r.Addr > held.Addr
+	}
+	return bytes.Compare(r.Meta, held.Meta) > 0
 }
 
 // cloneBytes returns a copy of b, or nil for an empty b.

@@ -344,7 +344,8 @@ func TestMembershipUserState(t *testing.T) {
 	if len(sends) != 1 {
 		t.Fatalf("LocalStateReady sent %d messages", len(sends))
 	}
-	merged := actionsOfType[MergeRemoteState](stepActs(b, mt0, Receive{From: testPeer("a"), Msg: sends[0].Msg}))
+	us := sends[0].Msg.(MemberUserState)
+	merged := actionsOfType[MergeRemoteState](stepActs(b, mt0, Receive{From: testPeer("a"), Msg: &us}))
 	if len(merged) != 1 || string(merged[0].State) != "hello" || !merged[0].Join || merged[0].From.Name != "a" {
 		t.Errorf("MergeRemoteState %+v", merged)
 	}
@@ -365,10 +366,13 @@ func TestMembershipIgnoresBadInput(t *testing.T) {
 		Receive{From: testPeer("x"), Msg: MemberDigest{Buckets: 63}},
 		Receive{From: testPeer("x"), Msg: MemberBuckets{Hashes: make([]uint64, 65)}},
 		Receive{From: testPeer("x"), Msg: MemberRecords{Buckets: 64, Want: []uint16{64}}},
+		Receive{From: testPeer("x"), Msg: MemberRecords{Buckets: 64, Want: []uint16{3, 3}}},
 		Receive{From: testPeer("x"), Msg: MemberRecords{Buckets: 100}},
 		Receive{From: testPeer("x"), Msg: MemberRecords{Buckets: 64, Records: make([]MemberRecord, MaxMemberRecordsPerMessage+1)}},
 		Receive{From: testPeer("x"), Msg: MemberRecords{Buckets: 64, Records: []MemberRecord{{Name: ""}, {Name: "y", State: 9}}}},
 		Receive{From: testPeer("x"), Msg: Prune{}},
+		Receive{From: testPeer("x"), Msg: (*MemberRecords)(nil)},
+		Receive{From: testPeer("x"), Msg: (*MemberDigest)(nil)},
 		TimerFired{Timer: memberSuspicionTimer{Name: "nobody"}},
 		TimerFired{Timer: memberReclaimTimer{Name: "x"}},
 		LinkFailed{Peer: testPeer("unknown")},

@@ -37,7 +37,6 @@ type mockPipe struct {
 	mu            sync.Mutex
 	segs          []mockSegment
 	size          int       // bytes queued in segs
-	lastAt        time.Time // due time of the last queued segment
 	finAt         time.Time // when eof is set: when the reader sees it
 	eof           bool      // the writer closed gracefully
 	err           error     // set by reset: both ends fail with it
@@ -189,12 +188,11 @@ func (c *mockConn) Write(b []byte) (int, error) {
 		}
 		if room := mockConnBufSize - p.size; room > 0 {
 			chunk := b[written:min(len(b), written+room)]
-			// Bytes never overtake earlier bytes, even when the delay
+			// The reader takes segments in order, each once due, so
+			// bytes never overtake earlier ones even when the delay
 			// shrinks meanwhile.
-			at := later(now.Add(delay), p.lastAt)
-			p.segs = append(p.segs, mockSegment{data: append([]byte(nil), chunk...), at: at})
+			p.segs = append(p.segs, mockSegment{data: append([]byte(nil), chunk...), at: now.Add(delay)})
 			p.size += len(chunk)
-			p.lastAt = at
 			written += len(chunk)
 			p.notifyLocked()
 			p.mu.Unlock()
@@ -223,7 +221,7 @@ func (c *mockConn) Close() error {
 		p.mu.Lock()
 		p.writerClosed = true
 		p.eof = true
-		p.finAt = later(time.Now().Add(delay), p.lastAt)
+		p.finAt = time.Now().Add(delay) // seen only after the queued bytes
 		p.notifyLocked()
 		p.mu.Unlock()
 	})
@@ -303,12 +301,4 @@ func earliest(a, b time.Time) time.Time {
 		return a
 	}
 	return b
-}
-
-// later returns the later of two times.
-func later(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return b
-	}
-	return a
 }

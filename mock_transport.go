@@ -114,14 +114,7 @@ func (t *MockTransport) PacketCh() <-chan *Packet {
 // from addr received at now, closing conn afterwards when shouldClose is
 // set. It is kept for memberlist compatibility (IngestionAwareTransport).
 func (t *MockTransport) IngestPacket(conn net.Conn, addr net.Addr, now time.Time, shouldClose bool) error {
-	if shouldClose {
-		defer func() { _ = conn.Close() }()
-	}
-	buf, err := readIngestedPacket(conn, addr)
-	if err != nil {
-		return err
-	}
-	return deliverPacket(t.packetCh, t.shutdownCh, &Packet{Buf: buf, From: addr, Timestamp: now})
+	return ingestPacket(t.packetCh, t.shutdownCh, conn, addr, now, shouldClose)
 }
 
 // DialTimeout implements Transport.

@@ -212,14 +212,7 @@ func (t *NetTransport) PacketCh() <-chan *Packet {
 // from addr received at now, closing conn afterwards when shouldClose is
 // set. It is kept for memberlist compatibility (IngestionAwareTransport).
 func (t *NetTransport) IngestPacket(conn net.Conn, addr net.Addr, now time.Time, shouldClose bool) error {
-	if shouldClose {
-		defer func() { _ = conn.Close() }()
-	}
-	buf, err := readIngestedPacket(conn, addr)
-	if err != nil {
-		return err
-	}
-	return deliverPacket(t.packetCh, t.shutdownCh, &Packet{Buf: buf, From: addr, Timestamp: now})
+	return ingestPacket(t.packetCh, t.shutdownCh, conn, addr, now, shouldClose)
 }
 
 // DialTimeout implements Transport.
@@ -282,16 +275,7 @@ func (t *NetTransport) acceptLoop(ln net.Listener) {
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
-			if t.stopping() {
-				return
-			}
-			if errors.Is(err, net.ErrClosed) {
-				t.logger.Printf("[ERR] hyparlist: TCP listener %s closed: %v", ln.Addr(), err)
-				return
-			}
-			backoff = nextBackoff(backoff)
-			t.logger.Printf("[ERR] hyparlist: accepting on %s: %v; retrying in %s", ln.Addr(), err, backoff)
-			if !t.pause(backoff) {
+			if !t.recoverFrom(err, "accepting TCP", ln.Addr(), &backoff) {
 				return
 			}
 			continue
@@ -317,16 +301,7 @@ func (t *NetTransport) readLoop(conn net.PacketConn) {
 		n, from, err := conn.ReadFrom(buf)
 		now := time.Now()
 		if err != nil {
-			if t.stopping() {
-				return
-			}
-			if errors.Is(err, net.ErrClosed) {
-				t.logger.Printf("[ERR] hyparlist: UDP socket %s closed: %v", conn.LocalAddr(), err)
-				return
-			}
-			backoff = nextBackoff(backoff)
-			t.logger.Printf("[ERR] hyparlist: reading UDP on %s: %v; retrying in %s", conn.LocalAddr(), err, backoff)
-			if !t.pause(backoff) {
+			if !t.recoverFrom(err, "reading UDP", conn.LocalAddr(), &backoff) {
 				return
 			}
 			continue
@@ -345,6 +320,23 @@ func (t *NetTransport) readLoop(conn net.PacketConn) {
 			return
 		}
 	}
+}
+
+// recoverFrom decides what a receive loop does after err from its socket
+// at addr. It reports false when the loop should end: on Shutdown, or when
+// the socket was closed under it. Otherwise it logs err, pauses for the
+// next back-off (*backoff, reset by the loop on success) and reports true.
+func (t *NetTransport) recoverFrom(err error, doing string, addr net.Addr, backoff *time.Duration) bool {
+	if t.stopping() {
+		return false
+	}
+	if errors.Is(err, net.ErrClosed) {
+		t.logger.Printf("[ERR] hyparlist: %s on %s: socket closed: %v", doing, addr, err)
+		return false
+	}
+	*backoff = nextBackoff(*backoff)
+	t.logger.Printf("[ERR] hyparlist: %s on %s: %v; retrying in %s", doing, addr, err, *backoff)
+	return t.pause(*backoff)
 }
 
 // pause waits for d, or until Shutdown; it reports whether the transport

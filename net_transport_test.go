@@ -339,17 +339,32 @@ func TestNetTransportFinalAdvertiseAddrWildcard(t *testing.T) {
 	}
 }
 
+func TestNetTransportFinalAdvertiseAddrIPv6Wildcard(t *testing.T) {
+	ifs := sockaddr.IfAddrs{
+		fakeIf(t, "eth0", "10.20.30.40/16", true),
+		fakeIf(t, "eth0", "fd12:3456::7/64", true),
+	}
+	nt, err := newNetTransport(&NetTransportConfig{BindAddrs: []string{"::"}, Logger: log.New(io.Discard, "", 0)},
+		testNetHooks(&counterRecorder{}, ifs))
+	if err != nil {
+		t.Skipf("cannot listen on [::]: %v", err)
+	}
+	defer nt.Shutdown()
+	ip, _, err := nt.FinalAdvertiseAddr("", 0)
+	if err != nil || !ip.Equal(net.ParseIP("fd12:3456::7")) {
+		t.Fatalf("got %v, %v; want fd12:3456::7", ip, err)
+	}
+}
+
 func TestNetTransportShutdownStopsGoroutines(t *testing.T) {
-	baseline := runtime.NumGoroutine()
 	nt, err := NewNetTransport(&NetTransportConfig{BindAddrs: []string{"127.0.0.1", "127.0.0.1"}, Logger: log.New(io.Discard, "", 0)})
 	if err == nil {
 		_ = nt.Shutdown()
 		t.Fatal("two listeners on the same address and port: no error")
 	}
 	nt = newTestNetTransport(t, "127.0.0.1", nil)
-	if got := runtime.NumGoroutine(); got < baseline+2 {
-		t.Fatalf("%d goroutines running, want at least %d (accept and read loops)", got, baseline+2)
-	}
+	// One accept loop and one read loop.
+	waitFor(t, "the transport's goroutines to start", func() bool { return netTransportGoroutines() == 2 })
 
 	// A stream accepted but never taken from StreamCh is closed by
 	// Shutdown: its dialer sees the end of the stream.
@@ -366,7 +381,7 @@ func TestNetTransportShutdownStopsGoroutines(t *testing.T) {
 	if err := nt.Shutdown(); err != nil {
 		t.Fatalf("second Shutdown: %v", err)
 	}
-	waitFor(t, "goroutines to stop", func() bool { return runtime.NumGoroutine() <= baseline })
+	waitFor(t, "goroutines to stop", func() bool { return netTransportGoroutines() == 0 })
 
 	_ = out.SetReadDeadline(time.Now().Add(testWait))
 	if n, err := out.Read(make([]byte, 1)); err == nil {
@@ -378,6 +393,20 @@ func TestNetTransportShutdownStopsGoroutines(t *testing.T) {
 	if err := nt.IngestStream(out); !errors.Is(err, ErrTransportShutdown) {
 		t.Fatalf("IngestStream after Shutdown: error %v, want %v", err, ErrTransportShutdown)
 	}
+}
+
+// netTransportGoroutines counts the goroutines running a NetTransport
+// loop, in this test binary.
+func netTransportGoroutines() int {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	n := 0
+	for _, g := range bytes.Split(buf, []byte("\n\n")) {
+		if bytes.Contains(g, []byte("(*NetTransport).acceptLoop")) || bytes.Contains(g, []byte("(*NetTransport).readLoop")) {
+			n++
+		}
+	}
+	return n
 }
 
 // waitFor polls cond until it holds, failing the test after testWait.
@@ -468,11 +497,7 @@ func TestAcceptLoopBacksOff(t *testing.T) {
 		var n MockNetwork
 		conn := streamWithOpenIn(t, &n)
 		ln := &flakyListener{failures: 3, conn: conn, closed: make(chan struct{})}
-		nt := &NetTransport{
-			logger:     log.New(io.Discard, "", 0),
-			streamCh:   make(chan net.Conn, 1),
-			shutdownCh: make(chan struct{}),
-		}
+		nt := newLoopTestTransport()
 		start := time.Now()
 		nt.wg.Add(1)
 		go nt.acceptLoop(ln)
@@ -495,11 +520,7 @@ func TestAcceptLoopBacksOff(t *testing.T) {
 func TestAcceptLoopStopsDuringBackoff(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ln := &flakyListener{failures: 100, closed: make(chan struct{})}
-		nt := &NetTransport{
-			logger:     log.New(io.Discard, "", 0),
-			streamCh:   make(chan net.Conn, 1),
-			shutdownCh: make(chan struct{}),
-		}
+		nt := newLoopTestTransport()
 		start := time.Now()
 		nt.wg.Add(1)
 		go nt.acceptLoop(ln)
@@ -510,6 +531,15 @@ func TestAcceptLoopStopsDuringBackoff(t *testing.T) {
 			t.Fatalf("loop took %v to stop, want it to cut its pause short", waited)
 		}
 	})
+}
+
+// newLoopTestTransport returns a transport with just what acceptLoop needs.
+func newLoopTestTransport() *NetTransport {
+	return &NetTransport{
+		logger:     log.New(io.Discard, "", 0),
+		streamCh:   make(chan net.Conn, 1),
+		shutdownCh: make(chan struct{}),
+	}
 }
 
 // streamWithOpenIn returns one end of an open mock stream on n.

@@ -121,22 +121,26 @@ func (s nodeAwareShim) DialAddressTimeout(addr Address, timeout time.Duration) (
 	return s.DialTimeout(addr.Addr, timeout)
 }
 
-// readIngestedPacket reads conn to its end as the body of one packet, the
-// work shared by the IngestPacket methods. It reads at most one byte more
-// than a packet may hold, so a misbehaving peer cannot make it allocate
-// more than that.
-func readIngestedPacket(conn net.Conn, from net.Addr) ([]byte, error) {
+// ingestPacket is the IngestPacket method of the transports here: it reads
+// conn to its end, closing it afterwards when shouldClose is set, and
+// delivers the bytes on ch as one packet from addr received at now. It
+// reads at most one byte more than a packet may hold, so a misbehaving
+// peer cannot make it allocate more than that.
+func ingestPacket(ch chan<- *Packet, done <-chan struct{}, conn net.Conn, addr net.Addr, now time.Time, shouldClose bool) error {
+	if shouldClose {
+		defer func() { _ = conn.Close() }()
+	}
 	buf, err := io.ReadAll(io.LimitReader(conn, packetBufSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("read packet from %v: %w", from, err)
+		return fmt.Errorf("read packet from %v: %w", addr, err)
 	}
 	switch {
 	case len(buf) == 0:
-		return nil, fmt.Errorf("packet from %v: %w", from, ErrEmptyPacket)
+		return fmt.Errorf("packet from %v: %w", addr, ErrEmptyPacket)
 	case len(buf) > packetBufSize:
-		return nil, fmt.Errorf("packet from %v longer than %d bytes: %w", from, packetBufSize, ErrPacketTooLarge)
+		return fmt.Errorf("packet from %v longer than %d bytes: %w", addr, packetBufSize, ErrPacketTooLarge)
 	}
-	return buf, nil
+	return deliverPacket(ch, done, &Packet{Buf: buf, From: addr, Timestamp: now})
 }
 
 // deliverPacket hands p to ch, waiting for room until done is closed.
