@@ -41,7 +41,6 @@ const MetaMaxSize = 512
 // Fields that belong to memberlist's SWIM protocol say what they map to in
 // hyparlist, or that they are accepted only so that memberlist programs
 // build ("no effect"). Defaults are given as LAN / WAN / Local.
-//
 type Config struct {
 	// Name is the node's name, unique in the cluster. Required.
 	// Default: the host name.
