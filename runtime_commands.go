@@ -70,41 +70,6 @@ func (c cmdUpdateMeta) apply(l *runLoop) {
 	c.reply <- l.flushLinks()
 }
 
-// cmdLeave leaves the cluster: membership announces left, then HyParView
-// disconnects from every neighbour. Every link is closed once its queue is
-// written; the loop answers with the links to wait for.
-type cmdLeave struct {
-	reply chan<- []flushWait
-}
-
-func (c cmdLeave) apply(l *runLoop) {
-	if l.left {
-		c.reply <- nil
-		return
-	}
-	l.feed(coreMembership, LeaveCluster{})
-	l.runQueue()
-	// The announcement is queued on these links; HyParView's NeighborDown
-	// closes the neighbours' ones once it is written.
-	open := make(map[*outLink]bool, len(l.links))
-	for _, k := range l.links {
-		open[k] = true
-	}
-	l.feed(coreHyParView, LeaveCluster{})
-	l.runQueue()
-	l.left = true
-	for _, name := range l.linkNames() {
-		k := l.links[name]
-		open[k] = true
-		l.closeLink(k)
-	}
-	waits := make([]flushWait, 0, len(open))
-	for k := range open {
-		waits = append(waits, flushWait{done: k.done})
-	}
-	c.reply <- waits
-}
-
 // cmdLocalState carries Delegate.LocalState's answer back to membership.
 type cmdLocalState struct {
 	peer  Peer

@@ -1,11 +1,15 @@
 package hyparlist
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -19,7 +23,9 @@ import (
 // records what it is told. It is safe for concurrent use.
 type recorder struct {
 	name string
-	ml   func() *Memberlist // the node it belongs to, for callbacks that call back
+	// self is the node the recorder belongs to, set once Create returns,
+	// for callbacks that call back into it.
+	self atomic.Pointer[Memberlist]
 
 	mu        sync.Mutex
 	meta      []byte
@@ -182,7 +188,7 @@ type testCluster struct {
 func mockConfig(name string, tweak func(*Config)) *Config {
 	c := DefaultLocalConfig()
 	c.Name = name
-	c.LogOutput = testLogOutput
+	c.LogOutput = testLogOutput()
 	if tweak != nil {
 		tweak(c)
 	}
@@ -209,12 +215,12 @@ func (c *testCluster) add(name string, tweak func(*Config)) *testNode {
 	conf.Delegate = rec
 	conf.Events = rec
 	tn := &testNode{rec: rec}
-	rec.ml = func() *Memberlist { return tn.ml }
 	ml, err := Create(conf)
 	if err != nil {
 		c.t.Fatalf("create %s: %v", name, err)
 	}
 	tn.ml = ml
+	rec.self.Store(ml)
 	c.nodes = append(c.nodes, tn)
 	return tn
 }
@@ -262,5 +268,16 @@ func allSee(nodes []*testNode, want int) bool {
 	return true
 }
 
+// rtlog prints the test nodes' logs: go test -run Runtime -rtlog .
+var rtlog = flag.Bool("rtlog", false, "print the logs of runtime test nodes")
+
 // testLogOutput receives the test nodes' logs.
-var testLogOutput io.Writer = io.Discard
+func testLogOutput() io.Writer {
+	if *rtlog {
+		return os.Stderr
+	}
+	return io.Discard
+}
+
+// errorIs is errors.Is, short for table checks.
+func errorIs(err, target error) bool { return errors.Is(err, target) }

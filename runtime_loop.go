@@ -90,8 +90,10 @@ type runLoop struct {
 	// on it.
 	connected     chan struct{}
 	connectedOpen bool
-	// left is set by Leave: the cores stop and inbound messages are
-	// ignored.
+	// leave is the state of a Leave in progress (runtime_leave.go).
+	leave leaveState
+	// left is set when Leave has disconnected: the cores stop and inbound
+	// messages are ignored.
 	left bool
 	// meta is the local metadata until Start.
 	meta []byte
@@ -170,6 +172,7 @@ func (l *runLoop) run() {
 			return
 		}
 		l.runQueue()
+		l.continueLeave()
 		l.publish()
 	}
 }
@@ -330,6 +333,8 @@ func (l *runLoop) onRuntimeTimer(t Timer) {
 	case statsTimer:
 		l.sampleStats()
 		l.timers.add(l.now, l.m.config.QueueCheckInterval, ownerRuntime, t)
+	case leaveTimer:
+		l.finishLeave()
 	}
 }
 
@@ -477,6 +482,7 @@ func (l *runLoop) send(p Peer, msg Message) {
 		return
 	}
 	k.lastUsed = l.now
+	l.noteLeaveSend(msg)
 	if !k.enqueue(outFrame{msg: msg}) {
 		l.m.metrics.linkFailed("queue_full")
 		l.m.logger.Warn("send queue full, disconnecting peer", "peer", p.Name, "depth", cap(k.queue))
