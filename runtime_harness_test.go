@@ -39,7 +39,7 @@ type recorder struct {
 	requeue   bool     // re-queue every received message (Serf style)
 	state     []byte   // LocalState
 	merged    [][]byte // MergeRemoteState(join=true) payloads
-	onJoin    func(*Node)
+	onJoin    func(*Node)   // runs before recording, outside the lock
 	notifyMsg func([]byte) // runs before recording, outside the lock
 }
 
@@ -50,7 +50,10 @@ func (r *recorder) NodeMeta(limit int) []byte {
 }
 
 func (r *recorder) NotifyMsg(b []byte) {
-	if f := r.notifyMsg; f != nil {
+	r.mu.Lock()
+	f := r.notifyMsg
+	r.mu.Unlock()
+	if f != nil {
 		f(b)
 	}
 	r.mu.Lock()
@@ -84,7 +87,10 @@ func (r *recorder) MergeRemoteState(buf []byte, join bool) {
 }
 
 func (r *recorder) NotifyJoin(n *Node) {
-	if f := r.onJoin; f != nil {
+	r.mu.Lock()
+	f := r.onJoin
+	r.mu.Unlock()
+	if f != nil {
 		f(n)
 	}
 	r.mu.Lock()
@@ -114,6 +120,13 @@ func (r *recorder) NotifyNeighborDown(n *Node) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.downs = append(r.downs, n.Name)
+}
+
+// setHooks sets the callbacks run by NotifyJoin and NotifyMsg.
+func (r *recorder) setHooks(onJoin func(*Node), notifyMsg func([]byte)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.onJoin, r.notifyMsg = onJoin, notifyMsg
 }
 
 // queue adds payloads for the next GetBroadcasts.

@@ -29,7 +29,7 @@ func TestRuntimeMembersFromNotifyJoin(t *testing.T) {
 		defer c.shutdown()
 		for _, nd := range c.nodes {
 			rec := nd.rec
-			rec.onJoin = func(joined *Node) {
+			rec.setHooks(func(joined *Node) {
 				ml := rec.self.Load()
 				if ml == nil {
 					return
@@ -38,7 +38,7 @@ func TestRuntimeMembersFromNotifyJoin(t *testing.T) {
 				if !slices.Contains(memberNames(ml.Members()), joined.Name) {
 					missing.Add(1)
 				}
-			}
+			}, nil)
 		}
 		c.joinAll()
 		eventually(t, time.Minute, "full membership", func() bool { return allSee(c.nodes, n) })
@@ -102,7 +102,9 @@ func TestRuntimeUpdateNode(t *testing.T) {
 		const n = 8
 		c := newMockCluster(t, n, nil)
 		defer c.shutdown()
+		c.nodes[2].rec.mu.Lock()
 		c.nodes[2].rec.meta = []byte("v1")
+		c.nodes[2].rec.mu.Unlock()
 		c.joinAll()
 		eventually(t, time.Minute, "full membership", func() bool { return allSee(c.nodes, n) })
 
