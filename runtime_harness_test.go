@@ -35,11 +35,11 @@ type recorder struct {
 	updates   []*Node
 	ups       []string
 	downs     []string
-	queued    [][]byte // returned once by GetBroadcasts
-	requeue   bool     // re-queue every received message (Serf style)
-	state     []byte   // LocalState
-	merged    [][]byte // MergeRemoteState(join=true) payloads
-	onJoin    func(*Node)   // runs before recording, outside the lock
+	queued    [][]byte     // returned once by GetBroadcasts
+	requeue   bool         // re-queue every received message (Serf style)
+	state     []byte       // LocalState
+	merged    [][]byte     // MergeRemoteState(join=true) payloads
+	onJoin    func(*Node)  // runs before recording, outside the lock
 	notifyMsg func([]byte) // runs before recording, outside the lock
 }
 
