@@ -60,6 +60,14 @@ func (t MessageType) String() string {
 		return "graft"
 	case TypePrune:
 		return "prune"
+	case TypeMemberDigest:
+		return "member_digest"
+	case TypeMemberBuckets:
+		return "member_buckets"
+	case TypeMemberRecords:
+		return "member_records"
+	case TypeMemberUserState:
+		return "member_user_state"
 	case TypeHello:
 		return "hello"
 	case TypeHelloAccept:

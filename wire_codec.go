@@ -1,6 +1,9 @@
 package hyparlist
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // This file maps each message to its body: a msgpack array of the message's
 // fields in the order below (positional, no field names). A Peer is the
@@ -13,32 +16,40 @@ import "fmt"
 // checks it. The layout of version 1, pinned byte for byte by
 // testdata/wire/*.hex:
 //
-//	join            []
-//	forward_join    [joiner Peer, ttl uint8]
-//	neighbor        [high_priority bool]
-//	neighbor_reply  [accepted bool]
-//	disconnect      [alive bool]
-//	shuffle         [origin Peer, ttl uint8, peers []Peer]
-//	shuffle_reply   [peers []Peer]
-//	keepalive       []
-//	gossip          [id MessageID, class uint8, round uint16, payload bin]
-//	ihave           [entries [][id MessageID, round uint16]]
-//	graft           [ids []MessageID]
-//	prune           []
-//	hello           [version_min uint8, version_max uint8, label, name, addr]
-//	hello_accept    [version uint8, name, addr]
-//	hello_reject    [reason uint8, version_min uint8, version_max uint8]
-//	user_msg        [payload bin]
-//	ping            [seq_no uint32]
-//	ack             [seq_no uint32]
+//	join               []
+//	forward_join       [joiner Peer, ttl uint8]
+//	neighbor           [high_priority bool]
+//	neighbor_reply     [accepted bool]
+//	disconnect         [alive bool]
+//	shuffle            [origin Peer, ttl uint8, peers []Peer]
+//	shuffle_reply      [peers []Peer]
+//	keepalive          []
+//	gossip             [id MessageID, class uint8, round uint16, payload bin]
+//	ihave              [entries [][id MessageID, round uint16]]
+//	graft              [ids []MessageID]
+//	prune              []
+//	hello              [version_min uint8, version_max uint8, label, name, addr]
+//	hello_accept       [version uint8, name, addr]
+//	hello_reject       [reason uint8, version_min uint8, version_max uint8]
+//	user_msg           [payload bin]
+//	ping               [seq_no uint32]
+//	ack                [seq_no uint32]
+//	member_digest      [join bool, buckets uint16, count uint32, root uint64]
+//	member_buckets     [join bool, hashes []uint64]
+//	member_records     [join bool, buckets uint16, want []uint16, records []MemberRecord]
+//	member_user_state  [join bool, state bin]
+//
+// A MemberRecord is the array [name, addr, meta bin, incarnation uint32,
+// state uint8, age_seconds uint32] (wire_member.go).
 //
 // The layout of a message never changes within a wire version: a decoder
 // refuses a body with more or fewer fields. A new field needs a new wire
 // version (negotiated in the handshake) or a new message type.
 //
-// To add a message: a case in encodeBody, in (*decoder).message and in
-// knownType, a line in the table above, and a golden case in wireCases
-// (wire_test.go; TestWireGoldenCoversEveryType fails until there is one).
+// To add a message: a name in MessageType.String, a case in encodeBody, in
+// (*decoder).message and in knownType, a line in the table above, and a
+// golden case in wireCases (wire_test.go; TestWireGoldenCoversEveryType and
+// TestWireDeclaredTypesAreEncoded fail until there is one).
 
 // encodeBody appends m's body to e.b and sets e.typ; it reports false for a
 // value that is not a message of this package.
@@ -74,7 +85,7 @@ func encodeBody(e *encoder, m Message) bool {
 		e.id("id", m.ID)
 		e.uint(uint64(m.Class))
 		e.uint(uint64(m.Round))
-		e.bytes("payload", m.Payload)
+		e.bytes("payload", "", m.Payload, math.MaxInt)
 	case IHave:
 		e.begin(TypeIHave, 1)
 		if e.list("entries", len(m.Entries), e.lim.MaxIHaveEntries) {
@@ -112,13 +123,33 @@ func encodeBody(e *encoder, m Message) bool {
 		e.uint(uint64(m.VersionMax))
 	case UserMsg:
 		e.begin(TypeUserMsg, 1)
-		e.bytes("payload", m.Payload)
+		e.bytes("payload", "", m.Payload, math.MaxInt)
 	case Ping:
 		e.begin(TypePing, 1)
 		e.uint(uint64(m.SeqNo))
 	case Ack:
 		e.begin(TypeAck, 1)
 		e.uint(uint64(m.SeqNo))
+	case MemberDigest:
+		e.begin(TypeMemberDigest, 4)
+		e.bool(m.Join)
+		e.uint(uint64(m.Buckets))
+		e.uint(uint64(m.Count))
+		e.uint(m.Root)
+	case MemberBuckets:
+		e.begin(TypeMemberBuckets, 2)
+		e.bool(m.Join)
+		encodeUints(e, "hashes", m.Hashes, e.lim.MaxDigestBuckets)
+	case MemberRecords:
+		e.begin(TypeMemberRecords, 4)
+		e.bool(m.Join)
+		e.uint(uint64(m.Buckets))
+		encodeUints(e, "want", m.Want, e.lim.MaxDigestBuckets)
+		e.records("records", m.Records)
+	case MemberUserState:
+		e.begin(TypeMemberUserState, 2)
+		e.bool(m.Join)
+		e.bytes("state", "", m.State, e.lim.MaxUserStateSize)
 	default:
 		return false
 	}
@@ -169,7 +200,7 @@ func (d *decoder) message(t MessageType) Message {
 			ID:      d.id("id"),
 			Class:   Class(d.uint8("class")),
 			Round:   d.uint16("round"),
-			Payload: d.bytes("payload"),
+			Payload: d.bytes("payload", "", math.MaxInt),
 		}
 	case TypeIHave:
 		d.fields("", 1)
@@ -222,13 +253,35 @@ func (d *decoder) message(t MessageType) Message {
 		}
 	case TypeUserMsg:
 		d.fields("", 1)
-		return UserMsg{Payload: d.bytes("payload")}
+		return UserMsg{Payload: d.bytes("payload", "", math.MaxInt)}
 	case TypePing:
 		d.fields("", 1)
 		return Ping{SeqNo: d.uint32("seq_no")}
 	case TypeAck:
 		d.fields("", 1)
 		return Ack{SeqNo: d.uint32("seq_no")}
+	case TypeMemberDigest:
+		d.fields("", 4)
+		return MemberDigest{
+			Join:    d.bool("join"),
+			Buckets: d.uint16("buckets"),
+			Count:   d.uint32("count"),
+			Root:    d.uint("root", "", math.MaxUint64),
+		}
+	case TypeMemberBuckets:
+		d.fields("", 2)
+		return MemberBuckets{Join: d.bool("join"), Hashes: decodeUints[uint64](d, "hashes", d.lim.MaxDigestBuckets)}
+	case TypeMemberRecords:
+		d.fields("", 4)
+		return MemberRecords{
+			Join:    d.bool("join"),
+			Buckets: d.uint16("buckets"),
+			Want:    decodeUints[uint16](d, "want", d.lim.MaxDigestBuckets),
+			Records: d.records("records"),
+		}
+	case TypeMemberUserState:
+		d.fields("", 2)
+		return MemberUserState{Join: d.bool("join"), State: d.bytes("state", "", d.lim.MaxUserStateSize)}
 	}
 	d.fail("", "", ErrUnknownMessageType)
 	return nil
@@ -252,6 +305,7 @@ func knownType(t MessageType) bool {
 	case TypeJoin, TypeForwardJoin, TypeNeighbor, TypeNeighborReply, TypeDisconnect,
 		TypeShuffle, TypeShuffleReply, TypeKeepalive,
 		TypeGossip, TypeIHave, TypeGraft, TypePrune,
+		TypeMemberDigest, TypeMemberBuckets, TypeMemberRecords, TypeMemberUserState,
 		TypeHello, TypeHelloAccept, TypeHelloReject, TypeUserMsg, TypePing, TypeAck:
 		return true
 	}

@@ -36,6 +36,21 @@ type WireLimits struct {
 	// MaxAddrLen is the longest node address in bytes. Default 512:
 	// a DNS name plus ":port", with room for zones and schemes.
 	MaxAddrLen int
+	// MaxMemberRecords is the most records one MemberRecords may carry.
+	// Default MaxMemberRecordsPerMessage (256), the most the membership
+	// core puts in one message.
+	MaxMemberRecords int
+	// MaxDigestBuckets is the most bucket hashes one MemberBuckets, and
+	// the most wanted bucket indices one MemberRecords, may carry.
+	// Default MaxDigestBuckets (256), the largest bucket count of an
+	// anti-entropy exchange.
+	MaxDigestBuckets int
+	// MaxUserStateSize is the largest application state in one
+	// MemberUserState, in bytes. Default
+	// DefaultMembershipConfig().MaxLocalStateSize (1 MiB), the most the
+	// membership core sends; a runtime that raises that config field
+	// must raise this limit with it.
+	MaxUserStateSize int
 }
 
 // maxLabelLen is the longest cluster label in bytes. It is a constant, not
@@ -53,6 +68,11 @@ func DefaultWireLimits() WireLimits {
 		MaxGraftIDs:     1024,
 		MaxNameLen:      512,
 		MaxAddrLen:      512,
+		// The membership core's own bounds, so that every message it
+		// emits encodes (membership_messages.go, membership_config.go).
+		MaxMemberRecords: MaxMemberRecordsPerMessage,
+		MaxDigestBuckets: MaxDigestBuckets,
+		MaxUserStateSize: DefaultMembershipConfig().MaxLocalStateSize,
 	}
 }
 
@@ -69,6 +89,9 @@ func (l WireLimits) Validate() error {
 		{"MaxGraftIDs", l.MaxGraftIDs},
 		{"MaxNameLen", l.MaxNameLen},
 		{"MaxAddrLen", l.MaxAddrLen},
+		{"MaxMemberRecords", l.MaxMemberRecords},
+		{"MaxDigestBuckets", l.MaxDigestBuckets},
+		{"MaxUserStateSize", l.MaxUserStateSize},
 	} {
 		if f.v <= 0 {
 			return fmt.Errorf("wire limits: %s must be positive, got %d", f.name, f.v)

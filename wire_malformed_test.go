@@ -60,6 +60,10 @@ func TestDecodeMessageMalformed(t *testing.T) {
 	small := def
 	small.MaxFrameSize = 16
 	long := strings.Repeat("61", def.MaxNameLen+1)
+	tinyState := def
+	tinyState.MaxUserStateSize = 4
+	// rec wraps one encoded record (hex) in a MemberRecords body.
+	rec := func(record string) []byte { return frameOf(TypeMemberRecords, "94 c2 40 90 91 "+record) }
 	cases := []struct {
 		name  string
 		frame []byte
@@ -119,6 +123,30 @@ func TestDecodeMessageMalformed(t *testing.T) {
 		{"peers over limit", frameOf(TypeShuffleReply, "91 dc 0101"), def, ErrLimitExceeded, TypeShuffleReply, "peers"},
 		{"entries over limit", frameOf(TypeIHave, "91 dd 80000000 00"), def, ErrLimitExceeded, TypeIHave, "entries"},
 		{"ids over limit", frameOf(TypeGraft, "91 dd ffffffff"), def, ErrLimitExceeded, TypeGraft, "ids"},
+		{"digest too few fields", frameOf(TypeMemberDigest, "93 c2 40 00"), def, ErrMalformed, TypeMemberDigest, ""},
+		{"digest int for join", frameOf(TypeMemberDigest, "94 01 40 00 00"), def, ErrMalformed, TypeMemberDigest, "join"},
+		{"digest buckets over uint16", frameOf(TypeMemberDigest, "94 c2 ce 00010000 00 00"), def, ErrMalformed, TypeMemberDigest, "buckets"},
+		{"digest count over uint32", frameOf(TypeMemberDigest, "94 c2 40 cf 0000000100000000 00"), def, ErrMalformed, TypeMemberDigest, "count"},
+		{"digest negative root", frameOf(TypeMemberDigest, "94 c2 40 00 d3 ffffffffffffffff"), def, ErrMalformed, TypeMemberDigest, "root"},
+		{"hashes over limit", frameOf(TypeMemberBuckets, "92 c2 dc 0101"), def, ErrLimitExceeded, TypeMemberBuckets, "hashes"},
+		{"hash is a str", frameOf(TypeMemberBuckets, "92 c2 91 a0"), def, ErrMalformed, TypeMemberBuckets, "hashes"},
+		{"truncated hashes", frameOf(TypeMemberBuckets, "92 c2 93 00 00"), def, ErrTruncated, TypeMemberBuckets, "hashes"},
+		{"want over limit", frameOf(TypeMemberRecords, "94 c2 cd 0100 dc 0101"), def, ErrLimitExceeded, TypeMemberRecords, "want"},
+		{"want over uint16", frameOf(TypeMemberRecords, "94 c2 40 91 ce 00010000 90"), def, ErrMalformed, TypeMemberRecords, "want"},
+		{"records over limit", frameOf(TypeMemberRecords, "94 c2 40 90 dc 0101"), def, ErrLimitExceeded, TypeMemberRecords, "records"},
+		{"records too few fields", frameOf(TypeMemberRecords, "93 c2 40 90"), def, ErrMalformed, TypeMemberRecords, ""},
+		{"record with 5 fields", rec("95 a1 61 a0 c0 00 00"), def, ErrMalformed, TypeMemberRecords, "records"},
+		{"record name over limit", rec("96 da 0101 " + strings.Repeat("6e", MaxMemberNameLen+1) + " a0 c0 00 00 00"), def, ErrLimitExceeded, TypeMemberRecords, "records.name"},
+		{"record addr over limit", rec("96 a1 61 da 0101 " + strings.Repeat("61", MaxMemberAddrLen+1) + " c0 00 00 00"), def, ErrLimitExceeded, TypeMemberRecords, "records.addr"},
+		{"record meta over limit", rec("96 a1 61 a0 c5 0201 " + strings.Repeat("6d", MaxMemberMetaLen+1) + " 00 00 00"), def, ErrLimitExceeded, TypeMemberRecords, "records.meta"},
+		{"record meta claims 2^32-1 bytes", rec("96 a1 61 a0 c6 ffffffff 00 00 00"), def, ErrLimitExceeded, TypeMemberRecords, "records.meta"},
+		{"record incarnation over uint32", rec("96 a1 61 a0 c0 cf 0000000100000000 00 00"), def, ErrMalformed, TypeMemberRecords, "records.incarnation"},
+		{"record state over uint8", rec("96 a1 61 a0 c0 00 cd 0100 00"), def, ErrMalformed, TypeMemberRecords, "records.state"},
+		{"record negative age", rec("96 a1 61 a0 c0 00 00 ff"), def, ErrMalformed, TypeMemberRecords, "records.age_seconds"},
+		{"truncated record", rec("96 a1 61 a0 c0 00 00"), def, ErrTruncated, TypeMemberRecords, "records.age_seconds"},
+		{"user state over limit", frameOf(TypeMemberUserState, "92 c2 c4 05 0102030405"), tinyState, ErrLimitExceeded, TypeMemberUserState, "state"},
+		{"user state claims 2^32-1 bytes", frameOf(TypeMemberUserState, "92 c2 c6 ffffffff 00"), def, ErrLimitExceeded, TypeMemberUserState, "state"},
+		{"user state is an array", frameOf(TypeMemberUserState, "92 c2 90"), def, ErrMalformed, TypeMemberUserState, "state"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -149,6 +177,11 @@ func TestDecodeMessageOtherForms(t *testing.T) {
 		{"nil list", frameOf(TypeGraft, "91 c0"), Graft{}},
 		{"array16 list", frameOf(TypeGraft, "91 dc 0001 92 a1 61 07"), Graft{IDs: []MessageID{{Origin: "a", Seq: 7}}}},
 		{"array32 body", frameOf(TypeNeighbor, "dd 00000001 c3"), Neighbor{HighPriority: true}},
+		{"nil meta, str for meta", frameOf(TypeMemberRecords, "94 c2 40 c0 92 96 a1 61 a0 c0 00 00 00 96 a1 62 a0 a1 6d 00 00 00"),
+			MemberRecords{Buckets: 64, Records: []MemberRecord{{Name: "a"}, {Name: "b", Meta: []byte("m")}}}},
+		{"nil hashes", frameOf(TypeMemberBuckets, "92 c3 c0"), MemberBuckets{Join: true}},
+		{"int64 hash", frameOf(TypeMemberBuckets, "92 c2 91 d3 7fffffffffffffff"), MemberBuckets{Hashes: []uint64{math.MaxInt64}}},
+		{"str user state", frameOf(TypeMemberUserState, "92 c2 a2 6869"), MemberUserState{State: []byte("hi")}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -181,6 +214,7 @@ func allocatedBytes(runs int, f func()) uint64 {
 func TestDecodeHugeCountsFailFast(t *testing.T) {
 	lim := DefaultWireLimits()
 	lim.MaxGraftIDs, lim.MaxIHaveEntries, lim.MaxPeers, lim.MaxNameLen = math.MaxInt, math.MaxInt, math.MaxInt, math.MaxInt
+	lim.MaxMemberRecords, lim.MaxDigestBuckets, lim.MaxUserStateSize = math.MaxInt, math.MaxInt, math.MaxInt
 	frames := map[string][]byte{
 		"ids":       frameOf(TypeGraft, "91 dd 80000000 92 a1 61 07 000000"),
 		"entries":   frameOf(TypeIHave, "91 dd 80000000 92 92 a1 61 07 0000"),
@@ -189,6 +223,11 @@ func TestDecodeHugeCountsFailFast(t *testing.T) {
 		"payload":   frameOf(TypeUserMsg, "91 c6 80000000 01020304050607"),
 		"fields":    frameOf(TypeJoin, "dd 80000000 0102030405060708"),
 		"id fields": frameOf(TypeGraft, "91 91 dd 80000000 010203040506"),
+		"hashes":    frameOf(TypeMemberBuckets, "92 c2 dd 80000000 010203040506"),
+		"want":      frameOf(TypeMemberRecords, "94 c2 cd 0100 dd 80000000 010203"),
+		"records":   frameOf(TypeMemberRecords, "94 c2 cd 0100 90 dd 80000000 0000"),
+		"record":    frameOf(TypeMemberRecords, "94 c2 cd 0100 90 91 dd 80000000 00"),
+		"state":     frameOf(TypeMemberUserState, "92 c2 c6 80000000 010203040506"),
 	}
 	for name, frame := range frames {
 		t.Run(name, func(t *testing.T) {
@@ -228,6 +267,13 @@ func TestEncodeMessageRefuses(t *testing.T) {
 		{"long origin", Graft{IDs: []MessageID{{Origin: long}}}, lim, ErrLimitExceeded},
 		{"long peer name", ShuffleReply{Peers: []Peer{{Name: long}}}, lim, ErrLimitExceeded},
 		{"frame too large", UserMsg{Payload: make([]byte, 100)}, tiny, ErrFrameTooLarge},
+		{"too many hashes", MemberBuckets{Hashes: make([]uint64, lim.MaxDigestBuckets+1)}, lim, ErrLimitExceeded},
+		{"too many wanted buckets", MemberRecords{Want: make([]uint16, lim.MaxDigestBuckets+1)}, lim, ErrLimitExceeded},
+		{"too many records", MemberRecords{Records: make([]MemberRecord, lim.MaxMemberRecords+1)}, lim, ErrLimitExceeded},
+		{"long member name", MemberRecords{Records: []MemberRecord{{Name: strings.Repeat("x", MaxMemberNameLen+1)}}}, lim, ErrLimitExceeded},
+		{"long member addr", MemberRecords{Records: []MemberRecord{{Name: "x", Addr: strings.Repeat("x", MaxMemberAddrLen+1)}}}, lim, ErrLimitExceeded},
+		{"long member meta", MemberRecords{Records: []MemberRecord{{Name: "x", Meta: make([]byte, MaxMemberMetaLen+1)}}}, lim, ErrLimitExceeded},
+		{"large user state", MemberUserState{State: make([]byte, lim.MaxUserStateSize+1)}, lim, ErrLimitExceeded},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

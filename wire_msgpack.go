@@ -51,6 +51,8 @@ const (
 	minPeerSize       = 3 // [name "", addr ""]
 	minIDSize         = 3 // [origin "", seq 0]
 	minIHaveEntrySize = 2 + minIDSize
+	minUintSize       = 1     // positive fixint
+	minRecordSize     = 1 + 6 // [name "", addr "", meta nil, 0, 0, 0]
 )
 
 // fieldPath names a field for errors: a message field and, inside a Peer
@@ -137,9 +139,14 @@ func (e *encoder) str(name, part, s string, max int) {
 	e.b = append(e.b, s...)
 }
 
-func (e *encoder) bytes(name string, p []byte) {
-	if uint64(len(p)) > math.MaxUint32 {
-		e.fail(name, "", fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, len(p)))
+// bytes appends p as bin; p must be at most max bytes long.
+func (e *encoder) bytes(name, part string, p []byte, max int) {
+	switch {
+	case uint64(len(p)) > math.MaxUint32:
+		e.fail(name, part, fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, len(p)))
+		return
+	case len(p) > max:
+		e.fail(name, part, fmt.Errorf("%w: %d bytes, max %d", ErrLimitExceeded, len(p), max))
 		return
 	}
 	e.raw(false, len(p))
@@ -320,9 +327,9 @@ func (d *decoder) str(name, part string, max int) string {
 	return string(d.raw(name, part, max, false))
 }
 
-// bytes reads a byte string bounded only by the body; empty reads as nil.
-func (d *decoder) bytes(name string) []byte {
-	p := d.raw(name, "", math.MaxInt, true)
+// bytes reads a byte string of at most max bytes; empty reads as nil.
+func (d *decoder) bytes(name, part string, max int) []byte {
+	p := d.raw(name, part, max, true)
 	if len(p) == 0 {
 		return nil
 	}

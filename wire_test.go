@@ -4,9 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"math"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -57,6 +61,27 @@ var wireCases = []struct {
 	{"user_msg", UserMsg{Payload: []byte{0x00, 0xff, 0x10}}},
 	{"ping", Ping{SeqNo: 70000}},
 	{"ack", Ack{SeqNo: math.MaxUint32}},
+	{"member_digest", MemberDigest{Join: true, Buckets: 64, Count: 1000, Root: 0xdeadbeefcafef00d}},
+	{"member_digest_zero", MemberDigest{}},
+	{"member_buckets", MemberBuckets{Hashes: []uint64{0, 0x7f, 0x1234, 1 << 32, math.MaxUint64}}},
+	{"member_records_want", MemberRecords{
+		Join:    true,
+		Buckets: 256,
+		Want:    []uint16{0, 7, 255},
+		Records: []MemberRecord{
+			{Name: "node-1", Addr: "10.0.0.1:7946", Meta: []byte{0x01, 0x02}, Incarnation: 3, State: MemberStateAlive},
+			{Name: "node-2", Addr: "10.0.0.2:7946", Incarnation: 70000, State: MemberStateSuspect},
+		},
+	}},
+	{"member_records_answer", MemberRecords{
+		Buckets: 64,
+		Records: []MemberRecord{
+			{Name: "node-3", Addr: "10.0.0.3:7946", Meta: []byte("role=db"), Incarnation: math.MaxUint32, State: MemberStateDead, AgeSeconds: 90},
+			{Name: "node-4", Addr: "10.0.0.4:7946", Incarnation: 1, State: MemberStateLeft, AgeSeconds: math.MaxUint32},
+		},
+	}},
+	{"member_records_empty", MemberRecords{Buckets: 128}},
+	{"member_user_state", MemberUserState{Join: true, State: []byte("app-state")}},
 }
 
 func goldenPath(name string) string { return filepath.Join("testdata", "wire", name+".hex") }
@@ -94,6 +119,63 @@ func TestWireGoldenCoversEveryType(t *testing.T) {
 	}
 }
 
+// TestWireDeclaredTypesAreEncoded reads the package's source for every
+// MessageType constant, so that a type declared in any file, without a name
+// in MessageType.String, still needs a codec entry and a golden case.
+func TestWireDeclaredTypesAreEncoded(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	covered := map[MessageType]bool{}
+	for _, c := range wireCases {
+		covered[c.msg.Type()] = true
+	}
+	declared := 0
+	fset := token.NewFileSet()
+	for _, path := range files {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, decl := range f.Decls {
+			gd, ok := decl.(*ast.GenDecl)
+			if !ok || gd.Tok != token.CONST {
+				continue
+			}
+			for _, spec := range gd.Specs {
+				vs := spec.(*ast.ValueSpec)
+				if id, ok := vs.Type.(*ast.Ident); !ok || id.Name != "MessageType" {
+					continue
+				}
+				for i, name := range vs.Names {
+					lit, ok := vs.Values[i].(*ast.BasicLit)
+					if !ok || lit.Kind != token.INT {
+						t.Errorf("%s: %s is not an integer literal; this test cannot read it", fset.Position(name.Pos()), name.Name)
+						continue
+					}
+					v, err := strconv.ParseUint(lit.Value, 0, 8)
+					if err != nil {
+						t.Errorf("%s: %s: %v", fset.Position(name.Pos()), name.Name, err)
+						continue
+					}
+					declared++
+					if mt := MessageType(v); mt.String() == "unknown" || !knownType(mt) || !covered[mt] {
+						t.Errorf("%s = %d (%s): named %v, decodable %v, golden case %v; all must hold",
+							name.Name, v, mt, mt.String() != "unknown", knownType(mt), covered[mt])
+					}
+				}
+			}
+		}
+	}
+	if declared < len(covered) {
+		t.Errorf("found %d MessageType constants, fewer than the %d types in wireCases", declared, len(covered))
+	}
+}
+
 // emptyToNil returns m with its empty slice fields set to nil: the decoder
 // returns nil for every empty list or byte string.
 func emptyToNil(m Message) Message { return mapSlices(m, false) }
@@ -101,23 +183,36 @@ func emptyToNil(m Message) Message { return mapSlices(m, false) }
 // nilToEmpty returns m with its nil slice fields set to empty ones.
 func nilToEmpty(m Message) Message { return mapSlices(m, true) }
 
-// mapSlices returns a copy of m whose empty slice fields are all nil, or
-// all empty but not nil.
+// mapSlices returns a copy of m whose empty slice fields, also those of
+// structs in its slices (MemberRecord.Meta), are all nil, or all empty but
+// not nil.
 func mapSlices(m Message, empty bool) Message {
 	v := reflect.New(reflect.TypeOf(m)).Elem()
 	v.Set(reflect.ValueOf(m))
+	mapStructSlices(v, empty)
+	return v.Interface().(Message)
+}
+
+// mapStructSlices does mapSlices' work in place on the settable struct v,
+// copying any slice of structs before it changes its elements.
+func mapStructSlices(v reflect.Value, empty bool) {
 	for i := range v.NumField() {
 		f := v.Field(i)
-		if f.Kind() != reflect.Slice || f.Len() != 0 {
-			continue
-		}
-		if empty {
+		switch {
+		case f.Kind() != reflect.Slice:
+		case f.Len() == 0 && empty:
 			f.Set(reflect.MakeSlice(f.Type(), 0, 0))
-		} else {
+		case f.Len() == 0:
 			f.SetZero()
+		case f.Type().Elem().Kind() == reflect.Struct:
+			c := reflect.MakeSlice(f.Type(), f.Len(), f.Len())
+			reflect.Copy(c, f)
+			for j := range c.Len() {
+				mapStructSlices(c.Index(j), empty)
+			}
+			f.Set(c)
 		}
 	}
-	return v.Interface().(Message)
 }
 
 // roundTrip encodes m with lim, decodes it with DecodeMessage and
@@ -172,25 +267,56 @@ func TestWireRoundTripEdges(t *testing.T) {
 		}
 		return ids
 	}
+	records := func(n int) []MemberRecord {
+		rs := make([]MemberRecord, n)
+		for i := range rs {
+			rs[i] = MemberRecord{
+				Name:        strings.Repeat("n", MaxMemberNameLen-4) + fmt.Sprintf("%04d", i),
+				Addr:        strings.Repeat("a", MaxMemberAddrLen),
+				Meta:        bytes.Repeat([]byte{byte(i)}, MaxMemberMetaLen),
+				Incarnation: uint32(i) << 20,
+				State:       MemberState(i % 4),
+				AgeSeconds:  uint32(i) * 1e6,
+			}
+		}
+		return rs
+	}
+	uints := func(n int) ([]uint64, []uint16) {
+		hs, ws := make([]uint64, n), make([]uint16, n)
+		for i := range n {
+			hs[i], ws[i] = uint64(i)*0x9e3779b97f4a7c15, uint16(i)
+		}
+		return hs, ws
+	}
+	hashes, want := uints(lim.MaxDigestBuckets)
 	entries := make([]IHaveEntry, lim.MaxIHaveEntries)
 	for i, id := range ids(len(entries)) {
 		entries[i] = IHaveEntry{ID: id, Round: uint16(i)}
 	}
 	cases := map[string]Message{
-		"max name and addr": ForwardJoin{Joiner: Peer{Name: name, Addr: addr}, TTL: math.MaxUint8},
-		"max label":         Hello{VersionMin: 0, VersionMax: math.MaxUint8, Label: label, Name: name, Addr: addr},
-		"max origin":        Gossip{ID: MessageID{Origin: name, Seq: 1}},
-		"empty strings":     Shuffle{Origin: Peer{}, Peers: []Peer{{}, {}}},
-		"empty lists":       Shuffle{Peers: []Peer{}},
-		"empty entries":     IHave{Entries: []IHaveEntry{}},
-		"empty ids":         Graft{IDs: []MessageID{}},
-		"empty payload":     UserMsg{Payload: []byte{}},
-		"max peers":         ShuffleReply{Peers: peers(lim.MaxPeers)},
-		"16 peers":          ShuffleReply{Peers: peers(16)},
-		"max entries":       IHave{Entries: entries},
-		"max ids":           Graft{IDs: ids(lim.MaxGraftIDs)},
-		"unknown reason":    HelloReject{Reason: 200},
-		"unknown class":     Gossip{Class: 7},
+		"max name and addr":  ForwardJoin{Joiner: Peer{Name: name, Addr: addr}, TTL: math.MaxUint8},
+		"max label":          Hello{VersionMin: 0, VersionMax: math.MaxUint8, Label: label, Name: name, Addr: addr},
+		"max origin":         Gossip{ID: MessageID{Origin: name, Seq: 1}},
+		"empty strings":      Shuffle{Origin: Peer{}, Peers: []Peer{{}, {}}},
+		"empty lists":        Shuffle{Peers: []Peer{}},
+		"empty entries":      IHave{Entries: []IHaveEntry{}},
+		"empty ids":          Graft{IDs: []MessageID{}},
+		"empty payload":      UserMsg{Payload: []byte{}},
+		"max peers":          ShuffleReply{Peers: peers(lim.MaxPeers)},
+		"16 peers":           ShuffleReply{Peers: peers(16)},
+		"max entries":        IHave{Entries: entries},
+		"max ids":            Graft{IDs: ids(lim.MaxGraftIDs)},
+		"unknown reason":     HelloReject{Reason: 200},
+		"unknown class":      Gossip{Class: 7},
+		"max records":        MemberRecords{Buckets: 256, Want: want, Records: records(lim.MaxMemberRecords)},
+		"max hashes":         MemberBuckets{Join: true, Hashes: hashes},
+		"max user state":     MemberUserState{State: bytes.Repeat([]byte{0x5a}, lim.MaxUserStateSize)},
+		"empty record":       MemberRecords{Records: []MemberRecord{{Meta: []byte{}}}},
+		"unknown state":      MemberRecords{Records: []MemberRecord{{Name: "x", State: math.MaxUint8}}},
+		"empty member lists": MemberRecords{Want: []uint16{}, Records: []MemberRecord{}},
+		"empty hashes":       MemberBuckets{Hashes: []uint64{}},
+		"empty user state":   MemberUserState{State: []byte{}},
+		"wide digest":        MemberDigest{Buckets: math.MaxUint16, Count: math.MaxUint32, Root: math.MaxUint64},
 	}
 	for _, n := range []int{1, 31, 32, 255, 256, 65535, 65536, 1 << 20} {
 		cases[fmt.Sprintf("payload %d", n)] = Gossip{ID: MessageID{Origin: "o", Seq: uint64(n)}, Payload: bytes.Repeat([]byte{0xa5}, n)}
