@@ -56,6 +56,17 @@ func TestConfigCoresMapping(t *testing.T) {
 				{"ReclaimTime", m.ReclaimTime, c.GossipToTheDeadTime},
 				{"MaxLocalStateSize", m.MaxLocalStateSize, 1<<20 - userStateFrameOverhead},
 			}
+			lim := c.wireLimits()
+			if err := lim.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			checks = append(checks, []struct {
+				field     string
+				got, want any
+			}{
+				{"WireLimits.MaxFrameSize", lim.MaxFrameSize, 1 << 20},
+				{"WireLimits.MaxUserStateSize", lim.MaxUserStateSize, m.MaxLocalStateSize},
+			}...)
 			for _, ck := range checks {
 				if ck.got != ck.want {
 					t.Errorf("%s = %v, want %v", ck.field, ck.got, ck.want)

@@ -47,9 +47,14 @@ func (c cmdJoin) apply(l *runLoop) {
 			_ = c.conn.Close()
 		}
 	}
-	if !l.left {
-		l.feed(coreHyParView, JoinCluster{Contact: c.contact})
+	if l.left {
+		// A node that left does not rejoin: nothing to wait for.
+		done := make(chan struct{})
+		close(done)
+		c.reply <- done
+		return
 	}
+	l.feed(coreHyParView, JoinCluster{Contact: c.contact})
 	c.reply <- l.connected
 }
 

@@ -222,13 +222,19 @@ func newMockCluster(t *testing.T, n int, tweak func(*Config)) *testCluster {
 // add creates one more node.
 func (c *testCluster) add(name string, tweak func(*Config)) *testNode {
 	c.t.Helper()
+	return c.addWithSink(name, tweak, globalSink{})
+}
+
+// addWithSink creates one more node whose metrics go to sink.
+func (c *testCluster) addWithSink(name string, tweak func(*Config), sink metricSink) *testNode {
+	c.t.Helper()
 	rec := &recorder{name: name}
 	conf := mockConfig(name, tweak)
 	conf.Transport = c.net.NewTransport(name)
 	conf.Delegate = rec
 	conf.Events = rec
 	tn := &testNode{rec: rec}
-	ml, err := Create(conf)
+	ml, err := create(conf, sink)
 	if err != nil {
 		c.t.Fatalf("create %s: %v", name, err)
 	}

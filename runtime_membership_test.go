@@ -140,3 +140,33 @@ func TestRuntimeUpdateNode(t *testing.T) {
 		}
 	})
 }
+
+// TestRuntimePushPullState checks the join anti-entropy exchange: each
+// side's Delegate.LocalState reaches the other's MergeRemoteState with
+// join set.
+func TestRuntimePushPullState(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newMockCluster(t, 2, nil)
+		defer c.shutdown()
+		for _, nd := range c.nodes {
+			nd.rec.mu.Lock()
+			nd.rec.state = []byte("state of " + nd.rec.name)
+			nd.rec.mu.Unlock()
+		}
+		c.joinAll()
+		merged := func(nd *testNode) [][]byte {
+			nd.rec.mu.Lock()
+			defer nd.rec.mu.Unlock()
+			return slices.Clone(nd.rec.merged)
+		}
+		eventually(t, time.Minute, "both states merged", func() bool {
+			return len(merged(c.nodes[0])) > 0 && len(merged(c.nodes[1])) > 0
+		})
+		for i, nd := range c.nodes {
+			want := "state of " + c.nodes[1-i].rec.name
+			if got := merged(nd); string(got[0]) != want {
+				t.Errorf("%s merged %q, want %q", nd.rec.name, got, want)
+			}
+		}
+	})
+}
