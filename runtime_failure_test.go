@@ -2,7 +2,9 @@ package hyparlist
 
 import (
 	"fmt"
+	"github.com/armon/go-metrics"
 	"slices"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -42,7 +44,13 @@ func TestRuntimeKeepaliveLossRepairs(t *testing.T) {
 		if !slices.Contains(downs, silent) {
 			t.Errorf("NotifyNeighborDown not called for %s (downs %v)", silent, downs)
 		}
-		eventually(t, time.Minute, "the active view to be repaired", func() bool {
+		// Every other node may have a full active view, so the repair may
+		// have to wait for the silent node, which has a free slot too: once
+		// its traffic flows again, the view refills.
+		if err := c.net.SetDelay(silent, a.rec.name, 0); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 5*time.Minute, "the active view to be repaired", func() bool {
 			return len(a.ml.Neighbors()) >= len(before)
 		})
 		// The silent node refutes the suspicion through its other links.
@@ -139,6 +147,59 @@ func TestRuntimeSlowDelegate(t *testing.T) {
 		slices.SortFunc(got, func(a, b []byte) int { return slices.Compare(a, b) })
 		if !slices.EqualFunc(got, payloads, func(a, b []byte) bool { return string(a) == string(b) }) {
 			t.Errorf("slow node delivered %q, want %q", got, payloads)
+		}
+	})
+}
+
+// TestRuntimeFullSendQueueDisconnects stalls a link (its bytes stop
+// arriving, so the stream's buffer and then the link's queue fill up) and
+// checks that the node disconnects that neighbour instead of waiting. Two
+// nodes, so that the link is certainly an eager Plumtree link: nothing can
+// reach the stalled node another way and make it prune.
+func TestRuntimeFullSendQueueDisconnects(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sink := metrics.NewInmemSink(time.Hour, time.Hour)
+		c := newMockCluster(t, 0, nil)
+		defer c.shutdown()
+		small := func(conf *Config) { conf.PeerSendQueueDepth = 8 }
+		a := c.addWithSink("node-a", small, sink)
+		b := c.add("node-b", small)
+		c.joinAll()
+		eventually(t, time.Minute, "the two nodes to meet", func() bool { return allSee(c.nodes, 2) })
+
+		if err := c.net.SetDelay("node-a", "node-b", time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		// 24 × 16 KiB: more than the stream's 64 KiB buffer plus 8 queued
+		// frames, sent well within the link silence limit.
+		payload := make([]byte, 16<<10)
+		start := time.Now()
+		for i := range 24 {
+			payload[0] = byte(i)
+			if err := a.ml.Broadcast(payload); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		eventually(t, time.Minute, "the stalled neighbour to be dropped", func() bool {
+			return len(a.ml.Neighbors()) == 0
+		})
+		if took := time.Since(start); took >= a.ml.config.linkSilenceLimit() {
+			t.Errorf("dropped after %v, not before the silence limit", took)
+		}
+		found := false
+		for _, d := range sink.Data() {
+			d.RLock()
+			for k := range d.Counters {
+				found = found || strings.HasPrefix(k, "hyparlist.link.failed;reason=queue_full")
+			}
+			d.RUnlock()
+		}
+		if !found {
+			t.Error("no hyparlist.link.failed with reason queue_full")
+		}
+		if got := len(b.rec.messages()); got != 0 {
+			t.Errorf("the stalled node received %d broadcasts", got)
 		}
 	})
 }
