@@ -69,9 +69,7 @@ func TestEndToEndTCP(t *testing.T) {
 	nodes := make([]*testNode, n)
 	for i := range nodes {
 		nodes[i] = newTCPNode(t, fmt.Sprintf("tcp-%02d", i))
-		nodes[i].rec.mu.Lock()
-		nodes[i].rec.requeue = true
-		nodes[i].rec.mu.Unlock()
+		nodes[i].rec.update(func(r *recorder) { r.requeue = true })
 	}
 	defer func() {
 		for _, nd := range nodes {
@@ -136,9 +134,7 @@ func TestEndToEndTCP(t *testing.T) {
 	}
 
 	// Metadata update.
-	nodes[3].rec.mu.Lock()
-	nodes[3].rec.meta = []byte("e2e-meta")
-	nodes[3].rec.mu.Unlock()
+	nodes[3].rec.update(func(r *recorder) { r.meta = []byte("e2e-meta") })
 	if err := nodes[3].ml.UpdateNode(5 * time.Second); err != nil {
 		t.Fatal(err)
 	}

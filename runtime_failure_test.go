@@ -22,14 +22,11 @@ import (
 func TestRuntimeKeepaliveLossRepairs(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const n = 10
-		c := newMockCluster(t, n, func(conf *Config) {
+		c := joinedCluster(t, n, func(conf *Config) {
 			if conf.Name != "node-00" {
 				conf.ActiveViewSize = n
 			}
 		})
-		defer c.shutdown()
-		c.joinAll()
-		eventually(t, time.Minute, "full membership", func() bool { return allSee(c.nodes, n) })
 
 		a := c.nodes[0]
 		before := memberNames(a.ml.Neighbors())
@@ -71,10 +68,7 @@ func TestRuntimeKeepaliveLossRepairs(t *testing.T) {
 func TestRuntimeCrashDetected(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const n = 8
-		c := newMockCluster(t, n, nil)
-		defer c.shutdown()
-		c.joinAll()
-		eventually(t, time.Minute, "full membership", func() bool { return allSee(c.nodes, n) })
+		c := joinedCluster(t, n, nil)
 
 		c.net.Crash("node-05")
 		rest := slices.Delete(slices.Clone(c.nodes), 5, 6)

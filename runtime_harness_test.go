@@ -52,10 +52,7 @@ func (r *recorder) NodeMeta(limit int) []byte {
 }
 
 func (r *recorder) NotifyMsg(b []byte) {
-	r.mu.Lock()
-	f := r.notifyMsg
-	r.mu.Unlock()
-	if f != nil {
+	if _, f := r.hooks(); f != nil {
 		f(b)
 	}
 	r.mu.Lock()
@@ -89,10 +86,7 @@ func (r *recorder) MergeRemoteState(buf []byte, join bool) {
 }
 
 func (r *recorder) NotifyJoin(n *Node) {
-	r.mu.Lock()
-	f := r.onJoin
-	r.mu.Unlock()
-	if f != nil {
+	if f, _ := r.hooks(); f != nil {
 		f(n)
 	}
 	r.mu.Lock()
@@ -122,6 +116,20 @@ func (r *recorder) NotifyNeighborDown(n *Node) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.downs = append(r.downs, n.Name)
+}
+
+// hooks returns the callbacks run by NotifyJoin and NotifyMsg.
+func (r *recorder) hooks() (onJoin func(*Node), notifyMsg func([]byte)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.onJoin, r.notifyMsg
+}
+
+// update runs f on the recorder under its lock.
+func (r *recorder) update(f func(r *recorder)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f(r)
 }
 
 // setHooks sets the callbacks run by NotifyJoin and NotifyMsg.
@@ -267,6 +275,18 @@ func (c *testCluster) addWithSink(name string, tweak func(*Config), sink metricS
 	rec.self.Store(ml)
 	c.nodes = append(c.nodes, tn)
 	return tn
+}
+
+// joinedCluster creates n nodes, joins them through the first, and waits
+// until every node lists all of them. The nodes are shut down when the
+// test ends.
+func joinedCluster(t *testing.T, n int, tweak func(*Config)) *testCluster {
+	t.Helper()
+	c := newMockCluster(t, n, tweak)
+	t.Cleanup(c.shutdown)
+	c.joinAll()
+	eventually(t, time.Minute, "full membership", func() bool { return allSee(c.nodes, n) })
+	return c
 }
 
 // joinAll joins every node but the first through the first.

@@ -53,7 +53,7 @@ func (c cmdLeave) apply(l *runLoop) {
 		l.finishLeave() // nobody to tell
 		return
 	}
-	l.timers.add(l.now, l.leaveSpreadTime(), ownerRuntime, leaveTimer{})
+	l.timers.add(l.now, l.leaveSpreadTime(), coreRuntime, leaveTimer{})
 }
 
 // leaveSpreadTime bounds phase 1: an IHAVE batch, the neighbours' wait for

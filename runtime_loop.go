@@ -35,13 +35,15 @@ const commandBacklog = 256
 // reported by writers; writers wait when it is full.
 const linkFailureBacklog = 64
 
-// coreID names a core in the work queue.
+// coreID names a core in the work queue, or who asked for a timer.
 type coreID uint8
 
 const (
 	coreHyParView coreID = iota
 	corePlumtree
 	coreMembership
+	// coreRuntime owns the loop's own timers; it is not a core.
+	coreRuntime
 )
 
 // work is an event waiting to be fed to a core.
@@ -50,7 +52,7 @@ type work struct {
 	ev   Event
 }
 
-// Runtime timers (owner ownerRuntime).
+// Runtime timers (owner coreRuntime).
 type (
 	// silenceCheckTimer drives the check of neighbours' inbound silence.
 	silenceCheckTimer struct{}
@@ -143,10 +145,10 @@ func (l *runLoop) start() {
 	l.feed(corePlumtree, Start{})
 	l.feed(coreMembership, Start{})
 	if iv := l.m.config.keepaliveInterval(); l.m.config.linkSilenceLimit() > 0 {
-		l.timers.add(l.now, iv, ownerRuntime, silenceCheckTimer{})
+		l.timers.add(l.now, iv, coreRuntime, silenceCheckTimer{})
 	}
 	if iv := l.m.config.QueueCheckInterval; iv > 0 {
-		l.timers.add(l.now, iv, ownerRuntime, statsTimer{})
+		l.timers.add(l.now, iv, coreRuntime, statsTimer{})
 	}
 	l.runQueue()
 	l.publish()
@@ -226,7 +228,7 @@ func (l *runLoop) routeHyParView(actions []Action) {
 		case Send:
 			l.send(a.To, a.Msg)
 		case SetTimer:
-			l.timers.add(l.now, a.After, ownerHyParView, a.Timer)
+			l.timers.add(l.now, a.After, coreHyParView, a.Timer)
 		case NeighborUp:
 			l.neighborUp(a.Peer)
 		case NeighborDown:
@@ -241,7 +243,7 @@ func (l *runLoop) routePlumtree(actions []Action) {
 		case Send:
 			l.send(a.To, a.Msg)
 		case SetTimer:
-			l.timers.add(l.now, a.After, ownerPlumtree, a.Timer)
+			l.timers.add(l.now, a.After, corePlumtree, a.Timer)
 		case Deliver:
 			l.deliver(a)
 		}
@@ -254,7 +256,7 @@ func (l *runLoop) routeMembership(actions []Action) {
 		case Send:
 			l.send(a.To, a.Msg)
 		case SetTimer:
-			l.timers.add(l.now, a.After, ownerMembership, a.Timer)
+			l.timers.add(l.now, a.After, coreMembership, a.Timer)
 		case BroadcastPayload:
 			l.feed(corePlumtree, a)
 		case MemberJoined:
@@ -315,16 +317,10 @@ func (l *runLoop) onTimers() {
 	l.timers.fired(l.now)
 	for i, e := range l.due {
 		l.due[i] = timerEntry{}
-		ev := TimerFired{Timer: e.timer}
-		switch e.owner {
-		case ownerHyParView:
-			l.feed(coreHyParView, ev)
-		case ownerPlumtree:
-			l.feed(corePlumtree, ev)
-		case ownerMembership:
-			l.feed(coreMembership, ev)
-		case ownerRuntime:
+		if e.owner == coreRuntime {
 			l.onRuntimeTimer(e.timer)
+		} else {
+			l.feed(e.owner, TimerFired{Timer: e.timer})
 		}
 	}
 }
@@ -334,12 +330,12 @@ func (l *runLoop) onRuntimeTimer(t Timer) {
 	switch t := t.(type) {
 	case silenceCheckTimer:
 		l.checkSilence()
-		l.timers.add(l.now, l.m.config.keepaliveInterval(), ownerRuntime, t)
+		l.timers.add(l.now, l.m.config.keepaliveInterval(), coreRuntime, t)
 	case linkIdleTimer:
 		l.onLinkIdle(t.link)
 	case statsTimer:
 		l.sampleStats()
-		l.timers.add(l.now, l.m.config.QueueCheckInterval, ownerRuntime, t)
+		l.timers.add(l.now, l.m.config.QueueCheckInterval, coreRuntime, t)
 	case leaveTimer:
 		l.finishLeave()
 	}
@@ -449,7 +445,7 @@ func (l *runLoop) openLink(p Peer, conn net.Conn) *outLink {
 func (l *runLoop) armIdle(k *outLink) {
 	if !k.neighbor && !k.idleTimer {
 		k.idleTimer = true
-		l.timers.add(l.now, transientLinkLinger, ownerRuntime, linkIdleTimer{link: k})
+		l.timers.add(l.now, transientLinkLinger, coreRuntime, linkIdleTimer{link: k})
 	}
 }
 
@@ -461,7 +457,7 @@ func (l *runLoop) onLinkIdle(k *outLink) {
 	}
 	if idle := l.now.Sub(k.lastUsed); idle < transientLinkLinger {
 		k.idleTimer = true
-		l.timers.add(l.now, transientLinkLinger-idle, ownerRuntime, linkIdleTimer{link: k})
+		l.timers.add(l.now, transientLinkLinger-idle, coreRuntime, linkIdleTimer{link: k})
 		return
 	}
 	l.closeLink(k)

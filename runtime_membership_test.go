@@ -57,10 +57,7 @@ func TestRuntimeMembersFromNotifyJoin(t *testing.T) {
 func TestRuntimeLeave(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const n = 8
-		c := newMockCluster(t, n, nil)
-		defer c.shutdown()
-		c.joinAll()
-		eventually(t, time.Minute, "full membership", func() bool { return allSee(c.nodes, n) })
+		c := joinedCluster(t, n, nil)
 
 		leaver := c.nodes[3]
 		if err := leaver.ml.Leave(5 * time.Second); err != nil {
@@ -94,17 +91,8 @@ func TestRuntimeLeave(t *testing.T) {
 func TestRuntimeUpdateNode(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const n = 8
-		c := newMockCluster(t, n, nil)
-		defer c.shutdown()
-		c.nodes[2].rec.mu.Lock()
-		c.nodes[2].rec.meta = []byte("v1")
-		c.nodes[2].rec.mu.Unlock()
-		c.joinAll()
-		eventually(t, time.Minute, "full membership", func() bool { return allSee(c.nodes, n) })
-
-		c.nodes[2].rec.mu.Lock()
-		c.nodes[2].rec.meta = []byte("v2")
-		c.nodes[2].rec.mu.Unlock()
+		c := joinedCluster(t, n, nil)
+		c.nodes[2].rec.update(func(r *recorder) { r.meta = []byte("v2") })
 		if err := c.nodes[2].ml.UpdateNode(5 * time.Second); err != nil {
 			t.Fatalf("UpdateNode: %v", err)
 		}
@@ -126,9 +114,7 @@ func TestRuntimeUpdateNode(t *testing.T) {
 			return true
 		})
 
-		c.nodes[2].rec.mu.Lock()
-		c.nodes[2].rec.meta = bytes.Repeat([]byte("x"), MetaMaxSize+1)
-		c.nodes[2].rec.mu.Unlock()
+		c.nodes[2].rec.update(func(r *recorder) { r.meta = bytes.Repeat([]byte("x"), MetaMaxSize+1) })
 		if err := c.nodes[2].ml.UpdateNode(time.Second); !errorIs(err, ErrMetaTooLarge) {
 			t.Errorf("UpdateNode with oversized meta = %v, want ErrMetaTooLarge", err)
 		}
@@ -143,9 +129,7 @@ func TestRuntimePushPullState(t *testing.T) {
 		c := newMockCluster(t, 2, nil)
 		defer c.shutdown()
 		for _, nd := range c.nodes {
-			nd.rec.mu.Lock()
-			nd.rec.state = []byte("state of " + nd.rec.name)
-			nd.rec.mu.Unlock()
+			nd.rec.update(func(r *recorder) { r.state = []byte("state of " + r.name) })
 		}
 		c.joinAll()
 		merged := func(nd *testNode) [][]byte {

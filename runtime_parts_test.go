@@ -18,11 +18,11 @@ func TestTimerQueueOrder(t *testing.T) {
 		q := newTimerQueue()
 		defer q.stop()
 		now := time.Now()
-		q.add(now, 3*time.Second, ownerRuntime, statsTimer{})
-		q.add(now, time.Second, ownerHyParView, silenceCheckTimer{})
-		q.add(now, time.Second, ownerPlumtree, leaveTimer{})
-		q.add(now, 2*time.Second, ownerMembership, linkIdleTimer{})
-		var got []timerOwner
+		q.add(now, 3*time.Second, coreRuntime, statsTimer{})
+		q.add(now, time.Second, coreHyParView, silenceCheckTimer{})
+		q.add(now, time.Second, corePlumtree, leaveTimer{})
+		q.add(now, 2*time.Second, coreMembership, linkIdleTimer{})
+		var got []coreID
 		for len(got) < 4 {
 			at := <-q.C()
 			due := q.due(at, nil)
@@ -37,7 +37,7 @@ func TestTimerQueueOrder(t *testing.T) {
 				got = append(got, e.owner)
 			}
 		}
-		want := []timerOwner{ownerHyParView, ownerPlumtree, ownerMembership, ownerRuntime}
+		want := []coreID{coreHyParView, corePlumtree, coreMembership, coreRuntime}
 		if !slices.Equal(got, want) {
 			t.Errorf("fired %v, want %v", got, want)
 		}
@@ -46,8 +46,8 @@ func TestTimerQueueOrder(t *testing.T) {
 		}
 		// An earlier timer added later re-arms the time.Timer.
 		now = time.Now()
-		q.add(now, time.Hour, ownerRuntime, statsTimer{})
-		q.add(now, time.Minute, ownerRuntime, leaveTimer{})
+		q.add(now, time.Hour, coreRuntime, statsTimer{})
+		q.add(now, time.Minute, coreRuntime, leaveTimer{})
 		at := <-q.C()
 		if d := at.Sub(now); d != time.Minute {
 			t.Errorf("fired after %v, want 1m", d)

@@ -12,10 +12,7 @@ import (
 func TestRuntimeJoinMembers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const n = 12
-		c := newMockCluster(t, n, nil)
-		defer c.shutdown()
-		c.joinAll()
-		eventually(t, time.Minute, "every node to see every member", func() bool { return allSee(c.nodes, n) })
+		c := joinedCluster(t, n, nil)
 		for _, nd := range c.nodes {
 			if got := len(nd.ml.Neighbors()); got == 0 || got > nd.ml.config.ActiveViewSize {
 				t.Errorf("%s has %d neighbours", nd.ml.LocalNode().Name, got)
@@ -36,15 +33,10 @@ func TestRuntimeJoinMembers(t *testing.T) {
 func TestRuntimeBroadcastExactlyOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const n = 12
-		c := newMockCluster(t, n, nil)
-		defer c.shutdown()
+		c := joinedCluster(t, n, nil)
 		for _, nd := range c.nodes {
-			nd.rec.mu.Lock()
-			nd.rec.requeue = true
-			nd.rec.mu.Unlock()
+			nd.rec.update(func(r *recorder) { r.requeue = true })
 		}
-		c.joinAll()
-		eventually(t, time.Minute, "full membership", func() bool { return allSee(c.nodes, n) })
 
 		var payloads [][]byte
 		for i, nd := range c.nodes {

@@ -10,23 +10,11 @@ import (
 // deadline and arms a single time.Timer for the earliest. When it fires,
 // each due timer goes back, unchanged, to the core that asked for it.
 
-// timerOwner names who asked for a timer, so that a fired timer is routed
-// back to it.
-type timerOwner uint8
-
-// Timer owners: the three cores and the runtime itself.
-const (
-	ownerHyParView timerOwner = iota
-	ownerPlumtree
-	ownerMembership
-	ownerRuntime
-)
-
 // timerEntry is one pending timer.
 type timerEntry struct {
 	at    time.Time
 	seq   uint64 // insertion order, to fire equal deadlines in order
-	owner timerOwner
+	owner coreID // who asked: a core, or coreRuntime
 	timer Timer
 }
 
@@ -76,7 +64,7 @@ func newTimerQueue() *timerQueue {
 func (q *timerQueue) C() <-chan time.Time { return q.timer.C }
 
 // add schedules timer for owner at now+after.
-func (q *timerQueue) add(now time.Time, after time.Duration, owner timerOwner, timer Timer) {
+func (q *timerQueue) add(now time.Time, after time.Duration, owner coreID, timer Timer) {
 	q.seq++
 	heap.Push(&q.heap, timerEntry{at: now.Add(max(after, 0)), seq: q.seq, owner: owner, timer: timer})
 	q.rearm(now)
