@@ -43,7 +43,7 @@ type Memberlist struct {
 	// dialers is a semaphore bounding the connections being set up
 	// (Config.MaxConcurrentDialers).
 	dialers chan struct{}
-	// conns holds the accepted connections, closed at Shutdown.
+	// conns holds the streams of readers and writers, closed at Shutdown.
 	conns connSet
 
 	recent     *recentPayloads

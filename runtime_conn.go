@@ -146,11 +146,11 @@ func (m *Memberlist) runWriter(l *outLink, conn net.Conn) {
 		}
 		conn = c
 	}
-	if !l.setConn(conn) {
+	if !l.setConn(conn) || !m.conns.add(conn) {
 		_ = conn.Close()
 		return
 	}
-	defer conn.Close()
+	defer m.conns.remove(conn)
 	if err := m.writeLoop(l, conn); err != nil {
 		m.reportLinkFailure(l, err)
 	}
@@ -533,7 +533,8 @@ func (c *byteCounter) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// connSet tracks accepted streams so that Shutdown can close them.
+// connSet tracks the streams of readers and writers so that Shutdown can
+// close them, which ends any read or write in progress.
 type connSet struct {
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}

@@ -1,6 +1,7 @@
 package hyparlist
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"slices"
@@ -20,7 +21,11 @@ import (
 //	membership Send, SetTimer, BroadcastPayload → Plumtree,
 //	           MemberJoined/Updated/Left → snapshot and EventDelegate,
 //	           PushPullState/MergeRemoteState → Delegate, ProbeMember → a
-//	           dial, LeaveAnnounced → Leave
+//	           dial in the background (runtime_join.go)
+//
+// LeaveAnnounced is not used: Leave waits for the announcement's own
+// Gossip to be queued on a link (runtime_leave.go), which is later than
+// its hand-over to Plumtree.
 //
 // A core's drained actions are routed before any core is stepped again:
 // events for other cores go through a FIFO work queue, so no Drain slice
@@ -30,6 +35,12 @@ import (
 // commandBacklog is the capacity of the loop's command queue; callers wait
 // when it is full.
 const commandBacklog = 256
+
+// transientLinksPerDialer bounds the open links beyond the active view:
+// MaxConcurrentDialers × transientLinksPerDialer. A send that would need
+// one more is dropped (metric hyparlist.link.send_dropped); the protocols
+// treat it as a lost message.
+const transientLinksPerDialer = 8
 
 // linkFailureBacklog is the capacity of the queue of link failures
 // reported by writers; writers wait when it is full.
@@ -109,15 +120,15 @@ func newRunLoop(m *Memberlist, rng *rand.Rand, meta []byte) (*runLoop, error) {
 	cc := m.config.coreConfigs()
 	hv, err := NewHyParView(m.self, cc.hyparview, rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64())))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("hyparview core: %w", err)
 	}
 	pt, err := NewPlumtree(m.self, cc.plumtree, rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64())))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("plumtree core: %w", err)
 	}
 	ms, err := NewMembership(m.self, cc.membership, rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64())))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("membership core: %w", err)
 	}
 	l := &runLoop{
 		m:         m,
@@ -128,7 +139,7 @@ func newRunLoop(m *Memberlist, rng *rand.Rand, meta []byte) (*runLoop, error) {
 		links:     make(map[string]*outLink),
 		lastHeard: make(map[string]time.Time),
 		nodes:     make(map[string]*Node),
-		maxLinks:  m.config.ActiveViewSize + 8*m.config.MaxConcurrentDialers,
+		maxLinks:  m.config.ActiveViewSize + transientLinksPerDialer*m.config.MaxConcurrentDialers,
 		connected: make(chan struct{}),
 		meta:      meta,
 	}
