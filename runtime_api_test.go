@@ -40,6 +40,15 @@ func TestRuntimeDirectMessages(t *testing.T) {
 			}
 			eventually(t, 10*time.Second, send.name+" to arrive", func() bool { return to.rec.count(send.want) == 1 })
 		}
+		// A packet from another cluster (another label) is dropped.
+		stranger := c.add("stranger", func(conf *Config) { conf.Label = "elsewhere" })
+		if err := stranger.ml.SendBestEffort(target, []byte("foreign")); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if got := to.rec.count([]byte("foreign")); got != 0 {
+			t.Errorf("a packet with another label was delivered %d times", got)
+		}
 		if err := from.SendBestEffort(target, big); !errors.Is(err, ErrMessageTooLarge) {
 			t.Errorf("SendBestEffort of %d bytes = %v, want ErrMessageTooLarge", len(big), err)
 		}
@@ -59,6 +68,13 @@ func TestRuntimeJoinErrors(t *testing.T) {
 		c := newMockCluster(t, 2, nil)
 		defer c.shutdown()
 		other := c.add("labelled", func(conf *Config) { conf.Label = "other-cluster" })
+		fenced := c.add("fenced", func(conf *Config) {
+			nets, err := ParseCIDRs([]string{"10.0.0.0/8"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			conf.CIDRsAllowed = nets
+		})
 		a, b := c.nodes[0].ml, c.nodes[1].ml
 		bAddr := b.LocalNode().Address()
 
@@ -83,6 +99,10 @@ func TestRuntimeJoinErrors(t *testing.T) {
 		var rej *rejectedError
 		if n != 0 || !errors.As(err, &rej) || rej.reason != RejectLabel {
 			t.Errorf("Join(other label) = %d, %v; want 0, label rejection", n, err)
+		}
+		// A node that only accepts 10.0.0.0/8 refuses 127.0.0.1.
+		if n, err := a.Join([]string{fenced.ml.LocalNode().Address()}); n != 0 || !errors.Is(err, ErrNoContact) {
+			t.Errorf("Join(fenced) = %d, %v; want 0, ErrNoContact", n, err)
 		}
 		// A bad host is reported with the good one reached.
 		n, err = a.Join([]string{"", "node-01/" + bAddr})
