@@ -17,13 +17,15 @@ import (
 // connected node, so both would only produce duplicates. The pump therefore
 // remembers a hash of every payload it sent and of every user broadcast
 // delivered to this node (recentPayloads), and skips a payload it has seen
-// within recentPayloadTTL. Not in memberlist: two equal payloads queued
-// within that window are one broadcast; send one of them through Broadcast
-// to get two.
+// within Config.MessageCacheTTL (as long as Plumtree can still answer a
+// GRAFT for it, and longer than TransmitLimitedQueue keeps retransmitting
+// a broadcast at the default settings). Not in memberlist: two equal
+// payloads queued within that window are one broadcast; send one of them
+// through Broadcast to get two.
 
 // recentPayloadsMax bounds the hashes kept; the oldest go first. At 32
 // bytes plus a map slot each, 65536 entries cost a few MiB, enough for
-// several hundred broadcasts per second over recentPayloadTTL.
+// several hundred broadcasts per second over MessageCacheTTL.
 const recentPayloadsMax = 65536
 
 // broadcastOverhead is the overhead passed to Delegate.GetBroadcasts: the
