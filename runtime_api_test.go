@@ -234,3 +234,28 @@ func TestRuntimeShutdown(t *testing.T) {
 }
 
 var _ net.Addr = mockAddr("")
+
+// TestRuntimeShutdownFromCallback calls Leave and Shutdown from inside
+// NotifyMsg: the dispatcher is not something Shutdown waits for, so this
+// must not deadlock.
+func TestRuntimeShutdownFromCallback(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := joinedCluster(t, 2, nil)
+		a, b := c.nodes[0], c.nodes[1]
+		errs := make(chan error, 2)
+		b.rec.setHooks(nil, func([]byte) {
+			ml := b.rec.self.Load()
+			errs <- ml.Leave(time.Second)
+			errs <- ml.Shutdown()
+		})
+		if err := a.ml.SendReliable(b.ml.LocalNode(), []byte("stop")); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Errorf("from NotifyMsg: %v", err)
+			}
+		}
+		eventually(t, time.Minute, "the leave to reach the other node", func() bool { return a.ml.NumMembers() == 1 })
+	})
+}

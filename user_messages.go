@@ -99,10 +99,9 @@ func (m *Memberlist) sendPacket(a Address, msg []byte) error {
 // Config.Label is set) and msg's frame. It fails with ErrMessageTooLarge
 // when the packet exceeds Config.UDPBufferSize.
 func (m *Memberlist) encodePacket(msg Message) ([]byte, error) {
-	head := labelHeaderSize(m.config.Label)
-	buf := make([]byte, head, head+FrameHeaderSize+16)
-	if head > 0 {
-		buf = appendLabelHeader(buf[:0], m.config.Label)
+	var buf []byte
+	if m.config.Label != "" {
+		buf = appendLabelHeader(nil, m.config.Label)
 	}
 	buf, err := EncodeMessage(buf, msg, m.lim)
 	if err != nil {
