@@ -1,0 +1,205 @@
+package hyparlist
+
+import (
+	"net"
+	"strconv"
+	"time"
+)
+
+// This file turns the loop's outputs into application callbacks, queued
+// on the dispatchers (runtime_dispatch.go), and builds the *Node values
+// the callbacks and the snapshot hand out.
+
+// memberNode converts a member record into a Node. Member records carry
+// no protocol versions, so PMin, PMax, PCur and DMin, DMax, DCur are this
+// node's own (Config.ProtocolVersion and the Delegate protocol fields).
+func (m *Memberlist) memberNode(mem Member) *Node {
+	n := &Node{
+		Name:  mem.Name,
+		Meta:  mem.Meta,
+		State: NodeStateType(mem.State),
+		PMin:  ProtocolVersionMin,
+		PMax:  ProtocolVersionMax,
+		PCur:  m.config.ProtocolVersion,
+		DMin:  m.config.DelegateProtocolMin,
+		DMax:  m.config.DelegateProtocolMax,
+		DCur:  m.config.DelegateProtocolVersion,
+	}
+	n.Addr, n.Port = splitNodeAddr(mem.Addr)
+	return n
+}
+
+// splitNodeAddr splits an advertised "ip:port" address. An address that
+// does not parse gives a nil IP and port 0.
+func splitNodeAddr(addr string) (net.IP, uint16) {
+	host, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, 0
+	}
+	port, err := strconv.ParseUint(portStr, 10, 16)
+	if err != nil {
+		return net.ParseIP(host), 0
+	}
+	return net.ParseIP(host), uint16(port)
+}
+
+// normalizeAddr returns addr as Node.Address would print it.
+func normalizeAddr(addr string) string {
+	ip, port := splitNodeAddr(addr)
+	return (&Node{Addr: ip, Port: port}).Address()
+}
+
+// pendingCallback is a callback the loop produced during one iteration.
+// The loop hands its callbacks to the dispatchers only after it published
+// the iteration's snapshot, so that a callback that calls Members (or
+// Neighbors) already sees the change it is told about.
+type pendingCallback struct {
+	queue *dispatcher
+	size  int
+	kind  string // for the dropped-callback metric
+	run   func()
+}
+
+// later queues a callback until the end of the loop iteration.
+func (l *runLoop) later(q *dispatcher, size int, kind string, run func()) {
+	l.callbacks = append(l.callbacks, pendingCallback{queue: q, size: size, kind: kind, run: run})
+}
+
+// flushCallbacks hands the iteration's callbacks to the dispatchers,
+// without waiting: a callback that does not fit is dropped, logged and
+// counted (see runtime_dispatch.go).
+func (l *runLoop) flushCallbacks() {
+	for i, c := range l.callbacks {
+		if !c.queue.tryPush(c.size, c.run) {
+			l.m.metrics.dispatchDropped(c.kind)
+			l.m.logger.Error("callback queue full, dropping a callback", "kind", c.kind, "queue", c.queue.name, "limit_bytes", c.queue.maxBytes)
+		}
+		l.callbacks[i] = pendingCallback{}
+	}
+	l.callbacks = l.callbacks[:0]
+}
+
+// notifyMember queues a member event for the EventDelegate.
+func (l *runLoop) notifyMember(t NodeEventType, n *Node) {
+	ev := l.m.config.Events
+	if ev == nil {
+		return
+	}
+	n = cloneNode(n)
+	l.later(l.m.eventQueue, len(n.Meta), "event", func() {
+		switch t {
+		case NodeJoin:
+			ev.NotifyJoin(n)
+		case NodeLeave:
+			ev.NotifyLeave(n)
+		case NodeUpdate:
+			ev.NotifyUpdate(n)
+		}
+	})
+}
+
+// notifyNeighbor queues a neighbour event for a NeighborDelegate.
+func (l *runLoop) notifyNeighbor(up bool, n *Node) {
+	nd, ok := l.m.config.Events.(NeighborDelegate)
+	if !ok {
+		return
+	}
+	n = cloneNode(n)
+	l.later(l.m.eventQueue, len(n.Meta), "event", func() {
+		if up {
+			nd.NotifyNeighborUp(n)
+		} else {
+			nd.NotifyNeighborDown(n)
+		}
+	})
+}
+
+// notifyConflict tells the ConflictDelegate that a node claimed the local
+// node's name.
+func (m *Memberlist) notifyConflict(h Hello) {
+	cd := m.config.Conflict
+	if cd == nil {
+		return
+	}
+	local := m.LocalNode()
+	other := m.memberNode(Member{Name: h.Name, Addr: h.Addr})
+	m.pushEvent(0, func() { cd.NotifyConflict(cloneNode(local), other) })
+}
+
+// notifyPing tells the PingDelegate of a measured round trip.
+func (m *Memberlist) notifyPing(n *Node, rtt time.Duration) {
+	pd := m.config.Ping
+	if pd == nil {
+		return
+	}
+	m.pushEvent(0, func() { pd.NotifyPingComplete(n, rtt, nil) })
+}
+
+// pushEvent queues an event callback without waiting.
+func (m *Memberlist) pushEvent(size int, run func()) {
+	if !m.eventQueue.tryPush(size, run) {
+		m.metrics.dispatchDropped("event")
+		m.logger.Error("event queue full, dropping an event callback", "limit_bytes", dispatchQueueMaxBytes)
+	}
+}
+
+// deliverBroadcast queues a user broadcast for Delegate.NotifyMsg. The
+// payload is remembered so that the pump does not broadcast it again when
+// the application re-queues it.
+func (l *runLoop) deliverBroadcast(payload []byte) {
+	d := l.m.config.Delegate
+	if d == nil {
+		return
+	}
+	m, received := l.m, l.now
+	l.later(m.msgQueue, len(payload), "broadcast", func() {
+		m.recent.add(time.Now(), payload)
+		m.metrics.deliveryLatency(received)
+		d.NotifyMsg(clonePayload(payload))
+	})
+}
+
+// deliverDirect queues a direct user message for Delegate.NotifyMsg.
+// With wait, it waits for room in the queue (a stream reader); otherwise a
+// message that does not fit is dropped (a packet). It reports false when
+// the node shut down first.
+func (m *Memberlist) deliverDirect(payload []byte, wait bool) bool {
+	d := m.config.Delegate
+	if d == nil {
+		return true
+	}
+	run := func() { d.NotifyMsg(payload) }
+	if wait {
+		return m.msgQueue.push(len(payload), run)
+	}
+	if !m.msgQueue.tryPush(len(payload), run) {
+		m.metrics.dispatchDropped("packet")
+	}
+	return true
+}
+
+// localState asks the Delegate for its state for an anti-entropy exchange
+// with peer and hands it back to the loop.
+func (l *runLoop) localState(peer Peer, join bool) {
+	d := l.m.config.Delegate
+	if d == nil {
+		return
+	}
+	m := l.m
+	l.later(m.msgQueue, 0, "local_state", func() {
+		state := d.LocalState(join)
+		if len(state) == 0 {
+			return
+		}
+		_ = m.submit(cmdLocalState{peer: peer, join: join, state: clonePayload(state)})
+	})
+}
+
+// mergeRemoteState hands a peer's state to Delegate.MergeRemoteState.
+func (l *runLoop) mergeRemoteState(state []byte, join bool) {
+	d := l.m.config.Delegate
+	if d == nil {
+		return
+	}
+	l.later(l.m.msgQueue, len(state), "merge_state", func() { d.MergeRemoteState(state, join) })
+}
