@@ -64,9 +64,10 @@ type Config struct {
 	// Default: false.
 	SkipInboundLabelCheck bool
 
-	// BindAddr and BindPort are the IP address and TCP port the default
-	// transport listens on; port 0 picks a free port. hyparlist uses TCP
-	// only (memberlist also binds UDP). Default: "0.0.0.0", 7946.
+	// BindAddr and BindPort are the IP address and port the default
+	// transport listens on, for TCP (overlay links, SendReliable) and UDP
+	// (SendBestEffort) alike; port 0 picks a free port. Default: "0.0.0.0",
+	// 7946.
 	BindAddr string
 	BindPort int
 
@@ -109,10 +110,11 @@ type Config struct {
 	// suspects dead at once. Default: 4 / 6 / 3.
 	SuspicionMult int
 
-	// SuspicionMaxTimeoutMult is memberlist's upper bound on a suspicion
-	// timeout that confirmations shorten. hyparlist does not shorten
-	// suspicion on confirmations, so SuspicionTimeout always applies.
-	// No effect. Default: 6.
+	// SuspicionMaxTimeoutMult bounds the suspicion timeout from above, as
+	// in memberlist (Lifeguard): a suspicion starts at SuspicionMaxTimeoutMult
+	// × SuspicionTimeout and shortens towards SuspicionTimeout as further
+	// neighbours independently report losing their link to the member.
+	// Default: 6.
 	SuspicionMaxTimeoutMult int
 
 	// PushPullInterval is the time between anti-entropy exchanges: the
@@ -226,10 +228,10 @@ type Config struct {
 	// Default: 1024.
 	HandoffQueueDepth int
 
-	// UDPBufferSize is the byte budget passed as limit to each
-	// Delegate.GetBroadcasts pull. hyparlist sends over TCP and has no
-	// packet size; the budget keeps memberlist applications' sizing. It
-	// must not exceed MaxFrameSize. Default: 1400.
+	// UDPBufferSize is the largest packet SendBestEffort sends (larger
+	// messages get ErrMessageTooLarge) and the byte budget passed as limit
+	// to each Delegate.GetBroadcasts pull; broadcasts themselves travel over
+	// TCP links. It must not exceed MaxFrameSize. Default: 1400.
 	UDPBufferSize int
 
 	// DeadNodeReclaimTime is how long a member must have been dead (or

@@ -1,7 +1,6 @@
 package hyparlist
 
 import (
-	"math"
 	"time"
 )
 
@@ -46,11 +45,4 @@ func (c *Config) broadcastPullInterval() time.Duration {
 		return c.GossipInterval
 	}
 	return c.keepaliveInterval()
-}
-
-// suspicionTimeout is how long a suspected member of a cluster of n
-// members has to refute: SuspicionMult × max(1, log10(n)) × ProbeInterval.
-func (c *Config) suspicionTimeout(n int) time.Duration {
-	scale := math.Max(1, math.Log10(float64(max(n, 1))))
-	return time.Duration(float64(c.SuspicionMult) * scale * float64(c.ProbeInterval))
 }

@@ -314,12 +314,6 @@ func TestEffectiveValues(t *testing.T) {
 	if c.linkSilenceLimit() != 400*time.Millisecond || c.broadcastPullInterval() != 300*time.Millisecond {
 		t.Errorf("explicit keepalive: silence %v, pull %v", c.linkSilenceLimit(), c.broadcastPullInterval())
 	}
-	// SuspicionTimeout = 4 × max(1, log10 N) × 1s.
-	for n, want := range map[int]time.Duration{0: 4 * time.Second, 10: 4 * time.Second, 100: 8 * time.Second, 10000: 16 * time.Second} {
-		if got := c.suspicionTimeout(n); got != want {
-			t.Errorf("suspicionTimeout(%d) = %v, want %v", n, got, want)
-		}
-	}
 }
 
 func TestLoggerFormats(t *testing.T) {

@@ -18,8 +18,9 @@ type EventDelegate interface {
 	// NotifyLeave is called when a member left or was declared dead;
 	// Node.State tells which (StateLeft or StateDead).
 	NotifyLeave(*Node)
-	// NotifyUpdate is called when a member's metadata, address or
-	// alive/suspect state changed.
+	// NotifyUpdate is called when a member's metadata or address changed.
+	// Alive↔suspect changes are not reported, as in memberlist; Node.State
+	// in Members() shows them.
 	NotifyUpdate(*Node)
 }
 
