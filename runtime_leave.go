@@ -5,32 +5,30 @@ import "time"
 // This file owns the loop's side of Leave. A graceful leave has two
 // phases:
 //
-//  1. membership announces the node left (a Plumtree broadcast). The node
-//     stays in the overlay until the announcement has left it: pushed on
-//     an eager link, or — when every link is lazy and only IHAVEs go out —
-//     grafted by a neighbour. At most leaveSpreadTime.
+//  1. membership announces the node left (a Plumtree broadcast), and the
+//     node stays in the overlay for leaveSpreadTime: long enough for the
+//     announcement to be pushed on the eager links, announced by IHAVE on
+//     the lazy ones, and grafted from this node by any neighbour that did
+//     not get it from elsewhere.
 //  2. HyParView leaves: every neighbour is told DISCONNECT (not alive) and
 //     every link closes once its queue is written. Leave's caller waits
 //     for that.
 //
 // Not in the papers: HyParView's and Plumtree's papers have no graceful
-// leave; without phase 1 a node that is a leaf of the broadcast tree would
-// close its links before its lazy announcement could be grafted.
+// leave. Phase 1 does not end as soon as the announcement is pushed on an
+// eager link: when neighbours leave at the same time, that link may lead
+// to a node that has just left and drops it, and only the lazy neighbours'
+// GRAFTs (after IHaveInterval and GraftTimeout) save the announcement. A
+// node whose announcement is lost stays listed alive until it shuts down.
 
 // leaveState is the progress of a Leave.
 type leaveState struct {
 	// active is set from the start of phase 1 to the end of phase 2.
 	active bool
-	// id is the announcement's message ID, known from Plumtree's local
-	// delivery of it; sent is set once it was queued on a link.
-	id    MessageID
-	hasID bool
-	sent  bool
-	reply chan<- []flushWait
+	reply  chan<- []flushWait
 }
 
-// leaveTimer ends phase 1 when the announcement could not be seen to
-// leave the node in time.
+// leaveTimer ends phase 1.
 type leaveTimer struct{}
 
 func (leaveTimer) isTimer() {}
@@ -56,38 +54,12 @@ func (c cmdLeave) apply(l *runLoop) {
 	l.timers.add(l.now, l.leaveSpreadTime(), coreRuntime, leaveTimer{})
 }
 
-// leaveSpreadTime bounds phase 1: an IHAVE batch, the neighbours' wait for
+// leaveSpreadTime is the length of phase 1: an IHAVE batch, the neighbours' wait for
 // the payload before they GRAFT, and a round trip for the GRAFT and the
 // payload (GraftTimeout is a round-trip allowance).
 func (l *runLoop) leaveSpreadTime() time.Duration {
 	c := l.m.config
 	return c.IHaveInterval + 2*c.GraftTimeout
-}
-
-// noteLeaveDeliver learns the announcement's ID: the first membership
-// broadcast this node delivers to itself once Leave has started (Plumtree
-// delivers a local broadcast before it pushes it).
-func (l *runLoop) noteLeaveDeliver(d Deliver) {
-	if l.leave.active && !l.leave.hasID && d.Class == ClassMembership && d.From.Name == l.m.self.Name {
-		l.leave.id, l.leave.hasID = d.ID, true
-	}
-}
-
-// noteLeaveSend records that the announcement is being sent.
-func (l *runLoop) noteLeaveSend(msg Message) {
-	if !l.leave.hasID || l.leave.sent {
-		return
-	}
-	if g, ok := msg.(Gossip); ok && g.ID == l.leave.id {
-		l.leave.sent = true
-	}
-}
-
-// continueLeave ends phase 1 once the announcement is on its way.
-func (l *runLoop) continueLeave() {
-	if l.leave.active && l.leave.sent {
-		l.finishLeave()
-	}
 }
 
 // finishLeave runs phase 2: HyParView leaves, every link is closed once

@@ -23,9 +23,8 @@ import (
 //	           PushPullState/MergeRemoteState → Delegate, ProbeMember → a
 //	           dial in the background (runtime_join.go)
 //
-// LeaveAnnounced is not used: Leave waits for the announcement's own
-// Gossip to be queued on a link (runtime_leave.go), which is later than
-// its hand-over to Plumtree.
+// LeaveAnnounced is not used: Leave keeps the node in the overlay for a
+// fixed spread time after the announcement (runtime_leave.go).
 //
 // A core's drained actions are routed before any core is stepped again:
 // events for other cores go through a FIFO work queue, so no Drain slice
@@ -189,7 +188,6 @@ func (l *runLoop) run() {
 			return
 		}
 		l.runQueue()
-		l.continueLeave()
 		l.publish()
 		l.flushCallbacks()
 	}
@@ -290,7 +288,6 @@ func (l *runLoop) routeMembership(actions []Action) {
 func (l *runLoop) deliver(d Deliver) {
 	switch d.Class {
 	case ClassMembership:
-		l.noteLeaveDeliver(d)
 		l.feed(coreMembership, d)
 	case ClassUser:
 		if d.From.Name == l.m.self.Name {
@@ -496,7 +493,6 @@ func (l *runLoop) send(p Peer, msg Message) {
 		return
 	}
 	k.lastUsed = l.now
-	l.noteLeaveSend(msg)
 	if !k.enqueue(outFrame{msg: msg}) {
 		l.m.metrics.linkFailed("queue_full")
 		l.m.logger.Warn("send queue full, disconnecting peer", "peer", p.Name, "depth", cap(k.queue))
