@@ -29,12 +29,15 @@ import (
 //   - from HyParView: NeighborUp, NeighborDown, LinkFailed;
 //   - from Plumtree: every Deliver (other classes are ignored);
 //   - Receive for message types 32–47, TimerFired for its timers;
-//   - commands: UpdateMeta, LeaveCluster, LocalStateReady.
+//   - commands: UpdateMeta, LeaveCluster, LocalStateReady;
+//   - answers: AliveVerdict, MergeVerdict (membership_checks.go);
 //
 // and act on what Drain returns: BroadcastPayload goes to Plumtree, Send and
 // SetTimer as for the other cores, MemberJoined/MemberUpdated/MemberLeft to
 // the EventDelegate, PushPullState/MergeRemoteState to the Delegate,
-// ProbeMember to HyParView (a contact attempt), LeaveAnnounced to Leave.
+// ProbeMember to HyParView (a contact attempt), LeaveAnnounced to Leave,
+// AliveCheck/MergeCheck to the application's filters (answered by a
+// verdict event), MemberConflict to the ConflictDelegate.
 // Feed NeighborUp to Plumtree before Membership, so that an announcement
 // made on NeighborUp travels on the new link.
 //
@@ -226,6 +229,10 @@ func (m *Membership) handle(ev Event) {
 	case LinkFailed:
 		m.removeNeighbor(ev.Peer)
 		m.accuse(ev.Peer)
+	case AliveVerdict:
+		m.onAliveVerdict(ev)
+	case MergeVerdict:
+		m.onMergeVerdict(ev)
 	case LocalStateReady:
 		if len(ev.State) > 0 && len(ev.State) <= m.cfg.MaxLocalStateSize {
 			m.emit(Send{To: ev.Peer, Msg: MemberUserState{Join: ev.Join, State: cloneBytes(ev.State)}})

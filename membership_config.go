@@ -54,6 +54,28 @@ type MembershipConfig struct {
 	// shorter than that heal by themselves.
 	ReclaimTime time.Duration
 
+	// NameReclaimTime is how long a member must have been dead before a
+	// record at a different address may take its name (a node restarted
+	// elsewhere under the same name). Until then such a record is a
+	// conflict: it is ignored and reported (MemberConflict). A left
+	// member's name may be taken at once; a live member's never. Zero
+	// allows it as soon as the member is dead. Default 0. The runtime maps
+	// memberlist's DeadNodeReclaimTime here.
+	NameReclaimTime time.Duration
+
+	// CheckAlive makes the core ask its driver before a record makes a
+	// member live (from unknown, dead or left) or changes a live member's
+	// address or metadata: it emits AliveCheck and applies the record only
+	// on an accepting AliveVerdict. Default false (the runtime sets it when
+	// Config.Alive is set).
+	CheckAlive bool
+
+	// CheckMerge makes the core ask its driver before it merges the records
+	// of a join exchange (MemberRecords with Join set): it emits MergeCheck
+	// and merges them only on an accepting MergeVerdict. Default false (the
+	// runtime sets it when Config.Merge is set).
+	CheckMerge bool
+
 	// DeadProbeInterval is the period at which the node emits one
 	// ProbeMember for a random dead member it still holds. Zero disables
 	// it. Default 10s: at most one contact attempt per node per 10s.
@@ -124,6 +146,8 @@ func (c MembershipConfig) Validate() error {
 		return bad("PushPullInterval", c.PushPullInterval, ">= 0")
 	case c.ReclaimTime <= 0:
 		return bad("ReclaimTime", c.ReclaimTime, "> 0")
+	case c.NameReclaimTime < 0:
+		return bad("NameReclaimTime", c.NameReclaimTime, ">= 0")
 	case c.DeadProbeInterval < 0:
 		return bad("DeadProbeInterval", c.DeadProbeInterval, ">= 0")
 	case c.LivenessProbeInterval < 0:

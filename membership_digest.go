@@ -156,15 +156,32 @@ func (m *Membership) onRecords(from Peer, mr MemberRecords) {
 	if len(mr.Want) > 0 {
 		answer = m.recordsIn(b, mr.Want)
 	}
-	for _, r := range mr.Records {
-		if r.validate() != nil {
-			continue
+	if mr.Join && m.cfg.CheckMerge {
+		if recs := validRecords(mr.Records); len(recs) > 0 {
+			m.emit(MergeCheck{From: from, Records: recs})
 		}
-		m.merge(r, mergeSource{})
+	} else {
+		for _, r := range mr.Records {
+			if r.validate() == nil {
+				m.merge(r, mergeSource{})
+			}
+		}
 	}
 	if len(mr.Want) > 0 {
 		m.sendRecordChunks(from, mr.Join, b, nil, answer)
 	}
+}
+
+// validRecords returns copies of the valid records of recs.
+func validRecords(recs []MemberRecord) []MemberRecord {
+	var out []MemberRecord
+	for _, r := range recs {
+		if r.validate() == nil {
+			r.Meta = cloneBytes(r.Meta)
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // sendRecordChunks sends recs in messages of at most

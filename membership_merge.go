@@ -19,6 +19,8 @@ type mergeSource struct {
 	// broadcast is set for announcements and local decisions, clear for
 	// anti-entropy.
 	broadcast bool
+	// approved is set for a record an AliveVerdict accepted.
+	approved bool
 }
 
 // merge applies a valid record about any member.
@@ -42,6 +44,14 @@ func (m *Membership) merge(r MemberRecord, src mergeSource) {
 	} else if !supersedes(r.Incarnation, r.State, e.m.Incarnation, e.m.State) {
 		return
 	}
+	if m.addressConflict(e, r) {
+		m.reportConflict(e.m, r)
+		return
+	}
+	if m.needsAliveCheck(e, r, src) {
+		m.askAlive(r, src)
+		return
+	}
 	nm := Member{Name: r.Name, Addr: r.Addr, Meta: cloneBytes(r.Meta), Incarnation: r.Incarnation, State: r.State,
 		StateChange: e.m.StateChange}
 	if r.State != e.m.State {
@@ -54,6 +64,10 @@ func (m *Membership) merge(r MemberRecord, src mergeSource) {
 func (m *Membership) mergeNew(r MemberRecord, src mergeSource) {
 	if !r.State.live() && time.Duration(r.AgeSeconds)*time.Second >= m.cfg.ReclaimTime {
 		return // a tombstone every node is about to forget
+	}
+	if m.needsAliveCheck(nil, r, src) {
+		m.askAlive(r, src)
+		return
 	}
 	if m.table.len() >= m.cfg.MaxMembers {
 		old := m.table.oldestGone()
@@ -119,11 +133,18 @@ func (m *Membership) afterChange(e *memberEntry, old Member, existed bool, src m
 
 // mergeSelf handles a record about the local node. The local record is
 // authoritative (SWIM §4.2): any other record at an incarnation at least as
-// high — suspect, dead, left, or alive with another address or metadata —
-// is refuted by announcing alive at a higher incarnation.
+// high — suspect, dead, left, or alive with other metadata — is refuted
+// by announcing alive at a higher incarnation. A live record at another
+// address is not about this node but about another one claiming its name:
+// it is reported as a conflict and not refuted (refuting would start a
+// duel of incarnations between the two).
 func (m *Membership) mergeSelf(r MemberRecord) {
 	me := m.local.m
 	if r.Incarnation < me.Incarnation {
+		return
+	}
+	if r.Addr != me.Addr && r.State.live() {
+		m.reportConflict(me, r)
 		return
 	}
 	if r.Incarnation == me.Incarnation && r.State == MemberStateAlive &&

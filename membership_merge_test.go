@@ -117,11 +117,13 @@ func TestMembershipSuspectAccusers(t *testing.T) {
 }
 
 // TestMembershipSameIncarnationTieBreak: two versions of one incarnation
-// (a node restarted with its incarnation reset) converge on one everywhere,
-// whichever order they arrive in; the node itself refutes the other one.
+// that differ in metadata (a node restarted with its incarnation reset and
+// new metadata) converge on one everywhere, whichever order they arrive
+// in. (Versions that differ in address are a name conflict:
+// TestMembershipAddressConflict.)
 func TestMembershipSameIncarnationTieBreak(t *testing.T) {
 	old, moved := rec("x", 0, MemberStateAlive), rec("x", 0, MemberStateAlive)
-	old.Addr, moved.Addr = "10.0.0.1:1", "10.0.0.2:1"
+	old.Meta, moved.Meta = []byte("v1"), []byte("v2")
 	a := newStartedMembership(t, "a", DefaultMembershipConfig())
 	b := newStartedMembership(t, "b", DefaultMembershipConfig())
 	deliverRecs(t, a, mt0, "x", old)
@@ -129,8 +131,8 @@ func TestMembershipSameIncarnationTieBreak(t *testing.T) {
 	deliverRecs(t, b, mt0, "x", moved)
 	acts := deliverRecs(t, b, mt0, "x", old)
 	for _, m := range []*Membership{a, b} {
-		if got := mustMember(t, m, "x"); got.Addr != moved.Addr {
-			t.Errorf("%s holds x at %s, want %s", m.Self().Name, got.Addr, moved.Addr)
+		if got := mustMember(t, m, "x"); string(got.Meta) != string(moved.Meta) {
+			t.Errorf("%s holds x with meta %q, want %q", m.Self().Name, got.Meta, moved.Meta)
 		}
 	}
 	if n := len(actionsOfType[MemberUpdated](acts)); n != 0 {

@@ -103,7 +103,7 @@ func TestMembershipRefutation(t *testing.T) {
 		{"suspect at own", rec("self", 0, MemberStateSuspect), 1},
 		{"dead above own", rec("self", 5, MemberStateDead), 6},
 		{"left above own", rec("self", 2, MemberStateLeft), 3},
-		{"alive elsewhere", other, 1},
+		{"alive elsewhere (a conflict)", other, 0},
 		{"own record", rec("self", 0, MemberStateAlive), 0},
 		{"max incarnation", rec("self", math.MaxUint32, MemberStateDead), 0},
 	}

@@ -1,0 +1,132 @@
+package hyparlist
+
+import "bytes"
+
+// This file owns the questions the core asks its driver before it accepts
+// records, and the name conflicts it reports:
+//
+//   - AliveCheck (MembershipConfig.CheckAlive): may this record make a
+//     member live, or change a live member's address or metadata? The
+//     runtime asks AliveDelegate.NotifyAlive.
+//   - MergeCheck (MembershipConfig.CheckMerge): may the records of this
+//     join exchange be merged? The runtime asks MergeDelegate.NotifyMerge.
+//   - MemberConflict: a record claims a member's name at another address
+//     while the member is live, or dead for less than NameReclaimTime. The
+//     runtime tells ConflictDelegate.NotifyConflict.
+//
+// The core stays pure: a question is an action, its answer an event
+// (AliveVerdict, MergeVerdict) carrying the question back, so the core
+// keeps no state while the driver decides. An answer is applied as if the
+// record had just arrived: precedence is checked again, and a record
+// overtaken meanwhile by a newer one changes nothing. A question whose
+// answer never comes (a driver that drops it) loses its records, which
+// anti-entropy brings back later.
+
+// AliveCheck asks the driver whether Record may be applied: it would make
+// Record.Name a live member (from unknown, dead or left), or change a live
+// member's address or metadata. Answer with AliveVerdict{Check: the
+// AliveCheck}.
+type AliveCheck struct {
+	Record MemberRecord
+	src    mergeSource
+}
+
+// AliveVerdict answers an AliveCheck: with Accept the record is merged,
+// otherwise it is ignored.
+type AliveVerdict struct {
+	Check  AliveCheck
+	Accept bool
+}
+
+// MergeCheck asks the driver whether the records From sent in a join
+// exchange may be merged. Answer with MergeVerdict{Check: the MergeCheck}.
+// A join exchange of many records asks once per MemberRecords message
+// (at most MaxMemberRecordsPerMessage records).
+type MergeCheck struct {
+	From    Peer
+	Records []MemberRecord
+}
+
+// MergeVerdict answers a MergeCheck: with Accept the records are merged
+// (each may still need an AliveCheck), otherwise none is.
+type MergeVerdict struct {
+	Check  MergeCheck
+	Accept bool
+}
+
+// MemberConflict reports that a record claimed the name of Existing (the
+// local node, or a member the table holds) at another address, and was
+// ignored. Other is the claim.
+type MemberConflict struct {
+	Existing Member
+	Other    Member
+}
+
+func (AliveVerdict) isEvent() {}
+func (MergeVerdict) isEvent() {}
+
+func (AliveCheck) isAction()     {}
+func (MergeCheck) isAction()     {}
+func (MemberConflict) isAction() {}
+
+// needsAliveCheck reports whether applying r over e (nil: unknown name)
+// must wait for an AliveVerdict.
+func (m *Membership) needsAliveCheck(e *memberEntry, r MemberRecord, src mergeSource) bool {
+	if !m.cfg.CheckAlive || src.approved || !r.State.live() {
+		return false
+	}
+	return e == nil || !e.m.State.live() || e.m.Addr != r.Addr || !bytes.Equal(e.m.Meta, r.Meta)
+}
+
+// askAlive emits the AliveCheck for r.
+func (m *Membership) askAlive(r MemberRecord, src mergeSource) {
+	r.Meta = cloneBytes(r.Meta)
+	m.emit(AliveCheck{Record: r, src: src})
+}
+
+// onAliveVerdict merges an accepted record.
+func (m *Membership) onAliveVerdict(v AliveVerdict) {
+	if !v.Accept || v.Check.Record.validate() != nil {
+		return
+	}
+	src := v.Check.src
+	src.approved = true
+	m.merge(v.Check.Record, src)
+}
+
+// onMergeVerdict merges the records of an accepted join exchange.
+func (m *Membership) onMergeVerdict(v MergeVerdict) {
+	if !v.Accept || len(v.Check.Records) > MaxMemberRecordsPerMessage {
+		return
+	}
+	for _, r := range v.Check.Records {
+		if r.validate() == nil {
+			m.merge(r, mergeSource{})
+		}
+	}
+}
+
+// addressConflict reports whether r, which differs in address from e,
+// must be refused because e's name is not free for another address: e is
+// live, or dead for less than NameReclaimTime. A left member's name is
+// free.
+func (m *Membership) addressConflict(e *memberEntry, r MemberRecord) bool {
+	if !r.State.live() || r.Addr == e.m.Addr {
+		return false
+	}
+	switch e.m.State {
+	case MemberStateAlive, MemberStateSuspect:
+		return true
+	case MemberStateDead:
+		return m.now.Sub(e.m.StateChange) < m.cfg.NameReclaimTime
+	}
+	return false
+}
+
+// reportConflict emits the MemberConflict of r against existing.
+func (m *Membership) reportConflict(existing Member, r MemberRecord) {
+	m.emit(MemberConflict{
+		Existing: existing.clone(),
+		Other:    Member{Name: r.Name, Addr: r.Addr, Meta: cloneBytes(r.Meta), Incarnation: r.Incarnation, State: r.State},
+	})
+}

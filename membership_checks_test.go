@@ -1,0 +1,186 @@
+package hyparlist
+
+import (
+	"testing"
+	"time"
+)
+
+// Tests of membership_checks.go: name conflicts, NameReclaimTime, and the
+// AliveCheck and MergeCheck questions.
+
+// recAt returns rec(name, inc, st) at address addr.
+func recAt(name, addr string, inc uint32, st MemberState) MemberRecord {
+	r := rec(name, inc, st)
+	r.Addr = addr
+	return r
+}
+
+// TestMembershipAddressConflict: a live record at another address is
+// refused and reported while the name's holder is alive, suspect, or dead
+// for less than NameReclaimTime; it takes the name once the holder left or
+// has been dead long enough.
+func TestMembershipAddressConflict(t *testing.T) {
+	cfg := DefaultMembershipConfig()
+	cfg.NameReclaimTime = time.Minute
+	claim := recAt("x", "10.0.0.2:1", 7, MemberStateAlive)
+	cases := []struct {
+		name     string
+		held     []MemberRecord // delivered in order before the claim
+		after    time.Duration  // since the last held record
+		conflict bool
+	}{
+		{"alive holder", []MemberRecord{rec("x", 0, MemberStateAlive)}, time.Hour, true},
+		{"suspect holder", []MemberRecord{rec("x", 0, MemberStateAlive), rec("x", 0, MemberStateSuspect)}, 0, true},
+		{"dead holder, too recent", []MemberRecord{rec("x", 0, MemberStateAlive), rec("x", 0, MemberStateDead)}, 59 * time.Second, true},
+		{"dead holder, reclaimable", []MemberRecord{rec("x", 0, MemberStateAlive), rec("x", 0, MemberStateDead)}, 61 * time.Second, false},
+		{"left holder", []MemberRecord{rec("x", 0, MemberStateAlive), rec("x", 0, MemberStateLeft)}, 0, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m := newStartedMembership(t, "self", cfg)
+			for _, r := range c.held {
+				deliverRecs(t, m, mt0, "other", r)
+			}
+			before := mustMember(t, m, "x")
+			acts := deliverRecs(t, m, mt0.Add(c.after), "x", claim)
+			conflicts := actionsOfType[MemberConflict](acts)
+			got := mustMember(t, m, "x")
+			if !c.conflict {
+				if len(conflicts) != 0 || got.Addr != claim.Addr || got.State != MemberStateAlive {
+					t.Fatalf("claim not applied: holds %+v, conflicts %+v", got, conflicts)
+				}
+				if len(actionsOfType[MemberJoined](acts)) != 1 {
+					t.Errorf("no MemberJoined for the reclaimed name")
+				}
+				return
+			}
+			if len(conflicts) != 1 {
+				t.Fatalf("%d conflicts reported, want 1", len(conflicts))
+			}
+			if conflicts[0].Existing.Addr != before.Addr || conflicts[0].Other.Addr != claim.Addr || conflicts[0].Other.Incarnation != 7 {
+				t.Errorf("conflict %+v", conflicts[0])
+			}
+			if got.Addr != before.Addr || got.State != before.State || got.Incarnation != before.Incarnation {
+				t.Errorf("conflicting claim changed the record: %+v → %+v", before, got)
+			}
+			if n := len(actionsOfType[MemberUpdated](acts)) + len(actionsOfType[MemberJoined](acts)); n != 0 {
+				t.Errorf("%d member events for a refused claim", n)
+			}
+		})
+	}
+}
+
+// TestMembershipNameReclaimZero: with NameReclaimTime zero a dead member's
+// name is free at once; a stale claim (lower incarnation than held) is
+// ignored without a conflict.
+func TestMembershipNameReclaimZero(t *testing.T) {
+	m := newStartedMembership(t, "self", DefaultMembershipConfig())
+	deliverRecs(t, m, mt0, "o", rec("x", 3, MemberStateAlive))
+	if acts := deliverRecs(t, m, mt0, "x", recAt("x", "10.0.0.2:1", 1, MemberStateAlive)); len(actionsOfType[MemberConflict](acts)) != 0 {
+		t.Errorf("a stale claim was reported as a conflict")
+	}
+	deliverRecs(t, m, mt0, "o", rec("x", 3, MemberStateDead))
+	deliverRecs(t, m, mt0, "x", recAt("x", "10.0.0.2:1", 4, MemberStateAlive))
+	if got := mustMember(t, m, "x"); got.Addr != "10.0.0.2:1" || got.State != MemberStateAlive {
+		t.Errorf("dead name not reclaimed at once: %+v", got)
+	}
+}
+
+// TestMembershipSelfConflict: a live record claiming the local node's name
+// at another address is reported, not refuted; a dead one at another
+// address (the node's previous life) is refuted.
+func TestMembershipSelfConflict(t *testing.T) {
+	m := newStartedMembership(t, "self", DefaultMembershipConfig())
+	acts := deliverRecs(t, m, mt0, "o", recAt("self", "10.0.0.9:1", 4, MemberStateAlive))
+	if c := actionsOfType[MemberConflict](acts); len(c) != 1 || c[0].Existing.Name != "self" || c[0].Other.Addr != "10.0.0.9:1" {
+		t.Fatalf("conflicts %+v, want one about self", c)
+	}
+	if recs := announcedRecords(t, acts); len(recs) != 0 || m.LocalMember().Incarnation != 0 {
+		t.Fatalf("a conflicting claim was refuted: %+v", recs)
+	}
+	acts = deliverRecs(t, m, mt0, "o", recAt("self", "10.0.0.9:1", 4, MemberStateDead))
+	if recs := announcedRecords(t, acts); len(recs) != 1 || recs[0].Incarnation != 5 || recs[0].Addr != "self:7946" {
+		t.Fatalf("dead record of a previous life not refuted: %+v", recs)
+	}
+}
+
+// TestMembershipAliveCheck: with CheckAlive a record that would make a
+// member live, or change its address or metadata, waits for the verdict;
+// a refutation of a suspicion does not ask.
+func TestMembershipAliveCheck(t *testing.T) {
+	cfg := DefaultMembershipConfig()
+	cfg.CheckAlive = true
+	m := newStartedMembership(t, "self", cfg)
+
+	acts := deliverRecs(t, m, mt0, "x", rec("x", 0, MemberStateAlive))
+	checks := actionsOfType[AliveCheck](acts)
+	if len(checks) != 1 || checks[0].Record.Name != "x" {
+		t.Fatalf("checks %+v, want one for x", checks)
+	}
+	if _, ok := m.Member("x"); ok {
+		t.Fatalf("x added before the verdict")
+	}
+	if acts := stepActs(m, mt0, AliveVerdict{Check: checks[0], Accept: false}); len(acts) != 0 {
+		t.Fatalf("a rejection produced %v", acts)
+	}
+	if _, ok := m.Member("x"); ok {
+		t.Fatalf("x added after a rejection")
+	}
+	acts = stepActs(m, mt0, AliveVerdict{Check: checks[0], Accept: true})
+	if len(actionsOfType[MemberJoined](acts)) != 1 || mustMember(t, m, "x").State != MemberStateAlive {
+		t.Fatalf("accepted x not joined: %v", acts)
+	}
+
+	// Suspicion and its refutation (same address and metadata) do not ask.
+	deliverRecs(t, m, mt0, "a", rec("x", 0, MemberStateSuspect))
+	if acts := deliverRecs(t, m, mt0, "x", rec("x", 1, MemberStateAlive)); len(actionsOfType[AliveCheck](acts)) != 0 {
+		t.Errorf("a refutation asked for a verdict")
+	}
+	// New metadata asks; a verdict overtaken by a newer record does nothing.
+	newMeta := rec("x", 2, MemberStateAlive)
+	newMeta.Meta = []byte("m")
+	checks = actionsOfType[AliveCheck](deliverRecs(t, m, mt0, "x", newMeta))
+	if len(checks) != 1 {
+		t.Fatalf("metadata change: %d checks, want 1", len(checks))
+	}
+	deliverRecs(t, m, mt0, "a", rec("x", 3, MemberStateSuspect))
+	stepActs(m, mt0, AliveVerdict{Check: checks[0], Accept: true})
+	if got := mustMember(t, m, "x"); got.Incarnation != 3 || got.State != MemberStateSuspect {
+		t.Errorf("an overtaken verdict changed x: %+v", got)
+	}
+}
+
+// TestMembershipMergeCheck: with CheckMerge the records of a join
+// exchange wait for the verdict, the answer to the peer does not; other
+// exchanges merge at once.
+func TestMembershipMergeCheck(t *testing.T) {
+	cfg := DefaultMembershipConfig()
+	cfg.CheckMerge = true
+	m := newStartedMembership(t, "self", cfg)
+	peer := testPeer("p")
+	recs := []MemberRecord{rec("p", 0, MemberStateAlive), rec("q", 0, MemberStateAlive)}
+	selfBucket := uint16(fineBucketOf(nameHash("self")) / (fineBuckets / 64))
+	acts := stepActs(m, mt0, Receive{From: peer, Msg: MemberRecords{Join: true, Buckets: 64, Want: []uint16{selfBucket}, Records: recs}})
+	checks := actionsOfType[MergeCheck](acts)
+	if len(checks) != 1 || checks[0].From != peer || len(checks[0].Records) != 2 {
+		t.Fatalf("merge checks %+v", checks)
+	}
+	if len(actionsOfType[Send](acts)) != 1 {
+		t.Errorf("the join exchange was not answered before the verdict")
+	}
+	if m.NumMembers() != 1 {
+		t.Fatalf("records merged before the verdict")
+	}
+	stepActs(m, mt0, MergeVerdict{Check: checks[0], Accept: false})
+	if m.NumMembers() != 1 {
+		t.Fatalf("records merged after a veto")
+	}
+	acts = stepActs(m, mt0, MergeVerdict{Check: checks[0], Accept: true})
+	if m.NumMembers() != 3 || len(actionsOfType[MemberJoined](acts)) != 2 {
+		t.Fatalf("accepted join records: %d members, %d joins", m.NumMembers(), len(actionsOfType[MemberJoined](acts)))
+	}
+	acts = stepActs(m, mt0, Receive{From: peer, Msg: MemberRecords{Buckets: 64, Records: []MemberRecord{rec("r", 0, MemberStateAlive)}}})
+	if len(actionsOfType[MergeCheck](acts)) != 0 || m.NumMembers() != 4 {
+		t.Errorf("a periodic exchange was checked or not merged")
+	}
+}
