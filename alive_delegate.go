@@ -3,14 +3,19 @@ package hyparlist
 // AliveDelegate lets an application filter members. Config.Alive may be
 // nil.
 //
-// It is called for every alive announcement about a node that is not yet
-// an alive member, and for announcements that change a member's metadata
-// or address, whether the announcement arrived as a broadcast, in an
-// anti-entropy exchange or during a join. It is called outside the member
-// list's lock.
+// As in memberlist, it is consulted for records about live nodes: before a
+// node becomes a member (from unknown, dead or left) and before a member's
+// address or metadata changes, whether the record arrived in a
+// membership announcement, an anti-entropy exchange or a join. Unlike
+// memberlist it is not called again for records that change nothing
+// (repeats, refutations of a suspicion), nor for the local node. It runs
+// on the event goroutine, never under a lock the node needs, and may call
+// back into the Memberlist; the record waits for its answer.
 type AliveDelegate interface {
-	// NotifyAlive returns a non-nil error to reject peer: it is not added
-	// to (or updated in) the member list, no event is emitted for it, and
-	// this node does not keep it as a neighbour.
+	// NotifyAlive returns a non-nil error to reject peer: the record is
+	// ignored, so peer is not listed and no event is emitted for it. The
+	// overlay does not change: HyParView may still keep peer as a
+	// neighbour and relay broadcasts through it (use Config.Label to keep
+	// clusters apart).
 	NotifyAlive(peer *Node) error
 }

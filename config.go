@@ -159,9 +159,12 @@ type Config struct {
 	// Default: 3 / 4 / 3.
 	GossipNodes int
 
-	// GossipToTheDeadTime is how long after a member is declared dead the
-	// node still tries to reach it now and then, so that a node cut off
-	// by a partition can refute and the partition heals.
+	// GossipToTheDeadTime is how long after a member is declared dead (or
+	// left) the node remembers it: meanwhile it tries now and then to
+	// reach a dead member, so that a node cut off by a partition can
+	// refute and the partition heals, and the name stays reserved for the
+	// member's address (see DeadNodeReclaimTime). HyParView retries lost
+	// neighbours for longer (10 minutes), so longer partitions heal too.
 	// Default: 30s / 60s / 15s.
 	GossipToTheDeadTime time.Duration
 
@@ -234,9 +237,12 @@ type Config struct {
 	// TCP links. It must not exceed MaxFrameSize. Default: 1400.
 	UDPBufferSize int
 
-	// DeadNodeReclaimTime is how long a member must have been dead (or
-	// left) before a node with the same name and a different address may
-	// take its place. Zero never allows it. Default: 0.
+	// DeadNodeReclaimTime is how long a member must have been dead before
+	// a node with the same name and a different address may take its
+	// place. Zero allows it only once the dead member is forgotten, after
+	// GossipToTheDeadTime, as in memberlist. A left member's name may be
+	// taken at once; a live member's never: such a claim is ignored and
+	// reported to the ConflictDelegate. Default: 0.
 	DeadNodeReclaimTime time.Duration
 
 	// RequireNodeNames makes memberlist require node names in addresses.

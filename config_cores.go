@@ -86,6 +86,15 @@ func (c *Config) membershipConfig() MembershipConfig {
 		// tombstone is kept.
 		m.ReclaimTime = c.GossipToTheDeadTime
 	}
+	// memberlist lets a dead node's name be taken by another address after
+	// DeadNodeReclaimTime, and with zero only once the dead node is
+	// forgotten (after GossipToTheDeadTime): here, once the tombstone is.
+	m.NameReclaimTime = m.ReclaimTime
+	if c.DeadNodeReclaimTime > 0 {
+		m.NameReclaimTime = min(c.DeadNodeReclaimTime, m.ReclaimTime)
+	}
+	m.CheckAlive = c.Alive != nil
+	m.CheckMerge = c.Merge != nil
 	// The application state must fit in one frame, with room for the
 	// MemberUserState fields around it.
 	m.MaxLocalStateSize = c.MaxFrameSize - userStateFrameOverhead

@@ -101,7 +101,7 @@ func (m *Membership) onMergeVerdict(v MergeVerdict) {
 	}
 	for _, r := range v.Check.Records {
 		if r.validate() == nil {
-			m.merge(r, mergeSource{})
+			m.merge(r, mergeSource{peer: v.Check.From.Name})
 		}
 	}
 }

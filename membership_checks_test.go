@@ -184,3 +184,21 @@ func TestMembershipMergeCheck(t *testing.T) {
 		t.Errorf("a periodic exchange was checked or not merged")
 	}
 }
+
+// TestMembershipAnnounceForPeer: a peer's own record that makes it a
+// member, learned only by anti-entropy from that peer, is announced on
+// its behalf; records about others learned the same way are not.
+func TestMembershipAnnounceForPeer(t *testing.T) {
+	m := newStartedMembership(t, "self", DefaultMembershipConfig())
+	acts := stepActs(m, mt0, Receive{From: testPeer("p"), Msg: MemberRecords{Buckets: 64,
+		Records: []MemberRecord{rec("p", 0, MemberStateAlive), rec("q", 0, MemberStateAlive)}}})
+	recs := announcedRecords(t, acts)
+	if len(recs) != 1 || recs[0].Name != "p" {
+		t.Fatalf("announced %+v, want p's record only", recs)
+	}
+	acts = stepActs(m, mt0, Receive{From: testPeer("p"), Msg: MemberRecords{Buckets: 64,
+		Records: []MemberRecord{rec("p", 1, MemberStateAlive)}}})
+	if recs := announcedRecords(t, acts); len(recs) != 0 {
+		t.Errorf("a live peer's newer record was announced: %+v", recs)
+	}
+}

@@ -163,7 +163,7 @@ func (m *Membership) onRecords(from Peer, mr MemberRecords) {
 	} else {
 		for _, r := range mr.Records {
 			if r.validate() == nil {
-				m.merge(r, mergeSource{})
+				m.merge(r, mergeSource{peer: from.Name})
 			}
 		}
 	}

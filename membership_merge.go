@@ -21,6 +21,8 @@ type mergeSource struct {
 	broadcast bool
 	// approved is set for a record an AliveVerdict accepted.
 	approved bool
+	// peer is the neighbour an anti-entropy record came from.
+	peer string
 }
 
 // merge applies a valid record about any member.
@@ -123,6 +125,14 @@ func (m *Membership) afterChange(e *memberEntry, old Member, existed bool, src m
 		m.emit(MemberUpdated{Member: cur.clone()})
 	}
 
+	if !src.broadcast && src.peer == cur.Name && !wasLive && cur.State.live() {
+		// The peer's own record reached this node only by anti-entropy:
+		// its announcement was lost or refused here (a name reserved for
+		// a dead address until now). Announce it on the peer's behalf, so
+		// that the others need not wait for their own exchanges. At most
+		// one announcement per exchange.
+		m.announce(cur.record())
+	}
 	if !src.broadcast && (cur.State == MemberStateSuspect || cur.State == MemberStateDead) &&
 		(!existed || old.State == MemberStateAlive) {
 		if p, ok := m.neighbor(cur.Name); ok {

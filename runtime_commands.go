@@ -26,12 +26,11 @@ func (c cmdBroadcast) apply(l *runLoop) {
 }
 
 // cmdJoin joins the overlay through contact, which Join has reached on
-// conn. The loop answers with the channel that is closed once the node has
-// a neighbour.
+// conn. The loop answers with what Join waits for (joinResult).
 type cmdJoin struct {
 	contact Peer
 	conn    net.Conn
-	reply   chan<- (<-chan struct{})
+	reply   chan<- joinResult
 }
 
 func (c cmdJoin) apply(l *runLoop) {
@@ -51,12 +50,23 @@ func (c cmdJoin) apply(l *runLoop) {
 		// A node that left does not rejoin: nothing to wait for.
 		done := make(chan struct{})
 		close(done)
-		c.reply <- done
+		c.reply <- joinResult{connected: done}
 		return
 	}
+	var merge <-chan error
+	if !l.connectedOpen {
+		// The first neighbour, most likely the contact, starts the join
+		// exchange.
+		merge = l.addJoinWait(c.contact.Name)
+	}
 	l.feed(coreHyParView, JoinCluster{Contact: c.contact})
-	c.reply <- l.connected
+	c.reply <- joinResult{connected: l.connected, merge: merge}
 }
+
+// loopFunc is a command that runs a function on the loop.
+type loopFunc func(l *runLoop)
+
+func (f loopFunc) apply(l *runLoop) { f(l) }
 
 // cmdUpdateMeta announces new local metadata; the loop answers with what
 // to wait for before the announcement is written out.

@@ -159,7 +159,7 @@ func TestRuntimeFullSendQueueDisconnects(t *testing.T) {
 			hasLink bool
 		}
 		reply := make(chan result, 1)
-		if err := a.ml.submit(testQuery(func(l *runLoop) {
+		if err := a.ml.submit(loopFunc(func(l *runLoop) {
 			n := 0
 			for range 20 {
 				l.send(peer, Keepalive{})
@@ -194,8 +194,3 @@ func TestRuntimeFullSendQueueDisconnects(t *testing.T) {
 		}
 	})
 }
-
-// testQuery is a command that runs a function on the loop.
-type testQuery func(l *runLoop)
-
-func (q testQuery) apply(l *runLoop) { q(l) }

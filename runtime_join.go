@@ -25,6 +25,12 @@ import (
 // the member list fills in shortly after. Join waits, at most
 // Config.TCPTimeout, until the node has its first neighbour.
 //
+// With a MergeDelegate, a node that had no neighbour yet also waits (within
+// the same TCPTimeout) for the delegate's verdict on the records of the
+// join exchange, as memberlist's Join does: an address whose records were
+// vetoed does not count as reached, and its error wraps ErrMergeCanceled.
+// The overlay link to it stays; only its member list was not merged.
+//
 // It returns the number of addresses reached (an address of the local
 // node counts as reached without a connection). If none was, the error
 // wraps ErrNoContact and joins each address's error; otherwise it is nil.
@@ -35,6 +41,7 @@ func (m *Memberlist) Join(existing []string) (int, error) {
 	}
 	var errs []error
 	var connected <-chan struct{}
+	var merges []pendingMerge
 	reached := 0
 	for _, host := range existing {
 		addrs, err := m.resolveJoinAddr(host)
@@ -43,7 +50,7 @@ func (m *Memberlist) Join(existing []string) (int, error) {
 			continue
 		}
 		for _, a := range addrs {
-			c, err := m.joinAddress(a)
+			r, err := m.joinAddress(a)
 			if err != nil {
 				if errors.Is(err, ErrShutdown) {
 					return reached, err
@@ -52,62 +59,94 @@ func (m *Memberlist) Join(existing []string) (int, error) {
 				continue
 			}
 			reached++
-			if c != nil {
-				connected = c
+			if r.connected != nil {
+				connected = r.connected
+			}
+			if r.merge != nil {
+				merges = append(merges, pendingMerge{addr: a, result: r.merge})
+			}
+		}
+	}
+	if connected != nil || len(merges) > 0 {
+		t := time.NewTimer(m.config.TCPTimeout)
+		defer t.Stop()
+		if connected != nil {
+			select {
+			case <-connected:
+			case <-t.C:
+			case <-m.shutdownCh:
+			}
+		}
+		for _, pm := range merges {
+			if err := m.waitMerge(pm.result, t.C); err != nil {
+				reached--
+				errs = append(errs, fmt.Errorf("join %s: %w", pm.addr.String(), err))
 			}
 		}
 	}
 	if reached == 0 {
 		return 0, fmt.Errorf("join %d hosts: %w: %w", len(existing), ErrNoContact, errors.Join(errs...))
 	}
-	if connected != nil {
-		t := time.NewTimer(m.config.TCPTimeout)
-		defer t.Stop()
-		select {
-		case <-connected:
-		case <-t.C:
-		case <-m.shutdownCh:
-		}
-	}
 	return reached, nil
 }
 
-// joinAddress joins through one address. It returns the channel that
-// closes when the node has a neighbour, or nil for the local node.
-func (m *Memberlist) joinAddress(a Address) (<-chan struct{}, error) {
+// pendingMerge is the verdict a Join waits for on the join exchange
+// through one address.
+type pendingMerge struct {
+	addr   Address
+	result <-chan error
+}
+
+// waitMerge waits for the MergeDelegate's verdict on a join exchange; no
+// verdict before timeout (an exchange that found nothing to merge) or
+// shutdown counts as no veto.
+func (m *Memberlist) waitMerge(result <-chan error, timeout <-chan time.Time) error {
+	select {
+	case err := <-result:
+		return err
+	case <-timeout:
+	case <-m.shutdownCh:
+		return nil
+	}
+	_ = m.submit(loopFunc(func(l *runLoop) { l.dropJoinWait(result) }))
+	return nil
+}
+
+// joinResult is what the loop answers cmdJoin with: connected closes once
+// the node has a neighbour (nil for the local node); merge, when not nil,
+// receives the MergeDelegate's verdict on the join exchange.
+type joinResult struct {
+	connected <-chan struct{}
+	merge     <-chan error
+}
+
+// joinAddress joins through one address.
+func (m *Memberlist) joinAddress(a Address) (joinResult, error) {
 	if a.Name == m.self.Name || (a.Name == "" && a.Addr == m.self.Addr) {
-		return nil, nil
+		return joinResult{}, nil
 	}
 	if err := m.acquireDialer(); err != nil {
-		return nil, err
+		return joinResult{}, err
 	}
 	conn, contact, err := m.dial(a)
 	m.releaseDialer()
 	if err != nil {
-		return nil, err
+		return joinResult{}, err
 	}
 	if contact.Name == m.self.Name {
 		_ = conn.Close()
-		return nil, nil
+		return joinResult{}, nil
 	}
-	if md := m.config.Merge; md != nil {
-		// Not memberlist's full list: the contact's member list is only
-		// known after the exchange, so the veto sees the contact.
-		if err := md.NotifyMerge([]*Node{m.memberNode(Member{Name: contact.Name, Addr: contact.Addr})}); err != nil {
-			_ = conn.Close()
-			return nil, fmt.Errorf("merge delegate refused %s: %w", contact.Name, err)
-		}
-	}
-	reply := make(chan (<-chan struct{}), 1)
+	reply := make(chan joinResult, 1)
 	if err := m.submit(cmdJoin{contact: contact, conn: conn, reply: reply}); err != nil {
 		_ = conn.Close()
-		return nil, err
+		return joinResult{}, err
 	}
 	select {
-	case c := <-reply:
-		return c, nil
+	case r := <-reply:
+		return r, nil
 	case <-m.shutdownCh:
-		return nil, ErrShutdown
+		return joinResult{}, ErrShutdown
 	}
 }
 

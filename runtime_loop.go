@@ -21,7 +21,9 @@ import (
 //	membership Send, SetTimer, BroadcastPayload → Plumtree,
 //	           MemberJoined/Updated/Left → snapshot and EventDelegate,
 //	           PushPullState/MergeRemoteState → Delegate, ProbeMember → a
-//	           dial in the background (runtime_join.go)
+//	           dial in the background (runtime_join.go),
+//	           AliveCheck/MergeCheck/MemberConflict → the application's
+//	           filters and ConflictDelegate (runtime_checks.go)
 //
 // LeaveAnnounced is not used: Leave keeps the node in the overlay for a
 // fixed spread time after the announcement (runtime_leave.go).
@@ -109,6 +111,9 @@ type runLoop struct {
 	left bool
 	// meta is the local metadata until Start.
 	meta []byte
+	// joinWaits are the Joins waiting for a MergeDelegate verdict
+	// (runtime_checks.go), at most maxJoinWaits.
+	joinWaits []joinWait
 	// callbacks are the application callbacks of the current iteration,
 	// handed to the dispatchers after the snapshot is published.
 	callbacks []pendingCallback
@@ -280,6 +285,12 @@ func (l *runLoop) routeMembership(actions []Action) {
 			l.localState(a.Peer, a.Join)
 		case MergeRemoteState:
 			l.mergeRemoteState(a.State, a.Join)
+		case AliveCheck:
+			l.askAlive(a)
+		case MergeCheck:
+			l.askMerge(a)
+		case MemberConflict:
+			l.notifyMemberConflict(a)
 		}
 	}
 }

@@ -223,7 +223,7 @@ func (c *testCluster) nodeNames() []string { return namesOf(c.nodes) }
 // read on the loop.
 func (m *Memberlist) localMember() (Member, error) {
 	reply := make(chan Member, 1)
-	if err := m.submit(testQuery(func(l *runLoop) { reply <- l.ms.LocalMember() })); err != nil {
+	if err := m.submit(loopFunc(func(l *runLoop) { reply <- l.ms.LocalMember() })); err != nil {
 		return Member{}, err
 	}
 	return <-reply, nil

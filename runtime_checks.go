@@ -1,0 +1,142 @@
+package hyparlist
+
+import (
+	"errors"
+	"fmt"
+)
+
+// This file answers the membership core's questions with the application's
+// filters, and reports its name conflicts (membership_checks.go):
+//
+//	AliveCheck     → AliveDelegate.NotifyAlive → AliveVerdict
+//	MergeCheck     → MergeDelegate.NotifyMerge → MergeVerdict
+//	MemberConflict → ConflictDelegate.NotifyConflict
+//
+// The delegates run on the event dispatcher, never on the loop; the
+// verdict comes back as a command. A question dropped because the event
+// queue is full loses its records until anti-entropy brings them again.
+
+// ErrMergeCanceled is wrapped by the Join error for a contact whose join
+// exchange the MergeDelegate vetoed.
+var ErrMergeCanceled = errors.New("hyparlist: merge canceled by the merge delegate")
+
+// askAlive runs AliveDelegate.NotifyAlive for a record and feeds the
+// verdict back.
+func (l *runLoop) askAlive(c AliveCheck) {
+	ad := l.m.config.Alive
+	if ad == nil {
+		l.feed(coreMembership, AliveVerdict{Check: c, Accept: true})
+		return
+	}
+	m := l.m
+	n := m.memberNode(Member{Name: c.Record.Name, Addr: c.Record.Addr, Meta: c.Record.Meta, State: c.Record.State})
+	l.later(m.eventQueue, len(n.Meta), "alive_check", func() {
+		err := ad.NotifyAlive(n)
+		if err != nil {
+			m.logger.Warn("alive delegate refused a member", "member", n.Name, "error", err)
+		}
+		_ = m.submit(cmdVerdict{ev: AliveVerdict{Check: c, Accept: err == nil}})
+	})
+}
+
+// askMerge runs MergeDelegate.NotifyMerge for the records of a join
+// exchange and feeds the verdict back.
+func (l *runLoop) askMerge(c MergeCheck) {
+	md := l.m.config.Merge
+	if md == nil {
+		l.feed(coreMembership, MergeVerdict{Check: c, Accept: true})
+		return
+	}
+	m := l.m
+	nodes := make([]*Node, len(c.Records))
+	size := 0
+	for i, r := range c.Records {
+		nodes[i] = m.memberNode(Member{Name: r.Name, Addr: r.Addr, Meta: r.Meta, State: r.State})
+		size += len(r.Meta)
+	}
+	l.later(m.eventQueue, size, "merge_check", func() {
+		err := md.NotifyMerge(nodes)
+		if err != nil {
+			m.logger.Warn("merge delegate canceled a merge", "peer", c.From.Name, "error", err)
+		}
+		_ = m.submit(cmdVerdict{ev: MergeVerdict{Check: c, Accept: err == nil}, err: err})
+	})
+}
+
+// notifyMemberConflict tells the ConflictDelegate about a refused claim.
+func (l *runLoop) notifyMemberConflict(c MemberConflict) {
+	cd := l.m.config.Conflict
+	if cd == nil {
+		return
+	}
+	existing, other := l.m.memberNode(c.Existing), l.m.memberNode(c.Other)
+	l.later(l.m.eventQueue, len(existing.Meta)+len(other.Meta), "event", func() { cd.NotifyConflict(existing, other) })
+}
+
+// cmdVerdict carries a delegate's answer back to membership. err is the
+// MergeDelegate's error, for a Join waiting on the verdict.
+type cmdVerdict struct {
+	ev  Event
+	err error
+}
+
+func (c cmdVerdict) apply(l *runLoop) {
+	if l.left {
+		return
+	}
+	l.feed(coreMembership, c.ev)
+	if v, ok := c.ev.(MergeVerdict); ok {
+		l.answerJoinWait(v.Check.From.Name, c.err)
+	}
+}
+
+// joinWait is a Join waiting for the verdict on its join exchange with
+// contact.
+type joinWait struct {
+	contact string
+	result  chan error // capacity 1
+}
+
+// maxJoinWaits bounds the Joins waiting for a verdict; a Join beyond it
+// does not wait.
+const maxJoinWaits = 64
+
+// addJoinWait registers a Join through contact that waits for the verdict
+// on the join exchange; nil when it need not (or cannot) wait.
+func (l *runLoop) addJoinWait(contact string) <-chan error {
+	if l.m.config.Merge == nil || len(l.joinWaits) >= maxJoinWaits {
+		return nil
+	}
+	w := joinWait{contact: contact, result: make(chan error, 1)}
+	l.joinWaits = append(l.joinWaits, w)
+	return w.result
+}
+
+// answerJoinWait answers the Joins waiting on a verdict about peer's
+// records.
+func (l *runLoop) answerJoinWait(peer string, err error) {
+	keep := l.joinWaits[:0]
+	for _, w := range l.joinWaits {
+		if w.contact != peer {
+			keep = append(keep, w)
+			continue
+		}
+		if err != nil {
+			w.result <- fmt.Errorf("%w: %w", ErrMergeCanceled, err)
+		} else {
+			w.result <- nil
+		}
+	}
+	clear(l.joinWaits[len(keep):])
+	l.joinWaits = keep
+}
+
+// dropJoinWait forgets a Join that stopped waiting.
+func (l *runLoop) dropJoinWait(result <-chan error) {
+	for i, w := range l.joinWaits {
+		if w.result == result {
+			l.joinWaits = append(l.joinWaits[:i], l.joinWaits[i+1:]...)
+			return
+		}
+	}
+}
