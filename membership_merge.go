@@ -36,6 +36,12 @@ func (m *Membership) merge(r MemberRecord, src mergeSource) {
 		m.mergeNew(r, src)
 		return
 	}
+	if r.Incarnation >= e.m.Incarnation && m.addressConflict(e, r) {
+		// Checked before precedence, so that a claim is reported whether
+		// or not it would win; a stale claim is ignored silently.
+		m.reportConflict(e.m, r)
+		return
+	}
 	if r.Incarnation == e.m.Incarnation && r.State == e.m.State {
 		if r.State == MemberStateSuspect {
 			m.confirmSuspicion(e, src.origin)
@@ -44,10 +50,6 @@ func (m *Membership) merge(r MemberRecord, src mergeSource) {
 			return
 		}
 	} else if !supersedes(r.Incarnation, r.State, e.m.Incarnation, e.m.State) {
-		return
-	}
-	if m.addressConflict(e, r) {
-		m.reportConflict(e.m, r)
 		return
 	}
 	if m.needsAliveCheck(e, r, src) {

@@ -2,7 +2,9 @@ package hyparlist
 
 import (
 	"net"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -124,6 +126,25 @@ func (m *Memberlist) notifyConflict(h Hello) {
 	local := m.LocalNode()
 	other := m.memberNode(Member{Name: h.Name, Addr: h.Addr})
 	m.pushEvent(0, func() { cd.NotifyConflict(cloneNode(local), other) })
+}
+
+// checkNameClash tells the ConflictDelegate when a connecting node
+// presents the name of a live member at another address. The connection
+// is still accepted: the membership core refuses the claim itself, and a
+// node restarted at a new address must stay connected to take its name
+// back once the old one is dead and its reclaim time is over.
+func (m *Memberlist) checkNameClash(h Hello) {
+	cd := m.config.Conflict
+	if cd == nil {
+		return
+	}
+	members := m.snap.Load().members
+	i, found := slices.BinarySearchFunc(members, h.Name, func(n *Node, name string) int { return strings.Compare(n.Name, name) })
+	if !found || members[i].Address() == normalizeAddr(h.Addr) {
+		return
+	}
+	existing, other := cloneNode(members[i]), m.memberNode(Member{Name: h.Name, Addr: h.Addr})
+	m.pushEvent(0, func() { cd.NotifyConflict(existing, other) })
 }
 
 // notifyPing tells the PingDelegate of a measured round trip.

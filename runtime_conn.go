@@ -392,6 +392,7 @@ func (m *Memberlist) serverHandshake(conn net.Conn) (Peer, error) {
 		}
 		return Peer{}, &rejectedError{reason: r.Reason}
 	}
+	m.checkNameClash(h)
 	return Peer{Name: h.Name, Addr: h.Addr}, conn.SetDeadline(time.Time{})
 }
 
