@@ -57,8 +57,8 @@ type outFrame struct {
 // The queue and the abort are shared with the writer; the other fields
 // are owned by the loop.
 type outLink struct {
-	peer  Peer
-	queue chan outFrame
+	peer Peer
+	linkQueues
 	// done is closed when the writer has exited.
 	done chan struct{}
 
@@ -77,20 +77,9 @@ type outLink struct {
 func newOutLink(peer Peer, depth int) *outLink {
 	return &outLink{
 		peer:    peer,
-		queue:   make(chan outFrame, depth),
+		linkQueues: newLinkQueues(depth),
 		done:    make(chan struct{}),
 		abortCh: make(chan struct{}),
-	}
-}
-
-// enqueue adds f to the queue without waiting; it reports false when the
-// queue is full.
-func (l *outLink) enqueue(f outFrame) bool {
-	select {
-	case l.queue <- f:
-		return true
-	default:
-		return false
 	}
 }
 
@@ -162,13 +151,16 @@ func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) error {
 	var buf []byte
 	var markers []chan struct{}
 	for {
-		var f outFrame
-		select {
-		case f = <-l.queue:
-		case <-l.abortCh:
-			return nil
-		case <-m.shutdownCh:
-			return nil
+		f, ok := l.take()
+		if !ok {
+			select {
+			case f = <-l.ctrl:
+			case f = <-l.user:
+			case <-l.abortCh:
+				return nil
+			case <-m.shutdownCh:
+				return nil
+			}
 		}
 		closing := false
 	gather:
@@ -179,15 +171,18 @@ func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) error {
 			case f.flushed != nil:
 				markers = append(markers, f.flushed)
 			case f.close:
+				// The loop queues nothing after a close: write what the
+				// user queue still holds, then close.
+				for uf, ok := l.takeUser(); ok; uf, ok = l.takeUser() {
+					buf = m.appendFrame(buf, uf.msg, l.peer)
+				}
 				closing = true
 				break gather
 			}
 			if len(buf) >= writeBatchBytes {
 				break
 			}
-			select {
-			case f = <-l.queue:
-			default:
+			if f, ok = l.take(); !ok {
 				break gather
 			}
 		}

@@ -164,7 +164,7 @@ func TestRuntimeFullSendQueueDisconnects(t *testing.T) {
 			for range 20 {
 				l.send(peer, Keepalive{})
 				if k := l.links[peer.Name]; k != nil {
-					n = len(k.queue)
+					n, _ = k.depth()
 				}
 			}
 			_, has := l.links[peer.Name]

@@ -506,7 +506,8 @@ func (l *runLoop) send(p Peer, msg Message) {
 	k.lastUsed = l.now
 	if !k.enqueue(outFrame{msg: msg}) {
 		l.m.metrics.linkFailed("queue_full")
-		l.m.logger.Warn("send queue full, disconnecting peer", "peer", p.Name, "depth", cap(k.queue))
+		_, depth := k.depth()
+		l.m.logger.Warn("send queue full, disconnecting peer", "peer", p.Name, "depth", depth)
 		l.linkFailed(k.peer)
 	}
 	l.armIdle(k)

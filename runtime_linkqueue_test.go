@@ -1,0 +1,128 @@
+package hyparlist
+
+import (
+	"net"
+	"testing"
+	"testing/synctest"
+)
+
+// userGossip and memberGossip are frames of each class.
+func userGossip(seq uint64) outFrame {
+	return outFrame{msg: Gossip{ID: MessageID{Origin: "o", Seq: seq}, Class: ClassUser, Payload: []byte("user")}}
+}
+
+func memberGossip(seq uint64) outFrame {
+	return outFrame{msg: Gossip{ID: MessageID{Origin: "o", Seq: seq}, Class: ClassMembership, Payload: []byte("member")}}
+}
+
+// takeAll drains q and returns, for each frame, whether it was a user
+// frame.
+func takeAll(q *linkQueues) []bool {
+	var out []bool
+	for f, ok := q.take(); ok; f, ok = q.take() {
+		out = append(out, isUserFrame(f))
+	}
+	return out
+}
+
+// TestLinkQueuesRoundRobin: whichever class is queued first and however
+// much of it, the other class's frames come out one per frame of the
+// backlog, and each class keeps its order.
+func TestLinkQueuesRoundRobin(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		backlog     func(uint64) outFrame
+		late        func(uint64) outFrame
+		lateIsUser  bool
+		backlogSize int
+	}{
+		{"membership behind user backlog", userGossip, memberGossip, false, 100},
+		{"user behind membership backlog", memberGossip, userGossip, true, 100},
+		{"keepalives behind user backlog", userGossip, func(uint64) outFrame { return outFrame{msg: Keepalive{}} }, false, 100},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q := newLinkQueues(128)
+			for i := range tc.backlogSize {
+				if !q.enqueue(tc.backlog(uint64(i))) {
+					t.Fatal("queue full")
+				}
+			}
+			for i := range 3 {
+				q.enqueue(tc.late(uint64(i)))
+			}
+			order := takeAll(&q)
+			if len(order) != tc.backlogSize+3 {
+				t.Fatalf("took %d frames, want %d", len(order), tc.backlogSize+3)
+			}
+			var late []int
+			for i, u := range order {
+				if u == tc.lateIsUser {
+					late = append(late, i)
+				}
+			}
+			if len(late) != 3 || late[2] > 5 {
+				t.Errorf("late frames taken at %v, want within the first 6", late)
+			}
+		})
+	}
+	q := newLinkQueues(4)
+	for i := range 4 {
+		q.enqueue(userGossip(uint64(i)))
+	}
+	if q.enqueue(userGossip(9)) {
+		t.Errorf("a full user queue accepted a frame")
+	}
+	if !q.enqueue(memberGossip(0)) {
+		t.Errorf("a full user queue blocked the control queue")
+	}
+	for i := range 4 {
+		f, _ := q.takeUser()
+		if f.msg.(Gossip).ID.Seq != uint64(i) {
+			t.Fatalf("user frame %d out of order", i)
+		}
+	}
+}
+
+// TestWriterInterleavesClasses runs a link's writer over a pipe with a
+// backlog of user broadcasts queued before a membership announcement: the
+// announcement is among the first frames on the wire, and a close writes
+// every queued frame first.
+func TestWriterInterleavesClasses(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newMockCluster(t, 1, nil)
+		defer c.shutdown()
+		m := c.nodes[0].ml
+		k := newOutLink(Peer{Name: "peer", Addr: "127.0.0.1:9"}, 256)
+		const backlog = 200
+		for i := range backlog {
+			k.enqueue(userGossip(uint64(i)))
+		}
+		k.enqueue(memberGossip(0))
+		k.enqueue(outFrame{close: true})
+		local, remote := net.Pipe()
+		errc := make(chan error, 1)
+		go func() { errc <- m.writeLoop(k, local) }()
+		var classes []Class
+		for range backlog + 1 {
+			msg, err := ReadFrame(remote, m.lim)
+			if err != nil {
+				t.Fatalf("read frame %d: %v", len(classes), err)
+			}
+			classes = append(classes, msg.(Gossip).Class)
+		}
+		if err := <-errc; err != nil {
+			t.Fatalf("writeLoop: %v", err)
+		}
+		_ = local.Close()
+		_ = remote.Close()
+		for i, cl := range classes {
+			if cl == ClassMembership {
+				if i > 1 {
+					t.Errorf("announcement written after %d user frames", i)
+				}
+				return
+			}
+		}
+		t.Errorf("announcement not written")
+	})
+}
