@@ -76,10 +76,10 @@ type outLink struct {
 // newOutLink returns a link to peer with a queue of depth frames.
 func newOutLink(peer Peer, depth int) *outLink {
 	return &outLink{
-		peer:    peer,
+		peer:       peer,
 		linkQueues: newLinkQueues(depth),
-		done:    make(chan struct{}),
-		abortCh: make(chan struct{}),
+		done:       make(chan struct{}),
+		abortCh:    make(chan struct{}),
 	}
 }
 
