@@ -108,3 +108,36 @@ func TestConfigCoresEdgeValues(t *testing.T) {
 		t.Errorf("ReclaimTime = %v, SuspicionInterval = %v", m.ReclaimTime, m.SuspicionInterval)
 	}
 }
+
+// TestConfigCoresNameReclaim checks the DeadNodeReclaimTime mapping: zero
+// reserves a dead member's name for as long as its tombstone is kept
+// (GossipToTheDeadTime), as memberlist keeps a dead node until then; a
+// positive value is used up to that bound. The delegates turn the core's
+// checks on.
+func TestConfigCoresNameReclaim(t *testing.T) {
+	for _, tc := range []struct {
+		reclaim, toDead, want time.Duration
+	}{
+		{0, 30 * time.Second, 30 * time.Second},
+		{5 * time.Second, 30 * time.Second, 5 * time.Second},
+		{time.Hour, 30 * time.Second, 30 * time.Second},
+	} {
+		c := DefaultLANConfig()
+		c.Name = "n"
+		c.DeadNodeReclaimTime, c.GossipToTheDeadTime = tc.reclaim, tc.toDead
+		m := c.membershipConfig()
+		if m.NameReclaimTime != tc.want || m.ReclaimTime != tc.toDead {
+			t.Errorf("DeadNodeReclaimTime %v, GossipToTheDeadTime %v: NameReclaimTime %v, ReclaimTime %v; want %v, %v",
+				tc.reclaim, tc.toDead, m.NameReclaimTime, m.ReclaimTime, tc.want, tc.toDead)
+		}
+		if m.CheckAlive || m.CheckMerge {
+			t.Errorf("checks on without delegates")
+		}
+	}
+	c := DefaultLANConfig()
+	f := &filterDelegate{reject: func(*Node) bool { return false }}
+	c.Alive, c.Merge = f, f
+	if m := c.membershipConfig(); !m.CheckAlive || !m.CheckMerge {
+		t.Errorf("checks off with delegates: %+v", m)
+	}
+}
