@@ -164,24 +164,7 @@ func TestNetCrash32(t *testing.T) {
 	}
 
 	// Every survivor ends with the same list: the 24 survivors, alive.
-	want := make([]string, 0, len(survivors))
-	for _, nd := range survivors {
-		want = append(want, nd.rec.name)
-	}
-	pollUntil(t, "identical member lists", func() bool {
-		for _, nd := range survivors {
-			ms := nd.ml.Members()
-			if !slices.Equal(memberNames(ms), want) {
-				return false
-			}
-			for _, m := range ms {
-				if m.State != StateAlive {
-					return false
-				}
-			}
-		}
-		return true
-	})
+	pollUntil(t, "identical member lists", func() bool { return allAliveEverywhere(survivors, namesOf(survivors)) })
 	for _, nd := range survivors {
 		for _, name := range nd.rec.leftNames(StateDead) {
 			if !slices.Contains(crashed, name) {
