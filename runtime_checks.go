@@ -85,50 +85,45 @@ func (c cmdVerdict) apply(l *runLoop) {
 		return
 	}
 	l.feed(coreMembership, c.ev)
-	if v, ok := c.ev.(MergeVerdict); ok {
-		l.answerJoinWait(v.Check.From.Name, c.err)
+	if _, ok := c.ev.(MergeVerdict); ok {
+		l.answerJoinWaits(c.err)
 	}
 }
 
-// joinWait is a Join waiting for the verdict on its join exchange with
-// contact.
+// joinWait is a Join waiting for the verdict on the node's join exchange.
 type joinWait struct {
-	contact string
-	result  chan error // capacity 1
+	result chan error // capacity 1
 }
 
 // maxJoinWaits bounds the Joins waiting for a verdict; a Join beyond it
 // does not wait.
 const maxJoinWaits = 64
 
-// addJoinWait registers a Join through contact that waits for the verdict
-// on the join exchange; nil when it need not (or cannot) wait.
-func (l *runLoop) addJoinWait(contact string) <-chan error {
+// addJoinWait registers a Join that waits for the verdict on the node's
+// join exchange; nil when it need not (or cannot) wait.
+func (l *runLoop) addJoinWait() <-chan error {
 	if l.m.config.Merge == nil || len(l.joinWaits) >= maxJoinWaits {
 		return nil
 	}
-	w := joinWait{contact: contact, result: make(chan error, 1)}
+	w := joinWait{result: make(chan error, 1)}
 	l.joinWaits = append(l.joinWaits, w)
 	return w.result
 }
 
-// answerJoinWait answers the Joins waiting on a verdict about peer's
-// records.
-func (l *runLoop) answerJoinWait(peer string, err error) {
-	keep := l.joinWaits[:0]
-	for _, w := range l.joinWaits {
-		if w.contact != peer {
-			keep = append(keep, w)
-			continue
-		}
+// answerJoinWaits answers the waiting Joins with the first verdict on a
+// join exchange. A node waits only while it has no neighbour yet, so that
+// verdict is about its own join exchange, with its first neighbour:
+// usually the contact, but HyParView may link it to another node first.
+func (l *runLoop) answerJoinWaits(err error) {
+	for i, w := range l.joinWaits {
 		if err != nil {
 			w.result <- fmt.Errorf("%w: %w", ErrMergeCanceled, err)
 		} else {
 			w.result <- nil
 		}
+		l.joinWaits[i] = joinWait{}
 	}
-	clear(l.joinWaits[len(keep):])
-	l.joinWaits = keep
+	l.joinWaits = l.joinWaits[:0]
 }
 
 // dropJoinWait forgets a Join that stopped waiting.

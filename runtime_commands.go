@@ -57,7 +57,7 @@ func (c cmdJoin) apply(l *runLoop) {
 	if !l.connectedOpen {
 		// The first neighbour, most likely the contact, starts the join
 		// exchange.
-		merge = l.addJoinWait(c.contact.Name)
+		merge = l.addJoinWait()
 	}
 	l.feed(coreHyParView, JoinCluster{Contact: c.contact})
 	c.reply <- joinResult{connected: l.connected, merge: merge}
