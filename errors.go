@@ -16,6 +16,10 @@ var (
 	// A Join that reaches at least one host does not return it.
 	ErrNoContact = errors.New("hyparlist: no contact host could be joined")
 
+	// ErrMergeCanceled is wrapped by the Join error for a contact whose
+	// join exchange the MergeDelegate vetoed.
+	ErrMergeCanceled = errors.New("hyparlist: merge canceled by the merge delegate")
+
 	// ErrMessageTooLarge is returned when a payload handed to the library
 	// (a broadcast, a direct message, a LocalState or a frame being encoded)
 	// is larger than Config.MaxFrameSize allows. Nothing is sent.

@@ -1,9 +1,6 @@
 package hyparlist
 
-import (
-	"errors"
-	"fmt"
-)
+import "fmt"
 
 // This file answers the membership core's questions with the application's
 // filters, and reports its name conflicts (membership_checks.go):
@@ -15,10 +12,6 @@ import (
 // The delegates run on the event dispatcher, never on the loop; the
 // verdict comes back as a command. A question dropped because the event
 // queue is full loses its records until anti-entropy brings them again.
-
-// ErrMergeCanceled is wrapped by the Join error for a contact whose join
-// exchange the MergeDelegate vetoed.
-var ErrMergeCanceled = errors.New("hyparlist: merge canceled by the merge delegate")
 
 // askAlive runs AliveDelegate.NotifyAlive for a record and feeds the
 // verdict back.
