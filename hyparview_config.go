@@ -1,0 +1,164 @@
+package hyparlist
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrInvalidHyParViewConfig is wrapped by every error that
+// HyParViewConfig.Validate returns; test for it with errors.Is.
+var ErrInvalidHyParViewConfig = errors.New("invalid HyParView config")
+
+// Upper bounds that Validate enforces so that a mistyped configuration
+// cannot make a core allocate without bound.
+const (
+	maxHyParViewActive  = 64
+	maxHyParViewPassive = 4096
+	maxHyParViewLost    = 4096
+)
+
+// HyParViewConfig holds the parameters of a HyParView core. The defaults
+// (DefaultHyParViewConfig) are those of the paper's evaluation, which
+// targets clusters of about 10,000 nodes. All nodes of a cluster should use
+// the same values.
+type HyParViewConfig struct {
+	// ActiveViewSize is the maximum number of neighbours a node keeps
+	// links to (the fanout of broadcasts). Default 5: HyParView §5.1,
+	// log10(N)+1 for N = 10,000.
+	ActiveViewSize int
+
+	// PassiveViewSize is the maximum number of backup peers a node
+	// remembers to repair its active view. Default 30: HyParView §5.1,
+	// k·(log10(N)+1) with k = 6.
+	PassiveViewSize int
+
+	// ActiveRandomWalkLength (ARWL) is the number of hops a FORWARD_JOIN
+	// walks before the node it reaches adds the joiner to its active view.
+	// Default 6: HyParView §5.1.
+	ActiveRandomWalkLength uint8
+
+	// PassiveRandomWalkLength (PRWL) is the remaining walk length at which
+	// the node a FORWARD_JOIN reaches adds the joiner to its passive view.
+	// It must not exceed ActiveRandomWalkLength. Default 3: HyParView §5.1.
+	PassiveRandomWalkLength uint8
+
+	// ShuffleActive (ka) is the number of active-view peers included in a
+	// shuffle sample. Default 3: HyParView §5.1.
+	ShuffleActive int
+
+	// ShufflePassive (kp) is the number of passive-view peers included in
+	// a shuffle sample. Default 4: HyParView §5.1.
+	ShufflePassive int
+
+	// ShuffleTTL is the length of the random walk of a SHUFFLE
+	// (HyParView §4.4). Default 6, the same walk length as ARWL.
+	ShuffleTTL uint8
+
+	// ShuffleInterval is the period of the passive-view shuffle. The paper
+	// counts abstract cycles; we use 10 s (not in the paper), which keeps
+	// shuffle traffic near one message per node per period. A peer that
+	// rejected a low-priority NEIGHBOR request, or did not answer it, is
+	// not asked again for one ShuffleInterval.
+	ShuffleInterval time.Duration
+
+	// KeepaliveInterval is the period at which a Keepalive is sent on
+	// every active link, so that a dead link is noticed by a failed send
+	// and an asymmetric link is repaired (not in the paper). Default 2 s;
+	// zero turns keepalives off.
+	KeepaliveInterval time.Duration
+
+	// NeighborRequestTimeout is how long a low-priority NEIGHBOR request
+	// waits for its reply before the next passive peer is tried.
+	// Default 2 s.
+	NeighborRequestTimeout time.Duration
+
+	// Seeds are contact nodes used to re-bootstrap a node whose active
+	// view stayed empty for RejoinInterval and whose passive view is
+	// exhausted (not in the paper). They are tried in turn; the local node
+	// is skipped. The contact of the latest JoinCluster is used too.
+	Seeds []Peer
+
+	// RejoinInterval is how long the active view must stay empty, with no
+	// passive peer left to try, before a JOIN is sent to the next seed,
+	// and the period of that check. Default 10 s; zero turns re-bootstrap
+	// off.
+	RejoinInterval time.Duration
+
+	// LostPeerRetryInterval is the period at which one recently lost peer
+	// (see MaxLostPeers) is asked for a link again, so that the two halves
+	// of a healed network partition merge back into one overlay (not in
+	// the paper). Default 30 s (three shuffle periods); zero turns the
+	// retries off.
+	LostPeerRetryInterval time.Duration
+
+	// LostPeerTTL is how long a lost peer is remembered and retried.
+	// Default 10 min.
+	LostPeerTTL time.Duration
+
+	// MaxLostPeers bounds the list of recently lost peers; the oldest
+	// entry makes room for a new one. Default 16.
+	MaxLostPeers int
+}
+
+// DefaultHyParViewConfig returns the configuration of the paper's
+// evaluation (HyParView §5.1) plus the timing of this implementation.
+func DefaultHyParViewConfig() HyParViewConfig {
+	return HyParViewConfig{
+		ActiveViewSize:          5,  // §5.1: log10(10,000)+1
+		PassiveViewSize:         30, // §5.1: 6·(log10(10,000)+1)
+		ActiveRandomWalkLength:  6,  // §5.1
+		PassiveRandomWalkLength: 3,  // §5.1
+		ShuffleActive:           3,  // §5.1: ka
+		ShufflePassive:          4,  // §5.1: kp
+		ShuffleTTL:              6,  // walk length equal to ARWL
+		ShuffleInterval:         10 * time.Second,
+		KeepaliveInterval:       2 * time.Second,
+		NeighborRequestTimeout:  2 * time.Second,
+		RejoinInterval:          10 * time.Second,
+		LostPeerRetryInterval:   30 * time.Second,
+		LostPeerTTL:             10 * time.Minute,
+		MaxLostPeers:            16,
+	}
+}
+
+// Validate reports the first invalid field of c, wrapped around
+// ErrInvalidHyParViewConfig. It does not modify c.
+func (c HyParViewConfig) Validate() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", ErrInvalidHyParViewConfig, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case c.ActiveViewSize < 1 || c.ActiveViewSize > maxHyParViewActive:
+		return bad("ActiveViewSize %d must be between 1 and %d", c.ActiveViewSize, maxHyParViewActive)
+	case c.PassiveViewSize < 1 || c.PassiveViewSize > maxHyParViewPassive:
+		return bad("PassiveViewSize %d must be between 1 and %d", c.PassiveViewSize, maxHyParViewPassive)
+	case c.PassiveRandomWalkLength > c.ActiveRandomWalkLength:
+		return bad("PassiveRandomWalkLength %d must not exceed ActiveRandomWalkLength %d",
+			c.PassiveRandomWalkLength, c.ActiveRandomWalkLength)
+	case c.ShuffleActive < 0 || c.ShuffleActive > maxHyParViewActive:
+		return bad("ShuffleActive %d must be between 0 and %d", c.ShuffleActive, maxHyParViewActive)
+	case c.ShufflePassive < 0 || c.ShufflePassive > maxHyParViewPassive:
+		return bad("ShufflePassive %d must be between 0 and %d", c.ShufflePassive, maxHyParViewPassive)
+	case c.ShuffleInterval <= 0:
+		return bad("ShuffleInterval %v must be positive", c.ShuffleInterval)
+	case c.KeepaliveInterval < 0:
+		return bad("KeepaliveInterval %v must not be negative", c.KeepaliveInterval)
+	case c.NeighborRequestTimeout <= 0:
+		return bad("NeighborRequestTimeout %v must be positive", c.NeighborRequestTimeout)
+	case c.RejoinInterval < 0:
+		return bad("RejoinInterval %v must not be negative", c.RejoinInterval)
+	case c.LostPeerRetryInterval < 0:
+		return bad("LostPeerRetryInterval %v must not be negative", c.LostPeerRetryInterval)
+	case c.MaxLostPeers < 0 || c.MaxLostPeers > maxHyParViewLost:
+		return bad("MaxLostPeers %d must be between 0 and %d", c.MaxLostPeers, maxHyParViewLost)
+	case c.LostPeerRetryInterval > 0 && c.MaxLostPeers > 0 && c.LostPeerTTL <= 0:
+		return bad("LostPeerTTL %v must be positive when lost peers are retried", c.LostPeerTTL)
+	}
+	for i, s := range c.Seeds {
+		if s.Name == "" {
+			return bad("Seeds[%d] has an empty Name", i)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,390 @@
+package hyparlist
+
+import (
+	"container/heap"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+)
+
+// This file is a tiny synchronous in-process network for HyParView cores:
+// sends are delivered in FIFO order, a send to a crashed (or departed) node
+// comes back to its sender as LinkFailed, and timers fire on a virtual
+// clock. Tests drive it step by step and may record a readable trace.
+
+// hvEpoch is the virtual clock's origin.
+var hvEpoch = time.Date(2007, 6, 25, 0, 0, 0, 0, time.UTC)
+
+type hvNode struct {
+	core    *HyParView
+	crashed bool // crashed or left: sends to it fail
+}
+
+type hvDelivery struct {
+	to string
+	ev Event
+}
+
+type hvTimerEntry struct {
+	at   time.Time
+	seq  uint64
+	node string
+	t    Timer
+}
+
+type hvTimerHeap []hvTimerEntry
+
+func (q hvTimerHeap) Len() int { return len(q) }
+func (q hvTimerHeap) Less(i, j int) bool {
+	if !q[i].at.Equal(q[j].at) {
+		return q[i].at.Before(q[j].at)
+	}
+	return q[i].seq < q[j].seq
+}
+func (q hvTimerHeap) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *hvTimerHeap) Push(x any)   { *q = append(*q, x.(hvTimerEntry)) }
+func (q *hvTimerHeap) Pop() any {
+	old := *q
+	x := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return x
+}
+
+// hvNet is the test network.
+type hvNet struct {
+	cfg    HyParViewConfig
+	seed   uint64
+	now    time.Time
+	nodes  map[string]*hvNode
+	names  []string // creation order
+	queue  []hvDelivery
+	head   int
+	timers hvTimerHeap
+	seq    uint64
+	// trace, when non-nil, records every event and action.
+	trace *strings.Builder
+	// check, when non-nil, runs after every Step; a non-nil error stops
+	// the run and is kept in err.
+	check func(*HyParView) error
+	err   error
+	// steps counts Steps; maxSteps bounds a run (livelock guard).
+	steps, maxSteps int
+	// sent counts Sends by message type.
+	sent map[MessageType]int
+}
+
+func newHVNet(cfg HyParViewConfig, seed uint64) *hvNet {
+	return &hvNet{
+		cfg:      cfg,
+		seed:     seed,
+		now:      hvEpoch,
+		nodes:    map[string]*hvNode{},
+		check:    checkHyParView,
+		maxSteps: 5_000_000,
+		sent:     map[MessageType]int{},
+	}
+}
+
+// add creates a node and gives it Start.
+func (n *hvNet) add(name string) *HyParView {
+	rng := rand.New(rand.NewPCG(n.seed, uint64(len(n.names))+1))
+	core, err := NewHyParView(hvPeer(name), n.cfg, rng)
+	if err != nil {
+		panic(err)
+	}
+	n.nodes[name] = &hvNode{core: core}
+	n.names = append(n.names, name)
+	n.step(name, Start{})
+	return core
+}
+
+func hvPeer(name string) Peer { return Peer{Name: name, Addr: name + ":7946"} }
+
+func (n *hvNet) core(name string) *HyParView { return n.nodes[name].core }
+
+// alive lists the names of the nodes that are neither crashed nor gone.
+func (n *hvNet) alive() []string {
+	var out []string
+	for _, name := range n.names {
+		if !n.nodes[name].crashed {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+func (n *hvNet) logf(format string, args ...any) {
+	if n.trace != nil {
+		fmt.Fprintf(n.trace, "%7.3fs ", n.now.Sub(hvEpoch).Seconds())
+		fmt.Fprintf(n.trace, format, args...)
+		n.trace.WriteByte('\n')
+	}
+}
+
+// step feeds ev to node name and routes its actions.
+func (n *hvNet) step(name string, ev Event) {
+	node := n.nodes[name]
+	if node == nil || node.crashed || n.err != nil {
+		return
+	}
+	n.steps++
+	if n.steps > n.maxSteps {
+		n.err = fmt.Errorf("more than %d steps: livelock?", n.maxSteps)
+		return
+	}
+	switch e := ev.(type) {
+	case Receive:
+		n.logf("%s <- %s %s", name, e.From.Name, hvFormatMsg(e.Msg))
+	case TimerFired:
+		n.logf("%s timer %s", name, hvFormatTimer(e.Timer))
+	case LinkFailed:
+		n.logf("%s link-failed %s", name, e.Peer.Name)
+	default:
+		n.logf("%s %s", name, hvFormatEvent(ev))
+	}
+	node.core.Step(n.now, ev)
+	for _, a := range node.core.Drain() {
+		switch a := a.(type) {
+		case Send:
+			n.sent[a.Msg.Type()]++
+			if to := n.nodes[a.To.Name]; to == nil || to.crashed {
+				n.queue = append(n.queue, hvDelivery{to: name, ev: LinkFailed{Peer: a.To}})
+			} else {
+				n.queue = append(n.queue, hvDelivery{to: a.To.Name, ev: Receive{From: node.core.Self(), Msg: a.Msg}})
+			}
+		case SetTimer:
+			n.seq++
+			heap.Push(&n.timers, hvTimerEntry{at: n.now.Add(a.After), seq: n.seq, node: name, t: a.Timer})
+		case NeighborUp:
+			n.logf("  %s up %s", name, a.Peer.Name)
+		case NeighborDown:
+			n.logf("  %s down %s", name, a.Peer.Name)
+		}
+	}
+	if n.check != nil {
+		if err := n.check(node.core); err != nil {
+			n.err = fmt.Errorf("after %s at %s: %w", hvFormatEvent(ev), name, err)
+		}
+	}
+}
+
+// deliver runs queued deliveries until the queue is empty. Messages to a
+// node that crashed after they were sent are dropped.
+func (n *hvNet) deliver() {
+	for n.head < len(n.queue) && n.err == nil {
+		d := n.queue[n.head]
+		n.queue[n.head] = hvDelivery{}
+		n.head++
+		n.step(d.to, d.ev)
+	}
+	n.queue, n.head = n.queue[:0], 0
+}
+
+// inject delivers msg from one node to another as if it had been sent.
+func (n *hvNet) inject(from, to string, msg Message) {
+	n.step(to, Receive{From: hvPeer(from), Msg: msg})
+	n.deliver()
+}
+
+// do feeds a command to a node and delivers everything that follows.
+func (n *hvNet) do(name string, ev Event) {
+	n.step(name, ev)
+	n.deliver()
+}
+
+// advance runs timers due within d, delivering after each, and leaves the
+// clock at now+d.
+func (n *hvNet) advance(d time.Duration) {
+	end := n.now.Add(d)
+	for len(n.timers) > 0 && !n.timers[0].at.After(end) && n.err == nil {
+		e := heap.Pop(&n.timers).(hvTimerEntry)
+		n.now = e.at
+		n.step(e.node, TimerFired{Timer: e.t})
+		n.deliver()
+	}
+	n.now = end
+}
+
+// crash stops a node without a word; sends to it fail from now on.
+func (n *hvNet) crash(name string) {
+	n.logf("%s crashes", name)
+	n.nodes[name].crashed = true
+}
+
+// leave makes a node leave gracefully.
+func (n *hvNet) leave(name string) {
+	n.do(name, LeaveCluster{})
+	n.nodes[name].crashed = true
+}
+
+// views returns one line per node: its sorted active and passive views.
+func (n *hvNet) views() string {
+	var b strings.Builder
+	names := slices.Sorted(slices.Values(n.names))
+	for _, name := range names {
+		node := n.nodes[name]
+		if node.crashed {
+			fmt.Fprintf(&b, "%s crashed\n", name)
+			continue
+		}
+		fmt.Fprintf(&b, "%s active=%v passive=%v\n", name, hvSortedNames(node.core.ActiveView()), hvSortedNames(node.core.PassiveView()))
+	}
+	return b.String()
+}
+
+// asymmetric lists the active links between live nodes that are not
+// mirrored, and active links to dead nodes.
+func (n *hvNet) asymmetric() []string {
+	var bad []string
+	for _, name := range n.alive() {
+		for _, p := range n.core(name).ActiveView() {
+			other := n.nodes[p.Name]
+			switch {
+			case other == nil || other.crashed:
+				bad = append(bad, name+"->"+p.Name+" (dead)")
+			case !other.core.IsActive(name):
+				bad = append(bad, name+"->"+p.Name)
+			}
+		}
+	}
+	return bad
+}
+
+func hvSortedNames(ps []Peer) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.Name
+	}
+	slices.Sort(out)
+	return out
+}
+
+func hvFormatPeers(ps []Peer) string {
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.Name
+	}
+	return "[" + strings.Join(names, " ") + "]"
+}
+
+func hvFormatMsg(m Message) string {
+	switch m := m.(type) {
+	case Join:
+		return "Join"
+	case ForwardJoin:
+		return fmt.Sprintf("ForwardJoin joiner=%s ttl=%d", m.Joiner.Name, m.TTL)
+	case Neighbor:
+		if m.HighPriority {
+			return "Neighbor high"
+		}
+		return "Neighbor low"
+	case NeighborReply:
+		if m.Accepted {
+			return "NeighborReply accepted"
+		}
+		return "NeighborReply rejected"
+	case Disconnect:
+		if m.Alive {
+			return "Disconnect alive"
+		}
+		return "Disconnect leaving"
+	case Shuffle:
+		return fmt.Sprintf("Shuffle origin=%s ttl=%d peers=%s", m.Origin.Name, m.TTL, hvFormatPeers(m.Peers))
+	case ShuffleReply:
+		return fmt.Sprintf("ShuffleReply peers=%s", hvFormatPeers(m.Peers))
+	case Keepalive:
+		return "Keepalive"
+	}
+	return fmt.Sprintf("%T", m)
+}
+
+func hvFormatTimer(t Timer) string {
+	switch t := t.(type) {
+	case shuffleTimer:
+		return "shuffle"
+	case keepaliveTimer:
+		return "keepalive"
+	case rejoinTimer:
+		return "rejoin"
+	case lostPeerTimer:
+		return "lost-peer"
+	case neighborTimeout:
+		return fmt.Sprintf("neighbor-timeout %s #%d", t.name, t.id)
+	}
+	return fmt.Sprintf("%T", t)
+}
+
+func hvFormatEvent(ev Event) string {
+	switch e := ev.(type) {
+	case Receive:
+		return "receive " + hvFormatMsg(e.Msg) + " from " + e.From.Name
+	case TimerFired:
+		return "timer " + hvFormatTimer(e.Timer)
+	case LinkFailed:
+		return "link-failed " + e.Peer.Name
+	case Start:
+		return "start"
+	case JoinCluster:
+		return "join-cluster via " + e.Contact.Name
+	case LeaveCluster:
+		return "leave-cluster"
+	}
+	return fmt.Sprintf("%T", ev)
+}
+
+// hvFormatActions renders actions one per line, for exact comparisons in
+// unit tests.
+func hvFormatActions(as []Action) []string {
+	out := make([]string, 0, len(as))
+	for _, a := range as {
+		switch a := a.(type) {
+		case Send:
+			out = append(out, "send "+a.To.Name+" "+hvFormatMsg(a.Msg))
+		case SetTimer:
+			out = append(out, "timer "+hvFormatTimer(a.Timer))
+		case NeighborUp:
+			out = append(out, "up "+a.Peer.Name)
+		case NeighborDown:
+			out = append(out, "down "+a.Peer.Name)
+		default:
+			out = append(out, fmt.Sprintf("%T", a))
+		}
+	}
+	return out
+}
+
+// checkHyParView checks the invariants a core keeps after every Step.
+func checkHyParView(h *HyParView) error {
+	cfg := h.cfg
+	if len(h.active) > cfg.ActiveViewSize {
+		return fmt.Errorf("active view has %d > %d peers", len(h.active), cfg.ActiveViewSize)
+	}
+	if len(h.passive.entries) > cfg.PassiveViewSize {
+		return fmt.Errorf("passive view has %d > %d peers", len(h.passive.entries), cfg.PassiveViewSize)
+	}
+	if len(h.pending) > cfg.ActiveViewSize {
+		return fmt.Errorf("%d > %d pending requests", len(h.pending), cfg.ActiveViewSize)
+	}
+	if len(h.lost) > cfg.MaxLostPeers {
+		return fmt.Errorf("%d > %d lost peers", len(h.lost), cfg.MaxLostPeers)
+	}
+	if len(h.lastShuffle) > cfg.ShuffleActive+cfg.ShufflePassive {
+		return fmt.Errorf("last shuffle sample has %d entries", len(h.lastShuffle))
+	}
+	seen := map[string]string{}
+	for _, p := range h.active {
+		if p.Name == "" || p.Name == h.self.Name || seen[p.Name] != "" {
+			return fmt.Errorf("bad active entry %q (self %q, dup %v)", p.Name, h.self.Name, seen[p.Name] != "")
+		}
+		seen[p.Name] = "active"
+	}
+	for _, e := range h.passive.entries {
+		if e.peer.Name == "" || e.peer.Name == h.self.Name || seen[e.peer.Name] != "" {
+			return fmt.Errorf("bad passive entry %q (self %q, also %s)", e.peer.Name, h.self.Name, seen[e.peer.Name])
+		}
+		seen[e.peer.Name] = "passive"
+	}
+	return nil
+}

@@ -1,0 +1,222 @@
+package hyparlist
+
+// This file owns active-view repair: NEIGHBOR requests to passive peers
+// (HyParView §4.3), their replies and timeouts, and the two ways an
+// isolated or partitioned node finds its way back that are not in the
+// paper: re-bootstrap through the seeds and retries of recently lost
+// peers.
+
+// repair fills free active slots from the passive view (HyParView §4.3):
+// "p selects a random node q from its passive view and attempts to
+// establish a TCP connection ... p sends a NEIGHBOR request ... with high
+// priority if p has no elements in its active view, low priority
+// otherwise".
+//
+// A high-priority request is always accepted, so its target joins the
+// active view at once (if it is dead, the failed send comes back as
+// LinkFailed and the repair moves on). Low-priority requests stay pending,
+// one per free slot, until their reply or timeout. chain says whether a
+// rejected or unanswered request is followed by the next candidate, as
+// the paper does after a failure. Not in the paper: the shuffle timer also
+// calls repair without chaining, so a node left with a free slot (for
+// example after a rejection) keeps trying at a low rate.
+func (h *HyParView) repair(chain bool) {
+	for len(h.active)+len(h.pending) < h.cfg.ActiveViewSize {
+		isolated := len(h.active) == 0
+		var i int
+		i, h.scratch = h.passive.candidate(h.now, isolated, h.pending, h.rng, h.scratch)
+		if i < 0 {
+			return
+		}
+		p := h.passive.entries[i].peer
+		if isolated {
+			h.addActive(p)
+			h.send(p, Neighbor{HighPriority: true})
+			continue
+		}
+		h.passive.entries[i].retryAt = h.now + h.cfg.ShuffleInterval
+		h.request(p, chain, false)
+	}
+}
+
+// request sends a low-priority NEIGHBOR to p and arms its timeout.
+func (h *HyParView) request(p Peer, chain, probe bool) {
+	h.nextRequest++
+	h.pending = append(h.pending, neighborRequest{peer: p, id: h.nextRequest, chain: chain, probe: probe})
+	h.send(p, Neighbor{HighPriority: false})
+	h.setTimer(h.cfg.NeighborRequestTimeout, neighborTimeout{name: p.Name, id: h.nextRequest})
+}
+
+// pendingIndex returns the position of the request to the peer called
+// name in reqs, or -1.
+func pendingIndex(reqs []neighborRequest, name string) int {
+	for i := range reqs {
+		if reqs[i].peer.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// dropPending removes and returns the request to the peer called name.
+func (h *HyParView) dropPending(name string) (neighborRequest, bool) {
+	i := pendingIndex(h.pending, name)
+	if i < 0 {
+		return neighborRequest{}, false
+	}
+	req := h.pending[i]
+	last := len(h.pending) - 1
+	h.pending[i] = h.pending[last]
+	h.pending[last] = neighborRequest{}
+	h.pending = h.pending[:last]
+	return req, true
+}
+
+// backoff keeps the passive peer called name from being asked for a
+// low-priority link for one shuffle period.
+func (h *HyParView) backoff(name string) {
+	if i := h.passive.index(name); i >= 0 {
+		h.passive.entries[i].retryAt = h.now + h.cfg.ShuffleInterval
+	}
+}
+
+// onNeighborReply handles the answer to a NEIGHBOR request (HyParView
+// §4.3). On acceptance the peer enters the active view (evicting a random
+// neighbour if the view filled up meanwhile, as addNodeActiveView does);
+// on rejection it stays in the passive view and, after a failure, the next
+// passive peer is tried.
+func (h *HyParView) onNeighborReply(from Peer, m NeighborReply) {
+	req, ok := h.dropPending(from.Name)
+	active := peerIndex(h.active, from.Name) >= 0
+	switch {
+	case !ok:
+		// The reply to a high-priority request (this node added the peer
+		// already), or a late reply to a request given up on. Not in the
+		// paper: if the peer accepted but is not a neighbour, it holds a
+		// link this node does not; tell it, as for a stray Keepalive.
+		if m.Accepted && !active {
+			h.send(from, Disconnect{Alive: true})
+		}
+	case m.Accepted:
+		h.addActive(from)
+	default:
+		if req.probe {
+			// A lost peer answered: it is alive, keep it as a backup.
+			h.dropLost(from.Name)
+			h.learn(from, h.now, nil)
+		}
+		h.backoff(from.Name)
+		if req.chain {
+			h.repair(true)
+		}
+	}
+}
+
+// neighborTimedOut gives up on a request that got no reply in time and,
+// after a failure, tries the next passive peer.
+func (h *HyParView) neighborTimedOut(t neighborTimeout) {
+	i := pendingIndex(h.pending, t.name)
+	if i < 0 || h.pending[i].id != t.id {
+		return // answered already, or a newer request to the same peer
+	}
+	req, _ := h.dropPending(t.name)
+	h.backoff(t.name)
+	if req.chain {
+		h.repair(true)
+	}
+}
+
+// addLost remembers p as recently lost; the oldest entry makes room.
+// Not in the paper: see retryLost.
+func (h *HyParView) addLost(p Peer) {
+	if h.cfg.MaxLostPeers == 0 || h.cfg.LostPeerRetryInterval == 0 {
+		return
+	}
+	for i := range h.lost {
+		if h.lost[i].peer.Name == p.Name {
+			return // keep the first loss time so that the entry expires
+		}
+	}
+	if len(h.lost) >= h.cfg.MaxLostPeers {
+		copy(h.lost, h.lost[1:])
+		h.lost = h.lost[:len(h.lost)-1]
+	}
+	h.lost = append(h.lost, lostPeer{peer: p, at: h.now})
+}
+
+// dropLost forgets the lost peer called name.
+func (h *HyParView) dropLost(name string) {
+	for i := range h.lost {
+		if h.lost[i].peer.Name == name {
+			h.lost = append(h.lost[:i], h.lost[i+1:]...)
+			return
+		}
+	}
+}
+
+// retryLost asks one random recently lost peer for a link. Not in the
+// paper: when a network partition heals, the two sides have purged each
+// other from their views (the sends across failed) and nothing in the
+// paper's protocol would ever bring them together again. Retrying lost
+// peers at a low rate finds the other side once it is reachable: an
+// accepted request links the two overlays, a rejected one at least puts
+// the peer back in the passive view, from where shuffles spread it.
+// Entries expire after LostPeerTTL, so a crashed peer costs a few failed
+// sends at most.
+func (h *HyParView) retryLost() {
+	keep := h.lost[:0]
+	for _, l := range h.lost {
+		if h.now-l.at < h.cfg.LostPeerTTL {
+			keep = append(keep, l)
+		}
+	}
+	clear(h.lost[len(keep):])
+	h.lost = keep
+	if len(h.lost) == 0 || len(h.pending) >= h.cfg.ActiveViewSize {
+		return
+	}
+	l := h.lost[h.rng.IntN(len(h.lost))]
+	if peerIndex(h.active, l.peer.Name) >= 0 || pendingIndex(h.pending, l.peer.Name) >= 0 {
+		return
+	}
+	if len(h.active) == 0 {
+		h.addActive(l.peer)
+		h.send(l.peer, Neighbor{HighPriority: true})
+		return
+	}
+	h.request(l.peer, false, true)
+}
+
+// rejoin re-bootstraps an isolated node. Not in the paper: a node whose
+// active view stayed empty for RejoinInterval and whose passive view has
+// nobody left to try (every entry failed) sends JOIN to the next seed in
+// turn (cfg.Seeds, then the latest JoinCluster contact), as a new node
+// would; without it such a node stays alone for good.
+func (h *HyParView) rejoin() {
+	if len(h.active) > 0 || len(h.pending) > 0 {
+		return
+	}
+	if len(h.passive.entries) > 0 {
+		h.repair(true)
+		return
+	}
+	if h.now-h.emptySince < h.cfg.RejoinInterval {
+		return
+	}
+	n := len(h.cfg.Seeds) + 1
+	for range n {
+		k := h.nextSeed % n
+		h.nextSeed = (h.nextSeed + 1) % n
+		var seed Peer
+		if k < len(h.cfg.Seeds) {
+			seed = h.cfg.Seeds[k]
+		} else {
+			seed = h.lastContact
+		}
+		if seed.Name != "" && seed.Name != h.self.Name {
+			h.send(seed, Join{})
+			h.emptySince = h.now
+			return
+		}
+	}
+}

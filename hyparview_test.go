@@ -1,0 +1,804 @@
+package hyparlist
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// hvCore returns a core called self whose views are preset (passive
+// entries last seen at the epoch). It has not been given Start.
+func hvCore(t testing.TB, cfg HyParViewConfig, self string, active, passive []string) *HyParView {
+	t.Helper()
+	h, err := NewHyParView(hvPeer(self), cfg, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range active {
+		h.active = append(h.active, hvPeer(n))
+	}
+	for _, n := range passive {
+		h.passive.entries = append(h.passive.entries, passiveEntry{peer: hvPeer(n)})
+	}
+	h.setClock(hvEpoch)
+	if err := checkHyParView(h); err != nil {
+		t.Fatalf("preset views: %v", err)
+	}
+	return h
+}
+
+// hvStep steps h at epoch+at and returns its formatted actions.
+func hvStep(t testing.TB, h *HyParView, at time.Duration, ev Event) []string {
+	t.Helper()
+	h.Step(hvEpoch.Add(at), ev)
+	got := hvFormatActions(h.Drain())
+	if err := checkHyParView(h); err != nil {
+		t.Fatalf("after %s: %v", hvFormatEvent(ev), err)
+	}
+	return got
+}
+
+func hvRecv(from string, m Message) Receive { return Receive{From: hvPeer(from), Msg: m} }
+
+func hvNames(names ...string) []string { return names }
+
+// hvCase is one handler test: preset views, one event, the exact actions
+// and the resulting (sorted) views.
+type hvCase struct {
+	name        string
+	cfg         func(*HyParViewConfig)
+	active      []string
+	passive     []string
+	ev          Event
+	want        []string
+	wantActive  []string
+	wantPassive []string
+}
+
+func runHVCases(t *testing.T, cases []hvCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := DefaultHyParViewConfig()
+			if tc.cfg != nil {
+				tc.cfg(&cfg)
+			}
+			h := hvCore(t, cfg, "self", tc.active, tc.passive)
+			got := hvStep(t, h, time.Second, tc.ev)
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("actions:\n got %q\nwant %q", got, tc.want)
+			}
+			if a := hvSortedNames(h.ActiveView()); !slices.Equal(a, tc.wantActive) && len(a)+len(tc.wantActive) > 0 {
+				t.Errorf("active = %v, want %v", a, tc.wantActive)
+			}
+			if p := hvSortedNames(h.PassiveView()); !slices.Equal(p, tc.wantPassive) && len(p)+len(tc.wantPassive) > 0 {
+				t.Errorf("passive = %v, want %v", p, tc.wantPassive)
+			}
+		})
+	}
+}
+
+func TestHyParViewJoin(t *testing.T) {
+	runHVCases(t, []hvCase{{
+		name:   "contact with a free slot adds the joiner and forwards",
+		active: hvNames("a", "b"),
+		ev:     hvRecv("j", Join{}),
+		want: []string{"up j", "send j Neighbor high",
+			"send a ForwardJoin joiner=j ttl=6", "send b ForwardJoin joiner=j ttl=6"},
+		wantActive: hvNames("a", "b", "j"),
+	}, {
+		name:       "isolated contact adds the joiner",
+		ev:         hvRecv("j", Join{}),
+		want:       []string{"up j", "send j Neighbor high"},
+		wantActive: hvNames("j"),
+	}, {
+		name:   "full contact only forwards (hotspot rule)",
+		active: hvNames("a", "b", "c", "d", "e"),
+		ev:     hvRecv("j", Join{}),
+		want: []string{"send a ForwardJoin joiner=j ttl=6", "send b ForwardJoin joiner=j ttl=6",
+			"send c ForwardJoin joiner=j ttl=6", "send d ForwardJoin joiner=j ttl=6",
+			"send e ForwardJoin joiner=j ttl=6"},
+		wantActive: hvNames("a", "b", "c", "d", "e"),
+	}, {
+		name:       "joiner already a neighbour: walks only",
+		active:     hvNames("a", "j"),
+		ev:         hvRecv("j", Join{}),
+		want:       []string{"send a ForwardJoin joiner=j ttl=6"},
+		wantActive: hvNames("a", "j"),
+	}, {
+		name:        "joiner in the passive view moves to the active view",
+		passive:     hvNames("j", "p"),
+		ev:          hvRecv("j", &Join{}),
+		want:        []string{"up j", "send j Neighbor high"},
+		wantActive:  hvNames("j"),
+		wantPassive: hvNames("p"),
+	}, {
+		name: "join from self is ignored",
+		ev:   hvRecv("self", Join{}),
+		want: []string{},
+	}})
+}
+
+func TestHyParViewJoinClusterCommand(t *testing.T) {
+	h := hvCore(t, DefaultHyParViewConfig(), "self", nil, nil)
+	if got := hvStep(t, h, 0, JoinCluster{Contact: hvPeer("c")}); !slices.Equal(got, []string{"send c Join"}) {
+		t.Fatalf("JoinCluster: %q", got)
+	}
+	if h.NumPassive() != 0 {
+		t.Errorf("contact stored in the passive view: %v", h.PassiveView())
+	}
+	for _, bad := range []Peer{{}, hvPeer("self")} {
+		if got := hvStep(t, h, 0, JoinCluster{Contact: bad}); len(got) != 0 {
+			t.Errorf("JoinCluster(%q): %q", bad.Name, got)
+		}
+	}
+}
+
+func TestHyParViewForwardJoin(t *testing.T) {
+	one := func(c *HyParViewConfig) { c.ActiveViewSize = 1 }
+	runHVCases(t, []hvCase{{
+		name:       "ttl 0 accepts",
+		active:     hvNames("a", "b"),
+		ev:         hvRecv("a", ForwardJoin{Joiner: hvPeer("j"), TTL: 0}),
+		want:       []string{"up j", "send j Neighbor high"},
+		wantActive: hvNames("a", "b", "j"),
+	}, {
+		name:       "single neighbour accepts",
+		active:     hvNames("a"),
+		ev:         hvRecv("a", ForwardJoin{Joiner: hvPeer("j"), TTL: 5}),
+		want:       []string{"up j", "send j Neighbor high"},
+		wantActive: hvNames("a", "j"),
+	}, {
+		name:        "ttl 0 on a full view evicts a random neighbour",
+		cfg:         one,
+		active:      hvNames("a"),
+		ev:          hvRecv("a", ForwardJoin{Joiner: hvPeer("j"), TTL: 0}),
+		want:        []string{"send a Disconnect alive", "down a", "up j", "send j Neighbor high"},
+		wantActive:  hvNames("j"),
+		wantPassive: hvNames("a"),
+	}, {
+		name:       "forwards to a neighbour other than the sender",
+		active:     hvNames("a", "b"),
+		ev:         hvRecv("a", ForwardJoin{Joiner: hvPeer("j"), TTL: 5}),
+		want:       []string{"send b ForwardJoin joiner=j ttl=4"},
+		wantActive: hvNames("a", "b"),
+	}, {
+		name:        "ttl == PRWL adds to the passive view and forwards",
+		active:      hvNames("a", "b"),
+		ev:          hvRecv("a", ForwardJoin{Joiner: hvPeer("j"), TTL: 3}),
+		want:        []string{"send b ForwardJoin joiner=j ttl=2"},
+		wantActive:  hvNames("a", "b"),
+		wantPassive: hvNames("j"),
+	}, {
+		name:       "ttl above ARWL is capped",
+		active:     hvNames("a", "b"),
+		ev:         hvRecv("a", ForwardJoin{Joiner: hvPeer("j"), TTL: 255}),
+		want:       []string{"send b ForwardJoin joiner=j ttl=5"},
+		wantActive: hvNames("a", "b"),
+	}, {
+		name:       "joiner already a neighbour and nobody else to walk to: the walk ends",
+		active:     hvNames("a", "x"),
+		ev:         hvRecv("x", ForwardJoin{Joiner: hvPeer("a"), TTL: 5}),
+		want:       []string{},
+		wantActive: hvNames("a", "x"),
+	}, {
+		name:       "joiner already a neighbour: the walk goes on",
+		active:     hvNames("a", "b", "j"),
+		ev:         hvRecv("a", ForwardJoin{Joiner: hvPeer("j"), TTL: 2}),
+		want:       []string{"send b ForwardJoin joiner=j ttl=1"},
+		wantActive: hvNames("a", "b", "j"),
+	}, {
+		name:       "walk reaching the joiner itself goes on",
+		active:     hvNames("a", "b"),
+		ev:         hvRecv("a", ForwardJoin{Joiner: hvPeer("self"), TTL: 2}),
+		want:       []string{"send b ForwardJoin joiner=self ttl=1"},
+		wantActive: hvNames("a", "b"),
+	}, {
+		name:       "walk reaching the joiner with ttl 0 stops",
+		active:     hvNames("a", "b"),
+		ev:         hvRecv("a", ForwardJoin{Joiner: hvPeer("self"), TTL: 0}),
+		want:       []string{},
+		wantActive: hvNames("a", "b"),
+	}, {
+		name:   "empty joiner is ignored",
+		active: hvNames("a", "b"),
+		ev:     hvRecv("a", ForwardJoin{TTL: 0}),
+		want:   []string{}, wantActive: hvNames("a", "b"),
+	}})
+}
+
+func TestHyParViewNeighbor(t *testing.T) {
+	one := func(c *HyParViewConfig) { c.ActiveViewSize = 1 }
+	runHVCases(t, []hvCase{{
+		name:       "low priority with a free slot is accepted",
+		active:     hvNames("a"),
+		ev:         hvRecv("n", Neighbor{}),
+		want:       []string{"up n", "send n NeighborReply accepted"},
+		wantActive: hvNames("a", "n"),
+	}, {
+		name:       "low priority on a full view is rejected",
+		cfg:        one,
+		active:     hvNames("a"),
+		ev:         hvRecv("n", Neighbor{}),
+		want:       []string{"send n NeighborReply rejected"},
+		wantActive: hvNames("a"),
+	}, {
+		name:        "high priority on a full view evicts",
+		cfg:         one,
+		active:      hvNames("a"),
+		passive:     hvNames("n"),
+		ev:          hvRecv("n", Neighbor{HighPriority: true}),
+		want:        []string{"send a Disconnect alive", "down a", "up n", "send n NeighborReply accepted"},
+		wantActive:  hvNames("n"),
+		wantPassive: hvNames("a"),
+	}, {
+		name:       "request from a neighbour is acknowledged",
+		active:     hvNames("a"),
+		ev:         hvRecv("a", Neighbor{}),
+		want:       []string{"send a NeighborReply accepted"},
+		wantActive: hvNames("a"),
+	}, {
+		name: "request from self is ignored",
+		ev:   hvRecv("self", Neighbor{HighPriority: true}),
+		want: []string{},
+	}, {
+		name: "nil pointer message is ignored",
+		ev:   hvRecv("n", (*Neighbor)(nil)),
+		want: []string{},
+	}})
+}
+
+func TestHyParViewNeighborReply(t *testing.T) {
+	cfg := DefaultHyParViewConfig()
+	cfg.ActiveViewSize = 2
+	// self has one neighbour and asks p (its only eligible passive peer).
+	h := hvCore(t, cfg, "self", hvNames("a"), hvNames("p", "q"))
+	h.passive.entries[1].retryAt = time.Hour // q is backed off
+	if got := hvStep(t, h, 0, LinkFailed{Peer: hvPeer("zzz")}); len(got) != 0 {
+		t.Fatalf("unknown link failure: %q", got)
+	}
+	h.repair(true)
+	if got := hvFormatActions(h.Drain()); !slices.Equal(got, []string{"send p Neighbor low", "timer neighbor-timeout p #1"}) {
+		t.Fatalf("repair: %q", got)
+	}
+	if got := hvStep(t, h, time.Second, hvRecv("p", NeighborReply{Accepted: true})); !slices.Equal(got, []string{"up p"}) {
+		t.Fatalf("accepted: %q", got)
+	}
+	// A second, unexpected acceptance from a neighbour is a no-op.
+	if got := hvStep(t, h, time.Second, hvRecv("p", NeighborReply{Accepted: true})); len(got) != 0 {
+		t.Fatalf("duplicate accept: %q", got)
+	}
+	// An acceptance from a non-neighbour with no request: it holds a link
+	// we do not have, so it is told to drop it.
+	if got := hvStep(t, h, time.Second, hvRecv("q", NeighborReply{Accepted: true})); !slices.Equal(got, []string{"send q Disconnect alive"}) {
+		t.Fatalf("stray accept: %q", got)
+	}
+	// A stray rejection is ignored.
+	if got := hvStep(t, h, time.Second, hvRecv("q", NeighborReply{})); len(got) != 0 {
+		t.Fatalf("stray reject: %q", got)
+	}
+}
+
+func TestHyParViewNeighborRejectTriesNext(t *testing.T) {
+	h := hvCore(t, DefaultHyParViewConfig(), "self", hvNames("a", "b", "c", "d"), hvNames("p", "q"))
+	h.passive.entries[1].retryAt = time.Hour // only p is eligible at first
+	h.repair(true)
+	h.Drain()
+	h.passive.entries[h.passive.index("q")].retryAt = 0
+	got := hvStep(t, h, time.Second, hvRecv("p", NeighborReply{Accepted: false}))
+	if !slices.Equal(got, []string{"send q Neighbor low", "timer neighbor-timeout q #2"}) {
+		t.Fatalf("after reject: %q", got)
+	}
+	if !h.IsPassive("p") || h.passive.entries[h.passive.index("p")].retryAt <= time.Second {
+		t.Errorf("rejecting peer should stay in the passive view, backed off")
+	}
+	// The stale timeout of the first request does nothing; the current
+	// one gives up and, with nobody eligible, stops.
+	if got := hvStep(t, h, 2*time.Second, TimerFired{Timer: neighborTimeout{name: "p", id: 1}}); len(got) != 0 {
+		t.Fatalf("stale timeout: %q", got)
+	}
+	if got := hvStep(t, h, 3*time.Second, TimerFired{Timer: neighborTimeout{name: "q", id: 1}}); len(got) != 0 {
+		t.Fatalf("timeout with a wrong id: %q", got)
+	}
+	if got := hvStep(t, h, 3*time.Second, TimerFired{Timer: neighborTimeout{name: "q", id: 2}}); len(got) != 0 {
+		t.Fatalf("timeout: %q", got)
+	}
+	if len(h.pending) != 0 {
+		t.Errorf("pending = %v", h.pending)
+	}
+	// One shuffle period later both are eligible again (periodic top-up).
+	h.repair(false)
+	if got := hvFormatActions(h.Drain()); len(got) != 0 {
+		t.Fatalf("backed-off peers asked again: %q", got)
+	}
+	h.Step(hvEpoch.Add(time.Minute), TimerFired{Timer: shuffleTimer{}})
+	got = hvFormatActions(h.Drain())
+	if !slices.ContainsFunc(got, func(s string) bool { return strings.HasSuffix(s, "Neighbor low") }) {
+		t.Errorf("periodic top-up did not ask a passive peer: %q", got)
+	}
+}
+
+func TestHyParViewDisconnect(t *testing.T) {
+	runHVCases(t, []hvCase{{
+		name:        "live neighbour moves to the passive view; repair asks another",
+		active:      hvNames("a", "b"),
+		passive:     hvNames("p"),
+		ev:          hvRecv("a", Disconnect{Alive: true}),
+		want:        []string{"down a", "send p Neighbor low", "timer neighbor-timeout p #1"},
+		wantActive:  hvNames("b"),
+		wantPassive: hvNames("a", "p"),
+	}, {
+		name:        "leaving neighbour is forgotten",
+		active:      hvNames("a", "b"),
+		ev:          hvRecv("a", Disconnect{Alive: false}),
+		want:        []string{"down a"},
+		wantActive:  hvNames("b"),
+		wantPassive: nil,
+	}, {
+		name:        "last neighbour leaving: high-priority repair",
+		active:      hvNames("a"),
+		passive:     hvNames("p"),
+		ev:          hvRecv("a", Disconnect{Alive: true}),
+		want:        []string{"down a", "up p", "send p Neighbor high"},
+		wantActive:  hvNames("p"),
+		wantPassive: hvNames("a"),
+	}, {
+		name:        "leaving non-neighbour is dropped from the passive view",
+		active:      hvNames("b"),
+		passive:     hvNames("a"),
+		ev:          hvRecv("a", Disconnect{Alive: false}),
+		want:        []string{},
+		wantActive:  hvNames("b"),
+		wantPassive: nil,
+	}, {
+		name:        "stray live disconnect is a no-op",
+		active:      hvNames("b"),
+		passive:     hvNames("a"),
+		ev:          hvRecv("a", Disconnect{Alive: true}),
+		want:        []string{},
+		wantActive:  hvNames("b"),
+		wantPassive: hvNames("a"),
+	}})
+}
+
+func TestHyParViewKeepalive(t *testing.T) {
+	runHVCases(t, []hvCase{{
+		name:       "from a neighbour: nothing",
+		active:     hvNames("a"),
+		ev:         hvRecv("a", Keepalive{}),
+		want:       []string{},
+		wantActive: hvNames("a"),
+	}, {
+		name:       "from a non-neighbour: asymmetric link, disconnect",
+		active:     hvNames("a"),
+		ev:         hvRecv("x", Keepalive{}),
+		want:       []string{"send x Disconnect alive"},
+		wantActive: hvNames("a"),
+	}})
+}
+
+func TestHyParViewLinkFailed(t *testing.T) {
+	runHVCases(t, []hvCase{{
+		name:        "neighbour fails: low-priority repair",
+		active:      hvNames("a", "b"),
+		passive:     hvNames("p"),
+		ev:          LinkFailed{Peer: hvPeer("a")},
+		want:        []string{"down a", "send p Neighbor low", "timer neighbor-timeout p #1"},
+		wantActive:  hvNames("b"),
+		wantPassive: hvNames("p"),
+	}, {
+		name:        "last neighbour fails: high-priority repair",
+		active:      hvNames("a"),
+		passive:     hvNames("p"),
+		ev:          LinkFailed{Peer: hvPeer("a")},
+		want:        []string{"down a", "up p", "send p Neighbor high"},
+		wantActive:  hvNames("p"),
+		wantPassive: nil,
+	}, {
+		name:        "passive peer fails: forgotten",
+		active:      hvNames("a", "b", "c", "d", "e"),
+		passive:     hvNames("p", "q"),
+		ev:          LinkFailed{Peer: hvPeer("p")},
+		want:        []string{},
+		wantActive:  hvNames("a", "b", "c", "d", "e"),
+		wantPassive: hvNames("q"),
+	}, {
+		name:   "unknown peer: nothing",
+		active: hvNames("a"),
+		ev:     LinkFailed{Peer: hvPeer("x")},
+		want:   []string{}, wantActive: hvNames("a"),
+	}})
+}
+
+func TestHyParViewRepairThroughDeadPassive(t *testing.T) {
+	// An isolated node whose passive entries are dead walks through them
+	// as the failed sends come back, and ends linked to the live one.
+	n := newHVNet(DefaultHyParViewConfig(), 7)
+	for _, name := range []string{"a", "b", "c", "d"} {
+		n.add(name)
+	}
+	a := n.core("a")
+	for _, name := range []string{"b", "c", "d"} {
+		a.learn(hvPeer(name), 0, nil)
+	}
+	n.crash("b")
+	n.crash("c")
+	n.step("a", LinkFailed{Peer: hvPeer("zzz")}) // no-op
+	a.repair(true)
+	n.step("a", LinkFailed{Peer: hvPeer("b")})
+	n.deliver()
+	if n.err != nil {
+		t.Fatal(n.err)
+	}
+	if !a.IsActive("d") || !n.core("d").IsActive("a") {
+		t.Fatalf("a should end linked to d:\n%s", n.views())
+	}
+}
+
+func TestHyParViewShuffleHandlers(t *testing.T) {
+	peers := []Peer{hvPeer("o"), hvPeer("x"), hvPeer("self"), hvPeer("a")}
+	runHVCases(t, []hvCase{{
+		name:        "accepting node replies to the origin and integrates",
+		active:      hvNames("a", "b"),
+		passive:     hvNames("p"),
+		ev:          hvRecv("b", Shuffle{Origin: hvPeer("o"), TTL: 1, Peers: peers}),
+		want:        []string{"send o ShuffleReply peers=[p]"},
+		wantActive:  hvNames("a", "b"),
+		wantPassive: hvNames("o", "p", "x"),
+	}, {
+		name:       "walk is forwarded while ttl > 0, not to sender or origin",
+		active:     hvNames("b", "o", "c"),
+		ev:         hvRecv("b", Shuffle{Origin: hvPeer("o"), TTL: 3, Peers: peers}),
+		want:       []string{"send c Shuffle origin=o ttl=2 peers=[o x self a]"},
+		wantActive: hvNames("b", "c", "o"),
+	}, {
+		name:        "single neighbour accepts at once",
+		active:      hvNames("b"),
+		ev:          hvRecv("b", Shuffle{Origin: hvPeer("o"), TTL: 6, Peers: peers}),
+		want:        []string{"send o ShuffleReply peers=[]"},
+		wantActive:  hvNames("b"),
+		wantPassive: hvNames("a", "o", "x"),
+	}, {
+		name:   "walk back at its origin is dropped",
+		active: hvNames("b"),
+		ev:     hvRecv("b", Shuffle{Origin: hvPeer("self"), TTL: 1, Peers: peers}),
+		want:   []string{}, wantActive: hvNames("b"),
+	}, {
+		name:        "reply is integrated",
+		active:      hvNames("b"),
+		ev:          hvRecv("z", ShuffleReply{Peers: []Peer{hvPeer("y"), hvPeer("b"), hvPeer("self"), {}}}),
+		want:        []string{},
+		wantActive:  hvNames("b"),
+		wantPassive: hvNames("y"),
+	}})
+}
+
+func TestHyParViewShuffleTruncatesHugeLists(t *testing.T) {
+	huge := make([]Peer, 1_000_000)
+	for i := range huge {
+		huge[i] = Peer{Name: fmt.Sprint("n", i%5000)}
+	}
+	cfg := DefaultHyParViewConfig()
+	h := hvCore(t, cfg, "self", hvNames("b"), nil)
+	got := hvStep(t, h, 0, hvRecv("b", Shuffle{Origin: hvPeer("o"), TTL: 1, Peers: huge}))
+	if len(got) != 1 || !strings.HasPrefix(got[0], "send o ShuffleReply") {
+		t.Fatalf("actions: %q", got)
+	}
+	if max := 1 + cfg.ShuffleActive + cfg.ShufflePassive; h.NumPassive() > max {
+		t.Errorf("integrated %d entries from one shuffle, want at most %d", h.NumPassive(), max)
+	}
+	hvStep(t, h, 0, hvRecv("x", ShuffleReply{Peers: huge}))
+	if h.NumPassive() > 2*(1+cfg.ShuffleActive+cfg.ShufflePassive) {
+		t.Errorf("integrated too many entries from a reply: %d", h.NumPassive())
+	}
+}
+
+func TestHyParViewShuffleTimer(t *testing.T) {
+	cfg := DefaultHyParViewConfig()
+	h := hvCore(t, cfg, "self", hvNames("a", "b", "c", "d", "e"), hvNames("p1", "p2", "p3", "p4", "p5", "p6"))
+	h.Step(hvEpoch, TimerFired{Timer: shuffleTimer{}})
+	var sh *Shuffle
+	var target Peer
+	timers := 0
+	for _, a := range h.Drain() {
+		switch a := a.(type) {
+		case Send:
+			if m, ok := a.Msg.(Shuffle); ok {
+				sh, target = &m, a.To
+			}
+		case SetTimer:
+			if _, ok := a.Timer.(shuffleTimer); ok {
+				timers++
+				if a.After < cfg.ShuffleInterval*9/10 || a.After > cfg.ShuffleInterval*11/10 {
+					t.Errorf("re-armed after %v, want within 10%% of %v", a.After, cfg.ShuffleInterval)
+				}
+			}
+		}
+	}
+	if sh == nil || timers != 1 {
+		t.Fatalf("want one Shuffle and one re-arm, got shuffle=%v timers=%d", sh, timers)
+	}
+	if sh.Origin.Name != "self" || sh.TTL != cfg.ShuffleTTL || len(sh.Peers) != 1+cfg.ShuffleActive+cfg.ShufflePassive {
+		t.Fatalf("shuffle = %+v", *sh)
+	}
+	if sh.Peers[0].Name != "self" || !h.IsActive(target.Name) {
+		t.Errorf("shuffle must start with self and go to a neighbour: %+v to %s", *sh, target.Name)
+	}
+	for _, p := range sh.Peers[1 : 1+cfg.ShuffleActive] {
+		if !h.IsActive(p.Name) || p.Name == target.Name {
+			t.Errorf("active sample holds %s", p.Name)
+		}
+	}
+	for _, p := range sh.Peers[1+cfg.ShuffleActive:] {
+		if !h.IsPassive(p.Name) {
+			t.Errorf("passive sample holds %s", p.Name)
+		}
+	}
+	if len(h.lastShuffle) != len(sh.Peers)-1 {
+		t.Errorf("last sample %v", h.lastShuffle)
+	}
+	// The reply evicts what was sent first: the four passive entries sent
+	// make room for four new ones, and the two unsent entries stay.
+	h.passive.max = 6
+	var unsent []string
+	for _, e := range h.passive.entries {
+		if !containsName(h.lastShuffle, e.peer.Name) {
+			unsent = append(unsent, e.peer.Name)
+		}
+	}
+	reply := []Peer{hvPeer("r1"), hvPeer("r2"), hvPeer("r3"), hvPeer("r4")}
+	hvStep(t, h, time.Second, hvRecv("z", ShuffleReply{Peers: reply}))
+	for _, name := range append(unsent, "r1", "r2", "r3", "r4") {
+		if !h.IsPassive(name) {
+			t.Errorf("%s missing from passive view %v", name, hvSortedNames(h.PassiveView()))
+		}
+	}
+	// Isolated: no shuffle, only the re-arm.
+	h2 := hvCore(t, cfg, "self", nil, nil)
+	if got := hvStep(t, h2, 0, TimerFired{Timer: shuffleTimer{}}); !slices.Equal(got, []string{"timer shuffle"}) {
+		t.Errorf("isolated shuffle timer: %q", got)
+	}
+}
+
+func TestHyParViewStartAndKeepalive(t *testing.T) {
+	h := hvCore(t, DefaultHyParViewConfig(), "self", hvNames("a", "b"), nil)
+	want := []string{"timer shuffle", "timer keepalive", "timer rejoin", "timer lost-peer"}
+	if got := hvStep(t, h, 0, Start{}); !slices.Equal(got, want) {
+		t.Fatalf("Start: %q, want %q", got, want)
+	}
+	if got := hvStep(t, h, 0, Start{}); len(got) != 0 {
+		t.Fatalf("second Start re-armed timers: %q", got)
+	}
+	got := hvStep(t, h, time.Second, TimerFired{Timer: keepaliveTimer{}})
+	if !slices.Equal(got, []string{"timer keepalive", "send a Keepalive", "send b Keepalive"}) {
+		t.Fatalf("keepalive: %q", got)
+	}
+	cfg := DefaultHyParViewConfig()
+	cfg.KeepaliveInterval = 0
+	cfg.RejoinInterval = 0
+	cfg.LostPeerRetryInterval = 0
+	h2 := hvCore(t, cfg, "self", nil, nil)
+	if got := hvStep(t, h2, 0, Start{}); !slices.Equal(got, []string{"timer shuffle"}) {
+		t.Fatalf("Start with timers off: %q", got)
+	}
+}
+
+func TestHyParViewTimerJitter(t *testing.T) {
+	h := hvCore(t, DefaultHyParViewConfig(), "self", nil, nil)
+	seen := map[time.Duration]bool{}
+	for range 50 {
+		h.Step(hvEpoch, TimerFired{Timer: keepaliveTimer{}})
+		for _, a := range h.Drain() {
+			if st, ok := a.(SetTimer); ok {
+				seen[st.After] = true
+				if st.After < 1800*time.Millisecond || st.After > 2200*time.Millisecond {
+					t.Fatalf("keepalive re-armed after %v", st.After)
+				}
+			}
+		}
+	}
+	if len(seen) < 40 {
+		t.Errorf("only %d distinct periods in 50: no jitter?", len(seen))
+	}
+}
+
+func TestHyParViewLeave(t *testing.T) {
+	h := hvCore(t, DefaultHyParViewConfig(), "self", hvNames("a", "b"), hvNames("p"))
+	got := hvStep(t, h, 0, LeaveCluster{})
+	want := []string{"send a Disconnect leaving", "down a", "send b Disconnect leaving", "down b"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("leave: %q, want %q", got, want)
+	}
+	for _, ev := range []Event{Start{}, hvRecv("x", Join{}), hvRecv("x", Keepalive{}), TimerFired{Timer: shuffleTimer{}},
+		JoinCluster{Contact: hvPeer("c")}, LinkFailed{Peer: hvPeer("a")}} {
+		if got := hvStep(t, h, time.Second, ev); len(got) != 0 {
+			t.Errorf("after leave, %s produced %q", hvFormatEvent(ev), got)
+		}
+	}
+	if h.NumActive() != 0 {
+		t.Errorf("active view after leave: %v", h.ActiveView())
+	}
+}
+
+func TestHyParViewRejoin(t *testing.T) {
+	cfg := DefaultHyParViewConfig()
+	cfg.Seeds = []Peer{hvPeer("s1"), hvPeer("self"), hvPeer("s2")}
+	h := hvCore(t, cfg, "self", nil, nil)
+	hvStep(t, h, 0, Start{})
+	hvStep(t, h, 0, JoinCluster{Contact: hvPeer("c")})
+	var joins []string
+	for i := 1; i <= 6; i++ {
+		for _, a := range hvStep(t, h, time.Duration(i)*cfg.RejoinInterval, TimerFired{Timer: rejoinTimer{}}) {
+			if strings.HasSuffix(a, " Join") {
+				joins = append(joins, a)
+			}
+		}
+	}
+	want := []string{"send s1 Join", "send s2 Join", "send c Join", "send s1 Join", "send s2 Join", "send c Join"}
+	if !slices.Equal(joins, want) {
+		t.Fatalf("rejoins: %q, want %q", joins, want)
+	}
+	// Too early, or with a neighbour: no rejoin.
+	h2 := hvCore(t, cfg, "self", nil, nil)
+	hvStep(t, h2, 0, Start{})
+	if got := hvStep(t, h2, cfg.RejoinInterval/2, TimerFired{Timer: rejoinTimer{}}); slices.Contains(got, "send s1 Join") {
+		t.Errorf("rejoined before RejoinInterval: %q", got)
+	}
+	h3 := hvCore(t, cfg, "self", hvNames("a"), nil)
+	if got := hvStep(t, h3, time.Hour, TimerFired{Timer: rejoinTimer{}}); !slices.Equal(got, []string{"timer rejoin"}) {
+		t.Errorf("rejoined with a neighbour: %q", got)
+	}
+	// Isolated with passive entries: repair instead of rejoin.
+	h4 := hvCore(t, cfg, "self", nil, hvNames("p"))
+	if got := hvStep(t, h4, time.Hour, TimerFired{Timer: rejoinTimer{}}); !slices.Equal(got, []string{"timer rejoin", "up p", "send p Neighbor high"}) {
+		t.Errorf("isolated with passive: %q", got)
+	}
+}
+
+func TestHyParViewLostPeers(t *testing.T) {
+	cfg := DefaultHyParViewConfig()
+	cfg.MaxLostPeers = 2
+	h := hvCore(t, cfg, "self", hvNames("a", "b", "c", "d", "e"), nil)
+	for _, name := range []string{"a", "b", "c"} {
+		hvStep(t, h, 0, LinkFailed{Peer: hvPeer(name)})
+	}
+	if len(h.lost) != 2 || h.lost[0].peer.Name != "b" || h.lost[1].peer.Name != "c" {
+		t.Fatalf("lost = %+v, want the two newest", h.lost)
+	}
+	got := hvStep(t, h, cfg.LostPeerRetryInterval, TimerFired{Timer: lostPeerTimer{}})
+	if len(got) != 3 || got[0] != "timer lost-peer" || !strings.HasSuffix(got[1], "Neighbor low") {
+		t.Fatalf("retry: %q", got)
+	}
+	target := strings.Fields(got[1])[1]
+	// Rejected: the peer is alive; it goes back to the passive view.
+	hvStep(t, h, cfg.LostPeerRetryInterval, hvRecv(target, NeighborReply{}))
+	if !h.IsPassive(target) || len(h.lost) != 1 {
+		t.Fatalf("after rejection: passive %v lost %+v", h.PassiveView(), h.lost)
+	}
+	// The other entry expires.
+	got = hvStep(t, h, cfg.LostPeerTTL+time.Second, TimerFired{Timer: lostPeerTimer{}})
+	if !slices.Equal(got, []string{"timer lost-peer"}) || len(h.lost) != 0 {
+		t.Fatalf("expiry: %q lost %+v", got, h.lost)
+	}
+	// Isolated: the retry is high priority.
+	h2 := hvCore(t, cfg, "self", hvNames("a"), nil)
+	hvStep(t, h2, 0, LinkFailed{Peer: hvPeer("a")})
+	got = hvStep(t, h2, time.Second, TimerFired{Timer: lostPeerTimer{}})
+	if !slices.Equal(got, []string{"timer lost-peer", "up a", "send a Neighbor high"}) {
+		t.Fatalf("isolated retry: %q", got)
+	}
+}
+
+func TestHyParViewPassiveAging(t *testing.T) {
+	cfg := DefaultHyParViewConfig()
+	cfg.PassiveViewSize = 3
+	h := hvCore(t, cfg, "self", hvNames("a"), nil)
+	h.learn(hvPeer("old"), -time.Hour, nil)
+	h.learn(hvPeer("mid"), -time.Minute, nil)
+	h.learn(hvPeer("new"), 0, nil)
+	h.learn(hvPeer("newer"), time.Second, nil)
+	if h.IsPassive("old") || !h.IsPassive("mid") {
+		t.Fatalf("eviction should drop the stalest: %v", h.PassiveView())
+	}
+	// Hearsay does not refresh an entry; direct contact does.
+	hvStep(t, h, time.Hour, hvRecv("z", ShuffleReply{Peers: []Peer{hvPeer("mid")}}))
+	if e := h.passive.entries[h.passive.index("mid")]; e.seen != -time.Minute {
+		t.Errorf("hearsay refreshed mid to %v", e.seen)
+	}
+	hvStep(t, h, time.Hour, hvRecv("mid", Keepalive{}))
+	if e := h.passive.entries[h.passive.index("mid")]; e.seen != time.Hour {
+		t.Errorf("direct contact left mid at %v", e.seen)
+	}
+	// Repairs prefer fresh entries: with one fresh and one stale entry,
+	// the fresher of two picks is the fresh one 3 times in 4.
+	v := newPassiveView(2)
+	v.insert(hvPeer("stale"), 0, nil, h.rng)
+	v.insert(hvPeer("fresh"), time.Hour, nil, h.rng)
+	rng := rand.New(rand.NewPCG(3, 4))
+	fresh := 0
+	const draws = 4000
+	for range draws {
+		i, _ := v.candidate(0, true, nil, rng, nil)
+		if v.entries[i].peer.Name == "fresh" {
+			fresh++
+		}
+	}
+	if f := float64(fresh) / draws; f < 0.7 || f > 0.8 {
+		t.Errorf("fresh entry chosen %.2f of the time, want about 0.75", f)
+	}
+}
+
+func TestHyParViewConfigValidate(t *testing.T) {
+	if err := DefaultHyParViewConfig().Validate(); err != nil {
+		t.Fatalf("default config: %v", err)
+	}
+	cases := []struct {
+		field string
+		mut   func(*HyParViewConfig)
+	}{
+		{"ActiveViewSize", func(c *HyParViewConfig) { c.ActiveViewSize = 0 }},
+		{"ActiveViewSize", func(c *HyParViewConfig) { c.ActiveViewSize = 1000 }},
+		{"PassiveViewSize", func(c *HyParViewConfig) { c.PassiveViewSize = 0 }},
+		{"PassiveRandomWalkLength", func(c *HyParViewConfig) { c.PassiveRandomWalkLength = 7 }},
+		{"ShuffleActive", func(c *HyParViewConfig) { c.ShuffleActive = 65 }},
+		{"ShufflePassive", func(c *HyParViewConfig) { c.ShufflePassive = -1 }},
+		{"ShuffleInterval", func(c *HyParViewConfig) { c.ShuffleInterval = 0 }},
+		{"KeepaliveInterval", func(c *HyParViewConfig) { c.KeepaliveInterval = -1 }},
+		{"NeighborRequestTimeout", func(c *HyParViewConfig) { c.NeighborRequestTimeout = 0 }},
+		{"RejoinInterval", func(c *HyParViewConfig) { c.RejoinInterval = -time.Second }},
+		{"LostPeerRetryInterval", func(c *HyParViewConfig) { c.LostPeerRetryInterval = -time.Second }},
+		{"MaxLostPeers", func(c *HyParViewConfig) { c.MaxLostPeers = -1 }},
+		{"LostPeerTTL", func(c *HyParViewConfig) { c.LostPeerTTL = 0 }},
+		{"Seeds[1]", func(c *HyParViewConfig) { c.Seeds = []Peer{hvPeer("s"), {Addr: "x:1"}} }},
+	}
+	for _, tc := range cases {
+		cfg := DefaultHyParViewConfig()
+		tc.mut(&cfg)
+		before := fmt.Sprint(cfg)
+		err := cfg.Validate()
+		if !errors.Is(err, ErrInvalidHyParViewConfig) || !strings.Contains(err.Error(), tc.field) {
+			t.Errorf("%s: err = %v", tc.field, err)
+		}
+		if fmt.Sprint(cfg) != before {
+			t.Errorf("%s: Validate mutated the config", tc.field)
+		}
+		if _, err := NewHyParView(hvPeer("a"), cfg, rand.New(rand.NewPCG(1, 1))); !errors.Is(err, ErrInvalidHyParViewConfig) {
+			t.Errorf("%s: NewHyParView err = %v", tc.field, err)
+		}
+	}
+	if _, err := NewHyParView(Peer{}, DefaultHyParViewConfig(), rand.New(rand.NewPCG(1, 1))); !errors.Is(err, ErrInvalidHyParViewArgument) {
+		t.Errorf("empty self: %v", err)
+	}
+	if _, err := NewHyParView(hvPeer("a"), DefaultHyParViewConfig(), nil); !errors.Is(err, ErrInvalidHyParViewArgument) {
+		t.Errorf("nil rng: %v", err)
+	}
+	// The core keeps its own copy of Seeds.
+	cfg := DefaultHyParViewConfig()
+	cfg.Seeds = []Peer{hvPeer("s")}
+	h, err := NewHyParView(hvPeer("a"), cfg, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Seeds[0] = hvPeer("changed")
+	if h.cfg.Seeds[0].Name != "s" {
+		t.Errorf("core shares the caller's Seeds slice")
+	}
+}
+
+func TestHyParViewInspection(t *testing.T) {
+	h := hvCore(t, DefaultHyParViewConfig(), "self", hvNames("a", "b"), hvNames("p"))
+	if h.Self().Name != "self" || h.NumActive() != 2 || h.NumPassive() != 1 || !h.IsActive("a") || h.IsActive("p") || !h.IsPassive("p") {
+		t.Fatalf("inspection mismatch")
+	}
+	av := h.ActiveView()
+	av[0] = hvPeer("mutated")
+	pv := h.PassiveView()
+	pv[0] = hvPeer("mutated")
+	if h.IsActive("mutated") || h.IsPassive("mutated") {
+		t.Errorf("views are not copies")
+	}
+}
