@@ -41,23 +41,29 @@ type HyParView struct {
 	pending []neighborRequest
 	// lost are recently lost peers, at most MaxLostPeers of them.
 	lost []lostPeer
-	// lastShuffle holds the names sent in the latest shuffle sample, at
-	// most ShuffleActive+ShufflePassive of them.
-	lastShuffle []string
-	// replied holds the names sent in the latest shuffle reply while it
-	// is integrated (scratch, same bound).
-	replied []string
+	// lastShuffle is the mark of the passive entries sent in the latest
+	// shuffle sample (see passiveEntry.mark).
+	lastShuffle uint64
 
 	// lastContact is the contact of the latest JoinCluster, a re-bootstrap
 	// target besides cfg.Seeds; nextSeed rotates through them.
 	lastContact Peer
 	nextSeed    int
+	// rejoinTarget is the seed the current rejoin round sent JOIN to;
+	// rejoinLeft counts the seeds the round may still try.
+	rejoinTarget string
+	rejoinLeft   int
 
 	// Time is kept as offsets from epoch, the now of the first Step.
 	epoch      time.Time
 	clockSet   bool
 	now        time.Duration
 	emptySince time.Duration
+
+	// forcedAt is when a rejected lost-peer retry last forced a link
+	// (forcedAny: ever).
+	forcedAt  time.Duration
+	forcedAny bool
 
 	nextRequest uint64
 	started     bool
@@ -102,15 +108,12 @@ func NewHyParView(self Peer, cfg HyParViewConfig, rng *rand.Rand) (*HyParView, e
 		return nil, fmt.Errorf("new HyParView: %w", err)
 	}
 	cfg.Seeds = append([]Peer(nil), cfg.Seeds...)
-	sample := cfg.ShuffleActive + cfg.ShufflePassive
 	return &HyParView{
-		self:        self,
-		cfg:         cfg,
-		rng:         rng,
-		active:      make([]Peer, 0, cfg.ActiveViewSize),
-		passive:     newPassiveView(cfg.PassiveViewSize),
-		lastShuffle: make([]string, 0, sample),
-		replied:     make([]string, 0, sample+1),
+		self:    self,
+		cfg:     cfg,
+		rng:     rng,
+		active:  make([]Peer, 0, cfg.ActiveViewSize),
+		passive: newPassiveView(cfg.PassiveViewSize),
 	}, nil
 }
 
@@ -189,7 +192,7 @@ func (h *HyParView) setTimer(d time.Duration, t Timer) {
 }
 
 // receive dispatches a message. Messages may arrive as values or as
-// pointers to the message structs.
+// pointers to the message structs; unknown ones are ignored.
 func (h *HyParView) receive(from Peer, msg Message) {
 	if from.Name == "" || from.Name == h.self.Name {
 		return
@@ -197,56 +200,56 @@ func (h *HyParView) receive(from Peer, msg Message) {
 	if peerIndex(h.active, from.Name) < 0 {
 		h.touch(from)
 	}
-	switch m := msg.(type) {
+	switch m := messageValue(msg).(type) {
 	case Join:
 		h.onJoin(from)
-	case *Join:
-		if m != nil {
-			h.onJoin(from)
-		}
 	case ForwardJoin:
 		h.onForwardJoin(from, m)
-	case *ForwardJoin:
-		if m != nil {
-			h.onForwardJoin(from, *m)
-		}
 	case Neighbor:
 		h.onNeighbor(from, m)
-	case *Neighbor:
-		if m != nil {
-			h.onNeighbor(from, *m)
-		}
 	case NeighborReply:
 		h.onNeighborReply(from, m)
-	case *NeighborReply:
-		if m != nil {
-			h.onNeighborReply(from, *m)
-		}
 	case Disconnect:
 		h.onDisconnect(from, m)
-	case *Disconnect:
-		if m != nil {
-			h.onDisconnect(from, *m)
-		}
 	case Shuffle:
 		h.onShuffle(from, m)
-	case *Shuffle:
-		if m != nil {
-			h.onShuffle(from, *m)
-		}
 	case ShuffleReply:
 		h.onShuffleReply(from, m)
-	case *ShuffleReply:
-		if m != nil {
-			h.onShuffleReply(from, *m)
-		}
 	case Keepalive:
 		h.onKeepalive(from)
-	case *Keepalive:
-		if m != nil {
-			h.onKeepalive(from)
-		}
 	}
+}
+
+// messageValue turns a pointer to a HyParView message struct into the
+// struct itself (a nil pointer into nil), so that drivers may pass either
+// form; other messages are returned unchanged.
+func messageValue(msg Message) Message {
+	switch p := msg.(type) {
+	case *Join:
+		return deref(p)
+	case *ForwardJoin:
+		return deref(p)
+	case *Neighbor:
+		return deref(p)
+	case *NeighborReply:
+		return deref(p)
+	case *Disconnect:
+		return deref(p)
+	case *Shuffle:
+		return deref(p)
+	case *ShuffleReply:
+		return deref(p)
+	case *Keepalive:
+		return deref(p)
+	}
+	return msg
+}
+
+func deref[T Message](p *T) Message {
+	if p == nil {
+		return nil
+	}
+	return *p
 }
 
 // touch records direct evidence that p is alive: a passive entry for p is
@@ -294,7 +297,7 @@ func (h *HyParView) evictRandom(except string) {
 		if k == 0 {
 			h.send(p, Disconnect{Alive: true})
 			h.removeActive(i)
-			h.learn(p, h.now, nil)
+			h.learn(p, h.now, 0)
 			return
 		}
 		k--
@@ -315,10 +318,10 @@ func (h *HyParView) removeActive(i int) {
 }
 
 // learn adds p to the passive view as last known alive at seen (the
-// paper's addNodePassiveView), preferring to evict the names in prefer.
+// paper's addNodePassiveView), preferring to evict entries marked prefer.
 // The local node and active peers are never added; an entry already
 // present keeps its age unless seen is now (direct evidence).
-func (h *HyParView) learn(p Peer, seen time.Duration, prefer []string) {
+func (h *HyParView) learn(p Peer, seen time.Duration, prefer uint64) {
 	if p.Name == "" || p.Name == h.self.Name || peerIndex(h.active, p.Name) >= 0 {
 		return
 	}
@@ -416,7 +419,7 @@ func (h *HyParView) onForwardJoin(from Peer, m ForwardJoin) {
 		return
 	}
 	if ttl == h.cfg.PassiveRandomWalkLength {
-		h.learn(joiner, h.now, nil)
+		h.learn(joiner, h.now, 0)
 	}
 	if !h.forwardJoin(from, joiner, ttl-1) {
 		// Every neighbour is the sender or the joiner: end the walk here.
@@ -470,18 +473,18 @@ func (h *HyParView) onDisconnect(from Peer, m Disconnect) {
 	}
 	i := peerIndex(h.active, from.Name)
 	if i < 0 {
-		if wasPending {
-			h.repair(req.chain)
+		if wasPending && req.chain {
+			h.repair(repairReactive)
 		}
 		return
 	}
 	h.removeActive(i)
 	if m.Alive {
-		h.learn(from, h.now, nil)
+		h.learn(from, h.now, 0)
 		// It just dropped us: do not ask it straight back.
-		h.backoff(from.Name)
+		h.backoff(from.Name, true)
 	}
-	h.repair(true)
+	h.repair(repairReactive)
 }
 
 // onKeepalive handles a Keepalive. Not in the paper: asymmetric-link
@@ -502,6 +505,9 @@ func (h *HyParView) linkFailed(p Peer) {
 	if p.Name == "" || p.Name == h.self.Name {
 		return
 	}
+	if p.Name == h.rejoinTarget && len(h.active) == 0 {
+		h.joinNextSeed()
+	}
 	_, known := h.dropPending(p.Name)
 	if h.passive.remove(p.Name) {
 		known = true
@@ -512,7 +518,7 @@ func (h *HyParView) linkFailed(p Peer) {
 	}
 	if known {
 		h.addLost(p)
-		h.repair(true)
+		h.repair(repairReactive)
 	}
 }
 

@@ -36,11 +36,7 @@ func runGolden(t *testing.T, name string, cfg HyParViewConfig, scenario func(n *
 
 func TestHyParViewGoldenJoin3(t *testing.T) {
 	runGolden(t, "hyparview_join3.golden", hvGoldenConfig(), func(n *hvNet) {
-		for _, name := range []string{"a", "b", "c"} {
-			n.add(name)
-		}
-		n.do("b", JoinCluster{Contact: hvPeer("a")})
-		n.do("c", JoinCluster{Contact: hvPeer("a")})
+		n.addJoined([]string{"a", "b", "c"}, nil)
 	})
 }
 
@@ -51,12 +47,11 @@ func TestHyParViewGoldenEviction(t *testing.T) {
 	cfg.ActiveViewSize = 2
 	cfg.ShuffleActive = 1
 	runGolden(t, "hyparview_eviction.golden", cfg, func(n *hvNet) {
-		for _, name := range []string{"a", "b", "c", "d"} {
-			n.add(name)
-		}
-		n.do("b", JoinCluster{Contact: hvPeer("a")})
-		n.do("c", JoinCluster{Contact: hvPeer("a")})
-		n.do("d", JoinCluster{Contact: hvPeer("a")})
+		n.addJoined([]string{"a", "b", "c", "d"}, nil)
+		// Both walk ends evicted a; it does not ask them straight back
+		// (back-off) but repairs at its next periodic tick.
+		n.logf("--- one shuffle period")
+		n.advance(cfg.ShuffleInterval + time.Second)
 	})
 }
 
@@ -68,12 +63,7 @@ func TestHyParViewGoldenShuffle(t *testing.T) {
 	cfg.ShuffleActive = 1
 	cfg.ShuffleTTL = 2
 	runGolden(t, "hyparview_shuffle.golden", cfg, func(n *hvNet) {
-		for _, name := range []string{"a", "b", "c", "d", "e"} {
-			n.add(name)
-		}
-		for _, name := range []string{"b", "c", "d", "e"} {
-			n.do(name, JoinCluster{Contact: hvPeer("a")})
-		}
+		n.addJoined([]string{"a", "b", "c", "d", "e"}, nil)
 		n.logf("--- one shuffle period")
 		n.advance(cfg.ShuffleInterval + time.Second)
 	})

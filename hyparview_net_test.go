@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"testing"
 	"time"
 )
 
@@ -14,12 +15,22 @@ import (
 // comes back to its sender as LinkFailed, and timers fire on a virtual
 // clock. Tests drive it step by step and may record a readable trace.
 
+// hvSize returns full, or reduced under -short or -race so that the
+// package's tests stay fast there.
+func hvSize(full, reduced int) int {
+	if testing.Short() || hvRaceEnabled {
+		return reduced
+	}
+	return full
+}
+
 // hvEpoch is the virtual clock's origin.
 var hvEpoch = time.Date(2007, 6, 25, 0, 0, 0, 0, time.UTC)
 
 type hvNode struct {
 	core    *HyParView
 	crashed bool // crashed or left: sends to it fail
+	gen     int  // incarnation: timers of an earlier one are dropped
 }
 
 type hvDelivery struct {
@@ -31,6 +42,7 @@ type hvTimerEntry struct {
 	at   time.Time
 	seq  uint64
 	node string
+	gen  int
 	t    Timer
 }
 
@@ -73,6 +85,9 @@ type hvNet struct {
 	steps, maxSteps int
 	// sent counts Sends by message type.
 	sent map[MessageType]int
+	// cut, when non-nil, partitions the network: a send for which it
+	// returns true fails as if the target were down.
+	cut func(from, to string) bool
 }
 
 func newHVNet(cfg HyParViewConfig, seed uint64) *hvNet {
@@ -81,7 +96,7 @@ func newHVNet(cfg HyParViewConfig, seed uint64) *hvNet {
 		seed:     seed,
 		now:      hvEpoch,
 		nodes:    map[string]*hvNode{},
-		check:    checkHyParView,
+		check:    newHyParViewChecker(),
 		maxSteps: 5_000_000,
 		sent:     map[MessageType]int{},
 	}
@@ -89,13 +104,49 @@ func newHVNet(cfg HyParViewConfig, seed uint64) *hvNet {
 
 // add creates a node and gives it Start.
 func (n *hvNet) add(name string) *HyParView {
-	rng := rand.New(rand.NewPCG(n.seed, uint64(len(n.names))+1))
+	n.names = append(n.names, name)
+	return n.boot(name, 0)
+}
+
+// addJoined adds the named nodes; each but the first joins through the
+// contact the function returns for it (the first node if contact is nil).
+func (n *hvNet) addJoined(names []string, contact func(i int) string) {
+	for i, name := range names {
+		n.add(name)
+		if i == 0 {
+			continue
+		}
+		via := names[0]
+		if contact != nil {
+			via = contact(i)
+		}
+		n.do(name, JoinCluster{Contact: hvPeer(via)})
+	}
+}
+
+// hvNodeNames returns count node names "<prefix>0000", "<prefix>0001", ...
+func hvNodeNames(prefix string, count int) []string {
+	out := make([]string, count)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s%04d", prefix, i)
+	}
+	return out
+}
+
+// restart replaces a crashed node by a fresh incarnation with empty views.
+func (n *hvNet) restart(name string) *HyParView {
+	n.logf("%s restarts", name)
+	return n.boot(name, n.nodes[name].gen+1)
+}
+
+func (n *hvNet) boot(name string, gen int) *HyParView {
+	n.seq++
+	rng := rand.New(rand.NewPCG(n.seed, n.seq))
 	core, err := NewHyParView(hvPeer(name), n.cfg, rng)
 	if err != nil {
 		panic(err)
 	}
-	n.nodes[name] = &hvNode{core: core}
-	n.names = append(n.names, name)
+	n.nodes[name] = &hvNode{core: core, gen: gen}
 	n.step(name, Start{})
 	return core
 }
@@ -134,29 +185,26 @@ func (n *hvNet) step(name string, ev Event) {
 		n.err = fmt.Errorf("more than %d steps: livelock?", n.maxSteps)
 		return
 	}
-	switch e := ev.(type) {
-	case Receive:
-		n.logf("%s <- %s %s", name, e.From.Name, hvFormatMsg(e.Msg))
-	case TimerFired:
-		n.logf("%s timer %s", name, hvFormatTimer(e.Timer))
-	case LinkFailed:
-		n.logf("%s link-failed %s", name, e.Peer.Name)
-	default:
-		n.logf("%s %s", name, hvFormatEvent(ev))
+	if n.trace != nil {
+		if e, ok := ev.(Receive); ok {
+			n.logf("%s <- %s %s", name, e.From.Name, hvFormatMsg(e.Msg))
+		} else {
+			n.logf("%s %s", name, hvFormatEvent(ev))
+		}
 	}
 	node.core.Step(n.now, ev)
 	for _, a := range node.core.Drain() {
 		switch a := a.(type) {
 		case Send:
 			n.sent[a.Msg.Type()]++
-			if to := n.nodes[a.To.Name]; to == nil || to.crashed {
+			if to := n.nodes[a.To.Name]; to == nil || to.crashed || (n.cut != nil && n.cut(name, a.To.Name)) {
 				n.queue = append(n.queue, hvDelivery{to: name, ev: LinkFailed{Peer: a.To}})
 			} else {
 				n.queue = append(n.queue, hvDelivery{to: a.To.Name, ev: Receive{From: node.core.Self(), Msg: a.Msg}})
 			}
 		case SetTimer:
 			n.seq++
-			heap.Push(&n.timers, hvTimerEntry{at: n.now.Add(a.After), seq: n.seq, node: name, t: a.Timer})
+			heap.Push(&n.timers, hvTimerEntry{at: n.now.Add(a.After), seq: n.seq, node: name, gen: node.gen, t: a.Timer})
 		case NeighborUp:
 			n.logf("  %s up %s", name, a.Peer.Name)
 		case NeighborDown:
@@ -201,6 +249,9 @@ func (n *hvNet) advance(d time.Duration) {
 	for len(n.timers) > 0 && !n.timers[0].at.After(end) && n.err == nil {
 		e := heap.Pop(&n.timers).(hvTimerEntry)
 		n.now = e.at
+		if n.nodes[e.node].gen != e.gen {
+			continue
+		}
 		n.step(e.node, TimerFired{Timer: e.t})
 		n.deliver()
 	}
@@ -356,35 +407,37 @@ func hvFormatActions(as []Action) []string {
 }
 
 // checkHyParView checks the invariants a core keeps after every Step.
-func checkHyParView(h *HyParView) error {
-	cfg := h.cfg
-	if len(h.active) > cfg.ActiveViewSize {
-		return fmt.Errorf("active view has %d > %d peers", len(h.active), cfg.ActiveViewSize)
-	}
-	if len(h.passive.entries) > cfg.PassiveViewSize {
-		return fmt.Errorf("passive view has %d > %d peers", len(h.passive.entries), cfg.PassiveViewSize)
-	}
-	if len(h.pending) > cfg.ActiveViewSize {
-		return fmt.Errorf("%d > %d pending requests", len(h.pending), cfg.ActiveViewSize)
-	}
-	if len(h.lost) > cfg.MaxLostPeers {
-		return fmt.Errorf("%d > %d lost peers", len(h.lost), cfg.MaxLostPeers)
-	}
-	if len(h.lastShuffle) > cfg.ShuffleActive+cfg.ShufflePassive {
-		return fmt.Errorf("last shuffle sample has %d entries", len(h.lastShuffle))
-	}
+func checkHyParView(h *HyParView) error { return newHyParViewChecker()(h) }
+
+// newHyParViewChecker returns checkHyParView with its own reusable
+// scratch space, for checks after every Step of long runs.
+func newHyParViewChecker() func(*HyParView) error {
 	seen := map[string]string{}
-	for _, p := range h.active {
-		if p.Name == "" || p.Name == h.self.Name || seen[p.Name] != "" {
-			return fmt.Errorf("bad active entry %q (self %q, dup %v)", p.Name, h.self.Name, seen[p.Name] != "")
+	return func(h *HyParView) error {
+		cfg := h.cfg
+		switch {
+		case len(h.active) > cfg.ActiveViewSize:
+			return fmt.Errorf("active view has %d > %d peers", len(h.active), cfg.ActiveViewSize)
+		case len(h.passive.entries) > cfg.PassiveViewSize:
+			return fmt.Errorf("passive view has %d > %d peers", len(h.passive.entries), cfg.PassiveViewSize)
+		case len(h.pending) > cfg.ActiveViewSize:
+			return fmt.Errorf("%d > %d pending requests", len(h.pending), cfg.ActiveViewSize)
+		case len(h.lost) > cfg.MaxLostPeers:
+			return fmt.Errorf("%d > %d lost peers", len(h.lost), cfg.MaxLostPeers)
 		}
-		seen[p.Name] = "active"
-	}
-	for _, e := range h.passive.entries {
-		if e.peer.Name == "" || e.peer.Name == h.self.Name || seen[e.peer.Name] != "" {
-			return fmt.Errorf("bad passive entry %q (self %q, also %s)", e.peer.Name, h.self.Name, seen[e.peer.Name])
+		clear(seen)
+		for _, p := range h.active {
+			if p.Name == "" || p.Name == h.self.Name || seen[p.Name] != "" {
+				return fmt.Errorf("bad active entry %q (self %q, also %s)", p.Name, h.self.Name, seen[p.Name])
+			}
+			seen[p.Name] = "active"
 		}
-		seen[e.peer.Name] = "passive"
+		for _, e := range h.passive.entries {
+			if e.peer.Name == "" || e.peer.Name == h.self.Name || seen[e.peer.Name] != "" {
+				return fmt.Errorf("bad passive entry %q (self %q, also %s)", e.peer.Name, h.self.Name, seen[e.peer.Name])
+			}
+			seen[e.peer.Name] = "passive"
+		}
+		return nil
 	}
-	return nil
 }

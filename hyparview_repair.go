@@ -6,6 +6,21 @@ package hyparlist
 // paper: re-bootstrap through the seeds and retries of recently lost
 // peers.
 
+// repairMode says why the active view is being repaired.
+type repairMode uint8
+
+const (
+	// repairReactive follows a loss (DISCONNECT, failed link, rejected or
+	// unanswered request): a rejected or unanswered request is followed
+	// by the next candidate, as in the paper, and peers in back-off are
+	// skipped even by an isolated node.
+	repairReactive repairMode = iota
+	// repairPeriodic is the low-rate top-up from the periodic timers: one
+	// round of requests, no chaining, and an isolated node may ask a peer
+	// in back-off.
+	repairPeriodic
+)
+
 // repair fills free active slots from the passive view (HyParView §4.3):
 // "p selects a random node q from its passive view and attempts to
 // establish a TCP connection ... p sends a NEIGHBOR request ... with high
@@ -15,16 +30,22 @@ package hyparlist
 // A high-priority request is always accepted, so its target joins the
 // active view at once (if it is dead, the failed send comes back as
 // LinkFailed and the repair moves on). Low-priority requests stay pending,
-// one per free slot, until their reply or timeout. chain says whether a
-// rejected or unanswered request is followed by the next candidate, as
-// the paper does after a failure. Not in the paper: the shuffle timer also
-// calls repair without chaining, so a node left with a free slot (for
-// example after a rejection) keeps trying at a low rate.
-func (h *HyParView) repair(chain bool) {
+// one per free slot, until their reply or timeout.
+//
+// Not in the paper: (1) back-off. A peer that rejected or ignored a
+// low-priority request is not asked again (low priority) for one shuffle
+// period. A peer that just disconnected this node is not asked at all for
+// one shuffle period by a reactive repair, even a high-priority one:
+// otherwise nodes that know only one full hub evict each other from it in
+// an endless loop (each evicted node is isolated and asks the hub straight
+// back, which evicts the next). (2) The periodic timers also call repair,
+// so a node left with a free slot, or isolated behind back-offs, keeps
+// trying at a low rate.
+func (h *HyParView) repair(mode repairMode) {
 	for len(h.active)+len(h.pending) < h.cfg.ActiveViewSize {
 		isolated := len(h.active) == 0
 		var i int
-		i, h.scratch = h.passive.candidate(h.now, isolated, h.pending, h.rng, h.scratch)
+		i, h.scratch = h.passive.candidate(h.now, isolated, isolated && mode == repairPeriodic, h.pending, h.rng, h.scratch)
 		if i < 0 {
 			return
 		}
@@ -35,7 +56,7 @@ func (h *HyParView) repair(chain bool) {
 			continue
 		}
 		h.passive.entries[i].retryAt = h.now + h.cfg.ShuffleInterval
-		h.request(p, chain, false)
+		h.request(p, mode == repairReactive, false)
 	}
 }
 
@@ -73,10 +94,15 @@ func (h *HyParView) dropPending(name string) (neighborRequest, bool) {
 }
 
 // backoff keeps the passive peer called name from being asked for a
-// low-priority link for one shuffle period.
-func (h *HyParView) backoff(name string) {
+// low-priority link (and, if dropped, for any link by a reactive repair)
+// for one shuffle period.
+func (h *HyParView) backoff(name string, dropped bool) {
 	if i := h.passive.index(name); i >= 0 {
-		h.passive.entries[i].retryAt = h.now + h.cfg.ShuffleInterval
+		e := &h.passive.entries[i]
+		e.retryAt = h.now + h.cfg.ShuffleInterval
+		if dropped {
+			e.highAt = e.retryAt
+		}
 	}
 }
 
@@ -101,13 +127,20 @@ func (h *HyParView) onNeighborReply(from Peer, m NeighborReply) {
 		h.addActive(from)
 	default:
 		if req.probe {
-			// A lost peer answered: it is alive, keep it as a backup.
 			h.dropLost(from.Name)
-			h.learn(from, h.now, nil)
+			if !h.forcedAny || h.now-h.forcedAt >= h.cfg.LostPeerTTL {
+				// A lost peer is reachable again, but full: force one
+				// link to it (see retryLost).
+				h.forcedAny, h.forcedAt = true, h.now
+				h.addActive(from)
+				h.send(from, Neighbor{HighPriority: true})
+				return
+			}
+			h.learn(from, h.now, 0)
 		}
-		h.backoff(from.Name)
+		h.backoff(from.Name, false)
 		if req.chain {
-			h.repair(true)
+			h.repair(repairReactive)
 		}
 	}
 }
@@ -120,9 +153,9 @@ func (h *HyParView) neighborTimedOut(t neighborTimeout) {
 		return // answered already, or a newer request to the same peer
 	}
 	req, _ := h.dropPending(t.name)
-	h.backoff(t.name)
+	h.backoff(t.name, false)
 	if req.chain {
-		h.repair(true)
+		h.repair(repairReactive)
 	}
 }
 
@@ -156,13 +189,17 @@ func (h *HyParView) dropLost(name string) {
 
 // retryLost asks one random recently lost peer for a link. Not in the
 // paper: when a network partition heals, the two sides have purged each
-// other from their views (the sends across failed) and nothing in the
-// paper's protocol would ever bring them together again. Retrying lost
-// peers at a low rate finds the other side once it is reachable: an
-// accepted request links the two overlays, a rejected one at least puts
-// the peer back in the passive view, from where shuffles spread it.
-// Entries expire after LostPeerTTL, so a crashed peer costs a few failed
-// sends at most.
+// other from their active views (the sends across failed), and as both
+// sides' views are full again, nothing in the paper's protocol brings
+// them together: low-priority requests across are rejected and the
+// surviving passive entries across are never tried. So a node retries one
+// lost peer per LostPeerRetryInterval with a low-priority NEIGHBOR (high
+// priority if the node is isolated). An accepted request links the two
+// overlays. A rejected one proves the peer alive: the node then forces the
+// link with a high-priority NEIGHBOR, at most once per LostPeerTTL, which
+// bounds the churn of a healing partition to one forced link per node
+// while guaranteeing that the two sides connect. Entries expire after
+// LostPeerTTL, so a crashed peer costs a few failed sends at most.
 func (h *HyParView) retryLost() {
 	keep := h.lost[:0]
 	for _, l := range h.lost {
@@ -189,33 +226,41 @@ func (h *HyParView) retryLost() {
 
 // rejoin re-bootstraps an isolated node. Not in the paper: a node whose
 // active view stayed empty for RejoinInterval and whose passive view has
-// nobody left to try (every entry failed) sends JOIN to the next seed in
-// turn (cfg.Seeds, then the latest JoinCluster contact), as a new node
-// would; without it such a node stays alone for good.
+// nobody left to try (every entry failed) sends JOIN to the seeds in turn
+// (cfg.Seeds, then the latest JoinCluster contact), as a new node would;
+// without it such a node stays alone for good. A seed whose JOIN fails is
+// followed at once by the next one, each seed at most once per round.
 func (h *HyParView) rejoin() {
 	if len(h.active) > 0 || len(h.pending) > 0 {
 		return
 	}
 	if len(h.passive.entries) > 0 {
-		h.repair(true)
+		h.repair(repairPeriodic)
 		return
 	}
 	if h.now-h.emptySince < h.cfg.RejoinInterval {
 		return
 	}
+	h.emptySince = h.now
+	h.rejoinLeft = len(h.cfg.Seeds) + 1
+	h.joinNextSeed()
+}
+
+// joinNextSeed sends JOIN to the next seed of the current rejoin round.
+func (h *HyParView) joinNextSeed() {
+	h.rejoinTarget = ""
 	n := len(h.cfg.Seeds) + 1
-	for range n {
+	for ; h.rejoinLeft > 0; h.rejoinLeft-- {
 		k := h.nextSeed % n
 		h.nextSeed = (h.nextSeed + 1) % n
-		var seed Peer
+		seed := h.lastContact
 		if k < len(h.cfg.Seeds) {
 			seed = h.cfg.Seeds[k]
-		} else {
-			seed = h.lastContact
 		}
 		if seed.Name != "" && seed.Name != h.self.Name {
+			h.rejoinLeft--
+			h.rejoinTarget = seed.Name
 			h.send(seed, Join{})
-			h.emptySince = h.now
 			return
 		}
 	}

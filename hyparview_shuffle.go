@@ -16,11 +16,10 @@ func (h *HyParView) shuffle() {
 	peers := make([]Peer, 0, 1+h.cfg.ShuffleActive+h.cfg.ShufflePassive)
 	peers = append(peers, h.self)
 	peers = h.sampleActive(peers, h.cfg.ShuffleActive, target.Name)
-	peers, h.scratch = h.passive.sample(peers, h.cfg.ShufflePassive, "", h.rng, h.scratch)
-	h.lastShuffle = h.lastShuffle[:0]
-	for _, p := range peers[1:] {
-		h.lastShuffle = append(h.lastShuffle, p.Name)
-	}
+	// Remember the sample: its passive entries are evicted first when the
+	// reply is integrated.
+	h.lastShuffle = h.passive.newMark()
+	peers, h.scratch = h.passive.sample(peers, h.cfg.ShufflePassive, "", h.lastShuffle, h.rng, h.scratch)
 	h.send(target, Shuffle{Origin: h.self, TTL: h.cfg.ShuffleTTL, Peers: peers})
 }
 
@@ -78,14 +77,11 @@ func (h *HyParView) onShuffle(from Peer, m Shuffle) {
 			return
 		}
 	}
-	reply, scratch := h.passive.sample(make([]Peer, 0, len(peers)), len(peers), origin.Name, h.rng, h.scratch)
+	mark := h.passive.newMark()
+	reply, scratch := h.passive.sample(make([]Peer, 0, len(peers)), len(peers), origin.Name, mark, h.rng, h.scratch)
 	h.scratch = scratch
 	h.send(origin, ShuffleReply{Peers: reply})
-	h.replied = h.replied[:0]
-	for _, p := range reply {
-		h.replied = append(h.replied, p.Name)
-	}
-	h.integrate(peers, origin.Name, h.replied)
+	h.integrate(peers, origin.Name, mark)
 }
 
 // onShuffleReply handles a SHUFFLE_REPLY at the shuffle's origin
@@ -100,12 +96,12 @@ func (h *HyParView) onShuffleReply(_ Peer, m ShuffleReply) {
 
 // integrate adds the peers of a shuffle exchange to the passive view
 // (HyParView §4.4): the local node, active peers and known passive peers
-// are skipped; room is made by evicting first the names in sent.
+// are skipped; room is made by evicting first the entries marked sent.
 //
 // Not in the paper (aging): the peer called fresh (a shuffle's origin) is
 // known alive now; every other entry is hearsay and is taken as one
 // shuffle period old, and does not refresh an entry already present.
-func (h *HyParView) integrate(peers []Peer, fresh string, sent []string) {
+func (h *HyParView) integrate(peers []Peer, fresh string, sent uint64) {
 	hearsay := h.now - h.cfg.ShuffleInterval
 	for _, p := range peers {
 		seen := hearsay

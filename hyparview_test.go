@@ -261,7 +261,7 @@ func TestHyParViewNeighborReply(t *testing.T) {
 	if got := hvStep(t, h, 0, LinkFailed{Peer: hvPeer("zzz")}); len(got) != 0 {
 		t.Fatalf("unknown link failure: %q", got)
 	}
-	h.repair(true)
+	h.repair(repairReactive)
 	if got := hvFormatActions(h.Drain()); !slices.Equal(got, []string{"send p Neighbor low", "timer neighbor-timeout p #1"}) {
 		t.Fatalf("repair: %q", got)
 	}
@@ -286,7 +286,7 @@ func TestHyParViewNeighborReply(t *testing.T) {
 func TestHyParViewNeighborRejectTriesNext(t *testing.T) {
 	h := hvCore(t, DefaultHyParViewConfig(), "self", hvNames("a", "b", "c", "d"), hvNames("p", "q"))
 	h.passive.entries[1].retryAt = time.Hour // only p is eligible at first
-	h.repair(true)
+	h.repair(repairReactive)
 	h.Drain()
 	h.passive.entries[h.passive.index("q")].retryAt = 0
 	got := hvStep(t, h, time.Second, hvRecv("p", NeighborReply{Accepted: false}))
@@ -311,7 +311,7 @@ func TestHyParViewNeighborRejectTriesNext(t *testing.T) {
 		t.Errorf("pending = %v", h.pending)
 	}
 	// One shuffle period later both are eligible again (periodic top-up).
-	h.repair(false)
+	h.repair(repairPeriodic)
 	if got := hvFormatActions(h.Drain()); len(got) != 0 {
 		t.Fatalf("backed-off peers asked again: %q", got)
 	}
@@ -423,12 +423,12 @@ func TestHyParViewRepairThroughDeadPassive(t *testing.T) {
 	}
 	a := n.core("a")
 	for _, name := range []string{"b", "c", "d"} {
-		a.learn(hvPeer(name), 0, nil)
+		a.learn(hvPeer(name), 0, 0)
 	}
 	n.crash("b")
 	n.crash("c")
 	n.step("a", LinkFailed{Peer: hvPeer("zzz")}) // no-op
-	a.repair(true)
+	a.repair(repairReactive)
 	n.step("a", LinkFailed{Peer: hvPeer("b")})
 	n.deliver()
 	if n.err != nil {
@@ -478,9 +478,13 @@ func TestHyParViewShuffleHandlers(t *testing.T) {
 }
 
 func TestHyParViewShuffleTruncatesHugeLists(t *testing.T) {
+	distinct := make([]Peer, 5000)
+	for i := range distinct {
+		distinct[i] = Peer{Name: fmt.Sprint("n", i)}
+	}
 	huge := make([]Peer, 1_000_000)
 	for i := range huge {
-		huge[i] = Peer{Name: fmt.Sprint("n", i%5000)}
+		huge[i] = distinct[i%len(distinct)]
 	}
 	cfg := DefaultHyParViewConfig()
 	h := hvCore(t, cfg, "self", hvNames("b"), nil)
@@ -538,15 +542,21 @@ func TestHyParViewShuffleTimer(t *testing.T) {
 			t.Errorf("passive sample holds %s", p.Name)
 		}
 	}
-	if len(h.lastShuffle) != len(sh.Peers)-1 {
-		t.Errorf("last sample %v", h.lastShuffle)
+	marked := 0
+	for _, e := range h.passive.entries {
+		if e.mark == h.lastShuffle {
+			marked++
+		}
+	}
+	if marked != cfg.ShufflePassive {
+		t.Errorf("%d passive entries remembered as sent, want %d", marked, cfg.ShufflePassive)
 	}
 	// The reply evicts what was sent first: the four passive entries sent
 	// make room for four new ones, and the two unsent entries stay.
 	h.passive.max = 6
 	var unsent []string
 	for _, e := range h.passive.entries {
-		if !containsName(h.lastShuffle, e.peer.Name) {
+		if e.mark != h.lastShuffle {
 			unsent = append(unsent, e.peer.Name)
 		}
 	}
@@ -659,6 +669,45 @@ func TestHyParViewRejoin(t *testing.T) {
 	}
 }
 
+func TestHyParViewRejoinSkipsDeadSeed(t *testing.T) {
+	cfg := DefaultHyParViewConfig()
+	cfg.Seeds = []Peer{hvPeer("s1"), hvPeer("s2")}
+	h := hvCore(t, cfg, "self", nil, nil)
+	hvStep(t, h, 0, Start{})
+	got := hvStep(t, h, cfg.RejoinInterval, TimerFired{Timer: rejoinTimer{}})
+	if !slices.Equal(got, []string{"timer rejoin", "send s1 Join"}) {
+		t.Fatalf("rejoin: %q", got)
+	}
+	// s1 is down: s2 is tried at once; when it is down too, the round
+	// (no JoinCluster contact) is over.
+	if got := hvStep(t, h, cfg.RejoinInterval, LinkFailed{Peer: hvPeer("s1")}); !slices.Equal(got, []string{"send s2 Join"}) {
+		t.Fatalf("after s1 failed: %q", got)
+	}
+	if got := hvStep(t, h, cfg.RejoinInterval, LinkFailed{Peer: hvPeer("s2")}); len(got) != 0 {
+		t.Fatalf("after s2 failed: %q", got)
+	}
+}
+
+func TestHyParViewNoEvictionLoop(t *testing.T) {
+	// Four leaves know only one hub with two slots. With the paper's
+	// rules alone every evicted leaf is isolated and asks the hub back at
+	// once with high priority, which evicts the next leaf, forever. The
+	// back-off ends that loop; shuffles then teach the leaves about each
+	// other and the overlay settles.
+	cfg := DefaultHyParViewConfig()
+	cfg.ActiveViewSize, cfg.ShuffleActive = 2, 1
+	n := newHVNet(cfg, 3)
+	n.maxSteps = 100_000
+	for _, name := range []string{"hub", "l1", "l2", "l3", "l4"} {
+		n.add(name)
+	}
+	for _, leaf := range []string{"l1", "l2", "l3", "l4"} {
+		n.do("hub", JoinCluster{Contact: hvPeer(leaf)})
+	}
+	n.advance(10 * cfg.ShuffleInterval)
+	requireHealthy(t, n, "star")
+}
+
 func TestHyParViewLostPeers(t *testing.T) {
 	cfg := DefaultHyParViewConfig()
 	cfg.MaxLostPeers = 2
@@ -669,18 +718,32 @@ func TestHyParViewLostPeers(t *testing.T) {
 	if len(h.lost) != 2 || h.lost[0].peer.Name != "b" || h.lost[1].peer.Name != "c" {
 		t.Fatalf("lost = %+v, want the two newest", h.lost)
 	}
-	got := hvStep(t, h, cfg.LostPeerRetryInterval, TimerFired{Timer: lostPeerTimer{}})
-	if len(got) != 3 || got[0] != "timer lost-peer" || !strings.HasSuffix(got[1], "Neighbor low") {
-		t.Fatalf("retry: %q", got)
+	retry := func(at time.Duration) string {
+		t.Helper()
+		got := hvStep(t, h, at, TimerFired{Timer: lostPeerTimer{}})
+		if len(got) != 3 || got[0] != "timer lost-peer" || !strings.HasSuffix(got[1], "Neighbor low") {
+			t.Fatalf("retry: %q", got)
+		}
+		return strings.Fields(got[1])[1]
 	}
-	target := strings.Fields(got[1])[1]
-	// Rejected: the peer is alive; it goes back to the passive view.
-	hvStep(t, h, cfg.LostPeerRetryInterval, hvRecv(target, NeighborReply{}))
-	if !h.IsPassive(target) || len(h.lost) != 1 {
+	// The first rejection proves the peer alive: one link is forced.
+	first := retry(cfg.LostPeerRetryInterval)
+	got := hvStep(t, h, cfg.LostPeerRetryInterval, hvRecv(first, NeighborReply{}))
+	if want := []string{"up " + first, "send " + first + " Neighbor high"}; !slices.Equal(got, want) {
+		t.Fatalf("first rejection: %q, want %q", got, want)
+	}
+	// A second rejection within LostPeerTTL only keeps the peer as a
+	// backup in the passive view.
+	second := retry(2 * cfg.LostPeerRetryInterval)
+	if got := hvStep(t, h, 2*cfg.LostPeerRetryInterval, hvRecv(second, NeighborReply{})); len(got) != 0 {
+		t.Fatalf("second rejection: %q", got)
+	}
+	if !h.IsPassive(second) || len(h.lost) != 0 {
 		t.Fatalf("after rejection: passive %v lost %+v", h.PassiveView(), h.lost)
 	}
-	// The other entry expires.
-	got = hvStep(t, h, cfg.LostPeerTTL+time.Second, TimerFired{Timer: lostPeerTimer{}})
+	// Lost entries expire after LostPeerTTL.
+	hvStep(t, h, time.Hour, LinkFailed{Peer: hvPeer("d")})
+	got = hvStep(t, h, time.Hour+cfg.LostPeerTTL, TimerFired{Timer: lostPeerTimer{}})
 	if !slices.Equal(got, []string{"timer lost-peer"}) || len(h.lost) != 0 {
 		t.Fatalf("expiry: %q lost %+v", got, h.lost)
 	}
@@ -697,10 +760,10 @@ func TestHyParViewPassiveAging(t *testing.T) {
 	cfg := DefaultHyParViewConfig()
 	cfg.PassiveViewSize = 3
 	h := hvCore(t, cfg, "self", hvNames("a"), nil)
-	h.learn(hvPeer("old"), -time.Hour, nil)
-	h.learn(hvPeer("mid"), -time.Minute, nil)
-	h.learn(hvPeer("new"), 0, nil)
-	h.learn(hvPeer("newer"), time.Second, nil)
+	h.learn(hvPeer("old"), -time.Hour, 0)
+	h.learn(hvPeer("mid"), -time.Minute, 0)
+	h.learn(hvPeer("new"), 0, 0)
+	h.learn(hvPeer("newer"), time.Second, 0)
 	if h.IsPassive("old") || !h.IsPassive("mid") {
 		t.Fatalf("eviction should drop the stalest: %v", h.PassiveView())
 	}
@@ -716,13 +779,13 @@ func TestHyParViewPassiveAging(t *testing.T) {
 	// Repairs prefer fresh entries: with one fresh and one stale entry,
 	// the fresher of two picks is the fresh one 3 times in 4.
 	v := newPassiveView(2)
-	v.insert(hvPeer("stale"), 0, nil, h.rng)
-	v.insert(hvPeer("fresh"), time.Hour, nil, h.rng)
+	v.insert(hvPeer("stale"), 0, 0, h.rng)
+	v.insert(hvPeer("fresh"), time.Hour, 0, h.rng)
 	rng := rand.New(rand.NewPCG(3, 4))
 	fresh := 0
 	const draws = 4000
 	for range draws {
-		i, _ := v.candidate(0, true, nil, rng, nil)
+		i, _ := v.candidate(0, true, true, nil, rng, nil)
 		if v.entries[i].peer.Name == "fresh" {
 			fresh++
 		}

@@ -73,7 +73,7 @@ func (h *HyParView) onTimer(t Timer) {
 	switch t := t.(type) {
 	case shuffleTimer:
 		h.rearm(h.cfg.ShuffleInterval, t)
-		h.repair(false)
+		h.repair(repairPeriodic)
 		h.shuffle()
 	case keepaliveTimer:
 		h.rearm(h.cfg.KeepaliveInterval, t)

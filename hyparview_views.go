@@ -23,8 +23,17 @@ type passiveEntry struct {
 	// core's epoch.
 	seen time.Duration
 	// retryAt is the earliest time a low-priority NEIGHBOR may be sent to
-	// the peer again; it backs off peers that rejected or ignored one.
+	// the peer again; it backs off peers that rejected or ignored one, or
+	// disconnected this node.
 	retryAt time.Duration
+	// highAt is the earliest time a high-priority NEIGHBOR may be sent to
+	// the peer by a reactive repair; it backs off peers that disconnected
+	// this node (see HyParView.repair).
+	highAt time.Duration
+	// mark tags the entry as part of the shuffle exchange (sample sent or
+	// reply sent) with that number, so that integrating the other side's
+	// entries evicts it first.
+	mark uint64
 }
 
 // passiveView is the passive view. Its order is deterministic (it depends
@@ -32,6 +41,14 @@ type passiveEntry struct {
 type passiveView struct {
 	entries []passiveEntry
 	max     int
+	// marks numbers the shuffle exchanges (see passiveEntry.mark).
+	marks uint64
+}
+
+// newMark returns a fresh exchange number.
+func (v *passiveView) newMark() uint64 {
+	v.marks++
+	return v.marks
 }
 
 func newPassiveView(max int) passiveView {
@@ -67,10 +84,11 @@ func (v *passiveView) remove(name string) bool {
 }
 
 // insert adds p, which the caller has checked is absent, evicting an entry
-// if the view is full. Names in prefer are evicted first (HyParView §4.4:
-// a node integrating a shuffle "will first attempt to remove identifiers
-// sent" to the other side); among the candidates the stalest goes.
-func (v *passiveView) insert(p Peer, seen time.Duration, prefer []string, rng *rand.Rand) {
+// if the view is full. Entries marked prefer (when non-zero) are evicted
+// first (HyParView §4.4: a node integrating a shuffle "will first attempt
+// to remove identifiers sent" to the other side); among the candidates the
+// stalest goes.
+func (v *passiveView) insert(p Peer, seen time.Duration, prefer uint64, rng *rand.Rand) {
 	if len(v.entries) >= v.max {
 		v.removeAt(v.evictee(prefer, rng))
 	}
@@ -78,18 +96,19 @@ func (v *passiveView) insert(p Peer, seen time.Duration, prefer []string, rng *r
 }
 
 // evictee chooses the entry to evict from a non-empty view: the stalest
-// entry named in prefer if any is present, else the stalest entry; ties
-// are broken at random.
-func (v *passiveView) evictee(prefer []string, rng *rand.Rand) int {
+// entry marked prefer if there is one, else the stalest entry; ties are
+// broken at random.
+func (v *passiveView) evictee(prefer uint64, rng *rand.Rand) int {
 	best, ties := -1, 0
-	for i := range v.entries {
-		if !containsName(prefer, v.entries[i].peer.Name) {
-			continue
+	if prefer != 0 {
+		for i := range v.entries {
+			if v.entries[i].mark == prefer {
+				best, ties = v.staler(i, best, ties, rng)
+			}
 		}
-		best, ties = v.staler(i, best, ties, rng)
-	}
-	if best >= 0 {
-		return best
+		if best >= 0 {
+			return best
+		}
 	}
 	for i := range v.entries {
 		best, ties = v.staler(i, best, ties, rng)
@@ -113,9 +132,10 @@ func (v *passiveView) staler(i, best, ties int, rng *rand.Rand) (int, int) {
 }
 
 // sample appends to dst up to k distinct peers, excluding the one called
-// exclude, each the fresher of two random picks among those left. scratch
-// is reused working space; the grown slice is returned for reuse.
-func (v *passiveView) sample(dst []Peer, k int, exclude string, rng *rand.Rand, scratch []int) ([]Peer, []int) {
+// exclude, each the fresher of two random picks among those left, and tags
+// the chosen entries with mark. scratch is reused working space; the grown
+// slice is returned for reuse.
+func (v *passiveView) sample(dst []Peer, k int, exclude string, mark uint64, rng *rand.Rand, scratch []int) ([]Peer, []int) {
 	idx := scratch[:0]
 	for i := range v.entries {
 		if v.entries[i].peer.Name != exclude {
@@ -129,19 +149,25 @@ func (v *passiveView) sample(dst []Peer, k int, exclude string, rng *rand.Rand, 
 			a = b
 		}
 		idx[i], idx[a] = idx[a], idx[i]
+		v.entries[idx[i]].mark = mark
 		dst = append(dst, v.entries[idx[i]].peer)
 	}
 	return dst, idx
 }
 
 // candidate picks a passive peer to ask for a link, or returns -1: the
-// fresher of two random picks among the entries that are not in skip and,
-// unless anyBackoff, whose back-off has expired at now.
-func (v *passiveView) candidate(now time.Duration, anyBackoff bool, skip []neighborRequest, rng *rand.Rand, scratch []int) (int, []int) {
+// fresher of two random picks among the entries that are not in skip and
+// whose back-off for a request of that priority has expired at now (any
+// entry if ignoreBackoff).
+func (v *passiveView) candidate(now time.Duration, high, ignoreBackoff bool, skip []neighborRequest, rng *rand.Rand, scratch []int) (int, []int) {
 	idx := scratch[:0]
 	for i := range v.entries {
 		e := &v.entries[i]
-		if (anyBackoff || e.retryAt <= now) && pendingIndex(skip, e.peer.Name) < 0 {
+		ready := e.retryAt <= now
+		if high {
+			ready = e.highAt <= now
+		}
+		if (ready || ignoreBackoff) && pendingIndex(skip, e.peer.Name) < 0 {
 			idx = append(idx, i)
 		}
 	}
@@ -172,14 +198,4 @@ func peerIndex(ps []Peer, name string) int {
 		}
 	}
 	return -1
-}
-
-// containsName reports whether names holds name.
-func containsName(names []string, name string) bool {
-	for _, n := range names {
-		if n == name {
-			return true
-		}
-	}
-	return false
 }
