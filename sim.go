@@ -128,11 +128,12 @@ func newSimulation(cfg SimConfig, factory simCoreFactory) (*Simulation, error) {
 		factory: factory,
 		epoch:   time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 		net:     newSimNetwork(&cfg, cfg.Nodes),
-		scene:   newStreamRand(cfg.Seed, streamScene),
-		metrics: newStreamRand(cfg.Seed, streamMetrics),
+		scene:   simStreamRand(cfg.Seed, streamScene),
+		metrics: simStreamRand(cfg.Seed, streamMetrics),
 	}
 	s.bc.init(s)
-	s.q.items = make([]simEvent, 0, 8*cfg.Nodes)
+	s.q.heap = make([]queueKey, 0, 8*cfg.Nodes)
+	s.q.pool = make([]simEvent, 0, 8*cfg.Nodes)
 	if err := s.addNodes(cfg.Nodes); err != nil {
 		return nil, err
 	}
@@ -146,7 +147,7 @@ func (s *Simulation) addNodes(k int) error {
 	for i := first; i < first+k; i++ {
 		name := "n" + strconv.Itoa(i)
 		p := Peer{Name: name, Addr: name}
-		rng := newStreamRand(s.cfg.Seed, streamNode+uint64(i))
+		rng := simStreamRand(s.cfg.Seed, streamNode+uint64(i))
 		hv, pt, err := s.factory(p, rng)
 		if err != nil {
 			return fmt.Errorf("create cores of node %s: %w", name, err)
@@ -259,7 +260,7 @@ func (s *Simulation) dispatch(ev *simEvent) {
 			s.stepPlumtree(ev.node, TimerFired{Timer: ev.timer})
 		}
 	case evLinkFailed:
-		delete(s.net.pendingFail, failKey(ev.node, ev.peer))
+		delete(s.net.pendingFail, simFailKey(ev.node, ev.peer))
 		if !s.net.up[ev.node] {
 			return
 		}
@@ -307,7 +308,7 @@ func (s *Simulation) notifyFailure(sender, dest int32) {
 	if !s.net.up[sender] {
 		return
 	}
-	k := failKey(sender, dest)
+	k := simFailKey(sender, dest)
 	if _, pending := s.net.pendingFail[k]; pending {
 		return
 	}
@@ -330,7 +331,7 @@ func (s *Simulation) send(from int32, to Peer, msg Message) {
 		s.stats.Invalid++
 		return
 	}
-	if _, pending := s.net.pendingFail[failKey(from, dst)]; pending {
+	if _, pending := s.net.pendingFail[simFailKey(from, dst)]; pending {
 		s.stats.Unreachable++
 		return
 	}
@@ -339,7 +340,7 @@ func (s *Simulation) send(from int32, to Peer, msg Message) {
 		return
 	}
 	s.schedule(s.now+s.net.latency(from, dst), simEvent{
-		kind: evMessage, node: dst, peer: from, msg: msg, tag: s.bc.contentTag(msg),
+		kind: evMessage, node: dst, peer: from, msg: msg,
 	})
 }
 

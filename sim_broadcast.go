@@ -13,23 +13,25 @@ import (
 //
 // # Settling
 //
-// A broadcast is settled when no queued event descends from it. Every
-// queued event carries a tag naming the broadcast it descends from:
-//   - a Gossip, IHave or Graft message is tagged with the broadcast it
-//     carries or names (the first tracked one, for a batched IHave);
-//   - any other event scheduled while the simulator handles an event tagged
-//     b (a Plumtree timer set on receiving b's payload or announcement, a
-//     LinkFailed notice for a send b caused, a flood copy) is tagged b too;
-//   - HyParView's timers are never tagged: they are periodic membership
-//     work and would otherwise keep a broadcast open forever.
+// A broadcast is settled when no queued event descends from it. Descent is
+// causal: every queued event carries the tag of the broadcast it descends
+// from, and an event scheduled while the simulator handles an event tagged
+// b is tagged b too. The origin's BroadcastPayload is tagged b, so b's
+// payload copies and announcements, the Plumtree timers they start (the
+// IHAVE batching window, the GRAFT timers), the GRAFTs and re-sent
+// payloads those cause, the LinkFailed notices of b's failed sends, and
+// the view repairs HyParView starts on those notices (its NEIGHBOR
+// requests and replies, and the announcements Plumtree sends on the new
+// links) are all b's. HyParView's timers are the one exception: they are
+// periodic membership work and are never tagged, so a self-rearming timer
+// cannot keep a broadcast open forever (and a NEIGHBOR request timeout is
+// not counted as b's). Nothing else is tagged: keepalives, shuffles and
+// repairs they cause are membership work too.
 //
 // The tracker counts, per broadcast, the tagged events in the queue. When
-// the count is zero every timer the broadcast started has fired, every
+// the count is zero, every timer the broadcast started has fired, every
 // message it caused has arrived or been dropped, and every failure notice
-// it caused has been handled; nothing queued can deliver it any more.
-// Plumtree could still hold an announcement of it in an internal buffer
-// that an untagged periodic timer flushes later; SimConfig.SettleMin keeps
-// waiting at least that long (see SimConfig).
+// it caused has been handled.
 
 // payloadMagic marks simulator payloads; the broadcast index follows it.
 const payloadMagic = 0x686c736d // "hlsm"
@@ -45,7 +47,6 @@ var ErrNodeDown = errors.New("node is not up")
 type broadcastTracker struct {
 	s    *Simulation
 	list []bcastRecord
-	byID map[MessageID]int32
 	// watched counts the tagged events of the broadcasts being waited for
 	// by RunUntilSettled.
 	watched int64
@@ -69,6 +70,8 @@ type bcastRecord struct {
 	maxHops     int32
 	sumHops     int64
 	lastAt      int64
+	earlyAt     int64 // deliveries up to this time are "early"
+	early       int32
 
 	flood          bool
 	floodSeen      []uint64
@@ -78,10 +81,7 @@ type bcastRecord struct {
 	floodSumHops   int64
 }
 
-func (t *broadcastTracker) init(s *Simulation) {
-	t.s = s
-	t.byID = make(map[MessageID]int32)
-}
+func (t *broadcastTracker) init(s *Simulation) { t.s = s }
 
 // scheduled and fired keep the per-broadcast counts of queued events.
 func (t *broadcastTracker) scheduled(tag int32) {
@@ -116,35 +116,6 @@ func (t *broadcastTracker) tagOfPayload(p []byte) int32 {
 	return int32(idx) + 1
 }
 
-// tagOfID returns the tag of the broadcast with the given ID, or 0.
-func (t *broadcastTracker) tagOfID(id MessageID) int32 {
-	if idx, ok := t.byID[id]; ok {
-		return idx + 1
-	}
-	return 0
-}
-
-// contentTag returns the tag of the broadcast msg carries or names, or 0.
-func (t *broadcastTracker) contentTag(msg Message) int32 {
-	switch m := msg.(type) {
-	case Gossip:
-		return t.tagOfPayload(m.Payload)
-	case IHave:
-		for _, e := range m.Entries {
-			if tag := t.tagOfID(e.ID); tag != 0 {
-				return tag
-			}
-		}
-	case Graft:
-		for _, id := range m.IDs {
-			if tag := t.tagOfID(id); tag != 0 {
-				return tag
-			}
-		}
-	}
-	return 0
-}
-
 // payloadReceived counts one payload copy arriving at a running node.
 func (t *broadcastTracker) payloadReceived(p []byte) {
 	if tag := t.tagOfPayload(p); tag != 0 {
@@ -161,13 +132,15 @@ func (t *broadcastTracker) delivered(i int32, d Deliver) {
 	b := &t.list[tag-1]
 	if i == b.origin && !b.idKnown {
 		b.id, b.idKnown = d.ID, true
-		t.byID[d.ID] = tag - 1
 	}
-	if !setBit(&b.seen, i) {
+	if !simSetBit(&b.seen, i) {
 		b.duplicates++
 		return
 	}
 	b.delivered++
+	if t.s.now <= b.earlyAt {
+		b.early++
+	}
 	b.sumHops += int64(d.Hops)
 	b.maxHops = max(b.maxHops, int32(d.Hops))
 	b.lastAt = t.s.now
@@ -201,7 +174,7 @@ func (t *broadcastTracker) floodReceive(ev *simEvent) {
 	}
 	b := &t.list[ev.tag-1]
 	b.floodRecv++
-	if !setBit(&b.floodSeen, ev.node) {
+	if !simSetBit(&b.floodSeen, ev.node) {
 		return
 	}
 	b.floodDelivered++
@@ -212,7 +185,7 @@ func (t *broadcastTracker) floodReceive(ev *simEvent) {
 
 // setBit sets bit i of *bits, growing it as needed, and reports whether
 // the bit was clear.
-func setBit(bits *[]uint64, i int32) bool {
+func simSetBit(bits *[]uint64, i int32) bool {
 	w := int(i) / 64
 	for len(*bits) <= w {
 		*bits = append(*bits, 0)
@@ -225,8 +198,8 @@ func setBit(bits *[]uint64, i int32) bool {
 	return true
 }
 
-// hasBit reports whether bit i of bits is set.
-func hasBit(bits []uint64, i int) bool {
+// simHasBit reports whether bit i of bits is set.
+func simHasBit(bits []uint64, i int) bool {
 	w := i / 64
 	return w < len(bits) && bits[w]&(uint64(1)<<(uint(i)%64)) != 0
 }
@@ -249,7 +222,8 @@ func (s *Simulation) Broadcast(origin int, flood bool) (int, error) {
 	words := (len(s.nodes) + 63) / 64
 	s.bc.list = append(s.bc.list, bcastRecord{
 		origin: int32(origin), at: s.now, settledAt: -1, payload: payload,
-		seen: make([]uint64, words), flood: flood,
+		earlyAt: s.now + int64(s.cfg.DetectionDelayMin),
+		seen:    make([]uint64, words), flood: flood,
 	})
 	tag := int32(idx) + 1
 	s.curTag = tag
@@ -257,7 +231,7 @@ func (s *Simulation) Broadcast(origin int, flood bool) (int, error) {
 	if flood {
 		b := &s.bc.list[idx]
 		b.floodSeen = make([]uint64, words)
-		setBit(&b.floodSeen, int32(origin))
+		simSetBit(&b.floodSeen, int32(origin))
 		b.floodDelivered = 1
 		s.bc.floodSend(int32(origin), -1, tag, 1)
 	}
@@ -312,6 +286,11 @@ type BroadcastStats struct {
 	// Up is the number of nodes up now; Delivered the number of them that
 	// delivered the broadcast (the origin included).
 	Up, Delivered int
+	// EarlyDelivered counts the deliveries made within
+	// SimConfig.DetectionDelayMin of sending (at nodes up or not now):
+	// before any node could learn of a crash that happened at the sending
+	// instant.
+	EarlyDelivered int
 	// Duplicates counts Deliver actions beyond the first at a node; the
 	// cores promise zero.
 	Duplicates int
@@ -339,7 +318,7 @@ func (s *Simulation) BroadcastStats(idx int) BroadcastStats {
 	st := BroadcastStats{
 		Origin: int(b.origin), ID: b.id, SentAt: time.Duration(b.at),
 		Settled: b.settledAt >= 0, SettledAt: time.Duration(max(b.settledAt, 0)),
-		Duplicates: int(b.duplicates), PayloadReceived: b.payloadRecv,
+		Duplicates: int(b.duplicates), PayloadReceived: b.payloadRecv, EarlyDelivered: int(b.early),
 		LDH: int(b.maxHops), Flood: b.flood, FloodPayloadReceived: b.floodRecv,
 		FloodLDH: int(b.floodMaxHops),
 	}
@@ -351,10 +330,10 @@ func (s *Simulation) BroadcastStats(idx int) BroadcastStats {
 			continue
 		}
 		st.Up++
-		if hasBit(b.seen, i) {
+		if simHasBit(b.seen, i) {
 			st.Delivered++
 		}
-		if hasBit(b.floodSeen, i) {
+		if simHasBit(b.floodSeen, i) {
 			st.FloodDelivered++
 		}
 	}
@@ -366,10 +345,25 @@ func (s *Simulation) BroadcastStats(idx int) BroadcastStats {
 
 // DeliveredAt reports whether node i delivered broadcast idx (through
 // Plumtree).
-func (s *Simulation) DeliveredAt(idx, i int) bool { return hasBit(s.bc.list[idx].seen, i) }
+func (s *Simulation) DeliveredAt(idx, i int) bool { return simHasBit(s.bc.list[idx].seen, i) }
 
 // FloodDeliveredAt reports whether node i received the flood-baseline copy
 // of broadcast idx.
 func (s *Simulation) FloodDeliveredAt(idx, i int) bool {
-	return hasBit(s.bc.list[idx].floodSeen, i)
+	return simHasBit(s.bc.list[idx].floodSeen, i)
+}
+
+// deliveredEver returns how many nodes delivered broadcast idx, including
+// nodes that have crashed since.
+func (s *Simulation) deliveredEver(idx int) int { return int(s.bc.list[idx].delivered) }
+
+// reachedAll reports whether every node in mask delivered broadcast idx.
+func (s *Simulation) reachedAll(idx int, mask []bool) bool {
+	seen := s.bc.list[idx].seen
+	for i, in := range mask {
+		if in && !simHasBit(seen, i) {
+			return false
+		}
+	}
+	return true
 }

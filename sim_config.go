@@ -13,6 +13,13 @@ type SimConfig struct {
 	// Seed determines every random choice of the run.
 	Seed uint64
 
+	// HyParView configures every node's HyParView core. Its
+	// ShuffleInterval is the simulator's "shuffle period" (see
+	// Simulation.RunShuffleRounds).
+	HyParView HyParViewConfig
+	// Plumtree configures every node's Plumtree core.
+	Plumtree PlumtreeConfig
+
 	// LatencyMin and LatencyMax bound the one-way latency of a link; each
 	// ordered pair of nodes gets a fixed latency in the range. Default
 	// 1–50 ms, a spread from one rack to across a continent.
@@ -43,6 +50,42 @@ type SimConfig struct {
 	// average shortest path length; with at most that many nodes the
 	// computation is exact. Default 200.
 	PathSamples int
+}
+
+// DefaultSimConfig returns the defaults documented on each field of
+// SimConfig, for 10,000 nodes and seed 1, with the cores' own defaults.
+func DefaultSimConfig() SimConfig {
+	return SimConfig{
+		Nodes:             10_000,
+		Seed:              1,
+		HyParView:         DefaultHyParViewConfig(),
+		Plumtree:          DefaultPlumtreeConfig(),
+		LatencyMin:        time.Millisecond,
+		LatencyMax:        50 * time.Millisecond,
+		DetectionDelayMin: time.Second,
+		DetectionDelayMax: 3 * time.Second,
+		JoinInterval:      10 * time.Millisecond,
+		Contact:           ContactSame,
+		PayloadSize:       8,
+		SettleMin:         2 * time.Second,
+		SettleMax:         120 * time.Second,
+		PathSamples:       200,
+	}
+}
+
+// Validate reports the first invalid field of c, wrapping ErrSimConfig or
+// the cores' own config errors. It does not modify c.
+func (c SimConfig) Validate() error {
+	if err := c.validateNetwork(); err != nil {
+		return err
+	}
+	if err := c.HyParView.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrSimConfig, err)
+	}
+	if err := c.Plumtree.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrSimConfig, err)
+	}
+	return nil
 }
 
 // SimContact says which node a joining node contacts.

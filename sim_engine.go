@@ -45,68 +45,99 @@ type simEvent struct {
 	kind  simEventKind
 }
 
-// eventQueue is a min-heap of events ordered by (at, seq).
+// eventQueue is a priority queue of events ordered by (at, seq). Events
+// live in a pool and are recycled through a free list; the heap itself is
+// a 4-ary min-heap of small (at, seq, slot) keys, so that sifting moves 24
+// bytes instead of a whole event and a node's children share cache lines.
 type eventQueue struct {
-	items []simEvent
-	seq   uint64
+	heap []queueKey
+	pool []simEvent
+	free []int32
+	seq  uint64
 }
 
-// less reports whether event i fires before event j.
-func (q *eventQueue) less(i, j int) bool {
-	a, b := &q.items[i], &q.items[j]
-	if a.at != b.at {
-		return a.at < b.at
-	}
-	return a.seq < b.seq
+// queueKey is one heap entry: the ordering key and the event's pool slot.
+type queueKey struct {
+	at   int64
+	seq  uint64
+	slot int32
+}
+
+// before reports whether a fires before b.
+func (a *queueKey) before(b *queueKey) bool {
+	return a.at < b.at || (a.at == b.at && a.seq < b.seq)
 }
 
 // push schedules ev; its seq is assigned here.
 func (q *eventQueue) push(ev simEvent) {
 	q.seq++
 	ev.seq = q.seq
-	q.items = append(q.items, ev)
+	var slot int32
+	if n := len(q.free); n > 0 {
+		slot = q.free[n-1]
+		q.free = q.free[:n-1]
+		q.pool[slot] = ev
+	} else {
+		slot = int32(len(q.pool))
+		q.pool = append(q.pool, ev)
+	}
+	key := queueKey{at: ev.at, seq: ev.seq, slot: slot}
 	// Sift up.
-	i := len(q.items) - 1
+	h := append(q.heap, key)
+	i := len(h) - 1
 	for i > 0 {
-		p := (i - 1) / 2
-		if !q.less(i, p) {
+		p := (i - 1) / 4
+		if !key.before(&h[p]) {
 			break
 		}
-		q.items[i], q.items[p] = q.items[p], q.items[i]
+		h[i] = h[p]
 		i = p
 	}
+	h[i] = key
+	q.heap = h
 }
 
 // len returns the number of queued events.
-func (q *eventQueue) len() int { return len(q.items) }
+func (q *eventQueue) len() int { return len(q.heap) }
 
 // peekTime returns the time of the earliest event; the queue must not be
 // empty.
-func (q *eventQueue) peekTime() int64 { return q.items[0].at }
+func (q *eventQueue) peekTime() int64 { return q.heap[0].at }
 
 // pop removes and returns the earliest event; the queue must not be empty.
 func (q *eventQueue) pop() simEvent {
-	top := q.items[0]
-	last := len(q.items) - 1
-	q.items[0] = q.items[last]
-	q.items[last] = simEvent{} // drop references for the GC
-	q.items = q.items[:last]
-	// Sift down.
-	i, n := 0, last
+	h := q.heap
+	slot := h[0].slot
+	ev := q.pool[slot]
+	q.pool[slot] = simEvent{} // drop references for the GC
+	q.free = append(q.free, slot)
+
+	last := h[len(h)-1]
+	h = h[:len(h)-1]
+	q.heap = h
+	n := len(h)
+	if n == 0 {
+		return ev
+	}
+	// Sift the last key down from the root.
+	i := 0
 	for {
-		l := 2*i + 1
-		if l >= n {
+		c := 4*i + 1
+		if c >= n {
 			break
 		}
-		m := l
-		if r := l + 1; r < n && q.less(r, l) {
-			m = r
+		m := c
+		for j := c + 1; j < c+4 && j < n; j++ {
+			if h[j].before(&h[m]) {
+				m = j
+			}
 		}
-		if !q.less(m, i) {
+		if !h[m].before(&last) {
 			break
 		}
-		q.items[i], q.items[m] = q.items[m], q.items[i]
+		h[i] = h[m]
 		i = m
 	}
-	return top
+	h[i] = last
+	return ev
 }

@@ -107,9 +107,9 @@ func (g *simGraph) components() (label []int32, sizes []int) {
 	return label, sizes
 }
 
-// largestComponent returns the label and size of the largest component
+// simLargestComponent returns the label and size of the largest component
 // (the lowest label among equals), or -1, 0 for an empty graph.
-func largestComponent(sizes []int) (int32, int) {
+func simLargestComponent(sizes []int) (int32, int) {
 	best, size := int32(-1), 0
 	for c, sz := range sizes {
 		if sz > size {
@@ -153,10 +153,10 @@ func (g *simGraph) avgPathLength(sources []int32) (float64, int64) {
 	return float64(sum) / float64(pairs), pairs
 }
 
-// pathSources picks the BFS sources among the vertices with label comp:
+// simPathSources picks the BFS sources among the vertices with label comp:
 // all of them when there are at most k, else k chosen uniformly without
 // replacement by rng.
-func pathSources(label []int32, comp int32, k int, rng *rand.Rand) []int32 {
+func simPathSources(label []int32, comp int32, k int, rng *rand.Rand) []int32 {
 	var members []int32
 	for v, l := range label {
 		if l == comp && comp >= 0 {

@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// graphOf builds a graph on n present vertices from an edge list.
-func graphOf(n int, edges [][2]int32) *simGraph {
+// simGraphOf builds a graph on n present vertices from an edge list.
+func simGraphOf(n int, edges [][2]int32) *simGraph {
 	present := make([]bool, n)
 	for i := range present {
 		present[i] = true
@@ -22,12 +22,12 @@ func graphOf(n int, edges [][2]int32) *simGraph {
 func TestGraphComponents(t *testing.T) {
 	// Two triangles, an isolated vertex, and a duplicate and a reversed
 	// edge that must collapse.
-	g := graphOf(7, [][2]int32{{0, 1}, {1, 2}, {2, 0}, {3, 4}, {4, 5}, {5, 3}, {0, 1}, {1, 0}})
+	g := simGraphOf(7, [][2]int32{{0, 1}, {1, 2}, {2, 0}, {3, 4}, {4, 5}, {5, 3}, {0, 1}, {1, 0}})
 	label, sizes := g.components()
 	if len(sizes) != 3 {
 		t.Fatalf("%d components, want 3", len(sizes))
 	}
-	best, size := largestComponent(sizes)
+	best, size := simLargestComponent(sizes)
 	if size != 3 || label[0] != best || label[3] == label[0] || sizes[label[6]] != 1 {
 		t.Fatalf("labels %v sizes %v", label, sizes)
 	}
@@ -47,7 +47,7 @@ func TestGraphSkipsAbsentVertices(t *testing.T) {
 
 func TestAvgPathLength(t *testing.T) {
 	// Path 0-1-2-3: distances 1,2,3,1,2,1 each counted from both ends.
-	g := graphOf(4, [][2]int32{{0, 1}, {1, 2}, {2, 3}})
+	g := simGraphOf(4, [][2]int32{{0, 1}, {1, 2}, {2, 3}})
 	avg, pairs := g.avgPathLength([]int32{0, 1, 2, 3})
 	if pairs != 12 || math.Abs(avg-20.0/12) > 1e-12 {
 		t.Fatalf("avg %v over %d pairs, want %v over 12", avg, pairs, 20.0/12)
@@ -57,10 +57,10 @@ func TestAvgPathLength(t *testing.T) {
 	for i := int32(0); i < 10; i++ {
 		edges = append(edges, [2]int32{i, (i + 1) % 10})
 	}
-	g = graphOf(10, edges)
+	g = simGraphOf(10, edges)
 	label, sizes := g.components()
-	best, _ := largestComponent(sizes)
-	src := pathSources(label, best, 3, rand.New(rand.NewPCG(1, 1)))
+	best, _ := simLargestComponent(sizes)
+	src := simPathSources(label, best, 3, rand.New(rand.NewPCG(1, 1)))
 	if len(src) != 3 {
 		t.Fatalf("%d sources, want 3", len(src))
 	}
@@ -71,16 +71,16 @@ func TestAvgPathLength(t *testing.T) {
 }
 
 func TestClustering(t *testing.T) {
-	complete := graphOf(4, [][2]int32{{0, 1}, {0, 2}, {0, 3}, {1, 2}, {1, 3}, {2, 3}})
+	complete := simGraphOf(4, [][2]int32{{0, 1}, {0, 2}, {0, 3}, {1, 2}, {1, 3}, {2, 3}})
 	if c := complete.clustering(); math.Abs(c-1) > 1e-12 {
 		t.Fatalf("K4 clustering %v, want 1", c)
 	}
-	star := graphOf(5, [][2]int32{{0, 1}, {0, 2}, {0, 3}, {0, 4}})
+	star := simGraphOf(5, [][2]int32{{0, 1}, {0, 2}, {0, 3}, {0, 4}})
 	if c := star.clustering(); c != 0 {
 		t.Fatalf("star clustering %v, want 0", c)
 	}
 	// Triangle 0-1-2 with a pendant 3 on 0: C(0)=1/3, C(1)=C(2)=1, C(3)=0.
-	g := graphOf(4, [][2]int32{{0, 1}, {1, 2}, {2, 0}, {0, 3}})
+	g := simGraphOf(4, [][2]int32{{0, 1}, {1, 2}, {2, 0}, {0, 3}})
 	want := (1.0/3 + 1 + 1 + 0) / 4
 	if c := g.clustering(); math.Abs(c-want) > 1e-12 {
 		t.Fatalf("clustering %v, want %v", c, want)

@@ -36,14 +36,14 @@ type simNetwork struct {
 // newSimNetwork returns a network for n nodes, none of them up yet.
 func newSimNetwork(cfg *SimConfig, n int) *simNetwork {
 	return &simNetwork{
-		latSeed:     splitmix64(cfg.Seed ^ streamLatency),
+		latSeed:     simMix64(cfg.Seed ^ streamLatency),
 		latMin:      int64(cfg.LatencyMin),
 		latSpan:     int64(cfg.LatencyMax-cfg.LatencyMin) + 1,
 		loss:        cfg.Loss,
 		detectMin:   int64(cfg.DetectionDelayMin),
 		detectMax:   int64(cfg.DetectionDelayMax),
-		rng:         newStreamRand(cfg.Seed, streamNetwork),
-		floodRng:    newStreamRand(cfg.Seed, streamFlood),
+		rng:         simStreamRand(cfg.Seed, streamNetwork),
+		floodRng:    simStreamRand(cfg.Seed, streamFlood),
 		up:          make([]bool, n),
 		side:        make([]uint8, n),
 		pendingFail: make(map[uint64]struct{}),
@@ -63,7 +63,7 @@ func (nw *simNetwork) grow(n int) {
 // the same time and, with the queue's insertion-order tie-break, links are
 // FIFO like TCP connections.
 func (nw *simNetwork) latency(from, to int32) int64 {
-	h := splitmix64(nw.latSeed ^ (uint64(uint32(from))<<32 | uint64(uint32(to))))
+	h := simMix64(nw.latSeed ^ (uint64(uint32(from))<<32 | uint64(uint32(to))))
 	return nw.latMin + int64(h%uint64(nw.latSpan))
 }
 
@@ -90,7 +90,7 @@ func (nw *simNetwork) detectionDelay() int64 {
 }
 
 // failKey packs an ordered pair for pendingFail.
-func failKey(from, to int32) uint64 { return uint64(uint32(from))<<32 | uint64(uint32(to)) }
+func simFailKey(from, to int32) uint64 { return uint64(uint32(from))<<32 | uint64(uint32(to)) }
 
 // Random streams derived from SimConfig.Seed. Node i uses streamNode+i.
 const (
@@ -102,13 +102,13 @@ const (
 	streamNode    uint64 = 1 << 32
 )
 
-// newStreamRand returns the PCG generator of one random stream of a seed.
-func newStreamRand(seed, stream uint64) *rand.Rand {
-	return rand.New(rand.NewPCG(splitmix64(seed), splitmix64(stream^0x9e3779b97f4a7c15)))
+// simStreamRand returns the PCG generator of one random stream of a seed.
+func simStreamRand(seed, stream uint64) *rand.Rand {
+	return rand.New(rand.NewPCG(simMix64(seed), simMix64(stream^0x9e3779b97f4a7c15)))
 }
 
-// splitmix64 is the SplitMix64 finaliser, a cheap well-mixing hash of x.
-func splitmix64(x uint64) uint64 {
+// simMix64 is the SplitMix64 finaliser, a cheap well-mixing hash of x.
+func simMix64(x uint64) uint64 {
 	x += 0x9e3779b97f4a7c15
 	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
 	x = (x ^ (x >> 27)) * 0x94d049bb133111eb

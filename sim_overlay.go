@@ -79,7 +79,7 @@ func (s *Simulation) snapshot() ([][]int32, *overlaySnapshot) {
 	g := newSimGraph(s.net.up, out)
 	snap := &overlaySnapshot{graph: g}
 	snap.label, snap.sizes = g.components()
-	snap.best, _ = largestComponent(snap.sizes)
+	snap.best, _ = simLargestComponent(snap.sizes)
 	return out, snap
 }
 
@@ -118,7 +118,7 @@ func (s *Simulation) Overlay() OverlayStats {
 				continue
 			}
 			activeIn[j]++
-			if !containsIndex(out[j], int32(i)) {
+			if !simContainsIndex(out[j], int32(i)) {
 				st.AsymmetricLinks++
 			}
 		}
@@ -150,8 +150,8 @@ func (s *Simulation) Overlay() OverlayStats {
 		inSum += float64(a)
 		inSq += float64(a) * float64(a)
 		pinSum += float64(p)
-		st.ActiveInDegreeHist = addHist(st.ActiveInDegreeHist, a)
-		st.PassiveInDegreeHist = addHist(st.PassiveInDegreeHist, p)
+		st.ActiveInDegreeHist = simAddHist(st.ActiveInDegreeHist, a)
+		st.PassiveInDegreeHist = simAddHist(st.PassiveInDegreeHist, p)
 	}
 	mean := inSum / up
 	st.InDegreeStddev = math.Sqrt(max(inSq/up-mean*mean, 0))
@@ -159,17 +159,17 @@ func (s *Simulation) Overlay() OverlayStats {
 	if n > 0 {
 		st.ContactPassiveInDegree = passiveIn[0]
 	}
-	_, st.LargestComponent = largestComponent(snap.sizes)
+	_, st.LargestComponent = simLargestComponent(snap.sizes)
 	st.LargestComponentFraction = float64(st.LargestComponent) / up
-	sources := pathSources(snap.label, snap.best, s.cfg.PathSamples, s.metrics)
+	sources := simPathSources(snap.label, snap.best, s.cfg.PathSamples, s.metrics)
 	st.PathSources = len(sources)
 	st.AvgPathLength, _ = snap.graph.avgPathLength(sources)
 	st.ClusteringCoefficient = snap.graph.clustering()
 	return st
 }
 
-// containsIndex reports whether list holds v.
-func containsIndex(list []int32, v int32) bool {
+// simContainsIndex reports whether list holds v.
+func simContainsIndex(list []int32, v int32) bool {
 	for _, w := range list {
 		if w == v {
 			return true
@@ -178,8 +178,8 @@ func containsIndex(list []int32, v int32) bool {
 	return false
 }
 
-// addHist increments h[k], growing h as needed.
-func addHist(h []int, k int) []int {
+// simAddHist increments h[k], growing h as needed.
+func simAddHist(h []int, k int) []int {
 	for len(h) <= k {
 		h = append(h, 0)
 	}

@@ -108,18 +108,7 @@ func (s *Simulation) Crash(fraction float64) ([]int, error) {
 // crashRandom crashes k nodes chosen uniformly among the nodes up and
 // returns them in increasing order.
 func (s *Simulation) crashRandom(k int) []int {
-	k = min(k, len(s.upList))
-	pool := slices.Clone(s.upList)
-	slices.Sort(pool) // upList's order depends on history; the pick must not
-	for i := 0; i < k; i++ {
-		j := i + s.scene.IntN(len(pool)-i)
-		pool[i], pool[j] = pool[j], pool[i]
-	}
-	victims := make([]int, k)
-	for i, v := range pool[:k] {
-		victims[i] = int(v)
-	}
-	slices.Sort(victims)
+	victims := s.pickUpNodes(k)
 	for _, v := range victims {
 		s.CrashNode(v)
 	}
@@ -189,4 +178,41 @@ func (s *Simulation) Churn(d, period time.Duration, k int) error {
 	}
 	s.runUntil(end, nil)
 	return nil
+}
+
+// pickUpNodes returns k nodes chosen uniformly among the nodes up
+// (scenario stream), or all of them when k is at least their number, in
+// increasing order.
+func (s *Simulation) pickUpNodes(k int) []int {
+	pool := slices.Clone(s.upList)
+	slices.Sort(pool)
+	k = min(k, len(pool))
+	if k < len(pool) {
+		for i := 0; i < k; i++ {
+			j := i + s.scene.IntN(len(pool)-i)
+			pool[i], pool[j] = pool[j], pool[i]
+		}
+		pool = pool[:k]
+		slices.Sort(pool)
+	}
+	out := make([]int, len(pool))
+	for i, v := range pool {
+		out[i] = int(v)
+	}
+	return out
+}
+
+// randomNodeIn returns a node chosen uniformly among the nodes i with
+// mask[i] (scenario stream), or -1 if there is none.
+func (s *Simulation) randomNodeIn(mask []bool) int {
+	var pool []int
+	for i, in := range mask {
+		if in {
+			pool = append(pool, i)
+		}
+	}
+	if len(pool) == 0 {
+		return -1
+	}
+	return pool[s.scene.IntN(len(pool))]
 }
