@@ -53,6 +53,16 @@ import (
 //
 // Node i is named "n<i>" (Peer.Addr equals Peer.Name); the simulator maps
 // names to dense indices and never uses maps keyed by name on the hot path.
+//
+// # Measuring
+//
+// Broadcast sends a payload through Plumtree (and optionally through a
+// flood baseline over the same active views); RunUntilSettled runs until
+// nothing queued descends from it any more; BroadcastStats then reports
+// deliveries, hops and redundancy. Overlay measures the graph of the
+// active views. Fork copies a whole simulation, so that several
+// experiments can start from one stable overlay; RunExperiments runs the
+// standard ones.
 type Simulation struct {
 	cfg     SimConfig
 	factory simCoreFactory
@@ -81,7 +91,6 @@ type Simulation struct {
 type simNode struct {
 	hv      simMembership
 	pt      simCore
-	rng     *rand.Rand
 	started bool
 	crashed bool
 }
@@ -153,7 +162,7 @@ func (s *Simulation) addNodes(k int) error {
 			return fmt.Errorf("create cores of node %s: %w", name, err)
 		}
 		s.peers = append(s.peers, p)
-		s.nodes = append(s.nodes, simNode{hv: hv, pt: pt, rng: rng})
+		s.nodes = append(s.nodes, simNode{hv: hv, pt: pt})
 		s.upPos = append(s.upPos, -1)
 	}
 	return nil

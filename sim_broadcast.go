@@ -267,9 +267,9 @@ func (s *Simulation) RunUntilSettled(broadcasts ...int) bool {
 	s.runUntil(minEnd, nil)
 	deadline := s.now + int64(s.cfg.SettleMax)
 	settled := s.bc.watched == 0 || s.runUntil(deadline, func() bool { return s.bc.watched == 0 })
-	if settled {
-		for _, idx := range broadcasts {
-			s.bc.list[idx].settledAt = s.now
+	for _, idx := range broadcasts {
+		if b := &s.bc.list[idx]; b.outstanding == 0 && b.settledAt < 0 {
+			b.settledAt = s.now
 		}
 	}
 	return settled

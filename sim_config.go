@@ -33,7 +33,9 @@ type SimConfig struct {
 	DetectionDelayMin, DetectionDelayMax time.Duration
 
 	// JoinInterval is the virtual time between two consecutive joins in
-	// JoinAll. Default 10 ms.
+	// JoinAll. Zero, the default, spreads the joins over at most
+	// maxJoinPhase (100 s): 10 ms apart up to 10,000 nodes, 1 ms apart
+	// at 100,000.
 	JoinInterval time.Duration
 	// Contact chooses the contact node of a join. Default ContactSame.
 	Contact SimContact
@@ -65,7 +67,6 @@ func DefaultSimConfig() SimConfig {
 		LatencyMax:        50 * time.Millisecond,
 		DetectionDelayMin: time.Second,
 		DetectionDelayMax: 3 * time.Second,
-		JoinInterval:      10 * time.Millisecond,
 		Contact:           ContactSame,
 		PayloadSize:       8,
 		SettleMin:         0,

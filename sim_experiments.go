@@ -438,7 +438,7 @@ func (r *expRunner) broadcasts(p *jobProgress, s *Simulation, res *SimResult) {
 		if err != nil {
 			continue // cannot happen: origin is up
 		}
-		s.RunUntilSettled(idx)
+		r.settle(res, s, idx)
 		st := s.BroadcastStats(idx)
 		ever := s.deliveredEver(idx)
 		res.BroadcastRMR = append(res.BroadcastRMR, st.RMR)
@@ -482,7 +482,7 @@ func (r *expRunner) broadcasts(p *jobProgress, s *Simulation, res *SimResult) {
 				idxs = append(idxs, idx)
 			}
 		}
-		s.RunUntilSettled(idxs...)
+		r.settle(res, s, idxs...)
 		var sum rmrSum
 		for _, idx := range idxs {
 			st := s.BroadcastStats(idx)
@@ -521,7 +521,7 @@ func (r *expRunner) fail(p *jobProgress, fraction float64) ([]SimResult, error) 
 	p.set("warm-up")
 	for k := 0; k < r.cfg.FailWarmupBroadcasts; k++ {
 		if idx, err := s.Broadcast(s.RandomUpNode(), false); err == nil {
-			s.RunUntilSettled(idx)
+			r.settle(&res, s, idx)
 		}
 	}
 	p.set("crash")
@@ -533,7 +533,7 @@ func (r *expRunner) fail(p *jobProgress, fraction float64) ([]SimResult, error) 
 	if err != nil {
 		return nil, fmt.Errorf("first broadcast after the crash: %w", err)
 	}
-	s.RunUntilSettled(first)
+	r.settle(&res, s, first)
 	st := s.BroadcastStats(first)
 	res.ReliabilityFirstBroadcast = simPtr(simFrac(st.Delivered, st.Up))
 	res.ReliabilityFirstBroadcastEarly = simPtr(simFrac(st.EarlyDelivered, st.Up))
@@ -558,7 +558,7 @@ func (r *expRunner) fail(p *jobProgress, fraction float64) ([]SimResult, error) 
 		if err != nil {
 			return nil, err
 		}
-		s.RunUntilSettled(idx)
+		r.settle(&res, s, idx)
 		pst := s.BroadcastStats(idx)
 		after = simFrac(pst.Delivered, pst.Up)
 		if healedLC < 0 && s.reachedAll(idx, s.LargestComponent()) {
@@ -612,12 +612,27 @@ func (r *expRunner) partition(p *jobProgress) ([]SimResult, error) {
 	res.PartitionHealRounds = simPtr(healed)
 	if origin := s.RandomUpNode(); origin >= 0 {
 		if idx, err := s.Broadcast(origin, false); err == nil {
-			s.RunUntilSettled(idx)
+			r.settle(&res, s, idx)
 			st := s.BroadcastStats(idx)
 			res.ReliabilityAfterHealing = simPtr(simFrac(st.Delivered, st.Up))
 		}
 	}
 	return r.complete(p, s, &res, start, before, t0), nil
+}
+
+// settle runs s until the broadcasts settle and counts in res those that
+// did not within SimConfig.SettleMax.
+func (r *expRunner) settle(res *SimResult, s *Simulation, broadcasts ...int) {
+	if res.UnsettledBroadcasts == nil {
+		res.UnsettledBroadcasts = simPtr(0)
+	}
+	if !s.RunUntilSettled(broadcasts...) {
+		for _, idx := range broadcasts {
+			if !s.BroadcastStats(idx).Settled {
+				*res.UnsettledBroadcasts++
+			}
+		}
+	}
 }
 
 // simFrac returns a/b, or 0 when b is 0.

@@ -108,6 +108,11 @@ type SimResult struct {
 	// from sending to the last delivery.
 	LatencyMeanSeconds *float64 `json:"last_delivery_latency_s"`
 
+	// UnsettledBroadcasts counts the broadcasts of the experiment that
+	// had not settled SimConfig.SettleMax after they were sent (their
+	// figures are then taken at that point).
+	UnsettledBroadcasts *int `json:"unsettled_broadcasts"`
+
 	// PartitionHealRounds is the number of shuffle periods after the
 	// partition healed until the overlay was one component again; -1 if
 	// it did not within the experiment's limit. ComponentsDuringPartition

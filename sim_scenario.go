@@ -18,12 +18,28 @@ const (
 	joinPickOnFire int32 = -2 // choose the contact when the join fires
 )
 
+// Join spacing used when SimConfig.JoinInterval is zero.
+const (
+	defaultJoinInterval = 10 * time.Millisecond
+	maxJoinPhase        = 100 * time.Second
+)
+
 // JoinAll starts every node that has not started yet, one every
 // SimConfig.JoinInterval of virtual time in index order, and runs the
 // simulation until the last one has started. The first node of an empty
 // simulation starts alone; the others join through the contact chosen by
 // SimConfig.Contact among the nodes up when they join.
 func (s *Simulation) JoinAll() {
+	pending := 0
+	for i := range s.nodes {
+		if !s.nodes[i].started && !s.nodes[i].crashed {
+			pending++
+		}
+	}
+	interval := s.cfg.JoinInterval
+	if interval == 0 {
+		interval = min(defaultJoinInterval, maxJoinPhase/time.Duration(max(pending, 1)))
+	}
 	at := s.now
 	last := s.now
 	for i := range s.nodes {
@@ -37,7 +53,7 @@ func (s *Simulation) JoinAll() {
 		}
 		s.q.push(simEvent{at: at, kind: evJoin, node: int32(i), peer: contact})
 		last = at
-		at += int64(s.cfg.JoinInterval)
+		at += int64(interval)
 	}
 	s.runUntil(last, nil)
 }

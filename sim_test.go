@@ -39,8 +39,8 @@ func thresholdConfig() ExperimentConfig {
 	cfg := DefaultExperimentConfig()
 	cfg.Sim.Nodes = 1000
 	cfg.Sim.Seed = 1
-	cfg.Broadcasts = 60
-	cfg.SingleSenderBroadcasts = 30
+	cfg.Broadcasts = 40
+	cfg.SingleSenderBroadcasts = 20
 	cfg.AllSendSenders = 1000 // every node
 	cfg.FailFractions = []float64{0.5}
 	cfg.Experiments = []string{ExperimentOverlay, ExperimentBroadcast, ExperimentFail}

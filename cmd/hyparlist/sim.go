@@ -38,6 +38,7 @@ type simFlags struct {
 	plots      string
 	cpuprofile string
 	memprofile string
+	progress   bool
 }
 
 // parseSimFlags parses the sim command's arguments.
@@ -54,7 +55,8 @@ func parseSimFlags(args []string, stderr io.Writer) (*simFlags, error) {
 	fs.IntVar(&f.cfg.AllSendSenders, "all-send", def.AllSendSenders, "nodes broadcasting at the same instant in the all-send round (all nodes if larger than -n; 0 skips it; -1: min(n, 10^6/n), about 1 GiB of core state)")
 	fs.Float64Var(&f.cfg.Sim.Loss, "loss", def.Sim.Loss, "probability that a message is lost")
 	contact := fs.String("contact", def.Sim.Contact.String(), "join contact: same (every node joins through node 0) or random")
-	fs.DurationVar(&f.cfg.Sim.JoinInterval, "join-interval", def.Sim.JoinInterval, "virtual time between two joins")
+	fs.DurationVar(&f.cfg.Sim.JoinInterval, "join-interval", def.Sim.JoinInterval, "virtual time between two joins (0: spread the joins over at most 100 s, 10ms apart at most)")
+	fs.BoolVar(&f.progress, "progress", false, "show progress on stderr even when stdout is not a terminal")
 	experiments := fs.String("experiments", strings.Join(hyparlist.AllExperiments, ","), "comma-separated experiments to run")
 	fs.IntVar(&f.cfg.Parallel, "parallel", def.Parallel, "simulations run at once (each needs its own memory)")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object per experiment per line instead of a table")
@@ -120,7 +122,7 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 		defer pprof.StopCPUProfile()
 	}
 	var prog *progressLine
-	if isTerminal(os.Stdout) {
+	if f.progress || isTerminal(os.Stdout) {
 		prog = &progressLine{w: stderr}
 		f.cfg.Progress = prog.update
 	}
