@@ -150,7 +150,7 @@ func RunExperiments(cfg ExperimentConfig, emit func(SimResult)) error {
 	r := &expRunner{cfg: cfg, start: time.Now()}
 	var jobs []expJob
 	if cfg.selected(ExperimentOverlay) || cfg.selected(ExperimentBroadcast) {
-		jobs = append(jobs, expJob{name: "overlay", run: r.overlayAndBroadcast})
+		jobs = append(jobs, expJob{name: "overlay", long: true, run: r.overlayAndBroadcast})
 	}
 	if cfg.selected(ExperimentFail) {
 		for _, f := range cfg.FailFractions {
@@ -160,7 +160,7 @@ func RunExperiments(cfg ExperimentConfig, emit func(SimResult)) error {
 		}
 	}
 	if cfg.selected(ExperimentPartition) {
-		jobs = append(jobs, expJob{name: "partition", run: r.partition})
+		jobs = append(jobs, expJob{name: "partition", long: true, run: r.partition})
 	}
 
 	stopSampler := r.startHeapSampler()
@@ -180,27 +180,39 @@ func RunExperiments(cfg ExperimentConfig, emit func(SimResult)) error {
 		res []SimResult
 		err error
 	}
+	// Parallel workers take the jobs in runOrder: the longest (overlay
+	// and broadcast, then partition) first, so that the short fail jobs
+	// fill the gaps at the end.
 	results := make(chan done)
-	sem := make(chan struct{}, cfg.Parallel)
-	var wg sync.WaitGroup
+	queue := make(chan int)
 	quit := make(chan struct{})
-	for i, j := range jobs {
+	var wg sync.WaitGroup
+	for w := 0; w < min(cfg.Parallel, len(jobs)); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-quit:
-				return
-			}
-			defer func() { <-sem }()
-			res, err := j.run(&jobProgress{r: r, job: j.name})
-			select {
-			case results <- done{i, res, err}:
-			case <-quit:
+			for i := range queue {
+				res, err := jobs[i].run(&jobProgress{r: r, job: jobs[i].name})
+				select {
+				case results <- done{i, res, err}:
+				case <-quit:
+					return
+				}
 			}
 		}()
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(queue)
+		for _, i := range runOrder(jobs) {
+			select {
+			case queue <- i:
+			case <-quit:
+				return
+			}
+		}
+	}()
 	defer wg.Wait()
 	defer close(quit)
 
@@ -227,7 +239,22 @@ func RunExperiments(cfg ExperimentConfig, emit func(SimResult)) error {
 // expJob is one independent simulation producing one or more results.
 type expJob struct {
 	name string
+	long bool // runs many shuffle periods: start it early
 	run  func(*jobProgress) ([]SimResult, error)
+}
+
+// runOrder returns the job indices with the long jobs first, otherwise in
+// order.
+func runOrder(jobs []expJob) []int {
+	var long, short []int
+	for i, j := range jobs {
+		if j.long {
+			long = append(long, i)
+		} else {
+			short = append(short, i)
+		}
+	}
+	return append(long, short...)
 }
 
 // expRunner holds what the jobs of one RunExperiments share.
