@@ -188,8 +188,17 @@ func (p *Plumtree) emit(a Action) { p.out = append(p.out, a) }
 
 // known reports whether the message id was delivered here (and is still
 // remembered).
-func (p *Plumtree) known(id MessageID) bool {
-	return p.seen.has(id) || p.cache.has(id)
+func (p *Plumtree) known(id MessageID) bool { return p.seen.has(id) }
+
+// remember records the delivery of id and caches its payload. Every cached
+// message is also in the seen set: SeenTTL ≥ CacheTTL makes the cache
+// entry expire first, and a seen ID forgotten early (SeenMaxEntries) is
+// dropped from the cache too.
+func (p *Plumtree) remember(c ptCached) {
+	if old, ok := p.seen.add(c.id, c.round, p.now); ok {
+		p.cache.remove(old)
+	}
+	p.cache.add(c, p.now)
 }
 
 // broadcast is the paper's Broadcast(m): deliver locally, push with round 0.
@@ -202,8 +211,7 @@ func (p *Plumtree) broadcast(class Class, payload []byte) {
 		// duplicate by every node.
 		return
 	}
-	p.seen.add(id, p.now)
-	p.cache.add(id, ptCached{payload: payload, class: class}, p.now)
+	p.remember(ptCached{id: id, payload: payload, class: class})
 	p.emit(Deliver{ID: id, Class: class, Payload: payload, From: p.self, Hops: 0})
 	p.push(id, class, 0, payload, "")
 }
@@ -242,8 +250,7 @@ func (p *Plumtree) receiveGossip(from Peer, g Gossip) {
 		return
 	}
 	fwd := ptNextRound(g.Round)
-	p.seen.add(g.ID, p.now)
-	p.cache.add(g.ID, ptCached{payload: g.Payload, parent: from.Name, round: fwd, class: g.Class}, p.now)
+	p.remember(ptCached{id: g.ID, payload: g.Payload, parent: from.Name, round: fwd, class: g.Class})
 	p.emit(Deliver{ID: g.ID, Class: g.Class, Payload: g.Payload, From: from, Hops: fwd})
 	p.push(g.ID, g.Class, fwd, g.Payload, from.Name)
 
@@ -300,54 +307,58 @@ func (p *Plumtree) worthOptimizing(r, round uint16) bool {
 }
 
 // swapParent grafts the lazy neighbour called better and prunes the eager
-// neighbour called parent (both must be neighbours in those states).
-func (p *Plumtree) swapParent(parent, better string) {
+// neighbour called parent, if both are neighbours in those states, and
+// reports whether it did.
+func (p *Plumtree) swapParent(parent, better string) bool {
 	par, bet := p.peers.get(parent), p.peers.get(better)
 	if par == nil || bet == nil || !par.eager || bet.eager || par == bet {
-		return
+		return false
 	}
 	bet.eager = true
 	p.emit(Send{To: bet.peer, Msg: Graft{}})
 	par.eager = false
 	p.emit(Send{To: par.peer, Msg: Prune{}})
+	return true
 }
 
 // receiveIHave handles IHAVE(mID, round) from a peer (§3): an unknown
 // message is recorded as missing, with a graft timer if it has none yet.
 func (p *Plumtree) receiveIHave(from Peer, ih IHave) {
 	var timer *ptGraftTimer
+	// Only a lazy neighbour's announcement can trigger the optimisation.
+	pp := p.peers.get(from.Name)
+	optimize := p.cfg.OptimizationThreshold > 0 && pp != nil && !pp.eager
 	for _, e := range ih.Entries {
-		if p.known(e.ID) {
-			p.optimizeOnIHave(from.Name, e)
+		fwd, ok := p.seen.round(e.ID)
+		if !ok {
+			if timer == nil {
+				timer = &ptGraftTimer{ids: make([]MessageID, 0, len(ih.Entries))}
+			}
+			p.missing.announce(e.ID, from, e.Round, timer)
 			continue
 		}
-		p.missing.announce(e.ID, from, e.Round, &timer)
+		if optimize && fwd > 0 && p.worthOptimizing(e.Round, fwd-1) && p.optimizeOnIHave(from.Name, e.ID) {
+			optimize = false // from is eager now
+		}
 	}
-	if timer != nil {
+	if timer != nil && len(timer.ids) > 0 {
 		p.emit(SetTimer{After: p.cfg.GraftTimeout1, Timer: timer})
 	}
 }
 
-// optimizeOnIHave runs the §3.8 test for an IHAVE of a message already
-// received. Not in the paper: the paper tests only the IHAVEs recorded
-// before the payload arrived (optimizeOnPayload); IHAVEs are batched, so
-// the shorter path is usually announced after the payload came the long
-// way.
-func (p *Plumtree) optimizeOnIHave(from string, e IHaveEntry) {
-	if p.cfg.OptimizationThreshold == 0 {
-		return
+// optimizeOnIHave applies the §3.8 optimisation for an IHAVE, from the
+// lazy neighbour called from, of the delivered message id that passed the
+// round test: from replaces the neighbour the payload came from. It
+// reports whether it did. Not in the paper: the paper tests only the IHAVEs
+// recorded before the payload arrived (optimizeOnPayload); IHAVEs are
+// batched, so the shorter path is usually announced after the payload came
+// the long way.
+func (p *Plumtree) optimizeOnIHave(from string, id MessageID) bool {
+	c := p.cache.get(id)
+	if c == nil || c.parent == "" || c.parent == from {
+		return false
 	}
-	pp := p.peers.get(from)
-	if pp == nil || pp.eager {
-		return
-	}
-	c, ok := p.cache.get(e.ID)
-	if !ok || c.parent == "" || c.parent == from {
-		return
-	}
-	if p.worthOptimizing(e.Round, c.round-1) {
-		p.swapParent(c.parent, from)
-	}
+	return p.swapParent(c.parent, from)
 }
 
 // graftTimerFired is the paper's "upon Timer(mID)": for each message the
@@ -428,7 +439,7 @@ func (p *Plumtree) receiveGraft(from Peer, g Graft) {
 		}
 	}
 	for _, id := range g.IDs {
-		if c, ok := p.cache.get(id); ok {
+		if c := p.cache.get(id); c != nil {
 			p.emit(Send{To: to, Msg: Gossip{ID: id, Class: c.class, Round: c.round, Payload: c.payload}})
 		}
 	}
@@ -466,9 +477,10 @@ func (p *Plumtree) neighborUp(peer Peer) {
 // sets, its queued announcements are dropped, and its IHAVEs are removed
 // from the missing table.
 func (p *Plumtree) neighborDown(peer Peer) {
-	if !p.peers.remove(peer.Name) {
+	if peer.Name == "" {
 		return
 	}
+	p.peers.remove(peer.Name)
 	p.missing.dropAnnouncer(peer.Name)
 }
 

@@ -135,19 +135,13 @@ func DefaultPlumtreeConfig() PlumtreeConfig {
 // Validate reports the first invalid field of c, wrapping
 // ErrInvalidPlumtreeConfig. It does not modify c.
 func (c PlumtreeConfig) Validate() error {
-	positiveDurations := []struct {
-		name string
-		v    time.Duration
-	}{
+	if err := ptFirstNonPositive([]ptField[time.Duration]{
 		{"GraftTimeout1", c.GraftTimeout1},
 		{"GraftTimeout2", c.GraftTimeout2},
 		{"CacheTTL", c.CacheTTL},
 		{"SeenTTL", c.SeenTTL},
-	}
-	for _, f := range positiveDurations {
-		if f.v <= 0 {
-			return fmt.Errorf("%w: %s must be positive, got %v", ErrInvalidPlumtreeConfig, f.name, f.v)
-		}
+	}); err != nil {
+		return err
 	}
 	if c.IHaveInterval < 0 {
 		return fmt.Errorf("%w: IHaveInterval must not be negative, got %v", ErrInvalidPlumtreeConfig, c.IHaveInterval)
@@ -155,24 +149,34 @@ func (c PlumtreeConfig) Validate() error {
 	if c.SeenTTL < c.CacheTTL {
 		return fmt.Errorf("%w: SeenTTL (%v) must be at least CacheTTL (%v)", ErrInvalidPlumtreeConfig, c.SeenTTL, c.CacheTTL)
 	}
-	positiveInts := []struct {
-		name string
-		v    int
-	}{
+	if err := ptFirstNonPositive([]ptField[int]{
 		{"IHaveMaxEntries", c.IHaveMaxEntries},
 		{"CacheMaxBytes", c.CacheMaxBytes},
 		{"SeenMaxEntries", c.SeenMaxEntries},
 		{"MissingMax", c.MissingMax},
 		{"MissingMaxAnnouncers", c.MissingMaxAnnouncers},
 		{"MaxPeers", c.MaxPeers},
-	}
-	for _, f := range positiveInts {
-		if f.v <= 0 {
-			return fmt.Errorf("%w: %s must be positive, got %d", ErrInvalidPlumtreeConfig, f.name, f.v)
-		}
+	}); err != nil {
+		return err
 	}
 	if c.NeighborUpAnnounce < 0 {
 		return fmt.Errorf("%w: NeighborUpAnnounce must not be negative, got %d", ErrInvalidPlumtreeConfig, c.NeighborUpAnnounce)
+	}
+	return nil
+}
+
+// ptField is a named config value for validation.
+type ptField[T int | time.Duration] struct {
+	name string
+	v    T
+}
+
+// ptFirstNonPositive reports the first field that is not positive.
+func ptFirstNonPositive[T int | time.Duration](fields []ptField[T]) error {
+	for _, f := range fields {
+		if f.v <= 0 {
+			return fmt.Errorf("%w: %s must be positive, got %v", ErrInvalidPlumtreeConfig, f.name, f.v)
+		}
 	}
 	return nil
 }

@@ -1,9 +1,6 @@
 package hyparlist
 
-import (
-	"fmt"
-	"math"
-)
+import "fmt"
 
 // checkInvariants reports the first broken internal invariant of the core,
 // or nil. It scans every table, so it is meant for tests and the
@@ -43,22 +40,27 @@ func (p *Plumtree) checkInvariants() error {
 	}
 
 	c := &p.cache
-	if len(c.entries) != c.index.Len() {
-		return fmt.Errorf("plumtree %s: cache holds %d entries, index %d", p.self.Name, len(c.entries), c.index.Len())
+	if len(c.slots) != c.index.Len() || len(c.slots)+len(c.free) != len(c.slab) {
+		return fmt.Errorf("plumtree %s: cache holds %d entries, index %d, slab %d with %d free", p.self.Name, len(c.slots), c.index.Len(), len(c.slab), len(c.free))
 	}
 	bytes := 0
-	for _, e := range c.entries {
-		bytes += e.size
+	for id, slot := range c.slots {
+		e := &c.slab[slot]
+		bytes += int(e.size)
+		switch {
+		case e.id != id || e.key.slot != slot:
+			return fmt.Errorf("plumtree %s: cache entry %v in slot %d holds %v keyed to slot %d", p.self.Name, id, slot, e.id, e.key.slot)
+		case !c.index.Has(e.key):
+			return fmt.Errorf("plumtree %s: cache entry %v missing from the index", p.self.Name, id)
+		case !p.seen.has(id):
+			return fmt.Errorf("plumtree %s: cached message %v not in the seen set", p.self.Name, id)
+		}
 	}
 	if bytes != c.bytes || bytes > c.maxBytes {
 		return fmt.Errorf("plumtree %s: cache bytes %d, accounted %d, max %d", p.self.Name, bytes, c.bytes, c.maxBytes)
 	}
-	next := int64(math.MaxInt64)
-	if m, ok := c.index.Min(); ok {
-		next = m.expire
-	}
-	if next != c.next {
-		return fmt.Errorf("plumtree %s: cache next expiry %d, index minimum %d", p.self.Name, c.next, next)
+	if m, ok := c.index.Min(); ok && c.next > m.expire {
+		return fmt.Errorf("plumtree %s: cache next expiry %d after the index minimum %d", p.self.Name, c.next, m.expire)
 	}
 
 	s := &p.seen

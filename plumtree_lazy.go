@@ -5,9 +5,10 @@ package hyparlist
 // one IHAVE per peer when the IHaveInterval window closes, or at once when
 // a queue reaches IHaveMaxEntries. Nothing is dropped.
 
-// ptQueueKeepCap is the largest queue capacity kept for reuse after a
-// flush; a larger backing array (from a burst) is released so that idle
-// nodes do not hold burst-sized buffers.
+// ptQueueKeepCap is the queue capacity always kept for reuse after a
+// flush. A larger backing array is kept only while it is at most twice the
+// size of what was just flushed; one left over from a burst is released so
+// that idle nodes do not hold burst-sized buffers.
 const ptQueueKeepCap = 32
 
 // ptFlushTimer is the timer that closes the IHAVE batching window. Each
@@ -48,7 +49,7 @@ func (p *Plumtree) flushPeer(i int) {
 	entries := make([]IHaveEntry, len(pp.queue))
 	copy(entries, pp.queue)
 	p.emit(Send{To: pp.peer, Msg: IHave{Entries: entries}})
-	if cap(pp.queue) > ptQueueKeepCap {
+	if c := cap(pp.queue); c > ptQueueKeepCap && c > 2*len(pp.queue) {
 		pp.queue = nil
 	} else {
 		clear(pp.queue)

@@ -71,8 +71,8 @@ func newPtMissingTable(max, maxAnnouncers int) ptMissingTable {
 }
 
 // announce records that from announced id at round. If id has no graft
-// timer yet, it joins *t (created on first use) and is owned by it.
-func (mt *ptMissingTable) announce(id MessageID, from Peer, round uint16, t **ptGraftTimer) {
+// timer yet, it joins t and is owned by it.
+func (mt *ptMissingTable) announce(id MessageID, from Peer, round uint16, t *ptGraftTimer) {
 	e, ok := mt.m[id]
 	if !ok && len(mt.m) >= mt.max {
 		return
@@ -88,11 +88,8 @@ func (mt *ptMissingTable) announce(id MessageID, from Peer, round uint16, t **pt
 		e.announcers = append(e.announcers, ptAnnouncement{peer: from, round: round})
 	}
 	if e.timer == nil {
-		if *t == nil {
-			*t = &ptGraftTimer{}
-		}
-		(*t).ids = append((*t).ids, id)
-		e.timer = *t
+		t.ids = append(t.ids, id)
+		e.timer = t
 	}
 	mt.m[id] = e
 }

@@ -84,6 +84,7 @@ func (h *ptEvHeap) Pop() any {
 // ptNet is the test network.
 type ptNet struct {
 	tb    testing.TB
+	what  string // prefix of failure messages, e.g. the seed
 	cfg   PlumtreeConfig
 	now   time.Duration
 	seq   uint64
@@ -360,15 +361,15 @@ func (n *ptNet) checkSets(name string) {
 	seen := make(map[string]bool)
 	for _, p := range append(pt.EagerPeers(), pt.LazyPeers()...) {
 		if seen[p.Name] {
-			n.tb.Fatalf("t=%v %s: %s is both eager and lazy", n.now, name, p.Name)
+			n.tb.Fatalf("%s t=%v %s: %s is both eager and lazy", n.what, n.now, name, p.Name)
 		}
 		seen[p.Name] = true
 		if l := n.links[ptKey(name, p.Name)]; l == nil || !l.up {
-			n.tb.Fatalf("t=%v %s: %s in eager/lazy sets but not a neighbour", n.now, name, p.Name)
+			n.tb.Fatalf("%s t=%v %s: %s in eager/lazy sets but not a neighbour", n.what, n.now, name, p.Name)
 		}
 	}
 	if err := pt.checkInvariants(); err != nil {
-		n.tb.Fatalf("t=%v %s: %v", n.now, name, err)
+		n.tb.Fatalf("%s t=%v %s: %v", n.what, n.now, name, err)
 	}
 }
 
@@ -383,10 +384,10 @@ func (n *ptNet) checkSymmetric() {
 		ea, la := ptHas(n.nodes[k.a].pt.EagerPeers(), k.b), ptHas(n.nodes[k.a].pt.LazyPeers(), k.b)
 		eb, lb := ptHas(n.nodes[k.b].pt.EagerPeers(), k.a), ptHas(n.nodes[k.b].pt.LazyPeers(), k.a)
 		if !(ea || la) || !(eb || lb) {
-			n.tb.Fatalf("link %s–%s missing from a set: %s eager=%v lazy=%v, %s eager=%v lazy=%v", k.a, k.b, k.a, ea, la, k.b, eb, lb)
+			n.tb.Fatalf("%s: link %s–%s missing from a set: %s eager=%v lazy=%v, %s eager=%v lazy=%v", n.what, k.a, k.b, k.a, ea, la, k.b, eb, lb)
 		}
 		if ea != eb {
-			n.tb.Fatalf("link %s–%s asymmetric: %s has %s eager=%v, %s has %s eager=%v", k.a, k.b, k.a, k.b, ea, k.b, k.a, eb)
+			n.tb.Fatalf("%s: link %s–%s asymmetric: %s has %s eager=%v, %s has %s eager=%v", n.what, k.a, k.b, k.a, k.b, ea, k.b, k.a, eb)
 		}
 	}
 }

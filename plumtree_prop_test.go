@@ -43,6 +43,34 @@ func ptRandomOverlay(t *testing.T, rng *rand.Rand, n, degree int) *ptNet {
 	return net
 }
 
+// ptSeeds returns how many seeds a property test runs: full, or short
+// with -short.
+func ptSeeds(full, short uint64) uint64 {
+	if testing.Short() {
+		return short
+	}
+	return full
+}
+
+// ptPropNet builds the random overlay of one seed (30–100 nodes, mean
+// degree 3–6) whose nodes are checked after every Step, and collects the
+// IDs of the messages broadcast on it.
+func ptPropNet(t *testing.T, seed, stream uint64) (*rand.Rand, *ptNet, map[MessageID]bool) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, stream))
+	n := 30 + rng.IntN(71)
+	net := ptRandomOverlay(t, rng, n, 3+rng.IntN(4))
+	net.what = fmt.Sprintf("seed %d (%d nodes)", seed, n)
+	ids := make(map[MessageID]bool)
+	net.onDeliver = func(node string, d Deliver) {
+		if d.From.Name == node {
+			ids[d.ID] = true
+		}
+	}
+	net.afterStep = net.checkSets
+	return rng, net, ids
+}
+
 // ptCheckExactlyOnce fails unless every node in nodes delivered every
 // message in ids exactly once, and nothing else.
 func ptCheckExactlyOnce(t *testing.T, net *ptNet, nodes []string, ids map[MessageID]bool, what string) {
@@ -68,23 +96,9 @@ func ptCheckExactlyOnce(t *testing.T, net *ptNet, nodes []string, ids map[Messag
 // with NeighborUp (as HyParView would repair it). Every message must still
 // reach every node exactly once.
 func TestPlumtreePropertyLossyLinks(t *testing.T) {
-	seeds := 40
-	if testing.Short() {
-		seeds = 8
-	}
-	for seed := range uint64(seeds) {
-		rng := rand.New(rand.NewPCG(seed, 0xb0b))
-		n := 30 + rng.IntN(71)
-		net := ptRandomOverlay(t, rng, n, 3+rng.IntN(4))
-		what := fmt.Sprintf("seed %d (%d nodes)", seed, n)
-
-		ids := make(map[MessageID]bool)
-		net.onDeliver = func(node string, d Deliver) {
-			if d.From.Name == node {
-				ids[d.ID] = true
-			}
-		}
-		net.afterStep = net.checkSets
+	for seed := range ptSeeds(40, 8) {
+		rng, net, ids := ptPropNet(t, seed, 0xb0b)
+		n, what := len(net.names), net.what
 		lossRate := 0.005 + rng.Float64()*0.03
 		budget := 10 + rng.IntN(60)
 		net.drop = func(from, to string, m Message) bool {
@@ -120,22 +134,9 @@ func TestPlumtreePropertyLossyLinks(t *testing.T) {
 // message that reached one survivor reaches all of them exactly once, and
 // broadcasts by survivors after the crash reach their whole component.
 func TestPlumtreePropertyCrashes(t *testing.T) {
-	seeds := 30
-	if testing.Short() {
-		seeds = 6
-	}
-	for seed := range uint64(seeds) {
-		rng := rand.New(rand.NewPCG(seed, 0xc4a5))
-		n := 30 + rng.IntN(71)
-		net := ptRandomOverlay(t, rng, n, 3+rng.IntN(4))
-		what := fmt.Sprintf("seed %d (%d nodes)", seed, n)
-		net.afterStep = net.checkSets
-		ids := make(map[MessageID]bool)
-		net.onDeliver = func(node string, d Deliver) {
-			if d.From.Name == node {
-				ids[d.ID] = true
-			}
-		}
+	for seed := range ptSeeds(30, 6) {
+		rng, net, ids := ptPropNet(t, seed, 0xc4a5)
+		n, what := len(net.names), net.what
 
 		crashed := make(map[string]bool)
 		crashAt := time.Duration(200+rng.IntN(600)) * time.Millisecond

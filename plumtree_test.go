@@ -604,7 +604,6 @@ func TestPlumtreeCacheMaxBytes(t *testing.T) {
 func TestPlumtreeSeenMaxEntries(t *testing.T) {
 	cfg := DefaultPlumtreeConfig()
 	cfg.SeenMaxEntries = 20
-	cfg.CacheMaxBytes = 1 // nothing cached: only the seen set remembers
 	h := newPtHarness(t, cfg, "a")
 	for i := range uint64(50) {
 		h.recv("a", gossipOf("o", i, 0, "p"))
@@ -614,6 +613,11 @@ func TestPlumtreeSeenMaxEntries(t *testing.T) {
 	}
 	if !h.pt.seen.has(MessageID{Origin: "o", Seq: 49}) || h.pt.seen.has(MessageID{Origin: "o", Seq: 29}) {
 		t.Fatal("seen set did not forget the oldest first")
+	}
+	// A message forgotten early leaves the cache too (the harness checks
+	// that every cached message is seen).
+	if n := h.pt.cache.len(); n != 20 {
+		t.Fatalf("cache holds %d messages, want the 20 seen ones", n)
 	}
 }
 

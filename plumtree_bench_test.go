@@ -1,0 +1,160 @@
+package hyparlist
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// Benchmarks of the Plumtree hot paths, on a node with HyParView's active
+// view of 5: the parent p0 and child p1 eager, p2–p4 lazy. Payloads are
+// 256 bytes. Building the Receive event in the loop costs the benchmark
+// itself two allocations (boxing the message and the event) in the
+// ReceiveGossipNew benchmark; the others reuse prebuilt events.
+
+func newPtBenchNode(b *testing.B) *Plumtree {
+	b.Helper()
+	pt, err := NewPlumtree(Peer{Name: "me", Addr: "me:1"}, DefaultPlumtreeConfig(), rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range []string{"p0", "p1", "p2", "p3", "p4"} {
+		pt.Step(ptEpoch, NeighborUp{Peer: Peer{Name: n, Addr: n + ":1"}})
+	}
+	for _, n := range []string{"p2", "p3", "p4"} {
+		pt.Step(ptEpoch, Receive{From: Peer{Name: n, Addr: n + ":1"}, Msg: Prune{}})
+	}
+	pt.Drain()
+	return pt
+}
+
+// BenchmarkPlumtreeReceiveGossipNew: a new payload from the eager parent
+// is delivered, cached, pushed to the eager child and queued for three lazy
+// peers; the IHAVE window is flushed every 64 messages. The cost of expiry,
+// eviction and flushing is included. Two message rates:
+//   - rate=10ps: virtual time advances 100ms per message, so the node holds
+//     about 300 cached payloads and 900 seen IDs (a busy cluster);
+//   - rate=100kps: 10µs per message; the seen set (65536) and the cache
+//     (16 MiB) are full, every message evicts, and the tables no longer
+//     fit in the CPU caches.
+func BenchmarkPlumtreeReceiveGossipNew(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		gap  time.Duration
+	}{{"rate=10ps", 100 * time.Millisecond}, {"rate=100kps", 10 * time.Microsecond}} {
+		b.Run(bc.name, func(b *testing.B) {
+			pt := newPtBenchNode(b)
+			from := Peer{Name: "p0", Addr: "p0:1"}
+			payload := make([]byte, 256)
+			flush := TimerFired{Timer: pt.flushTimer}
+			now := ptEpoch
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				now = now.Add(bc.gap)
+				pt.Step(now, Receive{From: from, Msg: Gossip{ID: MessageID{Origin: "origin", Seq: uint64(i)}, Round: 3, Payload: payload}})
+				pt.Drain()
+				if i%64 == 63 {
+					pt.Step(now, flush)
+					pt.Drain()
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkPlumtreeReceiveGossipDuplicate: a payload already delivered
+// arrives again from a lazy peer and is answered with PRUNE.
+func BenchmarkPlumtreeReceiveGossipDuplicate(b *testing.B) {
+	pt := newPtBenchNode(b)
+	g := Gossip{ID: MessageID{Origin: "origin", Seq: 1}, Round: 3, Payload: make([]byte, 256)}
+	pt.Step(ptEpoch, Receive{From: Peer{Name: "p0", Addr: "p0:1"}, Msg: g})
+	pt.Drain()
+	var dup Event = Receive{From: Peer{Name: "p2", Addr: "p2:1"}, Msg: g}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		pt.Step(ptEpoch, dup)
+		pt.Drain()
+	}
+}
+
+// BenchmarkPlumtreeIHaveBatch: one op handles an IHAVE of 32
+// announcements from a lazy peer.
+//   - unseen: the messages are missing; the op also fires the graft timer
+//     (one batched GRAFT) and the second timer (announcers exhausted, the
+//     entries are forgotten), so the table does not grow.
+//   - seen: the messages were delivered already (the common case); each
+//     entry costs a lookup and the optimisation test.
+//   - flush: the sending side; 32 announcements are queued for each of
+//     the three lazy peers and the window closes: three IHAVEs.
+func BenchmarkPlumtreeIHaveBatch(b *testing.B) {
+	const batch = 32
+	lazy := Peer{Name: "p2", Addr: "p2:1"}
+
+	b.Run("unseen", func(b *testing.B) {
+		pt := newPtBenchNode(b)
+		ihaves := make([]Event, 64)
+		for k := range ihaves {
+			ih := IHave{Entries: make([]IHaveEntry, batch)}
+			for j := range ih.Entries {
+				ih.Entries[j] = IHaveEntry{ID: MessageID{Origin: "origin", Seq: uint64(k*batch + j)}, Round: 2}
+			}
+			ihaves[k] = Receive{From: lazy, Msg: ih}
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			pt.Step(ptEpoch, ihaves[i%len(ihaves)])
+			t1 := pt.Drain()[0].(SetTimer).Timer
+			pt.Step(ptEpoch, TimerFired{Timer: t1})
+			acts := pt.Drain()
+			t2 := acts[len(acts)-1].(SetTimer).Timer
+			pt.Step(ptEpoch, TimerFired{Timer: t2})
+			pt.Drain()
+		}
+		if len(pt.missing.m) != 0 {
+			b.Fatalf("missing table grew to %d", len(pt.missing.m))
+		}
+	})
+
+	b.Run("seen", func(b *testing.B) {
+		pt := newPtBenchNode(b)
+		ih := IHave{Entries: make([]IHaveEntry, batch)}
+		for j := range ih.Entries {
+			id := MessageID{Origin: "origin", Seq: uint64(j)}
+			ih.Entries[j] = IHaveEntry{ID: id, Round: 2}
+			pt.Step(ptEpoch, Receive{From: Peer{Name: "p0", Addr: "p0:1"}, Msg: Gossip{ID: id, Round: 3}})
+		}
+		pt.Drain()
+		var ev Event = Receive{From: lazy, Msg: ih}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			pt.Step(ptEpoch, ev)
+			pt.Drain()
+		}
+	})
+
+	b.Run("flush", func(b *testing.B) {
+		pt := newPtBenchNode(b)
+		entries := make([]IHaveEntry, batch)
+		for j := range entries {
+			entries[j] = IHaveEntry{ID: MessageID{Origin: "origin", Seq: uint64(j)}, Round: 3}
+		}
+		flush := TimerFired{Timer: pt.flushTimer}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			for i := range pt.peers.list {
+				if !pt.peers.list[i].eager {
+					for _, e := range entries {
+						pt.lazyPush(i, e)
+					}
+				}
+			}
+			pt.Step(ptEpoch, flush)
+			pt.Drain()
+		}
+	})
+}
