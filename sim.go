@@ -263,7 +263,7 @@ func (s *Simulation) dispatch(ev *simEvent) {
 		if !s.net.up[ev.node] {
 			return
 		}
-		if ev.aux == coreHyParView {
+		if ev.aux == simCoreHyParView {
 			s.stepHyParView(ev.node, TimerFired{Timer: ev.timer})
 		} else {
 			s.stepPlumtree(ev.node, TimerFired{Timer: ev.timer})
@@ -355,12 +355,12 @@ func (s *Simulation) send(from int32, to Peer, msg Message) {
 
 // stepHyParView feeds ev to node i's HyParView and carries out its actions.
 func (s *Simulation) stepHyParView(i int32, ev Event) {
-	s.step(i, coreHyParView, s.nodes[i].hv, ev)
+	s.step(i, simCoreHyParView, s.nodes[i].hv, ev)
 }
 
 // stepPlumtree feeds ev to node i's Plumtree and carries out its actions.
 func (s *Simulation) stepPlumtree(i int32, ev Event) {
-	s.step(i, corePlumtree, s.nodes[i].pt, ev)
+	s.step(i, simCorePlumtree, s.nodes[i].pt, ev)
 }
 
 // step feeds ev to one core of node i and carries out its actions.
@@ -375,7 +375,7 @@ func (s *Simulation) step(i int32, core uint16, c simCore, ev Event) {
 		case SetTimer:
 			timer := simEvent{kind: evTimer, node: i, timer: a.Timer, aux: core}
 			at := s.now + int64(max(a.After, 0))
-			if core == coreHyParView {
+			if core == simCoreHyParView {
 				// HyParView's timers are periodic membership work, never
 				// a consequence of one broadcast: they carry no tag, so
 				// that a self-rearming timer cannot keep a broadcast

@@ -26,8 +26,8 @@ const (
 
 // Cores of a node, as carried in evTimer's aux field.
 const (
-	coreHyParView uint16 = 0
-	corePlumtree  uint16 = 1
+	simCoreHyParView uint16 = 0
+	simCorePlumtree  uint16 = 1
 )
 
 // simEvent is one queued event. It is kept at 64 bytes (one cache line) and
