@@ -120,3 +120,40 @@ func TestBroadcastTrackingWithFloodCore(t *testing.T) {
 		t.Fatal("broadcast from a node that does not exist succeeded")
 	}
 }
+
+// TestSettleWaitsForFailureNotices checks the settling rule: a broadcast is
+// not settled while a failure notice caused by one of its sends is queued.
+func TestSettleWaitsForFailureNotices(t *testing.T) {
+	cfg := testNetConfig(20)
+	cfg.SettleMin = 0
+	s, err := newSimulation(cfg, fakeFactory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.JoinAll() // a star around node 0
+	s.RunFor(100 * time.Millisecond)
+	s.CrashNode(7)
+	idx, err := s.Broadcast(0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.RunUntilSettled(idx) {
+		t.Fatal("did not settle")
+	}
+	st := s.BroadcastStats(idx)
+	if st.Delivered != 19 || st.Up != 19 {
+		t.Fatalf("delivered %d of %d", st.Delivered, st.Up)
+	}
+	if after := st.SettledAt - st.SentAt; after < cfg.DetectionDelayMin {
+		t.Fatalf("settled %v after sending, before the failure notice (≥ %v)", after, cfg.DetectionDelayMin)
+	}
+	if got := s.nodes[0].hv.(*fakeMembership).failed; len(got) != 1 || got[0] != "n7" {
+		t.Fatalf("node 0 was told of failures %v, want [n7]", got)
+	}
+	// Without a crash it settles as soon as the last copy is in.
+	idx, _ = s.Broadcast(0, false)
+	s.RunUntilSettled(idx)
+	if st := s.BroadcastStats(idx); st.SettledAt-st.SentAt > cfg.LatencyMax {
+		t.Fatalf("settled after %v, want within one link latency", st.SettledAt-st.SentAt)
+	}
+}

@@ -266,6 +266,10 @@ type expRunner struct {
 	mu       sync.Mutex // serialises Progress calls and guards peakHeap
 	peakHeap uint64
 
+	// stableRate is the membership traffic of the last shuffle period of
+	// the build (see membershipRate).
+	stableRate float64
+
 	forkMu    sync.Mutex  // guards base and forksLeft
 	base      *Simulation // the stable overlay, until every job forked it
 	forksLeft int
@@ -385,7 +389,11 @@ func (r *expRunner) build(p *jobProgress) (*Simulation, error) {
 	p.set("join")
 	s.JoinAll()
 	p.set("shuffle")
-	s.RunShuffleRounds(r.cfg.ShuffleRounds)
+	s.RunShuffleRounds(max(r.cfg.ShuffleRounds-1, 0))
+	// The membership traffic of the stable overlay: the last period.
+	before, t0 := s.Stats(), s.Now()
+	s.RunShuffleRounds(min(r.cfg.ShuffleRounds, 1))
+	r.stableRate = membershipRate(before, s.Stats(), s.UpCount(), s.Now()-t0)
 	return s, nil
 }
 
@@ -406,11 +414,7 @@ func (r *expRunner) overlayAndBroadcast(p *jobProgress) ([]SimResult, error) {
 	var out []SimResult
 	if r.cfg.selected(ExperimentOverlay) {
 		res := r.newResult(ExperimentOverlay)
-		// Membership traffic over one more shuffle period of the stable
-		// overlay.
-		before, t0 := s.Stats(), s.Now()
-		s.RunShuffleRounds(1)
-		res.MembershipMsgsPerNodePerSecond = membershipRate(before, s.Stats(), s.UpCount(), s.Now()-t0)
+		res.MembershipMsgsPerNodePerSecond = r.stableRate
 		res.setOverlay(s.Overlay())
 		r.finish(&res, s, start)
 		out = append(out, res)

@@ -45,8 +45,8 @@ type SimResult struct {
 	ClusteringCoefficient float64 `json:"clustering_coefficient"`
 	// MembershipMsgsPerNodePerSecond is HyParView's traffic (all its
 	// message types, keepalives included) per up node (at the end) per
-	// virtual second: over one extra shuffle period of the stable overlay
-	// ("overlay"), the broadcasts ("broadcast"), from the crash to the end
+	// virtual second: over the last shuffle period of building the stable
+	// overlay ("overlay"), the broadcasts ("broadcast"), from the crash to the end
 	// ("fail"), from the split to the end ("partition").
 	MembershipMsgsPerNodePerSecond float64 `json:"membership_msgs_per_node_per_s"`
 
