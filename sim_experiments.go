@@ -29,15 +29,18 @@ const (
 	ExperimentPartition = "partition"
 )
 
-// AllExperiments lists the experiments in the order they are reported.
-var AllExperiments = []string{ExperimentOverlay, ExperimentBroadcast, ExperimentFail, ExperimentPartition}
+// ExperimentNames returns the experiment names in the order RunExperiments
+// reports them.
+func ExperimentNames() []string {
+	return []string{ExperimentOverlay, ExperimentBroadcast, ExperimentFail, ExperimentPartition}
+}
 
 // ExperimentConfig configures RunExperiments. Start from
 // DefaultExperimentConfig.
 type ExperimentConfig struct {
 	// Sim configures every simulation (nodes, seed, network, cores).
 	Sim SimConfig
-	// Experiments selects experiments by name (see AllExperiments); empty
+	// Experiments selects experiments by name (see ExperimentNames); empty
 	// means all.
 	Experiments []string
 	// ShuffleRounds is the number of shuffle periods run after the joins
@@ -115,8 +118,8 @@ func (c *ExperimentConfig) validate() error {
 		return err
 	}
 	for _, e := range c.Experiments {
-		if !slices.Contains(AllExperiments, e) {
-			return fmt.Errorf("%w: unknown experiment %q (want one of %v)", ErrSimConfig, e, AllExperiments)
+		if !slices.Contains(ExperimentNames(), e) {
+			return fmt.Errorf("%w: unknown experiment %q (want one of %v)", ErrSimConfig, e, ExperimentNames())
 		}
 	}
 	for _, f := range c.FailFractions {
@@ -140,7 +143,7 @@ func (c *ExperimentConfig) selected(name string) bool {
 }
 
 // RunExperiments runs the selected experiments and hands each result to
-// emit, in the order of AllExperiments (fail results in the order of
+// emit, in the order of ExperimentNames (fail results in the order of
 // FailFractions), as soon as it and all results before it are ready. emit
 // is called from the calling goroutine. It returns the first error.
 func RunExperiments(cfg ExperimentConfig, emit func(SimResult)) error {

@@ -58,7 +58,7 @@ func parseSimFlags(args []string, stderr io.Writer) (*simFlags, error) {
 	contact := fs.String("contact", def.Sim.Contact.String(), "join contact: same (every node joins through node 0) or random")
 	fs.DurationVar(&f.cfg.Sim.JoinInterval, "join-interval", def.Sim.JoinInterval, "virtual time between two joins (0: spread the joins over at most 100 s, 10ms apart at most)")
 	fs.BoolVar(&f.progress, "progress", false, "show progress on stderr even when stdout is not a terminal")
-	experiments := fs.String("experiments", strings.Join(hyparlist.AllExperiments, ","), "comma-separated experiments to run")
+	experiments := fs.String("experiments", strings.Join(hyparlist.ExperimentNames(), ","), "comma-separated experiments to run")
 	fs.IntVar(&f.cfg.Parallel, "parallel", def.Parallel, "simulations run at once (each needs its own memory)")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object per experiment per line instead of a table")
 	fs.StringVar(&f.plots, "plots", "", "write SVG figures into this directory")
