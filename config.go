@@ -41,13 +41,17 @@ const MetaMaxSize = 512
 // Fields that belong to memberlist's SWIM protocol say what they map to in
 // hyparlist, or that they are accepted only so that memberlist programs
 // build ("no effect"). Defaults are given as LAN / WAN / Local.
-//
-// Not in memberlist's Config: the Transport field is added by the
-// transport layer.
 type Config struct {
 	// Name is the node's name, unique in the cluster. Required.
 	// Default: the host name.
 	Name string
+
+	// Transport carries the node's packets and streams. Nil makes Create
+	// build a NetTransport listening on BindAddr:BindPort (and shut it
+	// down with the node); a Transport given here is shut down by
+	// Shutdown too, as in memberlist. Use a MockNetwork's transports in
+	// tests. Default: nil.
+	Transport Transport
 
 	// Label, when set, is bound into the handshake of every connection:
 	// nodes with different labels refuse each other, which keeps separate

@@ -1,0 +1,315 @@
+package hyparlist
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Memberlist is a running cluster node. Create one with Create, connect
+// it to a cluster with Join, and stop it with Leave and Shutdown. It has
+// the methods of memberlist v0.7.0's Memberlist with the same meanings,
+// plus Broadcast and Neighbors. All methods are safe for concurrent use,
+// including from inside delegate callbacks.
+//
+// Inside, one loop goroutine owns the protocol state (the HyParView,
+// Plumtree and membership cores, their timers and the connection table);
+// connection readers and writers, a broadcast pump and two callback
+// dispatchers talk to it over channels (see runtime_loop.go). Members,
+// NumMembers, LocalNode and Neighbors read a snapshot the loop publishes,
+// so they never wait for the loop.
+type Memberlist struct {
+	config    *Config
+	transport NodeAwareTransport
+	logger    *slog.Logger
+	self      Peer
+	advIP     net.IP
+	advPort   int
+	lim       WireLimits
+	metrics   *runtimeMetrics
+
+	snap atomic.Pointer[snapshot]
+
+	// Channels into the loop.
+	inbox    chan inbound
+	failures chan linkFailure
+	cmds     chan command
+
+	// dialers is a semaphore bounding the connections being set up
+	// (Config.MaxConcurrentDialers).
+	dialers chan struct{}
+	// conns holds the accepted connections, closed at Shutdown.
+	conns connSet
+
+	recent     *recentPayloads
+	msgQueue   *dispatcher
+	eventQueue *dispatcher
+	pingSeq    atomic.Uint32
+
+	shutdownCh   chan struct{}
+	shutdownMu   sync.Mutex
+	isShutdown   atomic.Bool
+	loopDone     chan struct{}
+	wg           sync.WaitGroup // loop, connections, dials: waited for by Shutdown
+	callbackWG   sync.WaitGroup // dispatchers and pump: they may be inside application code
+	leaveMu      sync.Mutex
+	left         bool
+	shutdownErrs error
+}
+
+// snapshot is what the loop publishes for the read-only methods.
+type snapshot struct {
+	members   []*Node // alive and suspect members, by name
+	local     *Node
+	neighbors []*Node // the active view, by name
+}
+
+// Create starts a node with a copy of conf: it validates the copy, opens
+// the transport (a NetTransport on BindAddr:BindPort unless conf.Transport
+// is set) and starts the protocol. It does not contact other nodes; call
+// Join for that. When conf.BindPort is 0 and Create opened the transport,
+// the port chosen is written back to conf.BindPort and conf.AdvertisePort,
+// as memberlist does; nothing else in conf is changed or kept.
+//
+// Encryption (SecretKey, Keyring with keys) is not implemented yet: Create
+// refuses such a configuration with an error wrapping
+// errors.ErrUnsupported rather than run unencrypted.
+func Create(conf *Config) (*Memberlist, error) {
+	if conf == nil {
+		return nil, fmt.Errorf("create: nil config: %w", ErrInvalidConfig)
+	}
+	cfg := conf.clone()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("create: %w", err)
+	}
+	if err := installSecretKey(cfg); err != nil {
+		return nil, fmt.Errorf("create: %w", err)
+	}
+	if cfg.EncryptionEnabled() {
+		return nil, fmt.Errorf("create: encryption (SecretKey or Keyring) is not implemented yet: %w", errors.ErrUnsupported)
+	}
+	var meta []byte
+	if cfg.Delegate != nil {
+		meta = cfg.Delegate.NodeMeta(MetaMaxSize)
+		if len(meta) > MetaMaxSize {
+			return nil, fmt.Errorf("create: Delegate.NodeMeta returned %d bytes, at most %d: %w", len(meta), MetaMaxSize, ErrMetaTooLarge)
+		}
+		meta = slices.Clone(meta)
+	}
+	logger := cfg.logger()
+
+	transport := cfg.Transport
+	if transport == nil {
+		nt, err := NewNetTransport(&NetTransportConfig{
+			BindAddrs:    []string{cfg.BindAddr},
+			BindPort:     cfg.BindPort,
+			Logger:       slog.NewLogLogger(logger.Handler(), slog.LevelInfo),
+			MetricLabels: cfg.MetricLabels,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("create: network transport: %w", err)
+		}
+		if cfg.BindPort == 0 {
+			port := nt.GetAutoBindPort()
+			cfg.BindPort, cfg.AdvertisePort = port, port
+			conf.BindPort, conf.AdvertisePort = port, port
+		}
+		transport = nt
+	}
+	m, err := newMemberlist(cfg, transport, logger, meta)
+	if err != nil {
+		_ = transport.Shutdown()
+		return nil, fmt.Errorf("create: %w", err)
+	}
+	return m, nil
+}
+
+// installSecretKey turns Config.SecretKey into the primary key of the
+// keyring, as memberlist does.
+func installSecretKey(cfg *Config) error {
+	if len(cfg.SecretKey) == 0 {
+		return nil
+	}
+	if cfg.Keyring == nil {
+		k, err := NewKeyring(nil, cfg.SecretKey)
+		if err != nil {
+			return err
+		}
+		cfg.Keyring = k
+		return nil
+	}
+	if err := cfg.Keyring.AddKey(cfg.SecretKey); err != nil {
+		return err
+	}
+	return cfg.Keyring.UseKey(cfg.SecretKey)
+}
+
+// newMemberlist builds the node on an open transport and starts its
+// goroutines.
+func newMemberlist(cfg *Config, transport Transport, logger *slog.Logger, meta []byte) (*Memberlist, error) {
+	ip, port, err := transport.FinalAdvertiseAddr(cfg.AdvertiseAddr, cfg.AdvertisePort)
+	if err != nil {
+		return nil, fmt.Errorf("advertise address: %w", err)
+	}
+	lim := DefaultWireLimits()
+	lim.MaxFrameSize = cfg.MaxFrameSize
+	m := &Memberlist{
+		config:     cfg,
+		transport:  asNodeAware(transport),
+		logger:     logger,
+		self:       Peer{Name: cfg.Name, Addr: net.JoinHostPort(ip.String(), strconv.Itoa(port))},
+		advIP:      ip,
+		advPort:    port,
+		lim:        lim,
+		metrics:    newRuntimeMetrics(cfg.MetricLabels),
+		inbox:      make(chan inbound, max(cfg.HandoffQueueDepth, 1)),
+		failures:   make(chan linkFailure, linkFailureBacklog),
+		cmds:       make(chan command, commandBacklog),
+		dialers:    make(chan struct{}, cfg.MaxConcurrentDialers),
+		recent:     newRecentPayloads(max(cfg.MessageCacheTTL, time.Second), recentPayloadsMax),
+		shutdownCh: make(chan struct{}),
+		loopDone:   make(chan struct{}),
+	}
+	m.msgQueue = newDispatcher("messages", dispatchQueueMaxBytes, m.shutdownCh)
+	m.eventQueue = newDispatcher("events", dispatchQueueMaxBytes, m.shutdownCh)
+
+	seed := rand.Uint64()
+	l, err := newRunLoop(m, rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), meta)
+	if err != nil {
+		return nil, err
+	}
+	// The first steps run here, before any goroutine, so that Members and
+	// LocalNode hold the local node when Create returns.
+	l.start()
+
+	m.callbackWG.Add(2)
+	go m.runDispatcher(m.msgQueue)
+	go m.runDispatcher(m.eventQueue)
+	if iv := cfg.broadcastPullInterval(); cfg.Delegate != nil && iv > 0 {
+		m.callbackWG.Add(1)
+		go m.runPump(iv)
+	}
+	m.wg.Add(3)
+	go l.run()
+	go m.runAcceptor()
+	go m.runPacketReader()
+	return m, nil
+}
+
+// runDispatcher runs one callback dispatcher until shutdown.
+func (m *Memberlist) runDispatcher(d *dispatcher) {
+	defer m.callbackWG.Done()
+	d.run()
+}
+
+// Shutdown stops the node without telling the cluster: its connections
+// close, so its neighbours notice at once and the cluster declares it dead
+// after the suspicion timeout. Call Leave first to go away gracefully.
+// Shutdown stops every goroutine the node started and the transport (also
+// a Transport given in Config); it returns when they are gone, except for
+// a delegate callback still running, whose goroutine exits when the
+// callback returns. Calling it again does nothing and returns nil.
+func (m *Memberlist) Shutdown() error {
+	m.shutdownMu.Lock()
+	defer m.shutdownMu.Unlock()
+	if m.isShutdown.Load() {
+		return nil
+	}
+	m.isShutdown.Store(true)
+	close(m.shutdownCh)
+	var err error
+	if terr := m.transport.Shutdown(); terr != nil {
+		err = fmt.Errorf("shutdown transport: %w", terr)
+		m.logger.Error("failed to shut down transport", "error", terr)
+	}
+	<-m.loopDone
+	m.conns.closeAll()
+	m.wg.Wait()
+	return err
+}
+
+// shutDown reports whether Shutdown has been called.
+func (m *Memberlist) shutDown() bool { return m.isShutdown.Load() }
+
+// Members returns the live members of the cluster (alive or suspect, see
+// Node.State), the local node included until it leaves, sorted by name.
+// The Nodes are shared: do not modify them (copy one to change it).
+func (m *Memberlist) Members() []*Node {
+	return slices.Clone(m.snap.Load().members)
+}
+
+// NumMembers returns the number of live members (alive or suspect). The
+// count may change between a call to NumMembers and a call to Members.
+func (m *Memberlist) NumMembers() (alive int) {
+	return len(m.snap.Load().members)
+}
+
+// LocalNode returns the local node as the cluster sees it: its advertised
+// address, metadata and state.
+func (m *Memberlist) LocalNode() *Node {
+	return m.snap.Load().local
+}
+
+// Neighbors returns the local node's HyParView active view: the members it
+// holds long-lived links to and that broadcasts travel through, sorted by
+// name. Not in memberlist. The Nodes are shared: do not modify them.
+func (m *Memberlist) Neighbors() []*Node {
+	return slices.Clone(m.snap.Load().neighbors)
+}
+
+// GetHealthScore returns 0. memberlist reports how far its local
+// failure detector lags (Lifeguard's awareness); hyparlist has no such
+// probe schedule to fall behind.
+func (m *Memberlist) GetHealthScore() int { return 0 }
+
+// ProtocolVersion returns Config.ProtocolVersion. It does not change the
+// wire format (connections negotiate their own version).
+func (m *Memberlist) ProtocolVersion() uint8 { return m.config.ProtocolVersion }
+
+// Broadcast sends payload to every member: it is pushed at once on the
+// Plumtree eager links and delivered once to the Delegate.NotifyMsg of
+// every other member that stays connected (not to the local node). Not in
+// memberlist. The payload is copied. It returns ErrMessageTooLarge for a
+// payload that does not fit in a frame (Config.MaxFrameSize), and
+// ErrShutdown after Shutdown.
+func (m *Memberlist) Broadcast(payload []byte) error {
+	return m.broadcast(ClassUser, clonePayload(payload))
+}
+
+// broadcast hands payload, which it now owns, to Plumtree.
+func (m *Memberlist) broadcast(class Class, payload []byte) error {
+	if len(payload)+gossipFrameOverhead(m.self.Name) > m.config.MaxFrameSize {
+		return fmt.Errorf("broadcast %d bytes: %w", len(payload), ErrMessageTooLarge)
+	}
+	return m.submit(cmdBroadcast{class: class, payload: payload})
+}
+
+// gossipFrameOverhead bounds the bytes a Gossip frame from origin needs
+// beyond its payload: header, msgpack headers, message ID, class, round.
+func gossipFrameOverhead(origin string) int {
+	return FrameHeaderSize + 32 + len(origin)
+}
+
+// submit hands a command to the loop, waiting while its queue is full; it
+// returns ErrShutdown if the node shuts down first.
+func (m *Memberlist) submit(c command) error {
+	if m.shutDown() {
+		return ErrShutdown
+	}
+	select {
+	case m.cmds <- c:
+		return nil
+	case <-m.shutdownCh:
+		return ErrShutdown
+	}
+}
+
+// publish stores a new snapshot.
+func (m *Memberlist) publish(s *snapshot) { m.snap.Store(s) }

@@ -1,0 +1,481 @@
+package hyparlist
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+)
+
+// Plumtree is the broadcast core: the Epidemic Broadcast Trees protocol of
+// Leitão, Pereira and Rodrigues (SRDS 2007) as a pure state machine. It
+// runs over the neighbours a membership protocol reports with NeighborUp
+// and NeighborDown (HyParView's active view) and embeds a spanning tree in
+// them:
+//
+//   - A payload is pushed at once (GOSSIP) to the eager peers and announced
+//     (IHAVE) to the lazy peers. Every neighbour starts eager (§3,
+//     NeighborUp).
+//   - A node that receives a payload twice moves the second sender to lazy
+//     and tells it so with PRUNE; what remains eager is a tree.
+//   - A node that hears of a message only by IHAVE waits GraftTimeout1 for
+//     the payload, then sends GRAFT to the first announcer (making the link
+//     eager again, which repairs the tree) and waits GraftTimeout2 before
+//     grafting the next one.
+//   - Tree optimisation (§3.8): a lazy link that delivers a message
+//     OptimizationThreshold hops sooner than the eager path replaces it.
+//
+// Rounds follow the paper: the origin sends GOSSIP with round 0, and a
+// node forwards (and announces) with the round it received plus one. A
+// node delivering a payload of round r reports r+1 hops.
+//
+// Deviations from the paper, each marked "Not in the paper" where it is
+// implemented:
+//   - A new neighbour is sent an IHAVE of the most recent cached messages
+//     (NeighborUpAnnounce), so that broadcasts missed during a crash wave
+//     are grafted once the overlay is repaired.
+//   - Eager/lazy links are kept symmetric when control messages cross on
+//     a link (links are FIFO): a payload pushed by a lazy peer is answered
+//     with PRUNE instead of making the peer eager, and a GRAFT that makes
+//     its sender eager is acknowledged with an empty GRAFT.
+//   - The optimisation test also runs for an IHAVE that arrives after the
+//     payload, not only for IHAVEs recorded before it.
+//   - Messages from peers that are not neighbours (crossing a NeighborUp
+//     or NeighborDown) never change the eager/lazy sets: their payloads
+//     are delivered, their GRAFTs answered and their IHAVEs recorded, but
+//     only neighbours are grafted.
+//
+// Plumtree does not copy payloads: the slice handed to BroadcastPayload or
+// carried by a Gossip is cached, delivered and forwarded as is, and must
+// not be modified afterwards.
+//
+// A Plumtree is not safe for concurrent use; its driver owns it.
+type Plumtree struct {
+	self Peer
+	cfg  PlumtreeConfig
+
+	// nextSeq is the sequence number of the next local broadcast.
+	nextSeq uint64
+
+	// epoch is the time of the first Step; the core clock (now) counts
+	// nanoseconds since then, saturating, so no time value can overflow.
+	epoch    time.Time
+	epochSet bool
+	now      int64
+
+	peers   ptPeers
+	seen    ptSeenSet
+	cache   ptCache
+	missing ptMissingTable
+
+	flushTimer *ptFlushTimer
+	flushArmed bool
+
+	out []Action
+	// drained is the length of the slice last returned by Drain, cleared
+	// (for the garbage collector) when the next Step reuses the array.
+	drained int
+	// groups is scratch space for batching GRAFTs per peer.
+	groups []ptGraftGroup
+}
+
+// ptGraftGroup collects the IDs grafted from one peer in one timer expiry.
+type ptGraftGroup struct {
+	peer Peer
+	ids  []MessageID
+}
+
+// NewPlumtree returns a Plumtree core for the local node self. cfg is
+// validated (see PlumtreeConfig.Validate) and copied. rng seeds the
+// sequence numbers of local broadcasts: a node restarted under the same
+// name starts at a fresh random point, so it does not reuse IDs that other
+// nodes still remember.
+func NewPlumtree(self Peer, cfg PlumtreeConfig, rng *rand.Rand) (*Plumtree, error) {
+	if self.Name == "" {
+		return nil, errors.New("new plumtree: self has an empty name")
+	}
+	if rng == nil {
+		return nil, errors.New("new plumtree: nil rng")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("new plumtree: %w", err)
+	}
+	return &Plumtree{
+		self:       self,
+		cfg:        cfg,
+		nextSeq:    rng.Uint64() >> 1,
+		seen:       newPtSeenSet(int64(cfg.SeenTTL), cfg.SeenMaxEntries),
+		cache:      newPtCache(int64(cfg.CacheTTL), cfg.CacheMaxBytes),
+		missing:    newPtMissingTable(cfg.MissingMax, cfg.MissingMaxAnnouncers),
+		flushTimer: &ptFlushTimer{},
+	}, nil
+}
+
+// Self returns the local node.
+func (p *Plumtree) Self() Peer { return p.self }
+
+// EagerPeers returns a copy of the eager push peers, sorted by name.
+func (p *Plumtree) EagerPeers() []Peer { return p.peers.collect(true) }
+
+// LazyPeers returns a copy of the lazy push peers, sorted by name.
+func (p *Plumtree) LazyPeers() []Peer { return p.peers.collect(false) }
+
+// Drain returns the actions produced since the last Drain, in order. The
+// slice is valid until the next Step.
+func (p *Plumtree) Drain() []Action {
+	out := p.out
+	p.out = p.out[:0]
+	p.drained = max(p.drained, len(out))
+	return out
+}
+
+// Step feeds one event to the core at time now. Handled events: Start,
+// BroadcastPayload, Receive (Gossip, IHave, Graft, Prune), NeighborUp,
+// NeighborDown and TimerFired with a Plumtree timer. Everything else
+// (HyParView messages, other cores' timers, unknown events) is ignored.
+// Expired cache and seen entries are dropped on every Step.
+func (p *Plumtree) Step(now time.Time, ev Event) {
+	if p.drained > 0 {
+		clear(p.out[:p.drained])
+		p.drained = 0
+	}
+	p.advance(now)
+	switch e := ev.(type) {
+	case Start:
+		// Plumtree has no periodic timer: its timers are armed on demand.
+	case BroadcastPayload:
+		p.broadcast(e.Class, e.Payload)
+	case Receive:
+		if e.From.Name == "" || e.From.Name == p.self.Name {
+			return
+		}
+		switch m := e.Msg.(type) {
+		case Gossip:
+			p.receiveGossip(e.From, m)
+		case IHave:
+			p.receiveIHave(e.From, m)
+		case Graft:
+			p.receiveGraft(e.From, m)
+		case Prune:
+			p.receivePrune(e.From)
+		}
+	case NeighborUp:
+		p.neighborUp(e.Peer)
+	case NeighborDown:
+		p.neighborDown(e.Peer)
+	case TimerFired:
+		switch t := e.Timer.(type) {
+		case *ptFlushTimer:
+			p.flushTimerFired(t)
+		case *ptGraftTimer:
+			p.graftTimerFired(t)
+		}
+	}
+}
+
+// advance moves the core clock to now and expires what is due.
+func (p *Plumtree) advance(now time.Time) {
+	if !p.epochSet {
+		p.epoch, p.epochSet = now, true
+	}
+	p.now = int64(now.Sub(p.epoch))
+	p.seen.expire(p.now)
+	p.cache.expire(p.now)
+}
+
+func (p *Plumtree) emit(a Action) { p.out = append(p.out, a) }
+
+// known reports whether the message id was delivered here (and is still
+// remembered).
+func (p *Plumtree) known(id MessageID) bool {
+	return p.seen.has(id) || p.cache.has(id)
+}
+
+// broadcast is the paper's Broadcast(m): deliver locally, push with round 0.
+func (p *Plumtree) broadcast(class Class, payload []byte) {
+	id := MessageID{Origin: p.self.Name, Seq: p.nextSeq}
+	p.nextSeq++
+	if p.known(id) {
+		// Only possible after 2^63 broadcasts or a sequence collision
+		// with a previous incarnation; a known ID would be dropped as a
+		// duplicate by every node.
+		return
+	}
+	p.seen.add(id, p.now)
+	p.cache.add(id, ptCached{payload: payload, class: class}, p.now)
+	p.emit(Deliver{ID: id, Class: class, Payload: payload, From: p.self, Hops: 0})
+	p.push(id, class, 0, payload, "")
+}
+
+// push is the paper's EagerPush and LazyPush: the payload goes at once to
+// every eager peer and is queued for announcement to every lazy peer,
+// except the peer called except it came from.
+func (p *Plumtree) push(id MessageID, class Class, round uint16, payload []byte, except string) {
+	var msg Message // boxed once, shared by all sends
+	for i := range p.peers.list {
+		pp := &p.peers.list[i]
+		if pp.peer.Name == except {
+			continue
+		}
+		if pp.eager {
+			if msg == nil {
+				msg = Gossip{ID: id, Class: class, Round: round, Payload: payload}
+			}
+			p.emit(Send{To: pp.peer, Msg: msg})
+		} else {
+			p.lazyPush(i, IHaveEntry{ID: id, Round: round})
+		}
+	}
+}
+
+// receiveGossip handles GOSSIP(m, mID, round) from a neighbour (§3).
+func (p *Plumtree) receiveGossip(from Peer, g Gossip) {
+	sender := p.peers.get(from.Name) // nil for a non-neighbour
+	if p.known(g.ID) {
+		// "eagerPushPeers ← eagerPushPeers \ {sender}; lazyPushPeers ←
+		// lazyPushPeers ∪ {sender}; Send(PRUNE, sender)".
+		if sender != nil {
+			sender.eager = false
+			p.emit(Send{To: sender.peer, Msg: Prune{}})
+		}
+		return
+	}
+	fwd := ptNextRound(g.Round)
+	p.seen.add(g.ID, p.now)
+	p.cache.add(g.ID, ptCached{payload: g.Payload, parent: from.Name, round: fwd, class: g.Class}, p.now)
+	p.emit(Deliver{ID: g.ID, Class: g.Class, Payload: g.Payload, From: from, Hops: fwd})
+	p.push(g.ID, g.Class, fwd, g.Payload, from.Name)
+
+	// The paper then adds the sender to eagerPushPeers. A payload we
+	// grafted comes from a peer the graft already made eager. Not in the
+	// paper: a payload pushed by a peer we hold lazy crossed a PRUNE on
+	// the (FIFO) link, which will make us lazy at the sender too; making
+	// the sender eager here would leave the link eager at one end only.
+	// Instead the sender stays lazy and is told so again, as for a
+	// duplicate. (push never inserts or removes neighbours, so sender is
+	// still valid.)
+	if sender != nil && !sender.eager {
+		p.emit(Send{To: sender.peer, Msg: Prune{}})
+	}
+
+	// "if ∃(id,node,r) ∈ missing : id = mID then cancel Timer(mID)": the
+	// entry is dropped, its timer finds nothing when it fires.
+	if len(p.missing.m) > 0 {
+		if e, ok := p.missing.take(g.ID); ok && sender != nil {
+			p.optimizeOnPayload(from.Name, g.Round, e.announcers)
+		}
+	}
+}
+
+// optimizeOnPayload is the tree optimisation of §3.8, run when the payload
+// of a missing message arrives from the eager peer called parent with the
+// given round: if some lazy neighbour announced it at a round r with
+// r < round ∧ round − r ≥ threshold, that neighbour is grafted (GRAFT with
+// no IDs) and the parent is pruned. Of several such announcers the one with
+// the lowest round (earliest on ties) is chosen.
+func (p *Plumtree) optimizeOnPayload(parent string, round uint16, announcers []ptAnnouncement) {
+	best := -1
+	for i, a := range announcers {
+		if !p.worthOptimizing(a.round, round) {
+			continue
+		}
+		if pp := p.peers.get(a.peer.Name); pp == nil || pp.eager {
+			continue
+		}
+		if best < 0 || a.round < announcers[best].round {
+			best = i
+		}
+	}
+	if best >= 0 {
+		p.swapParent(parent, announcers[best].peer.Name)
+	}
+}
+
+// worthOptimizing is the paper's test r < round ∧ round − r ≥ threshold
+// for an announcement at round r of a payload received at round round.
+func (p *Plumtree) worthOptimizing(r, round uint16) bool {
+	t := p.cfg.OptimizationThreshold
+	return t > 0 && r < round && round-r >= t
+}
+
+// swapParent grafts the lazy neighbour called better and prunes the eager
+// neighbour called parent (both must be neighbours in those states).
+func (p *Plumtree) swapParent(parent, better string) {
+	par, bet := p.peers.get(parent), p.peers.get(better)
+	if par == nil || bet == nil || !par.eager || bet.eager || par == bet {
+		return
+	}
+	bet.eager = true
+	p.emit(Send{To: bet.peer, Msg: Graft{}})
+	par.eager = false
+	p.emit(Send{To: par.peer, Msg: Prune{}})
+}
+
+// receiveIHave handles IHAVE(mID, round) from a peer (§3): an unknown
+// message is recorded as missing, with a graft timer if it has none yet.
+func (p *Plumtree) receiveIHave(from Peer, ih IHave) {
+	var timer *ptGraftTimer
+	for _, e := range ih.Entries {
+		if p.known(e.ID) {
+			p.optimizeOnIHave(from.Name, e)
+			continue
+		}
+		p.missing.announce(e.ID, from, e.Round, &timer)
+	}
+	if timer != nil {
+		p.emit(SetTimer{After: p.cfg.GraftTimeout1, Timer: timer})
+	}
+}
+
+// optimizeOnIHave runs the §3.8 test for an IHAVE of a message already
+// received. Not in the paper: the paper tests only the IHAVEs recorded
+// before the payload arrived (optimizeOnPayload); IHAVEs are batched, so
+// the shorter path is usually announced after the payload came the long
+// way.
+func (p *Plumtree) optimizeOnIHave(from string, e IHaveEntry) {
+	if p.cfg.OptimizationThreshold == 0 {
+		return
+	}
+	pp := p.peers.get(from)
+	if pp == nil || pp.eager {
+		return
+	}
+	c, ok := p.cache.get(e.ID)
+	if !ok || c.parent == "" || c.parent == from {
+		return
+	}
+	if p.worthOptimizing(e.Round, c.round-1) {
+		p.swapParent(c.parent, from)
+	}
+}
+
+// graftTimerFired is the paper's "upon Timer(mID)": for each message the
+// timer still owns, graft its next announcer that is still a neighbour
+// (moving it to eager) and wait GraftTimeout2 for the payload. A message
+// with no announcer left is forgotten until announced again. The IDs
+// grafted from one peer go in one GRAFT.
+func (p *Plumtree) graftTimerFired(t *ptGraftTimer) {
+	var next *ptGraftTimer
+	groups := p.groups[:0]
+	for _, id := range t.ids {
+		e, ok := p.missing.m[id]
+		if !ok || e.timer != t {
+			continue
+		}
+		var target *ptPeer
+		for len(e.announcers) > 0 && target == nil {
+			target = p.peers.get(e.announcers[0].peer.Name)
+			e.announcers = e.announcers[1:]
+		}
+		if target == nil {
+			delete(p.missing.m, id)
+			continue
+		}
+		if next == nil {
+			next = &ptGraftTimer{second: true}
+		}
+		next.ids = append(next.ids, id)
+		e.timer = next
+		p.missing.m[id] = e
+
+		g := -1
+		for i := range groups {
+			if groups[i].peer.Name == target.peer.Name {
+				g = i
+				break
+			}
+		}
+		if g < 0 {
+			groups = append(groups, ptGraftGroup{peer: target.peer})
+			g = len(groups) - 1
+		}
+		groups[g].ids = append(groups[g].ids, id)
+	}
+	for _, g := range groups {
+		if pp := p.peers.get(g.peer.Name); pp != nil {
+			pp.eager = true
+		}
+		for ids := g.ids; len(ids) > 0; {
+			n := min(len(ids), p.cfg.IHaveMaxEntries)
+			p.emit(Send{To: g.peer, Msg: Graft{IDs: ids[:n:n]}})
+			ids = ids[n:]
+		}
+	}
+	clear(groups)
+	p.groups = groups[:0]
+	if next != nil {
+		p.emit(SetTimer{After: p.cfg.GraftTimeout2, Timer: next})
+	}
+}
+
+// receiveGraft handles GRAFT(mID) (§3): the sender becomes eager and each
+// requested message still cached is sent to it. An empty list only changes
+// the link (§3.8). A GRAFT from a non-neighbour is answered but changes no
+// set.
+//
+// Not in the paper: a GRAFT that moves the sender from lazy to eager is
+// acknowledged with an empty GRAFT. If the GRAFT crossed a PRUNE of ours,
+// the sender has applied that PRUNE by now; the acknowledgement makes the
+// link eager at both ends again instead of eager here and lazy there.
+func (p *Plumtree) receiveGraft(from Peer, g Graft) {
+	to := from
+	if pp := p.peers.get(from.Name); pp != nil {
+		to = pp.peer
+		if !pp.eager {
+			pp.eager = true
+			p.emit(Send{To: to, Msg: Graft{}})
+		}
+	}
+	for _, id := range g.IDs {
+		if c, ok := p.cache.get(id); ok {
+			p.emit(Send{To: to, Msg: Gossip{ID: id, Class: c.class, Round: c.round, Payload: c.payload}})
+		}
+	}
+}
+
+// receivePrune handles PRUNE (§3): the sender becomes lazy.
+func (p *Plumtree) receivePrune(from Peer) {
+	if pp := p.peers.get(from.Name); pp != nil {
+		pp.eager = false
+	}
+}
+
+// neighborUp handles NeighborUp(node) (§3): the neighbour joins the eager
+// set (a known neighbour is moved there), then is told of recent messages
+// (see announceRecent).
+func (p *Plumtree) neighborUp(peer Peer) {
+	if peer.Name == "" || peer.Name == p.self.Name {
+		return
+	}
+	i, ok := p.peers.search(peer.Name)
+	if ok {
+		pp := &p.peers.list[i]
+		pp.peer = peer
+		pp.eager = true
+	} else {
+		if len(p.peers.list) >= p.cfg.MaxPeers {
+			return
+		}
+		p.peers.insert(i, peer, true)
+	}
+	p.announceRecent(peer)
+}
+
+// neighborDown handles NeighborDown(node) (§3): the neighbour leaves both
+// sets, its queued announcements are dropped, and its IHAVEs are removed
+// from the missing table.
+func (p *Plumtree) neighborDown(peer Peer) {
+	if !p.peers.remove(peer.Name) {
+		return
+	}
+	p.missing.dropAnnouncer(peer.Name)
+}
+
+// ptNextRound returns r+1, saturating at the largest round.
+func ptNextRound(r uint16) uint16 {
+	if r == math.MaxUint16 {
+		return r
+	}
+	return r + 1
+}

@@ -1,0 +1,178 @@
+package hyparlist
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrInvalidPlumtreeConfig is returned, wrapped with the offending field, by
+// PlumtreeConfig.Validate and therefore by NewPlumtree.
+var ErrInvalidPlumtreeConfig = errors.New("hyparlist: invalid plumtree config")
+
+// PlumtreeConfig holds the parameters of a Plumtree core. The zero value is
+// not valid: start from DefaultPlumtreeConfig. All nodes of a cluster should
+// use the same values (the paper assumes so).
+//
+// Every table the core keeps is bounded by one of these fields; each field
+// says what happens when its bound is reached.
+type PlumtreeConfig struct {
+	// GraftTimeout1 is how long a node waits, after the first IHAVE for a
+	// message it does not have, for the payload to arrive by eager push
+	// before it sends a GRAFT. Plumtree §3 (p. 8) leaves the value to
+	// the deployment ("configured considering the diameter of the overlay
+	// and a target maximum recovery latency"). Default 80ms:
+	// iroh-gossip default.
+	GraftTimeout1 time.Duration
+
+	// GraftTimeout2 is how long a node waits after each GRAFT before it
+	// grafts the next peer that announced the message. Plumtree §3
+	// (p. 9): "smaller than the first, in the order of an average round
+	// trip time to a neighbor". Default 40ms: iroh-gossip default.
+	GraftTimeout2 time.Duration
+
+	// IHaveInterval is the batching window of lazy push: announcements for
+	// a peer are queued and sent as one IHAVE message when the window
+	// closes. Zero sends each announcement at once. The paper sends IHAVE
+	// through a lazy queue and leaves the dispatch policy open (§3).
+	// Default 5ms: iroh-gossip default ("dispatch timeout").
+	IHaveInterval time.Duration
+
+	// IHaveMaxEntries is the most announcements in one IHAVE message and
+	// the most message IDs in one GRAFT. A per-peer queue that reaches it
+	// is sent at once, before its window closes, so no announcement is
+	// ever dropped. Must not exceed the wire limit (1024 by default).
+	// Default 256, chosen: a full IHAVE then stays a few KiB on the wire.
+	IHaveMaxEntries int
+
+	// OptimizationThreshold is the tree optimisation of Plumtree §3.8: a
+	// node that learns, through an IHAVE on a lazy link, that a message
+	// reached that neighbour at least this many hops earlier than it
+	// reached the node through its eager parent, grafts the lazy link
+	// (GRAFT with no IDs) and prunes the eager one. The paper's test is
+	// r < round ∧ round − r ≥ threshold, with r the IHAVE's round and
+	// round the eager payload's. Zero disables the optimisation. Default 7: iroh-gossip default, which it takes from
+	// the paper's experimental settings.
+	OptimizationThreshold uint16
+
+	// CacheTTL is how long a received or broadcast payload is kept to
+	// answer GRAFTs. Past it, a GRAFT for the message is answered with
+	// nothing. The paper gives no value. Default 30s: iroh-gossip default
+	// ("message cache retention").
+	CacheTTL time.Duration
+
+	// CacheMaxBytes bounds the payload cache: payload bytes plus the
+	// origin name plus a fixed per-entry overhead of 96 bytes. When it is
+	// exceeded, the entries closest to expiry (the oldest) are evicted
+	// first. A payload larger than the whole cache is delivered and
+	// forwarded but not cached. Default 16 MiB, chosen: a few seconds of
+	// a busy cluster's traffic at 1 KiB payloads.
+	CacheMaxBytes int
+
+	// SeenTTL is how long the ID of a delivered message is remembered for
+	// duplicate detection. It must be at least CacheTTL: a payload a
+	// neighbour can still send us must still be recognised. Default 90s:
+	// iroh-gossip default ("message id retention"), CacheTTL plus a
+	// minute of margin.
+	SeenTTL time.Duration
+
+	// SeenMaxEntries bounds the seen-ID set. When it is full the oldest
+	// ID is forgotten early; a copy of that message arriving later (only
+	// possible if it is still in some neighbour's cache or in flight) is
+	// delivered a second time. Default 65536, chosen: above the number of
+	// broadcasts a cluster sends in SeenTTL at several hundred per second.
+	SeenMaxEntries int
+
+	// MissingMax bounds the number of messages announced by IHAVE but not
+	// yet received. When it is full, announcements of further unknown
+	// messages are ignored; they are recovered only if announced again
+	// later (by another neighbour, or on a new link, see
+	// NeighborUpAnnounce). Default 4096, chosen: well above what a
+	// healthy node misses at once.
+	MissingMax int
+
+	// MissingMaxAnnouncers bounds the announcers remembered per missing
+	// message, grafted in the order they announced. Further announcers are
+	// ignored. Default 8, chosen: above HyParView's active view of 5, so
+	// every neighbour fits.
+	MissingMaxAnnouncers int
+
+	// NeighborUpAnnounce is the number of most recent cached messages
+	// announced (in one IHAVE, chunked by IHaveMaxEntries) to a new
+	// neighbour. Zero disables it. Not in the paper: a node that joins or
+	// reconnects after a crash wave may have missed broadcasts whose tree
+	// went through dead nodes; the announcement lets it graft them from
+	// its new neighbour. Default 64, chosen.
+	NeighborUpAnnounce int
+
+	// MaxPeers bounds the neighbours (eager plus lazy) the core tracks. A
+	// NeighborUp beyond it is ignored, and the peer is then treated as a
+	// non-neighbour. HyParView keeps far fewer (active view 5). Default
+	// 64, chosen.
+	MaxPeers int
+}
+
+// DefaultPlumtreeConfig returns the defaults documented on each field of
+// PlumtreeConfig.
+func DefaultPlumtreeConfig() PlumtreeConfig {
+	return PlumtreeConfig{
+		GraftTimeout1:         80 * time.Millisecond,
+		GraftTimeout2:         40 * time.Millisecond,
+		IHaveInterval:         5 * time.Millisecond,
+		IHaveMaxEntries:       256,
+		OptimizationThreshold: 7,
+		CacheTTL:              30 * time.Second,
+		CacheMaxBytes:         16 << 20,
+		SeenTTL:               90 * time.Second,
+		SeenMaxEntries:        65536,
+		MissingMax:            4096,
+		MissingMaxAnnouncers:  8,
+		NeighborUpAnnounce:    64,
+		MaxPeers:              64,
+	}
+}
+
+// Validate reports the first invalid field of c, wrapping
+// ErrInvalidPlumtreeConfig. It does not modify c.
+func (c PlumtreeConfig) Validate() error {
+	positiveDurations := []struct {
+		name string
+		v    time.Duration
+	}{
+		{"GraftTimeout1", c.GraftTimeout1},
+		{"GraftTimeout2", c.GraftTimeout2},
+		{"CacheTTL", c.CacheTTL},
+		{"SeenTTL", c.SeenTTL},
+	}
+	for _, f := range positiveDurations {
+		if f.v <= 0 {
+			return fmt.Errorf("%w: %s must be positive, got %v", ErrInvalidPlumtreeConfig, f.name, f.v)
+		}
+	}
+	if c.IHaveInterval < 0 {
+		return fmt.Errorf("%w: IHaveInterval must not be negative, got %v", ErrInvalidPlumtreeConfig, c.IHaveInterval)
+	}
+	if c.SeenTTL < c.CacheTTL {
+		return fmt.Errorf("%w: SeenTTL (%v) must be at least CacheTTL (%v)", ErrInvalidPlumtreeConfig, c.SeenTTL, c.CacheTTL)
+	}
+	positiveInts := []struct {
+		name string
+		v    int
+	}{
+		{"IHaveMaxEntries", c.IHaveMaxEntries},
+		{"CacheMaxBytes", c.CacheMaxBytes},
+		{"SeenMaxEntries", c.SeenMaxEntries},
+		{"MissingMax", c.MissingMax},
+		{"MissingMaxAnnouncers", c.MissingMaxAnnouncers},
+		{"MaxPeers", c.MaxPeers},
+	}
+	for _, f := range positiveInts {
+		if f.v <= 0 {
+			return fmt.Errorf("%w: %s must be positive, got %d", ErrInvalidPlumtreeConfig, f.name, f.v)
+		}
+	}
+	if c.NeighborUpAnnounce < 0 {
+		return fmt.Errorf("%w: NeighborUpAnnounce must not be negative, got %d", ErrInvalidPlumtreeConfig, c.NeighborUpAnnounce)
+	}
+	return nil
+}

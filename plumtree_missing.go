@@ -1,0 +1,131 @@
+package hyparlist
+
+import (
+	"fmt"
+	"strings"
+)
+
+// This file holds Plumtree's missing-message table (the paper's "missing"
+// set): for each message announced by IHAVE but not yet received, the
+// peers that announced it, in order, and the graft timer chain that owns
+// it. The table holds at most MissingMax messages and MissingMaxAnnouncers
+// announcers per message; announcements beyond either bound are ignored.
+
+// ptAnnouncement is one IHAVE received for a missing message.
+type ptAnnouncement struct {
+	peer  Peer
+	round uint16
+}
+
+// ptMissing is the state of one missing message.
+type ptMissing struct {
+	// announcers are grafted in the order they announced.
+	announcers []ptAnnouncement
+	// timer is the graft timer that will act on this message next; a
+	// timer that fires for an ID it does not own is stale and ignored.
+	timer *ptGraftTimer
+}
+
+// ptGraftTimer is the timer of Plumtree §3 that grafts a missing message
+// when its payload has not arrived in time. One timer serves all the IDs
+// that became missing in the same IHAVE (or were grafted in the same
+// expiry), so that their GRAFTs to one peer go out as one message; each ID
+// still follows the paper's per-message timer chain.
+type ptGraftTimer struct {
+	ids []MessageID
+	// second is false for a GraftTimeout1 timer, true for GraftTimeout2.
+	second bool
+}
+
+func (*ptGraftTimer) isTimer() {}
+
+// String describes the timer for traces and logs.
+func (t *ptGraftTimer) String() string {
+	var b strings.Builder
+	b.WriteString("plumtree-graft")
+	if t.second {
+		b.WriteString("2")
+	} else {
+		b.WriteString("1")
+	}
+	b.WriteString("[")
+	for i, id := range t.ids {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		fmt.Fprintf(&b, "%s/%d", id.Origin, id.Seq)
+	}
+	b.WriteString("]")
+	return b.String()
+}
+
+// ptMissingTable maps missing message IDs to their state.
+type ptMissingTable struct {
+	m            map[MessageID]ptMissing
+	max          int
+	maxAnnounced int
+}
+
+func newPtMissingTable(max, maxAnnouncers int) ptMissingTable {
+	return ptMissingTable{m: make(map[MessageID]ptMissing), max: max, maxAnnounced: maxAnnouncers}
+}
+
+// announce records that from announced id at round. If id has no graft
+// timer yet, it joins *t (created on first use) and is owned by it.
+func (mt *ptMissingTable) announce(id MessageID, from Peer, round uint16, t **ptGraftTimer) {
+	e, ok := mt.m[id]
+	if !ok && len(mt.m) >= mt.max {
+		return
+	}
+	known := false
+	for _, a := range e.announcers {
+		if a.peer.Name == from.Name {
+			known = true
+			break
+		}
+	}
+	if !known && len(e.announcers) < mt.maxAnnounced {
+		e.announcers = append(e.announcers, ptAnnouncement{peer: from, round: round})
+	}
+	if e.timer == nil {
+		if *t == nil {
+			*t = &ptGraftTimer{}
+		}
+		(*t).ids = append((*t).ids, id)
+		e.timer = *t
+	}
+	mt.m[id] = e
+}
+
+// take removes id from the table and returns its state.
+func (mt *ptMissingTable) take(id MessageID) (ptMissing, bool) {
+	e, ok := mt.m[id]
+	if ok {
+		delete(mt.m, id)
+	}
+	return e, ok
+}
+
+// dropAnnouncer forgets every announcement made by the peer called name
+// (Plumtree §3: the IHAVEs of a failed neighbour are removed from missing).
+// Messages left without announcers are forgotten too.
+func (mt *ptMissingTable) dropAnnouncer(name string) {
+	for id, e := range mt.m {
+		kept := e.announcers[:0]
+		for _, a := range e.announcers {
+			if a.peer.Name != name {
+				kept = append(kept, a)
+			}
+		}
+		if len(kept) == len(e.announcers) {
+			continue
+		}
+		clear(e.announcers[len(kept):])
+		if len(kept) == 0 {
+			delete(mt.m, id)
+			continue
+		}
+		e.announcers = kept
+		mt.m[id] = e
+	}
+}

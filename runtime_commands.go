@@ -1,0 +1,130 @@
+package hyparlist
+
+import "net"
+
+// This file declares the commands the API and the background goroutines
+// send to the loop (Memberlist.submit). Each one runs on the loop
+// goroutine; a command that answers does so on a buffered channel, so the
+// loop never waits for its caller.
+
+// command is a request executed by the loop.
+type command interface {
+	apply(l *runLoop)
+}
+
+// cmdBroadcast hands a payload to Plumtree (Broadcast, the pump).
+type cmdBroadcast struct {
+	class   Class
+	payload []byte
+}
+
+func (c cmdBroadcast) apply(l *runLoop) {
+	if l.left {
+		return
+	}
+	l.feed(corePlumtree, BroadcastPayload{Class: c.class, Payload: c.payload})
+}
+
+// cmdJoin joins the overlay through contact, which Join has reached on
+// conn. The loop answers with the channel that is closed once the node has
+// a neighbour.
+type cmdJoin struct {
+	contact Peer
+	conn    net.Conn
+	reply   chan<- (<-chan struct{})
+}
+
+func (c cmdJoin) apply(l *runLoop) {
+	switch {
+	case l.left:
+		_ = c.conn.Close()
+	case l.links[c.contact.Name] != nil:
+		// A link exists already; the handshake only served to learn the
+		// contact's name.
+		_ = c.conn.Close()
+	default:
+		if l.openLink(c.contact, c.conn) == nil {
+			_ = c.conn.Close()
+		}
+	}
+	if !l.left {
+		l.feed(coreHyParView, JoinCluster{Contact: c.contact})
+	}
+	c.reply <- l.connected
+}
+
+// cmdUpdateMeta announces new local metadata; the loop answers with what
+// to wait for before the announcement is written out.
+type cmdUpdateMeta struct {
+	meta  []byte
+	reply chan<- []flushWait
+}
+
+func (c cmdUpdateMeta) apply(l *runLoop) {
+	if l.left {
+		c.reply <- nil
+		return
+	}
+	l.feed(coreMembership, UpdateMeta{Meta: c.meta})
+	l.runQueue()
+	c.reply <- l.flushLinks()
+}
+
+// cmdLeave leaves the cluster: membership announces left, then HyParView
+// disconnects from every neighbour. Every link is closed once its queue is
+// written; the loop answers with the links to wait for.
+type cmdLeave struct {
+	reply chan<- []flushWait
+}
+
+func (c cmdLeave) apply(l *runLoop) {
+	if l.left {
+		c.reply <- nil
+		return
+	}
+	l.feed(coreMembership, LeaveCluster{})
+	l.runQueue()
+	// The announcement is queued on these links; HyParView's NeighborDown
+	// closes the neighbours' ones once it is written.
+	open := make(map[*outLink]bool, len(l.links))
+	for _, k := range l.links {
+		open[k] = true
+	}
+	l.feed(coreHyParView, LeaveCluster{})
+	l.runQueue()
+	l.left = true
+	for _, name := range l.linkNames() {
+		k := l.links[name]
+		open[k] = true
+		l.closeLink(k)
+	}
+	waits := make([]flushWait, 0, len(open))
+	for k := range open {
+		waits = append(waits, flushWait{done: k.done})
+	}
+	c.reply <- waits
+}
+
+// cmdLocalState carries Delegate.LocalState's answer back to membership.
+type cmdLocalState struct {
+	peer  Peer
+	join  bool
+	state []byte
+}
+
+func (c cmdLocalState) apply(l *runLoop) {
+	l.feed(coreMembership, LocalStateReady{Peer: c.peer, Join: c.join, State: c.state})
+}
+
+// cmdProbeResult carries the outcome of a ProbeMember dial.
+type cmdProbeResult struct {
+	probe   ProbeMember
+	reached Peer
+	err     error
+}
+
+func (c cmdProbeResult) apply(l *runLoop) {
+	if !l.left {
+		l.onProbeResult(c.probe, c.reached, c.err)
+	}
+}

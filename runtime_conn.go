@@ -1,0 +1,574 @@
+package hyparlist
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+)
+
+// This file owns connections: the handshake that opens every stream, the
+// outbound links the loop writes to, and the readers of accepted streams.
+//
+// Model: a node writes protocol frames to a peer only on a stream it
+// dialled itself, and reads from every stream it accepted. So every stream
+// carries frames one way (after the handshake), and there is never a tie to
+// break between two streams of the same pair. The exceptions are
+// request/answer exchanges on short-lived streams: a Ping is answered with
+// an Ack on the same stream.
+//
+// An active-view neighbour has one long-lived outbound link, opened on
+// NeighborUp and closed on NeighborDown once its queued frames are
+// written. A send to any other peer uses a transient link that closes
+// after transientLinkLinger without use. Every link has a bounded queue
+// (Config.PeerSendQueueDepth): when it is full the peer is disconnected
+// and reported as a failed link, so that HyParView replaces it; the loop
+// never waits for a peer.
+
+// transientLinkLinger is how long a link to a peer outside the active view
+// stays open after its last use, so that the few messages of one exchange
+// (a shuffle reply, a NEIGHBOR request and its answer, an anti-entropy
+// round) share one connection. Not in the papers, which leave connection
+// handling to the transport.
+const transientLinkLinger = 2 * time.Second
+
+// writeBatchBytes is the most bytes a writer gathers from its queue before
+// it writes them to the stream in one call.
+const writeBatchBytes = 64 << 10
+
+// readBufferBytes is the buffer of a stream reader.
+const readBufferBytes = 16 << 10
+
+// outFrame is one entry of a link's queue: a message to write, a flush
+// marker, or the request to close the link.
+type outFrame struct {
+	msg Message
+	// flushed, when not nil, is closed once every frame queued before it
+	// has been written to the stream.
+	flushed chan struct{}
+	// close ends the link once every frame queued before it is written.
+	close bool
+}
+
+// outLink is an outbound stream to one peer and the goroutine writing it.
+// The queue and the abort are shared with the writer; the other fields
+// are owned by the loop.
+type outLink struct {
+	peer  Peer
+	queue chan outFrame
+	// done is closed when the writer has exited.
+	done chan struct{}
+
+	abortCh   chan struct{}
+	abortOnce sync.Once
+	mu        sync.Mutex
+	conn      net.Conn
+
+	// Loop-owned.
+	neighbor  bool
+	lastUsed  time.Time
+	idleTimer bool // a linkIdleTimer is pending for this link
+}
+
+// newOutLink returns a link to peer with a queue of depth frames.
+func newOutLink(peer Peer, depth int) *outLink {
+	return &outLink{
+		peer:    peer,
+		queue:   make(chan outFrame, depth),
+		done:    make(chan struct{}),
+		abortCh: make(chan struct{}),
+	}
+}
+
+// enqueue adds f to the queue without waiting; it reports false when the
+// queue is full.
+func (l *outLink) enqueue(f outFrame) bool {
+	select {
+	case l.queue <- f:
+		return true
+	default:
+		return false
+	}
+}
+
+// abort stops the link at once: frames still queued are discarded and a
+// write in progress fails.
+func (l *outLink) abort() {
+	l.abortOnce.Do(func() {
+		close(l.abortCh)
+		l.mu.Lock()
+		if l.conn != nil {
+			_ = l.conn.Close()
+		}
+		l.mu.Unlock()
+	})
+}
+
+// setConn records the link's stream; it reports false if the link was
+// aborted meanwhile (the caller then closes conn).
+func (l *outLink) setConn(conn net.Conn) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	select {
+	case <-l.abortCh:
+		return false
+	default:
+		l.conn = conn
+		return true
+	}
+}
+
+// linkFailure is what a writer reports to the loop when its link broke.
+type linkFailure struct {
+	link *outLink
+	err  error
+}
+
+// errLinkAborted is the error of a writer stopped by abort.
+var errLinkAborted = errors.New("link aborted")
+
+// runWriter writes link l's queue to its stream: conn when the loop
+// handed one over (from Join), otherwise a stream it dials. Frames queued
+// together are written in one call.
+func (m *Memberlist) runWriter(l *outLink, conn net.Conn) {
+	defer m.wg.Done()
+	defer close(l.done)
+	if conn == nil {
+		c, err := m.dialLink(l)
+		if err != nil {
+			if !errors.Is(err, errLinkAborted) && !errors.Is(err, ErrShutdown) {
+				m.reportLinkFailure(l, err)
+			}
+			return
+		}
+		conn = c
+	}
+	if !l.setConn(conn) {
+		_ = conn.Close()
+		return
+	}
+	defer conn.Close()
+	if err := m.writeLoop(l, conn); err != nil {
+		m.reportLinkFailure(l, err)
+	}
+}
+
+// writeLoop writes frames until the link is closed (nil) or breaks (the
+// error). A stop by abort or shutdown is not an error to report.
+func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) error {
+	var buf []byte
+	var markers []chan struct{}
+	for {
+		var f outFrame
+		select {
+		case f = <-l.queue:
+		case <-l.abortCh:
+			return nil
+		case <-m.shutdownCh:
+			return nil
+		}
+		closing := false
+	gather:
+		for {
+			switch {
+			case f.msg != nil:
+				buf = m.appendFrame(buf, f.msg, l.peer)
+			case f.flushed != nil:
+				markers = append(markers, f.flushed)
+			case f.close:
+				closing = true
+				break gather
+			}
+			if len(buf) >= writeBatchBytes {
+				break
+			}
+			select {
+			case f = <-l.queue:
+			default:
+				break gather
+			}
+		}
+		if len(buf) > 0 {
+			if err := m.writeAll(conn, buf); err != nil {
+				select {
+				case <-l.abortCh:
+					return nil
+				default:
+					return fmt.Errorf("write to %s: %w", l.peer.Name, err)
+				}
+			}
+			if cap(buf) > 4*writeBatchBytes {
+				buf = nil // do not keep a large payload's buffer
+			} else {
+				buf = buf[:0]
+			}
+		}
+		for i, c := range markers {
+			close(c)
+			markers[i] = nil
+		}
+		markers = markers[:0]
+		if closing {
+			return nil
+		}
+	}
+}
+
+// appendFrame appends the frame of msg to buf. A message that cannot be
+// encoded is a local error, not a broken link: it is logged, counted and
+// skipped.
+func (m *Memberlist) appendFrame(buf []byte, msg Message, to Peer) []byte {
+	n := len(buf)
+	out, err := EncodeMessage(buf, msg, m.lim)
+	if err != nil {
+		m.metrics.encodeFailed(msg.Type())
+		m.logger.Error("cannot encode message", "type", msg.Type().String(), "to", to.Name, "error", err)
+		return buf
+	}
+	m.metrics.sent(msg.Type(), len(out)-n)
+	return out
+}
+
+// writeAll writes b to conn within TCPTimeout.
+func (m *Memberlist) writeAll(conn net.Conn, b []byte) error {
+	if err := conn.SetWriteDeadline(time.Now().Add(m.config.TCPTimeout)); err != nil {
+		return err
+	}
+	_, err := conn.Write(b)
+	return err
+}
+
+// reportLinkFailure tells the loop that l broke.
+func (m *Memberlist) reportLinkFailure(l *outLink, err error) {
+	select {
+	case m.failures <- linkFailure{link: l, err: err}:
+	case <-m.shutdownCh:
+	}
+}
+
+// dialLink opens and handshakes the stream of l, holding a dialer slot.
+func (m *Memberlist) dialLink(l *outLink) (net.Conn, error) {
+	select {
+	case m.dialers <- struct{}{}:
+	case <-l.abortCh:
+		return nil, errLinkAborted
+	case <-m.shutdownCh:
+		return nil, ErrShutdown
+	}
+	defer func() { <-m.dialers }()
+	conn, _, err := m.dial(Address{Addr: l.peer.Addr, Name: l.peer.Name})
+	return conn, err
+}
+
+// acquireDialer takes a dialer slot, waiting for one; it returns
+// ErrShutdown if the node shuts down first. Release it with
+// releaseDialer.
+func (m *Memberlist) acquireDialer() error {
+	select {
+	case m.dialers <- struct{}{}:
+		return nil
+	case <-m.shutdownCh:
+		return ErrShutdown
+	}
+}
+
+// releaseDialer returns a slot taken by acquireDialer.
+func (m *Memberlist) releaseDialer() { <-m.dialers }
+
+// dial opens a stream to a and runs the handshake. When a.Name is set the
+// node that answers must have that name. It returns the stream and the
+// node that answered.
+func (m *Memberlist) dial(a Address) (net.Conn, Peer, error) {
+	if a.Addr == "" {
+		return nil, Peer{}, fmt.Errorf("dial %s: %w", a.Name, errNoAddress)
+	}
+	conn, err := m.transport.DialAddressTimeout(a, m.config.TCPTimeout)
+	if err != nil {
+		m.metrics.dialFailed()
+		return nil, Peer{}, fmt.Errorf("dial %s: %w", a.String(), err)
+	}
+	peer, err := m.clientHandshake(conn, a.Name)
+	if err != nil {
+		_ = conn.Close()
+		m.metrics.dialFailed()
+		return nil, Peer{}, fmt.Errorf("handshake with %s: %w", a.String(), err)
+	}
+	return conn, peer, nil
+}
+
+// errNoAddress is the error of a dial to a peer with no known address.
+var errNoAddress = errors.New("no address")
+
+// errPeerMismatch is the error of a handshake answered by another node
+// than the one dialled.
+var errPeerMismatch = errors.New("a different node answered")
+
+// errProtocol is the error of a peer that broke the connection protocol
+// (for example a frame before the handshake).
+var errProtocol = errors.New("connection protocol violated")
+
+// rejectedError is the error of a handshake the other node refused.
+type rejectedError struct {
+	reason RejectReason
+}
+
+// Error implements error.
+func (e *rejectedError) Error() string {
+	return "handshake rejected: " + e.reason.String()
+}
+
+// clientHandshake sends Hello on conn and reads the answer, within
+// TCPTimeout. want, when not empty, is the name the answering node must
+// have.
+func (m *Memberlist) clientHandshake(conn net.Conn, want string) (Peer, error) {
+	if err := conn.SetDeadline(time.Now().Add(m.config.TCPTimeout)); err != nil {
+		return Peer{}, err
+	}
+	hello := Hello{VersionMin: WireVersionMin, VersionMax: WireVersion, Label: m.config.Label, Name: m.self.Name, Addr: m.self.Addr}
+	if err := WriteFrame(conn, hello, m.lim); err != nil {
+		return Peer{}, err
+	}
+	// The answer is read straight from conn (no buffering), so nothing
+	// after it is consumed here.
+	msg, err := ReadFrame(conn, m.lim)
+	if err != nil {
+		return Peer{}, fmt.Errorf("read handshake answer: %w", err)
+	}
+	switch a := msg.(type) {
+	case HelloAccept:
+		if want != "" && a.Name != want {
+			return Peer{}, fmt.Errorf("%w: want %q, got %q", errPeerMismatch, want, a.Name)
+		}
+		if a.Name == "" {
+			return Peer{}, fmt.Errorf("%w: accept without a name", errProtocol)
+		}
+		return Peer{Name: a.Name, Addr: a.Addr}, conn.SetDeadline(time.Time{})
+	case HelloReject:
+		return Peer{}, &rejectedError{reason: a.Reason}
+	default:
+		return Peer{}, fmt.Errorf("%w: %s instead of a handshake answer", errProtocol, msg.Type())
+	}
+}
+
+// serverHandshake reads the Hello of an accepted stream and answers it,
+// within TCPTimeout. It returns the dialling node.
+func (m *Memberlist) serverHandshake(conn net.Conn) (Peer, error) {
+	if m.config.IPMustBeChecked() {
+		if err := m.config.IPAllowed(remoteIP(conn)); err != nil {
+			return Peer{}, err
+		}
+	}
+	if err := conn.SetDeadline(time.Now().Add(m.config.TCPTimeout)); err != nil {
+		return Peer{}, err
+	}
+	msg, err := ReadFrame(conn, m.lim)
+	if err != nil {
+		return Peer{}, fmt.Errorf("read hello: %w", err)
+	}
+	h, ok := msg.(Hello)
+	if !ok {
+		return Peer{}, fmt.Errorf("%w: %s before the handshake", errProtocol, msg.Type())
+	}
+	label := m.config.Label
+	if h.Label == "" && m.config.SkipInboundLabelCheck {
+		label = ""
+	}
+	answer := AnswerHello(h, label, m.self)
+	switch {
+	case m.shutDown():
+		answer = HelloReject{Reason: RejectShutdown, VersionMin: WireVersionMin, VersionMax: WireVersion}
+	case h.Name == "":
+		answer = HelloReject{Reason: RejectName, VersionMin: WireVersionMin, VersionMax: WireVersion}
+	}
+	if err := WriteFrame(conn, answer, m.lim); err != nil {
+		return Peer{}, err
+	}
+	if r, ok := answer.(HelloReject); ok {
+		if r.Reason == RejectName && h.Name == m.self.Name {
+			m.notifyConflict(h)
+		}
+		return Peer{}, &rejectedError{reason: r.Reason}
+	}
+	return Peer{Name: h.Name, Addr: h.Addr}, conn.SetDeadline(time.Time{})
+}
+
+// remoteIP returns the IP of conn's remote end, or nil.
+func remoteIP(conn net.Conn) net.IP {
+	switch a := conn.RemoteAddr().(type) {
+	case *net.TCPAddr:
+		return a.IP
+	case nil:
+		return nil
+	default:
+		host, _, err := net.SplitHostPort(a.String())
+		if err != nil {
+			return nil
+		}
+		return net.ParseIP(host)
+	}
+}
+
+// runAcceptor hands every accepted stream to a reader, until shutdown.
+func (m *Memberlist) runAcceptor() {
+	defer m.wg.Done()
+	for {
+		select {
+		case conn := <-m.transport.StreamCh():
+			m.wg.Add(1)
+			go m.runReader(conn)
+		case <-m.shutdownCh:
+			return
+		}
+	}
+}
+
+// inbound is a protocol message read from a stream.
+type inbound struct {
+	from Peer
+	msg  Message
+	at   time.Time
+}
+
+// runReader serves one accepted stream: the handshake, then every frame
+// until the stream ends. Protocol messages go to the loop (waiting while
+// its queue is full: TCP back-pressure), user messages to the message
+// dispatcher, and Pings are answered at once.
+func (m *Memberlist) runReader(conn net.Conn) {
+	defer m.wg.Done()
+	if !m.conns.add(conn) {
+		_ = conn.Close()
+		return
+	}
+	defer m.conns.remove(conn)
+	peer, err := m.serverHandshake(conn)
+	if err != nil {
+		m.logger.Debug("refused connection", "remote", conn.RemoteAddr().String(), "error", err)
+		return
+	}
+	cr := &byteCounter{r: conn}
+	br := bufio.NewReaderSize(cr, readBufferBytes)
+	idle := m.readIdleTimeout()
+	consumed := 0
+	for {
+		if idle > 0 {
+			_ = conn.SetReadDeadline(time.Now().Add(idle))
+		}
+		msg, err := ReadFrame(br, m.lim)
+		if err != nil {
+			m.logReadError(peer, err)
+			return
+		}
+		n := cr.n - br.Buffered()
+		m.metrics.received(msg.Type(), n-consumed)
+		consumed = n
+		if !m.handleStreamMessage(conn, peer, msg) {
+			return
+		}
+	}
+}
+
+// handleStreamMessage acts on one frame read from peer's stream; it
+// reports false when the stream must be closed.
+func (m *Memberlist) handleStreamMessage(conn net.Conn, peer Peer, msg Message) bool {
+	switch v := msg.(type) {
+	case UserMsg:
+		return m.deliverDirect(v.Payload, true)
+	case Ping:
+		_ = conn.SetWriteDeadline(time.Now().Add(m.config.TCPTimeout))
+		if err := WriteFrame(conn, Ack(v), m.lim); err != nil {
+			return false
+		}
+		m.metrics.sent(TypeAck, 0)
+		return true
+	case Ack:
+		return true
+	case Hello, HelloAccept, HelloReject:
+		m.logger.Warn("handshake message inside a stream", "from", peer.Name, "type", msg.Type().String())
+		return false
+	}
+	select {
+	case m.inbox <- inbound{from: peer, msg: msg, at: time.Now()}:
+		return true
+	case <-m.shutdownCh:
+		return false
+	}
+}
+
+// logReadError logs why a stream ended, quietly for the usual endings.
+func (m *Memberlist) logReadError(peer Peer, err error) {
+	var de *DecodeError
+	switch {
+	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed), m.shutDown():
+	case errors.As(err, &de):
+		m.metrics.decodeFailed()
+		m.logger.Warn("closing stream after an unreadable frame", "from", peer.Name, "error", err)
+	default:
+		m.logger.Debug("stream ended", "from", peer.Name, "error", err)
+	}
+}
+
+// readIdleTimeout is how long an accepted stream may stay silent before
+// the reader closes it: three link silence limits (a neighbour sends a
+// keepalive every interval; a transient link closes after
+// transientLinkLinger), or no limit when keepalives are off.
+func (m *Memberlist) readIdleTimeout() time.Duration {
+	limit := m.config.linkSilenceLimit()
+	if limit <= 0 {
+		return 0
+	}
+	return 3 * max(limit, transientLinkLinger)
+}
+
+// byteCounter counts the bytes read through it.
+type byteCounter struct {
+	r io.Reader
+	n int
+}
+
+func (c *byteCounter) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n += n
+	return n, err
+}
+
+// connSet tracks accepted streams so that Shutdown can close them.
+type connSet struct {
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{}
+	closed bool
+}
+
+// add tracks conn; it reports false after closeAll.
+func (s *connSet) add(conn net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	if s.conns == nil {
+		s.conns = make(map[net.Conn]struct{})
+	}
+	s.conns[conn] = struct{}{}
+	return true
+}
+
+// remove closes conn and stops tracking it.
+func (s *connSet) remove(conn net.Conn) {
+	s.mu.Lock()
+	delete(s.conns, conn)
+	s.mu.Unlock()
+	_ = conn.Close()
+}
+
+// closeAll closes every tracked stream and refuses new ones.
+func (s *connSet) closeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	for c := range s.conns {
+		_ = c.Close()
+	}
+}

@@ -1,0 +1,169 @@
+package hyparlist
+
+import "sync"
+
+// This file owns the dispatchers: the goroutines that run application
+// callbacks (Delegate, EventDelegate, NeighborDelegate, ...) so that they
+// never run on the protocol loop and never under a lock the protocol needs.
+//
+// A node has two dispatchers, each one goroutine working through its own
+// FIFO queue:
+//
+//   - the message dispatcher runs Delegate.NotifyMsg (broadcasts and direct
+//     messages, in the order they arrived), LocalState and MergeRemoteState;
+//   - the event dispatcher runs EventDelegate, NeighborDelegate,
+//     ConflictDelegate and PingDelegate calls, in the order the changes
+//     happened.
+//
+// A slow callback delays only the later callbacks of its own dispatcher.
+// Each queue is bounded by bytes (dispatchQueueMaxBytes); what happens when
+// one is full depends on the producer:
+//
+//   - the protocol loop never waits: a broadcast delivery or event that does
+//     not fit is dropped, logged and counted (metric
+//     hyparlist.dispatch.dropped);
+//   - a reader of a SendReliable stream waits for room, which slows down
+//     that sender (TCP back-pressure) and nothing else;
+//   - a SendBestEffort packet that does not fit is dropped, like a packet
+//     lost by a full socket buffer.
+
+// dispatchQueueMaxBytes bounds the bytes waiting in one dispatcher queue:
+// payload sizes plus dispatchItemOverhead per item. Not from memberlist
+// (which runs callbacks inline); 64 MiB holds several seconds of a busy
+// cluster's traffic, far more than a healthy delegate ever lets pile up.
+const dispatchQueueMaxBytes = 64 << 20
+
+// dispatchItemOverhead is the accounted size of an item on top of its
+// payload: the closure, the queue slot and the node copy of an event.
+const dispatchItemOverhead = 128
+
+// dispatchItem is one callback to run.
+type dispatchItem struct {
+	size int
+	run  func()
+}
+
+// dispatcher is one callback goroutine and its bounded FIFO queue. Waits
+// are channel operations, never sync.Cond, so that a blocked producer is
+// durably blocked for testing/synctest.
+type dispatcher struct {
+	name     string
+	maxBytes int
+	done     <-chan struct{} // closed at Shutdown
+
+	mu     sync.Mutex
+	items  []dispatchItem
+	bytes  int
+	wake   chan struct{} // capacity 1: the worker has something to do
+	freed  chan struct{} // closed and replaced when room is made
+	exited chan struct{} // closed when the worker returns
+}
+
+// newDispatcher returns a dispatcher whose worker stops when done closes.
+func newDispatcher(name string, maxBytes int, done <-chan struct{}) *dispatcher {
+	return &dispatcher{
+		name:     name,
+		maxBytes: maxBytes,
+		done:     done,
+		wake:     make(chan struct{}, 1),
+		freed:    make(chan struct{}),
+		exited:   make(chan struct{}),
+	}
+}
+
+// tryPush queues run, accounted as size bytes, unless the queue would then
+// hold more than its bound; it reports whether the item was queued. It
+// never blocks.
+func (d *dispatcher) tryPush(size int, run func()) bool {
+	size += dispatchItemOverhead
+	d.mu.Lock()
+	// An item larger than the whole budget is still accepted into an
+	// empty queue, so that it cannot wait forever.
+	if d.bytes+size > d.maxBytes && d.bytes > 0 {
+		d.mu.Unlock()
+		return false
+	}
+	d.items = append(d.items, dispatchItem{size: size, run: run})
+	d.bytes += size
+	d.mu.Unlock()
+	d.signal()
+	return true
+}
+
+// push queues run, waiting for room while the queue is full. It reports
+// false, without queueing, when the node shuts down first.
+func (d *dispatcher) push(size int, run func()) bool {
+	for {
+		d.mu.Lock()
+		freed := d.freed
+		d.mu.Unlock()
+		if d.tryPush(size, run) {
+			return true
+		}
+		select {
+		case <-freed:
+		case <-d.done:
+			return false
+		}
+	}
+}
+
+// signal wakes the worker.
+func (d *dispatcher) signal() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// queued returns the number of items and bytes waiting.
+func (d *dispatcher) queued() (items, bytes int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.items), d.bytes
+}
+
+// run is the worker: it runs the queued callbacks in order until done
+// closes. Items still queued at shutdown are discarded; a callback that is
+// running when done closes finishes first.
+func (d *dispatcher) run() {
+	defer close(d.exited)
+	var batch []dispatchItem
+	for {
+		select {
+		case <-d.done:
+			return
+		case <-d.wake:
+		}
+		for {
+			d.mu.Lock()
+			batch = append(batch[:0], d.items...)
+			clear(d.items)
+			d.items = d.items[:0]
+			d.mu.Unlock()
+			if len(batch) == 0 {
+				break
+			}
+			for i := range batch {
+				select {
+				case <-d.done:
+					return
+				default:
+				}
+				batch[i].run()
+				d.release(batch[i].size)
+				batch[i] = dispatchItem{}
+			}
+		}
+	}
+}
+
+// release returns size bytes to the queue's budget and wakes waiting
+// producers.
+func (d *dispatcher) release(size int) {
+	d.mu.Lock()
+	d.bytes -= size
+	close(d.freed)
+	d.freed = make(chan struct{})
+	d.mu.Unlock()
+}

@@ -1,0 +1,237 @@
+package hyparlist
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// This file owns joining (Join), leaving (Leave), metadata updates
+// (UpdateNode) and the probes membership asks for: everything that waits
+// for the network on behalf of a caller.
+
+// Join contacts each of the given hosts and joins the cluster through the
+// ones that answer. A host is "host:port", "host" (port Config.BindPort),
+// or either prefixed with the node's name, "name/host:port"; a DNS name
+// is tried at every address it resolves to. For each address Join dials,
+// runs the handshake (which tells it the node's name) and sends HyParView's
+// JOIN; the first neighbour the node gets then runs the join anti-entropy
+// exchange (Delegate.LocalState and MergeRemoteState with join set), so
+// the member list fills in shortly after. Join waits, at most
+// Config.TCPTimeout, until the node has its first neighbour.
+//
+// It returns the number of addresses reached (an address of the local
+// node counts as reached without a connection). If none was, the error
+// wraps ErrNoContact and joins each address's error; otherwise it is nil.
+// It returns ErrShutdown after Shutdown.
+func (m *Memberlist) Join(existing []string) (int, error) {
+	if m.shutDown() {
+		return 0, ErrShutdown
+	}
+	var errs []error
+	var connected <-chan struct{}
+	reached := 0
+	for _, host := range existing {
+		addrs, err := m.resolveJoinAddr(host)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, a := range addrs {
+			c, err := m.joinAddress(a)
+			if err != nil {
+				if errors.Is(err, ErrShutdown) {
+					return reached, err
+				}
+				errs = append(errs, fmt.Errorf("join %s: %w", a.String(), err))
+				continue
+			}
+			reached++
+			if c != nil {
+				connected = c
+			}
+		}
+	}
+	if reached == 0 {
+		return 0, fmt.Errorf("join %d hosts: %w: %w", len(existing), ErrNoContact, errors.Join(errs...))
+	}
+	if connected != nil {
+		t := time.NewTimer(m.config.TCPTimeout)
+		defer t.Stop()
+		select {
+		case <-connected:
+		case <-t.C:
+		case <-m.shutdownCh:
+		}
+	}
+	return reached, nil
+}
+
+// joinAddress joins through one address. It returns the channel that
+// closes when the node has a neighbour, or nil for the local node.
+func (m *Memberlist) joinAddress(a Address) (<-chan struct{}, error) {
+	if a.Name == m.self.Name || (a.Name == "" && a.Addr == m.self.Addr) {
+		return nil, nil
+	}
+	if err := m.acquireDialer(); err != nil {
+		return nil, err
+	}
+	conn, contact, err := m.dial(a)
+	m.releaseDialer()
+	if err != nil {
+		return nil, err
+	}
+	if contact.Name == m.self.Name {
+		_ = conn.Close()
+		return nil, nil
+	}
+	if md := m.config.Merge; md != nil {
+		// Not memberlist's full list: the contact's member list is only
+		// known after the exchange, so the veto sees the contact.
+		if err := md.NotifyMerge([]*Node{m.memberNode(Member{Name: contact.Name, Addr: contact.Addr})}); err != nil {
+			_ = conn.Close()
+			return nil, fmt.Errorf("merge delegate refused %s: %w", contact.Name, err)
+		}
+	}
+	reply := make(chan (<-chan struct{}), 1)
+	if err := m.submit(cmdJoin{contact: contact, conn: conn, reply: reply}); err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
+	select {
+	case c := <-reply:
+		return c, nil
+	case <-m.shutdownCh:
+		return nil, ErrShutdown
+	}
+}
+
+// resolveJoinAddr turns one Join host into addresses to dial.
+func (m *Memberlist) resolveJoinAddr(host string) ([]Address, error) {
+	name, hostPort, found := strings.Cut(host, "/")
+	if !found {
+		name, hostPort = "", host
+	}
+	h, port, err := net.SplitHostPort(hostPort)
+	if err != nil {
+		// No port (or an IPv6 address without brackets): the whole string
+		// is the host.
+		h, port = strings.Trim(hostPort, "[]"), strconv.Itoa(m.config.BindPort)
+	}
+	if h == "" {
+		return nil, fmt.Errorf("join %q: empty host: %w", host, errNoAddress)
+	}
+	if ip := net.ParseIP(h); ip != nil {
+		return []Address{{Addr: net.JoinHostPort(ip.String(), port), Name: name}}, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), m.config.TCPTimeout)
+	defer cancel()
+	ips, err := net.DefaultResolver.LookupIPAddr(ctx, h)
+	if err != nil {
+		return nil, fmt.Errorf("join %q: resolve: %w", host, err)
+	}
+	addrs := make([]Address, 0, len(ips))
+	for _, ip := range ips {
+		addrs = append(addrs, Address{Addr: net.JoinHostPort(ip.IP.String(), port), Name: name})
+	}
+	return addrs, nil
+}
+
+// Leave announces to the cluster that this node leaves: membership
+// announces it left (every member's EventDelegate gets NotifyLeave with
+// StateLeft) and HyParView disconnects from every neighbour. The node
+// keeps running until Shutdown but no longer takes part in the overlay.
+//
+// Leave waits until the announcement and the disconnects are written to
+// the neighbours' connections, at most timeout (no limit when timeout is
+// not positive, as in memberlist), and returns an error wrapping
+// os.ErrDeadlineExceeded if they are not. Calling it again does nothing.
+// It returns ErrShutdown after Shutdown (memberlist panics).
+func (m *Memberlist) Leave(timeout time.Duration) error {
+	m.leaveMu.Lock()
+	defer m.leaveMu.Unlock()
+	if m.shutDown() {
+		return ErrShutdown
+	}
+	if m.left {
+		return nil
+	}
+	m.left = true
+	reply := make(chan []flushWait, 1)
+	if err := m.submit(cmdLeave{reply: reply}); err != nil {
+		return err
+	}
+	return m.waitFlushed("leave", reply, timeout)
+}
+
+// UpdateNode asks the Delegate for the local metadata again
+// (Delegate.NodeMeta) and announces it to the cluster at a new
+// incarnation; every member's EventDelegate gets NotifyUpdate. It waits
+// until the announcement is written to the neighbours' connections, at
+// most timeout (no limit when timeout is not positive), and returns an
+// error wrapping os.ErrDeadlineExceeded if it is not. It fails with
+// ErrMetaTooLarge when the metadata exceeds MetaMaxSize (memberlist
+// panics), and returns ErrShutdown after Shutdown.
+func (m *Memberlist) UpdateNode(timeout time.Duration) error {
+	if m.shutDown() {
+		return ErrShutdown
+	}
+	var meta []byte
+	if d := m.config.Delegate; d != nil {
+		meta = d.NodeMeta(MetaMaxSize)
+		if len(meta) > MetaMaxSize {
+			return fmt.Errorf("update node: Delegate.NodeMeta returned %d bytes, at most %d: %w", len(meta), MetaMaxSize, ErrMetaTooLarge)
+		}
+		meta = clonePayload(meta)
+	}
+	reply := make(chan []flushWait, 1)
+	if err := m.submit(cmdUpdateMeta{meta: meta, reply: reply}); err != nil {
+		return err
+	}
+	return m.waitFlushed("update", reply, timeout)
+}
+
+// waitFlushed waits for the loop's answer and then for every link in it
+// to be written (or gone).
+func (m *Memberlist) waitFlushed(what string, reply <-chan []flushWait, timeout time.Duration) error {
+	var deadline <-chan time.Time
+	if timeout > 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		deadline = t.C
+	}
+	var waits []flushWait
+	select {
+	case waits = <-reply:
+	case <-m.shutdownCh:
+		return ErrShutdown
+	}
+	for _, w := range waits {
+		select {
+		case <-w.flushed:
+		case <-w.done:
+		case <-deadline:
+			return fmt.Errorf("%s: announcement not written within %v: %w", what, timeout, os.ErrDeadlineExceeded)
+		case <-m.shutdownCh:
+			return ErrShutdown
+		}
+	}
+	return nil
+}
+
+// runProbe dials the member of a ProbeMember action, holding the dialer
+// slot the loop took for it, and reports the outcome to the loop.
+func (m *Memberlist) runProbe(a ProbeMember) {
+	defer m.wg.Done()
+	conn, reached, err := m.dial(Address{Addr: a.Peer.Addr, Name: a.Peer.Name})
+	m.releaseDialer()
+	if conn != nil {
+		_ = conn.Close()
+	}
+	_ = m.submit(cmdProbeResult{probe: a, reached: reached, err: err})
+}

@@ -1,0 +1,620 @@
+package hyparlist
+
+import (
+	"math/rand/v2"
+	"net"
+	"slices"
+	"strings"
+	"time"
+)
+
+// This file owns the protocol loop: the one goroutine that owns the three
+// cores, the timer queue and the connection table, and routes every core's
+// actions:
+//
+//	HyParView  Send → links, SetTimer → timers,
+//	           NeighborUp/Down → link kept/closed, Plumtree, membership,
+//	           NeighborDelegate
+//	Plumtree   Send, SetTimer, Deliver: ClassMembership → membership,
+//	           ClassUser → Delegate.NotifyMsg (via the message dispatcher)
+//	membership Send, SetTimer, BroadcastPayload → Plumtree,
+//	           MemberJoined/Updated/Left → snapshot and EventDelegate,
+//	           PushPullState/MergeRemoteState → Delegate, ProbeMember → a
+//	           dial, LeaveAnnounced → Leave
+//
+// A core's drained actions are routed before any core is stepped again:
+// events for other cores go through a FIFO work queue, so no Drain slice
+// is used after the next Step of its core, and the order "NeighborUp to
+// Plumtree before membership" of membership.go holds.
+
+// commandBacklog is the capacity of the loop's command queue; callers wait
+// when it is full.
+const commandBacklog = 256
+
+// linkFailureBacklog is the capacity of the queue of link failures
+// reported by writers; writers wait when it is full.
+const linkFailureBacklog = 64
+
+// coreID names a core in the work queue.
+type coreID uint8
+
+const (
+	coreHyParView coreID = iota
+	corePlumtree
+	coreMembership
+)
+
+// work is an event waiting to be fed to a core.
+type work struct {
+	core coreID
+	ev   Event
+}
+
+// Runtime timers (owner ownerRuntime).
+type (
+	// silenceCheckTimer drives the check of neighbours' inbound silence.
+	silenceCheckTimer struct{}
+	// linkIdleTimer closes a transient link that has not been used for
+	// transientLinkLinger.
+	linkIdleTimer struct{ link *outLink }
+	// statsTimer samples queue depths and view sizes into metrics.
+	statsTimer struct{}
+)
+
+func (silenceCheckTimer) isTimer() {}
+func (linkIdleTimer) isTimer()     {}
+func (statsTimer) isTimer()        {}
+
+// runLoop is the loop's state. Every field is owned by the loop goroutine
+// (before it starts, by Create).
+type runLoop struct {
+	m  *Memberlist
+	hv *HyParView
+	pt *Plumtree
+	ms *Membership
+
+	now    time.Time
+	timers *timerQueue
+	due    []timerEntry
+
+	links     map[string]*outLink
+	lastHeard map[string]time.Time // active neighbours: last inbound frame
+	maxLinks  int
+
+	queue     []work
+	queueHead int
+
+	dirty bool // the snapshot must be rebuilt
+	nodes map[string]*Node
+	// connected is closed while the active view is not empty; Join waits
+	// on it.
+	connected     chan struct{}
+	connectedOpen bool
+	// left is set by Leave: the cores stop and inbound messages are
+	// ignored.
+	left bool
+	// meta is the local metadata until Start.
+	meta []byte
+}
+
+// newRunLoop builds the cores for m.
+func newRunLoop(m *Memberlist, rng *rand.Rand, meta []byte) (*runLoop, error) {
+	cc := m.config.coreConfigs()
+	hv, err := NewHyParView(m.self, cc.hyparview, rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64())))
+	if err != nil {
+		return nil, err
+	}
+	pt, err := NewPlumtree(m.self, cc.plumtree, rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64())))
+	if err != nil {
+		return nil, err
+	}
+	ms, err := NewMembership(m.self, cc.membership, rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64())))
+	if err != nil {
+		return nil, err
+	}
+	l := &runLoop{
+		m:         m,
+		hv:        hv,
+		pt:        pt,
+		ms:        ms,
+		timers:    newTimerQueue(),
+		links:     make(map[string]*outLink),
+		lastHeard: make(map[string]time.Time),
+		nodes:     make(map[string]*Node),
+		maxLinks:  m.config.ActiveViewSize + 8*m.config.MaxConcurrentDialers,
+		connected: make(chan struct{}),
+		meta:      meta,
+	}
+	return l, nil
+}
+
+// start feeds Start to every core and publishes the first snapshot. It
+// runs on Create's goroutine, before the loop goroutine starts.
+func (l *runLoop) start() {
+	l.now = time.Now()
+	l.feed(coreMembership, UpdateMeta{Meta: l.meta})
+	l.meta = nil
+	l.feed(coreHyParView, Start{})
+	l.feed(corePlumtree, Start{})
+	l.feed(coreMembership, Start{})
+	if iv := l.m.config.keepaliveInterval(); l.m.config.linkSilenceLimit() > 0 {
+		l.timers.add(l.now, iv, ownerRuntime, silenceCheckTimer{})
+	}
+	if iv := l.m.config.QueueCheckInterval; iv > 0 {
+		l.timers.add(l.now, iv, ownerRuntime, statsTimer{})
+	}
+	l.runQueue()
+	l.publish()
+}
+
+// run is the loop goroutine.
+func (l *runLoop) run() {
+	defer l.m.wg.Done()
+	defer close(l.m.loopDone)
+	defer l.stop()
+	for {
+		select {
+		case in := <-l.m.inbox:
+			l.now = time.Now()
+			l.onInbound(in)
+		case f := <-l.m.failures:
+			l.now = time.Now()
+			l.onWriterFailure(f)
+		case c := <-l.m.cmds:
+			l.now = time.Now()
+			c.apply(l)
+		case <-l.timers.C():
+			l.now = time.Now()
+			l.onTimers()
+		case <-l.m.shutdownCh:
+			return
+		}
+		l.runQueue()
+		l.publish()
+	}
+}
+
+// stop aborts every link when the loop exits.
+func (l *runLoop) stop() {
+	l.timers.stop()
+	for _, k := range l.links {
+		k.abort()
+	}
+	clear(l.links)
+}
+
+// feed queues ev for core c.
+func (l *runLoop) feed(c coreID, ev Event) {
+	l.queue = append(l.queue, work{core: c, ev: ev})
+}
+
+// runQueue steps the cores with the queued events, in order, routing each
+// core's actions before the next step.
+func (l *runLoop) runQueue() {
+	for l.queueHead < len(l.queue) {
+		w := l.queue[l.queueHead]
+		l.queue[l.queueHead] = work{}
+		l.queueHead++
+		switch w.core {
+		case coreHyParView:
+			l.hv.Step(l.now, w.ev)
+			l.routeHyParView(l.hv.Drain())
+		case corePlumtree:
+			l.pt.Step(l.now, w.ev)
+			l.routePlumtree(l.pt.Drain())
+		case coreMembership:
+			l.ms.Step(l.now, w.ev)
+			l.dirty = true
+			l.routeMembership(l.ms.Drain())
+		}
+	}
+	l.queue = l.queue[:0]
+	l.queueHead = 0
+}
+
+func (l *runLoop) routeHyParView(actions []Action) {
+	for _, a := range actions {
+		switch a := a.(type) {
+		case Send:
+			l.send(a.To, a.Msg)
+		case SetTimer:
+			l.timers.add(l.now, a.After, ownerHyParView, a.Timer)
+		case NeighborUp:
+			l.neighborUp(a.Peer)
+		case NeighborDown:
+			l.neighborDown(a.Peer)
+		}
+	}
+}
+
+func (l *runLoop) routePlumtree(actions []Action) {
+	for _, a := range actions {
+		switch a := a.(type) {
+		case Send:
+			l.send(a.To, a.Msg)
+		case SetTimer:
+			l.timers.add(l.now, a.After, ownerPlumtree, a.Timer)
+		case Deliver:
+			l.deliver(a)
+		}
+	}
+}
+
+func (l *runLoop) routeMembership(actions []Action) {
+	for _, a := range actions {
+		switch a := a.(type) {
+		case Send:
+			l.send(a.To, a.Msg)
+		case SetTimer:
+			l.timers.add(l.now, a.After, ownerMembership, a.Timer)
+		case BroadcastPayload:
+			l.feed(corePlumtree, a)
+		case MemberJoined:
+			l.memberEvent(NodeJoin, a.Member)
+		case MemberUpdated:
+			l.memberEvent(NodeUpdate, a.Member)
+		case MemberLeft:
+			l.memberEvent(NodeLeave, a.Member)
+		case ProbeMember:
+			l.probe(a)
+		case PushPullState:
+			l.m.localState(a.Peer, a.Join)
+		case MergeRemoteState:
+			l.m.mergeRemoteState(a.State, a.Join)
+		}
+	}
+}
+
+// deliver hands a Plumtree delivery to its consumer.
+func (l *runLoop) deliver(d Deliver) {
+	switch d.Class {
+	case ClassMembership:
+		l.feed(coreMembership, d)
+	case ClassUser:
+		if d.From.Name == l.m.self.Name {
+			return // a local broadcast: the application already has it
+		}
+		l.m.metrics.delivered(d.Hops)
+		l.m.deliverBroadcast(d.Payload, l.now)
+	}
+}
+
+// onInbound feeds a message read from a stream to the core that owns its
+// type.
+func (l *runLoop) onInbound(in inbound) {
+	if l.left {
+		return
+	}
+	if _, ok := l.lastHeard[in.from.Name]; ok {
+		l.lastHeard[in.from.Name] = l.now
+	}
+	ev := Receive{From: in.from, Msg: in.msg}
+	switch t := in.msg.Type(); {
+	case t < TypeGossip:
+		l.feed(coreHyParView, ev)
+	case t < TypeMemberDigest:
+		l.feed(corePlumtree, ev)
+	case t < TypeHello:
+		l.feed(coreMembership, ev)
+	}
+}
+
+// onTimers routes every due timer to its owner.
+func (l *runLoop) onTimers() {
+	l.due = l.timers.due(l.now, l.due[:0])
+	l.timers.fired(l.now)
+	for i, e := range l.due {
+		l.due[i] = timerEntry{}
+		ev := TimerFired{Timer: e.timer}
+		switch e.owner {
+		case ownerHyParView:
+			l.feed(coreHyParView, ev)
+		case ownerPlumtree:
+			l.feed(corePlumtree, ev)
+		case ownerMembership:
+			l.feed(coreMembership, ev)
+		case ownerRuntime:
+			l.onRuntimeTimer(e.timer)
+		}
+	}
+}
+
+// onRuntimeTimer handles the loop's own timers.
+func (l *runLoop) onRuntimeTimer(t Timer) {
+	switch t := t.(type) {
+	case silenceCheckTimer:
+		l.checkSilence()
+		l.timers.add(l.now, l.m.config.keepaliveInterval(), ownerRuntime, t)
+	case linkIdleTimer:
+		l.onLinkIdle(t.link)
+	case statsTimer:
+		l.sampleStats()
+		l.timers.add(l.now, l.m.config.QueueCheckInterval, ownerRuntime, t)
+	}
+}
+
+// checkSilence fails the links of neighbours from which nothing arrived
+// within the link silence limit (Config.KeepaliveInterval +
+// KeepaliveTimeout).
+func (l *runLoop) checkSilence() {
+	limit := l.m.config.linkSilenceLimit()
+	var silent []string
+	for name, at := range l.lastHeard {
+		if l.now.Sub(at) > limit {
+			silent = append(silent, name)
+		}
+	}
+	slices.Sort(silent)
+	for _, name := range silent {
+		p := Peer{Name: name}
+		if k := l.links[name]; k != nil {
+			p = k.peer
+		}
+		l.m.metrics.linkFailed("silent")
+		l.m.logger.Debug("neighbour silent, failing link", "peer", name, "limit", limit)
+		l.linkFailed(p)
+	}
+}
+
+// neighborUp keeps a long-lived link to p and tells the other cores.
+func (l *runLoop) neighborUp(p Peer) {
+	if k := l.link(p); k != nil {
+		k.neighbor = true
+	}
+	l.lastHeard[p.Name] = l.now
+	l.feed(corePlumtree, NeighborUp{Peer: p})
+	l.feed(coreMembership, NeighborUp{Peer: p})
+	l.dirty = true
+	if !l.connectedOpen {
+		close(l.connected)
+		l.connectedOpen = true
+	}
+	l.m.notifyNeighbor(true, l.peerNode(p))
+}
+
+// neighborDown closes the link to p once its queue is written and tells
+// the other cores.
+func (l *runLoop) neighborDown(p Peer) {
+	delete(l.lastHeard, p.Name)
+	if k := l.links[p.Name]; k != nil {
+		l.closeLink(k)
+	}
+	l.feed(corePlumtree, NeighborDown{Peer: p})
+	l.feed(coreMembership, NeighborDown{Peer: p})
+	l.dirty = true
+	if len(l.lastHeard) == 0 && l.connectedOpen {
+		l.connected = make(chan struct{})
+		l.connectedOpen = false
+	}
+	l.m.notifyNeighbor(false, l.peerNode(p))
+}
+
+// linkFailed drops the link to p, if any, and reports the failure to
+// HyParView and membership.
+func (l *runLoop) linkFailed(p Peer) {
+	if k := l.links[p.Name]; k != nil {
+		delete(l.links, p.Name)
+		k.abort()
+	}
+	l.feed(coreHyParView, LinkFailed{Peer: p})
+	l.feed(coreMembership, LinkFailed{Peer: p})
+}
+
+// onWriterFailure handles a link whose writer failed.
+func (l *runLoop) onWriterFailure(f linkFailure) {
+	if l.links[f.link.peer.Name] != f.link {
+		return // already replaced or closed
+	}
+	l.m.metrics.linkFailed("write")
+	l.m.logger.Debug("link failed", "peer", f.link.peer.Name, "error", f.err)
+	l.linkFailed(f.link.peer)
+}
+
+// link returns the link to p, opening one if needed; nil if none can be
+// opened (no address, or too many links).
+func (l *runLoop) link(p Peer) *outLink {
+	if k := l.links[p.Name]; k != nil {
+		return k
+	}
+	return l.openLink(p, nil)
+}
+
+// openLink starts a link to p, writing to conn when it is not nil.
+func (l *runLoop) openLink(p Peer, conn net.Conn) *outLink {
+	if p.Addr == "" || len(l.links) >= l.maxLinks {
+		return nil
+	}
+	k := newOutLink(p, l.m.config.PeerSendQueueDepth)
+	k.lastUsed = l.now
+	l.links[p.Name] = k
+	l.m.wg.Add(1)
+	go l.m.runWriter(k, conn)
+	l.armIdle(k)
+	return k
+}
+
+// armIdle arms the idle timer of a transient link.
+func (l *runLoop) armIdle(k *outLink) {
+	if !k.neighbor && !k.idleTimer {
+		k.idleTimer = true
+		l.timers.add(l.now, transientLinkLinger, ownerRuntime, linkIdleTimer{link: k})
+	}
+}
+
+// onLinkIdle closes a transient link unused for transientLinkLinger.
+func (l *runLoop) onLinkIdle(k *outLink) {
+	k.idleTimer = false
+	if l.links[k.peer.Name] != k || k.neighbor {
+		return
+	}
+	if idle := l.now.Sub(k.lastUsed); idle < transientLinkLinger {
+		k.idleTimer = true
+		l.timers.add(l.now, transientLinkLinger-idle, ownerRuntime, linkIdleTimer{link: k})
+		return
+	}
+	l.closeLink(k)
+}
+
+// closeLink removes k from the table and closes it once its queue is
+// written (at once if the queue is full).
+func (l *runLoop) closeLink(k *outLink) {
+	if l.links[k.peer.Name] == k {
+		delete(l.links, k.peer.Name)
+	}
+	k.neighbor = false
+	if !k.enqueue(outFrame{close: true}) {
+		k.abort()
+	}
+}
+
+// send queues msg on the link to p. A full queue fails the link; a peer
+// that cannot be linked (no address, too many links) loses the message,
+// which the protocols tolerate.
+func (l *runLoop) send(p Peer, msg Message) {
+	k := l.link(p)
+	if k == nil {
+		l.m.metrics.sendDropped()
+		return
+	}
+	k.lastUsed = l.now
+	if !k.enqueue(outFrame{msg: msg}) {
+		l.m.metrics.linkFailed("queue_full")
+		l.m.logger.Warn("send queue full, disconnecting peer", "peer", p.Name, "depth", cap(k.queue))
+		l.linkFailed(k.peer)
+	}
+	l.armIdle(k)
+}
+
+// flushLinks queues a flush marker on every link and returns what to wait
+// for: per link, the marker or the writer's exit.
+func (l *runLoop) flushLinks() []flushWait {
+	var waits []flushWait
+	for _, name := range l.linkNames() {
+		k := l.links[name]
+		c := make(chan struct{})
+		if k.enqueue(outFrame{flushed: c}) {
+			waits = append(waits, flushWait{flushed: c, done: k.done})
+		}
+	}
+	return waits
+}
+
+// linkNames returns the names of the open links, sorted.
+func (l *runLoop) linkNames() []string {
+	names := make([]string, 0, len(l.links))
+	for n := range l.links {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// flushWait is what a caller of UpdateNode or Leave waits for on one
+// link: flushed closes when the frames before it are written, done when
+// the link's writer exits (written or broken).
+type flushWait struct {
+	flushed <-chan struct{}
+	done    <-chan struct{}
+}
+
+// probe acts on ProbeMember: it checks in the background whether the
+// member can be reached. A probe is skipped when every dialer slot is busy.
+func (l *runLoop) probe(a ProbeMember) {
+	select {
+	case l.m.dialers <- struct{}{}:
+	default:
+		return
+	}
+	l.m.wg.Add(1)
+	go l.m.runProbe(a)
+}
+
+// onProbeResult acts on the outcome of a probe: a dead member that
+// answered is asked for a link (a JOIN, so that its side of a healed
+// partition learns of this one); a live member that did not is reported as
+// a failed link.
+func (l *runLoop) onProbeResult(a ProbeMember, reached Peer, err error) {
+	switch {
+	case err == nil && a.Dead:
+		l.feed(coreHyParView, JoinCluster{Contact: reached})
+	case err != nil && !a.Dead:
+		l.m.metrics.linkFailed("probe")
+		l.linkFailed(a.Peer)
+	}
+}
+
+// memberEvent records a member change for the snapshot and tells the
+// EventDelegate.
+func (l *runLoop) memberEvent(t NodeEventType, mem Member) {
+	n := l.m.memberNode(mem)
+	l.dirty = true
+	l.m.notifyMember(t, n)
+}
+
+// peerNode returns the member node for p, or a node built from its
+// address when it is not a known member.
+func (l *runLoop) peerNode(p Peer) *Node {
+	if mem, ok := l.ms.Member(p.Name); ok {
+		return l.m.memberNode(mem)
+	}
+	return l.m.memberNode(Member{Name: p.Name, Addr: p.Addr})
+}
+
+// publish rebuilds and stores the snapshot when something changed.
+func (l *runLoop) publish() {
+	if !l.dirty {
+		return
+	}
+	l.dirty = false
+	members := l.ms.Members()
+	next := make(map[string]*Node, len(members))
+	s := &snapshot{members: make([]*Node, 0, len(members))}
+	for _, mem := range members {
+		n := l.nodes[mem.Name]
+		if n == nil || !sameNode(n, mem) {
+			n = l.m.memberNode(mem)
+		}
+		next[mem.Name] = n
+		s.members = append(s.members, n)
+	}
+	l.nodes = next
+	if n := next[l.m.self.Name]; n != nil {
+		s.local = n
+	} else {
+		s.local = l.m.memberNode(l.ms.LocalMember())
+	}
+	for _, p := range l.hv.ActiveView() {
+		n := next[p.Name]
+		if n == nil {
+			n = l.m.memberNode(Member{Name: p.Name, Addr: p.Addr})
+		}
+		s.neighbors = append(s.neighbors, n)
+	}
+	slices.SortFunc(s.neighbors, func(a, b *Node) int { return strings.Compare(a.Name, b.Name) })
+	l.m.publish(s)
+}
+
+// sameNode reports whether n still describes mem.
+func sameNode(n *Node, mem Member) bool {
+	return NodeStateType(mem.State) == n.State && string(n.Meta) == string(mem.Meta) &&
+		n.Address() == normalizeAddr(mem.Addr)
+}
+
+// sampleStats records view sizes and queue depths as gauges.
+func (l *runLoop) sampleStats() {
+	msgItems, msgBytes := l.m.msgQueue.queued()
+	evItems, evBytes := l.m.eventQueue.queued()
+	l.m.metrics.gauges(runtimeGauges{
+		active:       l.hv.NumActive(),
+		passive:      l.hv.NumPassive(),
+		eager:        len(l.pt.EagerPeers()),
+		lazy:         len(l.pt.LazyPeers()),
+		members:      l.ms.NumMembers(),
+		links:        len(l.links),
+		timers:       l.timers.len(),
+		inbox:        len(l.m.inbox),
+		dispatchMsgs: msgItems + evItems,
+		dispatchSize: msgBytes + evBytes,
+		recent:       l.m.recent.len(),
+	})
+}

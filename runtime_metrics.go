@@ -1,0 +1,195 @@
+package hyparlist
+
+import (
+	"slices"
+	"time"
+
+	"github.com/armon/go-metrics"
+)
+
+// This file owns the runtime's metrics, emitted through
+// github.com/armon/go-metrics (its global sink, as memberlist does) with
+// Config.MetricLabels on every one. Keys:
+//
+//	hyparlist.msg.sent, .sent_bytes         counters, label "type"
+//	hyparlist.msg.received, .received_bytes counters, label "type"
+//	hyparlist.msg.encode_failed             counter, label "type"
+//	hyparlist.msg.decode_failed             counter
+//	hyparlist.plumtree.graft, .prune        counters (sent)
+//	hyparlist.link.failed                   counter, label "reason":
+//	                                        write, queue_full, silent, probe
+//	hyparlist.link.dial_failed              counter
+//	hyparlist.link.send_dropped             counter (no link could be opened)
+//	hyparlist.packet.dropped                counter, label "reason"
+//	hyparlist.dispatch.dropped              counter, label "kind"
+//	hyparlist.delivery.hops                 sample: hops of a delivered broadcast
+//	hyparlist.delivery.latency              sample, ms: from the loop's
+//	                                        delivery to NotifyMsg
+//	hyparlist.view.active, .passive         gauges (HyParView)
+//	hyparlist.plumtree.eager, .lazy         gauges
+//	hyparlist.members                       gauge (alive + suspect)
+//	hyparlist.links, .timers, .inbox        gauges
+//	hyparlist.dispatch.queued, .queued_bytes gauges
+//	hyparlist.broadcast.recent_payloads     gauge (pump de-duplication set)
+//
+// Gauges are sampled every Config.QueueCheckInterval.
+
+// metricSink is the part of go-metrics the runtime uses; *metrics.Metrics
+// implements it, and globalSink forwards to the package-level functions.
+type metricSink interface {
+	IncrCounterWithLabels(key []string, val float32, labels []metrics.Label)
+	SetGaugeWithLabels(key []string, val float32, labels []metrics.Label)
+	AddSampleWithLabels(key []string, val float32, labels []metrics.Label)
+}
+
+// globalSink forwards to go-metrics' global instance.
+type globalSink struct{}
+
+func (globalSink) IncrCounterWithLabels(k []string, v float32, l []metrics.Label) {
+	metrics.IncrCounterWithLabels(k, v, l)
+}
+func (globalSink) SetGaugeWithLabels(k []string, v float32, l []metrics.Label) {
+	metrics.SetGaugeWithLabels(k, v, l)
+}
+func (globalSink) AddSampleWithLabels(k []string, v float32, l []metrics.Label) {
+	metrics.AddSampleWithLabels(k, v, l)
+}
+
+// Metric keys.
+var (
+	keyMsgSent          = []string{"hyparlist", "msg", "sent"}
+	keyMsgSentBytes     = []string{"hyparlist", "msg", "sent_bytes"}
+	keyMsgReceived      = []string{"hyparlist", "msg", "received"}
+	keyMsgReceivedBytes = []string{"hyparlist", "msg", "received_bytes"}
+	keyEncodeFailed     = []string{"hyparlist", "msg", "encode_failed"}
+	keyDecodeFailed     = []string{"hyparlist", "msg", "decode_failed"}
+	keyGraft            = []string{"hyparlist", "plumtree", "graft"}
+	keyPrune            = []string{"hyparlist", "plumtree", "prune"}
+	keyLinkFailed       = []string{"hyparlist", "link", "failed"}
+	keyDialFailed       = []string{"hyparlist", "link", "dial_failed"}
+	keySendDropped      = []string{"hyparlist", "link", "send_dropped"}
+	keyPacketDropped    = []string{"hyparlist", "packet", "dropped"}
+	keyDispatchDropped  = []string{"hyparlist", "dispatch", "dropped"}
+	keyDeliveryHops     = []string{"hyparlist", "delivery", "hops"}
+	keyDeliveryLatency  = []string{"hyparlist", "delivery", "latency"}
+	keyViewActive       = []string{"hyparlist", "view", "active"}
+	keyViewPassive      = []string{"hyparlist", "view", "passive"}
+	keyEager            = []string{"hyparlist", "plumtree", "eager"}
+	keyLazy             = []string{"hyparlist", "plumtree", "lazy"}
+	keyMembers          = []string{"hyparlist", "members"}
+	keyLinks            = []string{"hyparlist", "links"}
+	keyTimers           = []string{"hyparlist", "timers"}
+	keyInbox            = []string{"hyparlist", "inbox"}
+	keyDispatchQueued   = []string{"hyparlist", "dispatch", "queued"}
+	keyDispatchBytes    = []string{"hyparlist", "dispatch", "queued_bytes"}
+	keyRecentPayloads   = []string{"hyparlist", "broadcast", "recent_payloads"}
+)
+
+// maxMessageType bounds the message types metrics keep labels for.
+const maxMessageType = 64
+
+// runtimeMetrics emits the runtime's metrics. It is safe for concurrent
+// use: it only reads what newRuntimeMetrics prepared.
+type runtimeMetrics struct {
+	sink   metricSink
+	labels []metrics.Label
+	// byType holds labels + {type: name} per message type.
+	byType [maxMessageType][]metrics.Label
+}
+
+// newRuntimeMetrics prepares the label sets for labels.
+func newRuntimeMetrics(labels []metrics.Label) *runtimeMetrics {
+	r := &runtimeMetrics{sink: globalSink{}, labels: slices.Clone(labels)}
+	for t := range r.byType {
+		r.byType[t] = r.with("type", MessageType(t).String())
+	}
+	return r
+}
+
+// with returns the configured labels plus {name: value}.
+func (r *runtimeMetrics) with(name, value string) []metrics.Label {
+	return append(slices.Clip(r.labels), metrics.Label{Name: name, Value: value})
+}
+
+func (r *runtimeMetrics) typeLabels(t MessageType) []metrics.Label {
+	if int(t) < len(r.byType) {
+		return r.byType[t]
+	}
+	return r.with("type", "unknown")
+}
+
+// sent counts one message of type t, n bytes on the wire.
+func (r *runtimeMetrics) sent(t MessageType, n int) {
+	l := r.typeLabels(t)
+	r.sink.IncrCounterWithLabels(keyMsgSent, 1, l)
+	r.sink.IncrCounterWithLabels(keyMsgSentBytes, float32(n), l)
+	switch t {
+	case TypeGraft:
+		r.sink.IncrCounterWithLabels(keyGraft, 1, r.labels)
+	case TypePrune:
+		r.sink.IncrCounterWithLabels(keyPrune, 1, r.labels)
+	}
+}
+
+// received counts one message of type t, n bytes on the wire.
+func (r *runtimeMetrics) received(t MessageType, n int) {
+	l := r.typeLabels(t)
+	r.sink.IncrCounterWithLabels(keyMsgReceived, 1, l)
+	r.sink.IncrCounterWithLabels(keyMsgReceivedBytes, float32(n), l)
+}
+
+func (r *runtimeMetrics) encodeFailed(t MessageType) {
+	r.sink.IncrCounterWithLabels(keyEncodeFailed, 1, r.typeLabels(t))
+}
+
+func (r *runtimeMetrics) decodeFailed() { r.sink.IncrCounterWithLabels(keyDecodeFailed, 1, r.labels) }
+
+func (r *runtimeMetrics) linkFailed(reason string) {
+	r.sink.IncrCounterWithLabels(keyLinkFailed, 1, r.with("reason", reason))
+}
+
+func (r *runtimeMetrics) dialFailed() { r.sink.IncrCounterWithLabels(keyDialFailed, 1, r.labels) }
+
+func (r *runtimeMetrics) sendDropped() { r.sink.IncrCounterWithLabels(keySendDropped, 1, r.labels) }
+
+func (r *runtimeMetrics) packetDropped(reason string) {
+	r.sink.IncrCounterWithLabels(keyPacketDropped, 1, r.with("reason", reason))
+}
+
+func (r *runtimeMetrics) dispatchDropped(kind string) {
+	r.sink.IncrCounterWithLabels(keyDispatchDropped, 1, r.with("kind", kind))
+}
+
+// delivered records the hops of a delivered broadcast.
+func (r *runtimeMetrics) delivered(hops uint16) {
+	r.sink.AddSampleWithLabels(keyDeliveryHops, float32(hops), r.labels)
+}
+
+// deliveryLatency records the time since the loop delivered a broadcast.
+func (r *runtimeMetrics) deliveryLatency(since time.Time) {
+	ms := float32(time.Since(since).Seconds() * 1000)
+	r.sink.AddSampleWithLabels(keyDeliveryLatency, ms, r.labels)
+}
+
+// runtimeGauges is one sample of the gauges.
+type runtimeGauges struct {
+	active, passive, eager, lazy, members int
+	links, timers, inbox                  int
+	dispatchMsgs, dispatchSize, recent    int
+}
+
+// gauges records a sample.
+func (r *runtimeMetrics) gauges(g runtimeGauges) {
+	for _, v := range []struct {
+		key []string
+		val int
+	}{
+		{keyViewActive, g.active}, {keyViewPassive, g.passive},
+		{keyEager, g.eager}, {keyLazy, g.lazy}, {keyMembers, g.members},
+		{keyLinks, g.links}, {keyTimers, g.timers}, {keyInbox, g.inbox},
+		{keyDispatchQueued, g.dispatchMsgs}, {keyDispatchBytes, g.dispatchSize},
+		{keyRecentPayloads, g.recent},
+	} {
+		r.sink.SetGaugeWithLabels(v.key, float32(v.val), r.labels)
+	}
+}

@@ -1,0 +1,248 @@
+package hyparlist
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"time"
+)
+
+// This file owns the point-to-point user messages of the memberlist API
+// (SendReliable, SendBestEffort and their older names), their reception,
+// and Ping. None of them goes through the protocol loop.
+
+// SendReliable sends msg to node over a stream of its own: it dials the
+// node, runs the handshake, writes a UserMsg frame and closes the stream.
+// The node hands msg to its Delegate.NotifyMsg, in the order it arrived
+// with respect to other messages and broadcasts. A nil error means the
+// frame was written to the stream, not that the application processed
+// it. msg may be up to Config.MaxFrameSize minus a few bytes; a larger one
+// gives ErrMessageTooLarge. It returns ErrShutdown after Shutdown.
+func (m *Memberlist) SendReliable(to *Node, msg []byte) error {
+	if m.shutDown() {
+		return ErrShutdown
+	}
+	frame, err := EncodeMessage(nil, UserMsg{Payload: msg}, m.lim)
+	if err != nil {
+		return fmt.Errorf("send reliable to %s: %w: %w", to.Name, ErrMessageTooLarge, err)
+	}
+	if err := m.acquireDialer(); err != nil {
+		return err
+	}
+	defer m.releaseDialer()
+	conn, _, err := m.dial(Address{Addr: to.Address(), Name: to.Name})
+	if err != nil {
+		return fmt.Errorf("send reliable to %s: %w", to.Name, err)
+	}
+	defer conn.Close()
+	if err := m.writeAll(conn, frame); err != nil {
+		return fmt.Errorf("send reliable to %s: %w", to.Name, err)
+	}
+	m.metrics.sent(TypeUserMsg, len(frame))
+	return nil
+}
+
+// SendToTCP is SendReliable.
+//
+// Deprecated: use SendReliable.
+func (m *Memberlist) SendToTCP(to *Node, msg []byte) error {
+	return m.SendReliable(to, msg)
+}
+
+// SendBestEffort sends msg to node in one packet of the transport (UDP
+// for NetTransport), without the broadcast tree: it may be lost, and
+// nothing reports that. The packet holds the label, a frame header and msg;
+// a packet larger than Config.UDPBufferSize gives ErrMessageTooLarge. It
+// returns ErrShutdown after Shutdown.
+func (m *Memberlist) SendBestEffort(to *Node, msg []byte) error {
+	return m.sendPacket(Address{Addr: to.Address(), Name: to.Name}, msg)
+}
+
+// SendToUDP is SendBestEffort.
+//
+// Deprecated: use SendBestEffort.
+func (m *Memberlist) SendToUDP(to *Node, msg []byte) error {
+	return m.SendBestEffort(to, msg)
+}
+
+// SendToAddress is SendBestEffort to an address, for a node that is not
+// (yet) a member.
+func (m *Memberlist) SendToAddress(a Address, msg []byte) error {
+	return m.sendPacket(a, msg)
+}
+
+// SendTo is SendToAddress to to.String().
+//
+// Deprecated: use SendBestEffort, or SendToAddress without a Node.
+func (m *Memberlist) SendTo(to net.Addr, msg []byte) error {
+	return m.sendPacket(Address{Addr: to.String()}, msg)
+}
+
+// sendPacket sends a UserMsg packet to a.
+func (m *Memberlist) sendPacket(a Address, msg []byte) error {
+	if m.shutDown() {
+		return ErrShutdown
+	}
+	packet, err := m.encodePacket(UserMsg{Payload: msg})
+	if err != nil {
+		return fmt.Errorf("send to %s: %w", a.String(), err)
+	}
+	if _, err := m.transport.WriteToAddress(packet, a); err != nil {
+		return fmt.Errorf("send to %s: %w", a.String(), err)
+	}
+	m.metrics.sent(TypeUserMsg, len(packet))
+	return nil
+}
+
+// encodePacket returns the packet carrying msg: the label header (when
+// Config.Label is set) and msg's frame. It fails with ErrMessageTooLarge
+// when the packet exceeds Config.UDPBufferSize.
+func (m *Memberlist) encodePacket(msg Message) ([]byte, error) {
+	head := labelHeaderSize(m.config.Label)
+	buf := make([]byte, head, head+FrameHeaderSize+16)
+	if head > 0 {
+		buf = appendLabelHeader(buf[:0], m.config.Label)
+	}
+	buf, err := EncodeMessage(buf, msg, m.lim)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMessageTooLarge, err)
+	}
+	if len(buf) > m.config.UDPBufferSize {
+		return nil, fmt.Errorf("packet of %d bytes, UDPBufferSize is %d: %w", len(buf), m.config.UDPBufferSize, ErrMessageTooLarge)
+	}
+	return buf, nil
+}
+
+// runPacketReader handles the transport's packets until shutdown.
+func (m *Memberlist) runPacketReader() {
+	defer m.wg.Done()
+	for {
+		select {
+		case p := <-m.transport.PacketCh():
+			m.handlePacket(p)
+		case <-m.shutdownCh:
+			return
+		}
+	}
+}
+
+// handlePacket checks a packet's label and hands its UserMsg to the
+// message dispatcher. Anything else is dropped.
+func (m *Memberlist) handlePacket(p *Packet) {
+	if p == nil {
+		return
+	}
+	if m.config.IPMustBeChecked() {
+		if err := m.config.IPAllowed(addrIP(p.From)); err != nil {
+			return
+		}
+	}
+	body, label, err := RemoveLabelHeaderFromPacket(p.Buf)
+	if err != nil || !m.labelAccepted(label) {
+		m.metrics.packetDropped("label")
+		return
+	}
+	msg, err := DecodeMessage(body, m.lim)
+	if err != nil {
+		m.metrics.packetDropped("decode")
+		return
+	}
+	u, ok := msg.(UserMsg)
+	if !ok {
+		m.metrics.packetDropped("type")
+		return
+	}
+	m.metrics.received(TypeUserMsg, len(p.Buf))
+	m.deliverDirect(u.Payload, false)
+}
+
+// labelAccepted reports whether a packet with label may be accepted.
+func (m *Memberlist) labelAccepted(label string) bool {
+	return label == m.config.Label || (label == "" && m.config.SkipInboundLabelCheck)
+}
+
+// addrIP returns the IP of a net.Addr, or nil.
+func addrIP(a net.Addr) net.IP {
+	switch a := a.(type) {
+	case *net.UDPAddr:
+		return a.IP
+	case *net.TCPAddr:
+		return a.IP
+	case nil:
+		return nil
+	}
+	host, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return nil
+	}
+	return net.ParseIP(host)
+}
+
+// NoPingResponseError is returned by Ping when the node did not answer
+// within Config.ProbeTimeout.
+type NoPingResponseError struct {
+	node string
+}
+
+// Error implements error.
+func (e NoPingResponseError) Error() string {
+	return fmt.Sprintf("no response from node %s", e.node)
+}
+
+// Ping measures the round trip to the node called node at addr: it opens
+// a stream (with the handshake, which checks the node's name), sends a
+// Ping and waits for the Ack, at most Config.ProbeTimeout (TCPTimeout when
+// ProbeTimeout is zero) after the handshake. It returns
+// NoPingResponseError when the Ack does not come in time, and ErrShutdown
+// after Shutdown. The round trip is also reported to Config.Ping.
+func (m *Memberlist) Ping(node string, addr net.Addr) (time.Duration, error) {
+	if m.shutDown() {
+		return 0, ErrShutdown
+	}
+	if addr == nil {
+		return 0, fmt.Errorf("ping %s: %w", node, errNoAddress)
+	}
+	if err := m.acquireDialer(); err != nil {
+		return 0, err
+	}
+	defer m.releaseDialer()
+	conn, peer, err := m.dial(Address{Addr: addr.String(), Name: node})
+	if err != nil {
+		return 0, fmt.Errorf("ping %s: %w", node, err)
+	}
+	defer conn.Close()
+	wait := m.config.ProbeTimeout
+	if wait <= 0 {
+		wait = m.config.TCPTimeout
+	}
+	seq := m.pingSeq.Add(1)
+	start := time.Now()
+	if err := conn.SetDeadline(start.Add(wait)); err != nil {
+		return 0, fmt.Errorf("ping %s: %w", node, err)
+	}
+	if err := WriteFrame(conn, Ping{SeqNo: seq}, m.lim); err != nil {
+		return 0, pingError(node, err)
+	}
+	m.metrics.sent(TypePing, 0)
+	for {
+		msg, err := ReadFrame(conn, m.lim)
+		if err != nil {
+			return 0, pingError(node, err)
+		}
+		if a, ok := msg.(Ack); ok && a.SeqNo == seq {
+			rtt := time.Since(start)
+			m.notifyPing(m.memberNode(Member{Name: peer.Name, Addr: peer.Addr}), rtt)
+			return rtt, nil
+		}
+	}
+}
+
+// pingError maps a failed ping exchange to NoPingResponseError when it
+// timed out.
+func pingError(node string, err error) error {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return NoPingResponseError{node: node}
+	}
+	return fmt.Errorf("ping %s: %w", node, err)
+}
