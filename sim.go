@@ -1,0 +1,459 @@
+package hyparlist
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"time"
+)
+
+// Simulation runs the real HyParView and Plumtree cores of many nodes on a
+// virtual clock and a simulated network. It is a deterministic
+// discrete-event simulator: a queue of events ordered by (virtual time,
+// insertion order) is drained one event at a time, each event is handed to
+// the core it is addressed to, and the actions the core returns become new
+// events. Nothing depends on wall-clock time or map iteration order, so the
+// same SimConfig (including Seed) always produces the same run.
+//
+// # Network and failure model
+//
+// Every ordered pair of nodes has a fixed one-way latency, drawn once from
+// [LatencyMin, LatencyMax] by hashing the seed and the pair; together with
+// the queue's tie-break this makes every link FIFO, as a TCP connection is.
+// A message is lost at random with probability Loss (no notice is given:
+// the cores must cope, as over UDP).
+//
+// A crashed node stops at once: its queued timers never fire, messages to
+// or from it are dropped. Nobody is told. A node notices a crashed peer
+// only through a failed send: when a message reaches a crashed node, or
+// must cross a partition, it is dropped and its sender receives a
+// LinkFailed event after a detection delay drawn from [DetectionDelayMin,
+// DetectionDelayMax] (a TCP RST or timeout). While such a notice is pending
+// for a (sender, destination) pair, further sends on that pair are dropped
+// without a second notice, as they would sit on the same dead connection.
+// HyParView sends a Keepalive on every active link every keepalive
+// interval, so a crashed neighbour is noticed within about one keepalive
+// interval plus the detection delay. There is no global failure oracle.
+//
+// A partition splits the nodes into two sides; messages between the sides
+// are treated exactly like messages to a crashed node. Healing the
+// partition makes the sides reachable again; nodes must rediscover each
+// other by themselves.
+//
+// # Driving the cores
+//
+// Each node has one HyParView and one Plumtree core and one *rand.Rand
+// (PCG, derived from Seed and the node's index) shared by both. HyParView's
+// Send actions travel on the network, SetTimer actions come back as
+// TimerFired events, and NeighborUp/NeighborDown actions are fed at once to
+// the same node's Plumtree. LinkFailed notices go to HyParView (which
+// repairs its view and reports NeighborDown to Plumtree) and then to
+// Plumtree. Plumtree's Deliver actions are recorded per broadcast.
+//
+// Node i is named "n<i>" (Peer.Addr equals Peer.Name); the simulator maps
+// names to dense indices and never uses maps keyed by name on the hot path.
+type Simulation struct {
+	cfg     SimConfig
+	factory simCoreFactory
+	q       eventQueue
+	now     int64 // virtual nanoseconds since epoch
+	epoch   time.Time
+	net     *simNetwork
+	scene   *rand.Rand // scenario choices: contacts, crashes, senders
+	metrics *rand.Rand // path-length sampling
+	nodes   []simNode
+	peers   []Peer  // peers[i] is node i's Peer
+	upList  []int32 // nodes up, in no meaningful order
+	upPos   []int32 // upPos[i] is i's position in upList, -1 if down
+
+	// curTag is the broadcast tag of the event being processed; events it
+	// schedules inherit it (see broadcastTracker).
+	curTag int32
+	bc     broadcastTracker
+
+	stats    MessageStats
+	events   uint64
+	progress func(SimProgress)
+}
+
+// simNode is one simulated node.
+type simNode struct {
+	hv      simMembership
+	pt      simBroadcaster
+	rng     *rand.Rand
+	started bool
+	crashed bool
+}
+
+// simMembership is what the simulator needs from a HyParView core.
+type simMembership interface {
+	Step(now time.Time, ev Event)
+	Drain() []Action
+	ActiveView() []Peer
+	PassiveView() []Peer
+}
+
+// simBroadcaster is what the simulator needs from a Plumtree core.
+type simBroadcaster interface {
+	Step(now time.Time, ev Event)
+	Drain() []Action
+}
+
+// simCoreFactory builds the two cores of one node. Tests substitute small
+// fakes to check the engine on its own.
+type simCoreFactory func(self Peer, rng *rand.Rand) (simMembership, simBroadcaster, error)
+
+// SimProgress is a periodic report on a running simulation.
+type SimProgress struct {
+	Now    time.Duration // virtual time since the start
+	Events uint64        // events processed so far
+	Queued int           // events waiting in the queue
+}
+
+// progressEvery is how many events pass between two progress reports.
+const progressEvery = 1 << 20
+
+// ErrSimConfig is wrapped by every error about an invalid SimConfig.
+var ErrSimConfig = errors.New("invalid simulation config")
+
+// newSimulation builds a simulation of cfg.Nodes nodes, none started yet,
+// with cores from factory.
+func newSimulation(cfg SimConfig, factory simCoreFactory) (*Simulation, error) {
+	if err := cfg.validateNetwork(); err != nil {
+		return nil, err
+	}
+	s := &Simulation{
+		cfg:     cfg,
+		factory: factory,
+		epoch:   time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		net:     newSimNetwork(&cfg, cfg.Nodes),
+		scene:   simStreamRand(cfg.Seed, streamScene),
+		metrics: simStreamRand(cfg.Seed, streamMetrics),
+	}
+	s.bc.init(s)
+	s.q.heap = make([]queueKey, 0, 8*cfg.Nodes)
+	s.q.pool = make([]simEvent, 0, 8*cfg.Nodes)
+	if err := s.addNodes(cfg.Nodes); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// addNodes creates k more nodes, not started.
+func (s *Simulation) addNodes(k int) error {
+	first := len(s.nodes)
+	s.net.grow(first + k)
+	for i := first; i < first+k; i++ {
+		name := "n" + strconv.Itoa(i)
+		p := Peer{Name: name, Addr: name}
+		rng := simStreamRand(s.cfg.Seed, streamNode+uint64(i))
+		hv, pt, err := s.factory(p, rng)
+		if err != nil {
+			return fmt.Errorf("create cores of node %s: %w", name, err)
+		}
+		s.peers = append(s.peers, p)
+		s.nodes = append(s.nodes, simNode{hv: hv, pt: pt, rng: rng})
+		s.upPos = append(s.upPos, -1)
+	}
+	return nil
+}
+
+// nodeIndex maps a simulator node name "n<i>" back to i.
+func (s *Simulation) nodeIndex(name string) (int32, bool) {
+	if len(name) < 2 || name[0] != 'n' || len(name) > 11 {
+		return 0, false
+	}
+	var v int64
+	for i := 1; i < len(name); i++ {
+		c := name[i]
+		if c < '0' || c > '9' || (i == 1 && c == '0' && len(name) > 2) {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if v >= int64(len(s.nodes)) {
+		return 0, false
+	}
+	return int32(v), true
+}
+
+// Now returns the virtual time elapsed since the simulation began.
+func (s *Simulation) Now() time.Duration { return time.Duration(s.now) }
+
+// Nodes returns the number of nodes ever created (started or not, crashed
+// or not). Node indices run from 0 to Nodes()-1.
+func (s *Simulation) Nodes() int { return len(s.nodes) }
+
+// Peer returns node i's Peer.
+func (s *Simulation) Peer(i int) Peer { return s.peers[i] }
+
+// Up reports whether node i has started and has not crashed.
+func (s *Simulation) Up(i int) bool { return s.net.up[i] }
+
+// UpCount returns the number of nodes that are up.
+func (s *Simulation) UpCount() int { return len(s.upList) }
+
+// Events returns the number of events processed so far.
+func (s *Simulation) Events() uint64 { return s.events }
+
+// SetProgress installs a function called every million or so events (nil
+// to stop).
+func (s *Simulation) SetProgress(f func(SimProgress)) { s.progress = f }
+
+// Stats returns the message counters accumulated so far.
+func (s *Simulation) Stats() MessageStats { return s.stats }
+
+// RunFor processes every event scheduled within the next d of virtual time
+// and leaves the clock at exactly now+d.
+func (s *Simulation) RunFor(d time.Duration) {
+	s.runUntil(s.now+int64(d), nil)
+}
+
+// runUntil processes events up to virtual time end, or until stop returns
+// true after an event; the clock is left at end unless stop ended the run.
+// It reports whether stop ended the run.
+func (s *Simulation) runUntil(end int64, stop func() bool) bool {
+	for s.q.len() > 0 && s.q.peekTime() <= end {
+		ev := s.q.pop()
+		s.now = ev.at
+		s.dispatch(&ev)
+		s.events++
+		if s.progress != nil && s.events%progressEvery == 0 {
+			s.progress(SimProgress{Now: s.Now(), Events: s.events, Queued: s.q.len()})
+		}
+		if stop != nil && stop() {
+			return true
+		}
+	}
+	if end > s.now {
+		s.now = end
+	}
+	return false
+}
+
+// schedule queues ev at virtual time at, tagging it with the current
+// broadcast tag unless it already has one.
+func (s *Simulation) schedule(at int64, ev simEvent) {
+	ev.at = at
+	if ev.tag == 0 {
+		ev.tag = s.curTag
+	}
+	s.bc.scheduled(ev.tag)
+	s.q.push(ev)
+}
+
+// dispatch handles one event at the current virtual time.
+func (s *Simulation) dispatch(ev *simEvent) {
+	s.bc.fired(ev.tag)
+	s.curTag = ev.tag
+	switch ev.kind {
+	case evMessage:
+		s.receive(ev)
+	case evTimer:
+		if !s.net.up[ev.node] {
+			return
+		}
+		if ev.aux == coreHyParView {
+			s.stepHyParView(ev.node, TimerFired{Timer: ev.timer})
+		} else {
+			s.stepPlumtree(ev.node, TimerFired{Timer: ev.timer})
+		}
+	case evLinkFailed:
+		delete(s.net.pendingFail, simFailKey(ev.node, ev.peer))
+		if !s.net.up[ev.node] {
+			return
+		}
+		s.stats.LinkFailures++
+		lf := LinkFailed{Peer: s.peers[ev.peer]}
+		s.stepHyParView(ev.node, lf)
+		s.stepPlumtree(ev.node, lf)
+	case evFlood:
+		s.bc.floodReceive(ev)
+	case evJoin:
+		s.start(ev.node, ev.peer)
+	}
+	s.curTag = 0
+}
+
+// receive delivers a network message, or drops it and arranges the
+// sender's failure notice.
+func (s *Simulation) receive(ev *simEvent) {
+	if !s.net.reachable(ev.peer, ev.node) {
+		s.stats.Unreachable++
+		s.notifyFailure(ev.peer, ev.node)
+		return
+	}
+	t := ev.msg.Type()
+	s.stats.Received[t]++
+	if g, ok := ev.msg.(Gossip); ok {
+		s.bc.payloadReceived(g.Payload)
+	}
+	rcv := Receive{From: s.peers[ev.peer], Msg: ev.msg}
+	if isPlumtreeMessage(t) {
+		s.stepPlumtree(ev.node, rcv)
+	} else {
+		s.stepHyParView(ev.node, rcv)
+	}
+}
+
+// isPlumtreeMessage reports whether messages of type t belong to Plumtree
+// (types 16–31, see messages.go).
+func isPlumtreeMessage(t MessageType) bool { return t >= 16 && t < 32 }
+
+// notifyFailure schedules, unless one is pending, a LinkFailed notice for
+// sender about dest after the detection delay. A sender that is down gets
+// nothing.
+func (s *Simulation) notifyFailure(sender, dest int32) {
+	if !s.net.up[sender] {
+		return
+	}
+	k := simFailKey(sender, dest)
+	if _, pending := s.net.pendingFail[k]; pending {
+		return
+	}
+	s.net.pendingFail[k] = struct{}{}
+	s.schedule(s.now+s.net.detectionDelay(), simEvent{kind: evLinkFailed, node: sender, peer: dest})
+}
+
+// send puts msg from node from to peer to on the network.
+func (s *Simulation) send(from int32, to Peer, msg Message) {
+	if msg == nil {
+		s.stats.Invalid++
+		return
+	}
+	t := msg.Type()
+	s.stats.Sent[t]++
+	dst, ok := s.nodeIndex(to.Name)
+	if !ok {
+		// Not a simulator node: only a core bug can produce this, so it
+		// is counted (Invalid) rather than answered.
+		s.stats.Invalid++
+		return
+	}
+	if _, pending := s.net.pendingFail[simFailKey(from, dst)]; pending {
+		s.stats.Unreachable++
+		return
+	}
+	if s.net.lost(s.net.rng) {
+		s.stats.Lost++
+		return
+	}
+	s.schedule(s.now+s.net.latency(from, dst), simEvent{
+		kind: evMessage, node: dst, peer: from, msg: msg,
+	})
+}
+
+// stepHyParView feeds ev to node i's HyParView and carries out its actions.
+func (s *Simulation) stepHyParView(i int32, ev Event) {
+	n := &s.nodes[i]
+	n.hv.Step(s.epoch.Add(time.Duration(s.now)), ev)
+	for _, a := range n.hv.Drain() {
+		switch a := a.(type) {
+		case Send:
+			s.send(i, a.To, a.Msg)
+		case SetTimer:
+			// HyParView's timers are periodic membership work, never a
+			// consequence of one broadcast: they carry no tag, so that a
+			// self-rearming timer cannot keep a broadcast unsettled.
+			s.q.push(simEvent{at: s.now + int64(max(a.After, 0)), kind: evTimer, node: i, timer: a.Timer, aux: coreHyParView})
+		case NeighborUp:
+			s.stats.NeighborUps++
+			s.stepPlumtree(i, a)
+		case NeighborDown:
+			s.stats.NeighborDowns++
+			s.stepPlumtree(i, a)
+		default:
+			s.stats.Invalid++
+		}
+	}
+}
+
+// stepPlumtree feeds ev to node i's Plumtree and carries out its actions.
+func (s *Simulation) stepPlumtree(i int32, ev Event) {
+	n := &s.nodes[i]
+	n.pt.Step(s.epoch.Add(time.Duration(s.now)), ev)
+	for _, a := range n.pt.Drain() {
+		switch a := a.(type) {
+		case Send:
+			s.send(i, a.To, a.Msg)
+		case SetTimer:
+			s.schedule(s.now+int64(max(a.After, 0)), simEvent{kind: evTimer, node: i, timer: a.Timer, aux: corePlumtree})
+		case Deliver:
+			s.bc.delivered(i, a)
+		default:
+			s.stats.Invalid++
+		}
+	}
+}
+
+// start starts node i and, if contact ≥ 0, makes it join through contact
+// (see joinPickOnFire).
+func (s *Simulation) start(i, contact int32) {
+	n := &s.nodes[i]
+	if n.started || n.crashed {
+		return
+	}
+	if contact == joinPickOnFire {
+		contact = s.pickContact(i)
+	}
+	n.started = true
+	s.markUp(i)
+	s.stepHyParView(i, Start{})
+	s.stepPlumtree(i, Start{})
+	if contact >= 0 {
+		s.stepHyParView(i, JoinCluster{Contact: s.peers[contact]})
+	}
+}
+
+// MessageStats counts messages by type and what happened to them.
+type MessageStats struct {
+	// Sent and Received count messages by MessageType: handed to the
+	// network, and delivered to a running node.
+	Sent, Received [48]uint64
+	// Lost counts messages dropped by random loss.
+	Lost uint64
+	// Unreachable counts messages dropped because an end was down or the
+	// ends were on different sides of a partition.
+	Unreachable uint64
+	// LinkFailures counts LinkFailed notices delivered to running nodes.
+	LinkFailures uint64
+	// NeighborUps and NeighborDowns count HyParView's view-change actions.
+	NeighborUps, NeighborDowns uint64
+	// Invalid counts actions the simulator could not carry out (unknown
+	// destination, nil message, unknown action type).
+	Invalid uint64
+}
+
+// Sub returns the counters accumulated between an earlier snapshot and m.
+func (m MessageStats) Sub(earlier MessageStats) MessageStats {
+	for t := range m.Sent {
+		m.Sent[t] -= earlier.Sent[t]
+		m.Received[t] -= earlier.Received[t]
+	}
+	m.Lost -= earlier.Lost
+	m.Unreachable -= earlier.Unreachable
+	m.LinkFailures -= earlier.LinkFailures
+	m.NeighborUps -= earlier.NeighborUps
+	m.NeighborDowns -= earlier.NeighborDowns
+	m.Invalid -= earlier.Invalid
+	return m
+}
+
+// PayloadSent returns the number of payload (Gossip) messages sent.
+func (m MessageStats) PayloadSent() uint64 { return m.Sent[TypeGossip] }
+
+// ControlSent returns the number of Plumtree control messages (IHave,
+// Graft, Prune) sent.
+func (m MessageStats) ControlSent() uint64 {
+	return m.Sent[TypeIHave] + m.Sent[TypeGraft] + m.Sent[TypePrune]
+}
+
+// MembershipSent returns the number of HyParView messages sent.
+func (m MessageStats) MembershipSent() uint64 {
+	var n uint64
+	for t := 1; t < 16; t++ {
+		n += m.Sent[t]
+	}
+	return n
+}

@@ -1,0 +1,612 @@
+package hyparlist
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"runtime/metrics"
+	"slices"
+	"sync"
+	"time"
+)
+
+// This file runs the simulator's standard experiments, the source of the
+// project's protocol figures (`hyparlist sim`).
+//
+// Every experiment starts from the same stable overlay: all nodes join
+// (SimConfig.JoinInterval apart) and the overlay then runs
+// ExperimentConfig.ShuffleRounds shuffle periods. The stable overlay is
+// built once and each experiment runs on its own deep copy (Fork), which
+// behaves exactly like a rebuild from the seed (TestForkEqualsRebuild) at
+// a fraction of the cost. Independent experiments run in parallel
+// (ExperimentConfig.Parallel).
+
+// Experiment names.
+const (
+	ExperimentOverlay   = "overlay"
+	ExperimentBroadcast = "broadcast"
+	ExperimentFail      = "fail"
+	ExperimentPartition = "partition"
+)
+
+// AllExperiments lists the experiments in the order they are reported.
+var AllExperiments = []string{ExperimentOverlay, ExperimentBroadcast, ExperimentFail, ExperimentPartition}
+
+// ExperimentConfig configures RunExperiments. Start from
+// DefaultExperimentConfig.
+type ExperimentConfig struct {
+	// Sim configures every simulation (nodes, seed, network, cores).
+	Sim SimConfig
+	// Experiments selects experiments by name (see AllExperiments); empty
+	// means all.
+	Experiments []string
+	// ShuffleRounds is the number of shuffle periods run after the joins
+	// to stabilise the overlay. Default 50.
+	ShuffleRounds int
+	// Broadcasts is the number of broadcasts of the "broadcast"
+	// experiment, sent one after the other, each once the previous one
+	// settled. The first SingleSenderBroadcasts come from one node chosen
+	// at random, the rest from nodes chosen at random each time. Defaults
+	// 100 and 50.
+	Broadcasts             int
+	SingleSenderBroadcasts int
+	// AllSendSenders is the number of nodes that broadcast at the same
+	// instant in the all-send round of "broadcast": every node when it is
+	// at least the number of nodes, else that many nodes chosen at random;
+	// 0 skips the round. The cores keep state per (node, message), so the
+	// round costs memory and time in N × senders. Default 1000.
+	AllSendSenders int
+	// FailFractions lists the fractions of nodes crashed at once by the
+	// "fail" experiment, one result each. Default 0, 0.5, 0.8, 0.9, 0.95.
+	FailFractions []float64
+	// FailWarmupBroadcasts is the number of broadcasts, from random nodes,
+	// sent before the crash so that Plumtree has built its tree (a stable
+	// system has). Default 10.
+	FailWarmupBroadcasts int
+	// HealingMaxRounds bounds the shuffle periods the "fail" experiment
+	// waits for healing. Default 30.
+	HealingMaxRounds int
+	// PartitionRounds is how many shuffle periods the "partition"
+	// experiment keeps the two halves apart; PartitionHealMaxRounds bounds
+	// how long it then waits for one component. Defaults 10 and 30.
+	PartitionRounds        int
+	PartitionHealMaxRounds int
+	// Parallel is the number of simulations run at once. Default
+	// GOMAXPROCS.
+	Parallel int
+	// Progress, if set, receives reports while experiments run. It is
+	// called from the experiments' goroutines, one call at a time.
+	Progress func(ExperimentProgress)
+}
+
+// ExperimentProgress reports on a running experiment.
+type ExperimentProgress struct {
+	Job     string        // e.g. "fail 0.9"
+	Phase   string        // e.g. "join", "shuffle", "broadcast 12/100"
+	Virtual time.Duration // the job's virtual time
+	Events  uint64        // events the job processed
+	Done    bool          // the job finished
+}
+
+// DefaultExperimentConfig returns the defaults documented on
+// ExperimentConfig, with DefaultSimConfig.
+func DefaultExperimentConfig() ExperimentConfig {
+	return ExperimentConfig{
+		Sim:                    DefaultSimConfig(),
+		ShuffleRounds:          50,
+		Broadcasts:             100,
+		SingleSenderBroadcasts: 50,
+		AllSendSenders:         1000,
+		FailFractions:          []float64{0, 0.5, 0.8, 0.9, 0.95},
+		FailWarmupBroadcasts:   10,
+		HealingMaxRounds:       30,
+		PartitionRounds:        10,
+		PartitionHealMaxRounds: 30,
+		Parallel:               runtime.GOMAXPROCS(0),
+	}
+}
+
+// validate checks c.
+func (c *ExperimentConfig) validate() error {
+	if err := c.Sim.Validate(); err != nil {
+		return err
+	}
+	for _, e := range c.Experiments {
+		if !slices.Contains(AllExperiments, e) {
+			return fmt.Errorf("%w: unknown experiment %q (want one of %v)", ErrSimConfig, e, AllExperiments)
+		}
+	}
+	for _, f := range c.FailFractions {
+		if math.IsNaN(f) || f < 0 || f >= 1 {
+			return fmt.Errorf("%w: fail fraction %v out of range [0, 1)", ErrSimConfig, f)
+		}
+	}
+	switch {
+	case c.ShuffleRounds < 0, c.Broadcasts < 0, c.SingleSenderBroadcasts < 0, c.AllSendSenders < 0,
+		c.FailWarmupBroadcasts < 0, c.HealingMaxRounds < 0, c.PartitionRounds < 0, c.PartitionHealMaxRounds < 0:
+		return fmt.Errorf("%w: negative experiment count", ErrSimConfig)
+	case c.Parallel < 1:
+		return fmt.Errorf("%w: Parallel %d must be positive", ErrSimConfig, c.Parallel)
+	}
+	return nil
+}
+
+// selected reports whether experiment name is to run.
+func (c *ExperimentConfig) selected(name string) bool {
+	return len(c.Experiments) == 0 || slices.Contains(c.Experiments, name)
+}
+
+// RunExperiments runs the selected experiments and hands each result to
+// emit, in the order of AllExperiments (fail results in the order of
+// FailFractions), as soon as it and all results before it are ready. emit
+// is called from the calling goroutine. It returns the first error.
+func RunExperiments(cfg ExperimentConfig, emit func(SimResult)) error {
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	r := &expRunner{cfg: cfg, start: time.Now()}
+	var jobs []expJob
+	if cfg.selected(ExperimentOverlay) || cfg.selected(ExperimentBroadcast) {
+		jobs = append(jobs, expJob{name: "overlay", run: r.overlayAndBroadcast})
+	}
+	if cfg.selected(ExperimentFail) {
+		for _, f := range cfg.FailFractions {
+			jobs = append(jobs, expJob{name: fmt.Sprintf("fail %g", f), run: func(p *jobProgress) ([]SimResult, error) {
+				return r.fail(p, f)
+			}})
+		}
+	}
+	if cfg.selected(ExperimentPartition) {
+		jobs = append(jobs, expJob{name: "partition", run: r.partition})
+	}
+
+	stopSampler := r.startHeapSampler()
+	defer stopSampler()
+	if len(jobs) == 0 {
+		return nil
+	}
+	base, err := r.build(&jobProgress{r: r, job: "stable overlay"})
+	if err != nil {
+		return err
+	}
+	r.base, r.forksLeft, r.buildWall = base, len(jobs), time.Since(r.start)
+	(&jobProgress{r: r, job: "stable overlay"}).report(true)
+
+	type done struct {
+		i   int
+		res []SimResult
+		err error
+	}
+	results := make(chan done)
+	sem := make(chan struct{}, cfg.Parallel)
+	var wg sync.WaitGroup
+	quit := make(chan struct{})
+	for i, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-quit:
+				return
+			}
+			defer func() { <-sem }()
+			res, err := j.run(&jobProgress{r: r, job: j.name})
+			select {
+			case results <- done{i, res, err}:
+			case <-quit:
+			}
+		}()
+	}
+	defer wg.Wait()
+	defer close(quit)
+
+	pending := make([][]SimResult, len(jobs))
+	ready := make([]bool, len(jobs))
+	next := 0
+	for range jobs {
+		d := <-results
+		if d.err != nil {
+			return fmt.Errorf("experiment %s: %w", jobs[d.i].name, d.err)
+		}
+		pending[d.i], ready[d.i] = d.res, true
+		for next < len(jobs) && ready[next] {
+			for _, res := range pending[next] {
+				emit(res)
+			}
+			pending[next] = nil
+			next++
+		}
+	}
+	return nil
+}
+
+// expJob is one independent simulation producing one or more results.
+type expJob struct {
+	name string
+	run  func(*jobProgress) ([]SimResult, error)
+}
+
+// expRunner holds what the jobs of one RunExperiments share.
+type expRunner struct {
+	cfg       ExperimentConfig
+	start     time.Time
+	buildWall time.Duration // wall time of building the stable overlay
+
+	mu       sync.Mutex // serialises Progress calls and guards peakHeap
+	peakHeap uint64
+
+	forkMu    sync.Mutex  // guards base and forksLeft
+	base      *Simulation // the stable overlay, until every job forked it
+	forksLeft int
+}
+
+// fork returns a copy of the stable overlay for one job; the last job's
+// fork releases the original.
+func (r *expRunner) fork(p *jobProgress) *Simulation {
+	p.set("fork")
+	r.forkMu.Lock()
+	defer r.forkMu.Unlock()
+	s := r.base.Fork()
+	if r.forksLeft--; r.forksLeft == 0 {
+		r.base = nil
+	}
+	p.sim = s
+	s.SetProgress(func(SimProgress) { p.report(false) })
+	return s
+}
+
+// jobProgress reports one job's progress.
+type jobProgress struct {
+	r     *expRunner
+	job   string
+	phase string
+	sim   *Simulation
+}
+
+// set reports a new phase of the job.
+func (p *jobProgress) set(phase string) {
+	p.phase = phase
+	p.report(false)
+}
+
+func (p *jobProgress) report(done bool) {
+	if p.r.cfg.Progress == nil {
+		return
+	}
+	ep := ExperimentProgress{Job: p.job, Phase: p.phase, Done: done}
+	if p.sim != nil {
+		ep.Virtual, ep.Events = p.sim.Now(), p.sim.Events()
+	}
+	p.r.mu.Lock()
+	defer p.r.mu.Unlock()
+	p.r.cfg.Progress(ep)
+}
+
+// startHeapSampler samples the heap size every 50 ms until stopped, to
+// report the peak. It also samples once when stopped.
+func (r *expRunner) startHeapSampler() (stop func()) {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	read := func() {
+		metrics.Read(sample)
+		if sample[0].Value.Kind() != metrics.KindUint64 {
+			return
+		}
+		v := sample[0].Value.Uint64()
+		r.mu.Lock()
+		r.peakHeap = max(r.peakHeap, v)
+		r.mu.Unlock()
+	}
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+				read()
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		wg.Wait()
+		read()
+	}
+}
+
+// peak returns the peak heap seen so far.
+func (r *expRunner) peak() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.peakHeap
+}
+
+// newResult starts a result for experiment name.
+func (r *expRunner) newResult(name string) SimResult {
+	return SimResult{
+		Experiment: name, Nodes: r.cfg.Sim.Nodes, Seed: r.cfg.Sim.Seed,
+		Contact: r.cfg.Sim.Contact.String(), Loss: r.cfg.Sim.Loss,
+	}
+}
+
+// finish fills the run-wide fields of res; start is when the job began.
+func (r *expRunner) finish(res *SimResult, s *Simulation, start time.Time) {
+	res.VirtualSeconds = s.Now().Seconds()
+	res.Events = s.Events()
+	res.WallSeconds = (r.buildWall + time.Since(start)).Seconds()
+	res.PeakHeapBytes = r.peak()
+}
+
+// build creates a simulation and brings it to the stable overlay: all
+// nodes join, then ShuffleRounds shuffle periods run.
+func (r *expRunner) build(p *jobProgress) (*Simulation, error) {
+	s, err := NewSimulation(r.cfg.Sim)
+	if err != nil {
+		return nil, err
+	}
+	p.sim = s
+	s.SetProgress(func(SimProgress) { p.report(false) })
+	p.set("join")
+	s.JoinAll()
+	p.set("shuffle")
+	s.RunShuffleRounds(r.cfg.ShuffleRounds)
+	return s, nil
+}
+
+// membershipRate returns HyParView messages per up node per second between
+// two snapshots d apart.
+func membershipRate(before, after MessageStats, up int, d time.Duration) float64 {
+	if up == 0 || d <= 0 {
+		return 0
+	}
+	return float64(after.Sub(before).MembershipSent()) / float64(up) / d.Seconds()
+}
+
+// overlayAndBroadcast is the "overlay" experiment, followed on the same
+// simulation by the "broadcast" experiment.
+func (r *expRunner) overlayAndBroadcast(p *jobProgress) ([]SimResult, error) {
+	start := time.Now()
+	s := r.fork(p)
+	var out []SimResult
+	if r.cfg.selected(ExperimentOverlay) {
+		res := r.newResult(ExperimentOverlay)
+		// Membership traffic over one more shuffle period of the stable
+		// overlay.
+		before, t0 := s.Stats(), s.Now()
+		s.RunShuffleRounds(1)
+		res.MembershipMsgsPerNodePerSecond = membershipRate(before, s.Stats(), s.UpCount(), s.Now()-t0)
+		res.setOverlay(s.Overlay())
+		r.finish(&res, s, start)
+		out = append(out, res)
+	}
+	if r.cfg.selected(ExperimentBroadcast) {
+		res := r.newResult(ExperimentBroadcast)
+		r.broadcasts(p, s, &res)
+		r.finish(&res, s, start)
+		out = append(out, res)
+	}
+	p.report(true)
+	return out, nil
+}
+
+// rmrSum accumulates an aggregate RMR over several broadcasts.
+type rmrSum struct {
+	payload, receivers float64
+}
+
+func (a *rmrSum) add(st BroadcastStats, deliveredEver int) {
+	if deliveredEver > 1 {
+		a.payload += float64(st.PayloadReceived)
+		a.receivers += float64(deliveredEver - 1)
+	}
+}
+
+// value returns the aggregate RMR, or nil when nothing was summed.
+func (a *rmrSum) value() *float64 {
+	if a.receivers == 0 {
+		return nil
+	}
+	return simPtr(a.payload/a.receivers - 1)
+}
+
+// broadcasts runs the "broadcast" experiment on the stable overlay s.
+func (r *expRunner) broadcasts(p *jobProgress, s *Simulation, res *SimResult) {
+	before, t0 := s.Stats(), s.Now()
+	var all, single, random rmrSum
+	var ldhSum, floodLDHSum, latSum float64
+	ldhMax, missed, dups := 0, 0, 0
+	var payload uint64
+	sender := s.RandomUpNode()
+	n := r.cfg.Broadcasts
+	for k := 0; k < n; k++ {
+		p.set(fmt.Sprintf("broadcast %d/%d", k+1, n))
+		origin := sender
+		if k >= r.cfg.SingleSenderBroadcasts {
+			origin = s.RandomUpNode()
+		}
+		idx, err := s.Broadcast(origin, true)
+		if err != nil {
+			continue // cannot happen: origin is up
+		}
+		s.RunUntilSettled(idx)
+		st := s.BroadcastStats(idx)
+		ever := s.deliveredEver(idx)
+		res.BroadcastRMR = append(res.BroadcastRMR, st.RMR)
+		res.BroadcastLDH = append(res.BroadcastLDH, st.LDH)
+		res.BroadcastFloodLDH = append(res.BroadcastFloodLDH, st.FloodLDH)
+		if k > 0 {
+			all.add(st, ever)
+			if k < r.cfg.SingleSenderBroadcasts {
+				single.add(st, ever)
+			}
+		}
+		if k >= r.cfg.SingleSenderBroadcasts {
+			random.add(st, ever)
+		}
+		ldhSum += float64(st.LDH)
+		floodLDHSum += float64(st.FloodLDH)
+		latSum += st.LastDelivery.Seconds()
+		ldhMax = max(ldhMax, st.LDH)
+		missed += st.Up - st.Delivered
+		dups += st.Duplicates
+		payload += st.PayloadReceived
+	}
+	phase := s.Stats().Sub(before)
+	if n > 0 {
+		res.RMR, res.RMRSingleSender, res.RMRRandomSenders = all.value(), single.value(), random.value()
+		res.LDH = simPtr(ldhSum / float64(n))
+		res.LDHMax = simPtr(ldhMax)
+		res.LDHFlood = simPtr(floodLDHSum / float64(n))
+		res.LatencyMeanSeconds = simPtr(latSum / float64(n))
+		res.PayloadMsgsPerBroadcast = simPtr(float64(phase.PayloadSent()) / float64(n))
+		res.ControlMsgsPerBroadcast = simPtr(float64(phase.ControlSent()) / float64(n))
+	}
+	res.MembershipMsgsPerNodePerSecond = membershipRate(before, s.Stats(), s.UpCount(), s.Now()-t0)
+
+	if r.cfg.AllSendSenders > 0 {
+		p.set("all-send")
+		senders := s.pickUpNodes(r.cfg.AllSendSenders)
+		idxs := make([]int, 0, len(senders))
+		for _, o := range senders {
+			if idx, err := s.Broadcast(o, false); err == nil {
+				idxs = append(idxs, idx)
+			}
+		}
+		s.RunUntilSettled(idxs...)
+		var sum rmrSum
+		for _, idx := range idxs {
+			st := s.BroadcastStats(idx)
+			sum.add(st, s.deliveredEver(idx))
+			missed += st.Up - st.Delivered
+			dups += st.Duplicates
+		}
+		res.RMRAllSend = sum.value()
+		res.AllSendSenders = simPtr(len(idxs))
+	}
+	res.MissedDeliveries = simPtr(missed)
+	res.DuplicateDeliveries = simPtr(dups)
+	p.set("measure")
+	res.setOverlay(s.Overlay())
+}
+
+// fail is the "fail" experiment for one fraction.
+func (r *expRunner) fail(p *jobProgress, fraction float64) ([]SimResult, error) {
+	start := time.Now()
+	s := r.fork(p)
+	res := r.newResult(ExperimentFail)
+	res.FailFraction = fraction
+	p.set("warm-up")
+	for k := 0; k < r.cfg.FailWarmupBroadcasts; k++ {
+		if idx, err := s.Broadcast(s.RandomUpNode(), false); err == nil {
+			s.RunUntilSettled(idx)
+		}
+	}
+	p.set("crash")
+	if _, err := s.Crash(fraction); err != nil {
+		return nil, err
+	}
+	first, err := s.Broadcast(s.RandomUpNode(), true)
+	if err != nil {
+		return nil, fmt.Errorf("first broadcast after the crash: %w", err)
+	}
+	s.RunUntilSettled(first)
+	st := s.BroadcastStats(first)
+	res.ReliabilityFirstBroadcast = simPtr(simFrac(st.Delivered, st.Up))
+	res.ReliabilityFirstBroadcastEarly = simPtr(simFrac(st.EarlyDelivered, st.Up))
+	res.ReliabilityFirstBroadcastFlood = simPtr(simFrac(st.FloodDelivered, st.Up))
+	res.FirstBroadcastSettleSeconds = simPtr((st.SettledAt - st.SentAt).Seconds())
+
+	// Healing: a fresh broadcast from a node of the largest component
+	// once the first settled, then one per shuffle period, until one
+	// reaches every survivor or HealingMaxRounds periods have passed.
+	healedLC, healedAll := -1, -1
+	var after float64
+	var before MessageStats
+	var t0 time.Duration
+	for k := 0; k <= r.cfg.HealingMaxRounds; k++ {
+		p.set(fmt.Sprintf("healing %d", k))
+		if k > 0 {
+			before, t0 = s.Stats(), s.Now()
+			s.RunShuffleRounds(1)
+		}
+		origin := s.randomNodeIn(s.LargestComponent())
+		if origin < 0 {
+			break
+		}
+		idx, err := s.Broadcast(origin, false)
+		if err != nil {
+			return nil, err
+		}
+		s.RunUntilSettled(idx)
+		pst := s.BroadcastStats(idx)
+		after = simFrac(pst.Delivered, pst.Up)
+		if healedLC < 0 && s.reachedAll(idx, s.LargestComponent()) {
+			healedLC = k
+		}
+		if pst.Delivered == pst.Up {
+			healedAll = k
+			break
+		}
+	}
+	res.HealingRounds = simPtr(healedLC)
+	res.HealingRoundsAll = simPtr(healedAll)
+	res.ReliabilityAfterHealing = simPtr(after)
+	if t0 > 0 {
+		res.MembershipMsgsPerNodePerSecond = membershipRate(before, s.Stats(), s.UpCount(), s.Now()-t0)
+	}
+	p.set("measure")
+	res.setOverlay(s.Overlay())
+	r.finish(&res, s, start)
+	p.report(true)
+	return []SimResult{res}, nil
+}
+
+// partition is the "partition" experiment.
+func (r *expRunner) partition(p *jobProgress) ([]SimResult, error) {
+	start := time.Now()
+	s := r.fork(p)
+	res := r.newResult(ExperimentPartition)
+	p.set("partitioned")
+	if err := s.Partition(0.5); err != nil {
+		return nil, err
+	}
+	s.RunShuffleRounds(r.cfg.PartitionRounds)
+	res.ComponentsDuringPartition = simPtr(s.Overlay().Components)
+	s.Heal()
+	healed := -1
+	for k := 1; k <= r.cfg.PartitionHealMaxRounds; k++ {
+		p.set(fmt.Sprintf("healing %d", k))
+		s.RunShuffleRounds(1)
+		if _, snap := s.snapshot(); len(snap.sizes) == 1 {
+			healed = k
+			break
+		}
+	}
+	res.PartitionHealRounds = simPtr(healed)
+	if origin := s.RandomUpNode(); origin >= 0 {
+		if idx, err := s.Broadcast(origin, false); err == nil {
+			s.RunUntilSettled(idx)
+			st := s.BroadcastStats(idx)
+			res.ReliabilityAfterHealing = simPtr(simFrac(st.Delivered, st.Up))
+		}
+	}
+	p.set("measure")
+	res.setOverlay(s.Overlay())
+	r.finish(&res, s, start)
+	p.report(true)
+	return []SimResult{res}, nil
+}
+
+// simFrac returns a/b, or 0 when b is 0.
+func simFrac(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}

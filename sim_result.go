@@ -1,0 +1,158 @@
+package hyparlist
+
+// SimResult is the outcome of one simulator experiment: one JSON object per
+// experiment, one line each, as `hyparlist sim -json` prints it. The keys
+// are a contract (see DESIGN.md, "Measurement tools"); a metric that an
+// experiment does not measure is null.
+//
+// Overlay metrics (isolated … clustering_coefficient) describe the
+// overlay at the end of the experiment: after the shuffle rounds for
+// "overlay", after the broadcasts for "broadcast", after healing for
+// "fail", after reconnection for "partition" (see OverlayStats).
+type SimResult struct {
+	// Experiment is "overlay", "broadcast", "fail" or "partition".
+	Experiment string `json:"experiment"`
+	// Nodes is the number of nodes that joined; Seed the run's seed.
+	Nodes int    `json:"nodes"`
+	Seed  uint64 `json:"seed"`
+	// Contact is the join contact mode ("same" or "random").
+	Contact string `json:"contact"`
+	// Loss is the random message loss probability.
+	Loss float64 `json:"loss"`
+	// FailFraction is the fraction of nodes crashed at once ("fail"; 0
+	// elsewhere).
+	FailFraction float64 `json:"fail_fraction"`
+	// Survivors is the number of nodes up at the end.
+	Survivors int `json:"survivors"`
+
+	Isolated                 int     `json:"isolated"`
+	Components               int     `json:"components"`
+	LargestComponentFraction float64 `json:"largest_component_fraction"`
+	AsymmetricLinks          int     `json:"asymmetric_links"`
+	DeadLinks                int     `json:"dead_links"`
+	ActiveDegreeMin          int     `json:"active_degree_min"`
+	ActiveDegreeMax          int     `json:"active_degree_max"`
+	ActiveDegreeMean         float64 `json:"active_degree_mean"`
+	PassiveDegreeMean        float64 `json:"passive_degree_mean"`
+	InDegreeStddev           float64 `json:"in_degree_stddev"`
+	PassiveInDegreeMean      float64 `json:"passive_in_degree_mean"`
+	ContactPassiveInDegree   int     `json:"contact_passive_in_degree"`
+	AvgPathLength            float64 `json:"avg_path_length"`
+	// PathSources is the number of BFS sources behind AvgPathLength (all
+	// nodes of the largest component when it has at most
+	// SimConfig.PathSamples).
+	PathSources           int     `json:"path_sources"`
+	ClusteringCoefficient float64 `json:"clustering_coefficient"`
+	// MembershipMsgsPerNodePerSecond is HyParView's traffic (all its
+	// message types, keepalives included) per up node per virtual second
+	// over the experiment's last phase.
+	MembershipMsgsPerNodePerSecond float64 `json:"membership_msgs_per_node_per_s"`
+
+	// ReliabilityFirstBroadcast is the fraction of surviving nodes that
+	// delivered the broadcast sent at the instant of the crash, counted
+	// when it settled (no queued event descends from it any more, see
+	// RunUntilSettled); FirstBroadcastSettleSeconds is how long that took.
+	// ReliabilityFirstBroadcastEarly counts only the deliveries made
+	// within SimConfig.DetectionDelayMin of the crash, before any node
+	// could know of it, so before any view repair could help.
+	// ReliabilityFirstBroadcastFlood is the flood baseline's copy of the
+	// same broadcast (it has no repair mechanism: it is final early).
+	ReliabilityFirstBroadcast      *float64 `json:"reliability_first_broadcast"`
+	ReliabilityFirstBroadcastEarly *float64 `json:"reliability_first_broadcast_early"`
+	ReliabilityFirstBroadcastFlood *float64 `json:"reliability_first_broadcast_flood"`
+	FirstBroadcastSettleSeconds    *float64 `json:"first_broadcast_settle_s"`
+	// After the first broadcast settles, a fresh broadcast is sent from a
+	// random node of the largest component, then one per shuffle period,
+	// until one reaches every survivor or the experiment's limit
+	// (ExperimentConfig.HealingMaxRounds) passes. HealingRounds is the
+	// number of shuffle periods until a fresh broadcast first reached
+	// every node of the largest surviving component (0: the first fresh
+	// broadcast did), HealingRoundsAll until one reached every survivor;
+	// -1 when it did not happen. ReliabilityAfterHealing is the fraction
+	// of survivors that delivered the last fresh broadcast.
+	HealingRounds           *int     `json:"healing_rounds"`
+	HealingRoundsAll        *int     `json:"healing_rounds_all"`
+	ReliabilityAfterHealing *float64 `json:"reliability_after_healing"`
+
+	// RMR is the relative message redundancy (payload copies received /
+	// (nodes that delivered − 1) − 1, Plumtree §4) summed over all stable
+	// broadcasts but the first, whose payload builds the tree;
+	// RMRSingleSender over broadcasts 2…k from the single sender,
+	// RMRRandomSenders over the broadcasts from random senders,
+	// RMRAllSend over the round in which AllSendSenders nodes broadcast at
+	// the same instant.
+	RMR              *float64 `json:"rmr"`
+	RMRSingleSender  *float64 `json:"rmr_single_sender"`
+	RMRRandomSenders *float64 `json:"rmr_random_senders"`
+	RMRAllSend       *float64 `json:"rmr_all_send"`
+	AllSendSenders   *int     `json:"all_send_senders"`
+	// LDH is the mean over the stable broadcasts of the last delivery hop
+	// (largest hop count of a delivery); LDHMax the largest; LDHFlood the
+	// mean for the flood baseline's copies of the same broadcasts.
+	LDH      *float64 `json:"ldh"`
+	LDHMax   *int     `json:"ldh_max"`
+	LDHFlood *float64 `json:"ldh_flood"`
+	// MissedDeliveries counts (broadcast, up node) pairs without a
+	// delivery, over all broadcasts of the experiment (the all-send round
+	// included); DuplicateDeliveries counts second deliveries.
+	MissedDeliveries    *int `json:"missed_deliveries"`
+	DuplicateDeliveries *int `json:"duplicate_deliveries"`
+	// PayloadMsgsPerBroadcast and ControlMsgsPerBroadcast are the Gossip
+	// messages and the Plumtree control messages (IHave, Graft, Prune)
+	// sent per stable broadcast.
+	PayloadMsgsPerBroadcast *float64 `json:"payload_msgs_per_broadcast"`
+	ControlMsgsPerBroadcast *float64 `json:"control_msgs_per_broadcast"`
+	// LatencyMeanSeconds is the mean over stable broadcasts of the time
+	// from sending to the last delivery.
+	LatencyMeanSeconds *float64 `json:"last_delivery_latency_s"`
+
+	// PartitionHealRounds is the number of shuffle periods after the
+	// partition healed until the overlay was one component again; -1 if
+	// it did not within the experiment's limit. ComponentsDuringPartition
+	// is the number of components just before healing.
+	PartitionHealRounds       *int `json:"partition_heal_rounds"`
+	ComponentsDuringPartition *int `json:"components_during_partition"`
+
+	// VirtualSeconds is the simulated time; Events the number of events
+	// processed (both include building the stable overlay); WallSeconds
+	// the wall-clock time of building the stable overlay plus running
+	// this experiment on its copy; PeakHeapBytes the largest heap of the
+	// process seen so far (experiments run in parallel share it). The
+	// last two vary between runs.
+	VirtualSeconds float64 `json:"virtual_seconds"`
+	Events         uint64  `json:"events"`
+	WallSeconds    float64 `json:"wall_seconds"`
+	PeakHeapBytes  uint64  `json:"peak_heap_bytes"`
+
+	// Series for the plots, not part of the JSON line.
+	ActiveInDegreeHist  []int     `json:"-"`
+	PassiveInDegreeHist []int     `json:"-"`
+	BroadcastRMR        []float64 `json:"-"`
+	BroadcastLDH        []int     `json:"-"`
+	BroadcastFloodLDH   []int     `json:"-"`
+}
+
+// setOverlay copies the overlay metrics into r.
+func (r *SimResult) setOverlay(o OverlayStats) {
+	r.Survivors = o.Up
+	r.Isolated = o.Isolated
+	r.Components = o.Components
+	r.LargestComponentFraction = o.LargestComponentFraction
+	r.AsymmetricLinks = o.AsymmetricLinks
+	r.DeadLinks = o.DeadLinks
+	r.ActiveDegreeMin = o.ActiveDegreeMin
+	r.ActiveDegreeMax = o.ActiveDegreeMax
+	r.ActiveDegreeMean = o.ActiveDegreeMean
+	r.PassiveDegreeMean = o.PassiveDegreeMean
+	r.InDegreeStddev = o.InDegreeStddev
+	r.PassiveInDegreeMean = o.PassiveInDegreeMean
+	r.ContactPassiveInDegree = o.ContactPassiveInDegree
+	r.AvgPathLength = o.AvgPathLength
+	r.PathSources = o.PathSources
+	r.ClusteringCoefficient = o.ClusteringCoefficient
+	r.ActiveInDegreeHist = o.ActiveInDegreeHist
+	r.PassiveInDegreeHist = o.PassiveInDegreeHist
+}
+
+// simPtr returns a pointer to v, for the optional fields of SimResult.
+func simPtr[T any](v T) *T { return &v }
