@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	memberlist "github.com/hyparlist/hyparlist"
@@ -146,8 +147,22 @@ func greeting(node string) string { return "hello from " + node }
 
 // startNode creates a node listening on a free port of 127.0.0.1.
 func startNode(name string, log *syncLog) (*node, error) {
-	d := &delegate{role: "worker", seen: map[string]bool{}}
+	// The node calls GetBroadcasts as soon as Create starts it, so the
+	// queue must exist before; it learns the cluster size from the node
+	// once Create has returned it.
+	var list atomic.Pointer[memberlist.Memberlist]
+	numNodes := func() int {
+		if l := list.Load(); l != nil {
+			return l.NumMembers()
+		}
+		return 1
+	}
 	conf := memberlist.DefaultLocalConfig()
+	d := &delegate{
+		role:       "worker",
+		seen:       map[string]bool{},
+		broadcasts: &memberlist.TransmitLimitedQueue{NumNodes: numNodes, RetransmitMult: conf.RetransmitMult},
+	}
 	conf.Name = name
 	conf.BindAddr = "127.0.0.1"
 	conf.BindPort = 0 // pick a free port
@@ -155,15 +170,12 @@ func startNode(name string, log *syncLog) (*node, error) {
 	conf.Events = &events{node: name, log: log}
 	conf.LogOutput = io.Discard
 
-	list, err := memberlist.Create(conf)
+	l, err := memberlist.Create(conf)
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", name, err)
 	}
-	d.broadcasts = &memberlist.TransmitLimitedQueue{
-		NumNodes:       list.NumMembers,
-		RetransmitMult: conf.RetransmitMult,
-	}
-	return &node{list: list, delegate: d}, nil
+	list.Store(l)
+	return &node{list: l, delegate: d}, nil
 }
 
 // errTimeout is returned by waitUntil when the condition did not hold in
