@@ -40,7 +40,7 @@ func parseDemoFlags(args []string, stderr io.Writer) (demoFlags, error) {
 	fs.IntVar(&f.nodes, "n", 16, "number of nodes")
 	fs.Float64Var(&f.kill, "kill", 0.25, "fraction of the nodes crashed (Shutdown without Leave)")
 	fs.IntVar(&f.broadcasts, "broadcasts", 8, "broadcasts per API (native and queue) before and after the crash")
-	fs.DurationVar(&f.deadline, "deadline", 20*time.Second, "how long each step may take to converge before the demo fails")
+	fs.DurationVar(&f.deadline, "deadline", 30*time.Second, "how long each step may take to converge before the demo fails")
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed choosing the senders and the crashed nodes")
 	fs.BoolVar(&f.verbose, "v", false, "print the nodes' logs on stderr")
 	fs.Usage = func() {

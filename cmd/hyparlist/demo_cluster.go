@@ -134,6 +134,7 @@ type overlayState struct {
 	activeSum              int
 	wrongMembers           int  // nodes whose Members() is not exactly the live set, all alive
 	deadNeighbors          int  // active-view entries naming a crashed node
+	leavesPending          int  // live nodes told of fewer leaves than nodes crashed
 	connected              bool // the active views connect every live node
 }
 
@@ -146,10 +147,10 @@ func (s overlayState) activeMean() float64 {
 }
 
 // converged reports whether every live node lists exactly the live nodes
-// as alive members, and the active views hold only live nodes and
-// connect them all.
+// as alive members and has been told of every crash by its EventDelegate,
+// and the active views hold only live nodes and connect them all.
 func (s overlayState) converged() bool {
-	return s.wrongMembers == 0 && s.deadNeighbors == 0 && s.connected && s.activeMin > 0
+	return s.wrongMembers == 0 && s.deadNeighbors == 0 && s.leavesPending == 0 && s.connected && s.activeMin > 0
 }
 
 // String summarises the state for the progress display.
@@ -161,6 +162,9 @@ func (s overlayState) String() string {
 	}
 	if s.deadNeighbors > 0 {
 		out += fmt.Sprintf(", %d links to crashed nodes", s.deadNeighbors)
+	}
+	if s.leavesPending > 0 {
+		out += fmt.Sprintf(", %d nodes await NotifyLeave events", s.leavesPending)
 	}
 	return out
 }
@@ -190,7 +194,11 @@ func (c *demoCluster) overlay() overlayState {
 	}
 	s := overlayState{nodes: len(live), membersMin: -1, activeMin: -1}
 	adj := make(map[string][]string, len(live))
+	crashed := int64(len(c.nodes) - len(live))
 	for _, n := range live {
+		if n.events.leaves.Load() < crashed {
+			s.leavesPending++
+		}
 		members := n.ml.Members()
 		allAlive := true
 		memberNames := make([]string, len(members))

@@ -75,6 +75,7 @@ func TestOverlayConverged(t *testing.T) {
 		"member lists differ": {nodes: 3, activeMin: 1, connected: true, wrongMembers: 1},
 		"crashed neighbour":   {nodes: 3, activeMin: 1, connected: true, deadNeighbors: 1},
 		"not connected":       {nodes: 3, activeMin: 1},
+		"leave events due":    {nodes: 3, activeMin: 1, connected: true, leavesPending: 1},
 		"isolated node":       {nodes: 3, activeMin: 0, connected: true},
 	} {
 		if s.converged() {
