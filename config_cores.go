@@ -92,6 +92,16 @@ func (c *Config) membershipConfig() MembershipConfig {
 	return m
 }
 
+// wireLimits returns the limits the node's connections decode and encode
+// with: the defaults, with frames up to MaxFrameSize and application state
+// as large as membership may send.
+func (c *Config) wireLimits() WireLimits {
+	l := DefaultWireLimits()
+	l.MaxFrameSize = c.MaxFrameSize
+	l.MaxUserStateSize = c.membershipConfig().MaxLocalStateSize
+	return l
+}
+
 // userStateFrameOverhead is the room a MemberUserState frame needs beyond
 // its state bytes: the frame header, the msgpack array, flag and bin
 // headers, rounded up.

@@ -82,6 +82,11 @@ type snapshot struct {
 // refuses such a configuration with an error wrapping
 // errors.ErrUnsupported rather than run unencrypted.
 func Create(conf *Config) (*Memberlist, error) {
+	return create(conf, globalSink{})
+}
+
+// create is Create with the sink the node's metrics go to.
+func create(conf *Config, sink metricSink) (*Memberlist, error) {
 	if conf == nil {
 		return nil, fmt.Errorf("create: nil config: %w", ErrInvalidConfig)
 	}
@@ -123,7 +128,7 @@ func Create(conf *Config) (*Memberlist, error) {
 		}
 		transport = nt
 	}
-	m, err := newMemberlist(cfg, transport, logger, meta)
+	m, err := newMemberlist(cfg, transport, logger, meta, sink)
 	if err != nil {
 		_ = transport.Shutdown()
 		return nil, fmt.Errorf("create: %w", err)
@@ -153,13 +158,12 @@ func installSecretKey(cfg *Config) error {
 
 // newMemberlist builds the node on an open transport and starts its
 // goroutines.
-func newMemberlist(cfg *Config, transport Transport, logger *slog.Logger, meta []byte) (*Memberlist, error) {
+func newMemberlist(cfg *Config, transport Transport, logger *slog.Logger, meta []byte, sink metricSink) (*Memberlist, error) {
 	ip, port, err := transport.FinalAdvertiseAddr(cfg.AdvertiseAddr, cfg.AdvertisePort)
 	if err != nil {
 		return nil, fmt.Errorf("advertise address: %w", err)
 	}
-	lim := DefaultWireLimits()
-	lim.MaxFrameSize = cfg.MaxFrameSize
+	lim := cfg.wireLimits()
 	m := &Memberlist{
 		config:     cfg,
 		transport:  asNodeAware(transport),
@@ -168,7 +172,7 @@ func newMemberlist(cfg *Config, transport Transport, logger *slog.Logger, meta [
 		advIP:      ip,
 		advPort:    port,
 		lim:        lim,
-		metrics:    newRuntimeMetrics(cfg.MetricLabels),
+		metrics:    newRuntimeMetrics(sink, cfg.MetricLabels),
 		inbox:      make(chan inbound, max(cfg.HandoffQueueDepth, 1)),
 		failures:   make(chan linkFailure, linkFailureBacklog),
 		cmds:       make(chan command, commandBacklog),

@@ -49,14 +49,44 @@ func normalizeAddr(addr string) string {
 	return (&Node{Addr: ip, Port: port}).Address()
 }
 
+// pendingCallback is a callback the loop produced during one iteration.
+// The loop hands its callbacks to the dispatchers only after it published
+// the iteration's snapshot, so that a callback that calls Members (or
+// Neighbors) already sees the change it is told about.
+type pendingCallback struct {
+	queue *dispatcher
+	size  int
+	kind  string // for the dropped-callback metric
+	run   func()
+}
+
+// later queues a callback until the end of the loop iteration.
+func (l *runLoop) later(q *dispatcher, size int, kind string, run func()) {
+	l.callbacks = append(l.callbacks, pendingCallback{queue: q, size: size, kind: kind, run: run})
+}
+
+// flushCallbacks hands the iteration's callbacks to the dispatchers,
+// without waiting: a callback that does not fit is dropped, logged and
+// counted (see runtime_dispatch.go).
+func (l *runLoop) flushCallbacks() {
+	for i, c := range l.callbacks {
+		if !c.queue.tryPush(c.size, c.run) {
+			l.m.metrics.dispatchDropped(c.kind)
+			l.m.logger.Error("callback queue full, dropping a callback", "kind", c.kind, "queue", c.queue.name, "limit_bytes", c.queue.maxBytes)
+		}
+		l.callbacks[i] = pendingCallback{}
+	}
+	l.callbacks = l.callbacks[:0]
+}
+
 // notifyMember queues a member event for the EventDelegate.
-func (m *Memberlist) notifyMember(t NodeEventType, n *Node) {
-	ev := m.config.Events
+func (l *runLoop) notifyMember(t NodeEventType, n *Node) {
+	ev := l.m.config.Events
 	if ev == nil {
 		return
 	}
 	n = cloneNode(n)
-	m.pushEvent(len(n.Meta), func() {
+	l.later(l.m.eventQueue, len(n.Meta), "event", func() {
 		switch t {
 		case NodeJoin:
 			ev.NotifyJoin(n)
@@ -69,13 +99,13 @@ func (m *Memberlist) notifyMember(t NodeEventType, n *Node) {
 }
 
 // notifyNeighbor queues a neighbour event for a NeighborDelegate.
-func (m *Memberlist) notifyNeighbor(up bool, n *Node) {
-	nd, ok := m.config.Events.(NeighborDelegate)
+func (l *runLoop) notifyNeighbor(up bool, n *Node) {
+	nd, ok := l.m.config.Events.(NeighborDelegate)
 	if !ok {
 		return
 	}
 	n = cloneNode(n)
-	m.pushEvent(len(n.Meta), func() {
+	l.later(l.m.eventQueue, len(n.Meta), "event", func() {
 		if up {
 			nd.NotifyNeighborUp(n)
 		} else {
@@ -116,20 +146,17 @@ func (m *Memberlist) pushEvent(size int, run func()) {
 // deliverBroadcast queues a user broadcast for Delegate.NotifyMsg. The
 // payload is remembered so that the pump does not broadcast it again when
 // the application re-queues it.
-func (m *Memberlist) deliverBroadcast(payload []byte, received time.Time) {
-	d := m.config.Delegate
+func (l *runLoop) deliverBroadcast(payload []byte) {
+	d := l.m.config.Delegate
 	if d == nil {
 		return
 	}
-	run := func() {
+	m, received := l.m, l.now
+	l.later(m.msgQueue, len(payload), "broadcast", func() {
 		m.recent.add(time.Now(), payload)
 		m.metrics.deliveryLatency(received)
 		d.NotifyMsg(clonePayload(payload))
-	}
-	if !m.msgQueue.tryPush(len(payload), run) {
-		m.metrics.dispatchDropped("broadcast")
-		m.logger.Error("message queue full, dropping a broadcast delivery", "bytes", len(payload), "limit_bytes", dispatchQueueMaxBytes)
-	}
+	})
 }
 
 // deliverDirect queues a direct user message for Delegate.NotifyMsg.
@@ -153,30 +180,26 @@ func (m *Memberlist) deliverDirect(payload []byte, wait bool) bool {
 
 // localState asks the Delegate for its state for an anti-entropy exchange
 // with peer and hands it back to the loop.
-func (m *Memberlist) localState(peer Peer, join bool) {
-	d := m.config.Delegate
+func (l *runLoop) localState(peer Peer, join bool) {
+	d := l.m.config.Delegate
 	if d == nil {
 		return
 	}
-	run := func() {
+	m := l.m
+	l.later(m.msgQueue, 0, "local_state", func() {
 		state := d.LocalState(join)
 		if len(state) == 0 {
 			return
 		}
 		_ = m.submit(cmdLocalState{peer: peer, join: join, state: clonePayload(state)})
-	}
-	if !m.msgQueue.tryPush(0, run) {
-		m.metrics.dispatchDropped("local_state")
-	}
+	})
 }
 
 // mergeRemoteState hands a peer's state to Delegate.MergeRemoteState.
-func (m *Memberlist) mergeRemoteState(state []byte, join bool) {
-	d := m.config.Delegate
+func (l *runLoop) mergeRemoteState(state []byte, join bool) {
+	d := l.m.config.Delegate
 	if d == nil {
 		return
 	}
-	if !m.msgQueue.tryPush(len(state), func() { d.MergeRemoteState(state, join) }) {
-		m.metrics.dispatchDropped("merge_state")
-	}
+	l.later(l.m.msgQueue, len(state), "merge_state", func() { d.MergeRemoteState(state, join) })
 }

@@ -47,9 +47,14 @@ func (c cmdJoin) apply(l *runLoop) {
 			_ = c.conn.Close()
 		}
 	}
-	if !l.left {
-		l.feed(coreHyParView, JoinCluster{Contact: c.contact})
+	if l.left {
+		// A node that left does not rejoin: nothing to wait for.
+		done := make(chan struct{})
+		close(done)
+		c.reply <- done
+		return
 	}
+	l.feed(coreHyParView, JoinCluster{Contact: c.contact})
 	c.reply <- l.connected
 }
 
@@ -68,41 +73,6 @@ func (c cmdUpdateMeta) apply(l *runLoop) {
 	l.feed(coreMembership, UpdateMeta{Meta: c.meta})
 	l.runQueue()
 	c.reply <- l.flushLinks()
-}
-
-// cmdLeave leaves the cluster: membership announces left, then HyParView
-// disconnects from every neighbour. Every link is closed once its queue is
-// written; the loop answers with the links to wait for.
-type cmdLeave struct {
-	reply chan<- []flushWait
-}
-
-func (c cmdLeave) apply(l *runLoop) {
-	if l.left {
-		c.reply <- nil
-		return
-	}
-	l.feed(coreMembership, LeaveCluster{})
-	l.runQueue()
-	// The announcement is queued on these links; HyParView's NeighborDown
-	// closes the neighbours' ones once it is written.
-	open := make(map[*outLink]bool, len(l.links))
-	for _, k := range l.links {
-		open[k] = true
-	}
-	l.feed(coreHyParView, LeaveCluster{})
-	l.runQueue()
-	l.left = true
-	for _, name := range l.linkNames() {
-		k := l.links[name]
-		open[k] = true
-		l.closeLink(k)
-	}
-	waits := make([]flushWait, 0, len(open))
-	for k := range open {
-		waits = append(waits, flushWait{done: k.done})
-	}
-	c.reply <- waits
 }
 
 // cmdLocalState carries Delegate.LocalState's answer back to membership.

@@ -429,7 +429,6 @@ func (m *Memberlist) runAcceptor() {
 type inbound struct {
 	from Peer
 	msg  Message
-	at   time.Time
 }
 
 // runReader serves one accepted stream: the handshake, then every frame
@@ -490,7 +489,7 @@ func (m *Memberlist) handleStreamMessage(conn net.Conn, peer Peer, msg Message) 
 		return false
 	}
 	select {
-	case m.inbox <- inbound{from: peer, msg: msg, at: time.Now()}:
+	case m.inbox <- inbound{from: peer, msg: msg}:
 		return true
 	case <-m.shutdownCh:
 		return false

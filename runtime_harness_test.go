@@ -1,11 +1,15 @@
 package hyparlist
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -19,7 +23,9 @@ import (
 // records what it is told. It is safe for concurrent use.
 type recorder struct {
 	name string
-	ml   func() *Memberlist // the node it belongs to, for callbacks that call back
+	// self is the node the recorder belongs to, set once Create returns,
+	// for callbacks that call back into it.
+	self atomic.Pointer[Memberlist]
 
 	mu        sync.Mutex
 	meta      []byte
@@ -29,11 +35,11 @@ type recorder struct {
 	updates   []*Node
 	ups       []string
 	downs     []string
-	queued    [][]byte // returned once by GetBroadcasts
-	requeue   bool     // re-queue every received message (Serf style)
-	state     []byte   // LocalState
-	merged    [][]byte // MergeRemoteState(join=true) payloads
-	onJoin    func(*Node)
+	queued    [][]byte     // returned once by GetBroadcasts
+	requeue   bool         // re-queue every received message (Serf style)
+	state     []byte       // LocalState
+	merged    [][]byte     // MergeRemoteState(join=true) payloads
+	onJoin    func(*Node)  // runs before recording, outside the lock
 	notifyMsg func([]byte) // runs before recording, outside the lock
 }
 
@@ -44,7 +50,10 @@ func (r *recorder) NodeMeta(limit int) []byte {
 }
 
 func (r *recorder) NotifyMsg(b []byte) {
-	if f := r.notifyMsg; f != nil {
+	r.mu.Lock()
+	f := r.notifyMsg
+	r.mu.Unlock()
+	if f != nil {
 		f(b)
 	}
 	r.mu.Lock()
@@ -78,7 +87,10 @@ func (r *recorder) MergeRemoteState(buf []byte, join bool) {
 }
 
 func (r *recorder) NotifyJoin(n *Node) {
-	if f := r.onJoin; f != nil {
+	r.mu.Lock()
+	f := r.onJoin
+	r.mu.Unlock()
+	if f != nil {
 		f(n)
 	}
 	r.mu.Lock()
@@ -108,6 +120,13 @@ func (r *recorder) NotifyNeighborDown(n *Node) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.downs = append(r.downs, n.Name)
+}
+
+// setHooks sets the callbacks run by NotifyJoin and NotifyMsg.
+func (r *recorder) setHooks(onJoin func(*Node), notifyMsg func([]byte)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.onJoin, r.notifyMsg = onJoin, notifyMsg
 }
 
 // queue adds payloads for the next GetBroadcasts.
@@ -182,7 +201,7 @@ type testCluster struct {
 func mockConfig(name string, tweak func(*Config)) *Config {
 	c := DefaultLocalConfig()
 	c.Name = name
-	c.LogOutput = testLogOutput
+	c.LogOutput = testLogOutput()
 	if tweak != nil {
 		tweak(c)
 	}
@@ -203,18 +222,24 @@ func newMockCluster(t *testing.T, n int, tweak func(*Config)) *testCluster {
 // add creates one more node.
 func (c *testCluster) add(name string, tweak func(*Config)) *testNode {
 	c.t.Helper()
+	return c.addWithSink(name, tweak, globalSink{})
+}
+
+// addWithSink creates one more node whose metrics go to sink.
+func (c *testCluster) addWithSink(name string, tweak func(*Config), sink metricSink) *testNode {
+	c.t.Helper()
 	rec := &recorder{name: name}
 	conf := mockConfig(name, tweak)
 	conf.Transport = c.net.NewTransport(name)
 	conf.Delegate = rec
 	conf.Events = rec
 	tn := &testNode{rec: rec}
-	rec.ml = func() *Memberlist { return tn.ml }
-	ml, err := Create(conf)
+	ml, err := create(conf, sink)
 	if err != nil {
 		c.t.Fatalf("create %s: %v", name, err)
 	}
 	tn.ml = ml
+	rec.self.Store(ml)
 	c.nodes = append(c.nodes, tn)
 	return tn
 }
@@ -262,5 +287,16 @@ func allSee(nodes []*testNode, want int) bool {
 	return true
 }
 
+// rtlog prints the test nodes' logs: go test -run Runtime -rtlog .
+var rtlog = flag.Bool("rtlog", false, "print the logs of runtime test nodes")
+
 // testLogOutput receives the test nodes' logs.
-var testLogOutput io.Writer = io.Discard
+func testLogOutput() io.Writer {
+	if *rtlog {
+		return os.Stderr
+	}
+	return io.Discard
+}
+
+// errorIs is errors.Is, short for table checks.
+func errorIs(err, target error) bool { return errors.Is(err, target) }

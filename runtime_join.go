@@ -208,6 +208,8 @@ func (m *Memberlist) waitFlushed(what string, reply <-chan []flushWait, timeout 
 	var waits []flushWait
 	select {
 	case waits = <-reply:
+	case <-deadline:
+		return fmt.Errorf("%s: announcement not written within %v: %w", what, timeout, os.ErrDeadlineExceeded)
 	case <-m.shutdownCh:
 		return ErrShutdown
 	}

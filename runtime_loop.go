@@ -90,11 +90,16 @@ type runLoop struct {
 	// on it.
 	connected     chan struct{}
 	connectedOpen bool
-	// left is set by Leave: the cores stop and inbound messages are
-	// ignored.
+	// leave is the state of a Leave in progress (runtime_leave.go).
+	leave leaveState
+	// left is set when Leave has disconnected: the cores stop and inbound
+	// messages are ignored.
 	left bool
 	// meta is the local metadata until Start.
 	meta []byte
+	// callbacks are the application callbacks of the current iteration,
+	// handed to the dispatchers after the snapshot is published.
+	callbacks []pendingCallback
 }
 
 // newRunLoop builds the cores for m.
@@ -145,6 +150,7 @@ func (l *runLoop) start() {
 	}
 	l.runQueue()
 	l.publish()
+	l.flushCallbacks()
 }
 
 // run is the loop goroutine.
@@ -170,7 +176,9 @@ func (l *runLoop) run() {
 			return
 		}
 		l.runQueue()
+		l.continueLeave()
 		l.publish()
+		l.flushCallbacks()
 	}
 }
 
@@ -258,9 +266,9 @@ func (l *runLoop) routeMembership(actions []Action) {
 		case ProbeMember:
 			l.probe(a)
 		case PushPullState:
-			l.m.localState(a.Peer, a.Join)
+			l.localState(a.Peer, a.Join)
 		case MergeRemoteState:
-			l.m.mergeRemoteState(a.State, a.Join)
+			l.mergeRemoteState(a.State, a.Join)
 		}
 	}
 }
@@ -275,7 +283,7 @@ func (l *runLoop) deliver(d Deliver) {
 			return // a local broadcast: the application already has it
 		}
 		l.m.metrics.delivered(d.Hops)
-		l.m.deliverBroadcast(d.Payload, l.now)
+		l.deliverBroadcast(d.Payload)
 	}
 }
 
@@ -330,6 +338,8 @@ func (l *runLoop) onRuntimeTimer(t Timer) {
 	case statsTimer:
 		l.sampleStats()
 		l.timers.add(l.now, l.m.config.QueueCheckInterval, ownerRuntime, t)
+	case leaveTimer:
+		l.finishLeave()
 	}
 }
 
@@ -369,7 +379,7 @@ func (l *runLoop) neighborUp(p Peer) {
 		close(l.connected)
 		l.connectedOpen = true
 	}
-	l.m.notifyNeighbor(true, l.peerNode(p))
+	l.notifyNeighbor(true, l.peerNode(p))
 }
 
 // neighborDown closes the link to p once its queue is written and tells
@@ -386,7 +396,7 @@ func (l *runLoop) neighborDown(p Peer) {
 		l.connected = make(chan struct{})
 		l.connectedOpen = false
 	}
-	l.m.notifyNeighbor(false, l.peerNode(p))
+	l.notifyNeighbor(false, l.peerNode(p))
 }
 
 // linkFailed drops the link to p, if any, and reports the failure to
@@ -477,6 +487,7 @@ func (l *runLoop) send(p Peer, msg Message) {
 		return
 	}
 	k.lastUsed = l.now
+	l.noteLeaveSend(msg)
 	if !k.enqueue(outFrame{msg: msg}) {
 		l.m.metrics.linkFailed("queue_full")
 		l.m.logger.Warn("send queue full, disconnecting peer", "peer", p.Name, "depth", cap(k.queue))
@@ -548,7 +559,7 @@ func (l *runLoop) onProbeResult(a ProbeMember, reached Peer, err error) {
 func (l *runLoop) memberEvent(t NodeEventType, mem Member) {
 	n := l.m.memberNode(mem)
 	l.dirty = true
-	l.m.notifyMember(t, n)
+	l.notifyMember(t, n)
 }
 
 // peerNode returns the member node for p, or a node built from its

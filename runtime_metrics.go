@@ -98,8 +98,8 @@ type runtimeMetrics struct {
 }
 
 // newRuntimeMetrics prepares the label sets for labels.
-func newRuntimeMetrics(labels []metrics.Label) *runtimeMetrics {
-	r := &runtimeMetrics{sink: globalSink{}, labels: slices.Clone(labels)}
+func newRuntimeMetrics(sink metricSink, labels []metrics.Label) *runtimeMetrics {
+	r := &runtimeMetrics{sink: sink, labels: slices.Clone(labels)}
 	for t := range r.byType {
 		r.byType[t] = r.with("type", MessageType(t).String())
 	}

@@ -39,7 +39,9 @@ func TestRuntimeBroadcastExactlyOnce(t *testing.T) {
 		c := newMockCluster(t, n, nil)
 		defer c.shutdown()
 		for _, nd := range c.nodes {
+			nd.rec.mu.Lock()
 			nd.rec.requeue = true
+			nd.rec.mu.Unlock()
 		}
 		c.joinAll()
 		eventually(t, time.Minute, "full membership", func() bool { return allSee(c.nodes, n) })
