@@ -43,8 +43,9 @@ type SimConfig struct {
 	PayloadSize int
 	// SettleMin is the least time RunUntilSettled waits after a broadcast
 	// was sent, and SettleMax the longest it then waits for the broadcast
-	// to settle. Defaults: 2 s (well above Plumtree's announcement delay
-	// and a few link latencies) and 120 s.
+	// to settle. Settling is tracked exactly (see RunUntilSettled), so
+	// SettleMin defaults to 0; a positive value spaces broadcasts out.
+	// SettleMax defaults to 120 s.
 	SettleMin, SettleMax time.Duration
 	// PathSamples is the number of BFS sources used to estimate the
 	// average shortest path length; with at most that many nodes the
@@ -67,7 +68,7 @@ func DefaultSimConfig() SimConfig {
 		JoinInterval:      10 * time.Millisecond,
 		Contact:           ContactSame,
 		PayloadSize:       8,
-		SettleMin:         2 * time.Second,
+		SettleMin:         0,
 		SettleMax:         120 * time.Second,
 		PathSamples:       200,
 	}

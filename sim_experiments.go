@@ -53,8 +53,11 @@ type ExperimentConfig struct {
 	// AllSendSenders is the number of nodes that broadcast at the same
 	// instant in the all-send round of "broadcast": every node when it is
 	// at least the number of nodes, else that many nodes chosen at random;
-	// 0 skips the round. The cores keep state per (node, message), so the
-	// round costs memory and time in N × senders. Default 1000.
+	// 0 skips the round. The cores keep about 1 KiB of state per (node,
+	// message) for the cache TTL, so the round costs memory and time in
+	// N × senders: a negative value (the default, -1) chooses
+	// min(N, 10^6/N) senders, about 1 GiB of core state: every node up to
+	// 1,000 nodes, 100 senders at 10,000, 10 at 100,000.
 	AllSendSenders int
 	// FailFractions lists the fractions of nodes crashed at once by the
 	// "fail" experiment, one result each. Default 0, 0.5, 0.8, 0.9, 0.95.
@@ -96,7 +99,7 @@ func DefaultExperimentConfig() ExperimentConfig {
 		ShuffleRounds:          50,
 		Broadcasts:             100,
 		SingleSenderBroadcasts: 50,
-		AllSendSenders:         1000,
+		AllSendSenders:         -1,
 		FailFractions:          []float64{0, 0.5, 0.8, 0.9, 0.95},
 		FailWarmupBroadcasts:   10,
 		HealingMaxRounds:       30,
@@ -122,7 +125,7 @@ func (c *ExperimentConfig) validate() error {
 		}
 	}
 	switch {
-	case c.ShuffleRounds < 0, c.Broadcasts < 0, c.SingleSenderBroadcasts < 0, c.AllSendSenders < 0,
+	case c.ShuffleRounds < 0, c.Broadcasts < 0, c.SingleSenderBroadcasts < 0,
 		c.FailWarmupBroadcasts < 0, c.HealingMaxRounds < 0, c.PartitionRounds < 0, c.PartitionHealMaxRounds < 0:
 		return fmt.Errorf("%w: negative experiment count", ErrSimConfig)
 	case c.Parallel < 1:
@@ -469,9 +472,9 @@ func (r *expRunner) broadcasts(p *jobProgress, s *Simulation, res *SimResult) {
 	}
 	res.MembershipMsgsPerNodePerSecond = membershipRate(before, s.Stats(), s.UpCount(), s.Now()-t0)
 
-	if r.cfg.AllSendSenders > 0 {
+	if k := r.allSendSenders(s.UpCount()); k > 0 {
 		p.set("all-send")
-		senders := s.pickUpNodes(r.cfg.AllSendSenders)
+		senders := s.pickUpNodes(k)
 		idxs := make([]int, 0, len(senders))
 		for _, o := range senders {
 			if idx, err := s.Broadcast(o, false); err == nil {
@@ -495,6 +498,19 @@ func (r *expRunner) broadcasts(p *jobProgress, s *Simulation, res *SimResult) {
 	res.setOverlay(s.Overlay())
 }
 
+// allSendSenders returns the number of senders of the all-send round with
+// up nodes up (see ExperimentConfig.AllSendSenders).
+func (r *expRunner) allSendSenders(up int) int {
+	if k := r.cfg.AllSendSenders; k >= 0 {
+		return k
+	}
+	return min(up, max(1, allSendPairBudget/max(up, 1)))
+}
+
+// allSendPairBudget is the (node, message) pairs the automatic all-send
+// round aims at.
+const allSendPairBudget = 1_000_000
+
 // fail is the "fail" experiment for one fraction.
 func (r *expRunner) fail(p *jobProgress, fraction float64) ([]SimResult, error) {
 	start := time.Now()
@@ -508,6 +524,7 @@ func (r *expRunner) fail(p *jobProgress, fraction float64) ([]SimResult, error) 
 		}
 	}
 	p.set("crash")
+	before, t0 := s.Stats(), s.Now()
 	if _, err := s.Crash(fraction); err != nil {
 		return nil, err
 	}
@@ -527,12 +544,9 @@ func (r *expRunner) fail(p *jobProgress, fraction float64) ([]SimResult, error) 
 	// reaches every survivor or HealingMaxRounds periods have passed.
 	healedLC, healedAll := -1, -1
 	var after float64
-	var before MessageStats
-	var t0 time.Duration
 	for k := 0; k <= r.cfg.HealingMaxRounds; k++ {
 		p.set(fmt.Sprintf("healing %d", k))
 		if k > 0 {
-			before, t0 = s.Stats(), s.Now()
 			s.RunShuffleRounds(1)
 		}
 		origin := s.randomNodeIn(s.LargestComponent())
@@ -557,9 +571,7 @@ func (r *expRunner) fail(p *jobProgress, fraction float64) ([]SimResult, error) 
 	res.HealingRounds = simPtr(healedLC)
 	res.HealingRoundsAll = simPtr(healedAll)
 	res.ReliabilityAfterHealing = simPtr(after)
-	if t0 > 0 {
-		res.MembershipMsgsPerNodePerSecond = membershipRate(before, s.Stats(), s.UpCount(), s.Now()-t0)
-	}
+	res.MembershipMsgsPerNodePerSecond = membershipRate(before, s.Stats(), s.UpCount(), s.Now()-t0)
 	p.set("measure")
 	res.setOverlay(s.Overlay())
 	r.finish(&res, s, start)
@@ -573,6 +585,7 @@ func (r *expRunner) partition(p *jobProgress) ([]SimResult, error) {
 	s := r.fork(p)
 	res := r.newResult(ExperimentPartition)
 	p.set("partitioned")
+	before, t0 := s.Stats(), s.Now()
 	if err := s.Partition(0.5); err != nil {
 		return nil, err
 	}
@@ -596,6 +609,7 @@ func (r *expRunner) partition(p *jobProgress) ([]SimResult, error) {
 			res.ReliabilityAfterHealing = simPtr(simFrac(st.Delivered, st.Up))
 		}
 	}
+	res.MembershipMsgsPerNodePerSecond = membershipRate(before, s.Stats(), s.UpCount(), s.Now()-t0)
 	p.set("measure")
 	res.setOverlay(s.Overlay())
 	r.finish(&res, s, start)

@@ -44,8 +44,10 @@ type SimResult struct {
 	PathSources           int     `json:"path_sources"`
 	ClusteringCoefficient float64 `json:"clustering_coefficient"`
 	// MembershipMsgsPerNodePerSecond is HyParView's traffic (all its
-	// message types, keepalives included) per up node per virtual second
-	// over the experiment's last phase.
+	// message types, keepalives included) per up node (at the end) per
+	// virtual second: over one extra shuffle period of the stable overlay
+	// ("overlay"), the broadcasts ("broadcast"), from the crash to the end
+	// ("fail"), from the split to the end ("partition").
 	MembershipMsgsPerNodePerSecond float64 `json:"membership_msgs_per_node_per_s"`
 
 	// ReliabilityFirstBroadcast is the fraction of surviving nodes that

@@ -51,7 +51,7 @@ func parseSimFlags(args []string, stderr io.Writer) (*simFlags, error) {
 	fail := fs.String("fail", joinFloats(def.FailFractions), "comma-separated fractions of nodes crashed at once, one fail experiment each")
 	fs.IntVar(&f.cfg.Broadcasts, "broadcasts", def.Broadcasts, "broadcasts of the broadcast experiment (the first half from one sender)")
 	fs.IntVar(&f.cfg.ShuffleRounds, "shuffles", def.ShuffleRounds, "shuffle periods run after the joins to stabilise the overlay")
-	fs.IntVar(&f.cfg.AllSendSenders, "all-send", def.AllSendSenders, "nodes broadcasting at the same instant in the all-send round (all nodes if larger than -n; 0 skips it)")
+	fs.IntVar(&f.cfg.AllSendSenders, "all-send", def.AllSendSenders, "nodes broadcasting at the same instant in the all-send round (all nodes if larger than -n; 0 skips it; -1: min(n, 10^6/n), about 1 GiB of core state)")
 	fs.Float64Var(&f.cfg.Sim.Loss, "loss", def.Sim.Loss, "probability that a message is lost")
 	contact := fs.String("contact", def.Sim.Contact.String(), "join contact: same (every node joins through node 0) or random")
 	fs.DurationVar(&f.cfg.Sim.JoinInterval, "join-interval", def.Sim.JoinInterval, "virtual time between two joins")

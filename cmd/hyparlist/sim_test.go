@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// quickSim are sim flags for a run of a few seconds.
+var quickSim = []string{"sim", "-n", "150", "-shuffles", "5", "-broadcasts", "4", "-all-send", "20", "-fail", "0,0.5"}
+
+func TestSimJSONLines(t *testing.T) {
+	var out, errb bytes.Buffer
+	dir := filepath.Join(t.TempDir(), "plots")
+	if code := run(append(quickSim, "-json", "-plots", dir), &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	sc := bufio.NewScanner(&out)
+	var experiments []string
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("line %q: %v", sc.Text(), err)
+		}
+		for _, k := range []string{"nodes", "seed", "fail_fraction", "rmr", "wall_seconds", "peak_heap_bytes"} {
+			if _, ok := m[k]; !ok {
+				t.Errorf("line without %q: %s", k, sc.Text())
+			}
+		}
+		experiments = append(experiments, m["experiment"].(string))
+	}
+	if got := strings.Join(experiments, ","); got != "overlay,broadcast,fail,fail,partition" {
+		t.Fatalf("experiments %s", got)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "reliability.svg")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSimTable(t *testing.T) {
+	var out, errb bytes.Buffer
+	args := append(quickSim, "-experiments", "overlay,fail", "-fail", "0.5")
+	if code := run(args, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	text := out.String()
+	for _, want := range []string{"experiment", "overlay", "fail", "reliability_first_broadcast", "avg_path_length"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("table lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+func TestDispatchErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{},
+		{"nope"},
+		{"sim", "-fail", "x"},
+		{"sim", "-contact", "other"},
+		{"sim", "-experiments", "unknown", "-n", "10"},
+		{"sim", "extra"},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(args, &out, &errb); code == 0 {
+			t.Errorf("%v: exit 0", args)
+		}
+		if errb.Len() == 0 {
+			t.Errorf("%v: no error message", args)
+		}
+	}
+	var out bytes.Buffer
+	if code := run([]string{"help"}, &out, &out); code != 0 || !strings.Contains(out.String(), "sim") {
+		t.Errorf("help: exit %d, %q", code, out.String())
+	}
+}
