@@ -80,29 +80,29 @@ type Simulation struct {
 // simNode is one simulated node.
 type simNode struct {
 	hv      simMembership
-	pt      simBroadcaster
+	pt      simCore
 	rng     *rand.Rand
 	started bool
 	crashed bool
 }
 
-// simMembership is what the simulator needs from a HyParView core.
-type simMembership interface {
+// simCore is what the simulator needs from any core, and all it needs
+// from Plumtree.
+type simCore interface {
 	Step(now time.Time, ev Event)
 	Drain() []Action
+}
+
+// simMembership is what the simulator needs from a HyParView core.
+type simMembership interface {
+	simCore
 	ActiveView() []Peer
 	PassiveView() []Peer
 }
 
-// simBroadcaster is what the simulator needs from a Plumtree core.
-type simBroadcaster interface {
-	Step(now time.Time, ev Event)
-	Drain() []Action
-}
-
 // simCoreFactory builds the two cores of one node. Tests substitute small
 // fakes to check the engine on its own.
-type simCoreFactory func(self Peer, rng *rand.Rand) (simMembership, simBroadcaster, error)
+type simCoreFactory func(self Peer, rng *rand.Rand) (simMembership, simCore, error)
 
 // SimProgress is a periodic report on a running simulation.
 type SimProgress struct {
@@ -346,39 +346,42 @@ func (s *Simulation) send(from int32, to Peer, msg Message) {
 
 // stepHyParView feeds ev to node i's HyParView and carries out its actions.
 func (s *Simulation) stepHyParView(i int32, ev Event) {
-	n := &s.nodes[i]
-	n.hv.Step(s.epoch.Add(time.Duration(s.now)), ev)
-	for _, a := range n.hv.Drain() {
+	s.step(i, coreHyParView, s.nodes[i].hv, ev)
+}
+
+// stepPlumtree feeds ev to node i's Plumtree and carries out its actions.
+func (s *Simulation) stepPlumtree(i int32, ev Event) {
+	s.step(i, corePlumtree, s.nodes[i].pt, ev)
+}
+
+// step feeds ev to one core of node i and carries out its actions.
+// NeighborUp and NeighborDown come from HyParView and go on to Plumtree;
+// Deliver comes from Plumtree.
+func (s *Simulation) step(i int32, core uint16, c simCore, ev Event) {
+	c.Step(s.epoch.Add(time.Duration(s.now)), ev)
+	for _, a := range c.Drain() {
 		switch a := a.(type) {
 		case Send:
 			s.send(i, a.To, a.Msg)
 		case SetTimer:
-			// HyParView's timers are periodic membership work, never a
-			// consequence of one broadcast: they carry no tag, so that a
-			// self-rearming timer cannot keep a broadcast unsettled.
-			s.q.push(simEvent{at: s.now + int64(max(a.After, 0)), kind: evTimer, node: i, timer: a.Timer, aux: coreHyParView})
+			timer := simEvent{kind: evTimer, node: i, timer: a.Timer, aux: core}
+			at := s.now + int64(max(a.After, 0))
+			if core == coreHyParView {
+				// HyParView's timers are periodic membership work, never
+				// a consequence of one broadcast: they carry no tag, so
+				// that a self-rearming timer cannot keep a broadcast
+				// unsettled (see sim_broadcast.go).
+				timer.at = at
+				s.q.push(timer)
+			} else {
+				s.schedule(at, timer)
+			}
 		case NeighborUp:
 			s.stats.NeighborUps++
 			s.stepPlumtree(i, a)
 		case NeighborDown:
 			s.stats.NeighborDowns++
 			s.stepPlumtree(i, a)
-		default:
-			s.stats.Invalid++
-		}
-	}
-}
-
-// stepPlumtree feeds ev to node i's Plumtree and carries out its actions.
-func (s *Simulation) stepPlumtree(i int32, ev Event) {
-	n := &s.nodes[i]
-	n.pt.Step(s.epoch.Add(time.Duration(s.now)), ev)
-	for _, a := range n.pt.Drain() {
-		switch a := a.(type) {
-		case Send:
-			s.send(i, a.To, a.Msg)
-		case SetTimer:
-			s.schedule(s.now+int64(max(a.After, 0)), simEvent{kind: evTimer, node: i, timer: a.Timer, aux: corePlumtree})
 		case Deliver:
 			s.bc.delivered(i, a)
 		default:

@@ -13,7 +13,7 @@ func NewSimulation(cfg SimConfig) (*Simulation, error) {
 		return nil, err
 	}
 	hvCfg, ptCfg := cfg.HyParView, cfg.Plumtree
-	return newSimulation(cfg, func(self Peer, rng *rand.Rand) (simMembership, simBroadcaster, error) {
+	return newSimulation(cfg, func(self Peer, rng *rand.Rand) (simMembership, simCore, error) {
 		hv, err := NewHyParView(self, hvCfg, rng)
 		if err != nil {
 			return nil, nil, err

@@ -427,6 +427,7 @@ func (r *expRunner) broadcasts(p *jobProgress, s *Simulation, res *SimResult) {
 	var payload uint64
 	sender := s.RandomUpNode()
 	n := r.cfg.Broadcasts
+	res.BroadcastRandomFrom = min(r.cfg.SingleSenderBroadcasts, n)
 	for k := 0; k < n; k++ {
 		p.set(fmt.Sprintf("broadcast %d/%d", k+1, n))
 		origin := sender
@@ -571,12 +572,19 @@ func (r *expRunner) fail(p *jobProgress, fraction float64) ([]SimResult, error) 
 	res.HealingRounds = simPtr(healedLC)
 	res.HealingRoundsAll = simPtr(healedAll)
 	res.ReliabilityAfterHealing = simPtr(after)
+	return r.complete(p, s, &res, start, before, t0), nil
+}
+
+// complete finishes the result of a job that started at start and whose
+// disturbance (crash, partition) began at virtual time t0 with message
+// counters before.
+func (r *expRunner) complete(p *jobProgress, s *Simulation, res *SimResult, start time.Time, before MessageStats, t0 time.Duration) []SimResult {
 	res.MembershipMsgsPerNodePerSecond = membershipRate(before, s.Stats(), s.UpCount(), s.Now()-t0)
 	p.set("measure")
 	res.setOverlay(s.Overlay())
-	r.finish(&res, s, start)
+	r.finish(res, s, start)
 	p.report(true)
-	return []SimResult{res}, nil
+	return []SimResult{*res}
 }
 
 // partition is the "partition" experiment.
@@ -609,12 +617,7 @@ func (r *expRunner) partition(p *jobProgress) ([]SimResult, error) {
 			res.ReliabilityAfterHealing = simPtr(simFrac(st.Delivered, st.Up))
 		}
 	}
-	res.MembershipMsgsPerNodePerSecond = membershipRate(before, s.Stats(), s.UpCount(), s.Now()-t0)
-	p.set("measure")
-	res.setOverlay(s.Overlay())
-	r.finish(&res, s, start)
-	p.report(true)
-	return []SimResult{res}, nil
+	return r.complete(p, s, &res, start, before, t0), nil
 }
 
 // simFrac returns a/b, or 0 when b is 0.

@@ -135,7 +135,7 @@ func (f *fakeFlood) Drain() []Action {
 }
 
 // fakeFactory builds fake cores.
-func fakeFactory(self Peer, rng *rand.Rand) (simMembership, simBroadcaster, error) {
+func fakeFactory(self Peer, rng *rand.Rand) (simMembership, simCore, error) {
 	return newFakeMembership(self, rng), &fakeFlood{self: self, seen: map[MessageID]bool{}}, nil
 }
 

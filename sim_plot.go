@@ -132,13 +132,26 @@ func (p *svgPlot) axes(xtitle, ytitle string, xticks []float64, xlabel func(floa
 	fmt.Fprintf(b, `<text x="16" y="%.1f" text-anchor="middle" transform="rotate(-90 16 %.1f)">%s</text>`+"\n", cy, cy, html.EscapeString(ytitle))
 }
 
-// legendEntry adds a coloured legend line in the panel's top-right corner.
+// legendEntry adds a coloured legend line in the panel's top-right corner,
+// on a white background.
 func (p *svgPlot) legendEntry(color, label string) {
 	y := p.top + 14 + float64(p.legend*plotLegendLineHeight)
 	x := float64(plotW - plotRight - 190)
+	fmt.Fprintf(&p.b, `<rect x="%.1f" y="%.1f" width="186" height="%d" fill="white" fill-opacity="0.85"/>`+"\n", x-4, y-12, plotLegendLineHeight)
 	fmt.Fprintf(&p.b, `<rect x="%.1f" y="%.1f" width="12" height="10" fill="%s"/>`+"\n", x, y-9, color)
 	fmt.Fprintf(&p.b, `<text x="%.1f" y="%.1f">%s</text>`+"\n", x+18, y, html.EscapeString(label))
 	p.legend++
+}
+
+// marker draws a dashed vertical line at data x with a label to its right;
+// nothing when x is outside the panel.
+func (p *svgPlot) marker(x float64, label string) {
+	if x <= p.xmin || x >= p.xmax {
+		return
+	}
+	px := p.x(x)
+	fmt.Fprintf(&p.b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="gray" stroke-dasharray="4 3"/>`+"\n", px, p.top, px, p.top+p.height)
+	fmt.Fprintf(&p.b, `<text x="%.1f" y="%.1f" fill="gray">%s</text>`+"\n", px+4, p.top+14, html.EscapeString(label))
 }
 
 // polyline draws a series of points.
@@ -161,7 +174,8 @@ func (p *svgPlot) bar(x0, x1, v float64, color string) {
 // bars per failed fraction.
 func reliabilitySVG(fails []SimResult) string {
 	doc := svgDoc(plotH, fmt.Sprintf("Reliability after a crash, %d nodes, seed %d", fails[0].Nodes, fails[0].Seed))
-	p := svgPanel(plotTop, plotInnerH, -0.5, float64(len(fails))-0.5, 0, 1.05)
+	// Headroom above 1 keeps the legend clear of the bars.
+	p := svgPanel(plotTop, plotInnerH, -0.5, float64(len(fails))-0.5, 0, 1.3)
 	var ticks []float64
 	for i := range fails {
 		ticks = append(ticks, float64(i))
@@ -237,10 +251,12 @@ func broadcastsSVG(r SimResult) string {
 	top := svgPanel(plotTop, plotInnerH, 1, float64(max(n, 2)), 0, rmrMax*1.1)
 	top.axes("broadcast (in sending order)", "RMR", ticks, label)
 	top.polyline(xs, r.BroadcastRMR, svgColors[0])
+	top.marker(float64(r.BroadcastRandomFrom)+0.5, "random senders →")
 	top.legendEntry(svgColors[0], "Plumtree RMR")
 
 	bottom := svgPanel(plotTop+plotInnerH+plotBottom, plotInnerH, 1, float64(max(n, 2)), 0, ldhMax*1.1+1)
 	bottom.axes("broadcast (in sending order)", "LDH (hops)", ticks, label)
+	bottom.marker(float64(r.BroadcastRandomFrom)+0.5, "random senders →")
 	bottom.polyline(xs, ldh, svgColors[0])
 	bottom.polyline(xs, flood, svgColors[1])
 	bottom.legendEntry(svgColors[0], "Plumtree LDH")

@@ -132,6 +132,9 @@ type SimResult struct {
 	BroadcastRMR        []float64 `json:"-"`
 	BroadcastLDH        []int     `json:"-"`
 	BroadcastFloodLDH   []int     `json:"-"`
+	// BroadcastRandomFrom is the number of leading broadcasts sent by the
+	// single sender.
+	BroadcastRandomFrom int `json:"-"`
 }
 
 // setOverlay copies the overlay metrics into r.

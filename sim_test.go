@@ -265,3 +265,39 @@ func TestExperimentConfigValidation(t *testing.T) {
 		}
 	}
 }
+
+func TestSimChurn(t *testing.T) {
+	cfg := DefaultSimConfig()
+	cfg.Nodes = 200
+	cfg.Seed = 3
+	cfg.Contact = ContactRandom
+	s, err := NewSimulation(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.JoinAll()
+	s.RunShuffleRounds(5)
+	// 4 nodes replaced every 5 s for a minute: a quarter of the cluster.
+	if err := s.Churn(time.Minute, 5*time.Second, 4); err != nil {
+		t.Fatal(err)
+	}
+	if s.UpCount() != 200 || s.Nodes() != 248 {
+		t.Fatalf("after churn: %d up of %d nodes, want 200 of 248", s.UpCount(), s.Nodes())
+	}
+	s.RunShuffleRounds(5)
+	ov := s.Overlay()
+	if ov.Isolated != 0 || ov.LargestComponentFraction != 1 || ov.DeadLinks != 0 {
+		t.Errorf("after churn: isolated %d, largest component %v, dead links %d", ov.Isolated, ov.LargestComponentFraction, ov.DeadLinks)
+	}
+	idx, err := s.Broadcast(s.Nodes()-1, false) // from a node that joined during the churn
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.RunUntilSettled(idx)
+	if st := s.BroadcastStats(idx); st.Delivered != st.Up {
+		t.Errorf("after churn a broadcast reached %d of %d nodes", st.Delivered, st.Up)
+	}
+	if err := s.Churn(time.Second, 0, 1); err == nil {
+		t.Error("churn with a zero period accepted")
+	}
+}
