@@ -158,13 +158,13 @@ func (s overlayState) String() string {
 	out := fmt.Sprintf("members %s, active views %s (mean %.1f), %s",
 		span(s.membersMin, s.membersMax), span(s.activeMin, s.activeMax), s.activeMean(), connectedWord(s.connected))
 	if s.wrongMembers > 0 {
-		out += fmt.Sprintf(", %d member lists differ from the live set", s.wrongMembers)
+		out += fmt.Sprintf(", %d stale member lists", s.wrongMembers)
 	}
 	if s.deadNeighbors > 0 {
 		out += fmt.Sprintf(", %d links to crashed nodes", s.deadNeighbors)
 	}
 	if s.leavesPending > 0 {
-		out += fmt.Sprintf(", %d nodes await NotifyLeave events", s.leavesPending)
+		out += fmt.Sprintf(", %d nodes awaiting NotifyLeave", s.leavesPending)
 	}
 	return out
 }
@@ -180,9 +180,9 @@ func span(lo, hi int) string {
 // connectedWord describes overlay connectivity.
 func connectedWord(ok bool) string {
 	if ok {
-		return "overlay connected"
+		return "connected"
 	}
-	return "overlay not connected"
+	return "NOT connected"
 }
 
 // overlay reads every live node's Members and Neighbors.

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
 )
 
 func TestMsgKeyRoundTrip(t *testing.T) {
@@ -92,5 +95,27 @@ func TestReachable(t *testing.T) {
 	}
 	if got := reachable(adj, "d"); got != 1 {
 		t.Errorf("reachable from d = %d, want 1", got)
+	}
+}
+
+func TestProgressStatus(t *testing.T) {
+	var b strings.Builder
+	p := &progress{w: &b, tty: true, start: time.Now()}
+	p.status(strings.Repeat("x", 200))
+	line := strings.TrimPrefix(b.String(), "\r\033[K")
+	if n := utf8.RuneCountInString(line); n != ttyStatusWidth || !strings.HasSuffix(line, "…") {
+		t.Errorf("tty status line has %d characters (%q), want %d ending in …", n, line, ttyStatusWidth)
+	}
+	p.linef("done")
+	if !strings.HasSuffix(b.String(), "\r\033[K[  0.0s] done\n") {
+		t.Errorf("phase line does not erase the status line: %q", b.String())
+	}
+
+	b.Reset()
+	p = &progress{w: &b, start: time.Now()}
+	p.status("a")
+	p.status("b") // within plainStatusInterval: not printed
+	if got := b.String(); got != "[  0.0s]   a\n" {
+		t.Errorf("plain status output %q, want one line for the first status", got)
 	}
 }

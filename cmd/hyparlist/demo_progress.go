@@ -16,6 +16,10 @@ const demoPollInterval = 25 * time.Millisecond
 // time.
 var errDeadline = errors.New("deadline exceeded")
 
+// ttyStatusWidth is the longest live status line, in characters: the
+// width of the narrowest common terminal, less one.
+const ttyStatusWidth = 79
+
 // plainStatusInterval is the least time between two status lines when the
 // output is not a terminal.
 const plainStatusInterval = time.Second
@@ -50,7 +54,12 @@ func (p *progress) status(s string) {
 		}
 		return
 	}
-	fmt.Fprintf(p.w, "\r\033[K[%5.1fs] %s", time.Since(p.start).Seconds(), s)
+	line := []rune(fmt.Sprintf("[%5.1fs] %s", time.Since(p.start).Seconds(), s))
+	if len(line) > ttyStatusWidth {
+		// A line that wraps could not be rewritten in place.
+		line = append(line[:ttyStatusWidth-1], '…')
+	}
+	fmt.Fprintf(p.w, "\r\033[K%s", string(line))
 	p.shown = true
 }
 
