@@ -30,8 +30,6 @@ type Memberlist struct {
 	transport NodeAwareTransport
 	logger    *slog.Logger
 	self      Peer
-	advIP     net.IP
-	advPort   int
 	lim       WireLimits
 	metrics   *runtimeMetrics
 
@@ -53,15 +51,17 @@ type Memberlist struct {
 	eventQueue *dispatcher
 	pingSeq    atomic.Uint32
 
-	shutdownCh   chan struct{}
-	shutdownMu   sync.Mutex
-	isShutdown   atomic.Bool
-	loopDone     chan struct{}
-	wg           sync.WaitGroup // loop, connections, dials: waited for by Shutdown
-	callbackWG   sync.WaitGroup // dispatchers and pump: they may be inside application code
-	leaveMu      sync.Mutex
-	left         bool
-	shutdownErrs error
+	shutdownCh chan struct{}
+	shutdownMu sync.Mutex
+	isShutdown atomic.Bool
+	loopDone   chan struct{}
+	// wg counts the goroutines Shutdown waits for: the loop, connection
+	// readers and writers, dials. The dispatchers and the pump are not
+	// counted: they may be inside application code, which may itself be
+	// calling Shutdown; they exit on their own once it returns.
+	wg      sync.WaitGroup
+	leaveMu sync.Mutex
+	left    bool
 }
 
 // snapshot is what the loop publishes for the read-only methods.
@@ -169,8 +169,6 @@ func newMemberlist(cfg *Config, transport Transport, logger *slog.Logger, meta [
 		transport:  asNodeAware(transport),
 		logger:     logger,
 		self:       Peer{Name: cfg.Name, Addr: net.JoinHostPort(ip.String(), strconv.Itoa(port))},
-		advIP:      ip,
-		advPort:    port,
 		lim:        lim,
 		metrics:    newRuntimeMetrics(sink, cfg.MetricLabels),
 		inbox:      make(chan inbound, max(cfg.HandoffQueueDepth, 1)),
@@ -193,11 +191,9 @@ func newMemberlist(cfg *Config, transport Transport, logger *slog.Logger, meta [
 	// LocalNode hold the local node when Create returns.
 	l.start()
 
-	m.callbackWG.Add(2)
-	go m.runDispatcher(m.msgQueue)
-	go m.runDispatcher(m.eventQueue)
+	go m.msgQueue.run()
+	go m.eventQueue.run()
 	if iv := cfg.broadcastPullInterval(); cfg.Delegate != nil && iv > 0 {
-		m.callbackWG.Add(1)
 		go m.runPump(iv)
 	}
 	m.wg.Add(3)
@@ -205,12 +201,6 @@ func newMemberlist(cfg *Config, transport Transport, logger *slog.Logger, meta [
 	go m.runAcceptor()
 	go m.runPacketReader()
 	return m, nil
-}
-
-// runDispatcher runs one callback dispatcher until shutdown.
-func (m *Memberlist) runDispatcher(d *dispatcher) {
-	defer m.callbackWG.Done()
-	d.run()
 }
 
 // Shutdown stops the node without telling the cluster: its connections

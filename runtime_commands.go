@@ -72,6 +72,7 @@ func (c cmdUpdateMeta) apply(l *runLoop) {
 	}
 	l.feed(coreMembership, UpdateMeta{Meta: c.meta})
 	l.runQueue()
+	l.publish() // LocalNode has the new metadata when UpdateNode returns
 	c.reply <- l.flushLinks()
 }
 

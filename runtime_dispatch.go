@@ -51,12 +51,11 @@ type dispatcher struct {
 	maxBytes int
 	done     <-chan struct{} // closed at Shutdown
 
-	mu     sync.Mutex
-	items  []dispatchItem
-	bytes  int
-	wake   chan struct{} // capacity 1: the worker has something to do
-	freed  chan struct{} // closed and replaced when room is made
-	exited chan struct{} // closed when the worker returns
+	mu    sync.Mutex
+	items []dispatchItem
+	bytes int
+	wake  chan struct{} // capacity 1: the worker has something to do
+	freed chan struct{} // closed and replaced when room is made
 }
 
 // newDispatcher returns a dispatcher whose worker stops when done closes.
@@ -67,7 +66,6 @@ func newDispatcher(name string, maxBytes int, done <-chan struct{}) *dispatcher 
 		done:     done,
 		wake:     make(chan struct{}, 1),
 		freed:    make(chan struct{}),
-		exited:   make(chan struct{}),
 	}
 }
 
@@ -127,7 +125,6 @@ func (d *dispatcher) queued() (items, bytes int) {
 // closes. Items still queued at shutdown are discarded; a callback that is
 // running when done closes finishes first.
 func (d *dispatcher) run() {
-	defer close(d.exited)
 	var batch []dispatchItem
 	for {
 		select {

@@ -4,10 +4,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/armon/go-metrics"
 	"io"
 	"math/rand/v2"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -212,11 +214,34 @@ func mockConfig(name string, tweak func(*Config)) *Config {
 // them. Call it inside a synctest bubble.
 func newMockCluster(t *testing.T, n int, tweak func(*Config)) *testCluster {
 	t.Helper()
+	return newMockClusterWithSink(t, n, tweak, globalSink{})
+}
+
+// newMockClusterWithSink is newMockCluster with every node's metrics in
+// sink.
+func newMockClusterWithSink(t *testing.T, n int, tweak func(*Config), sink metricSink) *testCluster {
+	t.Helper()
 	c := &testCluster{t: t, net: NewMockNetwork(rand.New(rand.NewPCG(1, 2)))}
 	for i := range n {
-		c.add(fmt.Sprintf("node-%02d", i), tweak)
+		c.addWithSink(fmt.Sprintf("node-%02d", i), tweak, sink)
 	}
 	return c
+}
+
+// counterKeys returns the keys of the counters in sink that start with
+// prefix.
+func counterKeys(sink *metrics.InmemSink, prefix string) []string {
+	var keys []string
+	for _, d := range sink.Data() {
+		d.RLock()
+		for k := range d.Counters {
+			if strings.HasPrefix(k, prefix) {
+				keys = append(keys, k)
+			}
+		}
+		d.RUnlock()
+	}
+	return keys
 }
 
 // add creates one more node.

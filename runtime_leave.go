@@ -21,7 +21,10 @@ import "time"
 type leaveState struct {
 	// active is set from the start of phase 1 to the end of phase 2.
 	active bool
-	// sent is set once the announcement was queued on a link.
+	// id is the announcement's message ID, known from Plumtree's local
+	// delivery of it; sent is set once it was queued on a link.
+	id    MessageID
+	hasID bool
 	sent  bool
 	reply chan<- []flushWait
 }
@@ -61,13 +64,21 @@ func (l *runLoop) leaveSpreadTime() time.Duration {
 	return c.IHaveInterval + 2*c.GraftTimeout
 }
 
-// noteLeaveSend records that the leave announcement is being sent: any
-// membership Gossip this node originates once Leave has started.
+// noteLeaveDeliver learns the announcement's ID: the first membership
+// broadcast this node delivers to itself once Leave has started (Plumtree
+// delivers a local broadcast before it pushes it).
+func (l *runLoop) noteLeaveDeliver(d Deliver) {
+	if l.leave.active && !l.leave.hasID && d.Class == ClassMembership && d.From.Name == l.m.self.Name {
+		l.leave.id, l.leave.hasID = d.ID, true
+	}
+}
+
+// noteLeaveSend records that the announcement is being sent.
 func (l *runLoop) noteLeaveSend(msg Message) {
-	if !l.leave.active || l.leave.sent {
+	if !l.leave.hasID || l.leave.sent {
 		return
 	}
-	if g, ok := msg.(Gossip); ok && g.Class == ClassMembership && g.ID.Origin == l.m.self.Name {
+	if g, ok := msg.(Gossip); ok && g.ID == l.leave.id {
 		l.leave.sent = true
 	}
 }
@@ -103,6 +114,19 @@ func (l *runLoop) finishLeave() {
 	for k := range open {
 		waits = append(waits, flushWait{done: k.done})
 	}
+	l.publish() // LocalNode is left when Leave returns
 	l.leave.reply <- waits
 	l.leave = leaveState{}
+}
+
+// answerAfterLeave answers a HyParView message that reaches the node after
+// it left: a peer that still counts it as a neighbour (an asymmetric link,
+// so it got no DISCONNECT) is told DISCONNECT (not alive) and forgets it at
+// once instead of waiting for the link to fall silent. Not in the paper,
+// which has no graceful leave. Everything else is ignored.
+func (l *runLoop) answerAfterLeave(in inbound) {
+	switch in.msg.(type) {
+	case Keepalive, Neighbor, Join, ForwardJoin, Shuffle:
+		l.send(in.from, Disconnect{Alive: false})
+	}
 }

@@ -277,6 +277,7 @@ func (l *runLoop) routeMembership(actions []Action) {
 func (l *runLoop) deliver(d Deliver) {
 	switch d.Class {
 	case ClassMembership:
+		l.noteLeaveDeliver(d)
 		l.feed(coreMembership, d)
 	case ClassUser:
 		if d.From.Name == l.m.self.Name {
@@ -291,6 +292,7 @@ func (l *runLoop) deliver(d Deliver) {
 // type.
 func (l *runLoop) onInbound(in inbound) {
 	if l.left {
+		l.answerAfterLeave(in)
 		return
 	}
 	if _, ok := l.lastHeard[in.from.Name]; ok {

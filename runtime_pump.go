@@ -139,7 +139,6 @@ func (r *recentPayloads) compactLocked() {
 // payload to the loop, until shutdown. It runs only when there is a
 // Delegate and the interval is positive.
 func (m *Memberlist) runPump(interval time.Duration) {
-	defer m.callbackWG.Done()
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {

@@ -1,0 +1,197 @@
+package hyparlist
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// TestTimerQueueOrder checks that timers fire in deadline order, equal
+// deadlines in insertion order, and that the time.Timer follows the
+// earliest deadline.
+func TestTimerQueueOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := newTimerQueue()
+		defer q.stop()
+		now := time.Now()
+		q.add(now, 3*time.Second, ownerRuntime, statsTimer{})
+		q.add(now, time.Second, ownerHyParView, silenceCheckTimer{})
+		q.add(now, time.Second, ownerPlumtree, leaveTimer{})
+		q.add(now, 2*time.Second, ownerMembership, linkIdleTimer{})
+		var got []timerOwner
+		for len(got) < 4 {
+			at := <-q.C()
+			due := q.due(at, nil)
+			q.fired(at)
+			if len(due) == 0 {
+				t.Fatalf("timer fired at %v with nothing due", at.Sub(now))
+			}
+			for _, e := range due {
+				if e.at.After(at) {
+					t.Errorf("timer due at %v fired at %v", e.at.Sub(now), at.Sub(now))
+				}
+				got = append(got, e.owner)
+			}
+		}
+		want := []timerOwner{ownerHyParView, ownerPlumtree, ownerMembership, ownerRuntime}
+		if !slices.Equal(got, want) {
+			t.Errorf("fired %v, want %v", got, want)
+		}
+		if q.len() != 0 {
+			t.Errorf("%d timers left", q.len())
+		}
+		// An earlier timer added later re-arms the time.Timer.
+		now = time.Now()
+		q.add(now, time.Hour, ownerRuntime, statsTimer{})
+		q.add(now, time.Minute, ownerRuntime, leaveTimer{})
+		at := <-q.C()
+		if d := at.Sub(now); d != time.Minute {
+			t.Errorf("fired after %v, want 1m", d)
+		}
+	})
+}
+
+// TestDispatcherOrderAndBound checks that callbacks run in order, that
+// tryPush refuses an item over the byte bound while push waits for room,
+// and that an item larger than the whole bound still passes alone.
+func TestDispatcherOrderAndBound(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		done := make(chan struct{})
+		d := newDispatcher("test", 1000, done)
+		go d.run()
+		defer close(done)
+
+		gate := make(chan struct{})
+		var ran []int
+		d.tryPush(0, func() { <-gate })
+		for i := range 3 {
+			if !d.tryPush(100, func() { ran = append(ran, i) }) {
+				t.Fatalf("item %d refused", i)
+			}
+		}
+		synctest.Wait()
+		// 1 + 3 items: 4×overhead + 300 bytes; 600 more do not fit.
+		if d.tryPush(600, func() {}) {
+			t.Error("tryPush accepted an item over the bound")
+		}
+		pushed := make(chan bool)
+		go func() { pushed <- d.push(600, func() { ran = append(ran, 99) }) }()
+		synctest.Wait()
+		select {
+		case <-pushed:
+			t.Fatal("push did not wait for room")
+		default:
+		}
+		close(gate)
+		if !<-pushed {
+			t.Fatal("push failed")
+		}
+		synctest.Wait()
+		if want := []int{0, 1, 2, 99}; !slices.Equal(ran, want) {
+			t.Errorf("ran %v, want %v", ran, want)
+		}
+		if !d.tryPush(5000, func() {}) {
+			t.Error("an oversized item was refused by an empty queue")
+		}
+		synctest.Wait()
+		if n, b := d.queued(); n != 0 || b != 0 {
+			t.Errorf("queue holds %d items, %d bytes after draining", n, b)
+		}
+	})
+}
+
+// TestDispatcherPushStopsAtShutdown checks that a producer waiting for room
+// gives up when the node shuts down.
+func TestDispatcherPushStopsAtShutdown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		done := make(chan struct{})
+		d := newDispatcher("test", 200, done)
+		gate := make(chan struct{})
+		go d.run()
+		d.tryPush(100, func() { <-gate })
+		synctest.Wait()
+		pushed := make(chan bool)
+		go func() { pushed <- d.push(100, func() {}) }()
+		synctest.Wait()
+		close(done)
+		if <-pushed {
+			t.Error("push reported success after shutdown")
+		}
+		close(gate)
+	})
+}
+
+// TestRecentPayloads checks the de-duplication set: membership, expiry
+// after the TTL, and the size bound.
+func TestRecentPayloads(t *testing.T) {
+	now := time.Unix(1000, 0)
+	r := newRecentPayloads(time.Minute, 3)
+	if !r.addIfNew(now, []byte("a")) || r.addIfNew(now, []byte("a")) {
+		t.Fatal("addIfNew does not recognise a payload")
+	}
+	r.add(now, []byte("b"))
+	if r.addIfNew(now.Add(time.Second), []byte("b")) {
+		t.Error("a delivered payload was not recognised")
+	}
+	if !r.addIfNew(now.Add(2*time.Minute), []byte("a")) {
+		t.Error("a payload was remembered past the TTL")
+	}
+	for i := range 10 {
+		r.add(now.Add(3*time.Minute), fmt.Appendf(nil, "p%d", i))
+	}
+	if got := r.len(); got != 3 {
+		t.Errorf("set holds %d hashes, bound 3", got)
+	}
+	if r.addIfNew(now.Add(3*time.Minute), []byte("p9")) || !r.addIfNew(now.Add(3*time.Minute), []byte("p0")) {
+		t.Error("the bound did not evict the oldest hashes")
+	}
+	if len(r.order) > 2*3+1 {
+		t.Errorf("insertion order grew to %d entries", len(r.order))
+	}
+}
+
+// TestCreateErrors checks what Create refuses.
+func TestCreateErrors(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		network := NewMockNetwork(nil)
+		base := func() *Config {
+			c := mockConfig("n", nil)
+			c.Transport = network.NewTransport("n")
+			return c
+		}
+		if _, err := Create(nil); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("Create(nil) = %v", err)
+		}
+		c := base()
+		c.Name = ""
+		if _, err := Create(c); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("Create without a name = %v", err)
+		}
+		c = base()
+		c.SecretKey = bytes.Repeat([]byte{1}, 16)
+		if _, err := Create(c); !errors.Is(err, errors.ErrUnsupported) {
+			t.Errorf("Create with a SecretKey = %v, want ErrUnsupported", err)
+		}
+		c = base()
+		rec := &recorder{meta: bytes.Repeat([]byte("m"), MetaMaxSize+1)}
+		c.Delegate = rec
+		if _, err := Create(c); !errors.Is(err, ErrMetaTooLarge) {
+			t.Errorf("Create with oversized meta = %v, want ErrMetaTooLarge", err)
+		}
+		// The original config is not kept: changing it later has no effect.
+		c = base()
+		m, err := Create(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Shutdown()
+		c.Name = "changed"
+		if got := m.LocalNode().Name; got != "n" {
+			t.Errorf("LocalNode().Name = %q after changing the config", got)
+		}
+	})
+}
