@@ -632,17 +632,20 @@ func sameNode(n *Node, mem Member) bool {
 func (l *runLoop) sampleStats() {
 	msgItems, msgBytes := l.m.msgQueue.queued()
 	evItems, evBytes := l.m.eventQueue.queued()
+	cache := l.pt.Stats()
 	l.m.metrics.gauges(runtimeGauges{
-		active:       l.hv.NumActive(),
-		passive:      l.hv.NumPassive(),
-		eager:        len(l.pt.EagerPeers()),
-		lazy:         len(l.pt.LazyPeers()),
-		members:      l.ms.NumMembers(),
-		links:        len(l.links),
-		timers:       l.timers.len(),
-		inbox:        len(l.m.inbox),
-		dispatchMsgs: msgItems + evItems,
-		dispatchSize: msgBytes + evBytes,
-		recent:       l.m.recent.len(),
+		active:        l.hv.NumActive(),
+		passive:       l.hv.NumPassive(),
+		eager:         len(l.pt.EagerPeers()),
+		lazy:          len(l.pt.LazyPeers()),
+		members:       l.ms.NumMembers(),
+		cacheMessages: cache.CachedMessages,
+		cacheBytes:    cache.CachedBytes,
+		links:         len(l.links),
+		timers:        l.timers.len(),
+		inbox:         len(l.m.inbox),
+		dispatchMsgs:  msgItems + evItems,
+		dispatchSize:  msgBytes + evBytes,
+		recent:        l.m.recent.len(),
 	})
 }

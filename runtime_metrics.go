@@ -27,6 +27,8 @@ import (
 //	                                        delivery to NotifyMsg
 //	hyparlist.view.active, .passive         gauges (HyParView)
 //	hyparlist.plumtree.eager, .lazy         gauges
+//	hyparlist.plumtree.cache_messages,      gauges: the GRAFT-answering
+//	  .cache_bytes                          message cache
 //	hyparlist.members                       gauge (alive + suspect)
 //	hyparlist.links, .timers, .inbox        gauges
 //	hyparlist.dispatch.queued, .queued_bytes gauges
@@ -76,6 +78,8 @@ var (
 	keyViewPassive      = []string{"hyparlist", "view", "passive"}
 	keyEager            = []string{"hyparlist", "plumtree", "eager"}
 	keyLazy             = []string{"hyparlist", "plumtree", "lazy"}
+	keyCacheMessages    = []string{"hyparlist", "plumtree", "cache_messages"}
+	keyCacheBytes       = []string{"hyparlist", "plumtree", "cache_bytes"}
 	keyMembers          = []string{"hyparlist", "members"}
 	keyLinks            = []string{"hyparlist", "links"}
 	keyTimers           = []string{"hyparlist", "timers"}
@@ -174,6 +178,7 @@ func (r *runtimeMetrics) deliveryLatency(since time.Time) {
 // runtimeGauges is one sample of the gauges.
 type runtimeGauges struct {
 	active, passive, eager, lazy, members int
+	cacheMessages, cacheBytes             int
 	links, timers, inbox                  int
 	dispatchMsgs, dispatchSize, recent    int
 }
@@ -186,6 +191,7 @@ func (r *runtimeMetrics) gauges(g runtimeGauges) {
 	}{
 		{keyViewActive, g.active}, {keyViewPassive, g.passive},
 		{keyEager, g.eager}, {keyLazy, g.lazy}, {keyMembers, g.members},
+		{keyCacheMessages, g.cacheMessages}, {keyCacheBytes, g.cacheBytes},
 		{keyLinks, g.links}, {keyTimers, g.timers}, {keyInbox, g.inbox},
 		{keyDispatchQueued, g.dispatchMsgs}, {keyDispatchBytes, g.dispatchSize},
 		{keyRecentPayloads, g.recent},

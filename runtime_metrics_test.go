@@ -71,7 +71,7 @@ func TestRuntimeMetrics(t *testing.T) {
 		has("counter", counters, "hyparlist.msg.received_bytes;", "type=join")
 		has("sample", samples, "hyparlist.delivery.hops;", "cluster=test")
 		has("sample", samples, "hyparlist.delivery.latency;", "cluster=test")
-		for _, g := range []string{"hyparlist.view.active;", "hyparlist.members;", "hyparlist.links;", "hyparlist.timers;"} {
+		for _, g := range []string{"hyparlist.view.active;", "hyparlist.members;", "hyparlist.plumtree.cache_messages;", "hyparlist.plumtree.cache_bytes;", "hyparlist.links;", "hyparlist.timers;"} {
 			has("gauge", gauges, g, "cluster=test")
 		}
 		var active float32
