@@ -57,6 +57,8 @@ func parseSimFlags(args []string, stderr io.Writer) (*simFlags, error) {
 	fs.DurationVar(&f.cfg.Sim.Plumtree.GraftTimeout1, "graft-timeout", def.Sim.Plumtree.GraftTimeout1, "Plumtree's GraftTimeout1: wait after an IHAVE before grafting")
 	contact := fs.String("contact", def.Sim.Contact.String(), "join contact: same (every node joins through node 0) or random")
 	fs.DurationVar(&f.cfg.Sim.JoinInterval, "join-interval", def.Sim.JoinInterval, "virtual time between two joins (0: spread the joins over at most 100 s, 10ms apart at most)")
+	fs.BoolVar(&f.cfg.Sim.Membership, "membership", def.Sim.Membership, "run the membership experiment: every node runs the membership core besides HyParView and Plumtree (the other experiments never do)")
+	fs.Float64Var(&f.cfg.MembershipCrashFraction, "membership-crash", def.MembershipCrashFraction, "fraction of nodes crashed at once by the membership experiment")
 	fs.BoolVar(&f.progress, "progress", false, "show progress on stderr even when stdout is not a terminal")
 	experiments := fs.String("experiments", strings.Join(hyparlist.ExperimentNames(), ","), "comma-separated experiments to run")
 	fs.IntVar(&f.cfg.Parallel, "parallel", def.Parallel, "simulations run at once (each needs its own memory)")

@@ -32,8 +32,15 @@ func TestSimJSONLines(t *testing.T) {
 			}
 		}
 		experiments = append(experiments, m["experiment"].(string))
+		if m["experiment"] == "membership" {
+			for _, k := range []string{"membership_scenario", "membership_converged_seconds", "membership_bytes_per_node_per_s"} {
+				if _, ok := m[k]; !ok {
+					t.Errorf("membership line without %q: %s", k, sc.Text())
+				}
+			}
+		}
 	}
-	if got := strings.Join(experiments, ","); got != "overlay,broadcast,fail,fail,partition" {
+	if got := strings.Join(experiments, ","); got != "overlay,broadcast,fail,fail,partition,membership,membership,membership" {
 		t.Fatalf("experiments %s", got)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "reliability.svg")); err != nil {
