@@ -16,7 +16,7 @@ var quickSim = []string{"sim", "-n", "150", "-shuffles", "5", "-broadcasts", "4"
 func TestSimJSONLines(t *testing.T) {
 	var out, errb bytes.Buffer
 	dir := filepath.Join(t.TempDir(), "plots")
-	if code := run(append(quickSim, "-json", "-plots", dir), &out, &errb); code != 0 {
+	if code := run(append(quickSim, "-json", "-plots", dir, "-experiments", "overlay,broadcast,fail,partition,membership"), &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	sc := bufio.NewScanner(&out)
