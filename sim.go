@@ -82,6 +82,12 @@ type Simulation struct {
 	curTag int32
 	bc     broadcastTracker
 
+	// msWork queues membership events (sim_membership.go); msRunning is
+	// set while they are stepped; mv measures membership.
+	msWork    []simWork
+	msRunning bool
+	mv        simMemberView
+
 	stats    MessageStats
 	events   uint64
 	progress func(SimProgress)
@@ -91,6 +97,7 @@ type Simulation struct {
 type simNode struct {
 	hv      simMembership
 	pt      simCore
+	ms      *Membership // nil unless SimConfig.Membership
 	started bool
 	crashed bool
 }
@@ -161,8 +168,14 @@ func (s *Simulation) addNodes(k int) error {
 		if err != nil {
 			return fmt.Errorf("create cores of node %s: %w", name, err)
 		}
+		var ms *Membership
+		if s.cfg.Membership {
+			if ms, err = newSimMembership(&s.cfg, i, p); err != nil {
+				return fmt.Errorf("create membership of node %s: %w", name, err)
+			}
+		}
 		s.peers = append(s.peers, p)
-		s.nodes = append(s.nodes, simNode{hv: hv, pt: pt})
+		s.nodes = append(s.nodes, simNode{hv: hv, pt: pt, ms: ms})
 		s.upPos = append(s.upPos, -1)
 	}
 	return nil
@@ -263,9 +276,12 @@ func (s *Simulation) dispatch(ev *simEvent) {
 		if !s.net.up[ev.node] {
 			return
 		}
-		if ev.aux == simCoreHyParView {
+		switch ev.aux {
+		case simCoreHyParView:
 			s.stepHyParView(ev.node, TimerFired{Timer: ev.timer})
-		} else {
+		case simCoreMembership:
+			s.feedMembership(ev.node, TimerFired{Timer: ev.timer})
+		default:
 			s.stepPlumtree(ev.node, TimerFired{Timer: ev.timer})
 		}
 	case evLinkFailed:
@@ -277,11 +293,13 @@ func (s *Simulation) dispatch(ev *simEvent) {
 		lf := LinkFailed{Peer: s.peers[ev.peer]}
 		s.stepHyParView(ev.node, lf)
 		s.stepPlumtree(ev.node, lf)
+		s.feedMembership(ev.node, lf)
 	case evFlood:
 		s.bc.floodReceive(ev)
 	case evJoin:
 		s.start(ev.node, ev.peer)
 	}
+	s.runMembershipWork()
 	s.curTag = 0
 }
 
@@ -295,13 +313,16 @@ func (s *Simulation) receive(ev *simEvent) {
 	}
 	t := ev.msg.Type()
 	s.stats.Received[t]++
-	if g, ok := ev.msg.(Gossip); ok {
+	if g, ok := ev.msg.(Gossip); ok && g.Class == ClassUser {
 		s.bc.payloadReceived(g.Payload)
 	}
 	rcv := Receive{From: s.peers[ev.peer], Msg: ev.msg}
-	if isPlumtreeMessage(t) {
+	switch {
+	case isPlumtreeMessage(t):
 		s.stepPlumtree(ev.node, rcv)
-	} else {
+	case isMembershipMessage(t):
+		s.feedMembership(ev.node, rcv)
+	default:
 		s.stepHyParView(ev.node, rcv)
 	}
 }
@@ -309,6 +330,10 @@ func (s *Simulation) receive(ev *simEvent) {
 // isPlumtreeMessage reports whether messages of type t belong to Plumtree
 // (types 16–31, see messages.go).
 func isPlumtreeMessage(t MessageType) bool { return t >= 16 && t < 32 }
+
+// isMembershipMessage reports whether messages of type t belong to the
+// membership core (types 32–47, see membership_messages.go).
+func isMembershipMessage(t MessageType) bool { return t >= TypeMemberDigest && t < TypeHello }
 
 // notifyFailure schedules, unless one is pending, a LinkFailed notice for
 // sender about dest after the detection delay. A sender that is down gets
@@ -333,6 +358,9 @@ func (s *Simulation) send(from int32, to Peer, msg Message) {
 	}
 	t := msg.Type()
 	s.stats.Sent[t]++
+	if s.cfg.Membership {
+		s.mv.sent(msg)
+	}
 	dst, ok := s.nodeIndex(to.Name)
 	if !ok {
 		// Not a simulator node: only a core bug can produce this, so it
@@ -388,11 +416,17 @@ func (s *Simulation) step(i int32, core uint16, c simCore, ev Event) {
 		case NeighborUp:
 			s.stats.NeighborUps++
 			s.stepPlumtree(i, a)
+			s.feedMembership(i, a)
 		case NeighborDown:
 			s.stats.NeighborDowns++
 			s.stepPlumtree(i, a)
+			s.feedMembership(i, a)
 		case Deliver:
-			s.bc.delivered(i, a)
+			if a.Class == ClassMembership {
+				s.feedMembership(i, a)
+			} else {
+				s.bc.delivered(i, a)
+			}
 		default:
 			s.stats.Invalid++
 		}
@@ -413,6 +447,7 @@ func (s *Simulation) start(i, contact int32) {
 	s.markUp(i)
 	s.stepHyParView(i, Start{})
 	s.stepPlumtree(i, Start{})
+	s.feedMembership(i, Start{})
 	if contact >= 0 {
 		s.stepHyParView(i, JoinCluster{Contact: s.peers[contact]})
 	}

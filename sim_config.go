@@ -19,6 +19,15 @@ type SimConfig struct {
 	HyParView HyParViewConfig
 	// Plumtree configures every node's Plumtree core.
 	Plumtree PlumtreeConfig
+	// Membership runs the membership core (membership.go) on every node
+	// besides HyParView and Plumtree, wired as the runtime wires it (see
+	// sim_membership.go), configured by MembershipCore. Each node then
+	// holds a record of every member: memory grows as N² (see the
+	// "membership" experiment). Default true; the overlay, broadcast,
+	// fail and partition experiments run without it regardless, so that
+	// their figures stay comparable with the pure overlay's.
+	Membership     bool
+	MembershipCore MembershipConfig
 
 	// LatencyMin and LatencyMax bound the one-way latency of a link; each
 	// ordered pair of nodes gets a fixed latency in the range. Default
@@ -63,6 +72,8 @@ func DefaultSimConfig() SimConfig {
 		Seed:              1,
 		HyParView:         DefaultHyParViewConfig(),
 		Plumtree:          DefaultPlumtreeConfig(),
+		Membership:        true,
+		MembershipCore:    DefaultMembershipConfig(),
 		LatencyMin:        time.Millisecond,
 		LatencyMax:        50 * time.Millisecond,
 		DetectionDelayMin: time.Second,
@@ -86,6 +97,11 @@ func (c SimConfig) Validate() error {
 	}
 	if err := c.Plumtree.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrSimConfig, err)
+	}
+	if c.Membership {
+		if err := c.MembershipCore.Validate(); err != nil {
+			return fmt.Errorf("%w: %w", ErrSimConfig, err)
+		}
 	}
 	return nil
 }

@@ -29,10 +29,18 @@ const (
 	ExperimentPartition = "partition"
 )
 
+// DefaultExperimentNames returns the experiments run when none are
+// selected: all but "membership", whose N² member records (every node
+// lists every node) do not fit in memory at the default 10,000 nodes (see
+// sim_membership_experiment.go); it runs only when named.
+func DefaultExperimentNames() []string {
+	return []string{ExperimentOverlay, ExperimentBroadcast, ExperimentFail, ExperimentPartition}
+}
+
 // ExperimentNames returns the experiment names in the order RunExperiments
 // reports them.
 func ExperimentNames() []string {
-	return []string{ExperimentOverlay, ExperimentBroadcast, ExperimentFail, ExperimentPartition}
+	return []string{ExperimentOverlay, ExperimentBroadcast, ExperimentFail, ExperimentPartition, ExperimentMembership}
 }
 
 // ExperimentConfig configures RunExperiments. Start from
@@ -41,7 +49,7 @@ type ExperimentConfig struct {
 	// Sim configures every simulation (nodes, seed, network, cores).
 	Sim SimConfig
 	// Experiments selects experiments by name (see ExperimentNames); empty
-	// means all.
+	// means DefaultExperimentNames.
 	Experiments []string
 	// ShuffleRounds is the number of shuffle periods run after the joins
 	// to stabilise the overlay. Default 50.
@@ -77,6 +85,9 @@ type ExperimentConfig struct {
 	// how long it then waits for one component. Defaults 10 and 30.
 	PartitionRounds        int
 	PartitionHealMaxRounds int
+	// MembershipCrashFraction is the fraction of nodes the "membership"
+	// experiment crashes at once. Default 0.01.
+	MembershipCrashFraction float64
 	// Parallel is the number of simulations run at once. Default
 	// GOMAXPROCS.
 	Parallel int
@@ -98,17 +109,18 @@ type ExperimentProgress struct {
 // ExperimentConfig, with DefaultSimConfig.
 func DefaultExperimentConfig() ExperimentConfig {
 	return ExperimentConfig{
-		Sim:                    DefaultSimConfig(),
-		ShuffleRounds:          50,
-		Broadcasts:             100,
-		SingleSenderBroadcasts: 50,
-		AllSendSenders:         -1,
-		FailFractions:          []float64{0, 0.5, 0.8, 0.9, 0.95},
-		FailWarmupBroadcasts:   10,
-		HealingMaxRounds:       30,
-		PartitionRounds:        10,
-		PartitionHealMaxRounds: 30,
-		Parallel:               runtime.GOMAXPROCS(0),
+		Sim:                     DefaultSimConfig(),
+		ShuffleRounds:           50,
+		Broadcasts:              100,
+		SingleSenderBroadcasts:  50,
+		AllSendSenders:          -1,
+		FailFractions:           []float64{0, 0.5, 0.8, 0.9, 0.95},
+		FailWarmupBroadcasts:    10,
+		HealingMaxRounds:        30,
+		PartitionRounds:         10,
+		PartitionHealMaxRounds:  30,
+		MembershipCrashFraction: 0.01,
+		Parallel:                runtime.GOMAXPROCS(0),
 	}
 }
 
@@ -127,6 +139,9 @@ func (c *ExperimentConfig) validate() error {
 			return fmt.Errorf("%w: fail fraction %v out of range [0, 1)", ErrSimConfig, f)
 		}
 	}
+	if f := c.MembershipCrashFraction; math.IsNaN(f) || f < 0 || f >= 1 {
+		return fmt.Errorf("%w: membership crash fraction %v out of range [0, 1)", ErrSimConfig, f)
+	}
 	switch {
 	case c.ShuffleRounds < 0, c.Broadcasts < 0, c.SingleSenderBroadcasts < 0,
 		c.FailWarmupBroadcasts < 0, c.HealingMaxRounds < 0, c.PartitionRounds < 0, c.PartitionHealMaxRounds < 0:
@@ -139,7 +154,10 @@ func (c *ExperimentConfig) validate() error {
 
 // selected reports whether experiment name is to run.
 func (c *ExperimentConfig) selected(name string) bool {
-	return len(c.Experiments) == 0 || slices.Contains(c.Experiments, name)
+	if len(c.Experiments) == 0 {
+		return slices.Contains(DefaultExperimentNames(), name)
+	}
+	return slices.Contains(c.Experiments, name)
 }
 
 // RunExperiments runs the selected experiments and hands each result to
@@ -165,18 +183,24 @@ func RunExperiments(cfg ExperimentConfig, emit func(SimResult)) error {
 	if cfg.selected(ExperimentPartition) {
 		jobs = append(jobs, expJob{name: "partition", long: true, run: r.partition})
 	}
+	forks := len(jobs)
+	if j, ok := r.membershipJob(); ok {
+		jobs = append(jobs, j)
+	}
 
 	stopSampler := r.startHeapSampler()
 	defer stopSampler()
 	if len(jobs) == 0 {
 		return nil
 	}
-	base, err := r.build(&jobProgress{r: r, job: "stable overlay"})
-	if err != nil {
-		return err
+	if forks > 0 {
+		base, err := r.build(&jobProgress{r: r, job: "stable overlay"})
+		if err != nil {
+			return err
+		}
+		r.base, r.forksLeft, r.buildWall = base, forks, time.Since(r.start)
+		(&jobProgress{r: r, job: "stable overlay"}).report(true)
 	}
-	r.base, r.forksLeft, r.buildWall = base, len(jobs), time.Since(r.start)
-	(&jobProgress{r: r, job: "stable overlay"}).report(true)
 
 	type done struct {
 		i   int
@@ -383,7 +407,9 @@ func (r *expRunner) finish(res *SimResult, s *Simulation, start time.Time) {
 // build creates a simulation and brings it to the stable overlay: all
 // nodes join, then ShuffleRounds shuffle periods run.
 func (r *expRunner) build(p *jobProgress) (*Simulation, error) {
-	s, err := NewSimulation(r.cfg.Sim)
+	cfg := r.cfg.Sim
+	cfg.Membership = false // see SimConfig.Membership
+	s, err := NewSimulation(cfg)
 	if err != nil {
 		return nil, err
 	}

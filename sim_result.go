@@ -120,6 +120,34 @@ type SimResult struct {
 	PartitionHealRounds       *int `json:"partition_heal_rounds"`
 	ComponentsDuringPartition *int `json:"components_during_partition"`
 
+	// Membership experiment ("membership", see
+	// sim_membership_experiment.go). MembershipScenario is "join",
+	// "crash" or "partition". MembershipConvergedSeconds is the virtual
+	// time from the last join, the crash or the heal until every live
+	// node listed exactly the live set (checked every second; null if not
+	// within 600 s). FalsePositiveDeaths counts the distinct nodes
+	// declared dead by some node while they were up (join: from the start
+	// to the end of the steady window; crash: during the crash scenario).
+	// MembershipBytesPerNodePerSecond is the membership traffic (encoded
+	// ClassMembership Gossip frames plus the membership core's own
+	// messages) per up node per virtual second: over the 60 s steady
+	// window after convergence (join), from the crash or the split to the
+	// end (crash, partition). CrashDetectedFraction is the fraction of
+	// survivors that listed every crashed node as dead within
+	// CrashDetectionWindowSeconds (keepalive interval + longest detection
+	// delay + longest suspicion timeout + 1 s); CrashDetectionSeconds is
+	// when the last of them did (null if not all did). HeapBytesPerNode is
+	// the live heap after convergence divided by the nodes (every core and
+	// the simulator included).
+	MembershipScenario              string   `json:"membership_scenario,omitempty"`
+	MembershipConvergedSeconds      *float64 `json:"membership_converged_seconds,omitempty"`
+	FalsePositiveDeaths             *int     `json:"false_positive_deaths,omitempty"`
+	MembershipBytesPerNodePerSecond *float64 `json:"membership_bytes_per_node_per_s,omitempty"`
+	CrashDetectedFraction           *float64 `json:"crash_detected_fraction,omitempty"`
+	CrashDetectionSeconds           *float64 `json:"crash_detection_seconds,omitempty"`
+	CrashDetectionWindowSeconds     *float64 `json:"crash_detection_window_seconds,omitempty"`
+	HeapBytesPerNode                *float64 `json:"heap_bytes_per_node,omitempty"`
+
 	// VirtualSeconds is the simulated time; Events the number of events
 	// processed (both include building the stable overlay); WallSeconds
 	// the wall-clock time of building the stable overlay plus running

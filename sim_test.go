@@ -137,6 +137,7 @@ func smallConfig() ExperimentConfig {
 	cfg.HealingMaxRounds = 5
 	cfg.PartitionRounds = 3
 	cfg.PartitionHealMaxRounds = 10
+	cfg.Sim.Membership = false // sim_membership_test.go covers it
 	return cfg
 }
 
@@ -145,7 +146,7 @@ func smallConfig() ExperimentConfig {
 func jsonWithoutRunInfo(t *testing.T, results []SimResult) []byte {
 	var b bytes.Buffer
 	for _, r := range results {
-		r.WallSeconds, r.PeakHeapBytes = 0, 0
+		r.WallSeconds, r.PeakHeapBytes, r.HeapBytesPerNode = 0, 0, nil
 		line, err := json.Marshal(r)
 		if err != nil {
 			t.Fatal(err)

@@ -16,7 +16,7 @@ var quickSim = []string{"sim", "-n", "150", "-shuffles", "5", "-broadcasts", "4"
 func TestSimJSONLines(t *testing.T) {
 	var out, errb bytes.Buffer
 	dir := filepath.Join(t.TempDir(), "plots")
-	if code := run(append(quickSim, "-json", "-plots", dir), &out, &errb); code != 0 {
+	if code := run(append(quickSim, "-json", "-plots", dir, "-experiments", "overlay,broadcast,fail,partition,membership"), &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	sc := bufio.NewScanner(&out)
@@ -32,8 +32,15 @@ func TestSimJSONLines(t *testing.T) {
 			}
 		}
 		experiments = append(experiments, m["experiment"].(string))
+		if m["experiment"] == "membership" {
+			for _, k := range []string{"membership_scenario", "membership_converged_seconds", "membership_bytes_per_node_per_s"} {
+				if _, ok := m[k]; !ok {
+					t.Errorf("membership line without %q: %s", k, sc.Text())
+				}
+			}
+		}
 	}
-	if got := strings.Join(experiments, ","); got != "overlay,broadcast,fail,fail,partition" {
+	if got := strings.Join(experiments, ","); got != "overlay,broadcast,fail,fail,partition,membership,membership,membership" {
 		t.Fatalf("experiments %s", got)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "reliability.svg")); err != nil {
