@@ -463,9 +463,12 @@ func (h *HyParView) onNeighbor(from Peer, m Neighbor) {
 	default:
 		h.send(from, NeighborReply{Accepted: false})
 		// Not in the paper: the requester is alive and short of
-		// neighbours; keep it as a fresh candidate for when the probe
+		// neighbours; keep it as the first candidate for when the probe
 		// frees a slot.
 		h.learn(from, h.now, 0)
+		if i := h.passive.index(from.Name); i >= 0 {
+			h.passive.entries[i].wanted = true
+		}
 		h.probeActive()
 		return
 	}

@@ -1,6 +1,7 @@
 package hyparlist
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -67,5 +68,27 @@ func TestHyParViewProbeIsRateLimited(t *testing.T) {
 	h = hvCore(t, cfg, "self", hvNames("a", "b"), nil)
 	if n := probes(hvStep(t, h, time.Second, hvRecv("n", Neighbor{}))); n != 0 {
 		t.Errorf("rejection with keepalives off probed %d neighbours, want 0", n)
+	}
+}
+
+// TestHyParViewRejectedRequesterAskedFirst checks that a peer turned away
+// because the view was full is the first peer asked once a slot frees.
+func TestHyParViewRejectedRequesterAskedFirst(t *testing.T) {
+	cfg := DefaultHyParViewConfig()
+	cfg.ActiveViewSize = 2
+	passive := []string{"p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8"}
+	h := hvCore(t, cfg, "self", hvNames("a", "b"), passive)
+	hvStep(t, h, time.Second, hvRecv("n", Neighbor{}))
+	if !h.IsPassive("n") {
+		t.Fatal("rejected requester not kept in the passive view")
+	}
+	got := hvStep(t, h, 2*time.Second, LinkFailed{Peer: hvPeer("a")})
+	want := "send n Neighbor low"
+	if !slices.Contains(got, want) {
+		t.Errorf("after a slot freed: actions %q, want %q", got, want)
+	}
+	// The preference is used once: the next repair picks at random again.
+	if e := h.passive.entries[h.passive.index("n")]; e.wanted {
+		t.Error("wanted flag not cleared after the request")
 	}
 }

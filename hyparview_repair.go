@@ -47,7 +47,10 @@ const (
 // detection delay, and the live ones often look full (their views still
 // hold dead peers), so low-priority requests are turned away. At most
 // ActiveViewSize requests go out, and only while the node has no
-// neighbour at all.
+// neighbour at all. (4) A peer this node turned away because its view was
+// full is asked first once a slot frees (passiveEntry.wanted): it is
+// known alive and short of neighbours, where a random passive peer is
+// likely dead after a crash wave.
 func (h *HyParView) repair(mode repairMode) {
 	isolated := len(h.active) == 0
 	for len(h.active)+len(h.pending) < h.cfg.ActiveViewSize {
