@@ -41,6 +41,8 @@ import (
 //     its sender eager is acknowledged with an empty GRAFT.
 //   - The optimisation test also runs for an IHAVE that arrives after the
 //     payload, not only for IHAVEs recorded before it.
+//   - An IHAVE from an eager neighbour (the cache replay of a new link)
+//     is grafted after GraftTimeout2 instead of GraftTimeout1.
 //   - Messages from peers that are not neighbours (crossing a NeighborUp
 //     or NeighborDown) never change the eager/lazy sets: their payloads
 //     are delivered, their GRAFTs answered and their IHAVEs recorded, but
