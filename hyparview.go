@@ -65,6 +65,11 @@ type HyParView struct {
 	forcedAt  time.Duration
 	forcedAny bool
 
+	// probedAt is when a rejected NEIGHBOR request last made this node
+	// probe its active view (probedAny: ever); see onNeighbor.
+	probedAt  time.Duration
+	probedAny bool
+
 	nextRequest uint64
 	started     bool
 	left        bool
@@ -457,9 +462,37 @@ func (h *HyParView) onNeighbor(from Peer, m Neighbor) {
 		h.addActive(from)
 	default:
 		h.send(from, NeighborReply{Accepted: false})
+		// Not in the paper: the requester is alive and short of
+		// neighbours; keep it as the first candidate for when the probe
+		// frees a slot.
+		h.learn(from, h.now, 0)
+		if i := h.passive.index(from.Name); i >= 0 {
+			h.passive.entries[i].wanted = true
+		}
+		h.probeActive()
 		return
 	}
 	h.send(from, NeighborReply{Accepted: true})
+}
+
+// probeActive sends a Keepalive to every neighbour, at most once per
+// KeepaliveInterval (never if keepalives are off). Not in the paper: a
+// low-priority NEIGHBOR request is rejected because the active view is
+// full, but after a crash wave a full view is often full of dead peers that
+// this node has not yet sent anything to, so it turns away the live nodes
+// that are looking for neighbours. The probe makes the transport report
+// the dead links now rather than at the next keepalive round; the freed
+// slots are then repaired at once (linkFailed). A neighbour's failure
+// triggers the same probe: in a crash wave it is rarely the only one. In a stable overlay
+// rejections are rare, and the probe costs one Keepalive per neighbour.
+func (h *HyParView) probeActive() {
+	if h.cfg.KeepaliveInterval <= 0 || (h.probedAny && h.now-h.probedAt < h.cfg.KeepaliveInterval) {
+		return
+	}
+	h.probedAny, h.probedAt = true, h.now
+	for _, p := range h.active {
+		h.send(p, Keepalive{})
+	}
 }
 
 // onDisconnect handles DISCONNECT (HyParView §4.3): the sender leaves the
@@ -515,6 +548,9 @@ func (h *HyParView) linkFailed(p Peer) {
 	if i := peerIndex(h.active, p.Name); i >= 0 {
 		h.removeActive(i)
 		known = true
+		// Not in the paper: a neighbour that failed is often one of
+		// many (a crash wave); probe the others now (see probeActive).
+		h.probeActive()
 	}
 	if known {
 		h.addLost(p)

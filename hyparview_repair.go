@@ -40,10 +40,20 @@ const (
 // an endless loop (each evicted node is isolated and asks the hub straight
 // back, which evicts the next). (2) The periodic timers also call repair,
 // so a node left with a free slot, or isolated behind back-offs, keeps
-// trying at a low rate.
+// trying at a low rate. (3) An isolated node sends high-priority requests
+// to as many passive peers as it has free slots, all at once, instead of
+// one high-priority request and low-priority ones for the other slots:
+// after a crash wave most passive peers are dead, each costs a failure
+// detection delay, and the live ones often look full (their views still
+// hold dead peers), so low-priority requests are turned away. At most
+// ActiveViewSize requests go out, and only while the node has no
+// neighbour at all. (4) A peer this node turned away because its view was
+// full is asked first once a slot frees (passiveEntry.wanted): it is
+// known alive and short of neighbours, where a random passive peer is
+// likely dead after a crash wave.
 func (h *HyParView) repair(mode repairMode) {
+	isolated := len(h.active) == 0
 	for len(h.active)+len(h.pending) < h.cfg.ActiveViewSize {
-		isolated := len(h.active) == 0
 		var i int
 		i, h.scratch = h.passive.candidate(h.now, isolated, isolated && mode == repairPeriodic, h.pending, h.rng, h.scratch)
 		if i < 0 {

@@ -220,12 +220,15 @@ func TestHyParViewNeighbor(t *testing.T) {
 		want:       []string{"up n", "send n NeighborReply accepted"},
 		wantActive: hvNames("a", "n"),
 	}, {
-		name:       "low priority on a full view is rejected",
-		cfg:        one,
-		active:     hvNames("a"),
-		ev:         hvRecv("n", Neighbor{}),
-		want:       []string{"send n NeighborReply rejected"},
-		wantActive: hvNames("a"),
+		name:   "low priority on a full view is rejected",
+		cfg:    one,
+		active: hvNames("a"),
+		ev:     hvRecv("n", Neighbor{}),
+		// The requester is kept as a fresh passive peer and the
+		// neighbours are probed (see probeActive).
+		want:        []string{"send n NeighborReply rejected", "send a Keepalive"},
+		wantActive:  hvNames("a"),
+		wantPassive: hvNames("n"),
 	}, {
 		name:        "high priority on a full view evicts",
 		cfg:         one,
@@ -383,11 +386,12 @@ func TestHyParViewKeepalive(t *testing.T) {
 
 func TestHyParViewLinkFailed(t *testing.T) {
 	runHVCases(t, []hvCase{{
-		name:        "neighbour fails: low-priority repair",
-		active:      hvNames("a", "b"),
-		passive:     hvNames("p"),
-		ev:          LinkFailed{Peer: hvPeer("a")},
-		want:        []string{"down a", "send p Neighbor low", "timer neighbor-timeout p #1"},
+		name:    "neighbour fails: low-priority repair",
+		active:  hvNames("a", "b"),
+		passive: hvNames("p"),
+		ev:      LinkFailed{Peer: hvPeer("a")},
+		// The other neighbours are probed (see probeActive).
+		want:        []string{"down a", "send b Keepalive", "send p Neighbor low", "timer neighbor-timeout p #1"},
 		wantActive:  hvNames("b"),
 		wantPassive: hvNames("p"),
 	}, {

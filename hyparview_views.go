@@ -34,6 +34,10 @@ type passiveEntry struct {
 	// reply sent) with that number, so that integrating the other side's
 	// entries evicts it first.
 	mark uint64
+	// wanted is set when the peer asked this node for a link and was
+	// turned away because the active view was full: the next repair asks
+	// it first (see HyParView.onNeighbor). Cleared once it is asked.
+	wanted bool
 }
 
 // passiveView is the passive view. Its order is deterministic (it depends
@@ -156,7 +160,8 @@ func (v *passiveView) sample(dst []Peer, k int, exclude string, mark uint64, rng
 }
 
 // candidate picks a passive peer to ask for a link, or returns -1: the
-// fresher of two random picks among the entries that are not in skip and
+// first wanted entry (its flag is cleared), else the fresher of two random
+// picks among the entries that are not in skip and
 // whose back-off for a request of that priority has expired at now (any
 // entry if ignoreBackoff).
 func (v *passiveView) candidate(now time.Duration, high, ignoreBackoff bool, skip []neighborRequest, rng *rand.Rand, scratch []int) (int, []int) {
@@ -173,6 +178,12 @@ func (v *passiveView) candidate(now time.Duration, high, ignoreBackoff bool, ski
 	}
 	if len(idx) == 0 {
 		return -1, idx
+	}
+	for _, i := range idx {
+		if v.entries[i].wanted {
+			v.entries[i].wanted = false
+			return i, idx
+		}
 	}
 	a, b := idx[rng.IntN(len(idx))], idx[rng.IntN(len(idx))]
 	if v.entries[b].seen > v.entries[a].seen {

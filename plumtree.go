@@ -41,6 +41,8 @@ import (
 //     its sender eager is acknowledged with an empty GRAFT.
 //   - The optimisation test also runs for an IHAVE that arrives after the
 //     payload, not only for IHAVEs recorded before it.
+//   - An IHAVE from an eager neighbour (the cache replay of a new link)
+//     is grafted after GraftTimeout2 instead of GraftTimeout1.
 //   - Messages from peers that are not neighbours (crossing a NeighborUp
 //     or NeighborDown) never change the eager/lazy sets: their payloads
 //     are delivered, their GRAFTs answered and their IHAVEs recorded, but
@@ -342,8 +344,26 @@ func (p *Plumtree) receiveIHave(from Peer, ih IHave) {
 		}
 	}
 	if timer != nil && len(timer.ids) > 0 {
-		p.emit(SetTimer{After: p.cfg.GraftTimeout1, Timer: timer})
+		p.emit(SetTimer{After: p.graftWait(pp), Timer: timer})
 	}
+}
+
+// graftWait returns how long to wait for the payloads an IHAVE from the
+// neighbour pp (nil for a non-neighbour) announced before grafting them:
+// GraftTimeout1 as in the paper, except for an eager neighbour.
+//
+// Not in the paper: an eager neighbour pushes what it receives as GOSSIP,
+// so its IHAVE is the replay of its cache sent when the link came up
+// (NeighborUpAnnounce), typically a node healing after a crash wave. No
+// eager copy of those messages is on its way through the tree, and waiting
+// GraftTimeout1 only leaves the churn of the crash wave time to take the
+// new neighbour away again (its announcements are then forgotten). Such an
+// IHAVE is grafted after GraftTimeout2, the paper's round-trip-sized wait.
+func (p *Plumtree) graftWait(pp *ptPeer) time.Duration {
+	if pp != nil && pp.eager {
+		return p.cfg.GraftTimeout2
+	}
+	return p.cfg.GraftTimeout1
 }
 
 // optimizeOnIHave applies the §3.8 optimisation for an IHAVE, from the

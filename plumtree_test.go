@@ -316,7 +316,7 @@ func TestPlumtreeNonNeighbourMessages(t *testing.T) {
 	// Its announcement is recorded, but a stranger is never grafted.
 	acts = h.recv("x", ihaveOf("o", 0, 2))
 	tm := timerOf(t, acts)
-	h.now += 80 * time.Millisecond
+	h.now += 250 * time.Millisecond
 	wantActions(t, "graft timer, stranger only", h.step(TimerFired{Timer: tm}))
 	if len(h.pt.missing.m) != 0 {
 		t.Fatalf("missing table not emptied: %v", h.pt.missing.m)
@@ -329,13 +329,13 @@ func TestPlumtreeGraftTimerChain(t *testing.T) {
 		h.recv(n, Prune{})
 	}
 	acts := h.recv("b", ihaveOf("o", 4, 1))
-	wantActions(t, "first ihave", acts, "timer 80ms plumtree-graft1[o/1]")
+	wantActions(t, "first ihave", acts, "timer 250ms plumtree-graft1[o/1]")
 	t1 := timerOf(t, acts)
 	// Further announcers join the same timer chain.
 	wantActions(t, "second ihave", h.recv("c", ihaveOf("o", 5, 1)))
 	wantActions(t, "repeated ihave", h.recv("b", ihaveOf("o", 4, 1)))
 
-	h.now += 80 * time.Millisecond
+	h.now += 250 * time.Millisecond
 	acts = h.step(TimerFired{Timer: t1})
 	wantActions(t, "timer 1", acts, "send b graft [o/1]", "timer 40ms plumtree-graft2[o/1]")
 	wantSets(t, h, "eager=[b] lazy=[a c]")
@@ -355,7 +355,7 @@ func TestPlumtreeGraftTimerChain(t *testing.T) {
 		t.Fatal("missing entry kept without announcers")
 	}
 	// A new announcement starts a new chain.
-	wantActions(t, "re-announced", h.recv("a", ihaveOf("o", 4, 1)), "timer 80ms plumtree-graft1[o/1]")
+	wantActions(t, "re-announced", h.recv("a", ihaveOf("o", 4, 1)), "timer 250ms plumtree-graft1[o/1]")
 }
 
 func TestPlumtreePayloadCancelsGraft(t *testing.T) {
@@ -363,7 +363,7 @@ func TestPlumtreePayloadCancelsGraft(t *testing.T) {
 	h.recv("b", Prune{})
 	tm := timerOf(t, h.recv("b", ihaveOf("o", 1, 1)))
 	h.recv("a", gossipOf("o", 1, 0, "p"))
-	h.now += 80 * time.Millisecond
+	h.now += 250 * time.Millisecond
 	wantActions(t, "timer after payload", h.step(TimerFired{Timer: tm}))
 	// An IHAVE for a delivered message records nothing.
 	wantActions(t, "ihave after payload", h.recv("b", ihaveOf("o", 1, 1)))
@@ -377,11 +377,11 @@ func TestPlumtreeGraftBatchedPerPeer(t *testing.T) {
 	h.recv("a", Prune{})
 	h.recv("b", Prune{})
 	acts := h.recv("a", ihaveOf("o", 1, 1, 2, 3))
-	wantActions(t, "ihave", acts, "timer 80ms plumtree-graft1[o/1 o/2 o/3]")
+	wantActions(t, "ihave", acts, "timer 250ms plumtree-graft1[o/1 o/2 o/3]")
 	tm := timerOf(t, acts)
 	h.recv("b", ihaveOf("o", 1, 2))
 	h.recv("a", gossipOf("o", 3, 0, "p3")) // o/3 arrives: not grafted
-	h.now += 80 * time.Millisecond
+	h.now += 250 * time.Millisecond
 	acts = h.step(TimerFired{Timer: tm})
 	wantActions(t, "batched graft", acts, "send a graft [o/1 o/2]", "timer 40ms plumtree-graft2[o/1 o/2]")
 	tm = timerOf(t, acts)
@@ -394,7 +394,7 @@ func TestPlumtreeGraftChunkedByIHaveMaxEntries(t *testing.T) {
 	cfg.IHaveMaxEntries = 2
 	h := newPtHarness(t, cfg, "a")
 	tm := timerOf(t, h.recv("a", ihaveOf("o", 1, 1, 2, 3)))
-	h.now += 80 * time.Millisecond
+	h.now += 250 * time.Millisecond
 	wantActions(t, "chunked graft", h.step(TimerFired{Timer: tm}),
 		"send a graft [o/1 o/2]", "send a graft [o/3]", "timer 40ms plumtree-graft2[o/1 o/2 o/3]")
 }
@@ -452,7 +452,7 @@ func TestPlumtreeNeighborUpDown(t *testing.T) {
 	wantSets(t, h, "eager=[b] lazy=[]")
 	h.now += 5 * time.Millisecond
 	wantActions(t, "flush after down", h.step(TimerFired{Timer: h.pt.flushTimer}))
-	h.now += 80 * time.Millisecond
+	h.now += 250 * time.Millisecond
 	wantActions(t, "graft after down", h.step(TimerFired{Timer: tm}))
 	wantActions(t, "down of a stranger", h.step(NeighborDown{Peer: ptTestPeer("zz")}))
 }
@@ -626,15 +626,16 @@ func TestPlumtreeMissingBounds(t *testing.T) {
 	cfg.MissingMax = 2
 	cfg.MissingMaxAnnouncers = 2
 	h := newPtHarness(t, cfg, "a", "b", "c")
+	// a is eager (a new neighbour): its IHAVE is waited on GraftTimeout2.
 	acts := h.recv("a", ihaveOf("o", 0, 1, 2, 3))
-	wantActions(t, "bounded ihave", acts, "timer 80ms plumtree-graft1[o/1 o/2]")
+	wantActions(t, "bounded ihave", acts, "timer 40ms plumtree-graft1[o/1 o/2]")
 	tm := timerOf(t, acts)
 	h.recv("b", ihaveOf("o", 0, 1))
 	h.recv("c", ihaveOf("o", 0, 1)) // third announcer: ignored
 	if n := len(h.pt.missing.m[MessageID{Origin: "o", Seq: 1}].announcers); n != 2 {
 		t.Fatalf("%d announcers, want 2", n)
 	}
-	h.now += 80 * time.Millisecond
+	h.now += 40 * time.Millisecond
 	tm = timerOf(t, h.step(TimerFired{Timer: tm}))
 	h.now += 40 * time.Millisecond
 	acts = h.step(TimerFired{Timer: tm})
@@ -696,4 +697,17 @@ func TestPlumtreeTimeGoingBackwards(t *testing.T) {
 	if err := h.pt.checkInvariants(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestPlumtreeGraftWaitByAnnouncer checks that an IHAVE from a lazy
+// neighbour waits GraftTimeout1 and one from an eager neighbour (the cache
+// replay of a new link) waits GraftTimeout2.
+func TestPlumtreeGraftWaitByAnnouncer(t *testing.T) {
+	cfg := DefaultPlumtreeConfig()
+	h := newPtHarness(t, cfg, "a", "b")
+	h.recv("b", Prune{})
+	wantActions(t, "lazy announcer", h.recv("b", ihaveOf("o", 3, 1)),
+		fmt.Sprintf("timer %v plumtree-graft1[o/1]", cfg.GraftTimeout1))
+	wantActions(t, "eager announcer", h.recv("a", ihaveOf("o", 3, 2)),
+		fmt.Sprintf("timer %v plumtree-graft1[o/2]", cfg.GraftTimeout2))
 }
