@@ -48,8 +48,9 @@ func (c *Config) plumtreeConfig() PlumtreeConfig {
 	p := DefaultPlumtreeConfig()
 	p.GraftTimeout1 = c.GraftTimeout
 	// Plumtree §3: the second timeout is "smaller than the first, in the
-	// order of an average round trip time to a neighbor"; half of the
-	// first keeps the ratio of the core's defaults (80ms / 40ms).
+	// order of an average round trip time to a neighbor"; the runtime
+	// uses half of the first (the core's own defaults are 250ms / 40ms,
+	// tuned for the simulator's 1–50 ms links).
 	p.GraftTimeout2 = max(c.GraftTimeout/2, time.Millisecond)
 	p.IHaveInterval = c.IHaveInterval
 	p.CacheTTL = c.MessageCacheTTL
