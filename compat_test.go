@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/armon/go-metrics"
+	"github.com/hashicorp/go-metrics"
 )
 
 // This file fails to compile if the memberlist v0.7.0 API surface defined

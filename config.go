@@ -10,7 +10,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/armon/go-metrics"
+	"github.com/hashicorp/go-metrics"
 )
 
 // Protocol versions accepted in Config.ProtocolVersion. They exist for

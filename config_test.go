@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/armon/go-metrics"
+	"github.com/hashicorp/go-metrics"
 )
 
 // invalidFields returns the Field of every ConfigError in err.

@@ -2,7 +2,7 @@ package hyparlist
 
 import (
 	"fmt"
-	"github.com/armon/go-metrics"
+	"github.com/hashicorp/go-metrics"
 	"slices"
 	"strings"
 	"testing"

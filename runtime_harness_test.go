@@ -4,7 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/armon/go-metrics"
+	"github.com/hashicorp/go-metrics"
 	"io"
 	"math/rand/v2"
 	"os"

@@ -4,11 +4,11 @@ import (
 	"slices"
 	"time"
 
-	"github.com/armon/go-metrics"
+	"github.com/hashicorp/go-metrics"
 )
 
 // This file owns the runtime's metrics, emitted through
-// github.com/armon/go-metrics (its global sink, as memberlist does) with
+// github.com/hashicorp/go-metrics (its global sink, as memberlist does) with
 // Config.MetricLabels on every one. Keys:
 //
 //	hyparlist.msg.sent, .sent_bytes         counters, label "type"
