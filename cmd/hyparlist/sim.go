@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"reflect"
-	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -65,7 +64,7 @@ func parseSimFlags(args []string, stderr io.Writer) (*simFlags, error) {
 	fs.BoolVar(&f.json, "json", false, "print one JSON object per experiment per line instead of a table")
 	fs.StringVar(&f.plots, "plots", "", "write SVG figures into this directory")
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile to this file")
-	fs.StringVar(&f.memprofile, "memprofile", "", "write a heap profile to this file at the end")
+	fs.StringVar(&f.memprofile, "memprofile", "", "write a heap profile to this file at the peak of the live heap")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: hyparlist sim [flags]")
 		fmt.Fprintln(stderr)
@@ -129,6 +128,11 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 		prog = &progressLine{w: stderr}
 		f.cfg.Progress = prog.update
 	}
+	var peak *peakProfiler
+	if f.memprofile != "" {
+		peak = &peakProfiler{path: f.memprofile, next: f.cfg.Progress}
+		f.cfg.Progress = peak.update
+	}
 	var results []hyparlist.SimResult
 	err = hyparlist.RunExperiments(f.cfg, func(r hyparlist.SimResult) {
 		results = append(results, r)
@@ -152,27 +156,13 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
-	if f.memprofile != "" {
-		if err := writeHeapProfile(f.memprofile); err != nil {
+	if peak != nil {
+		if err := peak.finish(); err != nil {
 			fmt.Fprintf(stderr, "hyparlist sim: %v\n", err)
 			return 1
 		}
 	}
 	return 0
-}
-
-// writeHeapProfile writes a heap profile to path.
-func writeHeapProfile(path string) error {
-	pf, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	runtime.GC()
-	if err := pprof.WriteHeapProfile(pf); err != nil {
-		pf.Close()
-		return err
-	}
-	return pf.Close()
 }
 
 // isTerminal reports whether f is a terminal: a character device other
