@@ -138,7 +138,7 @@ func TestMembershipSameIncarnationTieBreak(t *testing.T) {
 	if n := len(actionsOfType[MemberUpdated](acts)); n != 0 {
 		t.Errorf("the losing version caused %d updates", n)
 	}
-	if a.table.get("x").recHash != b.table.get("x").recHash {
+	if a.table.get("x").recHash() != b.table.get("x").recHash() {
 		t.Errorf("digests differ after both versions arrived")
 	}
 }

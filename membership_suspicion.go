@@ -23,34 +23,32 @@ import (
 // suspected node ample time to hear the suspicion through its other links
 // and refute it.
 //
-// Every node that hears a suspicion runs the timer. At expiry an accuser
-// announces dead; the others mark the member dead without announcing, so a
-// failure costs at most one announcement per accuser, not one per node.
+// Every node that hears a suspicion runs its own timeout (one deadline in
+// the entry heap, membership_deadlines.go). At expiry an accuser announces
+// dead; the others mark the member dead without announcing, so a failure
+// costs at most one announcement per accuser, not one per node.
 
 // maxSuspicionConfirmations bounds SuspicionConfirmations and so the
 // accusers kept per suspicion.
 const maxSuspicionConfirmations = 16
 
-// memberSuspicionTimer fires when a suspicion of Name at Incarnation may
-// have expired.
-type memberSuspicionTimer struct {
-	Name        string
-	Incarnation uint32
-}
-
-func (memberSuspicionTimer) isTimer() {}
-
-// suspicion is the running suspicion of one member.
+// suspicion is the running suspicion of one member. Every node that heard
+// it keeps one, so it is kept small: times on the core clock, accusers by
+// name hash.
 type suspicion struct {
-	start    time.Time
-	min, max time.Duration
-	// accusers are the distinct nodes that announced the suspicion, first
-	// accuser first; at most SuspicionConfirmations+1 are kept.
-	accusers []string
+	// start is when the local node heard the suspicion; deadline when it
+	// expires (the entry's deadline, membership_deadlines.go).
+	start, deadline int64
+	// lo is the shortest timeout; the longest is lo ×
+	// SuspicionMaxTimeoutMult (suspicionBounds).
+	lo time.Duration
+	// accusers are the name hashes of the distinct nodes that announced the
+	// suspicion, first accuser first; at most SuspicionConfirmations+1 are
+	// kept. Two accusers whose 64-bit name hashes collide count once.
+	accusers []uint64
 	// local is set when the local node is an accuser: it announces dead at
 	// expiry.
-	local    bool
-	deadline time.Time
+	local bool
 }
 
 // suspicionBounds returns min and max of the suspicion timeout for n live
@@ -71,19 +69,18 @@ func suspicionTimeout(lo, hi time.Duration, k, c int) time.Duration {
 	return max(t, lo)
 }
 
-// startSuspicion starts the timer of e, which just became suspect.
+// startSuspicion starts the suspicion of e, which just became suspect.
 // accuser is the node that announced it ("" when learned by
 // anti-entropy).
 func (m *Membership) startSuspicion(e *memberEntry, accuser string) {
 	lo, hi := suspicionBounds(m.cfg, len(m.table.live))
-	s := &suspicion{start: m.now, min: lo, max: hi}
+	s := &suspicion{start: m.clock, lo: lo}
 	if accuser != "" {
-		s.accusers = append(s.accusers, accuser)
+		s.accusers = append(make([]uint64, 0, 1), nameHash(accuser))
 		s.local = accuser == m.self.Name
 	}
+	s.deadline = m.clock + int64(suspicionTimeout(lo, hi, m.cfg.SuspicionConfirmations, 0))
 	e.susp = s
-	s.deadline = m.now.Add(suspicionTimeout(lo, hi, m.cfg.SuspicionConfirmations, 0))
-	m.emit(SetTimer{After: s.deadline.Sub(m.now), Timer: memberSuspicionTimer{Name: e.m.Name, Incarnation: e.m.Incarnation}})
 }
 
 // confirmSuspicion records accuser as one more independent accuser of e
@@ -91,19 +88,22 @@ func (m *Membership) startSuspicion(e *memberEntry, accuser string) {
 // added.
 func (m *Membership) confirmSuspicion(e *memberEntry, accuser string) bool {
 	s := e.susp
-	if s == nil || accuser == "" || slices.Contains(s.accusers, accuser) ||
-		len(s.accusers) > m.cfg.SuspicionConfirmations {
+	if s == nil || accuser == "" || len(s.accusers) > m.cfg.SuspicionConfirmations {
 		return false
 	}
-	s.accusers = append(s.accusers, accuser)
+	h := nameHash(accuser)
+	if slices.Contains(s.accusers, h) {
+		return false
+	}
+	s.accusers = append(s.accusers, h)
 	if accuser == m.self.Name {
 		s.local = true
 	}
 	c := len(s.accusers) - 1
-	d := s.start.Add(suspicionTimeout(s.min, s.max, m.cfg.SuspicionConfirmations, c))
-	if d.Before(s.deadline) {
+	hi := s.lo * time.Duration(m.cfg.SuspicionMaxTimeoutMult)
+	if d := s.start + int64(suspicionTimeout(s.lo, hi, m.cfg.SuspicionConfirmations, c)); d < s.deadline {
 		s.deadline = d
-		m.emit(SetTimer{After: max(0, d.Sub(m.now)), Timer: memberSuspicionTimer{Name: e.m.Name, Incarnation: e.m.Incarnation}})
+		m.refreshDeadline(e)
 	}
 	return true
 }
@@ -119,12 +119,9 @@ func (m *Membership) accuse(peer Peer) {
 	if e == nil || e == m.local {
 		return
 	}
-	switch e.m.State {
+	switch e.state {
 	case MemberStateAlive:
-		nm := e.m
-		nm.State = MemberStateSuspect
-		nm.StateChange = m.now
-		m.applyChange(e, nm, mergeSource{origin: m.self.Name, broadcast: true})
+		m.applyChange(e, e.id, e.inc, MemberStateSuspect, mergeSource{origin: m.self.Name, broadcast: true})
 	case MemberStateSuspect:
 		if !m.confirmSuspicion(e, m.self.Name) {
 			return
@@ -132,22 +129,15 @@ func (m *Membership) accuse(peer Peer) {
 	default:
 		return
 	}
-	m.announce(e.m.record())
+	m.announce(e.record())
 }
 
-// onSuspicionTimer declares the member dead if its suspicion expired.
-func (m *Membership) onSuspicionTimer(t memberSuspicionTimer) {
-	e := m.table.get(t.Name)
-	if e == nil || e.susp == nil || e.m.State != MemberStateSuspect ||
-		e.m.Incarnation != t.Incarnation || m.now.Before(e.susp.deadline) {
-		return
-	}
-	local := e.susp.local
-	nm := e.m
-	nm.State = MemberStateDead
-	nm.StateChange = m.now
-	m.applyChange(e, nm, mergeSource{broadcast: true})
+// expireSuspicion declares e dead: its suspicion expired without a
+// refutation.
+func (m *Membership) expireSuspicion(e *memberEntry) {
+	local := e.susp != nil && e.susp.local
+	m.applyChange(e, e.id, e.inc, MemberStateDead, mergeSource{broadcast: true})
 	if local {
-		m.announce(e.m.record())
+		m.announce(e.record())
 	}
 }

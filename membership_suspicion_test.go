@@ -79,7 +79,7 @@ func TestMembershipAccuseConfirmExpire(t *testing.T) {
 	if recs := announcedRecords(t, acts); len(recs) != 1 || !sameRecord(recs[0], rec("m1", 0, MemberStateSuspect)) {
 		t.Fatalf("LinkFailed announced %+v, want suspect m1@0", recs)
 	}
-	tm := timersOf[memberSuspicionTimer](acts)
+	tm := timersOf[memberDeadlineTimer](acts)
 	if len(tm) != 1 || tm[0].After != 72*time.Second {
 		t.Fatalf("suspicion timer %+v, want 72s", tm)
 	}
@@ -90,7 +90,7 @@ func TestMembershipAccuseConfirmExpire(t *testing.T) {
 	deadline := mt0.Add(72 * time.Second)
 	for i, acc := range []string{"m2", "m3", "m4"} {
 		acts := deliverRecs(t, m, mt0.Add(time.Second), acc, rec("m1", 0, MemberStateSuspect))
-		tm := timersOf[memberSuspicionTimer](acts)
+		tm := timersOf[memberDeadlineTimer](acts)
 		if len(tm) != 1 {
 			t.Fatalf("confirmation %d: timers %+v", i+1, tm)
 		}
@@ -104,10 +104,10 @@ func TestMembershipAccuseConfirmExpire(t *testing.T) {
 		t.Errorf("deadline after K confirmations %v, want %v", deadline.Sub(mt0), want.Sub(mt0))
 	}
 	// A fifth accuser changes nothing.
-	if tm := timersOf[memberSuspicionTimer](deliverRecs(t, m, mt0.Add(2*time.Second), "m5", rec("m1", 0, MemberStateSuspect))); len(tm) != 0 {
+	if tm := timersOf[memberDeadlineTimer](deliverRecs(t, m, mt0.Add(2*time.Second), "m5", rec("m1", 0, MemberStateSuspect))); len(tm) != 0 {
 		t.Errorf("accuser past K re-armed %+v", tm)
 	}
-	timer := memberSuspicionTimer{Name: "m1", Incarnation: 0}
+	timer := memberDeadlineTimer{}
 	if acts := stepActs(m, deadline.Add(-time.Millisecond), TimerFired{Timer: timer}); len(acts) != 0 {
 		t.Errorf("early timer acted: %v", acts)
 	}
@@ -128,7 +128,7 @@ func TestMembershipAccuseConfirmExpire(t *testing.T) {
 func TestMembershipObserverExpiresSilently(t *testing.T) {
 	m := withMembers(t, DefaultMembershipConfig(), 100) // 8s..48s
 	acts := deliverRecs(t, m, mt0, "m2", rec("m1", 0, MemberStateSuspect))
-	tm := timersOf[memberSuspicionTimer](acts)
+	tm := timersOf[memberDeadlineTimer](acts)
 	if len(tm) != 1 || tm[0].After != 48*time.Second {
 		t.Fatalf("timers %+v, want one of 48s", tm)
 	}
@@ -146,7 +146,7 @@ func TestMembershipObserverExpiresSilently(t *testing.T) {
 func TestMembershipRefutedSuspicionDoesNotExpire(t *testing.T) {
 	m := withMembers(t, DefaultMembershipConfig(), 10)
 	acts := stepActs(m, mt0, LinkFailed{Peer: testPeer("m1")})
-	timer := timersOf[memberSuspicionTimer](acts)[0]
+	timer := timersOf[memberDeadlineTimer](acts)[0]
 	deliverRecs(t, m, mt0.Add(time.Second), "m1", rec("m1", 1, MemberStateAlive))
 	acts = stepActs(m, mt0.Add(time.Hour), TimerFired{Timer: timer.Timer})
 	if len(acts) != 0 || mustMember(t, m, "m1").State != MemberStateAlive {

@@ -41,9 +41,20 @@ type simWork struct {
 	ev   Event
 }
 
-// newSimMembership returns node self's membership core.
-func newSimMembership(cfg *SimConfig, i int, self Peer) (*Membership, error) {
-	return NewMembership(self, cfg.MembershipCore, simStreamRand(cfg.Seed, streamMembership+uint64(i)))
+// newSimMembership returns node i's membership core. Its identities come
+// from the simulation's shared pool: N nodes listing N members then hold N
+// identities, not N² (memberIdentPool; what a node sees and decides does
+// not change).
+func (s *Simulation) newSimMembership(i int, self Peer) (*Membership, error) {
+	m, err := NewMembership(self, s.cfg.MembershipCore, simStreamRand(s.cfg.Seed, streamMembership+uint64(i)))
+	if err != nil {
+		return nil, err
+	}
+	if s.idents == nil {
+		s.idents = newMemberIdentPool()
+	}
+	m.idents = s.idents
+	return m, nil
 }
 
 // feedMembership queues ev for node i's membership core, if it runs one.

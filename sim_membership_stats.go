@@ -93,7 +93,7 @@ func (s *Simulation) MembershipConverged() bool {
 	for _, i := range s.upList {
 		var g uint64
 		for _, e := range s.nodes[i].ms.table.live {
-			g ^= e.nameHash
+			g ^= e.id.nameHash
 		}
 		if g != h {
 			return false
@@ -108,7 +108,7 @@ func (s *Simulation) listsDead(i int32, crashed []int) bool {
 	m := s.nodes[i].ms
 	for _, c := range crashed {
 		e := m.table.get(s.peers[c].Name)
-		if e == nil || e.m.State == MemberStateAlive || e.m.State == MemberStateSuspect {
+		if e == nil || e.state.live() {
 			return false
 		}
 	}
