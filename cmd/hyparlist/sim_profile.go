@@ -13,20 +13,21 @@ import (
 
 // peakProfiler writes the heap profile of -memprofile when the live heap
 // peaks: a profile written at the end of a run shows only what is still
-// referenced then, long after the simulation's peak was released. It checks
-// the heap at every progress report (about every million events) and
-// rewrites the profile whenever the heap grew by a tenth since the last one.
+// referenced then, long after the simulation's peak was released. At every
+// progress report (about every million events) it reads the live heap
+// measured by the last garbage collection, and rewrites the profile
+// whenever that grew by a tenth since the last profile.
 type peakProfiler struct {
 	path string
 	next func(hyparlist.ExperimentProgress) // the progress line, or nil
 
 	mu      sync.Mutex
-	written uint64 // heap bytes when the profile was last written
+	written uint64 // live heap bytes when the profile was last written
 	err     error
 }
 
-// peakGrowth is the factor by which the heap must grow before the profile
-// is rewritten.
+// peakGrowth is the factor by which the live heap must grow before the
+// profile is rewritten.
 const peakGrowth = 1.1
 
 // update is an ExperimentConfig.Progress hook.
@@ -53,9 +54,9 @@ func (p *peakProfiler) finish() error {
 	return p.err
 }
 
-// liveHeap returns the bytes of heap objects, live or not yet swept.
+// liveHeap returns the heap bytes the last garbage collection found live.
 func liveHeap() uint64 {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	metrics.Read(s)
 	if s[0].Value.Kind() != metrics.KindUint64 {
 		return 0
