@@ -7,7 +7,9 @@ import "time"
 // its state:
 //
 //   - suspect: its suspicion expires (membership_suspicion.go);
-//   - dead or left: its tombstone is reclaimed (membership_tombstone.go).
+//   - dead or left: its tombstone is reclaimed (membership_tombstone.go);
+//   - alive with entryProxy set: the announcement on its behalf is due
+//     (membership_merge.go).
 //
 // Entries with a deadline sit in a binary min-heap ordered by deadline, and
 // a single memberDeadlineTimer is armed for the earliest. A timer per
@@ -35,6 +37,8 @@ func (m *Membership) deadlineOf(e *memberEntry) (at int64, ok bool) {
 		return e.susp.deadline, true
 	case !e.state.live():
 		return e.changed + int64(m.cfg.ReclaimTime), true
+	case e.flags&entryProxy != 0:
+		return e.changed + int64(proxyAnnounceDelay), true
 	}
 	return 0, false
 }
@@ -81,6 +85,8 @@ func (m *Membership) onDeadlineTimer() {
 			m.expireSuspicion(e)
 		case !e.state.live():
 			m.reclaim(e)
+		default:
+			m.proxyDue(e)
 		}
 	}
 }

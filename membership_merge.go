@@ -24,6 +24,10 @@ type mergeSource struct {
 	peer string
 }
 
+// announced reports whether the record travels in an announcement: one
+// delivered by Plumtree, or a suspicion the local node announces.
+func (s mergeSource) announced() bool { return s.broadcast && s.origin != "" }
+
 // merge applies a valid record about any member.
 func (m *Membership) merge(r MemberRecord, src mergeSource) {
 	if r.Name == m.self.Name {
@@ -44,6 +48,9 @@ func (m *Membership) merge(r MemberRecord, src mergeSource) {
 	if r.Incarnation == e.inc && r.State == e.state {
 		if r.State == MemberStateSuspect {
 			m.confirmSuspicion(e, src.origin)
+		}
+		if src.announced() && e.id.matches(r.Addr, r.Meta) {
+			e.flags |= entryHeard
 		}
 		if !contentWins(r, e.id) {
 			return
@@ -133,6 +140,21 @@ func (m *Membership) afterChange(e *memberEntry, old memberEntry, existed bool, 
 	} else if !sameState {
 		m.startSuspicion(e, src.origin)
 	}
+	e.flags &^= entryHeard | entryProxy
+	if src.announced() {
+		e.flags |= entryHeard
+	}
+	if !src.broadcast && src.peer == e.id.name && !wasLive && e.state.live() {
+		// The peer's own record reached this node only by anti-entropy:
+		// its announcement was lost or refused here (a name reserved for
+		// a dead address until now), or is still on its way — the peer
+		// announces a refutation in the same step in which it answers the
+		// exchange that told it, so after a partition heals the records
+		// usually arrive first. Announce it on the peer's behalf after
+		// proxyAnnounceDelay unless the peer's own announcement was heard
+		// meanwhile (proxyDue).
+		e.flags |= entryProxy
+	}
 	m.refreshDeadline(e)
 
 	switch {
@@ -144,19 +166,31 @@ func (m *Membership) afterChange(e *memberEntry, old memberEntry, existed bool, 
 		m.emit(MemberUpdated{Member: m.member(e)})
 	}
 
-	if !src.broadcast && src.peer == e.id.name && !wasLive && e.state.live() {
-		// The peer's own record reached this node only by anti-entropy:
-		// its announcement was lost or refused here (a name reserved for
-		// a dead address until now). Announce it on the peer's behalf, so
-		// that the others need not wait for their own exchanges. At most
-		// one announcement per exchange.
-		m.announce(e.record())
-	}
 	if !src.broadcast && (e.state == MemberStateSuspect || e.state == MemberStateDead) &&
 		(!existed || old.state == MemberStateAlive) {
 		if p, ok := m.neighbor(e.id.name); ok {
 			m.nudge(p)
 		}
+	}
+}
+
+// proxyAnnounceDelay is how long a node waits before it announces a peer's
+// record on the peer's behalf (entryProxy): long enough for the peer's own
+// announcement to cross the broadcast tree and a graft (at 10^4 nodes the
+// last delivery takes about 0.5 s, a graft GraftTimeout1 plus a round
+// trip). Not from a paper. Without the wait every exchange that crossed a
+// refutation re-broadcast it: after a 50/50 partition healed, each node's
+// refutation went through the cluster 2–3 times.
+const proxyAnnounceDelay = 2 * time.Second
+
+// proxyDue announces e on the member's behalf unless its own announcement
+// was heard since the proxy was armed.
+func (m *Membership) proxyDue(e *memberEntry) {
+	proxy := e.flags&entryProxy != 0
+	e.flags &^= entryProxy
+	if proxy && e.flags&entryHeard == 0 && e.state.live() {
+		e.flags |= entryHeard
+		m.announce(e.record())
 	}
 }
 

@@ -24,9 +24,16 @@ import (
 // and refute it.
 //
 // Every node that hears a suspicion runs its own timeout (one deadline in
-// the entry heap, membership_deadlines.go). At expiry an accuser announces
-// dead; the others mark the member dead without announcing, so a failure
-// costs at most one announcement per accuser, not one per node.
+// the entry heap, membership_deadlines.go) and marks the member dead when
+// it expires. Only a first accuser — a node that accused before it heard
+// of any other accuser — announces the death; the others, confirming
+// accusers included, mark it without announcing. The announcement serves
+// the nodes whose timeout is longer (they heard fewer confirmations) or
+// that never heard the suspicion; one per accuser that started it is
+// enough, and anti-entropy spreads the dead record should that one be
+// lost. Not Lifeguard's letter, where every accuser announces: with up to
+// SuspicionConfirmations+1 accusers per failure, that multiplied the dead
+// announcements of a partition by up to four.
 
 // maxSuspicionConfirmations bounds SuspicionConfirmations and so the
 // accusers kept per suspicion.
@@ -46,9 +53,9 @@ type suspicion struct {
 	// suspicion, first accuser first; at most SuspicionConfirmations+1 are
 	// kept. Two accusers whose 64-bit name hashes collide count once.
 	accusers []uint64
-	// local is set when the local node is an accuser: it announces dead at
-	// expiry.
-	local bool
+	// first is set when the local node accused the member before hearing
+	// of any other accuser: it announces dead at expiry.
+	first bool
 }
 
 // suspicionBounds returns min and max of the suspicion timeout for n live
@@ -77,7 +84,7 @@ func (m *Membership) startSuspicion(e *memberEntry, accuser string) {
 	s := &suspicion{start: m.clock, lo: lo}
 	if accuser != "" {
 		s.accusers = append(make([]uint64, 0, 1), nameHash(accuser))
-		s.local = accuser == m.self.Name
+		s.first = accuser == m.self.Name
 	}
 	s.deadline = m.clock + int64(suspicionTimeout(lo, hi, m.cfg.SuspicionConfirmations, 0))
 	e.susp = s
@@ -96,9 +103,6 @@ func (m *Membership) confirmSuspicion(e *memberEntry, accuser string) bool {
 		return false
 	}
 	s.accusers = append(s.accusers, h)
-	if accuser == m.self.Name {
-		s.local = true
-	}
 	c := len(s.accusers) - 1
 	hi := s.lo * time.Duration(m.cfg.SuspicionMaxTimeoutMult)
 	if d := s.start + int64(suspicionTimeout(s.lo, hi, m.cfg.SuspicionConfirmations, c)); d < s.deadline {
@@ -133,11 +137,12 @@ func (m *Membership) accuse(peer Peer) {
 }
 
 // expireSuspicion declares e dead: its suspicion expired without a
-// refutation.
+// refutation. Only the first accuser announces it.
 func (m *Membership) expireSuspicion(e *memberEntry) {
-	local := e.susp != nil && e.susp.local
+	first := e.susp != nil && e.susp.first
 	m.applyChange(e, e.id, e.inc, MemberStateDead, mergeSource{broadcast: true})
-	if local {
+	if first {
+		e.flags |= entryHeard
 		m.announce(e.record())
 	}
 }

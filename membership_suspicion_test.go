@@ -157,3 +157,27 @@ func TestMembershipRefutedSuspicionDoesNotExpire(t *testing.T) {
 		t.Errorf("re-accusation announced %+v", recs)
 	}
 }
+
+// TestMembershipConfirmingAccuserExpiresSilently: a node that accused a
+// member only after hearing another accuser announces its confirmation
+// but, at expiry, marks the member dead without announcing it; the first
+// accuser does.
+func TestMembershipConfirmingAccuserExpiresSilently(t *testing.T) {
+	m := withMembers(t, DefaultMembershipConfig(), 100)
+	deliverRecs(t, m, mt0, "m2", rec("m1", 0, MemberStateSuspect))
+	acts := stepActs(m, mt0, LinkFailed{Peer: testPeer("m1")})
+	if recs := announcedRecords(t, acts); len(recs) != 1 || !sameRecord(recs[0], rec("m1", 0, MemberStateSuspect)) {
+		t.Fatalf("confirmation announced %+v, want suspect m1@0", recs)
+	}
+	tm := timersOf[memberDeadlineTimer](acts)
+	if len(tm) != 1 {
+		t.Fatalf("confirmation armed %+v, want one earlier timer", tm)
+	}
+	acts = stepActs(m, mt0.Add(tm[0].After), TimerFired{Timer: tm[0].Timer})
+	if got := mustMember(t, m, "m1"); got.State != MemberStateDead {
+		t.Fatalf("state %v at expiry, want dead", got.State)
+	}
+	if recs := announcedRecords(t, acts); len(recs) != 0 {
+		t.Errorf("a confirming accuser announced %+v at expiry", recs)
+	}
+}

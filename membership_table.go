@@ -75,6 +75,17 @@ func (p *memberIdentPool) get(name, addr string, meta []byte) *memberIdent {
 	return id
 }
 
+// Entry flags.
+const (
+	// entryHeard: the entry's current record was delivered here in an
+	// announcement, or decided and announced by this node.
+	entryHeard uint8 = 1 << iota
+	// entryProxy: an announcement on the member's behalf is due at the
+	// entry's deadline, unless its own announcement is heard first
+	// (membership_merge.go).
+	entryProxy
+)
+
 // memberEntry is one row of the table.
 type memberEntry struct {
 	id *memberIdent
@@ -91,6 +102,7 @@ type memberEntry struct {
 	// deadline (membership_deadlines.go).
 	heapPos int32
 	state   MemberState
+	flags   uint8
 }
 
 // record returns the wire form of e (AgeSeconds left zero). Meta is shared
