@@ -40,32 +40,48 @@ func (p *Plumtree) checkInvariants() error {
 	}
 
 	c := &p.cache
-	if len(c.slots) != c.index.Len() || len(c.slots)+len(c.free) != len(c.slab) {
-		return fmt.Errorf("plumtree %s: cache holds %d entries, index %d, slab %d with %d free", p.self.Name, len(c.slots), c.index.Len(), len(c.slab), len(c.free))
-	}
-	bytes := 0
-	for id, slot := range c.slots {
-		e := &c.slab[slot]
-		bytes += int(e.size)
-		switch {
-		case e.id != id || e.key.slot != slot:
-			return fmt.Errorf("plumtree %s: cache entry %v in slot %d holds %v keyed to slot %d", p.self.Name, id, slot, e.id, e.key.slot)
-		case !c.index.Has(e.key):
-			return fmt.Errorf("plumtree %s: cache entry %v missing from the index", p.self.Name, id)
-		case !p.seen.has(id):
-			return fmt.Errorf("plumtree %s: cached message %v not in the seen set", p.self.Name, id)
+	bytes, live := 0, 0
+	for k := range c.q.len() {
+		e := c.q.at((c.q.first + uint32(k)) & ptSeqMask)
+		if !e.live {
+			continue
 		}
+		live++
+		se := p.seen.q.at(e.seen)
+		switch {
+		case se == nil:
+			return fmt.Errorf("plumtree %s: cached message %d not in the seen set", p.self.Name, e.seen)
+		case !se.cached || c.q.at(se.cache) != e:
+			return fmt.Errorf("plumtree %s: seen entry of cached message %v does not point back", p.self.Name, se.id)
+		}
+		bytes += ptCacheSize(e.payload, se.id)
 	}
-	if bytes != c.bytes || bytes > c.maxBytes {
-		return fmt.Errorf("plumtree %s: cache bytes %d, accounted %d, max %d", p.self.Name, bytes, c.bytes, c.maxBytes)
-	}
-	if m, ok := c.index.Min(); ok && c.next > m.expire {
-		return fmt.Errorf("plumtree %s: cache next expiry %d after the index minimum %d", p.self.Name, c.next, m.expire)
+	if bytes != c.bytes || bytes > c.maxBytes || live != c.n {
+		return fmt.Errorf("plumtree %s: cache bytes %d, accounted %d, max %d; %d live entries, counted %d", p.self.Name, bytes, c.bytes, c.maxBytes, live, c.n)
 	}
 
 	s := &p.seen
-	if len(s.ids) != s.n || s.n > s.max {
-		return fmt.Errorf("plumtree %s: seen set holds %d IDs, ring %d, max %d", p.self.Name, len(s.ids), s.n, s.max)
+	if s.len() > s.max {
+		return fmt.Errorf("plumtree %s: seen set holds %d IDs, max %d", p.self.Name, s.len(), s.max)
+	}
+	used := 0
+	for _, v := range s.slots {
+		if v != 0 {
+			used++
+		}
+	}
+	if used != s.len() {
+		return fmt.Errorf("plumtree %s: seen index holds %d slots for %d IDs", p.self.Name, used, s.len())
+	}
+	for k := range s.len() {
+		seq := (s.q.first + uint32(k)) & ptSeqMask
+		e := s.q.at(seq)
+		if f, fseq := s.find(e.id); f != e || fseq != seq {
+			return fmt.Errorf("plumtree %s: seen ID %v not found by the index", p.self.Name, e.id)
+		}
+		if e.cached && c.get(e.cache) == nil {
+			return fmt.Errorf("plumtree %s: seen ID %v marked cached, cache entry gone", p.self.Name, e.id)
+		}
 	}
 	return nil
 }

@@ -1,116 +1,176 @@
 package hyparlist
 
+import "hash/maphash"
+
 // This file holds Plumtree's seen-ID set (the paper's "receivedMsgs"): the
 // IDs of delivered messages, used to recognise duplicates, each with the
-// round the node forwarded it with (for the tree optimisation). It
+// round the node forwarded it with (for the tree optimisation) and the
+// message's place in the cache (plumtree_cache.go) while it is cached. It
 // outlives the payload cache (SeenTTL ≥ CacheTTL) and is bounded by
 // SeenMaxEntries.
+//
+// Layout. The set is held by every node for every message of the last
+// SeenTTL, so its size per entry matters (a simulator holds one per node):
+// entries sit in a queue in insertion order (ptFIFO; with one TTL for all,
+// also expiry order, so expiring is O(1) per ID), and an open-addressing
+// hash index of 4-byte slots, each holding the sequence number of an entry,
+// finds them by ID. The index hashes IDs with hash/maphash under a per-set
+// random seed, so that nobody can choose IDs that collide; the seed only
+// places entries in the index and never reaches an output.
 
-// ptSeenEntry is one remembered ID in insertion order.
+// ptSeenEntry is one remembered ID.
 type ptSeenEntry struct {
 	id     MessageID
-	expire int64 // core clock, see Plumtree.clock
+	expire int64 // core clock, see Plumtree.now
+	// cache is the sequence of the message's cache entry, valid while
+	// cached is set and that entry points back here (ptCached.seen).
+	cache  uint32
+	round  uint16
+	cached bool
 }
 
 // ptSeenSet is a set of message IDs that forgets each ID ttl after it was
-// added, or earlier when more than max IDs are held (oldest first).
-//
-// IDs are kept in a FIFO ring in insertion order. The TTL is the same for
-// every ID, so with a non-decreasing clock the ring is also in expiry order
-// and expiring is O(1) per ID. If the clock ever goes backwards, some IDs
-// expire later than they should; the count bound still holds.
+// added, or earlier when more than max IDs are held (oldest first). If the
+// clock ever goes backwards, some IDs expire later than they should; the
+// count bound still holds.
 type ptSeenSet struct {
-	ids  map[MessageID]uint16 // ID → forward round
-	ring []ptSeenEntry        // circular; len(ring) is the capacity, grown on demand
-	head int                  // index of the oldest entry
-	n    int                  // number of entries in ring
-	ttl  int64
-	max  int
+	q     ptFIFO[ptSeenEntry]
+	slots []uint32 // 0: empty; else the sequence+1 of an entry of q
+	seed  maphash.Seed
+	ttl   int64
+	max   int
 }
 
+// ptSeenMinSlots is the smallest index the set allocates, and the size
+// below which it never shrinks.
+const ptSeenMinSlots = 16
+
 func newPtSeenSet(ttl int64, max int) ptSeenSet {
-	return ptSeenSet{ids: make(map[MessageID]uint16), ttl: ttl, max: max}
+	return ptSeenSet{seed: maphash.MakeSeed(), ttl: ttl, max: max}
+}
+
+// len returns the number of remembered IDs.
+func (s *ptSeenSet) len() int { return s.q.len() }
+
+func (s *ptSeenSet) hash(id MessageID) uint64 { return maphash.Comparable(s.seed, id) }
+
+// find returns the entry of id and its sequence, or nil.
+func (s *ptSeenSet) find(id MessageID) (*ptSeenEntry, uint32) {
+	if len(s.slots) == 0 {
+		return nil, 0
+	}
+	mask := uint64(len(s.slots) - 1)
+	for i := s.hash(id) & mask; ; i = (i + 1) & mask {
+		v := s.slots[i]
+		if v == 0 {
+			return nil, 0
+		}
+		if e := s.q.at(v - 1); e.id == id {
+			return e, v - 1
+		}
+	}
 }
 
 // has reports whether id is remembered.
 func (s *ptSeenSet) has(id MessageID) bool {
-	_, ok := s.ids[id]
-	return ok
+	e, _ := s.find(id)
+	return e != nil
 }
 
 // round returns the round id was forwarded with, if it is remembered.
 func (s *ptSeenSet) round(id MessageID) (uint16, bool) {
-	r, ok := s.ids[id]
-	return r, ok
+	if e, _ := s.find(id); e != nil {
+		return e.round, true
+	}
+	return 0, false
 }
 
-// len returns the number of remembered IDs.
-func (s *ptSeenSet) len() int { return s.n }
+// full reports whether the set holds max IDs: the oldest must be
+// forgotten (Plumtree.forgetOldest) before another is added.
+func (s *ptSeenSet) full() bool { return s.q.len() >= s.max }
 
 // add remembers id, forwarded with round, until now+ttl; id must not be
-// remembered yet. When the set is full the oldest ID is forgotten first and
-// returned, with true.
-func (s *ptSeenSet) add(id MessageID, round uint16, now int64) (forgotten MessageID, ok bool) {
-	if s.n == s.max {
-		forgotten, ok = s.popOldest(), true
+// remembered yet and the set must not be full. It returns the new entry
+// and its sequence.
+func (s *ptSeenSet) add(id MessageID, round uint16, now int64) (*ptSeenEntry, uint32) {
+	if (s.q.len()+1)*4 > len(s.slots)*3 {
+		s.resize(max(2*len(s.slots), ptSeenMinSlots))
 	}
-	if s.n == len(s.ring) {
-		s.grow()
-	}
-	s.ring[(s.head+s.n)%len(s.ring)] = ptSeenEntry{id: id, expire: ptSatAdd(now, s.ttl)}
-	s.n++
-	s.ids[id] = round
-	return forgotten, ok
+	seq := s.q.push(ptSeenEntry{id: id, expire: ptSatAdd(now, s.ttl), round: round})
+	s.insertSlot(s.hash(id), seq)
+	return s.q.at(seq), seq
 }
 
-// expire forgets every ID at the head of the ring whose time has come.
-// A set that empties releases its ring and map, and a ring less than a
-// quarter full is halved, so that an idle node does not keep the memory of
-// a burst.
-func (s *ptSeenSet) expire(now int64) {
-	popped := false
-	for s.n > 0 && s.ring[s.head].expire <= now {
-		s.popOldest()
-		popped = true
-	}
+// oldest returns the oldest entry and its sequence; nil if empty.
+func (s *ptSeenSet) oldest() (*ptSeenEntry, uint32) { return s.q.front() }
+
+// shrink releases the index of an emptied set and halves one less than an
+// eighth full, so that an idle node does not keep the memory of a burst.
+// Called after entries were forgotten.
+func (s *ptSeenSet) shrink() {
 	switch {
-	case !popped || len(s.ring) <= ptSeenMinRing:
-	case s.n == 0:
-		*s = newPtSeenSet(s.ttl, s.max)
-	case s.n < len(s.ring)/4:
-		s.resize(len(s.ring) / 2)
+	case s.q.len() == 0:
+		s.slots = nil
+	case len(s.slots) > ptSeenMinSlots && s.q.len()*8 < len(s.slots):
+		s.resize(len(s.slots) / 2)
 	}
 }
 
-// popOldest forgets the oldest ID and returns it.
-func (s *ptSeenSet) popOldest() MessageID {
-	e := &s.ring[s.head]
-	id := e.id
-	delete(s.ids, id)
-	*e = ptSeenEntry{}
-	s.head = (s.head + 1) % len(s.ring)
-	s.n--
-	return id
+// popOldest forgets the oldest ID (Plumtree.forgetOldest drops its cache
+// entry first).
+func (s *ptSeenSet) popOldest() {
+	e, seq := s.q.front()
+	s.deleteSlot(s.hash(e.id), seq)
+	s.q.pop()
 }
 
-// ptSeenMinRing is the smallest ring the seen set allocates, and the size
-// below which it never shrinks.
-const ptSeenMinRing = 16
-
-// grow doubles the ring (up to max).
-func (s *ptSeenSet) grow() {
-	s.resize(min(max(2*len(s.ring), ptSeenMinRing), s.max))
+// insertSlot records seq, whose ID hashes to h, in the index.
+func (s *ptSeenSet) insertSlot(h uint64, seq uint32) {
+	mask := uint64(len(s.slots) - 1)
+	i := h & mask
+	for s.slots[i] != 0 {
+		i = (i + 1) & mask
+	}
+	s.slots[i] = seq + 1
 }
 
-// resize moves the entries to a ring of the given size (at least s.n),
-// keeping their order.
+// deleteSlot removes seq, whose ID hashes to h, from the index, shifting
+// back the entries after it (linear probing without tombstones).
+func (s *ptSeenSet) deleteSlot(h uint64, seq uint32) {
+	mask := uint64(len(s.slots) - 1)
+	i := h & mask
+	for s.slots[i] != seq+1 {
+		i = (i + 1) & mask
+	}
+	for j := i; ; {
+		s.slots[i] = 0
+		for {
+			j = (j + 1) & mask
+			v := s.slots[j]
+			if v == 0 {
+				return
+			}
+			// The entry at j may move to i unless its home slot lies
+			// cyclically in (i, j].
+			home := s.hash(s.q.at(v-1).id) & mask
+			if (j-home)&mask >= (j-i)&mask {
+				s.slots[i] = v
+				i = j
+				break
+			}
+		}
+	}
+}
+
+// resize rebuilds the index with size slots (a power of two above the
+// number of entries).
 func (s *ptSeenSet) resize(size int) {
-	ring := make([]ptSeenEntry, size)
-	for i := range s.n {
-		ring[i] = s.ring[(s.head+i)%len(s.ring)]
+	s.slots = make([]uint32, size)
+	first := s.q.first
+	for k := range s.q.len() {
+		seq := (first + uint32(k)) & ptSeqMask
+		s.insertSlot(s.hash(s.q.at(seq).id), seq)
 	}
-	s.ring = ring
-	s.head = 0
 }
 
 // ptSatAdd returns a+b for b ≥ 0, saturating at the largest int64.
