@@ -24,7 +24,7 @@ func TestPtFIFO(t *testing.T) {
 		}
 		q.pop()
 	}
-	if q.at(3) != nil || *q.at(ptChunk+5) != ptChunk+5 || *q.back(0) != 3*ptChunk-1 || q.back(q.len()) != nil {
+	if q.at(3) != nil || *q.at(ptChunk + 5) != ptChunk+5 || *q.back(0) != 3*ptChunk-1 || q.back(q.len()) != nil {
 		t.Fatal("at/back after popping")
 	}
 	if len(q.chunks) != 2 {
