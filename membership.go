@@ -47,10 +47,11 @@ import (
 // reaches an output; every list is bounded (MembershipConfig, limits in
 // membership_state.go and membership_messages.go).
 type Membership struct {
-	self Peer
-	cfg  MembershipConfig
-	rng  *rand.Rand
-	now  time.Time
+	self     Peer
+	selfHash uint64 // nameHash(self.Name)
+	cfg      MembershipConfig
+	rng      *rand.Rand
+	now      time.Time
 	// epoch is the time of the first Step; clock is now as nanoseconds
 	// since then (the core clock, on which entries keep their times).
 	epoch    time.Time
@@ -204,7 +205,7 @@ func NewMembership(self Peer, cfg MembershipConfig, rng *rand.Rand) (*Membership
 	if err := (MemberRecord{Name: self.Name, Addr: self.Addr}).validate(); err != nil {
 		return nil, fmt.Errorf("new membership %q: %w: %w", self.Name, ErrInvalidMembershipSelf, err)
 	}
-	return &Membership{self: self, cfg: cfg, rng: rng, table: newMemberTable()}, nil
+	return &Membership{self: self, selfHash: nameHash(self.Name), cfg: cfg, rng: rng, table: newMemberTable()}, nil
 }
 
 // Step feeds one event at time now. Unknown or invalid input is ignored.

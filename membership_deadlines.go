@@ -6,10 +6,10 @@ import "time"
 // serves them all. An entry has at most one deadline at a time, implied by
 // its state:
 //
+//   - entryAnnounce set: an announcement of its record is due unless the
+//     record was heard meanwhile (announceDue);
 //   - suspect: its suspicion expires (membership_suspicion.go);
-//   - dead or left: its tombstone is reclaimed (membership_tombstone.go);
-//   - alive with entryProxy set: the announcement on its behalf is due
-//     (membership_merge.go).
+//   - dead or left: its tombstone is reclaimed (membership_tombstone.go).
 //
 // Entries with a deadline sit in a binary min-heap ordered by deadline, and
 // a single memberDeadlineTimer is armed for the earliest. A timer per
@@ -30,6 +30,8 @@ func (m *Membership) deadlineOf(e *memberEntry) (at int64, ok bool) {
 	switch {
 	case e == m.local:
 		return 0, false
+	case e.flags&entryAnnounce != 0:
+		return e.changed + int64(m.announceDelay(e)), true
 	case e.state == MemberStateSuspect:
 		if e.susp == nil {
 			return 0, false
@@ -37,8 +39,6 @@ func (m *Membership) deadlineOf(e *memberEntry) (at int64, ok bool) {
 		return e.susp.deadline, true
 	case !e.state.live():
 		return e.changed + int64(m.cfg.ReclaimTime), true
-	case e.flags&entryProxy != 0:
-		return e.changed + int64(proxyAnnounceDelay), true
 	}
 	return 0, false
 }
@@ -81,12 +81,12 @@ func (m *Membership) onDeadlineTimer() {
 		e := h.items[0].e
 		h.remove(e)
 		switch {
+		case e.flags&entryAnnounce != 0:
+			m.announceDue(e)
 		case e.state == MemberStateSuspect:
 			m.expireSuspicion(e)
 		case !e.state.live():
 			m.reclaim(e)
-		default:
-			m.proxyDue(e)
 		}
 	}
 }
@@ -171,4 +171,24 @@ func (h *deadlineHeap) down(i int) {
 		h.swap(i, c)
 		i = c
 	}
+}
+
+// announceDelay is how long after its state began an entry flagged
+// entryAnnounce is announced.
+func (m *Membership) announceDelay(e *memberEntry) time.Duration {
+	if e.state.live() {
+		return proxyAnnounceDelay
+	}
+	return m.deadAnnounceDelay(e)
+}
+
+// announceDue announces e's record unless it was heard since the
+// announcement was scheduled, then gives e its next deadline.
+func (m *Membership) announceDue(e *memberEntry) {
+	e.flags &^= entryAnnounce
+	if e.flags&entryHeard == 0 {
+		e.flags |= entryHeard
+		m.announce(e.record())
+	}
+	m.refreshDeadline(e)
 }

@@ -140,7 +140,7 @@ func (m *Membership) afterChange(e *memberEntry, old memberEntry, existed bool, 
 	} else if !sameState {
 		m.startSuspicion(e, src.origin)
 	}
-	e.flags &^= entryHeard | entryProxy
+	e.flags &^= entryHeard | entryAnnounce
 	if src.announced() {
 		e.flags |= entryHeard
 	}
@@ -152,8 +152,8 @@ func (m *Membership) afterChange(e *memberEntry, old memberEntry, existed bool, 
 		// exchange that told it, so after a partition heals the records
 		// usually arrive first. Announce it on the peer's behalf after
 		// proxyAnnounceDelay unless the peer's own announcement was heard
-		// meanwhile (proxyDue).
-		e.flags |= entryProxy
+		// meanwhile (announceDue).
+		e.flags |= entryAnnounce
 	}
 	m.refreshDeadline(e)
 
@@ -175,24 +175,13 @@ func (m *Membership) afterChange(e *memberEntry, old memberEntry, existed bool, 
 }
 
 // proxyAnnounceDelay is how long a node waits before it announces a peer's
-// record on the peer's behalf (entryProxy): long enough for the peer's own
+// record on the peer's behalf (entryAnnounce): long enough for the peer's own
 // announcement to cross the broadcast tree and a graft (at 10^4 nodes the
 // last delivery takes about 0.5 s, a graft GraftTimeout1 plus a round
 // trip). Not from a paper. Without the wait every exchange that crossed a
 // refutation re-broadcast it: after a 50/50 partition healed, each node's
 // refutation went through the cluster 2–3 times.
 const proxyAnnounceDelay = 2 * time.Second
-
-// proxyDue announces e on the member's behalf unless its own announcement
-// was heard since the proxy was armed.
-func (m *Membership) proxyDue(e *memberEntry) {
-	proxy := e.flags&entryProxy != 0
-	e.flags &^= entryProxy
-	if proxy && e.flags&entryHeard == 0 && e.state.live() {
-		e.flags |= entryHeard
-		m.announce(e.record())
-	}
-}
 
 // mergeSelf handles a record about the local node. The local record is
 // authoritative (SWIM §4.2): any other record at an incarnation at least as

@@ -26,8 +26,9 @@ import (
 // Every node that hears a suspicion runs its own timeout (one deadline in
 // the entry heap, membership_deadlines.go) and marks the member dead when
 // it expires. Only a first accuser — a node that accused before it heard
-// of any other accuser — announces the death; the others, confirming
-// accusers included, mark it without announcing. The announcement serves
+// of any other accuser — announces the death, after a short jitter and
+// only if no other first accuser's announcement arrived meanwhile; the
+// others, confirming accusers included, mark it without announcing. The announcement serves
 // the nodes whose timeout is longer (they heard fewer confirmations) or
 // that never heard the suspicion; one per accuser that started it is
 // enough, and anti-entropy spreads the dead record should that one be
@@ -137,12 +138,26 @@ func (m *Membership) accuse(peer Peer) {
 }
 
 // expireSuspicion declares e dead: its suspicion expired without a
-// refutation. Only the first accuser announces it.
+// refutation. A first accuser announces it after deadAnnounceDelay unless
+// another one's announcement arrives first.
 func (m *Membership) expireSuspicion(e *memberEntry) {
 	first := e.susp != nil && e.susp.first
 	m.applyChange(e, e.id, e.inc, MemberStateDead, mergeSource{broadcast: true})
 	if first {
-		e.flags |= entryHeard
-		m.announce(e.record())
+		e.flags |= entryAnnounce
+		m.refreshDeadline(e)
 	}
+}
+
+// deadAnnounceJitter bounds deadAnnounceDelay. Not from a paper: about
+// twice the time an announcement takes to reach 10^4 nodes (0.5–1 s).
+const deadAnnounceJitter = 2 * time.Second
+
+// deadAnnounceDelay is how long after the expiry a first accuser waits
+// before it announces the death: a delay in [0, deadAnnounceJitter) that
+// differs between accusers (a hash of the member's and the accuser's
+// names), so that when several nodes accused at once, the first
+// announcement usually reaches the others before their own is due.
+func (m *Membership) deadAnnounceDelay(e *memberEntry) time.Duration {
+	return time.Duration(mix64(e.id.nameHash^m.selfHash) % uint64(deadAnnounceJitter))
 }

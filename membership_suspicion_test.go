@@ -112,14 +112,42 @@ func TestMembershipAccuseConfirmExpire(t *testing.T) {
 		t.Errorf("early timer acted: %v", acts)
 	}
 	acts = stepActs(m, deadline, TimerFired{Timer: timer})
-	if recs := announcedRecords(t, acts); len(recs) != 1 || !sameRecord(recs[0], rec("m1", 0, MemberStateDead)) {
-		t.Errorf("expiry announced %+v, want dead m1@0", recs)
-	}
 	if l := actionsOfType[MemberLeft](acts); len(l) != 1 || l[0].Member.State != MemberStateDead {
 		t.Errorf("expiry reported %+v", l)
 	}
+	// The first accuser announces the death after its jitter.
+	delay := m.deadAnnounceDelay(m.table.get("m1"))
+	if tm := timersOf[memberDeadlineTimer](acts); delay < 0 || delay >= deadAnnounceJitter || len(tm) != 1 || tm[0].After != delay {
+		t.Fatalf("expiry armed %+v, want one timer after the jitter %v", tm, delay)
+	}
+	if delay > 0 && len(announcedRecords(t, acts)) != 0 {
+		t.Errorf("announced before the jitter")
+	}
+	acts = stepActs(m, deadline.Add(delay), TimerFired{Timer: timer})
+	if recs := announcedRecords(t, acts); len(recs) != 1 || !sameRecord(recs[0], rec("m1", 0, MemberStateDead)) {
+		t.Errorf("expiry announced %+v, want dead m1@0", recs)
+	}
 	if acts := stepActs(m, deadline, LinkFailed{Peer: testPeer("m1")}); len(acts) != 0 {
 		t.Errorf("LinkFailed of a dead member acted: %v", acts)
+	}
+}
+
+// TestMembershipDeadAnnouncedOnce: a first accuser that hears another
+// first accuser's dead announcement during its jitter does not announce.
+func TestMembershipDeadAnnouncedOnce(t *testing.T) {
+	m := withMembers(t, DefaultMembershipConfig(), 1000)
+	acts := stepActs(m, mt0, LinkFailed{Peer: testPeer("m1")})
+	tm := timersOf[memberDeadlineTimer](acts)
+	expiry := mt0.Add(tm[0].After)
+	m.Step(expiry, TimerFired{Timer: memberDeadlineTimer{}})
+	m.Drain()
+	deliverRecs(t, m, expiry, "m2", rec("m1", 0, MemberStateDead))
+	acts = stepActs(m, expiry.Add(deadAnnounceJitter), TimerFired{Timer: memberDeadlineTimer{}})
+	if recs := announcedRecords(t, acts); len(recs) != 0 {
+		t.Errorf("announced %+v after hearing another accuser's dead announcement", recs)
+	}
+	if got := mustMember(t, m, "m1"); got.State != MemberStateDead {
+		t.Errorf("state %v, want dead", got.State)
 	}
 }
 

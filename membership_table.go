@@ -80,10 +80,10 @@ const (
 	// entryHeard: the entry's current record was delivered here in an
 	// announcement, or decided and announced by this node.
 	entryHeard uint8 = 1 << iota
-	// entryProxy: an announcement on the member's behalf is due at the
-	// entry's deadline, unless its own announcement is heard first
-	// (membership_merge.go).
-	entryProxy
+	// entryAnnounce: an announcement of the entry's record is due at the
+	// entry's deadline unless the record is heard first: on behalf of a
+	// peer (membership_merge.go), or a death (membership_suspicion.go).
+	entryAnnounce
 )
 
 // memberEntry is one row of the table.
