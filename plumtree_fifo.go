@@ -11,13 +11,16 @@ package hyparlist
 // ptChunk is the number of values per chunk.
 const ptChunk = 64
 
-// ptSeqMask bounds sequence numbers to 31 bits, so that the seen set's
-// index can store sequence+1 in a uint32 with 0 meaning empty. Sequences
-// wrap; a queue never holds anywhere near 2^31 values.
-const ptSeqMask = 1<<31 - 1
+// ptSeqBits bounds sequence numbers to 24 bits, so that the seen set's
+// index can store a sequence and an 8-bit hash tag in a uint32. Sequences
+// wrap; a queue holds fewer than 2^24 values (ptSeenMax).
+const (
+	ptSeqBits = 24
+	ptSeqMask = 1<<ptSeqBits - 1
+)
 
 // ptFIFO is a queue of T. The k-th value ever pushed has sequence k (mod
-// 2^31) until it is popped.
+// 2^24) until it is popped.
 type ptFIFO[T any] struct {
 	chunks [][]T  // chunks[0][off] is the oldest value
 	off    int    // index of the oldest value in chunks[0]

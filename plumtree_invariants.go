@@ -66,7 +66,7 @@ func (p *Plumtree) checkInvariants() error {
 	}
 	used := 0
 	for _, v := range s.slots {
-		if v != 0 {
+		if v != ptEmptySlot {
 			used++
 		}
 	}

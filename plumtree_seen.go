@@ -13,10 +13,12 @@ import "hash/maphash"
 // SeenTTL, so its size per entry matters (a simulator holds one per node):
 // entries sit in a queue in insertion order (ptFIFO; with one TTL for all,
 // also expiry order, so expiring is O(1) per ID), and an open-addressing
-// hash index of 4-byte slots, each holding the sequence number of an entry,
-// finds them by ID. The index hashes IDs with hash/maphash under a per-set
-// random seed, so that nobody can choose IDs that collide; the seed only
-// places entries in the index and never reaches an output.
+// hash index (linear probing) of 4-byte slots finds them by ID: each slot
+// holds the sequence number of an entry and 8 bits of its ID's hash, so
+// that a probe reads the entry itself only when the tags match. The index
+// hashes IDs with hash/maphash under a per-set random seed, so that nobody
+// can choose IDs that collide; the seed only places entries in the index
+// and never reaches an output.
 
 // ptSeenEntry is one remembered ID.
 type ptSeenEntry struct {
@@ -35,18 +37,31 @@ type ptSeenEntry struct {
 // count bound still holds.
 type ptSeenSet struct {
 	q     ptFIFO[ptSeenEntry]
-	slots []uint32 // 0: empty; else the sequence+1 of an entry of q
+	slots []uint32 // ptEmptySlot, or ptSlot(tag, sequence) of an entry of q
 	seed  maphash.Seed
 	ttl   int64
 	max   int
 }
 
-// ptSeenMinSlots is the smallest index the set allocates, and the size
-// below which it never shrinks.
-const ptSeenMinSlots = 16
+// Seen set bounds and index layout.
+const (
+	// ptSeenMinSlots is the smallest index the set allocates, and the
+	// size below which it never shrinks.
+	ptSeenMinSlots = 16
+	// ptSeenMax caps SeenMaxEntries: sequences have 24 bits.
+	ptSeenMax = ptSeqMask
+	// ptEmptySlot marks a free index slot; no tag is 0xff (ptTag).
+	ptEmptySlot = ^uint32(0)
+)
+
+// ptTag returns the 8-bit tag of a hash: its top byte, 0xff excepted.
+func ptTag(h uint64) uint32 { return min(uint32(h>>56), 0xfe) }
+
+// ptSlot packs a tag and a sequence.
+func ptSlot(tag, seq uint32) uint32 { return tag<<ptSeqBits | seq }
 
 func newPtSeenSet(ttl int64, max int) ptSeenSet {
-	return ptSeenSet{seed: maphash.MakeSeed(), ttl: ttl, max: max}
+	return ptSeenSet{seed: maphash.MakeSeed(), ttl: ttl, max: min(max, ptSeenMax)}
 }
 
 // len returns the number of remembered IDs.
@@ -59,14 +74,18 @@ func (s *ptSeenSet) find(id MessageID) (*ptSeenEntry, uint32) {
 	if len(s.slots) == 0 {
 		return nil, 0
 	}
-	mask := uint64(len(s.slots) - 1)
-	for i := s.hash(id) & mask; ; i = (i + 1) & mask {
+	h := s.hash(id)
+	tag, mask := ptTag(h), uint64(len(s.slots)-1)
+	for i := h & mask; ; i = (i + 1) & mask {
 		v := s.slots[i]
-		if v == 0 {
+		if v == ptEmptySlot {
 			return nil, 0
 		}
-		if e := s.q.at(v - 1); e.id == id {
-			return e, v - 1
+		if v>>ptSeqBits != tag {
+			continue
+		}
+		if e := s.q.at(v & ptSeqMask); e.id == id {
+			return e, v & ptSeqMask
 		}
 	}
 }
@@ -128,31 +147,31 @@ func (s *ptSeenSet) popOldest() {
 func (s *ptSeenSet) insertSlot(h uint64, seq uint32) {
 	mask := uint64(len(s.slots) - 1)
 	i := h & mask
-	for s.slots[i] != 0 {
+	for s.slots[i] != ptEmptySlot {
 		i = (i + 1) & mask
 	}
-	s.slots[i] = seq + 1
+	s.slots[i] = ptSlot(ptTag(h), seq)
 }
 
 // deleteSlot removes seq, whose ID hashes to h, from the index, shifting
 // back the entries after it (linear probing without tombstones).
 func (s *ptSeenSet) deleteSlot(h uint64, seq uint32) {
-	mask := uint64(len(s.slots) - 1)
+	mask, want := uint64(len(s.slots)-1), ptSlot(ptTag(h), seq)
 	i := h & mask
-	for s.slots[i] != seq+1 {
+	for s.slots[i] != want {
 		i = (i + 1) & mask
 	}
 	for j := i; ; {
-		s.slots[i] = 0
+		s.slots[i] = ptEmptySlot
 		for {
 			j = (j + 1) & mask
 			v := s.slots[j]
-			if v == 0 {
+			if v == ptEmptySlot {
 				return
 			}
 			// The entry at j may move to i unless its home slot lies
 			// cyclically in (i, j].
-			home := s.hash(s.q.at(v-1).id) & mask
+			home := s.hash(s.q.at(v&ptSeqMask).id) & mask
 			if (j-home)&mask >= (j-i)&mask {
 				s.slots[i] = v
 				i = j
@@ -166,6 +185,9 @@ func (s *ptSeenSet) deleteSlot(h uint64, seq uint32) {
 // number of entries).
 func (s *ptSeenSet) resize(size int) {
 	s.slots = make([]uint32, size)
+	for i := range s.slots {
+		s.slots[i] = ptEmptySlot
+	}
 	first := s.q.first
 	for k := range s.q.len() {
 		seq := (first + uint32(k)) & ptSeqMask

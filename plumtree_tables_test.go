@@ -36,7 +36,7 @@ func TestPtFIFO(t *testing.T) {
 	if q.chunks != nil || q.push(7) != uint32(3*ptChunk) {
 		t.Fatal("an emptied queue keeps chunks or loses its sequence")
 	}
-	// Sequences wrap at 31 bits.
+	// Sequences wrap at 24 bits.
 	q = ptFIFO[int]{first: ptSeqMask}
 	if a, b := q.push(1), q.push(2); a != ptSeqMask || b != 0 || *q.at(0) != 2 {
 		t.Fatalf("wrap: sequences %d, %d", a, b)
