@@ -86,6 +86,7 @@ type PlumtreeConfig struct {
 	// possible if it is still in some neighbour's cache or in flight) is
 	// delivered a second time. Default 65536, chosen: above the number of
 	// broadcasts a cluster sends in SeenTTL at several hundred per second.
+	// Values above 2^24-1 act as 2^24-1 (the seen index's sequence width).
 	SeenMaxEntries int
 
 	// MissingMax bounds the number of messages announced by IHAVE but not
