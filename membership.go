@@ -73,6 +73,10 @@ type Membership struct {
 	// idents, if set, is a pool of identities shared with other cores
 	// (the simulator's); nil on a runtime node.
 	idents *memberIdentPool
+	// decoder, if set, replaces DecodeAnnouncement: the simulator decodes
+	// each announcement once for all its nodes. The records it returns
+	// are only read.
+	decoder func([]byte) ([]MemberRecord, error)
 	// deadlines holds the entries with a deadline; the timer for the
 	// earliest is pending until deadlineAt if deadlineArmed
 	// (membership_deadlines.go).
@@ -403,7 +407,11 @@ func (m *Membership) onDeliver(d Deliver) {
 	if d.Class != ClassMembership {
 		return
 	}
-	recs, err := DecodeAnnouncement(d.Payload)
+	decode := DecodeAnnouncement
+	if m.decoder != nil {
+		decode = m.decoder
+	}
+	recs, err := decode(d.Payload)
 	if err != nil {
 		m.stats.BadAnnouncements++
 		return

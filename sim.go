@@ -87,7 +87,8 @@ type Simulation struct {
 	msWork    []simWork
 	msRunning bool
 	mv        simMemberView
-	idents    *memberIdentPool // shared by the membership cores
+	idents    *memberIdentPool      // shared by the membership cores
+	decoded   *simAnnouncementCache // shared by the membership cores
 
 	stats    MessageStats
 	events   uint64
