@@ -52,7 +52,11 @@ func checkMembershipInvariants(t testing.TB, m *Membership) {
 		}
 		root ^= h
 	}
-	if root != tb.root || total != tb.len() || total != len(tb.live)+len(tb.gone) {
+	names := uint64(0)
+	for _, e := range tb.live {
+		names ^= e.id.nameHash
+	}
+	if root != tb.root || names != tb.liveNames || total != tb.len() || total != len(tb.live)+len(tb.gone) {
 		t.Fatalf("%s: root or counts stale (%d entries, len %d, %d+%d in sets)", m.self.Name, total, tb.len(), len(tb.live), len(tb.gone))
 	}
 	for i := 1; i < len(m.deadlines.items); i++ {

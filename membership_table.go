@@ -174,8 +174,10 @@ type memberTable struct {
 	// live holds the alive and suspect entries, gone the dead and left
 	// ones (index sets, see setPos).
 	live, gone []*memberEntry
-	// root is the XOR of every recHash.
-	root uint64
+	// root is the XOR of every recHash; liveNames the XOR of the name
+	// hashes of the live entries (the simulator compares member lists
+	// with it).
+	root, liveNames uint64
 }
 
 func newMemberTable() memberTable { return memberTable{} }
@@ -268,6 +270,7 @@ func (t *memberTable) account(e *memberEntry, sign int) {
 	set := &t.gone
 	if e.state.live() {
 		set = &t.live
+		t.liveNames ^= e.id.nameHash
 	}
 	if sign > 0 {
 		e.setPos = int32(len(*set))
