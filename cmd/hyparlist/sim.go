@@ -58,6 +58,7 @@ func parseSimFlags(args []string, stderr io.Writer) (*simFlags, error) {
 	fs.DurationVar(&f.cfg.Sim.JoinInterval, "join-interval", def.Sim.JoinInterval, "virtual time between two joins (0: spread the joins over at most 100 s, 10ms apart at most)")
 	fs.BoolVar(&f.cfg.Sim.Membership, "membership", def.Sim.Membership, "let the membership experiment (-experiments membership) run the membership core on every node besides HyParView and Plumtree; the other experiments never do")
 	fs.Float64Var(&f.cfg.MembershipCrashFraction, "membership-crash", def.MembershipCrashFraction, "fraction of nodes crashed at once by the membership experiment")
+	scenarios := fs.String("membership-scenarios", strings.Join(hyparlist.MembershipScenarioNames(), ","), "comma-separated scenarios of the membership experiment, run in this order on one cluster (the join always runs)")
 	fs.BoolVar(&f.progress, "progress", false, "show progress on stderr even when stdout is not a terminal")
 	experiments := fs.String("experiments", strings.Join(hyparlist.DefaultExperimentNames(), ","), "comma-separated experiments to run, among "+strings.Join(hyparlist.ExperimentNames(), ",")+" (membership keeps N² member records: about 1 KiB each)")
 	fs.IntVar(&f.cfg.Parallel, "parallel", def.Parallel, "simulations run at once (each needs its own memory)")
@@ -94,6 +95,7 @@ func parseSimFlags(args []string, stderr io.Writer) (*simFlags, error) {
 		return nil, fmt.Errorf("-contact: %w", err)
 	}
 	f.cfg.Experiments = splitList(*experiments)
+	f.cfg.MembershipScenarios = splitList(*scenarios)
 	if f.cfg.SingleSenderBroadcasts = f.cfg.Broadcasts / 2; f.cfg.Broadcasts == 1 {
 		f.cfg.SingleSenderBroadcasts = 1
 	}
