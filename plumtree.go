@@ -107,8 +107,8 @@ func NewPlumtree(self Peer, cfg PlumtreeConfig, rng *rand.Rand) (*Plumtree, erro
 		self:       self,
 		cfg:        cfg,
 		nextSeq:    rng.Uint64() >> 1,
-		seen:       newPtSeenSet(int64(cfg.SeenTTL), cfg.SeenMaxEntries),
-		cache:      newPtCache(int64(cfg.CacheTTL), cfg.CacheMaxBytes),
+		seen:       newPtSeenSet([ptGroups]int64{int64(cfg.SeenTTL), int64(cfg.MembershipSeenTTL)}, cfg.SeenMaxEntries),
+		cache:      newPtCache([ptGroups]int64{int64(cfg.CacheTTL), int64(cfg.MembershipCacheTTL)}, cfg.CacheMaxBytes),
 		missing:    newPtMissingTable(cfg.MissingMax, cfg.MissingMaxAnnouncers),
 		flushTimer: &ptFlushTimer{},
 	}, nil
@@ -188,29 +188,33 @@ func (p *Plumtree) advance(now time.Time) {
 // expireTables drops the cache entries and seen IDs whose time has come.
 func (p *Plumtree) expireTables() {
 	p.cache.expire(p.now, &p.seen)
-	if e, _ := p.seen.oldest(); e != nil && e.expire <= p.now {
-		for ; e != nil && e.expire <= p.now; e, _ = p.seen.oldest() {
-			p.forgetOldest()
+	forgot := false
+	for g := range p.seen.q {
+		for e, _ := p.seen.front(g); e != nil && e.expire <= p.now; e, _ = p.seen.front(g) {
+			p.forget(g)
+			forgot = true
 		}
+	}
+	if forgot {
 		p.seen.shrink()
 	}
 }
 
-// forgetOldest drops the oldest seen ID and its cache entry.
-func (p *Plumtree) forgetOldest() {
-	if e, _ := p.seen.oldest(); e != nil && e.cached {
+// forget drops the oldest seen ID of TTL group g and its cache entry.
+func (p *Plumtree) forget(g int) {
+	if e, _ := p.seen.front(g); e != nil && e.cached {
 		p.cache.remove(e.cache, &p.seen)
 	}
-	p.seen.popOldest()
+	p.seen.pop(g)
 }
 
 // cached returns the cache entry of id and its seen entry, or nil.
 func (p *Plumtree) cached(id MessageID) (*ptCached, *ptSeenEntry) {
-	se, seq := p.seen.find(id)
+	se, ref := p.seen.find(id)
 	if se == nil || !se.cached {
 		return nil, nil
 	}
-	if c := p.cache.get(se.cache); c != nil && c.seen == seq {
+	if c := p.cache.get(se.cache); c != nil && c.seen == ref {
 		return c, se
 	}
 	return nil, nil
@@ -229,10 +233,10 @@ func (p *Plumtree) known(id MessageID) bool { return p.seen.has(id) }
 // neighbour the payload came from ("" for a local broadcast).
 func (p *Plumtree) remember(id MessageID, class Class, round uint16, payload []byte, parent string) {
 	if p.seen.full() {
-		p.forgetOldest()
+		p.forget(p.seen.oldest())
 	}
-	se, seq := p.seen.add(id, round, p.now)
-	p.cache.add(payload, parent, class, se, seq, &p.seen)
+	se, ref := p.seen.add(id, ptGroupOf(class), round, p.now)
+	p.cache.add(payload, parent, class, se, ref, &p.seen)
 }
 
 // broadcast is the paper's Broadcast(m): deliver locally, push with round 0.

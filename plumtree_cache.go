@@ -1,5 +1,7 @@
 package hyparlist
 
+import "math"
+
 // This file holds Plumtree's message cache: the payloads a node delivered,
 // kept for CacheTTL to answer GRAFTs, and at most CacheMaxBytes of them
 // (the oldest go first).
@@ -10,8 +12,9 @@ package hyparlist
 // from and the class. The seen entry, reached through the entry's
 // sequence, gives the ID, the round, the expiry (seen expiry minus SeenTTL
 // plus CacheTTL, since both were added together) and, with the payload,
-// the size. Entries sit in a queue in insertion order (ptFIFO), which is
-// also expiry order; a removed entry is marked dead and skipped.
+// the size. Entries sit in a queue per TTL group (ptGroupOf) in insertion
+// order (ptFIFO), which is also expiry order; a removed entry is marked
+// dead and skipped.
 
 // ptCacheEntryOverhead is the fixed cost in bytes charged per cached
 // message on top of its payload and origin name, so that CacheMaxBytes also
@@ -26,8 +29,8 @@ type ptCached struct {
 	// for a message broadcast by this node. The tree optimisation prunes
 	// it.
 	parent string
-	// seen is the sequence of the message's seen entry.
-	seen  uint32
+	// seen is the message's seen entry.
+	seen  ptRef
 	class Class
 	live  bool // false once removed
 }
@@ -40,59 +43,63 @@ func ptCacheSize(payload []byte, id MessageID) int {
 // ptCache is the payload cache. Its methods that touch entries take the
 // core's seen set, which holds their IDs and expiry.
 type ptCache struct {
-	q        ptFIFO[ptCached]
+	q        [ptGroups]ptFIFO[ptCached]
+	ttl      [ptGroups]int64
 	n        int // live entries
 	bytes    int
 	maxBytes int
-	ttl      int64
 }
 
-func newPtCache(ttl int64, maxBytes int) ptCache {
+func newPtCache(ttl [ptGroups]int64, maxBytes int) ptCache {
 	return ptCache{maxBytes: maxBytes, ttl: ttl}
 }
 
 // len returns the number of cached messages.
 func (c *ptCache) len() int { return c.n }
 
-// get returns the live entry of sequence seq, or nil. The pointer is valid
-// until the cache is next changed.
-func (c *ptCache) get(seq uint32) *ptCached {
-	if e := c.q.at(seq); e != nil && e.live {
+// at returns the entry ref names, or nil.
+func (c *ptCache) at(ref ptRef) *ptCached { return c.q[ref.group()].at(ref.seq()) }
+
+// get returns the live entry ref names, or nil. The pointer is valid until
+// the cache is next changed.
+func (c *ptCache) get(ref ptRef) *ptCached {
+	if e := c.at(ref); e != nil && e.live {
 		return e
 	}
 	return nil
 }
 
-// add caches payload for the message of seen entry se (sequence seenSeq),
-// unless it is larger than the whole cache. The oldest entries are evicted
-// to make room.
-func (c *ptCache) add(payload []byte, parent string, class Class, se *ptSeenEntry, seenSeq uint32, seen *ptSeenSet) {
+// add caches payload for the message of seen entry se (reference seenRef,
+// in the group of class), unless it is larger than the whole cache. The
+// oldest entries are evicted to make room.
+func (c *ptCache) add(payload []byte, parent string, class Class, se *ptSeenEntry, seenRef ptRef, seen *ptSeenSet) {
 	size := ptCacheSize(payload, se.id)
 	if size > c.maxBytes {
 		return
 	}
 	for c.bytes+size > c.maxBytes {
-		c.dropFront(seen)
+		c.dropOldest(seen)
 	}
-	se.cache = c.q.push(ptCached{payload: payload, parent: parent, seen: seenSeq, class: class, live: true})
+	g := seenRef.group()
+	se.cache = ptRefOf(g, c.q[g].push(ptCached{payload: payload, parent: parent, seen: seenRef, class: class, live: true}))
 	se.cached = true
 	c.bytes += size
 	c.n++
 }
 
-// remove drops the entry of sequence seq if it is live.
-func (c *ptCache) remove(seq uint32, seen *ptSeenSet) {
-	e := c.q.at(seq)
+// remove drops the entry ref names if it is live.
+func (c *ptCache) remove(ref ptRef, seen *ptSeenSet) {
+	e := c.at(ref)
 	if e == nil || !e.live {
 		return
 	}
 	c.kill(e, seen)
-	c.popDead()
+	c.popDead(ref.group())
 }
 
 // kill marks e removed and releases what it accounts for.
 func (c *ptCache) kill(e *ptCached, seen *ptSeenSet) {
-	if se := seen.q.at(e.seen); se != nil {
+	if se := seen.at(e.seen); se != nil {
 		se.cached = false
 		c.bytes -= ptCacheSize(e.payload, se.id)
 	}
@@ -100,35 +107,59 @@ func (c *ptCache) kill(e *ptCached, seen *ptSeenSet) {
 	c.n--
 }
 
-// dropFront drops the oldest live entry (and the dead ones before it).
-func (c *ptCache) dropFront(seen *ptSeenSet) {
-	c.popDead()
-	if e, _ := c.q.front(); e != nil {
-		c.kill(e, seen)
-		c.q.pop()
+// front returns the oldest live entry of group g, after popping the dead
+// ones before it; nil if there is none.
+func (c *ptCache) front(g int) *ptCached {
+	c.popDead(g)
+	e, _ := c.q[g].front()
+	return e
+}
+
+// popDead pops the removed entries at the front of group g.
+func (c *ptCache) popDead(g int) {
+	for e, _ := c.q[g].front(); e != nil && !e.live; e, _ = c.q[g].front() {
+		c.q[g].pop()
 	}
 }
 
-// popDead pops the removed entries at the front.
-func (c *ptCache) popDead() {
-	for e, _ := c.q.front(); e != nil && !e.live; e, _ = c.q.front() {
-		c.q.pop()
+// dropFront drops the oldest live entry of group g.
+func (c *ptCache) dropFront(g int, seen *ptSeenSet) {
+	if e := c.front(g); e != nil {
+		c.kill(e, seen)
+		c.q[g].pop()
+	}
+}
+
+// dropOldest drops the entry added first, of any group.
+func (c *ptCache) dropOldest(seen *ptSeenSet) {
+	best, at := -1, int64(0)
+	for g := range c.q {
+		e := c.front(g)
+		if e == nil {
+			continue
+		}
+		t := int64(math.MinInt64)
+		if se := seen.at(e.seen); se != nil {
+			t = seen.added(se, g)
+		}
+		if best < 0 || t < at {
+			best, at = g, t
+		}
+	}
+	if best >= 0 {
+		c.dropFront(best, seen)
 	}
 }
 
 // expire drops every message whose time has come.
 func (c *ptCache) expire(now int64, seen *ptSeenSet) {
-	for {
-		c.popDead()
-		e, _ := c.q.front()
-		if e == nil {
-			return
+	for g := range c.q {
+		for e := c.front(g); e != nil; e = c.front(g) {
+			if se := seen.at(e.seen); se != nil && seen.added(se, g)+c.ttl[g] > now {
+				break
+			}
+			c.dropFront(g, seen)
 		}
-		if se := seen.q.at(e.seen); se != nil && se.expire-seen.ttl+c.ttl > now {
-			return
-		}
-		c.kill(e, seen)
-		c.q.pop()
 	}
 }
 
@@ -136,14 +167,32 @@ func (c *ptCache) expire(now int64, seen *ptSeenSet) {
 // messages, oldest first, and returns the extended slice.
 func (c *ptCache) recent(dst []IHaveEntry, n int, seen *ptSeenSet) []IHaveEntry {
 	start := len(dst)
-	for k := 0; len(dst)-start < n; k++ {
-		e := c.q.back(k)
-		if e == nil {
+	var k [ptGroups]int // entries of each group already looked at, newest first
+	for len(dst)-start < n {
+		best, at := -1, int64(0)
+		var bestSeen *ptSeenEntry
+		for g := range c.q {
+			for {
+				e := c.q[g].back(k[g])
+				if e == nil {
+					break
+				}
+				se := seen.at(e.seen)
+				if !e.live || se == nil {
+					k[g]++
+					continue
+				}
+				if t := seen.added(se, g); best < 0 || t > at {
+					best, at, bestSeen = g, t, se
+				}
+				break
+			}
+		}
+		if best < 0 {
 			break
 		}
-		if se := seen.q.at(e.seen); e.live && se != nil {
-			dst = append(dst, IHaveEntry{ID: se.id, Round: se.round})
-		}
+		k[best]++
+		dst = append(dst, IHaveEntry{ID: bestSeen.id, Round: bestSeen.round})
 	}
 	ann := dst[start:]
 	for i, j := 0, len(ann)-1; i < j; i, j = i+1, j-1 {

@@ -41,27 +41,31 @@ func (p *Plumtree) checkInvariants() error {
 
 	c := &p.cache
 	bytes, live := 0, 0
-	for k := range c.q.len() {
-		e := c.q.at((c.q.first + uint32(k)) & ptSeqMask)
-		if !e.live {
-			continue
+	for g := range c.q {
+		q := &c.q[g]
+		for k := range q.len() {
+			ref := ptRefOf(g, (q.first+uint32(k))&ptSeqMask)
+			e := c.at(ref)
+			if !e.live {
+				continue
+			}
+			live++
+			se := p.seen.at(e.seen)
+			switch {
+			case se == nil || e.seen.group() != g:
+				return fmt.Errorf("plumtree %s: cached message %x not in the seen set", p.self.Name, e.seen)
+			case !se.cached || se.cache != ref || ptGroupOf(e.class) != g:
+				return fmt.Errorf("plumtree %s: seen entry of cached message %v does not point back", p.self.Name, se.id)
+			}
+			bytes += ptCacheSize(e.payload, se.id)
 		}
-		live++
-		se := p.seen.q.at(e.seen)
-		switch {
-		case se == nil:
-			return fmt.Errorf("plumtree %s: cached message %d not in the seen set", p.self.Name, e.seen)
-		case !se.cached || c.q.at(se.cache) != e:
-			return fmt.Errorf("plumtree %s: seen entry of cached message %v does not point back", p.self.Name, se.id)
-		}
-		bytes += ptCacheSize(e.payload, se.id)
 	}
 	if bytes != c.bytes || bytes > c.maxBytes || live != c.n {
 		return fmt.Errorf("plumtree %s: cache bytes %d, accounted %d, max %d; %d live entries, counted %d", p.self.Name, bytes, c.bytes, c.maxBytes, live, c.n)
 	}
 
 	s := &p.seen
-	if s.len() > s.max {
+	if s.len() > s.max || s.len() != s.q[0].len()+s.q[1].len() {
 		return fmt.Errorf("plumtree %s: seen set holds %d IDs, max %d", p.self.Name, s.len(), s.max)
 	}
 	used := 0
@@ -73,14 +77,17 @@ func (p *Plumtree) checkInvariants() error {
 	if used != s.len() {
 		return fmt.Errorf("plumtree %s: seen index holds %d slots for %d IDs", p.self.Name, used, s.len())
 	}
-	for k := range s.len() {
-		seq := (s.q.first + uint32(k)) & ptSeqMask
-		e := s.q.at(seq)
-		if f, fseq := s.find(e.id); f != e || fseq != seq {
-			return fmt.Errorf("plumtree %s: seen ID %v not found by the index", p.self.Name, e.id)
-		}
-		if e.cached && c.get(e.cache) == nil {
-			return fmt.Errorf("plumtree %s: seen ID %v marked cached, cache entry gone", p.self.Name, e.id)
+	for g := range s.q {
+		q := &s.q[g]
+		for k := range q.len() {
+			ref := ptRefOf(g, (q.first+uint32(k))&ptSeqMask)
+			e := s.at(ref)
+			if f, fref := s.find(e.id); f != e || fref != ref {
+				return fmt.Errorf("plumtree %s: seen ID %v not found by the index", p.self.Name, e.id)
+			}
+			if e.cached && c.get(e.cache) == nil {
+				return fmt.Errorf("plumtree %s: seen ID %v marked cached, cache entry gone", p.self.Name, e.id)
+			}
 		}
 	}
 	return nil

@@ -93,8 +93,8 @@ func TestPtSeenSet(t *testing.T) {
 		t.Fatalf("expire in the past dropped IDs: len %d", p.seen.len())
 	}
 	ptAt(t, p, 300)
-	if p.seen.len() != 0 || p.seen.slots != nil || p.seen.q.chunks != nil {
-		t.Fatalf("empty set keeps index %d, chunks %d", len(p.seen.slots), len(p.seen.q.chunks))
+	if p.seen.len() != 0 || p.seen.slots != nil || p.seen.q[ptGroupDefault].chunks != nil {
+		t.Fatalf("empty set keeps index %d, chunks %d", len(p.seen.slots), len(p.seen.q[ptGroupDefault].chunks))
 	}
 
 	// An index less than an eighth full is halved, and every ID is still
@@ -160,12 +160,56 @@ func TestPtCache(t *testing.T) {
 		t.Fatal("expired early, or late")
 	}
 	ptAt(t, p, 104)
-	if cached(4) || p.cache.len() != 0 || p.cache.bytes != 0 || p.cache.q.chunks != nil || !p.seen.has(ptID(4)) {
+	if cached(4) || p.cache.len() != 0 || p.cache.bytes != 0 || p.cache.q[ptGroupMembers].chunks != nil || !p.seen.has(ptID(4)) {
 		t.Fatalf("after expiry: len %d bytes %d", p.cache.len(), p.cache.bytes)
 	}
 	ptAt(t, p, 200)
 	p.remember(ptID(6), 0, 0, nil, "")
 	if !cached(6) {
 		t.Fatal("cache unusable after release")
+	}
+}
+
+// TestPtTTLGroups: messages of ClassMembership expire after the
+// membership TTLs, others after CacheTTL and SeenTTL, each group in its
+// own order; the byte bound evicts the oldest message of any group, and
+// the recent messages interleave both groups by age.
+func TestPtTTLGroups(t *testing.T) {
+	size := ptCacheSize(make([]byte, 10), ptID(0))
+	p := newPtTables(t, 100, 200, 4*size, 1000)
+	p.cfg.MembershipCacheTTL, p.cfg.MembershipSeenTTL = 10, 20
+	p.seen.ttl[ptGroupMembers], p.cache.ttl[ptGroupMembers] = 20, 10
+	classes := []Class{ClassUser, ClassMembership, ClassUser, ClassMembership}
+	for i, c := range classes {
+		ptAt(t, p, int64(i))
+		p.remember(ptID(uint64(i)), c, 0, make([]byte, 10), "")
+	}
+	var ids []uint64
+	for _, e := range p.cache.recent(nil, 10, &p.seen) {
+		ids = append(ids, e.ID.Seq)
+	}
+	if len(ids) != 4 || ids[0] != 0 || ids[1] != 1 || ids[2] != 2 || ids[3] != 3 {
+		t.Fatalf("recent = %v, want 0 1 2 3", ids)
+	}
+	// The byte bound evicts the oldest of any group: 0 (user).
+	ptAt(t, p, 4)
+	p.remember(ptID(4), ClassMembership, 0, make([]byte, 10), "")
+	cached := func(seq uint64) bool { c, _ := p.cached(ptID(seq)); return c != nil }
+	if cached(0) || !cached(1) {
+		t.Fatalf("eviction: cached(0)=%v cached(1)=%v", cached(0), cached(1))
+	}
+	// Membership messages leave the cache after 10 and the seen set after
+	// 20; user messages stay.
+	ptAt(t, p, 13)
+	if cached(1) || cached(3) || !cached(4) || !cached(2) {
+		t.Fatalf("at 13: cached 1 %v, 3 %v, 4 %v, 2 %v", cached(1), cached(3), cached(4), cached(2))
+	}
+	ptAt(t, p, 23)
+	if p.seen.has(ptID(1)) || p.seen.has(ptID(3)) || !p.seen.has(ptID(4)) || !p.seen.has(ptID(0)) {
+		t.Fatal("membership seen TTL not applied per group")
+	}
+	ptAt(t, p, 102)
+	if cached(2) || !p.seen.has(ptID(2)) || p.seen.has(ptID(4)) {
+		t.Fatal("user cache TTL not applied")
 	}
 }

@@ -157,6 +157,8 @@ func TestPlumtreeConfigValidate(t *testing.T) {
 		{"CacheTTL", func(c *PlumtreeConfig) { c.CacheTTL = 0 }},
 		{"CacheMaxBytes", func(c *PlumtreeConfig) { c.CacheMaxBytes = -5 }},
 		{"SeenTTL", func(c *PlumtreeConfig) { c.SeenTTL = c.CacheTTL - 1 }},
+		{"MembershipCacheTTL", func(c *PlumtreeConfig) { c.MembershipCacheTTL = 0 }},
+		{"MembershipSeenTTL", func(c *PlumtreeConfig) { c.MembershipSeenTTL = c.MembershipCacheTTL - 1 }},
 		{"SeenMaxEntries", func(c *PlumtreeConfig) { c.SeenMaxEntries = 0 }},
 		{"MissingMax", func(c *PlumtreeConfig) { c.MissingMax = 0 }},
 		{"MissingMaxAnnouncers", func(c *PlumtreeConfig) { c.MissingMaxAnnouncers = 0 }},
