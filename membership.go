@@ -90,6 +90,10 @@ type Membership struct {
 	pending []MemberRecord // announcements of this step, one per name
 	nudges  []Peer         // exchanges to start at the end of this step
 	actions []Action
+	// drained is the length of the slice last returned by Drain, cleared
+	// when the next Step reuses the array: a drained Send of a thousand
+	// anti-entropy records must not stay reachable until overwritten.
+	drained int
 
 	stats MembershipStats
 }
@@ -218,6 +222,10 @@ func (m *Membership) Step(now time.Time, ev Event) {
 		m.epoch, m.epochSet = now, true
 	}
 	m.now, m.clock = now, int64(now.Sub(m.epoch))
+	if m.drained > 0 {
+		clear(m.actions[:m.drained])
+		m.drained = 0
+	}
 	if m.leaving {
 		return
 	}
@@ -268,6 +276,7 @@ func (m *Membership) handle(ev Event) {
 func (m *Membership) Drain() []Action {
 	out := m.actions
 	m.actions = m.actions[:0]
+	m.drained = max(m.drained, len(out))
 	return out
 }
 

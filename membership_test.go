@@ -419,3 +419,22 @@ func TestMembershipMaxMembers(t *testing.T) {
 		t.Errorf("table len %d, want 3", m.table.len())
 	}
 }
+
+// TestMembershipDrainReleased: the next Step clears the actions a Drain
+// handed out, so that large anti-entropy messages do not stay reachable
+// from an idle core.
+func TestMembershipDrainReleased(t *testing.T) {
+	m := newStartedMembership(t, "self", DefaultMembershipConfig())
+	m.Step(mt0, NeighborUp{Peer: testPeer("a")})
+	acts := m.Drain()
+	if len(acts) == 0 {
+		t.Fatal("NeighborUp produced no action")
+	}
+	backing := acts[:cap(acts)]
+	m.Step(mt0, NeighborDown{Peer: testPeer("a")})
+	for i, a := range backing[:len(acts)] {
+		if a != nil {
+			t.Fatalf("drained action %d (%T) still referenced after the next Step", i, a)
+		}
+	}
+}
