@@ -286,9 +286,13 @@ func (m *Membership) Self() Peer { return m.self }
 // Members returns the alive and suspect members, the local node included
 // until it leaves, sorted by name. The members are copies.
 func (m *Membership) Members() []Member {
-	out := make([]Member, 0, len(m.table.live))
-	for _, e := range m.table.live {
-		out = append(out, m.member(e))
+	out := make([]Member, 0, m.table.nLive)
+	for i := range m.table.buckets {
+		for _, k := range m.table.buckets[i].keys {
+			if e := m.table.arena.at(k.idx); e.state.live() {
+				out = append(out, m.member(e))
+			}
+		}
 	}
 	slices.SortFunc(out, func(a, b Member) int { return strings.Compare(a.Name, b.Name) })
 	return out
@@ -301,7 +305,7 @@ func (m *Membership) member(e *memberEntry) Member {
 }
 
 // NumMembers returns the number of alive and suspect members.
-func (m *Membership) NumMembers() int { return len(m.table.live) }
+func (m *Membership) NumMembers() int { return m.table.nLive }
 
 // Member returns a copy of the record held for name in any state,
 // tombstones included.

@@ -88,7 +88,7 @@ func (m *Membership) mergeNew(r MemberRecord, src mergeSource) {
 		return
 	}
 	if m.table.len() >= m.cfg.MaxMembers {
-		old := m.table.oldestGone()
+		old := m.oldestTombstone()
 		if !r.State.live() || old == nil || old == m.local {
 			return
 		}
@@ -96,6 +96,23 @@ func (m *Membership) mergeNew(r MemberRecord, src mergeSource) {
 	}
 	e := m.table.insert(m.identFor(r, nil), r.Incarnation, r.State, m.stateChangeOf(r))
 	m.afterChange(e, memberEntry{}, false, src)
+}
+
+// oldestTombstone returns the tombstone with the earliest state change
+// (ties by name), or nil. Every tombstone has a reclaim deadline, so they
+// are all in the deadline heap.
+func (m *Membership) oldestTombstone() *memberEntry {
+	var best *memberEntry
+	for _, it := range m.deadlines.items {
+		e := it.e
+		if e.state.live() {
+			continue
+		}
+		if best == nil || e.changed < best.changed || (e.changed == best.changed && e.id.name < best.id.name) {
+			best = e
+		}
+	}
+	return best
 }
 
 // forget removes e from the table and from the deadline heap.
