@@ -39,7 +39,7 @@ func checkMembershipInvariants(t testing.TB, m *Membership) {
 				t.Fatalf("%s: %s is %v with suspicion %v", m.self.Name, name, e.state, e.susp != nil)
 			}
 			at, due := m.deadlineOf(e)
-			if due != (e.heapPos >= 0) || (due && m.deadlines.items[e.heapPos] != deadlineItem{at: at, e: e}) {
+			if due != (e.heapPos >= 0) || (due && m.deadlines.items[e.heapPos] != deadlineItem{at: at, idx: e.idx}) {
 				t.Fatalf("%s: %s (%v) deadline %v at heap slot %d", m.self.Name, name, e.state, due, e.heapPos)
 			}
 			h ^= e.recHash()
@@ -68,7 +68,7 @@ func checkMembershipInvariants(t testing.TB, m *Membership) {
 	if total > m.cfg.MaxMembers+1 {
 		t.Fatalf("%s: %d entries, MaxMembers %d", m.self.Name, total, m.cfg.MaxMembers)
 	}
-	if m.started && tb.get(m.self.Name) != m.local {
+	if m.started && tb.get(m.self.Name) != m.local() {
 		t.Fatalf("%s: the local entry is not in the table", m.self.Name)
 	}
 	ms := m.Members()

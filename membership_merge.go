@@ -89,7 +89,7 @@ func (m *Membership) mergeNew(r MemberRecord, src mergeSource) {
 	}
 	if m.table.len() >= m.cfg.MaxMembers {
 		old := m.oldestTombstone()
-		if !r.State.live() || old == nil || old == m.local {
+		if !r.State.live() || old == nil || old == m.local() {
 			return
 		}
 		m.forget(old)
@@ -103,8 +103,8 @@ func (m *Membership) mergeNew(r MemberRecord, src mergeSource) {
 // are all in the deadline heap.
 func (m *Membership) oldestTombstone() *memberEntry {
 	var best *memberEntry
-	for _, it := range m.deadlines.items {
-		e := it.e
+	for i := range m.deadlines.items {
+		e := m.deadlines.entry(&m.table.arena, i)
 		if e.state.live() {
 			continue
 		}
@@ -118,7 +118,7 @@ func (m *Membership) oldestTombstone() *memberEntry {
 // forget removes e from the table and from the deadline heap.
 func (m *Membership) forget(e *memberEntry) {
 	if e.heapPos >= 0 {
-		m.deadlines.remove(e)
+		m.deadlines.remove(&m.table.arena, e)
 	}
 	m.table.remove(e)
 }
@@ -208,7 +208,7 @@ const proxyAnnounceDelay = 2 * time.Second
 // it is reported as a conflict and not refuted (refuting would start a
 // duel of incarnations between the two).
 func (m *Membership) mergeSelf(r MemberRecord) {
-	me := m.local
+	me := m.local()
 	if r.Incarnation < me.inc {
 		return
 	}

@@ -34,11 +34,10 @@ const probeTries = 8
 // tombstone has a reclaim deadline, so the dead members are found in the
 // deadline heap: the first one from a random position on.
 func (m *Membership) onDeadProbeTimer() {
-	if items := m.deadlines.items; len(items) > 0 {
-		n := len(items)
+	if n := len(m.deadlines.items); n > 0 {
 		start := m.rng.IntN(n)
 		for i := range n {
-			if e := items[(start+i)%n].e; e.state == MemberStateDead {
+			if e := m.deadlines.entry(&m.table.arena, (start+i)%n); e.state == MemberStateDead {
 				m.emit(ProbeMember{Peer: e.peer(), Dead: true})
 				break
 			}
@@ -56,7 +55,7 @@ func (m *Membership) onLivenessProbeTimer() {
 			if e == nil {
 				continue
 			}
-			if _, isNeighbor := m.neighbor(e.id.name); e != m.local && !isNeighbor {
+			if _, isNeighbor := m.neighbor(e.id.name); e != m.local() && !isNeighbor {
 				m.emit(ProbeMember{Peer: e.peer()})
 				break
 			}

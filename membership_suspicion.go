@@ -121,7 +121,7 @@ func (m *Membership) confirmSuspicion(e *memberEntry, accuser string) bool {
 // the maximal timeout.
 func (m *Membership) accuse(peer Peer) {
 	e := m.table.get(peer.Name)
-	if e == nil || e == m.local {
+	if e == nil || e == m.local() {
 		return
 	}
 	switch e.state {
