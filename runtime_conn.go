@@ -148,7 +148,7 @@ func (m *Memberlist) runWriter(l *outLink, conn net.Conn) {
 // writeLoop writes frames until the link is closed (nil) or breaks (the
 // error). A stop by abort or shutdown is not an error to report.
 func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) error {
-	var buf []byte
+	var buf, scratch []byte
 	var markers []chan struct{}
 	for {
 		f, ok := l.take()
@@ -167,14 +167,14 @@ func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) error {
 		for {
 			switch {
 			case f.msg != nil:
-				buf = m.appendFrame(buf, f.msg, l.peer)
+				buf, scratch = m.appendFrame(buf, scratch, f.msg, l.peer)
 			case f.flushed != nil:
 				markers = append(markers, f.flushed)
 			case f.close:
 				// The loop queues nothing after a close: write what the
 				// user queue still holds, then close.
 				for uf, ok := l.takeUser(); ok; uf, ok = l.takeUser() {
-					buf = m.appendFrame(buf, uf.msg, l.peer)
+					buf, scratch = m.appendFrame(buf, scratch, uf.msg, l.peer)
 				}
 				closing = true
 				break gather
@@ -200,6 +200,9 @@ func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) error {
 			} else {
 				buf = buf[:0]
 			}
+			if cap(scratch) > 4*writeBatchBytes {
+				scratch = nil
+			}
 		}
 		for i, c := range markers {
 			close(c)
@@ -212,19 +215,20 @@ func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) error {
 	}
 }
 
-// appendFrame appends the frame of msg to buf. A message that cannot be
-// encoded is a local error, not a broken link: it is logged, counted and
-// skipped.
-func (m *Memberlist) appendFrame(buf []byte, msg Message, to Peer) []byte {
+// appendFrame appends the frame of msg to buf, sealed when encryption is
+// on (scratch is a buffer for the plain frame, returned for reuse). A
+// message that cannot be encoded is a local error, not a broken link: it
+// is logged, counted and skipped.
+func (m *Memberlist) appendFrame(buf, scratch []byte, msg Message, to Peer) ([]byte, []byte) {
 	n := len(buf)
-	out, err := EncodeMessage(buf, msg, m.lim)
+	out, scratch, err := m.crypto.appendFrame(buf, scratch, msg, m.lim, m.config.Label)
 	if err != nil {
 		m.metrics.encodeFailed(msg.Type())
 		m.logger.Error("cannot encode message", "type", msg.Type().String(), "to", to.Name, "error", err)
-		return buf
+		return buf, scratch
 	}
 	m.metrics.sent(msg.Type(), len(out)-n)
-	return out
+	return out, scratch
 }
 
 // writeAll writes b to conn within TCPTimeout.
@@ -323,12 +327,17 @@ func (m *Memberlist) clientHandshake(conn net.Conn, want string) (Peer, error) {
 		return Peer{}, err
 	}
 	hello := Hello{VersionMin: WireVersionMin, VersionMax: WireVersion, Label: m.config.Label, Name: m.self.Name, Addr: m.self.Addr}
-	if err := WriteFrame(conn, hello, m.lim); err != nil {
+	if err := m.crypto.writeFrame(conn, hello, m.lim, m.config.Label); err != nil {
 		return Peer{}, err
 	}
 	// The answer is read straight from conn (no buffering), so nothing
-	// after it is consumed here.
-	msg, err := ReadFrame(conn, m.lim)
+	// after it is consumed here. A node that cannot open our Hello (other
+	// keys or label, or no encryption) closes the stream without an
+	// answer.
+	msg, err := m.crypto.readFrame(conn, m.lim, m.config.Label)
+	if errors.Is(err, io.EOF) {
+		return Peer{}, fmt.Errorf("read handshake answer: stream closed without an answer (do both nodes use the same encryption keys and settings?): %w", err)
+	}
 	if err != nil {
 		return Peer{}, fmt.Errorf("read handshake answer: %w", err)
 	}
@@ -349,23 +358,33 @@ func (m *Memberlist) clientHandshake(conn net.Conn, want string) (Peer, error) {
 }
 
 // serverHandshake reads the Hello of an accepted stream and answers it,
-// within TCPTimeout. It returns the dialling node.
-func (m *Memberlist) serverHandshake(conn net.Conn) (Peer, error) {
+// within TCPTimeout. It returns the dialling node and the stream's label:
+// the dialler's, which it binds into every sealed frame of the stream.
+//
+// A sealed Hello is opened with this node's label, or, with
+// SkipInboundLabelCheck, with the empty label too. A Hello that cannot be
+// opened, or a plain one while encryption is required, ends the stream
+// without an answer: the dialler could not read a sealed one.
+func (m *Memberlist) serverHandshake(conn net.Conn) (Peer, string, error) {
 	if m.config.IPMustBeChecked() {
 		if err := m.config.IPAllowed(remoteIP(conn)); err != nil {
-			return Peer{}, err
+			return Peer{}, "", err
 		}
 	}
 	if err := conn.SetDeadline(time.Now().Add(m.config.TCPTimeout)); err != nil {
-		return Peer{}, err
+		return Peer{}, "", err
 	}
-	msg, err := ReadFrame(conn, m.lim)
+	labels := []string{m.config.Label}
+	if m.config.Label != "" && m.config.SkipInboundLabelCheck {
+		labels = append(labels, "")
+	}
+	msg, err := m.crypto.readFrame(conn, m.lim, labels...)
 	if err != nil {
-		return Peer{}, fmt.Errorf("read hello: %w", err)
+		return Peer{}, "", fmt.Errorf("read hello: %w", err)
 	}
 	h, ok := msg.(Hello)
 	if !ok {
-		return Peer{}, fmt.Errorf("%w: %s before the handshake", errProtocol, msg.Type())
+		return Peer{}, "", fmt.Errorf("%w: %s before the handshake", errProtocol, msg.Type())
 	}
 	label := m.config.Label
 	if h.Label == "" && m.config.SkipInboundLabelCheck {
@@ -378,17 +397,17 @@ func (m *Memberlist) serverHandshake(conn net.Conn) (Peer, error) {
 	case h.Name == "":
 		answer = HelloReject{Reason: RejectName, VersionMin: WireVersionMin, VersionMax: WireVersion}
 	}
-	if err := WriteFrame(conn, answer, m.lim); err != nil {
-		return Peer{}, err
+	if err := m.crypto.writeFrame(conn, answer, m.lim, h.Label); err != nil {
+		return Peer{}, "", err
 	}
 	if r, ok := answer.(HelloReject); ok {
 		if r.Reason == RejectName && h.Name == m.self.Name {
 			m.notifyConflict(h)
 		}
-		return Peer{}, &rejectedError{reason: r.Reason}
+		return Peer{}, "", &rejectedError{reason: r.Reason}
 	}
 	m.checkNameClash(h)
-	return Peer{Name: h.Name, Addr: h.Addr}, conn.SetDeadline(time.Time{})
+	return Peer{Name: h.Name, Addr: h.Addr}, h.Label, conn.SetDeadline(time.Time{})
 }
 
 // remoteIP returns the IP of conn's remote end, or nil.
@@ -438,8 +457,13 @@ func (m *Memberlist) runReader(conn net.Conn) {
 		return
 	}
 	defer m.conns.remove(conn)
-	peer, err := m.serverHandshake(conn)
+	peer, label, err := m.serverHandshake(conn)
 	if err != nil {
+		if reason, ok := cryptoFailure(err); ok {
+			m.metrics.decryptFailed(reason)
+			m.logger.Warn("refused connection: encryption mismatch", "remote", conn.RemoteAddr().String(), "error", err)
+			return
+		}
 		m.logger.Debug("refused connection", "remote", conn.RemoteAddr().String(), "error", err)
 		return
 	}
@@ -451,7 +475,7 @@ func (m *Memberlist) runReader(conn net.Conn) {
 		if idle > 0 {
 			_ = conn.SetReadDeadline(time.Now().Add(idle))
 		}
-		msg, err := ReadFrame(br, m.lim)
+		msg, err := m.crypto.readFrame(br, m.lim, label)
 		if err != nil {
 			m.logReadError(peer, err)
 			return
@@ -459,21 +483,21 @@ func (m *Memberlist) runReader(conn net.Conn) {
 		n := cr.n - br.Buffered()
 		m.metrics.received(msg.Type(), n-consumed)
 		consumed = n
-		if !m.handleStreamMessage(conn, peer, msg) {
+		if !m.handleStreamMessage(conn, peer, label, msg) {
 			return
 		}
 	}
 }
 
-// handleStreamMessage acts on one frame read from peer's stream; it
-// reports false when the stream must be closed.
-func (m *Memberlist) handleStreamMessage(conn net.Conn, peer Peer, msg Message) bool {
+// handleStreamMessage acts on one frame read from peer's stream, whose
+// label is label; it reports false when the stream must be closed.
+func (m *Memberlist) handleStreamMessage(conn net.Conn, peer Peer, label string, msg Message) bool {
 	switch v := msg.(type) {
 	case UserMsg:
 		return m.deliverDirect(v.Payload, true)
 	case Ping:
 		_ = conn.SetWriteDeadline(time.Now().Add(m.config.TCPTimeout))
-		if err := WriteFrame(conn, Ack(v), m.lim); err != nil {
+		if err := m.crypto.writeFrame(conn, Ack(v), m.lim, label); err != nil {
 			return false
 		}
 		m.metrics.sent(TypeAck, 0)
@@ -495,8 +519,12 @@ func (m *Memberlist) handleStreamMessage(conn net.Conn, peer Peer, msg Message) 
 // logReadError logs why a stream ended, quietly for the usual endings.
 func (m *Memberlist) logReadError(peer Peer, err error) {
 	var de *DecodeError
+	reason, crypto := cryptoFailure(err)
 	switch {
 	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed), m.shutDown():
+	case crypto:
+		m.metrics.decryptFailed(reason)
+		m.logger.Warn("closing stream after a frame that failed encryption checks", "from", peer.Name, "error", err)
 	case errors.As(err, &de):
 		m.metrics.decodeFailed()
 		m.logger.Warn("closing stream after an unreadable frame", "from", peer.Name, "error", err)

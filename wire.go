@@ -20,11 +20,9 @@ import (
 // Flags reserve room for what comes next; this version implements none
 // and refuses a frame with any flag set (ErrUnknownFlags):
 //
-//   - bit 0, encrypted: the body is nonce || AES-GCM ciphertext || tag,
-//     sealed with a key of a memberlist-style keyring. The additional data
-//     is the frame header followed by the cluster label agreed in the
-//     handshake, so a frame moved to another cluster, or with an altered
-//     header, fails to open; the label need not travel in every frame.
+//   - bit 0: unused. (It was reserved for encryption; instead a sealed
+//     frame travels whole, header included, inside an envelope: see
+//     encryption.go.)
 //   - bit 1, compressed: the body is compressed (applied before sealing).
 //   - bit 2, labeled: the body starts with the cluster label (one length
 //     byte, then the label), for frames sent without a handshake.
@@ -74,6 +72,12 @@ func EncodeMessage(dst []byte, m Message, lim WireLimits) ([]byte, error) {
 // DecodeMessage decodes one whole frame. The frame must hold exactly one
 // frame; the message it returns shares no memory with it.
 func DecodeMessage(frame []byte, lim WireLimits) (Message, error) {
+	return decodeFrame(frame, lim, false)
+}
+
+// decodeFrame is DecodeMessage; with alias set, byte fields of the message
+// share frame's memory.
+func decodeFrame(frame []byte, lim WireLimits, alias bool) (Message, error) {
 	if len(frame) < FrameHeaderSize {
 		return nil, &DecodeError{Field: "header", Err: fmt.Errorf("%w: %d of %d header bytes", ErrTruncated, len(frame), FrameHeaderSize)}
 	}
@@ -88,7 +92,7 @@ func DecodeMessage(frame []byte, lim WireLimits) (Message, error) {
 	case len(body) > h.length:
 		return nil, &DecodeError{Type: h.typ, Field: "body", Err: fmt.Errorf("%w: %d bytes after the frame", ErrTrailingData, len(body)-h.length)}
 	}
-	return decodeBody(h.typ, body, lim, false)
+	return decodeBody(h.typ, body, lim, alias)
 }
 
 // WriteFrame writes the frame of m to w in one Write call. It allocates the
@@ -116,14 +120,26 @@ func WriteFrame(w io.Writer, m Message, lim WireLimits) error {
 func ReadFrame(r io.Reader, lim WireLimits) (Message, error) {
 	var hdr [FrameHeaderSize]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, &DecodeError{Field: "header", Err: fmt.Errorf("%w: %w", ErrTruncated, err)}
-		}
 		if err == io.EOF {
 			return nil, io.EOF
 		}
-		return nil, fmt.Errorf("read frame header: %w", err)
+		return nil, headerReadError(err)
 	}
+	return readFrameAfterHeader(r, hdr, lim)
+}
+
+// headerReadError reports a failed read of a frame header (or envelope
+// header) whose first byte may already have been read: the end of the
+// stream means the header was truncated.
+func headerReadError(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return &DecodeError{Field: "header", Err: fmt.Errorf("%w: %w", ErrTruncated, io.ErrUnexpectedEOF)}
+	}
+	return fmt.Errorf("read frame header: %w", err)
+}
+
+// readFrameAfterHeader is ReadFrame once the header hdr has been read.
+func readFrameAfterHeader(r io.Reader, hdr [FrameHeaderSize]byte, lim WireLimits) (Message, error) {
 	h, err := parseHeader(hdr[:], lim)
 	if err != nil {
 		return nil, err
