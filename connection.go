@@ -20,7 +20,9 @@ import "fmt"
 // Hello, HelloAccept and HelloReject frames always carry header version 1
 // and their body layout never changes, so that nodes of different releases
 // can always read each other's handshake and agree on a version. (Today
-// version 1 is the only one.)
+// version 1 is the only one.) With encryption on, the handshake frames are
+// sealed like every other frame (encryption.go): a node without the key
+// cannot read a Hello, and closes the connection without an answer.
 
 // Hello opens a connection. VersionMin and VersionMax are the range of wire
 // versions the dialer speaks, Label is its cluster label (the acceptor

@@ -315,3 +315,23 @@ func FuzzDecryptFrame(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkSealOpen measures sealing and opening one 1 KiB frame with a
+// 32-byte key, the primary key opening it.
+func BenchmarkSealOpen(b *testing.B) {
+	kr := mustKeyring(b, testKey(1, 32))
+	plain := make([]byte, 1024)
+	sealed := make([]byte, 0, len(plain)+sealOverhead)
+	opened := make([]byte, 0, len(plain))
+	b.SetBytes(int64(len(plain)))
+	b.ReportAllocs()
+	for b.Loop() {
+		s, err := encryptPayload(sealed[:0], kr, "label", plain)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := decryptPayload(opened[:0], kr, "label", s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
