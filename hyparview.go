@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 )
 
@@ -37,8 +38,13 @@ type HyParView struct {
 	active  []Peer
 	passive passiveView
 	// pending are the outstanding low-priority NEIGHBOR requests, at most
-	// ActiveViewSize of them.
+	// ActiveViewSize × RepairFanout of them.
 	pending []neighborRequest
+	// unconfirmed names the active peers added by a high-priority NEIGHBOR
+	// request that have not sent anything since (at most ActiveViewSize).
+	// After a crash wave most of them are dead; a surplus acceptance
+	// replaces one of them (see onNeighborReply).
+	unconfirmed []string
 	// lost are recently lost peers, at most MaxLostPeers of them.
 	lost []lostPeer
 	// lastShuffle is the mark of the passive entries sent in the latest
@@ -204,6 +210,8 @@ func (h *HyParView) receive(from Peer, msg Message) {
 	}
 	if peerIndex(h.active, from.Name) < 0 {
 		h.touch(from)
+	} else {
+		h.confirm(from.Name)
 	}
 	switch m := messageValue(msg).(type) {
 	case Join:
@@ -309,9 +317,17 @@ func (h *HyParView) evictRandom(except string) {
 	}
 }
 
+// confirm records that the active peer called name has been heard from.
+func (h *HyParView) confirm(name string) {
+	if i := slices.Index(h.unconfirmed, name); i >= 0 {
+		h.unconfirmed = slices.Delete(h.unconfirmed, i, i+1)
+	}
+}
+
 // removeActive deletes active entry i and emits NeighborDown.
 func (h *HyParView) removeActive(i int) {
 	p := h.active[i]
+	h.confirm(p.Name)
 	last := len(h.active) - 1
 	h.active[i] = h.active[last]
 	h.active[last] = Peer{}
@@ -566,6 +582,7 @@ func (h *HyParView) leave() {
 		h.out = append(h.out, NeighborDown{Peer: p})
 	}
 	h.active = h.active[:0]
+	h.unconfirmed = h.unconfirmed[:0]
 	h.pending = h.pending[:0]
 	h.passive.entries = h.passive.entries[:0]
 	h.lost = h.lost[:0]

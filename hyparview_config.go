@@ -16,6 +16,7 @@ const (
 	maxHyParViewActive  = 64
 	maxHyParViewPassive = 4096
 	maxHyParViewLost    = 4096
+	maxHyParViewFanout  = 16
 )
 
 // HyParViewConfig holds the parameters of a HyParView core. The defaults
@@ -73,6 +74,16 @@ type HyParViewConfig struct {
 	// Default 2 s.
 	NeighborRequestTimeout time.Duration
 
+	// RepairFanout is how many NEIGHBOR requests a node keeps outstanding
+	// per free active slot while it repairs its active view (not in the
+	// paper, which asks one passive peer at a time). After a crash wave
+	// most passive peers are dead and each costs a failure-detection
+	// delay, so asking several at once finds the live ones in one round;
+	// a surplus acceptance is declined with DISCONNECT (the peer keeps
+	// this node in its passive view). Default 3; 1 is the paper's
+	// behaviour.
+	RepairFanout int
+
 	// Seeds are contact nodes used to re-bootstrap a node whose active
 	// view stayed empty for RejoinInterval and whose passive view is
 	// exhausted (not in the paper). They are tried in turn; the local node
@@ -115,6 +126,7 @@ func DefaultHyParViewConfig() HyParViewConfig {
 		ShuffleInterval:         10 * time.Second,
 		KeepaliveInterval:       2 * time.Second,
 		NeighborRequestTimeout:  2 * time.Second,
+		RepairFanout:            3,
 		RejoinInterval:          10 * time.Second,
 		LostPeerRetryInterval:   30 * time.Second,
 		LostPeerTTL:             10 * time.Minute,
@@ -146,6 +158,8 @@ func (c HyParViewConfig) Validate() error {
 		return bad("KeepaliveInterval %v must not be negative", c.KeepaliveInterval)
 	case c.NeighborRequestTimeout <= 0:
 		return bad("NeighborRequestTimeout %v must be positive", c.NeighborRequestTimeout)
+	case c.RepairFanout < 1 || c.RepairFanout > maxHyParViewFanout:
+		return bad("RepairFanout %d must be between 1 and %d", c.RepairFanout, maxHyParViewFanout)
 	case c.RejoinInterval < 0:
 		return bad("RejoinInterval %v must not be negative", c.RejoinInterval)
 	case c.LostPeerRetryInterval < 0:
