@@ -30,6 +30,7 @@ func (c cmdBroadcast) apply(l *runLoop) {
 type cmdJoin struct {
 	contact Peer
 	conn    net.Conn
+	version uint8 // conn's wire version
 	reply   chan<- joinResult
 }
 
@@ -42,8 +43,10 @@ func (c cmdJoin) apply(l *runLoop) {
 		// contact's name.
 		_ = c.conn.Close()
 	default:
-		if l.openLink(c.contact, c.conn) == nil {
+		if k := l.openLink(c.contact, c.conn); k == nil {
 			_ = c.conn.Close()
+		} else {
+			k.version.Store(uint32(c.version))
 		}
 	}
 	if l.left {

@@ -128,7 +128,7 @@ func (m *Memberlist) joinAddress(a Address) (joinResult, error) {
 	if err := m.acquireDialer(); err != nil {
 		return joinResult{}, err
 	}
-	conn, contact, err := m.dial(a)
+	conn, contact, version, err := m.dialVersion(a)
 	m.releaseDialer()
 	if err != nil {
 		return joinResult{}, err
@@ -138,7 +138,7 @@ func (m *Memberlist) joinAddress(a Address) (joinResult, error) {
 		return joinResult{}, nil
 	}
 	reply := make(chan joinResult, 1)
-	if err := m.submit(cmdJoin{contact: contact, conn: conn, reply: reply}); err != nil {
+	if err := m.submit(cmdJoin{contact: contact, conn: conn, version: version, reply: reply}); err != nil {
 		_ = conn.Close()
 		return joinResult{}, err
 	}

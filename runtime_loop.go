@@ -117,6 +117,9 @@ type runLoop struct {
 	// callbacks are the application callbacks of the current iteration,
 	// handed to the dispatchers after the snapshot is published.
 	callbacks []pendingCallback
+	// pings are the unanswered LinkPings per neighbour, at most
+	// maxOutstandingLinkPings each (runtime_ping.go).
+	pings map[string][]sentPing
 }
 
 // newRunLoop builds the cores for m.
@@ -240,7 +243,11 @@ func (l *runLoop) routeHyParView(actions []Action) {
 	for _, a := range actions {
 		switch a := a.(type) {
 		case Send:
-			l.send(a.To, a.Msg)
+			if _, ok := a.Msg.(Keepalive); ok {
+				l.keepalive(a.To)
+			} else {
+				l.send(a.To, a.Msg)
+			}
 		case SetTimer:
 			l.timers.add(l.now, a.After, coreHyParView, a.Timer)
 		case NeighborUp:
@@ -318,6 +325,14 @@ func (l *runLoop) onInbound(in inbound) {
 	}
 	if _, ok := l.lastHeard[in.from.Name]; ok {
 		l.lastHeard[in.from.Name] = l.now
+	}
+	switch v := in.msg.(type) {
+	case LinkPing:
+		l.onLinkPing(in, v)
+		return
+	case PingAck:
+		l.onPingAck(in.from, v)
+		return
 	}
 	ev := Receive{From: in.from, Msg: in.msg}
 	switch t := in.msg.Type(); {
@@ -403,6 +418,7 @@ func (l *runLoop) neighborUp(p Peer) {
 // the other cores.
 func (l *runLoop) neighborDown(p Peer) {
 	delete(l.lastHeard, p.Name)
+	l.forgetPings(p.Name)
 	if k := l.links[p.Name]; k != nil {
 		l.closeLink(k)
 	}
@@ -423,6 +439,7 @@ func (l *runLoop) linkFailed(p Peer) {
 		delete(l.links, p.Name)
 		k.abort()
 	}
+	l.forgetPings(p.Name)
 	l.feed(coreHyParView, LinkFailed{Peer: p})
 	l.feed(coreMembership, LinkFailed{Peer: p})
 }
