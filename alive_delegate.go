@@ -4,11 +4,13 @@ package hyparlist
 // nil.
 //
 // As in memberlist, it is consulted for records about live nodes: before a
-// node becomes a member (from unknown, dead or left) and before a member's
-// address or metadata changes, whether the record arrived in a
-// membership announcement, an anti-entropy exchange or a join. Unlike
-// memberlist it is not called again for records that change nothing
-// (repeats, refutations of a suspicion), nor for the local node. It runs
+// node becomes a member (from unknown, dead or left), before a member's
+// address or metadata changes, and for every alive record that would
+// change a member's incarnation or state (a refutation of a suspicion, a
+// re-announcement), whether the record arrived in a membership
+// announcement, an anti-entropy exchange or a join. Unlike memberlist it
+// is not called for records that change nothing (repeats), nor for the
+// local node. It runs
 // on the event goroutine, never under a lock the node needs, and may call
 // back into the Memberlist; the record waits for its answer.
 type AliveDelegate interface {

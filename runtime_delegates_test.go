@@ -267,3 +267,46 @@ func TestRuntimeDeadNodeReclaimTime(t *testing.T) {
 		})
 	}
 }
+
+// TestRuntimeAliveDelegateNewIncarnation: NotifyAlive is consulted again
+// when a live member announces a new incarnation with unchanged metadata
+// (as memberlist asks on every alive message it applies), and not for the
+// repeats anti-entropy brings.
+func TestRuntimeAliveDelegateNewIncarnation(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const n = 3
+		filters := make(map[string]*filterDelegate)
+		c := joinedCluster(t, n, func(conf *Config) {
+			f := &filterDelegate{reject: func(*Node) bool { return false }}
+			filters[conf.Name] = f
+			conf.Alive = f
+		})
+		asked := func(observer, about string) int {
+			alive, _, _ := filters[observer].calls()
+			k := 0
+			for _, name := range alive {
+				if name == about {
+					k++
+				}
+			}
+			return k
+		}
+		// Let anti-entropy run a few rounds: repeats do not ask.
+		time.Sleep(3 * c.nodes[0].ml.config.PushPullInterval)
+		synctest.Wait()
+		before := asked("node-00", "node-01")
+		time.Sleep(3 * c.nodes[0].ml.config.PushPullInterval)
+		synctest.Wait()
+		if got := asked("node-00", "node-01"); got != before || before == 0 {
+			t.Fatalf("node-00 asked about node-01 %d times, then %d after repeats; want the same, at least 1", before, got)
+		}
+		inc := c.nodes[1].ml.LocalNode()
+		if err := c.nodes[1].ml.UpdateNode(time.Second); err != nil { // same metadata, new incarnation
+			t.Fatal(err)
+		}
+		eventually(t, time.Minute, "node-00 asked again", func() bool { return asked("node-00", "node-01") == before+1 })
+		if string(c.nodes[1].ml.LocalNode().Meta) != string(inc.Meta) {
+			t.Fatalf("metadata changed")
+		}
+	})
+}
