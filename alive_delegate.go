@@ -15,9 +15,11 @@ package hyparlist
 // back into the Memberlist; the record waits for its answer.
 type AliveDelegate interface {
 	// NotifyAlive returns a non-nil error to reject peer: the record is
-	// ignored, so peer is not listed and no event is emitted for it. The
-	// overlay does not change: HyParView may still keep peer as a
-	// neighbour and relay broadcasts through it (use Config.Label to keep
-	// clusters apart).
+	// ignored, so peer is not listed and no event is emitted for it. When
+	// peer is not a live member (a rejected join, not a rejected update of
+	// a member), this node also drops its overlay links to peer and
+	// refuses peer's connections for a minute after the latest rejection
+	// (not in memberlist, which has no links to drop); then peer's next
+	// record is consulted again.
 	NotifyAlive(peer *Node) error
 }

@@ -76,6 +76,9 @@ const (
 	RejectName RejectReason = 3
 	// RejectShutdown: the acceptor is shutting down.
 	RejectShutdown RejectReason = 4
+	// RejectVetoed: the acceptor's AliveDelegate or MergeDelegate vetoed
+	// the dialer recently (see runtime_deny.go).
+	RejectVetoed RejectReason = 5
 )
 
 // String returns the reason's name, as used in logs and errors.
@@ -91,6 +94,8 @@ func (r RejectReason) String() string {
 		return "name"
 	case RejectShutdown:
 		return "shutdown"
+	case RejectVetoed:
+		return "vetoed"
 	}
 	return fmt.Sprintf("reason(%d)", uint8(r))
 }

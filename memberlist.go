@@ -46,6 +46,9 @@ type Memberlist struct {
 	dialers chan struct{}
 	// conns holds the streams of readers and writers, closed at Shutdown.
 	conns connSet
+	// deny holds the vetoed nodes the node refuses to link to
+	// (runtime_deny.go).
+	deny denyList
 
 	recent     *recentPayloads
 	msgQueue   *dispatcher

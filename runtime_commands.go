@@ -35,6 +35,7 @@ type cmdJoin struct {
 }
 
 func (c cmdJoin) apply(l *runLoop) {
+	l.m.deny.remove(c.contact.Name) // an explicit Join lifts a veto's deny
 	switch {
 	case l.left:
 		_ = c.conn.Close()

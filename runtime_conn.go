@@ -393,6 +393,8 @@ func (m *Memberlist) serverHandshake(conn net.Conn) (Peer, uint8, error) {
 		answer = HelloReject{Reason: RejectShutdown, VersionMin: WireVersionMin, VersionMax: WireVersion}
 	case h.Name == "":
 		answer = HelloReject{Reason: RejectName, VersionMin: WireVersionMin, VersionMax: WireVersion}
+	case m.deny.denied(h.Name, time.Now()):
+		answer = HelloReject{Reason: RejectVetoed, VersionMin: WireVersionMin, VersionMax: WireVersion}
 	}
 	if err := WriteFrame(conn, answer, m.lim); err != nil {
 		return Peer{}, 0, err

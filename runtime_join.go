@@ -28,8 +28,9 @@ import (
 // With a MergeDelegate, a node that had no neighbour yet also waits (within
 // the same TCPTimeout) for the delegate's verdict on the records of the
 // join exchange, as memberlist's Join does: an address whose records were
-// vetoed does not count as reached, and its error wraps ErrMergeCanceled.
-// The overlay link to it stays; only its member list was not merged.
+// vetoed does not count as reached, and its error wraps ErrMergeCanceled;
+// the node drops its links to the vetoed cluster (see MergeDelegate). An
+// explicit Join through a node that a veto denied lifts the deny.
 //
 // It returns the number of addresses reached (an address of the local
 // node counts as reached without a connection). If none was, the error

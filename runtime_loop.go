@@ -243,9 +243,12 @@ func (l *runLoop) routeHyParView(actions []Action) {
 	for _, a := range actions {
 		switch a := a.(type) {
 		case Send:
-			if _, ok := a.Msg.(Keepalive); ok {
+			switch _, ok := a.Msg.(Keepalive); {
+			case l.denied(a.To.Name):
+				l.forget(a.To) // a vetoed node: no link to it
+			case ok:
 				l.keepalive(a.To)
-			} else {
+			default:
 				l.send(a.To, a.Msg)
 			}
 		case SetTimer:
@@ -321,6 +324,10 @@ func (l *runLoop) deliver(d Deliver) {
 func (l *runLoop) onInbound(in inbound) {
 	if l.left {
 		l.answerAfterLeave(in)
+		return
+	}
+	in, ok := l.screen(in)
+	if !ok {
 		return
 	}
 	if _, ok := l.lastHeard[in.from.Name]; ok {
@@ -565,6 +572,9 @@ type flushWait struct {
 // probe acts on ProbeMember: it checks in the background whether the
 // member can be reached. A probe is skipped when every dialer slot is busy.
 func (l *runLoop) probe(a ProbeMember) {
+	if l.denied(a.Peer.Name) {
+		return
+	}
 	select {
 	case l.m.dialers <- struct{}{}:
 	default:
