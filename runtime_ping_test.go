@@ -123,6 +123,19 @@ func peerIndexOf(c *testCluster, name string) int {
 	return slices.IndexFunc(c.nodes, func(n *testNode) bool { return n.rec.name == name })
 }
 
+// roundTrips waits n keepalive intervals and returns the round trips r
+// recorded by then, failing the test if there are fewer than least.
+func roundTrips(t *testing.T, c *testCluster, r *pingRecorder, n, least int) []pingCall {
+	t.Helper()
+	time.Sleep(time.Duration(n) * c.nodes[0].ml.config.keepaliveInterval())
+	synctest.Wait()
+	calls := r.take()
+	if len(calls) < least {
+		t.Fatalf("%d round trips in %d keepalive intervals, want at least %d", len(calls), n, least)
+	}
+	return calls
+}
+
 // TestRuntimePingDelegateNoDelegate: a node without a PingDelegate keeps
 // sending plain Keepalives, yet answers LinkPings with its (empty)
 // payload, so that its neighbour still measures.
@@ -133,14 +146,7 @@ func TestRuntimePingDelegateNoDelegate(t *testing.T) {
 				conf.Ping = nil
 			}
 		})
-		iv := c.nodes[0].ml.config.keepaliveInterval()
-		time.Sleep(5 * iv)
-		synctest.Wait()
-		calls := recs["node-00"].take()
-		if len(calls) < 3 {
-			t.Fatalf("node-00 measured %d round trips in 5 intervals", len(calls))
-		}
-		for _, call := range calls {
+		for _, call := range roundTrips(t, c, recs["node-00"], 5, 3) {
 			if call.node.Name != "node-01" || call.payload != nil {
 				t.Errorf("NotifyPingComplete(%s, %q), want node-01 without payload", call.node.Name, call.payload)
 			}
@@ -184,13 +190,7 @@ func TestRuntimePingDelegateOversizedPayload(t *testing.T) {
 		iv := c.nodes[0].ml.config.keepaliveInterval()
 		time.Sleep(2 * iv)
 		recs["node-00"].take()
-		time.Sleep(20 * iv)
-		synctest.Wait()
-		calls := recs["node-00"].take()
-		if len(calls) < 15 {
-			t.Fatalf("node-00 measured %d round trips in 20 intervals", len(calls))
-		}
-		for _, call := range calls {
+		for _, call := range roundTrips(t, c, recs["node-00"], 20, 15) {
 			if call.payload != nil {
 				t.Fatalf("got a %d-byte payload, want none", len(call.payload))
 			}
@@ -213,7 +213,7 @@ func TestRuntimePingDelegateOversizedPayload(t *testing.T) {
 		recs["node-01"].mu.Unlock()
 		time.Sleep(3 * iv)
 		synctest.Wait()
-		calls = recs["node-00"].take()
+		calls := recs["node-00"].take()
 		if len(calls) == 0 || len(calls[len(calls)-1].payload) != AckPayloadMaxSize {
 			t.Errorf("a payload of exactly AckPayloadMaxSize did not arrive")
 		}
