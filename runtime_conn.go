@@ -18,8 +18,9 @@ import (
 // dialled itself, and reads from every stream it accepted. So every stream
 // carries frames one way (after the handshake), and there is never a tie to
 // break between two streams of the same pair. The exceptions are
-// request/answer exchanges on short-lived streams: a Ping is answered with
-// an Ack on the same stream.
+// request/answer exchanges on short-lived streams: a Ping is answered (Ack,
+// or PingAck from version 2) on the same stream. A LinkPing, sent on a
+// long-lived link, is answered on the answerer's own link (runtime_ping.go).
 //
 // An active-view neighbour has one long-lived outbound link, opened on
 // NeighborUp and closed on NeighborDown once its queued frames are
