@@ -218,7 +218,8 @@ type Config struct {
 	Conflict ConflictDelegate
 	// Merge can veto joins; nil for none.
 	Merge MergeDelegate
-	// Ping observes round-trip times; nil for none.
+	// Ping observes round-trip times, measured on every active-view link
+	// once per keepalive interval (see PingDelegate); nil for none.
 	Ping PingDelegate
 	// Alive can filter members; nil for none.
 	Alive AliveDelegate
@@ -317,8 +318,10 @@ type Config struct {
 	ShuffleInterval time.Duration
 
 	// KeepaliveInterval is the time between keepalives on an active-view
-	// link. Zero means ProbeInterval; with both zero, keepalives are off
-	// and a node only notices a dead neighbour when its connection breaks.
+	// link; with a PingDelegate, each keepalive also measures the link's
+	// round trip. Zero means ProbeInterval; with both zero, keepalives are
+	// off and a node only notices a dead neighbour when its connection
+	// breaks.
 	// Default: 0 (= ProbeInterval).
 	KeepaliveInterval time.Duration
 

@@ -7,6 +7,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,11 +46,17 @@ type Memberlist struct {
 	dialers chan struct{}
 	// conns holds the streams of readers and writers, closed at Shutdown.
 	conns connSet
+	// deny holds the vetoed nodes the node refuses to link to
+	// (runtime_deny.go).
+	deny denyList
 
 	recent     *recentPayloads
 	msgQueue   *dispatcher
 	eventQueue *dispatcher
 	pingSeq    atomic.Uint32
+	// ackWarnedAt is when an oversized AckPayload was last logged (Unix
+	// nanoseconds), see ackPayload.
+	ackWarnedAt atomic.Int64
 
 	shutdownCh chan struct{}
 	shutdownMu sync.Mutex
@@ -69,6 +76,15 @@ type snapshot struct {
 	members   []*Node // alive and suspect members, by name
 	local     *Node
 	neighbors []*Node // the active view, by name
+}
+
+// member returns the live member called name.
+func (s *snapshot) member(name string) (*Node, bool) {
+	i, found := slices.BinarySearchFunc(s.members, name, func(n *Node, name string) int { return strings.Compare(n.Name, name) })
+	if !found {
+		return nil, false
+	}
+	return s.members[i], true
 }
 
 // Create starts a node with a copy of conf: it validates the copy, opens

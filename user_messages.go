@@ -198,10 +198,12 @@ func (e NoPingResponseError) Error() string {
 
 // Ping measures the round trip to the node called node at addr: it opens
 // a stream (with the handshake, which checks the node's name), sends a
-// Ping and waits for the Ack, at most Config.ProbeTimeout (TCPTimeout when
-// ProbeTimeout is zero) after the handshake. It returns
-// NoPingResponseError when the Ack does not come in time, and ErrShutdown
-// after Shutdown. The round trip is also reported to Config.Ping.
+// Ping and waits for the answer, at most Config.ProbeTimeout (TCPTimeout
+// when ProbeTimeout is zero) after the handshake. It returns
+// NoPingResponseError when the answer does not come in time, and
+// ErrShutdown after Shutdown. The round trip and the node's AckPayload
+// are also reported to Config.Ping (memberlist's Ping reports to no
+// delegate); a node of wire version 1 answers without a payload.
 func (m *Memberlist) Ping(node string, addr net.Addr) (time.Duration, error) {
 	if m.shutDown() {
 		return 0, ErrShutdown
@@ -236,9 +238,9 @@ func (m *Memberlist) Ping(node string, addr net.Addr) (time.Duration, error) {
 		if err != nil {
 			return 0, pingError(node, err)
 		}
-		if a, ok := msg.(Ack); ok && a.SeqNo == seq {
+		if payload, ok := pingAnswer(msg, seq); ok {
 			rtt := time.Since(start)
-			m.notifyPing(m.memberNode(Member{Name: peer.Name, Addr: peer.Addr}), rtt)
+			m.notifyPing(m.pingNode(peer), rtt, payload)
 			return rtt, nil
 		}
 	}
