@@ -20,13 +20,17 @@ func paperCfg(rules HyParViewPaperRules) HyParViewConfig {
 	return cfg
 }
 
+// paperIf returns rule if paper is set, else no rule.
+func paperIf(paper bool, rule HyParViewPaperRules) HyParViewPaperRules {
+	if paper {
+		return rule
+	}
+	return 0
+}
+
 func TestHyParViewPaperAsymmetricLinks(t *testing.T) {
 	for _, paper := range []bool{false, true} {
-		var rules HyParViewPaperRules
-		if paper {
-			rules = PaperAsymmetricLinks
-		}
-		h := hvCore(t, paperCfg(rules), "self", hvNames("a"), nil)
+		h := hvCore(t, paperCfg(paperIf(paper, PaperAsymmetricLinks)), "self", hvNames("a"), nil)
 		got := hvStep(t, h, time.Second, hvRecv("x", Keepalive{}))
 		got = append(got, hvStep(t, h, time.Second, hvRecv("y", NeighborReply{Accepted: true}))...)
 		var want []string
@@ -41,11 +45,7 @@ func TestHyParViewPaperAsymmetricLinks(t *testing.T) {
 
 func TestHyParViewPaperNoProbe(t *testing.T) {
 	for _, paper := range []bool{false, true} {
-		var rules HyParViewPaperRules
-		if paper {
-			rules = PaperNoProbe
-		}
-		cfg := paperCfg(rules)
+		cfg := paperCfg(paperIf(paper, PaperNoProbe))
 		cfg.ActiveViewSize = 2
 		h := hvCore(t, cfg, "self", hvNames("a", "b"), nil)
 		rejected := hvStep(t, h, time.Second, hvRecv("n", Neighbor{}))
@@ -84,11 +84,7 @@ func TestHyParViewPaperNoWanted(t *testing.T) {
 func TestHyParViewPaperIsolatedRepair(t *testing.T) {
 	passive := []string{"p0", "p1", "p2", "p3", "p4", "p5"}
 	for _, paper := range []bool{false, true} {
-		var rules HyParViewPaperRules
-		if paper {
-			rules = PaperIsolatedRepair
-		}
-		cfg := paperCfg(rules)
+		cfg := paperCfg(paperIf(paper, PaperIsolatedRepair))
 		cfg.ActiveViewSize = 3
 		cfg.RepairFanout = 1
 		h := hvCore(t, cfg, "self", hvNames("a"), passive)
