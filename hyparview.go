@@ -124,7 +124,7 @@ func NewHyParView(self Peer, cfg HyParViewConfig, rng *rand.Rand) (*HyParView, e
 		cfg:     cfg,
 		rng:     rng,
 		active:  make([]Peer, 0, cfg.ActiveViewSize),
-		passive: newPassiveView(cfg.PassiveViewSize),
+		passive: newPassiveView(cfg.PassiveViewSize, !cfg.has(PaperPassiveView)),
 	}, nil
 }
 
@@ -404,8 +404,11 @@ func (h *HyParView) joinCluster(contact Peer) {
 // seed the seed is in up to N passive views and every repair leans on it.
 // The walks alone give the joiner its neighbours (each walk end sends it a
 // high-priority NEIGHBOR), so nothing is lost but the hotspot.
+//
+// With PaperJoinEvicts the contact follows the paper and evicts.
 func (h *HyParView) onJoin(joiner Peer) {
-	if peerIndex(h.active, joiner.Name) < 0 && len(h.active) < h.cfg.ActiveViewSize {
+	room := len(h.active) < h.cfg.ActiveViewSize || h.cfg.has(PaperJoinEvicts)
+	if peerIndex(h.active, joiner.Name) < 0 && room {
 		h.addActive(joiner)
 		h.send(joiner, Neighbor{HighPriority: true})
 	}
@@ -478,12 +481,14 @@ func (h *HyParView) onNeighbor(from Peer, m Neighbor) {
 		h.addActive(from)
 	default:
 		h.send(from, NeighborReply{Accepted: false})
-		// Not in the paper: the requester is alive and short of
-		// neighbours; keep it as the first candidate for when the probe
-		// frees a slot.
-		h.learn(from, h.now, 0)
-		if i := h.passive.index(from.Name); i >= 0 {
-			h.passive.entries[i].wanted = true
+		// Not in the paper (unless PaperNoWanted): the requester is alive
+		// and short of neighbours; keep it as the first candidate for
+		// when the probe frees a slot.
+		if !h.cfg.has(PaperNoWanted) {
+			h.learn(from, h.now, 0)
+			if i := h.passive.index(from.Name); i >= 0 {
+				h.passive.entries[i].wanted = true
+			}
 		}
 		h.probeActive()
 		return
@@ -492,7 +497,8 @@ func (h *HyParView) onNeighbor(from Peer, m Neighbor) {
 }
 
 // probeActive sends a Keepalive to every neighbour, at most once per
-// KeepaliveInterval (never if keepalives are off). Not in the paper: a
+// KeepaliveInterval (never if keepalives are off or with PaperNoProbe).
+// Not in the paper: a
 // low-priority NEIGHBOR request is rejected because the active view is
 // full, but after a crash wave a full view is often full of dead peers that
 // this node has not yet sent anything to, so it turns away the live nodes
@@ -502,7 +508,7 @@ func (h *HyParView) onNeighbor(from Peer, m Neighbor) {
 // triggers the same probe: in a crash wave it is rarely the only one. In a stable overlay
 // rejections are rare, and the probe costs one Keepalive per neighbour.
 func (h *HyParView) probeActive() {
-	if h.cfg.KeepaliveInterval <= 0 || (h.probedAny && h.now-h.probedAt < h.cfg.KeepaliveInterval) {
+	if h.cfg.KeepaliveInterval <= 0 || h.cfg.has(PaperNoProbe) || (h.probedAny && h.now-h.probedAt < h.cfg.KeepaliveInterval) {
 		return
 	}
 	h.probedAny, h.probedAt = true, h.now
@@ -540,9 +546,9 @@ func (h *HyParView) onDisconnect(from Peer, m Disconnect) {
 // repair. A Keepalive from a peer outside the active view means the sender
 // believes in a link that this node does not have (a lost reply, crossed
 // messages); it is told DISCONNECT{Alive: true} so it drops the link and
-// repairs.
+// repairs. PaperAsymmetricLinks turns this off.
 func (h *HyParView) onKeepalive(from Peer) {
-	if peerIndex(h.active, from.Name) < 0 {
+	if peerIndex(h.active, from.Name) < 0 && !h.cfg.has(PaperAsymmetricLinks) {
 		h.send(from, Disconnect{Alive: true})
 	}
 }

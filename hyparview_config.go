@@ -110,6 +110,12 @@ type HyParViewConfig struct {
 	// MaxLostPeers bounds the list of recently lost peers; the oldest
 	// entry makes room for a new one. Default 16.
 	MaxLostPeers int
+
+	// Paper switches rules of this implementation that are not in the
+	// paper back to the paper's behaviour, one bit per rule (see
+	// HyParViewPaperRules and WithPaper). It is meant for measuring what
+	// each rule is worth in the simulator. Default 0: every rule on.
+	Paper HyParViewPaperRules
 }
 
 // DefaultHyParViewConfig returns the configuration of the paper's
@@ -168,6 +174,8 @@ func (c HyParViewConfig) Validate() error {
 		return bad("MaxLostPeers %d must be between 0 and %d", c.MaxLostPeers, maxHyParViewLost)
 	case c.LostPeerRetryInterval > 0 && c.MaxLostPeers > 0 && c.LostPeerTTL <= 0:
 		return bad("LostPeerTTL %v must be positive when lost peers are retried", c.LostPeerTTL)
+	case c.Paper&^paperRulesAll != 0:
+		return bad("Paper %#x has unknown rule bits", uint16(c.Paper))
 	}
 	for i, s := range c.Seeds {
 		if s.Name == "" {

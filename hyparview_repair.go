@@ -49,10 +49,10 @@ const (
 // detection delay, and the live ones often look full (their views still
 // hold dead peers), so low-priority requests are turned away. At most
 // ActiveViewSize requests go out, and only while the node has no
-// neighbour at all. (4) A peer this node turned away because its view was
+// neighbour at all (PaperIsolatedRepair: the paper's single one). (4) A peer this node turned away because its view was
 // full is asked first once a slot frees (passiveEntry.wanted): it is
 // known alive and short of neighbours, where a random passive peer is
-// likely dead after a crash wave. (5) Fan-out: RepairFanout attempts per
+// likely dead after a crash wave (PaperNoWanted turns this off). (5) Fan-out: RepairFanout attempts per
 // free slot are kept outstanding, counting the high-priority requests
 // not yet answered (h.unconfirmed); the surplus ones are low priority. A
 // surplus acceptance replaces an unanswered high-priority peer or is
@@ -61,6 +61,9 @@ func (h *HyParView) repair(mode repairMode) {
 	isolated := len(h.active) == 0
 	for len(h.pending)+len(h.unconfirmed) < h.repairLimit() {
 		high := isolated && len(h.active) < h.cfg.ActiveViewSize
+		if h.cfg.has(PaperIsolatedRepair) {
+			high = len(h.active) == 0
+		}
 		var i int
 		i, h.scratch = h.passive.candidate(h.now, high, isolated && mode == repairPeriodic, h.pending, h.rng, h.scratch)
 		if i < 0 {
@@ -154,8 +157,9 @@ func (h *HyParView) onNeighborReply(from Peer, m NeighborReply) {
 		// The reply to a high-priority request (this node added the peer
 		// already), or a late reply to a request given up on. Not in the
 		// paper: if the peer accepted but is not a neighbour, it holds a
-		// link this node does not; tell it, as for a stray Keepalive.
-		if m.Accepted && !active {
+		// link this node does not; tell it, as for a stray Keepalive
+		// (unless PaperAsymmetricLinks).
+		if m.Accepted && !active && !h.cfg.has(PaperAsymmetricLinks) {
 			h.send(from, Disconnect{Alive: true})
 		}
 	case m.Accepted:
