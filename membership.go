@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -46,10 +47,16 @@ import (
 // reaches an output; every list is bounded (MembershipConfig, limits in
 // membership_state.go and membership_messages.go).
 type Membership struct {
-	self Peer
-	cfg  MembershipConfig
-	rng  *rand.Rand
-	now  time.Time
+	self     Peer
+	selfHash uint64 // nameHash(self.Name)
+	cfg      MembershipConfig
+	rng      *rand.Rand
+	now      time.Time
+	// epoch is the time of the first Step; clock is now as nanoseconds
+	// since then (the core clock, on which entries keep their times).
+	epoch    time.Time
+	epochSet bool
+	clock    int64
 
 	started bool
 	leaving bool
@@ -63,6 +70,19 @@ type Membership struct {
 
 	table memberTable
 	local *memberEntry // the local node's entry, in table after Start
+	// idents, if set, is a pool of identities shared with other cores
+	// (the simulator's); nil on a runtime node.
+	idents *memberIdentPool
+	// decoder, if set, replaces DecodeAnnouncement: the simulator decodes
+	// each announcement once for all its nodes. The records it returns
+	// are only read.
+	decoder func([]byte) ([]MemberRecord, error)
+	// deadlines holds the entries with a deadline; the timer for the
+	// earliest is pending until deadlineAt if deadlineArmed
+	// (membership_deadlines.go).
+	deadlines     deadlineHeap
+	deadlineArmed bool
+	deadlineAt    int64
 	// neighbors is the active view, sorted by name, at most
 	// maxMembershipNeighbors.
 	neighbors []Peer
@@ -70,6 +90,10 @@ type Membership struct {
 	pending []MemberRecord // announcements of this step, one per name
 	nudges  []Peer         // exchanges to start at the end of this step
 	actions []Action
+	// drained is the length of the slice last returned by Drain, cleared
+	// when the next Step reuses the array: a drained Send of a thousand
+	// anti-entropy records must not stay reachable until overwritten.
+	drained int
 
 	stats MembershipStats
 }
@@ -189,12 +213,19 @@ func NewMembership(self Peer, cfg MembershipConfig, rng *rand.Rand) (*Membership
 	if err := (MemberRecord{Name: self.Name, Addr: self.Addr}).validate(); err != nil {
 		return nil, fmt.Errorf("new membership %q: %w: %w", self.Name, ErrInvalidMembershipSelf, err)
 	}
-	return &Membership{self: self, cfg: cfg, rng: rng, table: newMemberTable()}, nil
+	return &Membership{self: self, selfHash: nameHash(self.Name), cfg: cfg, rng: rng, table: newMemberTable()}, nil
 }
 
 // Step feeds one event at time now. Unknown or invalid input is ignored.
 func (m *Membership) Step(now time.Time, ev Event) {
-	m.now = now
+	if !m.epochSet {
+		m.epoch, m.epochSet = now, true
+	}
+	m.now, m.clock = now, int64(now.Sub(m.epoch))
+	if m.drained > 0 {
+		clear(m.actions[:m.drained])
+		m.drained = 0
+	}
 	if m.leaving {
 		return
 	}
@@ -245,6 +276,7 @@ func (m *Membership) handle(ev Event) {
 func (m *Membership) Drain() []Action {
 	out := m.actions
 	m.actions = m.actions[:0]
+	m.drained = max(m.drained, len(out))
 	return out
 }
 
@@ -253,7 +285,20 @@ func (m *Membership) Self() Peer { return m.self }
 
 // Members returns the alive and suspect members, the local node included
 // until it leaves, sorted by name. The members are copies.
-func (m *Membership) Members() []Member { return m.table.liveMembers() }
+func (m *Membership) Members() []Member {
+	out := make([]Member, 0, len(m.table.live))
+	for _, e := range m.table.live {
+		out = append(out, m.member(e))
+	}
+	slices.SortFunc(out, func(a, b Member) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// member returns a copy of e's record.
+func (m *Membership) member(e *memberEntry) Member {
+	return Member{Name: e.id.name, Addr: e.id.addr, Meta: cloneBytes(e.id.meta), Incarnation: e.inc, State: e.state,
+		StateChange: m.epoch.Add(time.Duration(e.changed))}
+}
 
 // NumMembers returns the number of alive and suspect members.
 func (m *Membership) NumMembers() int { return len(m.table.live) }
@@ -265,7 +310,7 @@ func (m *Membership) Member(name string) (Member, bool) {
 	if e == nil {
 		return Member{}, false
 	}
-	return e.m.clone(), true
+	return m.member(e), true
 }
 
 // LocalMember returns a copy of the local node's record (zero before
@@ -274,7 +319,7 @@ func (m *Membership) LocalMember() Member {
 	if m.local == nil {
 		return Member{}
 	}
-	return m.local.m.clone()
+	return m.member(m.local)
 }
 
 // Neighbors returns the neighbours the core knows of, sorted by name.
@@ -289,6 +334,9 @@ func (m *Membership) emit(a Action) { m.actions = append(m.actions, a) }
 // the exchanges the step asked for.
 func (m *Membership) finishStep() {
 	m.flushAnnouncements()
+	if m.started && !m.leaving {
+		m.armDeadlineTimer()
+	}
 	if m.leaveAnnounced {
 		m.leaveAnnounced = false
 		m.emit(LeaveAnnounced{})
@@ -300,18 +348,23 @@ func (m *Membership) finishStep() {
 	m.nudges = m.nudges[:0]
 }
 
-// start creates the local record, reports it and announces it, and arms the
-// periodic timers at a random phase so that nodes do not synchronise.
+// start creates the local record and reports it, and arms the periodic
+// timers at a random phase so that nodes do not synchronise. It does not
+// announce the record: a node starts without neighbours (events before
+// Start are ignored), so the announcement would reach nobody now, and
+// Plumtree would replay it to the first neighbour (NeighborUpAnnounce),
+// which then broadcasts it to the whole cluster beside the announcement
+// that first neighbour triggers (onNeighborUp) — every join would cost
+// two broadcasts instead of one.
 func (m *Membership) start() {
 	if m.started {
 		return
 	}
 	m.started = true
-	me := Member{Name: m.self.Name, Addr: m.self.Addr, Meta: m.meta, State: MemberStateAlive, StateChange: m.now}
+	m.local = m.table.insert(m.identFor(MemberRecord{Name: m.self.Name, Addr: m.self.Addr, Meta: m.meta}, nil),
+		0, MemberStateAlive, m.clock)
 	m.meta = nil
-	m.local = m.table.insert(me)
-	m.emit(MemberJoined{Member: me.clone()})
-	m.announce(me.record())
+	m.emit(MemberJoined{Member: m.member(m.local)})
 	if d := m.cfg.PushPullInterval; d > 0 {
 		m.emit(SetTimer{After: 1 + time.Duration(m.rng.Int64N(int64(d))), Timer: memberPushPullTimer{}})
 	}
@@ -333,14 +386,13 @@ func (m *Membership) updateMeta(meta []byte) {
 		m.meta = cloneBytes(meta)
 		return
 	}
-	me := m.local.m
-	if me.Incarnation == math.MaxUint32 {
+	me := m.local
+	if me.inc == math.MaxUint32 {
 		return
 	}
-	me.Meta = cloneBytes(meta)
-	me.Incarnation++
-	m.table.update(m.local, me)
-	m.emit(MemberUpdated{Member: me.clone()})
+	id := m.identFor(MemberRecord{Name: me.id.name, Addr: me.id.addr, Meta: meta}, me.id)
+	m.table.set(me, id, me.inc+1, me.state, m.clock)
+	m.emit(MemberUpdated{Member: m.member(me)})
 	m.announce(me.record())
 }
 
@@ -352,11 +404,9 @@ func (m *Membership) leave() {
 	if !m.started {
 		return
 	}
-	me := m.local.m
-	me.State = MemberStateLeft
-	me.StateChange = m.now
-	m.table.update(m.local, me)
-	m.emit(MemberLeft{Member: me.clone()})
+	me := m.local
+	m.table.set(me, me.id, me.inc, MemberStateLeft, m.clock)
+	m.emit(MemberLeft{Member: m.member(me)})
 	m.announce(me.record())
 }
 
@@ -366,7 +416,11 @@ func (m *Membership) onDeliver(d Deliver) {
 	if d.Class != ClassMembership {
 		return
 	}
-	recs, err := DecodeAnnouncement(d.Payload)
+	decode := DecodeAnnouncement
+	if m.decoder != nil {
+		decode = m.decoder
+	}
+	recs, err := decode(d.Payload)
 	if err != nil {
 		m.stats.BadAnnouncements++
 		return
@@ -431,9 +485,7 @@ func (m *Membership) onTimer(t Timer) {
 		m.onDeadProbeTimer()
 	case memberLivenessProbeTimer:
 		m.onLivenessProbeTimer()
-	case memberSuspicionTimer:
-		m.onSuspicionTimer(t)
-	case memberReclaimTimer:
-		m.onReclaimTimer(t)
+	case memberDeadlineTimer:
+		m.onDeadlineTimer()
 	}
 }

@@ -1,6 +1,6 @@
 package hyparlist
 
-import "bytes"
+import "time"
 
 // This file owns the questions the core asks its driver before it accepts
 // records, and the name conflicts it reports:
@@ -82,8 +82,7 @@ func (m *Membership) needsAliveCheck(e *memberEntry, r MemberRecord, src mergeSo
 	if !m.cfg.CheckAlive || src.approved || !r.State.live() {
 		return false
 	}
-	return r.State == MemberStateAlive || e == nil || !e.m.State.live() ||
-		e.m.Addr != r.Addr || !bytes.Equal(e.m.Meta, r.Meta)
+	return r.State == MemberStateAlive || e == nil || !e.state.live() || !e.id.matches(r.Addr, r.Meta)
 }
 
 // askAlive emits the AliveCheck for r.
@@ -119,22 +118,22 @@ func (m *Membership) onMergeVerdict(v MergeVerdict) {
 // live, or dead for less than NameReclaimTime. A left member's name is
 // free.
 func (m *Membership) addressConflict(e *memberEntry, r MemberRecord) bool {
-	if !r.State.live() || r.Addr == e.m.Addr {
+	if !r.State.live() || r.Addr == e.id.addr {
 		return false
 	}
-	switch e.m.State {
+	switch e.state {
 	case MemberStateAlive, MemberStateSuspect:
 		return true
 	case MemberStateDead:
-		return m.now.Sub(e.m.StateChange) < m.cfg.NameReclaimTime
+		return time.Duration(m.clock-e.changed) < m.cfg.NameReclaimTime
 	}
 	return false
 }
 
 // reportConflict emits the MemberConflict of r against existing.
-func (m *Membership) reportConflict(existing Member, r MemberRecord) {
+func (m *Membership) reportConflict(existing *memberEntry, r MemberRecord) {
 	m.emit(MemberConflict{
-		Existing: existing.clone(),
+		Existing: m.member(existing),
 		Other:    Member{Name: r.Name, Addr: r.Addr, Meta: cloneBytes(r.Meta), Incarnation: r.Incarnation, State: r.State},
 	})
 }

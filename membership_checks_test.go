@@ -208,18 +208,37 @@ func TestMembershipMergeCheck(t *testing.T) {
 
 // TestMembershipAnnounceForPeer: a peer's own record that makes it a
 // member, learned only by anti-entropy from that peer, is announced on
-// its behalf; records about others learned the same way are not.
+// its behalf after proxyAnnounceDelay, unless the peer's own announcement
+// is delivered meanwhile; records about others learned the same way are
+// not.
 func TestMembershipAnnounceForPeer(t *testing.T) {
 	m := newStartedMembership(t, "self", DefaultMembershipConfig())
 	acts := stepActs(m, mt0, Receive{From: testPeer("p"), Msg: MemberRecords{Buckets: 64,
 		Records: []MemberRecord{rec("p", 0, MemberStateAlive), rec("q", 0, MemberStateAlive)}}})
-	recs := announcedRecords(t, acts)
+	if recs := announcedRecords(t, acts); len(recs) != 0 {
+		t.Fatalf("announced %+v at once, want nothing before %v", recs, proxyAnnounceDelay)
+	}
+	tm := timersOf[memberDeadlineTimer](acts)
+	if len(tm) != 1 || tm[0].After != proxyAnnounceDelay {
+		t.Fatalf("timers %+v, want one after %v", tm, proxyAnnounceDelay)
+	}
+	recs := announcedRecords(t, stepActs(m, mt0.Add(proxyAnnounceDelay), TimerFired{Timer: tm[0].Timer}))
 	if len(recs) != 1 || recs[0].Name != "p" {
 		t.Fatalf("announced %+v, want p's record only", recs)
 	}
 	acts = stepActs(m, mt0, Receive{From: testPeer("p"), Msg: MemberRecords{Buckets: 64,
 		Records: []MemberRecord{rec("p", 1, MemberStateAlive)}}})
-	if recs := announcedRecords(t, acts); len(recs) != 0 {
-		t.Errorf("a live peer's newer record was announced: %+v", recs)
+	if recs := announcedRecords(t, acts); len(recs) != 0 || len(timersOf[memberDeadlineTimer](acts)) != 0 {
+		t.Errorf("a live peer's newer record was announced or armed a timer: %+v", acts)
+	}
+
+	// The peer's own announcement arrives within the delay: no proxy.
+	m = newStartedMembership(t, "self", DefaultMembershipConfig())
+	acts = stepActs(m, mt0, Receive{From: testPeer("p"), Msg: MemberRecords{Buckets: 64,
+		Records: []MemberRecord{rec("p", 0, MemberStateAlive)}}})
+	tm = timersOf[memberDeadlineTimer](acts)
+	deliverRecs(t, m, mt0.Add(time.Second), "p", rec("p", 0, MemberStateAlive))
+	if recs := announcedRecords(t, stepActs(m, mt0.Add(proxyAnnounceDelay), TimerFired{Timer: tm[0].Timer})); len(recs) != 0 {
+		t.Errorf("announced %+v on behalf of a peer whose announcement was heard", recs)
 	}
 }

@@ -58,11 +58,11 @@ func mix64(x uint64) uint64 {
 // nameHash places a member in a bucket.
 func nameHash(name string) uint64 { return mix64(fnvString(fnvOffset64, name)) }
 
-// recordHash is a record's contribution to the digest.
-func recordHash(nh uint64, m Member) uint64 {
-	h := fnvLenString(fnvOffset64, m.Addr)
-	h = fnvLenString(h, string(m.Meta))
-	return mix64(nh ^ mix64(h^uint64(m.Incarnation)<<8^uint64(m.State)))
+// recordHash is a record's contribution to the digest: the name hash mixed
+// with the hash of address and metadata (memberIdent.contentHash),
+// incarnation and state.
+func recordHash(id *memberIdent, inc uint32, st MemberState) uint64 {
+	return mix64(id.nameHash ^ mix64(id.contentHash^uint64(inc)<<8^uint64(st)))
 }
 
 // fineBucketOf returns the fine bucket of a name hash: its top byte.
@@ -208,9 +208,9 @@ func (m *Membership) recordsIn(b int, want []uint16) []MemberRecord {
 	var out []MemberRecord
 	for _, w := range want {
 		for _, e := range m.table.entriesIn(int(w)*f, int(w+1)*f) {
-			r := e.m.record()
-			if !e.m.State.live() {
-				r.AgeSeconds = ageSeconds(m.now.Sub(e.m.StateChange))
+			r := e.record()
+			if !e.state.live() {
+				r.AgeSeconds = ageSeconds(time.Duration(m.clock - e.changed))
 			}
 			out = append(out, r)
 		}

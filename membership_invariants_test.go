@@ -10,7 +10,7 @@ import (
 )
 
 // checkMembershipInvariants fails t if m's table is inconsistent: sets,
-// positions and hashes must agree with the records.
+// positions, hashes and deadlines must agree with the records.
 func checkMembershipInvariants(t testing.TB, m *Membership) {
 	t.Helper()
 	tb := &m.table
@@ -18,41 +18,59 @@ func checkMembershipInvariants(t testing.TB, m *Membership) {
 	for bi := range tb.buckets {
 		b := &tb.buckets[bi]
 		h := uint64(0)
-		for i, e := range b.entries {
+		for i, k := range b.keys {
+			e := k.e
 			total++
-			if e.bucket() != bi || e.bucketPos != i {
-				t.Fatalf("%s: entry %s in bucket %d at %d, wants %d at %d", m.self.Name, e.m.Name, bi, i, e.bucket(), e.bucketPos)
+			name := e.id.name
+			if fineBucketOf(e.id.nameHash) != bi || k.nameHash != e.id.nameHash || (i > 0 && b.keys[i-1].nameHash > k.nameHash) {
+				t.Fatalf("%s: entry %s misplaced in bucket %d at %d", m.self.Name, name, bi, i)
 			}
-			if tb.byName[e.m.Name] != e {
-				t.Fatalf("%s: entry %s not indexed by name", m.self.Name, e.m.Name)
+			if tb.get(name) != e {
+				t.Fatalf("%s: entry %s not found by name", m.self.Name, name)
 			}
-			if e.recHash != recordHash(e.nameHash, e.m) || e.nameHash != nameHash(e.m.Name) {
-				t.Fatalf("%s: stale hash for %s", m.self.Name, e.m.Name)
+			if fresh := newMemberIdent(name, e.id.addr, e.id.meta); e.id.nameHash != fresh.nameHash || e.id.contentHash != fresh.contentHash {
+				t.Fatalf("%s: stale identity hashes for %s", m.self.Name, name)
 			}
 			set := tb.gone
-			if e.m.State.live() {
+			if e.state.live() {
 				set = tb.live
 			}
-			if e.setPos >= len(set) || set[e.setPos] != e {
-				t.Fatalf("%s: %s (%v) not at its set position", m.self.Name, e.m.Name, e.m.State)
+			if int(e.setPos) >= len(set) || set[e.setPos] != e {
+				t.Fatalf("%s: %s (%v) not at its set position", m.self.Name, name, e.state)
 			}
-			if (e.susp != nil) != (e.m.State == MemberStateSuspect) {
-				t.Fatalf("%s: %s is %v with suspicion %v", m.self.Name, e.m.Name, e.m.State, e.susp != nil)
+			if (e.susp != nil) != (e.state == MemberStateSuspect) {
+				t.Fatalf("%s: %s is %v with suspicion %v", m.self.Name, name, e.state, e.susp != nil)
 			}
-			h ^= e.recHash
+			at, due := m.deadlineOf(e)
+			if due != (e.heapPos >= 0) || (due && m.deadlines.items[e.heapPos] != deadlineItem{at: at, e: e}) {
+				t.Fatalf("%s: %s (%v) deadline %v at heap slot %d", m.self.Name, name, e.state, due, e.heapPos)
+			}
+			h ^= e.recHash()
 		}
 		if h != b.hash {
 			t.Fatalf("%s: bucket %d hash is stale", m.self.Name, bi)
 		}
 		root ^= h
 	}
-	if root != tb.root || total != len(tb.byName) || total != len(tb.live)+len(tb.gone) {
-		t.Fatalf("%s: root or counts stale (%d entries, %d names, %d+%d in sets)", m.self.Name, total, len(tb.byName), len(tb.live), len(tb.gone))
+	names := uint64(0)
+	for _, e := range tb.live {
+		names ^= e.id.nameHash
+	}
+	if root != tb.root || names != tb.liveNames || total != tb.len() || total != len(tb.live)+len(tb.gone) {
+		t.Fatalf("%s: root or counts stale (%d entries, len %d, %d+%d in sets)", m.self.Name, total, tb.len(), len(tb.live), len(tb.gone))
+	}
+	for i := 1; i < len(m.deadlines.items); i++ {
+		if m.deadlines.items[i].at < m.deadlines.items[(i-1)/2].at {
+			t.Fatalf("%s: deadline heap out of order at %d", m.self.Name, i)
+		}
+	}
+	if n := len(m.deadlines.items); n > 0 && (!m.deadlineArmed || m.deadlineAt > m.deadlines.items[0].at) {
+		t.Fatalf("%s: %d deadlines and no timer armed for the earliest", m.self.Name, n)
 	}
 	if total > m.cfg.MaxMembers+1 {
 		t.Fatalf("%s: %d entries, MaxMembers %d", m.self.Name, total, m.cfg.MaxMembers)
 	}
-	if m.started && tb.byName[m.self.Name] != m.local {
+	if m.started && tb.get(m.self.Name) != m.local {
 		t.Fatalf("%s: the local entry is not in the table", m.self.Name)
 	}
 	ms := m.Members()

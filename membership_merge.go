@@ -1,7 +1,6 @@
 package hyparlist
 
 import (
-	"bytes"
 	"math"
 	"time"
 )
@@ -25,6 +24,10 @@ type mergeSource struct {
 	peer string
 }
 
+// announced reports whether the record travels in an announcement: one
+// delivered by Plumtree, or a suspicion the local node announces.
+func (s mergeSource) announced() bool { return s.broadcast && s.origin != "" }
+
 // merge applies a valid record about any member.
 func (m *Membership) merge(r MemberRecord, src mergeSource) {
 	if r.Name == m.self.Name {
@@ -36,32 +39,43 @@ func (m *Membership) merge(r MemberRecord, src mergeSource) {
 		m.mergeNew(r, src)
 		return
 	}
-	if r.Incarnation >= e.m.Incarnation && m.addressConflict(e, r) {
+	if r.Incarnation >= e.inc && m.addressConflict(e, r) {
 		// Checked before precedence, so that a claim is reported whether
 		// or not it would win; a stale claim is ignored silently.
-		m.reportConflict(e.m, r)
+		m.reportConflict(e, r)
 		return
 	}
-	if r.Incarnation == e.m.Incarnation && r.State == e.m.State {
+	if r.Incarnation == e.inc && r.State == e.state {
 		if r.State == MemberStateSuspect {
 			m.confirmSuspicion(e, src.origin)
 		}
-		if !contentWins(r, e.m) {
+		if src.announced() && e.id.matches(r.Addr, r.Meta) {
+			e.flags |= entryHeard
+		}
+		if !contentWins(r, e.id) {
 			return
 		}
-	} else if !supersedes(r.Incarnation, r.State, e.m.Incarnation, e.m.State) {
+	} else if !supersedes(r.Incarnation, r.State, e.inc, e.state) {
 		return
 	}
 	if m.needsAliveCheck(e, r, src) {
 		m.askAlive(r, src)
 		return
 	}
-	nm := Member{Name: r.Name, Addr: r.Addr, Meta: cloneBytes(r.Meta), Incarnation: r.Incarnation, State: r.State,
-		StateChange: e.m.StateChange}
-	if r.State != e.m.State {
-		nm.StateChange = m.stateChangeOf(r)
+	m.applyRecord(e, m.identFor(r, e.id), r.Incarnation, r.State, m.stateChangeOf(r), src)
+}
+
+// identFor returns the identity of r: held (the entry's current one) if r
+// has the same address and metadata, else one from the shared pool if the
+// core has one, else a new one.
+func (m *Membership) identFor(r MemberRecord, held *memberIdent) *memberIdent {
+	switch {
+	case held != nil && held.matches(r.Addr, r.Meta):
+		return held
+	case m.idents != nil:
+		return m.idents.get(r.Name, r.Addr, r.Meta)
 	}
-	m.applyChange(e, nm, src)
+	return newMemberIdent(r.Name, r.Addr, cloneBytes(r.Meta))
 }
 
 // mergeNew applies a record about a name the table does not hold.
@@ -78,70 +92,96 @@ func (m *Membership) mergeNew(r MemberRecord, src mergeSource) {
 		if !r.State.live() || old == nil || old == m.local {
 			return
 		}
-		m.table.remove(old)
+		m.forget(old)
 	}
-	e := m.table.insert(Member{Name: r.Name, Addr: r.Addr, Meta: cloneBytes(r.Meta), Incarnation: r.Incarnation,
-		State: r.State, StateChange: m.stateChangeOf(r)})
-	m.afterChange(e, Member{}, false, src)
+	e := m.table.insert(m.identFor(r, nil), r.Incarnation, r.State, m.stateChangeOf(r))
+	m.afterChange(e, memberEntry{}, false, src)
 }
 
-// stateChangeOf is when the state of r began: now, back-dated by the age a
-// tombstone travelled with.
-func (m *Membership) stateChangeOf(r MemberRecord) time.Time {
+// forget removes e from the table and from the deadline heap.
+func (m *Membership) forget(e *memberEntry) {
+	if e.heapPos >= 0 {
+		m.deadlines.remove(e)
+	}
+	m.table.remove(e)
+}
+
+// stateChangeOf is when the state of r began, on the core clock: now,
+// back-dated by the age a tombstone travelled with.
+func (m *Membership) stateChangeOf(r MemberRecord) int64 {
 	if r.State.live() {
-		return m.now
+		return m.clock
 	}
-	return m.now.Add(-time.Duration(r.AgeSeconds) * time.Second)
+	return m.clock - int64(time.Duration(r.AgeSeconds)*time.Second)
 }
 
-// applyChange replaces e's record by nm and does what the change implies.
-func (m *Membership) applyChange(e *memberEntry, nm Member, src mergeSource) {
-	old := e.m
-	m.table.update(e, nm)
+// applyChange gives e the record (id, inc, st) — a state change begins
+// now — and does what the change implies.
+func (m *Membership) applyChange(e *memberEntry, id *memberIdent, inc uint32, st MemberState, src mergeSource) {
+	m.applyRecord(e, id, inc, st, m.clock, src)
+}
+
+// applyRecord is applyChange with the time a state change began.
+func (m *Membership) applyRecord(e *memberEntry, id *memberIdent, inc uint32, st MemberState, changed int64, src mergeSource) {
+	old := *e
+	m.table.set(e, id, inc, st, changed)
 	m.afterChange(e, old, true, src)
 }
 
 // afterChange runs the consequences of e changing from old (existed false:
-// from nothing): suspicion timers, tombstone reclaim, EventDelegate actions
-// and the nudge of a neighbour that anti-entropy says is suspect or dead.
-func (m *Membership) afterChange(e *memberEntry, old Member, existed bool, src mergeSource) {
-	cur := e.m
-	wasLive := existed && old.State.live()
-	sameState := existed && old.State == cur.State && old.Incarnation == cur.Incarnation
+// from nothing): suspicion, deadlines, EventDelegate actions and the nudge
+// of a neighbour that anti-entropy says is suspect or dead.
+func (m *Membership) afterChange(e *memberEntry, old memberEntry, existed bool, src mergeSource) {
+	wasLive := existed && old.state.live()
+	sameState := existed && old.state == e.state && old.inc == e.inc
 
-	if cur.State != MemberStateSuspect {
+	if e.state != MemberStateSuspect {
 		e.susp = nil
 	} else if !sameState {
 		m.startSuspicion(e, src.origin)
 	}
-	if !cur.State.live() && !sameState {
-		m.armReclaim(e)
+	e.flags &^= entryHeard | entryAnnounce
+	if src.announced() {
+		e.flags |= entryHeard
 	}
-
-	switch {
-	case !wasLive && cur.State.live():
-		m.emit(MemberJoined{Member: cur.clone()})
-	case wasLive && !cur.State.live():
-		m.emit(MemberLeft{Member: cur.clone()})
-	case wasLive && (old.Addr != cur.Addr || !bytes.Equal(old.Meta, cur.Meta)):
-		m.emit(MemberUpdated{Member: cur.clone()})
-	}
-
-	if !src.broadcast && src.peer == cur.Name && !wasLive && cur.State.live() {
+	if !src.broadcast && src.peer == e.id.name && !wasLive && e.state.live() {
 		// The peer's own record reached this node only by anti-entropy:
 		// its announcement was lost or refused here (a name reserved for
-		// a dead address until now). Announce it on the peer's behalf, so
-		// that the others need not wait for their own exchanges. At most
-		// one announcement per exchange.
-		m.announce(cur.record())
+		// a dead address until now), or is still on its way — the peer
+		// announces a refutation in the same step in which it answers the
+		// exchange that told it, so after a partition heals the records
+		// usually arrive first. Announce it on the peer's behalf after
+		// proxyAnnounceDelay unless the peer's own announcement was heard
+		// meanwhile (announceDue).
+		e.flags |= entryAnnounce
 	}
-	if !src.broadcast && (cur.State == MemberStateSuspect || cur.State == MemberStateDead) &&
-		(!existed || old.State == MemberStateAlive) {
-		if p, ok := m.neighbor(cur.Name); ok {
+	m.refreshDeadline(e)
+
+	switch {
+	case !wasLive && e.state.live():
+		m.emit(MemberJoined{Member: m.member(e)})
+	case wasLive && !e.state.live():
+		m.emit(MemberLeft{Member: m.member(e)})
+	case wasLive && old.id != e.id && !old.id.matches(e.id.addr, e.id.meta):
+		m.emit(MemberUpdated{Member: m.member(e)})
+	}
+
+	if !src.broadcast && (e.state == MemberStateSuspect || e.state == MemberStateDead) &&
+		(!existed || old.state == MemberStateAlive) {
+		if p, ok := m.neighbor(e.id.name); ok {
 			m.nudge(p)
 		}
 	}
 }
+
+// proxyAnnounceDelay is how long a node waits before it announces a peer's
+// record on the peer's behalf (entryAnnounce): long enough for the peer's own
+// announcement to cross the broadcast tree and a graft (at 10^4 nodes the
+// last delivery takes about 0.5 s, a graft GraftTimeout1 plus a round
+// trip). Not from a paper. Without the wait every exchange that crossed a
+// refutation re-broadcast it: after a 50/50 partition healed, each node's
+// refutation went through the cluster 2–3 times.
+const proxyAnnounceDelay = 2 * time.Second
 
 // mergeSelf handles a record about the local node. The local record is
 // authoritative (SWIM §4.2): any other record at an incarnation at least as
@@ -151,23 +191,21 @@ func (m *Membership) afterChange(e *memberEntry, old Member, existed bool, src m
 // it is reported as a conflict and not refuted (refuting would start a
 // duel of incarnations between the two).
 func (m *Membership) mergeSelf(r MemberRecord) {
-	me := m.local.m
-	if r.Incarnation < me.Incarnation {
+	me := m.local
+	if r.Incarnation < me.inc {
 		return
 	}
-	if r.Addr != me.Addr && r.State.live() {
+	if r.Addr != me.id.addr && r.State.live() {
 		m.reportConflict(me, r)
 		return
 	}
-	if r.Incarnation == me.Incarnation && r.State == MemberStateAlive &&
-		r.Addr == me.Addr && bytes.Equal(r.Meta, me.Meta) {
+	if r.Incarnation == me.inc && r.State == MemberStateAlive && me.id.matches(r.Addr, r.Meta) {
 		return
 	}
 	if r.Incarnation == math.MaxUint32 {
 		return // cannot go higher; a wrapped counter would lose everywhere
 	}
-	me.Incarnation = r.Incarnation + 1
-	m.table.update(m.local, me)
+	m.table.set(me, me.id, r.Incarnation+1, me.state, m.clock)
 	m.stats.Refutations++
 	m.announce(me.record())
 }

@@ -111,8 +111,8 @@ func TestMembershipSuspectAccusers(t *testing.T) {
 		t.Fatalf("accusers after one accuser twice: %+v", e.susp)
 	}
 	deliverRecs(t, m, mt0, "b", rec("x", 0, MemberStateSuspect))
-	if len(e.susp.accusers) != 2 || e.susp.local {
-		t.Errorf("accusers after a second accuser: %v (local %v)", e.susp.accusers, e.susp.local)
+	if len(e.susp.accusers) != 2 || e.susp.first {
+		t.Errorf("accusers after a second accuser: %v (first %v)", e.susp.accusers, e.susp.first)
 	}
 }
 
@@ -138,7 +138,7 @@ func TestMembershipSameIncarnationTieBreak(t *testing.T) {
 	if n := len(actionsOfType[MemberUpdated](acts)); n != 0 {
 		t.Errorf("the losing version caused %d updates", n)
 	}
-	if a.table.get("x").recHash != b.table.get("x").recHash {
+	if a.table.get("x").recHash() != b.table.get("x").recHash() {
 		t.Errorf("digests differ after both versions arrived")
 	}
 }

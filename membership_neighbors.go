@@ -45,8 +45,9 @@ func (m *Membership) exchangeWith(p Peer) {
 
 // onNeighborUp tracks a new neighbour. A live link is evidence of life but
 // cannot raise the peer's incarnation (only the peer can), so it only
-// leads to an exchange. With the first neighbour after isolation the node
-// exchanges at once (its join exchange) and re-announces itself, since its
+// leads to an exchange. With the first neighbour after isolation (the
+// node's very first one included: Start announces nothing) the node
+// exchanges at once (its join exchange) and announces itself, since its
 // earlier announcements may have reached nobody. Otherwise the side with
 // the smaller name exchanges after linkExchangeDelay, so that a link is not
 // synchronised twice and a node that just joined through another link is
@@ -60,7 +61,7 @@ func (m *Membership) onNeighborUp(p Peer) {
 		return
 	}
 	if wasAlone {
-		m.announce(m.local.m.record())
+		m.announce(m.local.record())
 		m.exchangeWith(p)
 		return
 	}

@@ -35,8 +35,8 @@ func (m *Membership) onDeadProbeTimer() {
 		start := m.rng.IntN(n)
 		for i := range n {
 			e := m.table.gone[(start+i)%n]
-			if e.m.State == MemberStateDead {
-				m.emit(ProbeMember{Peer: e.m.Peer(), Dead: true})
+			if e.state == MemberStateDead {
+				m.emit(ProbeMember{Peer: e.peer(), Dead: true})
 				break
 			}
 		}
@@ -50,8 +50,8 @@ func (m *Membership) onLivenessProbeTimer() {
 	if n := len(m.table.live); n > 1 {
 		for range probeTries {
 			e := m.table.live[m.rng.IntN(n)]
-			if _, isNeighbor := m.neighbor(e.m.Name); e != m.local && !isNeighbor {
-				m.emit(ProbeMember{Peer: e.m.Peer()})
+			if _, isNeighbor := m.neighbor(e.id.name); e != m.local && !isNeighbor {
+				m.emit(ProbeMember{Peer: e.peer()})
 				break
 			}
 		}

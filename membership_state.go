@@ -124,11 +124,6 @@ func (r MemberRecord) validate() error {
 	return nil
 }
 
-// record returns the wire form of m (AgeSeconds left zero).
-func (m Member) record() MemberRecord {
-	return MemberRecord{Name: m.Name, Addr: m.Addr, Meta: m.Meta, Incarnation: m.Incarnation, State: m.State}
-}
-
 // supersedes reports whether a record (inc, st) replaces a held record
 // (heldInc, heldSt) about the same member. SWIM §4.2 precedence, extended
 // with left as memberlist does:
@@ -151,11 +146,11 @@ func supersedes(inc uint32, st MemberState, heldInc uint32, heldSt MemberState) 
 // produce one; without a rule, nodes holding either version would disagree
 // (and their digests differ) forever. With it they converge on one
 // version, and if that is not the node's own, the node refutes it.
-func contentWins(r MemberRecord, held Member) bool {
-	if r.Addr != held.Addr {
-		return r.Addr > held.Addr
+func contentWins(r MemberRecord, held *memberIdent) bool {
+	if r.Addr != held.addr {
+		return r.Addr > held.addr
 	}
-	return bytes.Compare(r.Meta, held.Meta) > 0
+	return bytes.Compare(r.Meta, held.meta) > 0
 }
 
 // cloneBytes returns a copy of b, or nil for an empty b.

@@ -23,34 +23,40 @@ import (
 // suspected node ample time to hear the suspicion through its other links
 // and refute it.
 //
-// Every node that hears a suspicion runs the timer. At expiry an accuser
-// announces dead; the others mark the member dead without announcing, so a
-// failure costs at most one announcement per accuser, not one per node.
+// Every node that hears a suspicion runs its own timeout (one deadline in
+// the entry heap, membership_deadlines.go) and marks the member dead when
+// it expires. Only a first accuser — a node that accused before it heard
+// of any other accuser — announces the death, after a short jitter and
+// only if no other first accuser's announcement arrived meanwhile; the
+// others, confirming accusers included, mark it without announcing. The announcement serves
+// the nodes whose timeout is longer (they heard fewer confirmations) or
+// that never heard the suspicion; one per accuser that started it is
+// enough, and anti-entropy spreads the dead record should that one be
+// lost. Not Lifeguard's letter, where every accuser announces: with up to
+// SuspicionConfirmations+1 accusers per failure, that multiplied the dead
+// announcements of a partition by up to four.
 
 // maxSuspicionConfirmations bounds SuspicionConfirmations and so the
 // accusers kept per suspicion.
 const maxSuspicionConfirmations = 16
 
-// memberSuspicionTimer fires when a suspicion of Name at Incarnation may
-// have expired.
-type memberSuspicionTimer struct {
-	Name        string
-	Incarnation uint32
-}
-
-func (memberSuspicionTimer) isTimer() {}
-
-// suspicion is the running suspicion of one member.
+// suspicion is the running suspicion of one member. Every node that heard
+// it keeps one, so it is kept small: times on the core clock, accusers by
+// name hash.
 type suspicion struct {
-	start    time.Time
-	min, max time.Duration
-	// accusers are the distinct nodes that announced the suspicion, first
-	// accuser first; at most SuspicionConfirmations+1 are kept.
-	accusers []string
-	// local is set when the local node is an accuser: it announces dead at
-	// expiry.
-	local    bool
-	deadline time.Time
+	// start is when the local node heard the suspicion; deadline when it
+	// expires (the entry's deadline, membership_deadlines.go).
+	start, deadline int64
+	// lo is the shortest timeout; the longest is lo ×
+	// SuspicionMaxTimeoutMult (suspicionBounds).
+	lo time.Duration
+	// accusers are the name hashes of the distinct nodes that announced the
+	// suspicion, first accuser first; at most SuspicionConfirmations+1 are
+	// kept. Two accusers whose 64-bit name hashes collide count once.
+	accusers []uint64
+	// first is set when the local node accused the member before hearing
+	// of any other accuser: it announces dead at expiry.
+	first bool
 }
 
 // suspicionBounds returns min and max of the suspicion timeout for n live
@@ -71,19 +77,18 @@ func suspicionTimeout(lo, hi time.Duration, k, c int) time.Duration {
 	return max(t, lo)
 }
 
-// startSuspicion starts the timer of e, which just became suspect.
+// startSuspicion starts the suspicion of e, which just became suspect.
 // accuser is the node that announced it ("" when learned by
 // anti-entropy).
 func (m *Membership) startSuspicion(e *memberEntry, accuser string) {
 	lo, hi := suspicionBounds(m.cfg, len(m.table.live))
-	s := &suspicion{start: m.now, min: lo, max: hi}
+	s := &suspicion{start: m.clock, lo: lo}
 	if accuser != "" {
-		s.accusers = append(s.accusers, accuser)
-		s.local = accuser == m.self.Name
+		s.accusers = append(make([]uint64, 0, 1), nameHash(accuser))
+		s.first = accuser == m.self.Name
 	}
+	s.deadline = m.clock + int64(suspicionTimeout(lo, hi, m.cfg.SuspicionConfirmations, 0))
 	e.susp = s
-	s.deadline = m.now.Add(suspicionTimeout(lo, hi, m.cfg.SuspicionConfirmations, 0))
-	m.emit(SetTimer{After: s.deadline.Sub(m.now), Timer: memberSuspicionTimer{Name: e.m.Name, Incarnation: e.m.Incarnation}})
 }
 
 // confirmSuspicion records accuser as one more independent accuser of e
@@ -91,19 +96,19 @@ func (m *Membership) startSuspicion(e *memberEntry, accuser string) {
 // added.
 func (m *Membership) confirmSuspicion(e *memberEntry, accuser string) bool {
 	s := e.susp
-	if s == nil || accuser == "" || slices.Contains(s.accusers, accuser) ||
-		len(s.accusers) > m.cfg.SuspicionConfirmations {
+	if s == nil || accuser == "" || len(s.accusers) > m.cfg.SuspicionConfirmations {
 		return false
 	}
-	s.accusers = append(s.accusers, accuser)
-	if accuser == m.self.Name {
-		s.local = true
+	h := nameHash(accuser)
+	if slices.Contains(s.accusers, h) {
+		return false
 	}
+	s.accusers = append(s.accusers, h)
 	c := len(s.accusers) - 1
-	d := s.start.Add(suspicionTimeout(s.min, s.max, m.cfg.SuspicionConfirmations, c))
-	if d.Before(s.deadline) {
+	hi := s.lo * time.Duration(m.cfg.SuspicionMaxTimeoutMult)
+	if d := s.start + int64(suspicionTimeout(s.lo, hi, m.cfg.SuspicionConfirmations, c)); d < s.deadline {
 		s.deadline = d
-		m.emit(SetTimer{After: max(0, d.Sub(m.now)), Timer: memberSuspicionTimer{Name: e.m.Name, Incarnation: e.m.Incarnation}})
+		m.refreshDeadline(e)
 	}
 	return true
 }
@@ -119,12 +124,9 @@ func (m *Membership) accuse(peer Peer) {
 	if e == nil || e == m.local {
 		return
 	}
-	switch e.m.State {
+	switch e.state {
 	case MemberStateAlive:
-		nm := e.m
-		nm.State = MemberStateSuspect
-		nm.StateChange = m.now
-		m.applyChange(e, nm, mergeSource{origin: m.self.Name, broadcast: true})
+		m.applyChange(e, e.id, e.inc, MemberStateSuspect, mergeSource{origin: m.self.Name, broadcast: true})
 	case MemberStateSuspect:
 		if !m.confirmSuspicion(e, m.self.Name) {
 			return
@@ -132,22 +134,30 @@ func (m *Membership) accuse(peer Peer) {
 	default:
 		return
 	}
-	m.announce(e.m.record())
+	m.announce(e.record())
 }
 
-// onSuspicionTimer declares the member dead if its suspicion expired.
-func (m *Membership) onSuspicionTimer(t memberSuspicionTimer) {
-	e := m.table.get(t.Name)
-	if e == nil || e.susp == nil || e.m.State != MemberStateSuspect ||
-		e.m.Incarnation != t.Incarnation || m.now.Before(e.susp.deadline) {
-		return
+// expireSuspicion declares e dead: its suspicion expired without a
+// refutation. A first accuser announces it after deadAnnounceDelay unless
+// another one's announcement arrives first.
+func (m *Membership) expireSuspicion(e *memberEntry) {
+	first := e.susp != nil && e.susp.first
+	m.applyChange(e, e.id, e.inc, MemberStateDead, mergeSource{broadcast: true})
+	if first {
+		e.flags |= entryAnnounce
+		m.refreshDeadline(e)
 	}
-	local := e.susp.local
-	nm := e.m
-	nm.State = MemberStateDead
-	nm.StateChange = m.now
-	m.applyChange(e, nm, mergeSource{broadcast: true})
-	if local {
-		m.announce(e.m.record())
-	}
+}
+
+// deadAnnounceJitter bounds deadAnnounceDelay. Not from a paper: about
+// twice the time an announcement takes to reach 10^4 nodes (0.5–1 s).
+const deadAnnounceJitter = 2 * time.Second
+
+// deadAnnounceDelay is how long after the expiry a first accuser waits
+// before it announces the death: a delay in [0, deadAnnounceJitter) that
+// differs between accusers (a hash of the member's and the accuser's
+// names), so that when several nodes accused at once, the first
+// announcement usually reaches the others before their own is due.
+func (m *Membership) deadAnnounceDelay(e *memberEntry) time.Duration {
+	return time.Duration(mix64(e.id.nameHash^m.selfHash) % uint64(deadAnnounceJitter))
 }

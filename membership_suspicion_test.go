@@ -79,7 +79,7 @@ func TestMembershipAccuseConfirmExpire(t *testing.T) {
 	if recs := announcedRecords(t, acts); len(recs) != 1 || !sameRecord(recs[0], rec("m1", 0, MemberStateSuspect)) {
 		t.Fatalf("LinkFailed announced %+v, want suspect m1@0", recs)
 	}
-	tm := timersOf[memberSuspicionTimer](acts)
+	tm := timersOf[memberDeadlineTimer](acts)
 	if len(tm) != 1 || tm[0].After != 72*time.Second {
 		t.Fatalf("suspicion timer %+v, want 72s", tm)
 	}
@@ -90,7 +90,7 @@ func TestMembershipAccuseConfirmExpire(t *testing.T) {
 	deadline := mt0.Add(72 * time.Second)
 	for i, acc := range []string{"m2", "m3", "m4"} {
 		acts := deliverRecs(t, m, mt0.Add(time.Second), acc, rec("m1", 0, MemberStateSuspect))
-		tm := timersOf[memberSuspicionTimer](acts)
+		tm := timersOf[memberDeadlineTimer](acts)
 		if len(tm) != 1 {
 			t.Fatalf("confirmation %d: timers %+v", i+1, tm)
 		}
@@ -104,22 +104,50 @@ func TestMembershipAccuseConfirmExpire(t *testing.T) {
 		t.Errorf("deadline after K confirmations %v, want %v", deadline.Sub(mt0), want.Sub(mt0))
 	}
 	// A fifth accuser changes nothing.
-	if tm := timersOf[memberSuspicionTimer](deliverRecs(t, m, mt0.Add(2*time.Second), "m5", rec("m1", 0, MemberStateSuspect))); len(tm) != 0 {
+	if tm := timersOf[memberDeadlineTimer](deliverRecs(t, m, mt0.Add(2*time.Second), "m5", rec("m1", 0, MemberStateSuspect))); len(tm) != 0 {
 		t.Errorf("accuser past K re-armed %+v", tm)
 	}
-	timer := memberSuspicionTimer{Name: "m1", Incarnation: 0}
+	timer := memberDeadlineTimer{}
 	if acts := stepActs(m, deadline.Add(-time.Millisecond), TimerFired{Timer: timer}); len(acts) != 0 {
 		t.Errorf("early timer acted: %v", acts)
 	}
 	acts = stepActs(m, deadline, TimerFired{Timer: timer})
-	if recs := announcedRecords(t, acts); len(recs) != 1 || !sameRecord(recs[0], rec("m1", 0, MemberStateDead)) {
-		t.Errorf("expiry announced %+v, want dead m1@0", recs)
-	}
 	if l := actionsOfType[MemberLeft](acts); len(l) != 1 || l[0].Member.State != MemberStateDead {
 		t.Errorf("expiry reported %+v", l)
 	}
+	// The first accuser announces the death after its jitter.
+	delay := m.deadAnnounceDelay(m.table.get("m1"))
+	if tm := timersOf[memberDeadlineTimer](acts); delay < 0 || delay >= deadAnnounceJitter || len(tm) != 1 || tm[0].After != delay {
+		t.Fatalf("expiry armed %+v, want one timer after the jitter %v", tm, delay)
+	}
+	if delay > 0 && len(announcedRecords(t, acts)) != 0 {
+		t.Errorf("announced before the jitter")
+	}
+	acts = stepActs(m, deadline.Add(delay), TimerFired{Timer: timer})
+	if recs := announcedRecords(t, acts); len(recs) != 1 || !sameRecord(recs[0], rec("m1", 0, MemberStateDead)) {
+		t.Errorf("expiry announced %+v, want dead m1@0", recs)
+	}
 	if acts := stepActs(m, deadline, LinkFailed{Peer: testPeer("m1")}); len(acts) != 0 {
 		t.Errorf("LinkFailed of a dead member acted: %v", acts)
+	}
+}
+
+// TestMembershipDeadAnnouncedOnce: a first accuser that hears another
+// first accuser's dead announcement during its jitter does not announce.
+func TestMembershipDeadAnnouncedOnce(t *testing.T) {
+	m := withMembers(t, DefaultMembershipConfig(), 1000)
+	acts := stepActs(m, mt0, LinkFailed{Peer: testPeer("m1")})
+	tm := timersOf[memberDeadlineTimer](acts)
+	expiry := mt0.Add(tm[0].After)
+	m.Step(expiry, TimerFired{Timer: memberDeadlineTimer{}})
+	m.Drain()
+	deliverRecs(t, m, expiry, "m2", rec("m1", 0, MemberStateDead))
+	acts = stepActs(m, expiry.Add(deadAnnounceJitter), TimerFired{Timer: memberDeadlineTimer{}})
+	if recs := announcedRecords(t, acts); len(recs) != 0 {
+		t.Errorf("announced %+v after hearing another accuser's dead announcement", recs)
+	}
+	if got := mustMember(t, m, "m1"); got.State != MemberStateDead {
+		t.Errorf("state %v, want dead", got.State)
 	}
 }
 
@@ -128,7 +156,7 @@ func TestMembershipAccuseConfirmExpire(t *testing.T) {
 func TestMembershipObserverExpiresSilently(t *testing.T) {
 	m := withMembers(t, DefaultMembershipConfig(), 100) // 8s..48s
 	acts := deliverRecs(t, m, mt0, "m2", rec("m1", 0, MemberStateSuspect))
-	tm := timersOf[memberSuspicionTimer](acts)
+	tm := timersOf[memberDeadlineTimer](acts)
 	if len(tm) != 1 || tm[0].After != 48*time.Second {
 		t.Fatalf("timers %+v, want one of 48s", tm)
 	}
@@ -146,7 +174,7 @@ func TestMembershipObserverExpiresSilently(t *testing.T) {
 func TestMembershipRefutedSuspicionDoesNotExpire(t *testing.T) {
 	m := withMembers(t, DefaultMembershipConfig(), 10)
 	acts := stepActs(m, mt0, LinkFailed{Peer: testPeer("m1")})
-	timer := timersOf[memberSuspicionTimer](acts)[0]
+	timer := timersOf[memberDeadlineTimer](acts)[0]
 	deliverRecs(t, m, mt0.Add(time.Second), "m1", rec("m1", 1, MemberStateAlive))
 	acts = stepActs(m, mt0.Add(time.Hour), TimerFired{Timer: timer.Timer})
 	if len(acts) != 0 || mustMember(t, m, "m1").State != MemberStateAlive {
@@ -155,5 +183,29 @@ func TestMembershipRefutedSuspicionDoesNotExpire(t *testing.T) {
 	// The refuted incarnation can be suspected again.
 	if recs := announcedRecords(t, stepActs(m, mt0.Add(time.Hour), LinkFailed{Peer: testPeer("m1")})); len(recs) != 1 || recs[0].Incarnation != 1 {
 		t.Errorf("re-accusation announced %+v", recs)
+	}
+}
+
+// TestMembershipConfirmingAccuserExpiresSilently: a node that accused a
+// member only after hearing another accuser announces its confirmation
+// but, at expiry, marks the member dead without announcing it; the first
+// accuser does.
+func TestMembershipConfirmingAccuserExpiresSilently(t *testing.T) {
+	m := withMembers(t, DefaultMembershipConfig(), 100)
+	deliverRecs(t, m, mt0, "m2", rec("m1", 0, MemberStateSuspect))
+	acts := stepActs(m, mt0, LinkFailed{Peer: testPeer("m1")})
+	if recs := announcedRecords(t, acts); len(recs) != 1 || !sameRecord(recs[0], rec("m1", 0, MemberStateSuspect)) {
+		t.Fatalf("confirmation announced %+v, want suspect m1@0", recs)
+	}
+	tm := timersOf[memberDeadlineTimer](acts)
+	if len(tm) != 1 {
+		t.Fatalf("confirmation armed %+v, want one earlier timer", tm)
+	}
+	acts = stepActs(m, mt0.Add(tm[0].After), TimerFired{Timer: tm[0].Timer})
+	if got := mustMember(t, m, "m1"); got.State != MemberStateDead {
+		t.Fatalf("state %v at expiry, want dead", got.State)
+	}
+	if recs := announcedRecords(t, acts); len(recs) != 0 {
+		t.Errorf("a confirming accuser announced %+v at expiry", recs)
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-func TestMembershipStartAnnouncesAndJoinsSelf(t *testing.T) {
+func TestMembershipStartJoinsSelfFirstNeighbourAnnounces(t *testing.T) {
 	m, err := NewMembership(testPeer("self"), DefaultMembershipConfig(), rand.New(rand.NewPCG(1, 2)))
 	if err != nil {
 		t.Fatal(err)
@@ -23,9 +23,8 @@ func TestMembershipStartAnnouncesAndJoinsSelf(t *testing.T) {
 	if len(joined) != 1 || joined[0].Member.Name != "self" || string(joined[0].Member.Meta) != "m0" {
 		t.Errorf("Start joined %+v, want the local node with meta m0", joined)
 	}
-	recs := announcedRecords(t, acts)
-	if len(recs) != 1 || recs[0].Name != "self" || recs[0].State != MemberStateAlive || recs[0].Incarnation != 0 {
-		t.Errorf("Start announced %+v", recs)
+	if recs := announcedRecords(t, acts); len(recs) != 0 {
+		t.Errorf("Start announced %+v with no neighbour to hear it", recs)
 	}
 	if n := len(timersOf[memberPushPullTimer](acts)) + len(timersOf[memberDeadProbeTimer](acts)) +
 		len(timersOf[memberLivenessProbeTimer](acts)); n != 3 {
@@ -36,6 +35,10 @@ func TestMembershipStartAnnouncesAndJoinsSelf(t *testing.T) {
 	}
 	if len(stepActs(m, mt0, Start{})) != 0 {
 		t.Errorf("a second Start did something")
+	}
+	recs := announcedRecords(t, stepActs(m, mt0, NeighborUp{Peer: testPeer("a")}))
+	if len(recs) != 1 || recs[0].Name != "self" || recs[0].State != MemberStateAlive || recs[0].Incarnation != 0 {
+		t.Errorf("the first neighbour announced %+v, want the local node alive at 0", recs)
 	}
 }
 
@@ -236,7 +239,7 @@ func TestMembershipReclaimAndReturn(t *testing.T) {
 	m := newStartedMembership(t, "self", cfg)
 	deliverRecs(t, m, mt0, "x", rec("x", 3, MemberStateAlive))
 	acts := deliverRecs(t, m, mt0, "a", rec("x", 3, MemberStateDead))
-	reclaim := timersOf[memberReclaimTimer](acts)
+	reclaim := timersOf[memberDeadlineTimer](acts)
 	if len(reclaim) != 1 || reclaim[0].After != time.Minute {
 		t.Fatalf("reclaim timers %+v, want one after 1m", reclaim)
 	}
@@ -373,8 +376,7 @@ func TestMembershipIgnoresBadInput(t *testing.T) {
 		Receive{From: testPeer("x"), Msg: Prune{}},
 		Receive{From: testPeer("x"), Msg: (*MemberRecords)(nil)},
 		Receive{From: testPeer("x"), Msg: (*MemberDigest)(nil)},
-		TimerFired{Timer: memberSuspicionTimer{Name: "nobody"}},
-		TimerFired{Timer: memberReclaimTimer{Name: "x"}},
+		TimerFired{Timer: memberDeadlineTimer{}},
 		LinkFailed{Peer: testPeer("unknown")},
 		LinkFailed{Peer: testPeer("self")},
 		NeighborUp{Peer: testPeer("self")},
@@ -415,5 +417,24 @@ func TestMembershipMaxMembers(t *testing.T) {
 	deliverRecs(t, m, mt0, "x", rec("live3", 0, MemberStateAlive))
 	if m.table.len() != 3 {
 		t.Errorf("table len %d, want 3", m.table.len())
+	}
+}
+
+// TestMembershipDrainReleased: the next Step clears the actions a Drain
+// handed out, so that large anti-entropy messages do not stay reachable
+// from an idle core.
+func TestMembershipDrainReleased(t *testing.T) {
+	m := newStartedMembership(t, "self", DefaultMembershipConfig())
+	m.Step(mt0, NeighborUp{Peer: testPeer("a")})
+	acts := m.Drain()
+	if len(acts) == 0 {
+		t.Fatal("NeighborUp produced no action")
+	}
+	backing := acts[:cap(acts)]
+	m.Step(mt0, NeighborDown{Peer: testPeer("a")})
+	for i, a := range backing[:len(acts)] {
+		if a != nil {
+			t.Fatalf("drained action %d (%T) still referenced after the next Step", i, a)
+		}
 	}
 }

@@ -107,8 +107,8 @@ func NewPlumtree(self Peer, cfg PlumtreeConfig, rng *rand.Rand) (*Plumtree, erro
 		self:       self,
 		cfg:        cfg,
 		nextSeq:    rng.Uint64() >> 1,
-		seen:       newPtSeenSet(int64(cfg.SeenTTL), cfg.SeenMaxEntries),
-		cache:      newPtCache(int64(cfg.CacheTTL), cfg.CacheMaxBytes),
+		seen:       newPtSeenSet([ptGroups]int64{int64(cfg.SeenTTL), int64(cfg.MembershipSeenTTL)}, cfg.SeenMaxEntries),
+		cache:      newPtCache([ptGroups]int64{int64(cfg.CacheTTL), int64(cfg.MembershipCacheTTL)}, cfg.CacheMaxBytes),
 		missing:    newPtMissingTable(cfg.MissingMax, cfg.MissingMaxAnnouncers),
 		flushTimer: &ptFlushTimer{},
 	}, nil
@@ -182,8 +182,42 @@ func (p *Plumtree) advance(now time.Time) {
 		p.epoch, p.epochSet = now, true
 	}
 	p.now = int64(now.Sub(p.epoch))
-	p.seen.expire(p.now)
-	p.cache.expire(p.now)
+	p.expireTables()
+}
+
+// expireTables drops the cache entries and seen IDs whose time has come.
+func (p *Plumtree) expireTables() {
+	p.cache.expire(p.now, &p.seen)
+	forgot := false
+	for g := range p.seen.q {
+		for e, _ := p.seen.front(g); e != nil && e.expire <= p.now; e, _ = p.seen.front(g) {
+			p.forget(g)
+			forgot = true
+		}
+	}
+	if forgot {
+		p.seen.shrink()
+	}
+}
+
+// forget drops the oldest seen ID of TTL group g and its cache entry.
+func (p *Plumtree) forget(g int) {
+	if e, _ := p.seen.front(g); e != nil && e.cached {
+		p.cache.remove(e.cache, &p.seen)
+	}
+	p.seen.pop(g)
+}
+
+// cached returns the cache entry of id and its seen entry, or nil.
+func (p *Plumtree) cached(id MessageID) (*ptCached, *ptSeenEntry) {
+	se, ref := p.seen.find(id)
+	if se == nil || !se.cached {
+		return nil, nil
+	}
+	if c := p.cache.get(se.cache); c != nil && c.seen == ref {
+		return c, se
+	}
+	return nil, nil
 }
 
 func (p *Plumtree) emit(a Action) { p.out = append(p.out, a) }
@@ -192,15 +226,17 @@ func (p *Plumtree) emit(a Action) { p.out = append(p.out, a) }
 // remembered).
 func (p *Plumtree) known(id MessageID) bool { return p.seen.has(id) }
 
-// remember records the delivery of id and caches its payload. Every cached
-// message is also in the seen set: SeenTTL ≥ CacheTTL makes the cache
-// entry expire first, and a seen ID forgotten early (SeenMaxEntries) is
-// dropped from the cache too.
-func (p *Plumtree) remember(c ptCached) {
-	if old, ok := p.seen.add(c.id, c.round, p.now); ok {
-		p.cache.remove(old)
+// remember records the delivery of id, forwarded with round, and caches
+// its payload. Every cached message is also in the seen set: SeenTTL ≥
+// CacheTTL makes the cache entry expire first, and a seen ID forgotten
+// early (SeenMaxEntries) is dropped from the cache too. parent is the
+// neighbour the payload came from ("" for a local broadcast).
+func (p *Plumtree) remember(id MessageID, class Class, round uint16, payload []byte, parent string) {
+	if p.seen.full() {
+		p.forget(p.seen.oldest())
 	}
-	p.cache.add(c, p.now)
+	se, ref := p.seen.add(id, ptGroupOf(class), round, p.now)
+	p.cache.add(payload, parent, class, se, ref, &p.seen)
 }
 
 // broadcast is the paper's Broadcast(m): deliver locally, push with round 0.
@@ -213,7 +249,7 @@ func (p *Plumtree) broadcast(class Class, payload []byte) {
 		// duplicate by every node.
 		return
 	}
-	p.remember(ptCached{id: id, payload: payload, class: class})
+	p.remember(id, class, 0, payload, "")
 	p.emit(Deliver{ID: id, Class: class, Payload: payload, From: p.self, Hops: 0})
 	p.push(id, class, 0, payload, "")
 }
@@ -252,7 +288,7 @@ func (p *Plumtree) receiveGossip(from Peer, g Gossip) {
 		return
 	}
 	fwd := ptNextRound(g.Round)
-	p.remember(ptCached{id: g.ID, payload: g.Payload, parent: from.Name, round: fwd, class: g.Class})
+	p.remember(g.ID, g.Class, fwd, g.Payload, from.Name)
 	p.emit(Deliver{ID: g.ID, Class: g.Class, Payload: g.Payload, From: from, Hops: fwd})
 	p.push(g.ID, g.Class, fwd, g.Payload, from.Name)
 
@@ -374,7 +410,7 @@ func (p *Plumtree) graftWait(pp *ptPeer) time.Duration {
 // batched, so the shorter path is usually announced after the payload came
 // the long way.
 func (p *Plumtree) optimizeOnIHave(from string, id MessageID) bool {
-	c := p.cache.get(id)
+	c, _ := p.cached(id)
 	if c == nil || c.parent == "" || c.parent == from {
 		return false
 	}
@@ -459,8 +495,8 @@ func (p *Plumtree) receiveGraft(from Peer, g Graft) {
 		}
 	}
 	for _, id := range g.IDs {
-		if c := p.cache.get(id); c != nil {
-			p.emit(Send{To: to, Msg: Gossip{ID: id, Class: c.class, Round: c.round, Payload: c.payload}})
+		if c, se := p.cached(id); c != nil {
+			p.emit(Send{To: to, Msg: Gossip{ID: id, Class: c.class, Round: se.round, Payload: c.payload}})
 		}
 	}
 }

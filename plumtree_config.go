@@ -81,11 +81,28 @@ type PlumtreeConfig struct {
 	// minute of margin.
 	SeenTTL time.Duration
 
+	// MembershipCacheTTL and MembershipSeenTTL replace CacheTTL and SeenTTL
+	// for messages of ClassMembership; MembershipSeenTTL must be at least
+	// MembershipCacheTTL. Not in the paper: a membership announcement
+	// that a node misses is repaired by the membership core's
+	// anti-entropy within its PushPullInterval (10 s by default), so a
+	// GRAFT for it answered later than that gains nothing, and a
+	// membership announcement only needs to be cached while the tree's
+	// own repair can ask for it (GraftTimeout1 plus a few GraftTimeout2
+	// after its IHAVE). Membership churn comes in waves — N refutations
+	// after a partition heals, N deaths while it lasts — and the shorter
+	// TTLs bound what every node keeps of a wave to seconds instead of
+	// minutes. Defaults 10s and 30s (the PushPullInterval default; the
+	// seen TTL keeps CacheTTL's ratio to SeenTTL).
+	MembershipCacheTTL time.Duration
+	MembershipSeenTTL  time.Duration
+
 	// SeenMaxEntries bounds the seen-ID set. When it is full the oldest
 	// ID is forgotten early; a copy of that message arriving later (only
 	// possible if it is still in some neighbour's cache or in flight) is
 	// delivered a second time. Default 65536, chosen: above the number of
 	// broadcasts a cluster sends in SeenTTL at several hundred per second.
+	// Values above 2^24-1 act as 2^24-1 (the seen index's sequence width).
 	SeenMaxEntries int
 
 	// MissingMax bounds the number of messages announced by IHAVE but not
@@ -129,6 +146,8 @@ func DefaultPlumtreeConfig() PlumtreeConfig {
 		CacheTTL:              30 * time.Second,
 		CacheMaxBytes:         16 << 20,
 		SeenTTL:               90 * time.Second,
+		MembershipCacheTTL:    10 * time.Second,
+		MembershipSeenTTL:     30 * time.Second,
 		SeenMaxEntries:        65536,
 		MissingMax:            4096,
 		MissingMaxAnnouncers:  8,
@@ -145,6 +164,8 @@ func (c PlumtreeConfig) Validate() error {
 		{"GraftTimeout2", c.GraftTimeout2},
 		{"CacheTTL", c.CacheTTL},
 		{"SeenTTL", c.SeenTTL},
+		{"MembershipCacheTTL", c.MembershipCacheTTL},
+		{"MembershipSeenTTL", c.MembershipSeenTTL},
 	}); err != nil {
 		return err
 	}
@@ -153,6 +174,9 @@ func (c PlumtreeConfig) Validate() error {
 	}
 	if c.SeenTTL < c.CacheTTL {
 		return fmt.Errorf("%w: SeenTTL (%v) must be at least CacheTTL (%v)", ErrInvalidPlumtreeConfig, c.SeenTTL, c.CacheTTL)
+	}
+	if c.MembershipSeenTTL < c.MembershipCacheTTL {
+		return fmt.Errorf("%w: MembershipSeenTTL (%v) must be at least MembershipCacheTTL (%v)", ErrInvalidPlumtreeConfig, c.MembershipSeenTTL, c.MembershipCacheTTL)
 	}
 	if err := ptFirstNonPositive([]ptField[int]{
 		{"IHaveMaxEntries", c.IHaveMaxEntries},

@@ -40,32 +40,55 @@ func (p *Plumtree) checkInvariants() error {
 	}
 
 	c := &p.cache
-	if len(c.slots) != c.index.Len() || len(c.slots)+len(c.free) != len(c.slab) {
-		return fmt.Errorf("plumtree %s: cache holds %d entries, index %d, slab %d with %d free", p.self.Name, len(c.slots), c.index.Len(), len(c.slab), len(c.free))
-	}
-	bytes := 0
-	for id, slot := range c.slots {
-		e := &c.slab[slot]
-		bytes += int(e.size)
-		switch {
-		case e.id != id || e.key.slot != slot:
-			return fmt.Errorf("plumtree %s: cache entry %v in slot %d holds %v keyed to slot %d", p.self.Name, id, slot, e.id, e.key.slot)
-		case !c.index.Has(e.key):
-			return fmt.Errorf("plumtree %s: cache entry %v missing from the index", p.self.Name, id)
-		case !p.seen.has(id):
-			return fmt.Errorf("plumtree %s: cached message %v not in the seen set", p.self.Name, id)
+	bytes, live := 0, 0
+	for g := range c.q {
+		q := &c.q[g]
+		for k := range q.len() {
+			ref := ptRefOf(g, (q.first+uint32(k))&ptSeqMask)
+			e := c.at(ref)
+			if !e.live {
+				continue
+			}
+			live++
+			se := p.seen.at(e.seen)
+			switch {
+			case se == nil || e.seen.group() != g:
+				return fmt.Errorf("plumtree %s: cached message %x not in the seen set", p.self.Name, e.seen)
+			case !se.cached || se.cache != ref || ptGroupOf(e.class) != g:
+				return fmt.Errorf("plumtree %s: seen entry of cached message %v does not point back", p.self.Name, se.id)
+			}
+			bytes += ptCacheSize(e.payload, se.id)
 		}
 	}
-	if bytes != c.bytes || bytes > c.maxBytes {
-		return fmt.Errorf("plumtree %s: cache bytes %d, accounted %d, max %d", p.self.Name, bytes, c.bytes, c.maxBytes)
-	}
-	if m, ok := c.index.Min(); ok && c.next > m.expire {
-		return fmt.Errorf("plumtree %s: cache next expiry %d after the index minimum %d", p.self.Name, c.next, m.expire)
+	if bytes != c.bytes || bytes > c.maxBytes || live != c.n {
+		return fmt.Errorf("plumtree %s: cache bytes %d, accounted %d, max %d; %d live entries, counted %d", p.self.Name, bytes, c.bytes, c.maxBytes, live, c.n)
 	}
 
 	s := &p.seen
-	if len(s.ids) != s.n || s.n > s.max {
-		return fmt.Errorf("plumtree %s: seen set holds %d IDs, ring %d, max %d", p.self.Name, len(s.ids), s.n, s.max)
+	if s.len() > s.max || s.len() != s.q[0].len()+s.q[1].len() {
+		return fmt.Errorf("plumtree %s: seen set holds %d IDs, max %d", p.self.Name, s.len(), s.max)
+	}
+	used := 0
+	for _, v := range s.slots {
+		if v != ptEmptySlot {
+			used++
+		}
+	}
+	if used != s.len() {
+		return fmt.Errorf("plumtree %s: seen index holds %d slots for %d IDs", p.self.Name, used, s.len())
+	}
+	for g := range s.q {
+		q := &s.q[g]
+		for k := range q.len() {
+			ref := ptRefOf(g, (q.first+uint32(k))&ptSeqMask)
+			e := s.at(ref)
+			if f, fref := s.find(e.id); f != e || fref != ref {
+				return fmt.Errorf("plumtree %s: seen ID %v not found by the index", p.self.Name, e.id)
+			}
+			if e.cached && c.get(e.cache) == nil {
+				return fmt.Errorf("plumtree %s: seen ID %v marked cached, cache entry gone", p.self.Name, e.id)
+			}
+		}
 	}
 	return nil
 }

@@ -80,7 +80,7 @@ func (p *Plumtree) announceRecent(to Peer) {
 	if p.cfg.NeighborUpAnnounce == 0 || p.cache.len() == 0 {
 		return
 	}
-	entries := p.cache.recent(nil, p.cfg.NeighborUpAnnounce)
+	entries := p.cache.recent(nil, p.cfg.NeighborUpAnnounce, &p.seen)
 	for len(entries) > 0 {
 		n := min(len(entries), p.cfg.IHaveMaxEntries)
 		p.emit(Send{To: to, Msg: IHave{Entries: entries[:n:n]}})

@@ -157,6 +157,8 @@ func TestPlumtreeConfigValidate(t *testing.T) {
 		{"CacheTTL", func(c *PlumtreeConfig) { c.CacheTTL = 0 }},
 		{"CacheMaxBytes", func(c *PlumtreeConfig) { c.CacheMaxBytes = -5 }},
 		{"SeenTTL", func(c *PlumtreeConfig) { c.SeenTTL = c.CacheTTL - 1 }},
+		{"MembershipCacheTTL", func(c *PlumtreeConfig) { c.MembershipCacheTTL = 0 }},
+		{"MembershipSeenTTL", func(c *PlumtreeConfig) { c.MembershipSeenTTL = c.MembershipCacheTTL - 1 }},
 		{"SeenMaxEntries", func(c *PlumtreeConfig) { c.SeenMaxEntries = 0 }},
 		{"MissingMax", func(c *PlumtreeConfig) { c.MissingMax = 0 }},
 		{"MissingMaxAnnouncers", func(c *PlumtreeConfig) { c.MissingMaxAnnouncers = 0 }},
@@ -589,12 +591,12 @@ func TestPlumtreeCacheMaxBytes(t *testing.T) {
 	for i := range uint64(3) {
 		h.recv("a", gossipOf("o", i, 0, payload))
 	}
-	if h.pt.cache.len() != 2 || h.pt.cache.has(MessageID{Origin: "o", Seq: 0}) {
-		t.Fatalf("cache should hold the 2 newest entries, holds %d (o/0 cached: %v)", h.pt.cache.len(), h.pt.cache.has(MessageID{Origin: "o", Seq: 0}))
+	if c, _ := h.pt.cached(MessageID{Origin: "o", Seq: 0}); h.pt.cache.len() != 2 || c != nil {
+		t.Fatalf("cache should hold the 2 newest entries, holds %d (o/0 cached: %v)", h.pt.cache.len(), c != nil)
 	}
 	// Too large for the whole cache: delivered and forwarded, not cached.
 	acts := h.recv("a", gossipOf("o", 9, 0, strings.Repeat("y", 3*entry)))
-	if len(acts) < 2 || h.pt.cache.has(MessageID{Origin: "o", Seq: 9}) || h.pt.cache.len() != 2 {
+	if c, _ := h.pt.cached(MessageID{Origin: "o", Seq: 9}); len(acts) < 2 || c != nil || h.pt.cache.len() != 2 {
 		t.Fatalf("oversized payload: actions %d, cache %d", len(acts), h.pt.cache.len())
 	}
 	// ... but remembered as seen.

@@ -87,6 +87,8 @@ type Simulation struct {
 	msWork    []simWork
 	msRunning bool
 	mv        simMemberView
+	idents    *memberIdentPool      // shared by the membership cores
+	decoded   *simAnnouncementCache // shared by the membership cores
 
 	stats    MessageStats
 	events   uint64
@@ -170,7 +172,7 @@ func (s *Simulation) addNodes(k int) error {
 		}
 		var ms *Membership
 		if s.cfg.Membership {
-			if ms, err = newSimMembership(&s.cfg, i, p); err != nil {
+			if ms, err = s.newSimMembership(i, p); err != nil {
 				return fmt.Errorf("create membership of node %s: %w", name, err)
 			}
 		}

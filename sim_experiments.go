@@ -88,6 +88,13 @@ type ExperimentConfig struct {
 	// MembershipCrashFraction is the fraction of nodes the "membership"
 	// experiment crashes at once. Default 0.01.
 	MembershipCrashFraction float64
+	// MembershipScenarios lists the scenarios the "membership" experiment
+	// runs, among MembershipScenarioJoin, MembershipScenarioCrash and
+	// MembershipScenarioPartition; nil runs all three. The join always
+	// runs (the others start from its cluster) but is reported only if
+	// listed; the partition, if listed without the crash, starts from the
+	// uncrashed cluster.
+	MembershipScenarios []string
 	// Parallel is the number of simulations run at once. Default
 	// GOMAXPROCS.
 	Parallel int
@@ -141,6 +148,11 @@ func (c *ExperimentConfig) validate() error {
 	}
 	if f := c.MembershipCrashFraction; math.IsNaN(f) || f < 0 || f >= 1 {
 		return fmt.Errorf("%w: membership crash fraction %v out of range [0, 1)", ErrSimConfig, f)
+	}
+	for _, sc := range c.MembershipScenarios {
+		if !slices.Contains(membershipScenarios, sc) {
+			return fmt.Errorf("%w: unknown membership scenario %q (want one of %v)", ErrSimConfig, sc, membershipScenarios)
+		}
 	}
 	switch {
 	case c.ShuffleRounds < 0, c.Broadcasts < 0, c.SingleSenderBroadcasts < 0,

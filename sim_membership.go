@@ -2,6 +2,7 @@ package hyparlist
 
 import (
 	"time"
+	"unsafe"
 )
 
 // This file runs the membership core (membership.go) on every simulated
@@ -41,9 +42,67 @@ type simWork struct {
 	ev   Event
 }
 
-// newSimMembership returns node self's membership core.
-func newSimMembership(cfg *SimConfig, i int, self Peer) (*Membership, error) {
-	return NewMembership(self, cfg.MembershipCore, simStreamRand(cfg.Seed, streamMembership+uint64(i)))
+// newSimMembership returns node i's membership core. Its identities come
+// from the simulation's shared pool: N nodes listing N members then hold N
+// identities, not N² (memberIdentPool; what a node sees and decides does
+// not change).
+func (s *Simulation) newSimMembership(i int, self Peer) (*Membership, error) {
+	m, err := NewMembership(self, s.cfg.MembershipCore, simStreamRand(s.cfg.Seed, streamMembership+uint64(i)))
+	if err != nil {
+		return nil, err
+	}
+	if s.idents == nil {
+		s.idents = newMemberIdentPool()
+		s.decoded = newSimAnnouncementCache(simDecodedAnnouncements)
+	}
+	m.idents = s.idents
+	m.decoder = s.decoded.decode
+	return m, nil
+}
+
+// simDecodedAnnouncements bounds the announcements the simulator keeps
+// decoded: more than are in flight at once at 10^4 nodes.
+const simDecodedAnnouncements = 1 << 14
+
+// simAnnouncementCache decodes each announcement payload once for all the
+// nodes it reaches. Plumtree hands every node the very slice the origin
+// broadcast (it never copies payloads), so the slice's address identifies
+// the announcement; the cache holds the slice, so the address cannot be
+// reused while the entry lives. The oldest entries go first.
+type simAnnouncementCache struct {
+	byData map[*byte]simDecoded
+	order  []*byte // keys, oldest first, as a ring
+	next   int
+}
+
+// simDecoded is one decoded announcement.
+type simDecoded struct {
+	payload []byte
+	recs    []MemberRecord
+	err     error
+}
+
+func newSimAnnouncementCache(n int) *simAnnouncementCache {
+	return &simAnnouncementCache{byData: make(map[*byte]simDecoded, n), order: make([]*byte, n)}
+}
+
+// decode is DecodeAnnouncement, remembered.
+func (c *simAnnouncementCache) decode(b []byte) ([]MemberRecord, error) {
+	key := unsafe.SliceData(b)
+	if d, ok := c.byData[key]; ok && len(d.payload) == len(b) {
+		return d.recs, d.err
+	}
+	recs, err := DecodeAnnouncement(b)
+	if key == nil {
+		return recs, err
+	}
+	if old := c.order[c.next]; old != nil {
+		delete(c.byData, old)
+	}
+	c.order[c.next] = key
+	c.next = (c.next + 1) % len(c.order)
+	c.byData[key] = simDecoded{payload: b, recs: recs, err: err}
+	return recs, err
 }
 
 // feedMembership queues ev for node i's membership core, if it runs one.

@@ -2,14 +2,15 @@ package hyparlist
 
 import (
 	"runtime"
+	"slices"
 	"time"
 )
 
 // This file is the "membership" experiment: every node runs the
 // membership core besides HyParView and Plumtree (SimConfig.Membership),
 // on a simulation of its own (the other experiments run without it). It
-// reports three results, one per scenario, one after the other on the same
-// simulation:
+// reports one result per scenario (ExperimentConfig.MembershipScenarios
+// selects them), one after the other on the same simulation:
 //
 //   - "join": all nodes join; how long until every node lists exactly the
 //     live set, then the steady-state membership traffic;
@@ -28,6 +29,19 @@ const (
 	MembershipScenarioCrash     = "crash"
 	MembershipScenarioPartition = "partition"
 )
+
+// membershipScenarios lists the scenarios in the order they run.
+var membershipScenarios = []string{MembershipScenarioJoin, MembershipScenarioCrash, MembershipScenarioPartition}
+
+// MembershipScenarioNames returns the membership experiment's scenarios in
+// the order they run.
+func MembershipScenarioNames() []string { return slices.Clone(membershipScenarios) }
+
+// membershipScenario reports whether the membership experiment runs (or,
+// for the join, reports) scenario sc.
+func (c *ExperimentConfig) membershipScenario(sc string) bool {
+	return len(c.MembershipScenarios) == 0 || slices.Contains(c.MembershipScenarios, sc)
+}
 
 // Membership experiment timing. The check interval is the virtual-time
 // resolution of every convergence and detection figure.
@@ -73,15 +87,38 @@ func (r *expRunner) membership(p *jobProgress) ([]SimResult, error) {
 	fp, _ := s.FalsePositiveDeaths()
 	join.FalsePositiveDeaths = simPtr(fp)
 	r.finishMembership(&join, s, start)
+	var out []SimResult
+	if r.cfg.membershipScenario(MembershipScenarioJoin) {
+		out = append(out, join)
+	}
+	if r.cfg.membershipScenario(MembershipScenarioCrash) {
+		crash, err := r.membershipCrash(p, s, start)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, crash)
+	}
+	if r.cfg.membershipScenario(MembershipScenarioPartition) {
+		part, err := r.membershipPartition(p, s, start)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, part)
+	}
+	p.report(true)
+	return out, nil
+}
 
-	// Crash.
+// membershipCrash runs the crash scenario on s.
+func (r *expRunner) membershipCrash(p *jobProgress, s *Simulation, start time.Time) (SimResult, error) {
 	crash := r.newMembershipResult(MembershipScenarioCrash)
 	crash.FailFraction = r.cfg.MembershipCrashFraction
 	p.set("crash")
-	b0, t0 = s.MembershipBytes(), s.Now()
+	b0, t0 := s.MembershipBytes(), s.Now()
+	fp, _ := s.FalsePositiveDeaths()
 	crashed, err := s.Crash(r.cfg.MembershipCrashFraction)
 	if err != nil {
-		return nil, err
+		return SimResult{}, err
 	}
 	window := s.crashDetectionWindow()
 	crash.CrashDetectionWindowSeconds = simPtr(window.Seconds())
@@ -93,14 +130,18 @@ func (r *expRunner) membership(p *jobProgress) ([]SimResult, error) {
 	fp2, _ := s.FalsePositiveDeaths()
 	crash.FalsePositiveDeaths = simPtr(fp2 - fp)
 	r.finishMembership(&crash, s, start)
+	return crash, nil
+}
 
-	// Partition and heal. Declaring the other side dead is right while
-	// it is unreachable, so no false deaths are counted here.
+// membershipPartition runs the partition scenario on s. Declaring the
+// other side dead is right while it is unreachable, so no false deaths are
+// counted here.
+func (r *expRunner) membershipPartition(p *jobProgress, s *Simulation, start time.Time) (SimResult, error) {
 	part := r.newMembershipResult(MembershipScenarioPartition)
 	p.set("partition")
-	b0, t0 = s.MembershipBytes(), s.Now()
+	b0, t0 := s.MembershipBytes(), s.Now()
 	if err := s.Partition(0.5); err != nil {
-		return nil, err
+		return SimResult{}, err
 	}
 	s.RunShuffleRounds(r.cfg.PartitionRounds)
 	s.Heal()
@@ -108,8 +149,7 @@ func (r *expRunner) membership(p *jobProgress) ([]SimResult, error) {
 	part.MembershipConvergedSeconds = s.waitConverged(s.Now())
 	part.MembershipBytesPerNodePerSecond = simPtr(membershipByteRate(s, b0, t0))
 	r.finishMembership(&part, s, start)
-	p.report(true)
-	return []SimResult{join, crash, part}, nil
+	return part, nil
 }
 
 // newMembershipResult starts a result of the membership experiment.

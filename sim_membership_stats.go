@@ -73,9 +73,9 @@ func (s *Simulation) FalsePositiveDeaths() (nodes int, reports uint64) {
 }
 
 // MembershipConverged reports whether every up node's membership lists
-// exactly the up nodes as live (alive or suspect). It compares counts
-// first and then an XOR of name hashes, so a check costs O(N) unless the
-// counts agree everywhere. False without membership.
+// exactly the up nodes as live (alive or suspect): same count and same XOR
+// of name hashes, which each table keeps up to date on every change, so a
+// check costs O(N). False without membership.
 func (s *Simulation) MembershipConverged() bool {
 	if !s.cfg.Membership {
 		return false
@@ -91,11 +91,7 @@ func (s *Simulation) MembershipConverged() bool {
 		h ^= nameHash(s.peers[i].Name)
 	}
 	for _, i := range s.upList {
-		var g uint64
-		for _, e := range s.nodes[i].ms.table.live {
-			g ^= e.nameHash
-		}
-		if g != h {
+		if s.nodes[i].ms.table.liveNames != h {
 			return false
 		}
 	}
@@ -108,7 +104,7 @@ func (s *Simulation) listsDead(i int32, crashed []int) bool {
 	m := s.nodes[i].ms
 	for _, c := range crashed {
 		e := m.table.get(s.peers[c].Name)
-		if e == nil || e.m.State == MemberStateAlive || e.m.State == MemberStateSuspect {
+		if e == nil || e.state.live() {
 			return false
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"reflect"
-	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -60,13 +59,14 @@ func parseSimFlags(args []string, stderr io.Writer) (*simFlags, error) {
 	paper := fs.String("paper", "", "comma-separated HyParView features beyond the paper to turn back to the paper's behaviour, among "+strings.Join(hyparlist.HyParViewFeatures(), ",")+", or "+hyparlist.PaperFeatureAll+" (see BENCHMARKS.md)")
 	fs.BoolVar(&f.cfg.Sim.Membership, "membership", def.Sim.Membership, "let the membership experiment (-experiments membership) run the membership core on every node besides HyParView and Plumtree; the other experiments never do")
 	fs.Float64Var(&f.cfg.MembershipCrashFraction, "membership-crash", def.MembershipCrashFraction, "fraction of nodes crashed at once by the membership experiment")
+	scenarios := fs.String("membership-scenarios", strings.Join(hyparlist.MembershipScenarioNames(), ","), "comma-separated scenarios of the membership experiment, run in this order on one cluster (the join always runs)")
 	fs.BoolVar(&f.progress, "progress", false, "show progress on stderr even when stdout is not a terminal")
 	experiments := fs.String("experiments", strings.Join(hyparlist.DefaultExperimentNames(), ","), "comma-separated experiments to run, among "+strings.Join(hyparlist.ExperimentNames(), ",")+" (membership keeps N² member records: about 1 KiB each)")
 	fs.IntVar(&f.cfg.Parallel, "parallel", def.Parallel, "simulations run at once (each needs its own memory)")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object per experiment per line instead of a table")
 	fs.StringVar(&f.plots, "plots", "", "write SVG figures into this directory")
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile to this file")
-	fs.StringVar(&f.memprofile, "memprofile", "", "write a heap profile to this file at the end")
+	fs.StringVar(&f.memprofile, "memprofile", "", "write a heap profile to this file at the peak of the live heap")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: hyparlist sim [flags]")
 		fmt.Fprintln(stderr)
@@ -99,6 +99,7 @@ func parseSimFlags(args []string, stderr io.Writer) (*simFlags, error) {
 		return nil, fmt.Errorf("-paper: %w", err)
 	}
 	f.cfg.Experiments = splitList(*experiments)
+	f.cfg.MembershipScenarios = splitList(*scenarios)
 	if f.cfg.SingleSenderBroadcasts = f.cfg.Broadcasts / 2; f.cfg.Broadcasts == 1 {
 		f.cfg.SingleSenderBroadcasts = 1
 	}
@@ -133,6 +134,11 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 		prog = &progressLine{w: stderr}
 		f.cfg.Progress = prog.update
 	}
+	var peak *peakProfiler
+	if f.memprofile != "" {
+		peak = &peakProfiler{path: f.memprofile, next: f.cfg.Progress}
+		f.cfg.Progress = peak.update
+	}
 	var results []hyparlist.SimResult
 	err = hyparlist.RunExperiments(f.cfg, func(r hyparlist.SimResult) {
 		results = append(results, r)
@@ -156,27 +162,13 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
-	if f.memprofile != "" {
-		if err := writeHeapProfile(f.memprofile); err != nil {
+	if peak != nil {
+		if err := peak.finish(); err != nil {
 			fmt.Fprintf(stderr, "hyparlist sim: %v\n", err)
 			return 1
 		}
 	}
 	return 0
-}
-
-// writeHeapProfile writes a heap profile to path.
-func writeHeapProfile(path string) error {
-	pf, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	runtime.GC()
-	if err := pprof.WriteHeapProfile(pf); err != nil {
-		pf.Close()
-		return err
-	}
-	return pf.Close()
 }
 
 // isTerminal reports whether f is a terminal: a character device other

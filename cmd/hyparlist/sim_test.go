@@ -50,6 +50,27 @@ func TestSimJSONLines(t *testing.T) {
 	}
 }
 
+// TestSimMembershipScenarios: -membership-scenarios reports only the
+// listed scenarios, in run order.
+func TestSimMembershipScenarios(t *testing.T) {
+	var out, errb bytes.Buffer
+	args := []string{"sim", "-n", "60", "-json", "-experiments", "membership", "-membership-scenarios", "partition,crash"}
+	if code := run(args, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var got []string
+	for sc := bufio.NewScanner(&out); sc.Scan(); {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("line %q: %v", sc.Text(), err)
+		}
+		got = append(got, m["membership_scenario"].(string))
+	}
+	if strings.Join(got, ",") != "crash,partition" {
+		t.Errorf("scenarios %v, want crash,partition", got)
+	}
+}
+
 func TestSimTable(t *testing.T) {
 	var out, errb bytes.Buffer
 	args := append(quickSim, "-experiments", "overlay,fail", "-fail", "0.5")
@@ -72,6 +93,7 @@ func TestDispatchErrors(t *testing.T) {
 		{"sim", "-contact", "other"},
 		{"sim", "-paper", "aging,nope"},
 		{"sim", "-experiments", "unknown", "-n", "10"},
+		{"sim", "-experiments", "membership", "-membership-scenarios", "join,flood", "-n", "10"},
 		{"sim", "extra"},
 	} {
 		var out, errb bytes.Buffer
