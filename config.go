@@ -168,10 +168,16 @@ type Config struct {
 	// Default: 30s / 60s / 15s.
 	GossipToTheDeadTime time.Duration
 
-	// GossipVerifyIncoming and GossipVerifyOutgoing, with encryption
-	// enabled, require encrypted inbound and send encrypted outbound
-	// frames; turning them off lets a running cluster move to encryption
-	// step by step. Default: true, true.
+	// GossipVerifyIncoming, with encryption enabled (keys in Keyring),
+	// refuses unencrypted frames and packets: a stream that carries one
+	// is closed, a packet dropped. Off, both encrypted and plain ones are
+	// accepted. GossipVerifyOutgoing, with encryption enabled, encrypts
+	// everything the node sends; off, it sends in the clear. Every stream
+	// and packet is covered, not only gossip. To move a running cluster
+	// to encryption, as with memberlist: give every node the key with
+	// both off, then turn GossipVerifyOutgoing on everywhere, then
+	// GossipVerifyIncoming. Without keys both have no effect. Default:
+	// true, true.
 	GossipVerifyIncoming bool
 	GossipVerifyOutgoing bool
 
@@ -180,12 +186,19 @@ type Config struct {
 	EnableCompression bool
 
 	// SecretKey, when set, becomes the primary key of the keyring (Create
-	// adds it to Keyring, or builds a Keyring from it) and enables
-	// encryption. 16, 24 or 32 bytes (AES-128, -192, -256). Default: nil.
+	// adds it to Keyring, or builds a Keyring from it and stores it in
+	// Keyring) and enables encryption: AES-GCM over every frame and
+	// packet, with the cluster Label as authenticated data (33 bytes per
+	// stream frame, 29 per packet; see encryption.go). 16, 24 or 32 bytes
+	// (AES-128, -192, -256); another length fails Validate. Default: nil.
 	SecretKey []byte
 
-	// Keyring holds the encryption keys; see SecretKey. It is shared with
-	// the running node, so keys can be rotated through it. Default: nil.
+	// Keyring holds the encryption keys: the primary key encrypts what
+	// the node sends, and every key is tried on what it receives.
+	// Encryption is on while it holds a key. It is shared with the
+	// running node, so keys can be rotated through it in a running
+	// cluster: AddKey the new key on every node, then UseKey it on every
+	// node, then RemoveKey the old one. Default: nil.
 	Keyring *Keyring
 
 	// Delegate plugs application data into the cluster (metadata,
@@ -205,7 +218,8 @@ type Config struct {
 	Conflict ConflictDelegate
 	// Merge can veto joins; nil for none.
 	Merge MergeDelegate
-	// Ping observes round-trip times; nil for none.
+	// Ping observes round-trip times, measured on every active-view link
+	// once per keepalive interval (see PingDelegate); nil for none.
 	Ping PingDelegate
 	// Alive can filter members; nil for none.
 	Alive AliveDelegate
@@ -304,8 +318,10 @@ type Config struct {
 	ShuffleInterval time.Duration
 
 	// KeepaliveInterval is the time between keepalives on an active-view
-	// link. Zero means ProbeInterval; with both zero, keepalives are off
-	// and a node only notices a dead neighbour when its connection breaks.
+	// link; with a PingDelegate, each keepalive also measures the link's
+	// round trip. Zero means ProbeInterval; with both zero, keepalives are
+	// off and a node only notices a dead neighbour when its connection
+	// breaks.
 	// Default: 0 (= ProbeInterval).
 	KeepaliveInterval time.Duration
 

@@ -19,8 +19,18 @@ import "fmt"
 //
 // Hello, HelloAccept and HelloReject frames always carry header version 1
 // and their body layout never changes, so that nodes of different releases
-// can always read each other's handshake and agree on a version. (Today
-// version 1 is the only one.)
+// can always read each other's handshake and agree on a version. With
+// encryption on, the handshake frames are sealed like every other frame
+// (encryption.go): a node without the key cannot read a Hello, and closes
+// the connection without an answer.
+//
+// Versions:
+//
+//	1  every message type up to Ack (53)
+//	2  adds LinkPing and PingAck (round trips with a PingDelegate payload)
+//
+// A version only adds message types; a node sends a type only on a
+// connection whose accepted version has it (see wire.go for the header).
 
 // Hello opens a connection. VersionMin and VersionMax are the range of wire
 // versions the dialer speaks, Label is its cluster label (the acceptor
@@ -69,6 +79,9 @@ const (
 	RejectName RejectReason = 3
 	// RejectShutdown: the acceptor is shutting down.
 	RejectShutdown RejectReason = 4
+	// RejectVetoed: the acceptor's AliveDelegate or MergeDelegate vetoed
+	// the dialer recently (see runtime_deny.go).
+	RejectVetoed RejectReason = 5
 )
 
 // String returns the reason's name, as used in logs and errors.
@@ -84,6 +97,8 @@ func (r RejectReason) String() string {
 		return "name"
 	case RejectShutdown:
 		return "shutdown"
+	case RejectVetoed:
+		return "vetoed"
 	}
 	return fmt.Sprintf("reason(%d)", uint8(r))
 }
@@ -101,10 +116,35 @@ type Ping struct {
 	SeqNo uint32
 }
 
-// Ack answers the Ping with the same SeqNo.
+// Ack answers the Ping with the same SeqNo on a connection of version 1.
 type Ack struct {
 	SeqNo uint32
 }
+
+// LinkPing measures the round trip of an active-view link (version 2). It
+// is sent on the long-lived link in place of a Keepalive, whose meaning it
+// keeps; the receiver answers with a PingAck carrying the same SeqNo on its
+// own link back to the sender (links carry frames one way, see
+// runtime_conn.go).
+type LinkPing struct {
+	SeqNo uint32
+}
+
+// PingAck answers a LinkPing, or a Ping on a connection of version 2, with
+// the same SeqNo and the answering node's PingDelegate.AckPayload (at most
+// AckPayloadMaxSize bytes; empty without a PingDelegate).
+type PingAck struct {
+	SeqNo   uint32
+	Payload []byte
+}
+
+// AckPayloadMaxSize is the largest PingDelegate.AckPayload a node sends,
+// and the largest PingAck payload it accepts. A larger AckPayload is not
+// sent: the answer goes out without a payload and the node logs a warning
+// (see PingDelegate). memberlist has no such bound, but its acks travel in
+// UDP packets of about 1400 bytes (Config.UDPBufferSize), so a payload
+// that worked there fits: Serf's network coordinate takes about 100 bytes.
+const AckPayloadMaxSize = 1024
 
 // Type implements Message.
 func (Hello) Type() MessageType { return TypeHello }
@@ -123,6 +163,12 @@ func (Ping) Type() MessageType { return TypePing }
 
 // Type implements Message.
 func (Ack) Type() MessageType { return TypeAck }
+
+// Type implements Message.
+func (LinkPing) Type() MessageType { return TypeLinkPing }
+
+// Type implements Message.
+func (PingAck) Type() MessageType { return TypePingAck }
 
 // NegotiateVersion returns the highest wire version that both this node
 // (WireVersionMin to WireVersion) and a peer speaking versions min to max

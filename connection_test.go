@@ -13,7 +13,9 @@ func TestNegotiateVersion(t *testing.T) {
 	}{
 		{1, 1, 1, true},
 		{0, 1, 1, true},
-		{1, 9, 1, true},
+		{1, 9, WireVersion, true},
+		{1, 2, 2, true},
+		{2, 2, 2, true},
 		{0, 255, WireVersion, true},
 		{WireVersion + 1, 9, 0, false},
 		{0, 0, 0, false},

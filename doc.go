@@ -63,6 +63,19 @@
 // Delegate.NotifyMsg through a queue of their own, so a slow application
 // does not hold back failure detection.
 //
+// # Labels and encryption
+//
+// Every stream opens with a handshake that carries the node's name and
+// Config.Label; a node refuses another cluster's label. With a
+// Config.SecretKey or keys in Config.Keyring, every frame on every stream,
+// the handshake included, and every packet is sealed with AES-GCM under
+// the primary key, the label serving as authenticated data; received ones
+// are opened with any installed key, so keys rotate without downtime
+// (AddKey, UseKey, RemoveKey on every node in turn). A node without the
+// key cannot complete a handshake. GossipVerifyIncoming and
+// GossipVerifyOutgoing relax this while a running cluster moves to
+// encryption, as in memberlist.
+//
 // # Pure cores
 //
 // HyParView, Plumtree and Membership are pure, deterministic state

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 )
 
@@ -37,8 +38,13 @@ type HyParView struct {
 	active  []Peer
 	passive passiveView
 	// pending are the outstanding low-priority NEIGHBOR requests, at most
-	// ActiveViewSize of them.
+	// ActiveViewSize × RepairFanout of them.
 	pending []neighborRequest
+	// unconfirmed names the active peers added by a high-priority NEIGHBOR
+	// request that have not sent anything since (at most ActiveViewSize).
+	// After a crash wave most of them are dead; a surplus acceptance
+	// replaces one of them (see onNeighborReply).
+	unconfirmed []string
 	// lost are recently lost peers, at most MaxLostPeers of them.
 	lost []lostPeer
 	// lastShuffle is the mark of the passive entries sent in the latest
@@ -118,7 +124,7 @@ func NewHyParView(self Peer, cfg HyParViewConfig, rng *rand.Rand) (*HyParView, e
 		cfg:     cfg,
 		rng:     rng,
 		active:  make([]Peer, 0, cfg.ActiveViewSize),
-		passive: newPassiveView(cfg.PassiveViewSize),
+		passive: newPassiveView(cfg.PassiveViewSize, !cfg.has(PaperPassiveView)),
 	}, nil
 }
 
@@ -204,6 +210,8 @@ func (h *HyParView) receive(from Peer, msg Message) {
 	}
 	if peerIndex(h.active, from.Name) < 0 {
 		h.touch(from)
+	} else {
+		h.confirm(from.Name)
 	}
 	switch m := messageValue(msg).(type) {
 	case Join:
@@ -309,9 +317,17 @@ func (h *HyParView) evictRandom(except string) {
 	}
 }
 
+// confirm records that the active peer called name has been heard from.
+func (h *HyParView) confirm(name string) {
+	if i := slices.Index(h.unconfirmed, name); i >= 0 {
+		h.unconfirmed = slices.Delete(h.unconfirmed, i, i+1)
+	}
+}
+
 // removeActive deletes active entry i and emits NeighborDown.
 func (h *HyParView) removeActive(i int) {
 	p := h.active[i]
+	h.confirm(p.Name)
 	last := len(h.active) - 1
 	h.active[i] = h.active[last]
 	h.active[last] = Peer{}
@@ -388,8 +404,11 @@ func (h *HyParView) joinCluster(contact Peer) {
 // seed the seed is in up to N passive views and every repair leans on it.
 // The walks alone give the joiner its neighbours (each walk end sends it a
 // high-priority NEIGHBOR), so nothing is lost but the hotspot.
+//
+// With PaperJoinEvicts the contact follows the paper and evicts.
 func (h *HyParView) onJoin(joiner Peer) {
-	if peerIndex(h.active, joiner.Name) < 0 && len(h.active) < h.cfg.ActiveViewSize {
+	room := len(h.active) < h.cfg.ActiveViewSize || h.cfg.has(PaperJoinEvicts)
+	if peerIndex(h.active, joiner.Name) < 0 && room {
 		h.addActive(joiner)
 		h.send(joiner, Neighbor{HighPriority: true})
 	}
@@ -462,12 +481,14 @@ func (h *HyParView) onNeighbor(from Peer, m Neighbor) {
 		h.addActive(from)
 	default:
 		h.send(from, NeighborReply{Accepted: false})
-		// Not in the paper: the requester is alive and short of
-		// neighbours; keep it as the first candidate for when the probe
-		// frees a slot.
-		h.learn(from, h.now, 0)
-		if i := h.passive.index(from.Name); i >= 0 {
-			h.passive.entries[i].wanted = true
+		// Not in the paper (unless PaperNoWanted): the requester is alive
+		// and short of neighbours; keep it as the first candidate for
+		// when the probe frees a slot.
+		if !h.cfg.has(PaperNoWanted) {
+			h.learn(from, h.now, 0)
+			if i := h.passive.index(from.Name); i >= 0 {
+				h.passive.entries[i].wanted = true
+			}
 		}
 		h.probeActive()
 		return
@@ -476,7 +497,8 @@ func (h *HyParView) onNeighbor(from Peer, m Neighbor) {
 }
 
 // probeActive sends a Keepalive to every neighbour, at most once per
-// KeepaliveInterval (never if keepalives are off). Not in the paper: a
+// KeepaliveInterval (never if keepalives are off or with PaperNoProbe).
+// Not in the paper: a
 // low-priority NEIGHBOR request is rejected because the active view is
 // full, but after a crash wave a full view is often full of dead peers that
 // this node has not yet sent anything to, so it turns away the live nodes
@@ -486,7 +508,7 @@ func (h *HyParView) onNeighbor(from Peer, m Neighbor) {
 // triggers the same probe: in a crash wave it is rarely the only one. In a stable overlay
 // rejections are rare, and the probe costs one Keepalive per neighbour.
 func (h *HyParView) probeActive() {
-	if h.cfg.KeepaliveInterval <= 0 || (h.probedAny && h.now-h.probedAt < h.cfg.KeepaliveInterval) {
+	if h.cfg.KeepaliveInterval <= 0 || h.cfg.has(PaperNoProbe) || (h.probedAny && h.now-h.probedAt < h.cfg.KeepaliveInterval) {
 		return
 	}
 	h.probedAny, h.probedAt = true, h.now
@@ -524,9 +546,9 @@ func (h *HyParView) onDisconnect(from Peer, m Disconnect) {
 // repair. A Keepalive from a peer outside the active view means the sender
 // believes in a link that this node does not have (a lost reply, crossed
 // messages); it is told DISCONNECT{Alive: true} so it drops the link and
-// repairs.
+// repairs. PaperAsymmetricLinks turns this off.
 func (h *HyParView) onKeepalive(from Peer) {
-	if peerIndex(h.active, from.Name) < 0 {
+	if peerIndex(h.active, from.Name) < 0 && !h.cfg.has(PaperAsymmetricLinks) {
 		h.send(from, Disconnect{Alive: true})
 	}
 }
@@ -566,6 +588,7 @@ func (h *HyParView) leave() {
 		h.out = append(h.out, NeighborDown{Peer: p})
 	}
 	h.active = h.active[:0]
+	h.unconfirmed = h.unconfirmed[:0]
 	h.pending = h.pending[:0]
 	h.passive.entries = h.passive.entries[:0]
 	h.lost = h.lost[:0]

@@ -16,6 +16,7 @@ const (
 	maxHyParViewActive  = 64
 	maxHyParViewPassive = 4096
 	maxHyParViewLost    = 4096
+	maxHyParViewFanout  = 16
 )
 
 // HyParViewConfig holds the parameters of a HyParView core. The defaults
@@ -73,6 +74,16 @@ type HyParViewConfig struct {
 	// Default 2 s.
 	NeighborRequestTimeout time.Duration
 
+	// RepairFanout is how many NEIGHBOR requests a node keeps outstanding
+	// per free active slot while it repairs its active view (not in the
+	// paper, which asks one passive peer at a time). After a crash wave
+	// most passive peers are dead and each costs a failure-detection
+	// delay, so asking several at once finds the live ones in one round;
+	// a surplus acceptance is declined with DISCONNECT (the peer keeps
+	// this node in its passive view). Default 3; 1 is the paper's
+	// behaviour.
+	RepairFanout int
+
 	// Seeds are contact nodes used to re-bootstrap a node whose active
 	// view stayed empty for RejoinInterval and whose passive view is
 	// exhausted (not in the paper). They are tried in turn; the local node
@@ -99,6 +110,12 @@ type HyParViewConfig struct {
 	// MaxLostPeers bounds the list of recently lost peers; the oldest
 	// entry makes room for a new one. Default 16.
 	MaxLostPeers int
+
+	// Paper switches rules of this implementation that are not in the
+	// paper back to the paper's behaviour, one bit per rule (see
+	// HyParViewPaperRules and WithPaper). It is meant for measuring what
+	// each rule is worth in the simulator. Default 0: every rule on.
+	Paper HyParViewPaperRules
 }
 
 // DefaultHyParViewConfig returns the configuration of the paper's
@@ -115,6 +132,7 @@ func DefaultHyParViewConfig() HyParViewConfig {
 		ShuffleInterval:         10 * time.Second,
 		KeepaliveInterval:       2 * time.Second,
 		NeighborRequestTimeout:  2 * time.Second,
+		RepairFanout:            3,
 		RejoinInterval:          10 * time.Second,
 		LostPeerRetryInterval:   30 * time.Second,
 		LostPeerTTL:             10 * time.Minute,
@@ -146,6 +164,8 @@ func (c HyParViewConfig) Validate() error {
 		return bad("KeepaliveInterval %v must not be negative", c.KeepaliveInterval)
 	case c.NeighborRequestTimeout <= 0:
 		return bad("NeighborRequestTimeout %v must be positive", c.NeighborRequestTimeout)
+	case c.RepairFanout < 1 || c.RepairFanout > maxHyParViewFanout:
+		return bad("RepairFanout %d must be between 1 and %d", c.RepairFanout, maxHyParViewFanout)
 	case c.RejoinInterval < 0:
 		return bad("RejoinInterval %v must not be negative", c.RejoinInterval)
 	case c.LostPeerRetryInterval < 0:
@@ -154,6 +174,8 @@ func (c HyParViewConfig) Validate() error {
 		return bad("MaxLostPeers %d must be between 0 and %d", c.MaxLostPeers, maxHyParViewLost)
 	case c.LostPeerRetryInterval > 0 && c.MaxLostPeers > 0 && c.LostPeerTTL <= 0:
 		return bad("LostPeerTTL %v must be positive when lost peers are retried", c.LostPeerTTL)
+	case c.Paper&^paperRulesAll != 0:
+		return bad("Paper %#x has unknown rule bits", uint16(c.Paper))
 	}
 	for i, s := range c.Seeds {
 		if s.Name == "" {

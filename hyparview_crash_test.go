@@ -11,30 +11,72 @@ import (
 // (see HyParView.repair and HyParView.probeActive).
 
 // TestHyParViewIsolatedAsksInParallel checks that a node that loses its
-// last neighbour sends high-priority requests to as many passive peers as
-// it has free slots, at once.
+// last neighbour sends, at once, high-priority requests to as many passive
+// peers as it has free slots and low-priority ones to RepairFanout-1 times
+// as many more; with RepairFanout 1 it sends only the high-priority ones.
 func TestHyParViewIsolatedAsksInParallel(t *testing.T) {
+	passive := []string{"p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9", "pa", "pb"}
+	for _, fanout := range []int{1, 2, 3} {
+		cfg := DefaultHyParViewConfig()
+		cfg.ActiveViewSize = 3
+		cfg.RepairFanout = fanout
+		h := hvCore(t, cfg, "self", hvNames("a"), passive)
+		got := hvStep(t, h, time.Second, LinkFailed{Peer: hvPeer("a")})
+		high, low := 0, 0
+		for _, a := range got {
+			switch {
+			case strings.HasSuffix(a, "Neighbor high"):
+				high++
+			case strings.HasSuffix(a, "Neighbor low"):
+				low++
+			}
+		}
+		if high != cfg.ActiveViewSize || low != cfg.ActiveViewSize*(fanout-1) {
+			t.Errorf("fanout %d: %d high / %d low requests, want %d / %d (actions %q)",
+				fanout, high, low, cfg.ActiveViewSize, cfg.ActiveViewSize*(fanout-1), got)
+		}
+		if n := h.NumActive(); n != cfg.ActiveViewSize {
+			t.Errorf("fanout %d: active view = %d, want %d", fanout, n, cfg.ActiveViewSize)
+		}
+		if n := h.NumPassive(); n != len(passive)-cfg.ActiveViewSize {
+			t.Errorf("fanout %d: passive view = %d, want %d", fanout, n, len(passive)-cfg.ActiveViewSize)
+		}
+	}
+}
+
+// TestHyParViewSurplusAcceptance checks what a node whose view filled up
+// does with a further accepted request: it replaces a neighbour asked with
+// high priority that has not answered, and otherwise declines the
+// newcomer with DISCONNECT and keeps it as a passive peer.
+func TestHyParViewSurplusAcceptance(t *testing.T) {
 	cfg := DefaultHyParViewConfig()
-	cfg.ActiveViewSize = 3
-	h := hvCore(t, cfg, "self", hvNames("a"), hvNames("p", "q", "r", "s"))
-	got := hvStep(t, h, time.Second, LinkFailed{Peer: hvPeer("a")})
-	high := 0
-	for _, a := range got {
-		if strings.HasSuffix(a, "Neighbor high") {
-			high++
-		}
-		if strings.HasSuffix(a, "Neighbor low") {
-			t.Errorf("isolated node sent a low-priority request: %q", a)
-		}
+	cfg.ActiveViewSize = 2
+	cfg.RepairFanout = 3
+	h := hvCore(t, cfg, "self", hvNames("a"), hvNames("p0", "p1", "p2", "p3", "p4", "p5"))
+	hvStep(t, h, time.Second, LinkFailed{Peer: hvPeer("a")})
+	if len(h.unconfirmed) != 2 || len(h.pending) != 4 {
+		t.Fatalf("after isolation: %d unconfirmed, %d pending; want 2, 4", len(h.unconfirmed), len(h.pending))
 	}
-	if high != cfg.ActiveViewSize {
-		t.Errorf("high-priority requests = %d, want %d (actions %q)", high, cfg.ActiveViewSize, got)
+	asked := h.ActiveView()
+	// One high-priority peer answers: it is confirmed.
+	hvStep(t, h, 1100*time.Millisecond, hvRecv(asked[0].Name, NeighborReply{Accepted: true}))
+	// A low-priority request is accepted: it replaces the silent one.
+	first := h.pending[0].peer.Name
+	got := hvStep(t, h, 1200*time.Millisecond, hvRecv(first, NeighborReply{Accepted: true}))
+	if !slices.Contains(got, "send "+asked[1].Name+" Disconnect alive") || !h.IsActive(first) || h.IsActive(asked[1].Name) {
+		t.Errorf("surplus acceptance with a silent neighbour: actions %q, active %v", got, h.ActiveView())
 	}
-	if n := h.NumActive(); n != cfg.ActiveViewSize {
-		t.Errorf("active view = %d, want %d", n, cfg.ActiveViewSize)
+	if !h.IsPassive(asked[1].Name) {
+		t.Errorf("replaced neighbour %s not kept as a passive peer", asked[1].Name)
 	}
-	if n := h.NumPassive(); n != 1 {
-		t.Errorf("passive view = %d, want the 1 peer not asked", n)
+	// Every neighbour has answered: the next acceptance is declined.
+	second := h.pending[0].peer.Name
+	got = hvStep(t, h, 1300*time.Millisecond, hvRecv(second, NeighborReply{Accepted: true}))
+	if !slices.Contains(got, "send "+second+" Disconnect alive") || h.IsActive(second) || !h.IsPassive(second) {
+		t.Errorf("surplus acceptance with a full confirmed view: actions %q, active %v", got, h.ActiveView())
+	}
+	if h.NumActive() != 2 {
+		t.Errorf("active view = %v, want 2 peers", h.ActiveView())
 	}
 }
 

@@ -420,8 +420,10 @@ func newHyParViewChecker() func(*HyParView) error {
 			return fmt.Errorf("active view has %d > %d peers", len(h.active), cfg.ActiveViewSize)
 		case len(h.passive.entries) > cfg.PassiveViewSize:
 			return fmt.Errorf("passive view has %d > %d peers", len(h.passive.entries), cfg.PassiveViewSize)
-		case len(h.pending) > cfg.ActiveViewSize:
-			return fmt.Errorf("%d > %d pending requests", len(h.pending), cfg.ActiveViewSize)
+		case len(h.pending) > cfg.ActiveViewSize*cfg.RepairFanout:
+			return fmt.Errorf("%d > %d pending requests", len(h.pending), cfg.ActiveViewSize*cfg.RepairFanout)
+		case len(h.unconfirmed) > len(h.active):
+			return fmt.Errorf("%d unconfirmed > %d active peers", len(h.unconfirmed), len(h.active))
 		case len(h.lost) > cfg.MaxLostPeers:
 			return fmt.Errorf("%d > %d lost peers", len(h.lost), cfg.MaxLostPeers)
 		}
@@ -437,6 +439,11 @@ func newHyParViewChecker() func(*HyParView) error {
 				return fmt.Errorf("bad passive entry %q (self %q, also %s)", e.peer.Name, h.self.Name, seen[e.peer.Name])
 			}
 			seen[e.peer.Name] = "passive"
+		}
+		for _, name := range h.unconfirmed {
+			if seen[name] != "active" {
+				return fmt.Errorf("unconfirmed peer %q is not active", name)
+			}
 		}
 		return nil
 	}

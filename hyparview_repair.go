@@ -1,5 +1,7 @@
 package hyparlist
 
+import "slices"
+
 // This file owns active-view repair: NEIGHBOR requests to passive peers
 // (HyParView §4.3), their replies and timeouts, and the two ways an
 // isolated or partitioned node finds its way back that are not in the
@@ -47,27 +49,53 @@ const (
 // detection delay, and the live ones often look full (their views still
 // hold dead peers), so low-priority requests are turned away. At most
 // ActiveViewSize requests go out, and only while the node has no
-// neighbour at all. (4) A peer this node turned away because its view was
+// neighbour at all (PaperIsolatedRepair: the paper's single one). (4) A peer this node turned away because its view was
 // full is asked first once a slot frees (passiveEntry.wanted): it is
 // known alive and short of neighbours, where a random passive peer is
-// likely dead after a crash wave.
+// likely dead after a crash wave (PaperNoWanted turns this off). (5) Fan-out: RepairFanout attempts per
+// free slot are kept outstanding, counting the high-priority requests
+// not yet answered (h.unconfirmed); the surplus ones are low priority. A
+// surplus acceptance replaces an unanswered high-priority peer or is
+// declined (onNeighborReply).
 func (h *HyParView) repair(mode repairMode) {
 	isolated := len(h.active) == 0
-	for len(h.active)+len(h.pending) < h.cfg.ActiveViewSize {
+	for len(h.pending)+len(h.unconfirmed) < h.repairLimit() {
+		high := isolated && len(h.active) < h.cfg.ActiveViewSize
+		if h.cfg.has(PaperIsolatedRepair) {
+			high = len(h.active) == 0
+		}
 		var i int
-		i, h.scratch = h.passive.candidate(h.now, isolated, isolated && mode == repairPeriodic, h.pending, h.rng, h.scratch)
+		i, h.scratch = h.passive.candidate(h.now, high, isolated && mode == repairPeriodic, h.pending, h.rng, h.scratch)
 		if i < 0 {
 			return
 		}
 		p := h.passive.entries[i].peer
-		if isolated {
-			h.addActive(p)
-			h.send(p, Neighbor{HighPriority: true})
+		if high {
+			h.askHigh(p)
 			continue
 		}
 		h.passive.entries[i].retryAt = h.now + h.cfg.ShuffleInterval
 		h.request(p, mode == repairReactive, false)
 	}
+}
+
+// repairLimit is the number of repair attempts (pending requests plus
+// unanswered high-priority ones) the node keeps outstanding: RepairFanout
+// per slot not held by a confirmed neighbour.
+func (h *HyParView) repairLimit() int {
+	confirmed := len(h.active) - len(h.unconfirmed)
+	return (h.cfg.ActiveViewSize - confirmed) * h.cfg.RepairFanout
+}
+
+// askHigh adds p to the active view and sends it a high-priority
+// NEIGHBOR request, which a live peer always accepts (HyParView §4.3); p
+// stays unconfirmed until it is heard from.
+func (h *HyParView) askHigh(p Peer) {
+	h.addActive(p)
+	if peerIndex(h.active, p.Name) >= 0 && !slices.Contains(h.unconfirmed, p.Name) {
+		h.unconfirmed = append(h.unconfirmed, p.Name)
+	}
+	h.send(p, Neighbor{HighPriority: true})
 }
 
 // request sends a low-priority NEIGHBOR to p and arms its timeout.
@@ -129,12 +157,13 @@ func (h *HyParView) onNeighborReply(from Peer, m NeighborReply) {
 		// The reply to a high-priority request (this node added the peer
 		// already), or a late reply to a request given up on. Not in the
 		// paper: if the peer accepted but is not a neighbour, it holds a
-		// link this node does not; tell it, as for a stray Keepalive.
-		if m.Accepted && !active {
+		// link this node does not; tell it, as for a stray Keepalive
+		// (unless PaperAsymmetricLinks).
+		if m.Accepted && !active && !h.cfg.has(PaperAsymmetricLinks) {
 			h.send(from, Disconnect{Alive: true})
 		}
 	case m.Accepted:
-		h.addActive(from)
+		h.acceptReply(from)
 	default:
 		if req.probe {
 			h.dropLost(from.Name)
@@ -142,8 +171,7 @@ func (h *HyParView) onNeighborReply(from Peer, m NeighborReply) {
 				// A lost peer is reachable again, but full: force one
 				// link to it (see retryLost).
 				h.forcedAny, h.forcedAt = true, h.now
-				h.addActive(from)
-				h.send(from, Neighbor{HighPriority: true})
+				h.askHigh(from)
 				return
 			}
 			h.learn(from, h.now, 0)
@@ -153,6 +181,34 @@ func (h *HyParView) onNeighborReply(from Peer, m NeighborReply) {
 			h.repair(repairReactive)
 		}
 	}
+}
+
+// acceptReply handles an accepted low-priority request from the peer: it
+// enters the active view. Not in the paper: with RepairFanout > 1 the view
+// may have filled meanwhile. The newcomer then replaces a neighbour that
+// was asked with high priority and has not answered (after a crash wave,
+// most likely dead), or, if every neighbour has answered, is declined
+// with DISCONNECT and kept in the passive view as known alive, instead of
+// evicting a live neighbour.
+func (h *HyParView) acceptReply(from Peer) {
+	if len(h.active) < h.cfg.ActiveViewSize {
+		h.addActive(from)
+		return
+	}
+	if len(h.unconfirmed) > 0 {
+		name := h.unconfirmed[0]
+		if i := peerIndex(h.active, name); i >= 0 {
+			p := h.active[i]
+			h.send(p, Disconnect{Alive: true})
+			h.removeActive(i)
+			h.learn(p, 0, 0)
+		}
+		h.confirm(name)
+		h.addActive(from)
+		return
+	}
+	h.send(from, Disconnect{Alive: true})
+	h.learn(from, h.now, 0)
 }
 
 // neighborTimedOut gives up on a request that got no reply in time and,
@@ -219,7 +275,7 @@ func (h *HyParView) retryLost() {
 	}
 	clear(h.lost[len(keep):])
 	h.lost = keep
-	if len(h.lost) == 0 || len(h.pending) >= h.cfg.ActiveViewSize {
+	if len(h.lost) == 0 || len(h.pending) >= h.cfg.ActiveViewSize*h.cfg.RepairFanout {
 		return
 	}
 	l := h.lost[h.rng.IntN(len(h.lost))]
@@ -227,8 +283,7 @@ func (h *HyParView) retryLost() {
 		return
 	}
 	if len(h.active) == 0 {
-		h.addActive(l.peer)
-		h.send(l.peer, Neighbor{HighPriority: true})
+		h.askHigh(l.peer)
 		return
 	}
 	h.request(l.peer, false, true)

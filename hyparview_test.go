@@ -782,7 +782,7 @@ func TestHyParViewPassiveAging(t *testing.T) {
 	}
 	// Repairs prefer fresh entries: with one fresh and one stale entry,
 	// the fresher of two picks is the fresh one 3 times in 4.
-	v := newPassiveView(2)
+	v := newPassiveView(2, true)
 	v.insert(hvPeer("stale"), 0, 0, h.rng)
 	v.insert(hvPeer("fresh"), time.Hour, 0, h.rng)
 	rng := rand.New(rand.NewPCG(3, 4))

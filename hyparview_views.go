@@ -14,7 +14,9 @@ import (
 // shuffle); repairs and shuffle samples prefer fresh entries (the fresher
 // of two random picks), and eviction drops the stalest entry first. Dead
 // peers therefore leave passive views faster, while choices stay random
-// enough to keep the overlay a random graph.
+// enough to keep the overlay a random graph. PaperPassiveView turns aging
+// off: every entry then counts as equally fresh, so picks and evictions
+// are uniformly random, as in the paper.
 
 // passiveEntry is one backup peer of the passive view.
 type passiveEntry struct {
@@ -45,6 +47,8 @@ type passiveEntry struct {
 type passiveView struct {
 	entries []passiveEntry
 	max     int
+	// aging makes choices prefer fresh entries (see seenAt).
+	aging bool
 	// marks numbers the shuffle exchanges (see passiveEntry.mark).
 	marks uint64
 }
@@ -55,8 +59,17 @@ func (v *passiveView) newMark() uint64 {
 	return v.marks
 }
 
-func newPassiveView(max int) passiveView {
-	return passiveView{entries: make([]passiveEntry, 0, max), max: max}
+func newPassiveView(max int, aging bool) passiveView {
+	return passiveView{entries: make([]passiveEntry, 0, max), max: max, aging: aging}
+}
+
+// seenAt is entry i's last-known-alive time as choices see it: its seen
+// time with aging, else the same for every entry.
+func (v *passiveView) seenAt(i int) time.Duration {
+	if !v.aging {
+		return 0
+	}
+	return v.entries[i].seen
 }
 
 // index returns the position of the peer called name, or -1.
@@ -124,9 +137,9 @@ func (v *passiveView) evictee(prefer uint64, rng *rand.Rand) int {
 // ties so that each tied entry is equally likely to win.
 func (v *passiveView) staler(i, best, ties int, rng *rand.Rand) (int, int) {
 	switch {
-	case best < 0 || v.entries[i].seen < v.entries[best].seen:
+	case best < 0 || v.seenAt(i) < v.seenAt(best):
 		return i, 1
-	case v.entries[i].seen == v.entries[best].seen:
+	case v.seenAt(i) == v.seenAt(best):
 		ties++
 		if rng.IntN(ties) == 0 {
 			return i, ties
@@ -149,7 +162,7 @@ func (v *passiveView) sample(dst []Peer, k int, exclude string, mark uint64, rng
 	for i := 0; i < k && i < len(idx); i++ {
 		a := i + rng.IntN(len(idx)-i)
 		b := i + rng.IntN(len(idx)-i)
-		if v.entries[idx[b]].seen > v.entries[idx[a]].seen {
+		if v.seenAt(idx[b]) > v.seenAt(idx[a]) {
 			a = b
 		}
 		idx[i], idx[a] = idx[a], idx[i]
@@ -186,7 +199,7 @@ func (v *passiveView) candidate(now time.Duration, high, ignoreBackoff bool, ski
 		}
 	}
 	a, b := idx[rng.IntN(len(idx))], idx[rng.IntN(len(idx))]
-	if v.entries[b].seen > v.entries[a].seen {
+	if v.seenAt(b) > v.seenAt(a) {
 		a = b
 	}
 	return a, idx

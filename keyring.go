@@ -2,6 +2,7 @@ package hyparlist
 
 import (
 	"bytes"
+	"crypto/cipher"
 	"fmt"
 	"slices"
 	"sync"
@@ -20,8 +21,16 @@ import (
 type Keyring struct {
 	mu sync.Mutex
 	// keys holds the installed keys; keys[0] is the primary key. No two
-	// entries are equal.
-	keys [][]byte
+	// entries have equal keys. The slice is replaced, never modified in
+	// place, so a reader may keep one it loaded under mu.
+	keys []keyEntry
+}
+
+// keyEntry is one installed key and its cipher, built once when the key is
+// added so that encrypting and decrypting a frame costs no key setup.
+type keyEntry struct {
+	key  []byte
+	aead cipher.AEAD
 }
 
 // NewKeyring returns a keyring holding keys, with primaryKey as the primary
@@ -75,9 +84,14 @@ func (k *Keyring) AddKey(key []byte) error {
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.indexLocked(key) < 0 {
-		k.keys = append(k.keys, bytes.Clone(key))
+	if k.indexLocked(key) >= 0 {
+		return nil
 	}
+	aead, err := newAEAD(key)
+	if err != nil {
+		return fmt.Errorf("add key: %w", err)
+	}
+	k.keys = append(slices.Clip(k.keys), keyEntry{key: bytes.Clone(key), aead: aead})
 	return nil
 }
 
@@ -92,9 +106,10 @@ func (k *Keyring) UseKey(key []byte) error {
 		return fmt.Errorf("use key: %w", ErrKeyNotFound)
 	}
 	// Move the key to the front, keeping the others in their order.
-	primary := k.keys[i]
-	copy(k.keys[1:i+1], k.keys[:i])
-	k.keys[0] = primary
+	keys := make([]keyEntry, 0, len(k.keys))
+	keys = append(keys, k.keys[i])
+	keys = append(keys, k.keys[:i]...)
+	k.keys = append(keys, k.keys[i+1:]...)
 	return nil
 }
 
@@ -108,7 +123,7 @@ func (k *Keyring) RemoveKey(key []byte) error {
 	case i == 0:
 		return fmt.Errorf("remove key: %w", ErrRemovePrimaryKey)
 	case i > 0:
-		k.keys = slices.Delete(k.keys, i, i+1)
+		k.keys = slices.Concat(k.keys[:i], k.keys[i+1:])
 	}
 	return nil
 }
@@ -118,8 +133,8 @@ func (k *Keyring) GetKeys() [][]byte {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	out := make([][]byte, len(k.keys))
-	for i, key := range k.keys {
-		out[i] = bytes.Clone(key)
+	for i, e := range k.keys {
+		out[i] = bytes.Clone(e.key)
 	}
 	return out
 }
@@ -132,13 +147,34 @@ func (k *Keyring) GetPrimaryKey() []byte {
 	if len(k.keys) == 0 {
 		return nil
 	}
-	return bytes.Clone(k.keys[0])
+	return bytes.Clone(k.keys[0].key)
+}
+
+// entries returns the installed keys, the primary key first. The slice is
+// never modified: it stays valid, holding the keys of the moment it was
+// loaded, while the ring changes.
+func (k *Keyring) entries() []keyEntry {
+	if k == nil {
+		return nil
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.keys
+}
+
+// primaryAEAD returns the cipher of the primary key, or nil if the ring
+// is nil or empty.
+func (k *Keyring) primaryAEAD() cipher.AEAD {
+	if keys := k.entries(); len(keys) > 0 {
+		return keys[0].aead
+	}
+	return nil
 }
 
 // indexLocked returns the position of key on the ring, or -1. k.mu must be
 // held.
 func (k *Keyring) indexLocked(key []byte) int {
-	return slices.IndexFunc(k.keys, func(installed []byte) bool {
-		return bytes.Equal(installed, key)
+	return slices.IndexFunc(k.keys, func(e keyEntry) bool {
+		return bytes.Equal(e.key, key)
 	})
 }

@@ -189,3 +189,73 @@ func ExampleKeyring() {
 	fmt.Println(len(kr.GetKeys()), kr.GetPrimaryKey()[0])
 	// Output: 1 2
 }
+
+// TestKeyringEntriesSnapshot checks that a loaded key list does not change
+// under the reader when the ring changes (the ring replaces its list).
+func TestKeyringEntriesSnapshot(t *testing.T) {
+	k1, k2, k3 := testKey(1, 16), testKey(2, 24), testKey(3, 32)
+	kr, err := NewKeyring([][]byte{k2, k3}, k1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := kr.entries()
+	if err := kr.UseKey(k3); err != nil {
+		t.Fatal(err)
+	}
+	if err := kr.RemoveKey(k1); err != nil {
+		t.Fatal(err)
+	}
+	if err := kr.AddKey(testKey(4, 16)); err != nil {
+		t.Fatal(err)
+	}
+	var got [][]byte
+	for _, e := range before {
+		got = append(got, e.key)
+	}
+	if !keysEqual(got, [][]byte{k1, k2, k3}) {
+		t.Fatalf("snapshot changed to %x", got)
+	}
+	if !keysEqual(kr.GetKeys(), [][]byte{k3, k2, testKey(4, 16)}) {
+		t.Fatalf("keys %x", kr.GetKeys())
+	}
+	// The primary cipher follows UseKey: what it seals opens with k3 alone.
+	sealed, err := encryptPayload(nil, kr, "", []byte("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := decryptPayload(nil, mustKeyring(t, k3), "", sealed); err != nil {
+		t.Fatalf("sealed with the old primary: %v", err)
+	}
+}
+
+// TestKeyringConcurrentRotation seals and opens while another goroutine
+// rotates keys (run with -race): every frame sealed with a key that is
+// still installed opens.
+func TestKeyringConcurrentRotation(t *testing.T) {
+	keys := [][]byte{testKey(1, 16), testKey(2, 16), testKey(3, 16)}
+	kr, err := NewKeyring(keys, keys[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := range 200 {
+			if err := kr.UseKey(keys[i%len(keys)]); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	for range 200 {
+		sealed, err := encryptPayload(nil, kr, "l", []byte("payload"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := decryptPayload(nil, kr, "l", sealed); err != nil || string(got) != "payload" {
+			t.Fatalf("open = %q, %v", got, err)
+		}
+	}
+	wg.Wait()
+}

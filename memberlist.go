@@ -1,13 +1,13 @@
 package hyparlist
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +31,7 @@ type Memberlist struct {
 	logger    *slog.Logger
 	self      Peer
 	lim       WireLimits
+	crypto    frameCrypto
 	metrics   *runtimeMetrics
 
 	snap atomic.Pointer[snapshot]
@@ -45,11 +46,17 @@ type Memberlist struct {
 	dialers chan struct{}
 	// conns holds the streams of readers and writers, closed at Shutdown.
 	conns connSet
+	// deny holds the vetoed nodes the node refuses to link to
+	// (runtime_deny.go).
+	deny denyList
 
 	recent     *recentPayloads
 	msgQueue   *dispatcher
 	eventQueue *dispatcher
 	pingSeq    atomic.Uint32
+	// ackWarnedAt is when an oversized AckPayload was last logged (Unix
+	// nanoseconds), see ackPayload.
+	ackWarnedAt atomic.Int64
 
 	shutdownCh chan struct{}
 	shutdownMu sync.Mutex
@@ -71,16 +78,30 @@ type snapshot struct {
 	neighbors []*Node // the active view, by name
 }
 
+// member returns the live member called name.
+func (s *snapshot) member(name string) (*Node, bool) {
+	i, found := slices.BinarySearchFunc(s.members, name, func(n *Node, name string) int { return strings.Compare(n.Name, name) })
+	if !found {
+		return nil, false
+	}
+	return s.members[i], true
+}
+
 // Create starts a node with a copy of conf: it validates the copy, opens
 // the transport (a NetTransport on BindAddr:BindPort unless conf.Transport
 // is set) and starts the protocol. It does not contact other nodes; call
 // Join for that. When conf.BindPort is 0 and Create opened the transport,
 // the port chosen is written back to conf.BindPort and conf.AdvertisePort,
-// as memberlist does; nothing else in conf is changed or kept.
+// as memberlist does.
 //
-// Encryption (SecretKey, Keyring with keys) is not implemented yet: Create
-// refuses such a configuration with an error wrapping
-// errors.ErrUnsupported rather than run unencrypted.
+// With conf.SecretKey or keys in conf.Keyring, every frame and packet the
+// node sends is encrypted with AES-GCM and every one it receives must be
+// (see encryption.go; GossipVerifyIncoming and GossipVerifyOutgoing relax
+// this while a cluster moves to encryption). SecretKey becomes the primary
+// key of conf.Keyring; when conf.Keyring is nil, Create builds a keyring
+// from SecretKey and stores it in conf.Keyring, as memberlist does, so
+// that keys can be rotated through it. Nothing else in conf is changed or
+// kept.
 func Create(conf *Config) (*Memberlist, error) {
 	return create(conf, globalSink{})
 }
@@ -97,9 +118,7 @@ func create(conf *Config, sink metricSink) (*Memberlist, error) {
 	if err := installSecretKey(cfg); err != nil {
 		return nil, fmt.Errorf("create: %w", err)
 	}
-	if cfg.EncryptionEnabled() {
-		return nil, fmt.Errorf("create: encryption (SecretKey or Keyring) is not implemented yet: %w", errors.ErrUnsupported)
-	}
+	conf.Keyring = cfg.Keyring
 	var meta []byte
 	if cfg.Delegate != nil {
 		meta = cfg.Delegate.NodeMeta(MetaMaxSize)
@@ -170,6 +189,7 @@ func newMemberlist(cfg *Config, transport Transport, logger *slog.Logger, meta [
 		logger:     logger,
 		self:       Peer{Name: cfg.Name, Addr: net.JoinHostPort(ip.String(), strconv.Itoa(port))},
 		lim:        lim,
+		crypto:     newFrameCrypto(cfg),
 		metrics:    newRuntimeMetrics(sink, cfg.MetricLabels),
 		inbox:      make(chan inbound, max(cfg.HandoffQueueDepth, 1)),
 		failures:   make(chan linkFailure, linkFailureBacklog),

@@ -6,8 +6,9 @@ import "time"
 // records, and the name conflicts it reports:
 //
 //   - AliveCheck (MembershipConfig.CheckAlive): may this record make a
-//     member live, or change a live member's address or metadata? The
-//     runtime asks AliveDelegate.NotifyAlive.
+//     member live, change a live member's address or metadata, or (an
+//     alive record) its incarnation? The runtime asks
+//     AliveDelegate.NotifyAlive.
 //   - MergeCheck (MembershipConfig.CheckMerge): may the records of this
 //     join exchange be merged? The runtime asks MergeDelegate.NotifyMerge.
 //   - MemberConflict: a record claims a member's name at another address
@@ -23,8 +24,10 @@ import "time"
 // anti-entropy brings back later.
 
 // AliveCheck asks the driver whether Record may be applied: it would make
-// Record.Name a live member (from unknown, dead or left), or change a live
-// member's address or metadata. Answer with AliveVerdict{Check: the
+// Record.Name a live member (from unknown, dead or left), change a live
+// member's address or metadata, or, being an alive record, its incarnation
+// or state (a refutation of a suspicion, a re-announcement). Records that
+// change nothing are not asked about. Answer with AliveVerdict{Check: the
 // AliveCheck}.
 type AliveCheck struct {
 	Record MemberRecord
@@ -70,12 +73,16 @@ func (MergeCheck) isAction()     {}
 func (MemberConflict) isAction() {}
 
 // needsAliveCheck reports whether applying r over e (nil: unknown name)
-// must wait for an AliveVerdict.
+// must wait for an AliveVerdict. The caller applies r only when it wins
+// over e, so r changes something. memberlist consults its AliveDelegate on
+// every alive message it would apply, whatever it changes, and not on
+// suspect ones; a suspect record is asked about only when it would make
+// the member live or change its address or metadata.
 func (m *Membership) needsAliveCheck(e *memberEntry, r MemberRecord, src mergeSource) bool {
 	if !m.cfg.CheckAlive || src.approved || !r.State.live() {
 		return false
 	}
-	return e == nil || !e.state.live() || !e.id.matches(r.Addr, r.Meta)
+	return r.State == MemberStateAlive || e == nil || !e.state.live() || !e.id.matches(r.Addr, r.Meta)
 }
 
 // askAlive emits the AliveCheck for r.

@@ -105,8 +105,9 @@ func TestMembershipSelfConflict(t *testing.T) {
 }
 
 // TestMembershipAliveCheck: with CheckAlive a record that would make a
-// member live, or change its address or metadata, waits for the verdict;
-// a refutation of a suspicion does not ask.
+// member live, change its address or metadata, or (alive) its incarnation
+// waits for the verdict, as memberlist asks on every alive message it
+// applies; a suspicion and a repeat do not ask.
 func TestMembershipAliveCheck(t *testing.T) {
 	cfg := DefaultMembershipConfig()
 	cfg.CheckAlive = true
@@ -131,10 +132,30 @@ func TestMembershipAliveCheck(t *testing.T) {
 		t.Fatalf("accepted x not joined: %v", acts)
 	}
 
-	// Suspicion and its refutation (same address and metadata) do not ask.
-	deliverRecs(t, m, mt0, "a", rec("x", 0, MemberStateSuspect))
-	if acts := deliverRecs(t, m, mt0, "x", rec("x", 1, MemberStateAlive)); len(actionsOfType[AliveCheck](acts)) != 0 {
-		t.Errorf("a refutation asked for a verdict")
+	// A repeat does not ask, nor does a suspicion; the refutation (same
+	// address and metadata, a new incarnation) does, and a rejected one
+	// leaves the member suspect.
+	if acts := deliverRecs(t, m, mt0, "a", rec("x", 0, MemberStateAlive)); len(acts) != 0 {
+		t.Errorf("a repeat gave %v", acts)
+	}
+	if acts := deliverRecs(t, m, mt0, "a", rec("x", 0, MemberStateSuspect)); len(actionsOfType[AliveCheck](acts)) != 0 {
+		t.Errorf("a suspicion asked for a verdict")
+	}
+	checks = actionsOfType[AliveCheck](deliverRecs(t, m, mt0, "x", rec("x", 1, MemberStateAlive)))
+	if len(checks) != 1 || checks[0].Record.Incarnation != 1 {
+		t.Fatalf("refutation: checks %+v, want one at incarnation 1", checks)
+	}
+	stepActs(m, mt0, AliveVerdict{Check: checks[0], Accept: false})
+	if got := mustMember(t, m, "x"); got.State != MemberStateSuspect || got.Incarnation != 0 {
+		t.Fatalf("a rejected refutation changed x: %+v", got)
+	}
+	stepActs(m, mt0, AliveVerdict{Check: checks[0], Accept: true})
+	if got := mustMember(t, m, "x"); got.State != MemberStateAlive || got.Incarnation != 1 {
+		t.Fatalf("an accepted refutation did not apply: %+v", got)
+	}
+	// A re-announcement at a higher incarnation asks too.
+	if n := len(actionsOfType[AliveCheck](deliverRecs(t, m, mt0, "a", rec("x", 2, MemberStateAlive)))); n != 1 {
+		t.Errorf("a new incarnation: %d checks, want 1", n)
 	}
 	// New metadata asks; a verdict overtaken by a newer record does nothing.
 	newMeta := rec("x", 2, MemberStateAlive)

@@ -64,8 +64,9 @@ type MembershipConfig struct {
 	NameReclaimTime time.Duration
 
 	// CheckAlive makes the core ask its driver before a record makes a
-	// member live (from unknown, dead or left) or changes a live member's
-	// address or metadata: it emits AliveCheck and applies the record only
+	// member live (from unknown, dead or left), changes a live member's
+	// address or metadata, or is an alive record that changes its
+	// incarnation or state: it emits AliveCheck and applies the record only
 	// on an accepting AliveVerdict. Default false (the runtime sets it when
 	// Config.Alive is set).
 	CheckAlive bool

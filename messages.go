@@ -31,6 +31,8 @@ const (
 	TypeUserMsg     MessageType = 51
 	TypePing        MessageType = 52
 	TypeAck         MessageType = 53
+	TypeLinkPing    MessageType = 54
+	TypePingAck     MessageType = 55
 )
 
 // String returns the message type's name, as used in logs and metrics.
@@ -80,6 +82,10 @@ func (t MessageType) String() string {
 		return "ping"
 	case TypeAck:
 		return "ack"
+	case TypeLinkPing:
+		return "link_ping"
+	case TypePingAck:
+		return "ping_ack"
 	}
 	return "unknown"
 }

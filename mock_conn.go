@@ -196,6 +196,11 @@ func (c *mockConn) Write(b []byte) (int, error) {
 			written += len(chunk)
 			p.notifyLocked()
 			p.mu.Unlock()
+			if written == len(b) {
+				// Everything is queued: as with TCP, a close or reset by
+				// the peer after this point does not undo the write.
+				return written, nil
+			}
 			continue
 		}
 		ch, wake := p.changed, p.writeDeadline

@@ -2,9 +2,7 @@ package hyparlist
 
 import (
 	"net"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -138,22 +136,21 @@ func (m *Memberlist) checkNameClash(h Hello) {
 	if cd == nil {
 		return
 	}
-	members := m.snap.Load().members
-	i, found := slices.BinarySearchFunc(members, h.Name, func(n *Node, name string) int { return strings.Compare(n.Name, name) })
-	if !found || members[i].Address() == normalizeAddr(h.Addr) {
+	member, found := m.snap.Load().member(h.Name)
+	if !found || member.Address() == normalizeAddr(h.Addr) {
 		return
 	}
-	existing, other := cloneNode(members[i]), m.memberNode(Member{Name: h.Name, Addr: h.Addr})
+	existing, other := cloneNode(member), m.memberNode(Member{Name: h.Name, Addr: h.Addr})
 	m.pushEvent(0, func() { cd.NotifyConflict(existing, other) })
 }
 
-// notifyPing tells the PingDelegate of a measured round trip.
-func (m *Memberlist) notifyPing(n *Node, rtt time.Duration) {
-	pd := m.config.Ping
-	if pd == nil {
+// notifyPing tells the PingDelegate of a round trip measured outside the
+// loop (Memberlist.Ping).
+func (m *Memberlist) notifyPing(n *Node, rtt time.Duration, payload []byte) {
+	if m.config.Ping == nil {
 		return
 	}
-	m.pushEvent(0, func() { pd.NotifyPingComplete(n, rtt, nil) })
+	m.pushEvent(len(payload)+len(n.Meta), func() { m.runNotifyPing(n, rtt, payload) })
 }
 
 // pushEvent queues an event callback without waiting.

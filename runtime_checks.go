@@ -10,7 +10,8 @@ import "fmt"
 //	MemberConflict → ConflictDelegate.NotifyConflict
 //
 // The delegates run on the event dispatcher, never on the loop; the
-// verdict comes back as a command. A question dropped because the event
+// verdict comes back as a command. A veto also disconnects the vetoed
+// node (runtime_deny.go). A question dropped because the event
 // queue is full loses its records until anti-entropy brings them again.
 
 // askAlive runs AliveDelegate.NotifyAlive for a record and feeds the
@@ -78,6 +79,7 @@ func (c cmdVerdict) apply(l *runLoop) {
 		return
 	}
 	l.feed(coreMembership, c.ev)
+	l.onVeto(c.ev)
 	if _, ok := c.ev.(MergeVerdict); ok {
 		l.answerJoinWaits(c.err)
 	}

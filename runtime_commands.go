@@ -30,10 +30,12 @@ func (c cmdBroadcast) apply(l *runLoop) {
 type cmdJoin struct {
 	contact Peer
 	conn    net.Conn
+	version uint8 // conn's wire version
 	reply   chan<- joinResult
 }
 
 func (c cmdJoin) apply(l *runLoop) {
+	l.m.deny.remove(c.contact.Name) // an explicit Join lifts a veto's deny
 	switch {
 	case l.left:
 		_ = c.conn.Close()
@@ -42,8 +44,10 @@ func (c cmdJoin) apply(l *runLoop) {
 		// contact's name.
 		_ = c.conn.Close()
 	default:
-		if l.openLink(c.contact, c.conn) == nil {
+		if k := l.openLink(c.contact, c.conn); k == nil {
 			_ = c.conn.Close()
+		} else {
+			k.version.Store(uint32(c.version))
 		}
 	}
 	if l.left {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,8 +18,9 @@ import (
 // dialled itself, and reads from every stream it accepted. So every stream
 // carries frames one way (after the handshake), and there is never a tie to
 // break between two streams of the same pair. The exceptions are
-// request/answer exchanges on short-lived streams: a Ping is answered with
-// an Ack on the same stream.
+// request/answer exchanges on short-lived streams: a Ping is answered (Ack,
+// or PingAck from version 2) on the same stream. A LinkPing, sent on a
+// long-lived link, is answered on the answerer's own link (runtime_ping.go).
 //
 // An active-view neighbour has one long-lived outbound link, opened on
 // NeighborUp and closed on NeighborDown once its queued frames are
@@ -66,6 +68,9 @@ type outLink struct {
 	abortOnce sync.Once
 	mu        sync.Mutex
 	conn      net.Conn
+	// version is the wire version of the link's stream once its handshake
+	// is done (0 before): only then may frames of newer types be queued.
+	version atomic.Uint32
 
 	// Loop-owned.
 	neighbor  bool
@@ -126,7 +131,7 @@ func (m *Memberlist) runWriter(l *outLink, conn net.Conn) {
 	defer m.wg.Done()
 	defer close(l.done)
 	if conn == nil {
-		c, err := m.dialLink(l)
+		c, v, err := m.dialLink(l)
 		if err != nil {
 			if !errors.Is(err, errLinkAborted) && !errors.Is(err, ErrShutdown) {
 				m.reportLinkFailure(l, err)
@@ -134,6 +139,7 @@ func (m *Memberlist) runWriter(l *outLink, conn net.Conn) {
 			return
 		}
 		conn = c
+		l.version.Store(uint32(v))
 	}
 	if !l.setConn(conn) || !m.conns.add(conn) {
 		_ = conn.Close()
@@ -148,7 +154,7 @@ func (m *Memberlist) runWriter(l *outLink, conn net.Conn) {
 // writeLoop writes frames until the link is closed (nil) or breaks (the
 // error). A stop by abort or shutdown is not an error to report.
 func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) error {
-	var buf []byte
+	var buf, scratch []byte
 	var markers []chan struct{}
 	for {
 		f, ok := l.take()
@@ -167,14 +173,14 @@ func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) error {
 		for {
 			switch {
 			case f.msg != nil:
-				buf = m.appendFrame(buf, f.msg, l.peer)
+				buf, scratch = m.appendFrame(buf, scratch, f.msg, l.peer)
 			case f.flushed != nil:
 				markers = append(markers, f.flushed)
 			case f.close:
 				// The loop queues nothing after a close: write what the
 				// user queue still holds, then close.
 				for uf, ok := l.takeUser(); ok; uf, ok = l.takeUser() {
-					buf = m.appendFrame(buf, uf.msg, l.peer)
+					buf, scratch = m.appendFrame(buf, scratch, uf.msg, l.peer)
 				}
 				closing = true
 				break gather
@@ -200,6 +206,9 @@ func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) error {
 			} else {
 				buf = buf[:0]
 			}
+			if cap(scratch) > 4*writeBatchBytes {
+				scratch = nil
+			}
 		}
 		for i, c := range markers {
 			close(c)
@@ -212,19 +221,20 @@ func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) error {
 	}
 }
 
-// appendFrame appends the frame of msg to buf. A message that cannot be
-// encoded is a local error, not a broken link: it is logged, counted and
-// skipped.
-func (m *Memberlist) appendFrame(buf []byte, msg Message, to Peer) []byte {
+// appendFrame appends the frame of msg to buf, sealed when encryption is
+// on (scratch is a buffer for the plain frame, returned for reuse). A
+// message that cannot be encoded is a local error, not a broken link: it
+// is logged, counted and skipped.
+func (m *Memberlist) appendFrame(buf, scratch []byte, msg Message, to Peer) ([]byte, []byte) {
 	n := len(buf)
-	out, err := EncodeMessage(buf, msg, m.lim)
+	out, scratch, err := m.crypto.appendFrame(buf, scratch, msg, m.lim, m.config.Label)
 	if err != nil {
 		m.metrics.encodeFailed(msg.Type())
 		m.logger.Error("cannot encode message", "type", msg.Type().String(), "to", to.Name, "error", err)
-		return buf
+		return buf, scratch
 	}
 	m.metrics.sent(msg.Type(), len(out)-n)
-	return out
+	return out, scratch
 }
 
 // writeAll writes b to conn within TCPTimeout.
@@ -245,17 +255,18 @@ func (m *Memberlist) reportLinkFailure(l *outLink, err error) {
 }
 
 // dialLink opens and handshakes the stream of l, holding a dialer slot.
-func (m *Memberlist) dialLink(l *outLink) (net.Conn, error) {
+// It returns the stream and its wire version.
+func (m *Memberlist) dialLink(l *outLink) (net.Conn, uint8, error) {
 	select {
 	case m.dialers <- struct{}{}:
 	case <-l.abortCh:
-		return nil, errLinkAborted
+		return nil, 0, errLinkAborted
 	case <-m.shutdownCh:
-		return nil, ErrShutdown
+		return nil, 0, ErrShutdown
 	}
 	defer func() { <-m.dialers }()
-	conn, _, err := m.dial(Address{Addr: l.peer.Addr, Name: l.peer.Name})
-	return conn, err
+	conn, _, v, err := m.dialVersion(Address{Addr: l.peer.Addr, Name: l.peer.Name})
+	return conn, v, err
 }
 
 // acquireDialer takes a dialer slot, waiting for one; it returns
@@ -277,21 +288,27 @@ func (m *Memberlist) releaseDialer() { <-m.dialers }
 // node that answers must have that name. It returns the stream and the
 // node that answered.
 func (m *Memberlist) dial(a Address) (net.Conn, Peer, error) {
+	conn, peer, _, err := m.dialVersion(a)
+	return conn, peer, err
+}
+
+// dialVersion is dial that also returns the stream's wire version.
+func (m *Memberlist) dialVersion(a Address) (net.Conn, Peer, uint8, error) {
 	if a.Addr == "" {
-		return nil, Peer{}, fmt.Errorf("dial %s: %w", a.Name, errNoAddress)
+		return nil, Peer{}, 0, fmt.Errorf("dial %s: %w", a.Name, errNoAddress)
 	}
 	conn, err := m.transport.DialAddressTimeout(a, m.config.TCPTimeout)
 	if err != nil {
 		m.metrics.dialFailed()
-		return nil, Peer{}, fmt.Errorf("dial %s: %w", a.String(), err)
+		return nil, Peer{}, 0, fmt.Errorf("dial %s: %w", a.String(), err)
 	}
-	peer, err := m.clientHandshake(conn, a.Name)
+	peer, v, err := m.clientHandshake(conn, a.Name)
 	if err != nil {
 		_ = conn.Close()
 		m.metrics.dialFailed()
-		return nil, Peer{}, fmt.Errorf("handshake with %s: %w", a.String(), err)
+		return nil, Peer{}, 0, fmt.Errorf("handshake with %s: %w", a.String(), err)
 	}
-	return conn, peer, nil
+	return conn, peer, v, nil
 }
 
 // errNoAddress is the error of a dial to a peer with no known address.
@@ -317,55 +334,74 @@ func (e *rejectedError) Error() string {
 
 // clientHandshake sends Hello on conn and reads the answer, within
 // TCPTimeout. want, when not empty, is the name the answering node must
-// have.
-func (m *Memberlist) clientHandshake(conn net.Conn, want string) (Peer, error) {
+// have. It returns the node and the accepted wire version.
+func (m *Memberlist) clientHandshake(conn net.Conn, want string) (Peer, uint8, error) {
 	if err := conn.SetDeadline(time.Now().Add(m.config.TCPTimeout)); err != nil {
-		return Peer{}, err
+		return Peer{}, 0, err
 	}
 	hello := Hello{VersionMin: WireVersionMin, VersionMax: WireVersion, Label: m.config.Label, Name: m.self.Name, Addr: m.self.Addr}
-	if err := WriteFrame(conn, hello, m.lim); err != nil {
-		return Peer{}, err
+	if err := m.crypto.writeFrame(conn, hello, m.lim, m.config.Label); err != nil {
+		return Peer{}, 0, err
 	}
 	// The answer is read straight from conn (no buffering), so nothing
-	// after it is consumed here.
-	msg, err := ReadFrame(conn, m.lim)
+	// after it is consumed here. A node that cannot open our Hello (other
+	// keys or label, or no encryption) closes the stream without an
+	// answer.
+	msg, err := m.crypto.readFrame(conn, m.lim, m.config.Label)
+	if errors.Is(err, io.EOF) {
+		return Peer{}, 0, fmt.Errorf("read handshake answer: stream closed without an answer (do both nodes use the same encryption keys and settings?): %w", err)
+	}
 	if err != nil {
-		return Peer{}, fmt.Errorf("read handshake answer: %w", err)
+		return Peer{}, 0, fmt.Errorf("read handshake answer: %w", err)
 	}
 	switch a := msg.(type) {
 	case HelloAccept:
 		if want != "" && a.Name != want {
-			return Peer{}, fmt.Errorf("%w: want %q, got %q", errPeerMismatch, want, a.Name)
+			return Peer{}, 0, fmt.Errorf("%w: want %q, got %q", errPeerMismatch, want, a.Name)
 		}
 		if a.Name == "" {
-			return Peer{}, fmt.Errorf("%w: accept without a name", errProtocol)
+			return Peer{}, 0, fmt.Errorf("%w: accept without a name", errProtocol)
 		}
-		return Peer{Name: a.Name, Addr: a.Addr}, conn.SetDeadline(time.Time{})
+		if a.Version < WireVersionMin || a.Version > WireVersion {
+			return Peer{}, 0, fmt.Errorf("%w: accepted version %d, we speak %d..%d", ErrUnsupportedVersion, a.Version, WireVersionMin, WireVersion)
+		}
+		return Peer{Name: a.Name, Addr: a.Addr}, a.Version, conn.SetDeadline(time.Time{})
 	case HelloReject:
-		return Peer{}, &rejectedError{reason: a.Reason}
+		return Peer{}, 0, &rejectedError{reason: a.Reason}
 	default:
-		return Peer{}, fmt.Errorf("%w: %s instead of a handshake answer", errProtocol, msg.Type())
+		return Peer{}, 0, fmt.Errorf("%w: %s instead of a handshake answer", errProtocol, msg.Type())
 	}
 }
 
 // serverHandshake reads the Hello of an accepted stream and answers it,
-// within TCPTimeout. It returns the dialling node.
-func (m *Memberlist) serverHandshake(conn net.Conn) (Peer, error) {
+// within TCPTimeout. It returns the dialling node, the accepted wire
+// version and the stream's label: the dialler's, which it binds into
+// every sealed frame of the stream.
+//
+// A sealed Hello is opened with this node's label, or, with
+// SkipInboundLabelCheck, with the empty label too. A Hello that cannot be
+// opened, or a plain one while encryption is required, ends the stream
+// without an answer: the dialler could not read a sealed one.
+func (m *Memberlist) serverHandshake(conn net.Conn) (Peer, uint8, string, error) {
 	if m.config.IPMustBeChecked() {
 		if err := m.config.IPAllowed(remoteIP(conn)); err != nil {
-			return Peer{}, err
+			return Peer{}, 0, "", err
 		}
 	}
 	if err := conn.SetDeadline(time.Now().Add(m.config.TCPTimeout)); err != nil {
-		return Peer{}, err
+		return Peer{}, 0, "", err
 	}
-	msg, err := ReadFrame(conn, m.lim)
+	labels := []string{m.config.Label}
+	if m.config.Label != "" && m.config.SkipInboundLabelCheck {
+		labels = append(labels, "")
+	}
+	msg, err := m.crypto.readFrame(conn, m.lim, labels...)
 	if err != nil {
-		return Peer{}, fmt.Errorf("read hello: %w", err)
+		return Peer{}, 0, "", fmt.Errorf("read hello: %w", err)
 	}
 	h, ok := msg.(Hello)
 	if !ok {
-		return Peer{}, fmt.Errorf("%w: %s before the handshake", errProtocol, msg.Type())
+		return Peer{}, 0, "", fmt.Errorf("%w: %s before the handshake", errProtocol, msg.Type())
 	}
 	label := m.config.Label
 	if h.Label == "" && m.config.SkipInboundLabelCheck {
@@ -377,18 +413,20 @@ func (m *Memberlist) serverHandshake(conn net.Conn) (Peer, error) {
 		answer = HelloReject{Reason: RejectShutdown, VersionMin: WireVersionMin, VersionMax: WireVersion}
 	case h.Name == "":
 		answer = HelloReject{Reason: RejectName, VersionMin: WireVersionMin, VersionMax: WireVersion}
+	case m.deny.denied(h.Name, time.Now()):
+		answer = HelloReject{Reason: RejectVetoed, VersionMin: WireVersionMin, VersionMax: WireVersion}
 	}
-	if err := WriteFrame(conn, answer, m.lim); err != nil {
-		return Peer{}, err
+	if err := m.crypto.writeFrame(conn, answer, m.lim, h.Label); err != nil {
+		return Peer{}, 0, "", err
 	}
 	if r, ok := answer.(HelloReject); ok {
 		if r.Reason == RejectName && h.Name == m.self.Name {
 			m.notifyConflict(h)
 		}
-		return Peer{}, &rejectedError{reason: r.Reason}
+		return Peer{}, 0, "", &rejectedError{reason: r.Reason}
 	}
 	m.checkNameClash(h)
-	return Peer{Name: h.Name, Addr: h.Addr}, conn.SetDeadline(time.Time{})
+	return Peer{Name: h.Name, Addr: h.Addr}, answer.(HelloAccept).Version, h.Label, conn.SetDeadline(time.Time{})
 }
 
 // remoteIP returns the IP of conn's remote end, or nil.
@@ -425,12 +463,15 @@ func (m *Memberlist) runAcceptor() {
 type inbound struct {
 	from Peer
 	msg  Message
+	// ack is, for a LinkPing, the AckPayload to answer with (fetched by
+	// the reader: the loop never calls the application).
+	ack []byte
 }
 
 // runReader serves one accepted stream: the handshake, then every frame
 // until the stream ends. Protocol messages go to the loop (waiting while
 // its queue is full: TCP back-pressure), user messages to the message
-// dispatcher, and Pings are answered at once.
+// dispatcher, and Pings are answered at once (runtime_ping.go).
 func (m *Memberlist) runReader(conn net.Conn) {
 	defer m.wg.Done()
 	if !m.conns.add(conn) {
@@ -438,8 +479,13 @@ func (m *Memberlist) runReader(conn net.Conn) {
 		return
 	}
 	defer m.conns.remove(conn)
-	peer, err := m.serverHandshake(conn)
+	peer, version, label, err := m.serverHandshake(conn)
 	if err != nil {
+		if reason, ok := cryptoFailure(err); ok {
+			m.metrics.decryptFailed(reason)
+			m.logger.Warn("refused connection: encryption mismatch", "remote", conn.RemoteAddr().String(), "error", err)
+			return
+		}
 		m.logger.Debug("refused connection", "remote", conn.RemoteAddr().String(), "error", err)
 		return
 	}
@@ -451,7 +497,7 @@ func (m *Memberlist) runReader(conn net.Conn) {
 		if idle > 0 {
 			_ = conn.SetReadDeadline(time.Now().Add(idle))
 		}
-		msg, err := ReadFrame(br, m.lim)
+		msg, err := m.crypto.readFrame(br, m.lim, label)
 		if err != nil {
 			m.logReadError(peer, err)
 			return
@@ -459,33 +505,32 @@ func (m *Memberlist) runReader(conn net.Conn) {
 		n := cr.n - br.Buffered()
 		m.metrics.received(msg.Type(), n-consumed)
 		consumed = n
-		if !m.handleStreamMessage(conn, peer, msg) {
+		if !m.handleStreamMessage(conn, peer, version, label, msg) {
 			return
 		}
 	}
 }
 
-// handleStreamMessage acts on one frame read from peer's stream; it
-// reports false when the stream must be closed.
-func (m *Memberlist) handleStreamMessage(conn net.Conn, peer Peer, msg Message) bool {
+// handleStreamMessage acts on one frame read from peer's stream of wire
+// version version and label label; it reports false when the stream must
+// be closed.
+func (m *Memberlist) handleStreamMessage(conn net.Conn, peer Peer, version uint8, label string, msg Message) bool {
+	in := inbound{from: peer, msg: msg}
 	switch v := msg.(type) {
 	case UserMsg:
 		return m.deliverDirect(v.Payload, true)
 	case Ping:
-		_ = conn.SetWriteDeadline(time.Now().Add(m.config.TCPTimeout))
-		if err := WriteFrame(conn, Ack(v), m.lim); err != nil {
-			return false
-		}
-		m.metrics.sent(TypeAck, 0)
-		return true
+		return m.answerPing(conn, v, version, label)
 	case Ack:
 		return true
+	case LinkPing:
+		in.ack = m.ackPayload()
 	case Hello, HelloAccept, HelloReject:
 		m.logger.Warn("handshake message inside a stream", "from", peer.Name, "type", msg.Type().String())
 		return false
 	}
 	select {
-	case m.inbox <- inbound{from: peer, msg: msg}:
+	case m.inbox <- in:
 		return true
 	case <-m.shutdownCh:
 		return false
@@ -495,8 +540,12 @@ func (m *Memberlist) handleStreamMessage(conn net.Conn, peer Peer, msg Message) 
 // logReadError logs why a stream ended, quietly for the usual endings.
 func (m *Memberlist) logReadError(peer Peer, err error) {
 	var de *DecodeError
+	reason, crypto := cryptoFailure(err)
 	switch {
 	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed), m.shutDown():
+	case crypto:
+		m.metrics.decryptFailed(reason)
+		m.logger.Warn("closing stream after a frame that failed encryption checks", "from", peer.Name, "error", err)
 	case errors.As(err, &de):
 		m.metrics.decodeFailed()
 		m.logger.Warn("closing stream after an unreadable frame", "from", peer.Name, "error", err)

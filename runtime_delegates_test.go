@@ -61,9 +61,36 @@ func (f *filterDelegate) calls() (alive []string, merges [][]*Node, conflicts []
 	return slices.Clone(f.alive), slices.Clone(f.merges), slices.Clone(f.conflicts)
 }
 
+// cutOff reports whether outsider has no active-view link to any of
+// insiders (on either side) and none of them lists it as a member.
+func cutOff(outsider *testNode, insiders []*testNode) bool {
+	if len(outsider.ml.Neighbors()) != 0 {
+		return false
+	}
+	name := outsider.ml.LocalNode().Name
+	for _, nd := range insiders {
+		if slices.Contains(memberNames(nd.ml.Neighbors()), name) || slices.Contains(memberNames(nd.ml.Members()), name) {
+			return false
+		}
+	}
+	return true
+}
+
+// stayCutOff checks every second for d that outsider stays cut off.
+func stayCutOff(t *testing.T, d time.Duration, outsider *testNode, insiders []*testNode) {
+	t.Helper()
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		time.Sleep(time.Second)
+		if !cutOff(outsider, insiders) {
+			t.Fatalf("%s linked or listed again: neighbours %v", outsider.rec.name, memberNames(outsider.ml.Neighbors()))
+		}
+	}
+}
+
 // TestRuntimeAliveDelegate: every node but node-05 rejects node-05 in
 // NotifyAlive; node-05 is never listed by them nor reported joined, while
-// the others are.
+// the others are, and its overlay links are dropped: it ends with no
+// neighbour and is not let back in.
 func TestRuntimeAliveDelegate(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const n = 6
@@ -75,15 +102,17 @@ func TestRuntimeAliveDelegate(t *testing.T) {
 		})
 		defer c.shutdown()
 		c.joinAll()
-		eventually(t, time.Minute, "the accepted members everywhere", func() bool {
+		eventually(t, time.Minute, "the accepted members everywhere, node-05 cut off", func() bool {
 			for _, nd := range c.nodes[:5] {
-				if nd.ml.NumMembers() != 5 {
+				if nd.ml.NumMembers() != 5 || len(nd.ml.Neighbors()) == 0 {
 					return false
 				}
 			}
-			return c.nodes[5].ml.NumMembers() == n
+			return cutOff(c.nodes[5], c.nodes[:5])
 		})
-		time.Sleep(time.Minute) // anti-entropy brings node-05 again and again
+		// node-05 keeps trying (rejoin, passive view): it stays out while
+		// denied, and anti-entropy brings its record again and again.
+		stayCutOff(t, vetoDenyTime-5*time.Second, c.nodes[5], c.nodes[:5])
 		synctest.Wait()
 		for _, nd := range c.nodes[:5] {
 			var joins []string
@@ -100,10 +129,11 @@ func TestRuntimeAliveDelegate(t *testing.T) {
 }
 
 // TestRuntimeMergeDelegate: a node whose MergeDelegate refuses the
-// cluster's members (metadata "dc1") gets an ErrMergeCanceled from Join
-// and does not merge the join exchange's records; the contact, whose
-// delegate accepts, learns the joiner. An accepting delegate sees the
-// contact's members with their metadata.
+// cluster's members (metadata "dc1") gets an ErrMergeCanceled from Join,
+// does not merge the join exchange's records, and drops its links to the
+// cluster, which then declares it dead: it ends with no link and is not
+// listed. An accepting delegate sees the contact's members with their
+// metadata.
 func TestRuntimeMergeDelegate(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := newMockCluster(t, 0, nil)
@@ -147,6 +177,11 @@ func TestRuntimeMergeDelegate(t *testing.T) {
 		}
 		if n := other.ml.NumMembers(); n != 1 {
 			t.Errorf("the vetoed join merged: %d members", n)
+		}
+		eventually(t, time.Minute, "dc2-0 cut off", func() bool { return cutOff(other, c.nodes[:3]) })
+		stayCutOff(t, 30*time.Second, other, c.nodes[:3])
+		if n := other.ml.NumMembers(); n != 1 {
+			t.Errorf("the vetoed node merged the cluster later: %d members", n)
 		}
 	})
 }
@@ -266,4 +301,47 @@ func TestRuntimeDeadNodeReclaimTime(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestRuntimeAliveDelegateNewIncarnation: NotifyAlive is consulted again
+// when a live member announces a new incarnation with unchanged metadata
+// (as memberlist asks on every alive message it applies), and not for the
+// repeats anti-entropy brings.
+func TestRuntimeAliveDelegateNewIncarnation(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const n = 3
+		filters := make(map[string]*filterDelegate)
+		c := joinedCluster(t, n, func(conf *Config) {
+			f := &filterDelegate{reject: func(*Node) bool { return false }}
+			filters[conf.Name] = f
+			conf.Alive = f
+		})
+		asked := func(observer, about string) int {
+			alive, _, _ := filters[observer].calls()
+			k := 0
+			for _, name := range alive {
+				if name == about {
+					k++
+				}
+			}
+			return k
+		}
+		// Let anti-entropy run a few rounds: repeats do not ask.
+		time.Sleep(3 * c.nodes[0].ml.config.PushPullInterval)
+		synctest.Wait()
+		before := asked("node-00", "node-01")
+		time.Sleep(3 * c.nodes[0].ml.config.PushPullInterval)
+		synctest.Wait()
+		if got := asked("node-00", "node-01"); got != before || before == 0 {
+			t.Fatalf("node-00 asked about node-01 %d times, then %d after repeats; want the same, at least 1", before, got)
+		}
+		inc := c.nodes[1].ml.LocalNode()
+		if err := c.nodes[1].ml.UpdateNode(time.Second); err != nil { // same metadata, new incarnation
+			t.Fatal(err)
+		}
+		eventually(t, time.Minute, "node-00 asked again", func() bool { return asked("node-00", "node-01") == before+1 })
+		if string(c.nodes[1].ml.LocalNode().Meta) != string(inc.Meta) {
+			t.Fatalf("metadata changed")
+		}
+	})
 }

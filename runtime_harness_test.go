@@ -263,7 +263,9 @@ func (c *testCluster) addWithSink(name string, tweak func(*Config), sink metricS
 	c.t.Helper()
 	rec := &recorder{name: name}
 	conf := mockConfig(name, tweak)
-	conf.Transport = c.net.NewTransport(name)
+	if conf.Transport == nil { // a tweak may bring its own
+		conf.Transport = c.net.NewTransport(name)
+	}
 	conf.Delegate = rec
 	conf.Events = rec
 	tn := &testNode{rec: rec}

@@ -28,8 +28,9 @@ import (
 // With a MergeDelegate, a node that had no neighbour yet also waits (within
 // the same TCPTimeout) for the delegate's verdict on the records of the
 // join exchange, as memberlist's Join does: an address whose records were
-// vetoed does not count as reached, and its error wraps ErrMergeCanceled.
-// The overlay link to it stays; only its member list was not merged.
+// vetoed does not count as reached, and its error wraps ErrMergeCanceled;
+// the node drops its links to the vetoed cluster (see MergeDelegate). An
+// explicit Join through a node that a veto denied lifts the deny.
 //
 // It returns the number of addresses reached (an address of the local
 // node counts as reached without a connection). If none was, the error
@@ -128,7 +129,7 @@ func (m *Memberlist) joinAddress(a Address) (joinResult, error) {
 	if err := m.acquireDialer(); err != nil {
 		return joinResult{}, err
 	}
-	conn, contact, err := m.dial(a)
+	conn, contact, version, err := m.dialVersion(a)
 	m.releaseDialer()
 	if err != nil {
 		return joinResult{}, err
@@ -138,7 +139,7 @@ func (m *Memberlist) joinAddress(a Address) (joinResult, error) {
 		return joinResult{}, nil
 	}
 	reply := make(chan joinResult, 1)
-	if err := m.submit(cmdJoin{contact: contact, conn: conn, reply: reply}); err != nil {
+	if err := m.submit(cmdJoin{contact: contact, conn: conn, version: version, reply: reply}); err != nil {
 		_ = conn.Close()
 		return joinResult{}, err
 	}

@@ -117,6 +117,9 @@ type runLoop struct {
 	// callbacks are the application callbacks of the current iteration,
 	// handed to the dispatchers after the snapshot is published.
 	callbacks []pendingCallback
+	// pings are the unanswered LinkPings per neighbour, at most
+	// maxOutstandingLinkPings each (runtime_ping.go).
+	pings map[string][]sentPing
 }
 
 // newRunLoop builds the cores for m.
@@ -240,7 +243,14 @@ func (l *runLoop) routeHyParView(actions []Action) {
 	for _, a := range actions {
 		switch a := a.(type) {
 		case Send:
-			l.send(a.To, a.Msg)
+			switch _, ok := a.Msg.(Keepalive); {
+			case l.denied(a.To.Name):
+				l.forget(a.To) // a vetoed node: no link to it
+			case ok:
+				l.keepalive(a.To)
+			default:
+				l.send(a.To, a.Msg)
+			}
 		case SetTimer:
 			l.timers.add(l.now, a.After, coreHyParView, a.Timer)
 		case NeighborUp:
@@ -316,8 +326,20 @@ func (l *runLoop) onInbound(in inbound) {
 		l.answerAfterLeave(in)
 		return
 	}
+	in, ok := l.screen(in)
+	if !ok {
+		return
+	}
 	if _, ok := l.lastHeard[in.from.Name]; ok {
 		l.lastHeard[in.from.Name] = l.now
+	}
+	switch v := in.msg.(type) {
+	case LinkPing:
+		l.onLinkPing(in, v)
+		return
+	case PingAck:
+		l.onPingAck(in.from, v)
+		return
 	}
 	ev := Receive{From: in.from, Msg: in.msg}
 	switch t := in.msg.Type(); {
@@ -403,6 +425,7 @@ func (l *runLoop) neighborUp(p Peer) {
 // the other cores.
 func (l *runLoop) neighborDown(p Peer) {
 	delete(l.lastHeard, p.Name)
+	l.forgetPings(p.Name)
 	if k := l.links[p.Name]; k != nil {
 		l.closeLink(k)
 	}
@@ -423,6 +446,7 @@ func (l *runLoop) linkFailed(p Peer) {
 		delete(l.links, p.Name)
 		k.abort()
 	}
+	l.forgetPings(p.Name)
 	l.feed(coreHyParView, LinkFailed{Peer: p})
 	l.feed(coreMembership, LinkFailed{Peer: p})
 }
@@ -548,6 +572,9 @@ type flushWait struct {
 // probe acts on ProbeMember: it checks in the background whether the
 // member can be reached. A probe is skipped when every dialer slot is busy.
 func (l *runLoop) probe(a ProbeMember) {
+	if l.denied(a.Peer.Name) {
+		return
+	}
 	select {
 	case l.m.dialers <- struct{}{}:
 	default:

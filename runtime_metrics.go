@@ -15,6 +15,9 @@ import (
 //	hyparlist.msg.received, .received_bytes counters, label "type"
 //	hyparlist.msg.encode_failed             counter, label "type"
 //	hyparlist.msg.decode_failed             counter
+//	hyparlist.msg.decrypt_failed            counter, label "reason":
+//	                                        no_matching_key, unencrypted,
+//	                                        not_configured (encryption.go)
 //	hyparlist.plumtree.graft, .prune        counters (sent)
 //	hyparlist.link.failed                   counter, label "reason":
 //	                                        write, queue_full, silent, probe
@@ -65,6 +68,7 @@ var (
 	keyMsgReceivedBytes = []string{"hyparlist", "msg", "received_bytes"}
 	keyEncodeFailed     = []string{"hyparlist", "msg", "encode_failed"}
 	keyDecodeFailed     = []string{"hyparlist", "msg", "decode_failed"}
+	keyDecryptFailed    = []string{"hyparlist", "msg", "decrypt_failed"}
 	keyGraft            = []string{"hyparlist", "plumtree", "graft"}
 	keyPrune            = []string{"hyparlist", "plumtree", "prune"}
 	keyLinkFailed       = []string{"hyparlist", "link", "failed"}
@@ -147,6 +151,10 @@ func (r *runtimeMetrics) encodeFailed(t MessageType) {
 }
 
 func (r *runtimeMetrics) decodeFailed() { r.sink.IncrCounterWithLabels(keyDecodeFailed, 1, r.labels) }
+
+func (r *runtimeMetrics) decryptFailed(reason string) {
+	r.sink.IncrCounterWithLabels(keyDecryptFailed, 1, r.with("reason", reason))
+}
 
 func (r *runtimeMetrics) linkFailed(reason string) {
 	r.sink.IncrCounterWithLabels(keyLinkFailed, 1, r.with("reason", reason))

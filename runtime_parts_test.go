@@ -172,9 +172,9 @@ func TestCreateErrors(t *testing.T) {
 			t.Errorf("Create without a name = %v", err)
 		}
 		c = base()
-		c.SecretKey = bytes.Repeat([]byte{1}, 16)
-		if _, err := Create(c); !errors.Is(err, errors.ErrUnsupported) {
-			t.Errorf("Create with a SecretKey = %v, want ErrUnsupported", err)
+		c.SecretKey = bytes.Repeat([]byte{1}, 15)
+		if _, err := Create(c); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("Create with a 15-byte SecretKey = %v, want ErrInvalidConfig", err)
 		}
 		c = base()
 		rec := &recorder{meta: bytes.Repeat([]byte("m"), MetaMaxSize+1)}

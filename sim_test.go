@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -41,7 +42,7 @@ func thresholdConfig() ExperimentConfig {
 	cfg.Broadcasts = 40
 	cfg.SingleSenderBroadcasts = 20
 	cfg.AllSendSenders = 1000 // every node
-	cfg.FailFractions = []float64{0.5}
+	cfg.FailFractions = []float64{0.5, 0.8, 0.9}
 	cfg.Experiments = []string{ExperimentOverlay, ExperimentBroadcast, ExperimentFail}
 	return cfg
 }
@@ -84,13 +85,17 @@ func TestSimThresholds(t *testing.T) {
 		t.Errorf("all-send round had %d senders, want 1000", *bc.AllSendSenders)
 	}
 
-	fail := find(results, ExperimentFail)[0]
-	if got := *fail.ReliabilityFirstBroadcast; got < 0.999 {
-		t.Errorf("reliability of the first broadcast after crashing 50%%: %.4f, want ≥ 0.999", got)
+	fails := find(results, ExperimentFail)
+	for i, want := range []float64{0.999, 0.99, 0.95} {
+		f := fails[i]
+		if got := *f.ReliabilityFirstBroadcast; got < want {
+			t.Errorf("reliability of the first broadcast after crashing %v: %.4f, want ≥ %v", f.FailFraction, got, want)
+		}
+		if wantUp := cfg.Sim.Nodes - int(math.Round(float64(cfg.Sim.Nodes)*f.FailFraction)); f.Survivors != wantUp {
+			t.Errorf("%d survivors of a %v crash of %d, want %d", f.Survivors, f.FailFraction, cfg.Sim.Nodes, wantUp)
+		}
 	}
-	if fail.Survivors != 500 {
-		t.Errorf("%d survivors of a 50%% crash of 1000", fail.Survivors)
-	}
+	fail := fails[0]
 	t.Logf("rmr single %.4f random %.4f all %.4f, ldh %.2f flood %.2f, reliability@50%% %.4f (flood %.4f)",
 		*bc.RMRSingleSender, *bc.RMRRandomSenders, *bc.RMRAllSend, *bc.LDH, *bc.LDHFlood,
 		*fail.ReliabilityFirstBroadcast, *fail.ReliabilityFirstBroadcastFlood)

@@ -23,7 +23,7 @@ func (m *Memberlist) SendReliable(to *Node, msg []byte) error {
 	if m.shutDown() {
 		return ErrShutdown
 	}
-	frame, err := EncodeMessage(nil, UserMsg{Payload: msg}, m.lim)
+	frame, _, err := m.crypto.appendFrame(nil, nil, UserMsg{Payload: msg}, m.lim, m.config.Label)
 	if err != nil {
 		return fmt.Errorf("send reliable to %s: %w: %w", to.Name, ErrMessageTooLarge, err)
 	}
@@ -52,9 +52,10 @@ func (m *Memberlist) SendToTCP(to *Node, msg []byte) error {
 
 // SendBestEffort sends msg to node in one packet of the transport (UDP
 // for NetTransport), without the broadcast tree: it may be lost, and
-// nothing reports that. The packet holds the label, a frame header and msg;
-// a packet larger than Config.UDPBufferSize gives ErrMessageTooLarge. It
-// returns ErrShutdown after Shutdown.
+// nothing reports that. The packet holds the label, a frame header and msg,
+// sealed when encryption is on (packetSealOverhead more bytes, see
+// encryption.go); a packet larger than Config.UDPBufferSize gives
+// ErrMessageTooLarge. It returns ErrShutdown after Shutdown.
 func (m *Memberlist) SendBestEffort(to *Node, msg []byte) error {
 	return m.sendPacket(Address{Addr: to.Address(), Name: to.Name}, msg)
 }
@@ -96,17 +97,15 @@ func (m *Memberlist) sendPacket(a Address, msg []byte) error {
 }
 
 // encodePacket returns the packet carrying msg: the label header (when
-// Config.Label is set) and msg's frame. It fails with ErrMessageTooLarge
-// when the packet exceeds Config.UDPBufferSize.
+// Config.Label is set) and msg's frame, sealed when encryption is on. It
+// fails with ErrMessageTooLarge when the packet exceeds
+// Config.UDPBufferSize.
 func (m *Memberlist) encodePacket(msg Message) ([]byte, error) {
-	var buf []byte
-	if m.config.Label != "" {
-		buf = appendLabelHeader(nil, m.config.Label)
-	}
-	buf, err := EncodeMessage(buf, msg, m.lim)
+	frame, err := EncodeMessage(nil, msg, m.lim)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMessageTooLarge, err)
 	}
+	buf := m.crypto.sealPacket(m.config.Label, frame)
 	if len(buf) > m.config.UDPBufferSize {
 		return nil, fmt.Errorf("packet of %d bytes, UDPBufferSize is %d: %w", len(buf), m.config.UDPBufferSize, ErrMessageTooLarge)
 	}
@@ -126,8 +125,8 @@ func (m *Memberlist) runPacketReader() {
 	}
 }
 
-// handlePacket checks a packet's label and hands its UserMsg to the
-// message dispatcher. Anything else is dropped.
+// handlePacket checks a packet's label, opens it when it is sealed, and
+// hands its UserMsg to the message dispatcher. Anything else is dropped.
 func (m *Memberlist) handlePacket(p *Packet) {
 	if p == nil {
 		return
@@ -142,7 +141,15 @@ func (m *Memberlist) handlePacket(p *Packet) {
 		m.metrics.packetDropped("label")
 		return
 	}
-	msg, err := DecodeMessage(body, m.lim)
+	frame, err := m.crypto.openPacket(label, body)
+	if err != nil {
+		reason, _ := cryptoFailure(err)
+		m.metrics.packetDropped("decrypt")
+		m.metrics.decryptFailed(reason)
+		m.logger.Warn("dropping packet that failed encryption checks", "remote", p.From, "error", err)
+		return
+	}
+	msg, err := decodeFrame(frame, m.lim, false)
 	if err != nil {
 		m.metrics.packetDropped("decode")
 		return
@@ -191,10 +198,12 @@ func (e NoPingResponseError) Error() string {
 
 // Ping measures the round trip to the node called node at addr: it opens
 // a stream (with the handshake, which checks the node's name), sends a
-// Ping and waits for the Ack, at most Config.ProbeTimeout (TCPTimeout when
-// ProbeTimeout is zero) after the handshake. It returns
-// NoPingResponseError when the Ack does not come in time, and ErrShutdown
-// after Shutdown. The round trip is also reported to Config.Ping.
+// Ping and waits for the answer, at most Config.ProbeTimeout (TCPTimeout
+// when ProbeTimeout is zero) after the handshake. It returns
+// NoPingResponseError when the answer does not come in time, and
+// ErrShutdown after Shutdown. The round trip and the node's AckPayload
+// are also reported to Config.Ping (memberlist's Ping reports to no
+// delegate); a node of wire version 1 answers without a payload.
 func (m *Memberlist) Ping(node string, addr net.Addr) (time.Duration, error) {
 	if m.shutDown() {
 		return 0, ErrShutdown
@@ -220,18 +229,18 @@ func (m *Memberlist) Ping(node string, addr net.Addr) (time.Duration, error) {
 	if err := conn.SetDeadline(start.Add(wait)); err != nil {
 		return 0, fmt.Errorf("ping %s: %w", node, err)
 	}
-	if err := WriteFrame(conn, Ping{SeqNo: seq}, m.lim); err != nil {
+	if err := m.crypto.writeFrame(conn, Ping{SeqNo: seq}, m.lim, m.config.Label); err != nil {
 		return 0, pingError(node, err)
 	}
 	m.metrics.sent(TypePing, 0)
 	for {
-		msg, err := ReadFrame(conn, m.lim)
+		msg, err := m.crypto.readFrame(conn, m.lim, m.config.Label)
 		if err != nil {
 			return 0, pingError(node, err)
 		}
-		if a, ok := msg.(Ack); ok && a.SeqNo == seq {
+		if payload, ok := pingAnswer(msg, seq); ok {
 			rtt := time.Since(start)
-			m.notifyPing(m.memberNode(Member{Name: peer.Name, Addr: peer.Addr}), rtt)
+			m.notifyPing(m.pingNode(peer), rtt, payload)
 			return rtt, nil
 		}
 	}

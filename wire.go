@@ -11,20 +11,27 @@ import (
 // msgpack body (the body layouts are in wire_codec.go):
 //
 //	offset  size  field
-//	0       1     version  wire version of the frame (WireVersion)
+//	0       1     version  wire version that defines the body (see below)
 //	1       1     type     MessageType of the body
 //	2       1     flags    frame flags, see below; 0 today
 //	3       4     length   body length in bytes, big-endian uint32
 //	7       n     body     msgpack array of the message's fields
 //
+// The version field names the wire version that introduced the message
+// type: 1 for the types of version 1, 2 for those added in version 2
+// (wireVersionOf). A type's body never changes, so a frame of an old type
+// is the same bytes whatever version a connection negotiated, and a node
+// of version 1 reads every frame a newer node sends it, as long as the
+// sender keeps to the types of the connection's version. A reader refuses
+// a version it does not speak, and a type in a frame of a version before
+// the type existed.
+//
 // Flags reserve room for what comes next; this version implements none
 // and refuses a frame with any flag set (ErrUnknownFlags):
 //
-//   - bit 0, encrypted: the body is nonce || AES-GCM ciphertext || tag,
-//     sealed with a key of a memberlist-style keyring. The additional data
-//     is the frame header followed by the cluster label agreed in the
-//     handshake, so a frame moved to another cluster, or with an altered
-//     header, fails to open; the label need not travel in every frame.
+//   - bit 0: unused. (It was reserved for encryption; instead a sealed
+//     frame travels whole, header included, inside an envelope: see
+//     encryption.go.)
 //   - bit 1, compressed: the body is compressed (applied before sealing).
 //   - bit 2, labeled: the body starts with the cluster label (one length
 //     byte, then the label), for frames sent without a handshake.
@@ -37,9 +44,18 @@ import (
 // WireVersionMin to WireVersion. The handshake picks the highest version
 // both sides speak (NegotiateVersion).
 const (
-	WireVersion    uint8 = 1
+	WireVersion    uint8 = 2
 	WireVersionMin uint8 = 1
 )
+
+// wireVersionOf returns the wire version that introduced message type t.
+func wireVersionOf(t MessageType) uint8 {
+	switch t {
+	case TypeLinkPing, TypePingAck:
+		return 2
+	}
+	return 1
+}
 
 // FrameHeaderSize is the size in bytes of a frame header.
 const FrameHeaderSize = 7
@@ -55,7 +71,7 @@ const knownFlags = 0
 // and a value that is not a message of this package (ErrUnknownMessageType).
 func EncodeMessage(dst []byte, m Message, lim WireLimits) ([]byte, error) {
 	start := len(dst)
-	e := encoder{b: append(dst, WireVersion, 0, 0, 0, 0, 0, 0), lim: lim}
+	e := encoder{b: append(dst, 0, 0, 0, 0, 0, 0, 0), lim: lim}
 	if !encodeBody(&e, m) {
 		return dst, fmt.Errorf("encode %T: %w", m, ErrUnknownMessageType)
 	}
@@ -66,6 +82,7 @@ func EncodeMessage(dst []byte, m Message, lim WireLimits) ([]byte, error) {
 	if n > lim.MaxFrameSize || uint64(n) > 1<<32-1 {
 		return dst, fmt.Errorf("encode %s: %w: body %d bytes, max %d", e.typ, ErrFrameTooLarge, n, lim.MaxFrameSize)
 	}
+	e.b[start] = wireVersionOf(e.typ)
 	e.b[start+1] = byte(e.typ)
 	binary.BigEndian.PutUint32(e.b[start+3:], uint32(n))
 	return e.b, nil
@@ -74,6 +91,12 @@ func EncodeMessage(dst []byte, m Message, lim WireLimits) ([]byte, error) {
 // DecodeMessage decodes one whole frame. The frame must hold exactly one
 // frame; the message it returns shares no memory with it.
 func DecodeMessage(frame []byte, lim WireLimits) (Message, error) {
+	return decodeFrame(frame, lim, false)
+}
+
+// decodeFrame is DecodeMessage; with alias set, byte fields of the message
+// share frame's memory.
+func decodeFrame(frame []byte, lim WireLimits, alias bool) (Message, error) {
 	if len(frame) < FrameHeaderSize {
 		return nil, &DecodeError{Field: "header", Err: fmt.Errorf("%w: %d of %d header bytes", ErrTruncated, len(frame), FrameHeaderSize)}
 	}
@@ -88,7 +111,7 @@ func DecodeMessage(frame []byte, lim WireLimits) (Message, error) {
 	case len(body) > h.length:
 		return nil, &DecodeError{Type: h.typ, Field: "body", Err: fmt.Errorf("%w: %d bytes after the frame", ErrTrailingData, len(body)-h.length)}
 	}
-	return decodeBody(h.typ, body, lim, false)
+	return decodeBody(h.typ, body, lim, alias)
 }
 
 // WriteFrame writes the frame of m to w in one Write call. It allocates the
@@ -116,14 +139,26 @@ func WriteFrame(w io.Writer, m Message, lim WireLimits) error {
 func ReadFrame(r io.Reader, lim WireLimits) (Message, error) {
 	var hdr [FrameHeaderSize]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, &DecodeError{Field: "header", Err: fmt.Errorf("%w: %w", ErrTruncated, err)}
-		}
 		if err == io.EOF {
 			return nil, io.EOF
 		}
-		return nil, fmt.Errorf("read frame header: %w", err)
+		return nil, headerReadError(err)
 	}
+	return readFrameAfterHeader(r, hdr, lim)
+}
+
+// headerReadError reports a failed read of a frame header (or envelope
+// header) whose first byte may already have been read: the end of the
+// stream means the header was truncated.
+func headerReadError(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return &DecodeError{Field: "header", Err: fmt.Errorf("%w: %w", ErrTruncated, io.ErrUnexpectedEOF)}
+	}
+	return fmt.Errorf("read frame header: %w", err)
+}
+
+// readFrameAfterHeader is ReadFrame once the header hdr has been read.
+func readFrameAfterHeader(r io.Reader, hdr [FrameHeaderSize]byte, lim WireLimits) (Message, error) {
 	h, err := parseHeader(hdr[:], lim)
 	if err != nil {
 		return nil, err
@@ -175,6 +210,9 @@ func parseHeader(b []byte, lim WireLimits) (frameHeader, error) {
 	}
 	if !knownType(t) {
 		return frameHeader{}, &DecodeError{Type: t, Field: "type", Err: ErrUnknownMessageType}
+	}
+	if v := b[0]; v < wireVersionOf(t) {
+		return frameHeader{}, &DecodeError{Type: t, Field: "version", Err: fmt.Errorf("%w: %s needs version %d, frame has %d", ErrUnsupportedVersion, t, wireVersionOf(t), v)}
 	}
 	n := binary.BigEndian.Uint32(b[3:])
 	if uint64(n) > uint64(lim.MaxFrameSize) {

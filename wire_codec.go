@@ -13,8 +13,8 @@ import (
 // This is exactly what go-msgpack's codec.MsgpackHandle writes for the
 // message struct with StructToArray and WriteExt set, apart from nil slices
 // (go-msgpack writes msgpack nil, which we read too); wire_interop_test.go
-// checks it. The layout of version 1, pinned byte for byte by
-// testdata/wire/*.hex:
+// checks it. The layouts, pinned byte for byte by testdata/wire/*.hex
+// (types marked "version 2" exist from that version on, see wireVersionOf):
 //
 //	join               []
 //	forward_join       [joiner Peer, ttl uint8]
@@ -34,6 +34,8 @@ import (
 //	user_msg           [payload bin]
 //	ping               [seq_no uint32]
 //	ack                [seq_no uint32]
+//	link_ping          [seq_no uint32]                    (version 2)
+//	ping_ack           [seq_no uint32, payload bin]       (version 2)
 //	member_digest      [join bool, buckets uint16, count uint32, root uint64]
 //	member_buckets     [join bool, hashes []uint64]
 //	member_records     [join bool, buckets uint16, want []uint16, records []MemberRecord]
@@ -47,8 +49,8 @@ import (
 // version (negotiated in the handshake) or a new message type.
 //
 // To add a message: a name in MessageType.String, a case in encodeBody, in
-// (*decoder).message and in knownType, a line in the table above, and a
-// golden case in wireCases (wire_test.go; TestWireGoldenCoversEveryType and
+// (*decoder).message and in knownType, a line in the table above, the
+// version that introduces it in wireVersionOf, and a golden case in wireCases (wire_test.go; TestWireGoldenCoversEveryType and
 // TestWireDeclaredTypesAreEncoded fail until there is one).
 
 // encodeBody appends m's body to e.b and sets e.typ; it reports false for a
@@ -130,6 +132,13 @@ func encodeBody(e *encoder, m Message) bool {
 	case Ack:
 		e.begin(TypeAck, 1)
 		e.uint(uint64(m.SeqNo))
+	case LinkPing:
+		e.begin(TypeLinkPing, 1)
+		e.uint(uint64(m.SeqNo))
+	case PingAck:
+		e.begin(TypePingAck, 2)
+		e.uint(uint64(m.SeqNo))
+		e.bytes("payload", "", m.Payload, AckPayloadMaxSize)
 	case MemberDigest:
 		e.begin(TypeMemberDigest, 4)
 		e.bool(m.Join)
@@ -260,6 +269,12 @@ func (d *decoder) message(t MessageType) Message {
 	case TypeAck:
 		d.fields("", 1)
 		return Ack{SeqNo: d.uint32("seq_no")}
+	case TypeLinkPing:
+		d.fields("", 1)
+		return LinkPing{SeqNo: d.uint32("seq_no")}
+	case TypePingAck:
+		d.fields("", 2)
+		return PingAck{SeqNo: d.uint32("seq_no"), Payload: d.bytes("payload", "", AckPayloadMaxSize)}
 	case TypeMemberDigest:
 		d.fields("", 4)
 		return MemberDigest{
@@ -306,7 +321,8 @@ func knownType(t MessageType) bool {
 		TypeShuffle, TypeShuffleReply, TypeKeepalive,
 		TypeGossip, TypeIHave, TypeGraft, TypePrune,
 		TypeMemberDigest, TypeMemberBuckets, TypeMemberRecords, TypeMemberUserState,
-		TypeHello, TypeHelloAccept, TypeHelloReject, TypeUserMsg, TypePing, TypeAck:
+		TypeHello, TypeHelloAccept, TypeHelloReject, TypeUserMsg, TypePing, TypeAck,
+		TypeLinkPing, TypePingAck:
 		return true
 	}
 	return false

@@ -15,10 +15,10 @@ import (
 	"testing/iotest"
 )
 
-// frameOf returns a version-1 frame of type t, flags 0 and the given body
-// (hex, spaces ignored), with a correct length.
+// frameOf returns a frame of type t, of the version that introduced t,
+// flags 0 and the given body (hex, spaces ignored), with a correct length.
 func frameOf(t MessageType, bodyHex string) []byte {
-	return rawFrame(WireVersion, byte(t), 0, -1, bodyHex)
+	return rawFrame(wireVersionOf(t), byte(t), 0, -1, bodyHex)
 }
 
 // rawFrame returns a frame with every header field given; length -1 means
@@ -75,7 +75,9 @@ func TestDecodeMessageMalformed(t *testing.T) {
 		{"empty input", nil, def, ErrTruncated, 0, "header"},
 		{"short header", []byte{1, 16, 0, 0, 0}, def, ErrTruncated, 0, "header"},
 		{"version 0", rawFrame(0, 16, 0, -1, "90"), def, ErrUnsupportedVersion, 0, "version"},
-		{"version 2", rawFrame(2, 1, 0, -1, "90"), def, ErrUnsupportedVersion, 0, "version"},
+		{"version after ours", rawFrame(WireVersion+1, 1, 0, -1, "90"), def, ErrUnsupportedVersion, 0, "version"},
+		{"link_ping in a version 1 frame", rawFrame(1, byte(TypeLinkPing), 0, -1, "91 00"), def, ErrUnsupportedVersion, TypeLinkPing, "version"},
+		{"ping_ack in a version 1 frame", rawFrame(1, byte(TypePingAck), 0, -1, "92 00 c0"), def, ErrUnsupportedVersion, TypePingAck, "version"},
 		{"version 255", rawFrame(255, 1, 0, -1, "90"), def, ErrUnsupportedVersion, 0, "version"},
 		{"type 0", rawFrame(1, 0, 0, -1, "90"), def, ErrUnknownMessageType, 0, "type"},
 		{"type 9", rawFrame(1, 9, 0, -1, "90"), def, ErrUnknownMessageType, 9, "type"},
@@ -147,6 +149,14 @@ func TestDecodeMessageMalformed(t *testing.T) {
 		{"user state over limit", frameOf(TypeMemberUserState, "92 c2 c4 05 0102030405"), tinyState, ErrLimitExceeded, TypeMemberUserState, "state"},
 		{"user state claims 2^32-1 bytes", frameOf(TypeMemberUserState, "92 c2 c6 ffffffff 00"), def, ErrLimitExceeded, TypeMemberUserState, "state"},
 		{"user state is an array", frameOf(TypeMemberUserState, "92 c2 90"), def, ErrMalformed, TypeMemberUserState, "state"},
+		{"link_ping too many fields", frameOf(TypeLinkPing, "92 00 00"), def, ErrMalformed, TypeLinkPing, ""},
+		{"link_ping negative seq_no", frameOf(TypeLinkPing, "91 ff"), def, ErrMalformed, TypeLinkPing, "seq_no"},
+		{"ping_ack too few fields", frameOf(TypePingAck, "91 00"), def, ErrMalformed, TypePingAck, ""},
+		{"ping_ack seq_no over uint32", frameOf(TypePingAck, "92 cf 0000000100000000 c0"), def, ErrMalformed, TypePingAck, "seq_no"},
+		{"ping_ack payload is an array", frameOf(TypePingAck, "92 00 90"), def, ErrMalformed, TypePingAck, "payload"},
+		{"ping_ack payload over limit", frameOf(TypePingAck, "92 00 c5 0401 "+strings.Repeat("70", AckPayloadMaxSize+1)), def, ErrLimitExceeded, TypePingAck, "payload"},
+		{"ping_ack payload claims 2^32-1 bytes", frameOf(TypePingAck, "92 00 c6 ffffffff 00"), def, ErrLimitExceeded, TypePingAck, "payload"},
+		{"truncated ping_ack payload", frameOf(TypePingAck, "92 00 c4 05 0102"), def, ErrTruncated, TypePingAck, "payload"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -274,6 +284,7 @@ func TestEncodeMessageRefuses(t *testing.T) {
 		{"long member addr", MemberRecords{Records: []MemberRecord{{Name: "x", Addr: strings.Repeat("x", MaxMemberAddrLen+1)}}}, lim, ErrLimitExceeded},
 		{"long member meta", MemberRecords{Records: []MemberRecord{{Name: "x", Meta: make([]byte, MaxMemberMetaLen+1)}}}, lim, ErrLimitExceeded},
 		{"large user state", MemberUserState{State: make([]byte, lim.MaxUserStateSize+1)}, lim, ErrLimitExceeded},
+		{"large ack payload", PingAck{Payload: make([]byte, AckPayloadMaxSize+1)}, lim, ErrLimitExceeded},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

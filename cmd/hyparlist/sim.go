@@ -56,6 +56,7 @@ func parseSimFlags(args []string, stderr io.Writer) (*simFlags, error) {
 	fs.DurationVar(&f.cfg.Sim.Plumtree.GraftTimeout1, "graft-timeout", def.Sim.Plumtree.GraftTimeout1, "Plumtree's GraftTimeout1: wait after an IHAVE before grafting")
 	contact := fs.String("contact", def.Sim.Contact.String(), "join contact: same (every node joins through node 0) or random")
 	fs.DurationVar(&f.cfg.Sim.JoinInterval, "join-interval", def.Sim.JoinInterval, "virtual time between two joins (0: spread the joins over at most 100 s, 10ms apart at most)")
+	paper := fs.String("paper", "", "comma-separated HyParView features beyond the paper to turn back to the paper's behaviour, among "+strings.Join(hyparlist.HyParViewFeatures(), ",")+", or "+hyparlist.PaperFeatureAll+" (see BENCHMARKS.md)")
 	fs.BoolVar(&f.cfg.Sim.Membership, "membership", def.Sim.Membership, "let the membership experiment (-experiments membership) run the membership core on every node besides HyParView and Plumtree; the other experiments never do")
 	fs.Float64Var(&f.cfg.MembershipCrashFraction, "membership-crash", def.MembershipCrashFraction, "fraction of nodes crashed at once by the membership experiment")
 	scenarios := fs.String("membership-scenarios", strings.Join(hyparlist.MembershipScenarioNames(), ","), "comma-separated scenarios of the membership experiment, run in this order on one cluster (the join always runs)")
@@ -93,6 +94,9 @@ func parseSimFlags(args []string, stderr io.Writer) (*simFlags, error) {
 	}
 	if f.cfg.Sim.Contact, err = hyparlist.ParseSimContact(*contact); err != nil {
 		return nil, fmt.Errorf("-contact: %w", err)
+	}
+	if f.cfg.Sim.HyParView, err = f.cfg.Sim.HyParView.WithPaper(splitList(*paper)...); err != nil {
+		return nil, fmt.Errorf("-paper: %w", err)
 	}
 	f.cfg.Experiments = splitList(*experiments)
 	f.cfg.MembershipScenarios = splitList(*scenarios)

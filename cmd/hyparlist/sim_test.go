@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hyparlist/hyparlist"
 )
 
 // quickSim are sim flags for a run of a few seconds.
@@ -89,6 +91,7 @@ func TestDispatchErrors(t *testing.T) {
 		{"nope"},
 		{"sim", "-fail", "x"},
 		{"sim", "-contact", "other"},
+		{"sim", "-paper", "aging,nope"},
 		{"sim", "-experiments", "unknown", "-n", "10"},
 		{"sim", "-experiments", "membership", "-membership-scenarios", "join,flood", "-n", "10"},
 		{"sim", "extra"},
@@ -104,5 +107,31 @@ func TestDispatchErrors(t *testing.T) {
 	var out bytes.Buffer
 	if code := run([]string{"help"}, &out, &out); code != 0 || !strings.Contains(out.String(), "sim") {
 		t.Errorf("help: exit %d, %q", code, out.String())
+	}
+}
+
+func TestSimPaperFlag(t *testing.T) {
+	var errb bytes.Buffer
+	f, err := parseSimFlags([]string{"-paper", "fanout, lost-retry"}, &errb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hv, def := f.cfg.Sim.HyParView, hyparlist.DefaultHyParViewConfig()
+	if hv.RepairFanout != 1 || hv.LostPeerRetryInterval != 0 || hv.Paper != 0 || hv.RejoinInterval != def.RejoinInterval {
+		t.Errorf("-paper fanout,lost-retry: %+v", hv)
+	}
+	f, err = parseSimFlags([]string{"-paper", "all"}, &errb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want, _ := def.WithPaper("all"); f.cfg.Sim.HyParView.Paper != want.Paper || f.cfg.Sim.HyParView.KeepaliveInterval != 0 {
+		t.Errorf("-paper all: %+v", f.cfg.Sim.HyParView)
+	}
+	f, err = parseSimFlags(nil, &errb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hv := f.cfg.Sim.HyParView; hv.Paper != 0 || hv.RepairFanout != def.RepairFanout || hv.KeepaliveInterval != def.KeepaliveInterval {
+		t.Errorf("no -paper: %+v", hv)
 	}
 }

@@ -1,14 +1,16 @@
 // Command memberlist_compat is a small program written against
 // hashicorp/memberlist's API. Its only difference from a memberlist
 // program is the import line: it imports hyparlist under the name
-// memberlist. It starts a few nodes on 127.0.0.1, joins them, has every
-// node broadcast a message through a TransmitLimitedQueue, sends one
-// direct message with SendReliable, and leaves.
+// memberlist. It starts a few nodes on 127.0.0.1 that share a secret key
+// (so all their traffic is encrypted), joins them, has every node
+// broadcast a message through a TransmitLimitedQueue, sends one direct
+// message with SendReliable, and leaves.
 //
 //	go run ./examples/memberlist_compat -n 4
 package main
 
 import (
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -40,12 +42,14 @@ type nodeReport struct {
 	name     string
 	members  []string // "name/role", from Members()
 	received []string // messages delivered to NotifyMsg, in order
+	keys     int      // keys in the node's keyring
 }
 
 // node is one running cluster member.
 type node struct {
 	list     *memberlist.Memberlist
 	delegate *delegate
+	conf     *memberlist.Config
 }
 
 // runCluster starts n nodes on 127.0.0.1, joins them, broadcasts one
@@ -57,6 +61,12 @@ func runCluster(n int, out io.Writer, timeout time.Duration) ([]nodeReport, erro
 		return nil, fmt.Errorf("need at least 2 nodes, got %d", n)
 	}
 	log := &syncLog{w: out}
+	// The cluster's AES-256 key. A real deployment distributes one key to
+	// every node (memberlist programs often read it from a file or flag).
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("generate key: %w", err)
+	}
 	var nodes []*node
 	defer func() {
 		for _, nd := range nodes {
@@ -70,7 +80,7 @@ func runCluster(n int, out io.Writer, timeout time.Duration) ([]nodeReport, erro
 	}()
 
 	for i := range n {
-		nd, err := startNode(fmt.Sprintf("node-%d", i), log)
+		nd, err := startNode(fmt.Sprintf("node-%d", i), key, log)
 		if err != nil {
 			return nil, err
 		}
@@ -129,7 +139,7 @@ func runCluster(n int, out io.Writer, timeout time.Duration) ([]nodeReport, erro
 
 	reports := make([]nodeReport, len(nodes))
 	for i, nd := range nodes {
-		r := nodeReport{name: nd.list.LocalNode().Name, received: nd.delegate.messages()}
+		r := nodeReport{name: nd.list.LocalNode().Name, received: nd.delegate.messages(), keys: len(nd.conf.Keyring.GetKeys())}
 		for _, m := range nd.list.Members() {
 			r.members = append(r.members, m.Name+"/"+string(m.Meta))
 		}
@@ -145,8 +155,9 @@ const direct = directPrefix + "hello"
 // greeting is the text node broadcasts.
 func greeting(node string) string { return "hello from " + node }
 
-// startNode creates a node listening on a free port of 127.0.0.1.
-func startNode(name string, log *syncLog) (*node, error) {
+// startNode creates a node listening on a free port of 127.0.0.1 that
+// encrypts its traffic with key.
+func startNode(name string, key []byte, log *syncLog) (*node, error) {
 	// The node calls GetBroadcasts as soon as Create starts it, so the
 	// queue must exist before; it learns the cluster size from the node
 	// once Create has returned it.
@@ -169,13 +180,14 @@ func startNode(name string, log *syncLog) (*node, error) {
 	conf.Delegate = d
 	conf.Events = &events{node: name, log: log}
 	conf.LogOutput = io.Discard
+	conf.SecretKey = key // Create builds conf.Keyring from it
 
 	l, err := memberlist.Create(conf)
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", name, err)
 	}
 	list.Store(l)
-	return &node{list: l, delegate: d}, nil
+	return &node{list: l, delegate: d, conf: conf}, nil
 }
 
 // errTimeout is returned by waitUntil when the condition did not hold in

@@ -27,6 +27,9 @@ func TestRunCluster(t *testing.T) {
 		wantMembers = append(wantMembers, fmt.Sprintf("node-%d/worker", i))
 	}
 	for i, r := range reports {
+		if r.keys != 1 {
+			t.Errorf("%s: %d keys in the keyring, want the SecretKey", r.name, r.keys)
+		}
 		if !slices.Equal(r.members, wantMembers) {
 			t.Errorf("%s: members %v, want %v", r.name, r.members, wantMembers)
 		}
@@ -51,5 +54,26 @@ func TestRunCluster(t *testing.T) {
 func TestRunClusterNeedsTwoNodes(t *testing.T) {
 	if _, err := runCluster(1, &bytes.Buffer{}, time.Second); err == nil {
 		t.Error("runCluster(1) succeeded, want an error")
+	}
+}
+
+// TestOtherKeyCannotJoin starts a node with another key: it cannot join.
+func TestOtherKeyCannotJoin(t *testing.T) {
+	log := &syncLog{w: &bytes.Buffer{}}
+	member, err := startNode("member", bytes.Repeat([]byte{1}, 32), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer member.list.Shutdown()
+	outsider, err := startNode("outsider", bytes.Repeat([]byte{2}, 32), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer outsider.list.Shutdown()
+	if n, err := outsider.list.Join([]string{member.list.LocalNode().Address()}); n != 0 || err == nil {
+		t.Fatalf("Join with another key = %d, %v; want an error", n, err)
+	}
+	if member.list.NumMembers() != 1 || outsider.list.NumMembers() != 1 {
+		t.Fatalf("members: %d and %d, want 1 and 1", member.list.NumMembers(), outsider.list.NumMembers())
 	}
 }

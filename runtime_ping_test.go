@@ -1,0 +1,372 @@
+package hyparlist
+
+import (
+	"bufio"
+	"bytes"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// Tests of the PingDelegate wiring: round trips measured on the
+// active-view links (LinkPing/PingAck), Memberlist.Ping, the bound on
+// AckPayload and the fallback for version-1 peers (runtime_ping.go).
+
+// pingRecorder is a PingDelegate that answers with payload and records
+// every NotifyPingComplete.
+type pingRecorder struct {
+	mu      sync.Mutex
+	payload []byte
+	calls   []pingCall
+}
+
+// pingCall is one NotifyPingComplete.
+type pingCall struct {
+	node    *Node
+	rtt     time.Duration
+	payload []byte
+}
+
+func (p *pingRecorder) AckPayload() []byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.payload
+}
+
+func (p *pingRecorder) NotifyPingComplete(other *Node, rtt time.Duration, payload []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls = append(p.calls, pingCall{node: other, rtt: rtt, payload: slices.Clone(payload)})
+}
+
+// take returns the calls recorded so far and forgets them.
+func (p *pingRecorder) take() []pingCall {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := p.calls
+	p.calls = nil
+	return out
+}
+
+// pingCluster creates n nodes with a pingRecorder each, answering with
+// "coord-<name>", and joins them.
+func pingCluster(t *testing.T, n int, tweak func(*Config)) (*testCluster, map[string]*pingRecorder) {
+	t.Helper()
+	recs := make(map[string]*pingRecorder)
+	c := newMockCluster(t, n, func(conf *Config) {
+		p := &pingRecorder{payload: []byte("coord-" + conf.Name)}
+		recs[conf.Name] = p
+		conf.Ping = p
+		if tweak != nil {
+			tweak(conf)
+		}
+	})
+	t.Cleanup(c.shutdown)
+	c.joinAll()
+	eventually(t, time.Minute, "full membership", func() bool { return allSee(c.nodes, n) })
+	return c, recs
+}
+
+// setDelays delays both directions between a and b by d.
+func setDelays(t *testing.T, net *MockNetwork, a, b string, d time.Duration) {
+	t.Helper()
+	for _, dir := range [][2]string{{a, b}, {b, a}} {
+		if err := net.SetDelay(dir[0], dir[1], d); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestRuntimePingDelegateLinks: with a 25ms delay each way, both ends of a
+// link report a 50ms round trip about once per keepalive interval, with
+// the other node (and its metadata) and its AckPayload.
+func TestRuntimePingDelegateLinks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, recs := pingCluster(t, 2, nil)
+		const delay = 25 * time.Millisecond
+		setDelays(t, c.net, "node-00", "node-01", delay)
+		iv := c.nodes[0].ml.config.keepaliveInterval()
+		time.Sleep(3 * iv) // LinkPings sent before the delay drain
+		for _, r := range recs {
+			r.take()
+		}
+		const rounds = 10
+		time.Sleep(rounds * iv)
+		synctest.Wait()
+		for _, pair := range [][2]string{{"node-00", "node-01"}, {"node-01", "node-00"}} {
+			calls := recs[pair[0]].take()
+			if len(calls) < rounds-1 || len(calls) > rounds+1 {
+				t.Errorf("%s: %d round trips in %d keepalive intervals, want about one per interval", pair[0], len(calls), rounds)
+			}
+			for _, call := range calls {
+				if call.node.Name != pair[1] || string(call.payload) != "coord-"+pair[1] {
+					t.Errorf("%s: NotifyPingComplete(%s, payload %q), want %s with coord-%s", pair[0], call.node.Name, call.payload, pair[1], pair[1])
+				}
+				if call.rtt < 2*delay || call.rtt > 2*delay+5*time.Millisecond {
+					t.Errorf("%s: rtt %v, want about %v", pair[0], call.rtt, 2*delay)
+				}
+				if call.node.Address() != c.nodes[peerIndexOf(c, pair[1])].ml.LocalNode().Address() {
+					t.Errorf("%s: node address %s", pair[0], call.node.Address())
+				}
+			}
+		}
+	})
+}
+
+// peerIndexOf returns the index in c.nodes of the node called name.
+func peerIndexOf(c *testCluster, name string) int {
+	return slices.IndexFunc(c.nodes, func(n *testNode) bool { return n.rec.name == name })
+}
+
+// roundTrips waits n keepalive intervals and returns the round trips r
+// recorded by then, failing the test if there are fewer than least.
+func roundTrips(t *testing.T, c *testCluster, r *pingRecorder, n, least int) []pingCall {
+	t.Helper()
+	time.Sleep(time.Duration(n) * c.nodes[0].ml.config.keepaliveInterval())
+	synctest.Wait()
+	calls := r.take()
+	if len(calls) < least {
+		t.Fatalf("%d round trips in %d keepalive intervals, want at least %d", len(calls), n, least)
+	}
+	return calls
+}
+
+// TestRuntimePingDelegateNoDelegate: a node without a PingDelegate keeps
+// sending plain Keepalives, yet answers LinkPings with its (empty)
+// payload, so that its neighbour still measures.
+func TestRuntimePingDelegateNoDelegate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, recs := pingCluster(t, 2, func(conf *Config) {
+			if conf.Name == "node-01" {
+				conf.Ping = nil
+			}
+		})
+		for _, call := range roundTrips(t, c, recs["node-00"], 5, 3) {
+			if call.node.Name != "node-01" || call.payload != nil {
+				t.Errorf("NotifyPingComplete(%s, %q), want node-01 without payload", call.node.Name, call.payload)
+			}
+		}
+	})
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestRuntimePingDelegateOversizedPayload: an AckPayload over
+// AckPayloadMaxSize is dropped from the answers (never truncated), with
+// one warning per minute; the round trips are still reported and the
+// link stays up.
+func TestRuntimePingDelegateOversizedPayload(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		logs := &syncBuffer{}
+		c, recs := pingCluster(t, 2, func(conf *Config) {
+			if conf.Name == "node-01" {
+				conf.LogOutput = logs
+			}
+		})
+		recs["node-01"].mu.Lock()
+		recs["node-01"].payload = bytes.Repeat([]byte{'x'}, AckPayloadMaxSize+1)
+		recs["node-01"].mu.Unlock()
+		iv := c.nodes[0].ml.config.keepaliveInterval()
+		time.Sleep(2 * iv)
+		recs["node-00"].take()
+		for _, call := range roundTrips(t, c, recs["node-00"], 20, 15) {
+			if call.payload != nil {
+				t.Fatalf("got a %d-byte payload, want none", len(call.payload))
+			}
+		}
+		// node-01 answers node-00's LinkPings and its Pings alike.
+		if _, err := c.nodes[0].ml.Ping("node-01", mockAddr(c.nodes[1].ml.LocalNode().Address())); err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(logs.String(), "AckPayload too large"); n != 1 {
+			t.Errorf("%d warnings in 20 intervals, want 1 (one per minute):\n%s", n, logs.String())
+		}
+		for _, nd := range c.nodes {
+			if len(nd.ml.Neighbors()) != 1 {
+				t.Errorf("%s lost its link: neighbours %v", nd.rec.name, memberNames(nd.ml.Neighbors()))
+			}
+		}
+		// Within the bound, the payload goes through again.
+		recs["node-01"].mu.Lock()
+		recs["node-01"].payload = bytes.Repeat([]byte{'y'}, AckPayloadMaxSize)
+		recs["node-01"].mu.Unlock()
+		time.Sleep(3 * iv)
+		synctest.Wait()
+		calls := recs["node-00"].take()
+		if len(calls) == 0 || len(calls[len(calls)-1].payload) != AckPayloadMaxSize {
+			t.Errorf("a payload of exactly AckPayloadMaxSize did not arrive")
+		}
+	})
+}
+
+// TestRuntimePingDelegatePing: Memberlist.Ping reports the round trip and
+// the other node's AckPayload to the PingDelegate.
+func TestRuntimePingDelegatePing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newMockCluster(t, 2, nil)
+		defer c.shutdown()
+		p := &pingRecorder{}
+		c.nodes[0].ml.config.Ping = p
+		c.nodes[1].ml.config.Ping = &pingRecorder{payload: []byte("coord-b")}
+		setDelays(t, c.net, "node-00", "node-01", 10*time.Millisecond)
+		rtt, err := c.nodes[0].ml.Ping("node-01", mockAddr(c.nodes[1].ml.LocalNode().Address()))
+		if err != nil || rtt != 20*time.Millisecond {
+			t.Fatalf("Ping = %v, %v; want 20ms", rtt, err)
+		}
+		synctest.Wait()
+		calls := p.take()
+		if len(calls) != 1 || calls[0].node.Name != "node-01" || calls[0].rtt != rtt || string(calls[0].payload) != "coord-b" {
+			t.Fatalf("NotifyPingComplete calls %+v, want one for node-01 with %v and coord-b", calls, rtt)
+		}
+	})
+}
+
+// TestRuntimePingDelegateShutdown: no NotifyPingComplete after Shutdown,
+// although LinkPings were in flight.
+func TestRuntimePingDelegateShutdown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, recs := pingCluster(t, 2, nil)
+		setDelays(t, c.net, "node-00", "node-01", 300*time.Millisecond)
+		iv := c.nodes[0].ml.config.keepaliveInterval()
+		time.Sleep(3 * iv)
+		if len(recs["node-00"].take()) == 0 {
+			t.Fatal("no round trip before shutdown")
+		}
+		if err := c.nodes[0].ml.Shutdown(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * iv)
+		synctest.Wait()
+		if calls := recs["node-00"].take(); len(calls) != 0 {
+			t.Errorf("%d NotifyPingComplete calls after Shutdown", len(calls))
+		}
+	})
+}
+
+// TestRuntimePingVersion1Peer: a peer that speaks only wire version 1 gets
+// a plain Ack to its Ping, and plain Keepalives (never LinkPing or
+// PingAck) on its active-view link, although the node has a PingDelegate.
+func TestRuntimePingVersion1Peer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, _ := pingCluster(t, 1, nil)
+		node := c.nodes[0].ml
+		lim := DefaultWireLimits()
+		old := c.net.NewTransport("old")
+		defer old.Shutdown()
+		oldIP, oldPort, _ := old.FinalAdvertiseAddr("", 0)
+		self := Peer{Name: "old", Addr: net.JoinHostPort(oldIP.String(), strconv.Itoa(oldPort))}
+
+		// dial opens a version-1 stream to the node.
+		dial := func() net.Conn {
+			conn, err := old.DialAddressTimeout(Address{Addr: node.LocalNode().Address()}, time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := WriteFrame(conn, Hello{VersionMin: 1, VersionMax: 1, Name: self.Name, Addr: self.Addr}, lim); err != nil {
+				t.Fatal(err)
+			}
+			if msg, err := ReadFrame(conn, lim); err != nil || msg != (HelloAccept{Version: 1, Name: "node-00", Addr: node.LocalNode().Address()}) {
+				t.Fatalf("handshake answer %+v, %v; want version 1", msg, err)
+			}
+			return conn
+		}
+
+		ping := dial()
+		if err := WriteFrame(ping, Ping{SeqNo: 9}, lim); err != nil {
+			t.Fatal(err)
+		}
+		if msg, err := ReadFrame(ping, lim); err != nil || msg != (Ack{SeqNo: 9}) {
+			t.Fatalf("answer to a version-1 Ping: %+v, %v; want Ack{9}", msg, err)
+		}
+		ping.Close()
+
+		// Join; accept the node's link back and record what it sends.
+		link := dial()
+		defer link.Close()
+		if err := WriteFrame(link, Join{}, lim); err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		seen := map[MessageType]int{}
+		go func() {
+			back := <-old.StreamCh()
+			defer back.Close()
+			r := bufio.NewReader(back)
+			if _, err := ReadFrame(r, lim); err != nil { // Hello
+				return
+			}
+			if err := WriteFrame(back, HelloAccept{Version: 1, Name: self.Name, Addr: self.Addr}, lim); err != nil {
+				return
+			}
+			for {
+				msg, err := ReadFrame(r, lim)
+				if err != nil {
+					return
+				}
+				mu.Lock()
+				seen[msg.Type()]++
+				mu.Unlock()
+			}
+		}()
+		iv := node.config.keepaliveInterval()
+		for range 20 {
+			time.Sleep(iv / 2)
+			if err := WriteFrame(link, Keepalive{}, lim); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := memberNames(node.Neighbors()); !slices.Equal(got, []string{"old"}) {
+			t.Fatalf("neighbours %v, want the version-1 peer", got)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if seen[TypeKeepalive] < 5 || seen[TypeLinkPing] != 0 || seen[TypePingAck] != 0 {
+			t.Errorf("frames on a version-1 link: %v; want Keepalives only", seen)
+		}
+	})
+}
+
+// TestRuntimePingDelegateEncrypted: with a SecretKey on every node, the
+// LinkPing/PingAck round trips and a Ping answer are sealed like every
+// other frame and still reach the PingDelegate with their payloads.
+func TestRuntimePingDelegateEncrypted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		key := bytes.Repeat([]byte{7}, 32)
+		c, recs := pingCluster(t, 2, func(conf *Config) { conf.SecretKey = key })
+		for _, calls := range [][]pingCall{roundTrips(t, c, recs["node-00"], 5, 3), roundTrips(t, c, recs["node-01"], 5, 3)} {
+			for _, call := range calls {
+				if string(call.payload) != "coord-"+call.node.Name {
+					t.Errorf("NotifyPingComplete(%s, payload %q) over an encrypted link", call.node.Name, call.payload)
+				}
+			}
+		}
+		if _, err := c.nodes[0].ml.Ping("node-01", mockAddr(c.nodes[1].ml.LocalNode().Address())); err != nil {
+			t.Fatalf("Ping over an encrypted stream: %v", err)
+		}
+		synctest.Wait()
+		if calls := recs["node-00"].take(); len(calls) == 0 || string(calls[len(calls)-1].payload) != "coord-node-01" {
+			t.Errorf("Ping over an encrypted stream: NotifyPingComplete calls %+v", calls)
+		}
+	})
+}
