@@ -69,7 +69,11 @@ type Membership struct {
 	meta []byte
 
 	table memberTable
-	local *memberEntry // the local node's entry, in table after Start
+	// localIdx is the arena index of the local node's entry, in table
+	// after Start (see local). Entries are referred to by index wherever a
+	// reference is kept, so that a simulation's Fork, which copies the
+	// arena's chunks, does not split an entry in two.
+	localIdx uint32
 	// idents, if set, is a pool of identities shared with other cores
 	// (the simulator's); nil on a runtime node.
 	idents *memberIdentPool
@@ -271,6 +275,14 @@ func (m *Membership) handle(ev Event) {
 	}
 }
 
+// local returns the local node's entry, nil before Start.
+func (m *Membership) local() *memberEntry {
+	if !m.started {
+		return nil
+	}
+	return m.table.arena.at(m.localIdx)
+}
+
 // Drain returns the actions produced since the last Drain. The slice is
 // valid until the next Step.
 func (m *Membership) Drain() []Action {
@@ -286,9 +298,13 @@ func (m *Membership) Self() Peer { return m.self }
 // Members returns the alive and suspect members, the local node included
 // until it leaves, sorted by name. The members are copies.
 func (m *Membership) Members() []Member {
-	out := make([]Member, 0, len(m.table.live))
-	for _, e := range m.table.live {
-		out = append(out, m.member(e))
+	out := make([]Member, 0, m.table.nLive)
+	for i := range m.table.buckets {
+		for _, k := range m.table.buckets[i].keys {
+			if e := m.table.arena.at(k.idx); e.state.live() {
+				out = append(out, m.member(e))
+			}
+		}
 	}
 	slices.SortFunc(out, func(a, b Member) int { return strings.Compare(a.Name, b.Name) })
 	return out
@@ -301,7 +317,7 @@ func (m *Membership) member(e *memberEntry) Member {
 }
 
 // NumMembers returns the number of alive and suspect members.
-func (m *Membership) NumMembers() int { return len(m.table.live) }
+func (m *Membership) NumMembers() int { return m.table.nLive }
 
 // Member returns a copy of the record held for name in any state,
 // tombstones included.
@@ -316,10 +332,10 @@ func (m *Membership) Member(name string) (Member, bool) {
 // LocalMember returns a copy of the local node's record (zero before
 // Start).
 func (m *Membership) LocalMember() Member {
-	if m.local == nil {
+	if m.local() == nil {
 		return Member{}
 	}
-	return m.member(m.local)
+	return m.member(m.local())
 }
 
 // Neighbors returns the neighbours the core knows of, sorted by name.
@@ -361,10 +377,11 @@ func (m *Membership) start() {
 		return
 	}
 	m.started = true
-	m.local = m.table.insert(m.identFor(MemberRecord{Name: m.self.Name, Addr: m.self.Addr, Meta: m.meta}, nil),
+	me := m.table.insert(m.identFor(MemberRecord{Name: m.self.Name, Addr: m.self.Addr, Meta: m.meta}, nil),
 		0, MemberStateAlive, m.clock)
+	m.localIdx = me.idx
 	m.meta = nil
-	m.emit(MemberJoined{Member: m.member(m.local)})
+	m.emit(MemberJoined{Member: m.member(me)})
 	if d := m.cfg.PushPullInterval; d > 0 {
 		m.emit(SetTimer{After: 1 + time.Duration(m.rng.Int64N(int64(d))), Timer: memberPushPullTimer{}})
 	}
@@ -386,7 +403,7 @@ func (m *Membership) updateMeta(meta []byte) {
 		m.meta = cloneBytes(meta)
 		return
 	}
-	me := m.local
+	me := m.local()
 	if me.inc == math.MaxUint32 {
 		return
 	}
@@ -404,7 +421,7 @@ func (m *Membership) leave() {
 	if !m.started {
 		return
 	}
-	me := m.local
+	me := m.local()
 	m.table.set(me, me.id, me.inc, MemberStateLeft, m.clock)
 	m.emit(MemberLeft{Member: m.member(me)})
 	m.announce(me.record())

@@ -28,7 +28,7 @@ func (memberDeadlineTimer) isTimer() {}
 // none.
 func (m *Membership) deadlineOf(e *memberEntry) (at int64, ok bool) {
 	switch {
-	case e == m.local:
+	case e == m.local():
 		return 0, false
 	case e.flags&entryAnnounce != 0:
 		return e.changed + int64(m.announceDelay(e)), true
@@ -47,14 +47,14 @@ func (m *Membership) deadlineOf(e *memberEntry) (at int64, ok bool) {
 // change of the state its deadline depends on.
 func (m *Membership) refreshDeadline(e *memberEntry) {
 	at, ok := m.deadlineOf(e)
-	h := &m.deadlines
+	h, a := &m.deadlines, &m.table.arena
 	switch {
 	case !ok && e.heapPos >= 0:
-		h.remove(e)
+		h.remove(a, e)
 	case ok && e.heapPos < 0:
-		h.push(e, at)
+		h.push(a, e, at)
 	case ok:
-		h.fix(e, at)
+		h.fix(a, e, at)
 	}
 }
 
@@ -77,9 +77,9 @@ func (m *Membership) onDeadlineTimer() {
 	if m.deadlineArmed && m.deadlineAt <= m.clock {
 		m.deadlineArmed = false
 	}
-	for h := &m.deadlines; len(h.items) > 0 && h.items[0].at <= m.clock; {
-		e := h.items[0].e
-		h.remove(e)
+	for h, a := &m.deadlines, &m.table.arena; len(h.items) > 0 && h.items[0].at <= m.clock; {
+		e := h.entry(a, 0)
+		h.remove(a, e)
 		switch {
 		case e.flags&entryAnnounce != 0:
 			m.announceDue(e)
@@ -91,43 +91,47 @@ func (m *Membership) onDeadlineTimer() {
 	}
 }
 
-// deadlineItem is one heap slot: an entry and its deadline.
+// deadlineItem is one heap slot: an entry's arena index and its deadline.
 type deadlineItem struct {
-	at int64
-	e  *memberEntry
+	at  int64
+	idx uint32
 }
 
 // deadlineHeap is a binary min-heap of entries by deadline; each entry
-// knows its slot (memberEntry.heapPos).
+// knows its slot (memberEntry.heapPos). Its methods take the table's arena,
+// which holds the entries.
 type deadlineHeap struct {
 	items []deadlineItem
 }
 
-func (h *deadlineHeap) push(e *memberEntry, at int64) {
+// entry returns the entry of slot i.
+func (h *deadlineHeap) entry(a *entryArena, i int) *memberEntry { return a.at(h.items[i].idx) }
+
+func (h *deadlineHeap) push(a *entryArena, e *memberEntry, at int64) {
 	e.heapPos = int32(len(h.items))
-	h.items = append(h.items, deadlineItem{at: at, e: e})
-	h.up(len(h.items) - 1)
+	h.items = append(h.items, deadlineItem{at: at, idx: e.idx})
+	h.up(a, len(h.items)-1)
 }
 
-func (h *deadlineHeap) fix(e *memberEntry, at int64) {
+func (h *deadlineHeap) fix(a *entryArena, e *memberEntry, at int64) {
 	i := int(e.heapPos)
 	h.items[i].at = at
-	if !h.up(i) {
-		h.down(i)
+	if !h.up(a, i) {
+		h.down(a, i)
 	}
 }
 
-func (h *deadlineHeap) remove(e *memberEntry) {
+func (h *deadlineHeap) remove(a *entryArena, e *memberEntry) {
 	i, last := int(e.heapPos), len(h.items)-1
 	e.heapPos = -1
 	if i != last {
 		h.items[i] = h.items[last]
-		h.items[i].e.heapPos = int32(i)
+		h.entry(a, i).heapPos = int32(i)
 	}
 	h.items[last] = deadlineItem{}
 	h.items = h.items[:last]
-	if i != last && !h.up(i) {
-		h.down(i)
+	if i != last && !h.up(a, i) {
+		h.down(a, i)
 	}
 	if len(h.items) == 0 {
 		h.items = nil // release the array of a burst
@@ -136,27 +140,27 @@ func (h *deadlineHeap) remove(e *memberEntry) {
 
 func (h *deadlineHeap) less(i, j int) bool { return h.items[i].at < h.items[j].at }
 
-func (h *deadlineHeap) swap(i, j int) {
+func (h *deadlineHeap) swap(a *entryArena, i, j int) {
 	h.items[i], h.items[j] = h.items[j], h.items[i]
-	h.items[i].e.heapPos = int32(i)
-	h.items[j].e.heapPos = int32(j)
+	h.entry(a, i).heapPos = int32(i)
+	h.entry(a, j).heapPos = int32(j)
 }
 
 // up moves slot i towards the root and reports whether it moved.
-func (h *deadlineHeap) up(i int) bool {
+func (h *deadlineHeap) up(a *entryArena, i int) bool {
 	moved := false
 	for i > 0 {
 		p := (i - 1) / 2
 		if !h.less(i, p) {
 			break
 		}
-		h.swap(i, p)
+		h.swap(a, i, p)
 		i, moved = p, true
 	}
 	return moved
 }
 
-func (h *deadlineHeap) down(i int) {
+func (h *deadlineHeap) down(a *entryArena, i int) {
 	for n := len(h.items); ; {
 		c := 2*i + 1
 		if c >= n {
@@ -168,7 +172,7 @@ func (h *deadlineHeap) down(i int) {
 		if !h.less(c, i) {
 			return
 		}
-		h.swap(i, c)
+		h.swap(a, i, c)
 		i = c
 	}
 }

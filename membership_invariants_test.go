@@ -14,15 +14,15 @@ import (
 func checkMembershipInvariants(t testing.TB, m *Membership) {
 	t.Helper()
 	tb := &m.table
-	total, root := 0, uint64(0)
+	total, live, root, names := 0, 0, uint64(0), uint64(0)
 	for bi := range tb.buckets {
 		b := &tb.buckets[bi]
 		h := uint64(0)
 		for i, k := range b.keys {
-			e := k.e
+			e := tb.arena.at(k.idx)
 			total++
 			name := e.id.name
-			if fineBucketOf(e.id.nameHash) != bi || k.nameHash != e.id.nameHash || (i > 0 && b.keys[i-1].nameHash > k.nameHash) {
+			if e.idx != k.idx || fineBucketOf(e.id.nameHash) != bi || k.hash != keyHash(e.id.nameHash) || (i > 0 && b.keys[i-1].hash > k.hash) {
 				t.Fatalf("%s: entry %s misplaced in bucket %d at %d", m.self.Name, name, bi, i)
 			}
 			if tb.get(name) != e {
@@ -31,18 +31,15 @@ func checkMembershipInvariants(t testing.TB, m *Membership) {
 			if fresh := newMemberIdent(name, e.id.addr, e.id.meta); e.id.nameHash != fresh.nameHash || e.id.contentHash != fresh.contentHash {
 				t.Fatalf("%s: stale identity hashes for %s", m.self.Name, name)
 			}
-			set := tb.gone
 			if e.state.live() {
-				set = tb.live
-			}
-			if int(e.setPos) >= len(set) || set[e.setPos] != e {
-				t.Fatalf("%s: %s (%v) not at its set position", m.self.Name, name, e.state)
+				live++
+				names ^= e.id.nameHash
 			}
 			if (e.susp != nil) != (e.state == MemberStateSuspect) {
 				t.Fatalf("%s: %s is %v with suspicion %v", m.self.Name, name, e.state, e.susp != nil)
 			}
 			at, due := m.deadlineOf(e)
-			if due != (e.heapPos >= 0) || (due && m.deadlines.items[e.heapPos] != deadlineItem{at: at, e: e}) {
+			if due != (e.heapPos >= 0) || (due && m.deadlines.items[e.heapPos] != deadlineItem{at: at, idx: e.idx}) {
 				t.Fatalf("%s: %s (%v) deadline %v at heap slot %d", m.self.Name, name, e.state, due, e.heapPos)
 			}
 			h ^= e.recHash()
@@ -52,12 +49,13 @@ func checkMembershipInvariants(t testing.TB, m *Membership) {
 		}
 		root ^= h
 	}
-	names := uint64(0)
-	for _, e := range tb.live {
-		names ^= e.id.nameHash
+	if root != tb.root || names != tb.liveNames || total != tb.len() || live != tb.nLive {
+		t.Fatalf("%s: root or counts stale (%d entries, len %d, %d live, counted %d)", m.self.Name, total, tb.len(), live, tb.nLive)
 	}
-	if root != tb.root || names != tb.liveNames || total != tb.len() || total != len(tb.live)+len(tb.gone) {
-		t.Fatalf("%s: root or counts stale (%d entries, len %d, %d+%d in sets)", m.self.Name, total, tb.len(), len(tb.live), len(tb.gone))
+	for i := uint32(0); i < tb.arena.next; i++ {
+		if e := tb.arena.at(i); e.id == nil && (e.heapPos != -1 || !slices.Contains(tb.arena.free, i)) {
+			t.Fatalf("%s: released entry %d not free", m.self.Name, i)
+		}
 	}
 	for i := 1; i < len(m.deadlines.items); i++ {
 		if m.deadlines.items[i].at < m.deadlines.items[(i-1)/2].at {
@@ -70,7 +68,7 @@ func checkMembershipInvariants(t testing.TB, m *Membership) {
 	if total > m.cfg.MaxMembers+1 {
 		t.Fatalf("%s: %d entries, MaxMembers %d", m.self.Name, total, m.cfg.MaxMembers)
 	}
-	if m.started && tb.get(m.self.Name) != m.local {
+	if m.started && tb.get(m.self.Name) != m.local() {
 		t.Fatalf("%s: the local entry is not in the table", m.self.Name)
 	}
 	ms := m.Members()

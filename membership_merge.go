@@ -88,8 +88,8 @@ func (m *Membership) mergeNew(r MemberRecord, src mergeSource) {
 		return
 	}
 	if m.table.len() >= m.cfg.MaxMembers {
-		old := m.table.oldestGone()
-		if !r.State.live() || old == nil || old == m.local {
+		old := m.oldestTombstone()
+		if !r.State.live() || old == nil || old == m.local() {
 			return
 		}
 		m.forget(old)
@@ -98,10 +98,27 @@ func (m *Membership) mergeNew(r MemberRecord, src mergeSource) {
 	m.afterChange(e, memberEntry{}, false, src)
 }
 
+// oldestTombstone returns the tombstone with the earliest state change
+// (ties by name), or nil. Every tombstone has a reclaim deadline, so they
+// are all in the deadline heap.
+func (m *Membership) oldestTombstone() *memberEntry {
+	var best *memberEntry
+	for i := range m.deadlines.items {
+		e := m.deadlines.entry(&m.table.arena, i)
+		if e.state.live() {
+			continue
+		}
+		if best == nil || e.changed < best.changed || (e.changed == best.changed && e.id.name < best.id.name) {
+			best = e
+		}
+	}
+	return best
+}
+
 // forget removes e from the table and from the deadline heap.
 func (m *Membership) forget(e *memberEntry) {
 	if e.heapPos >= 0 {
-		m.deadlines.remove(e)
+		m.deadlines.remove(&m.table.arena, e)
 	}
 	m.table.remove(e)
 }
@@ -191,7 +208,7 @@ const proxyAnnounceDelay = 2 * time.Second
 // it is reported as a conflict and not refuted (refuting would start a
 // duel of incarnations between the two).
 func (m *Membership) mergeSelf(r MemberRecord) {
-	me := m.local
+	me := m.local()
 	if r.Incarnation < me.inc {
 		return
 	}

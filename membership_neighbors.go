@@ -61,7 +61,7 @@ func (m *Membership) onNeighborUp(p Peer) {
 		return
 	}
 	if wasAlone {
-		m.announce(m.local.record())
+		m.announce(m.local().record())
 		m.exchangeWith(p)
 		return
 	}

@@ -25,17 +25,19 @@ type memberLivenessProbeTimer struct{}
 func (memberDeadProbeTimer) isTimer()     {}
 func (memberLivenessProbeTimer) isTimer() {}
 
-// probeTries bounds the random draws of one liveness probe.
-const probeTries = 4
+// probeTries bounds the random draws of one liveness probe: a draw may hit
+// the local node, a neighbour, a tombstone or a free slot of the table.
+const probeTries = 8
 
 // onDeadProbeTimer emits one ProbeMember for a random dead member, then
-// re-arms. Left members are not probed: they went away on purpose.
+// re-arms. Left members are not probed: they went away on purpose. Every
+// tombstone has a reclaim deadline, so the dead members are found in the
+// deadline heap: the first one from a random position on.
 func (m *Membership) onDeadProbeTimer() {
-	if n := len(m.table.gone); n > 0 {
+	if n := len(m.deadlines.items); n > 0 {
 		start := m.rng.IntN(n)
 		for i := range n {
-			e := m.table.gone[(start+i)%n]
-			if e.state == MemberStateDead {
+			if e := m.deadlines.entry(&m.table.arena, (start+i)%n); e.state == MemberStateDead {
 				m.emit(ProbeMember{Peer: e.peer(), Dead: true})
 				break
 			}
@@ -47,10 +49,13 @@ func (m *Membership) onDeadProbeTimer() {
 // onLivenessProbeTimer emits one ProbeMember for a random live member that
 // is neither the local node nor a neighbour, then re-arms.
 func (m *Membership) onLivenessProbeTimer() {
-	if n := len(m.table.live); n > 1 {
+	if m.table.nLive > 1 {
 		for range probeTries {
-			e := m.table.live[m.rng.IntN(n)]
-			if _, isNeighbor := m.neighbor(e.id.name); e != m.local && !isNeighbor {
+			e := m.table.randomLive(m.rng, 1)
+			if e == nil {
+				continue
+			}
+			if _, isNeighbor := m.neighbor(e.id.name); e != m.local() && !isNeighbor {
 				m.emit(ProbeMember{Peer: e.peer()})
 				break
 			}

@@ -81,7 +81,7 @@ func suspicionTimeout(lo, hi time.Duration, k, c int) time.Duration {
 // accuser is the node that announced it ("" when learned by
 // anti-entropy).
 func (m *Membership) startSuspicion(e *memberEntry, accuser string) {
-	lo, hi := suspicionBounds(m.cfg, len(m.table.live))
+	lo, hi := suspicionBounds(m.cfg, m.table.nLive)
 	s := &suspicion{start: m.clock, lo: lo}
 	if accuser != "" {
 		s.accusers = append(make([]uint64, 0, 1), nameHash(accuser))
@@ -121,7 +121,7 @@ func (m *Membership) confirmSuspicion(e *memberEntry, accuser string) bool {
 // the maximal timeout.
 func (m *Membership) accuse(peer Peer) {
 	e := m.table.get(peer.Name)
-	if e == nil || e == m.local {
+	if e == nil || e == m.local() {
 		return
 	}
 	switch e.state {

@@ -2,14 +2,14 @@ package hyparlist
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"slices"
 	"strings"
 )
 
-// This file owns the member table: records by name, the per-bucket hashes
-// anti-entropy compares (kept up to date on every change), and the sets of
-// live members and of tombstones that probing samples from. Everything
-// that reaches an output iterates the bucket slices and sorts.
+// This file owns the member table: records by name and the per-bucket
+// hashes anti-entropy compares (kept up to date on every change).
+// Everything that reaches an output iterates the bucket slices and sorts.
 //
 // The table is the largest structure of a node (one row per member of the
 // cluster), and the simulator holds one per simulated node, so a row is
@@ -17,8 +17,11 @@ import (
 // metadata update (name, address, metadata and their hashes) live in an
 // immutable memberIdent that rows share; a row holds a pointer to it, the
 // incarnation, the state and when it began. Rows are allocated in chunks
-// (entryArena) and found through per-bucket slices sorted by name hash, so
-// there is no per-row allocation and no map.
+// (entryArena) and found through per-bucket slices of 8-byte keys sorted
+// by name hash, so there is no per-row allocation and no map. Probing
+// samples live members from the arena and tombstones from the deadline
+// heap (every tombstone has a reclaim deadline), so the table keeps no
+// sets of either.
 
 // fineBuckets is the number of buckets the table keeps hashes for; an
 // exchange with fewer buckets folds adjacent ones (membership_digest.go).
@@ -95,14 +98,13 @@ type memberEntry struct {
 	// (Membership.clock).
 	changed int64
 	inc     uint32
-	// setPos is the entry's index in memberTable.live or memberTable.gone,
-	// whichever its state puts it in.
-	setPos int32
 	// heapPos is the entry's index in the deadline heap, -1 when it has no
 	// deadline (membership_deadlines.go).
 	heapPos int32
-	state   MemberState
-	flags   uint8
+	// idx is the entry's index in the arena.
+	idx   uint32
+	state MemberState
+	flags uint8
 }
 
 // record returns the wire form of e (AgeSeconds left zero). Meta is shared
@@ -117,63 +119,75 @@ func (e *memberEntry) peer() Peer { return Peer{Name: e.id.name, Addr: e.id.addr
 // recHash is the entry's contribution to its bucket's hash and the root.
 func (e *memberEntry) recHash() uint64 { return recordHash(e.id, e.inc, e.state) }
 
-// entryArena allocates entries in chunks, so that a table of n members is
-// a handful of allocations instead of n; entries never move, so pointers
-// to them stay valid until released.
+// entryArena allocates entries in fixed-size chunks addressed by index,
+// so that a table of n members is n/entryChunk allocations instead of n;
+// entries never move, so pointers to them stay valid until released. A
+// released entry (id nil) waits on the free list for reuse.
 type entryArena struct {
-	chunk []memberEntry // unused tail of the current chunk
-	free  []*memberEntry
-	n     int // entries handed out and not released
+	chunks [][]memberEntry
+	free   []uint32
+	next   uint32 // indices below next have been handed out
+	n      int    // entries in use
 }
 
-// Chunk sizes of entryArena: each new chunk holds half as many entries as
-// are in use, within these bounds.
+// entryChunkBits sets the chunk size: 256 entries, 10 KiB.
 const (
-	minEntryChunk = 8
-	maxEntryChunk = 256
+	entryChunkBits = 8
+	entryChunk     = 1 << entryChunkBits
 )
+
+// at returns the entry of index i (in use or not); i must be below next.
+func (a *entryArena) at(i uint32) *memberEntry {
+	return &a.chunks[i>>entryChunkBits][i&(entryChunk-1)]
+}
 
 func (a *entryArena) alloc() *memberEntry {
 	a.n++
+	var i uint32
 	if k := len(a.free); k > 0 {
-		e := a.free[k-1]
-		a.free[k-1] = nil
+		i = a.free[k-1]
 		a.free = a.free[:k-1]
-		return e
+	} else {
+		i = a.next
+		a.next++
+		if int(i>>entryChunkBits) == len(a.chunks) {
+			a.chunks = append(a.chunks, make([]memberEntry, entryChunk))
+		}
 	}
-	if len(a.chunk) == 0 {
-		a.chunk = make([]memberEntry, min(max(a.n/2, minEntryChunk), maxEntryChunk))
-	}
-	e := &a.chunk[0]
-	a.chunk = a.chunk[1:]
+	e := a.at(i)
+	e.idx = i
 	return e
 }
 
 func (a *entryArena) release(e *memberEntry) {
-	*e = memberEntry{}
+	i := e.idx
+	*e = memberEntry{idx: i, heapPos: -1}
 	a.n--
-	a.free = append(a.free, e)
+	a.free = append(a.free, i)
 }
 
-// bucketKey is one entry of a bucket, with its name hash inline so that a
-// lookup's binary search touches only the bucket's slice.
+// bucketKey is one entry of a bucket: 32 bits of its name hash (the bits
+// below the bucket's byte) and its arena index, so that a lookup's binary
+// search touches only the bucket's slice.
 type bucketKey struct {
-	nameHash uint64
-	e        *memberEntry
+	hash uint32
+	idx  uint32
 }
+
+// keyHash returns the bits of a name hash a bucket key keeps.
+func keyHash(nh uint64) uint32 { return uint32(nh >> 24) }
 
 type tableBucket struct {
 	hash uint64
-	keys []bucketKey // sorted by nameHash
+	keys []bucketKey // sorted by hash
 }
 
 // memberTable holds every member record, tombstones included.
 type memberTable struct {
 	buckets [fineBuckets]tableBucket
 	arena   entryArena
-	// live holds the alive and suspect entries, gone the dead and left
-	// ones (index sets, see setPos).
-	live, gone []*memberEntry
+	// nLive counts the alive and suspect entries.
+	nLive int
 	// root is the XOR of every recHash; liveNames the XOR of the name
 	// hashes of the live entries (the simulator compares member lists
 	// with it).
@@ -184,28 +198,27 @@ func newMemberTable() memberTable { return memberTable{} }
 
 func (t *memberTable) len() int { return t.arena.n }
 
-// search returns the index of the first key of b with a name hash of at
-// least nh.
-func (b *tableBucket) search(nh uint64) int {
-	i, _ := slices.BinarySearchFunc(b.keys, nh, func(k bucketKey, nh uint64) int {
-		switch {
-		case k.nameHash < nh:
-			return -1
-		case k.nameHash > nh:
-			return 1
+// search returns the index of the first key of b with a hash of at least
+// h.
+func (b *tableBucket) search(h uint32) int {
+	lo, hi := 0, len(b.keys)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if b.keys[m].hash < h {
+			lo = m + 1
+		} else {
+			hi = m
 		}
-		return 0
-	})
-	// BinarySearchFunc returns the first of equal keys.
-	return i
+	}
+	return lo
 }
 
 func (t *memberTable) get(name string) *memberEntry {
 	nh := nameHash(name)
-	b := &t.buckets[fineBucketOf(nh)]
-	for i := b.search(nh); i < len(b.keys) && b.keys[i].nameHash == nh; i++ {
-		if b.keys[i].e.id.name == name {
-			return b.keys[i].e
+	b, h := &t.buckets[fineBucketOf(nh)], keyHash(nh)
+	for i := b.search(h); i < len(b.keys) && b.keys[i].hash == h; i++ {
+		if e := t.arena.at(b.keys[i].idx); e.id.name == name {
+			return e
 		}
 	}
 	return nil
@@ -214,16 +227,16 @@ func (t *memberTable) get(name string) *memberEntry {
 // insert adds a record for a name the table does not hold.
 func (t *memberTable) insert(id *memberIdent, inc uint32, st MemberState, changed int64) *memberEntry {
 	e := t.arena.alloc()
-	*e = memberEntry{id: id, inc: inc, state: st, changed: changed, heapPos: -1}
-	b := &t.buckets[fineBucketOf(id.nameHash)]
-	i := b.search(id.nameHash)
-	for i < len(b.keys) && b.keys[i].nameHash == id.nameHash {
+	e.id, e.inc, e.state, e.changed, e.heapPos = id, inc, st, changed, -1
+	b, h := &t.buckets[fineBucketOf(id.nameHash)], keyHash(id.nameHash)
+	i := b.search(h)
+	for i < len(b.keys) && b.keys[i].hash == h {
 		i++
 	}
-	b.keys = slices.Insert(b.keys, i, bucketKey{nameHash: id.nameHash, e: e})
-	h := e.recHash()
-	b.hash ^= h
-	t.root ^= h
+	b.keys = slices.Insert(b.keys, i, bucketKey{hash: h, idx: e.idx})
+	rh := e.recHash()
+	b.hash ^= rh
+	t.root ^= rh
 	t.account(e, +1)
 	return e
 }
@@ -232,17 +245,12 @@ func (t *memberTable) insert(id *memberIdent, inc uint32, st MemberState, change
 // changes, in which case the new state began at changed.
 func (t *memberTable) set(e *memberEntry, id *memberIdent, inc uint32, st MemberState, changed int64) {
 	old := e.recHash()
-	moves := st.live() != e.state.live()
-	if moves {
-		t.account(e, -1)
-	}
+	t.account(e, -1)
 	e.id, e.inc = id, inc
 	if st != e.state {
 		e.state, e.changed = st, changed
 	}
-	if moves {
-		t.account(e, +1)
-	}
+	t.account(e, +1)
 	h := old ^ e.recHash()
 	t.buckets[fineBucketOf(id.nameHash)].hash ^= h
 	t.root ^= h
@@ -251,50 +259,40 @@ func (t *memberTable) set(e *memberEntry, id *memberIdent, inc uint32, st Member
 // remove forgets e and releases it; e has no deadline (heapPos -1).
 func (t *memberTable) remove(e *memberEntry) {
 	t.account(e, -1)
-	b := &t.buckets[fineBucketOf(e.id.nameHash)]
-	for i := b.search(e.id.nameHash); i < len(b.keys); i++ {
-		if b.keys[i].e == e {
+	b, h := &t.buckets[fineBucketOf(e.id.nameHash)], keyHash(e.id.nameHash)
+	for i := b.search(h); i < len(b.keys); i++ {
+		if b.keys[i].idx == e.idx {
 			b.keys = slices.Delete(b.keys, i, i+1)
 			break
 		}
 	}
-	h := e.recHash()
-	b.hash ^= h
-	t.root ^= h
+	rh := e.recHash()
+	b.hash ^= rh
+	t.root ^= rh
 	t.arena.release(e)
 }
 
-// account adds (sign +1) or removes (sign -1) e to or from the set its
-// state puts it in.
+// account adds (sign +1) or removes (sign -1) e to or from the live
+// counts, if its state is live.
 func (t *memberTable) account(e *memberEntry, sign int) {
-	set := &t.gone
 	if e.state.live() {
-		set = &t.live
+		t.nLive += sign
 		t.liveNames ^= e.id.nameHash
 	}
-	if sign > 0 {
-		e.setPos = int32(len(*set))
-		*set = append(*set, e)
-		return
-	}
-	s := *set
-	last := s[len(s)-1]
-	s[e.setPos] = last
-	last.setPos = e.setPos
-	s[len(s)-1] = nil
-	*set = s[:len(s)-1]
 }
 
-// oldestGone returns the tombstone with the earliest state change (ties by
-// name), or nil.
-func (t *memberTable) oldestGone() *memberEntry {
-	var best *memberEntry
-	for _, e := range t.gone {
-		if best == nil || e.changed < best.changed || (e.changed == best.changed && e.id.name < best.id.name) {
-			best = e
+// randomLive returns a uniformly chosen live entry, or nil after tries
+// draws that hit none (a released or dead slot of the arena).
+func (t *memberTable) randomLive(rng *rand.Rand, tries int) *memberEntry {
+	if t.nLive == 0 {
+		return nil
+	}
+	for range tries {
+		if e := t.arena.at(uint32(rng.IntN(int(t.arena.next)))); e.id != nil && e.state.live() {
+			return e
 		}
 	}
-	return best
+	return nil
 }
 
 // entriesIn returns the entries of fine buckets [lo, hi), sorted by name.
@@ -302,7 +300,7 @@ func (t *memberTable) entriesIn(lo, hi int) []*memberEntry {
 	var out []*memberEntry
 	for i := lo; i < hi; i++ {
 		for _, k := range t.buckets[i].keys {
-			out = append(out, k.e)
+			out = append(out, t.arena.at(k.idx))
 		}
 	}
 	slices.SortFunc(out, func(a, b *memberEntry) int { return strings.Compare(a.id.name, b.id.name) })

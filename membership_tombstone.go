@@ -11,7 +11,7 @@ package hyparlist
 // reclaim forgets a tombstone whose time has come. A name that was
 // forgotten may come back at any address and incarnation.
 func (m *Membership) reclaim(e *memberEntry) {
-	if e == m.local || e.state.live() {
+	if e == m.local() || e.state.live() {
 		return
 	}
 	m.table.remove(e)

@@ -89,9 +89,10 @@ func TestRuntimeFlakyLinkNoDeath(t *testing.T) {
 	})
 }
 
-// TestRuntimePartitionHeals splits the cluster in two halves for 60s;
-// each side declares the other dead. After the network heals, with no
-// application action, every node lists every node alive again.
+// TestRuntimePartitionHeals splits the cluster in two halves for at least
+// 60s and until each side has declared the other dead. After the network
+// heals, with no application action, every node lists every node alive
+// again.
 func TestRuntimePartitionHeals(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const n = 16
@@ -105,22 +106,30 @@ func TestRuntimePartitionHeals(t *testing.T) {
 			}
 		}
 		c.net.Partition(left, right)
-		time.Sleep(60 * time.Second)
-		dead := reportedDead(c.nodes, c.nodeNames())
-		if len(dead) == 0 {
-			t.Fatalf("the partition was not felt")
-		}
-		for _, nd := range c.nodes {
-			if got := nd.ml.NumMembers(); got != n/2 {
-				t.Errorf("%s lists %d members during the partition, want %d", nd.rec.name, got, n/2)
+		cut := time.Now()
+		// A member with no neighbour across the cut is found only by a
+		// liveness probe (one per node per LivenessProbeInterval, to a
+		// random member), then waits out an unconfirmed suspicion: how long
+		// that takes is random, so the test waits for it, bounded, instead
+		// of asserting it at a fixed instant.
+		eventually(t, 3*time.Minute, "each side lists only itself", func() bool {
+			for _, nd := range c.nodes {
+				if nd.ml.NumMembers() != n/2 {
+					return false
+				}
 			}
+			return true
+		})
+		felt := time.Since(cut)
+		if rest := 60*time.Second - felt; rest > 0 {
+			time.Sleep(rest)
 		}
 		c.net.Heal()
 		healed := time.Now()
 		eventually(t, 5*time.Minute, "one member list of all nodes alive", func() bool {
 			return allAliveEverywhere(c.nodes, namesOf(c.nodes))
 		})
-		t.Logf("partition 60s: healed %v after the network did", time.Since(healed))
+		t.Logf("partition: each side alone after %v; healed %v after the network did", felt, time.Since(healed))
 	})
 }
 

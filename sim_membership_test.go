@@ -7,9 +7,9 @@ import (
 
 // simMembershipTestNodes is the cluster size of the membership simulator
 // tests. Not the 1,000 of the issue: a 1,000-node join with membership
-// costs about 35 s of CPU (every join is a broadcast to every node), far
-// over the test budget; `hyparlist sim -n 1000 -experiments membership`
-// measures that size.
+// costs about 15 s of CPU (every join is a broadcast to every node), ten
+// times that under -race, far over the test budget; `hyparlist sim -n 1000
+// -experiments membership` measures that size.
 const simMembershipTestNodes = 250
 
 // newJoinedMembershipSim returns a simulation of n nodes running the
