@@ -9,7 +9,9 @@ package hyparlist_test
 //
 // The list was generated once from the memberlist v0.7.0 sources with a
 // throwaway go/types program (grouped as `go doc` groups them: constants and
-// constructors with their type) and is kept by hand since.
+// constructors with their type) and is kept by hand since. To check an edit,
+// compile the file against memberlist itself: with the import replaced by
+// `hyparlist "github.com/hashicorp/memberlist"` it builds there unchanged.
 //
 // How each kind of identifier is checked:
 //   - functions and methods are assigned to memberlist's func type; func
