@@ -141,11 +141,12 @@ func (m *Memberlist) runWriter(l *outLink, conn net.Conn) {
 		conn = c
 		l.version.Store(uint32(v))
 	}
-	if !l.setConn(conn) || !m.conns.add(conn) {
+	// conn comes from dialVersion: it is in m.conns, and Close forgets it.
+	if !l.setConn(conn) {
 		_ = conn.Close()
 		return
 	}
-	defer m.conns.remove(conn)
+	defer conn.Close()
 	if err := m.writeLoop(l, conn); err != nil {
 		m.reportLinkFailure(l, err)
 	}
@@ -292,19 +293,32 @@ func (m *Memberlist) dial(a Address) (net.Conn, Peer, error) {
 	return conn, peer, err
 }
 
-// dialVersion is dial that also returns the stream's wire version.
+// dialVersion is dial that also returns the stream's wire version. The
+// stream joins m.conns as soon as the dial returns, so that Shutdown
+// closes it even during the handshake; closing it removes it from there.
 func (m *Memberlist) dialVersion(a Address) (net.Conn, Peer, uint8, error) {
 	if a.Addr == "" {
 		return nil, Peer{}, 0, fmt.Errorf("dial %s: %w", a.Name, errNoAddress)
 	}
-	conn, err := m.transport.DialAddressTimeout(a, m.config.TCPTimeout)
+	raw, err := m.transport.DialAddressTimeout(a, m.config.TCPTimeout)
 	if err != nil {
+		if m.shutDown() {
+			return nil, Peer{}, 0, fmt.Errorf("dial %s: %w", a.String(), ErrShutdown)
+		}
 		m.metrics.dialFailed()
 		return nil, Peer{}, 0, fmt.Errorf("dial %s: %w", a.String(), err)
 	}
+	if !m.conns.add(raw) {
+		_ = raw.Close()
+		return nil, Peer{}, 0, fmt.Errorf("dial %s: %w", a.String(), ErrShutdown)
+	}
+	conn := &trackedConn{Conn: raw, set: &m.conns}
 	peer, v, err := m.clientHandshake(conn, a.Name)
 	if err != nil {
 		_ = conn.Close()
+		if m.shutDown() {
+			return nil, Peer{}, 0, fmt.Errorf("handshake with %s: %w", a.String(), ErrShutdown)
+		}
 		m.metrics.dialFailed()
 		return nil, Peer{}, 0, fmt.Errorf("handshake with %s: %w", a.String(), err)
 	}
@@ -602,10 +616,28 @@ func (s *connSet) add(conn net.Conn) bool {
 
 // remove closes conn and stops tracking it.
 func (s *connSet) remove(conn net.Conn) {
+	s.forget(conn)
+	_ = conn.Close()
+}
+
+// forget stops tracking conn.
+func (s *connSet) forget(conn net.Conn) {
 	s.mu.Lock()
 	delete(s.conns, conn)
 	s.mu.Unlock()
-	_ = conn.Close()
+}
+
+// trackedConn is a dialled stream held in a connSet; closing it also
+// removes it from the set.
+type trackedConn struct {
+	net.Conn
+	set *connSet
+}
+
+// Close implements net.Conn.
+func (c *trackedConn) Close() error {
+	c.set.forget(c.Conn)
+	return c.Conn.Close()
 }
 
 // closeAll closes every tracked stream and refuses new ones.
