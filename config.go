@@ -372,6 +372,20 @@ type Config struct {
 	// once. Default: 8.
 	MaxConcurrentDialers int
 
+	// MaxInboundStreams bounds the streams other nodes have open to this
+	// one; each costs a goroutine and a 16 KiB read buffer. A stream
+	// beyond it is closed as soon as it is accepted, and so is one beyond
+	// the 128 that may be in their handshake at once (each gets at most
+	// TCPTimeout to finish it); both are counted in the metric
+	// hyparlist.stream.refused (see runtime_inbound.go). Not in
+	// memberlist, which has no bound. Default: 1024. A node of a
+	// 10,000-node cluster has about ActiveViewSize (5) long-lived inbound
+	// links plus short-lived streams (shuffle replies, joins,
+	// anti-entropy, probes, SendReliable), each open for a few seconds at
+	// most; 1024 leaves two orders of magnitude of headroom and bounds
+	// their memory to about 25 MiB.
+	MaxInboundStreams int
+
 	// StructuredLogger receives the node's logs as structured records.
 	// It replaces LogOutput and Logger; at most one of the three may be
 	// set. Default: nil.

@@ -70,6 +70,7 @@ func DefaultLANConfig() *Config {
 		MaxFrameSize:         defaultMaxFrameSize,
 		PeerSendQueueDepth:   1024, // as HandoffQueueDepth
 		MaxConcurrentDialers: 8,    // an active view of 5 plus a few short-lived exchanges
+		MaxInboundStreams:    1024, // see Config.MaxInboundStreams
 	}
 }
 

@@ -86,6 +86,7 @@ func (c *Config) Validate() error {
 	}
 	v.atLeastOne("PeerSendQueueDepth", c.PeerSendQueueDepth)
 	v.atLeastOne("MaxConcurrentDialers", c.MaxConcurrentDialers)
+	v.atLeastOne("MaxInboundStreams", c.MaxInboundStreams)
 	return v.err()
 }
 

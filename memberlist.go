@@ -46,6 +46,8 @@ type Memberlist struct {
 	dialers chan struct{}
 	// conns holds the streams of readers and writers, closed at Shutdown.
 	conns connSet
+	// inbound bounds the accepted streams (Config.MaxInboundStreams).
+	inbound *inboundLimiter
 	// deny holds the vetoed nodes the node refuses to link to
 	// (runtime_deny.go).
 	deny denyList
@@ -197,6 +199,7 @@ func newMemberlist(cfg *Config, transport Transport, logger *slog.Logger, meta [
 		failures:   make(chan linkFailure, linkFailureBacklog),
 		cmds:       make(chan command, commandBacklog),
 		dialers:    make(chan struct{}, cfg.MaxConcurrentDialers),
+		inbound:    newInboundLimiter(cfg.MaxInboundStreams),
 		recent:     newRecentPayloads(max(cfg.MessageCacheTTL, time.Second), recentPayloadsMax),
 		shutdownCh: make(chan struct{}),
 		loopDone:   make(chan struct{}),

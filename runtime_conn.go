@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -363,7 +364,7 @@ func (m *Memberlist) clientHandshake(conn net.Conn, want string) (Peer, uint8, e
 	// answer.
 	msg, err := m.crypto.readFrame(conn, m.lim, m.config.Label)
 	if errors.Is(err, io.EOF) {
-		return Peer{}, 0, fmt.Errorf("read handshake answer: stream closed without an answer (do both nodes use the same encryption keys and settings?): %w", err)
+		return Peer{}, 0, fmt.Errorf("read handshake answer: stream closed without an answer (do both nodes use the same encryption keys and settings? is the other node at its MaxInboundStreams?): %w", err)
 	}
 	if err != nil {
 		return Peer{}, 0, fmt.Errorf("read handshake answer: %w", err)
@@ -409,7 +410,11 @@ func (m *Memberlist) serverHandshake(conn net.Conn) (Peer, uint8, string, error)
 	if m.config.Label != "" && m.config.SkipInboundLabelCheck {
 		labels = append(labels, "")
 	}
-	msg, err := m.crypto.readFrame(conn, m.lim, labels...)
+	// An unauthenticated peer gets no more than a Hello's worth of
+	// memory (runtime_inbound.go).
+	helloLim := m.lim
+	helloLim.MaxFrameSize = min(helloLim.MaxFrameSize, maxHelloFrameSize)
+	msg, err := m.crypto.readFrame(conn, helloLim, labels...)
 	if err != nil {
 		return Peer{}, 0, "", fmt.Errorf("read hello: %w", err)
 	}
@@ -459,12 +464,20 @@ func remoteIP(conn net.Conn) net.IP {
 	}
 }
 
-// runAcceptor hands every accepted stream to a reader, until shutdown.
+// runAcceptor hands every accepted stream to a reader, until shutdown. A
+// stream beyond the limits of m.inbound is closed at once
+// (runtime_inbound.go).
 func (m *Memberlist) runAcceptor() {
 	defer m.wg.Done()
 	for {
 		select {
 		case conn := <-m.transport.StreamCh():
+			if reason := m.inbound.admit(); reason != "" {
+				m.metrics.streamRefused(reason)
+				m.logger.Debug("refused connection: too many streams", "remote", conn.RemoteAddr().String(), "reason", reason)
+				_ = conn.Close()
+				continue
+			}
 			m.wg.Add(1)
 			go m.runReader(conn)
 		case <-m.shutdownCh:
@@ -488,12 +501,18 @@ type inbound struct {
 // dispatcher, and Pings are answered at once (runtime_ping.go).
 func (m *Memberlist) runReader(conn net.Conn) {
 	defer m.wg.Done()
+	defer m.inbound.release()
 	if !m.conns.add(conn) {
+		m.inbound.handshaken()
 		_ = conn.Close()
 		return
 	}
 	defer m.conns.remove(conn)
 	peer, version, label, err := m.serverHandshake(conn)
+	m.inbound.handshaken()
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		m.metrics.streamRefused(refusedHandshakeTimeout)
+	}
 	if err != nil {
 		if reason, ok := cryptoFailure(err); ok {
 			m.metrics.decryptFailed(reason)

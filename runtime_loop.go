@@ -661,18 +661,19 @@ func (l *runLoop) sampleStats() {
 	evItems, evBytes := l.m.eventQueue.queued()
 	cache := l.pt.Stats()
 	l.m.metrics.gauges(runtimeGauges{
-		active:        l.hv.NumActive(),
-		passive:       l.hv.NumPassive(),
-		eager:         len(l.pt.EagerPeers()),
-		lazy:          len(l.pt.LazyPeers()),
-		members:       l.ms.NumMembers(),
-		cacheMessages: cache.CachedMessages,
-		cacheBytes:    cache.CachedBytes,
-		links:         len(l.links),
-		timers:        l.timers.len(),
-		inbox:         len(l.m.inbox),
-		dispatchMsgs:  msgItems + evItems,
-		dispatchSize:  msgBytes + evBytes,
-		recent:        l.m.recent.len(),
+		active:         l.hv.NumActive(),
+		passive:        l.hv.NumPassive(),
+		eager:          len(l.pt.EagerPeers()),
+		lazy:           len(l.pt.LazyPeers()),
+		members:        l.ms.NumMembers(),
+		cacheMessages:  cache.CachedMessages,
+		cacheBytes:     cache.CachedBytes,
+		links:          len(l.links),
+		timers:         l.timers.len(),
+		inbox:          len(l.m.inbox),
+		inboundStreams: l.m.inbound.open(),
+		dispatchMsgs:   msgItems + evItems,
+		dispatchSize:   msgBytes + evBytes,
+		recent:         l.m.recent.len(),
 	})
 }
