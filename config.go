@@ -368,6 +368,18 @@ type Config struct {
 	// everyone. Default: 1024.
 	PeerSendQueueDepth int
 
+	// PeerSendQueueBytes bounds, besides PeerSendQueueDepth, the bytes
+	// that may wait in each of a peer's two send queues (broadcasts, and
+	// everything else): a neighbour whose queue would exceed it is
+	// disconnected, as for a full queue. A single frame larger than the
+	// bound is still queued when the queue is empty, so a queue holds at
+	// most max(PeerSendQueueBytes, MaxFrameSize) (the frame count alone
+	// allowed PeerSendQueueDepth × MaxFrameSize). Not in memberlist.
+	// Default: 8 MiB, about 70 ms of a 1 Gbit/s link and a second of a
+	// 64 Mbit/s one: a neighbour that falls further behind is better
+	// replaced, and eight 1 MiB LocalState exchanges still fit.
+	PeerSendQueueBytes int
+
 	// MaxConcurrentDialers bounds the outgoing connections being set up at
 	// once. Default: 8.
 	MaxConcurrentDialers int

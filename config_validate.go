@@ -85,6 +85,7 @@ func (c *Config) Validate() error {
 		v.fail("MaxFrameSize", "= %d, must be in [UDPBufferSize (%d), %d]", c.MaxFrameSize, c.UDPBufferSize, maxFrameSizeLimit)
 	}
 	v.atLeastOne("PeerSendQueueDepth", c.PeerSendQueueDepth)
+	v.atLeastOne("PeerSendQueueBytes", c.PeerSendQueueBytes)
 	v.atLeastOne("MaxConcurrentDialers", c.MaxConcurrentDialers)
 	v.atLeastOne("MaxInboundStreams", c.MaxInboundStreams)
 	return v.err()

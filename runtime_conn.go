@@ -26,8 +26,9 @@ import (
 // An active-view neighbour has one long-lived outbound link, opened on
 // NeighborUp and closed on NeighborDown once its queued frames are
 // written. A send to any other peer uses a transient link that closes
-// after transientLinkLinger without use. Every link has a bounded queue
-// (Config.PeerSendQueueDepth): when it is full the peer is disconnected
+// after transientLinkLinger without use. Every link has bounded queues
+// (Config.PeerSendQueueDepth frames and Config.PeerSendQueueBytes bytes,
+// runtime_linkqueue.go): when one is full the peer is disconnected
 // and reported as a failed link, so that HyParView replaces it; the loop
 // never waits for a peer.
 
@@ -54,6 +55,8 @@ type outFrame struct {
 	flushed chan struct{}
 	// close ends the link once every frame queued before it is written.
 	close bool
+	// cost is the frame's frameCost, set by enqueue.
+	cost int
 }
 
 // outLink is an outbound stream to one peer and the goroutine writing it.
@@ -79,11 +82,12 @@ type outLink struct {
 	idleTimer bool // a linkIdleTimer is pending for this link
 }
 
-// newOutLink returns a link to peer with a queue of depth frames.
-func newOutLink(peer Peer, depth int) *outLink {
+// newOutLink returns a link to peer whose queues hold depth frames and
+// maxBytes bytes each.
+func newOutLink(peer Peer, depth, maxBytes int) *outLink {
 	return &outLink{
 		peer:       peer,
-		linkQueues: newLinkQueues(depth),
+		linkQueues: newLinkQueues(depth, maxBytes),
 		done:       make(chan struct{}),
 		abortCh:    make(chan struct{}),
 	}

@@ -194,3 +194,42 @@ func TestRuntimeFullSendQueueDisconnects(t *testing.T) {
 		}
 	})
 }
+
+// TestRuntimeSendQueueByteBound: a link's queue is bounded by bytes as
+// well as frames: anti-entropy states of 256 KiB to a peer that reads
+// nothing fail the link once PeerSendQueueBytes (1 MiB) is reached, long
+// before PeerSendQueueDepth frames.
+func TestRuntimeSendQueueByteBound(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sink := metrics.NewInmemSink(time.Hour, time.Hour)
+		c := newMockCluster(t, 0, nil)
+		defer c.shutdown()
+		a := c.addWithSink("node-a", func(conf *Config) { conf.PeerSendQueueBytes = 1 << 20 }, sink)
+		mute := c.net.NewTransport("mute") // accepts streams, never reads them
+		defer mute.Shutdown()
+		peer := Peer{Name: "mute", Addr: mute.addr.addr}
+		state := make([]byte, 256<<10)
+		failedAt := make(chan int, 1)
+		if err := a.ml.submit(loopFunc(func(l *runLoop) {
+			first := l.link(peer)
+			for i := range 8 {
+				l.send(peer, MemberUserState{State: state})
+				if l.links[peer.Name] != first {
+					failedAt <- i
+					return
+				}
+			}
+			failedAt <- -1
+		})); err != nil {
+			t.Fatal(err)
+		}
+		// Four states fill the 1 MiB bound (each costs a little more
+		// than 256 KiB): the fourth is refused.
+		if i := <-failedAt; i != 3 {
+			t.Errorf("link failed at send %d, want 3", i)
+		}
+		if got := counterSum(sink, "hyparlist.link.failed;reason=queue_full"); got != 1 {
+			t.Errorf("%v queue_full failures, want 1", got)
+		}
+	})
+}

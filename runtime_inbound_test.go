@@ -145,14 +145,19 @@ func TestRuntimeInboundHandshakeLimit(t *testing.T) {
 	})
 }
 
-// TestConfigMaxInboundStreams: Validate rejects a MaxInboundStreams below
-// one, naming the field.
-func TestConfigMaxInboundStreams(t *testing.T) {
-	c := DefaultLANConfig()
-	c.MaxInboundStreams = 0
-	err := c.Validate()
-	if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "MaxInboundStreams") {
-		t.Errorf("Validate with MaxInboundStreams 0 = %v", err)
+// TestConfigRuntimeBounds: Validate rejects a MaxInboundStreams or
+// PeerSendQueueBytes below one, naming the field.
+func TestConfigRuntimeBounds(t *testing.T) {
+	for name, set := range map[string]func(*Config){
+		"MaxInboundStreams":  func(c *Config) { c.MaxInboundStreams = 0 },
+		"PeerSendQueueBytes": func(c *Config) { c.PeerSendQueueBytes = -1 },
+	} {
+		c := DefaultLANConfig()
+		set(c)
+		err := c.Validate()
+		if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), name) {
+			t.Errorf("Validate with %s out of range = %v", name, err)
+		}
 	}
 }
 

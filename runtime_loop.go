@@ -475,7 +475,7 @@ func (l *runLoop) openLink(p Peer, conn net.Conn) *outLink {
 	if p.Addr == "" || len(l.links) >= l.maxLinks {
 		return nil
 	}
-	k := newOutLink(p, l.m.config.PeerSendQueueDepth)
+	k := newOutLink(p, l.m.config.PeerSendQueueDepth, l.m.config.PeerSendQueueBytes)
 	k.lastUsed = l.now
 	l.links[p.Name] = k
 	l.m.wg.Add(1)
@@ -530,8 +530,9 @@ func (l *runLoop) send(p Peer, msg Message) {
 	k.lastUsed = l.now
 	if !k.enqueue(outFrame{msg: msg}) {
 		l.m.metrics.linkFailed("queue_full")
-		_, depth := k.depth()
-		l.m.logger.Warn("send queue full, disconnecting peer", "peer", p.Name, "depth", depth)
+		queued, depth := k.depth()
+		l.m.logger.Warn("send queue full, disconnecting peer", "peer", p.Name, "frames", queued, "depth", depth,
+			"bytes", k.queuedBytes(), "max_bytes", k.maxBytes)
 		l.linkFailed(k.peer)
 	}
 	l.armIdle(k)
