@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"github.com/hashicorp/go-metrics"
 	"slices"
-	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -179,17 +178,7 @@ func TestRuntimeFullSendQueueDisconnects(t *testing.T) {
 		if !r.hasLink || r.queued != 2 {
 			t.Errorf("link present %v with %d frames queued, want a link with 2", r.hasLink, r.queued)
 		}
-		var failures float64
-		for _, d := range sink.Data() {
-			d.RLock()
-			for k, v := range d.Counters {
-				if strings.HasPrefix(k, "hyparlist.link.failed;reason=queue_full") {
-					failures += v.Sum
-				}
-			}
-			d.RUnlock()
-		}
-		if failures != 2 {
+		if failures := counterSum(sink, "hyparlist.link.failed;reason=queue_full"); failures != 2 {
 			t.Errorf("%v queue_full failures, want 2", failures)
 		}
 	})

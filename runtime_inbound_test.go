@@ -15,21 +15,6 @@ import (
 
 // Tests of the bound on accepted streams (runtime_inbound.go).
 
-// counterSum adds up the counters in sink whose key starts with prefix.
-func counterSum(sink *metrics.InmemSink, prefix string) float64 {
-	var sum float64
-	for _, d := range sink.Data() {
-		d.RLock()
-		for k, v := range d.Counters {
-			if strings.HasPrefix(k, prefix) {
-				sum += v.Sum
-			}
-		}
-		d.RUnlock()
-	}
-	return sum
-}
-
 // inboundProbe opens raw streams to one node from a bare MockTransport.
 type inboundProbe struct {
 	t    *testing.T
