@@ -54,15 +54,22 @@ func normalizeAddr(addr string) string {
 // the iteration's snapshot, so that a callback that calls Members (or
 // Neighbors) already sees the change it is told about.
 type pendingCallback struct {
-	queue *dispatcher
-	size  int
-	kind  string // for the dropped-callback metric
-	run   func()
+	queue   *dispatcher
+	size    int
+	kind    string // for the dropped-callback metric
+	run     func()
+	dropped func() // if set, run on the loop when the callback is dropped
 }
 
 // later queues a callback until the end of the loop iteration.
 func (l *runLoop) later(q *dispatcher, size int, kind string, run func()) {
-	l.callbacks = append(l.callbacks, pendingCallback{queue: q, size: size, kind: kind, run: run})
+	l.laterOrElse(q, size, kind, run, nil)
+}
+
+// laterOrElse is later, with dropped run on the loop if the callback does
+// not fit in its queue.
+func (l *runLoop) laterOrElse(q *dispatcher, size int, kind string, run, dropped func()) {
+	l.callbacks = append(l.callbacks, pendingCallback{queue: q, size: size, kind: kind, run: run, dropped: dropped})
 }
 
 // flushCallbacks hands the iteration's callbacks to the dispatchers,
@@ -73,6 +80,9 @@ func (l *runLoop) flushCallbacks() {
 		if !c.queue.tryPush(c.size, c.run) {
 			l.m.metrics.dispatchDropped(c.kind)
 			l.m.logger.Error("callback queue full, dropping a callback", "kind", c.kind, "queue", c.queue.name, "limit_bytes", c.queue.maxBytes)
+			if c.dropped != nil {
+				c.dropped()
+			}
 		}
 		l.callbacks[i] = pendingCallback{}
 	}
@@ -194,23 +204,6 @@ func (m *Memberlist) deliverDirect(payload []byte, wait bool) bool {
 		m.metrics.dispatchDropped("packet")
 	}
 	return true
-}
-
-// localState asks the Delegate for its state for an anti-entropy exchange
-// with peer and hands it back to the loop.
-func (l *runLoop) localState(peer Peer, join bool) {
-	d := l.m.config.Delegate
-	if d == nil {
-		return
-	}
-	m := l.m
-	l.later(m.msgQueue, 0, "local_state", func() {
-		state := d.LocalState(join)
-		if len(state) == 0 {
-			return
-		}
-		_ = m.submit(cmdLocalState{peer: peer, join: join, state: clonePayload(state)})
-	})
 }
 
 // mergeRemoteState hands a peer's state to Delegate.MergeRemoteState.

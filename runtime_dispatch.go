@@ -155,9 +155,25 @@ func (d *dispatcher) run() {
 	}
 }
 
+// hold counts size bytes the node keeps for the queue's callbacks outside
+// any item (the shared anti-entropy state, runtime_pushpull.go) against
+// the queue's budget, until release. It never fails: the bytes exist
+// already; they only leave less room for new items.
+func (d *dispatcher) hold(size int) {
+	if size <= 0 {
+		return
+	}
+	d.mu.Lock()
+	d.bytes += size
+	d.mu.Unlock()
+}
+
 // release returns size bytes to the queue's budget and wakes waiting
 // producers.
 func (d *dispatcher) release(size int) {
+	if size <= 0 {
+		return
+	}
 	d.mu.Lock()
 	d.bytes -= size
 	close(d.freed)
