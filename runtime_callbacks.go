@@ -4,6 +4,7 @@ import (
 	"net"
 	"strconv"
 	"time"
+	"unsafe"
 )
 
 // This file turns the loop's outputs into application callbacks, queued
@@ -47,6 +48,28 @@ func splitNodeAddr(addr string) (net.IP, uint16) {
 func normalizeAddr(addr string) string {
 	ip, port := splitNodeAddr(addr)
 	return (&Node{Addr: ip, Port: port}).Address()
+}
+
+// The byte budget of a dispatcher queue (runtime_dispatch.go) counts what
+// each queued callback keeps alive: its payload, and the Nodes and member
+// records it holds, at their struct sizes plus the bytes they point to.
+// Bytes a callback shares with another value it holds are counted once.
+
+// Struct sizes of what callbacks hold.
+const (
+	nodeStructBytes   = int(unsafe.Sizeof(Node{}))
+	recordStructBytes = int(unsafe.Sizeof(MemberRecord{}))
+	pointerBytes      = int(unsafe.Sizeof((*Node)(nil)))
+)
+
+// nodeBytes is what a Node held by a callback keeps alive.
+func nodeBytes(n *Node) int {
+	return nodeStructBytes + len(n.Name) + len(n.Addr) + len(n.Meta)
+}
+
+// recordBytes is what a member record held by a callback keeps alive.
+func recordBytes(r MemberRecord) int {
+	return recordStructBytes + len(r.Name) + len(r.Addr) + len(r.Meta)
 }
 
 // pendingCallback is a callback the loop produced during one iteration.
@@ -96,7 +119,7 @@ func (l *runLoop) notifyMember(t NodeEventType, n *Node) {
 		return
 	}
 	n = cloneNode(n)
-	l.later(l.m.eventQueue, len(n.Meta), "event", func() {
+	l.later(l.m.eventQueue, nodeBytes(n), "event", func() {
 		switch t {
 		case NodeJoin:
 			ev.NotifyJoin(n)
@@ -115,7 +138,7 @@ func (l *runLoop) notifyNeighbor(up bool, n *Node) {
 		return
 	}
 	n = cloneNode(n)
-	l.later(l.m.eventQueue, len(n.Meta), "event", func() {
+	l.later(l.m.eventQueue, nodeBytes(n), "event", func() {
 		if up {
 			nd.NotifyNeighborUp(n)
 		} else {
@@ -133,7 +156,7 @@ func (m *Memberlist) notifyConflict(h Hello) {
 	}
 	local := m.LocalNode()
 	other := m.memberNode(Member{Name: h.Name, Addr: h.Addr})
-	m.pushEvent(0, func() { cd.NotifyConflict(cloneNode(local), other) })
+	m.pushEvent(nodeBytes(local)+nodeBytes(other), func() { cd.NotifyConflict(cloneNode(local), other) })
 }
 
 // checkNameClash tells the ConflictDelegate when a connecting node
@@ -151,7 +174,7 @@ func (m *Memberlist) checkNameClash(h Hello) {
 		return
 	}
 	existing, other := cloneNode(member), m.memberNode(Member{Name: h.Name, Addr: h.Addr})
-	m.pushEvent(0, func() { cd.NotifyConflict(existing, other) })
+	m.pushEvent(nodeBytes(existing)+nodeBytes(other), func() { cd.NotifyConflict(existing, other) })
 }
 
 // notifyPing tells the PingDelegate of a round trip measured outside the
@@ -160,7 +183,7 @@ func (m *Memberlist) notifyPing(n *Node, rtt time.Duration, payload []byte) {
 	if m.config.Ping == nil {
 		return
 	}
-	m.pushEvent(len(payload)+len(n.Meta), func() { m.runNotifyPing(n, rtt, payload) })
+	m.pushEvent(len(payload)+nodeBytes(n), func() { m.runNotifyPing(n, rtt, payload) })
 }
 
 // pushEvent queues an event callback without waiting.

@@ -24,7 +24,9 @@ func (l *runLoop) askAlive(c AliveCheck) {
 	}
 	m := l.m
 	n := m.memberNode(Member{Name: c.Record.Name, Addr: c.Record.Addr, Meta: c.Record.Meta, State: c.Record.State})
-	l.later(m.eventQueue, len(n.Meta), "alive_check", func() {
+	// The node shares its name and metadata with the record.
+	size := recordBytes(c.Record) + nodeStructBytes + len(n.Addr)
+	l.later(m.eventQueue, size, "alive_check", func() {
 		err := ad.NotifyAlive(n)
 		if err != nil {
 			m.logger.Warn("alive delegate refused a member", "member", n.Name, "error", err)
@@ -46,7 +48,8 @@ func (l *runLoop) askMerge(c MergeCheck) {
 	size := 0
 	for i, r := range c.Records {
 		nodes[i] = m.memberNode(Member{Name: r.Name, Addr: r.Addr, Meta: r.Meta, State: r.State})
-		size += len(r.Meta)
+		// Each node shares its name and metadata with its record.
+		size += recordBytes(r) + pointerBytes + nodeStructBytes + len(nodes[i].Addr)
 	}
 	l.later(m.eventQueue, size, "merge_check", func() {
 		err := md.NotifyMerge(nodes)
@@ -64,7 +67,7 @@ func (l *runLoop) notifyMemberConflict(c MemberConflict) {
 		return
 	}
 	existing, other := l.m.memberNode(c.Existing), l.m.memberNode(c.Other)
-	l.later(l.m.eventQueue, len(existing.Meta)+len(other.Meta), "event", func() { cd.NotifyConflict(existing, other) })
+	l.later(l.m.eventQueue, nodeBytes(existing)+nodeBytes(other), "event", func() { cd.NotifyConflict(existing, other) })
 }
 
 // cmdVerdict carries a delegate's answer back to membership. err is the

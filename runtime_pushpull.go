@@ -70,9 +70,9 @@ type stateSlot struct {
 // sharedState is the LocalState answer of one kind (join or not).
 type sharedState struct {
 	fetching bool      // a LocalState call is queued or running
-	have     bool      // state is the answer received at at
-	at       time.Time //
-	state    []byte    // nil: the application has no state to send
+	have     bool      // state and at are set
+	at       time.Time // when the answer came back
+	state    []byte    // the answer; nil: the application has nothing to send
 	lastSize int       // length of the latest answer
 }
 
