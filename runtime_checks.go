@@ -15,8 +15,18 @@ import "fmt"
 // queue is full loses its records until anti-entropy brings them again.
 
 // askAlive runs AliveDelegate.NotifyAlive for a record and feeds the
-// verdict back.
+// verdict back. A record whose address is outside Config.CIDRsAllowed is
+// refused at once, without asking: as in memberlist, which refuses alive
+// messages (new nodes and address changes) from outside its networks,
+// such a node never becomes a member; the refusal denies it like a veto.
 func (l *runLoop) askAlive(c AliveCheck) {
+	if !l.addrAllowed(c.Record.Addr) {
+		l.m.logger.Warn("refusing a member outside CIDRsAllowed", "member", c.Record.Name, "addr", c.Record.Addr)
+		v := AliveVerdict{Check: c, Accept: false}
+		l.feed(coreMembership, v)
+		l.onVeto(v)
+		return
+	}
 	ad := l.m.config.Alive
 	if ad == nil {
 		l.feed(coreMembership, AliveVerdict{Check: c, Accept: true})
