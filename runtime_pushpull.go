@@ -1,6 +1,9 @@
 package hyparlist
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // This file bounds what the application state of anti-entropy exchanges
 // (membership's PushPullState, answered with Delegate.LocalState) costs
@@ -94,14 +97,7 @@ func (g *stateExchanges) kind(join bool) *sharedState {
 // forgets the shared states received as long ago. It returns the bytes of
 // the states it forgot.
 func (g *stateExchanges) expire(now time.Time) (released int) {
-	kept := g.slots[:0]
-	for _, s := range g.slots {
-		if !s.answered || now.Sub(s.at) < stateExchangeWindow {
-			kept = append(kept, s)
-		}
-	}
-	clear(g.slots[len(kept):])
-	g.slots = kept
+	g.slots = slices.DeleteFunc(g.slots, func(s stateSlot) bool { return s.answered && now.Sub(s.at) >= stateExchangeWindow })
 	for i := range g.shared {
 		s := &g.shared[i]
 		if s.have && now.Sub(s.at) >= stateExchangeWindow {
@@ -158,14 +154,7 @@ func (g *stateExchanges) fetched(now time.Time, join bool, state []byte) (waitin
 // the slots that waited for it.
 func (g *stateExchanges) fetchDropped(join bool) {
 	g.kind(join).fetching = false
-	kept := g.slots[:0]
-	for _, s := range g.slots {
-		if s.answered || s.join != join {
-			kept = append(kept, s)
-		}
-	}
-	clear(g.slots[len(kept):])
-	g.slots = kept
+	g.slots = slices.DeleteFunc(g.slots, func(s stateSlot) bool { return !s.answered && s.join == join })
 }
 
 // localState acts on membership's PushPullState for the exchange with
