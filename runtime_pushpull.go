@@ -42,7 +42,7 @@ const maxStateExchanges = 128
 // stateExchangeWindow is how long one LocalState answer is shared by
 // later exchanges, and how long a peer that was handed the state waits
 // before it is handed it again. One second keeps the shared state fresh
-// next to PushPullInterval (10s by default) and the delay of a new link's
+// next to Config.PushPullInterval (30s in DefaultLANConfig) and the delay of a new link's
 // exchange (linkExchangeDelay, one second or more), and bounds a peer
 // that floods digests to one state frame per second.
 const stateExchangeWindow = time.Second
