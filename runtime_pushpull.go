@@ -42,9 +42,9 @@ const maxStateExchanges = 128
 // stateExchangeWindow is how long one LocalState answer is shared by
 // later exchanges, and how long a peer that was handed the state waits
 // before it is handed it again. One second keeps the shared state fresh
-// next to Config.PushPullInterval (30s in DefaultLANConfig) and the delay of a new link's
-// exchange (linkExchangeDelay, one second or more), and bounds a peer
-// that floods digests to one state frame per second.
+// next to Config.PushPullInterval (30s in DefaultLANConfig) and the delay
+// of a new link's exchange (linkExchangeDelay, one second or more), and
+// bounds a peer that floods digests to one state frame per second.
 const stateExchangeWindow = time.Second
 
 // stateDecision is what to do with an exchange's request for the state.
