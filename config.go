@@ -265,7 +265,11 @@ type Config struct {
 	RequireNodeNames bool
 
 	// CIDRsAllowed, when not empty, limits the networks connections are
-	// accepted from (list IPv4 and IPv6 networks separately). Nil or empty
+	// accepted from (list IPv4 and IPv6 networks separately), and the
+	// addresses members may have: as in memberlist, a member record whose
+	// address is outside them is refused like an AliveDelegate veto (the
+	// node never lists, reports or dials it), and the node drops the
+	// messages of a node that advertises such an address. Nil or empty
 	// allows all. memberlist documents an empty list as "block all", but
 	// its code allows all, and ParseCIDRs(nil) returns an empty list, so
 	// hyparlist allows all too. Default: nil.

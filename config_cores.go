@@ -94,7 +94,9 @@ func (c *Config) membershipConfig() MembershipConfig {
 	if c.DeadNodeReclaimTime > 0 {
 		m.NameReclaimTime = min(c.DeadNodeReclaimTime, m.ReclaimTime)
 	}
-	m.CheckAlive = c.Alive != nil
+	// CIDRsAllowed refuses records at other addresses as an AliveDelegate
+	// would (runtime_checks.go).
+	m.CheckAlive = c.Alive != nil || c.IPMustBeChecked()
 	m.CheckMerge = c.Merge != nil
 	// The application state must fit in one frame, with room for the
 	// MemberUserState fields around it.

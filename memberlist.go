@@ -49,6 +49,9 @@ type Memberlist struct {
 	// deny holds the vetoed nodes the node refuses to link to
 	// (runtime_deny.go).
 	deny denyList
+	// exchanges bounds the application state handed out in anti-entropy
+	// exchanges (runtime_pushpull.go). The loop owns it.
+	exchanges stateExchanges
 
 	recent     *recentPayloads
 	msgQueue   *dispatcher

@@ -25,6 +25,9 @@ import (
 //	hyparlist.link.send_dropped             counter (no link could be opened)
 //	hyparlist.packet.dropped                counter, label "reason"
 //	hyparlist.dispatch.dropped              counter, label "kind"
+//	hyparlist.state_exchange.dropped        counter: anti-entropy exchanges
+//	                                        sent without the application
+//	                                        state (runtime_pushpull.go)
 //	hyparlist.delivery.hops                 sample: hops of a delivered broadcast
 //	hyparlist.delivery.latency              sample, ms: from the loop's
 //	                                        delivery to NotifyMsg
@@ -76,6 +79,7 @@ var (
 	keySendDropped      = []string{"hyparlist", "link", "send_dropped"}
 	keyPacketDropped    = []string{"hyparlist", "packet", "dropped"}
 	keyDispatchDropped  = []string{"hyparlist", "dispatch", "dropped"}
+	keyStateXDropped    = []string{"hyparlist", "state_exchange", "dropped"}
 	keyDeliveryHops     = []string{"hyparlist", "delivery", "hops"}
 	keyDeliveryLatency  = []string{"hyparlist", "delivery", "latency"}
 	keyViewActive       = []string{"hyparlist", "view", "active"}
@@ -170,6 +174,11 @@ func (r *runtimeMetrics) packetDropped(reason string) {
 
 func (r *runtimeMetrics) dispatchDropped(kind string) {
 	r.sink.IncrCounterWithLabels(keyDispatchDropped, 1, r.with("kind", kind))
+}
+
+// stateExchangeDropped counts an exchange request refused its state.
+func (r *runtimeMetrics) stateExchangeDropped() {
+	r.sink.IncrCounterWithLabels(keyStateXDropped, 1, r.labels)
 }
 
 // delivered records the hops of a delivered broadcast.
