@@ -242,7 +242,9 @@ type Config struct {
 	// HandoffQueueDepth bounds the queue of received messages waiting for
 	// the protocol loop. When it is full, connection readers wait (TCP
 	// back-pressure) instead of memberlist's dropping of UDP packets.
-	// Default: 1024.
+	// Between 0 and 65536 (memberlist has no maximum: its queue is a
+	// list, while this one is a channel allocated by Create, and with
+	// back-pressure a deeper one gains nothing). Default: 1024.
 	HandoffQueueDepth int
 
 	// UDPBufferSize is the largest packet SendBestEffort sends (larger
@@ -351,7 +353,7 @@ type Config struct {
 	MessageCacheTTL time.Duration
 
 	// MessageCacheMaxBytes bounds the payload bytes in the message cache;
-	// the oldest entries go first. Default: 32 MiB.
+	// the oldest entries go first. Between 1 and 1 GiB. Default: 32 MiB.
 	MessageCacheMaxBytes int
 
 	// --- Runtime limits ---
@@ -365,11 +367,13 @@ type Config struct {
 	// PeerSendQueueDepth is the number of frames that may wait to be
 	// written to one peer. A neighbour whose queue is full is
 	// disconnected (and HyParView replaces it) instead of slowing down
-	// everyone. Default: 1024.
+	// everyone. Between 1 and 16384 (each link allocates two queues of
+	// this depth). Default: 1024.
 	PeerSendQueueDepth int
 
 	// MaxConcurrentDialers bounds the outgoing connections being set up at
-	// once. Default: 8.
+	// once, and with it the open links beyond the active view (8 per
+	// dialer). Between 1 and 256. Default: 8.
 	MaxConcurrentDialers int
 
 	// StructuredLogger receives the node's logs as structured records.

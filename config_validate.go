@@ -9,6 +9,28 @@ import (
 // maxFrameSizeLimit is the largest MaxFrameSize Validate accepts.
 const maxFrameSizeLimit = 1 << 30
 
+// Upper bounds of the Config fields by which the node allocates queues
+// and tables, up front or per link, so that a mistyped value gives an
+// error instead of a makechan panic or gigabytes of memory. The Config
+// field comments state them.
+const (
+	// maxHandoffQueueDepth bounds HandoffQueueDepth. The queue is a
+	// channel allocated by Create: about 72 bytes a slot, 4.5 MiB at the
+	// bound. With TCP back-pressure a reader waits instead of dropping,
+	// so a deeper queue gains nothing.
+	maxHandoffQueueDepth = 1 << 16
+	// maxPeerSendQueueDepth bounds PeerSendQueueDepth. Each link
+	// allocates two queues of that many 32-byte slots: 1 MiB per link at
+	// the bound.
+	maxPeerSendQueueDepth = 1 << 14
+	// maxConcurrentDialers bounds MaxConcurrentDialers, which also sets
+	// the open links beyond the active view (transientLinksPerDialer
+	// each): at most 64 + 8×256 = 2112 links.
+	maxConcurrentDialers = 256
+	// maxMessageCacheBytes bounds MessageCacheMaxBytes: 1 GiB.
+	maxMessageCacheBytes = 1 << 30
+)
+
 // maxRandomWalkLength is the largest random-walk length: the walk's TTL
 // travels in one byte (ForwardJoin.TTL, Shuffle.TTL).
 const maxRandomWalkLength = 255
@@ -57,7 +79,7 @@ func (c *Config) Validate() error {
 	v.nonNegative("SuspicionMaxTimeoutMult", c.SuspicionMaxTimeoutMult)
 	v.nonNegative("AwarenessMaxMultiplier", c.AwarenessMaxMultiplier)
 	v.nonNegative("GossipNodes", c.GossipNodes)
-	v.nonNegative("HandoffQueueDepth", c.HandoffQueueDepth)
+	v.inRange("HandoffQueueDepth", c.HandoffQueueDepth, 0, maxHandoffQueueDepth)
 	v.nonNegativeDuration("PushPullInterval", c.PushPullInterval)
 	v.nonNegativeDuration("ProbeInterval", c.ProbeInterval)
 	v.nonNegativeDuration("ProbeTimeout", c.ProbeTimeout)
@@ -84,8 +106,8 @@ func (c *Config) Validate() error {
 	if c.MaxFrameSize < c.UDPBufferSize || c.MaxFrameSize > maxFrameSizeLimit {
 		v.fail("MaxFrameSize", "= %d, must be in [UDPBufferSize (%d), %d]", c.MaxFrameSize, c.UDPBufferSize, maxFrameSizeLimit)
 	}
-	v.atLeastOne("PeerSendQueueDepth", c.PeerSendQueueDepth)
-	v.atLeastOne("MaxConcurrentDialers", c.MaxConcurrentDialers)
+	v.inRange("PeerSendQueueDepth", c.PeerSendQueueDepth, 1, maxPeerSendQueueDepth)
+	v.inRange("MaxConcurrentDialers", c.MaxConcurrentDialers, 1, maxConcurrentDialers)
 	return v.err()
 }
 
@@ -120,7 +142,7 @@ func (c *Config) validatePlumtree(v *validator) {
 	if minTTL := c.IHaveInterval + c.GraftTimeout; c.MessageCacheTTL < minTTL {
 		v.fail("MessageCacheTTL", "= %v, must be at least IHaveInterval + GraftTimeout (%v)", c.MessageCacheTTL, minTTL)
 	}
-	v.atLeastOne("MessageCacheMaxBytes", c.MessageCacheMaxBytes)
+	v.inRange("MessageCacheMaxBytes", c.MessageCacheMaxBytes, 1, maxMessageCacheBytes)
 }
 
 // validator collects the problems Validate finds.
@@ -144,10 +166,14 @@ func (v *validator) atLeastOne(field string, n int) {
 	}
 }
 
-func (v *validator) port(field string, p int) {
-	if p < 0 || p > 65535 {
-		v.fail(field, "= %d, must be in [0, 65535]", p)
+func (v *validator) inRange(field string, n, lo, hi int) {
+	if n < lo || n > hi {
+		v.fail(field, "= %d, must be in [%d, %d]", n, lo, hi)
 	}
+}
+
+func (v *validator) port(field string, p int) {
+	v.inRange(field, p, 0, 65535)
 }
 
 func (v *validator) nonNegativeDuration(field string, d time.Duration) {

@@ -102,6 +102,10 @@ func (s *snapshot) member(name string) (*Node, bool) {
 // from SecretKey and stores it in conf.Keyring, as memberlist does, so
 // that keys can be rotated through it. Nothing else in conf is changed or
 // kept.
+//
+// When Create fails it leaves nothing running: a NetTransport it opened is
+// shut down, and so is conf.Transport when the failure comes after Create
+// started using it (the advertise address, the protocol cores).
 func Create(conf *Config) (*Memberlist, error) {
 	return create(conf, globalSink{})
 }
