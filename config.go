@@ -107,14 +107,17 @@ type Config struct {
 	//
 	// for a cluster of N members, as in memberlist. A member becomes
 	// suspect when a neighbour loses its link to it. Zero declares
-	// suspects dead at once. Default: 4 / 6 / 3.
+	// suspects dead at once. The longest timeout,
+	// SuspicionMaxTimeoutMult × SuspicionTimeout with N = 100,000 (the
+	// member table's bound), may be at most 24h: larger products fail
+	// Validate instead of overflowing. Default: 4 / 6 / 3.
 	SuspicionMult int
 
 	// SuspicionMaxTimeoutMult bounds the suspicion timeout from above, as
 	// in memberlist (Lifeguard): a suspicion starts at SuspicionMaxTimeoutMult
 	// × SuspicionTimeout and shortens towards SuspicionTimeout as further
 	// neighbours independently report losing their link to the member.
-	// Default: 6.
+	// See SuspicionMult for the 24h maximum. Default: 6.
 	SuspicionMaxTimeoutMult int
 
 	// PushPullInterval is the time between anti-entropy exchanges: the

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"testing"
 	"testing/synctest"
+	"time"
 )
 
 // TestValidateUpperBounds: every size, depth and count field the node
@@ -101,4 +102,37 @@ func TestCreateFailureClosesTransport(t *testing.T) {
 		t.Fatalf("UDP port still held after the failed Create: %v", err)
 	}
 	p.Close()
+}
+
+// TestValidateSuspicionTimeout: Config.Validate refuses, naming
+// SuspicionMult, settings whose longest suspicion timeout exceeds
+// maxSuspicionTimeout, and accepts memberlist's profiles.
+func TestValidateSuspicionTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		set  func(c *Config)
+		ok   bool
+	}{
+		{"LAN", func(c *Config) {}, true},
+		{"WAN profile", func(c *Config) { *c = *DefaultWANConfig(); c.Name = "node" }, true},
+		{"SuspicionMult 0", func(c *Config) { c.SuspicionMult = 0; c.ProbeInterval = math.MaxInt64 }, true},
+		{"SuspicionMult 1e10", func(c *Config) { c.SuspicionMult = 1e10 }, false},
+		{"SuspicionMaxTimeoutMult MaxInt", func(c *Config) { c.SuspicionMaxTimeoutMult = math.MaxInt }, false},
+		{"ProbeInterval MaxInt64", func(c *Config) { c.ProbeInterval = math.MaxInt64 }, false},
+		{"ProbeInterval 1h", func(c *Config) { c.ProbeInterval = time.Hour }, false},
+	} {
+		c := DefaultLANConfig()
+		c.Name = "node"
+		tc.set(c)
+		err := c.Validate()
+		if tc.ok {
+			if err != nil {
+				t.Errorf("%s: %v", tc.name, err)
+			}
+			continue
+		}
+		if got := invalidFields(err); len(got) != 1 || got[0] != "SuspicionMult" {
+			t.Errorf("%s: invalid fields %q (%v), want [SuspicionMult]", tc.name, got, err)
+		}
+	}
 }

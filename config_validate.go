@@ -77,6 +77,7 @@ func (c *Config) Validate() error {
 	v.nonNegative("RetransmitMult", c.RetransmitMult)
 	v.nonNegative("SuspicionMult", c.SuspicionMult)
 	v.nonNegative("SuspicionMaxTimeoutMult", c.SuspicionMaxTimeoutMult)
+	c.validateSuspicion(v)
 	v.nonNegative("AwarenessMaxMultiplier", c.AwarenessMaxMultiplier)
 	v.nonNegative("GossipNodes", c.GossipNodes)
 	v.inRange("HandoffQueueDepth", c.HandoffQueueDepth, 0, maxHandoffQueueDepth)
@@ -109,6 +110,20 @@ func (c *Config) Validate() error {
 	v.inRange("PeerSendQueueDepth", c.PeerSendQueueDepth, 1, maxPeerSendQueueDepth)
 	v.inRange("MaxConcurrentDialers", c.MaxConcurrentDialers, 1, maxConcurrentDialers)
 	return v.err()
+}
+
+// validateSuspicion checks that the longest suspicion timeout the
+// membership core would use (see Config.membershipConfig) is at most
+// maxSuspicionTimeout. Negative multipliers are reported on their own.
+func (c *Config) validateSuspicion(v *validator) {
+	if c.SuspicionMult < 0 || c.SuspicionMaxTimeoutMult < 0 {
+		return
+	}
+	m := c.membershipConfig()
+	if longest := m.longestSuspicionNanos(); longest > float64(maxSuspicionTimeout) {
+		v.fail("SuspicionMult", "= %d: the longest suspicion timeout, SuspicionMaxTimeoutMult (%d) × SuspicionMult × log10(%d members) × ProbeInterval (%v), is %s, at most %v allowed",
+			c.SuspicionMult, m.SuspicionMaxTimeoutMult, m.MaxMembers, m.SuspicionInterval, formatNanos(longest), maxSuspicionTimeout)
+	}
 }
 
 // validateHyParView checks the overlay settings.
