@@ -9,6 +9,15 @@ import (
 // maxFrameSizeLimit is the largest MaxFrameSize Validate accepts.
 const maxFrameSizeLimit = 1 << 30
 
+// minFrameSize is the smallest MaxFrameSize Validate accepts:
+// 269,312 bytes (263 KiB). Membership sizes its messages by record count,
+// not by bytes, so every frame must hold the largest one it sends: a
+// MemberRecords of MaxMemberRecordsPerMessage (256) records of maximal
+// size (maxRecordSize, 1045 bytes) asking for MaxDigestBuckets (256)
+// buckets, plus 1 KiB for the frame header and the other fields. Every
+// other protocol message is smaller (TestMinFrameSizeFitsEveryMessage).
+const minFrameSize = MaxMemberRecordsPerMessage*maxRecordSize + MaxDigestBuckets*3 + 1<<10
+
 // Upper bounds of the Config fields by which the node allocates queues
 // and tables, up front or per link, so that a mistyped value gives an
 // error instead of a makechan panic or gigabytes of memory. The Config
@@ -104,8 +113,11 @@ func (c *Config) Validate() error {
 	c.validateHyParView(v)
 	c.validatePlumtree(v)
 
-	if c.MaxFrameSize < c.UDPBufferSize || c.MaxFrameSize > maxFrameSizeLimit {
-		v.fail("MaxFrameSize", "= %d, must be in [UDPBufferSize (%d), %d]", c.MaxFrameSize, c.UDPBufferSize, maxFrameSizeLimit)
+	switch {
+	case c.MaxFrameSize < minFrameSize || c.MaxFrameSize > maxFrameSizeLimit:
+		v.fail("MaxFrameSize", "= %d, must be in [%d (the largest membership frame), %d]", c.MaxFrameSize, minFrameSize, maxFrameSizeLimit)
+	case c.MaxFrameSize < c.UDPBufferSize:
+		v.fail("MaxFrameSize", "= %d, must be at least UDPBufferSize (%d)", c.MaxFrameSize, c.UDPBufferSize)
 	}
 	v.inRange("PeerSendQueueDepth", c.PeerSendQueueDepth, 1, maxPeerSendQueueDepth)
 	v.inRange("MaxConcurrentDialers", c.MaxConcurrentDialers, 1, maxConcurrentDialers)
