@@ -42,8 +42,8 @@ const MetaMaxSize = 512
 // hyparlist, or that they are accepted only so that memberlist programs
 // build ("no effect"). Defaults are given as LAN / WAN / Local.
 type Config struct {
-	// Name is the node's name, unique in the cluster. Required.
-	// Default: the host name.
+	// Name is the node's name, unique in the cluster. Required, at most
+	// MaxMemberNameLen (256) bytes. Default: the host name.
 	Name string
 
 	// Transport carries the node's packets and streams. Nil makes Create
@@ -293,12 +293,13 @@ type Config struct {
 	// --- HyParView (Leitão, Pereira, Rodrigues, DSN 2007) ---
 
 	// ActiveViewSize is the number of TCP-connected neighbours each node
-	// keeps. Default: 5 (HyParView §5.1: log10(N)+1 for N = 10,000).
+	// keeps, between 1 and 64. Default: 5 (HyParView §5.1: log10(N)+1
+	// for N = 10,000).
 	ActiveViewSize int
 
 	// PassiveViewSize is the number of backup peers each node remembers
-	// to repair its active view. Default: 30 (HyParView §5.1:
-	// k·(log10(N)+1) with k = 6).
+	// to repair its active view, between 1 and 4096. Default: 30
+	// (HyParView §5.1: k·(log10(N)+1) with k = 6).
 	PassiveViewSize int
 
 	// ActiveRandomWalkLength (ARWL) is the number of hops a FORWARD_JOIN
@@ -312,8 +313,9 @@ type Config struct {
 
 	// ShuffleActive (ka) and ShufflePassive (kp) are the numbers of
 	// active- and passive-view entries sent in a SHUFFLE, at most
-	// ActiveViewSize and PassiveViewSize. Default: 3 and 4 (HyParView
-	// §5.1).
+	// ActiveViewSize and PassiveViewSize, and with the sender at most 256
+	// entries (1 + ShuffleActive + ShufflePassive, the wire limit).
+	// Default: 3 and 4 (HyParView §5.1).
 	ShuffleActive  int
 	ShufflePassive int
 

@@ -2,9 +2,12 @@ package hyparlist
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"net"
+	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -134,5 +137,138 @@ func TestValidateSuspicionTimeout(t *testing.T) {
 		if got := invalidFields(err); len(got) != 1 || got[0] != "SuspicionMult" {
 			t.Errorf("%s: invalid fields %q (%v), want [SuspicionMult]", tc.name, got, err)
 		}
+	}
+}
+
+// TestValidConfigsCreate sets each numeric Config field, one at a time, to
+// extreme values, and checks that whatever Validate accepts the cores
+// accept too and Create starts without a panic: Create never refuses a
+// valid Config with a core's internal wording (review s3 L1).
+func TestValidConfigsCreate(t *testing.T) {
+	ints := []int64{-1, 0, 1, 255, 256, 1 << 12, 1 << 16, 1 << 20, 1 << 31, math.MaxInt32, math.MaxInt64}
+	durations := []int64{-1, 0, 1, int64(time.Hour), int64(100 * 365 * 24 * time.Hour), math.MaxInt64}
+	typ := reflect.TypeFor[Config]()
+	accepted := 0
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		var values []int64
+		switch {
+		case f.Type == reflect.TypeFor[time.Duration]():
+			values = durations
+		case f.Type.Kind() == reflect.Int, f.Type.Kind() == reflect.Uint8:
+			values = ints
+		case f.Type.Kind() == reflect.String && f.Name == "Name":
+		default:
+			continue
+		}
+		try := func(desc string, set func(v reflect.Value)) {
+			conf := mockConfig("node", nil)
+			set(reflect.ValueOf(conf).Elem().Field(i))
+			if conf.Validate() == nil {
+				accepted++
+				checkValidConfigCreates(t, desc, conf)
+			}
+		}
+		if f.Name == "Name" {
+			for _, n := range []int{1, MaxMemberNameLen, MaxMemberNameLen + 1, 1 << 16} {
+				try(fmt.Sprintf("Name of %d bytes", n), func(v reflect.Value) { v.SetString(strings.Repeat("n", n)) })
+			}
+			continue
+		}
+		for _, x := range values {
+			desc := fmt.Sprintf("%s = %d", f.Name, x)
+			try(desc, func(v reflect.Value) {
+				if v.Kind() == reflect.Uint8 {
+					v.SetUint(uint64(uint8(x)))
+					return
+				}
+				v.SetInt(x)
+			})
+		}
+	}
+	if accepted < 100 {
+		t.Errorf("only %d configurations were valid: the test checks little", accepted)
+	}
+}
+
+// checkValidConfigCreates checks that the cores accept their part of the
+// valid conf and that Create starts a node with it, on a mock transport.
+func checkValidConfigCreates(t *testing.T, desc string, conf *Config) {
+	t.Helper()
+	cc := conf.coreConfigs()
+	for _, err := range []error{cc.hyparview.Validate(), cc.plumtree.Validate(), cc.membership.Validate(), conf.wireLimits().Validate()} {
+		if err != nil {
+			t.Errorf("%s: Validate accepts, a core refuses: %v", desc, err)
+		}
+	}
+	conf.Transport = NewMockNetwork(nil).NewTransport(conf.Name)
+	var ml *Memberlist
+	err := callNoPanic(t, desc, func() (err error) {
+		ml, err = Create(conf)
+		return err
+	})
+	if err != nil {
+		t.Errorf("%s: Validate accepts, Create refuses: %v", desc, err)
+		return
+	}
+	if err := ml.Shutdown(); err != nil {
+		t.Errorf("%s: Shutdown: %v", desc, err)
+	}
+}
+
+// TestValidateCoreBounds: the cores' own bounds, and limits that involve
+// two fields, are checked by Config.Validate under Config field names; a
+// configuration at those bounds starts.
+func TestValidateCoreBounds(t *testing.T) {
+	big := func(c *Config) {
+		c.ActiveViewSize, c.ShuffleActive = maxHyParViewActive, maxHyParViewActive
+		c.PassiveViewSize = maxHyParViewPassive
+	}
+	for _, tc := range []struct {
+		name  string
+		set   func(c *Config)
+		field string // "" when valid
+	}{
+		{"longest name", func(c *Config) { c.Name = strings.Repeat("n", MaxMemberNameLen) }, ""},
+		{"name too long", func(c *Config) { c.Name = strings.Repeat("n", MaxMemberNameLen+1) }, "Name"},
+		{"largest views", big, ""},
+		{"active view too large", func(c *Config) { c.ActiveViewSize = maxHyParViewActive + 1 }, "ActiveViewSize"},
+		{"passive view too large", func(c *Config) { c.PassiveViewSize = maxHyParViewPassive + 1 }, "PassiveViewSize"},
+		{"largest shuffle", func(c *Config) { big(c); c.ShufflePassive = DefaultWireLimits().MaxPeers - 1 - c.ShuffleActive }, ""},
+		{"shuffle too large", func(c *Config) { big(c); c.ShufflePassive = DefaultWireLimits().MaxPeers - c.ShuffleActive }, "ShufflePassive"},
+		{"IHaveInterval + GraftTimeout overflows", func(c *Config) {
+			c.IHaveInterval, c.GraftTimeout = math.MaxInt64/2+1, math.MaxInt64/2+1
+		}, "MessageCacheTTL"},
+		{"longest cache TTL", func(c *Config) {
+			c.IHaveInterval, c.GraftTimeout, c.MessageCacheTTL = math.MaxInt64/2+1, math.MaxInt64/2+1, math.MaxInt64
+		}, ""},
+	} {
+		conf := mockConfig("node", tc.set)
+		err := conf.Validate()
+		if tc.field == "" {
+			if err != nil {
+				t.Errorf("%s: %v", tc.name, err)
+				continue
+			}
+			checkValidConfigCreates(t, tc.name, conf)
+			continue
+		}
+		if got := invalidFields(err); len(got) != 1 || got[0] != tc.field {
+			t.Errorf("%s: invalid fields %q (%v), want [%s]", tc.name, got, err, tc.field)
+		}
+	}
+}
+
+// TestLinkSilenceLimitSaturates: keepalive settings whose sum overflows
+// still give a positive silence limit (keepalives stay on).
+func TestLinkSilenceLimitSaturates(t *testing.T) {
+	c := mockConfig("node", func(c *Config) {
+		c.KeepaliveInterval, c.KeepaliveTimeout = math.MaxInt64/2+1, math.MaxInt64/2+1
+	})
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.linkSilenceLimit(); got != math.MaxInt64 {
+		t.Errorf("linkSilenceLimit = %v, want the longest duration", got)
 	}
 }

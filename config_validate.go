@@ -71,6 +71,8 @@ func (c *Config) Validate() error {
 
 	if c.Name == "" {
 		v.fail("Name", "must not be empty")
+	} else if len(c.Name) > MaxMemberNameLen {
+		v.fail("Name", "is %d bytes, at most %d allowed", len(c.Name), MaxMemberNameLen)
 	}
 	if len(c.Label) > LabelMaxSize {
 		v.fail("Label", "is %d bytes, at most %d allowed", len(c.Label), LabelMaxSize)
@@ -140,8 +142,8 @@ func (c *Config) validateSuspicion(v *validator) {
 
 // validateHyParView checks the overlay settings.
 func (c *Config) validateHyParView(v *validator) {
-	v.atLeastOne("ActiveViewSize", c.ActiveViewSize)
-	v.atLeastOne("PassiveViewSize", c.PassiveViewSize)
+	v.inRange("ActiveViewSize", c.ActiveViewSize, 1, maxHyParViewActive)
+	v.inRange("PassiveViewSize", c.PassiveViewSize, 1, maxHyParViewPassive)
 	if c.ActiveRandomWalkLength < 1 || c.ActiveRandomWalkLength > maxRandomWalkLength {
 		v.fail("ActiveRandomWalkLength", "= %d, must be in [1, %d]", c.ActiveRandomWalkLength, maxRandomWalkLength)
 	}
@@ -153,6 +155,8 @@ func (c *Config) validateHyParView(v *validator) {
 	}
 	if c.ShufflePassive < 0 || c.ShufflePassive > c.PassiveViewSize {
 		v.fail("ShufflePassive", "= %d, must be in [0, PassiveViewSize (%d)]", c.ShufflePassive, c.PassiveViewSize)
+	} else if maxPeers := DefaultWireLimits().MaxPeers; c.ShuffleActive >= 0 && 1+c.ShuffleActive+c.ShufflePassive > maxPeers {
+		v.fail("ShufflePassive", "= %d: a shuffle carries 1 + ShuffleActive (%d) + ShufflePassive peers, at most %d", c.ShufflePassive, c.ShuffleActive, maxPeers)
 	}
 	v.positiveDuration("ShuffleInterval", c.ShuffleInterval)
 	v.nonNegativeDuration("KeepaliveInterval", c.KeepaliveInterval)
@@ -166,7 +170,7 @@ func (c *Config) validateHyParView(v *validator) {
 func (c *Config) validatePlumtree(v *validator) {
 	v.positiveDuration("IHaveInterval", c.IHaveInterval)
 	v.positiveDuration("GraftTimeout", c.GraftTimeout)
-	if minTTL := c.IHaveInterval + c.GraftTimeout; c.MessageCacheTTL < minTTL {
+	if minTTL := addDurations(max(c.IHaveInterval, 0), max(c.GraftTimeout, 0)); c.MessageCacheTTL < minTTL {
 		v.fail("MessageCacheTTL", "= %v, must be at least IHaveInterval + GraftTimeout (%v)", c.MessageCacheTTL, minTTL)
 	}
 	v.inRange("MessageCacheMaxBytes", c.MessageCacheMaxBytes, 1, maxMessageCacheBytes)
