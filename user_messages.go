@@ -143,8 +143,12 @@ func (m *Memberlist) sendPacket(a Address, msg []byte) error {
 // encodePacket returns the packet carrying msg: the label header (when
 // Config.Label is set) and msg's frame, sealed when encryption is on. It
 // fails with ErrMessageTooLarge when the packet exceeds
-// Config.UDPBufferSize.
-func (m *Memberlist) encodePacket(msg Message) ([]byte, error) {
+// Config.UDPBufferSize, without encoding a payload that is larger on its
+// own.
+func (m *Memberlist) encodePacket(msg UserMsg) ([]byte, error) {
+	if len(msg.Payload) > m.config.UDPBufferSize {
+		return nil, fmt.Errorf("payload of %d bytes, UDPBufferSize is %d: %w", len(msg.Payload), m.config.UDPBufferSize, ErrMessageTooLarge)
+	}
 	frame, err := EncodeMessage(nil, msg, m.lim)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMessageTooLarge, err)

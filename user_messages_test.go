@@ -3,6 +3,7 @@ package hyparlist
 import (
 	"errors"
 	"net"
+	"runtime"
 	"testing"
 	"testing/synctest"
 )
@@ -47,4 +48,43 @@ func callNoPanic(t *testing.T, name string, f func() error) (err error) {
 		}
 	}()
 	return f()
+}
+
+// TestOversizedPayloadsNotCopied: a payload over the size limit is refused
+// before it is copied or encoded, so a mistaken huge payload costs no
+// allocation of its size (review s3 L3).
+func TestOversizedPayloadsNotCopied(t *testing.T) {
+	c := newMockCluster(t, 1, nil)
+	defer c.shutdown()
+	ml := c.nodes[0].ml
+	target := ml.LocalNode()
+	overFrame := make([]byte, ml.config.MaxFrameSize+1)
+	overPacket := make([]byte, ml.config.MaxFrameSize/2) // fits a frame, not a packet
+	for _, tc := range []struct {
+		name string
+		send func() error
+	}{
+		{"Broadcast", func() error { return ml.Broadcast(overFrame) }},
+		{"SendReliable", func() error { return ml.SendReliable(target, overFrame) }},
+		{"SendBestEffort", func() error { return ml.SendBestEffort(target, overPacket) }},
+		{"SendToAddress", func() error { return ml.SendToAddress(target.FullAddress(), overFrame) }},
+	} {
+		var err error
+		allocated := bytesAllocated(func() { err = tc.send() })
+		if !errors.Is(err, ErrMessageTooLarge) {
+			t.Errorf("%s: %v, want ErrMessageTooLarge", tc.name, err)
+		}
+		if allocated > 1<<20 {
+			t.Errorf("%s allocated %d bytes before refusing the payload", tc.name, allocated)
+		}
+	}
+}
+
+// bytesAllocated returns how many bytes the process allocated while f ran.
+func bytesAllocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
 }
