@@ -39,10 +39,17 @@ func TestValidateUpperBounds(t *testing.T) {
 				}
 				continue
 			}
-			if got := invalidFields(err); len(got) != 1 || got[0] != tc.field {
-				t.Errorf("%s = %d: invalid fields %q (%v), want [%s]", tc.field, v, got, err, tc.field)
-			}
+			wantOnlyInvalid(t, fmt.Sprintf("%s = %d", tc.field, v), err, tc.field)
 		}
+	}
+}
+
+// wantOnlyInvalid checks that err reports field, and only field, as
+// invalid.
+func wantOnlyInvalid(t *testing.T, desc string, err error, field string) {
+	t.Helper()
+	if got := invalidFields(err); len(got) != 1 || got[0] != field {
+		t.Errorf("%s: invalid fields %q (%v), want [%s]", desc, got, err, field)
 	}
 }
 
@@ -134,9 +141,7 @@ func TestValidateSuspicionTimeout(t *testing.T) {
 			}
 			continue
 		}
-		if got := invalidFields(err); len(got) != 1 || got[0] != "SuspicionMult" {
-			t.Errorf("%s: invalid fields %q (%v), want [SuspicionMult]", tc.name, got, err)
-		}
+		wantOnlyInvalid(t, tc.name, err, "SuspicionMult")
 	}
 }
 
@@ -253,9 +258,7 @@ func TestValidateCoreBounds(t *testing.T) {
 			checkValidConfigCreates(t, tc.name, conf)
 			continue
 		}
-		if got := invalidFields(err); len(got) != 1 || got[0] != tc.field {
-			t.Errorf("%s: invalid fields %q (%v), want [%s]", tc.name, got, err, tc.field)
-		}
+		wantOnlyInvalid(t, tc.name, err, tc.field)
 	}
 }
 

@@ -1,6 +1,7 @@
 package hyparlist
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -13,9 +14,7 @@ func TestValidateMinFrameSize(t *testing.T) {
 		c := DefaultLANConfig()
 		c.Name = "node"
 		c.MaxFrameSize = size
-		if got := invalidFields(c.Validate()); len(got) != 1 || got[0] != "MaxFrameSize" {
-			t.Errorf("MaxFrameSize = %d: invalid fields %q, want [MaxFrameSize]", size, got)
-		}
+		wantOnlyInvalid(t, fmt.Sprintf("MaxFrameSize = %d", size), c.Validate(), "MaxFrameSize")
 	}
 	c := DefaultLANConfig()
 	c.Name = "node"
