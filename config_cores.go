@@ -58,7 +58,7 @@ func (c *Config) plumtreeConfig() PlumtreeConfig {
 	// Seen IDs must outlive cached payloads (PlumtreeConfig.SeenTTL); keep
 	// the core's default margin over the cache.
 	def := DefaultPlumtreeConfig()
-	p.SeenTTL = c.MessageCacheTTL + (def.SeenTTL - def.CacheTTL)
+	p.SeenTTL = addDurations(c.MessageCacheTTL, def.SeenTTL-def.CacheTTL)
 	// Every neighbour must fit, with room for links that cross a view
 	// change.
 	p.MaxPeers = max(def.MaxPeers, 2*c.ActiveViewSize)
