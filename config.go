@@ -42,8 +42,8 @@ const MetaMaxSize = 512
 // hyparlist, or that they are accepted only so that memberlist programs
 // build ("no effect"). Defaults are given as LAN / WAN / Local.
 type Config struct {
-	// Name is the node's name, unique in the cluster. Required.
-	// Default: the host name.
+	// Name is the node's name, unique in the cluster. Required, at most
+	// MaxMemberNameLen (256) bytes. Default: the host name.
 	Name string
 
 	// Transport carries the node's packets and streams. Nil makes Create
@@ -107,14 +107,17 @@ type Config struct {
 	//
 	// for a cluster of N members, as in memberlist. A member becomes
 	// suspect when a neighbour loses its link to it. Zero declares
-	// suspects dead at once. Default: 4 / 6 / 3.
+	// suspects dead at once. The longest timeout,
+	// SuspicionMaxTimeoutMult × SuspicionTimeout with N = 100,000 (the
+	// member table's bound), may be at most 24h: larger products fail
+	// Validate instead of overflowing. Default: 4 / 6 / 3.
 	SuspicionMult int
 
 	// SuspicionMaxTimeoutMult bounds the suspicion timeout from above, as
 	// in memberlist (Lifeguard): a suspicion starts at SuspicionMaxTimeoutMult
 	// × SuspicionTimeout and shortens towards SuspicionTimeout as further
 	// neighbours independently report losing their link to the member.
-	// Default: 6.
+	// See SuspicionMult for the 24h maximum. Default: 6.
 	SuspicionMaxTimeoutMult int
 
 	// PushPullInterval is the time between anti-entropy exchanges: the
@@ -242,7 +245,9 @@ type Config struct {
 	// HandoffQueueDepth bounds the queue of received messages waiting for
 	// the protocol loop. When it is full, connection readers wait (TCP
 	// back-pressure) instead of memberlist's dropping of UDP packets.
-	// Default: 1024.
+	// Between 0 and 65536 (memberlist has no maximum: its queue is a
+	// list, while this one is a channel allocated by Create, and with
+	// back-pressure a deeper one gains nothing). Default: 1024.
 	HandoffQueueDepth int
 
 	// UDPBufferSize is the largest packet SendBestEffort sends (larger
@@ -265,7 +270,11 @@ type Config struct {
 	RequireNodeNames bool
 
 	// CIDRsAllowed, when not empty, limits the networks connections are
-	// accepted from (list IPv4 and IPv6 networks separately). Nil or empty
+	// accepted from (list IPv4 and IPv6 networks separately), and the
+	// addresses members may have: as in memberlist, a member record whose
+	// address is outside them is refused like an AliveDelegate veto (the
+	// node never lists, reports or dials it), and the node drops the
+	// messages of a node that advertises such an address. Nil or empty
 	// allows all. memberlist documents an empty list as "block all", but
 	// its code allows all, and ParseCIDRs(nil) returns an empty list, so
 	// hyparlist allows all too. Default: nil.
@@ -288,12 +297,13 @@ type Config struct {
 	// --- HyParView (Leitão, Pereira, Rodrigues, DSN 2007) ---
 
 	// ActiveViewSize is the number of TCP-connected neighbours each node
-	// keeps. Default: 5 (HyParView §5.1: log10(N)+1 for N = 10,000).
+	// keeps, between 1 and 64. Default: 5 (HyParView §5.1: log10(N)+1
+	// for N = 10,000).
 	ActiveViewSize int
 
 	// PassiveViewSize is the number of backup peers each node remembers
-	// to repair its active view. Default: 30 (HyParView §5.1:
-	// k·(log10(N)+1) with k = 6).
+	// to repair its active view, between 1 and 4096. Default: 30
+	// (HyParView §5.1: k·(log10(N)+1) with k = 6).
 	PassiveViewSize int
 
 	// ActiveRandomWalkLength (ARWL) is the number of hops a FORWARD_JOIN
@@ -307,8 +317,9 @@ type Config struct {
 
 	// ShuffleActive (ka) and ShufflePassive (kp) are the numbers of
 	// active- and passive-view entries sent in a SHUFFLE, at most
-	// ActiveViewSize and PassiveViewSize. Default: 3 and 4 (HyParView
-	// §5.1).
+	// ActiveViewSize and PassiveViewSize, and with the sender at most 256
+	// entries (1 + ShuffleActive + ShufflePassive, the wire limit).
+	// Default: 3 and 4 (HyParView §5.1).
 	ShuffleActive  int
 	ShufflePassive int
 
@@ -351,21 +362,24 @@ type Config struct {
 	MessageCacheTTL time.Duration
 
 	// MessageCacheMaxBytes bounds the payload bytes in the message cache;
-	// the oldest entries go first. Default: 32 MiB.
+	// the oldest entries go first. Between 1 and 1 GiB. Default: 32 MiB.
 	MessageCacheMaxBytes int
 
 	// --- Runtime limits ---
 
 	// MaxFrameSize is the largest frame body, in bytes, sent or accepted;
 	// a larger payload is refused with ErrMessageTooLarge. Between
-	// UDPBufferSize and 1 GiB. Default: 20 MiB (memberlist's largest
+	// 269,312 bytes (263 KiB: the largest anti-entropy frame, 256 member
+	// records of maximal name, address and metadata) and 1 GiB, and at
+	// least UDPBufferSize. Default: 20 MiB (memberlist's largest
 	// push/pull state, so that the same LocalState fits).
 	MaxFrameSize int
 
 	// PeerSendQueueDepth is the number of frames that may wait to be
 	// written to one peer. A neighbour whose queue is full is
 	// disconnected (and HyParView replaces it) instead of slowing down
-	// everyone. Default: 1024.
+	// everyone. Between 1 and 16384 (each link allocates two queues of
+	// this depth). Default: 1024.
 	PeerSendQueueDepth int
 
 	// PeerSendQueueBytes bounds, besides PeerSendQueueDepth, the bytes
@@ -381,7 +395,8 @@ type Config struct {
 	PeerSendQueueBytes int
 
 	// MaxConcurrentDialers bounds the outgoing connections being set up at
-	// once. Default: 8.
+	// once, and with it the open links beyond the active view (8 per
+	// dialer). Between 1 and 256. Default: 8.
 	MaxConcurrentDialers int
 
 	// MaxInboundStreams bounds the streams other nodes have open to this

@@ -58,7 +58,7 @@ func (c *Config) plumtreeConfig() PlumtreeConfig {
 	// Seen IDs must outlive cached payloads (PlumtreeConfig.SeenTTL); keep
 	// the core's default margin over the cache.
 	def := DefaultPlumtreeConfig()
-	p.SeenTTL = c.MessageCacheTTL + (def.SeenTTL - def.CacheTTL)
+	p.SeenTTL = addDurations(c.MessageCacheTTL, def.SeenTTL-def.CacheTTL)
 	// Every neighbour must fit, with room for links that cross a view
 	// change.
 	p.MaxPeers = max(def.MaxPeers, 2*c.ActiveViewSize)
@@ -94,7 +94,9 @@ func (c *Config) membershipConfig() MembershipConfig {
 	if c.DeadNodeReclaimTime > 0 {
 		m.NameReclaimTime = min(c.DeadNodeReclaimTime, m.ReclaimTime)
 	}
-	m.CheckAlive = c.Alive != nil
+	// CIDRsAllowed refuses records at other addresses as an AliveDelegate
+	// would (runtime_checks.go).
+	m.CheckAlive = c.Alive != nil || c.IPMustBeChecked()
 	m.CheckMerge = c.Merge != nil
 	// The application state must fit in one frame, with room for the
 	// MemberUserState fields around it.

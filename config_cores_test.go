@@ -140,4 +140,9 @@ func TestConfigCoresNameReclaim(t *testing.T) {
 	if m := c.membershipConfig(); !m.CheckAlive || !m.CheckMerge {
 		t.Errorf("checks off with delegates: %+v", m)
 	}
+	c = DefaultLANConfig()
+	c.CIDRsAllowed, _ = ParseCIDRs([]string{"10.0.0.0/8"})
+	if m := c.membershipConfig(); !m.CheckAlive || m.CheckMerge {
+		t.Errorf("CIDRsAllowed: CheckAlive %v, CheckMerge %v; want true, false", m.CheckAlive, m.CheckMerge)
+	}
 }

@@ -34,7 +34,7 @@ func (c *Config) linkSilenceLimit() time.Duration {
 	if iv <= 0 {
 		return 0
 	}
-	return iv + c.keepaliveTimeout()
+	return addDurations(iv, max(c.keepaliveTimeout(), 0))
 }
 
 // broadcastPullInterval is how often Delegate.GetBroadcasts is pulled:
@@ -45,4 +45,10 @@ func (c *Config) broadcastPullInterval() time.Duration {
 		return c.GossipInterval
 	}
 	return c.keepaliveInterval()
+}
+
+// addDurations returns a+b for non-negative a and b, saturating at the
+// longest duration instead of overflowing.
+func addDurations(a, b time.Duration) time.Duration {
+	return time.Duration(ptSatAdd(int64(a), int64(b)))
 }

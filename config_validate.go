@@ -9,6 +9,37 @@ import (
 // maxFrameSizeLimit is the largest MaxFrameSize Validate accepts.
 const maxFrameSizeLimit = 1 << 30
 
+// minFrameSize is the smallest MaxFrameSize Validate accepts:
+// 269,312 bytes (263 KiB). Membership sizes its messages by record count,
+// not by bytes, so every frame must hold the largest one it sends: a
+// MemberRecords of MaxMemberRecordsPerMessage (256) records of maximal
+// size (maxRecordSize, 1045 bytes) asking for MaxDigestBuckets (256)
+// buckets, plus 1 KiB for the frame header and the other fields. Every
+// other protocol message is smaller (TestMinFrameSizeFitsEveryMessage).
+const minFrameSize = MaxMemberRecordsPerMessage*maxRecordSize + MaxDigestBuckets*3 + 1<<10
+
+// Upper bounds of the Config fields by which the node allocates queues
+// and tables, up front or per link, so that a mistyped value gives an
+// error instead of a makechan panic or gigabytes of memory. The Config
+// field comments state them.
+const (
+	// maxHandoffQueueDepth bounds HandoffQueueDepth. The queue is a
+	// channel allocated by Create: about 72 bytes a slot, 4.5 MiB at the
+	// bound. With TCP back-pressure a reader waits instead of dropping,
+	// so a deeper queue gains nothing.
+	maxHandoffQueueDepth = 1 << 16
+	// maxPeerSendQueueDepth bounds PeerSendQueueDepth. Each link
+	// allocates two queues of that many 32-byte slots: 1 MiB per link at
+	// the bound.
+	maxPeerSendQueueDepth = 1 << 14
+	// maxConcurrentDialers bounds MaxConcurrentDialers, which also sets
+	// the open links beyond the active view (transientLinksPerDialer
+	// each): at most 64 + 8×256 = 2112 links.
+	maxConcurrentDialers = 256
+	// maxMessageCacheBytes bounds MessageCacheMaxBytes: 1 GiB.
+	maxMessageCacheBytes = 1 << 30
+)
+
 // maxRandomWalkLength is the largest random-walk length: the walk's TTL
 // travels in one byte (ForwardJoin.TTL, Shuffle.TTL).
 const maxRandomWalkLength = 255
@@ -40,6 +71,8 @@ func (c *Config) Validate() error {
 
 	if c.Name == "" {
 		v.fail("Name", "must not be empty")
+	} else if len(c.Name) > MaxMemberNameLen {
+		v.fail("Name", "is %d bytes, at most %d allowed", len(c.Name), MaxMemberNameLen)
 	}
 	if len(c.Label) > LabelMaxSize {
 		v.fail("Label", "is %d bytes, at most %d allowed", len(c.Label), LabelMaxSize)
@@ -55,9 +88,10 @@ func (c *Config) Validate() error {
 	v.nonNegative("RetransmitMult", c.RetransmitMult)
 	v.nonNegative("SuspicionMult", c.SuspicionMult)
 	v.nonNegative("SuspicionMaxTimeoutMult", c.SuspicionMaxTimeoutMult)
+	c.validateSuspicion(v)
 	v.nonNegative("AwarenessMaxMultiplier", c.AwarenessMaxMultiplier)
 	v.nonNegative("GossipNodes", c.GossipNodes)
-	v.nonNegative("HandoffQueueDepth", c.HandoffQueueDepth)
+	v.inRange("HandoffQueueDepth", c.HandoffQueueDepth, 0, maxHandoffQueueDepth)
 	v.nonNegativeDuration("PushPullInterval", c.PushPullInterval)
 	v.nonNegativeDuration("ProbeInterval", c.ProbeInterval)
 	v.nonNegativeDuration("ProbeTimeout", c.ProbeTimeout)
@@ -81,20 +115,37 @@ func (c *Config) Validate() error {
 	c.validateHyParView(v)
 	c.validatePlumtree(v)
 
-	if c.MaxFrameSize < c.UDPBufferSize || c.MaxFrameSize > maxFrameSizeLimit {
-		v.fail("MaxFrameSize", "= %d, must be in [UDPBufferSize (%d), %d]", c.MaxFrameSize, c.UDPBufferSize, maxFrameSizeLimit)
+	switch {
+	case c.MaxFrameSize < minFrameSize || c.MaxFrameSize > maxFrameSizeLimit:
+		v.fail("MaxFrameSize", "= %d, must be in [%d (the largest membership frame), %d]", c.MaxFrameSize, minFrameSize, maxFrameSizeLimit)
+	case c.MaxFrameSize < c.UDPBufferSize:
+		v.fail("MaxFrameSize", "= %d, must be at least UDPBufferSize (%d)", c.MaxFrameSize, c.UDPBufferSize)
 	}
-	v.atLeastOne("PeerSendQueueDepth", c.PeerSendQueueDepth)
+	v.inRange("PeerSendQueueDepth", c.PeerSendQueueDepth, 1, maxPeerSendQueueDepth)
 	v.atLeastOne("PeerSendQueueBytes", c.PeerSendQueueBytes)
-	v.atLeastOne("MaxConcurrentDialers", c.MaxConcurrentDialers)
+	v.inRange("MaxConcurrentDialers", c.MaxConcurrentDialers, 1, maxConcurrentDialers)
 	v.atLeastOne("MaxInboundStreams", c.MaxInboundStreams)
 	return v.err()
 }
 
+// validateSuspicion checks that the longest suspicion timeout the
+// membership core would use (see Config.membershipConfig) is at most
+// maxSuspicionTimeout. Negative multipliers are reported on their own.
+func (c *Config) validateSuspicion(v *validator) {
+	if c.SuspicionMult < 0 || c.SuspicionMaxTimeoutMult < 0 {
+		return
+	}
+	m := c.membershipConfig()
+	if longest := m.longestSuspicionNanos(); longest > float64(maxSuspicionTimeout) {
+		v.fail("SuspicionMult", "= %d: the longest suspicion timeout, SuspicionMaxTimeoutMult (%d) × SuspicionMult × log10(%d members) × ProbeInterval (%v), is %s, at most %v allowed",
+			c.SuspicionMult, m.SuspicionMaxTimeoutMult, m.MaxMembers, m.SuspicionInterval, formatNanos(longest), maxSuspicionTimeout)
+	}
+}
+
 // validateHyParView checks the overlay settings.
 func (c *Config) validateHyParView(v *validator) {
-	v.atLeastOne("ActiveViewSize", c.ActiveViewSize)
-	v.atLeastOne("PassiveViewSize", c.PassiveViewSize)
+	v.inRange("ActiveViewSize", c.ActiveViewSize, 1, maxHyParViewActive)
+	v.inRange("PassiveViewSize", c.PassiveViewSize, 1, maxHyParViewPassive)
 	if c.ActiveRandomWalkLength < 1 || c.ActiveRandomWalkLength > maxRandomWalkLength {
 		v.fail("ActiveRandomWalkLength", "= %d, must be in [1, %d]", c.ActiveRandomWalkLength, maxRandomWalkLength)
 	}
@@ -106,6 +157,8 @@ func (c *Config) validateHyParView(v *validator) {
 	}
 	if c.ShufflePassive < 0 || c.ShufflePassive > c.PassiveViewSize {
 		v.fail("ShufflePassive", "= %d, must be in [0, PassiveViewSize (%d)]", c.ShufflePassive, c.PassiveViewSize)
+	} else if maxPeers := DefaultWireLimits().MaxPeers; c.ShuffleActive >= 0 && 1+c.ShuffleActive+c.ShufflePassive > maxPeers {
+		v.fail("ShufflePassive", "= %d: a shuffle carries 1 + ShuffleActive (%d) + ShufflePassive peers, at most %d", c.ShufflePassive, c.ShuffleActive, maxPeers)
 	}
 	v.positiveDuration("ShuffleInterval", c.ShuffleInterval)
 	v.nonNegativeDuration("KeepaliveInterval", c.KeepaliveInterval)
@@ -119,10 +172,10 @@ func (c *Config) validateHyParView(v *validator) {
 func (c *Config) validatePlumtree(v *validator) {
 	v.positiveDuration("IHaveInterval", c.IHaveInterval)
 	v.positiveDuration("GraftTimeout", c.GraftTimeout)
-	if minTTL := c.IHaveInterval + c.GraftTimeout; c.MessageCacheTTL < minTTL {
+	if minTTL := addDurations(max(c.IHaveInterval, 0), max(c.GraftTimeout, 0)); c.MessageCacheTTL < minTTL {
 		v.fail("MessageCacheTTL", "= %v, must be at least IHaveInterval + GraftTimeout (%v)", c.MessageCacheTTL, minTTL)
 	}
-	v.atLeastOne("MessageCacheMaxBytes", c.MessageCacheMaxBytes)
+	v.inRange("MessageCacheMaxBytes", c.MessageCacheMaxBytes, 1, maxMessageCacheBytes)
 }
 
 // validator collects the problems Validate finds.
@@ -146,10 +199,14 @@ func (v *validator) atLeastOne(field string, n int) {
 	}
 }
 
-func (v *validator) port(field string, p int) {
-	if p < 0 || p > 65535 {
-		v.fail(field, "= %d, must be in [0, 65535]", p)
+func (v *validator) inRange(field string, n, lo, hi int) {
+	if n < lo || n > hi {
+		v.fail(field, "= %d, must be in [%d, %d]", n, lo, hi)
 	}
+}
+
+func (v *validator) port(field string, p int) {
+	v.inRange(field, p, 0, 65535)
 }
 
 func (v *validator) nonNegativeDuration(field string, d time.Duration) {

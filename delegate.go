@@ -37,7 +37,11 @@ type Delegate interface {
 	// LocalState returns the application state to send to a peer during
 	// an anti-entropy exchange (every Config.PushPullInterval, with one
 	// random neighbour) or while joining (join is true). The peer passes
-	// it to its MergeRemoteState.
+	// it to its MergeRemoteState. Unlike memberlist, which calls it for
+	// every push/pull, the node calls it at most once per second for each
+	// value of join and sends that answer to every exchange of the second;
+	// it sends the state to at most 128 peers per second, and to one peer
+	// at most once per second and value of join (runtime_pushpull.go).
 	LocalState(join bool) []byte
 
 	// MergeRemoteState receives a peer's LocalState during an

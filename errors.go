@@ -16,6 +16,12 @@ var (
 	// A Join that reaches at least one host does not return it.
 	ErrNoContact = errors.New("hyparlist: no contact host could be joined")
 
+	// ErrNoAddress is returned by SendReliable, SendBestEffort, SendTo,
+	// their older names and Ping when the destination has no address: a
+	// nil *Node, a Node without an IP, or a nil net.Addr. (memberlist
+	// panics in these cases.)
+	ErrNoAddress = errors.New("hyparlist: destination has no address")
+
 	// ErrMergeCanceled is wrapped by the Join error for a contact whose
 	// join exchange the MergeDelegate vetoed.
 	ErrMergeCanceled = errors.New("hyparlist: merge canceled by the merge delegate")

@@ -51,6 +51,9 @@ type Memberlist struct {
 	// deny holds the vetoed nodes the node refuses to link to
 	// (runtime_deny.go).
 	deny denyList
+	// exchanges bounds the application state handed out in anti-entropy
+	// exchanges (runtime_pushpull.go). The loop owns it.
+	exchanges stateExchanges
 
 	recent     *recentPayloads
 	msgQueue   *dispatcher
@@ -106,6 +109,10 @@ func (s *snapshot) member(name string) (*Node, bool) {
 // from SecretKey and stores it in conf.Keyring, as memberlist does, so
 // that keys can be rotated through it. Nothing else in conf is changed or
 // kept.
+//
+// When Create fails it leaves nothing running: a NetTransport it opened is
+// shut down, and so is conf.Transport when the failure comes after Create
+// started using it (the advertise address, the protocol cores).
 func Create(conf *Config) (*Memberlist, error) {
 	return create(conf, globalSink{})
 }
@@ -306,15 +313,16 @@ func (m *Memberlist) ProtocolVersion() uint8 { return m.config.ProtocolVersion }
 // payload that does not fit in a frame (Config.MaxFrameSize), and
 // ErrShutdown after Shutdown.
 func (m *Memberlist) Broadcast(payload []byte) error {
-	return m.broadcast(ClassUser, clonePayload(payload))
+	return m.broadcast(ClassUser, payload)
 }
 
-// broadcast hands payload, which it now owns, to Plumtree.
+// broadcast hands a copy of payload to Plumtree, after the size check, so
+// that an oversized payload is never copied.
 func (m *Memberlist) broadcast(class Class, payload []byte) error {
-	if len(payload)+gossipFrameOverhead(m.self.Name) > m.config.MaxFrameSize {
+	if len(payload) > m.config.MaxFrameSize-gossipFrameOverhead(m.self.Name) {
 		return fmt.Errorf("broadcast %d bytes: %w", len(payload), ErrMessageTooLarge)
 	}
-	return m.submit(cmdBroadcast{class: class, payload: payload})
+	return m.submit(cmdBroadcast{class: class, payload: clonePayload(payload)})
 }
 
 // gossipFrameOverhead bounds the bytes a Gossip frame from origin needs

@@ -126,7 +126,10 @@ type UpdateMeta struct {
 
 // LocalStateReady answers PushPullState: State is the application's
 // Delegate.LocalState(Join) for the exchange with Peer. An empty State, or
-// one over MaxLocalStateSize, is not sent.
+// one over MaxLocalStateSize, is not sent. The core does not copy State:
+// the MemberUserState it sends refers to the same bytes, so that a driver
+// can answer many exchanges with one buffer. The driver must not modify
+// State afterwards.
 type LocalStateReady struct {
 	Peer  Peer
 	Join  bool
@@ -270,7 +273,7 @@ func (m *Membership) handle(ev Event) {
 		m.onMergeVerdict(ev)
 	case LocalStateReady:
 		if len(ev.State) > 0 && len(ev.State) <= m.cfg.MaxLocalStateSize {
-			m.emit(Send{To: ev.Peer, Msg: MemberUserState{Join: ev.Join, State: cloneBytes(ev.State)}})
+			m.emit(Send{To: ev.Peer, Msg: MemberUserState{Join: ev.Join, State: ev.State}})
 		}
 	}
 }

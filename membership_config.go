@@ -3,6 +3,7 @@ package hyparlist
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -14,7 +15,9 @@ type MembershipConfig struct {
 	//	min = SuspicionMult × max(1, log10(N)) × SuspicionInterval
 	//
 	// where N is the number of live (alive or suspect) members. Default 4,
-	// memberlist's DefaultLANConfig value.
+	// memberlist's DefaultLANConfig value. The longest timeout,
+	// SuspicionMaxTimeoutMult × SuspicionMult × log10(MaxMembers) ×
+	// SuspicionInterval, may be at most 24h.
 	SuspicionMult int
 
 	// SuspicionMaxTimeoutMult sets the longest suspicion timeout, used
@@ -129,6 +132,21 @@ func DefaultMembershipConfig() MembershipConfig {
 	}
 }
 
+// longestSuspicionNanos is the longest suspicion timeout c allows, in
+// nanoseconds: with no confirmation and a full member table.
+func (c MembershipConfig) longestSuspicionNanos() float64 {
+	return suspicionMinNanos(c, c.MaxMembers) * float64(c.SuspicionMaxTimeoutMult)
+}
+
+// formatNanos formats a span given in nanoseconds, which may exceed
+// time.Duration.
+func formatNanos(ns float64) string {
+	if ns < math.MaxInt64 {
+		return time.Duration(ns).String()
+	}
+	return fmt.Sprintf("%.3gh", ns/float64(time.Hour))
+}
+
 // Validate reports the first field out of range. It does not modify c.
 func (c MembershipConfig) Validate() error {
 	bad := func(field string, v any, want string) error {
@@ -159,6 +177,9 @@ func (c MembershipConfig) Validate() error {
 		return bad("MaxAnnouncementRecords", c.MaxAnnouncementRecords, fmt.Sprintf("in [1, %d]", MaxAnnouncementRecordsLimit))
 	case c.MaxLocalStateSize < 0:
 		return bad("MaxLocalStateSize", c.MaxLocalStateSize, ">= 0")
+	case c.longestSuspicionNanos() > float64(maxSuspicionTimeout):
+		return bad("SuspicionMult", c.SuspicionMult, fmt.Sprintf("SuspicionMaxTimeoutMult (%d) × SuspicionMult × log10(MaxMembers) (%.3g) × SuspicionInterval (%v) = %s <= %v",
+			c.SuspicionMaxTimeoutMult, math.Log10(float64(c.MaxMembers)), c.SuspicionInterval, formatNanos(c.longestSuspicionNanos()), maxSuspicionTimeout))
 	}
 	return nil
 }

@@ -40,6 +40,15 @@ import (
 // accusers kept per suspicion.
 const maxSuspicionConfirmations = 16
 
+// maxSuspicionTimeout is the longest suspicion timeout. Validate refuses a
+// configuration whose longest timeout, SuspicionMaxTimeoutMult ×
+// SuspicionMult × log10(MaxMembers) × SuspicionInterval, exceeds it, and
+// suspicionBounds saturates at it, so no product can overflow
+// time.Duration. Not from a paper: memberlist's profiles stay under 15
+// minutes (WAN: 6 × 6 × log10(N) × 5s), and a member suspected for a day
+// is better declared dead and left to refute.
+const maxSuspicionTimeout = 24 * time.Hour
+
 // suspicion is the running suspicion of one member. Every node that heard
 // it keeps one, so it is kept small: times on the core clock, accusers by
 // name hash.
@@ -60,11 +69,33 @@ type suspicion struct {
 }
 
 // suspicionBounds returns min and max of the suspicion timeout for n live
-// members.
+// members, each at most maxSuspicionTimeout.
 func suspicionBounds(cfg MembershipConfig, n int) (lo, hi time.Duration) {
+	lo = saturateSuspicion(suspicionMinNanos(cfg, n))
+	return lo, suspicionMax(lo, cfg.SuspicionMaxTimeoutMult)
+}
+
+// suspicionMinNanos is the shortest suspicion timeout for n live members,
+// SuspicionMult × max(1, log10(n)) × SuspicionInterval, in nanoseconds
+// and as a float so that it cannot overflow.
+func suspicionMinNanos(cfg MembershipConfig, n int) float64 {
 	scale := math.Max(1, math.Log10(math.Max(1, float64(n))))
-	lo = time.Duration(float64(cfg.SuspicionMult) * scale * float64(cfg.SuspicionInterval))
-	return lo, lo * time.Duration(cfg.SuspicionMaxTimeoutMult)
+	return float64(cfg.SuspicionMult) * scale * float64(cfg.SuspicionInterval)
+}
+
+// suspicionMax is the longest suspicion timeout, lo × mult, at most
+// maxSuspicionTimeout.
+func suspicionMax(lo time.Duration, mult int) time.Duration {
+	return max(lo, saturateSuspicion(float64(lo)*float64(mult)))
+}
+
+// saturateSuspicion converts ns nanoseconds to a duration in [1ns,
+// maxSuspicionTimeout].
+func saturateSuspicion(ns float64) time.Duration {
+	if !(ns < float64(maxSuspicionTimeout)) { // also NaN
+		return maxSuspicionTimeout
+	}
+	return max(time.Duration(ns), 1)
 }
 
 // suspicionTimeout is Lifeguard's timeout after c confirmations.
@@ -105,7 +136,7 @@ func (m *Membership) confirmSuspicion(e *memberEntry, accuser string) bool {
 	}
 	s.accusers = append(s.accusers, h)
 	c := len(s.accusers) - 1
-	hi := s.lo * time.Duration(m.cfg.SuspicionMaxTimeoutMult)
+	hi := suspicionMax(s.lo, m.cfg.SuspicionMaxTimeoutMult)
 	if d := s.start + int64(suspicionTimeout(s.lo, hi, m.cfg.SuspicionConfirmations, c)); d < s.deadline {
 		s.deadline = d
 		m.refreshDeadline(e)

@@ -1,7 +1,9 @@
 package hyparlist
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 )
@@ -207,5 +209,53 @@ func TestMembershipConfirmingAccuserExpiresSilently(t *testing.T) {
 	}
 	if recs := announcedRecords(t, acts); len(recs) != 0 {
 		t.Errorf("a confirming accuser announced %+v at expiry", recs)
+	}
+}
+
+// TestSuspicionBoundsSaturate: values far beyond what Validate accepts
+// give timeouts capped at maxSuspicionTimeout, never negative or wrapped.
+func TestSuspicionBoundsSaturate(t *testing.T) {
+	for _, c := range []struct {
+		mult, maxMult int
+		interval      time.Duration
+	}{
+		{1e10, 6, time.Second},
+		{4, math.MaxInt, time.Second},
+		{math.MaxInt, math.MaxInt, math.MaxInt64},
+		{4, 6, math.MaxInt64},
+	} {
+		cfg := DefaultMembershipConfig()
+		cfg.SuspicionMult, cfg.SuspicionMaxTimeoutMult, cfg.SuspicionInterval = c.mult, c.maxMult, c.interval
+		for _, n := range []int{1, 10_000, math.MaxInt} {
+			lo, hi := suspicionBounds(cfg, n)
+			if lo <= 0 || lo > hi || hi > maxSuspicionTimeout {
+				t.Errorf("%+v, n=%d: bounds %v..%v, want 0 < lo <= hi <= %v", c, n, lo, hi, maxSuspicionTimeout)
+			}
+			if got := suspicionTimeout(lo, hi, cfg.SuspicionConfirmations, 1); got < lo || got > hi {
+				t.Errorf("%+v, n=%d: timeout after one confirmation %v, outside %v..%v", c, n, got, lo, hi)
+			}
+		}
+	}
+}
+
+// TestMembershipConfigRejectsLongSuspicion: Validate refuses a longest
+// suspicion timeout above maxSuspicionTimeout for a full member table.
+func TestMembershipConfigRejectsLongSuspicion(t *testing.T) {
+	ok := DefaultMembershipConfig()
+	// 4 × 6 × log10(100,000) × 1s = 2 min.
+	if err := ok.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, mutate := range []func(c *MembershipConfig){
+		func(c *MembershipConfig) { c.SuspicionMult = 1e10 },
+		func(c *MembershipConfig) { c.SuspicionMaxTimeoutMult = math.MaxInt },
+		func(c *MembershipConfig) { c.SuspicionInterval = math.MaxInt64 },
+		func(c *MembershipConfig) { c.SuspicionInterval = time.Hour }, // 4 × 6 × 5 × 1h = 120h
+	} {
+		c := DefaultMembershipConfig()
+		mutate(&c)
+		if err := c.Validate(); !errors.Is(err, ErrInvalidMembershipConfig) {
+			t.Errorf("%d × %d × %v: Validate = %v, want ErrInvalidMembershipConfig", c.SuspicionMult, c.SuspicionMaxTimeoutMult, c.SuspicionInterval, err)
+		}
 	}
 }

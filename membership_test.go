@@ -357,6 +357,23 @@ func TestMembershipUserState(t *testing.T) {
 	}
 }
 
+// TestMembershipUserStateShared: the core sends the state it is handed
+// without copying it, so that a driver answering many exchanges with one
+// buffer keeps one copy alive (review s3, H4).
+func TestMembershipUserStateShared(t *testing.T) {
+	a := newStartedMembership(t, "a", DefaultMembershipConfig())
+	state := []byte("shared state")
+	for _, peer := range []string{"b", "c"} {
+		sends := actionsOfType[Send](stepActs(a, mt0, LocalStateReady{Peer: testPeer(peer), State: state}))
+		if len(sends) != 1 {
+			t.Fatalf("LocalStateReady for %s sent %d messages", peer, len(sends))
+		}
+		if got := sends[0].Msg.(MemberUserState).State; len(got) != len(state) || &got[0] != &state[0] {
+			t.Errorf("state sent to %s is a copy", peer)
+		}
+	}
+}
+
 // TestMembershipIgnoresBadInput: malformed messages and payloads change
 // nothing and do not panic.
 func TestMembershipIgnoresBadInput(t *testing.T) {

@@ -88,6 +88,10 @@ type ptGraftGroup struct {
 	ids  []MessageID
 }
 
+// ErrInvalidPlumtreeArgument is wrapped by the errors NewPlumtree returns
+// for a local peer without a name or a nil random source.
+var ErrInvalidPlumtreeArgument = errors.New("hyparlist: invalid plumtree argument")
+
 // NewPlumtree returns a Plumtree core for the local node self. cfg is
 // validated (see PlumtreeConfig.Validate) and copied. rng seeds the
 // sequence numbers of local broadcasts: a node restarted under the same
@@ -95,10 +99,10 @@ type ptGraftGroup struct {
 // nodes still remember.
 func NewPlumtree(self Peer, cfg PlumtreeConfig, rng *rand.Rand) (*Plumtree, error) {
 	if self.Name == "" {
-		return nil, errors.New("new plumtree: self has an empty name")
+		return nil, fmt.Errorf("new plumtree: %w: self has an empty name", ErrInvalidPlumtreeArgument)
 	}
 	if rng == nil {
-		return nil, errors.New("new plumtree: nil rng")
+		return nil, fmt.Errorf("new plumtree: %w: nil *rand.Rand", ErrInvalidPlumtreeArgument)
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("new plumtree: %w", err)

@@ -187,11 +187,11 @@ func TestPlumtreeConfigValidate(t *testing.T) {
 
 func TestNewPlumtreeErrors(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	if _, err := NewPlumtree(Peer{}, DefaultPlumtreeConfig(), rng); err == nil {
-		t.Error("empty self name accepted")
+	if _, err := NewPlumtree(Peer{}, DefaultPlumtreeConfig(), rng); !errors.Is(err, ErrInvalidPlumtreeArgument) {
+		t.Errorf("empty self name: err = %v, want ErrInvalidPlumtreeArgument", err)
 	}
-	if _, err := NewPlumtree(ptTestPeer("a"), DefaultPlumtreeConfig(), nil); err == nil {
-		t.Error("nil rng accepted")
+	if _, err := NewPlumtree(ptTestPeer("a"), DefaultPlumtreeConfig(), nil); !errors.Is(err, ErrInvalidPlumtreeArgument) {
+		t.Errorf("nil rng: err = %v, want ErrInvalidPlumtreeArgument", err)
 	}
 	bad := DefaultPlumtreeConfig()
 	bad.CacheTTL = 0

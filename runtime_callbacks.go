@@ -4,6 +4,7 @@ import (
 	"net"
 	"strconv"
 	"time"
+	"unsafe"
 )
 
 // This file turns the loop's outputs into application callbacks, queued
@@ -49,20 +50,49 @@ func normalizeAddr(addr string) string {
 	return (&Node{Addr: ip, Port: port}).Address()
 }
 
+// The byte budget of a dispatcher queue (runtime_dispatch.go) counts what
+// each queued callback keeps alive: its payload, and the Nodes and member
+// records it holds, at their struct sizes plus the bytes they point to.
+// Bytes a callback shares with another value it holds are counted once.
+
+// Struct sizes of what callbacks hold.
+const (
+	nodeStructBytes   = int(unsafe.Sizeof(Node{}))
+	recordStructBytes = int(unsafe.Sizeof(MemberRecord{}))
+	pointerBytes      = int(unsafe.Sizeof((*Node)(nil)))
+)
+
+// nodeBytes is what a Node held by a callback keeps alive.
+func nodeBytes(n *Node) int {
+	return nodeStructBytes + len(n.Name) + len(n.Addr) + len(n.Meta)
+}
+
+// recordBytes is what a member record held by a callback keeps alive.
+func recordBytes(r MemberRecord) int {
+	return recordStructBytes + len(r.Name) + len(r.Addr) + len(r.Meta)
+}
+
 // pendingCallback is a callback the loop produced during one iteration.
 // The loop hands its callbacks to the dispatchers only after it published
 // the iteration's snapshot, so that a callback that calls Members (or
 // Neighbors) already sees the change it is told about.
 type pendingCallback struct {
-	queue *dispatcher
-	size  int
-	kind  string // for the dropped-callback metric
-	run   func()
+	queue   *dispatcher
+	size    int
+	kind    string // for the dropped-callback metric
+	run     func()
+	dropped func() // if set, run on the loop when the callback is dropped
 }
 
 // later queues a callback until the end of the loop iteration.
 func (l *runLoop) later(q *dispatcher, size int, kind string, run func()) {
-	l.callbacks = append(l.callbacks, pendingCallback{queue: q, size: size, kind: kind, run: run})
+	l.laterOrElse(q, size, kind, run, nil)
+}
+
+// laterOrElse is later, with dropped run on the loop if the callback does
+// not fit in its queue.
+func (l *runLoop) laterOrElse(q *dispatcher, size int, kind string, run, dropped func()) {
+	l.callbacks = append(l.callbacks, pendingCallback{queue: q, size: size, kind: kind, run: run, dropped: dropped})
 }
 
 // flushCallbacks hands the iteration's callbacks to the dispatchers,
@@ -73,6 +103,9 @@ func (l *runLoop) flushCallbacks() {
 		if !c.queue.tryPush(c.size, c.run) {
 			l.m.metrics.dispatchDropped(c.kind)
 			l.m.logger.Error("callback queue full, dropping a callback", "kind", c.kind, "queue", c.queue.name, "limit_bytes", c.queue.maxBytes)
+			if c.dropped != nil {
+				c.dropped()
+			}
 		}
 		l.callbacks[i] = pendingCallback{}
 	}
@@ -86,7 +119,7 @@ func (l *runLoop) notifyMember(t NodeEventType, n *Node) {
 		return
 	}
 	n = cloneNode(n)
-	l.later(l.m.eventQueue, len(n.Meta), "event", func() {
+	l.later(l.m.eventQueue, nodeBytes(n), "event", func() {
 		switch t {
 		case NodeJoin:
 			ev.NotifyJoin(n)
@@ -105,7 +138,7 @@ func (l *runLoop) notifyNeighbor(up bool, n *Node) {
 		return
 	}
 	n = cloneNode(n)
-	l.later(l.m.eventQueue, len(n.Meta), "event", func() {
+	l.later(l.m.eventQueue, nodeBytes(n), "event", func() {
 		if up {
 			nd.NotifyNeighborUp(n)
 		} else {
@@ -123,7 +156,7 @@ func (m *Memberlist) notifyConflict(h Hello) {
 	}
 	local := m.LocalNode()
 	other := m.memberNode(Member{Name: h.Name, Addr: h.Addr})
-	m.pushEvent(0, func() { cd.NotifyConflict(cloneNode(local), other) })
+	m.pushEvent(nodeBytes(local)+nodeBytes(other), func() { cd.NotifyConflict(cloneNode(local), other) })
 }
 
 // checkNameClash tells the ConflictDelegate when a connecting node
@@ -141,7 +174,7 @@ func (m *Memberlist) checkNameClash(h Hello) {
 		return
 	}
 	existing, other := cloneNode(member), m.memberNode(Member{Name: h.Name, Addr: h.Addr})
-	m.pushEvent(0, func() { cd.NotifyConflict(existing, other) })
+	m.pushEvent(nodeBytes(existing)+nodeBytes(other), func() { cd.NotifyConflict(existing, other) })
 }
 
 // notifyPing tells the PingDelegate of a round trip measured outside the
@@ -150,7 +183,7 @@ func (m *Memberlist) notifyPing(n *Node, rtt time.Duration, payload []byte) {
 	if m.config.Ping == nil {
 		return
 	}
-	m.pushEvent(len(payload)+len(n.Meta), func() { m.runNotifyPing(n, rtt, payload) })
+	m.pushEvent(len(payload)+nodeBytes(n), func() { m.runNotifyPing(n, rtt, payload) })
 }
 
 // pushEvent queues an event callback without waiting.
@@ -194,23 +227,6 @@ func (m *Memberlist) deliverDirect(payload []byte, wait bool) bool {
 		m.metrics.dispatchDropped("packet")
 	}
 	return true
-}
-
-// localState asks the Delegate for its state for an anti-entropy exchange
-// with peer and hands it back to the loop.
-func (l *runLoop) localState(peer Peer, join bool) {
-	d := l.m.config.Delegate
-	if d == nil {
-		return
-	}
-	m := l.m
-	l.later(m.msgQueue, 0, "local_state", func() {
-		state := d.LocalState(join)
-		if len(state) == 0 {
-			return
-		}
-		_ = m.submit(cmdLocalState{peer: peer, join: join, state: clonePayload(state)})
-	})
 }
 
 // mergeRemoteState hands a peer's state to Delegate.MergeRemoteState.

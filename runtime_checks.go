@@ -15,8 +15,18 @@ import "fmt"
 // queue is full loses its records until anti-entropy brings them again.
 
 // askAlive runs AliveDelegate.NotifyAlive for a record and feeds the
-// verdict back.
+// verdict back. A record whose address is outside Config.CIDRsAllowed is
+// refused at once, without asking: as in memberlist, which refuses alive
+// messages (new nodes and address changes) from outside its networks,
+// such a node never becomes a member; the refusal denies it like a veto.
 func (l *runLoop) askAlive(c AliveCheck) {
+	if !l.addrAllowed(c.Record.Addr) {
+		l.m.logger.Warn("refusing a member outside CIDRsAllowed", "member", c.Record.Name, "addr", c.Record.Addr)
+		v := AliveVerdict{Check: c, Accept: false}
+		l.feed(coreMembership, v)
+		l.onVeto(v)
+		return
+	}
 	ad := l.m.config.Alive
 	if ad == nil {
 		l.feed(coreMembership, AliveVerdict{Check: c, Accept: true})
@@ -24,7 +34,9 @@ func (l *runLoop) askAlive(c AliveCheck) {
 	}
 	m := l.m
 	n := m.memberNode(Member{Name: c.Record.Name, Addr: c.Record.Addr, Meta: c.Record.Meta, State: c.Record.State})
-	l.later(m.eventQueue, len(n.Meta), "alive_check", func() {
+	// The node shares its name and metadata with the record.
+	size := recordBytes(c.Record) + nodeStructBytes + len(n.Addr)
+	l.later(m.eventQueue, size, "alive_check", func() {
 		err := ad.NotifyAlive(n)
 		if err != nil {
 			m.logger.Warn("alive delegate refused a member", "member", n.Name, "error", err)
@@ -46,7 +58,8 @@ func (l *runLoop) askMerge(c MergeCheck) {
 	size := 0
 	for i, r := range c.Records {
 		nodes[i] = m.memberNode(Member{Name: r.Name, Addr: r.Addr, Meta: r.Meta, State: r.State})
-		size += len(r.Meta)
+		// Each node shares its name and metadata with its record.
+		size += recordBytes(r) + pointerBytes + nodeStructBytes + len(nodes[i].Addr)
 	}
 	l.later(m.eventQueue, size, "merge_check", func() {
 		err := md.NotifyMerge(nodes)
@@ -64,7 +77,7 @@ func (l *runLoop) notifyMemberConflict(c MemberConflict) {
 		return
 	}
 	existing, other := l.m.memberNode(c.Existing), l.m.memberNode(c.Other)
-	l.later(l.m.eventQueue, len(existing.Meta)+len(other.Meta), "event", func() { cd.NotifyConflict(existing, other) })
+	l.later(l.m.eventQueue, nodeBytes(existing)+nodeBytes(other), "event", func() { cd.NotifyConflict(existing, other) })
 }
 
 // cmdVerdict carries a delegate's answer back to membership. err is the

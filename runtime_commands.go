@@ -90,16 +90,15 @@ func (c cmdUpdateMeta) apply(l *runLoop) {
 	c.reply <- l.flushLinks()
 }
 
-// cmdLocalState carries Delegate.LocalState's answer back to membership.
+// cmdLocalState carries Delegate.LocalState's answer (a copy, nil when
+// there is nothing to send) back to the exchanges waiting for it
+// (runtime_pushpull.go).
 type cmdLocalState struct {
-	peer  Peer
 	join  bool
 	state []byte
 }
 
-func (c cmdLocalState) apply(l *runLoop) {
-	l.feed(coreMembership, LocalStateReady{Peer: c.peer, Join: c.join, State: c.state})
-}
+func (c cmdLocalState) apply(l *runLoop) { l.onLocalState(c.join, c.state) }
 
 // cmdProbeResult carries the outcome of a ProbeMember dial.
 type cmdProbeResult struct {

@@ -7,7 +7,8 @@ import (
 
 // This file keeps vetoed nodes out of the overlay.
 //
-// An AliveDelegate or MergeDelegate veto keeps a node out of the member
+// An AliveDelegate or MergeDelegate veto, or an address outside
+// Config.CIDRsAllowed (runtime_checks.go), keeps a node out of the member
 // list, but HyParView knows nothing of delegates: the node would keep its
 // links, relay broadcasts and come back through the passive view. So
 // when a veto leaves a node outside the member list, the runtime also
@@ -170,19 +171,39 @@ func (l *runLoop) denied(name string) bool {
 	return l.m.deny.denied(name, l.now)
 }
 
-// screen filters an inbound message for the deny list: it reports false
-// for a message from a denied node or a FORWARD_JOIN walk for one, and
-// removes denied nodes from a shuffle's peers.
+// addrAllowed reports whether addr ("ip:port") is inside
+// Config.CIDRsAllowed; every address is when the list is empty, none that
+// does not parse when it is not.
+func (l *runLoop) addrAllowed(addr string) bool {
+	if !l.m.config.IPMustBeChecked() {
+		return true
+	}
+	ip, _ := splitNodeAddr(addr)
+	return ip != nil && l.m.config.IPAllowed(ip) == nil
+}
+
+// refused reports whether the overlay must not link to p: p is denied, or
+// its address is outside Config.CIDRsAllowed.
+func (l *runLoop) refused(p Peer) bool {
+	return l.denied(p.Name) || !l.addrAllowed(p.Addr)
+}
+
+// screen filters an inbound message for the deny list and
+// Config.CIDRsAllowed: it reports false for a message from a refused node
+// (one that advertises an address outside the allowed networks, even if
+// its stream came from inside them) or a FORWARD_JOIN walk for one, and
+// removes refused nodes from a shuffle's peers. So HyParView never learns
+// of a node it must not dial.
 func (l *runLoop) screen(in inbound) (inbound, bool) {
-	if l.m.deny.len() == 0 {
+	if l.m.deny.len() == 0 && !l.m.config.IPMustBeChecked() {
 		return in, true
 	}
-	if l.denied(in.from.Name) {
+	if l.refused(in.from) {
 		return in, false
 	}
 	switch v := in.msg.(type) {
 	case ForwardJoin:
-		return in, !l.denied(v.Joiner.Name)
+		return in, !l.refused(v.Joiner)
 	case Shuffle:
 		v.Peers = l.allowedPeers(v.Peers)
 		in.msg = v
@@ -193,12 +214,12 @@ func (l *runLoop) screen(in inbound) (inbound, bool) {
 	return in, true
 }
 
-// allowedPeers returns ps without the denied nodes, in a new slice when
+// allowedPeers returns ps without the refused nodes, in a new slice when
 // it drops any.
 func (l *runLoop) allowedPeers(ps []Peer) []Peer {
 	var out []Peer
 	for i, p := range ps {
-		if !l.denied(p.Name) {
+		if !l.refused(p) {
 			if out != nil {
 				out = append(out, p)
 			}

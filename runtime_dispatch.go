@@ -28,13 +28,15 @@ import "sync"
 //     lost by a full socket buffer.
 
 // dispatchQueueMaxBytes bounds the bytes waiting in one dispatcher queue:
-// payload sizes plus dispatchItemOverhead per item. Not from memberlist
+// what each item keeps alive (its payload, the Nodes and member records it
+// holds, see runtime_callbacks.go) plus dispatchItemOverhead per item, and
+// the bytes held for the queue's callbacks outside any item (hold). Not from memberlist
 // (which runs callbacks inline); 64 MiB holds several seconds of a busy
 // cluster's traffic, far more than a healthy delegate ever lets pile up.
 const dispatchQueueMaxBytes = 64 << 20
 
-// dispatchItemOverhead is the accounted size of an item on top of its
-// payload: the closure, the queue slot and the node copy of an event.
+// dispatchItemOverhead is the accounted size of an item on top of what it
+// keeps alive: the closure and the queue slot.
 const dispatchItemOverhead = 128
 
 // dispatchItem is one callback to run.
@@ -158,9 +160,25 @@ func (d *dispatcher) run() {
 	}
 }
 
+// hold counts size bytes the node keeps for the queue's callbacks outside
+// any item (the shared anti-entropy state, runtime_pushpull.go) against
+// the queue's budget, until release. It never fails: the bytes exist
+// already; they only leave less room for new items.
+func (d *dispatcher) hold(size int) {
+	if size <= 0 {
+		return
+	}
+	d.mu.Lock()
+	d.bytes += size
+	d.mu.Unlock()
+}
+
 // release returns size bytes to the queue's budget and wakes waiting
 // producers.
 func (d *dispatcher) release(size int) {
+	if size <= 0 {
+		return
+	}
 	d.mu.Lock()
 	d.bytes -= size
 	close(d.freed)

@@ -40,6 +40,7 @@ type recorder struct {
 	queued    [][]byte     // returned once by GetBroadcasts
 	requeue   bool         // re-queue every received message (Serf style)
 	state     []byte       // LocalState
+	stateAsks int          // LocalState calls
 	merged    [][]byte     // MergeRemoteState(join=true) payloads
 	onJoin    func(*Node)  // runs before recording, outside the lock
 	notifyMsg func([]byte) // runs before recording, outside the lock
@@ -74,6 +75,7 @@ func (r *recorder) GetBroadcasts(overhead, limit int) [][]byte {
 func (r *recorder) LocalState(join bool) []byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.stateAsks++
 	return slices.Clone(r.state)
 }
 

@@ -573,7 +573,7 @@ type flushWait struct {
 // probe acts on ProbeMember: it checks in the background whether the
 // member can be reached. A probe is skipped when every dialer slot is busy.
 func (l *runLoop) probe(a ProbeMember) {
-	if l.denied(a.Peer.Name) {
+	if l.refused(a.Peer) {
 		return
 	}
 	select {

@@ -28,6 +28,9 @@ import (
 //	                                        (runtime_inbound.go)
 //	hyparlist.packet.dropped                counter, label "reason"
 //	hyparlist.dispatch.dropped              counter, label "kind"
+//	hyparlist.state_exchange.dropped        counter: anti-entropy exchanges
+//	                                        sent without the application
+//	                                        state (runtime_pushpull.go)
 //	hyparlist.delivery.hops                 sample: hops of a delivered broadcast
 //	hyparlist.delivery.latency              sample, ms: from the loop's
 //	                                        delivery to NotifyMsg
@@ -82,6 +85,7 @@ var (
 	keyInboundStreams   = []string{"hyparlist", "streams", "inbound"}
 	keyPacketDropped    = []string{"hyparlist", "packet", "dropped"}
 	keyDispatchDropped  = []string{"hyparlist", "dispatch", "dropped"}
+	keyStateXDropped    = []string{"hyparlist", "state_exchange", "dropped"}
 	keyDeliveryHops     = []string{"hyparlist", "delivery", "hops"}
 	keyDeliveryLatency  = []string{"hyparlist", "delivery", "latency"}
 	keyViewActive       = []string{"hyparlist", "view", "active"}
@@ -182,6 +186,11 @@ func (r *runtimeMetrics) packetDropped(reason string) {
 
 func (r *runtimeMetrics) dispatchDropped(kind string) {
 	r.sink.IncrCounterWithLabels(keyDispatchDropped, 1, r.with("kind", kind))
+}
+
+// stateExchangeDropped counts an exchange request refused its state.
+func (r *runtimeMetrics) stateExchangeDropped() {
+	r.sink.IncrCounterWithLabels(keyStateXDropped, 1, r.labels)
 }
 
 // delivered records the hops of a delivered broadcast.

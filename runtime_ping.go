@@ -112,7 +112,7 @@ func (l *runLoop) notifyPing(n *Node, rtt time.Duration, payload []byte) {
 		return
 	}
 	m, n := l.m, cloneNode(n)
-	l.later(m.eventQueue, len(payload)+len(n.Meta), "ping", func() { m.runNotifyPing(n, rtt, payload) })
+	l.later(m.eventQueue, len(payload)+nodeBytes(n), "ping", func() { m.runNotifyPing(n, rtt, payload) })
 }
 
 // runNotifyPing calls NotifyPingComplete on the event dispatcher, unless

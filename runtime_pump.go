@@ -159,7 +159,7 @@ func (m *Memberlist) runPump(interval time.Duration, w *appWorker) {
 			if len(p) == 0 || !m.recent.addIfNew(time.Now(), p) {
 				continue
 			}
-			if err := m.broadcast(ClassUser, clonePayload(p)); err != nil {
+			if err := m.broadcast(ClassUser, p); err != nil {
 				m.logger.Warn("dropping broadcast from GetBroadcasts", "error", err, "bytes", len(p))
 			}
 		}

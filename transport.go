@@ -93,7 +93,12 @@ type NodeAwareTransport interface {
 //
 // Deprecated: declare the interface you need in your own package instead.
 type IngestionAwareTransport interface {
+	// IngestPacket reads conn to its end and delivers its bytes as one
+	// packet from addr, received at now, closing conn afterwards when
+	// shouldClose is set.
 	IngestPacket(conn net.Conn, addr net.Addr, now time.Time, shouldClose bool) error
+	// IngestStream delivers conn on StreamCh as if the transport had
+	// accepted it.
 	IngestStream(conn net.Conn) error
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"reflect"
 	"time"
 )
 
@@ -18,10 +19,15 @@ import (
 // with respect to other messages and broadcasts. A nil error means the
 // frame was written to the stream, not that the application processed
 // it. msg may be up to Config.MaxFrameSize minus a few bytes; a larger one
-// gives ErrMessageTooLarge. It returns ErrShutdown after Shutdown.
+// gives ErrMessageTooLarge. A nil node, or one without an IP, gives
+// ErrNoAddress. It returns ErrShutdown after Shutdown.
 func (m *Memberlist) SendReliable(to *Node, msg []byte) error {
 	if m.shutDown() {
 		return ErrShutdown
+	}
+	a, err := nodeAddress(to)
+	if err != nil {
+		return fmt.Errorf("send reliable: %w", err)
 	}
 	frame, _, err := m.crypto.appendFrame(nil, nil, UserMsg{Payload: msg}, m.lim, m.config.Label)
 	if err != nil {
@@ -31,7 +37,7 @@ func (m *Memberlist) SendReliable(to *Node, msg []byte) error {
 		return err
 	}
 	defer m.releaseDialer()
-	conn, _, err := m.dial(Address{Addr: to.Address(), Name: to.Name})
+	conn, _, err := m.dial(a)
 	if err != nil {
 		return fmt.Errorf("send reliable to %s: %w", to.Name, err)
 	}
@@ -55,9 +61,14 @@ func (m *Memberlist) SendToTCP(to *Node, msg []byte) error {
 // nothing reports that. The packet holds the label, a frame header and msg,
 // sealed when encryption is on (packetSealOverhead more bytes, see
 // encryption.go); a packet larger than Config.UDPBufferSize gives
-// ErrMessageTooLarge. It returns ErrShutdown after Shutdown.
+// ErrMessageTooLarge. A nil node, or one without an IP, gives
+// ErrNoAddress. It returns ErrShutdown after Shutdown.
 func (m *Memberlist) SendBestEffort(to *Node, msg []byte) error {
-	return m.sendPacket(Address{Addr: to.Address(), Name: to.Name}, msg)
+	a, err := nodeAddress(to)
+	if err != nil {
+		return fmt.Errorf("send best effort: %w", err)
+	}
+	return m.sendPacket(a, msg)
 }
 
 // SendToUDP is SendBestEffort.
@@ -73,11 +84,44 @@ func (m *Memberlist) SendToAddress(a Address, msg []byte) error {
 	return m.sendPacket(a, msg)
 }
 
-// SendTo is SendToAddress to to.String().
+// SendTo is SendToAddress to to.String(). A nil to gives ErrNoAddress.
 //
 // Deprecated: use SendBestEffort, or SendToAddress without a Node.
 func (m *Memberlist) SendTo(to net.Addr, msg []byte) error {
-	return m.sendPacket(Address{Addr: to.String()}, msg)
+	addr, err := netAddrString(to)
+	if err != nil {
+		return fmt.Errorf("send to: %w", err)
+	}
+	return m.sendPacket(Address{Addr: addr}, msg)
+}
+
+// nodeAddress returns the address of n, or an error wrapping ErrNoAddress
+// for a nil node or one without an IP.
+func nodeAddress(n *Node) (Address, error) {
+	switch {
+	case n == nil:
+		return Address{}, fmt.Errorf("nil node: %w", ErrNoAddress)
+	case len(n.Addr) == 0:
+		return Address{}, fmt.Errorf("node %s has no IP: %w", n.Name, ErrNoAddress)
+	}
+	return n.FullAddress(), nil
+}
+
+// netAddrString returns a.String(), or an error wrapping ErrNoAddress for
+// a nil a, a nil pointer in a (whose String method may not expect one),
+// or an empty address.
+func netAddrString(a net.Addr) (string, error) {
+	if a == nil {
+		return "", fmt.Errorf("nil address: %w", ErrNoAddress)
+	}
+	if v := reflect.ValueOf(a); v.Kind() == reflect.Pointer && v.IsNil() {
+		return "", fmt.Errorf("nil %T: %w", a, ErrNoAddress)
+	}
+	s := a.String()
+	if s == "" {
+		return "", fmt.Errorf("empty address: %w", ErrNoAddress)
+	}
+	return s, nil
 }
 
 // sendPacket sends a UserMsg packet to a.
@@ -99,8 +143,12 @@ func (m *Memberlist) sendPacket(a Address, msg []byte) error {
 // encodePacket returns the packet carrying msg: the label header (when
 // Config.Label is set) and msg's frame, sealed when encryption is on. It
 // fails with ErrMessageTooLarge when the packet exceeds
-// Config.UDPBufferSize.
-func (m *Memberlist) encodePacket(msg Message) ([]byte, error) {
+// Config.UDPBufferSize, without encoding a payload that is larger on its
+// own.
+func (m *Memberlist) encodePacket(msg UserMsg) ([]byte, error) {
+	if len(msg.Payload) > m.config.UDPBufferSize {
+		return nil, fmt.Errorf("payload of %d bytes, UDPBufferSize is %d: %w", len(msg.Payload), m.config.UDPBufferSize, ErrMessageTooLarge)
+	}
 	frame, err := EncodeMessage(nil, msg, m.lim)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMessageTooLarge, err)
@@ -200,22 +248,24 @@ func (e NoPingResponseError) Error() string {
 // a stream (with the handshake, which checks the node's name), sends a
 // Ping and waits for the answer, at most Config.ProbeTimeout (TCPTimeout
 // when ProbeTimeout is zero) after the handshake. It returns
-// NoPingResponseError when the answer does not come in time, and
-// ErrShutdown after Shutdown. The round trip and the node's AckPayload
-// are also reported to Config.Ping (memberlist's Ping reports to no
-// delegate); a node of wire version 1 answers without a payload.
+// NoPingResponseError when the answer does not come in time, ErrNoAddress
+// for a nil addr, and ErrShutdown after Shutdown. The round trip and the
+// node's AckPayload are also reported to Config.Ping (memberlist's Ping
+// reports to no delegate); a node of wire version 1 answers without a
+// payload.
 func (m *Memberlist) Ping(node string, addr net.Addr) (time.Duration, error) {
 	if m.shutDown() {
 		return 0, ErrShutdown
 	}
-	if addr == nil {
-		return 0, fmt.Errorf("ping %s: %w", node, errNoAddress)
+	addrStr, err := netAddrString(addr)
+	if err != nil {
+		return 0, fmt.Errorf("ping %s: %w", node, err)
 	}
 	if err := m.acquireDialer(); err != nil {
 		return 0, err
 	}
 	defer m.releaseDialer()
-	conn, peer, err := m.dial(Address{Addr: addr.String(), Name: node})
+	conn, peer, err := m.dial(Address{Addr: addrStr, Name: node})
 	if err != nil {
 		return 0, fmt.Errorf("ping %s: %w", node, err)
 	}

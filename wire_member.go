@@ -16,6 +16,11 @@ import "math"
 // memberRecordFields is the number of fields of an encoded MemberRecord.
 const memberRecordFields = 6
 
+// maxRecordSize is the largest encoded MemberRecord: the array header,
+// the name and address with str 16 headers, the metadata with a bin 16
+// header, the incarnation and age as uint32 and the state byte.
+const maxRecordSize = 1 + (3 + MaxMemberNameLen) + (3 + MaxMemberAddrLen) + (3 + MaxMemberMetaLen) + 5 + 5 + 1
+
 // record appends r as [name, addr, meta bin, incarnation, state, age].
 func (e *encoder) record(name string, r MemberRecord) {
 	e.array(memberRecordFields)

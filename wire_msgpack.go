@@ -142,8 +142,10 @@ func (e *encoder) str(name, part, s string, max int) {
 // bytes appends p as bin; p must be at most max bytes long.
 func (e *encoder) bytes(name, part string, p []byte, max int) {
 	switch {
-	case uint64(len(p)) > math.MaxUint32:
-		e.fail(name, part, fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, len(p)))
+	case uint64(len(p)) > math.MaxUint32 || len(p) > e.lim.MaxFrameSize:
+		// Checked before the bytes are copied: a field larger than a
+		// whole frame cannot fit.
+		e.fail(name, part, fmt.Errorf("%w: %d bytes, max %d", ErrFrameTooLarge, len(p), e.lim.MaxFrameSize))
 		return
 	case len(p) > max:
 		e.fail(name, part, fmt.Errorf("%w: %d bytes, max %d", ErrLimitExceeded, len(p), max))

@@ -1,6 +1,9 @@
 // Command hyparlist is the hyparlist command-line tool. It dispatches to
 // subcommands:
 //
+//	hyparlist demo [flags]   run a local cluster of real nodes: join,
+//	                         broadcast, crash a part of it, heal,
+//	                         broadcast again (see demo.go)
 //	hyparlist sim [flags]    run the protocol simulator (see sim.go)
 //
 // Run "hyparlist help" for the list and "hyparlist <command> -h" for a
