@@ -382,10 +382,36 @@ type Config struct {
 	// this depth). Default: 1024.
 	PeerSendQueueDepth int
 
+	// PeerSendQueueBytes bounds, besides PeerSendQueueDepth, the bytes
+	// that may wait in each of a peer's two send queues (broadcasts, and
+	// everything else): a neighbour whose queue would exceed it is
+	// disconnected, as for a full queue. A single frame larger than the
+	// bound is still queued when the queue is empty, so a queue holds at
+	// most max(PeerSendQueueBytes, MaxFrameSize) (the frame count alone
+	// allowed PeerSendQueueDepth × MaxFrameSize). Not in memberlist.
+	// Default: 8 MiB, about 70 ms of a 1 Gbit/s link and a second of a
+	// 64 Mbit/s one: a neighbour that falls further behind is better
+	// replaced, and eight 1 MiB LocalState exchanges still fit.
+	PeerSendQueueBytes int
+
 	// MaxConcurrentDialers bounds the outgoing connections being set up at
 	// once, and with it the open links beyond the active view (8 per
 	// dialer). Between 1 and 256. Default: 8.
 	MaxConcurrentDialers int
+
+	// MaxInboundStreams bounds the streams other nodes have open to this
+	// one; each costs a goroutine and a 16 KiB read buffer. A stream
+	// beyond it is closed as soon as it is accepted, and so is one beyond
+	// the 128 that may be in their handshake at once (each gets at most
+	// TCPTimeout to finish it); both are counted in the metric
+	// hyparlist.stream.refused (see runtime_inbound.go). Not in
+	// memberlist, which has no bound. Default: 1024. A node of a
+	// 10,000-node cluster has about ActiveViewSize (5) long-lived inbound
+	// links plus short-lived streams (shuffle replies, joins,
+	// anti-entropy, probes, SendReliable), each open for a few seconds at
+	// most; 1024 leaves two orders of magnitude of headroom and bounds
+	// their memory to about 25 MiB.
+	MaxInboundStreams int
 
 	// StructuredLogger receives the node's logs as structured records.
 	// It replaces LogOutput and Logger; at most one of the three may be

@@ -68,8 +68,10 @@ func DefaultLANConfig() *Config {
 		MessageCacheMaxBytes: defaultMessageCacheMaxBytes,
 
 		MaxFrameSize:         defaultMaxFrameSize,
-		PeerSendQueueDepth:   1024, // as HandoffQueueDepth
-		MaxConcurrentDialers: 8,    // an active view of 5 plus a few short-lived exchanges
+		PeerSendQueueDepth:   1024,    // as HandoffQueueDepth
+		PeerSendQueueBytes:   8 << 20, // see Config.PeerSendQueueBytes
+		MaxConcurrentDialers: 8,       // an active view of 5 plus a few short-lived exchanges
+		MaxInboundStreams:    1024,    // see Config.MaxInboundStreams
 	}
 }
 

@@ -122,7 +122,9 @@ func (c *Config) Validate() error {
 		v.fail("MaxFrameSize", "= %d, must be at least UDPBufferSize (%d)", c.MaxFrameSize, c.UDPBufferSize)
 	}
 	v.inRange("PeerSendQueueDepth", c.PeerSendQueueDepth, 1, maxPeerSendQueueDepth)
+	v.atLeastOne("PeerSendQueueBytes", c.PeerSendQueueBytes)
 	v.inRange("MaxConcurrentDialers", c.MaxConcurrentDialers, 1, maxConcurrentDialers)
+	v.atLeastOne("MaxInboundStreams", c.MaxInboundStreams)
 	return v.err()
 }
 

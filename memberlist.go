@@ -46,6 +46,8 @@ type Memberlist struct {
 	dialers chan struct{}
 	// conns holds the streams of readers and writers, closed at Shutdown.
 	conns connSet
+	// inbound bounds the accepted streams (Config.MaxInboundStreams).
+	inbound *inboundLimiter
 	// deny holds the vetoed nodes the node refuses to link to
 	// (runtime_deny.go).
 	deny denyList
@@ -56,7 +58,10 @@ type Memberlist struct {
 	recent     *recentPayloads
 	msgQueue   *dispatcher
 	eventQueue *dispatcher
-	pingSeq    atomic.Uint32
+	// pump tracks the broadcast pump's goroutine; nil when it does not
+	// run.
+	pump    *appWorker
+	pingSeq atomic.Uint32
 	// ackWarnedAt is when an oversized AckPayload was last logged (Unix
 	// nanoseconds), see ackPayload.
 	ackWarnedAt atomic.Int64
@@ -65,10 +70,9 @@ type Memberlist struct {
 	shutdownMu sync.Mutex
 	isShutdown atomic.Bool
 	loopDone   chan struct{}
-	// wg counts the goroutines Shutdown waits for: the loop, connection
-	// readers and writers, dials. The dispatchers and the pump are not
-	// counted: they may be inside application code, which may itself be
-	// calling Shutdown; they exit on their own once it returns.
+	// wg counts the goroutines that never run application code: the
+	// loop, connection readers and writers, dials. The dispatchers and the
+	// pump, which do, are tracked by their appWorker (runtime_worker.go).
 	wg      sync.WaitGroup
 	leaveMu sync.Mutex
 	left    bool
@@ -202,6 +206,7 @@ func newMemberlist(cfg *Config, transport Transport, logger *slog.Logger, meta [
 		failures:   make(chan linkFailure, linkFailureBacklog),
 		cmds:       make(chan command, commandBacklog),
 		dialers:    make(chan struct{}, cfg.MaxConcurrentDialers),
+		inbound:    newInboundLimiter(cfg.MaxInboundStreams),
 		recent:     newRecentPayloads(max(cfg.MessageCacheTTL, time.Second), recentPayloadsMax),
 		shutdownCh: make(chan struct{}),
 		loopDone:   make(chan struct{}),
@@ -221,7 +226,8 @@ func newMemberlist(cfg *Config, transport Transport, logger *slog.Logger, meta [
 	go m.msgQueue.run()
 	go m.eventQueue.run()
 	if iv := cfg.broadcastPullInterval(); cfg.Delegate != nil && iv > 0 {
-		go m.runPump(iv)
+		m.pump = newAppWorker()
+		go m.runPump(iv, m.pump)
 	}
 	m.wg.Add(3)
 	go l.run()
@@ -236,7 +242,10 @@ func newMemberlist(cfg *Config, transport Transport, logger *slog.Logger, meta [
 // Shutdown stops every goroutine the node started and the transport (also
 // a Transport given in Config); it returns when they are gone, except for
 // a delegate callback still running, whose goroutine exits when the
-// callback returns. Calling it again does nothing and returns nil.
+// callback returns without calling anything more. Streams being dialled
+// or in their handshake are closed at once (a dial in progress ends when
+// the transport's Shutdown ends it, as NetTransport's and MockTransport's
+// do). Calling it again does nothing and returns nil.
 func (m *Memberlist) Shutdown() error {
 	m.shutdownMu.Lock()
 	defer m.shutdownMu.Unlock()
@@ -253,6 +262,9 @@ func (m *Memberlist) Shutdown() error {
 	<-m.loopDone
 	m.conns.closeAll()
 	m.wg.Wait()
+	m.msgQueue.worker.wait()
+	m.eventQueue.worker.wait()
+	m.pump.wait()
 	return err
 }
 

@@ -1,6 +1,7 @@
 package hyparlist
 
 import (
+	"context"
 	"errors"
 	"log"
 	"net"
@@ -72,6 +73,9 @@ type NetTransport struct {
 	packetCh   chan *Packet
 	streamCh   chan net.Conn
 	shutdownCh chan struct{}
+	// dialCtx is cancelled by Shutdown, which ends dials in progress.
+	dialCtx    context.Context
+	dialCancel context.CancelFunc
 	stopOnce   sync.Once
 	wg         sync.WaitGroup // the accept and read loops
 }
@@ -128,6 +132,7 @@ func newNetTransport(config *NetTransportConfig, hooks netHooks) (*NetTransport,
 		streamCh:     make(chan net.Conn, netStreamChCap),
 		shutdownCh:   make(chan struct{}),
 	}
+	t.dialCtx, t.dialCancel = context.WithCancel(context.Background())
 	for i := range ls.tcp {
 		t.wg.Add(2)
 		go t.acceptLoop(ls.tcp[i])
@@ -221,9 +226,10 @@ func (t *NetTransport) DialTimeout(addr string, timeout time.Duration) (net.Conn
 }
 
 // DialAddressTimeout implements NodeAwareTransport; the name is not used.
+// Shutdown ends a dial in progress with an error.
 func (t *NetTransport) DialAddressTimeout(a Address, timeout time.Duration) (net.Conn, error) {
 	d := net.Dialer{Timeout: timeout}
-	return d.Dial("tcp", a.Addr)
+	return d.DialContext(t.dialCtx, "tcp", a.Addr)
 }
 
 // StreamCh implements Transport.
@@ -237,13 +243,15 @@ func (t *NetTransport) IngestStream(conn net.Conn) error {
 	return deliverStream(t.streamCh, t.shutdownCh, conn)
 }
 
-// Shutdown implements Transport: it closes every listener, waits for the
-// transport's goroutines to end, and closes the accepted connections that
-// were never taken from StreamCh. Connections already handed out are the
-// receiver's to close. Calling it again does nothing.
+// Shutdown implements Transport: it closes every listener, ends the dials
+// in progress, waits for the transport's goroutines to end, and closes the
+// accepted connections that were never taken from StreamCh. Connections
+// already handed out are the receiver's to close. Calling it again does
+// nothing.
 func (t *NetTransport) Shutdown() error {
 	t.stopOnce.Do(func() {
 		close(t.shutdownCh)
+		t.dialCancel()
 		t.ls.close()
 		t.wg.Wait()
 		for {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,8 +26,9 @@ import (
 // An active-view neighbour has one long-lived outbound link, opened on
 // NeighborUp and closed on NeighborDown once its queued frames are
 // written. A send to any other peer uses a transient link that closes
-// after transientLinkLinger without use. Every link has a bounded queue
-// (Config.PeerSendQueueDepth): when it is full the peer is disconnected
+// after transientLinkLinger without use. Every link has bounded queues
+// (Config.PeerSendQueueDepth frames and Config.PeerSendQueueBytes bytes,
+// runtime_linkqueue.go): when one is full the peer is disconnected
 // and reported as a failed link, so that HyParView replaces it; the loop
 // never waits for a peer.
 
@@ -53,6 +55,8 @@ type outFrame struct {
 	flushed chan struct{}
 	// close ends the link once every frame queued before it is written.
 	close bool
+	// cost is the frame's frameCost, set by enqueue.
+	cost int
 }
 
 // outLink is an outbound stream to one peer and the goroutine writing it.
@@ -78,11 +82,12 @@ type outLink struct {
 	idleTimer bool // a linkIdleTimer is pending for this link
 }
 
-// newOutLink returns a link to peer with a queue of depth frames.
-func newOutLink(peer Peer, depth int) *outLink {
+// newOutLink returns a link to peer whose queues hold depth frames and
+// maxBytes bytes each.
+func newOutLink(peer Peer, depth, maxBytes int) *outLink {
 	return &outLink{
 		peer:       peer,
-		linkQueues: newLinkQueues(depth),
+		linkQueues: newLinkQueues(depth, maxBytes),
 		done:       make(chan struct{}),
 		abortCh:    make(chan struct{}),
 	}
@@ -141,11 +146,12 @@ func (m *Memberlist) runWriter(l *outLink, conn net.Conn) {
 		conn = c
 		l.version.Store(uint32(v))
 	}
-	if !l.setConn(conn) || !m.conns.add(conn) {
+	// conn comes from dialVersion: it is in m.conns, and Close forgets it.
+	if !l.setConn(conn) {
 		_ = conn.Close()
 		return
 	}
-	defer m.conns.remove(conn)
+	defer conn.Close()
 	if err := m.writeLoop(l, conn); err != nil {
 		m.reportLinkFailure(l, err)
 	}
@@ -292,19 +298,32 @@ func (m *Memberlist) dial(a Address) (net.Conn, Peer, error) {
 	return conn, peer, err
 }
 
-// dialVersion is dial that also returns the stream's wire version.
+// dialVersion is dial that also returns the stream's wire version. The
+// stream joins m.conns as soon as the dial returns, so that Shutdown
+// closes it even during the handshake; closing it removes it from there.
 func (m *Memberlist) dialVersion(a Address) (net.Conn, Peer, uint8, error) {
 	if a.Addr == "" {
 		return nil, Peer{}, 0, fmt.Errorf("dial %s: %w", a.Name, errNoAddress)
 	}
-	conn, err := m.transport.DialAddressTimeout(a, m.config.TCPTimeout)
+	raw, err := m.transport.DialAddressTimeout(a, m.config.TCPTimeout)
 	if err != nil {
+		if m.shutDown() {
+			return nil, Peer{}, 0, fmt.Errorf("dial %s: %w", a.String(), ErrShutdown)
+		}
 		m.metrics.dialFailed()
 		return nil, Peer{}, 0, fmt.Errorf("dial %s: %w", a.String(), err)
 	}
+	if !m.conns.add(raw) {
+		_ = raw.Close()
+		return nil, Peer{}, 0, fmt.Errorf("dial %s: %w", a.String(), ErrShutdown)
+	}
+	conn := &trackedConn{Conn: raw, set: &m.conns}
 	peer, v, err := m.clientHandshake(conn, a.Name)
 	if err != nil {
 		_ = conn.Close()
+		if m.shutDown() {
+			return nil, Peer{}, 0, fmt.Errorf("handshake with %s: %w", a.String(), ErrShutdown)
+		}
 		m.metrics.dialFailed()
 		return nil, Peer{}, 0, fmt.Errorf("handshake with %s: %w", a.String(), err)
 	}
@@ -349,7 +368,7 @@ func (m *Memberlist) clientHandshake(conn net.Conn, want string) (Peer, uint8, e
 	// answer.
 	msg, err := m.crypto.readFrame(conn, m.lim, m.config.Label)
 	if errors.Is(err, io.EOF) {
-		return Peer{}, 0, fmt.Errorf("read handshake answer: stream closed without an answer (do both nodes use the same encryption keys and settings?): %w", err)
+		return Peer{}, 0, fmt.Errorf("read handshake answer: stream closed without an answer (do both nodes use the same encryption keys and settings? is the other node at its MaxInboundStreams?): %w", err)
 	}
 	if err != nil {
 		return Peer{}, 0, fmt.Errorf("read handshake answer: %w", err)
@@ -395,7 +414,11 @@ func (m *Memberlist) serverHandshake(conn net.Conn) (Peer, uint8, string, error)
 	if m.config.Label != "" && m.config.SkipInboundLabelCheck {
 		labels = append(labels, "")
 	}
-	msg, err := m.crypto.readFrame(conn, m.lim, labels...)
+	// An unauthenticated peer gets no more than a Hello's worth of
+	// memory (runtime_inbound.go).
+	helloLim := m.lim
+	helloLim.MaxFrameSize = min(helloLim.MaxFrameSize, maxHelloFrameSize)
+	msg, err := m.crypto.readFrame(conn, helloLim, labels...)
 	if err != nil {
 		return Peer{}, 0, "", fmt.Errorf("read hello: %w", err)
 	}
@@ -445,12 +468,20 @@ func remoteIP(conn net.Conn) net.IP {
 	}
 }
 
-// runAcceptor hands every accepted stream to a reader, until shutdown.
+// runAcceptor hands every accepted stream to a reader, until shutdown. A
+// stream beyond the limits of m.inbound is closed at once
+// (runtime_inbound.go).
 func (m *Memberlist) runAcceptor() {
 	defer m.wg.Done()
 	for {
 		select {
 		case conn := <-m.transport.StreamCh():
+			if reason := m.inbound.admit(); reason != "" {
+				m.metrics.streamRefused(reason)
+				m.logger.Debug("refused connection: too many streams", "remote", conn.RemoteAddr().String(), "reason", reason)
+				_ = conn.Close()
+				continue
+			}
 			m.wg.Add(1)
 			go m.runReader(conn)
 		case <-m.shutdownCh:
@@ -474,12 +505,18 @@ type inbound struct {
 // dispatcher, and Pings are answered at once (runtime_ping.go).
 func (m *Memberlist) runReader(conn net.Conn) {
 	defer m.wg.Done()
+	defer m.inbound.release()
 	if !m.conns.add(conn) {
+		m.inbound.handshaken()
 		_ = conn.Close()
 		return
 	}
 	defer m.conns.remove(conn)
 	peer, version, label, err := m.serverHandshake(conn)
+	m.inbound.handshaken()
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		m.metrics.streamRefused(refusedHandshakeTimeout)
+	}
 	if err != nil {
 		if reason, ok := cryptoFailure(err); ok {
 			m.metrics.decryptFailed(reason)
@@ -602,10 +639,28 @@ func (s *connSet) add(conn net.Conn) bool {
 
 // remove closes conn and stops tracking it.
 func (s *connSet) remove(conn net.Conn) {
+	s.forget(conn)
+	_ = conn.Close()
+}
+
+// forget stops tracking conn.
+func (s *connSet) forget(conn net.Conn) {
 	s.mu.Lock()
 	delete(s.conns, conn)
 	s.mu.Unlock()
-	_ = conn.Close()
+}
+
+// trackedConn is a dialled stream held in a connSet; closing it also
+// removes it from the set.
+type trackedConn struct {
+	net.Conn
+	set *connSet
+}
+
+// Close implements net.Conn.
+func (c *trackedConn) Close() error {
+	c.set.forget(c.Conn)
+	return c.Conn.Close()
 }
 
 // closeAll closes every tracked stream and refuses new ones.

@@ -52,6 +52,8 @@ type dispatcher struct {
 	name     string
 	maxBytes int
 	done     <-chan struct{} // closed at Shutdown
+	// worker lets Shutdown wait for the dispatcher's goroutine.
+	worker *appWorker
 
 	mu    sync.Mutex
 	items []dispatchItem
@@ -66,6 +68,7 @@ func newDispatcher(name string, maxBytes int, done <-chan struct{}) *dispatcher 
 		name:     name,
 		maxBytes: maxBytes,
 		done:     done,
+		worker:   newAppWorker(),
 		wake:     make(chan struct{}, 1),
 		freed:    make(chan struct{}),
 	}
@@ -125,8 +128,9 @@ func (d *dispatcher) queued() (items, bytes int) {
 
 // run is the worker: it runs the queued callbacks in order until done
 // closes. Items still queued at shutdown are discarded; a callback that is
-// running when done closes finishes first.
+// running when done closes finishes first. Start it once.
 func (d *dispatcher) run() {
+	defer d.worker.exit()
 	var batch []dispatchItem
 	for {
 		select {
@@ -144,12 +148,11 @@ func (d *dispatcher) run() {
 				break
 			}
 			for i := range batch {
-				select {
-				case <-d.done:
+				if !d.worker.enter(d.done) {
 					return
-				default:
 				}
 				batch[i].run()
+				d.worker.leave()
 				d.release(batch[i].size)
 				batch[i] = dispatchItem{}
 			}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"github.com/hashicorp/go-metrics"
 	"slices"
-	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -179,18 +178,47 @@ func TestRuntimeFullSendQueueDisconnects(t *testing.T) {
 		if !r.hasLink || r.queued != 2 {
 			t.Errorf("link present %v with %d frames queued, want a link with 2", r.hasLink, r.queued)
 		}
-		var failures float64
-		for _, d := range sink.Data() {
-			d.RLock()
-			for k, v := range d.Counters {
-				if strings.HasPrefix(k, "hyparlist.link.failed;reason=queue_full") {
-					failures += v.Sum
+		if failures := counterSum(sink, "hyparlist.link.failed;reason=queue_full"); failures != 2 {
+			t.Errorf("%v queue_full failures, want 2", failures)
+		}
+	})
+}
+
+// TestRuntimeSendQueueByteBound: a link's queue is bounded by bytes as
+// well as frames: anti-entropy states of 256 KiB to a peer that reads
+// nothing fail the link once PeerSendQueueBytes (1 MiB) is reached, long
+// before PeerSendQueueDepth frames.
+func TestRuntimeSendQueueByteBound(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sink := metrics.NewInmemSink(time.Hour, time.Hour)
+		c := newMockCluster(t, 0, nil)
+		defer c.shutdown()
+		a := c.addWithSink("node-a", func(conf *Config) { conf.PeerSendQueueBytes = 1 << 20 }, sink)
+		mute := c.net.NewTransport("mute") // accepts streams, never reads them
+		defer mute.Shutdown()
+		peer := Peer{Name: "mute", Addr: mute.addr.addr}
+		state := make([]byte, 256<<10)
+		failedAt := make(chan int, 1)
+		if err := a.ml.submit(loopFunc(func(l *runLoop) {
+			first := l.link(peer)
+			for i := range 8 {
+				l.send(peer, MemberUserState{State: state})
+				if l.links[peer.Name] != first {
+					failedAt <- i
+					return
 				}
 			}
-			d.RUnlock()
+			failedAt <- -1
+		})); err != nil {
+			t.Fatal(err)
 		}
-		if failures != 2 {
-			t.Errorf("%v queue_full failures, want 2", failures)
+		// Four states fill the 1 MiB bound (each costs a little more
+		// than 256 KiB): the fourth is refused.
+		if i := <-failedAt; i != 3 {
+			t.Errorf("link failed at send %d, want 3", i)
+		}
+		if got := counterSum(sink, "hyparlist.link.failed;reason=queue_full"); got != 1 {
+			t.Errorf("%v queue_full failures, want 1", got)
 		}
 	})
 }

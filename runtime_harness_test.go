@@ -254,6 +254,21 @@ func counterKeys(sink *metrics.InmemSink, prefix string) []string {
 	return keys
 }
 
+// counterSum adds up the counters in sink whose key starts with prefix.
+func counterSum(sink *metrics.InmemSink, prefix string) float64 {
+	var sum float64
+	for _, d := range sink.Data() {
+		d.RLock()
+		for k, v := range d.Counters {
+			if strings.HasPrefix(k, prefix) {
+				sum += v.Sum
+			}
+		}
+		d.RUnlock()
+	}
+	return sum
+}
+
 // add creates one more node.
 func (c *testCluster) add(name string, tweak func(*Config)) *testNode {
 	c.t.Helper()

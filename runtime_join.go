@@ -35,7 +35,8 @@ import (
 // It returns the number of addresses reached (an address of the local
 // node counts as reached without a connection). If none was, the error
 // wraps ErrNoContact and joins each address's error; otherwise it is nil.
-// It returns ErrShutdown after Shutdown.
+// It returns 0 and an error wrapping ErrShutdown after Shutdown, also
+// when Shutdown interrupts it.
 func (m *Memberlist) Join(existing []string) (int, error) {
 	if m.shutDown() {
 		return 0, ErrShutdown
@@ -54,7 +55,7 @@ func (m *Memberlist) Join(existing []string) (int, error) {
 			r, err := m.joinAddress(a)
 			if err != nil {
 				if errors.Is(err, ErrShutdown) {
-					return reached, err
+					return 0, fmt.Errorf("join %s: %w", a.String(), err)
 				}
 				errs = append(errs, fmt.Errorf("join %s: %w", a.String(), err))
 				continue
@@ -68,21 +69,22 @@ func (m *Memberlist) Join(existing []string) (int, error) {
 			}
 		}
 	}
-	if connected != nil || len(merges) > 0 {
-		t := time.NewTimer(m.config.TCPTimeout)
-		defer t.Stop()
-		if connected != nil {
-			select {
-			case <-connected:
-			case <-t.C:
-			case <-m.shutdownCh:
-			}
+	// One deadline for every wait, each with its own timer: a wait that
+	// ran out must not leave the next one without a timeout.
+	deadline := time.Now().Add(m.config.TCPTimeout)
+	if connected != nil {
+		if err := m.waitConnected(connected, deadline); err != nil {
+			return 0, fmt.Errorf("join %d hosts: %w", len(existing), err)
 		}
-		for _, pm := range merges {
-			if err := m.waitMerge(pm.result, t.C); err != nil {
-				reached--
-				errs = append(errs, fmt.Errorf("join %s: %w", pm.addr.String(), err))
-			}
+	}
+	for _, pm := range merges {
+		err := m.waitMerge(pm.result, deadline)
+		if errors.Is(err, ErrShutdown) {
+			return 0, fmt.Errorf("join %d hosts: %w", len(existing), err)
+		}
+		if err != nil {
+			reached--
+			errs = append(errs, fmt.Errorf("join %s: %w", pm.addr.String(), err))
 		}
 	}
 	if reached == 0 {
@@ -98,16 +100,33 @@ type pendingMerge struct {
 	result <-chan error
 }
 
+// waitConnected waits until connected closes or deadline passes; it
+// returns ErrShutdown if the node shuts down first.
+func (m *Memberlist) waitConnected(connected <-chan struct{}, deadline time.Time) error {
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case <-connected:
+	case <-t.C:
+	case <-m.shutdownCh:
+		return ErrShutdown
+	}
+	return nil
+}
+
 // waitMerge waits for the MergeDelegate's verdict on a join exchange; no
-// verdict before timeout (an exchange that found nothing to merge) or
-// shutdown counts as no veto.
-func (m *Memberlist) waitMerge(result <-chan error, timeout <-chan time.Time) error {
+// verdict before deadline (an exchange that found nothing to merge, or a
+// node that got no neighbour) counts as no veto. It returns ErrShutdown if
+// the node shuts down first.
+func (m *Memberlist) waitMerge(result <-chan error, deadline time.Time) error {
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
 	select {
 	case err := <-result:
 		return err
-	case <-timeout:
+	case <-t.C:
 	case <-m.shutdownCh:
-		return nil
+		return ErrShutdown
 	}
 	_ = m.submit(loopFunc(func(l *runLoop) { l.dropJoinWait(result) }))
 	return nil

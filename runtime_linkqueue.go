@@ -1,5 +1,7 @@
 package hyparlist
 
+import "sync/atomic"
+
 // This file owns a link's send queues. Each link has two bounded FIFO
 // queues, and its writer takes from them in turn (one frame each while
 // both have frames), so that neither kind of traffic can hold the other
@@ -26,18 +28,84 @@ package hyparlist
 // UpdateNode and Leave wait for: their announcements are control frames.
 // A close marker first writes what the user queue holds.
 
+//
+// Each queue is bounded twice: by frames (Config.PeerSendQueueDepth, the
+// channel's capacity) and by bytes (Config.PeerSendQueueBytes, estimated
+// by frameCost), so that large frames cannot pile up to depth ×
+// MaxFrameSize. A frame larger than the byte bound is still accepted by
+// an empty queue, so that every frame Config.MaxFrameSize allows can be
+// sent; a queue therefore holds at most max(PeerSendQueueBytes,
+// MaxFrameSize) bytes.
+
+// frameCostBase is frameCost's allowance for a frame's header and fixed
+// fields, and for each record of a MemberRecords.
+const frameCostBase = 32
+
 // linkQueues are the two send queues of a link, each of the link's
-// depth (Config.PeerSendQueueDepth).
+// depth (Config.PeerSendQueueDepth) and byte bound
+// (Config.PeerSendQueueBytes).
 type linkQueues struct {
 	ctrl chan outFrame
 	user chan outFrame
+	// maxBytes bounds the frameCost of the frames in each queue.
+	maxBytes int
+	// ctrlBytes and userBytes are the frameCost queued in each queue:
+	// added by the loop, subtracted by whoever takes a frame.
+	ctrlBytes, userBytes atomic.Int64
 	// userNext is the writer's turn: take from the user queue first.
 	// Writer-owned.
 	userNext bool
 }
 
-func newLinkQueues(depth int) linkQueues {
-	return linkQueues{ctrl: make(chan outFrame, depth), user: make(chan outFrame, depth)}
+func newLinkQueues(depth, maxBytes int) linkQueues {
+	return linkQueues{ctrl: make(chan outFrame, depth), user: make(chan outFrame, depth), maxBytes: maxBytes}
+}
+
+// frameCost estimates the bytes a frame takes on the wire, from what its
+// message carries: payloads, names, records. It need not be exact, only
+// grow with the message; flush and close markers cost nothing.
+func frameCost(f outFrame) int {
+	if f.msg == nil {
+		return 0
+	}
+	n := frameCostBase
+	switch v := f.msg.(type) {
+	case Gossip:
+		n += len(v.Payload) + len(v.ID.Origin)
+	case IHave:
+		for _, e := range v.Entries {
+			n += 16 + len(e.ID.Origin)
+		}
+	case Graft:
+		for _, id := range v.IDs {
+			n += 16 + len(id.Origin)
+		}
+	case ForwardJoin:
+		n += len(v.Joiner.Name) + len(v.Joiner.Addr)
+	case Shuffle:
+		n += len(v.Origin.Name) + len(v.Origin.Addr) + peersCost(v.Peers)
+	case ShuffleReply:
+		n += peersCost(v.Peers)
+	case MemberBuckets:
+		n += 8 * len(v.Hashes)
+	case MemberRecords:
+		n += 2 * len(v.Want)
+		for _, r := range v.Records {
+			n += frameCostBase + len(r.Name) + len(r.Addr) + len(r.Meta)
+		}
+	case MemberUserState:
+		n += len(v.State)
+	}
+	return n
+}
+
+// peersCost is the part of frameCost for a list of peers.
+func peersCost(peers []Peer) int {
+	n := 0
+	for _, p := range peers {
+		n += 4 + len(p.Name) + len(p.Addr)
+	}
+	return n
 }
 
 // isUserFrame reports whether f belongs in the user queue.
@@ -47,17 +115,33 @@ func isUserFrame(f outFrame) bool {
 }
 
 // enqueue adds f to its queue without waiting; it reports false when that
-// queue is full.
+// queue is full: it holds depth frames, or f would take it over its byte
+// bound (unless it is empty).
 func (q *linkQueues) enqueue(f outFrame) bool {
-	ch := q.ctrl
+	ch, bytes := q.ctrl, &q.ctrlBytes
 	if isUserFrame(f) {
-		ch = q.user
+		ch, bytes = q.user, &q.userBytes
 	}
+	f.cost = frameCost(f)
+	if b := bytes.Load(); b > 0 && b+int64(f.cost) > int64(q.maxBytes) {
+		return false
+	}
+	bytes.Add(int64(f.cost))
 	select {
 	case ch <- f:
 		return true
 	default:
+		bytes.Add(-int64(f.cost))
 		return false
+	}
+}
+
+// taken records that f left its queue.
+func (q *linkQueues) taken(f outFrame) {
+	if isUserFrame(f) {
+		q.userBytes.Add(-int64(f.cost))
+	} else {
+		q.ctrlBytes.Add(-int64(f.cost))
 	}
 }
 
@@ -72,6 +156,7 @@ func (q *linkQueues) take() (outFrame, bool) {
 		select {
 		case f := <-ch:
 			q.userNext = ch == q.ctrl
+			q.taken(f)
 			return f, true
 		default:
 		}
@@ -84,6 +169,7 @@ func (q *linkQueues) take() (outFrame, bool) {
 func (q *linkQueues) takeUser() (outFrame, bool) {
 	select {
 	case f := <-q.user:
+		q.taken(f)
 		return f, true
 	default:
 		return outFrame{}, false
@@ -94,4 +180,9 @@ func (q *linkQueues) takeUser() (outFrame, bool) {
 // queue.
 func (q *linkQueues) depth() (queued, capacity int) {
 	return len(q.ctrl) + len(q.user), cap(q.ctrl)
+}
+
+// queuedBytes returns the frameCost queued in both queues.
+func (q *linkQueues) queuedBytes() int {
+	return int(q.ctrlBytes.Load() + q.userBytes.Load())
 }

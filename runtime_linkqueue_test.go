@@ -41,7 +41,7 @@ func TestLinkQueuesRoundRobin(t *testing.T) {
 		{"keepalives behind user backlog", userGossip, func(uint64) outFrame { return outFrame{msg: Keepalive{}} }, false, 100},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			q := newLinkQueues(128)
+			q := newLinkQueues(128, 1<<20)
 			for i := range tc.backlogSize {
 				if !q.enqueue(tc.backlog(uint64(i))) {
 					t.Fatal("queue full")
@@ -65,7 +65,7 @@ func TestLinkQueuesRoundRobin(t *testing.T) {
 			}
 		})
 	}
-	q := newLinkQueues(4)
+	q := newLinkQueues(4, 1<<20)
 	for i := range 4 {
 		q.enqueue(userGossip(uint64(i)))
 	}
@@ -92,7 +92,7 @@ func TestWriterInterleavesClasses(t *testing.T) {
 		c := newMockCluster(t, 1, nil)
 		defer c.shutdown()
 		m := c.nodes[0].ml
-		k := newOutLink(Peer{Name: "peer", Addr: "127.0.0.1:9"}, 256)
+		k := newOutLink(Peer{Name: "peer", Addr: "127.0.0.1:9"}, 256, 1<<20)
 		const backlog = 200
 		for i := range backlog {
 			k.enqueue(userGossip(uint64(i)))
@@ -125,4 +125,44 @@ func TestWriterInterleavesClasses(t *testing.T) {
 		}
 		t.Errorf("announcement not written")
 	})
+}
+
+// TestLinkQueuesByteBound: each queue refuses a frame that would take it
+// over its byte bound, independently of the other queue and of the frame
+// count; taking a frame frees its bytes; an empty queue accepts one frame
+// larger than the bound.
+func TestLinkQueuesByteBound(t *testing.T) {
+	big := func(class Class, seq uint64, n int) outFrame {
+		return outFrame{msg: Gossip{ID: MessageID{Origin: "o", Seq: seq}, Class: class, Payload: make([]byte, n)}}
+	}
+	const bound = 1000
+	q := newLinkQueues(100, bound)
+	for i := range 2 {
+		if !q.enqueue(big(ClassUser, uint64(i), 400)) {
+			t.Fatalf("user frame %d refused below the byte bound", i)
+		}
+	}
+	if q.enqueue(big(ClassUser, 2, 400)) {
+		t.Errorf("user queue accepted a frame beyond its byte bound (%d bytes queued)", q.userBytes.Load())
+	}
+	if !q.enqueue(big(ClassMembership, 0, 400)) {
+		t.Errorf("a full user queue refused a control frame")
+	}
+	if _, ok := q.takeUser(); !ok {
+		t.Fatal("no user frame")
+	}
+	if !q.enqueue(big(ClassUser, 3, 400)) {
+		t.Errorf("user queue refused a frame after one was taken")
+	}
+	for _, ok := q.take(); ok; _, ok = q.take() {
+	}
+	if n := q.queuedBytes(); n != 0 {
+		t.Fatalf("%d bytes counted in empty queues", n)
+	}
+	if !q.enqueue(big(ClassUser, 4, 5*bound)) {
+		t.Errorf("an empty queue refused a frame larger than the bound")
+	}
+	if q.enqueue(big(ClassUser, 5, 1)) {
+		t.Errorf("a queue holding an oversized frame accepted another")
+	}
 }

@@ -475,7 +475,7 @@ func (l *runLoop) openLink(p Peer, conn net.Conn) *outLink {
 	if p.Addr == "" || len(l.links) >= l.maxLinks {
 		return nil
 	}
-	k := newOutLink(p, l.m.config.PeerSendQueueDepth)
+	k := newOutLink(p, l.m.config.PeerSendQueueDepth, l.m.config.PeerSendQueueBytes)
 	k.lastUsed = l.now
 	l.links[p.Name] = k
 	l.m.wg.Add(1)
@@ -530,8 +530,9 @@ func (l *runLoop) send(p Peer, msg Message) {
 	k.lastUsed = l.now
 	if !k.enqueue(outFrame{msg: msg}) {
 		l.m.metrics.linkFailed("queue_full")
-		_, depth := k.depth()
-		l.m.logger.Warn("send queue full, disconnecting peer", "peer", p.Name, "depth", depth)
+		queued, depth := k.depth()
+		l.m.logger.Warn("send queue full, disconnecting peer", "peer", p.Name, "frames", queued, "depth", depth,
+			"bytes", k.queuedBytes(), "max_bytes", k.maxBytes)
 		l.linkFailed(k.peer)
 	}
 	l.armIdle(k)
@@ -661,18 +662,19 @@ func (l *runLoop) sampleStats() {
 	evItems, evBytes := l.m.eventQueue.queued()
 	cache := l.pt.Stats()
 	l.m.metrics.gauges(runtimeGauges{
-		active:        l.hv.NumActive(),
-		passive:       l.hv.NumPassive(),
-		eager:         len(l.pt.EagerPeers()),
-		lazy:          len(l.pt.LazyPeers()),
-		members:       l.ms.NumMembers(),
-		cacheMessages: cache.CachedMessages,
-		cacheBytes:    cache.CachedBytes,
-		links:         len(l.links),
-		timers:        l.timers.len(),
-		inbox:         len(l.m.inbox),
-		dispatchMsgs:  msgItems + evItems,
-		dispatchSize:  msgBytes + evBytes,
-		recent:        l.m.recent.len(),
+		active:         l.hv.NumActive(),
+		passive:        l.hv.NumPassive(),
+		eager:          len(l.pt.EagerPeers()),
+		lazy:           len(l.pt.LazyPeers()),
+		members:        l.ms.NumMembers(),
+		cacheMessages:  cache.CachedMessages,
+		cacheBytes:     cache.CachedBytes,
+		links:          len(l.links),
+		timers:         l.timers.len(),
+		inbox:          len(l.m.inbox),
+		inboundStreams: l.m.inbound.open(),
+		dispatchMsgs:   msgItems + evItems,
+		dispatchSize:   msgBytes + evBytes,
+		recent:         l.m.recent.len(),
 	})
 }

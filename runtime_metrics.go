@@ -23,6 +23,9 @@ import (
 //	                                        write, queue_full, silent, probe
 //	hyparlist.link.dial_failed              counter
 //	hyparlist.link.send_dropped             counter (no link could be opened)
+//	hyparlist.stream.refused                counter, label "reason": limit,
+//	                                        handshake_limit, handshake_timeout
+//	                                        (runtime_inbound.go)
 //	hyparlist.packet.dropped                counter, label "reason"
 //	hyparlist.dispatch.dropped              counter, label "kind"
 //	hyparlist.state_exchange.dropped        counter: anti-entropy exchanges
@@ -37,6 +40,7 @@ import (
 //	  .cache_bytes                          message cache
 //	hyparlist.members                       gauge (alive + suspect)
 //	hyparlist.links, .timers, .inbox        gauges
+//	hyparlist.streams.inbound               gauge: accepted streams open
 //	hyparlist.dispatch.queued, .queued_bytes gauges
 //	hyparlist.broadcast.recent_payloads     gauge (pump de-duplication set)
 //
@@ -77,6 +81,8 @@ var (
 	keyLinkFailed       = []string{"hyparlist", "link", "failed"}
 	keyDialFailed       = []string{"hyparlist", "link", "dial_failed"}
 	keySendDropped      = []string{"hyparlist", "link", "send_dropped"}
+	keyStreamRefused    = []string{"hyparlist", "stream", "refused"}
+	keyInboundStreams   = []string{"hyparlist", "streams", "inbound"}
 	keyPacketDropped    = []string{"hyparlist", "packet", "dropped"}
 	keyDispatchDropped  = []string{"hyparlist", "dispatch", "dropped"}
 	keyStateXDropped    = []string{"hyparlist", "state_exchange", "dropped"}
@@ -168,6 +174,12 @@ func (r *runtimeMetrics) dialFailed() { r.sink.IncrCounterWithLabels(keyDialFail
 
 func (r *runtimeMetrics) sendDropped() { r.sink.IncrCounterWithLabels(keySendDropped, 1, r.labels) }
 
+// streamRefused counts an accepted stream closed for reason
+// (runtime_inbound.go).
+func (r *runtimeMetrics) streamRefused(reason string) {
+	r.sink.IncrCounterWithLabels(keyStreamRefused, 1, r.with("reason", reason))
+}
+
 func (r *runtimeMetrics) packetDropped(reason string) {
 	r.sink.IncrCounterWithLabels(keyPacketDropped, 1, r.with("reason", reason))
 }
@@ -196,7 +208,7 @@ func (r *runtimeMetrics) deliveryLatency(since time.Time) {
 type runtimeGauges struct {
 	active, passive, eager, lazy, members int
 	cacheMessages, cacheBytes             int
-	links, timers, inbox                  int
+	links, timers, inbox, inboundStreams  int
 	dispatchMsgs, dispatchSize, recent    int
 }
 
@@ -210,6 +222,7 @@ func (r *runtimeMetrics) gauges(g runtimeGauges) {
 		{keyEager, g.eager}, {keyLazy, g.lazy}, {keyMembers, g.members},
 		{keyCacheMessages, g.cacheMessages}, {keyCacheBytes, g.cacheBytes},
 		{keyLinks, g.links}, {keyTimers, g.timers}, {keyInbox, g.inbox},
+		{keyInboundStreams, g.inboundStreams},
 		{keyDispatchQueued, g.dispatchMsgs}, {keyDispatchBytes, g.dispatchSize},
 		{keyRecentPayloads, g.recent},
 	} {

@@ -139,8 +139,9 @@ func (r *recentPayloads) compactLocked() {
 
 // runPump pulls Delegate.GetBroadcasts every interval and hands each new
 // payload to the loop, until shutdown. It runs only when there is a
-// Delegate and the interval is positive.
-func (m *Memberlist) runPump(interval time.Duration) {
+// Delegate and the interval is positive; w tracks it for Shutdown.
+func (m *Memberlist) runPump(interval time.Duration, w *appWorker) {
+	defer w.exit()
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -149,7 +150,12 @@ func (m *Memberlist) runPump(interval time.Duration) {
 			return
 		case <-t.C:
 		}
-		for _, p := range m.config.Delegate.GetBroadcasts(broadcastOverhead, m.config.UDPBufferSize) {
+		if !w.enter(m.shutdownCh) {
+			return
+		}
+		payloads := m.config.Delegate.GetBroadcasts(broadcastOverhead, m.config.UDPBufferSize)
+		w.leave()
+		for _, p := range payloads {
 			if len(p) == 0 || !m.recent.addIfNew(time.Now(), p) {
 				continue
 			}

@@ -1,0 +1,90 @@
+package hyparlist
+
+import (
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// Tests of Join's waits (runtime_join.go).
+
+// joinOutcome is what a Join run in the background returned.
+type joinOutcome struct {
+	n   int
+	err error
+}
+
+// leftContactAndMergingJoiner returns a node that has left (it answers
+// JOIN with DISCONNECT, so a joiner never gets a neighbour) and a node
+// with a MergeDelegate and the given TCPTimeout that has not joined.
+func leftContactAndMergingJoiner(t *testing.T, c *testCluster, timeout time.Duration) (contact, joiner *testNode) {
+	t.Helper()
+	contact = c.add("contact", nil)
+	if err := contact.ml.Leave(time.Second); err != nil {
+		t.Fatalf("leave: %v", err)
+	}
+	joiner = c.add("joiner", func(conf *Config) {
+		conf.TCPTimeout = timeout
+		conf.Merge = &filterDelegate{reject: func(*Node) bool { return false }}
+	})
+	return contact, joiner
+}
+
+// joinInBackground starts nd.Join(hosts) and returns where its outcome
+// arrives.
+func joinInBackground(nd *testNode, hosts ...string) <-chan joinOutcome {
+	done := make(chan joinOutcome, 1)
+	go func() {
+		n, err := nd.ml.Join(hosts)
+		done <- joinOutcome{n, err}
+	}()
+	return done
+}
+
+// TestRuntimeJoinMergeWaitIsBounded: a node with a MergeDelegate joins
+// through a contact that never gives it a neighbour, so no merge verdict
+// comes. Join must give up after one TCPTimeout in all (the wait for a
+// neighbour and the wait for the verdict share one deadline), and count
+// the reached contact.
+func TestRuntimeJoinMergeWaitIsBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newMockCluster(t, 0, nil)
+		defer c.shutdown()
+		const timeout = time.Second
+		contact, joiner := leftContactAndMergingJoiner(t, c, timeout)
+		start := time.Now()
+		done := joinInBackground(joiner, contact.ml.LocalNode().Address())
+		select {
+		case r := <-done:
+			if elapsed := time.Since(start); elapsed > timeout {
+				t.Errorf("Join took %v, want at most TCPTimeout (%v)", elapsed, timeout)
+			}
+			if r.n != 1 || r.err != nil {
+				t.Errorf("Join = %d, %v; want 1, nil (the contact was reached, no veto came)", r.n, r.err)
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("Join still blocked after a minute with TCPTimeout %v", timeout)
+		}
+	})
+}
+
+// TestRuntimeJoinInterruptedByShutdown: a Shutdown while Join waits for a
+// neighbour and a merge verdict makes Join fail with ErrShutdown, not
+// report success.
+func TestRuntimeJoinInterruptedByShutdown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newMockCluster(t, 0, nil)
+		defer c.shutdown()
+		contact, joiner := leftContactAndMergingJoiner(t, c, 30*time.Second)
+		done := joinInBackground(joiner, contact.ml.LocalNode().Address())
+		synctest.Wait() // Join has reached the contact and waits
+		if err := joiner.ml.Shutdown(); err != nil {
+			t.Fatal(err)
+		}
+		r := <-done
+		if !errors.Is(r.err, ErrShutdown) || r.n != 0 {
+			t.Errorf("Join interrupted by Shutdown = %d, %v; want 0, ErrShutdown", r.n, r.err)
+		}
+	})
+}
