@@ -82,6 +82,13 @@ func TestRuntimeJoinErrors(t *testing.T) {
 		if n, err := a.Join([]string{a.LocalNode().Address()}); n != 1 || err != nil {
 			t.Errorf("Join(self) = %d, %v; want 1, nil", n, err)
 		}
+		// An empty list contacts nobody, without an error (memberlist's
+		// Join loops over no host and returns 0, nil).
+		for _, hosts := range [][]string{nil, {}} {
+			if n, err := a.Join(hosts); n != 0 || err != nil {
+				t.Errorf("Join(%#v) = %d, %v; want 0, nil", hosts, n, err)
+			}
+		}
 		// Nothing listens there.
 		n, err := a.Join([]string{"127.0.0.1:9"})
 		if n != 0 || !errors.Is(err, ErrNoContact) {

@@ -303,7 +303,7 @@ func (m *Memberlist) dial(a Address) (net.Conn, Peer, error) {
 // closes it even during the handshake; closing it removes it from there.
 func (m *Memberlist) dialVersion(a Address) (net.Conn, Peer, uint8, error) {
 	if a.Addr == "" {
-		return nil, Peer{}, 0, fmt.Errorf("dial %s: %w", a.Name, errNoAddress)
+		return nil, Peer{}, 0, fmt.Errorf("dial %s: %w", a.Name, ErrNoAddress)
 	}
 	raw, err := m.transport.DialAddressTimeout(a, m.config.TCPTimeout)
 	if err != nil {
@@ -329,9 +329,6 @@ func (m *Memberlist) dialVersion(a Address) (net.Conn, Peer, uint8, error) {
 	}
 	return conn, peer, v, nil
 }
-
-// errNoAddress is the error of a dial to a peer with no known address.
-var errNoAddress = errors.New("no address")
 
 // errPeerMismatch is the error of a handshake answered by another node
 // than the one dialled.

@@ -35,6 +35,7 @@ import (
 // It returns the number of addresses reached (an address of the local
 // node counts as reached without a connection). If none was, the error
 // wraps ErrNoContact and joins each address's error; otherwise it is nil.
+// An empty list contacts nobody and returns 0 and nil, as memberlist does.
 // It returns 0 and an error wrapping ErrShutdown after Shutdown, also
 // when Shutdown interrupts it.
 func (m *Memberlist) Join(existing []string) (int, error) {
@@ -87,8 +88,12 @@ func (m *Memberlist) Join(existing []string) (int, error) {
 			errs = append(errs, fmt.Errorf("join %s: %w", pm.addr.String(), err))
 		}
 	}
-	if reached == 0 {
-		return 0, fmt.Errorf("join %d hosts: %w: %w", len(existing), ErrNoContact, errors.Join(errs...))
+	if reached == 0 && len(existing) > 0 {
+		err := fmt.Errorf("join %d hosts: %w", len(existing), ErrNoContact)
+		if len(errs) > 0 {
+			err = fmt.Errorf("%w: %w", err, errors.Join(errs...))
+		}
+		return 0, err
 	}
 	return reached, nil
 }
@@ -183,7 +188,7 @@ func (m *Memberlist) resolveJoinAddr(host string) ([]Address, error) {
 		h, port = strings.Trim(hostPort, "[]"), strconv.Itoa(m.config.BindPort)
 	}
 	if h == "" {
-		return nil, fmt.Errorf("join %q: empty host: %w", host, errNoAddress)
+		return nil, fmt.Errorf("join %q: empty host: %w", host, ErrNoAddress)
 	}
 	if ip := net.ParseIP(h); ip != nil {
 		return []Address{{Addr: net.JoinHostPort(ip.String(), port), Name: name}}, nil
