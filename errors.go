@@ -18,8 +18,9 @@ var (
 
 	// ErrNoAddress is returned by SendReliable, SendBestEffort, SendTo,
 	// their older names and Ping when the destination has no address: a
-	// nil *Node, a Node without an IP, or a nil net.Addr. (memberlist
-	// panics in these cases.)
+	// nil *Node, a Node without an IP, or a nil net.Addr (memberlist
+	// panics in these cases), and wrapped by the errors of a dial to a
+	// peer with no known address and of a Join host that is empty.
 	ErrNoAddress = errors.New("hyparlist: destination has no address")
 
 	// ErrMergeCanceled is wrapped by the Join error for a contact whose
