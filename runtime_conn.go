@@ -173,6 +173,7 @@ func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) error {
 			case <-m.shutdownCh:
 				return nil
 			}
+			l.taken(f)
 		}
 		closing := false
 	gather:

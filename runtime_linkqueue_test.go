@@ -166,3 +166,39 @@ func TestLinkQueuesByteBound(t *testing.T) {
 		t.Errorf("a queue holding an oversized frame accepted another")
 	}
 }
+
+// TestWriterReleasesQueueBytes: frames the writer takes while it was
+// waiting for work free their bytes too, so that a link that keeps up
+// never reaches its byte bound.
+func TestWriterReleasesQueueBytes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newMockCluster(t, 1, nil)
+		defer c.shutdown()
+		m := c.nodes[0].ml
+		k := newOutLink(Peer{Name: "peer", Addr: "127.0.0.1:9"}, 16, 1<<20)
+		local, remote := net.Pipe()
+		errc := make(chan error, 1)
+		go func() { errc <- m.writeLoop(k, local) }()
+		for i := range 2 {
+			synctest.Wait() // the writer waits on its empty queues
+			if !k.enqueue(userGossip(uint64(i))) || !k.enqueue(memberGossip(uint64(i))) {
+				t.Fatalf("round %d: queue full", i)
+			}
+			for range 2 {
+				if _, err := ReadFrame(remote, m.lim); err != nil {
+					t.Fatalf("read frame: %v", err)
+				}
+			}
+			synctest.Wait()
+			if n := k.queuedBytes(); n != 0 {
+				t.Fatalf("round %d: %d bytes counted in empty queues", i, n)
+			}
+		}
+		k.enqueue(outFrame{close: true})
+		if err := <-errc; err != nil {
+			t.Fatalf("writeLoop: %v", err)
+		}
+		_ = local.Close()
+		_ = remote.Close()
+	})
+}
