@@ -28,9 +28,11 @@ import (
 // written. A send to any other peer uses a transient link that closes
 // after transientLinkLinger without use. Every link has bounded queues
 // (Config.PeerSendQueueDepth frames and Config.PeerSendQueueBytes bytes,
-// runtime_linkqueue.go): when one is full the peer is disconnected
-// and reported as a failed link, so that HyParView replaces it; the loop
-// never waits for a peer.
+// runtime_linkqueue.go). A broadcast payload that does not fit in the
+// user queue is announced instead, to be grafted later
+// (runtime_backpressure.go); when the control queue is full the peer is
+// disconnected and reported as a failed link, so that HyParView replaces
+// it. The loop never waits for a peer.
 
 // transientLinkLinger is how long a link to a peer outside the active view
 // stays open after its last use, so that the few messages of one exchange

@@ -518,9 +518,10 @@ func (l *runLoop) closeLink(k *outLink) {
 	}
 }
 
-// send queues msg on the link to p. A full queue fails the link; a peer
-// that cannot be linked (no address, too many links) loses the message,
-// which the protocols tolerate.
+// send queues msg on the link to p. A broadcast payload that does not fit
+// in the user queue is announced instead (deferUser); any other full queue
+// fails the link. A peer that cannot be linked (no address, too many
+// links) loses the message, which the protocols tolerate.
 func (l *runLoop) send(p Peer, msg Message) {
 	k := l.link(p)
 	if k == nil {
@@ -528,7 +529,7 @@ func (l *runLoop) send(p Peer, msg Message) {
 		return
 	}
 	k.lastUsed = l.now
-	if !k.enqueue(outFrame{msg: msg}) {
+	if !k.enqueue(outFrame{msg: msg}) && !l.deferUser(k, msg) {
 		l.m.metrics.linkFailed("queue_full")
 		queued, depth := k.depth()
 		l.m.logger.Warn("send queue full, disconnecting peer", "peer", p.Name, "frames", queued, "depth", depth,
