@@ -106,6 +106,7 @@ func (l *outLink) abort() {
 		}
 		l.mu.Unlock()
 	})
+	l.discard()
 }
 
 // setConn records the link's stream; it reports false if the link was
@@ -137,6 +138,10 @@ var errLinkAborted = errors.New("link aborted")
 func (m *Memberlist) runWriter(l *outLink, conn net.Conn) {
 	defer m.wg.Done()
 	defer close(l.done)
+	// Frames left when the writer stops (a failed or closed link) are
+	// discarded here, or by abort for those the loop queues until it
+	// learns of the failure (runtime_backlog.go).
+	defer l.discard()
 	if conn == nil {
 		c, v, err := m.dialLink(l)
 		if err != nil {

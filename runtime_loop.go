@@ -476,6 +476,7 @@ func (l *runLoop) openLink(p Peer, conn net.Conn) *outLink {
 		return nil
 	}
 	k := newOutLink(p, l.m.config.PeerSendQueueDepth, l.m.config.PeerSendQueueBytes)
+	k.backlog = l.m.backlog
 	k.lastUsed = l.now
 	l.links[p.Name] = k
 	l.m.wg.Add(1)
