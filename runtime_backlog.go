@@ -21,14 +21,17 @@ import (
 // (Memberlist.Broadcast, the GetBroadcasts pump) is admitted only while
 // the backlog plus its payload stays within that bound (a payload larger
 // than the byte bound is admitted into an empty backlog, as a link queue
-// accepts it); otherwise it waits. Since every link's user queue holds at
-// most the backlog, a local broadcast always fits in the user queue of
-// every link: local broadcasts alone never need the deferral of
-// runtime_backpressure.go, whatever their rate, and the slowest
-// neighbour sets the pace until it catches up or its link fails (write
-// timeout Config.TCPTimeout, or silence). Payloads relayed for other nodes
-// are not held back: they are queued or deferred, and count in the
-// backlog. Not in the papers, which leave flow control to the
+// accepts it); otherwise it waits. The pump does not even pull
+// Delegate.GetBroadcasts until a pull's worth (Config.UDPBufferSize, the
+// limit it passes) fits, so that the broadcasts wait in the application's
+// queue rather than in the pump. A link's user queue holds at most the
+// backlog minus the reservations, so an admitted local broadcast fits in
+// the user queue of every link (unless payloads relayed meanwhile took
+// the room): local broadcasts alone do not need the deferral of
+// runtime_backpressure.go, whatever their rate, and the slowest neighbour
+// sets the pace until it catches up or its link fails (write timeout
+// Config.TCPTimeout, or silence). Payloads relayed for other nodes are
+// not held back: they are queued or deferred, and count in the backlog. Not in the papers, which leave flow control to the
 // application.
 
 // userBacklog is the node's backlog of broadcast payloads. It is safe for
@@ -95,10 +98,11 @@ func (b *userBacklog) reserve(cost int, done <-chan struct{}) error {
 	return b.wait(cost, true, done)
 }
 
-// waitRoom waits until the backlog is below its bound; it returns an
+// waitRoom waits until frames of cost bytes in all fit, without counting
+// them (cost 0: until the backlog is below its bound); it returns an
 // error wrapping ErrShutdown if done closes first.
-func (b *userBacklog) waitRoom(done <-chan struct{}) error {
-	return b.wait(0, false, done)
+func (b *userBacklog) waitRoom(cost int, done <-chan struct{}) error {
+	return b.wait(cost, false, done)
 }
 
 // wait waits until a frame of cost bytes fits, counting it when take is

@@ -2,8 +2,12 @@ package hyparlist
 
 import (
 	"errors"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
+	"time"
+
+	"github.com/hashicorp/go-metrics"
 )
 
 // reserveAsync runs b.reserve(cost, done) on a goroutine and returns the
@@ -51,7 +55,7 @@ func TestUserBacklogAdmission(t *testing.T) {
 			t.Fatal(err)
 		}
 		roomc := make(chan error, 1)
-		go func() { roomc <- b.waitRoom(never) }()
+		go func() { roomc <- b.waitRoom(0, never) }()
 		if _, ok := returned(roomc); ok {
 			t.Fatal("waitRoom returned while the backlog is full")
 		}
@@ -127,4 +131,180 @@ func TestLinkQueuesCountBacklog(t *testing.T) {
 	if n := q.queuedBytes(); n != 0 {
 		t.Errorf("%d bytes counted in discarded queues", n)
 	}
+}
+
+// result waits up to a minute for the result on errc.
+func result(t *testing.T, errc <-chan error) error {
+	t.Helper()
+	select {
+	case err := <-errc:
+		return err
+	case <-time.After(time.Minute):
+		t.Fatal("Broadcast still waiting after a minute")
+		return nil
+	}
+}
+
+// burst broadcasts payloads from n in order on a goroutine of its own; it
+// counts the calls that returned in sent and reports the first error (or
+// nil) on the returned channel once it stops.
+func burst(n *Memberlist, payloads [][]byte, sent *atomic.Int32) <-chan error {
+	errc := make(chan error, 1)
+	go func() {
+		for _, p := range payloads {
+			if err := n.Broadcast(p); err != nil {
+				errc <- err
+				return
+			}
+			sent.Add(1)
+		}
+		errc <- nil
+	}()
+	return errc
+}
+
+// stalledPair joins two nodes with stallConfig and stalls the link from
+// the first to the second for stallFor. Bytes written during the stall
+// arrive stallFor after they were written, so nothing of a burst drains
+// before then.
+func stalledPair(t *testing.T, sink metricSink) (c *testCluster, from, to *testNode) {
+	t.Helper()
+	c = newMockCluster(t, 0, nil)
+	from = c.addWithSink("node-00", stallConfig, sink)
+	to = c.add("node-01", stallConfig)
+	c.joinAll()
+	eventually(t, time.Minute, "the pair", func() bool { return allSee(c.nodes, 2) && len(from.ml.Neighbors()) == 1 })
+	if err := c.net.SetDelay(from.rec.name, to.rec.name, stallFor); err != nil {
+		t.Fatal(err)
+	}
+	return c, from, to
+}
+
+// TestRuntimeBroadcastWaitsForStalledNeighbor sends a burst of local
+// broadcasts to a stalled neighbour: Broadcast blocks once the backlog
+// is full, returns as the neighbour drains, and the neighbour delivers
+// every broadcast exactly once; no payload is deferred and no link fails.
+func TestRuntimeBroadcastWaitsForStalledNeighbor(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sink := metrics.NewInmemSink(time.Hour, time.Hour)
+		c, from, to := stalledPair(t, sink)
+		defer c.shutdown()
+		payloads := stallPayloads("local", 16, stallPayloadBytes)
+		var sent atomic.Int32
+		start := time.Now()
+		errc := burst(from.ml, payloads, &sent)
+		if _, ok := returned(errc); ok {
+			t.Fatalf("the burst went through a stalled link without waiting")
+		}
+		if n := int(sent.Load()); n == 0 || n >= len(payloads) {
+			t.Fatalf("%d broadcasts returned before the wait, want some but not all", n)
+		}
+		bytes, frames := from.ml.backlog.level()
+		if bytes > stallQueueBytes || frames > 16 {
+			t.Errorf("backlog %d bytes, %d frames, beyond its bound", bytes, frames)
+		}
+		if err := c.net.SetDelay(from.rec.name, to.rec.name, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := result(t, errc); err != nil {
+			t.Fatal(err)
+		}
+		if took := time.Since(start); took < stallFor {
+			t.Errorf("the burst took %v, less than the stall (%v)", took, stallFor)
+		}
+		waitDeliveredOnce(t, to.rec, payloads)
+		if n := counterSum(sink, "hyparlist.link.user_deferred"); n != 0 {
+			t.Errorf("%v local payloads deferred", n)
+		}
+		if keys := counterKeys(sink, "hyparlist.link.failed"); len(keys) != 0 {
+			t.Errorf("links failed: %v", keys)
+		}
+		if bytes, frames := from.ml.backlog.level(); bytes != 0 || frames != 0 {
+			t.Errorf("backlog %d bytes, %d frames once drained, want 0", bytes, frames)
+		}
+	})
+}
+
+// TestRuntimeShutdownUnblocksBroadcast: a Broadcast waiting for room
+// returns an error wrapping ErrShutdown when the node shuts down.
+func TestRuntimeShutdownUnblocksBroadcast(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, from, _ := stalledPair(t, globalSink{})
+		defer c.shutdown()
+		var sent atomic.Int32
+		errc := burst(from.ml, stallPayloads("shutdown", 16, stallPayloadBytes), &sent)
+		if _, ok := returned(errc); ok {
+			t.Fatal("the burst did not wait")
+		}
+		if err := from.ml.Shutdown(); err != nil {
+			t.Fatal(err)
+		}
+		if err := result(t, errc); !errors.Is(err, ErrShutdown) {
+			t.Fatalf("waiting Broadcast returned %v, want ErrShutdown", err)
+		}
+	})
+}
+
+// TestRuntimeBacklogEmptiesWhenLinkFails: when the stalled neighbour's
+// link fails (here it is isolated: the stream is reset), the payloads
+// left in its queue leave the backlog, which returns to zero, and the
+// waiting Broadcast returns.
+func TestRuntimeBacklogEmptiesWhenLinkFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, from, to := stalledPair(t, globalSink{})
+		defer c.shutdown()
+		var sent atomic.Int32
+		errc := burst(from.ml, stallPayloads("fail", 16, stallPayloadBytes), &sent)
+		if _, ok := returned(errc); ok {
+			t.Fatal("the burst did not wait")
+		}
+		if _, frames := from.ml.backlog.level(); frames == 0 {
+			t.Fatal("nothing in the backlog of a stalled link")
+		}
+		c.net.Isolate(to.rec.name)
+		if err := result(t, errc); err != nil {
+			t.Fatalf("Broadcast after the link failed: %v", err)
+		}
+		synctest.Wait()
+		if bytes, frames := from.ml.backlog.level(); bytes != 0 || frames != 0 {
+			t.Errorf("backlog %d bytes, %d frames after the link failed, want 0", bytes, frames)
+		}
+	})
+}
+
+// TestRuntimePumpWaitsForRoom: while the backlog is full (here, of
+// PeerSendQueueDepth small payloads) the pump does not call
+// GetBroadcasts, so the application's broadcast stays queued; once the
+// neighbour drains it is pulled and delivered.
+func TestRuntimePumpWaitsForRoom(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, from, to := stalledPair(t, globalSink{})
+		defer c.shutdown()
+		var sent atomic.Int32
+		payloads := stallPayloads("pumped", 201, 1<<10)
+		errc := burst(from.ml, payloads[:200], &sent)
+		if _, ok := returned(errc); ok {
+			t.Fatal("the burst did not wait")
+		}
+		if _, frames := from.ml.backlog.level(); frames < int64(from.ml.config.PeerSendQueueDepth) {
+			t.Fatalf("backlog of %d frames, want the frame bound", frames)
+		}
+		from.rec.queue(payloads[200])
+		time.Sleep(10 * from.ml.config.GossipInterval)
+		if stallFor <= 10*from.ml.config.GossipInterval {
+			t.Fatal("the stall ended while the pump was watched")
+		}
+		var queued int
+		from.rec.update(func(r *recorder) { queued = len(r.queued) })
+		if queued != 1 {
+			t.Fatalf("GetBroadcasts was called while the backlog was full (%d queued, want 1)", queued)
+		}
+		if err := c.net.SetDelay(from.rec.name, to.rec.name, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := result(t, errc); err != nil {
+			t.Fatal(err)
+		}
+		waitDeliveredOnce(t, to.rec, payloads)
+	})
 }

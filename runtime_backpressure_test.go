@@ -30,11 +30,11 @@ func stallConfig(conf *Config) {
 	conf.PeerSendQueueBytes = stallQueueBytes
 }
 
-// stallPayloads returns n distinct payloads of stallPayloadBytes.
-func stallPayloads(tag string, n int) [][]byte {
+// stallPayloads returns n distinct payloads of size bytes.
+func stallPayloads(tag string, n, size int) [][]byte {
 	out := make([][]byte, n)
 	for i := range out {
-		p := make([]byte, stallPayloadBytes)
+		p := make([]byte, size)
 		copy(p, fmt.Sprintf("%s-%03d", tag, i))
 		out[i] = p
 	}
@@ -97,7 +97,7 @@ func TestRuntimeFullUserQueueDefers(t *testing.T) {
 		if err := c.net.SetDelay(relay.rec.name, dst.rec.name, stallFor); err != nil {
 			t.Fatal(err)
 		}
-		payloads := stallPayloads("relayed", 16)
+		payloads := stallPayloads("relayed", 16, stallPayloadBytes)
 		for _, p := range payloads {
 			if err := src.ml.Broadcast(p); err != nil {
 				t.Fatal(err)

@@ -154,9 +154,9 @@ func (m *Memberlist) runPump(interval time.Duration, w *appWorker) {
 			return
 		case <-t.C:
 		}
-		// While the links' backlog is full, the broadcasts stay in the
-		// application's queue (runtime_backlog.go).
-		if m.backlog.waitRoom(m.shutdownCh) != nil {
+		// While a pull's worth does not fit in the links' backlog, the
+		// broadcasts stay in the application's queue (runtime_backlog.go).
+		if m.backlog.waitRoom(m.config.UDPBufferSize, m.shutdownCh) != nil {
 			return
 		}
 		if !w.enter(m.shutdownCh) {
