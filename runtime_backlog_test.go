@@ -145,22 +145,28 @@ func result(t *testing.T, errc <-chan error) error {
 	}
 }
 
-// burst broadcasts payloads from n in order on a goroutine of its own; it
-// counts the calls that returned in sent and reports the first error (or
-// nil) on the returned channel once it stops.
-func burst(n *Memberlist, payloads [][]byte, sent *atomic.Int32) <-chan error {
-	errc := make(chan error, 1)
+// blockedBurst broadcasts payloads from n in order on a goroutine of its
+// own and checks that it waits (the backlog is full) once every
+// goroutine is blocked. It counts the calls that returned in sent and
+// reports the first error (or nil) on errc once it stops.
+func blockedBurst(t *testing.T, n *Memberlist, payloads [][]byte) (errc <-chan error, sent *atomic.Int32) {
+	t.Helper()
+	sent = new(atomic.Int32)
+	ch := make(chan error, 1)
 	go func() {
 		for _, p := range payloads {
 			if err := n.Broadcast(p); err != nil {
-				errc <- err
+				ch <- err
 				return
 			}
 			sent.Add(1)
 		}
-		errc <- nil
+		ch <- nil
 	}()
-	return errc
+	if _, ok := returned(ch); ok {
+		t.Fatal("the burst went through a stalled link without waiting")
+	}
+	return ch, sent
 }
 
 // stalledPair joins two nodes with stallConfig and stalls the link from
@@ -190,12 +196,8 @@ func TestRuntimeBroadcastWaitsForStalledNeighbor(t *testing.T) {
 		c, from, to := stalledPair(t, sink)
 		defer c.shutdown()
 		payloads := stallPayloads("local", 16, stallPayloadBytes)
-		var sent atomic.Int32
 		start := time.Now()
-		errc := burst(from.ml, payloads, &sent)
-		if _, ok := returned(errc); ok {
-			t.Fatalf("the burst went through a stalled link without waiting")
-		}
+		errc, sent := blockedBurst(t, from.ml, payloads)
 		if n := int(sent.Load()); n == 0 || n >= len(payloads) {
 			t.Fatalf("%d broadcasts returned before the wait, want some but not all", n)
 		}
@@ -231,11 +233,7 @@ func TestRuntimeShutdownUnblocksBroadcast(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, from, _ := stalledPair(t, globalSink{})
 		defer c.shutdown()
-		var sent atomic.Int32
-		errc := burst(from.ml, stallPayloads("shutdown", 16, stallPayloadBytes), &sent)
-		if _, ok := returned(errc); ok {
-			t.Fatal("the burst did not wait")
-		}
+		errc, _ := blockedBurst(t, from.ml, stallPayloads("shutdown", 16, stallPayloadBytes))
 		if err := from.ml.Shutdown(); err != nil {
 			t.Fatal(err)
 		}
@@ -253,11 +251,7 @@ func TestRuntimeBacklogEmptiesWhenLinkFails(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, from, to := stalledPair(t, globalSink{})
 		defer c.shutdown()
-		var sent atomic.Int32
-		errc := burst(from.ml, stallPayloads("fail", 16, stallPayloadBytes), &sent)
-		if _, ok := returned(errc); ok {
-			t.Fatal("the burst did not wait")
-		}
+		errc, _ := blockedBurst(t, from.ml, stallPayloads("fail", 16, stallPayloadBytes))
 		if _, frames := from.ml.backlog.level(); frames == 0 {
 			t.Fatal("nothing in the backlog of a stalled link")
 		}
@@ -280,12 +274,8 @@ func TestRuntimePumpWaitsForRoom(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, from, to := stalledPair(t, globalSink{})
 		defer c.shutdown()
-		var sent atomic.Int32
 		payloads := stallPayloads("pumped", 201, 1<<10)
-		errc := burst(from.ml, payloads[:200], &sent)
-		if _, ok := returned(errc); ok {
-			t.Fatal("the burst did not wait")
-		}
+		errc, _ := blockedBurst(t, from.ml, payloads[:200])
 		if _, frames := from.ml.backlog.level(); frames < int64(from.ml.config.PeerSendQueueDepth) {
 			t.Fatalf("backlog of %d frames, want the frame bound", frames)
 		}

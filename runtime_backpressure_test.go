@@ -130,13 +130,7 @@ func TestRuntimeFullUserQueueDefers(t *testing.T) {
 func TestRuntimeDeferUntilControlFull(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const depth = 4
-		sink := metrics.NewInmemSink(time.Hour, time.Hour)
-		c := newMockCluster(t, 0, nil)
-		defer c.shutdown()
-		a := c.addWithSink("node-a", func(conf *Config) { conf.PeerSendQueueDepth = depth }, sink)
-		mute := c.net.NewTransport("mute") // accepts streams, never reads them
-		defer mute.Shutdown()
-		peer := Peer{Name: "mute", Addr: mute.addr.addr}
+		a, peer, sink := muteSetup(t, func(conf *Config) { conf.PeerSendQueueDepth = depth })
 
 		type result struct {
 			failedAt int
