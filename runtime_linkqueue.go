@@ -36,6 +36,10 @@ import "sync/atomic"
 // an empty queue, so that every frame Config.MaxFrameSize allows can be
 // sent; a queue therefore holds at most max(PeerSendQueueBytes,
 // MaxFrameSize) bytes.
+//
+// A full user queue does not fail the link (runtime_backpressure.go), and
+// the user queues' frames also count in the node's broadcast backlog
+// (runtime_backlog.go), which local broadcasts wait on.
 
 // frameCostBase is frameCost's allowance for a frame's header and fixed
 // fields, and for each record of a MemberRecords.
