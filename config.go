@@ -376,16 +376,19 @@ type Config struct {
 	MaxFrameSize int
 
 	// PeerSendQueueDepth is the number of frames that may wait to be
-	// written to one peer. A neighbour whose queue is full is
-	// disconnected (and HyParView replaces it) instead of slowing down
-	// everyone. Between 1 and 16384 (each link allocates two queues of
-	// this depth). Default: 1024.
+	// written to one peer, in each of its two queues (broadcast payloads,
+	// and everything else). A broadcast payload that finds its queue full
+	// is announced instead (an IHAVE, metric hyparlist.link.user_deferred)
+	// and the peer fetches it once it has caught up; a neighbour whose
+	// other queue is full is disconnected (and HyParView replaces it)
+	// instead of slowing down everyone. Between 1 and 16384 (each link
+	// allocates two queues of this depth). Default: 1024.
 	PeerSendQueueDepth int
 
 	// PeerSendQueueBytes bounds, besides PeerSendQueueDepth, the bytes
 	// that may wait in each of a peer's two send queues (broadcasts, and
-	// everything else): a neighbour whose queue would exceed it is
-	// disconnected, as for a full queue. A single frame larger than the
+	// everything else): a queue that would exceed it is full, with the
+	// same outcome as PeerSendQueueDepth's. A single frame larger than the
 	// bound is still queued when the queue is empty, so a queue holds at
 	// most max(PeerSendQueueBytes, MaxFrameSize) (the frame count alone
 	// allowed PeerSendQueueDepth × MaxFrameSize). Not in memberlist.

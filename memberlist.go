@@ -55,7 +55,10 @@ type Memberlist struct {
 	// exchanges (runtime_pushpull.go). The loop owns it.
 	exchanges stateExchanges
 
-	recent     *recentPayloads
+	recent *recentPayloads
+	// backlog counts the broadcast payloads waiting in the links' user
+	// queues; local broadcasts wait for room in it (runtime_backlog.go).
+	backlog    *userBacklog
 	msgQueue   *dispatcher
 	eventQueue *dispatcher
 	// pump tracks the broadcast pump's goroutine; nil when it does not
@@ -208,6 +211,7 @@ func newMemberlist(cfg *Config, transport Transport, logger *slog.Logger, meta [
 		dialers:    make(chan struct{}, cfg.MaxConcurrentDialers),
 		inbound:    newInboundLimiter(cfg.MaxInboundStreams),
 		recent:     newRecentPayloads(max(cfg.MessageCacheTTL, time.Second), recentPayloadsMax),
+		backlog:    newUserBacklog(cfg.PeerSendQueueBytes, cfg.PeerSendQueueDepth),
 		shutdownCh: make(chan struct{}),
 		loopDone:   make(chan struct{}),
 	}
@@ -309,20 +313,50 @@ func (m *Memberlist) ProtocolVersion() uint8 { return m.config.ProtocolVersion }
 // Broadcast sends payload to every member: it is pushed at once on the
 // Plumtree eager links and delivered once to the Delegate.NotifyMsg of
 // every other member that stays connected (not to the local node). Not in
-// memberlist. The payload is copied. It returns ErrMessageTooLarge for a
-// payload that does not fit in a frame (Config.MaxFrameSize), and
-// ErrShutdown after Shutdown.
+// memberlist. The payload is copied.
+//
+// Broadcast blocks while the broadcast payloads waiting to be written to
+// the node's links, with this one, would exceed one link's send queue
+// (Config.PeerSendQueueBytes bytes or Config.PeerSendQueueDepth payloads
+// in all): a burst faster than the slowest neighbour can take goes at
+// that neighbour's pace instead of overflowing its queue. It returns when
+// there is room; a neighbour that does not catch up is disconnected after
+// Config.TCPTimeout without progress, which frees the room. Call it from
+// a goroutine of its own when it must not wait, not from a callback that
+// the node's progress depends on.
+//
+// It returns ErrMessageTooLarge for a payload that does not fit in a
+// frame (Config.MaxFrameSize), and ErrShutdown after Shutdown, also when
+// the node shuts down while Broadcast waits (wrapped: use errors.Is).
 func (m *Memberlist) Broadcast(payload []byte) error {
 	return m.broadcast(ClassUser, payload)
 }
 
-// broadcast hands a copy of payload to Plumtree, after the size check, so
-// that an oversized payload is never copied.
+// broadcast hands a copy of payload to Plumtree once there is room in the
+// backlog, after the size check, so that an oversized payload is never
+// copied.
 func (m *Memberlist) broadcast(class Class, payload []byte) error {
 	if len(payload) > m.config.MaxFrameSize-gossipFrameOverhead(m.self.Name) {
 		return fmt.Errorf("broadcast %d bytes: %w", len(payload), ErrMessageTooLarge)
 	}
-	return m.submit(cmdBroadcast{class: class, payload: clonePayload(payload)})
+	if m.shutDown() {
+		return ErrShutdown
+	}
+	cost := broadcastCost(m.self.Name, payload)
+	if err := m.backlog.reserve(cost, m.shutdownCh); err != nil {
+		return fmt.Errorf("broadcast %d bytes: %w", len(payload), err)
+	}
+	err := m.submit(cmdBroadcast{class: class, payload: clonePayload(payload), reserved: cost})
+	if err != nil {
+		m.backlog.remove(cost)
+	}
+	return err
+}
+
+// broadcastCost is the backlog a local broadcast of payload reserves: the
+// frameCost of its Gossip frame on one link.
+func broadcastCost(origin string, payload []byte) int {
+	return frameCost(outFrame{msg: Gossip{ID: MessageID{Origin: origin}, Class: ClassUser, Payload: payload}})
 }
 
 // gossipFrameOverhead bounds the bytes a Gossip frame from origin needs

@@ -16,13 +16,20 @@ type command interface {
 type cmdBroadcast struct {
 	class   Class
 	payload []byte
+	// reserved is the backlog the caller reserved for the payload
+	// (runtime_backlog.go), released once it is queued on every link.
+	reserved int
 }
 
 func (c cmdBroadcast) apply(l *runLoop) {
+	if c.reserved > 0 {
+		defer l.m.backlog.remove(c.reserved)
+	}
 	if l.left {
 		return
 	}
 	l.feed(corePlumtree, BroadcastPayload{Class: c.class, Payload: c.payload})
+	l.runQueue()
 }
 
 // cmdJoin joins the overlay through contact, which Join has reached on

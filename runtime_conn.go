@@ -28,9 +28,11 @@ import (
 // written. A send to any other peer uses a transient link that closes
 // after transientLinkLinger without use. Every link has bounded queues
 // (Config.PeerSendQueueDepth frames and Config.PeerSendQueueBytes bytes,
-// runtime_linkqueue.go): when one is full the peer is disconnected
-// and reported as a failed link, so that HyParView replaces it; the loop
-// never waits for a peer.
+// runtime_linkqueue.go). A broadcast payload that does not fit in the
+// user queue is announced instead, to be grafted later
+// (runtime_backpressure.go); when the control queue is full the peer is
+// disconnected and reported as a failed link, so that HyParView replaces
+// it. The loop never waits for a peer.
 
 // transientLinkLinger is how long a link to a peer outside the active view
 // stays open after its last use, so that the few messages of one exchange
@@ -104,6 +106,7 @@ func (l *outLink) abort() {
 		}
 		l.mu.Unlock()
 	})
+	l.discard()
 }
 
 // setConn records the link's stream; it reports false if the link was
@@ -135,6 +138,10 @@ var errLinkAborted = errors.New("link aborted")
 func (m *Memberlist) runWriter(l *outLink, conn net.Conn) {
 	defer m.wg.Done()
 	defer close(l.done)
+	// Frames left when the writer stops (a failed or closed link) are
+	// discarded here, or by abort for those the loop queues until it
+	// learns of the failure (runtime_backlog.go).
+	defer l.discard()
 	if conn == nil {
 		c, v, err := m.dialLink(l)
 		if err != nil {
@@ -173,6 +180,7 @@ func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) error {
 			case <-m.shutdownCh:
 				return nil
 			}
+			l.taken(f)
 		}
 		closing := false
 	gather:

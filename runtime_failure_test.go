@@ -139,19 +139,29 @@ func TestRuntimeSlowDelegate(t *testing.T) {
 	})
 }
 
+// muteSetup creates node-a, configured by tweak and counting its metrics
+// in the returned sink, and a transport called mute that accepts streams
+// and never reads them: a link from node-a to the returned peer never
+// gets past its handshake, so its writer takes no frame. Both stop when
+// the test ends.
+func muteSetup(t *testing.T, tweak func(*Config)) (a *testNode, peer Peer, sink *metrics.InmemSink) {
+	t.Helper()
+	sink = metrics.NewInmemSink(time.Hour, time.Hour)
+	c := newMockCluster(t, 0, nil)
+	t.Cleanup(c.shutdown)
+	a = c.addWithSink("node-a", tweak, sink)
+	mute := c.net.NewTransport("mute")
+	t.Cleanup(func() { _ = mute.Shutdown() })
+	return a, Peer{Name: "mute", Addr: mute.addr.addr}, sink
+}
+
 // TestRuntimeFullSendQueueDisconnects fills the send queue of a link whose
 // peer never answers (its handshake hangs) and checks that the loop does
 // not wait: the link is dropped and reported as failed, with metric
 // reason queue_full.
 func TestRuntimeFullSendQueueDisconnects(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		sink := metrics.NewInmemSink(time.Hour, time.Hour)
-		c := newMockCluster(t, 0, nil)
-		defer c.shutdown()
-		a := c.addWithSink("node-a", func(conf *Config) { conf.PeerSendQueueDepth = 8 }, sink)
-		mute := c.net.NewTransport("mute") // accepts streams, never reads them
-		defer mute.Shutdown()
-		peer := Peer{Name: "mute", Addr: mute.addr.addr}
+		a, peer, sink := muteSetup(t, func(conf *Config) { conf.PeerSendQueueDepth = 8 })
 
 		type result struct {
 			queued  int
@@ -190,13 +200,7 @@ func TestRuntimeFullSendQueueDisconnects(t *testing.T) {
 // before PeerSendQueueDepth frames.
 func TestRuntimeSendQueueByteBound(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		sink := metrics.NewInmemSink(time.Hour, time.Hour)
-		c := newMockCluster(t, 0, nil)
-		defer c.shutdown()
-		a := c.addWithSink("node-a", func(conf *Config) { conf.PeerSendQueueBytes = 1 << 20 }, sink)
-		mute := c.net.NewTransport("mute") // accepts streams, never reads them
-		defer mute.Shutdown()
-		peer := Peer{Name: "mute", Addr: mute.addr.addr}
+		a, peer, sink := muteSetup(t, func(conf *Config) { conf.PeerSendQueueBytes = 1 << 20 })
 		state := make([]byte, 256<<10)
 		failedAt := make(chan int, 1)
 		if err := a.ml.submit(loopFunc(func(l *runLoop) {

@@ -36,6 +36,10 @@ import "sync/atomic"
 // an empty queue, so that every frame Config.MaxFrameSize allows can be
 // sent; a queue therefore holds at most max(PeerSendQueueBytes,
 // MaxFrameSize) bytes.
+//
+// A full user queue does not fail the link (runtime_backpressure.go), and
+// the user queues' frames also count in the node's broadcast backlog
+// (runtime_backlog.go), which local broadcasts wait on.
 
 // frameCostBase is frameCost's allowance for a frame's header and fixed
 // fields, and for each record of a MemberRecords.
@@ -55,6 +59,9 @@ type linkQueues struct {
 	// userNext is the writer's turn: take from the user queue first.
 	// Writer-owned.
 	userNext bool
+	// backlog is the node's backlog, which counts the user queue's
+	// frames too (runtime_backlog.go); nil for none. Set before use.
+	backlog *userBacklog
 }
 
 func newLinkQueues(depth, maxBytes int) linkQueues {
@@ -118,20 +125,25 @@ func isUserFrame(f outFrame) bool {
 // queue is full: it holds depth frames, or f would take it over its byte
 // bound (unless it is empty).
 func (q *linkQueues) enqueue(f outFrame) bool {
-	ch, bytes := q.ctrl, &q.ctrlBytes
-	if isUserFrame(f) {
+	ch, bytes, user := q.ctrl, &q.ctrlBytes, isUserFrame(f)
+	if user {
 		ch, bytes = q.user, &q.userBytes
 	}
 	f.cost = frameCost(f)
 	if b := bytes.Load(); b > 0 && b+int64(f.cost) > int64(q.maxBytes) {
 		return false
 	}
+	// Counted before the frame is visible, so that a taker never
+	// uncounts a frame not yet counted.
 	bytes.Add(int64(f.cost))
+	if user {
+		q.backlog.add(f.cost)
+	}
 	select {
 	case ch <- f:
 		return true
 	default:
-		bytes.Add(-int64(f.cost))
+		q.taken(f)
 		return false
 	}
 }
@@ -140,9 +152,28 @@ func (q *linkQueues) enqueue(f outFrame) bool {
 func (q *linkQueues) taken(f outFrame) {
 	if isUserFrame(f) {
 		q.userBytes.Add(-int64(f.cost))
+		q.backlog.remove(f.cost)
 	} else {
 		q.ctrlBytes.Add(-int64(f.cost))
 	}
+}
+
+// discard drops every frame queued (a failed link's leftovers), so that
+// they leave the node's backlog, and returns how many it dropped. Safe
+// while the writer runs: each frame is taken once.
+func (q *linkQueues) discard() int {
+	n := 0
+	for _, ch := range [2]chan outFrame{q.ctrl, q.user} {
+		for len(ch) > 0 {
+			select {
+			case f := <-ch:
+				q.taken(f)
+				n++
+			default: // the writer took it
+			}
+		}
+	}
+	return n
 }
 
 // take returns the next frame without waiting, alternating between the

@@ -83,25 +83,43 @@ func TestLinkQueuesRoundRobin(t *testing.T) {
 	}
 }
 
+// pipeWriter runs the writer of a new link (depth frames, 1 MiB per
+// queue) of the node of a one-node cluster over a pipe. The test reads
+// the frames from remote, queues a close marker, and calls finish, which
+// waits for the writer and stops the node.
+func pipeWriter(t *testing.T, depth int) (m *Memberlist, k *outLink, remote net.Conn, finish func()) {
+	t.Helper()
+	c := newMockCluster(t, 1, nil)
+	m = c.nodes[0].ml
+	k = newOutLink(Peer{Name: "peer", Addr: "127.0.0.1:9"}, depth, 1<<20)
+	local, remote := net.Pipe()
+	errc := make(chan error, 1)
+	go func() { errc <- m.writeLoop(k, local) }()
+	finish = func() {
+		t.Helper()
+		if err := <-errc; err != nil {
+			t.Errorf("writeLoop: %v", err)
+		}
+		_ = local.Close()
+		_ = remote.Close()
+		c.shutdown()
+	}
+	return m, k, remote, finish
+}
+
 // TestWriterInterleavesClasses runs a link's writer over a pipe with a
 // backlog of user broadcasts queued before a membership announcement: the
 // announcement is among the first frames on the wire, and a close writes
 // every queued frame first.
 func TestWriterInterleavesClasses(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := newMockCluster(t, 1, nil)
-		defer c.shutdown()
-		m := c.nodes[0].ml
-		k := newOutLink(Peer{Name: "peer", Addr: "127.0.0.1:9"}, 256, 1<<20)
+		m, k, remote, finish := pipeWriter(t, 256)
 		const backlog = 200
 		for i := range backlog {
 			k.enqueue(userGossip(uint64(i)))
 		}
 		k.enqueue(memberGossip(0))
 		k.enqueue(outFrame{close: true})
-		local, remote := net.Pipe()
-		errc := make(chan error, 1)
-		go func() { errc <- m.writeLoop(k, local) }()
 		var classes []Class
 		for range backlog + 1 {
 			msg, err := ReadFrame(remote, m.lim)
@@ -110,11 +128,7 @@ func TestWriterInterleavesClasses(t *testing.T) {
 			}
 			classes = append(classes, msg.(Gossip).Class)
 		}
-		if err := <-errc; err != nil {
-			t.Fatalf("writeLoop: %v", err)
-		}
-		_ = local.Close()
-		_ = remote.Close()
+		finish()
 		for i, cl := range classes {
 			if cl == ClassMembership {
 				if i > 1 {
@@ -165,4 +179,30 @@ func TestLinkQueuesByteBound(t *testing.T) {
 	if q.enqueue(big(ClassUser, 5, 1)) {
 		t.Errorf("a queue holding an oversized frame accepted another")
 	}
+}
+
+// TestWriterReleasesQueueBytes: frames the writer takes while it was
+// waiting for work free their bytes too, so that a link that keeps up
+// never reaches its byte bound.
+func TestWriterReleasesQueueBytes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m, k, remote, finish := pipeWriter(t, 16)
+		for i := range 2 {
+			synctest.Wait() // the writer waits on its empty queues
+			if !k.enqueue(userGossip(uint64(i))) || !k.enqueue(memberGossip(uint64(i))) {
+				t.Fatalf("round %d: queue full", i)
+			}
+			for range 2 {
+				if _, err := ReadFrame(remote, m.lim); err != nil {
+					t.Fatalf("read frame: %v", err)
+				}
+			}
+			synctest.Wait()
+			if n := k.queuedBytes(); n != 0 {
+				t.Fatalf("round %d: %d bytes counted in empty queues", i, n)
+			}
+		}
+		k.enqueue(outFrame{close: true})
+		finish()
+	})
 }

@@ -476,6 +476,7 @@ func (l *runLoop) openLink(p Peer, conn net.Conn) *outLink {
 		return nil
 	}
 	k := newOutLink(p, l.m.config.PeerSendQueueDepth, l.m.config.PeerSendQueueBytes)
+	k.backlog = l.m.backlog
 	k.lastUsed = l.now
 	l.links[p.Name] = k
 	l.m.wg.Add(1)
@@ -518,9 +519,10 @@ func (l *runLoop) closeLink(k *outLink) {
 	}
 }
 
-// send queues msg on the link to p. A full queue fails the link; a peer
-// that cannot be linked (no address, too many links) loses the message,
-// which the protocols tolerate.
+// send queues msg on the link to p. A broadcast payload that does not fit
+// in the user queue is announced instead (deferUser); any other full queue
+// fails the link. A peer that cannot be linked (no address, too many
+// links) loses the message, which the protocols tolerate.
 func (l *runLoop) send(p Peer, msg Message) {
 	k := l.link(p)
 	if k == nil {
@@ -528,7 +530,7 @@ func (l *runLoop) send(p Peer, msg Message) {
 		return
 	}
 	k.lastUsed = l.now
-	if !k.enqueue(outFrame{msg: msg}) {
+	if !k.enqueue(outFrame{msg: msg}) && !l.deferUser(k, msg) {
 		l.m.metrics.linkFailed("queue_full")
 		queued, depth := k.depth()
 		l.m.logger.Warn("send queue full, disconnecting peer", "peer", p.Name, "frames", queued, "depth", depth,

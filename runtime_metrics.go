@@ -23,6 +23,9 @@ import (
 //	                                        write, queue_full, silent, probe
 //	hyparlist.link.dial_failed              counter
 //	hyparlist.link.send_dropped             counter (no link could be opened)
+//	hyparlist.link.user_deferred            counter: broadcast payloads sent as
+//	                                        an IHAVE because the link's user
+//	                                        queue was full (runtime_backpressure.go)
 //	hyparlist.stream.refused                counter, label "reason": limit,
 //	                                        handshake_limit, handshake_timeout
 //	                                        (runtime_inbound.go)
@@ -81,6 +84,7 @@ var (
 	keyLinkFailed       = []string{"hyparlist", "link", "failed"}
 	keyDialFailed       = []string{"hyparlist", "link", "dial_failed"}
 	keySendDropped      = []string{"hyparlist", "link", "send_dropped"}
+	keyUserDeferred     = []string{"hyparlist", "link", "user_deferred"}
 	keyStreamRefused    = []string{"hyparlist", "stream", "refused"}
 	keyInboundStreams   = []string{"hyparlist", "streams", "inbound"}
 	keyPacketDropped    = []string{"hyparlist", "packet", "dropped"}
@@ -173,6 +177,9 @@ func (r *runtimeMetrics) linkFailed(reason string) {
 func (r *runtimeMetrics) dialFailed() { r.sink.IncrCounterWithLabels(keyDialFailed, 1, r.labels) }
 
 func (r *runtimeMetrics) sendDropped() { r.sink.IncrCounterWithLabels(keySendDropped, 1, r.labels) }
+
+// userDeferred counts a broadcast payload replaced by its announcement.
+func (r *runtimeMetrics) userDeferred() { r.sink.IncrCounterWithLabels(keyUserDeferred, 1, r.labels) }
 
 // streamRefused counts an accepted stream closed for reason
 // (runtime_inbound.go).

@@ -2,13 +2,17 @@ package hyparlist
 
 import (
 	"crypto/sha256"
+	"errors"
 	"sync"
 	"time"
 )
 
 // This file owns the memberlist-style broadcast path: every
 // GossipInterval a pump goroutine pulls Delegate.GetBroadcasts and hands
-// each new payload to Plumtree exactly once.
+// each new payload to Plumtree exactly once. While the links' broadcast
+// backlog is full (runtime_backlog.go) the pump does not pull: the
+// broadcasts wait in the application's TransmitLimitedQueue, as they
+// would in memberlist between gossip rounds.
 //
 // memberlist retransmits a queued broadcast on several gossip rounds
 // (TransmitLimitedQueue returns it RetransmitMult×log(N+1) times), and
@@ -150,6 +154,11 @@ func (m *Memberlist) runPump(interval time.Duration, w *appWorker) {
 			return
 		case <-t.C:
 		}
+		// While a pull's worth does not fit in the links' backlog, the
+		// broadcasts stay in the application's queue (runtime_backlog.go).
+		if m.backlog.waitRoom(m.config.UDPBufferSize, m.shutdownCh) != nil {
+			return
+		}
 		if !w.enter(m.shutdownCh) {
 			return
 		}
@@ -159,7 +168,11 @@ func (m *Memberlist) runPump(interval time.Duration, w *appWorker) {
 			if len(p) == 0 || !m.recent.addIfNew(time.Now(), p) {
 				continue
 			}
-			if err := m.broadcast(ClassUser, p); err != nil {
+			err := m.broadcast(ClassUser, p)
+			switch {
+			case errors.Is(err, ErrShutdown):
+				return
+			case err != nil:
 				m.logger.Warn("dropping broadcast from GetBroadcasts", "error", err, "bytes", len(p))
 			}
 		}

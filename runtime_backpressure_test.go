@@ -1,0 +1,176 @@
+package hyparlist
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/hashicorp/go-metrics"
+)
+
+// Settings of the back-pressure tests: a link stalled for stallFor stays
+// below the write deadline (TCPTimeout) and the neighbour's silence limit
+// (KeepaliveInterval + KeepaliveTimeout), so only the queues can fail it.
+const (
+	stallFor          = 3 * time.Second
+	stallPayloadBytes = 16 << 10
+	stallQueueBytes   = 64 << 10
+)
+
+// stallConfig keeps links alive through a stall of stallFor and bounds
+// each send queue to stallQueueBytes (four payloads of stallPayloadBytes
+// minus a frame's overhead: three fit).
+func stallConfig(conf *Config) {
+	conf.TCPTimeout = 10 * time.Second
+	conf.KeepaliveInterval = 10 * time.Second
+	conf.KeepaliveTimeout = 5 * time.Second
+	conf.PeerSendQueueDepth = 16
+	conf.PeerSendQueueBytes = stallQueueBytes
+}
+
+// stallPayloads returns n distinct payloads of size bytes.
+func stallPayloads(tag string, n, size int) [][]byte {
+	out := make([][]byte, n)
+	for i := range out {
+		p := make([]byte, size)
+		copy(p, fmt.Sprintf("%s-%03d", tag, i))
+		out[i] = p
+	}
+	return out
+}
+
+// waitDeliveredOnce waits until rec has every payload, then a while
+// longer, and checks that it got each exactly once and nothing else.
+func waitDeliveredOnce(t *testing.T, rec *recorder, payloads [][]byte) {
+	t.Helper()
+	eventually(t, time.Minute, rec.name+" to deliver every payload", func() bool {
+		for _, p := range payloads {
+			if rec.count(p) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	time.Sleep(10 * time.Second) // room for late duplicates
+	for i, p := range payloads {
+		if n := rec.count(p); n != 1 {
+			t.Errorf("%s delivered payload %d %d times, want once", rec.name, i, n)
+		}
+	}
+	if n := len(rec.messages()); n != len(payloads) {
+		t.Errorf("%s delivered %d messages, want %d", rec.name, n, len(payloads))
+	}
+}
+
+// neighborDowns returns the names NotifyNeighborDown reported to rec.
+func neighborDowns(rec *recorder) []string {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return slices.Clone(rec.downs)
+}
+
+// TestRuntimeFullUserQueueDefers relays a burst of broadcasts through a
+// node whose link to the next one is stalled (chain src — relay — dst,
+// src and dst cut off from each other): the payloads that do not fit in
+// the relay's user queue are announced instead (metric
+// hyparlist.link.user_deferred), the link is not failed, and once it
+// drains dst grafts them and delivers every broadcast exactly once.
+func TestRuntimeFullUserQueueDefers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sink := metrics.NewInmemSink(time.Hour, time.Hour)
+		c := newMockCluster(t, 0, nil)
+		defer c.shutdown()
+		relay := c.addWithSink("node-00", stallConfig, sink) // the only node counted
+		dst := c.add("node-01", stallConfig)
+		src := c.add("node-02", func(conf *Config) {
+			stallConfig(conf)
+			conf.PeerSendQueueBytes = 8 << 20 // the whole burst reaches the relay at once
+		})
+		c.net.Partition([]string{dst.rec.name}, []string{src.rec.name})
+		c.joinAll()
+		eventually(t, time.Minute, "the chain", func() bool {
+			return allSee(c.nodes, 3) && len(relay.ml.Neighbors()) == 2
+		})
+
+		if err := c.net.SetDelay(relay.rec.name, dst.rec.name, stallFor); err != nil {
+			t.Fatal(err)
+		}
+		payloads := stallPayloads("relayed", 16, stallPayloadBytes)
+		for _, p := range payloads {
+			if err := src.ml.Broadcast(p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		synctest.Wait() // the relay has queued or deferred the whole burst
+		if n := counterSum(sink, "hyparlist.link.user_deferred"); n == 0 {
+			t.Errorf("no payload deferred: the burst fitted in the queues")
+		}
+		if err := c.net.SetDelay(relay.rec.name, dst.rec.name, 0); err != nil {
+			t.Fatal(err)
+		}
+		waitDeliveredOnce(t, dst.rec, payloads)
+		// dst's link attempts to src, across the cut, may fail; the
+		// stalled link must not.
+		if downs := neighborDowns(relay.rec); slices.Contains(downs, dst.rec.name) {
+			t.Errorf("%s lost %s as a neighbour", relay.rec.name, dst.rec.name)
+		}
+		if downs := neighborDowns(dst.rec); slices.Contains(downs, relay.rec.name) {
+			t.Errorf("%s lost %s as a neighbour", dst.rec.name, relay.rec.name)
+		}
+	})
+}
+
+// TestRuntimeDeferUntilControlFull sends broadcast payloads to a peer that
+// never takes a frame (its handshake hangs): the first PeerSendQueueDepth
+// fill the user queue, the next as many are announced on the control
+// queue (IHAVE of the same ID and round), and only the one after, which
+// finds the control queue full too, fails the link.
+func TestRuntimeDeferUntilControlFull(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const depth = 4
+		a, peer, sink := muteSetup(t, func(conf *Config) { conf.PeerSendQueueDepth = depth })
+
+		type result struct {
+			failedAt int
+			ihave    IHave
+		}
+		reply := make(chan result, 1)
+		if err := a.ml.submit(loopFunc(func(l *runLoop) {
+			first := l.link(peer)
+			var ih IHave
+			for i := range 3 * depth {
+				g := Gossip{ID: MessageID{Origin: "o", Seq: uint64(i)}, Class: ClassUser, Round: 7, Payload: []byte("p")}
+				l.send(peer, g)
+				if i == depth { // the first deferral: look at it, put it back
+					f := <-first.ctrl
+					first.taken(f)
+					ih, _ = f.msg.(IHave)
+					first.enqueue(f)
+				}
+				if l.links[peer.Name] != first {
+					reply <- result{failedAt: i, ihave: ih}
+					return
+				}
+			}
+			reply <- result{failedAt: -1, ihave: ih}
+		})); err != nil {
+			t.Fatal(err)
+		}
+		r := <-reply
+		if r.failedAt != 2*depth {
+			t.Errorf("link failed at send %d, want %d", r.failedAt, 2*depth)
+		}
+		want := IHaveEntry{ID: MessageID{Origin: "o", Seq: depth}, Round: 7}
+		if len(r.ihave.Entries) != 1 || r.ihave.Entries[0] != want {
+			t.Errorf("first deferral announced %+v, want %+v", r.ihave.Entries, want)
+		}
+		if got := counterSum(sink, "hyparlist.link.user_deferred"); got != depth {
+			t.Errorf("%v payloads deferred, want %d", got, depth)
+		}
+		if got := counterSum(sink, "hyparlist.link.failed;reason=queue_full"); got != 1 {
+			t.Errorf("%v queue_full failures, want 1", got)
+		}
+	})
+}
