@@ -84,14 +84,20 @@ func TestLinkQueuesRoundRobin(t *testing.T) {
 }
 
 // pipeWriter runs the writer of a new link (depth frames, 1 MiB per
-// queue) of the node of a one-node cluster over a pipe. The test reads
-// the frames from remote, queues a close marker, and calls finish, which
-// waits for the writer and stops the node.
-func pipeWriter(t *testing.T, depth int) (m *Memberlist, k *outLink, remote net.Conn, finish func()) {
+// queue) of the node of a one-node cluster over a pipe, after queuing
+// backlog on the link (so the writer finds all of it at once). The test
+// reads the frames from remote, queues a close marker, and calls finish,
+// which waits for the writer and stops the node.
+func pipeWriter(t *testing.T, depth int, backlog ...outFrame) (m *Memberlist, k *outLink, remote net.Conn, finish func()) {
 	t.Helper()
 	c := newMockCluster(t, 1, nil)
 	m = c.nodes[0].ml
 	k = newOutLink(Peer{Name: "peer", Addr: "127.0.0.1:9"}, depth, 1<<20)
+	for i, f := range backlog {
+		if !k.enqueue(f) {
+			t.Fatalf("backlog frame %d: queue full", i)
+		}
+	}
 	local, remote := net.Pipe()
 	errc := make(chan error, 1)
 	go func() { errc <- m.writeLoop(k, local) }()
@@ -113,13 +119,13 @@ func pipeWriter(t *testing.T, depth int) (m *Memberlist, k *outLink, remote net.
 // every queued frame first.
 func TestWriterInterleavesClasses(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		m, k, remote, finish := pipeWriter(t, 256)
 		const backlog = 200
+		var frames []outFrame
 		for i := range backlog {
-			k.enqueue(userGossip(uint64(i)))
+			frames = append(frames, userGossip(uint64(i)))
 		}
-		k.enqueue(memberGossip(0))
-		k.enqueue(outFrame{close: true})
+		frames = append(frames, memberGossip(0), outFrame{close: true})
+		m, _, remote, finish := pipeWriter(t, 256, frames...)
 		var classes []Class
 		for range backlog + 1 {
 			msg, err := ReadFrame(remote, m.lim)
