@@ -31,8 +31,8 @@ import (
 // runtime_backpressure.go, whatever their rate, and the slowest neighbour
 // sets the pace until it catches up or its link fails (write timeout
 // Config.TCPTimeout, or silence). Payloads relayed for other nodes are
-// not held back: they are queued or deferred, and count in the backlog. Not in the papers, which leave flow control to the
-// application.
+// not held back: they are queued or deferred, and count in the backlog.
+// Not in the papers, which leave flow control to the application.
 
 // userBacklog is the node's backlog of broadcast payloads. It is safe for
 // concurrent use; a nil *userBacklog counts nothing (links built by
