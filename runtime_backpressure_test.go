@@ -41,8 +41,10 @@ func stallPayloads(tag string, n, size int) [][]byte {
 	return out
 }
 
-// waitDeliveredOnce waits until rec has every payload, then a while
-// longer, and checks that it got each exactly once and nothing else.
+// waitDeliveredOnce waits until rec has every payload, then 10 virtual
+// seconds longer (callers run in a synctest bubble, so the quiet period is
+// exact, not a guess at timing), and checks that it got each exactly once
+// and nothing else.
 func waitDeliveredOnce(t *testing.T, rec *recorder, payloads [][]byte) {
 	t.Helper()
 	eventually(t, time.Minute, rec.name+" to deliver every payload", func() bool {
