@@ -146,9 +146,18 @@ type Config struct {
 	// Default: nil.
 	DisableTcpPingsForNode func(nodeName string) bool
 
-	// AwarenessMaxMultiplier bounds memberlist's Lifeguard probe back-off
-	// when the local node is degraded. hyparlist does not probe, and
-	// GetHealthScore reports 0. No effect. Default: 8.
+	// AwarenessMaxMultiplier bounds the local health score (Lifeguard's
+	// local health awareness, as in memberlist; GetHealthScore reports
+	// it): the score rises while the node's own protocol loop falls
+	// behind (its timers fire, or received frames wait, more than half
+	// the keepalive timeout late) and falls by one per keepalive interval
+	// while it keeps up, between 0 and AwarenessMaxMultiplier − 1. While
+	// the score is s, the node waits (s+1) × the link silence limit
+	// before it judges a neighbour silent, and a suspicion that expires
+	// is given (s+1) × its timeout once more, so that a slow node does
+	// not fail healthy neighbours for its own slowness. memberlist
+	// stretches its probe interval and timeout instead. 0 or 1 turns it
+	// off. Default: 8.
 	AwarenessMaxMultiplier int
 
 	// GossipInterval is how often the node pulls new payloads from

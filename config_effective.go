@@ -37,6 +37,20 @@ func (c *Config) linkSilenceLimit() time.Duration {
 	return addDurations(iv, max(c.keepaliveTimeout(), 0))
 }
 
+// heartbeatAfter is how long the writer of an active-view link may write
+// nothing before it sends a Keepalive of its own (runtime_silence.go):
+// the keepalive interval plus half the keepalive timeout, so that while
+// the loop sends its keepalives on time the writer never needs to, and
+// while the loop is stalled the neighbour still hears from the link
+// within the link silence limit. 0 when keepalives are off.
+func (c *Config) heartbeatAfter() time.Duration {
+	iv := c.keepaliveInterval()
+	if iv <= 0 {
+		return 0
+	}
+	return addDurations(iv, max(c.keepaliveTimeout(), 0)/2)
+}
+
 // broadcastPullInterval is how often Delegate.GetBroadcasts is pulled:
 // GossipInterval, or the keepalive interval when it is zero. Zero means
 // never.

@@ -63,6 +63,17 @@
 // Delegate.NotifyMsg through a queue of their own, so a slow application
 // does not hold back failure detection.
 //
+// # A slow node does not fail its neighbours
+//
+// A neighbour is heard when its frame is read, not when the protocol loop
+// gets round to it; the loop handles what waits in its inbox before it
+// judges silence; a link's writer sends a keepalive of its own when it has
+// written nothing for a while, so a stalled loop does not make its node
+// look silent; and the node measures how far its loop falls behind
+// (Lifeguard's local health awareness, GetHealthScore) and waits up to
+// Config.AwarenessMaxMultiplier times longer before judging a neighbour
+// silent or a suspect dead.
+//
 // # Labels and encryption
 //
 // Every stream opens with a handshake that carries the node's name and

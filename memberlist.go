@@ -65,6 +65,9 @@ type Memberlist struct {
 	// run.
 	pump    *appWorker
 	pingSeq atomic.Uint32
+	// health is the local health score, stored by the loop
+	// (GetHealthScore).
+	health atomic.Int32
 	// ackWarnedAt is when an oversized AckPayload was last logged (Unix
 	// nanoseconds), see ackPayload.
 	ackWarnedAt atomic.Int64
@@ -301,10 +304,13 @@ func (m *Memberlist) Neighbors() []*Node {
 	return slices.Clone(m.snap.Load().neighbors)
 }
 
-// GetHealthScore returns 0. memberlist reports how far its local
-// failure detector lags (Lifeguard's awareness); hyparlist has no such
-// probe schedule to fall behind.
-func (m *Memberlist) GetHealthScore() int { return 0 }
+// GetHealthScore returns the local health score, as memberlist's: 0 when
+// the node keeps up, up to Config.AwarenessMaxMultiplier − 1 while its
+// protocol loop falls behind (it measures how late its timers fire and
+// how long frames wait for it, runtime_awareness.go). While the score is
+// s, the node waits s+1 times longer before it judges a neighbour silent
+// or a suspected member dead. Lower is healthier.
+func (m *Memberlist) GetHealthScore() int { return int(m.health.Load()) }
 
 // ProtocolVersion returns Config.ProtocolVersion. It does not change the
 // wire format (connections negotiate their own version).

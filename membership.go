@@ -84,7 +84,10 @@ type Membership struct {
 	// deadlines holds the entries with a deadline; the timer for the
 	// earliest is pending until deadlineAt if deadlineArmed
 	// (membership_deadlines.go).
-	deadlines     deadlineHeap
+	deadlines deadlineHeap
+	// healthMult is the local health multiplier of the last LocalHealth
+	// (membership_suspicion.go); 0 or 1 when healthy.
+	healthMult    int
 	deadlineArmed bool
 	deadlineAt    int64
 	// neighbors is the active view, sorted by name, at most
@@ -271,6 +274,8 @@ func (m *Membership) handle(ev Event) {
 		m.onAliveVerdict(ev)
 	case MergeVerdict:
 		m.onMergeVerdict(ev)
+	case LocalHealth:
+		m.healthMult = ev.Multiplier
 	case LocalStateReady:
 		if len(ev.State) > 0 && len(ev.State) <= m.cfg.MaxLocalStateSize {
 			m.emit(Send{To: ev.Peer, Msg: MemberUserState{Join: ev.Join, State: ev.State}})

@@ -66,7 +66,22 @@ type suspicion struct {
 	// first is set when the local node accused the member before hearing
 	// of any other accuser: it announces dead at expiry.
 	first bool
+	// stretched is set once the timeout was stretched because the local
+	// node was behind at expiry (LocalHealth); it is stretched only once.
+	stretched bool
 }
+
+// LocalHealth is the event "the local node's health multiplier is now
+// Multiplier" (Lifeguard's local health awareness; the runtime measures
+// it, runtime_awareness.go). While it is above 1, a suspicion that
+// expires is given its timeout once more, times Multiplier, before the
+// member is declared dead: a node that is behind may not yet have read
+// the refutation waiting for it. A multiplier below 1 counts as 1.
+type LocalHealth struct {
+	Multiplier int
+}
+
+func (LocalHealth) isEvent() {}
 
 // suspicionBounds returns min and max of the suspicion timeout for n live
 // members, each at most maxSuspicionTimeout.
@@ -172,6 +187,16 @@ func (m *Membership) accuse(peer Peer) {
 // refutation. A first accuser announces it after deadAnnounceDelay unless
 // another one's announcement arrives first.
 func (m *Membership) expireSuspicion(e *memberEntry) {
+	if s := e.susp; s != nil && !s.stretched && m.healthMult > 1 {
+		// The local node is behind: give the member its timeout again,
+		// times the multiplier, once (see LocalHealth).
+		s.stretched = true
+		s.deadline = s.start + int64(saturateSuspicion(float64(s.deadline-s.start)*float64(m.healthMult)))
+		if s.deadline > m.clock {
+			m.refreshDeadline(e)
+			return
+		}
+	}
 	first := e.susp != nil && e.susp.first
 	m.applyChange(e, e.id, e.inc, MemberStateDead, mergeSource{broadcast: true})
 	if first {

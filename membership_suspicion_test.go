@@ -259,3 +259,36 @@ func TestMembershipConfigRejectsLongSuspicion(t *testing.T) {
 		}
 	}
 }
+
+// TestMembershipSuspicionStretchedWhileBehind: with a local health
+// multiplier of 3 (LocalHealth), a suspicion that expires gets its timeout
+// once more, three times: 48s becomes 144s from the start. Back to
+// healthy, a new suspicion expires on time.
+func TestMembershipSuspicionStretchedWhileBehind(t *testing.T) {
+	m := withMembers(t, DefaultMembershipConfig(), 100) // 8s..48s
+	m.Step(mt0, LocalHealth{Multiplier: 3})
+	acts := deliverRecs(t, m, mt0, "m2", rec("m1", 0, MemberStateSuspect))
+	tm := timersOf[memberDeadlineTimer](acts)
+	if len(tm) != 1 || tm[0].After != 48*time.Second {
+		t.Fatalf("timers %+v, want one of 48s", tm)
+	}
+	acts = stepActs(m, mt0.Add(48*time.Second), TimerFired{Timer: tm[0].Timer})
+	if got := mustMember(t, m, "m1"); got.State != MemberStateSuspect {
+		t.Fatalf("state %v at the unstretched expiry, want suspect", got.State)
+	}
+	if tm := timersOf[memberDeadlineTimer](acts); len(tm) != 1 || tm[0].After != 96*time.Second {
+		t.Fatalf("timers %+v, want one of 96s (144s from the start)", tm)
+	}
+	// Healthy again: the stretch already given stays, only once.
+	m.Step(mt0.Add(100*time.Second), LocalHealth{Multiplier: 1})
+	stepActs(m, mt0.Add(144*time.Second), TimerFired{Timer: memberDeadlineTimer{}})
+	if got := mustMember(t, m, "m1"); got.State != MemberStateDead {
+		t.Fatalf("state %v at the stretched expiry, want dead", got.State)
+	}
+	acts = deliverRecs(t, m, mt0.Add(150*time.Second), "m2", rec("m3", 0, MemberStateSuspect))
+	tm = timersOf[memberDeadlineTimer](acts)
+	stepActs(m, mt0.Add(198*time.Second), TimerFired{Timer: memberDeadlineTimer{}})
+	if got := mustMember(t, m, "m3"); got.State != MemberStateDead {
+		t.Errorf("healthy node: m3 %v at expiry, want dead (timers %+v)", got.State, tm)
+	}
+}

@@ -78,6 +78,11 @@ type outLink struct {
 	// is done (0 before): only then may frames of newer types be queued.
 	version atomic.Uint32
 
+	// heartbeat is set while the link is an active-view link: its writer
+	// then sends a Keepalive of its own when it has written nothing for
+	// heartbeatAfter (runtime_silence.go). Set by the loop.
+	heartbeat atomic.Bool
+
 	// Loop-owned.
 	neighbor  bool
 	lastUsed  time.Time
@@ -169,18 +174,37 @@ func (m *Memberlist) runWriter(l *outLink, conn net.Conn) {
 func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) error {
 	var buf, scratch []byte
 	var markers []chan struct{}
+	beat := m.config.heartbeatAfter()
+	var idle *time.Timer
+	var idleC <-chan time.Time
+	if beat > 0 {
+		idle = time.NewTimer(beat)
+		defer idle.Stop()
+		idleC = idle.C
+	}
 	for {
 		f, ok := l.take()
 		if !ok {
+			heartbeat := false
 			select {
 			case f = <-l.ctrl:
 			case f = <-l.user:
+			case <-idleC:
+				heartbeat = true
 			case <-l.abortCh:
 				return nil
 			case <-m.shutdownCh:
 				return nil
 			}
-			l.taken(f)
+			switch {
+			case !heartbeat:
+				l.taken(f)
+			case l.heartbeat.Load():
+				f = outFrame{msg: Keepalive{}}
+			default:
+				idle.Reset(beat)
+				continue
+			}
 		}
 		closing := false
 	gather:
@@ -222,6 +246,9 @@ func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) error {
 			}
 			if cap(scratch) > 4*writeBatchBytes {
 				scratch = nil
+			}
+			if idle != nil {
+				idle.Reset(beat)
 			}
 		}
 		for i, c := range markers {
@@ -502,6 +529,11 @@ type inbound struct {
 	// ack is, for a LinkPing, the AckPayload to answer with (fetched by
 	// the reader: the loop never calls the application).
 	ack []byte
+	// at is when the reader read the frame: the loop counts the sender
+	// as heard from then, not when it gets round to the frame, so that a
+	// loop that falls behind does not judge a neighbour silent on its own
+	// backlog (runtime_awareness.go). Zero for none.
+	at time.Time
 }
 
 // runReader serves one accepted stream: the handshake, then every frame
@@ -557,7 +589,7 @@ func (m *Memberlist) runReader(conn net.Conn) {
 // version version and label label; it reports false when the stream must
 // be closed.
 func (m *Memberlist) handleStreamMessage(conn net.Conn, peer Peer, version uint8, label string, msg Message) bool {
-	in := inbound{from: peer, msg: msg}
+	in := inbound{from: peer, msg: msg, at: time.Now()}
 	switch v := msg.(type) {
 	case UserMsg:
 		return m.deliverDirect(v.Payload, true)

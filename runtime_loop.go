@@ -120,6 +120,10 @@ type runLoop struct {
 	// pings are the unanswered LinkPings per neighbour, at most
 	// maxOutstandingLinkPings each (runtime_ping.go).
 	pings map[string][]sentPing
+	// health is the local health score (runtime_awareness.go); lag is
+	// the largest lag measured since the last silence check.
+	health awareness
+	lag    time.Duration
 }
 
 // newRunLoop builds the cores for m.
@@ -149,6 +153,7 @@ func newRunLoop(m *Memberlist, rng *rand.Rand, meta []byte) (*runLoop, error) {
 		maxLinks:  m.config.ActiveViewSize + transientLinksPerDialer*m.config.MaxConcurrentDialers,
 		connected: make(chan struct{}),
 		meta:      meta,
+		health:    newAwareness(m.config.AwarenessMaxMultiplier, m.config.keepaliveTimeout()/awarenessLagDivisor),
 	}
 	return l, nil
 }
@@ -330,9 +335,7 @@ func (l *runLoop) onInbound(in inbound) {
 	if !ok {
 		return
 	}
-	if _, ok := l.lastHeard[in.from.Name]; ok {
-		l.lastHeard[in.from.Name] = l.now
-	}
+	l.heard(in)
 	switch v := in.msg.(type) {
 	case LinkPing:
 		l.onLinkPing(in, v)
@@ -358,6 +361,7 @@ func (l *runLoop) onTimers() {
 	l.timers.fired(l.now)
 	for i, e := range l.due {
 		l.due[i] = timerEntry{}
+		l.noteLag(l.now.Sub(e.at))
 		if e.owner == coreRuntime {
 			l.onRuntimeTimer(e.timer)
 		} else {
@@ -370,6 +374,8 @@ func (l *runLoop) onTimers() {
 func (l *runLoop) onRuntimeTimer(t Timer) {
 	switch t := t.(type) {
 	case silenceCheckTimer:
+		l.drainInbox()
+		l.updateHealth()
 		l.checkSilence()
 		l.timers.add(l.now, l.m.config.keepaliveInterval(), coreRuntime, t)
 	case linkIdleTimer:
@@ -382,33 +388,11 @@ func (l *runLoop) onRuntimeTimer(t Timer) {
 	}
 }
 
-// checkSilence fails the links of neighbours from which nothing arrived
-// within the link silence limit (Config.KeepaliveInterval +
-// KeepaliveTimeout).
-func (l *runLoop) checkSilence() {
-	limit := l.m.config.linkSilenceLimit()
-	var silent []string
-	for name, at := range l.lastHeard {
-		if l.now.Sub(at) > limit {
-			silent = append(silent, name)
-		}
-	}
-	slices.Sort(silent)
-	for _, name := range silent {
-		p := Peer{Name: name}
-		if k := l.links[name]; k != nil {
-			p = k.peer
-		}
-		l.m.metrics.linkFailed("silent")
-		l.m.logger.Debug("neighbour silent, failing link", "peer", name, "limit", limit)
-		l.linkFailed(p)
-	}
-}
-
 // neighborUp keeps a long-lived link to p and tells the other cores.
 func (l *runLoop) neighborUp(p Peer) {
 	if k := l.link(p); k != nil {
 		k.neighbor = true
+		k.heartbeat.Store(true)
 	}
 	l.lastHeard[p.Name] = l.now
 	l.feed(corePlumtree, NeighborUp{Peer: p})
@@ -514,6 +498,7 @@ func (l *runLoop) closeLink(k *outLink) {
 		delete(l.links, k.peer.Name)
 	}
 	k.neighbor = false
+	k.heartbeat.Store(false)
 	if !k.enqueue(outFrame{close: true}) {
 		k.abort()
 	}

@@ -46,6 +46,9 @@ import (
 //	hyparlist.streams.inbound               gauge: accepted streams open
 //	hyparlist.dispatch.queued, .queued_bytes gauges
 //	hyparlist.broadcast.recent_payloads     gauge (pump de-duplication set)
+//	hyparlist.health.score                  gauge: the local health score,
+//	                                        set when it changes
+//	                                        (runtime_awareness.go)
 //
 // Gauges are sampled every Config.QueueCheckInterval.
 
@@ -78,6 +81,7 @@ var (
 	keyMsgReceivedBytes = []string{"hyparlist", "msg", "received_bytes"}
 	keyEncodeFailed     = []string{"hyparlist", "msg", "encode_failed"}
 	keyDecodeFailed     = []string{"hyparlist", "msg", "decode_failed"}
+	keyHealthScore      = []string{"hyparlist", "health", "score"}
 	keyDecryptFailed    = []string{"hyparlist", "msg", "decrypt_failed"}
 	keyGraft            = []string{"hyparlist", "plumtree", "graft"}
 	keyPrune            = []string{"hyparlist", "plumtree", "prune"}
@@ -172,6 +176,11 @@ func (r *runtimeMetrics) decryptFailed(reason string) {
 
 func (r *runtimeMetrics) linkFailed(reason string) {
 	r.sink.IncrCounterWithLabels(keyLinkFailed, 1, r.with("reason", reason))
+}
+
+// healthScore records a new local health score.
+func (r *runtimeMetrics) healthScore(score int) {
+	r.sink.SetGaugeWithLabels(keyHealthScore, float32(score), r.labels)
 }
 
 func (r *runtimeMetrics) dialFailed() { r.sink.IncrCounterWithLabels(keyDialFailed, 1, r.labels) }

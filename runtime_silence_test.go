@@ -1,0 +1,102 @@
+package hyparlist
+
+import (
+	"slices"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/hashicorp/go-metrics"
+)
+
+// TestRuntimeStalledLoopFailsNoLink stalls one node's loop for five
+// keepalive intervals (a command that blocks it, as a CPU-starved process
+// or a long pause would) while its neighbours stay healthy. Nobody may
+// fail a link or suspect anyone: the stalled node's writers keep its links
+// alive, and once it resumes it counts the frames its readers read
+// meanwhile, and its stretched limit covers the rest.
+func TestRuntimeStalledLoopFailsNoLink(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const n = 8
+		sink := metrics.NewInmemSink(time.Hour, time.Hour)
+		c := newMockClusterWithSink(t, n, nil, sink)
+		defer c.shutdown()
+		c.joinAll()
+		eventually(t, time.Minute, "full membership", func() bool { return allSee(c.nodes, n) })
+		time.Sleep(10 * time.Second) // let the joins settle
+		failedBefore := counterSum(sink, "hyparlist.link.failed")
+		downsBefore := make([]int, n)
+		for i, nd := range c.nodes {
+			nd.rec.mu.Lock()
+			downsBefore[i] = len(nd.rec.downs)
+			nd.rec.mu.Unlock()
+		}
+
+		stalled := c.nodes[3]
+		gate := make(chan struct{})
+		if err := stalled.ml.submit(loopFunc(func(*runLoop) { <-gate })); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * stalled.ml.config.keepaliveInterval())
+		close(gate)
+		synctest.Wait()
+		if s := stalled.ml.GetHealthScore(); s == 0 {
+			t.Errorf("health score 0 right after a stall of 5 intervals")
+		}
+		time.Sleep(30 * time.Second)
+
+		if got := counterSum(sink, "hyparlist.link.failed") - failedBefore; got != 0 {
+			t.Errorf("%v links failed during and after the stall (%v)", got, counterKeys(sink, "hyparlist.link.failed"))
+		}
+		for i, nd := range c.nodes {
+			nd.rec.mu.Lock()
+			downs := slices.Clone(nd.rec.downs[downsBefore[i]:])
+			nd.rec.mu.Unlock()
+			if len(downs) != 0 {
+				t.Errorf("%s lost neighbours %v", nd.rec.name, downs)
+			}
+			for _, m := range nd.ml.Members() {
+				if m.State != StateAlive {
+					t.Errorf("%s lists %s as %v", nd.rec.name, m.Name, m.State)
+				}
+			}
+			if nd.ml.NumMembers() != n {
+				t.Errorf("%s lists %d members, want %d", nd.rec.name, nd.ml.NumMembers(), n)
+			}
+		}
+		if s := stalled.ml.GetHealthScore(); s != 0 {
+			t.Errorf("health score %d 30s after the stall, want 0", s)
+		}
+	})
+}
+
+// TestRuntimeSilenceCheckDrainsInbox: a frame from a neighbour that waits
+// in the inbox when the silence check runs counts: the neighbour, silent
+// by the loop's last record, is not failed.
+func TestRuntimeSilenceCheckDrainsInbox(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := joinedCluster(t, 2, nil)
+		a := c.nodes[0]
+		kept := make(chan bool, 1)
+		if err := a.ml.submit(loopFunc(func(l *runLoop) {
+			k := l.links[c.nodes[1].rec.name]
+			if k == nil || !k.neighbor {
+				t.Error("no neighbour link")
+				kept <- false
+				return
+			}
+			// The record says silent for twice the limit; a Keepalive
+			// waits in the inbox.
+			l.lastHeard[k.peer.Name] = l.now.Add(-2 * l.m.config.linkSilenceLimit())
+			l.m.inbox <- inbound{from: k.peer, msg: Keepalive{}}
+			l.onRuntimeTimer(silenceCheckTimer{})
+			_, ok := l.lastHeard[k.peer.Name]
+			kept <- ok && l.links[k.peer.Name] == k
+		})); err != nil {
+			t.Fatal(err)
+		}
+		if !<-kept {
+			t.Error("the silence check failed a neighbour whose frame waited in the inbox")
+		}
+	})
+}
