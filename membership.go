@@ -324,6 +324,11 @@ func (m *Membership) member(e *memberEntry) Member {
 		StateChange: m.epoch.Add(time.Duration(e.changed))}
 }
 
+// recordsVersion changes whenever a member record changes (a new member,
+// a new incarnation, state or metadata, a forgotten tombstone): Members
+// may differ only if it changed.
+func (m *Membership) recordsVersion() uint64 { return m.table.version }
+
 // NumMembers returns the number of alive and suspect members.
 func (m *Membership) NumMembers() int { return m.table.nLive }
 

@@ -192,6 +192,9 @@ type memberTable struct {
 	// hashes of the live entries (the simulator compares member lists
 	// with it).
 	root, liveNames uint64
+	// version counts the changes of records (insert, set, remove), so a
+	// driver can tell cheaply whether its copy of the list is stale.
+	version uint64
 }
 
 func newMemberTable() memberTable { return memberTable{} }
@@ -238,6 +241,7 @@ func (t *memberTable) insert(id *memberIdent, inc uint32, st MemberState, change
 	b.hash ^= rh
 	t.root ^= rh
 	t.account(e, +1)
+	t.version++
 	return e
 }
 
@@ -254,6 +258,7 @@ func (t *memberTable) set(e *memberEntry, id *memberIdent, inc uint32, st Member
 	h := old ^ e.recHash()
 	t.buckets[fineBucketOf(id.nameHash)].hash ^= h
 	t.root ^= h
+	t.version++
 }
 
 // remove forgets e and releases it; e has no deadline (heapPos -1).
@@ -269,6 +274,7 @@ func (t *memberTable) remove(e *memberEntry) {
 	rh := e.recHash()
 	b.hash ^= rh
 	t.root ^= rh
+	t.version++
 	t.arena.release(e)
 }
 

@@ -99,7 +99,13 @@ type runLoop struct {
 	queueHead int
 
 	dirty bool // the snapshot must be rebuilt
-	nodes map[string]*Node
+	// records is the membership core's recordsVersion at the last check:
+	// a membership step dirties the snapshot only if it changed a record.
+	records uint64
+	// nodes are the members' Nodes in the published snapshot, reused
+	// while unchanged; spareNodes is the previous table, emptied, for
+	// the next publish.
+	nodes, spareNodes map[string]publishedNode
 	// connected is closed while the active view is not empty; Join waits
 	// on it.
 	connected     chan struct{}
@@ -149,7 +155,7 @@ func newRunLoop(m *Memberlist, rng *rand.Rand, meta []byte) (*runLoop, error) {
 		timers:    newTimerQueue(),
 		links:     make(map[string]*outLink),
 		lastHeard: make(map[string]time.Time),
-		nodes:     make(map[string]*Node),
+		nodes:     make(map[string]publishedNode),
 		maxLinks:  m.config.ActiveViewSize + transientLinksPerDialer*m.config.MaxConcurrentDialers,
 		connected: make(chan struct{}),
 		meta:      meta,
@@ -236,7 +242,10 @@ func (l *runLoop) runQueue() {
 			l.routePlumtree(l.pt.Drain())
 		case coreMembership:
 			l.ms.Step(l.now, w.ev)
-			l.dirty = true
+			if v := l.ms.recordsVersion(); v != l.records {
+				l.records = v
+				l.dirty = true
+			}
 			l.routeMembership(l.ms.Drain())
 		}
 	}
@@ -610,24 +619,29 @@ func (l *runLoop) publish() {
 	}
 	l.dirty = false
 	members := l.ms.Members()
-	next := make(map[string]*Node, len(members))
+	// The previous table becomes the spare: two maps serve every publish.
+	next := l.spareNodes
+	if next == nil {
+		next = make(map[string]publishedNode, len(members))
+	}
 	s := &snapshot{members: make([]*Node, 0, len(members))}
 	for _, mem := range members {
-		n := l.nodes[mem.Name]
-		if n == nil || !sameNode(n, mem) {
-			n = l.m.memberNode(mem)
+		pn, ok := l.nodes[mem.Name]
+		if !ok || !pn.same(mem) {
+			pn = publishedNode{node: l.m.memberNode(mem), addr: mem.Addr}
 		}
-		next[mem.Name] = n
-		s.members = append(s.members, n)
+		next[mem.Name] = pn
+		s.members = append(s.members, pn.node)
 	}
-	l.nodes = next
-	if n := next[l.m.self.Name]; n != nil {
-		s.local = n
+	clear(l.nodes)
+	l.nodes, l.spareNodes = next, l.nodes
+	if pn, ok := next[l.m.self.Name]; ok {
+		s.local = pn.node
 	} else {
 		s.local = l.m.memberNode(l.ms.LocalMember())
 	}
 	for _, p := range l.hv.ActiveView() {
-		n := next[p.Name]
+		n := next[p.Name].node
 		if n == nil {
 			n = l.m.memberNode(Member{Name: p.Name, Addr: p.Addr})
 		}
@@ -637,10 +651,17 @@ func (l *runLoop) publish() {
 	l.m.publish(s)
 }
 
-// sameNode reports whether n still describes mem.
-func sameNode(n *Node, mem Member) bool {
-	return NodeStateType(mem.State) == n.State && string(n.Meta) == string(mem.Meta) &&
-		n.Address() == normalizeAddr(mem.Addr)
+// publishedNode is a member's Node in the current snapshot and the
+// address it was built from.
+type publishedNode struct {
+	node *Node
+	addr string
+}
+
+// same reports whether p still describes mem, so that the snapshot can
+// keep its Node.
+func (p publishedNode) same(mem Member) bool {
+	return NodeStateType(mem.State) == p.node.State && string(p.node.Meta) == string(mem.Meta) && p.addr == mem.Addr
 }
 
 // sampleStats records view sizes and queue depths as gauges.
