@@ -40,6 +40,7 @@ type recorder struct {
 	queued    [][]byte              // returned once by GetBroadcasts
 	requeue   bool                  // re-queue every received message (Serf style)
 	tlq       *TransmitLimitedQueue // if set, GetBroadcasts drains it too and re-queues go to it
+	pulls     []pullRecord          // GetBroadcasts calls that drained tlq
 	state     []byte                // LocalState
 	stateAsks int                   // LocalState calls
 	merged    [][]byte              // MergeRemoteState(join=true) payloads
@@ -75,9 +76,23 @@ func (r *recorder) GetBroadcasts(overhead, limit int) [][]byte {
 	out := r.queued
 	r.queued = nil
 	if r.tlq != nil {
-		out = append(out, r.tlq.GetBroadcasts(overhead, limit)...)
+		got := r.tlq.GetBroadcasts(overhead, limit)
+		rec := pullRecord{at: time.Now(), limit: limit, payloads: len(got)}
+		for _, p := range got {
+			rec.bytes += overhead + len(p)
+		}
+		r.pulls = append(r.pulls, rec)
+		out = append(out, got...)
 	}
 	return out
+}
+
+// pullRecord is one GetBroadcasts call on a recorder's tlq.
+type pullRecord struct {
+	at       time.Time
+	limit    int
+	payloads int
+	bytes    int // payloads plus overhead each
 }
 
 func (r *recorder) LocalState(join bool) []byte {

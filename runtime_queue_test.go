@@ -3,6 +3,7 @@ package hyparlist
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -166,5 +167,82 @@ func TestRuntimeQueueStallExactlyOnce(t *testing.T) {
 		if queued != 0 {
 			t.Errorf("node-00 still has %d queued broadcasts", queued)
 		}
+	})
+}
+
+// pumpRounds groups a recorder's pulls by the instant they happened: a
+// pump round runs without waiting when the backlog has room, so in a
+// synctest bubble its pulls share one virtual instant.
+func pumpRounds(rec *recorder) [][]pullRecord {
+	var pulls []pullRecord
+	rec.update(func(r *recorder) { pulls = slices.Clone(r.pulls) })
+	var rounds [][]pullRecord
+	for i, p := range pulls {
+		if i == 0 || !p.at.Equal(pulls[i-1].at) {
+			rounds = append(rounds, nil)
+		}
+		rounds[len(rounds)-1] = append(rounds[len(rounds)-1], p)
+	}
+	return rounds
+}
+
+// TestRuntimePumpDrainsByBudget: a round pulls until the queue is empty,
+// each pull limited by the backlog's room rather than UDPBufferSize, so a
+// TransmitLimitedQueue hands out every retransmission in one round; a
+// round never takes much more than pumpRoundBytes nor makes more than
+// pumpRoundPulls pulls, and what it leaves goes in the next rounds.
+func TestRuntimePumpDrainsByBudget(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := joinedCluster(t, 2, nil)
+		from, to := c.nodes[0], c.nodes[1]
+		q := &TransmitLimitedQueue{NumNodes: from.ml.NumMembers, RetransmitMult: 4}
+		from.rec.update(func(r *recorder) { r.tlq = q })
+		limit := retransmitLimit(4, 2)
+
+		// A small burst: one round, limit transmits each, then empty.
+		small := stallPayloads("small", 50, 1<<10)
+		for _, p := range small {
+			q.QueueBroadcast(&testBroadcast{msg: p})
+		}
+		waitDeliveredOnce(t, to.rec, small)
+		rounds := pumpRounds(from.rec)
+		var first []pullRecord
+		for _, r := range rounds {
+			if r[0].payloads > 0 {
+				first = r
+				break
+			}
+		}
+		if len(first) != limit+1 || first[limit].payloads != 0 {
+			t.Errorf("the burst took %d pulls in its round (last returned %d), want %d and an empty one", len(first), first[len(first)-1].payloads, limit+1)
+		}
+		if first[0].limit <= from.ml.config.UDPBufferSize || first[0].payloads != len(small) {
+			t.Errorf("the first pull had limit %d and returned %d payloads", first[0].limit, first[0].payloads)
+		}
+
+		// A burst larger than a round's budget: rounds stay within it.
+		big := stallPayloads("big", 3*pumpRoundBytes/(1<<10), 1<<10)
+		from.rec.update(func(r *recorder) { r.pulls = nil })
+		for _, p := range big {
+			q.QueueBroadcast(&testBroadcast{msg: p})
+		}
+		eventually(t, time.Minute, "the big burst to drain", func() bool { return q.NumQueued() == 0 })
+		rounds = pumpRounds(from.rec)
+		if len(rounds) < 3 {
+			t.Errorf("a burst of 3 budgets went in %d rounds", len(rounds))
+		}
+		for i, r := range rounds {
+			bytes := 0
+			for _, p := range r {
+				bytes += p.bytes
+				if p.limit > pumpRoundBytes {
+					t.Errorf("round %d: a pull with limit %d above the budget", i, p.limit)
+				}
+			}
+			if bytes > pumpRoundBytes || len(r) > pumpRoundPulls {
+				t.Errorf("round %d took %d bytes in %d pulls", i, bytes, len(r))
+			}
+		}
+		waitDeliveredOnce(t, to.rec, append(small, big...))
 	})
 }

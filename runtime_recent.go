@@ -32,7 +32,15 @@ import (
 // per payload looked up, once in about 900 years at 10,000 look-ups a
 // second. The seed never leaves the node, so a remote sender cannot aim
 // for a collision. A collision drops the new payload (it is not sent).
-// SHA-256, used before, is slower per payload (BENCHMARKS.md).
+// SHA-256, used before, costs 11 to 15 times more (BENCHMARKS.md).
+//
+// Two equal payloads from two QueueBroadcast calls are one entry. A
+// TransmitLimitedQueue hands every transmission of one broadcast out as
+// the same slice, so the slice's address could tell them apart, but a
+// Delegate that builds a fresh slice for each hand-out (a retransmission
+// re-encoded, or the current state returned on every pull) would then
+// have every hand-out broadcast anew, up to the round's budget: content
+// alone never sends more than once per entry.
 
 // recentPayloadsMax bounds the entries kept. At about 120 bytes per entry
 // (map slot, list element, entry) the set stays below 8 MiB. When it is
