@@ -78,6 +78,9 @@ func (m *Memberlist) runPump(interval time.Duration, w *appWorker) {
 func (m *Memberlist) pumpRound(w *appWorker) bool {
 	budget := pumpRoundBytes
 	for range pumpRoundPulls {
+		if budget < m.config.UDPBufferSize {
+			return true
+		}
 		// While a pull's worth does not fit in the links' backlog, the
 		// broadcasts stay in the application's queue (runtime_backlog.go).
 		if m.backlog.waitRoom(m.config.UDPBufferSize, m.shutdownCh) != nil {
@@ -91,7 +94,11 @@ func (m *Memberlist) pumpRound(w *appWorker) bool {
 		w.leave()
 		now := time.Now()
 		if len(payloads) == 0 {
-			m.recent.drained(now)
+			// Empty under a limit that a remembered payload would not fit
+			// proves nothing about the queue: no drain.
+			if limit >= broadcastOverhead+m.recent.longest() {
+				m.recent.drained(now)
+			}
 			return true
 		}
 		for _, p := range payloads {

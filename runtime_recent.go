@@ -18,8 +18,9 @@ import (
 // long after it first saw it. So an entry is refreshed every time the pump
 // sees its payload again, and forgotten only once it has gone unseen for
 // both recentGraceDrains drains (pull rounds that found the Delegate's
-// queue empty, so that nothing queued before them can come back from a
-// TransmitLimitedQueue) and the set's grace time (Config.MessageCacheTTL,
+// queue empty under a limit every remembered payload fits in, so that
+// nothing queued before them can come back from a TransmitLimitedQueue)
+// and the set's grace time (Config.MessageCacheTTL,
 // at least a second, for applications that re-queue later or queues that
 // never run empty). While the pump waits for room in the links' backlog it
 // does not pull, so no drain happens and nothing is forgotten however long
@@ -86,6 +87,7 @@ type recentPayloads struct {
 
 	mu     sync.Mutex
 	drains uint64                       // drains so far
+	maxLen int                          // longest payload ever held
 	byKey  map[payloadKey]*list.Element // → *recentEntry in order
 	order  *list.List                   // least recently seen first
 }
@@ -123,8 +125,18 @@ func (r *recentPayloads) see(now time.Time, k payloadKey) (isNew bool, evicted i
 		r.removeLocked(r.order.Front())
 		evicted++
 	}
+	r.maxLen = max(r.maxLen, k.n)
 	r.byKey[k] = r.order.PushBack(&recentEntry{key: k, seenAt: now, drains: r.drains})
 	return true, evicted
+}
+
+// longest returns the length of the longest payload ever held: a pull
+// whose limit is below it, plus the overhead, may come back empty while
+// such a payload is still queued, and is no drain.
+func (r *recentPayloads) longest() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.maxLen
 }
 
 // drained records a pull round that found the queue empty.

@@ -111,3 +111,19 @@ func TestRecentPayloadsSeededPerNode(t *testing.T) {
 		t.Error("two sets share a seed")
 	}
 }
+
+// TestRecentPayloadsLongest: longest reports the longest payload ever
+// held, also after it was forgotten, so that the pump never takes an empty
+// pull under a smaller limit for a drain.
+func TestRecentPayloadsLongest(t *testing.T) {
+	now := time.Unix(1000, 0)
+	r := newRecentPayloads(time.Second, 1)
+	if r.longest() != 0 {
+		t.Fatalf("empty set: longest %d", r.longest())
+	}
+	seeBytes(r, now, "four")
+	seeBytes(r, now, "xy") // evicts "four"
+	if got := r.longest(); got != 4 {
+		t.Errorf("longest = %d, want 4", got)
+	}
+}
