@@ -160,10 +160,12 @@ type Config struct {
 	// off. Default: 8.
 	AwarenessMaxMultiplier int
 
-	// GossipInterval is how often the node pulls new payloads from
-	// Delegate.GetBroadcasts and hands them to Plumtree. Zero pulls at
-	// the keepalive interval instead (memberlist then still piggybacks
-	// broadcasts on its probes). Default: 200ms / 500ms / 100ms.
+	// GossipInterval is how often the node drains Delegate.GetBroadcasts
+	// and hands the new payloads to Plumtree: each round pulls until the
+	// Delegate returns nothing, at most 1 MiB and 64 pulls a round
+	// (runtime_pump.go). Zero pulls at the keepalive interval instead
+	// (memberlist then still piggybacks broadcasts on its probes).
+	// Default: 200ms / 500ms / 100ms.
 	GossipInterval time.Duration
 
 	// GossipNodes is memberlist's gossip fan-out. In hyparlist the fan-out
@@ -260,9 +262,11 @@ type Config struct {
 	HandoffQueueDepth int
 
 	// UDPBufferSize is the largest packet SendBestEffort sends (larger
-	// messages get ErrMessageTooLarge) and the byte budget passed as limit
-	// to each Delegate.GetBroadcasts pull; broadcasts themselves travel over
-	// TCP links. It must not exceed MaxFrameSize. Default: 1400.
+	// messages get ErrMessageTooLarge), and the smallest limit passed to
+	// Delegate.GetBroadcasts: the GetBroadcasts pump pulls only while that
+	// much fits in the links' broadcast backlog, with a limit of the room
+	// left there (at most 1 MiB); broadcasts themselves travel over TCP
+	// links. It must not exceed MaxFrameSize. Default: 1400.
 	UDPBufferSize int
 
 	// DeadNodeReclaimTime is how long a member must have been dead before

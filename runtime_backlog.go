@@ -135,3 +135,14 @@ func (b *userBacklog) level() (bytes, frames int64) {
 	defer b.mu.Unlock()
 	return b.bytes, b.frames
 }
+
+// freeBytes returns the bytes a frame may still add to the backlog, 0 when it
+// holds its bound of frames.
+func (b *userBacklog) freeBytes() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.frames >= b.maxFrames {
+		return 0
+	}
+	return int(max(b.maxBytes-b.bytes, 0))
+}

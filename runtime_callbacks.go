@@ -194,9 +194,12 @@ func (m *Memberlist) pushEvent(size int, run func()) {
 	}
 }
 
-// deliverBroadcast queues a user broadcast for Delegate.NotifyMsg. The
-// payload is remembered so that the pump does not broadcast it again when
-// the application re-queues it.
+// deliverBroadcast queues a user broadcast for Delegate.NotifyMsg. When
+// the GetBroadcasts pump runs, the payload is also remembered
+// (runtime_recent.go), before NotifyMsg so that a pull during the call
+// recognises it, and again after it returns so that the grace of a
+// payload the application re-queued in NotifyMsg starts after the
+// re-queue: the pump then does not broadcast it again.
 func (l *runLoop) deliverBroadcast(payload []byte) {
 	d := l.m.config.Delegate
 	if d == nil {
@@ -204,9 +207,16 @@ func (l *runLoop) deliverBroadcast(payload []byte) {
 	}
 	m, received := l.m, l.now
 	l.later(m.msgQueue, len(payload), "broadcast", func() {
-		m.recent.add(time.Now(), payload)
+		var k payloadKey
+		if m.pump != nil {
+			k = m.recent.key(payload)
+			m.seePayload(time.Now(), k)
+		}
 		m.metrics.deliveryLatency(received)
 		d.NotifyMsg(clonePayload(payload))
+		if m.pump != nil {
+			m.seePayload(time.Now(), k)
+		}
 	})
 }
 

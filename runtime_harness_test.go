@@ -37,13 +37,15 @@ type recorder struct {
 	updates   []*Node
 	ups       []string
 	downs     []string
-	queued    [][]byte     // returned once by GetBroadcasts
-	requeue   bool         // re-queue every received message (Serf style)
-	state     []byte       // LocalState
-	stateAsks int          // LocalState calls
-	merged    [][]byte     // MergeRemoteState(join=true) payloads
-	onJoin    func(*Node)  // runs before recording, outside the lock
-	notifyMsg func([]byte) // runs before recording, outside the lock
+	queued    [][]byte              // returned once by GetBroadcasts
+	requeue   bool                  // re-queue every received message (Serf style)
+	tlq       *TransmitLimitedQueue // if set, GetBroadcasts drains it too and re-queues go to it
+	pulls     []pullRecord          // GetBroadcasts calls that drained tlq
+	state     []byte                // LocalState
+	stateAsks int                   // LocalState calls
+	merged    [][]byte              // MergeRemoteState(join=true) payloads
+	onJoin    func(*Node)           // runs before recording, outside the lock
+	notifyMsg func([]byte)          // runs before recording, outside the lock
 }
 
 func (r *recorder) NodeMeta(limit int) []byte {
@@ -59,7 +61,11 @@ func (r *recorder) NotifyMsg(b []byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.msgs = append(r.msgs, slices.Clone(b))
-	if r.requeue {
+	switch {
+	case r.requeue && r.tlq != nil:
+		// As Serf does: copy the payload and queue it for retransmission.
+		r.tlq.QueueBroadcast(&testBroadcast{msg: slices.Clone(b)})
+	case r.requeue:
 		r.queued = append(r.queued, slices.Clone(b))
 	}
 }
@@ -69,7 +75,24 @@ func (r *recorder) GetBroadcasts(overhead, limit int) [][]byte {
 	defer r.mu.Unlock()
 	out := r.queued
 	r.queued = nil
+	if r.tlq != nil {
+		got := r.tlq.GetBroadcasts(overhead, limit)
+		rec := pullRecord{at: time.Now(), limit: limit, payloads: len(got)}
+		for _, p := range got {
+			rec.bytes += overhead + len(p)
+		}
+		r.pulls = append(r.pulls, rec)
+		out = append(out, got...)
+	}
 	return out
+}
+
+// pullRecord is one GetBroadcasts call on a recorder's tlq.
+type pullRecord struct {
+	at       time.Time
+	limit    int
+	payloads int
+	bytes    int // payloads plus overhead each
 }
 
 func (r *recorder) LocalState(join bool) []byte {

@@ -45,7 +45,10 @@ import (
 //	hyparlist.links, .timers, .inbox        gauges
 //	hyparlist.streams.inbound               gauge: accepted streams open
 //	hyparlist.dispatch.queued, .queued_bytes gauges
-//	hyparlist.broadcast.recent_payloads     gauge (pump de-duplication set)
+//	hyparlist.broadcast.recent_payloads     gauge (pump recognition set,
+//	                                        runtime_recent.go)
+//	hyparlist.broadcast.recent_evicted      counter: entries forgotten at
+//	                                        the set's bound
 //	hyparlist.health.score                  gauge: the local health score,
 //	                                        set when it changes
 //	                                        (runtime_awareness.go)
@@ -109,6 +112,7 @@ var (
 	keyDispatchQueued   = []string{"hyparlist", "dispatch", "queued"}
 	keyDispatchBytes    = []string{"hyparlist", "dispatch", "queued_bytes"}
 	keyRecentPayloads   = []string{"hyparlist", "broadcast", "recent_payloads"}
+	keyRecentEvicted    = []string{"hyparlist", "broadcast", "recent_evicted"}
 )
 
 // maxMessageType bounds the message types metrics keep labels for.
@@ -205,6 +209,11 @@ func (r *runtimeMetrics) dispatchDropped(kind string) {
 }
 
 // stateExchangeDropped counts an exchange request refused its state.
+// recentEvicted counts n entries forgotten at the recognition set's bound.
+func (r *runtimeMetrics) recentEvicted(n int) {
+	r.sink.IncrCounterWithLabels(keyRecentEvicted, float32(n), r.labels)
+}
+
 func (r *runtimeMetrics) stateExchangeDropped() {
 	r.sink.IncrCounterWithLabels(keyStateXDropped, 1, r.labels)
 }

@@ -3,7 +3,6 @@ package hyparlist
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -123,35 +122,6 @@ func TestDispatcherPushStopsAtShutdown(t *testing.T) {
 		}
 		close(gate)
 	})
-}
-
-// TestRecentPayloads checks the de-duplication set: membership, expiry
-// after the TTL, and the size bound.
-func TestRecentPayloads(t *testing.T) {
-	now := time.Unix(1000, 0)
-	r := newRecentPayloads(time.Minute, 3)
-	if !r.addIfNew(now, []byte("a")) || r.addIfNew(now, []byte("a")) {
-		t.Fatal("addIfNew does not recognise a payload")
-	}
-	r.add(now, []byte("b"))
-	if r.addIfNew(now.Add(time.Second), []byte("b")) {
-		t.Error("a delivered payload was not recognised")
-	}
-	if !r.addIfNew(now.Add(2*time.Minute), []byte("a")) {
-		t.Error("a payload was remembered past the TTL")
-	}
-	for i := range 10 {
-		r.add(now.Add(3*time.Minute), fmt.Appendf(nil, "p%d", i))
-	}
-	if got := r.len(); got != 3 {
-		t.Errorf("set holds %d hashes, bound 3", got)
-	}
-	if r.addIfNew(now.Add(3*time.Minute), []byte("p9")) || !r.addIfNew(now.Add(3*time.Minute), []byte("p0")) {
-		t.Error("the bound did not evict the oldest hashes")
-	}
-	if len(r.order) > 2*3+1 {
-		t.Errorf("insertion order grew to %d entries", len(r.order))
-	}
 }
 
 // TestCreateErrors checks what Create refuses.

@@ -1,36 +1,51 @@
 package hyparlist
 
 import (
-	"crypto/sha256"
 	"errors"
-	"sync"
 	"time"
 )
 
 // This file owns the memberlist-style broadcast path: every
-// GossipInterval a pump goroutine pulls Delegate.GetBroadcasts and hands
-// each new payload to Plumtree exactly once. While the links' broadcast
-// backlog is full (runtime_backlog.go) the pump does not pull: the
-// broadcasts wait in the application's TransmitLimitedQueue, as they
-// would in memberlist between gossip rounds.
+// GossipInterval a pump goroutine drains Delegate.GetBroadcasts and hands
+// each new payload to Plumtree exactly once.
+//
+// A round pulls repeatedly, each pull with a limit of the room left in
+// the links' broadcast backlog (runtime_backlog.go, at least
+// UDPBufferSize), until the Delegate returns nothing (a drain), or the
+// round has been handed pumpRoundBytes bytes, or made pumpRoundPulls
+// pulls. While a pull's worth does not fit in the backlog the pump waits
+// and does not pull: the broadcasts wait in the application's
+// TransmitLimitedQueue, as they would in memberlist between gossip rounds.
 //
 // memberlist retransmits a queued broadcast on several gossip rounds
-// (TransmitLimitedQueue returns it RetransmitMult×log(N+1) times), and
-// Serf-style applications re-queue a broadcast they received so that it
-// spreads further. Plumtree already delivers each broadcast to every
-// connected node, so both would only produce duplicates. The pump therefore
-// remembers a hash of every payload it sent and of every user broadcast
-// delivered to this node (recentPayloads), and skips a payload it has seen
-// within Config.MessageCacheTTL (as long as Plumtree can still answer a
-// GRAFT for it, and longer than TransmitLimitedQueue keeps retransmitting
-// a broadcast at the default settings). Not in memberlist: two equal
-// payloads queued within that window are one broadcast; send one of them
-// through Broadcast to get two.
+// (TransmitLimitedQueue returns it RetransmitMult×ceil(log10(N+1)) times,
+// once per GetBroadcasts call at most), and Serf-style applications
+// re-queue a broadcast they received so that it spreads further. Plumtree
+// already delivers each broadcast to every connected node, so both would
+// only produce duplicates. The pump therefore recognises every payload it
+// sent and every user broadcast delivered to this node (recentPayloads,
+// runtime_recent.go) for as long as the queue may hand it out again, and
+// skips it. Since a round pulls until the queue is empty, a
+// TransmitLimitedQueue hands out all of a broadcast's retransmissions
+// within one round when the budget allows, and then forgets it. Not in
+// memberlist: two equal payloads handed out while the first is remembered
+// are one broadcast; send one of them through Broadcast to get two.
 
-// recentPayloadsMax bounds the hashes kept; the oldest go first. At 32
-// bytes plus a map slot each, 65536 entries cost a few MiB, enough for
-// several hundred broadcasts per second over MessageCacheTTL.
-const recentPayloadsMax = 65536
+// pumpRoundBytes bounds the payload bytes (plus overhead) one pump round
+// accepts from GetBroadcasts, sent or recognised: 1 MiB per
+// GossipInterval, 5 MiB/s at the LAN default. A TransmitLimitedQueue hands
+// each payload out up to RetransmitMult×ceil(log10(N+1)) times (8 at
+// N=64), and with a Serf-style re-queue every node's queue holds every
+// broadcast, so this drains about 640 one-KiB broadcasts a second at N=64.
+// What is left waits for the next round.
+const pumpRoundBytes = 1 << 20
+
+// pumpRoundPulls bounds the GetBroadcasts calls of one pump round. A
+// TransmitLimitedQueue hands a broadcast out at most once per call, so
+// emptying it takes as many calls as its transmit limit
+// (RetransmitMult×ceil(log10(N+1)): 20 for 100,000 nodes at the default
+// RetransmitMult of 4).
+const pumpRoundPulls = 64
 
 // broadcastOverhead is the overhead passed to Delegate.GetBroadcasts: the
 // bytes a payload costs on the wire beyond its length in a Gossip frame
@@ -38,112 +53,9 @@ const recentPayloadsMax = 65536
 // with a name of typical length. It only guides the application's packing.
 const broadcastOverhead = FrameHeaderSize + 32
 
-// payloadHash identifies a payload's content.
-type payloadHash [sha256.Size]byte
-
-// recentPayloads is a bounded set of payload hashes, each forgotten ttl
-// after it was last added. It is safe for concurrent use: the pump and
-// the message dispatcher share it.
-type recentPayloads struct {
-	ttl time.Duration
-	max int
-
-	mu    sync.Mutex
-	seen  map[payloadHash]time.Time // hash → expiry
-	order []payloadHash             // insertion order, for eviction
-	head  int                       // order[head:] are live candidates
-}
-
-// newRecentPayloads returns an empty set.
-func newRecentPayloads(ttl time.Duration, max int) *recentPayloads {
-	return &recentPayloads{ttl: ttl, max: max, seen: make(map[payloadHash]time.Time)}
-}
-
-// add records payload as seen at now.
-func (r *recentPayloads) add(now time.Time, payload []byte) {
-	h := sha256.Sum256(payload)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.insertLocked(now, h)
-}
-
-// addIfNew records payload as seen at now and reports whether it was not
-// already in the set.
-func (r *recentPayloads) addIfNew(now time.Time, payload []byte) bool {
-	h := sha256.Sum256(payload)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.expireLocked(now)
-	if _, ok := r.seen[h]; ok {
-		return false
-	}
-	r.insertLocked(now, h)
-	return true
-}
-
-// len returns the number of hashes held.
-func (r *recentPayloads) len() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.seen)
-}
-
-func (r *recentPayloads) insertLocked(now time.Time, h payloadHash) {
-	r.expireLocked(now)
-	if _, ok := r.seen[h]; !ok {
-		for len(r.seen) >= r.max {
-			r.evictOldestLocked()
-		}
-		r.order = append(r.order, h)
-	}
-	r.seen[h] = now.Add(r.ttl)
-}
-
-// expireLocked forgets the hashes at the front of the insertion order
-// whose time is up. A hash re-added later keeps a later expiry and is
-// skipped (it stays in order until it reaches the front again).
-func (r *recentPayloads) expireLocked(now time.Time) {
-	for r.head < len(r.order) {
-		h := r.order[r.head]
-		exp, ok := r.seen[h]
-		if ok && exp.After(now) {
-			break
-		}
-		if ok {
-			delete(r.seen, h)
-		}
-		r.head++
-	}
-	r.compactLocked()
-}
-
-// evictOldestLocked forgets the oldest hash still held.
-func (r *recentPayloads) evictOldestLocked() {
-	for r.head < len(r.order) {
-		h := r.order[r.head]
-		r.head++
-		if _, ok := r.seen[h]; ok {
-			delete(r.seen, h)
-			break
-		}
-	}
-	r.compactLocked()
-}
-
-// compactLocked drops the consumed prefix of order once it is at least
-// half of the slice, so order stays within twice the set's bound.
-func (r *recentPayloads) compactLocked() {
-	if r.head > 0 && r.head*2 >= len(r.order) {
-		n := copy(r.order, r.order[r.head:])
-		clear(r.order[n:])
-		r.order = r.order[:n]
-		r.head = 0
-	}
-}
-
-// runPump pulls Delegate.GetBroadcasts every interval and hands each new
-// payload to the loop, until shutdown. It runs only when there is a
-// Delegate and the interval is positive; w tracks it for Shutdown.
+// runPump runs a pump round every interval until shutdown. It runs only
+// when there is a Delegate and the interval is positive; w tracks it for
+// Shutdown.
 func (m *Memberlist) runPump(interval time.Duration, w *appWorker) {
 	defer w.exit()
 	t := time.NewTicker(interval)
@@ -154,29 +66,69 @@ func (m *Memberlist) runPump(interval time.Duration, w *appWorker) {
 			return
 		case <-t.C:
 		}
+		if !m.pumpRound(w) {
+			return
+		}
+	}
+}
+
+// pumpRound pulls Delegate.GetBroadcasts until it returns nothing or the
+// round's budget is spent, and hands each new payload to the loop. It
+// reports false once the node shuts down.
+func (m *Memberlist) pumpRound(w *appWorker) bool {
+	budget := pumpRoundBytes
+	for range pumpRoundPulls {
+		if budget < m.config.UDPBufferSize {
+			return true
+		}
 		// While a pull's worth does not fit in the links' backlog, the
 		// broadcasts stay in the application's queue (runtime_backlog.go).
 		if m.backlog.waitRoom(m.config.UDPBufferSize, m.shutdownCh) != nil {
-			return
+			return false
 		}
+		limit := min(budget, max(m.config.UDPBufferSize, m.backlog.freeBytes()))
 		if !w.enter(m.shutdownCh) {
-			return
+			return false
 		}
-		payloads := m.config.Delegate.GetBroadcasts(broadcastOverhead, m.config.UDPBufferSize)
+		payloads := m.config.Delegate.GetBroadcasts(broadcastOverhead, limit)
 		w.leave()
+		now := time.Now()
+		if len(payloads) == 0 {
+			// Empty under a limit that a remembered payload would not fit
+			// proves nothing about the queue: no drain.
+			if limit >= broadcastOverhead+m.recent.longest() {
+				m.recent.drained(now)
+			}
+			return true
+		}
 		for _, p := range payloads {
-			if len(p) == 0 || !m.recent.addIfNew(time.Now(), p) {
+			budget -= broadcastOverhead + len(p)
+			if len(p) == 0 || !m.seePayload(now, m.recent.key(p)) {
 				continue
 			}
 			err := m.broadcast(ClassUser, p)
 			switch {
 			case errors.Is(err, ErrShutdown):
-				return
+				return false
 			case err != nil:
 				m.logger.Warn("dropping broadcast from GetBroadcasts", "error", err, "bytes", len(p))
 			}
 		}
+		if budget <= 0 {
+			return true
+		}
 	}
+	return true
+}
+
+// seePayload records a sighting of the payload with key k in the
+// recognition set and reports whether it was new.
+func (m *Memberlist) seePayload(now time.Time, k payloadKey) bool {
+	isNew, evicted := m.recent.see(now, k)
+	if evicted > 0 {
+		m.metrics.recentEvicted(evicted)
+	}
+	return isNew
 }
 
 // clonePayload returns a copy of p that the caller may not change.

@@ -1,0 +1,129 @@
+package hyparlist
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// seeBytes is see for a payload.
+func seeBytes(r *recentPayloads, now time.Time, p string) bool {
+	isNew, _ := r.see(now, r.key([]byte(p)))
+	return isNew
+}
+
+// TestRecentPayloadsRecognises: a payload is new once, then recognised;
+// equal content is one payload, different content or length is not.
+func TestRecentPayloadsRecognises(t *testing.T) {
+	now := time.Unix(1000, 0)
+	r := newRecentPayloads(time.Minute, 8)
+	if !seeBytes(r, now, "a") || seeBytes(r, now, "a") {
+		t.Fatal("see does not recognise a payload")
+	}
+	if !seeBytes(r, now, "b") || !seeBytes(r, now, "a\x00") {
+		t.Error("a different payload was taken for a known one")
+	}
+	if got := r.len(); got != 3 {
+		t.Errorf("set holds %d entries, want 3", got)
+	}
+}
+
+// TestRecentPayloadsNeedsTimeAndDrains: an entry is forgotten only after
+// it went unseen for both the grace time and recentGraceDrains drains;
+// waiting without drains (the pump waiting for backlog room) keeps it for
+// ever, and every sighting restarts both counts.
+func TestRecentPayloadsNeedsTimeAndDrains(t *testing.T) {
+	now := time.Unix(1000, 0)
+	r := newRecentPayloads(time.Second, 8)
+	seeBytes(r, now, "a")
+
+	// Much later, but no drain: kept.
+	later := now.Add(time.Hour)
+	if seeBytes(r, later, "a") {
+		t.Fatal("forgotten without a drain")
+	}
+	// Drains, but within the grace time of the last sighting: kept.
+	for range recentGraceDrains + 3 {
+		r.drained(later.Add(500 * time.Millisecond))
+	}
+	if seeBytes(r, later.Add(900*time.Millisecond), "a") {
+		t.Fatal("forgotten within the grace time")
+	}
+	// That sighting restarted the drain count: time alone is not enough.
+	much := later.Add(time.Hour)
+	r.drained(much)
+	if got := r.len(); got != 1 {
+		t.Fatalf("forgotten after %d drain(s) of %d", 1, recentGraceDrains)
+	}
+	for range recentGraceDrains - 1 {
+		r.drained(much)
+	}
+	if got := r.len(); got != 0 {
+		t.Fatalf("set holds %d entries after the grace time and %d drains", got, recentGraceDrains)
+	}
+	if !seeBytes(r, much, "a") {
+		t.Error("a forgotten payload is not new")
+	}
+}
+
+// TestRecentPayloadsBound: the set never holds more than its bound; at
+// the bound the entry unseen for longest goes first (a sighting protects
+// an old entry), and see reports the evictions.
+func TestRecentPayloadsBound(t *testing.T) {
+	now := time.Unix(1000, 0)
+	const bound = 4
+	r := newRecentPayloads(time.Hour, bound)
+	for i := range bound {
+		seeBytes(r, now, fmt.Sprint("p", i))
+	}
+	seeBytes(r, now, "p0") // p0 seen again: p1 is now the least recent
+	evictedTotal := 0
+	for i := range 3 {
+		_, ev := r.see(now, r.key(fmt.Appendf(nil, "q%d", i)))
+		evictedTotal += ev
+		if got := r.len(); got != bound {
+			t.Fatalf("set holds %d entries, bound %d", got, bound)
+		}
+	}
+	if evictedTotal != 3 {
+		t.Errorf("see reported %d evictions, want 3", evictedTotal)
+	}
+	// p1, p2, p3 went; p0 and the q's stay.
+	for _, p := range []string{"p0", "q0", "q1", "q2"} {
+		if seeBytes(r, now, p) {
+			t.Errorf("%s was evicted", p)
+		}
+	}
+	if !seeBytes(r, now, "p1") {
+		t.Error("p1, the least recently seen, was kept")
+	}
+	if r.order.Len() != len(r.byKey) {
+		t.Errorf("order holds %d entries, map %d", r.order.Len(), len(r.byKey))
+	}
+}
+
+// TestRecentPayloadsSeededPerNode: two sets hash under different seeds,
+// so a collision crafted against one node's hashes says nothing about
+// another's.
+func TestRecentPayloadsSeededPerNode(t *testing.T) {
+	a, b := newRecentPayloads(time.Second, 1), newRecentPayloads(time.Second, 1)
+	if a.key([]byte("payload")) == b.key([]byte("payload")) {
+		t.Error("two sets share a seed")
+	}
+}
+
+// TestRecentPayloadsLongest: longest reports the longest payload ever
+// held, also after it was forgotten, so that the pump never takes an empty
+// pull under a smaller limit for a drain.
+func TestRecentPayloadsLongest(t *testing.T) {
+	now := time.Unix(1000, 0)
+	r := newRecentPayloads(time.Second, 1)
+	if r.longest() != 0 {
+		t.Fatalf("empty set: longest %d", r.longest())
+	}
+	seeBytes(r, now, "four")
+	seeBytes(r, now, "xy") // evicts "four"
+	if got := r.longest(); got != 4 {
+		t.Errorf("longest = %d, want 4", got)
+	}
+}
