@@ -82,6 +82,9 @@ type outLink struct {
 	neighbor  bool
 	lastUsed  time.Time
 	idleTimer bool // a linkIdleTimer is pending for this link
+	// deferred are announcements of payloads the user queue refused,
+	// waiting to be queued as one IHAVE (runtime_backpressure.go).
+	deferred []IHaveEntry
 }
 
 // newOutLink returns a link to peer whose queues hold depth frames and

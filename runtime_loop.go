@@ -120,6 +120,11 @@ type runLoop struct {
 	// pings are the unanswered LinkPings per neighbour, at most
 	// maxOutstandingLinkPings each (runtime_ping.go).
 	pings map[string][]sentPing
+	// deferredLinks are the links holding announcements of refused
+	// payloads, flushed by a deferFlushTimer while deferArmed
+	// (runtime_backpressure.go).
+	deferredLinks []*outLink
+	deferArmed    bool
 }
 
 // newRunLoop builds the cores for m.
@@ -379,6 +384,8 @@ func (l *runLoop) onRuntimeTimer(t Timer) {
 		l.timers.add(l.now, l.m.config.QueueCheckInterval, coreRuntime, t)
 	case leaveTimer:
 		l.finishLeave()
+	case deferFlushTimer:
+		l.flushDeferred()
 	}
 }
 
@@ -514,6 +521,7 @@ func (l *runLoop) closeLink(k *outLink) {
 		delete(l.links, k.peer.Name)
 	}
 	k.neighbor = false
+	k.flushDeferred() // best effort: the peer may still graft them
 	if !k.enqueue(outFrame{close: true}) {
 		k.abort()
 	}
