@@ -47,6 +47,12 @@ import (
 //     or NeighborDown) never change the eager/lazy sets: their payloads
 //     are delivered, their GRAFTs answered and their IHAVEs recorded, but
 //     only neighbours are grafted.
+//   - A missing message is not forgotten once every announcer has been
+//     grafted: its announcers, or the other neighbours once none is left,
+//     are grafted again in turn with a doubling wait, until CacheTTL after
+//     its first announcement (graftTimerFired). Under overload a GRAFT
+//     answer can come later than GraftTimeout2, and a failed link takes
+//     its announcements with it.
 //
 // Plumtree does not copy payloads: the slice handed to BroadcastPayload or
 // carried by a Gossip is cached, delivered and forwarded as is, and must
@@ -80,6 +86,8 @@ type Plumtree struct {
 	drained int
 	// groups is scratch space for batching GRAFTs per peer.
 	groups []ptGraftGroup
+	// cands is scratch space for graftTarget.
+	cands []*ptPeer
 }
 
 // ptGraftGroup collects the IDs grafted from one peer in one timer expiry.
@@ -376,7 +384,7 @@ func (p *Plumtree) receiveIHave(from Peer, ih IHave) {
 			if timer == nil {
 				timer = &ptGraftTimer{ids: make([]MessageID, 0, len(ih.Entries))}
 			}
-			p.missing.announce(e.ID, from, e.Round, timer)
+			p.missing.announce(e.ID, from, e.Round, timer, p.now)
 			continue
 		}
 		if optimize && fwd > 0 && p.worthOptimizing(e.Round, fwd-1) && p.optimizeOnIHave(from.Name, e.ID) {
@@ -422,34 +430,43 @@ func (p *Plumtree) optimizeOnIHave(from string, id MessageID) bool {
 }
 
 // graftTimerFired is the paper's "upon Timer(mID)": for each message the
-// timer still owns, graft its next announcer that is still a neighbour
-// (moving it to eager) and wait GraftTimeout2 for the payload. A message
-// with no announcer left is forgotten until announced again. The IDs
+// timer still owns, graft the next peer that announced it and is still a
+// neighbour (moving it to eager), then wait for the payload. The IDs
 // grafted from one peer go in one GRAFT.
+//
+// Not in the paper: a message is not forgotten once each announcer has
+// been grafted. Under overload a GRAFT answer can take longer than
+// GraftTimeout2, and a failed link takes its announcements with it, so
+// the announcers are grafted again in turn, and when none is a neighbour
+// any more the neighbours are, in name order: every node that delivered
+// the message caches it. After each round over them the wait doubles
+// (GraftTimeout2, 2×, 4×, … at most graftBackoffMax×), so a node that
+// is behind does not add a GRAFT per message and per GraftTimeout2 to
+// its load. The message is forgotten CacheTTL after its first
+// announcement, when no cache holds it any more.
 func (p *Plumtree) graftTimerFired(t *ptGraftTimer) {
-	var next *ptGraftTimer
+	var next [graftBackoffSteps]*ptGraftTimer
 	groups := p.groups[:0]
 	for _, id := range t.ids {
 		e, ok := p.missing.m[id]
 		if !ok || e.timer != t {
 			continue
 		}
-		var target *ptPeer
-		for len(e.announcers) > 0 && target == nil {
-			target = p.peers.get(e.announcers[0].peer.Name)
-			e.announcers = e.announcers[1:]
-		}
-		if target == nil {
+		if p.now-e.born >= int64(p.cfg.CacheTTL) {
 			delete(p.missing.m, id)
 			continue
 		}
-		if next == nil {
-			next = &ptGraftTimer{second: true}
+		target, round := p.graftTarget(&e)
+		step := min(round, graftBackoffSteps-1)
+		if next[step] == nil {
+			next[step] = &ptGraftTimer{second: true}
 		}
-		next.ids = append(next.ids, id)
-		e.timer = next
+		next[step].ids = append(next[step].ids, id)
+		e.timer = next[step]
 		p.missing.m[id] = e
-
+		if target == nil {
+			continue // no neighbour: wait for one
+		}
 		g := -1
 		for i := range groups {
 			if groups[i].peer.Name == target.peer.Name {
@@ -475,9 +492,44 @@ func (p *Plumtree) graftTimerFired(t *ptGraftTimer) {
 	}
 	clear(groups)
 	p.groups = groups[:0]
-	if next != nil {
-		p.emit(SetTimer{After: p.cfg.GraftTimeout2, Timer: next})
+	for step, tm := range next {
+		if tm != nil {
+			p.emit(SetTimer{After: p.cfg.GraftTimeout2 << step, Timer: tm})
+		}
 	}
+}
+
+// graftBackoffSteps bounds the doubling of the wait between GRAFTs for
+// one message: at most 2^(graftBackoffSteps-1) × GraftTimeout2 (32 × 250 ms
+// = 8 s with the LAN defaults).
+const graftBackoffSteps = 6
+
+// graftTarget picks the neighbour to graft missing message e from, counts
+// the GRAFT, and returns the neighbour (nil when there is none) and how
+// many complete rounds over the candidates came before this GRAFT. The
+// candidates are the announcers that are neighbours, in announce order,
+// or, when there are none, all neighbours in name order.
+func (p *Plumtree) graftTarget(e *ptMissing) (*ptPeer, int) {
+	cands := p.cands[:0]
+	defer func() { clear(cands); p.cands = cands[:0] }()
+	for _, a := range e.announcers {
+		if pp := p.peers.get(a.peer.Name); pp != nil {
+			cands = append(cands, pp)
+		}
+	}
+	if len(cands) == 0 {
+		for i := range p.peers.list {
+			cands = append(cands, &p.peers.list[i])
+		}
+	}
+	if len(cands) == 0 {
+		return nil, int(min(e.grafts, graftBackoffSteps))
+	}
+	n := uint32(len(cands))
+	target := cands[e.grafts%n]
+	round := int(min(e.grafts/n, graftBackoffSteps))
+	e.grafts++
+	return target, round
 }
 
 // receiveGraft handles GRAFT(mID) (§3): the sender becomes eager and each

@@ -114,8 +114,9 @@ type PlumtreeConfig struct {
 	MissingMax int
 
 	// MissingMaxAnnouncers bounds the announcers remembered per missing
-	// message, grafted in the order they announced. Further announcers are
-	// ignored. Default 8, chosen: above HyParView's active view of 5, so
+	// message, grafted in the order they announced, then again in turn
+	// until the payload arrives or CacheTTL has passed since the first
+	// announcement. Further announcers are ignored. Default 8, chosen: above HyParView's active view of 5, so
 	// every neighbour fits.
 	MissingMaxAnnouncers int
 

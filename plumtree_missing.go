@@ -10,6 +10,14 @@ import (
 // peers that announced it, in order, and the graft timer chain that owns
 // it. The table holds at most MissingMax messages and MissingMaxAnnouncers
 // announcers per message; announcements beyond either bound are ignored.
+//
+// Not in the paper: a message stays missing until its payload arrives or
+// no node can still answer a GRAFT for it (CacheTTL after it was first
+// announced), not only until each announcer has been grafted once. The
+// paper's links do not fall behind; ours do under overload, where a GRAFT
+// answer can take longer than GraftTimeout2 and a failed link takes its
+// queued payloads and its announcements with it. Forgetting the message
+// then would lose it for good, since nothing announces it again.
 
 // ptAnnouncement is one IHAVE received for a missing message.
 type ptAnnouncement struct {
@@ -19,11 +27,18 @@ type ptAnnouncement struct {
 
 // ptMissing is the state of one missing message.
 type ptMissing struct {
-	// announcers are grafted in the order they announced.
+	// announcers are grafted in the order they announced, then again
+	// in turn (graftTimerFired).
 	announcers []ptAnnouncement
 	// timer is the graft timer that will act on this message next; a
 	// timer that fires for an ID it does not own is stale and ignored.
 	timer *ptGraftTimer
+	// born is the core time of the first announcement: the message is
+	// forgotten CacheTTL later, when no cache can answer a GRAFT for it.
+	born int64
+	// grafts counts the GRAFTs sent for the message; it picks the next
+	// peer to graft and the wait before the following one.
+	grafts uint32
 }
 
 // ptGraftTimer is the timer of Plumtree §3 that grafts a missing message
@@ -70,12 +85,15 @@ func newPtMissingTable(max, maxAnnouncers int) ptMissingTable {
 	return ptMissingTable{m: make(map[MessageID]ptMissing), max: max, maxAnnounced: maxAnnouncers}
 }
 
-// announce records that from announced id at round. If id has no graft
-// timer yet, it joins t and is owned by it.
-func (mt *ptMissingTable) announce(id MessageID, from Peer, round uint16, t *ptGraftTimer) {
+// announce records that from announced id at round, at core time now. If
+// id has no graft timer yet, it joins t and is owned by it.
+func (mt *ptMissingTable) announce(id MessageID, from Peer, round uint16, t *ptGraftTimer, now int64) {
 	e, ok := mt.m[id]
 	if !ok && len(mt.m) >= mt.max {
 		return
+	}
+	if !ok {
+		e.born = now
 	}
 	known := false
 	for _, a := range e.announcers {
@@ -105,7 +123,8 @@ func (mt *ptMissingTable) take(id MessageID) (ptMissing, bool) {
 
 // dropAnnouncer forgets every announcement made by the peer called name
 // (Plumtree §3: the IHAVEs of a failed neighbour are removed from missing).
-// Messages left without announcers are forgotten too.
+// Not in the paper: a message left without announcers stays missing; its
+// graft timer grafts it from the other neighbours (graftTimerFired).
 func (mt *ptMissingTable) dropAnnouncer(name string) {
 	for id, e := range mt.m {
 		kept := e.announcers[:0]
@@ -118,10 +137,6 @@ func (mt *ptMissingTable) dropAnnouncer(name string) {
 			continue
 		}
 		clear(e.announcers[len(kept):])
-		if len(kept) == 0 {
-			delete(mt.m, id)
-			continue
-		}
 		e.announcers = kept
 		mt.m[id] = e
 	}

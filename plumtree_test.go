@@ -315,14 +315,16 @@ func TestPlumtreeNonNeighbourMessages(t *testing.T) {
 	wantActions(t, "graft from stranger", h.recv("x", Graft{IDs: []MessageID{{Origin: "o", Seq: 1}}}),
 		"send x gossip o/1 r1 \"p\"")
 	wantSets(t, h, "eager=[a] lazy=[]")
-	// Its announcement is recorded, but a stranger is never grafted.
+	// Its announcement is recorded, but a stranger is never grafted: the
+	// message is grafted from a neighbour instead, and the link becomes
+	// eager.
 	acts = h.recv("x", ihaveOf("o", 0, 2))
 	tm := timerOf(t, acts)
+	h.recv("a", Prune{})
 	h.now += 250 * time.Millisecond
-	wantActions(t, "graft timer, stranger only", h.step(TimerFired{Timer: tm}))
-	if len(h.pt.missing.m) != 0 {
-		t.Fatalf("missing table not emptied: %v", h.pt.missing.m)
-	}
+	wantActions(t, "graft timer, stranger only", h.step(TimerFired{Timer: tm}),
+		"send a graft [o/2]", "timer 40ms plumtree-graft2[o/2]")
+	wantSets(t, h, "eager=[a] lazy=[]")
 }
 
 func TestPlumtreeGraftTimerChain(t *testing.T) {
@@ -351,13 +353,90 @@ func TestPlumtreeGraftTimerChain(t *testing.T) {
 	wantSets(t, h, "eager=[b c] lazy=[a]")
 	t3 := timerOf(t, acts)
 
+	// Each announcer was grafted once: they are grafted again in turn,
+	// waiting twice as long after each round.
 	h.now += 40 * time.Millisecond
-	wantActions(t, "announcers exhausted", h.step(TimerFired{Timer: t3}))
-	if len(h.pt.missing.m) != 0 {
-		t.Fatal("missing entry kept without announcers")
+	acts = h.step(TimerFired{Timer: t3})
+	wantActions(t, "second round", acts, "send b graft [o/1]", "timer 80ms plumtree-graft2[o/1]")
+	h.now += 80 * time.Millisecond
+	acts = h.step(TimerFired{Timer: timerOf(t, acts)})
+	wantActions(t, "second round, next announcer", acts, "send c graft [o/1]", "timer 80ms plumtree-graft2[o/1]")
+	// A further announcement joins the chain without a new timer.
+	wantActions(t, "re-announced", h.recv("a", ihaveOf("o", 4, 1)))
+	h.now += 80 * time.Millisecond
+	acts = h.step(TimerFired{Timer: timerOf(t, acts)})
+	wantActions(t, "rotation over three", acts, "send c graft [o/1]", "timer 80ms plumtree-graft2[o/1]")
+	h.now += 80 * time.Millisecond
+	wantActions(t, "new announcer grafted", h.step(TimerFired{Timer: timerOf(t, acts)}),
+		"send a graft [o/1]", "timer 80ms plumtree-graft2[o/1]")
+}
+
+// TestPlumtreeMissingKeptUntilCacheTTL checks that a missing message whose
+// GRAFTs go unanswered (an overloaded link) is grafted again, from the
+// other neighbours once its announcer is gone, with a doubling wait capped
+// at 2^(graftBackoffSteps-1) × GraftTimeout2, and forgotten CacheTTL after
+// its first announcement.
+func TestPlumtreeMissingKeptUntilCacheTTL(t *testing.T) {
+	cfg := DefaultPlumtreeConfig()
+	h := newPtHarness(t, cfg, "a", "b")
+	h.recv("a", Prune{})
+	h.recv("b", Prune{})
+	acts := h.recv("a", ihaveOf("o", 1, 1))
+	start := h.now
+	h.now += cfg.GraftTimeout1
+	acts = h.step(TimerFired{Timer: timerOf(t, acts)})
+	wantActions(t, "first graft", acts, "send a graft [o/1]", "timer 40ms plumtree-graft2[o/1]")
+	// The announcer's link fails with the GRAFT answer queued on it.
+	h.step(NeighborDown{Peer: ptTestPeer("a")})
+	grafts := 0
+	longest := time.Duration(0)
+	for i := 0; i < 1000; i++ {
+		var tm Timer
+		for _, a := range acts {
+			if st, ok := a.(SetTimer); ok {
+				tm = st.Timer
+				longest = max(longest, st.After)
+				h.now += st.After
+			}
+		}
+		if tm == nil {
+			break
+		}
+		acts = h.step(TimerFired{Timer: tm})
+		for _, a := range acts {
+			if s, ok := a.(Send); ok {
+				if _, ok := s.Msg.(Graft); !ok || s.To.Name != "b" {
+					t.Fatalf("unexpected action %v", a)
+				}
+				grafts++
+			}
+		}
 	}
-	// A new announcement starts a new chain.
-	wantActions(t, "re-announced", h.recv("a", ihaveOf("o", 4, 1)), "timer 250ms plumtree-graft1[o/1]")
+	if len(h.pt.missing.m) != 0 {
+		t.Fatalf("missing table not emptied after CacheTTL: %v", h.pt.missing.m)
+	}
+	if elapsed := h.now - start; elapsed < cfg.CacheTTL {
+		t.Fatalf("message forgotten after %v, before CacheTTL %v", elapsed, cfg.CacheTTL)
+	}
+	if want := cfg.GraftTimeout2 << (graftBackoffSteps - 1); longest != want {
+		t.Fatalf("longest wait %v, want %v", longest, want)
+	}
+	if grafts < 2 {
+		t.Fatalf("%d grafts from the other neighbour, want several", grafts)
+	}
+	// The payload still arrives in time: delivered, nothing left missing.
+	h2 := newPtHarness(t, cfg, "a", "b")
+	acts = h2.recv("a", ihaveOf("o", 1, 1))
+	h2.now += cfg.GraftTimeout1
+	acts = h2.step(TimerFired{Timer: timerOf(t, acts)})
+	h2.step(NeighborDown{Peer: ptTestPeer("a")})
+	h2.now += cfg.GraftTimeout2
+	wantActions(t, "graft from b", h2.step(TimerFired{Timer: timerOf(t, acts)}),
+		"send b graft [o/1]", "timer 80ms plumtree-graft2[o/1]")
+	h2.recv("b", gossipOf("o", 1, 1, "p"))
+	if len(h2.pt.missing.m) != 0 {
+		t.Fatalf("delivered message still missing")
+	}
 }
 
 func TestPlumtreePayloadCancelsGraft(t *testing.T) {
@@ -388,7 +467,8 @@ func TestPlumtreeGraftBatchedPerPeer(t *testing.T) {
 	wantActions(t, "batched graft", acts, "send a graft [o/1 o/2]", "timer 40ms plumtree-graft2[o/1 o/2]")
 	tm = timerOf(t, acts)
 	h.now += 40 * time.Millisecond
-	wantActions(t, "second graft", h.step(TimerFired{Timer: tm}), "send b graft [o/2]", "timer 40ms plumtree-graft2[o/2]")
+	wantActions(t, "second graft", h.step(TimerFired{Timer: tm}),
+		"send a graft [o/1]", "send b graft [o/2]", "timer 40ms plumtree-graft2[o/2]", "timer 80ms plumtree-graft2[o/1]")
 }
 
 func TestPlumtreeGraftChunkedByIHaveMaxEntries(t *testing.T) {
@@ -454,8 +534,10 @@ func TestPlumtreeNeighborUpDown(t *testing.T) {
 	wantSets(t, h, "eager=[b] lazy=[]")
 	h.now += 5 * time.Millisecond
 	wantActions(t, "flush after down", h.step(TimerFired{Timer: h.pt.flushTimer}))
+	// The announcer is gone: the message is grafted from the neighbour
+	// left (not in the paper, see graftTimerFired).
 	h.now += 250 * time.Millisecond
-	wantActions(t, "graft after down", h.step(TimerFired{Timer: tm}))
+	wantActions(t, "graft after down", h.step(TimerFired{Timer: tm}), "send b graft [x/1]", "timer 40ms plumtree-graft2[x/1]")
 	wantActions(t, "down of a stranger", h.step(NeighborDown{Peer: ptTestPeer("zz")}))
 }
 
@@ -641,7 +723,8 @@ func TestPlumtreeMissingBounds(t *testing.T) {
 	tm = timerOf(t, h.step(TimerFired{Timer: tm}))
 	h.now += 40 * time.Millisecond
 	acts = h.step(TimerFired{Timer: tm})
-	wantActions(t, "second announcer", acts, "send b graft [o/1]", "timer 40ms plumtree-graft2[o/1]")
+	wantActions(t, "second announcer", acts, "send b graft [o/1]", "send a graft [o/2]",
+		"timer 40ms plumtree-graft2[o/1]", "timer 80ms plumtree-graft2[o/2]")
 }
 
 func TestPlumtreeIgnoresForeignInput(t *testing.T) {

@@ -1,11 +1,14 @@
 package hyparlist
 
+import "time"
+
 // This file owns what happens when a link cannot take a broadcast payload
 // as fast as the node produces them.
 //
 // A full user queue (runtime_linkqueue.go) does not fail the link: the
 // Plumtree Gossip that does not fit is replaced by its lazy announcement,
-// an IHAVE of the same message ID and round, queued on the control queue.
+// an IHAVE entry of the same message ID and round. The entries of one link
+// are batched (deferUser) and queued on the control queue as one IHAVE.
 // The neighbour treats it like any IHAVE (plumtree.go, receiveIHave):
 // unless the payload reaches it by another path first, it sends a GRAFT
 // once its graft timer fires, and this node answers from its message cache
@@ -13,9 +16,10 @@ package hyparlist
 // drained. A GRAFT answer that again finds the user queue full is
 // announced again, and the neighbour, which still misses the message,
 // grafts it again. Plumtree's seen set makes the neighbour deliver it once
-// whatever the number of attempts. A payload the cache no longer holds
-// when the GRAFT arrives is lost for that neighbour, as for any IHAVE
-// answered too late. Only a full control queue fails the link. Not in the
+// whatever the number of attempts; a neighbour whose GRAFT goes
+// unanswered grafts it again (plumtree.go, graftTimerFired). A payload
+// the cache no longer holds when the GRAFT arrives is lost for that
+// neighbour, as for any IHAVE answered too late. Only a full control queue fails the link. Not in the
 // papers, which assume links that do not fall behind.
 //
 // Only Plumtree Gossip of ClassUser uses the user queue (isUserFrame), so
@@ -23,18 +27,73 @@ package hyparlist
 // point-to-point user messages (SendReliable) use streams of their own
 // and report write errors to their caller.
 
-// deferUser queues, on k's control queue, the announcement of msg, a
-// broadcast payload k's user queue refused. It reports false when msg is
-// not a user payload or the control queue is full too.
+// deferredBatchMax bounds the announcements of refused payloads a link
+// holds before they are queued as one IHAVE: the default
+// PlumtreeConfig.IHaveMaxEntries, so a batch is an IHAVE of the usual
+// size.
+const deferredBatchMax = 256
+
+// deferFlushTimer queues the held announcements of refused payloads of
+// every link (flushDeferred).
+type deferFlushTimer struct{}
+
+func (deferFlushTimer) isTimer() {}
+
+// deferUser records, for k, the announcement of msg, a broadcast payload
+// k's user queue refused. The announcements of one link are batched into
+// one IHAVE, queued on the control queue within Config.IHaveInterval or
+// once deferredBatchMax are held, so that a burst of refused payloads
+// costs a few control frames instead of one each (a control queue filled
+// with one-entry IHAVEs would fail the link). It reports false when msg
+// is not a user payload or the control queue is full.
 func (l *runLoop) deferUser(k *outLink, msg Message) bool {
 	g, ok := msg.(Gossip)
 	if !ok || g.Class != ClassUser {
 		return false
 	}
-	ih := IHave{Entries: []IHaveEntry{{ID: g.ID, Round: g.Round}}}
-	if !k.enqueue(outFrame{msg: ih}) {
+	if len(k.deferred) >= deferredBatchMax && !k.flushDeferred() {
 		return false
 	}
+	if len(k.deferred) == 0 {
+		l.deferredLinks = append(l.deferredLinks, k)
+		if !l.deferArmed {
+			l.deferArmed = true
+			l.timers.add(l.now, max(l.m.config.IHaveInterval, time.Millisecond), coreRuntime, deferFlushTimer{})
+		}
+	}
+	k.deferred = append(k.deferred, IHaveEntry{ID: g.ID, Round: g.Round})
 	l.m.metrics.userDeferred()
+	return true
+}
+
+// flushDeferred queues the held announcements of every link that is
+// still open; a link whose control queue is full fails.
+func (l *runLoop) flushDeferred() {
+	l.deferArmed = false
+	links := l.deferredLinks
+	l.deferredLinks = nil
+	for _, k := range links {
+		if l.links[k.peer.Name] != k || len(k.deferred) == 0 {
+			k.deferred = nil
+			continue
+		}
+		if !k.flushDeferred() {
+			l.m.metrics.linkFailed("queue_full")
+			l.m.logger.Warn("send queue full, disconnecting peer", "peer", k.peer.Name)
+			l.linkFailed(k.peer)
+		}
+	}
+}
+
+// flushDeferred queues k's held announcements as one IHAVE on its control
+// queue and reports whether they fit.
+func (k *outLink) flushDeferred() bool {
+	if len(k.deferred) == 0 {
+		return true
+	}
+	if !k.enqueue(outFrame{msg: IHave{Entries: k.deferred}}) {
+		return false
+	}
+	k.deferred = nil // the queued IHAVE owns the entries now
 	return true
 }

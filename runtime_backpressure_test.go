@@ -126,50 +126,69 @@ func TestRuntimeFullUserQueueDefers(t *testing.T) {
 
 // TestRuntimeDeferUntilControlFull sends broadcast payloads to a peer that
 // never takes a frame (its handshake hangs): the first PeerSendQueueDepth
-// fill the user queue, the next as many are announced on the control
-// queue (IHAVE of the same ID and round), and only the one after, which
-// finds the control queue full too, fails the link.
+// fill the user queue; the next are announced in batches, one IHAVE of
+// their IDs and rounds per deferredBatchMax payloads or per
+// IHaveInterval, on the control queue; only a batch that finds the
+// control queue full fails the link.
 func TestRuntimeDeferUntilControlFull(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const depth = 4
 		a, peer, sink := muteSetup(t, func(conf *Config) { conf.PeerSendQueueDepth = depth })
 
 		type result struct {
-			failedAt int
-			ihave    IHave
+			heldBeforeFlush int
+			queuedBefore    int
+			ihave           IHave
+			failedAt        int
 		}
 		reply := make(chan result, 1)
 		if err := a.ml.submit(loopFunc(func(l *runLoop) {
+			var r result
 			first := l.link(peer)
-			var ih IHave
-			for i := range 3 * depth {
-				g := Gossip{ID: MessageID{Origin: "o", Seq: uint64(i)}, Class: ClassUser, Round: 7, Payload: []byte("p")}
-				l.send(peer, g)
-				if i == depth { // the first deferral: look at it, put it back
-					f := <-first.ctrl
-					first.taken(f)
-					ih, _ = f.msg.(IHave)
-					first.enqueue(f)
-				}
+			gossip := func(i int) Gossip {
+				return Gossip{ID: MessageID{Origin: "o", Seq: uint64(i)}, Class: ClassUser, Round: 7, Payload: []byte("p")}
+			}
+			for i := range depth + 10 {
+				l.send(peer, gossip(i))
+			}
+			// Ten announcements held, none queued until the flush.
+			r.heldBeforeFlush, r.queuedBefore = len(first.deferred), len(first.ctrl)
+			l.flushDeferred()
+			f := <-first.ctrl
+			first.taken(f)
+			r.ihave, _ = f.msg.(IHave)
+			first.enqueue(f)
+			r.failedAt = -1
+			for i := range depth*deferredBatchMax + 1 {
+				l.send(peer, gossip(depth+10+i))
 				if l.links[peer.Name] != first {
-					reply <- result{failedAt: i, ihave: ih}
-					return
+					r.failedAt = i
+					break
 				}
 			}
-			reply <- result{failedAt: -1, ihave: ih}
+			reply <- r
 		})); err != nil {
 			t.Fatal(err)
 		}
 		r := <-reply
-		if r.failedAt != 2*depth {
-			t.Errorf("link failed at send %d, want %d", r.failedAt, 2*depth)
+		if r.heldBeforeFlush != 10 || r.queuedBefore != 0 {
+			t.Errorf("before the flush: %d announcements held, %d control frames queued; want 10, 0", r.heldBeforeFlush, r.queuedBefore)
 		}
-		want := IHaveEntry{ID: MessageID{Origin: "o", Seq: depth}, Round: 7}
-		if len(r.ihave.Entries) != 1 || r.ihave.Entries[0] != want {
-			t.Errorf("first deferral announced %+v, want %+v", r.ihave.Entries, want)
+		if len(r.ihave.Entries) != 10 {
+			t.Fatalf("flushed IHAVE has %d entries, want 10", len(r.ihave.Entries))
 		}
-		if got := counterSum(sink, "hyparlist.link.user_deferred"); got != depth {
-			t.Errorf("%v payloads deferred, want %d", got, depth)
+		for i, e := range r.ihave.Entries {
+			if want := (IHaveEntry{ID: MessageID{Origin: "o", Seq: uint64(depth + i)}, Round: 7}); e != want {
+				t.Errorf("entry %d = %+v, want %+v", i, e, want)
+			}
+		}
+		// One batch is queued; depth-1 more full batches fit, and the
+		// payload after them finds a full batch and a full control queue.
+		if want := depth * deferredBatchMax; r.failedAt != want {
+			t.Errorf("link failed at send %d after the flush, want %d", r.failedAt, want)
+		}
+		if got, want := counterSum(sink, "hyparlist.link.user_deferred"), float64(10+depth*deferredBatchMax); got != want {
+			t.Errorf("%v payloads deferred, want %v", got, want)
 		}
 		if got := counterSum(sink, "hyparlist.link.failed;reason=queue_full"); got != 1 {
 			t.Errorf("%v queue_full failures, want 1", got)

@@ -87,6 +87,9 @@ type outLink struct {
 	neighbor  bool
 	lastUsed  time.Time
 	idleTimer bool // a linkIdleTimer is pending for this link
+	// deferred are announcements of payloads the user queue refused,
+	// waiting to be queued as one IHAVE (runtime_backpressure.go).
+	deferred []IHaveEntry
 }
 
 // newOutLink returns a link to peer whose queues hold depth frames and
@@ -620,6 +623,12 @@ func (m *Memberlist) logReadError(peer Peer, err error) {
 	case crypto:
 		m.metrics.decryptFailed(reason)
 		m.logger.Warn("closing stream after a frame that failed encryption checks", "from", peer.Name, "error", err)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		// The stream ended inside a frame: its writer stopped mid-write
+		// (a link it failed, a write deadline, a crash). Nothing was
+		// wrong with what arrived, so it is not a decode failure.
+		m.metrics.streamTruncated()
+		m.logger.Debug("stream ended inside a frame", "from", peer.Name, "error", err)
 	case errors.As(err, &de):
 		m.metrics.decodeFailed()
 		m.logger.Warn("closing stream after an unreadable frame", "from", peer.Name, "error", err)

@@ -168,3 +168,46 @@ func TestRuntimeInboundHelloSize(t *testing.T) {
 		wantClosed(t, conn, time.Millisecond)
 	})
 }
+
+// TestRuntimeTruncatedStream: a stream that ends inside a frame (its
+// writer stopped mid-write, as when a neighbour fails the link under
+// overload) is counted as truncated, not as a frame that failed to
+// decode; a frame that is malformed is still a decode failure.
+func TestRuntimeTruncatedStream(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sink := metrics.NewInmemSink(time.Hour, time.Hour)
+		c := newMockClusterWithSink(t, 0, nil, sink)
+		defer c.shutdown()
+		a := c.addWithSink("a", nil, sink)
+		p := &inboundProbe{t: t, from: c.net.NewTransport("probe"), to: a.ml.LocalNode().Address()}
+		frame, err := EncodeMessage(nil, Gossip{ID: MessageID{Origin: "x", Seq: 1}, Class: ClassUser, Payload: make([]byte, 1024)}, DefaultWireLimits())
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		conn := p.wantAccepted()
+		if _, err := conn.Write(frame[:len(frame)/2]); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.Close()
+		synctest.Wait()
+		if n := counterSum(sink, "hyparlist.stream.truncated"); n != 1 {
+			t.Errorf("hyparlist.stream.truncated = %v, want 1", n)
+		}
+		if n := counterSum(sink, "hyparlist.msg.decode_failed"); n != 0 {
+			t.Errorf("hyparlist.msg.decode_failed = %v after a truncated stream, want 0", n)
+		}
+
+		// A complete frame of an unknown type is a decode failure.
+		conn = p.wantAccepted()
+		bad := append([]byte(nil), frame...)
+		bad[1] = 0xee // the type byte
+		if _, err := conn.Write(bad); err != nil {
+			t.Fatal(err)
+		}
+		wantClosed(t, conn, time.Second)
+		if n := counterSum(sink, "hyparlist.msg.decode_failed"); n != 1 {
+			t.Errorf("hyparlist.msg.decode_failed = %v after a malformed frame, want 1", n)
+		}
+	})
+}

@@ -130,6 +130,11 @@ type runLoop struct {
 	// the largest lag measured since the last silence check.
 	health awareness
 	lag    time.Duration
+	// deferredLinks are the links holding announcements of refused
+	// payloads, flushed by a deferFlushTimer while deferArmed
+	// (runtime_backpressure.go).
+	deferredLinks []*outLink
+	deferArmed    bool
 }
 
 // newRunLoop builds the cores for m.
@@ -394,6 +399,8 @@ func (l *runLoop) onRuntimeTimer(t Timer) {
 		l.timers.add(l.now, l.m.config.QueueCheckInterval, coreRuntime, t)
 	case leaveTimer:
 		l.finishLeave()
+	case deferFlushTimer:
+		l.flushDeferred()
 	}
 }
 
@@ -508,6 +515,7 @@ func (l *runLoop) closeLink(k *outLink) {
 	}
 	k.neighbor = false
 	k.heartbeat.Store(false)
+	k.flushDeferred() // best effort: the peer may still graft them
 	if !k.enqueue(outFrame{close: true}) {
 		k.abort()
 	}

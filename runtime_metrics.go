@@ -14,7 +14,11 @@ import (
 //	hyparlist.msg.sent, .sent_bytes         counters, label "type"
 //	hyparlist.msg.received, .received_bytes counters, label "type"
 //	hyparlist.msg.encode_failed             counter, label "type"
-//	hyparlist.msg.decode_failed             counter
+//	hyparlist.msg.decode_failed             counter: frames that could not
+//	                                        be decoded (the stream is closed)
+//	hyparlist.stream.truncated              counter: streams that ended
+//	                                        inside a frame (the writer
+//	                                        stopped mid-write)
 //	hyparlist.msg.decrypt_failed            counter, label "reason":
 //	                                        no_matching_key, unencrypted,
 //	                                        not_configured (encryption.go)
@@ -85,6 +89,7 @@ var (
 	keyEncodeFailed     = []string{"hyparlist", "msg", "encode_failed"}
 	keyDecodeFailed     = []string{"hyparlist", "msg", "decode_failed"}
 	keyHealthScore      = []string{"hyparlist", "health", "score"}
+	keyStreamTruncated  = []string{"hyparlist", "stream", "truncated"}
 	keyDecryptFailed    = []string{"hyparlist", "msg", "decrypt_failed"}
 	keyGraft            = []string{"hyparlist", "plumtree", "graft"}
 	keyPrune            = []string{"hyparlist", "plumtree", "prune"}
@@ -173,6 +178,10 @@ func (r *runtimeMetrics) encodeFailed(t MessageType) {
 }
 
 func (r *runtimeMetrics) decodeFailed() { r.sink.IncrCounterWithLabels(keyDecodeFailed, 1, r.labels) }
+
+func (r *runtimeMetrics) streamTruncated() {
+	r.sink.IncrCounterWithLabels(keyStreamTruncated, 1, r.labels)
+}
 
 func (r *runtimeMetrics) decryptFailed(reason string) {
 	r.sink.IncrCounterWithLabels(keyDecryptFailed, 1, r.with("reason", reason))
