@@ -406,15 +406,36 @@ type Config struct {
 	// one; each costs a goroutine and a 16 KiB read buffer. A stream
 	// beyond it is closed as soon as it is accepted, and so is one beyond
 	// the 128 that may be in their handshake at once (each gets at most
-	// TCPTimeout to finish it); both are counted in the metric
-	// hyparlist.stream.refused (see runtime_inbound.go). Not in
-	// memberlist, which has no bound. Default: 1024. A node of a
-	// 10,000-node cluster has about ActiveViewSize (5) long-lived inbound
-	// links plus short-lived streams (shuffle replies, joins,
-	// anti-entropy, probes, SendReliable), each open for a few seconds at
-	// most; 1024 leaves two orders of magnitude of headroom and bounds
-	// their memory to about 25 MiB.
+	// min(TCPTimeout, 5s) to finish it); both are counted in the metric
+	// hyparlist.stream.refused (see runtime_inbound.go). Peers in the
+	// node's views and nodes it dialled lately get 64 more slots, kept
+	// for them. Not in memberlist, which has no bound. Default: 1024. A
+	// node of a 10,000-node cluster has about ActiveViewSize (5)
+	// long-lived inbound links plus short-lived streams (shuffle replies,
+	// joins, anti-entropy, probes, SendReliable), each open for a few
+	// seconds at most; 1024 leaves two orders of magnitude of headroom.
 	MaxInboundStreams int
+
+	// MaxInboundStreamsPerIP bounds the streams one source IP may have
+	// open to this node, unless it is trusted: the IP of a peer in the
+	// active or passive view, or one this node dialled in the last
+	// minute. A stream beyond it is closed at once and counted in
+	// hyparlist.stream.refused (reason source_limit). It keeps an outsider
+	// on one address from taking every MaxInboundStreams slot. At least 1;
+	// a value above MaxInboundStreams acts as MaxInboundStreams. Not in
+	// memberlist. Default: 64, the streams
+	// of a dozen nodes behind one NAT address that are not in the views.
+	MaxInboundStreamsPerIP int
+
+	// MaxHandshakesPerIP bounds the streams one untrusted source IP (see
+	// MaxInboundStreamsPerIP) may have in their handshake at once. A
+	// handshake takes one round trip, so a node needs one or two at a
+	// time; a stream beyond it is closed at once and counted in
+	// hyparlist.stream.refused (reason source_handshake_limit). It keeps
+	// an outsider on one address from holding the 128 handshake slots
+	// with connections that send nothing. Between 1 and 128. Not in
+	// memberlist. Default: 8.
+	MaxHandshakesPerIP int
 
 	// StructuredLogger receives the node's logs as structured records.
 	// It replaces LogOutput and Logger; at most one of the three may be

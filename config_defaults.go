@@ -67,11 +67,13 @@ func DefaultLANConfig() *Config {
 		MessageCacheTTL:      30 * time.Second,
 		MessageCacheMaxBytes: defaultMessageCacheMaxBytes,
 
-		MaxFrameSize:         defaultMaxFrameSize,
-		PeerSendQueueDepth:   1024,    // as HandoffQueueDepth
-		PeerSendQueueBytes:   8 << 20, // see Config.PeerSendQueueBytes
-		MaxConcurrentDialers: 8,       // an active view of 5 plus a few short-lived exchanges
-		MaxInboundStreams:    1024,    // see Config.MaxInboundStreams
+		MaxFrameSize:           defaultMaxFrameSize,
+		PeerSendQueueDepth:     1024,    // as HandoffQueueDepth
+		PeerSendQueueBytes:     8 << 20, // see Config.PeerSendQueueBytes
+		MaxConcurrentDialers:   8,       // an active view of 5 plus a few short-lived exchanges
+		MaxInboundStreams:      1024,    // see Config.MaxInboundStreams
+		MaxInboundStreamsPerIP: 64,
+		MaxHandshakesPerIP:     8,
 	}
 }
 

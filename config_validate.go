@@ -125,6 +125,8 @@ func (c *Config) Validate() error {
 	v.atLeastOne("PeerSendQueueBytes", c.PeerSendQueueBytes)
 	v.inRange("MaxConcurrentDialers", c.MaxConcurrentDialers, 1, maxConcurrentDialers)
 	v.atLeastOne("MaxInboundStreams", c.MaxInboundStreams)
+	v.atLeastOne("MaxInboundStreamsPerIP", c.MaxInboundStreamsPerIP)
+	v.inRange("MaxHandshakesPerIP", c.MaxHandshakesPerIP, 1, maxHandshakingStreams)
 	return v.err()
 }
 

@@ -48,6 +48,9 @@ type Memberlist struct {
 	conns connSet
 	// inbound bounds the accepted streams (Config.MaxInboundStreams).
 	inbound *inboundLimiter
+	// sources holds the source IPs trusted by inbound
+	// (runtime_admission.go).
+	sources trustedSources
 	// deny holds the vetoed nodes the node refuses to link to
 	// (runtime_deny.go).
 	deny denyList
@@ -209,7 +212,7 @@ func newMemberlist(cfg *Config, transport Transport, logger *slog.Logger, meta [
 		failures:   make(chan linkFailure, linkFailureBacklog),
 		cmds:       make(chan command, commandBacklog),
 		dialers:    make(chan struct{}, cfg.MaxConcurrentDialers),
-		inbound:    newInboundLimiter(cfg.MaxInboundStreams),
+		inbound:    newInboundLimiter(cfg.MaxInboundStreams, cfg.MaxInboundStreamsPerIP, cfg.MaxHandshakesPerIP),
 		recent:     newRecentPayloads(max(cfg.MessageCacheTTL, time.Second), recentPayloadsMax),
 		backlog:    newUserBacklog(cfg.PeerSendQueueBytes, cfg.PeerSendQueueDepth),
 		shutdownCh: make(chan struct{}),

@@ -325,6 +325,7 @@ func (m *Memberlist) dialVersion(a Address) (net.Conn, Peer, uint8, error) {
 		_ = raw.Close()
 		return nil, Peer{}, 0, fmt.Errorf("dial %s: %w", a.String(), ErrShutdown)
 	}
+	m.sources.dialledNow(connSource(raw), time.Now())
 	conn := &trackedConn{Conn: raw, set: &m.conns}
 	peer, v, err := m.clientHandshake(conn, a.Name)
 	if err != nil {
@@ -398,7 +399,7 @@ func (m *Memberlist) clientHandshake(conn net.Conn, want string) (Peer, uint8, e
 }
 
 // serverHandshake reads the Hello of an accepted stream and answers it,
-// within TCPTimeout. It returns the dialling node, the accepted wire
+// within handshakeTimeout. It returns the dialling node, the accepted wire
 // version and the stream's label: the dialler's, which it binds into
 // every sealed frame of the stream.
 //
@@ -412,7 +413,7 @@ func (m *Memberlist) serverHandshake(conn net.Conn) (Peer, uint8, string, error)
 			return Peer{}, 0, "", err
 		}
 	}
-	if err := conn.SetDeadline(time.Now().Add(m.config.TCPTimeout)); err != nil {
+	if err := conn.SetDeadline(time.Now().Add(m.handshakeTimeout())); err != nil {
 		return Peer{}, 0, "", err
 	}
 	labels := []string{m.config.Label}
@@ -481,14 +482,16 @@ func (m *Memberlist) runAcceptor() {
 	for {
 		select {
 		case conn := <-m.transport.StreamCh():
-			if reason := m.inbound.admit(); reason != "" {
+			src := connSource(conn)
+			ticket, reason := m.inbound.admit(src, m.sources.trusted(src, time.Now()))
+			if reason != "" {
 				m.metrics.streamRefused(reason)
 				m.logger.Debug("refused connection: too many streams", "remote", conn.RemoteAddr().String(), "reason", reason)
 				_ = conn.Close()
 				continue
 			}
 			m.wg.Add(1)
-			go m.runReader(conn)
+			go m.runReader(conn, ticket)
 		case <-m.shutdownCh:
 			return
 		}
@@ -508,17 +511,17 @@ type inbound struct {
 // until the stream ends. Protocol messages go to the loop (waiting while
 // its queue is full: TCP back-pressure), user messages to the message
 // dispatcher, and Pings are answered at once (runtime_ping.go).
-func (m *Memberlist) runReader(conn net.Conn) {
+func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 	defer m.wg.Done()
-	defer m.inbound.release()
+	defer m.inbound.release(ticket)
 	if !m.conns.add(conn) {
-		m.inbound.handshaken()
+		m.inbound.handshaken(ticket)
 		_ = conn.Close()
 		return
 	}
 	defer m.conns.remove(conn)
 	peer, version, label, err := m.serverHandshake(conn)
-	m.inbound.handshaken()
+	m.inbound.handshaken(ticket)
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		m.metrics.streamRefused(refusedHandshakeTimeout)
 	}
@@ -534,19 +537,24 @@ func (m *Memberlist) runReader(conn net.Conn) {
 	cr := &byteCounter{r: conn}
 	br := bufio.NewReaderSize(cr, readBufferBytes)
 	idle := m.readIdleTimeout()
+	deadline := time.Now().Add(idle)
 	consumed := 0
 	for {
 		if idle > 0 {
-			_ = conn.SetReadDeadline(time.Now().Add(idle))
+			_ = conn.SetReadDeadline(deadline)
 		}
 		msg, err := m.crypto.readFrame(br, m.lim, label)
 		if err != nil {
+			m.countIdle(err, idle)
 			m.logReadError(peer, err)
 			return
 		}
 		n := cr.n - br.Buffered()
 		m.metrics.received(msg.Type(), n-consumed)
 		consumed = n
+		if keepsStreamAlive(msg) {
+			deadline = time.Now().Add(idle)
+		}
 		if !m.handleStreamMessage(conn, peer, version, label, msg) {
 			return
 		}
@@ -596,8 +604,8 @@ func (m *Memberlist) logReadError(peer Peer, err error) {
 	}
 }
 
-// readIdleTimeout is how long an accepted stream may stay silent before
-// the reader closes it: three link silence limits (a neighbour sends a
+// readIdleTimeout is how long an accepted stream may go without protocol
+// traffic (keepsStreamAlive) before the reader closes it: three link silence limits (a neighbour sends a
 // keepalive every interval; a transient link closes after
 // transientLinkLinger), or no limit when keepalives are off.
 func (m *Memberlist) readIdleTimeout() time.Duration {

@@ -1,0 +1,131 @@
+package hyparlist
+
+import (
+	"fmt"
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// The attack suite: attacks on a small cluster over real sockets, each
+// from an address of the attacker's own (127.0.0.2), while the cluster's
+// nodes are on 127.0.0.10 and up. Each test asserts that the cluster
+// keeps working (every broadcast delivered; joins, anti-entropy and
+// repairs from other addresses succeed) and that the node counts the
+// refusals. Run with: go test -run Attack .
+
+// attackerAddr is the attacker's source address.
+const attackerAddr = "127.0.0.2"
+
+// helloBytes returns the plain frame of a Hello from a node named name.
+func helloBytes(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := EncodeMessage(nil, Hello{VersionMin: WireVersionMin, VersionMax: WireVersion, Name: name, Addr: attackerAddr + ":1"}, DefaultWireLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// idleConn sends nothing.
+func idleConn(net.Conn) {}
+
+// halfHello sends the first bytes of a Hello and nothing more.
+func halfHello(t *testing.T) func(net.Conn) {
+	hello := helloBytes(t, "half")
+	return func(c net.Conn) { _, _ = c.Write(hello[:FrameHeaderSize+2]) }
+}
+
+// ackStream completes a plain handshake under a fresh name, then sends an
+// Ack every 500 ms until the stream fails or the attack stops.
+func ackStream(t *testing.T, a *attacker) func(net.Conn) {
+	var n atomic.Int64
+	return func(c net.Conn) {
+		var plain frameCrypto
+		if _, err := c.Write(helloBytes(t, fmt.Sprintf("acker-%d", n.Add(1)))); err != nil {
+			return
+		}
+		_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		if _, err := plain.readFrame(c, DefaultWireLimits(), ""); err != nil {
+			return
+		}
+		_ = c.SetReadDeadline(time.Time{})
+		for {
+			if err := plain.writeFrame(c, Ack{}, DefaultWireLimits(), ""); err != nil {
+				return
+			}
+			select {
+			case <-a.stop:
+				return
+			case <-time.After(500 * time.Millisecond):
+			}
+		}
+	}
+}
+
+// TestAttackHeldConnections: an attacker holds 200 idle connections, 200
+// half-sent handshakes and 100 handshaken streams that carry only Acks to
+// node-0, renewing each one the node closes. A node on another address
+// still joins through node-0 and runs the join's anti-entropy exchange,
+// broadcasts reach every node, and a crashed neighbour is replaced, while
+// node-0 counts the refusals.
+func TestAttackHeldConnections(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real sockets")
+	}
+	nodes := attackCluster(t, 3, nil)
+	target := nodes[0]
+	for _, nd := range nodes {
+		nd.rec.update(func(r *recorder) { r.state = []byte(r.name + " state") })
+	}
+	a := newAttacker(t, target.ml.LocalNode().Address(), attackerAddr)
+	a.hold(200, idleConn)
+	a.hold(200, halfHello(t))
+	a.hold(100, ackStream(t, a))
+	a.waitDials(1000)
+
+	// A join from another address, with its anti-entropy exchange.
+	joiner := newAttackNode(t, "joiner", "127.0.0.3", nil)
+	joiner.rec.update(func(r *recorder) { r.state = []byte("joiner state") })
+	if got, err := joiner.ml.Join([]string{target.ml.LocalNode().Address()}); got != 1 || err != nil {
+		t.Fatalf("join during the attack: %d, %v", got, err)
+	}
+	nodes = append(nodes, joiner)
+	attackWaitFor(t, "the joiner's member list", func() bool { return allSee(testNodes(nodes), len(nodes)) })
+	attackWaitFor(t, "the join exchange: the joiner's state merged by its neighbour", func() bool {
+		for _, nd := range nodes {
+			nd.rec.mu.Lock()
+			for _, m := range nd.rec.merged {
+				if string(m) == "joiner state" {
+					nd.rec.mu.Unlock()
+					return true
+				}
+			}
+			nd.rec.mu.Unlock()
+		}
+		return false
+	})
+	wantBroadcasts(t, nodes, "held")
+
+	// A repair: node-1 crashes; the others replace it and keep delivering.
+	_ = nodes[1].ml.Shutdown()
+	live := []*attackNode{nodes[0], nodes[2], nodes[3]}
+	attackWaitFor(t, "node-0 to drop the crashed neighbour and keep one", func() bool {
+		ns := target.ml.Neighbors()
+		for _, n := range ns {
+			if n.Name == "node-1" {
+				return false
+			}
+		}
+		return len(ns) > 0
+	})
+	wantBroadcasts(t, live, "after repair")
+
+	// The reason is spelled out so that the suite also builds, and
+	// fails, on code without the per-source limits.
+	if got := counterSum(target.sink, "hyparlist.stream.refused;reason=source_handshake_limit"); got == 0 {
+		t.Error("no stream refused for the per-source handshake limit")
+	}
+	t.Logf("%d connections from the attacker, %v streams refused", a.dials.Load(), counterSum(target.sink, "hyparlist.stream.refused"))
+}

@@ -1,0 +1,180 @@
+package hyparlist
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/hashicorp/go-metrics"
+)
+
+// Tests of the per-source limits, the trusted sources and the idle limit
+// (runtime_inbound.go, runtime_admission.go).
+
+// TestInboundLimiterPerSource: an untrusted source gets at most its
+// handshake and stream shares of the general pool; another source still
+// gets in; a trusted source is exempt and uses the reserved slots once
+// the general pool is full; releasing gives the slots back.
+func TestInboundLimiterPerSource(t *testing.T) {
+	l := newInboundLimiter(10, 4, 2)
+	var held []inboundTicket
+	for range 2 {
+		tk, reason := l.admit("10.0.0.1", false)
+		if reason != "" {
+			t.Fatalf("admit: %s", reason)
+		}
+		held = append(held, tk)
+	}
+	if _, reason := l.admit("10.0.0.1", false); reason != refusedSourceHandshakeLimit {
+		t.Fatalf("third handshake from one source: %q, want %q", reason, refusedSourceHandshakeLimit)
+	}
+	for _, tk := range held {
+		l.handshaken(tk)
+	}
+	for range 2 {
+		tk, reason := l.admit("10.0.0.1", false)
+		if reason != "" {
+			t.Fatalf("admit after handshakes: %s", reason)
+		}
+		l.handshaken(tk)
+		held = append(held, tk)
+	}
+	if _, reason := l.admit("10.0.0.1", false); reason != refusedSourceLimit {
+		t.Fatalf("fifth stream from one source: %q, want %q", reason, refusedSourceLimit)
+	}
+	// Other sources fill the general pool (10 streams).
+	for i := range 6 {
+		tk, reason := l.admit("10.0.1."+string(rune('0'+i)), false)
+		if reason != "" {
+			t.Fatalf("admit other source %d: %s", i, reason)
+		}
+		l.handshaken(tk)
+		held = append(held, tk)
+	}
+	if _, reason := l.admit("10.0.2.1", false); reason != refusedLimit {
+		t.Fatalf("untrusted beyond the pool: %q, want %q", reason, refusedLimit)
+	}
+	tk, reason := l.admit("10.0.0.1", true)
+	if reason != "" || !tk.reserved {
+		t.Fatalf("trusted beyond the pool: %+v %q, want a reserved slot", tk, reason)
+	}
+	if got := l.open(); got != 11 {
+		t.Errorf("open = %d, want 11", got)
+	}
+	l.handshaken(tk)
+	l.release(tk)
+	for _, tk := range held {
+		l.release(tk)
+	}
+	if got := l.open(); got != 0 || len(l.bySource) != 0 {
+		t.Errorf("after release: open %d, %d sources tracked; want 0, 0", got, len(l.bySource))
+	}
+}
+
+// TestInboundLimiterReservedBound: the reserved slots are bounded too.
+func TestInboundLimiterReservedBound(t *testing.T) {
+	l := newInboundLimiter(1, 1, 1)
+	if _, reason := l.admit("a", false); reason != "" {
+		t.Fatal(reason)
+	}
+	for i := range reservedHandshakingStreams {
+		if _, reason := l.admit("b", true); reason != "" {
+			t.Fatalf("reserved %d: %s", i, reason)
+		}
+	}
+	if _, reason := l.admit("b", true); reason == "" {
+		t.Fatal("trusted stream admitted beyond the reserved handshake slots")
+	}
+}
+
+// TestTrustedSources: view IPs are trusted; a dialled IP is trusted for
+// dialledSourceTTL; the dialled set stays within maxDialledSources.
+func TestTrustedSources(t *testing.T) {
+	var s trustedSources
+	now := time.Unix(1000, 0)
+	s.setViews([]string{"10.0.0.1", "10.0.0.3"})
+	if !s.trusted("10.0.0.3", now) || s.trusted("10.0.0.2", now) || s.trusted("", now) {
+		t.Fatal("view membership wrong")
+	}
+	s.dialledNow("10.0.0.2", now)
+	if !s.trusted("10.0.0.2", now.Add(dialledSourceTTL)) {
+		t.Error("dialled IP not trusted within the TTL")
+	}
+	if s.trusted("10.0.0.2", now.Add(dialledSourceTTL+time.Second)) {
+		t.Error("dialled IP still trusted after the TTL")
+	}
+	for i := range maxDialledSources + 10 {
+		s.dialledNow(strings.Repeat("x", i%7)+string(rune(i)), now.Add(time.Duration(i)))
+	}
+	if len(s.dialled) > maxDialledSources {
+		t.Errorf("%d dialled sources kept, at most %d", len(s.dialled), maxDialledSources)
+	}
+	if got := addrSource("[::ffff:10.0.0.1]:7946"); got != "10.0.0.1" {
+		t.Errorf("addrSource of a v4-mapped address = %q", got)
+	}
+}
+
+// TestRuntimeInboundSourceLimit: over the MockNetwork (every transport on
+// 127.0.0.1), an untrusted probe gets MaxHandshakesPerIP handshake slots,
+// and the next stream is refused and counted.
+func TestRuntimeInboundSourceLimit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sink := metrics.NewInmemSink(time.Hour, time.Hour)
+		c := newMockCluster(t, 0, nil)
+		defer c.shutdown()
+		a := c.addWithSink("a", func(conf *Config) { conf.MaxHandshakesPerIP = 3 }, sink)
+		p := &inboundProbe{t: t, from: c.net.NewTransport("probe"), to: a.ml.LocalNode().Address()}
+		for range 3 {
+			p.open()
+		}
+		wantClosed(t, p.open(), time.Millisecond)
+		if got := counterSum(sink, "hyparlist.stream.refused;reason="+refusedSourceHandshakeLimit); got != 1 {
+			t.Errorf("%v streams refused for the source handshake limit, want 1", got)
+		}
+	})
+}
+
+// TestRuntimeInboundIdleAcks: a stream that completed its handshake and
+// then sends only Acks is closed after readIdleTimeout and counted.
+func TestRuntimeInboundIdleAcks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sink := metrics.NewInmemSink(time.Hour, time.Hour)
+		c := newMockCluster(t, 0, nil)
+		defer c.shutdown()
+		a := c.addWithSink("a", nil, sink)
+		p := &inboundProbe{t: t, from: c.net.NewTransport("probe"), to: a.ml.LocalNode().Address()}
+		conn := p.wantAccepted()
+		idle := a.ml.readIdleTimeout()
+		start := time.Now()
+		var plain frameCrypto
+		for time.Since(start) < 3*idle {
+			if err := plain.writeFrame(conn, Ack{}, DefaultWireLimits(), ""); err != nil {
+				break // closed, as wanted
+			}
+			time.Sleep(idle / 4)
+		}
+		if time.Since(start) >= 3*idle {
+			t.Fatalf("a stream of Acks stayed open for %v, idle limit %v", time.Since(start), idle)
+		}
+		synctest.Wait()
+		if got := counterSum(sink, "hyparlist.stream.refused;reason="+refusedIdle); got != 1 {
+			t.Errorf("%v streams closed as idle, want 1", got)
+		}
+	})
+}
+
+// TestConfigPerIPBounds: Validate rejects per-IP limits out of range.
+func TestConfigPerIPBounds(t *testing.T) {
+	for name, set := range map[string]func(*Config){
+		"MaxInboundStreamsPerIP": func(c *Config) { c.MaxInboundStreamsPerIP = 0 },
+		"MaxHandshakesPerIP":     func(c *Config) { c.MaxHandshakesPerIP = maxHandshakingStreams + 1 },
+	} {
+		c := DefaultLANConfig()
+		set(c)
+		if err := c.Validate(); !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), name) {
+			t.Errorf("Validate with %s out of range = %v", name, err)
+		}
+	}
+}
