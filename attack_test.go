@@ -1,8 +1,10 @@
 package hyparlist
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -128,4 +130,75 @@ func TestAttackHeldConnections(t *testing.T) {
 		t.Error("no stream refused for the per-source handshake limit")
 	}
 	t.Logf("%d connections from the attacker, %v streams refused", a.dials.Load(), counterSum(target.sink, "hyparlist.stream.refused"))
+}
+
+// partialFrame completes a plain handshake under a fresh name, then
+// announces a UserMsg of announce bytes and sends send bytes of it (or
+// until its writes block for a second), and holds the stream.
+func partialFrame(t *testing.T, announce, send int, sent *atomic.Int64) func(net.Conn) {
+	var n atomic.Int64
+	return func(c net.Conn) {
+		var plain frameCrypto
+		if _, err := c.Write(helloBytes(t, fmt.Sprintf("partial-%d", n.Add(1)))); err != nil {
+			return
+		}
+		_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		if _, err := plain.readFrame(c, DefaultWireLimits(), ""); err != nil {
+			return
+		}
+		_ = c.SetReadDeadline(time.Time{})
+		hdr := []byte{WireVersion, byte(TypeUserMsg), 0, 0, 0, 0, 0}
+		binary.BigEndian.PutUint32(hdr[3:], uint32(announce))
+		body := make([]byte, 64<<10)
+		_ = c.SetWriteDeadline(time.Now().Add(time.Second))
+		if _, err := c.Write(hdr); err != nil {
+			return
+		}
+		for done := 0; done < send; done += len(body) {
+			_ = c.SetWriteDeadline(time.Now().Add(time.Second))
+			if _, err := c.Write(body); err != nil {
+				break
+			}
+		}
+		sent.Add(1)
+	}
+}
+
+// heapAfterGC returns the live heap after a collection.
+func heapAfterGC() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+// TestAttackPartialFrames: 60 handshaken streams from the attacker's
+// address each announce a 16 MiB broadcast and send 3 MiB of it. The
+// readers hold at most MaxInboundFrameBytes (32 MiB) of them, so the
+// process's live heap (three nodes and the attacker) stays under 128 MiB
+// (without the bound: about 60 × 4 MiB), and the neighbours' broadcasts
+// are still delivered.
+func TestAttackPartialFrames(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real sockets")
+	}
+	const (
+		streams  = 60
+		announce = 16 << 20
+		send     = 3 << 20
+		heapMax  = 128 << 20
+	)
+	nodes := attackCluster(t, 3, nil)
+	target := nodes[0]
+	base := heapAfterGC()
+	a := newAttacker(t, target.ml.LocalNode().Address(), attackerAddr)
+	var sent atomic.Int64
+	a.hold(streams, partialFrame(t, announce, send, &sent))
+	attackWaitFor(t, "every attacking stream to have sent its part", func() bool { return sent.Load() >= streams })
+	heap := heapAfterGC()
+	t.Logf("live heap %d MiB before the attack, %d MiB during it", base>>20, heap>>20)
+	if heap > heapMax {
+		t.Errorf("live heap %d MiB during the attack, want at most %d MiB", heap>>20, heapMax>>20)
+	}
+	wantBroadcasts(t, nodes, "partial")
 }

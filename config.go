@@ -414,7 +414,24 @@ type Config struct {
 	// long-lived inbound links plus short-lived streams (shuffle replies,
 	// joins, anti-entropy, probes, SendReliable), each open for a few
 	// seconds at most; 1024 leaves two orders of magnitude of headroom.
+	// Memory: each stream holds a goroutine, a 16 KiB read buffer and a
+	// frame of up to 16 KiB outside MaxInboundFrameBytes, so the streams
+	// hold at most about (MaxInboundStreams + 64) × 40 KiB (42 MiB with
+	// the default), plus MaxInboundFrameBytes (or one frame of up to
+	// MaxFrameSize, when that is larger) for the frames being received.
 	MaxInboundStreams int
+
+	// MaxInboundFrameBytes bounds the bytes of the frames over 16 KiB
+	// that all accepted streams together are receiving at once (a sealed
+	// frame counts twice: the sealed bytes and their plain copy). A stream
+	// whose next frame does not fit waits, which slows its sender through
+	// TCP, until other frames are done; one that waits past its idle
+	// limit is closed and counted in hyparlist.stream.refused (reason
+	// frame_budget). A single frame larger than the bound is received
+	// when no other frame holds any of it. Between 1 MiB and 1 GiB. Not
+	// in memberlist. Default: 32 MiB, a default MaxFrameSize frame and a
+	// dozen 1 MiB ones.
+	MaxInboundFrameBytes int
 
 	// MaxInboundStreamsPerIP bounds the streams one source IP may have
 	// open to this node, unless it is trusted: the IP of a peer in the

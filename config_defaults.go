@@ -15,6 +15,10 @@ const (
 	// (maxPushStateBytes in its net.go), so that a LocalState that works
 	// with memberlist fits in one anti-entropy frame.
 	defaultMaxFrameSize = 20 << 20
+	// defaultMaxInboundFrameBytes bounds the frames being received at
+	// once: room for one default MaxFrameSize frame and a dozen 1 MiB
+	// ones, and a worst case of tens of MiB (see Config.MaxInboundStreams).
+	defaultMaxInboundFrameBytes = 32 << 20
 )
 
 // DefaultLANConfig returns a Config for a local-area network: memberlist's
@@ -74,6 +78,7 @@ func DefaultLANConfig() *Config {
 		MaxInboundStreams:      1024,    // see Config.MaxInboundStreams
 		MaxInboundStreamsPerIP: 64,
 		MaxHandshakesPerIP:     8,
+		MaxInboundFrameBytes:   defaultMaxInboundFrameBytes,
 	}
 }
 

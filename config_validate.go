@@ -40,6 +40,11 @@ const (
 	maxMessageCacheBytes = 1 << 30
 )
 
+// minInboundFrameBytes is the smallest MaxInboundFrameBytes Validate
+// accepts: 1 MiB, a few of the frames the budget applies to (those over
+// frameBudgetFree, 16 KiB).
+const minInboundFrameBytes = 1 << 20
+
 // maxRandomWalkLength is the largest random-walk length: the walk's TTL
 // travels in one byte (ForwardJoin.TTL, Shuffle.TTL).
 const maxRandomWalkLength = 255
@@ -127,6 +132,7 @@ func (c *Config) Validate() error {
 	v.atLeastOne("MaxInboundStreams", c.MaxInboundStreams)
 	v.atLeastOne("MaxInboundStreamsPerIP", c.MaxInboundStreamsPerIP)
 	v.inRange("MaxHandshakesPerIP", c.MaxHandshakesPerIP, 1, maxHandshakingStreams)
+	v.inRange("MaxInboundFrameBytes", c.MaxInboundFrameBytes, minInboundFrameBytes, maxFrameSizeLimit)
 	return v.err()
 }
 

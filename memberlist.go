@@ -51,6 +51,9 @@ type Memberlist struct {
 	// sources holds the source IPs trusted by inbound
 	// (runtime_admission.go).
 	sources trustedSources
+	// budget bounds the bytes of frames being received
+	// (Config.MaxInboundFrameBytes, runtime_framebudget.go).
+	budget *frameBudget
 	// deny holds the vetoed nodes the node refuses to link to
 	// (runtime_deny.go).
 	deny denyList
@@ -213,6 +216,7 @@ func newMemberlist(cfg *Config, transport Transport, logger *slog.Logger, meta [
 		cmds:       make(chan command, commandBacklog),
 		dialers:    make(chan struct{}, cfg.MaxConcurrentDialers),
 		inbound:    newInboundLimiter(cfg.MaxInboundStreams, cfg.MaxInboundStreamsPerIP, cfg.MaxHandshakesPerIP),
+		budget:     newFrameBudget(cfg.MaxInboundFrameBytes),
 		recent:     newRecentPayloads(max(cfg.MessageCacheTTL, time.Second), recentPayloadsMax),
 		backlog:    newUserBacklog(cfg.PeerSendQueueBytes, cfg.PeerSendQueueDepth),
 		shutdownCh: make(chan struct{}),

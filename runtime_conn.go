@@ -540,11 +540,18 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 	deadline := time.Now().Add(idle)
 	consumed := 0
 	for {
+		var wait time.Time
 		if idle > 0 {
 			_ = conn.SetReadDeadline(deadline)
+			wait = deadline
+		}
+		charge, ok := m.takeFrameBudget(br, wait)
+		if !ok {
+			return
 		}
 		msg, err := m.crypto.readFrame(br, m.lim, label)
 		if err != nil {
+			m.budget.release(charge)
 			m.countIdle(err, idle)
 			m.logReadError(peer, err)
 			return
@@ -555,7 +562,9 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 		if keepsStreamAlive(msg) {
 			deadline = time.Now().Add(idle)
 		}
-		if !m.handleStreamMessage(conn, peer, version, label, msg) {
+		handled := m.handleStreamMessage(conn, peer, version, label, msg)
+		m.budget.release(charge)
+		if !handled {
 			return
 		}
 	}

@@ -29,7 +29,8 @@ import (
 //	hyparlist.stream.refused                counter, label "reason": limit,
 //	                                        handshake_limit, source_limit,
 //	                                        source_handshake_limit,
-//	                                        handshake_timeout, idle
+//	                                        handshake_timeout, idle,
+//	                                        frame_budget (runtime_framebudget.go)
 //	                                        (runtime_inbound.go)
 //	hyparlist.packet.dropped                counter, label "reason"
 //	hyparlist.dispatch.dropped              counter, label "kind"
