@@ -54,6 +54,8 @@ type Memberlist struct {
 	// budget bounds the bytes of frames being received
 	// (Config.MaxInboundFrameBytes, runtime_framebudget.go).
 	budget *frameBudget
+	// logRate limits the log lines of refusals (logging_ratelimit.go).
+	logRate *logLimiter
 	// deny holds the vetoed nodes the node refuses to link to
 	// (runtime_deny.go).
 	deny denyList
@@ -217,6 +219,7 @@ func newMemberlist(cfg *Config, transport Transport, logger *slog.Logger, meta [
 		dialers:    make(chan struct{}, cfg.MaxConcurrentDialers),
 		inbound:    newInboundLimiter(cfg.MaxInboundStreams, cfg.MaxInboundStreamsPerIP, cfg.MaxHandshakesPerIP),
 		budget:     newFrameBudget(cfg.MaxInboundFrameBytes),
+		logRate:    newLogLimiter(logRateInterval, maxLogRateKeys),
 		recent:     newRecentPayloads(max(cfg.MessageCacheTTL, time.Second), recentPayloadsMax),
 		backlog:    newUserBacklog(cfg.PeerSendQueueBytes, cfg.PeerSendQueueDepth),
 		shutdownCh: make(chan struct{}),

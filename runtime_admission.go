@@ -119,16 +119,22 @@ func addrSource(addr string) string {
 	return host
 }
 
+// netAddrSource returns the source key of a (see addrSource), or "" for
+// nil.
+func netAddrSource(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return addrSource(a.String())
+}
+
 // connSource returns the source key of conn's remote end (see
 // addrSource).
 func connSource(conn net.Conn) string {
 	if ip := remoteIP(conn); ip != nil {
 		return ip.String()
 	}
-	if a := conn.RemoteAddr(); a != nil {
-		return addrSource(a.String())
-	}
-	return ""
+	return netAddrSource(conn.RemoteAddr())
 }
 
 // viewSources returns the sorted, distinct source keys of the peers in

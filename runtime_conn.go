@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"sync"
@@ -486,7 +487,7 @@ func (m *Memberlist) runAcceptor() {
 			ticket, reason := m.inbound.admit(src, m.sources.trusted(src, time.Now()))
 			if reason != "" {
 				m.metrics.streamRefused(reason)
-				m.logger.Debug("refused connection: too many streams", "remote", conn.RemoteAddr().String(), "reason", reason)
+				m.logRefusal(slog.LevelDebug, reason, src, "refused connection: too many streams", "remote", conn.RemoteAddr().String(), "reason", reason)
 				_ = conn.Close()
 				continue
 			}
@@ -528,7 +529,7 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 	if err != nil {
 		if reason, ok := cryptoFailure(err); ok {
 			m.metrics.decryptFailed(reason)
-			m.logger.Warn("refused connection: encryption mismatch", "remote", conn.RemoteAddr().String(), "error", err)
+			m.logRefusal(slog.LevelWarn, "handshake_crypto", connSource(conn), "refused connection: encryption mismatch", "remote", conn.RemoteAddr().String(), "error", err)
 			return
 		}
 		m.logger.Debug("refused connection", "remote", conn.RemoteAddr().String(), "error", err)
@@ -553,7 +554,7 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 		if err != nil {
 			m.budget.release(charge)
 			m.countIdle(err, idle)
-			m.logReadError(peer, err)
+			m.logReadError(peer, connSource(conn), err)
 			return
 		}
 		n := cr.n - br.Buffered()
@@ -585,7 +586,7 @@ func (m *Memberlist) handleStreamMessage(conn net.Conn, peer Peer, version uint8
 	case LinkPing:
 		in.ack = m.ackPayload()
 	case Hello, HelloAccept, HelloReject:
-		m.logger.Warn("handshake message inside a stream", "from", peer.Name, "type", msg.Type().String())
+		m.logRefusal(slog.LevelWarn, "stream_handshake", peer.Name, "handshake message inside a stream", "from", peer.Name, "type", msg.Type().String())
 		return false
 	}
 	select {
@@ -596,18 +597,19 @@ func (m *Memberlist) handleStreamMessage(conn net.Conn, peer Peer, version uint8
 	}
 }
 
-// logReadError logs why a stream ended, quietly for the usual endings.
-func (m *Memberlist) logReadError(peer Peer, err error) {
+// logReadError logs why peer's stream from source ended, quietly for the
+// usual endings, and at most once per logRateInterval for a refusal.
+func (m *Memberlist) logReadError(peer Peer, source string, err error) {
 	var de *DecodeError
 	reason, crypto := cryptoFailure(err)
 	switch {
 	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed), m.shutDown():
 	case crypto:
 		m.metrics.decryptFailed(reason)
-		m.logger.Warn("closing stream after a frame that failed encryption checks", "from", peer.Name, "error", err)
+		m.logRefusal(slog.LevelWarn, "stream_crypto", source, "closing stream after a frame that failed encryption checks", "from", peer.Name, "error", err)
 	case errors.As(err, &de):
 		m.metrics.decodeFailed()
-		m.logger.Warn("closing stream after an unreadable frame", "from", peer.Name, "error", err)
+		m.logRefusal(slog.LevelWarn, "stream_decode", source, "closing stream after an unreadable frame", "from", peer.Name, "error", err)
 	default:
 		m.logger.Debug("stream ended", "from", peer.Name, "error", err)
 	}
