@@ -3,6 +3,7 @@ package hyparlist
 import (
 	"encoding/binary"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"runtime"
 	"sync/atomic"
@@ -109,6 +110,7 @@ func TestAttackHeldConnections(t *testing.T) {
 		return false
 	})
 	wantBroadcasts(t, nodes, "held")
+	wantHeapUnder(t)
 
 	// A repair: node-1 crashes; the others replace it and keep delivering.
 	_ = nodes[1].ml.Shutdown()
@@ -201,4 +203,138 @@ func TestAttackPartialFrames(t *testing.T) {
 		t.Errorf("live heap %d MiB during the attack, want at most %d MiB", heap>>20, heapMax>>20)
 	}
 	wantBroadcasts(t, nodes, "partial")
+}
+
+// attackHeapMax bounds the live heap of the test process (three or four
+// nodes and the attacker) during an attack.
+const attackHeapMax = 128 << 20
+
+// wantHeapUnder fails if the live heap exceeds attackHeapMax.
+func wantHeapUnder(t *testing.T) {
+	t.Helper()
+	if heap := heapAfterGC(); heap > attackHeapMax {
+		t.Errorf("live heap %d MiB during the attack, want at most %d MiB", heap>>20, attackHeapMax>>20)
+	}
+}
+
+// runStreamAttack starts a 3-node cluster, has the attacker hold n
+// connections to node-0 opened with open, and checks that a node on
+// another address can still join through node-0, every broadcast is
+// still delivered to all four nodes, the heap stays bounded, and node-0
+// counts the attack in a counter starting with one of counters.
+func runStreamAttack(t *testing.T, n int, open func(*attacker) func(net.Conn), counters ...string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("real sockets")
+	}
+	nodes := attackCluster(t, 3, nil)
+	target := nodes[0]
+	a := newAttacker(t, target.ml.LocalNode().Address(), attackerAddr)
+	a.hold(n, open(a))
+	a.waitDials(int64(2 * n))
+	joiner := newAttackNode(t, "joiner", "127.0.0.3", nil)
+	if got, err := joiner.ml.Join([]string{target.ml.LocalNode().Address()}); got != 1 || err != nil {
+		t.Fatalf("join during the attack: %d, %v", got, err)
+	}
+	nodes = append(nodes, joiner)
+	wantBroadcasts(t, nodes, "attacked")
+	wantHeapUnder(t)
+	attackWaitFor(t, fmt.Sprintf("node-0 to count the attack in %v", counters), func() bool {
+		for _, c := range counters {
+			if counterSum(target.sink, c) > 0 {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// randomBytes sends 4 KiB of random bytes, before or after a handshake.
+func randomBytes(t *testing.T, handshake bool) func(*attacker) func(net.Conn) {
+	return func(a *attacker) func(net.Conn) {
+		var n atomic.Int64
+		return func(c net.Conn) {
+			seed := uint64(n.Add(1))
+			if handshake && !plainHandshake(t, c, fmt.Sprintf("random-%d", seed)) {
+				return
+			}
+			rng := rand.New(rand.NewPCG(seed, 7))
+			junk := make([]byte, 4<<10)
+			for i := range junk {
+				junk[i] = byte(rng.Uint32())
+			}
+			_ = c.SetWriteDeadline(time.Now().Add(time.Second))
+			_, _ = c.Write(junk)
+		}
+	}
+}
+
+// hugePrefix sends a frame header that announces a 4 GiB body, before or
+// after a handshake.
+func hugePrefix(t *testing.T, handshake bool) func(*attacker) func(net.Conn) {
+	return func(a *attacker) func(net.Conn) {
+		var n atomic.Int64
+		return func(c net.Conn) {
+			if handshake && !plainHandshake(t, c, fmt.Sprintf("huge-%d", n.Add(1))) {
+				return
+			}
+			typ := TypeUserMsg
+			if !handshake {
+				typ = TypeHello
+			}
+			_ = c.SetWriteDeadline(time.Now().Add(time.Second))
+			_, _ = c.Write([]byte{WireVersion, byte(typ), 0, 0xff, 0xff, 0xff, 0xff})
+		}
+	}
+}
+
+// plainHandshake runs the client side of a plain handshake as name and
+// reports whether it was accepted.
+func plainHandshake(t *testing.T, c net.Conn, name string) bool {
+	var plain frameCrypto
+	if _, err := c.Write(helloBytes(t, name)); err != nil {
+		return false
+	}
+	_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	msg, err := plain.readFrame(c, DefaultWireLimits(), "")
+	_ = c.SetReadDeadline(time.Time{})
+	_, ok := msg.(HelloAccept)
+	return err == nil && ok
+}
+
+// TestAttackRandomBytes: connections that send random bytes instead of a
+// Hello, and handshaken streams that then send random bytes, are closed
+// and counted; the cluster keeps delivering.
+func TestAttackRandomBytes(t *testing.T) {
+	t.Run("before handshake", func(t *testing.T) {
+		runStreamAttack(t, 50, randomBytes(t, false), "hyparlist.msg.decode_failed", "hyparlist.msg.decrypt_failed")
+	})
+	t.Run("after handshake", func(t *testing.T) {
+		runStreamAttack(t, 50, randomBytes(t, true), "hyparlist.msg.decode_failed", "hyparlist.msg.decrypt_failed")
+	})
+}
+
+// TestAttackHugeLengthPrefix: a Hello or a frame announcing 4 GiB is
+// refused before anything is allocated for it, and counted; the cluster
+// keeps delivering.
+func TestAttackHugeLengthPrefix(t *testing.T) {
+	t.Run("hello", func(t *testing.T) {
+		runStreamAttack(t, 50, hugePrefix(t, false), "hyparlist.msg.decode_failed")
+	})
+	t.Run("after handshake", func(t *testing.T) {
+		runStreamAttack(t, 50, hugePrefix(t, true), "hyparlist.msg.decode_failed")
+	})
+}
+
+// TestAttackIdleConnections: 200 connections that send nothing, renewed
+// when closed, hold at most MaxHandshakesPerIP slots; the rest are refused
+// and counted.
+func TestAttackIdleConnections(t *testing.T) {
+	runStreamAttack(t, 200, func(*attacker) func(net.Conn) { return idleConn }, "hyparlist.stream.refused;reason=source_handshake_limit")
+}
+
+// TestAttackHalfHandshakes: 200 connections that send part of a Hello,
+// renewed when closed, are treated as the idle ones.
+func TestAttackHalfHandshakes(t *testing.T) {
+	runStreamAttack(t, 200, func(*attacker) func(net.Conn) { return halfHello(t) }, "hyparlist.stream.refused;reason=source_handshake_limit")
 }

@@ -434,9 +434,11 @@ type Config struct {
 	MaxInboundFrameBytes int
 
 	// MaxInboundStreamsPerIP bounds the streams one source IP may have
-	// open to this node, unless it is trusted: the IP of a peer in the
-	// active or passive view, or one this node dialled in the last
-	// minute. A stream beyond it is closed at once and counted in
+	// open to this node once half of MaxInboundStreams are taken, unless
+	// the source is trusted: the IP of a peer in the active or passive
+	// view, or one this node dialled in the last minute. (Below half, a
+	// burst from one address gets in.) A stream beyond it is closed at
+	// once and counted in
 	// hyparlist.stream.refused (reason source_limit). It keeps an outsider
 	// on one address from taking every MaxInboundStreams slot. At least 1;
 	// a value above MaxInboundStreams acts as MaxInboundStreams. Not in
@@ -445,7 +447,8 @@ type Config struct {
 	MaxInboundStreamsPerIP int
 
 	// MaxHandshakesPerIP bounds the streams one untrusted source IP (see
-	// MaxInboundStreamsPerIP) may have in their handshake at once. A
+	// MaxInboundStreamsPerIP) may have in their handshake at once, once
+	// half of the 128 handshake slots are taken. A
 	// handshake takes one round trip, so a node needs one or two at a
 	// time; a stream beyond it is closed at once and counted in
 	// hyparlist.stream.refused (reason source_handshake_limit). It keeps

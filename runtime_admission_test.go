@@ -2,6 +2,7 @@ package hyparlist
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -13,63 +14,62 @@ import (
 // Tests of the per-source limits, the trusted sources and the idle limit
 // (runtime_inbound.go, runtime_admission.go).
 
-// TestInboundLimiterPerSource: an untrusted source gets at most its
-// handshake and stream shares of the general pool; another source still
-// gets in; a trusted source is exempt and uses the reserved slots once
-// the general pool is full; releasing gives the slots back.
+// TestInboundLimiterPerSource: once half the pool is taken, an untrusted
+// source gets no more than its handshake and stream shares, while another
+// source still gets in; below half, a burst from one source gets in; a
+// trusted source is exempt and uses the reserved slots once the general
+// pool is full; releasing gives every slot back.
 func TestInboundLimiterPerSource(t *testing.T) {
-	l := newInboundLimiter(10, 4, 2)
+	l := newInboundLimiter(200, 40, 8) // 128 handshake slots
 	var held []inboundTicket
-	for range 2 {
-		tk, reason := l.admit("10.0.0.1", false)
-		if reason != "" {
-			t.Fatalf("admit: %s", reason)
+	admit := func(src string, trusted bool, want string) {
+		t.Helper()
+		tk, reason := l.admit(src, trusted)
+		if reason != want {
+			t.Fatalf("admit %s (trusted %v) with %d streams, %d handshaking: %q, want %q", src, trusted, l.streams, l.handshaking, reason, want)
 		}
-		held = append(held, tk)
+		if reason == "" {
+			held = append(held, tk)
+		}
 	}
-	if _, reason := l.admit("10.0.0.1", false); reason != refusedSourceHandshakeLimit {
-		t.Fatalf("third handshake from one source: %q, want %q", reason, refusedSourceHandshakeLimit)
+	// A burst from one source takes half the handshake slots, no more.
+	for range 64 {
+		admit("10.0.0.1", false, "")
 	}
+	admit("10.0.0.1", false, refusedSourceHandshakeLimit)
+	for range 8 {
+		admit("10.0.0.2", false, "")
+	}
+	admit("10.0.0.2", false, refusedSourceHandshakeLimit)
 	for _, tk := range held {
 		l.handshaken(tk)
 	}
-	for range 2 {
-		tk, reason := l.admit("10.0.0.1", false)
-		if reason != "" {
-			t.Fatalf("admit after handshakes: %s", reason)
+	handshaken := len(held)
+	// 72 streams are open; 28 more from a third source reach half of 200.
+	for range 28 {
+		admit("10.0.0.3", false, "")
+	}
+	admit("10.0.0.1", false, refusedSourceLimit) // holds 64, over 40
+	admit("10.0.0.2", false, "")                 // holds 8
+	for i := range 99 {
+		admit(fmt.Sprintf("10.0.1.%d", i), false, "")
+	}
+	admit("10.0.2.1", false, refusedLimit)
+	admit("10.0.0.1", true, "")
+	if tk := held[len(held)-1]; !tk.reserved {
+		t.Errorf("trusted stream beyond the pool: %+v, want a reserved slot", tk)
+	}
+	if got := l.open(); got != 201 {
+		t.Errorf("open = %d, want 201", got)
+	}
+	for i, tk := range held {
+		if i >= handshaken {
+			l.handshaken(tk)
 		}
-		l.handshaken(tk)
-		held = append(held, tk)
-	}
-	if _, reason := l.admit("10.0.0.1", false); reason != refusedSourceLimit {
-		t.Fatalf("fifth stream from one source: %q, want %q", reason, refusedSourceLimit)
-	}
-	// Other sources fill the general pool (10 streams).
-	for i := range 6 {
-		tk, reason := l.admit("10.0.1."+string(rune('0'+i)), false)
-		if reason != "" {
-			t.Fatalf("admit other source %d: %s", i, reason)
-		}
-		l.handshaken(tk)
-		held = append(held, tk)
-	}
-	if _, reason := l.admit("10.0.2.1", false); reason != refusedLimit {
-		t.Fatalf("untrusted beyond the pool: %q, want %q", reason, refusedLimit)
-	}
-	tk, reason := l.admit("10.0.0.1", true)
-	if reason != "" || !tk.reserved {
-		t.Fatalf("trusted beyond the pool: %+v %q, want a reserved slot", tk, reason)
-	}
-	if got := l.open(); got != 11 {
-		t.Errorf("open = %d, want 11", got)
-	}
-	l.handshaken(tk)
-	l.release(tk)
-	for _, tk := range held {
 		l.release(tk)
 	}
-	if got := l.open(); got != 0 || len(l.bySource) != 0 {
-		t.Errorf("after release: open %d, %d sources tracked; want 0, 0", got, len(l.bySource))
+	if l.open() != 0 || l.handshaking != 0 || l.rHandshake != 0 || len(l.bySource) != 0 {
+		t.Errorf("after release: open %d, handshaking %d+%d, %d sources tracked; want 0", l.open(), l.handshaking, l.rHandshake, len(l.bySource))
 	}
 }
 
@@ -117,16 +117,20 @@ func TestTrustedSources(t *testing.T) {
 }
 
 // TestRuntimeInboundSourceLimit: over the MockNetwork (every transport on
-// 127.0.0.1), an untrusted probe gets MaxHandshakesPerIP handshake slots,
-// and the next stream is refused and counted.
+// 127.0.0.1), an untrusted probe gets half the handshake slots (4 of 8)
+// while it holds more than MaxHandshakesPerIP; the next stream is refused
+// and counted.
 func TestRuntimeInboundSourceLimit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sink := metrics.NewInmemSink(time.Hour, time.Hour)
 		c := newMockCluster(t, 0, nil)
 		defer c.shutdown()
-		a := c.addWithSink("a", func(conf *Config) { conf.MaxHandshakesPerIP = 3 }, sink)
+		a := c.addWithSink("a", func(conf *Config) {
+			conf.MaxInboundStreams = 8
+			conf.MaxHandshakesPerIP = 3
+		}, sink)
 		p := &inboundProbe{t: t, from: c.net.NewTransport("probe"), to: a.ml.LocalNode().Address()}
-		for range 3 {
+		for range 4 {
 			p.open()
 		}
 		wantClosed(t, p.open(), time.Millisecond)

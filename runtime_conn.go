@@ -523,8 +523,12 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 	defer m.conns.remove(conn)
 	peer, version, label, err := m.serverHandshake(conn)
 	m.inbound.handshaken(ticket)
-	if errors.Is(err, os.ErrDeadlineExceeded) {
+	var de *DecodeError
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
 		m.metrics.streamRefused(refusedHandshakeTimeout)
+	case errors.As(err, &de):
+		m.metrics.decodeFailed()
 	}
 	if err != nil {
 		if reason, ok := cryptoFailure(err); ok {

@@ -19,8 +19,11 @@ import (
 //     authenticated yet, and a legitimate handshake takes one round trip.
 //     Each has at most handshakeTimeout to complete it (serverHandshake).
 //   - Config.MaxHandshakesPerIP and Config.MaxInboundStreamsPerIP bound
-//     what one untrusted source may hold of that pool, so that an
-//     outsider on one address cannot fill it.
+//     what one untrusted source may hold of that pool once half of it is
+//     taken, so that an outsider on one address cannot fill it, while a
+//     burst from one address (nodes behind a NAT or on one host joining
+//     at once) still gets in when the node is not under pressure. An
+//     outsider on one address holds at most half of each pool.
 //   - A trusted source (a peer in the active or passive view, or one this
 //     node dialled lately: runtime_admission.go) is exempt from the
 //     per-source limits and, when the general pool is full, uses
@@ -162,10 +165,13 @@ func (l *inboundLimiter) admit(source string, trusted bool) (inboundTicket, stri
 	if sc == nil {
 		sc = &sourceCount{}
 	}
+	// The per-source limits apply once half the pool is taken: a burst
+	// from one address (nodes behind a NAT, or on one host, joining at
+	// once) gets in while the node is not under pressure.
 	switch {
-	case sc.streams >= l.perSourceStreams:
+	case sc.streams >= l.perSourceStreams && 2*l.streams >= l.maxStreams:
 		return inboundTicket{}, refusedSourceLimit
-	case sc.handshaking >= l.perSourceHandshake:
+	case sc.handshaking >= l.perSourceHandshake && 2*l.handshaking >= l.maxHandshaking:
 		return inboundTicket{}, refusedSourceHandshakeLimit
 	}
 	sc.streams++
