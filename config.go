@@ -108,9 +108,10 @@ type Config struct {
 	// for a cluster of N members, as in memberlist. A member becomes
 	// suspect when a neighbour loses its link to it. Zero declares
 	// suspects dead at once. The longest timeout,
-	// SuspicionMaxTimeoutMult × SuspicionTimeout with N = 100,000 (the
-	// member table's bound), may be at most 24h: larger products fail
-	// Validate instead of overflowing. Default: 4 / 6 / 3.
+	// SuspicionMaxTimeoutMult × SuspicionTimeout with N = MaxMembers (the
+	// member table's bound, 100,000 by default), may be at most 24h:
+	// larger products fail Validate instead of overflowing.
+	// Default: 4 / 6 / 3.
 	SuspicionMult int
 
 	// SuspicionMaxTimeoutMult bounds the suspicion timeout from above, as
@@ -432,6 +433,18 @@ type Config struct {
 	// in memberlist. Default: 32 MiB, a default MaxFrameSize frame and a
 	// dozen 1 MiB ones.
 	MaxInboundFrameBytes int
+
+	// MaxMembers bounds the member table, tombstones included. When it is
+	// full, the oldest tombstone makes room for a live member; otherwise a
+	// record of a new name is ignored, so a flood of forged records (in a
+	// cluster without keys) cannot grow the table, and with it the heap,
+	// past it. It also sets the log10(N) factor of the longest suspicion
+	// timeout (see SuspicionMaxTimeoutMult). Between 1 and 1,000,000. Not
+	// in memberlist, which has no bound. Default: 100,000, ten times the
+	// largest cluster the project targets; about 100 MB of records with
+	// maximal metadata. Set it to a few times your cluster's size to keep
+	// a flood small.
+	MaxMembers int
 
 	// MaxInboundStreamsPerIP bounds the streams one source IP may have
 	// open to this node once half of MaxInboundStreams are taken, unless

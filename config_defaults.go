@@ -79,6 +79,7 @@ func DefaultLANConfig() *Config {
 		MaxInboundStreamsPerIP: 64,
 		MaxHandshakesPerIP:     8,
 		MaxInboundFrameBytes:   defaultMaxInboundFrameBytes,
+		MaxMembers:             DefaultMembershipConfig().MaxMembers,
 	}
 }
 

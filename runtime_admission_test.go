@@ -169,11 +169,13 @@ func TestRuntimeInboundIdleAcks(t *testing.T) {
 	})
 }
 
-// TestConfigPerIPBounds: Validate rejects per-IP limits out of range.
+// TestConfigPerIPBounds: Validate rejects per-IP limits and MaxMembers
+// out of range.
 func TestConfigPerIPBounds(t *testing.T) {
 	for name, set := range map[string]func(*Config){
 		"MaxInboundStreamsPerIP": func(c *Config) { c.MaxInboundStreamsPerIP = 0 },
 		"MaxHandshakesPerIP":     func(c *Config) { c.MaxHandshakesPerIP = maxHandshakingStreams + 1 },
+		"MaxMembers":             func(c *Config) { c.MaxMembers = 0 },
 	} {
 		c := DefaultLANConfig()
 		set(c)
@@ -181,4 +183,26 @@ func TestConfigPerIPBounds(t *testing.T) {
 			t.Errorf("Validate with %s out of range = %v", name, err)
 		}
 	}
+}
+
+// TestRuntimeMaxMembers: Config.MaxMembers reaches the membership core;
+// four nodes whose tables hold three members each never list a fourth.
+func TestRuntimeMaxMembers(t *testing.T) {
+	c := DefaultLANConfig()
+	c.MaxMembers = 3
+	if got := c.membershipConfig().MaxMembers; got != 3 {
+		t.Fatalf("membershipConfig().MaxMembers = %d, want 3", got)
+	}
+	synctest.Test(t, func(t *testing.T) {
+		cl := newMockCluster(t, 4, func(conf *Config) { conf.MaxMembers = 3 })
+		defer cl.shutdown()
+		cl.joinAll()
+		eventually(t, time.Minute, "three members everywhere", func() bool { return allSee(cl.nodes, 3) })
+		time.Sleep(time.Minute) // anti-entropy rounds
+		for _, nd := range cl.nodes {
+			if got := nd.ml.NumMembers(); got > 3 {
+				t.Errorf("%s lists %d members, MaxMembers 3", nd.rec.name, got)
+			}
+		}
+	})
 }
