@@ -620,9 +620,10 @@ func (m *Memberlist) logReadError(peer Peer, source string, err error) {
 }
 
 // readIdleTimeout is how long an accepted stream may go without protocol
-// traffic (keepsStreamAlive) before the reader closes it: three link silence limits (a neighbour sends a
-// keepalive every interval; a transient link closes after
-// transientLinkLinger), or no limit when keepalives are off.
+// traffic (keepsStreamAlive) before the reader closes it: three link
+// silence limits (a neighbour sends a keepalive every interval; a
+// transient link closes after transientLinkLinger), or no limit when
+// keepalives are off.
 func (m *Memberlist) readIdleTimeout() time.Duration {
 	limit := m.config.linkSilenceLimit()
 	if limit <= 0 {
