@@ -108,9 +108,10 @@ type Config struct {
 	// for a cluster of N members, as in memberlist. A member becomes
 	// suspect when a neighbour loses its link to it. Zero declares
 	// suspects dead at once. The longest timeout,
-	// SuspicionMaxTimeoutMult × SuspicionTimeout with N = 100,000 (the
-	// member table's bound), may be at most 24h: larger products fail
-	// Validate instead of overflowing. Default: 4 / 6 / 3.
+	// SuspicionMaxTimeoutMult × SuspicionTimeout with N = MaxMembers (the
+	// member table's bound, 100,000 by default), may be at most 24h:
+	// larger products fail Validate instead of overflowing.
+	// Default: 4 / 6 / 3.
 	SuspicionMult int
 
 	// SuspicionMaxTimeoutMult bounds the suspicion timeout from above, as
@@ -419,15 +420,68 @@ type Config struct {
 	// one; each costs a goroutine and a 16 KiB read buffer. A stream
 	// beyond it is closed as soon as it is accepted, and so is one beyond
 	// the 128 that may be in their handshake at once (each gets at most
-	// TCPTimeout to finish it); both are counted in the metric
-	// hyparlist.stream.refused (see runtime_inbound.go). Not in
-	// memberlist, which has no bound. Default: 1024. A node of a
-	// 10,000-node cluster has about ActiveViewSize (5) long-lived inbound
-	// links plus short-lived streams (shuffle replies, joins,
-	// anti-entropy, probes, SendReliable), each open for a few seconds at
-	// most; 1024 leaves two orders of magnitude of headroom and bounds
-	// their memory to about 25 MiB.
+	// min(TCPTimeout, 5s) to finish it); both are counted in the metric
+	// hyparlist.stream.refused (see runtime_inbound.go). Peers in the
+	// node's views and nodes it dialled lately get 64 more slots, kept
+	// for them. Not in memberlist, which has no bound. Default: 1024. A
+	// node of a 10,000-node cluster has about ActiveViewSize (5)
+	// long-lived inbound links plus short-lived streams (shuffle replies,
+	// joins, anti-entropy, probes, SendReliable), each open for a few
+	// seconds at most; 1024 leaves two orders of magnitude of headroom.
+	// Memory: each stream holds a goroutine, a 16 KiB read buffer and a
+	// frame of up to 16 KiB outside MaxInboundFrameBytes, so the streams
+	// hold at most about (MaxInboundStreams + 64) × 40 KiB (42 MiB with
+	// the default), plus MaxInboundFrameBytes (or one frame of up to
+	// MaxFrameSize, when that is larger) for the frames being received.
 	MaxInboundStreams int
+
+	// MaxInboundFrameBytes bounds the bytes of the frames over 16 KiB
+	// that all accepted streams together are receiving at once (a sealed
+	// frame counts twice: the sealed bytes and their plain copy). A stream
+	// whose next frame does not fit waits, which slows its sender through
+	// TCP, until other frames are done; one that waits past its idle
+	// limit is closed and counted in hyparlist.stream.refused (reason
+	// frame_budget). A single frame larger than the bound is received
+	// when no other frame holds any of it. Between 1 MiB and 1 GiB. Not
+	// in memberlist. Default: 32 MiB, a default MaxFrameSize frame and a
+	// dozen 1 MiB ones.
+	MaxInboundFrameBytes int
+
+	// MaxMembers bounds the member table, tombstones included. When it is
+	// full, the oldest tombstone makes room for a live member; otherwise a
+	// record of a new name is ignored, so a flood of forged records (in a
+	// cluster without keys) cannot grow the table, and with it the heap,
+	// past it. It also sets the log10(N) factor of the longest suspicion
+	// timeout (see SuspicionMaxTimeoutMult). Between 1 and 1,000,000. Not
+	// in memberlist, which has no bound. Default: 100,000, ten times the
+	// largest cluster the project targets; about 100 MB of records with
+	// maximal metadata. Set it to a few times your cluster's size to keep
+	// a flood small.
+	MaxMembers int
+
+	// MaxInboundStreamsPerIP bounds the streams one source IP may have
+	// open to this node once half of MaxInboundStreams are taken, unless
+	// the source is trusted: the IP of a peer in the active or passive
+	// view, or one this node dialled in the last minute. (Below half, a
+	// burst from one address gets in.) A stream beyond it is closed at
+	// once and counted in
+	// hyparlist.stream.refused (reason source_limit). It keeps an outsider
+	// on one address from taking every MaxInboundStreams slot. At least 1;
+	// a value above MaxInboundStreams acts as MaxInboundStreams. Not in
+	// memberlist. Default: 64, the streams
+	// of a dozen nodes behind one NAT address that are not in the views.
+	MaxInboundStreamsPerIP int
+
+	// MaxHandshakesPerIP bounds the streams one untrusted source IP (see
+	// MaxInboundStreamsPerIP) may have in their handshake at once, once
+	// half of the 128 handshake slots are taken. A
+	// handshake takes one round trip, so a node needs one or two at a
+	// time; a stream beyond it is closed at once and counted in
+	// hyparlist.stream.refused (reason source_handshake_limit). It keeps
+	// an outsider on one address from holding the 128 handshake slots
+	// with connections that send nothing. Between 1 and 128. Not in
+	// memberlist. Default: 8.
+	MaxHandshakesPerIP int
 
 	// StructuredLogger receives the node's logs as structured records.
 	// It replaces LogOutput and Logger; at most one of the three may be

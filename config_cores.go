@@ -82,6 +82,7 @@ func (c *Config) membershipConfig() MembershipConfig {
 	}
 	m.SuspicionMaxTimeoutMult = max(m.SuspicionMaxTimeoutMult, 1)
 	m.PushPullInterval = c.PushPullInterval
+	m.MaxMembers = c.MaxMembers
 	if c.GossipToTheDeadTime > 0 {
 		// How long a dead member is still re-contacted: as long as its
 		// tombstone is kept.

@@ -15,6 +15,10 @@ const (
 	// (maxPushStateBytes in its net.go), so that a LocalState that works
 	// with memberlist fits in one anti-entropy frame.
 	defaultMaxFrameSize = 20 << 20
+	// defaultMaxInboundFrameBytes bounds the frames being received at
+	// once: room for one default MaxFrameSize frame and a dozen 1 MiB
+	// ones, and a worst case of tens of MiB (see Config.MaxInboundStreams).
+	defaultMaxInboundFrameBytes = 32 << 20
 )
 
 // DefaultLANConfig returns a Config for a local-area network: memberlist's
@@ -67,11 +71,15 @@ func DefaultLANConfig() *Config {
 		MessageCacheTTL:      30 * time.Second,
 		MessageCacheMaxBytes: defaultMessageCacheMaxBytes,
 
-		MaxFrameSize:         defaultMaxFrameSize,
-		PeerSendQueueDepth:   1024,    // as HandoffQueueDepth
-		PeerSendQueueBytes:   8 << 20, // see Config.PeerSendQueueBytes
-		MaxConcurrentDialers: 8,       // an active view of 5 plus a few short-lived exchanges
-		MaxInboundStreams:    1024,    // see Config.MaxInboundStreams
+		MaxFrameSize:           defaultMaxFrameSize,
+		PeerSendQueueDepth:     1024,    // as HandoffQueueDepth
+		PeerSendQueueBytes:     8 << 20, // see Config.PeerSendQueueBytes
+		MaxConcurrentDialers:   8,       // an active view of 5 plus a few short-lived exchanges
+		MaxInboundStreams:      1024,    // see Config.MaxInboundStreams
+		MaxInboundStreamsPerIP: 64,
+		MaxHandshakesPerIP:     8,
+		MaxInboundFrameBytes:   defaultMaxInboundFrameBytes,
+		MaxMembers:             DefaultMembershipConfig().MaxMembers,
 	}
 }
 

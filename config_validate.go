@@ -38,7 +38,15 @@ const (
 	maxConcurrentDialers = 256
 	// maxMessageCacheBytes bounds MessageCacheMaxBytes: 1 GiB.
 	maxMessageCacheBytes = 1 << 30
+	// maxMembersLimit bounds MaxMembers: about 1 GB of records with
+	// maximal metadata.
+	maxMembersLimit = 1_000_000
 )
+
+// minInboundFrameBytes is the smallest MaxInboundFrameBytes Validate
+// accepts: 1 MiB, a few of the frames the budget applies to (those over
+// frameBudgetFree, 16 KiB).
+const minInboundFrameBytes = 1 << 20
 
 // maxRandomWalkLength is the largest random-walk length: the walk's TTL
 // travels in one byte (ForwardJoin.TTL, Shuffle.TTL).
@@ -125,6 +133,10 @@ func (c *Config) Validate() error {
 	v.atLeastOne("PeerSendQueueBytes", c.PeerSendQueueBytes)
 	v.inRange("MaxConcurrentDialers", c.MaxConcurrentDialers, 1, maxConcurrentDialers)
 	v.atLeastOne("MaxInboundStreams", c.MaxInboundStreams)
+	v.atLeastOne("MaxInboundStreamsPerIP", c.MaxInboundStreamsPerIP)
+	v.inRange("MaxHandshakesPerIP", c.MaxHandshakesPerIP, 1, maxHandshakingStreams)
+	v.inRange("MaxInboundFrameBytes", c.MaxInboundFrameBytes, minInboundFrameBytes, maxFrameSizeLimit)
+	v.inRange("MaxMembers", c.MaxMembers, 1, maxMembersLimit)
 	return v.err()
 }
 
@@ -132,7 +144,7 @@ func (c *Config) Validate() error {
 // membership core would use (see Config.membershipConfig) is at most
 // maxSuspicionTimeout. Negative multipliers are reported on their own.
 func (c *Config) validateSuspicion(v *validator) {
-	if c.SuspicionMult < 0 || c.SuspicionMaxTimeoutMult < 0 {
+	if c.SuspicionMult < 0 || c.SuspicionMaxTimeoutMult < 0 || c.MaxMembers < 1 || c.MaxMembers > maxMembersLimit {
 		return
 	}
 	m := c.membershipConfig()

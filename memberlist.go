@@ -48,6 +48,14 @@ type Memberlist struct {
 	conns connSet
 	// inbound bounds the accepted streams (Config.MaxInboundStreams).
 	inbound *inboundLimiter
+	// sources holds the source IPs trusted by inbound
+	// (runtime_admission.go).
+	sources trustedSources
+	// budget bounds the bytes of frames being received
+	// (Config.MaxInboundFrameBytes, runtime_framebudget.go).
+	budget *frameBudget
+	// logRate limits the log lines of refusals (logging_ratelimit.go).
+	logRate *logLimiter
 	// deny holds the vetoed nodes the node refuses to link to
 	// (runtime_deny.go).
 	deny denyList
@@ -212,7 +220,9 @@ func newMemberlist(cfg *Config, transport Transport, logger *slog.Logger, meta [
 		failures:   make(chan linkFailure, linkFailureBacklog),
 		cmds:       make(chan command, commandBacklog),
 		dialers:    make(chan struct{}, cfg.MaxConcurrentDialers),
-		inbound:    newInboundLimiter(cfg.MaxInboundStreams),
+		inbound:    newInboundLimiter(cfg.MaxInboundStreams, cfg.MaxInboundStreamsPerIP, cfg.MaxHandshakesPerIP),
+		budget:     newFrameBudget(cfg.MaxInboundFrameBytes),
+		logRate:    newLogLimiter(logRateInterval, maxLogRateKeys),
 		recent:     newRecentPayloads(max(cfg.MessageCacheTTL, time.Second), recentPayloadsMax),
 		backlog:    newUserBacklog(cfg.PeerSendQueueBytes, cfg.PeerSendQueueDepth),
 		shutdownCh: make(chan struct{}),

@@ -1,6 +1,9 @@
 package hyparlist
 
-import "fmt"
+import (
+	"fmt"
+	"log/slog"
+)
 
 // This file answers the membership core's questions with the application's
 // filters, and reports its name conflicts (membership_checks.go):
@@ -21,7 +24,7 @@ import "fmt"
 // such a node never becomes a member; the refusal denies it like a veto.
 func (l *runLoop) askAlive(c AliveCheck) {
 	if !l.addrAllowed(c.Record.Addr) {
-		l.m.logger.Warn("refusing a member outside CIDRsAllowed", "member", c.Record.Name, "addr", c.Record.Addr)
+		l.m.logRefusal(slog.LevelWarn, "member_cidr", addrSource(c.Record.Addr), "refusing a member outside CIDRsAllowed", "member", c.Record.Name, "addr", c.Record.Addr)
 		v := AliveVerdict{Check: c, Accept: false}
 		l.feed(coreMembership, v)
 		l.onVeto(v)

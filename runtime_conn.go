@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"sync"
@@ -355,6 +356,7 @@ func (m *Memberlist) dialVersion(a Address) (net.Conn, Peer, uint8, error) {
 		_ = raw.Close()
 		return nil, Peer{}, 0, fmt.Errorf("dial %s: %w", a.String(), ErrShutdown)
 	}
+	m.sources.dialledNow(connSource(raw), time.Now())
 	conn := &trackedConn{Conn: raw, set: &m.conns}
 	peer, v, err := m.clientHandshake(conn, a.Name)
 	if err != nil {
@@ -428,7 +430,7 @@ func (m *Memberlist) clientHandshake(conn net.Conn, want string) (Peer, uint8, e
 }
 
 // serverHandshake reads the Hello of an accepted stream and answers it,
-// within TCPTimeout. It returns the dialling node, the accepted wire
+// within handshakeTimeout. It returns the dialling node, the accepted wire
 // version and the stream's label: the dialler's, which it binds into
 // every sealed frame of the stream.
 //
@@ -442,7 +444,7 @@ func (m *Memberlist) serverHandshake(conn net.Conn) (Peer, uint8, string, error)
 			return Peer{}, 0, "", err
 		}
 	}
-	if err := conn.SetDeadline(time.Now().Add(m.config.TCPTimeout)); err != nil {
+	if err := conn.SetDeadline(time.Now().Add(m.handshakeTimeout())); err != nil {
 		return Peer{}, 0, "", err
 	}
 	labels := []string{m.config.Label}
@@ -511,14 +513,16 @@ func (m *Memberlist) runAcceptor() {
 	for {
 		select {
 		case conn := <-m.transport.StreamCh():
-			if reason := m.inbound.admit(); reason != "" {
+			src := connSource(conn)
+			ticket, reason := m.inbound.admit(src, m.sources.trusted(src, time.Now()))
+			if reason != "" {
 				m.metrics.streamRefused(reason)
-				m.logger.Debug("refused connection: too many streams", "remote", conn.RemoteAddr().String(), "reason", reason)
+				m.logRefusal(slog.LevelDebug, reason, src, "refused connection: too many streams", "remote", conn.RemoteAddr().String(), "reason", reason)
 				_ = conn.Close()
 				continue
 			}
 			m.wg.Add(1)
-			go m.runReader(conn)
+			go m.runReader(conn, ticket)
 		case <-m.shutdownCh:
 			return
 		}
@@ -543,24 +547,28 @@ type inbound struct {
 // until the stream ends. Protocol messages go to the loop (waiting while
 // its queue is full: TCP back-pressure), user messages to the message
 // dispatcher, and Pings are answered at once (runtime_ping.go).
-func (m *Memberlist) runReader(conn net.Conn) {
+func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 	defer m.wg.Done()
-	defer m.inbound.release()
+	defer m.inbound.release(ticket)
 	if !m.conns.add(conn) {
-		m.inbound.handshaken()
+		m.inbound.handshaken(ticket)
 		_ = conn.Close()
 		return
 	}
 	defer m.conns.remove(conn)
 	peer, version, label, err := m.serverHandshake(conn)
-	m.inbound.handshaken()
-	if errors.Is(err, os.ErrDeadlineExceeded) {
+	m.inbound.handshaken(ticket)
+	var de *DecodeError
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
 		m.metrics.streamRefused(refusedHandshakeTimeout)
+	case errors.As(err, &de):
+		m.metrics.decodeFailed()
 	}
 	if err != nil {
 		if reason, ok := cryptoFailure(err); ok {
 			m.metrics.decryptFailed(reason)
-			m.logger.Warn("refused connection: encryption mismatch", "remote", conn.RemoteAddr().String(), "error", err)
+			m.logRefusal(slog.LevelWarn, "handshake_crypto", connSource(conn), "refused connection: encryption mismatch", "remote", conn.RemoteAddr().String(), "error", err)
 			return
 		}
 		m.logger.Debug("refused connection", "remote", conn.RemoteAddr().String(), "error", err)
@@ -569,20 +577,34 @@ func (m *Memberlist) runReader(conn net.Conn) {
 	cr := &byteCounter{r: conn}
 	br := bufio.NewReaderSize(cr, readBufferBytes)
 	idle := m.readIdleTimeout()
+	deadline := time.Now().Add(idle)
 	consumed := 0
 	for {
+		var wait time.Time
 		if idle > 0 {
-			_ = conn.SetReadDeadline(time.Now().Add(idle))
+			_ = conn.SetReadDeadline(deadline)
+			wait = deadline
+		}
+		charge, ok := m.takeFrameBudget(br, wait)
+		if !ok {
+			return
 		}
 		msg, err := m.crypto.readFrame(br, m.lim, label)
 		if err != nil {
-			m.logReadError(peer, err)
+			m.budget.release(charge)
+			m.countIdle(err, idle)
+			m.logReadError(peer, connSource(conn), err)
 			return
 		}
 		n := cr.n - br.Buffered()
 		m.metrics.received(msg.Type(), n-consumed)
 		consumed = n
-		if !m.handleStreamMessage(conn, peer, version, label, msg) {
+		if keepsStreamAlive(msg) {
+			deadline = time.Now().Add(idle)
+		}
+		handled := m.handleStreamMessage(conn, peer, version, label, msg)
+		m.budget.release(charge)
+		if !handled {
 			return
 		}
 	}
@@ -603,7 +625,7 @@ func (m *Memberlist) handleStreamMessage(conn net.Conn, peer Peer, version uint8
 	case LinkPing:
 		in.ack = m.ackPayload()
 	case Hello, HelloAccept, HelloReject:
-		m.logger.Warn("handshake message inside a stream", "from", peer.Name, "type", msg.Type().String())
+		m.logRefusal(slog.LevelWarn, "stream_handshake", peer.Name, "handshake message inside a stream", "from", peer.Name, "type", msg.Type().String())
 		return false
 	}
 	select {
@@ -614,15 +636,16 @@ func (m *Memberlist) handleStreamMessage(conn net.Conn, peer Peer, version uint8
 	}
 }
 
-// logReadError logs why a stream ended, quietly for the usual endings.
-func (m *Memberlist) logReadError(peer Peer, err error) {
+// logReadError logs why peer's stream from source ended, quietly for the
+// usual endings, and at most once per logRateInterval for a refusal.
+func (m *Memberlist) logReadError(peer Peer, source string, err error) {
 	var de *DecodeError
 	reason, crypto := cryptoFailure(err)
 	switch {
 	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed), m.shutDown():
 	case crypto:
 		m.metrics.decryptFailed(reason)
-		m.logger.Warn("closing stream after a frame that failed encryption checks", "from", peer.Name, "error", err)
+		m.logRefusal(slog.LevelWarn, "stream_crypto", source, "closing stream after a frame that failed encryption checks", "from", peer.Name, "error", err)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		// The stream ended inside a frame: its writer stopped mid-write
 		// (a link it failed, a write deadline, a crash). Nothing was
@@ -631,16 +654,17 @@ func (m *Memberlist) logReadError(peer Peer, err error) {
 		m.logger.Debug("stream ended inside a frame", "from", peer.Name, "error", err)
 	case errors.As(err, &de):
 		m.metrics.decodeFailed()
-		m.logger.Warn("closing stream after an unreadable frame", "from", peer.Name, "error", err)
+		m.logRefusal(slog.LevelWarn, "stream_decode", source, "closing stream after an unreadable frame", "from", peer.Name, "error", err)
 	default:
 		m.logger.Debug("stream ended", "from", peer.Name, "error", err)
 	}
 }
 
-// readIdleTimeout is how long an accepted stream may stay silent before
-// the reader closes it: three link silence limits (a neighbour sends a
-// keepalive every interval; a transient link closes after
-// transientLinkLinger), or no limit when keepalives are off.
+// readIdleTimeout is how long an accepted stream may go without protocol
+// traffic (keepsStreamAlive) before the reader closes it: three link
+// silence limits (a neighbour sends a keepalive every interval; a
+// transient link closes after transientLinkLinger), or no limit when
+// keepalives are off.
 func (m *Memberlist) readIdleTimeout() time.Duration {
 	limit := m.config.linkSilenceLimit()
 	if limit <= 0 {

@@ -98,14 +98,20 @@ func TestRuntimeInboundStreamLimit(t *testing.T) {
 
 // TestRuntimeInboundHandshakeLimit: at most maxHandshakingStreams streams
 // may be in their handshake; one more is closed at once. A stream that
-// sends nothing is closed after TCPTimeout, which frees its slot.
+// sends nothing is closed after TCPTimeout (below maxHandshakeTime),
+// which frees its slot.
 func TestRuntimeInboundHandshakeLimit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sink := metrics.NewInmemSink(time.Hour, time.Hour)
 		c := newMockCluster(t, 0, nil)
 		defer c.shutdown()
 		const timeout = 5 * time.Second
-		a := c.addWithSink("a", func(conf *Config) { conf.TCPTimeout = timeout }, sink)
+		a := c.addWithSink("a", func(conf *Config) {
+			conf.TCPTimeout = timeout
+			// One probe address fills the pool.
+			conf.MaxHandshakesPerIP = maxHandshakingStreams
+			conf.MaxInboundStreamsPerIP = conf.MaxInboundStreams
+		}, sink)
 		p := &inboundProbe{t: t, from: c.net.NewTransport("probe"), to: a.ml.LocalNode().Address()}
 		start := time.Now()
 		var idle []net.Conn

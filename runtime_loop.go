@@ -87,6 +87,12 @@ type runLoop struct {
 	pt *Plumtree
 	ms *Membership
 
+	// viewsStepped is set when HyParView stepped since the views' IPs were
+	// last published; lastViewSources is what was published
+	// (runtime_admission.go).
+	viewsStepped    bool
+	lastViewSources []string
+
 	now    time.Time
 	timers *timerQueue
 	due    []timerEntry
@@ -186,6 +192,7 @@ func (l *runLoop) start() {
 	}
 	l.runQueue()
 	l.publish()
+	l.publishViewSources()
 	l.flushCallbacks()
 }
 
@@ -213,6 +220,7 @@ func (l *runLoop) run() {
 		}
 		l.runQueue()
 		l.publish()
+		l.publishViewSources()
 		l.flushCallbacks()
 	}
 }
@@ -241,6 +249,7 @@ func (l *runLoop) runQueue() {
 		switch w.core {
 		case coreHyParView:
 			l.hv.Step(l.now, w.ev)
+			l.viewsStepped = true
 			l.routeHyParView(l.hv.Drain())
 		case corePlumtree:
 			l.pt.Step(l.now, w.ev)

@@ -31,7 +31,10 @@ import (
 //	                                        an IHAVE because the link's user
 //	                                        queue was full (runtime_backpressure.go)
 //	hyparlist.stream.refused                counter, label "reason": limit,
-//	                                        handshake_limit, handshake_timeout
+//	                                        handshake_limit, source_limit,
+//	                                        source_handshake_limit,
+//	                                        handshake_timeout, idle,
+//	                                        frame_budget (runtime_framebudget.go)
 //	                                        (runtime_inbound.go)
 //	hyparlist.packet.dropped                counter, label "reason"
 //	hyparlist.dispatch.dropped              counter, label "kind"

@@ -3,6 +3,7 @@ package hyparlist
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"reflect"
@@ -194,7 +195,7 @@ func (m *Memberlist) handlePacket(p *Packet) {
 		reason, _ := cryptoFailure(err)
 		m.metrics.packetDropped("decrypt")
 		m.metrics.decryptFailed(reason)
-		m.logger.Warn("dropping packet that failed encryption checks", "remote", p.From, "error", err)
+		m.logRefusal(slog.LevelWarn, "packet_crypto", netAddrSource(p.From), "dropping packet that failed encryption checks", "remote", p.From, "error", err)
 		return
 	}
 	msg, err := decodeFrame(frame, m.lim, false)
