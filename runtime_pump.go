@@ -95,8 +95,9 @@ func (m *Memberlist) pumpRound(w *appWorker) bool {
 		now := time.Now()
 		if len(payloads) == 0 {
 			// Empty under a limit that a remembered payload would not fit
-			// proves nothing about the queue: no drain.
-			if limit >= broadcastOverhead+m.recent.longest() {
+			// proves nothing about the queue: no drain. A payload longer
+			// than any pull's limit is never handed out.
+			if limit >= min(broadcastOverhead+m.recent.longest(), pumpRoundBytes) {
 				m.recent.drained(now)
 			}
 			return true
