@@ -9,8 +9,6 @@ import (
 	"net"
 	"slices"
 	"time"
-
-	"github.com/hashicorp/go-metrics"
 )
 
 // Protocol versions accepted in Config.ProtocolVersion. They exist for
@@ -282,7 +280,7 @@ type Config struct {
 
 	// MetricLabels are added to every metric the node emits.
 	// Default: nil.
-	MetricLabels []metrics.Label
+	MetricLabels []MetricLabel
 
 	// QueueCheckInterval is how often the node samples the depth of its
 	// queues into metrics and warns about queues near their bound.

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
-
-	"github.com/hashicorp/go-metrics"
 )
 
 // Tests of the bound on accepted streams (runtime_inbound.go).
@@ -77,7 +75,7 @@ func wantClosed(t *testing.T, conn net.Conn, limit time.Duration) {
 // new one is accepted again.
 func TestRuntimeInboundStreamLimit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		sink := metrics.NewInmemSink(time.Hour, time.Hour)
+		sink := newInmemSink(time.Hour, time.Hour)
 		c := newMockCluster(t, 0, nil)
 		defer c.shutdown()
 		a := c.addWithSink("a", func(conf *Config) { conf.MaxInboundStreams = 4 }, sink)
@@ -101,7 +99,7 @@ func TestRuntimeInboundStreamLimit(t *testing.T) {
 // sends nothing is closed after TCPTimeout, which frees its slot.
 func TestRuntimeInboundHandshakeLimit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		sink := metrics.NewInmemSink(time.Hour, time.Hour)
+		sink := newInmemSink(time.Hour, time.Hour)
 		c := newMockCluster(t, 0, nil)
 		defer c.shutdown()
 		const timeout = 5 * time.Second
