@@ -37,11 +37,23 @@ func splitNodeAddr(addr string) (net.IP, uint16) {
 	if err != nil {
 		return nil, 0
 	}
+	ip := parseNodeIP(host)
 	port, err := strconv.ParseUint(portStr, 10, 16)
 	if err != nil {
-		return net.ParseIP(host), 0
+		return ip, 0
 	}
-	return net.ParseIP(host), uint16(port)
+	return ip, uint16(port)
+}
+
+// parseNodeIP parses host as Node.Addr holds it: an IPv4 address in its
+// 4-byte form, as memberlist gives it (applications compare and print the
+// bytes), an IPv6 address in 16 bytes.
+func parseNodeIP(host string) net.IP {
+	ip := net.ParseIP(host)
+	if v4 := ip.To4(); v4 != nil {
+		return v4
+	}
+	return ip
 }
 
 // normalizeAddr returns addr as Node.Address would print it.
