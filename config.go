@@ -203,7 +203,7 @@ type Config struct {
 	Keyring *Keyring
 
 	// Delegate plugs application data into the cluster (metadata,
-	// broadcasts, anti-entropy state); nil for none.
+	// broadcasts, anti-entropy state); nil for none. Read at Create.
 	Delegate Delegate
 
 	// DelegateProtocolVersion, DelegateProtocolMin and DelegateProtocolMax
@@ -214,15 +214,20 @@ type Config struct {
 	DelegateProtocolMax     uint8
 
 	// Events receives member joins, leaves and updates; nil for none.
+	// Read from the caller's Config at each use, as memberlist does: it
+	// may be set after Create.
 	Events EventDelegate
-	// Conflict is told about name conflicts; nil for none.
+	// Conflict is told about name conflicts; nil for none. Read from the
+	// caller's Config at each use, as memberlist does.
 	Conflict ConflictDelegate
-	// Merge can veto joins; nil for none.
+	// Merge can veto joins; nil for none. Read at Create.
 	Merge MergeDelegate
 	// Ping observes round-trip times, measured on every active-view link
-	// once per keepalive interval (see PingDelegate); nil for none.
+	// once per keepalive interval (see PingDelegate); nil for none. Read
+	// from the caller's Config at each use, as memberlist does: it may be
+	// set after Create.
 	Ping PingDelegate
-	// Alive can filter members; nil for none.
+	// Alive can filter members; nil for none. Read at Create.
 	Alive AliveDelegate
 
 	// DNSConfigPath is memberlist's resolv.conf path for Join's own DNS

@@ -26,7 +26,10 @@ import (
 // NumMembers, LocalNode and Neighbors read a snapshot the loop publishes,
 // so they never wait for the loop.
 type Memberlist struct {
-	config    *Config
+	config *Config // the node's copy of the Config, taken at Create
+	// live is the application's Config: the delegate fields memberlist
+	// reads at each use are read from it (Events, Conflict, Ping).
+	live      *Config
 	transport NodeAwareTransport
 	logger    *slog.Logger
 	self      Peer
@@ -110,8 +113,10 @@ func (s *snapshot) member(name string) (*Node, bool) {
 // this while a cluster moves to encryption). SecretKey becomes the primary
 // key of conf.Keyring; when conf.Keyring is nil, Create builds a keyring
 // from SecretKey and stores it in conf.Keyring, as memberlist does, so
-// that keys can be rotated through it. Nothing else in conf is changed or
-// kept.
+// that keys can be rotated through it. The node keeps conf and reads its
+// Events, Conflict and Ping fields at each use, as memberlist does, so
+// that an application may set them after Create; every
+// other field is read once, here.
 //
 // When Create fails it leaves nothing running: a NetTransport it opened is
 // shut down, and so is conf.Transport when the failure comes after Create
@@ -161,7 +166,7 @@ func create(conf *Config, sink metricSink) (*Memberlist, error) {
 		}
 		transport = nt
 	}
-	m, err := newMemberlist(cfg, transport, logger, meta, sink)
+	m, err := newMemberlist(cfg, conf, transport, logger, meta, sink)
 	if err != nil {
 		_ = transport.Shutdown()
 		return nil, fmt.Errorf("create: %w", err)
@@ -191,7 +196,7 @@ func installSecretKey(cfg *Config) error {
 
 // newMemberlist builds the node on an open transport and starts its
 // goroutines.
-func newMemberlist(cfg *Config, transport Transport, logger *slog.Logger, meta []byte, sink metricSink) (*Memberlist, error) {
+func newMemberlist(cfg, live *Config, transport Transport, logger *slog.Logger, meta []byte, sink metricSink) (*Memberlist, error) {
 	ip, port, err := transport.FinalAdvertiseAddr(cfg.AdvertiseAddr, cfg.AdvertisePort)
 	if err != nil {
 		return nil, fmt.Errorf("advertise address: %w", err)
@@ -199,6 +204,7 @@ func newMemberlist(cfg *Config, transport Transport, logger *slog.Logger, meta [
 	lim := cfg.wireLimits()
 	m := &Memberlist{
 		config:     cfg,
+		live:       live,
 		transport:  asNodeAware(transport),
 		logger:     logger,
 		self:       Peer{Name: cfg.Name, Addr: net.JoinHostPort(ip.String(), strconv.Itoa(port))},

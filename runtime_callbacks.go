@@ -126,7 +126,7 @@ func (l *runLoop) flushCallbacks() {
 
 // notifyMember queues a member event for the EventDelegate.
 func (l *runLoop) notifyMember(t NodeEventType, n *Node) {
-	ev := l.m.config.Events
+	ev := l.m.live.Events
 	if ev == nil {
 		return
 	}
@@ -145,7 +145,7 @@ func (l *runLoop) notifyMember(t NodeEventType, n *Node) {
 
 // notifyNeighbor queues a neighbour event for a NeighborDelegate.
 func (l *runLoop) notifyNeighbor(up bool, n *Node) {
-	nd, ok := l.m.config.Events.(NeighborDelegate)
+	nd, ok := l.m.live.Events.(NeighborDelegate)
 	if !ok {
 		return
 	}
@@ -162,7 +162,7 @@ func (l *runLoop) notifyNeighbor(up bool, n *Node) {
 // notifyConflict tells the ConflictDelegate that a node claimed the local
 // node's name.
 func (m *Memberlist) notifyConflict(h Hello) {
-	cd := m.config.Conflict
+	cd := m.live.Conflict
 	if cd == nil {
 		return
 	}
@@ -177,7 +177,7 @@ func (m *Memberlist) notifyConflict(h Hello) {
 // node restarted at a new address must stay connected to take its name
 // back once the old one is dead and its reclaim time is over.
 func (m *Memberlist) checkNameClash(h Hello) {
-	cd := m.config.Conflict
+	cd := m.live.Conflict
 	if cd == nil {
 		return
 	}
@@ -192,7 +192,7 @@ func (m *Memberlist) checkNameClash(h Hello) {
 // notifyPing tells the PingDelegate of a round trip measured outside the
 // loop (Memberlist.Ping).
 func (m *Memberlist) notifyPing(n *Node, rtt time.Duration, payload []byte) {
-	if m.config.Ping == nil {
+	if m.live.Ping == nil {
 		return
 	}
 	m.pushEvent(len(payload)+nodeBytes(n), func() { m.runNotifyPing(n, rtt, payload) })

@@ -72,7 +72,7 @@ func (l *runLoop) askMerge(c MergeCheck) {
 
 // notifyMemberConflict tells the ConflictDelegate about a refused claim.
 func (l *runLoop) notifyMemberConflict(c MemberConflict) {
-	cd := l.m.config.Conflict
+	cd := l.m.live.Conflict
 	if cd == nil {
 		return
 	}

@@ -227,8 +227,8 @@ func TestRuntimePingDelegatePing(t *testing.T) {
 		c := newMockCluster(t, 2, nil)
 		defer c.shutdown()
 		p := &pingRecorder{}
-		c.nodes[0].ml.config.Ping = p
-		c.nodes[1].ml.config.Ping = &pingRecorder{payload: []byte("coord-b")}
+		c.nodes[0].ml.live.Ping = p
+		c.nodes[1].ml.live.Ping = &pingRecorder{payload: []byte("coord-b")}
 		setDelays(t, c.net, "node-00", "node-01", 10*time.Millisecond)
 		rtt, err := c.nodes[0].ml.Ping("node-01", mockAddr(c.nodes[1].ml.LocalNode().Address()))
 		if err != nil || rtt != 20*time.Millisecond {
