@@ -118,6 +118,12 @@ func (s *snapshot) member(name string) (*Node, bool) {
 // that an application may set them after Create; every
 // other field is read once, here.
 //
+// The AliveDelegate, if set, is asked about the local node, and the
+// EventDelegate's NotifyJoin for the local node has returned when Create
+// returns, as in memberlist. An AliveDelegate that refuses the local node
+// fails Create with an error wrapping ErrAliveVetoed (memberlist logs the
+// veto and leaves its own node out of its member list).
+//
 // When Create fails it leaves nothing running: a NetTransport it opened is
 // shut down, and so is conf.Transport when the failure comes after Create
 // started using it (the advertise address, the protocol cores).
@@ -224,13 +230,18 @@ func newMemberlist(cfg, live *Config, transport Transport, logger *slog.Logger, 
 	m.msgQueue = newDispatcher("messages", dispatchQueueMaxBytes, m.shutdownCh)
 	m.eventQueue = newDispatcher("events", dispatchQueueMaxBytes, m.shutdownCh)
 
+	if err := m.checkLocalAlive(meta); err != nil {
+		return nil, err
+	}
 	seed := rand.Uint64()
 	l, err := newRunLoop(m, rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), meta)
 	if err != nil {
 		return nil, err
 	}
 	// The first steps run here, before any goroutine, so that Members and
-	// LocalNode hold the local node when Create returns.
+	// LocalNode hold the local node when Create returns, and the
+	// EventDelegate has been told of it (start runs the local NotifyJoin
+	// on this goroutine).
 	l.start()
 
 	go m.msgQueue.run()
@@ -276,6 +287,20 @@ func (m *Memberlist) Shutdown() error {
 	m.eventQueue.worker.wait()
 	m.pump.wait()
 	return err
+}
+
+// checkLocalAlive asks the AliveDelegate about the local node, as
+// memberlist does when it marks itself alive.
+func (m *Memberlist) checkLocalAlive(meta []byte) error {
+	ad := m.config.Alive
+	if ad == nil {
+		return nil
+	}
+	n := m.memberNode(Member{Name: m.self.Name, Addr: m.self.Addr, Meta: meta, State: MemberStateAlive})
+	if err := ad.NotifyAlive(n); err != nil {
+		return fmt.Errorf("local node %s: %w: %w", m.self.Name, ErrAliveVetoed, err)
+	}
+	return nil
 }
 
 // shutDown reports whether Shutdown has been called.

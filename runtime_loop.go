@@ -170,7 +170,15 @@ func (l *runLoop) start() {
 	}
 	l.runQueue()
 	l.publish()
-	l.flushCallbacks()
+	// The first iteration's callbacks (the local node's NotifyJoin) run
+	// here, on Create's goroutine, so that they have returned when Create
+	// returns, as memberlist's do: applications read their own member
+	// right after Create.
+	for i, c := range l.callbacks {
+		c.run()
+		l.callbacks[i] = pendingCallback{}
+	}
+	l.callbacks = l.callbacks[:0]
 }
 
 // run is the loop goroutine.
