@@ -27,10 +27,6 @@ var (
 	// join exchange the MergeDelegate vetoed.
 	ErrMergeCanceled = errors.New("hyparlist: merge canceled by the merge delegate")
 
-	// ErrAliveVetoed is wrapped by the Create error when the
-	// AliveDelegate refuses the local node.
-	ErrAliveVetoed = errors.New("hyparlist: local node refused by the alive delegate")
-
 	// ErrMessageTooLarge is returned when a payload handed to the library
 	// (a broadcast, a direct message, a LocalState or a frame being encoded)
 	// is larger than Config.MaxFrameSize allows. Nothing is sent.

@@ -82,6 +82,10 @@ type Memberlist struct {
 	wg      sync.WaitGroup
 	leaveMu sync.Mutex
 	left    bool
+	// localVetoed is set at Create when the AliveDelegate refused the
+	// local node: the snapshot leaves it out of the member list and its
+	// NotifyJoin is not called, as in memberlist.
+	localVetoed bool
 }
 
 // snapshot is what the loop publishes for the read-only methods.
@@ -120,9 +124,9 @@ func (s *snapshot) member(name string) (*Node, bool) {
 //
 // The AliveDelegate, if set, is asked about the local node, and the
 // EventDelegate's NotifyJoin for the local node has returned when Create
-// returns, as in memberlist. An AliveDelegate that refuses the local node
-// fails Create with an error wrapping ErrAliveVetoed (memberlist logs the
-// veto and leaves its own node out of its member list).
+// returns, as in memberlist. If the AliveDelegate refuses the local node,
+// Create still succeeds, as memberlist's does, but the node leaves itself
+// out of Members and NumMembers and reports no NotifyJoin for itself.
 //
 // When Create fails it leaves nothing running: a NetTransport it opened is
 // shut down, and so is conf.Transport when the failure comes after Create
@@ -230,9 +234,7 @@ func newMemberlist(cfg, live *Config, transport Transport, logger *slog.Logger, 
 	m.msgQueue = newDispatcher("messages", dispatchQueueMaxBytes, m.shutdownCh)
 	m.eventQueue = newDispatcher("events", dispatchQueueMaxBytes, m.shutdownCh)
 
-	if err := m.checkLocalAlive(meta); err != nil {
-		return nil, err
-	}
+	m.localVetoed = m.localAliveVetoed(meta)
 	seed := rand.Uint64()
 	l, err := newRunLoop(m, rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), meta)
 	if err != nil {
@@ -289,18 +291,19 @@ func (m *Memberlist) Shutdown() error {
 	return err
 }
 
-// checkLocalAlive asks the AliveDelegate about the local node, as
-// memberlist does when it marks itself alive.
-func (m *Memberlist) checkLocalAlive(meta []byte) error {
+// localAliveVetoed asks the AliveDelegate about the local node, as
+// memberlist does when it marks itself alive, and reports a refusal.
+func (m *Memberlist) localAliveVetoed(meta []byte) bool {
 	ad := m.config.Alive
 	if ad == nil {
-		return nil
+		return false
 	}
 	n := m.memberNode(Member{Name: m.self.Name, Addr: m.self.Addr, Meta: meta, State: MemberStateAlive})
 	if err := ad.NotifyAlive(n); err != nil {
-		return fmt.Errorf("local node %s: %w: %w", m.self.Name, ErrAliveVetoed, err)
+		m.logger.Warn("alive delegate refused the local node; it is left out of its own member list", "member", n.Name, "error", err)
+		return true
 	}
-	return nil
+	return false
 }
 
 // shutDown reports whether Shutdown has been called.

@@ -1,7 +1,6 @@
 package hyparlist
 
 import (
-	"errors"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -37,27 +36,41 @@ func TestRuntimeCreateNotifiesLocalJoin(t *testing.T) {
 }
 
 // TestRuntimeCreateAsksAliveDelegate: Create asks the AliveDelegate about
-// the local node, and fails when it refuses.
+// the local node. As in memberlist, a refusal does not fail Create, but
+// the node leaves itself out of its member list and reports no NotifyJoin
+// for itself (serf's TestSerf_Join_Cancel expects 0 members).
 func TestRuntimeCreateAsksAliveDelegate(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		net := NewMockNetwork(rand.New(rand.NewPCG(1, 2)))
 		for _, reject := range []bool{false, true} {
 			f := &filterDelegate{reject: func(*Node) bool { return reject }}
+			rec := &recorder{name: "a"}
 			conf := mockConfig("a", nil)
 			conf.Transport = net.NewTransport("a")
 			conf.Alive = f
+			conf.Events = rec
 			ml, err := Create(conf)
-			if ml != nil {
-				ml.Shutdown()
+			if err != nil {
+				t.Fatalf("reject=%v: Create: %v", reject, err)
 			}
+			synctest.Wait()
 			f.mu.Lock()
 			asked := slices.Clone(f.alive)
 			f.mu.Unlock()
+			rec.mu.Lock()
+			joins := slices.Clone(rec.joins)
+			rec.mu.Unlock()
+			members := ml.NumMembers()
+			ml.Shutdown()
 			if !slices.Equal(asked, []string{"a"}) {
 				t.Errorf("reject=%v: NotifyAlive calls %v, want [a]", reject, asked)
 			}
-			if reject != errors.Is(err, ErrAliveVetoed) {
-				t.Errorf("reject=%v: Create error %v", reject, err)
+			want := 1
+			if reject {
+				want = 0
+			}
+			if members != want || len(joins) != want {
+				t.Errorf("reject=%v: %d members, NotifyJoin %v; want %d", reject, members, joins, want)
 			}
 		}
 	})

@@ -614,6 +614,9 @@ func (l *runLoop) onProbeResult(a ProbeMember, reached Peer, err error) {
 func (l *runLoop) memberEvent(t NodeEventType, mem Member) {
 	n := l.m.memberNode(mem)
 	l.dirty = true
+	if l.m.localVetoed && mem.Name == l.m.self.Name {
+		return // not in its own member list (Create)
+	}
 	l.notifyMember(t, n)
 }
 
@@ -636,6 +639,9 @@ func (l *runLoop) publish() {
 	next := make(map[string]*Node, len(members))
 	s := &snapshot{members: make([]*Node, 0, len(members))}
 	for _, mem := range members {
+		if l.m.localVetoed && mem.Name == l.m.self.Name {
+			continue
+		}
 		n := l.nodes[mem.Name]
 		if n == nil || !sameNode(n, mem) {
 			n = l.m.memberNode(mem)
