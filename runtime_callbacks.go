@@ -241,10 +241,15 @@ func (m *Memberlist) deliverDirect(payload []byte, wait bool) bool {
 	return true
 }
 
-// mergeRemoteState hands a peer's state to Delegate.MergeRemoteState.
+// mergeRemoteState hands a peer's state to Delegate.MergeRemoteState
+// (not an empty one, as memberlist). The state of a join exchange also
+// lets the Joins waiting for it return (runtime_join_settle.go).
 func (l *runLoop) mergeRemoteState(state []byte, join bool) {
+	if join {
+		l.joinStateArrived()
+	}
 	d := l.m.config.Delegate
-	if d == nil {
+	if d == nil || len(state) == 0 {
 		return
 	}
 	l.later(l.m.msgQueue, len(state), "merge_state", func() { d.MergeRemoteState(state, join) })

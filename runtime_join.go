@@ -21,9 +21,13 @@ import (
 // is tried at every address it resolves to. For each address Join dials,
 // runs the handshake (which tells it the node's name) and sends HyParView's
 // JOIN; the first neighbour the node gets then runs the join anti-entropy
-// exchange (Delegate.LocalState and MergeRemoteState with join set), so
-// the member list fills in shortly after. Join waits, at most
-// Config.TCPTimeout, until the node has its first neighbour.
+// exchange (Delegate.LocalState and MergeRemoteState with join set).
+// Join waits, at most Config.TCPTimeout, until the node has its first
+// neighbour and, when the node had none before, until that exchange with
+// the contact is done, as memberlist's push/pull is when its Join returns:
+// the node lists the contact and its members, the contact lists the node,
+// and MergeRemoteState(join=true) has returned (see
+// runtime_join_settle.go for the one case it may not have).
 //
 // With a MergeDelegate, a node that had no neighbour yet also waits (within
 // the same TCPTimeout) for the delegate's verdict on the records of the
@@ -45,6 +49,7 @@ func (m *Memberlist) Join(existing []string) (int, error) {
 	var errs []error
 	var connected <-chan struct{}
 	var merges []pendingMerge
+	var listed []<-chan struct{}
 	reached := 0
 	for _, host := range existing {
 		addrs, err := m.resolveJoinAddr(host)
@@ -68,6 +73,9 @@ func (m *Memberlist) Join(existing []string) (int, error) {
 			if r.merge != nil {
 				merges = append(merges, pendingMerge{addr: a, result: r.merge})
 			}
+			if r.listed != nil {
+				listed = append(listed, r.listed)
+			}
 		}
 	}
 	// One deadline for every wait, each with its own timer: a wait that
@@ -86,6 +94,13 @@ func (m *Memberlist) Join(existing []string) (int, error) {
 		if err != nil {
 			reached--
 			errs = append(errs, fmt.Errorf("join %s: %w", pm.addr.String(), err))
+		}
+	}
+	if reached > 0 {
+		for _, ch := range listed {
+			if err := m.waitJoinExchange(ch, deadline); err != nil {
+				return 0, fmt.Errorf("join %d hosts: %w", len(existing), err)
+			}
 		}
 	}
 	if reached == 0 && len(existing) > 0 {
@@ -143,6 +158,9 @@ func (m *Memberlist) waitMerge(result <-chan error, deadline time.Time) error {
 type joinResult struct {
 	connected <-chan struct{}
 	merge     <-chan error
+	// listed, when not nil, closes once the node lists the contact
+	// (runtime_join_settle.go).
+	listed <-chan struct{}
 }
 
 // joinAddress joins through one address.

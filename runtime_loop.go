@@ -114,6 +114,9 @@ type runLoop struct {
 	// joinWaits are the Joins waiting for a MergeDelegate verdict
 	// (runtime_checks.go), at most maxJoinWaits.
 	joinWaits []joinWait
+	// listedWaits are the Joins waiting for the node to list their
+	// contact (runtime_join_settle.go), at most maxJoinWaits.
+	listedWaits []listedWait
 	// callbacks are the application callbacks of the current iteration,
 	// handed to the dispatchers after the snapshot is published.
 	callbacks []pendingCallback
@@ -664,6 +667,9 @@ func (l *runLoop) publish() {
 	}
 	slices.SortFunc(s.neighbors, func(a, b *Node) int { return strings.Compare(a.Name, b.Name) })
 	l.m.publish(s)
+	if len(l.listedWaits) > 0 {
+		l.settleListedWaits(s)
+	}
 }
 
 // sameNode reports whether n still describes mem.
