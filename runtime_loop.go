@@ -352,6 +352,9 @@ func (l *runLoop) onInbound(in inbound) {
 		l.onPingAck(in.from, v)
 		return
 	}
+	if _, ok := in.msg.(Join); ok {
+		l.renewLinkOnJoin(in.from)
+	}
 	ev := Receive{From: in.from, Msg: in.msg}
 	switch t := in.msg.Type(); {
 	case t < TypeGossip:
