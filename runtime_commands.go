@@ -69,7 +69,7 @@ func (c cmdJoin) apply(l *runLoop) {
 	if !l.connectedOpen {
 		// The first neighbour, most likely the contact, starts the join
 		// exchange.
-		merge = l.addJoinWait()
+		merge = l.addJoinWait(c.contact.Name)
 		listed = l.addListedWait(c.contact.Name)
 		l.feed(coreMembership, JoinVia{Contact: c.contact})
 	}

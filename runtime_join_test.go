@@ -120,3 +120,22 @@ func TestRuntimeJoinCompletesExchange(t *testing.T) {
 		}
 	})
 }
+
+// TestRuntimeJoinAliveVetoFailsJoin: when the joiner's AliveDelegate
+// refuses the contact while Join waits on the join exchange, Join fails
+// as for a MergeDelegate veto (serf's AliveDelegate and MergeDelegate are
+// one filter; its TestSerf_Join_Cancel expects the error).
+func TestRuntimeJoinAliveVetoFailsJoin(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newMockCluster(t, 2, func(conf *Config) {
+			self := conf.Name
+			f := &filterDelegate{reject: func(n *Node) bool { return n.Name != self }}
+			conf.Alive, conf.Merge = f, f
+		})
+		defer c.shutdown()
+		_, err := c.nodes[1].ml.Join([]string{c.nodes[0].ml.LocalNode().Address()})
+		if !errors.Is(err, ErrMergeCanceled) || !errors.Is(err, errFiltered) {
+			t.Fatalf("Join = %v, want ErrMergeCanceled wrapping the delegate's error", err)
+		}
+	})
+}
