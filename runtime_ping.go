@@ -106,9 +106,14 @@ func (l *runLoop) forgetPings(name string) {
 	delete(l.pings, name)
 }
 
-// notifyPing queues a measured round trip for the PingDelegate.
+// notifyPing queues a measured round trip for the PingDelegate, unless
+// the neighbour is no longer a live member: once its NotifyLeave is
+// queued, no callback about it follows (its link may linger a little).
 func (l *runLoop) notifyPing(n *Node, rtt time.Duration, payload []byte) {
 	if l.m.live.Ping == nil {
+		return
+	}
+	if mem, ok := l.ms.Member(n.Name); !ok || !mem.State.live() {
 		return
 	}
 	m, n := l.m, cloneNode(n)
