@@ -232,7 +232,11 @@ func (m *Memberlist) resolveJoinAddr(host string) ([]Address, error) {
 // Leave waits until the announcement and the disconnects are written to
 // the neighbours' connections, at most timeout (no limit when timeout is
 // not positive, as in memberlist), and returns an error wrapping
-// os.ErrDeadlineExceeded if they are not. Calling it again does nothing.
+// os.ErrDeadlineExceeded if they are not. Before disconnecting, the node
+// stays in the overlay for Config.IHaveInterval + 2×GraftTimeout so that
+// neighbours that missed the announcement can GRAFT it, but for at most
+// half of a positive timeout, so that Leave succeeds on a healthy cluster
+// whatever the settings. Calling it again does nothing.
 // It returns ErrShutdown after Shutdown (memberlist panics).
 func (m *Memberlist) Leave(timeout time.Duration) error {
 	m.leaveMu.Lock()
@@ -245,7 +249,7 @@ func (m *Memberlist) Leave(timeout time.Duration) error {
 	}
 	m.left = true
 	reply := make(chan []flushWait, 1)
-	if err := m.submit(cmdLeave{reply: reply}); err != nil {
+	if err := m.submit(cmdLeave{reply: reply, timeout: timeout}); err != nil {
 		return err
 	}
 	return m.waitFlushed("leave", reply, timeout)
