@@ -346,3 +346,32 @@ func TestRuntimeAliveDelegateNewIncarnation(t *testing.T) {
 		}
 	})
 }
+
+// TestRuntimeJoinSameNameConflict: Join to an address whose node has the
+// local node's name is made, not skipped, and both ConflictDelegates hear
+// of the conflict, as in memberlist (serf resolves it by a vote).
+func TestRuntimeJoinSameNameConflict(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newMockCluster(t, 0, nil)
+		defer c.shutdown()
+		filters := make([]*filterDelegate, 2)
+		nodes := make([]*testNode, 2)
+		for i := range nodes {
+			f := &filterDelegate{reject: func(*Node) bool { return false }}
+			filters[i] = f
+			nodes[i] = c.add("twin", func(conf *Config) { conf.Conflict = f })
+		}
+		orig := nodes[0].ml.LocalNode().Address()
+		// By address: MockNetwork dials by name when one is given.
+		if n, err := nodes[1].ml.Join([]string{orig}); err == nil || n != 0 {
+			t.Errorf("Join to a node of the same name = %d, %v; want an error", n, err)
+		}
+		synctest.Wait()
+		for i, f := range filters {
+			_, _, cs := f.calls()
+			if len(cs) != 1 || cs[0][0].Name != "twin" || cs[0][0].Address() == cs[0][1].Address() {
+				t.Errorf("node %d: conflicts %v, want one between the two addresses", i, cs)
+			}
+		}
+	})
+}

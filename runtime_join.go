@@ -37,7 +37,10 @@ import (
 // explicit Join through a node that a veto denied lifts the deny.
 //
 // It returns the number of addresses reached (an address of the local
-// node counts as reached without a connection). If none was, the error
+// node counts as reached without a connection). A node at another address
+// with the local node's name refuses the connection: a name conflict,
+// which both nodes' ConflictDelegates hear of, as in memberlist; that
+// address is not reached. If none was, the error
 // wraps ErrNoContact and joins each address's error; otherwise it is nil.
 // An empty list contacts nobody and returns 0 and nil, as memberlist does.
 // It returns 0 and an error wrapping ErrShutdown after Shutdown, also
@@ -165,7 +168,7 @@ type joinResult struct {
 
 // joinAddress joins through one address.
 func (m *Memberlist) joinAddress(a Address) (joinResult, error) {
-	if a.Name == m.self.Name || (a.Name == "" && a.Addr == m.self.Addr) {
+	if a.Addr == m.self.Addr {
 		return joinResult{}, nil
 	}
 	if err := m.acquireDialer(); err != nil {
@@ -173,6 +176,12 @@ func (m *Memberlist) joinAddress(a Address) (joinResult, error) {
 	}
 	conn, contact, version, err := m.dialVersion(a)
 	m.releaseDialer()
+	if r := (*rejectedError)(nil); errors.As(err, &r) && r.reason == RejectName {
+		// The contact has the local node's name (it refused the
+		// handshake and told its ConflictDelegate): a name conflict, which
+		// the local ConflictDelegate hears of too, as in memberlist.
+		m.notifyConflict(Hello{Name: m.self.Name, Addr: a.Addr})
+	}
 	if err != nil {
 		return joinResult{}, err
 	}
