@@ -1,8 +1,11 @@
 package hyparlist_test
 
 // This file guards the promise of MIGRATING.md that a program written for
-// github.com/hashicorp/memberlist v0.7.0 builds when only its import path
-// changes. It names every exported identifier of memberlist v0.7.0 through
+// github.com/hashicorp/memberlist v0.5.4 or v0.7.0 builds when only its import
+// path changes. The two versions' exported APIs differ only in the metrics
+// label type (memberlistMetricLabel): v0.5.4 takes it from go-metrics/compat
+// (api_compat_v054_test.go, checked by default), v0.7.0 from go-metrics itself
+// (api_compat_v070_test.go, checked with -tags hashicorpmetrics). It names every exported identifier of memberlist v0.7.0 through
 // hyparlist, with memberlist's exact type, so that a missing name or a
 // changed signature breaks the build of the tests. hyparlist's own additions
 // are not listed.
@@ -36,7 +39,6 @@ import (
 	"net"
 	"time"
 
-	"github.com/hashicorp/go-metrics"
 	"github.com/hyparlist/hyparlist"
 )
 
@@ -163,7 +165,7 @@ var (
 			DeadNodeReclaimTime:     exactly[time.Duration](&x.DeadNodeReclaimTime),
 			RequireNodeNames:        exactly[bool](&x.RequireNodeNames),
 			CIDRsAllowed:            exactly[[]net.IPNet](&x.CIDRsAllowed),
-			MetricLabels:            exactly[[]metrics.Label](&x.MetricLabels),
+			MetricLabels:            exactly[[]memberlistMetricLabel](&x.MetricLabels),
 			QueueCheckInterval:      exactly[time.Duration](&x.QueueCheckInterval),
 			MsgpackUseNewTimeFormat: exactly[bool](&x.MsgpackUseNewTimeFormat),
 		}
@@ -300,7 +302,7 @@ var (
 			BindAddrs:    exactly[[]string](&x.BindAddrs),
 			BindPort:     exactly[int](&x.BindPort),
 			Logger:       exactly[*log.Logger](&x.Logger),
-			MetricLabels: exactly[[]metrics.Label](&x.MetricLabels),
+			MetricLabels: exactly[[]memberlistMetricLabel](&x.MetricLabels),
 		}
 	}
 )

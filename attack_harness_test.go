@@ -11,8 +11,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/hashicorp/go-metrics"
 )
 
 // This file is the harness of the attack suite (attack_test.go): nodes on
@@ -44,7 +42,7 @@ func (t *sourcedTransport) DialTimeout(addr string, timeout time.Duration) (net.
 // attackNode is a node of the attack suite and the sink of its metrics.
 type attackNode struct {
 	*testNode
-	sink *metrics.InmemSink
+	sink *inmemSink
 }
 
 // newAttackNode starts a node listening and dialling on ip, with its
@@ -67,7 +65,7 @@ func newAttackNode(t *testing.T, name, ip string, tweak func(*Config)) *attackNo
 	})
 	conf.Delegate = rec
 	conf.Events = rec
-	sink := metrics.NewInmemSink(time.Hour, time.Hour)
+	sink := newInmemSink(time.Hour, time.Hour)
 	ml, err := create(conf, sink)
 	if err != nil {
 		_ = nt.Shutdown()

@@ -9,8 +9,6 @@ import (
 	"net"
 	"slices"
 	"time"
-
-	"github.com/hashicorp/go-metrics"
 )
 
 // Protocol versions accepted in Config.ProtocolVersion. They exist for
@@ -217,7 +215,7 @@ type Config struct {
 	Keyring *Keyring
 
 	// Delegate plugs application data into the cluster (metadata,
-	// broadcasts, anti-entropy state); nil for none.
+	// broadcasts, anti-entropy state); nil for none. Read at Create.
 	Delegate Delegate
 
 	// DelegateProtocolVersion, DelegateProtocolMin and DelegateProtocolMax
@@ -228,15 +226,20 @@ type Config struct {
 	DelegateProtocolMax     uint8
 
 	// Events receives member joins, leaves and updates; nil for none.
+	// Read from the caller's Config at each use, as memberlist does: it
+	// may be set after Create.
 	Events EventDelegate
-	// Conflict is told about name conflicts; nil for none.
+	// Conflict is told about name conflicts; nil for none. Read from the
+	// caller's Config at each use, as memberlist does.
 	Conflict ConflictDelegate
-	// Merge can veto joins; nil for none.
+	// Merge can veto joins; nil for none. Read at Create.
 	Merge MergeDelegate
 	// Ping observes round-trip times, measured on every active-view link
-	// once per keepalive interval (see PingDelegate); nil for none.
+	// once per keepalive interval (see PingDelegate); nil for none. Read
+	// from the caller's Config at each use, as memberlist does: it may be
+	// set after Create.
 	Ping PingDelegate
-	// Alive can filter members; nil for none.
+	// Alive can filter members; nil for none. Read at Create.
 	Alive AliveDelegate
 
 	// DNSConfigPath is memberlist's resolv.conf path for Join's own DNS
@@ -296,7 +299,7 @@ type Config struct {
 
 	// MetricLabels are added to every metric the node emits.
 	// Default: nil.
-	MetricLabels []metrics.Label
+	MetricLabels []MetricLabel
 
 	// QueueCheckInterval is how often the node samples the depth of its
 	// queues into metrics and warns about queues near their bound.

@@ -81,6 +81,10 @@ func (c *Config) membershipConfig() MembershipConfig {
 		m.SuspicionInterval = time.Nanosecond
 	}
 	m.SuspicionMaxTimeoutMult = max(m.SuspicionMaxTimeoutMult, 1)
+	// As memberlist: a suspicion waits for at most SuspicionMult−2
+	// confirmations, and only neighbours (at most ActiveViewSize) accuse.
+	m.SuspicionConfirmations = max(min(m.SuspicionConfirmations, m.SuspicionMult-2), 0)
+	m.MaxAccusers = c.ActiveViewSize
 	m.PushPullInterval = c.PushPullInterval
 	m.MaxMembers = c.MaxMembers
 	if c.GossipToTheDeadTime > 0 {

@@ -12,8 +12,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/hashicorp/go-metrics"
 )
 
 // invalidFields returns the Field of every ConfigError in err.
@@ -220,7 +218,7 @@ func TestConfigClone(t *testing.T) {
 	c.SecretKey = bytes.Repeat([]byte{1}, 16)
 	c.Keyring, _ = NewKeyring(nil, c.SecretKey)
 	c.CIDRsAllowed, _ = ParseCIDRs([]string{"10.0.0.0/8"})
-	c.MetricLabels = []metrics.Label{{Name: "dc", Value: "a"}}
+	c.MetricLabels = []MetricLabel{{Name: "dc", Value: "a"}}
 	c.Events = &ChannelEventDelegate{}
 
 	cp := c.clone()

@@ -1,7 +1,9 @@
 // Package hyparlist gives Go programs cluster membership and reliable
 // cluster-wide broadcast that scale to thousands of nodes, behind an API
-// compatible with hashicorp/memberlist v0.7.0 (Create, Join, Members,
-// Leave, Delegate, EventDelegate, TransmitLimitedQueue, ...).
+// compatible with hashicorp/memberlist v0.5.x and v0.7.0 (Create, Join,
+// Members, Leave, Delegate, EventDelegate, TransmitLimitedQueue, ...).
+// The metrics label type is v0.5.x's (go-metrics/compat) by default and
+// v0.7.0's with the hashicorpmetrics build tag.
 //
 // # Three layers
 //

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
-
-	"github.com/hashicorp/go-metrics"
 )
 
 // withKeys returns a config tweak giving a node its own keyring holding
@@ -87,7 +85,7 @@ func checkRefused(t *testing.T, outsider, member *testNode) {
 func TestRuntimeEncryptedCluster(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		key := testKey(0x42, 32)
-		sink := metrics.NewInmemSink(time.Hour, time.Hour)
+		sink := newInmemSink(time.Hour, time.Hour)
 		c := newMockClusterWithSink(t, 3, func(conf *Config) { conf.SecretKey = key }, sink)
 		defer c.shutdown()
 		for _, n := range c.nodes {

@@ -50,10 +50,12 @@ var (
 	ErrInvalidKey = errors.New("hyparlist: invalid encryption key")
 
 	// ErrKeyNotFound is returned by Keyring.UseKey for a key that is not
-	// installed on the ring.
-	ErrKeyNotFound = errors.New("hyparlist: key is not in the keyring")
+	// installed on the ring. The texts of the keyring errors contain
+	// memberlist's, which applications match on (serf's key command looks
+	// for "not allowed").
+	ErrKeyNotFound = errors.New("hyparlist: requested key is not in the keyring")
 
 	// ErrRemovePrimaryKey is returned by Keyring.RemoveKey for the primary
 	// key: make another key primary with UseKey first.
-	ErrRemovePrimaryKey = errors.New("hyparlist: cannot remove the primary key")
+	ErrRemovePrimaryKey = errors.New("hyparlist: removing the primary key is not allowed")
 )

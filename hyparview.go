@@ -408,7 +408,14 @@ func (h *HyParView) joinCluster(contact Peer) {
 // With PaperJoinEvicts the contact follows the paper and evicts.
 func (h *HyParView) onJoin(joiner Peer) {
 	room := len(h.active) < h.cfg.ActiveViewSize || h.cfg.has(PaperJoinEvicts)
-	if peerIndex(h.active, joiner.Name) < 0 && room {
+	switch {
+	case peerIndex(h.active, joiner.Name) >= 0:
+		// Not in the paper: a JOIN from a neighbour comes from a node that
+		// does not count this one as its neighbour any more (it restarted
+		// under the same name, or lost the link): answer as to a new
+		// joiner, so that it links back at once.
+		h.send(joiner, Neighbor{HighPriority: true})
+	case room:
 		h.addActive(joiner)
 		h.send(joiner, Neighbor{HighPriority: true})
 	}

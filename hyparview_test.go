@@ -104,10 +104,10 @@ func TestHyParViewJoin(t *testing.T) {
 			"send e ForwardJoin joiner=j ttl=6"},
 		wantActive: hvNames("a", "b", "c", "d", "e"),
 	}, {
-		name:       "joiner already a neighbour: walks only",
+		name:       "joiner already a neighbour (restarted, or lost the link): answered as a new joiner",
 		active:     hvNames("a", "j"),
 		ev:         hvRecv("j", Join{}),
-		want:       []string{"send a ForwardJoin joiner=j ttl=6"},
+		want:       []string{"send j Neighbor high", "send a ForwardJoin joiner=j ttl=6"},
 		wantActive: hvNames("a", "j"),
 	}, {
 		name:        "joiner in the passive view moves to the active view",

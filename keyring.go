@@ -50,7 +50,7 @@ func NewKeyring(keys [][]byte, primaryKey []byte) (*Keyring, error) {
 		return k, nil
 	}
 	if len(primaryKey) == 0 {
-		return nil, fmt.Errorf("new keyring: %d keys but no primary key: %w", len(keys), ErrInvalidKey)
+		return nil, fmt.Errorf("new keyring: %d keys but empty primary key not allowed: %w", len(keys), ErrInvalidKey)
 	}
 	if err := k.AddKey(primaryKey); err != nil {
 		return nil, fmt.Errorf("new keyring: primary key: %w", err)
@@ -71,7 +71,7 @@ func ValidateKey(key []byte) error {
 	case 16, 24, 32:
 		return nil
 	}
-	return fmt.Errorf("key is %d bytes, want 16, 24 or 32: %w", len(key), ErrInvalidKey)
+	return fmt.Errorf("key is %d bytes, key size must be 16, 24 or 32 bytes: %w", len(key), ErrInvalidKey)
 }
 
 // AddKey installs key on the ring so that messages encrypted with it can be

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -258,4 +259,31 @@ func TestKeyringConcurrentRotation(t *testing.T) {
 		}
 	}
 	wg.Wait()
+}
+
+// TestKeyringErrorTexts checks that the keyring's errors carry
+// memberlist's texts, which applications match on: serf's key command
+// reports a failed primary key removal by looking for "not allowed".
+func TestKeyringErrorTexts(t *testing.T) {
+	k1, k2 := testKey(1, 16), testKey(2, 16)
+	ring, err := NewKeyring([][]byte{k2}, k1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, errNoPrimary := NewKeyring([][]byte{k1}, nil)
+	cases := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"RemoveKey(primary)", ring.RemoveKey(k1), "removing the primary key is not allowed"},
+		{"UseKey(unknown)", ring.UseKey(testKey(3, 16)), "requested key is not in the keyring"},
+		{"AddKey(15 bytes)", ring.AddKey(testKey(3, 15)), "key size must be 16, 24 or 32 bytes"},
+		{"NewKeyring(no primary)", errNoPrimary, "empty primary key not allowed"},
+	}
+	for _, c := range cases {
+		if c.err == nil || !strings.Contains(c.err.Error(), c.want) {
+			t.Errorf("%s = %v, want an error containing %q", c.name, c.err, c.want)
+		}
+	}
 }

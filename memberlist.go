@@ -26,7 +26,10 @@ import (
 // NumMembers, LocalNode and Neighbors read a snapshot the loop publishes,
 // so they never wait for the loop.
 type Memberlist struct {
-	config    *Config
+	config *Config // the node's copy of the Config, taken at Create
+	// live is the application's Config: the delegate fields memberlist
+	// reads at each use are read from it (Events, Conflict, Ping).
+	live      *Config
 	transport NodeAwareTransport
 	logger    *slog.Logger
 	self      Peer
@@ -90,6 +93,10 @@ type Memberlist struct {
 	wg      sync.WaitGroup
 	leaveMu sync.Mutex
 	left    bool
+	// localVetoed is set at Create when the AliveDelegate refused the
+	// local node: the snapshot leaves it out of the member list and its
+	// NotifyJoin is not called, as in memberlist.
+	localVetoed bool
 }
 
 // snapshot is what the loop publishes for the read-only methods.
@@ -121,8 +128,16 @@ func (s *snapshot) member(name string) (*Node, bool) {
 // this while a cluster moves to encryption). SecretKey becomes the primary
 // key of conf.Keyring; when conf.Keyring is nil, Create builds a keyring
 // from SecretKey and stores it in conf.Keyring, as memberlist does, so
-// that keys can be rotated through it. Nothing else in conf is changed or
-// kept.
+// that keys can be rotated through it. The node keeps conf and reads its
+// Events, Conflict and Ping fields at each use, as memberlist does, so
+// that an application may set them after Create; every
+// other field is read once, here.
+//
+// The AliveDelegate, if set, is asked about the local node, and the
+// EventDelegate's NotifyJoin for the local node has returned when Create
+// returns, as in memberlist. If the AliveDelegate refuses the local node,
+// Create still succeeds, as memberlist's does, but the node leaves itself
+// out of Members and NumMembers and reports no NotifyJoin for itself.
 //
 // When Create fails it leaves nothing running: a NetTransport it opened is
 // shut down, and so is conf.Transport when the failure comes after Create
@@ -172,7 +187,7 @@ func create(conf *Config, sink metricSink) (*Memberlist, error) {
 		}
 		transport = nt
 	}
-	m, err := newMemberlist(cfg, transport, logger, meta, sink)
+	m, err := newMemberlist(cfg, conf, transport, logger, meta, sink)
 	if err != nil {
 		_ = transport.Shutdown()
 		return nil, fmt.Errorf("create: %w", err)
@@ -202,7 +217,7 @@ func installSecretKey(cfg *Config) error {
 
 // newMemberlist builds the node on an open transport and starts its
 // goroutines.
-func newMemberlist(cfg *Config, transport Transport, logger *slog.Logger, meta []byte, sink metricSink) (*Memberlist, error) {
+func newMemberlist(cfg, live *Config, transport Transport, logger *slog.Logger, meta []byte, sink metricSink) (*Memberlist, error) {
 	ip, port, err := transport.FinalAdvertiseAddr(cfg.AdvertiseAddr, cfg.AdvertisePort)
 	if err != nil {
 		return nil, fmt.Errorf("advertise address: %w", err)
@@ -210,6 +225,7 @@ func newMemberlist(cfg *Config, transport Transport, logger *slog.Logger, meta [
 	lim := cfg.wireLimits()
 	m := &Memberlist{
 		config:     cfg,
+		live:       live,
 		transport:  asNodeAware(transport),
 		logger:     logger,
 		self:       Peer{Name: cfg.Name, Addr: net.JoinHostPort(ip.String(), strconv.Itoa(port))},
@@ -231,13 +247,16 @@ func newMemberlist(cfg *Config, transport Transport, logger *slog.Logger, meta [
 	m.msgQueue = newDispatcher("messages", dispatchQueueMaxBytes, m.shutdownCh)
 	m.eventQueue = newDispatcher("events", dispatchQueueMaxBytes, m.shutdownCh)
 
+	m.localVetoed = m.localAliveVetoed(meta)
 	seed := rand.Uint64()
 	l, err := newRunLoop(m, rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), meta)
 	if err != nil {
 		return nil, err
 	}
 	// The first steps run here, before any goroutine, so that Members and
-	// LocalNode hold the local node when Create returns.
+	// LocalNode hold the local node when Create returns, and the
+	// EventDelegate has been told of it (start runs the local NotifyJoin
+	// on this goroutine).
 	l.start()
 
 	go m.msgQueue.run()
@@ -283,6 +302,21 @@ func (m *Memberlist) Shutdown() error {
 	m.eventQueue.worker.wait()
 	m.pump.wait()
 	return err
+}
+
+// localAliveVetoed asks the AliveDelegate about the local node, as
+// memberlist does when it marks itself alive, and reports a refusal.
+func (m *Memberlist) localAliveVetoed(meta []byte) bool {
+	ad := m.config.Alive
+	if ad == nil {
+		return false
+	}
+	n := m.memberNode(Member{Name: m.self.Name, Addr: m.self.Addr, Meta: meta, State: MemberStateAlive})
+	if err := ad.NotifyAlive(n); err != nil {
+		m.logger.Warn("alive delegate refused the local node; it is left out of its own member list", "member", n.Name, "error", err)
+		return true
+	}
+	return false
 }
 
 // shutDown reports whether Shutdown has been called.

@@ -30,7 +30,7 @@ import (
 //   - from HyParView: NeighborUp, NeighborDown, LinkFailed;
 //   - from Plumtree: every Deliver (other classes are ignored);
 //   - Receive for message types 32–47, TimerFired for its timers;
-//   - commands: UpdateMeta, LeaveCluster, LocalStateReady;
+//   - commands: UpdateMeta, LeaveCluster, LocalStateReady, JoinVia;
 //   - answers: AliveVerdict, MergeVerdict (membership_checks.go);
 //
 // and act on what Drain returns: BroadcastPayload goes to Plumtree, Send and
@@ -62,6 +62,9 @@ type Membership struct {
 	leaving bool
 	// joined is set once the first exchange (the join exchange) started.
 	joined bool
+	// joinContact is the contact of JoinVia while the join exchange has
+	// not started: the exchange waits for it (membership_neighbors.go).
+	joinContact string
 	// leaveAnnounced is set when LeaveAnnounced is due at the end of the
 	// step.
 	leaveAnnounced bool
@@ -128,8 +131,10 @@ type UpdateMeta struct {
 }
 
 // LocalStateReady answers PushPullState: State is the application's
-// Delegate.LocalState(Join) for the exchange with Peer. An empty State, or
-// one over MaxLocalStateSize, is not sent. The core does not copy State:
+// Delegate.LocalState(Join) for the exchange with Peer. A State over
+// MaxLocalStateSize is not sent, nor an empty one except in a join
+// exchange, where it tells the peer that the exchange's state has come
+// (feed it even without a Delegate). The core does not copy State:
 // the MemberUserState it sends refers to the same bytes, so that a driver
 // can answer many exchanges with one buffer. The driver must not modify
 // State afterwards.
@@ -185,7 +190,9 @@ type PushPullState struct {
 }
 
 // MergeRemoteState hands the application state From sent to
-// Delegate.MergeRemoteState(State, Join).
+// Delegate.MergeRemoteState(State, Join). In a join exchange State may be
+// empty: the peer had none (memberlist calls MergeRemoteState only with a
+// state), and the exchange's state part is done.
 type MergeRemoteState struct {
 	From  Peer
 	Join  bool
@@ -199,6 +206,7 @@ type LeaveAnnounced struct{}
 
 func (UpdateMeta) isEvent()      {}
 func (LocalStateReady) isEvent() {}
+func (JoinVia) isEvent()         {}
 
 func (MemberJoined) isAction()     {}
 func (MemberUpdated) isAction()    {}
@@ -277,9 +285,11 @@ func (m *Membership) handle(ev Event) {
 	case LocalHealth:
 		m.healthMult = ev.Multiplier
 	case LocalStateReady:
-		if len(ev.State) > 0 && len(ev.State) <= m.cfg.MaxLocalStateSize {
+		if (len(ev.State) > 0 || ev.Join) && len(ev.State) <= m.cfg.MaxLocalStateSize {
 			m.emit(Send{To: ev.Peer, Msg: MemberUserState{Join: ev.Join, State: ev.State}})
 		}
+	case JoinVia:
+		m.onJoinVia(ev.Contact)
 	}
 }
 
@@ -498,9 +508,11 @@ func derefMessage[T Message](p *T) Message {
 	return *p
 }
 
-// onUserState hands the peer's application state to the driver.
+// onUserState hands the peer's application state to the driver; in a
+// join exchange an empty one too, which tells the driver that the
+// exchange's state has arrived.
 func (m *Membership) onUserState(from Peer, msg MemberUserState) {
-	if len(msg.State) > 0 && len(msg.State) <= m.cfg.MaxLocalStateSize {
+	if (len(msg.State) > 0 || msg.Join) && len(msg.State) <= m.cfg.MaxLocalStateSize {
 		m.emit(MergeRemoteState{From: from, Join: msg.Join, State: msg.State})
 	}
 }
@@ -511,6 +523,8 @@ func (m *Membership) onTimer(t Timer) {
 		m.onPushPullTimer()
 	case memberLinkExchangeTimer:
 		m.onLinkExchangeTimer(t)
+	case memberJoinExchangeTimer:
+		m.onJoinExchangeTimer()
 	case memberDeadProbeTimer:
 		m.onDeadProbeTimer()
 	case memberLivenessProbeTimer:

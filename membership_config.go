@@ -41,6 +41,16 @@ type MembershipConfig struct {
 	// neighbours, so 4 of them reach min, while one flaky link stays at max.
 	SuspicionConfirmations int
 
+	// MaxAccusers bounds the independent accusers a suspicion can have:
+	// the most neighbours a member has (HyParView's ActiveViewSize), since
+	// only a neighbour accuses. A suspicion waits for at most
+	// min(SuspicionConfirmations, n−2, MaxAccusers−1) confirmations in a
+	// cluster of n live members (everyone but the suspect and the first
+	// accuser), so that a small cluster, where fewer accusers can exist,
+	// is not held at the longest timeout (memberlist caps its confirmations
+	// by n−2 the same way). Zero: no bound beyond n−2. Default 0.
+	MaxAccusers int
+
 	// PushPullInterval is the period of anti-entropy: every interval the
 	// node exchanges a digest with one random neighbour. Zero disables the
 	// periodic exchange (exchanges on NeighborUp still happen). Default 10s.

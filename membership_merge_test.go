@@ -103,7 +103,9 @@ func TestMembershipUnknownTombstone(t *testing.T) {
 // record confirms only when it names a new accuser.
 func TestMembershipSuspectAccusers(t *testing.T) {
 	m := newStartedMembership(t, "self", DefaultMembershipConfig())
-	deliverRecs(t, m, mt0, "x", rec("x", 0, MemberStateAlive))
+	for _, name := range []string{"x", "a", "b"} { // the accusers are members
+		deliverRecs(t, m, mt0, name, rec(name, 0, MemberStateAlive))
+	}
 	deliverRecs(t, m, mt0, "a", rec("x", 0, MemberStateSuspect))
 	deliverRecs(t, m, mt0, "a", rec("x", 0, MemberStateSuspect))
 	e := m.table.get("x")

@@ -40,6 +40,7 @@ func (m *Membership) onLinkExchangeTimer(t memberLinkExchangeTimer) {
 func (m *Membership) exchangeWith(p Peer) {
 	join := !m.joined
 	m.joined = true
+	m.joinContact = ""
 	m.startExchange(p, join)
 }
 
@@ -62,12 +63,59 @@ func (m *Membership) onNeighborUp(p Peer) {
 	}
 	if wasAlone {
 		m.announce(m.local().record())
+	}
+	if !m.joined && m.joinContact != "" {
+		// The join exchange is with the contact, as memberlist's push/pull
+		// is; another node the JOIN reached may link first.
+		if p.Name == m.joinContact {
+			m.exchangeWith(p)
+		} else if wasAlone {
+			m.emit(SetTimer{After: linkExchangeDelay, Timer: memberJoinExchangeTimer{}})
+		}
+		return
+	}
+	if wasAlone {
 		m.exchangeWith(p)
 		return
 	}
 	if m.self.Name < p.Name {
 		after := linkExchangeDelay + time.Duration(m.rng.Int64N(int64(linkExchangeDelay)))
 		m.emit(SetTimer{After: after, Timer: memberLinkExchangeTimer{Name: p.Name}})
+	}
+}
+
+// JoinVia is the command "the node is joining through Contact": the
+// node's join exchange (its first) is with Contact rather than with the
+// first neighbour, as memberlist's Join runs its push/pull with the node
+// it contacts; if Contact is not a neighbour within linkExchangeDelay of
+// the first neighbour, the exchange is with a neighbour. Ignored once the
+// join exchange started.
+type JoinVia struct {
+	Contact Peer
+}
+
+// onJoinVia records the contact the join exchange waits for.
+func (m *Membership) onJoinVia(contact Peer) {
+	if m.joined || contact.Name == m.self.Name {
+		return
+	}
+	m.joinContact = contact.Name
+	if _, ok := m.neighbor(contact.Name); ok {
+		m.exchangeWith(contact)
+	}
+}
+
+// memberJoinExchangeTimer fires when the join exchange has waited long
+// enough for the JoinVia contact.
+type memberJoinExchangeTimer struct{}
+
+func (memberJoinExchangeTimer) isTimer() {}
+
+// onJoinExchangeTimer starts the join exchange with a random neighbour
+// if it has not started.
+func (m *Membership) onJoinExchangeTimer() {
+	if !m.joined && len(m.neighbors) > 0 {
+		m.exchangeWith(m.neighbors[m.rng.IntN(len(m.neighbors))])
 	}
 }
 

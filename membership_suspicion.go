@@ -17,7 +17,9 @@ import (
 //	timeout(C) = max(min, max − (max − min)·log(C+1)/log(K+1))
 //
 // with C confirmations (accusers beyond the first) and K =
-// SuspicionConfirmations. A crashed node loses all its HyParView links at
+// SuspicionConfirmations, capped by the confirmations that can come
+// (suspicionConfirmations: n−2 and MaxAccusers−1, as memberlist caps its
+// k by n−2). A crashed node loses all its HyParView links at
 // once, so several neighbours accuse it and it is declared dead after about
 // min; a single flaky link yields one accuser and max, which leaves the
 // suspected node ample time to hear the suspicion through its other links
@@ -60,8 +62,7 @@ type suspicion struct {
 	// SuspicionMaxTimeoutMult (suspicionBounds).
 	lo time.Duration
 	// accusers are the name hashes of the distinct nodes that announced the
-	// suspicion, first accuser first; at most SuspicionConfirmations+1 are
-	// kept. Two accusers whose 64-bit name hashes collide count once.
+	// suspicion, first accuser first; at most k+1 are kept. Two accusers whose 64-bit name hashes collide count once.
 	accusers []uint64
 	// first is set when the local node accused the member before hearing
 	// of any other accuser: it announces dead at expiry.
@@ -69,6 +70,20 @@ type suspicion struct {
 	// stretched is set once the timeout was stretched because the local
 	// node was behind at expiry (LocalHealth); it is stretched only once.
 	stretched bool
+	// k is the confirmations this suspicion waits for at most
+	// (suspicionConfirmations).
+	k int
+}
+
+// suspicionConfirmations is K for a suspicion among n live members:
+// SuspicionConfirmations, capped by the confirmations that can come, n−2
+// (everyone but the suspect and the first accuser) and MaxAccusers−1.
+func suspicionConfirmations(cfg MembershipConfig, n int) int {
+	k := min(cfg.SuspicionConfirmations, n-2)
+	if cfg.MaxAccusers > 0 {
+		k = min(k, cfg.MaxAccusers-1)
+	}
+	return max(k, 0)
 }
 
 // LocalHealth is the event "the local node's health multiplier is now
@@ -128,12 +143,12 @@ func suspicionTimeout(lo, hi time.Duration, k, c int) time.Duration {
 // anti-entropy).
 func (m *Membership) startSuspicion(e *memberEntry, accuser string) {
 	lo, hi := suspicionBounds(m.cfg, m.table.nLive)
-	s := &suspicion{start: m.clock, lo: lo}
+	s := &suspicion{start: m.clock, lo: lo, k: suspicionConfirmations(m.cfg, m.table.nLive)}
 	if accuser != "" {
 		s.accusers = append(make([]uint64, 0, 1), nameHash(accuser))
 		s.first = accuser == m.self.Name
 	}
-	s.deadline = m.clock + int64(suspicionTimeout(lo, hi, m.cfg.SuspicionConfirmations, 0))
+	s.deadline = m.clock + int64(suspicionTimeout(lo, hi, s.k, 0))
 	e.susp = s
 }
 
@@ -142,7 +157,7 @@ func (m *Membership) startSuspicion(e *memberEntry, accuser string) {
 // added.
 func (m *Membership) confirmSuspicion(e *memberEntry, accuser string) bool {
 	s := e.susp
-	if s == nil || accuser == "" || len(s.accusers) > m.cfg.SuspicionConfirmations {
+	if s == nil || accuser == "" || len(s.accusers) > s.k {
 		return false
 	}
 	h := nameHash(accuser)
@@ -152,7 +167,7 @@ func (m *Membership) confirmSuspicion(e *memberEntry, accuser string) bool {
 	s.accusers = append(s.accusers, h)
 	c := len(s.accusers) - 1
 	hi := suspicionMax(s.lo, m.cfg.SuspicionMaxTimeoutMult)
-	if d := s.start + int64(suspicionTimeout(s.lo, hi, m.cfg.SuspicionConfirmations, c)); d < s.deadline {
+	if d := s.start + int64(suspicionTimeout(s.lo, hi, s.k, c)); d < s.deadline {
 		s.deadline = d
 		m.refreshDeadline(e)
 	}

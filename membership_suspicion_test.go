@@ -292,3 +292,48 @@ func TestMembershipSuspicionStretchedWhileBehind(t *testing.T) {
 		t.Errorf("healthy node: m3 %v at expiry, want dead (timers %+v)", got.State, tm)
 	}
 }
+
+// TestSuspicionConfirmationsCapped: a suspicion waits for no more
+// confirmations than can come: n−2 among n live members (everyone but the
+// suspect and the first accuser) and MaxAccusers−1, as memberlist caps
+// its k by n−2. In a 3-node cluster one confirmation reaches the shortest
+// timeout, in a 2-node one the first accusation does, so a small cluster
+// detects a crash as fast as memberlist does with the same Config.
+func TestSuspicionConfirmationsCapped(t *testing.T) {
+	cfg := DefaultMembershipConfig() // K = 3
+	for _, tc := range []struct{ n, maxAccusers, want int }{
+		{2, 0, 0}, {3, 0, 1}, {4, 0, 2}, {5, 0, 3}, {1000, 0, 3}, {1000, 2, 1}, {1000, 5, 3},
+	} {
+		c := cfg
+		c.MaxAccusers = tc.maxAccusers
+		if got := suspicionConfirmations(c, tc.n); got != tc.want {
+			t.Errorf("n=%d MaxAccusers=%d: K=%d, want %d", tc.n, tc.maxAccusers, got, tc.want)
+		}
+	}
+	for _, n := range []int{2, 3} {
+		m := withMembers(t, cfg, n)
+		lo, _ := suspicionBounds(cfg, n)
+		acts := stepActs(m, mt0, LinkFailed{Peer: testPeer("m0")})
+		if n == 3 {
+			acts = deliverRecs(t, m, mt0, "m1", rec("m0", 0, MemberStateSuspect))
+		}
+		tm := timersOf[memberDeadlineTimer](acts)
+		if len(tm) != 1 || tm[0].After != lo {
+			t.Errorf("n=%d: suspicion timer %+v after every possible accuser, want the shortest, %v", n, tm, lo)
+		}
+	}
+}
+
+// TestRuntimeSuspicionConfirmationsConfig: the runtime caps the
+// confirmations by SuspicionMult−2 as memberlist does, and the accusers by
+// the active view size.
+func TestRuntimeSuspicionConfirmationsConfig(t *testing.T) {
+	for _, tc := range []struct{ mult, want int }{{1, 0}, {3, 1}, {4, 2}, {8, 3}} {
+		c := DefaultLANConfig()
+		c.SuspicionMult = tc.mult
+		m := c.membershipConfig()
+		if m.SuspicionConfirmations != tc.want || m.MaxAccusers != c.ActiveViewSize {
+			t.Errorf("SuspicionMult %d: SuspicionConfirmations %d MaxAccusers %d, want %d and %d", tc.mult, m.SuspicionConfirmations, m.MaxAccusers, tc.want, c.ActiveViewSize)
+		}
+	}
+}

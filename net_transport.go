@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	metrics "github.com/hashicorp/go-metrics"
 	sockaddr "github.com/hashicorp/go-sockaddr"
 )
 
@@ -57,14 +56,14 @@ type NetTransportConfig struct {
 	Logger *log.Logger
 
 	// MetricLabels are added to every metric the transport emits.
-	MetricLabels []metrics.Label
+	MetricLabels []MetricLabel
 }
 
 // NetTransport is the Transport of real networks: UDP datagrams for
 // packets and a TCP connection per stream.
 type NetTransport struct {
 	logger       *log.Logger
-	metricLabels []metrics.Label
+	metricLabels []MetricLabel
 	hooks        netHooks
 
 	bindAddrs []netip.Addr
@@ -88,7 +87,7 @@ var (
 // netHooks are the transport's links to the machine and the metrics
 // library, replaced in tests.
 type netHooks struct {
-	incrCounter      func(key []string, val float32, labels []metrics.Label)
+	incrCounter      func(key []string, val float32, labels []MetricLabel)
 	interfaces       func() (sockaddr.IfAddrs, error)
 	defaultInterface func() string
 }
@@ -96,7 +95,7 @@ type netHooks struct {
 // systemNetHooks are the hooks of a real transport.
 func systemNetHooks() netHooks {
 	return netHooks{
-		incrCounter:      metrics.IncrCounterWithLabels,
+		incrCounter:      metricsIncrCounter,
 		interfaces:       sockaddr.GetAllInterfaces,
 		defaultInterface: systemDefaultInterface,
 	}

@@ -15,7 +15,6 @@ import (
 	"testing/synctest"
 	"time"
 
-	metrics "github.com/hashicorp/go-metrics"
 	sockaddr "github.com/hashicorp/go-sockaddr"
 )
 
@@ -26,10 +25,10 @@ const testWait = 5 * time.Second
 type counterRecorder struct {
 	mu     sync.Mutex
 	counts map[string]float32
-	labels [][]metrics.Label
+	labels [][]MetricLabel
 }
 
-func (r *counterRecorder) incr(key []string, val float32, labels []metrics.Label) {
+func (r *counterRecorder) incr(key []string, val float32, labels []MetricLabel) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.counts == nil {
@@ -72,7 +71,7 @@ func newTestNetTransport(t *testing.T, addr string, rec *counterRecorder) *NetTr
 	nt, err := newNetTransport(&NetTransportConfig{
 		BindAddrs:    []string{addr},
 		Logger:       log.New(io.Discard, "", 0),
-		MetricLabels: []metrics.Label{{Name: "node", Value: "test"}},
+		MetricLabels: []MetricLabel{{Name: "node", Value: "test"}},
 	}, testNetHooks(rec, nil))
 	if err != nil {
 		t.Fatalf("NewNetTransport(%s): %v", addr, err)
@@ -203,7 +202,7 @@ func TestNetTransportPacket(t *testing.T) {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	for _, l := range rec.labels {
-		if !slices.Equal(l, []metrics.Label{{Name: "node", Value: "test"}}) {
+		if !slices.Equal(l, []MetricLabel{{Name: "node", Value: "test"}}) {
 			t.Fatalf("metric labels %v, want the configured ones", l)
 		}
 	}

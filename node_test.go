@@ -1,6 +1,7 @@
 package hyparlist
 
 import (
+	"bytes"
 	"errors"
 	"net"
 	"testing"
@@ -124,6 +125,26 @@ func TestErrorsAreDistinct(t *testing.T) {
 			if (i == j) != errors.Is(a, b) {
 				t.Errorf("errors.Is(%v, %v) = %v", a, b, errors.Is(a, b))
 			}
+		}
+	}
+}
+
+// TestMemberNodeAddrForm checks that Node.Addr holds an IPv4 address in
+// its 4-byte form, as memberlist's does (serf hands the bytes on, and its
+// agent test compares them), and an IPv6 address in 16 bytes.
+func TestMemberNodeAddrForm(t *testing.T) {
+	m := &Memberlist{config: DefaultLANConfig()}
+	cases := []struct {
+		addr string
+		want net.IP
+	}{
+		{"10.0.0.1:7946", net.IP{10, 0, 0, 1}},
+		{"[fd00::1]:7946", net.ParseIP("fd00::1")},
+	}
+	for _, c := range cases {
+		n := m.memberNode(Member{Name: "a", Addr: c.addr})
+		if !bytes.Equal(n.Addr, c.want) || n.Port != 7946 {
+			t.Errorf("memberNode(%q): Addr %#v port %d, want %#v port 7946", c.addr, n.Addr, n.Port, c.want)
 		}
 	}
 }

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
-
-	"github.com/hashicorp/go-metrics"
 )
 
 // Tests of the per-source limits, the trusted sources and the idle limit
@@ -122,7 +120,7 @@ func TestTrustedSources(t *testing.T) {
 // and counted.
 func TestRuntimeInboundSourceLimit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		sink := metrics.NewInmemSink(time.Hour, time.Hour)
+		sink := newInmemSink(time.Hour, time.Hour)
 		c := newMockCluster(t, 0, nil)
 		defer c.shutdown()
 		a := c.addWithSink("a", func(conf *Config) {
@@ -144,7 +142,7 @@ func TestRuntimeInboundSourceLimit(t *testing.T) {
 // then sends only Acks is closed after readIdleTimeout and counted.
 func TestRuntimeInboundIdleAcks(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		sink := metrics.NewInmemSink(time.Hour, time.Hour)
+		sink := newInmemSink(time.Hour, time.Hour)
 		c := newMockCluster(t, 0, nil)
 		defer c.shutdown()
 		a := c.addWithSink("a", nil, sink)

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
-
-	"github.com/hashicorp/go-metrics"
 )
 
 // reserveAsync runs b.reserve(cost, done) on a goroutine and returns the
@@ -192,7 +190,7 @@ func stalledPair(t *testing.T, sink metricSink) (c *testCluster, from, to *testN
 // every broadcast exactly once; no payload is deferred and no link fails.
 func TestRuntimeBroadcastWaitsForStalledNeighbor(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		sink := metrics.NewInmemSink(time.Hour, time.Hour)
+		sink := newInmemSink(time.Hour, time.Hour)
 		c, from, to := stalledPair(t, sink)
 		defer c.shutdown()
 		payloads := stallPayloads("local", 16, stallPayloadBytes)

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
-
-	"github.com/hashicorp/go-metrics"
 )
 
 // Settings of the back-pressure tests: a link stalled for stallFor stays
@@ -81,7 +79,7 @@ func neighborDowns(rec *recorder) []string {
 // drains dst grafts them and delivers every broadcast exactly once.
 func TestRuntimeFullUserQueueDefers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		sink := metrics.NewInmemSink(time.Hour, time.Hour)
+		sink := newInmemSink(time.Hour, time.Hour)
 		c := newMockCluster(t, 0, nil)
 		defer c.shutdown()
 		relay := c.addWithSink("node-00", stallConfig, sink) // the only node counted

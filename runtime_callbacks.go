@@ -37,11 +37,23 @@ func splitNodeAddr(addr string) (net.IP, uint16) {
 	if err != nil {
 		return nil, 0
 	}
+	ip := parseNodeIP(host)
 	port, err := strconv.ParseUint(portStr, 10, 16)
 	if err != nil {
-		return net.ParseIP(host), 0
+		return ip, 0
 	}
-	return net.ParseIP(host), uint16(port)
+	return ip, uint16(port)
+}
+
+// parseNodeIP parses host as Node.Addr holds it: an IPv4 address in its
+// 4-byte form, as memberlist gives it (applications compare and print the
+// bytes), an IPv6 address in 16 bytes.
+func parseNodeIP(host string) net.IP {
+	ip := net.ParseIP(host)
+	if v4 := ip.To4(); v4 != nil {
+		return v4
+	}
+	return ip
 }
 
 // normalizeAddr returns addr as Node.Address would print it.
@@ -114,7 +126,7 @@ func (l *runLoop) flushCallbacks() {
 
 // notifyMember queues a member event for the EventDelegate.
 func (l *runLoop) notifyMember(t NodeEventType, n *Node) {
-	ev := l.m.config.Events
+	ev := l.m.live.Events
 	if ev == nil {
 		return
 	}
@@ -133,7 +145,7 @@ func (l *runLoop) notifyMember(t NodeEventType, n *Node) {
 
 // notifyNeighbor queues a neighbour event for a NeighborDelegate.
 func (l *runLoop) notifyNeighbor(up bool, n *Node) {
-	nd, ok := l.m.config.Events.(NeighborDelegate)
+	nd, ok := l.m.live.Events.(NeighborDelegate)
 	if !ok {
 		return
 	}
@@ -150,7 +162,7 @@ func (l *runLoop) notifyNeighbor(up bool, n *Node) {
 // notifyConflict tells the ConflictDelegate that a node claimed the local
 // node's name.
 func (m *Memberlist) notifyConflict(h Hello) {
-	cd := m.config.Conflict
+	cd := m.live.Conflict
 	if cd == nil {
 		return
 	}
@@ -165,7 +177,7 @@ func (m *Memberlist) notifyConflict(h Hello) {
 // node restarted at a new address must stay connected to take its name
 // back once the old one is dead and its reclaim time is over.
 func (m *Memberlist) checkNameClash(h Hello) {
-	cd := m.config.Conflict
+	cd := m.live.Conflict
 	if cd == nil {
 		return
 	}
@@ -180,7 +192,7 @@ func (m *Memberlist) checkNameClash(h Hello) {
 // notifyPing tells the PingDelegate of a round trip measured outside the
 // loop (Memberlist.Ping).
 func (m *Memberlist) notifyPing(n *Node, rtt time.Duration, payload []byte) {
-	if m.config.Ping == nil {
+	if m.live.Ping == nil {
 		return
 	}
 	m.pushEvent(len(payload)+nodeBytes(n), func() { m.runNotifyPing(n, rtt, payload) })
@@ -239,10 +251,15 @@ func (m *Memberlist) deliverDirect(payload []byte, wait bool) bool {
 	return true
 }
 
-// mergeRemoteState hands a peer's state to Delegate.MergeRemoteState.
+// mergeRemoteState hands a peer's state to Delegate.MergeRemoteState
+// (not an empty one, as memberlist). The state of a join exchange also
+// lets the Joins waiting for it return (runtime_join_settle.go).
 func (l *runLoop) mergeRemoteState(state []byte, join bool) {
+	if join {
+		l.joinStateArrived()
+	}
 	d := l.m.config.Delegate
-	if d == nil {
+	if d == nil || len(state) == 0 {
 		return
 	}
 	l.later(l.m.msgQueue, len(state), "merge_state", func() { d.MergeRemoteState(state, join) })

@@ -44,7 +44,7 @@ func (l *runLoop) askAlive(c AliveCheck) {
 		if err != nil {
 			m.logger.Warn("alive delegate refused a member", "member", n.Name, "error", err)
 		}
-		_ = m.submit(cmdVerdict{ev: AliveVerdict{Check: c, Accept: err == nil}})
+		_ = m.submit(cmdVerdict{ev: AliveVerdict{Check: c, Accept: err == nil}, err: err})
 	})
 }
 
@@ -75,7 +75,7 @@ func (l *runLoop) askMerge(c MergeCheck) {
 
 // notifyMemberConflict tells the ConflictDelegate about a refused claim.
 func (l *runLoop) notifyMemberConflict(c MemberConflict) {
-	cd := l.m.config.Conflict
+	cd := l.m.live.Conflict
 	if cd == nil {
 		return
 	}
@@ -84,7 +84,7 @@ func (l *runLoop) notifyMemberConflict(c MemberConflict) {
 }
 
 // cmdVerdict carries a delegate's answer back to membership. err is the
-// MergeDelegate's error, for a Join waiting on the verdict.
+// delegate's error, for a Join waiting on the verdict.
 type cmdVerdict struct {
 	ev  Event
 	err error
@@ -96,14 +96,35 @@ func (c cmdVerdict) apply(l *runLoop) {
 	}
 	l.feed(coreMembership, c.ev)
 	l.onVeto(c.ev)
-	if _, ok := c.ev.(MergeVerdict); ok {
+	switch v := c.ev.(type) {
+	case MergeVerdict:
 		l.answerJoinWaits(c.err)
+	case AliveVerdict:
+		// A veto of the contact's own record while a Join waits fails
+		// that Join as a merge veto would: the vetoed contact is cut off,
+		// so the join exchange cannot end (serf's AliveDelegate is its
+		// MergeDelegate).
+		if !v.Accept && c.err != nil && l.joinWaitsFor(v.Check.Record.Name) {
+			l.answerJoinWaits(c.err)
+		}
 	}
+}
+
+// joinWaitsFor reports whether a Join waits on a join exchange through
+// contact name.
+func (l *runLoop) joinWaitsFor(name string) bool {
+	for _, w := range l.joinWaits {
+		if w.contact == name {
+			return true
+		}
+	}
+	return false
 }
 
 // joinWait is a Join waiting for the verdict on the node's join exchange.
 type joinWait struct {
-	result chan error // capacity 1
+	result  chan error // capacity 1
+	contact string     // the Join's contact
 }
 
 // maxJoinWaits bounds the Joins waiting for a verdict; a Join beyond it
@@ -112,11 +133,11 @@ const maxJoinWaits = 64
 
 // addJoinWait registers a Join that waits for the verdict on the node's
 // join exchange; nil when it need not (or cannot) wait.
-func (l *runLoop) addJoinWait() <-chan error {
+func (l *runLoop) addJoinWait(contact string) <-chan error {
 	if l.m.config.Merge == nil || len(l.joinWaits) >= maxJoinWaits {
 		return nil
 	}
-	w := joinWait{result: make(chan error, 1)}
+	w := joinWait{result: make(chan error, 1), contact: contact}
 	l.joinWaits = append(l.joinWaits, w)
 	return w.result
 }

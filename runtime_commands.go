@@ -65,13 +65,16 @@ func (c cmdJoin) apply(l *runLoop) {
 		return
 	}
 	var merge <-chan error
+	var listed <-chan struct{}
 	if !l.connectedOpen {
 		// The first neighbour, most likely the contact, starts the join
 		// exchange.
-		merge = l.addJoinWait()
+		merge = l.addJoinWait(c.contact.Name)
+		listed = l.addListedWait(c.contact.Name)
+		l.feed(coreMembership, JoinVia{Contact: c.contact})
 	}
 	l.feed(coreHyParView, JoinCluster{Contact: c.contact})
-	c.reply <- joinResult{connected: l.connected, merge: merge}
+	c.reply <- joinResult{connected: l.connected, merge: merge, listed: listed}
 }
 
 // loopFunc is a command that runs a function on the loop.

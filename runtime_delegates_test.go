@@ -88,7 +88,7 @@ func stayCutOff(t *testing.T, d time.Duration, outsider *testNode, insiders []*t
 }
 
 // TestRuntimeAliveDelegate: every node but node-05 rejects node-05 in
-// NotifyAlive; node-05 is never listed by them nor reported joined, while
+// NotifyAlive (each is also asked about itself, at Create); node-05 is never listed by them nor reported joined, while
 // the others are, and its overlay links are dropped: it ends with no
 // neighbour and is not let back in.
 func TestRuntimeAliveDelegate(t *testing.T) {
@@ -96,7 +96,8 @@ func TestRuntimeAliveDelegate(t *testing.T) {
 		const n = 6
 		filters := make(map[string]*filterDelegate)
 		c := newMockCluster(t, n, func(conf *Config) {
-			f := &filterDelegate{reject: func(p *Node) bool { return p.Name == "node-05" }}
+			self := conf.Name
+			f := &filterDelegate{reject: func(p *Node) bool { return p.Name == "node-05" && self != "node-05" }}
 			filters[conf.Name] = f
 			conf.Alive = f
 		})
@@ -121,7 +122,7 @@ func TestRuntimeAliveDelegate(t *testing.T) {
 				t.Errorf("%s admitted node-05", nd.rec.name)
 			}
 			alive, _, _ := filters[nd.rec.name].calls()
-			if !slices.Contains(alive, "node-05") || slices.Contains(alive, nd.rec.name) {
+			if !slices.Contains(alive, "node-05") || !slices.Contains(alive, nd.rec.name) {
 				t.Errorf("%s: NotifyAlive called for %v", nd.rec.name, alive)
 			}
 		}
@@ -342,6 +343,35 @@ func TestRuntimeAliveDelegateNewIncarnation(t *testing.T) {
 		eventually(t, time.Minute, "node-00 asked again", func() bool { return asked("node-00", "node-01") == before+1 })
 		if string(c.nodes[1].ml.LocalNode().Meta) != string(inc.Meta) {
 			t.Fatalf("metadata changed")
+		}
+	})
+}
+
+// TestRuntimeJoinSameNameConflict: Join to an address whose node has the
+// local node's name is made, not skipped, and both ConflictDelegates hear
+// of the conflict, as in memberlist (serf resolves it by a vote).
+func TestRuntimeJoinSameNameConflict(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newMockCluster(t, 0, nil)
+		defer c.shutdown()
+		filters := make([]*filterDelegate, 2)
+		nodes := make([]*testNode, 2)
+		for i := range nodes {
+			f := &filterDelegate{reject: func(*Node) bool { return false }}
+			filters[i] = f
+			nodes[i] = c.add("twin", func(conf *Config) { conf.Conflict = f })
+		}
+		orig := nodes[0].ml.LocalNode().Address()
+		// By address: MockNetwork dials by name when one is given.
+		if n, err := nodes[1].ml.Join([]string{orig}); err == nil || n != 0 {
+			t.Errorf("Join to a node of the same name = %d, %v; want an error", n, err)
+		}
+		synctest.Wait()
+		for i, f := range filters {
+			_, _, cs := f.calls()
+			if len(cs) != 1 || cs[0][0].Name != "twin" || cs[0][0].Address() == cs[0][1].Address() {
+				t.Errorf("node %d: conflicts %v, want one between the two addresses", i, cs)
+			}
 		}
 	})
 }

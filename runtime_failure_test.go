@@ -2,7 +2,6 @@ package hyparlist
 
 import (
 	"fmt"
-	"github.com/hashicorp/go-metrics"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -89,7 +88,7 @@ func TestRuntimeCrashDetected(t *testing.T) {
 func TestRuntimeSlowDelegate(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const n, count = 8, 20
-		sink := metrics.NewInmemSink(time.Hour, time.Hour)
+		sink := newInmemSink(time.Hour, time.Hour)
 		c := newMockClusterWithSink(t, n, nil, sink)
 		defer c.shutdown()
 		c.joinAll()
@@ -144,9 +143,9 @@ func TestRuntimeSlowDelegate(t *testing.T) {
 // and never reads them: a link from node-a to the returned peer never
 // gets past its handshake, so its writer takes no frame. Both stop when
 // the test ends.
-func muteSetup(t *testing.T, tweak func(*Config)) (a *testNode, peer Peer, sink *metrics.InmemSink) {
+func muteSetup(t *testing.T, tweak func(*Config)) (a *testNode, peer Peer, sink *inmemSink) {
 	t.Helper()
-	sink = metrics.NewInmemSink(time.Hour, time.Hour)
+	sink = newInmemSink(time.Hour, time.Hour)
 	c := newMockCluster(t, 0, nil)
 	t.Cleanup(c.shutdown)
 	a = c.addWithSink("node-a", tweak, sink)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/hashicorp/go-metrics"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -263,7 +262,7 @@ func newMockClusterWithSink(t *testing.T, n int, tweak func(*Config), sink metri
 
 // counterKeys returns the keys of the counters in sink that start with
 // prefix.
-func counterKeys(sink *metrics.InmemSink, prefix string) []string {
+func counterKeys(sink *inmemSink, prefix string) []string {
 	var keys []string
 	for _, d := range sink.Data() {
 		d.RLock()
@@ -278,7 +277,7 @@ func counterKeys(sink *metrics.InmemSink, prefix string) []string {
 }
 
 // counterSum adds up the counters in sink whose key starts with prefix.
-func counterSum(sink *metrics.InmemSink, prefix string) float64 {
+func counterSum(sink *inmemSink, prefix string) float64 {
 	var sum float64
 	for _, d := range sink.Data() {
 		d.RLock()

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
-
-	"github.com/hashicorp/go-metrics"
 )
 
 // Tests of the bound on accepted streams (runtime_inbound.go).
@@ -77,7 +75,7 @@ func wantClosed(t *testing.T, conn net.Conn, limit time.Duration) {
 // new one is accepted again.
 func TestRuntimeInboundStreamLimit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		sink := metrics.NewInmemSink(time.Hour, time.Hour)
+		sink := newInmemSink(time.Hour, time.Hour)
 		c := newMockCluster(t, 0, nil)
 		defer c.shutdown()
 		a := c.addWithSink("a", func(conf *Config) { conf.MaxInboundStreams = 4 }, sink)
@@ -102,7 +100,7 @@ func TestRuntimeInboundStreamLimit(t *testing.T) {
 // which frees its slot.
 func TestRuntimeInboundHandshakeLimit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		sink := metrics.NewInmemSink(time.Hour, time.Hour)
+		sink := newInmemSink(time.Hour, time.Hour)
 		c := newMockCluster(t, 0, nil)
 		defer c.shutdown()
 		const timeout = 5 * time.Second
@@ -181,7 +179,7 @@ func TestRuntimeInboundHelloSize(t *testing.T) {
 // decode; a frame that is malformed is still a decode failure.
 func TestRuntimeTruncatedStream(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		sink := metrics.NewInmemSink(time.Hour, time.Hour)
+		sink := newInmemSink(time.Hour, time.Hour)
 		c := newMockClusterWithSink(t, 0, nil, sink)
 		defer c.shutdown()
 		a := c.addWithSink("a", nil, sink)

@@ -21,9 +21,13 @@ import (
 // is tried at every address it resolves to. For each address Join dials,
 // runs the handshake (which tells it the node's name) and sends HyParView's
 // JOIN; the first neighbour the node gets then runs the join anti-entropy
-// exchange (Delegate.LocalState and MergeRemoteState with join set), so
-// the member list fills in shortly after. Join waits, at most
-// Config.TCPTimeout, until the node has its first neighbour.
+// exchange (Delegate.LocalState and MergeRemoteState with join set).
+// Join waits, at most Config.TCPTimeout, until the node has its first
+// neighbour and, when the node had none before, until that exchange with
+// the contact is done, as memberlist's push/pull is when its Join returns:
+// the node lists the contact and its members, the contact lists the node,
+// and MergeRemoteState(join=true) has returned (see
+// runtime_join_settle.go for the one case it may not have).
 //
 // With a MergeDelegate, a node that had no neighbour yet also waits (within
 // the same TCPTimeout) for the delegate's verdict on the records of the
@@ -33,7 +37,10 @@ import (
 // explicit Join through a node that a veto denied lifts the deny.
 //
 // It returns the number of addresses reached (an address of the local
-// node counts as reached without a connection). If none was, the error
+// node counts as reached without a connection). A node at another address
+// with the local node's name refuses the connection: a name conflict,
+// which both nodes' ConflictDelegates hear of, as in memberlist; that
+// address is not reached. If none was, the error
 // wraps ErrNoContact and joins each address's error; otherwise it is nil.
 // An empty list contacts nobody and returns 0 and nil, as memberlist does.
 // It returns 0 and an error wrapping ErrShutdown after Shutdown, also
@@ -45,6 +52,7 @@ func (m *Memberlist) Join(existing []string) (int, error) {
 	var errs []error
 	var connected <-chan struct{}
 	var merges []pendingMerge
+	var listed []<-chan struct{}
 	reached := 0
 	for _, host := range existing {
 		addrs, err := m.resolveJoinAddr(host)
@@ -68,6 +76,9 @@ func (m *Memberlist) Join(existing []string) (int, error) {
 			if r.merge != nil {
 				merges = append(merges, pendingMerge{addr: a, result: r.merge})
 			}
+			if r.listed != nil {
+				listed = append(listed, r.listed)
+			}
 		}
 	}
 	// One deadline for every wait, each with its own timer: a wait that
@@ -86,6 +97,13 @@ func (m *Memberlist) Join(existing []string) (int, error) {
 		if err != nil {
 			reached--
 			errs = append(errs, fmt.Errorf("join %s: %w", pm.addr.String(), err))
+		}
+	}
+	if reached > 0 {
+		for _, ch := range listed {
+			if err := m.waitJoinExchange(ch, deadline); err != nil {
+				return 0, fmt.Errorf("join %d hosts: %w", len(existing), err)
+			}
 		}
 	}
 	if reached == 0 && len(existing) > 0 {
@@ -143,11 +161,14 @@ func (m *Memberlist) waitMerge(result <-chan error, deadline time.Time) error {
 type joinResult struct {
 	connected <-chan struct{}
 	merge     <-chan error
+	// listed, when not nil, closes once the node lists the contact
+	// (runtime_join_settle.go).
+	listed <-chan struct{}
 }
 
 // joinAddress joins through one address.
 func (m *Memberlist) joinAddress(a Address) (joinResult, error) {
-	if a.Name == m.self.Name || (a.Name == "" && a.Addr == m.self.Addr) {
+	if a.Addr == m.self.Addr {
 		return joinResult{}, nil
 	}
 	if err := m.acquireDialer(); err != nil {
@@ -155,6 +176,12 @@ func (m *Memberlist) joinAddress(a Address) (joinResult, error) {
 	}
 	conn, contact, version, err := m.dialVersion(a)
 	m.releaseDialer()
+	if r := (*rejectedError)(nil); errors.As(err, &r) && r.reason == RejectName {
+		// The contact has the local node's name (it refused the
+		// handshake and told its ConflictDelegate): a name conflict, which
+		// the local ConflictDelegate hears of too, as in memberlist.
+		m.notifyConflict(Hello{Name: m.self.Name, Addr: a.Addr})
+	}
 	if err != nil {
 		return joinResult{}, err
 	}
@@ -214,7 +241,11 @@ func (m *Memberlist) resolveJoinAddr(host string) ([]Address, error) {
 // Leave waits until the announcement and the disconnects are written to
 // the neighbours' connections, at most timeout (no limit when timeout is
 // not positive, as in memberlist), and returns an error wrapping
-// os.ErrDeadlineExceeded if they are not. Calling it again does nothing.
+// os.ErrDeadlineExceeded if they are not. Before disconnecting, the node
+// stays in the overlay for Config.IHaveInterval + 2×GraftTimeout so that
+// neighbours that missed the announcement can GRAFT it, but for at most
+// half of a positive timeout, so that Leave succeeds on a healthy cluster
+// whatever the settings. Calling it again does nothing.
 // It returns ErrShutdown after Shutdown (memberlist panics).
 func (m *Memberlist) Leave(timeout time.Duration) error {
 	m.leaveMu.Lock()
@@ -227,7 +258,7 @@ func (m *Memberlist) Leave(timeout time.Duration) error {
 	}
 	m.left = true
 	reply := make(chan []flushWait, 1)
-	if err := m.submit(cmdLeave{reply: reply}); err != nil {
+	if err := m.submit(cmdLeave{reply: reply, timeout: timeout}); err != nil {
 		return err
 	}
 	return m.waitFlushed("leave", reply, timeout)

@@ -2,6 +2,7 @@ package hyparlist
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -85,6 +86,56 @@ func TestRuntimeJoinInterruptedByShutdown(t *testing.T) {
 		r := <-done
 		if !errors.Is(r.err, ErrShutdown) || r.n != 0 {
 			t.Errorf("Join interrupted by Shutdown = %d, %v; want 0, ErrShutdown", r.n, r.err)
+		}
+	})
+}
+
+// TestRuntimeJoinCompletesExchange: when Join returns, the join exchange
+// is done, as memberlist's push/pull is: the joiner lists the contact and
+// the contact's members, the contact lists the joiner, and the joiner's
+// MergeRemoteState(join=true) has run with the contact's state (serf
+// clears its "ignore old events" flag right after Join).
+func TestRuntimeJoinCompletesExchange(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := joinedCluster(t, 3, nil)
+		for _, nd := range c.nodes {
+			nd.rec.update(func(r *recorder) { r.state = []byte("state-" + r.name) })
+		}
+		time.Sleep(2 * stateExchangeWindow) // past the states shared while joining
+		late := c.add("node-03", nil)
+		contact := c.nodes[0]
+		if n, err := late.ml.Join([]string{contact.ml.LocalNode().Address()}); err != nil || n != 1 {
+			t.Fatalf("Join = %d, %v", n, err)
+		}
+		if got := memberNames(late.ml.Members()); len(got) != 4 {
+			t.Errorf("joiner lists %v when Join returns, want all 4", got)
+		}
+		if !slices.Contains(memberNames(contact.ml.Members()), "node-03") {
+			t.Errorf("contact lists %v when Join returns, want node-03 among them", memberNames(contact.ml.Members()))
+		}
+		var merged [][]byte
+		late.rec.update(func(r *recorder) { merged = slices.Clone(r.merged) })
+		if len(merged) != 1 || string(merged[0]) != "state-node-00" {
+			t.Errorf("MergeRemoteState(join=true) calls when Join returns: %q, want [state-node-00]", merged)
+		}
+	})
+}
+
+// TestRuntimeJoinAliveVetoFailsJoin: when the joiner's AliveDelegate
+// refuses the contact while Join waits on the join exchange, Join fails
+// as for a MergeDelegate veto (serf's AliveDelegate and MergeDelegate are
+// one filter; its TestSerf_Join_Cancel expects the error).
+func TestRuntimeJoinAliveVetoFailsJoin(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newMockCluster(t, 2, func(conf *Config) {
+			self := conf.Name
+			f := &filterDelegate{reject: func(n *Node) bool { return n.Name != self }}
+			conf.Alive, conf.Merge = f, f
+		})
+		defer c.shutdown()
+		_, err := c.nodes[1].ml.Join([]string{c.nodes[0].ml.LocalNode().Address()})
+		if !errors.Is(err, ErrMergeCanceled) || !errors.Is(err, errFiltered) {
+			t.Fatalf("Join = %v, want ErrMergeCanceled wrapping the delegate's error", err)
 		}
 	})
 }

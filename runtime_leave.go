@@ -37,6 +37,8 @@ func (leaveTimer) isTimer() {}
 // the links to wait for.
 type cmdLeave struct {
 	reply chan<- []flushWait
+	// timeout is Leave's; phase 1 takes at most half of it, when positive.
+	timeout time.Duration
 }
 
 func (c cmdLeave) apply(l *runLoop) {
@@ -51,7 +53,15 @@ func (c cmdLeave) apply(l *runLoop) {
 		l.finishLeave() // nobody to tell
 		return
 	}
-	l.timers.add(l.now, l.leaveSpreadTime(), coreRuntime, leaveTimer{})
+	spread := l.leaveSpreadTime()
+	if c.timeout > 0 {
+		// Leave must return within its timeout, as memberlist's does on a
+		// healthy cluster: the announcement is pushed on the eager links at
+		// once; the rest of phase 1 only serves neighbours that must GRAFT
+		// it, and gets what the timeout leaves after writing.
+		spread = min(spread, c.timeout/2)
+	}
+	l.timers.add(l.now, spread, coreRuntime, leaveTimer{})
 }
 
 // leaveSpreadTime is the length of phase 1: an IHAVE batch, the neighbours' wait for

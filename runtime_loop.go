@@ -126,6 +126,9 @@ type runLoop struct {
 	// joinWaits are the Joins waiting for a MergeDelegate verdict
 	// (runtime_checks.go), at most maxJoinWaits.
 	joinWaits []joinWait
+	// listedWaits are the Joins waiting for the node to list their
+	// contact (runtime_join_settle.go), at most maxJoinWaits.
+	listedWaits []listedWait
 	// callbacks are the application callbacks of the current iteration,
 	// handed to the dispatchers after the snapshot is published.
 	callbacks []pendingCallback
@@ -193,7 +196,15 @@ func (l *runLoop) start() {
 	l.runQueue()
 	l.publish()
 	l.publishViewSources()
-	l.flushCallbacks()
+	// The first iteration's callbacks (the local node's NotifyJoin) run
+	// here, on Create's goroutine, so that they have returned when Create
+	// returns, as memberlist's do: applications read their own member
+	// right after Create.
+	for i, c := range l.callbacks {
+		c.run()
+		l.callbacks[i] = pendingCallback{}
+	}
+	l.callbacks = l.callbacks[:0]
 }
 
 // run is the loop goroutine.
@@ -366,6 +377,9 @@ func (l *runLoop) onInbound(in inbound) {
 	case PingAck:
 		l.onPingAck(in.from, v)
 		return
+	}
+	if _, ok := in.msg.(Join); ok {
+		l.renewLinkOnJoin(in.from)
 	}
 	ev := Receive{From: in.from, Msg: in.msg}
 	switch t := in.msg.Type(); {
@@ -617,6 +631,9 @@ func (l *runLoop) onProbeResult(a ProbeMember, reached Peer, err error) {
 func (l *runLoop) memberEvent(t NodeEventType, mem Member) {
 	n := l.m.memberNode(mem)
 	l.dirty = true
+	if l.m.localVetoed && mem.Name == l.m.self.Name {
+		return // not in its own member list (Create)
+	}
 	l.notifyMember(t, n)
 }
 
@@ -643,6 +660,9 @@ func (l *runLoop) publish() {
 	}
 	s := &snapshot{members: make([]*Node, 0, len(members))}
 	for _, mem := range members {
+		if l.m.localVetoed && mem.Name == l.m.self.Name {
+			continue
+		}
 		pn, ok := l.nodes[mem.Name]
 		if !ok || !pn.same(mem) {
 			pn = publishedNode{node: l.m.memberNode(mem), addr: mem.Addr}
@@ -666,6 +686,9 @@ func (l *runLoop) publish() {
 	}
 	slices.SortFunc(s.neighbors, func(a, b *Node) int { return strings.Compare(a.Name, b.Name) })
 	l.m.publish(s)
+	if len(l.listedWaits) > 0 {
+		l.settleListedWaits(s)
+	}
 }
 
 // publishedNode is a member's Node in the current snapshot and the

@@ -148,3 +148,20 @@ func TestRuntimePushPullState(t *testing.T) {
 		}
 	})
 }
+
+// TestRuntimeLeaveWithinTimeoutDefaults: Leave(time.Second) succeeds on a
+// healthy cluster with DefaultLANConfig's settings (its spread phase,
+// IHaveInterval + 2×GraftTimeout = 1.1s, is cut to fit the timeout), and
+// the others see the node leave.
+func TestRuntimeLeaveWithinTimeoutDefaults(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lan := DefaultLANConfig()
+		c := joinedCluster(t, 3, func(conf *Config) {
+			conf.IHaveInterval, conf.GraftTimeout = lan.IHaveInterval, lan.GraftTimeout
+		})
+		if err := c.nodes[2].ml.Leave(time.Second); err != nil {
+			t.Fatalf("Leave(1s): %v", err)
+		}
+		eventually(t, time.Minute, "node-02 gone", func() bool { return allSee(c.nodes[:2], 2) })
+	})
+}

@@ -3,8 +3,6 @@ package hyparlist
 import (
 	"slices"
 	"time"
-
-	"github.com/hashicorp/go-metrics"
 )
 
 // This file owns the runtime's metrics, emitted through
@@ -65,22 +63,22 @@ import (
 // metricSink is the part of go-metrics the runtime uses; *metrics.Metrics
 // implements it, and globalSink forwards to the package-level functions.
 type metricSink interface {
-	IncrCounterWithLabels(key []string, val float32, labels []metrics.Label)
-	SetGaugeWithLabels(key []string, val float32, labels []metrics.Label)
-	AddSampleWithLabels(key []string, val float32, labels []metrics.Label)
+	IncrCounterWithLabels(key []string, val float32, labels []MetricLabel)
+	SetGaugeWithLabels(key []string, val float32, labels []MetricLabel)
+	AddSampleWithLabels(key []string, val float32, labels []MetricLabel)
 }
 
 // globalSink forwards to go-metrics' global instance.
 type globalSink struct{}
 
-func (globalSink) IncrCounterWithLabels(k []string, v float32, l []metrics.Label) {
-	metrics.IncrCounterWithLabels(k, v, l)
+func (globalSink) IncrCounterWithLabels(k []string, v float32, l []MetricLabel) {
+	metricsIncrCounter(k, v, l)
 }
-func (globalSink) SetGaugeWithLabels(k []string, v float32, l []metrics.Label) {
-	metrics.SetGaugeWithLabels(k, v, l)
+func (globalSink) SetGaugeWithLabels(k []string, v float32, l []MetricLabel) {
+	metricsSetGauge(k, v, l)
 }
-func (globalSink) AddSampleWithLabels(k []string, v float32, l []metrics.Label) {
-	metrics.AddSampleWithLabels(k, v, l)
+func (globalSink) AddSampleWithLabels(k []string, v float32, l []MetricLabel) {
+	metricsAddSample(k, v, l)
 }
 
 // Metric keys.
@@ -130,13 +128,13 @@ const maxMessageType = 64
 // use: it only reads what newRuntimeMetrics prepared.
 type runtimeMetrics struct {
 	sink   metricSink
-	labels []metrics.Label
+	labels []MetricLabel
 	// byType holds labels + {type: name} per message type.
-	byType [maxMessageType][]metrics.Label
+	byType [maxMessageType][]MetricLabel
 }
 
 // newRuntimeMetrics prepares the label sets for labels.
-func newRuntimeMetrics(sink metricSink, labels []metrics.Label) *runtimeMetrics {
+func newRuntimeMetrics(sink metricSink, labels []MetricLabel) *runtimeMetrics {
 	r := &runtimeMetrics{sink: sink, labels: slices.Clone(labels)}
 	for t := range r.byType {
 		r.byType[t] = r.with("type", MessageType(t).String())
@@ -145,11 +143,11 @@ func newRuntimeMetrics(sink metricSink, labels []metrics.Label) *runtimeMetrics 
 }
 
 // with returns the configured labels plus {name: value}.
-func (r *runtimeMetrics) with(name, value string) []metrics.Label {
-	return append(slices.Clip(r.labels), metrics.Label{Name: name, Value: value})
+func (r *runtimeMetrics) with(name, value string) []MetricLabel {
+	return append(slices.Clip(r.labels), MetricLabel{Name: name, Value: value})
 }
 
-func (r *runtimeMetrics) typeLabels(t MessageType) []metrics.Label {
+func (r *runtimeMetrics) typeLabels(t MessageType) []MetricLabel {
 	if int(t) < len(r.byType) {
 		return r.byType[t]
 	}

@@ -5,19 +5,17 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
-
-	"github.com/hashicorp/go-metrics"
 )
 
 // TestRuntimeMetrics runs a small cluster with one node's metrics in an
 // in-memory sink and checks the main series, with Config.MetricLabels.
 func TestRuntimeMetrics(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		sink := metrics.NewInmemSink(time.Hour, time.Hour)
+		sink := newInmemSink(time.Hour, time.Hour)
 		c := newMockCluster(t, 0, nil)
 		defer c.shutdown()
 		watched := c.addWithSink("watched", func(conf *Config) {
-			conf.MetricLabels = []metrics.Label{{Name: "cluster", Value: "test"}}
+			conf.MetricLabels = []MetricLabel{{Name: "cluster", Value: "test"}}
 			conf.QueueCheckInterval = time.Second
 		}, sink)
 		for i := range 4 {

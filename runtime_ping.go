@@ -53,7 +53,7 @@ type sentPing struct {
 // active-view link whose stream speaks version 2.
 func (l *runLoop) keepalive(p Peer) {
 	k := l.links[p.Name]
-	if l.m.config.Ping == nil || k == nil || !k.neighbor || k.version.Load() < uint32(wireVersionOf(TypeLinkPing)) {
+	if l.m.live.Ping == nil || k == nil || !k.neighbor || k.version.Load() < uint32(wireVersionOf(TypeLinkPing)) {
 		l.send(p, Keepalive{})
 		return
 	}
@@ -106,9 +106,14 @@ func (l *runLoop) forgetPings(name string) {
 	delete(l.pings, name)
 }
 
-// notifyPing queues a measured round trip for the PingDelegate.
+// notifyPing queues a measured round trip for the PingDelegate, unless
+// the neighbour is no longer a live member: once its NotifyLeave is
+// queued, no callback about it follows (its link may linger a little).
 func (l *runLoop) notifyPing(n *Node, rtt time.Duration, payload []byte) {
-	if l.m.config.Ping == nil {
+	if l.m.live.Ping == nil {
+		return
+	}
+	if mem, ok := l.ms.Member(n.Name); !ok || !mem.State.live() {
 		return
 	}
 	m, n := l.m, cloneNode(n)
@@ -118,7 +123,7 @@ func (l *runLoop) notifyPing(n *Node, rtt time.Duration, payload []byte) {
 // runNotifyPing calls NotifyPingComplete on the event dispatcher, unless
 // the node shut down meanwhile.
 func (m *Memberlist) runNotifyPing(n *Node, rtt time.Duration, payload []byte) {
-	if pd := m.config.Ping; pd != nil && !m.shutDown() {
+	if pd := m.live.Ping; pd != nil && !m.shutDown() {
 		pd.NotifyPingComplete(n, rtt, payload)
 	}
 }
@@ -129,7 +134,7 @@ func (m *Memberlist) runNotifyPing(n *Node, rtt time.Duration, payload []byte) {
 // would be garbage to the other side's decoder): the answer carries none,
 // and a warning is logged at most every oversizedAckLogEvery.
 func (m *Memberlist) ackPayload() []byte {
-	pd := m.config.Ping
+	pd := m.live.Ping
 	if pd == nil {
 		return nil
 	}

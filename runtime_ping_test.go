@@ -227,8 +227,8 @@ func TestRuntimePingDelegatePing(t *testing.T) {
 		c := newMockCluster(t, 2, nil)
 		defer c.shutdown()
 		p := &pingRecorder{}
-		c.nodes[0].ml.config.Ping = p
-		c.nodes[1].ml.config.Ping = &pingRecorder{payload: []byte("coord-b")}
+		c.nodes[0].ml.live.Ping = p
+		c.nodes[1].ml.live.Ping = &pingRecorder{payload: []byte("coord-b")}
 		setDelays(t, c.net, "node-00", "node-01", 10*time.Millisecond)
 		rtt, err := c.nodes[0].ml.Ping("node-01", mockAddr(c.nodes[1].ml.LocalNode().Address()))
 		if err != nil || rtt != 20*time.Millisecond {
@@ -367,6 +367,67 @@ func TestRuntimePingDelegateEncrypted(t *testing.T) {
 		synctest.Wait()
 		if calls := recs["node-00"].take(); len(calls) == 0 || string(calls[len(calls)-1].payload) != "coord-node-01" {
 			t.Errorf("Ping over an encrypted stream: NotifyPingComplete calls %+v", calls)
+		}
+	})
+}
+
+// orderLog records NotifyLeave and NotifyPingComplete calls in the order
+// they happen.
+type orderLog struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (o *orderLog) add(s string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.calls = append(o.calls, s)
+}
+
+func (o *orderLog) NotifyJoin(*Node)    {}
+func (o *orderLog) NotifyUpdate(*Node)  {}
+func (o *orderLog) NotifyLeave(n *Node) { o.add("leave " + n.Name) }
+func (o *orderLog) AckPayload() []byte  { return nil }
+func (o *orderLog) NotifyPingComplete(n *Node, _ time.Duration, _ []byte) {
+	o.add("ping " + n.Name)
+}
+
+// TestRuntimePingDelegateNothingAfterLeave: once a neighbour's NotifyLeave
+// has been called, no NotifyPingComplete about it follows, although its
+// link lingers after Leave while the announcement spreads (serf removes a
+// departed node's coordinate on the leave and a later ping re-caches it).
+func TestRuntimePingDelegateNothingAfterLeave(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newMockCluster(t, 0, nil)
+		defer c.shutdown()
+		log := &orderLog{}
+		conf := mockConfig("node-00", nil)
+		conf.Transport = c.net.NewTransport("node-00")
+		conf.Events, conf.Ping = log, log
+		a, err := Create(conf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Shutdown()
+		b := c.add("node-01", nil)
+		if _, err := b.ml.Join([]string{a.LocalNode().Address()}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * a.config.keepaliveInterval())
+		if err := b.ml.Leave(time.Second); err != nil {
+			t.Fatalf("Leave: %v", err)
+		}
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		log.mu.Lock()
+		calls := slices.Clone(log.calls)
+		log.mu.Unlock()
+		left := slices.Index(calls, "leave node-01")
+		if left < 0 {
+			t.Fatalf("no NotifyLeave: %v", calls)
+		}
+		if after := calls[left+1:]; len(after) > 0 {
+			t.Errorf("callbacks after node-01's NotifyLeave: %v", after)
 		}
 	})
 }

@@ -163,6 +163,9 @@ func (g *stateExchanges) fetchDropped(join bool) {
 func (l *runLoop) localState(peer Peer, join bool) {
 	d := l.m.config.Delegate
 	if d == nil {
+		if join {
+			l.handState(peer, join, nil) // the join exchange's end marker
+		}
 		return
 	}
 	g := &l.m.exchanges
@@ -205,9 +208,10 @@ func (l *runLoop) onLocalState(join bool, state []byte) {
 	}
 }
 
-// handState hands membership the state for the exchange with p.
+// handState hands membership the state for the exchange with p; in a
+// join exchange an empty one too, which tells p the state part is done.
 func (l *runLoop) handState(p Peer, join bool, state []byte) {
-	if len(state) > 0 {
+	if len(state) > 0 || join {
 		l.feed(coreMembership, LocalStateReady{Peer: p, Join: join, State: state})
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
-
-	"github.com/hashicorp/go-metrics"
 )
 
 // TestRuntimeStalledLoopFailsNoLink stalls one node's loop for five
@@ -18,7 +16,7 @@ import (
 func TestRuntimeStalledLoopFailsNoLink(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const n = 8
-		sink := metrics.NewInmemSink(time.Hour, time.Hour)
+		sink := newInmemSink(time.Hour, time.Hour)
 		c := newMockClusterWithSink(t, n, nil, sink)
 		defer c.shutdown()
 		c.joinAll()
