@@ -508,7 +508,7 @@ func (m *Memberlist) runAcceptor() {
 	for {
 		select {
 		case conn := <-m.transport.StreamCh():
-			if reason := m.inbound.admit(); reason != "" {
+			if reason := m.inbound.admitWithin(m.config.TCPTimeout/2, m.shutdownCh); reason != "" {
 				m.metrics.streamRefused(reason)
 				m.logger.Debug("refused connection: too many streams", "remote", conn.RemoteAddr().String(), "reason", reason)
 				_ = conn.Close()

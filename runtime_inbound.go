@@ -1,6 +1,9 @@
 package hyparlist
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // This file owns the bound on accepted streams. Every stream another node
 // opens to this one costs a reader goroutine and, after the handshake, a
@@ -15,12 +18,18 @@ import "sync"
 //     Each has at most TCPTimeout to complete it (serverHandshake), so an
 //     idle one is closed then.
 //
-// A stream beyond either limit is closed at once, before anything is read
-// from it, and counted in hyparlist.stream.refused (label reason: limit,
-// handshake_limit; a handshake that ran out of time counts as
-// handshake_timeout). Its dialler sees the stream close without an
-// answer, as from a full listen backlog, and retries or gives up as for
-// any unreachable node.
+// A stream beyond the stream limit is closed at once, before anything is
+// read from it. A stream beyond the handshake limit waits, unread, for a
+// handshake to end, at most half of TCPTimeout (the dialler allows
+// TCPTimeout for the whole handshake): a burst of joins at one seed is
+// then admitted at the pace the seed handshakes instead of being refused
+// (256 nodes joining one seed at once had 35–56 joins refused). Meanwhile
+// the acceptor takes no other stream; they wait in the listen backlog. A
+// stream that still finds no slot is closed. Refusals are counted in
+// hyparlist.stream.refused (label reason: limit, handshake_limit; a
+// handshake that ran out of time counts as handshake_timeout). The
+// dialler sees the stream close without an answer, as from a full listen
+// backlog, and retries or gives up as for any unreachable node.
 
 // maxHandshakingStreams bounds the accepted streams still in their
 // handshake (at most Config.MaxInboundStreams). A handshake takes one
@@ -54,12 +63,40 @@ type inboundLimiter struct {
 	mu          sync.Mutex
 	streams     int
 	handshaking int
+	// freed is signalled when a handshake ends, for admitWithin.
+	freed chan struct{}
 }
 
 // newInboundLimiter returns a limiter of maxStreams streams, of which at
 // most maxHandshakingStreams are in their handshake.
 func newInboundLimiter(maxStreams int) *inboundLimiter {
-	return &inboundLimiter{maxStreams: maxStreams, maxHandshaking: min(maxHandshakingStreams, maxStreams)}
+	return &inboundLimiter{maxStreams: maxStreams, maxHandshaking: min(maxHandshakingStreams, maxStreams),
+		freed: make(chan struct{}, 1)}
+}
+
+// admitWithin is admit, except that a stream refused only for the
+// handshake limit waits up to wait for a handshake to end (or until stop
+// closes) and is admitted if one did. Only one goroutine (the acceptor)
+// may wait at a time.
+func (l *inboundLimiter) admitWithin(wait time.Duration, stop <-chan struct{}) string {
+	reason := l.admit()
+	if reason != refusedHandshakeLimit || wait <= 0 {
+		return reason
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.freed:
+		case <-t.C:
+			return refusedHandshakeLimit
+		case <-stop:
+			return refusedHandshakeLimit
+		}
+		if reason = l.admit(); reason != refusedHandshakeLimit {
+			return reason
+		}
+	}
 }
 
 // admit counts a new stream, in its handshake, and returns ""; or, when a
@@ -84,6 +121,10 @@ func (l *inboundLimiter) handshaken() {
 	l.mu.Lock()
 	l.handshaking--
 	l.mu.Unlock()
+	select {
+	case l.freed <- struct{}{}:
+	default: // a signal is pending already
+	}
 }
 
 // release forgets an admitted stream whose handshake is over.
