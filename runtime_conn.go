@@ -514,7 +514,15 @@ func (m *Memberlist) runAcceptor() {
 		select {
 		case conn := <-m.transport.StreamCh():
 			src := connSource(conn)
-			ticket, reason := m.inbound.admit(src, m.sources.trusted(src, time.Now()))
+			trusted := m.sources.trusted(src, time.Now())
+			ticket, reason := m.inbound.admit(src, trusted)
+			if reason == refusedHandshakeLimit {
+				if m.inbound.startWait() {
+					m.wg.Add(1)
+					go m.admitLater(conn, src, trusted)
+					continue
+				}
+			}
 			if reason != "" {
 				m.metrics.streamRefused(reason)
 				m.logRefusal(slog.LevelDebug, reason, src, "refused connection: too many streams", "remote", conn.RemoteAddr().String(), "reason", reason)
@@ -527,6 +535,47 @@ func (m *Memberlist) runAcceptor() {
 			return
 		}
 	}
+}
+
+// handshakeSlotWait is the longest a stream waits for a handshake slot
+// (runtime_inbound.go): half of maxHandshakeTime, which a dialler
+// allows for the whole handshake at the least.
+const handshakeSlotWait = maxHandshakeTime / 2
+
+// admitLater waits, at most handshakeSlotWait and not beyond TCPTimeout/2,
+// for conn to find a handshake slot, then serves it as runAcceptor would;
+// a stream that finds none is closed and counted. The caller has counted
+// it with m.inbound.startWait.
+func (m *Memberlist) admitLater(conn net.Conn, src string, trusted bool) {
+	t := time.NewTimer(min(handshakeSlotWait, m.config.TCPTimeout/2))
+	var ticket inboundTicket
+	var reason string
+	func() {
+		defer t.Stop()
+		defer m.inbound.stopWait()
+		for {
+			var freed <-chan struct{}
+			ticket, reason, freed = m.inbound.retry(src, trusted)
+			if reason != refusedHandshakeLimit {
+				return
+			}
+			select {
+			case <-freed:
+			case <-t.C:
+				return
+			case <-m.shutdownCh:
+				return
+			}
+		}
+	}()
+	if reason != "" {
+		m.wg.Done()
+		m.metrics.streamRefused(reason)
+		m.logRefusal(slog.LevelDebug, reason, src, "refused connection: too many streams", "remote", conn.RemoteAddr().String(), "reason", reason)
+		_ = conn.Close()
+		return
+	}
+	m.runReader(conn, ticket) // calls m.wg.Done
 }
 
 // inbound is a protocol message read from a stream.

@@ -30,8 +30,16 @@ import (
 //     reservedInboundStreams and reservedHandshakingStreams slots kept for
 //     it.
 //
-// A stream beyond a limit is closed at once, before anything is read
-// from it, and counted in hyparlist.stream.refused (label reason: limit,
+// A stream that finds the general handshake pool full is not refused at
+// once: it waits, unread, for a handshake to end, at most
+// handshakeSlotWait (runtime_conn.go admitLater), so that a burst of
+// joins at one seed is admitted at the pace the seed handshakes instead
+// of being refused (256 nodes joining one seed at once had 35–56 joins
+// refused). At most maxWaitingStreams wait at once, each in a goroutine
+// of its own, so the acceptor goes on serving trusted sources, which have
+// slots of their own. Any other stream beyond a limit, or one that waited
+// in vain, is closed before anything is read from it, and counted in
+// hyparlist.stream.refused (label reason: limit,
 // handshake_limit, source_limit, source_handshake_limit; a handshake that
 // ran out of time counts as handshake_timeout, and an admitted stream
 // that carried no protocol traffic for readIdleTimeout as idle). Its
@@ -64,6 +72,11 @@ const (
 // 5 s covers many round trips, and a stream that sends nothing frees its
 // slot sooner.
 const maxHandshakeTime = 5 * time.Second
+
+// maxWaitingStreams bounds the accepted streams waiting for a handshake
+// slot: each holds a goroutine and a connection, nothing read. As many as
+// the handshake pool: a burst twice the pool's size is admitted in turn.
+const maxWaitingStreams = maxHandshakingStreams
 
 // maxHelloFrameSize bounds the frame body of a Hello read from a stream
 // not yet handshaken, instead of Config.MaxFrameSize: a Hello holds a
@@ -115,6 +128,11 @@ type inboundLimiter struct {
 	// bySource holds the untrusted sources with a stream open; an entry
 	// goes when its last stream does, so it holds at most maxStreams.
 	bySource map[string]*sourceCount
+	// waiting counts the streams waiting for a handshake slot, at most
+	// maxWaitingStreams; freed is closed (and replaced) when a
+	// handshake ends, to wake them.
+	waiting int
+	freed   chan struct{}
 }
 
 // newInboundLimiter returns a limiter of maxStreams streams, of which at
@@ -128,6 +146,44 @@ func newInboundLimiter(maxStreams, perSourceStreams, perSourceHandshakes int) *i
 		perSourceStreams:   min(perSourceStreams, maxStreams),
 		perSourceHandshake: perSourceHandshakes,
 		bySource:           make(map[string]*sourceCount),
+		freed:              make(chan struct{}),
+	}
+}
+
+// startWait counts a stream that will wait for a handshake slot; false
+// when maxWaitingStreams already wait. Each successful call must be
+// followed by one stopWait.
+func (l *inboundLimiter) startWait() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.waiting >= maxWaitingStreams {
+		return false
+	}
+	l.waiting++
+	return true
+}
+
+// retry is admit for a waiting stream; it also returns a channel that is
+// closed when a handshake ends after this attempt.
+func (l *inboundLimiter) retry(source string, trusted bool) (inboundTicket, string, <-chan struct{}) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	t, reason := l.admitLocked(source, trusted)
+	return t, reason, l.freed
+}
+
+// stopWait forgets a waiting stream, admitted or not.
+func (l *inboundLimiter) stopWait() {
+	l.mu.Lock()
+	l.waiting--
+	l.mu.Unlock()
+}
+
+// wakeLocked wakes the waiting streams, if any.
+func (l *inboundLimiter) wakeLocked() {
+	if l.waiting > 0 {
+		close(l.freed)
+		l.freed = make(chan struct{})
 	}
 }
 
@@ -138,6 +194,10 @@ func newInboundLimiter(maxStreams, perSourceStreams, perSourceHandshakes int) *i
 func (l *inboundLimiter) admit(source string, trusted bool) (inboundTicket, string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.admitLocked(source, trusted)
+}
+
+func (l *inboundLimiter) admitLocked(source string, trusted bool) (inboundTicket, string) {
 	generalFull := ""
 	switch {
 	case l.streams >= l.maxStreams:
@@ -195,6 +255,7 @@ func (l *inboundLimiter) handshaken(t inboundTicket) {
 	if sc := l.bySource[t.source]; t.perSource && sc != nil {
 		sc.handshaking--
 	}
+	l.wakeLocked()
 }
 
 // release forgets an admitted stream whose handshake is over.
@@ -211,6 +272,7 @@ func (l *inboundLimiter) release(t inboundTicket) {
 			delete(l.bySource, t.source)
 		}
 	}
+	l.wakeLocked()
 }
 
 // open returns the number of streams admitted and not released.

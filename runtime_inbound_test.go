@@ -116,7 +116,10 @@ func TestRuntimeInboundHandshakeLimit(t *testing.T) {
 		for range maxHandshakingStreams {
 			idle = append(idle, p.open())
 		}
-		wantClosed(t, p.open(), time.Millisecond)
+		// One more waits for a handshake slot for half of TCPTimeout;
+		// none frees up (the idle streams hold theirs until TCPTimeout),
+		// so it is closed then.
+		wantClosed(t, p.open(), timeout/2+time.Millisecond)
 		if got := counterSum(sink, "hyparlist.stream.refused;reason="+refusedHandshakeLimit); got != 1 {
 			t.Errorf("%v streams refused for the handshake limit, want 1", got)
 		}
@@ -212,6 +215,66 @@ func TestRuntimeTruncatedStream(t *testing.T) {
 		wantClosed(t, conn, time.Second)
 		if n := counterSum(sink, "hyparlist.msg.decode_failed"); n != 1 {
 			t.Errorf("hyparlist.msg.decode_failed = %v after a malformed frame, want 1", n)
+		}
+	})
+}
+
+// TestRuntimeInboundHandshakeWaits: a stream beyond the handshake limit
+// is not refused at once: it waits, and is admitted and answered as soon
+// as another stream's handshake ends (here: its dialler gives up).
+func TestRuntimeInboundHandshakeWaits(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sink := newInmemSink(time.Hour, time.Hour)
+		c := newMockCluster(t, 0, nil)
+		defer c.shutdown()
+		const timeout = 10 * time.Second
+		// Every mock stream comes from one source: let it hold the whole
+		// handshake pool, so that only the pool's limit applies.
+		a := c.addWithSink("a", func(conf *Config) {
+			conf.TCPTimeout = timeout
+			conf.MaxHandshakesPerIP = maxHandshakingStreams
+		}, sink)
+		p := &inboundProbe{t: t, from: c.net.NewTransport("probe"), to: a.ml.LocalNode().Address()}
+		var idle []net.Conn
+		for range maxHandshakingStreams {
+			idle = append(idle, p.open())
+		}
+		conn, err := p.from.DialAddressTimeout(Address{Addr: p.to}, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		answered := make(chan error, 1)
+		go func() {
+			var plain frameCrypto
+			lim := DefaultWireLimits()
+			hello := Hello{VersionMin: WireVersionMin, VersionMax: WireVersion, Name: "late", Addr: "10.9.9.9:1"}
+			if err := plain.writeFrame(conn, hello, lim, ""); err != nil {
+				answered <- err
+				return
+			}
+			_ = conn.SetReadDeadline(time.Now().Add(timeout))
+			msg, err := plain.readFrame(conn, lim, "")
+			if _, ok := msg.(HelloAccept); err == nil && !ok {
+				err = fmt.Errorf("answer %v, want HelloAccept", msg)
+			}
+			answered <- err
+		}()
+		time.Sleep(time.Second)
+		select {
+		case err := <-answered:
+			t.Fatalf("handshake beyond the limit ended before a slot freed: %v (counters %v)", err, counterKeys(sink, "hyparlist.stream"))
+		default:
+		}
+		_ = idle[0].Close()
+		if err := <-answered; err != nil {
+			t.Errorf("waiting handshake: %v", err)
+		}
+		if got := counterSum(sink, "hyparlist.stream.refused;reason="+refusedHandshakeLimit); got != 0 {
+			t.Errorf("%v streams refused for the handshake limit, want 0", got)
+		}
+		for _, conn := range idle[1:] {
+			_ = conn.Close()
 		}
 	})
 }

@@ -433,7 +433,7 @@ func (l *runLoop) neighborUp(p Peer) {
 		k.neighbor = true
 		k.heartbeat.Store(true)
 	}
-	l.lastHeard[p.Name] = l.now
+	l.lastHeard[p.Name] = l.now.Add(l.m.config.TCPTimeout) // see runtime_silence.go
 	l.feed(corePlumtree, NeighborUp{Peer: p})
 	l.feed(coreMembership, NeighborUp{Peer: p})
 	l.dirty = true

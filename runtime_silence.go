@@ -22,6 +22,11 @@ import (
 //   - the loop measures its own lag (how late its timers fire, how long
 //     frames wait in the inbox) and stretches the limit while it is behind
 //     (runtime_awareness.go);
+//   - a new neighbour is first heard TCPTimeout after it became one: its
+//     frames come on a stream it dials itself, which may wait for a
+//     dialer slot, the dial and the handshake (TCPTimeout each) before
+//     the first frame; in a burst of joins, judging it from NeighborUp
+//     failed links that were still being set up;
 //   - the writers of active-view links send a Keepalive themselves when
 //     they have written nothing for a while (writeLoop), so that a node
 //     whose loop is stalled still looks alive to its neighbours as long as

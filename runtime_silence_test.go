@@ -98,3 +98,36 @@ func TestRuntimeSilenceCheckDrainsInbox(t *testing.T) {
 		}
 	})
 }
+
+// TestRuntimeNewNeighbourGrace: a node that takes in a joiner through a
+// FORWARD_JOIN hears from it only once the joiner has dialled it back and
+// finished the handshake, which here takes several link silence limits
+// (a 1s delay each way); it must not fail the new link as silent
+// meanwhile.
+func TestRuntimeNewNeighbourGrace(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sink := newInmemSink(time.Hour, time.Hour)
+		tweak := func(conf *Config) { conf.TCPTimeout = 10 * time.Second }
+		c := newMockClusterWithSink(t, 2, tweak, sink)
+		defer c.shutdown()
+		c.joinAll()
+		eventually(t, time.Minute, "two members", func() bool { return allSee(c.nodes, 2) })
+		joiner := c.addWithSink("node-02", tweak, sink)
+		for _, d := range [][2]string{{"node-01", "node-02"}, {"node-02", "node-01"}} {
+			if err := c.net.SetDelay(d[0], d[1], time.Second); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := joiner.ml.Join([]string{c.nodes[0].ml.LocalNode().Address()}); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, time.Minute, "node-01 and node-02 neighbours", func() bool {
+			return slices.Contains(memberNames(c.nodes[1].ml.Neighbors()), "node-02") &&
+				slices.Contains(memberNames(joiner.ml.Neighbors()), "node-01")
+		})
+		time.Sleep(30 * time.Second)
+		if got := counterSum(sink, "hyparlist.link.failed"); got != 0 {
+			t.Errorf("%v links failed (%v)", got, counterKeys(sink, "hyparlist.link.failed"))
+		}
+	})
+}
