@@ -1,0 +1,3 @@
+package main
+
+func writePlots(in, dir string) error { return nil }
