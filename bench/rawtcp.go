@@ -17,6 +17,7 @@ import (
 // move.
 
 func rawCeiling(conns, size int, d time.Duration) (result, error) {
+	load := loadAvg()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return result{}, fmt.Errorf("raw: listen: %w", err)
@@ -88,7 +89,7 @@ func rawCeiling(conns, size int, d time.Duration) (result, error) {
 	wg.Wait()
 	return result{
 		Mode: "raw", System: "raw_tcp", API: "none", Nodes: conns, RawConns: conns,
-		PayloadBytes: size, LoadAvgBefore: loadAvg(), GoVersion: goVersion(), Timestamp: now(),
+		PayloadBytes: size, LoadAvgBefore: load, GoVersion: goVersion(), Timestamp: now(),
 		RawMessagesPerS:   round3(float64(r1-r0) / secs),
 		RawCores:          round3((cpu1 - cpu0).Seconds() / secs),
 		Timeouts:          []string{},
