@@ -54,7 +54,7 @@ the same application (a Delegate with a TransmitLimitedQueue and Serf-style
 re-queueing; for hyparlist also the native Broadcast), and prints one line
 of figures per system and broadcast path. Modes: a single run (default),
 -sweep (sustained rate) and -raw (loopback TCP ceiling, no protocol);
--plot turns JSON lines into SVG plots.
+-plot turns JSON lines into SVG plots and -table into markdown tables.
 
 Flags:
 `)
@@ -68,6 +68,7 @@ Flags:
 		raw     = fs.Bool("raw", false, "measure the raw ceiling: -n loopback TCP connections moving -payload byte messages with no protocol")
 		plotIn  = fs.String("plot", "", "read JSON lines from this file and write SVG plots to -plot-dir")
 		plotDir = fs.String("plot-dir", "plots", "directory for -plot's SVG files")
+		table   = fs.String("table", "", "read JSON lines from this file and print BENCHMARKS.md's side-by-side markdown tables")
 	)
 	fs.StringVar(&opt.api, "api", "both", "broadcast path: queue (Delegate.GetBroadcasts via TransmitLimitedQueue), native (hyparlist's Broadcast) or both")
 	fs.StringVar(&opt.config, "config", "lan", "lan (DefaultLANConfig) or local (DefaultLocalConfig)")
@@ -109,6 +110,9 @@ Flags:
 	}
 	if *plotIn != "" {
 		return writePlots(*plotIn, *plotDir)
+	}
+	if *table != "" {
+		return writeTables(*table, stdout)
 	}
 	if err := opt.validate(); err != nil {
 		return err
