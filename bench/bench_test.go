@@ -93,7 +93,7 @@ func TestSmoke(t *testing.T) {
 	}
 }
 
-// TestPlots writes the plots of a few lines.
+// TestPlots writes the plots and tables of a few lines.
 func TestPlots(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in.jsonl")
@@ -111,6 +111,13 @@ func TestPlots(t *testing.T) {
 	}
 	if err := run([]string{"-plot", in, "-plot-dir", dir}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
+	}
+	var table bytes.Buffer
+	if err := run([]string{"-table", in}, &table, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(table.Bytes(), []byte("| 64 | lan | 256 | queue |")) {
+		t.Errorf("-table has no row for the N=64 cell:\n%s", table.String())
 	}
 	for _, f := range []string{"latency_cdf_lan_256B_n16.svg", "bytes_per_broadcast_lan_256B.svg", "idle_cpu_lan.svg"} {
 		b, err := os.ReadFile(filepath.Join(dir, f))
