@@ -139,7 +139,6 @@ func (c *cluster) broadcastPhase(api string, rate float64, broadcasts int) resul
 	var sendErrs atomic.Int64
 	sent := make(chan struct{})
 	origins := make([]int, broadcasts)
-	payloads := make([][]byte, broadcasts)
 	for i := range broadcasts {
 		origins[i] = c.rng.IntN(c.opt.n)
 	}
@@ -156,7 +155,6 @@ func (c *cluster) broadcastPhase(api string, rate float64, broadcasts int) resul
 			}
 			o := origins[seq]
 			b := makePayload(c.opt.payload, p.id, uint32(seq), o, rng)
-			payloads[seq] = b
 			p.markSent(seq, o, time.Now().UnixNano())
 			if api == "native" {
 				if err := c.nodes[o].broadcast(b); err != nil {
@@ -298,8 +296,8 @@ func (c *cluster) crash() int64 {
 func (c *cluster) stop() {
 	var wg sync.WaitGroup
 	for i, nd := range c.nodes {
-		if i < len(c.app.alive) && !c.app.alive[i].Load() && i == int(c.app.crashed.Load()) {
-			continue
+		if int64(i) == c.app.crashed.Load() {
+			continue // already shut down by crash
 		}
 		c.app.alive[i].Store(false)
 		wg.Add(1)

@@ -1,6 +1,13 @@
 package main
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
+
+// errNoNative is returned by broadcast on a system without a native
+// broadcast (memberlist).
+var errNoNative = errors.New("no native broadcast")
 
 // This file is the small interface both systems implement, so that the
 // runner creates, joins, drives and stops them the same way.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -117,5 +116,3 @@ func (n *hlNode) MergeRemoteState([]byte, bool) {}
 func (n *hlNode) NotifyJoin(m *hyparlist.Node)   { n.app.onJoin(n.i, m.Name) }
 func (n *hlNode) NotifyLeave(m *hyparlist.Node)  { n.app.onLeave(n.i, m.Name) }
 func (n *hlNode) NotifyUpdate(m *hyparlist.Node) {}
-
-var errNoNative = errors.New("no native broadcast")
