@@ -74,8 +74,9 @@ type app struct {
 	// Member lists: present[i*n+j] says node i lists node j (j != i).
 	present []atomic.Bool
 	pairs   atomic.Int64
-	allAt   atomic.Int64 // Unix ns when all pairs were first present
-	p99At   atomic.Int64 // Unix ns when 99% of pairs were first present
+	counts  []atomic.Int64 // members each node lists, itself included
+	allAt   atomic.Int64   // Unix ns when all pairs were first present
+	p99At   atomic.Int64   // Unix ns when 99% of pairs were first present
 	alive   []atomic.Bool
 	flaps   atomic.Int64 // NotifyLeave for a node that was not crashed
 
@@ -83,7 +84,10 @@ type app struct {
 }
 
 func newApp(n int) *app {
-	a := &app{n: n, present: make([]atomic.Bool, n*n), alive: make([]atomic.Bool, n)}
+	a := &app{n: n, present: make([]atomic.Bool, n*n), alive: make([]atomic.Bool, n), counts: make([]atomic.Int64, n)}
+	for i := range a.counts {
+		a.counts[i].Store(1)
+	}
 	a.crashed.Store(-1)
 	return a
 }
@@ -140,6 +144,7 @@ func (a *app) onJoin(i int, name string) {
 	if a.present[i*a.n+j].Swap(true) {
 		return
 	}
+	a.counts[i].Add(1)
 	p := a.pairs.Add(1)
 	total := int64(a.n) * int64(a.n-1)
 	now := time.Now().UnixNano()
@@ -160,6 +165,7 @@ func (a *app) onLeave(i int, name string) {
 	if !a.present[i*a.n+j].Swap(false) {
 		return
 	}
+	a.counts[i].Add(-1)
 	a.pairs.Add(-1)
 	if int64(j) != a.crashed.Load() {
 		a.flaps.Add(1)
@@ -183,6 +189,14 @@ func (a *app) listing(c int) int {
 	}
 	return n
 }
+
+// numMembers is the number of members node i's EventDelegate reported,
+// itself included: the TransmitLimitedQueue's NumNodes, kept by the
+// application as Serf keeps its own member count. Calling memberlist's
+// NumMembers there instead takes memberlist's node lock from inside
+// GetBroadcasts, which memberlist calls while sending; at N=256 under load
+// that hung memberlist (readers and writers of its node lock all waiting).
+func (a *app) numMembers(i int) int { return int(a.counts[i].Load()) }
 
 // minMembers is the smallest member count any live node reports (itself
 // included).

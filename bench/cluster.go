@@ -180,10 +180,10 @@ func (c *cluster) broadcastPhase(api string, rate float64, broadcasts int) resul
 	if p.firsts.Load() < want {
 		timeouts = append(timeouts, "delivery")
 	}
-	for c.queued() > 0 && time.Now().Before(drainEnd) {
+	for c.queuedBy(drainEnd) > 0 {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if c.queued() > 0 {
+	if c.queuedBy(time.Now().Add(time.Second)) != 0 {
 		timeouts = append(timeouts, "queue_drain")
 	}
 	w1, cpu1, secs := c.wire.snapshot(), cpuTime(), time.Since(t0).Seconds()
@@ -203,6 +203,23 @@ func (c *cluster) broadcastPhase(api string, rate float64, broadcasts int) resul
 		r.System, api, rate, r.DeliveredRatio, r.LatencyP50Ms, r.LatencyP99Ms, r.DuplicateNotify,
 		r.WireBytesPerBroadcast, r.PayloadCopiesPerReceiver)
 	return r
+}
+
+// queuedBy is queued, or -1 once deadline has passed or if the queues'
+// locks are not free by then (the count is left running).
+func (c *cluster) queuedBy(deadline time.Time) int {
+	d := time.Until(deadline)
+	if d <= 0 {
+		return -1
+	}
+	res := make(chan int, 1)
+	go func() { res <- c.queued() }()
+	select {
+	case q := <-res:
+		return q
+	case <-time.After(d):
+		return -1
+	}
 }
 
 // queued sums the nodes' TransmitLimitedQueue lengths.

@@ -54,7 +54,7 @@ func (s *hyparlistSystem) newNode(i int, env nodeEnv) (benchNode, error) {
 		return nil, fmt.Errorf("hyparlist node %d: transport: %w", i, err)
 	}
 	n := &hlNode{i: i, app: env.app, port: nt.GetAutoBindPort()}
-	n.q = &hyparlist.TransmitLimitedQueue{NumNodes: n.numMembers, RetransmitMult: cfg.RetransmitMult}
+	n.q = &hyparlist.TransmitLimitedQueue{NumNodes: func() int { return env.app.numMembers(i) }, RetransmitMult: cfg.RetransmitMult}
 	cfg.Name = nodeName(i)
 	cfg.BindAddr, cfg.AdvertiseAddr = "127.0.0.1", "127.0.0.1"
 	cfg.BindPort, cfg.AdvertisePort = n.port, n.port

@@ -53,7 +53,7 @@ func (memberlistSystem) newNode(i int, env nodeEnv) (benchNode, error) {
 		return nil, fmt.Errorf("memberlist node %d: transport: %w", i, err)
 	}
 	n := &mlNode{i: i, app: env.app, port: nt.GetAutoBindPort()}
-	n.q = &memberlist.TransmitLimitedQueue{NumNodes: n.numMembers, RetransmitMult: cfg.RetransmitMult}
+	n.q = &memberlist.TransmitLimitedQueue{NumNodes: func() int { return env.app.numMembers(i) }, RetransmitMult: cfg.RetransmitMult}
 	cfg.Name = nodeName(i)
 	cfg.BindAddr, cfg.AdvertiseAddr = "127.0.0.1", "127.0.0.1"
 	cfg.BindPort, cfg.AdvertisePort = n.port, n.port
