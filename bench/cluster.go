@@ -198,7 +198,7 @@ func (c *cluster) broadcastPhase(api string, rate float64, broadcasts int) resul
 	r.PayloadCopiesPerReceiver = round3(float64(w1.copies-w0.copies) / b / float64(c.opt.n-1))
 	r.CPUMsPerBroadcast = round3(float64((cpu1 - cpu0).Microseconds()) / 1000 / b)
 	r.PhaseCounters = diffCounters(before, c.sys.counters())
-	r.Timeouts = append(append([]string(nil), c.timeouts...), timeouts...)
+	r.Timeouts = timeouts // finish adds the cluster's own
 	c.logf("%s/%s rate %g: delivered %.4f, p50 %.1f ms, p99 %.1f ms, dup %d, %.0f B/bcast/node, %.2f copies/recv",
 		r.System, api, rate, r.DeliveredRatio, r.LatencyP50Ms, r.LatencyP99Ms, r.DuplicateNotify,
 		r.WireBytesPerBroadcast, r.PayloadCopiesPerReceiver)

@@ -7,6 +7,7 @@
 #   bench/grid.sh                       # everything, 100 broadcasts per cell
 #   NS="16 64" BROADCASTS=30 bench/grid.sh
 #   SWEEP=0 RAW=0 NS=256 CONFIGS=lan PAYLOADS=1024 bench/grid.sh
+#   NS= bench/grid.sh                  # only the sweep and the raw ceiling
 #
 # Runs one cell at a time: the figures include process CPU, so nothing else
 # of yours should run beside it. Each run records /proc/loadavg.
@@ -14,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 OUT=${OUT:-grid.jsonl}
-NS=${NS:-"16 64 256 1000"}
+NS=${NS-"16 64 256 1000"} # NS= (empty) runs no grid cells
 CONFIGS=${CONFIGS:-"lan local"}
 PAYLOADS=${PAYLOADS:-"256 1024"}
 BROADCASTS=${BROADCASTS:-100}
@@ -27,7 +28,6 @@ trap 'rm -rf "$(dirname "$bin")"' EXIT
 go build -o "$bin" .
 
 for n in $NS; do
-  [ "$n" = none ] && continue
   for config in $CONFIGS; do
     for payload in $PAYLOADS; do
       echo "== n=$n config=$config payload=$payload ($(cut -d' ' -f1-3 /proc/loadavg))" >&2

@@ -74,7 +74,7 @@ func writeTables(path string, w io.Writer) error {
 			}
 			fmt.Fprintf(w, "| %d | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s |\n",
 				k.n, k.config, k.payload, api,
-				pair(hl.DeliveredRatio, ml.DeliveredRatio, false),
+				strconv.FormatFloat(hl.DeliveredRatio, 'f', 4, 64)+" / "+strconv.FormatFloat(ml.DeliveredRatio, 'f', 4, 64),
 				pair(hl.LatencyP50Ms, ml.LatencyP50Ms, true),
 				pair(hl.LatencyP99Ms, ml.LatencyP99Ms, true),
 				pair(hl.PayloadCopiesPerReceiver, ml.PayloadCopiesPerReceiver, true),
@@ -166,5 +166,11 @@ func list(s []string) string {
 	if len(s) == 0 {
 		return "none"
 	}
-	return strings.Join(s, ",")
+	var seen []string
+	for _, t := range s {
+		if !slices.Contains(seen, t) {
+			seen = append(seen, t)
+		}
+	}
+	return strings.Join(seen, ", ")
 }
