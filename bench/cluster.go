@@ -294,10 +294,10 @@ func (c *cluster) crash() int64 {
 	for c.app.listing(victim) > 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if c.app.listing(victim) > 0 {
+	if left := c.app.listing(victim); left > 0 {
 		c.timeouts = append(c.timeouts, "crash_detection")
 		c.logf("%s: crash of node %d not detected by %d nodes in %s", c.sys.name(), victim,
-			c.app.listing(victim), c.opt.crashTimeout)
+			left, c.opt.crashTimeout)
 		return -1
 	}
 	ms := time.Since(start).Milliseconds()

@@ -6,6 +6,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -83,7 +84,9 @@ Flags:
 	fs.Float64Var(&opt.sweepMax, "sweep-max", 64, "-sweep: highest rate tried")
 	fs.Float64Var(&opt.sweepSeconds, "sweep-seconds", 10, "-sweep: seconds of broadcasts per step (at least 10 broadcasts)")
 	fs.Float64Var(&opt.rawSeconds, "raw-seconds", 5, "-raw: seconds to measure")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return nil
+	} else if err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
