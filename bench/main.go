@@ -1,0 +1,157 @@
+// Command bench runs hyparlist and hashicorp/memberlist side by side: N
+// nodes of each in one process on 127.0.0.1 with real sockets, the same
+// application on both, and one JSON line of figures per system and
+// broadcast path. See README.md in this directory and BENCHMARKS.md.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"strings"
+	"time"
+)
+
+// options is everything a run is parameterised by.
+type options struct {
+	systems      []string
+	api          string
+	config       string
+	n            int
+	payload      int
+	rate         float64
+	broadcasts   int
+	joinTimeout  time.Duration
+	drainTimeout time.Duration
+	crashTimeout time.Duration
+	idle         time.Duration // quiet window after the joins; not a flag
+	seed         uint64
+
+	sweepMax     float64
+	sweepSeconds float64
+	rawSeconds   float64
+}
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `usage: go run . [flags]
+
+Runs N nodes of hyparlist and/or hashicorp/memberlist in this process on
+127.0.0.1 (real UDP and TCP sockets), all joining one seed at once, with
+the same application (a Delegate with a TransmitLimitedQueue and Serf-style
+re-queueing; for hyparlist also the native Broadcast), and prints one line
+of figures per system and broadcast path. Modes: a single run (default),
+-sweep (sustained rate) and -raw (loopback TCP ceiling, no protocol);
+-plot turns JSON lines into SVG plots and -table into markdown tables.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	var (
+		sysFlag = fs.String("system", "both", "hyparlist, memberlist or both")
+		opt     options
+		jsonOut = fs.Bool("json", false, "print one JSON object per line instead of text")
+		sweep   = fs.Bool("sweep", false, "sweep the rate 2, 4, 8, ... broadcasts/s (default -n 32, -payload 1024) until delivery < 100% or p99 > 1 s")
+		raw     = fs.Bool("raw", false, "measure the raw ceiling: -n loopback TCP connections moving -payload byte messages with no protocol")
+		plotIn  = fs.String("plot", "", "read JSON lines from this file and write SVG plots to -plot-dir")
+		plotDir = fs.String("plot-dir", "plots", "directory for -plot's SVG files")
+		table   = fs.String("table", "", "read JSON lines from this file and print BENCHMARKS.md's side-by-side markdown tables")
+	)
+	fs.StringVar(&opt.api, "api", "both", "broadcast path: queue (Delegate.GetBroadcasts via TransmitLimitedQueue), native (hyparlist's Broadcast) or both")
+	fs.StringVar(&opt.config, "config", "lan", "lan (DefaultLANConfig) or local (DefaultLocalConfig)")
+	fs.IntVar(&opt.n, "n", 16, "nodes per system")
+	fs.IntVar(&opt.payload, "payload", 256, "bytes per broadcast payload (at least 28)")
+	fs.Float64Var(&opt.rate, "rate", 1, "broadcasts per second, each from a random node")
+	fs.IntVar(&opt.broadcasts, "broadcasts", 100, "broadcasts per API")
+	fs.DurationVar(&opt.joinTimeout, "join-timeout", time.Minute, "deadline for every node to list every other")
+	fs.DurationVar(&opt.drainTimeout, "drain-timeout", 15*time.Second, "deadline after the last broadcast for delivery and empty queues")
+	fs.DurationVar(&opt.crashTimeout, "crash-timeout", time.Minute, "deadline for every node to drop the crashed node")
+	fs.Uint64Var(&opt.seed, "seed", 1, "seed of the origins and payloads")
+	fs.Float64Var(&opt.sweepMax, "sweep-max", 64, "-sweep: highest rate tried")
+	fs.Float64Var(&opt.sweepSeconds, "sweep-seconds", 10, "-sweep: seconds of broadcasts per step (at least 10 broadcasts)")
+	fs.Float64Var(&opt.rawSeconds, "raw-seconds", 5, "-raw: seconds to measure")
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *sweep || *raw {
+		if !set["n"] {
+			opt.n = 32
+		}
+		if !set["payload"] {
+			opt.payload = 1024
+		}
+	}
+	opt.idle = 10 * time.Second
+	switch *sysFlag {
+	case "both":
+		opt.systems = []string{"hyparlist", "memberlist"}
+	case "hyparlist", "memberlist":
+		opt.systems = []string{*sysFlag}
+	default:
+		return fmt.Errorf("-system %q: want hyparlist, memberlist or both", *sysFlag)
+	}
+	if *plotIn != "" {
+		return writePlots(*plotIn, *plotDir)
+	}
+	if *table != "" {
+		return writeTables(*table, stdout)
+	}
+	if err := opt.validate(); err != nil {
+		return err
+	}
+	if err := raiseFileLimit(); err != nil {
+		return err
+	}
+	logger := log.New(stderr, "", log.Ltime)
+	emit := emitter(stdout, *jsonOut)
+	switch {
+	case *raw:
+		r, err := rawCeiling(opt.n, opt.payload, time.Duration(opt.rawSeconds*float64(time.Second)))
+		if err != nil {
+			return err
+		}
+		emit(r)
+		return nil
+	case *sweep:
+		return runSweep(opt, emit, logger.Printf)
+	}
+	return runSystems(opt, emit, logger.Printf)
+}
+
+// emitter prints results as JSON lines or as text.
+func emitter(w io.Writer, asJSON bool) func(result) {
+	enc := json.NewEncoder(w)
+	return func(r result) {
+		if r.Timeouts == nil {
+			r.Timeouts = []string{}
+		}
+		if asJSON {
+			_ = enc.Encode(r)
+			return
+		}
+		b, _ := json.MarshalIndent(r, "", "  ")
+		s := strings.NewReplacer(`"`, "", ",\n", "\n").Replace(string(b))
+		fmt.Fprintln(w, s)
+	}
+}

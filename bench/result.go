@@ -1,0 +1,72 @@
+package main
+
+import (
+	"runtime"
+	"time"
+)
+
+// result is one JSON line: one system and broadcast path (or one sweep
+// step, or the raw ceiling). Field names are the contract of DESIGN.md's
+// "Measurement tools"; see README.md in this directory for their meaning.
+type result struct {
+	Mode          string  `json:"mode"` // "run", "sweep", "sweep_summary", "raw"
+	System        string  `json:"system"`
+	API           string  `json:"api"`
+	Config        string  `json:"config"`
+	Nodes         int     `json:"nodes"`
+	PayloadBytes  int     `json:"payload_bytes"`
+	Broadcasts    int     `json:"broadcasts"`
+	Rate          float64 `json:"rate"`
+	LoadAvgBefore string  `json:"load_avg_before"`
+	GoVersion     string  `json:"go_version"`
+	Timestamp     string  `json:"timestamp"`
+
+	// Broadcast phase.
+	DeliveredRatio              float64   `json:"delivered_ratio"`
+	MessagesComplete            float64   `json:"messages_complete"`
+	DuplicateNotify             int64     `json:"duplicate_notify"`
+	DuplicateNotifyPerBroadcast float64   `json:"duplicate_notify_per_broadcast"`
+	LatencyP50Ms                float64   `json:"latency_p50_ms"`
+	LatencyP99Ms                float64   `json:"latency_p99_ms"`
+	LatencyMaxMs                float64   `json:"latency_max_ms"`
+	LatencyQuantilesMs          []float64 `json:"latency_quantiles_ms"`
+	DeliveryP50Ms               float64   `json:"delivery_p50_ms"`
+	DeliveryP99Ms               float64   `json:"delivery_p99_ms"`
+	PayloadCopiesPerReceiver    float64   `json:"payload_copies_per_receiver"`
+	PayloadCopiesPerBroadcast   float64   `json:"payload_copies_per_broadcast"`
+	WireBytesPerBroadcast       float64   `json:"wire_bytes_per_broadcast"`
+	CPUMsPerBroadcast           float64   `json:"cpu_ms_per_broadcast"`
+	SendErrors                  int64     `json:"send_errors"`
+	PhaseS                      float64   `json:"phase_s"`
+
+	// Cluster figures, shared by the lines of one cluster.
+	IdleWindowS          float64          `json:"idle_window_s"`
+	IdleCPUCores         float64          `json:"idle_cpu_cores"`
+	IdleBytesPerNodePerS float64          `json:"idle_bytes_per_node_per_s"`
+	HeapBytesPerNode     int64            `json:"heap_bytes_per_node"`
+	GoroutinesPerNode    float64          `json:"goroutines_per_node"`
+	JoinConvergenceMs    int64            `json:"join_convergence_ms"`
+	Join99Ms             int64            `json:"join_99_ms"`
+	JoinErrors           int64            `json:"join_errors"`
+	JoinPairsRatio       float64          `json:"join_pairs_ratio"`
+	MembersMin           int              `json:"members_min"`
+	MemberFlaps          int64            `json:"member_flaps"`
+	CrashDetectionMs     int64            `json:"crash_detection_ms"`
+	LinksFailedSilent    *int64           `json:"links_failed_silent,omitempty"`
+	Counters             map[string]int64 `json:"counters,omitempty"`
+	PhaseCounters        map[string]int64 `json:"phase_counters,omitempty"`
+	Timeouts             []string         `json:"timeouts"`
+	Error                string           `json:"error,omitempty"`
+
+	// Sweep summary.
+	HighestRateHeld float64 `json:"highest_rate_held,omitempty"`
+
+	// Raw ceiling.
+	RawMessagesPerS float64 `json:"raw_messages_per_s,omitempty"`
+	RawCores        float64 `json:"raw_cores,omitempty"`
+	RawConns        int     `json:"raw_conns,omitempty"`
+}
+
+func goVersion() string { return runtime.Version() }
+
+func now() string { return time.Now().UTC().Format(time.RFC3339) }

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"slices"
+	"strconv"
+	"sync/atomic"
+
+	"github.com/hyparlist/hyparlist"
+)
+
+// hyparlistSystem runs hyparlist nodes: DefaultLANConfig or
+// DefaultLocalConfig changed only for name, address, port, delegates,
+// transport and log output.
+type hyparlistSystem struct{ sink *counterSink }
+
+func (*hyparlistSystem) name() string   { return "hyparlist" }
+func (*hyparlistSystem) apis() []string { return []string{"native", "queue"} }
+
+func (s *hyparlistSystem) counters() map[string]int64 { return s.sink.values() }
+
+// hlBroadcast is queuedMsg as a hyparlist.Broadcast.
+type hlBroadcast struct{ queuedMsg }
+
+func (hlBroadcast) Invalidates(hyparlist.Broadcast) bool { return false }
+
+// hlNode is one hyparlist node and its application.
+type hlNode struct {
+	i    int
+	app  *app
+	m    atomic.Pointer[hyparlist.Memberlist]
+	q    *hyparlist.TransmitLimitedQueue
+	port int
+}
+
+func (s *hyparlistSystem) newNode(i int, env nodeEnv) (benchNode, error) {
+	var cfg *hyparlist.Config
+	switch env.config {
+	case "lan":
+		cfg = hyparlist.DefaultLANConfig()
+	case "local":
+		cfg = hyparlist.DefaultLocalConfig()
+	default:
+		return nil, fmt.Errorf("unknown config %q", env.config)
+	}
+	nt, err := hyparlist.NewNetTransport(&hyparlist.NetTransportConfig{
+		BindAddrs: []string{"127.0.0.1"},
+		Logger:    log.New(io.Discard, "", 0),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("hyparlist node %d: transport: %w", i, err)
+	}
+	n := &hlNode{i: i, app: env.app, port: nt.GetAutoBindPort()}
+	n.q = &hyparlist.TransmitLimitedQueue{NumNodes: func() int { return env.app.numMembers(i) }, RetransmitMult: cfg.RetransmitMult}
+	cfg.Name = nodeName(i)
+	cfg.BindAddr, cfg.AdvertiseAddr = "127.0.0.1", "127.0.0.1"
+	cfg.BindPort, cfg.AdvertisePort = n.port, n.port
+	cfg.Transport = newHLTransport(nt, env.wire)
+	cfg.Delegate = n
+	cfg.Events = n
+	cfg.LogOutput = io.Discard
+	env.app.alive[i].Store(true)
+	m, err := hyparlist.Create(cfg)
+	if err != nil {
+		env.app.alive[i].Store(false)
+		return nil, fmt.Errorf("hyparlist node %d: %w", i, err)
+	}
+	n.m.Store(m)
+	return n, nil
+}
+
+func (n *hlNode) addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(n.port)) }
+
+func (n *hlNode) join(seed string) error {
+	_, err := n.m.Load().Join([]string{seed})
+	return err
+}
+
+func (n *hlNode) queue(msg []byte) { n.q.QueueBroadcast(hlBroadcast{msg}) }
+
+func (n *hlNode) broadcast(msg []byte) error { return n.m.Load().Broadcast(msg) }
+
+func (n *hlNode) queued() int { return n.q.NumQueued() }
+
+func (n *hlNode) numMembers() int {
+	if m := n.m.Load(); m != nil {
+		return m.NumMembers()
+	}
+	return 1
+}
+
+func (n *hlNode) shutdown() error { return n.m.Load().Shutdown() }
+
+// Delegate.
+
+func (n *hlNode) NodeMeta(int) []byte { return nil }
+
+func (n *hlNode) NotifyMsg(b []byte) {
+	if n.app.onMsg(n.i, b) && n.app.requeue.Load() {
+		n.q.QueueBroadcast(hlBroadcast{slices.Clone(b)})
+	}
+}
+
+func (n *hlNode) GetBroadcasts(overhead, limit int) [][]byte {
+	return n.q.GetBroadcasts(overhead, limit)
+}
+
+func (n *hlNode) LocalState(bool) []byte        { return nil }
+func (n *hlNode) MergeRemoteState([]byte, bool) {}
+
+// EventDelegate.
+
+func (n *hlNode) NotifyJoin(m *hyparlist.Node)   { n.app.onJoin(n.i, m.Name) }
+func (n *hlNode) NotifyLeave(m *hyparlist.Node)  { n.app.onLeave(n.i, m.Name) }
+func (n *hlNode) NotifyUpdate(m *hyparlist.Node) {}
