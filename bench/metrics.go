@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hashicorp/go-metrics"
+	metrics "github.com/hashicorp/go-metrics/compat"
 )
 
 // This file measures: percentiles, process CPU (getrusage), the load
