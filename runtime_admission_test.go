@@ -116,8 +116,8 @@ func TestTrustedSources(t *testing.T) {
 
 // TestRuntimeInboundSourceLimit: over the MockNetwork (every transport on
 // 127.0.0.1), an untrusted probe gets half the handshake slots (4 of 8)
-// while it holds more than MaxHandshakesPerIP; the next stream is refused
-// and counted.
+// while it holds more than MaxHandshakesPerIP; the next stream waits
+// handshakeSlotWait for one of them to end, then is refused and counted.
 func TestRuntimeInboundSourceLimit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sink := newInmemSink(time.Hour, time.Hour)
@@ -131,7 +131,12 @@ func TestRuntimeInboundSourceLimit(t *testing.T) {
 		for range 4 {
 			p.open()
 		}
-		wantClosed(t, p.open(), time.Millisecond)
+		start := time.Now()
+		wait := a.ml.slotWait()
+		wantClosed(t, p.open(), wait+time.Second)
+		if waited := time.Since(start); waited < wait {
+			t.Errorf("refused after %v, want a wait of %v for a slot", waited, wait)
+		}
 		if got := counterSum(sink, "hyparlist.stream.refused;reason="+refusedSourceHandshakeLimit); got != 1 {
 			t.Errorf("%v streams refused for the source handshake limit, want 1", got)
 		}

@@ -516,8 +516,8 @@ func (m *Memberlist) runAcceptor() {
 			src := connSource(conn)
 			trusted := m.sources.trusted(src, time.Now())
 			ticket, reason := m.inbound.admit(src, trusted)
-			if reason == refusedHandshakeLimit {
-				if m.inbound.startWait() {
+			if waits(reason) {
+				if m.inbound.startWait(src, trusted) {
 					m.wg.Add(1)
 					go m.admitLater(conn, src, trusted)
 					continue
@@ -542,21 +542,28 @@ func (m *Memberlist) runAcceptor() {
 // allows for the whole handshake at the least.
 const handshakeSlotWait = maxHandshakeTime / 2
 
+// slotWait is how long a stream waits for a handshake slot:
+// handshakeSlotWait, at most half of TCPTimeout (the dialler's whole
+// handshake budget).
+func (m *Memberlist) slotWait() time.Duration {
+	return min(handshakeSlotWait, m.config.TCPTimeout/2)
+}
+
 // admitLater waits, at most handshakeSlotWait and not beyond TCPTimeout/2,
 // for conn to find a handshake slot, then serves it as runAcceptor would;
 // a stream that finds none is closed and counted. The caller has counted
 // it with m.inbound.startWait.
 func (m *Memberlist) admitLater(conn net.Conn, src string, trusted bool) {
-	t := time.NewTimer(min(handshakeSlotWait, m.config.TCPTimeout/2))
+	t := time.NewTimer(m.slotWait())
 	var ticket inboundTicket
 	var reason string
 	func() {
 		defer t.Stop()
-		defer m.inbound.stopWait()
+		defer m.inbound.stopWait(src, trusted)
 		for {
 			var freed <-chan struct{}
 			ticket, reason, freed = m.inbound.retry(src, trusted)
-			if reason != refusedHandshakeLimit {
+			if !waits(reason) {
 				return
 			}
 			select {

@@ -30,14 +30,16 @@ import (
 //     reservedInboundStreams and reservedHandshakingStreams slots kept for
 //     it.
 //
-// A stream that finds the general handshake pool full is not refused at
-// once: it waits, unread, for a handshake to end, at most
-// handshakeSlotWait (runtime_conn.go admitLater), so that a burst of
-// joins at one seed is admitted at the pace the seed handshakes instead
-// of being refused (256 nodes joining one seed at once had 35–56 joins
-// refused). At most maxWaitingStreams wait at once, each in a goroutine
-// of its own, so the acceptor goes on serving trusted sources, which have
-// slots of their own. Any other stream beyond a limit, or one that waited
+// A stream refused only for a handshake limit (the pool's, or its
+// source's) is not refused at once: it waits, unread, for a handshake to
+// end, at most handshakeSlotWait (runtime_conn.go admitLater), so that a
+// burst of joins at one seed is admitted at the pace the seed handshakes
+// instead of being refused (256 nodes joining one seed at once had 35–56
+// joins refused, and 111 once the per-source limits applied, all the
+// nodes being on one host). At most maxWaitingStreams wait at once, and
+// at most half of them from one untrusted source, each in a goroutine of
+// its own, so the acceptor goes on serving other sources and trusted
+// ones, which have slots of their own. Any other stream beyond a limit, or one that waited
 // in vain, is closed before anything is read from it, and counted in
 // hyparlist.stream.refused (label reason: limit,
 // handshake_limit, source_limit, source_handshake_limit; a handshake that
@@ -129,10 +131,12 @@ type inboundLimiter struct {
 	// goes when its last stream does, so it holds at most maxStreams.
 	bySource map[string]*sourceCount
 	// waiting counts the streams waiting for a handshake slot, at most
-	// maxWaitingStreams; freed is closed (and replaced) when a
+	// maxWaitingStreams, and waitingBy those of each untrusted source,
+	// at most half of that; freed is closed (and replaced) when a
 	// handshake ends, to wake them.
-	waiting int
-	freed   chan struct{}
+	waiting   int
+	waitingBy map[string]int
+	freed     chan struct{}
 }
 
 // newInboundLimiter returns a limiter of maxStreams streams, of which at
@@ -146,20 +150,30 @@ func newInboundLimiter(maxStreams, perSourceStreams, perSourceHandshakes int) *i
 		perSourceStreams:   min(perSourceStreams, maxStreams),
 		perSourceHandshake: perSourceHandshakes,
 		bySource:           make(map[string]*sourceCount),
+		waitingBy:          make(map[string]int),
 		freed:              make(chan struct{}),
 	}
 }
 
-// startWait counts a stream that will wait for a handshake slot; false
-// when maxWaitingStreams already wait. Each successful call must be
-// followed by one stopWait.
-func (l *inboundLimiter) startWait() bool {
+// waits reports whether a stream refused for reason may wait for a slot.
+func waits(reason string) bool {
+	return reason == refusedHandshakeLimit || reason == refusedSourceHandshakeLimit
+}
+
+// startWait counts a stream from source that will wait for a handshake
+// slot; false when maxWaitingStreams already wait, or half of them from
+// this untrusted source. Each successful call must be followed by one
+// stopWait with the same arguments.
+func (l *inboundLimiter) startWait(source string, trusted bool) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.waiting >= maxWaitingStreams {
+	if l.waiting >= maxWaitingStreams || !trusted && 2*l.waitingBy[source] >= maxWaitingStreams {
 		return false
 	}
 	l.waiting++
+	if !trusted {
+		l.waitingBy[source]++
+	}
 	return true
 }
 
@@ -173,10 +187,15 @@ func (l *inboundLimiter) retry(source string, trusted bool) (inboundTicket, stri
 }
 
 // stopWait forgets a waiting stream, admitted or not.
-func (l *inboundLimiter) stopWait() {
+func (l *inboundLimiter) stopWait(source string, trusted bool) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.waiting--
-	l.mu.Unlock()
+	if !trusted {
+		if l.waitingBy[source]--; l.waitingBy[source] <= 0 {
+			delete(l.waitingBy, source)
+		}
+	}
 }
 
 // wakeLocked wakes the waiting streams, if any.
