@@ -140,13 +140,15 @@ type PlumtreeConfig struct {
 	// Plumtree: with many senders, the duplicates of one origin's
 	// broadcasts would otherwise prune links another origin's tree needs,
 	// and those are grafted back only after an IHAVE and GraftTimeout1.
-	// A root is tracked from the first PRUNE or GRAFT for it, starting as
-	// a copy of the default tree; tracking one root more forgets the least
-	// recently used one, which then uses the default tree again. A tracked
-	// root costs about 100 bytes. Only the first 64 neighbours have a
-	// place in the per-root sets; further ones follow the default tree.
-	// Zero keeps the single default tree (the behaviour of wire versions 1
-	// and 2). Default 1024, chosen: a cluster's active senders.
+	// A root is tracked from its first push, PRUNE or GRAFT; its links
+	// follow the default tree until a payload, PRUNE or GRAFT of its own
+	// sets them (plumtree_trees.go). Tracking one root more than MaxTrees
+	// forgets the least recently used one, which then follows the default
+	// tree again. A tracked root costs about 100 bytes. Only the first 64
+	// neighbours have a place in the per-root sets; further ones follow
+	// the default tree. Zero keeps the single default tree (the behaviour
+	// before wire version 3). Default 1024, chosen: a cluster's active
+	// senders.
 	MaxTrees int
 }
 

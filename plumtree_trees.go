@@ -18,14 +18,23 @@ import "slices"
 //
 // A tracked tree holds, per link, an override of the default tree: the
 // links a PRUNE or GRAFT for its root changed, and whether each is lazy.
-// A link without an override follows the default tree. Both ends of a link
-// set the same override on the same message (the sender when it sends
-// it, the receiver when it receives it; links are FIFO), so a link is
-// symmetric in every tree both ends track, and a root's first broadcasts
-// cost what they cost with one set. A root is tracked from the first PRUNE
-// or GRAFT for it; at most PlumtreeConfig.MaxTrees roots are, and tracking
-// one more forgets the least recently used one (by a push of one of its
-// messages or a change), whose links then follow the default tree again.
+// A link without an override follows the default tree. Both ends of a
+// link set the same override on the same message (the sender when it
+// sends it, the receiver when it receives it; links are FIFO), so a link
+// is symmetric in every tree both ends track, and a root's first
+// broadcast costs what it cost with one set. A link a root's tree needed
+// and another root's duplicates pruned is grafted back once for that root
+// (GRAFT of its message IDs) and from then on stays eager in its tree,
+// whatever other roots prune: a root that keeps sending pays a repair
+// round at most once per link. Overrides are not set when a payload is
+// merely pushed along the default tree: the simulator's all-send round
+// (every node broadcasts once at the same instant) costs more duplicates
+// that way (RMR 0.59 instead of 0.44 at 1,000 nodes, seed 7), as each
+// root's links stay eager however the concurrent PRUNEs of the other
+// roots thin the default tree. A root is tracked from its first PRUNE or
+// GRAFT; at most PlumtreeConfig.MaxTrees roots are, and tracking one more
+// forgets the least recently used one (by a push of one of its messages
+// or a change), whose links then follow the default tree again.
 // An end that forgot a tree agrees with the other again at the next
 // message of that root on the link: a payload pushed over a link that is
 // lazy at the receiver is answered with PRUNE, and a GRAFT that moves its
