@@ -1,8 +1,11 @@
 package hyparlist
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 )
 
 // Tests of the per-root trees (plumtree_trees.go).
@@ -141,4 +144,72 @@ func TestPlumtreeAnnouncerNotPushed(t *testing.T) {
 	h.recv("c", Prune{Root: "o"})
 	h.recv("c", ihaveOf("o", 0, 1))
 	wantActions(t, "payload from a", h.recv("a", gossipOf("o", 1, 0, "p")), `deliver o/1 "p" from a hops 1`)
+}
+
+// ptRepeatedSenders runs rounds in which each of senders origins
+// broadcasts at the same instant on a fixed random overlay of 60 nodes,
+// and returns the GRAFTs that asked for payloads (repair rounds) and the
+// payloads sent in the last half of the rounds.
+func ptRepeatedSenders(t *testing.T, maxTrees, senders, rounds int) (grafts, payloads int) {
+	t.Helper()
+	cfg := DefaultPlumtreeConfig()
+	cfg.MaxTrees = maxTrees
+	rng := rand.New(rand.NewPCG(11, 12))
+	names := make([]string, 60)
+	for i := range names {
+		names[i] = fmt.Sprintf("n%02d", i)
+	}
+	net := newPtNet(t, cfg, names...)
+	lat := func() time.Duration { return time.Duration(1+rng.IntN(30)) * time.Millisecond }
+	for i := 1; i < len(names); i++ {
+		net.link(names[i], names[rng.IntN(i)], lat())
+	}
+	for range 2 * len(names) {
+		if a, b := rng.IntN(len(names)), rng.IntN(len(names)); a != b {
+			net.link(names[a], names[b], lat())
+		}
+	}
+	counting := false
+	net.drop = func(_, _ string, m Message) bool {
+		if !counting {
+			return false
+		}
+		switch m := m.(type) {
+		case Graft:
+			if len(m.IDs) > 0 {
+				grafts++
+			}
+		case Gossip:
+			payloads++
+		}
+		return false
+	}
+	for r := range rounds {
+		counting = r >= rounds/2
+		start := net.now + time.Second
+		for s := range senders {
+			origin := names[s*len(names)/senders]
+			net.at(start, func() { net.broadcast(origin, "p") })
+		}
+		net.run(0)
+	}
+	net.checkSymmetric()
+	return grafts, payloads
+}
+
+// TestPlumtreeTreesRemoveRepairRounds: with several origins broadcasting
+// at the same instants over and over, one shared tree keeps being pruned
+// by one origin's duplicates where another origin's tree needs the link,
+// and grafted back after GraftTimeout1; per-root trees settle, and the
+// later rounds need no repair GRAFT.
+func TestPlumtreeTreesRemoveRepairRounds(t *testing.T) {
+	sharedGrafts, sharedPayloads := ptRepeatedSenders(t, 0, 6, 30)
+	treeGrafts, treePayloads := ptRepeatedSenders(t, 1024, 6, 30)
+	t.Logf("last 15 rounds: one tree %d repair GRAFTs, %d payloads; per-root trees %d, %d", sharedGrafts, sharedPayloads, treeGrafts, treePayloads)
+	if sharedGrafts == 0 {
+		t.Fatalf("one shared tree needed no repair: the scenario does not test anything")
+	}
+	if treeGrafts != 0 {
+		t.Errorf("per-root trees: %d repair GRAFTs in the last rounds, want 0", treeGrafts)
+	}
 }
