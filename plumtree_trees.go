@@ -28,8 +28,9 @@ import "slices"
 // whatever other roots prune: a root that keeps sending pays a repair
 // round at most once per link. Overrides are not set when a payload is
 // merely pushed along the default tree: the simulator's all-send round
-// (every node broadcasts once at the same instant) costs more duplicates
-// that way (RMR 0.59 instead of 0.44 at 1,000 nodes, seed 7), as each
+// (every node broadcasts once at the same instant) cost more duplicates
+// that way (RMR 0.59 instead of 0.44 at 1,000 nodes, seed 7, measured
+// before announcers were pruned instead of pushed, see push), as each
 // root's links stay eager however the concurrent PRUNEs of the other
 // roots thin the default tree. A root is tracked from its first PRUNE or
 // GRAFT; at most PlumtreeConfig.MaxTrees roots are, and tracking one more

@@ -137,13 +137,17 @@ func TestPlumtreeTreesDisabled(t *testing.T) {
 }
 
 // TestPlumtreeAnnouncerNotPushed: a payload is neither pushed nor
-// announced to a neighbour that announced it.
+// announced to a neighbour that announced it; an eager one is pruned in
+// the payload's tree instead, as the duplicate would have made it.
 func TestPlumtreeAnnouncerNotPushed(t *testing.T) {
 	h := newPtHarness(t, DefaultPlumtreeConfig(), "a", "b", "c")
 	h.recv("b", ihaveOf("o", 0, 1))
 	h.recv("c", Prune{Root: "o"})
 	h.recv("c", ihaveOf("o", 0, 1))
-	wantActions(t, "payload from a", h.recv("a", gossipOf("o", 1, 0, "p")), `deliver o/1 "p" from a hops 1`)
+	wantActions(t, "payload from a", h.recv("a", gossipOf("o", 1, 0, "p")), `deliver o/1 "p" from a hops 1`, "send b prune(o)")
+	if got := treeSets(h, "o"); got != "eager=[a] lazy=[b c]" {
+		t.Fatalf("o's tree: %s", got)
+	}
 }
 
 // ptRepeatedSenders runs rounds in which each of senders origins
