@@ -172,15 +172,27 @@ type IHave struct {
 }
 
 // Graft asks the receiver to move the sender to its eager set and to send
-// the listed messages (Plumtree §3, "GRAFT"). An empty IDs list only
-// changes the link to eager (tree optimisation, Plumtree §3.8).
+// the listed messages (Plumtree §3, "GRAFT"), in the tree of each listed
+// message's origin. An empty IDs list only changes the link to eager
+// (tree optimisation, Plumtree §3.8), in the tree rooted at Root.
+//
+// Root names the tree root (a message origin) an empty GRAFT applies to;
+// it travels from wire version 3 on. An empty Root (all that a version 1
+// or 2 link carries) applies to every tree, as a node of those versions
+// keeps one eager set.
 type Graft struct {
-	IDs []MessageID
+	IDs  []MessageID
+	Root string
 }
 
 // Prune asks the receiver to move the sender to its lazy set (Plumtree §3,
-// "PRUNE").
-type Prune struct{}
+// "PRUNE") in the tree rooted at Root (a message origin). Root travels
+// from wire version 3 on; an empty Root (all that a version 1 or 2 link
+// carries) applies to every tree, as a node of those versions keeps one
+// lazy set.
+type Prune struct {
+	Root string
+}
 
 // Type implements Message.
 func (Join) Type() MessageType { return TypeJoin }

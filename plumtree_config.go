@@ -133,6 +133,23 @@ type PlumtreeConfig struct {
 	// non-neighbour. HyParView keeps far fewer (active view 5). Default
 	// 64, chosen.
 	MaxPeers int
+
+	// MaxTrees bounds the tree roots (message origins) whose eager and
+	// lazy sets the core keeps apart from the default tree. Not in the
+	// paper (its one set is the default tree here), as in Partisan's
+	// Plumtree: with many senders, the duplicates of one origin's
+	// broadcasts would otherwise prune links another origin's tree needs,
+	// and those are grafted back only after an IHAVE and GraftTimeout1.
+	// A root is tracked from its first push, PRUNE or GRAFT; its links
+	// follow the default tree until a payload, PRUNE or GRAFT of its own
+	// sets them (plumtree_trees.go). Tracking one root more than MaxTrees
+	// forgets the least recently used one, which then follows the default
+	// tree again. A tracked root costs about 100 bytes. Only the first 64
+	// neighbours have a place in the per-root sets; further ones follow
+	// the default tree. Zero keeps the single default tree (the behaviour
+	// before wire version 3). Default 1024, chosen: a cluster's active
+	// senders.
+	MaxTrees int
 }
 
 // DefaultPlumtreeConfig returns the defaults documented on each field of
@@ -154,6 +171,7 @@ func DefaultPlumtreeConfig() PlumtreeConfig {
 		MissingMaxAnnouncers:  8,
 		NeighborUpAnnounce:    64,
 		MaxPeers:              64,
+		MaxTrees:              1024,
 	}
 }
 
@@ -191,6 +209,9 @@ func (c PlumtreeConfig) Validate() error {
 	}
 	if c.NeighborUpAnnounce < 0 {
 		return fmt.Errorf("%w: NeighborUpAnnounce must not be negative, got %d", ErrInvalidPlumtreeConfig, c.NeighborUpAnnounce)
+	}
+	if c.MaxTrees < 0 {
+		return fmt.Errorf("%w: MaxTrees must not be negative, got %d", ErrInvalidPlumtreeConfig, c.MaxTrees)
 	}
 	return nil
 }

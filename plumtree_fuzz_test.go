@@ -56,6 +56,7 @@ func ptFuzzRun(t *testing.T, data []byte) {
 		cfg.OptimizationThreshold = 1
 		cfg.CacheTTL = time.Second
 		cfg.SeenTTL = 2 * time.Second
+		cfg.MaxTrees = 2
 	}
 	self := Peer{Name: "me", Addr: "me:1"}
 	pt, err := NewPlumtree(self, cfg, rand.New(rand.NewPCG(uint64(len(data)), 7)))
@@ -96,7 +97,8 @@ func ptFuzzRun(t *testing.T, data []byte) {
 			}
 			ev = Receive{From: from, Msg: g}
 		case 5:
-			ev = Receive{From: peerOf(in.byte()), Msg: Prune{}}
+			// A root from names: "" is a PRUNE of a node with one set.
+			ev = Receive{From: peerOf(in.byte()), Msg: Prune{Root: peerOf(in.byte()).Name}}
 		case 6:
 			ev = BroadcastPayload{Class: Class(in.byte()), Payload: make([]byte, in.byte())}
 		case 7:
@@ -127,7 +129,7 @@ func ptFuzzRun(t *testing.T, data []byte) {
 				Receive{From: peerOf(in.byte()), Msg: Shuffle{}}, Receive{From: peerOf(in.byte()), Msg: nil},
 				TimerFired{Timer: &ptGraftTimer{ids: []MessageID{idOf(in.byte())}}}, TimerFired{Timer: &ptFlushTimer{}}, nil}[in.byte()%9]
 		case 11:
-			ev = Receive{From: peerOf(in.byte()), Msg: Graft{}}
+			ev = Receive{From: peerOf(in.byte()), Msg: Graft{Root: peerOf(in.byte()).Name}}
 		}
 
 		// Which deliveries would be duplicates of remembered messages. Only

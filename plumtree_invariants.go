@@ -24,6 +24,9 @@ func (p *Plumtree) checkInvariants() error {
 	if queued && !p.flushArmed {
 		return fmt.Errorf("plumtree %s: announcements queued without a flush timer", p.self.Name)
 	}
+	if err := p.checkTrees(); err != nil {
+		return err
+	}
 
 	if len(p.missing.m) > p.cfg.MissingMax {
 		return fmt.Errorf("plumtree %s: %d missing messages, max %d", p.self.Name, len(p.missing.m), p.cfg.MissingMax)
@@ -88,6 +91,47 @@ func (p *Plumtree) checkInvariants() error {
 			if e.cached && c.get(e.cache) == nil {
 				return fmt.Errorf("plumtree %s: seen ID %v marked cached, cache entry gone", p.self.Name, e.id)
 			}
+		}
+	}
+	return nil
+}
+
+// checkTrees checks the neighbours' slots and the per-root trees: each
+// slot held by one neighbour and marked used, a slot for every neighbour
+// while one is free, at most MaxTrees trees, each found by the index, with
+// overrides only for used slots and lazy only where overridden.
+func (p *Plumtree) checkTrees() error {
+	var slots uint64
+	for _, pp := range p.peers.list {
+		if pp.slot < 0 {
+			if len(p.peers.list) <= ptMaxSlots {
+				return fmt.Errorf("plumtree %s: neighbour %s has no slot, %d neighbours", p.self.Name, pp.peer.Name, len(p.peers.list))
+			}
+			continue
+		}
+		bit := uint64(1) << uint(pp.slot)
+		if pp.slot >= ptMaxSlots || slots&bit != 0 {
+			return fmt.Errorf("plumtree %s: slot %d of %s invalid or shared", p.self.Name, pp.slot, pp.peer.Name)
+		}
+		slots |= bit
+	}
+	if slots != p.peers.slots {
+		return fmt.Errorf("plumtree %s: slots in use %#x, marked %#x", p.self.Name, slots, p.peers.slots)
+	}
+	t := &p.trees
+	if len(t.list) > max(p.cfg.MaxTrees, 0) || len(t.index) != len(t.list) {
+		return fmt.Errorf("plumtree %s: %d trees, %d indexed, MaxTrees %d", p.self.Name, len(t.list), len(t.index), p.cfg.MaxTrees)
+	}
+	for i, tr := range t.list {
+		switch {
+		case tr.root == "" || t.index[tr.root] != int32(i):
+			return fmt.Errorf("plumtree %s: tree %q not indexed", p.self.Name, tr.root)
+		case tr.set&^slots != 0:
+			return fmt.Errorf("plumtree %s: tree %s overrides free slots %#x", p.self.Name, tr.root, tr.set&^slots)
+		case tr.lazy&^tr.set != 0:
+			return fmt.Errorf("plumtree %s: tree %s lazy without override %#x", p.self.Name, tr.root, tr.lazy&^tr.set)
+		case tr.used > t.tick:
+			return fmt.Errorf("plumtree %s: tree %s used at %d, clock %d", p.self.Name, tr.root, tr.used, t.tick)
 		}
 	}
 	return nil

@@ -313,9 +313,9 @@ func (n *ptNet) fmtMsg(m Message) string {
 		for i, id := range m.IDs {
 			parts[i] = n.label(id)
 		}
-		return "graft [" + strings.Join(parts, " ") + "]"
+		return "graft" + ptRootSuffix(m.Root) + " [" + strings.Join(parts, " ") + "]"
 	case Prune:
-		return "prune"
+		return "prune" + ptRootSuffix(m.Root)
 	}
 	return fmt.Sprintf("%T", m)
 }
@@ -374,7 +374,9 @@ func (n *ptNet) checkSets(name string) {
 }
 
 // checkSymmetric fails unless every link is eager at both ends or lazy at
-// both ends, and every neighbour is in one of the sets.
+// both ends, in the default tree and in every tree either end tracks (a
+// root one end does not track uses its default tree there), and every
+// neighbour is in one of the sets.
 func (n *ptNet) checkSymmetric() {
 	n.tb.Helper()
 	for k, l := range n.links {
@@ -388,6 +390,13 @@ func (n *ptNet) checkSymmetric() {
 		}
 		if ea != eb {
 			n.tb.Fatalf("%s: link %s–%s asymmetric: %s has %s eager=%v, %s has %s eager=%v", n.what, k.a, k.b, k.a, k.b, ea, k.b, k.a, eb)
+		}
+		pa, pb := n.nodes[k.a].pt, n.nodes[k.b].pt
+		for _, root := range append(pa.TreeRoots(), pb.TreeRoots()...) {
+			ea, eb := ptHas(pa.EagerPeersOf(root), k.b), ptHas(pb.EagerPeersOf(root), k.a)
+			if ea != eb {
+				n.tb.Fatalf("%s: link %s–%s asymmetric in the tree of %s: %s has %s eager=%v, %s has %s eager=%v", n.what, k.a, k.b, root, k.a, k.b, ea, k.b, k.a, eb)
+			}
 		}
 	}
 }

@@ -1,5 +1,7 @@
 package hyparlist
 
+import "math/bits"
+
 // This file holds Plumtree's neighbour table: the paper's eagerPushPeers and
 // lazyPushPeers as one slice sorted by name, each entry flagged eager or
 // lazy and carrying its queue of lazy announcements. A slice keeps the
@@ -8,8 +10,13 @@ package hyparlist
 
 // ptPeer is one neighbour.
 type ptPeer struct {
-	peer  Peer
+	peer Peer
+	// eager is the neighbour's state in the default tree
+	// (plumtree_trees.go).
 	eager bool
+	// slot is the neighbour's bit in the lazy masks of the tracked trees,
+	// fixed while it is a neighbour; -1 when every slot is taken.
+	slot int8
 	// queue holds announcements waiting for the next IHAVE flush to this
 	// peer, at most IHaveMaxEntries (a full queue is sent at once).
 	queue []IHaveEntry
@@ -18,6 +25,8 @@ type ptPeer struct {
 // ptPeers is the neighbour table, sorted by Peer.Name.
 type ptPeers struct {
 	list []ptPeer
+	// slots has bit s set while a neighbour holds slot s.
+	slots uint64
 }
 
 // search returns the index of name in the table, or where it would be
@@ -46,22 +55,32 @@ func (s *ptPeers) get(name string) *ptPeer {
 // insert adds p as a new neighbour at index i (from search) and returns
 // it.
 func (s *ptPeers) insert(i int, p Peer, eager bool) *ptPeer {
+	slot := int8(-1)
+	if free := ^s.slots; free != 0 {
+		slot = int8(bits.TrailingZeros64(free))
+		s.slots |= uint64(1) << uint(slot)
+	}
 	s.list = append(s.list, ptPeer{})
 	copy(s.list[i+1:], s.list[i:])
-	s.list[i] = ptPeer{peer: p, eager: eager}
+	s.list[i] = ptPeer{peer: p, eager: eager, slot: slot}
 	return &s.list[i]
 }
 
-// remove drops the neighbour called name and reports whether it was there.
-func (s *ptPeers) remove(name string) bool {
+// remove drops the neighbour called name, freeing its slot, and returns
+// the slot (-1 for none) and whether it was there.
+func (s *ptPeers) remove(name string) (int8, bool) {
 	i, ok := s.search(name)
 	if !ok {
-		return false
+		return -1, false
+	}
+	slot := s.list[i].slot
+	if slot >= 0 {
+		s.slots &^= uint64(1) << uint(slot)
 	}
 	copy(s.list[i:], s.list[i+1:])
 	s.list[len(s.list)-1] = ptPeer{}
 	s.list = s.list[:len(s.list)-1]
-	return true
+	return slot, true
 }
 
 // collect returns a copy of the peers whose eager flag equals eager, in

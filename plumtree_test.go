@@ -90,11 +90,20 @@ func fmtPtMsg(m Message) string {
 		for _, id := range m.IDs {
 			parts = append(parts, fmt.Sprintf("%s/%d", id.Origin, id.Seq))
 		}
-		return "graft [" + strings.Join(parts, " ") + "]"
+		return "graft" + ptRootSuffix(m.Root) + " [" + strings.Join(parts, " ") + "]"
 	case Prune:
-		return "prune"
+		return "prune" + ptRootSuffix(m.Root)
 	}
 	return fmt.Sprintf("%T", m)
+}
+
+// ptRootSuffix formats the tree root of a PRUNE or GRAFT for traces:
+// "(root)", or nothing for a message without one.
+func ptRootSuffix(root string) string {
+	if root == "" {
+		return ""
+	}
+	return "(" + root + ")"
 }
 
 func wantActions(t *testing.T, what string, got []Action, want ...string) {
@@ -237,7 +246,7 @@ func TestPlumtreeBroadcast(t *testing.T) {
 
 	// Our own message coming back is a duplicate: prune.
 	acts = h.recv("b", gossipOf("me", seq, 3, "x"))
-	wantActions(t, "own message back", acts, "send b prune")
+	wantActions(t, "own message back", acts, "send b prune(me)")
 	wantSets(t, h, "eager=[] lazy=[b c]")
 }
 
@@ -285,7 +294,7 @@ func TestPlumtreeReceiveGossipNew(t *testing.T) {
 		"send b gossip o/8 r1 \"q\"",
 		"send c gossip o/8 r1 \"q\"",
 		"timer 5ms plumtree-ihave-flush",
-		"send a prune")
+		"send a prune(o)")
 	wantSets(t, h, "eager=[b c] lazy=[a d]")
 }
 
@@ -293,10 +302,10 @@ func TestPlumtreeReceiveGossipDuplicate(t *testing.T) {
 	h := newPtHarness(t, DefaultPlumtreeConfig(), "a", "b")
 	h.recv("a", gossipOf("o", 1, 0, "p"))
 	acts := h.recv("b", gossipOf("o", 1, 0, "p"))
-	wantActions(t, "duplicate", acts, "send b prune")
+	wantActions(t, "duplicate", acts, "send b prune(o)")
 	wantSets(t, h, "eager=[a] lazy=[b]")
 	// A duplicate from a lazy peer is pruned again (paper: always).
-	wantActions(t, "duplicate from lazy", h.recv("b", gossipOf("o", 1, 0, "p")), "send b prune")
+	wantActions(t, "duplicate from lazy", h.recv("b", gossipOf("o", 1, 0, "p")), "send b prune(o)")
 	if n := h.pt.seen.len(); n != 1 {
 		t.Fatalf("seen holds %d ids, want 1", n)
 	}
@@ -488,7 +497,7 @@ func TestPlumtreeReceiveGraft(t *testing.T) {
 	wantSets(t, h, "eager=[a] lazy=[b]")
 	acts := h.recv("b", Graft{IDs: []MessageID{{Origin: "o", Seq: 1}, {Origin: "o", Seq: 99}}})
 	// Lazy → eager is acknowledged (not in the paper).
-	wantActions(t, "graft", acts, "send b graft []", "send b gossip o/1 r3 \"p\"")
+	wantActions(t, "graft", acts, "send b graft(o) []", "send b gossip o/1 r3 \"p\"")
 	wantSets(t, h, "eager=[a b] lazy=[]")
 	wantActions(t, "graft from eager peer", h.recv("b", Graft{}))
 	h.recv("b", Prune{})
@@ -596,7 +605,7 @@ func TestPlumtreeOptimizationOnPayload(t *testing.T) {
 	// Payload at round 8 via p: z's round 1 is 7 hops shorter → swap.
 	acts := h.recv("p", gossipOf("o", 1, 8, "m"))
 	got := fmtActions(acts)
-	want := []string{"send z graft []", "send p prune"}
+	want := []string{"send z graft(o) []", "send p prune(o)"}
 	if !reflect.DeepEqual(got[len(got)-2:], want) {
 		t.Fatalf("optimisation: got %q, want it to end with %q", got, want)
 	}
@@ -623,7 +632,7 @@ func TestPlumtreeOptimizationOnLateIHave(t *testing.T) {
 	// Announced at round 2: 1 hop shorter, below threshold.
 	wantActions(t, "1 hop shorter", h.recv("y", ihaveOf("o", 2, 1)))
 	// Announced at round 1: 2 hops shorter → graft y, prune p.
-	wantActions(t, "2 hops shorter", h.recv("y", ihaveOf("o", 1, 1)), "send y graft []", "send p prune")
+	wantActions(t, "2 hops shorter", h.recv("y", ihaveOf("o", 1, 1)), "send y graft(o) []", "send p prune(o)")
 	wantSets(t, h, "eager=[y] lazy=[p]")
 	// Once swapped, further announcements change nothing.
 	wantActions(t, "after swap", h.recv("y", ihaveOf("o", 0, 1)))
@@ -656,7 +665,7 @@ func TestPlumtreeCacheAndSeenExpiry(t *testing.T) {
 		t.Fatal("cache not expired")
 	}
 	// Still a duplicate while the ID is remembered.
-	wantActions(t, "duplicate after cache TTL", h.recv("a", gossipOf("o", 1, 0, "p")), "send a prune")
+	wantActions(t, "duplicate after cache TTL", h.recv("a", gossipOf("o", 1, 0, "p")), "send a prune(o)")
 	h.now = cfg.SeenTTL
 	acts := h.recv("b", gossipOf("o", 1, 0, "p"))
 	if len(acts) == 0 || !strings.HasPrefix(fmtActions(acts)[0], "deliver") {
@@ -682,7 +691,7 @@ func TestPlumtreeCacheMaxBytes(t *testing.T) {
 		t.Fatalf("oversized payload: actions %d, cache %d", len(acts), h.pt.cache.len())
 	}
 	// ... but remembered as seen.
-	wantActions(t, "oversized duplicate", h.recv("a", gossipOf("o", 9, 0, "")), "send a prune")
+	wantActions(t, "oversized duplicate", h.recv("a", gossipOf("o", 9, 0, "")), "send a prune(o)")
 }
 
 func TestPlumtreeSeenMaxEntries(t *testing.T) {
@@ -775,7 +784,7 @@ func TestPlumtreeTimeGoingBackwards(t *testing.T) {
 	h.now = 0
 	h.recv("a", gossipOf("o", 2, 0, "p"))
 	h.now = -time.Hour
-	wantActions(t, "duplicate in the past", h.recv("a", gossipOf("o", 1, 0, "p")), "send a prune")
+	wantActions(t, "duplicate in the past", h.recv("a", gossipOf("o", 1, 0, "p")), "send a prune(o)")
 	// Extreme times saturate instead of overflowing.
 	h.pt.Step(time.Time{}, Receive{From: ptTestPeer("a"), Msg: gossipOf("o", 3, 0, "p")})
 	h.pt.Step(time.Unix(1<<62, 0), Receive{From: ptTestPeer("a"), Msg: gossipOf("o", 4, 0, "p")})

@@ -215,7 +215,9 @@ func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) error {
 		for {
 			switch {
 			case f.msg != nil:
-				buf, scratch = m.appendFrame(buf, scratch, f.msg, l.peer)
+				// A PRUNE or GRAFT names its tree root only on a link
+				// of wire version 3 on (forVersion).
+				buf, scratch = m.appendFrame(buf, scratch, forVersion(f.msg, uint8(l.version.Load())), l.peer)
 			case f.flushed != nil:
 				markers = append(markers, f.flushed)
 			case f.close:

@@ -17,14 +17,16 @@ import (
 //	3       4     length   body length in bytes, big-endian uint32
 //	7       n     body     msgpack array of the message's fields
 //
-// The version field names the wire version that introduced the message
-// type: 1 for the types of version 1, 2 for those added in version 2
-// (wireVersionOf). A type's body never changes, so a frame of an old type
-// is the same bytes whatever version a connection negotiated, and a node
-// of version 1 reads every frame a newer node sends it, as long as the
-// sender keeps to the types of the connection's version. A reader refuses
-// a version it does not speak, and a type in a frame of a version before
-// the type existed.
+// The version field names the wire version that defines the body's
+// layout: the version that introduced the message type (1 for the types
+// of version 1, 2 for those added in version 2, see wireVersionOf), or 3
+// for a prune or graft that names its tree root (the only bodies that grew
+// a field, wire_codec.go). A layout never changes, so a frame of an old
+// layout is the same bytes whatever version a connection negotiated, and
+// a node of version 1 reads every frame a newer node sends it, as long as
+// the sender keeps to the layouts of the connection's version
+// (forVersion). A reader refuses a version it does not speak, and a type
+// in a frame of a version before the type existed.
 //
 // Flags reserve room for what comes next; this version implements none
 // and refuses a frame with any flag set (ErrUnknownFlags):
@@ -44,9 +46,35 @@ import (
 // WireVersionMin to WireVersion. The handshake picks the highest version
 // both sides speak (NegotiateVersion).
 const (
-	WireVersion    uint8 = 2
+	WireVersion    uint8 = 3
 	WireVersionMin uint8 = 1
 )
+
+// wireVersionTreeRoots is the wire version from which Prune and Graft
+// carry the root of the tree they apply to (Plumtree keeps one eager/lazy
+// set per tree root from then on).
+const wireVersionTreeRoots uint8 = 3
+
+// forVersion returns m as it may be sent on a link of wire version v: a
+// Prune or Graft that names a tree root loses the root below version 3
+// (wireVersionTreeRoots), and the peer, which keeps one eager/lazy set,
+// applies it to that set. Every other message is returned as is.
+func forVersion(m Message, v uint8) Message {
+	if v >= wireVersionTreeRoots {
+		return m
+	}
+	switch m := m.(type) {
+	case Prune:
+		if m.Root != "" {
+			return Prune{}
+		}
+	case Graft:
+		if m.Root != "" {
+			return Graft{IDs: m.IDs}
+		}
+	}
+	return m
+}
 
 // wireVersionOf returns the wire version that introduced message type t.
 func wireVersionOf(t MessageType) uint8 {
@@ -82,7 +110,7 @@ func EncodeMessage(dst []byte, m Message, lim WireLimits) ([]byte, error) {
 	if n > lim.MaxFrameSize || uint64(n) > 1<<32-1 {
 		return dst, fmt.Errorf("encode %s: %w: body %d bytes, max %d", e.typ, ErrFrameTooLarge, n, lim.MaxFrameSize)
 	}
-	e.b[start] = wireVersionOf(e.typ)
+	e.b[start] = max(wireVersionOf(e.typ), e.version)
 	e.b[start+1] = byte(e.typ)
 	binary.BigEndian.PutUint32(e.b[start+3:], uint32(n))
 	return e.b, nil
@@ -111,7 +139,7 @@ func decodeFrame(frame []byte, lim WireLimits, alias bool) (Message, error) {
 	case len(body) > h.length:
 		return nil, &DecodeError{Type: h.typ, Field: "body", Err: fmt.Errorf("%w: %d bytes after the frame", ErrTrailingData, len(body)-h.length)}
 	}
-	return decodeBody(h.typ, body, lim, alias)
+	return decodeBody(h.typ, h.version, body, lim, alias)
 }
 
 // WriteFrame writes the frame of m to w in one Write call. It allocates the
@@ -170,7 +198,7 @@ func readFrameAfterHeader(r io.Reader, hdr [FrameHeaderSize]byte, lim WireLimits
 		}
 		return nil, fmt.Errorf("read %s frame body: %w", h.typ, err)
 	}
-	return decodeBody(h.typ, body, lim, true)
+	return decodeBody(h.typ, h.version, body, lim, true)
 }
 
 // readChunk is the most ReadFrame allocates ahead of the bytes it has read.
@@ -194,8 +222,9 @@ func readBody(r io.Reader, n int) ([]byte, error) {
 
 // frameHeader is a parsed and checked frame header.
 type frameHeader struct {
-	typ    MessageType
-	length int
+	version uint8
+	typ     MessageType
+	length  int
 }
 
 // parseHeader checks the first FrameHeaderSize bytes of b: version, flags,
@@ -218,5 +247,5 @@ func parseHeader(b []byte, lim WireLimits) (frameHeader, error) {
 	if uint64(n) > uint64(lim.MaxFrameSize) {
 		return frameHeader{}, &DecodeError{Type: t, Field: "length", Err: fmt.Errorf("%w: body %d bytes, max %d", ErrFrameTooLarge, n, lim.MaxFrameSize)}
 	}
-	return frameHeader{typ: t, length: int(n)}, nil
+	return frameHeader{version: b[0], typ: t, length: int(n)}, nil
 }

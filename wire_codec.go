@@ -28,6 +28,8 @@ import (
 //	ihave              [entries [][id MessageID, round uint16]]
 //	graft              [ids []MessageID]
 //	prune              []
+//	graft              [ids []MessageID, root str]        (version 3)
+//	prune              [root str]                         (version 3)
 //	hello              [version_min uint8, version_max uint8, label, name, addr]
 //	hello_accept       [version uint8, name, addr]
 //	hello_reject       [reason uint8, version_min uint8, version_max uint8]
@@ -46,7 +48,12 @@ import (
 //
 // The layout of a message never changes within a wire version: a decoder
 // refuses a body with more or fewer fields. A new field needs a new wire
-// version (negotiated in the handshake) or a new message type.
+// version (negotiated in the handshake) or a new message type. Prune and
+// graft grew a root field in version 3 (the tree the message applies to,
+// see Prune): a message with a Root is written in a version 3 frame with
+// the new layout, one without in a frame of the version that introduced
+// the type, with the old layout, which every version reads. A link
+// negotiated below version 3 sends neither with a Root (forVersion).
 //
 // To add a message: a name in MessageType.String, a case in encodeBody, in
 // (*decoder).message and in knownType, a line in the table above, the
@@ -98,14 +105,28 @@ func encodeBody(e *encoder, m Message) bool {
 			}
 		}
 	case Graft:
-		e.begin(TypeGraft, 1)
+		if m.Root == "" {
+			e.begin(TypeGraft, 1)
+		} else {
+			e.begin(TypeGraft, 2)
+			e.version = wireVersionTreeRoots
+		}
 		if e.list("ids", len(m.IDs), e.lim.MaxGraftIDs) {
 			for _, id := range m.IDs {
 				e.id("ids", id)
 			}
 		}
+		if m.Root != "" {
+			e.str("root", "", m.Root, e.lim.MaxNameLen)
+		}
 	case Prune:
-		e.begin(TypePrune, 0)
+		if m.Root == "" {
+			e.begin(TypePrune, 0)
+		} else {
+			e.begin(TypePrune, 1)
+			e.version = wireVersionTreeRoots
+			e.str("root", "", m.Root, e.lim.MaxNameLen)
+		}
 	case Hello:
 		e.begin(TypeHello, 5)
 		e.uint(uint64(m.VersionMin))
@@ -224,19 +245,30 @@ func (d *decoder) message(t MessageType) Message {
 		}
 		return IHave{Entries: entries}
 	case TypeGraft:
-		d.fields("", 1)
-		n := d.list("ids", d.lim.MaxGraftIDs, minIDSize)
-		if n == 0 {
-			return Graft{}
+		rooted := d.version >= wireVersionTreeRoots
+		if rooted {
+			d.fields("", 2)
+		} else {
+			d.fields("", 1)
 		}
-		ids := make([]MessageID, n)
-		for i := range ids {
-			ids[i] = d.id("ids")
+		var g Graft
+		if n := d.list("ids", d.lim.MaxGraftIDs, minIDSize); n > 0 {
+			g.IDs = make([]MessageID, n)
+			for i := range g.IDs {
+				g.IDs[i] = d.id("ids")
+			}
 		}
-		return Graft{IDs: ids}
+		if rooted {
+			g.Root = d.str("root", "", d.lim.MaxNameLen)
+		}
+		return g
 	case TypePrune:
-		d.fields("", 0)
-		return Prune{}
+		if d.version < wireVersionTreeRoots {
+			d.fields("", 0)
+			return Prune{}
+		}
+		d.fields("", 1)
+		return Prune{Root: d.str("root", "", d.lim.MaxNameLen)}
 	case TypeHello:
 		d.fields("", 5)
 		return Hello{
@@ -328,10 +360,10 @@ func knownType(t MessageType) bool {
 	return false
 }
 
-// decodeBody decodes the body of a message of known type t. The body must
-// hold exactly one message.
-func decodeBody(t MessageType, body []byte, lim WireLimits, alias bool) (Message, error) {
-	d := decoder{b: body, lim: lim, typ: t, alias: alias}
+// decodeBody decodes the body of a message of known type t from a frame
+// of wire version version. The body must hold exactly one message.
+func decodeBody(t MessageType, version uint8, body []byte, lim WireLimits, alias bool) (Message, error) {
+	d := decoder{b: body, lim: lim, typ: t, version: version, alias: alias}
 	m := d.message(t)
 	if d.err == nil && d.off != len(d.b) {
 		d.fail("", "", fmt.Errorf("%w: %d bytes after the body", ErrTrailingData, len(d.b)-d.off))

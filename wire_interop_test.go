@@ -34,7 +34,7 @@ func TestWireMatchesGoMsgpack(t *testing.T) {
 			ours := frame[FrameHeaderSize:]
 
 			var theirs []byte
-			if err := codec.NewEncoderBytes(&theirs, h).Encode(nilToEmpty(c.msg)); err != nil {
+			if err := codec.NewEncoderBytes(&theirs, h).Encode(goMsgpackView(nilToEmpty(c.msg))); err != nil {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(ours, theirs) {
@@ -42,20 +42,21 @@ func TestWireMatchesGoMsgpack(t *testing.T) {
 			}
 
 			// go-msgpack decodes our body.
-			got := reflect.New(reflect.TypeOf(c.msg))
+			view := goMsgpackView(c.msg)
+			got := reflect.New(reflect.TypeOf(view))
 			if err := codec.NewDecoderBytes(ours, h).Decode(got.Interface()); err != nil {
 				t.Fatal(err)
 			}
-			if g := emptyToNil(got.Elem().Interface().(Message)); !reflect.DeepEqual(g, emptyToNil(c.msg)) {
+			if g := got.Elem().Interface(); !reflect.DeepEqual(goMsgpackView(emptyToNil(fromGoMsgpackView(g))), goMsgpackView(emptyToNil(c.msg))) {
 				t.Errorf("go-msgpack decoded our body as %+v", g)
 			}
 
 			// We decode go-msgpack's body, nil slices included.
 			theirs = theirs[:0]
-			if err := codec.NewEncoderBytes(&theirs, h).Encode(c.msg); err != nil {
+			if err := codec.NewEncoderBytes(&theirs, h).Encode(view); err != nil {
 				t.Fatal(err)
 			}
-			m, err := decodeBody(c.msg.Type(), theirs, lim, false)
+			m, err := decodeBody(c.msg.Type(), frame[0], theirs, lim, false)
 			if err != nil {
 				t.Fatalf("decoding go-msgpack's %x: %v", theirs, err)
 			}
@@ -64,6 +65,41 @@ func TestWireMatchesGoMsgpack(t *testing.T) {
 			}
 		})
 	}
+}
+
+// legacyPrune and legacyGraft are Prune and Graft as they were before
+// wire version 3 added Root: the layout of a Prune or Graft without a
+// root, which every version reads.
+type (
+	legacyPrune struct{}
+	legacyGraft struct{ IDs []MessageID }
+)
+
+// goMsgpackView returns the struct whose go-msgpack encoding is m's body:
+// the legacy struct for a Prune or Graft without a root, m itself else.
+func goMsgpackView(m Message) any {
+	switch m := m.(type) {
+	case Prune:
+		if m.Root == "" {
+			return legacyPrune{}
+		}
+	case Graft:
+		if m.Root == "" {
+			return legacyGraft{IDs: m.IDs}
+		}
+	}
+	return m
+}
+
+// fromGoMsgpackView inverts goMsgpackView.
+func fromGoMsgpackView(v any) Message {
+	switch v := v.(type) {
+	case legacyPrune:
+		return Prune{}
+	case legacyGraft:
+		return Graft{IDs: v.IDs}
+	}
+	return v.(Message)
 }
 
 // The go-msgpack benchmarks measure the alternative we did not take: the

@@ -30,8 +30,9 @@ type WireLimits struct {
 	// 1024, as for IHave entries.
 	MaxGraftIDs int
 	// MaxNameLen is the longest node name in bytes, which includes the
-	// origin of a MessageID. Default 512: DNS names are at most 253 bytes
-	// (RFC 1035 §2.3.4), with room for prefixes.
+	// origin of a MessageID and the tree root of a Prune or Graft.
+	// Default 512: DNS names are at most 253 bytes (RFC 1035 §2.3.4),
+	// with room for prefixes.
 	MaxNameLen int
 	// MaxAddrLen is the longest node address in bytes. Default 512:
 	// a DNS name plus ":port", with room for zones and schemes.

@@ -157,6 +157,14 @@ func TestDecodeMessageMalformed(t *testing.T) {
 		{"ping_ack payload over limit", frameOf(TypePingAck, "92 00 c5 0401 "+strings.Repeat("70", AckPayloadMaxSize+1)), def, ErrLimitExceeded, TypePingAck, "payload"},
 		{"ping_ack payload claims 2^32-1 bytes", frameOf(TypePingAck, "92 00 c6 ffffffff 00"), def, ErrLimitExceeded, TypePingAck, "payload"},
 		{"truncated ping_ack payload", frameOf(TypePingAck, "92 00 c4 05 0102"), def, ErrTruncated, TypePingAck, "payload"},
+		{"prune v1 with a root", rawFrame(1, byte(TypePrune), 0, -1, "91 a1 72"), def, ErrMalformed, TypePrune, ""},
+		{"prune v3 without a root", rawFrame(3, byte(TypePrune), 0, -1, "90"), def, ErrMalformed, TypePrune, ""},
+		{"prune v3 root is a number", rawFrame(3, byte(TypePrune), 0, -1, "91 07"), def, ErrMalformed, TypePrune, "root"},
+		{"prune v3 root over limit", rawFrame(3, byte(TypePrune), 0, -1, "91 da 0201 "+long), def, ErrLimitExceeded, TypePrune, "root"},
+		{"prune v3 truncated root", rawFrame(3, byte(TypePrune), 0, -1, "91 a5 7272"), def, ErrTruncated, TypePrune, "root"},
+		{"graft v2 with a root", rawFrame(2, byte(TypeGraft), 0, -1, "92 90 a1 72"), def, ErrMalformed, TypeGraft, ""},
+		{"graft v3 without a root", rawFrame(3, byte(TypeGraft), 0, -1, "91 90"), def, ErrMalformed, TypeGraft, ""},
+		{"graft v4", rawFrame(4, byte(TypeGraft), 0, -1, "92 90 a1 72"), def, ErrUnsupportedVersion, 0, "version"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

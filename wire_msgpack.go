@@ -72,7 +72,10 @@ type encoder struct {
 	b   []byte
 	lim WireLimits
 	typ MessageType
-	err error
+	// version is the wire version the body's layout needs when it is
+	// later than the one that introduced typ (wireVersionOf), else 0.
+	version uint8
+	err     error
 }
 
 func (e *encoder) fail(name, part string, err error) {
@@ -192,6 +195,9 @@ type decoder struct {
 	off int
 	lim WireLimits
 	typ MessageType
+	// version is the frame's wire version, which picks the layout of the
+	// types whose body grew a field (prune and graft in version 3).
+	version uint8
 	// alias lets byte fields share b instead of copying it; only for a b
 	// that nobody else holds.
 	alias bool

@@ -1,0 +1,219 @@
+package hyparlist
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+)
+
+// Tests of the per-root trees (plumtree_trees.go).
+
+// treeSets formats the eager and lazy peers of the tree rooted at root.
+func treeSets(h *ptHarness, root string) string {
+	return "eager=" + ptNames(h.pt.EagerPeersOf(root)) + " lazy=" + ptNames(h.pt.LazyPeersOf(root))
+}
+
+// TestPlumtreeTreesPruneIsPerRoot: a link grafted for root r2 stays eager
+// in r2's tree when the duplicates of another root prune it, so r2's next
+// payload is pushed on it; a root without an override follows the default
+// tree, which the PRUNE changed as the single set did.
+func TestPlumtreeTreesPruneIsPerRoot(t *testing.T) {
+	h := newPtHarness(t, DefaultPlumtreeConfig(), "a", "b")
+	h.recv("a", gossipOf("r1", 1, 0, "p"))
+	wantActions(t, "duplicate of r1", h.recv("b", gossipOf("r1", 1, 0, "p")), "send b prune(r1)")
+	wantSets(t, h, "eager=[a] lazy=[b]")
+
+	// b grafts a message of r2: eager in r2's tree (acknowledged, as it
+	// was lazy there) and in the default tree.
+	h.recv("a", gossipOf("r2", 1, 0, "q"))
+	wantActions(t, "graft of r2", h.recv("b", Graft{IDs: []MessageID{{Origin: "r2", Seq: 1}}}),
+		"send b graft(r2) []", `send b gossip r2/1 r1 "q"`)
+	wantSets(t, h, "eager=[a b] lazy=[]")
+
+	// A duplicate of r3 prunes b again: in r3's tree and the default tree,
+	// not in r2's.
+	h.recv("a", gossipOf("r3", 1, 0, "s"))
+	wantActions(t, "duplicate of r3", h.recv("b", gossipOf("r3", 1, 0, "s")), "send b prune(r3)")
+	wantSets(t, h, "eager=[a] lazy=[b]")
+	if got := treeSets(h, "r2"); got != "eager=[a b] lazy=[]" {
+		t.Fatalf("r2's tree: %s", got)
+	}
+	if got := treeSets(h, "r4"); got != "eager=[a] lazy=[b]" {
+		t.Fatalf("untracked root r4: %s, want the default tree", got)
+	}
+
+	// r2's next payload goes to b at once; r4's is only queued for b's
+	// next IHAVE (the flush timer is armed already).
+	wantActions(t, "r2 from a", h.recv("a", gossipOf("r2", 2, 0, "u")),
+		`deliver r2/2 "u" from a hops 1`, `send b gossip r2/2 r1 "u"`)
+	wantActions(t, "r4 from a", h.recv("a", gossipOf("r4", 1, 0, "v")), `deliver r4/1 "v" from a hops 1`)
+	if got := h.pt.TreeRoots(); !slices.Equal(got, []string{"r1", "r2", "r3"}) {
+		t.Fatalf("tracked roots %v, want [r1 r2 r3]", got)
+	}
+}
+
+// TestPlumtreeTreesLeastRecentlyUsedEvicted: with MaxTrees 2, a third
+// root's PRUNE forgets the least recently used tree, whose links then
+// follow the default tree.
+func TestPlumtreeTreesLeastRecentlyUsedEvicted(t *testing.T) {
+	cfg := DefaultPlumtreeConfig()
+	cfg.MaxTrees = 2
+	h := newPtHarness(t, cfg, "a", "b")
+	h.recv("b", Prune{Root: "r1"})
+	h.recv("b", Prune{Root: "r2"})
+	h.recv("b", Graft{Root: "r2"})         // default tree eager again
+	h.recv("a", gossipOf("r1", 1, 0, "p")) // a push of r1: r2 is older now
+	if got := treeSets(h, "r1"); got != "eager=[a] lazy=[b]" {
+		t.Fatalf("r1's tree: %s", got)
+	}
+	h.recv("a", Prune{Root: "r3"})
+	if got := h.pt.TreeRoots(); !slices.Equal(got, []string{"r1", "r3"}) {
+		t.Fatalf("tracked roots %v, want [r1 r3]", got)
+	}
+	if got := treeSets(h, "r2"); got != "eager=[b] lazy=[a]" {
+		t.Fatalf("forgotten r2: %s, want the default tree", got)
+	}
+}
+
+// TestPlumtreeTreesSlotReused: a neighbour that takes the slot of one that
+// left is eager in every tree, whatever the trees held for the old one.
+func TestPlumtreeTreesSlotReused(t *testing.T) {
+	h := newPtHarness(t, DefaultPlumtreeConfig(), "a", "b")
+	h.recv("b", Prune{Root: "r1"})
+	h.recv("b", Graft{Root: "r9"})
+	h.step(NeighborDown{Peer: ptTestPeer("b")})
+	h.step(NeighborUp{Peer: ptTestPeer("c")})
+	if got := treeSets(h, "r1"); got != "eager=[a c] lazy=[]" {
+		t.Fatalf("r1's tree after c took b's slot: %s", got)
+	}
+	// NeighborUp of a known neighbour makes it eager in every tree.
+	h.recv("c", Prune{Root: "r1"})
+	h.step(NeighborUp{Peer: ptTestPeer("c")})
+	if got := treeSets(h, "r1"); got != "eager=[a c] lazy=[]" {
+		t.Fatalf("r1's tree after NeighborUp: %s", got)
+	}
+}
+
+// TestPlumtreeTreesRootlessMessages: a PRUNE or empty GRAFT without a root
+// (from a node of wire version 1 or 2, which keeps one set) applies to
+// every tree; the GRAFT is acknowledged without a root.
+func TestPlumtreeTreesRootlessMessages(t *testing.T) {
+	h := newPtHarness(t, DefaultPlumtreeConfig(), "a", "b")
+	h.recv("b", Graft{Root: "r1"})
+	h.recv("b", Prune{Root: "r2"})
+	wantActions(t, "rootless prune", h.recv("b", Prune{}))
+	for _, root := range []string{"r1", "r2", "r3"} {
+		if got := treeSets(h, root); got != "eager=[a] lazy=[b]" {
+			t.Fatalf("%s after a rootless PRUNE: %s", root, got)
+		}
+	}
+	wantActions(t, "rootless graft", h.recv("b", Graft{}), "send b graft []")
+	for _, root := range []string{"r1", "r2", "r3"} {
+		if got := treeSets(h, root); got != "eager=[a b] lazy=[]" {
+			t.Fatalf("%s after a rootless GRAFT: %s", root, got)
+		}
+	}
+	wantActions(t, "rootless graft, eager everywhere", h.recv("b", Graft{}))
+}
+
+// TestPlumtreeTreesDisabled: MaxTrees 0 keeps the single set; PRUNE and
+// GRAFT still name their root on the wire.
+func TestPlumtreeTreesDisabled(t *testing.T) {
+	cfg := DefaultPlumtreeConfig()
+	cfg.MaxTrees = 0
+	h := newPtHarness(t, cfg, "a", "b")
+	h.recv("b", Graft{Root: "r1"})
+	h.recv("b", Prune{Root: "r2"})
+	if got := treeSets(h, "r1"); got != "eager=[a] lazy=[b]" {
+		t.Fatalf("r1 with MaxTrees 0: %s, want the single set", got)
+	}
+	if roots := h.pt.TreeRoots(); len(roots) != 0 {
+		t.Fatalf("tracked roots %v with MaxTrees 0", roots)
+	}
+	h.recv("a", gossipOf("r1", 1, 0, "p"))
+	wantActions(t, "duplicate", h.recv("b", gossipOf("r1", 1, 0, "p")), "send b prune(r1)")
+}
+
+// TestPlumtreeAnnouncerNotPushed: a payload is neither pushed nor
+// announced to a neighbour that announced it; an eager one is pruned in
+// the payload's tree instead, as the duplicate would have made it.
+func TestPlumtreeAnnouncerNotPushed(t *testing.T) {
+	h := newPtHarness(t, DefaultPlumtreeConfig(), "a", "b", "c")
+	h.recv("b", ihaveOf("o", 0, 1))
+	h.recv("c", Prune{Root: "o"})
+	h.recv("c", ihaveOf("o", 0, 1))
+	wantActions(t, "payload from a", h.recv("a", gossipOf("o", 1, 0, "p")), `deliver o/1 "p" from a hops 1`, "send b prune(o)")
+	if got := treeSets(h, "o"); got != "eager=[a] lazy=[b c]" {
+		t.Fatalf("o's tree: %s", got)
+	}
+}
+
+// ptRepeatedSenders runs rounds in which each of senders origins
+// broadcasts at the same instant on a fixed random overlay of 60 nodes,
+// and returns the GRAFTs that asked for payloads (repair rounds) and the
+// payloads sent in the last half of the rounds.
+func ptRepeatedSenders(t *testing.T, maxTrees, senders, rounds int) (grafts, payloads int) {
+	t.Helper()
+	cfg := DefaultPlumtreeConfig()
+	cfg.MaxTrees = maxTrees
+	rng := rand.New(rand.NewPCG(11, 12))
+	names := make([]string, 60)
+	for i := range names {
+		names[i] = fmt.Sprintf("n%02d", i)
+	}
+	net := newPtNet(t, cfg, names...)
+	lat := func() time.Duration { return time.Duration(1+rng.IntN(30)) * time.Millisecond }
+	for i := 1; i < len(names); i++ {
+		net.link(names[i], names[rng.IntN(i)], lat())
+	}
+	for range 2 * len(names) {
+		if a, b := rng.IntN(len(names)), rng.IntN(len(names)); a != b {
+			net.link(names[a], names[b], lat())
+		}
+	}
+	counting := false
+	net.drop = func(_, _ string, m Message) bool {
+		if !counting {
+			return false
+		}
+		switch m := m.(type) {
+		case Graft:
+			if len(m.IDs) > 0 {
+				grafts++
+			}
+		case Gossip:
+			payloads++
+		}
+		return false
+	}
+	for r := range rounds {
+		counting = r >= rounds/2
+		start := net.now + time.Second
+		for s := range senders {
+			origin := names[s*len(names)/senders]
+			net.at(start, func() { net.broadcast(origin, "p") })
+		}
+		net.run(0)
+	}
+	net.checkSymmetric()
+	return grafts, payloads
+}
+
+// TestPlumtreeTreesRemoveRepairRounds: with several origins broadcasting
+// at the same instants over and over, one shared tree keeps being pruned
+// by one origin's duplicates where another origin's tree needs the link,
+// and grafted back after GraftTimeout1; per-root trees settle, and the
+// later rounds need no repair GRAFT.
+func TestPlumtreeTreesRemoveRepairRounds(t *testing.T) {
+	sharedGrafts, sharedPayloads := ptRepeatedSenders(t, 0, 6, 30)
+	treeGrafts, treePayloads := ptRepeatedSenders(t, 1024, 6, 30)
+	t.Logf("last 15 rounds: one tree %d repair GRAFTs, %d payloads; per-root trees %d, %d", sharedGrafts, sharedPayloads, treeGrafts, treePayloads)
+	if sharedGrafts == 0 {
+		t.Fatalf("one shared tree needed no repair: the scenario does not test anything")
+	}
+	if treeGrafts != 0 {
+		t.Errorf("per-root trees: %d repair GRAFTs in the last rounds, want 0", treeGrafts)
+	}
+}

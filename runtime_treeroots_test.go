@@ -1,0 +1,93 @@
+package hyparlist
+
+import (
+	"bufio"
+	"net"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// TestRuntimeVersion2PeerGetsRootlessPrune: on a link negotiated at wire
+// version 2, the PRUNE the node answers a duplicate payload with travels
+// without its tree root (a version 2 frame the peer reads), although the
+// core names the root.
+func TestRuntimeVersion2PeerGetsRootlessPrune(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, _ := pingCluster(t, 1, nil)
+		node := c.nodes[0].ml
+		lim := DefaultWireLimits()
+		old := c.net.NewTransport("old")
+		defer old.Shutdown()
+		oldIP, oldPort, _ := old.FinalAdvertiseAddr("", 0)
+		self := Peer{Name: "old", Addr: net.JoinHostPort(oldIP.String(), strconv.Itoa(oldPort))}
+
+		link, err := old.DialAddressTimeout(Address{Addr: node.LocalNode().Address()}, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer link.Close()
+		if err := WriteFrame(link, Hello{VersionMin: 1, VersionMax: 2, Name: self.Name, Addr: self.Addr}, lim); err != nil {
+			t.Fatal(err)
+		}
+		if msg, err := ReadFrame(link, lim); err != nil || msg != (HelloAccept{Version: 2, Name: "node-00", Addr: node.LocalNode().Address()}) {
+			t.Fatalf("handshake answer %+v, %v; want version 2", msg, err)
+		}
+		if err := WriteFrame(link, Join{}, lim); err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		var prunes []Prune
+		versions := map[byte]int{}
+		go func() {
+			back := <-old.StreamCh()
+			defer back.Close()
+			r := bufio.NewReader(back)
+			if _, err := ReadFrame(r, lim); err != nil { // Hello
+				return
+			}
+			if err := WriteFrame(back, HelloAccept{Version: 2, Name: self.Name, Addr: self.Addr}, lim); err != nil {
+				return
+			}
+			for {
+				hdr, err := r.Peek(1)
+				if err != nil {
+					return
+				}
+				v := hdr[0]
+				msg, err := ReadFrame(r, lim)
+				if err != nil {
+					return
+				}
+				mu.Lock()
+				versions[v]++
+				if p, ok := msg.(Prune); ok {
+					prunes = append(prunes, p)
+				}
+				mu.Unlock()
+			}
+		}()
+		time.Sleep(time.Second)
+		if got := memberNames(node.Neighbors()); !slices.Equal(got, []string{"old"}) {
+			t.Fatalf("neighbours %v, want the version-2 peer", got)
+		}
+		g := Gossip{ID: MessageID{Origin: "origin", Seq: 1}, Class: ClassUser, Payload: []byte("p")}
+		for range 2 {
+			if err := WriteFrame(link, g, lim); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(time.Second)
+		mu.Lock()
+		defer mu.Unlock()
+		if len(prunes) == 0 || prunes[0] != (Prune{}) {
+			t.Errorf("prunes on a version-2 link: %+v; want one without a root", prunes)
+		}
+		if versions[3] != 0 {
+			t.Errorf("frame versions on a version-2 link: %v; want none of version 3", versions)
+		}
+	})
+}

@@ -1,0 +1,57 @@
+package hyparlist
+
+import (
+	"reflect"
+	"testing"
+)
+
+// TestWireTreeRootVersions: a PRUNE or GRAFT with a tree root is written
+// in a version 3 frame and read back whole; one without keeps the frame
+// version of its type (1), which every version reads; forVersion strips
+// the root for a link below version 3 and keeps everything else.
+func TestWireTreeRootVersions(t *testing.T) {
+	lim := DefaultWireLimits()
+	ids := []MessageID{{Origin: "o", Seq: 3}}
+	cases := []struct {
+		msg     Message
+		version uint8
+		old     Message // as sent on a version 2 link
+	}{
+		{Prune{Root: "r"}, 3, Prune{}},
+		{Prune{}, 1, Prune{}},
+		{Graft{Root: "r"}, 3, Graft{}},
+		{Graft{IDs: ids, Root: "r"}, 3, Graft{IDs: ids}},
+		{Graft{IDs: ids}, 1, Graft{IDs: ids}},
+		{Gossip{ID: ids[0]}, 1, Gossip{ID: ids[0]}},
+	}
+	for _, c := range cases {
+		frame, err := EncodeMessage(nil, c.msg, lim)
+		if err != nil {
+			t.Fatalf("%+v: %v", c.msg, err)
+		}
+		if frame[0] != c.version {
+			t.Errorf("%+v: frame version %d, want %d", c.msg, frame[0], c.version)
+		}
+		got, err := DecodeMessage(frame, lim)
+		if err != nil || !reflect.DeepEqual(got, c.msg) {
+			t.Errorf("%+v: decoded %+v, %v", c.msg, got, err)
+		}
+		for v := WireVersionMin; v <= WireVersion; v++ {
+			want := c.old
+			if v >= wireVersionTreeRoots {
+				want = c.msg
+			}
+			if got := forVersion(c.msg, v); !reflect.DeepEqual(got, want) {
+				t.Errorf("forVersion(%+v, %d) = %+v, want %+v", c.msg, v, got, want)
+			}
+			if f, err := EncodeMessage(nil, forVersion(c.msg, v), lim); err != nil || f[0] > v {
+				t.Errorf("forVersion(%+v, %d): frame version %d, %v", c.msg, v, f[0], err)
+			}
+		}
+	}
+	// An empty root in a version 3 body reads as no root.
+	got, err := DecodeMessage(rawFrame(3, byte(TypePrune), 0, -1, "91 a0"), lim)
+	if err != nil || !reflect.DeepEqual(got, Prune{}) {
+		t.Errorf("prune with an empty root: %+v, %v", got, err)
+	}
+}
