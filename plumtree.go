@@ -49,9 +49,10 @@ import (
 //     only neighbours are grafted.
 //   - A payload is neither pushed nor announced to the neighbours that
 //     announced it to us; an eager one is pruned instead (push).
-//   - Eager and lazy sets are kept per tree root, the message's origin,
-//     over a default tree that evolves as the paper's single set
-//     (plumtree_trees.go, PlumtreeConfig.MaxTrees).
+//   - With PlumtreeConfig.MaxTrees above 0 (off by default), eager and
+//     lazy sets are kept per tree root, the message's origin, over a
+//     default tree that evolves as the paper's single set
+//     (plumtree_trees.go).
 //   - A missing message is not forgotten once every announcer has been
 //     grafted: its announcers, or the other neighbours once none is left,
 //     are grafted again in turn with a doubling wait, until CacheTTL after

@@ -15,12 +15,20 @@ func treeSets(h *ptHarness, root string) string {
 	return "eager=" + ptNames(h.pt.EagerPeersOf(root)) + " lazy=" + ptNames(h.pt.LazyPeersOf(root))
 }
 
+// treesConfig is the default configuration with per-root trees on (they
+// are off by default, see PlumtreeConfig.MaxTrees).
+func treesConfig() PlumtreeConfig {
+	cfg := DefaultPlumtreeConfig()
+	cfg.MaxTrees = 1024
+	return cfg
+}
+
 // TestPlumtreeTreesPruneIsPerRoot: a link grafted for root r2 stays eager
 // in r2's tree when the duplicates of another root prune it, so r2's next
 // payload is pushed on it; a root without an override follows the default
 // tree, which the PRUNE changed as the single set did.
 func TestPlumtreeTreesPruneIsPerRoot(t *testing.T) {
-	h := newPtHarness(t, DefaultPlumtreeConfig(), "a", "b")
+	h := newPtHarness(t, treesConfig(), "a", "b")
 	h.recv("a", gossipOf("r1", 1, 0, "p"))
 	wantActions(t, "duplicate of r1", h.recv("b", gossipOf("r1", 1, 0, "p")), "send b prune(r1)")
 	wantSets(t, h, "eager=[a] lazy=[b]")
@@ -58,7 +66,7 @@ func TestPlumtreeTreesPruneIsPerRoot(t *testing.T) {
 // root's PRUNE forgets the least recently used tree, whose links then
 // follow the default tree.
 func TestPlumtreeTreesLeastRecentlyUsedEvicted(t *testing.T) {
-	cfg := DefaultPlumtreeConfig()
+	cfg := treesConfig()
 	cfg.MaxTrees = 2
 	h := newPtHarness(t, cfg, "a", "b")
 	h.recv("b", Prune{Root: "r1"})
@@ -80,7 +88,7 @@ func TestPlumtreeTreesLeastRecentlyUsedEvicted(t *testing.T) {
 // TestPlumtreeTreesSlotReused: a neighbour that takes the slot of one that
 // left is eager in every tree, whatever the trees held for the old one.
 func TestPlumtreeTreesSlotReused(t *testing.T) {
-	h := newPtHarness(t, DefaultPlumtreeConfig(), "a", "b")
+	h := newPtHarness(t, treesConfig(), "a", "b")
 	h.recv("b", Prune{Root: "r1"})
 	h.recv("b", Graft{Root: "r9"})
 	h.step(NeighborDown{Peer: ptTestPeer("b")})
@@ -100,7 +108,7 @@ func TestPlumtreeTreesSlotReused(t *testing.T) {
 // (from a node of wire version 1 or 2, which keeps one set) applies to
 // every tree; the GRAFT is acknowledged without a root.
 func TestPlumtreeTreesRootlessMessages(t *testing.T) {
-	h := newPtHarness(t, DefaultPlumtreeConfig(), "a", "b")
+	h := newPtHarness(t, treesConfig(), "a", "b")
 	h.recv("b", Graft{Root: "r1"})
 	h.recv("b", Prune{Root: "r2"})
 	wantActions(t, "rootless prune", h.recv("b", Prune{}))
@@ -121,7 +129,7 @@ func TestPlumtreeTreesRootlessMessages(t *testing.T) {
 // TestPlumtreeTreesDisabled: MaxTrees 0 keeps the single set; PRUNE and
 // GRAFT still name their root on the wire.
 func TestPlumtreeTreesDisabled(t *testing.T) {
-	cfg := DefaultPlumtreeConfig()
+	cfg := treesConfig()
 	cfg.MaxTrees = 0
 	h := newPtHarness(t, cfg, "a", "b")
 	h.recv("b", Graft{Root: "r1"})
@@ -140,7 +148,7 @@ func TestPlumtreeTreesDisabled(t *testing.T) {
 // announced to a neighbour that announced it; an eager one is pruned in
 // the payload's tree instead, as the duplicate would have made it.
 func TestPlumtreeAnnouncerNotPushed(t *testing.T) {
-	h := newPtHarness(t, DefaultPlumtreeConfig(), "a", "b", "c")
+	h := newPtHarness(t, treesConfig(), "a", "b", "c")
 	h.recv("b", ihaveOf("o", 0, 1))
 	h.recv("c", Prune{Root: "o"})
 	h.recv("c", ihaveOf("o", 0, 1))
@@ -156,7 +164,7 @@ func TestPlumtreeAnnouncerNotPushed(t *testing.T) {
 // payloads sent in the last half of the rounds.
 func ptRepeatedSenders(t *testing.T, maxTrees, senders, rounds int) (grafts, payloads int) {
 	t.Helper()
-	cfg := DefaultPlumtreeConfig()
+	cfg := treesConfig()
 	cfg.MaxTrees = maxTrees
 	rng := rand.New(rand.NewPCG(11, 12))
 	names := make([]string, 60)

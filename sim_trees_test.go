@@ -11,6 +11,7 @@ func TestSimTreesSymmetricPerRoot(t *testing.T) {
 	cfg := DefaultSimConfig()
 	cfg.Nodes = 200
 	cfg.Seed = 5
+	cfg.Plumtree.MaxTrees = 1024 // off by default
 	s, err := NewSimulation(cfg)
 	if err != nil {
 		t.Fatal(err)
