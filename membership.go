@@ -62,6 +62,11 @@ type Membership struct {
 	leaving bool
 	// joined is set once the first exchange (the join exchange) started.
 	joined bool
+	// joinChecks counts the MergeChecks of join exchanges not answered
+	// yet, and joinChecksUntil is when the last one asked gives up
+	// waiting (onDeliver).
+	joinChecks      int
+	joinChecksUntil int64
 	// joinContact is the contact of JoinVia while the join exchange has
 	// not started: the exchange waits for it (membership_neighbors.go).
 	joinContact string
@@ -452,8 +457,18 @@ func (m *Membership) leave() {
 
 // onDeliver merges a membership announcement delivered by Plumtree.
 // Announcements that fail to decode are dropped whole.
+//
+// With MembershipConfig.CheckMerge, broadcast records are not merged
+// before the node's join exchange has started, nor while a MergeCheck of a
+// join exchange waits for its verdict (at most joinCheckWait): the
+// application's MergeDelegate vetoes a cluster before any of its records
+// is listed, as memberlist's does. Records dropped here come back by
+// anti-entropy once the join is accepted.
 func (m *Membership) onDeliver(d Deliver) {
 	if d.Class != ClassMembership {
+		return
+	}
+	if m.cfg.CheckMerge && (!m.joined || m.joinChecks > 0 && m.clock < m.joinChecksUntil) {
 		return
 	}
 	decode := DecodeAnnouncement

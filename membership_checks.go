@@ -101,8 +101,16 @@ func (m *Membership) onAliveVerdict(v AliveVerdict) {
 	m.merge(v.Check.Record, src)
 }
 
+// joinCheckWait bounds how long broadcast records wait for the verdict
+// of a join exchange's MergeCheck (onDeliver): a driver that never
+// answers must not stop the member list for good.
+const joinCheckWait = 30 * time.Second
+
 // onMergeVerdict merges the records of an accepted join exchange.
 func (m *Membership) onMergeVerdict(v MergeVerdict) {
+	if m.joinChecks > 0 {
+		m.joinChecks--
+	}
 	if !v.Accept || len(v.Check.Records) > MaxMemberRecordsPerMessage {
 		return
 	}

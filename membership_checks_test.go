@@ -242,3 +242,45 @@ func TestMembershipAnnounceForPeer(t *testing.T) {
 		t.Errorf("announced %+v on behalf of a peer whose announcement was heard", recs)
 	}
 }
+
+// TestMembershipMergeCheckHoldsBroadcasts: with CheckMerge, records that
+// arrive by broadcast are not merged before the join exchange has started
+// nor while its MergeCheck waits for a verdict (at most joinCheckWait), so
+// that a vetoed cluster's records are never listed.
+func TestMembershipMergeCheckHoldsBroadcasts(t *testing.T) {
+	cfg := DefaultMembershipConfig()
+	cfg.CheckMerge = true
+	m := newStartedMembership(t, "self", cfg)
+	deliverRecs(t, m, mt0, "a", rec("a", 0, MemberStateAlive))
+	if n := m.NumMembers(); n != 1 {
+		t.Fatalf("%d members after a broadcast before the join exchange, want 1", n)
+	}
+	peer := testPeer("p")
+	stepActs(m, mt0, NeighborUp{Peer: peer})
+	acts := stepActs(m, mt0, Receive{From: peer, Msg: MemberRecords{Join: true, Buckets: 64, Records: []MemberRecord{rec("p", 0, MemberStateAlive)}}})
+	checks := actionsOfType[MergeCheck](acts)
+	if len(checks) != 1 {
+		t.Fatalf("merge checks %+v", checks)
+	}
+	deliverRecs(t, m, mt0, "p", rec("q", 0, MemberStateAlive))
+	if n := m.NumMembers(); n != 1 {
+		t.Fatalf("%d members after a broadcast while the join verdict waits, want 1", n)
+	}
+	stepActs(m, mt0, MergeVerdict{Check: checks[0], Accept: false})
+	if n := m.NumMembers(); n != 1 {
+		t.Fatalf("%d members after the veto, want 1", n)
+	}
+	deliverRecs(t, m, mt0, "r", rec("r", 0, MemberStateAlive))
+	if n := m.NumMembers(); n != 2 {
+		t.Fatalf("%d members after a broadcast with no verdict pending, want 2", n)
+	}
+	// A verdict that never comes holds broadcasts for joinCheckWait only.
+	acts = stepActs(m, mt0, Receive{From: peer, Msg: MemberRecords{Join: true, Buckets: 64, Records: []MemberRecord{rec("p", 0, MemberStateAlive)}}})
+	if len(actionsOfType[MergeCheck](acts)) != 1 {
+		t.Fatal("no merge check for the second join exchange")
+	}
+	deliverRecs(t, m, mt0.Add(joinCheckWait), "s", rec("s", 0, MemberStateAlive))
+	if n := m.NumMembers(); n != 3 {
+		t.Fatalf("%d members after joinCheckWait with the verdict missing, want 3", n)
+	}
+}

@@ -158,6 +158,8 @@ func (m *Membership) onRecords(from Peer, mr MemberRecords) {
 	}
 	if mr.Join && m.cfg.CheckMerge {
 		if recs := validRecords(mr.Records); len(recs) > 0 {
+			m.joinChecks++
+			m.joinChecksUntil = m.clock + int64(joinCheckWait)
 			m.emit(MergeCheck{From: from, Records: recs})
 		}
 	} else {
