@@ -138,7 +138,12 @@ func (n *MockNetwork) NewTransport(name string) *MockTransport {
 	defer n.mu.Unlock()
 	n.initLocked()
 	n.port++
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(n.port))
+	return n.addTransportLocked(name, net.JoinHostPort("127.0.0.1", strconv.Itoa(n.port)))
+}
+
+// addTransportLocked creates the transport of the node called name at
+// addr, which then receives what is sent to either.
+func (n *MockNetwork) addTransportLocked(name, addr string) *MockTransport {
 	t := &MockTransport{
 		net:        n,
 		addr:       &MockAddress{addr: addr, name: name},

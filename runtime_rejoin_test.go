@@ -1,7 +1,6 @@
 package hyparlist
 
 import (
-	"net"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -13,17 +12,7 @@ import (
 func restartTransport(n *MockNetwork, name, addr string) *MockTransport {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	t := &MockTransport{
-		net:        n,
-		addr:       &MockAddress{addr: addr, name: name},
-		packetCh:   make(chan *Packet, mockPacketChCap),
-		streamCh:   make(chan net.Conn, mockStreamChCap),
-		shutdownCh: make(chan struct{}),
-		inflight:   make(map[*time.Timer]struct{}),
-	}
-	n.byAddr[addr] = t
-	n.byName[name] = t
-	return t
+	return n.addTransportLocked(name, addr)
 }
 
 // TestRuntimeRestartSameAddress: a node shut down and restarted at once
