@@ -309,26 +309,11 @@ func TestRuntimePingVersion1Peer(t *testing.T) {
 		}
 		var mu sync.Mutex
 		seen := map[MessageType]int{}
-		go func() {
-			back := <-old.StreamCh()
-			defer back.Close()
-			r := bufio.NewReader(back)
-			if _, err := ReadFrame(r, lim); err != nil { // Hello
-				return
-			}
-			if err := WriteFrame(back, HelloAccept{Version: 1, Name: self.Name, Addr: self.Addr}, lim); err != nil {
-				return
-			}
-			for {
-				msg, err := ReadFrame(r, lim)
-				if err != nil {
-					return
-				}
-				mu.Lock()
-				seen[msg.Type()]++
-				mu.Unlock()
-			}
-		}()
+		go serveOldPeerLink(old, self, 1, lim, func(_ byte, msg Message) {
+			mu.Lock()
+			seen[msg.Type()]++
+			mu.Unlock()
+		})
 		iv := node.config.keepaliveInterval()
 		for range 20 {
 			time.Sleep(iv / 2)
@@ -430,4 +415,31 @@ func TestRuntimePingDelegateNothingAfterLeave(t *testing.T) {
 			t.Errorf("callbacks after node-01's NotifyLeave: %v", after)
 		}
 	})
+}
+
+// serveOldPeerLink plays a peer that speaks wire versions up to version
+// on transport old: it accepts the node's link back to it, answers the
+// handshake as self, and hands every frame read to onFrame with the
+// frame's version byte, until the stream ends.
+func serveOldPeerLink(old *MockTransport, self Peer, version uint8, lim WireLimits, onFrame func(frameVersion byte, msg Message)) {
+	back := <-old.StreamCh()
+	defer back.Close()
+	r := bufio.NewReader(back)
+	if _, err := ReadFrame(r, lim); err != nil { // Hello
+		return
+	}
+	if err := WriteFrame(back, HelloAccept{Version: version, Name: self.Name, Addr: self.Addr}, lim); err != nil {
+		return
+	}
+	for {
+		hdr, err := r.Peek(1)
+		if err != nil {
+			return
+		}
+		msg, err := ReadFrame(r, lim)
+		if err != nil {
+			return
+		}
+		onFrame(hdr[0], msg)
+	}
 }

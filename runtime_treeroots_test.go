@@ -1,7 +1,6 @@
 package hyparlist
 
 import (
-	"bufio"
 	"net"
 	"slices"
 	"strconv"
@@ -42,34 +41,14 @@ func TestRuntimeVersion2PeerGetsRootlessPrune(t *testing.T) {
 		var mu sync.Mutex
 		var prunes []Prune
 		versions := map[byte]int{}
-		go func() {
-			back := <-old.StreamCh()
-			defer back.Close()
-			r := bufio.NewReader(back)
-			if _, err := ReadFrame(r, lim); err != nil { // Hello
-				return
+		go serveOldPeerLink(old, self, 2, lim, func(v byte, msg Message) {
+			mu.Lock()
+			versions[v]++
+			if p, ok := msg.(Prune); ok {
+				prunes = append(prunes, p)
 			}
-			if err := WriteFrame(back, HelloAccept{Version: 2, Name: self.Name, Addr: self.Addr}, lim); err != nil {
-				return
-			}
-			for {
-				hdr, err := r.Peek(1)
-				if err != nil {
-					return
-				}
-				v := hdr[0]
-				msg, err := ReadFrame(r, lim)
-				if err != nil {
-					return
-				}
-				mu.Lock()
-				versions[v]++
-				if p, ok := msg.(Prune); ok {
-					prunes = append(prunes, p)
-				}
-				mu.Unlock()
-			}
-		}()
+			mu.Unlock()
+		})
 		time.Sleep(time.Second)
 		if got := memberNames(node.Neighbors()); !slices.Equal(got, []string{"old"}) {
 			t.Fatalf("neighbours %v, want the version-2 peer", got)
