@@ -477,10 +477,12 @@ type Config struct {
 
 	// MaxHandshakesPerIP bounds the streams one untrusted source IP (see
 	// MaxInboundStreamsPerIP) may have in their handshake at once, once
-	// half of the 128 handshake slots are taken. A
-	// handshake takes one round trip, so a node needs one or two at a
-	// time; a stream beyond it is closed at once and counted in
-	// hyparlist.stream.refused (reason source_handshake_limit). It keeps
+	// half of the 128 handshake slots are taken. A handshake takes one
+	// round trip, so a node needs one or two at a time; a stream beyond
+	// it waits, unread, up to min(2.5s, TCPTimeout/2) for one of its
+	// source's handshakes to end (at most 64 such streams per source),
+	// then is closed and counted in hyparlist.stream.refused (reason
+	// source_handshake_limit). It keeps
 	// an outsider on one address from holding the 128 handshake slots
 	// with connections that send nothing. Between 1 and 128. Not in
 	// memberlist. Default: 8.
