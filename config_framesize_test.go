@@ -74,7 +74,7 @@ func TestMinFrameSizeFitsEveryMessage(t *testing.T) {
 		entries[i] = IHaveEntry{ID: id, Round: 1<<16 - 1}
 		ids[i] = id
 	}
-	announcement, err := AppendAnnouncement(nil, records(cc.membership.MaxAnnouncementRecords))
+	announcement, err := appendAnnouncement(nil, records(cc.membership.MaxAnnouncementRecords))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,6 +97,6 @@ func TestMinFrameSizeFitsEveryMessage(t *testing.T) {
 			t.Errorf("%s: %v", m.Type(), err)
 			continue
 		}
-		t.Logf("%s: %d bytes of %d", m.Type(), len(frame)-FrameHeaderSize, minFrameSize)
+		t.Logf("%s: %d bytes of %d", m.Type(), len(frame)-frameHeaderSize, minFrameSize)
 	}
 }

@@ -79,7 +79,7 @@ func TestMembershipConfigValidate(t *testing.T) {
 		"DeadProbeInterval":       func(c *MembershipConfig) { c.DeadProbeInterval = -1 },
 		"LivenessProbeInterval":   func(c *MembershipConfig) { c.LivenessProbeInterval = -1 },
 		"MaxMembers":              func(c *MembershipConfig) { c.MaxMembers = 0 },
-		"MaxAnnouncementRecords":  func(c *MembershipConfig) { c.MaxAnnouncementRecords = MaxAnnouncementRecordsLimit + 1 },
+		"MaxAnnouncementRecords":  func(c *MembershipConfig) { c.MaxAnnouncementRecords = maxAnnouncementRecords + 1 },
 		"MaxLocalStateSize":       func(c *MembershipConfig) { c.MaxLocalStateSize = -1 },
 	}
 	for field, mutate := range mutations {
