@@ -84,7 +84,7 @@ func TestMinFrameSizeFitsEveryMessage(t *testing.T) {
 		t.Errorf("a maximal record takes %d bytes, maxRecordSize is %d", got, maxRecordSize)
 	}
 	for _, m := range []Message{
-		MemberRecords{Join: true, Buckets: MaxDigestBuckets, Want: want, Records: records(MaxMemberRecordsPerMessage)},
+		MemberRecords{Join: true, Buckets: MaxDigestBuckets, Want: want, Records: records(maxMemberRecordsPerMessage)},
 		MemberBuckets{Join: true, Hashes: hashes},
 		Gossip{ID: id, Class: ClassMembership, Round: 1<<16 - 1, Payload: announcement},
 		IHave{Entries: entries},

@@ -110,9 +110,9 @@ type userMsg struct {
 	Payload []byte
 }
 
-// Ping asks the receiver to answer with an Ack carrying the same SeqNo; the
+// pingMsg asks the receiver to answer with an ackMsg carrying the same SeqNo; the
 // runtime uses it to measure round-trip times (the memberlist Ping call).
-type Ping struct {
+type pingMsg struct {
 	SeqNo uint32
 }
 
@@ -159,7 +159,7 @@ func (helloRejectMsg) Type() MessageType { return typeHelloReject }
 func (userMsg) Type() MessageType { return typeUserMsg }
 
 // Type implements Message.
-func (Ping) Type() MessageType { return typePing }
+func (pingMsg) Type() MessageType { return typePing }
 
 // Type implements Message.
 func (ackMsg) Type() MessageType { return typeAck }

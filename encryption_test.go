@@ -290,7 +290,7 @@ func FuzzDecryptFrame(f *testing.F) {
 		f.Fatal(err)
 	}
 	c := frameCrypto{keyring: kr, verifyIncoming: true, verifyOutgoing: true}
-	for _, m := range []Message{userMsg{Payload: []byte("x")}, Ping{SeqNo: 9}, helloMsg{VersionMin: 1, VersionMax: 1, Name: "n"}} {
+	for _, m := range []Message{userMsg{Payload: []byte("x")}, pingMsg{SeqNo: 9}, helloMsg{VersionMin: 1, VersionMax: 1, Name: "n"}} {
 		frame, _, err := c.appendFrame(nil, nil, m, lim, "")
 		if err != nil {
 			f.Fatal(err)

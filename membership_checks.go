@@ -44,7 +44,7 @@ type AliveVerdict struct {
 // MergeCheck asks the driver whether the records From sent in a join
 // exchange may be merged. Answer with MergeVerdict{Check: the MergeCheck}.
 // A join exchange of many records asks once per MemberRecords message
-// (at most MaxMemberRecordsPerMessage records).
+// (at most 256 records).
 type MergeCheck struct {
 	From    Peer
 	Records []MemberRecord
@@ -111,7 +111,7 @@ func (m *Membership) onMergeVerdict(v MergeVerdict) {
 	if m.joinChecks > 0 {
 		m.joinChecks--
 	}
-	if !v.Accept || len(v.Check.Records) > MaxMemberRecordsPerMessage {
+	if !v.Accept || len(v.Check.Records) > maxMemberRecordsPerMessage {
 		return
 	}
 	for _, r := range v.Check.Records {

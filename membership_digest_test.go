@@ -139,13 +139,13 @@ func TestDigestOneDifference(t *testing.T) {
 }
 
 // TestDigestFullSyncChunks: a table far larger than a message travels in
-// chunks of at most MaxMemberRecordsPerMessage and converges.
+// chunks of at most maxMemberRecordsPerMessage and converges.
 func TestDigestFullSyncChunks(t *testing.T) {
 	a := newStartedMembership(t, "a", DefaultMembershipConfig())
 	_, b := twins(t, 3000)
 	log := runExchange(t, a, b)
 	for _, msg := range log.msgs {
-		if mr, ok := msg.(MemberRecords); ok && len(mr.Records) > MaxMemberRecordsPerMessage {
+		if mr, ok := msg.(MemberRecords); ok && len(mr.Records) > maxMemberRecordsPerMessage {
 			t.Fatalf("a message of %d records", len(mr.Records))
 		}
 	}

@@ -28,11 +28,11 @@ const (
 	// MaxDigestBuckets is the largest bucket count of an exchange. Bucket
 	// counts are 64, 128 or 256.
 	MaxDigestBuckets = 256
-	// MinDigestBuckets is the smallest bucket count of an exchange.
-	MinDigestBuckets = 64
-	// MaxMemberRecordsPerMessage caps MemberRecords.Records; a larger
+	// minDigestBuckets is the smallest bucket count of an exchange.
+	minDigestBuckets = 64
+	// maxMemberRecordsPerMessage caps MemberRecords.Records; a larger
 	// answer is split over several messages.
-	MaxMemberRecordsPerMessage = 256
+	maxMemberRecordsPerMessage = 256
 )
 
 // MemberDigest opens an anti-entropy exchange: a hash of the sender's whole

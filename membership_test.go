@@ -388,7 +388,7 @@ func TestMembershipIgnoresBadInput(t *testing.T) {
 		Receive{From: testPeer("x"), Msg: MemberRecords{Buckets: 64, Want: []uint16{64}}},
 		Receive{From: testPeer("x"), Msg: MemberRecords{Buckets: 64, Want: []uint16{3, 3}}},
 		Receive{From: testPeer("x"), Msg: MemberRecords{Buckets: 100}},
-		Receive{From: testPeer("x"), Msg: MemberRecords{Buckets: 64, Records: make([]MemberRecord, MaxMemberRecordsPerMessage+1)}},
+		Receive{From: testPeer("x"), Msg: MemberRecords{Buckets: 64, Records: make([]MemberRecord, maxMemberRecordsPerMessage+1)}},
 		Receive{From: testPeer("x"), Msg: MemberRecords{Buckets: 64, Records: []MemberRecord{{Name: ""}, {Name: "y", State: 9}}}},
 		Receive{From: testPeer("x"), Msg: Prune{}},
 		Receive{From: testPeer("x"), Msg: (*MemberRecords)(nil)},

@@ -676,7 +676,7 @@ func (m *Memberlist) handleStreamMessage(conn net.Conn, peer Peer, version uint8
 	switch v := msg.(type) {
 	case userMsg:
 		return m.deliverDirect(v.Payload, true)
-	case Ping:
+	case pingMsg:
 		return m.answerPing(conn, v, version, label)
 	case ackMsg:
 		return true

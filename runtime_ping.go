@@ -173,7 +173,7 @@ func (m *Memberlist) pingNode(p Peer) *Node {
 // answerPing answers a Ping on its own stream: with a PingAck carrying the
 // AckPayload on a stream of version 2, with an Ack on version 1. It
 // reports false when the stream broke.
-func (m *Memberlist) answerPing(conn net.Conn, p Ping, version uint8, label string) bool {
+func (m *Memberlist) answerPing(conn net.Conn, p pingMsg, version uint8, label string) bool {
 	var answer Message = ackMsg(p)
 	if version >= wireVersionOf(typePingAck) {
 		answer = pingAckMsg{SeqNo: p.SeqNo, Payload: m.ackPayload()}

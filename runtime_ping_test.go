@@ -293,7 +293,7 @@ func TestRuntimePingVersion1Peer(t *testing.T) {
 		}
 
 		ping := dial()
-		if err := writeMessageFrame(ping, Ping{SeqNo: 9}, lim); err != nil {
+		if err := writeMessageFrame(ping, pingMsg{SeqNo: 9}, lim); err != nil {
 			t.Fatal(err)
 		}
 		if msg, err := readMessageFrame(ping, lim); err != nil || msg != (ackMsg{SeqNo: 9}) {

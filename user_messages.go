@@ -280,7 +280,7 @@ func (m *Memberlist) Ping(node string, addr net.Addr) (time.Duration, error) {
 	if err := conn.SetDeadline(start.Add(wait)); err != nil {
 		return 0, fmt.Errorf("ping %s: %w", node, err)
 	}
-	if err := m.crypto.writeFrame(conn, Ping{SeqNo: seq}, m.lim, m.config.Label); err != nil {
+	if err := m.crypto.writeFrame(conn, pingMsg{SeqNo: seq}, m.lim, m.config.Label); err != nil {
 		return 0, pingError(node, err)
 	}
 	m.metrics.sent(typePing, 0)

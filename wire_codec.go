@@ -147,7 +147,7 @@ func encodeBody(e *encoder, m Message) bool {
 	case userMsg:
 		e.begin(typeUserMsg, 1)
 		e.bytes("payload", "", m.Payload, math.MaxInt)
-	case Ping:
+	case pingMsg:
 		e.begin(typePing, 1)
 		e.uint(uint64(m.SeqNo))
 	case ackMsg:
@@ -297,7 +297,7 @@ func (d *decoder) message(t MessageType) Message {
 		return userMsg{Payload: d.bytes("payload", "", math.MaxInt)}
 	case typePing:
 		d.fields("", 1)
-		return Ping{SeqNo: d.uint32("seq_no")}
+		return pingMsg{SeqNo: d.uint32("seq_no")}
 	case typeAck:
 		d.fields("", 1)
 		return ackMsg{SeqNo: d.uint32("seq_no")}

@@ -38,7 +38,7 @@ type WireLimits struct {
 	// a DNS name plus ":port", with room for zones and schemes.
 	MaxAddrLen int
 	// MaxMemberRecords is the most records one MemberRecords may carry.
-	// Default MaxMemberRecordsPerMessage (256), the most the membership
+	// Default 256, the most the membership
 	// core puts in one message.
 	MaxMemberRecords int
 	// MaxDigestBuckets is the most bucket hashes one MemberBuckets, and
@@ -71,7 +71,7 @@ func DefaultWireLimits() WireLimits {
 		MaxAddrLen:      512,
 		// The membership core's own bounds, so that every message it
 		// emits encodes (membership_messages.go, membership_config.go).
-		MaxMemberRecords: MaxMemberRecordsPerMessage,
+		MaxMemberRecords: maxMemberRecordsPerMessage,
 		MaxDigestBuckets: MaxDigestBuckets,
 		MaxUserStateSize: DefaultMembershipConfig().MaxLocalStateSize,
 	}

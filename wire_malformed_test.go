@@ -185,9 +185,9 @@ func TestDecodeMessageOtherForms(t *testing.T) {
 		frame []byte
 		want  Message
 	}{
-		{"int8", frameOf(typePing, "91 d0 05"), Ping{SeqNo: 5}},
-		{"int64", frameOf(typePing, "91 d3 0000000000000005"), Ping{SeqNo: 5}},
-		{"long uint", frameOf(typePing, "91 cf 0000000000000005"), Ping{SeqNo: 5}},
+		{"int8", frameOf(typePing, "91 d0 05"), pingMsg{SeqNo: 5}},
+		{"int64", frameOf(typePing, "91 d3 0000000000000005"), pingMsg{SeqNo: 5}},
+		{"long uint", frameOf(typePing, "91 cf 0000000000000005"), pingMsg{SeqNo: 5}},
 		{"str8 for a short str", frameOf(typeHelloAccept, "93 01 d9 01 61 a0"), helloAcceptMsg{Version: 1, Name: "a"}},
 		{"bin for str", frameOf(typeHelloAccept, "93 01 c4 01 61 a0"), helloAcceptMsg{Version: 1, Name: "a"}},
 		{"str for payload", frameOf(typeUserMsg, "91 a2 6869"), userMsg{Payload: []byte("hi")}},
@@ -446,14 +446,14 @@ func TestReadFrameErrors(t *testing.T) {
 func TestWriteFrame(t *testing.T) {
 	lim := DefaultWireLimits()
 	var buf bytes.Buffer
-	if err := writeMessageFrame(&buf, Ping{SeqNo: 9}, lim); err != nil {
+	if err := writeMessageFrame(&buf, pingMsg{SeqNo: 9}, lim); err != nil {
 		t.Fatal(err)
 	}
-	if m, err := readMessageFrame(&buf, lim); err != nil || m != (Ping{SeqNo: 9}) {
+	if m, err := readMessageFrame(&buf, lim); err != nil || m != (pingMsg{SeqNo: 9}) {
 		t.Fatalf("ReadFrame = %v, %v", m, err)
 	}
 	boom := errors.New("boom")
-	if err := writeMessageFrame(failingWriter{boom}, Ping{}, lim); !errors.Is(err, boom) {
+	if err := writeMessageFrame(failingWriter{boom}, pingMsg{}, lim); !errors.Is(err, boom) {
 		t.Fatalf("err = %v, want the write error", err)
 	}
 }

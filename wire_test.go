@@ -62,7 +62,7 @@ var wireCases = []struct {
 	{"hello_accept", helloAcceptMsg{Version: 1, Name: "node-2", Addr: "10.0.0.2:7946"}},
 	{"hello_reject", helloRejectMsg{Reason: rejectLabel, VersionMin: 1, VersionMax: 1}},
 	{"user_msg", userMsg{Payload: []byte{0x00, 0xff, 0x10}}},
-	{"ping", Ping{SeqNo: 70000}},
+	{"ping", pingMsg{SeqNo: 70000}},
 	{"ack", ackMsg{SeqNo: math.MaxUint32}},
 	{"link_ping", linkPingMsg{SeqNo: 70000}},
 	{"ping_ack", pingAckMsg{SeqNo: 7, Payload: []byte{0x01, 0x82, 0xa3}}},
@@ -364,7 +364,7 @@ func TestEncodeMessageAppends(t *testing.T) {
 	lim := DefaultWireLimits()
 	buf := make([]byte, 0, 256)
 	buf = append(buf, "prefix"...)
-	buf, err := EncodeMessage(buf, Ping{SeqNo: 1}, lim)
+	buf, err := EncodeMessage(buf, pingMsg{SeqNo: 1}, lim)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,7 +376,7 @@ func TestEncodeMessageAppends(t *testing.T) {
 		t.Fatalf("prefix overwritten: %x", buf)
 	}
 	r := bufio.NewReader(bytes.NewReader(buf[len("prefix"):]))
-	for _, want := range []Message{Ping{SeqNo: 1}, ackMsg{SeqNo: 1}} {
+	for _, want := range []Message{pingMsg{SeqNo: 1}, ackMsg{SeqNo: 1}} {
 		got, err := readMessageFrame(r, lim)
 		if err != nil || got != want {
 			t.Fatalf("ReadFrame = %v, %v; want %v", got, err, want)
