@@ -171,8 +171,8 @@ func (linkPingMsg) Type() MessageType { return typeLinkPing }
 func (pingAckMsg) Type() MessageType { return typePingAck }
 
 // negotiateVersion returns the highest wire version that both this node
-// (WireVersionMin to WireVersion) and a peer speaking versions min to max
-// understand. It fails with an error wrapping ErrUnsupportedVersion when
+// (wireVersionMin to wireVersion) and a peer speaking versions min to max
+// understand. It fails with an error wrapping errUnsupportedVersion when
 // the ranges do not overlap or min > max.
 func negotiateVersion(min, max uint8) (uint8, error) {
 	v := max

@@ -19,7 +19,7 @@ import (
 //	record       = name:bytes addr:bytes meta:bytes incarnation:uvarint state:u8
 //	bytes        = length:uvarint octets{length}
 //
-// count is 1..MaxAnnouncementRecordsLimit; names, addresses and metadata obey
+// count is 1..maxAnnouncementRecords; names, addresses and metadata obey
 // MaxMemberNameLen, MaxMemberAddrLen and MaxMemberMetaLen; the incarnation
 // fits in 32 bits; state is a MemberState. Trailing bytes are an error.
 // MemberRecord.AgeSeconds is not encoded: an announcement is fresh news.

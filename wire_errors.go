@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Sentinel errors of the wire codec. Decode failures come as a *DecodeError
+// Sentinel errors of the wire codec. Decode failures come as a *decodeError
 // and encode failures as wrapped errors; both match these with errors.Is.
 var (
 	// errFrameTooLarge: a frame's body is longer than
@@ -33,8 +33,8 @@ var (
 )
 
 // decodeError reports why a frame could not be decoded. Err wraps one of
-// the sentinel errors above (or, from ReadFrame, an I/O error), so callers
-// test it with errors.Is. Any DecodeError means the peer sent something
+// the sentinel errors above (or, from readMessageFrame, an I/O error), so callers
+// test it with errors.Is. Any decodeError means the peer sent something
 // this node cannot read: the connection should be closed.
 type decodeError struct {
 	// Type is the frame's message type, or 0 when the header was not
