@@ -33,7 +33,7 @@ import (
 //
 //   - bit 0: unused. (It was reserved for encryption; instead a sealed
 //     frame travels whole, header included, inside an envelope: see
-//     encryption.go.)
+//     security_encryption.go.)
 //   - bit 1, compressed: the body is compressed (applied before sealing).
 //   - bit 2, labeled: the body starts with the cluster label (one length
 //     byte, then the label), for frames sent without a handshake.

@@ -70,7 +70,7 @@ func DefaultWireLimits() WireLimits {
 		MaxNameLen:      512,
 		MaxAddrLen:      512,
 		// The membership core's own bounds, so that every message it
-		// emits encodes (membership_messages.go, membership_config.go).
+		// emits encodes (membership_antientropy_messages.go, membership_config.go).
 		MaxMemberRecords: MaxMemberRecordsPerMessage,
 		MaxDigestBuckets: MaxDigestBuckets,
 		MaxUserStateSize: DefaultMembershipConfig().MaxLocalStateSize,

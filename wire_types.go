@@ -9,7 +9,7 @@ package hyparlist
 type MessageType uint8
 
 // Message types. HyParView: 1–15, Plumtree: 16–31, membership: 32–47,
-// connection (handshake and stream-level messages, see connection.go): 48–63.
+// connection (handshake and stream-level messages, see wire_connection.go): 48–63.
 const (
 	TypeJoin          MessageType = 1
 	TypeForwardJoin   MessageType = 2
