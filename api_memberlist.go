@@ -1,3 +1,6 @@
+// The Memberlist type: Create, Shutdown, and the read-only API (Members,
+// NumMembers, LocalNode, Neighbors, ...).
+
 package hyparlist
 
 import (

@@ -1,3 +1,7 @@
+// Point-to-point user messages: SendReliable, SendBestEffort, SendToAddress
+// and their deprecated names, and the packet reader that hands received ones
+// to Delegate.NotifyMsg.
+
 package hyparlist
 
 import (

@@ -1,3 +1,6 @@
+// Config: every field of a node's configuration, with its unit, default and
+// memberlist counterpart.
+
 package hyparlist
 
 import (

@@ -1,3 +1,6 @@
+// Membership core: the state machine, its events and actions, its Step and the
+// read-only API (Members, Member, NumMembers).
+
 package hyparlist
 
 import (

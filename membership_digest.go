@@ -1,3 +1,6 @@
+// Membership core: anti-entropy, the member-table digest and the exchange that
+// repairs differences.
+
 package hyparlist
 
 import (

@@ -1,3 +1,6 @@
+// Plumtree core: the message cache that answers GRAFTs, bounded by age and
+// bytes.
+
 package hyparlist
 
 import "math"

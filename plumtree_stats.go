@@ -1,3 +1,5 @@
+// Plumtree core: PlumtreeStats, the sizes of its bounded tables.
+
 package hyparlist
 
 // PlumtreeStats is a snapshot of a Plumtree core's bounded tables, for

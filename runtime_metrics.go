@@ -1,3 +1,5 @@
+// Runtime: the metrics the node emits through go-metrics.
+
 package hyparlist
 
 import (

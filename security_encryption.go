@@ -1,3 +1,6 @@
+// Security: sealing and opening frames and packets with AES-GCM under the
+// keyring.
+
 package hyparlist
 
 import (

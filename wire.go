@@ -1,3 +1,6 @@
+// Wire: frames on a stream (a header with version, type and length, then the
+// body) and encoding, decoding, reading and writing them.
+
 package hyparlist
 
 import (

@@ -1,3 +1,6 @@
+// Wire: the connection-level messages (handshake, user messages, pings) and
+// version negotiation.
+
 package hyparlist
 
 import "fmt"

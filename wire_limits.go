@@ -1,3 +1,6 @@
+// Wire: WireLimits, the bounds every count and length is checked against
+// before allocation.
+
 package hyparlist
 
 import (

@@ -1,3 +1,6 @@
+// Wire: the MessageType registry, the Message interface and the HyParView and
+// Plumtree messages.
+
 package hyparlist
 
 // This file declares one small struct per protocol message. The sender of a
