@@ -1,3 +1,6 @@
+// TransmitLimitedQueue: memberlist's broadcast queue (a btree ordered by
+// transmits, then age), for the Delegate.GetBroadcasts path.
+
 package hyparlist
 
 import (

@@ -1,3 +1,6 @@
+// Config: every field of a node's configuration, with its unit, default and
+// memberlist counterpart.
+
 package hyparlist
 
 import (
@@ -202,7 +205,7 @@ type Config struct {
 	// adds it to Keyring, or builds a Keyring from it and stores it in
 	// Keyring) and enables encryption: AES-GCM over every frame and
 	// packet, with the cluster Label as authenticated data (33 bytes per
-	// stream frame, 29 per packet; see encryption.go). 16, 24 or 32 bytes
+	// stream frame, 29 per packet; see security_encryption.go). 16, 24 or 32 bytes
 	// (AES-128, -192, -256); another length fails Validate. Default: nil.
 	SecretKey []byte
 

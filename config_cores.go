@@ -1,3 +1,5 @@
+// Mapping a validated Config onto the three cores' configurations.
+
 package hyparlist
 
 import "time"

@@ -1,3 +1,6 @@
+// The default profiles: DefaultLANConfig, DefaultWANConfig,
+// DefaultLocalConfig.
+
 package hyparlist
 
 import (

@@ -1,3 +1,6 @@
+// The effective values the runtime uses where a memberlist field and a
+// hyparlist field mean one thing.
+
 package hyparlist
 
 import (

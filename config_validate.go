@@ -1,3 +1,6 @@
+// Config.Validate and ConfigError: every bound a Config is checked against
+// before Create uses it.
+
 package hyparlist
 
 import (

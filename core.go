@@ -1,3 +1,6 @@
+// Pure cores: the vocabulary the three cores share (Peer, MessageID, Event,
+// Action, Timer and their common kinds).
+
 package hyparlist
 
 import "time"

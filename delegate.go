@@ -1,3 +1,6 @@
+// Delegate: the application's callbacks for metadata, user messages,
+// broadcasts and state exchange.
+
 package hyparlist
 
 // Delegate is how an application plugs its own data into the cluster: node

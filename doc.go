@@ -96,4 +96,65 @@
 // with randomness injected. A Memberlist drives them from one goroutine
 // over real connections; the simulator drives the same code on a virtual
 // clock and network.
+//
+// # Reading the code
+//
+// The package is flat; a file's prefix names its layer. From the bottom up:
+//
+//   - Pure cores (no goroutines, locks, clock or I/O; the purity every
+//     other layer relies on): core.go (the events, actions and timers the
+//     cores share), hyparview*.go (the overlay), plumtree*.go (broadcast
+//     trees), membership*.go (the member list, its anti-entropy messages
+//     and the encoding of its announcements). Each core has a Config,
+//     Validate and defaults in its *_config.go.
+//   - Wire: wire_types.go (message type numbers, the HyParView and
+//     Plumtree messages), wire_connection.go (handshake, user messages,
+//     pings), wire.go (frames), wire_codec.go, wire_msgpack.go and
+//     wire_member.go (bodies), wire_limits.go and wire_errors.go. Security
+//     wraps frames: security_encryption.go seals them under
+//     security_keyring.go's keys; security_label.go is the cluster label.
+//   - Runtime loop: runtime_loop.go is the one goroutine that steps the
+//     cores and routes their actions; runtime_*.go are its parts:
+//     commands from the API, timers, links and their send queues
+//     (runtime_conn.go, runtime_linkqueue.go), the dispatchers that run
+//     application callbacks, the GetBroadcasts pump, joins and leaves,
+//     and the bounds that keep overload from failing healthy links.
+//   - Transport: transport.go (the contract), net_*.go (UDP and TCP
+//     sockets), mock_*.go (the in-memory MockNetwork for tests).
+//   - memberlist API surface: api_memberlist.go (Create, Members, ...),
+//     api_*.go (Node, the optional delegates, point-to-point sends,
+//     errors), delegate.go, broadcast_queue.go, config*.go, logging*.go
+//     and metrics_*.go.
+//
+// One broadcast, from Broadcast to another node's NotifyMsg:
+//
+//  1. Memberlist.Broadcast calls Memberlist.broadcast (api_memberlist.go),
+//     which checks the size, reserves room in the backlog
+//     (runtime_backlog.go) and submits a cmdBroadcast to the loop.
+//  2. On the loop goroutine, runLoop.run calls cmdBroadcast.apply
+//     (runtime_commands.go), which feeds a BroadcastPayload to Plumtree;
+//     runLoop.runQueue (runtime_loop.go) calls Plumtree.Step, whose
+//     Plumtree.broadcast and Plumtree.push (plumtree.go) emit a Send of a
+//     Gossip for each eager peer and queue an IHave for each lazy one.
+//  3. runLoop.routePlumtree hands each Send to runLoop.send, which puts
+//     the frame on the link's user queue (linkQueues.enqueue,
+//     runtime_linkqueue.go).
+//  4. The link's writer goroutine, Memberlist.runWriter and writeLoop
+//     (runtime_conn.go), takes it, encodes it with Memberlist.appendFrame,
+//     frameCrypto.appendFrame (security_encryption.go), EncodeMessage
+//     (wire.go) and encodeBody (wire_codec.go), and writes it to the
+//     stream the Transport dialled.
+//  5. On the other node, the reader of that accepted stream,
+//     Memberlist.runReader (runtime_conn.go), reads it with
+//     frameCrypto.readFrame and readFrameAfterHeader, which decodes the
+//     body (decodeBody), and handleStreamMessage sends it to the loop's
+//     inbox.
+//  6. runLoop.onInbound (runtime_loop.go) feeds it to Plumtree as a
+//     Receive; Plumtree.Step calls Plumtree.receiveGossip, which emits a
+//     Deliver (and pushes the Gossip on along its tree).
+//  7. runLoop.routePlumtree calls runLoop.deliver, which gives a ClassUser
+//     delivery to runLoop.deliverBroadcast (runtime_callbacks.go); after
+//     the loop iteration, runLoop.flushCallbacks hands it to the message
+//     dispatcher, whose goroutine (dispatcher.run, runtime_dispatch.go)
+//     calls Delegate.NotifyMsg.
 package hyparlist

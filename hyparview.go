@@ -1,3 +1,6 @@
+// HyParView core: the state machine, its Step, the join walk (JOIN,
+// FORWARDJOIN), the active view and DISCONNECT.
+
 package hyparlist
 
 import (

@@ -1,3 +1,6 @@
+// HyParView core: HyParViewConfig, its defaults (the paper's values) and
+// Validate.
+
 package hyparlist
 
 import (

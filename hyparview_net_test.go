@@ -1,7 +1,6 @@
 package hyparlist
 
 import (
-	"container/heap"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -11,9 +10,10 @@ import (
 )
 
 // This file is a tiny synchronous in-process network for HyParView cores:
-// sends are delivered in FIFO order, a send to a crashed (or departed) node
-// comes back to its sender as LinkFailed, and timers fire on a virtual
-// clock. Tests drive it step by step and may record a readable trace.
+// sends are delivered at once in FIFO order, a send to a crashed (or
+// departed) node comes back to its sender as LinkFailed, and timers fire on
+// the virtual clock of core_driver_test.go. Tests drive it step by step and
+// may record a readable trace.
 
 // hvSize returns full, or reduced under -short or -race so that the
 // package's tests stay fast there.
@@ -38,43 +38,16 @@ type hvDelivery struct {
 	ev Event
 }
 
-type hvTimerEntry struct {
-	at   time.Time
-	seq  uint64
-	node string
-	gen  int
-	t    Timer
-}
-
-type hvTimerHeap []hvTimerEntry
-
-func (q hvTimerHeap) Len() int { return len(q) }
-func (q hvTimerHeap) Less(i, j int) bool {
-	if !q[i].at.Equal(q[j].at) {
-		return q[i].at.Before(q[j].at)
-	}
-	return q[i].seq < q[j].seq
-}
-func (q hvTimerHeap) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *hvTimerHeap) Push(x any)   { *q = append(*q, x.(hvTimerEntry)) }
-func (q *hvTimerHeap) Pop() any {
-	old := *q
-	x := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return x
-}
-
-// hvNet is the test network.
+// hvNet is the test network. Its clock runs the timers; deliveries wait
+// in queue, which every step drains before time moves on.
 type hvNet struct {
-	cfg    HyParViewConfig
-	seed   uint64
-	now    time.Time
-	nodes  map[string]*hvNode
-	names  []string // creation order
-	queue  []hvDelivery
-	head   int
-	timers hvTimerHeap
-	seq    uint64
+	vclock
+	cfg   HyParViewConfig
+	seed  uint64
+	nodes map[string]*hvNode
+	names []string // creation order
+	queue []hvDelivery
+	head  int
 	// trace, when non-nil, records every event and action.
 	trace *strings.Builder
 	// check, when non-nil, runs after every Step; a non-nil error stops
@@ -92,9 +65,9 @@ type hvNet struct {
 
 func newHVNet(cfg HyParViewConfig, seed uint64) *hvNet {
 	return &hvNet{
+		vclock:   vclock{now: hvEpoch},
 		cfg:      cfg,
 		seed:     seed,
-		now:      hvEpoch,
 		nodes:    map[string]*hvNode{},
 		check:    newHyParViewChecker(),
 		maxSteps: 5_000_000,
@@ -140,8 +113,8 @@ func (n *hvNet) restart(name string) *HyParView {
 }
 
 func (n *hvNet) boot(name string, gen int) *HyParView {
-	n.seq++
-	rng := rand.New(rand.NewPCG(n.seed, n.seq))
+	// Seeded from the scheduling order, which every timer advances too.
+	rng := rand.New(rand.NewPCG(n.seed, n.nextSeq()))
 	core, err := NewHyParView(hvPeer(name), n.cfg, rng)
 	if err != nil {
 		panic(err)
@@ -192,8 +165,7 @@ func (n *hvNet) step(name string, ev Event) {
 			n.logf("%s %s", name, hvFormatEvent(ev))
 		}
 	}
-	node.core.Step(n.now, ev)
-	for _, a := range node.core.Drain() {
+	for _, a := range n.stepCore(node.core, ev) {
 		switch a := a.(type) {
 		case Send:
 			n.sent[a.Msg.Type()]++
@@ -203,8 +175,7 @@ func (n *hvNet) step(name string, ev Event) {
 				n.queue = append(n.queue, hvDelivery{to: a.To.Name, ev: Receive{From: node.core.Self(), Msg: a.Msg}})
 			}
 		case SetTimer:
-			n.seq++
-			heap.Push(&n.timers, hvTimerEntry{at: n.now.Add(a.After), seq: n.seq, node: name, gen: node.gen, t: a.Timer})
+			n.schedule(a.After, n.timerFired(name, node.gen, a.Timer))
 		case NeighborUp:
 			n.logf("  %s up %s", name, a.Peer.Name)
 		case NeighborDown:
@@ -242,21 +213,21 @@ func (n *hvNet) do(name string, ev Event) {
 	n.deliver()
 }
 
-// advance runs timers due within d, delivering after each, and leaves the
-// clock at now+d.
-func (n *hvNet) advance(d time.Duration) {
-	end := n.now.Add(d)
-	for len(n.timers) > 0 && !n.timers[0].at.After(end) && n.err == nil {
-		e := heap.Pop(&n.timers).(hvTimerEntry)
-		n.now = e.at
-		if n.nodes[e.node].gen != e.gen {
-			continue
+// timerFired returns the event that fires t at incarnation gen of node
+// name and delivers everything that follows; a later incarnation drops it.
+func (n *hvNet) timerFired(name string, gen int, t Timer) func() {
+	return func() {
+		if n.nodes[name].gen != gen {
+			return
 		}
-		n.step(e.node, TimerFired{Timer: e.t})
+		n.step(name, TimerFired{Timer: t})
 		n.deliver()
 	}
-	n.now = end
 }
+
+// advance runs timers due within d, delivering after each, and leaves the
+// clock at now+d. After an error nothing steps (see step).
+func (n *hvNet) advance(d time.Duration) { n.runFor(d) }
 
 // crash stops a node without a word; sends to it fail from now on.
 func (n *hvNet) crash(name string) {
@@ -312,14 +283,6 @@ func hvSortedNames(ps []Peer) []string {
 	return out
 }
 
-func hvFormatPeers(ps []Peer) string {
-	names := make([]string, len(ps))
-	for i, p := range ps {
-		names[i] = p.Name
-	}
-	return "[" + strings.Join(names, " ") + "]"
-}
-
 func hvFormatMsg(m Message) string {
 	switch m := m.(type) {
 	case Join:
@@ -342,9 +305,9 @@ func hvFormatMsg(m Message) string {
 		}
 		return "Disconnect leaving"
 	case Shuffle:
-		return fmt.Sprintf("Shuffle origin=%s ttl=%d peers=%s", m.Origin.Name, m.TTL, hvFormatPeers(m.Peers))
+		return fmt.Sprintf("Shuffle origin=%s ttl=%d peers=%s", m.Origin.Name, m.TTL, fmtPeers(m.Peers))
 	case ShuffleReply:
-		return fmt.Sprintf("ShuffleReply peers=%s", hvFormatPeers(m.Peers))
+		return fmt.Sprintf("ShuffleReply peers=%s", fmtPeers(m.Peers))
 	case Keepalive:
 		return "Keepalive"
 	}

@@ -1,3 +1,6 @@
+// HyParView core: the switches that turn this implementation's additions back
+// to the paper's rules, for measurement.
+
 package hyparlist
 
 import (

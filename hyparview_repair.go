@@ -1,3 +1,6 @@
+// HyParView core: active-view repair from the passive view (NEIGHBOR requests,
+// replies, timeouts) and rejoin.
+
 package hyparlist
 
 import "slices"

@@ -1,3 +1,5 @@
+// HyParView core: the passive-view shuffle (SHUFFLE, SHUFFLEREPLY).
+
 package hyparlist
 
 // This file owns the passive-view shuffle (HyParView §4.4).

@@ -1,3 +1,5 @@
+// HyParView core: its periodic timers and their jitter.
+
 package hyparlist
 
 import "time"

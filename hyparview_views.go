@@ -1,3 +1,5 @@
+// HyParView core: the passive view, a bounded list of backup peers.
+
 package hyparlist
 
 import (

@@ -1,3 +1,6 @@
+// Logging: the slog logger of a node, its line format and the address helpers
+// memberlist exports.
+
 package hyparlist
 
 import (

@@ -1,3 +1,5 @@
+// Logging: the rate limit on log lines about refused packets and streams.
+
 package hyparlist
 
 import (

@@ -1,3 +1,6 @@
+// Membership core: the state machine, its events and actions, its Step and the
+// read-only API (Members, Member, NumMembers).
+
 package hyparlist
 
 import (
@@ -45,7 +48,7 @@ import (
 // Like the other cores it never reads the clock, starts goroutines, locks
 // or does I/O; randomness comes from the injected *rand.Rand; no map order
 // reaches an output; every list is bounded (MembershipConfig, limits in
-// membership_state.go and membership_messages.go).
+// membership_state.go and membership_antientropy_messages.go).
 type Membership struct {
 	self     Peer
 	selfHash uint64 // nameHash(self.Name)

@@ -1,3 +1,6 @@
+// Membership core: batching the local node's record changes into
+// announcements.
+
 package hyparlist
 
 // This file owns announcements: the record changes the local node decided

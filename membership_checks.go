@@ -1,3 +1,6 @@
+// Membership core: the questions it asks its driver before accepting records,
+// and the name conflicts it reports.
+
 package hyparlist
 
 import "time"

@@ -1,3 +1,6 @@
+// Membership core: the binary encoding of announcements (the payload of a
+// ClassMembership broadcast).
+
 package hyparlist
 
 import (

@@ -1,3 +1,5 @@
+// Membership core: MembershipConfig, its defaults and Validate.
+
 package hyparlist
 
 import (

@@ -1,3 +1,6 @@
+// Membership core: the deadlines of member entries and the one timer that
+// serves them.
+
 package hyparlist
 
 import "time"

@@ -1,3 +1,6 @@
+// Membership core: anti-entropy, the member-table digest and the exchange that
+// repairs differences.
+
 package hyparlist
 
 import (
@@ -6,7 +9,7 @@ import (
 )
 
 // This file owns anti-entropy: the digest of the member table and the
-// exchange of membership_messages.go.
+// exchange of membership_antientropy_messages.go.
 //
 // Digest. Every record contributes a 64-bit hash of (name, address,
 // metadata, incarnation, state) to the XOR of its bucket (chosen by the top

@@ -1,7 +1,6 @@
 package hyparlist
 
 import (
-	"container/heap"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
@@ -11,7 +10,7 @@ import (
 )
 
 // This file is a small deterministic harness for many membership cores:
-// a virtual clock, a fake broadcast that hands every BroadcastPayload to
+// the virtual clock of core_driver_test.go, a fake broadcast that hands every BroadcastPayload to
 // every other running node on the same side of a partition after a seeded
 // delay (standing in for Plumtree), point-to-point messages over a
 // neighbour graph that the harness maintains the way HyParView would
@@ -37,38 +36,12 @@ type mnode struct {
 
 func (n *mnode) peer() Peer { return Peer{Name: n.name, Addr: n.addr} }
 
-type mevent struct {
-	at  time.Time
-	seq uint64
-	fn  func()
-}
-
-type mqueue []*mevent
-
-func (q mqueue) Len() int { return len(q) }
-func (q mqueue) Less(i, j int) bool {
-	if !q[i].at.Equal(q[j].at) {
-		return q[i].at.Before(q[j].at)
-	}
-	return q[i].seq < q[j].seq
-}
-func (q mqueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *mqueue) Push(x any)   { *q = append(*q, x.(*mevent)) }
-func (q *mqueue) Pop() any {
-	old := *q
-	e := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return e
-}
-
 type mnet struct {
+	vclock
 	t     testing.TB
 	seed  uint64
 	rng   *rand.Rand
 	cfg   MembershipConfig
-	now   time.Time
-	q     mqueue
-	seq   uint64
 	nodes map[string]*mnode // lookup only
 	order []*mnode          // creation order: every iteration uses it
 	bseq  uint64
@@ -81,26 +54,9 @@ type mnet struct {
 }
 
 func newMnet(t testing.TB, seed uint64, cfg MembershipConfig) *mnet {
-	return &mnet{t: t, seed: seed, rng: rand.New(rand.NewPCG(seed, 0x6d656d)), cfg: cfg, now: mt0,
+	return &mnet{vclock: vclock{now: mt0}, t: t, seed: seed, rng: rand.New(rand.NewPCG(seed, 0x6d656d)), cfg: cfg,
 		nodes: make(map[string]*mnode)}
 }
-
-func (h *mnet) schedule(after time.Duration, fn func()) {
-	h.seq++
-	heap.Push(&h.q, &mevent{at: h.now.Add(after), seq: h.seq, fn: fn})
-}
-
-// runUntil processes every event due at or before t.
-func (h *mnet) runUntil(t time.Time) {
-	for len(h.q) > 0 && !h.q[0].at.After(t) {
-		e := heap.Pop(&h.q).(*mevent)
-		h.now = e.at
-		e.fn()
-	}
-	h.now = t
-}
-
-func (h *mnet) runFor(d time.Duration) { h.runUntil(h.now.Add(d)) }
 
 // runUntilTrue advances in steps of 1s until cond holds or limit passes;
 // it returns the time it took and whether cond held.
@@ -130,8 +86,7 @@ func (h *mnet) stepLater(n *mnode, d time.Duration, ev Event) {
 }
 
 func (h *mnet) step(n *mnode, ev Event) {
-	n.core.Step(h.now, ev)
-	for _, a := range n.core.Drain() {
+	for _, a := range h.stepCore(n.core, ev) {
 		if h.trace != nil {
 			h.trace(n, a)
 		}

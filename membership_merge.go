@@ -1,3 +1,6 @@
+// Membership core: merging a record into the member table (SWIM precedence,
+// refutation, events).
+
 package hyparlist
 
 import (

@@ -1,3 +1,6 @@
+// Membership core: the neighbours it knows of and when to start an anti-
+// entropy exchange.
+
 package hyparlist
 
 import (

@@ -1,3 +1,6 @@
+// Membership core: ProbeMember, the bounded probes of members outside the
+// active view.
+
 package hyparlist
 
 // This file owns probing: the ProbeMember actions that ask the driver to

@@ -1,3 +1,6 @@
+// Membership core: the member record model and the precedence rule between two
+// records.
+
 package hyparlist
 
 import (

@@ -1,3 +1,6 @@
+// Membership core: suspicion of a failed neighbour, its timeout and its
+// expiry.
+
 package hyparlist
 
 import (

@@ -1,3 +1,6 @@
+// Membership core: the member table, records by name and the per-bucket
+// hashes.
+
 package hyparlist
 
 import (

@@ -1,3 +1,5 @@
+// Membership core: tombstones of dead and left members until ReclaimTime.
+
 package hyparlist
 
 // This file owns tombstones: dead and left members are kept for

@@ -1,5 +1,7 @@
 //go:build !hashicorpmetrics
 
+// Metrics: the go-metrics label type of memberlist v0.5.x (default build).
+
 package hyparlist
 
 // This file picks the metrics library as memberlist v0.5.x does: through

@@ -1,5 +1,8 @@
 //go:build hashicorpmetrics
 
+// Metrics: the go-metrics label type of memberlist v0.7.0 (hashicorpmetrics
+// build tag).
+
 package hyparlist
 
 // This file is metrics_compat.go under the hashicorpmetrics build tag: it

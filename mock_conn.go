@@ -1,3 +1,6 @@
+// MockNetwork: its streams, pairs of net.Conn joined by bounded in-memory
+// queues.
+
 package hyparlist
 
 import (

@@ -1,3 +1,5 @@
+// MockNetwork: an in-memory network for tests, with fault injection.
+
 package hyparlist
 
 import (

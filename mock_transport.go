@@ -1,3 +1,5 @@
+// MockNetwork: MockTransport, a node's Transport on a MockNetwork.
+
 package hyparlist
 
 import (

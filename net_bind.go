@@ -1,3 +1,5 @@
+// NetTransport: binding its listeners on every address at one port.
+
 package hyparlist
 
 import (

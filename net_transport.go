@@ -1,3 +1,6 @@
+// NetTransport: the Transport of real networks (UDP packets, one TCP
+// connection per stream).
+
 package hyparlist
 
 import (

@@ -1,3 +1,6 @@
+// Plumtree core: the state machine, its Step, and the handlers of GOSSIP,
+// IHAVE, GRAFT and PRUNE.
+
 package hyparlist
 
 import (

@@ -1,3 +1,6 @@
+// Plumtree core: the message cache that answers GRAFTs, bounded by age and
+// bytes, and PlumtreeStats, its sizes.
+
 package hyparlist
 
 import "math"
@@ -199,4 +202,18 @@ func (c *ptCache) recent(dst []IHaveEntry, n int, seen *ptSeenSet) []IHaveEntry 
 		ann[i], ann[j] = ann[j], ann[i]
 	}
 	return dst
+}
+
+// PlumtreeStats is a snapshot of a Plumtree core's bounded tables, for
+// metrics and tests.
+type PlumtreeStats struct {
+	// CachedMessages and CachedBytes describe the message cache that answers
+	// GRAFTs (bounded by PlumtreeConfig.CacheTTL and CacheMaxBytes).
+	CachedMessages int
+	CachedBytes    int
+}
+
+// Stats returns the sizes of the core's message cache.
+func (p *Plumtree) Stats() PlumtreeStats {
+	return PlumtreeStats{CachedMessages: p.cache.len(), CachedBytes: p.cache.bytes}
 }

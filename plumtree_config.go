@@ -1,3 +1,5 @@
+// Plumtree core: PlumtreeConfig, its defaults and Validate.
+
 package hyparlist
 
 import (

@@ -1,3 +1,5 @@
+// Plumtree core: the chunked FIFO under the seen set and the message cache.
+
 package hyparlist
 
 // This file holds the queue under Plumtree's seen set and message cache:

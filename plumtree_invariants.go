@@ -1,3 +1,6 @@
+// Plumtree core: checkInvariants, the full consistency check of its tables
+// (tests and simulator).
+
 package hyparlist
 
 import "fmt"

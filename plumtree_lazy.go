@@ -1,3 +1,5 @@
+// Plumtree core: lazy push, the IHAVE announcements batched per peer.
+
 package hyparlist
 
 // This file holds Plumtree's lazy push (the paper's LazyPush and

@@ -1,3 +1,5 @@
+// Plumtree core: the missing-message table and its GRAFT timers.
+
 package hyparlist
 
 import (

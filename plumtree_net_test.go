@@ -1,7 +1,6 @@
 package hyparlist
 
 import (
-	"container/heap"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -11,7 +10,7 @@ import (
 )
 
 // This file holds ptNet, a synchronous in-process network of Plumtree
-// cores on a virtual clock, used by the golden traces, the property tests
+// cores on the virtual clock of core_driver_test.go, used by the golden traces, the property tests
 // and the fuzz target. Links are static (the test feeds NeighborUp and
 // NeighborDown itself) and deliver each direction FIFO after a fixed
 // per-link latency; a hook can drop chosen messages; timers fire in
@@ -43,52 +42,13 @@ type ptLink struct {
 	latency time.Duration
 }
 
-type ptEvKind uint8
-
-const (
-	ptEvMsg ptEvKind = iota + 1
-	ptEvTimer
-	ptEvFunc
-)
-
-type ptEv struct {
-	at    time.Duration
-	seq   uint64
-	kind  ptEvKind
-	from  string
-	to    string
-	msg   Message
-	epoch int
-	timer Timer
-	fn    func()
-}
-
-type ptEvHeap []ptEv
-
-func (h ptEvHeap) Len() int { return len(h) }
-func (h ptEvHeap) Less(i, j int) bool {
-	if h[i].at != h[j].at {
-		return h[i].at < h[j].at
-	}
-	return h[i].seq < h[j].seq
-}
-func (h ptEvHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *ptEvHeap) Push(x any)   { *h = append(*h, x.(ptEv)) }
-func (h *ptEvHeap) Pop() any {
-	old := *h
-	ev := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return ev
-}
-
-// ptNet is the test network.
+// ptNet is the test network. Tests name times as offsets from ptEpoch
+// (at, run, elapsed).
 type ptNet struct {
+	vclock
 	tb    testing.TB
 	what  string // prefix of failure messages, e.g. the seed
 	cfg   PlumtreeConfig
-	now   time.Duration
-	seq   uint64
-	queue ptEvHeap
 	nodes map[string]*ptNetNode
 	names []string // sorted
 	links map[ptLinkKey]*ptLink
@@ -110,6 +70,7 @@ type ptNet struct {
 func newPtNet(tb testing.TB, cfg PlumtreeConfig, names ...string) *ptNet {
 	tb.Helper()
 	n := &ptNet{
+		vclock: vclock{now: ptEpoch},
 		tb:     tb,
 		cfg:    cfg,
 		nodes:  make(map[string]*ptNetNode),
@@ -144,7 +105,7 @@ func (n *ptNet) tracef(format string, args ...any) {
 	if n.trace == nil {
 		return
 	}
-	fmt.Fprintf(n.trace, "%6s  ", n.now.String())
+	fmt.Fprintf(n.trace, "%6s  ", n.elapsed().String())
 	fmt.Fprintf(n.trace, format, args...)
 	n.trace.WriteByte('\n')
 }
@@ -194,16 +155,11 @@ func (n *ptNet) neighbors(name string) []string {
 	return out
 }
 
-func (n *ptNet) push(ev ptEv) {
-	n.seq++
-	ev.seq = n.seq
-	heap.Push(&n.queue, ev)
-}
+// elapsed returns the virtual time since ptEpoch.
+func (n *ptNet) elapsed() time.Duration { return n.now.Sub(ptEpoch) }
 
-// at schedules fn at virtual time t (absolute).
-func (n *ptNet) at(t time.Duration, fn func()) {
-	n.push(ptEv{at: t, kind: ptEvFunc, fn: fn})
-}
+// at schedules fn at virtual time t (since ptEpoch).
+func (n *ptNet) at(t time.Duration, fn func()) { n.scheduleAt(ptEpoch.Add(t), fn) }
 
 // broadcast makes node origin broadcast payload.
 func (n *ptNet) broadcast(origin, payload string) {
@@ -214,8 +170,7 @@ func (n *ptNet) broadcast(origin, payload string) {
 // step feeds ev to node name and carries out its actions.
 func (n *ptNet) step(name string, ev Event) {
 	node := n.nodes[name]
-	node.pt.Step(ptEpoch.Add(n.now), ev)
-	for _, a := range node.pt.Drain() {
+	for _, a := range n.stepCore(node.pt, ev) {
 		n.act(node, a)
 	}
 	if n.afterStep != nil {
@@ -237,10 +192,14 @@ func (n *ptNet) act(node *ptNetNode, a Action) {
 			return
 		}
 		n.tracef("%s→%s  %s", node.name, a.To.Name, n.fmtMsg(a.Msg))
-		n.push(ptEv{at: n.now + l.latency, kind: ptEvMsg, from: node.name, to: a.To.Name, msg: a.Msg, epoch: l.epoch})
+		n.schedule(l.latency, n.arrive(node.name, a.To.Name, a.Msg, l.epoch))
 	case SetTimer:
 		n.tracef("%s  set timer %v %s", node.name, a.After, n.fmtTimer(a.Timer))
-		n.push(ptEv{at: n.now + a.After, kind: ptEvTimer, to: node.name, timer: a.Timer})
+		name, t := node.name, a.Timer
+		n.schedule(a.After, func() {
+			n.tracef("%s  timer %s", name, n.fmtTimer(t))
+			n.step(name, TimerFired{Timer: t})
+		})
 	case Deliver:
 		if a.From.Name == node.name {
 			n.counts[node.name]++
@@ -257,33 +216,33 @@ func (n *ptNet) act(node *ptNetNode, a Action) {
 	}
 }
 
+// arrive returns the arrival of msg, sent from one node to another while
+// the link between them was in epoch epoch: it is lost if the link has
+// gone down since.
+func (n *ptNet) arrive(from, to string, msg Message, epoch int) func() {
+	return func() {
+		l := n.links[ptKey(from, to)]
+		if l == nil || !l.up || l.epoch != epoch {
+			n.tracef("%s→%s  %s  LOST (link down)", from, to, n.fmtMsg(msg))
+			return
+		}
+		n.tracef("%s  recv %s from %s", to, n.fmtMsg(msg), from)
+		n.step(to, Receive{From: n.peer(from), Msg: msg})
+	}
+}
+
 // run processes events until the queue is empty or virtual time passes
-// until (0: no limit). It returns the number of events processed.
+// until (0: no limit; the clock then stays at the last event). It returns
+// the number of events processed.
 func (n *ptNet) run(until time.Duration) int {
 	count := 0
-	for n.queue.Len() > 0 {
-		if until > 0 && n.queue[0].at > until {
-			n.now = until
+	for n.pending() > 0 {
+		if end := ptEpoch.Add(until); until > 0 && n.nextAt().After(end) {
+			n.now = end
 			break
 		}
-		ev := heap.Pop(&n.queue).(ptEv)
-		n.now = ev.at
+		n.runNext()
 		count++
-		switch ev.kind {
-		case ptEvMsg:
-			l := n.links[ptKey(ev.from, ev.to)]
-			if l == nil || !l.up || l.epoch != ev.epoch {
-				n.tracef("%s→%s  %s  LOST (link down)", ev.from, ev.to, n.fmtMsg(ev.msg))
-				continue
-			}
-			n.tracef("%s  recv %s from %s", ev.to, n.fmtMsg(ev.msg), ev.from)
-			n.step(ev.to, Receive{From: n.peer(ev.from), Msg: ev.msg})
-		case ptEvTimer:
-			n.tracef("%s  timer %s", ev.to, n.fmtTimer(ev.timer))
-			n.step(ev.to, TimerFired{Timer: ev.timer})
-		case ptEvFunc:
-			ev.fn()
-		}
 		if count > 10_000_000 {
 			n.tb.Fatalf("network does not quiesce")
 		}
@@ -340,17 +299,9 @@ func (n *ptNet) fmtSets() string {
 	var b strings.Builder
 	for _, name := range n.names {
 		pt := n.nodes[name].pt
-		fmt.Fprintf(&b, "%s eager=%s lazy=%s\n", name, ptNames(pt.EagerPeers()), ptNames(pt.LazyPeers()))
+		fmt.Fprintf(&b, "%s eager=%s lazy=%s\n", name, fmtPeers(pt.EagerPeers()), fmtPeers(pt.LazyPeers()))
 	}
 	return b.String()
-}
-
-func ptNames(ps []Peer) string {
-	names := make([]string, len(ps))
-	for i, p := range ps {
-		names[i] = p.Name
-	}
-	return "[" + strings.Join(names, " ") + "]"
 }
 
 // checkSets fails if a node's eager and lazy sets overlap or hold a peer
@@ -361,15 +312,15 @@ func (n *ptNet) checkSets(name string) {
 	seen := make(map[string]bool)
 	for _, p := range append(pt.EagerPeers(), pt.LazyPeers()...) {
 		if seen[p.Name] {
-			n.tb.Fatalf("%s t=%v %s: %s is both eager and lazy", n.what, n.now, name, p.Name)
+			n.tb.Fatalf("%s t=%v %s: %s is both eager and lazy", n.what, n.elapsed(), name, p.Name)
 		}
 		seen[p.Name] = true
 		if l := n.links[ptKey(name, p.Name)]; l == nil || !l.up {
-			n.tb.Fatalf("%s t=%v %s: %s in eager/lazy sets but not a neighbour", n.what, n.now, name, p.Name)
+			n.tb.Fatalf("%s t=%v %s: %s in eager/lazy sets but not a neighbour", n.what, n.elapsed(), name, p.Name)
 		}
 	}
 	if err := pt.checkInvariants(); err != nil {
-		n.tb.Fatalf("%s t=%v %s: %v", n.what, n.now, name, err)
+		n.tb.Fatalf("%s t=%v %s: %v", n.what, n.elapsed(), name, err)
 	}
 }
 

@@ -1,3 +1,5 @@
+// Plumtree core: the neighbour table (eager and lazy peers).
+
 package hyparlist
 
 import "math/bits"

@@ -106,8 +106,8 @@ func TestPlumtreePropertyLossyLinks(t *testing.T) {
 				return false
 			}
 			budget--
-			back := net.now + time.Duration(20+rng.IntN(180))*time.Millisecond
-			net.at(net.now, func() {
+			back := net.elapsed() + time.Duration(20+rng.IntN(180))*time.Millisecond
+			net.at(net.elapsed(), func() {
 				net.unlink(from, to)
 				net.at(back, func() { net.link(from, to, net.links[ptKey(from, to)].latency) })
 			})

@@ -1,3 +1,5 @@
+// Plumtree core: the seen-ID set that recognises duplicates.
+
 package hyparlist
 
 import "hash/maphash"

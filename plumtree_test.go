@@ -54,7 +54,7 @@ func (h *ptHarness) recv(from string, m Message) []Action {
 }
 
 func (h *ptHarness) sets() string {
-	return "eager=" + ptNames(h.pt.EagerPeers()) + " lazy=" + ptNames(h.pt.LazyPeers())
+	return "eager=" + fmtPeers(h.pt.EagerPeers()) + " lazy=" + fmtPeers(h.pt.LazyPeers())
 }
 
 // fmtActions renders actions compactly for comparisons.

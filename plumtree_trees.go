@@ -1,3 +1,5 @@
+// Plumtree core: the eager/lazy state per tree root (message origin).
+
 package hyparlist
 
 import "slices"

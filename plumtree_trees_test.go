@@ -12,7 +12,7 @@ import (
 
 // treeSets formats the eager and lazy peers of the tree rooted at root.
 func treeSets(h *ptHarness, root string) string {
-	return "eager=" + ptNames(h.pt.EagerPeersOf(root)) + " lazy=" + ptNames(h.pt.LazyPeersOf(root))
+	return "eager=" + fmtPeers(h.pt.EagerPeersOf(root)) + " lazy=" + fmtPeers(h.pt.LazyPeersOf(root))
 }
 
 // treesConfig is the default configuration with per-root trees on (they
@@ -198,7 +198,7 @@ func ptRepeatedSenders(t *testing.T, maxTrees, senders, rounds int) (grafts, pay
 	}
 	for r := range rounds {
 		counting = r >= rounds/2
-		start := net.now + time.Second
+		start := net.elapsed() + time.Second
 		for s := range senders {
 			origin := names[s*len(names)/senders]
 			net.at(start, func() { net.broadcast(origin, "p") })

@@ -1,3 +1,6 @@
+// Runtime: the trusted sources (peer IPs) that admission of accepted streams
+// prefers.
+
 package hyparlist
 
 import (

@@ -1,3 +1,5 @@
+// Runtime: the local health score (Lifeguard's awareness, GetHealthScore).
+
 package hyparlist
 
 import "time"

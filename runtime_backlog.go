@@ -1,3 +1,6 @@
+// Runtime: broadcast back-pressure, the node-wide backlog of queued broadcast
+// payloads.
+
 package hyparlist
 
 import (

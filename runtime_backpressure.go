@@ -1,3 +1,6 @@
+// Runtime: what a link does when it cannot take broadcast payloads as fast as
+// they come.
+
 package hyparlist
 
 import "time"

@@ -1,3 +1,6 @@
+// Runtime: turning the loop's outputs into application callbacks and *Node
+// values.
+
 package hyparlist
 
 import (

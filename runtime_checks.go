@@ -1,3 +1,6 @@
+// Runtime: answering the membership core's questions with the application's
+// delegates.
+
 package hyparlist
 
 import (

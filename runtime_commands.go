@@ -1,3 +1,5 @@
+// Runtime: the commands the API and background goroutines send to the loop.
+
 package hyparlist
 
 import "net"

@@ -1,3 +1,6 @@
+// Runtime: connections, the handshake, outbound links and their writers,
+// readers of accepted streams.
+
 package hyparlist
 
 import (

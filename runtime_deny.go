@@ -1,3 +1,5 @@
+// Runtime: keeping vetoed nodes out of the overlay.
+
 package hyparlist
 
 import (

@@ -1,3 +1,6 @@
+// Runtime: the dispatchers, the goroutines that run application callbacks off
+// the loop.
+
 package hyparlist
 
 import "sync"

@@ -1,3 +1,5 @@
+// Runtime: the node-wide bound on memory of frames being received.
+
 package hyparlist
 
 import (

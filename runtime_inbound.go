@@ -1,3 +1,5 @@
+// Runtime: the bound on accepted streams and their admission.
+
 package hyparlist
 
 import (

@@ -1,3 +1,6 @@
+// Runtime: Join, Leave, UpdateNode and membership's probes, the API calls that
+// wait for the network.
+
 package hyparlist
 
 import (

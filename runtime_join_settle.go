@@ -1,3 +1,6 @@
+// Runtime: making Join return after the join exchange, as memberlist's does
+// after push/pull.
+
 package hyparlist
 
 import "time"

@@ -1,3 +1,5 @@
+// Runtime: the loop's side of a graceful Leave.
+
 package hyparlist
 
 import "time"

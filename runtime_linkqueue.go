@@ -1,3 +1,6 @@
+// Runtime: a link's two bounded send queues (user broadcasts, everything
+// else).
+
 package hyparlist
 
 import "sync/atomic"

@@ -1,3 +1,6 @@
+// Runtime: the protocol loop, the one goroutine that owns the cores and routes
+// their actions.
+
 package hyparlist
 
 import (

@@ -1,3 +1,5 @@
+// Runtime: the metrics the node emits through go-metrics.
+
 package hyparlist
 
 import (
@@ -19,7 +21,7 @@ import (
 //	                                        stopped mid-write)
 //	hyparlist.msg.decrypt_failed            counter, label "reason":
 //	                                        no_matching_key, unencrypted,
-//	                                        not_configured (encryption.go)
+//	                                        not_configured (security_encryption.go)
 //	hyparlist.plumtree.graft, .prune        counters (sent)
 //	hyparlist.link.failed                   counter, label "reason":
 //	                                        write, queue_full, silent, probe

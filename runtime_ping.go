@@ -1,3 +1,5 @@
+// Runtime: round trips for the PingDelegate.
+
 package hyparlist
 
 import (

@@ -1,3 +1,6 @@
+// Runtime: the broadcast pump, Delegate.GetBroadcasts every GossipInterval
+// into Plumtree.
+
 package hyparlist
 
 import (

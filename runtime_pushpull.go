@@ -1,3 +1,6 @@
+// Runtime: bounding the application state of anti-entropy exchanges
+// (Delegate.LocalState).
+
 package hyparlist
 
 import (

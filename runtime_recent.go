@@ -1,3 +1,6 @@
+// Runtime: the pump's recognition set of payloads sent or delivered, so re-
+// queued ones are not sent again.
+
 package hyparlist
 
 import (

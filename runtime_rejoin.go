@@ -1,3 +1,5 @@
+// Runtime: a JOIN from a node it already holds a link to (a restart).
+
 package hyparlist
 
 // This file handles a JOIN from a node the runtime already holds a link

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Tests of what Shutdown waits for and closes (memberlist.go,
+// Tests of what Shutdown waits for and closes (api_memberlist.go,
 // runtime_conn.go).
 
 // TestRuntimeShutdownInterruptsHandshake: a link writer has dialled a

@@ -1,3 +1,5 @@
+// Runtime: failing active-view links that have been silent too long.
+
 package hyparlist
 
 import (

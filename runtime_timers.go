@@ -1,3 +1,5 @@
+// Runtime: the timer heap that serves the cores' SetTimer actions.
+
 package hyparlist
 
 import (

@@ -1,3 +1,6 @@
+// Runtime: appWorker, so that Shutdown can wait for goroutines running
+// application code.
+
 package hyparlist
 
 import "sync"

@@ -1,3 +1,6 @@
+// Transport: the memberlist-compatible transport contract (packets, streams,
+// node-aware extension).
+
 package hyparlist
 
 import (

@@ -1,3 +1,6 @@
+// Wire: frames on a stream (a header with version, type and length, then the
+// body) and encoding, decoding, reading and writing them.
+
 package hyparlist
 
 import (
@@ -33,7 +36,7 @@ import (
 //
 //   - bit 0: unused. (It was reserved for encryption; instead a sealed
 //     frame travels whole, header included, inside an envelope: see
-//     encryption.go.)
+//     security_encryption.go.)
 //   - bit 1, compressed: the body is compressed (applied before sealing).
 //   - bit 2, labeled: the body starts with the cluster label (one length
 //     byte, then the label), for frames sent without a handshake.

@@ -1,3 +1,5 @@
+// Wire: each message's body layout, encoded and decoded.
+
 package hyparlist
 
 import (

@@ -1,3 +1,5 @@
+// Wire: the codec's sentinel errors and DecodeError.
+
 package hyparlist
 
 import (

@@ -1,3 +1,6 @@
+// Wire: WireLimits, the bounds every count and length is checked against
+// before allocation.
+
 package hyparlist
 
 import (
@@ -70,7 +73,7 @@ func DefaultWireLimits() WireLimits {
 		MaxNameLen:      512,
 		MaxAddrLen:      512,
 		// The membership core's own bounds, so that every message it
-		// emits encodes (membership_messages.go, membership_config.go).
+		// emits encodes (membership_antientropy_messages.go, membership_config.go).
 		MaxMemberRecords: maxMemberRecordsPerMessage,
 		MaxDigestBuckets: MaxDigestBuckets,
 		MaxUserStateSize: DefaultMembershipConfig().MaxLocalStateSize,

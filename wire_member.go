@@ -1,3 +1,6 @@
+// Wire: the parts of membership message bodies (member records, integer
+// lists).
+
 package hyparlist
 
 import "math"

@@ -1,3 +1,5 @@
+// Wire: the hand-written subset of msgpack that message bodies use.
+
 package hyparlist
 
 import (

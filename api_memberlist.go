@@ -1,3 +1,6 @@
+// The Memberlist type: Create, Shutdown, and the read-only API (Members,
+// NumMembers, LocalNode, Neighbors, ...).
+
 package hyparlist
 
 import (
@@ -124,7 +127,7 @@ func (s *snapshot) member(name string) (*Node, bool) {
 //
 // With conf.SecretKey or keys in conf.Keyring, every frame and packet the
 // node sends is encrypted with AES-GCM and every one it receives must be
-// (see encryption.go; GossipVerifyIncoming and GossipVerifyOutgoing relax
+// (see security_encryption.go; GossipVerifyIncoming and GossipVerifyOutgoing relax
 // this while a cluster moves to encryption). SecretKey becomes the primary
 // key of conf.Keyring; when conf.Keyring is nil, Create builds a keyring
 // from SecretKey and stores it in conf.Keyring, as memberlist does, so

@@ -1,3 +1,7 @@
+// Point-to-point user messages: SendReliable, SendBestEffort, SendToAddress
+// and their deprecated names, and the packet reader that hands received ones
+// to Delegate.NotifyMsg.
+
 package hyparlist
 
 import (
@@ -61,7 +65,7 @@ func (m *Memberlist) SendToTCP(to *Node, msg []byte) error {
 // for NetTransport), without the broadcast tree: it may be lost, and
 // nothing reports that. The packet holds the label, a frame header and msg,
 // sealed when encryption is on (packetSealOverhead more bytes, see
-// encryption.go); a packet larger than Config.UDPBufferSize gives
+// security_encryption.go); a packet larger than Config.UDPBufferSize gives
 // ErrMessageTooLarge. A nil node, or one without an IP, gives
 // ErrNoAddress. It returns ErrShutdown after Shutdown.
 func (m *Memberlist) SendBestEffort(to *Node, msg []byte) error {

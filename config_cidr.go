@@ -1,3 +1,5 @@
+// ParseCIDRs: parsing Config.CIDRsAllowed.
+
 package hyparlist
 
 import (

@@ -1,3 +1,6 @@
+// Wire: the MessageType registry, the Message interface and the HyParView and
+// Plumtree messages.
+
 package hyparlist
 
 // This file declares one small struct per protocol message. The sender of a
@@ -9,7 +12,7 @@ package hyparlist
 type MessageType uint8
 
 // Message types. HyParView: 1–15, Plumtree: 16–31, membership: 32–47,
-// connection (handshake and stream-level messages, see connection.go): 48–63.
+// connection (handshake and stream-level messages, see wire_connection.go): 48–63.
 const (
 	TypeJoin          MessageType = 1
 	TypeForwardJoin   MessageType = 2

@@ -1,3 +1,5 @@
+// NeighborDelegate: changes of the HyParView active view (not in memberlist).
+
 package hyparlist
 
 // NeighborDelegate receives the changes of the local node's HyParView

@@ -1,3 +1,6 @@
+// Membership core: the point-to-point messages of the anti-entropy exchange
+// (MemberDigest, MemberBuckets, MemberRecords, MemberUserState).
+
 package hyparlist
 
 // This file declares the point-to-point messages of the membership core's

@@ -1,3 +1,6 @@
+// AliveDelegate: the application's veto on member records (memberlist's
+// NotifyAlive).
+
 package hyparlist
 
 // AliveDelegate lets an application filter members. Config.Alive may be

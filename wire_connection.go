@@ -1,3 +1,6 @@
+// Wire: the connection-level messages (handshake, user messages, pings) and
+// version negotiation.
+
 package hyparlist
 
 import "fmt"
@@ -5,7 +8,7 @@ import "fmt"
 // This file declares the connection-level messages: the handshake that
 // opens every connection, and the stream-level messages that the runtime
 // exchanges outside the protocol cores (user messages and pings). Their
-// type constants live with the others in messages.go (range 48–63).
+// type constants live with the others in wire_types.go (range 48–63).
 //
 // A connection starts with exactly one handshake:
 //
@@ -21,7 +24,7 @@ import "fmt"
 // and their body layout never changes, so that nodes of different releases
 // can always read each other's handshake and agree on a version. With
 // encryption on, the handshake frames are sealed like every other frame
-// (encryption.go): a node without the key cannot read a Hello, and closes
+// (security_encryption.go): a node without the key cannot read a Hello, and closes
 // the connection without an answer.
 //
 // Versions:

@@ -1,3 +1,6 @@
+// Security: Keyring, the cluster's AES keys and their rotation (memberlist's
+// API).
+
 package hyparlist
 
 import (

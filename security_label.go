@@ -1,3 +1,6 @@
+// Security: the cluster label header on packets and streams (memberlist's
+// API).
+
 package hyparlist
 
 import (

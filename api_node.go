@@ -1,3 +1,6 @@
+// Node, NodeStateType and Address: a member as the API hands it out, and a
+// node's address for transports.
+
 package hyparlist
 
 import (

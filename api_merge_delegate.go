@@ -1,3 +1,6 @@
+// MergeDelegate: the application's veto on joining another cluster
+// (memberlist's NotifyMerge).
+
 package hyparlist
 
 // MergeDelegate lets an application veto a join. Config.Merge may be nil.

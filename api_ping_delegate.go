@@ -1,3 +1,6 @@
+// PingDelegate: round-trip times and ack payloads, as Serf uses them for
+// network coordinates.
+
 package hyparlist
 
 import "time"

@@ -1,3 +1,6 @@
+// ConflictDelegate: reports a record that claims a live member's name at
+// another address.
+
 package hyparlist
 
 // ConflictDelegate is told when a node claims a name that another node

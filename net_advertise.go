@@ -1,3 +1,5 @@
+// NetTransport: choosing the address to advertise (FinalAdvertiseAddr).
+
 package hyparlist
 
 import (

@@ -1,3 +1,6 @@
+// Security: sealing and opening frames and packets with AES-GCM under the
+// keyring.
+
 package hyparlist
 
 import (
@@ -25,7 +28,7 @@ import (
 //	ciphertext  n bytes   the plain frame (header and body, see wire.go)
 //	tag        16 bytes   GCM authentication tag
 //
-// A sealed packet is the label header, if any (label.go, left in the clear
+// A sealed packet is the label header, if any (security_label.go, left in the clear
 // so that the receiver knows which label to check), then the marker and the
 // nonce, ciphertext and tag, without a length (the packet has one).
 //

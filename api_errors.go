@@ -1,3 +1,5 @@
+// The sentinel errors of the public API.
+
 package hyparlist
 
 import "errors"

@@ -1,3 +1,6 @@
+// EventDelegate and ChannelEventDelegate: member joins, leaves and updates, as
+// memberlist reports them.
+
 package hyparlist
 
 import "strconv"

@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// This file is the harness of the attack suite (attack_test.go): nodes on
+// This file is the harness of the attack suite (security_attack_test.go): nodes on
 // distinct loopback addresses (Linux routes all of 127/8 to lo), each
 // dialling from its own address as separate hosts would, and an attacker
 // that holds connections from an address of its own.
