@@ -94,8 +94,11 @@
 // HyParView, Plumtree and Membership are pure, deterministic state
 // machines: they take events and the current time and return actions,
 // with randomness injected. A Memberlist drives them from one goroutine
-// over real connections; the simulator drives the same code on a virtual
-// clock and network.
+// over real connections; the simulator (internal/sim, not importable)
+// drives the same code on a virtual clock and network through the same
+// exported API. TestCoresArePure (purity_test.go) fails if a core file
+// imports net, os, sync or the like, reads the clock or starts a
+// goroutine.
 //
 // # Reading the code
 //

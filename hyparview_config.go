@@ -116,8 +116,8 @@ type HyParViewConfig struct {
 
 	// Paper switches rules of this implementation that are not in the
 	// paper back to the paper's behaviour, one bit per rule (see
-	// HyParViewPaperRules and WithPaper). It is meant for measuring what
-	// each rule is worth in the simulator. Default 0: every rule on.
+	// HyParViewPaperRules). It is meant for measuring what each rule is
+	// worth. Default 0: every rule on.
 	Paper HyParViewPaperRules
 }
 

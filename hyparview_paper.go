@@ -3,24 +3,19 @@
 
 package hyparlist
 
-import (
-	"fmt"
-	"slices"
-	"strings"
-)
-
 // This file owns the switches that turn the rules of this implementation
 // that are not in the HyParView paper back to the paper's behaviour, one
-// at a time or all together. They exist so that the simulator can measure
-// what each rule is worth (BENCHMARKS.md, "Beyond the paper"); a real
-// cluster keeps the defaults.
+// at a time or all together. The core implements both behaviours of each
+// rule; the switches exist so that the rules can be measured against the
+// paper (BENCHMARKS.md, "Beyond the paper", whose simulator turns features
+// off by name); a real cluster keeps the defaults.
 
 // HyParViewPaperRules is a set of rules that are not in the HyParView
 // paper, each switched back to the paper's behaviour (see
 // HyParViewConfig.Paper). The zero value keeps every rule. The rules that
-// a HyParViewConfig field already turns off (KeepaliveInterval,
-// RejoinInterval, LostPeerRetryInterval, RepairFanout) have no bit here;
-// HyParViewConfig.WithPaper sets both kinds by name.
+// a HyParViewConfig field already turns off (KeepaliveInterval 0,
+// RejoinInterval 0, LostPeerRetryInterval 0, RepairFanout 1) have no bit
+// here.
 type HyParViewPaperRules uint16
 
 const (
@@ -57,66 +52,3 @@ const (
 
 // has reports whether rule r is switched back to the paper's behaviour.
 func (c *HyParViewConfig) has(r HyParViewPaperRules) bool { return c.Paper&r != 0 }
-
-// hyParViewFeature is one feature beyond the paper that WithPaper can turn
-// off, by name.
-type hyParViewFeature struct {
-	name string
-	off  func(*HyParViewConfig)
-}
-
-// PaperFeatureAll is the WithPaper name that stands for every feature.
-const PaperFeatureAll = "all"
-
-// hyParViewFeatures lists the features in the order HyParViewFeatures
-// reports them.
-var hyParViewFeatures = []hyParViewFeature{
-	{"keepalive", func(c *HyParViewConfig) { c.KeepaliveInterval = 0 }},
-	{"asymmetric", func(c *HyParViewConfig) { c.Paper |= PaperAsymmetricLinks }},
-	{"aging", func(c *HyParViewConfig) { c.Paper |= PaperPassiveView }},
-	{"rejoin", func(c *HyParViewConfig) { c.RejoinInterval = 0 }},
-	{"lost-retry", func(c *HyParViewConfig) { c.LostPeerRetryInterval = 0 }},
-	{"fanout", func(c *HyParViewConfig) { c.RepairFanout = 1 }},
-	{"probe", func(c *HyParViewConfig) { c.Paper |= PaperNoProbe }},
-	{"wanted", func(c *HyParViewConfig) { c.Paper |= PaperNoWanted }},
-	{"isolated", func(c *HyParViewConfig) { c.Paper |= PaperIsolatedRepair }},
-	{"join", func(c *HyParViewConfig) { c.Paper |= PaperJoinEvicts }},
-}
-
-// HyParViewFeatures returns the names of the features beyond the paper
-// that WithPaper turns off: keepalive (KeepaliveInterval 0: no periodic
-// Keepalive, so no failure detection on idle links, no probe and no
-// asymmetric-link repair through keepalives), asymmetric
-// (PaperAsymmetricLinks), aging (PaperPassiveView), rejoin
-// (RejoinInterval 0), lost-retry (LostPeerRetryInterval 0), fanout
-// (RepairFanout 1), probe (PaperNoProbe), wanted (PaperNoWanted),
-// isolated (PaperIsolatedRepair) and join (PaperJoinEvicts).
-func HyParViewFeatures() []string {
-	names := make([]string, len(hyParViewFeatures))
-	for i, f := range hyParViewFeatures {
-		names[i] = f.name
-	}
-	return names
-}
-
-// WithPaper returns c with the named features (see HyParViewFeatures, or
-// PaperFeatureAll for all of them) turned back to the paper's behaviour.
-// An unknown name is an error wrapping ErrInvalidHyParViewConfig; c is not
-// modified.
-func (c HyParViewConfig) WithPaper(features ...string) (HyParViewConfig, error) {
-	for _, name := range features {
-		i := slices.IndexFunc(hyParViewFeatures, func(f hyParViewFeature) bool { return f.name == name })
-		switch {
-		case name == PaperFeatureAll:
-			for _, f := range hyParViewFeatures {
-				f.off(&c)
-			}
-		case i >= 0:
-			hyParViewFeatures[i].off(&c)
-		default:
-			return HyParViewConfig{}, fmt.Errorf("%w: unknown feature %q (want %s or %s)", ErrInvalidHyParViewConfig,
-				name, strings.Join(HyParViewFeatures(), ", "), PaperFeatureAll)
-		}
-	}
-	return c, nil
-}

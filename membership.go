@@ -82,16 +82,9 @@ type Membership struct {
 	table memberTable
 	// localIdx is the arena index of the local node's entry, in table
 	// after Start (see local). Entries are referred to by index wherever a
-	// reference is kept, so that a simulation's Fork, which copies the
-	// arena's chunks, does not split an entry in two.
+	// reference is kept, so that Clone, which copies the arena's chunks,
+	// does not split an entry in two.
 	localIdx uint32
-	// idents, if set, is a pool of identities shared with other cores
-	// (the simulator's); nil on a runtime node.
-	idents *memberIdentPool
-	// decoder, if set, replaces DecodeAnnouncement: the simulator decodes
-	// each announcement once for all its nodes. The records it returns
-	// are only read.
-	decoder func([]byte) ([]MemberRecord, error)
 	// deadlines holds the entries with a deadline; the timer for the
 	// earliest is pending until deadlineAt if deadlineArmed
 	// (membership_deadlines.go).
@@ -474,11 +467,7 @@ func (m *Membership) onDeliver(d Deliver) {
 	if m.cfg.CheckMerge && (!m.joined || m.joinChecks > 0 && m.clock < m.joinChecksUntil) {
 		return
 	}
-	decode := DecodeAnnouncement
-	if m.decoder != nil {
-		decode = m.decoder
-	}
-	recs, err := decode(d.Payload)
+	recs, err := DecodeAnnouncement(d.Payload)
 	if err != nil {
 		m.stats.BadAnnouncements++
 		return

@@ -69,14 +69,10 @@ func (m *Membership) merge(r MemberRecord, src mergeSource) {
 }
 
 // identFor returns the identity of r: held (the entry's current one) if r
-// has the same address and metadata, else one from the shared pool if the
-// core has one, else a new one.
+// has the same address and metadata, else a new one.
 func (m *Membership) identFor(r MemberRecord, held *memberIdent) *memberIdent {
-	switch {
-	case held != nil && held.matches(r.Addr, r.Meta):
+	if held != nil && held.matches(r.Addr, r.Meta) {
 		return held
-	case m.idents != nil:
-		return m.idents.get(r.Name, r.Addr, r.Meta)
 	}
 	return newMemberIdent(r.Name, r.Addr, cloneBytes(r.Meta))
 }

@@ -101,6 +101,16 @@ type LocalHealth struct {
 
 func (LocalHealth) isEvent() {}
 
+// SuspicionTimeouts returns the shortest and the longest suspicion timeout
+// for a cluster of members live members: SuspicionMult × max(1,
+// log10(members)) × SuspicionInterval, and that times
+// SuspicionMaxTimeoutMult, each capped. A suspected member that nobody
+// else accuses is declared dead after the longest; each independent
+// confirmation brings the deadline closer to the shortest (Lifeguard).
+func (c MembershipConfig) SuspicionTimeouts(members int) (shortest, longest time.Duration) {
+	return suspicionBounds(c, members)
+}
+
 // suspicionBounds returns min and max of the suspicion timeout for n live
 // members, each at most maxSuspicionTimeout.
 func suspicionBounds(cfg MembershipConfig, n int) (lo, hi time.Duration) {

@@ -32,8 +32,8 @@ const fineBuckets = MaxDigestBuckets
 
 // memberIdent is the immutable part of a member record. Once made it is
 // never modified, so any number of entries may share it: the entries of one
-// table that keep a member's identity across state changes and, in the
-// simulator, the entries of every node's table (memberIdentPool).
+// table that keep a member's identity across state changes, and the copies
+// of a table that Membership.Clone makes.
 type memberIdent struct {
 	name, addr string
 	meta       []byte // never modified
@@ -52,33 +52,6 @@ func newMemberIdent(name, addr string, meta []byte) *memberIdent {
 // matches reports whether id has the given address and metadata.
 func (id *memberIdent) matches(addr string, meta []byte) bool {
 	return id.addr == addr && bytes.Equal(id.meta, meta)
-}
-
-// memberIdentPool hands out shared identities: one memberIdent per distinct
-// (name, address, metadata). The simulator gives one pool to all its nodes,
-// so that N nodes listing N members hold N identities, not N². A runtime
-// node has no pool; its entries share identities only among themselves.
-// The pool only grows; it is meant for a simulation's lifetime.
-type memberIdentPool struct {
-	byName map[string][]*memberIdent
-}
-
-func newMemberIdentPool() *memberIdentPool {
-	return &memberIdentPool{byName: make(map[string][]*memberIdent)}
-}
-
-// get returns the pool's identity for (name, addr, meta), making it if
-// needed. meta is copied.
-func (p *memberIdentPool) get(name, addr string, meta []byte) *memberIdent {
-	ids := p.byName[name]
-	for _, id := range ids {
-		if id.matches(addr, meta) {
-			return id
-		}
-	}
-	id := newMemberIdent(name, addr, cloneBytes(meta))
-	p.byName[id.name] = append(ids, id)
-	return id
 }
 
 // Entry flags.
@@ -192,8 +165,7 @@ type memberTable struct {
 	// nLive counts the alive and suspect entries.
 	nLive int
 	// root is the XOR of every recHash; liveNames the XOR of the name
-	// hashes of the live entries (the simulator compares member lists
-	// with it).
+	// hashes of the live entries (Membership.LiveDigest).
 	root, liveNames uint64
 	// version counts the changes of records (insert, set, remove), so a
 	// driver can tell cheaply whether its copy of the list is stale.

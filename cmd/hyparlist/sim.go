@@ -16,7 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/hyparlist/hyparlist"
+	"github.com/hyparlist/hyparlist/internal/sim"
 )
 
 func init() {
@@ -32,7 +32,7 @@ var hiddenSimFlags = map[string]bool{"cpuprofile": true, "memprofile": true}
 
 // simFlags are the parsed flags of the sim command.
 type simFlags struct {
-	cfg        hyparlist.ExperimentConfig
+	cfg        sim.ExperimentConfig
 	json       bool
 	plots      string
 	cpuprofile string
@@ -42,7 +42,7 @@ type simFlags struct {
 
 // parseSimFlags parses the sim command's arguments.
 func parseSimFlags(args []string, stderr io.Writer) (*simFlags, error) {
-	def := hyparlist.DefaultExperimentConfig()
+	def := sim.DefaultExperimentConfig()
 	f := &simFlags{cfg: def}
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -57,12 +57,12 @@ func parseSimFlags(args []string, stderr io.Writer) (*simFlags, error) {
 	fs.IntVar(&f.cfg.Sim.Plumtree.MaxTrees, "max-trees", def.Sim.Plumtree.MaxTrees, "Plumtree's MaxTrees: tree roots with their own eager/lazy sets (0: one shared tree, as before wire version 3)")
 	contact := fs.String("contact", def.Sim.Contact.String(), "join contact: same (every node joins through node 0) or random")
 	fs.DurationVar(&f.cfg.Sim.JoinInterval, "join-interval", def.Sim.JoinInterval, "virtual time between two joins (0: spread the joins over at most 100 s, 10ms apart at most)")
-	paper := fs.String("paper", "", "comma-separated HyParView features beyond the paper to turn back to the paper's behaviour, among "+strings.Join(hyparlist.HyParViewFeatures(), ",")+", or "+hyparlist.PaperFeatureAll+" (see BENCHMARKS.md)")
+	paper := fs.String("paper", "", "comma-separated HyParView features beyond the paper to turn back to the paper's behaviour, among "+strings.Join(sim.HyParViewFeatures(), ",")+", or "+sim.PaperFeatureAll+" (see BENCHMARKS.md)")
 	fs.BoolVar(&f.cfg.Sim.Membership, "membership", def.Sim.Membership, "let the membership experiment (-experiments membership) run the membership core on every node besides HyParView and Plumtree; the other experiments never do")
 	fs.Float64Var(&f.cfg.MembershipCrashFraction, "membership-crash", def.MembershipCrashFraction, "fraction of nodes crashed at once by the membership experiment")
-	scenarios := fs.String("membership-scenarios", strings.Join(hyparlist.MembershipScenarioNames(), ","), "comma-separated scenarios of the membership experiment, run in this order on one cluster (the join always runs)")
+	scenarios := fs.String("membership-scenarios", strings.Join(sim.MembershipScenarioNames(), ","), "comma-separated scenarios of the membership experiment, run in this order on one cluster (the join always runs)")
 	fs.BoolVar(&f.progress, "progress", false, "show progress on stderr even when stdout is not a terminal")
-	experiments := fs.String("experiments", strings.Join(hyparlist.DefaultExperimentNames(), ","), "comma-separated experiments to run, among "+strings.Join(hyparlist.ExperimentNames(), ",")+" (membership keeps N² member records: about 1 KiB each)")
+	experiments := fs.String("experiments", strings.Join(sim.DefaultExperimentNames(), ","), "comma-separated experiments to run, among "+strings.Join(sim.ExperimentNames(), ",")+" (membership keeps N² member records: about 1 KiB each)")
 	fs.IntVar(&f.cfg.Parallel, "parallel", def.Parallel, "simulations run at once (each needs its own memory)")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object per experiment per line instead of a table")
 	fs.StringVar(&f.plots, "plots", "", "write SVG figures into this directory")
@@ -93,10 +93,10 @@ func parseSimFlags(args []string, stderr io.Writer) (*simFlags, error) {
 	if f.cfg.FailFractions, err = parseFloats(*fail); err != nil {
 		return nil, fmt.Errorf("-fail: %w", err)
 	}
-	if f.cfg.Sim.Contact, err = hyparlist.ParseSimContact(*contact); err != nil {
+	if f.cfg.Sim.Contact, err = sim.ParseSimContact(*contact); err != nil {
 		return nil, fmt.Errorf("-contact: %w", err)
 	}
-	if f.cfg.Sim.HyParView, err = f.cfg.Sim.HyParView.WithPaper(splitList(*paper)...); err != nil {
+	if f.cfg.Sim.HyParView, err = sim.WithPaper(f.cfg.Sim.HyParView, splitList(*paper)...); err != nil {
 		return nil, fmt.Errorf("-paper: %w", err)
 	}
 	f.cfg.Experiments = splitList(*experiments)
@@ -140,8 +140,8 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 		peak = &peakProfiler{path: f.memprofile, next: f.cfg.Progress}
 		f.cfg.Progress = peak.update
 	}
-	var results []hyparlist.SimResult
-	err = hyparlist.RunExperiments(f.cfg, func(r hyparlist.SimResult) {
+	var results []sim.SimResult
+	err = sim.RunExperiments(f.cfg, func(r sim.SimResult) {
 		results = append(results, r)
 		if f.json {
 			prog.clear()
@@ -158,7 +158,7 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 		printTable(stdout, results)
 	}
 	if f.plots != "" {
-		if err := hyparlist.WriteSimPlots(f.plots, results); err != nil {
+		if err := writeSimPlots(f.plots, results); err != nil {
 			fmt.Fprintf(stderr, "hyparlist sim: %v\n", err)
 			return 1
 		}
@@ -195,7 +195,7 @@ type progressLine struct {
 }
 
 // update records a progress report and redraws the line if due.
-func (p *progressLine) update(ep hyparlist.ExperimentProgress) {
+func (p *progressLine) update(ep sim.ExperimentProgress) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.state == nil {
@@ -237,9 +237,9 @@ func (p *progressLine) clear() {
 
 // printTable prints the results as a table: one row per metric, one
 // column per experiment; "-" where an experiment does not measure a metric.
-func printTable(w io.Writer, results []hyparlist.SimResult) {
+func printTable(w io.Writer, results []sim.SimResult) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	t := reflect.TypeOf(hyparlist.SimResult{})
+	t := reflect.TypeOf(sim.SimResult{})
 	for i := 0; i < t.NumField(); i++ {
 		key, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
 		if key == "" || key == "-" {

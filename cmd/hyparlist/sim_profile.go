@@ -8,7 +8,7 @@ import (
 	"runtime/pprof"
 	"sync"
 
-	"github.com/hyparlist/hyparlist"
+	"github.com/hyparlist/hyparlist/internal/sim"
 )
 
 // peakProfiler writes the heap profile of -memprofile when the live heap
@@ -19,7 +19,7 @@ import (
 // whenever that grew by a tenth since the last profile.
 type peakProfiler struct {
 	path string
-	next func(hyparlist.ExperimentProgress) // the progress line, or nil
+	next func(sim.ExperimentProgress) // the progress line, or nil
 
 	mu      sync.Mutex
 	written uint64 // live heap bytes when the profile was last written
@@ -31,7 +31,7 @@ type peakProfiler struct {
 const peakGrowth = 1.1
 
 // update is an ExperimentConfig.Progress hook.
-func (p *peakProfiler) update(ep hyparlist.ExperimentProgress) {
+func (p *peakProfiler) update(ep sim.ExperimentProgress) {
 	if p.next != nil {
 		p.next(ep)
 	}

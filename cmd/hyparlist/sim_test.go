@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/hyparlist/hyparlist"
+	"github.com/hyparlist/hyparlist/internal/sim"
 )
 
 // quickSim are sim flags for a run of a few seconds.
@@ -124,7 +125,7 @@ func TestSimPaperFlag(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want, _ := def.WithPaper("all"); f.cfg.Sim.HyParView.Paper != want.Paper || f.cfg.Sim.HyParView.KeepaliveInterval != 0 {
+	if want, _ := sim.WithPaper(def, "all"); f.cfg.Sim.HyParView.Paper != want.Paper || f.cfg.Sim.HyParView.KeepaliveInterval != 0 {
 		t.Errorf("-paper all: %+v", f.cfg.Sim.HyParView)
 	}
 	f, err = parseSimFlags(nil, &errb)

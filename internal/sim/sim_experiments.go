@@ -1,4 +1,4 @@
-package hyparlist
+package sim
 
 import (
 	"fmt"
@@ -316,17 +316,20 @@ type expRunner struct {
 
 // fork returns a copy of the stable overlay for one job; the last job's
 // fork releases the original.
-func (r *expRunner) fork(p *jobProgress) *Simulation {
+func (r *expRunner) fork(p *jobProgress) (*Simulation, error) {
 	p.set("fork")
 	r.forkMu.Lock()
 	defer r.forkMu.Unlock()
-	s := r.base.Fork()
+	s, err := r.base.Fork()
 	if r.forksLeft--; r.forksLeft == 0 {
 		r.base = nil
 	}
+	if err != nil {
+		return nil, err
+	}
 	p.sim = s
 	s.SetProgress(func(SimProgress) { p.report(false) })
-	return s
+	return s, nil
 }
 
 // jobProgress reports one job's progress.
@@ -451,7 +454,10 @@ func membershipRate(before, after MessageStats, up int, d time.Duration) float64
 // simulation by the "broadcast" experiment.
 func (r *expRunner) overlayAndBroadcast(p *jobProgress) ([]SimResult, error) {
 	start := time.Now()
-	s := r.fork(p)
+	s, err := r.fork(p)
+	if err != nil {
+		return nil, err
+	}
 	var out []SimResult
 	if r.cfg.selected(ExperimentOverlay) {
 		res := r.newResult(ExperimentOverlay)
@@ -587,7 +593,10 @@ const allSendPairBudget = 1_000_000
 // fail is the "fail" experiment for one fraction.
 func (r *expRunner) fail(p *jobProgress, fraction float64) ([]SimResult, error) {
 	start := time.Now()
-	s := r.fork(p)
+	s, err := r.fork(p)
+	if err != nil {
+		return nil, err
+	}
 	res := r.newResult(ExperimentFail)
 	res.FailFraction = fraction
 	p.set("warm-up")
@@ -662,7 +671,10 @@ func (r *expRunner) complete(p *jobProgress, s *Simulation, res *SimResult, star
 // partition is the "partition" experiment.
 func (r *expRunner) partition(p *jobProgress) ([]SimResult, error) {
 	start := time.Now()
-	s := r.fork(p)
+	s, err := r.fork(p)
+	if err != nil {
+		return nil, err
+	}
 	res := r.newResult(ExperimentPartition)
 	p.set("partitioned")
 	before, t0 := s.Stats(), s.Now()

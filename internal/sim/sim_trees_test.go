@@ -1,6 +1,11 @@
-package hyparlist
+package sim
 
-import "testing"
+import (
+	"slices"
+	"testing"
+
+	"github.com/hyparlist/hyparlist"
+)
 
 // TestSimTreesSymmetricPerRoot runs the real cores in the simulator: 10
 // origins broadcast at the same instant, 8 rounds, on a 200-node overlay
@@ -35,13 +40,13 @@ func TestSimTreesSymmetricPerRoot(t *testing.T) {
 			}
 		}
 	}
-	pts := make(map[string]*Plumtree)
+	pts := make(map[string]*hyparlist.Plumtree)
 	for i := range s.Nodes() {
-		pt, ok := s.nodes[i].pt.(*Plumtree)
+		pt, ok := s.nodes[i].pt.(*hyparlist.Plumtree)
 		if !ok {
 			t.Fatalf("node %d: Plumtree core is %T", i, s.nodes[i].pt)
 		}
-		if err := pt.checkInvariants(); err != nil {
+		if err := pt.CheckInvariants(); err != nil {
 			t.Fatal(err)
 		}
 		pts[pt.Self().Name] = pt
@@ -64,4 +69,9 @@ func TestSimTreesSymmetricPerRoot(t *testing.T) {
 	if roots == 0 {
 		t.Fatal("no tree tracked: the test checks nothing")
 	}
+}
+
+// ptHas reports whether ps holds a peer called name.
+func ptHas(ps []hyparlist.Peer, name string) bool {
+	return slices.ContainsFunc(ps, func(p hyparlist.Peer) bool { return p.Name == name })
 }

@@ -1,4 +1,4 @@
-package hyparlist
+package main
 
 import (
 	"fmt"
@@ -8,12 +8,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/hyparlist/hyparlist/internal/sim"
 )
 
 // This file draws the simulator's figures as hand-written SVG: grouped bar
 // charts, histograms and line charts, with axes and tick labels.
 
-// WriteSimPlots writes SVG figures of results into dir (created if
+// writeSimPlots writes SVG figures of results into dir (created if
 // needed):
 //   - reliability.svg: reliability of the first broadcast after a crash
 //     against the failed fraction, Plumtree next to the flood baseline,
@@ -24,7 +26,7 @@ import (
 //     in sending order ("broadcast" result).
 //
 // A figure whose experiment is missing from results is not written.
-func WriteSimPlots(dir string, results []SimResult) error {
+func writeSimPlots(dir string, results []sim.SimResult) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("plots: %w", err)
 	}
@@ -34,14 +36,14 @@ func WriteSimPlots(dir string, results []SimResult) error {
 		}
 		return nil
 	}
-	var fails []SimResult
+	var fails []sim.SimResult
 	for _, r := range results {
 		switch r.Experiment {
-		case ExperimentFail:
+		case sim.ExperimentFail:
 			if r.ReliabilityFirstBroadcast != nil {
 				fails = append(fails, r)
 			}
-		case ExperimentOverlay:
+		case sim.ExperimentOverlay:
 			title := fmt.Sprintf("in-degree, %d nodes, seed %d", r.Nodes, r.Seed)
 			if err := write("active_in_degree.svg", histogramSVG("Active view "+title, "active in-degree", r.ActiveInDegreeHist)); err != nil {
 				return err
@@ -49,7 +51,7 @@ func WriteSimPlots(dir string, results []SimResult) error {
 			if err := write("passive_in_degree.svg", histogramSVG("Passive view "+title, "passive in-degree", r.PassiveInDegreeHist)); err != nil {
 				return err
 			}
-		case ExperimentBroadcast:
+		case sim.ExperimentBroadcast:
 			if err := write("broadcasts.svg", broadcastsSVG(r)); err != nil {
 				return err
 			}
@@ -172,7 +174,7 @@ func (p *svgPlot) bar(x0, x1, v float64, color string) {
 
 // reliabilitySVG draws the reliability of the "fail" results as grouped
 // bars per failed fraction.
-func reliabilitySVG(fails []SimResult) string {
+func reliabilitySVG(fails []sim.SimResult) string {
 	doc := svgDoc(plotH, fmt.Sprintf("Reliability after a crash, %d nodes, seed %d", fails[0].Nodes, fails[0].Seed))
 	// Headroom above 1 keeps the legend clear of the bars.
 	p := svgPanel(plotTop, plotInnerH, -0.5, float64(len(fails))-0.5, 0, 1.3)
@@ -185,11 +187,11 @@ func reliabilitySVG(fails []SimResult) string {
 	})
 	series := []struct {
 		label string
-		get   func(SimResult) float64
+		get   func(sim.SimResult) float64
 	}{
-		{"Plumtree, first broadcast", func(r SimResult) float64 { return simValue(r.ReliabilityFirstBroadcast) }},
-		{"flood, first broadcast", func(r SimResult) float64 { return simValue(r.ReliabilityFirstBroadcastFlood) }},
-		{"Plumtree, after healing", func(r SimResult) float64 { return simValue(r.ReliabilityAfterHealing) }},
+		{"Plumtree, first broadcast", func(r sim.SimResult) float64 { return simValue(r.ReliabilityFirstBroadcast) }},
+		{"flood, first broadcast", func(r sim.SimResult) float64 { return simValue(r.ReliabilityFirstBroadcastFlood) }},
+		{"Plumtree, after healing", func(r sim.SimResult) float64 { return simValue(r.ReliabilityAfterHealing) }},
 	}
 	const groupW = 0.8
 	w := groupW / float64(len(series))
@@ -230,7 +232,7 @@ func histogramSVG(title, xtitle string, hist []int) string {
 }
 
 // broadcastsSVG draws RMR (top panel) and LDH (bottom panel) per broadcast.
-func broadcastsSVG(r SimResult) string {
+func broadcastsSVG(r sim.SimResult) string {
 	const height = 2*plotInnerH + plotTop + 2*plotBottom
 	doc := svgDoc(height, fmt.Sprintf("Per broadcast, %d nodes, seed %d", r.Nodes, r.Seed))
 	n := len(r.BroadcastRMR)

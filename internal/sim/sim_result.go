@@ -1,4 +1,4 @@
-package hyparlist
+package sim
 
 // SimResult is the outcome of one simulator experiment: one JSON object per
 // experiment, one line each, as `hyparlist sim -json` prints it. The keys

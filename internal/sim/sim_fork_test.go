@@ -1,14 +1,16 @@
-package hyparlist
+package sim
 
 import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/hyparlist/hyparlist"
 )
 
 // forkScenario runs the same scripted events on s and returns what they
 // produced.
-func forkScenario(t *testing.T, s *Simulation) (MessageStats, []BroadcastStats, OverlayStats, [][]Peer) {
+func forkScenario(t *testing.T, s *Simulation) (MessageStats, []BroadcastStats, OverlayStats, [][]hyparlist.Peer) {
 	t.Helper()
 	if _, err := s.Crash(0.3); err != nil {
 		t.Fatal(err)
@@ -23,7 +25,7 @@ func forkScenario(t *testing.T, s *Simulation) (MessageStats, []BroadcastStats, 
 		bs = append(bs, s.BroadcastStats(idx))
 	}
 	s.RunShuffleRounds(2)
-	views := make([][]Peer, len(s.nodes))
+	views := make([][]hyparlist.Peer, len(s.nodes))
 	for i := range s.nodes {
 		views[i] = append(s.nodes[i].hv.ActiveView(), s.nodes[i].hv.PassiveView()...)
 	}
@@ -49,7 +51,10 @@ func TestForkEqualsRebuild(t *testing.T) {
 		return s
 	}
 	orig := build()
-	fork := orig.Fork()
+	fork, err := orig.Fork()
+	if err != nil {
+		t.Fatal(err)
+	}
 	st1, bs1, ov1, v1 := forkScenario(t, fork)
 	st2, bs2, ov2, v2 := forkScenario(t, orig) // after the fork ran: no shared state
 	st3, bs3, ov3, v3 := forkScenario(t, build())
@@ -63,7 +68,7 @@ func TestForkEqualsRebuild(t *testing.T) {
 			t.Errorf("%s differ between fork, original and rebuild", name)
 		}
 	}
-	if bs3[0].Delivered == 0 || st3.Sent[TypeGossip] == 0 {
+	if bs3[0].Delivered == 0 || st3.Sent[hyparlist.TypeGossip] == 0 {
 		t.Fatalf("scenario did nothing: %+v", bs3[0])
 	}
 }

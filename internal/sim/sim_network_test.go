@@ -1,8 +1,10 @@
-package hyparlist
+package sim
 
 import (
 	"testing"
 	"time"
+
+	"github.com/hyparlist/hyparlist"
 )
 
 func TestLatencyIsFixedPerLinkAndInRange(t *testing.T) {
@@ -38,7 +40,7 @@ func TestLinksAreFIFO(t *testing.T) {
 		for i := int32(1); i < 20; i++ {
 			f := s.nodes[i].hv.(*fakeMembership)
 			f.probe(s.peers[0], 3)
-			s.stepHyParView(i, Start{}) // flush the probes (Start re-arms a harmless tick)
+			s.stepHyParView(i, hyparlist.Start{}) // flush the probes (Start re-arms a harmless tick)
 		}
 		s.RunFor(time.Duration(burst+1) * time.Millisecond)
 	}

@@ -1,4 +1,4 @@
-package hyparlist
+package sim
 
 import (
 	"errors"
@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"time"
+
+	"github.com/hyparlist/hyparlist"
 )
 
 // Simulation runs the real HyParView and Plumtree cores of many nodes on a
@@ -70,12 +72,12 @@ type Simulation struct {
 	now     int64 // virtual nanoseconds since epoch
 	epoch   time.Time
 	net     *simNetwork
-	scene   *rand.Rand // scenario choices: contacts, crashes, senders
-	metrics *rand.Rand // path-length sampling
+	scene   simRand // scenario choices: contacts, crashes, senders
+	metrics simRand // path-length sampling
 	nodes   []simNode
-	peers   []Peer  // peers[i] is node i's Peer
-	upList  []int32 // nodes up, in no meaningful order
-	upPos   []int32 // upPos[i] is i's position in upList, -1 if down
+	peers   []hyparlist.Peer // peers[i] is node i's Peer
+	upList  []int32          // nodes up, in no meaningful order
+	upPos   []int32          // upPos[i] is i's position in upList, -1 if down
 
 	// curTag is the broadcast tag of the event being processed; events it
 	// schedules inherit it (see broadcastTracker).
@@ -87,8 +89,6 @@ type Simulation struct {
 	msWork    []simWork
 	msRunning bool
 	mv        simMemberView
-	idents    *memberIdentPool      // shared by the membership cores
-	decoded   *simAnnouncementCache // shared by the membership cores
 
 	stats    MessageStats
 	events   uint64
@@ -97,9 +97,13 @@ type Simulation struct {
 
 // simNode is one simulated node.
 type simNode struct {
-	hv      simMembership
-	pt      simCore
-	ms      *Membership // nil unless SimConfig.Membership
+	hv simMembership
+	pt simCore
+	// rng is the random stream of hv and pt (Plumtree draws only when it
+	// is created), msRng membership's.
+	rng     simRand
+	ms      *hyparlist.Membership // nil unless SimConfig.Membership
+	msRng   simRand
 	started bool
 	crashed bool
 }
@@ -107,20 +111,20 @@ type simNode struct {
 // simCore is what the simulator needs from any core, and all it needs
 // from Plumtree.
 type simCore interface {
-	Step(now time.Time, ev Event)
-	Drain() []Action
+	Step(now time.Time, ev hyparlist.Event)
+	Drain() []hyparlist.Action
 }
 
 // simMembership is what the simulator needs from a HyParView core.
 type simMembership interface {
 	simCore
-	ActiveView() []Peer
-	PassiveView() []Peer
+	ActiveView() []hyparlist.Peer
+	PassiveView() []hyparlist.Peer
 }
 
 // simCoreFactory builds the two cores of one node. Tests substitute small
 // fakes to check the engine on its own.
-type simCoreFactory func(self Peer, rng *rand.Rand) (simMembership, simCore, error)
+type simCoreFactory func(self hyparlist.Peer, rng *rand.Rand) (simMembership, simCore, error)
 
 // SimProgress is a periodic report on a running simulation.
 type SimProgress struct {
@@ -146,8 +150,8 @@ func newSimulation(cfg SimConfig, factory simCoreFactory) (*Simulation, error) {
 		factory: factory,
 		epoch:   time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 		net:     newSimNetwork(&cfg, cfg.Nodes),
-		scene:   simStreamRand(cfg.Seed, streamScene),
-		metrics: simStreamRand(cfg.Seed, streamMetrics),
+		scene:   newSimRand(cfg.Seed, streamScene),
+		metrics: newSimRand(cfg.Seed, streamMetrics),
 	}
 	s.bc.init(s)
 	s.q.heap = make([]queueKey, 0, 8*cfg.Nodes)
@@ -164,20 +168,21 @@ func (s *Simulation) addNodes(k int) error {
 	s.net.grow(first + k)
 	for i := first; i < first+k; i++ {
 		name := "n" + strconv.Itoa(i)
-		p := Peer{Name: name, Addr: name}
-		rng := simStreamRand(s.cfg.Seed, streamNode+uint64(i))
-		hv, pt, err := s.factory(p, rng)
+		p := hyparlist.Peer{Name: name, Addr: name}
+		rng := newSimRand(s.cfg.Seed, streamNode+uint64(i))
+		hv, pt, err := s.factory(p, rng.Rand)
 		if err != nil {
 			return fmt.Errorf("create cores of node %s: %w", name, err)
 		}
-		var ms *Membership
+		n := simNode{hv: hv, pt: pt, rng: rng}
 		if s.cfg.Membership {
-			if ms, err = s.newSimMembership(i, p); err != nil {
+			n.msRng = newSimRand(s.cfg.Seed, streamMembership+uint64(i))
+			if n.ms, err = hyparlist.NewMembership(p, s.cfg.MembershipCore, n.msRng.Rand); err != nil {
 				return fmt.Errorf("create membership of node %s: %w", name, err)
 			}
 		}
 		s.peers = append(s.peers, p)
-		s.nodes = append(s.nodes, simNode{hv: hv, pt: pt, ms: ms})
+		s.nodes = append(s.nodes, n)
 		s.upPos = append(s.upPos, -1)
 	}
 	return nil
@@ -210,7 +215,7 @@ func (s *Simulation) Now() time.Duration { return time.Duration(s.now) }
 func (s *Simulation) Nodes() int { return len(s.nodes) }
 
 // Peer returns node i's Peer.
-func (s *Simulation) Peer(i int) Peer { return s.peers[i] }
+func (s *Simulation) Peer(i int) hyparlist.Peer { return s.peers[i] }
 
 // Up reports whether node i has started and has not crashed.
 func (s *Simulation) Up(i int) bool { return s.net.up[i] }
@@ -280,11 +285,11 @@ func (s *Simulation) dispatch(ev *simEvent) {
 		}
 		switch ev.aux {
 		case simCoreHyParView:
-			s.stepHyParView(ev.node, TimerFired{Timer: ev.timer})
+			s.stepHyParView(ev.node, hyparlist.TimerFired{Timer: ev.timer})
 		case simCoreMembership:
-			s.feedMembership(ev.node, TimerFired{Timer: ev.timer})
+			s.feedMembership(ev.node, hyparlist.TimerFired{Timer: ev.timer})
 		default:
-			s.stepPlumtree(ev.node, TimerFired{Timer: ev.timer})
+			s.stepPlumtree(ev.node, hyparlist.TimerFired{Timer: ev.timer})
 		}
 	case evLinkFailed:
 		delete(s.net.pendingFail, simFailKey(ev.node, ev.peer))
@@ -292,7 +297,7 @@ func (s *Simulation) dispatch(ev *simEvent) {
 			return
 		}
 		s.stats.LinkFailures++
-		lf := LinkFailed{Peer: s.peers[ev.peer]}
+		lf := hyparlist.LinkFailed{Peer: s.peers[ev.peer]}
 		s.stepHyParView(ev.node, lf)
 		s.stepPlumtree(ev.node, lf)
 		s.feedMembership(ev.node, lf)
@@ -315,10 +320,10 @@ func (s *Simulation) receive(ev *simEvent) {
 	}
 	t := ev.msg.Type()
 	s.stats.Received[t]++
-	if g, ok := ev.msg.(Gossip); ok && g.Class == ClassUser {
+	if g, ok := ev.msg.(hyparlist.Gossip); ok && g.Class == hyparlist.ClassUser {
 		s.bc.payloadReceived(g.Payload)
 	}
-	rcv := Receive{From: s.peers[ev.peer], Msg: ev.msg}
+	rcv := hyparlist.Receive{From: s.peers[ev.peer], Msg: ev.msg}
 	switch {
 	case isPlumtreeMessage(t):
 		s.stepPlumtree(ev.node, rcv)
@@ -331,11 +336,13 @@ func (s *Simulation) receive(ev *simEvent) {
 
 // isPlumtreeMessage reports whether messages of type t belong to Plumtree
 // (types 16–31, see messages.go).
-func isPlumtreeMessage(t MessageType) bool { return t >= 16 && t < 32 }
+func isPlumtreeMessage(t hyparlist.MessageType) bool { return t >= 16 && t < 32 }
 
 // isMembershipMessage reports whether messages of type t belong to the
 // membership core (types 32–47, see membership_messages.go).
-func isMembershipMessage(t MessageType) bool { return t >= TypeMemberDigest && t < TypeHello }
+func isMembershipMessage(t hyparlist.MessageType) bool {
+	return t >= hyparlist.TypeMemberDigest && t < hyparlist.TypeHello
+}
 
 // notifyFailure schedules, unless one is pending, a LinkFailed notice for
 // sender about dest after the detection delay. A sender that is down gets
@@ -353,7 +360,7 @@ func (s *Simulation) notifyFailure(sender, dest int32) {
 }
 
 // send puts msg from node from to peer to on the network.
-func (s *Simulation) send(from int32, to Peer, msg Message) {
+func (s *Simulation) send(from int32, to hyparlist.Peer, msg hyparlist.Message) {
 	if msg == nil {
 		s.stats.Invalid++
 		return
@@ -384,25 +391,25 @@ func (s *Simulation) send(from int32, to Peer, msg Message) {
 }
 
 // stepHyParView feeds ev to node i's HyParView and carries out its actions.
-func (s *Simulation) stepHyParView(i int32, ev Event) {
+func (s *Simulation) stepHyParView(i int32, ev hyparlist.Event) {
 	s.step(i, simCoreHyParView, s.nodes[i].hv, ev)
 }
 
 // stepPlumtree feeds ev to node i's Plumtree and carries out its actions.
-func (s *Simulation) stepPlumtree(i int32, ev Event) {
+func (s *Simulation) stepPlumtree(i int32, ev hyparlist.Event) {
 	s.step(i, simCorePlumtree, s.nodes[i].pt, ev)
 }
 
 // step feeds ev to one core of node i and carries out its actions.
 // NeighborUp and NeighborDown come from HyParView and go on to Plumtree;
 // Deliver comes from Plumtree.
-func (s *Simulation) step(i int32, core uint16, c simCore, ev Event) {
+func (s *Simulation) step(i int32, core uint16, c simCore, ev hyparlist.Event) {
 	c.Step(s.epoch.Add(time.Duration(s.now)), ev)
 	for _, a := range c.Drain() {
 		switch a := a.(type) {
-		case Send:
+		case hyparlist.Send:
 			s.send(i, a.To, a.Msg)
-		case SetTimer:
+		case hyparlist.SetTimer:
 			timer := simEvent{kind: evTimer, node: i, timer: a.Timer, aux: core}
 			at := s.now + int64(max(a.After, 0))
 			if core == simCoreHyParView {
@@ -415,16 +422,16 @@ func (s *Simulation) step(i int32, core uint16, c simCore, ev Event) {
 			} else {
 				s.schedule(at, timer)
 			}
-		case NeighborUp:
+		case hyparlist.NeighborUp:
 			s.stats.NeighborUps++
 			s.stepPlumtree(i, a)
 			s.feedMembership(i, a)
-		case NeighborDown:
+		case hyparlist.NeighborDown:
 			s.stats.NeighborDowns++
 			s.stepPlumtree(i, a)
 			s.feedMembership(i, a)
-		case Deliver:
-			if a.Class == ClassMembership {
+		case hyparlist.Deliver:
+			if a.Class == hyparlist.ClassMembership {
 				s.feedMembership(i, a)
 			} else {
 				s.bc.delivered(i, a)
@@ -447,11 +454,11 @@ func (s *Simulation) start(i, contact int32) {
 	}
 	n.started = true
 	s.markUp(i)
-	s.stepHyParView(i, Start{})
-	s.stepPlumtree(i, Start{})
-	s.feedMembership(i, Start{})
+	s.stepHyParView(i, hyparlist.Start{})
+	s.stepPlumtree(i, hyparlist.Start{})
+	s.feedMembership(i, hyparlist.Start{})
 	if contact >= 0 {
-		s.stepHyParView(i, JoinCluster{Contact: s.peers[contact]})
+		s.stepHyParView(i, hyparlist.JoinCluster{Contact: s.peers[contact]})
 	}
 }
 
@@ -490,12 +497,12 @@ func (m MessageStats) Sub(earlier MessageStats) MessageStats {
 }
 
 // PayloadSent returns the number of payload (Gossip) messages sent.
-func (m MessageStats) PayloadSent() uint64 { return m.Sent[TypeGossip] }
+func (m MessageStats) PayloadSent() uint64 { return m.Sent[hyparlist.TypeGossip] }
 
 // ControlSent returns the number of Plumtree control messages (IHave,
 // Graft, Prune) sent.
 func (m MessageStats) ControlSent() uint64 {
-	return m.Sent[TypeIHave] + m.Sent[TypeGraft] + m.Sent[TypePrune]
+	return m.Sent[hyparlist.TypeIHave] + m.Sent[hyparlist.TypeGraft] + m.Sent[hyparlist.TypePrune]
 }
 
 // MembershipSent returns the number of HyParView messages sent.

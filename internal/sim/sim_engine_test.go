@@ -1,4 +1,4 @@
-package hyparlist
+package sim
 
 import (
 	"math/rand/v2"

@@ -1,6 +1,10 @@
-package hyparlist
+package sim
 
-import "math/bits"
+import (
+	"math/bits"
+
+	"github.com/hyparlist/hyparlist"
+)
 
 // This file measures the simulated membership cores: traffic, false
 // deaths, and whether every live node lists exactly the live set.
@@ -23,16 +27,16 @@ type simMemberView struct {
 func (v *simMemberView) bytes() uint64 { return v.gossipBytes + v.directBytes }
 
 // sent accounts msg, about to be handed to the network.
-func (v *simMemberView) sent(msg Message) {
+func (v *simMemberView) sent(msg hyparlist.Message) {
 	t := msg.Type()
-	direct := t >= TypeMemberDigest && t < TypeHello
+	direct := t >= hyparlist.TypeMemberDigest && t < hyparlist.TypeHello
 	if !direct {
-		g, ok := msg.(Gossip)
-		if !ok || g.Class != ClassMembership {
+		g, ok := msg.(hyparlist.Gossip)
+		if !ok || g.Class != hyparlist.ClassMembership {
 			return
 		}
 	}
-	b, err := EncodeMessage(v.buf[:0], msg, DefaultWireLimits())
+	b, err := hyparlist.EncodeMessage(v.buf[:0], msg, hyparlist.DefaultWireLimits())
 	if err != nil {
 		return
 	}
@@ -45,8 +49,8 @@ func (v *simMemberView) sent(msg Message) {
 }
 
 // memberLeft records a MemberLeft report.
-func (v *simMemberView) memberLeft(s *Simulation, m Member) {
-	if m.State != MemberStateDead {
+func (v *simMemberView) memberLeft(s *Simulation, m hyparlist.Member) {
+	if m.State != hyparlist.MemberStateDead {
 		return
 	}
 	if j, ok := s.nodeIndex(m.Name); ok && s.net.up[j] {
@@ -73,11 +77,13 @@ func (s *Simulation) FalsePositiveDeaths() (nodes int, reports uint64) {
 }
 
 // MembershipConverged reports whether every up node's membership lists
-// exactly the up nodes as live (alive or suspect): same count and same XOR
-// of name hashes, which each table keeps up to date on every change, so a
-// check costs O(N). False without membership.
+// exactly the up nodes as live (alive or suspect). One up node's list is
+// compared name by name with the up nodes; every other node must list as
+// many live members with the same Membership.LiveDigest, which each core
+// keeps up to date on every change, so a check costs O(N log N). False
+// without membership or with no node up.
 func (s *Simulation) MembershipConverged() bool {
-	if !s.cfg.Membership {
+	if !s.cfg.Membership || len(s.upList) == 0 {
 		return false
 	}
 	want := len(s.upList)
@@ -86,12 +92,15 @@ func (s *Simulation) MembershipConverged() bool {
 			return false
 		}
 	}
-	var h uint64
-	for _, i := range s.upList {
-		h ^= nameHash(s.peers[i].Name)
+	ref := s.nodes[s.upList[0]].ms
+	for _, m := range ref.Members() {
+		if j, ok := s.nodeIndex(m.Name); !ok || !s.net.up[j] {
+			return false
+		}
 	}
+	digest := ref.LiveDigest()
 	for _, i := range s.upList {
-		if s.nodes[i].ms.table.liveNames != h {
+		if s.nodes[i].ms.LiveDigest() != digest {
 			return false
 		}
 	}
@@ -103,8 +112,8 @@ func (s *Simulation) MembershipConverged() bool {
 func (s *Simulation) listsDead(i int32, crashed []int) bool {
 	m := s.nodes[i].ms
 	for _, c := range crashed {
-		e := m.table.get(s.peers[c].Name)
-		if e == nil || e.state.live() {
+		mb, ok := m.Member(s.peers[c].Name)
+		if !ok || mb.State == hyparlist.MemberStateAlive || mb.State == hyparlist.MemberStateSuspect {
 			return false
 		}
 	}

@@ -1,12 +1,9 @@
-package hyparlist
+package sim
 
 import (
 	"bytes"
 	"encoding/json"
-	"encoding/xml"
 	"math"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -214,38 +211,6 @@ func TestSimResultJSONKeys(t *testing.T) {
 		"reliability_first_broadcast_flood", "partition_heal_rounds"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("key %q missing from the JSON line", k)
-		}
-	}
-}
-
-func TestWriteSimPlots(t *testing.T) {
-	cfg := smallConfig()
-	cfg.Experiments = []string{ExperimentOverlay, ExperimentBroadcast, ExperimentFail}
-	dir := filepath.Join(t.TempDir(), "plots")
-	if err := WriteSimPlots(dir, runExperiments(t, cfg)); err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range []string{"reliability.svg", "active_in_degree.svg", "passive_in_degree.svg", "broadcasts.svg"} {
-		data, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		dec := xml.NewDecoder(bytes.NewReader(data))
-		elems := 0
-		for {
-			tok, err := dec.Token()
-			if err != nil {
-				if err.Error() != "EOF" {
-					t.Fatalf("%s: %v", name, err)
-				}
-				break
-			}
-			if _, ok := tok.(xml.StartElement); ok {
-				elems++
-			}
-		}
-		if elems < 10 {
-			t.Errorf("%s has only %d elements", name, elems)
 		}
 	}
 }

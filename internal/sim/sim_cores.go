@@ -1,8 +1,10 @@
-package hyparlist
+package sim
 
 import (
 	"math/rand/v2"
 	"time"
+
+	"github.com/hyparlist/hyparlist"
 )
 
 // NewSimulation returns a simulation of cfg.Nodes nodes, each with a real
@@ -13,12 +15,12 @@ func NewSimulation(cfg SimConfig) (*Simulation, error) {
 		return nil, err
 	}
 	hvCfg, ptCfg := cfg.HyParView, cfg.Plumtree
-	return newSimulation(cfg, func(self Peer, rng *rand.Rand) (simMembership, simCore, error) {
-		hv, err := NewHyParView(self, hvCfg, rng)
+	return newSimulation(cfg, func(self hyparlist.Peer, rng *rand.Rand) (simMembership, simCore, error) {
+		hv, err := hyparlist.NewHyParView(self, hvCfg, rng)
 		if err != nil {
 			return nil, nil, err
 		}
-		pt, err := NewPlumtree(self, ptCfg, rng)
+		pt, err := hyparlist.NewPlumtree(self, ptCfg, rng)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -1,4 +1,4 @@
-package hyparlist
+package sim
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package hyparlist
+package sim
 
 import (
 	"runtime"
@@ -201,7 +201,7 @@ func (s *Simulation) waitConverged(since time.Duration) *float64 {
 // timeout (no confirmations) for the current cluster size, then one check
 // interval of slack for the dead announcement's broadcast.
 func (s *Simulation) crashDetectionWindow() time.Duration {
-	_, hi := suspicionBounds(s.cfg.MembershipCore, s.UpCount())
+	_, hi := s.cfg.MembershipCore.SuspicionTimeouts(s.UpCount())
 	return s.cfg.HyParView.KeepaliveInterval + s.cfg.DetectionDelayMax + hi + membershipCheckEvery
 }
 

@@ -1,4 +1,4 @@
-package hyparlist
+package sim
 
 import "math"
 
@@ -161,7 +161,7 @@ func (s *Simulation) Overlay() OverlayStats {
 	}
 	_, st.LargestComponent = simLargestComponent(snap.sizes)
 	st.LargestComponentFraction = float64(st.LargestComponent) / up
-	sources := simPathSources(snap.label, snap.best, s.cfg.PathSamples, s.metrics)
+	sources := simPathSources(snap.label, snap.best, s.cfg.PathSamples, s.metrics.Rand)
 	st.PathSources = len(sources)
 	st.AvgPathLength, _ = snap.graph.avgPathLength(sources)
 	st.ClusteringCoefficient = snap.graph.clustering()

@@ -1,7 +1,9 @@
-package hyparlist
+package sim
 
 import (
+	"maps"
 	"math/rand/v2"
+	"slices"
 )
 
 // This file holds the simulator's network model: who can reach whom, how
@@ -17,8 +19,8 @@ type simNetwork struct {
 	loss      float64
 	detectMin int64 // nanoseconds
 	detectMax int64 // nanoseconds
-	rng       *rand.Rand
-	floodRng  *rand.Rand // loss draws of the flood baseline, see Simulation.Broadcast
+	rng       simRand
+	floodRng  simRand // loss draws of the flood baseline, see Simulation.Broadcast
 
 	// up[i] is true while node i runs: started and not crashed.
 	up []bool
@@ -42,8 +44,8 @@ func newSimNetwork(cfg *SimConfig, n int) *simNetwork {
 		loss:        cfg.Loss,
 		detectMin:   int64(cfg.DetectionDelayMin),
 		detectMax:   int64(cfg.DetectionDelayMax),
-		rng:         simStreamRand(cfg.Seed, streamNetwork),
-		floodRng:    simStreamRand(cfg.Seed, streamFlood),
+		rng:         newSimRand(cfg.Seed, streamNetwork),
+		floodRng:    newSimRand(cfg.Seed, streamFlood),
 		up:          make([]bool, n),
 		side:        make([]uint8, n),
 		pendingFail: make(map[uint64]struct{}),
@@ -76,8 +78,18 @@ func (nw *simNetwork) reachable(from, to int32) bool {
 	return !nw.partitioned || nw.side[from] == nw.side[to]
 }
 
+// clone returns an independent copy of nw for Simulation.Fork.
+func (nw *simNetwork) clone() *simNetwork {
+	c := *nw
+	c.rng, c.floodRng = nw.rng.clone(), nw.floodRng.clone()
+	c.up = slices.Clone(nw.up)
+	c.side = slices.Clone(nw.side)
+	c.pendingFail = maps.Clone(nw.pendingFail)
+	return &c
+}
+
 // lost draws whether one message is lost at random.
-func (nw *simNetwork) lost(rng *rand.Rand) bool {
+func (nw *simNetwork) lost(rng simRand) bool {
 	return nw.loss > 0 && rng.Float64() < nw.loss
 }
 
@@ -102,9 +114,24 @@ const (
 	streamNode    uint64 = 1 << 32
 )
 
-// simStreamRand returns the PCG generator of one random stream of a seed.
-func simStreamRand(seed, stream uint64) *rand.Rand {
-	return rand.New(rand.NewPCG(simMix64(seed), simMix64(stream^0x9e3779b97f4a7c15)))
+// simRand is one random stream: a generator and its PCG source, kept so
+// that Simulation.Fork can copy the stream's state.
+type simRand struct {
+	*rand.Rand
+	src *rand.PCG
+}
+
+// newSimRand returns the PCG generator of one random stream of a seed.
+func newSimRand(seed, stream uint64) simRand {
+	src := rand.NewPCG(simMix64(seed), simMix64(stream^0x9e3779b97f4a7c15))
+	return simRand{Rand: rand.New(src), src: src}
+}
+
+// clone returns an independent stream in the same state as r: both draw
+// the same numbers from now on.
+func (r simRand) clone() simRand {
+	src := *r.src
+	return simRand{Rand: rand.New(&src), src: &src}
 }
 
 // simMix64 is the SplitMix64 finaliser, a cheap well-mixing hash of x.

@@ -1,9 +1,11 @@
-package hyparlist
+package sim
 
 import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/hyparlist/hyparlist"
 )
 
 // SimConfig configures a Simulation. Start from DefaultSimConfig.
@@ -16,9 +18,9 @@ type SimConfig struct {
 	// HyParView configures every node's HyParView core. Its
 	// ShuffleInterval is the simulator's "shuffle period" (see
 	// Simulation.RunShuffleRounds).
-	HyParView HyParViewConfig
+	HyParView hyparlist.HyParViewConfig
 	// Plumtree configures every node's Plumtree core.
-	Plumtree PlumtreeConfig
+	Plumtree hyparlist.PlumtreeConfig
 	// Membership runs the membership core (membership.go) on every node
 	// besides HyParView and Plumtree, wired as the runtime wires it (see
 	// sim_membership.go), configured by MembershipCore. Each node then
@@ -27,7 +29,7 @@ type SimConfig struct {
 	// fail and partition experiments run without it regardless, so that
 	// their figures stay comparable with the pure overlay's.
 	Membership     bool
-	MembershipCore MembershipConfig
+	MembershipCore hyparlist.MembershipConfig
 
 	// LatencyMin and LatencyMax bound the one-way latency of a link; each
 	// ordered pair of nodes gets a fixed latency in the range. Default
@@ -70,10 +72,10 @@ func DefaultSimConfig() SimConfig {
 	return SimConfig{
 		Nodes:             10_000,
 		Seed:              1,
-		HyParView:         DefaultHyParViewConfig(),
-		Plumtree:          DefaultPlumtreeConfig(),
+		HyParView:         hyparlist.DefaultHyParViewConfig(),
+		Plumtree:          hyparlist.DefaultPlumtreeConfig(),
 		Membership:        true,
-		MembershipCore:    DefaultMembershipConfig(),
+		MembershipCore:    hyparlist.DefaultMembershipConfig(),
 		LatencyMin:        time.Millisecond,
 		LatencyMax:        50 * time.Millisecond,
 		DetectionDelayMin: time.Second,

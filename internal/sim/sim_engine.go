@@ -1,4 +1,6 @@
-package hyparlist
+package sim
+
+import "github.com/hyparlist/hyparlist"
 
 // This file holds the simulator's event queue: a binary min-heap of event
 // values ordered by (virtual time, insertion sequence). Ties in time are
@@ -34,14 +36,14 @@ const (
 // stored by value in the heap, so scheduling allocates nothing once the
 // heap's backing array has grown.
 type simEvent struct {
-	at    int64   // virtual time in nanoseconds since the simulation epoch
-	seq   uint64  // insertion order, the tie-breaker
-	msg   Message // evMessage
-	timer Timer   // evTimer
-	node  int32   // the node the event happens at
-	peer  int32   // the other end, see simEventKind
-	tag   int32   // broadcast tag (index+1) the event descends from, 0 if none
-	aux   uint16  // core (evTimer) or hops (evFlood)
+	at    int64             // virtual time in nanoseconds since the simulation epoch
+	seq   uint64            // insertion order, the tie-breaker
+	msg   hyparlist.Message // evMessage
+	timer hyparlist.Timer   // evTimer
+	node  int32             // the node the event happens at
+	peer  int32             // the other end, see simEventKind
+	tag   int32             // broadcast tag (index+1) the event descends from, 0 if none
+	aux   uint16            // core (evTimer) or hops (evFlood)
 	kind  simEventKind
 }
 

@@ -1,10 +1,12 @@
-package hyparlist
+package sim
 
 import (
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/hyparlist/hyparlist"
 )
 
 // This file tracks the broadcasts a simulation sends: who delivered each
@@ -56,7 +58,7 @@ type broadcastTracker struct {
 type bcastRecord struct {
 	origin      int32
 	at          int64 // virtual time it was sent
-	id          MessageID
+	id          hyparlist.MessageID
 	idKnown     bool
 	outstanding int32 // queued events tagged with it
 	watched     bool
@@ -124,7 +126,7 @@ func (t *broadcastTracker) payloadReceived(p []byte) {
 }
 
 // delivered records a Deliver action of node i.
-func (t *broadcastTracker) delivered(i int32, d Deliver) {
+func (t *broadcastTracker) delivered(i int32, d hyparlist.Deliver) {
 	tag := t.tagOfPayload(d.Payload)
 	if tag == 0 {
 		return
@@ -227,7 +229,7 @@ func (s *Simulation) Broadcast(origin int, flood bool) (int, error) {
 	})
 	tag := int32(idx) + 1
 	s.curTag = tag
-	s.stepPlumtree(int32(origin), BroadcastPayload{Class: ClassUser, Payload: payload})
+	s.stepPlumtree(int32(origin), hyparlist.BroadcastPayload{Class: hyparlist.ClassUser, Payload: payload})
 	if flood {
 		b := &s.bc.list[idx]
 		b.floodSeen = make([]uint64, words)
@@ -277,9 +279,9 @@ func (s *Simulation) RunUntilSettled(broadcasts ...int) bool {
 
 // BroadcastStats describes one broadcast as measured so far.
 type BroadcastStats struct {
-	Origin int           // node that sent it
-	ID     MessageID     // Plumtree's ID, as delivered at the origin
-	SentAt time.Duration // virtual time it was sent
+	Origin int                 // node that sent it
+	ID     hyparlist.MessageID // Plumtree's ID, as delivered at the origin
+	SentAt time.Duration       // virtual time it was sent
 	// Settled is true once RunUntilSettled saw it settle, at SettledAt.
 	Settled   bool
 	SettledAt time.Duration

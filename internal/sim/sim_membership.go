@@ -1,8 +1,9 @@
-package hyparlist
+package sim
 
 import (
 	"time"
-	"unsafe"
+
+	"github.com/hyparlist/hyparlist"
 )
 
 // This file runs the membership core (membership.go) on every simulated
@@ -39,74 +40,11 @@ const streamMembership uint64 = 1 << 48
 // simWork is one queued membership event.
 type simWork struct {
 	node int32
-	ev   Event
-}
-
-// newSimMembership returns node i's membership core. Its identities come
-// from the simulation's shared pool: N nodes listing N members then hold N
-// identities, not N² (memberIdentPool; what a node sees and decides does
-// not change).
-func (s *Simulation) newSimMembership(i int, self Peer) (*Membership, error) {
-	m, err := NewMembership(self, s.cfg.MembershipCore, simStreamRand(s.cfg.Seed, streamMembership+uint64(i)))
-	if err != nil {
-		return nil, err
-	}
-	if s.idents == nil {
-		s.idents = newMemberIdentPool()
-		s.decoded = newSimAnnouncementCache(simDecodedAnnouncements)
-	}
-	m.idents = s.idents
-	m.decoder = s.decoded.decode
-	return m, nil
-}
-
-// simDecodedAnnouncements bounds the announcements the simulator keeps
-// decoded: more than are in flight at once at 10^4 nodes.
-const simDecodedAnnouncements = 1 << 14
-
-// simAnnouncementCache decodes each announcement payload once for all the
-// nodes it reaches. Plumtree hands every node the very slice the origin
-// broadcast (it never copies payloads), so the slice's address identifies
-// the announcement; the cache holds the slice, so the address cannot be
-// reused while the entry lives. The oldest entries go first.
-type simAnnouncementCache struct {
-	byData map[*byte]simDecoded
-	order  []*byte // keys, oldest first, as a ring
-	next   int
-}
-
-// simDecoded is one decoded announcement.
-type simDecoded struct {
-	payload []byte
-	recs    []MemberRecord
-	err     error
-}
-
-func newSimAnnouncementCache(n int) *simAnnouncementCache {
-	return &simAnnouncementCache{byData: make(map[*byte]simDecoded, n), order: make([]*byte, n)}
-}
-
-// decode is DecodeAnnouncement, remembered.
-func (c *simAnnouncementCache) decode(b []byte) ([]MemberRecord, error) {
-	key := unsafe.SliceData(b)
-	if d, ok := c.byData[key]; ok && len(d.payload) == len(b) {
-		return d.recs, d.err
-	}
-	recs, err := DecodeAnnouncement(b)
-	if key == nil {
-		return recs, err
-	}
-	if old := c.order[c.next]; old != nil {
-		delete(c.byData, old)
-	}
-	c.order[c.next] = key
-	c.next = (c.next + 1) % len(c.order)
-	c.byData[key] = simDecoded{payload: b, recs: recs, err: err}
-	return recs, err
+	ev   hyparlist.Event
 }
 
 // feedMembership queues ev for node i's membership core, if it runs one.
-func (s *Simulation) feedMembership(i int32, ev Event) {
+func (s *Simulation) feedMembership(i int32, ev hyparlist.Event) {
 	if s.nodes[i].ms == nil {
 		return
 	}
@@ -137,26 +75,26 @@ func (s *Simulation) runMembershipWork() {
 
 // stepMembership feeds ev to node i's membership core and carries out its
 // actions.
-func (s *Simulation) stepMembership(i int32, ev Event) {
+func (s *Simulation) stepMembership(i int32, ev hyparlist.Event) {
 	m := s.nodes[i].ms
 	m.Step(s.epoch.Add(time.Duration(s.now)), ev)
 	for _, a := range m.Drain() {
 		switch a := a.(type) {
-		case Send:
+		case hyparlist.Send:
 			s.send(i, a.To, a.Msg)
-		case SetTimer:
+		case hyparlist.SetTimer:
 			// Periodic work like HyParView's timers: untagged.
 			s.q.push(simEvent{at: s.now + int64(max(a.After, 0)), kind: evTimer, node: i, timer: a.Timer, aux: simCoreMembership})
-		case BroadcastPayload:
+		case hyparlist.BroadcastPayload:
 			s.stepPlumtree(i, a)
-		case ProbeMember:
+		case hyparlist.ProbeMember:
 			s.probeMember(i, a)
-		case PushPullState:
-			s.feedMembership(i, LocalStateReady{Peer: a.Peer, Join: a.Join})
-		case MemberLeft:
+		case hyparlist.PushPullState:
+			s.feedMembership(i, hyparlist.LocalStateReady{Peer: a.Peer, Join: a.Join})
+		case hyparlist.MemberLeft:
 			s.mv.memberLeft(s, a.Member)
-		case MemberJoined, MemberUpdated, MergeRemoteState, LeaveAnnounced,
-			AliveCheck, MergeCheck, MemberConflict:
+		case hyparlist.MemberJoined, hyparlist.MemberUpdated, hyparlist.MergeRemoteState, hyparlist.LeaveAnnounced,
+			hyparlist.AliveCheck, hyparlist.MergeCheck, hyparlist.MemberConflict:
 			// No application: nothing to tell.
 		default:
 			s.stats.Invalid++
@@ -167,7 +105,7 @@ func (s *Simulation) stepMembership(i int32, ev Event) {
 // probeMember acts on node i's ProbeMember as the runtime's
 // onProbeResult does, with the network's reachability standing in for a
 // dial.
-func (s *Simulation) probeMember(i int32, a ProbeMember) {
+func (s *Simulation) probeMember(i int32, a hyparlist.ProbeMember) {
 	s.mv.probes++
 	dst, ok := s.nodeIndex(a.Peer.Name)
 	if !ok {
@@ -177,7 +115,7 @@ func (s *Simulation) probeMember(i int32, a ProbeMember) {
 	reached := s.net.reachable(i, dst)
 	switch {
 	case reached && a.Dead:
-		s.stepHyParView(i, JoinCluster{Contact: s.peers[dst]})
+		s.stepHyParView(i, hyparlist.JoinCluster{Contact: s.peers[dst]})
 	case !reached && !a.Dead:
 		s.notifyFailure(i, dst)
 	}

@@ -1,0 +1,59 @@
+package hyparlist
+
+import (
+	"maps"
+	"slices"
+)
+
+// This file copies a Plumtree core (Clone) and exposes its invariant check
+// (CheckInvariants) to drivers outside the package.
+
+// Clone returns an independent copy of p. Actions emitted but not yet
+// drained are copied. Timers, messages and cached payloads are values that
+// a core never changes after emitting or receiving them, so the copy shares
+// them: a TimerFired or Receive that p would accept has the same effect on
+// the copy. Nothing is shared that either copy modifies afterwards.
+// (Plumtree keeps no random generator: NewPlumtree's only draws its first
+// sequence number.)
+func (p *Plumtree) Clone() *Plumtree {
+	c := *p
+	c.peers.list = slices.Clone(p.peers.list)
+	for i := range c.peers.list {
+		c.peers.list[i].queue = slices.Clone(c.peers.list[i].queue)
+	}
+	c.trees.index = maps.Clone(p.trees.index)
+	c.trees.list = slices.Clone(p.trees.list)
+	c.seen.slots = slices.Clone(p.seen.slots)
+	for g := range c.seen.q {
+		c.seen.q[g] = p.seen.q[g].clone()
+	}
+	for g := range c.cache.q {
+		c.cache.q[g] = p.cache.q[g].clone()
+	}
+	c.missing.m = make(map[MessageID]ptMissing, len(p.missing.m))
+	for id, e := range p.missing.m {
+		e.announcers = slices.Clone(e.announcers)
+		c.missing.m[id] = e
+	}
+	c.out = slices.Clone(p.out)
+	c.drained = 0
+	c.groups, c.cands = nil, nil
+	return &c
+}
+
+// clone returns a copy of q that shares no chunk with it.
+func (q ptFIFO[T]) clone() ptFIFO[T] {
+	c := q
+	c.chunks = make([][]T, len(q.chunks))
+	for i, ch := range q.chunks {
+		c.chunks[i] = slices.Clone(ch)
+	}
+	return c
+}
+
+// CheckInvariants reports the first broken internal invariant of the core
+// (view bounds, sorted neighbours, bounded queues, a pending flush timer for
+// queued announcements, consistent tree, seen and cache tables), or nil. It
+// scans every table: it is meant for tests and simulators checking a run,
+// not for hot paths.
+func (p *Plumtree) CheckInvariants() error { return p.checkInvariants() }
