@@ -20,7 +20,7 @@ import (
 // virtual time.
 
 // pureCoreGlobs name the files of the pure cores.
-var pureCoreGlobs = []string{"hyparview*.go", "plumtree*.go", "membership*.go", "core.go", "messages.go"}
+var pureCoreGlobs = []string{"hyparview*.go", "plumtree*.go", "membership*.go", "core.go", "wire_types.go"}
 
 // impureImports are the packages a core must not import (a path or a
 // path prefix followed by "/"): I/O, locks, the global random source,
