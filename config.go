@@ -2,6 +2,8 @@ package hyparlist
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"log"
@@ -213,6 +215,30 @@ type Config struct {
 	// cluster: AddKey the new key on every node, then UseKey it on every
 	// node, then RemoveKey the old one. Default: nil.
 	Keyring *Keyring
+
+	// TLS, when set, runs every stream inside mutual TLS (transport_tls.go):
+	// both ends present a certificate from Certificates (or
+	// GetCertificate and GetClientCertificate) and verify the other's
+	// chain, the dialler against RootCAs, the acceptor against ClientCAs
+	// (RootCAs when nil); nil pools mean the system roots. The chain is
+	// always verified (InsecureSkipVerify is ignored) but not against the
+	// dialled host: instead the name a peer gives in its handshake must be
+	// held by its certificate (see TLSNodeName), or the stream is refused
+	// and counted in hyparlist.tls.refused. One certificate per node, with
+	// both server and client authentication usages (or none), serves both
+	// sides. Packets have no TLS: under TLS, SendBestEffort sends a packet
+	// only when the Keyring seals it, and otherwise carries the message
+	// over a TLS stream; unsealed packets are dropped. TLS and the Keyring
+	// may be combined. Every node of a cluster must use TLS or none. Not
+	// in memberlist. Default: nil (no TLS).
+	TLS *tls.Config
+
+	// TLSNodeName maps a peer's verified leaf certificate to the one node
+	// name it may use. nil applies the default rule: a DNS name (subject
+	// alternative name) of the certificate equal to the node name, or,
+	// when the certificate has no DNS names, its subject common name.
+	// Only with TLS. Not in memberlist. Default: nil.
+	TLSNodeName func(cert *x509.Certificate) (string, error)
 
 	// Delegate plugs application data into the cluster (metadata,
 	// broadcasts, anti-entropy state); nil for none. Read at Create.

@@ -82,6 +82,9 @@ const (
 	// RejectVetoed: the acceptor's AliveDelegate or MergeDelegate vetoed
 	// the dialer recently (see runtime_deny.go).
 	RejectVetoed RejectReason = 5
+	// RejectCertificate: under TLS, the dialer's certificate does not
+	// hold the name in its Hello (transport_tls.go).
+	RejectCertificate RejectReason = 6
 )
 
 // String returns the reason's name, as used in logs and errors.
@@ -99,6 +102,8 @@ func (r RejectReason) String() string {
 		return "shutdown"
 	case RejectVetoed:
 		return "vetoed"
+	case RejectCertificate:
+		return "certificate"
 	}
 	return fmt.Sprintf("reason(%d)", uint8(r))
 }

@@ -35,6 +35,7 @@ type Memberlist struct {
 	self      Peer
 	lim       WireLimits
 	crypto    frameCrypto
+	tls       *tlsState // nil without Config.TLS (transport_tls.go)
 	metrics   *runtimeMetrics
 
 	snap atomic.Pointer[snapshot]
@@ -231,6 +232,7 @@ func newMemberlist(cfg, live *Config, transport Transport, logger *slog.Logger, 
 		self:       Peer{Name: cfg.Name, Addr: net.JoinHostPort(ip.String(), strconv.Itoa(port))},
 		lim:        lim,
 		crypto:     newFrameCrypto(cfg),
+		tls:        newTLSState(cfg),
 		metrics:    newRuntimeMetrics(sink, cfg.MetricLabels),
 		inbox:      make(chan inbound, max(cfg.HandoffQueueDepth, 1)),
 		failures:   make(chan linkFailure, linkFailureBacklog),

@@ -359,8 +359,12 @@ func (m *Memberlist) dialVersion(a Address) (net.Conn, Peer, uint8, error) {
 		return nil, Peer{}, 0, fmt.Errorf("dial %s: %w", a.String(), ErrShutdown)
 	}
 	m.sources.dialledNow(connSource(raw), time.Now())
-	conn := &trackedConn{Conn: raw, set: &m.conns}
-	peer, v, err := m.clientHandshake(conn, a.Name)
+	conn, err := m.clientTLS(&trackedConn{Conn: raw, set: &m.conns})
+	var peer Peer
+	var v uint8
+	if err == nil {
+		peer, v, err = m.clientHandshake(conn, a.Name)
+	}
 	if err != nil {
 		_ = conn.Close()
 		if m.shutDown() {
@@ -420,6 +424,9 @@ func (m *Memberlist) clientHandshake(conn net.Conn, want string) (Peer, uint8, e
 		if a.Name == "" {
 			return Peer{}, 0, fmt.Errorf("%w: accept without a name", errProtocol)
 		}
+		if err := m.checkPeerName(conn, a.Name); err != nil {
+			return Peer{}, 0, err
+		}
 		if a.Version < WireVersionMin || a.Version > WireVersion {
 			return Peer{}, 0, fmt.Errorf("%w: accepted version %d, we speak %d..%d", ErrUnsupportedVersion, a.Version, WireVersionMin, WireVersion)
 		}
@@ -477,6 +484,8 @@ func (m *Memberlist) serverHandshake(conn net.Conn) (Peer, uint8, string, error)
 		answer = HelloReject{Reason: RejectName, VersionMin: WireVersionMin, VersionMax: WireVersion}
 	case m.deny.denied(h.Name, time.Now()):
 		answer = HelloReject{Reason: RejectVetoed, VersionMin: WireVersionMin, VersionMax: WireVersion}
+	case m.checkPeerName(conn, h.Name) != nil:
+		answer = HelloReject{Reason: RejectCertificate, VersionMin: WireVersionMin, VersionMax: WireVersion}
 	}
 	if err := m.crypto.writeFrame(conn, answer, m.lim, h.Label); err != nil {
 		return Peer{}, 0, "", err
@@ -614,7 +623,13 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 		return
 	}
 	defer m.conns.remove(conn)
-	peer, version, label, err := m.serverHandshake(conn)
+	conn, err := m.serverTLS(conn)
+	var peer Peer
+	var version uint8
+	var label string
+	if err == nil {
+		peer, version, label, err = m.serverHandshake(conn)
+	}
 	m.inbound.handshaken(ticket)
 	var de *DecodeError
 	switch {

@@ -130,6 +130,9 @@ func (m *Memberlist) sendPacket(a Address, msg []byte) error {
 	if m.shutDown() {
 		return ErrShutdown
 	}
+	if m.packetsOverStreams() {
+		return m.sendUserStream(a, msg)
+	}
 	packet, err := m.encodePacket(UserMsg{Payload: msg})
 	if err != nil {
 		return fmt.Errorf("send to %s: %w", a.String(), err)
@@ -188,6 +191,10 @@ func (m *Memberlist) handlePacket(p *Packet) {
 	body, label, err := RemoveLabelHeaderFromPacket(p.Buf)
 	if err != nil || !m.labelAccepted(label) {
 		m.metrics.packetDropped("label")
+		return
+	}
+	if m.plainPacketRefused(body) {
+		m.metrics.packetDropped("tls")
 		return
 	}
 	frame, err := m.crypto.openPacket(label, body)
