@@ -63,6 +63,9 @@ type Memberlist struct {
 	// deny holds the vetoed nodes the node refuses to link to
 	// (runtime_deny.go).
 	deny denyList
+	// owners maps peer names to the streams their DISCONNECTs are
+	// honoured on (runtime_linkowner.go).
+	owners linkOwners
 	// exchanges bounds the application state handed out in anti-entropy
 	// exchanges (runtime_pushpull.go). The loop owns it.
 	exchanges stateExchanges

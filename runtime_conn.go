@@ -647,6 +647,7 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 		m.logger.Debug("refused connection", "remote", conn.RemoteAddr().String(), "error", err)
 		return
 	}
+	defer m.owners.release(peer.Name, conn)
 	cr := &byteCounter{r: conn}
 	br := bufio.NewReaderSize(cr, readBufferBytes)
 	idle := m.readIdleTimeout()
@@ -700,6 +701,9 @@ func (m *Memberlist) handleStreamMessage(conn net.Conn, peer Peer, version uint8
 	case Hello, HelloAccept, HelloReject:
 		m.logRefusal(slog.LevelWarn, "stream_handshake", peer.Name, "handshake message inside a stream", "from", peer.Name, "type", msg.Type().String())
 		return false
+	}
+	if !m.fromLink(conn, peer.Name, msg) {
+		return true
 	}
 	select {
 	case m.inbox <- in:
