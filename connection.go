@@ -28,6 +28,9 @@ import "fmt"
 //
 //	1  every message type up to Ack (53)
 //	2  adds LinkPing and PingAck (round trips with a PingDelegate payload)
+//	3  PRUNE and GRAFT name their tree root
+//	4  encrypted frames after the handshake are bound to it
+//	   (encryption_bind.go)
 //
 // A version only adds message types; a node sends a type only on a
 // connection whose accepted version has it (see wire.go for the header).

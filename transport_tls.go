@@ -268,7 +268,7 @@ func (m *Memberlist) packetsOverStreams() bool {
 // plainPacketRefused reports whether a received packet that is not
 // sealed must be dropped: always under TLS.
 func (m *Memberlist) plainPacketRefused(body []byte) bool {
-	return m.tls != nil && (len(body) == 0 || body[0] != sealedMarker)
+	return m.tls != nil && (len(body) == 0 || body[0] != sealedMarker && body[0] != freshMarker)
 }
 
 // sendUserStream sends msg to a as SendReliable does, for a best-effort
@@ -291,6 +291,9 @@ func (m *Memberlist) sendUserStream(a Address, msg []byte) error {
 		return fmt.Errorf("send to %s: %w", a.String(), err)
 	}
 	defer conn.Close()
+	if frame, err = m.rebindFrame(conn, frame, UserMsg{Payload: msg}); err != nil {
+		return fmt.Errorf("send to %s: %w", a.String(), err)
+	}
 	if err := m.writeAll(conn, frame); err != nil {
 		return fmt.Errorf("send to %s: %w", a.String(), err)
 	}

@@ -43,6 +43,9 @@ func (m *Memberlist) SendReliable(to *Node, msg []byte) error {
 		return fmt.Errorf("send reliable to %s: %w", to.Name, err)
 	}
 	defer conn.Close()
+	if frame, err = m.rebindFrame(conn, frame, UserMsg{Payload: msg}); err != nil {
+		return fmt.Errorf("send reliable to %s: %w", to.Name, err)
+	}
 	if err := m.writeAll(conn, frame); err != nil {
 		return fmt.Errorf("send reliable to %s: %w", to.Name, err)
 	}
@@ -287,12 +290,12 @@ func (m *Memberlist) Ping(node string, addr net.Addr) (time.Duration, error) {
 	if err := conn.SetDeadline(start.Add(wait)); err != nil {
 		return 0, fmt.Errorf("ping %s: %w", node, err)
 	}
-	if err := m.crypto.writeFrame(conn, Ping{SeqNo: seq}, m.lim, m.config.Label); err != nil {
+	if err := m.crypto.writeFrame(conn, Ping{SeqNo: seq}, m.lim, m.sendLabel(conn)); err != nil {
 		return 0, pingError(node, err)
 	}
 	m.metrics.sent(TypePing, 0)
 	for {
-		msg, err := m.crypto.readFrame(conn, m.lim, m.config.Label)
+		msg, err := m.crypto.readFrame(conn, m.lim, m.recvLabel(conn))
 		if err != nil {
 			return 0, pingError(node, err)
 		}

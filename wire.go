@@ -46,7 +46,7 @@ import (
 // WireVersionMin to WireVersion. The handshake picks the highest version
 // both sides speak (NegotiateVersion).
 const (
-	WireVersion    uint8 = 3
+	WireVersion    uint8 = 4
 	WireVersionMin uint8 = 1
 )
 

@@ -164,7 +164,7 @@ func TestDecodeMessageMalformed(t *testing.T) {
 		{"prune v3 truncated root", rawFrame(3, byte(TypePrune), 0, -1, "91 a5 7272"), def, ErrTruncated, TypePrune, "root"},
 		{"graft v2 with a root", rawFrame(2, byte(TypeGraft), 0, -1, "92 90 a1 72"), def, ErrMalformed, TypeGraft, ""},
 		{"graft v3 without a root", rawFrame(3, byte(TypeGraft), 0, -1, "91 90"), def, ErrMalformed, TypeGraft, ""},
-		{"graft v4", rawFrame(4, byte(TypeGraft), 0, -1, "92 90 a1 72"), def, ErrUnsupportedVersion, 0, "version"},
+		{"graft after our version", rawFrame(WireVersion+1, byte(TypeGraft), 0, -1, "92 90 a1 72"), def, ErrUnsupportedVersion, 0, "version"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
