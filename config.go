@@ -191,8 +191,12 @@ type Config struct {
 	// and packet is covered, not only gossip. To move a running cluster
 	// to encryption, as with memberlist: give every node the key with
 	// both off, then turn GossipVerifyOutgoing on everywhere, then
-	// GossipVerifyIncoming. Without keys both have no effect. Default:
-	// true, true.
+	// GossipVerifyIncoming. With keys, GossipVerifyIncoming also refuses
+	// streams that are not bound to their handshake and sealed packets
+	// without replay protection, which is what nodes before wire version
+	// 4 send (encryption_bind.go, encryption_replay.go): turn it off while
+	// an encrypted cluster upgrades from version 3. Without keys both have
+	// no effect. Default: true, true.
 	GossipVerifyIncoming bool
 	GossipVerifyOutgoing bool
 
