@@ -225,7 +225,8 @@ type Config struct {
 	// GetCertificate and GetClientCertificate) and verify the other's
 	// chain, the dialler against RootCAs, the acceptor against ClientCAs
 	// (RootCAs when nil); nil pools mean the system roots. The chain is
-	// always verified (InsecureSkipVerify is ignored) but not against the
+	// always verified (InsecureSkipVerify is ignored; GetConfigForClient
+	// must be nil) but not against the
 	// dialled host: instead the name a peer gives in its handshake must be
 	// held by its certificate (see TLSNodeName), or the stream is refused
 	// and counted in hyparlist.tls.refused. One certificate per node, with

@@ -83,6 +83,9 @@ func (c *Config) validateTLS(v *validator) {
 	if len(t.Certificates) == 0 && t.GetCertificate == nil && t.GetClientCertificate == nil {
 		v.fail("TLS", "has no certificate (set Certificates, or GetCertificate and GetClientCertificate)")
 	}
+	if t.GetConfigForClient != nil {
+		v.fail("TLS", "sets GetConfigForClient, which would bypass the node's client verification (use GetCertificate)")
+	}
 	if t.MaxVersion != 0 && t.MaxVersion < tls.VersionTLS12 {
 		v.fail("TLS", "MaxVersion %#x is below TLS 1.2", t.MaxVersion)
 	}

@@ -320,13 +320,18 @@ func TestTLSPlainNodeRefused(t *testing.T) {
 	}
 }
 
-// TestTLSValidate: Config.TLS needs a certificate; TLSNodeName needs TLS.
+// TestTLSValidate: Config.TLS needs a certificate and no
+// GetConfigForClient; TLSNodeName needs TLS.
 func TestTLSValidate(t *testing.T) {
 	c := DefaultLocalConfig()
 	c.Name = "x"
 	c.TLS = &tls.Config{}
 	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "TLS") {
 		t.Errorf("TLS without a certificate: %v", err)
+	}
+	c.TLS = &tls.Config{Certificates: []tls.Certificate{{}}, GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return nil, nil }}
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "GetConfigForClient") {
+		t.Errorf("TLS with GetConfigForClient: %v", err)
 	}
 	c.TLS = nil
 	c.TLSNodeName = func(*x509.Certificate) (string, error) { return "", nil }
