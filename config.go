@@ -208,7 +208,7 @@ type Config struct {
 	// adds it to Keyring, or builds a Keyring from it and stores it in
 	// Keyring) and enables encryption: AES-GCM over every frame and
 	// packet, with the cluster Label as authenticated data (33 bytes per
-	// stream frame, 29 per packet; see encryption.go). 16, 24 or 32 bytes
+	// stream frame, 61 per packet; see encryption.go). 16, 24 or 32 bytes
 	// (AES-128, -192, -256); another length fails Validate. Default: nil.
 	SecretKey []byte
 
@@ -226,10 +226,10 @@ type Config struct {
 	// chain, the dialler against RootCAs, the acceptor against ClientCAs
 	// (RootCAs when nil); nil pools mean the system roots. The chain is
 	// always verified (InsecureSkipVerify is ignored; GetConfigForClient
-	// must be nil) but not against the
-	// dialled host: instead the name a peer gives in its handshake must be
-	// held by its certificate (see TLSNodeName), or the stream is refused
-	// and counted in hyparlist.tls.refused. One certificate per node, with
+	// must be nil) but not against the dialled host: instead the name a
+	// peer gives in its handshake must be held by its certificate (see
+	// TLSNodeName), or the stream is refused and counted in
+	// hyparlist.tls.refused. One certificate per node, with
 	// both server and client authentication usages (or none), serves both
 	// sides. Packets have no TLS: under TLS, SendBestEffort sends a packet
 	// only when the Keyring seals it, and otherwise carries the message

@@ -63,8 +63,8 @@ func (m *Memberlist) SendToTCP(to *Node, msg []byte) error {
 // SendBestEffort sends msg to node in one packet of the transport (UDP
 // for NetTransport), without the broadcast tree: it may be lost, and
 // nothing reports that. The packet holds the label, a frame header and msg,
-// sealed when encryption is on (packetSealOverhead more bytes, see
-// encryption.go); a packet larger than Config.UDPBufferSize gives
+// sealed when encryption is on (freshPacketOverhead, 61, more bytes, see
+// encryption_replay.go); a packet larger than Config.UDPBufferSize gives
 // ErrMessageTooLarge. A nil node, or one without an IP, gives
 // ErrNoAddress. It returns ErrShutdown after Shutdown.
 func (m *Memberlist) SendBestEffort(to *Node, msg []byte) error {
