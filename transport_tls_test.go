@@ -390,3 +390,25 @@ func TestTLSCluster8(t *testing.T) {
 		}
 	}
 }
+
+// TestTLSWithKeyring: with TLS and a key, nodes join, and SendBestEffort
+// goes as a sealed packet (not over a stream) and is delivered.
+func TestTLSWithKeyring(t *testing.T) {
+	ca := newTestCA(t, "test ca")
+	key := func(c *Config) { c.SecretKey = testKey(2, 16) }
+	seed, seedSink := newTLSNode(t, "seed", ca.tlsConfig(ca.issue(t, certSpec{dns: []string{"seed"}})), key)
+	joiner, _ := newTLSNode(t, "joiner", ca.tlsConfig(ca.issue(t, certSpec{dns: []string{"joiner"}})), key)
+	if _, err := joiner.ml.Join([]string{seed.ml.LocalNode().Address()}); err != nil {
+		t.Fatalf("join: %v", err)
+	}
+	if joiner.ml.packetsOverStreams() {
+		t.Fatal("with a key, best-effort messages go over streams")
+	}
+	if err := joiner.ml.SendBestEffort(seed.ml.LocalNode(), []byte("sealed packet under tls")); err != nil {
+		t.Fatal(err)
+	}
+	pollUntil(t, "the packet delivered", func() bool { return seed.rec.count([]byte("sealed packet under tls")) == 1 })
+	if n := counterSum(seedSink, "hyparlist.packet.dropped"); n != 0 {
+		t.Errorf("%v packets dropped", n)
+	}
+}
