@@ -12,7 +12,7 @@ import (
 func BenchmarkSealedFrame(b *testing.B) {
 	lim := DefaultWireLimits()
 	c := frameCrypto{keyring: mustKeyring(b, testKey(1, 32)), verifyIncoming: true, verifyOutgoing: true}
-	msg := UserMsg{Payload: bytes.Repeat([]byte{'x'}, 1024)}
+	msg := userMsg{Payload: bytes.Repeat([]byte{'x'}, 1024)}
 	bound := streamBinding{version: wireVersionBound, sent: testKey(2, sealNonceSize), got: testKey(3, sealNonceSize)}.keys("cluster", true)
 	for _, tc := range []struct{ name, seal, open string }{
 		{"label", "cluster", "cluster"},
@@ -40,7 +40,7 @@ func BenchmarkSealedFrame(b *testing.B) {
 // (encryption_replay.go).
 func BenchmarkSealedPacket(b *testing.B) {
 	lim := DefaultWireLimits()
-	frame, err := EncodeMessage(nil, UserMsg{Payload: bytes.Repeat([]byte{'x'}, 1024)}, lim)
+	frame, err := EncodeMessage(nil, userMsg{Payload: bytes.Repeat([]byte{'x'}, 1024)}, lim)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -100,7 +100,7 @@ func (c frameCrypto) requiresBinding() bool {
 
 // errUnbound is the error of a stream that would not be bound to its
 // handshake while the node requires it.
-var errUnbound = fmt.Errorf("stream not bound to its handshake (peer older than wire version %d, or not encrypting): %w", wireVersionBound, ErrUnsupportedVersion)
+var errUnbound = fmt.Errorf("stream not bound to its handshake (peer older than wire version %d, or not encrypting): %w", wireVersionBound, errUnsupportedVersion)
 
 // checkBinding returns errUnbound when the node requires binding and b is
 // not bound.
@@ -156,7 +156,7 @@ func (m *Memberlist) recvLabel(conn net.Conn) string {
 // accept with answer, whose frame had nonce got (nil: plain), because the
 // stream would not be bound while the node requires binding.
 func (m *Memberlist) refuseUnbound(answer Message, got []byte) bool {
-	a, ok := answer.(HelloAccept)
+	a, ok := answer.(helloAcceptMsg)
 	if !ok {
 		return false
 	}

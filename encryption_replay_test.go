@@ -82,7 +82,7 @@ func TestBoundStreamVersions(t *testing.T) {
 		}
 		defer conn.Close()
 		_ = conn.SetDeadline(time.Now().Add(e2eWait))
-		if err := c.writeFrame(conn, Hello{VersionMin: 1, VersionMax: 3, Name: "old", Addr: "127.0.0.1:1"}, DefaultWireLimits(), ""); err != nil {
+		if err := c.writeFrame(conn, helloMsg{VersionMin: 1, VersionMax: 3, Name: "old", Addr: "127.0.0.1:1"}, DefaultWireLimits(), ""); err != nil {
 			t.Fatal(err)
 		}
 		msg, err := c.readFrame(conn, DefaultWireLimits(), "")
@@ -91,10 +91,10 @@ func TestBoundStreamVersions(t *testing.T) {
 		}
 		return msg
 	}
-	if r, ok := hello(strict).(HelloReject); !ok || r.Reason != RejectVersion || r.VersionMin != wireVersionBound {
+	if r, ok := hello(strict).(helloRejectMsg); !ok || r.Reason != rejectVersion || r.VersionMin != wireVersionBound {
 		t.Errorf("strict node answered %#v, want HelloReject{RejectVersion, VersionMin %d}", hello(strict), wireVersionBound)
 	}
-	if a, ok := hello(lenient).(HelloAccept); !ok || a.Version != 3 {
+	if a, ok := hello(lenient).(helloAcceptMsg); !ok || a.Version != 3 {
 		t.Errorf("lenient node answered %#v, want HelloAccept{Version 3}", a)
 	}
 }

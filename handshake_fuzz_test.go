@@ -60,21 +60,21 @@ func FuzzHandshake(f *testing.F) {
 	lim := DefaultWireLimits()
 	keyed := frameCrypto{keyring: mustKeyring(f, key), verifyIncoming: true, verifyOutgoing: true, replay: newPacketReplay()}
 	for _, m := range []Message{
-		Hello{VersionMin: 1, VersionMax: WireVersion, Name: "x", Addr: "127.0.0.1:1"},
-		Hello{VersionMin: 1, VersionMax: 3, Name: "x", Addr: "127.0.0.1:1"},
-		HelloAccept{Version: WireVersion, Name: "b", Addr: "127.0.0.1:1"},
-		HelloReject{Reason: RejectCertificate, VersionMin: 1, VersionMax: WireVersion},
+		helloMsg{VersionMin: 1, VersionMax: wireVersion, Name: "x", Addr: "127.0.0.1:1"},
+		helloMsg{VersionMin: 1, VersionMax: 3, Name: "x", Addr: "127.0.0.1:1"},
+		helloAcceptMsg{Version: wireVersion, Name: "b", Addr: "127.0.0.1:1"},
+		helloRejectMsg{Reason: rejectCertificate, VersionMin: 1, VersionMax: wireVersion},
 	} {
 		plain, _ := EncodeMessage(nil, m, lim)
 		sealed, _, _ := keyed.appendFrame(nil, nil, m, lim, "")
-		user, _, _ := keyed.appendFrame(nil, nil, UserMsg{Payload: []byte("u")}, lim, "")
+		user, _, _ := keyed.appendFrame(nil, nil, userMsg{Payload: []byte("u")}, lim, "")
 		for mode := range uint8(len(nodes)) {
 			f.Add(mode, true, plain)
 			f.Add(mode, true, append(bytes.Clone(sealed), user...))
 			f.Add(mode, false, sealed)
 		}
 	}
-	payload, _ := EncodeMessage(nil, UserMsg{Payload: []byte("p")}, lim)
+	payload, _ := EncodeMessage(nil, userMsg{Payload: []byte("p")}, lim)
 	f.Add(uint8(1), true, keyed.sealPacket("", payload))
 	f.Add(uint8(3), true, []byte{22, 3, 1, 0, 5, 1, 0, 0, 1, 0})
 

@@ -281,7 +281,7 @@ func (m *Memberlist) sendUserStream(a Address, msg []byte) error {
 	if len(msg) > m.config.UDPBufferSize {
 		return fmt.Errorf("send to %s: payload of %d bytes, UDPBufferSize is %d: %w", a.String(), len(msg), m.config.UDPBufferSize, ErrMessageTooLarge)
 	}
-	frame, _, err := m.crypto.appendFrame(nil, nil, UserMsg{Payload: msg}, m.lim, m.config.Label)
+	frame, _, err := m.crypto.appendFrame(nil, nil, userMsg{Payload: msg}, m.lim, m.config.Label)
 	if err != nil {
 		return fmt.Errorf("send to %s: %w: %w", a.String(), ErrMessageTooLarge, err)
 	}
@@ -294,12 +294,12 @@ func (m *Memberlist) sendUserStream(a Address, msg []byte) error {
 		return fmt.Errorf("send to %s: %w", a.String(), err)
 	}
 	defer conn.Close()
-	if frame, err = m.rebindFrame(conn, frame, UserMsg{Payload: msg}); err != nil {
+	if frame, err = m.rebindFrame(conn, frame, userMsg{Payload: msg}); err != nil {
 		return fmt.Errorf("send to %s: %w", a.String(), err)
 	}
 	if err := m.writeAll(conn, frame); err != nil {
 		return fmt.Errorf("send to %s: %w", a.String(), err)
 	}
-	m.metrics.sent(TypeUserMsg, len(frame))
+	m.metrics.sent(typeUserMsg, len(frame))
 	return nil
 }

@@ -232,7 +232,7 @@ func TestTLSAnotherNodesCertificate(t *testing.T) {
 	seed, joiner, seedSink, _, err := tlsPair(t, ca, "joiner", ca.issue(t, certSpec{cn: "seed-2", dns: []string{"seed-2"}}), nil)
 	wantRefused(t, err, seed, joiner, seedSink, tlsRefusedName)
 	var re *rejectedError
-	if !errors.As(err, &re) || re.reason != RejectCertificate {
+	if !errors.As(err, &re) || re.reason != rejectCertificate {
 		t.Errorf("join error %v, want a RejectCertificate rejection", err)
 	}
 }

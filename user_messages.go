@@ -30,7 +30,7 @@ func (m *Memberlist) SendReliable(to *Node, msg []byte) error {
 	if err != nil {
 		return fmt.Errorf("send reliable: %w", err)
 	}
-	frame, _, err := m.crypto.appendFrame(nil, nil, UserMsg{Payload: msg}, m.lim, m.config.Label)
+	frame, _, err := m.crypto.appendFrame(nil, nil, userMsg{Payload: msg}, m.lim, m.config.Label)
 	if err != nil {
 		return fmt.Errorf("send reliable to %s: %w: %w", to.Name, ErrMessageTooLarge, err)
 	}
@@ -43,13 +43,13 @@ func (m *Memberlist) SendReliable(to *Node, msg []byte) error {
 		return fmt.Errorf("send reliable to %s: %w", to.Name, err)
 	}
 	defer conn.Close()
-	if frame, err = m.rebindFrame(conn, frame, UserMsg{Payload: msg}); err != nil {
+	if frame, err = m.rebindFrame(conn, frame, userMsg{Payload: msg}); err != nil {
 		return fmt.Errorf("send reliable to %s: %w", to.Name, err)
 	}
 	if err := m.writeAll(conn, frame); err != nil {
 		return fmt.Errorf("send reliable to %s: %w", to.Name, err)
 	}
-	m.metrics.sent(TypeUserMsg, len(frame))
+	m.metrics.sent(typeUserMsg, len(frame))
 	return nil
 }
 
@@ -136,14 +136,14 @@ func (m *Memberlist) sendPacket(a Address, msg []byte) error {
 	if m.packetsOverStreams() {
 		return m.sendUserStream(a, msg)
 	}
-	packet, err := m.encodePacket(UserMsg{Payload: msg})
+	packet, err := m.encodePacket(userMsg{Payload: msg})
 	if err != nil {
 		return fmt.Errorf("send to %s: %w", a.String(), err)
 	}
 	if _, err := m.transport.WriteToAddress(packet, a); err != nil {
 		return fmt.Errorf("send to %s: %w", a.String(), err)
 	}
-	m.metrics.sent(TypeUserMsg, len(packet))
+	m.metrics.sent(typeUserMsg, len(packet))
 	return nil
 }
 
@@ -152,7 +152,7 @@ func (m *Memberlist) sendPacket(a Address, msg []byte) error {
 // fails with ErrMessageTooLarge when the packet exceeds
 // Config.UDPBufferSize, without encoding a payload that is larger on its
 // own.
-func (m *Memberlist) encodePacket(msg UserMsg) ([]byte, error) {
+func (m *Memberlist) encodePacket(msg userMsg) ([]byte, error) {
 	if len(msg.Payload) > m.config.UDPBufferSize {
 		return nil, fmt.Errorf("payload of %d bytes, UDPBufferSize is %d: %w", len(msg.Payload), m.config.UDPBufferSize, ErrMessageTooLarge)
 	}
@@ -213,12 +213,12 @@ func (m *Memberlist) handlePacket(p *Packet) {
 		m.metrics.packetDropped("decode")
 		return
 	}
-	u, ok := msg.(UserMsg)
+	u, ok := msg.(userMsg)
 	if !ok {
 		m.metrics.packetDropped("type")
 		return
 	}
-	m.metrics.received(TypeUserMsg, len(p.Buf))
+	m.metrics.received(typeUserMsg, len(p.Buf))
 	m.deliverDirect(u.Payload, false)
 }
 
@@ -290,10 +290,10 @@ func (m *Memberlist) Ping(node string, addr net.Addr) (time.Duration, error) {
 	if err := conn.SetDeadline(start.Add(wait)); err != nil {
 		return 0, fmt.Errorf("ping %s: %w", node, err)
 	}
-	if err := m.crypto.writeFrame(conn, Ping{SeqNo: seq}, m.lim, m.sendLabel(conn)); err != nil {
+	if err := m.crypto.writeFrame(conn, pingMsg{SeqNo: seq}, m.lim, m.sendLabel(conn)); err != nil {
 		return 0, pingError(node, err)
 	}
-	m.metrics.sent(TypePing, 0)
+	m.metrics.sent(typePing, 0)
 	for {
 		msg, err := m.crypto.readFrame(conn, m.lim, m.recvLabel(conn))
 		if err != nil {
