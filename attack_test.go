@@ -23,7 +23,7 @@ import (
 // attackerAddr is the attacker's source address.
 const attackerAddr = "127.0.0.2"
 
-// helloBytes returns the plain frame of a Hello from a node named name.
+// helloBytes returns the plain frame of a helloMsg from a node named name.
 func helloBytes(t *testing.T, name string) []byte {
 	t.Helper()
 	b, err := EncodeMessage(nil, helloMsg{VersionMin: wireVersionMin, VersionMax: wireVersion, Name: name, Addr: attackerAddr + ":1"}, DefaultWireLimits())
@@ -36,14 +36,14 @@ func helloBytes(t *testing.T, name string) []byte {
 // idleConn sends nothing.
 func idleConn(net.Conn) {}
 
-// halfHello sends the first bytes of a Hello and nothing more.
+// halfHello sends the first bytes of a helloMsg and nothing more.
 func halfHello(t *testing.T) func(net.Conn) {
 	hello := helloBytes(t, "half")
 	return func(c net.Conn) { _, _ = c.Write(hello[:frameHeaderSize+2]) }
 }
 
 // ackStream completes a plain handshake under a fresh name, then sends an
-// Ack every 500 ms until the stream fails or the attack stops.
+// ackMsg every 500 ms until the stream fails or the attack stops.
 func ackStream(t *testing.T, a *attacker) func(net.Conn) {
 	var n atomic.Int64
 	return func(c net.Conn) {
@@ -137,7 +137,7 @@ func TestAttackHeldConnections(t *testing.T) {
 }
 
 // partialFrame completes a plain handshake under a fresh name, then
-// announces a UserMsg of announce bytes and sends send bytes of it (or
+// announces a userMsg of announce bytes and sends send bytes of it (or
 // until its writes block for a second), and holds the stream.
 func partialFrame(t *testing.T, announce, send int, sent *atomic.Int64) func(net.Conn) {
 	var n atomic.Int64
@@ -305,7 +305,7 @@ func plainHandshake(t *testing.T, c net.Conn, name string) bool {
 }
 
 // TestAttackRandomBytes: connections that send random bytes instead of a
-// Hello, and handshaken streams that then send random bytes, are closed
+// helloMsg, and handshaken streams that then send random bytes, are closed
 // and counted; the cluster keeps delivering.
 func TestAttackRandomBytes(t *testing.T) {
 	t.Run("before handshake", func(t *testing.T) {
@@ -316,7 +316,7 @@ func TestAttackRandomBytes(t *testing.T) {
 	})
 }
 
-// TestAttackHugeLengthPrefix: a Hello or a frame announcing 4 GiB is
+// TestAttackHugeLengthPrefix: a helloMsg or a frame announcing 4 GiB is
 // refused before anything is allocated for it, and counted; the cluster
 // keeps delivering.
 func TestAttackHugeLengthPrefix(t *testing.T) {
@@ -335,7 +335,7 @@ func TestAttackIdleConnections(t *testing.T) {
 	runStreamAttack(t, 200, func(*attacker) func(net.Conn) { return idleConn }, "hyparlist.stream.refused;reason=source_handshake_limit")
 }
 
-// TestAttackHalfHandshakes: 200 connections that send part of a Hello,
+// TestAttackHalfHandshakes: 200 connections that send part of a helloMsg,
 // renewed when closed, are treated as the idle ones.
 func TestAttackHalfHandshakes(t *testing.T) {
 	runStreamAttack(t, 200, func(*attacker) func(net.Conn) { return halfHello(t) }, "hyparlist.stream.refused;reason=source_handshake_limit")

@@ -10,24 +10,24 @@ import "fmt"
 // A connection starts with exactly one handshake:
 //
 //	dialer                               acceptor
-//	Hello{VersionMin..VersionMax, ...} →
-//	                                   ← HelloAccept{Version, ...} or HelloReject{Reason}
+//	helloMsg{VersionMin..VersionMax, ...} →
+//	                                   ← helloAcceptMsg{Version, ...} or helloRejectMsg{Reason}
 //
 // No other message is accepted before the handshake has completed; after a
-// HelloReject the acceptor closes the connection. Every later frame on the
+// helloRejectMsg the acceptor closes the connection. Every later frame on the
 // connection carries the accepted version in its header.
 //
-// Hello, HelloAccept and HelloReject frames always carry header version 1
+// helloMsg, helloAcceptMsg and helloRejectMsg frames always carry header version 1
 // and their body layout never changes, so that nodes of different releases
 // can always read each other's handshake and agree on a version. With
 // encryption on, the handshake frames are sealed like every other frame
-// (encryption.go): a node without the key cannot read a Hello, and closes
+// (encryption.go): a node without the key cannot read a helloMsg, and closes
 // the connection without an answer.
 //
 // Versions:
 //
-//	1  every message type up to Ack (53)
-//	2  adds LinkPing and PingAck (round trips with a PingDelegate payload)
+//	1  every message type up to ackMsg (53)
+//	2  adds linkPingMsg and pingAckMsg (round trips with a PingDelegate payload)
 //	3  PRUNE and GRAFT name their tree root
 //	4  encrypted frames after the handshake are bound to it
 //	   (encryption_bind.go)
@@ -35,7 +35,7 @@ import "fmt"
 // A version only adds message types; a node sends a type only on a
 // connection whose accepted version has it (see wire.go for the header).
 
-// Hello opens a connection. VersionMin and VersionMax are the range of wire
+// helloMsg opens a connection. VersionMin and VersionMax are the range of wire
 // versions the dialer speaks, Label is its cluster label (the acceptor
 // refuses a connection from another cluster), and Name and Addr identify
 // the dialer.
@@ -47,7 +47,7 @@ type helloMsg struct {
 	Addr       string
 }
 
-// HelloAccept accepts a Hello. Version is the wire version both sides use
+// helloAcceptMsg accepts a helloMsg. Version is the wire version both sides use
 // from now on; Name and Addr identify the acceptor, so that a node that
 // dialled a bare address learns who answered.
 type helloAcceptMsg struct {
@@ -56,7 +56,7 @@ type helloAcceptMsg struct {
 	Addr    string
 }
 
-// HelloReject refuses a Hello; the acceptor closes the connection after
+// helloRejectMsg refuses a helloMsg; the acceptor closes the connection after
 // sending it. VersionMin and VersionMax are the range of wire versions the
 // acceptor speaks, so that the dialer can report a version mismatch.
 type helloRejectMsg struct {
@@ -65,28 +65,28 @@ type helloRejectMsg struct {
 	VersionMax uint8
 }
 
-// RejectReason says why a Hello was refused. The values are on the wire:
+// rejectReason says why a helloMsg was refused. The values are on the wire:
 // append only. A decoder keeps values it does not know.
 type rejectReason uint8
 
-// Reasons for refusing a Hello.
+// Reasons for refusing a helloMsg.
 const (
-	// RejectOther is a refusal for a reason not listed here.
+	// rejectOther is a refusal for a reason not listed here.
 	rejectOther rejectReason = 0
-	// RejectVersion: the version ranges of the two nodes do not overlap.
+	// rejectVersion: the version ranges of the two nodes do not overlap.
 	rejectVersion rejectReason = 1
-	// RejectLabel: the dialer belongs to a cluster with another label.
+	// rejectLabel: the dialer belongs to a cluster with another label.
 	rejectLabel rejectReason = 2
-	// RejectName: the dialer's name is unusable, for example it is the
+	// rejectName: the dialer's name is unusable, for example it is the
 	// acceptor's own name.
 	rejectName rejectReason = 3
-	// RejectShutdown: the acceptor is shutting down.
+	// rejectShutdown: the acceptor is shutting down.
 	rejectShutdown rejectReason = 4
-	// RejectVetoed: the acceptor's AliveDelegate or MergeDelegate vetoed
+	// rejectVetoed: the acceptor's AliveDelegate or MergeDelegate vetoed
 	// the dialer recently (see runtime_deny.go).
 	rejectVetoed rejectReason = 5
-	// RejectCertificate: under TLS, the dialer's certificate does not
-	// hold the name in its Hello (transport_tls.go).
+	// rejectCertificate: under TLS, the dialer's certificate does not
+	// hold the name in its helloMsg (transport_tls.go).
 	rejectCertificate rejectReason = 6
 )
 
@@ -111,34 +111,34 @@ func (r rejectReason) String() string {
 	return fmt.Sprintf("reason(%d)", uint8(r))
 }
 
-// UserMsg carries an application message sent point to point (the
+// userMsg carries an application message sent point to point (the
 // memberlist SendReliable and SendBestEffort calls); the receiver hands
 // Payload to its Delegate's NotifyMsg. It is not part of any broadcast.
 type userMsg struct {
 	Payload []byte
 }
 
-// pingMsg asks the receiver to answer with an Ack carrying the same SeqNo; the
+// pingMsg asks the receiver to answer with an ackMsg carrying the same SeqNo; the
 // runtime uses it to measure round-trip times (the memberlist pingMsg call).
 type pingMsg struct {
 	SeqNo uint32
 }
 
-// Ack answers the Ping with the same SeqNo on a connection of version 1.
+// ackMsg answers the Ping with the same SeqNo on a connection of version 1.
 type ackMsg struct {
 	SeqNo uint32
 }
 
-// LinkPing measures the round trip of an active-view link (version 2). It
+// linkPingMsg measures the round trip of an active-view link (version 2). It
 // is sent on the long-lived link in place of a Keepalive, whose meaning it
-// keeps; the receiver answers with a PingAck carrying the same SeqNo on its
+// keeps; the receiver answers with a pingAckMsg carrying the same SeqNo on its
 // own link back to the sender (links carry frames one way, see
 // runtime_conn.go).
 type linkPingMsg struct {
 	SeqNo uint32
 }
 
-// PingAck answers a LinkPing, or a Ping on a connection of version 2, with
+// pingAckMsg answers a linkPingMsg, or a Ping on a connection of version 2, with
 // the same SeqNo and the answering node's PingDelegate.AckPayload (at most
 // AckPayloadMaxSize bytes; empty without a PingDelegate).
 type pingAckMsg struct {
@@ -147,7 +147,7 @@ type pingAckMsg struct {
 }
 
 // AckPayloadMaxSize is the largest PingDelegate.AckPayload a node sends,
-// and the largest PingAck payload it accepts. A larger AckPayload is not
+// and the largest pingAckMsg payload it accepts. A larger AckPayload is not
 // sent: the answer goes out without a payload and the node logs a warning
 // (see PingDelegate). memberlist has no such bound, but its acks travel in
 // UDP packets of about 1400 bytes (Config.UDPBufferSize), so a payload
@@ -178,9 +178,9 @@ func (linkPingMsg) Type() MessageType { return typeLinkPing }
 // Type implements Message.
 func (pingAckMsg) Type() MessageType { return typePingAck }
 
-// NegotiateVersion returns the highest wire version that both this node
-// (WireVersionMin to WireVersion) and a peer speaking versions min to max
-// understand. It fails with an error wrapping ErrUnsupportedVersion when
+// negotiateVersion returns the highest wire version that both this node
+// (wireVersionMin to wireVersion) and a peer speaking versions min to max
+// understand. It fails with an error wrapping errUnsupportedVersion when
 // the ranges do not overlap or min > max.
 func negotiateVersion(min, max uint8) (uint8, error) {
 	v := max
@@ -194,8 +194,8 @@ func negotiateVersion(min, max uint8) (uint8, error) {
 	return v, nil
 }
 
-// AnswerHello returns the acceptor's answer to h: a HelloAccept naming self
-// and the negotiated version, or a HelloReject when the version ranges do
+// answerHello returns the acceptor's answer to h: a helloAcceptMsg naming self
+// and the negotiated version, or a helloRejectMsg when the version ranges do
 // not overlap, the labels differ, or the dialer claims self's name. Any
 // further policy (allow lists, connection limits) is the caller's.
 func answerHello(h helloMsg, label string, self Peer) Message {

@@ -13,7 +13,7 @@ import (
 // keys (Config.SecretKey or Config.Keyring). What is sealed is a whole
 // frame, header included, so an observer learns neither message types nor
 // handshake contents, only sizes and timing. Every frame of a stream is
-// sealed, the handshake's Hello, HelloAccept and HelloReject too (a node
+// sealed, the handshake's helloMsg, helloAcceptMsg and helloRejectMsg too (a node
 // without the key cannot even complete a handshake), and so is every
 // packet.
 //
@@ -227,13 +227,13 @@ func (c frameCrypto) writeFrame(w io.Writer, msg Message, lim WireLimits, label 
 
 // readFrame reads the next frame from r and decodes it, opening it first
 // when it is sealed: labels are the labels to try as additional data, in
-// order (at least one). Its errors are ReadFrame's, plus ErrNoMatchingKey,
+// order (at least one). Its errors are readMessageFrame's, plus ErrNoMatchingKey,
 // ErrUnencryptedFrame and ErrEncryptionNotConfigured (wrapped): after any
 // error the stream is unusable.
 //
 // The envelope's length is checked against lim.MaxFrameSize (plus the
 // frame header and sealing overhead) before anything is allocated, and
-// the sealed bytes are allocated in steps as they arrive, as ReadFrame
+// the sealed bytes are allocated in steps as they arrive, as readMessageFrame
 // does for a body.
 func (c frameCrypto) readFrame(r io.Reader, lim WireLimits, labels ...string) (Message, error) {
 	msg, _, err := c.readFrameNonce(r, lim, labels...)

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// BenchmarkSealedFrame seals and opens a 1 KiB UserMsg frame with the
+// BenchmarkSealedFrame seals and opens a 1 KiB userMsg frame with the
 // label alone as additional data (wire versions ≤ 3) and with a bound
 // stream's keys (version 4, encryption_bind.go).
 func BenchmarkSealedFrame(b *testing.B) {
@@ -35,7 +35,7 @@ func BenchmarkSealedFrame(b *testing.B) {
 	}
 }
 
-// BenchmarkSealedPacket seals and opens a packet of a 1 KiB UserMsg in the
+// BenchmarkSealedPacket seals and opens a packet of a 1 KiB userMsg in the
 // format of wire versions ≤ 3 and with replay protection
 // (encryption_replay.go).
 func BenchmarkSealedPacket(b *testing.B) {

@@ -12,7 +12,7 @@ import (
 //
 // Each handshake frame is sealed with a fresh random 96-bit GCM nonce
 // (encryption.go), and GCM authenticates its nonce: the nonce of the
-// dialler's Hello (nd) and the nonce of the acceptor's HelloAccept (na)
+// dialler's helloMsg (nd) and the nonce of the acceptor's helloAcceptMsg (na)
 // are fresh values from both sides that neither side nor an observer can
 // change. From wire version 4 (wireVersionBound) on, when both handshake
 // frames were sealed, every later frame of the stream is sealed with
@@ -21,16 +21,16 @@ import (
 //
 // as additional data instead of the label alone: 'D' for frames the
 // dialler sends, 'A' for the acceptor's answers. A recorded stream
-// replayed to a node gets a new na from it, so its frames after the Hello
+// replayed to a node gets a new na from it, so its frames after the helloMsg
 // no longer open (ErrNoMatchingKey) and the stream is closed before
 // anything in it is acted on; a frame cannot be sent back the other way
 // either. Nothing on the wire changes but the version number.
 //
 // Versions 1 to 3 seal with the label alone, as before. With keys
 // installed and GossipVerifyIncoming set, a node refuses streams that
-// would not be bound: a Hello that offers no version ≥ 4 is answered
-// with HelloReject (RejectVersion), and a dialler closes a stream whose
-// HelloAccept picks a lower version. With GossipVerifyIncoming off, older
+// would not be bound: a helloMsg that offers no version ≥ 4 is answered
+// with helloRejectMsg (rejectVersion), and a dialler closes a stream whose
+// helloAcceptMsg picks a lower version. With GossipVerifyIncoming off, older
 // nodes are still accepted, unbound, for a rolling upgrade (MIGRATING.md).
 //
 // Not covered: an attacker who sits on a live TCP connection and repeats
@@ -152,7 +152,7 @@ func (m *Memberlist) recvLabel(conn net.Conn) string {
 	return m.config.Label
 }
 
-// refuseUnbound reports whether the acceptor must refuse a Hello it would
+// refuseUnbound reports whether the acceptor must refuse a helloMsg it would
 // accept with answer, whose frame had nonce got (nil: plain), because the
 // stream would not be bound while the node requires binding.
 func (m *Memberlist) refuseUnbound(answer Message, got []byte) bool {

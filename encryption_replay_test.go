@@ -67,7 +67,7 @@ func TestReplayWindow(t *testing.T) {
 }
 
 // TestBoundStreamVersions: a node with keys and GossipVerifyIncoming
-// refuses a Hello offering only wire versions before 4 (its streams could
+// refuses a helloMsg offering only wire versions before 4 (its streams could
 // be replayed); with GossipVerifyIncoming off it accepts it, unbound.
 func TestBoundStreamVersions(t *testing.T) {
 	key := testKey(3, 16)

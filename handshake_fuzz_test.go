@@ -30,7 +30,7 @@ func (c *fuzzConn) SetWriteDeadline(time.Time) error { return nil }
 var _ io.ReadWriter = (*fuzzConn)(nil)
 
 // FuzzHandshake feeds arbitrary bytes to both sides of the stream
-// handshake (TLS, then Hello and its answer, with the binding of
+// handshake (TLS, then helloMsg and its answer, with the binding of
 // encrypted streams) of a plain node, a node with a key that requires
 // bound streams, a lenient keyed node and a TLS node, and to their packet
 // opener with its replay windows: each must return an error or a result,

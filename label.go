@@ -29,14 +29,14 @@ const LabelMaxSize = 255
 const labelMagic byte = 244
 
 var (
-	// ErrLabelTooLong is returned when a label is longer than LabelMaxSize.
+	// errLabelTooLong is returned when a label is longer than LabelMaxSize.
 	errLabelTooLong = errors.New("hyparlist: label too long")
 
-	// ErrLabelTruncated is returned when a label header ends before the
+	// errLabelTruncated is returned when a label header ends before the
 	// label it announces.
 	errLabelTruncated = errors.New("hyparlist: label header truncated")
 
-	// ErrLabelEmpty is returned when a label header announces a label of
+	// errLabelEmpty is returned when a label header announces a label of
 	// zero bytes; an empty label is sent as no header at all.
 	errLabelEmpty = errors.New("hyparlist: label header with empty label")
 )

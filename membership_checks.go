@@ -44,7 +44,7 @@ type AliveVerdict struct {
 // MergeCheck asks the driver whether the records From sent in a join
 // exchange may be merged. Answer with MergeVerdict{Check: the MergeCheck}.
 // A join exchange of many records asks once per MemberRecords message
-// (at most MaxMemberRecordsPerMessage records).
+// (at most maxMemberRecordsPerMessage records).
 type MergeCheck struct {
 	From    Peer
 	Records []MemberRecord

@@ -19,7 +19,7 @@ import (
 //	record       = name:bytes addr:bytes meta:bytes incarnation:uvarint state:u8
 //	bytes        = length:uvarint octets{length}
 //
-// count is 1..MaxAnnouncementRecordsLimit; names, addresses and metadata obey
+// count is 1..maxAnnouncementRecords; names, addresses and metadata obey
 // MaxMemberNameLen, MaxMemberAddrLen and MaxMemberMetaLen; the incarnation
 // fits in 32 bits; state is a MemberState. Trailing bytes are an error.
 // MemberRecord.AgeSeconds is not encoded: an announcement is fresh news.
@@ -27,7 +27,7 @@ import (
 // announcementVersion is the first byte of every announcement.
 const announcementVersion = 1
 
-// MaxAnnouncementRecordsLimit is the largest record count a decoder accepts
+// maxAnnouncementRecords is the largest record count a decoder accepts
 // in one announcement.
 const maxAnnouncementRecords = 256
 
@@ -38,16 +38,16 @@ const minEncodedRecord = 1 + 1 + 1 + 1 + 1 + 1
 // Announcement decoding errors. Every DecodeAnnouncement error wraps one of
 // them, or ErrInvalidMemberRecord.
 var (
-	// ErrAnnouncementVersion: the payload starts with an unknown version.
+	// errAnnouncementVersion: the payload starts with an unknown version.
 	errAnnouncementVersion = errors.New("unsupported membership announcement version")
-	// ErrAnnouncementTruncated: the payload ends inside a field.
+	// errAnnouncementTruncated: the payload ends inside a field.
 	errAnnouncementTruncated = errors.New("membership announcement truncated")
-	// ErrAnnouncementMalformed: a count or length is out of range, or bytes
+	// errAnnouncementMalformed: a count or length is out of range, or bytes
 	// follow the last record.
 	errAnnouncementMalformed = errors.New("malformed membership announcement")
 )
 
-// AppendAnnouncement appends the encoding of recs to dst. It fails, leaving
+// appendAnnouncement appends the encoding of recs to dst. It fails, leaving
 // dst unchanged, if recs is empty or too long or a record is invalid.
 func appendAnnouncement(dst []byte, recs []MemberRecord) ([]byte, error) {
 	if len(recs) == 0 || len(recs) > maxAnnouncementRecords {

@@ -111,7 +111,7 @@ type MembershipConfig struct {
 	// MaxAnnouncementRecords caps the records batched into one membership
 	// announcement (one Plumtree broadcast); a step that changes more
 	// records emits several announcements. At most
-	// MaxAnnouncementRecordsLimit. Default 64, which keeps an announcement
+	// maxAnnouncementRecords. Default 64, which keeps an announcement
 	// under about 70 KB with maximal records.
 	MaxAnnouncementRecords int
 

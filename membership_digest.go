@@ -187,7 +187,7 @@ func validRecords(recs []MemberRecord) []MemberRecord {
 }
 
 // sendRecordChunks sends recs in messages of at most
-// MaxMemberRecordsPerMessage records; want travels in the first one. At
+// maxMemberRecordsPerMessage records; want travels in the first one. At
 // least one message is sent when want is not empty, so that the peer
 // answers even when the local buckets are empty.
 func (m *Membership) sendRecordChunks(to Peer, join bool, b int, want []uint16, recs []MemberRecord) {

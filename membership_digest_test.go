@@ -139,7 +139,7 @@ func TestDigestOneDifference(t *testing.T) {
 }
 
 // TestDigestFullSyncChunks: a table far larger than a message travels in
-// chunks of at most MaxMemberRecordsPerMessage and converges.
+// chunks of at most maxMemberRecordsPerMessage and converges.
 func TestDigestFullSyncChunks(t *testing.T) {
 	a := newStartedMembership(t, "a", DefaultMembershipConfig())
 	_, b := twins(t, 3000)

@@ -28,9 +28,9 @@ const (
 	// MaxDigestBuckets is the largest bucket count of an exchange. Bucket
 	// counts are 64, 128 or 256.
 	MaxDigestBuckets = 256
-	// MinDigestBuckets is the smallest bucket count of an exchange.
+	// minDigestBuckets is the smallest bucket count of an exchange.
 	minDigestBuckets = 64
-	// MaxMemberRecordsPerMessage caps MemberRecords.Records; a larger
+	// maxMemberRecordsPerMessage caps MemberRecords.Records; a larger
 	// answer is split over several messages.
 	maxMemberRecordsPerMessage = 256
 )

@@ -6,7 +6,7 @@ package hyparlist
 // anti-entropy exchange a node runs with its first neighbour) and not in
 // periodic exchanges: it receives the other side's records, and a veto
 // cancels their merge. A join exchange of more than
-// MaxMemberRecordsPerMessage records consults it once per batch. On the
+// maxMemberRecordsPerMessage records consults it once per batch. On the
 // joining node, Join reports a vetoed contact with an error wrapping
 // ErrMergeCanceled. It runs on the event goroutine, never under a lock the
 // node needs.

@@ -23,15 +23,15 @@ const (
 )
 
 var (
-	// ErrNoBindAddress is returned by NewNetTransport for an empty
+	// errNoBindAddress is returned by NewNetTransport for an empty
 	// NetTransportConfig.BindAddrs.
 	errNoBindAddress = errors.New("hyparlist: at least one bind address is required")
 
-	// ErrInvalidIP is returned, wrapped with the offending value, for a bind
+	// errInvalidIP is returned, wrapped with the offending value, for a bind
 	// or advertise address that is not an IP address.
 	errInvalidIP = errors.New("hyparlist: invalid IP address")
 
-	// ErrInvalidPort is returned for a port outside 0..65535.
+	// errInvalidPort is returned for a port outside 0..65535.
 	errInvalidPort = errors.New("hyparlist: invalid port")
 )
 

@@ -112,7 +112,7 @@ func (p *recordingProxy) proxyNode(name string) *Node {
 // TestAttackReplayedStream: a SendReliable stream between two nodes with
 // a key is recorded and replayed to the receiver three times; the message
 // is delivered once and every replay is refused as undecryptable after
-// the Hello (the stream is bound to the receiver's fresh handshake
+// the helloMsg (the stream is bound to the receiver's fresh handshake
 // nonce).
 func TestAttackReplayedStream(t *testing.T) {
 	key := testKey(7, 32)

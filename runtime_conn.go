@@ -20,8 +20,8 @@ import (
 // dialled itself, and reads from every stream it accepted. So every stream
 // carries frames one way (after the handshake), and there is never a tie to
 // break between two streams of the same pair. The exceptions are
-// request/answer exchanges on short-lived streams: a Ping is answered (Ack,
-// or PingAck from version 2) on the same stream. A LinkPing, sent on a
+// request/answer exchanges on short-lived streams: a Ping is answered (ackMsg,
+// or pingAckMsg from version 2) on the same stream. A linkPingMsg, sent on a
 // long-lived link, is answered on the answerer's own link (runtime_ping.go).
 //
 // An active-view neighbour has one long-lived outbound link, opened on
@@ -400,7 +400,7 @@ func (e *rejectedError) Error() string {
 	return "handshake rejected: " + e.reason.String()
 }
 
-// clientHandshake sends Hello on conn and reads the answer, within
+// clientHandshake sends helloMsg on conn and reads the answer, within
 // TCPTimeout. want, when not empty, is the name the answering node must
 // have. It returns the node, the accepted wire version and the keys of
 // the stream's later frames (encryption_bind.go).
@@ -415,7 +415,7 @@ func (m *Memberlist) clientHandshake(conn net.Conn, want string) (Peer, uint8, s
 		return Peer{}, 0, none, err
 	}
 	// The answer is read straight from conn (no buffering), so nothing
-	// after it is consumed here. A node that cannot open our Hello (other
+	// after it is consumed here. A node that cannot open our helloMsg (other
 	// keys or label, or no encryption) closes the stream without an
 	// answer.
 	msg, got, err := m.crypto.readFrameNonce(conn, m.lim, m.config.Label)
@@ -451,14 +451,14 @@ func (m *Memberlist) clientHandshake(conn net.Conn, want string) (Peer, uint8, s
 	}
 }
 
-// serverHandshake reads the Hello of an accepted stream and answers it,
+// serverHandshake reads the helloMsg of an accepted stream and answers it,
 // within handshakeTimeout. It returns the dialling node, the accepted wire
 // version and the stream's keys: the dialler's label, which it binds into
 // every sealed frame of the stream, with the handshake's nonces from
 // version 4 (encryption_bind.go).
 //
-// A sealed Hello is opened with this node's label, or, with
-// SkipInboundLabelCheck, with the empty label too. A Hello that cannot be
+// A sealed helloMsg is opened with this node's label, or, with
+// SkipInboundLabelCheck, with the empty label too. A helloMsg that cannot be
 // opened, or a plain one while encryption is required, ends the stream
 // without an answer: the dialler could not read a sealed one.
 func (m *Memberlist) serverHandshake(conn net.Conn) (Peer, uint8, streamKeys, error) {
@@ -475,7 +475,7 @@ func (m *Memberlist) serverHandshake(conn net.Conn) (Peer, uint8, streamKeys, er
 	if m.config.Label != "" && m.config.SkipInboundLabelCheck {
 		labels = append(labels, "")
 	}
-	// An unauthenticated peer gets no more than a Hello's worth of
+	// An unauthenticated peer gets no more than a helloMsg's worth of
 	// memory (runtime_inbound.go).
 	helloLim := m.lim
 	helloLim.MaxFrameSize = min(helloLim.MaxFrameSize, maxHelloFrameSize)
@@ -620,7 +620,7 @@ func (m *Memberlist) admitLater(conn net.Conn, src string, trusted bool) {
 type inbound struct {
 	from Peer
 	msg  Message
-	// ack is, for a LinkPing, the AckPayload to answer with (fetched by
+	// ack is, for a linkPingMsg, the AckPayload to answer with (fetched by
 	// the reader: the loop never calls the application).
 	ack []byte
 	// at is when the reader read the frame: the loop counts the sender

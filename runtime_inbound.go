@@ -50,12 +50,12 @@ import (
 
 // maxHandshakingStreams bounds the accepted streams of the general pool
 // still in their handshake (at most Config.MaxInboundStreams). A
-// handshake takes one round trip plus decoding a Hello of a few hundred
+// handshake takes one round trip plus decoding a helloMsg of a few hundred
 // bytes, so even at a 300 ms WAN round trip 128 slots admit about 400 new
 // streams a second, far above what a node of a 10,000-node cluster
 // receives (a few transient streams per shuffle interval and probe, plus
 // its neighbours' reconnections). Each costs a goroutine and at most
-// maxHelloFrameSize bytes of Hello: about 2 MiB in all.
+// maxHelloFrameSize bytes of helloMsg: about 2 MiB in all.
 const maxHandshakingStreams = 128
 
 // reservedInboundStreams and reservedHandshakingStreams are the slots kept
@@ -70,7 +70,7 @@ const (
 
 // maxHandshakeTime bounds the time an accepted stream has for its
 // handshake, whatever Config.TCPTimeout (30 s in the WAN profile): a
-// Hello is one frame of a few hundred bytes sent right after the dial, so
+// helloMsg is one frame of a few hundred bytes sent right after the dial, so
 // 5 s covers many round trips, and a stream that sends nothing frees its
 // slot sooner.
 const maxHandshakeTime = 5 * time.Second
@@ -80,8 +80,8 @@ const maxHandshakeTime = 5 * time.Second
 // the handshake pool: a burst twice the pool's size is admitted in turn.
 const maxWaitingStreams = maxHandshakingStreams
 
-// maxHelloFrameSize bounds the frame body of a Hello read from a stream
-// not yet handshaken, instead of Config.MaxFrameSize: a Hello holds a
+// maxHelloFrameSize bounds the frame body of a helloMsg read from a stream
+// not yet handshaken, instead of Config.MaxFrameSize: a helloMsg holds a
 // name and an address (at most 512 bytes each, WireLimits), a label (at
 // most 255) and two versions, so 8 KiB leaves room for later fields.
 const maxHelloFrameSize = 8 << 10

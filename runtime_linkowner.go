@@ -7,7 +7,7 @@ import (
 )
 
 // This file keeps a node from dropping a neighbour on a DISCONNECT that
-// did not come over the neighbour's own link. Without TLS a Hello's name
+// did not come over the neighbour's own link. Without TLS a helloMsg's name
 // is not verified, so anyone who reaches the port could open a stream
 // under a neighbour's name and send DISCONNECT: one such frame per
 // neighbour emptied a node's active view (issue 14). A neighbour sends

@@ -23,11 +23,11 @@ var (
 	// a running transport after Shutdown was called.
 	ErrTransportShutdown = errors.New("hyparlist: transport is shut down")
 
-	// ErrPacketTooLarge is returned for a packet longer than the 64 KiB a
+	// errPacketTooLarge is returned for a packet longer than the 64 KiB a
 	// datagram can carry.
 	errPacketTooLarge = errors.New("hyparlist: packet too large")
 
-	// ErrEmptyPacket is returned by IngestPacket for a packet with no bytes:
+	// errEmptyPacket is returned by IngestPacket for a packet with no bytes:
 	// every message is at least one byte long.
 	errEmptyPacket = errors.New("hyparlist: empty packet")
 )

@@ -20,7 +20,7 @@ import (
 // mean the system roots. The chain is always verified, whatever
 // InsecureSkipVerify says, and the certificate's host names are not
 // compared with the dialled address: nodes are named, not addressed, so
-// instead the name a node gives in its Hello (or HelloAccept) must be one
+// instead the name a node gives in its helloMsg (or helloAcceptMsg) must be one
 // its certificate holds (certNameMatches):
 //
 //   - with Config.TLSNodeName set, the name it returns for the leaf
@@ -31,10 +31,10 @@ import (
 //
 // The TLS handshake runs first, within the stream's handshake time
 // (handshakeTimeout for an accepted stream, TCPTimeout for a dialled
-// one), then the Hello exchange inside it. An acceptor answers a Hello
-// whose name the certificate does not hold with HelloReject
-// (RejectCertificate) and closes the stream; a dialler closes a stream
-// whose HelloAccept names a node the certificate does not hold. Both are
+// one), then the helloMsg exchange inside it. An acceptor answers a helloMsg
+// whose name the certificate does not hold with helloRejectMsg
+// (rejectCertificate) and closes the stream; a dialler closes a stream
+// whose helloAcceptMsg names a node the certificate does not hold. Both are
 // counted in hyparlist.tls.refused (reason name), and failed TLS
 // handshakes (unknown authority, expired, no certificate, not TLS) in
 // the same counter with reason handshake.
@@ -101,7 +101,7 @@ func newTLSState(cfg *Config) *tlsState {
 	s.client = base.Clone()
 	s.client.MinVersion = max(s.client.MinVersion, tls.VersionTLS12)
 	// The chain is checked in verifyChain, without a host name: the
-	// name check is certNameMatches, after the Hello.
+	// name check is certNameMatches, after the helloMsg.
 	s.client.InsecureSkipVerify = true
 	s.client.VerifyConnection = s.verifier(base, base.RootCAs, x509.ExtKeyUsageServerAuth)
 	s.client.VerifyPeerCertificate = nil

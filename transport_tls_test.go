@@ -226,7 +226,7 @@ func TestTLSUnknownCAClientSide(t *testing.T) {
 
 // TestTLSAnotherNodesCertificate: a valid certificate of the cluster's CA
 // that names another node does not let its holder use its own name: the
-// seed answers RejectCertificate and counts reason name.
+// seed answers rejectCertificate and counts reason name.
 func TestTLSAnotherNodesCertificate(t *testing.T) {
 	ca := newTestCA(t, "test ca")
 	seed, joiner, seedSink, _, err := tlsPair(t, ca, "joiner", ca.issue(t, certSpec{cn: "seed-2", dns: []string{"seed-2"}}), nil)
@@ -252,7 +252,7 @@ func TestTLSCommonNameOnlyWithoutDNSNames(t *testing.T) {
 }
 
 // TestTLSAcceptorNameChecked: a dialler refuses an acceptor whose
-// certificate does not hold the name in its HelloAccept.
+// certificate does not hold the name in its helloAcceptMsg.
 func TestTLSAcceptorNameChecked(t *testing.T) {
 	ca := newTestCA(t, "test ca")
 	seed, _ := newTLSNode(t, "seed", ca.tlsConfig(ca.issue(t, certSpec{dns: []string{"not-seed"}})), nil)

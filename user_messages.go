@@ -15,7 +15,7 @@ import (
 // and Ping. None of them goes through the protocol loop.
 
 // SendReliable sends msg to node over a stream of its own: it dials the
-// node, runs the handshake, writes a UserMsg frame and closes the stream.
+// node, runs the handshake, writes a userMsg frame and closes the stream.
 // The node hands msg to its Delegate.NotifyMsg, in the order it arrived
 // with respect to other messages and broadcasts. A nil error means the
 // frame was written to the stream, not that the application processed
@@ -128,7 +128,7 @@ func netAddrString(a net.Addr) (string, error) {
 	return s, nil
 }
 
-// sendPacket sends a UserMsg packet to a.
+// sendPacket sends a userMsg packet to a.
 func (m *Memberlist) sendPacket(a Address, msg []byte) error {
 	if m.shutDown() {
 		return ErrShutdown
@@ -181,7 +181,7 @@ func (m *Memberlist) runPacketReader() {
 }
 
 // handlePacket checks a packet's label, opens it when it is sealed, and
-// hands its UserMsg to the message dispatcher. Anything else is dropped.
+// hands its userMsg to the message dispatcher. Anything else is dropped.
 func (m *Memberlist) handlePacket(p *Packet) {
 	if p == nil {
 		return

@@ -29,7 +29,7 @@ import (
 // in a frame of a version before the type existed.
 //
 // Flags reserve room for what comes next; this version implements none
-// and refuses a frame with any flag set (ErrUnknownFlags):
+// and refuses a frame with any flag set (errUnknownFlags):
 //
 //   - bit 0: unused. (It was reserved for encryption; instead a sealed
 //     frame travels whole, header included, inside an envelope: see
@@ -40,11 +40,11 @@ import (
 //
 // Every count and length is checked against WireLimits before anything is
 // allocated for it, and decoding never panics: bad input gives a
-// *DecodeError.
+// *decodeError.
 
 // Wire versions this node speaks: it reads and writes frames of versions
-// WireVersionMin to WireVersion. The handshake picks the highest version
-// both sides speak (NegotiateVersion).
+// wireVersionMin to wireVersion. The handshake picks the highest version
+// both sides speak (negotiateVersion).
 const (
 	wireVersion    uint8 = 4
 	wireVersionMin uint8 = 1
@@ -85,7 +85,7 @@ func wireVersionOf(t MessageType) uint8 {
 	return 1
 }
 
-// FrameHeaderSize is the size in bytes of a frame header.
+// frameHeaderSize is the size in bytes of a frame header.
 const frameHeaderSize = 7
 
 // knownFlags are the frame flags this version can read: none yet (the
@@ -94,9 +94,9 @@ const knownFlags = 0
 
 // EncodeMessage appends the frame of m (header and body) to dst and returns
 // the extended slice; with a dst of enough capacity it does not allocate.
-// It refuses, with dst unchanged and an error wrapping ErrLimitExceeded or
-// ErrFrameTooLarge, a message that a peer with limits lim would refuse,
-// and a value that is not a message of this package (ErrUnknownMessageType).
+// It refuses, with dst unchanged and an error wrapping errLimitExceeded or
+// errFrameTooLarge, a message that a peer with limits lim would refuse,
+// and a value that is not a message of this package (errUnknownMessageType).
 func EncodeMessage(dst []byte, m Message, lim WireLimits) ([]byte, error) {
 	start := len(dst)
 	e := encoder{b: append(dst, 0, 0, 0, 0, 0, 0, 0), lim: lim}
@@ -116,13 +116,13 @@ func EncodeMessage(dst []byte, m Message, lim WireLimits) ([]byte, error) {
 	return e.b, nil
 }
 
-// DecodeMessage decodes one whole frame. The frame must hold exactly one
+// decodeMessage decodes one whole frame. The frame must hold exactly one
 // frame; the message it returns shares no memory with it.
 func decodeMessage(frame []byte, lim WireLimits) (Message, error) {
 	return decodeFrame(frame, lim, false)
 }
 
-// decodeFrame is DecodeMessage; with alias set, byte fields of the message
+// decodeFrame is decodeMessage; with alias set, byte fields of the message
 // share frame's memory.
 func decodeFrame(frame []byte, lim WireLimits, alias bool) (Message, error) {
 	if len(frame) < frameHeaderSize {
@@ -142,7 +142,7 @@ func decodeFrame(frame []byte, lim WireLimits, alias bool) (Message, error) {
 	return decodeBody(h.typ, h.version, body, lim, alias)
 }
 
-// WriteFrame writes the frame of m to w in one Write call. It allocates the
+// writeMessageFrame writes the frame of m to w in one Write call. It allocates the
 // frame; a writer that sends many frames can reuse a buffer with
 // EncodeMessage instead.
 func writeMessageFrame(w io.Writer, m Message, lim WireLimits) error {
@@ -156,9 +156,9 @@ func writeMessageFrame(w io.Writer, m Message, lim WireLimits) error {
 	return nil
 }
 
-// ReadFrame reads and decodes the next frame from r; wrap a connection in
+// readMessageFrame reads and decodes the next frame from r; wrap a connection in
 // a bufio.Reader so that a frame costs one read call, not two. It returns
-// io.EOF, unwrapped, when r ends cleanly between frames, a *DecodeError for
+// io.EOF, unwrapped, when r ends cleanly between frames, a *decodeError for
 // a frame it cannot read (the stream is then unusable), and other read
 // errors wrapped. The header is checked against lim before the body is
 // read, and a large body is allocated in steps as its bytes arrive, so a
@@ -185,7 +185,7 @@ func headerReadError(err error) error {
 	return fmt.Errorf("read frame header: %w", err)
 }
 
-// readFrameAfterHeader is ReadFrame once the header hdr has been read.
+// readFrameAfterHeader is readMessageFrame once the header hdr has been read.
 func readFrameAfterHeader(r io.Reader, hdr [frameHeaderSize]byte, lim WireLimits) (Message, error) {
 	h, err := parseHeader(hdr[:], lim)
 	if err != nil {
@@ -201,7 +201,7 @@ func readFrameAfterHeader(r io.Reader, hdr [frameHeaderSize]byte, lim WireLimits
 	return decodeBody(h.typ, h.version, body, lim, true)
 }
 
-// readChunk is the most ReadFrame allocates ahead of the bytes it has read.
+// readChunk is the most readMessageFrame allocates ahead of the bytes it has read.
 const readChunk = 64 << 10
 
 // readBody reads an n-byte body, growing the buffer (at most doubling it)
@@ -227,7 +227,7 @@ type frameHeader struct {
 	length  int
 }
 
-// parseHeader checks the first FrameHeaderSize bytes of b: version, flags,
+// parseHeader checks the first frameHeaderSize bytes of b: version, flags,
 // type and length, in that order.
 func parseHeader(b []byte, lim WireLimits) (frameHeader, error) {
 	if v := b[0]; v < wireVersionMin || v > wireVersion {

@@ -5,36 +5,36 @@ import (
 	"fmt"
 )
 
-// Sentinel errors of the wire codec. Decode failures come as a *DecodeError
+// Sentinel errors of the wire codec. Decode failures come as a *decodeError
 // and encode failures as wrapped errors; both match these with errors.Is.
 var (
-	// ErrFrameTooLarge: a frame's body is longer than
+	// errFrameTooLarge: a frame's body is longer than
 	// WireLimits.MaxFrameSize (or than the 32-bit length field).
 	errFrameTooLarge = errors.New("frame too large")
-	// ErrUnknownMessageType: the frame's type byte, or the Go type given
+	// errUnknownMessageType: the frame's type byte, or the Go type given
 	// to the encoder, is not a message of this package.
 	errUnknownMessageType = errors.New("unknown message type")
-	// ErrUnsupportedVersion: the frame's version byte, or a handshake's
+	// errUnsupportedVersion: the frame's version byte, or a handshake's
 	// version range, is outside the versions this node speaks.
 	errUnsupportedVersion = errors.New("unsupported wire version")
-	// ErrUnknownFlags: the frame has a flag bit set that this node does
+	// errUnknownFlags: the frame has a flag bit set that this node does
 	// not implement.
 	errUnknownFlags = errors.New("unknown frame flags")
-	// ErrLimitExceeded: a list count or string length is above its
+	// errLimitExceeded: a list count or string length is above its
 	// WireLimits bound.
 	errLimitExceeded = errors.New("limit exceeded")
-	// ErrTruncated: the input ends before the frame or a field does.
+	// errTruncated: the input ends before the frame or a field does.
 	errTruncated = errors.New("truncated")
-	// ErrTrailingData: bytes follow the end of the frame or of its body.
+	// errTrailingData: bytes follow the end of the frame or of its body.
 	errTrailingData = errors.New("trailing data")
-	// ErrMalformed: a field has the wrong msgpack type, a struct has the
+	// errMalformed: a field has the wrong msgpack type, a struct has the
 	// wrong number of fields, or a number is out of its field's range.
 	errMalformed = errors.New("malformed")
 )
 
-// DecodeError reports why a frame could not be decoded. Err wraps one of
-// the sentinel errors above (or, from ReadFrame, an I/O error), so callers
-// test it with errors.Is. Any DecodeError means the peer sent something
+// decodeError reports why a frame could not be decoded. Err wraps one of
+// the sentinel errors above (or, from readMessageFrame, an I/O error), so callers
+// test it with errors.Is. Any decodeError means the peer sent something
 // this node cannot read: the connection should be closed.
 type decodeError struct {
 	// Type is the frame's message type, or 0 when the header was not

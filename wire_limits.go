@@ -38,7 +38,7 @@ type WireLimits struct {
 	// a DNS name plus ":port", with room for zones and schemes.
 	MaxAddrLen int
 	// MaxMemberRecords is the most records one MemberRecords may carry.
-	// Default MaxMemberRecordsPerMessage (256), the most the membership
+	// Default maxMemberRecordsPerMessage (256), the most the membership
 	// core puts in one message.
 	MaxMemberRecords int
 	// MaxDigestBuckets is the most bucket hashes one MemberBuckets, and

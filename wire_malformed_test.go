@@ -36,7 +36,7 @@ func rawFrame(version, typ, flags byte, length int64, bodyHex string) []byte {
 	return append(frame, body...)
 }
 
-// checkDecodeError checks that err is a *DecodeError matching want, with
+// checkDecodeError checks that err is a *decodeError matching want, with
 // the given Type and Field.
 func checkDecodeError(t *testing.T, err, want error, typ MessageType, field string) {
 	t.Helper()

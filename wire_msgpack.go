@@ -217,7 +217,7 @@ func (d *decoder) malformed(name, part, format string, args ...any) {
 	d.fail(name, part, fmt.Errorf("%w: "+format, append([]any{errMalformed}, args...)...))
 }
 
-// need reports whether n more bytes remain, failing with ErrTruncated if not.
+// need reports whether n more bytes remain, failing with errTruncated if not.
 func (d *decoder) need(name, part string, n uint64) bool {
 	if d.err != nil {
 		return false

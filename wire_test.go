@@ -221,8 +221,8 @@ func mapStructSlices(v reflect.Value, empty bool) {
 	}
 }
 
-// roundTrip encodes m with lim, decodes it with DecodeMessage and
-// ReadFrame, and checks that both give m back.
+// roundTrip encodes m with lim, decodes it with decodeMessage and
+// readMessageFrame, and checks that both give m back.
 func roundTrip(t *testing.T, m Message, lim WireLimits) {
 	t.Helper()
 	frame, err := EncodeMessage(nil, m, lim)
@@ -342,7 +342,7 @@ func TestWireRoundTripEdges(t *testing.T) {
 	})
 }
 
-// TestWireDecodeCopies checks that DecodeMessage's result does not share
+// TestWireDecodeCopies checks that decodeMessage's result does not share
 // memory with the frame.
 func TestWireDecodeCopies(t *testing.T) {
 	lim := DefaultWireLimits()
