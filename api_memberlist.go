@@ -38,6 +38,7 @@ type Memberlist struct {
 	self      Peer
 	lim       WireLimits
 	crypto    frameCrypto
+	tls       *tlsState // nil without Config.TLS (transport_tls.go)
 	metrics   *runtimeMetrics
 
 	snap atomic.Pointer[snapshot]
@@ -65,6 +66,9 @@ type Memberlist struct {
 	// deny holds the vetoed nodes the node refuses to link to
 	// (runtime_deny.go).
 	deny denyList
+	// owners maps peer names to the streams their DISCONNECTs are
+	// honoured on (runtime_linkowner.go).
+	owners linkOwners
 	// exchanges bounds the application state handed out in anti-entropy
 	// exchanges (runtime_pushpull.go). The loop owns it.
 	exchanges stateExchanges
@@ -234,6 +238,7 @@ func newMemberlist(cfg, live *Config, transport Transport, logger *slog.Logger, 
 		self:       Peer{Name: cfg.Name, Addr: net.JoinHostPort(ip.String(), strconv.Itoa(port))},
 		lim:        lim,
 		crypto:     newFrameCrypto(cfg),
+		tls:        newTLSState(cfg),
 		metrics:    newRuntimeMetrics(sink, cfg.MetricLabels),
 		inbox:      make(chan inbound, max(cfg.HandoffQueueDepth, 1)),
 		failures:   make(chan linkFailure, linkFailureBacklog),

@@ -19,7 +19,7 @@ import (
 // and Ping. None of them goes through the protocol loop.
 
 // SendReliable sends msg to node over a stream of its own: it dials the
-// node, runs the handshake, writes a UserMsg frame and closes the stream.
+// node, runs the handshake, writes a userMsg frame and closes the stream.
 // The node hands msg to its Delegate.NotifyMsg, in the order it arrived
 // with respect to other messages and broadcasts. A nil error means the
 // frame was written to the stream, not that the application processed
@@ -47,6 +47,9 @@ func (m *Memberlist) SendReliable(to *Node, msg []byte) error {
 		return fmt.Errorf("send reliable to %s: %w", to.Name, err)
 	}
 	defer conn.Close()
+	if frame, err = m.rebindFrame(conn, frame, userMsg{Payload: msg}); err != nil {
+		return fmt.Errorf("send reliable to %s: %w", to.Name, err)
+	}
 	if err := m.writeAll(conn, frame); err != nil {
 		return fmt.Errorf("send reliable to %s: %w", to.Name, err)
 	}
@@ -64,8 +67,8 @@ func (m *Memberlist) SendToTCP(to *Node, msg []byte) error {
 // SendBestEffort sends msg to node in one packet of the transport (UDP
 // for NetTransport), without the broadcast tree: it may be lost, and
 // nothing reports that. The packet holds the label, a frame header and msg,
-// sealed when encryption is on (packetSealOverhead more bytes, see
-// security_encryption.go); a packet larger than Config.UDPBufferSize gives
+// sealed when encryption is on (freshPacketOverhead, 61, more bytes, see
+// security_replay.go); a packet larger than Config.UDPBufferSize gives
 // ErrMessageTooLarge. A nil node, or one without an IP, gives
 // ErrNoAddress. It returns ErrShutdown after Shutdown.
 func (m *Memberlist) SendBestEffort(to *Node, msg []byte) error {
@@ -129,10 +132,13 @@ func netAddrString(a net.Addr) (string, error) {
 	return s, nil
 }
 
-// sendPacket sends a UserMsg packet to a.
+// sendPacket sends a userMsg packet to a.
 func (m *Memberlist) sendPacket(a Address, msg []byte) error {
 	if m.shutDown() {
 		return ErrShutdown
+	}
+	if m.packetsOverStreams() {
+		return m.sendUserStream(a, msg)
 	}
 	packet, err := m.encodePacket(userMsg{Payload: msg})
 	if err != nil {
@@ -179,7 +185,7 @@ func (m *Memberlist) runPacketReader() {
 }
 
 // handlePacket checks a packet's label, opens it when it is sealed, and
-// hands its UserMsg to the message dispatcher. Anything else is dropped.
+// hands its userMsg to the message dispatcher. Anything else is dropped.
 func (m *Memberlist) handlePacket(p *Packet) {
 	if p == nil {
 		return
@@ -192,6 +198,10 @@ func (m *Memberlist) handlePacket(p *Packet) {
 	body, label, err := RemoveLabelHeaderFromPacket(p.Buf)
 	if err != nil || !m.labelAccepted(label) {
 		m.metrics.packetDropped("label")
+		return
+	}
+	if m.plainPacketRefused(body) {
+		m.metrics.packetDropped("tls")
 		return
 	}
 	frame, err := m.crypto.openPacket(label, body)
@@ -284,12 +294,12 @@ func (m *Memberlist) Ping(node string, addr net.Addr) (time.Duration, error) {
 	if err := conn.SetDeadline(start.Add(wait)); err != nil {
 		return 0, fmt.Errorf("ping %s: %w", node, err)
 	}
-	if err := m.crypto.writeFrame(conn, pingMsg{SeqNo: seq}, m.lim, m.config.Label); err != nil {
+	if err := m.crypto.writeFrame(conn, pingMsg{SeqNo: seq}, m.lim, m.sendLabel(conn)); err != nil {
 		return 0, pingError(node, err)
 	}
 	m.metrics.sent(typePing, 0)
 	for {
-		msg, err := m.crypto.readFrame(conn, m.lim, m.config.Label)
+		msg, err := m.crypto.readFrame(conn, m.lim, m.recvLabel(conn))
 		if err != nil {
 			return 0, pingError(node, err)
 		}

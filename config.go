@@ -5,6 +5,8 @@ package hyparlist
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"log"
@@ -192,8 +194,12 @@ type Config struct {
 	// and packet is covered, not only gossip. To move a running cluster
 	// to encryption, as with memberlist: give every node the key with
 	// both off, then turn GossipVerifyOutgoing on everywhere, then
-	// GossipVerifyIncoming. Without keys both have no effect. Default:
-	// true, true.
+	// GossipVerifyIncoming. With keys, GossipVerifyIncoming also refuses
+	// streams that are not bound to their handshake and sealed packets
+	// without replay protection, which is what nodes before wire version
+	// 4 send (security_bind.go, security_replay.go): turn it off while
+	// an encrypted cluster upgrades from version 3. Without keys both have
+	// no effect. Default: true, true.
 	GossipVerifyIncoming bool
 	GossipVerifyOutgoing bool
 
@@ -205,7 +211,7 @@ type Config struct {
 	// adds it to Keyring, or builds a Keyring from it and stores it in
 	// Keyring) and enables encryption: AES-GCM over every frame and
 	// packet, with the cluster Label as authenticated data (33 bytes per
-	// stream frame, 29 per packet; see security_encryption.go). 16, 24 or 32 bytes
+	// stream frame, 61 per packet; see security_encryption.go). 16, 24 or 32 bytes
 	// (AES-128, -192, -256); another length fails Validate. Default: nil.
 	SecretKey []byte
 
@@ -216,6 +222,31 @@ type Config struct {
 	// cluster: AddKey the new key on every node, then UseKey it on every
 	// node, then RemoveKey the old one. Default: nil.
 	Keyring *Keyring
+
+	// TLS, when set, runs every stream inside mutual TLS (transport_tls.go):
+	// both ends present a certificate from Certificates (or
+	// GetCertificate and GetClientCertificate) and verify the other's
+	// chain, the dialler against RootCAs, the acceptor against ClientCAs
+	// (RootCAs when nil); nil pools mean the system roots. The chain is
+	// always verified (InsecureSkipVerify is ignored; GetConfigForClient
+	// must be nil) but not against the dialled host: instead the name a
+	// peer gives in its handshake must be held by its certificate (see
+	// TLSNodeName), or the stream is refused and counted in
+	// hyparlist.tls.refused. One certificate per node, with
+	// both server and client authentication usages (or none), serves both
+	// sides. Packets have no TLS: under TLS, SendBestEffort sends a packet
+	// only when the Keyring seals it, and otherwise carries the message
+	// over a TLS stream; unsealed packets are dropped. TLS and the Keyring
+	// may be combined. Every node of a cluster must use TLS or none. Not
+	// in memberlist. Default: nil (no TLS).
+	TLS *tls.Config
+
+	// TLSNodeName maps a peer's verified leaf certificate to the one node
+	// name it may use. nil applies the default rule: a DNS name (subject
+	// alternative name) of the certificate equal to the node name, or,
+	// when the certificate has no DNS names, its subject common name.
+	// Only with TLS. Not in memberlist. Default: nil.
+	TLSNodeName func(cert *x509.Certificate) (string, error)
 
 	// Delegate plugs application data into the cluster (metadata,
 	// broadcasts, anti-entropy state); nil for none. Read at Create.

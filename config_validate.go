@@ -94,6 +94,7 @@ func (c *Config) Validate() error {
 		v.fail("ProtocolVersion", "= %d, must be in [%d, %d]", c.ProtocolVersion, ProtocolVersionMin, ProtocolVersionMax)
 	}
 	v.positiveDuration("TCPTimeout", c.TCPTimeout)
+	c.validateTLS(v)
 
 	v.nonNegative("IndirectChecks", c.IndirectChecks)
 	v.nonNegative("RetransmitMult", c.RetransmitMult)

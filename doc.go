@@ -87,7 +87,14 @@
 // (AddKey, UseKey, RemoveKey on every node in turn). A node without the
 // key cannot complete a handshake. GossipVerifyIncoming and
 // GossipVerifyOutgoing relax this while a running cluster moves to
-// encryption, as in memberlist.
+// encryption, as in memberlist. Unlike memberlist, a captured stream or
+// packet replayed to a node is refused: streams are bound to the fresh
+// nonces of their handshake and packets carry a per-sender sequence
+// (wire version 4).
+//
+// Config.TLS runs every stream in mutual TLS instead of, or beside, the
+// keyring, and binds each node's name to its certificate (a DNS name, or
+// Config.TLSNodeName). SECURITY.md says what is protected and what is not.
 //
 // # Pure cores
 //

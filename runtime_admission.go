@@ -177,7 +177,7 @@ func (m *Memberlist) handshakeTimeout() time.Duration {
 }
 
 // keepsStreamAlive reports whether msg, read from an accepted stream,
-// restarts the stream's idle limit (readIdleTimeout). A stray Ack and a
+// restarts the stream's idle limit (readIdleTimeout). A stray ackMsg and a
 // Ping only probe the stream: a stream that carries nothing else is
 // closed once the limit passes, so that completing a handshake and
 // sending one every few seconds does not hold a slot for ever.

@@ -23,8 +23,8 @@ import (
 // dialled itself, and reads from every stream it accepted. So every stream
 // carries frames one way (after the handshake), and there is never a tie to
 // break between two streams of the same pair. The exceptions are
-// request/answer exchanges on short-lived streams: a Ping is answered (Ack,
-// or PingAck from version 2) on the same stream. A LinkPing, sent on a
+// request/answer exchanges on short-lived streams: a Ping is answered (ackMsg,
+// or pingAckMsg from version 2) on the same stream. A linkPingMsg, sent on a
 // long-lived link, is answered on the answerer's own link (runtime_ping.go).
 //
 // An active-view neighbour has one long-lived outbound link, opened on
@@ -180,6 +180,7 @@ func (m *Memberlist) runWriter(l *outLink, conn net.Conn) {
 // error). A stop by abort or shutdown is not an error to report.
 func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) error {
 	var buf, scratch []byte
+	label := m.sendLabel(conn)
 	var markers []chan struct{}
 	beat := m.config.heartbeatAfter()
 	var idle *time.Timer
@@ -220,14 +221,14 @@ func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) error {
 			case f.msg != nil:
 				// A PRUNE or GRAFT names its tree root only on a link
 				// of wire version 3 on (forVersion).
-				buf, scratch = m.appendFrame(buf, scratch, forVersion(f.msg, uint8(l.version.Load())), l.peer)
+				buf, scratch = m.appendFrame(buf, scratch, forVersion(f.msg, uint8(l.version.Load())), l.peer, label)
 			case f.flushed != nil:
 				markers = append(markers, f.flushed)
 			case f.close:
 				// The loop queues nothing after a close: write what the
 				// user queue still holds, then close.
 				for uf, ok := l.takeUser(); ok; uf, ok = l.takeUser() {
-					buf, scratch = m.appendFrame(buf, scratch, uf.msg, l.peer)
+					buf, scratch = m.appendFrame(buf, scratch, uf.msg, l.peer, label)
 				}
 				closing = true
 				break gather
@@ -271,13 +272,14 @@ func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) error {
 	}
 }
 
-// appendFrame appends the frame of msg to buf, sealed when encryption is
-// on (scratch is a buffer for the plain frame, returned for reuse). A
+// appendFrame appends the frame of msg to buf, sealed with label as
+// additional data when encryption is on (scratch is a buffer for the plain
+// frame, returned for reuse). A
 // message that cannot be encoded is a local error, not a broken link: it
 // is logged, counted and skipped.
-func (m *Memberlist) appendFrame(buf, scratch []byte, msg Message, to Peer) ([]byte, []byte) {
+func (m *Memberlist) appendFrame(buf, scratch []byte, msg Message, to Peer, label string) ([]byte, []byte) {
 	n := len(buf)
-	out, scratch, err := m.crypto.appendFrame(buf, scratch, msg, m.lim, m.config.Label)
+	out, scratch, err := m.crypto.appendFrame(buf, scratch, msg, m.lim, label)
 	if err != nil {
 		m.metrics.encodeFailed(msg.Type())
 		m.logger.Error("cannot encode message", "type", msg.Type().String(), "to", to.Name, "error", err)
@@ -362,8 +364,13 @@ func (m *Memberlist) dialVersion(a Address) (net.Conn, Peer, uint8, error) {
 		return nil, Peer{}, 0, fmt.Errorf("dial %s: %w", a.String(), ErrShutdown)
 	}
 	m.sources.dialledNow(connSource(raw), time.Now())
-	conn := &trackedConn{Conn: raw, set: &m.conns}
-	peer, v, err := m.clientHandshake(conn, a.Name)
+	conn, err := m.clientTLS(&trackedConn{Conn: raw, set: &m.conns})
+	var peer Peer
+	var v uint8
+	var keys streamKeys
+	if err == nil {
+		peer, v, keys, err = m.clientHandshake(conn, a.Name)
+	}
 	if err != nil {
 		_ = conn.Close()
 		if m.shutDown() {
@@ -371,6 +378,9 @@ func (m *Memberlist) dialVersion(a Address) (net.Conn, Peer, uint8, error) {
 		}
 		m.metrics.dialFailed()
 		return nil, Peer{}, 0, fmt.Errorf("handshake with %s: %w", a.String(), err)
+	}
+	if keys != unboundKeys(m.config.Label) {
+		conn = &boundConn{Conn: conn, keys: keys}
 	}
 	return conn, peer, v, nil
 }
@@ -395,62 +405,74 @@ func (e *rejectedError) Error() string {
 
 // clientHandshake sends Hello on conn and reads the answer, within
 // TCPTimeout. want, when not empty, is the name the answering node must
-// have. It returns the node and the accepted wire version.
-func (m *Memberlist) clientHandshake(conn net.Conn, want string) (Peer, uint8, error) {
+// have. It returns the node, the accepted wire version and the keys of
+// the stream's later frames (security_bind.go).
+func (m *Memberlist) clientHandshake(conn net.Conn, want string) (Peer, uint8, streamKeys, error) {
+	var none streamKeys
 	if err := conn.SetDeadline(time.Now().Add(m.config.TCPTimeout)); err != nil {
-		return Peer{}, 0, err
+		return Peer{}, 0, none, err
 	}
 	hello := helloMsg{VersionMin: wireVersionMin, VersionMax: wireVersion, Label: m.config.Label, Name: m.self.Name, Addr: m.self.Addr}
-	if err := m.crypto.writeFrame(conn, hello, m.lim, m.config.Label); err != nil {
-		return Peer{}, 0, err
+	sent, err := m.crypto.writeFrameNonce(conn, hello, m.lim, m.config.Label)
+	if err != nil {
+		return Peer{}, 0, none, err
 	}
 	// The answer is read straight from conn (no buffering), so nothing
 	// after it is consumed here. A node that cannot open our Hello (other
 	// keys or label, or no encryption) closes the stream without an
 	// answer.
-	msg, err := m.crypto.readFrame(conn, m.lim, m.config.Label)
+	msg, got, err := m.crypto.readFrameNonce(conn, m.lim, m.config.Label)
 	if errors.Is(err, io.EOF) {
-		return Peer{}, 0, fmt.Errorf("read handshake answer: stream closed without an answer (do both nodes use the same encryption keys and settings? is the other node at its MaxInboundStreams?): %w", err)
+		return Peer{}, 0, none, fmt.Errorf("read handshake answer: stream closed without an answer (do both nodes use the same encryption keys and settings? is the other node at its MaxInboundStreams?): %w", err)
 	}
 	if err != nil {
-		return Peer{}, 0, fmt.Errorf("read handshake answer: %w", err)
+		return Peer{}, 0, none, fmt.Errorf("read handshake answer: %w", err)
 	}
 	switch a := msg.(type) {
 	case helloAcceptMsg:
 		if want != "" && a.Name != want {
-			return Peer{}, 0, fmt.Errorf("%w: want %q, got %q", errPeerMismatch, want, a.Name)
+			return Peer{}, 0, none, fmt.Errorf("%w: want %q, got %q", errPeerMismatch, want, a.Name)
 		}
 		if a.Name == "" {
-			return Peer{}, 0, fmt.Errorf("%w: accept without a name", errProtocol)
+			return Peer{}, 0, none, fmt.Errorf("%w: accept without a name", errProtocol)
+		}
+		if err := m.checkPeerName(conn, a.Name); err != nil {
+			return Peer{}, 0, none, err
 		}
 		if a.Version < wireVersionMin || a.Version > wireVersion {
-			return Peer{}, 0, fmt.Errorf("%w: accepted version %d, we speak %d..%d", errUnsupportedVersion, a.Version, wireVersionMin, wireVersion)
+			return Peer{}, 0, none, fmt.Errorf("%w: accepted version %d, we speak %d..%d", errUnsupportedVersion, a.Version, wireVersionMin, wireVersion)
 		}
-		return Peer{Name: a.Name, Addr: a.Addr}, a.Version, conn.SetDeadline(time.Time{})
+		b := streamBinding{version: a.Version, sent: sent, got: got}
+		if err := m.crypto.checkBinding(b); err != nil {
+			return Peer{}, 0, none, err
+		}
+		return Peer{Name: a.Name, Addr: a.Addr}, a.Version, b.keys(m.config.Label, true), conn.SetDeadline(time.Time{})
 	case helloRejectMsg:
-		return Peer{}, 0, &rejectedError{reason: a.Reason}
+		return Peer{}, 0, none, &rejectedError{reason: a.Reason}
 	default:
-		return Peer{}, 0, fmt.Errorf("%w: %s instead of a handshake answer", errProtocol, msg.Type())
+		return Peer{}, 0, none, fmt.Errorf("%w: %s instead of a handshake answer", errProtocol, msg.Type())
 	}
 }
 
 // serverHandshake reads the Hello of an accepted stream and answers it,
 // within handshakeTimeout. It returns the dialling node, the accepted wire
-// version and the stream's label: the dialler's, which it binds into
-// every sealed frame of the stream.
+// version and the stream's keys: the dialler's label, which it binds into
+// every sealed frame of the stream, with the handshake's nonces from
+// version 4 (security_bind.go).
 //
 // A sealed Hello is opened with this node's label, or, with
 // SkipInboundLabelCheck, with the empty label too. A Hello that cannot be
 // opened, or a plain one while encryption is required, ends the stream
 // without an answer: the dialler could not read a sealed one.
-func (m *Memberlist) serverHandshake(conn net.Conn) (Peer, uint8, string, error) {
+func (m *Memberlist) serverHandshake(conn net.Conn) (Peer, uint8, streamKeys, error) {
+	var none streamKeys
 	if m.config.IPMustBeChecked() {
 		if err := m.config.IPAllowed(remoteIP(conn)); err != nil {
-			return Peer{}, 0, "", err
+			return Peer{}, 0, none, err
 		}
 	}
 	if err := conn.SetDeadline(time.Now().Add(m.handshakeTimeout())); err != nil {
-		return Peer{}, 0, "", err
+		return Peer{}, 0, none, err
 	}
 	labels := []string{m.config.Label}
 	if m.config.Label != "" && m.config.SkipInboundLabelCheck {
@@ -460,13 +482,13 @@ func (m *Memberlist) serverHandshake(conn net.Conn) (Peer, uint8, string, error)
 	// memory (runtime_inbound.go).
 	helloLim := m.lim
 	helloLim.MaxFrameSize = min(helloLim.MaxFrameSize, maxHelloFrameSize)
-	msg, err := m.crypto.readFrame(conn, helloLim, labels...)
+	msg, got, err := m.crypto.readFrameNonce(conn, helloLim, labels...)
 	if err != nil {
-		return Peer{}, 0, "", fmt.Errorf("read hello: %w", err)
+		return Peer{}, 0, none, fmt.Errorf("read hello: %w", err)
 	}
 	h, ok := msg.(helloMsg)
 	if !ok {
-		return Peer{}, 0, "", fmt.Errorf("%w: %s before the handshake", errProtocol, msg.Type())
+		return Peer{}, 0, none, fmt.Errorf("%w: %s before the handshake", errProtocol, msg.Type())
 	}
 	label := m.config.Label
 	if h.Label == "" && m.config.SkipInboundLabelCheck {
@@ -480,18 +502,25 @@ func (m *Memberlist) serverHandshake(conn net.Conn) (Peer, uint8, string, error)
 		answer = helloRejectMsg{Reason: rejectName, VersionMin: wireVersionMin, VersionMax: wireVersion}
 	case m.deny.denied(h.Name, time.Now()):
 		answer = helloRejectMsg{Reason: rejectVetoed, VersionMin: wireVersionMin, VersionMax: wireVersion}
+	case m.checkPeerName(conn, h.Name) != nil:
+		answer = helloRejectMsg{Reason: rejectCertificate, VersionMin: wireVersionMin, VersionMax: wireVersion}
+	case m.refuseUnbound(answer, got):
+		answer = helloRejectMsg{Reason: rejectVersion, VersionMin: wireVersionBound, VersionMax: wireVersion}
 	}
-	if err := m.crypto.writeFrame(conn, answer, m.lim, h.Label); err != nil {
-		return Peer{}, 0, "", err
+	sent, err := m.crypto.writeFrameNonce(conn, answer, m.lim, h.Label)
+	if err != nil {
+		return Peer{}, 0, none, err
 	}
 	if r, ok := answer.(helloRejectMsg); ok {
 		if r.Reason == rejectName && h.Name == m.self.Name {
 			m.notifyConflict(h)
 		}
-		return Peer{}, 0, "", &rejectedError{reason: r.Reason}
+		return Peer{}, 0, none, &rejectedError{reason: r.Reason}
 	}
 	m.checkNameClash(h)
-	return Peer{Name: h.Name, Addr: h.Addr}, answer.(helloAcceptMsg).Version, h.Label, conn.SetDeadline(time.Time{})
+	v := answer.(helloAcceptMsg).Version
+	keys := streamBinding{version: v, sent: sent, got: got}.keys(h.Label, false)
+	return Peer{Name: h.Name, Addr: h.Addr}, v, keys, conn.SetDeadline(time.Time{})
 }
 
 // remoteIP returns the IP of conn's remote end, or nil.
@@ -594,7 +623,7 @@ func (m *Memberlist) admitLater(conn net.Conn, src string, trusted bool) {
 type inbound struct {
 	from Peer
 	msg  Message
-	// ack is, for a LinkPing, the AckPayload to answer with (fetched by
+	// ack is, for a linkPingMsg, the AckPayload to answer with (fetched by
 	// the reader: the loop never calls the application).
 	ack []byte
 	// at is when the reader read the frame: the loop counts the sender
@@ -617,7 +646,13 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 		return
 	}
 	defer m.conns.remove(conn)
-	peer, version, label, err := m.serverHandshake(conn)
+	conn, err := m.serverTLS(conn)
+	var peer Peer
+	var version uint8
+	var keys streamKeys
+	if err == nil {
+		peer, version, keys, err = m.serverHandshake(conn)
+	}
 	m.inbound.handshaken(ticket)
 	var de *decodeError
 	switch {
@@ -635,6 +670,7 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 		m.logger.Debug("refused connection", "remote", conn.RemoteAddr().String(), "error", err)
 		return
 	}
+	defer m.owners.release(peer.Name, conn)
 	cr := &byteCounter{r: conn}
 	br := bufio.NewReaderSize(cr, readBufferBytes)
 	idle := m.readIdleTimeout()
@@ -650,7 +686,7 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 		if !ok {
 			return
 		}
-		msg, err := m.crypto.readFrame(br, m.lim, label)
+		msg, err := m.crypto.readFrame(br, m.lim, keys.recv)
 		if err != nil {
 			m.budget.release(charge)
 			m.countIdle(err, idle)
@@ -663,7 +699,7 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 		if keepsStreamAlive(msg) {
 			deadline = time.Now().Add(idle)
 		}
-		handled := m.handleStreamMessage(conn, peer, version, label, msg)
+		handled := m.handleStreamMessage(conn, peer, version, keys.send, msg)
 		m.budget.release(charge)
 		if !handled {
 			return
@@ -688,6 +724,9 @@ func (m *Memberlist) handleStreamMessage(conn net.Conn, peer Peer, version uint8
 	case helloMsg, helloAcceptMsg, helloRejectMsg:
 		m.logRefusal(slog.LevelWarn, "stream_handshake", peer.Name, "handshake message inside a stream", "from", peer.Name, "type", msg.Type().String())
 		return false
+	}
+	if !m.fromLink(conn, peer.Name, msg) {
+		return true
 	}
 	select {
 	case m.inbox <- in:

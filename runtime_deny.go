@@ -20,7 +20,7 @@ import (
 //     node), and HyParView forgets it (active and passive view, lost and
 //     pending peers) as if it had left;
 //   - while denied, its connections are refused at the handshake
-//     (RejectVetoed), the messages still arriving from it are dropped,
+//     (rejectVetoed), the messages still arriving from it are dropped,
 //     FORWARD_JOIN walks for it end here, shuffles do not bring it into
 //     the passive view, and HyParView's messages to it are not sent (it
 //     is forgotten again instead).

@@ -108,7 +108,7 @@ func TestRuntimeDenyScreen(t *testing.T) {
 }
 
 // TestRuntimeDenyHandshakeAndJoin: a denied node's connections are refused
-// at the handshake with RejectVetoed; an explicit Join through a denied
+// at the handshake with rejectVetoed; an explicit Join through a denied
 // node lifts its deny.
 func TestRuntimeDenyHandshakeAndJoin(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {

@@ -15,27 +15,27 @@ import (
 // has no probe schedule of its own; it measures on the traffic every
 // active-view link carries anyway. When the node has a PingDelegate and
 // the link's stream speaks wire version 2, the Keepalive that HyParView
-// sends on the link every keepalive interval goes out as a LinkPing with a
+// sends on the link every keepalive interval goes out as a linkPingMsg with a
 // sequence number instead; the neighbour treats it as the Keepalive it
-// replaces and answers on its own link with a PingAck carrying the same
+// replaces and answers on its own link with a pingAckMsg carrying the same
 // sequence number and its AckPayload:
 //
 //	prober loop                   neighbour's reader   neighbour's loop
-//	Keepalive → LinkPing{seq}  →  AckPayload()      →  Keepalive to HyParView,
-//	                                                   PingAck{seq, payload} back
-//	PingAck → rtt = now − sent → NotifyPingComplete (event dispatcher)
+//	Keepalive → linkPingMsg{seq}  →  AckPayload()      →  Keepalive to HyParView,
+//	                                                   pingAckMsg{seq, payload} back
+//	pingAckMsg → rtt = now − sent → NotifyPingComplete (event dispatcher)
 //
 // So each link is measured once per keepalive interval in each direction,
 // for the cost of one answer frame (about 15 bytes plus the payload);
 // without a PingDelegate, or towards a version-1 node, plain Keepalives go
 // out as before. The round trip includes the queueing on both loops, as
 // memberlist's includes its packet handling. Memberlist.Ping is answered
-// the same way on its short-lived stream: a PingAck with the payload on a
-// version-2 stream, a plain Ack on a version-1 one.
+// the same way on its short-lived stream: a pingAckMsg with the payload on a
+// version-2 stream, a plain ackMsg on a version-1 one.
 
 // maxOutstandingLinkPings bounds the unanswered LinkPings kept per link;
 // sending one more forgets the oldest, whose answer then counts as lost.
-// With one LinkPing per keepalive interval, 4 covers a round trip of
+// With one linkPingMsg per keepalive interval, 4 covers a round trip of
 // several intervals, beyond which the link is failed as silent anyway.
 const maxOutstandingLinkPings = 4
 
@@ -44,13 +44,13 @@ const maxOutstandingLinkPings = 4
 // every answer, several times per keepalive interval.
 const oversizedAckLogEvery = time.Minute
 
-// sentPing is an unanswered LinkPing.
+// sentPing is an unanswered linkPingMsg.
 type sentPing struct {
 	seq uint32
 	at  time.Time
 }
 
-// keepalive sends HyParView's Keepalive to p, as a LinkPing when the round
+// keepalive sends HyParView's Keepalive to p, as a linkPingMsg when the round
 // trip can be measured: a PingDelegate is set and p's link is an
 // active-view link whose stream speaks version 2.
 func (l *runLoop) keepalive(p Peer) {
@@ -71,7 +71,7 @@ func (l *runLoop) keepalive(p Peer) {
 	l.send(p, linkPingMsg{SeqNo: seq})
 }
 
-// onLinkPing handles a LinkPing: HyParView gets the Keepalive it stands
+// onLinkPing handles a linkPingMsg: HyParView gets the Keepalive it stands
 // for, and a neighbour is answered. A sender outside the active view is
 // not: HyParView tells it DISCONNECT, as for any stray Keepalive.
 func (l *runLoop) onLinkPing(in inbound, p linkPingMsg) {
@@ -79,12 +79,12 @@ func (l *runLoop) onLinkPing(in inbound, p linkPingMsg) {
 	if !l.hv.IsActive(in.from.Name) {
 		return
 	}
-	// The sender speaks version 2 (it sent a LinkPing), so the link back
+	// The sender speaks version 2 (it sent a linkPingMsg), so the link back
 	// does too once its handshake is done.
 	l.send(in.from, pingAckMsg{SeqNo: p.SeqNo, Payload: in.ack})
 }
 
-// onPingAck matches a PingAck with its LinkPing and reports the round
+// onPingAck matches a pingAckMsg with its linkPingMsg and reports the round
 // trip. LinkPings sent before the answered one are forgotten: a link
 // delivers in order, so their answers will not come.
 func (l *runLoop) onPingAck(from Peer, a pingAckMsg) {
@@ -172,8 +172,8 @@ func (m *Memberlist) pingNode(p Peer) *Node {
 	return m.memberNode(Member{Name: p.Name, Addr: p.Addr})
 }
 
-// answerPing answers a Ping on its own stream: with a PingAck carrying the
-// AckPayload on a stream of version 2, with an Ack on version 1. It
+// answerPing answers a Ping on its own stream: with a pingAckMsg carrying the
+// AckPayload on a stream of version 2, with an ackMsg on version 1. It
 // reports false when the stream broke.
 func (m *Memberlist) answerPing(conn net.Conn, p pingMsg, version uint8, label string) bool {
 	var answer Message = ackMsg(p)

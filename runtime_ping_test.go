@@ -14,7 +14,7 @@ import (
 )
 
 // Tests of the PingDelegate wiring: round trips measured on the
-// active-view links (LinkPing/PingAck), Memberlist.Ping, the bound on
+// active-view links (linkPingMsg/pingAckMsg), Memberlist.Ping, the bound on
 // AckPayload and the fallback for version-1 peers (runtime_ping.go).
 
 // pingRecorder is a PingDelegate that answers with payload and records
@@ -265,8 +265,8 @@ func TestRuntimePingDelegateShutdown(t *testing.T) {
 }
 
 // TestRuntimePingVersion1Peer: a peer that speaks only wire version 1 gets
-// a plain Ack to its Ping, and plain Keepalives (never LinkPing or
-// PingAck) on its active-view link, although the node has a PingDelegate.
+// a plain ackMsg to its Ping, and plain Keepalives (never linkPingMsg or
+// pingAckMsg) on its active-view link, although the node has a PingDelegate.
 func TestRuntimePingVersion1Peer(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, _ := pingCluster(t, 1, nil)
@@ -333,7 +333,7 @@ func TestRuntimePingVersion1Peer(t *testing.T) {
 }
 
 // TestRuntimePingDelegateEncrypted: with a SecretKey on every node, the
-// LinkPing/PingAck round trips and a Ping answer are sealed like every
+// linkPingMsg/pingAckMsg round trips and a Ping answer are sealed like every
 // other frame and still reach the PingDelegate with their payloads.
 func TestRuntimePingDelegateEncrypted(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {

@@ -43,7 +43,7 @@ func halfHello(t *testing.T) func(net.Conn) {
 }
 
 // ackStream completes a plain handshake under a fresh name, then sends an
-// Ack every 500 ms until the stream fails or the attack stops.
+// ackMsg every 500 ms until the stream fails or the attack stops.
 func ackStream(t *testing.T, a *attacker) func(net.Conn) {
 	var n atomic.Int64
 	return func(c net.Conn) {
@@ -137,7 +137,7 @@ func TestAttackHeldConnections(t *testing.T) {
 }
 
 // partialFrame completes a plain handshake under a fresh name, then
-// announces a UserMsg of announce bytes and sends send bytes of it (or
+// announces a userMsg of announce bytes and sends send bytes of it (or
 // until its writes block for a second), and holds the stream.
 func partialFrame(t *testing.T, announce, send int, sent *atomic.Int64) func(net.Conn) {
 	var n atomic.Int64

@@ -16,7 +16,7 @@ import (
 // keys (Config.SecretKey or Config.Keyring). What is sealed is a whole
 // frame, header included, so an observer learns neither message types nor
 // handshake contents, only sizes and timing. Every frame of a stream is
-// sealed, the handshake's Hello, HelloAccept and HelloReject too (a node
+// sealed, the handshake's Hello, helloAcceptMsg and helloRejectMsg too (a node
 // without the key cannot even complete a handshake), and so is every
 // packet.
 //
@@ -30,7 +30,9 @@ import (
 //
 // A sealed packet is the label header, if any (security_label.go, left in the clear
 // so that the receiver knows which label to check), then the marker and the
-// nonce, ciphertext and tag, without a length (the packet has one).
+// nonce, ciphertext and tag, without a length (the packet has one). With
+// GossipVerifyIncoming set, packets carry a replay header and another
+// marker instead (security_replay.go).
 //
 // Overhead: a sealed stream frame is streamSealOverhead = 33 bytes longer
 // than the plain frame, and a sealed packet packetSealOverhead = 29 bytes
@@ -59,8 +61,9 @@ import (
 // (ErrEncryptionNotConfigured). These are memberlist's meanings of the two
 // GossipVerify fields.
 //
-// Not protected, as in memberlist: replay of a captured frame or packet,
-// and traffic analysis. With random 96-bit nonces a key should seal fewer
+// Replay of a captured stream or packet is refused from wire version 4
+// (security_bind.go, security_replay.go). Not protected: traffic
+// analysis. With random 96-bit nonces a key should seal fewer
 // than 2^32 frames (NIST SP 800-38D §8.3); rotate keys well before that.
 
 // sealedMarker is the first byte of a sealed frame or packet body.
@@ -160,11 +163,13 @@ type frameCrypto struct {
 	keyring        *Keyring // nil: no encryption
 	verifyIncoming bool
 	verifyOutgoing bool
+	// replay holds the packet replay windows (security_replay.go).
+	replay *packetReplay
 }
 
 // newFrameCrypto returns the policy of cfg.
 func newFrameCrypto(cfg *Config) frameCrypto {
-	return frameCrypto{keyring: cfg.Keyring, verifyIncoming: cfg.GossipVerifyIncoming, verifyOutgoing: cfg.GossipVerifyOutgoing}
+	return frameCrypto{keyring: cfg.Keyring, verifyIncoming: cfg.GossipVerifyIncoming, verifyOutgoing: cfg.GossipVerifyOutgoing, replay: newPacketReplay()}
 }
 
 // sealKey returns the cipher to seal an outgoing frame with, or nil to
@@ -234,55 +239,65 @@ func (c frameCrypto) writeFrame(w io.Writer, msg Message, lim WireLimits, label 
 // the sealed bytes are allocated in steps as they arrive, as readMessageFrame
 // does for a body.
 func (c frameCrypto) readFrame(r io.Reader, lim WireLimits, labels ...string) (Message, error) {
+	msg, _, err := c.readFrameNonce(r, lim, labels...)
+	return msg, err
+}
+
+// readFrameNonce is readFrame that also returns the GCM nonce of a sealed
+// frame (nil for a plain one), which binds a stream to its handshake
+// (security_bind.go).
+func (c frameCrypto) readFrameNonce(r io.Reader, lim WireLimits, labels ...string) (Message, []byte, error) {
 	if len(labels) == 0 {
 		labels = []string{""}
 	}
 	var first [1]byte
 	if _, err := io.ReadFull(r, first[:]); err != nil {
 		if err == io.EOF {
-			return nil, io.EOF
+			return nil, nil, io.EOF
 		}
-		return nil, fmt.Errorf("read frame header: %w", err)
+		return nil, nil, fmt.Errorf("read frame header: %w", err)
 	}
 	if first[0] != sealedMarker {
 		if err := c.checkPlain(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		var hdr [frameHeaderSize]byte
 		hdr[0] = first[0]
 		if _, err := io.ReadFull(r, hdr[1:]); err != nil {
-			return nil, headerReadError(err)
+			return nil, nil, headerReadError(err)
 		}
-		return readFrameAfterHeader(r, hdr, lim)
+		msg, err := readFrameAfterHeader(r, hdr, lim)
+		return msg, nil, err
 	}
 	if c.keyring.primaryAEAD() == nil {
-		return nil, ErrEncryptionNotConfigured
+		return nil, nil, ErrEncryptionNotConfigured
 	}
 	var size [4]byte
 	if _, err := io.ReadFull(r, size[:]); err != nil {
-		return nil, headerReadError(err)
+		return nil, nil, headerReadError(err)
 	}
 	n := binary.BigEndian.Uint32(size[:])
 	if max := uint64(lim.MaxFrameSize) + frameHeaderSize + sealOverhead; uint64(n) > max {
-		return nil, &decodeError{Field: "envelope", Err: fmt.Errorf("%w: sealed frame of %d bytes, max %d", errFrameTooLarge, n, max)}
+		return nil, nil, &decodeError{Field: "envelope", Err: fmt.Errorf("%w: sealed frame of %d bytes, max %d", errFrameTooLarge, n, max)}
 	}
 	if n < sealOverhead+frameHeaderSize {
-		return nil, fmt.Errorf("%w: sealed frame of %d bytes, less than nonce, tag and frame header: %w", ErrNoMatchingKey, n, errTruncated)
+		return nil, nil, fmt.Errorf("%w: sealed frame of %d bytes, less than nonce, tag and frame header: %w", ErrNoMatchingKey, n, errTruncated)
 	}
 	sealed, err := readBody(r, int(n))
 	if err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, &decodeError{Field: "envelope", Err: fmt.Errorf("%w: %w", errTruncated, io.ErrUnexpectedEOF)}
+			return nil, nil, &decodeError{Field: "envelope", Err: fmt.Errorf("%w: %w", errTruncated, io.ErrUnexpectedEOF)}
 		}
-		return nil, fmt.Errorf("read sealed frame: %w", err)
+		return nil, nil, fmt.Errorf("read sealed frame: %w", err)
 	}
 	plain := make([]byte, 0, len(sealed)-sealOverhead)
 	for _, label := range labels {
 		if plain, err = decryptPayload(plain, c.keyring, label, sealed); err == nil {
-			return decodeFrame(plain, lim, true)
+			msg, err := decodeFrame(plain, lim, true)
+			return msg, sealed[:sealNonceSize:sealNonceSize], err
 		}
 	}
-	return nil, err
+	return nil, nil, err
 }
 
 // sealPacket returns body (a plain frame) ready to send as a packet: the
@@ -291,11 +306,14 @@ func (c frameCrypto) sealPacket(label string, body []byte) []byte {
 	aead := c.sealKey()
 	size := labelHeaderSize(label) + len(body)
 	if aead != nil {
-		size += packetSealOverhead
+		size += freshPacketOverhead
 	}
 	out := make([]byte, 0, size)
 	if label != "" {
 		out = appendLabelHeader(out, label)
+	}
+	if aead != nil && c.sendsFreshPackets() {
+		return c.sealFreshPacket(out, label, body)
 	}
 	if aead == nil {
 		return append(out, body...)
@@ -307,8 +325,14 @@ func (c frameCrypto) sealPacket(label string, body []byte) []byte {
 // openPacket returns the plain frame of a received packet body (what
 // follows the label header), opening it with label when it is sealed.
 func (c frameCrypto) openPacket(label string, body []byte) ([]byte, error) {
+	if len(body) > 0 && body[0] == freshMarker {
+		return c.openFreshPacket(label, body[1:])
+	}
 	if len(body) == 0 || body[0] != sealedMarker {
 		return body, c.checkPlain()
+	}
+	if c.requiresBinding() {
+		return nil, errUnprotectedPacket
 	}
 	return decryptPayload(nil, c.keyring, label, body[1:])
 }
@@ -323,6 +347,14 @@ func cryptoFailure(err error) (string, bool) {
 		return "unencrypted", true
 	case errors.Is(err, ErrEncryptionNotConfigured):
 		return "not_configured", true
+	case errors.Is(err, errReplayed):
+		return "replay", true
+	case errors.Is(err, errStalePacket):
+		return "stale", true
+	case errors.Is(err, errSendersFull):
+		return "senders_full", true
+	case errors.Is(err, errUnprotectedPacket):
+		return "unprotected", true
 	}
 	return "", false
 }

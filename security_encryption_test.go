@@ -246,14 +246,14 @@ func TestSealedStreamFrameLimits(t *testing.T) {
 func TestSealedPackets(t *testing.T) {
 	lim := DefaultWireLimits()
 	frame, _ := EncodeMessage(nil, userMsg{Payload: []byte("datagram")}, lim)
-	c := frameCrypto{keyring: mustKeyring(t, testKey(4, 24)), verifyIncoming: true, verifyOutgoing: true}
+	c := frameCrypto{keyring: mustKeyring(t, testKey(4, 24)), verifyIncoming: true, verifyOutgoing: true, replay: newPacketReplay()}
 	for _, label := range []string{"", "cluster"} {
 		packet := c.sealPacket(label, frame)
-		if len(packet) != labelHeaderSize(label)+len(frame)+packetSealOverhead {
+		if len(packet) != labelHeaderSize(label)+len(frame)+freshPacketOverhead {
 			t.Errorf("label %q: packet of %d bytes for a %d-byte frame", label, len(packet), len(frame))
 		}
 		body, got, err := RemoveLabelHeaderFromPacket(packet)
-		if err != nil || got != label || body[0] != sealedMarker {
+		if err != nil || got != label || body[0] != freshMarker {
 			t.Fatalf("label %q: header %q, %v", label, got, err)
 		}
 		opened, err := c.openPacket(got, body)

@@ -49,7 +49,7 @@ import (
 // wireVersionMin to wireVersion. The handshake picks the highest version
 // both sides speak (negotiateVersion).
 const (
-	wireVersion    uint8 = 3
+	wireVersion    uint8 = 4
 	wireVersionMin uint8 = 1
 )
 

@@ -14,13 +14,13 @@ import "fmt"
 //
 //	dialer                               acceptor
 //	Hello{VersionMin..VersionMax, ...} →
-//	                                   ← HelloAccept{Version, ...} or HelloReject{Reason}
+//	                                   ← helloAcceptMsg{Version, ...} or helloRejectMsg{Reason}
 //
 // No other message is accepted before the handshake has completed; after a
-// HelloReject the acceptor closes the connection. Every later frame on the
+// helloRejectMsg the acceptor closes the connection. Every later frame on the
 // connection carries the accepted version in its header.
 //
-// Hello, HelloAccept and HelloReject frames always carry header version 1
+// Hello, helloAcceptMsg and helloRejectMsg frames always carry header version 1
 // and their body layout never changes, so that nodes of different releases
 // can always read each other's handshake and agree on a version. With
 // encryption on, the handshake frames are sealed like every other frame
@@ -29,8 +29,11 @@ import "fmt"
 //
 // Versions:
 //
-//	1  every message type up to Ack (53)
-//	2  adds LinkPing and PingAck (round trips with a PingDelegate payload)
+//	1  every message type up to ackMsg (53)
+//	2  adds linkPingMsg and pingAckMsg (round trips with a PingDelegate payload)
+//	3  PRUNE and GRAFT name their tree root
+//	4  encrypted frames after the handshake are bound to it
+//	   (security_bind.go)
 //
 // A version only adds message types; a node sends a type only on a
 // connection whose accepted version has it (see wire.go for the header).
@@ -85,6 +88,9 @@ const (
 	// rejectVetoed: the acceptor's AliveDelegate or MergeDelegate vetoed
 	// the dialer recently (see runtime_deny.go).
 	rejectVetoed rejectReason = 5
+	// rejectCertificate: under TLS, the dialer's certificate does not
+	// hold the name in its Hello (transport_tls.go).
+	rejectCertificate rejectReason = 6
 )
 
 // String returns the reason's name, as used in logs and errors.
@@ -102,6 +108,8 @@ func (r rejectReason) String() string {
 		return "shutdown"
 	case rejectVetoed:
 		return "vetoed"
+	case rejectCertificate:
+		return "certificate"
 	}
 	return fmt.Sprintf("reason(%d)", uint8(r))
 }
@@ -126,7 +134,7 @@ type ackMsg struct {
 
 // linkPingMsg measures the round trip of an active-view link (version 2). It
 // is sent on the long-lived link in place of a Keepalive, whose meaning it
-// keeps; the receiver answers with a PingAck carrying the same SeqNo on its
+// keeps; the receiver answers with a pingAckMsg carrying the same SeqNo on its
 // own link back to the sender (links carry frames one way, see
 // runtime_conn.go).
 type linkPingMsg struct {
@@ -142,7 +150,7 @@ type pingAckMsg struct {
 }
 
 // AckPayloadMaxSize is the largest PingDelegate.AckPayload a node sends,
-// and the largest PingAck payload it accepts. A larger AckPayload is not
+// and the largest pingAckMsg payload it accepts. A larger AckPayload is not
 // sent: the answer goes out without a payload and the node logs a warning
 // (see PingDelegate). memberlist has no such bound, but its acks travel in
 // UDP packets of about 1400 bytes (Config.UDPBufferSize), so a payload

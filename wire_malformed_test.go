@@ -164,7 +164,7 @@ func TestDecodeMessageMalformed(t *testing.T) {
 		{"prune v3 truncated root", rawFrame(3, byte(TypePrune), 0, -1, "91 a5 7272"), def, errTruncated, TypePrune, "root"},
 		{"graft v2 with a root", rawFrame(2, byte(TypeGraft), 0, -1, "92 90 a1 72"), def, errMalformed, TypeGraft, ""},
 		{"graft v3 without a root", rawFrame(3, byte(TypeGraft), 0, -1, "91 90"), def, errMalformed, TypeGraft, ""},
-		{"graft v4", rawFrame(4, byte(TypeGraft), 0, -1, "92 90 a1 72"), def, errUnsupportedVersion, 0, "version"},
+		{"graft after our version", rawFrame(wireVersion+1, byte(TypeGraft), 0, -1, "92 90 a1 72"), def, errUnsupportedVersion, 0, "version"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
