@@ -122,11 +122,15 @@
 //     pings), wire.go (frames), wire_codec.go, wire_msgpack.go and
 //     wire_member.go (bodies), wire_limits.go and wire_errors.go. Security
 //     wraps frames: security_encryption.go seals them under
-//     security_keyring.go's keys; security_label.go is the cluster label.
+//     security_keyring.go's keys, security_bind.go binds a stream to its
+//     handshake and security_replay.go keeps a packet from being accepted
+//     twice; security_label.go is the cluster label; transport_tls.go is
+//     mutual TLS with names bound to certificates.
 //   - Runtime loop: runtime_loop.go is the one goroutine that steps the
 //     cores and routes their actions; runtime_*.go are its parts:
 //     commands from the API, timers, links and their send queues
-//     (runtime_conn.go, runtime_linkqueue.go), the dispatchers that run
+//     (runtime_conn.go, runtime_linkqueue.go, runtime_linkowner.go), the
+//     dispatchers that run
 //     application callbacks, the GetBroadcasts pump, joins and leaves,
 //     and the bounds that keep overload from failing healthy links.
 //   - Transport: transport.go (the contract), net_*.go (UDP and TCP
