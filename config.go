@@ -12,9 +12,10 @@ import (
 )
 
 // Protocol versions accepted in Config.ProtocolVersion. They exist for
-// source compatibility with memberlist: the version is advertised in
-// Node.PMin, PMax and PCur, but hyparlist's wire format does not depend on
-// it (connections negotiate their own wire version in the handshake).
+// source compatibility with memberlist: the version is advertised in the
+// node's member record, so every node shows it as Node.PMin, PMax and PCur,
+// but hyparlist's wire format does not depend on it (connections negotiate
+// their own wire version in the handshake).
 const (
 	// ProtocolVersionMin is the lowest accepted Config.ProtocolVersion.
 	ProtocolVersionMin uint8 = 1
@@ -219,8 +220,9 @@ type Config struct {
 	Delegate Delegate
 
 	// DelegateProtocolVersion, DelegateProtocolMin and DelegateProtocolMax
-	// are the application's own protocol versions, advertised as
-	// Node.DCur, DMin and DMax for the application to check. Default: 0.
+	// are the application's own protocol versions, advertised in the node's
+	// member record as Node.DCur, DMin and DMax on every node, for the
+	// application to check. Read at Create. Default: 0.
 	DelegateProtocolVersion uint8
 	DelegateProtocolMin     uint8
 	DelegateProtocolMax     uint8

@@ -34,21 +34,32 @@ const fineBuckets = MaxDigestBuckets
 type memberIdent struct {
 	name, addr string
 	meta       []byte // never modified
+	// vsn are the member's advertised protocol versions. They are not part
+	// of the hashes: nodes that do not carry versions (wire version 3 and
+	// older) hold the same record without them, and anti-entropy must not
+	// see a difference there.
+	vsn MemberVersions
 	// nameHash selects the bucket; contentHash is the hash of address and
 	// metadata that recordHash mixes with the incarnation and state.
 	nameHash, contentHash uint64
 }
 
 // newMemberIdent makes an identity; meta must not be modified afterwards.
-func newMemberIdent(name, addr string, meta []byte) *memberIdent {
+func newMemberIdent(name, addr string, meta []byte, vsn MemberVersions) *memberIdent {
 	h := fnvLenString(fnvOffset64, addr)
 	h = fnvLenString(h, string(meta))
-	return &memberIdent{name: name, addr: addr, meta: meta, nameHash: nameHash(name), contentHash: h}
+	return &memberIdent{name: name, addr: addr, meta: meta, vsn: vsn, nameHash: nameHash(name), contentHash: h}
 }
 
 // matches reports whether id has the given address and metadata.
 func (id *memberIdent) matches(addr string, meta []byte) bool {
 	return id.addr == addr && bytes.Equal(id.meta, meta)
+}
+
+// matchesRecord reports whether id is r's identity: the same address and
+// metadata, and the same versions unless r carries none.
+func (id *memberIdent) matchesRecord(r MemberRecord) bool {
+	return id.matches(r.Addr, r.Meta) && (!r.Versions.known() || r.Versions == id.vsn)
 }
 
 // memberIdentPool hands out shared identities: one memberIdent per distinct
@@ -64,16 +75,16 @@ func newMemberIdentPool() *memberIdentPool {
 	return &memberIdentPool{byName: make(map[string][]*memberIdent)}
 }
 
-// get returns the pool's identity for (name, addr, meta), making it if
+// get returns the pool's identity for (name, addr, meta, vsn), making it if
 // needed. meta is copied.
-func (p *memberIdentPool) get(name, addr string, meta []byte) *memberIdent {
+func (p *memberIdentPool) get(name, addr string, meta []byte, vsn MemberVersions) *memberIdent {
 	ids := p.byName[name]
 	for _, id := range ids {
-		if id.matches(addr, meta) {
+		if id.matches(addr, meta) && id.vsn == vsn {
 			return id
 		}
 	}
-	id := newMemberIdent(name, addr, cloneBytes(meta))
+	id := newMemberIdent(name, addr, cloneBytes(meta), vsn)
 	p.byName[id.name] = append(ids, id)
 	return id
 }
@@ -110,7 +121,7 @@ type memberEntry struct {
 // record returns the wire form of e (AgeSeconds left zero). Meta is shared
 // with e and must not be modified.
 func (e *memberEntry) record() MemberRecord {
-	return MemberRecord{Name: e.id.name, Addr: e.id.addr, Meta: e.id.meta, Incarnation: e.inc, State: e.state}
+	return MemberRecord{Name: e.id.name, Addr: e.id.addr, Meta: e.id.meta, Incarnation: e.inc, State: e.state, Versions: e.id.vsn}
 }
 
 // peer returns the member's name and address.
