@@ -19,9 +19,10 @@ import (
 //
 // The version field names the wire version that defines the body's
 // layout: the version that introduced the message type (1 for the types
-// of version 1, 2 for those added in version 2, see wireVersionOf), or 3
-// for a prune or graft that names its tree root (the only bodies that grew
-// a field, wire_codec.go). A layout never changes, so a frame of an old
+// of version 1, 2 for those added in version 2, see wireVersionOf), 3
+// for a prune or graft that names its tree root, or 4 for member records
+// that carry the members' protocol versions (the only bodies that grew a
+// field, wire_codec.go). A layout never changes, so a frame of an old
 // layout is the same bytes whatever version a connection negotiated, and
 // a node of version 1 reads every frame a newer node sends it, as long as
 // the sender keeps to the layouts of the connection's version
