@@ -388,8 +388,8 @@ type Config struct {
 
 	// MaxFrameSize is the largest frame body, in bytes, sent or accepted;
 	// a larger payload is refused with ErrMessageTooLarge. Between
-	// 269,312 bytes (263 KiB: the largest anti-entropy frame, 256 member
-	// records of maximal name, address and metadata) and 1 GiB, and at
+	// 272,640 bytes (266.25 KiB: the largest anti-entropy frame, 256 member
+	// records of maximal name, address, metadata and versions) and 1 GiB, and at
 	// least UDPBufferSize. Default: 20 MiB (memberlist's largest
 	// push/pull state, so that the same LocalState fits).
 	MaxFrameSize int
