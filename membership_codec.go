@@ -26,26 +26,26 @@ import (
 
 // MaxAnnouncementRecordsLimit is the largest record count a decoder accepts
 // in one announcement.
-const MaxAnnouncementRecordsLimit = 256
+const maxAnnouncementRecords = 256
 
 // Announcement decoding errors. Every DecodeAnnouncement error wraps one of
 // them, or ErrInvalidMemberRecord.
 var (
 	// ErrAnnouncementVersion: the payload is in no known layout.
-	ErrAnnouncementVersion = errors.New("unsupported membership announcement version")
+	errAnnouncementVersion = errors.New("unsupported membership announcement version")
 	// ErrAnnouncementTruncated: the payload ends inside a field.
-	ErrAnnouncementTruncated = errors.New("membership announcement truncated")
+	errAnnouncementTruncated = errors.New("membership announcement truncated")
 	// ErrAnnouncementMalformed: a count or length is out of range, a field
 	// has the wrong type, or bytes follow the last record.
-	ErrAnnouncementMalformed = errors.New("malformed membership announcement")
+	errAnnouncementMalformed = errors.New("malformed membership announcement")
 )
 
 // checkAnnouncement checks what both layouts need of an announcement's
 // records: a count in 1..MaxAnnouncementRecordsLimit, and valid records.
 func checkAnnouncement(recs []MemberRecord) error {
-	if len(recs) == 0 || len(recs) > MaxAnnouncementRecordsLimit {
+	if len(recs) == 0 || len(recs) > maxAnnouncementRecords {
 		return fmt.Errorf("encode announcement: %d records, want 1..%d: %w",
-			len(recs), MaxAnnouncementRecordsLimit, ErrAnnouncementMalformed)
+			len(recs), maxAnnouncementRecords, errAnnouncementMalformed)
 	}
 	for i, r := range recs {
 		if err := r.validate(); err != nil {
@@ -58,7 +58,7 @@ func checkAnnouncement(recs []MemberRecord) error {
 // AppendAnnouncement appends the encoding of recs to dst. It fails, leaving
 // dst unchanged, if recs is empty or too long or a record is invalid.
 // AgeSeconds is written as 0.
-func AppendAnnouncement(dst []byte, recs []MemberRecord) ([]byte, error) {
+func appendAnnouncement(dst []byte, recs []MemberRecord) ([]byte, error) {
 	if err := checkAnnouncement(recs); err != nil {
 		return dst, err
 	}
@@ -81,14 +81,14 @@ func AppendAnnouncement(dst []byte, recs []MemberRecord) ([]byte, error) {
 func DecodeAnnouncement(b []byte) ([]MemberRecord, error) {
 	switch {
 	case len(b) == 0:
-		return nil, fmt.Errorf("decode announcement: empty: %w", ErrAnnouncementTruncated)
+		return nil, fmt.Errorf("decode announcement: empty: %w", errAnnouncementTruncated)
 	case b[0] == announcementVersion:
 		return decodeAnnouncementV1(b)
 	case b[0]&0xf0 != mpFixArray && b[0] != mpArray16 && b[0] != mpArray32:
-		return nil, fmt.Errorf("decode announcement: first byte %#02x: %w", b[0], ErrAnnouncementVersion)
+		return nil, fmt.Errorf("decode announcement: first byte %#02x: %w", b[0], errAnnouncementVersion)
 	}
 	d := decoder{b: b, version: wireVersionMemberVersions}
-	n := d.list("records", MaxAnnouncementRecordsLimit, minRecordSize)
+	n := d.list("records", maxAnnouncementRecords, minRecordSize)
 	var recs []MemberRecord
 	if d.err == nil && n > 0 {
 		recs = make([]MemberRecord, n)
@@ -97,13 +97,13 @@ func DecodeAnnouncement(b []byte) ([]MemberRecord, error) {
 		}
 	}
 	if d.err == nil && d.off != len(b) {
-		return nil, fmt.Errorf("decode announcement: %d trailing bytes: %w", len(b)-d.off, ErrAnnouncementMalformed)
+		return nil, fmt.Errorf("decode announcement: %d trailing bytes: %w", len(b)-d.off, errAnnouncementMalformed)
 	}
 	if d.err != nil {
 		return nil, announcementError(d.err)
 	}
 	if n == 0 {
-		return nil, fmt.Errorf("decode announcement: no records: %w", ErrAnnouncementMalformed)
+		return nil, fmt.Errorf("decode announcement: no records: %w", errAnnouncementMalformed)
 	}
 	for i := range recs {
 		if err := recs[i].validate(); err != nil {
@@ -116,19 +116,19 @@ func DecodeAnnouncement(b []byte) ([]MemberRecord, error) {
 // announcementError wraps a decode error of the msgpack layout with the
 // announcement sentinel it means.
 func announcementError(err error) error {
-	if de := (*DecodeError)(nil); errors.As(err, &de) {
+	if de := (*decodeError)(nil); errors.As(err, &de) {
 		return fmt.Errorf("decode announcement: %s: %w: %w", de.Field, announcementCause(de.Err), de.Err)
 	}
-	return fmt.Errorf("decode announcement: %w: %w", ErrAnnouncementMalformed, err)
+	return fmt.Errorf("decode announcement: %w: %w", errAnnouncementMalformed, err)
 }
 
 // announcementCause maps a decode error to the announcement sentinel it
 // means.
 func announcementCause(err error) error {
-	if errors.Is(err, ErrTruncated) {
-		return ErrAnnouncementTruncated
+	if errors.Is(err, errTruncated) {
+		return errAnnouncementTruncated
 	}
-	return ErrAnnouncementMalformed
+	return errAnnouncementMalformed
 }
 
 // announcementV1 returns payload, an announcement, in layout 1 for a node

@@ -37,7 +37,7 @@ func TestAnnouncementMatchesGoMsgpack(t *testing.T) {
 		benchRecords(20),
 		{{Name: "a", State: MemberStateLeft, Incarnation: 1 << 31}},
 	} {
-		ours, err := AppendAnnouncement(nil, recs)
+		ours, err := appendAnnouncement(nil, recs)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,20 +95,20 @@ func TestWireMemberVersionsForOlderLinks(t *testing.T) {
 	lim := DefaultWireLimits()
 	recs := benchRecords(3)
 	bare := withoutVersions(recs)
-	payload, err := AppendAnnouncement(nil, recs)
+	payload, err := appendAnnouncement(nil, recs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ann := Gossip{ID: MessageID{Origin: "o", Seq: 1}, Class: ClassMembership, Payload: payload}
 	user := Gossip{ID: MessageID{Origin: "o", Seq: 2}, Class: ClassUser, Payload: payload}
 	rec := MemberRecords{Buckets: 64, Records: recs}
-	for v := WireVersionMin; v <= WireVersion; v++ {
+	for v := wireVersionMin; v <= wireVersion; v++ {
 		gotRec := forVersion(rec, v).(MemberRecords)
 		f, err := EncodeMessage(nil, gotRec, lim)
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := DecodeMessage(f, lim)
+		m, err := decodeMessage(f, lim)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,7 +150,7 @@ func TestWireMemberVersionsForOlderLinks(t *testing.T) {
 func benchAnnouncementCodecs(b *testing.B, n int) {
 	recs := benchRecords(n)
 	v1, _ := appendAnnouncementV1(nil, recs)
-	mp, _ := AppendAnnouncement(nil, recs)
+	mp, _ := appendAnnouncement(nil, recs)
 	h := goMsgpackHandle()
 	b.Run("encode/v1", func(b *testing.B) {
 		buf := make([]byte, 0, len(v1))
@@ -165,7 +165,7 @@ func benchAnnouncementCodecs(b *testing.B, n int) {
 		b.SetBytes(int64(len(mp)))
 		b.ReportAllocs()
 		for b.Loop() {
-			buf, _ = AppendAnnouncement(buf[:0], recs)
+			buf, _ = appendAnnouncement(buf[:0], recs)
 		}
 	})
 	b.Run("encode/go-msgpack", func(b *testing.B) {

@@ -57,14 +57,14 @@ func decodeAnnouncementV1(b []byte) ([]MemberRecord, error) {
 		return nil, fmt.Errorf("decode announcement version: %w", err)
 	}
 	if v != announcementVersion {
-		return nil, fmt.Errorf("decode announcement: version %d: %w", v, ErrAnnouncementVersion)
+		return nil, fmt.Errorf("decode announcement: version %d: %w", v, errAnnouncementVersion)
 	}
 	n, err := d.uvarint()
 	if err != nil {
 		return nil, fmt.Errorf("decode announcement count: %w", err)
 	}
-	if n == 0 || n > MaxAnnouncementRecordsLimit || n > uint64(len(d.buf)-d.off)/minEncodedRecord {
-		return nil, fmt.Errorf("decode announcement: count %d for %d bytes: %w", n, len(d.buf)-d.off, ErrAnnouncementMalformed)
+	if n == 0 || n > maxAnnouncementRecords || n > uint64(len(d.buf)-d.off)/minEncodedRecord {
+		return nil, fmt.Errorf("decode announcement: count %d for %d bytes: %w", n, len(d.buf)-d.off, errAnnouncementMalformed)
 	}
 	recs := make([]MemberRecord, n)
 	for i := range recs {
@@ -76,7 +76,7 @@ func decodeAnnouncementV1(b []byte) ([]MemberRecord, error) {
 		}
 	}
 	if d.off != len(d.buf) {
-		return nil, fmt.Errorf("decode announcement: %d trailing bytes: %w", len(d.buf)-d.off, ErrAnnouncementMalformed)
+		return nil, fmt.Errorf("decode announcement: %d trailing bytes: %w", len(d.buf)-d.off, errAnnouncementMalformed)
 	}
 	return recs, nil
 }
@@ -112,7 +112,7 @@ func (d *announcementDecoder) record(r *MemberRecord) error {
 		return fmt.Errorf("incarnation: %w", err)
 	}
 	if inc > math.MaxUint32 {
-		return fmt.Errorf("incarnation %d: %w", inc, ErrAnnouncementMalformed)
+		return fmt.Errorf("incarnation %d: %w", inc, errAnnouncementMalformed)
 	}
 	st, err := d.byte()
 	if err != nil {
@@ -130,10 +130,10 @@ func (d *announcementDecoder) field(what string, limit int) ([]byte, error) {
 		return nil, fmt.Errorf("%s length: %w", what, err)
 	}
 	if n > uint64(limit) {
-		return nil, fmt.Errorf("%s of %d bytes exceeds %d: %w", what, n, limit, ErrAnnouncementMalformed)
+		return nil, fmt.Errorf("%s of %d bytes exceeds %d: %w", what, n, limit, errAnnouncementMalformed)
 	}
 	if n > uint64(len(d.buf)-d.off) {
-		return nil, fmt.Errorf("%s of %d bytes: %w", what, n, ErrAnnouncementTruncated)
+		return nil, fmt.Errorf("%s of %d bytes: %w", what, n, errAnnouncementTruncated)
 	}
 	b := d.buf[d.off : d.off+int(n)]
 	d.off += int(n)
@@ -144,9 +144,9 @@ func (d *announcementDecoder) uvarint() (uint64, error) {
 	v, n := binary.Uvarint(d.buf[d.off:])
 	switch {
 	case n == 0:
-		return 0, ErrAnnouncementTruncated
+		return 0, errAnnouncementTruncated
 	case n < 0:
-		return 0, fmt.Errorf("varint overflows 64 bits: %w", ErrAnnouncementMalformed)
+		return 0, fmt.Errorf("varint overflows 64 bits: %w", errAnnouncementMalformed)
 	}
 	d.off += n
 	return v, nil
@@ -154,7 +154,7 @@ func (d *announcementDecoder) uvarint() (uint64, error) {
 
 func (d *announcementDecoder) byte() (byte, error) {
 	if d.off >= len(d.buf) {
-		return 0, ErrAnnouncementTruncated
+		return 0, errAnnouncementTruncated
 	}
 	b := d.buf[d.off]
 	d.off++

@@ -29,13 +29,13 @@ func TestRuntimeVersion3PeerGetsLayout1Announcements(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer link.Close()
-		if err := WriteFrame(link, Hello{VersionMin: 1, VersionMax: 3, Name: self.Name, Addr: self.Addr}, lim); err != nil {
+		if err := writeMessageFrame(link, helloMsg{VersionMin: 1, VersionMax: 3, Name: self.Name, Addr: self.Addr}, lim); err != nil {
 			t.Fatal(err)
 		}
-		if msg, err := ReadFrame(link, lim); err != nil || msg != (HelloAccept{Version: 3, Name: "node-00", Addr: node.LocalNode().Address()}) {
+		if msg, err := readMessageFrame(link, lim); err != nil || msg != (helloAcceptMsg{Version: 3, Name: "node-00", Addr: node.LocalNode().Address()}) {
 			t.Fatalf("handshake answer %+v, %v; want version 3", msg, err)
 		}
-		if err := WriteFrame(link, Join{}, lim); err != nil {
+		if err := writeMessageFrame(link, Join{}, lim); err != nil {
 			t.Fatal(err)
 		}
 		var mu sync.Mutex
@@ -65,7 +65,7 @@ func TestRuntimeVersion3PeerGetsLayout1Announcements(t *testing.T) {
 			t.Fatal(err)
 		}
 		g := Gossip{ID: MessageID{Origin: "old", Seq: 1}, Class: ClassMembership, Payload: payload}
-		if err := WriteFrame(link, g, lim); err != nil {
+		if err := writeMessageFrame(link, g, lim); err != nil {
 			t.Fatal(err)
 		}
 		eventually(t, 10*time.Second, "the relayed layout-1 record listed", func() bool {
