@@ -17,9 +17,10 @@ import (
 )
 
 // Protocol versions accepted in Config.ProtocolVersion. They exist for
-// source compatibility with memberlist: the version is advertised in
-// Node.PMin, PMax and PCur, but hyparlist's wire format does not depend on
-// it (connections negotiate their own wire version in the handshake).
+// source compatibility with memberlist: the version is advertised in the
+// node's member record, so every node shows it as Node.PMin, PMax and PCur,
+// but hyparlist's wire format does not depend on it (connections negotiate
+// their own wire version in the handshake).
 const (
 	// ProtocolVersionMin is the lowest accepted Config.ProtocolVersion.
 	ProtocolVersionMin uint8 = 1
@@ -253,8 +254,9 @@ type Config struct {
 	Delegate Delegate
 
 	// DelegateProtocolVersion, DelegateProtocolMin and DelegateProtocolMax
-	// are the application's own protocol versions, advertised as
-	// Node.DCur, DMin and DMax for the application to check. Default: 0.
+	// are the application's own protocol versions, advertised in the node's
+	// member record as Node.DCur, DMin and DMax on every node, for the
+	// application to check. Read at Create. Default: 0.
 	DelegateProtocolVersion uint8
 	DelegateProtocolMin     uint8
 	DelegateProtocolMax     uint8
@@ -420,8 +422,8 @@ type Config struct {
 
 	// MaxFrameSize is the largest frame body, in bytes, sent or accepted;
 	// a larger payload is refused with ErrMessageTooLarge. Between
-	// 269,312 bytes (263 KiB: the largest anti-entropy frame, 256 member
-	// records of maximal name, address and metadata) and 1 GiB, and at
+	// 272,640 bytes (266.25 KiB: the largest anti-entropy frame, 256 member
+	// records of maximal name, address, metadata and versions) and 1 GiB, and at
 	// least UDPBufferSize. Default: 20 MiB (memberlist's largest
 	// push/pull state, so that the same LocalState fits).
 	MaxFrameSize int

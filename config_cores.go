@@ -108,6 +108,7 @@ func (c *Config) membershipConfig() MembershipConfig {
 	// The application state must fit in one frame, with room for the
 	// MemberUserState fields around it.
 	m.MaxLocalStateSize = c.MaxFrameSize - userStateFrameOverhead
+	m.Versions = c.memberVersions()
 	return m
 }
 

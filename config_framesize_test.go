@@ -45,6 +45,7 @@ func TestMinFrameSizeFitsEveryMessage(t *testing.T) {
 		Addr:        strings.Repeat("a", MaxMemberAddrLen),
 		Meta:        make([]byte, MaxMemberMetaLen),
 		Incarnation: 1<<32 - 1, State: MemberStateLeft, AgeSeconds: 1<<32 - 1,
+		Versions: MemberVersions{255, 255, 255, 255, 255, 255},
 	}
 	records := func(n int) []MemberRecord {
 		rs := make([]MemberRecord, n)

@@ -13,10 +13,10 @@ import (
 const maxFrameSizeLimit = 1 << 30
 
 // minFrameSize is the smallest MaxFrameSize Validate accepts:
-// 269,312 bytes (263 KiB). Membership sizes its messages by record count,
+// 272,640 bytes (266.25 KiB). Membership sizes its messages by record count,
 // not by bytes, so every frame must hold the largest one it sends: a
 // MemberRecords of maxMemberRecordsPerMessage (256) records of maximal
-// size (maxRecordSize, 1045 bytes) asking for MaxDigestBuckets (256)
+// size (maxRecordSize, 1058 bytes with the versions of wire version 4) asking for MaxDigestBuckets (256)
 // buckets, plus 1 KiB for the frame header and the other fields. Every
 // other protocol message is smaller (TestMinFrameSizeFitsEveryMessage).
 const minFrameSize = maxMemberRecordsPerMessage*maxRecordSize + MaxDigestBuckets*3 + 1<<10

@@ -27,7 +27,8 @@
 // EventDelegate behave as in memberlist:
 //
 //   - Announcements. A node announces its own record (name, address,
-//     metadata, incarnation, state alive) as a ClassMembership broadcast;
+//     metadata, protocol versions, incarnation, state alive) as a
+//     ClassMembership broadcast;
 //     UpdateNode announces a higher incarnation, Leave announces left.
 //     Records merge by SWIM's precedence: a higher incarnation wins, and
 //     for one incarnation alive < suspect < dead < left.

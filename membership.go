@@ -332,7 +332,7 @@ func (m *Membership) Members() []Member {
 // member returns a copy of e's record.
 func (m *Membership) member(e *memberEntry) Member {
 	return Member{Name: e.id.name, Addr: e.id.addr, Meta: cloneBytes(e.id.meta), Incarnation: e.inc, State: e.state,
-		StateChange: m.epoch.Add(time.Duration(e.changed))}
+		StateChange: m.epoch.Add(time.Duration(e.changed)), Versions: e.id.vsn}
 }
 
 // recordsVersion changes whenever a member record changes (a new member,
@@ -401,7 +401,7 @@ func (m *Membership) start() {
 		return
 	}
 	m.started = true
-	me := m.table.insert(m.identFor(MemberRecord{Name: m.self.Name, Addr: m.self.Addr, Meta: m.meta}, nil),
+	me := m.table.insert(m.identFor(MemberRecord{Name: m.self.Name, Addr: m.self.Addr, Meta: m.meta, Versions: m.cfg.Versions}, nil),
 		0, MemberStateAlive, m.clock)
 	m.localIdx = me.idx
 	m.meta = nil
@@ -431,7 +431,7 @@ func (m *Membership) updateMeta(meta []byte) {
 	if me.inc == math.MaxUint32 {
 		return
 	}
-	id := m.identFor(MemberRecord{Name: me.id.name, Addr: me.id.addr, Meta: meta}, me.id)
+	id := m.identFor(MemberRecord{Name: me.id.name, Addr: me.id.addr, Meta: meta, Versions: me.id.vsn}, me.id)
 	m.table.set(me, id, me.inc+1, me.state, m.clock)
 	m.emit(MemberUpdated{Member: m.member(me)})
 	m.announce(me.record())

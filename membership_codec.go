@@ -4,185 +4,150 @@
 package hyparlist
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 )
 
 // This file owns the encoding of membership announcements: the payload of a
-// Plumtree broadcast of class ClassMembership.
+// Plumtree broadcast of class ClassMembership. An announcement is encoded
+// by the same msgpack codec as every message body (wire_msgpack.go): a
+// msgpack array of 1..MaxAnnouncementRecordsLimit member records, each in
+// the record layout of wire version 4 (wire_member.go):
 //
-// The format is a compact hand-written binary one rather than msgpack: a
-// payload is a flat list of small records, and a fixed layout lets the
-// decoder check every count and length against the remaining input before it
-// allocates anything.
+//	announcement = [record, ...]
+//	record       = [name, addr, meta bin, incarnation, state, age_seconds, [pmin, pmax, pcur, dmin, dmax, dcur]]
 //
-//	announcement = version:u8 (=1) count:uvarint record{count}
-//	record       = name:bytes addr:bytes meta:bytes incarnation:uvarint state:u8
-//	bytes        = length:uvarint octets{length}
-//
-// count is 1..maxAnnouncementRecords; names, addresses and metadata obey
-// MaxMemberNameLen, MaxMemberAddrLen and MaxMemberMetaLen; the incarnation
-// fits in 32 bits; state is a MemberState. Trailing bytes are an error.
-// MemberRecord.AgeSeconds is not encoded: an announcement is fresh news.
-
-// announcementVersion is the first byte of every announcement.
-const announcementVersion = 1
+// age_seconds is always 0 (an announcement is fresh news). This is what
+// go-msgpack writes for a []MemberRecord with StructToArray
+// (membership_codec_test.go checks it). A payload is relayed unchanged by
+// every node it crosses, so it must say its own layout: an announcement
+// from a node of wire version 3 or older is in layout 1
+// (membership_codec_v1.go), whose first byte, 1, no msgpack array has.
+// DecodeAnnouncement reads both; a link to such a node gets layout 1
+// (forVersion).
 
 // maxAnnouncementRecords is the largest record count a decoder accepts
 // in one announcement.
 const maxAnnouncementRecords = 256
 
-// minEncodedRecord is the size of the smallest valid record: a one-byte
-// name, empty address and metadata, incarnation 0, a state byte.
-const minEncodedRecord = 1 + 1 + 1 + 1 + 1 + 1
-
 // Announcement decoding errors. Every DecodeAnnouncement error wraps one of
 // them, or ErrInvalidMemberRecord.
 var (
-	// errAnnouncementVersion: the payload starts with an unknown version.
+	// ErrAnnouncementVersion: the payload is in no known layout.
 	errAnnouncementVersion = errors.New("unsupported membership announcement version")
-	// errAnnouncementTruncated: the payload ends inside a field.
+	// ErrAnnouncementTruncated: the payload ends inside a field.
 	errAnnouncementTruncated = errors.New("membership announcement truncated")
-	// errAnnouncementMalformed: a count or length is out of range, or bytes
-	// follow the last record.
+	// ErrAnnouncementMalformed: a count or length is out of range, a field
+	// has the wrong type, or bytes follow the last record.
 	errAnnouncementMalformed = errors.New("malformed membership announcement")
 )
 
-// appendAnnouncement appends the encoding of recs to dst. It fails, leaving
-// dst unchanged, if recs is empty or too long or a record is invalid.
-func appendAnnouncement(dst []byte, recs []MemberRecord) ([]byte, error) {
+// checkAnnouncement checks what both layouts need of an announcement's
+// records: a count in 1..MaxAnnouncementRecordsLimit, and valid records.
+func checkAnnouncement(recs []MemberRecord) error {
 	if len(recs) == 0 || len(recs) > maxAnnouncementRecords {
-		return dst, fmt.Errorf("encode announcement: %d records, want 1..%d: %w",
+		return fmt.Errorf("encode announcement: %d records, want 1..%d: %w",
 			len(recs), maxAnnouncementRecords, errAnnouncementMalformed)
 	}
 	for i, r := range recs {
 		if err := r.validate(); err != nil {
-			return dst, fmt.Errorf("encode announcement record %d: %w", i, err)
+			return fmt.Errorf("encode announcement record %d: %w", i, err)
 		}
 	}
-	dst = append(dst, announcementVersion)
-	dst = binary.AppendUvarint(dst, uint64(len(recs)))
-	for _, r := range recs {
-		dst = appendBytesField(dst, r.Name)
-		dst = appendBytesField(dst, r.Addr)
-		dst = appendBytesField(dst, string(r.Meta))
-		dst = binary.AppendUvarint(dst, uint64(r.Incarnation))
-		dst = append(dst, byte(r.State))
-	}
-	return dst, nil
+	return nil
 }
 
-// DecodeAnnouncement decodes an announcement. The records share no memory
-// with b. Its allocations are bounded by len(b).
+// AppendAnnouncement appends the encoding of recs to dst. It fails, leaving
+// dst unchanged, if recs is empty or too long or a record is invalid.
+// AgeSeconds is written as 0.
+func appendAnnouncement(dst []byte, recs []MemberRecord) ([]byte, error) {
+	if err := checkAnnouncement(recs); err != nil {
+		return dst, err
+	}
+	// Records are bounded by the membership constants, not by WireLimits
+	// (wire_member.go); the frame bound only has to let them through.
+	e := encoder{b: dst, lim: WireLimits{MaxFrameSize: math.MaxInt32}, version: wireVersionMemberVersions}
+	e.array(len(recs))
+	for _, r := range recs {
+		r.AgeSeconds = 0
+		e.record("records", r)
+	}
+	if e.err != nil {
+		return dst, fmt.Errorf("encode announcement: %w", e.err) // unreachable: validated
+	}
+	return e.b, nil
+}
+
+// DecodeAnnouncement decodes an announcement in either layout. The records
+// share no memory with b. Its allocations are bounded by len(b).
 func DecodeAnnouncement(b []byte) ([]MemberRecord, error) {
-	d := announcementDecoder{buf: b}
-	v, err := d.byte()
-	if err != nil {
-		return nil, fmt.Errorf("decode announcement version: %w", err)
+	switch {
+	case len(b) == 0:
+		return nil, fmt.Errorf("decode announcement: empty: %w", errAnnouncementTruncated)
+	case b[0] == announcementVersion:
+		return decodeAnnouncementV1(b)
+	case b[0]&0xf0 != mpFixArray && b[0] != mpArray16 && b[0] != mpArray32:
+		return nil, fmt.Errorf("decode announcement: first byte %#02x: %w", b[0], errAnnouncementVersion)
 	}
-	if v != announcementVersion {
-		return nil, fmt.Errorf("decode announcement: version %d: %w", v, errAnnouncementVersion)
-	}
-	n, err := d.uvarint()
-	if err != nil {
-		return nil, fmt.Errorf("decode announcement count: %w", err)
-	}
-	if n == 0 || n > maxAnnouncementRecords || n > uint64(len(d.buf)-d.off)/minEncodedRecord {
-		return nil, fmt.Errorf("decode announcement: count %d for %d bytes: %w", n, len(d.buf)-d.off, errAnnouncementMalformed)
-	}
-	recs := make([]MemberRecord, n)
-	for i := range recs {
-		if err := d.record(&recs[i]); err != nil {
-			return nil, fmt.Errorf("decode announcement record %d: %w", i, err)
+	d := decoder{b: b, version: wireVersionMemberVersions}
+	n := d.list("records", maxAnnouncementRecords, minRecordSize)
+	var recs []MemberRecord
+	if d.err == nil && n > 0 {
+		recs = make([]MemberRecord, n)
+		for i := range recs {
+			recs[i] = d.record("records")
 		}
+	}
+	if d.err == nil && d.off != len(b) {
+		return nil, fmt.Errorf("decode announcement: %d trailing bytes: %w", len(b)-d.off, errAnnouncementMalformed)
+	}
+	if d.err != nil {
+		return nil, announcementError(d.err)
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("decode announcement: no records: %w", errAnnouncementMalformed)
+	}
+	for i := range recs {
 		if err := recs[i].validate(); err != nil {
 			return nil, fmt.Errorf("decode announcement record %d: %w", i, err)
 		}
 	}
-	if d.off != len(d.buf) {
-		return nil, fmt.Errorf("decode announcement: %d trailing bytes: %w", len(d.buf)-d.off, errAnnouncementMalformed)
-	}
 	return recs, nil
 }
 
-// appendBytesField appends a length-prefixed string.
-func appendBytesField(dst []byte, s string) []byte {
-	dst = binary.AppendUvarint(dst, uint64(len(s)))
-	return append(dst, s...)
+// announcementError wraps a decode error of the msgpack layout with the
+// announcement sentinel it means.
+func announcementError(err error) error {
+	if de := (*decodeError)(nil); errors.As(err, &de) {
+		return fmt.Errorf("decode announcement: %s: %w: %w", de.Field, announcementCause(de.Err), de.Err)
+	}
+	return fmt.Errorf("decode announcement: %w: %w", errAnnouncementMalformed, err)
 }
 
-// announcementDecoder reads fields from buf, checking every length against
-// what is left before it copies anything.
-type announcementDecoder struct {
-	buf []byte
-	off int
+// announcementCause maps a decode error to the announcement sentinel it
+// means.
+func announcementCause(err error) error {
+	if errors.Is(err, errTruncated) {
+		return errAnnouncementTruncated
+	}
+	return errAnnouncementMalformed
 }
 
-func (d *announcementDecoder) record(r *MemberRecord) error {
-	name, err := d.field("name", MaxMemberNameLen)
+// announcementV1 returns payload, an announcement, in layout 1 for a node
+// of wire version 3 or older. A payload already in layout 1, or one that
+// does not decode, is returned as it is.
+func announcementV1(payload []byte) []byte {
+	if len(payload) == 0 || payload[0] == announcementVersion {
+		return payload
+	}
+	recs, err := DecodeAnnouncement(payload)
 	if err != nil {
-		return err
+		return payload
 	}
-	addr, err := d.field("addr", MaxMemberAddrLen)
+	old, err := appendAnnouncementV1(nil, recs)
 	if err != nil {
-		return err
+		return payload
 	}
-	meta, err := d.field("meta", MaxMemberMetaLen)
-	if err != nil {
-		return err
-	}
-	inc, err := d.uvarint()
-	if err != nil {
-		return fmt.Errorf("incarnation: %w", err)
-	}
-	if inc > math.MaxUint32 {
-		return fmt.Errorf("incarnation %d: %w", inc, errAnnouncementMalformed)
-	}
-	st, err := d.byte()
-	if err != nil {
-		return fmt.Errorf("state: %w", err)
-	}
-	*r = MemberRecord{Name: string(name), Addr: string(addr), Meta: cloneBytes(meta), Incarnation: uint32(inc), State: MemberState(st)}
-	return nil
-}
-
-// field reads a length-prefixed field of at most limit bytes. The result
-// aliases buf.
-func (d *announcementDecoder) field(what string, limit int) ([]byte, error) {
-	n, err := d.uvarint()
-	if err != nil {
-		return nil, fmt.Errorf("%s length: %w", what, err)
-	}
-	if n > uint64(limit) {
-		return nil, fmt.Errorf("%s of %d bytes exceeds %d: %w", what, n, limit, errAnnouncementMalformed)
-	}
-	if n > uint64(len(d.buf)-d.off) {
-		return nil, fmt.Errorf("%s of %d bytes: %w", what, n, errAnnouncementTruncated)
-	}
-	b := d.buf[d.off : d.off+int(n)]
-	d.off += int(n)
-	return b, nil
-}
-
-func (d *announcementDecoder) uvarint() (uint64, error) {
-	v, n := binary.Uvarint(d.buf[d.off:])
-	switch {
-	case n == 0:
-		return 0, errAnnouncementTruncated
-	case n < 0:
-		return 0, fmt.Errorf("varint overflows 64 bits: %w", errAnnouncementMalformed)
-	}
-	d.off += n
-	return v, nil
-}
-
-func (d *announcementDecoder) byte() (byte, error) {
-	if d.off >= len(d.buf) {
-		return 0, errAnnouncementTruncated
-	}
-	b := d.buf[d.off]
-	d.off++
-	return b, nil
+	return old
 }

@@ -65,6 +65,21 @@ func TestAnnouncementEncodeRejects(t *testing.T) {
 
 func TestAnnouncementDecodeErrors(t *testing.T) {
 	valid, _ := appendAnnouncement(nil, []MemberRecord{{Name: "a", Addr: "b", Incarnation: 1}})
+	validV1, _ := appendAnnouncementV1(nil, []MemberRecord{{Name: "a", Addr: "b", Incarnation: 1}})
+	// rec is a msgpack record with the given name, state and incarnation
+	// (a uint 32), and no versions field when short is set.
+	rec := func(name string, st byte, short bool) []byte {
+		b := []byte{0x97, 0xa0 | byte(len(name))}
+		if short {
+			b[0] = 0x96
+		}
+		b = append(b, name...)
+		b = append(b, 0xa0, 0xc4, 0, 1, st, 0)
+		if !short {
+			b = append(b, 0x96, 1, 5, 2, 0, 0, 0)
+		}
+		return b
+	}
 	uv := func(v uint64) []byte { return binary.AppendUvarint(nil, v) }
 	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 	cases := []struct {
@@ -74,19 +89,29 @@ func TestAnnouncementDecodeErrors(t *testing.T) {
 	}{
 		{"empty", nil, errAnnouncementTruncated},
 		{"version", []byte{2, 1}, errAnnouncementVersion},
+		// The msgpack layout.
+		{"no records", []byte{0x90}, errAnnouncementMalformed},
+		{"record count over limit", cat([]byte{0xdc, 0x01, 0x01}, bytes.Repeat(rec("a", 0, false), 257)), errLimitExceeded},
+		{"record count over input", cat([]byte{0xdc, 0x00, 0xc8}, rec("a", 0, false)), errAnnouncementTruncated},
+		{"record without versions", cat([]byte{0x91}, rec("a", 0, true)), errAnnouncementMalformed},
+		{"record empty name", cat([]byte{0x91}, rec("", 0, false)), ErrInvalidMemberRecord},
+		{"record bad state", cat([]byte{0x91}, rec("a", 7, false)), ErrInvalidMemberRecord},
+		{"record truncated", valid[:len(valid)-1], errAnnouncementTruncated},
+		{"record trailing", append(append([]byte(nil), valid...), 0), errAnnouncementMalformed},
+		// Layout 1, from nodes of wire version 3 and older.
 		{"no count", []byte{1}, errAnnouncementTruncated},
 		{"zero count", []byte{1, 0}, errAnnouncementMalformed},
 		{"count over limit", cat([]byte{1}, uv(maxAnnouncementRecords+1), make([]byte, 8000)), errAnnouncementMalformed},
 		{"count over input", cat([]byte{1}, uv(200), make([]byte, 20)), errAnnouncementMalformed},
 		{"huge count", cat([]byte{1}, uv(math.MaxUint64)), errAnnouncementMalformed},
 		{"varint overflow", cat([]byte{1}, bytes.Repeat([]byte{0xff}, 11)), errAnnouncementMalformed},
-		{"truncated", valid[:len(valid)-1], errAnnouncementTruncated},
+		{"truncated", validV1[:len(validV1)-1], errAnnouncementTruncated},
 		{"name over limit", cat([]byte{1, 1}, uv(MaxMemberNameLen+1), make([]byte, MaxMemberNameLen+10)), errAnnouncementMalformed},
 		{"name over input", cat([]byte{1, 1}, uv(100), make([]byte, 10)), errAnnouncementTruncated},
 		{"empty name", cat([]byte{1, 1, 0, 0, 0, 0, 0, 0}), ErrInvalidMemberRecord},
 		{"bad state", cat([]byte{1, 1, 1, 'a', 0, 0, 0, 7}), ErrInvalidMemberRecord},
 		{"incarnation over 32 bits", cat([]byte{1, 1, 1, 'a', 0, 0}, uv(math.MaxUint32+1), []byte{0}), errAnnouncementMalformed},
-		{"trailing", append(append([]byte(nil), valid...), 0), errAnnouncementMalformed},
+		{"trailing", append(append([]byte(nil), validV1...), 0), errAnnouncementMalformed},
 	}
 	for _, c := range cases {
 		recs, err := DecodeAnnouncement(c.in)
@@ -99,20 +124,23 @@ func TestAnnouncementDecodeErrors(t *testing.T) {
 // TestAnnouncementDecodeBoundedAllocation: a small input cannot make the
 // decoder allocate much, whatever counts it claims.
 func TestAnnouncementDecodeBoundedAllocation(t *testing.T) {
-	in := append([]byte{1}, binary.AppendUvarint(nil, maxAnnouncementRecords)...)
-	in = append(in, make([]byte, 40)...)
-	const runs = 100
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for range runs {
-		if _, err := DecodeAnnouncement(in); err == nil {
-			t.Fatal("a 43-byte announcement of 256 records decoded")
+	v1 := append([]byte{1}, binary.AppendUvarint(nil, maxAnnouncementRecords)...)
+	v1 = append(v1, make([]byte, 40)...)
+	mp := append([]byte{0xdc, 0x01, 0x00}, make([]byte, 40)...)
+	for name, in := range map[string][]byte{"layout 1": v1, "msgpack": mp} {
+		const runs = 100
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for range runs {
+			if _, err := DecodeAnnouncement(in); err == nil {
+				t.Fatalf("%s: a %d-byte announcement of 256 records decoded", name, len(in))
+			}
 		}
-	}
-	runtime.ReadMemStats(&after)
-	// A decoder that trusted the count would allocate 256 records (>18 KB).
-	if per := (after.TotalAlloc - before.TotalAlloc) / runs; per > 2048 {
-		t.Errorf("%d bytes allocated per decode of a 43-byte lie", per)
+		runtime.ReadMemStats(&after)
+		// A decoder that trusted the count would allocate 256 records (>18 KB).
+		if per := (after.TotalAlloc - before.TotalAlloc) / runs; per > 2048 {
+			t.Errorf("%s: %d bytes allocated per decode of a %d-byte lie", name, per, len(in))
+		}
 	}
 }
 

@@ -117,6 +117,11 @@ type MembershipConfig struct {
 	// under about 70 KB with maximal records.
 	MaxAnnouncementRecords int
 
+	// Versions are the protocol versions the local node advertises in its
+	// record (the runtime copies Config.ProtocolVersion and the delegate
+	// protocol fields here). Zero by default: none advertised.
+	Versions MemberVersions
+
 	// MaxLocalStateSize caps the application state (Delegate.LocalState)
 	// sent in one anti-entropy exchange, in bytes; larger states are not
 	// sent. Default 1 MiB.

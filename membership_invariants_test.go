@@ -28,7 +28,7 @@ func checkMembershipInvariants(t testing.TB, m *Membership) {
 			if tb.get(name) != e {
 				t.Fatalf("%s: entry %s not found by name", m.self.Name, name)
 			}
-			if fresh := newMemberIdent(name, e.id.addr, e.id.meta); e.id.nameHash != fresh.nameHash || e.id.contentHash != fresh.contentHash {
+			if fresh := newMemberIdent(name, e.id.addr, e.id.meta, e.id.vsn); e.id.nameHash != fresh.nameHash || e.id.contentHash != fresh.contentHash {
 				t.Fatalf("%s: stale identity hashes for %s", m.self.Name, name)
 			}
 			if e.state.live() {

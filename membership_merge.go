@@ -69,12 +69,16 @@ func (m *Membership) merge(r MemberRecord, src mergeSource) {
 }
 
 // identFor returns the identity of r: held (the entry's current one) if r
-// has the same address and metadata, else a new one.
+// has the same address, metadata and versions, else a new one. A record
+// without versions keeps the versions held.
 func (m *Membership) identFor(r MemberRecord, held *memberIdent) *memberIdent {
-	if held != nil && held.matches(r.Addr, r.Meta) {
-		return held
+	if held != nil {
+		if held.matchesRecord(r) {
+			return held
+		}
+		r.Versions = r.Versions.orHeld(held.vsn)
 	}
-	return newMemberIdent(r.Name, r.Addr, cloneBytes(r.Meta))
+	return newMemberIdent(r.Name, r.Addr, cloneBytes(r.Meta), r.Versions)
 }
 
 // mergeNew applies a record about a name the table does not hold.
@@ -215,7 +219,7 @@ func (m *Membership) mergeSelf(r MemberRecord) {
 		m.reportConflict(me, r)
 		return
 	}
-	if r.Incarnation == me.inc && r.State == MemberStateAlive && me.id.matches(r.Addr, r.Meta) {
+	if r.Incarnation == me.inc && r.State == MemberStateAlive && me.id.matchesRecord(r) {
 		return
 	}
 	if r.Incarnation == math.MaxUint32 {

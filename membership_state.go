@@ -83,6 +83,9 @@ type Member struct {
 	// knowledge, never on the wire (a tombstone learned by anti-entropy is
 	// back-dated by the age its sender reported).
 	StateChange time.Time
+	// Versions are the protocol versions the member advertises; zero when
+	// its record came only from nodes that do not carry them.
+	Versions MemberVersions
 }
 
 // Peer returns the member's name and address.
@@ -108,6 +111,9 @@ type MemberRecord struct {
 	// a tombstone at about the same time. It is zero otherwise and is not
 	// part of announcements.
 	AgeSeconds uint32
+	// Versions are the member's protocol versions, zero when unknown. They
+	// travel from wire version 4 on; a link to an older node drops them.
+	Versions MemberVersions
 }
 
 // validate checks r against the record limits.

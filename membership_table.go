@@ -37,21 +37,32 @@ const fineBuckets = MaxDigestBuckets
 type memberIdent struct {
 	name, addr string
 	meta       []byte // never modified
+	// vsn are the member's advertised protocol versions. They are not part
+	// of the hashes: nodes that do not carry versions (wire version 3 and
+	// older) hold the same record without them, and anti-entropy must not
+	// see a difference there.
+	vsn MemberVersions
 	// nameHash selects the bucket; contentHash is the hash of address and
 	// metadata that recordHash mixes with the incarnation and state.
 	nameHash, contentHash uint64
 }
 
 // newMemberIdent makes an identity; meta must not be modified afterwards.
-func newMemberIdent(name, addr string, meta []byte) *memberIdent {
+func newMemberIdent(name, addr string, meta []byte, vsn MemberVersions) *memberIdent {
 	h := fnvLenString(fnvOffset64, addr)
 	h = fnvLenString(h, string(meta))
-	return &memberIdent{name: name, addr: addr, meta: meta, nameHash: nameHash(name), contentHash: h}
+	return &memberIdent{name: name, addr: addr, meta: meta, vsn: vsn, nameHash: nameHash(name), contentHash: h}
 }
 
 // matches reports whether id has the given address and metadata.
 func (id *memberIdent) matches(addr string, meta []byte) bool {
 	return id.addr == addr && bytes.Equal(id.meta, meta)
+}
+
+// matchesRecord reports whether id is r's identity: the same address and
+// metadata, and the same versions unless r carries none.
+func (id *memberIdent) matchesRecord(r MemberRecord) bool {
+	return id.matches(r.Addr, r.Meta) && (!r.Versions.known() || r.Versions == id.vsn)
 }
 
 // Entry flags.
@@ -86,7 +97,7 @@ type memberEntry struct {
 // record returns the wire form of e (AgeSeconds left zero). Meta is shared
 // with e and must not be modified.
 func (e *memberEntry) record() MemberRecord {
-	return MemberRecord{Name: e.id.name, Addr: e.id.addr, Meta: e.id.meta, Incarnation: e.inc, State: e.state}
+	return MemberRecord{Name: e.id.name, Addr: e.id.addr, Meta: e.id.meta, Incarnation: e.inc, State: e.state, Versions: e.id.vsn}
 }
 
 // peer returns the member's name and address.

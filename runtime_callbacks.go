@@ -14,20 +14,23 @@ import (
 // on the dispatchers (runtime_dispatch.go), and builds the *Node values
 // the callbacks and the snapshot hand out.
 
-// memberNode converts a member record into a Node. Member records carry
-// no protocol versions, so PMin, PMax, PCur and DMin, DMax, DCur are this
-// node's own (Config.ProtocolVersion and the Delegate protocol fields).
+// memberNode converts a member record into a Node. PMin, PMax, PCur and
+// DMin, DMax, DCur are the member's own, from its record; a member known
+// only through nodes of wire version 3 or older, whose records carry no
+// versions, gets this node's own (Config.ProtocolVersion and the Delegate
+// protocol fields).
 func (m *Memberlist) memberNode(mem Member) *Node {
+	v := mem.Versions.orHeld(m.config.memberVersions())
 	n := &Node{
 		Name:  mem.Name,
 		Meta:  mem.Meta,
 		State: NodeStateType(mem.State),
-		PMin:  ProtocolVersionMin,
-		PMax:  ProtocolVersionMax,
-		PCur:  m.config.ProtocolVersion,
-		DMin:  m.config.DelegateProtocolMin,
-		DMax:  m.config.DelegateProtocolMax,
-		DCur:  m.config.DelegateProtocolVersion,
+		PMin:  v.PMin,
+		PMax:  v.PMax,
+		PCur:  v.PCur,
+		DMin:  v.DMin,
+		DMax:  v.DMax,
+		DCur:  v.DCur,
 	}
 	n.Addr, n.Port = splitNodeAddr(mem.Addr)
 	return n

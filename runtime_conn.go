@@ -219,8 +219,9 @@ func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) error {
 		for {
 			switch {
 			case f.msg != nil:
-				// A PRUNE or GRAFT names its tree root only on a link
-				// of wire version 3 on (forVersion).
+				// Each message in the layouts of the link's wire
+				// version (forVersion): tree roots from 3 on, member
+				// versions from 4 on.
 				buf, scratch = m.appendFrame(buf, scratch, forVersion(f.msg, uint8(l.version.Load())), l.peer, label)
 			case f.flushed != nil:
 				markers = append(markers, f.flushed)
@@ -228,7 +229,7 @@ func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) error {
 				// The loop queues nothing after a close: write what the
 				// user queue still holds, then close.
 				for uf, ok := l.takeUser(); ok; uf, ok = l.takeUser() {
-					buf, scratch = m.appendFrame(buf, scratch, uf.msg, l.peer, label)
+					buf, scratch = m.appendFrame(buf, scratch, forVersion(uf.msg, uint8(l.version.Load())), l.peer, label)
 				}
 				closing = true
 				break gather

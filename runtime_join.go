@@ -42,8 +42,10 @@ import (
 // It returns the number of addresses reached (an address of the local
 // node counts as reached without a connection). A node at another address
 // with the local node's name refuses the connection: a name conflict,
-// which both nodes' ConflictDelegates hear of, as in memberlist; that
-// address is not reached. If none was, the error
+// which both nodes' ConflictDelegates hear of, as in memberlist. That
+// address counts as reached, as memberlist's Join counts it (its
+// push/pull completes and reports the conflict), but unlike memberlist the
+// two nodes exchange no member lists (see MIGRATING.md). If none was, the error
 // wraps ErrNoContact and joins each address's error; otherwise it is nil.
 // An empty list contacts nobody and returns 0 and nil, as memberlist does.
 // It returns 0 and an error wrapping ErrShutdown after Shutdown, also
@@ -184,6 +186,7 @@ func (m *Memberlist) joinAddress(a Address) (joinResult, error) {
 		// handshake and told its ConflictDelegate): a name conflict, which
 		// the local ConflictDelegate hears of too, as in memberlist.
 		m.notifyConflict(helloMsg{Name: m.self.Name, Addr: a.Addr})
+		return joinResult{}, nil
 	}
 	if err != nil {
 		return joinResult{}, err

@@ -34,6 +34,16 @@ import (
 // memberlist: two equal payloads handed out while the first is remembered
 // are one broadcast; send one of them through Broadcast to get two.
 
+// pullOrder: the payloads of one pull are handed to Plumtree, and so
+// delivered everywhere, in the reverse of the order GetBroadcasts returned
+// them. A TransmitLimitedQueue returns, among broadcasts sent as often, the
+// longer before the shorter and of one length the newest first; a
+// memberlist receiver usually handles the parts of one gossip packet last
+// first (its handoff queue is a stack). So on memberlist, broadcasts of one
+// size queued back to back usually reach NotifyMsg in the order they were
+// queued (serf's TestSerf_eventsUser expects it); reversing each pull gives
+// that order here every time (TestRuntimePullDeliveredInQueueOrder).
+
 // pumpRoundBytes bounds the payload bytes (plus overhead) one pump round
 // accepts from GetBroadcasts, sent or recognised: 1 MiB per
 // GossipInterval, 5 MiB/s at the LAN default. A TransmitLimitedQueue hands
@@ -105,7 +115,9 @@ func (m *Memberlist) pumpRound(w *appWorker) bool {
 			}
 			return true
 		}
-		for _, p := range payloads {
+		// A pull's payloads go to Plumtree last first (pullOrder).
+		for i := len(payloads) - 1; i >= 0; i-- {
+			p := payloads[i]
 			budget -= broadcastOverhead + len(p)
 			if len(p) == 0 || !m.seePayload(now, m.recent.key(p)) {
 				continue

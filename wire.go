@@ -22,9 +22,10 @@ import (
 //
 // The version field names the wire version that defines the body's
 // layout: the version that introduced the message type (1 for the types
-// of version 1, 2 for those added in version 2, see wireVersionOf), or 3
-// for a prune or graft that names its tree root (the only bodies that grew
-// a field, wire_codec.go). A layout never changes, so a frame of an old
+// of version 1, 2 for those added in version 2, see wireVersionOf), 3
+// for a prune or graft that names its tree root, or 4 for member records
+// that carry the members' protocol versions (the only bodies that grew a
+// field, wire_codec.go). A layout never changes, so a frame of an old
 // layout is the same bytes whatever version a connection negotiated, and
 // a node of version 1 reads every frame a newer node sends it, as long as
 // the sender keeps to the layouts of the connection's version
@@ -58,11 +59,38 @@ const (
 // set per tree root from then on).
 const wireVersionTreeRoots uint8 = 3
 
-// forVersion returns m as it may be sent on a link of wire version v: a
-// Prune or Graft that names a tree root loses the root below version 3
-// (wireVersionTreeRoots), and the peer, which keeps one eager/lazy set,
-// applies it to that set. Every other message is returned as is.
+// wireVersionMemberVersions is the wire version from which member records
+// carry the member's protocol versions (MemberRecord.Versions): a seventh
+// field of a record in MemberRecords, and announcements (the payload of a
+// ClassMembership broadcast) in the msgpack layout of membership_codec.go
+// instead of the binary layout 1 of membership_codec_v1.go.
+const wireVersionMemberVersions uint8 = 4
+
+// forVersion returns m as it may be sent on a link of wire version v:
+//   - below version 4 (wireVersionMemberVersions), member records lose
+//     their versions, and a membership announcement is re-encoded in the
+//     binary layout older nodes read (the peer relays it in that layout);
+//   - below version 3 (wireVersionTreeRoots), a Prune or Graft that names a
+//     tree root loses the root, and the peer, which keeps one eager/lazy
+//     set, applies it to that set.
+//
+// Every other message is returned as is.
 func forVersion(m Message, v uint8) Message {
+	if v >= wireVersionMemberVersions {
+		return m
+	}
+	switch m := m.(type) {
+	case MemberRecords:
+		if recordsCarryVersions(m.Records) {
+			m.Records = withoutVersions(m.Records)
+		}
+		return m
+	case Gossip:
+		if m.Class == ClassMembership {
+			m.Payload = announcementV1(m.Payload)
+		}
+		return m
+	}
 	if v >= wireVersionTreeRoots {
 		return m
 	}

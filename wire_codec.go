@@ -46,7 +46,11 @@ import (
 //	member_user_state  [join bool, state bin]
 //
 // A MemberRecord is the array [name, addr, meta bin, incarnation uint32,
-// state uint8, age_seconds uint32] (wire_member.go).
+// state uint8, age_seconds uint32] (wire_member.go), with a seventh field
+// from version 4, versions [pmin, pmax, pcur, dmin, dmax, dcur] of uint8: a
+// member_records whose records carry versions is written in a version 4
+// frame with that layout, one without in a version 1 frame with the old
+// one (forVersion strips versions for a link below version 4).
 //
 // The layout of a message never changes within a wire version: a decoder
 // refuses a body with more or fewer fields. A new field needs a new wire

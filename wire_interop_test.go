@@ -75,10 +75,42 @@ type (
 	legacyGraft struct{ IDs []MessageID }
 )
 
+// legacyMemberRecords and legacyMemberRecord are MemberRecords and
+// MemberRecord as they were before wire version 4 added Versions: the
+// layout of records without versions, which every version reads.
+type (
+	legacyMemberRecords struct {
+		Join    bool
+		Buckets uint16
+		Want    []uint16
+		Records []legacyMemberRecord
+	}
+	legacyMemberRecord struct {
+		Name        string
+		Addr        string
+		Meta        []byte
+		Incarnation uint32
+		State       MemberState
+		AgeSeconds  uint32
+	}
+)
+
 // goMsgpackView returns the struct whose go-msgpack encoding is m's body:
-// the legacy struct for a Prune or Graft without a root, m itself else.
+// the legacy struct for a Prune or Graft without a root and for
+// MemberRecords whose records carry no versions, m itself else.
 func goMsgpackView(m Message) any {
 	switch m := m.(type) {
+	case MemberRecords:
+		if !recordsCarryVersions(m.Records) {
+			v := legacyMemberRecords{Join: m.Join, Buckets: m.Buckets, Want: m.Want}
+			if m.Records != nil {
+				v.Records = make([]legacyMemberRecord, len(m.Records))
+			}
+			for i, r := range m.Records {
+				v.Records[i] = legacyMemberRecord{r.Name, r.Addr, r.Meta, r.Incarnation, r.State, r.AgeSeconds}
+			}
+			return v
+		}
 	case Prune:
 		if m.Root == "" {
 			return legacyPrune{}
@@ -94,6 +126,15 @@ func goMsgpackView(m Message) any {
 // fromGoMsgpackView inverts goMsgpackView.
 func fromGoMsgpackView(v any) Message {
 	switch v := v.(type) {
+	case legacyMemberRecords:
+		m := MemberRecords{Join: v.Join, Buckets: v.Buckets, Want: v.Want}
+		if v.Records != nil {
+			m.Records = make([]MemberRecord, len(v.Records))
+		}
+		for i, r := range v.Records {
+			m.Records[i] = MemberRecord{Name: r.Name, Addr: r.Addr, Meta: r.Meta, Incarnation: r.Incarnation, State: r.State, AgeSeconds: r.AgeSeconds}
+		}
+		return m
 	case legacyPrune:
 		return Prune{}
 	case legacyGraft:

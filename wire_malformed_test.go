@@ -165,6 +165,11 @@ func TestDecodeMessageMalformed(t *testing.T) {
 		{"graft v2 with a root", rawFrame(2, byte(TypeGraft), 0, -1, "92 90 a1 72"), def, errMalformed, TypeGraft, ""},
 		{"graft v3 without a root", rawFrame(3, byte(TypeGraft), 0, -1, "91 90"), def, errMalformed, TypeGraft, ""},
 		{"graft after our version", rawFrame(wireVersion+1, byte(TypeGraft), 0, -1, "92 90 a1 72"), def, errUnsupportedVersion, 0, "version"},
+		// Member records: 6 fields below wire version 4, 7 from it on.
+		{"member_records v1 record with versions", rawFrame(1, byte(TypeMemberRecords), 0, -1, "94 c2 40 90 91 97 a1 61 a0 c4 00 01 00 00 96 01 05 02 00 00 00"), def, errMalformed, TypeMemberRecords, "records"},
+		{"member_records v4 record without versions", rawFrame(4, byte(TypeMemberRecords), 0, -1, "94 c2 40 90 91 96 a1 61 a0 c4 00 01 00 00"), def, errMalformed, TypeMemberRecords, "records"},
+		{"member_records v4 versions not an array", rawFrame(4, byte(TypeMemberRecords), 0, -1, "94 c2 40 90 91 97 a1 61 a0 c4 00 01 00 00 07"), def, errMalformed, TypeMemberRecords, "records.versions"},
+		{"member_records v4 version over 255", rawFrame(4, byte(TypeMemberRecords), 0, -1, "94 c2 40 90 91 97 a1 61 a0 c4 00 01 00 00 96 01 cd 0100 02 00 00 00"), def, errMalformed, TypeMemberRecords, "records.versions"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

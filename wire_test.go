@@ -87,6 +87,16 @@ var wireCases = []struct {
 		},
 	}},
 	{"member_records_empty", MemberRecords{Buckets: 128}},
+	// Wire version 4: records carry the member's protocol versions.
+	{"member_records_versions", MemberRecords{
+		Buckets: 64,
+		Records: []MemberRecord{
+			{Name: "node-5", Addr: "10.0.0.5:7946", Meta: []byte("tags"), Incarnation: 2, State: MemberStateAlive,
+				Versions: MemberVersions{PMin: 1, PMax: 5, PCur: 2, DMin: 2, DMax: 5, DCur: 4}},
+			{Name: "node-6", Addr: "10.0.0.6:7946", Incarnation: 9, State: MemberStateDead, AgeSeconds: 30,
+				Versions: MemberVersions{PMin: 1, PMax: 255, PCur: 200, DMin: 0, DMax: 0, DCur: 0}},
+		},
+	}},
 	{"member_user_state", MemberUserState{Join: true, State: []byte("app-state")}},
 }
 

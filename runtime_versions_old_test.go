@@ -1,0 +1,84 @@
+package hyparlist
+
+import (
+	"net"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// TestRuntimeVersion3PeerGetsLayout1Announcements: on a link negotiated at
+// wire version 3, the node's membership announcements travel in layout 1
+// and its member records without versions (no frame of version 4), and a
+// layout-1 announcement the older peer relays is read and merged.
+func TestRuntimeVersion3PeerGetsLayout1Announcements(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, _ := pingCluster(t, 1, nil)
+		node := c.nodes[0].ml
+		lim := DefaultWireLimits()
+		old := c.net.NewTransport("old")
+		defer old.Shutdown()
+		oldIP, oldPort, _ := old.FinalAdvertiseAddr("", 0)
+		self := Peer{Name: "old", Addr: net.JoinHostPort(oldIP.String(), strconv.Itoa(oldPort))}
+
+		link, err := old.DialAddressTimeout(Address{Addr: node.LocalNode().Address()}, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer link.Close()
+		if err := writeMessageFrame(link, helloMsg{VersionMin: 1, VersionMax: 3, Name: self.Name, Addr: self.Addr}, lim); err != nil {
+			t.Fatal(err)
+		}
+		if msg, err := readMessageFrame(link, lim); err != nil || msg != (helloAcceptMsg{Version: 3, Name: "node-00", Addr: node.LocalNode().Address()}) {
+			t.Fatalf("handshake answer %+v, %v; want version 3", msg, err)
+		}
+		if err := writeMessageFrame(link, Join{}, lim); err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		var announcements, bad int
+		versions := map[byte]int{}
+		go serveOldPeerLink(old, self, 3, lim, func(v byte, msg Message) {
+			mu.Lock()
+			defer mu.Unlock()
+			versions[v]++
+			if g, ok := msg.(Gossip); ok && g.Class == ClassMembership {
+				announcements++
+				if recs, err := decodeAnnouncementV1(g.Payload); err != nil || len(recs) == 0 {
+					bad++
+				}
+			}
+		})
+		time.Sleep(time.Second)
+		if got := memberNames(node.Neighbors()); !slices.Equal(got, []string{"old"}) {
+			t.Fatalf("neighbours %v, want the version-3 peer", got)
+		}
+		// The node announces a metadata change: the peer gets it in layout 1.
+		if err := node.UpdateNode(time.Second); err != nil {
+			t.Fatal(err)
+		}
+		payload, err := appendAnnouncementV1(nil, []MemberRecord{{Name: "relayed", Addr: "10.9.9.9:7946", Incarnation: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := Gossip{ID: MessageID{Origin: "old", Seq: 1}, Class: ClassMembership, Payload: payload}
+		if err := writeMessageFrame(link, g, lim); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 10*time.Second, "the relayed layout-1 record listed", func() bool {
+			return slices.Contains(memberNames(node.Members()), "relayed")
+		})
+		time.Sleep(time.Second)
+		mu.Lock()
+		defer mu.Unlock()
+		if announcements == 0 || bad != 0 {
+			t.Errorf("%d announcements on a version-3 link, %d not in layout 1", announcements, bad)
+		}
+		if versions[4] != 0 {
+			t.Errorf("frame versions on a version-3 link: %v; want none of version 4", versions)
+		}
+	})
+}
