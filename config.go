@@ -382,6 +382,14 @@ type Config struct {
 	// the oldest entries go first. Between 1 and 1 GiB. Default: 32 MiB.
 	MessageCacheMaxBytes int
 
+	// BroadcastTrees bounds the tree roots (broadcast origins) that keep
+	// eager and lazy links of their own (PlumtreeConfig.MaxTrees): with
+	// many senders, one origin's duplicates then no longer prune the links
+	// another origin's tree needs. The least recently used root beyond it
+	// falls back to the shared tree. Zero keeps one shared tree for every
+	// origin. Between 0 and 65,536. Default: 0.
+	BroadcastTrees int
+
 	// --- Runtime limits ---
 
 	// MaxFrameSize is the largest frame body, in bytes, sent or accepted;
