@@ -153,6 +153,18 @@ type PlumtreeConfig struct {
 	// broadcast, for a reason not yet found, while the simulator showed
 	// no such cost. 1024 is the value to try once that is understood.
 	MaxTrees int
+
+	// TreeIdle is how long a tracked root's tree outlives the last
+	// payload, PRUNE or GRAFT of that root: after TreeIdle without one,
+	// the root follows the default tree again, and its next payload
+	// starts a new tree from the default tree as it is then. Not in the
+	// paper. A root that sends rarely gains nothing from a tree of its
+	// own, and its tree goes stale meanwhile: every link that came up
+	// since is eager in it and every parent link that went down left a
+	// hole that only its next payload's IHAVE and GRAFT repair, while the
+	// default tree is kept in shape by every root's traffic. Zero keeps
+	// trees until MaxTrees evicts them. Default 5s.
+	TreeIdle time.Duration
 }
 
 // DefaultPlumtreeConfig returns the defaults documented on each field of
@@ -175,6 +187,7 @@ func DefaultPlumtreeConfig() PlumtreeConfig {
 		NeighborUpAnnounce:    64,
 		MaxPeers:              64,
 		MaxTrees:              0,
+		TreeIdle:              5 * time.Second,
 	}
 }
 
@@ -215,6 +228,9 @@ func (c PlumtreeConfig) Validate() error {
 	}
 	if c.MaxTrees < 0 {
 		return fmt.Errorf("%w: MaxTrees must not be negative, got %d", ErrInvalidPlumtreeConfig, c.MaxTrees)
+	}
+	if c.TreeIdle < 0 {
+		return fmt.Errorf("%w: TreeIdle must not be negative, got %v", ErrInvalidPlumtreeConfig, c.TreeIdle)
 	}
 	return nil
 }
