@@ -433,9 +433,6 @@ func (p *Plumtree) receiveIHave(from Peer, ih IHave) {
 	// optimisation (tested per entry below).
 	pp := p.peers.get(from.Name)
 	optimize := p.cfg.OptimizationThreshold > 0 && pp != nil
-	// eager: pp is eager in the tree of every message it announced that
-	// we miss (see graftWait).
-	eager := pp != nil
 	for _, e := range ih.Entries {
 		fwd, ok := p.seen.round(e.ID)
 		if !ok {
@@ -443,7 +440,6 @@ func (p *Plumtree) receiveIHave(from Peer, ih IHave) {
 				timer = &ptGraftTimer{ids: make([]MessageID, 0, len(ih.Entries))}
 			}
 			p.missing.announce(e.ID, from, e.Round, timer, p.now)
-			eager = eager && p.eagerIn(e.ID.Origin, pp)
 			continue
 		}
 		if optimize && fwd > 0 && p.worthOptimizing(e.Round, fwd-1) && !p.eagerIn(e.ID.Origin, pp) && p.optimizeOnIHave(from.Name, e.ID) {
@@ -451,6 +447,12 @@ func (p *Plumtree) receiveIHave(from Peer, ih IHave) {
 		}
 	}
 	if timer != nil && len(timer.ids) > 0 {
+		// Whether pp is eager in the trees of the messages we miss, after
+		// any optimisation above.
+		eager := pp != nil
+		for _, id := range timer.ids {
+			eager = eager && p.eagerIn(id.Origin, pp)
+		}
 		p.emit(SetTimer{After: p.graftWait(eager), Timer: timer})
 	}
 }
