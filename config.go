@@ -391,9 +391,10 @@ type Config struct {
 	// (PlumtreeConfig.TreeIdle); the least recently used root beyond
 	// BroadcastTrees does too. Each costs about 100 bytes. Zero keeps one
 	// shared tree for every origin, as before. Between 0 and 65,536.
-	// Default: 1024 (bench/, N=32 and 64, 1 KiB, random origins at 8 to
-	// 256 broadcasts/s: median time to every node 2–70 ms against
-	// 0.6–2.1 s with one tree; see BENCHMARKS.md).
+	// Default: 1024 (bench/, 1 KiB, random origins: median time to every
+	// node 1.3–70 ms against 0.6–1.2 s with one tree at N=32 from 8 to
+	// 256 broadcasts/s, 2.7 ms against 1.3 s at N=64 and 64/s; see
+	// BENCHMARKS.md for where it gains nothing).
 	BroadcastTrees int
 
 	// --- Runtime limits ---
