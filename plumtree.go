@@ -682,12 +682,12 @@ func (p *Plumtree) neighborUp(peer Peer) {
 		pp := &p.peers.list[i]
 		pp.peer = peer
 		pp.eager = true
-		p.trees.setSlot(pp.slot, true)
+		p.trees.eagerSlot(pp.slot)
 	} else {
 		if len(p.peers.list) >= p.cfg.MaxPeers {
 			return
 		}
-		p.trees.setSlot(p.peers.insert(i, peer, true).slot, true)
+		p.trees.eagerSlot(p.peers.insert(i, peer, true).slot)
 	}
 	p.announceRecent(peer)
 }

@@ -160,20 +160,16 @@ func (t *ptTrees) clearSlot(s int8) {
 	}
 }
 
-// setSlot overrides slot s as eager (or lazy) in every tree (a neighbour
-// that arrives, eager in every tree as in §3's NeighborUp).
-func (t *ptTrees) setSlot(s int8, eager bool) {
+// eagerSlot overrides slot s as eager in every tree (a neighbour that
+// arrives: eager in every tree, as in §3's NeighborUp).
+func (t *ptTrees) eagerSlot(s int8) {
 	if s < 0 {
 		return
 	}
 	bit := uint64(1) << uint(s)
 	for i := range t.list {
 		t.list[i].set |= bit
-		if eager {
-			t.list[i].lazy &^= bit
-		} else {
-			t.list[i].lazy |= bit
-		}
+		t.list[i].lazy &^= bit
 	}
 }
 
