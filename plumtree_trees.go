@@ -39,8 +39,8 @@ import "slices"
 //     and the root's next payload reached the nodes behind it only by
 //     IHAVE and GRAFT. The runtime's join wave (every node announces
 //     itself, a Plumtree broadcast of its own) tracked every root that
-//     way before the first user broadcast; the simulator's broadcast
-//     experiments start with untracked roots.
+//     way before the first user broadcast; the simulator's experiments
+//     run without the membership core, so their roots start untracked.
 //   - A tree is repaired only by its own root's traffic. A root that
 //     sends rarely gains nothing from a tree of its own, and the tree
 //     goes stale meanwhile: a parent link that went down leaves a hole
