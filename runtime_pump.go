@@ -51,7 +51,7 @@ const pumpRoundPulls = 64
 // bytes a payload costs on the wire beyond its length in a Gossip frame
 // (frame header, msgpack array and bin headers, message ID and round),
 // with a name of typical length. It only guides the application's packing.
-const broadcastOverhead = FrameHeaderSize + 32
+const broadcastOverhead = frameHeaderSize + 32
 
 // runPump runs a pump round every interval until shutdown. It runs only
 // when there is a Delegate and the interval is positive; w tracks it for
