@@ -418,6 +418,21 @@ type Config struct {
 	// the oldest entries go first. Between 1 and 1 GiB. Default: 32 MiB.
 	MessageCacheMaxBytes int
 
+	// BroadcastTrees bounds the tree roots (broadcast origins) that keep
+	// eager and lazy links of their own (PlumtreeConfig.MaxTrees): with
+	// many senders, one origin's duplicates then no longer prune the links
+	// another origin's tree needs, and its broadcasts need no repair round
+	// (IHAVE + GraftTimeout). A root's tree starts from the shared tree at
+	// its first broadcast and goes back to it after 5 s without one
+	// (PlumtreeConfig.TreeIdle); the least recently used root beyond
+	// BroadcastTrees does too. Each costs about 100 bytes. Zero keeps one
+	// shared tree for every origin, as before. Between 0 and 65,536.
+	// Default: 1024 (bench/, 1 KiB, random origins: median time to every
+	// node 1.3–70 ms against 0.6–1.2 s with one tree at N=32 from 8 to
+	// 256 broadcasts/s, 2.7 ms against 1.3 s at N=64 and 64/s; see
+	// BENCHMARKS.md for where it gains nothing).
+	BroadcastTrees int
+
 	// --- Runtime limits ---
 
 	// MaxFrameSize is the largest frame body, in bytes, sent or accepted;

@@ -26,6 +26,7 @@ func TestValidateUpperBounds(t *testing.T) {
 		{"PeerSendQueueDepth", func(c *Config, v int) { c.PeerSendQueueDepth = v }, maxPeerSendQueueDepth},
 		{"MaxConcurrentDialers", func(c *Config, v int) { c.MaxConcurrentDialers = v }, maxConcurrentDialers},
 		{"MessageCacheMaxBytes", func(c *Config, v int) { c.MessageCacheMaxBytes = v }, maxMessageCacheBytes},
+		{"BroadcastTrees", func(c *Config, v int) { c.BroadcastTrees = v }, maxBroadcastTrees},
 	}
 	for _, tc := range tests {
 		for _, v := range []int{tc.max, tc.max + 1, math.MaxInt} {

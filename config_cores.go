@@ -57,6 +57,7 @@ func (c *Config) plumtreeConfig() PlumtreeConfig {
 	p.IHaveInterval = c.IHaveInterval
 	p.CacheTTL = c.MessageCacheTTL
 	p.CacheMaxBytes = c.MessageCacheMaxBytes
+	p.MaxTrees = c.BroadcastTrees
 	// Seen IDs must outlive cached payloads (PlumtreeConfig.SeenTTL); keep
 	// the core's default margin over the cache.
 	def := DefaultPlumtreeConfig()

@@ -48,6 +48,7 @@ func TestConfigCoresMapping(t *testing.T) {
 				{"IHaveInterval", p.IHaveInterval, c.IHaveInterval},
 				{"CacheTTL", p.CacheTTL, c.MessageCacheTTL},
 				{"CacheMaxBytes", p.CacheMaxBytes, c.MessageCacheMaxBytes},
+				{"MaxTrees", p.MaxTrees, c.BroadcastTrees},
 				{"SeenTTL", p.SeenTTL, c.MessageCacheTTL + time.Minute},
 				{"SuspicionMult", m.SuspicionMult, c.SuspicionMult},
 				{"SuspicionMaxTimeoutMult", m.SuspicionMaxTimeoutMult, c.SuspicionMaxTimeoutMult},

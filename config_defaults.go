@@ -14,6 +14,10 @@ const (
 	// the paper: a memory bound, generous next to the 256-byte payloads of
 	// typical membership and application broadcasts.
 	defaultMessageCacheMaxBytes = 32 << 20
+	// defaultBroadcastTrees is Config.BroadcastTrees: per-root trees on
+	// real sockets, about 100 KiB per node when full (BENCHMARKS.md,
+	// "Per-root trees on real sockets").
+	defaultBroadcastTrees = 1024
 	// defaultMaxFrameSize is memberlist's cap on one push/pull state
 	// (maxPushStateBytes in its net.go), so that a LocalState that works
 	// with memberlist fits in one anti-entropy frame.
@@ -73,6 +77,7 @@ func DefaultLANConfig() *Config {
 		GraftTimeout:         500 * time.Millisecond,
 		MessageCacheTTL:      30 * time.Second,
 		MessageCacheMaxBytes: defaultMessageCacheMaxBytes,
+		BroadcastTrees:       defaultBroadcastTrees,
 
 		MaxFrameSize:           defaultMaxFrameSize,
 		PeerSendQueueDepth:     1024,    // as HandoffQueueDepth

@@ -150,6 +150,7 @@ func TestValidateRules(t *testing.T) {
 		{"GraftTimeout", func(c *Config) { c.GraftTimeout = 0 }},
 		{"MessageCacheTTL", func(c *Config) { c.MessageCacheTTL = c.IHaveInterval + c.GraftTimeout - 1 }},
 		{"MessageCacheMaxBytes", func(c *Config) { c.MessageCacheMaxBytes = 0 }},
+		{"BroadcastTrees", func(c *Config) { c.BroadcastTrees = -1 }},
 		{"MaxFrameSize", func(c *Config) { c.MaxFrameSize = c.UDPBufferSize - 1 }},
 		{"MaxFrameSize", func(c *Config) { c.MaxFrameSize = maxFrameSizeLimit + 1 }},
 		{"PeerSendQueueDepth", func(c *Config) { c.PeerSendQueueDepth = 0 }},

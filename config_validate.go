@@ -41,6 +41,9 @@ const (
 	maxConcurrentDialers = 256
 	// maxMessageCacheBytes bounds MessageCacheMaxBytes: 1 GiB.
 	maxMessageCacheBytes = 1 << 30
+	// maxBroadcastTrees bounds BroadcastTrees: about 6.5 MB of trees,
+	// and the LRU eviction scans them all.
+	maxBroadcastTrees = 1 << 16
 	// maxMembersLimit bounds MaxMembers: about 1 GB of records with
 	// maximal metadata.
 	maxMembersLimit = 1_000_000
@@ -192,6 +195,7 @@ func (c *Config) validatePlumtree(v *validator) {
 		v.fail("MessageCacheTTL", "= %v, must be at least IHaveInterval + GraftTimeout (%v)", c.MessageCacheTTL, minTTL)
 	}
 	v.inRange("MessageCacheMaxBytes", c.MessageCacheMaxBytes, 1, maxMessageCacheBytes)
+	v.inRange("BroadcastTrees", c.BroadcastTrees, 0, maxBroadcastTrees)
 }
 
 // validator collects the problems Validate finds.

@@ -53,8 +53,10 @@ import (
 //   - A payload is neither pushed nor announced to the neighbours that
 //     announced it to us; an eager one is pruned instead (push).
 //   - With PlumtreeConfig.MaxTrees above 0 (off by default), eager and
-//     lazy sets are kept per tree root, the message's origin, over a
-//     default tree that evolves as the paper's single set
+//     lazy sets are kept per tree root, the message's origin, beside a
+//     default tree that evolves as the paper's single set: a root's tree
+//     starts from the default tree at its first payload and is dropped
+//     after PlumtreeConfig.TreeIdle without traffic of its root
 //     (plumtree_trees.go).
 //   - A missing message is not forgotten once every announcer has been
 //     grafted: its announcers, or the other neighbours once none is left,
@@ -294,7 +296,9 @@ func (p *Plumtree) broadcast(class Class, payload []byte) {
 // tree).
 func (p *Plumtree) push(id MessageID, class Class, round uint16, payload []byte, except string, has []ptAnnouncement) {
 	var msg Message // boxed once, shared by all sends
-	p.trees.touch(id.Origin)
+	// The origin's tree starts here for a local broadcast (receiveGossip
+	// started it, with its parent, for a received one).
+	p.trackPush(id.Origin, nil)
 	for i := range p.peers.list {
 		pp := &p.peers.list[i]
 		if pp.peer.Name == except {
@@ -346,6 +350,7 @@ func (p *Plumtree) receiveGossip(from Peer, g Gossip) {
 		}
 		return
 	}
+	p.trackPush(root, sender)
 	fwd := ptNextRound(g.Round)
 	p.remember(g.ID, g.Class, fwd, g.Payload, from.Name)
 	p.emit(Deliver{ID: g.ID, Class: g.Class, Payload: g.Payload, From: from, Hops: fwd})
@@ -428,9 +433,9 @@ func (p *Plumtree) swapParent(root, parent, better string) bool {
 func (p *Plumtree) receiveIHave(from Peer, ih IHave) {
 	var timer *ptGraftTimer
 	// Only a neighbour lazy in the message's tree can trigger the
-	// optimisation.
+	// optimisation (tested per entry below).
 	pp := p.peers.get(from.Name)
-	optimize := p.cfg.OptimizationThreshold > 0 && pp != nil && !pp.eager
+	optimize := p.cfg.OptimizationThreshold > 0 && pp != nil
 	for _, e := range ih.Entries {
 		fwd, ok := p.seen.round(e.ID)
 		if !ok {
@@ -445,13 +450,19 @@ func (p *Plumtree) receiveIHave(from Peer, ih IHave) {
 		}
 	}
 	if timer != nil && len(timer.ids) > 0 {
-		p.emit(SetTimer{After: p.graftWait(pp), Timer: timer})
+		// Whether pp is eager in the trees of the messages we miss, after
+		// any optimisation above.
+		eager := pp != nil
+		for _, id := range timer.ids {
+			eager = eager && p.eagerIn(id.Origin, pp)
+		}
+		p.emit(SetTimer{After: p.graftWait(eager), Timer: timer})
 	}
 }
 
-// graftWait returns how long to wait for the payloads an IHAVE from the
-// neighbour pp (nil for a non-neighbour) announced before grafting them:
-// GraftTimeout1 as in the paper, except for an eager neighbour.
+// graftWait returns how long to wait for the payloads an IHAVE announced
+// before grafting them: GraftTimeout1 as in the paper, except when its
+// sender is a neighbour eager in the tree of every message we miss.
 //
 // Not in the paper: an eager neighbour pushes what it receives as GOSSIP,
 // so its IHAVE is the replay of its cache sent when the link came up
@@ -460,8 +471,8 @@ func (p *Plumtree) receiveIHave(from Peer, ih IHave) {
 // GraftTimeout1 only leaves the churn of the crash wave time to take the
 // new neighbour away again (its announcements are then forgotten). Such an
 // IHAVE is grafted after GraftTimeout2, the paper's round-trip-sized wait.
-func (p *Plumtree) graftWait(pp *ptPeer) time.Duration {
-	if pp != nil && pp.eager {
+func (p *Plumtree) graftWait(eager bool) time.Duration {
+	if eager {
 		return p.cfg.GraftTimeout2
 	}
 	return p.cfg.GraftTimeout1
@@ -673,12 +684,13 @@ func (p *Plumtree) neighborUp(peer Peer) {
 	if ok {
 		pp := &p.peers.list[i]
 		pp.peer = peer
-		p.setLink("", pp, true)
+		pp.eager = true
+		p.trees.eagerSlot(pp.slot)
 	} else {
 		if len(p.peers.list) >= p.cfg.MaxPeers {
 			return
 		}
-		p.trees.clearSlot(p.peers.insert(i, peer, true).slot)
+		p.trees.eagerSlot(p.peers.insert(i, peer, true).slot)
 	}
 	p.announceRecent(peer)
 }

@@ -142,19 +142,33 @@ type PlumtreeConfig struct {
 	// Plumtree: with many senders, the duplicates of one origin's
 	// broadcasts would otherwise prune links another origin's tree needs,
 	// and those are grafted back only after an IHAVE and GraftTimeout1.
-	// A root is tracked from its first push, PRUNE or GRAFT; its links
-	// follow the default tree until a payload, PRUNE or GRAFT of its own
-	// sets them (plumtree_trees.go). Tracking one root more than MaxTrees
-	// forgets the least recently used one, which then follows the default
-	// tree again. A tracked root costs about 100 bytes. Only the first 64
+	// A root is tracked from its first push (or PRUNE or GRAFT), starting
+	// as a copy of the default tree, and from then on changed only by its
+	// own PRUNEs and GRAFTs, until TreeIdle without them
+	// (plumtree_trees.go). Tracking one root more than MaxTrees forgets
+	// the least recently used one, which then follows the default tree
+	// again. A tracked root costs about 100 bytes. Only the first 64
 	// neighbours have a place in the per-root sets; further ones follow
 	// the default tree. Zero keeps the single default tree (the behaviour
-	// before wire version 3). Default 0: on real sockets (bench/, N=32,
-	// 1 KiB, random origins at 2 broadcasts/s) 1024 trees raised the
-	// median time to every node from 1.5 ms to 602 ms, a repair round per
-	// broadcast, for a reason not yet found, while the simulator showed
-	// no such cost. 1024 is the value to try once that is understood.
+	// before wire version 3). Default 0 for the core, so that the
+	// simulator's default figures stay those of one tree (per-root trees
+	// cost more duplicates in its all-send round: RMR 0.354 against 0.325
+	// at 1,000 nodes, seed 7, and are equal elsewhere); the runtime's
+	// Config.BroadcastTrees sets 1024, which removed the repair rounds of
+	// random senders on real sockets (BENCHMARKS.md).
 	MaxTrees int
+
+	// TreeIdle is how long a tracked root's tree outlives the last
+	// payload, PRUNE or GRAFT of that root: after TreeIdle without one,
+	// the root follows the default tree again, and its next payload
+	// starts a new tree from the default tree as it is then. Not in the
+	// paper. A root that sends rarely gains nothing from a tree of its
+	// own, and its tree goes stale meanwhile: every link that came up
+	// since is eager in it and every parent link that went down left a
+	// hole that only its next payload's IHAVE and GRAFT repair, while the
+	// default tree is kept in shape by every root's traffic. Zero keeps
+	// trees until MaxTrees evicts them. Default 5s.
+	TreeIdle time.Duration
 }
 
 // DefaultPlumtreeConfig returns the defaults documented on each field of
@@ -177,6 +191,7 @@ func DefaultPlumtreeConfig() PlumtreeConfig {
 		NeighborUpAnnounce:    64,
 		MaxPeers:              64,
 		MaxTrees:              0,
+		TreeIdle:              5 * time.Second,
 	}
 }
 
@@ -217,6 +232,9 @@ func (c PlumtreeConfig) Validate() error {
 	}
 	if c.MaxTrees < 0 {
 		return fmt.Errorf("%w: MaxTrees must not be negative, got %d", ErrInvalidPlumtreeConfig, c.MaxTrees)
+	}
+	if c.TreeIdle < 0 {
+		return fmt.Errorf("%w: TreeIdle must not be negative, got %v", ErrInvalidPlumtreeConfig, c.TreeIdle)
 	}
 	return nil
 }

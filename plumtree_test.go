@@ -173,6 +173,7 @@ func TestPlumtreeConfigValidate(t *testing.T) {
 		{"MissingMaxAnnouncers", func(c *PlumtreeConfig) { c.MissingMaxAnnouncers = 0 }},
 		{"NeighborUpAnnounce", func(c *PlumtreeConfig) { c.NeighborUpAnnounce = -1 }},
 		{"MaxPeers", func(c *PlumtreeConfig) { c.MaxPeers = 0 }},
+		{"TreeIdle", func(c *PlumtreeConfig) { c.TreeIdle = -time.Second }},
 	}
 	for _, tc := range cases {
 		c := DefaultPlumtreeConfig()
@@ -188,9 +189,9 @@ func TestPlumtreeConfigValidate(t *testing.T) {
 	}
 	// Zero is allowed where documented.
 	c := DefaultPlumtreeConfig()
-	c.IHaveInterval, c.OptimizationThreshold, c.NeighborUpAnnounce = 0, 0, 0
+	c.IHaveInterval, c.OptimizationThreshold, c.NeighborUpAnnounce, c.TreeIdle = 0, 0, 0, 0
 	if err := c.Validate(); err != nil {
-		t.Fatalf("zero IHaveInterval/OptimizationThreshold/NeighborUpAnnounce rejected: %v", err)
+		t.Fatalf("zero IHaveInterval/OptimizationThreshold/NeighborUpAnnounce/TreeIdle rejected: %v", err)
 	}
 }
 

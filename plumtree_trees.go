@@ -18,38 +18,66 @@ import "slices"
 // the single set, at both ends of the link, so the default tree evolves
 // exactly as the single set did.
 //
-// A tracked tree holds, per link, an override of the default tree: the
-// links a PRUNE or GRAFT for its root changed, and whether each is lazy.
-// A link without an override follows the default tree. Both ends of a
-// link set the same override on the same message (the sender when it
-// sends it, the receiver when it receives it; links are FIFO), so a link
-// is symmetric in every tree both ends track, and a root's first
-// broadcast costs what it cost with one set. A link a root's tree needed
-// and another root's duplicates pruned is grafted back once for that root
-// (GRAFT of its message IDs) and from then on stays eager in its tree,
-// whatever other roots prune: a root that keeps sending pays a repair
-// round at most once per link. Overrides are not set when a payload is
-// merely pushed along the default tree: the simulator's all-send round
-// (every node broadcasts once at the same instant) cost more duplicates
-// that way (RMR 0.59 instead of 0.44 at 1,000 nodes, seed 7, measured
-// before announcers were pruned instead of pushed, see push), as each
-// root's links stay eager however the concurrent PRUNEs of the other
-// roots thin the default tree. A root is tracked from its first PRUNE or
-// GRAFT; at most PlumtreeConfig.MaxTrees roots are, and tracking one more
-// forgets the least recently used one (by a push of one of its messages
-// or a change), whose links then follow the default tree again.
-// An end that forgot a tree agrees with the other again at the next
-// message of that root on the link: a payload pushed over a link that is
-// lazy at the receiver is answered with PRUNE, and a GRAFT that moves its
-// sender to eager is acknowledged.
+// A tracked tree holds, per link, its own state, eager or lazy. It starts
+// at its root's first push on this node (the first payload of the root
+// delivered here, or the root's own broadcast) as a snapshot of the
+// default tree, with the neighbour that pushed the payload eager (it
+// holds us eager in its own tree, or it would have sent IHAVE), so a
+// root's first broadcast costs what it cost with one set. From then on
+// only the PRUNEs and GRAFTs of its root change it, and NeighborUp (a new
+// neighbour is eager in every tree, §3) and NeighborDown. A link a root's
+// tree needed and another root's duplicates pruned in the default tree
+// stays eager in the root's tree: a root that keeps sending pays a repair
+// round at most once per link.
+//
+// Two things the first version of this file got wrong, which cost a
+// repair round (IHAVE + GraftTimeout1, 602 ms at the runtime's LAN
+// defaults) on almost every broadcast on real sockets while the
+// simulator saw none (TestPlumtreeTreesNoRepairAfterJoinWave):
+//   - A tree was its root's overrides laid over the default tree as that
+//     kept changing: a link pruned for the root because another,
+//     default-eager, link had delivered its payload first stayed lazy
+//     after other roots' PRUNEs had made that other link lazy as well,
+//     and the root's next payload reached the nodes behind it only by
+//     IHAVE and GRAFT. The runtime's join wave (every node announces
+//     itself, a Plumtree broadcast of its own) tracked every root that
+//     way before the first user broadcast; the simulator's experiments
+//     run without the membership core, so their roots start untracked.
+//   - A tree is repaired only by its own root's traffic. A root that
+//     sends rarely gains nothing from a tree of its own, and the tree
+//     goes stale meanwhile: a parent link that went down leaves a hole
+//     that its next payload finds by IHAVE and GRAFT, while the default
+//     tree is kept in shape by every root's traffic. A tree without a
+//     push, PRUNE or GRAFT of its root for PlumtreeConfig.TreeIdle is
+//     therefore dropped: the root follows the default tree again and its
+//     next payload starts a new snapshot.
+//
+// Both ends of a link take their snapshot of it when the root's payload
+// first passes them, which is nearly the same moment in the steady state;
+// when other roots' PRUNEs and GRAFTs change the default tree between the
+// two (many roots sending at once), the link can start asymmetric in the
+// new tree. The next message of that root on the link makes it symmetric
+// again: a payload pushed over a link that is lazy at the receiver is
+// answered with PRUNE, and a GRAFT that moves its sender to eager is
+// acknowledged. An IHAVE from a neighbour eager in the tree of the
+// messages it announces is grafted after GraftTimeout2 (graftWait). The
+// same holds for an end that forgot a tree (MaxTrees evicts the least
+// recently used one) while the other did not.
+//
+// The default tree still follows every PRUNE and GRAFT, whatever root it
+// names, at both ends of the link, as the single set did; it is what a
+// new or idle root starts from.
 //
 // Representation. Each neighbour holds a slot, a small index that stays
 // the same while it is a neighbour (ptPeer.slot; the table's name order
 // changes on every NeighborUp and NeighborDown, the slot does not). A tree
 // is its root's name and two bitmasks over slots, about 100 bytes with its
 // index entry. A neighbour without a slot (beyond ptMaxSlots neighbours,
-// see PlumtreeConfig.MaxPeers) follows the default tree in every tree.
-// NeighborUp and NeighborDown drop the slot's overrides in every tree.
+// see PlumtreeConfig.MaxPeers) follows the default tree in every tree,
+// as does a slot without an override (set) in a tree: a neighbour that
+// sent a PRUNE or GRAFT without a root (an older node, which keeps one
+// set). NeighborUp makes the slot eager in every tree; NeighborDown drops
+// its overrides.
 //
 // Determinism: the index map is only looked up; eviction and the updates
 // on NeighborUp and NeighborDown scan the slice.
@@ -66,6 +94,9 @@ type ptTree struct {
 	set, lazy uint64
 	// used is the tick of the last push or change, for LRU eviction.
 	used uint64
+	// last is the core time of the last push or change, for
+	// PlumtreeConfig.TreeIdle.
+	last int64
 }
 
 // ptTrees is the table of tracked tree roots.
@@ -88,31 +119,23 @@ func (t *ptTrees) get(root string) *ptTree {
 	return nil
 }
 
-// touch marks the tree of root, if tracked, as just used.
-func (t *ptTrees) touch(root string) {
-	if tr := t.get(root); tr != nil {
-		t.tick++
-		tr.used = t.tick
-	}
-}
-
-// track returns the tree of root, marked as just used, creating it
-// without overrides (evicting the least recently used tree when the table
-// is full). It returns nil when no tree may be tracked (max 0) or root is
-// empty.
-func (t *ptTrees) track(root string) *ptTree {
+// track returns the tree of root, marked as just used, and whether it
+// was created now, without overrides (evicting the least recently used
+// tree when the table is full). It returns nil when no tree may be
+// tracked (max 0) or root is empty.
+func (t *ptTrees) track(root string) (*ptTree, bool) {
 	if root == "" || t.max <= 0 {
-		return nil
+		return nil, false
 	}
 	t.tick++
 	if tr := t.get(root); tr != nil {
 		tr.used = t.tick
-		return tr
+		return tr, false
 	}
 	if len(t.list) < t.max {
 		t.index[root] = int32(len(t.list))
 		t.list = append(t.list, ptTree{root: root, used: t.tick})
-		return &t.list[len(t.list)-1]
+		return &t.list[len(t.list)-1], true
 	}
 	lru := 0
 	for i := range t.list {
@@ -123,7 +146,7 @@ func (t *ptTrees) track(root string) *ptTree {
 	delete(t.index, t.list[lru].root)
 	t.index[root] = int32(lru)
 	t.list[lru] = ptTree{root: root, used: t.tick}
-	return &t.list[lru]
+	return &t.list[lru], true
 }
 
 // clearSlot drops the overrides of slot s in every tree (a neighbour that
@@ -135,6 +158,19 @@ func (t *ptTrees) clearSlot(s int8) {
 	bit := uint64(1) << uint(s)
 	for i := range t.list {
 		t.list[i].set &^= bit
+		t.list[i].lazy &^= bit
+	}
+}
+
+// eagerSlot overrides slot s as eager in every tree (a neighbour that
+// arrives: eager in every tree, as in §3's NeighborUp).
+func (t *ptTrees) eagerSlot(s int8) {
+	if s < 0 {
+		return
+	}
+	bit := uint64(1) << uint(s)
+	for i := range t.list {
+		t.list[i].set |= bit
 		t.list[i].lazy &^= bit
 	}
 }
@@ -153,10 +189,43 @@ func (t *ptTrees) anyLazy(s int8) bool {
 	return false
 }
 
+// tree returns the tree of root, or nil when root is not tracked or its
+// tree has been idle for PlumtreeConfig.TreeIdle.
+func (p *Plumtree) tree(root string) *ptTree {
+	tr := p.trees.get(root)
+	if tr != nil && p.idle(tr) {
+		return nil
+	}
+	return tr
+}
+
+// idle reports whether tr has seen no push or change of its root for
+// PlumtreeConfig.TreeIdle.
+func (p *Plumtree) idle(tr *ptTree) bool {
+	return p.cfg.TreeIdle > 0 && p.now-tr.last >= int64(p.cfg.TreeIdle)
+}
+
+// trackTree returns the tree of root, marked as used now, and whether it
+// starts now: created, or idle until now and so started again from
+// scratch (see snapshotDefault). It returns nil when no tree may be
+// tracked.
+func (p *Plumtree) trackTree(root string) (*ptTree, bool) {
+	tr, created := p.trees.track(root)
+	if tr == nil {
+		return nil, false
+	}
+	if !created && p.idle(tr) {
+		tr.set, tr.lazy = 0, 0
+		created = true
+	}
+	tr.last = p.now
+	return tr, created
+}
+
 // eagerIn reports whether the neighbour pp is eager in the tree of root.
 func (p *Plumtree) eagerIn(root string, pp *ptPeer) bool {
 	if pp.slot >= 0 {
-		if tr := p.trees.get(root); tr != nil {
+		if tr := p.tree(root); tr != nil {
 			if bit := uint64(1) << uint(pp.slot); tr.set&bit != 0 {
 				return tr.lazy&bit == 0
 			}
@@ -170,20 +239,67 @@ func (p *Plumtree) eagerIn(root string, pp *ptPeer) bool {
 // GRAFT from a node that keeps one set) drops pp's overrides in every tree,
 // so that all of them follow the default tree.
 func (p *Plumtree) setLink(root string, pp *ptPeer, eager bool) {
-	pp.eager = eager
 	if root == "" {
+		pp.eager = eager
 		p.trees.clearSlot(pp.slot)
 		return
 	}
-	if pp.slot < 0 {
+	tr, created := p.trackTree(root)
+	if created {
+		p.snapshotDefault(tr) // before pp's default state changes
+	}
+	pp.eager = eager
+	if tr == nil || pp.slot < 0 {
 		return
 	}
-	if tr := p.trees.track(root); tr != nil {
+	bit := uint64(1) << uint(pp.slot)
+	tr.set |= bit
+	if eager {
+		tr.lazy &^= bit
+	} else {
+		tr.lazy |= bit
+	}
+}
+
+// trackPush tracks the tree of root, the origin of a payload about to be
+// pushed: a tree created now starts as a snapshot of the default tree
+// (snapshotDefault), with the neighbour parent the payload came from
+// (nil for none) eager, as parent holds us in its own tree, since it
+// pushed the payload to us.
+func (p *Plumtree) trackPush(root string, parent *ptPeer) {
+	tr, created := p.trackTree(root)
+	if !created {
+		return
+	}
+	p.snapshotDefault(tr)
+	if parent != nil && parent.slot >= 0 {
+		tr.lazy &^= uint64(1) << uint(parent.slot)
+	}
+}
+
+// snapshotDefault gives the new tree tr an override for every neighbour
+// with a slot: its state in the default tree now. From then on the tree
+// changes only by the PRUNEs and GRAFTs of its root (and by neighbours
+// arriving or leaving), never by those of other roots.
+//
+// Without the snapshot a tracked tree was its root's overrides laid over
+// whatever the default tree had become since: a link pruned for the root
+// because another default-eager link delivered the payload first stayed
+// lazy after other roots' PRUNEs had made that other link lazy too, and
+// the root's next payload reached part of the overlay only by IHAVE and
+// GRAFT. In the runtime every node's first membership announcements (a
+// join wave: every node broadcasts at once) track every root this way, so
+// almost every later user broadcast paid a repair round
+// (TestPlumtreeTreesNoRepairAfterJoinWave).
+func (p *Plumtree) snapshotDefault(tr *ptTree) {
+	for i := range p.peers.list {
+		pp := &p.peers.list[i]
+		if pp.slot < 0 {
+			continue
+		}
 		bit := uint64(1) << uint(pp.slot)
 		tr.set |= bit
-		if eager {
-			tr.lazy &^= bit
-		} else {
+		if !pp.eager {
 			tr.lazy |= bit
 		}
 	}
@@ -201,12 +317,15 @@ func (p *Plumtree) treePeers(root string, eager bool) []Peer {
 	return out
 }
 
-// TreeRoots returns the tree roots the core tracks, sorted. A root not
-// listed uses the default tree (EagerPeers, LazyPeers).
+// TreeRoots returns the tree roots the core tracks, sorted, without those
+// idle for PlumtreeConfig.TreeIdle. A root not listed uses the default
+// tree (EagerPeers, LazyPeers).
 func (p *Plumtree) TreeRoots() []string {
 	out := make([]string, 0, len(p.trees.list))
 	for i := range p.trees.list {
-		out = append(out, p.trees.list[i].root)
+		if !p.idle(&p.trees.list[i]) {
+			out = append(out, p.trees.list[i].root)
+		}
 	}
 	slices.Sort(out)
 	return out

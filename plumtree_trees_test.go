@@ -53,12 +53,16 @@ func TestPlumtreeTreesPruneIsPerRoot(t *testing.T) {
 	}
 
 	// r2's next payload goes to b at once; r4's is only queued for b's
-	// next IHAVE (the flush timer is armed already).
+	// next IHAVE (the flush timer is armed already), and r4 is tracked
+	// from that push on, starting from the default tree.
 	wantActions(t, "r2 from a", h.recv("a", gossipOf("r2", 2, 0, "u")),
 		`deliver r2/2 "u" from a hops 1`, `send b gossip r2/2 r1 "u"`)
 	wantActions(t, "r4 from a", h.recv("a", gossipOf("r4", 1, 0, "v")), `deliver r4/1 "v" from a hops 1`)
-	if got := h.pt.TreeRoots(); !slices.Equal(got, []string{"r1", "r2", "r3"}) {
-		t.Fatalf("tracked roots %v, want [r1 r2 r3]", got)
+	if got := h.pt.TreeRoots(); !slices.Equal(got, []string{"r1", "r2", "r3", "r4"}) {
+		t.Fatalf("tracked roots %v, want [r1 r2 r3 r4]", got)
+	}
+	if got := treeSets(h, "r4"); got != "eager=[a] lazy=[b]" {
+		t.Fatalf("r4's tree after its first push: %s, want the default tree's", got)
 	}
 }
 
@@ -223,5 +227,42 @@ func TestPlumtreeTreesRemoveRepairRounds(t *testing.T) {
 	}
 	if treeGrafts != 0 {
 		t.Errorf("per-root trees: %d repair GRAFTs in the last rounds, want 0", treeGrafts)
+	}
+}
+
+// TestPlumtreeTreesStartFromDefault: a root's tree starts as the default
+// tree at its first push, with the neighbour that pushed the payload
+// eager; from then on other roots' PRUNEs change the default tree, not
+// it; after TreeIdle without traffic of its root it follows the default
+// tree again, and its next payload starts it anew.
+func TestPlumtreeTreesStartFromDefault(t *testing.T) {
+	cfg := treesConfig()
+	cfg.TreeIdle = 5 * time.Second
+	h := newPtHarness(t, cfg, "a", "b", "c")
+	h.recv("c", Prune{}) // rootless: c lazy in the default tree
+	h.recv("b", Prune{Root: "r0"})
+	wantSets(t, h, "eager=[a] lazy=[b c]")
+	// r1's first payload comes from c, which the default tree holds lazy.
+	h.recv("c", gossipOf("r1", 1, 0, "p"))
+	if got := treeSets(h, "r1"); got != "eager=[a c] lazy=[b]" {
+		t.Fatalf("r1's tree after its first payload: %s", got)
+	}
+	// Another root's PRUNE from a changes the default tree only.
+	h.recv("a", Prune{Root: "r2"})
+	if got := treeSets(h, "r1"); got != "eager=[a c] lazy=[b]" {
+		t.Fatalf("r1's tree after a PRUNE for r2: %s", got)
+	}
+	h.now += 5 * time.Second
+	h.step(Start{}) // moves the core's clock
+	if got := h.pt.TreeRoots(); slices.Contains(got, "r1") {
+		t.Fatalf("idle r1 still tracked: %v", got)
+	}
+	if got, want := treeSets(h, "r1"), "eager=[] lazy=[a b c]"; got != want {
+		t.Fatalf("idle r1's tree: %s, want the default tree %s", got, want)
+	}
+	h.recv("b", Graft{Root: "r3"})
+	h.recv("b", gossipOf("r1", 2, 0, "q"))
+	if got := treeSets(h, "r1"); got != "eager=[b] lazy=[a c]" {
+		t.Fatalf("r1's tree started anew: %s", got)
 	}
 }

@@ -49,8 +49,12 @@ func (c *cluster) start() error {
 		PayloadBytes: c.opt.payload, LoadAvgBefore: loadAvg(),
 		GoVersion: goVersion(), Timestamp: time.Now().UTC().Format(time.RFC3339),
 	}
+	if c.sys.name() == "hyparlist" {
+		v := hlBroadcastTrees(c.opt.maxTrees)
+		c.common.MaxTrees = &v
+	}
 	c.base = takeMem()
-	env := nodeEnv{config: c.opt.config, app: c.app, wire: c.wire}
+	env := nodeEnv{config: c.opt.config, app: c.app, wire: c.wire, maxTrees: c.opt.maxTrees}
 	for i := range c.opt.n {
 		nd, err := c.sys.newNode(i, env)
 		if err != nil {

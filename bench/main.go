@@ -30,6 +30,9 @@ type options struct {
 	crashTimeout time.Duration
 	idle         time.Duration // quiet window after the joins; not a flag
 	seed         uint64
+	// maxTrees is hyparlist's Config.BroadcastTrees, or -1 for the
+	// library's default.
+	maxTrees int
 
 	sweepMax     float64
 	sweepSeconds float64
@@ -81,6 +84,7 @@ Flags:
 	fs.DurationVar(&opt.drainTimeout, "drain-timeout", 15*time.Second, "deadline after the last broadcast for delivery and empty queues")
 	fs.DurationVar(&opt.crashTimeout, "crash-timeout", time.Minute, "deadline for every node to drop the crashed node")
 	fs.Uint64Var(&opt.seed, "seed", 1, "seed of the origins and payloads")
+	fs.IntVar(&opt.maxTrees, "max-trees", -1, "hyparlist only: Config.BroadcastTrees, the tree roots with eager/lazy links of their own (-1: the library's default)")
 	fs.Float64Var(&opt.sweepMax, "sweep-max", 64, "-sweep: highest rate tried")
 	fs.Float64Var(&opt.sweepSeconds, "sweep-seconds", 10, "-sweep: seconds of broadcasts per step (at least 10 broadcasts)")
 	fs.Float64Var(&opt.rawSeconds, "raw-seconds", 5, "-raw: seconds to measure")

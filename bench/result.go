@@ -20,6 +20,9 @@ type result struct {
 	LoadAvgBefore string  `json:"load_avg_before"`
 	GoVersion     string  `json:"go_version"`
 	Timestamp     string  `json:"timestamp"`
+	// MaxTrees is hyparlist's Config.BroadcastTrees in this run (absent
+	// for memberlist).
+	MaxTrees *int `json:"max_trees,omitempty"`
 
 	// Broadcast phase.
 	DeliveredRatio              float64   `json:"delivered_ratio"`

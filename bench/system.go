@@ -46,6 +46,8 @@ type nodeEnv struct {
 	config string // "lan" or "local"
 	app    *app
 	wire   *wireCounter
+	// maxTrees is hyparlist's Config.BroadcastTrees; -1 keeps the default.
+	maxTrees int
 }
 
 func newSystem(name string, sink *counterSink) (system, error) {

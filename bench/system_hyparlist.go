@@ -14,8 +14,17 @@ import (
 
 // hyparlistSystem runs hyparlist nodes: DefaultLANConfig or
 // DefaultLocalConfig changed only for name, address, port, delegates,
-// transport and log output.
+// transport and log output (and BroadcastTrees with -max-trees).
 type hyparlistSystem struct{ sink *counterSink }
+
+// hlBroadcastTrees is the Config.BroadcastTrees a hyparlist node runs
+// with for the -max-trees flag's value (-1: the default).
+func hlBroadcastTrees(flag int) int {
+	if flag < 0 {
+		return hyparlist.DefaultLANConfig().BroadcastTrees
+	}
+	return flag
+}
 
 func (*hyparlistSystem) name() string   { return "hyparlist" }
 func (*hyparlistSystem) apis() []string { return []string{"native", "queue"} }
@@ -62,6 +71,9 @@ func (s *hyparlistSystem) newNode(i int, env nodeEnv) (benchNode, error) {
 	cfg.Delegate = n
 	cfg.Events = n
 	cfg.LogOutput = io.Discard
+	if env.maxTrees >= 0 {
+		cfg.BroadcastTrees = env.maxTrees
+	}
 	env.app.alive[i].Store(true)
 	m, err := hyparlist.Create(cfg)
 	if err != nil {
