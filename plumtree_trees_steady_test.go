@@ -39,7 +39,7 @@ func ptJoinWaveThenSingles(t *testing.T, cfg PlumtreeConfig, churn int, quiet ti
 		}
 		return false
 	}
-	start := net.now + time.Second
+	start := net.elapsed() + time.Second
 	for _, o := range names {
 		net.at(start, func() { net.broadcast(o, "alive") })
 	}
@@ -54,11 +54,11 @@ func ptJoinWaveThenSingles(t *testing.T, cfg PlumtreeConfig, churn int, quiet ti
 		}
 	}
 	net.run(0)
-	net.now += quiet
+	net.now = net.now.Add(quiet)
 	counting = true
 	for range singles {
 		o := names[rng.IntN(len(names))]
-		net.at(net.now+500*time.Millisecond, func() { net.broadcast(o, "p") })
+		net.at(net.elapsed()+500*time.Millisecond, func() { net.broadcast(o, "p") })
 		net.run(0)
 	}
 	return grafts
