@@ -58,7 +58,7 @@ func checkAnnouncement(recs []MemberRecord) error {
 	return nil
 }
 
-// AppendAnnouncement appends the encoding of recs to dst. It fails, leaving
+// appendAnnouncement appends the encoding of recs to dst. It fails, leaving
 // dst unchanged, if recs is empty or too long or a record is invalid.
 // AgeSeconds is written as 0.
 func appendAnnouncement(dst []byte, recs []MemberRecord) ([]byte, error) {
@@ -79,7 +79,8 @@ func appendAnnouncement(dst []byte, recs []MemberRecord) ([]byte, error) {
 	return e.b, nil
 }
 
-// DecodeAnnouncement decodes an announcement in either layout. The records
+// DecodeAnnouncement decodes an announcement in either layout; every
+// record's AgeSeconds is 0 (an announcement is fresh news). The records
 // share no memory with b. Its allocations are bounded by len(b).
 func DecodeAnnouncement(b []byte) ([]MemberRecord, error) {
 	switch {
@@ -109,6 +110,9 @@ func DecodeAnnouncement(b []byte) ([]MemberRecord, error) {
 		return nil, fmt.Errorf("decode announcement: no records: %w", errAnnouncementMalformed)
 	}
 	for i := range recs {
+		// An announcement is fresh news: a sender writes age 0, and an
+		// age another sender wrote is ignored, as layout 1 has none.
+		recs[i].AgeSeconds = 0
 		if err := recs[i].validate(); err != nil {
 			return nil, fmt.Errorf("decode announcement record %d: %w", i, err)
 		}
