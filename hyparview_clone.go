@@ -1,3 +1,5 @@
+// HyParView core: Clone, an independent copy of a core's state.
+
 package hyparlist
 
 import (

@@ -1,3 +1,6 @@
+// Membership core: Clone, an independent copy of a core's state, and
+// LiveDigest.
+
 package hyparlist
 
 import (

@@ -1,3 +1,6 @@
+// Membership core: layout 1 of announcements, for links to nodes of wire
+// version 3 and older.
+
 package hyparlist
 
 import (

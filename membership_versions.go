@@ -1,3 +1,6 @@
+// Membership core: the protocol and delegate versions a member advertises
+// in its record.
+
 package hyparlist
 
 // This file owns the protocol versions a member advertises in its record

@@ -1,3 +1,6 @@
+// Plumtree core: Clone, an independent copy of a core's state, and
+// CheckInvariants.
+
 package hyparlist
 
 import (
