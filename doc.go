@@ -119,7 +119,8 @@
 //     and the encoding of its announcements). Each core has a Config,
 //     Validate and defaults in its *_config.go.
 //   - Wire: wire_types.go (message type numbers, the HyParView and
-//     Plumtree messages), wire_connection.go (handshake, user messages,
+//     Plumtree messages; only the Message interface and MessageType are
+//     public), wire_broadcast.go (BroadcastOf), wire_connection.go (handshake, user messages,
 //     pings), wire.go (frames), wire_codec.go, wire_msgpack.go and
 //     wire_member.go (bodies), wire_limits.go and wire_errors.go. Security
 //     wraps frames: security_encryption.go seals them under

@@ -94,7 +94,10 @@ func (t MessageType) String() string {
 }
 
 // Message is a protocol message. The set is closed: it is exactly the
-// message structs of this package.
+// message structs of this package, which are private so that the wire can
+// change without breaking drivers. A driver carries messages between the
+// cores opaquely: Type names one (for logs and metrics), BroadcastOf reads
+// a payload message's class and payload, EncodeMessage measures its size.
 type Message interface {
 	// Type returns the message's wire type.
 	Type() MessageType

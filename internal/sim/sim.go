@@ -90,6 +90,10 @@ type Simulation struct {
 	msRunning bool
 	mv        simMemberView
 
+	// broadcastOf reads a message's broadcast (hyparlist.BroadcastOf; the
+	// engine tests' fake cores bring their own).
+	broadcastOf func(hyparlist.Message) (hyparlist.Class, []byte, bool)
+
 	stats    MessageStats
 	events   uint64
 	progress func(SimProgress)
@@ -152,6 +156,8 @@ func newSimulation(cfg SimConfig, factory simCoreFactory) (*Simulation, error) {
 		net:     newSimNetwork(&cfg, cfg.Nodes),
 		scene:   newSimRand(cfg.Seed, streamScene),
 		metrics: newSimRand(cfg.Seed, streamMetrics),
+
+		broadcastOf: hyparlist.BroadcastOf,
 	}
 	s.bc.init(s)
 	s.q.heap = make([]queueKey, 0, 8*cfg.Nodes)
@@ -318,30 +324,20 @@ func (s *Simulation) receive(ev *simEvent) {
 		s.notifyFailure(ev.peer, ev.node)
 		return
 	}
-	t := ev.msg.Type()
-	s.stats.Received[t]++
-	if g, ok := ev.msg.(hyparlist.Gossip); ok && g.Class == hyparlist.ClassUser {
-		s.bc.payloadReceived(g.Payload)
+	s.stats.Received[ev.msg.Type()]++
+	if class, payload, ok := s.broadcastOf(ev.msg); ok && class == hyparlist.ClassUser {
+		s.bc.payloadReceived(payload)
 	}
 	rcv := hyparlist.Receive{From: s.peers[ev.peer], Msg: ev.msg}
-	switch {
-	case isPlumtreeMessage(t):
+	// A message goes to the core of the kind that sent it (simEvent.aux).
+	switch ev.aux {
+	case simCorePlumtree:
 		s.stepPlumtree(ev.node, rcv)
-	case isMembershipMessage(t):
+	case simCoreMembership:
 		s.feedMembership(ev.node, rcv)
 	default:
 		s.stepHyParView(ev.node, rcv)
 	}
-}
-
-// isPlumtreeMessage reports whether messages of type t belong to Plumtree
-// (types 16–31, see messages.go).
-func isPlumtreeMessage(t hyparlist.MessageType) bool { return t >= 16 && t < 32 }
-
-// isMembershipMessage reports whether messages of type t belong to the
-// membership core (types 32–47, see membership_messages.go).
-func isMembershipMessage(t hyparlist.MessageType) bool {
-	return t >= hyparlist.TypeMemberDigest && t < hyparlist.TypeHello
 }
 
 // notifyFailure schedules, unless one is pending, a LinkFailed notice for
@@ -359,16 +355,17 @@ func (s *Simulation) notifyFailure(sender, dest int32) {
 	s.schedule(s.now+s.net.detectionDelay(), simEvent{kind: evLinkFailed, node: sender, peer: dest})
 }
 
-// send puts msg from node from to peer to on the network.
-func (s *Simulation) send(from int32, to hyparlist.Peer, msg hyparlist.Message) {
+// send puts msg, emitted by core core of node from, to peer to on the
+// network.
+func (s *Simulation) send(from int32, core uint16, to hyparlist.Peer, msg hyparlist.Message) {
 	if msg == nil {
 		s.stats.Invalid++
 		return
 	}
-	t := msg.Type()
-	s.stats.Sent[t]++
+	s.stats.Sent[msg.Type()]++
+	s.stats.countSent(core, msg, s.broadcastOf)
 	if s.cfg.Membership {
-		s.mv.sent(msg)
+		s.mv.sent(core, msg, s.broadcastOf)
 	}
 	dst, ok := s.nodeIndex(to.Name)
 	if !ok {
@@ -386,7 +383,7 @@ func (s *Simulation) send(from int32, to hyparlist.Peer, msg hyparlist.Message) 
 		return
 	}
 	s.schedule(s.now+s.net.latency(from, dst), simEvent{
-		kind: evMessage, node: dst, peer: from, msg: msg,
+		kind: evMessage, node: dst, peer: from, msg: msg, aux: core,
 	})
 }
 
@@ -408,7 +405,7 @@ func (s *Simulation) step(i int32, core uint16, c simCore, ev hyparlist.Event) {
 	for _, a := range c.Drain() {
 		switch a := a.(type) {
 		case hyparlist.Send:
-			s.send(i, a.To, a.Msg)
+			s.send(i, core, a.To, a.Msg)
 		case hyparlist.SetTimer:
 			timer := simEvent{kind: evTimer, node: i, timer: a.Timer, aux: core}
 			at := s.now + int64(max(a.After, 0))
@@ -479,6 +476,28 @@ type MessageStats struct {
 	// Invalid counts actions the simulator could not carry out (unknown
 	// destination, nil message, unknown action type).
 	Invalid uint64
+
+	// Messages sent, by the core that sent them: HyParView's, Plumtree's
+	// payload (GOSSIP) and control (IHAVE, GRAFT, PRUNE) messages, and
+	// the membership core's own.
+	hyparviewSent, payloadSent, controlSent, memberSent uint64
+}
+
+// countSent counts msg, sent by core core, in the per-core counters.
+func (m *MessageStats) countSent(core uint16, msg hyparlist.Message,
+	broadcastOf func(hyparlist.Message) (hyparlist.Class, []byte, bool)) {
+	switch core {
+	case simCoreHyParView:
+		m.hyparviewSent++
+	case simCoreMembership:
+		m.memberSent++
+	default:
+		if _, _, ok := broadcastOf(msg); ok {
+			m.payloadSent++
+		} else {
+			m.controlSent++
+		}
+	}
 }
 
 // Sub returns the counters accumulated between an earlier snapshot and m.
@@ -493,23 +512,23 @@ func (m MessageStats) Sub(earlier MessageStats) MessageStats {
 	m.NeighborUps -= earlier.NeighborUps
 	m.NeighborDowns -= earlier.NeighborDowns
 	m.Invalid -= earlier.Invalid
+	m.hyparviewSent -= earlier.hyparviewSent
+	m.payloadSent -= earlier.payloadSent
+	m.controlSent -= earlier.controlSent
+	m.memberSent -= earlier.memberSent
 	return m
 }
 
-// PayloadSent returns the number of payload (Gossip) messages sent.
-func (m MessageStats) PayloadSent() uint64 { return m.Sent[hyparlist.TypeGossip] }
+// PayloadSent returns the number of payload (GOSSIP) messages sent.
+func (m MessageStats) PayloadSent() uint64 { return m.payloadSent }
 
-// ControlSent returns the number of Plumtree control messages (IHave,
-// Graft, Prune) sent.
-func (m MessageStats) ControlSent() uint64 {
-	return m.Sent[hyparlist.TypeIHave] + m.Sent[hyparlist.TypeGraft] + m.Sent[hyparlist.TypePrune]
-}
+// ControlSent returns the number of Plumtree control messages (IHAVE,
+// GRAFT, PRUNE) sent.
+func (m MessageStats) ControlSent() uint64 { return m.controlSent }
+
+// MemberCoreSent returns the number of the membership core's own messages
+// (digests, buckets, records, user state) sent.
+func (m MessageStats) MemberCoreSent() uint64 { return m.memberSent }
 
 // MembershipSent returns the number of HyParView messages sent.
-func (m MessageStats) MembershipSent() uint64 {
-	var n uint64
-	for t := 1; t < 16; t++ {
-		n += m.Sent[t]
-	}
-	return n
-}
+func (m MessageStats) MembershipSent() uint64 { return m.hyparviewSent }

@@ -12,7 +12,8 @@ import "github.com/hyparlist/hyparlist"
 type simEventKind uint8
 
 const (
-	// evMessage delivers msg from node peer to node node.
+	// evMessage delivers msg from node peer to node node, to the core of
+	// the kind (aux) that sent it.
 	evMessage simEventKind = iota + 1
 	// evTimer hands timer back to core aux of node node.
 	evTimer
@@ -26,7 +27,7 @@ const (
 	evJoin
 )
 
-// Cores of a node, as carried in evTimer's aux field.
+// Cores of a node, as carried in evTimer's and evMessage's aux field.
 const (
 	simCoreHyParView uint16 = 0
 	simCorePlumtree  uint16 = 1
@@ -43,7 +44,7 @@ type simEvent struct {
 	node  int32             // the node the event happens at
 	peer  int32             // the other end, see simEventKind
 	tag   int32             // broadcast tag (index+1) the event descends from, 0 if none
-	aux   uint16            // core (evTimer) or hops (evFlood)
+	aux   uint16            // core (evTimer, evMessage) or hops (evFlood)
 	kind  simEventKind
 }
 

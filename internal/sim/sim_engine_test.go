@@ -40,7 +40,7 @@ func fakeRun(t *testing.T, seed uint64) (MessageStats, []BroadcastStats, [][]str
 	cfg.Seed = seed
 	cfg.Contact = ContactRandom
 	cfg.Loss = 0.01
-	s, err := newSimulation(cfg, fakeFactory)
+	s, err := newFakeSimulation(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestSimulationIsDeterministic(t *testing.T) {
 }
 
 func TestBroadcastTrackingWithFloodCore(t *testing.T) {
-	s, err := newSimulation(testNetConfig(40), fakeFactory)
+	s, err := newFakeSimulation(testNetConfig(40))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestBroadcastTrackingWithFloodCore(t *testing.T) {
 func TestSettleWaitsForFailureNotices(t *testing.T) {
 	cfg := testNetConfig(20)
 	cfg.SettleMin = 0
-	s, err := newSimulation(cfg, fakeFactory)
+	s, err := newFakeSimulation(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,56 @@ import (
 
 // Fake cores for testing the simulator's engine on its own: a membership
 // core that links every joiner to its contact and sends keepalives, and a
-// broadcast core that floods. They record what they observe.
+// broadcast core that floods. They record what they observe. They send
+// messages of their own (the fake* message types below): the engine
+// carries any hyparlist.Message, classifies it by the core that sent it,
+// and reads a broadcast through Simulation.broadcastOf, which
+// newFakeSimulation points at fakeBroadcastOf.
+
+// Message types of the fakes' messages, for the engine's per-type counts.
+const (
+	fakeTypeJoin hyparlist.MessageType = iota + 1
+	fakeTypeProbe
+	fakeTypeKeepalive
+	fakeTypeGossip
+)
+
+// fakeJoin asks the receiver to link to the sender.
+type fakeJoin struct{}
+
+// fakeProbe is a numbered probe, see the FIFO test.
+type fakeProbe struct{ seq uint8 }
+
+// fakeKeepalive is the fake membership's periodic message.
+type fakeKeepalive struct{}
+
+// fakeGossip is the fake flood's payload message.
+type fakeGossip struct {
+	id      hyparlist.MessageID
+	hops    uint16
+	payload []byte
+}
+
+func (fakeJoin) Type() hyparlist.MessageType      { return fakeTypeJoin }
+func (fakeProbe) Type() hyparlist.MessageType     { return fakeTypeProbe }
+func (fakeKeepalive) Type() hyparlist.MessageType { return fakeTypeKeepalive }
+func (fakeGossip) Type() hyparlist.MessageType    { return fakeTypeGossip }
+
+// fakeBroadcastOf is hyparlist.BroadcastOf for the fakes' messages.
+func fakeBroadcastOf(m hyparlist.Message) (hyparlist.Class, []byte, bool) {
+	g, ok := m.(fakeGossip)
+	return hyparlist.ClassUser, g.payload, ok
+}
+
+// newFakeSimulation builds a simulation of fake cores.
+func newFakeSimulation(cfg SimConfig) (*Simulation, error) {
+	s, err := newSimulation(cfg, fakeFactory)
+	if err != nil {
+		return nil, err
+	}
+	s.broadcastOf = fakeBroadcastOf
+	return s, nil
+}
 
 // fakeTick is the fakes' timer. Timer is a closed interface, so it is a
 // timer taken from a real core: the fakes only need a value to hand back.
@@ -56,17 +105,17 @@ func (f *fakeMembership) Step(now time.Time, ev hyparlist.Event) {
 		f.out = append(f.out, hyparlist.SetTimer{After: f.period, Timer: fakeTick})
 	case hyparlist.JoinCluster:
 		f.add(ev.Contact)
-		f.out = append(f.out, hyparlist.Send{To: ev.Contact, Msg: hyparlist.Join{}})
+		f.out = append(f.out, hyparlist.Send{To: ev.Contact, Msg: fakeJoin{}})
 	case hyparlist.Receive:
 		switch m := ev.Msg.(type) {
-		case hyparlist.Join:
+		case fakeJoin:
 			f.add(ev.From)
-		case hyparlist.ForwardJoin: // a numbered probe, see the FIFO test
-			f.gotSeq[ev.From.Name] = append(f.gotSeq[ev.From.Name], m.TTL)
+		case fakeProbe:
+			f.gotSeq[ev.From.Name] = append(f.gotSeq[ev.From.Name], m.seq)
 		}
 	case hyparlist.TimerFired:
 		for _, p := range f.active {
-			f.out = append(f.out, hyparlist.Send{To: p, Msg: hyparlist.Keepalive{}})
+			f.out = append(f.out, hyparlist.Send{To: p, Msg: fakeKeepalive{}})
 		}
 		f.out = append(f.out, hyparlist.SetTimer{After: f.period, Timer: fakeTick})
 	case hyparlist.LinkFailed:
@@ -86,11 +135,11 @@ func (f *fakeMembership) add(p hyparlist.Peer) {
 	}
 }
 
-// probe queues k numbered ForwardJoin messages to p.
+// probe queues k numbered probes to p.
 func (f *fakeMembership) probe(p hyparlist.Peer, k int) {
 	for i := 0; i < k; i++ {
 		f.seqSent++
-		f.out = append(f.out, hyparlist.Send{To: p, Msg: hyparlist.ForwardJoin{TTL: f.seqSent}})
+		f.out = append(f.out, hyparlist.Send{To: p, Msg: fakeProbe{seq: f.seqSent}})
 	}
 }
 
@@ -123,21 +172,21 @@ func (f *fakeFlood) Step(now time.Time, ev hyparlist.Event) {
 		}
 	case hyparlist.BroadcastPayload:
 		f.seq++
-		f.push(hyparlist.Gossip{ID: hyparlist.MessageID{Origin: f.self.Name, Seq: f.seq}, Payload: ev.Payload}, f.self)
+		f.push(fakeGossip{id: hyparlist.MessageID{Origin: f.self.Name, Seq: f.seq}, payload: ev.Payload}, f.self)
 	case hyparlist.Receive:
-		if g, ok := ev.Msg.(hyparlist.Gossip); ok {
-			g.Round++
+		if g, ok := ev.Msg.(fakeGossip); ok {
+			g.hops++
 			f.push(g, ev.From)
 		}
 	}
 }
 
-func (f *fakeFlood) push(g hyparlist.Gossip, from hyparlist.Peer) {
-	if f.seen[g.ID] {
+func (f *fakeFlood) push(g fakeGossip, from hyparlist.Peer) {
+	if f.seen[g.id] {
 		return
 	}
-	f.seen[g.ID] = true
-	f.out = append(f.out, hyparlist.Deliver{ID: g.ID, Payload: g.Payload, From: from, Hops: g.Round})
+	f.seen[g.id] = true
+	f.out = append(f.out, hyparlist.Deliver{ID: g.id, Payload: g.payload, From: from, Hops: g.hops})
 	for _, p := range f.neighbors {
 		if p != from {
 			f.out = append(f.out, hyparlist.Send{To: p, Msg: g})

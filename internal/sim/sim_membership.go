@@ -81,7 +81,7 @@ func (s *Simulation) stepMembership(i int32, ev hyparlist.Event) {
 	for _, a := range m.Drain() {
 		switch a := a.(type) {
 		case hyparlist.Send:
-			s.send(i, a.To, a.Msg)
+			s.send(i, simCoreMembership, a.To, a.Msg)
 		case hyparlist.SetTimer:
 			// Periodic work like HyParView's timers: untagged.
 			s.q.push(simEvent{at: s.now + int64(max(a.After, 0)), kind: evTimer, node: i, timer: a.Timer, aux: simCoreMembership})

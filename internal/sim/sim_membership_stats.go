@@ -13,7 +13,7 @@ import (
 type simMemberView struct {
 	// gossipBytes and directBytes are the encoded sizes of the Gossip
 	// frames of class ClassMembership and of the membership core's own
-	// messages (types 32–47) handed to the network.
+	// messages handed to the network.
 	gossipBytes, directBytes uint64
 	// falseDeaths counts MemberLeft(dead) reports, by any node, about a
 	// node that was up at the time; falseDead marks those nodes.
@@ -26,13 +26,13 @@ type simMemberView struct {
 // bytes returns the membership bytes sent so far.
 func (v *simMemberView) bytes() uint64 { return v.gossipBytes + v.directBytes }
 
-// sent accounts msg, about to be handed to the network.
-func (v *simMemberView) sent(msg hyparlist.Message) {
-	t := msg.Type()
-	direct := t >= hyparlist.TypeMemberDigest && t < hyparlist.TypeHello
+// sent accounts msg, sent by core core, about to be handed to the network.
+func (v *simMemberView) sent(core uint16, msg hyparlist.Message,
+	broadcastOf func(hyparlist.Message) (hyparlist.Class, []byte, bool)) {
+	direct := core == simCoreMembership
 	if !direct {
-		g, ok := msg.(hyparlist.Gossip)
-		if !ok || g.Class != hyparlist.ClassMembership {
+		class, _, ok := broadcastOf(msg)
+		if !ok || class != hyparlist.ClassMembership {
 			return
 		}
 	}

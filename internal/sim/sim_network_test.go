@@ -29,7 +29,7 @@ func TestLatencyIsFixedPerLinkAndInRange(t *testing.T) {
 }
 
 func TestLinksAreFIFO(t *testing.T) {
-	s, err := newSimulation(testNetConfig(20), fakeFactory)
+	s, err := newFakeSimulation(testNetConfig(20))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestLinksAreFIFO(t *testing.T) {
 
 func TestCrashIsNoticedOnlyThroughFailedSends(t *testing.T) {
 	cfg := testNetConfig(30)
-	s, err := newSimulation(cfg, fakeFactory)
+	s, err := newFakeSimulation(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestCrashIsNoticedOnlyThroughFailedSends(t *testing.T) {
 }
 
 func TestPartitionFailsCrossLinksAndHeals(t *testing.T) {
-	s, err := newSimulation(testNetConfig(40), fakeFactory)
+	s, err := newFakeSimulation(testNetConfig(40))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestSimConfigValidation(t *testing.T) {
 	for i, mutate := range bad {
 		cfg := testNetConfig(10)
 		mutate(&cfg)
-		if _, err := newSimulation(cfg, fakeFactory); err == nil {
+		if _, err := newFakeSimulation(cfg); err == nil {
 			t.Errorf("case %d: invalid config accepted", i)
 		}
 	}
