@@ -54,7 +54,7 @@ func TestHyParViewClone(t *testing.T) {
 	if !maps.Equal(cloned.sent, plain.sent) {
 		t.Errorf("traffic differs after cloning: %v, want %v", cloned.sent, plain.sent)
 	}
-	if plain.sent[TypeShuffle] == 0 || len(plain.core(plain.names[0]).ActiveView()) == 0 {
+	if plain.sent[typeShuffle] == 0 || len(plain.core(plain.names[0]).ActiveView()) == 0 {
 		t.Fatalf("scenario did nothing: %v", plain.sent)
 	}
 }

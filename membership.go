@@ -136,7 +136,7 @@ type UpdateMeta struct {
 // MaxLocalStateSize is not sent, nor an empty one except in a join
 // exchange, where it tells the peer that the exchange's state has come
 // (feed it even without a Delegate). The core does not copy State:
-// the MemberUserState it sends refers to the same bytes, so that a driver
+// the memberUserStateMsg it sends refers to the same bytes, so that a driver
 // can answer many exchanges with one buffer. The driver must not modify
 // State afterwards.
 type LocalStateReady struct {
@@ -287,7 +287,7 @@ func (m *Membership) handle(ev Event) {
 		m.healthMult = ev.Multiplier
 	case LocalStateReady:
 		if (len(ev.State) > 0 || ev.Join) && len(ev.State) <= m.cfg.MaxLocalStateSize {
-			m.emit(Send{To: ev.Peer, Msg: MemberUserState{Join: ev.Join, State: ev.State}})
+			m.emit(Send{To: ev.Peer, Msg: memberUserStateMsg{Join: ev.Join, State: ev.State}})
 		}
 	case JoinVia:
 		m.onJoinVia(ev.Contact)
@@ -467,7 +467,7 @@ func (m *Membership) onDeliver(d Deliver) {
 	if m.cfg.CheckMerge && (!m.joined || m.joinChecks > 0 && m.clock < m.joinChecksUntil) {
 		return
 	}
-	recs, err := DecodeAnnouncement(d.Payload)
+	recs, err := decodeAnnouncement(d.Payload)
 	if err != nil {
 		m.stats.BadAnnouncements++
 		return
@@ -480,13 +480,13 @@ func (m *Membership) onDeliver(d Deliver) {
 // onReceive dispatches the anti-entropy messages.
 func (m *Membership) onReceive(r Receive) {
 	switch msg := memberMessageValue(r.Msg).(type) {
-	case MemberDigest:
+	case memberDigestMsg:
 		m.onDigest(r.From, msg)
-	case MemberBuckets:
+	case memberBucketsMsg:
 		m.onBuckets(r.From, msg)
-	case MemberRecords:
+	case memberRecordsMsg:
 		m.onRecords(r.From, msg)
-	case MemberUserState:
+	case memberUserStateMsg:
 		m.onUserState(r.From, msg)
 	}
 }
@@ -496,13 +496,13 @@ func (m *Membership) onReceive(r Receive) {
 // nil pointer).
 func memberMessageValue(msg Message) Message {
 	switch p := msg.(type) {
-	case *MemberDigest:
+	case *memberDigestMsg:
 		return derefMessage(p)
-	case *MemberBuckets:
+	case *memberBucketsMsg:
 		return derefMessage(p)
-	case *MemberRecords:
+	case *memberRecordsMsg:
 		return derefMessage(p)
-	case *MemberUserState:
+	case *memberUserStateMsg:
 		return derefMessage(p)
 	}
 	return msg
@@ -518,7 +518,7 @@ func derefMessage[T Message](p *T) Message {
 // onUserState hands the peer's application state to the driver; in a
 // join exchange an empty one too, which tells the driver that the
 // exchange's state has arrived.
-func (m *Membership) onUserState(from Peer, msg MemberUserState) {
+func (m *Membership) onUserState(from Peer, msg memberUserStateMsg) {
 	if (len(msg.State) > 0 || msg.Join) && len(msg.State) <= m.cfg.MaxLocalStateSize {
 		m.emit(MergeRemoteState{From: from, Join: msg.Join, State: msg.State})
 	}

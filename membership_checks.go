@@ -46,7 +46,7 @@ type AliveVerdict struct {
 
 // MergeCheck asks the driver whether the records From sent in a join
 // exchange may be merged. Answer with MergeVerdict{Check: the MergeCheck}.
-// A join exchange of many records asks once per MemberRecords message
+// A join exchange of many records asks once per memberRecordsMsg message
 // (at most 256 records).
 type MergeCheck struct {
 	From    Peer

@@ -24,15 +24,15 @@ import (
 // every node it crosses, so it must say its own layout: an announcement
 // from a node of wire version 3 or older is in layout 1
 // (membership_codec_v1.go), whose first byte, 1, no msgpack array has.
-// DecodeAnnouncement reads both; a link to such a node gets layout 1
+// decodeAnnouncement reads both; a link to such a node gets layout 1
 // (forVersion).
 
 // maxAnnouncementRecords is the largest record count a decoder accepts
 // in one announcement.
 const maxAnnouncementRecords = 256
 
-// Announcement decoding errors. Every DecodeAnnouncement error wraps one of
-// them, or ErrInvalidMemberRecord.
+// Announcement decoding errors. Every decodeAnnouncement error wraps one of
+// them, or errInvalidMemberRecord.
 var (
 	// ErrAnnouncementVersion: the payload is in no known layout.
 	errAnnouncementVersion = errors.New("unsupported membership announcement version")
@@ -79,10 +79,10 @@ func appendAnnouncement(dst []byte, recs []MemberRecord) ([]byte, error) {
 	return e.b, nil
 }
 
-// DecodeAnnouncement decodes an announcement in either layout; every
+// decodeAnnouncement decodes an announcement in either layout; every
 // record's AgeSeconds is 0 (an announcement is fresh news). The records
 // share no memory with b. Its allocations are bounded by len(b).
-func DecodeAnnouncement(b []byte) ([]MemberRecord, error) {
+func decodeAnnouncement(b []byte) ([]MemberRecord, error) {
 	switch {
 	case len(b) == 0:
 		return nil, fmt.Errorf("decode announcement: empty: %w", errAnnouncementTruncated)
@@ -145,7 +145,7 @@ func announcementV1(payload []byte) []byte {
 	if len(payload) == 0 || payload[0] == announcementVersion {
 		return payload
 	}
-	recs, err := DecodeAnnouncement(payload)
+	recs, err := decodeAnnouncement(payload)
 	if err != nil {
 		return payload
 	}

@@ -58,7 +58,7 @@ func TestAnnouncementMatchesGoMsgpack(t *testing.T) {
 		if err := codec.NewEncoderBytes(&theirs, h).Encode(recs); err != nil {
 			t.Fatal(err)
 		}
-		back, err := DecodeAnnouncement(theirs)
+		back, err := decodeAnnouncement(theirs)
 		if err != nil || !reflect.DeepEqual(back, recs) {
 			t.Errorf("decoded go-msgpack's announcement as %+v, %v", back, err)
 		}
@@ -99,11 +99,11 @@ func TestWireMemberVersionsForOlderLinks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ann := Gossip{ID: MessageID{Origin: "o", Seq: 1}, Class: ClassMembership, Payload: payload}
-	user := Gossip{ID: MessageID{Origin: "o", Seq: 2}, Class: ClassUser, Payload: payload}
-	rec := MemberRecords{Buckets: 64, Records: recs}
+	ann := gossipMsg{ID: MessageID{Origin: "o", Seq: 1}, Class: ClassMembership, Payload: payload}
+	user := gossipMsg{ID: MessageID{Origin: "o", Seq: 2}, Class: ClassUser, Payload: payload}
+	rec := memberRecordsMsg{Buckets: 64, Records: recs}
 	for v := wireVersionMin; v <= wireVersion; v++ {
-		gotRec := forVersion(rec, v).(MemberRecords)
+		gotRec := forVersion(rec, v).(memberRecordsMsg)
 		f, err := EncodeMessage(nil, gotRec, lim)
 		if err != nil {
 			t.Fatal(err)
@@ -112,13 +112,13 @@ func TestWireMemberVersionsForOlderLinks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		gotAnn := forVersion(ann, v).(Gossip)
-		decoded, err := DecodeAnnouncement(gotAnn.Payload)
+		gotAnn := forVersion(ann, v).(gossipMsg)
+		decoded, err := decodeAnnouncement(gotAnn.Payload)
 		if err != nil {
 			t.Fatalf("version %d: announcement: %v", v, err)
 		}
 		if v >= wireVersionMemberVersions {
-			if f[0] != wireVersionMemberVersions || !reflect.DeepEqual(m.(MemberRecords).Records, recs) {
+			if f[0] != wireVersionMemberVersions || !reflect.DeepEqual(m.(memberRecordsMsg).Records, recs) {
 				t.Errorf("version %d: records in a version %d frame: %+v", v, f[0], m)
 			}
 			if !bytes.Equal(gotAnn.Payload, payload) {
@@ -126,7 +126,7 @@ func TestWireMemberVersionsForOlderLinks(t *testing.T) {
 			}
 			continue
 		}
-		if f[0] != 1 || !reflect.DeepEqual(m.(MemberRecords).Records, bare) {
+		if f[0] != 1 || !reflect.DeepEqual(m.(memberRecordsMsg).Records, bare) {
 			t.Errorf("version %d: records in a version %d frame: %+v", v, f[0], m)
 		}
 		if !reflect.DeepEqual(rec.Records, recs) {
@@ -135,7 +135,7 @@ func TestWireMemberVersionsForOlderLinks(t *testing.T) {
 		if gotAnn.Payload[0] != announcementVersion || !reflect.DeepEqual(decoded, bare) {
 			t.Errorf("version %d: announcement % x decodes to %+v", v, gotAnn.Payload[:1], decoded)
 		}
-		if got := forVersion(user, v).(Gossip); !bytes.Equal(got.Payload, payload) {
+		if got := forVersion(user, v).(gossipMsg); !bytes.Equal(got.Payload, payload) {
 			t.Errorf("version %d: a user broadcast was re-encoded", v)
 		}
 	}
@@ -194,7 +194,7 @@ func benchAnnouncementCodecs(b *testing.B, n int) {
 		b.SetBytes(int64(len(mp)))
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := DecodeAnnouncement(mp); err != nil {
+			if _, err := decodeAnnouncement(mp); err != nil {
 				b.Fatal(err)
 			}
 		}

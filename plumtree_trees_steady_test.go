@@ -34,7 +34,7 @@ func ptJoinWaveThenSingles(t *testing.T, cfg PlumtreeConfig, churn int, quiet ti
 	}
 	counting := false
 	net.drop = func(_, _ string, m Message) bool {
-		if g, ok := m.(Graft); ok && counting && len(g.IDs) > 0 {
+		if g, ok := m.(graftMsg); ok && counting && len(g.IDs) > 0 {
 			grafts++
 		}
 		return false

@@ -93,7 +93,7 @@ type outLink struct {
 	idleTimer bool // a linkIdleTimer is pending for this link
 	// deferred are announcements of payloads the user queue refused,
 	// waiting to be queued as one IHAVE (runtime_backpressure.go).
-	deferred []IHaveEntry
+	deferred []ihaveEntry
 }
 
 // newOutLink returns a link to peer whose queues hold depth frames and
@@ -208,7 +208,7 @@ func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) error {
 			case !heartbeat:
 				l.taken(f)
 			case l.heartbeat.Load():
-				f = outFrame{msg: Keepalive{}}
+				f = outFrame{msg: keepaliveMsg{}}
 			default:
 				idle.Reset(beat)
 				continue

@@ -77,13 +77,13 @@ func (o *linkOwners) release(name string, conn net.Conn) {
 // protocol loop: a HyParView message claims the name for conn, and a
 // DISCONNECT passes only on the stream that owns its name.
 func (m *Memberlist) fromLink(conn net.Conn, name string, msg Message) bool {
-	if msg.Type() >= TypeGossip {
+	if msg.Type() >= typeGossip {
 		return true
 	}
 	if m.owners.claim(name, conn) {
 		return true
 	}
-	if _, ok := msg.(Disconnect); !ok {
+	if _, ok := msg.(disconnectMsg); !ok {
 		return true
 	}
 	m.metrics.sink.IncrCounterWithLabels(keyMsgRefused, 1, m.metrics.with("reason", refusedNotLink))

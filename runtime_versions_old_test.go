@@ -35,7 +35,7 @@ func TestRuntimeVersion3PeerGetsLayout1Announcements(t *testing.T) {
 		if msg, err := readMessageFrame(link, lim); err != nil || msg != (helloAcceptMsg{Version: 3, Name: "node-00", Addr: node.LocalNode().Address()}) {
 			t.Fatalf("handshake answer %+v, %v; want version 3", msg, err)
 		}
-		if err := writeMessageFrame(link, Join{}, lim); err != nil {
+		if err := writeMessageFrame(link, joinMsg{}, lim); err != nil {
 			t.Fatal(err)
 		}
 		var mu sync.Mutex
@@ -45,7 +45,7 @@ func TestRuntimeVersion3PeerGetsLayout1Announcements(t *testing.T) {
 			mu.Lock()
 			defer mu.Unlock()
 			versions[v]++
-			if g, ok := msg.(Gossip); ok && g.Class == ClassMembership {
+			if g, ok := msg.(gossipMsg); ok && g.Class == ClassMembership {
 				announcements++
 				if recs, err := decodeAnnouncementV1(g.Payload); err != nil || len(recs) == 0 {
 					bad++
@@ -64,7 +64,7 @@ func TestRuntimeVersion3PeerGetsLayout1Announcements(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		g := Gossip{ID: MessageID{Origin: "old", Seq: 1}, Class: ClassMembership, Payload: payload}
+		g := gossipMsg{ID: MessageID{Origin: "old", Seq: 1}, Class: ClassMembership, Payload: payload}
 		if err := writeMessageFrame(link, g, lim); err != nil {
 			t.Fatal(err)
 		}

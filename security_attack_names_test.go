@@ -42,7 +42,7 @@ func TestAttackForgedDisconnect(t *testing.T) {
 				t.Fatalf("handshake as %s refused", name)
 			}
 			var plain frameCrypto
-			if err := plain.writeFrame(c, Disconnect{Alive: alive}, DefaultWireLimits(), ""); err != nil {
+			if err := plain.writeFrame(c, disconnectMsg{Alive: alive}, DefaultWireLimits(), ""); err != nil {
 				t.Fatalf("write: %v", err)
 			}
 			sent++

@@ -61,7 +61,7 @@ const wireVersionTreeRoots uint8 = 3
 
 // wireVersionMemberVersions is the wire version from which member records
 // carry the member's protocol versions (MemberRecord.Versions): a seventh
-// field of a record in MemberRecords, and announcements (the payload of a
+// field of a record in memberRecordsMsg, and announcements (the payload of a
 // ClassMembership broadcast) in the msgpack layout of membership_codec.go
 // instead of the binary layout 1 of membership_codec_v1.go.
 const wireVersionMemberVersions uint8 = 4
@@ -80,12 +80,12 @@ func forVersion(m Message, v uint8) Message {
 		return m
 	}
 	switch m := m.(type) {
-	case MemberRecords:
+	case memberRecordsMsg:
 		if recordsCarryVersions(m.Records) {
 			m.Records = withoutVersions(m.Records)
 		}
 		return m
-	case Gossip:
+	case gossipMsg:
 		if m.Class == ClassMembership {
 			m.Payload = announcementV1(m.Payload)
 		}
@@ -95,13 +95,13 @@ func forVersion(m Message, v uint8) Message {
 		return m
 	}
 	switch m := m.(type) {
-	case Prune:
+	case pruneMsg:
 		if m.Root != "" {
-			return Prune{}
+			return pruneMsg{}
 		}
-	case Graft:
+	case graftMsg:
 		if m.Root != "" {
-			return Graft{IDs: m.IDs}
+			return graftMsg{IDs: m.IDs}
 		}
 	}
 	return m

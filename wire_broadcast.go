@@ -10,7 +10,7 @@ package hyparlist
 // that the wire can change without breaking drivers. The payload is the
 // message's own slice: the caller must not modify it.
 func BroadcastOf(m Message) (class Class, payload []byte, ok bool) {
-	g, ok := m.(Gossip)
+	g, ok := m.(gossipMsg)
 	if !ok {
 		return 0, nil, false
 	}

@@ -75,7 +75,7 @@ type (
 	legacyGraft struct{ IDs []MessageID }
 )
 
-// legacyMemberRecords and legacyMemberRecord are MemberRecords and
+// legacyMemberRecords and legacyMemberRecord are memberRecordsMsg and
 // MemberRecord as they were before wire version 4 added Versions: the
 // layout of records without versions, which every version reads.
 type (
@@ -97,10 +97,10 @@ type (
 
 // goMsgpackView returns the struct whose go-msgpack encoding is m's body:
 // the legacy struct for a Prune or Graft without a root and for
-// MemberRecords whose records carry no versions, m itself else.
+// memberRecordsMsg whose records carry no versions, m itself else.
 func goMsgpackView(m Message) any {
 	switch m := m.(type) {
-	case MemberRecords:
+	case memberRecordsMsg:
 		if !recordsCarryVersions(m.Records) {
 			v := legacyMemberRecords{Join: m.Join, Buckets: m.Buckets, Want: m.Want}
 			if m.Records != nil {
@@ -111,11 +111,11 @@ func goMsgpackView(m Message) any {
 			}
 			return v
 		}
-	case Prune:
+	case pruneMsg:
 		if m.Root == "" {
 			return legacyPrune{}
 		}
-	case Graft:
+	case graftMsg:
 		if m.Root == "" {
 			return legacyGraft{IDs: m.IDs}
 		}
@@ -127,7 +127,7 @@ func goMsgpackView(m Message) any {
 func fromGoMsgpackView(v any) Message {
 	switch v := v.(type) {
 	case legacyMemberRecords:
-		m := MemberRecords{Join: v.Join, Buckets: v.Buckets, Want: v.Want}
+		m := memberRecordsMsg{Join: v.Join, Buckets: v.Buckets, Want: v.Want}
 		if v.Records != nil {
 			m.Records = make([]MemberRecord, len(v.Records))
 		}
@@ -136,9 +136,9 @@ func fromGoMsgpackView(v any) Message {
 		}
 		return m
 	case legacyPrune:
-		return Prune{}
+		return pruneMsg{}
 	case legacyGraft:
-		return Graft{IDs: v.IDs}
+		return graftMsg{IDs: v.IDs}
 	}
 	return v.(Message)
 }
@@ -171,7 +171,7 @@ func BenchmarkGoMsgpackDecodeGossip256(b *testing.B) {
 	dec := codec.NewDecoderBytes(body, h)
 	b.ReportAllocs()
 	for b.Loop() {
-		var g Gossip
+		var g gossipMsg
 		dec.ResetBytes(body)
 		if err := dec.Decode(&g); err != nil {
 			b.Fatal(err)
@@ -188,7 +188,7 @@ func BenchmarkGoMsgpackDecodeIHave32(b *testing.B) {
 	dec := codec.NewDecoderBytes(body, h)
 	b.ReportAllocs()
 	for b.Loop() {
-		var m IHave
+		var m ihaveMsg
 		dec.ResetBytes(body)
 		if err := dec.Decode(&m); err != nil {
 			b.Fatal(err)
