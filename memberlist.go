@@ -57,6 +57,8 @@ type Memberlist struct {
 	// budget bounds the bytes of frames being received
 	// (Config.MaxInboundFrameBytes, runtime_framebudget.go).
 	budget *frameBudget
+	// readBufs are the stream readers' buffers (runtime_readbuf.go).
+	readBufs readBufPool
 	// logRate limits the log lines of refusals (logging_ratelimit.go).
 	logRate *logLimiter
 	// deny holds the vetoed nodes the node refuses to link to

@@ -1,7 +1,6 @@
 package hyparlist
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -189,26 +188,20 @@ func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) error {
 	for {
 		f, ok := l.take()
 		if !ok {
-			heartbeat := false
 			select {
-			case f = <-l.ctrl:
-			case f = <-l.user:
+			case <-l.ready:
+				continue
 			case <-idleC:
-				heartbeat = true
 			case <-l.abortCh:
 				return nil
 			case <-m.shutdownCh:
 				return nil
 			}
-			switch {
-			case !heartbeat:
-				l.taken(f)
-			case l.heartbeat.Load():
-				f = outFrame{msg: Keepalive{}}
-			default:
+			if !l.heartbeat.Load() {
 				idle.Reset(beat)
 				continue
 			}
+			f = outFrame{msg: Keepalive{}}
 		}
 		closing := false
 	gather:
@@ -633,7 +626,8 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 		return
 	}
 	cr := &byteCounter{r: conn}
-	br := bufio.NewReaderSize(cr, readBufferBytes)
+	sr := newStreamReader(&m.readBufs, cr)
+	defer sr.release()
 	idle := m.readIdleTimeout()
 	deadline := time.Now().Add(idle)
 	consumed := 0
@@ -643,6 +637,7 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 			_ = conn.SetReadDeadline(deadline)
 			wait = deadline
 		}
+		br := sr.next()
 		charge, ok := m.takeFrameBudget(br, wait)
 		if !ok {
 			return
@@ -654,7 +649,7 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 			m.logReadError(peer, connSource(conn), err)
 			return
 		}
-		n := cr.n - br.Buffered()
+		n := cr.n - sr.buffered()
 		m.metrics.received(msg.Type(), n-consumed)
 		consumed = n
 		if keepsStreamAlive(msg) {
