@@ -110,6 +110,11 @@ func (c *cluster) idle() {
 	// Each node's counting transport adds one goroutine (its stream
 	// forwarder); it is not the library's.
 	c.common.GoroutinesPerNode = round3(float64(m.goroutines-c.base.goroutines)/float64(n) - 1)
+	if c.opt.pprofDir != "" {
+		if err := writeProfiles(c.opt.pprofDir, fmt.Sprintf("%s-%s-n%d", c.sys.name(), c.opt.config, c.opt.n)); err != nil {
+			c.logf("%s: profiles: %v", c.sys.name(), err)
+		}
+	}
 	w0, cpu0, t0 := c.wire.snapshot(), cpuTime(), time.Now()
 	time.Sleep(c.opt.idle)
 	w1, cpu1, secs := c.wire.snapshot(), cpuTime(), time.Since(t0).Seconds()
