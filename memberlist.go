@@ -59,6 +59,9 @@ type Memberlist struct {
 	budget *frameBudget
 	// readBufs are the stream readers' buffers (runtime_readbuf.go).
 	readBufs readBufPool
+	// writers refuses new link writers once Shutdown waits for them
+	// (runtime_writer.go).
+	writers writerGate
 	// logRate limits the log lines of refusals (logging_ratelimit.go).
 	logRate *logLimiter
 	// deny holds the vetoed nodes the node refuses to link to
@@ -299,6 +302,7 @@ func (m *Memberlist) Shutdown() error {
 	}
 	<-m.loopDone
 	m.conns.closeAll()
+	m.closeWriters()
 	m.wg.Wait()
 	m.msgQueue.worker.wait()
 	m.eventQueue.worker.wait()

@@ -61,9 +61,12 @@ type linkQueues struct {
 	ctrl, user frameFIFO
 	// maxFrames bounds the frames of each queue.
 	maxFrames int
-	// ready holds a token while a frame may be waiting: enqueue puts one,
-	// the writer takes it before it looks at the queues.
-	ready chan struct{}
+	// writer is the state of the link's writer goroutine
+	// (runtime_writer.go). Guarded by mu.
+	writer writerState
+	// wake starts a writer goroutine; enqueue calls it when it queues a
+	// frame while the writer is idle. Set before use.
+	wake func()
 	// maxBytes bounds the frameCost of the frames in each queue.
 	maxBytes int
 	// ctrlBytes and userBytes are the frameCost queued in each queue:
@@ -78,7 +81,7 @@ type linkQueues struct {
 }
 
 func newLinkQueues(depth, maxBytes int) linkQueues {
-	return linkQueues{maxFrames: max(depth, 1), ready: make(chan struct{}, 1), maxBytes: maxBytes}
+	return linkQueues{maxFrames: max(depth, 1), maxBytes: maxBytes}
 }
 
 // frameCost estimates the bytes a frame takes on the wire, from what its
@@ -158,10 +161,13 @@ func (q *linkQueues) enqueue(f outFrame) bool {
 		q.backlog.add(f.cost)
 	}
 	fifo.push(f)
+	start := q.writer == writerIdle
+	if start {
+		q.writer = writerRunning
+	}
 	q.mu.Unlock()
-	select {
-	case q.ready <- struct{}{}:
-	default: // a token is already waiting
+	if start {
+		q.wake()
 	}
 	return true
 }

@@ -500,6 +500,8 @@ func (l *runLoop) openLink(p Peer, conn net.Conn) *outLink {
 	}
 	k := newOutLink(p, l.m.config.PeerSendQueueDepth, l.m.config.PeerSendQueueBytes)
 	k.backlog = l.m.backlog
+	k.beatAfter = l.m.config.heartbeatAfter()
+	k.wake = func() { l.m.startWriter(k) }
 	k.lastUsed = l.now
 	l.links[p.Name] = k
 	l.m.wg.Add(1)
