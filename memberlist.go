@@ -264,8 +264,6 @@ func newMemberlist(cfg, live *Config, transport Transport, logger *slog.Logger, 
 	// on this goroutine).
 	l.start()
 
-	go m.msgQueue.run()
-	go m.eventQueue.run()
 	if iv := cfg.broadcastPullInterval(); cfg.Delegate != nil && iv > 0 {
 		m.pump = newAppWorker()
 		go m.runPump(iv, m.pump)
@@ -304,8 +302,8 @@ func (m *Memberlist) Shutdown() error {
 	m.conns.closeAll()
 	m.closeWriters()
 	m.wg.Wait()
-	m.msgQueue.worker.wait()
-	m.eventQueue.worker.wait()
+	m.msgQueue.wait()
+	m.eventQueue.wait()
 	m.pump.wait()
 	return err
 }
