@@ -40,7 +40,7 @@ type Memberlist struct {
 	snap atomic.Pointer[snapshot]
 
 	// Channels into the loop.
-	inbox    chan inbound
+	inbox    *inboxQueue
 	failures chan linkFailure
 	cmds     chan command
 
@@ -237,7 +237,7 @@ func newMemberlist(cfg, live *Config, transport Transport, logger *slog.Logger, 
 		lim:        lim,
 		crypto:     newFrameCrypto(cfg),
 		metrics:    newRuntimeMetrics(sink, cfg.MetricLabels),
-		inbox:      make(chan inbound, max(cfg.HandoffQueueDepth, 1)),
+		inbox:      newInboxQueue(cfg.HandoffQueueDepth),
 		failures:   make(chan linkFailure, linkFailureBacklog),
 		cmds:       make(chan command, commandBacklog),
 		dialers:    make(chan struct{}, cfg.MaxConcurrentDialers),

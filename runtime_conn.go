@@ -702,12 +702,7 @@ func (m *Memberlist) handleStreamMessage(conn net.Conn, peer Peer, version uint8
 		m.logRefusal(slog.LevelWarn, "stream_handshake", peer.Name, "handshake message inside a stream", "from", peer.Name, "type", msg.Type().String())
 		return false
 	}
-	select {
-	case m.inbox <- in:
-		return true
-	case <-m.shutdownCh:
-		return false
-	}
+	return m.inbox.put(in, m.shutdownCh)
 }
 
 // logReadError logs why peer's stream from source ended, quietly for the

@@ -1,28 +1,33 @@
 package hyparlist
 
-// This file owns frameFIFO: the storage of one link send queue
-// (runtime_linkqueue.go), a ring that grows with what it holds and is
-// released when it empties, so that an idle link holds no queue memory.
-// Its bound is the caller's (Config.PeerSendQueueDepth).
+// This file owns fifo: the storage of the runtime's bounded queues (a
+// link's send queues, runtime_linkqueue.go; the loop's inbox,
+// runtime_inbox.go), a ring that grows with what it holds and is released
+// when it empties, so that an idle queue holds almost no memory however
+// large its bound (Config.PeerSendQueueDepth, Config.HandoffQueueDepth:
+// the caller's).
 
 // fifoMinCap is the ring's first capacity; it doubles when full.
 const fifoMinCap = 8
 
-// frameFIFO is a first-in first-out queue of frames. Not safe for
-// concurrent use: linkQueues guards it.
-type frameFIFO struct {
-	buf  []outFrame
+// fifo is a first-in first-out queue. Not safe for concurrent use: its
+// owner guards it.
+type fifo[T any] struct {
+	buf  []T
 	head int
 	n    int
 }
 
-// len returns the number of frames held.
-func (q *frameFIFO) len() int { return q.n }
+// frameFIFO is a link send queue's storage.
+type frameFIFO = fifo[outFrame]
+
+// len returns the number of items held.
+func (q *fifo[T]) len() int { return q.n }
 
 // push appends f, growing the ring when it is full.
-func (q *frameFIFO) push(f outFrame) {
+func (q *fifo[T]) push(f T) {
 	if q.n == len(q.buf) {
-		grown := make([]outFrame, max(fifoMinCap, 2*len(q.buf)))
+		grown := make([]T, max(fifoMinCap, 2*len(q.buf)))
 		for i := range q.n {
 			grown[i] = q.buf[(q.head+i)%len(q.buf)]
 		}
@@ -32,14 +37,15 @@ func (q *frameFIFO) push(f outFrame) {
 	q.n++
 }
 
-// pop removes and returns the oldest frame; false when empty. A ring
+// pop removes and returns the oldest item; false when empty. A ring
 // grown beyond fifoMinCap is released when it empties.
-func (q *frameFIFO) pop() (outFrame, bool) {
+func (q *fifo[T]) pop() (T, bool) {
+	var zero T
 	if q.n == 0 {
-		return outFrame{}, false
+		return zero, false
 	}
 	f := q.buf[q.head]
-	q.buf[q.head] = outFrame{}
+	q.buf[q.head] = zero
 	q.head = (q.head + 1) % len(q.buf)
 	q.n--
 	if q.n == 0 && len(q.buf) > fifoMinCap {

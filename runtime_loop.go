@@ -214,7 +214,11 @@ func (l *runLoop) run() {
 	defer l.stop()
 	for {
 		select {
-		case in := <-l.m.inbox:
+		case <-l.m.inbox.ready:
+			in, ok := l.m.inbox.take()
+			if !ok {
+				continue
+			}
 			l.now = time.Now()
 			l.onInbound(in)
 		case f := <-l.m.failures:
@@ -721,7 +725,7 @@ func (l *runLoop) sampleStats() {
 		cacheBytes:     cache.CachedBytes,
 		links:          len(l.links),
 		timers:         l.timers.len(),
-		inbox:          len(l.m.inbox),
+		inbox:          l.m.inbox.len(),
 		inboundStreams: l.m.inbound.open(),
 		dispatchMsgs:   msgItems + evItems,
 		dispatchSize:   msgBytes + evBytes,

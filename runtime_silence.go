@@ -56,13 +56,12 @@ func (l *runLoop) noteLag(d time.Duration) {
 // drainInbox handles the frames waiting in the inbox, at most as many as
 // it holds now.
 func (l *runLoop) drainInbox() {
-	for n := len(l.m.inbox); n > 0; n-- {
-		select {
-		case in := <-l.m.inbox:
-			l.onInbound(in)
-		default:
+	for n := l.m.inbox.len(); n > 0; n-- {
+		in, ok := l.m.inbox.take()
+		if !ok {
 			return
 		}
+		l.onInbound(in)
 	}
 }
 
