@@ -118,11 +118,15 @@ func (c *cluster) idle() {
 	w0, cpu0, t0 := c.wire.snapshot(), cpuTime(), time.Now()
 	time.Sleep(c.opt.idle)
 	w1, cpu1, secs := c.wire.snapshot(), cpuTime(), time.Since(t0).Seconds()
+	end := takeMem()
+	c.common.HeapBytesPerNodeEnd = (int64(end.heap) - int64(c.base.heap)) / n
+	c.common.GoroutinesPerNodeEnd = round3(float64(end.goroutines-c.base.goroutines)/float64(n) - 1)
 	c.common.IdleWindowS = round3(secs)
 	c.common.IdleCPUCores = round3((cpu1 - cpu0).Seconds() / secs)
 	c.common.IdleBytesPerNodePerS = round3(float64(w1.bytes-w0.bytes) / float64(n) / secs)
-	c.logf("%s: idle %.2f cores, %.0f B/s per node, heap %d B/node, %.1f goroutines/node", c.sys.name(),
-		c.common.IdleCPUCores, c.common.IdleBytesPerNodePerS, c.common.HeapBytesPerNode, c.common.GoroutinesPerNode)
+	c.logf("%s: idle %.2f cores, %.0f B/s per node, heap %d B/node, %.1f goroutines/node (at the window's end: %d B, %.1f)", c.sys.name(),
+		c.common.IdleCPUCores, c.common.IdleBytesPerNodePerS, c.common.HeapBytesPerNode, c.common.GoroutinesPerNode,
+		c.common.HeapBytesPerNodeEnd, c.common.GoroutinesPerNodeEnd)
 }
 
 // broadcastPhase sends broadcasts messages at rate per second from random

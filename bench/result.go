@@ -45,6 +45,8 @@ type result struct {
 	IdleBytesPerNodePerS float64          `json:"idle_bytes_per_node_per_s"`
 	HeapBytesPerNode     int64            `json:"heap_bytes_per_node"`
 	GoroutinesPerNode    float64          `json:"goroutines_per_node"`
+	HeapBytesPerNodeEnd  int64            `json:"heap_bytes_per_node_end"`
+	GoroutinesPerNodeEnd float64          `json:"goroutines_per_node_end"`
 	JoinConvergenceMs    int64            `json:"join_convergence_ms"`
 	Join99Ms             int64            `json:"join_99_ms"`
 	JoinErrors           int64            `json:"join_errors"`
