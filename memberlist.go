@@ -77,9 +77,9 @@ type Memberlist struct {
 	backlog    *userBacklog
 	msgQueue   *dispatcher
 	eventQueue *dispatcher
-	// pump tracks the broadcast pump's goroutine; nil when it does not
-	// run.
-	pump    *appWorker
+	// pump runs the broadcast pump's rounds (runtime_pump.go); nil when
+	// it does not run.
+	pump    *pumpTimer
 	pingSeq atomic.Uint32
 	// health is the local health score, stored by the loop
 	// (GetHealthScore).
@@ -265,8 +265,7 @@ func newMemberlist(cfg, live *Config, transport Transport, logger *slog.Logger, 
 	l.start()
 
 	if iv := cfg.broadcastPullInterval(); cfg.Delegate != nil && iv > 0 {
-		m.pump = newAppWorker()
-		go m.runPump(iv, m.pump)
+		m.pump = m.startPump(iv)
 	}
 	m.wg.Add(3)
 	go l.run()
@@ -304,7 +303,7 @@ func (m *Memberlist) Shutdown() error {
 	m.wg.Wait()
 	m.msgQueue.wait()
 	m.eventQueue.wait()
-	m.pump.wait()
+	m.pump.stop()
 	return err
 }
 

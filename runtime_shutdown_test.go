@@ -55,11 +55,17 @@ func TestRuntimeShutdownWaitsForCallbackGoroutines(t *testing.T) {
 			d.tryPush(0, func() {})
 		}
 		if ml.pump == nil {
-			t.Fatal("no pump goroutine")
+			t.Fatal("no pump")
 		}
-		release["pump"] = make(chan struct{})
-		ml.pump.beforeExit = func() { <-release["pump"] }
-		synctest.Wait() // the dispatchers' workers ran their item and are exiting
+		pumpGate := make(chan struct{})
+		release["pump"] = pumpGate
+		ml.pump.mu.Lock()
+		ml.pump.beforeExit = func() { <-pumpGate }
+		ml.pump.mu.Unlock()
+		// A pump round runs every GossipInterval; after one, it is held
+		// on its way out, as are the dispatchers' workers after their item.
+		time.Sleep(ml.config.broadcastPullInterval())
+		synctest.Wait()
 		done := make(chan error, 1)
 		go func() { done <- ml.Shutdown() }()
 		returned := false
