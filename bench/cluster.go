@@ -115,9 +115,17 @@ func (c *cluster) idle() {
 			c.logf("%s: profiles: %v", c.sys.name(), err)
 		}
 	}
-	w0, cpu0, t0 := c.wire.snapshot(), cpuTime(), time.Now()
+	w0, cpu0, t0, sent0 := c.wire.snapshot(), cpuTime(), time.Now(), c.sys.sentByType()
 	time.Sleep(c.opt.idle)
 	w1, cpu1, secs := c.wire.snapshot(), cpuTime(), time.Since(t0).Seconds()
+	if sent1 := c.sys.sentByType(); sent1 != nil {
+		c.common.IdleBytesByType = map[string]float64{}
+		for typ, b := range sent1 {
+			if d := b - sent0[typ]; d > 0 {
+				c.common.IdleBytesByType[typ] = round3(float64(d) / float64(n) / secs)
+			}
+		}
+	}
 	end := takeMem()
 	c.common.HeapBytesPerNodeEnd = (int64(end.heap) - int64(c.base.heap)) / n
 	c.common.GoroutinesPerNodeEnd = round3(float64(end.goroutines-c.base.goroutines)/float64(n) - 1)
