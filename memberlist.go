@@ -267,10 +267,9 @@ func newMemberlist(cfg, live *Config, transport Transport, logger *slog.Logger, 
 	if iv := cfg.broadcastPullInterval(); cfg.Delegate != nil && iv > 0 {
 		m.pump = m.startPump(iv)
 	}
-	m.wg.Add(3)
+	m.wg.Add(2)
 	go l.run()
 	go m.runAcceptor()
-	go m.runPacketReader()
 	return m, nil
 }
 

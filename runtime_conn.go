@@ -523,11 +523,15 @@ func remoteIP(conn net.Conn) net.IP {
 
 // runAcceptor hands every accepted stream to a reader, until shutdown. A
 // stream beyond the limits of m.inbound is closed at once
-// (runtime_inbound.go).
+// (runtime_inbound.go). It also handles the transport's packets
+// (handlePacket, user_messages.go): neither waits, so one goroutine serves
+// both.
 func (m *Memberlist) runAcceptor() {
 	defer m.wg.Done()
 	for {
 		select {
+		case p := <-m.transport.PacketCh():
+			m.handlePacket(p)
 		case conn := <-m.transport.StreamCh():
 			src := connSource(conn)
 			trusted := m.sources.trusted(src, time.Now())

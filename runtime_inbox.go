@@ -2,8 +2,8 @@ package hyparlist
 
 import "sync"
 
-// This file owns the loop's inbox: the protocol messages the stream and
-// packet readers hand to the loop, at most Config.HandoffQueueDepth. A
+// This file owns the loop's inbox: the protocol messages the stream
+// readers hand to the loop, at most Config.HandoffQueueDepth. A
 // reader that finds it full waits (TCP back-pressure on that stream) until
 // the loop takes one. Its storage grows with what it holds (fifo,
 // runtime_fifo.go): a channel of HandoffQueueDepth messages held 96 KiB

@@ -28,7 +28,7 @@ import (
 //     the first frame; in a burst of joins, judging it from NeighborUp
 //     failed links that were still being set up;
 //   - the writers of active-view links send a Keepalive themselves when
-//     they have written nothing for a while (writeLoop), so that a node
+//     they have written nothing for a while (runtime_writer.go), so that a node
 //     whose loop is stalled still looks alive to its neighbours as long as
 //     its process and links are. Liveness means "the process reads and
 //     writes its links", as memberlist's means "the process answers
