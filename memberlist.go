@@ -62,6 +62,8 @@ type Memberlist struct {
 	// writers refuses new link writers once Shutdown waits for them
 	// (runtime_writer.go).
 	writers writerGate
+	// writeBufs are the link writers' buffers (runtime_writer.go).
+	writeBufs writeBufPool
 	// logRate limits the log lines of refusals (logging_ratelimit.go).
 	logRate *logLimiter
 	// deny holds the vetoed nodes the node refuses to link to

@@ -209,7 +209,10 @@ func (m *Memberlist) serveLink(l *outLink, conn net.Conn) {
 // (parked true), or the link is closed (nil) or breaks (the error). A stop
 // by abort or shutdown is not an error to report.
 func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) (parked bool, err error) {
-	var buf, scratch []byte
+	wb := m.writeBufs.get()
+	defer m.writeBufs.put(wb)
+	buf, scratch := wb.buf[:0], wb.scratch
+	defer func() { wb.buf, wb.scratch = buf, scratch }()
 	var markers []chan struct{}
 	for {
 		f, ok := l.take()

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"sync"
+	"time"
 )
 
 // This file owns the buffering of stream readers (runReader,
@@ -18,6 +19,13 @@ import (
 // idleReadBytes is the read a stream reader waits in while its buffer is
 // empty; what it returns is handed to the buffer taken next.
 const idleReadBytes = 512
+
+// hotReadWait: a stream whose last read waited less than this is busy,
+// and its reader keeps its buffer and reads into it (one read per fill, as
+// a plain buffered reader); one whose read waited longer gives the buffer
+// back once it is empty. A quiet link (a keepalive a second) waits about a
+// second per frame.
+const hotReadWait = 50 * time.Millisecond
 
 // readBufPool is a node's pool of stream read buffers of
 // readBufferBytes. The pool frees what stays unused across garbage
@@ -51,6 +59,8 @@ type streamReader struct {
 	pre  []byte
 	err  error
 	br   *bufio.Reader
+	// hot is set while the stream is busy (hotReadWait).
+	hot bool
 }
 
 // newStreamReader returns a reader of src buffered through pool.
@@ -59,15 +69,18 @@ func newStreamReader(pool *readBufPool, src io.Reader) *streamReader {
 }
 
 // next returns the buffered reader to read the next frame from. While
-// the buffer is empty it gives the buffer back and waits for the stream in
-// a small read, then takes a buffer to hand the bytes to. A read error is
+// the buffer is empty and the stream is not busy it gives the buffer back
+// and waits for the stream in a small read, then takes a buffer to hand
+// the bytes to. A read error is
 // returned by the buffered reader's reads, after the bytes read with it.
 func (s *streamReader) next() *bufio.Reader {
-	if s.br != nil && s.br.Buffered() > 0 {
+	if s.br != nil && (s.br.Buffered() > 0 || s.hot) {
 		return s.br
 	}
 	s.release()
+	start := time.Now()
 	n, err := s.src.Read(s.idle[:])
+	s.hot = time.Since(start) < hotReadWait
 	s.pre, s.err = s.idle[:n], err
 	s.br = s.pool.get(s)
 	return s.br
@@ -105,5 +118,10 @@ func (s *streamReader) Read(b []byte) (int, error) {
 		s.err = nil
 		return 0, err
 	}
-	return s.src.Read(b)
+	start := time.Now()
+	n, err := s.src.Read(b)
+	if time.Since(start) >= hotReadWait {
+		s.hot = false
+	}
+	return n, err
 }

@@ -155,3 +155,34 @@ func (m *Memberlist) armHeartbeat(l *outLink) {
 		}
 	})
 }
+
+// writeBufs are the buffers a writer gathers and seals frames in
+// (writeLoop). A node pools them, so that a writer that parks and starts
+// again does not grow new ones; the writer drops one grown beyond
+// 4 × writeBatchBytes, and the pool frees what stays unused across
+// garbage collections.
+type writeBufs struct {
+	buf, scratch []byte
+}
+
+// writeBufPool is a node's pool of writeBufs.
+type writeBufPool struct{ pool sync.Pool }
+
+// get returns buffers to write with.
+func (p *writeBufPool) get() *writeBufs {
+	if wb, ok := p.pool.Get().(*writeBufs); ok {
+		return wb
+	}
+	return &writeBufs{}
+}
+
+// put returns wb to the pool.
+func (p *writeBufPool) put(wb *writeBufs) {
+	if cap(wb.buf) > 4*writeBatchBytes {
+		wb.buf = nil
+	}
+	if cap(wb.scratch) > 4*writeBatchBytes {
+		wb.scratch = nil
+	}
+	p.pool.Put(wb)
+}
