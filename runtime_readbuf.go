@@ -25,7 +25,7 @@ const idleReadBytes = 512
 // a plain buffered reader); one whose read waited longer gives the buffer
 // back once it is empty. A quiet link (a keepalive a second) waits about a
 // second per frame.
-const hotReadWait = 50 * time.Millisecond
+const hotReadWait = 10 * time.Millisecond
 
 // readBufPool is a node's pool of stream read buffers of
 // readBufferBytes. The pool frees what stays unused across garbage
