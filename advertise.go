@@ -96,7 +96,7 @@ func boolFirst(a, b bool) int {
 func parseAdvertiseIP(s string) (net.IP, error) {
 	ip := net.ParseIP(s)
 	if ip == nil {
-		return nil, fmt.Errorf("advertise address %q: %w", s, ErrInvalidIP)
+		return nil, fmt.Errorf("advertise address %q: %w", s, errInvalidIP)
 	}
 	if ip4 := ip.To4(); ip4 != nil {
 		return ip4, nil

@@ -138,7 +138,7 @@ func TestParseAdvertiseIP(t *testing.T) {
 	if err != nil || !ip.Equal(net.ParseIP("fd00::1")) {
 		t.Fatalf("got %v, %v", ip, err)
 	}
-	if _, err := parseAdvertiseIP("node-1.example"); !errors.Is(err, ErrInvalidIP) {
-		t.Fatalf("host name: error %v, want %v", err, ErrInvalidIP)
+	if _, err := parseAdvertiseIP("node-1.example"); !errors.Is(err, errInvalidIP) {
+		t.Fatalf("host name: error %v, want %v", err, errInvalidIP)
 	}
 }

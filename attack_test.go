@@ -26,7 +26,7 @@ const attackerAddr = "127.0.0.2"
 // helloBytes returns the plain frame of a Hello from a node named name.
 func helloBytes(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := EncodeMessage(nil, Hello{VersionMin: WireVersionMin, VersionMax: WireVersion, Name: name, Addr: attackerAddr + ":1"}, DefaultWireLimits())
+	b, err := EncodeMessage(nil, helloMsg{VersionMin: wireVersionMin, VersionMax: wireVersion, Name: name, Addr: attackerAddr + ":1"}, DefaultWireLimits())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func idleConn(net.Conn) {}
 // halfHello sends the first bytes of a Hello and nothing more.
 func halfHello(t *testing.T) func(net.Conn) {
 	hello := helloBytes(t, "half")
-	return func(c net.Conn) { _, _ = c.Write(hello[:FrameHeaderSize+2]) }
+	return func(c net.Conn) { _, _ = c.Write(hello[:frameHeaderSize+2]) }
 }
 
 // ackStream completes a plain handshake under a fresh name, then sends an
@@ -57,7 +57,7 @@ func ackStream(t *testing.T, a *attacker) func(net.Conn) {
 		}
 		_ = c.SetReadDeadline(time.Time{})
 		for {
-			if err := plain.writeFrame(c, Ack{}, DefaultWireLimits(), ""); err != nil {
+			if err := plain.writeFrame(c, ackMsg{}, DefaultWireLimits(), ""); err != nil {
 				return
 			}
 			select {
@@ -151,7 +151,7 @@ func partialFrame(t *testing.T, announce, send int, sent *atomic.Int64) func(net
 			return
 		}
 		_ = c.SetReadDeadline(time.Time{})
-		hdr := []byte{WireVersion, byte(TypeUserMsg), 0, 0, 0, 0, 0}
+		hdr := []byte{wireVersion, byte(typeUserMsg), 0, 0, 0, 0, 0}
 		binary.BigEndian.PutUint32(hdr[3:], uint32(announce))
 		body := make([]byte, 64<<10)
 		_ = c.SetWriteDeadline(time.Now().Add(time.Second))
@@ -280,12 +280,12 @@ func hugePrefix(t *testing.T, handshake bool) func(*attacker) func(net.Conn) {
 			if handshake && !plainHandshake(t, c, fmt.Sprintf("huge-%d", n.Add(1))) {
 				return
 			}
-			typ := TypeUserMsg
+			typ := typeUserMsg
 			if !handshake {
 				typ = TypeHello
 			}
 			_ = c.SetWriteDeadline(time.Now().Add(time.Second))
-			_, _ = c.Write([]byte{WireVersion, byte(typ), 0, 0xff, 0xff, 0xff, 0xff})
+			_, _ = c.Write([]byte{wireVersion, byte(typ), 0, 0xff, 0xff, 0xff, 0xff})
 		}
 	}
 }
@@ -300,7 +300,7 @@ func plainHandshake(t *testing.T, c net.Conn, name string) bool {
 	_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
 	msg, err := plain.readFrame(c, DefaultWireLimits(), "")
 	_ = c.SetReadDeadline(time.Time{})
-	_, ok := msg.(HelloAccept)
+	_, ok := msg.(helloAcceptMsg)
 	return err == nil && ok
 }
 

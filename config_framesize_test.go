@@ -74,7 +74,7 @@ func TestMinFrameSizeFitsEveryMessage(t *testing.T) {
 		entries[i] = IHaveEntry{ID: id, Round: 1<<16 - 1}
 		ids[i] = id
 	}
-	announcement, err := AppendAnnouncement(nil, records(cc.membership.MaxAnnouncementRecords))
+	announcement, err := appendAnnouncement(nil, records(cc.membership.MaxAnnouncementRecords))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestMinFrameSizeFitsEveryMessage(t *testing.T) {
 		t.Errorf("a maximal record takes %d bytes, maxRecordSize is %d", got, maxRecordSize)
 	}
 	for _, m := range []Message{
-		MemberRecords{Join: true, Buckets: MaxDigestBuckets, Want: want, Records: records(MaxMemberRecordsPerMessage)},
+		MemberRecords{Join: true, Buckets: MaxDigestBuckets, Want: want, Records: records(maxMemberRecordsPerMessage)},
 		MemberBuckets{Join: true, Hashes: hashes},
 		Gossip{ID: id, Class: ClassMembership, Round: 1<<16 - 1, Payload: announcement},
 		IHave{Entries: entries},
@@ -97,6 +97,6 @@ func TestMinFrameSizeFitsEveryMessage(t *testing.T) {
 			t.Errorf("%s: %v", m.Type(), err)
 			continue
 		}
-		t.Logf("%s: %d bytes of %d", m.Type(), len(frame)-FrameHeaderSize, minFrameSize)
+		t.Logf("%s: %d bytes of %d", m.Type(), len(frame)-frameHeaderSize, minFrameSize)
 	}
 }

@@ -16,7 +16,7 @@ const maxFrameSizeLimit = 1 << 30
 // size (maxRecordSize, 1045 bytes) asking for MaxDigestBuckets (256)
 // buckets, plus 1 KiB for the frame header and the other fields. Every
 // other protocol message is smaller (TestMinFrameSizeFitsEveryMessage).
-const minFrameSize = MaxMemberRecordsPerMessage*maxRecordSize + MaxDigestBuckets*3 + 1<<10
+const minFrameSize = maxMemberRecordsPerMessage*maxRecordSize + MaxDigestBuckets*3 + 1<<10
 
 // Upper bounds of the Config fields by which the node allocates queues
 // and tables, up front or per link, so that a mistyped value gives an

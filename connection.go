@@ -36,7 +36,7 @@ import "fmt"
 // versions the dialer speaks, Label is its cluster label (the acceptor
 // refuses a connection from another cluster), and Name and Addr identify
 // the dialer.
-type Hello struct {
+type helloMsg struct {
 	VersionMin uint8
 	VersionMax uint8
 	Label      string
@@ -47,7 +47,7 @@ type Hello struct {
 // HelloAccept accepts a Hello. Version is the wire version both sides use
 // from now on; Name and Addr identify the acceptor, so that a node that
 // dialled a bare address learns who answered.
-type HelloAccept struct {
+type helloAcceptMsg struct {
 	Version uint8
 	Name    string
 	Addr    string
@@ -56,48 +56,48 @@ type HelloAccept struct {
 // HelloReject refuses a Hello; the acceptor closes the connection after
 // sending it. VersionMin and VersionMax are the range of wire versions the
 // acceptor speaks, so that the dialer can report a version mismatch.
-type HelloReject struct {
-	Reason     RejectReason
+type helloRejectMsg struct {
+	Reason     rejectReason
 	VersionMin uint8
 	VersionMax uint8
 }
 
 // RejectReason says why a Hello was refused. The values are on the wire:
 // append only. A decoder keeps values it does not know.
-type RejectReason uint8
+type rejectReason uint8
 
 // Reasons for refusing a Hello.
 const (
 	// RejectOther is a refusal for a reason not listed here.
-	RejectOther RejectReason = 0
+	rejectOther rejectReason = 0
 	// RejectVersion: the version ranges of the two nodes do not overlap.
-	RejectVersion RejectReason = 1
+	rejectVersion rejectReason = 1
 	// RejectLabel: the dialer belongs to a cluster with another label.
-	RejectLabel RejectReason = 2
+	rejectLabel rejectReason = 2
 	// RejectName: the dialer's name is unusable, for example it is the
 	// acceptor's own name.
-	RejectName RejectReason = 3
+	rejectName rejectReason = 3
 	// RejectShutdown: the acceptor is shutting down.
-	RejectShutdown RejectReason = 4
+	rejectShutdown rejectReason = 4
 	// RejectVetoed: the acceptor's AliveDelegate or MergeDelegate vetoed
 	// the dialer recently (see runtime_deny.go).
-	RejectVetoed RejectReason = 5
+	rejectVetoed rejectReason = 5
 )
 
 // String returns the reason's name, as used in logs and errors.
-func (r RejectReason) String() string {
+func (r rejectReason) String() string {
 	switch r {
-	case RejectOther:
+	case rejectOther:
 		return "other"
-	case RejectVersion:
+	case rejectVersion:
 		return "version"
-	case RejectLabel:
+	case rejectLabel:
 		return "label"
-	case RejectName:
+	case rejectName:
 		return "name"
-	case RejectShutdown:
+	case rejectShutdown:
 		return "shutdown"
-	case RejectVetoed:
+	case rejectVetoed:
 		return "vetoed"
 	}
 	return fmt.Sprintf("reason(%d)", uint8(r))
@@ -106,18 +106,18 @@ func (r RejectReason) String() string {
 // UserMsg carries an application message sent point to point (the
 // memberlist SendReliable and SendBestEffort calls); the receiver hands
 // Payload to its Delegate's NotifyMsg. It is not part of any broadcast.
-type UserMsg struct {
+type userMsg struct {
 	Payload []byte
 }
 
-// Ping asks the receiver to answer with an Ack carrying the same SeqNo; the
-// runtime uses it to measure round-trip times (the memberlist Ping call).
-type Ping struct {
+// pingMsg asks the receiver to answer with an Ack carrying the same SeqNo; the
+// runtime uses it to measure round-trip times (the memberlist pingMsg call).
+type pingMsg struct {
 	SeqNo uint32
 }
 
 // Ack answers the Ping with the same SeqNo on a connection of version 1.
-type Ack struct {
+type ackMsg struct {
 	SeqNo uint32
 }
 
@@ -126,14 +126,14 @@ type Ack struct {
 // keeps; the receiver answers with a PingAck carrying the same SeqNo on its
 // own link back to the sender (links carry frames one way, see
 // runtime_conn.go).
-type LinkPing struct {
+type linkPingMsg struct {
 	SeqNo uint32
 }
 
 // PingAck answers a LinkPing, or a Ping on a connection of version 2, with
 // the same SeqNo and the answering node's PingDelegate.AckPayload (at most
 // AckPayloadMaxSize bytes; empty without a PingDelegate).
-type PingAck struct {
+type pingAckMsg struct {
 	SeqNo   uint32
 	Payload []byte
 }
@@ -147,41 +147,41 @@ type PingAck struct {
 const AckPayloadMaxSize = 1024
 
 // Type implements Message.
-func (Hello) Type() MessageType { return TypeHello }
+func (helloMsg) Type() MessageType { return TypeHello }
 
 // Type implements Message.
-func (HelloAccept) Type() MessageType { return TypeHelloAccept }
+func (helloAcceptMsg) Type() MessageType { return typeHelloAccept }
 
 // Type implements Message.
-func (HelloReject) Type() MessageType { return TypeHelloReject }
+func (helloRejectMsg) Type() MessageType { return typeHelloReject }
 
 // Type implements Message.
-func (UserMsg) Type() MessageType { return TypeUserMsg }
+func (userMsg) Type() MessageType { return typeUserMsg }
 
 // Type implements Message.
-func (Ping) Type() MessageType { return TypePing }
+func (pingMsg) Type() MessageType { return typePing }
 
 // Type implements Message.
-func (Ack) Type() MessageType { return TypeAck }
+func (ackMsg) Type() MessageType { return typeAck }
 
 // Type implements Message.
-func (LinkPing) Type() MessageType { return TypeLinkPing }
+func (linkPingMsg) Type() MessageType { return typeLinkPing }
 
 // Type implements Message.
-func (PingAck) Type() MessageType { return TypePingAck }
+func (pingAckMsg) Type() MessageType { return typePingAck }
 
 // NegotiateVersion returns the highest wire version that both this node
 // (WireVersionMin to WireVersion) and a peer speaking versions min to max
 // understand. It fails with an error wrapping ErrUnsupportedVersion when
 // the ranges do not overlap or min > max.
-func NegotiateVersion(min, max uint8) (uint8, error) {
+func negotiateVersion(min, max uint8) (uint8, error) {
 	v := max
-	if v > WireVersion {
-		v = WireVersion
+	if v > wireVersion {
+		v = wireVersion
 	}
-	if min > max || v < min || v < WireVersionMin {
+	if min > max || v < min || v < wireVersionMin {
 		return 0, fmt.Errorf("negotiate: peer speaks %d..%d, we speak %d..%d: %w",
-			min, max, WireVersionMin, WireVersion, ErrUnsupportedVersion)
+			min, max, wireVersionMin, wireVersion, errUnsupportedVersion)
 	}
 	return v, nil
 }
@@ -190,18 +190,18 @@ func NegotiateVersion(min, max uint8) (uint8, error) {
 // and the negotiated version, or a HelloReject when the version ranges do
 // not overlap, the labels differ, or the dialer claims self's name. Any
 // further policy (allow lists, connection limits) is the caller's.
-func AnswerHello(h Hello, label string, self Peer) Message {
-	reject := HelloReject{VersionMin: WireVersionMin, VersionMax: WireVersion}
-	v, err := NegotiateVersion(h.VersionMin, h.VersionMax)
+func answerHello(h helloMsg, label string, self Peer) Message {
+	reject := helloRejectMsg{VersionMin: wireVersionMin, VersionMax: wireVersion}
+	v, err := negotiateVersion(h.VersionMin, h.VersionMax)
 	switch {
 	case err != nil:
-		reject.Reason = RejectVersion
+		reject.Reason = rejectVersion
 	case h.Label != label:
-		reject.Reason = RejectLabel
+		reject.Reason = rejectLabel
 	case h.Name == self.Name:
-		reject.Reason = RejectName
+		reject.Reason = rejectName
 	default:
-		return HelloAccept{Version: v, Name: self.Name, Addr: self.Addr}
+		return helloAcceptMsg{Version: v, Name: self.Name, Addr: self.Addr}
 	}
 	return reject
 }

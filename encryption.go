@@ -137,7 +137,7 @@ func decryptPayload(dst []byte, kr *Keyring, label string, sealed []byte) ([]byt
 		return dst, ErrEncryptionNotConfigured
 	}
 	if len(sealed) < sealOverhead {
-		return dst, fmt.Errorf("%w: %d bytes, less than nonce and tag (%d): %w", ErrNoMatchingKey, len(sealed), sealOverhead, ErrTruncated)
+		return dst, fmt.Errorf("%w: %d bytes, less than nonce and tag (%d): %w", ErrNoMatchingKey, len(sealed), sealOverhead, errTruncated)
 	}
 	if dst == nil {
 		dst = make([]byte, 0, len(sealed)-sealOverhead)
@@ -245,7 +245,7 @@ func (c frameCrypto) readFrame(r io.Reader, lim WireLimits, labels ...string) (M
 		if err := c.checkPlain(); err != nil {
 			return nil, err
 		}
-		var hdr [FrameHeaderSize]byte
+		var hdr [frameHeaderSize]byte
 		hdr[0] = first[0]
 		if _, err := io.ReadFull(r, hdr[1:]); err != nil {
 			return nil, headerReadError(err)
@@ -260,16 +260,16 @@ func (c frameCrypto) readFrame(r io.Reader, lim WireLimits, labels ...string) (M
 		return nil, headerReadError(err)
 	}
 	n := binary.BigEndian.Uint32(size[:])
-	if max := uint64(lim.MaxFrameSize) + FrameHeaderSize + sealOverhead; uint64(n) > max {
-		return nil, &DecodeError{Field: "envelope", Err: fmt.Errorf("%w: sealed frame of %d bytes, max %d", ErrFrameTooLarge, n, max)}
+	if max := uint64(lim.MaxFrameSize) + frameHeaderSize + sealOverhead; uint64(n) > max {
+		return nil, &decodeError{Field: "envelope", Err: fmt.Errorf("%w: sealed frame of %d bytes, max %d", errFrameTooLarge, n, max)}
 	}
-	if n < sealOverhead+FrameHeaderSize {
-		return nil, fmt.Errorf("%w: sealed frame of %d bytes, less than nonce, tag and frame header: %w", ErrNoMatchingKey, n, ErrTruncated)
+	if n < sealOverhead+frameHeaderSize {
+		return nil, fmt.Errorf("%w: sealed frame of %d bytes, less than nonce, tag and frame header: %w", ErrNoMatchingKey, n, errTruncated)
 	}
 	sealed, err := readBody(r, int(n))
 	if err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, &DecodeError{Field: "envelope", Err: fmt.Errorf("%w: %w", ErrTruncated, io.ErrUnexpectedEOF)}
+			return nil, &decodeError{Field: "envelope", Err: fmt.Errorf("%w: %w", errTruncated, io.ErrUnexpectedEOF)}
 		}
 		return nil, fmt.Errorf("read sealed frame: %w", err)
 	}

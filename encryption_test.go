@@ -142,7 +142,7 @@ func TestSealedStreamFrames(t *testing.T) {
 	lim := DefaultWireLimits()
 	key := testKey(3, 32)
 	sealing := frameCrypto{keyring: mustKeyring(t, key), verifyIncoming: true, verifyOutgoing: true}
-	msg := UserMsg{Payload: []byte("secret payload")}
+	msg := userMsg{Payload: []byte("secret payload")}
 
 	var stream bytes.Buffer
 	if err := sealing.writeFrame(&stream, msg, lim, "L"); err != nil {
@@ -207,7 +207,7 @@ func TestSealedStreamFrameLimits(t *testing.T) {
 	c := frameCrypto{keyring: mustKeyring(t, testKey(3, 16)), verifyIncoming: true, verifyOutgoing: true}
 
 	// A message of exactly MaxFrameSize body bytes is sealed and read.
-	big := UserMsg{Payload: bytes.Repeat([]byte{1}, 60)}
+	big := userMsg{Payload: bytes.Repeat([]byte{1}, 60)}
 	frame, _, err := c.appendFrame(nil, nil, big, lim, "")
 	if err != nil {
 		t.Fatal(err)
@@ -216,20 +216,20 @@ func TestSealedStreamFrameLimits(t *testing.T) {
 		t.Fatalf("largest frame: %v", err)
 	}
 	tooBig := []byte{sealedMarker, 0xff, 0xff, 0xff, 0xff}
-	if _, err := c.readFrame(bytes.NewReader(tooBig), lim, ""); !errors.Is(err, ErrFrameTooLarge) {
+	if _, err := c.readFrame(bytes.NewReader(tooBig), lim, ""); !errors.Is(err, errFrameTooLarge) {
 		t.Fatalf("4 GiB envelope: %v, want ErrFrameTooLarge", err)
 	}
-	over := binary.BigEndian.AppendUint32([]byte{sealedMarker}, uint32(64+FrameHeaderSize+sealOverhead+1))
-	if _, err := c.readFrame(bytes.NewReader(over), lim, ""); !errors.Is(err, ErrFrameTooLarge) {
+	over := binary.BigEndian.AppendUint32([]byte{sealedMarker}, uint32(64+frameHeaderSize+sealOverhead+1))
+	if _, err := c.readFrame(bytes.NewReader(over), lim, ""); !errors.Is(err, errFrameTooLarge) {
 		t.Fatalf("envelope one byte over the limit: %v, want ErrFrameTooLarge", err)
 	}
 	tiny := binary.BigEndian.AppendUint32([]byte{sealedMarker}, 3)
 	if _, err := c.readFrame(bytes.NewReader(append(tiny, 1, 2, 3)), lim, ""); !errors.Is(err, ErrNoMatchingKey) {
 		t.Fatalf("envelope shorter than nonce and tag: %v, want ErrNoMatchingKey", err)
 	}
-	var de *DecodeError
+	var de *decodeError
 	for _, cut := range []int{1, 3, 5, 20, len(frame) - 1} {
-		if _, err := c.readFrame(bytes.NewReader(frame[:cut]), lim, ""); !errors.As(err, &de) || !errors.Is(err, ErrTruncated) {
+		if _, err := c.readFrame(bytes.NewReader(frame[:cut]), lim, ""); !errors.As(err, &de) || !errors.Is(err, errTruncated) {
 			t.Errorf("envelope cut at %d of %d bytes: %v, want a truncation DecodeError", cut, len(frame), err)
 		}
 	}
@@ -238,14 +238,14 @@ func TestSealedStreamFrameLimits(t *testing.T) {
 	if err != nil || !bytes.Equal(two[:len(frame)], frame) || len(two) != 2*len(frame) {
 		t.Fatalf("appendFrame onto a frame: %d bytes, %v", len(two), err)
 	}
-	if _, _, err := c.appendFrame(frame, nil, UserMsg{Payload: make([]byte, 65)}, lim, ""); !errors.Is(err, ErrFrameTooLarge) {
+	if _, _, err := c.appendFrame(frame, nil, userMsg{Payload: make([]byte, 65)}, lim, ""); !errors.Is(err, errFrameTooLarge) {
 		t.Fatalf("oversized message: %v, want ErrFrameTooLarge", err)
 	}
 }
 
 func TestSealedPackets(t *testing.T) {
 	lim := DefaultWireLimits()
-	frame, _ := EncodeMessage(nil, UserMsg{Payload: []byte("datagram")}, lim)
+	frame, _ := EncodeMessage(nil, userMsg{Payload: []byte("datagram")}, lim)
 	c := frameCrypto{keyring: mustKeyring(t, testKey(4, 24)), verifyIncoming: true, verifyOutgoing: true}
 	for _, label := range []string{"", "cluster"} {
 		packet := c.sealPacket(label, frame)
@@ -290,7 +290,7 @@ func FuzzDecryptFrame(f *testing.F) {
 		f.Fatal(err)
 	}
 	c := frameCrypto{keyring: kr, verifyIncoming: true, verifyOutgoing: true}
-	for _, m := range []Message{UserMsg{Payload: []byte("x")}, Ping{SeqNo: 9}, Hello{VersionMin: 1, VersionMax: 1, Name: "n"}} {
+	for _, m := range []Message{userMsg{Payload: []byte("x")}, pingMsg{SeqNo: 9}, helloMsg{VersionMin: 1, VersionMax: 1, Name: "n"}} {
 		frame, _, err := c.appendFrame(nil, nil, m, lim, "")
 		if err != nil {
 			f.Fatal(err)
@@ -311,7 +311,7 @@ func FuzzDecryptFrame(f *testing.F) {
 			t.Fatalf("decryptPayload: %v, want ErrNoMatchingKey", err)
 		}
 		if frame, err := c.openPacket("", b); err == nil {
-			_, _ = DecodeMessage(frame, lim)
+			_, _ = decodeMessage(frame, lim)
 		}
 	})
 }

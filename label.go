@@ -30,15 +30,15 @@ const labelMagic byte = 244
 
 var (
 	// ErrLabelTooLong is returned when a label is longer than LabelMaxSize.
-	ErrLabelTooLong = errors.New("hyparlist: label too long")
+	errLabelTooLong = errors.New("hyparlist: label too long")
 
 	// ErrLabelTruncated is returned when a label header ends before the
 	// label it announces.
-	ErrLabelTruncated = errors.New("hyparlist: label header truncated")
+	errLabelTruncated = errors.New("hyparlist: label header truncated")
 
 	// ErrLabelEmpty is returned when a label header announces a label of
 	// zero bytes; an empty label is sent as no header at all.
-	ErrLabelEmpty = errors.New("hyparlist: label header with empty label")
+	errLabelEmpty = errors.New("hyparlist: label header with empty label")
 )
 
 // AddLabelHeaderToPacket returns buf prefixed with a header carrying label.
@@ -64,15 +64,15 @@ func RemoveLabelHeaderFromPacket(buf []byte) (newBuf []byte, label string, err e
 		return buf, "", nil
 	}
 	if len(buf) < 2 {
-		return nil, "", fmt.Errorf("packet of %d bytes: %w", len(buf), ErrLabelTruncated)
+		return nil, "", fmt.Errorf("packet of %d bytes: %w", len(buf), errLabelTruncated)
 	}
 	size := int(buf[1])
 	if size == 0 {
-		return nil, "", ErrLabelEmpty
+		return nil, "", errLabelEmpty
 	}
 	end := 2 + size
 	if len(buf) < end {
-		return nil, "", fmt.Errorf("label of %d bytes in a packet of %d: %w", size, len(buf), ErrLabelTruncated)
+		return nil, "", fmt.Errorf("label of %d bytes in a packet of %d: %w", size, len(buf), errLabelTruncated)
 	}
 	return buf[end:], string(buf[2:end]), nil
 }
@@ -117,7 +117,7 @@ func RemoveLabelHeaderFromStream(conn net.Conn) (net.Conn, string, error) {
 		return nil, "", labelReadError(err)
 	}
 	if size[0] == 0 {
-		return nil, "", ErrLabelEmpty
+		return nil, "", errLabelEmpty
 	}
 	label := make([]byte, size[0])
 	if _, err := io.ReadFull(conn, label); err != nil {
@@ -130,7 +130,7 @@ func RemoveLabelHeaderFromStream(conn net.Conn) (net.Conn, string, error) {
 // the stream means the header was truncated.
 func labelReadError(err error) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return fmt.Errorf("stream ended inside label header: %w", ErrLabelTruncated)
+		return fmt.Errorf("stream ended inside label header: %w", errLabelTruncated)
 	}
 	return fmt.Errorf("read label header: %w", err)
 }
@@ -138,7 +138,7 @@ func labelReadError(err error) error {
 // checkLabel rejects a label that does not fit in a header.
 func checkLabel(label string) error {
 	if len(label) > LabelMaxSize {
-		return fmt.Errorf("label of %d bytes, at most %d: %w", len(label), LabelMaxSize, ErrLabelTooLong)
+		return fmt.Errorf("label of %d bytes, at most %d: %w", len(label), LabelMaxSize, errLabelTooLong)
 	}
 	return nil
 }

@@ -25,7 +25,7 @@ func TestAddLabelHeaderToPacket(t *testing.T) {
 		{name: "label on empty packet", buf: nil, label: "abc", want: []byte{labelMagic, 3, 'a', 'b', 'c'}},
 		{name: "label on packet", buf: []byte("ping"), label: "abc", want: []byte{labelMagic, 3, 'a', 'b', 'c', 'p', 'i', 'n', 'g'}},
 		{name: "longest label", buf: []byte("x"), label: max, want: append(append([]byte{labelMagic, LabelMaxSize}, max...), 'x')},
-		{name: "label one byte too long", buf: []byte("x"), label: max + "l", err: ErrLabelTooLong},
+		{name: "label one byte too long", buf: []byte("x"), label: max + "l", err: errLabelTooLong},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -63,9 +63,9 @@ func TestRemoveLabelHeaderFromPacket(t *testing.T) {
 		{name: "unlabelled", buf: []byte{byte(TypeJoin), 1, 2}, wantBuf: []byte{byte(TypeJoin), 1, 2}},
 		{name: "labelled", buf: []byte{labelMagic, 2, 'a', 'b', byte(TypeJoin), 9}, wantBuf: []byte{byte(TypeJoin), 9}, wantLabel: "ab"},
 		{name: "label only", buf: []byte{labelMagic, 1, 'a'}, wantBuf: []byte{}, wantLabel: "a"},
-		{name: "magic only", buf: []byte{labelMagic}, err: ErrLabelTruncated},
-		{name: "empty label", buf: []byte{labelMagic, 0, 'x'}, err: ErrLabelEmpty},
-		{name: "label cut short", buf: []byte{labelMagic, 5, 'a', 'b'}, err: ErrLabelTruncated},
+		{name: "magic only", buf: []byte{labelMagic}, err: errLabelTruncated},
+		{name: "empty label", buf: []byte{labelMagic, 0, 'x'}, err: errLabelEmpty},
+		{name: "label cut short", buf: []byte{labelMagic, 5, 'a', 'b'}, err: errLabelTruncated},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -161,13 +161,13 @@ func TestRemoveLabelHeaderFromStreamMalformed(t *testing.T) {
 		"label cut off": {labelMagic, 4, 'a'},
 	} {
 		t.Run(name, func(t *testing.T) {
-			if _, _, err := RemoveLabelHeaderFromStream(streamWith(t, data)); !errors.Is(err, ErrLabelTruncated) {
-				t.Fatalf("error %v, want %v", err, ErrLabelTruncated)
+			if _, _, err := RemoveLabelHeaderFromStream(streamWith(t, data)); !errors.Is(err, errLabelTruncated) {
+				t.Fatalf("error %v, want %v", err, errLabelTruncated)
 			}
 		})
 	}
-	if _, _, err := RemoveLabelHeaderFromStream(streamWith(t, []byte{labelMagic, 0, 'x'})); !errors.Is(err, ErrLabelEmpty) {
-		t.Fatalf("empty label: error %v, want %v", err, ErrLabelEmpty)
+	if _, _, err := RemoveLabelHeaderFromStream(streamWith(t, []byte{labelMagic, 0, 'x'})); !errors.Is(err, errLabelEmpty) {
+		t.Fatalf("empty label: error %v, want %v", err, errLabelEmpty)
 	}
 }
 
@@ -197,8 +197,8 @@ func streamWithOpen(t *testing.T) net.Conn {
 
 func TestAddLabelHeaderToStreamTooLong(t *testing.T) {
 	var buf recordingConn
-	if err := AddLabelHeaderToStream(&buf, strings.Repeat("l", LabelMaxSize+1)); !errors.Is(err, ErrLabelTooLong) {
-		t.Fatalf("error %v, want %v", err, ErrLabelTooLong)
+	if err := AddLabelHeaderToStream(&buf, strings.Repeat("l", LabelMaxSize+1)); !errors.Is(err, errLabelTooLong) {
+		t.Fatalf("error %v, want %v", err, errLabelTooLong)
 	}
 	if buf.buf.Len() != 0 {
 		t.Fatalf("wrote %d bytes for a rejected label", buf.buf.Len())

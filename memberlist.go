@@ -416,7 +416,7 @@ func broadcastCost(origin string, payload []byte) int {
 // gossipFrameOverhead bounds the bytes a Gossip frame from origin needs
 // beyond its payload: header, msgpack headers, message ID, class, round.
 func gossipFrameOverhead(origin string) int {
-	return FrameHeaderSize + 32 + len(origin)
+	return frameHeaderSize + 32 + len(origin)
 }
 
 // submit hands a command to the loop, waiting while its queue is full; it

@@ -21,7 +21,7 @@ func (m *Membership) announce(r MemberRecord) {
 func (m *Membership) flushAnnouncements() {
 	for recs := m.pending; len(recs) > 0; {
 		n := min(len(recs), m.cfg.MaxAnnouncementRecords)
-		payload, err := AppendAnnouncement(nil, recs[:n])
+		payload, err := appendAnnouncement(nil, recs[:n])
 		recs = recs[n:]
 		if err != nil {
 			continue // unreachable: every queued record was validated

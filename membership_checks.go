@@ -111,7 +111,7 @@ func (m *Membership) onMergeVerdict(v MergeVerdict) {
 	if m.joinChecks > 0 {
 		m.joinChecks--
 	}
-	if !v.Accept || len(v.Check.Records) > MaxMemberRecordsPerMessage {
+	if !v.Accept || len(v.Check.Records) > maxMemberRecordsPerMessage {
 		return
 	}
 	for _, r := range v.Check.Records {

@@ -29,7 +29,7 @@ const announcementVersion = 1
 
 // MaxAnnouncementRecordsLimit is the largest record count a decoder accepts
 // in one announcement.
-const MaxAnnouncementRecordsLimit = 256
+const maxAnnouncementRecords = 256
 
 // minEncodedRecord is the size of the smallest valid record: a one-byte
 // name, empty address and metadata, incarnation 0, a state byte.
@@ -39,20 +39,20 @@ const minEncodedRecord = 1 + 1 + 1 + 1 + 1 + 1
 // them, or ErrInvalidMemberRecord.
 var (
 	// ErrAnnouncementVersion: the payload starts with an unknown version.
-	ErrAnnouncementVersion = errors.New("unsupported membership announcement version")
+	errAnnouncementVersion = errors.New("unsupported membership announcement version")
 	// ErrAnnouncementTruncated: the payload ends inside a field.
-	ErrAnnouncementTruncated = errors.New("membership announcement truncated")
+	errAnnouncementTruncated = errors.New("membership announcement truncated")
 	// ErrAnnouncementMalformed: a count or length is out of range, or bytes
 	// follow the last record.
-	ErrAnnouncementMalformed = errors.New("malformed membership announcement")
+	errAnnouncementMalformed = errors.New("malformed membership announcement")
 )
 
 // AppendAnnouncement appends the encoding of recs to dst. It fails, leaving
 // dst unchanged, if recs is empty or too long or a record is invalid.
-func AppendAnnouncement(dst []byte, recs []MemberRecord) ([]byte, error) {
-	if len(recs) == 0 || len(recs) > MaxAnnouncementRecordsLimit {
+func appendAnnouncement(dst []byte, recs []MemberRecord) ([]byte, error) {
+	if len(recs) == 0 || len(recs) > maxAnnouncementRecords {
 		return dst, fmt.Errorf("encode announcement: %d records, want 1..%d: %w",
-			len(recs), MaxAnnouncementRecordsLimit, ErrAnnouncementMalformed)
+			len(recs), maxAnnouncementRecords, errAnnouncementMalformed)
 	}
 	for i, r := range recs {
 		if err := r.validate(); err != nil {
@@ -80,14 +80,14 @@ func DecodeAnnouncement(b []byte) ([]MemberRecord, error) {
 		return nil, fmt.Errorf("decode announcement version: %w", err)
 	}
 	if v != announcementVersion {
-		return nil, fmt.Errorf("decode announcement: version %d: %w", v, ErrAnnouncementVersion)
+		return nil, fmt.Errorf("decode announcement: version %d: %w", v, errAnnouncementVersion)
 	}
 	n, err := d.uvarint()
 	if err != nil {
 		return nil, fmt.Errorf("decode announcement count: %w", err)
 	}
-	if n == 0 || n > MaxAnnouncementRecordsLimit || n > uint64(len(d.buf)-d.off)/minEncodedRecord {
-		return nil, fmt.Errorf("decode announcement: count %d for %d bytes: %w", n, len(d.buf)-d.off, ErrAnnouncementMalformed)
+	if n == 0 || n > maxAnnouncementRecords || n > uint64(len(d.buf)-d.off)/minEncodedRecord {
+		return nil, fmt.Errorf("decode announcement: count %d for %d bytes: %w", n, len(d.buf)-d.off, errAnnouncementMalformed)
 	}
 	recs := make([]MemberRecord, n)
 	for i := range recs {
@@ -99,7 +99,7 @@ func DecodeAnnouncement(b []byte) ([]MemberRecord, error) {
 		}
 	}
 	if d.off != len(d.buf) {
-		return nil, fmt.Errorf("decode announcement: %d trailing bytes: %w", len(d.buf)-d.off, ErrAnnouncementMalformed)
+		return nil, fmt.Errorf("decode announcement: %d trailing bytes: %w", len(d.buf)-d.off, errAnnouncementMalformed)
 	}
 	return recs, nil
 }
@@ -135,7 +135,7 @@ func (d *announcementDecoder) record(r *MemberRecord) error {
 		return fmt.Errorf("incarnation: %w", err)
 	}
 	if inc > math.MaxUint32 {
-		return fmt.Errorf("incarnation %d: %w", inc, ErrAnnouncementMalformed)
+		return fmt.Errorf("incarnation %d: %w", inc, errAnnouncementMalformed)
 	}
 	st, err := d.byte()
 	if err != nil {
@@ -153,10 +153,10 @@ func (d *announcementDecoder) field(what string, limit int) ([]byte, error) {
 		return nil, fmt.Errorf("%s length: %w", what, err)
 	}
 	if n > uint64(limit) {
-		return nil, fmt.Errorf("%s of %d bytes exceeds %d: %w", what, n, limit, ErrAnnouncementMalformed)
+		return nil, fmt.Errorf("%s of %d bytes exceeds %d: %w", what, n, limit, errAnnouncementMalformed)
 	}
 	if n > uint64(len(d.buf)-d.off) {
-		return nil, fmt.Errorf("%s of %d bytes: %w", what, n, ErrAnnouncementTruncated)
+		return nil, fmt.Errorf("%s of %d bytes: %w", what, n, errAnnouncementTruncated)
 	}
 	b := d.buf[d.off : d.off+int(n)]
 	d.off += int(n)
@@ -167,9 +167,9 @@ func (d *announcementDecoder) uvarint() (uint64, error) {
 	v, n := binary.Uvarint(d.buf[d.off:])
 	switch {
 	case n == 0:
-		return 0, ErrAnnouncementTruncated
+		return 0, errAnnouncementTruncated
 	case n < 0:
-		return 0, fmt.Errorf("varint overflows 64 bits: %w", ErrAnnouncementMalformed)
+		return 0, fmt.Errorf("varint overflows 64 bits: %w", errAnnouncementMalformed)
 	}
 	d.off += n
 	return v, nil
@@ -177,7 +177,7 @@ func (d *announcementDecoder) uvarint() (uint64, error) {
 
 func (d *announcementDecoder) byte() (byte, error) {
 	if d.off >= len(d.buf) {
-		return 0, ErrAnnouncementTruncated
+		return 0, errAnnouncementTruncated
 	}
 	b := d.buf[d.off]
 	d.off++

@@ -17,7 +17,7 @@ func TestAnnouncementRoundTrip(t *testing.T) {
 			Meta: bytes.Repeat([]byte{9}, MaxMemberMetaLen), Incarnation: math.MaxUint32, State: MemberStateLeft},
 		{Name: "z", State: MemberStateDead},
 	}
-	b, err := AppendAnnouncement([]byte("prefix"), in)
+	b, err := appendAnnouncement([]byte("prefix"), in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestAnnouncementRoundTrip(t *testing.T) {
 func TestAnnouncementEncodeRejects(t *testing.T) {
 	cases := map[string][]MemberRecord{
 		"empty":     nil,
-		"too many":  make([]MemberRecord, MaxAnnouncementRecordsLimit+1),
+		"too many":  make([]MemberRecord, maxAnnouncementRecords+1),
 		"no name":   {{Name: ""}},
 		"long meta": {{Name: "a", Meta: make([]byte, MaxMemberMetaLen+1)}},
 		"bad state": {{Name: "a", State: 4}},
@@ -57,14 +57,14 @@ func TestAnnouncementEncodeRejects(t *testing.T) {
 				recs[i].Name = "a"
 			}
 		}
-		if b, err := AppendAnnouncement([]byte("dst"), recs); err == nil || string(b) != "dst" {
+		if b, err := appendAnnouncement([]byte("dst"), recs); err == nil || string(b) != "dst" {
 			t.Errorf("%s: err %v, dst %q", name, err, b)
 		}
 	}
 }
 
 func TestAnnouncementDecodeErrors(t *testing.T) {
-	valid, _ := AppendAnnouncement(nil, []MemberRecord{{Name: "a", Addr: "b", Incarnation: 1}})
+	valid, _ := appendAnnouncement(nil, []MemberRecord{{Name: "a", Addr: "b", Incarnation: 1}})
 	uv := func(v uint64) []byte { return binary.AppendUvarint(nil, v) }
 	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 	cases := []struct {
@@ -72,21 +72,21 @@ func TestAnnouncementDecodeErrors(t *testing.T) {
 		in   []byte
 		want error
 	}{
-		{"empty", nil, ErrAnnouncementTruncated},
-		{"version", []byte{2, 1}, ErrAnnouncementVersion},
-		{"no count", []byte{1}, ErrAnnouncementTruncated},
-		{"zero count", []byte{1, 0}, ErrAnnouncementMalformed},
-		{"count over limit", cat([]byte{1}, uv(MaxAnnouncementRecordsLimit+1), make([]byte, 8000)), ErrAnnouncementMalformed},
-		{"count over input", cat([]byte{1}, uv(200), make([]byte, 20)), ErrAnnouncementMalformed},
-		{"huge count", cat([]byte{1}, uv(math.MaxUint64)), ErrAnnouncementMalformed},
-		{"varint overflow", cat([]byte{1}, bytes.Repeat([]byte{0xff}, 11)), ErrAnnouncementMalformed},
-		{"truncated", valid[:len(valid)-1], ErrAnnouncementTruncated},
-		{"name over limit", cat([]byte{1, 1}, uv(MaxMemberNameLen+1), make([]byte, MaxMemberNameLen+10)), ErrAnnouncementMalformed},
-		{"name over input", cat([]byte{1, 1}, uv(100), make([]byte, 10)), ErrAnnouncementTruncated},
+		{"empty", nil, errAnnouncementTruncated},
+		{"version", []byte{2, 1}, errAnnouncementVersion},
+		{"no count", []byte{1}, errAnnouncementTruncated},
+		{"zero count", []byte{1, 0}, errAnnouncementMalformed},
+		{"count over limit", cat([]byte{1}, uv(maxAnnouncementRecords+1), make([]byte, 8000)), errAnnouncementMalformed},
+		{"count over input", cat([]byte{1}, uv(200), make([]byte, 20)), errAnnouncementMalformed},
+		{"huge count", cat([]byte{1}, uv(math.MaxUint64)), errAnnouncementMalformed},
+		{"varint overflow", cat([]byte{1}, bytes.Repeat([]byte{0xff}, 11)), errAnnouncementMalformed},
+		{"truncated", valid[:len(valid)-1], errAnnouncementTruncated},
+		{"name over limit", cat([]byte{1, 1}, uv(MaxMemberNameLen+1), make([]byte, MaxMemberNameLen+10)), errAnnouncementMalformed},
+		{"name over input", cat([]byte{1, 1}, uv(100), make([]byte, 10)), errAnnouncementTruncated},
 		{"empty name", cat([]byte{1, 1, 0, 0, 0, 0, 0, 0}), ErrInvalidMemberRecord},
 		{"bad state", cat([]byte{1, 1, 1, 'a', 0, 0, 0, 7}), ErrInvalidMemberRecord},
-		{"incarnation over 32 bits", cat([]byte{1, 1, 1, 'a', 0, 0}, uv(math.MaxUint32+1), []byte{0}), ErrAnnouncementMalformed},
-		{"trailing", append(append([]byte(nil), valid...), 0), ErrAnnouncementMalformed},
+		{"incarnation over 32 bits", cat([]byte{1, 1, 1, 'a', 0, 0}, uv(math.MaxUint32+1), []byte{0}), errAnnouncementMalformed},
+		{"trailing", append(append([]byte(nil), valid...), 0), errAnnouncementMalformed},
 	}
 	for _, c := range cases {
 		recs, err := DecodeAnnouncement(c.in)
@@ -99,7 +99,7 @@ func TestAnnouncementDecodeErrors(t *testing.T) {
 // TestAnnouncementDecodeBoundedAllocation: a small input cannot make the
 // decoder allocate much, whatever counts it claims.
 func TestAnnouncementDecodeBoundedAllocation(t *testing.T) {
-	in := append([]byte{1}, binary.AppendUvarint(nil, MaxAnnouncementRecordsLimit)...)
+	in := append([]byte{1}, binary.AppendUvarint(nil, maxAnnouncementRecords)...)
 	in = append(in, make([]byte, 40)...)
 	const runs = 100
 	var before, after runtime.MemStats
@@ -119,7 +119,7 @@ func TestAnnouncementDecodeBoundedAllocation(t *testing.T) {
 // FuzzDecodeAnnouncement: the decoder never panics, and whatever it
 // accepts re-encodes to something that decodes to the same records.
 func FuzzDecodeAnnouncement(f *testing.F) {
-	seed, _ := AppendAnnouncement(nil, []MemberRecord{
+	seed, _ := appendAnnouncement(nil, []MemberRecord{
 		{Name: "a", Addr: "1.2.3.4:5", Meta: []byte("m"), Incarnation: 300, State: MemberStateSuspect},
 		{Name: "b", State: MemberStateLeft},
 	})
@@ -131,7 +131,7 @@ func FuzzDecodeAnnouncement(f *testing.F) {
 		if err != nil {
 			return
 		}
-		again, err := AppendAnnouncement(nil, recs)
+		again, err := appendAnnouncement(nil, recs)
 		if err != nil {
 			t.Fatalf("re-encode of decoded records: %v", err)
 		}

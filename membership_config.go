@@ -183,8 +183,8 @@ func (c MembershipConfig) Validate() error {
 		return bad("LivenessProbeInterval", c.LivenessProbeInterval, ">= 0")
 	case c.MaxMembers < 1:
 		return bad("MaxMembers", c.MaxMembers, ">= 1")
-	case c.MaxAnnouncementRecords < 1 || c.MaxAnnouncementRecords > MaxAnnouncementRecordsLimit:
-		return bad("MaxAnnouncementRecords", c.MaxAnnouncementRecords, fmt.Sprintf("in [1, %d]", MaxAnnouncementRecordsLimit))
+	case c.MaxAnnouncementRecords < 1 || c.MaxAnnouncementRecords > maxAnnouncementRecords:
+		return bad("MaxAnnouncementRecords", c.MaxAnnouncementRecords, fmt.Sprintf("in [1, %d]", maxAnnouncementRecords))
 	case c.MaxLocalStateSize < 0:
 		return bad("MaxLocalStateSize", c.MaxLocalStateSize, ">= 0")
 	case c.longestSuspicionNanos() > float64(maxSuspicionTimeout):

@@ -73,7 +73,7 @@ func fineBucketOf(nh uint64) int { return int(nh >> 56) }
 // bucket (256 beyond 4,096 records), so that one difference costs one small
 // bucket.
 func digestBucketsFor(n int) int {
-	b := MinDigestBuckets
+	b := minDigestBuckets
 	for b < MaxDigestBuckets && b*16 < n {
 		b *= 2
 	}
@@ -144,7 +144,7 @@ func (m *Membership) onBuckets(from Peer, mb MemberBuckets) {
 // records of the wanted buckets as they were before the merge.
 func (m *Membership) onRecords(from Peer, mr MemberRecords) {
 	b := int(mr.Buckets)
-	if !validDigestBuckets(b) || len(mr.Records) > MaxMemberRecordsPerMessage || len(mr.Want) > b {
+	if !validDigestBuckets(b) || len(mr.Records) > maxMemberRecordsPerMessage || len(mr.Want) > b {
 		return
 	}
 	for i, w := range mr.Want {
@@ -192,7 +192,7 @@ func validRecords(recs []MemberRecord) []MemberRecord {
 // answers even when the local buckets are empty.
 func (m *Membership) sendRecordChunks(to Peer, join bool, b int, want []uint16, recs []MemberRecord) {
 	for first := true; first || len(recs) > 0; first = false {
-		n := min(len(recs), MaxMemberRecordsPerMessage)
+		n := min(len(recs), maxMemberRecordsPerMessage)
 		if n == 0 && len(want) == 0 {
 			return
 		}

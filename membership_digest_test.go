@@ -145,7 +145,7 @@ func TestDigestFullSyncChunks(t *testing.T) {
 	_, b := twins(t, 3000)
 	log := runExchange(t, a, b)
 	for _, msg := range log.msgs {
-		if mr, ok := msg.(MemberRecords); ok && len(mr.Records) > MaxMemberRecordsPerMessage {
+		if mr, ok := msg.(MemberRecords); ok && len(mr.Records) > maxMemberRecordsPerMessage {
 			t.Fatalf("a message of %d records", len(mr.Records))
 		}
 	}

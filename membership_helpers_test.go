@@ -37,8 +37,8 @@ func deliverRecs(t testing.TB, m *Membership, now time.Time, origin string, recs
 	t.Helper()
 	var acts []Action
 	for len(recs) > 0 {
-		n := min(len(recs), MaxAnnouncementRecordsLimit)
-		payload, err := AppendAnnouncement(nil, recs[:n])
+		n := min(len(recs), maxAnnouncementRecords)
+		payload, err := appendAnnouncement(nil, recs[:n])
 		if err != nil {
 			t.Fatalf("AppendAnnouncement: %v", err)
 		}

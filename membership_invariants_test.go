@@ -107,7 +107,7 @@ func FuzzMembershipStep(f *testing.F) {
 			var ev Event
 			switch op % 9 {
 			case 0, 1:
-				p, _ := AppendAnnouncement(nil, []MemberRecord{r})
+				p, _ := appendAnnouncement(nil, []MemberRecord{r})
 				ev = Deliver{ID: MessageID{Origin: "n" + string(rune('0'+op%7))}, Class: ClassMembership, Payload: p}
 			case 2:
 				r.AgeSeconds = uint32(arg)

@@ -29,10 +29,10 @@ const (
 	// counts are 64, 128 or 256.
 	MaxDigestBuckets = 256
 	// MinDigestBuckets is the smallest bucket count of an exchange.
-	MinDigestBuckets = 64
+	minDigestBuckets = 64
 	// MaxMemberRecordsPerMessage caps MemberRecords.Records; a larger
 	// answer is split over several messages.
-	MaxMemberRecordsPerMessage = 256
+	maxMemberRecordsPerMessage = 256
 )
 
 // MemberDigest opens an anti-entropy exchange: a hash of the sender's whole

@@ -79,7 +79,7 @@ func TestMembershipConfigValidate(t *testing.T) {
 		"DeadProbeInterval":       func(c *MembershipConfig) { c.DeadProbeInterval = -1 },
 		"LivenessProbeInterval":   func(c *MembershipConfig) { c.LivenessProbeInterval = -1 },
 		"MaxMembers":              func(c *MembershipConfig) { c.MaxMembers = 0 },
-		"MaxAnnouncementRecords":  func(c *MembershipConfig) { c.MaxAnnouncementRecords = MaxAnnouncementRecordsLimit + 1 },
+		"MaxAnnouncementRecords":  func(c *MembershipConfig) { c.MaxAnnouncementRecords = maxAnnouncementRecords + 1 },
 		"MaxLocalStateSize":       func(c *MembershipConfig) { c.MaxLocalStateSize = -1 },
 	}
 	for field, mutate := range mutations {
@@ -388,7 +388,7 @@ func TestMembershipIgnoresBadInput(t *testing.T) {
 		Receive{From: testPeer("x"), Msg: MemberRecords{Buckets: 64, Want: []uint16{64}}},
 		Receive{From: testPeer("x"), Msg: MemberRecords{Buckets: 64, Want: []uint16{3, 3}}},
 		Receive{From: testPeer("x"), Msg: MemberRecords{Buckets: 100}},
-		Receive{From: testPeer("x"), Msg: MemberRecords{Buckets: 64, Records: make([]MemberRecord, MaxMemberRecordsPerMessage+1)}},
+		Receive{From: testPeer("x"), Msg: MemberRecords{Buckets: 64, Records: make([]MemberRecord, maxMemberRecordsPerMessage+1)}},
 		Receive{From: testPeer("x"), Msg: MemberRecords{Buckets: 64, Records: []MemberRecord{{Name: ""}, {Name: "y", State: 9}}}},
 		Receive{From: testPeer("x"), Msg: Prune{}},
 		Receive{From: testPeer("x"), Msg: (*MemberRecords)(nil)},

@@ -26,13 +26,13 @@ const (
 	TypePrune  MessageType = 19
 
 	TypeHello       MessageType = 48
-	TypeHelloAccept MessageType = 49
-	TypeHelloReject MessageType = 50
-	TypeUserMsg     MessageType = 51
-	TypePing        MessageType = 52
-	TypeAck         MessageType = 53
-	TypeLinkPing    MessageType = 54
-	TypePingAck     MessageType = 55
+	typeHelloAccept MessageType = 49
+	typeHelloReject MessageType = 50
+	typeUserMsg     MessageType = 51
+	typePing        MessageType = 52
+	typeAck         MessageType = 53
+	typeLinkPing    MessageType = 54
+	typePingAck     MessageType = 55
 )
 
 // String returns the message type's name, as used in logs and metrics.
@@ -72,19 +72,19 @@ func (t MessageType) String() string {
 		return "member_user_state"
 	case TypeHello:
 		return "hello"
-	case TypeHelloAccept:
+	case typeHelloAccept:
 		return "hello_accept"
-	case TypeHelloReject:
+	case typeHelloReject:
 		return "hello_reject"
-	case TypeUserMsg:
+	case typeUserMsg:
 		return "user_msg"
-	case TypePing:
+	case typePing:
 		return "ping"
-	case TypeAck:
+	case typeAck:
 		return "ack"
-	case TypeLinkPing:
+	case typeLinkPing:
 		return "link_ping"
-	case TypePingAck:
+	case typePingAck:
 		return "ping_ack"
 	}
 	return "unknown"

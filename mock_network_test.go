@@ -127,7 +127,7 @@ func TestMockNetworkDelivery(t *testing.T) {
 		_, err = a.DialTimeout("127.0.0.1:9999", time.Second)
 		mustFail(t, "dial unknown address", err, syscall.EHOSTUNREACH)
 		_, err = a.WriteTo(make([]byte, packetBufSize+1), b.addr.addr)
-		mustFail(t, "oversized packet", err, ErrPacketTooLarge)
+		mustFail(t, "oversized packet", err, errPacketTooLarge)
 
 		out, in := dialPair(t, a, b)
 		if in.RemoteAddr() != a.addr || out.RemoteAddr() != b.addr {

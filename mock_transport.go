@@ -40,7 +40,7 @@ func (t *MockTransport) FinalAdvertiseAddr(string, int) (net.IP, int, error) {
 	}
 	port, err := strconv.ParseUint(portStr, 10, 16)
 	if err != nil {
-		return nil, 0, fmt.Errorf("mock address %q: %w", t.addr.addr, ErrInvalidPort)
+		return nil, 0, fmt.Errorf("mock address %q: %w", t.addr.addr, errInvalidPort)
 	}
 	return ip, int(port), nil
 }
@@ -56,7 +56,7 @@ func (t *MockTransport) WriteTo(b []byte, addr string) (time.Time, error) {
 // b may be reused at once. A lost packet is not an error.
 func (t *MockTransport) WriteToAddress(b []byte, a Address) (time.Time, error) {
 	if len(b) > packetBufSize {
-		return time.Time{}, fmt.Errorf("packet of %d bytes to %s: %w", len(b), a.Addr, ErrPacketTooLarge)
+		return time.Time{}, fmt.Errorf("packet of %d bytes to %s: %w", len(b), a.Addr, errPacketTooLarge)
 	}
 	n := t.net
 	n.mu.Lock()

@@ -25,14 +25,14 @@ const (
 var (
 	// ErrNoBindAddress is returned by NewNetTransport for an empty
 	// NetTransportConfig.BindAddrs.
-	ErrNoBindAddress = errors.New("hyparlist: at least one bind address is required")
+	errNoBindAddress = errors.New("hyparlist: at least one bind address is required")
 
 	// ErrInvalidIP is returned, wrapped with the offending value, for a bind
 	// or advertise address that is not an IP address.
-	ErrInvalidIP = errors.New("hyparlist: invalid IP address")
+	errInvalidIP = errors.New("hyparlist: invalid IP address")
 
 	// ErrInvalidPort is returned for a port outside 0..65535.
-	ErrInvalidPort = errors.New("hyparlist: invalid port")
+	errInvalidPort = errors.New("hyparlist: invalid port")
 )
 
 // netListeners is one TCP listener and one UDP socket per bind address, all
@@ -49,7 +49,7 @@ type netListeners struct {
 // silently bound to every interface.
 func parseBindAddrs(addrs []string) ([]netip.Addr, error) {
 	if len(addrs) == 0 {
-		return nil, ErrNoBindAddress
+		return nil, errNoBindAddress
 	}
 	out := make([]netip.Addr, 0, len(addrs))
 	for _, s := range addrs {
@@ -59,7 +59,7 @@ func parseBindAddrs(addrs []string) ([]netip.Addr, error) {
 		}
 		a, err := netip.ParseAddr(s)
 		if err != nil {
-			return nil, fmt.Errorf("bind address %q: %w", s, ErrInvalidIP)
+			return nil, fmt.Errorf("bind address %q: %w", s, errInvalidIP)
 		}
 		out = append(out, a.Unmap())
 	}
@@ -72,7 +72,7 @@ func parseBindAddrs(addrs []string) ([]netip.Addr, error) {
 // autoBindAttempts times. On error nothing is left open.
 func listenAll(addrs []netip.Addr, port int) (netListeners, error) {
 	if port < 0 || port > 65535 {
-		return netListeners{}, fmt.Errorf("bind port %d: %w", port, ErrInvalidPort)
+		return netListeners{}, fmt.Errorf("bind port %d: %w", port, errInvalidPort)
 	}
 	attempts := 1
 	if port == 0 {

@@ -259,11 +259,11 @@ func TestNewNetTransportBadConfig(t *testing.T) {
 		port  int
 		err   error
 	}{
-		{name: "no address", addrs: nil, err: ErrNoBindAddress},
-		{name: "host name", addrs: []string{"localhost"}, err: ErrInvalidIP},
-		{name: "garbage", addrs: []string{"127.0.0.1", "not-an-ip"}, err: ErrInvalidIP},
-		{name: "negative port", addrs: []string{"127.0.0.1"}, port: -1, err: ErrInvalidPort},
-		{name: "port too large", addrs: []string{"127.0.0.1"}, port: 65536, err: ErrInvalidPort},
+		{name: "no address", addrs: nil, err: errNoBindAddress},
+		{name: "host name", addrs: []string{"localhost"}, err: errInvalidIP},
+		{name: "garbage", addrs: []string{"127.0.0.1", "not-an-ip"}, err: errInvalidIP},
+		{name: "negative port", addrs: []string{"127.0.0.1"}, port: -1, err: errInvalidPort},
+		{name: "port too large", addrs: []string{"127.0.0.1"}, port: 65536, err: errInvalidPort},
 		// 192.0.2.1 is TEST-NET-1 (RFC 5737): never on a local interface.
 		{name: "address not on this machine", addrs: []string{"192.0.2.1"}, err: syscall.EADDRNOTAVAIL},
 		{name: "second address not on this machine", addrs: []string{"127.0.0.1", "192.0.2.1"}, err: syscall.EADDRNOTAVAIL},
@@ -298,7 +298,7 @@ func TestNetTransportFinalAdvertiseAddr(t *testing.T) {
 		{name: "configured", ip: "10.9.8.7", port: 7946, wantIP: "10.9.8.7", wantPort: 7946},
 		{name: "configured without port", ip: "10.9.8.7", wantIP: "10.9.8.7", wantPort: port},
 		{name: "configured IPv6", ip: "fd00::7", port: 7946, wantIP: "fd00::7", wantPort: 7946},
-		{name: "configured garbage", ip: "ten.nine", err: ErrInvalidIP},
+		{name: "configured garbage", ip: "ten.nine", err: errInvalidIP},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -435,12 +435,12 @@ func TestNetTransportIngest(t *testing.T) {
 	if string(p.Buf) != "via stream" || p.From != from || !p.Timestamp.Equal(now) {
 		t.Fatalf("got %+v", p)
 	}
-	if err := nt.IngestPacket(streamWith(t, nil), from, now, true); !errors.Is(err, ErrEmptyPacket) {
-		t.Fatalf("empty: error %v, want %v", err, ErrEmptyPacket)
+	if err := nt.IngestPacket(streamWith(t, nil), from, now, true); !errors.Is(err, errEmptyPacket) {
+		t.Fatalf("empty: error %v, want %v", err, errEmptyPacket)
 	}
 	big := make([]byte, packetBufSize+1)
-	if err := nt.IngestPacket(streamWith(t, big), from, now, true); !errors.Is(err, ErrPacketTooLarge) {
-		t.Fatalf("too large: error %v, want %v", err, ErrPacketTooLarge)
+	if err := nt.IngestPacket(streamWith(t, big), from, now, true); !errors.Is(err, errPacketTooLarge) {
+		t.Fatalf("too large: error %v, want %v", err, errPacketTooLarge)
 	}
 
 	c := streamWith(t, nil)

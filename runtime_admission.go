@@ -180,7 +180,7 @@ func (m *Memberlist) handshakeTimeout() time.Duration {
 // sending one every few seconds does not hold a slot for ever.
 func keepsStreamAlive(msg Message) bool {
 	switch msg.(type) {
-	case Ack, Ping:
+	case ackMsg, pingMsg:
 		return false
 	}
 	return true

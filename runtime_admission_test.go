@@ -157,7 +157,7 @@ func TestRuntimeInboundIdleAcks(t *testing.T) {
 		start := time.Now()
 		var plain frameCrypto
 		for time.Since(start) < 3*idle {
-			if err := plain.writeFrame(conn, Ack{}, DefaultWireLimits(), ""); err != nil {
+			if err := plain.writeFrame(conn, ackMsg{}, DefaultWireLimits(), ""); err != nil {
 				break // closed, as wanted
 			}
 			time.Sleep(idle / 4)

@@ -104,7 +104,7 @@ func TestRuntimeJoinErrors(t *testing.T) {
 		// Another cluster's label is refused in the handshake.
 		n, err = a.Join([]string{other.ml.LocalNode().Address()})
 		var rej *rejectedError
-		if n != 0 || !errors.As(err, &rej) || rej.reason != RejectLabel {
+		if n != 0 || !errors.As(err, &rej) || rej.reason != rejectLabel {
 			t.Errorf("Join(other label) = %d, %v; want 0, label rejection", n, err)
 		}
 		// A node that only accepts 10.0.0.0/8 refuses 127.0.0.1.

@@ -161,7 +161,7 @@ func (l *runLoop) notifyNeighbor(up bool, n *Node) {
 
 // notifyConflict tells the ConflictDelegate that a node claimed the local
 // node's name.
-func (m *Memberlist) notifyConflict(h Hello) {
+func (m *Memberlist) notifyConflict(h helloMsg) {
 	cd := m.live.Conflict
 	if cd == nil {
 		return
@@ -176,7 +176,7 @@ func (m *Memberlist) notifyConflict(h Hello) {
 // is still accepted: the membership core refuses the claim itself, and a
 // node restarted at a new address must stay connected to take its name
 // back once the old one is dead and its reclaim time is over.
-func (m *Memberlist) checkNameClash(h Hello) {
+func (m *Memberlist) checkNameClash(h helloMsg) {
 	cd := m.live.Conflict
 	if cd == nil {
 		return

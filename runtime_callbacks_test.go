@@ -26,7 +26,7 @@ func TestRuntimeCallbackBudgetCountsRetained(t *testing.T) {
 		nd.rec.setHooks(func(*Node) { <-release }, nil)
 		defer close(release)
 
-		records := make([]MemberRecord, MaxMemberRecordsPerMessage)
+		records := make([]MemberRecord, maxMemberRecordsPerMessage)
 		for i := range records {
 			records[i] = MemberRecord{Name: fmt.Sprintf("m%03d", i), Addr: "127.0.0.1:1", State: MemberStateAlive}
 		}

@@ -399,7 +399,7 @@ var errProtocol = errors.New("connection protocol violated")
 
 // rejectedError is the error of a handshake the other node refused.
 type rejectedError struct {
-	reason RejectReason
+	reason rejectReason
 }
 
 // Error implements error.
@@ -414,7 +414,7 @@ func (m *Memberlist) clientHandshake(conn net.Conn, want string) (Peer, uint8, e
 	if err := conn.SetDeadline(time.Now().Add(m.config.TCPTimeout)); err != nil {
 		return Peer{}, 0, err
 	}
-	hello := Hello{VersionMin: WireVersionMin, VersionMax: WireVersion, Label: m.config.Label, Name: m.self.Name, Addr: m.self.Addr}
+	hello := helloMsg{VersionMin: wireVersionMin, VersionMax: wireVersion, Label: m.config.Label, Name: m.self.Name, Addr: m.self.Addr}
 	if err := m.crypto.writeFrame(conn, hello, m.lim, m.config.Label); err != nil {
 		return Peer{}, 0, err
 	}
@@ -430,18 +430,18 @@ func (m *Memberlist) clientHandshake(conn net.Conn, want string) (Peer, uint8, e
 		return Peer{}, 0, fmt.Errorf("read handshake answer: %w", err)
 	}
 	switch a := msg.(type) {
-	case HelloAccept:
+	case helloAcceptMsg:
 		if want != "" && a.Name != want {
 			return Peer{}, 0, fmt.Errorf("%w: want %q, got %q", errPeerMismatch, want, a.Name)
 		}
 		if a.Name == "" {
 			return Peer{}, 0, fmt.Errorf("%w: accept without a name", errProtocol)
 		}
-		if a.Version < WireVersionMin || a.Version > WireVersion {
-			return Peer{}, 0, fmt.Errorf("%w: accepted version %d, we speak %d..%d", ErrUnsupportedVersion, a.Version, WireVersionMin, WireVersion)
+		if a.Version < wireVersionMin || a.Version > wireVersion {
+			return Peer{}, 0, fmt.Errorf("%w: accepted version %d, we speak %d..%d", errUnsupportedVersion, a.Version, wireVersionMin, wireVersion)
 		}
 		return Peer{Name: a.Name, Addr: a.Addr}, a.Version, conn.SetDeadline(time.Time{})
-	case HelloReject:
+	case helloRejectMsg:
 		return Peer{}, 0, &rejectedError{reason: a.Reason}
 	default:
 		return Peer{}, 0, fmt.Errorf("%w: %s instead of a handshake answer", errProtocol, msg.Type())
@@ -478,7 +478,7 @@ func (m *Memberlist) serverHandshake(conn net.Conn) (Peer, uint8, string, error)
 	if err != nil {
 		return Peer{}, 0, "", fmt.Errorf("read hello: %w", err)
 	}
-	h, ok := msg.(Hello)
+	h, ok := msg.(helloMsg)
 	if !ok {
 		return Peer{}, 0, "", fmt.Errorf("%w: %s before the handshake", errProtocol, msg.Type())
 	}
@@ -486,26 +486,26 @@ func (m *Memberlist) serverHandshake(conn net.Conn) (Peer, uint8, string, error)
 	if h.Label == "" && m.config.SkipInboundLabelCheck {
 		label = ""
 	}
-	answer := AnswerHello(h, label, m.self)
+	answer := answerHello(h, label, m.self)
 	switch {
 	case m.shutDown():
-		answer = HelloReject{Reason: RejectShutdown, VersionMin: WireVersionMin, VersionMax: WireVersion}
+		answer = helloRejectMsg{Reason: rejectShutdown, VersionMin: wireVersionMin, VersionMax: wireVersion}
 	case h.Name == "":
-		answer = HelloReject{Reason: RejectName, VersionMin: WireVersionMin, VersionMax: WireVersion}
+		answer = helloRejectMsg{Reason: rejectName, VersionMin: wireVersionMin, VersionMax: wireVersion}
 	case m.deny.denied(h.Name, time.Now()):
-		answer = HelloReject{Reason: RejectVetoed, VersionMin: WireVersionMin, VersionMax: WireVersion}
+		answer = helloRejectMsg{Reason: rejectVetoed, VersionMin: wireVersionMin, VersionMax: wireVersion}
 	}
 	if err := m.crypto.writeFrame(conn, answer, m.lim, h.Label); err != nil {
 		return Peer{}, 0, "", err
 	}
-	if r, ok := answer.(HelloReject); ok {
-		if r.Reason == RejectName && h.Name == m.self.Name {
+	if r, ok := answer.(helloRejectMsg); ok {
+		if r.Reason == rejectName && h.Name == m.self.Name {
 			m.notifyConflict(h)
 		}
 		return Peer{}, 0, "", &rejectedError{reason: r.Reason}
 	}
 	m.checkNameClash(h)
-	return Peer{Name: h.Name, Addr: h.Addr}, answer.(HelloAccept).Version, h.Label, conn.SetDeadline(time.Time{})
+	return Peer{Name: h.Name, Addr: h.Addr}, answer.(helloAcceptMsg).Version, h.Label, conn.SetDeadline(time.Time{})
 }
 
 // remoteIP returns the IP of conn's remote end, or nil.
@@ -637,7 +637,7 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 	defer m.conns.remove(conn)
 	peer, version, label, err := m.serverHandshake(conn)
 	m.inbound.handshaken(ticket)
-	var de *DecodeError
+	var de *decodeError
 	switch {
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		m.metrics.streamRefused(refusedHandshakeTimeout)
@@ -697,15 +697,15 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 func (m *Memberlist) handleStreamMessage(conn net.Conn, peer Peer, version uint8, label string, msg Message) bool {
 	in := inbound{from: peer, msg: msg, at: time.Now()}
 	switch v := msg.(type) {
-	case UserMsg:
+	case userMsg:
 		return m.deliverDirect(v.Payload, true)
-	case Ping:
+	case pingMsg:
 		return m.answerPing(conn, v, version, label)
-	case Ack:
+	case ackMsg:
 		return true
-	case LinkPing:
+	case linkPingMsg:
 		in.ack = m.ackPayload()
-	case Hello, HelloAccept, HelloReject:
+	case helloMsg, helloAcceptMsg, helloRejectMsg:
 		m.logRefusal(slog.LevelWarn, "stream_handshake", peer.Name, "handshake message inside a stream", "from", peer.Name, "type", msg.Type().String())
 		return false
 	}
@@ -715,7 +715,7 @@ func (m *Memberlist) handleStreamMessage(conn net.Conn, peer Peer, version uint8
 // logReadError logs why peer's stream from source ended, quietly for the
 // usual endings, and at most once per logRateInterval for a refusal.
 func (m *Memberlist) logReadError(peer Peer, source string, err error) {
-	var de *DecodeError
+	var de *decodeError
 	reason, crypto := cryptoFailure(err)
 	switch {
 	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed), m.shutDown():

@@ -121,7 +121,7 @@ func TestRuntimeDenyHandshakeAndJoin(t *testing.T) {
 		deny(a, "node-01")
 		_, err := b.Join([]string{a.LocalNode().Address()})
 		var rej *rejectedError
-		if !errors.As(err, &rej) || rej.reason != RejectVetoed {
+		if !errors.As(err, &rej) || rej.reason != rejectVetoed {
 			t.Fatalf("Join of a denied node = %v, want a RejectVetoed refusal", err)
 		}
 		onLoop(t, a, func(l *runLoop) { l.m.deny.remove("node-01") })

@@ -110,12 +110,12 @@ func frameCharge(br *bufio.Reader, lim WireLimits) int {
 			return 0
 		}
 		n = uint64(binary.BigEndian.Uint32(hdr[1:]))
-		if n > uint64(lim.MaxFrameSize)+FrameHeaderSize+sealOverhead {
+		if n > uint64(lim.MaxFrameSize)+frameHeaderSize+sealOverhead {
 			return 0
 		}
 		factor = 2 // the sealed bytes and their plain copy
 	} else {
-		hdr, err := br.Peek(FrameHeaderSize)
+		hdr, err := br.Peek(frameHeaderSize)
 		if err != nil {
 			return 0
 		}

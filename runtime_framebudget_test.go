@@ -61,7 +61,7 @@ func TestFrameBudget(t *testing.T) {
 func TestFrameCharge(t *testing.T) {
 	lim := DefaultWireLimits()
 	frame := func(n int) []byte {
-		b, err := EncodeMessage(nil, UserMsg{Payload: bytes.Repeat([]byte("x"), n)}, lim)
+		b, err := EncodeMessage(nil, userMsg{Payload: bytes.Repeat([]byte("x"), n)}, lim)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,7 +72,7 @@ func TestFrameCharge(t *testing.T) {
 		t.Errorf("small frame costs %d", got)
 	}
 	big := frame(100 << 10)
-	body := len(big) - FrameHeaderSize
+	body := len(big) - frameHeaderSize
 	if got := frameCharge(reader(big), lim); got != body {
 		t.Errorf("100 KiB frame costs %d, want %d", got, body)
 	}
@@ -80,7 +80,7 @@ func TestFrameCharge(t *testing.T) {
 	if got := frameCharge(reader(sealed), lim); got != 2*(2<<16) {
 		t.Errorf("sealed 128 KiB frame costs %d, want %d", got, 2*(2<<16))
 	}
-	huge := slices.Clone(big[:FrameHeaderSize])
+	huge := slices.Clone(big[:frameHeaderSize])
 	huge[3], huge[4], huge[5], huge[6] = 0xff, 0xff, 0xff, 0xff
 	if got := frameCharge(reader(huge), lim); got != 0 {
 		t.Errorf("4 GiB header costs %d, want 0", got)

@@ -41,7 +41,7 @@ func (p *inboundProbe) handshake() (net.Conn, Message, error) {
 	p.n++
 	var plain frameCrypto
 	lim := DefaultWireLimits()
-	hello := Hello{VersionMin: WireVersionMin, VersionMax: WireVersion, Name: fmt.Sprintf("probe-%d", p.n), Addr: "10.9.9.9:1"}
+	hello := helloMsg{VersionMin: wireVersionMin, VersionMax: wireVersion, Name: fmt.Sprintf("probe-%d", p.n), Addr: "10.9.9.9:1"}
 	if err := plain.writeFrame(conn, hello, lim, ""); err != nil {
 		return conn, nil, err
 	}
@@ -55,7 +55,7 @@ func (p *inboundProbe) handshake() (net.Conn, Message, error) {
 func (p *inboundProbe) wantAccepted() net.Conn {
 	p.t.Helper()
 	conn, msg, err := p.handshake()
-	if _, ok := msg.(HelloAccept); err != nil || !ok {
+	if _, ok := msg.(helloAcceptMsg); err != nil || !ok {
 		p.t.Fatalf("handshake: %v, %v; want HelloAccept", msg, err)
 	}
 	return conn
@@ -164,12 +164,12 @@ func TestRuntimeInboundHelloSize(t *testing.T) {
 		p := &inboundProbe{t: t, from: c.net.NewTransport("probe"), to: a.ml.LocalNode().Address()}
 		lim := DefaultWireLimits()
 		lim.MaxAddrLen = 4 * maxHelloFrameSize
-		frame, err := EncodeMessage(nil, Hello{VersionMin: WireVersionMin, VersionMax: WireVersion, Name: "big", Addr: strings.Repeat("a", 2*maxHelloFrameSize)}, lim)
+		frame, err := EncodeMessage(nil, helloMsg{VersionMin: wireVersionMin, VersionMax: wireVersion, Name: "big", Addr: strings.Repeat("a", 2*maxHelloFrameSize)}, lim)
 		if err != nil {
 			t.Fatal(err)
 		}
 		conn := p.open()
-		if _, err := conn.Write(frame[:FrameHeaderSize+16]); err != nil {
+		if _, err := conn.Write(frame[:frameHeaderSize+16]); err != nil {
 			t.Fatal(err)
 		}
 		wantClosed(t, conn, time.Millisecond)
@@ -248,14 +248,14 @@ func TestRuntimeInboundHandshakeWaits(t *testing.T) {
 		go func() {
 			var plain frameCrypto
 			lim := DefaultWireLimits()
-			hello := Hello{VersionMin: WireVersionMin, VersionMax: WireVersion, Name: "late", Addr: "10.9.9.9:1"}
+			hello := helloMsg{VersionMin: wireVersionMin, VersionMax: wireVersion, Name: "late", Addr: "10.9.9.9:1"}
 			if err := plain.writeFrame(conn, hello, lim, ""); err != nil {
 				answered <- err
 				return
 			}
 			_ = conn.SetReadDeadline(time.Now().Add(timeout))
 			msg, err := plain.readFrame(conn, lim, "")
-			if _, ok := msg.(HelloAccept); err == nil && !ok {
+			if _, ok := msg.(helloAcceptMsg); err == nil && !ok {
 				err = fmt.Errorf("answer %v, want HelloAccept", msg)
 			}
 			answered <- err

@@ -176,11 +176,11 @@ func (m *Memberlist) joinAddress(a Address) (joinResult, error) {
 	}
 	conn, contact, version, err := m.dialVersion(a)
 	m.releaseDialer()
-	if r := (*rejectedError)(nil); errors.As(err, &r) && r.reason == RejectName {
+	if r := (*rejectedError)(nil); errors.As(err, &r) && r.reason == rejectName {
 		// The contact has the local node's name (it refused the
 		// handshake and told its ConflictDelegate): a name conflict, which
 		// the local ConflictDelegate hears of too, as in memberlist.
-		m.notifyConflict(Hello{Name: m.self.Name, Addr: a.Addr})
+		m.notifyConflict(helloMsg{Name: m.self.Name, Addr: a.Addr})
 	}
 	if err != nil {
 		return joinResult{}, err

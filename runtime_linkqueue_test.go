@@ -136,7 +136,7 @@ func TestWriterInterleavesClasses(t *testing.T) {
 		m, _, remote, finish := pipeWriter(t, 256, frames...)
 		var classes []Class
 		for range backlog + 1 {
-			msg, err := ReadFrame(remote, m.lim)
+			msg, err := readMessageFrame(remote, m.lim)
 			if err != nil {
 				t.Fatalf("read frame %d: %v", len(classes), err)
 			}
@@ -207,7 +207,7 @@ func TestWriterReleasesQueueBytes(t *testing.T) {
 				t.Fatalf("round %d: queue full", i)
 			}
 			for range 2 {
-				if _, err := ReadFrame(remote, m.lim); err != nil {
+				if _, err := readMessageFrame(remote, m.lim); err != nil {
 					t.Fatalf("read frame: %v", err)
 				}
 			}

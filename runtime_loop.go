@@ -375,10 +375,10 @@ func (l *runLoop) onInbound(in inbound) {
 	}
 	l.heard(in)
 	switch v := in.msg.(type) {
-	case LinkPing:
+	case linkPingMsg:
 		l.onLinkPing(in, v)
 		return
-	case PingAck:
+	case pingAckMsg:
 		l.onPingAck(in.from, v)
 		return
 	}

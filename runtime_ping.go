@@ -53,7 +53,7 @@ type sentPing struct {
 // active-view link whose stream speaks version 2.
 func (l *runLoop) keepalive(p Peer) {
 	k := l.links[p.Name]
-	if l.m.live.Ping == nil || k == nil || !k.neighbor || k.version.Load() < uint32(wireVersionOf(TypeLinkPing)) {
+	if l.m.live.Ping == nil || k == nil || !k.neighbor || k.version.Load() < uint32(wireVersionOf(typeLinkPing)) {
 		l.send(p, Keepalive{})
 		return
 	}
@@ -66,26 +66,26 @@ func (l *runLoop) keepalive(p Peer) {
 	}
 	seq := l.m.pingSeq.Add(1)
 	l.pings[p.Name] = append(q, sentPing{seq: seq, at: l.now})
-	l.send(p, LinkPing{SeqNo: seq})
+	l.send(p, linkPingMsg{SeqNo: seq})
 }
 
 // onLinkPing handles a LinkPing: HyParView gets the Keepalive it stands
 // for, and a neighbour is answered. A sender outside the active view is
 // not: HyParView tells it DISCONNECT, as for any stray Keepalive.
-func (l *runLoop) onLinkPing(in inbound, p LinkPing) {
+func (l *runLoop) onLinkPing(in inbound, p linkPingMsg) {
 	l.feed(coreHyParView, Receive{From: in.from, Msg: Keepalive{}})
 	if !l.hv.IsActive(in.from.Name) {
 		return
 	}
 	// The sender speaks version 2 (it sent a LinkPing), so the link back
 	// does too once its handshake is done.
-	l.send(in.from, PingAck{SeqNo: p.SeqNo, Payload: in.ack})
+	l.send(in.from, pingAckMsg{SeqNo: p.SeqNo, Payload: in.ack})
 }
 
 // onPingAck matches a PingAck with its LinkPing and reports the round
 // trip. LinkPings sent before the answered one are forgotten: a link
 // delivers in order, so their answers will not come.
-func (l *runLoop) onPingAck(from Peer, a PingAck) {
+func (l *runLoop) onPingAck(from Peer, a pingAckMsg) {
 	q := l.pings[from.Name]
 	i := slices.IndexFunc(q, func(s sentPing) bool { return s.seq == a.SeqNo })
 	if i < 0 {
@@ -153,9 +153,9 @@ func (m *Memberlist) ackPayload() []byte {
 // seq, and returns the payload it carries.
 func pingAnswer(msg Message, seq uint32) ([]byte, bool) {
 	switch a := msg.(type) {
-	case Ack:
+	case ackMsg:
 		return nil, a.SeqNo == seq
-	case PingAck:
+	case pingAckMsg:
 		return a.Payload, a.SeqNo == seq
 	}
 	return nil, false
@@ -173,10 +173,10 @@ func (m *Memberlist) pingNode(p Peer) *Node {
 // answerPing answers a Ping on its own stream: with a PingAck carrying the
 // AckPayload on a stream of version 2, with an Ack on version 1. It
 // reports false when the stream broke.
-func (m *Memberlist) answerPing(conn net.Conn, p Ping, version uint8, label string) bool {
-	var answer Message = Ack(p)
-	if version >= wireVersionOf(TypePingAck) {
-		answer = PingAck{SeqNo: p.SeqNo, Payload: m.ackPayload()}
+func (m *Memberlist) answerPing(conn net.Conn, p pingMsg, version uint8, label string) bool {
+	var answer Message = ackMsg(p)
+	if version >= wireVersionOf(typePingAck) {
+		answer = pingAckMsg{SeqNo: p.SeqNo, Payload: m.ackPayload()}
 	}
 	frame, _, err := m.crypto.appendFrame(nil, nil, answer, m.lim, label)
 	if err != nil {

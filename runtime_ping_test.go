@@ -283,20 +283,20 @@ func TestRuntimePingVersion1Peer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := WriteFrame(conn, Hello{VersionMin: 1, VersionMax: 1, Name: self.Name, Addr: self.Addr}, lim); err != nil {
+			if err := writeMessageFrame(conn, helloMsg{VersionMin: 1, VersionMax: 1, Name: self.Name, Addr: self.Addr}, lim); err != nil {
 				t.Fatal(err)
 			}
-			if msg, err := ReadFrame(conn, lim); err != nil || msg != (HelloAccept{Version: 1, Name: "node-00", Addr: node.LocalNode().Address()}) {
+			if msg, err := readMessageFrame(conn, lim); err != nil || msg != (helloAcceptMsg{Version: 1, Name: "node-00", Addr: node.LocalNode().Address()}) {
 				t.Fatalf("handshake answer %+v, %v; want version 1", msg, err)
 			}
 			return conn
 		}
 
 		ping := dial()
-		if err := WriteFrame(ping, Ping{SeqNo: 9}, lim); err != nil {
+		if err := writeMessageFrame(ping, pingMsg{SeqNo: 9}, lim); err != nil {
 			t.Fatal(err)
 		}
-		if msg, err := ReadFrame(ping, lim); err != nil || msg != (Ack{SeqNo: 9}) {
+		if msg, err := readMessageFrame(ping, lim); err != nil || msg != (ackMsg{SeqNo: 9}) {
 			t.Fatalf("answer to a version-1 Ping: %+v, %v; want Ack{9}", msg, err)
 		}
 		ping.Close()
@@ -304,7 +304,7 @@ func TestRuntimePingVersion1Peer(t *testing.T) {
 		// Join; accept the node's link back and record what it sends.
 		link := dial()
 		defer link.Close()
-		if err := WriteFrame(link, Join{}, lim); err != nil {
+		if err := writeMessageFrame(link, Join{}, lim); err != nil {
 			t.Fatal(err)
 		}
 		var mu sync.Mutex
@@ -317,7 +317,7 @@ func TestRuntimePingVersion1Peer(t *testing.T) {
 		iv := node.config.keepaliveInterval()
 		for range 20 {
 			time.Sleep(iv / 2)
-			if err := WriteFrame(link, Keepalive{}, lim); err != nil {
+			if err := writeMessageFrame(link, Keepalive{}, lim); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -326,7 +326,7 @@ func TestRuntimePingVersion1Peer(t *testing.T) {
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		if seen[TypeKeepalive] < 5 || seen[TypeLinkPing] != 0 || seen[TypePingAck] != 0 {
+		if seen[TypeKeepalive] < 5 || seen[typeLinkPing] != 0 || seen[typePingAck] != 0 {
 			t.Errorf("frames on a version-1 link: %v; want Keepalives only", seen)
 		}
 	})
@@ -425,10 +425,10 @@ func serveOldPeerLink(old *MockTransport, self Peer, version uint8, lim WireLimi
 	back := <-old.StreamCh()
 	defer back.Close()
 	r := bufio.NewReader(back)
-	if _, err := ReadFrame(r, lim); err != nil { // Hello
+	if _, err := readMessageFrame(r, lim); err != nil { // Hello
 		return
 	}
-	if err := WriteFrame(back, HelloAccept{Version: version, Name: self.Name, Addr: self.Addr}, lim); err != nil {
+	if err := writeMessageFrame(back, helloAcceptMsg{Version: version, Name: self.Name, Addr: self.Addr}, lim); err != nil {
 		return
 	}
 	for {
@@ -436,7 +436,7 @@ func serveOldPeerLink(old *MockTransport, self Peer, version uint8, lim WireLimi
 		if err != nil {
 			return
 		}
-		msg, err := ReadFrame(r, lim)
+		msg, err := readMessageFrame(r, lim)
 		if err != nil {
 			return
 		}

@@ -52,7 +52,7 @@ const pumpRoundPulls = 64
 // bytes a payload costs on the wire beyond its length in a Gossip frame
 // (frame header, msgpack array and bin headers, message ID and round),
 // with a name of typical length. It only guides the application's packing.
-const broadcastOverhead = FrameHeaderSize + 32
+const broadcastOverhead = frameHeaderSize + 32
 
 // pumpTimer runs a pump round every interval until shutdown, each on a
 // goroutine of its own started by a timer (time.AfterFunc), so that no

@@ -29,13 +29,13 @@ func TestRuntimeVersion2PeerGetsRootlessPrune(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer link.Close()
-		if err := WriteFrame(link, Hello{VersionMin: 1, VersionMax: 2, Name: self.Name, Addr: self.Addr}, lim); err != nil {
+		if err := writeMessageFrame(link, helloMsg{VersionMin: 1, VersionMax: 2, Name: self.Name, Addr: self.Addr}, lim); err != nil {
 			t.Fatal(err)
 		}
-		if msg, err := ReadFrame(link, lim); err != nil || msg != (HelloAccept{Version: 2, Name: "node-00", Addr: node.LocalNode().Address()}) {
+		if msg, err := readMessageFrame(link, lim); err != nil || msg != (helloAcceptMsg{Version: 2, Name: "node-00", Addr: node.LocalNode().Address()}) {
 			t.Fatalf("handshake answer %+v, %v; want version 2", msg, err)
 		}
-		if err := WriteFrame(link, Join{}, lim); err != nil {
+		if err := writeMessageFrame(link, Join{}, lim); err != nil {
 			t.Fatal(err)
 		}
 		var mu sync.Mutex
@@ -55,7 +55,7 @@ func TestRuntimeVersion2PeerGetsRootlessPrune(t *testing.T) {
 		}
 		g := Gossip{ID: MessageID{Origin: "origin", Seq: 1}, Class: ClassUser, Payload: []byte("p")}
 		for range 2 {
-			if err := WriteFrame(link, g, lim); err != nil {
+			if err := writeMessageFrame(link, g, lim); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -25,11 +25,11 @@ var (
 
 	// ErrPacketTooLarge is returned for a packet longer than the 64 KiB a
 	// datagram can carry.
-	ErrPacketTooLarge = errors.New("hyparlist: packet too large")
+	errPacketTooLarge = errors.New("hyparlist: packet too large")
 
 	// ErrEmptyPacket is returned by IngestPacket for a packet with no bytes:
 	// every message is at least one byte long.
-	ErrEmptyPacket = errors.New("hyparlist: empty packet")
+	errEmptyPacket = errors.New("hyparlist: empty packet")
 )
 
 // Packet is one datagram received from a peer.
@@ -141,9 +141,9 @@ func ingestPacket(ch chan<- *Packet, done <-chan struct{}, conn net.Conn, addr n
 	}
 	switch {
 	case len(buf) == 0:
-		return fmt.Errorf("packet from %v: %w", addr, ErrEmptyPacket)
+		return fmt.Errorf("packet from %v: %w", addr, errEmptyPacket)
 	case len(buf) > packetBufSize:
-		return fmt.Errorf("packet from %v longer than %d bytes: %w", addr, packetBufSize, ErrPacketTooLarge)
+		return fmt.Errorf("packet from %v longer than %d bytes: %w", addr, packetBufSize, errPacketTooLarge)
 	}
 	return deliverPacket(ch, done, &Packet{Buf: buf, From: addr, Timestamp: now})
 }

@@ -30,7 +30,7 @@ func (m *Memberlist) SendReliable(to *Node, msg []byte) error {
 	if err != nil {
 		return fmt.Errorf("send reliable: %w", err)
 	}
-	frame, _, err := m.crypto.appendFrame(nil, nil, UserMsg{Payload: msg}, m.lim, m.config.Label)
+	frame, _, err := m.crypto.appendFrame(nil, nil, userMsg{Payload: msg}, m.lim, m.config.Label)
 	if err != nil {
 		return fmt.Errorf("send reliable to %s: %w: %w", to.Name, ErrMessageTooLarge, err)
 	}
@@ -46,7 +46,7 @@ func (m *Memberlist) SendReliable(to *Node, msg []byte) error {
 	if err := m.writeAll(conn, frame); err != nil {
 		return fmt.Errorf("send reliable to %s: %w", to.Name, err)
 	}
-	m.metrics.sent(TypeUserMsg, len(frame))
+	m.metrics.sent(typeUserMsg, len(frame))
 	return nil
 }
 
@@ -130,14 +130,14 @@ func (m *Memberlist) sendPacket(a Address, msg []byte) error {
 	if m.shutDown() {
 		return ErrShutdown
 	}
-	packet, err := m.encodePacket(UserMsg{Payload: msg})
+	packet, err := m.encodePacket(userMsg{Payload: msg})
 	if err != nil {
 		return fmt.Errorf("send to %s: %w", a.String(), err)
 	}
 	if _, err := m.transport.WriteToAddress(packet, a); err != nil {
 		return fmt.Errorf("send to %s: %w", a.String(), err)
 	}
-	m.metrics.sent(TypeUserMsg, len(packet))
+	m.metrics.sent(typeUserMsg, len(packet))
 	return nil
 }
 
@@ -146,7 +146,7 @@ func (m *Memberlist) sendPacket(a Address, msg []byte) error {
 // fails with ErrMessageTooLarge when the packet exceeds
 // Config.UDPBufferSize, without encoding a payload that is larger on its
 // own.
-func (m *Memberlist) encodePacket(msg UserMsg) ([]byte, error) {
+func (m *Memberlist) encodePacket(msg userMsg) ([]byte, error) {
 	if len(msg.Payload) > m.config.UDPBufferSize {
 		return nil, fmt.Errorf("payload of %d bytes, UDPBufferSize is %d: %w", len(msg.Payload), m.config.UDPBufferSize, ErrMessageTooLarge)
 	}
@@ -192,12 +192,12 @@ func (m *Memberlist) handlePacket(p *Packet) {
 		m.metrics.packetDropped("decode")
 		return
 	}
-	u, ok := msg.(UserMsg)
+	u, ok := msg.(userMsg)
 	if !ok {
 		m.metrics.packetDropped("type")
 		return
 	}
-	m.metrics.received(TypeUserMsg, len(p.Buf))
+	m.metrics.received(typeUserMsg, len(p.Buf))
 	m.deliverDirect(u.Payload, false)
 }
 
@@ -269,10 +269,10 @@ func (m *Memberlist) Ping(node string, addr net.Addr) (time.Duration, error) {
 	if err := conn.SetDeadline(start.Add(wait)); err != nil {
 		return 0, fmt.Errorf("ping %s: %w", node, err)
 	}
-	if err := m.crypto.writeFrame(conn, Ping{SeqNo: seq}, m.lim, m.config.Label); err != nil {
+	if err := m.crypto.writeFrame(conn, pingMsg{SeqNo: seq}, m.lim, m.config.Label); err != nil {
 		return 0, pingError(node, err)
 	}
-	m.metrics.sent(TypePing, 0)
+	m.metrics.sent(typePing, 0)
 	for {
 		msg, err := m.crypto.readFrame(conn, m.lim, m.config.Label)
 		if err != nil {

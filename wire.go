@@ -46,8 +46,8 @@ import (
 // WireVersionMin to WireVersion. The handshake picks the highest version
 // both sides speak (NegotiateVersion).
 const (
-	WireVersion    uint8 = 3
-	WireVersionMin uint8 = 1
+	wireVersion    uint8 = 3
+	wireVersionMin uint8 = 1
 )
 
 // wireVersionTreeRoots is the wire version from which Prune and Graft
@@ -79,14 +79,14 @@ func forVersion(m Message, v uint8) Message {
 // wireVersionOf returns the wire version that introduced message type t.
 func wireVersionOf(t MessageType) uint8 {
 	switch t {
-	case TypeLinkPing, TypePingAck:
+	case typeLinkPing, typePingAck:
 		return 2
 	}
 	return 1
 }
 
 // FrameHeaderSize is the size in bytes of a frame header.
-const FrameHeaderSize = 7
+const frameHeaderSize = 7
 
 // knownFlags are the frame flags this version can read: none yet (the
 // reserved bits are described with the frame layout above).
@@ -101,14 +101,14 @@ func EncodeMessage(dst []byte, m Message, lim WireLimits) ([]byte, error) {
 	start := len(dst)
 	e := encoder{b: append(dst, 0, 0, 0, 0, 0, 0, 0), lim: lim}
 	if !encodeBody(&e, m) {
-		return dst, fmt.Errorf("encode %T: %w", m, ErrUnknownMessageType)
+		return dst, fmt.Errorf("encode %T: %w", m, errUnknownMessageType)
 	}
 	if e.err != nil {
 		return dst, e.err
 	}
-	n := len(e.b) - start - FrameHeaderSize
+	n := len(e.b) - start - frameHeaderSize
 	if n > lim.MaxFrameSize || uint64(n) > 1<<32-1 {
-		return dst, fmt.Errorf("encode %s: %w: body %d bytes, max %d", e.typ, ErrFrameTooLarge, n, lim.MaxFrameSize)
+		return dst, fmt.Errorf("encode %s: %w: body %d bytes, max %d", e.typ, errFrameTooLarge, n, lim.MaxFrameSize)
 	}
 	e.b[start] = max(wireVersionOf(e.typ), e.version)
 	e.b[start+1] = byte(e.typ)
@@ -118,26 +118,26 @@ func EncodeMessage(dst []byte, m Message, lim WireLimits) ([]byte, error) {
 
 // DecodeMessage decodes one whole frame. The frame must hold exactly one
 // frame; the message it returns shares no memory with it.
-func DecodeMessage(frame []byte, lim WireLimits) (Message, error) {
+func decodeMessage(frame []byte, lim WireLimits) (Message, error) {
 	return decodeFrame(frame, lim, false)
 }
 
 // decodeFrame is DecodeMessage; with alias set, byte fields of the message
 // share frame's memory.
 func decodeFrame(frame []byte, lim WireLimits, alias bool) (Message, error) {
-	if len(frame) < FrameHeaderSize {
-		return nil, &DecodeError{Field: "header", Err: fmt.Errorf("%w: %d of %d header bytes", ErrTruncated, len(frame), FrameHeaderSize)}
+	if len(frame) < frameHeaderSize {
+		return nil, &decodeError{Field: "header", Err: fmt.Errorf("%w: %d of %d header bytes", errTruncated, len(frame), frameHeaderSize)}
 	}
 	h, err := parseHeader(frame, lim)
 	if err != nil {
 		return nil, err
 	}
-	body := frame[FrameHeaderSize:]
+	body := frame[frameHeaderSize:]
 	switch {
 	case len(body) < h.length:
-		return nil, &DecodeError{Type: h.typ, Field: "body", Err: fmt.Errorf("%w: %d of %d body bytes", ErrTruncated, len(body), h.length)}
+		return nil, &decodeError{Type: h.typ, Field: "body", Err: fmt.Errorf("%w: %d of %d body bytes", errTruncated, len(body), h.length)}
 	case len(body) > h.length:
-		return nil, &DecodeError{Type: h.typ, Field: "body", Err: fmt.Errorf("%w: %d bytes after the frame", ErrTrailingData, len(body)-h.length)}
+		return nil, &decodeError{Type: h.typ, Field: "body", Err: fmt.Errorf("%w: %d bytes after the frame", errTrailingData, len(body)-h.length)}
 	}
 	return decodeBody(h.typ, h.version, body, lim, alias)
 }
@@ -145,7 +145,7 @@ func decodeFrame(frame []byte, lim WireLimits, alias bool) (Message, error) {
 // WriteFrame writes the frame of m to w in one Write call. It allocates the
 // frame; a writer that sends many frames can reuse a buffer with
 // EncodeMessage instead.
-func WriteFrame(w io.Writer, m Message, lim WireLimits) error {
+func writeMessageFrame(w io.Writer, m Message, lim WireLimits) error {
 	frame, err := EncodeMessage(nil, m, lim)
 	if err != nil {
 		return err
@@ -164,8 +164,8 @@ func WriteFrame(w io.Writer, m Message, lim WireLimits) error {
 // read, and a large body is allocated in steps as its bytes arrive, so a
 // peer cannot make the reader allocate more than about twice what it has
 // sent, plus 64 KiB. Byte fields of the message share the body's memory.
-func ReadFrame(r io.Reader, lim WireLimits) (Message, error) {
-	var hdr [FrameHeaderSize]byte
+func readMessageFrame(r io.Reader, lim WireLimits) (Message, error) {
+	var hdr [frameHeaderSize]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		if err == io.EOF {
 			return nil, io.EOF
@@ -180,13 +180,13 @@ func ReadFrame(r io.Reader, lim WireLimits) (Message, error) {
 // stream means the header was truncated.
 func headerReadError(err error) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return &DecodeError{Field: "header", Err: fmt.Errorf("%w: %w", ErrTruncated, io.ErrUnexpectedEOF)}
+		return &decodeError{Field: "header", Err: fmt.Errorf("%w: %w", errTruncated, io.ErrUnexpectedEOF)}
 	}
 	return fmt.Errorf("read frame header: %w", err)
 }
 
 // readFrameAfterHeader is ReadFrame once the header hdr has been read.
-func readFrameAfterHeader(r io.Reader, hdr [FrameHeaderSize]byte, lim WireLimits) (Message, error) {
+func readFrameAfterHeader(r io.Reader, hdr [frameHeaderSize]byte, lim WireLimits) (Message, error) {
 	h, err := parseHeader(hdr[:], lim)
 	if err != nil {
 		return nil, err
@@ -194,7 +194,7 @@ func readFrameAfterHeader(r io.Reader, hdr [FrameHeaderSize]byte, lim WireLimits
 	body, err := readBody(r, h.length)
 	if err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, &DecodeError{Type: h.typ, Field: "body", Err: fmt.Errorf("%w: %w", ErrTruncated, io.ErrUnexpectedEOF)}
+			return nil, &decodeError{Type: h.typ, Field: "body", Err: fmt.Errorf("%w: %w", errTruncated, io.ErrUnexpectedEOF)}
 		}
 		return nil, fmt.Errorf("read %s frame body: %w", h.typ, err)
 	}
@@ -230,22 +230,22 @@ type frameHeader struct {
 // parseHeader checks the first FrameHeaderSize bytes of b: version, flags,
 // type and length, in that order.
 func parseHeader(b []byte, lim WireLimits) (frameHeader, error) {
-	if v := b[0]; v < WireVersionMin || v > WireVersion {
-		return frameHeader{}, &DecodeError{Field: "version", Err: fmt.Errorf("%w: %d, want %d..%d", ErrUnsupportedVersion, v, WireVersionMin, WireVersion)}
+	if v := b[0]; v < wireVersionMin || v > wireVersion {
+		return frameHeader{}, &decodeError{Field: "version", Err: fmt.Errorf("%w: %d, want %d..%d", errUnsupportedVersion, v, wireVersionMin, wireVersion)}
 	}
 	t := MessageType(b[1])
 	if f := b[2]; f&^knownFlags != 0 {
-		return frameHeader{}, &DecodeError{Type: t, Field: "flags", Err: fmt.Errorf("%w: %#02x", ErrUnknownFlags, f)}
+		return frameHeader{}, &decodeError{Type: t, Field: "flags", Err: fmt.Errorf("%w: %#02x", errUnknownFlags, f)}
 	}
 	if !knownType(t) {
-		return frameHeader{}, &DecodeError{Type: t, Field: "type", Err: ErrUnknownMessageType}
+		return frameHeader{}, &decodeError{Type: t, Field: "type", Err: errUnknownMessageType}
 	}
 	if v := b[0]; v < wireVersionOf(t) {
-		return frameHeader{}, &DecodeError{Type: t, Field: "version", Err: fmt.Errorf("%w: %s needs version %d, frame has %d", ErrUnsupportedVersion, t, wireVersionOf(t), v)}
+		return frameHeader{}, &decodeError{Type: t, Field: "version", Err: fmt.Errorf("%w: %s needs version %d, frame has %d", errUnsupportedVersion, t, wireVersionOf(t), v)}
 	}
 	n := binary.BigEndian.Uint32(b[3:])
 	if uint64(n) > uint64(lim.MaxFrameSize) {
-		return frameHeader{}, &DecodeError{Type: t, Field: "length", Err: fmt.Errorf("%w: body %d bytes, max %d", ErrFrameTooLarge, n, lim.MaxFrameSize)}
+		return frameHeader{}, &decodeError{Type: t, Field: "length", Err: fmt.Errorf("%w: body %d bytes, max %d", errFrameTooLarge, n, lim.MaxFrameSize)}
 	}
 	return frameHeader{version: b[0], typ: t, length: int(n)}, nil
 }

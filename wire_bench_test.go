@@ -53,7 +53,7 @@ func benchDecode(b *testing.B, m Message) {
 	b.SetBytes(int64(len(frame)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := DecodeMessage(frame, lim); err != nil {
+		if _, err := decodeMessage(frame, lim); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -73,7 +73,7 @@ func benchReadFrame(b *testing.B, m Message) {
 	for b.Loop() {
 		stream.Reset(frame)
 		r.Reset(&stream)
-		if _, err := ReadFrame(r, lim); err != nil && err != io.EOF {
+		if _, err := readMessageFrame(r, lim); err != nil && err != io.EOF {
 			b.Fatal(err)
 		}
 	}

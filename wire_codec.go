@@ -127,37 +127,37 @@ func encodeBody(e *encoder, m Message) bool {
 			e.version = wireVersionTreeRoots
 			e.str("root", "", m.Root, e.lim.MaxNameLen)
 		}
-	case Hello:
+	case helloMsg:
 		e.begin(TypeHello, 5)
 		e.uint(uint64(m.VersionMin))
 		e.uint(uint64(m.VersionMax))
 		e.str("label", "", m.Label, maxLabelLen)
 		e.str("name", "", m.Name, e.lim.MaxNameLen)
 		e.str("addr", "", m.Addr, e.lim.MaxAddrLen)
-	case HelloAccept:
-		e.begin(TypeHelloAccept, 3)
+	case helloAcceptMsg:
+		e.begin(typeHelloAccept, 3)
 		e.uint(uint64(m.Version))
 		e.str("name", "", m.Name, e.lim.MaxNameLen)
 		e.str("addr", "", m.Addr, e.lim.MaxAddrLen)
-	case HelloReject:
-		e.begin(TypeHelloReject, 3)
+	case helloRejectMsg:
+		e.begin(typeHelloReject, 3)
 		e.uint(uint64(m.Reason))
 		e.uint(uint64(m.VersionMin))
 		e.uint(uint64(m.VersionMax))
-	case UserMsg:
-		e.begin(TypeUserMsg, 1)
+	case userMsg:
+		e.begin(typeUserMsg, 1)
 		e.bytes("payload", "", m.Payload, math.MaxInt)
-	case Ping:
-		e.begin(TypePing, 1)
+	case pingMsg:
+		e.begin(typePing, 1)
 		e.uint(uint64(m.SeqNo))
-	case Ack:
-		e.begin(TypeAck, 1)
+	case ackMsg:
+		e.begin(typeAck, 1)
 		e.uint(uint64(m.SeqNo))
-	case LinkPing:
-		e.begin(TypeLinkPing, 1)
+	case linkPingMsg:
+		e.begin(typeLinkPing, 1)
 		e.uint(uint64(m.SeqNo))
-	case PingAck:
-		e.begin(TypePingAck, 2)
+	case pingAckMsg:
+		e.begin(typePingAck, 2)
 		e.uint(uint64(m.SeqNo))
 		e.bytes("payload", "", m.Payload, AckPayloadMaxSize)
 	case MemberDigest:
@@ -271,42 +271,42 @@ func (d *decoder) message(t MessageType) Message {
 		return Prune{Root: d.str("root", "", d.lim.MaxNameLen)}
 	case TypeHello:
 		d.fields("", 5)
-		return Hello{
+		return helloMsg{
 			VersionMin: d.uint8("version_min"),
 			VersionMax: d.uint8("version_max"),
 			Label:      d.str("label", "", maxLabelLen),
 			Name:       d.str("name", "", d.lim.MaxNameLen),
 			Addr:       d.str("addr", "", d.lim.MaxAddrLen),
 		}
-	case TypeHelloAccept:
+	case typeHelloAccept:
 		d.fields("", 3)
-		return HelloAccept{
+		return helloAcceptMsg{
 			Version: d.uint8("version"),
 			Name:    d.str("name", "", d.lim.MaxNameLen),
 			Addr:    d.str("addr", "", d.lim.MaxAddrLen),
 		}
-	case TypeHelloReject:
+	case typeHelloReject:
 		d.fields("", 3)
-		return HelloReject{
-			Reason:     RejectReason(d.uint8("reason")),
+		return helloRejectMsg{
+			Reason:     rejectReason(d.uint8("reason")),
 			VersionMin: d.uint8("version_min"),
 			VersionMax: d.uint8("version_max"),
 		}
-	case TypeUserMsg:
+	case typeUserMsg:
 		d.fields("", 1)
-		return UserMsg{Payload: d.bytes("payload", "", math.MaxInt)}
-	case TypePing:
+		return userMsg{Payload: d.bytes("payload", "", math.MaxInt)}
+	case typePing:
 		d.fields("", 1)
-		return Ping{SeqNo: d.uint32("seq_no")}
-	case TypeAck:
+		return pingMsg{SeqNo: d.uint32("seq_no")}
+	case typeAck:
 		d.fields("", 1)
-		return Ack{SeqNo: d.uint32("seq_no")}
-	case TypeLinkPing:
+		return ackMsg{SeqNo: d.uint32("seq_no")}
+	case typeLinkPing:
 		d.fields("", 1)
-		return LinkPing{SeqNo: d.uint32("seq_no")}
-	case TypePingAck:
+		return linkPingMsg{SeqNo: d.uint32("seq_no")}
+	case typePingAck:
 		d.fields("", 2)
-		return PingAck{SeqNo: d.uint32("seq_no"), Payload: d.bytes("payload", "", AckPayloadMaxSize)}
+		return pingAckMsg{SeqNo: d.uint32("seq_no"), Payload: d.bytes("payload", "", AckPayloadMaxSize)}
 	case TypeMemberDigest:
 		d.fields("", 4)
 		return MemberDigest{
@@ -330,7 +330,7 @@ func (d *decoder) message(t MessageType) Message {
 		d.fields("", 2)
 		return MemberUserState{Join: d.bool("join"), State: d.bytes("state", "", d.lim.MaxUserStateSize)}
 	}
-	d.fail("", "", ErrUnknownMessageType)
+	d.fail("", "", errUnknownMessageType)
 	return nil
 }
 
@@ -353,8 +353,8 @@ func knownType(t MessageType) bool {
 		TypeShuffle, TypeShuffleReply, TypeKeepalive,
 		TypeGossip, TypeIHave, TypeGraft, TypePrune,
 		TypeMemberDigest, TypeMemberBuckets, TypeMemberRecords, TypeMemberUserState,
-		TypeHello, TypeHelloAccept, TypeHelloReject, TypeUserMsg, TypePing, TypeAck,
-		TypeLinkPing, TypePingAck:
+		TypeHello, typeHelloAccept, typeHelloReject, typeUserMsg, typePing, typeAck,
+		typeLinkPing, typePingAck:
 		return true
 	}
 	return false
@@ -366,7 +366,7 @@ func decodeBody(t MessageType, version uint8, body []byte, lim WireLimits, alias
 	d := decoder{b: body, lim: lim, typ: t, version: version, alias: alias}
 	m := d.message(t)
 	if d.err == nil && d.off != len(d.b) {
-		d.fail("", "", fmt.Errorf("%w: %d bytes after the body", ErrTrailingData, len(d.b)-d.off))
+		d.fail("", "", fmt.Errorf("%w: %d bytes after the body", errTrailingData, len(d.b)-d.off))
 	}
 	if d.err != nil {
 		return nil, d.err

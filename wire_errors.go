@@ -10,33 +10,33 @@ import (
 var (
 	// ErrFrameTooLarge: a frame's body is longer than
 	// WireLimits.MaxFrameSize (or than the 32-bit length field).
-	ErrFrameTooLarge = errors.New("frame too large")
+	errFrameTooLarge = errors.New("frame too large")
 	// ErrUnknownMessageType: the frame's type byte, or the Go type given
 	// to the encoder, is not a message of this package.
-	ErrUnknownMessageType = errors.New("unknown message type")
+	errUnknownMessageType = errors.New("unknown message type")
 	// ErrUnsupportedVersion: the frame's version byte, or a handshake's
 	// version range, is outside the versions this node speaks.
-	ErrUnsupportedVersion = errors.New("unsupported wire version")
+	errUnsupportedVersion = errors.New("unsupported wire version")
 	// ErrUnknownFlags: the frame has a flag bit set that this node does
 	// not implement.
-	ErrUnknownFlags = errors.New("unknown frame flags")
+	errUnknownFlags = errors.New("unknown frame flags")
 	// ErrLimitExceeded: a list count or string length is above its
 	// WireLimits bound.
-	ErrLimitExceeded = errors.New("limit exceeded")
+	errLimitExceeded = errors.New("limit exceeded")
 	// ErrTruncated: the input ends before the frame or a field does.
-	ErrTruncated = errors.New("truncated")
+	errTruncated = errors.New("truncated")
 	// ErrTrailingData: bytes follow the end of the frame or of its body.
-	ErrTrailingData = errors.New("trailing data")
+	errTrailingData = errors.New("trailing data")
 	// ErrMalformed: a field has the wrong msgpack type, a struct has the
 	// wrong number of fields, or a number is out of its field's range.
-	ErrMalformed = errors.New("malformed")
+	errMalformed = errors.New("malformed")
 )
 
 // DecodeError reports why a frame could not be decoded. Err wraps one of
 // the sentinel errors above (or, from ReadFrame, an I/O error), so callers
 // test it with errors.Is. Any DecodeError means the peer sent something
 // this node cannot read: the connection should be closed.
-type DecodeError struct {
+type decodeError struct {
 	// Type is the frame's message type, or 0 when the header was not
 	// readable or its version is unsupported.
 	Type MessageType
@@ -49,7 +49,7 @@ type DecodeError struct {
 }
 
 // Error implements error.
-func (e *DecodeError) Error() string {
+func (e *decodeError) Error() string {
 	what := "frame"
 	if e.Type != 0 {
 		what = e.Type.String()
@@ -64,4 +64,4 @@ func (e *DecodeError) Error() string {
 }
 
 // Unwrap returns the cause, for errors.Is and errors.As.
-func (e *DecodeError) Unwrap() error { return e.Err }
+func (e *decodeError) Unwrap() error { return e.Err }

@@ -24,7 +24,7 @@ func FuzzDecodeMessage(f *testing.F) {
 		f.Add(frame)
 	}
 	f.Add(frameOf(TypeGraft, "91 dd 80000000 92 a1 61 07 000000"))
-	f.Add(frameOf(TypeUserMsg, "91 c0"))
+	f.Add(frameOf(typeUserMsg, "91 c0"))
 	f.Add(frameOf(TypeMemberRecords, "94 c2 40 c0 91 96 a1 61 a0 c0 00 00 00"))
 	f.Add(frameOf(TypeMemberBuckets, "92 c3 dc 0011 "+strings.Repeat("00", 17)))
 	f.Add(frameOf(TypeMemberUserState, "92 c2 c4 41 "+strings.Repeat("00", 65)))
@@ -33,7 +33,7 @@ func FuzzDecodeMessage(f *testing.F) {
 	lim := WireLimits{MaxFrameSize: 1 << 16, MaxPeers: 8, MaxIHaveEntries: 16, MaxGraftIDs: 16, MaxNameLen: 32, MaxAddrLen: 32,
 		MaxMemberRecords: 8, MaxDigestBuckets: 16, MaxUserStateSize: 64}
 	f.Fuzz(func(t *testing.T, frame []byte) {
-		m, err := DecodeMessage(frame, lim)
+		m, err := decodeMessage(frame, lim)
 		if err != nil {
 			if m != nil {
 				t.Fatalf("message %+v with error %v", m, err)
@@ -44,7 +44,7 @@ func FuzzDecodeMessage(f *testing.F) {
 		if err != nil {
 			t.Fatalf("decoded %+v but cannot encode it: %v", m, err)
 		}
-		m2, err := DecodeMessage(again, lim)
+		m2, err := decodeMessage(again, lim)
 		if err != nil {
 			t.Fatalf("re-encoded %+v does not decode: %v", m, err)
 		}

@@ -31,7 +31,7 @@ func TestWireMatchesGoMsgpack(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ours := frame[FrameHeaderSize:]
+			ours := frame[frameHeaderSize:]
 
 			var theirs []byte
 			if err := codec.NewEncoderBytes(&theirs, h).Encode(goMsgpackView(nilToEmpty(c.msg))); err != nil {

@@ -71,7 +71,7 @@ func DefaultWireLimits() WireLimits {
 		MaxAddrLen:      512,
 		// The membership core's own bounds, so that every message it
 		// emits encodes (membership_messages.go, membership_config.go).
-		MaxMemberRecords: MaxMemberRecordsPerMessage,
+		MaxMemberRecords: maxMemberRecordsPerMessage,
 		MaxDigestBuckets: MaxDigestBuckets,
 		MaxUserStateSize: DefaultMembershipConfig().MaxLocalStateSize,
 	}

@@ -43,7 +43,7 @@ func checkDecodeError(t *testing.T, err, want error, typ MessageType, field stri
 	if !errors.Is(err, want) {
 		t.Fatalf("err = %v, want %v", err, want)
 	}
-	var de *DecodeError
+	var de *decodeError
 	if !errors.As(err, &de) {
 		t.Fatalf("err = %T %v, want a *DecodeError", err, err)
 	}
@@ -72,103 +72,103 @@ func TestDecodeMessageMalformed(t *testing.T) {
 		typ   MessageType
 		field string
 	}{
-		{"empty input", nil, def, ErrTruncated, 0, "header"},
-		{"short header", []byte{1, 16, 0, 0, 0}, def, ErrTruncated, 0, "header"},
-		{"version 0", rawFrame(0, 16, 0, -1, "90"), def, ErrUnsupportedVersion, 0, "version"},
-		{"version after ours", rawFrame(WireVersion+1, 1, 0, -1, "90"), def, ErrUnsupportedVersion, 0, "version"},
-		{"link_ping in a version 1 frame", rawFrame(1, byte(TypeLinkPing), 0, -1, "91 00"), def, ErrUnsupportedVersion, TypeLinkPing, "version"},
-		{"ping_ack in a version 1 frame", rawFrame(1, byte(TypePingAck), 0, -1, "92 00 c0"), def, ErrUnsupportedVersion, TypePingAck, "version"},
-		{"version 255", rawFrame(255, 1, 0, -1, "90"), def, ErrUnsupportedVersion, 0, "version"},
-		{"type 0", rawFrame(1, 0, 0, -1, "90"), def, ErrUnknownMessageType, 0, "type"},
-		{"type 9", rawFrame(1, 9, 0, -1, "90"), def, ErrUnknownMessageType, 9, "type"},
-		{"type 47", rawFrame(1, 47, 0, -1, "90"), def, ErrUnknownMessageType, 47, "type"},
-		{"type 255", rawFrame(1, 255, 0, -1, "90"), def, ErrUnknownMessageType, 255, "type"},
-		{"flag encrypted", rawFrame(1, 1, 0x01, -1, "90"), def, ErrUnknownFlags, TypeJoin, "flags"},
-		{"flag compressed", rawFrame(1, 1, 0x02, -1, "90"), def, ErrUnknownFlags, TypeJoin, "flags"},
-		{"flag labeled", rawFrame(1, 1, 0x04, -1, "90"), def, ErrUnknownFlags, TypeJoin, "flags"},
-		{"flag high bit", rawFrame(1, 1, 0x80, -1, "90"), def, ErrUnknownFlags, TypeJoin, "flags"},
-		{"length over limit", frameOf(TypeUserMsg, "91 c4 0f 000102030405060708090a0b0c0d0e"), small, ErrFrameTooLarge, TypeUserMsg, "length"},
-		{"length 2^32-1", rawFrame(1, 16, 0, math.MaxUint32, ""), def, ErrFrameTooLarge, TypeGossip, "length"},
-		{"body shorter than length", rawFrame(1, 1, 0, 2, "90"), def, ErrTruncated, TypeJoin, "body"},
-		{"bytes after the frame", rawFrame(1, 1, 0, 1, "90 90"), def, ErrTrailingData, TypeJoin, "body"},
-		{"value after the body", frameOf(TypeJoin, "90 00"), def, ErrTrailingData, TypeJoin, ""},
-		{"empty body", frameOf(TypeJoin, ""), def, ErrTruncated, TypeJoin, ""},
-		{"too many fields", frameOf(TypeJoin, "91 00"), def, ErrMalformed, TypeJoin, ""},
-		{"too few fields", frameOf(TypeGossip, "93 92 a1 61 00 00 00"), def, ErrMalformed, TypeGossip, ""},
-		{"body is a map", frameOf(TypePrune, "80"), def, ErrMalformed, TypePrune, ""},
-		{"body is nil", frameOf(TypePrune, "c0"), def, ErrMalformed, TypePrune, ""},
-		{"str for bool", frameOf(TypeNeighbor, "91 a1 74"), def, ErrMalformed, TypeNeighbor, "high_priority"},
-		{"int for bool", frameOf(TypeDisconnect, "91 01"), def, ErrMalformed, TypeDisconnect, "alive"},
-		{"nil for peer", frameOf(TypeForwardJoin, "92 c0 06"), def, ErrMalformed, TypeForwardJoin, "joiner"},
-		{"peer with 3 fields", frameOf(TypeForwardJoin, "92 93 a0 a0 a0 06"), def, ErrMalformed, TypeForwardJoin, "joiner"},
-		{"int for name", frameOf(TypeForwardJoin, "92 92 01 a0 06"), def, ErrMalformed, TypeForwardJoin, "joiner.name"},
-		{"ttl 256", frameOf(TypeForwardJoin, "92 92 a0 a0 cd 0100"), def, ErrMalformed, TypeForwardJoin, "ttl"},
-		{"negative fixint", frameOf(TypePing, "91 ff"), def, ErrMalformed, TypePing, "seq_no"},
-		{"negative int8", frameOf(TypePing, "91 d0 ff"), def, ErrMalformed, TypePing, "seq_no"},
-		{"negative int64", frameOf(TypeAck, "91 d3 8000000000000000"), def, ErrMalformed, TypeAck, "seq_no"},
-		{"seq_no over uint32", frameOf(TypeAck, "91 cf 0000000100000000"), def, ErrMalformed, TypeAck, "seq_no"},
-		{"float for int", frameOf(TypePing, "91 ca 3f800000"), def, ErrMalformed, TypePing, "seq_no"},
-		{"reserved byte c1", frameOf(TypePing, "91 c1"), def, ErrMalformed, TypePing, "seq_no"},
-		{"list is a map", frameOf(TypeGraft, "91 80"), def, ErrMalformed, TypeGraft, "ids"},
-		{"payload is an array", frameOf(TypeUserMsg, "91 90"), def, ErrMalformed, TypeUserMsg, "payload"},
-		{"truncated int", frameOf(TypePing, "91 ce 0001"), def, ErrTruncated, TypePing, "seq_no"},
-		{"truncated str header", frameOf(TypeHello, "95 01 01 da 00"), def, ErrTruncated, TypeHello, "label"},
-		{"truncated str", frameOf(TypeHello, "95 01 01 a4 7072"), def, ErrTruncated, TypeHello, "label"},
-		{"truncated payload", frameOf(TypeUserMsg, "91 c5 0100 00"), def, ErrTruncated, TypeUserMsg, "payload"},
-		{"payload claims 2^32-1 bytes", frameOf(TypeUserMsg, "91 c6 ffffffff 00"), def, ErrTruncated, TypeUserMsg, "payload"},
-		{"truncated list", frameOf(TypeShuffleReply, "91 92 92 a0 a0"), def, ErrTruncated, TypeShuffleReply, "peers"},
-		{"truncated list element", frameOf(TypeShuffleReply, "91 91 92 a0 a1"), def, ErrTruncated, TypeShuffleReply, "peers.addr"},
-		{"name over limit", frameOf(TypeHelloAccept, "93 01 da 0201 "+long+" a0"), def, ErrLimitExceeded, TypeHelloAccept, "name"},
-		{"origin over limit", frameOf(TypeGraft, "91 91 92 da 0201 "+long+" 00"), def, ErrLimitExceeded, TypeGraft, "ids.origin"},
-		{"label over 255", frameOf(TypeHello, "95 01 01 da 0100 "+strings.Repeat("6c", 256)+" a0 a0"), def, ErrLimitExceeded, TypeHello, "label"},
-		{"str claims 2^32-1 bytes", frameOf(TypeHello, "95 01 01 db ffffffff 00"), def, ErrLimitExceeded, TypeHello, "label"},
-		{"peers over limit", frameOf(TypeShuffleReply, "91 dc 0101"), def, ErrLimitExceeded, TypeShuffleReply, "peers"},
-		{"entries over limit", frameOf(TypeIHave, "91 dd 80000000 00"), def, ErrLimitExceeded, TypeIHave, "entries"},
-		{"ids over limit", frameOf(TypeGraft, "91 dd ffffffff"), def, ErrLimitExceeded, TypeGraft, "ids"},
-		{"digest too few fields", frameOf(TypeMemberDigest, "93 c2 40 00"), def, ErrMalformed, TypeMemberDigest, ""},
-		{"digest int for join", frameOf(TypeMemberDigest, "94 01 40 00 00"), def, ErrMalformed, TypeMemberDigest, "join"},
-		{"digest buckets over uint16", frameOf(TypeMemberDigest, "94 c2 ce 00010000 00 00"), def, ErrMalformed, TypeMemberDigest, "buckets"},
-		{"digest count over uint32", frameOf(TypeMemberDigest, "94 c2 40 cf 0000000100000000 00"), def, ErrMalformed, TypeMemberDigest, "count"},
-		{"digest negative root", frameOf(TypeMemberDigest, "94 c2 40 00 d3 ffffffffffffffff"), def, ErrMalformed, TypeMemberDigest, "root"},
-		{"hashes over limit", frameOf(TypeMemberBuckets, "92 c2 dc 0101"), def, ErrLimitExceeded, TypeMemberBuckets, "hashes"},
-		{"hash is a str", frameOf(TypeMemberBuckets, "92 c2 91 a0"), def, ErrMalformed, TypeMemberBuckets, "hashes"},
-		{"truncated hashes", frameOf(TypeMemberBuckets, "92 c2 93 00 00"), def, ErrTruncated, TypeMemberBuckets, "hashes"},
-		{"want over limit", frameOf(TypeMemberRecords, "94 c2 cd 0100 dc 0101"), def, ErrLimitExceeded, TypeMemberRecords, "want"},
-		{"want over uint16", frameOf(TypeMemberRecords, "94 c2 40 91 ce 00010000 90"), def, ErrMalformed, TypeMemberRecords, "want"},
-		{"records over limit", frameOf(TypeMemberRecords, "94 c2 40 90 dc 0101"), def, ErrLimitExceeded, TypeMemberRecords, "records"},
-		{"records too few fields", frameOf(TypeMemberRecords, "93 c2 40 90"), def, ErrMalformed, TypeMemberRecords, ""},
-		{"record with 5 fields", rec("95 a1 61 a0 c0 00 00"), def, ErrMalformed, TypeMemberRecords, "records"},
-		{"record name over limit", rec("96 da 0101 " + strings.Repeat("6e", MaxMemberNameLen+1) + " a0 c0 00 00 00"), def, ErrLimitExceeded, TypeMemberRecords, "records.name"},
-		{"record addr over limit", rec("96 a1 61 da 0101 " + strings.Repeat("61", MaxMemberAddrLen+1) + " c0 00 00 00"), def, ErrLimitExceeded, TypeMemberRecords, "records.addr"},
-		{"record meta over limit", rec("96 a1 61 a0 c5 0201 " + strings.Repeat("6d", MaxMemberMetaLen+1) + " 00 00 00"), def, ErrLimitExceeded, TypeMemberRecords, "records.meta"},
-		{"record meta claims 2^32-1 bytes", rec("96 a1 61 a0 c6 ffffffff 00 00 00"), def, ErrLimitExceeded, TypeMemberRecords, "records.meta"},
-		{"record incarnation over uint32", rec("96 a1 61 a0 c0 cf 0000000100000000 00 00"), def, ErrMalformed, TypeMemberRecords, "records.incarnation"},
-		{"record state over uint8", rec("96 a1 61 a0 c0 00 cd 0100 00"), def, ErrMalformed, TypeMemberRecords, "records.state"},
-		{"record negative age", rec("96 a1 61 a0 c0 00 00 ff"), def, ErrMalformed, TypeMemberRecords, "records.age_seconds"},
-		{"truncated record", rec("96 a1 61 a0 c0 00 00"), def, ErrTruncated, TypeMemberRecords, "records.age_seconds"},
-		{"user state over limit", frameOf(TypeMemberUserState, "92 c2 c4 05 0102030405"), tinyState, ErrLimitExceeded, TypeMemberUserState, "state"},
-		{"user state claims 2^32-1 bytes", frameOf(TypeMemberUserState, "92 c2 c6 ffffffff 00"), def, ErrLimitExceeded, TypeMemberUserState, "state"},
-		{"user state is an array", frameOf(TypeMemberUserState, "92 c2 90"), def, ErrMalformed, TypeMemberUserState, "state"},
-		{"link_ping too many fields", frameOf(TypeLinkPing, "92 00 00"), def, ErrMalformed, TypeLinkPing, ""},
-		{"link_ping negative seq_no", frameOf(TypeLinkPing, "91 ff"), def, ErrMalformed, TypeLinkPing, "seq_no"},
-		{"ping_ack too few fields", frameOf(TypePingAck, "91 00"), def, ErrMalformed, TypePingAck, ""},
-		{"ping_ack seq_no over uint32", frameOf(TypePingAck, "92 cf 0000000100000000 c0"), def, ErrMalformed, TypePingAck, "seq_no"},
-		{"ping_ack payload is an array", frameOf(TypePingAck, "92 00 90"), def, ErrMalformed, TypePingAck, "payload"},
-		{"ping_ack payload over limit", frameOf(TypePingAck, "92 00 c5 0401 "+strings.Repeat("70", AckPayloadMaxSize+1)), def, ErrLimitExceeded, TypePingAck, "payload"},
-		{"ping_ack payload claims 2^32-1 bytes", frameOf(TypePingAck, "92 00 c6 ffffffff 00"), def, ErrLimitExceeded, TypePingAck, "payload"},
-		{"truncated ping_ack payload", frameOf(TypePingAck, "92 00 c4 05 0102"), def, ErrTruncated, TypePingAck, "payload"},
-		{"prune v1 with a root", rawFrame(1, byte(TypePrune), 0, -1, "91 a1 72"), def, ErrMalformed, TypePrune, ""},
-		{"prune v3 without a root", rawFrame(3, byte(TypePrune), 0, -1, "90"), def, ErrMalformed, TypePrune, ""},
-		{"prune v3 root is a number", rawFrame(3, byte(TypePrune), 0, -1, "91 07"), def, ErrMalformed, TypePrune, "root"},
-		{"prune v3 root over limit", rawFrame(3, byte(TypePrune), 0, -1, "91 da 0201 "+long), def, ErrLimitExceeded, TypePrune, "root"},
-		{"prune v3 truncated root", rawFrame(3, byte(TypePrune), 0, -1, "91 a5 7272"), def, ErrTruncated, TypePrune, "root"},
-		{"graft v2 with a root", rawFrame(2, byte(TypeGraft), 0, -1, "92 90 a1 72"), def, ErrMalformed, TypeGraft, ""},
-		{"graft v3 without a root", rawFrame(3, byte(TypeGraft), 0, -1, "91 90"), def, ErrMalformed, TypeGraft, ""},
-		{"graft v4", rawFrame(4, byte(TypeGraft), 0, -1, "92 90 a1 72"), def, ErrUnsupportedVersion, 0, "version"},
+		{"empty input", nil, def, errTruncated, 0, "header"},
+		{"short header", []byte{1, 16, 0, 0, 0}, def, errTruncated, 0, "header"},
+		{"version 0", rawFrame(0, 16, 0, -1, "90"), def, errUnsupportedVersion, 0, "version"},
+		{"version after ours", rawFrame(wireVersion+1, 1, 0, -1, "90"), def, errUnsupportedVersion, 0, "version"},
+		{"link_ping in a version 1 frame", rawFrame(1, byte(typeLinkPing), 0, -1, "91 00"), def, errUnsupportedVersion, typeLinkPing, "version"},
+		{"ping_ack in a version 1 frame", rawFrame(1, byte(typePingAck), 0, -1, "92 00 c0"), def, errUnsupportedVersion, typePingAck, "version"},
+		{"version 255", rawFrame(255, 1, 0, -1, "90"), def, errUnsupportedVersion, 0, "version"},
+		{"type 0", rawFrame(1, 0, 0, -1, "90"), def, errUnknownMessageType, 0, "type"},
+		{"type 9", rawFrame(1, 9, 0, -1, "90"), def, errUnknownMessageType, 9, "type"},
+		{"type 47", rawFrame(1, 47, 0, -1, "90"), def, errUnknownMessageType, 47, "type"},
+		{"type 255", rawFrame(1, 255, 0, -1, "90"), def, errUnknownMessageType, 255, "type"},
+		{"flag encrypted", rawFrame(1, 1, 0x01, -1, "90"), def, errUnknownFlags, TypeJoin, "flags"},
+		{"flag compressed", rawFrame(1, 1, 0x02, -1, "90"), def, errUnknownFlags, TypeJoin, "flags"},
+		{"flag labeled", rawFrame(1, 1, 0x04, -1, "90"), def, errUnknownFlags, TypeJoin, "flags"},
+		{"flag high bit", rawFrame(1, 1, 0x80, -1, "90"), def, errUnknownFlags, TypeJoin, "flags"},
+		{"length over limit", frameOf(typeUserMsg, "91 c4 0f 000102030405060708090a0b0c0d0e"), small, errFrameTooLarge, typeUserMsg, "length"},
+		{"length 2^32-1", rawFrame(1, 16, 0, math.MaxUint32, ""), def, errFrameTooLarge, TypeGossip, "length"},
+		{"body shorter than length", rawFrame(1, 1, 0, 2, "90"), def, errTruncated, TypeJoin, "body"},
+		{"bytes after the frame", rawFrame(1, 1, 0, 1, "90 90"), def, errTrailingData, TypeJoin, "body"},
+		{"value after the body", frameOf(TypeJoin, "90 00"), def, errTrailingData, TypeJoin, ""},
+		{"empty body", frameOf(TypeJoin, ""), def, errTruncated, TypeJoin, ""},
+		{"too many fields", frameOf(TypeJoin, "91 00"), def, errMalformed, TypeJoin, ""},
+		{"too few fields", frameOf(TypeGossip, "93 92 a1 61 00 00 00"), def, errMalformed, TypeGossip, ""},
+		{"body is a map", frameOf(TypePrune, "80"), def, errMalformed, TypePrune, ""},
+		{"body is nil", frameOf(TypePrune, "c0"), def, errMalformed, TypePrune, ""},
+		{"str for bool", frameOf(TypeNeighbor, "91 a1 74"), def, errMalformed, TypeNeighbor, "high_priority"},
+		{"int for bool", frameOf(TypeDisconnect, "91 01"), def, errMalformed, TypeDisconnect, "alive"},
+		{"nil for peer", frameOf(TypeForwardJoin, "92 c0 06"), def, errMalformed, TypeForwardJoin, "joiner"},
+		{"peer with 3 fields", frameOf(TypeForwardJoin, "92 93 a0 a0 a0 06"), def, errMalformed, TypeForwardJoin, "joiner"},
+		{"int for name", frameOf(TypeForwardJoin, "92 92 01 a0 06"), def, errMalformed, TypeForwardJoin, "joiner.name"},
+		{"ttl 256", frameOf(TypeForwardJoin, "92 92 a0 a0 cd 0100"), def, errMalformed, TypeForwardJoin, "ttl"},
+		{"negative fixint", frameOf(typePing, "91 ff"), def, errMalformed, typePing, "seq_no"},
+		{"negative int8", frameOf(typePing, "91 d0 ff"), def, errMalformed, typePing, "seq_no"},
+		{"negative int64", frameOf(typeAck, "91 d3 8000000000000000"), def, errMalformed, typeAck, "seq_no"},
+		{"seq_no over uint32", frameOf(typeAck, "91 cf 0000000100000000"), def, errMalformed, typeAck, "seq_no"},
+		{"float for int", frameOf(typePing, "91 ca 3f800000"), def, errMalformed, typePing, "seq_no"},
+		{"reserved byte c1", frameOf(typePing, "91 c1"), def, errMalformed, typePing, "seq_no"},
+		{"list is a map", frameOf(TypeGraft, "91 80"), def, errMalformed, TypeGraft, "ids"},
+		{"payload is an array", frameOf(typeUserMsg, "91 90"), def, errMalformed, typeUserMsg, "payload"},
+		{"truncated int", frameOf(typePing, "91 ce 0001"), def, errTruncated, typePing, "seq_no"},
+		{"truncated str header", frameOf(TypeHello, "95 01 01 da 00"), def, errTruncated, TypeHello, "label"},
+		{"truncated str", frameOf(TypeHello, "95 01 01 a4 7072"), def, errTruncated, TypeHello, "label"},
+		{"truncated payload", frameOf(typeUserMsg, "91 c5 0100 00"), def, errTruncated, typeUserMsg, "payload"},
+		{"payload claims 2^32-1 bytes", frameOf(typeUserMsg, "91 c6 ffffffff 00"), def, errTruncated, typeUserMsg, "payload"},
+		{"truncated list", frameOf(TypeShuffleReply, "91 92 92 a0 a0"), def, errTruncated, TypeShuffleReply, "peers"},
+		{"truncated list element", frameOf(TypeShuffleReply, "91 91 92 a0 a1"), def, errTruncated, TypeShuffleReply, "peers.addr"},
+		{"name over limit", frameOf(typeHelloAccept, "93 01 da 0201 "+long+" a0"), def, errLimitExceeded, typeHelloAccept, "name"},
+		{"origin over limit", frameOf(TypeGraft, "91 91 92 da 0201 "+long+" 00"), def, errLimitExceeded, TypeGraft, "ids.origin"},
+		{"label over 255", frameOf(TypeHello, "95 01 01 da 0100 "+strings.Repeat("6c", 256)+" a0 a0"), def, errLimitExceeded, TypeHello, "label"},
+		{"str claims 2^32-1 bytes", frameOf(TypeHello, "95 01 01 db ffffffff 00"), def, errLimitExceeded, TypeHello, "label"},
+		{"peers over limit", frameOf(TypeShuffleReply, "91 dc 0101"), def, errLimitExceeded, TypeShuffleReply, "peers"},
+		{"entries over limit", frameOf(TypeIHave, "91 dd 80000000 00"), def, errLimitExceeded, TypeIHave, "entries"},
+		{"ids over limit", frameOf(TypeGraft, "91 dd ffffffff"), def, errLimitExceeded, TypeGraft, "ids"},
+		{"digest too few fields", frameOf(TypeMemberDigest, "93 c2 40 00"), def, errMalformed, TypeMemberDigest, ""},
+		{"digest int for join", frameOf(TypeMemberDigest, "94 01 40 00 00"), def, errMalformed, TypeMemberDigest, "join"},
+		{"digest buckets over uint16", frameOf(TypeMemberDigest, "94 c2 ce 00010000 00 00"), def, errMalformed, TypeMemberDigest, "buckets"},
+		{"digest count over uint32", frameOf(TypeMemberDigest, "94 c2 40 cf 0000000100000000 00"), def, errMalformed, TypeMemberDigest, "count"},
+		{"digest negative root", frameOf(TypeMemberDigest, "94 c2 40 00 d3 ffffffffffffffff"), def, errMalformed, TypeMemberDigest, "root"},
+		{"hashes over limit", frameOf(TypeMemberBuckets, "92 c2 dc 0101"), def, errLimitExceeded, TypeMemberBuckets, "hashes"},
+		{"hash is a str", frameOf(TypeMemberBuckets, "92 c2 91 a0"), def, errMalformed, TypeMemberBuckets, "hashes"},
+		{"truncated hashes", frameOf(TypeMemberBuckets, "92 c2 93 00 00"), def, errTruncated, TypeMemberBuckets, "hashes"},
+		{"want over limit", frameOf(TypeMemberRecords, "94 c2 cd 0100 dc 0101"), def, errLimitExceeded, TypeMemberRecords, "want"},
+		{"want over uint16", frameOf(TypeMemberRecords, "94 c2 40 91 ce 00010000 90"), def, errMalformed, TypeMemberRecords, "want"},
+		{"records over limit", frameOf(TypeMemberRecords, "94 c2 40 90 dc 0101"), def, errLimitExceeded, TypeMemberRecords, "records"},
+		{"records too few fields", frameOf(TypeMemberRecords, "93 c2 40 90"), def, errMalformed, TypeMemberRecords, ""},
+		{"record with 5 fields", rec("95 a1 61 a0 c0 00 00"), def, errMalformed, TypeMemberRecords, "records"},
+		{"record name over limit", rec("96 da 0101 " + strings.Repeat("6e", MaxMemberNameLen+1) + " a0 c0 00 00 00"), def, errLimitExceeded, TypeMemberRecords, "records.name"},
+		{"record addr over limit", rec("96 a1 61 da 0101 " + strings.Repeat("61", MaxMemberAddrLen+1) + " c0 00 00 00"), def, errLimitExceeded, TypeMemberRecords, "records.addr"},
+		{"record meta over limit", rec("96 a1 61 a0 c5 0201 " + strings.Repeat("6d", MaxMemberMetaLen+1) + " 00 00 00"), def, errLimitExceeded, TypeMemberRecords, "records.meta"},
+		{"record meta claims 2^32-1 bytes", rec("96 a1 61 a0 c6 ffffffff 00 00 00"), def, errLimitExceeded, TypeMemberRecords, "records.meta"},
+		{"record incarnation over uint32", rec("96 a1 61 a0 c0 cf 0000000100000000 00 00"), def, errMalformed, TypeMemberRecords, "records.incarnation"},
+		{"record state over uint8", rec("96 a1 61 a0 c0 00 cd 0100 00"), def, errMalformed, TypeMemberRecords, "records.state"},
+		{"record negative age", rec("96 a1 61 a0 c0 00 00 ff"), def, errMalformed, TypeMemberRecords, "records.age_seconds"},
+		{"truncated record", rec("96 a1 61 a0 c0 00 00"), def, errTruncated, TypeMemberRecords, "records.age_seconds"},
+		{"user state over limit", frameOf(TypeMemberUserState, "92 c2 c4 05 0102030405"), tinyState, errLimitExceeded, TypeMemberUserState, "state"},
+		{"user state claims 2^32-1 bytes", frameOf(TypeMemberUserState, "92 c2 c6 ffffffff 00"), def, errLimitExceeded, TypeMemberUserState, "state"},
+		{"user state is an array", frameOf(TypeMemberUserState, "92 c2 90"), def, errMalformed, TypeMemberUserState, "state"},
+		{"link_ping too many fields", frameOf(typeLinkPing, "92 00 00"), def, errMalformed, typeLinkPing, ""},
+		{"link_ping negative seq_no", frameOf(typeLinkPing, "91 ff"), def, errMalformed, typeLinkPing, "seq_no"},
+		{"ping_ack too few fields", frameOf(typePingAck, "91 00"), def, errMalformed, typePingAck, ""},
+		{"ping_ack seq_no over uint32", frameOf(typePingAck, "92 cf 0000000100000000 c0"), def, errMalformed, typePingAck, "seq_no"},
+		{"ping_ack payload is an array", frameOf(typePingAck, "92 00 90"), def, errMalformed, typePingAck, "payload"},
+		{"ping_ack payload over limit", frameOf(typePingAck, "92 00 c5 0401 "+strings.Repeat("70", AckPayloadMaxSize+1)), def, errLimitExceeded, typePingAck, "payload"},
+		{"ping_ack payload claims 2^32-1 bytes", frameOf(typePingAck, "92 00 c6 ffffffff 00"), def, errLimitExceeded, typePingAck, "payload"},
+		{"truncated ping_ack payload", frameOf(typePingAck, "92 00 c4 05 0102"), def, errTruncated, typePingAck, "payload"},
+		{"prune v1 with a root", rawFrame(1, byte(TypePrune), 0, -1, "91 a1 72"), def, errMalformed, TypePrune, ""},
+		{"prune v3 without a root", rawFrame(3, byte(TypePrune), 0, -1, "90"), def, errMalformed, TypePrune, ""},
+		{"prune v3 root is a number", rawFrame(3, byte(TypePrune), 0, -1, "91 07"), def, errMalformed, TypePrune, "root"},
+		{"prune v3 root over limit", rawFrame(3, byte(TypePrune), 0, -1, "91 da 0201 "+long), def, errLimitExceeded, TypePrune, "root"},
+		{"prune v3 truncated root", rawFrame(3, byte(TypePrune), 0, -1, "91 a5 7272"), def, errTruncated, TypePrune, "root"},
+		{"graft v2 with a root", rawFrame(2, byte(TypeGraft), 0, -1, "92 90 a1 72"), def, errMalformed, TypeGraft, ""},
+		{"graft v3 without a root", rawFrame(3, byte(TypeGraft), 0, -1, "91 90"), def, errMalformed, TypeGraft, ""},
+		{"graft v4", rawFrame(4, byte(TypeGraft), 0, -1, "92 90 a1 72"), def, errUnsupportedVersion, 0, "version"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			m, err := DecodeMessage(c.frame, c.lim)
+			m, err := decodeMessage(c.frame, c.lim)
 			if m != nil {
 				t.Errorf("decoded %+v despite the error", m)
 			}
@@ -185,13 +185,13 @@ func TestDecodeMessageOtherForms(t *testing.T) {
 		frame []byte
 		want  Message
 	}{
-		{"int8", frameOf(TypePing, "91 d0 05"), Ping{SeqNo: 5}},
-		{"int64", frameOf(TypePing, "91 d3 0000000000000005"), Ping{SeqNo: 5}},
-		{"long uint", frameOf(TypePing, "91 cf 0000000000000005"), Ping{SeqNo: 5}},
-		{"str8 for a short str", frameOf(TypeHelloAccept, "93 01 d9 01 61 a0"), HelloAccept{Version: 1, Name: "a"}},
-		{"bin for str", frameOf(TypeHelloAccept, "93 01 c4 01 61 a0"), HelloAccept{Version: 1, Name: "a"}},
-		{"str for payload", frameOf(TypeUserMsg, "91 a2 6869"), UserMsg{Payload: []byte("hi")}},
-		{"nil payload", frameOf(TypeUserMsg, "91 c0"), UserMsg{}},
+		{"int8", frameOf(typePing, "91 d0 05"), pingMsg{SeqNo: 5}},
+		{"int64", frameOf(typePing, "91 d3 0000000000000005"), pingMsg{SeqNo: 5}},
+		{"long uint", frameOf(typePing, "91 cf 0000000000000005"), pingMsg{SeqNo: 5}},
+		{"str8 for a short str", frameOf(typeHelloAccept, "93 01 d9 01 61 a0"), helloAcceptMsg{Version: 1, Name: "a"}},
+		{"bin for str", frameOf(typeHelloAccept, "93 01 c4 01 61 a0"), helloAcceptMsg{Version: 1, Name: "a"}},
+		{"str for payload", frameOf(typeUserMsg, "91 a2 6869"), userMsg{Payload: []byte("hi")}},
+		{"nil payload", frameOf(typeUserMsg, "91 c0"), userMsg{}},
 		{"nil list", frameOf(TypeGraft, "91 c0"), Graft{}},
 		{"array16 list", frameOf(TypeGraft, "91 dc 0001 92 a1 61 07"), Graft{IDs: []MessageID{{Origin: "a", Seq: 7}}}},
 		{"array32 body", frameOf(TypeNeighbor, "dd 00000001 c3"), Neighbor{HighPriority: true}},
@@ -203,7 +203,7 @@ func TestDecodeMessageOtherForms(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			m, err := DecodeMessage(c.frame, DefaultWireLimits())
+			m, err := decodeMessage(c.frame, DefaultWireLimits())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -237,8 +237,8 @@ func TestDecodeHugeCountsFailFast(t *testing.T) {
 		"ids":       frameOf(TypeGraft, "91 dd 80000000 92 a1 61 07 000000"),
 		"entries":   frameOf(TypeIHave, "91 dd 80000000 92 92 a1 61 07 0000"),
 		"peers":     frameOf(TypeShuffleReply, "91 dd 80000000 92 a1 61 a1 62 0000"),
-		"name":      frameOf(TypeHelloAccept, "93 01 db 80000000 6e6f64652d31"),
-		"payload":   frameOf(TypeUserMsg, "91 c6 80000000 01020304050607"),
+		"name":      frameOf(typeHelloAccept, "93 01 db 80000000 6e6f64652d31"),
+		"payload":   frameOf(typeUserMsg, "91 c6 80000000 01020304050607"),
 		"fields":    frameOf(TypeJoin, "dd 80000000 0102030405060708"),
 		"id fields": frameOf(TypeGraft, "91 91 dd 80000000 010203040506"),
 		"hashes":    frameOf(TypeMemberBuckets, "92 c2 dd 80000000 010203040506"),
@@ -252,10 +252,10 @@ func TestDecodeHugeCountsFailFast(t *testing.T) {
 			if len(frame) != 20 {
 				t.Fatalf("frame is %d bytes, want 20", len(frame))
 			}
-			if _, err := DecodeMessage(frame, lim); err == nil {
+			if _, err := decodeMessage(frame, lim); err == nil {
 				t.Fatal("decoded")
 			}
-			if n := allocatedBytes(100, func() { _, _ = DecodeMessage(frame, lim) }); n > 1024 {
+			if n := allocatedBytes(100, func() { _, _ = decodeMessage(frame, lim) }); n > 1024 {
 				t.Errorf("allocated %d bytes per decode, want at most 1 KiB", n)
 			}
 		})
@@ -273,26 +273,26 @@ func TestEncodeMessageRefuses(t *testing.T) {
 		lim  WireLimits
 		want error
 	}{
-		{"nil", nil, lim, ErrUnknownMessageType},
-		{"pointer", &Gossip{}, lim, ErrUnknownMessageType},
-		{"foreign type", foreignMessage{}, lim, ErrUnknownMessageType},
-		{"too many peers", Shuffle{Peers: make([]Peer, lim.MaxPeers+1)}, lim, ErrLimitExceeded},
-		{"too many entries", IHave{Entries: make([]IHaveEntry, lim.MaxIHaveEntries+1)}, lim, ErrLimitExceeded},
-		{"too many ids", Graft{IDs: make([]MessageID, lim.MaxGraftIDs+1)}, lim, ErrLimitExceeded},
-		{"long name", Hello{Name: long}, lim, ErrLimitExceeded},
-		{"long addr", HelloAccept{Addr: strings.Repeat("x", lim.MaxAddrLen+1)}, lim, ErrLimitExceeded},
-		{"long label", Hello{Label: strings.Repeat("x", maxLabelLen+1)}, lim, ErrLimitExceeded},
-		{"long origin", Graft{IDs: []MessageID{{Origin: long}}}, lim, ErrLimitExceeded},
-		{"long peer name", ShuffleReply{Peers: []Peer{{Name: long}}}, lim, ErrLimitExceeded},
-		{"frame too large", UserMsg{Payload: make([]byte, 100)}, tiny, ErrFrameTooLarge},
-		{"too many hashes", MemberBuckets{Hashes: make([]uint64, lim.MaxDigestBuckets+1)}, lim, ErrLimitExceeded},
-		{"too many wanted buckets", MemberRecords{Want: make([]uint16, lim.MaxDigestBuckets+1)}, lim, ErrLimitExceeded},
-		{"too many records", MemberRecords{Records: make([]MemberRecord, lim.MaxMemberRecords+1)}, lim, ErrLimitExceeded},
-		{"long member name", MemberRecords{Records: []MemberRecord{{Name: strings.Repeat("x", MaxMemberNameLen+1)}}}, lim, ErrLimitExceeded},
-		{"long member addr", MemberRecords{Records: []MemberRecord{{Name: "x", Addr: strings.Repeat("x", MaxMemberAddrLen+1)}}}, lim, ErrLimitExceeded},
-		{"long member meta", MemberRecords{Records: []MemberRecord{{Name: "x", Meta: make([]byte, MaxMemberMetaLen+1)}}}, lim, ErrLimitExceeded},
-		{"large user state", MemberUserState{State: make([]byte, lim.MaxUserStateSize+1)}, lim, ErrLimitExceeded},
-		{"large ack payload", PingAck{Payload: make([]byte, AckPayloadMaxSize+1)}, lim, ErrLimitExceeded},
+		{"nil", nil, lim, errUnknownMessageType},
+		{"pointer", &Gossip{}, lim, errUnknownMessageType},
+		{"foreign type", foreignMessage{}, lim, errUnknownMessageType},
+		{"too many peers", Shuffle{Peers: make([]Peer, lim.MaxPeers+1)}, lim, errLimitExceeded},
+		{"too many entries", IHave{Entries: make([]IHaveEntry, lim.MaxIHaveEntries+1)}, lim, errLimitExceeded},
+		{"too many ids", Graft{IDs: make([]MessageID, lim.MaxGraftIDs+1)}, lim, errLimitExceeded},
+		{"long name", helloMsg{Name: long}, lim, errLimitExceeded},
+		{"long addr", helloAcceptMsg{Addr: strings.Repeat("x", lim.MaxAddrLen+1)}, lim, errLimitExceeded},
+		{"long label", helloMsg{Label: strings.Repeat("x", maxLabelLen+1)}, lim, errLimitExceeded},
+		{"long origin", Graft{IDs: []MessageID{{Origin: long}}}, lim, errLimitExceeded},
+		{"long peer name", ShuffleReply{Peers: []Peer{{Name: long}}}, lim, errLimitExceeded},
+		{"frame too large", userMsg{Payload: make([]byte, 100)}, tiny, errFrameTooLarge},
+		{"too many hashes", MemberBuckets{Hashes: make([]uint64, lim.MaxDigestBuckets+1)}, lim, errLimitExceeded},
+		{"too many wanted buckets", MemberRecords{Want: make([]uint16, lim.MaxDigestBuckets+1)}, lim, errLimitExceeded},
+		{"too many records", MemberRecords{Records: make([]MemberRecord, lim.MaxMemberRecords+1)}, lim, errLimitExceeded},
+		{"long member name", MemberRecords{Records: []MemberRecord{{Name: strings.Repeat("x", MaxMemberNameLen+1)}}}, lim, errLimitExceeded},
+		{"long member addr", MemberRecords{Records: []MemberRecord{{Name: "x", Addr: strings.Repeat("x", MaxMemberAddrLen+1)}}}, lim, errLimitExceeded},
+		{"long member meta", MemberRecords{Records: []MemberRecord{{Name: "x", Meta: make([]byte, MaxMemberMetaLen+1)}}}, lim, errLimitExceeded},
+		{"large user state", MemberUserState{State: make([]byte, lim.MaxUserStateSize+1)}, lim, errLimitExceeded},
+		{"large ack payload", pingAckMsg{Payload: make([]byte, AckPayloadMaxSize+1)}, lim, errLimitExceeded},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -304,7 +304,7 @@ func TestEncodeMessageRefuses(t *testing.T) {
 			if string(out) != "keep" {
 				t.Errorf("dst changed to %q", out)
 			}
-			if err := WriteFrame(io.Discard, c.msg, c.lim); !errors.Is(err, c.want) {
+			if err := writeMessageFrame(io.Discard, c.msg, c.lim); !errors.Is(err, c.want) {
 				t.Errorf("WriteFrame err = %v, want %v", err, c.want)
 			}
 		})
@@ -340,7 +340,7 @@ func TestReadFrameStream(t *testing.T) {
 	// HalfReader makes every read short, so frames straddle reads.
 	r := iotest.HalfReader(bytes.NewReader(stream))
 	for _, c := range wireCases {
-		m, err := ReadFrame(r, lim)
+		m, err := readMessageFrame(r, lim)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
@@ -348,19 +348,19 @@ func TestReadFrameStream(t *testing.T) {
 			t.Fatalf("%s: got %+v", c.name, m)
 		}
 	}
-	if _, err := ReadFrame(r, lim); err != io.EOF {
+	if _, err := readMessageFrame(r, lim); err != io.EOF {
 		t.Fatalf("at the end: err = %v, want io.EOF", err)
 	}
 }
 
 func TestReadFrameLargeBody(t *testing.T) {
 	lim := DefaultWireLimits()
-	want := UserMsg{Payload: bytes.Repeat([]byte("0123456789abcdef"), 40000)} // 640000 bytes: several growth steps
+	want := userMsg{Payload: bytes.Repeat([]byte("0123456789abcdef"), 40000)} // 640000 bytes: several growth steps
 	frame, err := EncodeMessage(nil, want, lim)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := ReadFrame(iotest.HalfReader(bytes.NewReader(frame)), lim)
+	m, err := readMessageFrame(iotest.HalfReader(bytes.NewReader(frame)), lim)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -377,16 +377,16 @@ func TestReadFrameErrors(t *testing.T) {
 	}
 
 	t.Run("truncated header", func(t *testing.T) {
-		_, err := ReadFrame(bytes.NewReader(gossip[:3]), lim)
-		checkDecodeError(t, err, ErrTruncated, 0, "header")
+		_, err := readMessageFrame(bytes.NewReader(gossip[:3]), lim)
+		checkDecodeError(t, err, errTruncated, 0, "header")
 		if !errors.Is(err, io.ErrUnexpectedEOF) {
 			t.Errorf("err = %v, want it to wrap io.ErrUnexpectedEOF", err)
 		}
 	})
 	t.Run("truncated body", func(t *testing.T) {
-		for _, n := range []int{FrameHeaderSize, len(gossip) - 1} {
-			_, err := ReadFrame(bytes.NewReader(gossip[:n]), lim)
-			checkDecodeError(t, err, ErrTruncated, TypeGossip, "body")
+		for _, n := range []int{frameHeaderSize, len(gossip) - 1} {
+			_, err := readMessageFrame(bytes.NewReader(gossip[:n]), lim)
+			checkDecodeError(t, err, errTruncated, TypeGossip, "body")
 		}
 	})
 	t.Run("bad header reads nothing more", func(t *testing.T) {
@@ -395,33 +395,33 @@ func TestReadFrameErrors(t *testing.T) {
 		for _, c := range []struct {
 			lim  WireLimits
 			want error
-		}{{small, ErrFrameTooLarge}, {lim, ErrUnknownFlags}} {
+		}{{small, errFrameTooLarge}, {lim, errUnknownFlags}} {
 			frame := bytes.Clone(gossip)
-			if c.want == ErrUnknownFlags {
+			if c.want == errUnknownFlags {
 				frame[2] = 0x01
 			}
 			cr := &countingReader{r: bytes.NewReader(frame)}
-			_, err := ReadFrame(cr, c.lim)
+			_, err := readMessageFrame(cr, c.lim)
 			if !errors.Is(err, c.want) {
 				t.Fatalf("err = %v, want %v", err, c.want)
 			}
-			if cr.n != FrameHeaderSize {
-				t.Errorf("read %d bytes, want only the %d-byte header", cr.n, FrameHeaderSize)
+			if cr.n != frameHeaderSize {
+				t.Errorf("read %d bytes, want only the %d-byte header", cr.n, frameHeaderSize)
 			}
 		}
 	})
 	t.Run("bad body", func(t *testing.T) {
-		_, err := ReadFrame(bytes.NewReader(frameOf(TypePing, "91 ff")), lim)
-		checkDecodeError(t, err, ErrMalformed, TypePing, "seq_no")
+		_, err := readMessageFrame(bytes.NewReader(frameOf(typePing, "91 ff")), lim)
+		checkDecodeError(t, err, errMalformed, typePing, "seq_no")
 	})
 	t.Run("read error", func(t *testing.T) {
 		boom := errors.New("boom")
 		for _, r := range []io.Reader{
 			iotest.ErrReader(boom),
-			io.MultiReader(bytes.NewReader(gossip[:FrameHeaderSize+2]), iotest.ErrReader(boom)),
+			io.MultiReader(bytes.NewReader(gossip[:frameHeaderSize+2]), iotest.ErrReader(boom)),
 		} {
-			_, err := ReadFrame(r, lim)
-			var de *DecodeError
+			_, err := readMessageFrame(r, lim)
+			var de *decodeError
 			if !errors.Is(err, boom) || errors.As(err, &de) {
 				t.Errorf("err = %v, want the read error, not a DecodeError", err)
 			}
@@ -430,10 +430,10 @@ func TestReadFrameErrors(t *testing.T) {
 	t.Run("announced body not sent", func(t *testing.T) {
 		// A peer announcing a maximal body and sending 10 bytes of it must
 		// not make the reader allocate the whole body.
-		frame := rawFrame(1, byte(TypeUserMsg), 0, int64(lim.MaxFrameSize), "91 c6 01fffff0 0000000000")
+		frame := rawFrame(1, byte(typeUserMsg), 0, int64(lim.MaxFrameSize), "91 c6 01fffff0 0000000000")
 		n := allocatedBytes(20, func() {
-			_, err := ReadFrame(bufio.NewReader(bytes.NewReader(frame)), lim)
-			if !errors.Is(err, ErrTruncated) {
+			_, err := readMessageFrame(bufio.NewReader(bytes.NewReader(frame)), lim)
+			if !errors.Is(err, errTruncated) {
 				t.Fatalf("err = %v, want ErrTruncated", err)
 			}
 		})
@@ -446,14 +446,14 @@ func TestReadFrameErrors(t *testing.T) {
 func TestWriteFrame(t *testing.T) {
 	lim := DefaultWireLimits()
 	var buf bytes.Buffer
-	if err := WriteFrame(&buf, Ping{SeqNo: 9}, lim); err != nil {
+	if err := writeMessageFrame(&buf, pingMsg{SeqNo: 9}, lim); err != nil {
 		t.Fatal(err)
 	}
-	if m, err := ReadFrame(&buf, lim); err != nil || m != (Ping{SeqNo: 9}) {
+	if m, err := readMessageFrame(&buf, lim); err != nil || m != (pingMsg{SeqNo: 9}) {
 		t.Fatalf("ReadFrame = %v, %v", m, err)
 	}
 	boom := errors.New("boom")
-	if err := WriteFrame(failingWriter{boom}, Ping{}, lim); !errors.Is(err, boom) {
+	if err := writeMessageFrame(failingWriter{boom}, pingMsg{}, lim); !errors.Is(err, boom) {
 		t.Fatalf("err = %v, want the write error", err)
 	}
 }

@@ -105,7 +105,7 @@ func (e *encoder) array(n int) {
 // encode them: n must not exceed max.
 func (e *encoder) list(name string, n, max int) bool {
 	if n > max || uint64(n) > math.MaxUint32 {
-		e.fail(name, "", fmt.Errorf("%w: %d entries, max %d", ErrLimitExceeded, n, max))
+		e.fail(name, "", fmt.Errorf("%w: %d entries, max %d", errLimitExceeded, n, max))
 		return false
 	}
 	e.array(n)
@@ -135,7 +135,7 @@ func pick(str bool, ifStr, ifBin byte) byte {
 
 func (e *encoder) str(name, part, s string, max int) {
 	if len(s) > max {
-		e.fail(name, part, fmt.Errorf("%w: %d bytes, max %d", ErrLimitExceeded, len(s), max))
+		e.fail(name, part, fmt.Errorf("%w: %d bytes, max %d", errLimitExceeded, len(s), max))
 		return
 	}
 	e.raw(true, len(s))
@@ -148,10 +148,10 @@ func (e *encoder) bytes(name, part string, p []byte, max int) {
 	case uint64(len(p)) > math.MaxUint32 || len(p) > e.lim.MaxFrameSize:
 		// Checked before the bytes are copied: a field larger than a
 		// whole frame cannot fit.
-		e.fail(name, part, fmt.Errorf("%w: %d bytes, max %d", ErrFrameTooLarge, len(p), e.lim.MaxFrameSize))
+		e.fail(name, part, fmt.Errorf("%w: %d bytes, max %d", errFrameTooLarge, len(p), e.lim.MaxFrameSize))
 		return
 	case len(p) > max:
-		e.fail(name, part, fmt.Errorf("%w: %d bytes, max %d", ErrLimitExceeded, len(p), max))
+		e.fail(name, part, fmt.Errorf("%w: %d bytes, max %d", errLimitExceeded, len(p), max))
 		return
 	}
 	e.raw(false, len(p))
@@ -209,12 +209,12 @@ type decoder struct {
 
 func (d *decoder) fail(name, part string, err error) {
 	if d.err == nil {
-		d.err = &DecodeError{Type: d.typ, Field: fieldPath(name, part), Err: err}
+		d.err = &decodeError{Type: d.typ, Field: fieldPath(name, part), Err: err}
 	}
 }
 
 func (d *decoder) malformed(name, part, format string, args ...any) {
-	d.fail(name, part, fmt.Errorf("%w: "+format, append([]any{ErrMalformed}, args...)...))
+	d.fail(name, part, fmt.Errorf("%w: "+format, append([]any{errMalformed}, args...)...))
 }
 
 // need reports whether n more bytes remain, failing with ErrTruncated if not.
@@ -223,7 +223,7 @@ func (d *decoder) need(name, part string, n uint64) bool {
 		return false
 	}
 	if left := uint64(len(d.b) - d.off); n > left {
-		d.fail(name, part, fmt.Errorf("%w: need %d bytes, %d left", ErrTruncated, n, left))
+		d.fail(name, part, fmt.Errorf("%w: need %d bytes, %d left", errTruncated, n, left))
 		return false
 	}
 	return true
@@ -286,7 +286,7 @@ func (d *decoder) list(name string, max, minSize int) int {
 	case !ok:
 		return 0
 	case n > uint64(max):
-		d.fail(name, "", fmt.Errorf("%w: %d entries, max %d", ErrLimitExceeded, n, max))
+		d.fail(name, "", fmt.Errorf("%w: %d entries, max %d", errLimitExceeded, n, max))
 		return 0
 	case !d.need(name, "", n*uint64(minSize)):
 		return 0
@@ -321,7 +321,7 @@ func (d *decoder) raw(name, part string, max int, nilOK bool) []byte {
 	case !ok:
 		return nil
 	case n > uint64(max):
-		d.fail(name, part, fmt.Errorf("%w: %d bytes, max %d", ErrLimitExceeded, n, max))
+		d.fail(name, part, fmt.Errorf("%w: %d bytes, max %d", errLimitExceeded, n, max))
 		return nil
 	case !d.need(name, part, n):
 		return nil

@@ -32,11 +32,11 @@ func TestWireTreeRootVersions(t *testing.T) {
 		if frame[0] != c.version {
 			t.Errorf("%+v: frame version %d, want %d", c.msg, frame[0], c.version)
 		}
-		got, err := DecodeMessage(frame, lim)
+		got, err := decodeMessage(frame, lim)
 		if err != nil || !reflect.DeepEqual(got, c.msg) {
 			t.Errorf("%+v: decoded %+v, %v", c.msg, got, err)
 		}
-		for v := WireVersionMin; v <= WireVersion; v++ {
+		for v := wireVersionMin; v <= wireVersion; v++ {
 			want := c.old
 			if v >= wireVersionTreeRoots {
 				want = c.msg
@@ -50,7 +50,7 @@ func TestWireTreeRootVersions(t *testing.T) {
 		}
 	}
 	// An empty root in a version 3 body reads as no root.
-	got, err := DecodeMessage(rawFrame(3, byte(TypePrune), 0, -1, "91 a0"), lim)
+	got, err := decodeMessage(rawFrame(3, byte(TypePrune), 0, -1, "91 a0"), lim)
 	if err != nil || !reflect.DeepEqual(got, Prune{}) {
 		t.Errorf("prune with an empty root: %+v, %v", got, err)
 	}

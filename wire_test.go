@@ -57,16 +57,16 @@ var wireCases = []struct {
 	{"graft_root", Graft{IDs: []MessageID{{Origin: "node-1", Seq: 7}}, Root: "node-9"}},
 	{"graft_root_no_ids", Graft{Root: "node-1"}},
 	{"prune_root", Prune{Root: "node-1"}},
-	{"hello", Hello{VersionMin: 1, VersionMax: 1, Label: "prod", Name: "node-1", Addr: "10.0.0.1:7946"}},
-	{"hello_no_label", Hello{VersionMin: 1, VersionMax: 3, Name: "node-1", Addr: "10.0.0.1:7946"}},
-	{"hello_accept", HelloAccept{Version: 1, Name: "node-2", Addr: "10.0.0.2:7946"}},
-	{"hello_reject", HelloReject{Reason: RejectLabel, VersionMin: 1, VersionMax: 1}},
-	{"user_msg", UserMsg{Payload: []byte{0x00, 0xff, 0x10}}},
-	{"ping", Ping{SeqNo: 70000}},
-	{"ack", Ack{SeqNo: math.MaxUint32}},
-	{"link_ping", LinkPing{SeqNo: 70000}},
-	{"ping_ack", PingAck{SeqNo: 7, Payload: []byte{0x01, 0x82, 0xa3}}},
-	{"ping_ack_no_payload", PingAck{SeqNo: math.MaxUint32}},
+	{"hello", helloMsg{VersionMin: 1, VersionMax: 1, Label: "prod", Name: "node-1", Addr: "10.0.0.1:7946"}},
+	{"hello_no_label", helloMsg{VersionMin: 1, VersionMax: 3, Name: "node-1", Addr: "10.0.0.1:7946"}},
+	{"hello_accept", helloAcceptMsg{Version: 1, Name: "node-2", Addr: "10.0.0.2:7946"}},
+	{"hello_reject", helloRejectMsg{Reason: rejectLabel, VersionMin: 1, VersionMax: 1}},
+	{"user_msg", userMsg{Payload: []byte{0x00, 0xff, 0x10}}},
+	{"ping", pingMsg{SeqNo: 70000}},
+	{"ack", ackMsg{SeqNo: math.MaxUint32}},
+	{"link_ping", linkPingMsg{SeqNo: 70000}},
+	{"ping_ack", pingAckMsg{SeqNo: 7, Payload: []byte{0x01, 0x82, 0xa3}}},
+	{"ping_ack_no_payload", pingAckMsg{SeqNo: math.MaxUint32}},
 	{"member_digest", MemberDigest{Join: true, Buckets: 64, Count: 1000, Root: 0xdeadbeefcafef00d}},
 	{"member_digest_zero", MemberDigest{}},
 	{"member_buckets", MemberBuckets{Hashes: []uint64{0, 0x7f, 0x1234, 1 << 32, math.MaxUint64}}},
@@ -101,7 +101,7 @@ func TestWireGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			comment := fmt.Sprintf("%T %+v\nheader: version type flags length; body: msgpack", c.msg, c.msg)
-			hexGolden(t, goldenPath(c.name), comment, frame[:FrameHeaderSize], frame[FrameHeaderSize:])
+			hexGolden(t, goldenPath(c.name), comment, frame[:frameHeaderSize], frame[frameHeaderSize:])
 		})
 	}
 }
@@ -230,14 +230,14 @@ func roundTrip(t *testing.T, m Message, lim WireLimits) {
 		t.Fatalf("encode %T: %v", m, err)
 	}
 	want := emptyToNil(m)
-	got, err := DecodeMessage(frame, lim)
+	got, err := decodeMessage(frame, lim)
 	if err != nil {
 		t.Fatalf("DecodeMessage %T: %v", m, err)
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("DecodeMessage:\n got %+v\nwant %+v", got, want)
 	}
-	got, err = ReadFrame(bufio.NewReader(bytes.NewReader(frame)), lim)
+	got, err = readMessageFrame(bufio.NewReader(bytes.NewReader(frame)), lim)
 	if err != nil {
 		t.Fatalf("ReadFrame %T: %v", m, err)
 	}
@@ -301,18 +301,18 @@ func TestWireRoundTripEdges(t *testing.T) {
 	}
 	cases := map[string]Message{
 		"max name and addr":  ForwardJoin{Joiner: Peer{Name: name, Addr: addr}, TTL: math.MaxUint8},
-		"max label":          Hello{VersionMin: 0, VersionMax: math.MaxUint8, Label: label, Name: name, Addr: addr},
+		"max label":          helloMsg{VersionMin: 0, VersionMax: math.MaxUint8, Label: label, Name: name, Addr: addr},
 		"max origin":         Gossip{ID: MessageID{Origin: name, Seq: 1}},
 		"empty strings":      Shuffle{Origin: Peer{}, Peers: []Peer{{}, {}}},
 		"empty lists":        Shuffle{Peers: []Peer{}},
 		"empty entries":      IHave{Entries: []IHaveEntry{}},
 		"empty ids":          Graft{IDs: []MessageID{}},
-		"empty payload":      UserMsg{Payload: []byte{}},
+		"empty payload":      userMsg{Payload: []byte{}},
 		"max peers":          ShuffleReply{Peers: peers(lim.MaxPeers)},
 		"16 peers":           ShuffleReply{Peers: peers(16)},
 		"max entries":        IHave{Entries: entries},
 		"max ids":            Graft{IDs: ids(lim.MaxGraftIDs)},
-		"unknown reason":     HelloReject{Reason: 200},
+		"unknown reason":     helloRejectMsg{Reason: 200},
 		"unknown class":      Gossip{Class: 7},
 		"max records":        MemberRecords{Buckets: 256, Want: want, Records: records(lim.MaxMemberRecords)},
 		"max hashes":         MemberBuckets{Join: true, Hashes: hashes},
@@ -350,7 +350,7 @@ func TestWireDecodeCopies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := DecodeMessage(frame, lim)
+	m, err := decodeMessage(frame, lim)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,11 +364,11 @@ func TestEncodeMessageAppends(t *testing.T) {
 	lim := DefaultWireLimits()
 	buf := make([]byte, 0, 256)
 	buf = append(buf, "prefix"...)
-	buf, err := EncodeMessage(buf, Ping{SeqNo: 1}, lim)
+	buf, err := EncodeMessage(buf, pingMsg{SeqNo: 1}, lim)
 	if err != nil {
 		t.Fatal(err)
 	}
-	buf, err = EncodeMessage(buf, Ack{SeqNo: 1}, lim)
+	buf, err = EncodeMessage(buf, ackMsg{SeqNo: 1}, lim)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,8 +376,8 @@ func TestEncodeMessageAppends(t *testing.T) {
 		t.Fatalf("prefix overwritten: %x", buf)
 	}
 	r := bufio.NewReader(bytes.NewReader(buf[len("prefix"):]))
-	for _, want := range []Message{Ping{SeqNo: 1}, Ack{SeqNo: 1}} {
-		got, err := ReadFrame(r, lim)
+	for _, want := range []Message{pingMsg{SeqNo: 1}, ackMsg{SeqNo: 1}} {
+		got, err := readMessageFrame(r, lim)
 		if err != nil || got != want {
 			t.Fatalf("ReadFrame = %v, %v; want %v", got, err, want)
 		}
