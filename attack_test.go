@@ -282,7 +282,7 @@ func hugePrefix(t *testing.T, handshake bool) func(*attacker) func(net.Conn) {
 			}
 			typ := typeUserMsg
 			if !handshake {
-				typ = TypeHello
+				typ = typeHello
 			}
 			_ = c.SetWriteDeadline(time.Now().Add(time.Second))
 			_, _ = c.Write([]byte{wireVersion, byte(typ), 0, 0xff, 0xff, 0xff, 0xff})

@@ -104,7 +104,7 @@ func (c *Config) membershipConfig() MembershipConfig {
 	m.CheckAlive = c.Alive != nil || c.IPMustBeChecked()
 	m.CheckMerge = c.Merge != nil
 	// The application state must fit in one frame, with room for the
-	// MemberUserState fields around it.
+	// memberUserStateMsg fields around it.
 	m.MaxLocalStateSize = c.MaxFrameSize - userStateFrameOverhead
 	return m
 }
@@ -119,7 +119,7 @@ func (c *Config) wireLimits() WireLimits {
 	return l
 }
 
-// userStateFrameOverhead is the room a MemberUserState frame needs beyond
+// userStateFrameOverhead is the room a memberUserStateMsg frame needs beyond
 // its state bytes: the frame header, the msgpack array, flag and bin
 // headers, rounded up.
 const userStateFrameOverhead = 64

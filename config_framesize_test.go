@@ -53,11 +53,11 @@ func TestMinFrameSizeFitsEveryMessage(t *testing.T) {
 		}
 		return rs
 	}
-	want := make([]uint16, MaxDigestBuckets)
+	want := make([]uint16, maxDigestBuckets)
 	for i := range want {
 		want[i] = uint16(i)
 	}
-	hashes := make([]uint64, MaxDigestBuckets)
+	hashes := make([]uint64, maxDigestBuckets)
 	for i := range hashes {
 		hashes[i] = 1<<64 - 1
 	}
@@ -68,29 +68,29 @@ func TestMinFrameSizeFitsEveryMessage(t *testing.T) {
 		peers[i] = Peer{Name: wireName, Addr: wireAddr}
 	}
 	id := MessageID{Origin: wireName, Seq: 1<<64 - 1}
-	entries := make([]IHaveEntry, cc.plumtree.IHaveMaxEntries)
+	entries := make([]ihaveEntry, cc.plumtree.IHaveMaxEntries)
 	ids := make([]MessageID, cc.plumtree.IHaveMaxEntries)
 	for i := range entries {
-		entries[i] = IHaveEntry{ID: id, Round: 1<<16 - 1}
+		entries[i] = ihaveEntry{ID: id, Round: 1<<16 - 1}
 		ids[i] = id
 	}
 	announcement, err := appendAnnouncement(nil, records(cc.membership.MaxAnnouncementRecords))
 	if err != nil {
 		t.Fatal(err)
 	}
-	one, _ := EncodeMessage(nil, MemberRecords{Records: records(1)}, lim)
-	none, _ := EncodeMessage(nil, MemberRecords{}, lim)
+	one, _ := EncodeMessage(nil, memberRecordsMsg{Records: records(1)}, lim)
+	none, _ := EncodeMessage(nil, memberRecordsMsg{}, lim)
 	if got := len(one) - len(none); got != maxRecordSize {
 		t.Errorf("a maximal record takes %d bytes, maxRecordSize is %d", got, maxRecordSize)
 	}
 	for _, m := range []Message{
-		MemberRecords{Join: true, Buckets: MaxDigestBuckets, Want: want, Records: records(maxMemberRecordsPerMessage)},
-		MemberBuckets{Join: true, Hashes: hashes},
-		Gossip{ID: id, Class: ClassMembership, Round: 1<<16 - 1, Payload: announcement},
-		IHave{Entries: entries},
-		Graft{IDs: ids},
-		Shuffle{Origin: Peer{Name: wireName, Addr: wireAddr}, TTL: 255, Peers: peers},
-		ShuffleReply{Peers: peers},
+		memberRecordsMsg{Join: true, Buckets: maxDigestBuckets, Want: want, Records: records(maxMemberRecordsPerMessage)},
+		memberBucketsMsg{Join: true, Hashes: hashes},
+		gossipMsg{ID: id, Class: ClassMembership, Round: 1<<16 - 1, Payload: announcement},
+		ihaveMsg{Entries: entries},
+		graftMsg{IDs: ids},
+		shuffleMsg{Origin: Peer{Name: wireName, Addr: wireAddr}, TTL: 255, Peers: peers},
+		shuffleReplyMsg{Peers: peers},
 	} {
 		frame, err := EncodeMessage(nil, m, lim)
 		if err != nil {

@@ -12,11 +12,11 @@ const maxFrameSizeLimit = 1 << 30
 // minFrameSize is the smallest MaxFrameSize Validate accepts:
 // 269,312 bytes (263 KiB). Membership sizes its messages by record count,
 // not by bytes, so every frame must hold the largest one it sends: a
-// MemberRecords of MaxMemberRecordsPerMessage (256) records of maximal
-// size (maxRecordSize, 1045 bytes) asking for MaxDigestBuckets (256)
+// memberRecordsMsg of MaxMemberRecordsPerMessage (256) records of maximal
+// size (maxRecordSize, 1045 bytes) asking for maxDigestBuckets (256)
 // buckets, plus 1 KiB for the frame header and the other fields. Every
 // other protocol message is smaller (TestMinFrameSizeFitsEveryMessage).
-const minFrameSize = maxMemberRecordsPerMessage*maxRecordSize + MaxDigestBuckets*3 + 1<<10
+const minFrameSize = maxMemberRecordsPerMessage*maxRecordSize + maxDigestBuckets*3 + 1<<10
 
 // Upper bounds of the Config fields by which the node allocates queues
 // and tables, up front or per link, so that a mistyped value gives an
@@ -49,7 +49,7 @@ const (
 const minInboundFrameBytes = 1 << 20
 
 // maxRandomWalkLength is the largest random-walk length: the walk's TTL
-// travels in one byte (ForwardJoin.TTL, Shuffle.TTL).
+// travels in one byte (forwardJoinMsg.TTL, shuffleMsg.TTL).
 const maxRandomWalkLength = 255
 
 // ConfigError describes one invalid Config field. It wraps

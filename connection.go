@@ -147,7 +147,7 @@ type pingAckMsg struct {
 const AckPayloadMaxSize = 1024
 
 // Type implements Message.
-func (helloMsg) Type() MessageType { return TypeHello }
+func (helloMsg) Type() MessageType { return typeHello }
 
 // Type implements Message.
 func (helloAcceptMsg) Type() MessageType { return typeHelloAccept }

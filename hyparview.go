@@ -214,21 +214,21 @@ func (h *HyParView) receive(from Peer, msg Message) {
 		h.confirm(from.Name)
 	}
 	switch m := messageValue(msg).(type) {
-	case Join:
+	case joinMsg:
 		h.onJoin(from)
-	case ForwardJoin:
+	case forwardJoinMsg:
 		h.onForwardJoin(from, m)
-	case Neighbor:
+	case neighborMsg:
 		h.onNeighbor(from, m)
-	case NeighborReply:
+	case neighborReplyMsg:
 		h.onNeighborReply(from, m)
-	case Disconnect:
+	case disconnectMsg:
 		h.onDisconnect(from, m)
-	case Shuffle:
+	case shuffleMsg:
 		h.onShuffle(from, m)
-	case ShuffleReply:
+	case shuffleReplyMsg:
 		h.onShuffleReply(from, m)
-	case Keepalive:
+	case keepaliveMsg:
 		h.onKeepalive(from)
 	}
 }
@@ -238,21 +238,21 @@ func (h *HyParView) receive(from Peer, msg Message) {
 // form; other messages are returned unchanged.
 func messageValue(msg Message) Message {
 	switch p := msg.(type) {
-	case *Join:
+	case *joinMsg:
 		return deref(p)
-	case *ForwardJoin:
+	case *forwardJoinMsg:
 		return deref(p)
-	case *Neighbor:
+	case *neighborMsg:
 		return deref(p)
-	case *NeighborReply:
+	case *neighborReplyMsg:
 		return deref(p)
-	case *Disconnect:
+	case *disconnectMsg:
 		return deref(p)
-	case *Shuffle:
+	case *shuffleMsg:
 		return deref(p)
-	case *ShuffleReply:
+	case *shuffleReplyMsg:
 		return deref(p)
-	case *Keepalive:
+	case *keepaliveMsg:
 		return deref(p)
 	}
 	return msg
@@ -308,7 +308,7 @@ func (h *HyParView) evictRandom(except string) {
 			continue
 		}
 		if k == 0 {
-			h.send(p, Disconnect{Alive: true})
+			h.send(p, disconnectMsg{Alive: true})
 			h.removeActive(i)
 			h.learn(p, h.now, 0)
 			return
@@ -389,7 +389,7 @@ func (h *HyParView) joinCluster(contact Peer) {
 		return
 	}
 	h.lastContact = contact
-	h.send(contact, Join{})
+	h.send(contact, joinMsg{})
 }
 
 // onJoin handles JOIN at the contact (HyParView §4.2, Algorithm 1): "the
@@ -414,14 +414,14 @@ func (h *HyParView) onJoin(joiner Peer) {
 		// does not count this one as its neighbour any more (it restarted
 		// under the same name, or lost the link): answer as to a new
 		// joiner, so that it links back at once.
-		h.send(joiner, Neighbor{HighPriority: true})
+		h.send(joiner, neighborMsg{HighPriority: true})
 	case room:
 		h.addActive(joiner)
-		h.send(joiner, Neighbor{HighPriority: true})
+		h.send(joiner, neighborMsg{HighPriority: true})
 	}
 	for _, p := range h.active {
 		if p.Name != joiner.Name {
-			h.send(p, ForwardJoin{Joiner: joiner, TTL: h.cfg.ActiveRandomWalkLength})
+			h.send(p, forwardJoinMsg{Joiner: joiner, TTL: h.cfg.ActiveRandomWalkLength})
 		}
 	}
 }
@@ -431,7 +431,7 @@ func (h *HyParView) onJoin(joiner Peer) {
 // time to live is 0 or the active view holds a single node; otherwise add
 // it to the passive view when the time to live equals PRWL, and forward
 // the walk to a random neighbour other than the sender.
-func (h *HyParView) onForwardJoin(from Peer, m ForwardJoin) {
+func (h *HyParView) onForwardJoin(from Peer, m forwardJoinMsg) {
 	joiner := m.Joiner
 	if joiner.Name == "" || joiner.Name == from.Name {
 		return
@@ -463,7 +463,7 @@ func (h *HyParView) onForwardJoin(from Peer, m ForwardJoin) {
 func (h *HyParView) forwardJoin(from, joiner Peer, ttl uint8) bool {
 	next, ok := h.randomActive(from.Name, joiner.Name)
 	if ok {
-		h.send(next, ForwardJoin{Joiner: joiner, TTL: ttl})
+		h.send(next, forwardJoinMsg{Joiner: joiner, TTL: ttl})
 	}
 	return ok
 }
@@ -472,22 +472,22 @@ func (h *HyParView) forwardJoin(from, joiner Peer, ttl uint8) bool {
 // sent a high-priority NEIGHBOR so that it adds this node too.
 func (h *HyParView) acceptJoiner(joiner Peer) {
 	h.addActive(joiner)
-	h.send(joiner, Neighbor{HighPriority: true})
+	h.send(joiner, neighborMsg{HighPriority: true})
 }
 
 // onNeighbor handles a NEIGHBOR request (HyParView §4.3): a high-priority
 // request is always accepted, evicting a random neighbour if the view is
 // full; a low-priority one only if there is a free slot. An accepted
 // request, or one from a peer that is already a neighbour, is answered
-// NeighborReply{Accepted: true}.
-func (h *HyParView) onNeighbor(from Peer, m Neighbor) {
+// neighborReplyMsg{Accepted: true}.
+func (h *HyParView) onNeighbor(from Peer, m neighborMsg) {
 	switch {
 	case peerIndex(h.active, from.Name) >= 0:
 		h.dropPending(from.Name)
 	case m.HighPriority || len(h.active) < h.cfg.ActiveViewSize:
 		h.addActive(from)
 	default:
-		h.send(from, NeighborReply{Accepted: false})
+		h.send(from, neighborReplyMsg{Accepted: false})
 		// Not in the paper (unless PaperNoWanted): the requester is alive
 		// and short of neighbours; keep it as the first candidate for
 		// when the probe frees a slot.
@@ -500,7 +500,7 @@ func (h *HyParView) onNeighbor(from Peer, m Neighbor) {
 		h.probeActive()
 		return
 	}
-	h.send(from, NeighborReply{Accepted: true})
+	h.send(from, neighborReplyMsg{Accepted: true})
 }
 
 // probeActive sends a Keepalive to every neighbour, at most once per
@@ -520,14 +520,14 @@ func (h *HyParView) probeActive() {
 	}
 	h.probedAny, h.probedAt = true, h.now
 	for _, p := range h.active {
-		h.send(p, Keepalive{})
+		h.send(p, keepaliveMsg{})
 	}
 }
 
 // onDisconnect handles DISCONNECT (HyParView §4.3): the sender leaves the
 // active view; a live sender is kept in the passive view, a leaving one is
 // forgotten. The freed slot is then repaired.
-func (h *HyParView) onDisconnect(from Peer, m Disconnect) {
+func (h *HyParView) onDisconnect(from Peer, m disconnectMsg) {
 	req, wasPending := h.dropPending(from.Name)
 	if !m.Alive {
 		h.passive.remove(from.Name)
@@ -556,7 +556,7 @@ func (h *HyParView) onDisconnect(from Peer, m Disconnect) {
 // repairs. PaperAsymmetricLinks turns this off.
 func (h *HyParView) onKeepalive(from Peer) {
 	if peerIndex(h.active, from.Name) < 0 && !h.cfg.has(PaperAsymmetricLinks) {
-		h.send(from, Disconnect{Alive: true})
+		h.send(from, disconnectMsg{Alive: true})
 	}
 }
 
@@ -591,7 +591,7 @@ func (h *HyParView) linkFailed(p Peer) {
 // false} and the core stops.
 func (h *HyParView) leave() {
 	for _, p := range h.active {
-		h.send(p, Disconnect{Alive: false})
+		h.send(p, disconnectMsg{Alive: false})
 		h.out = append(h.out, NeighborDown{Peer: p})
 	}
 	h.active = h.active[:0]

@@ -29,7 +29,7 @@ func BenchmarkHyParViewStep(b *testing.B) {
 	now := hvEpoch
 	b.Run("keepalive-receive", func(b *testing.B) {
 		h := hvBenchCore(b)
-		var ev Event = Receive{From: h.active[0], Msg: Keepalive{}}
+		var ev Event = Receive{From: h.active[0], Msg: keepaliveMsg{}}
 		b.ReportAllocs()
 		for b.Loop() {
 			h.Step(now, ev)
@@ -55,7 +55,7 @@ func BenchmarkHyParViewStep(b *testing.B) {
 			for j := range peers {
 				peers[j] = hvPeer(fmt.Sprint("remote", (i*8+j)%200))
 			}
-			evs[i] = Receive{From: h.active[1], Msg: Shuffle{Origin: peers[0], TTL: 1, Peers: peers}}
+			evs[i] = Receive{From: h.active[1], Msg: shuffleMsg{Origin: peers[0], TTL: 1, Peers: peers}}
 		}
 		b.ReportAllocs()
 		i := 0
@@ -69,7 +69,7 @@ func BenchmarkHyParViewStep(b *testing.B) {
 	b.Run("shuffle-forward", func(b *testing.B) {
 		h := hvBenchCore(b)
 		peers := []Peer{hvPeer("o"), hvPeer("p"), hvPeer("q")}
-		var ev Event = Receive{From: h.active[1], Msg: Shuffle{Origin: peers[0], TTL: 6, Peers: peers}}
+		var ev Event = Receive{From: h.active[1], Msg: shuffleMsg{Origin: peers[0], TTL: 6, Peers: peers}}
 		b.ReportAllocs()
 		for b.Loop() {
 			h.Step(now, ev)

@@ -59,10 +59,10 @@ func TestHyParViewSurplusAcceptance(t *testing.T) {
 	}
 	asked := h.ActiveView()
 	// One high-priority peer answers: it is confirmed.
-	hvStep(t, h, 1100*time.Millisecond, hvRecv(asked[0].Name, NeighborReply{Accepted: true}))
+	hvStep(t, h, 1100*time.Millisecond, hvRecv(asked[0].Name, neighborReplyMsg{Accepted: true}))
 	// A low-priority request is accepted: it replaces the silent one.
 	first := h.pending[0].peer.Name
-	got := hvStep(t, h, 1200*time.Millisecond, hvRecv(first, NeighborReply{Accepted: true}))
+	got := hvStep(t, h, 1200*time.Millisecond, hvRecv(first, neighborReplyMsg{Accepted: true}))
 	if !slices.Contains(got, "send "+asked[1].Name+" Disconnect alive") || !h.IsActive(first) || h.IsActive(asked[1].Name) {
 		t.Errorf("surplus acceptance with a silent neighbour: actions %q, active %v", got, h.ActiveView())
 	}
@@ -71,7 +71,7 @@ func TestHyParViewSurplusAcceptance(t *testing.T) {
 	}
 	// Every neighbour has answered: the next acceptance is declined.
 	second := h.pending[0].peer.Name
-	got = hvStep(t, h, 1300*time.Millisecond, hvRecv(second, NeighborReply{Accepted: true}))
+	got = hvStep(t, h, 1300*time.Millisecond, hvRecv(second, neighborReplyMsg{Accepted: true}))
 	if !slices.Contains(got, "send "+second+" Disconnect alive") || h.IsActive(second) || !h.IsPassive(second) {
 		t.Errorf("surplus acceptance with a full confirmed view: actions %q, active %v", got, h.ActiveView())
 	}
@@ -96,19 +96,19 @@ func TestHyParViewProbeIsRateLimited(t *testing.T) {
 		}
 		return n
 	}
-	if n := probes(hvStep(t, h, time.Second, hvRecv("n", Neighbor{}))); n != 2 {
+	if n := probes(hvStep(t, h, time.Second, hvRecv("n", neighborMsg{}))); n != 2 {
 		t.Errorf("first rejection probed %d neighbours, want 2", n)
 	}
-	if n := probes(hvStep(t, h, time.Second+cfg.KeepaliveInterval/2, hvRecv("m", Neighbor{}))); n != 0 {
+	if n := probes(hvStep(t, h, time.Second+cfg.KeepaliveInterval/2, hvRecv("m", neighborMsg{}))); n != 0 {
 		t.Errorf("second rejection within KeepaliveInterval probed %d neighbours, want 0", n)
 	}
-	if n := probes(hvStep(t, h, time.Second+cfg.KeepaliveInterval, hvRecv("o", Neighbor{}))); n != 2 {
+	if n := probes(hvStep(t, h, time.Second+cfg.KeepaliveInterval, hvRecv("o", neighborMsg{}))); n != 2 {
 		t.Errorf("rejection after KeepaliveInterval probed %d neighbours, want 2", n)
 	}
 
 	cfg.KeepaliveInterval = 0
 	h = hvCore(t, cfg, "self", hvNames("a", "b"), nil)
-	if n := probes(hvStep(t, h, time.Second, hvRecv("n", Neighbor{}))); n != 0 {
+	if n := probes(hvStep(t, h, time.Second, hvRecv("n", neighborMsg{}))); n != 0 {
 		t.Errorf("rejection with keepalives off probed %d neighbours, want 0", n)
 	}
 }
@@ -120,7 +120,7 @@ func TestHyParViewRejectedRequesterAskedFirst(t *testing.T) {
 	cfg.ActiveViewSize = 2
 	passive := []string{"p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8"}
 	h := hvCore(t, cfg, "self", hvNames("a", "b"), passive)
-	hvStep(t, h, time.Second, hvRecv("n", Neighbor{}))
+	hvStep(t, h, time.Second, hvRecv("n", neighborMsg{}))
 	if !h.IsPassive("n") {
 		t.Fatal("rejected requester not kept in the passive view")
 	}

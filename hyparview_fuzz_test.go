@@ -107,27 +107,27 @@ func hvFuzzMessage(in *hvFuzzInput, peer func() Peer) Message {
 	}
 	switch in.next() % 12 {
 	case 0:
-		return Join{}
+		return joinMsg{}
 	case 1:
-		return ForwardJoin{Joiner: peer(), TTL: in.next()}
+		return forwardJoinMsg{Joiner: peer(), TTL: in.next()}
 	case 2:
-		return Neighbor{HighPriority: in.next()%2 == 0}
+		return neighborMsg{HighPriority: in.next()%2 == 0}
 	case 3:
-		return NeighborReply{Accepted: in.next()%2 == 0}
+		return neighborReplyMsg{Accepted: in.next()%2 == 0}
 	case 4:
-		return Disconnect{Alive: in.next()%2 == 0}
+		return disconnectMsg{Alive: in.next()%2 == 0}
 	case 5:
-		return Shuffle{Origin: peer(), TTL: in.next(), Peers: peers()}
+		return shuffleMsg{Origin: peer(), TTL: in.next(), Peers: peers()}
 	case 6:
-		return ShuffleReply{Peers: peers()}
+		return shuffleReplyMsg{Peers: peers()}
 	case 7:
-		return Keepalive{}
+		return keepaliveMsg{}
 	case 8:
-		return &ForwardJoin{Joiner: peer(), TTL: in.next()}
+		return &forwardJoinMsg{Joiner: peer(), TTL: in.next()}
 	case 9:
-		return (*Shuffle)(nil)
+		return (*shuffleMsg)(nil)
 	case 10:
-		return Gossip{Payload: []byte("not for HyParView")}
+		return gossipMsg{Payload: []byte("not for HyParView")}
 	}
 	return nil
 }

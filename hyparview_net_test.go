@@ -322,30 +322,30 @@ func hvFormatPeers(ps []Peer) string {
 
 func hvFormatMsg(m Message) string {
 	switch m := m.(type) {
-	case Join:
+	case joinMsg:
 		return "Join"
-	case ForwardJoin:
+	case forwardJoinMsg:
 		return fmt.Sprintf("ForwardJoin joiner=%s ttl=%d", m.Joiner.Name, m.TTL)
-	case Neighbor:
+	case neighborMsg:
 		if m.HighPriority {
 			return "Neighbor high"
 		}
 		return "Neighbor low"
-	case NeighborReply:
+	case neighborReplyMsg:
 		if m.Accepted {
 			return "NeighborReply accepted"
 		}
 		return "NeighborReply rejected"
-	case Disconnect:
+	case disconnectMsg:
 		if m.Alive {
 			return "Disconnect alive"
 		}
 		return "Disconnect leaving"
-	case Shuffle:
+	case shuffleMsg:
 		return fmt.Sprintf("Shuffle origin=%s ttl=%d peers=%s", m.Origin.Name, m.TTL, hvFormatPeers(m.Peers))
-	case ShuffleReply:
+	case shuffleReplyMsg:
 		return fmt.Sprintf("ShuffleReply peers=%s", hvFormatPeers(m.Peers))
-	case Keepalive:
+	case keepaliveMsg:
 		return "Keepalive"
 	}
 	return fmt.Sprintf("%T", m)

@@ -31,8 +31,8 @@ func paperIf(paper bool, rule HyParViewPaperRules) HyParViewPaperRules {
 func TestHyParViewPaperAsymmetricLinks(t *testing.T) {
 	for _, paper := range []bool{false, true} {
 		h := hvCore(t, paperCfg(paperIf(paper, PaperAsymmetricLinks)), "self", hvNames("a"), nil)
-		got := hvStep(t, h, time.Second, hvRecv("x", Keepalive{}))
-		got = append(got, hvStep(t, h, time.Second, hvRecv("y", NeighborReply{Accepted: true}))...)
+		got := hvStep(t, h, time.Second, hvRecv("x", keepaliveMsg{}))
+		got = append(got, hvStep(t, h, time.Second, hvRecv("y", neighborReplyMsg{Accepted: true}))...)
 		var want []string
 		if !paper {
 			want = []string{"send x Disconnect alive", "send y Disconnect alive"}
@@ -48,7 +48,7 @@ func TestHyParViewPaperNoProbe(t *testing.T) {
 		cfg := paperCfg(paperIf(paper, PaperNoProbe))
 		cfg.ActiveViewSize = 2
 		h := hvCore(t, cfg, "self", hvNames("a", "b"), nil)
-		rejected := hvStep(t, h, time.Second, hvRecv("n", Neighbor{}))
+		rejected := hvStep(t, h, time.Second, hvRecv("n", neighborMsg{}))
 		h = hvCore(t, cfg, "self", hvNames("a", "b"), hvNames("p"))
 		failed := hvStep(t, h, time.Second, LinkFailed{Peer: hvPeer("a")})
 		probes := 0
@@ -68,7 +68,7 @@ func TestHyParViewPaperNoWanted(t *testing.T) {
 	cfg := paperCfg(PaperNoWanted)
 	cfg.ActiveViewSize = 2
 	h := hvCore(t, cfg, "self", hvNames("a", "b"), hvNames("p1", "p2", "p3", "p4"))
-	got := hvStep(t, h, time.Second, hvRecv("n", Neighbor{}))
+	got := hvStep(t, h, time.Second, hvRecv("n", neighborMsg{}))
 	if !slices.Contains(got, "send n NeighborReply rejected") {
 		t.Fatalf("full view did not reject: %q", got)
 	}
@@ -109,7 +109,7 @@ func TestHyParViewPaperIsolatedRepair(t *testing.T) {
 
 func TestHyParViewPaperJoinEvicts(t *testing.T) {
 	h := hvCore(t, paperCfg(PaperJoinEvicts), "self", hvNames("a", "b", "c", "d", "e"), nil)
-	got := hvStep(t, h, time.Second, hvRecv("j", Join{}))
+	got := hvStep(t, h, time.Second, hvRecv("j", joinMsg{}))
 	if !h.IsActive("j") || h.NumActive() != 5 || h.NumPassive() != 1 {
 		t.Fatalf("full contact did not evict for the joiner: active %v passive %v", h.ActiveView(), h.PassiveView())
 	}
@@ -168,7 +168,7 @@ func TestHyParViewPaperPassiveView(t *testing.T) {
 		h.Step(hvEpoch, TimerFired{Timer: shuffleTimer{}})
 		for _, a := range h.Drain() {
 			if s, ok := a.(Send); ok {
-				if m, ok := s.Msg.(Shuffle); ok {
+				if m, ok := s.Msg.(shuffleMsg); ok {
 					return len(m.Peers) == 2 && m.Peers[1].Name == "fresh"
 				}
 			}

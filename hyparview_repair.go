@@ -95,14 +95,14 @@ func (h *HyParView) askHigh(p Peer) {
 	if peerIndex(h.active, p.Name) >= 0 && !slices.Contains(h.unconfirmed, p.Name) {
 		h.unconfirmed = append(h.unconfirmed, p.Name)
 	}
-	h.send(p, Neighbor{HighPriority: true})
+	h.send(p, neighborMsg{HighPriority: true})
 }
 
 // request sends a low-priority NEIGHBOR to p and arms its timeout.
 func (h *HyParView) request(p Peer, chain, probe bool) {
 	h.nextRequest++
 	h.pending = append(h.pending, neighborRequest{peer: p, id: h.nextRequest, chain: chain, probe: probe})
-	h.send(p, Neighbor{HighPriority: false})
+	h.send(p, neighborMsg{HighPriority: false})
 	h.setTimer(h.cfg.NeighborRequestTimeout, neighborTimeout{name: p.Name, id: h.nextRequest})
 }
 
@@ -149,7 +149,7 @@ func (h *HyParView) backoff(name string, dropped bool) {
 // neighbour if the view filled up meanwhile, as addNodeActiveView does);
 // on rejection it stays in the passive view and, after a failure, the next
 // passive peer is tried.
-func (h *HyParView) onNeighborReply(from Peer, m NeighborReply) {
+func (h *HyParView) onNeighborReply(from Peer, m neighborReplyMsg) {
 	req, ok := h.dropPending(from.Name)
 	active := peerIndex(h.active, from.Name) >= 0
 	switch {
@@ -160,7 +160,7 @@ func (h *HyParView) onNeighborReply(from Peer, m NeighborReply) {
 		// link this node does not; tell it, as for a stray Keepalive
 		// (unless PaperAsymmetricLinks).
 		if m.Accepted && !active && !h.cfg.has(PaperAsymmetricLinks) {
-			h.send(from, Disconnect{Alive: true})
+			h.send(from, disconnectMsg{Alive: true})
 		}
 	case m.Accepted:
 		h.acceptReply(from)
@@ -199,7 +199,7 @@ func (h *HyParView) acceptReply(from Peer) {
 		name := h.unconfirmed[0]
 		if i := peerIndex(h.active, name); i >= 0 {
 			p := h.active[i]
-			h.send(p, Disconnect{Alive: true})
+			h.send(p, disconnectMsg{Alive: true})
 			h.removeActive(i)
 			h.learn(p, 0, 0)
 		}
@@ -207,7 +207,7 @@ func (h *HyParView) acceptReply(from Peer) {
 		h.addActive(from)
 		return
 	}
-	h.send(from, Disconnect{Alive: true})
+	h.send(from, disconnectMsg{Alive: true})
 	h.learn(from, h.now, 0)
 }
 
@@ -325,7 +325,7 @@ func (h *HyParView) joinNextSeed() {
 		if seed.Name != "" && seed.Name != h.self.Name {
 			h.rejoinLeft--
 			h.rejoinTarget = seed.Name
-			h.send(seed, Join{})
+			h.send(seed, joinMsg{})
 			return
 		}
 	}

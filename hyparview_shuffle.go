@@ -20,7 +20,7 @@ func (h *HyParView) shuffle() {
 	// reply is integrated.
 	h.lastShuffle = h.passive.newMark()
 	peers, h.scratch = h.passive.sample(peers, h.cfg.ShufflePassive, "", h.lastShuffle, h.rng, h.scratch)
-	h.send(target, Shuffle{Origin: h.self, TTL: h.cfg.ShuffleTTL, Peers: peers})
+	h.send(target, shuffleMsg{Origin: h.self, TTL: h.cfg.ShuffleTTL, Peers: peers})
 }
 
 // sampleActive appends up to k distinct random active peers other than the
@@ -56,7 +56,7 @@ func (h *HyParView) maxShufflePeers() int {
 // accepts the Shuffle request and send back ... a ShuffleReply message that
 // includes a number of nodes selected at random from p's passive view
 // equal to the number of nodes received in the Shuffle request."
-func (h *HyParView) onShuffle(from Peer, m Shuffle) {
+func (h *HyParView) onShuffle(from Peer, m shuffleMsg) {
 	origin := m.Origin
 	if origin.Name == "" || origin.Name == h.self.Name {
 		return // malformed, or the walk came back to its origin
@@ -73,20 +73,20 @@ func (h *HyParView) onShuffle(from Peer, m Shuffle) {
 		// Not in the paper: the origin is skipped too, as it would only
 		// learn back its own sample.
 		if next, ok := h.randomActive(from.Name, origin.Name); ok {
-			h.send(next, Shuffle{Origin: origin, TTL: ttl, Peers: peers})
+			h.send(next, shuffleMsg{Origin: origin, TTL: ttl, Peers: peers})
 			return
 		}
 	}
 	mark := h.passive.newMark()
 	reply, scratch := h.passive.sample(make([]Peer, 0, len(peers)), len(peers), origin.Name, mark, h.rng, h.scratch)
 	h.scratch = scratch
-	h.send(origin, ShuffleReply{Peers: reply})
+	h.send(origin, shuffleReplyMsg{Peers: reply})
 	h.integrate(peers, origin.Name, mark)
 }
 
 // onShuffleReply handles a SHUFFLE_REPLY at the shuffle's origin
 // (HyParView §4.4), preferring to evict the entries it sent.
-func (h *HyParView) onShuffleReply(_ Peer, m ShuffleReply) {
+func (h *HyParView) onShuffleReply(_ Peer, m shuffleReplyMsg) {
 	peers := m.Peers
 	if n := h.maxShufflePeers(); len(peers) > n {
 		peers = peers[:n]

@@ -86,19 +86,19 @@ func TestHyParViewJoin(t *testing.T) {
 	runHVCases(t, []hvCase{{
 		name:   "contact with a free slot adds the joiner and forwards",
 		active: hvNames("a", "b"),
-		ev:     hvRecv("j", Join{}),
+		ev:     hvRecv("j", joinMsg{}),
 		want: []string{"up j", "send j Neighbor high",
 			"send a ForwardJoin joiner=j ttl=6", "send b ForwardJoin joiner=j ttl=6"},
 		wantActive: hvNames("a", "b", "j"),
 	}, {
 		name:       "isolated contact adds the joiner",
-		ev:         hvRecv("j", Join{}),
+		ev:         hvRecv("j", joinMsg{}),
 		want:       []string{"up j", "send j Neighbor high"},
 		wantActive: hvNames("j"),
 	}, {
 		name:   "full contact only forwards (hotspot rule)",
 		active: hvNames("a", "b", "c", "d", "e"),
-		ev:     hvRecv("j", Join{}),
+		ev:     hvRecv("j", joinMsg{}),
 		want: []string{"send a ForwardJoin joiner=j ttl=6", "send b ForwardJoin joiner=j ttl=6",
 			"send c ForwardJoin joiner=j ttl=6", "send d ForwardJoin joiner=j ttl=6",
 			"send e ForwardJoin joiner=j ttl=6"},
@@ -106,19 +106,19 @@ func TestHyParViewJoin(t *testing.T) {
 	}, {
 		name:       "joiner already a neighbour (restarted, or lost the link): answered as a new joiner",
 		active:     hvNames("a", "j"),
-		ev:         hvRecv("j", Join{}),
+		ev:         hvRecv("j", joinMsg{}),
 		want:       []string{"send j Neighbor high", "send a ForwardJoin joiner=j ttl=6"},
 		wantActive: hvNames("a", "j"),
 	}, {
 		name:        "joiner in the passive view moves to the active view",
 		passive:     hvNames("j", "p"),
-		ev:          hvRecv("j", &Join{}),
+		ev:          hvRecv("j", &joinMsg{}),
 		want:        []string{"up j", "send j Neighbor high"},
 		wantActive:  hvNames("j"),
 		wantPassive: hvNames("p"),
 	}, {
 		name: "join from self is ignored",
-		ev:   hvRecv("self", Join{}),
+		ev:   hvRecv("self", joinMsg{}),
 		want: []string{},
 	}})
 }
@@ -143,70 +143,70 @@ func TestHyParViewForwardJoin(t *testing.T) {
 	runHVCases(t, []hvCase{{
 		name:       "ttl 0 accepts",
 		active:     hvNames("a", "b"),
-		ev:         hvRecv("a", ForwardJoin{Joiner: hvPeer("j"), TTL: 0}),
+		ev:         hvRecv("a", forwardJoinMsg{Joiner: hvPeer("j"), TTL: 0}),
 		want:       []string{"up j", "send j Neighbor high"},
 		wantActive: hvNames("a", "b", "j"),
 	}, {
 		name:       "single neighbour accepts",
 		active:     hvNames("a"),
-		ev:         hvRecv("a", ForwardJoin{Joiner: hvPeer("j"), TTL: 5}),
+		ev:         hvRecv("a", forwardJoinMsg{Joiner: hvPeer("j"), TTL: 5}),
 		want:       []string{"up j", "send j Neighbor high"},
 		wantActive: hvNames("a", "j"),
 	}, {
 		name:        "ttl 0 on a full view evicts a random neighbour",
 		cfg:         one,
 		active:      hvNames("a"),
-		ev:          hvRecv("a", ForwardJoin{Joiner: hvPeer("j"), TTL: 0}),
+		ev:          hvRecv("a", forwardJoinMsg{Joiner: hvPeer("j"), TTL: 0}),
 		want:        []string{"send a Disconnect alive", "down a", "up j", "send j Neighbor high"},
 		wantActive:  hvNames("j"),
 		wantPassive: hvNames("a"),
 	}, {
 		name:       "forwards to a neighbour other than the sender",
 		active:     hvNames("a", "b"),
-		ev:         hvRecv("a", ForwardJoin{Joiner: hvPeer("j"), TTL: 5}),
+		ev:         hvRecv("a", forwardJoinMsg{Joiner: hvPeer("j"), TTL: 5}),
 		want:       []string{"send b ForwardJoin joiner=j ttl=4"},
 		wantActive: hvNames("a", "b"),
 	}, {
 		name:        "ttl == PRWL adds to the passive view and forwards",
 		active:      hvNames("a", "b"),
-		ev:          hvRecv("a", ForwardJoin{Joiner: hvPeer("j"), TTL: 3}),
+		ev:          hvRecv("a", forwardJoinMsg{Joiner: hvPeer("j"), TTL: 3}),
 		want:        []string{"send b ForwardJoin joiner=j ttl=2"},
 		wantActive:  hvNames("a", "b"),
 		wantPassive: hvNames("j"),
 	}, {
 		name:       "ttl above ARWL is capped",
 		active:     hvNames("a", "b"),
-		ev:         hvRecv("a", ForwardJoin{Joiner: hvPeer("j"), TTL: 255}),
+		ev:         hvRecv("a", forwardJoinMsg{Joiner: hvPeer("j"), TTL: 255}),
 		want:       []string{"send b ForwardJoin joiner=j ttl=5"},
 		wantActive: hvNames("a", "b"),
 	}, {
 		name:       "joiner already a neighbour and nobody else to walk to: the walk ends",
 		active:     hvNames("a", "x"),
-		ev:         hvRecv("x", ForwardJoin{Joiner: hvPeer("a"), TTL: 5}),
+		ev:         hvRecv("x", forwardJoinMsg{Joiner: hvPeer("a"), TTL: 5}),
 		want:       []string{},
 		wantActive: hvNames("a", "x"),
 	}, {
 		name:       "joiner already a neighbour: the walk goes on",
 		active:     hvNames("a", "b", "j"),
-		ev:         hvRecv("a", ForwardJoin{Joiner: hvPeer("j"), TTL: 2}),
+		ev:         hvRecv("a", forwardJoinMsg{Joiner: hvPeer("j"), TTL: 2}),
 		want:       []string{"send b ForwardJoin joiner=j ttl=1"},
 		wantActive: hvNames("a", "b", "j"),
 	}, {
 		name:       "walk reaching the joiner itself goes on",
 		active:     hvNames("a", "b"),
-		ev:         hvRecv("a", ForwardJoin{Joiner: hvPeer("self"), TTL: 2}),
+		ev:         hvRecv("a", forwardJoinMsg{Joiner: hvPeer("self"), TTL: 2}),
 		want:       []string{"send b ForwardJoin joiner=self ttl=1"},
 		wantActive: hvNames("a", "b"),
 	}, {
 		name:       "walk reaching the joiner with ttl 0 stops",
 		active:     hvNames("a", "b"),
-		ev:         hvRecv("a", ForwardJoin{Joiner: hvPeer("self"), TTL: 0}),
+		ev:         hvRecv("a", forwardJoinMsg{Joiner: hvPeer("self"), TTL: 0}),
 		want:       []string{},
 		wantActive: hvNames("a", "b"),
 	}, {
 		name:   "empty joiner is ignored",
 		active: hvNames("a", "b"),
-		ev:     hvRecv("a", ForwardJoin{TTL: 0}),
+		ev:     hvRecv("a", forwardJoinMsg{TTL: 0}),
 		want:   []string{}, wantActive: hvNames("a", "b"),
 	}})
 }
@@ -216,14 +216,14 @@ func TestHyParViewNeighbor(t *testing.T) {
 	runHVCases(t, []hvCase{{
 		name:       "low priority with a free slot is accepted",
 		active:     hvNames("a"),
-		ev:         hvRecv("n", Neighbor{}),
+		ev:         hvRecv("n", neighborMsg{}),
 		want:       []string{"up n", "send n NeighborReply accepted"},
 		wantActive: hvNames("a", "n"),
 	}, {
 		name:   "low priority on a full view is rejected",
 		cfg:    one,
 		active: hvNames("a"),
-		ev:     hvRecv("n", Neighbor{}),
+		ev:     hvRecv("n", neighborMsg{}),
 		// The requester is kept as a fresh passive peer and the
 		// neighbours are probed (see probeActive).
 		want:        []string{"send n NeighborReply rejected", "send a Keepalive"},
@@ -234,23 +234,23 @@ func TestHyParViewNeighbor(t *testing.T) {
 		cfg:         one,
 		active:      hvNames("a"),
 		passive:     hvNames("n"),
-		ev:          hvRecv("n", Neighbor{HighPriority: true}),
+		ev:          hvRecv("n", neighborMsg{HighPriority: true}),
 		want:        []string{"send a Disconnect alive", "down a", "up n", "send n NeighborReply accepted"},
 		wantActive:  hvNames("n"),
 		wantPassive: hvNames("a"),
 	}, {
 		name:       "request from a neighbour is acknowledged",
 		active:     hvNames("a"),
-		ev:         hvRecv("a", Neighbor{}),
+		ev:         hvRecv("a", neighborMsg{}),
 		want:       []string{"send a NeighborReply accepted"},
 		wantActive: hvNames("a"),
 	}, {
 		name: "request from self is ignored",
-		ev:   hvRecv("self", Neighbor{HighPriority: true}),
+		ev:   hvRecv("self", neighborMsg{HighPriority: true}),
 		want: []string{},
 	}, {
 		name: "nil pointer message is ignored",
-		ev:   hvRecv("n", (*Neighbor)(nil)),
+		ev:   hvRecv("n", (*neighborMsg)(nil)),
 		want: []string{},
 	}})
 }
@@ -268,20 +268,20 @@ func TestHyParViewNeighborReply(t *testing.T) {
 	if got := hvFormatActions(h.Drain()); !slices.Equal(got, []string{"send p Neighbor low", "timer neighbor-timeout p #1"}) {
 		t.Fatalf("repair: %q", got)
 	}
-	if got := hvStep(t, h, time.Second, hvRecv("p", NeighborReply{Accepted: true})); !slices.Equal(got, []string{"up p"}) {
+	if got := hvStep(t, h, time.Second, hvRecv("p", neighborReplyMsg{Accepted: true})); !slices.Equal(got, []string{"up p"}) {
 		t.Fatalf("accepted: %q", got)
 	}
 	// A second, unexpected acceptance from a neighbour is a no-op.
-	if got := hvStep(t, h, time.Second, hvRecv("p", NeighborReply{Accepted: true})); len(got) != 0 {
+	if got := hvStep(t, h, time.Second, hvRecv("p", neighborReplyMsg{Accepted: true})); len(got) != 0 {
 		t.Fatalf("duplicate accept: %q", got)
 	}
 	// An acceptance from a non-neighbour with no request: it holds a link
 	// we do not have, so it is told to drop it.
-	if got := hvStep(t, h, time.Second, hvRecv("q", NeighborReply{Accepted: true})); !slices.Equal(got, []string{"send q Disconnect alive"}) {
+	if got := hvStep(t, h, time.Second, hvRecv("q", neighborReplyMsg{Accepted: true})); !slices.Equal(got, []string{"send q Disconnect alive"}) {
 		t.Fatalf("stray accept: %q", got)
 	}
 	// A stray rejection is ignored.
-	if got := hvStep(t, h, time.Second, hvRecv("q", NeighborReply{})); len(got) != 0 {
+	if got := hvStep(t, h, time.Second, hvRecv("q", neighborReplyMsg{})); len(got) != 0 {
 		t.Fatalf("stray reject: %q", got)
 	}
 }
@@ -292,7 +292,7 @@ func TestHyParViewNeighborRejectTriesNext(t *testing.T) {
 	h.repair(repairReactive)
 	h.Drain()
 	h.passive.entries[h.passive.index("q")].retryAt = 0
-	got := hvStep(t, h, time.Second, hvRecv("p", NeighborReply{Accepted: false}))
+	got := hvStep(t, h, time.Second, hvRecv("p", neighborReplyMsg{Accepted: false}))
 	if !slices.Equal(got, []string{"send q Neighbor low", "timer neighbor-timeout q #2"}) {
 		t.Fatalf("after reject: %q", got)
 	}
@@ -330,14 +330,14 @@ func TestHyParViewDisconnect(t *testing.T) {
 		name:        "live neighbour moves to the passive view; repair asks another",
 		active:      hvNames("a", "b"),
 		passive:     hvNames("p"),
-		ev:          hvRecv("a", Disconnect{Alive: true}),
+		ev:          hvRecv("a", disconnectMsg{Alive: true}),
 		want:        []string{"down a", "send p Neighbor low", "timer neighbor-timeout p #1"},
 		wantActive:  hvNames("b"),
 		wantPassive: hvNames("a", "p"),
 	}, {
 		name:        "leaving neighbour is forgotten",
 		active:      hvNames("a", "b"),
-		ev:          hvRecv("a", Disconnect{Alive: false}),
+		ev:          hvRecv("a", disconnectMsg{Alive: false}),
 		want:        []string{"down a"},
 		wantActive:  hvNames("b"),
 		wantPassive: nil,
@@ -345,7 +345,7 @@ func TestHyParViewDisconnect(t *testing.T) {
 		name:        "last neighbour leaving: high-priority repair",
 		active:      hvNames("a"),
 		passive:     hvNames("p"),
-		ev:          hvRecv("a", Disconnect{Alive: true}),
+		ev:          hvRecv("a", disconnectMsg{Alive: true}),
 		want:        []string{"down a", "up p", "send p Neighbor high"},
 		wantActive:  hvNames("p"),
 		wantPassive: hvNames("a"),
@@ -353,7 +353,7 @@ func TestHyParViewDisconnect(t *testing.T) {
 		name:        "leaving non-neighbour is dropped from the passive view",
 		active:      hvNames("b"),
 		passive:     hvNames("a"),
-		ev:          hvRecv("a", Disconnect{Alive: false}),
+		ev:          hvRecv("a", disconnectMsg{Alive: false}),
 		want:        []string{},
 		wantActive:  hvNames("b"),
 		wantPassive: nil,
@@ -361,7 +361,7 @@ func TestHyParViewDisconnect(t *testing.T) {
 		name:        "stray live disconnect is a no-op",
 		active:      hvNames("b"),
 		passive:     hvNames("a"),
-		ev:          hvRecv("a", Disconnect{Alive: true}),
+		ev:          hvRecv("a", disconnectMsg{Alive: true}),
 		want:        []string{},
 		wantActive:  hvNames("b"),
 		wantPassive: hvNames("a"),
@@ -372,13 +372,13 @@ func TestHyParViewKeepalive(t *testing.T) {
 	runHVCases(t, []hvCase{{
 		name:       "from a neighbour: nothing",
 		active:     hvNames("a"),
-		ev:         hvRecv("a", Keepalive{}),
+		ev:         hvRecv("a", keepaliveMsg{}),
 		want:       []string{},
 		wantActive: hvNames("a"),
 	}, {
 		name:       "from a non-neighbour: asymmetric link, disconnect",
 		active:     hvNames("a"),
-		ev:         hvRecv("x", Keepalive{}),
+		ev:         hvRecv("x", keepaliveMsg{}),
 		want:       []string{"send x Disconnect alive"},
 		wantActive: hvNames("a"),
 	}})
@@ -449,32 +449,32 @@ func TestHyParViewShuffleHandlers(t *testing.T) {
 		name:        "accepting node replies to the origin and integrates",
 		active:      hvNames("a", "b"),
 		passive:     hvNames("p"),
-		ev:          hvRecv("b", Shuffle{Origin: hvPeer("o"), TTL: 1, Peers: peers}),
+		ev:          hvRecv("b", shuffleMsg{Origin: hvPeer("o"), TTL: 1, Peers: peers}),
 		want:        []string{"send o ShuffleReply peers=[p]"},
 		wantActive:  hvNames("a", "b"),
 		wantPassive: hvNames("o", "p", "x"),
 	}, {
 		name:       "walk is forwarded while ttl > 0, not to sender or origin",
 		active:     hvNames("b", "o", "c"),
-		ev:         hvRecv("b", Shuffle{Origin: hvPeer("o"), TTL: 3, Peers: peers}),
+		ev:         hvRecv("b", shuffleMsg{Origin: hvPeer("o"), TTL: 3, Peers: peers}),
 		want:       []string{"send c Shuffle origin=o ttl=2 peers=[o x self a]"},
 		wantActive: hvNames("b", "c", "o"),
 	}, {
 		name:        "single neighbour accepts at once",
 		active:      hvNames("b"),
-		ev:          hvRecv("b", Shuffle{Origin: hvPeer("o"), TTL: 6, Peers: peers}),
+		ev:          hvRecv("b", shuffleMsg{Origin: hvPeer("o"), TTL: 6, Peers: peers}),
 		want:        []string{"send o ShuffleReply peers=[]"},
 		wantActive:  hvNames("b"),
 		wantPassive: hvNames("a", "o", "x"),
 	}, {
 		name:   "walk back at its origin is dropped",
 		active: hvNames("b"),
-		ev:     hvRecv("b", Shuffle{Origin: hvPeer("self"), TTL: 1, Peers: peers}),
+		ev:     hvRecv("b", shuffleMsg{Origin: hvPeer("self"), TTL: 1, Peers: peers}),
 		want:   []string{}, wantActive: hvNames("b"),
 	}, {
 		name:        "reply is integrated",
 		active:      hvNames("b"),
-		ev:          hvRecv("z", ShuffleReply{Peers: []Peer{hvPeer("y"), hvPeer("b"), hvPeer("self"), {}}}),
+		ev:          hvRecv("z", shuffleReplyMsg{Peers: []Peer{hvPeer("y"), hvPeer("b"), hvPeer("self"), {}}}),
 		want:        []string{},
 		wantActive:  hvNames("b"),
 		wantPassive: hvNames("y"),
@@ -492,14 +492,14 @@ func TestHyParViewShuffleTruncatesHugeLists(t *testing.T) {
 	}
 	cfg := DefaultHyParViewConfig()
 	h := hvCore(t, cfg, "self", hvNames("b"), nil)
-	got := hvStep(t, h, 0, hvRecv("b", Shuffle{Origin: hvPeer("o"), TTL: 1, Peers: huge}))
+	got := hvStep(t, h, 0, hvRecv("b", shuffleMsg{Origin: hvPeer("o"), TTL: 1, Peers: huge}))
 	if len(got) != 1 || !strings.HasPrefix(got[0], "send o ShuffleReply") {
 		t.Fatalf("actions: %q", got)
 	}
 	if max := 1 + cfg.ShuffleActive + cfg.ShufflePassive; h.NumPassive() > max {
 		t.Errorf("integrated %d entries from one shuffle, want at most %d", h.NumPassive(), max)
 	}
-	hvStep(t, h, 0, hvRecv("x", ShuffleReply{Peers: huge}))
+	hvStep(t, h, 0, hvRecv("x", shuffleReplyMsg{Peers: huge}))
 	if h.NumPassive() > 2*(1+cfg.ShuffleActive+cfg.ShufflePassive) {
 		t.Errorf("integrated too many entries from a reply: %d", h.NumPassive())
 	}
@@ -509,13 +509,13 @@ func TestHyParViewShuffleTimer(t *testing.T) {
 	cfg := DefaultHyParViewConfig()
 	h := hvCore(t, cfg, "self", hvNames("a", "b", "c", "d", "e"), hvNames("p1", "p2", "p3", "p4", "p5", "p6"))
 	h.Step(hvEpoch, TimerFired{Timer: shuffleTimer{}})
-	var sh *Shuffle
+	var sh *shuffleMsg
 	var target Peer
 	timers := 0
 	for _, a := range h.Drain() {
 		switch a := a.(type) {
 		case Send:
-			if m, ok := a.Msg.(Shuffle); ok {
+			if m, ok := a.Msg.(shuffleMsg); ok {
 				sh, target = &m, a.To
 			}
 		case SetTimer:
@@ -565,7 +565,7 @@ func TestHyParViewShuffleTimer(t *testing.T) {
 		}
 	}
 	reply := []Peer{hvPeer("r1"), hvPeer("r2"), hvPeer("r3"), hvPeer("r4")}
-	hvStep(t, h, time.Second, hvRecv("z", ShuffleReply{Peers: reply}))
+	hvStep(t, h, time.Second, hvRecv("z", shuffleReplyMsg{Peers: reply}))
 	for _, name := range append(unsent, "r1", "r2", "r3", "r4") {
 		if !h.IsPassive(name) {
 			t.Errorf("%s missing from passive view %v", name, hvSortedNames(h.PassiveView()))
@@ -627,7 +627,7 @@ func TestHyParViewLeave(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("leave: %q, want %q", got, want)
 	}
-	for _, ev := range []Event{Start{}, hvRecv("x", Join{}), hvRecv("x", Keepalive{}), TimerFired{Timer: shuffleTimer{}},
+	for _, ev := range []Event{Start{}, hvRecv("x", joinMsg{}), hvRecv("x", keepaliveMsg{}), TimerFired{Timer: shuffleTimer{}},
 		JoinCluster{Contact: hvPeer("c")}, LinkFailed{Peer: hvPeer("a")}} {
 		if got := hvStep(t, h, time.Second, ev); len(got) != 0 {
 			t.Errorf("after leave, %s produced %q", hvFormatEvent(ev), got)
@@ -732,14 +732,14 @@ func TestHyParViewLostPeers(t *testing.T) {
 	}
 	// The first rejection proves the peer alive: one link is forced.
 	first := retry(cfg.LostPeerRetryInterval)
-	got := hvStep(t, h, cfg.LostPeerRetryInterval, hvRecv(first, NeighborReply{}))
+	got := hvStep(t, h, cfg.LostPeerRetryInterval, hvRecv(first, neighborReplyMsg{}))
 	if want := []string{"up " + first, "send " + first + " Neighbor high"}; !slices.Equal(got, want) {
 		t.Fatalf("first rejection: %q, want %q", got, want)
 	}
 	// A second rejection within LostPeerTTL only keeps the peer as a
 	// backup in the passive view.
 	second := retry(2 * cfg.LostPeerRetryInterval)
-	if got := hvStep(t, h, 2*cfg.LostPeerRetryInterval, hvRecv(second, NeighborReply{})); len(got) != 0 {
+	if got := hvStep(t, h, 2*cfg.LostPeerRetryInterval, hvRecv(second, neighborReplyMsg{})); len(got) != 0 {
 		t.Fatalf("second rejection: %q", got)
 	}
 	if !h.IsPassive(second) || len(h.lost) != 0 {
@@ -772,11 +772,11 @@ func TestHyParViewPassiveAging(t *testing.T) {
 		t.Fatalf("eviction should drop the stalest: %v", h.PassiveView())
 	}
 	// Hearsay does not refresh an entry; direct contact does.
-	hvStep(t, h, time.Hour, hvRecv("z", ShuffleReply{Peers: []Peer{hvPeer("mid")}}))
+	hvStep(t, h, time.Hour, hvRecv("z", shuffleReplyMsg{Peers: []Peer{hvPeer("mid")}}))
 	if e := h.passive.entries[h.passive.index("mid")]; e.seen != -time.Minute {
 		t.Errorf("hearsay refreshed mid to %v", e.seen)
 	}
-	hvStep(t, h, time.Hour, hvRecv("mid", Keepalive{}))
+	hvStep(t, h, time.Hour, hvRecv("mid", keepaliveMsg{}))
 	if e := h.passive.entries[h.passive.index("mid")]; e.seen != time.Hour {
 		t.Errorf("direct contact left mid at %v", e.seen)
 	}

@@ -78,7 +78,7 @@ func (h *HyParView) onTimer(t Timer) {
 	case keepaliveTimer:
 		h.rearm(h.cfg.KeepaliveInterval, t)
 		for _, p := range h.active {
-			h.send(p, Keepalive{})
+			h.send(p, keepaliveMsg{})
 		}
 	case rejoinTimer:
 		h.rearm(h.cfg.RejoinInterval, t)

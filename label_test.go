@@ -60,8 +60,8 @@ func TestRemoveLabelHeaderFromPacket(t *testing.T) {
 		err       error
 	}{
 		{name: "empty", buf: []byte{}, wantBuf: []byte{}},
-		{name: "unlabelled", buf: []byte{byte(TypeJoin), 1, 2}, wantBuf: []byte{byte(TypeJoin), 1, 2}},
-		{name: "labelled", buf: []byte{labelMagic, 2, 'a', 'b', byte(TypeJoin), 9}, wantBuf: []byte{byte(TypeJoin), 9}, wantLabel: "ab"},
+		{name: "unlabelled", buf: []byte{byte(typeJoin), 1, 2}, wantBuf: []byte{byte(typeJoin), 1, 2}},
+		{name: "labelled", buf: []byte{labelMagic, 2, 'a', 'b', byte(typeJoin), 9}, wantBuf: []byte{byte(typeJoin), 9}, wantLabel: "ab"},
 		{name: "label only", buf: []byte{labelMagic, 1, 'a'}, wantBuf: []byte{}, wantLabel: "a"},
 		{name: "magic only", buf: []byte{labelMagic}, err: errLabelTruncated},
 		{name: "empty label", buf: []byte{labelMagic, 0, 'x'}, err: errLabelEmpty},
@@ -82,7 +82,7 @@ func TestRemoveLabelHeaderFromPacket(t *testing.T) {
 
 func TestLabelPacketRoundTrip(t *testing.T) {
 	for _, label := range []string{"", "a", "prod-eu", strings.Repeat("z", LabelMaxSize)} {
-		for _, body := range [][]byte{{}, {byte(TypeShuffle)}, bytes.Repeat([]byte{labelMagic}, 300)} {
+		for _, body := range [][]byte{{}, {byte(typeShuffle)}, bytes.Repeat([]byte{labelMagic}, 300)} {
 			if label == "" && len(body) > 0 && body[0] == labelMagic {
 				// Unlabelled traffic never starts with the magic byte
 				// (no message type uses it): it would read as a header.

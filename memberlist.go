@@ -410,7 +410,7 @@ func (m *Memberlist) broadcast(class Class, payload []byte) error {
 // broadcastCost is the backlog a local broadcast of payload reserves: the
 // frameCost of its Gossip frame on one link.
 func broadcastCost(origin string, payload []byte) int {
-	return frameCost(outFrame{msg: Gossip{ID: MessageID{Origin: origin}, Class: ClassUser, Payload: payload}})
+	return frameCost(outFrame{msg: gossipMsg{ID: MessageID{Origin: origin}, Class: ClassUser, Payload: payload}})
 }
 
 // gossipFrameOverhead bounds the bytes a Gossip frame from origin needs

@@ -85,7 +85,7 @@ type Membership struct {
 	// idents, if set, is a pool of identities shared with other cores
 	// (the simulator's); nil on a runtime node.
 	idents *memberIdentPool
-	// decoder, if set, replaces DecodeAnnouncement: the simulator decodes
+	// decoder, if set, replaces decodeAnnouncement: the simulator decodes
 	// each announcement once for all its nodes. The records it returns
 	// are only read.
 	decoder func([]byte) ([]MemberRecord, error)
@@ -140,7 +140,7 @@ type UpdateMeta struct {
 // MaxLocalStateSize is not sent, nor an empty one except in a join
 // exchange, where it tells the peer that the exchange's state has come
 // (feed it even without a Delegate). The core does not copy State:
-// the MemberUserState it sends refers to the same bytes, so that a driver
+// the memberUserStateMsg it sends refers to the same bytes, so that a driver
 // can answer many exchanges with one buffer. The driver must not modify
 // State afterwards.
 type LocalStateReady struct {
@@ -291,7 +291,7 @@ func (m *Membership) handle(ev Event) {
 		m.healthMult = ev.Multiplier
 	case LocalStateReady:
 		if (len(ev.State) > 0 || ev.Join) && len(ev.State) <= m.cfg.MaxLocalStateSize {
-			m.emit(Send{To: ev.Peer, Msg: MemberUserState{Join: ev.Join, State: ev.State}})
+			m.emit(Send{To: ev.Peer, Msg: memberUserStateMsg{Join: ev.Join, State: ev.State}})
 		}
 	case JoinVia:
 		m.onJoinVia(ev.Contact)
@@ -471,7 +471,7 @@ func (m *Membership) onDeliver(d Deliver) {
 	if m.cfg.CheckMerge && (!m.joined || m.joinChecks > 0 && m.clock < m.joinChecksUntil) {
 		return
 	}
-	decode := DecodeAnnouncement
+	decode := decodeAnnouncement
 	if m.decoder != nil {
 		decode = m.decoder
 	}
@@ -488,13 +488,13 @@ func (m *Membership) onDeliver(d Deliver) {
 // onReceive dispatches the anti-entropy messages.
 func (m *Membership) onReceive(r Receive) {
 	switch msg := memberMessageValue(r.Msg).(type) {
-	case MemberDigest:
+	case memberDigestMsg:
 		m.onDigest(r.From, msg)
-	case MemberBuckets:
+	case memberBucketsMsg:
 		m.onBuckets(r.From, msg)
-	case MemberRecords:
+	case memberRecordsMsg:
 		m.onRecords(r.From, msg)
-	case MemberUserState:
+	case memberUserStateMsg:
 		m.onUserState(r.From, msg)
 	}
 }
@@ -504,13 +504,13 @@ func (m *Membership) onReceive(r Receive) {
 // nil pointer).
 func memberMessageValue(msg Message) Message {
 	switch p := msg.(type) {
-	case *MemberDigest:
+	case *memberDigestMsg:
 		return derefMessage(p)
-	case *MemberBuckets:
+	case *memberBucketsMsg:
 		return derefMessage(p)
-	case *MemberRecords:
+	case *memberRecordsMsg:
 		return derefMessage(p)
-	case *MemberUserState:
+	case *memberUserStateMsg:
 		return derefMessage(p)
 	}
 	return msg
@@ -526,7 +526,7 @@ func derefMessage[T Message](p *T) Message {
 // onUserState hands the peer's application state to the driver; in a
 // join exchange an empty one too, which tells the driver that the
 // exchange's state has arrived.
-func (m *Membership) onUserState(from Peer, msg MemberUserState) {
+func (m *Membership) onUserState(from Peer, msg memberUserStateMsg) {
 	if (len(msg.State) > 0 || msg.Join) && len(msg.State) <= m.cfg.MaxLocalStateSize {
 		m.emit(MergeRemoteState{From: from, Join: msg.Join, State: msg.State})
 	}

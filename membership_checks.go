@@ -43,7 +43,7 @@ type AliveVerdict struct {
 
 // MergeCheck asks the driver whether the records From sent in a join
 // exchange may be merged. Answer with MergeVerdict{Check: the MergeCheck}.
-// A join exchange of many records asks once per MemberRecords message
+// A join exchange of many records asks once per memberRecordsMsg message
 // (at most MaxMemberRecordsPerMessage records).
 type MergeCheck struct {
 	From    Peer

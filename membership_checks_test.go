@@ -181,7 +181,7 @@ func TestMembershipMergeCheck(t *testing.T) {
 	peer := testPeer("p")
 	recs := []MemberRecord{rec("p", 0, MemberStateAlive), rec("q", 0, MemberStateAlive)}
 	selfBucket := uint16(fineBucketOf(nameHash("self")) / (fineBuckets / 64))
-	acts := stepActs(m, mt0, Receive{From: peer, Msg: MemberRecords{Join: true, Buckets: 64, Want: []uint16{selfBucket}, Records: recs}})
+	acts := stepActs(m, mt0, Receive{From: peer, Msg: memberRecordsMsg{Join: true, Buckets: 64, Want: []uint16{selfBucket}, Records: recs}})
 	checks := actionsOfType[MergeCheck](acts)
 	if len(checks) != 1 || checks[0].From != peer || len(checks[0].Records) != 2 {
 		t.Fatalf("merge checks %+v", checks)
@@ -200,7 +200,7 @@ func TestMembershipMergeCheck(t *testing.T) {
 	if m.NumMembers() != 3 || len(actionsOfType[MemberJoined](acts)) != 2 {
 		t.Fatalf("accepted join records: %d members, %d joins", m.NumMembers(), len(actionsOfType[MemberJoined](acts)))
 	}
-	acts = stepActs(m, mt0, Receive{From: peer, Msg: MemberRecords{Buckets: 64, Records: []MemberRecord{rec("r", 0, MemberStateAlive)}}})
+	acts = stepActs(m, mt0, Receive{From: peer, Msg: memberRecordsMsg{Buckets: 64, Records: []MemberRecord{rec("r", 0, MemberStateAlive)}}})
 	if len(actionsOfType[MergeCheck](acts)) != 0 || m.NumMembers() != 4 {
 		t.Errorf("a periodic exchange was checked or not merged")
 	}
@@ -213,7 +213,7 @@ func TestMembershipMergeCheck(t *testing.T) {
 // not.
 func TestMembershipAnnounceForPeer(t *testing.T) {
 	m := newStartedMembership(t, "self", DefaultMembershipConfig())
-	acts := stepActs(m, mt0, Receive{From: testPeer("p"), Msg: MemberRecords{Buckets: 64,
+	acts := stepActs(m, mt0, Receive{From: testPeer("p"), Msg: memberRecordsMsg{Buckets: 64,
 		Records: []MemberRecord{rec("p", 0, MemberStateAlive), rec("q", 0, MemberStateAlive)}}})
 	if recs := announcedRecords(t, acts); len(recs) != 0 {
 		t.Fatalf("announced %+v at once, want nothing before %v", recs, proxyAnnounceDelay)
@@ -226,7 +226,7 @@ func TestMembershipAnnounceForPeer(t *testing.T) {
 	if len(recs) != 1 || recs[0].Name != "p" {
 		t.Fatalf("announced %+v, want p's record only", recs)
 	}
-	acts = stepActs(m, mt0, Receive{From: testPeer("p"), Msg: MemberRecords{Buckets: 64,
+	acts = stepActs(m, mt0, Receive{From: testPeer("p"), Msg: memberRecordsMsg{Buckets: 64,
 		Records: []MemberRecord{rec("p", 1, MemberStateAlive)}}})
 	if recs := announcedRecords(t, acts); len(recs) != 0 || len(timersOf[memberDeadlineTimer](acts)) != 0 {
 		t.Errorf("a live peer's newer record was announced or armed a timer: %+v", acts)
@@ -234,7 +234,7 @@ func TestMembershipAnnounceForPeer(t *testing.T) {
 
 	// The peer's own announcement arrives within the delay: no proxy.
 	m = newStartedMembership(t, "self", DefaultMembershipConfig())
-	acts = stepActs(m, mt0, Receive{From: testPeer("p"), Msg: MemberRecords{Buckets: 64,
+	acts = stepActs(m, mt0, Receive{From: testPeer("p"), Msg: memberRecordsMsg{Buckets: 64,
 		Records: []MemberRecord{rec("p", 0, MemberStateAlive)}}})
 	tm = timersOf[memberDeadlineTimer](acts)
 	deliverRecs(t, m, mt0.Add(time.Second), "p", rec("p", 0, MemberStateAlive))
@@ -257,7 +257,7 @@ func TestMembershipMergeCheckHoldsBroadcasts(t *testing.T) {
 	}
 	peer := testPeer("p")
 	stepActs(m, mt0, NeighborUp{Peer: peer})
-	acts := stepActs(m, mt0, Receive{From: peer, Msg: MemberRecords{Join: true, Buckets: 64, Records: []MemberRecord{rec("p", 0, MemberStateAlive)}}})
+	acts := stepActs(m, mt0, Receive{From: peer, Msg: memberRecordsMsg{Join: true, Buckets: 64, Records: []MemberRecord{rec("p", 0, MemberStateAlive)}}})
 	checks := actionsOfType[MergeCheck](acts)
 	if len(checks) != 1 {
 		t.Fatalf("merge checks %+v", checks)
@@ -275,7 +275,7 @@ func TestMembershipMergeCheckHoldsBroadcasts(t *testing.T) {
 		t.Fatalf("%d members after a broadcast with no verdict pending, want 2", n)
 	}
 	// A verdict that never comes holds broadcasts for joinCheckWait only.
-	acts = stepActs(m, mt0, Receive{From: peer, Msg: MemberRecords{Join: true, Buckets: 64, Records: []MemberRecord{rec("p", 0, MemberStateAlive)}}})
+	acts = stepActs(m, mt0, Receive{From: peer, Msg: memberRecordsMsg{Join: true, Buckets: 64, Records: []MemberRecord{rec("p", 0, MemberStateAlive)}}})
 	if len(actionsOfType[MergeCheck](acts)) != 1 {
 		t.Fatal("no merge check for the second join exchange")
 	}

@@ -35,8 +35,8 @@ const maxAnnouncementRecords = 256
 // name, empty address and metadata, incarnation 0, a state byte.
 const minEncodedRecord = 1 + 1 + 1 + 1 + 1 + 1
 
-// Announcement decoding errors. Every DecodeAnnouncement error wraps one of
-// them, or ErrInvalidMemberRecord.
+// Announcement decoding errors. Every decodeAnnouncement error wraps one of
+// them, or errInvalidMemberRecord.
 var (
 	// ErrAnnouncementVersion: the payload starts with an unknown version.
 	errAnnouncementVersion = errors.New("unsupported membership announcement version")
@@ -71,9 +71,9 @@ func appendAnnouncement(dst []byte, recs []MemberRecord) ([]byte, error) {
 	return dst, nil
 }
 
-// DecodeAnnouncement decodes an announcement. The records share no memory
+// decodeAnnouncement decodes an announcement. The records share no memory
 // with b. Its allocations are bounded by len(b).
-func DecodeAnnouncement(b []byte) ([]MemberRecord, error) {
+func decodeAnnouncement(b []byte) ([]MemberRecord, error) {
 	d := announcementDecoder{buf: b}
 	v, err := d.byte()
 	if err != nil {

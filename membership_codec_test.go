@@ -24,7 +24,7 @@ func TestAnnouncementRoundTrip(t *testing.T) {
 	if !bytes.HasPrefix(b, []byte("prefix")) {
 		t.Fatalf("AppendAnnouncement dropped dst")
 	}
-	out, err := DecodeAnnouncement(b[len("prefix"):])
+	out, err := decodeAnnouncement(b[len("prefix"):])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,13 +83,13 @@ func TestAnnouncementDecodeErrors(t *testing.T) {
 		{"truncated", valid[:len(valid)-1], errAnnouncementTruncated},
 		{"name over limit", cat([]byte{1, 1}, uv(MaxMemberNameLen+1), make([]byte, MaxMemberNameLen+10)), errAnnouncementMalformed},
 		{"name over input", cat([]byte{1, 1}, uv(100), make([]byte, 10)), errAnnouncementTruncated},
-		{"empty name", cat([]byte{1, 1, 0, 0, 0, 0, 0, 0}), ErrInvalidMemberRecord},
-		{"bad state", cat([]byte{1, 1, 1, 'a', 0, 0, 0, 7}), ErrInvalidMemberRecord},
+		{"empty name", cat([]byte{1, 1, 0, 0, 0, 0, 0, 0}), errInvalidMemberRecord},
+		{"bad state", cat([]byte{1, 1, 1, 'a', 0, 0, 0, 7}), errInvalidMemberRecord},
 		{"incarnation over 32 bits", cat([]byte{1, 1, 1, 'a', 0, 0}, uv(math.MaxUint32+1), []byte{0}), errAnnouncementMalformed},
 		{"trailing", append(append([]byte(nil), valid...), 0), errAnnouncementMalformed},
 	}
 	for _, c := range cases {
-		recs, err := DecodeAnnouncement(c.in)
+		recs, err := decodeAnnouncement(c.in)
 		if !errors.Is(err, c.want) || recs != nil {
 			t.Errorf("%s: (%v, %v), want %v", c.name, recs, err, c.want)
 		}
@@ -105,7 +105,7 @@ func TestAnnouncementDecodeBoundedAllocation(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	for range runs {
-		if _, err := DecodeAnnouncement(in); err == nil {
+		if _, err := decodeAnnouncement(in); err == nil {
 			t.Fatal("a 43-byte announcement of 256 records decoded")
 		}
 	}
@@ -127,7 +127,7 @@ func FuzzDecodeAnnouncement(f *testing.F) {
 	f.Add([]byte{1, 1, 1, 'a', 0, 0, 0, 0})
 	f.Add([]byte{1, 0xff, 0xff, 0xff, 0xff, 0x0f})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		recs, err := DecodeAnnouncement(b)
+		recs, err := decodeAnnouncement(b)
 		if err != nil {
 			return
 		}
@@ -135,7 +135,7 @@ func FuzzDecodeAnnouncement(f *testing.F) {
 		if err != nil {
 			t.Fatalf("re-encode of decoded records: %v", err)
 		}
-		back, err := DecodeAnnouncement(again)
+		back, err := decodeAnnouncement(again)
 		if err != nil || len(back) != len(recs) {
 			t.Fatalf("decode of re-encoded records: %v", err)
 		}

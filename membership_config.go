@@ -85,7 +85,7 @@ type MembershipConfig struct {
 	CheckAlive bool
 
 	// CheckMerge makes the core ask its driver before it merges the records
-	// of a join exchange (MemberRecords with Join set): it emits MergeCheck
+	// of a join exchange (memberRecordsMsg with Join set): it emits MergeCheck
 	// and merges them only on an accepting MergeVerdict. Default false (the
 	// runtime sets it when Config.Merge is set).
 	CheckMerge bool

@@ -16,7 +16,7 @@ import (
 // before its old incarnation was forgotten) are found and refuted.
 //
 // Not in memberlist: memberlist's push/pull sends the whole state every
-// time; here an exchange where nothing changed costs one MemberDigest.
+// time; here an exchange where nothing changed costs one memberDigestMsg.
 
 // FNV-1a 64-bit parameters (FNV specification, draft-eastlake-fnv).
 const (
@@ -74,7 +74,7 @@ func fineBucketOf(nh uint64) int { return int(nh >> 56) }
 // bucket.
 func digestBucketsFor(n int) int {
 	b := minDigestBuckets
-	for b < MaxDigestBuckets && b*16 < n {
+	for b < maxDigestBuckets && b*16 < n {
 		b *= 2
 	}
 	return b
@@ -99,7 +99,7 @@ func (t *memberTable) foldedHashes(b int) []uint64 {
 func (m *Membership) startExchange(peer Peer, join bool) {
 	m.stats.Exchanges++
 	m.emit(PushPullState{Peer: peer, Join: join})
-	m.emit(Send{To: peer, Msg: MemberDigest{
+	m.emit(Send{To: peer, Msg: memberDigestMsg{
 		Join:    join,
 		Buckets: uint16(digestBucketsFor(m.table.len())),
 		Count:   uint32(m.table.len()),
@@ -109,7 +109,7 @@ func (m *Membership) startExchange(peer Peer, join bool) {
 
 // onDigest answers a digest: nothing when the tables are equal, the bucket
 // hashes otherwise.
-func (m *Membership) onDigest(from Peer, d MemberDigest) {
+func (m *Membership) onDigest(from Peer, d memberDigestMsg) {
 	if !validDigestBuckets(int(d.Buckets)) {
 		return
 	}
@@ -117,12 +117,12 @@ func (m *Membership) onDigest(from Peer, d MemberDigest) {
 	if d.Root == m.table.root && int(d.Count) == m.table.len() {
 		return
 	}
-	m.emit(Send{To: from, Msg: MemberBuckets{Join: d.Join, Hashes: m.table.foldedHashes(int(d.Buckets))}})
+	m.emit(Send{To: from, Msg: memberBucketsMsg{Join: d.Join, Hashes: m.table.foldedHashes(int(d.Buckets))}})
 }
 
 // onBuckets sends the local records of the buckets that differ and asks
 // for the peer's.
-func (m *Membership) onBuckets(from Peer, mb MemberBuckets) {
+func (m *Membership) onBuckets(from Peer, mb memberBucketsMsg) {
 	b := len(mb.Hashes)
 	if !validDigestBuckets(b) {
 		return
@@ -142,7 +142,7 @@ func (m *Membership) onBuckets(from Peer, mb MemberBuckets) {
 
 // onRecords merges a peer's records and, when asked, answers with the local
 // records of the wanted buckets as they were before the merge.
-func (m *Membership) onRecords(from Peer, mr MemberRecords) {
+func (m *Membership) onRecords(from Peer, mr memberRecordsMsg) {
 	b := int(mr.Buckets)
 	if !validDigestBuckets(b) || len(mr.Records) > maxMemberRecordsPerMessage || len(mr.Want) > b {
 		return
@@ -196,7 +196,7 @@ func (m *Membership) sendRecordChunks(to Peer, join bool, b int, want []uint16, 
 		if n == 0 && len(want) == 0 {
 			return
 		}
-		m.emit(Send{To: to, Msg: MemberRecords{Join: join, Buckets: uint16(b), Want: want, Records: recs[:n:n]}})
+		m.emit(Send{To: to, Msg: memberRecordsMsg{Join: join, Buckets: uint16(b), Want: want, Records: recs[:n:n]}})
 		recs = recs[n:]
 		want = nil
 	}

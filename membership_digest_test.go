@@ -10,17 +10,17 @@ import (
 // byte slices with a 1-byte length.
 func memberMsgSize(msg Message) int {
 	switch m := msg.(type) {
-	case MemberDigest:
+	case memberDigestMsg:
 		return 1 + 2 + 4 + 8
-	case MemberBuckets:
+	case memberBucketsMsg:
 		return 1 + 2 + 8*len(m.Hashes)
-	case MemberRecords:
+	case memberRecordsMsg:
 		n := 1 + 2 + 2 + 2*len(m.Want) + 2
 		for _, r := range m.Records {
 			n += 3 + len(r.Name) + len(r.Addr) + len(r.Meta) + 4 + 1 + 4
 		}
 		return n
-	case MemberUserState:
+	case memberUserStateMsg:
 		return 1 + 4 + len(m.State)
 	}
 	return 0
@@ -82,12 +82,12 @@ func twins(t *testing.T, n int) (a, b *Membership) {
 }
 
 // TestDigestEqualIsConstant: when nothing differs an exchange is one
-// MemberDigest, whatever the cluster size.
+// memberDigestMsg, whatever the cluster size.
 func TestDigestEqualIsConstant(t *testing.T) {
 	for _, n := range []int{3, 100, 5000} {
 		a, b := twins(t, n)
 		log := runExchange(t, a, b)
-		if len(log.msgs) != 1 || log.msgs[0].Type() != TypeMemberDigest {
+		if len(log.msgs) != 1 || log.msgs[0].Type() != typeMemberDigest {
 			t.Errorf("n=%d: %d messages %v, want one digest", n, len(log.msgs), log.msgs)
 		}
 		if log.bytes != 15 {
@@ -111,7 +111,7 @@ func TestDigestOneDifference(t *testing.T) {
 		want := fineBucketOf(nameHash(newer.Name)) / (fineBuckets / buckets)
 		for _, msg := range log.msgs {
 			types = append(types, msg.Type())
-			if mr, ok := msg.(MemberRecords); ok {
+			if mr, ok := msg.(memberRecordsMsg); ok {
 				for _, r := range mr.Records {
 					records++
 					if got := fineBucketOf(nameHash(r.Name)) / (fineBuckets / buckets); got != want {
@@ -120,7 +120,7 @@ func TestDigestOneDifference(t *testing.T) {
 				}
 			}
 		}
-		wantTypes := []MessageType{TypeMemberDigest, TypeMemberBuckets, TypeMemberRecords, TypeMemberRecords}
+		wantTypes := []MessageType{typeMemberDigest, typeMemberBuckets, typeMemberRecords, typeMemberRecords}
 		if fmt.Sprint(types) != fmt.Sprint(wantTypes) {
 			t.Errorf("n=%d: message types %v, want %v", n, types, wantTypes)
 		}
@@ -145,7 +145,7 @@ func TestDigestFullSyncChunks(t *testing.T) {
 	_, b := twins(t, 3000)
 	log := runExchange(t, a, b)
 	for _, msg := range log.msgs {
-		if mr, ok := msg.(MemberRecords); ok && len(mr.Records) > maxMemberRecordsPerMessage {
+		if mr, ok := msg.(memberRecordsMsg); ok && len(mr.Records) > maxMemberRecordsPerMessage {
 			t.Fatalf("a message of %d records", len(mr.Records))
 		}
 	}

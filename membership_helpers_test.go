@@ -69,7 +69,7 @@ func announcedRecords(t testing.TB, acts []Action) []MemberRecord {
 		if b.Class != ClassMembership {
 			t.Fatalf("broadcast of class %d, want ClassMembership", b.Class)
 		}
-		recs, err := DecodeAnnouncement(b.Payload)
+		recs, err := decodeAnnouncement(b.Payload)
 		if err != nil {
 			t.Fatalf("DecodeAnnouncement of own announcement: %v", err)
 		}

@@ -111,7 +111,7 @@ func FuzzMembershipStep(f *testing.F) {
 				ev = Deliver{ID: MessageID{Origin: "n" + string(rune('0'+op%7))}, Class: ClassMembership, Payload: p}
 			case 2:
 				r.AgeSeconds = uint32(arg)
-				ev = Receive{From: testPeer(name), Msg: MemberRecords{Buckets: 64, Want: []uint16{uint16(arg % 64)}, Records: []MemberRecord{r}}}
+				ev = Receive{From: testPeer(name), Msg: memberRecordsMsg{Buckets: 64, Want: []uint16{uint16(arg % 64)}, Records: []MemberRecord{r}}}
 			case 3:
 				ev = LinkFailed{Peer: testPeer(name)}
 			case 4:
@@ -130,7 +130,7 @@ func FuzzMembershipStep(f *testing.F) {
 				if len(in) >= 8 {
 					hashes[arg%64] = binary.LittleEndian.Uint64(in)
 				}
-				ev = Receive{From: testPeer(name), Msg: MemberBuckets{Hashes: hashes}}
+				ev = Receive{From: testPeer(name), Msg: memberBucketsMsg{Hashes: hashes}}
 			case 8:
 				ev = UpdateMeta{Meta: []byte{arg}}
 			}

@@ -93,7 +93,7 @@ func TestMembershipUnknownTombstone(t *testing.T) {
 	}
 	old := rec("z", 1, MemberStateDead)
 	old.AgeSeconds = uint32(cfg.ReclaimTime.Seconds())
-	m.Step(mt0, Receive{From: testPeer("y"), Msg: MemberRecords{Buckets: 64, Records: []MemberRecord{old}}})
+	m.Step(mt0, Receive{From: testPeer("y"), Msg: memberRecordsMsg{Buckets: 64, Records: []MemberRecord{old}}})
 	if _, ok := m.Member("z"); ok {
 		t.Errorf("a tombstone as old as ReclaimTime was kept")
 	}

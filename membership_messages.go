@@ -6,79 +6,79 @@ package hyparlist
 //
 // An exchange between an initiator I and a responder R:
 //
-//	I → R  MemberDigest{Root, Count}     equal to R's → done: O(1) bytes
-//	R → I  MemberBuckets{Hashes}         R's per-bucket hashes
-//	I → R  MemberRecords{Want, Records}  I's records in the differing buckets
-//	R → I  MemberRecords{Records}        R's records in those buckets
+//	I → R  memberDigestMsg{Root, Count}     equal to R's → done: O(1) bytes
+//	R → I  memberBucketsMsg{Hashes}         R's per-bucket hashes
+//	I → R  memberRecordsMsg{Want, Records}  I's records in the differing buckets
+//	R → I  memberRecordsMsg{Records}        R's records in those buckets
 //
-// Both sides also exchange the application's state (MemberUserState) when
+// Both sides also exchange the application's state (memberUserStateMsg) when
 // the runtime provides one. No side keeps per-exchange state: each message
 // is answered on its own.
 
 // Message types of the membership core. Append only, never renumber.
 const (
-	TypeMemberDigest    MessageType = 32
-	TypeMemberBuckets   MessageType = 33
-	TypeMemberRecords   MessageType = 34
-	TypeMemberUserState MessageType = 35
+	typeMemberDigest    MessageType = 32
+	typeMemberBuckets   MessageType = 33
+	typeMemberRecords   MessageType = 34
+	typeMemberUserState MessageType = 35
 )
 
 // Limits of the anti-entropy messages, for decoders and for the core.
 const (
-	// MaxDigestBuckets is the largest bucket count of an exchange. Bucket
+	// maxDigestBuckets is the largest bucket count of an exchange. Bucket
 	// counts are 64, 128 or 256.
-	MaxDigestBuckets = 256
+	maxDigestBuckets = 256
 	// MinDigestBuckets is the smallest bucket count of an exchange.
 	minDigestBuckets = 64
-	// MaxMemberRecordsPerMessage caps MemberRecords.Records; a larger
+	// MaxMemberRecordsPerMessage caps memberRecordsMsg.Records; a larger
 	// answer is split over several messages.
 	maxMemberRecordsPerMessage = 256
 )
 
-// MemberDigest opens an anti-entropy exchange: a hash of the sender's whole
+// memberDigestMsg opens an anti-entropy exchange: a hash of the sender's whole
 // member table. Buckets is the bucket count the sender wants for the rest of
 // the exchange (64, 128 or 256). Join marks the sender's first exchange
 // after it started (memberlist's join push/pull).
-type MemberDigest struct {
+type memberDigestMsg struct {
 	Join    bool
 	Buckets uint16
 	Count   uint32
 	Root    uint64
 }
 
-// MemberBuckets answers a MemberDigest whose root differs: the hash of each
+// memberBucketsMsg answers a memberDigestMsg whose root differs: the hash of each
 // of the sender's buckets (len(Hashes) is the digest's bucket count).
-type MemberBuckets struct {
+type memberBucketsMsg struct {
 	Join   bool
 	Hashes []uint64
 }
 
-// MemberRecords carries member records of some buckets of an exchange with
+// memberRecordsMsg carries member records of some buckets of an exchange with
 // Buckets buckets. A non-empty Want (strictly increasing bucket indices)
 // asks the receiver to answer with its own records of those buckets;
 // answers leave Want empty.
-type MemberRecords struct {
+type memberRecordsMsg struct {
 	Join    bool
 	Buckets uint16
 	Want    []uint16
 	Records []MemberRecord
 }
 
-// MemberUserState carries the application's state (memberlist's
+// memberUserStateMsg carries the application's state (memberlist's
 // Delegate.LocalState) from one side of an exchange to the other.
-type MemberUserState struct {
+type memberUserStateMsg struct {
 	Join  bool
 	State []byte
 }
 
 // Type implements Message.
-func (MemberDigest) Type() MessageType { return TypeMemberDigest }
+func (memberDigestMsg) Type() MessageType { return typeMemberDigest }
 
 // Type implements Message.
-func (MemberBuckets) Type() MessageType { return TypeMemberBuckets }
+func (memberBucketsMsg) Type() MessageType { return typeMemberBuckets }
 
 // Type implements Message.
-func (MemberRecords) Type() MessageType { return TypeMemberRecords }
+func (memberRecordsMsg) Type() MessageType { return typeMemberRecords }
 
 // Type implements Message.
-func (MemberUserState) Type() MessageType { return TypeMemberUserState }
+func (memberUserStateMsg) Type() MessageType { return typeMemberUserState }

@@ -62,9 +62,9 @@ const (
 	MaxMemberMetaLen = 512
 )
 
-// ErrInvalidMemberRecord reports a member record that breaks a limit above
+// errInvalidMemberRecord reports a member record that breaks a limit above
 // or has an unknown state.
-var ErrInvalidMemberRecord = errors.New("invalid member record")
+var errInvalidMemberRecord = errors.New("invalid member record")
 
 // Member is one node of the cluster as the local node sees it.
 type Member struct {
@@ -111,15 +111,15 @@ type MemberRecord struct {
 func (r MemberRecord) validate() error {
 	switch {
 	case r.Name == "":
-		return fmt.Errorf("empty name: %w", ErrInvalidMemberRecord)
+		return fmt.Errorf("empty name: %w", errInvalidMemberRecord)
 	case len(r.Name) > MaxMemberNameLen:
-		return fmt.Errorf("name of %d bytes exceeds %d: %w", len(r.Name), MaxMemberNameLen, ErrInvalidMemberRecord)
+		return fmt.Errorf("name of %d bytes exceeds %d: %w", len(r.Name), MaxMemberNameLen, errInvalidMemberRecord)
 	case len(r.Addr) > MaxMemberAddrLen:
-		return fmt.Errorf("address of %d bytes exceeds %d: %w", len(r.Addr), MaxMemberAddrLen, ErrInvalidMemberRecord)
+		return fmt.Errorf("address of %d bytes exceeds %d: %w", len(r.Addr), MaxMemberAddrLen, errInvalidMemberRecord)
 	case len(r.Meta) > MaxMemberMetaLen:
-		return fmt.Errorf("meta of %d bytes exceeds %d: %w", len(r.Meta), MaxMemberMetaLen, ErrInvalidMemberRecord)
+		return fmt.Errorf("meta of %d bytes exceeds %d: %w", len(r.Meta), MaxMemberMetaLen, errInvalidMemberRecord)
 	case r.State > MemberStateLeft:
-		return fmt.Errorf("state %d: %w", r.State, ErrInvalidMemberRecord)
+		return fmt.Errorf("state %d: %w", r.State, errInvalidMemberRecord)
 	}
 	return nil
 }

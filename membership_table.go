@@ -25,7 +25,7 @@ import (
 
 // fineBuckets is the number of buckets the table keeps hashes for; an
 // exchange with fewer buckets folds adjacent ones (membership_digest.go).
-const fineBuckets = MaxDigestBuckets
+const fineBuckets = maxDigestBuckets
 
 // memberIdent is the immutable part of a member record. Once made it is
 // never modified, so any number of entries may share it: the entries of one

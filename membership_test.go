@@ -56,7 +56,7 @@ func TestNewMembershipRejects(t *testing.T) {
 		{"config", testPeer("a"), bad, rng, ErrInvalidMembershipConfig},
 		{"nil rng", testPeer("a"), DefaultMembershipConfig(), nil, ErrInvalidMembershipSelf},
 		{"empty name", Peer{}, DefaultMembershipConfig(), rng, ErrInvalidMembershipSelf},
-		{"long name", Peer{Name: string(make([]byte, MaxMemberNameLen+1))}, DefaultMembershipConfig(), rng, ErrInvalidMemberRecord},
+		{"long name", Peer{Name: string(make([]byte, MaxMemberNameLen+1))}, DefaultMembershipConfig(), rng, errInvalidMemberRecord},
 	}
 	for _, c := range cases {
 		if _, err := NewMembership(c.self, c.cfg, c.rng); !errors.Is(err, c.want) {
@@ -167,7 +167,7 @@ func TestMembershipBatchesOneStep(t *testing.T) {
 	deliverRecs(t, m, mt0, "a", recs...)
 	// Two records about the local node in one anti-entropy message: two
 	// refutations in one step travel as one record in one announcement.
-	acts := stepActs(m, mt0, Receive{From: testPeer("a"), Msg: MemberRecords{Buckets: 64, Records: []MemberRecord{
+	acts := stepActs(m, mt0, Receive{From: testPeer("a"), Msg: memberRecordsMsg{Buckets: 64, Records: []MemberRecord{
 		rec("self", 3, MemberStateSuspect), rec("self", 4, MemberStateDead),
 	}}})
 	if bs := actionsOfType[BroadcastPayload](acts); len(bs) != 1 {
@@ -347,7 +347,7 @@ func TestMembershipUserState(t *testing.T) {
 	if len(sends) != 1 {
 		t.Fatalf("LocalStateReady sent %d messages", len(sends))
 	}
-	us := sends[0].Msg.(MemberUserState)
+	us := sends[0].Msg.(memberUserStateMsg)
 	merged := actionsOfType[MergeRemoteState](stepActs(b, mt0, Receive{From: testPeer("a"), Msg: &us}))
 	if len(merged) != 1 || string(merged[0].State) != "hello" || !merged[0].Join || merged[0].From.Name != "a" {
 		t.Errorf("MergeRemoteState %+v", merged)
@@ -368,7 +368,7 @@ func TestMembershipUserStateShared(t *testing.T) {
 		if len(sends) != 1 {
 			t.Fatalf("LocalStateReady for %s sent %d messages", peer, len(sends))
 		}
-		if got := sends[0].Msg.(MemberUserState).State; len(got) != len(state) || &got[0] != &state[0] {
+		if got := sends[0].Msg.(memberUserStateMsg).State; len(got) != len(state) || &got[0] != &state[0] {
 			t.Errorf("state sent to %s is a copy", peer)
 		}
 	}
@@ -383,16 +383,16 @@ func TestMembershipIgnoresBadInput(t *testing.T) {
 	bad := []Event{
 		Deliver{Class: ClassMembership, Payload: []byte{1, 200, 1}},
 		Deliver{Class: ClassUser, Payload: []byte("not membership")},
-		Receive{From: testPeer("x"), Msg: MemberDigest{Buckets: 63}},
-		Receive{From: testPeer("x"), Msg: MemberBuckets{Hashes: make([]uint64, 65)}},
-		Receive{From: testPeer("x"), Msg: MemberRecords{Buckets: 64, Want: []uint16{64}}},
-		Receive{From: testPeer("x"), Msg: MemberRecords{Buckets: 64, Want: []uint16{3, 3}}},
-		Receive{From: testPeer("x"), Msg: MemberRecords{Buckets: 100}},
-		Receive{From: testPeer("x"), Msg: MemberRecords{Buckets: 64, Records: make([]MemberRecord, maxMemberRecordsPerMessage+1)}},
-		Receive{From: testPeer("x"), Msg: MemberRecords{Buckets: 64, Records: []MemberRecord{{Name: ""}, {Name: "y", State: 9}}}},
-		Receive{From: testPeer("x"), Msg: Prune{}},
-		Receive{From: testPeer("x"), Msg: (*MemberRecords)(nil)},
-		Receive{From: testPeer("x"), Msg: (*MemberDigest)(nil)},
+		Receive{From: testPeer("x"), Msg: memberDigestMsg{Buckets: 63}},
+		Receive{From: testPeer("x"), Msg: memberBucketsMsg{Hashes: make([]uint64, 65)}},
+		Receive{From: testPeer("x"), Msg: memberRecordsMsg{Buckets: 64, Want: []uint16{64}}},
+		Receive{From: testPeer("x"), Msg: memberRecordsMsg{Buckets: 64, Want: []uint16{3, 3}}},
+		Receive{From: testPeer("x"), Msg: memberRecordsMsg{Buckets: 100}},
+		Receive{From: testPeer("x"), Msg: memberRecordsMsg{Buckets: 64, Records: make([]MemberRecord, maxMemberRecordsPerMessage+1)}},
+		Receive{From: testPeer("x"), Msg: memberRecordsMsg{Buckets: 64, Records: []MemberRecord{{Name: ""}, {Name: "y", State: 9}}}},
+		Receive{From: testPeer("x"), Msg: pruneMsg{}},
+		Receive{From: testPeer("x"), Msg: (*memberRecordsMsg)(nil)},
+		Receive{From: testPeer("x"), Msg: (*memberDigestMsg)(nil)},
 		TimerFired{Timer: memberDeadlineTimer{}},
 		LinkFailed{Peer: testPeer("unknown")},
 		LinkFailed{Peer: testPeer("self")},

@@ -11,21 +11,21 @@ type MessageType uint8
 // Message types. HyParView: 1–15, Plumtree: 16–31, membership: 32–47,
 // connection (handshake and stream-level messages, see connection.go): 48–63.
 const (
-	TypeJoin          MessageType = 1
-	TypeForwardJoin   MessageType = 2
-	TypeNeighbor      MessageType = 3
-	TypeNeighborReply MessageType = 4
-	TypeDisconnect    MessageType = 5
-	TypeShuffle       MessageType = 6
-	TypeShuffleReply  MessageType = 7
-	TypeKeepalive     MessageType = 8
+	typeJoin          MessageType = 1
+	typeForwardJoin   MessageType = 2
+	typeNeighbor      MessageType = 3
+	typeNeighborReply MessageType = 4
+	typeDisconnect    MessageType = 5
+	typeShuffle       MessageType = 6
+	typeShuffleReply  MessageType = 7
+	typeKeepalive     MessageType = 8
 
-	TypeGossip MessageType = 16
-	TypeIHave  MessageType = 17
-	TypeGraft  MessageType = 18
-	TypePrune  MessageType = 19
+	typeGossip MessageType = 16
+	typeIHave  MessageType = 17
+	typeGraft  MessageType = 18
+	typePrune  MessageType = 19
 
-	TypeHello       MessageType = 48
+	typeHello       MessageType = 48
 	typeHelloAccept MessageType = 49
 	typeHelloReject MessageType = 50
 	typeUserMsg     MessageType = 51
@@ -38,39 +38,39 @@ const (
 // String returns the message type's name, as used in logs and metrics.
 func (t MessageType) String() string {
 	switch t {
-	case TypeJoin:
+	case typeJoin:
 		return "join"
-	case TypeForwardJoin:
+	case typeForwardJoin:
 		return "forward_join"
-	case TypeNeighbor:
+	case typeNeighbor:
 		return "neighbor"
-	case TypeNeighborReply:
+	case typeNeighborReply:
 		return "neighbor_reply"
-	case TypeDisconnect:
+	case typeDisconnect:
 		return "disconnect"
-	case TypeShuffle:
+	case typeShuffle:
 		return "shuffle"
-	case TypeShuffleReply:
+	case typeShuffleReply:
 		return "shuffle_reply"
-	case TypeKeepalive:
+	case typeKeepalive:
 		return "keepalive"
-	case TypeGossip:
+	case typeGossip:
 		return "gossip"
-	case TypeIHave:
+	case typeIHave:
 		return "ihave"
-	case TypeGraft:
+	case typeGraft:
 		return "graft"
-	case TypePrune:
+	case typePrune:
 		return "prune"
-	case TypeMemberDigest:
+	case typeMemberDigest:
 		return "member_digest"
-	case TypeMemberBuckets:
+	case typeMemberBuckets:
 		return "member_buckets"
-	case TypeMemberRecords:
+	case typeMemberRecords:
 		return "member_records"
-	case TypeMemberUserState:
+	case typeMemberUserState:
 		return "member_user_state"
-	case TypeHello:
+	case typeHello:
 		return "hello"
 	case typeHelloAccept:
 		return "hello_accept"
@@ -97,81 +97,81 @@ type Message interface {
 	Type() MessageType
 }
 
-// Join asks the receiving contact node to admit the sender into the overlay
+// joinMsg asks the receiving contact node to admit the sender into the overlay
 // (HyParView §4.2, "JOIN").
-type Join struct{}
+type joinMsg struct{}
 
-// ForwardJoin propagates a join along a random walk of TTL more hops
+// forwardJoinMsg propagates a join along a random walk of TTL more hops
 // (HyParView §4.2, "FORWARD_JOIN"). Joiner is the node that joined.
-type ForwardJoin struct {
+type forwardJoinMsg struct {
 	Joiner Peer
 	TTL    uint8
 }
 
-// Neighbor asks the receiver to add the sender to its active view
+// neighborMsg asks the receiver to add the sender to its active view
 // (HyParView §4.3, "NEIGHBOR"). A high-priority request, sent by a node
 // whose active view is empty, is always accepted; a low-priority one only
 // when the receiver has a free slot.
-type Neighbor struct {
+type neighborMsg struct {
 	HighPriority bool
 }
 
-// NeighborReply answers a Neighbor request.
-type NeighborReply struct {
+// neighborReplyMsg answers a Neighbor request.
+type neighborReplyMsg struct {
 	Accepted bool
 }
 
-// Disconnect tells the receiver that the sender removed it from its active
+// disconnectMsg tells the receiver that the sender removed it from its active
 // view (HyParView §4.3, "DISCONNECT"). Alive reports whether the sender
 // stays in the cluster: a live sender is kept in the receiver's passive
 // view, a leaving one is forgotten.
-type Disconnect struct {
+type disconnectMsg struct {
 	Alive bool
 }
 
-// Shuffle carries a sample of the origin's views along a random walk
+// shuffleMsg carries a sample of the origin's views along a random walk
 // (HyParView §4.4, "SHUFFLE"). Peers holds the origin itself, up to ka
 // active and up to kp passive entries.
-type Shuffle struct {
+type shuffleMsg struct {
 	Origin Peer
 	TTL    uint8
 	Peers  []Peer
 }
 
-// ShuffleReply answers a Shuffle with a sample of the receiver's passive
+// shuffleReplyMsg answers a Shuffle with a sample of the receiver's passive
 // view of the same size (HyParView §4.4, "SHUFFLE_REPLY").
-type ShuffleReply struct {
+type shuffleReplyMsg struct {
 	Peers []Peer
 }
 
-// Keepalive is sent periodically on every active link. It lets a driver
+// keepaliveMsg is sent periodically on every active link. It lets a driver
 // notice a dead link by a failed send, and lets the receiver repair an
-// asymmetric link: a node that gets a Keepalive from a peer outside its
+// asymmetric link: a node that gets a keepaliveMsg from a peer outside its
 // active view answers with Disconnect (not in the paper).
-type Keepalive struct{}
+type keepaliveMsg struct{}
 
-// Gossip carries a broadcast payload on an eager link (Plumtree §3,
+// gossipMsg carries a broadcast payload on an eager link (Plumtree §3,
 // "GOSSIP"). Round is the number of hops the payload travelled.
-type Gossip struct {
+type gossipMsg struct {
 	ID      MessageID
 	Class   Class
 	Round   uint16
 	Payload []byte
 }
 
-// IHaveEntry announces one message available at the sender.
-type IHaveEntry struct {
+// ihaveEntry announces one message available at the sender.
+type ihaveEntry struct {
 	ID    MessageID
 	Round uint16
 }
 
-// IHave announces, on a lazy link, messages the sender holds (Plumtree §3,
+// ihaveMsg announces, on a lazy link, messages the sender holds (Plumtree §3,
 // "IHAVE"); several announcements are batched into one message.
-type IHave struct {
-	Entries []IHaveEntry
+type ihaveMsg struct {
+	Entries []ihaveEntry
 }
 
-// Graft asks the receiver to move the sender to its eager set and to send
+// graftMsg asks the receiver to move the sender to its eager set and to send
 // the listed messages (Plumtree §3, "GRAFT"), in the tree of each listed
 // message's origin. An empty IDs list only changes the link to eager
 // (tree optimisation, Plumtree §3.8), in the tree rooted at Root.
@@ -180,52 +180,52 @@ type IHave struct {
 // it travels from wire version 3 on. An empty Root (all that a version 1
 // or 2 link carries) applies to every tree, as a node of those versions
 // keeps one eager set.
-type Graft struct {
+type graftMsg struct {
 	IDs  []MessageID
 	Root string
 }
 
-// Prune asks the receiver to move the sender to its lazy set (Plumtree §3,
+// pruneMsg asks the receiver to move the sender to its lazy set (Plumtree §3,
 // "PRUNE") in the tree rooted at Root (a message origin). Root travels
 // from wire version 3 on; an empty Root (all that a version 1 or 2 link
 // carries) applies to every tree, as a node of those versions keeps one
 // lazy set.
-type Prune struct {
+type pruneMsg struct {
 	Root string
 }
 
 // Type implements Message.
-func (Join) Type() MessageType { return TypeJoin }
+func (joinMsg) Type() MessageType { return typeJoin }
 
 // Type implements Message.
-func (ForwardJoin) Type() MessageType { return TypeForwardJoin }
+func (forwardJoinMsg) Type() MessageType { return typeForwardJoin }
 
 // Type implements Message.
-func (Neighbor) Type() MessageType { return TypeNeighbor }
+func (neighborMsg) Type() MessageType { return typeNeighbor }
 
 // Type implements Message.
-func (NeighborReply) Type() MessageType { return TypeNeighborReply }
+func (neighborReplyMsg) Type() MessageType { return typeNeighborReply }
 
 // Type implements Message.
-func (Disconnect) Type() MessageType { return TypeDisconnect }
+func (disconnectMsg) Type() MessageType { return typeDisconnect }
 
 // Type implements Message.
-func (Shuffle) Type() MessageType { return TypeShuffle }
+func (shuffleMsg) Type() MessageType { return typeShuffle }
 
 // Type implements Message.
-func (ShuffleReply) Type() MessageType { return TypeShuffleReply }
+func (shuffleReplyMsg) Type() MessageType { return typeShuffleReply }
 
 // Type implements Message.
-func (Keepalive) Type() MessageType { return TypeKeepalive }
+func (keepaliveMsg) Type() MessageType { return typeKeepalive }
 
 // Type implements Message.
-func (Gossip) Type() MessageType { return TypeGossip }
+func (gossipMsg) Type() MessageType { return typeGossip }
 
 // Type implements Message.
-func (IHave) Type() MessageType { return TypeIHave }
+func (ihaveMsg) Type() MessageType { return typeIHave }
 
 // Type implements Message.
-func (Graft) Type() MessageType { return TypeGraft }
+func (graftMsg) Type() MessageType { return typeGraft }
 
 // Type implements Message.
-func (Prune) Type() MessageType { return TypePrune }
+func (pruneMsg) Type() MessageType { return typePrune }

@@ -175,13 +175,13 @@ func (p *Plumtree) Step(now time.Time, ev Event) {
 			return
 		}
 		switch m := e.Msg.(type) {
-		case Gossip:
+		case gossipMsg:
 			p.receiveGossip(e.From, m)
-		case IHave:
+		case ihaveMsg:
 			p.receiveIHave(e.From, m)
-		case Graft:
+		case graftMsg:
 			p.receiveGraft(e.From, m)
-		case Prune:
+		case pruneMsg:
 			p.receivePrune(e.From, m)
 		}
 	case NeighborUp:
@@ -303,17 +303,17 @@ func (p *Plumtree) push(id MessageID, class Class, round uint16, payload []byte,
 			// PRUNE: prune the link ourselves instead.
 			if eager {
 				p.setLink(id.Origin, pp, false)
-				p.emit(Send{To: pp.peer, Msg: Prune{Root: id.Origin}})
+				p.emit(Send{To: pp.peer, Msg: pruneMsg{Root: id.Origin}})
 			}
 			continue
 		}
 		if eager {
 			if msg == nil {
-				msg = Gossip{ID: id, Class: class, Round: round, Payload: payload}
+				msg = gossipMsg{ID: id, Class: class, Round: round, Payload: payload}
 			}
 			p.emit(Send{To: pp.peer, Msg: msg})
 		} else {
-			p.lazyPush(i, IHaveEntry{ID: id, Round: round})
+			p.lazyPush(i, ihaveEntry{ID: id, Round: round})
 		}
 	}
 }
@@ -331,7 +331,7 @@ func ptAnnounced(announcers []ptAnnouncement, name string) bool {
 // receiveGossip handles GOSSIP(m, mID, round) from a neighbour (§3). The
 // eager and lazy sets it changes are those of the tree rooted at the
 // message's origin.
-func (p *Plumtree) receiveGossip(from Peer, g Gossip) {
+func (p *Plumtree) receiveGossip(from Peer, g gossipMsg) {
 	sender := p.peers.get(from.Name) // nil for a non-neighbour
 	root := g.ID.Origin
 	if p.known(g.ID) {
@@ -339,7 +339,7 @@ func (p *Plumtree) receiveGossip(from Peer, g Gossip) {
 		// lazyPushPeers ∪ {sender}; Send(PRUNE, sender)".
 		if sender != nil {
 			p.setLink(root, sender, false)
-			p.emit(Send{To: sender.peer, Msg: Prune{Root: root}})
+			p.emit(Send{To: sender.peer, Msg: pruneMsg{Root: root}})
 		}
 		return
 	}
@@ -365,7 +365,7 @@ func (p *Plumtree) receiveGossip(from Peer, g Gossip) {
 	// still valid.)
 	if sender != nil && !p.eagerIn(root, sender) {
 		p.setLink(root, sender, false) // the default tree follows the PRUNE
-		p.emit(Send{To: sender.peer, Msg: Prune{Root: root}})
+		p.emit(Send{To: sender.peer, Msg: pruneMsg{Root: root}})
 	}
 
 	if missed && sender != nil {
@@ -414,15 +414,15 @@ func (p *Plumtree) swapParent(root, parent, better string) bool {
 		return false
 	}
 	p.setLink(root, bet, true)
-	p.emit(Send{To: bet.peer, Msg: Graft{Root: root}})
+	p.emit(Send{To: bet.peer, Msg: graftMsg{Root: root}})
 	p.setLink(root, par, false)
-	p.emit(Send{To: par.peer, Msg: Prune{Root: root}})
+	p.emit(Send{To: par.peer, Msg: pruneMsg{Root: root}})
 	return true
 }
 
 // receiveIHave handles IHAVE(mID, round) from a peer (§3): an unknown
 // message is recorded as missing, with a graft timer if it has none yet.
-func (p *Plumtree) receiveIHave(from Peer, ih IHave) {
+func (p *Plumtree) receiveIHave(from Peer, ih ihaveMsg) {
 	var timer *ptGraftTimer
 	// Only a neighbour lazy in the message's tree can trigger the
 	// optimisation.
@@ -539,7 +539,7 @@ func (p *Plumtree) graftTimerFired(t *ptGraftTimer) {
 		}
 		for ids := g.ids; len(ids) > 0; {
 			n := min(len(ids), p.cfg.IHaveMaxEntries)
-			p.emit(Send{To: g.peer, Msg: Graft{IDs: ids[:n:n]}})
+			p.emit(Send{To: g.peer, Msg: graftMsg{IDs: ids[:n:n]}})
 			ids = ids[n:]
 		}
 	}
@@ -596,7 +596,7 @@ func (p *Plumtree) graftTarget(e *ptMissing) (*ptPeer, int) {
 // crossed a PRUNE of ours, the sender has applied that PRUNE by now; the
 // acknowledgement makes the link eager at both ends again instead of
 // eager here and lazy there.
-func (p *Plumtree) receiveGraft(from Peer, g Graft) {
+func (p *Plumtree) receiveGraft(from Peer, g graftMsg) {
 	to := from
 	if pp := p.peers.get(from.Name); pp != nil {
 		to = pp.peer
@@ -604,7 +604,7 @@ func (p *Plumtree) receiveGraft(from Peer, g Graft) {
 	}
 	for _, id := range g.IDs {
 		if c, se := p.cached(id); c != nil {
-			p.emit(Send{To: to, Msg: Gossip{ID: id, Class: c.class, Round: se.round, Payload: c.payload}})
+			p.emit(Send{To: to, Msg: gossipMsg{ID: id, Class: c.class, Round: se.round, Payload: c.payload}})
 		}
 	}
 }
@@ -614,21 +614,21 @@ func (p *Plumtree) receiveGraft(from Peer, g Graft) {
 // eager, and the default tree when only that one changed (see
 // receiveGraft: a PRUNE of ours for that root, or for another, crossed the
 // GRAFT).
-func (p *Plumtree) graftLinks(pp *ptPeer, g Graft) {
+func (p *Plumtree) graftLinks(pp *ptPeer, g graftMsg) {
 	wasEager := pp.eager
 	if len(g.IDs) == 0 {
 		if g.Root == "" {
 			// A node with one eager set: every tree.
 			if !wasEager || p.trees.anyLazy(pp.slot) {
 				p.setLink("", pp, true)
-				p.emit(Send{To: pp.peer, Msg: Graft{}})
+				p.emit(Send{To: pp.peer, Msg: graftMsg{}})
 			}
 			return
 		}
 		flipped := !wasEager || !p.eagerIn(g.Root, pp)
 		p.setLink(g.Root, pp, true)
 		if flipped {
-			p.emit(Send{To: pp.peer, Msg: Graft{Root: g.Root}})
+			p.emit(Send{To: pp.peer, Msg: graftMsg{Root: g.Root}})
 		}
 		return
 	}
@@ -639,20 +639,20 @@ func (p *Plumtree) graftLinks(pp *ptPeer, g Graft) {
 		flipped := !p.eagerIn(id.Origin, pp)
 		p.setLink(id.Origin, pp, true)
 		if flipped {
-			p.emit(Send{To: pp.peer, Msg: Graft{Root: id.Origin}})
+			p.emit(Send{To: pp.peer, Msg: graftMsg{Root: id.Origin}})
 			acked = true
 		}
 	}
 	if !wasEager && !acked {
 		// Only the default tree changed; the acknowledgement names a
 		// root the GRAFT named, which the sender holds eager already.
-		p.emit(Send{To: pp.peer, Msg: Graft{Root: g.IDs[0].Origin}})
+		p.emit(Send{To: pp.peer, Msg: graftMsg{Root: g.IDs[0].Origin}})
 	}
 }
 
 // receivePrune handles PRUNE (§3): the sender becomes lazy in the tree the
 // PRUNE names (every tree without a root).
-func (p *Plumtree) receivePrune(from Peer, pr Prune) {
+func (p *Plumtree) receivePrune(from Peer, pr pruneMsg) {
 	if pp := p.peers.get(from.Name); pp != nil {
 		p.setLink(pr.Root, pp, false)
 	}

@@ -22,7 +22,7 @@ func newPtBenchNode(b *testing.B) *Plumtree {
 		pt.Step(ptEpoch, NeighborUp{Peer: Peer{Name: n, Addr: n + ":1"}})
 	}
 	for _, n := range []string{"p2", "p3", "p4"} {
-		pt.Step(ptEpoch, Receive{From: Peer{Name: n, Addr: n + ":1"}, Msg: Prune{}})
+		pt.Step(ptEpoch, Receive{From: Peer{Name: n, Addr: n + ":1"}, Msg: pruneMsg{}})
 	}
 	pt.Drain()
 	return pt
@@ -52,7 +52,7 @@ func BenchmarkPlumtreeReceiveGossipNew(b *testing.B) {
 			b.ResetTimer()
 			for i := range b.N {
 				now = now.Add(bc.gap)
-				pt.Step(now, Receive{From: from, Msg: Gossip{ID: MessageID{Origin: "origin", Seq: uint64(i)}, Round: 3, Payload: payload}})
+				pt.Step(now, Receive{From: from, Msg: gossipMsg{ID: MessageID{Origin: "origin", Seq: uint64(i)}, Round: 3, Payload: payload}})
 				pt.Drain()
 				if i%64 == 63 {
 					pt.Step(now, flush)
@@ -67,7 +67,7 @@ func BenchmarkPlumtreeReceiveGossipNew(b *testing.B) {
 // arrives again from a lazy peer and is answered with PRUNE.
 func BenchmarkPlumtreeReceiveGossipDuplicate(b *testing.B) {
 	pt := newPtBenchNode(b)
-	g := Gossip{ID: MessageID{Origin: "origin", Seq: 1}, Round: 3, Payload: make([]byte, 256)}
+	g := gossipMsg{ID: MessageID{Origin: "origin", Seq: 1}, Round: 3, Payload: make([]byte, 256)}
 	pt.Step(ptEpoch, Receive{From: Peer{Name: "p0", Addr: "p0:1"}, Msg: g})
 	pt.Drain()
 	var dup Event = Receive{From: Peer{Name: "p2", Addr: "p2:1"}, Msg: g}
@@ -96,9 +96,9 @@ func BenchmarkPlumtreeIHaveBatch(b *testing.B) {
 		pt := newPtBenchNode(b)
 		ihaves := make([]Event, 64)
 		for k := range ihaves {
-			ih := IHave{Entries: make([]IHaveEntry, batch)}
+			ih := ihaveMsg{Entries: make([]ihaveEntry, batch)}
 			for j := range ih.Entries {
-				ih.Entries[j] = IHaveEntry{ID: MessageID{Origin: "origin", Seq: uint64(k*batch + j)}, Round: 2}
+				ih.Entries[j] = ihaveEntry{ID: MessageID{Origin: "origin", Seq: uint64(k*batch + j)}, Round: 2}
 			}
 			ihaves[k] = Receive{From: lazy, Msg: ih}
 		}
@@ -120,11 +120,11 @@ func BenchmarkPlumtreeIHaveBatch(b *testing.B) {
 
 	b.Run("seen", func(b *testing.B) {
 		pt := newPtBenchNode(b)
-		ih := IHave{Entries: make([]IHaveEntry, batch)}
+		ih := ihaveMsg{Entries: make([]ihaveEntry, batch)}
 		for j := range ih.Entries {
 			id := MessageID{Origin: "origin", Seq: uint64(j)}
-			ih.Entries[j] = IHaveEntry{ID: id, Round: 2}
-			pt.Step(ptEpoch, Receive{From: Peer{Name: "p0", Addr: "p0:1"}, Msg: Gossip{ID: id, Round: 3}})
+			ih.Entries[j] = ihaveEntry{ID: id, Round: 2}
+			pt.Step(ptEpoch, Receive{From: Peer{Name: "p0", Addr: "p0:1"}, Msg: gossipMsg{ID: id, Round: 3}})
 		}
 		pt.Drain()
 		var ev Event = Receive{From: lazy, Msg: ih}
@@ -138,9 +138,9 @@ func BenchmarkPlumtreeIHaveBatch(b *testing.B) {
 
 	b.Run("flush", func(b *testing.B) {
 		pt := newPtBenchNode(b)
-		entries := make([]IHaveEntry, batch)
+		entries := make([]ihaveEntry, batch)
 		for j := range entries {
-			entries[j] = IHaveEntry{ID: MessageID{Origin: "origin", Seq: uint64(j)}, Round: 3}
+			entries[j] = ihaveEntry{ID: MessageID{Origin: "origin", Seq: uint64(j)}, Round: 3}
 		}
 		flush := TimerFired{Timer: pt.flushTimer}
 		b.ReportAllocs()

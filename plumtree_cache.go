@@ -165,7 +165,7 @@ func (c *ptCache) expire(now int64, seen *ptSeenSet) {
 
 // recent appends to dst announcements of the n most recently cached
 // messages, oldest first, and returns the extended slice.
-func (c *ptCache) recent(dst []IHaveEntry, n int, seen *ptSeenSet) []IHaveEntry {
+func (c *ptCache) recent(dst []ihaveEntry, n int, seen *ptSeenSet) []ihaveEntry {
 	start := len(dst)
 	var k [ptGroups]int // entries of each group already looked at, newest first
 	for len(dst)-start < n {
@@ -192,7 +192,7 @@ func (c *ptCache) recent(dst []IHaveEntry, n int, seen *ptSeenSet) []IHaveEntry 
 			break
 		}
 		k[best]++
-		dst = append(dst, IHaveEntry{ID: bestSeen.id, Round: bestSeen.round})
+		dst = append(dst, ihaveEntry{ID: bestSeen.id, Round: bestSeen.round})
 	}
 	ann := dst[start:]
 	for i, j := 0, len(ann)-1; i < j; i, j = i+1, j-1 {

@@ -81,24 +81,24 @@ func ptFuzzRun(t *testing.T, data []byte) {
 		case 1:
 			ev = NeighborDown{Peer: peerOf(in.byte())}
 		case 2:
-			ev = Receive{From: peerOf(in.byte()), Msg: Gossip{ID: idOf(in.byte()), Round: uint16(in.byte()) * 300, Payload: make([]byte, in.byte())}}
+			ev = Receive{From: peerOf(in.byte()), Msg: gossipMsg{ID: idOf(in.byte()), Round: uint16(in.byte()) * 300, Payload: make([]byte, in.byte())}}
 		case 3:
 			from := peerOf(in.byte())
-			ih := IHave{}
+			ih := ihaveMsg{}
 			for range in.byte() % 6 {
-				ih.Entries = append(ih.Entries, IHaveEntry{ID: idOf(in.byte()), Round: uint16(in.byte())})
+				ih.Entries = append(ih.Entries, ihaveEntry{ID: idOf(in.byte()), Round: uint16(in.byte())})
 			}
 			ev = Receive{From: from, Msg: ih}
 		case 4:
 			from := peerOf(in.byte())
-			g := Graft{}
+			g := graftMsg{}
 			for range in.byte() % 6 {
 				g.IDs = append(g.IDs, idOf(in.byte()))
 			}
 			ev = Receive{From: from, Msg: g}
 		case 5:
 			// A root from names: "" is a PRUNE of a node with one set.
-			ev = Receive{From: peerOf(in.byte()), Msg: Prune{Root: peerOf(in.byte()).Name}}
+			ev = Receive{From: peerOf(in.byte()), Msg: pruneMsg{Root: peerOf(in.byte()).Name}}
 		case 6:
 			ev = BroadcastPayload{Class: Class(in.byte()), Payload: make([]byte, in.byte())}
 		case 7:
@@ -126,10 +126,10 @@ func ptFuzzRun(t *testing.T, data []byte) {
 			continue
 		case 10:
 			ev = []Event{Start{}, LeaveCluster{}, JoinCluster{Contact: peerOf(in.byte())}, LinkFailed{Peer: peerOf(in.byte())},
-				Receive{From: peerOf(in.byte()), Msg: Shuffle{}}, Receive{From: peerOf(in.byte()), Msg: nil},
+				Receive{From: peerOf(in.byte()), Msg: shuffleMsg{}}, Receive{From: peerOf(in.byte()), Msg: nil},
 				TimerFired{Timer: &ptGraftTimer{ids: []MessageID{idOf(in.byte())}}}, TimerFired{Timer: &ptFlushTimer{}}, nil}[in.byte()%9]
 		case 11:
-			ev = Receive{From: peerOf(in.byte()), Msg: Graft{Root: peerOf(in.byte()).Name}}
+			ev = Receive{From: peerOf(in.byte()), Msg: graftMsg{Root: peerOf(in.byte()).Name}}
 		}
 
 		// Which deliveries would be duplicates of remembered messages. Only
@@ -138,7 +138,7 @@ func ptFuzzRun(t *testing.T, data []byte) {
 		// backwards (then IDs may expire late, and so at any later Step).
 		knownBefore := make(map[MessageID]bool)
 		if r, ok := ev.(Receive); ok && now.Equal(lastNow) && monotonic {
-			if g, ok := r.Msg.(Gossip); ok {
+			if g, ok := r.Msg.(gossipMsg); ok {
 				knownBefore[g.ID] = pt.known(g.ID)
 			}
 		}
@@ -174,15 +174,15 @@ func ptFuzzRun(t *testing.T, data []byte) {
 					t.Fatalf("send to %q", a.To.Name)
 				}
 				switch m := a.Msg.(type) {
-				case IHave:
+				case ihaveMsg:
 					if len(m.Entries) == 0 || len(m.Entries) > cfg.IHaveMaxEntries {
 						t.Fatalf("IHave with %d entries", len(m.Entries))
 					}
-				case Graft:
+				case graftMsg:
 					if len(m.IDs) > cfg.IHaveMaxEntries {
 						t.Fatalf("Graft with %d ids", len(m.IDs))
 					}
-				case Gossip, Prune:
+				case gossipMsg, pruneMsg:
 				default:
 					t.Fatalf("unexpected message %T", m)
 				}

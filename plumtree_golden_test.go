@@ -30,7 +30,7 @@ func (n *ptNet) traceSets(title string) {
 func dropOnce(from, to, payload string) func(string, string, Message) bool {
 	done := false
 	return func(f, tt string, m Message) bool {
-		g, ok := m.(Gossip)
+		g, ok := m.(gossipMsg)
 		if done || !ok || f != from || tt != to || string(g.Payload) != payload {
 			return false
 		}
@@ -66,7 +66,7 @@ func TestPlumtreeGoldenGraftAfterLostPayload(t *testing.T) {
 			t.Errorf("%s delivered %d messages, want 3", name, got)
 		}
 	}
-	if n.sent[TypeGraft] == 0 {
+	if n.sent[typeGraft] == 0 {
 		t.Error("no GRAFT was sent")
 	}
 	checkGolden(t, "plumtree_graft_after_lost_payload.golden", n.trace.String())
@@ -98,7 +98,7 @@ func TestPlumtreeGoldenPruneOnDuplicate(t *testing.T) {
 	if eagerLinks != 2*3 {
 		t.Errorf("%d eager link ends, want 6 (a tree of 4 nodes)", eagerLinks)
 	}
-	if n.sent[TypePrune] == 0 {
+	if n.sent[typePrune] == 0 {
 		t.Error("no PRUNE was sent")
 	}
 	checkGolden(t, "plumtree_prune_on_duplicate.golden", n.trace.String())

@@ -22,10 +22,10 @@ func (*ptFlushTimer) isTimer() {}
 func (*ptFlushTimer) String() string { return "plumtree-ihave-flush" }
 
 // lazyPush queues an announcement of e for the neighbour at index i.
-func (p *Plumtree) lazyPush(i int, e IHaveEntry) {
+func (p *Plumtree) lazyPush(i int, e ihaveEntry) {
 	pp := &p.peers.list[i]
 	if p.cfg.IHaveInterval == 0 {
-		p.emit(Send{To: pp.peer, Msg: IHave{Entries: []IHaveEntry{e}}})
+		p.emit(Send{To: pp.peer, Msg: ihaveMsg{Entries: []ihaveEntry{e}}})
 		return
 	}
 	pp.queue = append(pp.queue, e)
@@ -46,9 +46,9 @@ func (p *Plumtree) flushPeer(i int) {
 	if len(pp.queue) == 0 {
 		return
 	}
-	entries := make([]IHaveEntry, len(pp.queue))
+	entries := make([]ihaveEntry, len(pp.queue))
 	copy(entries, pp.queue)
-	p.emit(Send{To: pp.peer, Msg: IHave{Entries: entries}})
+	p.emit(Send{To: pp.peer, Msg: ihaveMsg{Entries: entries}})
 	if c := cap(pp.queue); c > ptQueueKeepCap && c > 2*len(pp.queue) {
 		pp.queue = nil
 	} else {
@@ -83,7 +83,7 @@ func (p *Plumtree) announceRecent(to Peer) {
 	entries := p.cache.recent(nil, p.cfg.NeighborUpAnnounce, &p.seen)
 	for len(entries) > 0 {
 		n := min(len(entries), p.cfg.IHaveMaxEntries)
-		p.emit(Send{To: to, Msg: IHave{Entries: entries[:n:n]}})
+		p.emit(Send{To: to, Msg: ihaveMsg{Entries: entries[:n:n]}})
 		entries = entries[n:]
 	}
 }

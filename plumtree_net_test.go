@@ -300,21 +300,21 @@ func (n *ptNet) label(id MessageID) string {
 
 func (n *ptNet) fmtMsg(m Message) string {
 	switch m := m.(type) {
-	case Gossip:
+	case gossipMsg:
 		return fmt.Sprintf("gossip %s round %d %q", n.label(m.ID), m.Round, m.Payload)
-	case IHave:
+	case ihaveMsg:
 		parts := make([]string, len(m.Entries))
 		for i, e := range m.Entries {
 			parts[i] = fmt.Sprintf("%s@%d", n.label(e.ID), e.Round)
 		}
 		return "ihave [" + strings.Join(parts, " ") + "]"
-	case Graft:
+	case graftMsg:
 		parts := make([]string, len(m.IDs))
 		for i, id := range m.IDs {
 			parts[i] = n.label(id)
 		}
 		return "graft" + ptRootSuffix(m.Root) + " [" + strings.Join(parts, " ") + "]"
-	case Prune:
+	case pruneMsg:
 		return "prune" + ptRootSuffix(m.Root)
 	}
 	return fmt.Sprintf("%T", m)

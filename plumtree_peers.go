@@ -19,7 +19,7 @@ type ptPeer struct {
 	slot int8
 	// queue holds announcements waiting for the next IHAVE flush to this
 	// peer, at most IHaveMaxEntries (a full queue is sent at once).
-	queue []IHaveEntry
+	queue []ihaveEntry
 }
 
 // ptPeers is the neighbour table, sorted by Peer.Name.

@@ -77,21 +77,21 @@ func fmtActions(acts []Action) []string {
 
 func fmtPtMsg(m Message) string {
 	switch m := m.(type) {
-	case Gossip:
+	case gossipMsg:
 		return fmt.Sprintf("gossip %s/%d r%d %q", m.ID.Origin, m.ID.Seq, m.Round, m.Payload)
-	case IHave:
+	case ihaveMsg:
 		var parts []string
 		for _, e := range m.Entries {
 			parts = append(parts, fmt.Sprintf("%s/%d@%d", e.ID.Origin, e.ID.Seq, e.Round))
 		}
 		return "ihave [" + strings.Join(parts, " ") + "]"
-	case Graft:
+	case graftMsg:
 		var parts []string
 		for _, id := range m.IDs {
 			parts = append(parts, fmt.Sprintf("%s/%d", id.Origin, id.Seq))
 		}
 		return "graft" + ptRootSuffix(m.Root) + " [" + strings.Join(parts, " ") + "]"
-	case Prune:
+	case pruneMsg:
 		return "prune" + ptRootSuffix(m.Root)
 	}
 	return fmt.Sprintf("%T", m)
@@ -121,14 +121,14 @@ func wantSets(t *testing.T, h *ptHarness, want string) {
 	}
 }
 
-func gossipOf(origin string, seq uint64, round uint16, payload string) Gossip {
-	return Gossip{ID: MessageID{Origin: origin, Seq: seq}, Class: ClassUser, Round: round, Payload: []byte(payload)}
+func gossipOf(origin string, seq uint64, round uint16, payload string) gossipMsg {
+	return gossipMsg{ID: MessageID{Origin: origin, Seq: seq}, Class: ClassUser, Round: round, Payload: []byte(payload)}
 }
 
-func ihaveOf(origin string, round uint16, seqs ...uint64) IHave {
-	var ih IHave
+func ihaveOf(origin string, round uint16, seqs ...uint64) ihaveMsg {
+	var ih ihaveMsg
 	for _, s := range seqs {
-		ih.Entries = append(ih.Entries, IHaveEntry{ID: MessageID{Origin: origin, Seq: s}, Round: round})
+		ih.Entries = append(ih.Entries, ihaveEntry{ID: MessageID{Origin: origin, Seq: s}, Round: round})
 	}
 	return ih
 }
@@ -215,7 +215,7 @@ func TestNewPlumtreeErrors(t *testing.T) {
 
 func TestPlumtreeBroadcast(t *testing.T) {
 	h := newPtHarness(t, DefaultPlumtreeConfig(), "b", "c")
-	h.recv("c", Prune{})
+	h.recv("c", pruneMsg{})
 	wantSets(t, h, "eager=[b] lazy=[c]")
 
 	acts := h.step(BroadcastPayload{Class: ClassMembership, Payload: []byte("x")})
@@ -227,7 +227,7 @@ func TestPlumtreeBroadcast(t *testing.T) {
 	if d := acts[0].(Deliver); d.Class != ClassMembership || d.From != h.pt.Self() {
 		t.Fatalf("deliver = %+v", d)
 	}
-	if g := acts[1].(Send).Msg.(Gossip); g.Class != ClassMembership {
+	if g := acts[1].(Send).Msg.(gossipMsg); g.Class != ClassMembership {
 		t.Fatalf("gossip class = %v", g.Class)
 	}
 
@@ -272,8 +272,8 @@ func TestPlumtreeSequenceFromRNG(t *testing.T) {
 
 func TestPlumtreeReceiveGossipNew(t *testing.T) {
 	h := newPtHarness(t, DefaultPlumtreeConfig(), "a", "b", "c", "d")
-	h.recv("a", Prune{})
-	h.recv("d", Prune{})
+	h.recv("a", pruneMsg{})
+	h.recv("d", pruneMsg{})
 	wantSets(t, h, "eager=[b c] lazy=[a d]")
 
 	// From eager b: deliver, push to c only, announce to a and d.
@@ -320,8 +320,8 @@ func TestPlumtreeNonNeighbourMessages(t *testing.T) {
 	// Its duplicate is not pruned, its prune and graft change nothing,
 	// its graft is answered.
 	wantActions(t, "duplicate from stranger", h.recv("x", gossipOf("o", 1, 0, "p")))
-	wantActions(t, "prune from stranger", h.recv("x", Prune{}))
-	wantActions(t, "graft from stranger", h.recv("x", Graft{IDs: []MessageID{{Origin: "o", Seq: 1}}}),
+	wantActions(t, "prune from stranger", h.recv("x", pruneMsg{}))
+	wantActions(t, "graft from stranger", h.recv("x", graftMsg{IDs: []MessageID{{Origin: "o", Seq: 1}}}),
 		"send x gossip o/1 r1 \"p\"")
 	wantSets(t, h, "eager=[a] lazy=[]")
 	// Its announcement is recorded, but a stranger is never grafted: the
@@ -329,7 +329,7 @@ func TestPlumtreeNonNeighbourMessages(t *testing.T) {
 	// eager.
 	acts = h.recv("x", ihaveOf("o", 0, 2))
 	tm := timerOf(t, acts)
-	h.recv("a", Prune{})
+	h.recv("a", pruneMsg{})
 	h.now += 250 * time.Millisecond
 	wantActions(t, "graft timer, stranger only", h.step(TimerFired{Timer: tm}),
 		"send a graft [o/2]", "timer 40ms plumtree-graft2[o/2]")
@@ -339,7 +339,7 @@ func TestPlumtreeNonNeighbourMessages(t *testing.T) {
 func TestPlumtreeGraftTimerChain(t *testing.T) {
 	h := newPtHarness(t, DefaultPlumtreeConfig(), "a", "b", "c")
 	for _, n := range []string{"a", "b", "c"} {
-		h.recv(n, Prune{})
+		h.recv(n, pruneMsg{})
 	}
 	acts := h.recv("b", ihaveOf("o", 4, 1))
 	wantActions(t, "first ihave", acts, "timer 250ms plumtree-graft1[o/1]")
@@ -388,8 +388,8 @@ func TestPlumtreeGraftTimerChain(t *testing.T) {
 func TestPlumtreeMissingKeptUntilCacheTTL(t *testing.T) {
 	cfg := DefaultPlumtreeConfig()
 	h := newPtHarness(t, cfg, "a", "b")
-	h.recv("a", Prune{})
-	h.recv("b", Prune{})
+	h.recv("a", pruneMsg{})
+	h.recv("b", pruneMsg{})
 	acts := h.recv("a", ihaveOf("o", 1, 1))
 	start := h.now
 	h.now += cfg.GraftTimeout1
@@ -414,7 +414,7 @@ func TestPlumtreeMissingKeptUntilCacheTTL(t *testing.T) {
 		acts = h.step(TimerFired{Timer: tm})
 		for _, a := range acts {
 			if s, ok := a.(Send); ok {
-				if _, ok := s.Msg.(Graft); !ok || s.To.Name != "b" {
+				if _, ok := s.Msg.(graftMsg); !ok || s.To.Name != "b" {
 					t.Fatalf("unexpected action %v", a)
 				}
 				grafts++
@@ -450,7 +450,7 @@ func TestPlumtreeMissingKeptUntilCacheTTL(t *testing.T) {
 
 func TestPlumtreePayloadCancelsGraft(t *testing.T) {
 	h := newPtHarness(t, DefaultPlumtreeConfig(), "a", "b")
-	h.recv("b", Prune{})
+	h.recv("b", pruneMsg{})
 	tm := timerOf(t, h.recv("b", ihaveOf("o", 1, 1)))
 	h.recv("a", gossipOf("o", 1, 0, "p"))
 	h.now += 250 * time.Millisecond
@@ -464,8 +464,8 @@ func TestPlumtreePayloadCancelsGraft(t *testing.T) {
 
 func TestPlumtreeGraftBatchedPerPeer(t *testing.T) {
 	h := newPtHarness(t, DefaultPlumtreeConfig(), "a", "b")
-	h.recv("a", Prune{})
-	h.recv("b", Prune{})
+	h.recv("a", pruneMsg{})
+	h.recv("b", pruneMsg{})
 	acts := h.recv("a", ihaveOf("o", 1, 1, 2, 3))
 	wantActions(t, "ihave", acts, "timer 250ms plumtree-graft1[o/1 o/2 o/3]")
 	tm := timerOf(t, acts)
@@ -493,23 +493,23 @@ func TestPlumtreeGraftChunkedByIHaveMaxEntries(t *testing.T) {
 func TestPlumtreeReceiveGraft(t *testing.T) {
 	h := newPtHarness(t, DefaultPlumtreeConfig(), "a", "b")
 	h.recv("a", gossipOf("o", 1, 2, "p"))
-	h.recv("b", Prune{})
+	h.recv("b", pruneMsg{})
 	wantSets(t, h, "eager=[a] lazy=[b]")
-	acts := h.recv("b", Graft{IDs: []MessageID{{Origin: "o", Seq: 1}, {Origin: "o", Seq: 99}}})
+	acts := h.recv("b", graftMsg{IDs: []MessageID{{Origin: "o", Seq: 1}, {Origin: "o", Seq: 99}}})
 	// Lazy → eager is acknowledged (not in the paper).
 	wantActions(t, "graft", acts, "send b graft(o) []", "send b gossip o/1 r3 \"p\"")
 	wantSets(t, h, "eager=[a b] lazy=[]")
-	wantActions(t, "graft from eager peer", h.recv("b", Graft{}))
-	h.recv("b", Prune{})
-	wantActions(t, "empty graft", h.recv("b", Graft{}), "send b graft []")
+	wantActions(t, "graft from eager peer", h.recv("b", graftMsg{}))
+	h.recv("b", pruneMsg{})
+	wantActions(t, "empty graft", h.recv("b", graftMsg{}), "send b graft []")
 	wantSets(t, h, "eager=[a b] lazy=[]")
 }
 
 func TestPlumtreeReceivePrune(t *testing.T) {
 	h := newPtHarness(t, DefaultPlumtreeConfig(), "a", "b")
-	wantActions(t, "prune", h.recv("a", Prune{}))
+	wantActions(t, "prune", h.recv("a", pruneMsg{}))
 	wantSets(t, h, "eager=[b] lazy=[a]")
-	wantActions(t, "prune again", h.recv("a", Prune{}))
+	wantActions(t, "prune again", h.recv("a", pruneMsg{}))
 	wantSets(t, h, "eager=[b] lazy=[a]")
 }
 
@@ -524,7 +524,7 @@ func TestPlumtreeNeighborUpDown(t *testing.T) {
 	wantActions(t, "new neighbour", acts, "send a ihave [o/1@1 o/2@2]")
 	wantSets(t, h, "eager=[a b] lazy=[]")
 	// NeighborUp of a lazy neighbour makes it eager again.
-	h.recv("a", Prune{})
+	h.recv("a", pruneMsg{})
 	h.step(NeighborUp{Peer: Peer{Name: "a", Addr: "a:2"}})
 	wantSets(t, h, "eager=[a b] lazy=[]")
 	if got := h.pt.EagerPeers()[0].Addr; got != "a:2" {
@@ -536,7 +536,7 @@ func TestPlumtreeNeighborUpDown(t *testing.T) {
 	wantSets(t, h, "eager=[a b] lazy=[]")
 
 	// Down: removed, queued announcements dropped, announcements forgotten.
-	h.recv("a", Prune{})
+	h.recv("a", pruneMsg{})
 	h.recv("b", gossipOf("o", 3, 0, "p3")) // queues an IHAVE for lazy a
 	tm := timerOf(t, h.recv("a", ihaveOf("x", 0, 1)))
 	h.step(NeighborDown{Peer: ptTestPeer("a")})
@@ -577,7 +577,7 @@ func TestPlumtreeIHaveQueueFullSendsAtOnce(t *testing.T) {
 	cfg := DefaultPlumtreeConfig()
 	cfg.IHaveMaxEntries = 2
 	h := newPtHarness(t, cfg, "a", "b")
-	h.recv("b", Prune{})
+	h.recv("b", pruneMsg{})
 	acts := h.recv("a", gossipOf("o", 1, 0, "p"))
 	wantActions(t, "first", acts, "deliver o/1 \"p\" from a hops 1", "timer 5ms plumtree-ihave-flush")
 	acts = h.recv("a", gossipOf("o", 2, 0, "p"))
@@ -590,7 +590,7 @@ func TestPlumtreeIHaveIntervalZero(t *testing.T) {
 	cfg := DefaultPlumtreeConfig()
 	cfg.IHaveInterval = 0
 	h := newPtHarness(t, cfg, "a", "b")
-	h.recv("b", Prune{})
+	h.recv("b", pruneMsg{})
 	wantActions(t, "immediate", h.recv("a", gossipOf("o", 1, 0, "p")),
 		"deliver o/1 \"p\" from a hops 1", "send b ihave [o/1@1]")
 }
@@ -598,8 +598,8 @@ func TestPlumtreeIHaveIntervalZero(t *testing.T) {
 func TestPlumtreeOptimizationOnPayload(t *testing.T) {
 	cfg := DefaultPlumtreeConfig() // threshold 7
 	h := newPtHarness(t, cfg, "p", "y", "z")
-	h.recv("y", Prune{})
-	h.recv("z", Prune{})
+	h.recv("y", pruneMsg{})
+	h.recv("z", pruneMsg{})
 	h.recv("y", ihaveOf("o", 2, 1))
 	h.recv("z", ihaveOf("o", 1, 1))
 	// Payload at round 8 via p: z's round 1 is 7 hops shorter → swap.
@@ -613,7 +613,7 @@ func TestPlumtreeOptimizationOnPayload(t *testing.T) {
 
 	// 6 hops shorter: below the threshold, nothing changes.
 	h = newPtHarness(t, cfg, "p", "y")
-	h.recv("y", Prune{})
+	h.recv("y", pruneMsg{})
 	h.recv("y", ihaveOf("o", 2, 1))
 	for _, a := range fmtActions(h.recv("p", gossipOf("o", 1, 8, "m"))) {
 		if strings.Contains(a, "prune") || strings.Contains(a, "graft") {
@@ -627,7 +627,7 @@ func TestPlumtreeOptimizationOnLateIHave(t *testing.T) {
 	cfg := DefaultPlumtreeConfig()
 	cfg.OptimizationThreshold = 2
 	h := newPtHarness(t, cfg, "p", "y")
-	h.recv("y", Prune{})
+	h.recv("y", pruneMsg{})
 	h.recv("p", gossipOf("o", 1, 3, "m")) // received at round 3
 	// Announced at round 2: 1 hop shorter, below threshold.
 	wantActions(t, "1 hop shorter", h.recv("y", ihaveOf("o", 2, 1)))
@@ -640,12 +640,12 @@ func TestPlumtreeOptimizationOnLateIHave(t *testing.T) {
 	// Disabled with threshold 0; never for our own broadcasts.
 	cfg.OptimizationThreshold = 0
 	h = newPtHarness(t, cfg, "p", "y")
-	h.recv("y", Prune{})
+	h.recv("y", pruneMsg{})
 	h.recv("p", gossipOf("o", 1, 30, "m"))
 	wantActions(t, "disabled", h.recv("y", ihaveOf("o", 0, 1)))
 	cfg.OptimizationThreshold = 2
 	h = newPtHarness(t, cfg, "p", "y")
-	h.recv("y", Prune{})
+	h.recv("y", pruneMsg{})
 	h.step(BroadcastPayload{Payload: []byte("own")})
 	seq := h.pt.nextSeq - 1
 	wantActions(t, "own broadcast", h.recv("y", ihaveOf("me", 0, seq)))
@@ -658,9 +658,9 @@ func TestPlumtreeCacheAndSeenExpiry(t *testing.T) {
 	id := []MessageID{{Origin: "o", Seq: 1}}
 
 	h.now += cfg.CacheTTL - time.Millisecond
-	wantActions(t, "graft before TTL", h.recv("b", Graft{IDs: id}), "send b gossip o/1 r1 \"p\"")
+	wantActions(t, "graft before TTL", h.recv("b", graftMsg{IDs: id}), "send b gossip o/1 r1 \"p\"")
 	h.now += time.Millisecond
-	wantActions(t, "graft at TTL", h.recv("b", Graft{IDs: id}))
+	wantActions(t, "graft at TTL", h.recv("b", graftMsg{IDs: id}))
 	if h.pt.cache.len() != 0 {
 		t.Fatal("cache not expired")
 	}
@@ -743,11 +743,11 @@ func TestPlumtreeIgnoresForeignInput(t *testing.T) {
 	h.recv("a", ihaveOf("o", 0, 1))
 	before := h.sets()
 	for _, ev := range []Event{
-		Receive{From: ptTestPeer("a"), Msg: Join{}},
-		Receive{From: ptTestPeer("a"), Msg: Shuffle{}},
-		Receive{From: ptTestPeer("a"), Msg: Keepalive{}},
+		Receive{From: ptTestPeer("a"), Msg: joinMsg{}},
+		Receive{From: ptTestPeer("a"), Msg: shuffleMsg{}},
+		Receive{From: ptTestPeer("a"), Msg: keepaliveMsg{}},
 		Receive{From: ptTestPeer("a"), Msg: nil},
-		Receive{From: ptTestPeer("a"), Msg: &Gossip{}},
+		Receive{From: ptTestPeer("a"), Msg: &gossipMsg{}},
 		Receive{From: h.pt.Self(), Msg: gossipOf("o", 5, 0, "loop")},
 		Receive{From: Peer{}, Msg: gossipOf("o", 5, 0, "anon")},
 		LinkFailed{Peer: ptTestPeer("a")},
@@ -799,7 +799,7 @@ func TestPlumtreeTimeGoingBackwards(t *testing.T) {
 func TestPlumtreeGraftWaitByAnnouncer(t *testing.T) {
 	cfg := DefaultPlumtreeConfig()
 	h := newPtHarness(t, cfg, "a", "b")
-	h.recv("b", Prune{})
+	h.recv("b", pruneMsg{})
 	wantActions(t, "lazy announcer", h.recv("b", ihaveOf("o", 3, 1)),
 		fmt.Sprintf("timer %v plumtree-graft1[o/1]", cfg.GraftTimeout1))
 	wantActions(t, "eager announcer", h.recv("a", ihaveOf("o", 3, 2)),

@@ -36,7 +36,7 @@ func TestPlumtreeTreesPruneIsPerRoot(t *testing.T) {
 	// b grafts a message of r2: eager in r2's tree (acknowledged, as it
 	// was lazy there) and in the default tree.
 	h.recv("a", gossipOf("r2", 1, 0, "q"))
-	wantActions(t, "graft of r2", h.recv("b", Graft{IDs: []MessageID{{Origin: "r2", Seq: 1}}}),
+	wantActions(t, "graft of r2", h.recv("b", graftMsg{IDs: []MessageID{{Origin: "r2", Seq: 1}}}),
 		"send b graft(r2) []", `send b gossip r2/1 r1 "q"`)
 	wantSets(t, h, "eager=[a b] lazy=[]")
 
@@ -69,14 +69,14 @@ func TestPlumtreeTreesLeastRecentlyUsedEvicted(t *testing.T) {
 	cfg := treesConfig()
 	cfg.MaxTrees = 2
 	h := newPtHarness(t, cfg, "a", "b")
-	h.recv("b", Prune{Root: "r1"})
-	h.recv("b", Prune{Root: "r2"})
-	h.recv("b", Graft{Root: "r2"})         // default tree eager again
+	h.recv("b", pruneMsg{Root: "r1"})
+	h.recv("b", pruneMsg{Root: "r2"})
+	h.recv("b", graftMsg{Root: "r2"})      // default tree eager again
 	h.recv("a", gossipOf("r1", 1, 0, "p")) // a push of r1: r2 is older now
 	if got := treeSets(h, "r1"); got != "eager=[a] lazy=[b]" {
 		t.Fatalf("r1's tree: %s", got)
 	}
-	h.recv("a", Prune{Root: "r3"})
+	h.recv("a", pruneMsg{Root: "r3"})
 	if got := h.pt.TreeRoots(); !slices.Equal(got, []string{"r1", "r3"}) {
 		t.Fatalf("tracked roots %v, want [r1 r3]", got)
 	}
@@ -89,15 +89,15 @@ func TestPlumtreeTreesLeastRecentlyUsedEvicted(t *testing.T) {
 // left is eager in every tree, whatever the trees held for the old one.
 func TestPlumtreeTreesSlotReused(t *testing.T) {
 	h := newPtHarness(t, treesConfig(), "a", "b")
-	h.recv("b", Prune{Root: "r1"})
-	h.recv("b", Graft{Root: "r9"})
+	h.recv("b", pruneMsg{Root: "r1"})
+	h.recv("b", graftMsg{Root: "r9"})
 	h.step(NeighborDown{Peer: ptTestPeer("b")})
 	h.step(NeighborUp{Peer: ptTestPeer("c")})
 	if got := treeSets(h, "r1"); got != "eager=[a c] lazy=[]" {
 		t.Fatalf("r1's tree after c took b's slot: %s", got)
 	}
 	// NeighborUp of a known neighbour makes it eager in every tree.
-	h.recv("c", Prune{Root: "r1"})
+	h.recv("c", pruneMsg{Root: "r1"})
 	h.step(NeighborUp{Peer: ptTestPeer("c")})
 	if got := treeSets(h, "r1"); got != "eager=[a c] lazy=[]" {
 		t.Fatalf("r1's tree after NeighborUp: %s", got)
@@ -109,21 +109,21 @@ func TestPlumtreeTreesSlotReused(t *testing.T) {
 // every tree; the GRAFT is acknowledged without a root.
 func TestPlumtreeTreesRootlessMessages(t *testing.T) {
 	h := newPtHarness(t, treesConfig(), "a", "b")
-	h.recv("b", Graft{Root: "r1"})
-	h.recv("b", Prune{Root: "r2"})
-	wantActions(t, "rootless prune", h.recv("b", Prune{}))
+	h.recv("b", graftMsg{Root: "r1"})
+	h.recv("b", pruneMsg{Root: "r2"})
+	wantActions(t, "rootless prune", h.recv("b", pruneMsg{}))
 	for _, root := range []string{"r1", "r2", "r3"} {
 		if got := treeSets(h, root); got != "eager=[a] lazy=[b]" {
 			t.Fatalf("%s after a rootless PRUNE: %s", root, got)
 		}
 	}
-	wantActions(t, "rootless graft", h.recv("b", Graft{}), "send b graft []")
+	wantActions(t, "rootless graft", h.recv("b", graftMsg{}), "send b graft []")
 	for _, root := range []string{"r1", "r2", "r3"} {
 		if got := treeSets(h, root); got != "eager=[a b] lazy=[]" {
 			t.Fatalf("%s after a rootless GRAFT: %s", root, got)
 		}
 	}
-	wantActions(t, "rootless graft, eager everywhere", h.recv("b", Graft{}))
+	wantActions(t, "rootless graft, eager everywhere", h.recv("b", graftMsg{}))
 }
 
 // TestPlumtreeTreesDisabled: MaxTrees 0 keeps the single set; PRUNE and
@@ -132,8 +132,8 @@ func TestPlumtreeTreesDisabled(t *testing.T) {
 	cfg := treesConfig()
 	cfg.MaxTrees = 0
 	h := newPtHarness(t, cfg, "a", "b")
-	h.recv("b", Graft{Root: "r1"})
-	h.recv("b", Prune{Root: "r2"})
+	h.recv("b", graftMsg{Root: "r1"})
+	h.recv("b", pruneMsg{Root: "r2"})
 	if got := treeSets(h, "r1"); got != "eager=[a] lazy=[b]" {
 		t.Fatalf("r1 with MaxTrees 0: %s, want the single set", got)
 	}
@@ -150,7 +150,7 @@ func TestPlumtreeTreesDisabled(t *testing.T) {
 func TestPlumtreeAnnouncerNotPushed(t *testing.T) {
 	h := newPtHarness(t, treesConfig(), "a", "b", "c")
 	h.recv("b", ihaveOf("o", 0, 1))
-	h.recv("c", Prune{Root: "o"})
+	h.recv("c", pruneMsg{Root: "o"})
 	h.recv("c", ihaveOf("o", 0, 1))
 	wantActions(t, "payload from a", h.recv("a", gossipOf("o", 1, 0, "p")), `deliver o/1 "p" from a hops 1`, "send b prune(o)")
 	if got := treeSets(h, "o"); got != "eager=[a] lazy=[b c]" {
@@ -187,11 +187,11 @@ func ptRepeatedSenders(t *testing.T, maxTrees, senders, rounds int) (grafts, pay
 			return false
 		}
 		switch m := m.(type) {
-		case Graft:
+		case graftMsg:
 			if len(m.IDs) > 0 {
 				grafts++
 			}
-		case Gossip:
+		case gossipMsg:
 			payloads++
 		}
 		return false

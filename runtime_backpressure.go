@@ -47,7 +47,7 @@ func (deferFlushTimer) isTimer() {}
 // with one-entry IHAVEs would fail the link). It reports false when msg
 // is not a user payload or the control queue is full.
 func (l *runLoop) deferUser(k *outLink, msg Message) bool {
-	g, ok := msg.(Gossip)
+	g, ok := msg.(gossipMsg)
 	if !ok || g.Class != ClassUser {
 		return false
 	}
@@ -61,7 +61,7 @@ func (l *runLoop) deferUser(k *outLink, msg Message) bool {
 			l.timers.add(l.now, max(l.m.config.IHaveInterval, time.Millisecond), coreRuntime, deferFlushTimer{})
 		}
 	}
-	k.deferred = append(k.deferred, IHaveEntry{ID: g.ID, Round: g.Round})
+	k.deferred = append(k.deferred, ihaveEntry{ID: g.ID, Round: g.Round})
 	l.m.metrics.userDeferred()
 	return true
 }
@@ -91,7 +91,7 @@ func (k *outLink) flushDeferred() bool {
 	if len(k.deferred) == 0 {
 		return true
 	}
-	if !k.enqueue(outFrame{msg: IHave{Entries: k.deferred}}) {
+	if !k.enqueue(outFrame{msg: ihaveMsg{Entries: k.deferred}}) {
 		return false
 	}
 	k.deferred = nil // the queued IHAVE owns the entries now

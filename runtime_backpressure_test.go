@@ -136,15 +136,15 @@ func TestRuntimeDeferUntilControlFull(t *testing.T) {
 		type result struct {
 			heldBeforeFlush int
 			queuedBefore    int
-			ihave           IHave
+			ihave           ihaveMsg
 			failedAt        int
 		}
 		reply := make(chan result, 1)
 		if err := a.ml.submit(loopFunc(func(l *runLoop) {
 			var r result
 			first := l.link(peer)
-			gossip := func(i int) Gossip {
-				return Gossip{ID: MessageID{Origin: "o", Seq: uint64(i)}, Class: ClassUser, Round: 7, Payload: []byte("p")}
+			gossip := func(i int) gossipMsg {
+				return gossipMsg{ID: MessageID{Origin: "o", Seq: uint64(i)}, Class: ClassUser, Round: 7, Payload: []byte("p")}
 			}
 			for i := range depth + 10 {
 				l.send(peer, gossip(i))
@@ -153,7 +153,7 @@ func TestRuntimeDeferUntilControlFull(t *testing.T) {
 			r.heldBeforeFlush, r.queuedBefore = len(first.deferred), first.ctrlLen()
 			l.flushDeferred()
 			f, _ := first.takeCtrl()
-			r.ihave, _ = f.msg.(IHave)
+			r.ihave, _ = f.msg.(ihaveMsg)
 			first.enqueue(f)
 			r.failedAt = -1
 			for i := range depth*deferredBatchMax + 1 {
@@ -175,7 +175,7 @@ func TestRuntimeDeferUntilControlFull(t *testing.T) {
 			t.Fatalf("flushed IHAVE has %d entries, want 10", len(r.ihave.Entries))
 		}
 		for i, e := range r.ihave.Entries {
-			if want := (IHaveEntry{ID: MessageID{Origin: "o", Seq: uint64(depth + i)}, Round: 7}); e != want {
+			if want := (ihaveEntry{ID: MessageID{Origin: "o", Seq: uint64(depth + i)}, Round: 7}); e != want {
 				t.Errorf("entry %d = %+v, want %+v", i, e, want)
 			}
 		}

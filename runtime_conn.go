@@ -98,7 +98,7 @@ type outLink struct {
 	idleTimer bool // a linkIdleTimer is pending for this link
 	// deferred are announcements of payloads the user queue refused,
 	// waiting to be queued as one IHAVE (runtime_backpressure.go).
-	deferred []IHaveEntry
+	deferred []ihaveEntry
 }
 
 // newOutLink returns a link to peer whose queues hold depth frames and

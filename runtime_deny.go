@@ -150,7 +150,7 @@ func (l *runLoop) deny(p Peer) bool {
 		return false
 	}
 	if l.hv.IsActive(p.Name) {
-		l.send(p, Disconnect{Alive: false})
+		l.send(p, disconnectMsg{Alive: false})
 	}
 	l.m.deny.add(p.Name, l.now.Add(vetoDenyTime), l.now)
 	l.forget(p)
@@ -163,7 +163,7 @@ func (l *runLoop) deny(p Peer) bool {
 // forget makes HyParView drop p from every view, as if p had left: a
 // DISCONNECT that does not keep p as a backup.
 func (l *runLoop) forget(p Peer) {
-	l.feed(coreHyParView, Receive{From: p, Msg: Disconnect{Alive: false}})
+	l.feed(coreHyParView, Receive{From: p, Msg: disconnectMsg{Alive: false}})
 }
 
 // denied reports whether the node called name is denied now.
@@ -202,12 +202,12 @@ func (l *runLoop) screen(in inbound) (inbound, bool) {
 		return in, false
 	}
 	switch v := in.msg.(type) {
-	case ForwardJoin:
+	case forwardJoinMsg:
 		return in, !l.refused(v.Joiner)
-	case Shuffle:
+	case shuffleMsg:
 		v.Peers = l.allowedPeers(v.Peers)
 		in.msg = v
-	case ShuffleReply:
+	case shuffleReplyMsg:
 		v.Peers = l.allowedPeers(v.Peers)
 		in.msg = v
 	}

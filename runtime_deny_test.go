@@ -71,7 +71,7 @@ func TestRuntimeDenyScreen(t *testing.T) {
 		a, b, evil := Peer{Name: "a", Addr: "a:1"}, Peer{Name: "b", Addr: "b:1"}, Peer{Name: "evil", Addr: "e:1"}
 		onLoop(t, c.nodes[0].ml, func(l *runLoop) {
 			shuffle := []Peer{a, b}
-			if in, ok := l.screen(inbound{from: a, msg: Shuffle{Origin: a, Peers: shuffle}}); !ok || &in.msg.(Shuffle).Peers[0] != &shuffle[0] {
+			if in, ok := l.screen(inbound{from: a, msg: shuffleMsg{Origin: a, Peers: shuffle}}); !ok || &in.msg.(shuffleMsg).Peers[0] != &shuffle[0] {
 				t.Errorf("empty deny list changed a shuffle")
 			}
 			l.m.deny.add(evil.Name, l.now.Add(time.Minute), l.now)
@@ -81,13 +81,13 @@ func TestRuntimeDenyScreen(t *testing.T) {
 				ok   bool
 				want Message
 			}{
-				{"from denied", inbound{from: evil, msg: Keepalive{}}, false, nil},
-				{"join from denied", inbound{from: evil, msg: Join{}}, false, nil},
-				{"walk for denied", inbound{from: a, msg: ForwardJoin{Joiner: evil, TTL: 3}}, false, nil},
-				{"walk for another", inbound{from: a, msg: ForwardJoin{Joiner: b, TTL: 3}}, true, ForwardJoin{Joiner: b, TTL: 3}},
-				{"shuffle", inbound{from: a, msg: Shuffle{Origin: a, TTL: 2, Peers: []Peer{a, evil, b}}}, true, Shuffle{Origin: a, TTL: 2, Peers: []Peer{a, b}}},
-				{"shuffle reply of denied only", inbound{from: a, msg: ShuffleReply{Peers: []Peer{evil}}}, true, ShuffleReply{Peers: []Peer{}}},
-				{"gossip", inbound{from: a, msg: Prune{}}, true, Prune{}},
+				{"from denied", inbound{from: evil, msg: keepaliveMsg{}}, false, nil},
+				{"join from denied", inbound{from: evil, msg: joinMsg{}}, false, nil},
+				{"walk for denied", inbound{from: a, msg: forwardJoinMsg{Joiner: evil, TTL: 3}}, false, nil},
+				{"walk for another", inbound{from: a, msg: forwardJoinMsg{Joiner: b, TTL: 3}}, true, forwardJoinMsg{Joiner: b, TTL: 3}},
+				{"shuffle", inbound{from: a, msg: shuffleMsg{Origin: a, TTL: 2, Peers: []Peer{a, evil, b}}}, true, shuffleMsg{Origin: a, TTL: 2, Peers: []Peer{a, b}}},
+				{"shuffle reply of denied only", inbound{from: a, msg: shuffleReplyMsg{Peers: []Peer{evil}}}, true, shuffleReplyMsg{Peers: []Peer{}}},
+				{"gossip", inbound{from: a, msg: pruneMsg{}}, true, pruneMsg{}},
 			}
 			for _, tc := range cases {
 				in, ok := l.screen(tc.in)

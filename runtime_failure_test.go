@@ -170,7 +170,7 @@ func TestRuntimeFullSendQueueDisconnects(t *testing.T) {
 		if err := a.ml.submit(loopFunc(func(l *runLoop) {
 			n := 0
 			for range 20 {
-				l.send(peer, Keepalive{})
+				l.send(peer, keepaliveMsg{})
 				if k := l.links[peer.Name]; k != nil {
 					n, _ = k.depth()
 				}
@@ -205,7 +205,7 @@ func TestRuntimeSendQueueByteBound(t *testing.T) {
 		if err := a.ml.submit(loopFunc(func(l *runLoop) {
 			first := l.link(peer)
 			for i := range 8 {
-				l.send(peer, MemberUserState{State: state})
+				l.send(peer, memberUserStateMsg{State: state})
 				if l.links[peer.Name] != first {
 					failedAt <- i
 					return

@@ -187,7 +187,7 @@ func TestRuntimeTruncatedStream(t *testing.T) {
 		defer c.shutdown()
 		a := c.addWithSink("a", nil, sink)
 		p := &inboundProbe{t: t, from: c.net.NewTransport("probe"), to: a.ml.LocalNode().Address()}
-		frame, err := EncodeMessage(nil, Gossip{ID: MessageID{Origin: "x", Seq: 1}, Class: ClassUser, Payload: make([]byte, 1024)}, DefaultWireLimits())
+		frame, err := EncodeMessage(nil, gossipMsg{ID: MessageID{Origin: "x", Seq: 1}, Class: ClassUser, Payload: make([]byte, 1024)}, DefaultWireLimits())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -108,7 +108,7 @@ func (l *runLoop) finishLeave() {
 // which has no graceful leave. Everything else is ignored.
 func (l *runLoop) answerAfterLeave(in inbound) {
 	switch in.msg.(type) {
-	case Keepalive, linkPingMsg, Neighbor, Join, ForwardJoin, Shuffle:
-		l.send(in.from, Disconnect{Alive: false})
+	case keepaliveMsg, linkPingMsg, neighborMsg, joinMsg, forwardJoinMsg, shuffleMsg:
+		l.send(in.from, disconnectMsg{Alive: false})
 	}
 }

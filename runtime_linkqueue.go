@@ -50,7 +50,7 @@ import (
 // (runtime_backlog.go), which local broadcasts wait on.
 
 // frameCostBase is frameCost's allowance for a frame's header and fixed
-// fields, and for each record of a MemberRecords.
+// fields, and for each record of a memberRecordsMsg.
 const frameCostBase = 32
 
 // linkQueues are the two send queues of a link, each of the link's
@@ -93,30 +93,30 @@ func frameCost(f outFrame) int {
 	}
 	n := frameCostBase
 	switch v := f.msg.(type) {
-	case Gossip:
+	case gossipMsg:
 		n += len(v.Payload) + len(v.ID.Origin)
-	case IHave:
+	case ihaveMsg:
 		for _, e := range v.Entries {
 			n += 16 + len(e.ID.Origin)
 		}
-	case Graft:
+	case graftMsg:
 		for _, id := range v.IDs {
 			n += 16 + len(id.Origin)
 		}
-	case ForwardJoin:
+	case forwardJoinMsg:
 		n += len(v.Joiner.Name) + len(v.Joiner.Addr)
-	case Shuffle:
+	case shuffleMsg:
 		n += len(v.Origin.Name) + len(v.Origin.Addr) + peersCost(v.Peers)
-	case ShuffleReply:
+	case shuffleReplyMsg:
 		n += peersCost(v.Peers)
-	case MemberBuckets:
+	case memberBucketsMsg:
 		n += 8 * len(v.Hashes)
-	case MemberRecords:
+	case memberRecordsMsg:
 		n += 2 * len(v.Want)
 		for _, r := range v.Records {
 			n += frameCostBase + len(r.Name) + len(r.Addr) + len(r.Meta)
 		}
-	case MemberUserState:
+	case memberUserStateMsg:
 		n += len(v.State)
 	}
 	return n
@@ -133,7 +133,7 @@ func peersCost(peers []Peer) int {
 
 // isUserFrame reports whether f belongs in the user queue.
 func isUserFrame(f outFrame) bool {
-	g, ok := f.msg.(Gossip)
+	g, ok := f.msg.(gossipMsg)
 	return ok && g.Class == ClassUser
 }
 

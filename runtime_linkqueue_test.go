@@ -8,11 +8,11 @@ import (
 
 // userGossip and memberGossip are frames of each class.
 func userGossip(seq uint64) outFrame {
-	return outFrame{msg: Gossip{ID: MessageID{Origin: "o", Seq: seq}, Class: ClassUser, Payload: []byte("user")}}
+	return outFrame{msg: gossipMsg{ID: MessageID{Origin: "o", Seq: seq}, Class: ClassUser, Payload: []byte("user")}}
 }
 
 func memberGossip(seq uint64) outFrame {
-	return outFrame{msg: Gossip{ID: MessageID{Origin: "o", Seq: seq}, Class: ClassMembership, Payload: []byte("member")}}
+	return outFrame{msg: gossipMsg{ID: MessageID{Origin: "o", Seq: seq}, Class: ClassMembership, Payload: []byte("member")}}
 }
 
 // takeAll drains q and returns, for each frame, whether it was a user
@@ -38,7 +38,7 @@ func TestLinkQueuesRoundRobin(t *testing.T) {
 	}{
 		{"membership behind user backlog", userGossip, memberGossip, false, 100},
 		{"user behind membership backlog", memberGossip, userGossip, true, 100},
-		{"keepalives behind user backlog", userGossip, func(uint64) outFrame { return outFrame{msg: Keepalive{}} }, false, 100},
+		{"keepalives behind user backlog", userGossip, func(uint64) outFrame { return outFrame{msg: keepaliveMsg{}} }, false, 100},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			q := newLinkQueues(128, 1<<20)
@@ -77,7 +77,7 @@ func TestLinkQueuesRoundRobin(t *testing.T) {
 	}
 	for i := range 4 {
 		f, _ := q.takeUser()
-		if f.msg.(Gossip).ID.Seq != uint64(i) {
+		if f.msg.(gossipMsg).ID.Seq != uint64(i) {
 			t.Fatalf("user frame %d out of order", i)
 		}
 	}
@@ -140,7 +140,7 @@ func TestWriterInterleavesClasses(t *testing.T) {
 			if err != nil {
 				t.Fatalf("read frame %d: %v", len(classes), err)
 			}
-			classes = append(classes, msg.(Gossip).Class)
+			classes = append(classes, msg.(gossipMsg).Class)
 		}
 		finish()
 		for i, cl := range classes {
@@ -161,7 +161,7 @@ func TestWriterInterleavesClasses(t *testing.T) {
 // larger than the bound.
 func TestLinkQueuesByteBound(t *testing.T) {
 	big := func(class Class, seq uint64, n int) outFrame {
-		return outFrame{msg: Gossip{ID: MessageID{Origin: "o", Seq: seq}, Class: class, Payload: make([]byte, n)}}
+		return outFrame{msg: gossipMsg{ID: MessageID{Origin: "o", Seq: seq}, Class: class, Payload: make([]byte, n)}}
 	}
 	const bound = 1000
 	q := newLinkQueues(100, bound)

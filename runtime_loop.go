@@ -286,7 +286,7 @@ func (l *runLoop) routeHyParView(actions []Action) {
 	for _, a := range actions {
 		switch a := a.(type) {
 		case Send:
-			switch _, ok := a.Msg.(Keepalive); {
+			switch _, ok := a.Msg.(keepaliveMsg); {
 			case l.denied(a.To.Name):
 				l.forget(a.To) // a vetoed node: no link to it
 			case ok:
@@ -382,16 +382,16 @@ func (l *runLoop) onInbound(in inbound) {
 		l.onPingAck(in.from, v)
 		return
 	}
-	if _, ok := in.msg.(Join); ok {
+	if _, ok := in.msg.(joinMsg); ok {
 		l.renewLinkOnJoin(in.from)
 	}
 	ev := Receive{From: in.from, Msg: in.msg}
 	switch t := in.msg.Type(); {
-	case t < TypeGossip:
+	case t < typeGossip:
 		l.feed(coreHyParView, ev)
-	case t < TypeMemberDigest:
+	case t < typeMemberDigest:
 		l.feed(corePlumtree, ev)
-	case t < TypeHello:
+	case t < typeHello:
 		l.feed(coreMembership, ev)
 	}
 }

@@ -160,9 +160,9 @@ func (r *runtimeMetrics) sent(t MessageType, n int) {
 	r.sink.IncrCounterWithLabels(keyMsgSent, 1, l)
 	r.sink.IncrCounterWithLabels(keyMsgSentBytes, float32(n), l)
 	switch t {
-	case TypeGraft:
+	case typeGraft:
 		r.sink.IncrCounterWithLabels(keyGraft, 1, r.labels)
-	case TypePrune:
+	case typePrune:
 		r.sink.IncrCounterWithLabels(keyPrune, 1, r.labels)
 	}
 }

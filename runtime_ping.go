@@ -54,7 +54,7 @@ type sentPing struct {
 func (l *runLoop) keepalive(p Peer) {
 	k := l.links[p.Name]
 	if l.m.live.Ping == nil || k == nil || !k.neighbor || k.version.Load() < uint32(wireVersionOf(typeLinkPing)) {
-		l.send(p, Keepalive{})
+		l.send(p, keepaliveMsg{})
 		return
 	}
 	if l.pings == nil {
@@ -73,7 +73,7 @@ func (l *runLoop) keepalive(p Peer) {
 // for, and a neighbour is answered. A sender outside the active view is
 // not: HyParView tells it DISCONNECT, as for any stray Keepalive.
 func (l *runLoop) onLinkPing(in inbound, p linkPingMsg) {
-	l.feed(coreHyParView, Receive{From: in.from, Msg: Keepalive{}})
+	l.feed(coreHyParView, Receive{From: in.from, Msg: keepaliveMsg{}})
 	if !l.hv.IsActive(in.from.Name) {
 		return
 	}

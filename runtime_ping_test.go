@@ -304,7 +304,7 @@ func TestRuntimePingVersion1Peer(t *testing.T) {
 		// Join; accept the node's link back and record what it sends.
 		link := dial()
 		defer link.Close()
-		if err := writeMessageFrame(link, Join{}, lim); err != nil {
+		if err := writeMessageFrame(link, joinMsg{}, lim); err != nil {
 			t.Fatal(err)
 		}
 		var mu sync.Mutex
@@ -317,7 +317,7 @@ func TestRuntimePingVersion1Peer(t *testing.T) {
 		iv := node.config.keepaliveInterval()
 		for range 20 {
 			time.Sleep(iv / 2)
-			if err := writeMessageFrame(link, Keepalive{}, lim); err != nil {
+			if err := writeMessageFrame(link, keepaliveMsg{}, lim); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -326,7 +326,7 @@ func TestRuntimePingVersion1Peer(t *testing.T) {
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		if seen[TypeKeepalive] < 5 || seen[typeLinkPing] != 0 || seen[typePingAck] != 0 {
+		if seen[typeKeepalive] < 5 || seen[typeLinkPing] != 0 || seen[typePingAck] != 0 {
 			t.Errorf("frames on a version-1 link: %v; want Keepalives only", seen)
 		}
 	})

@@ -8,7 +8,7 @@ import (
 // This file bounds what the application state of anti-entropy exchanges
 // (membership's PushPullState, answered with Delegate.LocalState) costs
 // the node. Each exchange sends the local state to the peer: the node's
-// own exchanges, and every exchange a peer opens with a MemberDigest. A
+// own exchanges, and every exchange a peer opens with a memberDigestMsg. A
 // digest is 13 bytes and the state may be up to MaxLocalStateSize, so
 // unbounded, a peer sending digests makes the node call LocalState, copy
 // the state and queue a frame of its size once per digest. So:

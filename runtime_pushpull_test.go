@@ -87,7 +87,7 @@ func TestRuntimeDigestFloodSharesState(t *testing.T) {
 		flood := func() {
 			onLoop(t, flooder.ml, func(l *runLoop) {
 				for range 200 {
-					l.send(to, MemberDigest{Join: true, Buckets: minDigestBuckets, Root: 1})
+					l.send(to, memberDigestMsg{Join: true, Buckets: minDigestBuckets, Root: 1})
 				}
 			})
 			synctest.Wait()

@@ -22,7 +22,7 @@ func TestRuntimeShutdownInterruptsHandshake(t *testing.T) {
 		silent := c.net.NewTransport("silent") // accepts, never reads
 		defer silent.Shutdown()
 		peer := Peer{Name: "silent", Addr: silent.addr.String()}
-		if err := a.ml.submit(loopFunc(func(l *runLoop) { l.send(peer, Keepalive{}) })); err != nil {
+		if err := a.ml.submit(loopFunc(func(l *runLoop) { l.send(peer, keepaliveMsg{}) })); err != nil {
 			t.Fatal(err)
 		}
 		synctest.Wait() // the writer waits for the handshake answer

@@ -35,16 +35,16 @@ func TestRuntimeVersion2PeerGetsRootlessPrune(t *testing.T) {
 		if msg, err := readMessageFrame(link, lim); err != nil || msg != (helloAcceptMsg{Version: 2, Name: "node-00", Addr: node.LocalNode().Address()}) {
 			t.Fatalf("handshake answer %+v, %v; want version 2", msg, err)
 		}
-		if err := writeMessageFrame(link, Join{}, lim); err != nil {
+		if err := writeMessageFrame(link, joinMsg{}, lim); err != nil {
 			t.Fatal(err)
 		}
 		var mu sync.Mutex
-		var prunes []Prune
+		var prunes []pruneMsg
 		versions := map[byte]int{}
 		go serveOldPeerLink(old, self, 2, lim, func(v byte, msg Message) {
 			mu.Lock()
 			versions[v]++
-			if p, ok := msg.(Prune); ok {
+			if p, ok := msg.(pruneMsg); ok {
 				prunes = append(prunes, p)
 			}
 			mu.Unlock()
@@ -53,7 +53,7 @@ func TestRuntimeVersion2PeerGetsRootlessPrune(t *testing.T) {
 		if got := memberNames(node.Neighbors()); !slices.Equal(got, []string{"old"}) {
 			t.Fatalf("neighbours %v, want the version-2 peer", got)
 		}
-		g := Gossip{ID: MessageID{Origin: "origin", Seq: 1}, Class: ClassUser, Payload: []byte("p")}
+		g := gossipMsg{ID: MessageID{Origin: "origin", Seq: 1}, Class: ClassUser, Payload: []byte("p")}
 		for range 2 {
 			if err := writeMessageFrame(link, g, lim); err != nil {
 				t.Fatal(err)
@@ -62,7 +62,7 @@ func TestRuntimeVersion2PeerGetsRootlessPrune(t *testing.T) {
 		time.Sleep(time.Second)
 		mu.Lock()
 		defer mu.Unlock()
-		if len(prunes) == 0 || prunes[0] != (Prune{}) {
+		if len(prunes) == 0 || prunes[0] != (pruneMsg{}) {
 			t.Errorf("prunes on a version-2 link: %+v; want one without a root", prunes)
 		}
 		if versions[3] != 0 {

@@ -150,7 +150,7 @@ func (m *Memberlist) armHeartbeat(l *outLink) {
 			return
 		default:
 		}
-		if !l.heartbeat.Load() || !l.enqueue(outFrame{msg: Keepalive{}}) {
+		if !l.heartbeat.Load() || !l.enqueue(outFrame{msg: keepaliveMsg{}}) {
 			l.wrote()
 		}
 	})

@@ -315,7 +315,7 @@ func (s *Simulation) receive(ev *simEvent) {
 	}
 	t := ev.msg.Type()
 	s.stats.Received[t]++
-	if g, ok := ev.msg.(Gossip); ok && g.Class == ClassUser {
+	if g, ok := ev.msg.(gossipMsg); ok && g.Class == ClassUser {
 		s.bc.payloadReceived(g.Payload)
 	}
 	rcv := Receive{From: s.peers[ev.peer], Msg: ev.msg}
@@ -335,7 +335,7 @@ func isPlumtreeMessage(t MessageType) bool { return t >= 16 && t < 32 }
 
 // isMembershipMessage reports whether messages of type t belong to the
 // membership core (types 32–47, see membership_messages.go).
-func isMembershipMessage(t MessageType) bool { return t >= TypeMemberDigest && t < TypeHello }
+func isMembershipMessage(t MessageType) bool { return t >= typeMemberDigest && t < typeHello }
 
 // notifyFailure schedules, unless one is pending, a LinkFailed notice for
 // sender about dest after the detection delay. A sender that is down gets
@@ -490,12 +490,12 @@ func (m MessageStats) Sub(earlier MessageStats) MessageStats {
 }
 
 // PayloadSent returns the number of payload (Gossip) messages sent.
-func (m MessageStats) PayloadSent() uint64 { return m.Sent[TypeGossip] }
+func (m MessageStats) PayloadSent() uint64 { return m.Sent[typeGossip] }
 
 // ControlSent returns the number of Plumtree control messages (IHave,
 // Graft, Prune) sent.
 func (m MessageStats) ControlSent() uint64 {
-	return m.Sent[TypeIHave] + m.Sent[TypeGraft] + m.Sent[TypePrune]
+	return m.Sent[typeIHave] + m.Sent[typeGraft] + m.Sent[typePrune]
 }
 
 // MembershipSent returns the number of HyParView messages sent.

@@ -39,17 +39,17 @@ func (f *fakeMembership) Step(now time.Time, ev Event) {
 		f.out = append(f.out, SetTimer{After: f.period, Timer: fakeTick{}})
 	case JoinCluster:
 		f.add(ev.Contact)
-		f.out = append(f.out, Send{To: ev.Contact, Msg: Join{}})
+		f.out = append(f.out, Send{To: ev.Contact, Msg: joinMsg{}})
 	case Receive:
 		switch m := ev.Msg.(type) {
-		case Join:
+		case joinMsg:
 			f.add(ev.From)
-		case ForwardJoin: // a numbered probe, see the FIFO test
+		case forwardJoinMsg: // a numbered probe, see the FIFO test
 			f.gotSeq[ev.From.Name] = append(f.gotSeq[ev.From.Name], m.TTL)
 		}
 	case TimerFired:
 		for _, p := range f.active {
-			f.out = append(f.out, Send{To: p, Msg: Keepalive{}})
+			f.out = append(f.out, Send{To: p, Msg: keepaliveMsg{}})
 		}
 		f.out = append(f.out, SetTimer{After: f.period, Timer: fakeTick{}})
 	case LinkFailed:
@@ -73,7 +73,7 @@ func (f *fakeMembership) add(p Peer) {
 func (f *fakeMembership) probe(p Peer, k int) {
 	for i := 0; i < k; i++ {
 		f.seqSent++
-		f.out = append(f.out, Send{To: p, Msg: ForwardJoin{TTL: f.seqSent}})
+		f.out = append(f.out, Send{To: p, Msg: forwardJoinMsg{TTL: f.seqSent}})
 	}
 }
 
@@ -106,16 +106,16 @@ func (f *fakeFlood) Step(now time.Time, ev Event) {
 		}
 	case BroadcastPayload:
 		f.seq++
-		f.push(Gossip{ID: MessageID{Origin: f.self.Name, Seq: f.seq}, Payload: ev.Payload}, f.self)
+		f.push(gossipMsg{ID: MessageID{Origin: f.self.Name, Seq: f.seq}, Payload: ev.Payload}, f.self)
 	case Receive:
-		if g, ok := ev.Msg.(Gossip); ok {
+		if g, ok := ev.Msg.(gossipMsg); ok {
 			g.Round++
 			f.push(g, ev.From)
 		}
 	}
 }
 
-func (f *fakeFlood) push(g Gossip, from Peer) {
+func (f *fakeFlood) push(g gossipMsg, from Peer) {
 	if f.seen[g.ID] {
 		return
 	}

@@ -63,7 +63,7 @@ func TestForkEqualsRebuild(t *testing.T) {
 			t.Errorf("%s differ between fork, original and rebuild", name)
 		}
 	}
-	if bs3[0].Delivered == 0 || st3.Sent[TypeGossip] == 0 {
+	if bs3[0].Delivered == 0 || st3.Sent[typeGossip] == 0 {
 		t.Fatalf("scenario did nothing: %+v", bs3[0])
 	}
 }

@@ -86,13 +86,13 @@ func newSimAnnouncementCache(n int) *simAnnouncementCache {
 	return &simAnnouncementCache{byData: make(map[*byte]simDecoded, n), order: make([]*byte, n)}
 }
 
-// decode is DecodeAnnouncement, remembered.
+// decode is decodeAnnouncement, remembered.
 func (c *simAnnouncementCache) decode(b []byte) ([]MemberRecord, error) {
 	key := unsafe.SliceData(b)
 	if d, ok := c.byData[key]; ok && len(d.payload) == len(b) {
 		return d.recs, d.err
 	}
-	recs, err := DecodeAnnouncement(b)
+	recs, err := decodeAnnouncement(b)
 	if key == nil {
 		return recs, err
 	}

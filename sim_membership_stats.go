@@ -25,9 +25,9 @@ func (v *simMemberView) bytes() uint64 { return v.gossipBytes + v.directBytes }
 // sent accounts msg, about to be handed to the network.
 func (v *simMemberView) sent(msg Message) {
 	t := msg.Type()
-	direct := t >= TypeMemberDigest && t < TypeHello
+	direct := t >= typeMemberDigest && t < typeHello
 	if !direct {
-		g, ok := msg.(Gossip)
+		g, ok := msg.(gossipMsg)
 		if !ok || g.Class != ClassMembership {
 			return
 		}

@@ -83,7 +83,7 @@ func TestSimMembershipOff(t *testing.T) {
 	if s.nodes[0].ms != nil || s.MembershipBytes() != 0 || s.MembershipConverged() {
 		t.Error("membership ran although SimConfig.Membership is false")
 	}
-	for t2 := TypeMemberDigest; t2 < TypeHello; t2++ {
+	for t2 := typeMemberDigest; t2 < typeHello; t2++ {
 		if s.Stats().Sent[t2] != 0 {
 			t.Errorf("%d messages of membership type %d sent", s.Stats().Sent[t2], t2)
 		}

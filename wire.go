@@ -64,13 +64,13 @@ func forVersion(m Message, v uint8) Message {
 		return m
 	}
 	switch m := m.(type) {
-	case Prune:
+	case pruneMsg:
 		if m.Root != "" {
-			return Prune{}
+			return pruneMsg{}
 		}
-	case Graft:
+	case graftMsg:
 		if m.Root != "" {
-			return Graft{IDs: m.IDs}
+			return graftMsg{IDs: m.IDs}
 		}
 	}
 	return m

@@ -9,8 +9,8 @@ import (
 )
 
 // benchGossip is a Gossip with a 256-byte payload.
-func benchGossip() Gossip {
-	return Gossip{
+func benchGossip() gossipMsg {
+	return gossipMsg{
 		ID:      MessageID{Origin: "node-0042.dc1.example.com", Seq: 1 << 20},
 		Class:   ClassUser,
 		Round:   4,
@@ -20,15 +20,15 @@ func benchGossip() Gossip {
 
 // benchIHave is an IHave with 32 entries from 4 origins, each origin's
 // entries consecutive as a batching sender produces them.
-func benchIHave() IHave {
-	entries := make([]IHaveEntry, 32)
+func benchIHave() ihaveMsg {
+	entries := make([]ihaveEntry, 32)
 	for i := range entries {
-		entries[i] = IHaveEntry{
+		entries[i] = ihaveEntry{
 			ID:    MessageID{Origin: fmt.Sprintf("node-%04d.dc1.example.com", i/8), Seq: uint64(1<<20 + i)},
 			Round: uint16(i % 6),
 		}
 	}
-	return IHave{Entries: entries}
+	return ihaveMsg{Entries: entries}
 }
 
 func benchEncode(b *testing.B, m Message) {

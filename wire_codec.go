@@ -64,39 +64,39 @@ import (
 // value that is not a message of this package.
 func encodeBody(e *encoder, m Message) bool {
 	switch m := m.(type) {
-	case Join:
-		e.begin(TypeJoin, 0)
-	case ForwardJoin:
-		e.begin(TypeForwardJoin, 2)
+	case joinMsg:
+		e.begin(typeJoin, 0)
+	case forwardJoinMsg:
+		e.begin(typeForwardJoin, 2)
 		e.peer("joiner", m.Joiner)
 		e.uint(uint64(m.TTL))
-	case Neighbor:
-		e.begin(TypeNeighbor, 1)
+	case neighborMsg:
+		e.begin(typeNeighbor, 1)
 		e.bool(m.HighPriority)
-	case NeighborReply:
-		e.begin(TypeNeighborReply, 1)
+	case neighborReplyMsg:
+		e.begin(typeNeighborReply, 1)
 		e.bool(m.Accepted)
-	case Disconnect:
-		e.begin(TypeDisconnect, 1)
+	case disconnectMsg:
+		e.begin(typeDisconnect, 1)
 		e.bool(m.Alive)
-	case Shuffle:
-		e.begin(TypeShuffle, 3)
+	case shuffleMsg:
+		e.begin(typeShuffle, 3)
 		e.peer("origin", m.Origin)
 		e.uint(uint64(m.TTL))
 		e.peers(m.Peers)
-	case ShuffleReply:
-		e.begin(TypeShuffleReply, 1)
+	case shuffleReplyMsg:
+		e.begin(typeShuffleReply, 1)
 		e.peers(m.Peers)
-	case Keepalive:
-		e.begin(TypeKeepalive, 0)
-	case Gossip:
-		e.begin(TypeGossip, 4)
+	case keepaliveMsg:
+		e.begin(typeKeepalive, 0)
+	case gossipMsg:
+		e.begin(typeGossip, 4)
 		e.id("id", m.ID)
 		e.uint(uint64(m.Class))
 		e.uint(uint64(m.Round))
 		e.bytes("payload", "", m.Payload, math.MaxInt)
-	case IHave:
-		e.begin(TypeIHave, 1)
+	case ihaveMsg:
+		e.begin(typeIHave, 1)
 		if e.list("entries", len(m.Entries), e.lim.MaxIHaveEntries) {
 			for _, en := range m.Entries {
 				e.array(2)
@@ -104,11 +104,11 @@ func encodeBody(e *encoder, m Message) bool {
 				e.uint(uint64(en.Round))
 			}
 		}
-	case Graft:
+	case graftMsg:
 		if m.Root == "" {
-			e.begin(TypeGraft, 1)
+			e.begin(typeGraft, 1)
 		} else {
-			e.begin(TypeGraft, 2)
+			e.begin(typeGraft, 2)
 			e.version = wireVersionTreeRoots
 		}
 		if e.list("ids", len(m.IDs), e.lim.MaxGraftIDs) {
@@ -119,16 +119,16 @@ func encodeBody(e *encoder, m Message) bool {
 		if m.Root != "" {
 			e.str("root", "", m.Root, e.lim.MaxNameLen)
 		}
-	case Prune:
+	case pruneMsg:
 		if m.Root == "" {
-			e.begin(TypePrune, 0)
+			e.begin(typePrune, 0)
 		} else {
-			e.begin(TypePrune, 1)
+			e.begin(typePrune, 1)
 			e.version = wireVersionTreeRoots
 			e.str("root", "", m.Root, e.lim.MaxNameLen)
 		}
 	case helloMsg:
-		e.begin(TypeHello, 5)
+		e.begin(typeHello, 5)
 		e.uint(uint64(m.VersionMin))
 		e.uint(uint64(m.VersionMax))
 		e.str("label", "", m.Label, maxLabelLen)
@@ -160,24 +160,24 @@ func encodeBody(e *encoder, m Message) bool {
 		e.begin(typePingAck, 2)
 		e.uint(uint64(m.SeqNo))
 		e.bytes("payload", "", m.Payload, AckPayloadMaxSize)
-	case MemberDigest:
-		e.begin(TypeMemberDigest, 4)
+	case memberDigestMsg:
+		e.begin(typeMemberDigest, 4)
 		e.bool(m.Join)
 		e.uint(uint64(m.Buckets))
 		e.uint(uint64(m.Count))
 		e.uint(m.Root)
-	case MemberBuckets:
-		e.begin(TypeMemberBuckets, 2)
+	case memberBucketsMsg:
+		e.begin(typeMemberBuckets, 2)
 		e.bool(m.Join)
 		encodeUints(e, "hashes", m.Hashes, e.lim.MaxDigestBuckets)
-	case MemberRecords:
-		e.begin(TypeMemberRecords, 4)
+	case memberRecordsMsg:
+		e.begin(typeMemberRecords, 4)
 		e.bool(m.Join)
 		e.uint(uint64(m.Buckets))
 		encodeUints(e, "want", m.Want, e.lim.MaxDigestBuckets)
 		e.records("records", m.Records)
-	case MemberUserState:
-		e.begin(TypeMemberUserState, 2)
+	case memberUserStateMsg:
+		e.begin(typeMemberUserState, 2)
 		e.bool(m.Join)
 		e.bytes("state", "", m.State, e.lim.MaxUserStateSize)
 	default:
@@ -200,58 +200,58 @@ func (e *encoder) peers(ps []Peer) {
 // function value would move d to the heap.
 func (d *decoder) message(t MessageType) Message {
 	switch t {
-	case TypeJoin:
+	case typeJoin:
 		d.fields("", 0)
-		return Join{}
-	case TypeForwardJoin:
+		return joinMsg{}
+	case typeForwardJoin:
 		d.fields("", 2)
-		return ForwardJoin{Joiner: d.peer("joiner"), TTL: d.uint8("ttl")}
-	case TypeNeighbor:
+		return forwardJoinMsg{Joiner: d.peer("joiner"), TTL: d.uint8("ttl")}
+	case typeNeighbor:
 		d.fields("", 1)
-		return Neighbor{HighPriority: d.bool("high_priority")}
-	case TypeNeighborReply:
+		return neighborMsg{HighPriority: d.bool("high_priority")}
+	case typeNeighborReply:
 		d.fields("", 1)
-		return NeighborReply{Accepted: d.bool("accepted")}
-	case TypeDisconnect:
+		return neighborReplyMsg{Accepted: d.bool("accepted")}
+	case typeDisconnect:
 		d.fields("", 1)
-		return Disconnect{Alive: d.bool("alive")}
-	case TypeShuffle:
+		return disconnectMsg{Alive: d.bool("alive")}
+	case typeShuffle:
 		d.fields("", 3)
-		return Shuffle{Origin: d.peer("origin"), TTL: d.uint8("ttl"), Peers: d.peers()}
-	case TypeShuffleReply:
+		return shuffleMsg{Origin: d.peer("origin"), TTL: d.uint8("ttl"), Peers: d.peers()}
+	case typeShuffleReply:
 		d.fields("", 1)
-		return ShuffleReply{Peers: d.peers()}
-	case TypeKeepalive:
+		return shuffleReplyMsg{Peers: d.peers()}
+	case typeKeepalive:
 		d.fields("", 0)
-		return Keepalive{}
-	case TypeGossip:
+		return keepaliveMsg{}
+	case typeGossip:
 		d.fields("", 4)
-		return Gossip{
+		return gossipMsg{
 			ID:      d.id("id"),
 			Class:   Class(d.uint8("class")),
 			Round:   d.uint16("round"),
 			Payload: d.bytes("payload", "", math.MaxInt),
 		}
-	case TypeIHave:
+	case typeIHave:
 		d.fields("", 1)
 		n := d.list("entries", d.lim.MaxIHaveEntries, minIHaveEntrySize)
 		if n == 0 {
-			return IHave{}
+			return ihaveMsg{}
 		}
-		entries := make([]IHaveEntry, n)
+		entries := make([]ihaveEntry, n)
 		for i := range entries {
 			d.fields("entries", 2)
-			entries[i] = IHaveEntry{ID: d.id("entries.id"), Round: d.uint16("entries.round")}
+			entries[i] = ihaveEntry{ID: d.id("entries.id"), Round: d.uint16("entries.round")}
 		}
-		return IHave{Entries: entries}
-	case TypeGraft:
+		return ihaveMsg{Entries: entries}
+	case typeGraft:
 		rooted := d.version >= wireVersionTreeRoots
 		if rooted {
 			d.fields("", 2)
 		} else {
 			d.fields("", 1)
 		}
-		var g Graft
+		var g graftMsg
 		if n := d.list("ids", d.lim.MaxGraftIDs, minIDSize); n > 0 {
 			g.IDs = make([]MessageID, n)
 			for i := range g.IDs {
@@ -262,14 +262,14 @@ func (d *decoder) message(t MessageType) Message {
 			g.Root = d.str("root", "", d.lim.MaxNameLen)
 		}
 		return g
-	case TypePrune:
+	case typePrune:
 		if d.version < wireVersionTreeRoots {
 			d.fields("", 0)
-			return Prune{}
+			return pruneMsg{}
 		}
 		d.fields("", 1)
-		return Prune{Root: d.str("root", "", d.lim.MaxNameLen)}
-	case TypeHello:
+		return pruneMsg{Root: d.str("root", "", d.lim.MaxNameLen)}
+	case typeHello:
 		d.fields("", 5)
 		return helloMsg{
 			VersionMin: d.uint8("version_min"),
@@ -307,28 +307,28 @@ func (d *decoder) message(t MessageType) Message {
 	case typePingAck:
 		d.fields("", 2)
 		return pingAckMsg{SeqNo: d.uint32("seq_no"), Payload: d.bytes("payload", "", AckPayloadMaxSize)}
-	case TypeMemberDigest:
+	case typeMemberDigest:
 		d.fields("", 4)
-		return MemberDigest{
+		return memberDigestMsg{
 			Join:    d.bool("join"),
 			Buckets: d.uint16("buckets"),
 			Count:   d.uint32("count"),
 			Root:    d.uint("root", "", math.MaxUint64),
 		}
-	case TypeMemberBuckets:
+	case typeMemberBuckets:
 		d.fields("", 2)
-		return MemberBuckets{Join: d.bool("join"), Hashes: decodeUints[uint64](d, "hashes", d.lim.MaxDigestBuckets)}
-	case TypeMemberRecords:
+		return memberBucketsMsg{Join: d.bool("join"), Hashes: decodeUints[uint64](d, "hashes", d.lim.MaxDigestBuckets)}
+	case typeMemberRecords:
 		d.fields("", 4)
-		return MemberRecords{
+		return memberRecordsMsg{
 			Join:    d.bool("join"),
 			Buckets: d.uint16("buckets"),
 			Want:    decodeUints[uint16](d, "want", d.lim.MaxDigestBuckets),
 			Records: d.records("records"),
 		}
-	case TypeMemberUserState:
+	case typeMemberUserState:
 		d.fields("", 2)
-		return MemberUserState{Join: d.bool("join"), State: d.bytes("state", "", d.lim.MaxUserStateSize)}
+		return memberUserStateMsg{Join: d.bool("join"), State: d.bytes("state", "", d.lim.MaxUserStateSize)}
 	}
 	d.fail("", "", errUnknownMessageType)
 	return nil
@@ -349,11 +349,11 @@ func (d *decoder) peers() []Peer {
 // knownType reports whether t is a message type this node can decode.
 func knownType(t MessageType) bool {
 	switch t {
-	case TypeJoin, TypeForwardJoin, TypeNeighbor, TypeNeighborReply, TypeDisconnect,
-		TypeShuffle, TypeShuffleReply, TypeKeepalive,
-		TypeGossip, TypeIHave, TypeGraft, TypePrune,
-		TypeMemberDigest, TypeMemberBuckets, TypeMemberRecords, TypeMemberUserState,
-		TypeHello, typeHelloAccept, typeHelloReject, typeUserMsg, typePing, typeAck,
+	case typeJoin, typeForwardJoin, typeNeighbor, typeNeighborReply, typeDisconnect,
+		typeShuffle, typeShuffleReply, typeKeepalive,
+		typeGossip, typeIHave, typeGraft, typePrune,
+		typeMemberDigest, typeMemberBuckets, typeMemberRecords, typeMemberUserState,
+		typeHello, typeHelloAccept, typeHelloReject, typeUserMsg, typePing, typeAck,
 		typeLinkPing, typePingAck:
 		return true
 	}

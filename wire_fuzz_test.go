@@ -23,11 +23,11 @@ func FuzzDecodeMessage(f *testing.F) {
 		}
 		f.Add(frame)
 	}
-	f.Add(frameOf(TypeGraft, "91 dd 80000000 92 a1 61 07 000000"))
+	f.Add(frameOf(typeGraft, "91 dd 80000000 92 a1 61 07 000000"))
 	f.Add(frameOf(typeUserMsg, "91 c0"))
-	f.Add(frameOf(TypeMemberRecords, "94 c2 40 c0 91 96 a1 61 a0 c0 00 00 00"))
-	f.Add(frameOf(TypeMemberBuckets, "92 c3 dc 0011 "+strings.Repeat("00", 17)))
-	f.Add(frameOf(TypeMemberUserState, "92 c2 c4 41 "+strings.Repeat("00", 65)))
+	f.Add(frameOf(typeMemberRecords, "94 c2 40 c0 91 96 a1 61 a0 c0 00 00 00"))
+	f.Add(frameOf(typeMemberBuckets, "92 c3 dc 0011 "+strings.Repeat("00", 17)))
+	f.Add(frameOf(typeMemberUserState, "92 c2 c4 41 "+strings.Repeat("00", 65)))
 
 	// Small limits, so that the fuzzer reaches them.
 	lim := WireLimits{MaxFrameSize: 1 << 16, MaxPeers: 8, MaxIHaveEntries: 16, MaxGraftIDs: 16, MaxNameLen: 32, MaxAddrLen: 32,

@@ -79,11 +79,11 @@ type (
 // the legacy struct for a Prune or Graft without a root, m itself else.
 func goMsgpackView(m Message) any {
 	switch m := m.(type) {
-	case Prune:
+	case pruneMsg:
 		if m.Root == "" {
 			return legacyPrune{}
 		}
-	case Graft:
+	case graftMsg:
 		if m.Root == "" {
 			return legacyGraft{IDs: m.IDs}
 		}
@@ -95,9 +95,9 @@ func goMsgpackView(m Message) any {
 func fromGoMsgpackView(v any) Message {
 	switch v := v.(type) {
 	case legacyPrune:
-		return Prune{}
+		return pruneMsg{}
 	case legacyGraft:
-		return Graft{IDs: v.IDs}
+		return graftMsg{IDs: v.IDs}
 	}
 	return v.(Message)
 }
@@ -130,7 +130,7 @@ func BenchmarkGoMsgpackDecodeGossip256(b *testing.B) {
 	dec := codec.NewDecoderBytes(body, h)
 	b.ReportAllocs()
 	for b.Loop() {
-		var g Gossip
+		var g gossipMsg
 		dec.ResetBytes(body)
 		if err := dec.Decode(&g); err != nil {
 			b.Fatal(err)
@@ -147,7 +147,7 @@ func BenchmarkGoMsgpackDecodeIHave32(b *testing.B) {
 	dec := codec.NewDecoderBytes(body, h)
 	b.ReportAllocs()
 	for b.Loop() {
-		var m IHave
+		var m ihaveMsg
 		dec.ResetBytes(body)
 		if err := dec.Decode(&m); err != nil {
 			b.Fatal(err)

@@ -37,17 +37,17 @@ type WireLimits struct {
 	// MaxAddrLen is the longest node address in bytes. Default 512:
 	// a DNS name plus ":port", with room for zones and schemes.
 	MaxAddrLen int
-	// MaxMemberRecords is the most records one MemberRecords may carry.
+	// MaxMemberRecords is the most records one memberRecordsMsg may carry.
 	// Default MaxMemberRecordsPerMessage (256), the most the membership
 	// core puts in one message.
 	MaxMemberRecords int
-	// MaxDigestBuckets is the most bucket hashes one MemberBuckets, and
-	// the most wanted bucket indices one MemberRecords, may carry.
-	// Default MaxDigestBuckets (256), the largest bucket count of an
+	// MaxDigestBuckets is the most bucket hashes one memberBucketsMsg, and
+	// the most wanted bucket indices one memberRecordsMsg, may carry.
+	// Default maxDigestBuckets (256), the largest bucket count of an
 	// anti-entropy exchange.
 	MaxDigestBuckets int
 	// MaxUserStateSize is the largest application state in one
-	// MemberUserState, in bytes. Default
+	// memberUserStateMsg, in bytes. Default
 	// DefaultMembershipConfig().MaxLocalStateSize (1 MiB), the most the
 	// membership core sends; a runtime that raises that config field
 	// must raise this limit with it.
@@ -72,7 +72,7 @@ func DefaultWireLimits() WireLimits {
 		// The membership core's own bounds, so that every message it
 		// emits encodes (membership_messages.go, membership_config.go).
 		MaxMemberRecords: maxMemberRecordsPerMessage,
-		MaxDigestBuckets: MaxDigestBuckets,
+		MaxDigestBuckets: maxDigestBuckets,
 		MaxUserStateSize: DefaultMembershipConfig().MaxLocalStateSize,
 	}
 }

@@ -62,8 +62,8 @@ func TestDecodeMessageMalformed(t *testing.T) {
 	long := strings.Repeat("61", def.MaxNameLen+1)
 	tinyState := def
 	tinyState.MaxUserStateSize = 4
-	// rec wraps one encoded record (hex) in a MemberRecords body.
-	rec := func(record string) []byte { return frameOf(TypeMemberRecords, "94 c2 40 90 91 "+record) }
+	// rec wraps one encoded record (hex) in a memberRecordsMsg body.
+	rec := func(record string) []byte { return frameOf(typeMemberRecords, "94 c2 40 90 91 "+record) }
 	cases := []struct {
 		name  string
 		frame []byte
@@ -83,72 +83,72 @@ func TestDecodeMessageMalformed(t *testing.T) {
 		{"type 9", rawFrame(1, 9, 0, -1, "90"), def, errUnknownMessageType, 9, "type"},
 		{"type 47", rawFrame(1, 47, 0, -1, "90"), def, errUnknownMessageType, 47, "type"},
 		{"type 255", rawFrame(1, 255, 0, -1, "90"), def, errUnknownMessageType, 255, "type"},
-		{"flag encrypted", rawFrame(1, 1, 0x01, -1, "90"), def, errUnknownFlags, TypeJoin, "flags"},
-		{"flag compressed", rawFrame(1, 1, 0x02, -1, "90"), def, errUnknownFlags, TypeJoin, "flags"},
-		{"flag labeled", rawFrame(1, 1, 0x04, -1, "90"), def, errUnknownFlags, TypeJoin, "flags"},
-		{"flag high bit", rawFrame(1, 1, 0x80, -1, "90"), def, errUnknownFlags, TypeJoin, "flags"},
+		{"flag encrypted", rawFrame(1, 1, 0x01, -1, "90"), def, errUnknownFlags, typeJoin, "flags"},
+		{"flag compressed", rawFrame(1, 1, 0x02, -1, "90"), def, errUnknownFlags, typeJoin, "flags"},
+		{"flag labeled", rawFrame(1, 1, 0x04, -1, "90"), def, errUnknownFlags, typeJoin, "flags"},
+		{"flag high bit", rawFrame(1, 1, 0x80, -1, "90"), def, errUnknownFlags, typeJoin, "flags"},
 		{"length over limit", frameOf(typeUserMsg, "91 c4 0f 000102030405060708090a0b0c0d0e"), small, errFrameTooLarge, typeUserMsg, "length"},
-		{"length 2^32-1", rawFrame(1, 16, 0, math.MaxUint32, ""), def, errFrameTooLarge, TypeGossip, "length"},
-		{"body shorter than length", rawFrame(1, 1, 0, 2, "90"), def, errTruncated, TypeJoin, "body"},
-		{"bytes after the frame", rawFrame(1, 1, 0, 1, "90 90"), def, errTrailingData, TypeJoin, "body"},
-		{"value after the body", frameOf(TypeJoin, "90 00"), def, errTrailingData, TypeJoin, ""},
-		{"empty body", frameOf(TypeJoin, ""), def, errTruncated, TypeJoin, ""},
-		{"too many fields", frameOf(TypeJoin, "91 00"), def, errMalformed, TypeJoin, ""},
-		{"too few fields", frameOf(TypeGossip, "93 92 a1 61 00 00 00"), def, errMalformed, TypeGossip, ""},
-		{"body is a map", frameOf(TypePrune, "80"), def, errMalformed, TypePrune, ""},
-		{"body is nil", frameOf(TypePrune, "c0"), def, errMalformed, TypePrune, ""},
-		{"str for bool", frameOf(TypeNeighbor, "91 a1 74"), def, errMalformed, TypeNeighbor, "high_priority"},
-		{"int for bool", frameOf(TypeDisconnect, "91 01"), def, errMalformed, TypeDisconnect, "alive"},
-		{"nil for peer", frameOf(TypeForwardJoin, "92 c0 06"), def, errMalformed, TypeForwardJoin, "joiner"},
-		{"peer with 3 fields", frameOf(TypeForwardJoin, "92 93 a0 a0 a0 06"), def, errMalformed, TypeForwardJoin, "joiner"},
-		{"int for name", frameOf(TypeForwardJoin, "92 92 01 a0 06"), def, errMalformed, TypeForwardJoin, "joiner.name"},
-		{"ttl 256", frameOf(TypeForwardJoin, "92 92 a0 a0 cd 0100"), def, errMalformed, TypeForwardJoin, "ttl"},
+		{"length 2^32-1", rawFrame(1, 16, 0, math.MaxUint32, ""), def, errFrameTooLarge, typeGossip, "length"},
+		{"body shorter than length", rawFrame(1, 1, 0, 2, "90"), def, errTruncated, typeJoin, "body"},
+		{"bytes after the frame", rawFrame(1, 1, 0, 1, "90 90"), def, errTrailingData, typeJoin, "body"},
+		{"value after the body", frameOf(typeJoin, "90 00"), def, errTrailingData, typeJoin, ""},
+		{"empty body", frameOf(typeJoin, ""), def, errTruncated, typeJoin, ""},
+		{"too many fields", frameOf(typeJoin, "91 00"), def, errMalformed, typeJoin, ""},
+		{"too few fields", frameOf(typeGossip, "93 92 a1 61 00 00 00"), def, errMalformed, typeGossip, ""},
+		{"body is a map", frameOf(typePrune, "80"), def, errMalformed, typePrune, ""},
+		{"body is nil", frameOf(typePrune, "c0"), def, errMalformed, typePrune, ""},
+		{"str for bool", frameOf(typeNeighbor, "91 a1 74"), def, errMalformed, typeNeighbor, "high_priority"},
+		{"int for bool", frameOf(typeDisconnect, "91 01"), def, errMalformed, typeDisconnect, "alive"},
+		{"nil for peer", frameOf(typeForwardJoin, "92 c0 06"), def, errMalformed, typeForwardJoin, "joiner"},
+		{"peer with 3 fields", frameOf(typeForwardJoin, "92 93 a0 a0 a0 06"), def, errMalformed, typeForwardJoin, "joiner"},
+		{"int for name", frameOf(typeForwardJoin, "92 92 01 a0 06"), def, errMalformed, typeForwardJoin, "joiner.name"},
+		{"ttl 256", frameOf(typeForwardJoin, "92 92 a0 a0 cd 0100"), def, errMalformed, typeForwardJoin, "ttl"},
 		{"negative fixint", frameOf(typePing, "91 ff"), def, errMalformed, typePing, "seq_no"},
 		{"negative int8", frameOf(typePing, "91 d0 ff"), def, errMalformed, typePing, "seq_no"},
 		{"negative int64", frameOf(typeAck, "91 d3 8000000000000000"), def, errMalformed, typeAck, "seq_no"},
 		{"seq_no over uint32", frameOf(typeAck, "91 cf 0000000100000000"), def, errMalformed, typeAck, "seq_no"},
 		{"float for int", frameOf(typePing, "91 ca 3f800000"), def, errMalformed, typePing, "seq_no"},
 		{"reserved byte c1", frameOf(typePing, "91 c1"), def, errMalformed, typePing, "seq_no"},
-		{"list is a map", frameOf(TypeGraft, "91 80"), def, errMalformed, TypeGraft, "ids"},
+		{"list is a map", frameOf(typeGraft, "91 80"), def, errMalformed, typeGraft, "ids"},
 		{"payload is an array", frameOf(typeUserMsg, "91 90"), def, errMalformed, typeUserMsg, "payload"},
 		{"truncated int", frameOf(typePing, "91 ce 0001"), def, errTruncated, typePing, "seq_no"},
-		{"truncated str header", frameOf(TypeHello, "95 01 01 da 00"), def, errTruncated, TypeHello, "label"},
-		{"truncated str", frameOf(TypeHello, "95 01 01 a4 7072"), def, errTruncated, TypeHello, "label"},
+		{"truncated str header", frameOf(typeHello, "95 01 01 da 00"), def, errTruncated, typeHello, "label"},
+		{"truncated str", frameOf(typeHello, "95 01 01 a4 7072"), def, errTruncated, typeHello, "label"},
 		{"truncated payload", frameOf(typeUserMsg, "91 c5 0100 00"), def, errTruncated, typeUserMsg, "payload"},
 		{"payload claims 2^32-1 bytes", frameOf(typeUserMsg, "91 c6 ffffffff 00"), def, errTruncated, typeUserMsg, "payload"},
-		{"truncated list", frameOf(TypeShuffleReply, "91 92 92 a0 a0"), def, errTruncated, TypeShuffleReply, "peers"},
-		{"truncated list element", frameOf(TypeShuffleReply, "91 91 92 a0 a1"), def, errTruncated, TypeShuffleReply, "peers.addr"},
+		{"truncated list", frameOf(typeShuffleReply, "91 92 92 a0 a0"), def, errTruncated, typeShuffleReply, "peers"},
+		{"truncated list element", frameOf(typeShuffleReply, "91 91 92 a0 a1"), def, errTruncated, typeShuffleReply, "peers.addr"},
 		{"name over limit", frameOf(typeHelloAccept, "93 01 da 0201 "+long+" a0"), def, errLimitExceeded, typeHelloAccept, "name"},
-		{"origin over limit", frameOf(TypeGraft, "91 91 92 da 0201 "+long+" 00"), def, errLimitExceeded, TypeGraft, "ids.origin"},
-		{"label over 255", frameOf(TypeHello, "95 01 01 da 0100 "+strings.Repeat("6c", 256)+" a0 a0"), def, errLimitExceeded, TypeHello, "label"},
-		{"str claims 2^32-1 bytes", frameOf(TypeHello, "95 01 01 db ffffffff 00"), def, errLimitExceeded, TypeHello, "label"},
-		{"peers over limit", frameOf(TypeShuffleReply, "91 dc 0101"), def, errLimitExceeded, TypeShuffleReply, "peers"},
-		{"entries over limit", frameOf(TypeIHave, "91 dd 80000000 00"), def, errLimitExceeded, TypeIHave, "entries"},
-		{"ids over limit", frameOf(TypeGraft, "91 dd ffffffff"), def, errLimitExceeded, TypeGraft, "ids"},
-		{"digest too few fields", frameOf(TypeMemberDigest, "93 c2 40 00"), def, errMalformed, TypeMemberDigest, ""},
-		{"digest int for join", frameOf(TypeMemberDigest, "94 01 40 00 00"), def, errMalformed, TypeMemberDigest, "join"},
-		{"digest buckets over uint16", frameOf(TypeMemberDigest, "94 c2 ce 00010000 00 00"), def, errMalformed, TypeMemberDigest, "buckets"},
-		{"digest count over uint32", frameOf(TypeMemberDigest, "94 c2 40 cf 0000000100000000 00"), def, errMalformed, TypeMemberDigest, "count"},
-		{"digest negative root", frameOf(TypeMemberDigest, "94 c2 40 00 d3 ffffffffffffffff"), def, errMalformed, TypeMemberDigest, "root"},
-		{"hashes over limit", frameOf(TypeMemberBuckets, "92 c2 dc 0101"), def, errLimitExceeded, TypeMemberBuckets, "hashes"},
-		{"hash is a str", frameOf(TypeMemberBuckets, "92 c2 91 a0"), def, errMalformed, TypeMemberBuckets, "hashes"},
-		{"truncated hashes", frameOf(TypeMemberBuckets, "92 c2 93 00 00"), def, errTruncated, TypeMemberBuckets, "hashes"},
-		{"want over limit", frameOf(TypeMemberRecords, "94 c2 cd 0100 dc 0101"), def, errLimitExceeded, TypeMemberRecords, "want"},
-		{"want over uint16", frameOf(TypeMemberRecords, "94 c2 40 91 ce 00010000 90"), def, errMalformed, TypeMemberRecords, "want"},
-		{"records over limit", frameOf(TypeMemberRecords, "94 c2 40 90 dc 0101"), def, errLimitExceeded, TypeMemberRecords, "records"},
-		{"records too few fields", frameOf(TypeMemberRecords, "93 c2 40 90"), def, errMalformed, TypeMemberRecords, ""},
-		{"record with 5 fields", rec("95 a1 61 a0 c0 00 00"), def, errMalformed, TypeMemberRecords, "records"},
-		{"record name over limit", rec("96 da 0101 " + strings.Repeat("6e", MaxMemberNameLen+1) + " a0 c0 00 00 00"), def, errLimitExceeded, TypeMemberRecords, "records.name"},
-		{"record addr over limit", rec("96 a1 61 da 0101 " + strings.Repeat("61", MaxMemberAddrLen+1) + " c0 00 00 00"), def, errLimitExceeded, TypeMemberRecords, "records.addr"},
-		{"record meta over limit", rec("96 a1 61 a0 c5 0201 " + strings.Repeat("6d", MaxMemberMetaLen+1) + " 00 00 00"), def, errLimitExceeded, TypeMemberRecords, "records.meta"},
-		{"record meta claims 2^32-1 bytes", rec("96 a1 61 a0 c6 ffffffff 00 00 00"), def, errLimitExceeded, TypeMemberRecords, "records.meta"},
-		{"record incarnation over uint32", rec("96 a1 61 a0 c0 cf 0000000100000000 00 00"), def, errMalformed, TypeMemberRecords, "records.incarnation"},
-		{"record state over uint8", rec("96 a1 61 a0 c0 00 cd 0100 00"), def, errMalformed, TypeMemberRecords, "records.state"},
-		{"record negative age", rec("96 a1 61 a0 c0 00 00 ff"), def, errMalformed, TypeMemberRecords, "records.age_seconds"},
-		{"truncated record", rec("96 a1 61 a0 c0 00 00"), def, errTruncated, TypeMemberRecords, "records.age_seconds"},
-		{"user state over limit", frameOf(TypeMemberUserState, "92 c2 c4 05 0102030405"), tinyState, errLimitExceeded, TypeMemberUserState, "state"},
-		{"user state claims 2^32-1 bytes", frameOf(TypeMemberUserState, "92 c2 c6 ffffffff 00"), def, errLimitExceeded, TypeMemberUserState, "state"},
-		{"user state is an array", frameOf(TypeMemberUserState, "92 c2 90"), def, errMalformed, TypeMemberUserState, "state"},
+		{"origin over limit", frameOf(typeGraft, "91 91 92 da 0201 "+long+" 00"), def, errLimitExceeded, typeGraft, "ids.origin"},
+		{"label over 255", frameOf(typeHello, "95 01 01 da 0100 "+strings.Repeat("6c", 256)+" a0 a0"), def, errLimitExceeded, typeHello, "label"},
+		{"str claims 2^32-1 bytes", frameOf(typeHello, "95 01 01 db ffffffff 00"), def, errLimitExceeded, typeHello, "label"},
+		{"peers over limit", frameOf(typeShuffleReply, "91 dc 0101"), def, errLimitExceeded, typeShuffleReply, "peers"},
+		{"entries over limit", frameOf(typeIHave, "91 dd 80000000 00"), def, errLimitExceeded, typeIHave, "entries"},
+		{"ids over limit", frameOf(typeGraft, "91 dd ffffffff"), def, errLimitExceeded, typeGraft, "ids"},
+		{"digest too few fields", frameOf(typeMemberDigest, "93 c2 40 00"), def, errMalformed, typeMemberDigest, ""},
+		{"digest int for join", frameOf(typeMemberDigest, "94 01 40 00 00"), def, errMalformed, typeMemberDigest, "join"},
+		{"digest buckets over uint16", frameOf(typeMemberDigest, "94 c2 ce 00010000 00 00"), def, errMalformed, typeMemberDigest, "buckets"},
+		{"digest count over uint32", frameOf(typeMemberDigest, "94 c2 40 cf 0000000100000000 00"), def, errMalformed, typeMemberDigest, "count"},
+		{"digest negative root", frameOf(typeMemberDigest, "94 c2 40 00 d3 ffffffffffffffff"), def, errMalformed, typeMemberDigest, "root"},
+		{"hashes over limit", frameOf(typeMemberBuckets, "92 c2 dc 0101"), def, errLimitExceeded, typeMemberBuckets, "hashes"},
+		{"hash is a str", frameOf(typeMemberBuckets, "92 c2 91 a0"), def, errMalformed, typeMemberBuckets, "hashes"},
+		{"truncated hashes", frameOf(typeMemberBuckets, "92 c2 93 00 00"), def, errTruncated, typeMemberBuckets, "hashes"},
+		{"want over limit", frameOf(typeMemberRecords, "94 c2 cd 0100 dc 0101"), def, errLimitExceeded, typeMemberRecords, "want"},
+		{"want over uint16", frameOf(typeMemberRecords, "94 c2 40 91 ce 00010000 90"), def, errMalformed, typeMemberRecords, "want"},
+		{"records over limit", frameOf(typeMemberRecords, "94 c2 40 90 dc 0101"), def, errLimitExceeded, typeMemberRecords, "records"},
+		{"records too few fields", frameOf(typeMemberRecords, "93 c2 40 90"), def, errMalformed, typeMemberRecords, ""},
+		{"record with 5 fields", rec("95 a1 61 a0 c0 00 00"), def, errMalformed, typeMemberRecords, "records"},
+		{"record name over limit", rec("96 da 0101 " + strings.Repeat("6e", MaxMemberNameLen+1) + " a0 c0 00 00 00"), def, errLimitExceeded, typeMemberRecords, "records.name"},
+		{"record addr over limit", rec("96 a1 61 da 0101 " + strings.Repeat("61", MaxMemberAddrLen+1) + " c0 00 00 00"), def, errLimitExceeded, typeMemberRecords, "records.addr"},
+		{"record meta over limit", rec("96 a1 61 a0 c5 0201 " + strings.Repeat("6d", MaxMemberMetaLen+1) + " 00 00 00"), def, errLimitExceeded, typeMemberRecords, "records.meta"},
+		{"record meta claims 2^32-1 bytes", rec("96 a1 61 a0 c6 ffffffff 00 00 00"), def, errLimitExceeded, typeMemberRecords, "records.meta"},
+		{"record incarnation over uint32", rec("96 a1 61 a0 c0 cf 0000000100000000 00 00"), def, errMalformed, typeMemberRecords, "records.incarnation"},
+		{"record state over uint8", rec("96 a1 61 a0 c0 00 cd 0100 00"), def, errMalformed, typeMemberRecords, "records.state"},
+		{"record negative age", rec("96 a1 61 a0 c0 00 00 ff"), def, errMalformed, typeMemberRecords, "records.age_seconds"},
+		{"truncated record", rec("96 a1 61 a0 c0 00 00"), def, errTruncated, typeMemberRecords, "records.age_seconds"},
+		{"user state over limit", frameOf(typeMemberUserState, "92 c2 c4 05 0102030405"), tinyState, errLimitExceeded, typeMemberUserState, "state"},
+		{"user state claims 2^32-1 bytes", frameOf(typeMemberUserState, "92 c2 c6 ffffffff 00"), def, errLimitExceeded, typeMemberUserState, "state"},
+		{"user state is an array", frameOf(typeMemberUserState, "92 c2 90"), def, errMalformed, typeMemberUserState, "state"},
 		{"link_ping too many fields", frameOf(typeLinkPing, "92 00 00"), def, errMalformed, typeLinkPing, ""},
 		{"link_ping negative seq_no", frameOf(typeLinkPing, "91 ff"), def, errMalformed, typeLinkPing, "seq_no"},
 		{"ping_ack too few fields", frameOf(typePingAck, "91 00"), def, errMalformed, typePingAck, ""},
@@ -157,14 +157,14 @@ func TestDecodeMessageMalformed(t *testing.T) {
 		{"ping_ack payload over limit", frameOf(typePingAck, "92 00 c5 0401 "+strings.Repeat("70", AckPayloadMaxSize+1)), def, errLimitExceeded, typePingAck, "payload"},
 		{"ping_ack payload claims 2^32-1 bytes", frameOf(typePingAck, "92 00 c6 ffffffff 00"), def, errLimitExceeded, typePingAck, "payload"},
 		{"truncated ping_ack payload", frameOf(typePingAck, "92 00 c4 05 0102"), def, errTruncated, typePingAck, "payload"},
-		{"prune v1 with a root", rawFrame(1, byte(TypePrune), 0, -1, "91 a1 72"), def, errMalformed, TypePrune, ""},
-		{"prune v3 without a root", rawFrame(3, byte(TypePrune), 0, -1, "90"), def, errMalformed, TypePrune, ""},
-		{"prune v3 root is a number", rawFrame(3, byte(TypePrune), 0, -1, "91 07"), def, errMalformed, TypePrune, "root"},
-		{"prune v3 root over limit", rawFrame(3, byte(TypePrune), 0, -1, "91 da 0201 "+long), def, errLimitExceeded, TypePrune, "root"},
-		{"prune v3 truncated root", rawFrame(3, byte(TypePrune), 0, -1, "91 a5 7272"), def, errTruncated, TypePrune, "root"},
-		{"graft v2 with a root", rawFrame(2, byte(TypeGraft), 0, -1, "92 90 a1 72"), def, errMalformed, TypeGraft, ""},
-		{"graft v3 without a root", rawFrame(3, byte(TypeGraft), 0, -1, "91 90"), def, errMalformed, TypeGraft, ""},
-		{"graft v4", rawFrame(4, byte(TypeGraft), 0, -1, "92 90 a1 72"), def, errUnsupportedVersion, 0, "version"},
+		{"prune v1 with a root", rawFrame(1, byte(typePrune), 0, -1, "91 a1 72"), def, errMalformed, typePrune, ""},
+		{"prune v3 without a root", rawFrame(3, byte(typePrune), 0, -1, "90"), def, errMalformed, typePrune, ""},
+		{"prune v3 root is a number", rawFrame(3, byte(typePrune), 0, -1, "91 07"), def, errMalformed, typePrune, "root"},
+		{"prune v3 root over limit", rawFrame(3, byte(typePrune), 0, -1, "91 da 0201 "+long), def, errLimitExceeded, typePrune, "root"},
+		{"prune v3 truncated root", rawFrame(3, byte(typePrune), 0, -1, "91 a5 7272"), def, errTruncated, typePrune, "root"},
+		{"graft v2 with a root", rawFrame(2, byte(typeGraft), 0, -1, "92 90 a1 72"), def, errMalformed, typeGraft, ""},
+		{"graft v3 without a root", rawFrame(3, byte(typeGraft), 0, -1, "91 90"), def, errMalformed, typeGraft, ""},
+		{"graft v4", rawFrame(4, byte(typeGraft), 0, -1, "92 90 a1 72"), def, errUnsupportedVersion, 0, "version"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -192,14 +192,14 @@ func TestDecodeMessageOtherForms(t *testing.T) {
 		{"bin for str", frameOf(typeHelloAccept, "93 01 c4 01 61 a0"), helloAcceptMsg{Version: 1, Name: "a"}},
 		{"str for payload", frameOf(typeUserMsg, "91 a2 6869"), userMsg{Payload: []byte("hi")}},
 		{"nil payload", frameOf(typeUserMsg, "91 c0"), userMsg{}},
-		{"nil list", frameOf(TypeGraft, "91 c0"), Graft{}},
-		{"array16 list", frameOf(TypeGraft, "91 dc 0001 92 a1 61 07"), Graft{IDs: []MessageID{{Origin: "a", Seq: 7}}}},
-		{"array32 body", frameOf(TypeNeighbor, "dd 00000001 c3"), Neighbor{HighPriority: true}},
-		{"nil meta, str for meta", frameOf(TypeMemberRecords, "94 c2 40 c0 92 96 a1 61 a0 c0 00 00 00 96 a1 62 a0 a1 6d 00 00 00"),
-			MemberRecords{Buckets: 64, Records: []MemberRecord{{Name: "a"}, {Name: "b", Meta: []byte("m")}}}},
-		{"nil hashes", frameOf(TypeMemberBuckets, "92 c3 c0"), MemberBuckets{Join: true}},
-		{"int64 hash", frameOf(TypeMemberBuckets, "92 c2 91 d3 7fffffffffffffff"), MemberBuckets{Hashes: []uint64{math.MaxInt64}}},
-		{"str user state", frameOf(TypeMemberUserState, "92 c2 a2 6869"), MemberUserState{State: []byte("hi")}},
+		{"nil list", frameOf(typeGraft, "91 c0"), graftMsg{}},
+		{"array16 list", frameOf(typeGraft, "91 dc 0001 92 a1 61 07"), graftMsg{IDs: []MessageID{{Origin: "a", Seq: 7}}}},
+		{"array32 body", frameOf(typeNeighbor, "dd 00000001 c3"), neighborMsg{HighPriority: true}},
+		{"nil meta, str for meta", frameOf(typeMemberRecords, "94 c2 40 c0 92 96 a1 61 a0 c0 00 00 00 96 a1 62 a0 a1 6d 00 00 00"),
+			memberRecordsMsg{Buckets: 64, Records: []MemberRecord{{Name: "a"}, {Name: "b", Meta: []byte("m")}}}},
+		{"nil hashes", frameOf(typeMemberBuckets, "92 c3 c0"), memberBucketsMsg{Join: true}},
+		{"int64 hash", frameOf(typeMemberBuckets, "92 c2 91 d3 7fffffffffffffff"), memberBucketsMsg{Hashes: []uint64{math.MaxInt64}}},
+		{"str user state", frameOf(typeMemberUserState, "92 c2 a2 6869"), memberUserStateMsg{State: []byte("hi")}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -234,18 +234,18 @@ func TestDecodeHugeCountsFailFast(t *testing.T) {
 	lim.MaxGraftIDs, lim.MaxIHaveEntries, lim.MaxPeers, lim.MaxNameLen = math.MaxInt, math.MaxInt, math.MaxInt, math.MaxInt
 	lim.MaxMemberRecords, lim.MaxDigestBuckets, lim.MaxUserStateSize = math.MaxInt, math.MaxInt, math.MaxInt
 	frames := map[string][]byte{
-		"ids":       frameOf(TypeGraft, "91 dd 80000000 92 a1 61 07 000000"),
-		"entries":   frameOf(TypeIHave, "91 dd 80000000 92 92 a1 61 07 0000"),
-		"peers":     frameOf(TypeShuffleReply, "91 dd 80000000 92 a1 61 a1 62 0000"),
+		"ids":       frameOf(typeGraft, "91 dd 80000000 92 a1 61 07 000000"),
+		"entries":   frameOf(typeIHave, "91 dd 80000000 92 92 a1 61 07 0000"),
+		"peers":     frameOf(typeShuffleReply, "91 dd 80000000 92 a1 61 a1 62 0000"),
 		"name":      frameOf(typeHelloAccept, "93 01 db 80000000 6e6f64652d31"),
 		"payload":   frameOf(typeUserMsg, "91 c6 80000000 01020304050607"),
-		"fields":    frameOf(TypeJoin, "dd 80000000 0102030405060708"),
-		"id fields": frameOf(TypeGraft, "91 91 dd 80000000 010203040506"),
-		"hashes":    frameOf(TypeMemberBuckets, "92 c2 dd 80000000 010203040506"),
-		"want":      frameOf(TypeMemberRecords, "94 c2 cd 0100 dd 80000000 010203"),
-		"records":   frameOf(TypeMemberRecords, "94 c2 cd 0100 90 dd 80000000 0000"),
-		"record":    frameOf(TypeMemberRecords, "94 c2 cd 0100 90 91 dd 80000000 00"),
-		"state":     frameOf(TypeMemberUserState, "92 c2 c6 80000000 010203040506"),
+		"fields":    frameOf(typeJoin, "dd 80000000 0102030405060708"),
+		"id fields": frameOf(typeGraft, "91 91 dd 80000000 010203040506"),
+		"hashes":    frameOf(typeMemberBuckets, "92 c2 dd 80000000 010203040506"),
+		"want":      frameOf(typeMemberRecords, "94 c2 cd 0100 dd 80000000 010203"),
+		"records":   frameOf(typeMemberRecords, "94 c2 cd 0100 90 dd 80000000 0000"),
+		"record":    frameOf(typeMemberRecords, "94 c2 cd 0100 90 91 dd 80000000 00"),
+		"state":     frameOf(typeMemberUserState, "92 c2 c6 80000000 010203040506"),
 	}
 	for name, frame := range frames {
 		t.Run(name, func(t *testing.T) {
@@ -274,24 +274,24 @@ func TestEncodeMessageRefuses(t *testing.T) {
 		want error
 	}{
 		{"nil", nil, lim, errUnknownMessageType},
-		{"pointer", &Gossip{}, lim, errUnknownMessageType},
+		{"pointer", &gossipMsg{}, lim, errUnknownMessageType},
 		{"foreign type", foreignMessage{}, lim, errUnknownMessageType},
-		{"too many peers", Shuffle{Peers: make([]Peer, lim.MaxPeers+1)}, lim, errLimitExceeded},
-		{"too many entries", IHave{Entries: make([]IHaveEntry, lim.MaxIHaveEntries+1)}, lim, errLimitExceeded},
-		{"too many ids", Graft{IDs: make([]MessageID, lim.MaxGraftIDs+1)}, lim, errLimitExceeded},
+		{"too many peers", shuffleMsg{Peers: make([]Peer, lim.MaxPeers+1)}, lim, errLimitExceeded},
+		{"too many entries", ihaveMsg{Entries: make([]ihaveEntry, lim.MaxIHaveEntries+1)}, lim, errLimitExceeded},
+		{"too many ids", graftMsg{IDs: make([]MessageID, lim.MaxGraftIDs+1)}, lim, errLimitExceeded},
 		{"long name", helloMsg{Name: long}, lim, errLimitExceeded},
 		{"long addr", helloAcceptMsg{Addr: strings.Repeat("x", lim.MaxAddrLen+1)}, lim, errLimitExceeded},
 		{"long label", helloMsg{Label: strings.Repeat("x", maxLabelLen+1)}, lim, errLimitExceeded},
-		{"long origin", Graft{IDs: []MessageID{{Origin: long}}}, lim, errLimitExceeded},
-		{"long peer name", ShuffleReply{Peers: []Peer{{Name: long}}}, lim, errLimitExceeded},
+		{"long origin", graftMsg{IDs: []MessageID{{Origin: long}}}, lim, errLimitExceeded},
+		{"long peer name", shuffleReplyMsg{Peers: []Peer{{Name: long}}}, lim, errLimitExceeded},
 		{"frame too large", userMsg{Payload: make([]byte, 100)}, tiny, errFrameTooLarge},
-		{"too many hashes", MemberBuckets{Hashes: make([]uint64, lim.MaxDigestBuckets+1)}, lim, errLimitExceeded},
-		{"too many wanted buckets", MemberRecords{Want: make([]uint16, lim.MaxDigestBuckets+1)}, lim, errLimitExceeded},
-		{"too many records", MemberRecords{Records: make([]MemberRecord, lim.MaxMemberRecords+1)}, lim, errLimitExceeded},
-		{"long member name", MemberRecords{Records: []MemberRecord{{Name: strings.Repeat("x", MaxMemberNameLen+1)}}}, lim, errLimitExceeded},
-		{"long member addr", MemberRecords{Records: []MemberRecord{{Name: "x", Addr: strings.Repeat("x", MaxMemberAddrLen+1)}}}, lim, errLimitExceeded},
-		{"long member meta", MemberRecords{Records: []MemberRecord{{Name: "x", Meta: make([]byte, MaxMemberMetaLen+1)}}}, lim, errLimitExceeded},
-		{"large user state", MemberUserState{State: make([]byte, lim.MaxUserStateSize+1)}, lim, errLimitExceeded},
+		{"too many hashes", memberBucketsMsg{Hashes: make([]uint64, lim.MaxDigestBuckets+1)}, lim, errLimitExceeded},
+		{"too many wanted buckets", memberRecordsMsg{Want: make([]uint16, lim.MaxDigestBuckets+1)}, lim, errLimitExceeded},
+		{"too many records", memberRecordsMsg{Records: make([]MemberRecord, lim.MaxMemberRecords+1)}, lim, errLimitExceeded},
+		{"long member name", memberRecordsMsg{Records: []MemberRecord{{Name: strings.Repeat("x", MaxMemberNameLen+1)}}}, lim, errLimitExceeded},
+		{"long member addr", memberRecordsMsg{Records: []MemberRecord{{Name: "x", Addr: strings.Repeat("x", MaxMemberAddrLen+1)}}}, lim, errLimitExceeded},
+		{"long member meta", memberRecordsMsg{Records: []MemberRecord{{Name: "x", Meta: make([]byte, MaxMemberMetaLen+1)}}}, lim, errLimitExceeded},
+		{"large user state", memberUserStateMsg{State: make([]byte, lim.MaxUserStateSize+1)}, lim, errLimitExceeded},
 		{"large ack payload", pingAckMsg{Payload: make([]byte, AckPayloadMaxSize+1)}, lim, errLimitExceeded},
 	}
 	for _, c := range cases {
@@ -314,7 +314,7 @@ func TestEncodeMessageRefuses(t *testing.T) {
 // foreignMessage implements Message but is not one of ours.
 type foreignMessage struct{}
 
-func (foreignMessage) Type() MessageType { return TypeJoin }
+func (foreignMessage) Type() MessageType { return typeJoin }
 
 // countingReader counts the bytes read through it.
 type countingReader struct {
@@ -371,7 +371,7 @@ func TestReadFrameLargeBody(t *testing.T) {
 
 func TestReadFrameErrors(t *testing.T) {
 	lim := DefaultWireLimits()
-	gossip, err := EncodeMessage(nil, Gossip{ID: MessageID{Origin: "o"}, Payload: []byte("payload")}, lim)
+	gossip, err := EncodeMessage(nil, gossipMsg{ID: MessageID{Origin: "o"}, Payload: []byte("payload")}, lim)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -386,7 +386,7 @@ func TestReadFrameErrors(t *testing.T) {
 	t.Run("truncated body", func(t *testing.T) {
 		for _, n := range []int{frameHeaderSize, len(gossip) - 1} {
 			_, err := readMessageFrame(bytes.NewReader(gossip[:n]), lim)
-			checkDecodeError(t, err, errTruncated, TypeGossip, "body")
+			checkDecodeError(t, err, errTruncated, typeGossip, "body")
 		}
 	})
 	t.Run("bad header reads nothing more", func(t *testing.T) {

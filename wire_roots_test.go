@@ -17,12 +17,12 @@ func TestWireTreeRootVersions(t *testing.T) {
 		version uint8
 		old     Message // as sent on a version 2 link
 	}{
-		{Prune{Root: "r"}, 3, Prune{}},
-		{Prune{}, 1, Prune{}},
-		{Graft{Root: "r"}, 3, Graft{}},
-		{Graft{IDs: ids, Root: "r"}, 3, Graft{IDs: ids}},
-		{Graft{IDs: ids}, 1, Graft{IDs: ids}},
-		{Gossip{ID: ids[0]}, 1, Gossip{ID: ids[0]}},
+		{pruneMsg{Root: "r"}, 3, pruneMsg{}},
+		{pruneMsg{}, 1, pruneMsg{}},
+		{graftMsg{Root: "r"}, 3, graftMsg{}},
+		{graftMsg{IDs: ids, Root: "r"}, 3, graftMsg{IDs: ids}},
+		{graftMsg{IDs: ids}, 1, graftMsg{IDs: ids}},
+		{gossipMsg{ID: ids[0]}, 1, gossipMsg{ID: ids[0]}},
 	}
 	for _, c := range cases {
 		frame, err := EncodeMessage(nil, c.msg, lim)
@@ -50,8 +50,8 @@ func TestWireTreeRootVersions(t *testing.T) {
 		}
 	}
 	// An empty root in a version 3 body reads as no root.
-	got, err := decodeMessage(rawFrame(3, byte(TypePrune), 0, -1, "91 a0"), lim)
-	if err != nil || !reflect.DeepEqual(got, Prune{}) {
+	got, err := decodeMessage(rawFrame(3, byte(typePrune), 0, -1, "91 a0"), lim)
+	if err != nil || !reflect.DeepEqual(got, pruneMsg{}) {
 		t.Errorf("prune with an empty root: %+v, %v", got, err)
 	}
 }

@@ -21,13 +21,13 @@ var wireCases = []struct {
 	name string
 	msg  Message
 }{
-	{"join", Join{}},
-	{"forward_join", ForwardJoin{Joiner: Peer{Name: "node-7", Addr: "10.0.0.7:7946"}, TTL: 6}},
-	{"neighbor_high", Neighbor{HighPriority: true}},
-	{"neighbor_low", Neighbor{HighPriority: false}},
-	{"neighbor_reply", NeighborReply{Accepted: true}},
-	{"disconnect", Disconnect{Alive: true}},
-	{"shuffle", Shuffle{
+	{"join", joinMsg{}},
+	{"forward_join", forwardJoinMsg{Joiner: Peer{Name: "node-7", Addr: "10.0.0.7:7946"}, TTL: 6}},
+	{"neighbor_high", neighborMsg{HighPriority: true}},
+	{"neighbor_low", neighborMsg{HighPriority: false}},
+	{"neighbor_reply", neighborReplyMsg{Accepted: true}},
+	{"disconnect", disconnectMsg{Alive: true}},
+	{"shuffle", shuffleMsg{
 		Origin: Peer{Name: "a", Addr: "10.0.0.1:7946"},
 		TTL:    5,
 		Peers: []Peer{
@@ -36,27 +36,27 @@ var wireCases = []struct {
 			{Name: "c", Addr: "[fe80::1%eth0]:7946"},
 		},
 	}},
-	{"shuffle_no_peers", Shuffle{Origin: Peer{Name: "a", Addr: "10.0.0.1:7946"}}},
-	{"shuffle_reply", ShuffleReply{Peers: []Peer{{Name: "d", Addr: "10.0.0.4:7946"}}}},
-	{"keepalive", Keepalive{}},
-	{"gossip", Gossip{ID: MessageID{Origin: "node-1", Seq: 42}, Class: ClassUser, Round: 3, Payload: []byte("hello")}},
-	{"gossip_wide_numbers", Gossip{
+	{"shuffle_no_peers", shuffleMsg{Origin: Peer{Name: "a", Addr: "10.0.0.1:7946"}}},
+	{"shuffle_reply", shuffleReplyMsg{Peers: []Peer{{Name: "d", Addr: "10.0.0.4:7946"}}}},
+	{"keepalive", keepaliveMsg{}},
+	{"gossip", gossipMsg{ID: MessageID{Origin: "node-1", Seq: 42}, Class: ClassUser, Round: 3, Payload: []byte("hello")}},
+	{"gossip_wide_numbers", gossipMsg{
 		ID:      MessageID{Origin: "n", Seq: math.MaxUint64},
 		Class:   ClassMembership,
 		Round:   math.MaxUint16,
 		Payload: nil,
 	}},
-	{"ihave", IHave{Entries: []IHaveEntry{
+	{"ihave", ihaveMsg{Entries: []ihaveEntry{
 		{ID: MessageID{Origin: "node-1", Seq: 1}, Round: 0},
 		{ID: MessageID{Origin: "node-1", Seq: 200}, Round: 1},
 		{ID: MessageID{Origin: "node-2", Seq: 70000}, Round: 300},
 	}}},
-	{"graft", Graft{IDs: []MessageID{{Origin: "node-1", Seq: 7}, {Origin: "node-3", Seq: 1 << 32}}}},
-	{"graft_no_ids", Graft{}},
-	{"prune", Prune{}},
-	{"graft_root", Graft{IDs: []MessageID{{Origin: "node-1", Seq: 7}}, Root: "node-9"}},
-	{"graft_root_no_ids", Graft{Root: "node-1"}},
-	{"prune_root", Prune{Root: "node-1"}},
+	{"graft", graftMsg{IDs: []MessageID{{Origin: "node-1", Seq: 7}, {Origin: "node-3", Seq: 1 << 32}}}},
+	{"graft_no_ids", graftMsg{}},
+	{"prune", pruneMsg{}},
+	{"graft_root", graftMsg{IDs: []MessageID{{Origin: "node-1", Seq: 7}}, Root: "node-9"}},
+	{"graft_root_no_ids", graftMsg{Root: "node-1"}},
+	{"prune_root", pruneMsg{Root: "node-1"}},
 	{"hello", helloMsg{VersionMin: 1, VersionMax: 1, Label: "prod", Name: "node-1", Addr: "10.0.0.1:7946"}},
 	{"hello_no_label", helloMsg{VersionMin: 1, VersionMax: 3, Name: "node-1", Addr: "10.0.0.1:7946"}},
 	{"hello_accept", helloAcceptMsg{Version: 1, Name: "node-2", Addr: "10.0.0.2:7946"}},
@@ -67,10 +67,10 @@ var wireCases = []struct {
 	{"link_ping", linkPingMsg{SeqNo: 70000}},
 	{"ping_ack", pingAckMsg{SeqNo: 7, Payload: []byte{0x01, 0x82, 0xa3}}},
 	{"ping_ack_no_payload", pingAckMsg{SeqNo: math.MaxUint32}},
-	{"member_digest", MemberDigest{Join: true, Buckets: 64, Count: 1000, Root: 0xdeadbeefcafef00d}},
-	{"member_digest_zero", MemberDigest{}},
-	{"member_buckets", MemberBuckets{Hashes: []uint64{0, 0x7f, 0x1234, 1 << 32, math.MaxUint64}}},
-	{"member_records_want", MemberRecords{
+	{"member_digest", memberDigestMsg{Join: true, Buckets: 64, Count: 1000, Root: 0xdeadbeefcafef00d}},
+	{"member_digest_zero", memberDigestMsg{}},
+	{"member_buckets", memberBucketsMsg{Hashes: []uint64{0, 0x7f, 0x1234, 1 << 32, math.MaxUint64}}},
+	{"member_records_want", memberRecordsMsg{
 		Join:    true,
 		Buckets: 256,
 		Want:    []uint16{0, 7, 255},
@@ -79,15 +79,15 @@ var wireCases = []struct {
 			{Name: "node-2", Addr: "10.0.0.2:7946", Incarnation: 70000, State: MemberStateSuspect},
 		},
 	}},
-	{"member_records_answer", MemberRecords{
+	{"member_records_answer", memberRecordsMsg{
 		Buckets: 64,
 		Records: []MemberRecord{
 			{Name: "node-3", Addr: "10.0.0.3:7946", Meta: []byte("role=db"), Incarnation: math.MaxUint32, State: MemberStateDead, AgeSeconds: 90},
 			{Name: "node-4", Addr: "10.0.0.4:7946", Incarnation: 1, State: MemberStateLeft, AgeSeconds: math.MaxUint32},
 		},
 	}},
-	{"member_records_empty", MemberRecords{Buckets: 128}},
-	{"member_user_state", MemberUserState{Join: true, State: []byte("app-state")}},
+	{"member_records_empty", memberRecordsMsg{Buckets: 128}},
+	{"member_user_state", memberUserStateMsg{Join: true, State: []byte("app-state")}},
 }
 
 func goldenPath(name string) string { return filepath.Join("testdata", "wire", name+".hex") }
@@ -295,40 +295,40 @@ func TestWireRoundTripEdges(t *testing.T) {
 		return hs, ws
 	}
 	hashes, want := uints(lim.MaxDigestBuckets)
-	entries := make([]IHaveEntry, lim.MaxIHaveEntries)
+	entries := make([]ihaveEntry, lim.MaxIHaveEntries)
 	for i, id := range ids(len(entries)) {
-		entries[i] = IHaveEntry{ID: id, Round: uint16(i)}
+		entries[i] = ihaveEntry{ID: id, Round: uint16(i)}
 	}
 	cases := map[string]Message{
-		"max name and addr":  ForwardJoin{Joiner: Peer{Name: name, Addr: addr}, TTL: math.MaxUint8},
+		"max name and addr":  forwardJoinMsg{Joiner: Peer{Name: name, Addr: addr}, TTL: math.MaxUint8},
 		"max label":          helloMsg{VersionMin: 0, VersionMax: math.MaxUint8, Label: label, Name: name, Addr: addr},
-		"max origin":         Gossip{ID: MessageID{Origin: name, Seq: 1}},
-		"empty strings":      Shuffle{Origin: Peer{}, Peers: []Peer{{}, {}}},
-		"empty lists":        Shuffle{Peers: []Peer{}},
-		"empty entries":      IHave{Entries: []IHaveEntry{}},
-		"empty ids":          Graft{IDs: []MessageID{}},
+		"max origin":         gossipMsg{ID: MessageID{Origin: name, Seq: 1}},
+		"empty strings":      shuffleMsg{Origin: Peer{}, Peers: []Peer{{}, {}}},
+		"empty lists":        shuffleMsg{Peers: []Peer{}},
+		"empty entries":      ihaveMsg{Entries: []ihaveEntry{}},
+		"empty ids":          graftMsg{IDs: []MessageID{}},
 		"empty payload":      userMsg{Payload: []byte{}},
-		"max peers":          ShuffleReply{Peers: peers(lim.MaxPeers)},
-		"16 peers":           ShuffleReply{Peers: peers(16)},
-		"max entries":        IHave{Entries: entries},
-		"max ids":            Graft{IDs: ids(lim.MaxGraftIDs)},
+		"max peers":          shuffleReplyMsg{Peers: peers(lim.MaxPeers)},
+		"16 peers":           shuffleReplyMsg{Peers: peers(16)},
+		"max entries":        ihaveMsg{Entries: entries},
+		"max ids":            graftMsg{IDs: ids(lim.MaxGraftIDs)},
 		"unknown reason":     helloRejectMsg{Reason: 200},
-		"unknown class":      Gossip{Class: 7},
-		"max records":        MemberRecords{Buckets: 256, Want: want, Records: records(lim.MaxMemberRecords)},
-		"max hashes":         MemberBuckets{Join: true, Hashes: hashes},
-		"max user state":     MemberUserState{State: bytes.Repeat([]byte{0x5a}, lim.MaxUserStateSize)},
-		"empty record":       MemberRecords{Records: []MemberRecord{{Meta: []byte{}}}},
-		"unknown state":      MemberRecords{Records: []MemberRecord{{Name: "x", State: math.MaxUint8}}},
-		"empty member lists": MemberRecords{Want: []uint16{}, Records: []MemberRecord{}},
-		"empty hashes":       MemberBuckets{Hashes: []uint64{}},
-		"empty user state":   MemberUserState{State: []byte{}},
-		"wide digest":        MemberDigest{Buckets: math.MaxUint16, Count: math.MaxUint32, Root: math.MaxUint64},
+		"unknown class":      gossipMsg{Class: 7},
+		"max records":        memberRecordsMsg{Buckets: 256, Want: want, Records: records(lim.MaxMemberRecords)},
+		"max hashes":         memberBucketsMsg{Join: true, Hashes: hashes},
+		"max user state":     memberUserStateMsg{State: bytes.Repeat([]byte{0x5a}, lim.MaxUserStateSize)},
+		"empty record":       memberRecordsMsg{Records: []MemberRecord{{Meta: []byte{}}}},
+		"unknown state":      memberRecordsMsg{Records: []MemberRecord{{Name: "x", State: math.MaxUint8}}},
+		"empty member lists": memberRecordsMsg{Want: []uint16{}, Records: []MemberRecord{}},
+		"empty hashes":       memberBucketsMsg{Hashes: []uint64{}},
+		"empty user state":   memberUserStateMsg{State: []byte{}},
+		"wide digest":        memberDigestMsg{Buckets: math.MaxUint16, Count: math.MaxUint32, Root: math.MaxUint64},
 	}
 	for _, n := range []int{1, 31, 32, 255, 256, 65535, 65536, 1 << 20} {
-		cases[fmt.Sprintf("payload %d", n)] = Gossip{ID: MessageID{Origin: "o", Seq: uint64(n)}, Payload: bytes.Repeat([]byte{0xa5}, n)}
+		cases[fmt.Sprintf("payload %d", n)] = gossipMsg{ID: MessageID{Origin: "o", Seq: uint64(n)}, Payload: bytes.Repeat([]byte{0xa5}, n)}
 	}
 	for _, seq := range []uint64{0, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, math.MaxUint32, 1 << 32, math.MaxUint64} {
-		cases[fmt.Sprintf("seq %#x", seq)] = Graft{IDs: []MessageID{{Origin: "o", Seq: seq}}}
+		cases[fmt.Sprintf("seq %#x", seq)] = graftMsg{IDs: []MessageID{{Origin: "o", Seq: seq}}}
 	}
 	for name, m := range cases {
 		t.Run(name, func(t *testing.T) { roundTrip(t, m, lim) })
@@ -338,7 +338,7 @@ func TestWireRoundTripEdges(t *testing.T) {
 	big := lim
 	big.MaxNameLen, big.MaxGraftIDs = 70000, 70000
 	t.Run("str32 and array32", func(t *testing.T) {
-		roundTrip(t, Graft{IDs: append(ids(65536), MessageID{Origin: strings.Repeat("x", 65536)})}, big)
+		roundTrip(t, graftMsg{IDs: append(ids(65536), MessageID{Origin: strings.Repeat("x", 65536)})}, big)
 	})
 }
 
@@ -346,7 +346,7 @@ func TestWireRoundTripEdges(t *testing.T) {
 // memory with the frame.
 func TestWireDecodeCopies(t *testing.T) {
 	lim := DefaultWireLimits()
-	frame, err := EncodeMessage(nil, Gossip{ID: MessageID{Origin: "o"}, Payload: []byte("payload")}, lim)
+	frame, err := EncodeMessage(nil, gossipMsg{ID: MessageID{Origin: "o"}, Payload: []byte("payload")}, lim)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -355,7 +355,7 @@ func TestWireDecodeCopies(t *testing.T) {
 		t.Fatal(err)
 	}
 	clear(frame)
-	if got := string(m.(Gossip).Payload); got != "payload" {
+	if got := string(m.(gossipMsg).Payload); got != "payload" {
 		t.Fatalf("payload changed with the frame: %q", got)
 	}
 }
@@ -382,7 +382,7 @@ func TestEncodeMessageAppends(t *testing.T) {
 			t.Fatalf("ReadFrame = %v, %v; want %v", got, err, want)
 		}
 	}
-	var m Message = Gossip{ID: MessageID{Origin: "node"}, Payload: make([]byte, 64)}
+	var m Message = gossipMsg{ID: MessageID{Origin: "node"}, Payload: make([]byte, 64)}
 	allocs := testing.AllocsPerRun(100, func() {
 		buf, _ = EncodeMessage(buf[:0], m, lim)
 	})
