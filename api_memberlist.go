@@ -44,7 +44,7 @@ type Memberlist struct {
 	snap atomic.Pointer[snapshot]
 
 	// Channels into the loop.
-	inbox    chan inbound
+	inbox    *inboxQueue
 	failures chan linkFailure
 	cmds     chan command
 
@@ -61,6 +61,13 @@ type Memberlist struct {
 	// budget bounds the bytes of frames being received
 	// (Config.MaxInboundFrameBytes, runtime_framebudget.go).
 	budget *frameBudget
+	// readBufs are the stream readers' buffers (runtime_readbuf.go).
+	readBufs readBufPool
+	// writers refuses new link writers once Shutdown waits for them
+	// (runtime_writer.go).
+	writers writerGate
+	// writeBufs are the link writers' buffers (runtime_writer.go).
+	writeBufs writeBufPool
 	// logRate limits the log lines of refusals (logging_ratelimit.go).
 	logRate *logLimiter
 	// deny holds the vetoed nodes the node refuses to link to
@@ -79,9 +86,9 @@ type Memberlist struct {
 	backlog    *userBacklog
 	msgQueue   *dispatcher
 	eventQueue *dispatcher
-	// pump tracks the broadcast pump's goroutine; nil when it does not
-	// run.
-	pump    *appWorker
+	// pump runs the broadcast pump's rounds (runtime_pump.go); nil when
+	// it does not run.
+	pump    *pumpTimer
 	pingSeq atomic.Uint32
 	// health is the local health score, stored by the loop
 	// (GetHealthScore).
@@ -240,7 +247,7 @@ func newMemberlist(cfg, live *Config, transport Transport, logger *slog.Logger, 
 		crypto:     newFrameCrypto(cfg),
 		tls:        newTLSState(cfg),
 		metrics:    newRuntimeMetrics(sink, cfg.MetricLabels),
-		inbox:      make(chan inbound, max(cfg.HandoffQueueDepth, 1)),
+		inbox:      newInboxQueue(cfg.HandoffQueueDepth),
 		failures:   make(chan linkFailure, linkFailureBacklog),
 		cmds:       make(chan command, commandBacklog),
 		dialers:    make(chan struct{}, cfg.MaxConcurrentDialers),
@@ -267,16 +274,12 @@ func newMemberlist(cfg, live *Config, transport Transport, logger *slog.Logger, 
 	// on this goroutine).
 	l.start()
 
-	go m.msgQueue.run()
-	go m.eventQueue.run()
 	if iv := cfg.broadcastPullInterval(); cfg.Delegate != nil && iv > 0 {
-		m.pump = newAppWorker()
-		go m.runPump(iv, m.pump)
+		m.pump = m.startPump(iv)
 	}
-	m.wg.Add(3)
+	m.wg.Add(2)
 	go l.run()
 	go m.runAcceptor()
-	go m.runPacketReader()
 	return m, nil
 }
 
@@ -305,10 +308,11 @@ func (m *Memberlist) Shutdown() error {
 	}
 	<-m.loopDone
 	m.conns.closeAll()
+	m.closeWriters()
 	m.wg.Wait()
-	m.msgQueue.worker.wait()
-	m.eventQueue.worker.wait()
-	m.pump.wait()
+	m.msgQueue.wait()
+	m.eventQueue.wait()
+	m.pump.stop()
 	return err
 }
 

@@ -171,21 +171,10 @@ func (m *Memberlist) encodePacket(msg userMsg) ([]byte, error) {
 	return buf, nil
 }
 
-// runPacketReader handles the transport's packets until shutdown.
-func (m *Memberlist) runPacketReader() {
-	defer m.wg.Done()
-	for {
-		select {
-		case p := <-m.transport.PacketCh():
-			m.handlePacket(p)
-		case <-m.shutdownCh:
-			return
-		}
-	}
-}
-
 // handlePacket checks a packet's label, opens it when it is sealed, and
 // hands its userMsg to the message dispatcher. Anything else is dropped.
+// It never waits (runAcceptor, runtime_conn.go, calls it between
+// accepted streams).
 func (m *Memberlist) handlePacket(p *Packet) {
 	if p == nil {
 		return

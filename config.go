@@ -297,8 +297,8 @@ type Config struct {
 	// the protocol loop. When it is full, connection readers wait (TCP
 	// back-pressure) instead of memberlist's dropping of UDP packets.
 	// Between 0 and 65536 (memberlist has no maximum: its queue is a
-	// list, while this one is a channel allocated by Create, and with
-	// back-pressure a deeper one gains nothing). Default: 1024.
+	// list; with back-pressure a deeper one gains nothing). The queue's
+	// memory grows with what it holds, not with this bound. Default: 1024.
 	HandoffQueueDepth int
 
 	// UDPBufferSize is the largest packet SendBestEffort sends (larger
@@ -449,8 +449,8 @@ type Config struct {
 	// is announced instead (an IHAVE, metric hyparlist.link.user_deferred)
 	// and the peer fetches it once it has caught up; a neighbour whose
 	// other queue is full is disconnected (and HyParView replaces it)
-	// instead of slowing down everyone. Between 1 and 16384 (each link
-	// allocates two queues of this depth). Default: 1024.
+	// instead of slowing down everyone. Between 1 and 16384 (a queue's
+	// memory grows with what it holds, not with this bound). Default: 1024.
 	PeerSendQueueDepth int
 
 	// PeerSendQueueBytes bounds, besides PeerSendQueueDepth, the bytes

@@ -305,10 +305,11 @@ func (t *NetTransport) acceptLoop(ln net.Listener) {
 // out at its exact length, so queued packets hold only their own bytes.
 func (t *NetTransport) readLoop(conn net.PacketConn) {
 	defer t.wg.Done()
-	buf := make([]byte, packetBufSize)
+	r := packetReader{conn: conn}
 	var backoff time.Duration
 	for {
-		n, from, err := conn.ReadFrom(buf)
+		pkt, from, err := r.read()
+		n := len(pkt)
 		now := time.Now()
 		if err != nil {
 			if !t.recoverFrom(err, "reading UDP", conn.LocalAddr(), &backoff) {
@@ -323,8 +324,6 @@ func (t *NetTransport) readLoop(conn net.PacketConn) {
 		}
 		t.hooks.incrCounter(metricUDPReceivedPackets, 1, t.metricLabels)
 		t.hooks.incrCounter(metricUDPReceivedBytes, float32(n), t.metricLabels)
-		pkt := make([]byte, n)
-		copy(pkt, buf)
 		p := &Packet{Buf: pkt, From: from, Timestamp: now}
 		if deliverPacket(t.packetCh, t.shutdownCh, p) != nil {
 			return

@@ -150,10 +150,9 @@ func TestRuntimeDeferUntilControlFull(t *testing.T) {
 				l.send(peer, gossip(i))
 			}
 			// Ten announcements held, none queued until the flush.
-			r.heldBeforeFlush, r.queuedBefore = len(first.deferred), len(first.ctrl)
+			r.heldBeforeFlush, r.queuedBefore = len(first.deferred), first.ctrlLen()
 			l.flushDeferred()
-			f := <-first.ctrl
-			first.taken(f)
+			f, _ := first.takeCtrl()
 			r.ihave, _ = f.msg.(ihaveMsg)
 			first.enqueue(f)
 			r.failedAt = -1

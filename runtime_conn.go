@@ -4,7 +4,6 @@
 package hyparlist
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -65,14 +64,23 @@ type outFrame struct {
 	cost int
 }
 
-// outLink is an outbound stream to one peer and the goroutine writing it.
-// The queue and the abort are shared with the writer; the other fields
-// are owned by the loop.
+// outLink is an outbound stream to one peer and the goroutine writing it
+// while it has frames to write (runtime_writer.go). The queue and the
+// abort are shared with the writer; the other fields are owned by the
+// loop.
 type outLink struct {
 	peer Peer
 	linkQueues
-	// done is closed when the writer has exited.
-	done chan struct{}
+	// done is closed when the link has ended (closed, failed or aborted)
+	// and its last writer has exited.
+	done     chan struct{}
+	doneOnce sync.Once
+	// beat sends the link's own Keepalive when it has written nothing
+	// for heartbeatAfter (runtime_writer.go); nil before the stream is
+	// open or when keepalives are off.
+	beat *time.Timer
+	// beatAfter is Config.heartbeatAfter; 0 for no heartbeat.
+	beatAfter time.Duration
 
 	abortCh   chan struct{}
 	abortOnce sync.Once
@@ -119,6 +127,9 @@ func (l *outLink) abort() {
 		l.mu.Unlock()
 	})
 	l.discard()
+	if l.stopIdle() {
+		l.finish()
+	}
 }
 
 // setConn records the link's stream; it reports false if the link was
@@ -144,22 +155,19 @@ type linkFailure struct {
 // errLinkAborted is the error of a writer stopped by abort.
 var errLinkAborted = errors.New("link aborted")
 
-// runWriter writes link l's queue to its stream: conn when the loop
-// handed one over (from Join), otherwise a stream it dials. Frames queued
-// together are written in one call.
+// runWriter is a link's first writer goroutine: it dials the link's
+// stream unless the loop handed one over (conn, from Join), then writes
+// the queue until it is empty (serveLink). Frames queued together are
+// written in one call.
 func (m *Memberlist) runWriter(l *outLink, conn net.Conn) {
 	defer m.wg.Done()
-	defer close(l.done)
-	// Frames left when the writer stops (a failed or closed link) are
-	// discarded here, or by abort for those the loop queues until it
-	// learns of the failure (runtime_backlog.go).
-	defer l.discard()
 	if conn == nil {
 		c, v, err := m.dialLink(l)
 		if err != nil {
 			if !errors.Is(err, errLinkAborted) && !errors.Is(err, ErrShutdown) {
 				m.reportLinkFailure(l, err)
 			}
+			l.finish()
 			return
 		}
 		conn = c
@@ -168,51 +176,62 @@ func (m *Memberlist) runWriter(l *outLink, conn net.Conn) {
 	// conn comes from dialVersion: it is in m.conns, and Close forgets it.
 	if !l.setConn(conn) {
 		_ = conn.Close()
+		l.finish()
 		return
 	}
-	defer conn.Close()
-	if err := m.writeLoop(l, conn); err != nil {
-		m.reportLinkFailure(l, err)
-	}
+	m.armHeartbeat(l)
+	m.serveLink(l, conn)
 }
 
-// writeLoop writes frames until the link is closed (nil) or breaks (the
-// error). A stop by abort or shutdown is not an error to report.
-func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) error {
-	var buf, scratch []byte
+// resumeWriter is a later writer goroutine of a connected link, started
+// when a frame is queued while none runs (runtime_writer.go).
+func (m *Memberlist) resumeWriter(l *outLink) {
+	defer m.wg.Done()
+	m.serveLink(l, l.stream())
+}
+
+// serveLink writes l's queue to conn until the queue is empty (the
+// goroutine then exits, and the next frame starts another) or the link
+// ends: closed, broken, aborted, or the node shut down.
+func (m *Memberlist) serveLink(l *outLink, conn net.Conn) {
+	parked, err := m.writeLoop(l, conn)
+	if parked {
+		return
+	}
+	if err != nil {
+		m.reportLinkFailure(l, err)
+	}
+	_ = conn.Close()
+	// Frames left when the link ends (failed or closed) are discarded
+	// here, or by abort for those the loop queues until it learns of the
+	// failure (runtime_backlog.go).
+	l.finish()
+}
+
+// writeLoop writes frames until the queue is empty and the writer parks
+// (parked true), or the link is closed (nil) or breaks (the error). A stop
+// by abort or shutdown is not an error to report.
+func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) (parked bool, err error) {
+	wb := m.writeBufs.get()
+	defer m.writeBufs.put(wb)
+	buf, scratch := wb.buf[:0], wb.scratch
+	defer func() { wb.buf, wb.scratch = buf, scratch }()
 	label := m.sendLabel(conn)
 	var markers []chan struct{}
-	beat := m.config.heartbeatAfter()
-	var idle *time.Timer
-	var idleC <-chan time.Time
-	if beat > 0 {
-		idle = time.NewTimer(beat)
-		defer idle.Stop()
-		idleC = idle.C
-	}
 	for {
 		f, ok := l.take()
 		if !ok {
-			heartbeat := false
 			select {
-			case f = <-l.ctrl:
-			case f = <-l.user:
-			case <-idleC:
-				heartbeat = true
 			case <-l.abortCh:
-				return nil
+				return false, nil
 			case <-m.shutdownCh:
-				return nil
-			}
-			switch {
-			case !heartbeat:
-				l.taken(f)
-			case l.heartbeat.Load():
-				f = outFrame{msg: keepaliveMsg{}}
+				return false, nil
 			default:
-				idle.Reset(beat)
-				continue
 			}
+			if l.park(l.abortCh) {
+				return true, nil
+			}
+			continue
 		}
 		closing := false
 	gather:
@@ -245,9 +264,9 @@ func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) error {
 			if err := m.writeAll(conn, buf); err != nil {
 				select {
 				case <-l.abortCh:
-					return nil
+					return false, nil
 				default:
-					return fmt.Errorf("write to %s: %w", l.peer.Name, err)
+					return false, fmt.Errorf("write to %s: %w", l.peer.Name, err)
 				}
 			}
 			if cap(buf) > 4*writeBatchBytes {
@@ -258,9 +277,7 @@ func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) error {
 			if cap(scratch) > 4*writeBatchBytes {
 				scratch = nil
 			}
-			if idle != nil {
-				idle.Reset(beat)
-			}
+			l.wrote()
 		}
 		for i, c := range markers {
 			close(c)
@@ -268,7 +285,7 @@ func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) error {
 		}
 		markers = markers[:0]
 		if closing {
-			return nil
+			return false, nil
 		}
 	}
 }
@@ -542,11 +559,15 @@ func remoteIP(conn net.Conn) net.IP {
 
 // runAcceptor hands every accepted stream to a reader, until shutdown. A
 // stream beyond the limits of m.inbound is closed at once
-// (runtime_inbound.go).
+// (runtime_inbound.go). It also handles the transport's packets
+// (handlePacket, user_messages.go): neither waits, so one goroutine serves
+// both.
 func (m *Memberlist) runAcceptor() {
 	defer m.wg.Done()
 	for {
 		select {
+		case p := <-m.transport.PacketCh():
+			m.handlePacket(p)
 		case conn := <-m.transport.StreamCh():
 			src := connSource(conn)
 			trusted := m.sources.trusted(src, time.Now())
@@ -673,7 +694,8 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 	}
 	defer m.owners.release(peer.Name, conn)
 	cr := &byteCounter{r: conn}
-	br := bufio.NewReaderSize(cr, readBufferBytes)
+	sr := newStreamReader(&m.readBufs, cr)
+	defer sr.release()
 	idle := m.readIdleTimeout()
 	deadline := time.Now().Add(idle)
 	consumed := 0
@@ -683,6 +705,7 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 			_ = conn.SetReadDeadline(deadline)
 			wait = deadline
 		}
+		br := sr.next()
 		charge, ok := m.takeFrameBudget(br, wait)
 		if !ok {
 			return
@@ -694,7 +717,7 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 			m.logReadError(peer, connSource(conn), err)
 			return
 		}
-		n := cr.n - br.Buffered()
+		n := cr.n - sr.buffered()
 		m.metrics.received(msg.Type(), n-consumed)
 		consumed = n
 		if keepsStreamAlive(msg) {
@@ -729,12 +752,7 @@ func (m *Memberlist) handleStreamMessage(conn net.Conn, peer Peer, version uint8
 	if !m.fromLink(conn, peer.Name, msg) {
 		return true
 	}
-	select {
-	case m.inbox <- in:
-		return true
-	case <-m.shutdownCh:
-		return false
-	}
+	return m.inbox.put(in, m.shutdownCh)
 }
 
 // logReadError logs why peer's stream from source ended, quietly for the

@@ -9,8 +9,9 @@ import "sync"
 // callbacks (Delegate, EventDelegate, NeighborDelegate, ...) so that they
 // never run on the protocol loop and never under a lock the protocol needs.
 //
-// A node has two dispatchers, each one goroutine working through its own
-// FIFO queue:
+// A node has two dispatchers, each a FIFO queue and a goroutine working
+// through it while it holds items (started by the first item, exiting
+// when the queue is empty, so an idle node runs none):
 //
 //   - the message dispatcher runs Delegate.NotifyMsg (broadcasts and direct
 //     messages, in the order they arrived), LocalState and MergeRemoteState;
@@ -48,31 +49,38 @@ type dispatchItem struct {
 	run  func()
 }
 
-// dispatcher is one callback goroutine and its bounded FIFO queue. Waits
-// are channel operations, never sync.Cond, so that a blocked producer is
-// durably blocked for testing/synctest.
+// dispatcher is a bounded FIFO queue of callbacks and the goroutine that
+// runs them while there are any. Waits are channel operations, never
+// sync.Cond, so that a blocked producer is durably blocked for
+// testing/synctest.
 type dispatcher struct {
 	name     string
 	maxBytes int
 	done     <-chan struct{} // closed at Shutdown
-	// worker lets Shutdown wait for the dispatcher's goroutine.
-	worker *appWorker
+	// beforeExit, when set, is every worker's appWorker.beforeExit;
+	// tests use it to hold a goroutine on its way out.
+	beforeExit func()
 
 	mu    sync.Mutex
 	items []dispatchItem
 	bytes int
-	wake  chan struct{} // capacity 1: the worker has something to do
-	freed chan struct{} // closed and replaced when room is made
+	// running is set while a worker goroutine runs; worker is the last
+	// one started (nil before any), which Shutdown waits for.
+	running bool
+	worker  *appWorker
+	freed   chan struct{} // closed and replaced when room is made
 }
 
-// newDispatcher returns a dispatcher whose worker stops when done closes.
+// dispatchKeepItems is the capacity of the item slice a dispatcher keeps
+// when its queue empties; a larger one, grown by a burst, is released.
+const dispatchKeepItems = 64
+
+// newDispatcher returns a dispatcher whose workers stop when done closes.
 func newDispatcher(name string, maxBytes int, done <-chan struct{}) *dispatcher {
 	return &dispatcher{
 		name:     name,
 		maxBytes: maxBytes,
 		done:     done,
-		worker:   newAppWorker(),
-		wake:     make(chan struct{}, 1),
 		freed:    make(chan struct{}),
 	}
 }
@@ -91,9 +99,38 @@ func (d *dispatcher) tryPush(size int, run func()) bool {
 	}
 	d.items = append(d.items, dispatchItem{size: size, run: run})
 	d.bytes += size
+	d.startLocked()
 	d.mu.Unlock()
-	d.signal()
 	return true
+}
+
+// startLocked starts a worker unless one runs or the node is shutting
+// down (the items then stay queued and are discarded). Call it with mu
+// held: Shutdown reads worker under mu after done closes, so it sees
+// every worker started before.
+func (d *dispatcher) startLocked() {
+	if d.running {
+		return
+	}
+	select {
+	case <-d.done:
+		return
+	default:
+	}
+	prev := d.worker
+	w := newAppWorker()
+	w.beforeExit = d.beforeExit
+	d.worker, d.running = w, true
+	go d.run(w, prev)
+}
+
+// wait waits for the last worker to exit (appWorker.wait); call it after
+// done closes.
+func (d *dispatcher) wait() {
+	d.mu.Lock()
+	w := d.worker
+	d.mu.Unlock()
+	w.wait()
 }
 
 // push queues run, waiting for room while the queue is full. It reports
@@ -114,14 +151,6 @@ func (d *dispatcher) push(size int, run func()) bool {
 	}
 }
 
-// signal wakes the worker.
-func (d *dispatcher) signal() {
-	select {
-	case d.wake <- struct{}{}:
-	default:
-	}
-}
-
 // queued returns the number of items and bytes waiting.
 func (d *dispatcher) queued() (items, bytes int) {
 	d.mu.Lock()
@@ -129,36 +158,40 @@ func (d *dispatcher) queued() (items, bytes int) {
 	return len(d.items), d.bytes
 }
 
-// run is the worker: it runs the queued callbacks in order until done
-// closes. Items still queued at shutdown are discarded; a callback that is
-// running when done closes finishes first. Start it once.
-func (d *dispatcher) run() {
-	defer d.worker.exit()
+// run is the worker w: it runs the queued callbacks in order until the
+// queue is empty (then it exits, and the next item starts another) or
+// done closes. prev, the worker before it, has stopped running callbacks;
+// w waits for it to exit, so that Shutdown, waiting for the last worker,
+// waits for all. Items still queued at shutdown are discarded; a callback
+// that is running when done closes finishes first.
+func (d *dispatcher) run(w, prev *appWorker) {
+	defer w.exit()
+	if prev != nil {
+		<-prev.exited
+	}
 	var batch []dispatchItem
 	for {
-		select {
-		case <-d.done:
-			return
-		case <-d.wake:
+		d.mu.Lock()
+		batch = append(batch[:0], d.items...)
+		clear(d.items)
+		d.items = d.items[:0]
+		if cap(d.items) > dispatchKeepItems {
+			d.items = nil
 		}
-		for {
-			d.mu.Lock()
-			batch = append(batch[:0], d.items...)
-			clear(d.items)
-			d.items = d.items[:0]
+		if len(batch) == 0 {
+			d.running = false
 			d.mu.Unlock()
-			if len(batch) == 0 {
-				break
+			return
+		}
+		d.mu.Unlock()
+		for i := range batch {
+			if !w.enter(d.done) {
+				return
 			}
-			for i := range batch {
-				if !d.worker.enter(d.done) {
-					return
-				}
-				batch[i].run()
-				d.worker.leave()
-				d.release(batch[i].size)
-				batch[i] = dispatchItem{}
-			}
+			batch[i].run()
+			w.leave()
+			d.release(batch[i].size)
+			batch[i] = dispatchItem{}
 		}
 	}
 }

@@ -3,7 +3,10 @@
 
 package hyparlist
 
-import "sync/atomic"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // This file owns a link's send queues. Each link has two bounded FIFO
 // queues, and its writer takes from them in turn (one frame each while
@@ -32,13 +35,18 @@ import "sync/atomic"
 // A close marker first writes what the user queue holds.
 
 //
-// Each queue is bounded twice: by frames (Config.PeerSendQueueDepth, the
-// channel's capacity) and by bytes (Config.PeerSendQueueBytes, estimated
-// by frameCost), so that large frames cannot pile up to depth ×
-// MaxFrameSize. A frame larger than the byte bound is still accepted by
-// an empty queue, so that every frame Config.MaxFrameSize allows can be
-// sent; a queue therefore holds at most max(PeerSendQueueBytes,
-// MaxFrameSize) bytes.
+// Each queue is bounded twice: by frames (Config.PeerSendQueueDepth) and
+// by bytes (Config.PeerSendQueueBytes, estimated by frameCost), so that
+// large frames cannot pile up to depth × MaxFrameSize. A frame larger than
+// the byte bound is still accepted by an empty queue, so that every frame
+// Config.MaxFrameSize allows can be sent; a queue therefore holds at most
+// max(PeerSendQueueBytes, MaxFrameSize) bytes.
+//
+// A queue's storage grows with what it holds (frameFIFO,
+// runtime_fifo.go) and is released when it empties, so an idle link
+// costs no queue memory however large the bounds (a channel of
+// PeerSendQueueDepth frames cost 40 KiB per queue, 80 KiB per link, at
+// the default of 1,024).
 //
 // A full user queue does not fail the link (runtime_backpressure.go), and
 // the user queues' frames also count in the node's broadcast backlog
@@ -52,15 +60,23 @@ const frameCostBase = 32
 // depth (Config.PeerSendQueueDepth) and byte bound
 // (Config.PeerSendQueueBytes).
 type linkQueues struct {
-	ctrl chan outFrame
-	user chan outFrame
+	mu         sync.Mutex
+	ctrl, user frameFIFO
+	// maxFrames bounds the frames of each queue.
+	maxFrames int
+	// writer is the state of the link's writer goroutine
+	// (runtime_writer.go). Guarded by mu.
+	writer writerState
+	// wake starts a writer goroutine; enqueue calls it when it queues a
+	// frame while the writer is idle. Set before use.
+	wake func()
 	// maxBytes bounds the frameCost of the frames in each queue.
 	maxBytes int
 	// ctrlBytes and userBytes are the frameCost queued in each queue:
 	// added by the loop, subtracted by whoever takes a frame.
 	ctrlBytes, userBytes atomic.Int64
 	// userNext is the writer's turn: take from the user queue first.
-	// Writer-owned.
+	// Guarded by mu.
 	userNext bool
 	// backlog is the node's backlog, which counts the user queue's
 	// frames too (runtime_backlog.go); nil for none. Set before use.
@@ -68,7 +84,7 @@ type linkQueues struct {
 }
 
 func newLinkQueues(depth, maxBytes int) linkQueues {
-	return linkQueues{ctrl: make(chan outFrame, depth), user: make(chan outFrame, depth), maxBytes: maxBytes}
+	return linkQueues{maxFrames: max(depth, 1), maxBytes: maxBytes}
 }
 
 // frameCost estimates the bytes a frame takes on the wire, from what its
@@ -128,30 +144,38 @@ func isUserFrame(f outFrame) bool {
 // queue is full: it holds depth frames, or f would take it over its byte
 // bound (unless it is empty).
 func (q *linkQueues) enqueue(f outFrame) bool {
-	ch, bytes, user := q.ctrl, &q.ctrlBytes, isUserFrame(f)
-	if user {
-		ch, bytes = q.user, &q.userBytes
-	}
+	user := isUserFrame(f)
 	f.cost = frameCost(f)
-	if b := bytes.Load(); b > 0 && b+int64(f.cost) > int64(q.maxBytes) {
+	q.mu.Lock()
+	fifo, bytes := &q.ctrl, &q.ctrlBytes
+	if user {
+		fifo, bytes = &q.user, &q.userBytes
+	}
+	if fifo.len() >= q.maxFrames {
+		q.mu.Unlock()
 		return false
 	}
-	// Counted before the frame is visible, so that a taker never
-	// uncounts a frame not yet counted.
+	if b := bytes.Load(); b > 0 && b+int64(f.cost) > int64(q.maxBytes) {
+		q.mu.Unlock()
+		return false
+	}
 	bytes.Add(int64(f.cost))
 	if user {
 		q.backlog.add(f.cost)
 	}
-	select {
-	case ch <- f:
-		return true
-	default:
-		q.taken(f)
-		return false
+	fifo.push(f)
+	start := q.writer == writerIdle
+	if start {
+		q.writer = writerRunning
 	}
+	q.mu.Unlock()
+	if start {
+		q.wake()
+	}
+	return true
 }
 
-// taken records that f left its queue.
+// taken records that f left its queue. Call it with mu held.
 func (q *linkQueues) taken(f outFrame) {
 	if isUserFrame(f) {
 		q.userBytes.Add(-int64(f.cost))
@@ -165,15 +189,13 @@ func (q *linkQueues) taken(f outFrame) {
 // they leave the node's backlog, and returns how many it dropped. Safe
 // while the writer runs: each frame is taken once.
 func (q *linkQueues) discard() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
 	n := 0
-	for _, ch := range [2]chan outFrame{q.ctrl, q.user} {
-		for len(ch) > 0 {
-			select {
-			case f := <-ch:
-				q.taken(f)
-				n++
-			default: // the writer took it
-			}
+	for _, fifo := range [2]*frameFIFO{&q.ctrl, &q.user} {
+		for f, ok := fifo.pop(); ok; f, ok = fifo.pop() {
+			q.taken(f)
+			n++
 		}
 	}
 	return n
@@ -182,17 +204,17 @@ func (q *linkQueues) discard() int {
 // take returns the next frame without waiting, alternating between the
 // queues while both have frames; false when both are empty.
 func (q *linkQueues) take() (outFrame, bool) {
-	first, second := q.ctrl, q.user
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	first, second := &q.ctrl, &q.user
 	if q.userNext {
 		first, second = second, first
 	}
-	for _, ch := range [2]chan outFrame{first, second} {
-		select {
-		case f := <-ch:
-			q.userNext = ch == q.ctrl
+	for _, fifo := range [2]*frameFIFO{first, second} {
+		if f, ok := fifo.pop(); ok {
+			q.userNext = fifo == &q.ctrl
 			q.taken(f)
 			return f, true
-		default:
 		}
 	}
 	return outFrame{}, false
@@ -201,19 +223,39 @@ func (q *linkQueues) take() (outFrame, bool) {
 // takeUser returns a frame of the user queue without waiting; false when
 // it is empty.
 func (q *linkQueues) takeUser() (outFrame, bool) {
-	select {
-	case f := <-q.user:
+	return q.takeFrom(&q.user)
+}
+
+// takeCtrl returns a frame of the control queue without waiting; false
+// when it is empty.
+func (q *linkQueues) takeCtrl() (outFrame, bool) {
+	return q.takeFrom(&q.ctrl)
+}
+
+// takeFrom returns the next frame of fifo, one of q's queues.
+func (q *linkQueues) takeFrom(fifo *frameFIFO) (outFrame, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	f, ok := fifo.pop()
+	if ok {
 		q.taken(f)
-		return f, true
-	default:
-		return outFrame{}, false
 	}
+	return f, ok
+}
+
+// ctrlLen returns the number of frames in the control queue.
+func (q *linkQueues) ctrlLen() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.ctrl.len()
 }
 
 // depth returns the number of frames queued and the capacity of one
 // queue.
 func (q *linkQueues) depth() (queued, capacity int) {
-	return len(q.ctrl) + len(q.user), cap(q.ctrl)
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.ctrl.len() + q.user.len(), q.maxFrames
 }
 
 // queuedBytes returns the frameCost queued in both queues.

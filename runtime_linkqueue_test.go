@@ -100,7 +100,15 @@ func pipeWriter(t *testing.T, depth int, backlog ...outFrame) (m *Memberlist, k 
 	}
 	local, remote := net.Pipe()
 	errc := make(chan error, 1)
-	go func() { errc <- m.writeLoop(k, local) }()
+	// The writer runs while there are frames (runtime_writer.go): each
+	// run ends parked or with the link's end, which finish waits for.
+	write := func() {
+		if parked, err := m.writeLoop(k, local); !parked {
+			errc <- err
+		}
+	}
+	k.wake = func() { go write() }
+	go write()
 	finish = func() {
 		t.Helper()
 		if err := <-errc; err != nil {

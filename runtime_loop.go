@@ -217,7 +217,11 @@ func (l *runLoop) run() {
 	defer l.stop()
 	for {
 		select {
-		case in := <-l.m.inbox:
+		case <-l.m.inbox.ready:
+			in, ok := l.m.inbox.take()
+			if !ok {
+				continue
+			}
 			l.now = time.Now()
 			l.onInbound(in)
 		case f := <-l.m.failures:
@@ -503,6 +507,8 @@ func (l *runLoop) openLink(p Peer, conn net.Conn) *outLink {
 	}
 	k := newOutLink(p, l.m.config.PeerSendQueueDepth, l.m.config.PeerSendQueueBytes)
 	k.backlog = l.m.backlog
+	k.beatAfter = l.m.config.heartbeatAfter()
+	k.wake = func() { l.m.startWriter(k) }
 	k.lastUsed = l.now
 	l.links[p.Name] = k
 	l.m.wg.Add(1)
@@ -722,7 +728,7 @@ func (l *runLoop) sampleStats() {
 		cacheBytes:     cache.CachedBytes,
 		links:          len(l.links),
 		timers:         l.timers.len(),
-		inbox:          len(l.m.inbox),
+		inbox:          l.m.inbox.len(),
 		inboundStreams: l.m.inbound.open(),
 		dispatchMsgs:   msgItems + evItems,
 		dispatchSize:   msgBytes + evBytes,

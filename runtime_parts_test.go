@@ -61,7 +61,6 @@ func TestDispatcherOrderAndBound(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		done := make(chan struct{})
 		d := newDispatcher("test", 1000, done)
-		go d.run()
 		defer close(done)
 
 		gate := make(chan struct{})
@@ -103,6 +102,40 @@ func TestDispatcherOrderAndBound(t *testing.T) {
 	})
 }
 
+// TestDispatcherWorkerOnlyWhileQueued: a dispatcher runs a goroutine
+// only while it has items; the next item starts a new one, which runs
+// after the previous one (order kept), and none starts after shutdown.
+func TestDispatcherWorkerOnlyWhileQueued(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		done := make(chan struct{})
+		d := newDispatcher("test", 1000, done)
+		if d.worker != nil {
+			t.Fatal("a worker before any item")
+		}
+		var ran []int
+		for round := range 3 {
+			d.tryPush(0, func() { ran = append(ran, round) })
+			w := d.worker
+			synctest.Wait()
+			select {
+			case <-w.exited:
+			default:
+				t.Fatalf("round %d: the worker did not exit on an empty queue", round)
+			}
+		}
+		if want := []int{0, 1, 2}; !slices.Equal(ran, want) {
+			t.Errorf("ran %v, want %v", ran, want)
+		}
+		close(done)
+		last := d.worker
+		d.tryPush(0, func() { t.Error("a callback ran after shutdown") })
+		if d.worker != last {
+			t.Error("a worker started after shutdown")
+		}
+		d.wait()
+	})
+}
+
 // TestDispatcherPushStopsAtShutdown checks that a producer waiting for room
 // gives up when the node shuts down.
 func TestDispatcherPushStopsAtShutdown(t *testing.T) {
@@ -110,7 +143,6 @@ func TestDispatcherPushStopsAtShutdown(t *testing.T) {
 		done := make(chan struct{})
 		d := newDispatcher("test", 200, done)
 		gate := make(chan struct{})
-		go d.run()
 		d.tryPush(100, func() { <-gate })
 		synctest.Wait()
 		pushed := make(chan bool)

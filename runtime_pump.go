@@ -5,11 +5,12 @@ package hyparlist
 
 import (
 	"errors"
+	"sync"
 	"time"
 )
 
 // This file owns the memberlist-style broadcast path: every
-// GossipInterval a pump goroutine drains Delegate.GetBroadcasts and hands
+// GossipInterval a pump round (a goroutine started by a timer) drains Delegate.GetBroadcasts and hands
 // each new payload to Plumtree exactly once.
 //
 // A round pulls repeatedly, each pull with a limit of the room left in
@@ -66,23 +67,70 @@ const pumpRoundPulls = 64
 // with a name of typical length. It only guides the application's packing.
 const broadcastOverhead = frameHeaderSize + 32
 
-// runPump runs a pump round every interval until shutdown. It runs only
-// when there is a Delegate and the interval is positive; w tracks it for
-// Shutdown.
-func (m *Memberlist) runPump(interval time.Duration, w *appWorker) {
-	defer w.exit()
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-m.shutdownCh:
-			return
-		case <-t.C:
-		}
-		if !m.pumpRound(w) {
-			return
-		}
+// pumpTimer runs a pump round every interval until shutdown, each on a
+// goroutine of its own started by a timer (time.AfterFunc), so that no
+// goroutine waits between rounds. The next round is timed when one ends.
+type pumpTimer struct {
+	mu    sync.Mutex
+	timer *time.Timer
+	// worker is the last round's (nil before the first), which stop
+	// waits for; closed is set by stop.
+	worker *appWorker
+	closed bool
+	// beforeExit, when set, is every round's appWorker.beforeExit; tests
+	// use it to hold a round on its way out.
+	beforeExit func()
+}
+
+// startPump times the first pump round, interval from now.
+func (m *Memberlist) startPump(interval time.Duration) *pumpTimer {
+	p := &pumpTimer{}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.timer = time.AfterFunc(interval, func() { m.pumpTick(p, interval) })
+	return p
+}
+
+// pumpTick is one round's goroutine: it runs the round and times the
+// next, unless the node shuts down.
+func (m *Memberlist) pumpTick(p *pumpTimer, interval time.Duration) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
 	}
+	prev := p.worker
+	w := newAppWorker()
+	w.beforeExit = p.beforeExit
+	p.worker = w
+	p.mu.Unlock()
+	defer w.exit()
+	if prev != nil {
+		<-prev.exited // the round before has ended; let it finish exiting
+	}
+	if !m.pumpRound(w) {
+		return
+	}
+	p.mu.Lock()
+	if !p.closed {
+		p.timer.Reset(interval)
+	}
+	p.mu.Unlock()
+}
+
+// stop stops the rounds and waits for the last one to exit, unless it is
+// inside GetBroadcasts (appWorker.wait); call it after shutdownCh closes.
+// A nil pump has nothing to stop.
+func (p *pumpTimer) stop() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	p.closed = true
+	p.timer.Stop()
+	w := p.worker
+	p.mu.Unlock()
+	w.wait()
 }
 
 // pumpRound pulls Delegate.GetBroadcasts until it returns nothing or the

@@ -37,22 +37,35 @@ func TestRuntimeShutdownInterruptsHandshake(t *testing.T) {
 }
 
 // TestRuntimeShutdownWaitsForCallbackGoroutines: Shutdown returns only
-// once the idle dispatchers and the broadcast pump have exited. Each is
-// held on its way out; Shutdown must still be waiting while any is held.
+// once the dispatchers' last workers and the broadcast pump have exited.
+// Each is held on its way out (a dispatcher's worker exits when its queue
+// is empty, after one callback here); Shutdown must still be waiting while
+// any is held.
 func TestRuntimeShutdownWaitsForCallbackGoroutines(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := newMockCluster(t, 1, nil)
 		ml := c.nodes[0].ml
-		workers := map[string]*appWorker{"messages": ml.msgQueue.worker, "events": ml.eventQueue.worker, "pump": ml.pump}
 		release := map[string]chan struct{}{}
-		for name, w := range workers {
-			if w == nil {
-				t.Fatalf("no %s goroutine", name)
-			}
+		for name, d := range map[string]*dispatcher{"messages": ml.msgQueue, "events": ml.eventQueue} {
 			ch := make(chan struct{})
 			release[name] = ch
-			w.beforeExit = func() { <-ch }
+			d.mu.Lock()
+			d.beforeExit = func() { <-ch }
+			d.mu.Unlock()
+			d.tryPush(0, func() {})
 		}
+		if ml.pump == nil {
+			t.Fatal("no pump")
+		}
+		pumpGate := make(chan struct{})
+		release["pump"] = pumpGate
+		ml.pump.mu.Lock()
+		ml.pump.beforeExit = func() { <-pumpGate }
+		ml.pump.mu.Unlock()
+		// A pump round runs every GossipInterval; after one, it is held
+		// on its way out, as are the dispatchers' workers after their item.
+		time.Sleep(ml.config.broadcastPullInterval())
+		synctest.Wait()
 		done := make(chan error, 1)
 		go func() { done <- ml.Shutdown() }()
 		returned := false

@@ -30,7 +30,7 @@ import (
 //     the first frame; in a burst of joins, judging it from NeighborUp
 //     failed links that were still being set up;
 //   - the writers of active-view links send a Keepalive themselves when
-//     they have written nothing for a while (writeLoop), so that a node
+//     they have written nothing for a while (runtime_writer.go), so that a node
 //     whose loop is stalled still looks alive to its neighbours as long as
 //     its process and links are. Liveness means "the process reads and
 //     writes its links", as memberlist's means "the process answers
@@ -58,13 +58,12 @@ func (l *runLoop) noteLag(d time.Duration) {
 // drainInbox handles the frames waiting in the inbox, at most as many as
 // it holds now.
 func (l *runLoop) drainInbox() {
-	for n := len(l.m.inbox); n > 0; n-- {
-		select {
-		case in := <-l.m.inbox:
-			l.onInbound(in)
-		default:
+	for n := l.m.inbox.len(); n > 0; n-- {
+		in, ok := l.m.inbox.take()
+		if !ok {
 			return
 		}
+		l.onInbound(in)
 	}
 }
 

@@ -86,7 +86,7 @@ func TestRuntimeSilenceCheckDrainsInbox(t *testing.T) {
 			// The record says silent for twice the limit; a Keepalive
 			// waits in the inbox.
 			l.lastHeard[k.peer.Name] = l.now.Add(-2 * l.m.config.linkSilenceLimit())
-			l.m.inbox <- inbound{from: k.peer, msg: keepaliveMsg{}}
+			l.m.inbox.put(inbound{from: k.peer, msg: keepaliveMsg{}}, nil)
 			l.onRuntimeTimer(silenceCheckTimer{})
 			_, ok := l.lastHeard[k.peer.Name]
 			kept <- ok && l.links[k.peer.Name] == k

@@ -114,14 +114,31 @@ func (c *cluster) idle() {
 	// Each node's counting transport adds one goroutine (its stream
 	// forwarder); it is not the library's.
 	c.common.GoroutinesPerNode = round3(float64(m.goroutines-c.base.goroutines)/float64(n) - 1)
-	w0, cpu0, t0 := c.wire.snapshot(), cpuTime(), time.Now()
+	if c.opt.pprofDir != "" {
+		if err := writeProfiles(c.opt.pprofDir, fmt.Sprintf("%s-%s-n%d", c.sys.name(), c.opt.config, c.opt.n)); err != nil {
+			c.logf("%s: profiles: %v", c.sys.name(), err)
+		}
+	}
+	w0, cpu0, t0, sent0 := c.wire.snapshot(), cpuTime(), time.Now(), c.sys.sentByType()
 	time.Sleep(c.opt.idle)
 	w1, cpu1, secs := c.wire.snapshot(), cpuTime(), time.Since(t0).Seconds()
+	if sent1 := c.sys.sentByType(); sent1 != nil {
+		c.common.IdleBytesByType = map[string]float64{}
+		for typ, b := range sent1 {
+			if d := b - sent0[typ]; d > 0 {
+				c.common.IdleBytesByType[typ] = round3(float64(d) / float64(n) / secs)
+			}
+		}
+	}
+	end := takeMem()
+	c.common.HeapBytesPerNodeEnd = (int64(end.heap) - int64(c.base.heap)) / n
+	c.common.GoroutinesPerNodeEnd = round3(float64(end.goroutines-c.base.goroutines)/float64(n) - 1)
 	c.common.IdleWindowS = round3(secs)
 	c.common.IdleCPUCores = round3((cpu1 - cpu0).Seconds() / secs)
 	c.common.IdleBytesPerNodePerS = round3(float64(w1.bytes-w0.bytes) / float64(n) / secs)
-	c.logf("%s: idle %.2f cores, %.0f B/s per node, heap %d B/node, %.1f goroutines/node", c.sys.name(),
-		c.common.IdleCPUCores, c.common.IdleBytesPerNodePerS, c.common.HeapBytesPerNode, c.common.GoroutinesPerNode)
+	c.logf("%s: idle %.2f cores, %.0f B/s per node, heap %d B/node, %.1f goroutines/node (at the window's end: %d B, %.1f)", c.sys.name(),
+		c.common.IdleCPUCores, c.common.IdleBytesPerNodePerS, c.common.HeapBytesPerNode, c.common.GoroutinesPerNode,
+		c.common.HeapBytesPerNodeEnd, c.common.GoroutinesPerNodeEnd)
 }
 
 // broadcastPhase sends broadcasts messages at rate per second from random

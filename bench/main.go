@@ -12,6 +12,7 @@ import (
 	"io"
 	"log"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -33,6 +34,7 @@ type options struct {
 	// maxTrees is hyparlist's Config.BroadcastTrees, or -1 for the
 	// library's default.
 	maxTrees int
+	pprofDir     string // where the idle window's goroutine and heap profiles go; "" for none
 
 	sweepMax     float64
 	sweepSeconds float64
@@ -85,6 +87,7 @@ Flags:
 	fs.DurationVar(&opt.crashTimeout, "crash-timeout", time.Minute, "deadline for every node to drop the crashed node")
 	fs.Uint64Var(&opt.seed, "seed", 1, "seed of the origins and payloads")
 	fs.IntVar(&opt.maxTrees, "max-trees", -1, "hyparlist only: Config.BroadcastTrees, the tree roots with eager/lazy links of their own (-1: the library's default)")
+	fs.StringVar(&opt.pprofDir, "pprof", "", "write a goroutine dump and a heap profile of each cluster, taken at the start of the idle window, to this directory")
 	fs.Float64Var(&opt.sweepMax, "sweep-max", 64, "-sweep: highest rate tried")
 	fs.Float64Var(&opt.sweepSeconds, "sweep-seconds", 10, "-sweep: seconds of broadcasts per step (at least 10 broadcasts)")
 	fs.Float64Var(&opt.rawSeconds, "raw-seconds", 5, "-raw: seconds to measure")
@@ -107,6 +110,10 @@ Flags:
 		}
 	}
 	opt.idle = 10 * time.Second
+	if opt.pprofDir != "" {
+		// Sample the heap finely enough to see per-node items of a few KiB.
+		runtime.MemProfileRate = 4096
+	}
 	switch *sysFlag {
 	case "both":
 		opt.systems = []string{"hyparlist", "memberlist"}

@@ -98,6 +98,35 @@ func raiseFileLimit() error {
 type counterSink struct {
 	mu sync.Mutex
 	c  map[string]int64
+	// sent is hyparlist's hyparlist.msg.sent_bytes per message type.
+	sent map[string]int64
+}
+
+// sentBytes adds val to the bytes sent of the type in labels.
+func (s *counterSink) sentBytes(labels []metrics.Label, val float32) {
+	typ := "unknown"
+	for _, l := range labels {
+		if l.Name == "type" {
+			typ = l.Value
+		}
+	}
+	s.mu.Lock()
+	if s.sent == nil {
+		s.sent = map[string]int64{}
+	}
+	s.sent[typ] += int64(val)
+	s.mu.Unlock()
+}
+
+// sentByType returns a copy of the bytes sent per message type.
+func (s *counterSink) sentByType() map[string]int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int64, len(s.sent))
+	for k, v := range s.sent {
+		out[k] = v
+	}
+	return out
 }
 
 var _ metrics.MetricSink = (*counterSink)(nil)
@@ -121,6 +150,10 @@ func (s *counterSink) IncrCounterWithLabels(key []string, val float32, labels []
 		return
 	}
 	name := key[1] + "." + key[2]
+	if name == "msg.sent_bytes" {
+		s.sentBytes(labels, val)
+		return
+	}
 	if !kept[key[1]] && name != "msg.decode_failed" && name != "msg.encode_failed" {
 		return
 	}

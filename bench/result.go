@@ -43,23 +43,26 @@ type result struct {
 	PhaseS                      float64   `json:"phase_s"`
 
 	// Cluster figures, shared by the lines of one cluster.
-	IdleWindowS          float64          `json:"idle_window_s"`
-	IdleCPUCores         float64          `json:"idle_cpu_cores"`
-	IdleBytesPerNodePerS float64          `json:"idle_bytes_per_node_per_s"`
-	HeapBytesPerNode     int64            `json:"heap_bytes_per_node"`
-	GoroutinesPerNode    float64          `json:"goroutines_per_node"`
-	JoinConvergenceMs    int64            `json:"join_convergence_ms"`
-	Join99Ms             int64            `json:"join_99_ms"`
-	JoinErrors           int64            `json:"join_errors"`
-	JoinPairsRatio       float64          `json:"join_pairs_ratio"`
-	MembersMin           int              `json:"members_min"`
-	MemberFlaps          int64            `json:"member_flaps"`
-	CrashDetectionMs     int64            `json:"crash_detection_ms"`
-	LinksFailedSilent    *int64           `json:"links_failed_silent,omitempty"`
-	Counters             map[string]int64 `json:"counters,omitempty"`
-	PhaseCounters        map[string]int64 `json:"phase_counters,omitempty"`
-	Timeouts             []string         `json:"timeouts"`
-	Error                string           `json:"error,omitempty"`
+	IdleWindowS          float64            `json:"idle_window_s"`
+	IdleCPUCores         float64            `json:"idle_cpu_cores"`
+	IdleBytesPerNodePerS float64            `json:"idle_bytes_per_node_per_s"`
+	HeapBytesPerNode     int64              `json:"heap_bytes_per_node"`
+	GoroutinesPerNode    float64            `json:"goroutines_per_node"`
+	HeapBytesPerNodeEnd  int64              `json:"heap_bytes_per_node_end"`
+	GoroutinesPerNodeEnd float64            `json:"goroutines_per_node_end"`
+	IdleBytesByType      map[string]float64 `json:"idle_bytes_per_node_per_s_by_type,omitempty"`
+	JoinConvergenceMs    int64              `json:"join_convergence_ms"`
+	Join99Ms             int64              `json:"join_99_ms"`
+	JoinErrors           int64              `json:"join_errors"`
+	JoinPairsRatio       float64            `json:"join_pairs_ratio"`
+	MembersMin           int                `json:"members_min"`
+	MemberFlaps          int64              `json:"member_flaps"`
+	CrashDetectionMs     int64              `json:"crash_detection_ms"`
+	LinksFailedSilent    *int64             `json:"links_failed_silent,omitempty"`
+	Counters             map[string]int64   `json:"counters,omitempty"`
+	PhaseCounters        map[string]int64   `json:"phase_counters,omitempty"`
+	Timeouts             []string           `json:"timeouts"`
+	Error                string             `json:"error,omitempty"`
 
 	// Sweep summary.
 	HighestRateHeld float64 `json:"highest_rate_held,omitempty"`

@@ -39,6 +39,9 @@ type system interface {
 	newNode(i int, env nodeEnv) (benchNode, error)
 	// counters returns library counters the harness reads (nil if none).
 	counters() map[string]int64
+	// sentByType returns the bytes sent so far per message type; nil
+	// when the system does not report them.
+	sentByType() map[string]int64
 }
 
 // nodeEnv is what every node of a run shares.

@@ -31,6 +31,8 @@ func (*hyparlistSystem) apis() []string { return []string{"native", "queue"} }
 
 func (s *hyparlistSystem) counters() map[string]int64 { return s.sink.values() }
 
+func (s *hyparlistSystem) sentByType() map[string]int64 { return s.sink.sentByType() }
+
 // hlBroadcast is queuedMsg as a hyparlist.Broadcast.
 type hlBroadcast struct{ queuedMsg }
 

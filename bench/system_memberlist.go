@@ -21,6 +21,8 @@ func (memberlistSystem) name() string               { return "memberlist" }
 func (memberlistSystem) apis() []string             { return []string{"queue"} }
 func (memberlistSystem) counters() map[string]int64 { return nil }
 
+func (memberlistSystem) sentByType() map[string]int64 { return nil }
+
 // mlBroadcast is queuedMsg as a memberlist.Broadcast.
 type mlBroadcast struct{ queuedMsg }
 

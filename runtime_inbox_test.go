@@ -1,0 +1,80 @@
+package hyparlist
+
+import (
+	"testing"
+	"testing/synctest"
+)
+
+// TestFIFOGrowsAndReleases: a fifo keeps order across growth and
+// wrap-around, and gives back a grown ring when it empties.
+func TestFIFOGrowsAndReleases(t *testing.T) {
+	var q fifo[int]
+	for round := range 3 {
+		for i := range 5 + 20*round {
+			q.push(round*1000 + i)
+		}
+		for i := range 5 + 20*round {
+			v, ok := q.pop()
+			if !ok || v != round*1000+i {
+				t.Fatalf("round %d: pop %d = %d, %v", round, i, v, ok)
+			}
+		}
+		if _, ok := q.pop(); ok || q.len() != 0 {
+			t.Fatalf("round %d: not empty", round)
+		}
+		if len(q.buf) > fifoMinCap {
+			t.Errorf("round %d: an empty fifo keeps a ring of %d", round, len(q.buf))
+		}
+	}
+}
+
+// TestInboxQueueBound: a reader waits while the inbox holds its limit,
+// until the loop takes a message; it gives up when done closes; the
+// ready token stays while messages wait.
+func TestInboxQueueBound(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := newInboxQueue(2)
+		for i := range 2 {
+			if !q.put(inbound{from: Peer{Name: string(rune('a' + i))}}, nil) {
+				t.Fatal("put refused")
+			}
+		}
+		put := make(chan bool)
+		go func() { put <- q.put(inbound{from: Peer{Name: "c"}}, nil) }()
+		synctest.Wait()
+		select {
+		case <-put:
+			t.Fatal("put did not wait on a full inbox")
+		default:
+		}
+		var got []string
+		for range 3 {
+			<-q.ready
+			in, ok := q.take()
+			if !ok {
+				t.Fatal("ready without a message")
+			}
+			got = append(got, in.from.Name)
+			if len(got) == 1 && !<-put {
+				t.Fatal("put failed after room was made")
+			}
+		}
+		if want := "a b c"; got[0]+" "+got[1]+" "+got[2] != want {
+			t.Errorf("took %v, want %s", got, want)
+		}
+		select {
+		case <-q.ready:
+			t.Error("a ready token with an empty inbox")
+		default:
+		}
+		done := make(chan struct{})
+		q.put(inbound{}, nil)
+		q.put(inbound{}, nil)
+		go func() { put <- q.put(inbound{}, done) }()
+		synctest.Wait()
+		close(done)
+		if <-put {
+			t.Error("put reported success after done closed")
+		}
+	})
+}
