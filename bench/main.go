@@ -34,7 +34,7 @@ type options struct {
 	// maxTrees is hyparlist's Config.BroadcastTrees, or -1 for the
 	// library's default.
 	maxTrees int
-	pprofDir     string // where the idle window's goroutine and heap profiles go; "" for none
+	pprofDir string // where the idle window's goroutine and heap profiles go; "" for none
 
 	sweepMax     float64
 	sweepSeconds float64
