@@ -100,6 +100,9 @@ type pendingCallback struct {
 	kind    string // for the dropped-callback metric
 	run     func()
 	dropped func() // if set, run on the loop when the callback is dropped
+	// after, when set, is a dispatcher whose callbacks queued before this
+	// one must have run before it runs (see notifyMember).
+	after *dispatcher
 }
 
 // later queues a callback until the end of the loop iteration.
@@ -118,7 +121,15 @@ func (l *runLoop) laterOrElse(q *dispatcher, size int, kind string, run, dropped
 // counted (see runtime_dispatch.go).
 func (l *runLoop) flushCallbacks() {
 	for i, c := range l.callbacks {
-		if !c.queue.tryPush(c.size, c.run) {
+		run := c.run
+		if c.after != nil {
+			after, n := c.after, c.after.pushedCount()
+			run = func() {
+				after.waitRan(n)
+				c.run()
+			}
+		}
+		if !c.queue.tryPush(c.size, run) {
 			l.m.metrics.dispatchDropped(c.kind)
 			l.m.logger.Error("callback queue full, dropping a callback", "kind", c.kind, "queue", c.queue.name, "limit_bytes", c.queue.maxBytes)
 			if c.dropped != nil {
@@ -137,7 +148,11 @@ func (l *runLoop) notifyMember(t NodeEventType, n *Node) {
 		return
 	}
 	n = cloneNode(n)
-	l.later(l.m.eventQueue, nodeBytes(n), "event", func() {
+	// A member event runs after the NotifyMsg calls of the messages that
+	// arrived before it, as on memberlist, which makes both calls from one
+	// goroutine: Serf's leave intent, a broadcast sent just before Leave,
+	// must reach it before the NotifyLeave (TestRuntimeLeaveAfterItsBroadcasts).
+	l.callbacks = append(l.callbacks, pendingCallback{queue: l.m.eventQueue, size: nodeBytes(n), kind: "event", after: l.m.msgQueue, run: func() {
 		switch t {
 		case NodeJoin:
 			ev.NotifyJoin(n)
@@ -146,7 +161,7 @@ func (l *runLoop) notifyMember(t NodeEventType, n *Node) {
 		case NodeUpdate:
 			ev.NotifyUpdate(n)
 		}
-	})
+	}})
 }
 
 // notifyNeighbor queues a neighbour event for a NeighborDelegate.

@@ -62,6 +62,12 @@ type outFrame struct {
 	close bool
 	// cost is the frame's frameCost, set by enqueue.
 	cost int
+	// afterUser queues a control frame behind the user frames queued
+	// before it (in the user queue), so that it is written after them:
+	// what a leaving node sends (runtime_leave.go).
+	afterUser bool
+	// inUser is set by enqueue when the frame went to the user queue.
+	inUser bool
 }
 
 // outLink is an outbound stream to one peer and the goroutine writing it

@@ -69,6 +69,11 @@ type dispatcher struct {
 	running bool
 	worker  *appWorker
 	freed   chan struct{} // closed and replaced when room is made
+	// pushed counts the items ever queued and ran those that finished
+	// (run, or discarded by a stopping worker); progress, when a
+	// waitRan caller made it, is closed and dropped when ran grows.
+	pushed, ran uint64
+	progress    chan struct{}
 }
 
 // dispatchKeepItems is the capacity of the item slice a dispatcher keeps
@@ -99,6 +104,7 @@ func (d *dispatcher) tryPush(size int, run func()) bool {
 	}
 	d.items = append(d.items, dispatchItem{size: size, run: run})
 	d.bytes += size
+	d.pushed++
 	d.startLocked()
 	d.mu.Unlock()
 	return true
@@ -191,6 +197,7 @@ func (d *dispatcher) run(w, prev *appWorker) {
 			batch[i].run()
 			w.leave()
 			d.release(batch[i].size)
+			d.finished()
 			batch[i] = dispatchItem{}
 		}
 	}
@@ -220,4 +227,45 @@ func (d *dispatcher) release(size int) {
 	close(d.freed)
 	d.freed = make(chan struct{})
 	d.mu.Unlock()
+}
+
+// finished records that one more item ran.
+func (d *dispatcher) finished() {
+	d.mu.Lock()
+	d.ran++
+	if d.progress != nil {
+		close(d.progress)
+		d.progress = nil
+	}
+	d.mu.Unlock()
+}
+
+// pushedCount returns how many items were ever queued.
+func (d *dispatcher) pushedCount() uint64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.pushed
+}
+
+// waitRan waits until the first n items queued have run, or the node shuts
+// down. The event dispatcher uses it to run a member event only after the
+// messages that arrived before it (runLoop.flushCallbacks).
+func (d *dispatcher) waitRan(n uint64) {
+	for {
+		d.mu.Lock()
+		if d.ran >= n {
+			d.mu.Unlock()
+			return
+		}
+		if d.progress == nil {
+			d.progress = make(chan struct{})
+		}
+		ch := d.progress
+		d.mu.Unlock()
+		select {
+		case <-ch:
+		case <-d.done:
+			return
+		}
+	}
 }

@@ -43,6 +43,7 @@ type recorder struct {
 	state     []byte                // LocalState
 	stateAsks int                   // LocalState calls
 	merged    [][]byte              // MergeRemoteState(join=true) payloads
+	order     []string              // "msg:<payload>" and "leave:<name>", in call order
 	onJoin    func(*Node)           // runs before recording, outside the lock
 	notifyMsg func([]byte)          // runs before recording, outside the lock
 }
@@ -60,6 +61,7 @@ func (r *recorder) NotifyMsg(b []byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.msgs = append(r.msgs, slices.Clone(b))
+	r.order = append(r.order, "msg:"+string(b))
 	switch {
 	case r.requeue && r.tlq != nil:
 		// As Serf does: copy the payload and queue it for retransmission.
@@ -122,6 +124,7 @@ func (r *recorder) NotifyLeave(n *Node) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.leaves = append(r.leaves, n)
+	r.order = append(r.order, "leave:"+n.Name)
 }
 
 func (r *recorder) NotifyUpdate(n *Node) {

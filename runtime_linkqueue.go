@@ -29,7 +29,9 @@ import (
 //
 // Order is kept within each queue, not across them: Plumtree and
 // membership do not depend on the order of a user payload relative to
-// control messages. A flush marker (in the control queue) therefore
+// control messages. Applications may: a leaving node's frames are marked
+// afterUser and queued behind its user frames, so that a broadcast made
+// before Leave (Serf's leave intent) arrives before the node's "left". A flush marker (in the control queue) therefore
 // reports that the control frames queued before it are written — what
 // UpdateNode and Leave wait for: their announcements are control frames.
 // A close marker first writes what the user queue holds.
@@ -147,8 +149,11 @@ func (q *linkQueues) enqueue(f outFrame) bool {
 	user := isUserFrame(f)
 	f.cost = frameCost(f)
 	q.mu.Lock()
+	// A control frame marked afterUser goes behind the user frames, unless
+	// the user queue is full: order then yields to delivery.
+	f.inUser = user || f.afterUser && q.user.len() < q.maxFrames
 	fifo, bytes := &q.ctrl, &q.ctrlBytes
-	if user {
+	if f.inUser {
 		fifo, bytes = &q.user, &q.userBytes
 	}
 	if fifo.len() >= q.maxFrames {
@@ -177,11 +182,13 @@ func (q *linkQueues) enqueue(f outFrame) bool {
 
 // taken records that f left its queue. Call it with mu held.
 func (q *linkQueues) taken(f outFrame) {
-	if isUserFrame(f) {
+	if f.inUser {
 		q.userBytes.Add(-int64(f.cost))
-		q.backlog.remove(f.cost)
 	} else {
 		q.ctrlBytes.Add(-int64(f.cost))
+	}
+	if isUserFrame(f) {
+		q.backlog.remove(f.cost)
 	}
 }
 

@@ -2,6 +2,7 @@ package hyparlist
 
 import (
 	"net"
+	"slices"
 	"testing"
 	"testing/synctest"
 )
@@ -219,4 +220,43 @@ func TestWriterReleasesQueueBytes(t *testing.T) {
 		k.enqueue(outFrame{close: true})
 		finish()
 	})
+}
+
+// TestLinkQueuesAfterUser: a control frame marked afterUser (what a leaving
+// node sends) is taken after every user frame queued before it, while an
+// unmarked one overtakes them; with the user queue full it still goes, in
+// the control queue, and the byte counts return to zero.
+func TestLinkQueuesAfterUser(t *testing.T) {
+	q := newLinkQueues(8, 1<<20)
+	for i := range 3 {
+		q.enqueue(userGossip(uint64(i)))
+	}
+	left := memberGossip(7)
+	left.afterUser = true
+	if !q.enqueue(left) || !q.enqueue(memberGossip(8)) {
+		t.Fatal("queue full")
+	}
+	var order []uint64
+	for f, ok := q.take(); ok; f, ok = q.take() {
+		order = append(order, f.msg.(gossipMsg).ID.Seq)
+	}
+	if at, last := slices.Index(order, 7), slices.Index(order, 2); at < last {
+		t.Errorf("taken %v: the afterUser frame 7 before user frame 2", order)
+	}
+	if slices.Index(order, 8) > slices.Index(order, 2) {
+		t.Errorf("taken %v: the unmarked control frame 8 did not overtake the user frames", order)
+	}
+	full := newLinkQueues(2, 1<<20)
+	full.enqueue(userGossip(0))
+	full.enqueue(userGossip(1))
+	if !full.enqueue(left) {
+		t.Error("a full user queue refused an afterUser control frame")
+	}
+	for _, ok := full.take(); ok; _, ok = full.take() {
+	}
+	for _, q := range []*linkQueues{&q, &full} {
+		if q.userBytes.Load() != 0 || q.ctrlBytes.Load() != 0 {
+			t.Errorf("bytes left after taking everything: user %d, control %d", q.userBytes.Load(), q.ctrlBytes.Load())
+		}
+	}
 }

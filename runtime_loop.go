@@ -564,7 +564,7 @@ func (l *runLoop) send(p Peer, msg Message) {
 		return
 	}
 	k.lastUsed = l.now
-	if !k.enqueue(outFrame{msg: msg}) && !l.deferUser(k, msg) {
+	if !k.enqueue(outFrame{msg: msg, afterUser: l.leave.active}) && !l.deferUser(k, msg) {
 		l.m.metrics.linkFailed("queue_full")
 		queued, depth := k.depth()
 		l.m.logger.Warn("send queue full, disconnecting peer", "peer", p.Name, "frames", queued, "depth", depth,
