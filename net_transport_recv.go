@@ -1,3 +1,5 @@
+// Transport: reading one UDP datagram into a buffer of its own size.
+
 package hyparlist
 
 import "net"

@@ -1,3 +1,5 @@
+// Transport: on Linux, a datagram's size learned with MSG_PEEK|MSG_TRUNC.
+
 package hyparlist
 
 import (

@@ -1,5 +1,8 @@
 //go:build !linux
 
+// Transport: on other systems, datagrams read through a buffer of
+// UDPBufferSize.
+
 package hyparlist
 
 import "net"

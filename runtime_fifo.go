@@ -1,3 +1,5 @@
+// Runtime: the growable FIFO storage of the runtime's bounded queues.
+
 package hyparlist
 
 // This file owns fifo: the storage of the runtime's bounded queues (a

@@ -1,3 +1,5 @@
+// Runtime: the loop's inbox, a bounded queue that grows with what it holds.
+
 package hyparlist
 
 import "sync"

@@ -1,3 +1,6 @@
+// Runtime: stream read buffers, borrowed from a per-node pool while bytes
+// wait.
+
 package hyparlist
 
 import (

@@ -1,3 +1,6 @@
+// Runtime: a link's writer goroutine, running only while the link has
+// frames, and the idle heartbeat timer.
+
 package hyparlist
 
 import (
