@@ -30,6 +30,7 @@ type demoFlags struct {
 	deadline   time.Duration
 	seed       uint64
 	verbose    bool
+	tls        bool
 }
 
 // parseDemoFlags parses the demo command's arguments.
@@ -43,6 +44,7 @@ func parseDemoFlags(args []string, stderr io.Writer) (demoFlags, error) {
 	fs.DurationVar(&f.deadline, "deadline", 30*time.Second, "how long each step may take to converge before the demo fails")
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed choosing the senders and the crashed nodes")
 	fs.BoolVar(&f.verbose, "v", false, "print the nodes' logs on stderr")
+	fs.BoolVar(&f.tls, "tls", false, "run every stream inside mutual TLS, with a certificate authority made for the run (Config.TLS)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: hyparlist demo [flags]")
 		fmt.Fprintln(stderr)
@@ -123,9 +125,13 @@ func (d *demoRun) fail(err error) {
 // run executes the steps and returns the exit code.
 func (d *demoRun) run(ctx context.Context) int {
 	p := d.p
-	p.linef("hyparlist demo: %d nodes on 127.0.0.1, crash %d, %d broadcasts per API per phase",
-		d.f.nodes, d.f.victims(), d.f.broadcasts)
-	c, err := startCluster(d.f.nodes, d.logs)
+	security := ""
+	if d.f.tls {
+		security = ", mutual TLS"
+	}
+	p.linef("hyparlist demo: %d nodes on 127.0.0.1%s, crash %d, %d broadcasts per API per phase",
+		d.f.nodes, security, d.f.victims(), d.f.broadcasts)
+	c, err := startCluster(d.f.nodes, d.f.tls, d.logs)
 	if err != nil {
 		p.linef("FAILED: %v", err)
 		return 1

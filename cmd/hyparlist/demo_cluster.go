@@ -27,14 +27,22 @@ type demoCluster struct {
 }
 
 // startCluster creates n nodes on 127.0.0.1 with DefaultLocalConfig, each
-// on a free port with a real NetTransport. Node logs go to logs. On error
+// on a free port with a real NetTransport, under mutual TLS when withTLS is
+// set (demo_tls.go). Node logs go to logs. On error
 // the nodes already started are shut down.
-func startCluster(n int, logs io.Writer) (*demoCluster, error) {
+func startCluster(n int, withTLS bool, logs io.Writer) (*demoCluster, error) {
 	c := &demoCluster{rec: newRecorder()}
+	var ca *demoCA
+	if withTLS {
+		var err error
+		if ca, err = newDemoCA(); err != nil {
+			return nil, err
+		}
+	}
 	width := len(fmt.Sprint(n - 1))
 	for i := range n {
 		name := fmt.Sprintf("node-%0*d", width, i)
-		node, err := startNode(name, c.rec, logs)
+		node, err := startNode(name, ca, c.rec, logs)
 		if err != nil {
 			c.shutdown()
 			return nil, err
@@ -44,13 +52,21 @@ func startCluster(n int, logs io.Writer) (*demoCluster, error) {
 	return c, nil
 }
 
-// startNode creates one node.
-func startNode(name string, rec *recorder, logs io.Writer) (*demoNode, error) {
+// startNode creates one node, with mutual TLS under ca when ca is not
+// nil.
+func startNode(name string, ca *demoCA, rec *recorder, logs io.Writer) (*demoNode, error) {
 	cfg := hyparlist.DefaultLocalConfig()
 	cfg.Name = name
 	cfg.BindAddr = "127.0.0.1"
 	cfg.BindPort = 0
 	cfg.LogOutput = logs
+	if ca != nil {
+		t, err := ca.nodeTLS(name)
+		if err != nil {
+			return nil, err
+		}
+		cfg.TLS = t
+	}
 	var ml atomic.Pointer[hyparlist.Memberlist]
 	numNodes := func() int {
 		if m := ml.Load(); m != nil {
