@@ -518,7 +518,7 @@ type Config struct {
 	// may add names to the member table, so that a node that completed a
 	// handshake in a cluster without keys cannot fill every table at once
 	// with forged records. Records over it are dropped, counted in
-	// Membership stats, and come again by anti-entropy. Records of members
+	// hyparlist.member.new_dropped, and come again by anti-entropy. Records of members
 	// already known (updates, suspicions, leaves, restarts) are not
 	// limited, nor the records of the node's own join exchange (the
 	// contact of Join), which brings the whole cluster at once. Records
