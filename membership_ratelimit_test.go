@@ -19,6 +19,14 @@ func newNames(prefix string, n int) []MemberRecord {
 	return out
 }
 
+// unlimitedNewMembersConfig is the default without the new-member limit,
+// for tests that fill a table with thousands of records at one instant.
+func unlimitedNewMembersConfig() MembershipConfig {
+	cfg := DefaultMembershipConfig()
+	cfg.MaxNewMembersPerSecond = 0
+	return cfg
+}
+
 // rateLimitedConfig is the default with a limit of 10 a second, burst 100.
 func rateLimitedConfig() MembershipConfig {
 	cfg := DefaultMembershipConfig()
