@@ -513,6 +513,30 @@ type Config struct {
 	// a flood small.
 	MaxMembers int
 
+	// MaxNewMembersPerSecond bounds the rate at which the records one
+	// neighbour sends (announcements it relays and anti-entropy records)
+	// may add names to the member table, so that a node that completed a
+	// handshake in a cluster without keys cannot fill every table at once
+	// with forged records. Records over it are dropped, counted in
+	// hyparlist.member.new_dropped, and come again by anti-entropy. Records of members
+	// already known (updates, suspicions, leaves, restarts) are not
+	// limited, nor the records of the node's own join exchange (the
+	// contact of Join), which brings the whole cluster at once. Records
+	// from nodes that are not neighbours share one allowance. Zero
+	// disables the limit; at most 1,000,000. Not in memberlist. Default:
+	// 1,000 a second, the rate of a 100,000-node cluster that starts
+	// within 100 s, even if every announcement reaches a node through one
+	// neighbour.
+	MaxNewMembersPerSecond int
+
+	// NewMembersBurst is the most new names one neighbour may add at once
+	// when it has been quiet (the bucket size of MaxNewMembersPerSecond);
+	// a new neighbour's allowance starts at one second's worth and fills
+	// at the rate.
+	// Between 1 and 1,000,000 when the limit is on. Default: 10,000, a
+	// tenth of MaxMembers.
+	NewMembersBurst int
+
 	// MaxInboundStreamsPerIP bounds the streams one source IP may have
 	// open to this node once half of MaxInboundStreams are taken, unless
 	// the source is trusted: the IP of a peer in the active or passive

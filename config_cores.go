@@ -90,6 +90,8 @@ func (c *Config) membershipConfig() MembershipConfig {
 	m.MaxAccusers = c.ActiveViewSize
 	m.PushPullInterval = c.PushPullInterval
 	m.MaxMembers = c.MaxMembers
+	m.MaxNewMembersPerSecond = c.MaxNewMembersPerSecond
+	m.NewMembersBurst = c.NewMembersBurst
 	if c.GossipToTheDeadTime > 0 {
 		// How long a dead member is still re-contacted: as long as its
 		// tombstone is kept.

@@ -88,6 +88,8 @@ func DefaultLANConfig() *Config {
 		MaxHandshakesPerIP:     8,
 		MaxInboundFrameBytes:   defaultMaxInboundFrameBytes,
 		MaxMembers:             DefaultMembershipConfig().MaxMembers,
+		MaxNewMembersPerSecond: DefaultMembershipConfig().MaxNewMembersPerSecond,
+		NewMembersBurst:        DefaultMembershipConfig().NewMembersBurst,
 	}
 }
 

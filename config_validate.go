@@ -144,6 +144,10 @@ func (c *Config) Validate() error {
 	v.inRange("MaxHandshakesPerIP", c.MaxHandshakesPerIP, 1, maxHandshakingStreams)
 	v.inRange("MaxInboundFrameBytes", c.MaxInboundFrameBytes, minInboundFrameBytes, maxFrameSizeLimit)
 	v.inRange("MaxMembers", c.MaxMembers, 1, maxMembersLimit)
+	v.inRange("MaxNewMembersPerSecond", c.MaxNewMembersPerSecond, 0, maxNewMembersPerSecond)
+	if c.MaxNewMembersPerSecond > 0 {
+		v.inRange("NewMembersBurst", c.NewMembersBurst, 1, maxNewMembersBurst)
+	}
 	return v.err()
 }
 

@@ -97,6 +97,15 @@ type Membership struct {
 	// neighbors is the active view, sorted by name, at most
 	// maxMembershipNeighbors.
 	neighbors []Peer
+	// neighborCredit is the new-member allowance of each neighbour, at the
+	// same index as in neighbors, and strangerCredit the one shared by
+	// every other sender (membership_ratelimit.go).
+	neighborCredit []newMemberBucket
+	strangerCredit newMemberBucket
+	// joinPeer is the neighbour of the node's join exchange, whose join
+	// records may still add joinCredit names without the rate limit.
+	joinPeer   string
+	joinCredit int
 
 	pending []MemberRecord // announcements of this step, one per name
 	nudges  []Peer         // exchanges to start at the end of this step
@@ -121,6 +130,10 @@ type MembershipStats struct {
 	BadAnnouncements uint64
 	// Exchanges counts the anti-entropy exchanges the node started.
 	Exchanges uint64
+	// NewMembersDropped counts records of names not in the table that
+	// were dropped because their sender was over its allowance
+	// (MembershipConfig.MaxNewMembersPerSecond).
+	NewMembersDropped uint64
 }
 
 // UpdateMeta is the command "the local metadata is now Meta". Before Start
@@ -401,6 +414,7 @@ func (m *Membership) start() {
 		return
 	}
 	m.started = true
+	m.strangerCredit = m.newBucket()
 	me := m.table.insert(m.identFor(MemberRecord{Name: m.self.Name, Addr: m.self.Addr, Meta: m.meta, Versions: m.cfg.Versions}, nil),
 		0, MemberStateAlive, m.clock)
 	m.localIdx = me.idx
@@ -473,7 +487,7 @@ func (m *Membership) onDeliver(d Deliver) {
 		return
 	}
 	for _, r := range recs {
-		m.merge(r, mergeSource{origin: d.ID.Origin, broadcast: true})
+		m.merge(r, mergeSource{origin: d.ID.Origin, broadcast: true, peer: d.From.Name})
 	}
 }
 

@@ -119,7 +119,7 @@ func (m *Membership) onMergeVerdict(v MergeVerdict) {
 	}
 	for _, r := range v.Check.Records {
 		if r.validate() == nil {
-			m.merge(r, mergeSource{peer: v.Check.From.Name})
+			m.merge(r, mergeSource{peer: v.Check.From.Name, join: true})
 		}
 	}
 }

@@ -26,6 +26,7 @@ func (m *Membership) Clone(rng *rand.Rand) *Membership {
 	c.table = m.table.clone()
 	c.deadlines.items = slices.Clone(m.deadlines.items)
 	c.neighbors = slices.Clone(m.neighbors)
+	c.neighborCredit = slices.Clone(m.neighborCredit)
 	c.pending = slices.Clone(m.pending)
 	c.nudges = slices.Clone(m.nudges)
 	c.actions = slices.Clone(m.actions)

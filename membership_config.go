@@ -110,6 +110,22 @@ type MembershipConfig struct {
 	// metadata.
 	MaxMembers int
 
+	// MaxNewMembersPerSecond is the rate at which one neighbour's records
+	// may add names the table does not hold (membership_ratelimit.go);
+	// records over it are dropped and counted, and anti-entropy brings
+	// them again later. Records of known members are not limited, nor
+	// those of the node's own join exchange. Records from nodes that are
+	// not neighbours share one allowance. Zero disables the limit. Default
+	// 1,000: a cluster of 100,000 that starts within 100 s adds names at
+	// about that rate, even if all of it reaches a node through one
+	// neighbour.
+	MaxNewMembersPerSecond int
+
+	// NewMembersBurst is the most names one neighbour's allowance holds
+	// (the bucket size of MaxNewMembersPerSecond). A new neighbour's
+	// allowance starts at one second's worth. Default 10,000.
+	NewMembersBurst int
+
 	// MaxAnnouncementRecords caps the records batched into one membership
 	// announcement (one Plumtree broadcast); a step that changes more
 	// records emits several announcements. At most
@@ -144,6 +160,8 @@ func DefaultMembershipConfig() MembershipConfig {
 		DeadProbeInterval:       10 * time.Second,
 		LivenessProbeInterval:   10 * time.Second,
 		MaxMembers:              100_000,
+		MaxNewMembersPerSecond:  1_000,
+		NewMembersBurst:         10_000,
 		MaxAnnouncementRecords:  64,
 		MaxLocalStateSize:       1 << 20,
 	}
@@ -190,6 +208,10 @@ func (c MembershipConfig) Validate() error {
 		return bad("LivenessProbeInterval", c.LivenessProbeInterval, ">= 0")
 	case c.MaxMembers < 1:
 		return bad("MaxMembers", c.MaxMembers, ">= 1")
+	case c.MaxNewMembersPerSecond < 0 || c.MaxNewMembersPerSecond > maxNewMembersPerSecond:
+		return bad("MaxNewMembersPerSecond", c.MaxNewMembersPerSecond, fmt.Sprintf("in [0, %d]", maxNewMembersPerSecond))
+	case c.MaxNewMembersPerSecond > 0 && (c.NewMembersBurst < 1 || c.NewMembersBurst > maxNewMembersBurst):
+		return bad("NewMembersBurst", c.NewMembersBurst, fmt.Sprintf("in [1, %d]", maxNewMembersBurst))
 	case c.MaxAnnouncementRecords < 1 || c.MaxAnnouncementRecords > maxAnnouncementRecords:
 		return bad("MaxAnnouncementRecords", c.MaxAnnouncementRecords, fmt.Sprintf("in [1, %d]", maxAnnouncementRecords))
 	case c.MaxLocalStateSize < 0:

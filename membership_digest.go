@@ -168,7 +168,7 @@ func (m *Membership) onRecords(from Peer, mr memberRecordsMsg) {
 	} else {
 		for _, r := range mr.Records {
 			if r.validate() == nil {
-				m.merge(r, mergeSource{peer: from.Name})
+				m.merge(r, mergeSource{peer: from.Name, join: mr.Join})
 			}
 		}
 	}

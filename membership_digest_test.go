@@ -70,8 +70,8 @@ func runExchange(t *testing.T, a, b *Membership) exchangeLog {
 // members.
 func twins(t *testing.T, n int) (a, b *Membership) {
 	t.Helper()
-	a = newStartedMembership(t, "a", DefaultMembershipConfig())
-	b = newStartedMembership(t, "b", DefaultMembershipConfig())
+	a = newStartedMembership(t, "a", unlimitedNewMembersConfig())
+	b = newStartedMembership(t, "b", unlimitedNewMembersConfig())
 	recs := []MemberRecord{rec("a", 0, MemberStateAlive), rec("b", 0, MemberStateAlive)}
 	for i := range n - 2 {
 		recs = append(recs, rec(fmt.Sprintf("node-%05d", i), 0, MemberStateAlive))
@@ -141,7 +141,7 @@ func TestDigestOneDifference(t *testing.T) {
 // TestDigestFullSyncChunks: a table far larger than a message travels in
 // chunks of at most maxMemberRecordsPerMessage and converges.
 func TestDigestFullSyncChunks(t *testing.T) {
-	a := newStartedMembership(t, "a", DefaultMembershipConfig())
+	a := newStartedMembership(t, "a", unlimitedNewMembersConfig())
 	_, b := twins(t, 3000)
 	log := runExchange(t, a, b)
 	for _, msg := range log.msgs {

@@ -23,8 +23,12 @@ type mergeSource struct {
 	broadcast bool
 	// approved is set for a record an AliveVerdict accepted.
 	approved bool
-	// peer is the neighbour an anti-entropy record came from.
+	// peer is the neighbour the record came from (the sender of an
+	// anti-entropy message, or the node Plumtree received an announcement
+	// from); empty for local decisions.
 	peer string
+	// join is set for the records of a join exchange.
+	join bool
 }
 
 // announced reports whether the record travels in an announcement: one
@@ -85,6 +89,9 @@ func (m *Membership) identFor(r MemberRecord, held *memberIdent) *memberIdent {
 func (m *Membership) mergeNew(r MemberRecord, src mergeSource) {
 	if !r.State.live() && time.Duration(r.AgeSeconds)*time.Second >= m.cfg.ReclaimTime {
 		return // a tombstone every node is about to forget
+	}
+	if !m.admitNew(src) {
+		return
 	}
 	if m.needsAliveCheck(nil, r, src) {
 		m.askAlive(r, src)

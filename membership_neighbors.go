@@ -44,6 +44,9 @@ func (m *Membership) exchangeWith(p Peer) {
 	join := !m.joined
 	m.joined = true
 	m.joinContact = ""
+	if join {
+		m.joinPeer, m.joinCredit = p.Name, m.cfg.MaxMembers
+	}
 	m.startExchange(p, join)
 }
 
@@ -147,13 +150,20 @@ func (m *Membership) addNeighbor(p Peer) bool {
 		return false
 	}
 	m.neighbors = slices.Insert(m.neighbors, i, p)
+	m.neighborCredit = slices.Insert(m.neighborCredit, i, m.newBucket())
 	return true
 }
 
+// removeNeighbor forgets p, its new-member allowance and, if p was the
+// join exchange's neighbour, what is left of that exchange's exemption.
 func (m *Membership) removeNeighbor(p Peer) {
 	i, found := m.neighborIndex(p.Name)
 	if found {
 		m.neighbors = slices.Delete(m.neighbors, i, i+1)
+		m.neighborCredit = slices.Delete(m.neighborCredit, i, i+1)
+	}
+	if p.Name == m.joinPeer {
+		m.joinPeer, m.joinCredit = "", 0
 	}
 }
 

@@ -89,6 +89,9 @@ type runLoop struct {
 	hv *HyParView
 	pt *Plumtree
 	ms *Membership
+	// newMembersDropped is the membership core's NewMembersDropped when
+	// sampleStats last counted it.
+	newMembersDropped uint64
 
 	// viewsStepped is set when HyParView stepped since the views' IPs were
 	// last published; lastViewSources is what was published
@@ -734,4 +737,8 @@ func (l *runLoop) sampleStats() {
 		dispatchSize:   msgBytes + evBytes,
 		recent:         l.m.recent.len(),
 	})
+	if d := l.ms.Stats().NewMembersDropped; d > l.newMembersDropped {
+		l.m.metrics.newMembersDropped(d - l.newMembersDropped)
+		l.newMembersDropped = d
+	}
 }

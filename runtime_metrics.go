@@ -41,6 +41,10 @@ import (
 //	hyparlist.state_exchange.dropped        counter: anti-entropy exchanges
 //	                                        sent without the application
 //	                                        state (runtime_pushpull.go)
+//	hyparlist.member.new_dropped            counter: records of new members
+//	                                        dropped by the rate limit
+//	                                        (Config.MaxNewMembersPerSecond),
+//	                                        counted every QueueCheckInterval
 //	hyparlist.delivery.hops                 sample: hops of a delivered broadcast
 //	hyparlist.delivery.latency              sample, ms: from the loop's
 //	                                        delivery to NotifyMsg
@@ -121,6 +125,7 @@ var (
 	keyDispatchBytes    = []string{"hyparlist", "dispatch", "queued_bytes"}
 	keyRecentPayloads   = []string{"hyparlist", "broadcast", "recent_payloads"}
 	keyRecentEvicted    = []string{"hyparlist", "broadcast", "recent_evicted"}
+	keyNewMembersDrop   = []string{"hyparlist", "member", "new_dropped"}
 )
 
 // maxMessageType bounds the message types metrics keep labels for.
@@ -224,6 +229,12 @@ func (r *runtimeMetrics) dispatchDropped(kind string) {
 // recentEvicted counts n entries forgotten at the recognition set's bound.
 func (r *runtimeMetrics) recentEvicted(n int) {
 	r.sink.IncrCounterWithLabels(keyRecentEvicted, float32(n), r.labels)
+}
+
+// newMembersDropped counts records of new members dropped by the
+// membership core's rate limit (Config.MaxNewMembersPerSecond).
+func (r *runtimeMetrics) newMembersDropped(n uint64) {
+	r.sink.IncrCounterWithLabels(keyNewMembersDrop, float32(n), r.labels)
 }
 
 func (r *runtimeMetrics) stateExchangeDropped() {
