@@ -417,6 +417,33 @@ func TestRuntimePingDelegateNothingAfterLeave(t *testing.T) {
 	})
 }
 
+// joinAsOldPeer makes a transport "old" on c's network that dials node,
+// completes the handshake offering wire versions 1..version, checks that
+// node accepts version, and sends JOIN. It returns the transport, the peer
+// it plays and its link to node; both are closed when the test ends.
+func joinAsOldPeer(t *testing.T, c *testCluster, node *Memberlist, version uint8, lim WireLimits) (*MockTransport, Peer, net.Conn) {
+	t.Helper()
+	old := c.net.NewTransport("old")
+	t.Cleanup(func() { _ = old.Shutdown() })
+	oldIP, oldPort, _ := old.FinalAdvertiseAddr("", 0)
+	self := Peer{Name: "old", Addr: net.JoinHostPort(oldIP.String(), strconv.Itoa(oldPort))}
+	link, err := old.DialAddressTimeout(Address{Addr: node.LocalNode().Address()}, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = link.Close() })
+	if err := writeMessageFrame(link, helloMsg{VersionMin: 1, VersionMax: version, Name: self.Name, Addr: self.Addr}, lim); err != nil {
+		t.Fatal(err)
+	}
+	if msg, err := readMessageFrame(link, lim); err != nil || msg != (helloAcceptMsg{Version: version, Name: node.LocalNode().Name, Addr: node.LocalNode().Address()}) {
+		t.Fatalf("handshake answer %+v, %v; want version %d", msg, err, version)
+	}
+	if err := writeMessageFrame(link, joinMsg{}, lim); err != nil {
+		t.Fatal(err)
+	}
+	return old, self, link
+}
+
 // serveOldPeerLink plays a peer that speaks wire versions up to version
 // on transport old: it accepts the node's link back to it, answers the
 // handshake as self, and hands every frame read to onFrame with the

@@ -1,9 +1,7 @@
 package hyparlist
 
 import (
-	"net"
 	"slices"
-	"strconv"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -19,25 +17,7 @@ func TestRuntimeVersion2PeerGetsRootlessPrune(t *testing.T) {
 		c, _ := pingCluster(t, 1, nil)
 		node := c.nodes[0].ml
 		lim := DefaultWireLimits()
-		old := c.net.NewTransport("old")
-		defer old.Shutdown()
-		oldIP, oldPort, _ := old.FinalAdvertiseAddr("", 0)
-		self := Peer{Name: "old", Addr: net.JoinHostPort(oldIP.String(), strconv.Itoa(oldPort))}
-
-		link, err := old.DialAddressTimeout(Address{Addr: node.LocalNode().Address()}, time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer link.Close()
-		if err := writeMessageFrame(link, helloMsg{VersionMin: 1, VersionMax: 2, Name: self.Name, Addr: self.Addr}, lim); err != nil {
-			t.Fatal(err)
-		}
-		if msg, err := readMessageFrame(link, lim); err != nil || msg != (helloAcceptMsg{Version: 2, Name: "node-00", Addr: node.LocalNode().Address()}) {
-			t.Fatalf("handshake answer %+v, %v; want version 2", msg, err)
-		}
-		if err := writeMessageFrame(link, joinMsg{}, lim); err != nil {
-			t.Fatal(err)
-		}
+		old, self, link := joinAsOldPeer(t, c, node, 2, lim)
 		var mu sync.Mutex
 		var prunes []pruneMsg
 		versions := map[byte]int{}
