@@ -1,7 +1,6 @@
 package hyparlist
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -18,20 +17,8 @@ import (
 func ptJoinWaveThenSingles(t *testing.T, cfg PlumtreeConfig, churn int, quiet time.Duration, singles int) (grafts int) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(21, 22))
-	names := make([]string, 32)
-	for i := range names {
-		names[i] = fmt.Sprintf("n%02d", i)
-	}
-	net := newPtNet(t, cfg, names...)
 	lat := func() time.Duration { return time.Duration(100+rng.IntN(400)) * time.Microsecond }
-	for i := 1; i < len(names); i++ {
-		net.link(names[i], names[rng.IntN(i)], lat())
-	}
-	for range 2 * len(names) {
-		if a, b := rng.IntN(len(names)), rng.IntN(len(names)); a != b {
-			net.link(names[a], names[b], lat())
-		}
-	}
+	net, names := ptTreePlusLinks(t, cfg, rng, 32, lat)
 	counting := false
 	net.drop = func(_, _ string, m Message) bool {
 		if g, ok := m.(graftMsg); ok && counting && len(g.IDs) > 0 {

@@ -162,6 +162,27 @@ func TestPlumtreeAnnouncerNotPushed(t *testing.T) {
 	}
 }
 
+// ptTreePlusLinks makes a ptNet of n nodes named n00, n01, ... linked as a
+// random tree plus 2n random links, latencies drawn from lat, choices from
+// rng.
+func ptTreePlusLinks(t *testing.T, cfg PlumtreeConfig, rng *rand.Rand, n int, lat func() time.Duration) (*ptNet, []string) {
+	t.Helper()
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("n%02d", i)
+	}
+	net := newPtNet(t, cfg, names...)
+	for i := 1; i < len(names); i++ {
+		net.link(names[i], names[rng.IntN(i)], lat())
+	}
+	for range 2 * len(names) {
+		if a, b := rng.IntN(len(names)), rng.IntN(len(names)); a != b {
+			net.link(names[a], names[b], lat())
+		}
+	}
+	return net, names
+}
+
 // ptRepeatedSenders runs rounds in which each of senders origins
 // broadcasts at the same instant on a fixed random overlay of 60 nodes,
 // and returns the GRAFTs that asked for payloads (repair rounds) and the
@@ -171,20 +192,8 @@ func ptRepeatedSenders(t *testing.T, maxTrees, senders, rounds int) (grafts, pay
 	cfg := treesConfig()
 	cfg.MaxTrees = maxTrees
 	rng := rand.New(rand.NewPCG(11, 12))
-	names := make([]string, 60)
-	for i := range names {
-		names[i] = fmt.Sprintf("n%02d", i)
-	}
-	net := newPtNet(t, cfg, names...)
 	lat := func() time.Duration { return time.Duration(1+rng.IntN(30)) * time.Millisecond }
-	for i := 1; i < len(names); i++ {
-		net.link(names[i], names[rng.IntN(i)], lat())
-	}
-	for range 2 * len(names) {
-		if a, b := rng.IntN(len(names)), rng.IntN(len(names)); a != b {
-			net.link(names[a], names[b], lat())
-		}
-	}
+	net, names := ptTreePlusLinks(t, cfg, rng, 60, lat)
 	counting := false
 	net.drop = func(_, _ string, m Message) bool {
 		if !counting {
