@@ -71,9 +71,32 @@ func TestSmoke(t *testing.T) {
 				t.Errorf("%s: %s = %v, want > 0", line, k, m[k])
 			}
 		}
+		// A phase that timed out reports -1 and names itself in "timeouts".
+		// hyparlist must finish every phase. memberlist is the reference, not
+		// the system under test: at N=8 it sometimes leaves one member unlisted
+		// for longer than the join deadline (seen once in CI: min members 7
+		// after 30 s), so its timeouts are logged as its result, while the
+		// report must still be consistent.
+		var timeouts []string
+		for _, v := range m["timeouts"].([]any) {
+			timeouts = append(timeouts, v.(string))
+		}
+		if m["system"] == "hyparlist" && len(timeouts) > 0 {
+			t.Errorf("%s: timeouts %v, want none", line, timeouts)
+		}
+		phase := map[string]string{"join_convergence_ms": "join", "join_99_ms": "join",
+			"crash_detection_ms": "crash_detection", "latency_p50_ms": "delivery"}
 		for _, k := range []string{"join_convergence_ms", "join_99_ms", "crash_detection_ms", "latency_p50_ms"} {
-			if num(k) < 0 {
+			if num(k) >= 0 {
+				continue
+			}
+			switch {
+			case m["system"] == "hyparlist":
 				t.Errorf("%s: %s = %v: the phase timed out", line, k, m[k])
+			case !slices.Contains(timeouts, phase[k]):
+				t.Errorf("%s: %s = %v but timeouts %v does not name %q", line, k, m[k], timeouts, phase[k])
+			default:
+				t.Logf("%s: %s timed out (memberlist's own result, reported as such)", line, k)
 			}
 		}
 		if num("latency_p50_ms") > num("latency_p99_ms") || num("latency_p99_ms") > num("latency_max_ms") {
