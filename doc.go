@@ -131,9 +131,10 @@
 //   - Runtime loop: runtime_loop.go is the one goroutine that steps the
 //     cores and routes their actions; runtime_*.go are its parts:
 //     commands from the API, timers, links and their send queues
-//     (runtime_conn.go, runtime_linkqueue.go, runtime_linkowner.go), the
-//     dispatchers that run application callbacks, the GetBroadcasts
-//     pump, joins and leaves, and the bounds that keep overload from failing healthy links.
+//     (runtime_conn.go, runtime_linkqueue.go, runtime_linkowner.go,
+//     runtime_linkend.go), the dispatchers that run application
+//     callbacks, the GetBroadcasts pump, joins and leaves, and the bounds
+//     that keep overload from failing healthy links.
 //   - Transport: transport.go (the contract), net_*.go (UDP and TCP
 //     sockets), mock_*.go (the in-memory MockNetwork for tests).
 //   - memberlist API surface: api_memberlist.go (Create, Members, ...),

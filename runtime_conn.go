@@ -100,6 +100,9 @@ type outLink struct {
 	// then sends a Keepalive of its own when it has written nothing for
 	// heartbeatAfter (runtime_silence.go). Set by the loop.
 	heartbeat atomic.Bool
+	// checking is set while a goroutine checks whether the peer closed the
+	// link's stream (runtime_linkend.go).
+	checking atomic.Bool
 
 	// Loop-owned.
 	neighbor  bool
@@ -156,7 +159,14 @@ func (l *outLink) setConn(conn net.Conn) bool {
 type linkFailure struct {
 	link *outLink
 	err  error
+	// reason is the metric's reason: linkFailedWrite, or linkFailedEnded
+	// (runtime_linkend.go).
+	reason string
 }
+
+// linkFailedWrite is the reason of a link failed because a write on it
+// failed (metric hyparlist.link.failed).
+const linkFailedWrite = "write"
 
 // errLinkAborted is the error of a writer stopped by abort.
 var errLinkAborted = errors.New("link aborted")
@@ -171,7 +181,7 @@ func (m *Memberlist) runWriter(l *outLink, conn net.Conn) {
 		c, v, err := m.dialLink(l)
 		if err != nil {
 			if !errors.Is(err, errLinkAborted) && !errors.Is(err, ErrShutdown) {
-				m.reportLinkFailure(l, err)
+				m.reportLinkFailure(l, linkFailedWrite, err)
 			}
 			l.finish()
 			return
@@ -205,7 +215,7 @@ func (m *Memberlist) serveLink(l *outLink, conn net.Conn) {
 		return
 	}
 	if err != nil {
-		m.reportLinkFailure(l, err)
+		m.reportLinkFailure(l, linkFailedWrite, err)
 	}
 	_ = conn.Close()
 	// Frames left when the link ends (failed or closed) are discarded
@@ -322,10 +332,10 @@ func (m *Memberlist) writeAll(conn net.Conn, b []byte) error {
 	return err
 }
 
-// reportLinkFailure tells the loop that l broke.
-func (m *Memberlist) reportLinkFailure(l *outLink, err error) {
+// reportLinkFailure tells the loop that l broke, for reason.
+func (m *Memberlist) reportLinkFailure(l *outLink, reason string, err error) {
 	select {
-	case m.failures <- linkFailure{link: l, err: err}:
+	case m.failures <- linkFailure{link: l, err: err, reason: reason}:
 	case <-m.shutdownCh:
 	}
 }
@@ -659,6 +669,9 @@ type inbound struct {
 	// loop that falls behind does not judge a neighbour silent on its own
 	// backlog (runtime_awareness.go). Zero for none.
 	at time.Time
+	// ended, with no msg, reports that the stream that carries from's
+	// active-view link ended without a DISCONNECT (runtime_linkend.go).
+	ended bool
 }
 
 // runReader serves one accepted stream: the handshake, then every frame
@@ -705,6 +718,7 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 	idle := m.readIdleTimeout()
 	deadline := time.Now().Add(idle)
 	consumed := 0
+	link := false // the stream carries peer's active-view link (runtime_linkend.go)
 	for {
 		var wait time.Time
 		if idle > 0 {
@@ -721,6 +735,7 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 			m.budget.release(charge)
 			m.countIdle(err, idle)
 			m.logReadError(peer, connSource(conn), err)
+			m.reportLinkEnd(peer, err, link)
 			return
 		}
 		n := cr.n - sr.buffered()
@@ -734,6 +749,7 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 		if !handled {
 			return
 		}
+		link = m.markLink(conn, peer.Name, msg, link)
 	}
 }
 

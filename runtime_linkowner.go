@@ -23,7 +23,10 @@ import (
 //     it ends; a later stream under the same name does not take it over
 //     while it is open;
 //   - a DISCONNECT on a stream that does not own its name is dropped and
-//     counted in hyparlist.msg.refused (reason not_link).
+//     counted in hyparlist.msg.refused (reason not_link);
+//   - a link ping, sent only on a neighbour's link, claims the name too,
+//     and the owner that carried keepalives or link pings is the stream
+//     whose end may fail the link at once (runtime_linkend.go).
 //
 // An outsider who opens a stream under a neighbour's name while the
 // neighbour's link is up therefore cannot remove it. What it does not

@@ -371,6 +371,10 @@ func (l *runLoop) deliver(d Deliver) {
 // onInbound feeds a message read from a stream to the core that owns its
 // type.
 func (l *runLoop) onInbound(in inbound) {
+	if in.ended {
+		l.onLinkEnded(in.from)
+		return
+	}
 	if l.left {
 		l.answerAfterLeave(in)
 		return
@@ -489,8 +493,8 @@ func (l *runLoop) onWriterFailure(f linkFailure) {
 	if l.links[f.link.peer.Name] != f.link {
 		return // already replaced or closed
 	}
-	l.m.metrics.linkFailed("write")
-	l.m.logger.Debug("link failed", "peer", f.link.peer.Name, "error", f.err)
+	l.m.metrics.linkFailed(f.reason)
+	l.m.logger.Debug("link failed", "peer", f.link.peer.Name, "reason", f.reason, "error", f.err)
 	l.linkFailed(f.link.peer)
 }
 

@@ -24,7 +24,8 @@ import (
 //	                                        not_configured (security_encryption.go)
 //	hyparlist.plumtree.graft, .prune        counters (sent)
 //	hyparlist.link.failed                   counter, label "reason":
-//	                                        write, queue_full, silent, probe
+//	                                        write, queue_full, silent, probe,
+//	                                        ended (runtime_linkend.go)
 //	hyparlist.link.dial_failed              counter
 //	hyparlist.link.send_dropped             counter (no link could be opened)
 //	hyparlist.link.user_deferred            counter: broadcast payloads sent as
