@@ -39,6 +39,9 @@ func TestRuntimeCrashedNeighbourFailsAtOnce(t *testing.T) {
 			if dead := nd.rec.leftNames(StateDead); len(dead) > 0 {
 				t.Errorf("%s reported %v dead after a Leave", nd.rec.name, dead)
 			}
+			if left := nd.rec.leftNames(StateLeft); !slices.Contains(left, leaver.rec.name) {
+				t.Errorf("%s did not report %s left (left: %v)", nd.rec.name, leaver.rec.name, left)
+			}
 		}
 
 		a, crashed := c.nodes[0], c.nodes[2].rec.name
