@@ -38,14 +38,19 @@ import (
 //     when that read ends in EOF or a reset, which a live neighbour's
 //     process never causes while it still reads the stream, is the link
 //     failed, through the same path as a failed write (HyParView repairs,
-//     membership suspects the neighbour: runLoop.linkFailed). A check that
-//     finds the stream open gives up after Config.TCPTimeout; the link is
-//     then left to the usual keepalive and silence checks.
+//     membership suspects the neighbour: runLoop.linkFailed). A stream
+//     whose far end is closed is one the next write on the link would
+//     find broken, so the check fails no link that the keepalive would
+//     not have failed a moment later; it only moves the failure to the
+//     crash. A check that finds the stream open gives up after
+//     Config.TCPTimeout; the link is then left to the usual keepalive and
+//     silence checks.
 //
 // The trigger is only the stream that carries the neighbour's link: a
 // reader marks its stream as such when a Keepalive or a link ping (which a
 // node sends only to its active-view neighbours, runtime_ping.go,
-// runtime_writer.go) comes over it while it owns the sender's name
+// runtime_writer.go; so with keepalives off no stream is marked) comes
+// over it while it owns the sender's name
 // (runtime_linkowner.go), and unmarks it when a DISCONNECT does (what
 // follows is the sender's close). So Join's stream, probe dials, Ping
 // streams and transient links do not start checks, and an outsider who
