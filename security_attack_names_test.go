@@ -68,3 +68,72 @@ func TestAttackForgedDisconnect(t *testing.T) {
 	}
 	wantBroadcasts(t, nodes, "after forged disconnects")
 }
+
+// TestAttackForgedLinkEnd: an outsider completes a plain handshake under
+// the name of each of a node's neighbours, sends the Keepalive that marks
+// a neighbour's link stream, and ends the stream (a close, then a reset).
+// The node fails none of those links (runtime_linkend.go: the outsider's
+// stream does not own the name, and the neighbour still reads the node's
+// own stream), and the cluster keeps delivering.
+func TestAttackForgedLinkEnd(t *testing.T) {
+	nodes := attackCluster(t, 4, nil)
+	victim := nodes[0]
+	var names []string
+	attackWaitFor(t, "the victim's neighbours", func() bool {
+		names = names[:0]
+		for _, n := range victim.ml.Neighbors() {
+			names = append(names, n.Name)
+		}
+		return len(names) > 0
+	})
+	victim.rec.mu.Lock()
+	downsBefore := len(victim.rec.downs)
+	victim.rec.mu.Unlock()
+	target := victim.ml.LocalNode().Address()
+	for _, name := range names {
+		for _, reset := range []bool{false, true} {
+			d := net.Dialer{Timeout: time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(attackerAddr)}}
+			c, err := d.Dial("tcp", target)
+			if err != nil {
+				t.Fatalf("dial: %v", err)
+			}
+			if !plainHandshake(t, c, name) {
+				_ = c.Close()
+				t.Fatalf("handshake as %s refused", name)
+			}
+			var plain frameCrypto
+			if err := plain.writeFrame(c, keepaliveMsg{}, DefaultWireLimits(), ""); err != nil {
+				t.Fatalf("write: %v", err)
+			}
+			if tc, ok := c.(*net.TCPConn); ok && reset {
+				_ = tc.SetLinger(0) // Close sends a reset
+			}
+			_ = c.Close()
+		}
+	}
+	lostNeighbour := func() []string {
+		victim.rec.mu.Lock()
+		defer victim.rec.mu.Unlock()
+		var lost []string
+		for _, d := range victim.rec.downs[downsBefore:] {
+			if slices.Contains(names, d) {
+				lost = append(lost, d)
+			}
+		}
+		return lost
+	}
+	// A failure would come within a moment (the check reads a stream
+	// whose end is already closed); watch for one for 2 s.
+	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		if len(lostNeighbour()) > 0 || counterSum(victim.sink, "hyparlist.link.failed;reason="+linkFailedEnded) > 0 {
+			break
+		}
+	}
+	wantBroadcasts(t, nodes, "after forged link ends")
+	if lost := lostNeighbour(); len(lost) > 0 {
+		t.Errorf("forged stream ends removed neighbours %v of %v", lost, names)
+	}
+	if got := counterSum(victim.sink, "hyparlist.link.failed;reason="+linkFailedEnded); got != 0 {
+		t.Errorf("%v links failed as ended after forged stream ends", got)
+	}
+}
