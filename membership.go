@@ -103,9 +103,11 @@ type Membership struct {
 	neighborCredit []newMemberBucket
 	strangerCredit newMemberBucket
 	// joinPeer is the neighbour of the node's join exchange, whose join
-	// records may still add joinCredit names without the rate limit.
+	// records may still add joinCredit names without the rate limit until
+	// joinUntil (core clock; membership_ratelimit.go).
 	joinPeer   string
 	joinCredit int
+	joinUntil  int64
 
 	pending []MemberRecord // announcements of this step, one per name
 	nudges  []Peer         // exchanges to start at the end of this step
@@ -190,9 +192,15 @@ type MemberLeft struct {
 // Without Dead, it is a liveness check: if Peer cannot be reached, feed
 // LinkFailed{Peer}; if it can, report nothing (the contact need not become
 // a link). Emitted at most once per LivenessProbeInterval.
+//
+// With Confirm set, it is the check of a new member nobody vouched for
+// (membership_confirm.go): if Peer cannot be reached, feed
+// MemberUnreachable{Peer} (not LinkFailed); if it can, report nothing.
+// Emitted at most once per member learned second-hand.
 type ProbeMember struct {
-	Peer Peer
-	Dead bool
+	Peer    Peer
+	Dead    bool
+	Confirm bool
 }
 
 // PushPullState asks the driver for the application's state for an
@@ -304,6 +312,8 @@ func (m *Membership) handle(ev Event) {
 		}
 	case JoinVia:
 		m.onJoinVia(ev.Contact)
+	case MemberUnreachable:
+		m.onMemberUnreachable(ev.Peer)
 	}
 }
 
@@ -493,6 +503,7 @@ func (m *Membership) onDeliver(d Deliver) {
 
 // onReceive dispatches the anti-entropy messages.
 func (m *Membership) onReceive(r Receive) {
+	m.confirm(r.From.Name)
 	switch msg := memberMessageValue(r.Msg).(type) {
 	case memberDigestMsg:
 		m.onDigest(r.From, msg)

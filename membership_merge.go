@@ -46,6 +46,9 @@ func (m *Membership) merge(r MemberRecord, src mergeSource) {
 		m.mergeNew(r, src)
 		return
 	}
+	if m.vouched(r, src) && e.id.addr == r.Addr {
+		m.confirm(r.Name)
+	}
 	if r.Incarnation >= e.inc && m.addressConflict(e, r) {
 		// Checked before precedence, so that a claim is reported whether
 		// or not it would win; a stale claim is ignored silently.
@@ -69,7 +72,13 @@ func (m *Membership) merge(r MemberRecord, src mergeSource) {
 		m.askAlive(r, src)
 		return
 	}
-	m.applyRecord(e, m.identFor(r, e.id), r.Incarnation, r.State, m.stateChangeOf(r), src)
+	changed := m.stateChangeOf(r)
+	if e.flags&entryUnconfirmed != 0 && e.state == MemberStateAlive && r.State == MemberStateAlive {
+		// A relayed alive record of a higher incarnation does not postpone
+		// the check (membership_confirm.go).
+		changed = e.changed
+	}
+	m.applyRecord(e, m.identFor(r, e.id), r.Incarnation, r.State, changed, src)
 }
 
 // identFor returns the identity of r: held (the entry's current one) if r
@@ -105,6 +114,7 @@ func (m *Membership) mergeNew(r MemberRecord, src mergeSource) {
 		m.forget(old)
 	}
 	e := m.table.insert(m.identFor(r, nil), r.Incarnation, r.State, m.stateChangeOf(r))
+	m.markUnconfirmed(e, r, src)
 	m.afterChange(e, memberEntry{}, false, src)
 }
 

@@ -627,11 +627,15 @@ func (l *runLoop) probe(a ProbeMember) {
 // onProbeResult acts on the outcome of a probe: a dead member that
 // answered is asked for a link (a JOIN, so that its side of a healed
 // partition learns of this one); a live member that did not is reported as
-// a failed link.
+// a failed link, or as unreachable when the probe was a confirmation check.
 func (l *runLoop) onProbeResult(a ProbeMember, reached Peer, err error) {
 	switch {
 	case err == nil && a.Dead:
 		l.feed(coreHyParView, JoinCluster{Contact: reached})
+	case err != nil && a.Confirm:
+		// A member no neighbour vouched for: membership alone decides
+		// (membership_confirm.go); it is no neighbour's failed link.
+		l.feed(coreMembership, MemberUnreachable{Peer: a.Peer})
 	case err != nil && !a.Dead:
 		l.m.metrics.linkFailed("probe")
 		l.linkFailed(a.Peer)
