@@ -150,6 +150,9 @@ type runLoop struct {
 	// (runtime_backpressure.go).
 	deferredLinks []*outLink
 	deferArmed    bool
+	// checks are the confirmation checks of new members waiting for or
+	// holding a dialer (runtime_confirm.go).
+	checks confirmChecks
 }
 
 // newRunLoop builds the cores for m.
@@ -240,6 +243,7 @@ func (l *runLoop) run() {
 			return
 		}
 		l.runQueue()
+		l.startChecks()
 		l.publish()
 		l.publishViewSources()
 		l.flushCallbacks()
@@ -612,6 +616,10 @@ type flushWait struct {
 // probe acts on ProbeMember: it checks in the background whether the
 // member can be reached. A probe is skipped when every dialer slot is busy.
 func (l *runLoop) probe(a ProbeMember) {
+	if a.Confirm {
+		l.queueCheck(a) // runtime_confirm.go
+		return
+	}
 	if l.refused(a.Peer) {
 		return
 	}
@@ -629,6 +637,9 @@ func (l *runLoop) probe(a ProbeMember) {
 // partition learns of this one); a live member that did not is reported as
 // a failed link, or as unreachable when the probe was a confirmation check.
 func (l *runLoop) onProbeResult(a ProbeMember, reached Peer, err error) {
+	if a.Confirm {
+		l.checks.running--
+	}
 	switch {
 	case err == nil && a.Dead:
 		l.feed(coreHyParView, JoinCluster{Contact: reached})
