@@ -58,23 +58,38 @@ func (MemberUnreachable) isEvent() {}
 // member itself, or from the node's own join exchange while its
 // exemption lasts (joinRecord).
 func (m *Membership) vouched(r MemberRecord, src mergeSource) bool {
-	return src.peer == r.Name || (src.broadcast && src.origin == r.Name) || m.joinRecord(src)
+	return m.vouchedBy(r.Name, src)
 }
 
-// markUnconfirmed flags e, a live member just added from src, as
-// unconfirmed when src does not vouch for it.
-func (m *Membership) markUnconfirmed(e *memberEntry, r MemberRecord, src mergeSource) {
-	if m.cfg.ConfirmTimeout <= 0 || e.state != MemberStateAlive || src.peer == "" || m.vouched(r, src) {
-		return
+// vouchedBy is vouched for a record about name.
+func (m *Membership) vouchedBy(name string, src mergeSource) bool {
+	return src.peer == name || (src.broadcast && src.origin == name) || m.joinRecord(src)
+}
+
+// markUnconfirmed runs when e became live (a new name, or back from dead
+// or left) by a record from src: it notes that e was vouched for, or
+// flags it unconfirmed when src does not vouch for it and it never was
+// (a forged member brought back at a higher incarnation is checked
+// again; a real member that was heard from once is not).
+func (m *Membership) markUnconfirmed(e *memberEntry, src mergeSource) {
+	switch {
+	case m.vouchedBy(e.id.name, src):
+		e.flags |= entryVouched
+		e.flags &^= entryUnconfirmed | entryChecking
+	case m.cfg.ConfirmTimeout > 0 && src.peer != "" && e.flags&entryVouched == 0:
+		e.flags |= entryUnconfirmed
 	}
-	e.flags |= entryUnconfirmed
 }
 
-// confirm clears the unconfirmed and checking flags of the member called
-// name: the member itself was heard from.
+// confirm notes that the member called name was heard from itself: it is
+// vouched for, and no longer unconfirmed or being checked.
 func (m *Membership) confirm(name string) {
 	e := m.table.get(name)
-	if e == nil || e.flags&(entryUnconfirmed|entryChecking) == 0 {
+	if e == nil || e == m.local() || e.flags&entryVouched != 0 && e.flags&(entryUnconfirmed|entryChecking) == 0 {
+		return
+	}
+	e.flags |= entryVouched
+	if e.flags&(entryUnconfirmed|entryChecking) == 0 {
 		return
 	}
 	e.flags &^= entryUnconfirmed | entryChecking
@@ -91,12 +106,35 @@ func (m *Membership) checkUnconfirmed(e *memberEntry) {
 }
 
 // onMemberUnreachable marks a member dead whose check failed, if it is
-// still alive and unconfirmed, without announcing it.
+// still live (alive or suspect) and not heard from, without announcing
+// it.
 func (m *Membership) onMemberUnreachable(p Peer) {
 	e := m.table.get(p.Name)
-	if e == nil || e == m.local() || e.flags&entryChecking == 0 || e.state != MemberStateAlive || e.id.addr != p.Addr {
+	if e == nil || e == m.local() || e.flags&entryChecking == 0 || !e.state.live() || e.id.addr != p.Addr {
 		return
 	}
 	e.flags &^= entryChecking
 	m.applyChange(e, e.id, e.inc, MemberStateDead, mergeSource{broadcast: true})
+}
+
+// confirmDeadline is when an unconfirmed live member is checked: its
+// ConfirmTimeout after it was listed (applyRecord keeps that time while
+// it stays live and unconfirmed, so that relayed records cannot postpone
+// the check), or its suspicion's expiry if earlier.
+func (m *Membership) confirmDeadline(e *memberEntry) int64 {
+	at := e.changed + int64(m.cfg.ConfirmTimeout)
+	if e.state == MemberStateSuspect && e.susp != nil {
+		at = min(at, e.susp.deadline)
+	}
+	return at
+}
+
+// onConfirmDeadline handles the deadline of an unconfirmed live member:
+// its suspicion expired, or its check is due.
+func (m *Membership) onConfirmDeadline(e *memberEntry) {
+	if e.state == MemberStateSuspect && e.susp != nil && e.susp.deadline <= m.clock {
+		m.expireSuspicion(e)
+		return
+	}
+	m.checkUnconfirmed(e)
 }

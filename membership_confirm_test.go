@@ -35,7 +35,8 @@ func fireDeadlines(m *Membership, now time.Time) []Action {
 // ConfirmTimeout the node checks the other real member and the 50
 // ghosts, once each; the ghosts' checks fail and they are marked dead
 // without an announcement, the real member's check succeeds and it stays.
-// A relayed record of a higher incarnation does not postpone the check.
+// A relayed record of a higher incarnation, or a suspicion, does not
+// postpone the check, and a ghost brought back is checked again.
 // Before the check existed, every ghost stayed alive until a liveness
 // probe happened to pick it, one member per LivenessProbeInterval.
 func TestMembershipGhostsExpire(t *testing.T) {
@@ -65,6 +66,9 @@ func TestMembershipGhostsExpire(t *testing.T) {
 	// A higher incarnation of a ghost, relayed again, does not postpone
 	// its check.
 	deliverRecs(t, m, mt0.Add(2*time.Second), "forger", rec("ghost-00", 5, MemberStateAlive))
+	// A ghost accused (a liveness probe failed) is still checked at
+	// ConfirmTimeout, before its suspicion expires.
+	m.Step(mt0.Add(3*time.Second), LinkFailed{Peer: testPeer("ghost-01")})
 	m.Drain()
 
 	if acts := fireDeadlines(m, mt0.Add(cfg.ConfirmTimeout-time.Millisecond)); len(confirmProbes(acts)) != 0 {
@@ -76,7 +80,7 @@ func TestMembershipGhostsExpire(t *testing.T) {
 	if got := confirmProbes(acts); !slices.Equal(got, want) {
 		t.Fatalf("checks at ConfirmTimeout: %v, want the 50 ghosts and real-quiet", got)
 	}
-	if again := confirmProbes(fireDeadlines(m, mt0.Add(10*cfg.ConfirmTimeout))); len(again) != 0 {
+	if again := confirmProbes(fireDeadlines(m, mt0.Add(cfg.ConfirmTimeout+500*time.Millisecond))); len(again) != 0 {
 		t.Errorf("checked again: %v", again)
 	}
 
@@ -100,6 +104,15 @@ func TestMembershipGhostsExpire(t *testing.T) {
 		if got := mustMember(t, m, g); got.State != MemberStateDead {
 			t.Errorf("%s: %v, want dead", g, got.State)
 		}
+	}
+	// A ghost brought back at a higher incarnation by a relayed record is
+	// checked again.
+	deliverRecs(t, m, now, "forger", rec("ghost-02", 7, MemberStateAlive))
+	if got := mustMember(t, m, "ghost-02"); got.State != MemberStateAlive {
+		t.Fatalf("revived ghost-02: %v, want alive", got.State)
+	}
+	if got := confirmProbes(fireDeadlines(m, now.Add(cfg.ConfirmTimeout))); !slices.Equal(got, []string{"ghost-02"}) {
+		t.Errorf("checks after a revival: %v, want ghost-02", got)
 	}
 	// An unreachable report for a member that was not being checked
 	// changes nothing.

@@ -72,13 +72,7 @@ func (m *Membership) merge(r MemberRecord, src mergeSource) {
 		m.askAlive(r, src)
 		return
 	}
-	changed := m.stateChangeOf(r)
-	if e.flags&entryUnconfirmed != 0 && e.state == MemberStateAlive && r.State == MemberStateAlive {
-		// A relayed alive record of a higher incarnation does not postpone
-		// the check (membership_confirm.go).
-		changed = e.changed
-	}
-	m.applyRecord(e, m.identFor(r, e.id), r.Incarnation, r.State, changed, src)
+	m.applyRecord(e, m.identFor(r, e.id), r.Incarnation, r.State, m.stateChangeOf(r), src)
 }
 
 // identFor returns the identity of r: held (the entry's current one) if r
@@ -114,7 +108,6 @@ func (m *Membership) mergeNew(r MemberRecord, src mergeSource) {
 		m.forget(old)
 	}
 	e := m.table.insert(m.identFor(r, nil), r.Incarnation, r.State, m.stateChangeOf(r))
-	m.markUnconfirmed(e, r, src)
 	m.afterChange(e, memberEntry{}, false, src)
 }
 
@@ -160,6 +153,12 @@ func (m *Membership) applyChange(e *memberEntry, id *memberIdent, inc uint32, st
 
 // applyRecord is applyChange with the time a state change began.
 func (m *Membership) applyRecord(e *memberEntry, id *memberIdent, inc uint32, st MemberState, changed int64, src mergeSource) {
+	if e.flags&entryUnconfirmed != 0 && e.state.live() && st.live() {
+		// An unconfirmed member keeps the time it was listed while it
+		// stays live: new incarnations or a suspicion do not postpone its
+		// check (membership_confirm.go).
+		changed = e.changed
+	}
 	old := *e
 	m.table.set(e, id, inc, st, changed)
 	m.afterChange(e, old, true, src)
@@ -180,6 +179,9 @@ func (m *Membership) afterChange(e *memberEntry, old memberEntry, existed bool, 
 	e.flags &^= entryHeard | entryAnnounce
 	if src.announced() {
 		e.flags |= entryHeard
+	}
+	if !wasLive && e.state.live() {
+		m.markUnconfirmed(e, src) // membership_confirm.go
 	}
 	if !src.broadcast && src.peer == e.id.name && !wasLive && e.state.live() {
 		// The peer's own record reached this node only by anti-entropy:

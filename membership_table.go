@@ -81,6 +81,10 @@ const (
 	// entryChecking: the check of an unconfirmed member is under way; a
 	// MemberUnreachable for it marks it dead.
 	entryChecking
+	// entryVouched: the member was heard from itself at least once (or
+	// came in the node's join exchange); it is not checked when it comes
+	// back from dead.
+	entryVouched
 )
 
 // memberEntry is one row of the table.
