@@ -34,7 +34,8 @@ import (
 //   - from Plumtree: every Deliver (other classes are ignored);
 //   - Receive for message types 32–47, TimerFired for its timers;
 //   - commands: UpdateMeta, LeaveCluster, LocalStateReady, JoinVia;
-//   - answers: AliveVerdict, MergeVerdict (membership_checks.go);
+//   - answers: AliveVerdict, MergeVerdict (membership_checks.go),
+//     MemberUnreachable (membership_confirm.go);
 //
 // and act on what Drain returns: BroadcastPayload goes to Plumtree, Send and
 // SetTimer as for the other cores, MemberJoined/MemberUpdated/MemberLeft to
@@ -136,6 +137,10 @@ type MembershipStats struct {
 	// were dropped because their sender was over its allowance
 	// (MembershipConfig.MaxNewMembersPerSecond).
 	NewMembersDropped uint64
+	// UnconfirmedRemoved counts members learned second-hand that were
+	// marked dead because their confirmation check failed
+	// (MembershipConfig.ConfirmTimeout, membership_confirm.go).
+	UnconfirmedRemoved uint64
 }
 
 // UpdateMeta is the command "the local metadata is now Meta". Before Start

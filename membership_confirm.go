@@ -114,6 +114,7 @@ func (m *Membership) onMemberUnreachable(p Peer) {
 		return
 	}
 	e.flags &^= entryChecking
+	m.stats.UnconfirmedRemoved++
 	m.applyChange(e, e.id, e.inc, MemberStateDead, mergeSource{broadcast: true})
 }
 

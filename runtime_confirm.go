@@ -10,8 +10,8 @@ package hyparlist
 // of at most maxQueuedChecks, and at most half of the dialers
 // (MaxConcurrentDialers/2, at least one) run checks at once, so that a
 // flood of checks never holds the dialers that links and joins need. A
-// check beyond the FIFO is dropped: its member is left to the liveness
-// probes. Each check costs one dial (at most TCPTimeout to an address
+// check beyond the FIFO is dropped (hyparlist.member.checks_dropped): its
+// member is left to the liveness probes. Each check costs one dial (at most TCPTimeout to an address
 // where nothing answers).
 
 // maxQueuedChecks bounds the confirmation checks waiting for a dialer. Not
@@ -37,6 +37,7 @@ func (l *runLoop) queueCheck(a ProbeMember) {
 		return
 	}
 	if len(l.checks.queue) >= maxQueuedChecks {
+		l.m.metrics.checkDropped()
 		return
 	}
 	l.checks.queue = append(l.checks.queue, a)

@@ -92,6 +92,8 @@ type runLoop struct {
 	// newMembersDropped is the membership core's NewMembersDropped when
 	// sampleStats last counted it.
 	newMembersDropped uint64
+	// unconfirmedRemoved is its UnconfirmedRemoved then.
+	unconfirmedRemoved uint64
 
 	// viewsStepped is set when HyParView stepped since the views' IPs were
 	// last published; lastViewSources is what was published
@@ -755,5 +757,9 @@ func (l *runLoop) sampleStats() {
 	if d := l.ms.Stats().NewMembersDropped; d > l.newMembersDropped {
 		l.m.metrics.newMembersDropped(d - l.newMembersDropped)
 		l.newMembersDropped = d
+	}
+	if d := l.ms.Stats().UnconfirmedRemoved; d > l.unconfirmedRemoved {
+		l.m.metrics.unconfirmedRemoved(d - l.unconfirmedRemoved)
+		l.unconfirmedRemoved = d
 	}
 }
