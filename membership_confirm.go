@@ -12,7 +12,8 @@ import "time"
 // it comes from the member itself: its own announcement (the broadcast's
 // origin is the member), a message it sent to this node, a link with it
 // (NeighborUp), or the node's own join exchange (the contact's table,
-// whose records were confirmed there; bounded by joinExemptionTime). Any
+// which leaves out what is unconfirmed there; bounded by
+// joinExemptionTime). Any
 // other record of a new name (relayed in an announcement someone else
 // originated, or brought by anti-entropy) is held unconfirmed. If nothing
 // from the member itself arrives within ConfirmTimeout, the node checks it

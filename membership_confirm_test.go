@@ -201,3 +201,27 @@ func TestMembershipJoinExemptionExpires(t *testing.T) {
 		t.Errorf("%d checks of the late join records, want %d", got, cfg.NewMembersBurst)
 	}
 }
+
+// TestMembershipJoinExchangeLeavesOutUnconfirmed: a contact does not hand
+// a joiner, which takes its join exchange's records as vouched for, the
+// members it has not confirmed itself; an ordinary exchange still carries
+// them (the receiver holds them unconfirmed and checks them).
+func TestMembershipJoinExchangeLeavesOutUnconfirmed(t *testing.T) {
+	m := newStartedMembership(t, "self", DefaultMembershipConfig())
+	deliverRecs(t, m, mt0, "forger", rec("ghost", 0, MemberStateAlive))
+	deliverRecs(t, m, mt0, "real", rec("real", 0, MemberStateAlive))
+	names := func(recs []MemberRecord) []string {
+		var out []string
+		for _, r := range recs {
+			out = append(out, r.Name)
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got := names(m.recordsIn(1, []uint16{0}, true)); !slices.Equal(got, []string{"real", "self"}) {
+		t.Errorf("join exchange records %v, want real and self", got)
+	}
+	if got := names(m.recordsIn(1, []uint16{0}, false)); !slices.Equal(got, []string{"ghost", "real", "self"}) {
+		t.Errorf("exchange records %v, want ghost, real and self", got)
+	}
+}
