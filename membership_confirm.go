@@ -8,21 +8,23 @@ import "time"
 // This file owns the confirmation of new members (issue 14: without keys,
 // anyone who completes a handshake can announce alive records of names
 // that no node runs, "ghosts"; the liveness probes took minutes to clear
-// them). A record that adds a live name to the table is vouched for when
-// it comes from the member itself: its own announcement (the broadcast's
-// origin is the member), a message it sent to this node, a link with it
-// (NeighborUp), or the node's own join exchange (the contact's table,
-// which leaves out what is unconfirmed there; bounded by
-// joinExemptionTime). Any
-// other record of a new name (relayed in an announcement someone else
-// originated, or brought by anti-entropy) is held unconfirmed. If nothing
+// them). A record that makes a name live (a new name, or one back from
+// dead or left) is vouched for when it comes from the member itself: its
+// own announcement (the broadcast's origin is the member), a message it
+// sent to this node, a link with it (NeighborUp), or the node's own join
+// exchange (the contact's table, which leaves out what is unconfirmed
+// there; within joinExemptionTime). Any other such record (relayed in an
+// announcement someone else originated, or brought by anti-entropy) is
+// held unconfirmed, unless the member was vouched for before. If nothing
 // from the member itself arrives within ConfirmTimeout, the node checks it
-// directly, once: a ProbeMember with Confirm set. If the member cannot be
-// reached (MemberUnreachable), the node marks it dead at once, without
-// announcing it: every node that holds the ghost checks it itself, so no
-// node relies on another's word and nothing is broadcast per ghost; the
-// tombstone then spreads by anti-entropy (dead overrides alive at one
-// incarnation) and keeps a relayed copy from bringing the ghost back.
+// directly, once: a ProbeMember with Confirm set (a suspicion does not
+// postpone it). If the member cannot be reached (MemberUnreachable), the
+// node marks it dead at once, without announcing it: every node that holds
+// the ghost checks it itself, so no node relies on another's word and
+// nothing is broadcast per ghost; the tombstone then spreads by
+// anti-entropy (dead overrides alive at one incarnation) and keeps a
+// relayed copy from bringing the ghost back. A ghost brought back at a
+// higher incarnation is checked again.
 //
 // A real member's join reaches every node in its own announcement, so in
 // a healthy cluster only the few nodes that got its record by anti-entropy
@@ -37,8 +39,8 @@ import "time"
 // whose origin it sets to the ghost's own name (the origin of a broadcast
 // is not authenticated without keys) makes it look vouched for; such
 // ghosts are left to the liveness probes (LivenessProbeInterval) and the
-// suspicion timeout, as before. A check skipped by the driver (every
-// dialer busy) is not repeated either.
+// suspicion timeout, as before. A check the driver drops (the runtime
+// queues at most maxQueuedChecks, runtime_confirm.go) is not repeated.
 
 // defaultConfirmTimeout is MembershipConfig.ConfirmTimeout's default. Not
 // from a paper: a member's own announcement reaches 10^4 nodes in about
