@@ -47,6 +47,10 @@ func (l *runLoop) queueCheck(a ProbeMember) {
 // after every loop iteration.
 func (l *runLoop) startChecks() {
 	c := &l.checks
+	if l.left {
+		c.queue = nil // a node that left checks nothing more
+		return
+	}
 	n := 0
 	for n < len(c.queue) && c.running < l.maxRunningChecks() {
 		select {
