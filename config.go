@@ -538,6 +538,17 @@ type Config struct {
 	// tenth of MaxMembers.
 	NewMembersBurst int
 
+	// MemberConfirmTimeout is how long a member learned only second-hand
+	// (relayed in another node's announcement, or by anti-entropy) may
+	// go without a word from itself (its own announcement, a message, a
+	// link) before this node dials it once; if the dial fails, the member
+	// is marked dead here without an announcement (NotifyLeave, metric
+	// hyparlist.member.unconfirmed_removed). Forged records of nodes that
+	// do not exist go this way within seconds (SECURITY.md). Zero turns
+	// the check off. Not in memberlist, which probes every member in turn.
+	// Default: 5s.
+	MemberConfirmTimeout time.Duration
+
 	// MaxInboundStreamsPerIP bounds the streams one source IP may have
 	// open to this node once half of MaxInboundStreams are taken, unless
 	// the source is trusted: the IP of a peer in the active or passive

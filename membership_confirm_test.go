@@ -1,6 +1,7 @@
 package hyparlist
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -223,5 +224,29 @@ func TestMembershipJoinExchangeLeavesOutUnconfirmed(t *testing.T) {
 	}
 	if got := names(m.recordsIn(1, []uint16{0}, false)); !slices.Equal(got, []string{"ghost", "real", "self"}) {
 		t.Errorf("exchange records %v, want ghost, real and self", got)
+	}
+}
+
+// TestConfigMemberConfirmTimeout: Config.MemberConfirmTimeout defaults to
+// 5s in every profile, reaches the membership core, and a negative value
+// is refused.
+func TestConfigMemberConfirmTimeout(t *testing.T) {
+	for _, c := range []*Config{DefaultLANConfig(), DefaultWANConfig(), DefaultLocalConfig()} {
+		if c.MemberConfirmTimeout != 5*time.Second {
+			t.Errorf("default MemberConfirmTimeout %v, want 5s (README, Config docs)", c.MemberConfirmTimeout)
+		}
+	}
+	c := DefaultLANConfig()
+	c.Name = "node"
+	c.MemberConfirmTimeout = 2 * time.Second
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.membershipConfig().ConfirmTimeout; got != 2*time.Second {
+		t.Errorf("core ConfirmTimeout %v, want 2s", got)
+	}
+	c.MemberConfirmTimeout = -time.Second
+	if err := c.Validate(); !errors.Is(err, ErrInvalidConfig) || !slices.Equal(invalidFields(err), []string{"MemberConfirmTimeout"}) {
+		t.Errorf("negative MemberConfirmTimeout: %v", err)
 	}
 }
