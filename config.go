@@ -467,7 +467,8 @@ type Config struct {
 
 	// MaxConcurrentDialers bounds the outgoing connections being set up at
 	// once, and with it the open links beyond the active view (8 per
-	// dialer). Between 1 and 256. Default: 8.
+	// dialer). The checks of members learned second-hand have a bound of
+	// their own, 32 (SECURITY.md). Between 1 and 256. Default: 8.
 	MaxConcurrentDialers int
 
 	// MaxInboundStreams bounds the streams other nodes have open to this
@@ -536,6 +537,17 @@ type Config struct {
 	// Between 1 and 1,000,000 when the limit is on. Default: 10,000, a
 	// tenth of MaxMembers.
 	NewMembersBurst int
+
+	// MemberConfirmTimeout is how long a member learned only second-hand
+	// (relayed in another node's announcement, or by anti-entropy) may
+	// go without a word from itself (its own announcement, a message, a
+	// link) before this node dials it once; if the dial fails, the member
+	// is marked dead here without an announcement (NotifyLeave, metric
+	// hyparlist.member.unconfirmed_removed). Forged records of nodes that
+	// do not exist go this way within seconds (SECURITY.md). Zero turns
+	// the check off. Not in memberlist, which probes every member in turn.
+	// Default: 5s.
+	MemberConfirmTimeout time.Duration
 
 	// MaxInboundStreamsPerIP bounds the streams one source IP may have
 	// open to this node once half of MaxInboundStreams are taken, unless

@@ -92,6 +92,7 @@ func (c *Config) membershipConfig() MembershipConfig {
 	m.MaxMembers = c.MaxMembers
 	m.MaxNewMembersPerSecond = c.MaxNewMembersPerSecond
 	m.NewMembersBurst = c.NewMembersBurst
+	m.ConfirmTimeout = c.MemberConfirmTimeout
 	if c.GossipToTheDeadTime > 0 {
 		// How long a dead member is still re-contacted: as long as its
 		// tombstone is kept.

@@ -90,6 +90,7 @@ func DefaultLANConfig() *Config {
 		MaxMembers:             DefaultMembershipConfig().MaxMembers,
 		MaxNewMembersPerSecond: DefaultMembershipConfig().MaxNewMembersPerSecond,
 		NewMembersBurst:        DefaultMembershipConfig().NewMembersBurst,
+		MemberConfirmTimeout:   DefaultMembershipConfig().ConfirmTimeout,
 	}
 }
 

@@ -148,6 +148,7 @@ func (c *Config) Validate() error {
 	if c.MaxNewMembersPerSecond > 0 {
 		v.inRange("NewMembersBurst", c.NewMembersBurst, 1, maxNewMembersBurst)
 	}
+	v.nonNegativeDuration("MemberConfirmTimeout", c.MemberConfirmTimeout)
 	return v.err()
 }
 

@@ -34,7 +34,8 @@ import (
 //   - from Plumtree: every Deliver (other classes are ignored);
 //   - Receive for message types 32–47, TimerFired for its timers;
 //   - commands: UpdateMeta, LeaveCluster, LocalStateReady, JoinVia;
-//   - answers: AliveVerdict, MergeVerdict (membership_checks.go);
+//   - answers: AliveVerdict, MergeVerdict (membership_checks.go),
+//     MemberUnreachable (membership_confirm.go);
 //
 // and act on what Drain returns: BroadcastPayload goes to Plumtree, Send and
 // SetTimer as for the other cores, MemberJoined/MemberUpdated/MemberLeft to
@@ -103,9 +104,11 @@ type Membership struct {
 	neighborCredit []newMemberBucket
 	strangerCredit newMemberBucket
 	// joinPeer is the neighbour of the node's join exchange, whose join
-	// records may still add joinCredit names without the rate limit.
+	// records may still add joinCredit names without the rate limit until
+	// joinUntil (core clock; membership_ratelimit.go).
 	joinPeer   string
 	joinCredit int
+	joinUntil  int64
 
 	pending []MemberRecord // announcements of this step, one per name
 	nudges  []Peer         // exchanges to start at the end of this step
@@ -134,6 +137,10 @@ type MembershipStats struct {
 	// were dropped because their sender was over its allowance
 	// (MembershipConfig.MaxNewMembersPerSecond).
 	NewMembersDropped uint64
+	// UnconfirmedRemoved counts members learned second-hand that were
+	// marked dead because their confirmation check failed
+	// (MembershipConfig.ConfirmTimeout, membership_confirm.go).
+	UnconfirmedRemoved uint64
 }
 
 // UpdateMeta is the command "the local metadata is now Meta". Before Start
@@ -190,9 +197,15 @@ type MemberLeft struct {
 // Without Dead, it is a liveness check: if Peer cannot be reached, feed
 // LinkFailed{Peer}; if it can, report nothing (the contact need not become
 // a link). Emitted at most once per LivenessProbeInterval.
+//
+// With Confirm set, it is the check of a new member nobody vouched for
+// (membership_confirm.go): if Peer cannot be reached, feed
+// MemberUnreachable{Peer} (not LinkFailed); if it can, report nothing.
+// Emitted at most once per member learned second-hand.
 type ProbeMember struct {
-	Peer Peer
-	Dead bool
+	Peer    Peer
+	Dead    bool
+	Confirm bool
 }
 
 // PushPullState asks the driver for the application's state for an
@@ -304,6 +317,8 @@ func (m *Membership) handle(ev Event) {
 		}
 	case JoinVia:
 		m.onJoinVia(ev.Contact)
+	case MemberUnreachable:
+		m.onMemberUnreachable(ev.Peer)
 	}
 }
 
@@ -493,6 +508,7 @@ func (m *Membership) onDeliver(d Deliver) {
 
 // onReceive dispatches the anti-entropy messages.
 func (m *Membership) onReceive(r Receive) {
+	m.confirm(r.From.Name)
 	switch msg := memberMessageValue(r.Msg).(type) {
 	case memberDigestMsg:
 		m.onDigest(r.From, msg)

@@ -58,6 +58,16 @@ func checkAnnouncement(recs []MemberRecord) error {
 	return nil
 }
 
+// AppendAnnouncement appends to dst the payload of a ClassMembership
+// broadcast that carries recs, as the membership core announces them
+// (BroadcastPayload). It is for drivers and simulators that inject
+// records (internal/sim's forged members); a node announces its own
+// records itself. It fails, leaving dst unchanged, if recs is empty or
+// longer than 256 records or a record is invalid.
+func AppendAnnouncement(dst []byte, recs []MemberRecord) ([]byte, error) {
+	return appendAnnouncement(dst, recs)
+}
+
 // appendAnnouncement appends the encoding of recs to dst. It fails, leaving
 // dst unchanged, if recs is empty or too long or a record is invalid.
 // AgeSeconds is written as 0.

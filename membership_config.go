@@ -126,6 +126,16 @@ type MembershipConfig struct {
 	// allowance starts at one second's worth. Default 10,000.
 	NewMembersBurst int
 
+	// ConfirmTimeout is how long a member learned second-hand (relayed
+	// in another node's announcement, or by anti-entropy) may go without
+	// a word from itself (its own announcement, a message, a link) before
+	// the node checks it directly (ProbeMember with Confirm); a member
+	// that cannot be reached is then marked dead here, not announced
+	// (membership_confirm.go). So a forged record of a node that does not
+	// exist is gone within ConfirmTimeout and one contact attempt. Zero
+	// disables the check. Default 5s.
+	ConfirmTimeout time.Duration
+
 	// MaxAnnouncementRecords caps the records batched into one membership
 	// announcement (one Plumtree broadcast); a step that changes more
 	// records emits several announcements. At most
@@ -162,6 +172,7 @@ func DefaultMembershipConfig() MembershipConfig {
 		MaxMembers:              100_000,
 		MaxNewMembersPerSecond:  1_000,
 		NewMembersBurst:         10_000,
+		ConfirmTimeout:          defaultConfirmTimeout,
 		MaxAnnouncementRecords:  64,
 		MaxLocalStateSize:       1 << 20,
 	}
@@ -212,6 +223,8 @@ func (c MembershipConfig) Validate() error {
 		return bad("MaxNewMembersPerSecond", c.MaxNewMembersPerSecond, fmt.Sprintf("in [0, %d]", maxNewMembersPerSecond))
 	case c.MaxNewMembersPerSecond > 0 && (c.NewMembersBurst < 1 || c.NewMembersBurst > maxNewMembersBurst):
 		return bad("NewMembersBurst", c.NewMembersBurst, fmt.Sprintf("in [1, %d]", maxNewMembersBurst))
+	case c.ConfirmTimeout < 0:
+		return bad("ConfirmTimeout", c.ConfirmTimeout, ">= 0")
 	case c.MaxAnnouncementRecords < 1 || c.MaxAnnouncementRecords > maxAnnouncementRecords:
 		return bad("MaxAnnouncementRecords", c.MaxAnnouncementRecords, fmt.Sprintf("in [1, %d]", maxAnnouncementRecords))
 	case c.MaxLocalStateSize < 0:

@@ -11,6 +11,8 @@ import "time"
 //
 //   - entryAnnounce set: an announcement of its record is due unless the
 //     record was heard meanwhile (announceDue);
+//   - live and entryUnconfirmed set: it is checked, or its suspicion
+//     expires, whichever is first (membership_confirm.go);
 //   - suspect: its suspicion expires (membership_suspicion.go);
 //   - dead or left: its tombstone is reclaimed (membership_tombstone.go).
 //
@@ -35,6 +37,8 @@ func (m *Membership) deadlineOf(e *memberEntry) (at int64, ok bool) {
 		return 0, false
 	case e.flags&entryAnnounce != 0:
 		return e.changed + int64(m.announceDelay(e)), true
+	case e.flags&entryUnconfirmed != 0 && e.state.live():
+		return m.confirmDeadline(e), true
 	case e.state == MemberStateSuspect:
 		if e.susp == nil {
 			return 0, false
@@ -86,6 +90,8 @@ func (m *Membership) onDeadlineTimer() {
 		switch {
 		case e.flags&entryAnnounce != 0:
 			m.announceDue(e)
+		case e.flags&entryUnconfirmed != 0 && e.state.live():
+			m.onConfirmDeadline(e)
 		case e.state == MemberStateSuspect:
 			m.expireSuspicion(e)
 		case !e.state.live():

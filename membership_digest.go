@@ -140,7 +140,7 @@ func (m *Membership) onBuckets(from Peer, mb memberBucketsMsg) {
 	if len(want) == 0 {
 		return
 	}
-	m.sendRecordChunks(from, mb.Join, b, want, m.recordsIn(b, want))
+	m.sendRecordChunks(from, mb.Join, b, want, m.recordsIn(b, want, mb.Join))
 }
 
 // onRecords merges a peer's records and, when asked, answers with the local
@@ -157,7 +157,7 @@ func (m *Membership) onRecords(from Peer, mr memberRecordsMsg) {
 	}
 	var answer []MemberRecord
 	if len(mr.Want) > 0 {
-		answer = m.recordsIn(b, mr.Want)
+		answer = m.recordsIn(b, mr.Want, mr.Join)
 	}
 	if mr.Join && m.cfg.CheckMerge {
 		if recs := validRecords(mr.Records); len(recs) > 0 {
@@ -206,13 +206,20 @@ func (m *Membership) sendRecordChunks(to Peer, join bool, b int, want []uint16, 
 }
 
 // recordsIn returns the wire form of every local record in the wanted
-// buckets of a b-bucket exchange, sorted by name within each bucket.
+// buckets of a b-bucket exchange, sorted by name within each bucket;
+// in a join exchange, not the live members that are still unconfirmed.
 // Tombstones carry their age.
-func (m *Membership) recordsIn(b int, want []uint16) []MemberRecord {
+func (m *Membership) recordsIn(b int, want []uint16, join bool) []MemberRecord {
 	f := fineBuckets / b
 	var out []MemberRecord
 	for _, w := range want {
 		for _, e := range m.table.entriesIn(int(w)*f, int(w+1)*f) {
+			if join && e.flags&entryUnconfirmed != 0 && e.state.live() {
+				// A joiner takes its join exchange's records as vouched
+				// for; one not confirmed here yet reaches it later by
+				// anti-entropy, as unconfirmed (membership_confirm.go).
+				continue
+			}
 			r := e.record()
 			if !e.state.live() {
 				r.AgeSeconds = ageSeconds(time.Duration(m.clock - e.changed))

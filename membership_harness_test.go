@@ -136,6 +136,9 @@ func (h *mnet) act(n *mnode, a Action) {
 		h.probes++
 		to := h.nodes[a.Peer.Name]
 		if to == nil {
+			if a.Confirm { // a name no node runs
+				h.stepLater(n, 50*time.Millisecond, MemberUnreachable{Peer: a.Peer})
+			}
 			return
 		}
 		if m, ok := n.core.Member(a.Peer.Name); ok && m.State == MemberStateLeft {
@@ -146,6 +149,9 @@ func (h *mnet) act(n *mnode, a Action) {
 			case !n.up:
 			case a.Dead && h.reachable(n, to) && to.addr == a.Peer.Addr:
 				h.link(n, to)
+			case a.Confirm && (!h.reachable(n, to) || to.addr != a.Peer.Addr):
+				h.step(n, MemberUnreachable{Peer: a.Peer})
+			case a.Confirm:
 			case !a.Dead && (!h.reachable(n, to) || to.addr != a.Peer.Addr):
 				h.step(n, LinkFailed{Peer: a.Peer})
 			}

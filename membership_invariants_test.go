@@ -105,10 +105,11 @@ func FuzzMembershipStep(f *testing.F) {
 			name := "n" + string(rune('0'+arg%10))
 			r := MemberRecord{Name: name, Addr: name, Incarnation: uint32(arg>>4) % 4, State: MemberState(arg>>2) % 4}
 			var ev Event
-			switch op % 9 {
+			switch op % 10 {
 			case 0, 1:
 				p, _ := appendAnnouncement(nil, []MemberRecord{r})
-				ev = Deliver{ID: MessageID{Origin: "n" + string(rune('0'+op%7))}, Class: ClassMembership, Payload: p}
+				origin := "n" + string(rune('0'+op%7))
+				ev = Deliver{ID: MessageID{Origin: origin}, Class: ClassMembership, Payload: p, From: testPeer(origin)}
 			case 2:
 				r.AgeSeconds = uint32(arg)
 				ev = Receive{From: testPeer(name), Msg: memberRecordsMsg{Buckets: 64, Want: []uint16{uint16(arg % 64)}, Records: []MemberRecord{r}}}
@@ -133,6 +134,8 @@ func FuzzMembershipStep(f *testing.F) {
 				ev = Receive{From: testPeer(name), Msg: memberBucketsMsg{Hashes: hashes}}
 			case 8:
 				ev = UpdateMeta{Meta: []byte{arg}}
+			case 9:
+				ev = MemberUnreachable{Peer: Peer{Name: name, Addr: name}}
 			}
 			m.Step(now, ev)
 			for _, a := range m.Drain() {

@@ -46,6 +46,9 @@ func (m *Membership) merge(r MemberRecord, src mergeSource) {
 		m.mergeNew(r, src)
 		return
 	}
+	if m.vouched(r, src) && e.id.addr == r.Addr {
+		m.confirm(r.Name)
+	}
 	if r.Incarnation >= e.inc && m.addressConflict(e, r) {
 		// Checked before precedence, so that a claim is reported whether
 		// or not it would win; a stale claim is ignored silently.
@@ -150,6 +153,12 @@ func (m *Membership) applyChange(e *memberEntry, id *memberIdent, inc uint32, st
 
 // applyRecord is applyChange with the time a state change began.
 func (m *Membership) applyRecord(e *memberEntry, id *memberIdent, inc uint32, st MemberState, changed int64, src mergeSource) {
+	if e.flags&entryUnconfirmed != 0 && e.state.live() && st.live() {
+		// An unconfirmed member keeps the time it was listed while it
+		// stays live: new incarnations or a suspicion do not postpone its
+		// check (membership_confirm.go).
+		changed = e.changed
+	}
 	old := *e
 	m.table.set(e, id, inc, st, changed)
 	m.afterChange(e, old, true, src)
@@ -170,6 +179,9 @@ func (m *Membership) afterChange(e *memberEntry, old memberEntry, existed bool, 
 	e.flags &^= entryHeard | entryAnnounce
 	if src.announced() {
 		e.flags |= entryHeard
+	}
+	if !wasLive && e.state.live() {
+		m.markUnconfirmed(e, src) // membership_confirm.go
 	}
 	if !src.broadcast && src.peer == e.id.name && !wasLive && e.state.live() {
 		// The peer's own record reached this node only by anti-entropy:

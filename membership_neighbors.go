@@ -45,7 +45,7 @@ func (m *Membership) exchangeWith(p Peer) {
 	m.joined = true
 	m.joinContact = ""
 	if join {
-		m.joinPeer, m.joinCredit = p.Name, m.cfg.MaxMembers
+		m.joinPeer, m.joinCredit, m.joinUntil = p.Name, m.cfg.MaxMembers, m.clock+int64(joinExemptionTime)
 	}
 	m.startExchange(p, join)
 }
@@ -63,6 +63,7 @@ func (m *Membership) onNeighborUp(p Peer) {
 	if p.Name == m.self.Name || p.Name == "" {
 		return
 	}
+	m.confirm(p.Name)
 	wasAlone := len(m.neighbors) == 0
 	if !m.addNeighbor(p) {
 		return

@@ -13,7 +13,7 @@ import "time"
 // refutations, suspicions, tombstones of known names) are never limited,
 // nor the records of the node's own join exchange, which legitimately
 // brings the whole cluster at once (up to MaxMembers of them, from the
-// neighbour it started the exchange with). A record over the limit is
+// neighbour it started the exchange with, for joinExemptionTime). A record over the limit is
 // dropped and counted (MembershipStats.NewMembersDropped); anti-entropy
 // brings it again later.
 
@@ -65,7 +65,7 @@ func (m *Membership) admitNew(src mergeSource) bool {
 	if from == "" || from == m.self.Name {
 		return true // a local decision
 	}
-	if src.join && from == m.joinPeer && m.joinCredit > 0 {
+	if m.joinExempt(src) {
 		m.joinCredit--
 		return true
 	}
@@ -86,3 +86,26 @@ const (
 	maxNewMembersPerSecond = 1_000_000
 	maxNewMembersBurst     = 1_000_000
 )
+
+// joinExemptionTime bounds how long after the node's join exchange
+// started its records are exempt from the rate limit (and count as
+// confirmed, membership_confirm.go), so that the neighbour of that
+// exchange cannot use the exemption later by marking any records it sends
+// as a join's. Not from a paper: a join exchange of 100,000 records (about
+// 10 MB with short metadata) takes seconds even on a slow link; a minute
+// leaves room for a loaded node. Records of the exchange that arrive
+// later are limited like any others and come again by anti-entropy.
+const joinExemptionTime = time.Minute
+
+// joinExempt reports whether a record from src belongs to the node's own
+// join exchange, while its exemption lasts: from the exchange's
+// neighbour, within joinExemptionTime of its start and MaxMembers records.
+func (m *Membership) joinExempt(src mergeSource) bool {
+	return m.joinRecord(src) && m.joinCredit > 0
+}
+
+// joinRecord reports whether src is the node's own join exchange, within
+// joinExemptionTime of its start.
+func (m *Membership) joinRecord(src mergeSource) bool {
+	return src.join && src.peer != "" && src.peer == m.joinPeer && m.clock < m.joinUntil
+}

@@ -56,15 +56,15 @@ func TestSuspicionTimeoutShrinks(t *testing.T) {
 }
 
 // withMembers returns a started core that knows n-1 other alive members
-// m0..m{n-2}.
+// m0..m{n-2}, each from its own announcement (so none is unconfirmed,
+// membership_confirm.go).
 func withMembers(t *testing.T, cfg MembershipConfig, n int) *Membership {
 	t.Helper()
 	m := newStartedMembership(t, "self", cfg)
-	recs := make([]MemberRecord, n-1)
-	for i := range recs {
-		recs[i] = rec(fmt.Sprintf("m%d", i), 0, MemberStateAlive)
+	for i := range n - 1 {
+		name := fmt.Sprintf("m%d", i)
+		deliverRecs(t, m, mt0, name, rec(name, 0, MemberStateAlive))
 	}
-	deliverRecs(t, m, mt0, "m0", recs...)
 	if m.NumMembers() != n {
 		t.Fatalf("NumMembers = %d, want %d", m.NumMembers(), n)
 	}

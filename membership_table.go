@@ -74,6 +74,17 @@ const (
 	// entry's deadline unless the record is heard first: on behalf of a
 	// peer (membership_merge.go), or a death (membership_suspicion.go).
 	entryAnnounce
+	// entryUnconfirmed: a live member learned second-hand that has not
+	// been heard from itself; it is checked at its deadline
+	// (membership_confirm.go).
+	entryUnconfirmed
+	// entryChecking: the check of an unconfirmed member is under way; a
+	// MemberUnreachable for it marks it dead.
+	entryChecking
+	// entryVouched: the member was heard from itself at least once (or
+	// came in the node's join exchange); it is not checked when it comes
+	// back from dead.
+	entryVouched
 )
 
 // memberEntry is one row of the table.

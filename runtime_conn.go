@@ -382,6 +382,15 @@ func (m *Memberlist) dial(a Address) (net.Conn, Peer, error) {
 // stream joins m.conns as soon as the dial returns, so that Shutdown
 // closes it even during the handshake; closing it removes it from there.
 func (m *Memberlist) dialVersion(a Address) (net.Conn, Peer, uint8, error) {
+	return m.dialStream(a, true)
+}
+
+// dialStream is dialVersion; with trust set, the dialled IP becomes a
+// trusted source for a minute (answers to the node's own dials,
+// runtime_admission.go). A probe, which expects no answer, dials without
+// it: a forged member's address must not earn its owner the slots kept
+// for trusted sources because every node checked it.
+func (m *Memberlist) dialStream(a Address, trust bool) (net.Conn, Peer, uint8, error) {
 	if a.Addr == "" {
 		return nil, Peer{}, 0, fmt.Errorf("dial %s: %w", a.Name, ErrNoAddress)
 	}
@@ -397,7 +406,9 @@ func (m *Memberlist) dialVersion(a Address) (net.Conn, Peer, uint8, error) {
 		_ = raw.Close()
 		return nil, Peer{}, 0, fmt.Errorf("dial %s: %w", a.String(), ErrShutdown)
 	}
-	m.sources.dialledNow(connSource(raw), time.Now())
+	if trust {
+		m.sources.dialledNow(connSource(raw), time.Now())
+	}
 	conn, err := m.clientTLS(&trackedConn{Conn: raw, set: &m.conns})
 	var peer Peer
 	var v uint8

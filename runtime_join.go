@@ -331,8 +331,17 @@ func (m *Memberlist) waitFlushed(what string, reply <-chan []flushWait, timeout 
 // slot the loop took for it, and reports the outcome to the loop.
 func (m *Memberlist) runProbe(a ProbeMember) {
 	defer m.wg.Done()
-	conn, reached, err := m.dial(Address{Addr: a.Peer.Addr, Name: a.Peer.Name})
-	m.releaseDialer()
+	m.probeOnce(a, m.releaseDialer)
+}
+
+// probeOnce dials the member of a ProbeMember action, without making its
+// IP a trusted source (dialStream), calls release (if not nil) once the
+// dial is done, closes the stream and reports the outcome to the loop.
+func (m *Memberlist) probeOnce(a ProbeMember, release func()) {
+	conn, reached, _, err := m.dialStream(Address{Addr: a.Peer.Addr, Name: a.Peer.Name}, false)
+	if release != nil {
+		release()
+	}
 	if conn != nil {
 		_ = conn.Close()
 	}

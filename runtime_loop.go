@@ -92,6 +92,8 @@ type runLoop struct {
 	// newMembersDropped is the membership core's NewMembersDropped when
 	// sampleStats last counted it.
 	newMembersDropped uint64
+	// unconfirmedRemoved is its UnconfirmedRemoved then.
+	unconfirmedRemoved uint64
 
 	// viewsStepped is set when HyParView stepped since the views' IPs were
 	// last published; lastViewSources is what was published
@@ -150,6 +152,9 @@ type runLoop struct {
 	// (runtime_backpressure.go).
 	deferredLinks []*outLink
 	deferArmed    bool
+	// checks are the confirmation checks of new members waiting for or
+	// holding a dialer (runtime_confirm.go).
+	checks confirmChecks
 }
 
 // newRunLoop builds the cores for m.
@@ -240,6 +245,7 @@ func (l *runLoop) run() {
 			return
 		}
 		l.runQueue()
+		l.startChecks()
 		l.publish()
 		l.publishViewSources()
 		l.flushCallbacks()
@@ -616,6 +622,10 @@ type flushWait struct {
 // probe acts on ProbeMember: it checks in the background whether the
 // member can be reached. A probe is skipped when every dialer slot is busy.
 func (l *runLoop) probe(a ProbeMember) {
+	if a.Confirm {
+		l.queueCheck(a) // runtime_confirm.go
+		return
+	}
 	if l.refused(a.Peer) {
 		return
 	}
@@ -631,11 +641,18 @@ func (l *runLoop) probe(a ProbeMember) {
 // onProbeResult acts on the outcome of a probe: a dead member that
 // answered is asked for a link (a JOIN, so that its side of a healed
 // partition learns of this one); a live member that did not is reported as
-// a failed link.
+// a failed link, or as unreachable when the probe was a confirmation check.
 func (l *runLoop) onProbeResult(a ProbeMember, reached Peer, err error) {
+	if a.Confirm {
+		l.checks.running--
+	}
 	switch {
 	case err == nil && a.Dead:
 		l.feed(coreHyParView, JoinCluster{Contact: reached})
+	case err != nil && a.Confirm:
+		// A member no neighbour vouched for: membership alone decides
+		// (membership_confirm.go); it is no neighbour's failed link.
+		l.feed(coreMembership, MemberUnreachable{Peer: a.Peer})
 	case err != nil && !a.Dead:
 		l.m.metrics.linkFailed("probe")
 		l.linkFailed(a.Peer)
@@ -744,5 +761,9 @@ func (l *runLoop) sampleStats() {
 	if d := l.ms.Stats().NewMembersDropped; d > l.newMembersDropped {
 		l.m.metrics.newMembersDropped(d - l.newMembersDropped)
 		l.newMembersDropped = d
+	}
+	if d := l.ms.Stats().UnconfirmedRemoved; d > l.unconfirmedRemoved {
+		l.m.metrics.unconfirmedRemoved(d - l.unconfirmedRemoved)
+		l.unconfirmedRemoved = d
 	}
 }

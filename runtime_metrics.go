@@ -46,6 +46,14 @@ import (
 //	                                        dropped by the rate limit
 //	                                        (Config.MaxNewMembersPerSecond),
 //	                                        counted every QueueCheckInterval
+//	hyparlist.member.unconfirmed_removed    counter: members learned
+//	                                        second-hand marked dead because
+//	                                        they could not be reached when
+//	                                        checked (membership_confirm.go),
+//	                                        counted every QueueCheckInterval
+//	hyparlist.member.checks_dropped         counter: such checks dropped
+//	                                        because maxQueuedChecks were
+//	                                        waiting (runtime_confirm.go)
 //	hyparlist.delivery.hops                 sample: hops of a delivered broadcast
 //	hyparlist.delivery.latency              sample, ms: from the loop's
 //	                                        delivery to NotifyMsg
@@ -127,6 +135,8 @@ var (
 	keyRecentPayloads   = []string{"hyparlist", "broadcast", "recent_payloads"}
 	keyRecentEvicted    = []string{"hyparlist", "broadcast", "recent_evicted"}
 	keyNewMembersDrop   = []string{"hyparlist", "member", "new_dropped"}
+	keyUnconfirmedDead  = []string{"hyparlist", "member", "unconfirmed_removed"}
+	keyChecksDropped    = []string{"hyparlist", "member", "checks_dropped"}
 )
 
 // maxMessageType bounds the message types metrics keep labels for.
@@ -236,6 +246,17 @@ func (r *runtimeMetrics) recentEvicted(n int) {
 // membership core's rate limit (Config.MaxNewMembersPerSecond).
 func (r *runtimeMetrics) newMembersDropped(n uint64) {
 	r.sink.IncrCounterWithLabels(keyNewMembersDrop, float32(n), r.labels)
+}
+
+// unconfirmedRemoved counts members marked dead by a failed confirmation
+// check.
+func (r *runtimeMetrics) unconfirmedRemoved(n uint64) {
+	r.sink.IncrCounterWithLabels(keyUnconfirmedDead, float32(n), r.labels)
+}
+
+// checkDropped counts a confirmation check dropped at the queue's bound.
+func (r *runtimeMetrics) checkDropped() {
+	r.sink.IncrCounterWithLabels(keyChecksDropped, 1, r.labels)
 }
 
 func (r *runtimeMetrics) stateExchangeDropped() {

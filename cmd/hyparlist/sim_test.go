@@ -43,7 +43,7 @@ func TestSimJSONLines(t *testing.T) {
 			}
 		}
 	}
-	if got := strings.Join(experiments, ","); got != "overlay,broadcast,fail,fail,partition,membership,membership,membership" {
+	if got := strings.Join(experiments, ","); got != "overlay,broadcast,fail,fail,partition,membership,membership,membership,membership" {
 		t.Fatalf("experiments %s", got)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "reliability.svg")); err != nil {

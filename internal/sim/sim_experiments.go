@@ -89,8 +89,9 @@ type ExperimentConfig struct {
 	// experiment crashes at once. Default 0.01.
 	MembershipCrashFraction float64
 	// MembershipScenarios lists the scenarios the "membership" experiment
-	// runs, among MembershipScenarioJoin, MembershipScenarioCrash and
-	// MembershipScenarioPartition; nil runs all three. The join always
+	// runs, among MembershipScenarioJoin, MembershipScenarioCrash,
+	// MembershipScenarioPartition and MembershipScenarioGhosts; nil runs
+	// all four. The join always
 	// runs (the others start from its cluster) but is reported only if
 	// listed; the partition, if listed without the crash, starts from the
 	// uncrashed cluster.

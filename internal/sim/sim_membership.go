@@ -20,7 +20,9 @@ import (
 //   - ProbeMember is answered at once from the network's reachability (the
 //     runtime dials): a dead member that can be reached is joined through
 //     (HyParView JoinCluster, as onProbeResult does); a live member that
-//     cannot gets a LinkFailed notice after the detection delay;
+//     cannot gets a LinkFailed notice after the detection delay, or at
+//     once a MemberUnreachable for a confirmation check (Confirm), as does a
+//     name that is no simulated node (a ghost);
 //   - PushPullState is answered with an empty LocalStateReady (the
 //     simulator has no application state).
 //
@@ -109,11 +111,18 @@ func (s *Simulation) probeMember(i int32, a hyparlist.ProbeMember) {
 	s.mv.probes++
 	dst, ok := s.nodeIndex(a.Peer.Name)
 	if !ok {
+		if a.Confirm {
+			// A forged member (InjectGhosts): nobody answers there.
+			s.feedMembership(i, hyparlist.MemberUnreachable{Peer: a.Peer})
+			return
+		}
 		s.stats.Invalid++
 		return
 	}
 	reached := s.net.reachable(i, dst)
 	switch {
+	case !reached && a.Confirm:
+		s.feedMembership(i, hyparlist.MemberUnreachable{Peer: a.Peer})
 	case reached && a.Dead:
 		s.stepHyParView(i, hyparlist.JoinCluster{Contact: s.peers[dst]})
 	case !reached && !a.Dead:

@@ -18,7 +18,10 @@ import (
 //     many survivors list every crashed node dead within the detection
 //     window, and when the lists converge;
 //   - "partition": the nodes split in halves for PartitionRounds shuffle
-//     periods; when the lists converge after the heal.
+//     periods; when the lists converge after the heal;
+//   - "ghosts": a node announces 50 members that do not exist while 1% of
+//     the nodes crash and 1% more join; when no node lists them any more
+//     (sim_membership_ghosts.go).
 
 // ExperimentMembership is the name of the membership experiment.
 const ExperimentMembership = "membership"
@@ -31,7 +34,7 @@ const (
 )
 
 // membershipScenarios lists the scenarios in the order they run.
-var membershipScenarios = []string{MembershipScenarioJoin, MembershipScenarioCrash, MembershipScenarioPartition}
+var membershipScenarios = []string{MembershipScenarioJoin, MembershipScenarioCrash, MembershipScenarioPartition, MembershipScenarioGhosts}
 
 // MembershipScenarioNames returns the membership experiment's scenarios in
 // the order they run.
@@ -104,6 +107,13 @@ func (r *expRunner) membership(p *jobProgress) ([]SimResult, error) {
 			return nil, err
 		}
 		out = append(out, part)
+	}
+	if r.cfg.membershipScenario(MembershipScenarioGhosts) {
+		g, err := r.membershipGhostScenario(p, s, start)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, g)
 	}
 	p.report(true)
 	return out, nil

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -86,4 +87,42 @@ func TestSimMembershipOff(t *testing.T) {
 	if n := s.Stats().MemberCoreSent(); n != 0 {
 		t.Errorf("%d membership messages sent", n)
 	}
+}
+
+// TestSimMembershipGhostsExpire: a node announces 50 members that do not
+// exist while 1% of the nodes crash and new nodes join (the "ghosts"
+// scenario); within ConfirmTimeout, one contact attempt and a check
+// interval of slack no live node lists any ghost, the lists converge, and
+// no live node was declared dead. With the check off
+// (MembershipConfig.ConfirmTimeout 0) the ghosts were still listed after
+// 600 s: the simulator answers no liveness probe of a name that no node
+// has, and in the runtime the probes and suspicion timeouts took minutes.
+func TestSimMembershipGhostsExpire(t *testing.T) {
+	s := newJoinedMembershipSim(t, simMembershipTestNodes)
+	r := &expRunner{cfg: DefaultExperimentConfig()}
+	r.cfg.Sim = s.cfg
+	res, err := r.membershipGhostScenario(&jobProgress{r: r}, s, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound := s.cfg.MembershipCore.ConfirmTimeout + s.cfg.DetectionDelayMax + 2*membershipCheckEvery
+	if res.GhostsClearedSeconds == nil || *res.GhostsClearedSeconds > bound.Seconds() {
+		t.Fatalf("ghosts cleared after %v s, want within %v", ptrString(res.GhostsClearedSeconds), bound)
+	}
+	t.Logf("%d ghosts cleared from every live node %.0f s after their announcement; lists converged after %s s",
+		res.Ghosts, *res.GhostsClearedSeconds, ptrString(res.MembershipConvergedSeconds))
+	if res.MembershipConvergedSeconds == nil {
+		t.Error("member lists did not converge after the ghost scenario")
+	}
+	if *res.FalsePositiveDeaths != 0 {
+		t.Errorf("%d live nodes declared dead in the ghost scenario", *res.FalsePositiveDeaths)
+	}
+}
+
+// ptrString formats an optional figure.
+func ptrString(p *float64) string {
+	if p == nil {
+		return "nil"
+	}
+	return fmt.Sprintf("%.0f", *p)
 }

@@ -122,12 +122,12 @@ type SimResult struct {
 
 	// Membership experiment ("membership", see
 	// sim_membership_experiment.go). MembershipScenario is "join",
-	// "crash" or "partition". MembershipConvergedSeconds is the virtual
-	// time from the last join, the crash or the heal until every live
+	// "crash", "partition" or "ghosts". MembershipConvergedSeconds is the virtual
+	// time from the last join, the crash, the heal or the forged announcement until every live
 	// node listed exactly the live set (checked every second; null if not
 	// within 600 s). FalsePositiveDeaths counts the distinct nodes
 	// declared dead by some node while they were up (join: from the start
-	// to the end of the steady window; crash: during the crash scenario).
+	// to the end of the steady window; crash, ghosts: during the scenario).
 	// MembershipBytesPerNodePerSecond is the membership traffic (encoded
 	// ClassMembership Gossip frames plus the membership core's own
 	// messages) per up node per virtual second: over the 60 s steady
@@ -146,7 +146,12 @@ type SimResult struct {
 	CrashDetectedFraction           *float64 `json:"crash_detected_fraction,omitempty"`
 	CrashDetectionSeconds           *float64 `json:"crash_detection_seconds,omitempty"`
 	CrashDetectionWindowSeconds     *float64 `json:"crash_detection_window_seconds,omitempty"`
-	HeapBytesPerNode                *float64 `json:"heap_bytes_per_node,omitempty"`
+	// Ghosts is the number of forged members of the "ghosts" scenario,
+	// and GhostsClearedSeconds the virtual time from their announcement
+	// until no live node listed any (nil: still listed after 600 s).
+	Ghosts               int      `json:"ghosts,omitempty"`
+	GhostsClearedSeconds *float64 `json:"ghosts_cleared_seconds,omitempty"`
+	HeapBytesPerNode     *float64 `json:"heap_bytes_per_node,omitempty"`
 
 	// VirtualSeconds is the simulated time; Events the number of events
 	// processed (both include building the stable overlay); WallSeconds

@@ -1,0 +1,87 @@
+// Runtime: the confirmation checks of new members nobody vouched for
+// (ProbeMember with Confirm, membership_confirm.go), queued and bounded.
+
+package hyparlist
+
+// A forged flood brings many unconfirmed members whose checks fall due in
+// the same step; a check that found no free dialer would be lost (the core
+// makes it once), and the forged member would stay until the liveness
+// probes found it. So checks wait in a FIFO of at most maxQueuedChecks,
+// and at most maxRunningChecks run at once, outside the dialer slots
+// (MaxConcurrentDialers), so that a flood of checks never holds the
+// dialers that links and joins need. A check beyond the FIFO is dropped
+// (hyparlist.member.checks_dropped): its member is left to the liveness
+// probes. Each check costs one dial (at most TCPTimeout to an address
+// where nothing answers) and, like every probe, does not make the dialled
+// IP a trusted source (dialStream).
+
+// maxQueuedChecks bounds the confirmation checks waiting to start. Not
+// from a paper: a burst of NewMembersBurst forged records from one
+// neighbour is 10,000; a few thousand queued checks are a few hundred KB.
+const maxQueuedChecks = 4096
+
+// maxRunningChecks bounds the confirmation checks dialling at once: a
+// goroutine and a socket each. Not from a paper: with dials that hang
+// until TCPTimeout (10 s in the LAN profile), 32 at once clear 50 forged
+// members in two rounds.
+const maxRunningChecks = 32
+
+// confirmChecks is the loop's state of the checks.
+type confirmChecks struct {
+	queue []ProbeMember
+	// running is the number of checks dialling.
+	running int
+}
+
+// queueCheck queues a confirmation check; a peer the node must not
+// contact (deny list, CIDRsAllowed) counts as unreachable at once.
+func (l *runLoop) queueCheck(a ProbeMember) {
+	if l.refused(a.Peer) {
+		l.feed(coreMembership, MemberUnreachable{Peer: a.Peer})
+		return
+	}
+	if len(l.checks.queue) >= maxQueuedChecks {
+		l.m.metrics.checkDropped()
+		return
+	}
+	l.checks.queue = append(l.checks.queue, a)
+}
+
+// startChecks starts queued checks while fewer than maxRunningChecks
+// run. Called after every loop iteration.
+func (l *runLoop) startChecks() {
+	c := &l.checks
+	if l.left {
+		c.queue = nil // a node that left checks nothing more
+		return
+	}
+	n := 0
+	for n < len(c.queue) && c.running < maxRunningChecks {
+		c.running++
+		l.m.wg.Add(1)
+		go l.m.runCheck(c.queue[n])
+		n++
+	}
+	c.queue = dropFront(c.queue, n)
+}
+
+// runCheck dials the member of a confirmation check and reports the
+// outcome to the loop.
+func (m *Memberlist) runCheck(a ProbeMember) {
+	defer m.wg.Done()
+	m.probeOnce(a, nil)
+}
+
+// dropFront removes the first n elements of q, releasing the array when
+// q becomes empty.
+func dropFront(q []ProbeMember, n int) []ProbeMember {
+	if n == 0 {
+		return q
+	}
+	if n == len(q) {
+		return nil
+	}
+	m := copy(q, q[n:])
+	clear(q[m:])
+	return q[:m]
+}
