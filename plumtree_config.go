@@ -147,7 +147,10 @@ type PlumtreeConfig struct {
 	// PRUNEs and GRAFTs and by neighbours arriving or leaving
 	// (plumtree_trees.go). Tracking one root more than MaxTrees forgets
 	// the least recently used one, which then follows the default tree
-	// again (see TreeIdle). A tracked root costs about 100 bytes. Only the
+	// again, and the new root's tree starts as a copy of the default tree
+	// (with more roots sending than MaxTrees, a first payload pushed on
+	// every link would be every payload). A tracked root costs about 100
+	// bytes. Only the
 	// first 64 neighbours have a place in the per-root sets; further ones
 	// follow the default tree. Zero keeps the single default tree (the
 	// behaviour before wire version 3). Default 0 for the core, so that
@@ -159,20 +162,17 @@ type PlumtreeConfig struct {
 	// random senders on real sockets (BENCHMARKS.md).
 	MaxTrees int
 
-	// TreeIdle tells a root that sends from one that does not. A new
-	// root that must replace a tree (MaxTrees are tracked) used less than
-	// TreeIdle ago — more roots are sending than MaxTrees keeps — starts
-	// as a copy of the default tree rather than with every neighbour
-	// eager, since its tree would be forgotten before it paid off; and
-	// when a neighbour goes down, only the trees used less than TreeIdle
-	// ago are grafted around the lost link at once (the others are
-	// repaired by their root's next payload, as in the paper), so that a
-	// link lost in a cluster of many quiet roots costs GRAFTs only for
-	// those that send. Not in the paper. Trees are not dropped for being
-	// idle: a tree dropped and started again from the default tree, which
-	// follows every root's PRUNEs and is no spanning tree, cost a repair
-	// round on real sockets to every root that sent less often than this
-	// (plumtree_trees.go). Zero counts every tree as in use. Default 5s.
+	// TreeIdle tells a root that sends from one that does not: when a
+	// neighbour goes down, only the trees used less than TreeIdle ago are
+	// grafted around the lost link at once; the others are repaired by
+	// their root's next payload, as in the paper, so that a link lost in a
+	// cluster of many quiet roots costs GRAFTs only for those that send.
+	// Not in the paper. Trees are not dropped for being idle (they used
+	// to be): a tree dropped and started again from the
+	// default tree, which follows every root's PRUNEs and is no spanning
+	// tree, cost a repair round on real sockets to every root that sent
+	// less often than this (plumtree_trees.go). Zero counts every tree as
+	// in use. Default 5s.
 	TreeIdle time.Duration
 }
 

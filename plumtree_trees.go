@@ -75,11 +75,12 @@ import "slices"
 // The default tree still follows every PRUNE and GRAFT, whatever root it
 // names, at both ends of the link, as the single set did: it is the tree
 // of the roots not tracked (MaxTrees 0, links to nodes of wire versions 1
-// and 2). When more roots send than MaxTrees keeps (a root must replace a
-// tree used less than TreeIdle ago), a new tree starts as a copy of the
-// default tree instead of with every neighbour eager: with as many new
-// trees as broadcasts, starting each with every neighbour eager would
-// send every payload on every link.
+// and 2). Once MaxTrees roots are tracked, a new root's tree, which
+// replaces the least recently used one, starts as a copy of the default
+// tree instead of with every neighbour eager: when more roots send than
+// MaxTrees keeps there are as many new trees as broadcasts, and starting
+// each with every neighbour eager would send every payload on every link.
+// So each node pushes at most MaxTrees first payloads on every link.
 //
 // Representation. Each neighbour holds a slot, a small index that stays
 // the same while it is a neighbour (ptPeer.slot; the table's name order
@@ -137,22 +138,21 @@ func (t *ptTrees) get(root string) *ptTree {
 
 // track returns the tree of root, marked as just used, and whether it
 // was created now, without overrides. A tree created when the table is
-// full replaces the least recently used one; replaced reports that, and
-// last is the core time the replaced tree was last used. It returns nil
-// when no tree may be tracked (max 0) or root is empty.
-func (t *ptTrees) track(root string) (tr *ptTree, created, replaced bool, last int64) {
+// full replaces the least recently used one; replaced reports that. It
+// returns nil when no tree may be tracked (max 0) or root is empty.
+func (t *ptTrees) track(root string) (tr *ptTree, created, replaced bool) {
 	if root == "" || t.max <= 0 {
-		return nil, false, false, 0
+		return nil, false, false
 	}
 	t.tick++
 	if tr := t.get(root); tr != nil {
 		tr.used = t.tick
-		return tr, false, false, 0
+		return tr, false, false
 	}
 	if len(t.list) < t.max {
 		t.index[root] = int32(len(t.list))
 		t.list = append(t.list, ptTree{root: root, used: t.tick, parent: -1})
-		return &t.list[len(t.list)-1], true, false, 0
+		return &t.list[len(t.list)-1], true, false
 	}
 	lru := 0
 	for i := range t.list {
@@ -160,11 +160,10 @@ func (t *ptTrees) track(root string) (tr *ptTree, created, replaced bool, last i
 			lru = i
 		}
 	}
-	last = t.list[lru].last
 	delete(t.index, t.list[lru].root)
 	t.index[root] = int32(lru)
 	t.list[lru] = ptTree{root: root, used: t.tick, parent: -1}
-	return &t.list[lru], true, true, last
+	return &t.list[lru], true, true
 }
 
 // clearSlot drops the overrides of slot s in every tree (a neighbour that
@@ -212,17 +211,16 @@ func (p *Plumtree) tree(root string) *ptTree { return p.trees.get(root) }
 
 // trackTree returns the tree of root, marked as used now, and whether it
 // was created now. A new tree starts with every neighbour eager
-// (startEager), or, when it replaced a tree used less than
-// PlumtreeConfig.TreeIdle ago (more roots send than MaxTrees keeps), as a
-// copy of the default tree (snapshotDefault). It returns nil when no tree
-// may be tracked.
+// (startEager), or, when it replaced another (MaxTrees roots are
+// tracked), as a copy of the default tree (snapshotDefault). It returns
+// nil when no tree may be tracked.
 func (p *Plumtree) trackTree(root string) (*ptTree, bool) {
-	tr, created, replaced, last := p.trees.track(root)
+	tr, created, replaced := p.trees.track(root)
 	if tr == nil {
 		return nil, false
 	}
 	if created {
-		if replaced && p.cfg.TreeIdle > 0 && p.now-last < int64(p.cfg.TreeIdle) {
+		if replaced {
 			p.snapshotDefault(tr)
 		} else {
 			p.startEager(tr)

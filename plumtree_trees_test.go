@@ -260,14 +260,11 @@ func TestPlumtreeTreesRemoveRepairRounds(t *testing.T) {
 // TestPlumtreeTreesStart: a root's tree starts with every neighbour eager
 // at its first push (the paper's initial state, per root), and other
 // roots' PRUNEs change the default tree, not it; it is kept however long
-// its root is quiet. A root that must replace a tree used less than
-// TreeIdle ago (more roots send than MaxTrees keeps) starts from the
-// default tree instead; one that replaces a tree idle for longer starts
-// with every neighbour eager again.
+// its root is quiet. Once MaxTrees roots are tracked, a new root replaces
+// the least recently used one and starts from the default tree.
 func TestPlumtreeTreesStart(t *testing.T) {
 	cfg := treesConfig()
 	cfg.MaxTrees = 2
-	cfg.TreeIdle = 5 * time.Second
 	h := newPtHarness(t, cfg, "a", "b", "c")
 	h.recv("c", pruneMsg{}) // rootless: c lazy in the default tree
 	wantSets(t, h, "eager=[a b] lazy=[c]")
@@ -286,23 +283,15 @@ func TestPlumtreeTreesStart(t *testing.T) {
 	if got := h.pt.TreeRoots(); !slices.Equal(got, []string{"r0", "r1"}) {
 		t.Fatalf("tracked roots %v, want [r0 r1]", got)
 	}
-	// r2 and r3 replace r1 and r0 (least recently used first), idle for
-	// a minute: every neighbour eager.
-	h.recv("a", gossipOf("r2", 1, 0, "q"))
-	h.recv("a", gossipOf("r3", 1, 0, "s"))
-	for _, r := range []string{"r2", "r3"} {
-		if got := treeSets(h, r); got != "eager=[a b c] lazy=[]" {
-			t.Fatalf("%s's tree: %s", r, got)
-		}
-	}
-	// r4 must replace r2, used just now: the default tree, with the
+	// r2 replaces r1, the least recently used: the default tree, with the
 	// neighbour that pushed the payload eager.
-	h.recv("c", gossipOf("r4", 1, 0, "u"))
-	if got := h.pt.TreeRoots(); !slices.Equal(got, []string{"r3", "r4"}) {
-		t.Fatalf("tracked roots %v, want [r3 r4]", got)
+	wantActions(t, "r2's first payload", h.recv("c", gossipOf("r2", 1, 0, "q")),
+		`deliver r2/1 "q" from c hops 1`, `send a gossip r2/1 r1 "q"`, "timer 5ms plumtree-ihave-flush")
+	if got := h.pt.TreeRoots(); !slices.Equal(got, []string{"r0", "r2"}) {
+		t.Fatalf("tracked roots %v, want [r0 r2]", got)
 	}
-	if got := treeSets(h, "r4"); got != "eager=[a c] lazy=[b]" {
-		t.Fatalf("r4's tree: %s, want the default tree with c eager", got)
+	if got := treeSets(h, "r2"); got != "eager=[a c] lazy=[b]" {
+		t.Fatalf("r2's tree: %s, want the default tree with c eager", got)
 	}
 }
 
