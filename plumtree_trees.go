@@ -388,7 +388,9 @@ func (p *Plumtree) brokenTrees(pp *ptPeer) {
 // a duplicate are pruned by it, as after the first payload of a new tree.
 // Trees idle for TreeIdle are left alone (their root's next payload
 // repairs them the paper's way), so that a link lost in a cluster with
-// many quiet roots costs GRAFTs only for the roots that send.
+// many quiet roots costs GRAFTs only for the roots that send. A
+// NeighborDown sends at most MaxTrees GRAFTs to each remaining neighbour,
+// and p.broken holds at most MaxTrees indices.
 func (p *Plumtree) regraftBroken(slot int8) {
 	for i := range p.trees.list {
 		if p.trees.list[i].parent == slot {
