@@ -422,15 +422,14 @@ type Config struct {
 	// eager and lazy links of their own (PlumtreeConfig.MaxTrees): with
 	// many senders, one origin's duplicates then no longer prune the links
 	// another origin's tree needs, and its broadcasts need no repair round
-	// (IHAVE + GraftTimeout). A root's tree starts from the shared tree at
-	// its first broadcast and goes back to it after 5 s without one
-	// (PlumtreeConfig.TreeIdle); the least recently used root beyond
-	// BroadcastTrees does too. Each costs about 100 bytes. Zero keeps one
-	// shared tree for every origin, as before. Between 0 and 65,536.
-	// Default: 1024 (bench/, 1 KiB, random origins: median time to every
-	// node 1.3–70 ms against 0.6–1.2 s with one tree at N=32 from 8 to
-	// 256 broadcasts/s, 2.7 ms against 1.3 s at N=64 and 64/s; see
-	// BENCHMARKS.md for where it gains nothing).
+	// (IHAVE + GraftTimeout). A root's tree starts at its first broadcast
+	// (for most roots, the node's announcement when it joins), which is
+	// pushed on every link, and is kept until the least recently used
+	// root beyond BroadcastTrees goes back to the shared tree. Each costs
+	// about 100 bytes. Zero keeps one shared tree for every origin, as
+	// before. Between 0 and 65,536. Default: 1024 (bench/, 1 KiB, random
+	// origins, N=32 and 64 from 2 to 256 broadcasts/s: see BENCHMARKS.md,
+	// "Per-root trees on real sockets").
 	BroadcastTrees int
 
 	// --- Runtime limits ---

@@ -55,9 +55,11 @@ import (
 //   - With PlumtreeConfig.MaxTrees above 0 (off by default), eager and
 //     lazy sets are kept per tree root, the message's origin, beside a
 //     default tree that evolves as the paper's single set: a root's tree
-//     starts from the default tree at its first payload and is dropped
-//     after PlumtreeConfig.TreeIdle without traffic of its root
-//     (plumtree_trees.go).
+//     starts with every neighbour eager at its first payload and is kept
+//     until MaxTrees evicts it (plumtree_trees.go). In those trees a lost
+//     link is grafted around at once, a new payload from a lazy
+//     neighbour keeps that link eager, and a new link's cache replay
+//     does not get it pruned.
 //   - A missing message is not forgotten once every announcer has been
 //     grafted: its announcers, or the other neighbours once none is left,
 //     are grafted again in turn with a doubling wait, until CacheTTL after
@@ -100,6 +102,8 @@ type Plumtree struct {
 	groups []ptGraftGroup
 	// cands is scratch space for graftTarget.
 	cands []*ptPeer
+	// broken is scratch space for neighborDown (brokenTrees).
+	broken []int32
 }
 
 // ptGraftGroup collects the IDs grafted from one peer in one timer expiry.
@@ -278,7 +282,7 @@ func (p *Plumtree) broadcast(class Class, payload []byte) {
 	}
 	p.remember(id, class, 0, payload, "")
 	p.emit(Deliver{ID: id, Class: class, Payload: payload, From: p.self, Hops: 0})
-	p.push(id, class, 0, payload, "", nil)
+	p.push(id, class, 0, payload, "", nil, false)
 }
 
 // push is the paper's EagerPush and LazyPush: the payload goes at once to
@@ -294,7 +298,17 @@ func (p *Plumtree) broadcast(class Class, payload []byte) {
 // the simulator's all-send duplicates (at 10,000 nodes, seed 7: RMR of the
 // all-send round 0.617 → 0.228, random senders 0.051 → 0.008, with one
 // tree).
-func (p *Plumtree) push(id MessageID, class Class, round uint16, payload []byte, except string, has []ptAnnouncement) {
+//
+// With per-root trees, an eager announcer is pruned only when the message
+// was grafted (grafted: the GRAFT made the announcer eager, for a payload
+// that then came another way). An announcer that was eager before is a
+// neighbour replaying its cache on a new link (NeighborUpAnnounce): that
+// link is new, the duplicate says nothing about the tree's shape, and
+// pruning it cut nodes whose parent link had gone down off the tree (in
+// the runtime's join wave, every new link of such a node was pruned by
+// the replays of messages it already had). It is neither pushed to nor
+// pruned; the root's next payload settles it.
+func (p *Plumtree) push(id MessageID, class Class, round uint16, payload []byte, except string, has []ptAnnouncement, grafted bool) {
 	var msg Message // boxed once, shared by all sends
 	// The origin's tree starts here for a local broadcast (receiveGossip
 	// started it, with its parent, for a received one).
@@ -308,7 +322,7 @@ func (p *Plumtree) push(id MessageID, class Class, round uint16, payload []byte,
 		if ptAnnounced(has, pp.peer.Name) {
 			// The payload would be a duplicate there, answered with
 			// PRUNE: prune the link ourselves instead.
-			if eager {
+			if eager && (grafted || p.tree(id.Origin) == nil) {
 				p.setLink(id.Origin, pp, false)
 				p.emit(Send{To: pp.peer, Msg: pruneMsg{Root: id.Origin}})
 			}
@@ -361,19 +375,17 @@ func (p *Plumtree) receiveGossip(from Peer, g gossipMsg) {
 	if len(p.missing.m) > 0 {
 		miss, missed = p.missing.take(g.ID)
 	}
-	p.push(g.ID, g.Class, fwd, g.Payload, from.Name, miss.announcers)
+	p.push(g.ID, g.Class, fwd, g.Payload, from.Name, miss.announcers, miss.grafts > 0)
 
 	// The paper then adds the sender to eagerPushPeers. A payload we
 	// grafted comes from a peer the graft already made eager. Not in the
 	// paper: a payload pushed by a peer we hold lazy crossed a PRUNE on
 	// the (FIFO) link, which will make us lazy at the sender too; making
 	// the sender eager here would leave the link eager at one end only.
-	// Instead the sender stays lazy and is told so again, as for a
-	// duplicate. (push never inserts or removes neighbours, so sender is
-	// still valid.)
+	// (push never inserts or removes neighbours, so sender is still
+	// valid.)
 	if sender != nil && !p.eagerIn(root, sender) {
-		p.setLink(root, sender, false) // the default tree follows the PRUNE
-		p.emit(Send{To: sender.peer, Msg: pruneMsg{Root: root}})
+		p.keepParent(root, sender)
 	}
 
 	if missed && sender != nil {
@@ -702,8 +714,12 @@ func (p *Plumtree) neighborDown(peer Peer) {
 	if peer.Name == "" {
 		return
 	}
+	if pp := p.peers.get(peer.Name); pp != nil {
+		p.brokenTrees(pp)
+	}
 	if slot, ok := p.peers.remove(peer.Name); ok {
 		p.trees.clearSlot(slot)
+		p.regraftBroken(slot)
 	}
 	p.missing.dropAnnouncer(peer.Name)
 }

@@ -143,31 +143,36 @@ type PlumtreeConfig struct {
 	// broadcasts would otherwise prune links another origin's tree needs,
 	// and those are grafted back only after an IHAVE and GraftTimeout1.
 	// A root is tracked from its first push (or PRUNE or GRAFT), starting
-	// as a copy of the default tree, and from then on changed only by its
-	// own PRUNEs and GRAFTs, until TreeIdle without them
+	// with every neighbour eager, and from then on changed only by its own
+	// PRUNEs and GRAFTs and by neighbours arriving or leaving
 	// (plumtree_trees.go). Tracking one root more than MaxTrees forgets
 	// the least recently used one, which then follows the default tree
-	// again. A tracked root costs about 100 bytes. Only the first 64
-	// neighbours have a place in the per-root sets; further ones follow
-	// the default tree. Zero keeps the single default tree (the behaviour
-	// before wire version 3). Default 0 for the core, so that the
-	// simulator's default figures stay those of one tree (per-root trees
-	// cost more duplicates in its all-send round: RMR 0.354 against 0.325
-	// at 1,000 nodes, seed 7, and are equal elsewhere); the runtime's
+	// again, and the new root's tree starts as a copy of the default tree
+	// (with more roots sending than MaxTrees, a first payload pushed on
+	// every link would be every payload). A tracked root costs about 100
+	// bytes. Only the
+	// first 64 neighbours have a place in the per-root sets; further ones
+	// follow the default tree. Zero keeps the single default tree (the
+	// behaviour before wire version 3). Default 0 for the core, so that
+	// the simulator's default figures stay those of one tree (its
+	// experiments broadcast from a new origin nearly every time, and a
+	// root's first payload, pushed on every link, costs duplicates that
+	// only a root that sends again wins back); the runtime's
 	// Config.BroadcastTrees sets 1024, which removed the repair rounds of
 	// random senders on real sockets (BENCHMARKS.md).
 	MaxTrees int
 
-	// TreeIdle is how long a tracked root's tree outlives the last
-	// payload, PRUNE or GRAFT of that root: after TreeIdle without one,
-	// the root follows the default tree again, and its next payload
-	// starts a new tree from the default tree as it is then. Not in the
-	// paper. A root that sends rarely gains nothing from a tree of its
-	// own, and its tree goes stale meanwhile: every link that came up
-	// since is eager in it and every parent link that went down left a
-	// hole that only its next payload's IHAVE and GRAFT repair, while the
-	// default tree is kept in shape by every root's traffic. Zero keeps
-	// trees until MaxTrees evicts them. Default 5s.
+	// TreeIdle tells a root that sends from one that does not: when a
+	// neighbour goes down, only the trees used less than TreeIdle ago are
+	// grafted around the lost link at once; the others are repaired by
+	// their root's next payload, as in the paper, so that a link lost in a
+	// cluster of many quiet roots costs GRAFTs only for those that send.
+	// Not in the paper. Trees are not dropped for being idle (they used
+	// to be): a tree dropped and started again from the
+	// default tree, which follows every root's PRUNEs and is no spanning
+	// tree, cost a repair round on real sockets to every root that sent
+	// less often than this (plumtree_trees.go). Zero counts every tree as
+	// in use. Default 5s.
 	TreeIdle time.Duration
 }
 

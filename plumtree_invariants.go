@@ -102,7 +102,8 @@ func (p *Plumtree) checkInvariants() error {
 // checkTrees checks the neighbours' slots and the per-root trees: each
 // slot held by one neighbour and marked used, a slot for every neighbour
 // while one is free, at most MaxTrees trees, each found by the index, with
-// overrides only for used slots and lazy only where overridden.
+// overrides only for used slots, lazy only where overridden, and a parent
+// that is a neighbour's slot or none.
 func (p *Plumtree) checkTrees() error {
 	var slots uint64
 	for _, pp := range p.peers.list {
@@ -133,6 +134,8 @@ func (p *Plumtree) checkTrees() error {
 			return fmt.Errorf("plumtree %s: tree %s overrides free slots %#x", p.self.Name, tr.root, tr.set&^slots)
 		case tr.lazy&^tr.set != 0:
 			return fmt.Errorf("plumtree %s: tree %s lazy without override %#x", p.self.Name, tr.root, tr.lazy&^tr.set)
+		case tr.parent >= ptMaxSlots || (tr.parent >= 0 && slots&(uint64(1)<<uint(tr.parent)) == 0):
+			return fmt.Errorf("plumtree %s: tree %s has parent slot %d, not a neighbour's", p.self.Name, tr.root, tr.parent)
 		case tr.used > t.tick:
 			return fmt.Errorf("plumtree %s: tree %s used at %d, clock %d", p.self.Name, tr.root, tr.used, t.tick)
 		}

@@ -20,53 +20,67 @@ import "slices"
 //
 // A tracked tree holds, per link, its own state, eager or lazy. It starts
 // at its root's first push on this node (the first payload of the root
-// delivered here, or the root's own broadcast) as a snapshot of the
-// default tree, with the neighbour that pushed the payload eager (it
-// holds us eager in its own tree, or it would have sent IHAVE), so a
-// root's first broadcast costs what it cost with one set. From then on
-// only the PRUNEs and GRAFTs of its root change it, and NeighborUp (a new
+// delivered here, or the root's own broadcast) with every neighbour eager,
+// the paper's initial state (§3), per root: the root's first payload
+// reaches every node by eager push and its duplicates prune the tree into
+// shape, as the paper's first broadcast does. From then on only the
+// PRUNEs and GRAFTs of its root change it, and NeighborUp (a new
 // neighbour is eager in every tree, §3) and NeighborDown. A link a root's
 // tree needed and another root's duplicates pruned in the default tree
-// stays eager in the root's tree: a root that keeps sending pays a repair
-// round at most once per link.
+// stays eager in the root's tree. Trees are kept however long their root
+// is quiet, until MaxTrees evicts the least recently used one.
 //
-// Two things the first version of this file got wrong, which cost a
-// repair round (IHAVE + GraftTimeout1, 602 ms at the runtime's LAN
-// defaults) on almost every broadcast on real sockets while the
-// simulator saw none (TestPlumtreeTreesNoRepairAfterJoinWave):
+// What the earlier versions of this file got wrong, each a repair round
+// (IHAVE + GraftTimeout1, 600 ms at the runtime's LAN defaults) on real
+// sockets, found with a trace of every Plumtree step of the bench
+// harness's 32 nodes (N=32, 8 broadcasts/s from random origins: 60 of 200
+// broadcasts took a repair round, p99 1.2 s):
 //   - A tree was its root's overrides laid over the default tree as that
-//     kept changing: a link pruned for the root because another,
-//     default-eager, link had delivered its payload first stayed lazy
-//     after other roots' PRUNEs had made that other link lazy as well,
-//     and the root's next payload reached the nodes behind it only by
-//     IHAVE and GRAFT. The runtime's join wave (every node announces
-//     itself, a Plumtree broadcast of its own) tracked every root that
-//     way before the first user broadcast; the simulator's experiments
-//     run without the membership core, so their roots start untracked.
-//   - A tree is repaired only by its own root's traffic. A root that
-//     sends rarely gains nothing from a tree of its own, and the tree
-//     goes stale meanwhile: a parent link that went down leaves a hole
-//     that its next payload finds by IHAVE and GRAFT, while the default
-//     tree is kept in shape by every root's traffic. A tree without a
-//     push, PRUNE or GRAFT of its root for PlumtreeConfig.TreeIdle is
-//     therefore dropped: the root follows the default tree again and its
-//     next payload starts a new snapshot.
+//     kept changing (fixed by d1792ee: a snapshot at the first push).
+//   - A tree without traffic of its root for TreeIdle (5 s) was dropped
+//     and its next payload started a new snapshot of the default tree.
+//     With per-root trees the default tree follows every root's PRUNEs
+//     (below) and is no spanning tree: most of its links are lazy, and a
+//     new snapshot reached most nodes by IHAVE and GRAFT. Every root
+//     whose broadcasts were more than TreeIdle apart (with random origins
+//     at 8/s on 32 nodes, one broadcast in five) paid a repair round, and
+//     in the bench every root's first broadcast did (the trees of the
+//     join wave were dropped in the idle window before it). 53 of the 60.
+//   - A lost link left the nodes behind it without a path to the root
+//     until the root's next payload was announced and grafted; in the
+//     join wave, where links come and go while every node announces
+//     itself, that left holes in most roots' trees (regraftBroken).
+//   - A node pruned the link that had just brought it a root's new
+//     payload when it held that link lazy (a PRUNE crossing the payload),
+//     after the link that had brought the previous payload first brought
+//     this one second: two PRUNEs for one payload (keepParent).
+//   - A new link's cache replay (NeighborUpAnnounce) got the link pruned,
+//     for messages both ends already had (push): a node whose parent link
+//     had gone down lost every new link this way.
+// TestPlumtreeTreesNoRepairAfterChurnedJoin plays the bench's sequence on
+// the core driver.
 //
-// Both ends of a link take their snapshot of it when the root's payload
-// first passes them, which is nearly the same moment in the steady state;
-// when other roots' PRUNEs and GRAFTs change the default tree between the
-// two (many roots sending at once), the link can start asymmetric in the
-// new tree. The next message of that root on the link makes it symmetric
-// again: a payload pushed over a link that is lazy at the receiver is
-// answered with PRUNE, and a GRAFT that moves its sender to eager is
-// acknowledged. An IHAVE from a neighbour eager in the tree of the
-// messages it announces is grafted after GraftTimeout2 (graftWait). The
-// same holds for an end that forgot a tree (MaxTrees evicts the least
-// recently used one) while the other did not.
+// Both ends of a link start a tree with every neighbour eager, so a link
+// starts symmetric in it. A tree one end has and the other has not (a
+// node that joined after the root's last payload, or an end whose tree
+// MaxTrees evicted) is started at the other end by the root's next
+// payload; meanwhile that end uses its default tree. The next message of
+// the root on an asymmetric link makes it symmetric: a duplicate prunes
+// its sender, a new payload pushed over a link that is lazy at the
+// receiver keeps the link eager at both ends (keepParent), and a GRAFT
+// that moves its sender to eager is acknowledged. An IHAVE from a
+// neighbour eager in the tree of the messages it announces is grafted
+// after GraftTimeout2 (graftWait).
 //
 // The default tree still follows every PRUNE and GRAFT, whatever root it
-// names, at both ends of the link, as the single set did; it is what a
-// new or idle root starts from.
+// names, at both ends of the link, as the single set did: it is the tree
+// of the roots not tracked (MaxTrees 0, links to nodes of wire versions 1
+// and 2). Once MaxTrees roots are tracked, a new root's tree, which
+// replaces the least recently used one, starts as a copy of the default
+// tree instead of with every neighbour eager: when more roots send than
+// MaxTrees keeps there are as many new trees as broadcasts, and starting
+// each with every neighbour eager would send every payload on every link.
+// So each node pushes at most MaxTrees first payloads on every link.
 //
 // Representation. Each neighbour holds a slot, a small index that stays
 // the same while it is a neighbour (ptPeer.slot; the table's name order
@@ -97,6 +111,9 @@ type ptTree struct {
 	// last is the core time of the last push or change, for
 	// PlumtreeConfig.TreeIdle.
 	last int64
+	// parent is the slot of the neighbour that pushed the root's last
+	// new payload here, -1 for none (see regraftOrphans).
+	parent int8
 }
 
 // ptTrees is the table of tracked tree roots.
@@ -120,22 +137,22 @@ func (t *ptTrees) get(root string) *ptTree {
 }
 
 // track returns the tree of root, marked as just used, and whether it
-// was created now, without overrides (evicting the least recently used
-// tree when the table is full). It returns nil when no tree may be
-// tracked (max 0) or root is empty.
-func (t *ptTrees) track(root string) (*ptTree, bool) {
+// was created now, without overrides. A tree created when the table is
+// full replaces the least recently used one; replaced reports that. It
+// returns nil when no tree may be tracked (max 0) or root is empty.
+func (t *ptTrees) track(root string) (tr *ptTree, created, replaced bool) {
 	if root == "" || t.max <= 0 {
-		return nil, false
+		return nil, false, false
 	}
 	t.tick++
 	if tr := t.get(root); tr != nil {
 		tr.used = t.tick
-		return tr, false
+		return tr, false, false
 	}
 	if len(t.list) < t.max {
 		t.index[root] = int32(len(t.list))
-		t.list = append(t.list, ptTree{root: root, used: t.tick})
-		return &t.list[len(t.list)-1], true
+		t.list = append(t.list, ptTree{root: root, used: t.tick, parent: -1})
+		return &t.list[len(t.list)-1], true, false
 	}
 	lru := 0
 	for i := range t.list {
@@ -145,8 +162,8 @@ func (t *ptTrees) track(root string) (*ptTree, bool) {
 	}
 	delete(t.index, t.list[lru].root)
 	t.index[root] = int32(lru)
-	t.list[lru] = ptTree{root: root, used: t.tick}
-	return &t.list[lru], true
+	t.list[lru] = ptTree{root: root, used: t.tick, parent: -1}
+	return &t.list[lru], true, true
 }
 
 // clearSlot drops the overrides of slot s in every tree (a neighbour that
@@ -189,34 +206,25 @@ func (t *ptTrees) anyLazy(s int8) bool {
 	return false
 }
 
-// tree returns the tree of root, or nil when root is not tracked or its
-// tree has been idle for PlumtreeConfig.TreeIdle.
-func (p *Plumtree) tree(root string) *ptTree {
-	tr := p.trees.get(root)
-	if tr != nil && p.idle(tr) {
-		return nil
-	}
-	return tr
-}
-
-// idle reports whether tr has seen no push or change of its root for
-// PlumtreeConfig.TreeIdle.
-func (p *Plumtree) idle(tr *ptTree) bool {
-	return p.cfg.TreeIdle > 0 && p.now-tr.last >= int64(p.cfg.TreeIdle)
-}
+// tree returns the tree of root, or nil when root is not tracked.
+func (p *Plumtree) tree(root string) *ptTree { return p.trees.get(root) }
 
 // trackTree returns the tree of root, marked as used now, and whether it
-// starts now: created, or idle until now and so started again from
-// scratch (see snapshotDefault). It returns nil when no tree may be
-// tracked.
+// was created now. A new tree starts with every neighbour eager
+// (startEager), or, when it replaced another (MaxTrees roots are
+// tracked), as a copy of the default tree (snapshotDefault). It returns
+// nil when no tree may be tracked.
 func (p *Plumtree) trackTree(root string) (*ptTree, bool) {
-	tr, created := p.trees.track(root)
+	tr, created, replaced := p.trees.track(root)
 	if tr == nil {
 		return nil, false
 	}
-	if !created && p.idle(tr) {
-		tr.set, tr.lazy = 0, 0
-		created = true
+	if created {
+		if replaced {
+			p.snapshotDefault(tr)
+		} else {
+			p.startEager(tr)
+		}
 	}
 	tr.last = p.now
 	return tr, created
@@ -244,10 +252,7 @@ func (p *Plumtree) setLink(root string, pp *ptPeer, eager bool) {
 		p.trees.clearSlot(pp.slot)
 		return
 	}
-	tr, created := p.trackTree(root)
-	if created {
-		p.snapshotDefault(tr) // before pp's default state changes
-	}
+	tr, _ := p.trackTree(root) // started before pp's default state changes
 	pp.eager = eager
 	if tr == nil || pp.slot < 0 {
 		return
@@ -262,18 +267,32 @@ func (p *Plumtree) setLink(root string, pp *ptPeer, eager bool) {
 }
 
 // trackPush tracks the tree of root, the origin of a payload about to be
-// pushed: a tree created now starts as a snapshot of the default tree
-// (snapshotDefault), with the neighbour parent the payload came from
-// (nil for none) eager, as parent holds us in its own tree, since it
-// pushed the payload to us.
+// pushed, and records the neighbour parent the payload came from (nil for
+// a local broadcast) as the tree's parent. A tree created now has parent
+// eager, as parent holds us eager in its own tree, since it pushed the
+// payload to us.
 func (p *Plumtree) trackPush(root string, parent *ptPeer) {
 	tr, created := p.trackTree(root)
-	if !created {
+	if tr == nil || parent == nil {
 		return
 	}
-	p.snapshotDefault(tr)
-	if parent != nil && parent.slot >= 0 {
+	tr.parent = parent.slot
+	if created && parent.slot >= 0 {
 		tr.lazy &^= uint64(1) << uint(parent.slot)
+	}
+}
+
+// startEager gives the new tree tr an eager override for every neighbour
+// with a slot: the paper's initial state (§3, every neighbour eager), per
+// root. The root's first payload then reaches every node by eager push,
+// and its duplicates prune the tree into shape, as the paper's first
+// broadcast does; from then on only the root's PRUNEs and GRAFTs change
+// the tree (and neighbours arriving or leaving).
+func (p *Plumtree) startEager(tr *ptTree) {
+	for i := range p.peers.list {
+		if s := p.peers.list[i].slot; s >= 0 {
+			tr.set |= uint64(1) << uint(s)
+		}
 	}
 }
 
@@ -317,15 +336,12 @@ func (p *Plumtree) treePeers(root string, eager bool) []Peer {
 	return out
 }
 
-// TreeRoots returns the tree roots the core tracks, sorted, without those
-// idle for PlumtreeConfig.TreeIdle. A root not listed uses the default
-// tree (EagerPeers, LazyPeers).
+// TreeRoots returns the tree roots the core tracks, sorted. A root not
+// listed uses the default tree (EagerPeers, LazyPeers).
 func (p *Plumtree) TreeRoots() []string {
 	out := make([]string, 0, len(p.trees.list))
 	for i := range p.trees.list {
-		if !p.idle(&p.trees.list[i]) {
-			out = append(out, p.trees.list[i].root)
-		}
+		out = append(out, p.trees.list[i].root)
 	}
 	slices.Sort(out)
 	return out
@@ -339,3 +355,85 @@ func (p *Plumtree) EagerPeersOf(root string) []Peer { return p.treePeers(root, t
 // LazyPeersOf returns the lazy push peers of the tree rooted at root,
 // sorted by name.
 func (p *Plumtree) LazyPeersOf(root string) []Peer { return p.treePeers(root, false) }
+
+// brokenTrees collects, in p.broken, the trees in which the neighbour pp,
+// about to go down, is eager or the parent, and that were used less than
+// PlumtreeConfig.TreeIdle ago (all of them with TreeIdle zero).
+func (p *Plumtree) brokenTrees(pp *ptPeer) {
+	p.broken = p.broken[:0]
+	for i := range p.trees.list {
+		tr := &p.trees.list[i]
+		if p.cfg.TreeIdle > 0 && p.now-tr.last >= int64(p.cfg.TreeIdle) {
+			continue
+		}
+		if (pp.slot >= 0 && tr.parent == pp.slot) || p.eagerIn(tr.root, pp) {
+			p.broken = append(p.broken, int32(i))
+		}
+	}
+}
+
+// regraftBroken runs after a neighbour went down (brokenTrees collected
+// the trees it was a link of): in each of those trees, every lazy
+// neighbour is moved to eager and sent an empty GRAFT for the tree's
+// root.
+//
+// Not in the paper, where the nodes cut off from the root by the lost
+// link wait for the root's next payload to be announced by IHAVE and
+// graft it after GraftTimeout1: a repair round on the next broadcast of
+// every root whose tree ran through the link. Both ends act, since
+// either may be the one cut off, and the cut-off side's lazy links may
+// all lead into that side (a root whose only eager link was lost, after
+// its neighbours had all received its payload from elsewhere first). The
+// grafted links carry the root's next payload at once; those that bring
+// a duplicate are pruned by it, as after the first payload of a new tree.
+// Trees idle for TreeIdle are left alone (their root's next payload
+// repairs them the paper's way), so that a link lost in a cluster with
+// many quiet roots costs GRAFTs only for the roots that send. A
+// NeighborDown sends at most MaxTrees GRAFTs to each remaining neighbour,
+// and p.broken holds at most MaxTrees indices.
+func (p *Plumtree) regraftBroken(slot int8) {
+	for i := range p.trees.list {
+		if p.trees.list[i].parent == slot {
+			p.trees.list[i].parent = -1
+		}
+	}
+	for _, i := range p.broken {
+		root := p.trees.list[i].root
+		for j := range p.peers.list {
+			if pp := &p.peers.list[j]; !p.eagerIn(root, pp) {
+				p.setLink(root, pp, true)
+				p.emit(Send{To: pp.peer, Msg: graftMsg{Root: root}})
+			}
+		}
+	}
+	clear(p.broken)
+	p.broken = p.broken[:0]
+}
+
+// keepParent handles a new payload of root pushed by the neighbour pp that
+// we hold lazy in root's tree (a PRUNE of ours crossed the payload on the
+// link, or the two ends started the tree in different states).
+//
+// With one shared tree (MaxTrees 0, or root not tracked), pp stays lazy
+// and is told so again with PRUNE, as for a duplicate: the link ends lazy
+// at both ends.
+//
+// With per-root trees, pp is the neighbour that brought this node the
+// root's payload first: the one link of the tree the paper never prunes
+// (§3: a duplicate prunes its sender, the first sender stays eager).
+// Pruning it too cut a node, and the subtree behind it, off the root's
+// tree when the link that had delivered the previous payload first
+// delivered this one as a duplicate: two PRUNEs for one payload, seen in
+// the join wave on real sockets, where a root's announcements follow one
+// another while the overlay changes, and paid as a repair round by the
+// root's next broadcast. pp is made eager here and sent an empty GRAFT
+// for the root, which makes the link eager at both ends again.
+func (p *Plumtree) keepParent(root string, pp *ptPeer) {
+	if p.tree(root) == nil {
+		p.setLink(root, pp, false) // the default tree follows the PRUNE
+		p.emit(Send{To: pp.peer, Msg: pruneMsg{Root: root}})
+		return
+	}
+	p.setLink(root, pp, true)
+	p.emit(Send{To: pp.peer, Msg: graftMsg{Root: root}})
+}

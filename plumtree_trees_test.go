@@ -52,17 +52,18 @@ func TestPlumtreeTreesPruneIsPerRoot(t *testing.T) {
 		t.Fatalf("untracked root r4: %s, want the default tree", got)
 	}
 
-	// r2's next payload goes to b at once; r4's is only queued for b's
-	// next IHAVE (the flush timer is armed already), and r4 is tracked
-	// from that push on, starting from the default tree.
+	// r2's next payload goes to b at once; so does r4's first one: r4 is
+	// tracked from that push on, its tree starting with every neighbour
+	// eager (the default tree would have left b to an IHAVE).
 	wantActions(t, "r2 from a", h.recv("a", gossipOf("r2", 2, 0, "u")),
 		`deliver r2/2 "u" from a hops 1`, `send b gossip r2/2 r1 "u"`)
-	wantActions(t, "r4 from a", h.recv("a", gossipOf("r4", 1, 0, "v")), `deliver r4/1 "v" from a hops 1`)
+	wantActions(t, "r4 from a", h.recv("a", gossipOf("r4", 1, 0, "v")),
+		`deliver r4/1 "v" from a hops 1`, `send b gossip r4/1 r1 "v"`)
 	if got := h.pt.TreeRoots(); !slices.Equal(got, []string{"r1", "r2", "r3", "r4"}) {
 		t.Fatalf("tracked roots %v, want [r1 r2 r3 r4]", got)
 	}
-	if got := treeSets(h, "r4"); got != "eager=[a] lazy=[b]" {
-		t.Fatalf("r4's tree after its first push: %s, want the default tree's", got)
+	if got := treeSets(h, "r4"); got != "eager=[a b] lazy=[]" {
+		t.Fatalf("r4's tree after its first push: %s, want every neighbour eager", got)
 	}
 }
 
@@ -149,16 +150,33 @@ func TestPlumtreeTreesDisabled(t *testing.T) {
 }
 
 // TestPlumtreeAnnouncerNotPushed: a payload is neither pushed nor
-// announced to a neighbour that announced it; an eager one is pruned in
-// the payload's tree instead, as the duplicate would have made it.
+// announced to a neighbour that announced it. An eager announcer of a
+// message that was grafted is pruned in the payload's tree instead, as the
+// duplicate would have made it; one that was eager before (a neighbour
+// replaying its cache on a new link) keeps its link.
 func TestPlumtreeAnnouncerNotPushed(t *testing.T) {
 	h := newPtHarness(t, treesConfig(), "a", "b", "c")
 	h.recv("b", ihaveOf("o", 0, 1))
 	h.recv("c", pruneMsg{Root: "o"})
 	h.recv("c", ihaveOf("o", 0, 1))
-	wantActions(t, "payload from a", h.recv("a", gossipOf("o", 1, 0, "p")), `deliver o/1 "p" from a hops 1`, "send b prune(o)")
-	if got := treeSets(h, "o"); got != "eager=[a] lazy=[b c]" {
+	wantActions(t, "payload from a", h.recv("a", gossipOf("o", 1, 0, "p")), `deliver o/1 "p" from a hops 1`)
+	if got := treeSets(h, "o"); got != "eager=[a b] lazy=[c]" {
 		t.Fatalf("o's tree: %s", got)
+	}
+
+	// o/2 is announced by c (lazy) and grafted from it; the payload then
+	// comes from a: c, eager since the GRAFT, is pruned.
+	acts := h.recv("c", ihaveOf("o", 0, 2))
+	if len(acts) != 1 {
+		t.Fatalf("IHAVE from c: %q", fmtActions(acts))
+	}
+	tm := acts[0].(SetTimer).Timer
+	wantActions(t, "graft timer", h.step(TimerFired{Timer: tm}), "send c graft [o/2]",
+		"timer "+h.pt.cfg.GraftTimeout2.String()+" plumtree-graft2[o/2]")
+	wantActions(t, "payload from a", h.recv("a", gossipOf("o", 2, 0, "q")), `deliver o/2 "q" from a hops 1`,
+		`send b gossip o/2 r1 "q"`, "send c prune(o)")
+	if got := treeSets(h, "o"); got != "eager=[a b] lazy=[c]" {
+		t.Fatalf("o's tree after the graft: %s", got)
 	}
 }
 
@@ -239,39 +257,121 @@ func TestPlumtreeTreesRemoveRepairRounds(t *testing.T) {
 	}
 }
 
-// TestPlumtreeTreesStartFromDefault: a root's tree starts as the default
-// tree at its first push, with the neighbour that pushed the payload
-// eager; from then on other roots' PRUNEs change the default tree, not
-// it; after TreeIdle without traffic of its root it follows the default
-// tree again, and its next payload starts it anew.
-func TestPlumtreeTreesStartFromDefault(t *testing.T) {
+// TestPlumtreeTreesStart: a root's tree starts with every neighbour eager
+// at its first push (the paper's initial state, per root), and other
+// roots' PRUNEs change the default tree, not it; it is kept however long
+// its root is quiet. Once MaxTrees roots are tracked, a new root replaces
+// the least recently used one and starts from the default tree.
+func TestPlumtreeTreesStart(t *testing.T) {
 	cfg := treesConfig()
-	cfg.TreeIdle = 5 * time.Second
+	cfg.MaxTrees = 2
 	h := newPtHarness(t, cfg, "a", "b", "c")
 	h.recv("c", pruneMsg{}) // rootless: c lazy in the default tree
+	wantSets(t, h, "eager=[a b] lazy=[c]")
+	wantActions(t, "r1's first payload", h.recv("a", gossipOf("r1", 1, 0, "p")),
+		`deliver r1/1 "p" from a hops 1`, `send b gossip r1/1 r1 "p"`, `send c gossip r1/1 r1 "p"`)
+	// Another root's PRUNE from b changes the default tree and r0's tree,
+	// not r1's.
 	h.recv("b", pruneMsg{Root: "r0"})
 	wantSets(t, h, "eager=[a] lazy=[b c]")
-	// r1's first payload comes from c, which the default tree holds lazy.
-	h.recv("c", gossipOf("r1", 1, 0, "p"))
-	if got := treeSets(h, "r1"); got != "eager=[a c] lazy=[b]" {
-		t.Fatalf("r1's tree after its first payload: %s", got)
+	if got := treeSets(h, "r1"); got != "eager=[a b c] lazy=[]" {
+		t.Fatalf("r1's tree: %s", got)
 	}
-	// Another root's PRUNE from a changes the default tree only.
-	h.recv("a", pruneMsg{Root: "r2"})
-	if got := treeSets(h, "r1"); got != "eager=[a c] lazy=[b]" {
-		t.Fatalf("r1's tree after a PRUNE for r2: %s", got)
-	}
-	h.now += 5 * time.Second
+	// A minute of quiet: r1's tree is kept.
+	h.now += time.Minute
 	h.step(Start{}) // moves the core's clock
-	if got := h.pt.TreeRoots(); slices.Contains(got, "r1") {
-		t.Fatalf("idle r1 still tracked: %v", got)
+	if got := h.pt.TreeRoots(); !slices.Equal(got, []string{"r0", "r1"}) {
+		t.Fatalf("tracked roots %v, want [r0 r1]", got)
 	}
-	if got, want := treeSets(h, "r1"), "eager=[] lazy=[a b c]"; got != want {
-		t.Fatalf("idle r1's tree: %s, want the default tree %s", got, want)
+	// r2 replaces r1, the least recently used: the default tree, with the
+	// neighbour that pushed the payload eager.
+	wantActions(t, "r2's first payload", h.recv("c", gossipOf("r2", 1, 0, "q")),
+		`deliver r2/1 "q" from c hops 1`, `send a gossip r2/1 r1 "q"`, "timer 5ms plumtree-ihave-flush")
+	if got := h.pt.TreeRoots(); !slices.Equal(got, []string{"r0", "r2"}) {
+		t.Fatalf("tracked roots %v, want [r0 r2]", got)
 	}
-	h.recv("b", graftMsg{Root: "r3"})
-	h.recv("b", gossipOf("r1", 2, 0, "q"))
-	if got := treeSets(h, "r1"); got != "eager=[b] lazy=[a c]" {
-		t.Fatalf("r1's tree started anew: %s", got)
+	if got := treeSets(h, "r2"); got != "eager=[a c] lazy=[b]" {
+		t.Fatalf("r2's tree: %s, want the default tree with c eager", got)
+	}
+}
+
+// TestPlumtreeTreesRegraftOnNeighborDown: when a neighbour goes down, in
+// every tree it was a link of (parent or eager) and that was used within
+// TreeIdle, every lazy neighbour is grafted for the tree's root, so that
+// the root's next payload reaches this side by eager push; a tree in
+// which it was lazy, or that has been idle for TreeIdle, is left alone.
+func TestPlumtreeTreesRegraftOnNeighborDown(t *testing.T) {
+	cfg := treesConfig()
+	cfg.TreeIdle = 5 * time.Second
+	h := newPtHarness(t, cfg, "a", "b", "c", "d")
+	// r3's payload comes from a (the parent), b's duplicate prunes b;
+	// then r3 stays quiet for longer than TreeIdle.
+	h.recv("a", gossipOf("r3", 1, 0, "s"))
+	h.recv("b", gossipOf("r3", 1, 0, "s"))
+	h.now += 6 * time.Second
+	// r1's payload comes from a (the parent); b's and c's duplicates
+	// prune them.
+	h.recv("a", gossipOf("r1", 1, 0, "p"))
+	h.recv("b", gossipOf("r1", 1, 0, "p"))
+	h.recv("c", gossipOf("r1", 1, 0, "p"))
+	// r2's payload comes from b; a's and c's duplicates prune them.
+	h.recv("b", gossipOf("r2", 1, 0, "q"))
+	h.recv("a", gossipOf("r2", 1, 0, "q"))
+	h.recv("c", gossipOf("r2", 1, 0, "q"))
+	// r4's payload comes from d; a stays eager (a child), b is pruned.
+	h.recv("d", gossipOf("r4", 1, 0, "u"))
+	h.recv("b", pruneMsg{Root: "r4"})
+	for root, want := range map[string]string{
+		"r1": "eager=[a d] lazy=[b c]",
+		"r2": "eager=[b d] lazy=[a c]",
+		"r3": "eager=[a c d] lazy=[b]",
+		"r4": "eager=[a c d] lazy=[b]",
+	} {
+		if got := treeSets(h, root); got != want {
+			t.Fatalf("%s's tree before: %s, want %s", root, got, want)
+		}
+	}
+
+	// a goes down: r1 (a the parent) and r4 (a a child) are regrafted;
+	// r2 (a lazy) is not, nor r3 (idle for 6 s).
+	wantActions(t, "a down", h.step(NeighborDown{Peer: ptTestPeer("a")}),
+		"send b graft(r1) []", "send c graft(r1) []", "send b graft(r4) []")
+	for root, want := range map[string]string{
+		"r1": "eager=[b c d] lazy=[]",
+		"r2": "eager=[b d] lazy=[c]",
+		"r3": "eager=[c d] lazy=[b]",
+		"r4": "eager=[b c d] lazy=[]",
+	} {
+		if got := treeSets(h, root); got != want {
+			t.Errorf("%s's tree after: %s, want %s", root, got, want)
+		}
+	}
+}
+
+// TestPlumtreeTreesKeepParent: a new payload pushed by a neighbour held
+// lazy in its root's tree (a PRUNE of ours crossed it) keeps that link
+// eager, at both ends (an empty GRAFT for the root): it is the link that
+// brought the payload first. With one shared tree the neighbour is told
+// PRUNE again, as before.
+func TestPlumtreeTreesKeepParent(t *testing.T) {
+	for _, tc := range []struct {
+		maxTrees int
+		want     string
+		sets     string
+	}{
+		{1024, "send b graft(r) []", "eager=[a b] lazy=[]"},
+		{0, "send b prune(r)", "eager=[a] lazy=[b]"},
+	} {
+		cfg := treesConfig()
+		cfg.MaxTrees = tc.maxTrees
+		h := newPtHarness(t, cfg, "a", "b")
+		h.recv("a", gossipOf("r", 1, 0, "p"))
+		wantActions(t, "duplicate", h.recv("b", gossipOf("r", 1, 0, "p")), "send b prune(r)")
+		// r/2 reaches us from b first: b pushed it before our PRUNE.
+		wantActions(t, "r/2 from b", h.recv("b", gossipOf("r", 2, 0, "q")),
+			`deliver r/2 "q" from b hops 1`, `send a gossip r/2 r1 "q"`, tc.want)
+		if got := treeSets(h, "r"); got != tc.sets {
+			t.Errorf("MaxTrees %d: r's tree %s, want %s", tc.maxTrees, got, tc.sets)
+		}
 	}
 }
