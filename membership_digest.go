@@ -155,6 +155,7 @@ func (m *Membership) onRecords(from Peer, mr memberRecordsMsg) {
 			return // out of range, or not strictly increasing
 		}
 	}
+	m.joinAnswer(mr)
 	var answer []MemberRecord
 	if len(mr.Want) > 0 {
 		answer = m.recordsIn(b, mr.Want)
