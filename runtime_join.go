@@ -176,11 +176,7 @@ func (m *Memberlist) joinAddress(a Address) (joinResult, error) {
 	if a.Addr == m.self.Addr {
 		return joinResult{}, nil
 	}
-	if err := m.acquireDialer(); err != nil {
-		return joinResult{}, err
-	}
-	conn, contact, version, err := m.dialVersion(a)
-	m.releaseDialer()
+	conn, contact, version, err := m.dialJoin(a)
 	if r := (*rejectedError)(nil); errors.As(err, &r) && r.reason == rejectName {
 		// The contact has the local node's name (it refused the
 		// handshake and told its ConflictDelegate): a name conflict, which
