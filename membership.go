@@ -107,6 +107,10 @@ type Membership struct {
 	// says the latest one was answered (membership_join.go).
 	joinAttempts int
 	joinAnswered bool
+	// followUps counts the follow-up exchanges since the last periodic
+	// one, and followUpArmed says one is due (membership_followup.go).
+	followUps     int
+	followUpArmed bool
 
 	pending []MemberRecord // announcements of this step, one per name
 	nudges  []Peer         // exchanges to start at the end of this step
@@ -560,6 +564,8 @@ func (m *Membership) onTimer(t Timer) {
 		m.onLinkExchangeTimer(t)
 	case memberJoinRetryTimer:
 		m.onJoinRetryTimer(t)
+	case memberFollowUpTimer:
+		m.onFollowUpTimer()
 	case memberDeadProbeTimer:
 		m.onDeadProbeTimer()
 	case memberLivenessProbeTimer:

@@ -25,6 +25,7 @@ func (memberPushPullTimer) isTimer() {}
 
 // onPushPullTimer exchanges with a random neighbour and re-arms.
 func (m *Membership) onPushPullTimer() {
+	m.followUps = 0
 	if len(m.neighbors) > 0 {
 		m.exchangeWith(m.neighbors[m.rng.IntN(len(m.neighbors))])
 	}
