@@ -128,7 +128,10 @@ type Config struct {
 	// PushPullInterval is the time between anti-entropy exchanges: the
 	// node sends one random neighbour its member list and
 	// Delegate.LocalState and merges the answer, repairing anything
-	// broadcasts missed. Zero disables them. Default: 30s / 60s / 15s.
+	// broadcasts missed. An exchange whose answer changed the member list
+	// is followed by another 1–2 s later (at most 8 per interval), so that
+	// what a burst of joins missed is repaired in seconds. Zero disables
+	// them. Default: 30s / 60s / 15s.
 	PushPullInterval time.Duration
 
 	// ProbeInterval is memberlist's failure-detection period. In hyparlist

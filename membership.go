@@ -64,16 +64,13 @@ type Membership struct {
 
 	started bool
 	leaving bool
-	// joined is set once the first exchange (the join exchange) started.
+	// joined is set once the first join exchange started.
 	joined bool
 	// joinChecks counts the MergeChecks of join exchanges not answered
 	// yet, and joinChecksUntil is when the last one asked gives up
 	// waiting (onDeliver).
 	joinChecks      int
 	joinChecksUntil int64
-	// joinContact is the contact of JoinVia while the join exchange has
-	// not started: the exchange waits for it (membership_neighbors.go).
-	joinContact string
 	// leaveAnnounced is set when LeaveAnnounced is due at the end of the
 	// step.
 	leaveAnnounced bool
@@ -109,6 +106,14 @@ type Membership struct {
 	joinPeer   string
 	joinCredit int
 	joinUntil  int64
+	// joinAttempts counts the join exchanges started, and joinAnswered
+	// says the latest one was answered (membership_join.go).
+	joinAttempts int
+	joinAnswered bool
+	// followUps counts the follow-up exchanges since the last periodic
+	// one, and followUpArmed says one is due (membership_followup.go).
+	followUps     int
+	followUpArmed bool
 
 	pending []MemberRecord // announcements of this step, one per name
 	nudges  []Peer         // exchanges to start at the end of this step
@@ -357,6 +362,19 @@ func (m *Membership) Members() []Member {
 	return out
 }
 
+// eachLive calls fn with every alive or suspect entry, in table order
+// (not sorted): the runtime's snapshot (runLoop.publish) reads the table
+// so instead of sorting a copy of every record on each change.
+func (m *Membership) eachLive(fn func(e *memberEntry)) {
+	for i := range m.table.buckets {
+		for _, k := range m.table.buckets[i].keys {
+			if e := m.table.arena.at(k.idx); e.state.live() {
+				fn(e)
+			}
+		}
+	}
+}
+
 // member returns a copy of e's record.
 func (m *Membership) member(e *memberEntry) Member {
 	return Member{Name: e.id.name, Addr: e.id.addr, Meta: cloneBytes(e.id.meta), Incarnation: e.inc, State: e.state,
@@ -560,8 +578,10 @@ func (m *Membership) onTimer(t Timer) {
 		m.onPushPullTimer()
 	case memberLinkExchangeTimer:
 		m.onLinkExchangeTimer(t)
-	case memberJoinExchangeTimer:
-		m.onJoinExchangeTimer()
+	case memberJoinRetryTimer:
+		m.onJoinRetryTimer(t)
+	case memberFollowUpTimer:
+		m.onFollowUpTimer()
 	case memberDeadProbeTimer:
 		m.onDeadProbeTimer()
 	case memberLivenessProbeTimer:

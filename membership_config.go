@@ -55,7 +55,9 @@ type MembershipConfig struct {
 
 	// PushPullInterval is the period of anti-entropy: every interval the
 	// node exchanges a digest with one random neighbour. Zero disables the
-	// periodic exchange (exchanges on NeighborUp still happen). Default 10s.
+	// periodic exchange (exchanges on NeighborUp still happen). An
+	// exchange whose answer changed the member table is followed by another
+	// 1–2 s later, at most 8 per interval (membership_followup.go). Default 10s.
 	// Not memberlist's 30s: a digest costs O(1) bytes when nothing changed,
 	// so a shorter interval is cheap and repairs missed announcements
 	// sooner.

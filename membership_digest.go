@@ -155,6 +155,7 @@ func (m *Membership) onRecords(from Peer, mr memberRecordsMsg) {
 			return // out of range, or not strictly increasing
 		}
 	}
+	m.joinAnswer(mr)
 	var answer []MemberRecord
 	if len(mr.Want) > 0 {
 		answer = m.recordsIn(b, mr.Want, mr.Join)
@@ -166,10 +167,14 @@ func (m *Membership) onRecords(from Peer, mr memberRecordsMsg) {
 			m.emit(MergeCheck{From: from, Records: recs})
 		}
 	} else {
+		before := m.table.version
 		for _, r := range mr.Records {
 			if r.validate() == nil {
 				m.merge(r, mergeSource{peer: from.Name, join: mr.Join})
 			}
+		}
+		if len(mr.Want) == 0 {
+			m.noteAnswer(m.table.version != before)
 		}
 	}
 	if len(mr.Want) > 0 {

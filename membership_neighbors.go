@@ -25,6 +25,7 @@ func (memberPushPullTimer) isTimer() {}
 
 // onPushPullTimer exchanges with a random neighbour and re-arms.
 func (m *Membership) onPushPullTimer() {
+	m.followUps = 0
 	if len(m.neighbors) > 0 {
 		m.exchangeWith(m.neighbors[m.rng.IntN(len(m.neighbors))])
 	}
@@ -38,16 +39,14 @@ func (m *Membership) onLinkExchangeTimer(t memberLinkExchangeTimer) {
 	}
 }
 
-// exchangeWith starts an exchange; the node's first one is its join
-// exchange.
+// exchangeWith starts an exchange: a join exchange while the node has not
+// synchronised with anyone yet (membership_join.go), a plain one after.
 func (m *Membership) exchangeWith(p Peer) {
-	join := !m.joined
-	m.joined = true
-	m.joinContact = ""
-	if join {
-		m.joinPeer, m.joinCredit, m.joinUntil = p.Name, m.cfg.MaxMembers, m.clock+int64(joinExemptionTime)
+	if m.joinWanted() {
+		m.startJoinExchange(p)
+		return
 	}
-	m.startExchange(p, join)
+	m.startExchange(p, false)
 }
 
 // onNeighborUp tracks a new neighbour. A live link is evidence of life but
@@ -55,9 +54,12 @@ func (m *Membership) exchangeWith(p Peer) {
 // leads to an exchange. With the first neighbour after isolation (the
 // node's very first one included: Start announces nothing) the node
 // exchanges at once (its join exchange) and announces itself, since its
-// earlier announcements may have reached nobody. Otherwise the side with
-// the smaller name exchanges after linkExchangeDelay, so that a link is not
-// synchronised twice and a node that just joined through another link is
+// earlier announcements may have reached nobody; while the join exchange
+// with the JoinVia contact has no answer yet, this is another join
+// exchange (a contact that is busy may never answer). Otherwise the side
+// with the smaller name
+// exchanges after linkExchangeDelay, so that a link is not synchronised
+// twice and a node that just joined through another link is
 // already in sync (O(1) digest) when its other new neighbours check.
 func (m *Membership) onNeighborUp(p Peer) {
 	if p.Name == m.self.Name || p.Name == "" {
@@ -70,18 +72,6 @@ func (m *Membership) onNeighborUp(p Peer) {
 	}
 	if wasAlone {
 		m.announce(m.local().record())
-	}
-	if !m.joined && m.joinContact != "" {
-		// The join exchange is with the contact, as memberlist's push/pull
-		// is; another node the JOIN reached may link first.
-		if p.Name == m.joinContact {
-			m.exchangeWith(p)
-		} else if wasAlone {
-			m.emit(SetTimer{After: linkExchangeDelay, Timer: memberJoinExchangeTimer{}})
-		}
-		return
-	}
-	if wasAlone {
 		m.exchangeWith(p)
 		return
 	}
@@ -92,38 +82,22 @@ func (m *Membership) onNeighborUp(p Peer) {
 }
 
 // JoinVia is the command "the node is joining through Contact": the
-// node's join exchange (its first) is with Contact rather than with the
-// first neighbour, as memberlist's Join runs its push/pull with the node
-// it contacts; if Contact is not a neighbour within linkExchangeDelay of
-// the first neighbour, the exchange is with a neighbour. Ignored once the
-// join exchange started.
+// node's join exchange (its first) starts with Contact at once, whether
+// or not Contact is a neighbour, as memberlist's Join runs its push/pull
+// with the node it contacts (the runtime feeds it once the handshake
+// with Contact is done). Without it the join exchange is with the first
+// neighbour. Ignored once the join exchange started.
 type JoinVia struct {
 	Contact Peer
 }
 
-// onJoinVia records the contact the join exchange waits for.
+// onJoinVia starts the join exchange with contact if it has not
+// started.
 func (m *Membership) onJoinVia(contact Peer) {
-	if m.joined || contact.Name == m.self.Name {
+	if m.joined || contact.Name == m.self.Name || contact.Name == "" {
 		return
 	}
-	m.joinContact = contact.Name
-	if _, ok := m.neighbor(contact.Name); ok {
-		m.exchangeWith(contact)
-	}
-}
-
-// memberJoinExchangeTimer fires when the join exchange has waited long
-// enough for the JoinVia contact.
-type memberJoinExchangeTimer struct{}
-
-func (memberJoinExchangeTimer) isTimer() {}
-
-// onJoinExchangeTimer starts the join exchange with a random neighbour
-// if it has not started.
-func (m *Membership) onJoinExchangeTimer() {
-	if !m.joined && len(m.neighbors) > 0 {
-		m.exchangeWith(m.neighbors[m.rng.IntN(len(m.neighbors))])
-	}
+	m.exchangeWith(contact)
 }
 
 // linkExchangeDelay is the least delay between a new link and its

@@ -68,14 +68,16 @@ func (c cmdJoin) apply(l *runLoop) {
 	}
 	var merge <-chan error
 	var listed <-chan struct{}
+	// JOIN goes first: the contact renews its link to a node that sends
+	// JOIN (runtime_rejoin.go), which would lose its answers to a join
+	// exchange that came before.
+	l.feed(coreHyParView, JoinCluster{Contact: c.contact})
 	if !l.connectedOpen {
-		// The first neighbour, most likely the contact, starts the join
-		// exchange.
+		// The join exchange is with the contact, at once.
 		merge = l.addJoinWait(c.contact.Name)
 		listed = l.addListedWait(c.contact.Name)
 		l.feed(coreMembership, JoinVia{Contact: c.contact})
 	}
-	l.feed(coreHyParView, JoinCluster{Contact: c.contact})
 	c.reply <- joinResult{connected: l.connected, merge: merge, listed: listed}
 }
 

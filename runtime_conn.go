@@ -12,6 +12,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -434,6 +435,11 @@ func (m *Memberlist) dialStream(a Address, trust bool) (net.Conn, Peer, uint8, e
 // than the one dialled.
 var errPeerMismatch = errors.New("a different node answered")
 
+// errHandshakeClosed is the error of a stream the other node closed (or
+// reset) without answering the handshake: it refused the stream
+// (runtime_inbound.go) or could not open the Hello.
+var errHandshakeClosed = errors.New("stream closed without an answer")
+
 // errProtocol is the error of a peer that broke the connection protocol
 // (for example a frame before the handshake).
 var errProtocol = errors.New("connection protocol violated")
@@ -467,8 +473,8 @@ func (m *Memberlist) clientHandshake(conn net.Conn, want string) (Peer, uint8, s
 	// keys or label, or no encryption) closes the stream without an
 	// answer.
 	msg, got, err := m.crypto.readFrameNonce(conn, m.lim, m.config.Label)
-	if errors.Is(err, io.EOF) {
-		return Peer{}, 0, none, fmt.Errorf("read handshake answer: stream closed without an answer (do both nodes use the same encryption keys and settings? is the other node at its MaxInboundStreams?): %w", err)
+	if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
+		return Peer{}, 0, none, fmt.Errorf("read handshake answer: %w (do both nodes use the same encryption keys and settings? is the other node at its MaxInboundStreams?): %w", errHandshakeClosed, err)
 	}
 	if err != nil {
 		return Peer{}, 0, none, fmt.Errorf("read handshake answer: %w", err)

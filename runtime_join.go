@@ -22,9 +22,14 @@ import (
 // ones that answer. A host is "host:port", "host" (port Config.BindPort),
 // or either prefixed with the node's name, "name/host:port"; a DNS name
 // is tried at every address it resolves to. For each address Join dials,
-// runs the handshake (which tells it the node's name) and sends HyParView's
-// JOIN; the first neighbour the node gets then runs the join anti-entropy
-// exchange (Delegate.LocalState and MergeRemoteState with join set).
+// runs the handshake (which tells it the node's name), sends HyParView's
+// JOIN and, when the node has no neighbour yet, starts the join
+// anti-entropy exchange (Delegate.LocalState and MergeRemoteState with
+// join set) with the contact; the node's first neighbour starts another
+// if the contact has not answered by then, and a random neighbour one
+// after 3 s without an answer (membership_join.go). A contact that closes
+// the stream without answering the handshake (it sheds streams beyond its
+// admission bounds) is tried again for up to 5 s (runtime_join_retry.go).
 // Join waits, at most Config.TCPTimeout, until the node has its first
 // neighbour and, when the node had none before, until that exchange with
 // the contact is done, as memberlist's push/pull is when its Join returns:
@@ -176,11 +181,7 @@ func (m *Memberlist) joinAddress(a Address) (joinResult, error) {
 	if a.Addr == m.self.Addr {
 		return joinResult{}, nil
 	}
-	if err := m.acquireDialer(); err != nil {
-		return joinResult{}, err
-	}
-	conn, contact, version, err := m.dialVersion(a)
-	m.releaseDialer()
+	conn, contact, version, err := m.dialJoin(a)
 	if r := (*rejectedError)(nil); errors.As(err, &r) && r.reason == rejectName {
 		// The contact has the local node's name (it refused the
 		// handshake and told its ConflictDelegate): a name conflict, which

@@ -2,6 +2,7 @@ package hyparlist
 
 import (
 	"errors"
+	"net"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -136,6 +137,57 @@ func TestRuntimeJoinAliveVetoFailsJoin(t *testing.T) {
 		_, err := c.nodes[1].ml.Join([]string{c.nodes[0].ml.LocalNode().Address()})
 		if !errors.Is(err, ErrMergeCanceled) || !errors.Is(err, errFiltered) {
 			t.Fatalf("Join = %v, want ErrMergeCanceled wrapping the delegate's error", err)
+		}
+	})
+}
+
+// TestRuntimeJoinRetriesRefusedStream: a contact at its MaxInboundStreams
+// closes the joiner's stream without answering; Join tries again and
+// joins once a slot is free, instead of failing (in a join storm at one
+// seed, 14–94 of 255 Joins failed so).
+func TestRuntimeJoinRetriesRefusedStream(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sink := newInmemSink(time.Hour, time.Hour)
+		c := newMockCluster(t, 0, nil)
+		defer c.shutdown()
+		a := c.addWithSink("a", func(conf *Config) { conf.MaxInboundStreams = 4 }, sink)
+		p := &inboundProbe{t: t, from: c.net.NewTransport("probe"), to: a.ml.LocalNode().Address()}
+		var open []net.Conn
+		for range 4 {
+			open = append(open, p.wantAccepted())
+		}
+		b := c.add("b", nil)
+		done := joinInBackground(b, a.ml.LocalNode().Address())
+		time.Sleep(300 * time.Millisecond) // b's first stream is refused
+		if got := counterSum(sink, "hyparlist.stream.refused;reason="+refusedLimit); got < 1 {
+			t.Fatalf("%v streams refused while a was full, want at least 1", got)
+		}
+		for _, conn := range open {
+			_ = conn.Close()
+		}
+		r := <-done
+		if r.err != nil || r.n != 1 {
+			t.Fatalf("Join through a contact that refused the first stream = %d, %v; want 1, nil", r.n, r.err)
+		}
+		if !slices.Contains(memberNames(b.ml.Members()), "a") {
+			t.Errorf("b lists %v after Join, want a among them", memberNames(b.ml.Members()))
+		}
+	})
+}
+
+// TestRuntimeJoinDeadContactFailsFast: a contact where nothing listens is
+// not retried: Join fails at once, as memberlist's.
+func TestRuntimeJoinDeadContactFailsFast(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newMockCluster(t, 0, nil)
+		defer c.shutdown()
+		b := c.add("b", nil)
+		start := time.Now()
+		if n, err := b.ml.Join([]string{"10.9.9.9:7946"}); err == nil || n != 0 {
+			t.Fatalf("Join of an address where nothing listens = %d, %v; want 0 and an error", n, err)
+		}
+		if d := time.Since(start); d > 0 {
+			t.Errorf("Join of a dead address took %v of virtual time, want no retries", d)
 		}
 	})
 }

@@ -30,7 +30,9 @@ import (
 //     the call is queued at the size of the previous answer.
 //
 // A dropped request costs that exchange the application state only: the
-// member records still travel, and a later exchange carries the state.
+// member records still travel, a later exchange carries the state, and a
+// join exchange still gets its (empty) end marker, so that the joiner's
+// Join does not wait for a state that will not come.
 // The limits are on requests, so they hold whatever the peers send.
 // Not in the papers. memberlist refuses push/pull requests beyond 128
 // concurrent ones (maxPushPullRequests); it calls LocalState for each.
@@ -177,6 +179,11 @@ func (l *runLoop) localState(peer Peer, join bool) {
 	case stateDropped:
 		l.m.metrics.stateExchangeDropped()
 		l.m.logger.Debug("state exchange request dropped", "peer", peer.Name, "join", join)
+		if join {
+			// The end marker without the state, so that the joiner's Join
+			// returns now instead of waiting for it until TCPTimeout.
+			l.handState(peer, join, nil)
+		}
 	case stateShare:
 		l.handState(peer, join, g.kind(join).state)
 	case stateFetch:

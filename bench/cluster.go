@@ -73,18 +73,27 @@ func (c *cluster) start() error {
 func (c *cluster) join() {
 	seed := c.nodes[0].addr()
 	start := time.Now()
-	var failed atomic.Int64
+	var failed, returned atomic.Int64
 	for _, nd := range c.nodes[1:] {
 		go func() {
 			if err := nd.join(seed); err != nil {
 				failed.Add(1)
 			}
+			returned.Add(1)
 		}()
 	}
+	stopCPU := startJoinCPU(c.opt.pprofDir, fmt.Sprintf("%s-%s-n%d", c.sys.name(), c.opt.config, c.opt.n), c.logf)
 	deadline := start.Add(c.opt.joinTimeout)
+	nextTrace := start.Add(time.Second)
 	for c.app.allAt.Load() == 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
+		if c.opt.pprofDir != "" && time.Now().After(nextTrace) {
+			c.logf("%s: join +%.0f s: %d of %d Join calls returned; %s", c.sys.name(), time.Since(start).Seconds(),
+				returned.Load(), c.opt.n-1, c.app.missingSummary())
+			nextTrace = nextTrace.Add(time.Second)
+		}
 	}
+	stopCPU()
 	c.common.JoinConvergenceMs = sinceMs(start, c.app.allAt.Load())
 	c.common.Join99Ms = sinceMs(start, c.app.p99At.Load())
 	if c.common.JoinConvergenceMs < 0 {
