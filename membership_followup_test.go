@@ -28,7 +28,7 @@ func TestMembershipFollowUpExchange(t *testing.T) {
 	cfg := DefaultMembershipConfig()
 	r := &joinRelay{t: t, now: mt0, cores: map[string]*Membership{}}
 	a := newStartedMembership(t, "a", cfg)
-	deliverRecs(t, a, mt0, "member-00000", newNames("member", 40)...)
+	deliverOwnRecs(t, a, mt0, newNames("member", 40)...)
 	r.cores["a"] = a
 	r.cores["z"] = newStartedMembership(t, "z", cfg)
 

@@ -50,6 +50,15 @@ func deliverRecs(t testing.TB, m *Membership, now time.Time, origin string, recs
 	return acts
 }
 
+// deliverOwnRecs delivers each record in its member's own announcement, so
+// that every one is vouched for (membership_confirm.go).
+func deliverOwnRecs(t testing.TB, m *Membership, now time.Time, recs ...MemberRecord) {
+	t.Helper()
+	for _, r := range recs {
+		deliverRecs(t, m, now, r.Name, r)
+	}
+}
+
 // actionsOfType returns the actions of type T, in order.
 func actionsOfType[T Action](acts []Action) []T {
 	var out []T

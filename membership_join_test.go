@@ -95,7 +95,7 @@ func TestMembershipJoinExchangeRetried(t *testing.T) {
 	// exchange with neither (the smaller name starts it).
 	for _, name := range []string{"a", "b"} {
 		m := newStartedMembership(t, name, cfg)
-		deliverRecs(t, m, mt0, "member-00000", members...)
+		deliverOwnRecs(t, m, mt0, members...)
 		r.cores[name] = m
 	}
 	r.cores["z"] = newStartedMembership(t, "z", cfg)
