@@ -17,30 +17,12 @@ import (
 func TestAttackForgedDisconnect(t *testing.T) {
 	nodes := attackCluster(t, 4, nil)
 	victim := nodes[0]
-	var names []string
-	attackWaitFor(t, "the victim's neighbours", func() bool {
-		names = names[:0]
-		for _, n := range victim.ml.Neighbors() {
-			names = append(names, n.Name)
-		}
-		return len(names) > 0
-	})
-	victim.rec.mu.Lock()
-	downsBefore := len(victim.rec.downs)
-	victim.rec.mu.Unlock()
+	names, lostNeighbour := victimNeighbours(t, victim)
 	target := victim.ml.LocalNode().Address()
 	sent := 0
 	for _, name := range names {
 		for _, alive := range []bool{false, true} {
-			d := net.Dialer{Timeout: time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(attackerAddr)}}
-			c, err := d.Dial("tcp", target)
-			if err != nil {
-				t.Fatalf("dial: %v", err)
-			}
-			if !plainHandshake(t, c, name) {
-				_ = c.Close()
-				t.Fatalf("handshake as %s refused", name)
-			}
+			c := dialAsNeighbour(t, target, name)
 			var plain frameCrypto
 			if err := plain.writeFrame(c, disconnectMsg{Alive: alive}, DefaultWireLimits(), ""); err != nil {
 				t.Fatalf("write: %v", err)
@@ -48,17 +30,6 @@ func TestAttackForgedDisconnect(t *testing.T) {
 			sent++
 			defer c.Close()
 		}
-	}
-	lostNeighbour := func() []string {
-		victim.rec.mu.Lock()
-		defer victim.rec.mu.Unlock()
-		var lost []string
-		for _, d := range victim.rec.downs[downsBefore:] {
-			if slices.Contains(names, d) {
-				lost = append(lost, d)
-			}
-		}
-		return lost
 	}
 	attackWaitFor(t, "every forged DISCONNECT refused, or a neighbour lost", func() bool {
 		return len(lostNeighbour()) > 0 || counterSum(victim.sink, "hyparlist.msg.refused;reason=not_link") >= float64(sent)
@@ -78,29 +49,11 @@ func TestAttackForgedDisconnect(t *testing.T) {
 func TestAttackForgedLinkEnd(t *testing.T) {
 	nodes := attackCluster(t, 4, nil)
 	victim := nodes[0]
-	var names []string
-	attackWaitFor(t, "the victim's neighbours", func() bool {
-		names = names[:0]
-		for _, n := range victim.ml.Neighbors() {
-			names = append(names, n.Name)
-		}
-		return len(names) > 0
-	})
-	victim.rec.mu.Lock()
-	downsBefore := len(victim.rec.downs)
-	victim.rec.mu.Unlock()
+	names, lostNeighbour := victimNeighbours(t, victim)
 	target := victim.ml.LocalNode().Address()
 	for _, name := range names {
 		for _, reset := range []bool{false, true} {
-			d := net.Dialer{Timeout: time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(attackerAddr)}}
-			c, err := d.Dial("tcp", target)
-			if err != nil {
-				t.Fatalf("dial: %v", err)
-			}
-			if !plainHandshake(t, c, name) {
-				_ = c.Close()
-				t.Fatalf("handshake as %s refused", name)
-			}
+			c := dialAsNeighbour(t, target, name)
 			var plain frameCrypto
 			if err := plain.writeFrame(c, keepaliveMsg{}, DefaultWireLimits(), ""); err != nil {
 				t.Fatalf("write: %v", err)
@@ -110,17 +63,6 @@ func TestAttackForgedLinkEnd(t *testing.T) {
 			}
 			_ = c.Close()
 		}
-	}
-	lostNeighbour := func() []string {
-		victim.rec.mu.Lock()
-		defer victim.rec.mu.Unlock()
-		var lost []string
-		for _, d := range victim.rec.downs[downsBefore:] {
-			if slices.Contains(names, d) {
-				lost = append(lost, d)
-			}
-		}
-		return lost
 	}
 	// A failure would come within a moment (the check reads a stream
 	// whose end is already closed); watch for one for 2 s.
@@ -136,4 +78,47 @@ func TestAttackForgedLinkEnd(t *testing.T) {
 	if got := counterSum(victim.sink, "hyparlist.link.failed;reason="+linkFailedEnded); got != 0 {
 		t.Errorf("%v links failed as ended after forged stream ends", got)
 	}
+}
+
+// victimNeighbours waits for victim to have neighbours and returns their
+// names, and a function that lists those of them it has lost since.
+func victimNeighbours(t *testing.T, victim *attackNode) (names []string, lost func() []string) {
+	t.Helper()
+	attackWaitFor(t, "the victim's neighbours", func() bool {
+		names = names[:0]
+		for _, n := range victim.ml.Neighbors() {
+			names = append(names, n.Name)
+		}
+		return len(names) > 0
+	})
+	victim.rec.mu.Lock()
+	downsBefore := len(victim.rec.downs)
+	victim.rec.mu.Unlock()
+	return names, func() []string {
+		victim.rec.mu.Lock()
+		defer victim.rec.mu.Unlock()
+		var out []string
+		for _, d := range victim.rec.downs[downsBefore:] {
+			if slices.Contains(names, d) {
+				out = append(out, d)
+			}
+		}
+		return out
+	}
+}
+
+// dialAsNeighbour dials target from the attacker's address and completes
+// a plain handshake under name.
+func dialAsNeighbour(t *testing.T, target, name string) net.Conn {
+	t.Helper()
+	d := net.Dialer{Timeout: time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(attackerAddr)}}
+	c, err := d.Dial("tcp", target)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	if !plainHandshake(t, c, name) {
+		_ = c.Close()
+		t.Fatalf("handshake as %s refused", name)
+	}
+	return c
 }
