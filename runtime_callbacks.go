@@ -275,9 +275,9 @@ func (m *Memberlist) deliverDirect(payload []byte, wait bool) bool {
 // mergeRemoteState hands a peer's state to Delegate.MergeRemoteState
 // (not an empty one, as memberlist). The state of a join exchange also
 // lets the Joins waiting for it return (runtime_join_settle.go).
-func (l *runLoop) mergeRemoteState(state []byte, join bool) {
+func (l *runLoop) mergeRemoteState(from Peer, state []byte, join bool) {
 	if join {
-		l.joinStateArrived()
+		l.joinStateArrived(from.Name)
 	}
 	d := l.m.config.Delegate
 	if d == nil || len(state) == 0 {

@@ -38,11 +38,18 @@ func (l *runLoop) addListedWait(name string) <-chan struct{} {
 	return w.done
 }
 
-// joinStateArrived records that a join exchange's state has arrived; its
-// MergeRemoteState callback is queued in the same loop iteration.
-func (l *runLoop) joinStateArrived() {
+// joinStateArrived records that the state of a join exchange with from
+// has arrived; its MergeRemoteState callback is queued in the same loop
+// iteration. Only the contact's state settles a Join's wait: the node may
+// run join exchanges with neighbours too (membership_join.go), and one of
+// them answering first must not let Join return before the contact has
+// merged the joiner and its state has been merged here, as memberlist's
+// push/pull with the contact does.
+func (l *runLoop) joinStateArrived(from string) {
 	for i := range l.listedWaits {
-		l.listedWaits[i].state = true
+		if l.listedWaits[i].name == from {
+			l.listedWaits[i].state = true
+		}
 	}
 	l.dirty = true
 }

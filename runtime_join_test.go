@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"slices"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -95,7 +96,8 @@ func TestRuntimeJoinInterruptedByShutdown(t *testing.T) {
 // is done, as memberlist's push/pull is: the joiner lists the contact and
 // the contact's members, the contact lists the joiner, and the joiner's
 // MergeRemoteState(join=true) has run with the contact's state (serf
-// clears its "ignore old events" flag right after Join).
+// clears its "ignore old events" flag right after Join), also when a join
+// exchange with a neighbour answers first.
 func TestRuntimeJoinCompletesExchange(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := joinedCluster(t, 3, nil)
@@ -116,8 +118,18 @@ func TestRuntimeJoinCompletesExchange(t *testing.T) {
 		}
 		var merged [][]byte
 		late.rec.update(func(r *recorder) { merged = slices.Clone(r.merged) })
-		if len(merged) != 1 || string(merged[0]) != "state-node-00" {
-			t.Errorf("MergeRemoteState(join=true) calls when Join returns: %q, want [state-node-00]", merged)
+		// The contact's state has been merged; a join exchange with a
+		// neighbour may have brought another node's state too
+		// (membership_join.go, MIGRATING.md).
+		var fromContact bool
+		for _, st := range merged {
+			fromContact = fromContact || string(st) == "state-node-00"
+			if !strings.HasPrefix(string(st), "state-node-0") {
+				t.Errorf("MergeRemoteState(join=true) with %q, not a member's state", st)
+			}
+		}
+		if !fromContact {
+			t.Errorf("MergeRemoteState(join=true) calls when Join returns: %q, want the contact's state-node-00 among them", merged)
 		}
 	})
 }

@@ -374,7 +374,7 @@ func (l *runLoop) routeMembership(actions []Action) {
 		case PushPullState:
 			l.localState(a.Peer, a.Join)
 		case MergeRemoteState:
-			l.mergeRemoteState(a.State, a.Join)
+			l.mergeRemoteState(a.From, a.State, a.Join)
 		case AliveCheck:
 			l.askAlive(a)
 		case MergeCheck:

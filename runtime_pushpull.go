@@ -64,6 +64,11 @@ const (
 	stateWait
 	// stateFetch: queue a LocalState call.
 	stateFetch
+	// statePending: the peer's earlier request of the same kind still
+	// waits for its answer, which answers this one too. A join exchange
+	// started twice with the same contact (membership_join.go) must not
+	// get the end marker of a dropped request ahead of the state.
+	statePending
 )
 
 // stateSlot is one peer's exchange: waiting for the state, or handed it
@@ -117,6 +122,9 @@ func (g *stateExchanges) expire(now time.Time) (released int) {
 func (g *stateExchanges) request(now time.Time, p Peer, join bool) stateDecision {
 	for _, s := range g.slots {
 		if s.peer.Name == p.Name && s.join == join {
+			if !s.answered {
+				return statePending
+			}
 			return stateDropped
 		}
 	}

@@ -11,7 +11,8 @@ import (
 // Tests of the bounds on the application state of anti-entropy exchanges
 // (runtime_pushpull.go, review s3 H4).
 
-// TestStateExchangesBounds: one slot per peer and kind, at most
+// TestStateExchangesBounds: one slot per peer and kind (a second request
+// before the first is answered waits for that answer, statePending), at most
 // maxStateExchanges slots, one LocalState call shared by every request
 // until stateExchangeWindow after its answer, and a dropped call frees
 // the slots that waited for it.
@@ -23,8 +24,8 @@ func TestStateExchangesBounds(t *testing.T) {
 	if d := g.request(now, peer(0), false); d != stateFetch {
 		t.Fatalf("first request = %v, want stateFetch", d)
 	}
-	if d := g.request(now, peer(0), false); d != stateDropped {
-		t.Errorf("second request of a peer = %v, want stateDropped", d)
+	if d := g.request(now, peer(0), false); d != statePending {
+		t.Errorf("second request of a peer before its answer = %v, want statePending", d)
 	}
 	if d := g.request(now, peer(0), true); d != stateFetch {
 		t.Errorf("join request of a peer with a routine slot = %v, want stateFetch", d)
@@ -45,6 +46,9 @@ func TestStateExchangesBounds(t *testing.T) {
 	}
 	if got := g.expire(now.Add(stateExchangeWindow - 1)); got != 0 || len(g.slots) != maxStateExchanges {
 		t.Errorf("expire within the window released %d bytes, kept %d slots", got, len(g.slots))
+	}
+	if d := g.request(now, peer(0), false); d != stateDropped {
+		t.Errorf("second request of a peer after its answer = %v, want stateDropped", d)
 	}
 	if d := g.request(now, peer(500), false); d != stateDropped {
 		t.Errorf("request while every slot is held = %v, want stateDropped", d)
