@@ -115,8 +115,10 @@
 //   - Pure cores (no goroutines, locks, clock or I/O; the purity every
 //     other layer relies on): core.go (the events, actions and timers the
 //     cores share), hyparview*.go (the overlay), plumtree*.go (broadcast
-//     trees), membership*.go (the member list, its anti-entropy messages
-//     and the encoding of its announcements). Each core has a Config,
+//     trees), membership*.go (the member list, its join exchange
+//     (membership_join.go) and anti-entropy messages, the confirmation of
+//     members learned second-hand (membership_confirm.go) and the encoding
+//     of its announcements). Each core has a Config,
 //     Validate and defaults in its *_config.go.
 //   - Wire: wire_types.go (message type numbers, the HyParView and
 //     Plumtree messages; only the Message interface and MessageType are
@@ -133,7 +135,9 @@
 //     commands from the API, timers, links and their send queues
 //     (runtime_conn.go, runtime_linkqueue.go, runtime_linkowner.go,
 //     runtime_linkend.go), the dispatchers that run application
-//     callbacks, the GetBroadcasts pump, joins and leaves, and the bounds
+//     callbacks, the GetBroadcasts pump, joins and leaves
+//     (runtime_join*.go), the dials that confirm second-hand members
+//     (runtime_confirm.go), and the bounds
 //     that keep overload from failing healthy links.
 //   - Transport: transport.go (the contract), net_*.go (UDP and TCP
 //     sockets), mock_*.go (the in-memory MockNetwork for tests).
