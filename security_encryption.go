@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 )
 
 // This file seals and opens frames with AES-GCM when the Keyring holds
@@ -169,7 +170,7 @@ type frameCrypto struct {
 
 // newFrameCrypto returns the policy of cfg.
 func newFrameCrypto(cfg *Config) frameCrypto {
-	return frameCrypto{keyring: cfg.Keyring, verifyIncoming: cfg.GossipVerifyIncoming, verifyOutgoing: cfg.GossipVerifyOutgoing, replay: newPacketReplay()}
+	return frameCrypto{keyring: cfg.Keyring, verifyIncoming: cfg.GossipVerifyIncoming, verifyOutgoing: cfg.GossipVerifyOutgoing, replay: newPacketReplay(time.Now())}
 }
 
 // sealKey returns the cipher to seal an outgoing frame with, or nil to

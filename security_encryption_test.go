@@ -8,6 +8,7 @@ import (
 	"io"
 	"reflect"
 	"testing"
+	"time"
 )
 
 // mustKeyring returns a keyring of keys, the first one primary.
@@ -246,7 +247,7 @@ func TestSealedStreamFrameLimits(t *testing.T) {
 func TestSealedPackets(t *testing.T) {
 	lim := DefaultWireLimits()
 	frame, _ := EncodeMessage(nil, userMsg{Payload: []byte("datagram")}, lim)
-	c := frameCrypto{keyring: mustKeyring(t, testKey(4, 24)), verifyIncoming: true, verifyOutgoing: true, replay: newPacketReplay()}
+	c := frameCrypto{keyring: mustKeyring(t, testKey(4, 24)), verifyIncoming: true, verifyOutgoing: true, replay: newPacketReplay(time.Time{})}
 	for _, label := range []string{"", "cluster"} {
 		packet := c.sealPacket(label, frame)
 		if len(packet) != labelHeaderSize(label)+len(frame)+freshPacketOverhead {

@@ -58,7 +58,7 @@ func FuzzHandshake(f *testing.F) {
 	}
 
 	lim := DefaultWireLimits()
-	keyed := frameCrypto{keyring: mustKeyring(f, key), verifyIncoming: true, verifyOutgoing: true, replay: newPacketReplay()}
+	keyed := frameCrypto{keyring: mustKeyring(f, key), verifyIncoming: true, verifyOutgoing: true, replay: newPacketReplay(time.Time{})}
 	for _, m := range []Message{
 		helloMsg{VersionMin: 1, VersionMax: wireVersion, Name: "x", Addr: "127.0.0.1:1"},
 		helloMsg{VersionMin: 1, VersionMax: 3, Name: "x", Addr: "127.0.0.1:1"},

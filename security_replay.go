@@ -49,8 +49,15 @@ import (
 // upgraded nodes to older ones are lost until those are upgraded too
 // (MIGRATING.md).
 //
-// Not covered: a packet replayed within packetMaxAge of its sending to a
-// node that restarted meanwhile (its windows are gone).
+// A node that restarts has no windows, so it also refuses every packet
+// sent more than packetStartSkew before it started (reason stale): a
+// packet captured before the restart cannot be replayed to the new run.
+// The cost: a sender whose clock is behind the receiver's by more than
+// packetStartSkew loses its packets to a just-started node until that
+// difference has passed.
+//
+// Not covered: a packet captured within packetStartSkew before a node's
+// restart and replayed to its new run.
 
 // freshMarker is the first byte of a sealed packet with replay
 // protection.
@@ -73,6 +80,9 @@ const (
 	// packetMaxAge is how far a packet's send time may be from the
 	// receiver's clock: clock skew plus delivery time.
 	packetMaxAge = 60 * time.Second
+	// packetStartSkew is how long before a node's start a packet may
+	// have been sent (by the sender's clock) and still be accepted by it.
+	packetStartSkew = 2 * time.Second
 	// replayWindowBits is how many of the latest sequence numbers of a
 	// sender are remembered; an older one is refused.
 	replayWindowBits = 64
@@ -87,6 +97,9 @@ var (
 	// errStalePacket is the error of a packet sent too long ago (or in
 	// the future).
 	errStalePacket = errors.New("hyparlist: packet send time out of range")
+	// errBeforeStart is the error of a packet sent before the receiver
+	// started (a replay into a new run); it wraps errStalePacket.
+	errBeforeStart = fmt.Errorf("%w: sent before this node started", errStalePacket)
 	// errSendersFull is the error of a packet from a new sender while
 	// every replay window is taken.
 	errSendersFull = errors.New("hyparlist: too many packet senders")
@@ -96,10 +109,12 @@ var (
 )
 
 // packetReplay is a node's state for replay-protected packets: its own
-// sender id and sequence, and the windows of the senders it hears.
+// sender id and sequence, when it started, and the windows of the senders
+// it hears.
 type packetReplay struct {
-	id  [senderIDSize]byte
-	seq atomic.Uint64
+	id      [senderIDSize]byte
+	seq     atomic.Uint64
+	started time.Time
 
 	mu      sync.Mutex
 	senders map[[senderIDSize]byte]*replayWindow
@@ -114,9 +129,10 @@ type replayWindow struct {
 	last time.Time
 }
 
-// newPacketReplay returns a state with a fresh random sender id.
-func newPacketReplay() *packetReplay {
-	p := &packetReplay{senders: make(map[[senderIDSize]byte]*replayWindow)}
+// newPacketReplay returns the state of a node run started at started,
+// with a fresh random sender id.
+func newPacketReplay(started time.Time) *packetReplay {
+	p := &packetReplay{started: started, senders: make(map[[senderIDSize]byte]*replayWindow)}
 	_, _ = rand.Read(p.id[:]) // crypto/rand.Read never fails
 	return p
 }
@@ -140,6 +156,9 @@ func (p *packetReplay) accept(plain []byte, now time.Time) ([]byte, error) {
 	sent := time.UnixMilli(int64(binary.BigEndian.Uint64(plain[senderIDSize+8:])))
 	if d := now.Sub(sent); d > packetMaxAge || d < -packetMaxAge {
 		return nil, fmt.Errorf("%w: sent %v from now", errStalePacket, d)
+	}
+	if d := p.started.Sub(sent); d > packetStartSkew {
+		return nil, fmt.Errorf("%w (%v before)", errBeforeStart, d)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()

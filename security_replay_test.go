@@ -12,7 +12,7 @@ import (
 // times, and senders beyond maxPacketSenders are refused.
 func TestReplayWindow(t *testing.T) {
 	now := time.Unix(1_000_000, 0)
-	sender, receiver := newPacketReplay(), newPacketReplay()
+	sender, receiver := newPacketReplay(time.Time{}), newPacketReplay(time.Time{})
 	packet := func(seq uint64, at time.Time) []byte {
 		sender.seq.Store(seq - 1)
 		return append(sender.appendHeader(nil, at), "frame"...)
@@ -49,19 +49,19 @@ func TestReplayWindow(t *testing.T) {
 	}
 
 	// The windows are bounded; an expired one makes room.
-	full := newPacketReplay()
+	full := newPacketReplay(time.Time{})
 	for i := range maxPacketSenders {
-		s := newPacketReplay()
+		s := newPacketReplay(time.Time{})
 		if _, err := full.accept(s.appendHeader(nil, now), now.Add(time.Duration(i)*time.Millisecond)); err != nil {
 			t.Fatalf("sender %d: %v", i, err)
 		}
 	}
 	late := now.Add(time.Duration(maxPacketSenders) * time.Millisecond)
-	if _, err := full.accept(newPacketReplay().appendHeader(nil, late), late); !errors.Is(err, errSendersFull) {
+	if _, err := full.accept(newPacketReplay(time.Time{}).appendHeader(nil, late), late); !errors.Is(err, errSendersFull) {
 		t.Fatalf("sender beyond the bound: %v, want errSendersFull", err)
 	}
 	later := now.Add(packetMaxAge + time.Second)
-	if _, err := full.accept(newPacketReplay().appendHeader(nil, later), later); err != nil {
+	if _, err := full.accept(newPacketReplay(time.Time{}).appendHeader(nil, later), later); err != nil {
 		t.Fatalf("sender after expiry: %v", err)
 	}
 }
@@ -113,5 +113,40 @@ func TestBoundKeys(t *testing.T) {
 		if k := b.keys("L", true); k != unboundKeys("L") {
 			t.Errorf("%+v: keys %q, want unbound", b, k)
 		}
+	}
+}
+
+// TestReplayAfterRestart: a node's new run refuses a packet captured
+// before it started (its windows are gone), within packetMaxAge too, and
+// accepts packets sent since, or up to packetStartSkew before its start
+// by a sender whose clock is behind.
+func TestReplayAfterRestart(t *testing.T) {
+	before := time.Unix(1_000_000, 0)
+	sender := newPacketReplay(before.Add(-time.Hour))
+	captured := append(sender.appendHeader(nil, before), "frame"...)
+
+	first := newPacketReplay(before.Add(-time.Minute))
+	if _, err := first.accept(captured, before); err != nil {
+		t.Fatalf("first run, fresh packet: %v", err)
+	}
+	if _, err := first.accept(captured, before.Add(time.Second)); !errors.Is(err, errReplayed) {
+		t.Fatalf("first run, replay: %v, want %v", err, errReplayed)
+	}
+
+	started := before.Add(10 * time.Second) // restarted 10 s later
+	second := newPacketReplay(started)
+	_, err := second.accept(captured, started.Add(time.Second))
+	if !errors.Is(err, errBeforeStart) || !errors.Is(err, errStalePacket) {
+		t.Fatalf("new run, replay of a packet from before the restart: %v, want %v", err, errBeforeStart)
+	}
+	for _, sent := range []time.Time{started.Add(-packetStartSkew), started, started.Add(time.Second)} {
+		p := append(sender.appendHeader(nil, sent), "frame"...)
+		if _, err := second.accept(p, started.Add(2*time.Second)); err != nil {
+			t.Errorf("new run, packet sent %v after its start: %v", sent.Sub(started), err)
+		}
+	}
+	late := append(sender.appendHeader(nil, started.Add(-packetStartSkew-time.Millisecond)), "frame"...)
+	if _, err := second.accept(late, started.Add(2*time.Second)); !errors.Is(err, errBeforeStart) {
+		t.Errorf("new run, packet sent just over packetStartSkew before its start: %v", err)
 	}
 }
