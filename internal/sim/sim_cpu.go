@@ -71,6 +71,9 @@ type simCPU struct {
 	published uint64
 	// bytes counts the encoded bytes sent, timers the timers fired.
 	bytes, timers uint64
+	// inSlice is set while a node's slice is handled: sends outside one
+	// (an experiment's Broadcast) cost their sender nothing.
+	inSlice bool
 	// dirty is set while handling an event that changed the node's member
 	// table (charged SimCPUCosts.Member per member at the end).
 	dirty bool
@@ -174,11 +177,14 @@ func (s *Simulation) cpuIntercept(ev *simEvent) bool {
 		if !s.net.reachable(ev.peer, ev.node) {
 			return false // dropped at once, as without the model
 		}
-		s.heardAt(ev.node, ev.peer, s.now+s.readerWait())
-	case evTimer, evLinkFailed, evJoin, evSilenceCheck, evHeartbeatIn, evAccept:
-		if ev.kind == evHeartbeatIn {
-			s.heardAt(ev.node, ev.peer, s.now+s.readerWait())
-		}
+		// Stamped when its reader reads it: the loop's lag is measured
+		// from there (noteLag), as the runtime measures it.
+		ev.at = s.now + s.readerWait()
+		s.heardAt(ev.node, ev.peer, ev.at)
+	case evHeartbeatIn:
+		ev.at = s.now + s.readerWait()
+		s.heardAt(ev.node, ev.peer, ev.at)
+	case evTimer, evLinkFailed, evJoin, evSilenceCheck, evAccept:
 	default:
 		return false
 	}
@@ -250,6 +256,10 @@ func (s *Simulation) cpuRun(i int32) {
 	n := &c.nodes[i]
 	start := s.now
 	n.running = true
+	c.inSlice = true
+	defer func() { c.inSlice = false }()
+	c.dirty = false
+	batch := 0 // frames handled since the last publish
 	for n.head < len(n.inbox) && s.now-start < c.slice {
 		w := n.inbox[n.head]
 		ev := w.ev
@@ -261,15 +271,19 @@ func (s *Simulation) cpuRun(i int32) {
 		}
 		s.noteLag(i, ev)
 		s.now += w.cost
-		c.dirty = false
 		s.cpuDispatch(&ev)
-		if c.dirty && s.nodes[i].ms != nil {
-			m := s.nodes[i].ms.NumMembers()
-			c.published += uint64(m)
-			s.now += int64(c.cfg.Costs.Member) * int64(m)
-		}
 		s.events++
+		// The runtime's loop publishes its member table once per
+		// iteration: after a frame and up to maxInboundBatch−1 more that
+		// wait, or after a timer (runtime_loop.go).
+		batch++
+		if isFrame(ev.kind) && batch < runtimeInboundBatch && n.head < len(n.inbox) && isFrame(n.inbox[n.head].ev.kind) {
+			continue
+		}
+		batch = 0
+		s.cpuPublish(i)
 	}
+	s.cpuPublish(i)
 	if n.head == len(n.inbox) {
 		n.inbox, n.head, n.queued = n.inbox[:0], 0, 0
 	}
@@ -277,6 +291,27 @@ func (s *Simulation) cpuRun(i int32) {
 	c.busy += end - start
 	s.now = start
 	s.q.push(simEvent{at: end, kind: evCPUDone, node: i})
+}
+
+// runtimeInboundBatch is the runtime's maxInboundBatch: frames handled
+// per loop iteration, one member-table publish each.
+const runtimeInboundBatch = 64
+
+// isFrame reports whether events of kind k are frames read from a link.
+func isFrame(k simEventKind) bool { return k == evMessage || k == evHeartbeatIn }
+
+// cpuPublish charges node i a member-table publish if its table changed
+// since the last one.
+func (s *Simulation) cpuPublish(i int32) {
+	c := s.cpu
+	if !c.dirty || s.nodes[i].ms == nil {
+		c.dirty = false
+		return
+	}
+	c.dirty = false
+	m := s.nodes[i].ms.NumMembers()
+	c.published += uint64(m)
+	s.now += int64(c.cfg.Costs.Member) * int64(m)
 }
 
 // cpuDispatch handles one event taken from a node's inbox.
@@ -365,7 +400,9 @@ func (s *Simulation) chargeSend(from, dst int32, msg hyparlist.Message) {
 			s.q.push(simEvent{at: s.now + s.net.latency(from, dst), kind: evAccept, node: dst, peer: from})
 		}
 	}
-	s.now += cost
+	if c.inSlice {
+		s.now += cost
+	}
 	c.links[k] = s.now
 	if s.cpu.cfg.HeartbeatAfter > 0 {
 		s.noteWrite(from, dst)

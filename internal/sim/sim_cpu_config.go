@@ -179,6 +179,15 @@ func DefaultSimCPUCosts() SimCPUCosts {
 		LinkIdle:   30 * time.Second,
 		LinkFailed: 20 * time.Microsecond,
 		Start:      0,
-		Member:     150 * time.Nanosecond,
+		Member:     840 * time.Nanosecond,
 	}
+}
+
+// Scaled returns k with every cost (not LinkIdle) multiplied by f ≥ 0, to
+// see how sensitive a result is to the calibration.
+func (k SimCPUCosts) Scaled(f float64) SimCPUCosts {
+	m := func(d time.Duration) time.Duration { return time.Duration(float64(d) * f) }
+	k.Frame, k.Send, k.PerKiB, k.Timer = m(k.Frame), m(k.Send), m(k.PerKiB), m(k.Timer)
+	k.Dial, k.LinkFailed, k.Start, k.Member = m(k.Dial), m(k.LinkFailed), m(k.Start), m(k.Member)
+	return k
 }
