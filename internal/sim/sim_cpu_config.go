@@ -163,23 +163,24 @@ func (c *SimCPU) validate() error {
 
 // DefaultSimCPUCosts returns the costs calibrated on the runtime: a CPU
 // profile of the bench harness's join storm at N = 256 (5.66 s of CPU in
-// 6 s, about 597,000 frames and 28,300 KiB received), split by where the
-// time went (readers, writers, loop, dials, member-table publishes, GC
-// spread pro rata), divided by the frames the runtime counted and, for
-// dials and publishes, by what the simulated storm at N = 256 counts;
-// per KiB from the wire benchmarks. See BENCHMARKS.md, "Session 7: the
+// 6 s; 625,716 frames and 28,918 KiB received outside the broadcast
+// phase), split by where the time went (readers, writers, loop, dials,
+// member-table publishes, timers; garbage collection spread pro rata),
+// divided by the frames the runtime counted and, for dials, publishes and
+// timers, by what the simulated storm at N = 256 with two shared cores
+// counts; per KiB from the wire benchmarks. See BENCHMARKS.md, "Session 7: the
 // simulator's CPU cost model".
 func DefaultSimCPUCosts() SimCPUCosts {
 	return SimCPUCosts{
 		Frame:      4400 * time.Nanosecond,
-		Send:       1600 * time.Nanosecond,
+		Send:       1300 * time.Nanosecond,
 		PerKiB:     4500 * time.Nanosecond,
-		Timer:      3 * time.Microsecond,
-		Dial:       185 * time.Microsecond,
-		LinkIdle:   30 * time.Second,
+		Timer:      8 * time.Microsecond,
+		Dial:       180 * time.Microsecond,
+		LinkIdle:   2 * time.Second, // runtime_conn.go transientLinkLinger
 		LinkFailed: 20 * time.Microsecond,
 		Start:      0,
-		Member:     840 * time.Nanosecond,
+		Member:     860 * time.Nanosecond,
 	}
 }
 
