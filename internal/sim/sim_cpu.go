@@ -3,6 +3,7 @@ package sim
 import (
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/hyparlist/hyparlist"
 )
@@ -71,6 +72,9 @@ type simCPU struct {
 	published uint64
 	// bytes counts the encoded bytes sent, timers the timers fired.
 	bytes, timers uint64
+	// maxLag is the largest lag a silence check measured, maxReaderWait
+	// the longest a frame waited for its reader (CPUStats).
+	maxLag, maxReaderWait int64
 	// inSlice is set while a node's slice is handled: sends outside one
 	// (an experiment's Broadcast) cost their sender nothing.
 	inSlice bool
@@ -81,8 +85,11 @@ type simCPU struct {
 
 // cpuNode is one node's CPU state.
 type cpuNode struct {
-	inbox []cpuWork // FIFO from head
-	head  int
+	// inbox holds the frames read and the node's other events in
+	// order; with SimCPU.TimersFirst, ctl holds the other events, handled
+	// before waiting frames; held holds frames not yet read because the
+	// inbox was full (SimCPU.InboxLimit).
+	inbox, ctl, held workFifo
 	// queued is the receive-side cost of the events in the inbox.
 	queued  int64
 	running bool // handling a slice
@@ -99,6 +106,36 @@ type cpuWork struct {
 	ev   simEvent
 	cost int64
 }
+
+// workFifo is a FIFO of events.
+type workFifo struct {
+	items []cpuWork
+	head  int
+}
+
+func (f *workFifo) len() int        { return len(f.items) - f.head }
+func (f *workFifo) push(w cpuWork)  { f.items = append(f.items, w) }
+func (f *workFifo) peek() *cpuWork  { return &f.items[f.head] }
+func (f *workFifo) clone() workFifo { return workFifo{items: slices.Clone(f.items[f.head:])} }
+
+// pop removes and returns the oldest event; f must not be empty.
+func (f *workFifo) pop() cpuWork {
+	w := f.items[f.head]
+	f.items[f.head] = cpuWork{}
+	f.head++
+	if f.head == len(f.items) {
+		f.items, f.head = f.items[:0], 0
+	} else if f.head > 1024 && 2*f.head > len(f.items) {
+		n := copy(f.items, f.items[f.head:])
+		clear(f.items[n:])
+		f.items, f.head = f.items[:n], 0
+	}
+	return w
+}
+
+// pending reports whether node n has events to handle (frames held
+// unread count only once the inbox has room, which it then has).
+func (n *cpuNode) pending() bool { return n.inbox.len() > 0 || n.ctl.len() > 0 }
 
 // newSimCPU returns the cost model for n nodes, or nil when it is off.
 func newSimCPU(cfg SimCPU, n int) *simCPU {
@@ -130,7 +167,9 @@ func (c *simCPU) clone() *simCPU {
 	d.links = maps.Clone(c.links)
 	d.nodes = slices.Clone(c.nodes)
 	for i := range d.nodes {
-		d.nodes[i].inbox = slices.Clone(c.nodes[i].inbox)
+		d.nodes[i].inbox = c.nodes[i].inbox.clone()
+		d.nodes[i].ctl = c.nodes[i].ctl.clone()
+		d.nodes[i].held = c.nodes[i].held.clone()
 		d.nodes[i].heard = slices.Clone(c.nodes[i].heard)
 	}
 	return &d
@@ -150,6 +189,10 @@ type CPUStats struct {
 	// Dials counts connections opened; PublishedMembers the members
 	// listed by member-table publishes (SimCPUCosts.Member).
 	Dials, PublishedMembers uint64
+	// MaxLag is the largest lag of a node's loop a silence check
+	// measured; MaxReaderWait the longest a frame waited for its reader
+	// (shared cores).
+	MaxLag, MaxReaderWait time.Duration
 }
 
 // CPUStats returns the cost model's counters (zero when it is off).
@@ -158,7 +201,8 @@ func (s *Simulation) CPUStats() CPUStats {
 		return CPUStats{}
 	}
 	return CPUStats{Busy: s.cpu.busy, SilentFailures: s.stats.SilentFailures, MaxHealthScore: s.stats.maxScore,
-		Dials: s.cpu.dials, PublishedMembers: s.cpu.published}
+		Dials: s.cpu.dials, PublishedMembers: s.cpu.published,
+		MaxLag: time.Duration(s.cpu.maxLag), MaxReaderWait: time.Duration(s.cpu.maxReaderWait)}
 }
 
 // cpuIntercept takes an event that fired at s.now and, if it is a node's
@@ -177,20 +221,26 @@ func (s *Simulation) cpuIntercept(ev *simEvent) bool {
 		if !s.net.reachable(ev.peer, ev.node) {
 			return false // dropped at once, as without the model
 		}
-		// Stamped when its reader reads it: the loop's lag is measured
-		// from there (noteLag), as the runtime measures it.
-		ev.at = s.now + s.readerWait()
-		s.heardAt(ev.node, ev.peer, ev.at)
-	case evHeartbeatIn:
-		ev.at = s.now + s.readerWait()
-		s.heardAt(ev.node, ev.peer, ev.at)
-	case evTimer, evLinkFailed, evJoin, evSilenceCheck, evAccept:
+	case evHeartbeatIn, evTimer, evLinkFailed, evJoin, evSilenceCheck, evAccept:
 	default:
 		return false
 	}
 	n := &c.nodes[ev.node]
 	cost := s.receiveCost(ev)
-	n.inbox = append(n.inbox, cpuWork{ev: *ev, cost: cost})
+	w := cpuWork{ev: *ev, cost: cost}
+	switch {
+	case !isFrame(ev.kind) && c.cfg.TimersFirst:
+		n.ctl.push(w)
+	case !isFrame(ev.kind):
+		n.inbox.push(w)
+	case c.cfg.InboxLimit > 0 && n.inbox.len() >= c.cfg.InboxLimit:
+		// The inbox is full: the reader waits, and the frame waits in
+		// the connection unread (TCP back-pressure), not yet stamped.
+		n.held.push(w)
+	default:
+		s.readFrame(ev.node, &w)
+		n.inbox.push(w)
+	}
 	if n.inRunq {
 		c.runqWork -= min(n.queued, c.slice)
 	}
@@ -204,6 +254,14 @@ func (s *Simulation) cpuIntercept(ev *simEvent) bool {
 	return true
 }
 
+// readFrame stamps the frame of w as read by node i's reader now: the
+// loop's lag is measured from there (noteLag) and the sender counts as
+// heard, as in the runtime.
+func (s *Simulation) readFrame(i int32, w *cpuWork) {
+	w.ev.at = s.now + s.readerWait()
+	s.heardAt(i, w.ev.peer, w.ev.at)
+}
+
 // readerWait is how long a frame just arrived waits before its reader
 // runs and stamps it: nothing with a core per node, the queued work
 // ahead of it divided among the cores when they are shared.
@@ -212,7 +270,9 @@ func (s *Simulation) readerWait() int64 {
 	if !c.shared() {
 		return 0
 	}
-	return c.runqWork / int64(c.cfg.Cores)
+	w := c.runqWork / int64(c.cfg.Cores)
+	c.maxReaderWait = max(c.maxReaderWait, w)
+	return w
 }
 
 // cpuReady makes node i, which has work, run now or wait for a core.
@@ -260,11 +320,20 @@ func (s *Simulation) cpuRun(i int32) {
 	defer func() { c.inSlice = false }()
 	c.dirty = false
 	batch := 0 // frames handled since the last publish
-	for n.head < len(n.inbox) && s.now-start < c.slice {
-		w := n.inbox[n.head]
+	for n.pending() && s.now-start < c.slice {
+		var w cpuWork
+		if n.ctl.len() > 0 {
+			w = n.ctl.pop()
+		} else {
+			w = n.inbox.pop()
+			if n.held.len() > 0 {
+				// Room in the inbox: a waiting reader hands its frame.
+				h := n.held.pop()
+				s.readFrame(i, &h)
+				n.inbox.push(h)
+			}
+		}
 		ev := w.ev
-		n.inbox[n.head] = cpuWork{}
-		n.head++
 		n.queued -= w.cost
 		if !s.net.up[i] && ev.kind != evJoin {
 			continue // crashed: its inbox is lost
@@ -277,15 +346,15 @@ func (s *Simulation) cpuRun(i int32) {
 		// iteration: after a frame and up to maxInboundBatch−1 more that
 		// wait, or after a timer (runtime_loop.go).
 		batch++
-		if isFrame(ev.kind) && batch < runtimeInboundBatch && n.head < len(n.inbox) && isFrame(n.inbox[n.head].ev.kind) {
+		if isFrame(ev.kind) && batch < runtimeInboundBatch && n.ctl.len() == 0 && n.inbox.len() > 0 && isFrame(n.inbox.peek().ev.kind) {
 			continue
 		}
 		batch = 0
 		s.cpuPublish(i)
 	}
 	s.cpuPublish(i)
-	if n.head == len(n.inbox) {
-		n.inbox, n.head, n.queued = n.inbox[:0], 0, 0
+	if !n.pending() {
+		n.queued = 0
 	}
 	end := max(s.now, start+1)
 	c.busy += end - start
@@ -336,7 +405,7 @@ func (s *Simulation) cpuDone(i int32) {
 	if c.shared() {
 		c.freeCores++
 	}
-	if n.head < len(n.inbox) {
+	if n.pending() {
 		s.cpuReady(i)
 	} else if c.shared() {
 		s.cpuSchedule()

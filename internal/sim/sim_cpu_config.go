@@ -124,6 +124,17 @@ type SimCPU struct {
 	// AwarenessThreshold is the largest lag that counts as keeping up
 	// (the runtime's keepalive timeout / 2).
 	AwarenessThreshold time.Duration
+
+	// InboxLimit bounds the frames read and waiting for the node's loop
+	// (the runtime's HandoffQueueDepth); further frames wait unread in
+	// their connections (TCP back-pressure), and their senders are not
+	// heard until they are read. 0: unbounded.
+	InboxLimit int
+	// TimersFirst handles a node's timers and failure notices before the
+	// frames waiting in its inbox, as the runtime's loop, whose select
+	// takes a due timer within an iteration or two however many frames
+	// wait, rather than queueing them behind the frames.
+	TimersFirst bool
 }
 
 // Enabled reports whether the CPU cost model runs.
@@ -155,6 +166,8 @@ func (c *SimCPU) validate() error {
 		return fmt.Errorf("%w: negative silence-judge duration", ErrSimConfig)
 	case c.SilenceLimit > 0 && c.SilenceCheck == 0:
 		return fmt.Errorf("%w: SilenceLimit without SilenceCheck", ErrSimConfig)
+	case c.InboxLimit < 0:
+		return fmt.Errorf("%w: InboxLimit %d is negative", ErrSimConfig, c.InboxLimit)
 	case c.AwarenessMax < 0 || c.AwarenessMax > 1<<10:
 		return fmt.Errorf("%w: AwarenessMax %d out of range [0, 1024]", ErrSimConfig, c.AwarenessMax)
 	}

@@ -47,6 +47,8 @@ func WithRuntimeLAN(c *SimConfig, mode SimCPUMode, cores, awareness int) {
 		HeartbeatAfter:     keepalive + grace/2,
 		AwarenessMax:       awareness,
 		AwarenessThreshold: grace / 2,
+		InboxLimit:         lan.HandoffQueueDepth,
+		TimersFirst:        true,
 	}
 	if mode != CPUShared {
 		c.CPU.Cores = 0

@@ -184,6 +184,7 @@ func (s *Simulation) updateHealth(i int32) {
 	cfg := &s.cpu.cfg
 	n := &s.cpu.nodes[i]
 	lag := time.Duration(n.lag)
+	s.cpu.maxLag = max(s.cpu.maxLag, n.lag)
 	n.lag = 0
 	if cfg.AwarenessMax <= 1 || cfg.AwarenessThreshold <= 0 {
 		return

@@ -179,6 +179,11 @@ type SimResult struct {
 	StormDialsPerNode     *float64 `json:"storm_dials_per_node,omitempty"`
 	StormPublishedPerNode *float64 `json:"storm_published_per_node,omitempty"`
 	StormTimersPerNode    *float64 `json:"storm_timers_per_node,omitempty"`
+	// The largest lag of a node's loop measured by a silence check, and
+	// the longest a frame waited for its reader (shared cores), over the
+	// storm and the steady window.
+	StormMaxLagSeconds        *float64 `json:"storm_max_lag_s,omitempty"`
+	StormMaxReaderWaitSeconds *float64 `json:"storm_max_reader_wait_s,omitempty"`
 
 	// VirtualSeconds is the simulated time; Events the number of events
 	// processed (both include building the stable overlay); WallSeconds

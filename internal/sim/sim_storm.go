@@ -85,6 +85,8 @@ func (r *expRunner) storm(p *jobProgress) ([]SimResult, error) {
 	c1 := s.CPUStats()
 	res.LinksFailedSilentAfter = simPtr(c1.SilentFailures - c0.SilentFailures)
 	res.MaxHealthScore = simPtr(c1.MaxHealthScore)
+	res.StormMaxLagSeconds = simPtr(c1.MaxLag.Seconds())
+	res.StormMaxReaderWaitSeconds = simPtr(c1.MaxReaderWait.Seconds())
 	fp, _ := s.FalsePositiveDeaths()
 	res.FalsePositiveDeaths = simPtr(fp)
 	r.finishMembership(&res, s, start)
