@@ -184,3 +184,35 @@ func TestSimCPUValidate(t *testing.T) {
 		t.Errorf("ParseSimCPUMode(fast): %v", err)
 	}
 }
+
+func TestStormExperimentSmall(t *testing.T) {
+	// 64 nodes joining one seed at once on two shared cores settle
+	// without silent failures; with the costs multiplied by 1,000 they
+	// cannot in the deadline.
+	run := func(scale float64) SimResult {
+		cfg := DefaultExperimentConfig()
+		cfg.Sim.Nodes = 64
+		cfg.Sim.LatencyMin, cfg.Sim.LatencyMax = 50*time.Microsecond, 100*time.Microsecond
+		WithRuntimeLAN(&cfg.Sim, CPUShared, 2, 8)
+		cfg.Sim.CPU.Costs = cfg.Sim.CPU.Costs.Scaled(scale)
+		cfg.Experiments = []string{ExperimentStorm}
+		cfg.StormDeadline = 30 * time.Second
+		var out []SimResult
+		if err := RunExperiments(cfg, func(r SimResult) { out = append(out, r) }); err != nil {
+			t.Fatal(err)
+		}
+		if len(out) != 1 || out[0].Experiment != ExperimentStorm || out[0].CPUMode != "shared" {
+			t.Fatalf("results %+v", out)
+		}
+		return out[0]
+	}
+	r := run(1)
+	if r.MembershipConvergedSeconds == nil || *r.StormPairsRatio != 1 || *r.LinksFailedSilentJoin != 0 || *r.LinksFailedSilentAfter != 0 {
+		t.Fatalf("storm of 64: converged %v, pairs %v, silent %v / %v", r.MembershipConvergedSeconds, *r.StormPairsRatio,
+			*r.LinksFailedSilentJoin, *r.LinksFailedSilentAfter)
+	}
+	r = run(1000)
+	if r.MembershipConvergedSeconds != nil || *r.CPUBusyCores < 1.9 {
+		t.Fatalf("storm of 64 at 1,000× the costs: converged %v, %v cores busy", r.MembershipConvergedSeconds, *r.CPUBusyCores)
+	}
+}
