@@ -23,7 +23,11 @@ import (
 //     fire late;
 //   - CPUPerNode gives each node its own core; CPUShared makes the nodes
 //     wait for one of SimCPU.Cores cores in one FIFO run queue and keep it
-//     for at most SimCPU.Slice, as goroutines on GOMAXPROCS processors.
+//     for at most SimCPU.Slice, as goroutines on GOMAXPROCS processors;
+//   - with SimCPU.InboxLimit, frames beyond the limit wait unread (and
+//     unstamped: their senders are not heard) until the loop makes room,
+//     as behind the runtime's bounded inbox; with SimCPU.TimersFirst the
+//     node's other events go before the frames waiting in its inbox.
 //
 // Handling is done in a "slice": when a node gets a core at virtual time
 // t, it handles the events of its inbox one after another (its clock, and
