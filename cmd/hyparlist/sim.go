@@ -61,6 +61,13 @@ func parseSimFlags(args []string, stderr io.Writer) (*simFlags, error) {
 	fs.BoolVar(&f.cfg.Sim.Membership, "membership", def.Sim.Membership, "let the membership experiment (-experiments membership) run the membership core on every node besides HyParView and Plumtree; the other experiments never do")
 	fs.Float64Var(&f.cfg.MembershipCrashFraction, "membership-crash", def.MembershipCrashFraction, "fraction of nodes crashed at once by the membership experiment")
 	scenarios := fs.String("membership-scenarios", strings.Join(sim.MembershipScenarioNames(), ","), "comma-separated scenarios of the membership experiment, run in this order on one cluster (the join always runs)")
+	cpuMode := fs.String("cpu", sim.CPUOff.String(), "CPU cost model: off (events take no time), node (a core per node) or shared (-cpu-cores cores shared by all nodes, as in the bench harness); node and shared also run the runtime's silence judge and its LAN timing (see BENCHMARKS.md, session 7)")
+	cpuCores := fs.Int("cpu-cores", 2, "-cpu shared: cores shared by all nodes")
+	costScale := fs.Float64("cpu-cost-scale", 1, "-cpu node|shared: multiply every calibrated CPU cost by this factor (sensitivity)")
+	awareness := fs.Int("awareness", 8, "-cpu node|shared: the runtime's AwarenessMaxMultiplier (0: no local health awareness)")
+	fs.DurationVar(&f.cfg.Sim.LatencyMin, "latency-min", def.Sim.LatencyMin, "shortest one-way link latency")
+	fs.DurationVar(&f.cfg.Sim.LatencyMax, "latency-max", def.Sim.LatencyMax, "longest one-way link latency")
+	fs.DurationVar(&f.cfg.StormDeadline, "storm-deadline", def.StormDeadline, "storm experiment: deadline for every node to list every node")
 	fs.BoolVar(&f.progress, "progress", false, "show progress on stderr even when stdout is not a terminal")
 	experiments := fs.String("experiments", strings.Join(sim.DefaultExperimentNames(), ","), "comma-separated experiments to run, among "+strings.Join(sim.ExperimentNames(), ",")+" (membership keeps N² member records: about 1 KiB each)")
 	fs.IntVar(&f.cfg.Parallel, "parallel", def.Parallel, "simulations run at once (each needs its own memory)")
@@ -98,6 +105,17 @@ func parseSimFlags(args []string, stderr io.Writer) (*simFlags, error) {
 	}
 	if f.cfg.Sim.HyParView, err = sim.WithPaper(f.cfg.Sim.HyParView, splitList(*paper)...); err != nil {
 		return nil, fmt.Errorf("-paper: %w", err)
+	}
+	mode, err := sim.ParseSimCPUMode(*cpuMode)
+	if err != nil {
+		return nil, fmt.Errorf("-cpu: %w", err)
+	}
+	if mode != sim.CPUOff {
+		sim.WithRuntimeLAN(&f.cfg.Sim, mode, *cpuCores, *awareness)
+		if *costScale < 0 || *costScale > 1e6 {
+			return nil, fmt.Errorf("-cpu-cost-scale %v out of range [0, 1e6]", *costScale)
+		}
+		f.cfg.Sim.CPU.Costs = f.cfg.Sim.CPU.Costs.Scaled(*costScale)
 	}
 	f.cfg.Experiments = splitList(*experiments)
 	f.cfg.MembershipScenarios = splitList(*scenarios)

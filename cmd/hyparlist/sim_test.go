@@ -136,3 +136,32 @@ func TestSimPaperFlag(t *testing.T) {
 		t.Errorf("no -paper: %+v", hv)
 	}
 }
+
+func TestSimCPUFlags(t *testing.T) {
+	var errb bytes.Buffer
+	f, err := parseSimFlags(nil, &errb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.cfg.Sim.CPU.Enabled() {
+		t.Errorf("the cost model is on by default: %+v", f.cfg.Sim.CPU)
+	}
+	f, err = parseSimFlags([]string{"-cpu", "shared", "-cpu-cores", "3", "-awareness", "0", "-cpu-cost-scale", "2"}, &errb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := f.cfg.Sim.CPU
+	if c.Mode != sim.CPUShared || c.Cores != 3 || c.AwarenessMax != 0 || c.SilenceLimit == 0 ||
+		c.Costs.Frame != 2*sim.DefaultSimCPUCosts().Frame {
+		t.Errorf("-cpu shared -cpu-cores 3 -awareness 0 -cpu-cost-scale 2: %+v", c)
+	}
+	for _, args := range [][]string{{"-cpu", "fast"}, {"-cpu", "node", "-cpu-cost-scale", "-1"}, {"-cpu", "shared", "-cpu-cores", "0"}} {
+		f, err := parseSimFlags(args, &errb)
+		if err == nil {
+			err = f.cfg.Sim.Validate()
+		}
+		if err == nil {
+			t.Errorf("%v: no error", args)
+		}
+	}
+}

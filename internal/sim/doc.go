@@ -3,7 +3,10 @@
 // cores of 10^4–10^5 nodes on a virtual clock and network (Simulation),
 // and the standard experiments behind `hyparlist sim` (RunExperiments,
 // SimResult, whose JSON keys are a contract: DESIGN.md, "Measurement
-// tools").
+// tools"). An optional CPU cost model (SimConfig.CPU, sim_cpu.go) makes
+// every event take a calibrated CPU time on a core per node or on cores
+// shared by all nodes, and runs the runtime's silence judge, so that a
+// node that falls behind is seen (the "storm" experiment).
 //
 // It drives the cores through the library's exported API only: Step and
 // Drain, the views and member lists they report, Clone to fork a run,

@@ -97,6 +97,11 @@ type Simulation struct {
 	stats    MessageStats
 	events   uint64
 	progress func(SimProgress)
+
+	// cpu is the CPU cost model, nil when SimConfig.CPU is off
+	// (sim_cpu.go); encBuf is its scratch buffer for frame sizes.
+	cpu    *simCPU
+	encBuf []byte
 }
 
 // simNode is one simulated node.
@@ -160,6 +165,7 @@ func newSimulation(cfg SimConfig, factory simCoreFactory) (*Simulation, error) {
 		broadcastOf: hyparlist.BroadcastOf,
 	}
 	s.bc.init(s)
+	s.cpu = newSimCPU(cfg.CPU, cfg.Nodes)
 	s.q.heap = make([]queueKey, 0, 8*cfg.Nodes)
 	s.q.pool = make([]simEvent, 0, 8*cfg.Nodes)
 	if err := s.addNodes(cfg.Nodes); err != nil {
@@ -172,6 +178,9 @@ func newSimulation(cfg SimConfig, factory simCoreFactory) (*Simulation, error) {
 func (s *Simulation) addNodes(k int) error {
 	first := len(s.nodes)
 	s.net.grow(first + k)
+	if s.cpu != nil {
+		s.cpu.grow(first + k)
+	}
 	for i := first; i < first+k; i++ {
 		name := "n" + strconv.Itoa(i)
 		p := hyparlist.Peer{Name: name, Addr: name}
@@ -252,7 +261,9 @@ func (s *Simulation) runUntil(end int64, stop func() bool) bool {
 	for s.q.len() > 0 && s.q.peekTime() <= end {
 		ev := s.q.pop()
 		s.now = ev.at
-		s.dispatch(&ev)
+		if s.cpu == nil || !s.cpuIntercept(&ev) {
+			s.dispatch(&ev)
+		}
 		s.events++
 		if s.progress != nil && s.events%progressEvery == 0 {
 			s.progress(SimProgress{Now: s.Now(), Events: s.events, Queued: s.q.len()})
@@ -374,6 +385,9 @@ func (s *Simulation) send(from int32, core uint16, to hyparlist.Peer, msg hyparl
 		s.stats.Invalid++
 		return
 	}
+	if s.cpu != nil {
+		s.chargeSend(from, dst, msg)
+	}
 	if _, pending := s.net.pendingFail[simFailKey(from, dst)]; pending {
 		s.stats.Unreachable++
 		return
@@ -421,10 +435,12 @@ func (s *Simulation) step(i int32, core uint16, c simCore, ev hyparlist.Event) {
 			}
 		case hyparlist.NeighborUp:
 			s.stats.NeighborUps++
+			s.onNeighbor(i, a.Peer, true)
 			s.stepPlumtree(i, a)
 			s.feedMembership(i, a)
 		case hyparlist.NeighborDown:
 			s.stats.NeighborDowns++
+			s.onNeighbor(i, a.Peer, false)
 			s.stepPlumtree(i, a)
 			s.feedMembership(i, a)
 		case hyparlist.Deliver:
@@ -451,6 +467,7 @@ func (s *Simulation) start(i, contact int32) {
 	}
 	n.started = true
 	s.markUp(i)
+	s.startSilenceCheck(i)
 	s.stepHyParView(i, hyparlist.Start{})
 	s.stepPlumtree(i, hyparlist.Start{})
 	s.feedMembership(i, hyparlist.Start{})
@@ -476,6 +493,12 @@ type MessageStats struct {
 	// Invalid counts actions the simulator could not carry out (unknown
 	// destination, nil message, unknown action type).
 	Invalid uint64
+	// SilentFailures counts links failed by the silence judge and
+	// Heartbeats the Keepalives links' writers sent of their own (both
+	// only with SimConfig.CPU's judge, sim_cpu_silence.go).
+	SilentFailures, Heartbeats uint64
+	// maxScore is the highest health score of any node.
+	maxScore int
 
 	// Messages sent, by the core that sent them: HyParView's, Plumtree's
 	// payload (GOSSIP) and control (IHAVE, GRAFT, PRUNE) messages, and
@@ -512,6 +535,8 @@ func (m MessageStats) Sub(earlier MessageStats) MessageStats {
 	m.NeighborUps -= earlier.NeighborUps
 	m.NeighborDowns -= earlier.NeighborDowns
 	m.Invalid -= earlier.Invalid
+	m.SilentFailures -= earlier.SilentFailures
+	m.Heartbeats -= earlier.Heartbeats
 	m.hyparviewSent -= earlier.hyparviewSent
 	m.payloadSent -= earlier.payloadSent
 	m.controlSent -= earlier.controlSent

@@ -64,6 +64,10 @@ type SimConfig struct {
 	// average shortest path length; with at most that many nodes the
 	// computation is exact. Default 200.
 	PathSamples int
+
+	// CPU is the CPU cost model and the runtime's silence judge
+	// (sim_cpu.go). The zero value, the default, turns both off.
+	CPU SimCPU
 }
 
 // DefaultSimConfig returns the defaults documented on each field of
@@ -166,5 +170,5 @@ func (c *SimConfig) validateNetwork() error {
 	case c.PathSamples < 1:
 		return fmt.Errorf("%w: PathSamples %d must be positive", ErrSimConfig, c.PathSamples)
 	}
-	return nil
+	return c.CPU.validate()
 }

@@ -40,7 +40,7 @@ func DefaultExperimentNames() []string {
 // ExperimentNames returns the experiment names in the order RunExperiments
 // reports them.
 func ExperimentNames() []string {
-	return []string{ExperimentOverlay, ExperimentBroadcast, ExperimentFail, ExperimentPartition, ExperimentMembership}
+	return []string{ExperimentOverlay, ExperimentBroadcast, ExperimentFail, ExperimentPartition, ExperimentMembership, ExperimentStorm}
 }
 
 // ExperimentConfig configures RunExperiments. Start from
@@ -96,6 +96,10 @@ type ExperimentConfig struct {
 	// listed; the partition, if listed without the crash, starts from the
 	// uncrashed cluster.
 	MembershipScenarios []string
+	// StormDeadline bounds the "storm" experiment's wait for every node
+	// to list every node (sim_storm.go). Default 60 s, the bench
+	// harness's -join-timeout.
+	StormDeadline time.Duration
 	// Parallel is the number of simulations run at once. Default
 	// GOMAXPROCS.
 	Parallel int
@@ -128,6 +132,7 @@ func DefaultExperimentConfig() ExperimentConfig {
 		PartitionRounds:         10,
 		PartitionHealMaxRounds:  30,
 		MembershipCrashFraction: 0.01,
+		StormDeadline:           60 * time.Second,
 		Parallel:                runtime.GOMAXPROCS(0),
 	}
 }
@@ -198,6 +203,9 @@ func RunExperiments(cfg ExperimentConfig, emit func(SimResult)) error {
 	}
 	forks := len(jobs)
 	if j, ok := r.membershipJob(); ok {
+		jobs = append(jobs, j)
+	}
+	if j, ok := r.stormJob(); ok {
 		jobs = append(jobs, j)
 	}
 

@@ -91,7 +91,9 @@ type fakeMembership struct {
 	failed   []string    // peers reported by LinkFailed
 	failedAt []time.Time // when
 	gotSeq   map[string][]uint8
-	draws    []uint64 // a few rng draws, to check per-node streams
+	probeAt  []time.Time // when each probe was handled
+	firedAt  []time.Time // when each timer fired
+	draws    []uint64    // a few rng draws, to check per-node streams
 }
 
 func newFakeMembership(self hyparlist.Peer, rng *rand.Rand) *fakeMembership {
@@ -112,8 +114,10 @@ func (f *fakeMembership) Step(now time.Time, ev hyparlist.Event) {
 			f.add(ev.From)
 		case fakeProbe:
 			f.gotSeq[ev.From.Name] = append(f.gotSeq[ev.From.Name], m.seq)
+			f.probeAt = append(f.probeAt, now)
 		}
 	case hyparlist.TimerFired:
+		f.firedAt = append(f.firedAt, now)
 		for _, p := range f.active {
 			f.out = append(f.out, hyparlist.Send{To: p, Msg: fakeKeepalive{}})
 		}

@@ -54,6 +54,7 @@ func (s *Simulation) Fork() (*Simulation, error) {
 	f.msWork = nil
 	f.bc = s.bc.clone(&f)
 	f.mv = s.mv.clone()
+	f.cpu = s.cpu.clone()
 	return &f, nil
 }
 

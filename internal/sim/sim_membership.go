@@ -95,7 +95,10 @@ func (s *Simulation) stepMembership(i int32, ev hyparlist.Event) {
 			s.feedMembership(i, hyparlist.LocalStateReady{Peer: a.Peer, Join: a.Join})
 		case hyparlist.MemberLeft:
 			s.mv.memberLeft(s, a.Member)
-		case hyparlist.MemberJoined, hyparlist.MemberUpdated, hyparlist.MergeRemoteState, hyparlist.LeaveAnnounced,
+			s.memberTableChanged()
+		case hyparlist.MemberJoined, hyparlist.MemberUpdated:
+			s.memberTableChanged()
+		case hyparlist.MergeRemoteState, hyparlist.LeaveAnnounced,
 			hyparlist.AliveCheck, hyparlist.MergeCheck, hyparlist.MemberConflict:
 			// No application: nothing to tell.
 		default:

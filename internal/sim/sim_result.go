@@ -153,6 +153,38 @@ type SimResult struct {
 	GhostsClearedSeconds *float64 `json:"ghosts_cleared_seconds,omitempty"`
 	HeapBytesPerNode     *float64 `json:"heap_bytes_per_node,omitempty"`
 
+	// Storm experiment ("storm", sim_storm.go) and the CPU cost model
+	// (SimConfig.CPU). CPUMode is "node" or "shared" (empty when the
+	// model is off), CPUCores the shared cores. StormPairsRatio is the
+	// fraction of (node, member) pairs listed at convergence or at the
+	// deadline; LinksFailedSilentJoin counts the links the silence judge
+	// failed until then, LinksFailedSilentAfter those it failed in the
+	// 30 s after; MaxHealthScore is the highest local health score any
+	// node reached; CPUBusyCores the CPU time charged until convergence or
+	// the deadline divided by the virtual time (cores kept busy on
+	// average).
+	CPUMode                string   `json:"cpu_mode,omitempty"`
+	CPUCores               *int     `json:"cpu_cores,omitempty"`
+	StormPairsRatio        *float64 `json:"storm_pairs_ratio,omitempty"`
+	LinksFailedSilentJoin  *uint64  `json:"links_failed_silent_join,omitempty"`
+	LinksFailedSilentAfter *uint64  `json:"links_failed_silent_after,omitempty"`
+	MaxHealthScore         *int     `json:"max_health_score,omitempty"`
+	CPUBusyCores           *float64 `json:"cpu_busy_cores,omitempty"`
+	// The storm's work per node until convergence or the deadline, the
+	// counts the costs were calibrated with: frames sent, KiB encoded
+	// (sent), connections opened, members listed by member-table
+	// publishes, timers fired.
+	StormFramesPerNode    *float64 `json:"storm_frames_per_node,omitempty"`
+	StormKiBPerNode       *float64 `json:"storm_kib_per_node,omitempty"`
+	StormDialsPerNode     *float64 `json:"storm_dials_per_node,omitempty"`
+	StormPublishedPerNode *float64 `json:"storm_published_per_node,omitempty"`
+	StormTimersPerNode    *float64 `json:"storm_timers_per_node,omitempty"`
+	// The largest lag of a node's loop measured by a silence check, and
+	// the longest a frame waited for its reader (shared cores), over the
+	// storm and the steady window.
+	StormMaxLagSeconds        *float64 `json:"storm_max_lag_s,omitempty"`
+	StormMaxReaderWaitSeconds *float64 `json:"storm_max_reader_wait_s,omitempty"`
+
 	// VirtualSeconds is the simulated time; Events the number of events
 	// processed (both include building the stable overlay); WallSeconds
 	// the wall-clock time of building the stable overlay plus running
