@@ -163,6 +163,8 @@ func (c *cluster) broadcastPhase(api string, rate float64, broadcasts int) resul
 	r.LoadAvgBefore = loadAvg()
 	var timeouts []string
 
+	stopCPU := startCPUProfile(c.opt.pprofDir, fmt.Sprintf("%s-%s-n%d-%s-r%g-bcast-cpu.pb.gz",
+		c.sys.name(), c.opt.config, c.opt.n, api, rate), c.logf)
 	before := c.sys.counters()
 	w0, cpu0, t0 := c.wire.snapshot(), cpuTime(), time.Now()
 	var stop atomic.Bool
@@ -217,6 +219,7 @@ func (c *cluster) broadcastPhase(api string, rate float64, broadcasts int) resul
 		timeouts = append(timeouts, "queue_drain")
 	}
 	w1, cpu1, secs := c.wire.snapshot(), cpuTime(), time.Since(t0).Seconds()
+	stopCPU()
 	c.app.requeue.Store(false)
 
 	r.PhaseS = round3(secs)
