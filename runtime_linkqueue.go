@@ -142,10 +142,22 @@ func isUserFrame(f outFrame) bool {
 	return ok && g.Class == ClassUser
 }
 
-// enqueue adds f to its queue without waiting; it reports false when that
-// queue is full: it holds depth frames, or f would take it over its byte
-// bound (unless it is empty).
+// enqueue adds f to its queue without waiting, and starts the writer if it
+// is idle; it reports false when that queue is full: it holds depth
+// frames, or f would take it over its byte bound (unless it is empty).
 func (q *linkQueues) enqueue(f outFrame) bool {
+	ok, wake := q.push(f)
+	if wake {
+		q.wake()
+	}
+	return ok
+}
+
+// push is enqueue without starting the writer: wake reports that the
+// writer was idle and is now marked running, so the caller must call
+// q.wake (the loop does so once per iteration for every link it queued
+// on, runtime_writebatch.go). Until then no other enqueue starts one.
+func (q *linkQueues) push(f outFrame) (ok, wake bool) {
 	user := isUserFrame(f)
 	f.cost = frameCost(f)
 	q.mu.Lock()
@@ -158,26 +170,23 @@ func (q *linkQueues) enqueue(f outFrame) bool {
 	}
 	if fifo.len() >= q.maxFrames {
 		q.mu.Unlock()
-		return false
+		return false, false
 	}
 	if b := bytes.Load(); b > 0 && b+int64(f.cost) > int64(q.maxBytes) {
 		q.mu.Unlock()
-		return false
+		return false, false
 	}
 	bytes.Add(int64(f.cost))
 	if user {
 		q.backlog.add(f.cost)
 	}
 	fifo.push(f)
-	start := q.writer == writerIdle
-	if start {
+	wake = q.writer == writerIdle
+	if wake {
 		q.writer = writerRunning
 	}
 	q.mu.Unlock()
-	if start {
-		q.wake()
-	}
-	return true
+	return true, wake
 }
 
 // taken records that f left its queue. Call it with mu held.
