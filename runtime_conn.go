@@ -69,6 +69,9 @@ type outFrame struct {
 	afterUser bool
 	// inUser is set by enqueue when the frame went to the user queue.
 	inUser bool
+	// pruneSeq numbers a PRUNE recorded as waiting (runtime_linkprune.go);
+	// 0 for any other frame.
+	pruneSeq uint64
 }
 
 // outLink is an outbound stream to one peer and the goroutine writing it

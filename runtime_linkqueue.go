@@ -50,6 +50,7 @@ import (
 // PeerSendQueueDepth frames cost 40 KiB per queue, 80 KiB per link, at
 // the default of 1,024).
 //
+// A PRUNE equal to one still waiting is not queued (runtime_linkprune.go).
 // A full user queue does not fail the link (runtime_backpressure.go), and
 // the user queues' frames also count in the node's broadcast backlog
 // (runtime_backlog.go), which local broadcasts wait on.
@@ -83,6 +84,9 @@ type linkQueues struct {
 	// backlog is the node's backlog, which counts the user queue's
 	// frames too (runtime_backlog.go); nil for none. Set before use.
 	backlog *userBacklog
+	// prunes are the PRUNEs waiting in the queues
+	// (runtime_linkprune.go). Guarded by mu.
+	prunes pendingPrunes
 }
 
 func newLinkQueues(depth, maxBytes int) linkQueues {
@@ -168,6 +172,10 @@ func (q *linkQueues) push(f outFrame) (ok, wake bool) {
 	if f.inUser {
 		fifo, bytes = &q.user, &q.userBytes
 	}
+	if q.prunes.redundant(f) {
+		q.mu.Unlock()
+		return true, false // an equal PRUNE waits already
+	}
 	if fifo.len() >= q.maxFrames {
 		q.mu.Unlock()
 		return false, false
@@ -176,6 +184,7 @@ func (q *linkQueues) push(f outFrame) (ok, wake bool) {
 		q.mu.Unlock()
 		return false, false
 	}
+	q.prunes.record(&f)
 	bytes.Add(int64(f.cost))
 	if user {
 		q.backlog.add(f.cost)
@@ -191,6 +200,7 @@ func (q *linkQueues) push(f outFrame) (ok, wake bool) {
 
 // taken records that f left its queue. Call it with mu held.
 func (q *linkQueues) taken(f outFrame) {
+	q.prunes.taken(f)
 	if f.inUser {
 		q.userBytes.Add(-int64(f.cost))
 	} else {
