@@ -134,7 +134,9 @@
 //     cores and routes their actions; runtime_*.go are its parts:
 //     commands from the API, timers, links and their send queues
 //     (runtime_conn.go, runtime_linkqueue.go, runtime_linkowner.go,
-//     runtime_linkend.go), the dispatchers that run application
+//     runtime_linkend.go; runtime_writebatch.go starts their writers once
+//     per loop iteration, runtime_linkprune.go keeps one PRUNE per tree
+//     root waiting), the dispatchers that run application
 //     callbacks, the GetBroadcasts pump, joins and leaves
 //     (runtime_join*.go), the dials that confirm second-hand members
 //     (runtime_confirm.go), and the bounds
@@ -157,8 +159,10 @@
 //     Plumtree.broadcast and Plumtree.push (plumtree.go) emit a Send of a
 //     Gossip for each eager peer and queue an IHave for each lazy one.
 //  3. runLoop.routePlumtree hands each Send to runLoop.send, which puts
-//     the frame on the link's user queue (linkQueues.enqueue,
-//     runtime_linkqueue.go).
+//     the frame on the link's user queue (runLoop.queueFrame,
+//     linkQueues.push, runtime_linkqueue.go); at the end of the loop
+//     iteration runLoop.wakeWriters (runtime_writebatch.go) starts the
+//     writer of every link that got frames.
 //  4. The link's writer goroutine, Memberlist.runWriter and writeLoop
 //     (runtime_conn.go), takes it, encodes it with Memberlist.appendFrame,
 //     frameCrypto.appendFrame (security_encryption.go), EncodeMessage

@@ -243,12 +243,12 @@ func (l *runLoop) deliverBroadcast(payload []byte) {
 		var k payloadKey
 		if m.pump != nil {
 			k = m.recent.key(payload)
-			m.seePayload(time.Now(), k)
+			m.notePayload(time.Now(), k)
 		}
 		m.metrics.deliveryLatency(received)
 		d.NotifyMsg(clonePayload(payload))
 		if m.pump != nil {
-			m.seePayload(time.Now(), k)
+			m.notePayload(time.Now(), k)
 		}
 	})
 }

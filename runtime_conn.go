@@ -69,6 +69,9 @@ type outFrame struct {
 	afterUser bool
 	// inUser is set by enqueue when the frame went to the user queue.
 	inUser bool
+	// pruneSeq numbers a PRUNE recorded as waiting (runtime_linkprune.go);
+	// 0 for any other frame.
+	pruneSeq uint64
 }
 
 // outLink is an outbound stream to one peer and the goroutine writing it
@@ -235,6 +238,8 @@ func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) (parked bool, err erro
 	defer func() { wb.buf, wb.scratch = buf, scratch }()
 	label := m.sendLabel(conn)
 	var markers []chan struct{}
+	var tally msgTally
+	emit := m.metrics.sentBatch
 	for {
 		f, ok := l.take()
 		if !ok {
@@ -258,14 +263,14 @@ func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) (parked bool, err erro
 				// Each message in the layouts of the link's wire
 				// version (forVersion): tree roots from 3 on, member
 				// versions from 4 on.
-				buf, scratch = m.appendFrame(buf, scratch, forVersion(f.msg, uint8(l.version.Load())), l.peer, label)
+				buf, scratch = m.appendFrame(buf, scratch, forVersion(f.msg, uint8(l.version.Load())), l.peer, label, &tally)
 			case f.flushed != nil:
 				markers = append(markers, f.flushed)
 			case f.close:
 				// The loop queues nothing after a close: write what the
 				// user queue still holds, then close.
 				for uf, ok := l.takeUser(); ok; uf, ok = l.takeUser() {
-					buf, scratch = m.appendFrame(buf, scratch, forVersion(uf.msg, uint8(l.version.Load())), l.peer, label)
+					buf, scratch = m.appendFrame(buf, scratch, forVersion(uf.msg, uint8(l.version.Load())), l.peer, label, &tally)
 				}
 				closing = true
 				break gather
@@ -277,6 +282,7 @@ func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) (parked bool, err erro
 				break gather
 			}
 		}
+		tally.flush(emit)
 		if len(buf) > 0 {
 			if err := m.writeAll(conn, buf); err != nil {
 				select {
@@ -309,10 +315,10 @@ func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) (parked bool, err erro
 
 // appendFrame appends the frame of msg to buf, sealed with label as
 // additional data when encryption is on (scratch is a buffer for the plain
-// frame, returned for reuse). A
+// frame, returned for reuse), and counts it in tally. A
 // message that cannot be encoded is a local error, not a broken link: it
 // is logged, counted and skipped.
-func (m *Memberlist) appendFrame(buf, scratch []byte, msg Message, to Peer, label string) ([]byte, []byte) {
+func (m *Memberlist) appendFrame(buf, scratch []byte, msg Message, to Peer, label string, tally *msgTally) ([]byte, []byte) {
 	n := len(buf)
 	out, scratch, err := m.crypto.appendFrame(buf, scratch, msg, m.lim, label)
 	if err != nil {
@@ -320,7 +326,7 @@ func (m *Memberlist) appendFrame(buf, scratch []byte, msg Message, to Peer, labe
 		m.logger.Error("cannot encode message", "type", msg.Type().String(), "to", to.Name, "error", err)
 		return buf, scratch
 	}
-	m.metrics.sent(msg.Type(), len(out)-n)
+	tally.add(msg.Type(), len(out)-n, m.metrics.sentBatch)
 	return out, scratch
 }
 
@@ -736,11 +742,17 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 	deadline := time.Now().Add(idle)
 	consumed := 0
 	link := false // the stream carries peer's active-view link (runtime_linkend.go)
+	var tally msgTally
+	emit := m.metrics.receivedBatch
+	defer tally.flush(emit)
 	for {
 		var wait time.Time
 		if idle > 0 {
 			_ = conn.SetReadDeadline(deadline)
 			wait = deadline
+		}
+		if sr.buffered() == 0 {
+			tally.flush(emit) // before a read that may wait
 		}
 		br := sr.next()
 		charge, ok := m.takeFrameBudget(br, wait)
@@ -756,7 +768,7 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 			return
 		}
 		n := cr.n - sr.buffered()
-		m.metrics.received(msg.Type(), n-consumed)
+		tally.add(msg.Type(), n-consumed, emit)
 		consumed = n
 		if keepsStreamAlive(msg) {
 			deadline = time.Now().Add(idle)

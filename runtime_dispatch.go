@@ -68,7 +68,9 @@ type dispatcher struct {
 	// one started (nil before any), which Shutdown waits for.
 	running bool
 	worker  *appWorker
-	freed   chan struct{} // closed and replaced when room is made
+	freed   chan struct{} // closed and replaced when room is made while waiting is set
+	// waiting is set while a producer waits for room (push).
+	waiting bool
 	// pushed counts the items ever queued and ran those that finished
 	// (run, or discarded by a stopping worker); progress, when a
 	// waitRan caller made it, is closed and dropped when ran grows.
@@ -94,19 +96,23 @@ func newDispatcher(name string, maxBytes int, done <-chan struct{}) *dispatcher 
 // hold more than its bound; it reports whether the item was queued. It
 // never blocks.
 func (d *dispatcher) tryPush(size int, run func()) bool {
-	size += dispatchItemOverhead
 	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.pushLocked(size, run)
+}
+
+// pushLocked is tryPush with mu held.
+func (d *dispatcher) pushLocked(size int, run func()) bool {
+	size += dispatchItemOverhead
 	// An item larger than the whole budget is still accepted into an
 	// empty queue, so that it cannot wait forever.
 	if d.bytes+size > d.maxBytes && d.bytes > 0 {
-		d.mu.Unlock()
 		return false
 	}
 	d.items = append(d.items, dispatchItem{size: size, run: run})
 	d.bytes += size
 	d.pushed++
 	d.startLocked()
-	d.mu.Unlock()
 	return true
 }
 
@@ -144,11 +150,13 @@ func (d *dispatcher) wait() {
 func (d *dispatcher) push(size int, run func()) bool {
 	for {
 		d.mu.Lock()
-		freed := d.freed
-		d.mu.Unlock()
-		if d.tryPush(size, run) {
+		if d.pushLocked(size, run) {
+			d.mu.Unlock()
 			return true
 		}
+		d.waiting = true
+		freed := d.freed
+		d.mu.Unlock()
 		select {
 		case <-freed:
 		case <-d.done:
@@ -178,9 +186,9 @@ func (d *dispatcher) run(w, prev *appWorker) {
 	var batch []dispatchItem
 	for {
 		d.mu.Lock()
-		batch = append(batch[:0], d.items...)
-		clear(d.items)
-		d.items = d.items[:0]
+		// Take the queued items and hand the queue the batch's emptied
+		// storage: no copy per item.
+		batch, d.items = d.items, batch[:0]
 		if cap(d.items) > dispatchKeepItems {
 			d.items = nil
 		}
@@ -196,8 +204,7 @@ func (d *dispatcher) run(w, prev *appWorker) {
 			}
 			batch[i].run()
 			w.leave()
-			d.release(batch[i].size)
-			d.finished()
+			d.ranItem(batch[i].size)
 			batch[i] = dispatchItem{}
 		}
 	}
@@ -223,21 +230,38 @@ func (d *dispatcher) release(size int) {
 		return
 	}
 	d.mu.Lock()
-	d.bytes -= size
-	close(d.freed)
-	d.freed = make(chan struct{})
+	d.releaseLocked(size)
 	d.mu.Unlock()
 }
 
-// finished records that one more item ran.
-func (d *dispatcher) finished() {
+// releaseLocked is release with mu held.
+func (d *dispatcher) releaseLocked(size int) {
+	d.bytes -= size
+	if d.waiting {
+		d.waiting = false
+		close(d.freed)
+		d.freed = make(chan struct{})
+	}
+}
+
+// ranItem records that one more item, of size bytes, ran: its bytes go
+// back to the budget (release) and it counts as finished.
+func (d *dispatcher) ranItem(size int) {
 	d.mu.Lock()
+	defer d.mu.Unlock()
+	if size > 0 {
+		d.releaseLocked(size)
+	}
+	d.finishedLocked()
+}
+
+// finishedLocked records that one more item ran. Call it with mu held.
+func (d *dispatcher) finishedLocked() {
 	d.ran++
 	if d.progress != nil {
 		close(d.progress)
 		d.progress = nil
 	}
-	d.mu.Unlock()
 }
 
 // pushedCount returns how many items were ever queued.

@@ -50,6 +50,7 @@ import (
 // PeerSendQueueDepth frames cost 40 KiB per queue, 80 KiB per link, at
 // the default of 1,024).
 //
+// A PRUNE equal to one still waiting is not queued (runtime_linkprune.go).
 // A full user queue does not fail the link (runtime_backpressure.go), and
 // the user queues' frames also count in the node's broadcast backlog
 // (runtime_backlog.go), which local broadcasts wait on.
@@ -83,6 +84,9 @@ type linkQueues struct {
 	// backlog is the node's backlog, which counts the user queue's
 	// frames too (runtime_backlog.go); nil for none. Set before use.
 	backlog *userBacklog
+	// prunes are the PRUNEs waiting in the queues
+	// (runtime_linkprune.go). Guarded by mu.
+	prunes pendingPrunes
 }
 
 func newLinkQueues(depth, maxBytes int) linkQueues {
@@ -142,10 +146,22 @@ func isUserFrame(f outFrame) bool {
 	return ok && g.Class == ClassUser
 }
 
-// enqueue adds f to its queue without waiting; it reports false when that
-// queue is full: it holds depth frames, or f would take it over its byte
-// bound (unless it is empty).
+// enqueue adds f to its queue without waiting, and starts the writer if it
+// is idle; it reports false when that queue is full: it holds depth
+// frames, or f would take it over its byte bound (unless it is empty).
 func (q *linkQueues) enqueue(f outFrame) bool {
+	ok, wake := q.push(f)
+	if wake {
+		q.wake()
+	}
+	return ok
+}
+
+// push is enqueue without starting the writer: wake reports that the
+// writer was idle and is now marked running, so the caller must call
+// q.wake (the loop does so once per iteration for every link it queued
+// on, runtime_writebatch.go). Until then no other enqueue starts one.
+func (q *linkQueues) push(f outFrame) (ok, wake bool) {
 	user := isUserFrame(f)
 	f.cost = frameCost(f)
 	q.mu.Lock()
@@ -156,32 +172,35 @@ func (q *linkQueues) enqueue(f outFrame) bool {
 	if f.inUser {
 		fifo, bytes = &q.user, &q.userBytes
 	}
+	if q.prunes.redundant(f) {
+		q.mu.Unlock()
+		return true, false // an equal PRUNE waits already
+	}
 	if fifo.len() >= q.maxFrames {
 		q.mu.Unlock()
-		return false
+		return false, false
 	}
 	if b := bytes.Load(); b > 0 && b+int64(f.cost) > int64(q.maxBytes) {
 		q.mu.Unlock()
-		return false
+		return false, false
 	}
+	q.prunes.record(&f)
 	bytes.Add(int64(f.cost))
 	if user {
 		q.backlog.add(f.cost)
 	}
 	fifo.push(f)
-	start := q.writer == writerIdle
-	if start {
+	wake = q.writer == writerIdle
+	if wake {
 		q.writer = writerRunning
 	}
 	q.mu.Unlock()
-	if start {
-		q.wake()
-	}
-	return true
+	return true, wake
 }
 
 // taken records that f left its queue. Call it with mu held.
 func (q *linkQueues) taken(f outFrame) {
+	q.prunes.taken(f)
 	if f.inUser {
 		q.userBytes.Add(-int64(f.cost))
 	} else {

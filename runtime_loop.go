@@ -152,6 +152,9 @@ type runLoop struct {
 	// (runtime_backpressure.go).
 	deferredLinks []*outLink
 	deferArmed    bool
+	// wakes are the links whose writers start at the end of the
+	// iteration (runtime_writebatch.go).
+	wakes []*outLink
 	// checks are the confirmation checks of new members waiting for or
 	// holding a dialer (runtime_confirm.go).
 	checks confirmChecks
@@ -205,6 +208,7 @@ func (l *runLoop) start() {
 		l.timers.add(l.now, iv, coreRuntime, statsTimer{})
 	}
 	l.runQueue()
+	l.wakeWriters()
 	l.publish()
 	l.publishViewSources()
 	// The first iteration's callbacks (the local node's NotifyJoin) run
@@ -246,6 +250,7 @@ func (l *runLoop) run() {
 			return
 		}
 		l.runQueue()
+		l.wakeWriters()
 		l.startChecks()
 		l.publish()
 		l.publishViewSources()
@@ -279,6 +284,7 @@ func (l *runLoop) takeMoreInbound() {
 
 // stop aborts every link when the loop exits.
 func (l *runLoop) stop() {
+	l.wakeWriters()
 	l.timers.stop()
 	for _, k := range l.links {
 		k.abort()
@@ -602,7 +608,7 @@ func (l *runLoop) send(p Peer, msg Message) {
 		return
 	}
 	k.lastUsed = l.now
-	if !k.enqueue(outFrame{msg: msg, afterUser: l.leave.active}) && !l.deferUser(k, msg) {
+	if !l.queueFrame(k, outFrame{msg: msg, afterUser: l.leave.active}) && !l.deferUser(k, msg) {
 		l.m.metrics.linkFailed("queue_full")
 		queued, depth := k.depth()
 		l.m.logger.Warn("send queue full, disconnecting peer", "peer", p.Name, "frames", queued, "depth", depth,

@@ -11,8 +11,11 @@ import (
 // github.com/hashicorp/go-metrics (its global sink, as memberlist does) with
 // Config.MetricLabels on every one. Keys:
 //
-//	hyparlist.msg.sent, .sent_bytes         counters, label "type"
-//	hyparlist.msg.received, .received_bytes counters, label "type"
+//	hyparlist.msg.sent, .sent_bytes         counters, label "type" (on links,
+//	                                        once per write)
+//	hyparlist.msg.received, .received_bytes counters, label "type" (on
+//	                                        streams, once per read buffer;
+//	                                        runtime_metrics_tally.go)
 //	hyparlist.msg.encode_failed             counter, label "type"
 //	hyparlist.msg.decode_failed             counter: frames that could not
 //	                                        be decoded (the stream is closed)
@@ -173,24 +176,10 @@ func (r *runtimeMetrics) typeLabels(t MessageType) []MetricLabel {
 }
 
 // sent counts one message of type t, n bytes on the wire.
-func (r *runtimeMetrics) sent(t MessageType, n int) {
-	l := r.typeLabels(t)
-	r.sink.IncrCounterWithLabels(keyMsgSent, 1, l)
-	r.sink.IncrCounterWithLabels(keyMsgSentBytes, float32(n), l)
-	switch t {
-	case typeGraft:
-		r.sink.IncrCounterWithLabels(keyGraft, 1, r.labels)
-	case typePrune:
-		r.sink.IncrCounterWithLabels(keyPrune, 1, r.labels)
-	}
-}
+func (r *runtimeMetrics) sent(t MessageType, n int) { r.sentBatch(t, 1, n) }
 
 // received counts one message of type t, n bytes on the wire.
-func (r *runtimeMetrics) received(t MessageType, n int) {
-	l := r.typeLabels(t)
-	r.sink.IncrCounterWithLabels(keyMsgReceived, 1, l)
-	r.sink.IncrCounterWithLabels(keyMsgReceivedBytes, float32(n), l)
-}
+func (r *runtimeMetrics) received(t MessageType, n int) { r.receivedBatch(t, 1, n) }
 
 func (r *runtimeMetrics) encodeFailed(t MessageType) {
 	r.sink.IncrCounterWithLabels(keyEncodeFailed, 1, r.typeLabels(t))

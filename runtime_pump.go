@@ -195,5 +195,13 @@ func (m *Memberlist) seePayload(now time.Time, k payloadKey) bool {
 	return isNew
 }
 
+// notePayload logs a delivery's sighting of the payload with key k in
+// the recognition set (runtime_recent_log.go).
+func (m *Memberlist) notePayload(now time.Time, k payloadKey) {
+	if evicted := m.recent.note(now, k); evicted > 0 {
+		m.metrics.recentEvicted(evicted)
+	}
+}
+
 // clonePayload returns a copy of p that the caller may not change.
 func clonePayload(p []byte) []byte { return append([]byte(nil), p...) }

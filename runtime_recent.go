@@ -51,10 +51,11 @@ import (
 // stays below 10 MiB. When it is full the entry unseen for longest is
 // forgotten (counted in the hyparlist.broadcast.recent_evicted metric); if
 // the queue hands that payload out again afterwards, it is broadcast again
-// as a new message. Every delivered broadcast is an entry for at least
+// as a new message. Every delivered broadcast is a sighting for at least
 // MessageCacheTTL (30s by default), so above about 2,000 deliveries a
-// second the set stays at its bound and evicts the entries delivered
-// longest ago, also when the application never re-queues; while the pump
+// second the set (or, while no pull hands out payloads, its delivery log,
+// runtime_recent_log.go) stays at its bound and evicts the sightings
+// delivered longest ago, also when the application never re-queues; while the pump
 // keeps up (below pumpRoundBytes a round, runtime_pump.go) a
 // TransmitLimitedQueue hands a payload out again within a round or two of
 // its delivery, long before it is evicted.
@@ -88,11 +89,17 @@ type recentPayloads struct {
 	grace time.Duration
 	max   int
 
+	// base is the origin of logged sightings' times.
+	base time.Time
+
 	mu     sync.Mutex
 	drains uint64                       // drains so far
 	maxLen int                          // longest payload ever held
 	byKey  map[payloadKey]*list.Element // → *recentEntry in order
 	order  *list.List                   // least recently seen first
+	// log holds deliveries' sightings not merged into byKey and order
+	// yet (runtime_recent_log.go).
+	log sightingLog
 }
 
 // newRecentPayloads returns an empty set whose entries stay at least grace
@@ -100,6 +107,7 @@ type recentPayloads struct {
 func newRecentPayloads(grace time.Duration, bound int) *recentPayloads {
 	return &recentPayloads{
 		seed:  maphash.MakeSeed(),
+		base:  time.Now(),
 		grace: grace,
 		max:   max(bound, 1),
 		byKey: make(map[payloadKey]*list.Element),
@@ -112,25 +120,40 @@ func (r *recentPayloads) key(payload []byte) payloadKey {
 	return payloadKey{sum: maphash.Bytes(r.seed, payload), n: len(payload)}
 }
 
-// see records a sighting of k at now and reports whether k was not held
-// before, and how many entries were evicted to make room.
+// see records a sighting of k at now (a pulled payload) and reports
+// whether k was not held before, and how many entries were evicted to
+// make room. The deliveries' sightings logged before (note) are merged
+// first.
 func (r *recentPayloads) see(now time.Time, k payloadKey) (isNew bool, evicted int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	evicted = r.mergeLogLocked()
 	r.expireLocked(now)
+	_, held := r.byKey[k]
+	evicted += r.sightLocked(now, r.drains, k)
+	return !held, evicted
+}
+
+// sightLocked records a sighting of k at time at and drain count drains,
+// adding an entry if k is not held, and returns the entries evicted at
+// the bound.
+func (r *recentPayloads) sightLocked(at time.Time, drains uint64, k payloadKey) (evicted int) {
 	if el, ok := r.byKey[k]; ok {
 		e := el.Value.(*recentEntry)
-		e.seenAt, e.drains = now, r.drains
+		if at.After(e.seenAt) {
+			e.seenAt = at
+		}
+		e.drains = max(e.drains, drains)
 		r.order.MoveToBack(el)
-		return false, 0
+		return 0
 	}
 	for r.order.Len() >= r.max {
 		r.removeLocked(r.order.Front())
 		evicted++
 	}
 	r.maxLen = max(r.maxLen, k.n)
-	r.byKey[k] = r.order.PushBack(&recentEntry{key: k, seenAt: now, drains: r.drains})
-	return true, evicted
+	r.byKey[k] = r.order.PushBack(&recentEntry{key: k, seenAt: at, drains: drains})
+	return evicted
 }
 
 // longest returns the length of the longest payload ever held: a pull
@@ -148,13 +171,15 @@ func (r *recentPayloads) drained(now time.Time) {
 	defer r.mu.Unlock()
 	r.drains++
 	r.expireLocked(now)
+	r.expireLogLocked(now)
 }
 
-// len returns the number of entries held.
+// len returns the number of entries held, and of the deliveries'
+// sightings not merged yet (a payload delivered twice counts twice there).
 func (r *recentPayloads) len() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.order.Len()
+	return r.order.Len() + r.log.len()
 }
 
 // expireLocked forgets the entries, least recently seen first, that went

@@ -127,3 +127,81 @@ func TestRecentPayloadsLongest(t *testing.T) {
 		t.Errorf("longest = %d, want 4", got)
 	}
 }
+
+// noteBytes is note for a payload.
+func noteBytes(r *recentPayloads, now time.Time, p string) int {
+	return r.note(now, r.key([]byte(p)))
+}
+
+// TestRecentPayloadsDeliveryLog: deliveries only log their sightings; the
+// set's entries are built when a pulled payload is looked up, and a
+// delivered payload pulled afterwards is recognised, whether it is pulled
+// at once or after other pulls.
+func TestRecentPayloadsDeliveryLog(t *testing.T) {
+	now := time.Unix(1000, 0)
+	r := newRecentPayloads(time.Minute, 8)
+	for _, p := range []string{"d1", "d2", "d3"} {
+		if ev := noteBytes(r, now, p); ev != 0 {
+			t.Fatalf("note evicted %d", ev)
+		}
+	}
+	if r.order.Len() != 0 || r.log.len() != 3 || r.len() != 3 {
+		t.Fatalf("after 3 deliveries: %d set entries, %d logged, len %d; want 0, 3, 3", r.order.Len(), r.log.len(), r.len())
+	}
+	if !seeBytes(r, now, "own") {
+		t.Fatal("a payload never seen was recognised")
+	}
+	if r.order.Len() != 4 || r.log.len() != 0 {
+		t.Fatalf("after a pull: %d set entries, %d logged; want 4, 0", r.order.Len(), r.log.len())
+	}
+	for _, p := range []string{"d1", "d2", "d3"} {
+		if seeBytes(r, now, p) {
+			t.Errorf("delivered payload %s pulled again was taken for a new one", p)
+		}
+	}
+	noteBytes(r, now, "d4")
+	if seeBytes(r, now, "d4") {
+		t.Error("a payload delivered between pulls was taken for a new one")
+	}
+}
+
+// TestRecentPayloadsDeliveryLogExpiry: a logged sighting expires under the
+// set's rule (grace time and drains) whether or not it was merged, keeping
+// the time it was logged at; the log is bounded like the set, its oldest
+// sighting evicted and counted.
+func TestRecentPayloadsDeliveryLogExpiry(t *testing.T) {
+	now := time.Unix(1000, 0)
+	r := newRecentPayloads(time.Second, 4)
+	noteBytes(r, now, "old")
+	noteBytes(r, now.Add(900*time.Millisecond), "young")
+	for range recentGraceDrains {
+		r.drained(now.Add(500 * time.Millisecond))
+	}
+	// Merged by a pull 1.5 s after "old" was logged: "old" went unseen for
+	// the grace time and two drains and is gone; "young" is kept.
+	later := now.Add(1500 * time.Millisecond)
+	r.drained(later)
+	if r.log.len() != 1 {
+		t.Fatalf("log holds %d sightings after expiry, want 1", r.log.len())
+	}
+	if !seeBytes(r, later, "old") {
+		t.Error("an expired sighting was still recognised")
+	}
+	if seeBytes(r, later, "young") {
+		t.Error("a sighting within the grace time was forgotten")
+	}
+
+	// Bound: 4 sightings; a fifth evicts the oldest.
+	b := newRecentPayloads(time.Minute, 4)
+	for i := range 4 {
+		if ev := noteBytes(b, now, fmt.Sprint("p", i)); ev != 0 {
+			t.Fatalf("sighting %d evicted %d below the bound", i, ev)
+		}
+	}
+	if ev := noteBytes(b, now, "p4"); ev != 1 {
+		t.Fatalf("a sighting at the bound evicted %d, want 1", ev)
+	}
+	if !seeBytes(b, now, "p0") || seeBytes(b, now, "p4") {
+		t.Error("the bound evicted another sighting than the oldest")
+	}
+}

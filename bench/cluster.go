@@ -163,10 +163,13 @@ func (c *cluster) broadcastPhase(api string, rate float64, broadcasts int) resul
 	r.LoadAvgBefore = loadAvg()
 	var timeouts []string
 
+	stopCPU := startCPUProfile(c.opt.pprofDir, fmt.Sprintf("%s-%s-n%d-%s-r%g-bcast-cpu.pb.gz",
+		c.sys.name(), c.opt.config, c.opt.n, api, rate), c.logf)
 	before := c.sys.counters()
 	w0, cpu0, t0 := c.wire.snapshot(), cpuTime(), time.Now()
 	var stop atomic.Bool
-	var sendErrs atomic.Int64
+	var sendErrs, accepted atomic.Int64
+	var sendEnd atomic.Int64
 	sent := make(chan struct{})
 	origins := make([]int, broadcasts)
 	for i := range broadcasts {
@@ -175,6 +178,7 @@ func (c *cluster) broadcastPhase(api string, rate float64, broadcasts int) resul
 	seed := c.rng.Uint64()
 	go func() {
 		defer close(sent)
+		defer func() { sendEnd.Store(time.Now().UnixNano()) }()
 		rng := rand.New(rand.NewPCG(seed, 1))
 		for seq := range broadcasts {
 			if stop.Load() {
@@ -189,9 +193,12 @@ func (c *cluster) broadcastPhase(api string, rate float64, broadcasts int) resul
 			if api == "native" {
 				if err := c.nodes[o].broadcast(b); err != nil {
 					sendErrs.Add(1)
+				} else {
+					accepted.Add(1)
 				}
 			} else {
 				c.nodes[o].queue(b)
+				accepted.Add(1)
 			}
 		}
 	}()
@@ -217,10 +224,16 @@ func (c *cluster) broadcastPhase(api string, rate float64, broadcasts int) resul
 		timeouts = append(timeouts, "queue_drain")
 	}
 	w1, cpu1, secs := c.wire.snapshot(), cpuTime(), time.Since(t0).Seconds()
+	stopCPU()
 	c.app.requeue.Store(false)
 
 	r.PhaseS = round3(secs)
 	r.SendErrors = sendErrs.Load()
+	r.BroadcastsAccepted = accepted.Load()
+	if end := sendEnd.Load(); end > 0 {
+		r.AchievedRate = round3(float64(accepted.Load()) / max(time.Unix(0, end).Sub(t0).Seconds(), 1e-3))
+	}
+	r.LostDeliveries = accepted.Load()*int64(c.opt.n-1) - p.firsts.Load()
 	c.fillDelivery(&r, p)
 	b := float64(broadcasts)
 	r.WireBytesPerBroadcast = round3(float64(w1.bytes-w0.bytes) / b / float64(c.opt.n))

@@ -15,28 +15,35 @@ import (
 // startJoinCPU starts a CPU profile of the join in dir and returns the
 // function that stops it; with no dir (or an error, logged) it does nothing.
 func startJoinCPU(dir, prefix string, logf func(string, ...any)) func() {
+	return startCPUProfile(dir, prefix+"-join-cpu.pb.gz", logf)
+}
+
+// startCPUProfile starts a CPU profile written to dir/file and returns the
+// function that stops it; with no dir (or an error, logged) it does
+// nothing. -pprof takes one of the join and one of each broadcast phase.
+func startCPUProfile(dir, file string, logf func(string, ...any)) func() {
 	if dir == "" {
 		return func() {}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		logf("join cpu profile: %v", err)
+		logf("cpu profile %s: %v", file, err)
 		return func() {}
 	}
-	path := filepath.Join(dir, prefix+"-join-cpu.pb.gz")
+	path := filepath.Join(dir, file)
 	f, err := os.Create(path)
 	if err != nil {
-		logf("join cpu profile: %v", err)
+		logf("cpu profile %s: %v", file, err)
 		return func() {}
 	}
 	if err := pprof.StartCPUProfile(f); err != nil {
 		f.Close()
-		logf("join cpu profile: %v", err)
+		logf("cpu profile %s: %v", file, err)
 		return func() {}
 	}
 	return func() {
 		pprof.StopCPUProfile()
 		if err := f.Close(); err != nil {
-			logf("join cpu profile: close %s: %v", path, err)
+			logf("cpu profile: close %s: %v", path, err)
 		}
 	}
 }

@@ -87,7 +87,7 @@ Flags:
 	fs.DurationVar(&opt.crashTimeout, "crash-timeout", time.Minute, "deadline for every node to drop the crashed node")
 	fs.Uint64Var(&opt.seed, "seed", 1, "seed of the origins and payloads")
 	fs.IntVar(&opt.maxTrees, "max-trees", -1, "hyparlist only: Config.BroadcastTrees, the tree roots with eager/lazy links of their own (-1: the library's default)")
-	fs.StringVar(&opt.pprofDir, "pprof", "", "write a goroutine dump and a heap profile of each cluster, taken at the start of the idle window, to this directory")
+	fs.StringVar(&opt.pprofDir, "pprof", "", "write a goroutine dump and a heap profile of each cluster, taken at the start of the idle window, and CPU profiles of the join and of each broadcast phase, to this directory")
 	fs.Float64Var(&opt.sweepMax, "sweep-max", 64, "-sweep: highest rate tried")
 	fs.Float64Var(&opt.sweepSeconds, "sweep-seconds", 10, "-sweep: seconds of broadcasts per step (at least 10 broadcasts)")
 	fs.Float64Var(&opt.rawSeconds, "raw-seconds", 5, "-raw: seconds to measure")

@@ -40,7 +40,15 @@ type result struct {
 	WireBytesPerBroadcast       float64   `json:"wire_bytes_per_broadcast"`
 	CPUMsPerBroadcast           float64   `json:"cpu_ms_per_broadcast"`
 	SendErrors                  int64     `json:"send_errors"`
-	PhaseS                      float64   `json:"phase_s"`
+	// BroadcastsAccepted counts the broadcasts the system took (Broadcast
+	// returned nil, or the payload was queued), AchievedRate them per
+	// second of the send loop, and LostDeliveries the (accepted
+	// broadcast, other node) pairs never delivered by the drain deadline:
+	// what overload lost, as opposed to what it only slowed down.
+	BroadcastsAccepted int64   `json:"broadcasts_accepted"`
+	AchievedRate       float64 `json:"achieved_rate"`
+	LostDeliveries     int64   `json:"lost_deliveries"`
+	PhaseS             float64 `json:"phase_s"`
 
 	// Cluster figures, shared by the lines of one cluster.
 	IdleWindowS          float64            `json:"idle_window_s"`

@@ -1,0 +1,80 @@
+package hyparlist
+
+import (
+	"fmt"
+	"net"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// Tests of the writers started once per loop iteration
+// (runtime_writebatch.go).
+
+// writeCountTransport is a MockTransport that counts the Write calls on
+// the streams its node dials.
+type writeCountTransport struct {
+	*MockTransport
+	writes atomic.Int64
+}
+
+func (t *writeCountTransport) DialAddressTimeout(a Address, d time.Duration) (net.Conn, error) {
+	c, err := t.MockTransport.DialAddressTimeout(a, d)
+	if err != nil {
+		return nil, err
+	}
+	return &writeCountConn{Conn: c, writes: &t.writes}, nil
+}
+
+func (t *writeCountTransport) DialTimeout(addr string, d time.Duration) (net.Conn, error) {
+	return t.DialAddressTimeout(Address{Addr: addr}, d)
+}
+
+// writeCountConn counts its Write calls.
+type writeCountConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c *writeCountConn) Write(b []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(b)
+}
+
+// TestRuntimeOneWritePerIteration queues 20 broadcast payloads on one
+// neighbour's link within one loop iteration (as a relay does with a batch
+// of inbox frames): they leave in one write, and the neighbour delivers
+// each once. A writer started by the first frame wrote them in several.
+func TestRuntimeOneWritePerIteration(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newMockCluster(t, 0, nil)
+		defer c.shutdown()
+		tr := &writeCountTransport{MockTransport: c.net.NewTransport("node-00")}
+		a := c.add("node-00", func(conf *Config) { conf.Transport = tr })
+		b := c.add("node-01", nil)
+		c.joinAll()
+		eventually(t, time.Minute, "both nodes listed", func() bool { return allSee(c.nodes, 2) })
+		synctest.Wait()
+		var payloads [][]byte
+		for i := range 20 {
+			payloads = append(payloads, []byte(fmt.Sprintf("batched-%02d", i)))
+		}
+		var before int64
+		onLoop(t, a.ml, func(l *runLoop) {
+			before = tr.writes.Load()
+			for i, p := range payloads {
+				l.send(b.ml.self, gossipMsg{ID: MessageID{Origin: "elsewhere", Seq: uint64(i + 1)}, Class: ClassUser, Payload: p})
+				// What another core does meanwhile: a writer started
+				// by the first frame would run and write it alone.
+				runtime.Gosched()
+			}
+		})
+		synctest.Wait()
+		if got := tr.writes.Load() - before; got != 1 {
+			t.Errorf("20 frames queued in one iteration took %d writes, want 1", got)
+		}
+		waitDeliveredOnce(t, b.rec, payloads)
+	})
+}
