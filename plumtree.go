@@ -55,11 +55,14 @@ import (
 //   - With PlumtreeConfig.MaxTrees above 0 (off by default), eager and
 //     lazy sets are kept per tree root, the message's origin, beside a
 //     default tree that evolves as the paper's single set: a root's tree
-//     starts with every neighbour eager at its first payload and is kept
-//     until MaxTrees evicts it (plumtree_trees.go). In those trees a lost
-//     link is grafted around at once, a new payload from a lazy
-//     neighbour keeps that link eager, and a new link's cache replay
-//     does not get it pruned.
+//     starts at its first payload on it and is kept until MaxTrees evicts
+//     it (plumtree_trees.go). In those trees a lost link is grafted
+//     around at once, a new payload from a lazy neighbour keeps that link
+//     eager, and a new link's cache replay does not get it pruned.
+//     Membership announcements and the payloads of a root that has not
+//     broadcast for TreeIdle travel on a shared tree that only their own
+//     PRUNEs and GRAFTs change, and a root's own tree starts as a copy of
+//     it (plumtree_shared.go).
 //   - A missing message is not forgotten once every announcer has been
 //     grafted: its announcers, or the other neighbours once none is left,
 //     are grafted again in turn with a doubling wait, until CacheTTL after

@@ -23,7 +23,11 @@ import "slices"
 // delivered here, or the root's own broadcast) with every neighbour eager,
 // the paper's initial state (§3), per root: the root's first payload
 // reaches every node by eager push and its duplicates prune the tree into
-// shape, as the paper's first broadcast does. From then on only the
+// shape, as the paper's first broadcast does. Since session 7 that is
+// only the start of a tree on a node that the shared tree has not yet
+// brought a payload: a root's first payloads travel on the shared tree,
+// and its own tree starts as a copy of that spanning tree, one copy per
+// node instead of a flood (plumtree_shared.go). From then on only the
 // PRUNEs and GRAFTs of its root change it, and NeighborUp (a new
 // neighbour is eager in every tree, §3) and NeighborDown. A link a root's
 // tree needed and another root's duplicates pruned in the default tree
