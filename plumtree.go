@@ -345,7 +345,7 @@ func (p *Plumtree) push(id MessageID, class Class, round uint16, payload []byte,
 		if ptAnnounced(has, pp.peer.Name) {
 			// The payload would be a duplicate there, answered with
 			// PRUNE: prune the link ourselves instead.
-			if eager && (grafted || r.shared || p.tree(r) == nil) {
+			if eager && (grafted || p.tree(r) == nil) {
 				p.setLink(r, pp, false)
 				p.emit(Send{To: pp.peer, Msg: r.prune()})
 			}

@@ -18,7 +18,10 @@ package hyparlist
 // The shared tree is a tree like a root's (ptTree, trees.shared) that
 // only the messages travelling on it change: their duplicates prune it,
 // their grafts and keepParent graft it, a lost link is grafted around in
-// it (regraftBroken), and a neighbour arriving is eager in it. No other
+// it (regraftBroken, whether or not it was used within TreeIdle), and a
+// neighbour arriving is eager in it. As in a root's tree, an eager
+// announcer is pruned only for a payload that was grafted, not for a new
+// link's cache replay (push). No other
 // root's PRUNE touches it, so it stays a spanning tree as the paper's
 // single tree does when one origin sends. The messages that travel on it:
 //   - every ClassMembership message (a node's announcements, which are
@@ -129,10 +132,16 @@ func (p *Plumtree) sharedDelivered(r ptTreeRef, sender *ptPeer, grafted bool) {
 // broadcasts, every one on the shared tree, without this rule). The
 // period, GraftTimeout2 (the paper's round-trip-sized wait), covers the
 // PRUNE of a payload forwarded on the link crossing the payload that
-// arrived on it. Keeping a parent's link on a duplicate from it as well
-// (tried) made no difference in that test and its seeds, and added
-// duplicates where many roots send at once (simulator, 3,000 nodes,
-// all-send RMR 0.52 against 0.35).
+// arrived on it. In that test over 36 seeds (measured while eager
+// announcers were still pruned on the shared tree), the window is what
+// works:
+// refusing only the parent of the last payload left repair GRAFTs in 17
+// seeds, refusing only a PRUNE that would leave no eager link in 22,
+// refusing once per payload in 18, the window in none. Keeping a
+// parent's link on a duplicate from it as well (tried) made no
+// difference there and added duplicates where many roots send at once
+// (simulator, 3,000 nodes, eager announcers pruned: all-send RMR 0.53
+// against 0.35).
 func (p *Plumtree) sharedParent(r ptTreeRef, pp *ptPeer) bool {
 	if !r.shared || pp.slot < 0 || p.tree(r) == nil {
 		return false

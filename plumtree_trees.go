@@ -410,7 +410,11 @@ func (p *Plumtree) brokenTrees(pp *ptPeer) {
 			p.broken = append(p.broken, int32(i))
 		}
 	}
-	if p.trees.max > 0 && p.sharedSpans && broken(&p.trees.shared, ptSharedTree) {
+	// The shared tree carries every root's first payloads, however long
+	// it has been idle: it is grafted around a lost link whenever it ran
+	// through it.
+	if sh := &p.trees.shared; p.trees.max > 0 && p.sharedSpans &&
+		((pp.slot >= 0 && sh.parent == pp.slot) || p.eagerIn(ptSharedTree, pp)) {
 		p.broken = append(p.broken, -1)
 	}
 }
