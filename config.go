@@ -425,14 +425,17 @@ type Config struct {
 	// eager and lazy links of their own (PlumtreeConfig.MaxTrees): with
 	// many senders, one origin's duplicates then no longer prune the links
 	// another origin's tree needs, and its broadcasts need no repair round
-	// (IHAVE + GraftTimeout). A root's tree starts at its first broadcast
-	// (for most roots, the node's announcement when it joins), which is
-	// pushed on every link, and is kept until the least recently used
-	// root beyond BroadcastTrees goes back to the shared tree. Each costs
-	// about 100 bytes. Zero keeps one shared tree for every origin, as
-	// before. Between 0 and 65,536. Default: 1024 (bench/, 1 KiB, random
-	// origins, N=32 and 64 from 2 to 256 broadcasts/s: see BENCHMARKS.md,
-	// "Per-root trees on real sockets").
+	// (IHAVE + GraftTimeout). An origin sends on its own tree while it
+	// broadcasts at least every 5 s; its first broadcast, a broadcast
+	// after a longer pause and every membership announcement go on a
+	// shared tree that only those messages change, one payload copy per
+	// node. A root's own tree starts as a copy of the shared tree and is
+	// kept until the least recently used root beyond BroadcastTrees goes
+	// back to the default tree. Each costs about 100 bytes. Zero keeps one
+	// tree for every origin and message, as before wire version 3.
+	// Between 0 and 65,536. Default: 1024 (bench/, 1 KiB, random origins:
+	// see BENCHMARKS.md, "Per-root trees on real sockets" and "Session 7:
+	// first pushes of per-root trees").
 	BroadcastTrees int
 
 	// --- Runtime limits ---

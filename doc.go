@@ -157,7 +157,10 @@
 //     (runtime_commands.go), which feeds a BroadcastPayload to Plumtree;
 //     runLoop.runQueue (runtime_loop.go) calls Plumtree.Step, whose
 //     Plumtree.broadcast and Plumtree.push (plumtree.go) emit a Send of a
-//     Gossip for each eager peer and queue an IHave for each lazy one.
+//     Gossip for each eager peer and queue an IHave for each lazy one, in
+//     the message's tree: the shared tree for a membership announcement
+//     or a sender's first payload in a while (plumtree_shared.go), else
+//     its sender's own tree (plumtree_trees.go).
 //  3. runLoop.routePlumtree hands each Send to runLoop.send, which puts
 //     the frame on the link's user queue (runLoop.queueFrame,
 //     linkQueues.push, runtime_linkqueue.go); at the end of the loop

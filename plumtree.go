@@ -55,11 +55,14 @@ import (
 //   - With PlumtreeConfig.MaxTrees above 0 (off by default), eager and
 //     lazy sets are kept per tree root, the message's origin, beside a
 //     default tree that evolves as the paper's single set: a root's tree
-//     starts with every neighbour eager at its first payload and is kept
-//     until MaxTrees evicts it (plumtree_trees.go). In those trees a lost
-//     link is grafted around at once, a new payload from a lazy
-//     neighbour keeps that link eager, and a new link's cache replay
-//     does not get it pruned.
+//     starts at its first payload on it and is kept until MaxTrees evicts
+//     it (plumtree_trees.go). In those trees a lost link is grafted
+//     around at once, a new payload from a lazy neighbour keeps that link
+//     eager, and a new link's cache replay does not get it pruned.
+//     Membership announcements and the payloads of a root that has not
+//     broadcast for TreeIdle travel on a shared tree that only their own
+//     PRUNEs and GRAFTs change, and a root's own tree starts as a copy of
+//     it (plumtree_shared.go).
 //   - A missing message is not forgotten once every announcer has been
 //     grafted: its announcers, or the other neighbours once none is left,
 //     are grafted again in turn with a doubling wait, until CacheTTL after
@@ -104,6 +107,21 @@ type Plumtree struct {
 	cands []*ptPeer
 	// broken is scratch space for neighborDown (brokenTrees).
 	broken []int32
+
+	// sharedSpans is set once the shared tree has brought this node a
+	// payload by eager push; new trees start as copies of it from then on
+	// (plumtree_shared.go).
+	sharedSpans bool
+	// sharedParents holds, as masks over slots, the neighbours that
+	// brought this node a new payload of the shared tree first in the
+	// current and the previous period of GraftTimeout1, which started at
+	// core time sharedParentsAt (sharedParent).
+	sharedParents   [2]uint64
+	sharedParentsAt int64
+	// userSent and lastUser record the last local user broadcast (its
+	// core time), which decides whether the next goes on the shared tree.
+	userSent bool
+	lastUser int64
 }
 
 // ptGraftGroup collects the IDs grafted from one peer in one timer expiry.
@@ -272,7 +290,10 @@ func (p *Plumtree) remember(id MessageID, class Class, round uint16, payload []b
 
 // broadcast is the paper's Broadcast(m): deliver locally, push with round 0.
 func (p *Plumtree) broadcast(class Class, payload []byte) {
-	id := MessageID{Origin: p.self.Name, Seq: p.nextSeq}
+	id := MessageID{Origin: p.self.Name, Seq: p.nextSeq &^ ptSharedBit}
+	if p.sendsShared(class) {
+		id.Seq |= ptSharedBit
+	}
 	p.nextSeq++
 	if p.known(id) {
 		// Only possible after 2^63 broadcasts or a sequence collision
@@ -283,6 +304,7 @@ func (p *Plumtree) broadcast(class Class, payload []byte) {
 	p.remember(id, class, 0, payload, "")
 	p.emit(Deliver{ID: id, Class: class, Payload: payload, From: p.self, Hops: 0})
 	p.push(id, class, 0, payload, "", nil, false)
+	p.sharedDelivered(ptTreeOf(id), nil, false)
 }
 
 // push is the paper's EagerPush and LazyPush: the payload goes at once to
@@ -310,21 +332,22 @@ func (p *Plumtree) broadcast(class Class, payload []byte) {
 // pruned; the root's next payload settles it.
 func (p *Plumtree) push(id MessageID, class Class, round uint16, payload []byte, except string, has []ptAnnouncement, grafted bool) {
 	var msg Message // boxed once, shared by all sends
-	// The origin's tree starts here for a local broadcast (receiveGossip
+	// The message's tree starts here for a local broadcast (receiveGossip
 	// started it, with its parent, for a received one).
-	p.trackPush(id.Origin, nil)
+	r := ptTreeOf(id)
+	p.trackPush(r, nil)
 	for i := range p.peers.list {
 		pp := &p.peers.list[i]
 		if pp.peer.Name == except {
 			continue
 		}
-		eager := p.eagerIn(id.Origin, pp)
+		eager := p.eagerIn(r, pp)
 		if ptAnnounced(has, pp.peer.Name) {
 			// The payload would be a duplicate there, answered with
 			// PRUNE: prune the link ourselves instead.
-			if eager && (grafted || p.tree(id.Origin) == nil) {
-				p.setLink(id.Origin, pp, false)
-				p.emit(Send{To: pp.peer, Msg: pruneMsg{Root: id.Origin}})
+			if eager && (grafted || p.tree(r) == nil) {
+				p.setLink(r, pp, false)
+				p.emit(Send{To: pp.peer, Msg: r.prune()})
 			}
 			continue
 		}
@@ -354,13 +377,13 @@ func ptAnnounced(announcers []ptAnnouncement, name string) bool {
 // message's origin.
 func (p *Plumtree) receiveGossip(from Peer, g gossipMsg) {
 	sender := p.peers.get(from.Name) // nil for a non-neighbour
-	root := g.ID.Origin
+	root := ptTreeOf(g.ID)
 	if p.known(g.ID) {
 		// "eagerPushPeers ← eagerPushPeers \ {sender}; lazyPushPeers ←
 		// lazyPushPeers ∪ {sender}; Send(PRUNE, sender)".
 		if sender != nil {
 			p.setLink(root, sender, false)
-			p.emit(Send{To: sender.peer, Msg: pruneMsg{Root: root}})
+			p.emit(Send{To: sender.peer, Msg: root.prune()})
 		}
 		return
 	}
@@ -375,6 +398,7 @@ func (p *Plumtree) receiveGossip(from Peer, g gossipMsg) {
 	if len(p.missing.m) > 0 {
 		miss, missed = p.missing.take(g.ID)
 	}
+	p.sharedDelivered(root, sender, miss.grafts > 0)
 	p.push(g.ID, g.Class, fwd, g.Payload, from.Name, miss.announcers, miss.grafts > 0)
 
 	// The paper then adds the sender to eagerPushPeers. A payload we
@@ -400,7 +424,7 @@ func (p *Plumtree) receiveGossip(from Peer, g gossipMsg) {
 // no IDs) and the parent is pruned, in the tree rooted at root. Of several
 // such announcers the one with the lowest round (earliest on ties) is
 // chosen.
-func (p *Plumtree) optimizeOnPayload(root, parent string, round uint16, announcers []ptAnnouncement) {
+func (p *Plumtree) optimizeOnPayload(root ptTreeRef, parent string, round uint16, announcers []ptAnnouncement) {
 	best := -1
 	for i, a := range announcers {
 		if !p.worthOptimizing(a.round, round) {
@@ -428,15 +452,15 @@ func (p *Plumtree) worthOptimizing(r, round uint16) bool {
 // swapParent grafts the lazy neighbour called better and prunes the eager
 // neighbour called parent in the tree rooted at root, if both are
 // neighbours in those states there, and reports whether it did.
-func (p *Plumtree) swapParent(root, parent, better string) bool {
+func (p *Plumtree) swapParent(root ptTreeRef, parent, better string) bool {
 	par, bet := p.peers.get(parent), p.peers.get(better)
 	if par == nil || bet == nil || par == bet || !p.eagerIn(root, par) || p.eagerIn(root, bet) {
 		return false
 	}
 	p.setLink(root, bet, true)
-	p.emit(Send{To: bet.peer, Msg: graftMsg{Root: root}})
+	p.emit(Send{To: bet.peer, Msg: root.graft()})
 	p.setLink(root, par, false)
-	p.emit(Send{To: par.peer, Msg: pruneMsg{Root: root}})
+	p.emit(Send{To: par.peer, Msg: root.prune()})
 	return true
 }
 
@@ -457,7 +481,7 @@ func (p *Plumtree) receiveIHave(from Peer, ih ihaveMsg) {
 			p.missing.announce(e.ID, from, e.Round, timer, p.now)
 			continue
 		}
-		if optimize && fwd > 0 && p.worthOptimizing(e.Round, fwd-1) && !p.eagerIn(e.ID.Origin, pp) && p.optimizeOnIHave(from.Name, e.ID) {
+		if optimize && fwd > 0 && p.worthOptimizing(e.Round, fwd-1) && !p.eagerIn(ptTreeOf(e.ID), pp) && p.optimizeOnIHave(from.Name, e.ID) {
 			optimize = false // one swap per IHAVE
 		}
 	}
@@ -466,7 +490,7 @@ func (p *Plumtree) receiveIHave(from Peer, ih ihaveMsg) {
 		// any optimisation above.
 		eager := pp != nil
 		for _, id := range timer.ids {
-			eager = eager && p.eagerIn(id.Origin, pp)
+			eager = eager && p.eagerIn(ptTreeOf(id), pp)
 		}
 		p.emit(SetTimer{After: p.graftWait(eager), Timer: timer})
 	}
@@ -503,7 +527,7 @@ func (p *Plumtree) optimizeOnIHave(from string, id MessageID) bool {
 	if c == nil || c.parent == "" || c.parent == from {
 		return false
 	}
-	return p.swapParent(id.Origin, c.parent, from)
+	return p.swapParent(ptTreeOf(id), c.parent, from)
 }
 
 // graftTimerFired is the paper's "upon Timer(mID)": for each message the
@@ -560,7 +584,7 @@ func (p *Plumtree) graftTimerFired(t *ptGraftTimer) {
 	for _, g := range groups {
 		if pp := p.peers.get(g.peer.Name); pp != nil {
 			for _, id := range g.ids {
-				p.setLink(id.Origin, pp, true)
+				p.setLink(ptTreeOf(id), pp, true)
 			}
 		}
 		for ids := g.ids; len(ids) > 0; {
@@ -643,36 +667,38 @@ func (p *Plumtree) receiveGraft(from Peer, g graftMsg) {
 func (p *Plumtree) graftLinks(pp *ptPeer, g graftMsg) {
 	wasEager := pp.eager
 	if len(g.IDs) == 0 {
-		if g.Root == "" {
+		r := ptTreeRef{root: g.Root, shared: g.Shared}
+		if r == (ptTreeRef{}) {
 			// A node with one eager set: every tree.
 			if !wasEager || p.trees.anyLazy(pp.slot) {
-				p.setLink("", pp, true)
+				p.setLink(r, pp, true)
 				p.emit(Send{To: pp.peer, Msg: graftMsg{}})
 			}
 			return
 		}
-		flipped := !wasEager || !p.eagerIn(g.Root, pp)
-		p.setLink(g.Root, pp, true)
+		flipped := !wasEager || !p.eagerIn(r, pp)
+		p.setLink(r, pp, true)
 		if flipped {
-			p.emit(Send{To: pp.peer, Msg: graftMsg{Root: g.Root}})
+			p.emit(Send{To: pp.peer, Msg: r.graft()})
 		}
 		return
 	}
 	acked := false
 	for _, id := range g.IDs {
-		// The override is set for every root, as the sender set it; each
-		// root that was lazy is acknowledged once.
-		flipped := !p.eagerIn(id.Origin, pp)
-		p.setLink(id.Origin, pp, true)
+		// The override is set for every tree, as the sender set it; each
+		// tree that was lazy is acknowledged once.
+		r := ptTreeOf(id)
+		flipped := !p.eagerIn(r, pp)
+		p.setLink(r, pp, true)
 		if flipped {
-			p.emit(Send{To: pp.peer, Msg: graftMsg{Root: id.Origin}})
+			p.emit(Send{To: pp.peer, Msg: r.graft()})
 			acked = true
 		}
 	}
 	if !wasEager && !acked {
 		// Only the default tree changed; the acknowledgement names a
-		// root the GRAFT named, which the sender holds eager already.
-		p.emit(Send{To: pp.peer, Msg: graftMsg{Root: g.IDs[0].Origin}})
+		// tree the GRAFT named, which the sender holds eager already.
+		p.emit(Send{To: pp.peer, Msg: ptTreeOf(g.IDs[0]).graft()})
 	}
 }
 
@@ -680,7 +706,13 @@ func (p *Plumtree) graftLinks(pp *ptPeer, g graftMsg) {
 // PRUNE names (every tree without a root).
 func (p *Plumtree) receivePrune(from Peer, pr pruneMsg) {
 	if pp := p.peers.get(from.Name); pp != nil {
-		p.setLink(pr.Root, pp, false)
+		r := ptTreeRef{root: pr.Root, shared: pr.Shared}
+		if p.sharedParent(r, pp) {
+			// Refused: the link stays eager at both ends.
+			p.emit(Send{To: pp.peer, Msg: r.graft()})
+			return
+		}
+		p.setLink(r, pp, false)
 	}
 }
 
@@ -719,6 +751,7 @@ func (p *Plumtree) neighborDown(peer Peer) {
 	}
 	if slot, ok := p.peers.remove(peer.Name); ok {
 		p.trees.clearSlot(slot)
+		p.clearSharedParent(slot)
 		p.regraftBroken(slot)
 	}
 	p.missing.dropAnnouncer(peer.Name)

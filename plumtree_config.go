@@ -142,27 +142,31 @@ type PlumtreeConfig struct {
 	// Plumtree: with many senders, the duplicates of one origin's
 	// broadcasts would otherwise prune links another origin's tree needs,
 	// and those are grafted back only after an IHAVE and GraftTimeout1.
-	// A root is tracked from its first push (or PRUNE or GRAFT), starting
-	// with every neighbour eager, and from then on changed only by its own
-	// PRUNEs and GRAFTs and by neighbours arriving or leaving
+	// A root's messages travel on its own tree only while it sends often
+	// (its previous user payload less than TreeIdle ago); membership
+	// announcements and the other payloads travel on a shared tree that
+	// only they change (plumtree_shared.go). A root is tracked from its
+	// first push on its own tree (or PRUNE or GRAFT for it), starting as a
+	// copy of the shared tree once that has brought the node a payload
+	// (before, with every neighbour eager), and from then on changed only
+	// by its own PRUNEs and GRAFTs and by neighbours arriving or leaving
 	// (plumtree_trees.go). Tracking one root more than MaxTrees forgets
 	// the least recently used one, which then follows the default tree
-	// again, and the new root's tree starts as a copy of the default tree
-	// (with more roots sending than MaxTrees, a first payload pushed on
-	// every link would be every payload). A tracked root costs about 100
-	// bytes. Only the
-	// first 64 neighbours have a place in the per-root sets; further ones
-	// follow the default tree. Zero keeps the single default tree (the
-	// behaviour before wire version 3). Default 0 for the core, so that
-	// the simulator's default figures stay those of one tree (its
-	// experiments broadcast from a new origin nearly every time, and a
-	// root's first payload, pushed on every link, costs duplicates that
-	// only a root that sends again wins back); the runtime's
-	// Config.BroadcastTrees sets 1024, which removed the repair rounds of
-	// random senders on real sockets (BENCHMARKS.md).
+	// again. A tracked root costs about 100 bytes. Only the first 64
+	// neighbours have a place in the per-root sets; further ones follow
+	// the default tree. Zero keeps the single default tree (the behaviour
+	// before wire version 3), with no shared tree. Default 0 for the
+	// core, so that the simulator's default figures stay those of one
+	// tree; the runtime's Config.BroadcastTrees sets 1024, which removed
+	// the repair rounds of random senders on real sockets (BENCHMARKS.md).
 	MaxTrees int
 
-	// TreeIdle tells a root that sends from one that does not: when a
+	// TreeIdle tells a root that sends from one that does not. At the
+	// root, a user payload less than TreeIdle after its previous one goes
+	// on the root's own tree, any other on the shared tree, where it
+	// costs one copy per node instead of starting a tree
+	// (plumtree_shared.go); zero sends every user payload on the root's
+	// own tree. When a
 	// neighbour goes down, only the trees used less than TreeIdle ago are
 	// grafted around the lost link at once; the others are repaired by
 	// their root's next payload, as in the paper, so that a link lost in a

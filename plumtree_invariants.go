@@ -126,6 +126,10 @@ func (p *Plumtree) checkTrees() error {
 	if len(t.list) > max(p.cfg.MaxTrees, 0) || len(t.index) != len(t.list) {
 		return fmt.Errorf("plumtree %s: %d trees, %d indexed, MaxTrees %d", p.self.Name, len(t.list), len(t.index), p.cfg.MaxTrees)
 	}
+	if sh := t.shared; sh.root != "" || sh.set&^slots != 0 || sh.lazy&^sh.set != 0 ||
+		sh.parent >= ptMaxSlots || (sh.parent >= 0 && slots&(uint64(1)<<uint(sh.parent)) == 0) {
+		return fmt.Errorf("plumtree %s: shared tree root %q, overrides %#x, lazy %#x, parent %d, slots %#x", p.self.Name, sh.root, sh.set, sh.lazy, sh.parent, slots)
+	}
 	for i, tr := range t.list {
 		switch {
 		case tr.root == "" || t.index[tr.root] != int32(i):

@@ -272,9 +272,9 @@ func (n *ptNet) fmtMsg(m Message) string {
 		for i, id := range m.IDs {
 			parts[i] = n.label(id)
 		}
-		return "graft" + ptRootSuffix(m.Root) + " [" + strings.Join(parts, " ") + "]"
+		return "graft" + ptTreeSuffix(m.Root, m.Shared) + " [" + strings.Join(parts, " ") + "]"
 	case pruneMsg:
-		return "prune" + ptRootSuffix(m.Root)
+		return "prune" + ptTreeSuffix(m.Root, m.Shared)
 	}
 	return fmt.Sprintf("%T", m)
 }

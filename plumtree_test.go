@@ -90,11 +90,21 @@ func fmtPtMsg(m Message) string {
 		for _, id := range m.IDs {
 			parts = append(parts, fmt.Sprintf("%s/%d", id.Origin, id.Seq))
 		}
-		return "graft" + ptRootSuffix(m.Root) + " [" + strings.Join(parts, " ") + "]"
+		return "graft" + ptTreeSuffix(m.Root, m.Shared) + " [" + strings.Join(parts, " ") + "]"
 	case pruneMsg:
-		return "prune" + ptRootSuffix(m.Root)
+		return "prune" + ptTreeSuffix(m.Root, m.Shared)
 	}
 	return fmt.Sprintf("%T", m)
+}
+
+// ptTreeSuffix formats the tree of a PRUNE or GRAFT for traces: "(root)",
+// "(shared root)" for the shared tree, or nothing for a message without
+// either.
+func ptTreeSuffix(root string, shared bool) string {
+	if shared {
+		return "(shared " + root + ")"
+	}
+	return ptRootSuffix(root)
 }
 
 // ptRootSuffix formats the tree root of a PRUNE or GRAFT for traces:

@@ -23,7 +23,11 @@ import "slices"
 // delivered here, or the root's own broadcast) with every neighbour eager,
 // the paper's initial state (§3), per root: the root's first payload
 // reaches every node by eager push and its duplicates prune the tree into
-// shape, as the paper's first broadcast does. From then on only the
+// shape, as the paper's first broadcast does. Since session 7 that is
+// only the start of a tree on a node that the shared tree has not yet
+// brought a payload: a root's first payloads travel on the shared tree,
+// and its own tree starts as a copy of that spanning tree, one copy per
+// node instead of a flood (plumtree_shared.go). From then on only the
 // PRUNEs and GRAFTs of its root change it, and NeighborUp (a new
 // neighbour is eager in every tree, §3) and NeighborDown. A link a root's
 // tree needed and another root's duplicates pruned in the default tree
@@ -116,16 +120,19 @@ type ptTree struct {
 	parent int8
 }
 
-// ptTrees is the table of tracked tree roots.
+// ptTrees is the table of tracked tree roots, and the shared tree.
 type ptTrees struct {
 	max   int
 	index map[string]int32
 	list  []ptTree
 	tick  uint64
+	// shared is the shared tree (plumtree_shared.go), in use when max is
+	// above 0; its root is empty and it is never evicted.
+	shared ptTree
 }
 
 func newPtTrees(max int) ptTrees {
-	return ptTrees{max: max, index: make(map[string]int32)}
+	return ptTrees{max: max, index: make(map[string]int32), shared: ptTree{parent: -1}}
 }
 
 // get returns the tree of root, or nil when root is not tracked.
@@ -177,6 +184,8 @@ func (t *ptTrees) clearSlot(s int8) {
 		t.list[i].set &^= bit
 		t.list[i].lazy &^= bit
 	}
+	t.shared.set &^= bit
+	t.shared.lazy &^= bit
 }
 
 // eagerSlot overrides slot s as eager in every tree (a neighbour that
@@ -190,6 +199,8 @@ func (t *ptTrees) eagerSlot(s int8) {
 		t.list[i].set |= bit
 		t.list[i].lazy &^= bit
 	}
+	t.shared.set |= bit
+	t.shared.lazy &^= bit
 }
 
 // anyLazy reports whether slot s is overridden as lazy in some tree.
@@ -203,26 +214,47 @@ func (t *ptTrees) anyLazy(s int8) bool {
 			return true
 		}
 	}
-	return false
+	return t.shared.lazy&bit != 0
 }
 
-// tree returns the tree of root, or nil when root is not tracked.
-func (p *Plumtree) tree(root string) *ptTree { return p.trees.get(root) }
+// tree returns the tree r names, or nil when it is not tracked (the
+// default tree then stands for it).
+func (p *Plumtree) tree(r ptTreeRef) *ptTree {
+	if r.shared {
+		if p.trees.max > 0 {
+			return &p.trees.shared
+		}
+		return nil
+	}
+	return p.trees.get(r.root)
+}
 
-// trackTree returns the tree of root, marked as used now, and whether it
-// was created now. A new tree starts with every neighbour eager
-// (startEager), or, when it replaced another (MaxTrees roots are
-// tracked), as a copy of the default tree (snapshotDefault). It returns
-// nil when no tree may be tracked.
-func (p *Plumtree) trackTree(root string) (*ptTree, bool) {
-	tr, created, replaced := p.trees.track(root)
+// trackTree returns the tree r names, marked as used now, and whether it
+// was created now. A new root's tree starts as a copy of the shared tree
+// once that has brought this node a payload (snapshot, see
+// plumtree_shared.go); before, with every neighbour eager (startEager),
+// or, when it replaced another (MaxTrees roots are tracked), as a copy
+// of the default tree. It returns nil when no tree may be tracked.
+func (p *Plumtree) trackTree(r ptTreeRef) (*ptTree, bool) {
+	if r.shared {
+		tr := p.tree(r)
+		if tr != nil {
+			p.trees.tick++
+			tr.used, tr.last = p.trees.tick, p.now
+		}
+		return tr, false
+	}
+	tr, created, replaced := p.trees.track(r.root)
 	if tr == nil {
 		return nil, false
 	}
 	if created {
-		if replaced {
-			p.snapshotDefault(tr)
-		} else {
+		switch {
+		case p.sharedSpans:
+			p.snapshot(tr, ptSharedTree)
+		case replaced:
+			p.snapshot(tr, ptTreeRef{})
+		default:
 			p.startEager(tr)
 		}
 	}
@@ -230,10 +262,10 @@ func (p *Plumtree) trackTree(root string) (*ptTree, bool) {
 	return tr, created
 }
 
-// eagerIn reports whether the neighbour pp is eager in the tree of root.
-func (p *Plumtree) eagerIn(root string, pp *ptPeer) bool {
+// eagerIn reports whether the neighbour pp is eager in the tree r names.
+func (p *Plumtree) eagerIn(r ptTreeRef, pp *ptPeer) bool {
 	if pp.slot >= 0 {
-		if tr := p.tree(root); tr != nil {
+		if tr := p.tree(r); tr != nil {
 			if bit := uint64(1) << uint(pp.slot); tr.set&bit != 0 {
 				return tr.lazy&bit == 0
 			}
@@ -242,17 +274,18 @@ func (p *Plumtree) eagerIn(root string, pp *ptPeer) bool {
 	return pp.eager
 }
 
-// setLink moves the neighbour pp to eager or lazy in the tree of root (an
-// override, see above) and in the default tree. An empty root (a PRUNE or
-// GRAFT from a node that keeps one set) drops pp's overrides in every tree,
-// so that all of them follow the default tree.
-func (p *Plumtree) setLink(root string, pp *ptPeer, eager bool) {
-	if root == "" {
+// setLink moves the neighbour pp to eager or lazy in the tree r names (an
+// override, see above) and in the default tree. A ref without root or
+// shared flag (a PRUNE or GRAFT from a node that keeps one set) drops
+// pp's overrides in every tree, the shared one too, so that all of them
+// follow the default tree.
+func (p *Plumtree) setLink(r ptTreeRef, pp *ptPeer, eager bool) {
+	if r == (ptTreeRef{}) {
 		pp.eager = eager
 		p.trees.clearSlot(pp.slot)
 		return
 	}
-	tr, _ := p.trackTree(root) // started before pp's default state changes
+	tr, _ := p.trackTree(r) // started before pp's default state changes
 	pp.eager = eager
 	if tr == nil || pp.slot < 0 {
 		return
@@ -271,12 +304,15 @@ func (p *Plumtree) setLink(root string, pp *ptPeer, eager bool) {
 // a local broadcast) as the tree's parent. A tree created now has parent
 // eager, as parent holds us eager in its own tree, since it pushed the
 // payload to us.
-func (p *Plumtree) trackPush(root string, parent *ptPeer) {
-	tr, created := p.trackTree(root)
+func (p *Plumtree) trackPush(r ptTreeRef, parent *ptPeer) {
+	tr, created := p.trackTree(r)
 	if tr == nil || parent == nil {
 		return
 	}
 	tr.parent = parent.slot
+	if r.shared {
+		p.markSharedParent(parent.slot)
+	}
 	if created && parent.slot >= 0 {
 		tr.lazy &^= uint64(1) << uint(parent.slot)
 	}
@@ -296,8 +332,9 @@ func (p *Plumtree) startEager(tr *ptTree) {
 	}
 }
 
-// snapshotDefault gives the new tree tr an override for every neighbour
-// with a slot: its state in the default tree now. From then on the tree
+// snapshot gives the new tree tr an override for every neighbour with a
+// slot: its state now in the tree from names (the shared tree, or the
+// default tree for the zero ref). From then on the tree
 // changes only by the PRUNEs and GRAFTs of its root (and by neighbours
 // arriving or leaving), never by those of other roots.
 //
@@ -310,7 +347,7 @@ func (p *Plumtree) startEager(tr *ptTree) {
 // join wave: every node broadcasts at once) track every root this way, so
 // almost every later user broadcast paid a repair round
 // (TestPlumtreeTreesNoRepairAfterJoinWave).
-func (p *Plumtree) snapshotDefault(tr *ptTree) {
+func (p *Plumtree) snapshot(tr *ptTree, from ptTreeRef) {
 	for i := range p.peers.list {
 		pp := &p.peers.list[i]
 		if pp.slot < 0 {
@@ -318,7 +355,7 @@ func (p *Plumtree) snapshotDefault(tr *ptTree) {
 		}
 		bit := uint64(1) << uint(pp.slot)
 		tr.set |= bit
-		if !pp.eager {
+		if !p.eagerIn(from, pp) {
 			tr.lazy |= bit
 		}
 	}
@@ -326,10 +363,10 @@ func (p *Plumtree) snapshotDefault(tr *ptTree) {
 
 // treePeers returns the neighbours whose state in the tree of root is
 // eager (or lazy), in name order.
-func (p *Plumtree) treePeers(root string, eager bool) []Peer {
+func (p *Plumtree) treePeers(r ptTreeRef, eager bool) []Peer {
 	var out []Peer
 	for i := range p.peers.list {
-		if pp := &p.peers.list[i]; p.eagerIn(root, pp) == eager {
+		if pp := &p.peers.list[i]; p.eagerIn(r, pp) == eager {
 			out = append(out, pp.peer)
 		}
 	}
@@ -350,25 +387,35 @@ func (p *Plumtree) TreeRoots() []string {
 // EagerPeersOf returns the eager push peers of the tree rooted at root (a
 // message origin), sorted by name: the default tree's when root is not
 // tracked.
-func (p *Plumtree) EagerPeersOf(root string) []Peer { return p.treePeers(root, true) }
+func (p *Plumtree) EagerPeersOf(root string) []Peer { return p.treePeers(ptTreeRef{root: root}, true) }
 
 // LazyPeersOf returns the lazy push peers of the tree rooted at root,
 // sorted by name.
-func (p *Plumtree) LazyPeersOf(root string) []Peer { return p.treePeers(root, false) }
+func (p *Plumtree) LazyPeersOf(root string) []Peer { return p.treePeers(ptTreeRef{root: root}, false) }
 
 // brokenTrees collects, in p.broken, the trees in which the neighbour pp,
 // about to go down, is eager or the parent, and that were used less than
-// PlumtreeConfig.TreeIdle ago (all of them with TreeIdle zero).
+// PlumtreeConfig.TreeIdle ago (all of them with TreeIdle zero): the index
+// of each, -1 for the shared tree.
 func (p *Plumtree) brokenTrees(pp *ptPeer) {
 	p.broken = p.broken[:0]
-	for i := range p.trees.list {
-		tr := &p.trees.list[i]
+	broken := func(tr *ptTree, r ptTreeRef) bool {
 		if p.cfg.TreeIdle > 0 && p.now-tr.last >= int64(p.cfg.TreeIdle) {
-			continue
+			return false
 		}
-		if (pp.slot >= 0 && tr.parent == pp.slot) || p.eagerIn(tr.root, pp) {
+		return (pp.slot >= 0 && tr.parent == pp.slot) || p.eagerIn(r, pp)
+	}
+	for i := range p.trees.list {
+		if tr := &p.trees.list[i]; broken(tr, ptTreeRef{root: tr.root}) {
 			p.broken = append(p.broken, int32(i))
 		}
+	}
+	// The shared tree carries every root's first payloads, however long
+	// it has been idle: it is grafted around a lost link whenever it ran
+	// through it.
+	if sh := &p.trees.shared; p.trees.max > 0 && p.sharedSpans &&
+		((pp.slot >= 0 && sh.parent == pp.slot) || p.eagerIn(ptSharedTree, pp)) {
+		p.broken = append(p.broken, -1)
 	}
 }
 
@@ -397,12 +444,18 @@ func (p *Plumtree) regraftBroken(slot int8) {
 			p.trees.list[i].parent = -1
 		}
 	}
+	if p.trees.shared.parent == slot {
+		p.trees.shared.parent = -1
+	}
 	for _, i := range p.broken {
-		root := p.trees.list[i].root
+		r := ptSharedTree
+		if i >= 0 {
+			r = ptTreeRef{root: p.trees.list[i].root}
+		}
 		for j := range p.peers.list {
-			if pp := &p.peers.list[j]; !p.eagerIn(root, pp) {
-				p.setLink(root, pp, true)
-				p.emit(Send{To: pp.peer, Msg: graftMsg{Root: root}})
+			if pp := &p.peers.list[j]; !p.eagerIn(r, pp) {
+				p.setLink(r, pp, true)
+				p.emit(Send{To: pp.peer, Msg: r.graft()})
 			}
 		}
 	}
@@ -428,12 +481,12 @@ func (p *Plumtree) regraftBroken(slot int8) {
 // another while the overlay changes, and paid as a repair round by the
 // root's next broadcast. pp is made eager here and sent an empty GRAFT
 // for the root, which makes the link eager at both ends again.
-func (p *Plumtree) keepParent(root string, pp *ptPeer) {
-	if p.tree(root) == nil {
-		p.setLink(root, pp, false) // the default tree follows the PRUNE
-		p.emit(Send{To: pp.peer, Msg: pruneMsg{Root: root}})
+func (p *Plumtree) keepParent(r ptTreeRef, pp *ptPeer) {
+	if p.tree(r) == nil {
+		p.setLink(r, pp, false) // the default tree follows the PRUNE
+		p.emit(Send{To: pp.peer, Msg: r.prune()})
 		return
 	}
-	p.setLink(root, pp, true)
-	p.emit(Send{To: pp.peer, Msg: graftMsg{Root: root}})
+	p.setLink(r, pp, true)
+	p.emit(Send{To: pp.peer, Msg: r.graft()})
 }

@@ -23,7 +23,8 @@ import (
 // The version field names the wire version that defines the body's
 // layout: the version that introduced the message type (1 for the types
 // of version 1, 2 for those added in version 2, see wireVersionOf), 3
-// for a prune or graft that names its tree root, or 4 for member records
+// for a prune or graft that names its tree root, 5 for one that names
+// the shared tree, or 4 for member records
 // that carry the members' protocol versions (the only bodies that grew a
 // field, wire_codec.go). A layout never changes, so a frame of an old
 // layout is the same bytes whatever version a connection negotiated, and
@@ -50,7 +51,7 @@ import (
 // wireVersionMin to wireVersion. The handshake picks the highest version
 // both sides speak (negotiateVersion).
 const (
-	wireVersion    uint8 = 4
+	wireVersion    uint8 = 5
 	wireVersionMin uint8 = 1
 )
 
@@ -66,7 +67,17 @@ const wireVersionTreeRoots uint8 = 3
 // instead of the binary layout 1 of membership_codec_v1.go.
 const wireVersionMemberVersions uint8 = 4
 
+// wireVersionSharedTree is the wire version from which Prune and Graft
+// can name the shared tree (their Shared field, a last field of their
+// body): the tree that messages whose ID has ptSharedBit set travel on,
+// apart from their root's own tree (plumtree_shared.go).
+const wireVersionSharedTree uint8 = 5
+
 // forVersion returns m as it may be sent on a link of wire version v:
+//   - below version 5 (wireVersionSharedTree), a Prune or Graft for the
+//     shared tree loses its Shared flag and keeps the Root it names (the
+//     origin of the message that caused it): the peer applies it to that
+//     root's tree, as it carried the message there;
 //   - below version 4 (wireVersionMemberVersions), member records lose
 //     their versions, and a membership announcement is re-encoded in the
 //     binary layout older nodes read (the peer relays it in that layout);
@@ -76,6 +87,23 @@ const wireVersionMemberVersions uint8 = 4
 //
 // Every other message is returned as is.
 func forVersion(m Message, v uint8) Message {
+	if v >= wireVersionSharedTree {
+		return m
+	}
+	switch m := m.(type) {
+	case pruneMsg:
+		m.Shared = false
+		return forVersionBefore4(m, v)
+	case graftMsg:
+		m.Shared = false
+		return forVersionBefore4(m, v)
+	}
+	return forVersionBefore4(m, v)
+}
+
+// forVersionBefore4 is forVersion for the versions before 5, applied to a
+// message without a Shared flag.
+func forVersionBefore4(m Message, v uint8) Message {
 	if v >= wireVersionMemberVersions {
 		return m
 	}

@@ -31,7 +31,9 @@ import (
 //	graft              [ids []MessageID]
 //	prune              []
 //	graft              [ids []MessageID, root str]        (version 3)
+//	graft              [ids []MessageID, root str, shared bool] (version 5)
 //	prune              [root str]                         (version 3)
+//	prune              [root str, shared bool]            (version 5)
 //	hello              [version_min uint8, version_max uint8, label, name, addr]
 //	hello_accept       [version uint8, name, addr]
 //	hello_reject       [reason uint8, version_min uint8, version_max uint8]
@@ -59,7 +61,11 @@ import (
 // see Prune): a message with a Root is written in a version 3 frame with
 // the new layout, one without in a frame of the version that introduced
 // the type, with the old layout, which every version reads. A link
-// negotiated below version 3 sends neither with a Root (forVersion).
+// negotiated below version 3 sends neither with a Root (forVersion). In
+// version 5 both grew a shared field (the message applies to the shared
+// tree, see pruneMsg): a message with Shared set is written in a version
+// 5 frame, every other one as before, and a link below version 5 sends
+// it without the flag.
 //
 // To add a message: a name in MessageType.String, a case in encodeBody, in
 // (*decoder).message and in knownType, a line in the table above, the
@@ -111,9 +117,13 @@ func encodeBody(e *encoder, m Message) bool {
 			}
 		}
 	case graftMsg:
-		if m.Root == "" {
+		switch {
+		case m.Shared:
+			e.begin(typeGraft, 3)
+			e.version = wireVersionSharedTree
+		case m.Root == "":
 			e.begin(typeGraft, 1)
-		} else {
+		default:
 			e.begin(typeGraft, 2)
 			e.version = wireVersionTreeRoots
 		}
@@ -122,13 +132,22 @@ func encodeBody(e *encoder, m Message) bool {
 				e.id("ids", id)
 			}
 		}
-		if m.Root != "" {
+		if m.Root != "" || m.Shared {
 			e.str("root", "", m.Root, e.lim.MaxNameLen)
 		}
+		if m.Shared {
+			e.bool(true)
+		}
 	case pruneMsg:
-		if m.Root == "" {
+		switch {
+		case m.Shared:
+			e.begin(typePrune, 2)
+			e.version = wireVersionSharedTree
+			e.str("root", "", m.Root, e.lim.MaxNameLen)
+			e.bool(true)
+		case m.Root == "":
 			e.begin(typePrune, 0)
-		} else {
+		default:
 			e.begin(typePrune, 1)
 			e.version = wireVersionTreeRoots
 			e.str("root", "", m.Root, e.lim.MaxNameLen)
@@ -251,10 +270,13 @@ func (d *decoder) message(t MessageType) Message {
 		}
 		return ihaveMsg{Entries: entries}
 	case typeGraft:
-		rooted := d.version >= wireVersionTreeRoots
-		if rooted {
+		rooted, shared := d.version >= wireVersionTreeRoots, d.version >= wireVersionSharedTree
+		switch {
+		case shared:
+			d.fields("", 3)
+		case rooted:
 			d.fields("", 2)
-		} else {
+		default:
 			d.fields("", 1)
 		}
 		var g graftMsg
@@ -267,14 +289,23 @@ func (d *decoder) message(t MessageType) Message {
 		if rooted {
 			g.Root = d.str("root", "", d.lim.MaxNameLen)
 		}
+		if shared {
+			g.Shared = d.bool("shared")
+		}
 		return g
 	case typePrune:
-		if d.version < wireVersionTreeRoots {
+		switch {
+		case d.version < wireVersionTreeRoots:
 			d.fields("", 0)
 			return pruneMsg{}
+		case d.version < wireVersionSharedTree:
+			d.fields("", 1)
+			return pruneMsg{Root: d.str("root", "", d.lim.MaxNameLen)}
 		}
-		d.fields("", 1)
-		return pruneMsg{Root: d.str("root", "", d.lim.MaxNameLen)}
+		d.fields("", 2)
+		pr := pruneMsg{Root: d.str("root", "", d.lim.MaxNameLen)}
+		pr.Shared = d.bool("shared")
+		return pr
 	case typeHello:
 		d.fields("", 5)
 		return helloMsg{

@@ -75,6 +75,17 @@ type (
 	legacyGraft struct{ IDs []MessageID }
 )
 
+// rootedPrune and rootedGraft are Prune and Graft as wire version 3 left
+// them, before version 5 added Shared: the layout of a Prune or Graft
+// with a root for a root's own tree.
+type (
+	rootedPrune struct{ Root string }
+	rootedGraft struct {
+		IDs  []MessageID
+		Root string
+	}
+)
+
 // legacyMemberRecords and legacyMemberRecord are memberRecordsMsg and
 // MemberRecord as they were before wire version 4 added Versions: the
 // layout of records without versions, which every version reads.
@@ -96,7 +107,8 @@ type (
 )
 
 // goMsgpackView returns the struct whose go-msgpack encoding is m's body:
-// the legacy struct for a Prune or Graft without a root and for
+// the legacy struct for a Prune or Graft without a root, the version 3
+// struct for one with a root and without Shared, the legacy struct for
 // memberRecordsMsg whose records carry no versions, m itself else.
 func goMsgpackView(m Message) any {
 	switch m := m.(type) {
@@ -112,12 +124,20 @@ func goMsgpackView(m Message) any {
 			return v
 		}
 	case pruneMsg:
-		if m.Root == "" {
+		switch {
+		case m.Shared:
+		case m.Root == "":
 			return legacyPrune{}
+		default:
+			return rootedPrune{Root: m.Root}
 		}
 	case graftMsg:
-		if m.Root == "" {
+		switch {
+		case m.Shared:
+		case m.Root == "":
 			return legacyGraft{IDs: m.IDs}
+		default:
+			return rootedGraft{IDs: m.IDs, Root: m.Root}
 		}
 	}
 	return m
@@ -139,6 +159,10 @@ func fromGoMsgpackView(v any) Message {
 		return pruneMsg{}
 	case legacyGraft:
 		return graftMsg{IDs: v.IDs}
+	case rootedPrune:
+		return pruneMsg{Root: v.Root}
+	case rootedGraft:
+		return graftMsg{IDs: v.IDs, Root: v.Root}
 	}
 	return v.(Message)
 }

@@ -55,3 +55,49 @@ func TestWireTreeRootVersions(t *testing.T) {
 		t.Errorf("prune with an empty root: %+v, %v", got, err)
 	}
 }
+
+// TestWireSharedTreeVersions: a PRUNE or GRAFT for the shared tree is
+// written in a version 5 frame and read back whole; forVersion keeps it
+// on a version 5 link, strips Shared (keeping the root) on a version 3
+// or 4 link, and the root too below version 3.
+func TestWireSharedTreeVersions(t *testing.T) {
+	lim := DefaultWireLimits()
+	ids := []MessageID{{Origin: "o", Seq: ptSharedBit | 3}}
+	cases := []struct {
+		msg    Message
+		v3, v1 Message // as sent on a version 3 or 4 link, and below 3
+	}{
+		{pruneMsg{Root: "o", Shared: true}, pruneMsg{Root: "o"}, pruneMsg{}},
+		{graftMsg{Root: "o", Shared: true}, graftMsg{Root: "o"}, graftMsg{}},
+		{graftMsg{IDs: ids, Root: "o", Shared: true}, graftMsg{IDs: ids, Root: "o"}, graftMsg{IDs: ids}},
+		{pruneMsg{Shared: true}, pruneMsg{}, pruneMsg{}},
+	}
+	for _, c := range cases {
+		frame, err := EncodeMessage(nil, c.msg, lim)
+		if err != nil {
+			t.Fatalf("%+v: %v", c.msg, err)
+		}
+		if frame[0] != wireVersionSharedTree {
+			t.Errorf("%+v: frame version %d, want %d", c.msg, frame[0], wireVersionSharedTree)
+		}
+		if got, err := decodeMessage(frame, lim); err != nil || !reflect.DeepEqual(got, c.msg) {
+			t.Errorf("%+v: decoded %+v, %v", c.msg, got, err)
+		}
+		for v := wireVersionMin; v <= wireVersion; v++ {
+			want := c.msg
+			switch {
+			case v < wireVersionTreeRoots:
+				want = c.v1
+			case v < wireVersionSharedTree:
+				want = c.v3
+			}
+			got := forVersion(c.msg, v)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("forVersion(%+v, %d) = %+v, want %+v", c.msg, v, got, want)
+			}
+			if f, err := EncodeMessage(nil, got, lim); err != nil || f[0] > v {
+				t.Errorf("forVersion(%+v, %d): frame version %d, %v", c.msg, v, f[0], err)
+			}
+		}
+	}
+}

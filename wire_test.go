@@ -57,6 +57,8 @@ var wireCases = []struct {
 	{"graft_root", graftMsg{IDs: []MessageID{{Origin: "node-1", Seq: 7}}, Root: "node-9"}},
 	{"graft_root_no_ids", graftMsg{Root: "node-1"}},
 	{"prune_root", pruneMsg{Root: "node-1"}},
+	{"graft_shared", graftMsg{IDs: []MessageID{{Origin: "node-1", Seq: 1<<63 | 7}}, Root: "node-1", Shared: true}},
+	{"prune_shared", pruneMsg{Root: "node-1", Shared: true}},
 	{"hello", helloMsg{VersionMin: 1, VersionMax: 1, Label: "prod", Name: "node-1", Addr: "10.0.0.1:7946"}},
 	{"hello_no_label", helloMsg{VersionMin: 1, VersionMax: 3, Name: "node-1", Addr: "10.0.0.1:7946"}},
 	{"hello_accept", helloAcceptMsg{Version: 1, Name: "node-2", Addr: "10.0.0.2:7946"}},

@@ -186,9 +186,17 @@ type ihaveMsg struct {
 // it travels from wire version 3 on. An empty Root (all that a version 1
 // or 2 link carries) applies to every tree, as a node of those versions
 // keeps one eager set.
+//
+// Shared (wire version 5 on) says an empty GRAFT applies to the shared
+// tree, the one the messages whose ID has ptSharedBit set travel on
+// (plumtree_shared.go), and not to Root's own tree; Root then names the
+// origin of the message that caused it, which is what a link below
+// version 5 carries instead (forVersion drops Shared). A GRAFT with IDs
+// needs no flag: each ID says its tree.
 type graftMsg struct {
-	IDs  []MessageID
-	Root string
+	IDs    []MessageID
+	Root   string
+	Shared bool
 }
 
 // pruneMsg asks the receiver to move the sender to its lazy set (Plumtree §3,
@@ -196,8 +204,13 @@ type graftMsg struct {
 // from wire version 3 on; an empty Root (all that a version 1 or 2 link
 // carries) applies to every tree, as a node of those versions keeps one
 // lazy set.
+//
+// Shared (wire version 5 on) says the PRUNE applies to the shared tree
+// (see graftMsg), Root then naming the origin of the duplicate that
+// caused it; a link below version 5 carries Root alone (forVersion).
 type pruneMsg struct {
-	Root string
+	Root   string
+	Shared bool
 }
 
 // Type implements Message.
