@@ -14,8 +14,9 @@ package hyparlist
 // to its depth (970 to 1,023 of its 1,024 frames were PRUNEs) and failed
 // 59 to 131 healthy links a run (BENCHMARKS.md, session 7).
 //
-// A PRUNE for tree root R is therefore not queued while a PRUNE for R
-// waits in the link's queues with no GRAFT queued after it: it would do
+// A PRUNE for tree root R (on R's own tree, or with Shared set on the
+// shared tree: two different trees) is therefore not queued while an
+// equal PRUNE waits in the link's queues with no GRAFT queued after it: it would do
 // exactly what the waiting one does (move this node to the neighbour's
 // lazy set of R), and frames on one link arrive in order. A GRAFT of any
 // root (on a link of wire version 1 or 2 a GRAFT applies to every tree)
@@ -25,11 +26,11 @@ package hyparlist
 // released when it empties. Not in the papers, which assume links that do
 // not fall behind.
 
-// pendingPrunes records, per tree root, the PRUNE that waits in a link's
-// queues: its sequence number (outFrame.pruneSeq). Guarded by the
-// linkQueues' mu.
+// pendingPrunes records, per tree (root and Shared flag), the PRUNE that
+// waits in a link's queues: its sequence number (outFrame.pruneSeq).
+// Guarded by the linkQueues' mu.
 type pendingPrunes struct {
-	byRoot map[string]uint64
+	byRoot map[pruneMsg]uint64
 	seq    uint64
 }
 
@@ -41,7 +42,7 @@ func (p *pendingPrunes) redundant(f outFrame) bool {
 	if !ok {
 		return false
 	}
-	_, waiting := p.byRoot[m.Root]
+	_, waiting := p.byRoot[m]
 	return waiting
 }
 
@@ -52,11 +53,11 @@ func (p *pendingPrunes) record(f *outFrame) {
 	switch m := f.msg.(type) {
 	case pruneMsg:
 		if p.byRoot == nil {
-			p.byRoot = make(map[string]uint64)
+			p.byRoot = make(map[pruneMsg]uint64)
 		}
 		p.seq++
 		f.pruneSeq = p.seq
-		p.byRoot[m.Root] = p.seq
+		p.byRoot[m] = p.seq
 	case graftMsg:
 		p.byRoot = nil
 	}
@@ -68,9 +69,9 @@ func (p *pendingPrunes) taken(f outFrame) {
 	if f.pruneSeq == 0 {
 		return
 	}
-	root := f.msg.(pruneMsg).Root
-	if p.byRoot[root] == f.pruneSeq {
-		delete(p.byRoot, root)
+	tree := f.msg.(pruneMsg)
+	if p.byRoot[tree] == f.pruneSeq {
+		delete(p.byRoot, tree)
 		if len(p.byRoot) == 0 {
 			p.byRoot = nil
 		}

@@ -68,3 +68,22 @@ func TestLinkQueuesCoalescePrunes(t *testing.T) {
 		t.Fatalf("a PRUNE after the queue was emptied: %d frames, want 1", n)
 	}
 }
+
+// TestLinkQueuesCoalescePrunesPerTree: a PRUNE on the shared tree and one
+// on the root's own tree are for two different trees: neither makes the
+// other redundant.
+func TestLinkQueuesCoalescePrunesPerTree(t *testing.T) {
+	q := newLinkQueues(8, 1<<20)
+	q.enqueue(outFrame{msg: pruneMsg{Root: "r"}})
+	q.enqueue(outFrame{msg: pruneMsg{Root: "r", Shared: true}})
+	q.enqueue(outFrame{msg: pruneMsg{Root: "r", Shared: true}})
+	q.enqueue(outFrame{msg: pruneMsg{Root: "r"}})
+	var got []pruneMsg
+	for f, ok := q.take(); ok; f, ok = q.take() {
+		got = append(got, f.msg.(pruneMsg))
+	}
+	want := []pruneMsg{{Root: "r"}, {Root: "r", Shared: true}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("queued %v, want %v", got, want)
+	}
+}
