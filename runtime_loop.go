@@ -608,6 +608,11 @@ func (l *runLoop) send(p Peer, msg Message) {
 		l.m.logger.Warn("send queue full, disconnecting peer", "peer", p.Name, "frames", queued, "depth", depth,
 			"bytes", k.queuedBytes(), "max_bytes", k.maxBytes)
 		l.linkFailed(k.peer)
+		return
+	}
+	if !k.neighbor && !l.leave.active && endsExchange(msg) {
+		l.closeLink(k) // see runtime_oneshot.go
+		return
 	}
 	l.armIdle(k)
 }

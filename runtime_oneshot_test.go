@@ -1,0 +1,52 @@
+// Runtime tests: a link to a non-neighbour closes once it carried the last
+// message of an exchange (runtime_oneshot.go).
+
+package hyparlist
+
+import (
+	"testing"
+	"testing/synctest"
+)
+
+func TestRuntimeLinkClosesAfterLastWord(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newMockCluster(t, 2, nil)
+		defer c.shutdown()
+		peer := c.nodes[1].ml.self
+		cases := []struct {
+			name   string
+			msg    Message
+			closed bool
+		}{
+			{"disconnect", disconnectMsg{Alive: true}, true},
+			{"shuffle reply", shuffleReplyMsg{Peers: []Peer{peer}}, true},
+			{"refused neighbor", neighborReplyMsg{Accepted: false}, true},
+			{"accepted neighbor", neighborReplyMsg{Accepted: true}, false},
+			{"neighbor request", neighborMsg{}, false},
+			{"member digest", memberDigestMsg{}, false},
+		}
+		for _, tc := range cases {
+			onLoop(t, c.nodes[0].ml, func(l *runLoop) {
+				if k := l.links[peer.Name]; k != nil {
+					l.closeLink(k)
+				}
+				l.send(peer, tc.msg)
+				k := l.links[peer.Name]
+				if closed := k == nil; closed != tc.closed {
+					t.Errorf("%s: link closed at once = %v, want %v", tc.name, closed, tc.closed)
+				}
+			})
+		}
+		// A neighbour's link stays open whatever it carries.
+		onLoop(t, c.nodes[0].ml, func(l *runLoop) {
+			k := l.link(peer)
+			k.neighbor = true
+			l.send(peer, disconnectMsg{Alive: true})
+			if l.links[peer.Name] != k {
+				t.Errorf("a neighbour's link closed after a DISCONNECT")
+			}
+			k.neighbor = false
+			l.closeLink(k)
+		})
+	})
+}
