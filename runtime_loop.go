@@ -426,6 +426,9 @@ func (l *runLoop) onInbound(in inbound) {
 	if _, ok := in.msg.(joinMsg); ok {
 		l.renewLinkOnJoin(in.from)
 	}
+	if endsExchange(in.msg) {
+		l.closeAnswered(in.from)
+	}
 	ev := Receive{From: in.from, Msg: in.msg}
 	switch t := in.msg.Type(); {
 	case t < typeGossip:

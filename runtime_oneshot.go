@@ -13,7 +13,11 @@ package hyparlist
 // its read buffer for the linger (except during a Leave, which waits
 // for the links open at its end, runtime_leave.go): after a join storm of 64 nodes these
 // links were about half of the streams open at the idle window's start
-// (BENCHMARKS.md, session 7). A later message to the peer dials again.
+// (BENCHMARKS.md, session 7). The same holds for the receiving side: a
+// node told one of them by a peer outside its active view closes its own
+// link to that peer, which carried the request now answered (a refused
+// NEIGHBOR) or nothing of this exchange. A later message to the peer
+// dials again.
 
 // endsExchange reports whether msg is the last message of its exchange
 // with a peer that is not a neighbour.
@@ -25,4 +29,13 @@ func endsExchange(msg Message) bool {
 		return !m.Accepted
 	}
 	return false
+}
+
+// closeAnswered closes the link to the peer called from.Name when it is not
+// a neighbour's: from has just ended an exchange with this node (see
+// endsExchange). Not during a Leave.
+func (l *runLoop) closeAnswered(from Peer) {
+	if k := l.links[from.Name]; k != nil && !k.neighbor && !l.leave.active {
+		l.closeLink(k)
+	}
 }

@@ -50,3 +50,36 @@ func TestRuntimeLinkClosesAfterLastWord(t *testing.T) {
 		})
 	})
 }
+
+// A node told the last word of an exchange by a peer outside its active
+// view closes its own link to that peer.
+func TestRuntimeLinkClosesWhenAnswered(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newMockCluster(t, 2, nil)
+		defer c.shutdown()
+		peer := c.nodes[1].ml.self
+		cases := []struct {
+			name   string
+			msg    Message
+			closed bool
+		}{
+			{"disconnect", disconnectMsg{Alive: true}, true},
+			{"shuffle reply", shuffleReplyMsg{Peers: []Peer{}}, true},
+			{"refused neighbor", neighborReplyMsg{Accepted: false}, true},
+			{"keepalive", keepaliveMsg{}, false},
+			{"neighbor request", neighborMsg{}, false},
+		}
+		for _, tc := range cases {
+			onLoop(t, c.nodes[0].ml, func(l *runLoop) {
+				k := l.link(peer)
+				l.onInbound(inbound{from: peer, msg: tc.msg})
+				if closed := l.links[peer.Name] != k; closed != tc.closed {
+					t.Errorf("%s: own link closed = %v, want %v", tc.name, closed, tc.closed)
+				}
+				if k := l.links[peer.Name]; k != nil && !k.neighbor {
+					l.closeLink(k)
+				}
+			})
+		}
+	})
+}
