@@ -134,7 +134,8 @@
 //     cores and routes their actions; runtime_*.go are its parts:
 //     commands from the API, timers, links and their send queues
 //     (runtime_conn.go, runtime_linkqueue.go, runtime_linkowner.go,
-//     runtime_linkend.go), the dispatchers that run application
+//     runtime_linkend.go; runtime_oneshot.go closes a link to a
+//     non-neighbour after an exchange's last message), the dispatchers that run application
 //     callbacks, the GetBroadcasts pump, joins and leaves
 //     (runtime_join*.go), the dials that confirm second-hand members
 //     (runtime_confirm.go), and the bounds
