@@ -605,6 +605,7 @@ func (l *runLoop) send(p Peer, msg Message) {
 		return
 	}
 	k.lastUsed = l.now
+	k.sent++
 	if !k.enqueue(outFrame{msg: msg, afterUser: l.leave.active}) && !l.deferUser(k, msg) {
 		l.m.metrics.linkFailed("queue_full")
 		queued, depth := k.depth()
@@ -613,7 +614,7 @@ func (l *runLoop) send(p Peer, msg Message) {
 		l.linkFailed(k.peer)
 		return
 	}
-	if !k.neighbor && !l.leave.active && endsExchange(msg) {
+	if l.singleUse(k) && endsExchange(msg) {
 		l.closeLink(k) // see runtime_oneshot.go
 		return
 	}

@@ -37,6 +37,16 @@ func TestRuntimeLinkClosesAfterLastWord(t *testing.T) {
 				}
 			})
 		}
+		// A link that carried another message first keeps its linger.
+		onLoop(t, c.nodes[0].ml, func(l *runLoop) {
+			l.send(peer, memberDigestMsg{})
+			k := l.links[peer.Name]
+			l.send(peer, disconnectMsg{Alive: true})
+			if l.links[peer.Name] != k {
+				t.Errorf("a link that carried two messages closed after a DISCONNECT")
+			}
+			l.closeLink(k)
+		})
 		// A neighbour's link stays open whatever it carries.
 		onLoop(t, c.nodes[0].ml, func(l *runLoop) {
 			k := l.link(peer)
@@ -71,7 +81,8 @@ func TestRuntimeLinkClosesWhenAnswered(t *testing.T) {
 		}
 		for _, tc := range cases {
 			onLoop(t, c.nodes[0].ml, func(l *runLoop) {
-				k := l.link(peer)
+				l.send(peer, neighborMsg{})
+				k := l.links[peer.Name]
 				l.onInbound(inbound{from: peer, msg: tc.msg})
 				if closed := l.links[peer.Name] != k; closed != tc.closed {
 					t.Errorf("%s: own link closed = %v, want %v", tc.name, closed, tc.closed)
@@ -81,5 +92,15 @@ func TestRuntimeLinkClosesWhenAnswered(t *testing.T) {
 				}
 			})
 		}
+		// A link that carried more than one message is not closed.
+		onLoop(t, c.nodes[0].ml, func(l *runLoop) {
+			l.send(peer, memberDigestMsg{})
+			l.send(peer, memberDigestMsg{})
+			k := l.links[peer.Name]
+			l.onInbound(inbound{from: peer, msg: disconnectMsg{Alive: true}})
+			if l.links[peer.Name] != k {
+				t.Errorf("a link that carried two messages closed on a DISCONNECT from its peer")
+			}
+		})
 	})
 }
