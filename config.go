@@ -380,9 +380,23 @@ type Config struct {
 	ShufflePassive int
 
 	// ShuffleInterval is the time between shuffles. The paper counts in
-	// cycles; not in the paper: a time period.
-	// Default: 10s (hyparerl's shuffle_period) / 30s / 5s.
+	// cycles; not in the paper: a time period. A shuffle walks
+	// ActiveRandomWalkLength hops carrying 1 + ShuffleActive +
+	// ShufflePassive peers, so it was over half of an idle node's
+	// traffic at 10s (BENCHMARKS.md, session 7); the passive view it
+	// refreshes is only read when a neighbour is lost, and the member
+	// list's anti-entropy runs at PushPullInterval, so the profiles
+	// shuffle as often as they push-pull.
+	// Default: 30s / 60s / 15s (the profile's PushPullInterval).
 	ShuffleInterval time.Duration
+
+	// RepairInterval is the period of the top-up of an active view that is
+	// not full (a NEIGHBOR request to a passive peer), and how long a peer
+	// that rejected such a request, or did not answer it, is not asked
+	// again. Zero means ShuffleInterval. A lost neighbour is replaced at
+	// once regardless; this is the retry when that found nobody.
+	// Default: 10s / 30s / 5s (the shuffle periods before session 7).
+	RepairInterval time.Duration
 
 	// KeepaliveInterval is the time between keepalives on an active-view
 	// link; with a PingDelegate, each keepalive also measures the link's

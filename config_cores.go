@@ -38,6 +38,7 @@ func (c *Config) hyParViewConfig() HyParViewConfig {
 	// HyParView §4.4 lets the shuffle walk as far as a join walk.
 	h.ShuffleTTL = uint8(c.ActiveRandomWalkLength)
 	h.ShuffleInterval = c.ShuffleInterval
+	h.RepairInterval = c.RepairInterval
 	h.KeepaliveInterval = c.keepaliveInterval()
 	// A NEIGHBOR request costs a dial and a handshake on each side:
 	// allow what a dial is allowed.

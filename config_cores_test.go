@@ -41,6 +41,7 @@ func TestConfigCoresMapping(t *testing.T) {
 				{"ShuffleActive", h.ShuffleActive, 2},
 				{"ShufflePassive", h.ShufflePassive, 5},
 				{"ShuffleInterval", h.ShuffleInterval, c.ShuffleInterval},
+				{"RepairInterval", h.RepairInterval, c.RepairInterval},
 				{"KeepaliveInterval", h.KeepaliveInterval, 3 * time.Second},
 				{"NeighborRequestTimeout", h.NeighborRequestTimeout, c.TCPTimeout},
 				{"GraftTimeout1", p.GraftTimeout1, c.GraftTimeout},

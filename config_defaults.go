@@ -71,7 +71,8 @@ func DefaultLANConfig() *Config {
 		PassiveRandomWalkLength: 3,
 		ShuffleActive:           3,
 		ShufflePassive:          4,
-		ShuffleInterval:         10 * time.Second,
+		ShuffleInterval:         30 * time.Second, // as PushPullInterval
+		RepairInterval:          10 * time.Second,
 
 		IHaveInterval:        100 * time.Millisecond,
 		GraftTimeout:         500 * time.Millisecond,
@@ -108,7 +109,8 @@ func DefaultWANConfig() *Config {
 	c.GossipInterval = 500 * time.Millisecond
 	c.GossipToTheDeadTime = 60 * time.Second
 
-	c.ShuffleInterval = 30 * time.Second
+	c.ShuffleInterval = 60 * time.Second
+	c.RepairInterval = 30 * time.Second
 	c.IHaveInterval = 250 * time.Millisecond
 	c.GraftTimeout = 3 * time.Second
 	c.MessageCacheTTL = 60 * time.Second
@@ -130,7 +132,8 @@ func DefaultLocalConfig() *Config {
 	c.GossipInterval = 100 * time.Millisecond
 	c.GossipToTheDeadTime = 15 * time.Second
 
-	c.ShuffleInterval = 5 * time.Second
+	c.ShuffleInterval = 15 * time.Second
+	c.RepairInterval = 5 * time.Second
 	c.IHaveInterval = 50 * time.Millisecond
 	c.GraftTimeout = 200 * time.Millisecond
 	c.MessageCacheTTL = 15 * time.Second

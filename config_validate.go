@@ -185,6 +185,7 @@ func (c *Config) validateHyParView(v *validator) {
 		v.fail("ShufflePassive", "= %d: a shuffle carries 1 + ShuffleActive (%d) + ShufflePassive peers, at most %d", c.ShufflePassive, c.ShuffleActive, maxPeers)
 	}
 	v.positiveDuration("ShuffleInterval", c.ShuffleInterval)
+	v.nonNegativeDuration("RepairInterval", c.RepairInterval)
 	v.nonNegativeDuration("KeepaliveInterval", c.KeepaliveInterval)
 	v.nonNegativeDuration("KeepaliveTimeout", c.KeepaliveTimeout)
 	if c.keepaliveInterval() > 0 && c.keepaliveTimeout() == 0 {

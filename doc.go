@@ -136,7 +136,8 @@
 //     (runtime_conn.go, runtime_linkqueue.go, runtime_linkowner.go,
 //     runtime_linkend.go; runtime_writebatch.go starts their writers once
 //     per loop iteration, runtime_linkprune.go keeps one PRUNE per tree
-//     root waiting), the dispatchers that run application
+//     waiting, runtime_oneshot.go closes a link to a non-neighbour after
+//     an exchange's last message), the dispatchers that run application
 //     callbacks, the GetBroadcasts pump, joins and leaves
 //     (runtime_join*.go), the dials that confirm second-hand members
 //     (runtime_confirm.go), and the bounds

@@ -61,10 +61,21 @@ type HyParViewConfig struct {
 
 	// ShuffleInterval is the period of the passive-view shuffle. The paper
 	// counts abstract cycles; we use 10 s (not in the paper), which keeps
-	// shuffle traffic near one message per node per period. A peer that
-	// rejected a low-priority NEIGHBOR request, or did not answer it, is
-	// not asked again for one ShuffleInterval.
+	// shuffle traffic near one message per node per period. Unless
+	// RepairInterval is set, it is also the period of the top-up of a
+	// non-full active view and how long a peer that rejected a
+	// low-priority NEIGHBOR request, or did not answer it, is not asked
+	// again.
 	ShuffleInterval time.Duration
+
+	// RepairInterval is the period of the top-up of an active view that
+	// is not full, and how long a peer that rejected a low-priority
+	// NEIGHBOR request, or did not answer it, is not asked again (not in
+	// the paper). It lets shuffles, which cost bytes on every hop of
+	// their walk, be rarer than the top-up, which costs nothing while the
+	// view is full. Default 0: ShuffleInterval, the top-up then runs on
+	// the shuffle timer.
+	RepairInterval time.Duration
 
 	// KeepaliveInterval is the period at which a Keepalive is sent on
 	// every active link, so that a dead link is noticed by a failed send
@@ -143,6 +154,14 @@ func DefaultHyParViewConfig() HyParViewConfig {
 	}
 }
 
+// repairInterval is RepairInterval, or ShuffleInterval when it is zero.
+func (c HyParViewConfig) repairInterval() time.Duration {
+	if c.RepairInterval > 0 {
+		return c.RepairInterval
+	}
+	return c.ShuffleInterval
+}
+
 // Validate reports the first invalid field of c, wrapped around
 // ErrInvalidHyParViewConfig. It does not modify c.
 func (c HyParViewConfig) Validate() error {
@@ -163,6 +182,8 @@ func (c HyParViewConfig) Validate() error {
 		return bad("ShufflePassive %d must be between 0 and %d", c.ShufflePassive, maxHyParViewPassive)
 	case c.ShuffleInterval <= 0:
 		return bad("ShuffleInterval %v must be positive", c.ShuffleInterval)
+	case c.RepairInterval < 0:
+		return bad("RepairInterval %v must not be negative", c.RepairInterval)
 	case c.KeepaliveInterval < 0:
 		return bad("KeepaliveInterval %v must not be negative", c.KeepaliveInterval)
 	case c.NeighborRequestTimeout <= 0:

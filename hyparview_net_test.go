@@ -318,6 +318,8 @@ func hvFormatTimer(t Timer) string {
 	switch t := t.(type) {
 	case shuffleTimer:
 		return "shuffle"
+	case repairTimer:
+		return "repair"
 	case keepaliveTimer:
 		return "keepalive"
 	case rejoinTimer:

@@ -77,7 +77,7 @@ func (h *HyParView) repair(mode repairMode) {
 			h.askHigh(p)
 			continue
 		}
-		h.passive.entries[i].retryAt = h.now + h.cfg.ShuffleInterval
+		h.passive.entries[i].retryAt = h.now + h.cfg.repairInterval()
 		h.request(p, mode == repairReactive, false)
 	}
 }
@@ -136,11 +136,11 @@ func (h *HyParView) dropPending(name string) (neighborRequest, bool) {
 
 // backoff keeps the passive peer called name from being asked for a
 // low-priority link (and, if dropped, for any link by a reactive repair)
-// for one shuffle period.
+// for one repair period (HyParViewConfig.RepairInterval).
 func (h *HyParView) backoff(name string, dropped bool) {
 	if i := h.passive.index(name); i >= 0 {
 		e := &h.passive.entries[i]
-		e.retryAt = h.now + h.cfg.ShuffleInterval
+		e.retryAt = h.now + h.cfg.repairInterval()
 		if dropped {
 			e.highAt = e.retryAt
 		}

@@ -10,9 +10,14 @@ import "time"
 // first period) so that thousands of nodes started together do not fire
 // in lockstep.
 
-// shuffleTimer drives the periodic shuffle (HyParView §4.4) and the
-// periodic top-up of a non-full active view.
+// shuffleTimer drives the periodic shuffle (HyParView §4.4) and, unless
+// HyParViewConfig.RepairInterval is set, the periodic top-up of a non-full
+// active view.
 type shuffleTimer struct{}
+
+// repairTimer drives the periodic top-up of a non-full active view when
+// HyParViewConfig.RepairInterval is set.
+type repairTimer struct{}
 
 // keepaliveTimer drives the Keepalive on every active link.
 type keepaliveTimer struct{}
@@ -31,6 +36,7 @@ type neighborTimeout struct {
 }
 
 func (shuffleTimer) isTimer()    {}
+func (repairTimer) isTimer()     {}
 func (keepaliveTimer) isTimer()  {}
 func (rejoinTimer) isTimer()     {}
 func (lostPeerTimer) isTimer()   {}
@@ -68,6 +74,9 @@ func (h *HyParView) startTimers() {
 	if h.cfg.MaxLostPeers > 0 {
 		h.armFirst(h.cfg.LostPeerRetryInterval, lostPeerTimer{})
 	}
+	// Armed last, and only when set, so that a core without it draws
+	// the same random numbers as before the field existed.
+	h.armFirst(h.cfg.RepairInterval, repairTimer{})
 }
 
 // onTimer dispatches a fired timer; unknown timers are ignored.
@@ -75,8 +84,13 @@ func (h *HyParView) onTimer(t Timer) {
 	switch t := t.(type) {
 	case shuffleTimer:
 		h.rearm(h.cfg.ShuffleInterval, t)
-		h.repair(repairPeriodic)
+		if h.cfg.RepairInterval <= 0 {
+			h.repair(repairPeriodic)
+		}
 		h.shuffle()
+	case repairTimer:
+		h.rearm(h.cfg.RepairInterval, t)
+		h.repair(repairPeriodic)
 	case keepaliveTimer:
 		h.rearm(h.cfg.KeepaliveInterval, t)
 		for _, p := range h.active {

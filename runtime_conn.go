@@ -115,6 +115,10 @@ type outLink struct {
 	// deferred are announcements of payloads the user queue refused,
 	// waiting to be queued as one IHAVE (runtime_backpressure.go).
 	deferred []ihaveEntry
+	// sent counts the messages queued on the link by runLoop.send, so
+	// that only a link used for one message closes after an exchange's
+	// last word (runtime_oneshot.go). Loop-owned.
+	sent int
 }
 
 // newOutLink returns a link to peer whose queues hold depth frames and

@@ -432,6 +432,9 @@ func (l *runLoop) onInbound(in inbound) {
 	if _, ok := in.msg.(joinMsg); ok {
 		l.renewLinkOnJoin(in.from)
 	}
+	if endsExchange(in.msg) {
+		l.closeAnswered(in.from)
+	}
 	ev := Receive{From: in.from, Msg: in.msg}
 	switch t := in.msg.Type(); {
 	case t < typeGossip:
@@ -608,12 +611,18 @@ func (l *runLoop) send(p Peer, msg Message) {
 		return
 	}
 	k.lastUsed = l.now
+	k.sent++
 	if !l.queueFrame(k, outFrame{msg: msg, afterUser: l.leave.active}) && !l.deferUser(k, msg) {
 		l.m.metrics.linkFailed("queue_full")
 		queued, depth := k.depth()
 		l.m.logger.Warn("send queue full, disconnecting peer", "peer", p.Name, "frames", queued, "depth", depth,
 			"bytes", k.queuedBytes(), "max_bytes", k.maxBytes)
 		l.linkFailed(k.peer)
+		return
+	}
+	if l.singleUse(k) && endsExchange(msg) {
+		l.closeLink(k) // see runtime_oneshot.go
+		return
 	}
 	l.armIdle(k)
 }
