@@ -37,6 +37,7 @@ func (m *Membership) Clone(rng *rand.Rand) *Membership {
 // clone returns a copy of t that shares only the immutable identities.
 func (t *memberTable) clone() memberTable {
 	c := *t
+	c.touched = touchLog{} // a clone logs no changes (membership_touched.go)
 	for i := range c.buckets {
 		c.buckets[i].keys = slices.Clone(t.buckets[i].keys)
 	}

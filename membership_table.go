@@ -192,6 +192,9 @@ type memberTable struct {
 	// version counts the changes of records (insert, set, remove), so a
 	// driver can tell cheaply whether its copy of the list is stale.
 	version uint64
+	// touched logs the names changed, when a driver asked for it
+	// (membership_touched.go).
+	touched touchLog
 }
 
 func newMemberTable() memberTable { return memberTable{} }
@@ -239,6 +242,7 @@ func (t *memberTable) insert(id *memberIdent, inc uint32, st MemberState, change
 	t.root ^= rh
 	t.account(e, +1)
 	t.version++
+	t.touched.touch(id.name, t.nLive)
 	return e
 }
 
@@ -256,6 +260,7 @@ func (t *memberTable) set(e *memberEntry, id *memberIdent, inc uint32, st Member
 	t.buckets[fineBucketOf(id.nameHash)].hash ^= h
 	t.root ^= h
 	t.version++
+	t.touched.touch(id.name, t.nLive)
 }
 
 // remove forgets e and releases it; e has no deadline (heapPos -1).
@@ -272,6 +277,7 @@ func (t *memberTable) remove(e *memberEntry) {
 	b.hash ^= rh
 	t.root ^= rh
 	t.version++
+	t.touched.touch(e.id.name, t.nLive)
 	t.arena.release(e)
 }
 

@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -116,10 +115,9 @@ type runLoop struct {
 	// records is the membership core's recordsVersion at the last check:
 	// a membership step dirties the snapshot only if it changed a record.
 	records uint64
-	// nodes are the members' Nodes in the published snapshot, reused
-	// while unchanged; spareNodes is the previous table, emptied, for
-	// the next publish.
-	nodes, spareNodes map[string]publishedNode
+	// members are the members' Nodes in the published snapshot, by name
+	// (runtime_publish.go).
+	members []*Node
 	// connected is closed while the active view is not empty; Join waits
 	// on it.
 	connected     chan struct{}
@@ -175,6 +173,7 @@ func newRunLoop(m *Memberlist, rng *rand.Rand, meta []byte) (*runLoop, error) {
 	if err != nil {
 		return nil, fmt.Errorf("membership core: %w", err)
 	}
+	ms.trackChanges() // publish applies the changes only (runtime_publish.go)
 	l := &runLoop{
 		m:         m,
 		hv:        hv,
@@ -183,7 +182,6 @@ func newRunLoop(m *Memberlist, rng *rand.Rand, meta []byte) (*runLoop, error) {
 		timers:    newTimerQueue(),
 		links:     make(map[string]*outLink),
 		lastHeard: make(map[string]time.Time),
-		nodes:     make(map[string]publishedNode),
 		maxLinks:  m.config.ActiveViewSize + transientLinksPerDialer*m.config.MaxConcurrentDialers,
 		connected: make(chan struct{}),
 		meta:      meta,
@@ -260,7 +258,7 @@ func (l *runLoop) run() {
 
 // maxInboundBatch bounds the frames the loop handles in one iteration:
 // the first, and up to maxInboundBatch−1 more that wait in the inbox. The
-// member list is published (publish, O(N log N) for N members) and the
+// member list is published (publish, O(N) for N members) and the
 // callbacks are flushed once per iteration, so a loop that falls behind
 // does that work once per batch instead of once per frame: in a join storm
 // of 1,000 nodes, publishing after every frame took 42 % of the process's
@@ -717,69 +715,6 @@ func (l *runLoop) peerNode(p Peer) *Node {
 		return l.m.memberNode(mem)
 	}
 	return l.m.memberNode(Member{Name: p.Name, Addr: p.Addr})
-}
-
-// publish rebuilds and stores the snapshot when something changed.
-func (l *runLoop) publish() {
-	if !l.dirty {
-		return
-	}
-	l.dirty = false
-	// The previous table becomes the spare: two maps serve every publish.
-	next := l.spareNodes
-	if next == nil {
-		next = make(map[string]publishedNode, l.ms.NumMembers())
-	}
-	// Read the table in place and sort the Nodes, not copies of the
-	// records: in a join storm the table changes on almost every loop
-	// iteration, and sorting N records each time was a third of the
-	// process's CPU at 256 nodes.
-	s := &snapshot{members: make([]*Node, 0, l.ms.NumMembers())}
-	l.ms.eachLive(func(e *memberEntry) {
-		name := e.id.name
-		if l.m.localVetoed && name == l.m.self.Name {
-			return
-		}
-		pn, ok := l.nodes[name]
-		if !ok || !pn.sameEntry(e) {
-			pn = publishedNode{node: l.m.memberNode(l.ms.member(e)), addr: e.id.addr}
-		}
-		next[name] = pn
-		s.members = append(s.members, pn.node)
-	})
-	slices.SortFunc(s.members, func(a, b *Node) int { return strings.Compare(a.Name, b.Name) })
-	clear(l.nodes)
-	l.nodes, l.spareNodes = next, l.nodes
-	if pn, ok := next[l.m.self.Name]; ok {
-		s.local = pn.node
-	} else {
-		s.local = l.m.memberNode(l.ms.LocalMember())
-	}
-	for _, p := range l.hv.ActiveView() {
-		n := next[p.Name].node
-		if n == nil {
-			n = l.m.memberNode(Member{Name: p.Name, Addr: p.Addr})
-		}
-		s.neighbors = append(s.neighbors, n)
-	}
-	slices.SortFunc(s.neighbors, func(a, b *Node) int { return strings.Compare(a.Name, b.Name) })
-	l.m.publish(s)
-	if len(l.listedWaits) > 0 {
-		l.settleListedWaits(s)
-	}
-}
-
-// publishedNode is a member's Node in the current snapshot and the
-// address it was built from.
-type publishedNode struct {
-	node *Node
-	addr string
-}
-
-// sameEntry reports whether p still describes the member table's entry
-// e, so that the snapshot can keep its Node.
-func (p publishedNode) sameEntry(e *memberEntry) bool {
-	return NodeStateType(e.state) == p.node.State && string(p.node.Meta) == string(e.id.meta) && p.addr == e.id.addr
 }
 
 // sampleStats records view sizes and queue depths as gauges.
