@@ -117,8 +117,9 @@
 //     cores share), hyparview*.go (the overlay), plumtree*.go (broadcast
 //     trees), membership*.go (the member list, its join exchange
 //     (membership_join.go) and anti-entropy messages, the confirmation of
-//     members learned second-hand (membership_confirm.go) and the encoding
-//     of its announcements). Each core has a Config,
+//     members learned second-hand (membership_confirm.go), the log of
+//     changed members the runtime publishes from (membership_touched.go)
+//     and the encoding of its announcements). Each core has a Config,
 //     Validate and defaults in its *_config.go.
 //   - Wire: wire_types.go (message type numbers, the HyParView and
 //     Plumtree messages; only the Message interface and MessageType are
@@ -137,8 +138,11 @@
 //     runtime_linkend.go; runtime_writebatch.go starts their writers once
 //     per loop iteration, runtime_linkprune.go keeps one PRUNE per tree
 //     waiting, runtime_oneshot.go closes a link to a non-neighbour after
-//     an exchange's last message), the dispatchers that run application
-//     callbacks, the GetBroadcasts pump, joins and leaves
+//     an exchange's last message), the member list Members reads
+//     (runtime_publish.go, rebuilt from the changed members only),
+//     message counters tallied per write (runtime_metrics_tally.go), the
+//     dispatchers that run application callbacks, the GetBroadcasts pump
+//     and the payloads it recognises (runtime_recent*.go), joins and leaves
 //     (runtime_join*.go), the dials that confirm second-hand members
 //     (runtime_confirm.go), and the bounds
 //     that keep overload from failing healthy links.
