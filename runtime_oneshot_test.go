@@ -8,6 +8,10 @@ import (
 	"testing/synctest"
 )
 
+// TestRuntimeLinkClosesAfterLastWord: a link to a non-neighbour that
+// carried only the last message of an exchange (DISCONNECT, SHUFFLE_REPLY,
+// a refused NEIGHBOR_REPLY) closes once it is sent; any other message, a
+// second message, or a neighbour's link keeps it open.
 func TestRuntimeLinkClosesAfterLastWord(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := newMockCluster(t, 2, nil)
