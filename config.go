@@ -562,7 +562,11 @@ type Config struct {
 	// go without a word from itself (its own announcement, a message, a
 	// link) before this node dials it once; if the dial fails, the member
 	// is marked dead here without an announcement (NotifyLeave, metric
-	// hyparlist.member.unconfirmed_removed). Forged records of nodes that
+	// hyparlist.member.unconfirmed_removed). While this node is itself
+	// behind (GetHealthScore above 0), a dial that times out or breaks
+	// without a refusal puts the check off instead, by MemberConfirmTimeout
+	// times the health multiplier, at most 3 times (metric
+	// hyparlist.member.checks_retried). Forged records of nodes that
 	// do not exist go this way within seconds (SECURITY.md). Zero turns
 	// the check off. Not in memberlist, which probes every member in turn.
 	// Default: 5s.

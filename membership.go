@@ -146,6 +146,10 @@ type MembershipStats struct {
 	// marked dead because their confirmation check failed
 	// (MembershipConfig.ConfirmTimeout, membership_confirm.go).
 	UnconfirmedRemoved uint64
+	// ChecksRetried counts confirmation checks that failed without strong
+	// evidence while the node was behind, and were put off instead of
+	// marking the member dead (membership_confirm_retry.go).
+	ChecksRetried uint64
 }
 
 // UpdateMeta is the command "the local metadata is now Meta". Before Start
@@ -323,7 +327,7 @@ func (m *Membership) handle(ev Event) {
 	case JoinVia:
 		m.onJoinVia(ev.Contact)
 	case MemberUnreachable:
-		m.onMemberUnreachable(ev.Peer)
+		m.onMemberUnreachable(ev)
 	}
 }
 

@@ -19,7 +19,8 @@ import "time"
 // from the member itself arrives within ConfirmTimeout, the node checks it
 // directly, once: a ProbeMember with Confirm set (a suspicion does not
 // postpone it). If the member cannot be reached (MemberUnreachable), the
-// node marks it dead at once, without announcing it: every node that holds
+// node marks it dead at once (unless the failure is weak and the node is
+// behind: membership_confirm_retry.go), without announcing it: every node that holds
 // the ghost checks it itself, so no node relies on another's word and
 // nothing is broadcast per ghost; the tombstone then spreads by
 // anti-entropy (dead overrides alive at one incarnation) and keeps a
@@ -53,6 +54,14 @@ const defaultConfirmTimeout = 5 * time.Second
 // probes.
 type MemberUnreachable struct {
 	Peer Peer
+	// Refused is set when the failure is strong evidence that the member
+	// is not there: the address refused the connection (nothing listens
+	// there), another node answered, that node refused the handshake, or
+	// the driver's own policy forbids contacting it. Any other failure (a
+	// timeout, a reset) is weak evidence: while the node is behind
+	// (LocalHealth above 1) it does not mark the member dead
+	// (membership_confirm_retry.go).
+	Refused bool
 }
 
 func (MemberUnreachable) isEvent() {}
@@ -81,6 +90,7 @@ func (m *Membership) markUnconfirmed(e *memberEntry, src mergeSource) {
 		e.flags &^= entryUnconfirmed | entryChecking
 	case m.cfg.ConfirmTimeout > 0 && src.peer != "" && e.flags&entryVouched == 0:
 		e.flags |= entryUnconfirmed
+		e.retries, e.wait = 0, 0
 	}
 }
 
@@ -110,13 +120,18 @@ func (m *Membership) checkUnconfirmed(e *memberEntry) {
 
 // onMemberUnreachable marks a member dead whose check failed, if it is
 // still live (alive or suspect) and not heard from, without announcing
-// it.
-func (m *Membership) onMemberUnreachable(p Peer) {
+// it; a weak failure while the node is behind puts the check off instead
+// (retryCheck).
+func (m *Membership) onMemberUnreachable(ev MemberUnreachable) {
+	p := ev.Peer
 	e := m.table.get(p.Name)
 	if e == nil || e == m.local() || e.flags&entryChecking == 0 || !e.state.live() || e.id.addr != p.Addr {
 		return
 	}
 	e.flags &^= entryChecking
+	if !ev.Refused && m.retryCheck(e) {
+		return
+	}
 	m.stats.UnconfirmedRemoved++
 	m.applyChange(e, e.id, e.inc, MemberStateDead, mergeSource{broadcast: true})
 }
@@ -124,9 +139,10 @@ func (m *Membership) onMemberUnreachable(p Peer) {
 // confirmDeadline is when an unconfirmed live member is checked: its
 // ConfirmTimeout after it was listed (applyRecord keeps that time while
 // it stays live and unconfirmed, so that relayed records cannot postpone
-// the check), or its suspicion's expiry if earlier.
+// the check), put off by wait more ConfirmTimeouts after inconclusive
+// checks (retryCheck), or its suspicion's expiry if earlier.
 func (m *Membership) confirmDeadline(e *memberEntry) int64 {
-	at := e.changed + int64(m.cfg.ConfirmTimeout)
+	at := e.changed + int64(m.cfg.ConfirmTimeout)*(1+int64(e.wait))
 	if e.state == MemberStateSuspect && e.susp != nil {
 		at = min(at, e.susp.deadline)
 	}

@@ -103,6 +103,10 @@ type memberEntry struct {
 	idx   uint32
 	state MemberState
 	flags uint8
+	// retries counts the inconclusive checks of an unconfirmed member
+	// (membership_confirm_retry.go), and wait how many ConfirmTimeouts
+	// past the first its next check is put off; both fill what was padding.
+	retries, wait uint8
 }
 
 // record returns the wire form of e (AgeSeconds left zero). Meta is shared

@@ -3,6 +3,11 @@
 
 package hyparlist
 
+import (
+	"errors"
+	"syscall"
+)
+
 // A forged flood brings many unconfirmed members whose checks fall due in
 // the same step; a check that found no free dialer would be lost (the core
 // makes it once), and the forged member would stay until the liveness
@@ -37,7 +42,7 @@ type confirmChecks struct {
 // contact (deny list, CIDRsAllowed) counts as unreachable at once.
 func (l *runLoop) queueCheck(a ProbeMember) {
 	if l.refused(a.Peer) {
-		l.feed(coreMembership, MemberUnreachable{Peer: a.Peer})
+		l.feed(coreMembership, MemberUnreachable{Peer: a.Peer, Refused: true})
 		return
 	}
 	if len(l.checks.queue) >= maxQueuedChecks {
@@ -84,4 +89,16 @@ func dropFront(q []ProbeMember, n int) []ProbeMember {
 	m := copy(q, q[n:])
 	clear(q[m:])
 	return q[:m]
+}
+
+// checkFailureRefused reports whether the error of a failed check is strong
+// evidence that the member is not at its address (MemberUnreachable.Refused):
+// the connection was refused (nothing listens there), no address is
+// known, another node answered, or the node there refused the handshake.
+// A timeout, a reset or a stream closed unanswered (an overloaded node
+// sheds streams so) is not.
+func checkFailureRefused(err error) bool {
+	var rej *rejectedError
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, ErrNoAddress) ||
+		errors.Is(err, errPeerMismatch) || errors.As(err, &rej)
 }

@@ -93,6 +93,8 @@ type runLoop struct {
 	newMembersDropped uint64
 	// unconfirmedRemoved is its UnconfirmedRemoved then.
 	unconfirmedRemoved uint64
+	// checksRetried is its ChecksRetried then.
+	checksRetried uint64
 
 	// viewsStepped is set when HyParView stepped since the views' IPs were
 	// last published; lastViewSources is what was published
@@ -690,7 +692,7 @@ func (l *runLoop) onProbeResult(a ProbeMember, reached Peer, err error) {
 	case err != nil && a.Confirm:
 		// A member no neighbour vouched for: membership alone decides
 		// (membership_confirm.go); it is no neighbour's failed link.
-		l.feed(coreMembership, MemberUnreachable{Peer: a.Peer})
+		l.feed(coreMembership, MemberUnreachable{Peer: a.Peer, Refused: checkFailureRefused(err)})
 	case err != nil && !a.Dead:
 		l.m.metrics.linkFailed("probe")
 		l.linkFailed(a.Peer)
@@ -745,5 +747,9 @@ func (l *runLoop) sampleStats() {
 	if d := l.ms.Stats().UnconfirmedRemoved; d > l.unconfirmedRemoved {
 		l.m.metrics.unconfirmedRemoved(d - l.unconfirmedRemoved)
 		l.unconfirmedRemoved = d
+	}
+	if d := l.ms.Stats().ChecksRetried; d > l.checksRetried {
+		l.m.metrics.checksRetried(d - l.checksRetried)
+		l.checksRetried = d
 	}
 }

@@ -54,6 +54,11 @@ import (
 //	                                        they could not be reached when
 //	                                        checked (membership_confirm.go),
 //	                                        counted every QueueCheckInterval
+//	hyparlist.member.checks_retried         counter: such checks that failed
+//	                                        without strong evidence while the
+//	                                        node was behind, put off instead
+//	                                        (membership_confirm_retry.go),
+//	                                        counted every QueueCheckInterval
 //	hyparlist.member.checks_dropped         counter: such checks dropped
 //	                                        because maxQueuedChecks were
 //	                                        waiting (runtime_confirm.go)
@@ -140,6 +145,7 @@ var (
 	keyNewMembersDrop   = []string{"hyparlist", "member", "new_dropped"}
 	keyUnconfirmedDead  = []string{"hyparlist", "member", "unconfirmed_removed"}
 	keyChecksDropped    = []string{"hyparlist", "member", "checks_dropped"}
+	keyChecksRetried    = []string{"hyparlist", "member", "checks_retried"}
 )
 
 // maxMessageType bounds the message types metrics keep labels for.
@@ -241,6 +247,12 @@ func (r *runtimeMetrics) newMembersDropped(n uint64) {
 // check.
 func (r *runtimeMetrics) unconfirmedRemoved(n uint64) {
 	r.sink.IncrCounterWithLabels(keyUnconfirmedDead, float32(n), r.labels)
+}
+
+// checksRetried counts confirmation checks put off while the node was
+// behind.
+func (r *runtimeMetrics) checksRetried(n uint64) {
+	r.sink.IncrCounterWithLabels(keyChecksRetried, float32(n), r.labels)
 }
 
 // checkDropped counts a confirmation check dropped at the queue's bound.
