@@ -117,7 +117,8 @@
 //     cores share), hyparview*.go (the overlay), plumtree*.go (broadcast
 //     trees), membership*.go (the member list, its join exchange
 //     (membership_join.go) and anti-entropy messages, the confirmation of
-//     members learned second-hand (membership_confirm.go), the log of
+//     members learned second-hand (membership_confirm.go; retried while
+//     the node is behind, membership_confirm_retry.go), the log of
 //     changed members the runtime publishes from (membership_touched.go)
 //     and the encoding of its announcements). Each core has a Config,
 //     Validate and defaults in its *_config.go.
