@@ -475,6 +475,12 @@ func (m *Memberlist) clientHandshake(conn net.Conn, want string) (Peer, uint8, s
 	}
 	hello := helloMsg{VersionMin: wireVersionMin, VersionMax: wireVersion, Label: m.config.Label, Name: m.self.Name, Addr: m.self.Addr}
 	sent, err := m.crypto.writeFrameNonce(conn, hello, m.lim, m.config.Label)
+	if errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) {
+		// The other node closed the stream before our Hello was written:
+		// shed like a stream closed before its answer (which one the
+		// dialer sees is timing).
+		return Peer{}, 0, none, fmt.Errorf("%w: %w", errHandshakeClosed, err)
+	}
 	if err != nil {
 		return Peer{}, 0, none, err
 	}
