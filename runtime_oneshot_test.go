@@ -72,6 +72,10 @@ func TestRuntimeLinkClosesWhenAnswered(t *testing.T) {
 		c := newMockCluster(t, 2, nil)
 		defer c.shutdown()
 		peer := c.nodes[1].ml.self
+		// The peer answers nothing: its answer to a case's NEIGHBOR
+		// request could otherwise make it a neighbour before the next
+		// case, whose link would then stay open whatever it is told.
+		c.net.Isolate(peer.Name)
 		cases := []struct {
 			name   string
 			msg    Message
@@ -85,6 +89,9 @@ func TestRuntimeLinkClosesWhenAnswered(t *testing.T) {
 		}
 		for _, tc := range cases {
 			onLoop(t, c.nodes[0].ml, func(l *runLoop) {
+				if k := l.links[peer.Name]; k != nil {
+					l.closeLink(k)
+				}
 				l.send(peer, neighborMsg{})
 				k := l.links[peer.Name]
 				l.onInbound(inbound{from: peer, msg: tc.msg})
