@@ -150,6 +150,19 @@ type MembershipStats struct {
 	// evidence while the node was behind, and were put off instead of
 	// marking the member dead (membership_confirm_retry.go).
 	ChecksRetried uint64
+	// Accusations counts live members the local node suspected because
+	// its link to them failed (LinkFailed while alive).
+	Accusations uint64
+	// SuspicionsExpired counts suspected members the local node declared
+	// dead because their suspicion timed out unrefuted.
+	SuspicionsExpired uint64
+	// DeadFromAnnouncements counts live members the local node marked
+	// dead or left because an announcement said so, and
+	// DeadFromExchanges those marked so by a record of an anti-entropy
+	// exchange. With SuspicionsExpired and UnconfirmedRemoved they make up
+	// every live member the node lost (the causes of NotifyLeave).
+	DeadFromAnnouncements uint64
+	DeadFromExchanges     uint64
 }
 
 // UpdateMeta is the command "the local metadata is now Meta". Before Start

@@ -200,6 +200,7 @@ func (m *Membership) afterChange(e *memberEntry, old memberEntry, existed bool, 
 	case !wasLive && e.state.live():
 		m.emit(MemberJoined{Member: m.member(e)})
 	case wasLive && !e.state.live():
+		m.countLoss(src)
 		m.emit(MemberLeft{Member: m.member(e)})
 	case wasLive && old.id != e.id && !old.id.matches(e.id.addr, e.id.meta):
 		m.emit(MemberUpdated{Member: m.member(e)})
@@ -210,6 +211,19 @@ func (m *Membership) afterChange(e *memberEntry, old memberEntry, existed bool, 
 		if p, ok := m.neighbor(e.id.name); ok {
 			m.nudge(p)
 		}
+	}
+}
+
+// countLoss counts a live member lost by a record from src: an
+// announcement, an exchange, or (neither peer nor origin) a local
+// decision, which its caller counts.
+func (m *Membership) countLoss(src mergeSource) {
+	switch {
+	case src.peer == "" && src.origin == "":
+	case src.broadcast:
+		m.stats.DeadFromAnnouncements++
+	default:
+		m.stats.DeadFromExchanges++
 	}
 }
 

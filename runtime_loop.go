@@ -88,13 +88,9 @@ type runLoop struct {
 	hv *HyParView
 	pt *Plumtree
 	ms *Membership
-	// newMembersDropped is the membership core's NewMembersDropped when
-	// sampleStats last counted it.
-	newMembersDropped uint64
-	// unconfirmedRemoved is its UnconfirmedRemoved then.
-	unconfirmedRemoved uint64
-	// checksRetried is its ChecksRetried then.
-	checksRetried uint64
+	// memberStats is the membership core's stats when sampleStats last
+	// emitted them (runtime_metrics_members.go).
+	memberStats MembershipStats
 
 	// viewsStepped is set when HyParView stepped since the views' IPs were
 	// last published; lastViewSources is what was published
@@ -284,6 +280,7 @@ func (l *runLoop) takeMoreInbound() {
 
 // stop aborts every link when the loop exits.
 func (l *runLoop) stop() {
+	l.memberStats = l.m.metrics.memberStats(l.memberStats, l.ms.Stats())
 	l.wakeWriters()
 	l.timers.stop()
 	for _, k := range l.links {
@@ -501,6 +498,7 @@ func (l *runLoop) neighborUp(p Peer) {
 // neighborDown closes the link to p once its queue is written and tells
 // the other cores.
 func (l *runLoop) neighborDown(p Peer) {
+	l.m.metrics.neighborDown()
 	delete(l.lastHeard, p.Name)
 	l.forgetPings(p.Name)
 	if k := l.links[p.Name]; k != nil {
@@ -740,16 +738,5 @@ func (l *runLoop) sampleStats() {
 		dispatchSize:   msgBytes + evBytes,
 		recent:         l.m.recent.len(),
 	})
-	if d := l.ms.Stats().NewMembersDropped; d > l.newMembersDropped {
-		l.m.metrics.newMembersDropped(d - l.newMembersDropped)
-		l.newMembersDropped = d
-	}
-	if d := l.ms.Stats().UnconfirmedRemoved; d > l.unconfirmedRemoved {
-		l.m.metrics.unconfirmedRemoved(d - l.unconfirmedRemoved)
-		l.unconfirmedRemoved = d
-	}
-	if d := l.ms.Stats().ChecksRetried; d > l.checksRetried {
-		l.m.metrics.checksRetried(d - l.checksRetried)
-		l.checksRetried = d
-	}
+	l.memberStats = l.m.metrics.memberStats(l.memberStats, l.ms.Stats())
 }
