@@ -150,6 +150,10 @@ type MembershipStats struct {
 	// evidence while the node was behind, and were put off instead of
 	// marking the member dead (membership_confirm_retry.go).
 	ChecksRetried uint64
+	// ChecksPutOff counts confirmation checks that fell due while the node
+	// was behind and were put off without a dial
+	// (membership_confirm_retry.go).
+	ChecksPutOff uint64
 	// Accusations counts live members the local node suspected because
 	// its link to them failed (LinkFailed while alive).
 	Accusations uint64

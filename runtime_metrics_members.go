@@ -10,6 +10,7 @@ package hyparlist
 // confirmation check), which a flapping cluster needs to be read.
 
 var (
+	keyChecksPutOff      = []string{"hyparlist", "member", "checks_put_off"}
 	keyAccusations       = []string{"hyparlist", "member", "accusations"}
 	keySuspicionsExpired = []string{"hyparlist", "member", "suspicions_expired"}
 	keyDeadAnnounced     = []string{"hyparlist", "member", "dead_from_announcements"}
@@ -26,6 +27,7 @@ func (r *runtimeMetrics) memberStats(prev, cur MembershipStats) MembershipStats 
 		{keyNewMembersDrop, prev.NewMembersDropped, cur.NewMembersDropped},
 		{keyUnconfirmedDead, prev.UnconfirmedRemoved, cur.UnconfirmedRemoved},
 		{keyChecksRetried, prev.ChecksRetried, cur.ChecksRetried},
+		{keyChecksPutOff, prev.ChecksPutOff, cur.ChecksPutOff},
 		{keyAccusations, prev.Accusations, cur.Accusations},
 		{keySuspicionsExpired, prev.SuspicionsExpired, cur.SuspicionsExpired},
 		{keyDeadAnnounced, prev.DeadFromAnnouncements, cur.DeadFromAnnouncements},
