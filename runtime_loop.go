@@ -91,6 +91,9 @@ type runLoop struct {
 	// memberStats is the membership core's stats when sampleStats last
 	// emitted them (runtime_metrics_members.go).
 	memberStats MembershipStats
+	// treeStats is the Plumtree core's stats then
+	// (runtime_metrics_grafts.go).
+	treeStats PlumtreeStats
 
 	// viewsStepped is set when HyParView stepped since the views' IPs were
 	// last published; lastViewSources is what was published
@@ -281,6 +284,7 @@ func (l *runLoop) takeMoreInbound() {
 // stop aborts every link when the loop exits.
 func (l *runLoop) stop() {
 	l.memberStats = l.m.metrics.memberStats(l.memberStats, l.ms.Stats())
+	l.treeStats = l.m.metrics.graftStats(l.treeStats, l.pt.Stats())
 	l.wakeWriters()
 	l.timers.stop()
 	for _, k := range l.links {
@@ -739,4 +743,5 @@ func (l *runLoop) sampleStats() {
 		recent:         l.m.recent.len(),
 	})
 	l.memberStats = l.m.metrics.memberStats(l.memberStats, l.ms.Stats())
+	l.treeStats = l.m.metrics.graftStats(l.treeStats, l.pt.Stats())
 }
