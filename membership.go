@@ -167,6 +167,10 @@ type MembershipStats struct {
 	// every live member the node lost (the causes of NotifyLeave).
 	DeadFromAnnouncements uint64
 	DeadFromExchanges     uint64
+	// ExchangedDeathsSuspected counts dead records of live members that
+	// an exchange brought and that made the member suspect instead
+	// (membership_exchange_dead.go).
+	ExchangedDeathsSuspected uint64
 }
 
 // UpdateMeta is the command "the local metadata is now Meta". Before Start

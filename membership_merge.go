@@ -68,6 +68,13 @@ func (m *Membership) merge(r MemberRecord, src mergeSource) {
 	} else if !supersedes(r.Incarnation, r.State, e.inc, e.state) {
 		return
 	}
+	if r.State == MemberStateDead && !src.broadcast && e.state.live() {
+		// An exchange's tombstone of a live member is a suspicion here
+		// (membership_exchange_dead.go).
+		if r = m.suspectInstead(r); !supersedes(r.Incarnation, r.State, e.inc, e.state) {
+			return
+		}
+	}
 	if m.needsAliveCheck(e, r, src) {
 		m.askAlive(r, src)
 		return

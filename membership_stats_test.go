@@ -23,9 +23,9 @@ func TestMembershipStatsCountLossCauses(t *testing.T) {
 		t.Fatalf("after a dead announcement: %+v, want 1 from announcements", s)
 	}
 	stepActs(m, mt0.Add(hi), Receive{From: testPeer("m4"), Msg: memberRecordsMsg{Buckets: 64,
-		Records: []MemberRecord{rec("m5", 0, MemberStateDead)}}})
-	if s := m.Stats(); s.DeadFromExchanges != 1 || s.DeadFromAnnouncements != 1 || s.UnconfirmedRemoved != 0 {
-		t.Fatalf("after an exchange: %+v, want 1 from exchanges", s)
+		Records: []MemberRecord{rec("m5", 0, MemberStateLeft), rec("m6", 0, MemberStateDead)}}})
+	if s := m.Stats(); s.DeadFromExchanges != 1 || s.ExchangedDeathsSuspected != 1 || s.DeadFromAnnouncements != 1 || s.UnconfirmedRemoved != 0 {
+		t.Fatalf("after an exchange: %+v, want 1 from exchanges (left), 1 suspected instead", s)
 	}
 	if m.NumMembers() != 7 {
 		t.Errorf("NumMembers = %d, want 7", m.NumMembers())

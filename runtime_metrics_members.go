@@ -12,6 +12,7 @@ package hyparlist
 var (
 	keyChecksPutOff      = []string{"hyparlist", "member", "checks_put_off"}
 	keyAccusations       = []string{"hyparlist", "member", "accusations"}
+	keyExchangeSuspected = []string{"hyparlist", "member", "exchanged_deaths_suspected"}
 	keySuspicionsExpired = []string{"hyparlist", "member", "suspicions_expired"}
 	keyDeadAnnounced     = []string{"hyparlist", "member", "dead_from_announcements"}
 	keyDeadExchanged     = []string{"hyparlist", "member", "dead_from_exchanges"}
@@ -32,6 +33,7 @@ func (r *runtimeMetrics) memberStats(prev, cur MembershipStats) MembershipStats 
 		{keySuspicionsExpired, prev.SuspicionsExpired, cur.SuspicionsExpired},
 		{keyDeadAnnounced, prev.DeadFromAnnouncements, cur.DeadFromAnnouncements},
 		{keyDeadExchanged, prev.DeadFromExchanges, cur.DeadFromExchanges},
+		{keyExchangeSuspected, prev.ExchangedDeathsSuspected, cur.ExchangedDeathsSuspected},
 	} {
 		if c.cur > c.prev {
 			r.sink.IncrCounterWithLabels(c.key, float32(c.cur-c.prev), r.labels)
