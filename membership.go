@@ -171,6 +171,10 @@ type MembershipStats struct {
 	// an exchange brought and that made the member suspect instead
 	// (membership_exchange_dead.go).
 	ExchangedDeathsSuspected uint64
+	// AccusationsWithheld counts weak link failures of live members that
+	// the node did not accuse because it was behind
+	// (membership_accuse_behind.go).
+	AccusationsWithheld uint64
 }
 
 // UpdateMeta is the command "the local metadata is now Meta". Before Start
@@ -334,7 +338,7 @@ func (m *Membership) handle(ev Event) {
 		m.removeNeighbor(ev.Peer)
 	case LinkFailed:
 		m.removeNeighbor(ev.Peer)
-		m.accuse(ev.Peer)
+		m.onLinkFailed(ev)
 	case AliveVerdict:
 		m.onAliveVerdict(ev)
 	case MergeVerdict:

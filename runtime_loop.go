@@ -519,15 +519,16 @@ func (l *runLoop) neighborDown(p Peer) {
 }
 
 // linkFailed drops the link to p, if any, and reports the failure to
-// HyParView and membership.
-func (l *runLoop) linkFailed(p Peer) {
+// HyParView and membership; weak says the failure is weak evidence of a
+// crash (LinkFailed.Weak).
+func (l *runLoop) linkFailed(p Peer, weak bool) {
 	if k := l.links[p.Name]; k != nil {
 		delete(l.links, p.Name)
 		k.abort()
 	}
 	l.forgetPings(p.Name)
-	l.feed(coreHyParView, LinkFailed{Peer: p})
-	l.feed(coreMembership, LinkFailed{Peer: p})
+	l.feed(coreHyParView, LinkFailed{Peer: p, Weak: weak})
+	l.feed(coreMembership, LinkFailed{Peer: p, Weak: weak})
 }
 
 // onWriterFailure handles a link whose writer failed.
@@ -537,7 +538,7 @@ func (l *runLoop) onWriterFailure(f linkFailure) {
 	}
 	l.m.metrics.linkFailed(f.reason)
 	l.m.logger.Debug("link failed", "peer", f.link.peer.Name, "reason", f.reason, "error", f.err)
-	l.linkFailed(f.link.peer)
+	l.linkFailed(f.link.peer, f.reason != linkFailedEnded && !checkFailureRefused(f.err))
 }
 
 // link returns the link to p, opening one if needed; nil if none can be
@@ -619,7 +620,7 @@ func (l *runLoop) send(p Peer, msg Message) {
 		queued, depth := k.depth()
 		l.m.logger.Warn("send queue full, disconnecting peer", "peer", p.Name, "frames", queued, "depth", depth,
 			"bytes", k.queuedBytes(), "max_bytes", k.maxBytes)
-		l.linkFailed(k.peer)
+		l.linkFailed(k.peer, true)
 		return
 	}
 	if l.singleUse(k) && endsExchange(msg) {
@@ -697,7 +698,7 @@ func (l *runLoop) onProbeResult(a ProbeMember, reached Peer, err error) {
 		l.feed(coreMembership, MemberUnreachable{Peer: a.Peer, Refused: checkFailureRefused(err)})
 	case err != nil && !a.Dead:
 		l.m.metrics.linkFailed("probe")
-		l.linkFailed(a.Peer)
+		l.linkFailed(a.Peer, !checkFailureRefused(err))
 	}
 }
 

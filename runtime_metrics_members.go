@@ -12,6 +12,7 @@ package hyparlist
 var (
 	keyChecksPutOff      = []string{"hyparlist", "member", "checks_put_off"}
 	keyAccusations       = []string{"hyparlist", "member", "accusations"}
+	keyAccusationsHeld   = []string{"hyparlist", "member", "accusations_withheld"}
 	keyExchangeSuspected = []string{"hyparlist", "member", "exchanged_deaths_suspected"}
 	keySuspicionsExpired = []string{"hyparlist", "member", "suspicions_expired"}
 	keyDeadAnnounced     = []string{"hyparlist", "member", "dead_from_announcements"}
@@ -30,6 +31,7 @@ func (r *runtimeMetrics) memberStats(prev, cur MembershipStats) MembershipStats 
 		{keyChecksRetried, prev.ChecksRetried, cur.ChecksRetried},
 		{keyChecksPutOff, prev.ChecksPutOff, cur.ChecksPutOff},
 		{keyAccusations, prev.Accusations, cur.Accusations},
+		{keyAccusationsHeld, prev.AccusationsWithheld, cur.AccusationsWithheld},
 		{keySuspicionsExpired, prev.SuspicionsExpired, cur.SuspicionsExpired},
 		{keyDeadAnnounced, prev.DeadFromAnnouncements, cur.DeadFromAnnouncements},
 		{keyDeadExchanged, prev.DeadFromExchanges, cur.DeadFromExchanges},
