@@ -567,7 +567,7 @@ type Config struct {
 	// without a refusal puts the check off instead, by MemberConfirmTimeout
 	// times the health multiplier, at most 3 times (metric
 	// hyparlist.member.checks_retried), and a check that falls due then
-	// is put off the same way without a dial, out of the same 3
+	// is put off the same way without a dial, at most 3 times as well
 	// (hyparlist.member.checks_put_off). Forged records of nodes that
 	// do not exist go this way within seconds (SECURITY.md). Zero turns
 	// the check off. Not in memberlist, which probes every member in turn.

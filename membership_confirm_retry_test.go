@@ -13,10 +13,11 @@ import (
 // are checked at ConfirmTimeout and their checks fail. On a healthy node a
 // timed-out check marks the member dead at once, as before. On a node that
 // fell behind (health multiplier 3) while the checks were dialling, a
-// timed-out check puts the member's check off instead, and the later
-// deadlines while the node is still behind put it off without a dial
-// (putOffCheck), both out of one budget of maxConfirmRetries; the check
-// made when the budget is spent marks it dead if it times out. A refused
+// timed-out check puts the member's check off instead; the next
+// maxConfirmRetries deadlines while the node is still behind put it off
+// without a dial (putOffCheck), and the checks after them are retried
+// after a timeout until maxConfirmRetries retries are spent, the failure
+// after the last marking it dead. A refused
 // check marks the member dead at once even while the node is behind, and
 // a member heard from itself between the waits is confirmed.
 func TestMembershipCheckRetriedWhileBehind(t *testing.T) {
@@ -65,41 +66,46 @@ func TestMembershipCheckRetriedWhileBehind(t *testing.T) {
 			}
 			m.Step(now.Add(time.Second), NeighborUp{Peer: testPeer("late")})
 			m.Drain()
-			for try := 2; try <= maxConfirmRetries+1; try++ {
+			dials, putOffs := 1, 0
+			for deadline := 1; mustMember(t, m, "slow").State == MemberStateAlive; deadline++ {
+				if deadline > 2*maxConfirmRetries+1 {
+					t.Fatalf("slow still alive after %d deadlines", deadline-1)
+				}
 				// Nothing before ConfirmTimeout × multiplier.
 				if got := confirmProbes(fireDeadlines(m, now.Add(time.Duration(tc.mult)*ct-time.Millisecond))); len(got) != 0 {
-					t.Fatalf("deadline %d: checks before %v: %v", try, time.Duration(tc.mult)*ct, got)
+					t.Fatalf("deadline %d: checks before %v: %v", deadline, time.Duration(tc.mult)*ct, got)
 				}
 				// Within one more ConfirmTimeout (the wait counts whole
 				// ConfirmTimeouts since the member was listed) the
-				// deadline comes: put off without a dial while the
-				// budget lasts, then the check.
+				// deadline comes: put off without a dial while put-offs
+				// are left, then a check, retried after a timeout while
+				// retries are left.
 				now = now.Add(time.Duration(tc.mult+1) * ct)
 				got := confirmProbes(fireDeadlines(m, now))
-				if try <= maxConfirmRetries {
+				if putOffs < maxConfirmRetries {
+					putOffs++
 					if len(got) != 0 {
-						t.Fatalf("deadline %d: dialled %v while behind with put-offs left", try, got)
-					}
-					if st := mustMember(t, m, "slow").State; st != MemberStateAlive {
-						t.Fatalf("deadline %d: slow is %v", try, st)
+						t.Fatalf("deadline %d: dialled %v while behind with put-offs left", deadline, got)
 					}
 					continue
 				}
 				if !slices.Equal(got, []string{"slow"}) {
-					t.Fatalf("deadline %d: checks %v, want [slow]", try, got)
+					t.Fatalf("deadline %d: checks %v, want [slow]", deadline, got)
 				}
+				dials++
 				now = now.Add(time.Second)
 				m.Step(now, MemberUnreachable{Peer: testPeer("slow")})
 				m.Drain()
-				if st := mustMember(t, m, "slow").State; st != MemberStateDead {
-					t.Fatalf("after the last check: slow is %v, want dead", st)
-				}
+			}
+			if dials != maxConfirmRetries+1 || putOffs != maxConfirmRetries {
+				t.Errorf("slow dead after %d checks and %d put-offs, want %d and %d", dials, putOffs, maxConfirmRetries+1, maxConfirmRetries)
 			}
 			if st := mustMember(t, m, "late").State; st != MemberStateAlive {
 				t.Errorf("late, heard from itself, is %v", st)
 			}
-			if s := m.Stats(); s.ChecksRetried != 2 || s.ChecksPutOff != maxConfirmRetries-1 || s.UnconfirmedRemoved != 2 {
-				t.Errorf("stats: %d retried, %d put off, %d removed; want 2, %d, 2", s.ChecksRetried, s.ChecksPutOff, s.UnconfirmedRemoved, maxConfirmRetries-1)
+			// late's first failure was retried too.
+			if s := m.Stats(); s.ChecksRetried != maxConfirmRetries+1 || s.ChecksPutOff != maxConfirmRetries || s.UnconfirmedRemoved != 2 {
+				t.Errorf("stats: %d retried, %d put off, %d removed; want %d, %d, 2", s.ChecksRetried, s.ChecksPutOff, s.UnconfirmedRemoved, maxConfirmRetries+1, maxConfirmRetries)
 			}
 		})
 	}
