@@ -566,7 +566,9 @@ type Config struct {
 	// behind (GetHealthScore above 0), a dial that times out or breaks
 	// without a refusal puts the check off instead, by MemberConfirmTimeout
 	// times the health multiplier, at most 3 times (metric
-	// hyparlist.member.checks_retried). Forged records of nodes that
+	// hyparlist.member.checks_retried), and a check that falls due then
+	// is put off the same way without a dial, at most 3 times as well
+	// (hyparlist.member.checks_put_off). Forged records of nodes that
 	// do not exist go this way within seconds (SECURITY.md). Zero turns
 	// the check off. Not in memberlist, which probes every member in turn.
 	// Default: 5s.

@@ -62,6 +62,14 @@ type TimerFired struct {
 // only way a core learns that a peer may have crashed.
 type LinkFailed struct {
 	Peer Peer
+	// Weak is set when the failure is weak evidence of a crash: a
+	// timeout, a missed keepalive, a full send queue, a reset, which a
+	// slow peer or a slow local node causes as well; clear when the
+	// peer's process is known gone (its streams ended, its address
+	// refused the connection) or the driver does not tell. The membership
+	// core does not accuse a peer on a weak failure while the local node
+	// is behind (membership_accuse_behind.go).
+	Weak bool
 }
 
 // Send is the action "deliver Msg to peer To". A send to an active-view

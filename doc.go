@@ -117,8 +117,11 @@
 //     cores share), hyparview*.go (the overlay), plumtree*.go (broadcast
 //     trees), membership*.go (the member list, its join exchange
 //     (membership_join.go) and anti-entropy messages, the confirmation of
-//     members learned second-hand (membership_confirm.go; retried while
-//     the node is behind, membership_confirm_retry.go), the log of
+//     members learned second-hand (membership_confirm.go; put off and
+//     retried while the node is behind, membership_confirm_retry.go), an
+//     exchange's tombstone of a live member held as a suspicion
+//     (membership_exchange_dead.go), the accusations a node behind
+//     withholds (membership_accuse_behind.go), the log of
 //     changed members the runtime publishes from (membership_touched.go)
 //     and the encoding of its announcements). Each core has a Config,
 //     Validate and defaults in its *_config.go.
@@ -142,6 +145,8 @@
 //     an exchange's last message), the member list Members reads
 //     (runtime_publish.go, rebuilt from the changed members only),
 //     message counters tallied per write (runtime_metrics_tally.go), the
+//     cores' own counts emitted as metrics (runtime_metrics_members.go,
+//     runtime_metrics_grafts.go), the
 //     dispatchers that run application callbacks, the GetBroadcasts pump
 //     and the payloads it recognises (runtime_recent*.go), joins and leaves
 //     (runtime_join*.go), the dials that confirm second-hand members

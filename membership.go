@@ -150,6 +150,31 @@ type MembershipStats struct {
 	// evidence while the node was behind, and were put off instead of
 	// marking the member dead (membership_confirm_retry.go).
 	ChecksRetried uint64
+	// ChecksPutOff counts confirmation checks that fell due while the node
+	// was behind and were put off without a dial
+	// (membership_confirm_retry.go).
+	ChecksPutOff uint64
+	// Accusations counts live members the local node suspected because
+	// its link to them failed (LinkFailed while alive).
+	Accusations uint64
+	// SuspicionsExpired counts suspected members the local node declared
+	// dead because their suspicion timed out unrefuted.
+	SuspicionsExpired uint64
+	// DeadFromAnnouncements counts live members the local node marked
+	// dead or left because an announcement said so, and
+	// DeadFromExchanges those marked so by a record of an anti-entropy
+	// exchange. With SuspicionsExpired and UnconfirmedRemoved they make up
+	// every live member the node lost (the causes of NotifyLeave).
+	DeadFromAnnouncements uint64
+	DeadFromExchanges     uint64
+	// ExchangedDeathsSuspected counts dead records of live members that
+	// an exchange brought and that made the member suspect instead
+	// (membership_exchange_dead.go).
+	ExchangedDeathsSuspected uint64
+	// AccusationsWithheld counts weak link failures of live members that
+	// the node did not accuse because it was behind
+	// (membership_accuse_behind.go).
+	AccusationsWithheld uint64
 }
 
 // UpdateMeta is the command "the local metadata is now Meta". Before Start
@@ -313,7 +338,7 @@ func (m *Membership) handle(ev Event) {
 		m.removeNeighbor(ev.Peer)
 	case LinkFailed:
 		m.removeNeighbor(ev.Peer)
-		m.accuse(ev.Peer)
+		m.onLinkFailed(ev)
 	case AliveVerdict:
 		m.onAliveVerdict(ev)
 	case MergeVerdict:

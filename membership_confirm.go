@@ -150,10 +150,14 @@ func (m *Membership) confirmDeadline(e *memberEntry) int64 {
 }
 
 // onConfirmDeadline handles the deadline of an unconfirmed live member:
-// its suspicion expired, or its check is due.
+// its suspicion expired, or its check is due (and put off while the node
+// is behind).
 func (m *Membership) onConfirmDeadline(e *memberEntry) {
 	if e.state == MemberStateSuspect && e.susp != nil && e.susp.deadline <= m.clock {
 		m.expireSuspicion(e)
+		return
+	}
+	if m.putOffCheck(e) { // membership_confirm_retry.go
 		return
 	}
 	m.checkUnconfirmed(e)

@@ -1,5 +1,5 @@
-// Membership core: a confirmation check that fails while the node is
-// itself behind is put off, not counted as a death.
+// Membership core: a confirmation check that falls due or fails while the
+// node is itself behind is put off, not made or counted as a death.
 
 package hyparlist
 
@@ -20,11 +20,18 @@ package hyparlist
 // at once, as before; so does any failure while the node is healthy, and
 // the failure after the last retry.
 //
-// A forged member therefore outlives a check failure by at most
-// maxConfirmRetries × ConfirmTimeout × the multiplier (in the LAN profile
-// 3 × 5 s × 8 = 2 min at the highest multiplier) beyond its first check,
-// when its address does not refuse and the node stays behind; a healthy
-// node removes it as before.
+// A check that falls due while the node is behind is not made at all: it
+// is put off the same way, at most maxConfirmRetries times
+// (putOffCheck), since the dial itself is what a node behind can least
+// afford, and its target is likely as far behind (all nodes of one
+// overloaded host). The retries after a failed dial then follow as
+// before.
+//
+// A forged member therefore outlives its check's due time by at most
+// 2 × maxConfirmRetries × ConfirmTimeout × the multiplier (rounded up to
+// whole ConfirmTimeouts; in the LAN profile about 6 × 5 s × 8 = 4 min at
+// the highest multiplier) plus the dials, when its address does not
+// refuse and the node stays behind; a healthy node removes it as before.
 
 // maxConfirmRetries bounds the checks put off for one member while the
 // node is behind. Not from a paper: the health score recovers one step
@@ -37,21 +44,50 @@ const maxConfirmRetries = 3
 const maxConfirmWait = 255
 
 // retryCheck puts off e's check after a weak failure, when the node is
-// behind and e has retries left, and reports whether it did: e is
-// unconfirmed again, with a deadline at least ConfirmTimeout × the health
-// multiplier from now.
+// behind and e has retries left, and reports whether it did (deferCheck).
 func (m *Membership) retryCheck(e *memberEntry) bool {
-	ct := int64(m.cfg.ConfirmTimeout)
-	if m.healthMult <= 1 || e.retries >= maxConfirmRetries || ct <= 0 {
+	if e.retries&0x0f >= maxConfirmRetries || !m.deferCheck(e) {
 		return false
 	}
 	e.retries++
+	m.stats.ChecksRetried++
+	return true
+}
+
+// putOffCheck puts off e's check that just fell due, without dialling,
+// when the node is behind and e has put-offs left (maxConfirmRetries, a
+// budget of their own), and reports whether it did (deferCheck). A node
+// behind is the one place where a check costs most and says least: in
+// the bench's join storm of 1,000 nodes on two cores (BENCHMARKS.md,
+// session 8) the checks made most of the 391,628 failed dials (247,968
+// of them timed out and were retried), and their dials fell on nodes as
+// far behind, whose handshakes then timed out for links as well. The
+// put-offs first shared the retries' budget, so that the one check made
+// after them marked the member dead if it timed out: that removed more
+// live members than the retries had (55,229 and 116,172 in two runs,
+// against 16,881), so each now has its own.
+func (m *Membership) putOffCheck(e *memberEntry) bool {
+	if e.retries>>4 >= maxConfirmRetries || !m.deferCheck(e) {
+		return false
+	}
+	e.retries += 1 << 4
+	m.stats.ChecksPutOff++
+	return true
+}
+
+// deferCheck makes e unconfirmed again, with a deadline at least
+// ConfirmTimeout × the health multiplier from now, when the node is
+// behind, and reports whether it did.
+func (m *Membership) deferCheck(e *memberEntry) bool {
+	ct := int64(m.cfg.ConfirmTimeout)
+	if m.healthMult <= 1 || ct <= 0 {
+		return false
+	}
 	// The first whole number of ConfirmTimeouts since e was listed that
 	// reaches now, then the multiplier more.
 	elapsed := max(0, (m.clock-e.changed+ct-1)/ct)
 	e.wait = uint8(min(maxConfirmWait, max(0, elapsed-1)+int64(m.healthMult)))
 	e.flags |= entryUnconfirmed
-	m.stats.ChecksRetried++
 	m.refreshDeadline(e)
 	return true
 }

@@ -68,6 +68,13 @@ func (m *Membership) merge(r MemberRecord, src mergeSource) {
 	} else if !supersedes(r.Incarnation, r.State, e.inc, e.state) {
 		return
 	}
+	if r.State == MemberStateDead && !src.broadcast && e.state.live() {
+		// An exchange's tombstone of a live member is a suspicion here
+		// (membership_exchange_dead.go).
+		if r = m.suspectInstead(r); !supersedes(r.Incarnation, r.State, e.inc, e.state) {
+			return
+		}
+	}
 	if m.needsAliveCheck(e, r, src) {
 		m.askAlive(r, src)
 		return
@@ -200,6 +207,7 @@ func (m *Membership) afterChange(e *memberEntry, old memberEntry, existed bool, 
 	case !wasLive && e.state.live():
 		m.emit(MemberJoined{Member: m.member(e)})
 	case wasLive && !e.state.live():
+		m.countLoss(src)
 		m.emit(MemberLeft{Member: m.member(e)})
 	case wasLive && old.id != e.id && !old.id.matches(e.id.addr, e.id.meta):
 		m.emit(MemberUpdated{Member: m.member(e)})
@@ -210,6 +218,19 @@ func (m *Membership) afterChange(e *memberEntry, old memberEntry, existed bool, 
 		if p, ok := m.neighbor(e.id.name); ok {
 			m.nudge(p)
 		}
+	}
+}
+
+// countLoss counts a live member lost by a record from src: an
+// announcement, an exchange, or (neither peer nor origin) a local
+// decision, which its caller counts.
+func (m *Membership) countLoss(src mergeSource) {
+	switch {
+	case src.peer == "" && src.origin == "":
+	case src.broadcast:
+		m.stats.DeadFromAnnouncements++
+	default:
+		m.stats.DeadFromExchanges++
 	}
 }
 

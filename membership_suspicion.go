@@ -200,6 +200,7 @@ func (m *Membership) accuse(peer Peer) {
 	}
 	switch e.state {
 	case MemberStateAlive:
+		m.stats.Accusations++
 		m.applyChange(e, e.id, e.inc, MemberStateSuspect, mergeSource{origin: m.self.Name, broadcast: true})
 	case MemberStateSuspect:
 		if !m.confirmSuspicion(e, m.self.Name) {
@@ -226,6 +227,7 @@ func (m *Membership) expireSuspicion(e *memberEntry) {
 		}
 	}
 	first := e.susp != nil && e.susp.first
+	m.stats.SuspicionsExpired++
 	m.applyChange(e, e.id, e.inc, MemberStateDead, mergeSource{broadcast: true})
 	if first {
 		e.flags |= entryAnnounce

@@ -103,9 +103,11 @@ type memberEntry struct {
 	idx   uint32
 	state MemberState
 	flags uint8
-	// retries counts the inconclusive checks of an unconfirmed member
-	// (membership_confirm_retry.go), and wait how many ConfirmTimeouts
-	// past the first its next check is put off; both fill what was padding.
+	// retries counts the inconclusive checks of an unconfirmed member in
+	// its low four bits and the checks put off without a dial in its high
+	// four (membership_confirm_retry.go), and wait how many
+	// ConfirmTimeouts past the first its next check is put off; both fill
+	// what was padding.
 	retries, wait uint8
 }
 

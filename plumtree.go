@@ -107,6 +107,8 @@ type Plumtree struct {
 	cands []*ptPeer
 	// broken is scratch space for neighborDown (brokenTrees).
 	broken []int32
+	// grafts counts the GRAFTs sent, by cause (PlumtreeStats).
+	grafts ptGraftCounts
 
 	// sharedSpans is set once the shared tree has brought this node a
 	// payload by eager push; new trees start as copies of it from then on
@@ -458,6 +460,7 @@ func (p *Plumtree) swapParent(root ptTreeRef, parent, better string) bool {
 		return false
 	}
 	p.setLink(root, bet, true)
+	p.grafts.repair++
 	p.emit(Send{To: bet.peer, Msg: root.graft()})
 	p.setLink(root, par, false)
 	p.emit(Send{To: par.peer, Msg: root.prune()})
@@ -589,6 +592,7 @@ func (p *Plumtree) graftTimerFired(t *ptGraftTimer) {
 		}
 		for ids := g.ids; len(ids) > 0; {
 			n := min(len(ids), p.cfg.IHaveMaxEntries)
+			p.grafts.missing++
 			p.emit(Send{To: g.peer, Msg: graftMsg{IDs: ids[:n:n]}})
 			ids = ids[n:]
 		}
@@ -672,6 +676,7 @@ func (p *Plumtree) graftLinks(pp *ptPeer, g graftMsg) {
 			// A node with one eager set: every tree.
 			if !wasEager || p.trees.anyLazy(pp.slot) {
 				p.setLink(r, pp, true)
+				p.grafts.answer++
 				p.emit(Send{To: pp.peer, Msg: graftMsg{}})
 			}
 			return
@@ -679,6 +684,7 @@ func (p *Plumtree) graftLinks(pp *ptPeer, g graftMsg) {
 		flipped := !wasEager || !p.eagerIn(r, pp)
 		p.setLink(r, pp, true)
 		if flipped {
+			p.grafts.answer++
 			p.emit(Send{To: pp.peer, Msg: r.graft()})
 		}
 		return
@@ -691,6 +697,7 @@ func (p *Plumtree) graftLinks(pp *ptPeer, g graftMsg) {
 		flipped := !p.eagerIn(r, pp)
 		p.setLink(r, pp, true)
 		if flipped {
+			p.grafts.answer++
 			p.emit(Send{To: pp.peer, Msg: r.graft()})
 			acked = true
 		}
@@ -698,6 +705,7 @@ func (p *Plumtree) graftLinks(pp *ptPeer, g graftMsg) {
 	if !wasEager && !acked {
 		// Only the default tree changed; the acknowledgement names a
 		// tree the GRAFT named, which the sender holds eager already.
+		p.grafts.answer++
 		p.emit(Send{To: pp.peer, Msg: ptTreeOf(g.IDs[0]).graft()})
 	}
 }
@@ -709,6 +717,7 @@ func (p *Plumtree) receivePrune(from Peer, pr pruneMsg) {
 		r := ptTreeRef{root: pr.Root, shared: pr.Shared}
 		if p.sharedParent(r, pp) {
 			// Refused: the link stays eager at both ends.
+			p.grafts.answer++
 			p.emit(Send{To: pp.peer, Msg: r.graft()})
 			return
 		}

@@ -211,9 +211,26 @@ type PlumtreeStats struct {
 	// GRAFTs (bounded by PlumtreeConfig.CacheTTL and CacheMaxBytes).
 	CachedMessages int
 	CachedBytes    int
+	// GraftsMissing counts the GRAFTs sent for missing messages (an
+	// IHAVE whose payload did not come within the graft timeout),
+	// GraftsRegraft the empty GRAFTs sent around a neighbour that went
+	// down (regraftBroken), GraftsAnswer those that answer a neighbour's
+	// GRAFT or refuse its PRUNE, and GraftsRepair those of the tree
+	// optimisation and of keepParent. Counted since the core started.
+	GraftsMissing, GraftsRegraft, GraftsAnswer, GraftsRepair uint64
 }
 
-// Stats returns the sizes of the core's message cache.
+// ptGraftCounts counts the GRAFTs sent, by cause (PlumtreeStats).
+type ptGraftCounts struct {
+	missing, regraft, answer, repair uint64
+}
+
+// Stats returns the sizes of the core's message cache and its counts of
+// GRAFTs sent.
 func (p *Plumtree) Stats() PlumtreeStats {
-	return PlumtreeStats{CachedMessages: p.cache.len(), CachedBytes: p.cache.bytes}
+	return PlumtreeStats{
+		CachedMessages: p.cache.len(), CachedBytes: p.cache.bytes,
+		GraftsMissing: p.grafts.missing, GraftsRegraft: p.grafts.regraft,
+		GraftsAnswer: p.grafts.answer, GraftsRepair: p.grafts.repair,
+	}
 }

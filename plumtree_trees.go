@@ -455,6 +455,7 @@ func (p *Plumtree) regraftBroken(slot int8) {
 		for j := range p.peers.list {
 			if pp := &p.peers.list[j]; !p.eagerIn(r, pp) {
 				p.setLink(r, pp, true)
+				p.grafts.regraft++
 				p.emit(Send{To: pp.peer, Msg: r.graft()})
 			}
 		}
@@ -488,5 +489,6 @@ func (p *Plumtree) keepParent(r ptTreeRef, pp *ptPeer) {
 		return
 	}
 	p.setLink(r, pp, true)
+	p.grafts.repair++
 	p.emit(Send{To: pp.peer, Msg: r.graft()})
 }

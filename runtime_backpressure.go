@@ -83,7 +83,7 @@ func (l *runLoop) flushDeferred() {
 		if !k.flushDeferred() {
 			l.m.metrics.linkFailed("queue_full")
 			l.m.logger.Warn("send queue full, disconnecting peer", "peer", k.peer.Name)
-			l.linkFailed(k.peer)
+			l.linkFailed(k.peer, true)
 		}
 	}
 }

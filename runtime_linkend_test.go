@@ -82,7 +82,7 @@ func TestRuntimeLinkGivenUpByLiveNeighbour(t *testing.T) {
 		time.Sleep(2 * a.ml.config.keepaliveInterval()) // the links carried keepalives
 
 		// node-00 gives up its link to node-01 as its silence check would.
-		if err := a.ml.submit(loopFunc(func(l *runLoop) { l.linkFailed(b.ml.self) })); err != nil {
+		if err := a.ml.submit(loopFunc(func(l *runLoop) { l.linkFailed(b.ml.self, true) })); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(a.ml.config.TCPTimeout + 5*time.Second)

@@ -88,13 +88,12 @@ type runLoop struct {
 	hv *HyParView
 	pt *Plumtree
 	ms *Membership
-	// newMembersDropped is the membership core's NewMembersDropped when
-	// sampleStats last counted it.
-	newMembersDropped uint64
-	// unconfirmedRemoved is its UnconfirmedRemoved then.
-	unconfirmedRemoved uint64
-	// checksRetried is its ChecksRetried then.
-	checksRetried uint64
+	// memberStats is the membership core's stats when sampleStats last
+	// emitted them (runtime_metrics_members.go).
+	memberStats MembershipStats
+	// treeStats is the Plumtree core's stats then
+	// (runtime_metrics_grafts.go).
+	treeStats PlumtreeStats
 
 	// viewsStepped is set when HyParView stepped since the views' IPs were
 	// last published; lastViewSources is what was published
@@ -284,6 +283,8 @@ func (l *runLoop) takeMoreInbound() {
 
 // stop aborts every link when the loop exits.
 func (l *runLoop) stop() {
+	l.memberStats = l.m.metrics.memberStats(l.memberStats, l.ms.Stats())
+	l.treeStats = l.m.metrics.graftStats(l.treeStats, l.pt.Stats())
 	l.wakeWriters()
 	l.timers.stop()
 	for _, k := range l.links {
@@ -501,6 +502,7 @@ func (l *runLoop) neighborUp(p Peer) {
 // neighborDown closes the link to p once its queue is written and tells
 // the other cores.
 func (l *runLoop) neighborDown(p Peer) {
+	l.m.metrics.neighborDown()
 	delete(l.lastHeard, p.Name)
 	l.forgetPings(p.Name)
 	if k := l.links[p.Name]; k != nil {
@@ -517,15 +519,16 @@ func (l *runLoop) neighborDown(p Peer) {
 }
 
 // linkFailed drops the link to p, if any, and reports the failure to
-// HyParView and membership.
-func (l *runLoop) linkFailed(p Peer) {
+// HyParView and membership; weak says the failure is weak evidence of a
+// crash (LinkFailed.Weak).
+func (l *runLoop) linkFailed(p Peer, weak bool) {
 	if k := l.links[p.Name]; k != nil {
 		delete(l.links, p.Name)
 		k.abort()
 	}
 	l.forgetPings(p.Name)
-	l.feed(coreHyParView, LinkFailed{Peer: p})
-	l.feed(coreMembership, LinkFailed{Peer: p})
+	l.feed(coreHyParView, LinkFailed{Peer: p, Weak: weak})
+	l.feed(coreMembership, LinkFailed{Peer: p, Weak: weak})
 }
 
 // onWriterFailure handles a link whose writer failed.
@@ -535,7 +538,7 @@ func (l *runLoop) onWriterFailure(f linkFailure) {
 	}
 	l.m.metrics.linkFailed(f.reason)
 	l.m.logger.Debug("link failed", "peer", f.link.peer.Name, "reason", f.reason, "error", f.err)
-	l.linkFailed(f.link.peer)
+	l.linkFailed(f.link.peer, f.reason != linkFailedEnded && !checkFailureRefused(f.err))
 }
 
 // link returns the link to p, opening one if needed; nil if none can be
@@ -617,7 +620,7 @@ func (l *runLoop) send(p Peer, msg Message) {
 		queued, depth := k.depth()
 		l.m.logger.Warn("send queue full, disconnecting peer", "peer", p.Name, "frames", queued, "depth", depth,
 			"bytes", k.queuedBytes(), "max_bytes", k.maxBytes)
-		l.linkFailed(k.peer)
+		l.linkFailed(k.peer, true)
 		return
 	}
 	if l.singleUse(k) && endsExchange(msg) {
@@ -695,7 +698,7 @@ func (l *runLoop) onProbeResult(a ProbeMember, reached Peer, err error) {
 		l.feed(coreMembership, MemberUnreachable{Peer: a.Peer, Refused: checkFailureRefused(err)})
 	case err != nil && !a.Dead:
 		l.m.metrics.linkFailed("probe")
-		l.linkFailed(a.Peer)
+		l.linkFailed(a.Peer, !checkFailureRefused(err))
 	}
 }
 
@@ -740,16 +743,6 @@ func (l *runLoop) sampleStats() {
 		dispatchSize:   msgBytes + evBytes,
 		recent:         l.m.recent.len(),
 	})
-	if d := l.ms.Stats().NewMembersDropped; d > l.newMembersDropped {
-		l.m.metrics.newMembersDropped(d - l.newMembersDropped)
-		l.newMembersDropped = d
-	}
-	if d := l.ms.Stats().UnconfirmedRemoved; d > l.unconfirmedRemoved {
-		l.m.metrics.unconfirmedRemoved(d - l.unconfirmedRemoved)
-		l.unconfirmedRemoved = d
-	}
-	if d := l.ms.Stats().ChecksRetried; d > l.checksRetried {
-		l.m.metrics.checksRetried(d - l.checksRetried)
-		l.checksRetried = d
-	}
+	l.memberStats = l.m.metrics.memberStats(l.memberStats, l.ms.Stats())
+	l.treeStats = l.m.metrics.graftStats(l.treeStats, l.pt.Stats())
 }

@@ -146,6 +146,7 @@ var (
 	keyUnconfirmedDead  = []string{"hyparlist", "member", "unconfirmed_removed"}
 	keyChecksDropped    = []string{"hyparlist", "member", "checks_dropped"}
 	keyChecksRetried    = []string{"hyparlist", "member", "checks_retried"}
+	keyNeighborDown     = []string{"hyparlist", "link", "neighbor_down"}
 )
 
 // maxMessageType bounds the message types metrics keep labels for.
@@ -237,23 +238,8 @@ func (r *runtimeMetrics) recentEvicted(n int) {
 	r.sink.IncrCounterWithLabels(keyRecentEvicted, float32(n), r.labels)
 }
 
-// newMembersDropped counts records of new members dropped by the
-// membership core's rate limit (Config.MaxNewMembersPerSecond).
-func (r *runtimeMetrics) newMembersDropped(n uint64) {
-	r.sink.IncrCounterWithLabels(keyNewMembersDrop, float32(n), r.labels)
-}
-
-// unconfirmedRemoved counts members marked dead by a failed confirmation
-// check.
-func (r *runtimeMetrics) unconfirmedRemoved(n uint64) {
-	r.sink.IncrCounterWithLabels(keyUnconfirmedDead, float32(n), r.labels)
-}
-
-// checksRetried counts confirmation checks put off while the node was
-// behind.
-func (r *runtimeMetrics) checksRetried(n uint64) {
-	r.sink.IncrCounterWithLabels(keyChecksRetried, float32(n), r.labels)
-}
+// neighborDown counts a neighbour HyParView dropped from the active view.
+func (r *runtimeMetrics) neighborDown() { r.sink.IncrCounterWithLabels(keyNeighborDown, 1, r.labels) }
 
 // checkDropped counts a confirmation check dropped at the queue's bound.
 func (r *runtimeMetrics) checkDropped() {

@@ -100,6 +100,6 @@ func (l *runLoop) checkSilence() {
 		}
 		l.m.metrics.linkFailed("silent")
 		l.m.logger.Debug("neighbour silent, failing link", "peer", name, "limit", limit)
-		l.linkFailed(p)
+		l.linkFailed(p, true)
 	}
 }

@@ -127,7 +127,7 @@ func (f *fakeMembership) Step(now time.Time, ev hyparlist.Event) {
 		f.failedAt = append(f.failedAt, now)
 		if i := slices.Index(f.active, ev.Peer); i >= 0 {
 			f.active = slices.Delete(f.active, i, i+1)
-			f.out = append(f.out, hyparlist.NeighborDown(ev))
+			f.out = append(f.out, hyparlist.NeighborDown{Peer: ev.Peer})
 		}
 	}
 }

@@ -1,0 +1,28 @@
+// Runtime: Plumtree's GRAFTs by cause (PlumtreeStats) emitted as go-metrics
+// counters.
+
+package hyparlist
+
+// keyGraftCause is hyparlist.plumtree.graft_sent, labelled by the cause of
+// the GRAFT (reason: missing, regraft, answer, repair; PlumtreeStats).
+// hyparlist.plumtree.graft counts the same frames as the writers send them.
+var keyGraftCause = []string{"hyparlist", "plumtree", "graft_sent"}
+
+// graftStats emits the growth of the Plumtree core's GRAFT counts from
+// prev to cur and returns cur, the next call's prev.
+func (r *runtimeMetrics) graftStats(prev, cur PlumtreeStats) PlumtreeStats {
+	for _, c := range []struct {
+		reason    string
+		prev, cur uint64
+	}{
+		{"missing", prev.GraftsMissing, cur.GraftsMissing},
+		{"regraft", prev.GraftsRegraft, cur.GraftsRegraft},
+		{"answer", prev.GraftsAnswer, cur.GraftsAnswer},
+		{"repair", prev.GraftsRepair, cur.GraftsRepair},
+	} {
+		if c.cur > c.prev {
+			r.sink.IncrCounterWithLabels(keyGraftCause, float32(c.cur-c.prev), r.with("reason", c.reason))
+		}
+	}
+	return cur
+}

@@ -1,0 +1,45 @@
+// Runtime: the membership core's counters (MembershipStats) emitted as
+// go-metrics counters.
+
+package hyparlist
+
+// This file owns the emission of MembershipStats: sampleStats hands it
+// the core's stats, and it emits what grew since the last sample as
+// hyparlist.member.* counters. These say why members were lost (a
+// suspicion that expired, an announcement, an exchange, a failed
+// confirmation check), which a flapping cluster needs to be read.
+
+var (
+	keyChecksPutOff      = []string{"hyparlist", "member", "checks_put_off"}
+	keyAccusations       = []string{"hyparlist", "member", "accusations"}
+	keyAccusationsHeld   = []string{"hyparlist", "member", "accusations_withheld"}
+	keyExchangeSuspected = []string{"hyparlist", "member", "exchanged_deaths_suspected"}
+	keySuspicionsExpired = []string{"hyparlist", "member", "suspicions_expired"}
+	keyDeadAnnounced     = []string{"hyparlist", "member", "dead_from_announcements"}
+	keyDeadExchanged     = []string{"hyparlist", "member", "dead_from_exchanges"}
+)
+
+// memberStats emits the growth of the membership core's counters from
+// prev to cur and returns cur, the next call's prev.
+func (r *runtimeMetrics) memberStats(prev, cur MembershipStats) MembershipStats {
+	for _, c := range []struct {
+		key       []string
+		prev, cur uint64
+	}{
+		{keyNewMembersDrop, prev.NewMembersDropped, cur.NewMembersDropped},
+		{keyUnconfirmedDead, prev.UnconfirmedRemoved, cur.UnconfirmedRemoved},
+		{keyChecksRetried, prev.ChecksRetried, cur.ChecksRetried},
+		{keyChecksPutOff, prev.ChecksPutOff, cur.ChecksPutOff},
+		{keyAccusations, prev.Accusations, cur.Accusations},
+		{keyAccusationsHeld, prev.AccusationsWithheld, cur.AccusationsWithheld},
+		{keySuspicionsExpired, prev.SuspicionsExpired, cur.SuspicionsExpired},
+		{keyDeadAnnounced, prev.DeadFromAnnouncements, cur.DeadFromAnnouncements},
+		{keyDeadExchanged, prev.DeadFromExchanges, cur.DeadFromExchanges},
+		{keyExchangeSuspected, prev.ExchangedDeathsSuspected, cur.ExchangedDeathsSuspected},
+	} {
+		if c.cur > c.prev {
+			r.sink.IncrCounterWithLabels(c.key, float32(c.cur-c.prev), r.labels)
+		}
+	}
+	return cur
+}
