@@ -150,6 +150,10 @@ type MembershipStats struct {
 	// evidence while the node was behind, and were put off instead of
 	// marking the member dead (membership_confirm_retry.go).
 	ChecksRetried uint64
+	// ForeignLeavesRefused counts "left" records about a live member that
+	// did not come in the member's own announcement, and were dropped
+	// (membership_sign.go).
+	ForeignLeavesRefused uint64
 }
 
 // UpdateMeta is the command "the local metadata is now Meta". Before Start

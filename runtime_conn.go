@@ -509,6 +509,9 @@ func (m *Memberlist) clientHandshake(conn net.Conn, want string) (Peer, uint8, s
 		if a.Version < wireVersionMin || a.Version > wireVersion {
 			return Peer{}, 0, none, fmt.Errorf("%w: accepted version %d, we speak %d..%d", errUnsupportedVersion, a.Version, wireVersionMin, wireVersion)
 		}
+		if err := m.checkSignedVersion(a.Version); err != nil {
+			return Peer{}, 0, none, err
+		}
 		b := streamBinding{version: a.Version, sent: sent, got: got}
 		if err := m.crypto.checkBinding(b); err != nil {
 			return Peer{}, 0, none, err
@@ -573,6 +576,8 @@ func (m *Memberlist) serverHandshake(conn net.Conn) (Peer, uint8, streamKeys, er
 		answer = helloRejectMsg{Reason: rejectCertificate, VersionMin: wireVersionMin, VersionMax: wireVersion}
 	case m.refuseUnbound(answer, got):
 		answer = helloRejectMsg{Reason: rejectVersion, VersionMin: wireVersionBound, VersionMax: wireVersion}
+	case m.refuseUnsigned(answer):
+		answer = helloRejectMsg{Reason: rejectVersion, VersionMin: wireVersionSigned, VersionMax: wireVersion}
 	}
 	sent, err := m.crypto.writeFrameNonce(conn, answer, m.lim, h.Label)
 	if err != nil {
@@ -806,6 +811,10 @@ func (m *Memberlist) handleStreamMessage(conn net.Conn, peer Peer, version uint8
 		return true
 	case linkPingMsg:
 		in.ack = m.ackPayload()
+	case gossipMsg:
+		if !m.checkSignature(peer, v) {
+			return true
+		}
 	case helloMsg, helloAcceptMsg, helloRejectMsg:
 		m.logRefusal(slog.LevelWarn, "stream_handshake", peer.Name, "handshake message inside a stream", "from", peer.Name, "type", msg.Type().String())
 		return false

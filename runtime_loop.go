@@ -88,6 +88,8 @@ type runLoop struct {
 	hv *HyParView
 	pt *Plumtree
 	ms *Membership
+	// origins binds broadcast origins to their keys (runtime_sign.go).
+	origins originKeys
 	// newMembersDropped is the membership core's NewMembersDropped when
 	// sampleStats last counted it.
 	newMembersDropped uint64
@@ -189,6 +191,7 @@ func newRunLoop(m *Memberlist, rng *rand.Rand, meta []byte) (*runLoop, error) {
 		meta:      meta,
 		health:    newAwareness(m.config.AwarenessMaxMultiplier, m.config.keepaliveTimeout()/awarenessLagDivisor),
 	}
+	l.initSigning()
 	return l, nil
 }
 
@@ -434,6 +437,9 @@ func (l *runLoop) onInbound(in inbound) {
 	}
 	if endsExchange(in.msg) {
 		l.closeAnswered(in.from)
+	}
+	if g, ok := in.msg.(gossipMsg); ok && !l.acceptOrigin(in.from, g) {
+		return
 	}
 	ev := Receive{From: in.from, Msg: in.msg}
 	switch t := in.msg.Type(); {
@@ -752,4 +758,5 @@ func (l *runLoop) sampleStats() {
 		l.m.metrics.checksRetried(d - l.checksRetried)
 		l.checksRetried = d
 	}
+	l.sampleSignStats()
 }

@@ -27,6 +27,7 @@ import (
 //	shuffle_reply      [peers []Peer]
 //	keepalive          []
 //	gossip             [id MessageID, class uint8, round uint16, payload bin]
+//	gossip             [id MessageID, class uint8, round uint16, payload bin, sig bin] (version 6)
 //	ihave              [entries [][id MessageID, round uint16]]
 //	graft              [ids []MessageID]
 //	prune              []
@@ -102,11 +103,19 @@ func encodeBody(e *encoder, m Message) bool {
 	case keepaliveMsg:
 		e.begin(typeKeepalive, 0)
 	case gossipMsg:
-		e.begin(typeGossip, 4)
+		if len(m.Sig) > 0 {
+			e.begin(typeGossip, 5)
+			e.version = max(e.version, wireVersionSigned)
+		} else {
+			e.begin(typeGossip, 4)
+		}
 		e.id("id", m.ID)
 		e.uint(uint64(m.Class))
 		e.uint(uint64(m.Round))
 		e.bytes("payload", "", m.Payload, math.MaxInt)
+		if len(m.Sig) > 0 {
+			e.bytes("sig", "", m.Sig, broadcastSigSize)
+		}
 	case ihaveMsg:
 		e.begin(typeIHave, 1)
 		if e.list("entries", len(m.Entries), e.lim.MaxIHaveEntries) {
@@ -250,13 +259,22 @@ func (d *decoder) message(t MessageType) Message {
 		d.fields("", 0)
 		return keepaliveMsg{}
 	case typeGossip:
-		d.fields("", 4)
-		return gossipMsg{
+		signed := d.version >= wireVersionSigned
+		if signed {
+			d.fields("", 5)
+		} else {
+			d.fields("", 4)
+		}
+		g := gossipMsg{
 			ID:      d.id("id"),
 			Class:   Class(d.uint8("class")),
 			Round:   d.uint16("round"),
 			Payload: d.bytes("payload", "", math.MaxInt),
 		}
+		if signed {
+			g.Sig = d.bytes("sig", "", broadcastSigSize)
+		}
+		return g
 	case typeIHave:
 		d.fields("", 1)
 		n := d.list("entries", d.lim.MaxIHaveEntries, minIHaveEntrySize)

@@ -86,6 +86,15 @@ type (
 	}
 )
 
+// legacyGossip is Gossip as it was before wire version 6 added Sig: the
+// layout of an unsigned Gossip, which every version reads.
+type legacyGossip struct {
+	ID      MessageID
+	Class   Class
+	Round   uint16
+	Payload []byte
+}
+
 // legacyMemberRecords and legacyMemberRecord are memberRecordsMsg and
 // MemberRecord as they were before wire version 4 added Versions: the
 // layout of records without versions, which every version reads.
@@ -123,6 +132,10 @@ func goMsgpackView(m Message) any {
 			}
 			return v
 		}
+	case gossipMsg:
+		if len(m.Sig) == 0 {
+			return legacyGossip{ID: m.ID, Class: m.Class, Round: m.Round, Payload: m.Payload}
+		}
 	case pruneMsg:
 		switch {
 		case m.Shared:
@@ -155,6 +168,8 @@ func fromGoMsgpackView(v any) Message {
 			m.Records[i] = MemberRecord{Name: r.Name, Addr: r.Addr, Meta: r.Meta, Incarnation: r.Incarnation, State: r.State, AgeSeconds: r.AgeSeconds}
 		}
 		return m
+	case legacyGossip:
+		return gossipMsg{ID: v.ID, Class: v.Class, Round: v.Round, Payload: v.Payload}
 	case legacyPrune:
 		return pruneMsg{}
 	case legacyGraft:

@@ -40,6 +40,8 @@ var wireCases = []struct {
 	{"shuffle_reply", shuffleReplyMsg{Peers: []Peer{{Name: "d", Addr: "10.0.0.4:7946"}}}},
 	{"keepalive", keepaliveMsg{}},
 	{"gossip", gossipMsg{ID: MessageID{Origin: "node-1", Seq: 42}, Class: ClassUser, Round: 3, Payload: []byte("hello")}},
+	{"gossip_signed", gossipMsg{ID: MessageID{Origin: "node-1", Seq: 42}, Class: ClassUser, Round: 3, Payload: []byte("hello"),
+		Sig: bytes.Repeat([]byte{0x5a}, broadcastSigSize)}},
 	{"gossip_wide_numbers", gossipMsg{
 		ID:      MessageID{Origin: "n", Seq: math.MaxUint64},
 		Class:   ClassMembership,

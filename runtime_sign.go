@@ -1,0 +1,199 @@
+// Runtime: signed broadcasts — the node's signing key, the check of every
+// received broadcast's signature, and the binding of each origin name to
+// the first key seen signing for it.
+
+package hyparlist
+
+import (
+	"crypto/ed25519"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// This file makes a broadcast's origin the origin's own word (issue 14:
+// a node with a link could send a broadcast in another node's name and
+// have it delivered everywhere, or announce "left" for another node).
+//
+//   - The node signs each of its broadcasts with its Ed25519 key
+//     (Config.SigningKey, or one drawn at Create): Plumtree calls the
+//     signer when it assigns the message's ID (plumtree_sign.go) and
+//     carries the signature, with the public key, to every node
+//     (wire_sign.go).
+//   - A stream reader checks the signature of every GOSSIP before the loop
+//     gets it, on the reader's goroutine so that the checks of different
+//     links run in parallel (about 50 µs each, BENCHMARKS.md). A
+//     signature that does not verify is refused (hyparlist.msg.refused
+//     reason signature); so is an unsigned GOSSIP unless
+//     Config.AcceptUnsignedBroadcasts (reason unsigned).
+//   - The loop binds each origin name to the first key seen signing for
+//     it, trust on first use (originKeys): a broadcast signed by another
+//     key is refused while the member is alive or suspect in the member
+//     table (reason origin_key), so nobody can speak in a known node's
+//     name. When the member is dead, has left or is not listed, the new
+//     key replaces the old one: that is how a node restarted with a new
+//     key is heard again, once its old run is declared dead (a node that
+//     keeps its key across restarts is heard at once).
+//
+// A refused GOSSIP is dropped before Plumtree sees it: it is neither
+// delivered nor relayed, nor marked as seen (a real copy can still come).
+// The membership core then holds a "left" record as the member's own word
+// only in the member's own announcement (membership_sign.go).
+//
+// Trust on first use cannot tell a new node from a made-up name, nor the
+// real holder of a name from a forger who got its broadcast to a node
+// first; SECURITY.md says what remains.
+
+// Reasons of hyparlist.msg.refused for broadcasts.
+const (
+	refusedSignature  = "signature"
+	refusedUnsigned   = "unsigned"
+	refusedOriginKey  = "origin_key"
+	refusedOriginFull = "origin_keys_full"
+	// refusedForeignLeft counts member records, not messages: a "left"
+	// record about a live member outside its own announcement.
+	refusedForeignLeft = "foreign_left"
+)
+
+// originEvictPause is how long the loop refuses new origin names without
+// looking for bindings to evict, after a look found none: while the member
+// table is full of live members, a flood of new names costs one scan per
+// pause, not one per message.
+const originEvictPause = time.Second
+
+// newSigningKey returns the key of Config.SigningKey, or a new one.
+func newSigningKey(key ed25519.PrivateKey) (ed25519.PrivateKey, error) {
+	if key != nil {
+		return key, nil
+	}
+	_, k, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	return k, nil
+}
+
+// checkSignature is the reader's check of a received GOSSIP: it reports
+// whether the loop may have it. It runs on the stream's goroutine.
+func (m *Memberlist) checkSignature(peer Peer, g gossipMsg) bool {
+	if g.Sig == nil {
+		if m.config.AcceptUnsignedBroadcasts {
+			return true
+		}
+		m.refuseBroadcast(refusedUnsigned, peer, g, nil)
+		return false
+	}
+	if _, err := verifyBroadcast(g); err != nil {
+		m.refuseBroadcast(refusedSignature, peer, g, err)
+		return false
+	}
+	return true
+}
+
+// refuseBroadcast counts and logs (rate limited) a refused GOSSIP.
+func (m *Memberlist) refuseBroadcast(reason string, from Peer, g gossipMsg, err error) {
+	m.metrics.sink.IncrCounterWithLabels(keyMsgRefused, 1, m.metrics.with("reason", reason))
+	args := []any{"from", from.Name, "origin", g.ID.Origin}
+	if err != nil {
+		args = append(args, "error", err)
+	}
+	m.logRefusal(slog.LevelWarn, reason, from.Name, "dropping broadcast: "+reason, args...)
+}
+
+// checkSignedVersion returns an error when the node refuses a peer of wire
+// version v: one that cannot sign broadcasts, unless
+// Config.AcceptUnsignedBroadcasts.
+func (m *Memberlist) checkSignedVersion(v uint8) error {
+	if v >= wireVersionSigned || m.config.AcceptUnsignedBroadcasts {
+		return nil
+	}
+	return fmt.Errorf("%w: peer speaks wire version %d, which does not sign broadcasts; want %d (set AcceptUnsignedBroadcasts for a rolling upgrade)",
+		errUnsupportedVersion, v, wireVersionSigned)
+}
+
+// refuseUnsigned reports whether the acceptor must refuse a Hello it
+// would answer with answer, for its version (checkSignedVersion).
+func (m *Memberlist) refuseUnsigned(answer Message) bool {
+	a, ok := answer.(helloAcceptMsg)
+	return ok && m.checkSignedVersion(a.Version) != nil
+}
+
+// originKeys binds origin names to the key that signs their broadcasts.
+// Owned by the loop. It holds at most max names (Config.MaxMembers):
+// when full, the names that are not live members are dropped.
+type originKeys struct {
+	keys map[string]originKey
+	self string
+	max  int
+	// pausedUntil: no eviction is tried before it (originEvictPause).
+	pausedUntil time.Time
+	// foreignLeaves is the membership core's ForeignLeavesRefused when
+	// sampleSignStats last counted it.
+	foreignLeaves uint64
+}
+
+// sampleSignStats counts the "left" records the membership core refused
+// since the last sample in hyparlist.msg.refused reason foreign_left.
+func (l *runLoop) sampleSignStats() {
+	if d := l.ms.Stats().ForeignLeavesRefused; d > l.origins.foreignLeaves {
+		l.m.metrics.sink.IncrCounterWithLabels(keyMsgRefused, float32(d-l.origins.foreignLeaves), l.m.metrics.with("reason", refusedForeignLeft))
+		l.origins.foreignLeaves = d
+	}
+}
+
+// initSigning makes the Plumtree core sign the local broadcasts and binds
+// the local name to the node's key.
+func (l *runLoop) initSigning() {
+	key := l.m.signKey
+	l.pt.SetSigner(func(id MessageID, class Class, payload []byte) []byte {
+		return signBroadcast(key, id, class, payload)
+	})
+	var self originKey
+	copy(self[:], key.Public().(ed25519.PublicKey))
+	l.origins = originKeys{keys: map[string]originKey{l.m.self.Name: self}, self: l.m.self.Name, max: max(l.m.config.MaxMembers, 1)}
+}
+
+// acceptOrigin reports whether the loop may hand g, from peer, to
+// Plumtree: its key is the one bound to its origin, or becomes it.
+func (l *runLoop) acceptOrigin(peer Peer, g gossipMsg) bool {
+	if g.Sig == nil {
+		return true // the reader let it through: AcceptUnsignedBroadcasts
+	}
+	var k originKey
+	copy(k[:], g.Sig[:len(k)])
+	o := &l.origins
+	name := g.ID.Origin
+	held, ok := o.keys[name]
+	switch {
+	case ok && held == k:
+		return true
+	case ok && (name == o.self || l.ms.isLive(name)):
+		l.m.refuseBroadcast(refusedOriginKey, peer, g, nil)
+		return false
+	case !ok && len(o.keys) >= o.max && !o.evict(l.ms, l.now):
+		l.m.refuseBroadcast(refusedOriginFull, peer, g, nil)
+		return false
+	}
+	o.keys[name] = k
+	return true
+}
+
+// evict drops the bindings of names that are not live members of ms and
+// reports whether one was dropped; it does not look again within
+// originEvictPause of a look that found none.
+func (o *originKeys) evict(ms *Membership, now time.Time) bool {
+	if now.Before(o.pausedUntil) {
+		return false
+	}
+	n := len(o.keys)
+	for name := range o.keys {
+		if name != o.self && !ms.isLive(name) {
+			delete(o.keys, name)
+		}
+	}
+	if len(o.keys) < n {
+		return true
+	}
+	o.pausedUntil = now.Add(originEvictPause)
+	return false
+}
