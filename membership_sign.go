@@ -41,3 +41,13 @@ func (m *Membership) isLive(name string) bool {
 	e := m.table.get(name)
 	return e != nil && e.state.live()
 }
+
+// liveAddr returns the address of name if the table holds it as alive or
+// suspect.
+func (m *Membership) liveAddr(name string) (string, bool) {
+	e := m.table.get(name)
+	if e == nil || !e.state.live() {
+		return "", false
+	}
+	return e.id.addr, true
+}

@@ -31,9 +31,17 @@ import (
 //     key is refused while the member is alive or suspect in the member
 //     table (reason origin_key), so nobody can speak in a known node's
 //     name. When the member is dead, has left or is not listed, the new
-//     key replaces the old one: that is how a node restarted with a new
-//     key is heard again, once its old run is declared dead (a node that
-//     keeps its key across restarts is heard at once).
+//     key replaces the old one.
+//   - A refusal for another key starts a key check (at most one per name
+//     per keyCheckInterval, maxKeyChecks at once): the node dials the
+//     member's listed address and reads the key the node there gives in
+//     its HelloAccept (wire version 6) under the member's name; that key
+//     becomes the bound one. This is how a node restarted with a new key
+//     (Config.SigningKey unset) is heard again: its first broadcasts are
+//     refused and not marked seen, and once the check has run, later ones
+//     and the refused ones (by Plumtree's IHAVE and GRAFT) are delivered.
+//     A forger elsewhere cannot answer at the member's address; under
+//     TLS the answer also comes with the member's certificate.
 //
 // A refused GOSSIP is dropped before Plumtree sees it: it is neither
 // delivered nor relayed, nor marked as seen (a real copy can still come).
@@ -60,6 +68,20 @@ const (
 // table is full of live members, a flood of new names costs one scan per
 // pause, not one per message.
 const originEvictPause = time.Second
+
+// Bounds of the key checks.
+const (
+	// keyCheckInterval is how long after a key check of a name the node
+	// starts no other for it: a forger's stream of broadcasts costs one
+	// dial per name per interval.
+	keyCheckInterval = 10 * time.Second
+	// maxKeyChecks bounds the key checks dialling at once.
+	maxKeyChecks = 16
+	// maxKeyCheckNames bounds the names whose last key check is
+	// remembered; when full, a new name's check waits until an older
+	// entry is keyCheckInterval old.
+	maxKeyCheckNames = 1024
+)
 
 // newSigningKey returns the key of Config.SigningKey, or a new one.
 func newSigningKey(key ed25519.PrivateKey) (ed25519.PrivateKey, error) {
@@ -118,6 +140,23 @@ func (m *Memberlist) refuseUnsigned(answer Message) bool {
 	return ok && m.checkSignedVersion(a.Version) != nil
 }
 
+// publicKey returns key's public half as an originKey.
+func publicKey(key ed25519.PrivateKey) originKey {
+	var k originKey
+	copy(k[:], key.Public().(ed25519.PublicKey))
+	return k
+}
+
+// withBroadcastKey returns answer, with the node's broadcast key when it
+// accepts wire version 6 or later.
+func (m *Memberlist) withBroadcastKey(answer Message) Message {
+	if a, ok := answer.(helloAcceptMsg); ok && a.Version >= wireVersionSigned {
+		a.Key = publicKey(m.signKey)
+		return a
+	}
+	return answer
+}
+
 // originKeys binds origin names to the key that signs their broadcasts.
 // Owned by the loop. It holds at most max names (Config.MaxMembers):
 // when full, the names that are not live members are dropped.
@@ -127,6 +166,10 @@ type originKeys struct {
 	max  int
 	// pausedUntil: no eviction is tried before it (originEvictPause).
 	pausedUntil time.Time
+	// checked holds when each name's last key check started, running the
+	// number of checks dialling.
+	checked map[string]time.Time
+	running int
 	// foreignLeaves is the membership core's ForeignLeavesRefused when
 	// sampleSignStats last counted it.
 	foreignLeaves uint64
@@ -148,9 +191,12 @@ func (l *runLoop) initSigning() {
 	l.pt.SetSigner(func(id MessageID, class Class, payload []byte) []byte {
 		return signBroadcast(key, id, class, payload)
 	})
-	var self originKey
-	copy(self[:], key.Public().(ed25519.PublicKey))
-	l.origins = originKeys{keys: map[string]originKey{l.m.self.Name: self}, self: l.m.self.Name, max: max(l.m.config.MaxMembers, 1)}
+	l.origins = originKeys{
+		keys:    map[string]originKey{l.m.self.Name: publicKey(key)},
+		self:    l.m.self.Name,
+		max:     max(l.m.config.MaxMembers, 1),
+		checked: make(map[string]time.Time),
+	}
 }
 
 // acceptOrigin reports whether the loop may hand g, from peer, to
@@ -169,6 +215,7 @@ func (l *runLoop) acceptOrigin(peer Peer, g gossipMsg) bool {
 		return true
 	case ok && (name == o.self || l.ms.isLive(name)):
 		l.m.refuseBroadcast(refusedOriginKey, peer, g, nil)
+		l.checkKey(name)
 		return false
 	case !ok && len(o.keys) >= o.max && !o.evict(l.ms, l.now):
 		l.m.refuseBroadcast(refusedOriginFull, peer, g, nil)
@@ -197,3 +244,69 @@ func (o *originKeys) evict(ms *Membership, now time.Time) bool {
 	o.pausedUntil = now.Add(originEvictPause)
 	return false
 }
+
+// checkKey starts a key check of name, a live member, unless one ran
+// within keyCheckInterval or maxKeyChecks are running.
+func (l *runLoop) checkKey(name string) {
+	o := &l.origins
+	addr, ok := l.ms.liveAddr(name)
+	if !ok || name == o.self || l.left || o.running >= maxKeyChecks {
+		return
+	}
+	if at, ok := o.checked[name]; ok && l.now.Sub(at) < keyCheckInterval {
+		return
+	}
+	if len(o.checked) >= maxKeyCheckNames {
+		for n, at := range o.checked {
+			if l.now.Sub(at) >= keyCheckInterval {
+				delete(o.checked, n)
+			}
+		}
+		if len(o.checked) >= maxKeyCheckNames {
+			return
+		}
+	}
+	o.checked[name] = l.now
+	o.running++
+	l.m.wg.Add(1)
+	go l.m.runKeyCheck(name, addr)
+}
+
+// runKeyCheck dials name at addr and reports the key it gives.
+func (m *Memberlist) runKeyCheck(name, addr string) {
+	defer m.wg.Done()
+	conn, _, _, key, err := m.dialStreamKey(Address{Addr: addr, Name: name}, false)
+	if conn != nil {
+		_ = conn.Close()
+	}
+	_ = m.submit(cmdKeyChecked{name: name, key: key, err: err})
+}
+
+// cmdKeyChecked carries the outcome of a key check.
+type cmdKeyChecked struct {
+	name string
+	key  originKey
+	err  error
+}
+
+// apply binds the key the member gave at its address, if it gave one.
+func (c cmdKeyChecked) apply(l *runLoop) {
+	o := &l.origins
+	o.running--
+	if c.err != nil || c.key == (originKey{}) || c.name == o.self {
+		l.m.logger.Debug("key check failed", "member", c.name, "error", c.err)
+		return
+	}
+	if held, ok := o.keys[c.name]; ok && held == c.key {
+		return // the member kept its key: the refused broadcasts were forged
+	}
+	if _, ok := o.keys[c.name]; !ok && len(o.keys) >= o.max && !o.evict(l.ms, l.now) {
+		return
+	}
+	o.keys[c.name] = c.key
+	l.m.metrics.sink.IncrCounterWithLabels(keyOriginRebound, 1, l.m.metrics.labels)
+	l.m.logger.Info("member signs with a new key (restarted?); bound the key it gave at its address", "member", c.name)
+}
+
+// keyOriginRebound counts the names bound to a new key by a key check.
+var keyOriginRebound = []string{"hyparlist", "origin", "rebound"}

@@ -37,6 +37,7 @@ import (
 //	prune              [root str, shared bool]            (version 5)
 //	hello              [version_min uint8, version_max uint8, label, name, addr]
 //	hello_accept       [version uint8, name, addr]
+//	hello_accept       [version uint8, name, addr, key bin]  (version 6)
 //	hello_reject       [reason uint8, version_min uint8, version_max uint8]
 //	user_msg           [payload bin]
 //	ping               [seq_no uint32]
@@ -169,10 +170,19 @@ func encodeBody(e *encoder, m Message) bool {
 		e.str("name", "", m.Name, e.lim.MaxNameLen)
 		e.str("addr", "", m.Addr, e.lim.MaxAddrLen)
 	case helloAcceptMsg:
-		e.begin(typeHelloAccept, 3)
+		keyed := m.Key != originKey{}
+		if keyed {
+			e.begin(typeHelloAccept, 4)
+			e.version = max(e.version, wireVersionSigned)
+		} else {
+			e.begin(typeHelloAccept, 3)
+		}
 		e.uint(uint64(m.Version))
 		e.str("name", "", m.Name, e.lim.MaxNameLen)
 		e.str("addr", "", m.Addr, e.lim.MaxAddrLen)
+		if keyed {
+			e.bytes("key", "", m.Key[:], len(m.Key))
+		}
 	case helloRejectMsg:
 		e.begin(typeHelloReject, 3)
 		e.uint(uint64(m.Reason))
@@ -334,12 +344,25 @@ func (d *decoder) message(t MessageType) Message {
 			Addr:       d.str("addr", "", d.lim.MaxAddrLen),
 		}
 	case typeHelloAccept:
-		d.fields("", 3)
-		return helloAcceptMsg{
+		keyed := d.version >= wireVersionSigned
+		if keyed {
+			d.fields("", 4)
+		} else {
+			d.fields("", 3)
+		}
+		a := helloAcceptMsg{
 			Version: d.uint8("version"),
 			Name:    d.str("name", "", d.lim.MaxNameLen),
 			Addr:    d.str("addr", "", d.lim.MaxAddrLen),
 		}
+		if keyed {
+			if k := d.bytes("key", "", len(a.Key)); d.err == nil && len(k) != len(a.Key) {
+				d.malformed("", "key", "want %d bytes, got %d", len(a.Key), len(k))
+			} else {
+				copy(a.Key[:], k)
+			}
+		}
+		return a
 	case typeHelloReject:
 		d.fields("", 3)
 		return helloRejectMsg{
