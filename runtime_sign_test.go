@@ -113,10 +113,10 @@ func TestRuntimeForgedBroadcastRefused(t *testing.T) {
 		}
 		// The key check found node-01's own key at its address: nothing
 		// was rebound.
-		eventually(t, time.Minute, "the key check done", func() bool {
-			var running int
-			onLoop(t, c.nodes[0].ml, func(l *runLoop) { running = l.origins.running + len(l.origins.checked) - 1 })
-			return running == 0
+		eventually(t, time.Minute, "one key check started and done", func() bool {
+			var done bool
+			onLoop(t, c.nodes[0].ml, func(l *runLoop) { done = l.origins.running == 0 && len(l.origins.checked) == 1 })
+			return done
 		})
 		if got := counterSum(sink, "hyparlist.origin.rebound"); got != 0 {
 			t.Errorf("%v keys rebound after forgeries", got)
