@@ -275,6 +275,17 @@ type Config struct {
 	// unsigned). Not in memberlist. Default: false.
 	AcceptUnsignedBroadcasts bool
 
+	// VerifyUserBroadcasts checks the origin's signature of application
+	// broadcasts (Broadcast, GetBroadcasts) as of membership ones. Off, the
+	// node still signs its own, but delivers and relays application
+	// broadcasts without checking them (so anyone with a link can
+	// broadcast in another node's name to it); membership announcements
+	// are checked either way. The check costs one Ed25519 verification,
+	// about 50 µs, per broadcast a node receives (BENCHMARKS.md, "Session 8:
+	// signed records"): turn it off where that is too much and every
+	// member is trusted. Not in memberlist. Default: true.
+	VerifyUserBroadcasts bool
+
 	// Delegate plugs application data into the cluster (metadata,
 	// broadcasts, anti-entropy state); nil for none. Read at Create.
 	Delegate Delegate

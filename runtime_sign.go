@@ -98,6 +98,9 @@ func newSigningKey(key ed25519.PrivateKey) (ed25519.PrivateKey, error) {
 // checkSignature is the reader's check of a received GOSSIP: it reports
 // whether the loop may have it. It runs on the stream's goroutine.
 func (m *Memberlist) checkSignature(peer Peer, g gossipMsg) bool {
+	if !m.checksClass(g.Class) {
+		return true
+	}
 	if g.Sig == nil {
 		if m.config.AcceptUnsignedBroadcasts {
 			return true
@@ -110,6 +113,13 @@ func (m *Memberlist) checkSignature(peer Peer, g gossipMsg) bool {
 		return false
 	}
 	return true
+}
+
+// checksClass reports whether the node checks the signatures of
+// broadcasts of class c: every class but ClassUser, and ClassUser with
+// Config.VerifyUserBroadcasts.
+func (m *Memberlist) checksClass(c Class) bool {
+	return c != ClassUser || m.config.VerifyUserBroadcasts
 }
 
 // refuseBroadcast counts and logs (rate limited) a refused GOSSIP.
@@ -202,8 +212,10 @@ func (l *runLoop) initSigning() {
 // acceptOrigin reports whether the loop may hand g, from peer, to
 // Plumtree: its key is the one bound to its origin, or becomes it.
 func (l *runLoop) acceptOrigin(peer Peer, g gossipMsg) bool {
-	if g.Sig == nil {
-		return true // the reader let it through: AcceptUnsignedBroadcasts
+	if g.Sig == nil || !l.m.checksClass(g.Class) {
+		// The reader let it through unchecked (AcceptUnsignedBroadcasts,
+		// VerifyUserBroadcasts off): its key binds nothing.
+		return true
 	}
 	var k originKey
 	copy(k[:], g.Sig[:len(k)])

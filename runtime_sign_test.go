@@ -307,3 +307,44 @@ func TestRuntimeUnsignedPeerRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestRuntimeVerifyUserBroadcastsOff: a node with VerifyUserBroadcasts
+// off delivers an application broadcast in another member's name
+// unchecked (what the setting gives up), but still refuses a membership
+// announcement in that name signed by another key.
+func TestRuntimeVerifyUserBroadcastsOff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sink := newInmemSink(time.Hour, time.Hour)
+		c := newMockClusterWithSink(t, 2, func(conf *Config) { conf.VerifyUserBroadcasts = false }, sink)
+		defer c.shutdown()
+		c.joinAll()
+		eventually(t, time.Minute, "full membership", func() bool { return allSee(c.nodes, 2) })
+		victim := c.nodes[0]
+		var held Member
+		onLoop(t, victim.ml, func(l *runLoop) { held, _ = l.ms.Member("node-01") })
+		conn := forgerStream(t, c, victim.ml)
+		_, key, _ := ed25519.GenerateKey(nil)
+		evil := MemberRecord{Name: "node-01", Addr: held.Addr, Meta: []byte("evil"), Incarnation: held.Incarnation + 10, State: MemberStateAlive}
+		ann, err := AppendAnnouncement(nil, []MemberRecord{evil})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range []gossipMsg{
+			signedGossip(key, "node-01", 1<<40, ClassMembership, ann),
+			{ID: MessageID{Origin: "node-01", Seq: 1<<40 + 1}, Class: ClassUser, Payload: []byte("unchecked")},
+		} {
+			if err := writeMessageFrame(conn, g, DefaultWireLimits()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		waitDeliveredOnce(t, victim.rec, [][]byte{[]byte("unchecked")})
+		var now Member
+		onLoop(t, victim.ml, func(l *runLoop) { now, _ = l.ms.Member("node-01") })
+		if now.Incarnation >= evil.Incarnation || string(now.Meta) == "evil" {
+			t.Errorf("the forged announcement took: node-01 at %d meta %q", now.Incarnation, now.Meta)
+		}
+		if got := counterSum(sink, "hyparlist.msg.refused;reason="+refusedOriginKey); got != 1 {
+			t.Errorf("refused for origin_key: %v, want 1", got)
+		}
+	})
+}
