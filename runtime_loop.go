@@ -191,7 +191,9 @@ func newRunLoop(m *Memberlist, rng *rand.Rand, meta []byte) (*runLoop, error) {
 		meta:      meta,
 		health:    newAwareness(m.config.AwarenessMaxMultiplier, m.config.keepaliveTimeout()/awarenessLagDivisor),
 	}
-	l.initSigning()
+	if err := l.initSigning(); err != nil {
+		return nil, err
+	}
 	return l, nil
 }
 

@@ -195,8 +195,15 @@ func (l *runLoop) sampleSignStats() {
 }
 
 // initSigning makes the Plumtree core sign the local broadcasts and binds
-// the local name to the node's key.
-func (l *runLoop) initSigning() {
+// the local name to the node's key (drawn here if the node has none yet).
+func (l *runLoop) initSigning() error {
+	if l.m.signKey == nil {
+		k, err := newSigningKey(nil)
+		if err != nil {
+			return err
+		}
+		l.m.signKey = k
+	}
 	key := l.m.signKey
 	l.pt.SetSigner(func(id MessageID, class Class, payload []byte) []byte {
 		return signBroadcast(key, id, class, payload)
@@ -207,6 +214,7 @@ func (l *runLoop) initSigning() {
 		max:     max(l.m.config.MaxMembers, 1),
 		checked: make(map[string]time.Time),
 	}
+	return nil
 }
 
 // acceptOrigin reports whether the loop may hand g, from peer, to
