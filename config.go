@@ -257,10 +257,12 @@ type Config struct {
 	// (their origin, sequence number, class and payload; wire_sign.go). A
 	// name is bound to the first key seen signing for it on every node
 	// (runtime_sign.go), and a broadcast signed by another key is refused
-	// while the member is alive or suspect there: keep the key across
-	// restarts (store it) so that a restarted node is heard at once; with
-	// a new key its broadcasts are refused until the old run is declared
-	// dead or has left. nil: Create draws a new key. Must be
+	// while the member is alive or suspect there, until that node has
+	// dialled the member's address and read the key it gives there (one
+	// dial per node; runtime_sign.go). Keep the key across restarts (store
+	// it) so that a restarted node is heard at once; with a new key its
+	// first broadcasts after a restart are refused. nil: Create draws a
+	// new key. Must be
 	// ed25519.PrivateKeySize bytes, or Validate fails. Not in memberlist.
 	// Default: nil.
 	SigningKey ed25519.PrivateKey
