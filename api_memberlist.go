@@ -4,6 +4,7 @@
 package hyparlist
 
 import (
+	"crypto/ed25519"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -38,8 +39,10 @@ type Memberlist struct {
 	self      Peer
 	lim       WireLimits
 	crypto    frameCrypto
-	tls       *tlsState // nil without Config.TLS (transport_tls.go)
-	metrics   *runtimeMetrics
+	// signKey signs the node's broadcasts (runtime_sign.go).
+	signKey ed25519.PrivateKey
+	tls     *tlsState // nil without Config.TLS (transport_tls.go)
+	metrics *runtimeMetrics
 
 	snap atomic.Pointer[snapshot]
 
@@ -237,6 +240,10 @@ func newMemberlist(cfg, live *Config, transport Transport, logger *slog.Logger, 
 		return nil, fmt.Errorf("advertise address: %w", err)
 	}
 	lim := cfg.wireLimits()
+	signKey, err := newSigningKey(cfg.SigningKey)
+	if err != nil {
+		return nil, err
+	}
 	m := &Memberlist{
 		config:     cfg,
 		live:       live,
@@ -245,6 +252,7 @@ func newMemberlist(cfg, live *Config, transport Transport, logger *slog.Logger, 
 		self:       Peer{Name: cfg.Name, Addr: net.JoinHostPort(ip.String(), strconv.Itoa(port))},
 		lim:        lim,
 		crypto:     newFrameCrypto(cfg),
+		signKey:    signKey,
 		tls:        newTLSState(cfg),
 		metrics:    newRuntimeMetrics(sink, cfg.MetricLabels),
 		inbox:      newInboxQueue(cfg.HandoffQueueDepth),

@@ -5,6 +5,7 @@ package hyparlist
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -251,6 +252,41 @@ type Config struct {
 	// when the certificate has no DNS names, its subject common name.
 	// Only with TLS. Not in memberlist. Default: nil.
 	TLSNodeName func(cert *x509.Certificate) (string, error)
+
+	// SigningKey is the Ed25519 key the node signs its broadcasts with
+	// (their origin, sequence number, class and payload; wire_sign.go). A
+	// name is bound to the first key seen signing for it on every node
+	// (runtime_sign.go), and a broadcast signed by another key is refused
+	// while the member is alive or suspect there, until that node has
+	// dialled the member's address and read the key it gives there (one
+	// dial per node; runtime_sign.go). Keep the key across restarts (store
+	// it) so that a restarted node is heard at once; with a new key its
+	// first broadcasts after a restart are refused. nil: Create draws a
+	// new key. Must be
+	// ed25519.PrivateKeySize bytes, or Validate fails. Not in memberlist.
+	// Default: nil.
+	SigningKey ed25519.PrivateKey
+
+	// AcceptUnsignedBroadcasts accepts broadcasts that carry no signature
+	// (from nodes older than wire version 6, and relayed through them)
+	// and peers older than wire version 6, for a rolling upgrade from an
+	// older version. A broadcast that carries a signature is checked
+	// either way. Off (the default), a peer of an older version is
+	// refused in the handshake (HelloReject reason version) and an
+	// unsigned broadcast is dropped (hyparlist.msg.refused reason
+	// unsigned). Not in memberlist. Default: false.
+	AcceptUnsignedBroadcasts bool
+
+	// VerifyUserBroadcasts checks the origin's signature of application
+	// broadcasts (Broadcast, GetBroadcasts) as of membership ones. Off, the
+	// node still signs its own, but delivers and relays application
+	// broadcasts without checking them (so anyone with a link can
+	// broadcast in another node's name to it); membership announcements
+	// are checked either way. The check costs one Ed25519 verification,
+	// about 50 µs, per broadcast a node receives (BENCHMARKS.md, "Session 8:
+	// signed records"): turn it off where that is too much and every
+	// member is trusted. Not in memberlist. Default: true.
+	VerifyUserBroadcasts bool
 
 	// Delegate plugs application data into the cluster (metadata,
 	// broadcasts, anti-entropy state); nil for none. Read at Create.
@@ -650,6 +686,7 @@ func (c *Config) BuildVsnArray() []uint8 {
 func (c *Config) clone() *Config {
 	cp := *c
 	cp.SecretKey = bytes.Clone(c.SecretKey)
+	cp.SigningKey = bytes.Clone(c.SigningKey)
 	cp.MetricLabels = slices.Clone(c.MetricLabels)
 	if c.CIDRsAllowed != nil {
 		cp.CIDRsAllowed = make([]net.IPNet, len(c.CIDRsAllowed))

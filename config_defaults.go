@@ -59,6 +59,8 @@ func DefaultLANConfig() *Config {
 		GossipVerifyOutgoing: true,
 		EnableCompression:    true,
 
+		VerifyUserBroadcasts: true,
+
 		DNSConfigPath:      "/etc/resolv.conf",
 		HandoffQueueDepth:  1024,
 		UDPBufferSize:      1400, // below a 1500-byte Ethernet MTU

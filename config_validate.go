@@ -4,6 +4,7 @@
 package hyparlist
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"time"
@@ -115,6 +116,9 @@ func (c *Config) Validate() error {
 	v.nonNegativeDuration("DeadNodeReclaimTime", c.DeadNodeReclaimTime)
 	v.nonNegativeDuration("QueueCheckInterval", c.QueueCheckInterval)
 
+	if c.SigningKey != nil && len(c.SigningKey) != ed25519.PrivateKeySize {
+		v.fail("SigningKey", "is %d bytes, must be %d (an ed25519.PrivateKey)", len(c.SigningKey), ed25519.PrivateKeySize)
+	}
 	if len(c.SecretKey) > 0 {
 		if err := ValidateKey(c.SecretKey); err != nil {
 			v.fail("SecretKey", "is %d bytes, must be 16, 24 or 32", len(c.SecretKey))

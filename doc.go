@@ -95,7 +95,11 @@
 //
 // Config.TLS runs every stream in mutual TLS instead of, or beside, the
 // keyring, and binds each node's name to its certificate (a DNS name, or
-// Config.TLSNodeName). SECURITY.md says what is protected and what is not.
+// Config.TLSNodeName). Every broadcast is signed by its origin (Ed25519,
+// Config.SigningKey) and checked by every node against the key bound to
+// the origin's name, so that no node can broadcast in another's name or
+// say that another left. SECURITY.md says what is protected and what is
+// not.
 //
 // # Pure cores
 //
@@ -121,13 +125,17 @@
 //     retried while the node is behind, membership_confirm_retry.go), an
 //     exchange's tombstone of a live member held as a suspicion
 //     (membership_exchange_dead.go), the accusations a node behind
-//     withholds (membership_accuse_behind.go), the log of
+//     withholds (membership_accuse_behind.go), the rule that only a
+//     member's own announcement may say it left (membership_sign.go),
+//     the log of
 //     changed members the runtime publishes from (membership_touched.go)
-//     and the encoding of its announcements). Each core has a Config,
+//     and the encoding of its announcements; plumtree_sign.go carries a
+//     broadcast's signature). Each core has a Config,
 //     Validate and defaults in its *_config.go.
 //   - Wire: wire_types.go (message type numbers, the HyParView and
 //     Plumtree messages; only the Message interface and MessageType are
-//     public), wire_broadcast.go (BroadcastOf), wire_connection.go (handshake, user messages,
+//     public), wire_broadcast.go (BroadcastOf), wire_sign.go (a
+//     broadcast's signature), wire_connection.go (handshake, user messages,
 //     pings), wire.go (frames), wire_codec.go, wire_msgpack.go and
 //     wire_member.go (bodies), wire_limits.go and wire_errors.go. Security
 //     wraps frames: security_encryption.go seals them under
@@ -150,7 +158,8 @@
 //     dispatchers that run application callbacks, the GetBroadcasts pump
 //     and the payloads it recognises (runtime_recent*.go), joins and leaves
 //     (runtime_join*.go), the dials that confirm second-hand members
-//     (runtime_confirm.go), and the bounds
+//     (runtime_confirm.go), the check of broadcast signatures and the
+//     binding of each origin name to its key (runtime_sign.go), and the bounds
 //     that keep overload from failing healthy links.
 //   - Transport: transport.go (the contract), net_*.go (UDP and TCP
 //     sockets), mock_*.go (the in-memory MockNetwork for tests).
@@ -167,7 +176,8 @@
 //  2. On the loop goroutine, runLoop.run calls cmdBroadcast.apply
 //     (runtime_commands.go), which feeds a BroadcastPayload to Plumtree;
 //     runLoop.runQueue (runtime_loop.go) calls Plumtree.Step, whose
-//     Plumtree.broadcast and Plumtree.push (plumtree.go) emit a Send of a
+//     Plumtree.broadcast (plumtree.go) signs it (plumtree_sign.go) and
+//     Plumtree.push emits a Send of a
 //     Gossip for each eager peer and queue an IHave for each lazy one, in
 //     the message's tree: the shared tree for a membership announcement
 //     or a sender's first payload in a while (plumtree_shared.go), else
@@ -185,10 +195,12 @@
 //  5. On the other node, the reader of that accepted stream,
 //     Memberlist.runReader (runtime_conn.go), reads it with
 //     frameCrypto.readFrame and readFrameAfterHeader, which decodes the
-//     body (decodeBody), and handleStreamMessage sends it to the loop's
-//     inbox.
-//  6. runLoop.onInbound (runtime_loop.go) feeds it to Plumtree as a
-//     Receive; Plumtree.Step calls Plumtree.receiveGossip, which emits a
+//     body (decodeBody), and handleStreamMessage checks its origin's
+//     signature (Memberlist.checkSignature, runtime_sign.go) and sends it
+//     to the loop's inbox.
+//  6. runLoop.onInbound (runtime_loop.go) checks that the signing key is
+//     the one bound to the origin (runLoop.acceptOrigin) and feeds it to
+//     Plumtree as a Receive; Plumtree.Step calls Plumtree.receiveGossip, which emits a
 //     Deliver (and pushes the Gossip on along its tree).
 //  7. runLoop.routePlumtree calls runLoop.deliver, which gives a ClassUser
 //     delivery to runLoop.deliverBroadcast (runtime_callbacks.go); after

@@ -175,6 +175,10 @@ type MembershipStats struct {
 	// the node did not accuse because it was behind
 	// (membership_accuse_behind.go).
 	AccusationsWithheld uint64
+	// ForeignLeavesRefused counts "left" records about a live member that
+	// did not come in the member's own announcement, and were dropped
+	// (membership_sign.go).
+	ForeignLeavesRefused uint64
 }
 
 // UpdateMeta is the command "the local metadata is now Meta". Before Start

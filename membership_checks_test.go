@@ -39,7 +39,11 @@ func TestMembershipAddressConflict(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			m := newStartedMembership(t, "self", cfg)
 			for _, r := range c.held {
-				deliverRecs(t, m, mt0, "other", r)
+				origin := "other"
+				if r.State == MemberStateLeft {
+					origin = r.Name // only the member may say it left (membership_sign.go)
+				}
+				deliverRecs(t, m, mt0, origin, r)
 			}
 			before := mustMember(t, m, "x")
 			acts := deliverRecs(t, m, mt0.Add(c.after), "x", claim)

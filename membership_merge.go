@@ -46,6 +46,9 @@ func (m *Membership) merge(r MemberRecord, src mergeSource) {
 		m.mergeNew(r, src)
 		return
 	}
+	if m.foreignLeave(e, r, src) {
+		return // membership_sign.go
+	}
 	if m.vouched(r, src) && e.id.addr == r.Addr {
 		m.confirm(r.Name)
 	}

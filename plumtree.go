@@ -81,6 +81,8 @@ type Plumtree struct {
 
 	// nextSeq is the sequence number of the next local broadcast.
 	nextSeq uint64
+	// signer signs the local broadcasts (plumtree_sign.go); nil: unsigned.
+	signer BroadcastSigner
 
 	// epoch is the time of the first Step; the core clock (now) counts
 	// nanoseconds since then, saturating, so no time value can overflow.
@@ -282,12 +284,12 @@ func (p *Plumtree) known(id MessageID) bool { return p.seen.has(id) }
 // CacheTTL makes the cache entry expire first, and a seen ID forgotten
 // early (SeenMaxEntries) is dropped from the cache too. parent is the
 // neighbour the payload came from ("" for a local broadcast).
-func (p *Plumtree) remember(id MessageID, class Class, round uint16, payload []byte, parent string) {
+func (p *Plumtree) remember(id MessageID, class Class, round uint16, payload, sig []byte, parent string) {
 	if p.seen.full() {
 		p.forget(p.seen.oldest())
 	}
 	se, ref := p.seen.add(id, ptGroupOf(class), round, p.now)
-	p.cache.add(payload, parent, class, se, ref, &p.seen)
+	p.cache.add(payload, sig, parent, class, se, ref, &p.seen)
 }
 
 // broadcast is the paper's Broadcast(m): deliver locally, push with round 0.
@@ -303,9 +305,10 @@ func (p *Plumtree) broadcast(class Class, payload []byte) {
 		// duplicate by every node.
 		return
 	}
-	p.remember(id, class, 0, payload, "")
+	sig := p.sign(id, class, payload)
+	p.remember(id, class, 0, payload, sig, "")
 	p.emit(Deliver{ID: id, Class: class, Payload: payload, From: p.self, Hops: 0})
-	p.push(id, class, 0, payload, "", nil, false)
+	p.push(id, class, 0, payload, sig, "", nil, false)
 	p.sharedDelivered(ptTreeOf(id), nil, false)
 }
 
@@ -332,7 +335,7 @@ func (p *Plumtree) broadcast(class Class, payload []byte) {
 // the runtime's join wave, every new link of such a node was pruned by
 // the replays of messages it already had). It is neither pushed to nor
 // pruned; the root's next payload settles it.
-func (p *Plumtree) push(id MessageID, class Class, round uint16, payload []byte, except string, has []ptAnnouncement, grafted bool) {
+func (p *Plumtree) push(id MessageID, class Class, round uint16, payload, sig []byte, except string, has []ptAnnouncement, grafted bool) {
 	var msg Message // boxed once, shared by all sends
 	// The message's tree starts here for a local broadcast (receiveGossip
 	// started it, with its parent, for a received one).
@@ -355,7 +358,7 @@ func (p *Plumtree) push(id MessageID, class Class, round uint16, payload []byte,
 		}
 		if eager {
 			if msg == nil {
-				msg = gossipMsg{ID: id, Class: class, Round: round, Payload: payload}
+				msg = gossipMsg{ID: id, Class: class, Round: round, Payload: payload, Sig: sig}
 			}
 			p.emit(Send{To: pp.peer, Msg: msg})
 		} else {
@@ -391,7 +394,7 @@ func (p *Plumtree) receiveGossip(from Peer, g gossipMsg) {
 	}
 	p.trackPush(root, sender)
 	fwd := ptNextRound(g.Round)
-	p.remember(g.ID, g.Class, fwd, g.Payload, from.Name)
+	p.remember(g.ID, g.Class, fwd, g.Payload, g.Sig, from.Name)
 	p.emit(Deliver{ID: g.ID, Class: g.Class, Payload: g.Payload, From: from, Hops: fwd})
 	// "if ∃(id,node,r) ∈ missing : id = mID then cancel Timer(mID)": the
 	// entry is dropped, its timer finds nothing when it fires.
@@ -401,7 +404,7 @@ func (p *Plumtree) receiveGossip(from Peer, g gossipMsg) {
 		miss, missed = p.missing.take(g.ID)
 	}
 	p.sharedDelivered(root, sender, miss.grafts > 0)
-	p.push(g.ID, g.Class, fwd, g.Payload, from.Name, miss.announcers, miss.grafts > 0)
+	p.push(g.ID, g.Class, fwd, g.Payload, g.Sig, from.Name, miss.announcers, miss.grafts > 0)
 
 	// The paper then adds the sender to eagerPushPeers. A payload we
 	// grafted comes from a peer the graft already made eager. Not in the
@@ -658,7 +661,7 @@ func (p *Plumtree) receiveGraft(from Peer, g graftMsg) {
 	}
 	for _, id := range g.IDs {
 		if c, se := p.cached(id); c != nil {
-			p.emit(Send{To: to, Msg: gossipMsg{ID: id, Class: c.class, Round: se.round, Payload: c.payload}})
+			p.emit(Send{To: to, Msg: gossipMsg{ID: id, Class: c.class, Round: se.round, Payload: c.payload, Sig: c.sig}})
 		}
 	}
 }

@@ -28,6 +28,8 @@ const ptCacheEntryOverhead = 96
 // ptCached is one cached message.
 type ptCached struct {
 	payload []byte // shared with the Receive that brought it, never copied
+	// sig is the origin's signature (gossipMsg.Sig), shared like payload.
+	sig []byte
 	// parent is the name of the neighbour the payload arrived from, empty
 	// for a message broadcast by this node. The tree optimisation prunes
 	// it.
@@ -75,8 +77,8 @@ func (c *ptCache) get(ref ptRef) *ptCached {
 // add caches payload for the message of seen entry se (reference seenRef,
 // in the group of class), unless it is larger than the whole cache. The
 // oldest entries are evicted to make room.
-func (c *ptCache) add(payload []byte, parent string, class Class, se *ptSeenEntry, seenRef ptRef, seen *ptSeenSet) {
-	size := ptCacheSize(payload, se.id)
+func (c *ptCache) add(payload, sig []byte, parent string, class Class, se *ptSeenEntry, seenRef ptRef, seen *ptSeenSet) {
+	size := ptCacheSize(payload, se.id) + len(sig)
 	if size > c.maxBytes {
 		return
 	}
@@ -84,7 +86,7 @@ func (c *ptCache) add(payload []byte, parent string, class Class, se *ptSeenEntr
 		c.dropOldest(seen)
 	}
 	g := seenRef.group()
-	se.cache = ptRefOf(g, c.q[g].push(ptCached{payload: payload, parent: parent, seen: seenRef, class: class, live: true}))
+	se.cache = ptRefOf(g, c.q[g].push(ptCached{payload: payload, sig: sig, parent: parent, seen: seenRef, class: class, live: true}))
 	se.cached = true
 	c.bytes += size
 	c.n++
@@ -104,7 +106,7 @@ func (c *ptCache) remove(ref ptRef, seen *ptSeenSet) {
 func (c *ptCache) kill(e *ptCached, seen *ptSeenSet) {
 	if se := seen.at(e.seen); se != nil {
 		se.cached = false
-		c.bytes -= ptCacheSize(e.payload, se.id)
+		c.bytes -= ptCacheSize(e.payload, se.id) + len(e.sig)
 	}
 	*e = ptCached{}
 	c.n--

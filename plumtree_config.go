@@ -69,7 +69,8 @@ type PlumtreeConfig struct {
 	CacheTTL time.Duration
 
 	// CacheMaxBytes bounds the payload cache: payload bytes plus the
-	// origin name plus a fixed per-entry overhead of 96 bytes. When it is
+	// origin name plus the origin's signature (96 bytes when signed,
+	// plumtree_sign.go) plus a fixed per-entry overhead of 96 bytes. When it is
 	// exceeded, the entries closest to expiry (the oldest) are evicted
 	// first. A payload larger than the whole cache is delivered and
 	// forwarded but not cached. Default 16 MiB, chosen: a few seconds of

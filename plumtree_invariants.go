@@ -63,7 +63,7 @@ func (p *Plumtree) checkInvariants() error {
 			case !se.cached || se.cache != ref || ptGroupOf(e.class) != g:
 				return fmt.Errorf("plumtree %s: seen entry of cached message %v does not point back", p.self.Name, se.id)
 			}
-			bytes += ptCacheSize(e.payload, se.id)
+			bytes += ptCacheSize(e.payload, se.id) + len(e.sig)
 		}
 	}
 	if bytes != c.bytes || bytes > c.maxBytes || live != c.n {

@@ -70,7 +70,7 @@ func TestPtSeenSet(t *testing.T) {
 	p := newPtTables(t, 50, 100, 1<<20, 40)
 	for i := range uint64(30) {
 		ptAt(t, p, int64(i))
-		p.remember(ptID(i), ClassUser, uint16(i), nil, "")
+		p.remember(ptID(i), ClassUser, uint16(i), nil, nil, "")
 	}
 	if r, ok := p.seen.round(ptID(7)); !ok || r != 7 {
 		t.Fatalf("round(7) = %d, %v", r, ok)
@@ -82,7 +82,7 @@ func TestPtSeenSet(t *testing.T) {
 	}
 	// Count bound: the oldest is forgotten first.
 	for i := uint64(30); i < 46; i++ {
-		p.remember(ptID(i), 0, 0, nil, "")
+		p.remember(ptID(i), 0, 0, nil, nil, "")
 	}
 	if p.seen.has(ptID(5)) || !p.seen.has(ptID(6)) || p.seen.len() != 40 {
 		t.Fatalf("at the bound: has(5)=%v len %d", p.seen.has(ptID(5)), p.seen.len())
@@ -102,7 +102,7 @@ func TestPtSeenSet(t *testing.T) {
 	p = newPtTables(t, 50, 1000, 1<<20, 1000)
 	for i := range uint64(400) {
 		ptAt(t, p, int64(i))
-		p.remember(MessageID{Origin: string(rune('a' + i%7)), Seq: i}, 0, 0, nil, "")
+		p.remember(MessageID{Origin: string(rune('a' + i%7)), Seq: i}, 0, 0, nil, nil, "")
 	}
 	big := len(p.seen.slots)
 	ptAt(t, p, 1380) // IDs 0..380 go, 381..399 stay
@@ -121,7 +121,7 @@ func TestPtCache(t *testing.T) {
 	p := newPtTables(t, 100, 200, 3*size(10), 1000)
 	for i := range uint64(3) {
 		ptAt(t, p, int64(i))
-		p.remember(ptID(i), ClassMembership, uint16(i), make([]byte, 10), "a")
+		p.remember(ptID(i), ClassMembership, uint16(i), make([]byte, 10), nil, "a")
 	}
 	if p.cache.len() != 3 || p.cache.bytes != 3*size(10) {
 		t.Fatalf("len %d bytes %d", p.cache.len(), p.cache.bytes)
@@ -132,19 +132,19 @@ func TestPtCache(t *testing.T) {
 	cached := func(seq uint64) bool { c, _ := p.cached(ptID(seq)); return c != nil }
 	// Over the byte bound: the oldest goes.
 	ptAt(t, p, 3)
-	p.remember(ptID(3), 0, 0, make([]byte, 10), "")
+	p.remember(ptID(3), 0, 0, make([]byte, 10), nil, "")
 	if cached(0) || p.cache.len() != 3 {
 		t.Fatalf("eviction: cached(0)=%v len=%d", cached(0), p.cache.len())
 	}
 	// A larger payload evicts as many as needed.
 	ptAt(t, p, 4)
-	p.remember(ptID(4), 0, 0, make([]byte, 10+size(10)), "")
+	p.remember(ptID(4), 0, 0, make([]byte, 10+size(10)), nil, "")
 	if p.cache.len() != 2 || cached(1) || cached(2) {
 		t.Fatalf("big entry: len %d", p.cache.len())
 	}
 	// Larger than the whole cache: not cached, but seen.
 	ptAt(t, p, 5)
-	p.remember(ptID(5), 0, 0, make([]byte, 3*size(10)), "")
+	p.remember(ptID(5), 0, 0, make([]byte, 3*size(10)), nil, "")
 	if cached(5) || !p.seen.has(ptID(5)) {
 		t.Fatal("oversized entry cached, or not seen")
 	}
@@ -164,7 +164,7 @@ func TestPtCache(t *testing.T) {
 		t.Fatalf("after expiry: len %d bytes %d", p.cache.len(), p.cache.bytes)
 	}
 	ptAt(t, p, 200)
-	p.remember(ptID(6), 0, 0, nil, "")
+	p.remember(ptID(6), 0, 0, nil, nil, "")
 	if !cached(6) {
 		t.Fatal("cache unusable after release")
 	}
@@ -182,7 +182,7 @@ func TestPtTTLGroups(t *testing.T) {
 	classes := []Class{ClassUser, ClassMembership, ClassUser, ClassMembership}
 	for i, c := range classes {
 		ptAt(t, p, int64(i))
-		p.remember(ptID(uint64(i)), c, 0, make([]byte, 10), "")
+		p.remember(ptID(uint64(i)), c, 0, make([]byte, 10), nil, "")
 	}
 	var ids []uint64
 	for _, e := range p.cache.recent(nil, 10, &p.seen) {
@@ -193,7 +193,7 @@ func TestPtTTLGroups(t *testing.T) {
 	}
 	// The byte bound evicts the oldest of any group: 0 (user).
 	ptAt(t, p, 4)
-	p.remember(ptID(4), ClassMembership, 0, make([]byte, 10), "")
+	p.remember(ptID(4), ClassMembership, 0, make([]byte, 10), nil, "")
 	cached := func(seq uint64) bool { c, _ := p.cached(ptID(seq)); return c != nil }
 	if cached(0) || !cached(1) {
 		t.Fatalf("eviction: cached(0)=%v cached(1)=%v", cached(0), cached(1))

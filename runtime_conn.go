@@ -402,20 +402,28 @@ func (m *Memberlist) dialVersion(a Address) (net.Conn, Peer, uint8, error) {
 // it: a forged member's address must not earn its owner the slots kept
 // for trusted sources because every node checked it.
 func (m *Memberlist) dialStream(a Address, trust bool) (net.Conn, Peer, uint8, error) {
+	conn, peer, v, _, err := m.dialStreamKey(a, trust)
+	return conn, peer, v, err
+}
+
+// dialStreamKey is dialStream that also returns the broadcast key the
+// answering node gave in its HelloAccept (zero below wire version 6).
+func (m *Memberlist) dialStreamKey(a Address, trust bool) (net.Conn, Peer, uint8, originKey, error) {
+	var key originKey
 	if a.Addr == "" {
-		return nil, Peer{}, 0, fmt.Errorf("dial %s: %w", a.Name, ErrNoAddress)
+		return nil, Peer{}, 0, key, fmt.Errorf("dial %s: %w", a.Name, ErrNoAddress)
 	}
 	raw, err := m.transport.DialAddressTimeout(a, m.config.TCPTimeout)
 	if err != nil {
 		if m.shutDown() {
-			return nil, Peer{}, 0, fmt.Errorf("dial %s: %w", a.String(), ErrShutdown)
+			return nil, Peer{}, 0, key, fmt.Errorf("dial %s: %w", a.String(), ErrShutdown)
 		}
 		m.metrics.dialFailed()
-		return nil, Peer{}, 0, fmt.Errorf("dial %s: %w", a.String(), err)
+		return nil, Peer{}, 0, key, fmt.Errorf("dial %s: %w", a.String(), err)
 	}
 	if !m.conns.add(raw) {
 		_ = raw.Close()
-		return nil, Peer{}, 0, fmt.Errorf("dial %s: %w", a.String(), ErrShutdown)
+		return nil, Peer{}, 0, key, fmt.Errorf("dial %s: %w", a.String(), ErrShutdown)
 	}
 	if trust {
 		m.sources.dialledNow(connSource(raw), time.Now())
@@ -425,20 +433,20 @@ func (m *Memberlist) dialStream(a Address, trust bool) (net.Conn, Peer, uint8, e
 	var v uint8
 	var keys streamKeys
 	if err == nil {
-		peer, v, keys, err = m.clientHandshake(conn, a.Name)
+		peer, v, keys, key, err = m.clientHandshake(conn, a.Name)
 	}
 	if err != nil {
 		_ = conn.Close()
 		if m.shutDown() {
-			return nil, Peer{}, 0, fmt.Errorf("handshake with %s: %w", a.String(), ErrShutdown)
+			return nil, Peer{}, 0, key, fmt.Errorf("handshake with %s: %w", a.String(), ErrShutdown)
 		}
 		m.metrics.dialFailed()
-		return nil, Peer{}, 0, fmt.Errorf("handshake with %s: %w", a.String(), err)
+		return nil, Peer{}, 0, key, fmt.Errorf("handshake with %s: %w", a.String(), err)
 	}
 	if keys != unboundKeys(m.config.Label) {
 		conn = &boundConn{Conn: conn, keys: keys}
 	}
-	return conn, peer, v, nil
+	return conn, peer, v, key, nil
 }
 
 // errPeerMismatch is the error of a handshake answered by another node
@@ -466,12 +474,13 @@ func (e *rejectedError) Error() string {
 
 // clientHandshake sends Hello on conn and reads the answer, within
 // TCPTimeout. want, when not empty, is the name the answering node must
-// have. It returns the node, the accepted wire version and the keys of
-// the stream's later frames (security_bind.go).
-func (m *Memberlist) clientHandshake(conn net.Conn, want string) (Peer, uint8, streamKeys, error) {
+// have. It returns the node, the accepted wire version, the keys of
+// the stream's later frames (security_bind.go) and the node's broadcast
+// key (zero below wire version 6; runtime_sign.go).
+func (m *Memberlist) clientHandshake(conn net.Conn, want string) (Peer, uint8, streamKeys, originKey, error) {
 	var none streamKeys
 	if err := conn.SetDeadline(time.Now().Add(m.config.TCPTimeout)); err != nil {
-		return Peer{}, 0, none, err
+		return Peer{}, 0, none, originKey{}, err
 	}
 	hello := helloMsg{VersionMin: wireVersionMin, VersionMax: wireVersion, Label: m.config.Label, Name: m.self.Name, Addr: m.self.Addr}
 	sent, err := m.crypto.writeFrameNonce(conn, hello, m.lim, m.config.Label)
@@ -479,10 +488,10 @@ func (m *Memberlist) clientHandshake(conn net.Conn, want string) (Peer, uint8, s
 		// The other node closed the stream before our Hello was written:
 		// shed like a stream closed before its answer (which one the
 		// dialer sees is timing).
-		return Peer{}, 0, none, fmt.Errorf("%w: %w", errHandshakeClosed, err)
+		return Peer{}, 0, none, originKey{}, fmt.Errorf("%w: %w", errHandshakeClosed, err)
 	}
 	if err != nil {
-		return Peer{}, 0, none, err
+		return Peer{}, 0, none, originKey{}, err
 	}
 	// The answer is read straight from conn (no buffering), so nothing
 	// after it is consumed here. A node that cannot open our Hello (other
@@ -490,34 +499,37 @@ func (m *Memberlist) clientHandshake(conn net.Conn, want string) (Peer, uint8, s
 	// answer.
 	msg, got, err := m.crypto.readFrameNonce(conn, m.lim, m.config.Label)
 	if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
-		return Peer{}, 0, none, fmt.Errorf("read handshake answer: %w (do both nodes use the same encryption keys and settings? is the other node at its MaxInboundStreams?): %w", errHandshakeClosed, err)
+		return Peer{}, 0, none, originKey{}, fmt.Errorf("read handshake answer: %w (do both nodes use the same encryption keys and settings? is the other node at its MaxInboundStreams?): %w", errHandshakeClosed, err)
 	}
 	if err != nil {
-		return Peer{}, 0, none, fmt.Errorf("read handshake answer: %w", err)
+		return Peer{}, 0, none, originKey{}, fmt.Errorf("read handshake answer: %w", err)
 	}
 	switch a := msg.(type) {
 	case helloAcceptMsg:
 		if want != "" && a.Name != want {
-			return Peer{}, 0, none, fmt.Errorf("%w: want %q, got %q", errPeerMismatch, want, a.Name)
+			return Peer{}, 0, none, originKey{}, fmt.Errorf("%w: want %q, got %q", errPeerMismatch, want, a.Name)
 		}
 		if a.Name == "" {
-			return Peer{}, 0, none, fmt.Errorf("%w: accept without a name", errProtocol)
+			return Peer{}, 0, none, originKey{}, fmt.Errorf("%w: accept without a name", errProtocol)
 		}
 		if err := m.checkPeerName(conn, a.Name); err != nil {
-			return Peer{}, 0, none, err
+			return Peer{}, 0, none, originKey{}, err
 		}
 		if a.Version < wireVersionMin || a.Version > wireVersion {
-			return Peer{}, 0, none, fmt.Errorf("%w: accepted version %d, we speak %d..%d", errUnsupportedVersion, a.Version, wireVersionMin, wireVersion)
+			return Peer{}, 0, none, originKey{}, fmt.Errorf("%w: accepted version %d, we speak %d..%d", errUnsupportedVersion, a.Version, wireVersionMin, wireVersion)
+		}
+		if err := m.checkSignedVersion(a.Version); err != nil {
+			return Peer{}, 0, none, originKey{}, err
 		}
 		b := streamBinding{version: a.Version, sent: sent, got: got}
 		if err := m.crypto.checkBinding(b); err != nil {
-			return Peer{}, 0, none, err
+			return Peer{}, 0, none, originKey{}, err
 		}
-		return Peer{Name: a.Name, Addr: a.Addr}, a.Version, b.keys(m.config.Label, true), conn.SetDeadline(time.Time{})
+		return Peer{Name: a.Name, Addr: a.Addr}, a.Version, b.keys(m.config.Label, true), a.Key, conn.SetDeadline(time.Time{})
 	case helloRejectMsg:
-		return Peer{}, 0, none, &rejectedError{reason: a.Reason}
+		return Peer{}, 0, none, originKey{}, &rejectedError{reason: a.Reason}
 	default:
-		return Peer{}, 0, none, fmt.Errorf("%w: %s instead of a handshake answer", errProtocol, msg.Type())
+		return Peer{}, 0, none, originKey{}, fmt.Errorf("%w: %s instead of a handshake answer", errProtocol, msg.Type())
 	}
 }
 
@@ -573,7 +585,10 @@ func (m *Memberlist) serverHandshake(conn net.Conn) (Peer, uint8, streamKeys, er
 		answer = helloRejectMsg{Reason: rejectCertificate, VersionMin: wireVersionMin, VersionMax: wireVersion}
 	case m.refuseUnbound(answer, got):
 		answer = helloRejectMsg{Reason: rejectVersion, VersionMin: wireVersionBound, VersionMax: wireVersion}
+	case m.refuseUnsigned(answer):
+		answer = helloRejectMsg{Reason: rejectVersion, VersionMin: wireVersionSigned, VersionMax: wireVersion}
 	}
+	answer = m.withBroadcastKey(answer)
 	sent, err := m.crypto.writeFrameNonce(conn, answer, m.lim, h.Label)
 	if err != nil {
 		return Peer{}, 0, none, err
@@ -806,6 +821,10 @@ func (m *Memberlist) handleStreamMessage(conn net.Conn, peer Peer, version uint8
 		return true
 	case linkPingMsg:
 		in.ack = m.ackPayload()
+	case gossipMsg:
+		if !m.checkSignature(peer, v) {
+			return true
+		}
 	case helloMsg, helloAcceptMsg, helloRejectMsg:
 		m.logRefusal(slog.LevelWarn, "stream_handshake", peer.Name, "handshake message inside a stream", "from", peer.Name, "type", msg.Type().String())
 		return false

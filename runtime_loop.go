@@ -94,6 +94,8 @@ type runLoop struct {
 	// treeStats is the Plumtree core's stats then
 	// (runtime_metrics_grafts.go).
 	treeStats PlumtreeStats
+	// origins binds broadcast origins to their keys (runtime_sign.go).
+	origins originKeys
 
 	// viewsStepped is set when HyParView stepped since the views' IPs were
 	// last published; lastViewSources is what was published
@@ -187,6 +189,9 @@ func newRunLoop(m *Memberlist, rng *rand.Rand, meta []byte) (*runLoop, error) {
 		connected: make(chan struct{}),
 		meta:      meta,
 		health:    newAwareness(m.config.AwarenessMaxMultiplier, m.config.keepaliveTimeout()/awarenessLagDivisor),
+	}
+	if err := l.initSigning(); err != nil {
+		return nil, err
 	}
 	return l, nil
 }
@@ -435,6 +440,9 @@ func (l *runLoop) onInbound(in inbound) {
 	}
 	if endsExchange(in.msg) {
 		l.closeAnswered(in.from)
+	}
+	if g, ok := in.msg.(gossipMsg); ok && !l.acceptOrigin(in.from, g) {
+		return
 	}
 	ev := Receive{From: in.from, Msg: in.msg}
 	switch t := in.msg.Type(); {
@@ -745,4 +753,5 @@ func (l *runLoop) sampleStats() {
 	})
 	l.memberStats = l.m.metrics.memberStats(l.memberStats, l.ms.Stats())
 	l.treeStats = l.m.metrics.graftStats(l.treeStats, l.pt.Stats())
+	l.sampleSignStats()
 }

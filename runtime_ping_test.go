@@ -269,7 +269,7 @@ func TestRuntimePingDelegateShutdown(t *testing.T) {
 // pingAckMsg) on its active-view link, although the node has a PingDelegate.
 func TestRuntimePingVersion1Peer(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c, _ := pingCluster(t, 1, nil)
+		c, _ := pingCluster(t, 1, acceptUnsigned)
 		node := c.nodes[0].ml
 		lim := DefaultWireLimits()
 		old := c.net.NewTransport("old")

@@ -14,7 +14,7 @@ import (
 // core names the root.
 func TestRuntimeVersion2PeerGetsRootlessPrune(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c, _ := pingCluster(t, 1, nil)
+		c, _ := pingCluster(t, 1, acceptUnsigned)
 		node := c.nodes[0].ml
 		lim := DefaultWireLimits()
 		old, self, link := joinAsOldPeer(t, c, node, 2, lim)

@@ -14,7 +14,7 @@ import (
 // layout-1 announcement the older peer relays is read and merged.
 func TestRuntimeVersion3PeerGetsLayout1Announcements(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c, _ := pingCluster(t, 1, nil)
+		c, _ := pingCluster(t, 1, acceptUnsigned)
 		node := c.nodes[0].ml
 		lim := DefaultWireLimits()
 		old, self, link := joinAsOldPeer(t, c, node, 3, lim)

@@ -1,6 +1,7 @@
 package hyparlist
 
 import (
+	"crypto/ed25519"
 	"fmt"
 	"net"
 	"runtime"
@@ -62,10 +63,12 @@ func TestRuntimeOneWritePerIteration(t *testing.T) {
 			payloads = append(payloads, []byte(fmt.Sprintf("batched-%02d", i)))
 		}
 		var before int64
+		_, elsewhere, _ := ed25519.GenerateKey(nil)
 		onLoop(t, a.ml, func(l *runLoop) {
 			before = tr.writes.Load()
 			for i, p := range payloads {
-				l.send(b.ml.self, gossipMsg{ID: MessageID{Origin: "elsewhere", Seq: uint64(i + 1)}, Class: ClassUser, Payload: p})
+				id := MessageID{Origin: "elsewhere", Seq: uint64(i + 1)}
+				l.send(b.ml.self, gossipMsg{ID: id, Class: ClassUser, Payload: p, Sig: signBroadcast(elsewhere, id, ClassUser, p)})
 				// What another core does meanwhile: a writer started
 				// by the first frame would run and write it alone.
 				runtime.Gosched()

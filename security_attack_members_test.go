@@ -3,6 +3,7 @@
 package hyparlist
 
 import (
+	"crypto/ed25519"
 	"fmt"
 	"net"
 	"testing"
@@ -38,7 +39,11 @@ func TestAttackForgedMembers(t *testing.T) {
 		t.Fatal(err)
 	}
 	var plain frameCrypto
-	msg := gossipMsg{ID: MessageID{Origin: "forger", Seq: 1}, Class: ClassMembership, Payload: payload}
+	// The forger signs its announcement with its own key, as its own
+	// (wire version 6): unsigned, it would be refused outright.
+	_, key, _ := ed25519.GenerateKey(nil)
+	id := MessageID{Origin: "forger", Seq: 1}
+	msg := gossipMsg{ID: id, Class: ClassMembership, Payload: payload, Sig: signBroadcast(key, id, ClassMembership, payload)}
 	if err := plain.writeFrame(c, msg, DefaultWireLimits(), ""); err != nil {
 		t.Fatalf("write: %v", err)
 	}

@@ -86,7 +86,7 @@ func FuzzHandshake(f *testing.F) {
 				_, _, _, _ = m.serverHandshake(c)
 			}
 		} else if c, err := m.clientTLS(conn); err == nil {
-			_, _, _, _ = m.clientHandshake(c, "")
+			_, _, _, _, _ = m.clientHandshake(c, "")
 		}
 		if body, label, err := RemoveLabelHeaderFromPacket(data); err == nil {
 			_, _ = m.crypto.openPacket(label, body)

@@ -51,7 +51,7 @@ import (
 // wireVersionMin to wireVersion. The handshake picks the highest version
 // both sides speak (negotiateVersion).
 const (
-	wireVersion    uint8 = 5
+	wireVersion    uint8 = 6
 	wireVersionMin uint8 = 1
 )
 
@@ -74,6 +74,8 @@ const wireVersionMemberVersions uint8 = 4
 const wireVersionSharedTree uint8 = 5
 
 // forVersion returns m as it may be sent on a link of wire version v:
+//   - below version 6 (wireVersionSigned), a Gossip loses its origin's
+//     signature (wire_sign.go);
 //   - below version 5 (wireVersionSharedTree), a Prune or Graft for the
 //     shared tree loses its Shared flag and keeps the Root it names (the
 //     origin of the message that caused it): the peer applies it to that
@@ -87,6 +89,13 @@ const wireVersionSharedTree uint8 = 5
 //
 // Every other message is returned as is.
 func forVersion(m Message, v uint8) Message {
+	if v >= wireVersionSigned {
+		return m
+	}
+	if g, ok := m.(gossipMsg); ok && g.Sig != nil {
+		g.Sig = nil
+		m = g
+	}
 	if v >= wireVersionSharedTree {
 		return m
 	}

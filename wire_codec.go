@@ -27,6 +27,7 @@ import (
 //	shuffle_reply      [peers []Peer]
 //	keepalive          []
 //	gossip             [id MessageID, class uint8, round uint16, payload bin]
+//	gossip             [id MessageID, class uint8, round uint16, payload bin, sig bin] (version 6)
 //	ihave              [entries [][id MessageID, round uint16]]
 //	graft              [ids []MessageID]
 //	prune              []
@@ -36,6 +37,7 @@ import (
 //	prune              [root str, shared bool]            (version 5)
 //	hello              [version_min uint8, version_max uint8, label, name, addr]
 //	hello_accept       [version uint8, name, addr]
+//	hello_accept       [version uint8, name, addr, key bin]  (version 6)
 //	hello_reject       [reason uint8, version_min uint8, version_max uint8]
 //	user_msg           [payload bin]
 //	ping               [seq_no uint32]
@@ -102,11 +104,19 @@ func encodeBody(e *encoder, m Message) bool {
 	case keepaliveMsg:
 		e.begin(typeKeepalive, 0)
 	case gossipMsg:
-		e.begin(typeGossip, 4)
+		if len(m.Sig) > 0 {
+			e.begin(typeGossip, 5)
+			e.version = max(e.version, wireVersionSigned)
+		} else {
+			e.begin(typeGossip, 4)
+		}
 		e.id("id", m.ID)
 		e.uint(uint64(m.Class))
 		e.uint(uint64(m.Round))
 		e.bytes("payload", "", m.Payload, math.MaxInt)
+		if len(m.Sig) > 0 {
+			e.bytes("sig", "", m.Sig, broadcastSigSize)
+		}
 	case ihaveMsg:
 		e.begin(typeIHave, 1)
 		if e.list("entries", len(m.Entries), e.lim.MaxIHaveEntries) {
@@ -160,10 +170,19 @@ func encodeBody(e *encoder, m Message) bool {
 		e.str("name", "", m.Name, e.lim.MaxNameLen)
 		e.str("addr", "", m.Addr, e.lim.MaxAddrLen)
 	case helloAcceptMsg:
-		e.begin(typeHelloAccept, 3)
+		keyed := m.Key != originKey{}
+		if keyed {
+			e.begin(typeHelloAccept, 4)
+			e.version = max(e.version, wireVersionSigned)
+		} else {
+			e.begin(typeHelloAccept, 3)
+		}
 		e.uint(uint64(m.Version))
 		e.str("name", "", m.Name, e.lim.MaxNameLen)
 		e.str("addr", "", m.Addr, e.lim.MaxAddrLen)
+		if keyed {
+			e.bytes("key", "", m.Key[:], len(m.Key))
+		}
 	case helloRejectMsg:
 		e.begin(typeHelloReject, 3)
 		e.uint(uint64(m.Reason))
@@ -250,13 +269,22 @@ func (d *decoder) message(t MessageType) Message {
 		d.fields("", 0)
 		return keepaliveMsg{}
 	case typeGossip:
-		d.fields("", 4)
-		return gossipMsg{
+		signed := d.version >= wireVersionSigned
+		if signed {
+			d.fields("", 5)
+		} else {
+			d.fields("", 4)
+		}
+		g := gossipMsg{
 			ID:      d.id("id"),
 			Class:   Class(d.uint8("class")),
 			Round:   d.uint16("round"),
 			Payload: d.bytes("payload", "", math.MaxInt),
 		}
+		if signed {
+			g.Sig = d.bytes("sig", "", broadcastSigSize)
+		}
+		return g
 	case typeIHave:
 		d.fields("", 1)
 		n := d.list("entries", d.lim.MaxIHaveEntries, minIHaveEntrySize)
@@ -316,12 +344,25 @@ func (d *decoder) message(t MessageType) Message {
 			Addr:       d.str("addr", "", d.lim.MaxAddrLen),
 		}
 	case typeHelloAccept:
-		d.fields("", 3)
-		return helloAcceptMsg{
+		keyed := d.version >= wireVersionSigned
+		if keyed {
+			d.fields("", 4)
+		} else {
+			d.fields("", 3)
+		}
+		a := helloAcceptMsg{
 			Version: d.uint8("version"),
 			Name:    d.str("name", "", d.lim.MaxNameLen),
 			Addr:    d.str("addr", "", d.lim.MaxAddrLen),
 		}
+		if keyed {
+			if k := d.bytes("key", "", len(a.Key)); d.err == nil && len(k) != len(a.Key) {
+				d.malformed("", "key", "want %d bytes, got %d", len(a.Key), len(k))
+			} else {
+				copy(a.Key[:], k)
+			}
+		}
+		return a
 	case typeHelloReject:
 		d.fields("", 3)
 		return helloRejectMsg{

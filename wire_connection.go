@@ -20,9 +20,13 @@ import "fmt"
 // helloRejectMsg the acceptor closes the connection. Every later frame on the
 // connection carries the accepted version in its header.
 //
-// Hello, helloAcceptMsg and helloRejectMsg frames always carry header version 1
+// Hello, helloAcceptMsg and helloRejectMsg frames carry header version 1
 // and their body layout never changes, so that nodes of different releases
-// can always read each other's handshake and agree on a version. With
+// can always read each other's handshake and agree on a version. The one
+// exception is a helloAcceptMsg that accepts version 6 or later: it
+// carries the acceptor's broadcast key as a fourth field, in a frame of
+// version 6 (wire_sign.go), which only a dialler that offered version 6
+// gets. With
 // encryption on, the handshake frames are sealed like every other frame
 // (security_encryption.go): a node without the key cannot read a Hello, and closes
 // the connection without an answer.
@@ -34,6 +38,9 @@ import "fmt"
 //	3  PRUNE and GRAFT name their tree root
 //	4  encrypted frames after the handshake are bound to it
 //	   (security_bind.go)
+//	5  PRUNE and GRAFT can name the shared tree
+//	6  GOSSIP carries its origin's signature, and helloAcceptMsg the
+//	   acceptor's broadcast key (wire_sign.go)
 //
 // A version only adds message types; a node sends a type only on a
 // connection whose accepted version has it (see wire.go for the header).
@@ -53,10 +60,14 @@ type helloMsg struct {
 // helloAcceptMsg accepts a Hello. Version is the wire version both sides use
 // from now on; Name and Addr identify the acceptor, so that a node that
 // dialled a bare address learns who answered.
+//
+// Key, from version 6, is the acceptor's broadcast key (runtime_sign.go);
+// zero when the accepted version is older.
 type helloAcceptMsg struct {
 	Version uint8
 	Name    string
 	Addr    string
+	Key     originKey
 }
 
 // helloRejectMsg refuses a Hello; the acceptor closes the connection after

@@ -86,6 +86,23 @@ type (
 	}
 )
 
+// legacyGossip is Gossip as it was before wire version 6 added Sig: the
+// layout of an unsigned Gossip, which every version reads.
+type legacyGossip struct {
+	ID      MessageID
+	Class   Class
+	Round   uint16
+	Payload []byte
+}
+
+// legacyHelloAccept is helloAcceptMsg as it was before wire version 6
+// added Key: the layout of an answer that accepts an older version.
+type legacyHelloAccept struct {
+	Version uint8
+	Name    string
+	Addr    string
+}
+
 // legacyMemberRecords and legacyMemberRecord are memberRecordsMsg and
 // MemberRecord as they were before wire version 4 added Versions: the
 // layout of records without versions, which every version reads.
@@ -123,6 +140,14 @@ func goMsgpackView(m Message) any {
 			}
 			return v
 		}
+	case helloAcceptMsg:
+		if m.Key == (originKey{}) {
+			return legacyHelloAccept{Version: m.Version, Name: m.Name, Addr: m.Addr}
+		}
+	case gossipMsg:
+		if len(m.Sig) == 0 {
+			return legacyGossip{ID: m.ID, Class: m.Class, Round: m.Round, Payload: m.Payload}
+		}
 	case pruneMsg:
 		switch {
 		case m.Shared:
@@ -155,6 +180,10 @@ func fromGoMsgpackView(v any) Message {
 			m.Records[i] = MemberRecord{Name: r.Name, Addr: r.Addr, Meta: r.Meta, Incarnation: r.Incarnation, State: r.State, AgeSeconds: r.AgeSeconds}
 		}
 		return m
+	case legacyHelloAccept:
+		return helloAcceptMsg{Version: v.Version, Name: v.Name, Addr: v.Addr}
+	case legacyGossip:
+		return gossipMsg{ID: v.ID, Class: v.Class, Round: v.Round, Payload: v.Payload}
 	case legacyPrune:
 		return pruneMsg{}
 	case legacyGraft:

@@ -40,6 +40,8 @@ var wireCases = []struct {
 	{"shuffle_reply", shuffleReplyMsg{Peers: []Peer{{Name: "d", Addr: "10.0.0.4:7946"}}}},
 	{"keepalive", keepaliveMsg{}},
 	{"gossip", gossipMsg{ID: MessageID{Origin: "node-1", Seq: 42}, Class: ClassUser, Round: 3, Payload: []byte("hello")}},
+	{"gossip_signed", gossipMsg{ID: MessageID{Origin: "node-1", Seq: 42}, Class: ClassUser, Round: 3, Payload: []byte("hello"),
+		Sig: bytes.Repeat([]byte{0x5a}, broadcastSigSize)}},
 	{"gossip_wide_numbers", gossipMsg{
 		ID:      MessageID{Origin: "n", Seq: math.MaxUint64},
 		Class:   ClassMembership,
@@ -62,6 +64,7 @@ var wireCases = []struct {
 	{"hello", helloMsg{VersionMin: 1, VersionMax: 1, Label: "prod", Name: "node-1", Addr: "10.0.0.1:7946"}},
 	{"hello_no_label", helloMsg{VersionMin: 1, VersionMax: 3, Name: "node-1", Addr: "10.0.0.1:7946"}},
 	{"hello_accept", helloAcceptMsg{Version: 1, Name: "node-2", Addr: "10.0.0.2:7946"}},
+	{"hello_accept_key", helloAcceptMsg{Version: 6, Name: "node-2", Addr: "10.0.0.2:7946", Key: originKey{1, 2, 3, 31: 0xff}}},
 	{"hello_reject", helloRejectMsg{Reason: rejectLabel, VersionMin: 1, VersionMax: 1}},
 	{"user_msg", userMsg{Payload: []byte{0x00, 0xff, 0x10}}},
 	{"ping", pingMsg{SeqNo: 70000}},

@@ -157,12 +157,15 @@ type shuffleReplyMsg struct {
 type keepaliveMsg struct{}
 
 // gossipMsg carries a broadcast payload on an eager link (Plumtree §3,
-// "GOSSIP"). Round is the number of hops the payload travelled.
+// "GOSSIP"). Round is the number of hops the payload travelled. Sig is
+// the origin's public key and signature of (ID, Class, Payload), from wire
+// version 6 (wire_sign.go); nil when unsigned.
 type gossipMsg struct {
 	ID      MessageID
 	Class   Class
 	Round   uint16
 	Payload []byte
+	Sig     []byte
 }
 
 // ihaveEntry announces one message available at the sender.

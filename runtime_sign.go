@@ -1,0 +1,332 @@
+// Runtime: signed broadcasts — the node's signing key, the check of every
+// received broadcast's signature, and the binding of each origin name to
+// the first key seen signing for it.
+
+package hyparlist
+
+import (
+	"crypto/ed25519"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// This file makes a broadcast's origin the origin's own word (issue 14:
+// a node with a link could send a broadcast in another node's name and
+// have it delivered everywhere, or announce "left" for another node).
+//
+//   - The node signs each of its broadcasts with its Ed25519 key
+//     (Config.SigningKey, or one drawn at Create): Plumtree calls the
+//     signer when it assigns the message's ID (plumtree_sign.go) and
+//     carries the signature, with the public key, to every node
+//     (wire_sign.go).
+//   - A stream reader checks the signature of every GOSSIP before the loop
+//     gets it, on the reader's goroutine so that the checks of different
+//     links run in parallel (about 50 µs each, BENCHMARKS.md). A
+//     signature that does not verify is refused (hyparlist.msg.refused
+//     reason signature); so is an unsigned GOSSIP unless
+//     Config.AcceptUnsignedBroadcasts (reason unsigned).
+//   - The loop binds each origin name to the first key seen signing for
+//     it, trust on first use (originKeys): a broadcast signed by another
+//     key is refused while the member is alive or suspect in the member
+//     table (reason origin_key), so nobody can speak in a known node's
+//     name. When the member is dead, has left or is not listed, the new
+//     key replaces the old one.
+//   - A refusal for another key starts a key check (at most one per name
+//     per keyCheckInterval, maxKeyChecks at once): the node dials the
+//     member's listed address and reads the key the node there gives in
+//     its HelloAccept (wire version 6) under the member's name; that key
+//     becomes the bound one. This is how a node restarted with a new key
+//     (Config.SigningKey unset) is heard again: its first broadcasts are
+//     refused and not marked seen, and once the check has run, later ones
+//     and the refused ones (by Plumtree's IHAVE and GRAFT) are delivered.
+//     A forger elsewhere cannot answer at the member's address; under
+//     TLS the answer also comes with the member's certificate.
+//
+// A refused GOSSIP is dropped before Plumtree sees it: it is neither
+// delivered nor relayed, nor marked as seen (a real copy can still come).
+// The membership core then holds a "left" record as the member's own word
+// only in the member's own announcement (membership_sign.go).
+//
+// Trust on first use cannot tell a new node from a made-up name, nor the
+// real holder of a name from a forger who got its broadcast to a node
+// first; SECURITY.md says what remains.
+
+// Reasons of hyparlist.msg.refused for broadcasts.
+const (
+	refusedSignature  = "signature"
+	refusedUnsigned   = "unsigned"
+	refusedOriginKey  = "origin_key"
+	refusedOriginFull = "origin_keys_full"
+	// refusedForeignLeft counts member records, not messages: a "left"
+	// record about a live member outside its own announcement.
+	refusedForeignLeft = "foreign_left"
+)
+
+// originEvictPause is how long the loop refuses new origin names without
+// looking for bindings to evict, after a look found none: while the member
+// table is full of live members, a flood of new names costs one scan per
+// pause, not one per message.
+const originEvictPause = time.Second
+
+// Bounds of the key checks.
+const (
+	// keyCheckInterval is how long after a key check of a name the node
+	// starts no other for it: a forger's stream of broadcasts costs one
+	// dial per name per interval.
+	keyCheckInterval = 10 * time.Second
+	// maxKeyChecks bounds the key checks dialling at once.
+	maxKeyChecks = 16
+	// maxKeyCheckNames bounds the names whose last key check is
+	// remembered; when full, a new name's check waits until an older
+	// entry is keyCheckInterval old.
+	maxKeyCheckNames = 1024
+)
+
+// newSigningKey returns the key of Config.SigningKey, or a new one.
+func newSigningKey(key ed25519.PrivateKey) (ed25519.PrivateKey, error) {
+	if key != nil {
+		return key, nil
+	}
+	_, k, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	return k, nil
+}
+
+// checkSignature is the reader's check of a received GOSSIP: it reports
+// whether the loop may have it. It runs on the stream's goroutine.
+func (m *Memberlist) checkSignature(peer Peer, g gossipMsg) bool {
+	if !m.checksClass(g.Class) {
+		return true
+	}
+	if g.Sig == nil {
+		if m.config.AcceptUnsignedBroadcasts {
+			return true
+		}
+		m.refuseBroadcast(refusedUnsigned, peer, g, nil)
+		return false
+	}
+	if _, err := verifyBroadcast(g); err != nil {
+		m.refuseBroadcast(refusedSignature, peer, g, err)
+		return false
+	}
+	return true
+}
+
+// checksClass reports whether the node checks the signatures of
+// broadcasts of class c: every class but ClassUser, and ClassUser with
+// Config.VerifyUserBroadcasts.
+func (m *Memberlist) checksClass(c Class) bool {
+	return c != ClassUser || m.config.VerifyUserBroadcasts
+}
+
+// refuseBroadcast counts and logs (rate limited) a refused GOSSIP.
+func (m *Memberlist) refuseBroadcast(reason string, from Peer, g gossipMsg, err error) {
+	m.metrics.sink.IncrCounterWithLabels(keyMsgRefused, 1, m.metrics.with("reason", reason))
+	args := []any{"from", from.Name, "origin", g.ID.Origin}
+	if err != nil {
+		args = append(args, "error", err)
+	}
+	m.logRefusal(slog.LevelWarn, reason, from.Name, "dropping broadcast: "+reason, args...)
+}
+
+// checkSignedVersion returns an error when the node refuses a peer of wire
+// version v: one that cannot sign broadcasts, unless
+// Config.AcceptUnsignedBroadcasts.
+func (m *Memberlist) checkSignedVersion(v uint8) error {
+	if v >= wireVersionSigned || m.config.AcceptUnsignedBroadcasts {
+		return nil
+	}
+	return fmt.Errorf("%w: peer speaks wire version %d, which does not sign broadcasts; want %d (set AcceptUnsignedBroadcasts for a rolling upgrade)",
+		errUnsupportedVersion, v, wireVersionSigned)
+}
+
+// refuseUnsigned reports whether the acceptor must refuse a Hello it
+// would answer with answer, for its version (checkSignedVersion).
+func (m *Memberlist) refuseUnsigned(answer Message) bool {
+	a, ok := answer.(helloAcceptMsg)
+	return ok && m.checkSignedVersion(a.Version) != nil
+}
+
+// publicKey returns key's public half as an originKey.
+func publicKey(key ed25519.PrivateKey) originKey {
+	var k originKey
+	copy(k[:], key.Public().(ed25519.PublicKey))
+	return k
+}
+
+// withBroadcastKey returns answer, with the node's broadcast key when it
+// accepts wire version 6 or later.
+func (m *Memberlist) withBroadcastKey(answer Message) Message {
+	if a, ok := answer.(helloAcceptMsg); ok && a.Version >= wireVersionSigned {
+		a.Key = publicKey(m.signKey)
+		return a
+	}
+	return answer
+}
+
+// originKeys binds origin names to the key that signs their broadcasts.
+// Owned by the loop. It holds at most max names (Config.MaxMembers):
+// when full, the names that are not live members are dropped.
+type originKeys struct {
+	keys map[string]originKey
+	self string
+	max  int
+	// pausedUntil: no eviction is tried before it (originEvictPause).
+	pausedUntil time.Time
+	// checked holds when each name's last key check started, running the
+	// number of checks dialling.
+	checked map[string]time.Time
+	running int
+	// foreignLeaves is the membership core's ForeignLeavesRefused when
+	// sampleSignStats last counted it.
+	foreignLeaves uint64
+}
+
+// sampleSignStats counts the "left" records the membership core refused
+// since the last sample in hyparlist.msg.refused reason foreign_left.
+func (l *runLoop) sampleSignStats() {
+	if d := l.ms.Stats().ForeignLeavesRefused; d > l.origins.foreignLeaves {
+		l.m.metrics.sink.IncrCounterWithLabels(keyMsgRefused, float32(d-l.origins.foreignLeaves), l.m.metrics.with("reason", refusedForeignLeft))
+		l.origins.foreignLeaves = d
+	}
+}
+
+// initSigning makes the Plumtree core sign the local broadcasts and binds
+// the local name to the node's key (drawn here if the node has none yet).
+func (l *runLoop) initSigning() error {
+	if l.m.signKey == nil {
+		k, err := newSigningKey(nil)
+		if err != nil {
+			return err
+		}
+		l.m.signKey = k
+	}
+	key := l.m.signKey
+	l.pt.SetSigner(func(id MessageID, class Class, payload []byte) []byte {
+		return signBroadcast(key, id, class, payload)
+	})
+	l.origins = originKeys{
+		keys:    map[string]originKey{l.m.self.Name: publicKey(key)},
+		self:    l.m.self.Name,
+		max:     max(l.m.config.MaxMembers, 1),
+		checked: make(map[string]time.Time),
+	}
+	return nil
+}
+
+// acceptOrigin reports whether the loop may hand g, from peer, to
+// Plumtree: its key is the one bound to its origin, or becomes it.
+func (l *runLoop) acceptOrigin(peer Peer, g gossipMsg) bool {
+	if g.Sig == nil || !l.m.checksClass(g.Class) {
+		// The reader let it through unchecked (AcceptUnsignedBroadcasts,
+		// VerifyUserBroadcasts off): its key binds nothing.
+		return true
+	}
+	var k originKey
+	copy(k[:], g.Sig[:len(k)])
+	o := &l.origins
+	name := g.ID.Origin
+	held, ok := o.keys[name]
+	switch {
+	case ok && held == k:
+		return true
+	case ok && (name == o.self || l.ms.isLive(name)):
+		l.m.refuseBroadcast(refusedOriginKey, peer, g, nil)
+		l.checkKey(name)
+		return false
+	case !ok && len(o.keys) >= o.max && !o.evict(l.ms, l.now):
+		l.m.refuseBroadcast(refusedOriginFull, peer, g, nil)
+		return false
+	}
+	o.keys[name] = k
+	return true
+}
+
+// evict drops the bindings of names that are not live members of ms and
+// reports whether one was dropped; it does not look again within
+// originEvictPause of a look that found none.
+func (o *originKeys) evict(ms *Membership, now time.Time) bool {
+	if now.Before(o.pausedUntil) {
+		return false
+	}
+	n := len(o.keys)
+	for name := range o.keys {
+		if name != o.self && !ms.isLive(name) {
+			delete(o.keys, name)
+		}
+	}
+	if len(o.keys) < n {
+		return true
+	}
+	o.pausedUntil = now.Add(originEvictPause)
+	return false
+}
+
+// checkKey starts a key check of name, a live member, unless one ran
+// within keyCheckInterval or maxKeyChecks are running.
+func (l *runLoop) checkKey(name string) {
+	o := &l.origins
+	addr, ok := l.ms.liveAddr(name)
+	if !ok || name == o.self || l.left || o.running >= maxKeyChecks {
+		return
+	}
+	if at, ok := o.checked[name]; ok && l.now.Sub(at) < keyCheckInterval {
+		return
+	}
+	if len(o.checked) >= maxKeyCheckNames {
+		for n, at := range o.checked {
+			if l.now.Sub(at) >= keyCheckInterval {
+				delete(o.checked, n)
+			}
+		}
+		if len(o.checked) >= maxKeyCheckNames {
+			return
+		}
+	}
+	o.checked[name] = l.now
+	o.running++
+	l.m.wg.Add(1)
+	go l.m.runKeyCheck(name, addr)
+}
+
+// runKeyCheck dials name at addr and reports the key it gives.
+func (m *Memberlist) runKeyCheck(name, addr string) {
+	defer m.wg.Done()
+	conn, _, _, key, err := m.dialStreamKey(Address{Addr: addr, Name: name}, false)
+	if conn != nil {
+		_ = conn.Close()
+	}
+	_ = m.submit(cmdKeyChecked{name: name, key: key, err: err})
+}
+
+// cmdKeyChecked carries the outcome of a key check.
+type cmdKeyChecked struct {
+	name string
+	key  originKey
+	err  error
+}
+
+// apply binds the key the member gave at its address, if it gave one.
+func (c cmdKeyChecked) apply(l *runLoop) {
+	o := &l.origins
+	o.running--
+	if c.err != nil || c.key == (originKey{}) || c.name == o.self {
+		l.m.logger.Debug("key check failed", "member", c.name, "error", c.err)
+		return
+	}
+	if held, ok := o.keys[c.name]; ok && held == c.key {
+		return // the member kept its key: the refused broadcasts were forged
+	}
+	if _, ok := o.keys[c.name]; !ok && len(o.keys) >= o.max && !o.evict(l.ms, l.now) {
+		return
+	}
+	o.keys[c.name] = c.key
+	l.m.metrics.sink.IncrCounterWithLabels(keyOriginRebound, 1, l.m.metrics.labels)
+	l.m.logger.Info("member signs with a new key (restarted?); bound the key it gave at its address", "member", c.name)
+}
+
+// keyOriginRebound counts the names bound to a new key by a key check.
+var keyOriginRebound = []string{"hyparlist", "origin", "rebound"}
