@@ -59,7 +59,7 @@ func DefaultLANConfig() *Config {
 		GossipVerifyOutgoing: true,
 		EnableCompression:    true,
 
-		VerifyUserBroadcasts: true,
+		VerifyUserBroadcasts: false,
 
 		DNSConfigPath:      "/etc/resolv.conf",
 		HandoffQueueDepth:  1024,

@@ -72,7 +72,7 @@ func deliveredAnywhere(c *testCluster, payload []byte) []string {
 func TestRuntimeForgedBroadcastRefused(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sink := newInmemSink(time.Hour, time.Hour)
-		c := newMockClusterWithSink(t, 3, nil, sink)
+		c := newMockClusterWithSink(t, 3, func(conf *Config) { conf.VerifyUserBroadcasts = true }, sink)
 		defer c.shutdown()
 		c.joinAll()
 		eventually(t, time.Minute, "full membership", func() bool { return allSee(c.nodes, 3) })
@@ -205,6 +205,7 @@ func TestRuntimeRestartKeys(t *testing.T) {
 				sink := newInmemSink(time.Hour, time.Hour)
 				_, key, _ := ed25519.GenerateKey(nil)
 				c := newMockClusterWithSink(t, 3, func(conf *Config) {
+					conf.VerifyUserBroadcasts = true
 					if conf.Name == "node-02" {
 						conf.SigningKey = key
 					}
