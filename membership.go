@@ -161,12 +161,14 @@ type MembershipStats struct {
 	// dead because their suspicion timed out unrefuted.
 	SuspicionsExpired uint64
 	// DeadFromAnnouncements counts live members the local node marked
-	// dead or left because an announcement said so, and
-	// DeadFromExchanges those marked so by a record of an anti-entropy
-	// exchange. With SuspicionsExpired and UnconfirmedRemoved they make up
-	// every live member the node lost (the causes of NotifyLeave).
+	// dead or left because an announcement said so. With
+	// SuspicionsExpired and UnconfirmedRemoved it makes up every live
+	// member the node lost (the causes of NotifyLeave): an anti-entropy
+	// exchange cannot remove a live member, since its dead records make
+	// the member suspect (ExchangedDeathsSuspected) and its "left"
+	// records are the member's own word only in the member's own
+	// announcement (ForeignLeavesRefused).
 	DeadFromAnnouncements uint64
-	DeadFromExchanges     uint64
 	// ExchangedDeathsSuspected counts dead records of live members that
 	// an exchange brought and that made the member suspect instead
 	// (membership_exchange_dead.go).

@@ -20,7 +20,8 @@ package hyparlist
 // exchange copied it on at once, each copy a NotifyLeave of a live member.
 // In the bench's join storm of 1,000 nodes on two cores (BENCHMARKS.md,
 // session 8) such copies were the largest cause of the false deaths:
-// 336,114 and 788,254 in two runs (hyparlist.member.dead_from_exchanges),
+// 336,114 and 788,254 in two runs (counted then as
+// hyparlist.member.dead_from_exchanges, which is always 0 since),
 // against 353,174 and 288,967 suspicions that expired.
 //
 // A left record (a graceful leave) is applied as it comes: the member

@@ -225,15 +225,12 @@ func (m *Membership) afterChange(e *memberEntry, old memberEntry, existed bool, 
 }
 
 // countLoss counts a live member lost by a record from src: an
-// announcement, an exchange, or (neither peer nor origin) a local
-// decision, which its caller counts.
+// announcement, or (neither peer nor origin) a local decision, which its
+// caller counts. An exchange cannot remove a live member
+// (membership_exchange_dead.go, membership_sign.go).
 func (m *Membership) countLoss(src mergeSource) {
-	switch {
-	case src.peer == "" && src.origin == "":
-	case src.broadcast:
+	if src.broadcast && (src.peer != "" || src.origin != "") {
 		m.stats.DeadFromAnnouncements++
-	default:
-		m.stats.DeadFromExchanges++
 	}
 }
 

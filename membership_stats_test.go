@@ -6,7 +6,9 @@ import "testing"
 
 // TestMembershipStatsCountLossCauses: each way a live member is lost is
 // counted once, under its own cause: an accusation and the expiry of its
-// suspicion, a dead announcement, a dead record of an exchange.
+// suspicion, a dead announcement; an exchange's dead record makes a live
+// member suspect and its "left" record of a live member is refused, so an
+// exchange loses none.
 func TestMembershipStatsCountLossCauses(t *testing.T) {
 	m := withMembers(t, DefaultMembershipConfig(), 10)
 	stepActs(m, mt0, LinkFailed{Peer: testPeer("m1")})
@@ -15,7 +17,7 @@ func TestMembershipStatsCountLossCauses(t *testing.T) {
 	}
 	_, hi := suspicionBounds(m.cfg, m.table.nLive)
 	stepActs(m, mt0.Add(hi), TimerFired{Timer: memberDeadlineTimer{}})
-	if s := m.Stats(); s.SuspicionsExpired != 1 || s.DeadFromAnnouncements != 0 || s.DeadFromExchanges != 0 {
+	if s := m.Stats(); s.SuspicionsExpired != 1 || s.DeadFromAnnouncements != 0 {
 		t.Fatalf("after the expiry: %+v, want 1 suspicion expired", s)
 	}
 	deliverRecs(t, m, mt0.Add(hi), "m3", rec("m2", 0, MemberStateDead))
@@ -24,10 +26,10 @@ func TestMembershipStatsCountLossCauses(t *testing.T) {
 	}
 	stepActs(m, mt0.Add(hi), Receive{From: testPeer("m4"), Msg: memberRecordsMsg{Buckets: 64,
 		Records: []MemberRecord{rec("m5", 0, MemberStateLeft), rec("m6", 0, MemberStateDead)}}})
-	if s := m.Stats(); s.DeadFromExchanges != 1 || s.ExchangedDeathsSuspected != 1 || s.DeadFromAnnouncements != 1 || s.UnconfirmedRemoved != 0 {
-		t.Fatalf("after an exchange: %+v, want 1 from exchanges (left), 1 suspected instead", s)
+	if s := m.Stats(); s.ForeignLeavesRefused != 1 || s.ExchangedDeathsSuspected != 1 || s.DeadFromAnnouncements != 1 || s.UnconfirmedRemoved != 0 {
+		t.Fatalf("after an exchange: %+v, want the left refused, 1 suspected instead", s)
 	}
-	if m.NumMembers() != 7 {
-		t.Errorf("NumMembers = %d, want 7", m.NumMembers())
+	if m.NumMembers() != 8 {
+		t.Errorf("NumMembers = %d, want 8", m.NumMembers())
 	}
 }

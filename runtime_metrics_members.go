@@ -16,7 +16,6 @@ var (
 	keyExchangeSuspected = []string{"hyparlist", "member", "exchanged_deaths_suspected"}
 	keySuspicionsExpired = []string{"hyparlist", "member", "suspicions_expired"}
 	keyDeadAnnounced     = []string{"hyparlist", "member", "dead_from_announcements"}
-	keyDeadExchanged     = []string{"hyparlist", "member", "dead_from_exchanges"}
 )
 
 // memberStats emits the growth of the membership core's counters from
@@ -34,7 +33,6 @@ func (r *runtimeMetrics) memberStats(prev, cur MembershipStats) MembershipStats 
 		{keyAccusationsHeld, prev.AccusationsWithheld, cur.AccusationsWithheld},
 		{keySuspicionsExpired, prev.SuspicionsExpired, cur.SuspicionsExpired},
 		{keyDeadAnnounced, prev.DeadFromAnnouncements, cur.DeadFromAnnouncements},
-		{keyDeadExchanged, prev.DeadFromExchanges, cur.DeadFromExchanges},
 		{keyExchangeSuspected, prev.ExchangedDeathsSuspected, cur.ExchangedDeathsSuspected},
 	} {
 		if c.cur > c.prev {
