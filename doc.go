@@ -156,7 +156,8 @@
 //     cores' own counts emitted as metrics (runtime_metrics_members.go,
 //     runtime_metrics_grafts.go), the
 //     dispatchers that run application callbacks, the GetBroadcasts pump
-//     and the payloads it recognises (runtime_recent*.go), joins and leaves
+//     (runtime_pump.go, its pace runtime_pump_pace.go) and the payloads it
+//     recognises (runtime_recent*.go), joins and leaves
 //     (runtime_join*.go), the dials that confirm second-hand members
 //     (runtime_confirm.go), the check of broadcast signatures and the
 //     binding of each origin name to its key (runtime_sign.go), and the bounds

@@ -243,7 +243,9 @@ func (l *runLoop) deliverBroadcast(payload []byte) {
 		var k payloadKey
 		if m.pump != nil {
 			k = m.recent.key(payload)
-			m.notePayload(time.Now(), k)
+			now := time.Now()
+			m.notePayload(now, k)
+			m.pump.pace.markBusy(now)
 		}
 		m.metrics.deliveryLatency(received)
 		d.NotifyMsg(clonePayload(payload))

@@ -1,5 +1,6 @@
 // Runtime: the broadcast pump, Delegate.GetBroadcasts every GossipInterval
-// into Plumtree.
+// (a quarter of it while broadcasts flow, runtime_pump_pace.go) into
+// Plumtree.
 
 package hyparlist
 
@@ -80,6 +81,8 @@ type pumpTimer struct {
 	// beforeExit, when set, is every round's appWorker.beforeExit; tests
 	// use it to hold a round on its way out.
 	beforeExit func()
+	// pace sets the time to the next round (runtime_pump_pace.go).
+	pace pumpPace
 }
 
 // startPump times the first pump round, interval from now.
@@ -108,12 +111,12 @@ func (m *Memberlist) pumpTick(p *pumpTimer, interval time.Duration) {
 	if prev != nil {
 		<-prev.exited // the round before has ended; let it finish exiting
 	}
-	if !m.pumpRound(w) {
+	if !m.pumpRound(w, &p.pace) {
 		return
 	}
 	p.mu.Lock()
 	if !p.closed {
-		p.timer.Reset(interval)
+		p.timer.Reset(p.pace.interval(time.Now(), interval))
 	}
 	p.mu.Unlock()
 }
@@ -134,9 +137,9 @@ func (p *pumpTimer) stop() {
 }
 
 // pumpRound pulls Delegate.GetBroadcasts until it returns nothing or the
-// round's budget is spent, and hands each new payload to the loop. It
-// reports false once the node shuts down.
-func (m *Memberlist) pumpRound(w *appWorker) bool {
+// round's budget is spent, and hands each new payload to the loop; a new
+// payload marks pace busy. It reports false once the node shuts down.
+func (m *Memberlist) pumpRound(w *appWorker, pace *pumpPace) bool {
 	budget := pumpRoundBytes
 	for range pumpRoundPulls {
 		if budget < m.config.UDPBufferSize {
@@ -170,6 +173,7 @@ func (m *Memberlist) pumpRound(w *appWorker) bool {
 			if len(p) == 0 || !m.seePayload(now, m.recent.key(p)) {
 				continue
 			}
+			pace.markBusy(now)
 			err := m.broadcast(ClassUser, p)
 			switch {
 			case errors.Is(err, ErrShutdown):
