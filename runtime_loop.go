@@ -758,5 +758,4 @@ func (l *runLoop) sampleStats() {
 	})
 	l.memberStats = l.m.metrics.memberStats(l.memberStats, l.ms.Stats())
 	l.treeStats = l.m.metrics.graftStats(l.treeStats, l.pt.Stats())
-	l.sampleSignStats()
 }

@@ -20,9 +20,7 @@ func (r *runtimeMetrics) graftStats(prev, cur PlumtreeStats) PlumtreeStats {
 		{"answer", prev.GraftsAnswer, cur.GraftsAnswer},
 		{"repair", prev.GraftsRepair, cur.GraftsRepair},
 	} {
-		if c.cur > c.prev {
-			r.sink.IncrCounterWithLabels(keyGraftCause, float32(c.cur-c.prev), r.with("reason", c.reason))
-		}
+		r.growth(keyGraftCause, r.with("reason", c.reason), c.prev, c.cur)
 	}
 	return cur
 }

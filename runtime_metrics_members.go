@@ -6,8 +6,10 @@ package hyparlist
 // This file owns the emission of MembershipStats: sampleStats hands it
 // the core's stats, and it emits what grew since the last sample as
 // hyparlist.member.* counters. These say why members were lost (a
-// suspicion that expired, an announcement, an exchange, a failed
-// confirmation check), which a flapping cluster needs to be read.
+// suspicion that expired, an announcement, a failed confirmation check),
+// which a flapping cluster needs to be read; and the "left" records
+// refused as not the member's own word, as hyparlist.msg.refused reason
+// foreign_left.
 
 var (
 	keyChecksPutOff      = []string{"hyparlist", "member", "checks_put_off"}
@@ -35,9 +37,17 @@ func (r *runtimeMetrics) memberStats(prev, cur MembershipStats) MembershipStats 
 		{keyDeadAnnounced, prev.DeadFromAnnouncements, cur.DeadFromAnnouncements},
 		{keyExchangeSuspected, prev.ExchangedDeathsSuspected, cur.ExchangedDeathsSuspected},
 	} {
-		if c.cur > c.prev {
-			r.sink.IncrCounterWithLabels(c.key, float32(c.cur-c.prev), r.labels)
-		}
+		r.growth(c.key, r.labels, c.prev, c.cur)
 	}
+	// "Left" records refused for not being the member's own word
+	// (membership_sign.go) count among the refused messages.
+	r.growth(keyMsgRefused, r.with("reason", refusedForeignLeft), prev.ForeignLeavesRefused, cur.ForeignLeavesRefused)
 	return cur
+}
+
+// growth adds cur−prev to the counter key when a core's count grew.
+func (r *runtimeMetrics) growth(key []string, labels []MetricLabel, prev, cur uint64) {
+	if cur > prev {
+		r.sink.IncrCounterWithLabels(key, float32(cur-prev), labels)
+	}
 }

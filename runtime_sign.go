@@ -180,18 +180,6 @@ type originKeys struct {
 	// number of checks dialling.
 	checked map[string]time.Time
 	running int
-	// foreignLeaves is the membership core's ForeignLeavesRefused when
-	// sampleSignStats last counted it.
-	foreignLeaves uint64
-}
-
-// sampleSignStats counts the "left" records the membership core refused
-// since the last sample in hyparlist.msg.refused reason foreign_left.
-func (l *runLoop) sampleSignStats() {
-	if d := l.ms.Stats().ForeignLeavesRefused; d > l.origins.foreignLeaves {
-		l.m.metrics.sink.IncrCounterWithLabels(keyMsgRefused, float32(d-l.origins.foreignLeaves), l.m.metrics.with("reason", refusedForeignLeft))
-		l.origins.foreignLeaves = d
-	}
 }
 
 // initSigning makes the Plumtree core sign the local broadcasts and binds
