@@ -83,6 +83,9 @@ type Plumtree struct {
 	nextSeq uint64
 	// signer signs the local broadcasts (plumtree_sign.go); nil: unsigned.
 	signer BroadcastSigner
+	// admitter decides on each received message the core does not
+	// remember (plumtree_sign.go); nil: every one is taken.
+	admitter BroadcastAdmitter
 
 	// epoch is the time of the first Step; the core clock (now) counts
 	// nanoseconds since then, saturating, so no time value can overflow.
@@ -390,6 +393,9 @@ func (p *Plumtree) receiveGossip(from Peer, g gossipMsg) {
 			p.setLink(root, sender, false)
 			p.emit(Send{To: sender.peer, Msg: root.prune()})
 		}
+		return
+	}
+	if !p.admit(g) {
 		return
 	}
 	p.trackPush(root, sender)

@@ -1,4 +1,5 @@
-// Plumtree core: the hook that signs the local node's broadcasts.
+// Plumtree core: the hooks that sign the local node's broadcasts, admit
+// received ones, and place the local sequence numbers.
 
 package hyparlist
 
@@ -10,15 +11,40 @@ package hyparlist
 // (runtime_sign.go). The signer is a function, so that the core stays free of
 // keys and I/O; a core without one (the simulator) sends unsigned
 // messages.
+//
+// The admitter is the driver's say on a received message that the core
+// does not remember: a new one, or one whose seen entry has expired
+// (SeenTTL), which the core cannot tell apart. The runtime refuses there
+// the replays of signed broadcasts (runtime_sign_replay.go). It is asked
+// after the duplicate check, so that duplicates within SeenTTL still reach
+// the tree's PRUNE logic, and exactly once per message taken.
 
 // BroadcastSigner returns the signature of the broadcast (id, class,
 // payload) that travels with it (opaque to the core; at most 96 bytes are
 // carried on the wire). It must not keep or modify payload.
 type BroadcastSigner func(id MessageID, class Class, payload []byte) []byte
 
+// BroadcastAdmitter reports whether the core may take a received message
+// (id, class, with the signature sig it carries) that it does not
+// remember. A refused message is neither delivered nor relayed nor marked
+// as seen, and is no longer grafted if it was missing. It must not keep
+// or modify sig.
+type BroadcastAdmitter func(id MessageID, class Class, sig []byte) bool
+
 // SetSigner makes the core sign every later local broadcast with sign (nil:
 // unsigned). Cloned cores share it.
 func (p *Plumtree) SetSigner(sign BroadcastSigner) { p.signer = sign }
+
+// SetAdmitter makes the core ask admit about every later received message
+// it does not remember (nil: take every one). Cloned cores share it.
+func (p *Plumtree) SetAdmitter(admit BroadcastAdmitter) { p.admitter = admit }
+
+// SetNextSequence sets the sequence number of the next local broadcast;
+// later ones count up from it. Its top bit is ignored (it marks the
+// shared tree, plumtree_shared.go). NewPlumtree starts at a random point;
+// the runtime starts at its clock instead, so that a restarted node's
+// sequence numbers are above its previous run's (runtime_sign_replay.go).
+func (p *Plumtree) SetNextSequence(seq uint64) { p.nextSeq = seq &^ ptSharedBit }
 
 // sign returns the signature of a local broadcast, nil without a signer.
 func (p *Plumtree) sign(id MessageID, class Class, payload []byte) []byte {
@@ -26,4 +52,16 @@ func (p *Plumtree) sign(id MessageID, class Class, payload []byte) []byte {
 		return nil
 	}
 	return p.signer(id, class, payload)
+}
+
+// admit asks the admitter about g, a message the core does not remember;
+// a refused one is dropped from the missing table.
+func (p *Plumtree) admit(g gossipMsg) bool {
+	if p.admitter == nil || p.admitter(g.ID, g.Class, g.Sig) {
+		return true
+	}
+	if len(p.missing.m) > 0 {
+		p.missing.take(g.ID)
+	}
+	return false
 }

@@ -171,7 +171,7 @@ func (m *Memberlist) withBroadcastKey(answer Message) Message {
 // Owned by the loop. It holds at most max names (Config.MaxMembers):
 // when full, the names that are not live members are dropped.
 type originKeys struct {
-	keys map[string]originKey
+	keys map[string]originBinding
 	self string
 	max  int
 	// pausedUntil: no eviction is tried before it (originEvictPause).
@@ -180,6 +180,13 @@ type originKeys struct {
 	// number of checks dialling.
 	checked map[string]time.Time
 	running int
+}
+
+// originBinding is the key bound to an origin name and the window of its
+// admitted sequence numbers (runtime_sign_replay.go).
+type originBinding struct {
+	key originKey
+	win seqWindow
 }
 
 // initSigning makes the Plumtree core sign the local broadcasts and binds
@@ -196,8 +203,10 @@ func (l *runLoop) initSigning() error {
 	l.pt.SetSigner(func(id MessageID, class Class, payload []byte) []byte {
 		return signBroadcast(key, id, class, payload)
 	})
+	l.pt.SetAdmitter(l.admitBroadcast)
+	l.pt.SetNextSequence(startSequence(time.Now()))
 	l.origins = originKeys{
-		keys:    map[string]originKey{l.m.self.Name: publicKey(key)},
+		keys:    map[string]originBinding{l.m.self.Name: {key: publicKey(key)}},
 		self:    l.m.self.Name,
 		max:     max(l.m.config.MaxMembers, 1),
 		checked: make(map[string]time.Time),
@@ -219,7 +228,7 @@ func (l *runLoop) acceptOrigin(peer Peer, g gossipMsg) bool {
 	name := g.ID.Origin
 	held, ok := o.keys[name]
 	switch {
-	case ok && held == k:
+	case ok && held.key == k:
 		return true
 	case ok && (name == o.self || l.ms.isLive(name)):
 		l.m.refuseBroadcast(refusedOriginKey, peer, g, nil)
@@ -229,7 +238,7 @@ func (l *runLoop) acceptOrigin(peer Peer, g gossipMsg) bool {
 		l.m.refuseBroadcast(refusedOriginFull, peer, g, nil)
 		return false
 	}
-	o.keys[name] = k
+	o.keys[name] = originBinding{key: k}
 	return true
 }
 
@@ -305,13 +314,13 @@ func (c cmdKeyChecked) apply(l *runLoop) {
 		l.m.logger.Debug("key check failed", "member", c.name, "error", c.err)
 		return
 	}
-	if held, ok := o.keys[c.name]; ok && held == c.key {
+	if held, ok := o.keys[c.name]; ok && held.key == c.key {
 		return // the member kept its key: the refused broadcasts were forged
 	}
 	if _, ok := o.keys[c.name]; !ok && len(o.keys) >= o.max && !o.evict(l.ms, l.now) {
 		return
 	}
-	o.keys[c.name] = c.key
+	o.keys[c.name] = originBinding{key: c.key}
 	l.m.metrics.sink.IncrCounterWithLabels(keyOriginRebound, 1, l.m.metrics.labels)
 	l.m.logger.Info("member signs with a new key (restarted?); bound the key it gave at its address", "member", c.name)
 }

@@ -1,0 +1,186 @@
+// Runtime: replays of signed broadcasts — a window of sequence numbers per
+// origin, kept with the origin's key binding, and the sequence numbers a
+// node starts from.
+
+package hyparlist
+
+import (
+	"log/slog"
+	"math/bits"
+	"time"
+)
+
+// This file refuses a signed broadcast sent again after Plumtree has
+// forgotten its ID (SeenTTL; before this, it was delivered again). Within
+// SeenTTL a copy is a duplicate, which Plumtree handles (and which the tree
+// needs: a duplicate on an eager link makes it lazy); after it, only the
+// origin's sequence numbers can tell an old message from a new one.
+//
+//   - Each origin name bound to a key (runtime_sign.go) keeps a window: the
+//     highest sequence number admitted from it (its counter, without the
+//     shared tree's bit) and a bitmap of the originWindowBits numbers below
+//     it that were admitted. Plumtree asks the loop about every received
+//     message it does not remember (Plumtree.SetAdmitter): a number whose
+//     bit is set is a replay (hyparlist.msg.refused reason replay), and one
+//     more than originWindowBits below the highest is refused too (reason
+//     seq_too_old): it may be a replay, or a message that came that late.
+//     Memory: originWindowBits/8 + 8 bytes more per binding, at most
+//     MaxMembers bindings (6.4 MiB with the default 100,000).
+//   - The window lives as long as the binding: a name bound to a new key
+//     (a key check, or a member dead, left or not listed) starts a new
+//     window, and a binding dropped when the table is full (runtime_sign.go)
+//     takes its window with it. A replay is refused for as long as the key
+//     is bound.
+//   - A broadcast in the local node's own name that it does not remember is
+//     always refused (reason replay): its own broadcasts stay in its seen
+//     set for SeenTTL, so such a message is a replay or a previous run's.
+//   - Restarts. Sequence numbers are in the signed data, so nobody can move
+//     an origin's window but the origin. A node restarted with the same key
+//     must therefore start above its previous run: the runtime starts its
+//     sequence numbers at the Unix time in nanoseconds (Plumtree.SetNextSequence)
+//     instead of NewPlumtree's random point. A previous run that started
+//     at t and sent k broadcasts ended at t+k; a restart at t' > t+k starts
+//     above it, which holds unless the node's clock went back across the
+//     restart by more than the previous run lasted minus k nanoseconds.
+//     (Then its broadcasts are refused until its clock passes the old
+//     numbers or it restarts with a new key.) A node restarted with a new key
+//     gets a new window when its key is rebound, whatever its numbers.
+//   - Only checked broadcasts are windowed: signed ones of a class the
+//     node checks (Memberlist.checksClass). An unchecked broadcast could
+//     carry any sequence number, so it moves no window.
+//
+// Messages of a previous run still in flight when the restarted node's
+// first broadcast arrives are refused (seq_too_old): they are older than
+// the window.
+
+// originWindowBits is how far below an origin's highest admitted sequence
+// number a message is still judged by its bit; below it, it is refused.
+// Chosen: a message overtaken by 512 later broadcasts of its origin is
+// refused; at 1,000 broadcasts a second from one origin that is half a
+// second of reordering.
+const originWindowBits = 512
+
+// Reasons of hyparlist.msg.refused for replays.
+const (
+	refusedReplay     = "replay"
+	refusedSeqTooOld  = "seq_too_old"
+	originWindowWords = originWindowBits / 64
+)
+
+// seqWindow is the sequence numbers admitted from one origin: top, the
+// highest, and bit i of the bitmap for top−i (bit 0 is top itself).
+type seqWindow struct {
+	top  uint64
+	bits [originWindowWords]uint64
+	set  bool
+}
+
+// windowResult is what seqWindow.admit decided.
+type windowResult uint8
+
+const (
+	windowAdmitted windowResult = iota
+	windowReplay
+	windowTooOld
+)
+
+// admit records seq as admitted unless it was already, or is below the
+// window; it reports which.
+func (w *seqWindow) admit(seq uint64) windowResult {
+	seq &^= ptSharedBit
+	if !w.set {
+		*w = seqWindow{top: seq, set: true}
+		w.bits[0] = 1
+		return windowAdmitted
+	}
+	if seq > w.top {
+		w.shift(seq - w.top)
+		w.top = seq
+		w.bits[0] |= 1
+		return windowAdmitted
+	}
+	d := w.top - seq
+	if d >= originWindowBits {
+		return windowTooOld
+	}
+	word, bit := d/64, uint64(1)<<(d%64)
+	if w.bits[word]&bit != 0 {
+		return windowReplay
+	}
+	w.bits[word] |= bit
+	return windowAdmitted
+}
+
+// shift moves the bitmap n numbers older (bit i becomes bit i+n).
+func (w *seqWindow) shift(n uint64) {
+	if n >= originWindowBits {
+		w.bits = [originWindowWords]uint64{}
+		return
+	}
+	words, rem := int(n/64), uint(n%64)
+	for i := originWindowWords - 1; i >= 0; i-- {
+		var v uint64
+		if j := i - words; j >= 0 {
+			v = w.bits[j] << rem
+			if rem > 0 && j > 0 {
+				v |= w.bits[j-1] >> (64 - rem)
+			}
+		}
+		w.bits[i] = v
+	}
+}
+
+// admitted returns how many numbers the window holds as admitted (for
+// tests).
+func (w *seqWindow) admitted() int {
+	n := 0
+	for _, b := range w.bits {
+		n += bits.OnesCount64(b)
+	}
+	return n
+}
+
+// admitBroadcast is the loop's BroadcastAdmitter: it refuses a checked
+// signed broadcast that its origin's window holds as admitted or that is
+// below it.
+func (l *runLoop) admitBroadcast(id MessageID, class Class, sig []byte) bool {
+	if len(sig) < len(originKey{}) || !l.m.checksClass(class) {
+		return true
+	}
+	o := &l.origins
+	if id.Origin == o.self {
+		l.m.refuseOrigin(refusedReplay, id)
+		return false
+	}
+	b, ok := o.keys[id.Origin]
+	if !ok || originKey(sig[:len(originKey{})]) != b.key {
+		// Bound since acceptOrigin let it through, or dropped: no
+		// window holds it.
+		return true
+	}
+	switch b.win.admit(id.Seq) {
+	case windowReplay:
+		l.m.refuseOrigin(refusedReplay, id)
+		return false
+	case windowTooOld:
+		l.m.refuseOrigin(refusedSeqTooOld, id)
+		return false
+	}
+	o.keys[id.Origin] = b
+	return true
+}
+
+// refuseOrigin counts and logs (rate limited) a refused broadcast of id
+// (Plumtree does not say which neighbour sent it).
+func (m *Memberlist) refuseOrigin(reason string, id MessageID) {
+	m.metrics.sink.IncrCounterWithLabels(keyMsgRefused, 1, m.metrics.with("reason", reason))
+	level := slog.LevelWarn
+	if reason == refusedSeqTooOld {
+		level = slog.LevelInfo // also a message that came very late
+	}
+	m.logRefusal(level, reason, id.Origin, "dropping broadcast: "+reason, "origin", id.Origin, "seq", id.Seq)
+}
+
+// startSequence is where the local node's sequence numbers start: now in
+// Unix nanoseconds (0 before 1970).
+func startSequence(now time.Time) uint64 { return uint64(max(now.UnixNano(), 0)) }
