@@ -51,3 +51,12 @@ func (m *Membership) liveAddr(name string) (string, bool) {
 	}
 	return e.id.addr, true
 }
+
+// addrOf returns the address the table holds for name, in any state.
+func (m *Membership) addrOf(name string) (string, bool) {
+	e := m.table.get(name)
+	if e == nil || e.id.addr == "" {
+		return "", false
+	}
+	return e.id.addr, true
+}

@@ -224,6 +224,9 @@ func (l *runLoop) acceptOrigin(peer Peer, g gossipMsg) bool {
 	}
 	var k originKey
 	copy(k[:], g.Sig[:len(k)])
+	if l.m.tls != nil {
+		return l.acceptOriginTLS(peer, g, k)
+	}
 	o := &l.origins
 	name := g.ID.Origin
 	held, ok := o.keys[name]
@@ -265,9 +268,16 @@ func (o *originKeys) evict(ms *Membership, now time.Time) bool {
 // checkKey starts a key check of name, a live member, unless one ran
 // within keyCheckInterval or maxKeyChecks are running.
 func (l *runLoop) checkKey(name string) {
+	if addr, ok := l.ms.liveAddr(name); ok {
+		l.checkKeyAt(name, addr)
+	}
+}
+
+// checkKeyAt starts a key check of name at addr, unless one ran within
+// keyCheckInterval or maxKeyChecks are running.
+func (l *runLoop) checkKeyAt(name, addr string) {
 	o := &l.origins
-	addr, ok := l.ms.liveAddr(name)
-	if !ok || name == o.self || l.left || o.running >= maxKeyChecks {
+	if name == o.self || l.left || o.running >= maxKeyChecks {
 		return
 	}
 	if at, ok := o.checked[name]; ok && l.now.Sub(at) < keyCheckInterval {
@@ -317,13 +327,23 @@ func (c cmdKeyChecked) apply(l *runLoop) {
 	if held, ok := o.keys[c.name]; ok && held.key == c.key {
 		return // the member kept its key: the refused broadcasts were forged
 	}
-	if _, ok := o.keys[c.name]; !ok && len(o.keys) >= o.max && !o.evict(l.ms, l.now) {
+	_, had := o.keys[c.name]
+	if !had && len(o.keys) >= o.max && !o.evict(l.ms, l.now) {
 		return
 	}
 	o.keys[c.name] = originBinding{key: c.key}
+	if !had {
+		// Under TLS, the first binding of a name (runtime_sign_tls.go).
+		l.m.metrics.sink.IncrCounterWithLabels(keyOriginVerified, 1, l.m.metrics.labels)
+		return
+	}
 	l.m.metrics.sink.IncrCounterWithLabels(keyOriginRebound, 1, l.m.metrics.labels)
 	l.m.logger.Info("member signs with a new key (restarted?); bound the key it gave at its address", "member", c.name)
 }
 
 // keyOriginRebound counts the names bound to a new key by a key check.
 var keyOriginRebound = []string{"hyparlist", "origin", "rebound"}
+
+// keyOriginVerified counts the names bound to a key for the first time by
+// a key check (under TLS, the only way a name is bound).
+var keyOriginVerified = []string{"hyparlist", "origin", "verified"}

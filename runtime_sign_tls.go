@@ -1,0 +1,81 @@
+// Runtime: signed broadcasts under mutual TLS — an origin's key is bound
+// only from the origin's own authenticated handshake, never on first use.
+
+package hyparlist
+
+// Without TLS, a name is bound to the first key seen signing for it (trust
+// on first use, runtime_sign.go): a forger whose broadcast in a name
+// reaches a node first, or who makes up a name, binds its own key there.
+// Under TLS (Config.TLS) the node can do better, because a stream it
+// dials is authenticated: the acceptor's certificate must hold the name it
+// answers with, and a key check asks for exactly the member's name
+// (clientHandshake). So under TLS:
+//
+//   - A name is bound only to the key its holder gave in the HelloAccept
+//     of a key check: the node dialled the member's address over mutual
+//     TLS, the answer came under the member's name with a certificate
+//     holding that name. Such a key replaces whatever was bound (and
+//     starts a new replay window, runtime_sign_replay.go).
+//   - A checked broadcast (Memberlist.checksClass) whose origin has no key
+//     bound yet is refused (hyparlist.msg.refused reason
+//     origin_unverified) and starts a key check of the origin; one signed
+//     by another key than the bound one is refused (reason origin_key)
+//     and starts one too, which rebinds a member restarted with a new key.
+//     Nothing is bound by first use, so a made-up name binds nothing, and
+//     a node with a valid certificate of its own cannot broadcast in
+//     another node's name.
+//   - The address dialled is the member's in the member table; for an
+//     origin the table does not list (a node whose join announcement is
+//     the first news of it), the address it gives in its own record in
+//     that announcement. A forger can point that address anywhere, but
+//     only a node holding a certificate for the name can answer there
+//     under it.
+//
+// The cost: the first checked broadcast of each origin is refused by
+// every node, which then dials the origin once (at most maxKeyChecks at
+// once, once per name per keyCheckInterval). Plumtree recovers the
+// refused message, which it did not mark as seen, from the IHAVEs of the
+// other neighbours (GRAFT) once the key is bound; where no other
+// neighbour has it (a two-node cluster), a membership announcement is
+// left to anti-entropy. A node learns no key from the streams other nodes
+// dial to it (the Hello carries none), nor from its own other dials.
+
+// refusedOriginUnverified is the reason of hyparlist.msg.refused for a
+// broadcast refused under TLS because no authenticated handshake has
+// given its origin's key yet.
+const refusedOriginUnverified = "origin_unverified"
+
+// acceptOriginTLS is acceptOrigin under TLS, for a checked, signed GOSSIP
+// signed by k.
+func (l *runLoop) acceptOriginTLS(peer Peer, g gossipMsg, k originKey) bool {
+	name := g.ID.Origin
+	held, ok := l.origins.keys[name]
+	switch {
+	case ok && held.key == k:
+		return true
+	case ok:
+		l.m.refuseBroadcast(refusedOriginKey, peer, g, nil)
+	default:
+		l.m.refuseBroadcast(refusedOriginUnverified, peer, g, nil)
+	}
+	if addr, ok := l.keyCheckAddr(g); ok {
+		l.checkKeyAt(name, addr)
+	}
+	return false
+}
+
+// keyCheckAddr returns the address at which to check the key of g's
+// origin: its own record in g's announcement, else its address in the
+// member table.
+func (l *runLoop) keyCheckAddr(g gossipMsg) (string, bool) {
+	if g.Class == ClassMembership {
+		if recs, err := decodeAnnouncement(g.Payload); err == nil {
+			for _, r := range recs {
+				if r.Name == g.ID.Origin && r.Addr != "" {
+					return r.Addr, true
+				}
+			}
+		}
+	}
+	return l.ms.addrOf(g.ID.Origin)
+}
