@@ -259,13 +259,17 @@ type Config struct {
 	// SigningKey is the Ed25519 key the node signs its broadcasts with
 	// (their origin, sequence number, class and payload; wire_sign.go). A
 	// name is bound to the first key seen signing for it on every node
-	// (runtime_sign.go), and a broadcast signed by another key is refused
-	// while the member is alive or suspect there, until that node has
-	// dialled the member's address and read the key it gives there (one
-	// dial per node; runtime_sign.go). Keep the key across restarts (store
-	// it) so that a restarted node is heard at once; with a new key its
-	// first broadcasts after a restart are refused. nil: Create draws a
-	// new key. Must be
+	// (runtime_sign.go; under TLS only to the key read in a handshake
+	// the node dialled, runtime_sign_tls.go), and a broadcast signed by
+	// another key is refused while the member is alive or suspect there,
+	// until that node has dialled the member's address and read the key
+	// it gives there (one dial per node; runtime_sign.go). Keep the key
+	// across restarts (store it) so that a restarted node is heard at
+	// once; with a new key its first broadcasts after a restart are
+	// refused. With the same key, the node's clock must not go back
+	// across the restart: its sequence numbers start at the clock and
+	// must be above its previous run's (runtime_sign_replay.go). nil:
+	// Create draws a new key. Must be
 	// ed25519.PrivateKeySize bytes, or Validate fails. Not in memberlist.
 	// Default: nil.
 	SigningKey ed25519.PrivateKey

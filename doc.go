@@ -97,9 +97,10 @@
 // keyring, and binds each node's name to its certificate (a DNS name, or
 // Config.TLSNodeName). Every broadcast is signed by its origin (Ed25519,
 // Config.SigningKey) and checked by every node against the key bound to
-// the origin's name, so that no node can broadcast in another's name or
-// say that another left. SECURITY.md says what is protected and what is
-// not.
+// the origin's name (under TLS, the key read in an authenticated
+// handshake), so that no node can broadcast in another's name or say that
+// another left, nor replay a signed broadcast after SeenTTL. SECURITY.md
+// says what is protected and what is not.
 //
 // # Pure cores
 //
@@ -130,7 +131,8 @@
 //     the log of
 //     changed members the runtime publishes from (membership_touched.go)
 //     and the encoding of its announcements; plumtree_sign.go carries a
-//     broadcast's signature). Each core has a Config,
+//     broadcast's signature and asks the driver about each message it
+//     does not remember). Each core has a Config,
 //     Validate and defaults in its *_config.go.
 //   - Wire: wire_types.go (message type numbers, the HyParView and
 //     Plumtree messages; only the Message interface and MessageType are
@@ -160,7 +162,9 @@
 //     recognises (runtime_recent*.go), joins and leaves
 //     (runtime_join*.go), the dials that confirm second-hand members
 //     (runtime_confirm.go), the check of broadcast signatures and the
-//     binding of each origin name to its key (runtime_sign.go), and the bounds
+//     binding of each origin name to its key (runtime_sign.go; under TLS
+//     runtime_sign_tls.go), the window of each origin's sequence numbers
+//     that refuses replays (runtime_sign_replay.go), and the bounds
 //     that keep overload from failing healthy links.
 //   - Transport: transport.go (the contract), net_*.go (UDP and TCP
 //     sockets), mock_*.go (the in-memory MockNetwork for tests).
@@ -201,8 +205,11 @@
 //     to the loop's inbox.
 //  6. runLoop.onInbound (runtime_loop.go) checks that the signing key is
 //     the one bound to the origin (runLoop.acceptOrigin) and feeds it to
-//     Plumtree as a Receive; Plumtree.Step calls Plumtree.receiveGossip, which emits a
-//     Deliver (and pushes the Gossip on along its tree).
+//     Plumtree as a Receive; Plumtree.Step calls Plumtree.receiveGossip,
+//     which, for a message it does not remember, asks the loop whether its
+//     origin's window of sequence numbers admits it (runLoop.admitBroadcast,
+//     runtime_sign_replay.go), then emits a Deliver (and pushes the Gossip
+//     on along its tree).
 //  7. runLoop.routePlumtree calls runLoop.deliver, which gives a ClassUser
 //     delivery to runLoop.deliverBroadcast (runtime_callbacks.go); after
 //     the loop iteration, runLoop.flushCallbacks hands it to the message

@@ -24,8 +24,8 @@ import (
 //     bit is set is a replay (hyparlist.msg.refused reason replay), and one
 //     more than originWindowBits below the highest is refused too (reason
 //     seq_too_old): it may be a replay, or a message that came that late.
-//     Memory: originWindowBits/8 + 8 bytes more per binding, at most
-//     MaxMembers bindings (6.4 MiB with the default 100,000).
+//     Memory: 80 bytes more per binding (originWindowBits/8 + 16), at
+//     most MaxMembers bindings (8 MB with the default 100,000).
 //   - The window lives as long as the binding: a name bound to a new key
 //     (a key check, or a member dead, left or not listed) starts a new
 //     window, and a binding dropped when the table is full (runtime_sign.go)
