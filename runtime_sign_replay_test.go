@@ -216,12 +216,12 @@ func TestRuntimeRestartSameKeyWindow(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			defer n2.Shutdown() // a no-op for the runs shut down above
 			node = n2
 			if _, err := node.Join([]string{c.nodes[0].ml.LocalNode().Address()}); err != nil {
 				t.Fatalf("rejoin: %v", err)
 			}
 		}
-		defer node.Shutdown()
 		for _, reason := range []string{refusedSeqTooOld, refusedOriginKey} {
 			if got := counterSum(sink, "hyparlist.msg.refused;reason="+reason); got != 0 {
 				t.Errorf("refused for %s: %v, want 0", reason, got)
