@@ -333,7 +333,9 @@ func (c cmdKeyChecked) apply(l *runLoop) {
 	}
 	o.keys[c.name] = originBinding{key: c.key}
 	if !had {
-		// Under TLS, the first binding of a name (runtime_sign_tls.go).
+		// The name's first binding: under TLS the only way a name is
+		// bound (runtime_sign_tls.go); without it, a binding dropped
+		// while the check ran.
 		l.m.metrics.sink.IncrCounterWithLabels(keyOriginVerified, 1, l.m.metrics.labels)
 		return
 	}

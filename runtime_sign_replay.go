@@ -60,11 +60,13 @@ import (
 // second of reordering.
 const originWindowBits = 512
 
+// originWindowWords is the bitmap's length in words.
+const originWindowWords = originWindowBits / 64
+
 // Reasons of hyparlist.msg.refused for replays.
 const (
-	refusedReplay     = "replay"
-	refusedSeqTooOld  = "seq_too_old"
-	originWindowWords = originWindowBits / 64
+	refusedReplay    = "replay"
+	refusedSeqTooOld = "seq_too_old"
 )
 
 // seqWindow is the sequence numbers admitted from one origin: top, the
