@@ -159,8 +159,9 @@
 //     (runtime_pump.go, its pace runtime_pump_pace.go) and the payloads it
 //     recognises (runtime_recent*.go), joins and leaves
 //     (runtime_join*.go), the dials that confirm second-hand members
-//     (runtime_confirm.go), the check of broadcast signatures and the
-//     binding of each origin name to its key (runtime_sign.go), and the bounds
+//     (runtime_confirm.go), the check of broadcast signatures
+//     (runtime_sign_check.go) and the binding of each origin name to its
+//     key (runtime_sign.go), and the bounds
 //     that keep overload from failing healthy links.
 //   - Transport: transport.go (the contract), net_*.go (UDP and TCP
 //     sockets), mock_*.go (the in-memory MockNetwork for tests).
@@ -196,11 +197,12 @@
 //  5. On the other node, the reader of that accepted stream,
 //     Memberlist.runReader (runtime_conn.go), reads it with
 //     frameCrypto.readFrame and readFrameAfterHeader, which decodes the
-//     body (decodeBody), and handleStreamMessage checks its origin's
-//     signature (Memberlist.checkSignature, runtime_sign.go) and sends it
-//     to the loop's inbox.
-//  6. runLoop.onInbound (runtime_loop.go) checks that the signing key is
-//     the one bound to the origin (runLoop.acceptOrigin) and feeds it to
+//     body (decodeBody), and handleStreamMessage sends it to the loop's
+//     inbox.
+//  6. runLoop.onInbound (runtime_loop.go) checks its origin's signature
+//     unless Plumtree already holds its ID (runLoop.checkSignature,
+//     runtime_sign_check.go), and that the signing key is the one bound
+//     to the origin (runLoop.acceptOrigin, runtime_sign.go), and feeds it to
 //     Plumtree as a Receive; Plumtree.Step calls Plumtree.receiveGossip, which emits a
 //     Deliver (and pushes the Gossip on along its tree).
 //  7. runLoop.routePlumtree calls runLoop.deliver, which gives a ClassUser
