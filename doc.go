@@ -161,10 +161,11 @@
 //     (runtime_pump.go, its pace runtime_pump_pace.go) and the payloads it
 //     recognises (runtime_recent*.go), joins and leaves
 //     (runtime_join*.go), the dials that confirm second-hand members
-//     (runtime_confirm.go), the check of broadcast signatures and the
-//     binding of each origin name to its key (runtime_sign.go; under TLS
-//     runtime_sign_tls.go), the window of each origin's sequence numbers
-//     that refuses replays (runtime_sign_replay.go), and the bounds
+//     (runtime_confirm.go), the check of broadcast signatures
+//     (runtime_sign_check.go) and the binding of each origin name to its
+//     key (runtime_sign.go; under TLS runtime_sign_tls.go), the window of
+//     each origin's sequence numbers that refuses replays
+//     (runtime_sign_replay.go), and the bounds
 //     that keep overload from failing healthy links.
 //   - Transport: transport.go (the contract), net_*.go (UDP and TCP
 //     sockets), mock_*.go (the in-memory MockNetwork for tests).
@@ -200,12 +201,13 @@
 //  5. On the other node, the reader of that accepted stream,
 //     Memberlist.runReader (runtime_conn.go), reads it with
 //     frameCrypto.readFrame and readFrameAfterHeader, which decodes the
-//     body (decodeBody), and handleStreamMessage checks its origin's
-//     signature (Memberlist.checkSignature, runtime_sign.go) and sends it
-//     to the loop's inbox.
-//  6. runLoop.onInbound (runtime_loop.go) checks that the signing key is
-//     the one bound to the origin (runLoop.acceptOrigin) and feeds it to
-//     Plumtree as a Receive; Plumtree.Step calls Plumtree.receiveGossip,
+//     body (decodeBody), and handleStreamMessage sends it to the loop's
+//     inbox.
+//  6. runLoop.onInbound (runtime_loop.go) checks its origin's signature
+//     unless Plumtree already holds its ID (runLoop.checkSignature,
+//     runtime_sign_check.go), and that the signing key is the one bound
+//     to the origin (runLoop.acceptOrigin, runtime_sign.go), and feeds it
+//     to Plumtree as a Receive; Plumtree.Step calls Plumtree.receiveGossip,
 //     which, for a message it does not remember, asks the loop whether its
 //     origin's window of sequence numbers admits it (runLoop.admitBroadcast,
 //     runtime_sign_replay.go), then emits a Deliver (and pushes the Gossip

@@ -821,10 +821,6 @@ func (m *Memberlist) handleStreamMessage(conn net.Conn, peer Peer, version uint8
 		return true
 	case linkPingMsg:
 		in.ack = m.ackPayload()
-	case gossipMsg:
-		if !m.checkSignature(peer, v) {
-			return true
-		}
 	case helloMsg, helloAcceptMsg, helloRejectMsg:
 		m.logRefusal(slog.LevelWarn, "stream_handshake", peer.Name, "handshake message inside a stream", "from", peer.Name, "type", msg.Type().String())
 		return false

@@ -94,6 +94,9 @@ type runLoop struct {
 	// treeStats is the Plumtree core's stats then
 	// (runtime_metrics_grafts.go).
 	treeStats PlumtreeStats
+	// sigs counts the signature checks (runtime_sign_check.go), and
+	// sigStats is sigs when sampleStats last emitted it.
+	sigs, sigStats sigCounts
 	// origins binds broadcast origins to their keys (runtime_sign.go).
 	origins originKeys
 
@@ -295,6 +298,7 @@ func (l *runLoop) takeMoreInbound() {
 func (l *runLoop) stop() {
 	l.memberStats = l.m.metrics.memberStats(l.memberStats, l.ms.Stats())
 	l.treeStats = l.m.metrics.graftStats(l.treeStats, l.pt.Stats())
+	l.sigStats = l.m.metrics.sigStats(l.sigStats, l.sigs)
 	l.wakeWriters()
 	l.timers.stop()
 	for _, k := range l.links {
@@ -758,4 +762,5 @@ func (l *runLoop) sampleStats() {
 	})
 	l.memberStats = l.m.metrics.memberStats(l.memberStats, l.ms.Stats())
 	l.treeStats = l.m.metrics.graftStats(l.treeStats, l.pt.Stats())
+	l.sigStats = l.m.metrics.sigStats(l.sigStats, l.sigs)
 }

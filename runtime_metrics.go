@@ -42,6 +42,11 @@ import (
 //	                                        (runtime_inbound.go)
 //	hyparlist.packet.dropped                counter, label "reason"
 //	hyparlist.dispatch.dropped              counter, label "kind"
+//	hyparlist.sig.checked                   counter: broadcast signatures
+//	                                        verified; .duplicates_unchecked:
+//	                                        copies of held messages passed
+//	                                        unverified (runtime_sign_check.go),
+//	                                        counted every QueueCheckInterval
 //	hyparlist.state_exchange.dropped        counter: anti-entropy exchanges
 //	                                        sent without the application
 //	                                        state (runtime_pushpull.go)

@@ -20,12 +20,12 @@ import (
 //     signer when it assigns the message's ID (plumtree_sign.go) and
 //     carries the signature, with the public key, to every node
 //     (wire_sign.go).
-//   - A stream reader checks the signature of every GOSSIP before the loop
-//     gets it, on the reader's goroutine so that the checks of different
-//     links run in parallel (about 50 µs each, BENCHMARKS.md). A
-//     signature that does not verify is refused (hyparlist.msg.refused
-//     reason signature); so is an unsigned GOSSIP unless
-//     Config.AcceptUnsignedBroadcasts (reason unsigned).
+//   - The loop checks the signature of every GOSSIP before Plumtree gets
+//     it, except a copy of a message Plumtree already holds, which
+//     Plumtree only drops (runtime_sign_check.go; about 50 µs per
+//     check, BENCHMARKS.md). A signature that does not verify is refused
+//     (hyparlist.msg.refused reason signature); so is an unsigned GOSSIP
+//     unless Config.AcceptUnsignedBroadcasts (reason unsigned).
 //   - The loop binds each origin name to the first key seen signing for
 //     it, trust on first use (originKeys): a broadcast signed by another
 //     key is refused while the member is alive or suspect in the member
@@ -93,26 +93,6 @@ func newSigningKey(key ed25519.PrivateKey) (ed25519.PrivateKey, error) {
 		return nil, fmt.Errorf("signing key: %w", err)
 	}
 	return k, nil
-}
-
-// checkSignature is the reader's check of a received GOSSIP: it reports
-// whether the loop may have it. It runs on the stream's goroutine.
-func (m *Memberlist) checkSignature(peer Peer, g gossipMsg) bool {
-	if !m.checksClass(g.Class) {
-		return true
-	}
-	if g.Sig == nil {
-		if m.config.AcceptUnsignedBroadcasts {
-			return true
-		}
-		m.refuseBroadcast(refusedUnsigned, peer, g, nil)
-		return false
-	}
-	if _, err := verifyBroadcast(g); err != nil {
-		m.refuseBroadcast(refusedSignature, peer, g, err)
-		return false
-	}
-	return true
 }
 
 // checksClass reports whether the node checks the signatures of
@@ -217,9 +197,12 @@ func (l *runLoop) initSigning() error {
 // acceptOrigin reports whether the loop may hand g, from peer, to
 // Plumtree: its key is the one bound to its origin, or becomes it.
 func (l *runLoop) acceptOrigin(peer Peer, g gossipMsg) bool {
-	if g.Sig == nil || !l.m.checksClass(g.Class) {
-		// The reader let it through unchecked (AcceptUnsignedBroadcasts,
-		// VerifyUserBroadcasts off): its key binds nothing.
+	switch l.checkSignature(peer, g) {
+	case sigRefused:
+		return false
+	case sigUnchecked:
+		// AcceptUnsignedBroadcasts, VerifyUserBroadcasts off, or a copy
+		// Plumtree only drops: its key binds nothing.
 		return true
 	}
 	var k originKey

@@ -59,7 +59,7 @@ func TestBroadcastSignature(t *testing.T) {
 
 // BenchmarkBroadcastSign and BenchmarkBroadcastVerify measure what the
 // origin pays once per broadcast, and what every node pays per GOSSIP it
-// receives (duplicates included).
+// receives that it does not already hold (runtime_sign_check.go).
 func BenchmarkBroadcastSign(b *testing.B) {
 	_, key, _ := ed25519.GenerateKey(nil)
 	for _, size := range []int{256, 4096} {

@@ -82,7 +82,11 @@ func (c *cluster) join() {
 			returned.Add(1)
 		}()
 	}
-	stopCPU := startJoinCPU(c.opt.pprofDir, fmt.Sprintf("%s-%s-n%d", c.sys.name(), c.opt.config, c.opt.n), c.logf)
+	cpuDir := c.opt.pprofDir
+	if c.opt.joinCPUDir != "" {
+		cpuDir = c.opt.joinCPUDir
+	}
+	stopCPU := startJoinCPU(cpuDir, fmt.Sprintf("%s-%s-n%d", c.sys.name(), c.opt.config, c.opt.n), c.logf)
 	deadline := start.Add(c.opt.joinTimeout)
 	nextTrace := start.Add(time.Second)
 	for c.app.allAt.Load() == 0 && time.Now().Before(deadline) {

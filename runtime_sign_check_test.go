@@ -1,0 +1,80 @@
+// Tests of where the loop checks broadcast signatures: once per message,
+// after Plumtree's news check.
+
+package hyparlist
+
+import (
+	"crypto/ed25519"
+	"slices"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// TestRuntimeDuplicateNotVerified: a node gets the same signed membership
+// announcement three times on one stream — the message, an exact copy, and
+// a copy of its ID with another payload under the first one's signature.
+// It verifies the signature once: the two copies reach Plumtree as known
+// IDs, unverified, and Plumtree drops them, so the altered payload is
+// merged nowhere. Before session 9 every copy was verified on the reader
+// (three checks, 44 % of a 1,000-node join storm's checks were of
+// duplicates, BENCHMARKS.md).
+func TestRuntimeDuplicateNotVerified(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sink := newInmemSink(time.Hour, time.Hour)
+		c := newMockClusterWithSink(t, 3, nil, sink)
+		defer c.shutdown()
+		c.joinAll()
+		eventually(t, time.Minute, "full membership", func() bool { return allSee(c.nodes, 3) })
+		victim := c.nodes[0].ml
+		conn := forgerStream(t, c, victim)
+		synctest.Wait()
+		var before sigCounts
+		onLoop(t, victim, func(l *runLoop) { before = l.sigs })
+
+		_, key, _ := ed25519.GenerateKey(nil)
+		ghost := MemberRecord{Name: "ghost", Addr: "10.99.0.1:1", State: MemberStateAlive}
+		payload, err := AppendAnnouncement(nil, []MemberRecord{ghost})
+		if err != nil {
+			t.Fatal(err)
+		}
+		altered, err := AppendAnnouncement(nil, []MemberRecord{{Name: "altered", Addr: "10.99.0.2:1", State: MemberStateAlive}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := signedGossip(key, "forger", 1, ClassMembership, payload)
+		swapped := g
+		swapped.Payload = altered
+		lim := DefaultWireLimits()
+		for _, m := range []gossipMsg{g, g, swapped} {
+			if err := writeMessageFrame(conn, m, lim); err != nil {
+				t.Fatal(err)
+			}
+		}
+		synctest.Wait()
+		var after sigCounts
+		onLoop(t, victim, func(l *runLoop) { after = l.sigs })
+		if got := after.checked - before.checked; got != 1 {
+			t.Errorf("%d signatures verified for one message sent three times, want 1", got)
+		}
+		if got := after.skipped - before.skipped; got < 2 {
+			t.Errorf("%d copies passed unverified, want at least the 2 sent", got)
+		}
+		eventually(t, time.Minute, "the announcement merged everywhere", func() bool {
+			for _, n := range c.nodes {
+				if !slices.Contains(memberNames(n.ml.Members()), "ghost") {
+					return false
+				}
+			}
+			return true
+		})
+		for _, n := range c.nodes {
+			if slices.Contains(memberNames(n.ml.Members()), "altered") {
+				t.Errorf("%s merged the altered copy", n.rec.name)
+			}
+		}
+		if got := counterSum(sink, "hyparlist.msg.refused"); got != 0 {
+			t.Errorf("%v messages refused, want 0", got)
+		}
+	})
+}
