@@ -34,7 +34,11 @@ type options struct {
 	// maxTrees is hyparlist's Config.BroadcastTrees, or -1 for the
 	// library's default.
 	maxTrees int
-	pprofDir string // where the idle window's goroutine and heap profiles go; "" for none
+	// ihaveInterval and graftTimeout are hyparlist's Config.IHaveInterval
+	// and Config.GraftTimeout, or 0 for the -config profile's.
+	ihaveInterval time.Duration
+	graftTimeout  time.Duration
+	pprofDir      string // where the idle window's goroutine and heap profiles go; "" for none
 
 	sweepMax     float64
 	sweepSeconds float64
@@ -87,6 +91,8 @@ Flags:
 	fs.DurationVar(&opt.crashTimeout, "crash-timeout", time.Minute, "deadline for every node to drop the crashed node")
 	fs.Uint64Var(&opt.seed, "seed", 1, "seed of the origins and payloads")
 	fs.IntVar(&opt.maxTrees, "max-trees", -1, "hyparlist only: Config.BroadcastTrees, the tree roots with eager/lazy links of their own (-1: the library's default)")
+	fs.DurationVar(&opt.ihaveInterval, "ihave-interval", 0, "hyparlist only: Config.IHaveInterval, the batching window of IHAVE announcements (0: the -config profile's)")
+	fs.DurationVar(&opt.graftTimeout, "graft-timeout", 0, "hyparlist only: Config.GraftTimeout, the wait after an IHAVE before a GRAFT (0: the -config profile's)")
 	fs.StringVar(&opt.pprofDir, "pprof", "", "write a goroutine dump and a heap profile of each cluster, taken at the start of the idle window, and CPU profiles of the join and of each broadcast phase, to this directory")
 	fs.Float64Var(&opt.sweepMax, "sweep-max", 64, "-sweep: highest rate tried")
 	fs.Float64Var(&opt.sweepSeconds, "sweep-seconds", 10, "-sweep: seconds of broadcasts per step (at least 10 broadcasts)")

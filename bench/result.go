@@ -23,6 +23,11 @@ type result struct {
 	// MaxTrees is hyparlist's Config.BroadcastTrees in this run (absent
 	// for memberlist).
 	MaxTrees *int `json:"max_trees,omitempty"`
+	// IHaveIntervalMs and GraftTimeoutMs are hyparlist's
+	// Config.IHaveInterval and Config.GraftTimeout in this run (absent for
+	// memberlist).
+	IHaveIntervalMs *float64 `json:"ihave_interval_ms,omitempty"`
+	GraftTimeoutMs  *float64 `json:"graft_timeout_ms,omitempty"`
 
 	// Broadcast phase.
 	DeliveredRatio              float64   `json:"delivered_ratio"`

@@ -8,13 +8,15 @@ import (
 	"slices"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/hyparlist/hyparlist"
 )
 
 // hyparlistSystem runs hyparlist nodes: DefaultLANConfig or
 // DefaultLocalConfig changed only for name, address, port, delegates,
-// transport and log output (and BroadcastTrees with -max-trees).
+// transport and log output (and BroadcastTrees with -max-trees,
+// IHaveInterval with -ihave-interval, GraftTimeout with -graft-timeout).
 type hyparlistSystem struct{ sink *counterSink }
 
 // hlBroadcastTrees is the Config.BroadcastTrees a hyparlist node runs
@@ -24,6 +26,23 @@ func hlBroadcastTrees(flag int) int {
 		return hyparlist.DefaultLANConfig().BroadcastTrees
 	}
 	return flag
+}
+
+// hlTimers is the Config.IHaveInterval and Config.GraftTimeout a
+// hyparlist node runs with for the -config profile and the
+// -ihave-interval and -graft-timeout flags' values (0: the profile's).
+func hlTimers(profile string, ihave, graft time.Duration) (time.Duration, time.Duration) {
+	cfg := hyparlist.DefaultLANConfig()
+	if profile == "local" {
+		cfg = hyparlist.DefaultLocalConfig()
+	}
+	if ihave > 0 {
+		cfg.IHaveInterval = ihave
+	}
+	if graft > 0 {
+		cfg.GraftTimeout = graft
+	}
+	return cfg.IHaveInterval, cfg.GraftTimeout
 }
 
 func (*hyparlistSystem) name() string   { return "hyparlist" }
@@ -76,6 +95,7 @@ func (s *hyparlistSystem) newNode(i int, env nodeEnv) (benchNode, error) {
 	if env.maxTrees >= 0 {
 		cfg.BroadcastTrees = env.maxTrees
 	}
+	cfg.IHaveInterval, cfg.GraftTimeout = hlTimers(env.config, env.ihaveInterval, env.graftTimeout)
 	env.app.alive[i].Store(true)
 	m, err := hyparlist.Create(cfg)
 	if err != nil {
