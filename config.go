@@ -469,6 +469,16 @@ type Config struct {
 	// ProbeTimeout: a round-trip allowance.
 	GraftTimeout time.Duration
 
+	// GraftTimeoutMin, when above 0, lets each node shorten the wait after
+	// an IHAVE from GraftTimeout down to GraftTimeoutMin while the eager
+	// copies of payloads come soon after their IHAVE at that node, and
+	// lengthen it again as soon as one comes late (a GRAFT made before
+	// the eager copy came): the wait is 3/2 of a decaying high estimate of
+	// that lag, between GraftTimeoutMin and GraftTimeout
+	// (PlumtreeConfig.GraftTimeoutMin). Zero always waits GraftTimeout.
+	// Between 0 and GraftTimeout. Default: 0.
+	GraftTimeoutMin time.Duration
+
 	// MessageCacheTTL is how long a delivered payload is kept to answer
 	// GRAFTs; at least IHaveInterval + GraftTimeout. Default: 30s / 60s /
 	// 15s (the profile's PushPullInterval: later losses are left to

@@ -38,7 +38,10 @@ type options struct {
 	// and Config.GraftTimeout, or 0 for the -config profile's.
 	ihaveInterval time.Duration
 	graftTimeout  time.Duration
-	pprofDir      string // where the idle window's goroutine and heap profiles go; "" for none
+	// graftTimeoutMin is hyparlist's Config.GraftTimeoutMin, or -1 for
+	// the profile's.
+	graftTimeoutMin time.Duration
+	pprofDir        string // where the idle window's goroutine and heap profiles go; "" for none
 
 	sweepMax     float64
 	sweepSeconds float64
@@ -93,6 +96,7 @@ Flags:
 	fs.IntVar(&opt.maxTrees, "max-trees", -1, "hyparlist only: Config.BroadcastTrees, the tree roots with eager/lazy links of their own (-1: the library's default)")
 	fs.DurationVar(&opt.ihaveInterval, "ihave-interval", 0, "hyparlist only: Config.IHaveInterval, the batching window of IHAVE announcements (0: the -config profile's)")
 	fs.DurationVar(&opt.graftTimeout, "graft-timeout", 0, "hyparlist only: Config.GraftTimeout, the wait after an IHAVE before a GRAFT (0: the -config profile's)")
+	fs.DurationVar(&opt.graftTimeoutMin, "graft-timeout-min", -1, "hyparlist only: Config.GraftTimeoutMin, the shortest adaptive wait after an IHAVE (0: always -graft-timeout; -1: the -config profile's)")
 	fs.StringVar(&opt.pprofDir, "pprof", "", "write a goroutine dump and a heap profile of each cluster, taken at the start of the idle window, and CPU profiles of the join and of each broadcast phase, to this directory")
 	fs.Float64Var(&opt.sweepMax, "sweep-max", 64, "-sweep: highest rate tried")
 	fs.Float64Var(&opt.sweepSeconds, "sweep-seconds", 10, "-sweep: seconds of broadcasts per step (at least 10 broadcasts)")

@@ -28,6 +28,9 @@ type result struct {
 	// memberlist).
 	IHaveIntervalMs *float64 `json:"ihave_interval_ms,omitempty"`
 	GraftTimeoutMs  *float64 `json:"graft_timeout_ms,omitempty"`
+	// GraftTimeoutMinMs is hyparlist's Config.GraftTimeoutMin (0: fixed
+	// GraftTimeout).
+	GraftTimeoutMinMs *float64 `json:"graft_timeout_min_ms,omitempty"`
 
 	// Broadcast phase.
 	DeliveredRatio              float64   `json:"delivered_ratio"`

@@ -56,6 +56,9 @@ type nodeEnv struct {
 	// and Config.GraftTimeout; 0 keeps the profile's.
 	ihaveInterval time.Duration
 	graftTimeout  time.Duration
+	// graftTimeoutMin is hyparlist's Config.GraftTimeoutMin; negative
+	// keeps the profile's.
+	graftTimeoutMin time.Duration
 }
 
 func newSystem(name string, sink *counterSink) (system, error) {

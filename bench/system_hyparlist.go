@@ -16,7 +16,8 @@ import (
 // hyparlistSystem runs hyparlist nodes: DefaultLANConfig or
 // DefaultLocalConfig changed only for name, address, port, delegates,
 // transport and log output (and BroadcastTrees with -max-trees,
-// IHaveInterval with -ihave-interval, GraftTimeout with -graft-timeout).
+// IHaveInterval with -ihave-interval, GraftTimeout with -graft-timeout,
+// GraftTimeoutMin with -graft-timeout-min).
 type hyparlistSystem struct{ sink *counterSink }
 
 // hlBroadcastTrees is the Config.BroadcastTrees a hyparlist node runs
@@ -43,6 +44,19 @@ func hlTimers(profile string, ihave, graft time.Duration) (time.Duration, time.D
 		cfg.GraftTimeout = graft
 	}
 	return cfg.IHaveInterval, cfg.GraftTimeout
+}
+
+// hlGraftTimeoutMin is the Config.GraftTimeoutMin a hyparlist node runs
+// with for the -config profile and the -graft-timeout-min flag's value
+// (negative: the profile's).
+func hlGraftTimeoutMin(profile string, flag time.Duration) time.Duration {
+	if flag >= 0 {
+		return flag
+	}
+	if profile == "local" {
+		return hyparlist.DefaultLocalConfig().GraftTimeoutMin
+	}
+	return hyparlist.DefaultLANConfig().GraftTimeoutMin
 }
 
 func (*hyparlistSystem) name() string   { return "hyparlist" }
@@ -96,6 +110,7 @@ func (s *hyparlistSystem) newNode(i int, env nodeEnv) (benchNode, error) {
 		cfg.BroadcastTrees = env.maxTrees
 	}
 	cfg.IHaveInterval, cfg.GraftTimeout = hlTimers(env.config, env.ihaveInterval, env.graftTimeout)
+	cfg.GraftTimeoutMin = min(hlGraftTimeoutMin(env.config, env.graftTimeoutMin), cfg.GraftTimeout)
 	env.app.alive[i].Store(true)
 	m, err := hyparlist.Create(cfg)
 	if err != nil {
