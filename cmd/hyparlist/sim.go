@@ -54,6 +54,7 @@ func parseSimFlags(args []string, stderr io.Writer) (*simFlags, error) {
 	fs.IntVar(&f.cfg.AllSendSenders, "all-send", def.AllSendSenders, "nodes broadcasting at the same instant in the all-send round (all nodes if larger than -n; 0 skips it; -1: min(n, 10^6/n), about 1 GiB of core state)")
 	fs.Float64Var(&f.cfg.Sim.Loss, "loss", def.Sim.Loss, "probability that a message is lost")
 	fs.DurationVar(&f.cfg.Sim.Plumtree.GraftTimeout1, "graft-timeout", def.Sim.Plumtree.GraftTimeout1, "Plumtree's GraftTimeout1: wait after an IHAVE before grafting")
+	fs.DurationVar(&f.cfg.Sim.Plumtree.GraftTimeoutMin, "graft-timeout-min", def.Sim.Plumtree.GraftTimeoutMin, "Plumtree's GraftTimeoutMin: shortest adaptive wait after an IHAVE (0: always -graft-timeout)")
 	fs.DurationVar(&f.cfg.Sim.Plumtree.GraftTimeout2, "graft-timeout-2", def.Sim.Plumtree.GraftTimeout2, "Plumtree's GraftTimeout2: wait after a GRAFT before grafting the next announcer")
 	fs.DurationVar(&f.cfg.Sim.Plumtree.IHaveInterval, "ihave-interval", def.Sim.Plumtree.IHaveInterval, "Plumtree's IHaveInterval: batching window of IHAVE announcements")
 	fs.IntVar(&f.cfg.Sim.Plumtree.MaxTrees, "max-trees", def.Sim.Plumtree.MaxTrees, "Plumtree's MaxTrees: tree roots with their own eager/lazy sets (0: one shared tree, as before wire version 3)")
