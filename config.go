@@ -473,7 +473,7 @@ type Config struct {
 	// an IHAVE from GraftTimeout down to GraftTimeoutMin while the eager
 	// copies of payloads come soon after their IHAVE at that node, and
 	// lengthen it again as soon as one comes late (a GRAFT made before
-	// the eager copy came): the wait is 3/2 of a decaying high estimate of
+	// the eager copy came): the wait is twice a decaying high estimate of
 	// that lag, between GraftTimeoutMin and GraftTimeout
 	// (PlumtreeConfig.GraftTimeoutMin). Zero always waits GraftTimeout.
 	// Between 0 and GraftTimeout. Default: 0.

@@ -33,7 +33,7 @@ type PlumtreeConfig struct {
 	GraftTimeout1 time.Duration
 
 	// GraftTimeoutMin, when above 0, makes the wait after the first IHAVE
-	// adaptive (not in the paper, plumtree_graftwait.go): 3/2 of a
+	// adaptive (not in the paper, plumtree_graftwait.go): twice a
 	// decaying high estimate of how late eager copies have come after
 	// their first IHAVE at this node, between GraftTimeoutMin and
 	// GraftTimeout1. Zero waits GraftTimeout1 always, as the paper does.

@@ -33,29 +33,29 @@ func TestPlumtreeGraftWaitAdapts(t *testing.T) {
 	}
 
 	// Nothing learnt yet: the floor. The eager copy 5 ms behind the IHAVE
-	// keeps it there (3/2 × 5 ms < 20 ms).
+	// keeps it there (2 × 5 ms < 20 ms).
 	announce("first", 20*time.Millisecond)
 	h.now += 5 * time.Millisecond
 	h.recv("a", gossipOf("o", seq, 1, "p"))
 	tm := announce("after a fast copy", 20*time.Millisecond)
 
 	// A premature GRAFT: the eager copy comes 100 ms after the IHAVE,
-	// before the GRAFT's answer. The next wait is 150 ms.
+	// before the GRAFT's answer. The next wait is 200 ms.
 	h.now += 20 * time.Millisecond
 	wantActions(t, "graft", h.step(TimerFired{Timer: tm}),
 		fmt.Sprintf("send c graft [o/%d]", seq), fmt.Sprintf("timer %v plumtree-graft2[o/%d]", cfg.GraftTimeout2, seq))
 	h.now += 80 * time.Millisecond
 	h.recv("a", gossipOf("o", seq, 1, "p"))
-	tm = announce("after a premature graft", 150*time.Millisecond)
+	tm = announce("after a premature graft", 200*time.Millisecond)
 
 	// A premature GRAFT answered first: the eager copy comes 400 ms after
-	// the IHAVE as a duplicate. The next wait is GraftTimeout1 (3/2 ×
+	// the IHAVE as a duplicate. The next wait is GraftTimeout1 (2 ×
 	// 400 ms, capped).
-	h.now += 150 * time.Millisecond
+	h.now += 200 * time.Millisecond
 	h.step(TimerFired{Timer: tm})
 	h.now += 10 * time.Millisecond
 	h.recv("c", gossipOf("o", seq, 2, "p"))
-	h.now += 240 * time.Millisecond
+	h.now += 190 * time.Millisecond
 	h.recv("a", gossipOf("o", seq, 1, "p"))
 	h.recv("c", pruneMsg{}) // c lazy again
 	announce("after a late duplicate", cfg.GraftTimeout1)
@@ -64,7 +64,7 @@ func TestPlumtreeGraftWaitAdapts(t *testing.T) {
 	h.now += time.Millisecond
 	h.recv("a", gossipOf("o", seq, 1, "p"))
 	last := cfg.GraftTimeout1
-	for range 100 {
+	for range 200 {
 		seq++
 		acts := h.recv("c", ihaveOf("o", 2, seq))
 		st := acts[len(acts)-1].(SetTimer)
@@ -76,7 +76,7 @@ func TestPlumtreeGraftWaitAdapts(t *testing.T) {
 		h.recv("a", gossipOf("o", seq, 1, "p"))
 	}
 	if last != cfg.GraftTimeoutMin {
-		t.Errorf("wait after 100 fast copies = %v, want GraftTimeoutMin %v", last, cfg.GraftTimeoutMin)
+		t.Errorf("wait after 200 fast copies = %v, want GraftTimeoutMin %v", last, cfg.GraftTimeoutMin)
 	}
 }
 
