@@ -477,13 +477,13 @@ type Config struct {
 	// that lag, between GraftTimeoutMin and GraftTimeout
 	// (PlumtreeConfig.GraftTimeoutMin). Zero always waits GraftTimeout.
 	// Between 0 and GraftTimeout. Default: 0 in every profile. On the
-	// bench harness (1 KiB, random origins, 2 cores) 20ms with an
-	// IHaveInterval of 10ms cut the 90th percentile of the time to every
-	// node from 525–542 ms to 74–213 ms near saturation, but the 99th
-	// only to 110–566 ms, with up to 2.3× the GRAFTs and in one run of
-	// four a 99 ms median; it is not the default until that is
-	// understood (BENCHMARKS.md, "Session 9: the size of the repair
-	// round").
+	// bench harness near saturation (1 KiB, random origins, 2 cores),
+	// 20ms with an IHaveInterval of 10ms lowered the 99th percentile of
+	// the time to every node from 599–644 ms to 265–360 ms at N = 32 and
+	// 3,000/s in back-to-back pairs, but at N = 64 and 1,000/s (about
+	// all the CPU) one run of two went from 612 ms to 1.8 s with 2.8× the
+	// GRAFTs, so it is not the default (BENCHMARKS.md, "Session 9: the
+	// size of the repair round").
 	GraftTimeoutMin time.Duration
 
 	// MessageCacheTTL is how long a delivered payload is kept to answer
