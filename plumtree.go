@@ -46,6 +46,10 @@ import (
 //     payload, not only for IHAVEs recorded before it.
 //   - An IHAVE from an eager neighbour (the cache replay of a new link)
 //     is grafted after GraftTimeout2 instead of GraftTimeout1.
+//   - With PlumtreeConfig.GraftTimeoutMin above 0 (off by default), the
+//     wait after a lazy neighbour's IHAVE is learnt from how late eager
+//     copies have come after their first IHAVE, between GraftTimeoutMin
+//     and GraftTimeout1 (plumtree_graftwait.go).
 //   - Messages from peers that are not neighbours (crossing a NeighborUp
 //     or NeighborDown) never change the eager/lazy sets: their payloads
 //     are delivered, their GRAFTs answered and their IHAVEs recorded, but
