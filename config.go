@@ -473,6 +473,23 @@ type Config struct {
 	// ProbeTimeout: a round-trip allowance.
 	GraftTimeout time.Duration
 
+	// GraftTimeoutMin, when above 0, lets each node shorten the wait after
+	// an IHAVE from GraftTimeout down to GraftTimeoutMin while the eager
+	// copies of payloads come soon after their IHAVE at that node, and
+	// lengthen it again as soon as one comes late (a GRAFT made before
+	// the eager copy came): the wait is twice a decaying high estimate of
+	// that lag, between GraftTimeoutMin and GraftTimeout
+	// (PlumtreeConfig.GraftTimeoutMin). Zero always waits GraftTimeout.
+	// Between 0 and GraftTimeout. Default: 0 in every profile. On the
+	// bench harness near saturation (1 KiB, random origins, 2 cores),
+	// 20ms with an IHaveInterval of 10ms lowered the 99th percentile of
+	// the time to every node from 599–644 ms to 265–360 ms at N = 32 and
+	// 3,000/s in back-to-back pairs, but at N = 64 and 1,000/s (about
+	// all the CPU) one run of two went from 612 ms to 1.8 s with 2.8× the
+	// GRAFTs, so it is not the default (BENCHMARKS.md, "Session 9: the
+	// size of the repair round").
+	GraftTimeoutMin time.Duration
+
 	// MessageCacheTTL is how long a delivered payload is kept to answer
 	// GRAFTs; at least IHaveInterval + GraftTimeout. Default: 30s / 60s /
 	// 15s (the profile's PushPullInterval: later losses are left to

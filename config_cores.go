@@ -50,6 +50,7 @@ func (c *Config) hyParViewConfig() HyParViewConfig {
 func (c *Config) plumtreeConfig() PlumtreeConfig {
 	p := DefaultPlumtreeConfig()
 	p.GraftTimeout1 = c.GraftTimeout
+	p.GraftTimeoutMin = c.GraftTimeoutMin
 	// Plumtree §3: the second timeout is "smaller than the first, in the
 	// order of an average round trip time to a neighbor"; the runtime
 	// uses half of the first (the core's own defaults are 250ms / 40ms,

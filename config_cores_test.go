@@ -18,6 +18,7 @@ func TestConfigCoresMapping(t *testing.T) {
 			c.ActiveRandomWalkLength, c.PassiveRandomWalkLength = 8, 4
 			c.ShuffleActive, c.ShufflePassive = 2, 5
 			c.KeepaliveInterval = 3 * time.Second
+			c.GraftTimeoutMin = 50 * time.Millisecond
 			c.MaxFrameSize = 1 << 20
 			if err := c.Validate(); err != nil {
 				t.Fatal(err)
@@ -46,6 +47,7 @@ func TestConfigCoresMapping(t *testing.T) {
 				{"NeighborRequestTimeout", h.NeighborRequestTimeout, c.TCPTimeout},
 				{"GraftTimeout1", p.GraftTimeout1, c.GraftTimeout},
 				{"GraftTimeout2", p.GraftTimeout2, c.GraftTimeout / 2},
+				{"GraftTimeoutMin", p.GraftTimeoutMin, c.GraftTimeoutMin},
 				{"IHaveInterval", p.IHaveInterval, c.IHaveInterval},
 				{"CacheTTL", p.CacheTTL, c.MessageCacheTTL},
 				{"CacheMaxBytes", p.CacheMaxBytes, c.MessageCacheMaxBytes},

@@ -148,6 +148,8 @@ func TestValidateRules(t *testing.T) {
 		{"KeepaliveTimeout", func(c *Config) { c.KeepaliveTimeout, c.ProbeTimeout = 0, 0 }},
 		{"IHaveInterval", func(c *Config) { c.IHaveInterval = 0 }},
 		{"GraftTimeout", func(c *Config) { c.GraftTimeout = 0 }},
+		{"GraftTimeoutMin", func(c *Config) { c.GraftTimeoutMin = -1 }},
+		{"GraftTimeoutMin", func(c *Config) { c.GraftTimeoutMin = c.GraftTimeout + 1 }},
 		{"MessageCacheTTL", func(c *Config) { c.MessageCacheTTL = c.IHaveInterval + c.GraftTimeout - 1 }},
 		{"MessageCacheMaxBytes", func(c *Config) { c.MessageCacheMaxBytes = 0 }},
 		{"BroadcastTrees", func(c *Config) { c.BroadcastTrees = -1 }},

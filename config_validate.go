@@ -201,6 +201,9 @@ func (c *Config) validateHyParView(v *validator) {
 func (c *Config) validatePlumtree(v *validator) {
 	v.positiveDuration("IHaveInterval", c.IHaveInterval)
 	v.positiveDuration("GraftTimeout", c.GraftTimeout)
+	if c.GraftTimeoutMin < 0 || (c.GraftTimeout > 0 && c.GraftTimeoutMin > c.GraftTimeout) {
+		v.fail("GraftTimeoutMin", "= %v, must be between 0 and GraftTimeout (%v)", c.GraftTimeoutMin, c.GraftTimeout)
+	}
 	if minTTL := addDurations(max(c.IHaveInterval, 0), max(c.GraftTimeout, 0)); c.MessageCacheTTL < minTTL {
 		v.fail("MessageCacheTTL", "= %v, must be at least IHaveInterval + GraftTimeout (%v)", c.MessageCacheTTL, minTTL)
 	}

@@ -46,6 +46,10 @@ import (
 //     payload, not only for IHAVEs recorded before it.
 //   - An IHAVE from an eager neighbour (the cache replay of a new link)
 //     is grafted after GraftTimeout2 instead of GraftTimeout1.
+//   - With PlumtreeConfig.GraftTimeoutMin above 0 (off by default), the
+//     wait after a lazy neighbour's IHAVE is learnt from how late eager
+//     copies have come after their first IHAVE, between GraftTimeoutMin
+//     and GraftTimeout1 (plumtree_graftwait.go).
 //   - Messages from peers that are not neighbours (crossing a NeighborUp
 //     or NeighborDown) never change the eager/lazy sets: their payloads
 //     are delivered, their GRAFTs answered and their IHAVEs recorded, but
@@ -114,6 +118,8 @@ type Plumtree struct {
 	broken []int32
 	// grafts counts the GRAFTs sent, by cause (PlumtreeStats).
 	grafts ptGraftCounts
+	// lag learns the first graft wait (plumtree_graftwait.go).
+	lag ptLag
 
 	// sharedSpans is set once the shared tree has brought this node a
 	// payload by eager push; new trees start as copies of it from then on
@@ -390,6 +396,7 @@ func (p *Plumtree) receiveGossip(from Peer, g gossipMsg) {
 		// "eagerPushPeers ← eagerPushPeers \ {sender}; lazyPushPeers ←
 		// lazyPushPeers ∪ {sender}; Send(PRUNE, sender)".
 		if sender != nil {
+			p.lagOnDuplicate(g.ID)
 			p.setLink(root, sender, false)
 			p.emit(Send{To: sender.peer, Msg: root.prune()})
 		}
@@ -408,6 +415,9 @@ func (p *Plumtree) receiveGossip(from Peer, g gossipMsg) {
 	missed := false
 	if len(p.missing.m) > 0 {
 		miss, missed = p.missing.take(g.ID)
+	}
+	if missed {
+		p.lagOnPayload(g.ID, from.Name, &miss)
 	}
 	p.sharedDelivered(root, sender, miss.grafts > 0)
 	p.push(g.ID, g.Class, fwd, g.Payload, g.Sig, from.Name, miss.announcers, miss.grafts > 0)
@@ -509,8 +519,10 @@ func (p *Plumtree) receiveIHave(from Peer, ih ihaveMsg) {
 }
 
 // graftWait returns how long to wait for the payloads an IHAVE announced
-// before grafting them: GraftTimeout1 as in the paper, except when its
-// sender is a neighbour eager in the tree of every message we miss.
+// before grafting them: GraftTimeout1 as in the paper (or, with
+// GraftTimeoutMin set, a wait learnt between the two: firstGraftWait),
+// except when its sender is a neighbour eager in the tree of every
+// message we miss.
 //
 // Not in the paper: an eager neighbour pushes what it receives as GOSSIP,
 // so its IHAVE is the replay of its cache sent when the link came up
@@ -523,7 +535,7 @@ func (p *Plumtree) graftWait(eager bool) time.Duration {
 	if eager {
 		return p.cfg.GraftTimeout2
 	}
-	return p.cfg.GraftTimeout1
+	return time.Duration(p.firstGraftWait())
 }
 
 // optimizeOnIHave applies the §3.8 optimisation for an IHAVE, from the

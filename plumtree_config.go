@@ -32,6 +32,14 @@ type PlumtreeConfig struct {
 	// gains little more (0.0004) and slows every repair graft.
 	GraftTimeout1 time.Duration
 
+	// GraftTimeoutMin, when above 0, makes the wait after the first IHAVE
+	// adaptive (not in the paper, plumtree_graftwait.go): twice a
+	// decaying high estimate of how late eager copies have come after
+	// their first IHAVE at this node, between GraftTimeoutMin and
+	// GraftTimeout1. Zero waits GraftTimeout1 always, as the paper does.
+	// At most GraftTimeout1. Default 0.
+	GraftTimeoutMin time.Duration
+
 	// GraftTimeout2 is how long a node waits after each GRAFT before it
 	// grafts the next peer that announced the message. Plumtree §3
 	// (p. 9): "smaller than the first, in the order of an average round
@@ -217,6 +225,9 @@ func (c PlumtreeConfig) Validate() error {
 		{"MembershipSeenTTL", c.MembershipSeenTTL},
 	}); err != nil {
 		return err
+	}
+	if c.GraftTimeoutMin < 0 || c.GraftTimeoutMin > c.GraftTimeout1 {
+		return fmt.Errorf("%w: GraftTimeoutMin must be between 0 and GraftTimeout1 (%v), got %v", ErrInvalidPlumtreeConfig, c.GraftTimeout1, c.GraftTimeoutMin)
 	}
 	if c.IHaveInterval < 0 {
 		return fmt.Errorf("%w: IHaveInterval must not be negative, got %v", ErrInvalidPlumtreeConfig, c.IHaveInterval)

@@ -52,9 +52,18 @@ func (c *cluster) start() error {
 	if c.sys.name() == "hyparlist" {
 		v := hlBroadcastTrees(c.opt.maxTrees)
 		c.common.MaxTrees = &v
+		ihave, graft := hlTimers(c.opt.config, c.opt.ihaveInterval, c.opt.graftTimeout)
+		ih, gt := float64(ihave)/float64(time.Millisecond), float64(graft)/float64(time.Millisecond)
+		c.common.IHaveIntervalMs, c.common.GraftTimeoutMs = &ih, &gt
+		gmin := float64(hlGraftTimeoutMin(c.opt.config, c.opt.graftTimeoutMin)) / float64(time.Millisecond)
+		c.common.GraftTimeoutMinMs = &gmin
 	}
 	c.base = takeMem()
-	env := nodeEnv{config: c.opt.config, app: c.app, wire: c.wire, maxTrees: c.opt.maxTrees}
+	env := nodeEnv{
+		config: c.opt.config, app: c.app, wire: c.wire, maxTrees: c.opt.maxTrees,
+		ihaveInterval: c.opt.ihaveInterval, graftTimeout: c.opt.graftTimeout,
+		graftTimeoutMin: c.opt.graftTimeoutMin,
+	}
 	for i := range c.opt.n {
 		nd, err := c.sys.newNode(i, env)
 		if err != nil {

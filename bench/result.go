@@ -23,6 +23,14 @@ type result struct {
 	// MaxTrees is hyparlist's Config.BroadcastTrees in this run (absent
 	// for memberlist).
 	MaxTrees *int `json:"max_trees,omitempty"`
+	// IHaveIntervalMs and GraftTimeoutMs are hyparlist's
+	// Config.IHaveInterval and Config.GraftTimeout in this run (absent for
+	// memberlist).
+	IHaveIntervalMs *float64 `json:"ihave_interval_ms,omitempty"`
+	GraftTimeoutMs  *float64 `json:"graft_timeout_ms,omitempty"`
+	// GraftTimeoutMinMs is hyparlist's Config.GraftTimeoutMin (0: fixed
+	// GraftTimeout).
+	GraftTimeoutMinMs *float64 `json:"graft_timeout_min_ms,omitempty"`
 
 	// Broadcast phase.
 	DeliveredRatio              float64   `json:"delivered_ratio"`

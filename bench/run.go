@@ -140,6 +140,10 @@ func (o options) validate() error {
 		return fmt.Errorf("-config %q: want lan or local", o.config)
 	case o.api != "queue" && o.api != "native" && o.api != "both":
 		return fmt.Errorf("-api %q: want queue, native or both", o.api)
+	case o.ihaveInterval < 0:
+		return fmt.Errorf("-ihave-interval %v: must not be negative", o.ihaveInterval)
+	case o.graftTimeout < 0:
+		return fmt.Errorf("-graft-timeout %v: must not be negative", o.graftTimeout)
 	}
 	return nil
 }

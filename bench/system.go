@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // errNoNative is returned by broadcast on a system without a native
@@ -51,6 +52,13 @@ type nodeEnv struct {
 	wire   *wireCounter
 	// maxTrees is hyparlist's Config.BroadcastTrees; -1 keeps the default.
 	maxTrees int
+	// ihaveInterval and graftTimeout are hyparlist's Config.IHaveInterval
+	// and Config.GraftTimeout; 0 keeps the profile's.
+	ihaveInterval time.Duration
+	graftTimeout  time.Duration
+	// graftTimeoutMin is hyparlist's Config.GraftTimeoutMin; negative
+	// keeps the profile's.
+	graftTimeoutMin time.Duration
 }
 
 func newSystem(name string, sink *counterSink) (system, error) {

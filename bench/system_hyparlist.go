@@ -8,13 +8,16 @@ import (
 	"slices"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/hyparlist/hyparlist"
 )
 
 // hyparlistSystem runs hyparlist nodes: DefaultLANConfig or
 // DefaultLocalConfig changed only for name, address, port, delegates,
-// transport and log output (and BroadcastTrees with -max-trees).
+// transport and log output (and BroadcastTrees with -max-trees,
+// IHaveInterval with -ihave-interval, GraftTimeout with -graft-timeout,
+// GraftTimeoutMin with -graft-timeout-min).
 type hyparlistSystem struct{ sink *counterSink }
 
 // hlBroadcastTrees is the Config.BroadcastTrees a hyparlist node runs
@@ -24,6 +27,36 @@ func hlBroadcastTrees(flag int) int {
 		return hyparlist.DefaultLANConfig().BroadcastTrees
 	}
 	return flag
+}
+
+// hlTimers is the Config.IHaveInterval and Config.GraftTimeout a
+// hyparlist node runs with for the -config profile and the
+// -ihave-interval and -graft-timeout flags' values (0: the profile's).
+func hlTimers(profile string, ihave, graft time.Duration) (time.Duration, time.Duration) {
+	cfg := hyparlist.DefaultLANConfig()
+	if profile == "local" {
+		cfg = hyparlist.DefaultLocalConfig()
+	}
+	if ihave > 0 {
+		cfg.IHaveInterval = ihave
+	}
+	if graft > 0 {
+		cfg.GraftTimeout = graft
+	}
+	return cfg.IHaveInterval, cfg.GraftTimeout
+}
+
+// hlGraftTimeoutMin is the Config.GraftTimeoutMin a hyparlist node runs
+// with for the -config profile and the -graft-timeout-min flag's value
+// (negative: the profile's).
+func hlGraftTimeoutMin(profile string, flag time.Duration) time.Duration {
+	if flag >= 0 {
+		return flag
+	}
+	if profile == "local" {
+		return hyparlist.DefaultLocalConfig().GraftTimeoutMin
+	}
+	return hyparlist.DefaultLANConfig().GraftTimeoutMin
 }
 
 func (*hyparlistSystem) name() string   { return "hyparlist" }
@@ -76,6 +109,8 @@ func (s *hyparlistSystem) newNode(i int, env nodeEnv) (benchNode, error) {
 	if env.maxTrees >= 0 {
 		cfg.BroadcastTrees = env.maxTrees
 	}
+	cfg.IHaveInterval, cfg.GraftTimeout = hlTimers(env.config, env.ihaveInterval, env.graftTimeout)
+	cfg.GraftTimeoutMin = min(hlGraftTimeoutMin(env.config, env.graftTimeoutMin), cfg.GraftTimeout)
 	env.app.alive[i].Store(true)
 	m, err := hyparlist.Create(cfg)
 	if err != nil {
