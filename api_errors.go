@@ -40,8 +40,16 @@ var (
 	ErrMetaTooLarge = errors.New("hyparlist: node metadata too large")
 
 	// ErrInvalidConfig is returned, wrapped with the offending field, by
-	// Config.Validate and therefore by Create.
+	// Config.Validate and therefore by Create, and by the Validate
+	// methods of the cores' configurations (HyParViewConfig,
+	// PlumtreeConfig, MembershipConfig) and therefore by NewHyParView,
+	// NewPlumtree and NewMembership.
 	ErrInvalidConfig = errors.New("hyparlist: invalid config")
+
+	// ErrInvalidArgument is wrapped by the errors NewHyParView,
+	// NewPlumtree and NewMembership return for a local peer they cannot
+	// use (no name, a name or address too long) or a nil random source.
+	ErrInvalidArgument = errors.New("hyparlist: invalid argument")
 
 	// ErrNotAllowed is returned by Config.IPAllowed for an address outside
 	// Config.CIDRsAllowed; the runtime refuses such connections.

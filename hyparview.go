@@ -4,7 +4,6 @@
 package hyparlist
 
 import (
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -105,8 +104,9 @@ type lostPeer struct {
 }
 
 // ErrInvalidHyParViewArgument is wrapped by the errors NewHyParView
-// returns for a local peer without a name or a nil random source.
-var ErrInvalidHyParViewArgument = errors.New("invalid HyParView argument")
+// returns for a local peer without a name or a nil random source; it wraps
+// ErrInvalidArgument.
+var ErrInvalidHyParViewArgument = fmt.Errorf("%w (HyParView core)", ErrInvalidArgument)
 
 // NewHyParView returns a HyParView core for the local peer self. The core
 // does nothing until it is given Start (periodic timers) and JoinCluster
@@ -127,7 +127,7 @@ func NewHyParView(self Peer, cfg HyParViewConfig, rng *rand.Rand) (*HyParView, e
 		cfg:     cfg,
 		rng:     rng,
 		active:  make([]Peer, 0, cfg.ActiveViewSize),
-		passive: newPassiveView(cfg.PassiveViewSize, !cfg.has(PaperPassiveView)),
+		passive: newPassiveView(cfg.PassiveViewSize, !cfg.PaperPassiveView),
 	}, nil
 }
 
@@ -410,7 +410,7 @@ func (h *HyParView) joinCluster(contact Peer) {
 //
 // With PaperJoinEvicts the contact follows the paper and evicts.
 func (h *HyParView) onJoin(joiner Peer) {
-	room := len(h.active) < h.cfg.ActiveViewSize || h.cfg.has(PaperJoinEvicts)
+	room := len(h.active) < h.cfg.ActiveViewSize || h.cfg.PaperJoinEvicts
 	switch {
 	case peerIndex(h.active, joiner.Name) >= 0:
 		// Not in the paper: a JOIN from a neighbour comes from a node that
@@ -494,7 +494,7 @@ func (h *HyParView) onNeighbor(from Peer, m neighborMsg) {
 		// Not in the paper (unless PaperNoWanted): the requester is alive
 		// and short of neighbours; keep it as the first candidate for
 		// when the probe frees a slot.
-		if !h.cfg.has(PaperNoWanted) {
+		if !h.cfg.PaperNoWanted {
 			h.learn(from, h.now, 0)
 			if i := h.passive.index(from.Name); i >= 0 {
 				h.passive.entries[i].wanted = true
@@ -518,7 +518,7 @@ func (h *HyParView) onNeighbor(from Peer, m neighborMsg) {
 // triggers the same probe: in a crash wave it is rarely the only one. In a stable overlay
 // rejections are rare, and the probe costs one Keepalive per neighbour.
 func (h *HyParView) probeActive() {
-	if h.cfg.KeepaliveInterval <= 0 || h.cfg.has(PaperNoProbe) || (h.probedAny && h.now-h.probedAt < h.cfg.KeepaliveInterval) {
+	if h.cfg.KeepaliveInterval <= 0 || h.cfg.PaperNoProbe || (h.probedAny && h.now-h.probedAt < h.cfg.KeepaliveInterval) {
 		return
 	}
 	h.probedAny, h.probedAt = true, h.now
@@ -558,7 +558,7 @@ func (h *HyParView) onDisconnect(from Peer, m disconnectMsg) {
 // messages); it is told DISCONNECT{Alive: true} so it drops the link and
 // repairs. PaperAsymmetricLinks turns this off.
 func (h *HyParView) onKeepalive(from Peer) {
-	if peerIndex(h.active, from.Name) < 0 && !h.cfg.has(PaperAsymmetricLinks) {
+	if peerIndex(h.active, from.Name) < 0 && !h.cfg.PaperAsymmetricLinks {
 		h.send(from, disconnectMsg{Alive: true})
 	}
 }

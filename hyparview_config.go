@@ -4,14 +4,13 @@
 package hyparlist
 
 import (
-	"errors"
 	"fmt"
 	"time"
 )
 
 // ErrInvalidHyParViewConfig is wrapped by every error that
-// HyParViewConfig.Validate returns; test for it with errors.Is.
-var ErrInvalidHyParViewConfig = errors.New("invalid HyParView config")
+// HyParViewConfig.Validate returns; it wraps ErrInvalidConfig.
+var ErrInvalidHyParViewConfig = fmt.Errorf("%w (HyParView core)", ErrInvalidConfig)
 
 // Upper bounds that Validate enforces so that a mistyped configuration
 // cannot make a core allocate without bound.
@@ -125,11 +124,40 @@ type HyParViewConfig struct {
 	// entry makes room for a new one. Default 16.
 	MaxLostPeers int
 
-	// Paper switches rules of this implementation that are not in the
-	// paper back to the paper's behaviour, one bit per rule (see
-	// HyParViewPaperRules). It is meant for measuring what each rule is
-	// worth. Default 0: every rule on.
-	Paper HyParViewPaperRules
+	// The Paper fields switch rules of this implementation that are not in
+	// the HyParView paper back to the paper's behaviour, one rule each. They
+	// exist so that each rule can be measured against the paper
+	// (BENCHMARKS.md, "Beyond the paper"); a real cluster keeps them false,
+	// the default. The rules that another field already turns off
+	// (KeepaliveInterval 0, RejoinInterval 0, LostPeerRetryInterval 0,
+	// RepairFanout 1) have no switch here.
+
+	// PaperPassiveView turns passive-view aging off: repairs and shuffle
+	// samples pick passive peers uniformly at random and eviction drops a
+	// random entry (still among the entries sent in the shuffle first,
+	// HyParView §4.4), as in the paper.
+	PaperPassiveView bool
+	// PaperAsymmetricLinks turns asymmetric-link repair off: a Keepalive,
+	// or an accepting NeighborReply, from a peer outside the active view is
+	// ignored instead of being answered DISCONNECT.
+	PaperAsymmetricLinks bool
+	// PaperNoProbe: a rejected NEIGHBOR request or a neighbour's link
+	// failure does not make the node probe its active view (see
+	// HyParView.probeActive).
+	PaperNoProbe bool
+	// PaperNoWanted: a requester turned away because the active view was
+	// full is neither kept in the passive view nor asked first when a slot
+	// frees (see HyParView.onNeighbor).
+	PaperNoWanted bool
+	// PaperIsolatedRepair: an isolated node sends one high-priority
+	// NEIGHBOR request and low-priority ones for its other free slots
+	// (HyParView §4.3: "high priority if p has no elements in its active
+	// view"), instead of high-priority requests for every free slot.
+	PaperIsolatedRepair bool
+	// PaperJoinEvicts: a contact whose active view is full evicts a random
+	// neighbour to add the joiner (HyParView §4.2, Algorithm 1) instead of
+	// only starting the FORWARD_JOIN walks.
+	PaperJoinEvicts bool
 }
 
 // DefaultHyParViewConfig returns the configuration of the paper's
@@ -198,8 +226,6 @@ func (c HyParViewConfig) Validate() error {
 		return bad("MaxLostPeers %d must be between 0 and %d", c.MaxLostPeers, maxHyParViewLost)
 	case c.LostPeerRetryInterval > 0 && c.MaxLostPeers > 0 && c.LostPeerTTL <= 0:
 		return bad("LostPeerTTL %v must be positive when lost peers are retried", c.LostPeerTTL)
-	case c.Paper&^paperRulesAll != 0:
-		return bad("Paper %#x has unknown rule bits", uint16(c.Paper))
 	}
 	for i, s := range c.Seeds {
 		if s.Name == "" {

@@ -1,7 +1,6 @@
 package hyparlist
 
 import (
-	"errors"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -9,28 +8,43 @@ import (
 	"time"
 )
 
-// These tests check each switch of HyParViewConfig.Paper: the rule acts by
-// default and the paper's behaviour replaces it when the bit is set.
+// These tests check each Paper switch of HyParViewConfig: the rule acts by
+// default and the paper's behaviour replaces it when the switch is set.
 
-// paperCfg returns the default configuration with the given rules turned
-// back to the paper's behaviour.
-func paperCfg(rules HyParViewPaperRules) HyParViewConfig {
+// paperRule sets one Paper switch of a configuration.
+type paperRule func(*HyParViewConfig)
+
+// The switches, one paperRule each.
+var (
+	rulePassiveView     paperRule = func(c *HyParViewConfig) { c.PaperPassiveView = true }
+	ruleAsymmetricLinks paperRule = func(c *HyParViewConfig) { c.PaperAsymmetricLinks = true }
+	ruleNoProbe         paperRule = func(c *HyParViewConfig) { c.PaperNoProbe = true }
+	ruleNoWanted        paperRule = func(c *HyParViewConfig) { c.PaperNoWanted = true }
+	ruleIsolatedRepair  paperRule = func(c *HyParViewConfig) { c.PaperIsolatedRepair = true }
+	ruleJoinEvicts      paperRule = func(c *HyParViewConfig) { c.PaperJoinEvicts = true }
+)
+
+// paperCfg returns the default configuration with the given rule, if any,
+// turned back to the paper's behaviour.
+func paperCfg(rule paperRule) HyParViewConfig {
 	cfg := DefaultHyParViewConfig()
-	cfg.Paper = rules
+	if rule != nil {
+		rule(&cfg)
+	}
 	return cfg
 }
 
 // paperIf returns rule if paper is set, else no rule.
-func paperIf(paper bool, rule HyParViewPaperRules) HyParViewPaperRules {
+func paperIf(paper bool, rule paperRule) paperRule {
 	if paper {
 		return rule
 	}
-	return 0
+	return nil
 }
 
 func TestHyParViewPaperAsymmetricLinks(t *testing.T) {
 	for _, paper := range []bool{false, true} {
-		h := hvCore(t, paperCfg(paperIf(paper, PaperAsymmetricLinks)), "self", hvNames("a"), nil)
+		h := hvCore(t, paperCfg(paperIf(paper, ruleAsymmetricLinks)), "self", hvNames("a"), nil)
 		got := hvStep(t, h, time.Second, hvRecv("x", keepaliveMsg{}))
 		got = append(got, hvStep(t, h, time.Second, hvRecv("y", neighborReplyMsg{Accepted: true}))...)
 		var want []string
@@ -45,7 +59,7 @@ func TestHyParViewPaperAsymmetricLinks(t *testing.T) {
 
 func TestHyParViewPaperNoProbe(t *testing.T) {
 	for _, paper := range []bool{false, true} {
-		cfg := paperCfg(paperIf(paper, PaperNoProbe))
+		cfg := paperCfg(paperIf(paper, ruleNoProbe))
 		cfg.ActiveViewSize = 2
 		h := hvCore(t, cfg, "self", hvNames("a", "b"), nil)
 		rejected := hvStep(t, h, time.Second, hvRecv("n", neighborMsg{}))
@@ -65,7 +79,7 @@ func TestHyParViewPaperNoProbe(t *testing.T) {
 }
 
 func TestHyParViewPaperNoWanted(t *testing.T) {
-	cfg := paperCfg(PaperNoWanted)
+	cfg := paperCfg(ruleNoWanted)
 	cfg.ActiveViewSize = 2
 	h := hvCore(t, cfg, "self", hvNames("a", "b"), hvNames("p1", "p2", "p3", "p4"))
 	got := hvStep(t, h, time.Second, hvRecv("n", neighborMsg{}))
@@ -84,7 +98,7 @@ func TestHyParViewPaperNoWanted(t *testing.T) {
 func TestHyParViewPaperIsolatedRepair(t *testing.T) {
 	passive := []string{"p0", "p1", "p2", "p3", "p4", "p5"}
 	for _, paper := range []bool{false, true} {
-		cfg := paperCfg(paperIf(paper, PaperIsolatedRepair))
+		cfg := paperCfg(paperIf(paper, ruleIsolatedRepair))
 		cfg.ActiveViewSize = 3
 		cfg.RepairFanout = 1
 		h := hvCore(t, cfg, "self", hvNames("a"), passive)
@@ -108,7 +122,7 @@ func TestHyParViewPaperIsolatedRepair(t *testing.T) {
 }
 
 func TestHyParViewPaperJoinEvicts(t *testing.T) {
-	h := hvCore(t, paperCfg(PaperJoinEvicts), "self", hvNames("a", "b", "c", "d", "e"), nil)
+	h := hvCore(t, paperCfg(ruleJoinEvicts), "self", hvNames("a", "b", "c", "d", "e"), nil)
 	got := hvStep(t, h, time.Second, hvRecv("j", joinMsg{}))
 	if !h.IsActive("j") || h.NumActive() != 5 || h.NumPassive() != 1 {
 		t.Fatalf("full contact did not evict for the joiner: active %v passive %v", h.ActiveView(), h.PassiveView())
@@ -194,22 +208,12 @@ func TestHyParViewPaperPassiveView(t *testing.T) {
 		{"eviction drops stalest", staleEvicted, [2]float64{1, 1}, [2]float64{0.25, 0.42}},
 	} {
 		paper := base
-		paper.Paper = PaperPassiveView
+		paper.PaperPassiveView = true
 		if got := freshShare(t, tc.trial, base); got < tc.aging[0] || got > tc.aging[1] {
 			t.Errorf("%s with aging: share %.2f, want in %v", tc.name, got, tc.aging)
 		}
 		if got := freshShare(t, tc.trial, paper); got < tc.flat[0] || got > tc.flat[1] {
 			t.Errorf("%s without aging: share %.2f, want in %v", tc.name, got, tc.flat)
 		}
-	}
-}
-
-// TestHyParViewPaperUnknownBit checks that Validate rejects a rule bit
-// that names no rule.
-func TestHyParViewPaperUnknownBit(t *testing.T) {
-	bad := DefaultHyParViewConfig()
-	bad.Paper = paperRulesAll + 1
-	if err := bad.Validate(); !errors.Is(err, ErrInvalidHyParViewConfig) {
-		t.Errorf("unknown rule bit: %v", err)
 	}
 }

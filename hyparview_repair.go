@@ -64,7 +64,7 @@ func (h *HyParView) repair(mode repairMode) {
 	isolated := len(h.active) == 0
 	for len(h.pending)+len(h.unconfirmed) < h.repairLimit() {
 		high := isolated && len(h.active) < h.cfg.ActiveViewSize
-		if h.cfg.has(PaperIsolatedRepair) {
+		if h.cfg.PaperIsolatedRepair {
 			high = len(h.active) == 0
 		}
 		var i int
@@ -162,7 +162,7 @@ func (h *HyParView) onNeighborReply(from Peer, m neighborReplyMsg) {
 		// paper: if the peer accepted but is not a neighbour, it holds a
 		// link this node does not; tell it, as for a stray Keepalive
 		// (unless PaperAsymmetricLinks).
-		if m.Accepted && !active && !h.cfg.has(PaperAsymmetricLinks) {
+		if m.Accepted && !active && !h.cfg.PaperAsymmetricLinks {
 			h.send(from, disconnectMsg{Alive: true})
 		}
 	case m.Accepted:

@@ -4,7 +4,6 @@
 package hyparlist
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -283,8 +282,9 @@ func (PushPullState) isAction()    {}
 func (MergeRemoteState) isAction() {}
 func (LeaveAnnounced) isAction()   {}
 
-// ErrInvalidMembershipSelf reports a local peer NewMembership cannot use.
-var ErrInvalidMembershipSelf = errors.New("invalid local member")
+// ErrInvalidMembershipSelf reports a local peer NewMembership cannot use;
+// it wraps ErrInvalidArgument.
+var ErrInvalidMembershipSelf = fmt.Errorf("%w (membership core): invalid local member", ErrInvalidArgument)
 
 // NewMembership returns a membership core for the local node self. It does
 // nothing until Start.

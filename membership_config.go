@@ -3,7 +3,6 @@
 package hyparlist
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -157,8 +156,8 @@ type MembershipConfig struct {
 }
 
 // ErrInvalidMembershipConfig is wrapped by every MembershipConfig.Validate
-// error.
-var ErrInvalidMembershipConfig = errors.New("invalid membership config")
+// error; it wraps ErrInvalidConfig.
+var ErrInvalidMembershipConfig = fmt.Errorf("%w (membership core)", ErrInvalidConfig)
 
 // DefaultMembershipConfig returns the defaults documented on each field.
 func DefaultMembershipConfig() MembershipConfig {

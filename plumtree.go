@@ -4,7 +4,6 @@
 package hyparlist
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -144,8 +143,9 @@ type ptGraftGroup struct {
 }
 
 // ErrInvalidPlumtreeArgument is wrapped by the errors NewPlumtree returns
-// for a local peer without a name or a nil random source.
-var ErrInvalidPlumtreeArgument = errors.New("hyparlist: invalid plumtree argument")
+// for a local peer without a name or a nil random source; it wraps
+// ErrInvalidArgument.
+var ErrInvalidPlumtreeArgument = fmt.Errorf("%w (Plumtree core)", ErrInvalidArgument)
 
 // NewPlumtree returns a Plumtree core for the local node self. cfg is
 // validated (see PlumtreeConfig.Validate) and copied. rng seeds the

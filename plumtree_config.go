@@ -3,14 +3,14 @@
 package hyparlist
 
 import (
-	"errors"
 	"fmt"
 	"time"
 )
 
 // ErrInvalidPlumtreeConfig is returned, wrapped with the offending field, by
-// PlumtreeConfig.Validate and therefore by NewPlumtree.
-var ErrInvalidPlumtreeConfig = errors.New("hyparlist: invalid plumtree config")
+// PlumtreeConfig.Validate and therefore by NewPlumtree; it wraps
+// ErrInvalidConfig.
+var ErrInvalidPlumtreeConfig = fmt.Errorf("%w (Plumtree core)", ErrInvalidConfig)
 
 // PlumtreeConfig holds the parameters of a Plumtree core. The zero value is
 // not valid: start from DefaultPlumtreeConfig. All nodes of a cluster should

@@ -165,10 +165,7 @@ const knownFlags = 0
 // It refuses, with dst unchanged and an error, a message that a peer with
 // limits lim would refuse and a value that is not a message of this package.
 //
-// The frame format is the runtime's own and may change between versions;
-// EncodeMessage is exported for tools that measure what a core's messages
-// cost on the wire (the simulator counts membership bytes with it). The
-// decoder is not exported.
+// AppendMessage is the exported form, with the default limits.
 func EncodeMessage(dst []byte, m Message, lim WireLimits) ([]byte, error) {
 	start := len(dst)
 	e := encoder{b: append(dst, 0, 0, 0, 0, 0, 0, 0), lim: lim}

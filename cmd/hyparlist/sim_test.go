@@ -118,21 +118,21 @@ func TestSimPaperFlag(t *testing.T) {
 		t.Fatal(err)
 	}
 	hv, def := f.cfg.Sim.HyParView, hyparlist.DefaultHyParViewConfig()
-	if hv.RepairFanout != 1 || hv.LostPeerRetryInterval != 0 || hv.Paper != 0 || hv.RejoinInterval != def.RejoinInterval {
+	if hv.RepairFanout != 1 || hv.LostPeerRetryInterval != 0 || hv.PaperPassiveView || hv.PaperNoProbe || hv.RejoinInterval != def.RejoinInterval {
 		t.Errorf("-paper fanout,lost-retry: %+v", hv)
 	}
 	f, err = parseSimFlags([]string{"-paper", "all"}, &errb)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want, _ := sim.WithPaper(def, "all"); f.cfg.Sim.HyParView.Paper != want.Paper || f.cfg.Sim.HyParView.KeepaliveInterval != 0 {
+	if want, _ := sim.WithPaper(def, "all"); f.cfg.Sim.HyParView.PaperJoinEvicts != want.PaperJoinEvicts || !want.PaperJoinEvicts || f.cfg.Sim.HyParView.KeepaliveInterval != 0 {
 		t.Errorf("-paper all: %+v", f.cfg.Sim.HyParView)
 	}
 	f, err = parseSimFlags(nil, &errb)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if hv := f.cfg.Sim.HyParView; hv.Paper != 0 || hv.RepairFanout != def.RepairFanout || hv.KeepaliveInterval != def.KeepaliveInterval {
+	if hv := f.cfg.Sim.HyParView; hv.PaperPassiveView || hv.PaperNoProbe || hv.RepairFanout != def.RepairFanout || hv.KeepaliveInterval != def.KeepaliveInterval {
 		t.Errorf("no -paper: %+v", hv)
 	}
 }

@@ -447,7 +447,7 @@ func (s *Simulation) frameBytesCost(msg hyparlist.Message) int64 {
 
 // frameSize returns the encoded size of msg.
 func (s *Simulation) frameSize(msg hyparlist.Message) int {
-	b, err := hyparlist.EncodeMessage(s.encBuf[:0], msg, hyparlist.DefaultWireLimits())
+	b, err := hyparlist.AppendMessage(s.encBuf[:0], msg)
 	if err != nil {
 		return 0
 	}

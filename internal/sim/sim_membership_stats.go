@@ -36,7 +36,7 @@ func (v *simMemberView) sent(core uint16, msg hyparlist.Message,
 			return
 		}
 	}
-	b, err := hyparlist.EncodeMessage(v.buf[:0], msg, hyparlist.DefaultWireLimits())
+	b, err := hyparlist.AppendMessage(v.buf[:0], msg)
 	if err != nil {
 		return
 	}

@@ -10,8 +10,8 @@ import (
 
 // This file names the HyParView features beyond the paper that an
 // experiment can turn back to the paper's behaviour (`hyparlist sim
-// -paper`): the features with a config field set it, the others set a bit
-// of HyParViewConfig.Paper (hyparlist.HyParViewPaperRules).
+// -paper`): each sets a field of HyParViewConfig (the Paper switches for
+// the rules that only exist to be measured).
 
 // paperFeature is one feature beyond the paper that WithPaper can turn
 // off, by name.
@@ -27,15 +27,15 @@ const PaperFeatureAll = "all"
 // reports them.
 var paperFeatures = []paperFeature{
 	{"keepalive", func(c *hyparlist.HyParViewConfig) { c.KeepaliveInterval = 0 }},
-	{"asymmetric", func(c *hyparlist.HyParViewConfig) { c.Paper |= hyparlist.PaperAsymmetricLinks }},
-	{"aging", func(c *hyparlist.HyParViewConfig) { c.Paper |= hyparlist.PaperPassiveView }},
+	{"asymmetric", func(c *hyparlist.HyParViewConfig) { c.PaperAsymmetricLinks = true }},
+	{"aging", func(c *hyparlist.HyParViewConfig) { c.PaperPassiveView = true }},
 	{"rejoin", func(c *hyparlist.HyParViewConfig) { c.RejoinInterval = 0 }},
 	{"lost-retry", func(c *hyparlist.HyParViewConfig) { c.LostPeerRetryInterval = 0 }},
 	{"fanout", func(c *hyparlist.HyParViewConfig) { c.RepairFanout = 1 }},
-	{"probe", func(c *hyparlist.HyParViewConfig) { c.Paper |= hyparlist.PaperNoProbe }},
-	{"wanted", func(c *hyparlist.HyParViewConfig) { c.Paper |= hyparlist.PaperNoWanted }},
-	{"isolated", func(c *hyparlist.HyParViewConfig) { c.Paper |= hyparlist.PaperIsolatedRepair }},
-	{"join", func(c *hyparlist.HyParViewConfig) { c.Paper |= hyparlist.PaperJoinEvicts }},
+	{"probe", func(c *hyparlist.HyParViewConfig) { c.PaperNoProbe = true }},
+	{"wanted", func(c *hyparlist.HyParViewConfig) { c.PaperNoWanted = true }},
+	{"isolated", func(c *hyparlist.HyParViewConfig) { c.PaperIsolatedRepair = true }},
+	{"join", func(c *hyparlist.HyParViewConfig) { c.PaperJoinEvicts = true }},
 }
 
 // HyParViewFeatures returns the names of the features beyond the paper

@@ -14,16 +14,14 @@ func TestWithPaper(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rules := hyparlist.PaperPassiveView | hyparlist.PaperAsymmetricLinks | hyparlist.PaperNoProbe |
-		hyparlist.PaperNoWanted | hyparlist.PaperIsolatedRepair | hyparlist.PaperJoinEvicts
-	if all.Paper != rules || all.KeepaliveInterval != 0 || all.RejoinInterval != 0 ||
+	if paperSwitches(all) != [6]bool{true, true, true, true, true, true} || all.KeepaliveInterval != 0 || all.RejoinInterval != 0 ||
 		all.LostPeerRetryInterval != 0 || all.RepairFanout != 1 {
 		t.Errorf("all: %+v", all)
 	}
 	if err := all.Validate(); err != nil {
 		t.Errorf("all features off does not validate: %v", err)
 	}
-	if def.Paper != 0 || def.KeepaliveInterval == 0 {
+	if paperSwitches(def) != [6]bool{} || def.KeepaliveInterval == 0 {
 		t.Error("WithPaper modified its argument")
 	}
 	// Each name changes the configuration, and no two names the same way.
@@ -35,7 +33,7 @@ func TestWithPaper(t *testing.T) {
 		}
 		c.Seeds = nil
 		for _, prev := range append(seen, def) {
-			if c.Paper == prev.Paper && c.KeepaliveInterval == prev.KeepaliveInterval &&
+			if paperSwitches(c) == paperSwitches(prev) && c.KeepaliveInterval == prev.KeepaliveInterval &&
 				c.RejoinInterval == prev.RejoinInterval && c.LostPeerRetryInterval == prev.LostPeerRetryInterval &&
 				c.RepairFanout == prev.RepairFanout {
 				t.Errorf("%s: same configuration as another feature or the default", name)
@@ -46,4 +44,10 @@ func TestWithPaper(t *testing.T) {
 	if _, err := WithPaper(def, "aging", "nope"); !errors.Is(err, ErrSimConfig) || !strings.Contains(err.Error(), "nope") {
 		t.Errorf("unknown feature: %v", err)
 	}
+}
+
+// paperSwitches returns c's Paper switches.
+func paperSwitches(c hyparlist.HyParViewConfig) [6]bool {
+	return [6]bool{c.PaperPassiveView, c.PaperAsymmetricLinks, c.PaperNoProbe,
+		c.PaperNoWanted, c.PaperIsolatedRepair, c.PaperJoinEvicts}
 }

@@ -53,13 +53,14 @@ func TestSimTreesSymmetricPerRoot(t *testing.T) {
 		if err := pt.CheckInvariants(); err != nil {
 			t.Fatal(err)
 		}
-		pts[pt.Self().Name] = pt
+		pts[s.peers[i].Name] = pt
 	}
 	roots := 0
 	for name, pt := range pts {
-		for _, nb := range append(pt.EagerPeers(), pt.LazyPeers()...) {
+		eager, lazy := pt.TreePeers("")
+		for _, nb := range append(eager, lazy...) {
 			other := pts[nb.Name]
-			if ptHas(other.EagerPeers(), name) != ptHas(pt.EagerPeers(), nb.Name) {
+			if otherEager, _ := other.TreePeers(""); ptHas(otherEager, name) != ptHas(eager, nb.Name) {
 				t.Fatalf("link %s–%s asymmetric in the default tree", name, nb.Name)
 			}
 			for _, root := range pt.TreeRoots() {
@@ -67,7 +68,9 @@ func TestSimTreesSymmetricPerRoot(t *testing.T) {
 					continue
 				}
 				roots++
-				if a, b := ptHas(pt.EagerPeersOf(root), nb.Name), ptHas(other.EagerPeersOf(root), name); a != b {
+				ptEager, _ := pt.TreePeers(root)
+				otherEager, _ := other.TreePeers(root)
+				if a, b := ptHas(ptEager, nb.Name), ptHas(otherEager, name); a != b {
 					t.Fatalf("link %s–%s asymmetric in the tree of %s: %v at %s, %v at %s", name, nb.Name, root, a, name, b, nb.Name)
 				}
 			}
