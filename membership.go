@@ -37,7 +37,7 @@ import (
 //     MemberUnreachable (membership_confirm.go);
 //
 // and act on what Drain returns: BroadcastPayload goes to Plumtree, Send and
-// SetTimer as for the other cores, MemberJoined/MemberUpdated/MemberLeft to
+// SetTimer as for the other cores, MemberChanged to
 // the EventDelegate, PushPullState/MergeRemoteState to the Delegate,
 // ProbeMember to HyParView (a contact attempt), LeaveAnnounced to Leave,
 // AliveCheck/MergeCheck to the application's filters (answered by a
@@ -204,24 +204,16 @@ type LocalStateReady struct {
 	State []byte
 }
 
-// MemberJoined reports that Member became a member (alive or suspect) from
-// unknown, dead or left: EventDelegate.NotifyJoin. The local node is
-// reported at Start.
-type MemberJoined struct {
-	Member Member
-}
-
-// MemberUpdated reports that a member changed its address or metadata:
-// EventDelegate.NotifyUpdate. Alive↔suspect changes are not reported, as in
-// memberlist.
-type MemberUpdated struct {
-	Member Member
-}
-
-// MemberLeft reports that a member is dead or left (Member.State says
-// which): EventDelegate.NotifyLeave. The local node is reported on
-// LeaveCluster.
-type MemberLeft struct {
+// MemberChanged reports a change of the member table that memberlist's
+// EventDelegate is told of. Event says which:
+//   - NodeJoin: Member became a member (alive or suspect) from unknown,
+//     dead or left (NotifyJoin). The local node is reported at Start.
+//   - NodeUpdate: a member changed its address or metadata (NotifyUpdate).
+//     Alive↔suspect changes are not reported, as in memberlist.
+//   - NodeLeave: a member is dead or left, Member.State says which
+//     (NotifyLeave). The local node is reported on LeaveCluster.
+type MemberChanged struct {
+	Event  NodeEventType
 	Member Member
 }
 
@@ -274,9 +266,7 @@ func (UpdateMeta) isEvent()      {}
 func (LocalStateReady) isEvent() {}
 func (JoinVia) isEvent()         {}
 
-func (MemberJoined) isAction()     {}
-func (MemberUpdated) isAction()    {}
-func (MemberLeft) isAction()       {}
+func (MemberChanged) isAction()    {}
 func (ProbeMember) isAction()      {}
 func (PushPullState) isAction()    {}
 func (MergeRemoteState) isAction() {}
@@ -487,7 +477,7 @@ func (m *Membership) start() {
 		0, MemberStateAlive, m.clock)
 	m.localIdx = me.idx
 	m.meta = nil
-	m.emit(MemberJoined{Member: m.member(me)})
+	m.emit(MemberChanged{Event: NodeJoin, Member: m.member(me)})
 	if d := m.cfg.PushPullInterval; d > 0 {
 		m.emit(SetTimer{After: 1 + time.Duration(m.rng.Int64N(int64(d))), Timer: memberPushPullTimer{}})
 	}
@@ -515,7 +505,7 @@ func (m *Membership) updateMeta(meta []byte) {
 	}
 	id := m.identFor(MemberRecord{Name: me.id.name, Addr: me.id.addr, Meta: meta, Versions: me.id.vsn}, me.id)
 	m.table.set(me, id, me.inc+1, me.state, m.clock)
-	m.emit(MemberUpdated{Member: m.member(me)})
+	m.emit(MemberChanged{Event: NodeUpdate, Member: m.member(me)})
 	m.announce(me.record())
 }
 
@@ -529,7 +519,7 @@ func (m *Membership) leave() {
 	}
 	me := m.local()
 	m.table.set(me, me.id, me.inc, MemberStateLeft, m.clock)
-	m.emit(MemberLeft{Member: m.member(me)})
+	m.emit(MemberChanged{Event: NodeLeave, Member: m.member(me)})
 	m.announce(me.record())
 }
 

@@ -53,8 +53,8 @@ func TestMembershipAddressConflict(t *testing.T) {
 				if len(conflicts) != 0 || got.Addr != claim.Addr || got.State != MemberStateAlive {
 					t.Fatalf("claim not applied: holds %+v, conflicts %+v", got, conflicts)
 				}
-				if len(actionsOfType[MemberJoined](acts)) != 1 {
-					t.Errorf("no MemberJoined for the reclaimed name")
+				if len(memberChanges(NodeJoin, acts)) != 1 {
+					t.Errorf("no MemberChanged(NodeJoin) for the reclaimed name")
 				}
 				return
 			}
@@ -67,7 +67,7 @@ func TestMembershipAddressConflict(t *testing.T) {
 			if got.Addr != before.Addr || got.State != before.State || got.Incarnation != before.Incarnation {
 				t.Errorf("conflicting claim changed the record: %+v → %+v", before, got)
 			}
-			if n := len(actionsOfType[MemberUpdated](acts)) + len(actionsOfType[MemberJoined](acts)); n != 0 {
+			if n := len(memberChanges(NodeUpdate, acts)) + len(memberChanges(NodeJoin, acts)); n != 0 {
 				t.Errorf("%d member events for a refused claim", n)
 			}
 		})
@@ -132,7 +132,7 @@ func TestMembershipAliveCheck(t *testing.T) {
 		t.Fatalf("x added after a rejection")
 	}
 	acts = stepActs(m, mt0, AliveVerdict{Check: checks[0], Accept: true})
-	if len(actionsOfType[MemberJoined](acts)) != 1 || mustMember(t, m, "x").State != MemberStateAlive {
+	if len(memberChanges(NodeJoin, acts)) != 1 || mustMember(t, m, "x").State != MemberStateAlive {
 		t.Fatalf("accepted x not joined: %v", acts)
 	}
 
@@ -201,8 +201,8 @@ func TestMembershipMergeCheck(t *testing.T) {
 		t.Fatalf("records merged after a veto")
 	}
 	acts = stepActs(m, mt0, MergeVerdict{Check: checks[0], Accept: true})
-	if m.NumMembers() != 3 || len(actionsOfType[MemberJoined](acts)) != 2 {
-		t.Fatalf("accepted join records: %d members, %d joins", m.NumMembers(), len(actionsOfType[MemberJoined](acts)))
+	if m.NumMembers() != 3 || len(memberChanges(NodeJoin, acts)) != 2 {
+		t.Fatalf("accepted join records: %d members, %d joins", m.NumMembers(), len(memberChanges(NodeJoin, acts)))
 	}
 	acts = stepActs(m, mt0, Receive{From: peer, Msg: memberRecordsMsg{Buckets: 64, Records: []MemberRecord{rec("r", 0, MemberStateAlive)}}})
 	if len(actionsOfType[MergeCheck](acts)) != 0 || m.NumMembers() != 4 {

@@ -59,12 +59,17 @@ func checkAnnouncement(recs []MemberRecord) error {
 }
 
 // AppendAnnouncement appends to dst the payload of a ClassMembership
-// broadcast that carries recs, as the membership core announces them
-// (BroadcastPayload). It is for drivers and simulators that inject
-// records (internal/sim's forged members); a node announces its own
-// records itself. It fails, leaving dst unchanged, if recs is empty or
-// longer than 256 records or a record is invalid.
-func AppendAnnouncement(dst []byte, recs []MemberRecord) ([]byte, error) {
+// broadcast that carries the records of members, as the membership core
+// announces them (BroadcastPayload); StateChange is not part of an
+// announcement. It is for drivers and simulators that inject records
+// (internal/sim's forged members); a node announces its own record
+// itself. It fails, leaving dst unchanged, if members is empty or longer
+// than 256 records or a record is invalid.
+func AppendAnnouncement(dst []byte, members []Member) ([]byte, error) {
+	recs := make([]MemberRecord, len(members))
+	for i, m := range members {
+		recs[i] = MemberRecord{Name: m.Name, Addr: m.Addr, Meta: m.Meta, Incarnation: m.Incarnation, State: m.State, Versions: m.Versions}
+	}
 	return appendAnnouncement(dst, recs)
 }
 

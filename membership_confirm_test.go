@@ -93,10 +93,10 @@ func TestMembershipGhostsExpire(t *testing.T) {
 		if recs := announcedRecords(t, acts); len(recs) != 0 {
 			t.Errorf("%s: unreachable announced %+v", g, recs)
 		}
-		left += len(actionsOfType[MemberLeft](acts))
+		left += len(memberChanges(NodeLeave, acts))
 	}
 	if left != 50 {
-		t.Errorf("%d MemberLeft for 50 unreachable ghosts", left)
+		t.Errorf("%d MemberChanged(NodeLeave) for 50 unreachable ghosts", left)
 	}
 	if got := m.NumMembers(); got != 3 {
 		t.Errorf("%d members after the checks, want 3 (self, real-heard, real-quiet)", got)

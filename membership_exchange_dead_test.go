@@ -21,7 +21,7 @@ func TestMembershipExchangedDeathIsSuspicion(t *testing.T) {
 		return stepActs(m, now, Receive{From: testPeer("m0"), Msg: memberRecordsMsg{Buckets: 64, Records: recs}})
 	}
 	acts := exchange(mt0, rec("m1", 0, MemberStateDead), rec("m2", 0, MemberStateDead))
-	if l := actionsOfType[MemberLeft](acts); len(l) != 0 {
+	if l := memberChanges(NodeLeave, acts); len(l) != 0 {
 		t.Fatalf("exchange's tombstones reported %+v as left", l)
 	}
 	for _, name := range []string{"m1", "m2"} {
@@ -34,7 +34,7 @@ func TestMembershipExchangedDeathIsSuspicion(t *testing.T) {
 	}
 	// The same tombstone again, and a relayed alive copy at the same
 	// incarnation, change nothing.
-	if acts := exchange(mt0.Add(time.Second), rec("m1", 0, MemberStateDead)); len(actionsOfType[MemberLeft](acts)) != 0 {
+	if acts := exchange(mt0.Add(time.Second), rec("m1", 0, MemberStateDead)); len(memberChanges(NodeLeave, acts)) != 0 {
 		t.Errorf("a second tombstone reported a leave")
 	}
 	deliverRecs(t, m, mt0.Add(time.Second), "m3", rec("m2", 0, MemberStateAlive))
@@ -44,10 +44,10 @@ func TestMembershipExchangedDeathIsSuspicion(t *testing.T) {
 	// m1 refutes; m2 does not.
 	deliverRecs(t, m, mt0.Add(2*time.Second), "m1", rec("m1", 1, MemberStateAlive))
 	_, hi := suspicionBounds(m.cfg, m.table.nLive)
-	var left []MemberLeft
+	var left []MemberChanged
 	for now := mt0; !now.After(mt0.Add(hi)); now = now.Add(time.Second) {
 		acts := fireDeadlines(m, now)
-		left = append(left, actionsOfType[MemberLeft](acts)...)
+		left = append(left, memberChanges(NodeLeave, acts)...)
 		if recs := announcedRecords(t, acts); len(recs) != 0 {
 			t.Errorf("at %v: announced %+v", now.Sub(mt0), recs)
 		}
@@ -63,7 +63,7 @@ func TestMembershipExchangedDeathIsSuspicion(t *testing.T) {
 	}
 	// A dead announcement is applied at once.
 	acts = deliverRecs(t, m, mt0.Add(hi), "m4", rec("m3", 0, MemberStateDead))
-	if l := actionsOfType[MemberLeft](acts); len(l) != 1 || l[0].Member.Name != "m3" {
+	if l := memberChanges(NodeLeave, acts); len(l) != 1 || l[0].Member.Name != "m3" {
 		t.Errorf("dead announcement: left %+v, want m3", l)
 	}
 }

@@ -156,10 +156,13 @@ func (h *mnet) act(n *mnode, a Action) {
 				h.step(n, LinkFailed{Peer: a.Peer})
 			}
 		})
-	case MemberJoined:
-		n.joined[a.Member.Name]++
-	case MemberLeft:
-		n.left[a.Member.Name]++
+	case MemberChanged:
+		switch a.Event {
+		case NodeJoin:
+			n.joined[a.Member.Name]++
+		case NodeLeave:
+			n.left[a.Member.Name]++
+		}
 	case LeaveAnnounced:
 		h.schedule(time.Second, func() { h.depart(n) })
 	}

@@ -118,3 +118,14 @@ func sameRecord(a, b MemberRecord) bool {
 	return a.Name == b.Name && a.Addr == b.Addr && string(a.Meta) == string(b.Meta) &&
 		a.Incarnation == b.Incarnation && a.State == b.State && a.AgeSeconds == b.AgeSeconds
 }
+
+// memberChanges returns the MemberChanged actions of kind ev in acts.
+func memberChanges(ev NodeEventType, acts []Action) []MemberChanged {
+	var out []MemberChanged
+	for _, c := range actionsOfType[MemberChanged](acts) {
+		if c.Event == ev {
+			out = append(out, c)
+		}
+	}
+	return out
+}

@@ -208,12 +208,12 @@ func (m *Membership) afterChange(e *memberEntry, old memberEntry, existed bool, 
 
 	switch {
 	case !wasLive && e.state.live():
-		m.emit(MemberJoined{Member: m.member(e)})
+		m.emit(MemberChanged{Event: NodeJoin, Member: m.member(e)})
 	case wasLive && !e.state.live():
 		m.countLoss(src)
-		m.emit(MemberLeft{Member: m.member(e)})
+		m.emit(MemberChanged{Event: NodeLeave, Member: m.member(e)})
 	case wasLive && old.id != e.id && !old.id.matches(e.id.addr, e.id.meta):
-		m.emit(MemberUpdated{Member: m.member(e)})
+		m.emit(MemberChanged{Event: NodeUpdate, Member: m.member(e)})
 	}
 
 	if !src.broadcast && (e.state == MemberStateSuspect || e.state == MemberStateDead) &&

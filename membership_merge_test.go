@@ -55,7 +55,7 @@ func TestMembershipPrecedenceMatrix(t *testing.T) {
 			}
 			// EventDelegate actions follow the live/not-live transition.
 			wasLive, isLive := r.held <= S, want.State <= S
-			joined, left, updated := len(actionsOfType[MemberJoined](acts)), len(actionsOfType[MemberLeft](acts)), len(actionsOfType[MemberUpdated](acts))
+			joined, left, updated := len(memberChanges(NodeJoin, acts)), len(memberChanges(NodeLeave, acts)), len(memberChanges(NodeUpdate, acts))
 			wantJoined := b2i(!wasLive && isLive)
 			wantLeft := b2i(wasLive && !isLive)
 			wantUpdated := b2i(r.accept && wasLive && isLive) // meta changed
@@ -84,12 +84,12 @@ func TestMembershipUnknownTombstone(t *testing.T) {
 	cfg := DefaultMembershipConfig()
 	m := newStartedMembership(t, "self", cfg)
 	acts := deliverRecs(t, m, mt0, "y", rec("x", 3, MemberStateDead))
-	if n := len(actionsOfType[MemberJoined](acts)) + len(actionsOfType[MemberLeft](acts)); n != 0 {
+	if n := len(memberChanges(NodeJoin, acts)) + len(memberChanges(NodeLeave, acts)); n != 0 {
 		t.Errorf("%d member events for a tombstone", n)
 	}
 	acts = deliverRecs(t, m, mt0, "x", rec("x", 3, MemberStateAlive))
-	if got := mustMember(t, m, "x"); got.State != MemberStateDead || len(actionsOfType[MemberJoined](acts)) != 0 {
-		t.Errorf("alive@3 after dead@3: state %v, joins %d", got.State, len(actionsOfType[MemberJoined](acts)))
+	if got := mustMember(t, m, "x"); got.State != MemberStateDead || len(memberChanges(NodeJoin, acts)) != 0 {
+		t.Errorf("alive@3 after dead@3: state %v, joins %d", got.State, len(memberChanges(NodeJoin, acts)))
 	}
 	old := rec("z", 1, MemberStateDead)
 	old.AgeSeconds = uint32(cfg.ReclaimTime.Seconds())
@@ -137,7 +137,7 @@ func TestMembershipSameIncarnationTieBreak(t *testing.T) {
 			t.Errorf("%s holds x with meta %q, want %q", m.Self().Name, got.Meta, moved.Meta)
 		}
 	}
-	if n := len(actionsOfType[MemberUpdated](acts)); n != 0 {
+	if n := len(memberChanges(NodeUpdate, acts)); n != 0 {
 		t.Errorf("the losing version caused %d updates", n)
 	}
 	if a.table.get("x").recHash() != b.table.get("x").recHash() {

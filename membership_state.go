@@ -78,7 +78,10 @@ type Member struct {
 	// Incarnation orders the member's own announcements; only the member
 	// itself raises it (SWIM §4.2).
 	Incarnation uint32
-	State       MemberState
+	// State is the member's liveness. Its values are NodeStateType's
+	// (StateAlive, StateSuspect, StateDead, StateLeft): compare
+	// NodeStateType(State) with them.
+	State MemberState
 	// StateChange is when the local node saw State begin. It is local
 	// knowledge, never on the wire (a tombstone learned by anti-entropy is
 	// back-dated by the age its sender reported).
@@ -105,7 +108,8 @@ type MemberRecord struct {
 	Addr        string
 	Meta        []byte
 	Incarnation uint32
-	State       MemberState
+	// State is the record's liveness, as Member.State.
+	State MemberState
 	// AgeSeconds is, for a dead or left record sent by anti-entropy, how
 	// long ago the sender saw that state begin, so that every node reclaims
 	// a tombstone at about the same time. It is zero otherwise and is not

@@ -114,7 +114,7 @@ func TestMembershipAccuseConfirmExpire(t *testing.T) {
 		t.Errorf("early timer acted: %v", acts)
 	}
 	acts = stepActs(m, deadline, TimerFired{Timer: timer})
-	if l := actionsOfType[MemberLeft](acts); len(l) != 1 || l[0].Member.State != MemberStateDead {
+	if l := memberChanges(NodeLeave, acts); len(l) != 1 || l[0].Member.State != MemberStateDead {
 		t.Errorf("expiry reported %+v", l)
 	}
 	// The first accuser announces the death after its jitter.

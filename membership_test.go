@@ -19,7 +19,7 @@ func TestMembershipStartJoinsSelfFirstNeighbourAnnounces(t *testing.T) {
 	}
 	m.Step(mt0, UpdateMeta{Meta: []byte("m0")})
 	acts := stepActs(m, mt0, Start{})
-	joined := actionsOfType[MemberJoined](acts)
+	joined := memberChanges(NodeJoin, acts)
 	if len(joined) != 1 || joined[0].Member.Name != "self" || string(joined[0].Member.Meta) != "m0" {
 		t.Errorf("Start joined %+v, want the local node with meta m0", joined)
 	}
@@ -146,7 +146,7 @@ func TestMembershipUpdateMeta(t *testing.T) {
 	if len(recs) != 1 || recs[0].Incarnation != 1 || string(recs[0].Meta) != "v2" {
 		t.Errorf("UpdateMeta announced %+v", recs)
 	}
-	if u := actionsOfType[MemberUpdated](acts); len(u) != 1 || string(u[0].Member.Meta) != "v2" {
+	if u := memberChanges(NodeUpdate, acts); len(u) != 1 || string(u[0].Member.Meta) != "v2" {
 		t.Errorf("UpdateMeta reported %+v", u)
 	}
 	if acts := stepActs(m, mt0, UpdateMeta{Meta: make([]byte, MaxMemberMetaLen+1)}); len(acts) != 0 || m.LocalMember().Incarnation != 1 {
@@ -189,9 +189,11 @@ func TestMembershipLeave(t *testing.T) {
 	acts := stepActs(m, mt0, LeaveCluster{})
 	var order []string
 	for _, a := range acts {
-		switch a.(type) {
-		case MemberLeft:
-			order = append(order, "left")
+		switch a := a.(type) {
+		case MemberChanged:
+			if a.Event == NodeLeave {
+				order = append(order, "left")
+			}
 		case BroadcastPayload:
 			order = append(order, "broadcast")
 		case LeaveAnnounced:
@@ -247,7 +249,7 @@ func TestMembershipReclaimAndReturn(t *testing.T) {
 	// is held.
 	moved := rec("x", 0, MemberStateAlive)
 	moved.Addr = "new:1"
-	if acts := deliverRecs(t, m, mt0.Add(time.Second), "x", moved); len(actionsOfType[MemberJoined](acts)) != 0 {
+	if acts := deliverRecs(t, m, mt0.Add(time.Second), "x", moved); len(memberChanges(NodeJoin, acts)) != 0 {
 		t.Errorf("alive@0 overrode dead@3")
 	}
 	// An early timer does nothing.
@@ -260,7 +262,7 @@ func TestMembershipReclaimAndReturn(t *testing.T) {
 		t.Fatalf("tombstone kept after ReclaimTime")
 	}
 	acts = deliverRecs(t, m, mt0.Add(61*time.Second), "x", moved)
-	j := actionsOfType[MemberJoined](acts)
+	j := memberChanges(NodeJoin, acts)
 	if len(j) != 1 || j[0].Member.Addr != "new:1" {
 		t.Errorf("return after reclaim: joined %+v", j)
 	}
@@ -271,7 +273,7 @@ func TestMembershipReclaimAndReturn(t *testing.T) {
 	deliverRecs(t, m2, mt0, "a", rec("y", 3, MemberStateDead))
 	back := rec("y", 4, MemberStateAlive)
 	back.Addr = "new:2"
-	j = actionsOfType[MemberJoined](deliverRecs(t, m2, mt0.Add(time.Second), "y", back))
+	j = memberChanges(NodeJoin, deliverRecs(t, m2, mt0.Add(time.Second), "y", back))
 	if len(j) != 1 || j[0].Member.Addr != "new:2" || j[0].Member.Incarnation != 4 {
 		t.Errorf("return with a higher incarnation: joined %+v", j)
 	}
@@ -402,7 +404,7 @@ func TestMembershipIgnoresBadInput(t *testing.T) {
 	}
 	for _, ev := range bad {
 		acts := stepActs(m, mt0, ev)
-		if len(actionsOfType[BroadcastPayload](acts))+len(actionsOfType[Send](acts))+len(actionsOfType[MemberLeft](acts)) != 0 {
+		if len(actionsOfType[BroadcastPayload](acts))+len(actionsOfType[Send](acts))+len(memberChanges(NodeLeave, acts)) != 0 {
 			t.Errorf("%T %+v produced %v", ev, ev, acts)
 		}
 	}

@@ -40,7 +40,7 @@ func TestMembershipVersions(t *testing.T) {
 	if got := mustMember(t, a, "x").Versions; got != v2 {
 		t.Errorf("after a restart with new versions: %+v, want %+v", got, v2)
 	}
-	if n := len(actionsOfType[MemberUpdated](acts)); n != 0 {
+	if n := len(memberChanges(NodeUpdate, acts)); n != 0 {
 		t.Errorf("a change of versions alone caused %d updates", n)
 	}
 

@@ -21,7 +21,7 @@ import (
 //	Plumtree   Send, SetTimer, Deliver: ClassMembership → membership,
 //	           ClassUser → Delegate.NotifyMsg (via the message dispatcher)
 //	membership Send, SetTimer, BroadcastPayload → Plumtree,
-//	           MemberJoined/Updated/Left → snapshot and EventDelegate,
+//	           MemberChanged → snapshot and EventDelegate,
 //	           PushPullState/MergeRemoteState → Delegate, ProbeMember → a
 //	           dial in the background (runtime_join.go),
 //	           AliveCheck/MergeCheck/MemberConflict → the application's
@@ -384,12 +384,8 @@ func (l *runLoop) routeMembership(actions []Action) {
 			l.timers.add(l.now, a.After, coreMembership, a.Timer)
 		case BroadcastPayload:
 			l.feed(corePlumtree, a)
-		case MemberJoined:
-			l.memberEvent(NodeJoin, a.Member)
-		case MemberUpdated:
-			l.memberEvent(NodeUpdate, a.Member)
-		case MemberLeft:
-			l.memberEvent(NodeLeave, a.Member)
+		case MemberChanged:
+			l.memberEvent(a.Event, a.Member)
 		case ProbeMember:
 			l.probe(a)
 		case PushPullState:

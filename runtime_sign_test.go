@@ -147,13 +147,13 @@ func TestRuntimeForgedRecordsRefused(t *testing.T) {
 		_, key, _ := ed25519.GenerateKey(nil)
 		lim := DefaultWireLimits()
 		evil := MemberRecord{Name: "node-01", Addr: held.Addr, Meta: []byte("evil"), Incarnation: held.Incarnation + 10, State: MemberStateAlive}
-		inName, err := AppendAnnouncement(nil, []MemberRecord{evil})
+		inName, err := appendAnnouncement(nil, []MemberRecord{evil})
 		if err != nil {
 			t.Fatal(err)
 		}
 		left := MemberRecord{Name: "node-01", Addr: held.Addr, Incarnation: held.Incarnation, State: MemberStateLeft}
 		ghost := MemberRecord{Name: "ghost", Addr: "10.99.0.1:1", State: MemberStateAlive}
-		own, err := AppendAnnouncement(nil, []MemberRecord{left, ghost})
+		own, err := appendAnnouncement(nil, []MemberRecord{left, ghost})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -326,7 +326,7 @@ func TestRuntimeVerifyUserBroadcastsOff(t *testing.T) {
 		conn := forgerStream(t, c, victim.ml)
 		_, key, _ := ed25519.GenerateKey(nil)
 		evil := MemberRecord{Name: "node-01", Addr: held.Addr, Meta: []byte("evil"), Incarnation: held.Incarnation + 10, State: MemberStateAlive}
-		ann, err := AppendAnnouncement(nil, []MemberRecord{evil})
+		ann, err := appendAnnouncement(nil, []MemberRecord{evil})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -34,7 +34,7 @@ func TestAttackForgedMembers(t *testing.T) {
 		// Loopback ports where nothing listens: a dial is refused at once.
 		ghosts[i] = MemberRecord{Name: fmt.Sprintf("ghost-%02d", i), Addr: fmt.Sprintf("%s:%d", attackerAddr, 20000+i), State: MemberStateAlive}
 	}
-	payload, err := AppendAnnouncement(nil, ghosts)
+	payload, err := appendAnnouncement(nil, ghosts)
 	if err != nil {
 		t.Fatal(err)
 	}

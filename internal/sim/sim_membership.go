@@ -93,10 +93,10 @@ func (s *Simulation) stepMembership(i int32, ev hyparlist.Event) {
 			s.probeMember(i, a)
 		case hyparlist.PushPullState:
 			s.feedMembership(i, hyparlist.LocalStateReady{Peer: a.Peer, Join: a.Join})
-		case hyparlist.MemberLeft:
-			s.mv.memberLeft(s, a.Member)
-			s.memberTableChanged()
-		case hyparlist.MemberJoined, hyparlist.MemberUpdated:
+		case hyparlist.MemberChanged:
+			if a.Event == hyparlist.NodeLeave {
+				s.mv.memberLeft(s, a.Member)
+			}
 			s.memberTableChanged()
 		default:
 			// The core's other actions are addressed to the

@@ -35,10 +35,10 @@ func (s *Simulation) InjectGhosts(forger, k int) ([]string, error) {
 		return nil, fmt.Errorf("inject ghosts from node %d: %w", forger, ErrNodeDown)
 	}
 	names := make([]string, k)
-	recs := make([]hyparlist.MemberRecord, k)
+	recs := make([]hyparlist.Member, k) // State zero: alive
 	for i := range recs {
 		names[i] = fmt.Sprintf("ghost-%06d", i)
-		recs[i] = hyparlist.MemberRecord{Name: names[i], Addr: fmt.Sprintf("ghost-%06d:7946", i), State: hyparlist.MemberStateAlive}
+		recs[i] = hyparlist.Member{Name: names[i], Addr: fmt.Sprintf("ghost-%06d:7946", i)}
 	}
 	for len(recs) > 0 {
 		n := min(len(recs), 64)
@@ -59,7 +59,7 @@ func (s *Simulation) ghostsListed(names []string) int {
 	n := 0
 	for _, i := range s.upList {
 		for _, g := range names {
-			if mb, ok := s.nodes[i].ms.Member(g); ok && (mb.State == hyparlist.MemberStateAlive || mb.State == hyparlist.MemberStateSuspect) {
+			if mb, ok := s.nodes[i].ms.Member(g); ok && live(mb) {
 				n++
 				break
 			}

@@ -15,8 +15,9 @@ type simMemberView struct {
 	// frames of class ClassMembership and of the membership core's own
 	// messages handed to the network.
 	gossipBytes, directBytes uint64
-	// falseDeaths counts MemberLeft(dead) reports, by any node, about a
-	// node that was up at the time; falseDead marks those nodes.
+	// falseDeaths counts MemberChanged(NodeLeave) reports of a dead
+	// member, by any node, about a node that was up at the time;
+	// falseDead marks those nodes.
 	falseDeaths uint64
 	falseDead   []uint64
 	probes      uint64
@@ -48,9 +49,9 @@ func (v *simMemberView) sent(core uint16, msg hyparlist.Message,
 	}
 }
 
-// memberLeft records a MemberLeft report.
+// memberLeft records a MemberChanged(NodeLeave) report.
 func (v *simMemberView) memberLeft(s *Simulation, m hyparlist.Member) {
-	if m.State != hyparlist.MemberStateDead {
+	if hyparlist.NodeStateType(m.State) != hyparlist.StateDead {
 		return
 	}
 	if j, ok := s.nodeIndex(m.Name); ok && s.net.up[j] {
@@ -113,9 +114,16 @@ func (s *Simulation) listsDead(i int32, crashed []int) bool {
 	m := s.nodes[i].ms
 	for _, c := range crashed {
 		mb, ok := m.Member(s.peers[c].Name)
-		if !ok || mb.State == hyparlist.MemberStateAlive || mb.State == hyparlist.MemberStateSuspect {
+		if !ok || live(mb) {
 			return false
 		}
 	}
 	return true
+}
+
+// live reports whether m is alive or suspect (the membership core's
+// states are NodeStateType's values).
+func live(m hyparlist.Member) bool {
+	st := hyparlist.NodeStateType(m.State)
+	return st == hyparlist.StateAlive || st == hyparlist.StateSuspect
 }
