@@ -31,13 +31,10 @@ var (
 
 	// ErrMessageTooLarge is returned when a payload handed to the library
 	// (a broadcast, a direct message, a LocalState or a frame being encoded)
-	// is larger than Config.MaxFrameSize allows. Nothing is sent.
+	// is larger than Config.MaxFrameSize allows; nothing is sent. Create
+	// and UpdateNode return it when Delegate.NodeMeta returns more than
+	// MetaMaxSize bytes (memberlist panics in that case).
 	ErrMessageTooLarge = errors.New("hyparlist: message too large")
-
-	// ErrMetaTooLarge is returned by Create and UpdateNode when
-	// Delegate.NodeMeta returns more than MetaMaxSize bytes. (memberlist
-	// panics in that case.)
-	ErrMetaTooLarge = errors.New("hyparlist: node metadata too large")
 
 	// ErrInvalidConfig is returned, wrapped with the offending field, by
 	// Config.Validate and therefore by Create, and by the Validate

@@ -180,7 +180,7 @@ func create(conf *Config, sink metricSink) (*Memberlist, error) {
 	if cfg.Delegate != nil {
 		meta = cfg.Delegate.NodeMeta(MetaMaxSize)
 		if len(meta) > MetaMaxSize {
-			return nil, fmt.Errorf("create: Delegate.NodeMeta returned %d bytes, at most %d: %w", len(meta), MetaMaxSize, ErrMetaTooLarge)
+			return nil, fmt.Errorf("create: Delegate.NodeMeta returned %d bytes, at most %d: %w", len(meta), MetaMaxSize, ErrMessageTooLarge)
 		}
 		meta = slices.Clone(meta)
 	}

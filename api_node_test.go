@@ -118,7 +118,7 @@ func TestLogHelpers(t *testing.T) {
 }
 
 func TestErrorsAreDistinct(t *testing.T) {
-	all := []error{ErrShutdown, ErrNoContact, ErrMessageTooLarge, ErrMetaTooLarge, ErrInvalidConfig,
+	all := []error{ErrShutdown, ErrNoContact, ErrMessageTooLarge, ErrInvalidConfig,
 		ErrNotAllowed, ErrInvalidKey, ErrKeyNotFound, ErrRemovePrimaryKey}
 	for i, a := range all {
 		for j, b := range all {

@@ -16,7 +16,7 @@ type Delegate interface {
 	// (limit is MetaMaxSize). It is called by Create and UpdateNode, and the
 	// result is announced to the cluster in the local member's alive
 	// announcement. A longer result makes Create and UpdateNode fail with
-	// ErrMetaTooLarge (memberlist panics instead).
+	// ErrMessageTooLarge (memberlist panics instead).
 	NodeMeta(limit int) []byte
 
 	// NotifyMsg receives one user message: a payload broadcast by another

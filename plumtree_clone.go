@@ -1,5 +1,4 @@
-// Plumtree core: Clone, an independent copy of a core's state, and
-// CheckInvariants.
+// Plumtree core: Clone, an independent copy of a core's state.
 
 package hyparlist
 
@@ -8,8 +7,8 @@ import (
 	"slices"
 )
 
-// This file copies a Plumtree core (Clone) and exposes its invariant check
-// (CheckInvariants) to drivers outside the package.
+// This file copies a Plumtree core (Clone) for drivers outside the package
+// (the simulator's forks).
 
 // Clone returns an independent copy of p. Actions emitted but not yet
 // drained are copied. Timers, messages and cached payloads are values that
@@ -53,10 +52,3 @@ func (q ptFIFO[T]) clone() ptFIFO[T] {
 	}
 	return c
 }
-
-// CheckInvariants reports the first broken internal invariant of the core
-// (view bounds, sorted neighbours, bounded queues, a pending flush timer for
-// queued announcements, consistent tree, seen and cache tables), or nil. It
-// scans every table: it is meant for tests and simulators checking a run,
-// not for hot paths.
-func (p *Plumtree) CheckInvariants() error { return p.checkInvariants() }

@@ -62,7 +62,7 @@ func TestPlumtreeClone(t *testing.T) {
 		if !reflect.DeepEqual(c.deliverOrder, p.deliverOrder) {
 			t.Errorf("%s delivered %v, want %v", name, c.deliverOrder, p.deliverOrder)
 		}
-		if err := c.pt.CheckInvariants(); err != nil {
+		if err := c.pt.checkInvariants(); err != nil {
 			t.Error(err)
 		}
 	}

@@ -277,7 +277,7 @@ func (m *Memberlist) Leave(timeout time.Duration) error {
 // until the announcement is written to the neighbours' connections, at
 // most timeout (no limit when timeout is not positive), and returns an
 // error wrapping os.ErrDeadlineExceeded if it is not. It fails with
-// ErrMetaTooLarge when the metadata exceeds MetaMaxSize (memberlist
+// ErrMessageTooLarge when the metadata exceeds MetaMaxSize (memberlist
 // panics), and returns ErrShutdown after Shutdown.
 func (m *Memberlist) UpdateNode(timeout time.Duration) error {
 	if m.shutDown() {
@@ -287,7 +287,7 @@ func (m *Memberlist) UpdateNode(timeout time.Duration) error {
 	if d := m.config.Delegate; d != nil {
 		meta = d.NodeMeta(MetaMaxSize)
 		if len(meta) > MetaMaxSize {
-			return fmt.Errorf("update node: Delegate.NodeMeta returned %d bytes, at most %d: %w", len(meta), MetaMaxSize, ErrMetaTooLarge)
+			return fmt.Errorf("update node: Delegate.NodeMeta returned %d bytes, at most %d: %w", len(meta), MetaMaxSize, ErrMessageTooLarge)
 		}
 		meta = clonePayload(meta)
 	}

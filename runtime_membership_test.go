@@ -115,8 +115,8 @@ func TestRuntimeUpdateNode(t *testing.T) {
 		})
 
 		c.nodes[2].rec.update(func(r *recorder) { r.meta = bytes.Repeat([]byte("x"), MetaMaxSize+1) })
-		if err := c.nodes[2].ml.UpdateNode(time.Second); !errorIs(err, ErrMetaTooLarge) {
-			t.Errorf("UpdateNode with oversized meta = %v, want ErrMetaTooLarge", err)
+		if err := c.nodes[2].ml.UpdateNode(time.Second); !errorIs(err, ErrMessageTooLarge) {
+			t.Errorf("UpdateNode with oversized meta = %v, want ErrMessageTooLarge", err)
 		}
 	})
 }

@@ -181,8 +181,8 @@ func TestCreateErrors(t *testing.T) {
 		c = base()
 		rec := &recorder{meta: bytes.Repeat([]byte("m"), MetaMaxSize+1)}
 		c.Delegate = rec
-		if _, err := Create(c); !errors.Is(err, ErrMetaTooLarge) {
-			t.Errorf("Create with oversized meta = %v, want ErrMetaTooLarge", err)
+		if _, err := Create(c); !errors.Is(err, ErrMessageTooLarge) {
+			t.Errorf("Create with oversized meta = %v, want ErrMessageTooLarge", err)
 		}
 		// The original config is not kept: changing it later has no effect.
 		c = base()

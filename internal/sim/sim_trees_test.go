@@ -9,9 +9,10 @@ import (
 
 // TestSimTreesSymmetricPerRoot runs the real cores in the simulator: 10
 // origins broadcast at the same instant, 8 rounds, on a 200-node overlay
-// with churn-free links. Afterwards every node's Plumtree invariants hold
-// and every active link is eager at both ends or lazy at both ends, in
-// the default tree and in every tree root both ends track. (Trees are
+// with churn-free links. Afterwards every active link is eager at both
+// ends or lazy at both ends, in the default tree and in every tree root
+// both ends track. (The cores' own invariants are checked by the root
+// package's Plumtree tests, which can reach them.) (Trees are
 // kept however long their root is quiet: a root whose payloads all passed
 // before a node joined is tracked at its neighbours and not at it, and it
 // starts the root's tree, with every neighbour eager, at the root's next
@@ -49,9 +50,6 @@ func TestSimTreesSymmetricPerRoot(t *testing.T) {
 		pt, ok := s.nodes[i].pt.(*hyparlist.Plumtree)
 		if !ok {
 			t.Fatalf("node %d: Plumtree core is %T", i, s.nodes[i].pt)
-		}
-		if err := pt.CheckInvariants(); err != nil {
-			t.Fatal(err)
 		}
 		pts[s.peers[i].Name] = pt
 	}
