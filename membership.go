@@ -247,20 +247,20 @@ type PushPullState struct {
 	Join bool
 }
 
-// MergeRemoteState hands the application state From sent to
-// Delegate.MergeRemoteState(State, Join). In a join exchange State may be
-// empty: the peer had none (memberlist calls MergeRemoteState only with a
+// mergeRemoteState hands the application state From sent to
+// Delegate.mergeRemoteState(State, Join). In a join exchange State may be
+// empty: the peer had none (memberlist calls mergeRemoteState only with a
 // state), and the exchange's state part is done.
-type MergeRemoteState struct {
+type mergeRemoteState struct {
 	From  Peer
 	Join  bool
 	State []byte
 }
 
-// LeaveAnnounced reports that the left announcement requested by
+// leaveAnnounced reports that the left announcement requested by
 // LeaveCluster has been handed to Plumtree (the BroadcastPayload precedes
 // it in the same Drain). After it the core ignores every event.
-type LeaveAnnounced struct{}
+type leaveAnnounced struct{}
 
 func (UpdateMeta) isEvent()      {}
 func (LocalStateReady) isEvent() {}
@@ -269,8 +269,8 @@ func (JoinVia) isEvent()         {}
 func (MemberChanged) isAction()    {}
 func (ProbeMember) isAction()      {}
 func (PushPullState) isAction()    {}
-func (MergeRemoteState) isAction() {}
-func (LeaveAnnounced) isAction()   {}
+func (mergeRemoteState) isAction() {}
+func (leaveAnnounced) isAction()   {}
 
 // ErrInvalidMembershipSelf reports a local peer NewMembership cannot use;
 // it wraps ErrInvalidArgument.
@@ -335,9 +335,9 @@ func (m *Membership) handle(ev Event) {
 	case LinkFailed:
 		m.removeNeighbor(ev.Peer)
 		m.onLinkFailed(ev)
-	case AliveVerdict:
+	case aliveVerdict:
 		m.onAliveVerdict(ev)
-	case MergeVerdict:
+	case mergeVerdict:
 		m.onMergeVerdict(ev)
 	case LocalHealth:
 		m.healthMult = ev.Multiplier
@@ -450,7 +450,7 @@ func (m *Membership) finishStep() {
 	}
 	if m.leaveAnnounced {
 		m.leaveAnnounced = false
-		m.emit(LeaveAnnounced{})
+		m.emit(leaveAnnounced{})
 	}
 	for _, p := range m.nudges {
 		m.startExchange(p, false)
@@ -593,7 +593,7 @@ func derefMessage[T Message](p *T) Message {
 // exchange's state has arrived.
 func (m *Membership) onUserState(from Peer, msg memberUserStateMsg) {
 	if (len(msg.State) > 0 || msg.Join) && len(msg.State) <= m.cfg.MaxLocalStateSize {
-		m.emit(MergeRemoteState{From: from, Join: msg.Join, State: msg.State})
+		m.emit(mergeRemoteState{From: from, Join: msg.Join, State: msg.State})
 	}
 }
 

@@ -26,54 +26,54 @@ import "time"
 // answer never comes (a driver that drops it) loses its records, which
 // anti-entropy brings back later.
 
-// AliveCheck asks the driver whether Record may be applied: it would make
+// aliveCheck asks the driver whether Record may be applied: it would make
 // Record.Name a live member (from unknown, dead or left), change a live
 // member's address or metadata, or, being an alive record, its incarnation
 // or state (a refutation of a suspicion, a re-announcement). Records that
 // change nothing are not asked about. Answer with AliveVerdict{Check: the
-// AliveCheck}.
-type AliveCheck struct {
+// aliveCheck}.
+type aliveCheck struct {
 	Record MemberRecord
 	src    mergeSource
 }
 
-// AliveVerdict answers an AliveCheck: with Accept the record is merged,
+// aliveVerdict answers an AliveCheck: with Accept the record is merged,
 // otherwise it is ignored.
-type AliveVerdict struct {
-	Check  AliveCheck
+type aliveVerdict struct {
+	Check  aliveCheck
 	Accept bool
 }
 
-// MergeCheck asks the driver whether the records From sent in a join
-// exchange may be merged. Answer with MergeVerdict{Check: the MergeCheck}.
+// mergeCheck asks the driver whether the records From sent in a join
+// exchange may be merged. Answer with MergeVerdict{Check: the mergeCheck}.
 // A join exchange of many records asks once per memberRecordsMsg message
 // (at most 256 records).
-type MergeCheck struct {
+type mergeCheck struct {
 	From    Peer
 	Records []MemberRecord
 }
 
-// MergeVerdict answers a MergeCheck: with Accept the records are merged
+// mergeVerdict answers a MergeCheck: with Accept the records are merged
 // (each may still need an AliveCheck), otherwise none is.
-type MergeVerdict struct {
-	Check  MergeCheck
+type mergeVerdict struct {
+	Check  mergeCheck
 	Accept bool
 }
 
-// MemberConflict reports that a record claimed the name of Existing (the
+// memberConflict reports that a record claimed the name of Existing (the
 // local node, or a member the table holds) at another address, and was
 // ignored. Other is the claim.
-type MemberConflict struct {
+type memberConflict struct {
 	Existing Member
 	Other    Member
 }
 
-func (AliveVerdict) isEvent() {}
-func (MergeVerdict) isEvent() {}
+func (aliveVerdict) isEvent() {}
+func (mergeVerdict) isEvent() {}
 
-func (AliveCheck) isAction()     {}
-func (MergeCheck) isAction()     {}
-func (MemberConflict) isAction() {}
+func (aliveCheck) isAction()     {}
+func (mergeCheck) isAction()     {}
+func (memberConflict) isAction() {}
 
 // needsAliveCheck reports whether applying r over e (nil: unknown name)
 // must wait for an AliveVerdict. The caller applies r only when it wins
@@ -91,11 +91,11 @@ func (m *Membership) needsAliveCheck(e *memberEntry, r MemberRecord, src mergeSo
 // askAlive emits the AliveCheck for r.
 func (m *Membership) askAlive(r MemberRecord, src mergeSource) {
 	r.Meta = cloneBytes(r.Meta)
-	m.emit(AliveCheck{Record: r, src: src})
+	m.emit(aliveCheck{Record: r, src: src})
 }
 
 // onAliveVerdict merges an accepted record.
-func (m *Membership) onAliveVerdict(v AliveVerdict) {
+func (m *Membership) onAliveVerdict(v aliveVerdict) {
 	if !v.Accept || v.Check.Record.validate() != nil {
 		return
 	}
@@ -110,7 +110,7 @@ func (m *Membership) onAliveVerdict(v AliveVerdict) {
 const joinCheckWait = 30 * time.Second
 
 // onMergeVerdict merges the records of an accepted join exchange.
-func (m *Membership) onMergeVerdict(v MergeVerdict) {
+func (m *Membership) onMergeVerdict(v mergeVerdict) {
 	if m.joinChecks > 0 {
 		m.joinChecks--
 	}
@@ -143,7 +143,7 @@ func (m *Membership) addressConflict(e *memberEntry, r MemberRecord) bool {
 
 // reportConflict emits the MemberConflict of r against existing.
 func (m *Membership) reportConflict(existing *memberEntry, r MemberRecord) {
-	m.emit(MemberConflict{
+	m.emit(memberConflict{
 		Existing: m.member(existing),
 		Other:    Member{Name: r.Name, Addr: r.Addr, Meta: cloneBytes(r.Meta), Incarnation: r.Incarnation, State: r.State},
 	})

@@ -47,7 +47,7 @@ func TestMembershipAddressConflict(t *testing.T) {
 			}
 			before := mustMember(t, m, "x")
 			acts := deliverRecs(t, m, mt0.Add(c.after), "x", claim)
-			conflicts := actionsOfType[MemberConflict](acts)
+			conflicts := actionsOfType[memberConflict](acts)
 			got := mustMember(t, m, "x")
 			if !c.conflict {
 				if len(conflicts) != 0 || got.Addr != claim.Addr || got.State != MemberStateAlive {
@@ -80,7 +80,7 @@ func TestMembershipAddressConflict(t *testing.T) {
 func TestMembershipNameReclaimZero(t *testing.T) {
 	m := newStartedMembership(t, "self", DefaultMembershipConfig())
 	deliverRecs(t, m, mt0, "o", rec("x", 3, MemberStateAlive))
-	if acts := deliverRecs(t, m, mt0, "x", recAt("x", "10.0.0.2:1", 1, MemberStateAlive)); len(actionsOfType[MemberConflict](acts)) != 0 {
+	if acts := deliverRecs(t, m, mt0, "x", recAt("x", "10.0.0.2:1", 1, MemberStateAlive)); len(actionsOfType[memberConflict](acts)) != 0 {
 		t.Errorf("a stale claim was reported as a conflict")
 	}
 	deliverRecs(t, m, mt0, "o", rec("x", 3, MemberStateDead))
@@ -96,7 +96,7 @@ func TestMembershipNameReclaimZero(t *testing.T) {
 func TestMembershipSelfConflict(t *testing.T) {
 	m := newStartedMembership(t, "self", DefaultMembershipConfig())
 	acts := deliverRecs(t, m, mt0, "o", recAt("self", "10.0.0.9:1", 4, MemberStateAlive))
-	if c := actionsOfType[MemberConflict](acts); len(c) != 1 || c[0].Existing.Name != "self" || c[0].Other.Addr != "10.0.0.9:1" {
+	if c := actionsOfType[memberConflict](acts); len(c) != 1 || c[0].Existing.Name != "self" || c[0].Other.Addr != "10.0.0.9:1" {
 		t.Fatalf("conflicts %+v, want one about self", c)
 	}
 	if recs := announcedRecords(t, acts); len(recs) != 0 || m.LocalMember().Incarnation != 0 {
@@ -118,20 +118,20 @@ func TestMembershipAliveCheck(t *testing.T) {
 	m := newStartedMembership(t, "self", cfg)
 
 	acts := deliverRecs(t, m, mt0, "x", rec("x", 0, MemberStateAlive))
-	checks := actionsOfType[AliveCheck](acts)
+	checks := actionsOfType[aliveCheck](acts)
 	if len(checks) != 1 || checks[0].Record.Name != "x" {
 		t.Fatalf("checks %+v, want one for x", checks)
 	}
 	if _, ok := m.Member("x"); ok {
 		t.Fatalf("x added before the verdict")
 	}
-	if acts := stepActs(m, mt0, AliveVerdict{Check: checks[0], Accept: false}); len(acts) != 0 {
+	if acts := stepActs(m, mt0, aliveVerdict{Check: checks[0], Accept: false}); len(acts) != 0 {
 		t.Fatalf("a rejection produced %v", acts)
 	}
 	if _, ok := m.Member("x"); ok {
 		t.Fatalf("x added after a rejection")
 	}
-	acts = stepActs(m, mt0, AliveVerdict{Check: checks[0], Accept: true})
+	acts = stepActs(m, mt0, aliveVerdict{Check: checks[0], Accept: true})
 	if len(memberChanges(NodeJoin, acts)) != 1 || mustMember(t, m, "x").State != MemberStateAlive {
 		t.Fatalf("accepted x not joined: %v", acts)
 	}
@@ -142,34 +142,34 @@ func TestMembershipAliveCheck(t *testing.T) {
 	if acts := deliverRecs(t, m, mt0, "a", rec("x", 0, MemberStateAlive)); len(acts) != 0 {
 		t.Errorf("a repeat gave %v", acts)
 	}
-	if acts := deliverRecs(t, m, mt0, "a", rec("x", 0, MemberStateSuspect)); len(actionsOfType[AliveCheck](acts)) != 0 {
+	if acts := deliverRecs(t, m, mt0, "a", rec("x", 0, MemberStateSuspect)); len(actionsOfType[aliveCheck](acts)) != 0 {
 		t.Errorf("a suspicion asked for a verdict")
 	}
-	checks = actionsOfType[AliveCheck](deliverRecs(t, m, mt0, "x", rec("x", 1, MemberStateAlive)))
+	checks = actionsOfType[aliveCheck](deliverRecs(t, m, mt0, "x", rec("x", 1, MemberStateAlive)))
 	if len(checks) != 1 || checks[0].Record.Incarnation != 1 {
 		t.Fatalf("refutation: checks %+v, want one at incarnation 1", checks)
 	}
-	stepActs(m, mt0, AliveVerdict{Check: checks[0], Accept: false})
+	stepActs(m, mt0, aliveVerdict{Check: checks[0], Accept: false})
 	if got := mustMember(t, m, "x"); got.State != MemberStateSuspect || got.Incarnation != 0 {
 		t.Fatalf("a rejected refutation changed x: %+v", got)
 	}
-	stepActs(m, mt0, AliveVerdict{Check: checks[0], Accept: true})
+	stepActs(m, mt0, aliveVerdict{Check: checks[0], Accept: true})
 	if got := mustMember(t, m, "x"); got.State != MemberStateAlive || got.Incarnation != 1 {
 		t.Fatalf("an accepted refutation did not apply: %+v", got)
 	}
 	// A re-announcement at a higher incarnation asks too.
-	if n := len(actionsOfType[AliveCheck](deliverRecs(t, m, mt0, "a", rec("x", 2, MemberStateAlive)))); n != 1 {
+	if n := len(actionsOfType[aliveCheck](deliverRecs(t, m, mt0, "a", rec("x", 2, MemberStateAlive)))); n != 1 {
 		t.Errorf("a new incarnation: %d checks, want 1", n)
 	}
 	// New metadata asks; a verdict overtaken by a newer record does nothing.
 	newMeta := rec("x", 2, MemberStateAlive)
 	newMeta.Meta = []byte("m")
-	checks = actionsOfType[AliveCheck](deliverRecs(t, m, mt0, "x", newMeta))
+	checks = actionsOfType[aliveCheck](deliverRecs(t, m, mt0, "x", newMeta))
 	if len(checks) != 1 {
 		t.Fatalf("metadata change: %d checks, want 1", len(checks))
 	}
 	deliverRecs(t, m, mt0, "a", rec("x", 3, MemberStateSuspect))
-	stepActs(m, mt0, AliveVerdict{Check: checks[0], Accept: true})
+	stepActs(m, mt0, aliveVerdict{Check: checks[0], Accept: true})
 	if got := mustMember(t, m, "x"); got.Incarnation != 3 || got.State != MemberStateSuspect {
 		t.Errorf("an overtaken verdict changed x: %+v", got)
 	}
@@ -186,7 +186,7 @@ func TestMembershipMergeCheck(t *testing.T) {
 	recs := []MemberRecord{rec("p", 0, MemberStateAlive), rec("q", 0, MemberStateAlive)}
 	selfBucket := uint16(fineBucketOf(nameHash("self")) / (fineBuckets / 64))
 	acts := stepActs(m, mt0, Receive{From: peer, Msg: memberRecordsMsg{Join: true, Buckets: 64, Want: []uint16{selfBucket}, Records: recs}})
-	checks := actionsOfType[MergeCheck](acts)
+	checks := actionsOfType[mergeCheck](acts)
 	if len(checks) != 1 || checks[0].From != peer || len(checks[0].Records) != 2 {
 		t.Fatalf("merge checks %+v", checks)
 	}
@@ -196,16 +196,16 @@ func TestMembershipMergeCheck(t *testing.T) {
 	if m.NumMembers() != 1 {
 		t.Fatalf("records merged before the verdict")
 	}
-	stepActs(m, mt0, MergeVerdict{Check: checks[0], Accept: false})
+	stepActs(m, mt0, mergeVerdict{Check: checks[0], Accept: false})
 	if m.NumMembers() != 1 {
 		t.Fatalf("records merged after a veto")
 	}
-	acts = stepActs(m, mt0, MergeVerdict{Check: checks[0], Accept: true})
+	acts = stepActs(m, mt0, mergeVerdict{Check: checks[0], Accept: true})
 	if m.NumMembers() != 3 || len(memberChanges(NodeJoin, acts)) != 2 {
 		t.Fatalf("accepted join records: %d members, %d joins", m.NumMembers(), len(memberChanges(NodeJoin, acts)))
 	}
 	acts = stepActs(m, mt0, Receive{From: peer, Msg: memberRecordsMsg{Buckets: 64, Records: []MemberRecord{rec("r", 0, MemberStateAlive)}}})
-	if len(actionsOfType[MergeCheck](acts)) != 0 || m.NumMembers() != 4 {
+	if len(actionsOfType[mergeCheck](acts)) != 0 || m.NumMembers() != 4 {
 		t.Errorf("a periodic exchange was checked or not merged")
 	}
 }
@@ -262,7 +262,7 @@ func TestMembershipMergeCheckHoldsBroadcasts(t *testing.T) {
 	peer := testPeer("p")
 	stepActs(m, mt0, NeighborUp{Peer: peer})
 	acts := stepActs(m, mt0, Receive{From: peer, Msg: memberRecordsMsg{Join: true, Buckets: 64, Records: []MemberRecord{rec("p", 0, MemberStateAlive)}}})
-	checks := actionsOfType[MergeCheck](acts)
+	checks := actionsOfType[mergeCheck](acts)
 	if len(checks) != 1 {
 		t.Fatalf("merge checks %+v", checks)
 	}
@@ -270,7 +270,7 @@ func TestMembershipMergeCheckHoldsBroadcasts(t *testing.T) {
 	if n := m.NumMembers(); n != 1 {
 		t.Fatalf("%d members after a broadcast while the join verdict waits, want 1", n)
 	}
-	stepActs(m, mt0, MergeVerdict{Check: checks[0], Accept: false})
+	stepActs(m, mt0, mergeVerdict{Check: checks[0], Accept: false})
 	if n := m.NumMembers(); n != 1 {
 		t.Fatalf("%d members after the veto, want 1", n)
 	}
@@ -280,7 +280,7 @@ func TestMembershipMergeCheckHoldsBroadcasts(t *testing.T) {
 	}
 	// A verdict that never comes holds broadcasts for joinCheckWait only.
 	acts = stepActs(m, mt0, Receive{From: peer, Msg: memberRecordsMsg{Join: true, Buckets: 64, Records: []MemberRecord{rec("p", 0, MemberStateAlive)}}})
-	if len(actionsOfType[MergeCheck](acts)) != 1 {
+	if len(actionsOfType[mergeCheck](acts)) != 1 {
 		t.Fatal("no merge check for the second join exchange")
 	}
 	deliverRecs(t, m, mt0.Add(joinCheckWait), "s", rec("s", 0, MemberStateAlive))

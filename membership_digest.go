@@ -164,7 +164,7 @@ func (m *Membership) onRecords(from Peer, mr memberRecordsMsg) {
 		if recs := validRecords(mr.Records); len(recs) > 0 {
 			m.joinChecks++
 			m.joinChecksUntil = m.clock + int64(joinCheckWait)
-			m.emit(MergeCheck{From: from, Records: recs})
+			m.emit(mergeCheck{From: from, Records: recs})
 		}
 	} else {
 		before := m.table.version

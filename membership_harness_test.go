@@ -163,7 +163,7 @@ func (h *mnet) act(n *mnode, a Action) {
 		case NodeLeave:
 			n.left[a.Member.Name]++
 		}
-	case LeaveAnnounced:
+	case leaveAnnounced:
 		h.schedule(time.Second, func() { h.depart(n) })
 	}
 }

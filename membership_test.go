@@ -196,7 +196,7 @@ func TestMembershipLeave(t *testing.T) {
 			}
 		case BroadcastPayload:
 			order = append(order, "broadcast")
-		case LeaveAnnounced:
+		case leaveAnnounced:
 			order = append(order, "announced")
 		}
 	}
@@ -215,7 +215,7 @@ func TestMembershipLeave(t *testing.T) {
 	}
 	// A leave before Start still completes.
 	n, _ := NewMembership(testPeer("n"), DefaultMembershipConfig(), rand.New(rand.NewPCG(1, 1)))
-	if la := actionsOfType[LeaveAnnounced](stepActs(n, mt0, LeaveCluster{})); len(la) != 1 {
+	if la := actionsOfType[leaveAnnounced](stepActs(n, mt0, LeaveCluster{})); len(la) != 1 {
 		t.Errorf("leave before Start: %d LeaveAnnounced", len(la))
 	}
 }
@@ -350,7 +350,7 @@ func TestMembershipUserState(t *testing.T) {
 		t.Fatalf("LocalStateReady sent %d messages", len(sends))
 	}
 	us := sends[0].Msg.(memberUserStateMsg)
-	merged := actionsOfType[MergeRemoteState](stepActs(b, mt0, Receive{From: testPeer("a"), Msg: &us}))
+	merged := actionsOfType[mergeRemoteState](stepActs(b, mt0, Receive{From: testPeer("a"), Msg: &us}))
 	if len(merged) != 1 || string(merged[0].State) != "hello" || !merged[0].Join || merged[0].From.Name != "a" {
 		t.Errorf("MergeRemoteState %+v", merged)
 	}

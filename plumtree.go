@@ -85,7 +85,7 @@ type Plumtree struct {
 	// nextSeq is the sequence number of the next local broadcast.
 	nextSeq uint64
 	// signer signs the local broadcasts (plumtree_sign.go); nil: unsigned.
-	signer BroadcastSigner
+	signer broadcastSigner
 	// admitter decides on each received message the core does not
 	// remember (plumtree_sign.go); nil: every one is taken.
 	admitter BroadcastAdmitter

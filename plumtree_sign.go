@@ -19,10 +19,10 @@ package hyparlist
 // after the duplicate check, so that duplicates within SeenTTL still reach
 // the tree's PRUNE logic, and exactly once per message taken.
 
-// BroadcastSigner returns the signature of the broadcast (id, class,
+// broadcastSigner returns the signature of the broadcast (id, class,
 // payload) that travels with it (opaque to the core; at most 96 bytes are
 // carried on the wire). It must not keep or modify payload.
-type BroadcastSigner func(id MessageID, class Class, payload []byte) []byte
+type broadcastSigner func(id MessageID, class Class, payload []byte) []byte
 
 // BroadcastAdmitter reports whether the core may take a received message
 // (id, class, with the signature sig it carries) that it does not
@@ -33,7 +33,7 @@ type BroadcastAdmitter func(id MessageID, class Class, sig []byte) bool
 
 // SetSigner makes the core sign every later local broadcast with sign (nil:
 // unsigned). Cloned cores share it.
-func (p *Plumtree) SetSigner(sign BroadcastSigner) { p.signer = sign }
+func (p *Plumtree) SetSigner(sign broadcastSigner) { p.signer = sign }
 
 // SetAdmitter makes the core ask admit about every later received message
 // it does not remember (nil: take every one). Cloned cores share it.

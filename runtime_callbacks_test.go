@@ -35,8 +35,8 @@ func TestRuntimeCallbackBudgetCountsRetained(t *testing.T) {
 		synctest.Wait() // the dispatcher is inside NotifyJoin
 		_, before := nd.ml.eventQueue.queued()
 		onLoop(t, nd.ml, func(l *runLoop) {
-			l.askMerge(MergeCheck{From: Peer{Name: "m000", Addr: "127.0.0.1:1"}, Records: records})
-			l.askAlive(AliveCheck{Record: records[0]})
+			l.askMerge(mergeCheck{From: Peer{Name: "m000", Addr: "127.0.0.1:1"}, Records: records})
+			l.askAlive(aliveCheck{Record: records[0]})
 			l.notifyMember(NodeUpdate, node)
 		})
 		synctest.Wait() // the loop has handed them to the dispatcher

@@ -25,17 +25,17 @@ import (
 // refused at once, without asking: as in memberlist, which refuses alive
 // messages (new nodes and address changes) from outside its networks,
 // such a node never becomes a member; the refusal denies it like a veto.
-func (l *runLoop) askAlive(c AliveCheck) {
+func (l *runLoop) askAlive(c aliveCheck) {
 	if !l.addrAllowed(c.Record.Addr) {
 		l.m.logRefusal(slog.LevelWarn, "member_cidr", addrSource(c.Record.Addr), "refusing a member outside CIDRsAllowed", "member", c.Record.Name, "addr", c.Record.Addr)
-		v := AliveVerdict{Check: c, Accept: false}
+		v := aliveVerdict{Check: c, Accept: false}
 		l.feed(coreMembership, v)
 		l.onVeto(v)
 		return
 	}
 	ad := l.m.config.Alive
 	if ad == nil {
-		l.feed(coreMembership, AliveVerdict{Check: c, Accept: true})
+		l.feed(coreMembership, aliveVerdict{Check: c, Accept: true})
 		return
 	}
 	m := l.m
@@ -47,16 +47,16 @@ func (l *runLoop) askAlive(c AliveCheck) {
 		if err != nil {
 			m.logger.Warn("alive delegate refused a member", "member", n.Name, "error", err)
 		}
-		_ = m.submit(cmdVerdict{ev: AliveVerdict{Check: c, Accept: err == nil}, err: err})
+		_ = m.submit(cmdVerdict{ev: aliveVerdict{Check: c, Accept: err == nil}, err: err})
 	})
 }
 
 // askMerge runs MergeDelegate.NotifyMerge for the records of a join
 // exchange and feeds the verdict back.
-func (l *runLoop) askMerge(c MergeCheck) {
+func (l *runLoop) askMerge(c mergeCheck) {
 	md := l.m.config.Merge
 	if md == nil {
-		l.feed(coreMembership, MergeVerdict{Check: c, Accept: true})
+		l.feed(coreMembership, mergeVerdict{Check: c, Accept: true})
 		return
 	}
 	m := l.m
@@ -72,12 +72,12 @@ func (l *runLoop) askMerge(c MergeCheck) {
 		if err != nil {
 			m.logger.Warn("merge delegate canceled a merge", "peer", c.From.Name, "error", err)
 		}
-		_ = m.submit(cmdVerdict{ev: MergeVerdict{Check: c, Accept: err == nil}, err: err})
+		_ = m.submit(cmdVerdict{ev: mergeVerdict{Check: c, Accept: err == nil}, err: err})
 	})
 }
 
 // notifyMemberConflict tells the ConflictDelegate about a refused claim.
-func (l *runLoop) notifyMemberConflict(c MemberConflict) {
+func (l *runLoop) notifyMemberConflict(c memberConflict) {
 	cd := l.m.live.Conflict
 	if cd == nil {
 		return
@@ -100,9 +100,9 @@ func (c cmdVerdict) apply(l *runLoop) {
 	l.feed(coreMembership, c.ev)
 	l.onVeto(c.ev)
 	switch v := c.ev.(type) {
-	case MergeVerdict:
+	case mergeVerdict:
 		l.answerJoinWaits(c.err)
-	case AliveVerdict:
+	case aliveVerdict:
 		// A veto of the contact's own record while a Join waits fails
 		// that Join as a merge veto would: the vetoed contact is cut off,
 		// so the join exchange cannot end (serf's AliveDelegate is its

@@ -115,12 +115,12 @@ func (d *denyList) len() int {
 func (l *runLoop) onVeto(ev Event) {
 	var peers []Peer
 	switch v := ev.(type) {
-	case AliveVerdict:
+	case aliveVerdict:
 		if v.Accept {
 			return
 		}
 		peers = append(peers, Peer{Name: v.Check.Record.Name, Addr: v.Check.Record.Addr})
-	case MergeVerdict:
+	case mergeVerdict:
 		if v.Accept {
 			return
 		}

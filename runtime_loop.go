@@ -390,13 +390,13 @@ func (l *runLoop) routeMembership(actions []Action) {
 			l.probe(a)
 		case PushPullState:
 			l.localState(a.Peer, a.Join)
-		case MergeRemoteState:
+		case mergeRemoteState:
 			l.mergeRemoteState(a.From, a.State, a.Join)
-		case AliveCheck:
+		case aliveCheck:
 			l.askAlive(a)
-		case MergeCheck:
+		case mergeCheck:
 			l.askMerge(a)
-		case MemberConflict:
+		case memberConflict:
 			l.notifyMemberConflict(a)
 		}
 	}

@@ -141,10 +141,10 @@ func (m *Memberlist) ackPayload() []byte {
 		return nil
 	}
 	p := pd.AckPayload()
-	if len(p) > AckPayloadMaxSize {
+	if len(p) > ackPayloadMaxSize {
 		now := time.Now().UnixNano()
 		if last := m.ackWarnedAt.Load(); (last == 0 || now-last >= int64(oversizedAckLogEvery)) && m.ackWarnedAt.CompareAndSwap(last, now) {
-			m.logger.Warn("PingDelegate.AckPayload too large, answering without it", "bytes", len(p), "max_bytes", AckPayloadMaxSize)
+			m.logger.Warn("PingDelegate.AckPayload too large, answering without it", "bytes", len(p), "max_bytes", ackPayloadMaxSize)
 		}
 		return nil
 	}

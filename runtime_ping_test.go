@@ -185,7 +185,7 @@ func TestRuntimePingDelegateOversizedPayload(t *testing.T) {
 			}
 		})
 		recs["node-01"].mu.Lock()
-		recs["node-01"].payload = bytes.Repeat([]byte{'x'}, AckPayloadMaxSize+1)
+		recs["node-01"].payload = bytes.Repeat([]byte{'x'}, ackPayloadMaxSize+1)
 		recs["node-01"].mu.Unlock()
 		iv := c.nodes[0].ml.config.keepaliveInterval()
 		time.Sleep(2 * iv)
@@ -209,12 +209,12 @@ func TestRuntimePingDelegateOversizedPayload(t *testing.T) {
 		}
 		// Within the bound, the payload goes through again.
 		recs["node-01"].mu.Lock()
-		recs["node-01"].payload = bytes.Repeat([]byte{'y'}, AckPayloadMaxSize)
+		recs["node-01"].payload = bytes.Repeat([]byte{'y'}, ackPayloadMaxSize)
 		recs["node-01"].mu.Unlock()
 		time.Sleep(3 * iv)
 		synctest.Wait()
 		calls := recs["node-00"].take()
-		if len(calls) == 0 || len(calls[len(calls)-1].payload) != AckPayloadMaxSize {
+		if len(calls) == 0 || len(calls[len(calls)-1].payload) != ackPayloadMaxSize {
 			t.Errorf("a payload of exactly AckPayloadMaxSize did not arrive")
 		}
 	})

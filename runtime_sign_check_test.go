@@ -34,11 +34,11 @@ func TestRuntimeDuplicateNotVerified(t *testing.T) {
 
 		_, key, _ := ed25519.GenerateKey(nil)
 		ghost := MemberRecord{Name: "ghost", Addr: "10.99.0.1:1", State: MemberStateAlive}
-		payload, err := AppendAnnouncement(nil, []MemberRecord{ghost})
+		payload, err := appendAnnouncement(nil, []MemberRecord{ghost})
 		if err != nil {
 			t.Fatal(err)
 		}
-		altered, err := AppendAnnouncement(nil, []MemberRecord{{Name: "altered", Addr: "10.99.0.2:1", State: MemberStateAlive}})
+		altered, err := appendAnnouncement(nil, []MemberRecord{{Name: "altered", Addr: "10.99.0.2:1", State: MemberStateAlive}})
 		if err != nil {
 			t.Fatal(err)
 		}

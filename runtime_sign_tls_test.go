@@ -64,7 +64,7 @@ func TestTLSMadeUpNameBindsNothing(t *testing.T) {
 	_, key, _ := ed25519.GenerateKey(nil)
 	lim := DefaultWireLimits()
 	ghost := MemberRecord{Name: "ghost", Addr: "127.0.0.1:1", State: MemberStateAlive, Incarnation: 1}
-	ann, err := AppendAnnouncement(nil, []MemberRecord{ghost})
+	ann, err := appendAnnouncement(nil, []MemberRecord{ghost})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -203,7 +203,7 @@ func encodeBody(e *encoder, m Message) bool {
 	case pingAckMsg:
 		e.begin(typePingAck, 2)
 		e.uint(uint64(m.SeqNo))
-		e.bytes("payload", "", m.Payload, AckPayloadMaxSize)
+		e.bytes("payload", "", m.Payload, ackPayloadMaxSize)
 	case memberDigestMsg:
 		e.begin(typeMemberDigest, 4)
 		e.bool(m.Join)
@@ -384,7 +384,7 @@ func (d *decoder) message(t MessageType) Message {
 		return linkPingMsg{SeqNo: d.uint32("seq_no")}
 	case typePingAck:
 		d.fields("", 2)
-		return pingAckMsg{SeqNo: d.uint32("seq_no"), Payload: d.bytes("payload", "", AckPayloadMaxSize)}
+		return pingAckMsg{SeqNo: d.uint32("seq_no"), Payload: d.bytes("payload", "", ackPayloadMaxSize)}
 	case typeMemberDigest:
 		d.fields("", 4)
 		return memberDigestMsg{

@@ -160,13 +160,13 @@ type pingAckMsg struct {
 	Payload []byte
 }
 
-// AckPayloadMaxSize is the largest PingDelegate.AckPayload a node sends,
+// ackPayloadMaxSize is the largest PingDelegate.AckPayload a node sends,
 // and the largest pingAckMsg payload it accepts. A larger AckPayload is not
 // sent: the answer goes out without a payload and the node logs a warning
 // (see PingDelegate). memberlist has no such bound, but its acks travel in
 // UDP packets of about 1400 bytes (Config.UDPBufferSize), so a payload
 // that worked there fits: Serf's network coordinate takes about 100 bytes.
-const AckPayloadMaxSize = 1024
+const ackPayloadMaxSize = 1024
 
 // Type implements Message.
 func (helloMsg) Type() MessageType { return typeHello }

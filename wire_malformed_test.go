@@ -154,7 +154,7 @@ func TestDecodeMessageMalformed(t *testing.T) {
 		{"ping_ack too few fields", frameOf(typePingAck, "91 00"), def, errMalformed, typePingAck, ""},
 		{"ping_ack seq_no over uint32", frameOf(typePingAck, "92 cf 0000000100000000 c0"), def, errMalformed, typePingAck, "seq_no"},
 		{"ping_ack payload is an array", frameOf(typePingAck, "92 00 90"), def, errMalformed, typePingAck, "payload"},
-		{"ping_ack payload over limit", frameOf(typePingAck, "92 00 c5 0401 "+strings.Repeat("70", AckPayloadMaxSize+1)), def, errLimitExceeded, typePingAck, "payload"},
+		{"ping_ack payload over limit", frameOf(typePingAck, "92 00 c5 0401 "+strings.Repeat("70", ackPayloadMaxSize+1)), def, errLimitExceeded, typePingAck, "payload"},
 		{"ping_ack payload claims 2^32-1 bytes", frameOf(typePingAck, "92 00 c6 ffffffff 00"), def, errLimitExceeded, typePingAck, "payload"},
 		{"truncated ping_ack payload", frameOf(typePingAck, "92 00 c4 05 0102"), def, errTruncated, typePingAck, "payload"},
 		{"prune v1 with a root", rawFrame(1, byte(typePrune), 0, -1, "91 a1 72"), def, errMalformed, typePrune, ""},
@@ -297,7 +297,7 @@ func TestEncodeMessageRefuses(t *testing.T) {
 		{"long member addr", memberRecordsMsg{Records: []MemberRecord{{Name: "x", Addr: strings.Repeat("x", MaxMemberAddrLen+1)}}}, lim, errLimitExceeded},
 		{"long member meta", memberRecordsMsg{Records: []MemberRecord{{Name: "x", Meta: make([]byte, MaxMemberMetaLen+1)}}}, lim, errLimitExceeded},
 		{"large user state", memberUserStateMsg{State: make([]byte, lim.MaxUserStateSize+1)}, lim, errLimitExceeded},
-		{"large ack payload", pingAckMsg{Payload: make([]byte, AckPayloadMaxSize+1)}, lim, errLimitExceeded},
+		{"large ack payload", pingAckMsg{Payload: make([]byte, ackPayloadMaxSize+1)}, lim, errLimitExceeded},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
