@@ -74,7 +74,7 @@ func TestMemberlistStyleUsage(t *testing.T) {
 	conf.Name = "node-1"
 	conf.Events = &ChannelEventDelegate{Ch: ch}
 	conf.Delegate = memberlistApp{}
-	if err := conf.Validate(); err != nil {
+	if err := conf.validate(); err != nil {
 		t.Fatal(err)
 	}
 

@@ -37,7 +37,7 @@ var (
 	ErrMessageTooLarge = errors.New("hyparlist: message too large")
 
 	// ErrInvalidConfig is returned, wrapped with the offending field, by
-	// Config.Validate and therefore by Create, and by the Validate
+	// Config.validate and therefore by Create, and by the Validate
 	// methods of the cores' configurations (HyParViewConfig,
 	// PlumtreeConfig, MembershipConfig) and therefore by NewHyParView,
 	// NewPlumtree and NewMembership.

@@ -37,7 +37,7 @@ type Memberlist struct {
 	transport NodeAwareTransport
 	logger    *slog.Logger
 	self      Peer
-	lim       WireLimits
+	lim       wireLimits
 	crypto    frameCrypto
 	// signKey signs the node's broadcasts (runtime_sign.go).
 	signKey ed25519.PrivateKey
@@ -169,7 +169,7 @@ func create(conf *Config, sink metricSink) (*Memberlist, error) {
 		return nil, fmt.Errorf("create: nil config: %w", ErrInvalidConfig)
 	}
 	cfg := conf.clone()
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("create: %w", err)
 	}
 	if err := installSecretKey(cfg); err != nil {
@@ -331,7 +331,7 @@ func (m *Memberlist) localAliveVetoed(meta []byte) bool {
 	if ad == nil {
 		return false
 	}
-	n := m.memberNode(Member{Name: m.self.Name, Addr: m.self.Addr, Meta: meta, State: MemberStateAlive})
+	n := m.memberNode(Member{Name: m.self.Name, Addr: m.self.Addr, Meta: meta, State: memberStateAlive})
 	if err := ad.NotifyAlive(n); err != nil {
 		m.logger.Warn("alive delegate refused the local node; it is left out of its own member list", "member", n.Name, "error", err)
 		return true

@@ -160,7 +160,7 @@ func (m *Memberlist) encodePacket(msg userMsg) ([]byte, error) {
 	if len(msg.Payload) > m.config.UDPBufferSize {
 		return nil, fmt.Errorf("payload of %d bytes, UDPBufferSize is %d: %w", len(msg.Payload), m.config.UDPBufferSize, ErrMessageTooLarge)
 	}
-	frame, err := EncodeMessage(nil, msg, m.lim)
+	frame, err := encodeMessage(nil, msg, m.lim)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMessageTooLarge, err)
 	}

@@ -33,7 +33,7 @@ func TestValidateUpperBounds(t *testing.T) {
 			c := DefaultLANConfig()
 			c.Name = "node"
 			tc.set(c, v)
-			err := c.Validate()
+			err := c.validate()
 			if v == tc.max {
 				if err != nil {
 					t.Errorf("%s = %d (the maximum): %v", tc.field, v, err)
@@ -69,7 +69,7 @@ func TestCreateRefusesHugeQueues(t *testing.T) {
 		t.Run(tc.field, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				conf := mockConfig("node", tc.set)
-				conf.Transport = NewMockNetwork(nil).NewTransport("node")
+				conf.Transport = newMockNetwork(nil).NewTransport("node")
 				var ml *Memberlist
 				err := callNoPanic(t, "Create with huge "+tc.field, func() (err error) {
 					ml, err = Create(conf)
@@ -115,7 +115,7 @@ func TestCreateFailureClosesTransport(t *testing.T) {
 	p.Close()
 }
 
-// TestValidateSuspicionTimeout: Config.Validate refuses, naming
+// TestValidateSuspicionTimeout: Config.validate refuses, naming
 // SuspicionMult, settings whose longest suspicion timeout exceeds
 // maxSuspicionTimeout, and accepts memberlist's profiles.
 func TestValidateSuspicionTimeout(t *testing.T) {
@@ -135,7 +135,7 @@ func TestValidateSuspicionTimeout(t *testing.T) {
 		c := DefaultLANConfig()
 		c.Name = "node"
 		tc.set(c)
-		err := c.Validate()
+		err := c.validate()
 		if tc.ok {
 			if err != nil {
 				t.Errorf("%s: %v", tc.name, err)
@@ -170,13 +170,13 @@ func TestValidConfigsCreate(t *testing.T) {
 		try := func(desc string, set func(v reflect.Value)) {
 			conf := mockConfig("node", nil)
 			set(reflect.ValueOf(conf).Elem().Field(i))
-			if conf.Validate() == nil {
+			if conf.validate() == nil {
 				accepted++
 				checkValidConfigCreates(t, desc, conf)
 			}
 		}
 		if f.Name == "Name" {
-			for _, n := range []int{1, MaxMemberNameLen, MaxMemberNameLen + 1, 1 << 16} {
+			for _, n := range []int{1, maxMemberNameLen, maxMemberNameLen + 1, 1 << 16} {
 				try(fmt.Sprintf("Name of %d bytes", n), func(v reflect.Value) { v.SetString(strings.Repeat("n", n)) })
 			}
 			continue
@@ -202,12 +202,12 @@ func TestValidConfigsCreate(t *testing.T) {
 func checkValidConfigCreates(t *testing.T, desc string, conf *Config) {
 	t.Helper()
 	cc := conf.coreConfigs()
-	for _, err := range []error{cc.hyparview.Validate(), cc.plumtree.Validate(), cc.membership.Validate(), conf.wireLimits().Validate()} {
+	for _, err := range []error{cc.hyparview.Validate(), cc.plumtree.Validate(), cc.membership.Validate(), conf.wireLimits().validate()} {
 		if err != nil {
 			t.Errorf("%s: Validate accepts, a core refuses: %v", desc, err)
 		}
 	}
-	conf.Transport = NewMockNetwork(nil).NewTransport(conf.Name)
+	conf.Transport = newMockNetwork(nil).NewTransport(conf.Name)
 	var ml *Memberlist
 	err := callNoPanic(t, desc, func() (err error) {
 		ml, err = Create(conf)
@@ -223,7 +223,7 @@ func checkValidConfigCreates(t *testing.T, desc string, conf *Config) {
 }
 
 // TestValidateCoreBounds: the cores' own bounds, and limits that involve
-// two fields, are checked by Config.Validate under Config field names; a
+// two fields, are checked by Config.validate under Config field names; a
 // configuration at those bounds starts.
 func TestValidateCoreBounds(t *testing.T) {
 	big := func(c *Config) {
@@ -235,13 +235,13 @@ func TestValidateCoreBounds(t *testing.T) {
 		set   func(c *Config)
 		field string // "" when valid
 	}{
-		{"longest name", func(c *Config) { c.Name = strings.Repeat("n", MaxMemberNameLen) }, ""},
-		{"name too long", func(c *Config) { c.Name = strings.Repeat("n", MaxMemberNameLen+1) }, "Name"},
+		{"longest name", func(c *Config) { c.Name = strings.Repeat("n", maxMemberNameLen) }, ""},
+		{"name too long", func(c *Config) { c.Name = strings.Repeat("n", maxMemberNameLen+1) }, "Name"},
 		{"largest views", big, ""},
 		{"active view too large", func(c *Config) { c.ActiveViewSize = maxHyParViewActive + 1 }, "ActiveViewSize"},
 		{"passive view too large", func(c *Config) { c.PassiveViewSize = maxHyParViewPassive + 1 }, "PassiveViewSize"},
-		{"largest shuffle", func(c *Config) { big(c); c.ShufflePassive = DefaultWireLimits().MaxPeers - 1 - c.ShuffleActive }, ""},
-		{"shuffle too large", func(c *Config) { big(c); c.ShufflePassive = DefaultWireLimits().MaxPeers - c.ShuffleActive }, "ShufflePassive"},
+		{"largest shuffle", func(c *Config) { big(c); c.ShufflePassive = defaultWireLimits().MaxPeers - 1 - c.ShuffleActive }, ""},
+		{"shuffle too large", func(c *Config) { big(c); c.ShufflePassive = defaultWireLimits().MaxPeers - c.ShuffleActive }, "ShufflePassive"},
 		{"IHaveInterval + GraftTimeout overflows", func(c *Config) {
 			c.IHaveInterval, c.GraftTimeout = math.MaxInt64/2+1, math.MaxInt64/2+1
 		}, "MessageCacheTTL"},
@@ -250,7 +250,7 @@ func TestValidateCoreBounds(t *testing.T) {
 		}, ""},
 	} {
 		conf := mockConfig("node", tc.set)
-		err := conf.Validate()
+		err := conf.validate()
 		if tc.field == "" {
 			if err != nil {
 				t.Errorf("%s: %v", tc.name, err)
@@ -269,7 +269,7 @@ func TestLinkSilenceLimitSaturates(t *testing.T) {
 	c := mockConfig("node", func(c *Config) {
 		c.KeepaliveInterval, c.KeepaliveTimeout = math.MaxInt64/2+1, math.MaxInt64/2+1
 	})
-	if err := c.Validate(); err != nil {
+	if err := c.validate(); err != nil {
 		t.Fatal(err)
 	}
 	if got := c.linkSilenceLimit(); got != math.MaxInt64 {

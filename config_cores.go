@@ -17,7 +17,7 @@ type coreConfigs struct {
 }
 
 // coreConfigs maps c onto the cores' configurations. c must be valid
-// (Config.Validate).
+// (Config.validate).
 func (c *Config) coreConfigs() coreConfigs {
 	return coreConfigs{
 		hyparview:  c.hyParViewConfig(),
@@ -109,8 +109,8 @@ func (c *Config) membershipConfig() MembershipConfig {
 	}
 	// CIDRsAllowed refuses records at other addresses as an AliveDelegate
 	// would (runtime_checks.go).
-	m.CheckAlive = c.Alive != nil || c.IPMustBeChecked()
-	m.CheckMerge = c.Merge != nil
+	m.checkAlive = c.Alive != nil || c.IPMustBeChecked()
+	m.checkMerge = c.Merge != nil
 	// The application state must fit in one frame, with room for the
 	// memberUserStateMsg fields around it.
 	m.MaxLocalStateSize = c.MaxFrameSize - userStateFrameOverhead
@@ -121,8 +121,8 @@ func (c *Config) membershipConfig() MembershipConfig {
 // wireLimits returns the limits the node's connections decode and encode
 // with: the defaults, with frames up to MaxFrameSize and application state
 // as large as membership may send.
-func (c *Config) wireLimits() WireLimits {
-	l := DefaultWireLimits()
+func (c *Config) wireLimits() wireLimits {
+	l := defaultWireLimits()
 	l.MaxFrameSize = c.MaxFrameSize
 	l.MaxUserStateSize = c.membershipConfig().MaxLocalStateSize
 	return l

@@ -20,7 +20,7 @@ func TestConfigCoresMapping(t *testing.T) {
 			c.KeepaliveInterval = 3 * time.Second
 			c.GraftTimeoutMin = 50 * time.Millisecond
 			c.MaxFrameSize = 1 << 20
-			if err := c.Validate(); err != nil {
+			if err := c.validate(); err != nil {
 				t.Fatal(err)
 			}
 			cc := c.coreConfigs()
@@ -61,7 +61,7 @@ func TestConfigCoresMapping(t *testing.T) {
 				{"MaxLocalStateSize", m.MaxLocalStateSize, 1<<20 - userStateFrameOverhead},
 			}
 			lim := c.wireLimits()
-			if err := lim.Validate(); err != nil {
+			if err := lim.validate(); err != nil {
 				t.Fatal(err)
 			}
 			checks = append(checks, []struct {
@@ -89,7 +89,7 @@ func TestConfigCoresEdgeValues(t *testing.T) {
 	c.SuspicionMult = 0
 	c.PushPullInterval = 0
 	c.GossipToTheDeadTime = 0
-	if err := c.Validate(); err != nil {
+	if err := c.validate(); err != nil {
 		t.Fatal(err)
 	}
 	cc := c.coreConfigs()
@@ -134,19 +134,19 @@ func TestConfigCoresNameReclaim(t *testing.T) {
 			t.Errorf("DeadNodeReclaimTime %v, GossipToTheDeadTime %v: NameReclaimTime %v, ReclaimTime %v; want %v, %v",
 				tc.reclaim, tc.toDead, m.NameReclaimTime, m.ReclaimTime, tc.want, tc.toDead)
 		}
-		if m.CheckAlive || m.CheckMerge {
+		if m.checkAlive || m.checkMerge {
 			t.Errorf("checks on without delegates")
 		}
 	}
 	c := DefaultLANConfig()
 	f := &filterDelegate{reject: func(*Node) bool { return false }}
 	c.Alive, c.Merge = f, f
-	if m := c.membershipConfig(); !m.CheckAlive || !m.CheckMerge {
+	if m := c.membershipConfig(); !m.checkAlive || !m.checkMerge {
 		t.Errorf("checks off with delegates: %+v", m)
 	}
 	c = DefaultLANConfig()
 	c.CIDRsAllowed, _ = ParseCIDRs([]string{"10.0.0.0/8"})
-	if m := c.membershipConfig(); !m.CheckAlive || m.CheckMerge {
-		t.Errorf("CIDRsAllowed: CheckAlive %v, CheckMerge %v; want true, false", m.CheckAlive, m.CheckMerge)
+	if m := c.membershipConfig(); !m.checkAlive || m.checkMerge {
+		t.Errorf("CIDRsAllowed: CheckAlive %v, CheckMerge %v; want true, false", m.checkAlive, m.checkMerge)
 	}
 }

@@ -14,12 +14,12 @@ func TestValidateMinFrameSize(t *testing.T) {
 		c := DefaultLANConfig()
 		c.Name = "node"
 		c.MaxFrameSize = size
-		wantOnlyInvalid(t, fmt.Sprintf("MaxFrameSize = %d", size), c.Validate(), "MaxFrameSize")
+		wantOnlyInvalid(t, fmt.Sprintf("MaxFrameSize = %d", size), c.validate(), "MaxFrameSize")
 	}
 	c := DefaultLANConfig()
 	c.Name = "node"
 	c.MaxFrameSize = minFrameSize
-	if err := c.Validate(); err != nil {
+	if err := c.validate(); err != nil {
 		t.Errorf("MaxFrameSize = minFrameSize (%d): %v", minFrameSize, err)
 	}
 }
@@ -32,7 +32,7 @@ func TestMinFrameSizeFitsEveryMessage(t *testing.T) {
 	c := DefaultLANConfig()
 	c.Name = "node"
 	c.MaxFrameSize = minFrameSize
-	if err := c.Validate(); err != nil {
+	if err := c.validate(); err != nil {
 		t.Fatal(err)
 	}
 	lim := c.wireLimits()
@@ -40,15 +40,15 @@ func TestMinFrameSizeFitsEveryMessage(t *testing.T) {
 
 	wireName := strings.Repeat("n", lim.MaxNameLen)
 	wireAddr := strings.Repeat("a", lim.MaxAddrLen)
-	record := MemberRecord{
-		Name:        strings.Repeat("n", MaxMemberNameLen),
-		Addr:        strings.Repeat("a", MaxMemberAddrLen),
-		Meta:        make([]byte, MaxMemberMetaLen),
-		Incarnation: 1<<32 - 1, State: MemberStateLeft, AgeSeconds: 1<<32 - 1,
-		Versions: MemberVersions{255, 255, 255, 255, 255, 255},
+	record := memberRecord{
+		Name:        strings.Repeat("n", maxMemberNameLen),
+		Addr:        strings.Repeat("a", maxMemberAddrLen),
+		Meta:        make([]byte, maxMemberMetaLen),
+		Incarnation: 1<<32 - 1, State: memberStateLeft, AgeSeconds: 1<<32 - 1,
+		Versions: memberVersions{255, 255, 255, 255, 255, 255},
 	}
-	records := func(n int) []MemberRecord {
-		rs := make([]MemberRecord, n)
+	records := func(n int) []memberRecord {
+		rs := make([]memberRecord, n)
 		for i := range rs {
 			rs[i] = record
 		}
@@ -79,8 +79,8 @@ func TestMinFrameSizeFitsEveryMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	one, _ := EncodeMessage(nil, memberRecordsMsg{Records: records(1)}, lim)
-	none, _ := EncodeMessage(nil, memberRecordsMsg{}, lim)
+	one, _ := encodeMessage(nil, memberRecordsMsg{Records: records(1)}, lim)
+	none, _ := encodeMessage(nil, memberRecordsMsg{}, lim)
 	if got := len(one) - len(none); got != maxRecordSize {
 		t.Errorf("a maximal record takes %d bytes, maxRecordSize is %d", got, maxRecordSize)
 	}
@@ -93,7 +93,7 @@ func TestMinFrameSizeFitsEveryMessage(t *testing.T) {
 		shuffleMsg{Origin: Peer{Name: wireName, Addr: wireAddr}, TTL: 255, Peers: peers},
 		shuffleReplyMsg{Peers: peers},
 	} {
-		frame, err := EncodeMessage(nil, m, lim)
+		frame, err := encodeMessage(nil, m, lim)
 		if err != nil {
 			t.Errorf("%s: %v", m.Type(), err)
 			continue

@@ -14,12 +14,12 @@ import (
 	"time"
 )
 
-// invalidFields returns the Field of every ConfigError in err.
+// invalidFields returns the Field of every configError in err.
 func invalidFields(err error) []string {
 	var out []string
 	var walk func(error)
 	walk = func(e error) {
-		if ce, ok := e.(*ConfigError); ok {
+		if ce, ok := e.(*configError); ok {
 			out = append(out, ce.Field)
 			return
 		}
@@ -40,7 +40,7 @@ func TestDefaultConfigsAreValid(t *testing.T) {
 		if c.Name == "" {
 			c.Name = "node" // a machine without a host name
 		}
-		if err := c.Validate(); err != nil {
+		if err := c.validate(); err != nil {
 			t.Errorf("Default%sConfig: %v", name, err)
 		}
 	}
@@ -162,7 +162,7 @@ func TestValidateRules(t *testing.T) {
 		c := DefaultLANConfig()
 		c.Name = "node"
 		tc.mutate(c)
-		err := c.Validate()
+		err := c.validate()
 		if !errors.Is(err, ErrInvalidConfig) {
 			t.Errorf("%s: Validate() = %v, want ErrInvalidConfig", tc.field, err)
 			continue
@@ -186,7 +186,7 @@ func TestValidateAcceptsMemberlistZeroes(t *testing.T) {
 	c.BindPort, c.AdvertisePort = 0, 0
 	c.CIDRsAllowed = []net.IPNet{}
 	c.SecretKey = make([]byte, 32)
-	if err := c.Validate(); err != nil {
+	if err := c.validate(); err != nil {
 		t.Fatalf("Validate: %v", err)
 	}
 	if c.linkSilenceLimit() != 0 {
@@ -200,14 +200,14 @@ func TestValidateReportsEveryProblemWithoutMutating(t *testing.T) {
 	c.ActiveViewSize = -1
 	c.UDPBufferSize = 0
 	before := *c
-	err := c.Validate()
+	err := c.validate()
 	got := invalidFields(err)
 	slices.Sort(got)
 	want := []string{"ActiveViewSize", "Name", "ShuffleActive", "UDPBufferSize"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("invalid fields = %q, want %q", got, want)
 	}
-	var ce *ConfigError
+	var ce *configError
 	if !errors.As(err, &ce) || !errors.Is(ce, ErrInvalidConfig) {
 		t.Fatalf("errors.As(*ConfigError) failed on %v", err)
 	}

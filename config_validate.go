@@ -1,4 +1,4 @@
-// Config.Validate and ConfigError: every bound a Config is checked against
+// Config.validate and configError: every bound a Config is checked against
 // before Create uses it.
 
 package hyparlist
@@ -59,9 +59,9 @@ const minInboundFrameBytes = 1 << 20
 // travels in one byte (forwardJoinMsg.TTL, shuffleMsg.TTL).
 const maxRandomWalkLength = 255
 
-// ConfigError describes one invalid Config field. It wraps
+// configError describes one invalid Config field. It wraps
 // ErrInvalidConfig.
-type ConfigError struct {
+type configError struct {
 	// Field is the name of the offending Config field.
 	Field string
 	// Reason says what is wrong with it, including its value.
@@ -69,25 +69,25 @@ type ConfigError struct {
 }
 
 // Error implements error.
-func (e *ConfigError) Error() string {
+func (e *configError) Error() string {
 	return fmt.Sprintf("%v: %s %s", ErrInvalidConfig, e.Field, e.Reason)
 }
 
 // Unwrap returns ErrInvalidConfig.
-func (e *ConfigError) Unwrap() error { return ErrInvalidConfig }
+func (e *configError) Unwrap() error { return ErrInvalidConfig }
 
-// Validate checks c and returns nil or one *ConfigError per invalid field,
+// validate checks c and returns nil or one *configError per invalid field,
 // joined with errors.Join; every error wraps ErrInvalidConfig. It does not
 // modify c. Zero values that memberlist accepts are accepted where they
 // have a documented meaning (for example PushPullInterval = 0 disables
 // anti-entropy).
-func (c *Config) Validate() error {
+func (c *Config) validate() error {
 	v := &validator{}
 
 	if c.Name == "" {
 		v.fail("Name", "must not be empty")
-	} else if len(c.Name) > MaxMemberNameLen {
-		v.fail("Name", "is %d bytes, at most %d allowed", len(c.Name), MaxMemberNameLen)
+	} else if len(c.Name) > maxMemberNameLen {
+		v.fail("Name", "is %d bytes, at most %d allowed", len(c.Name), maxMemberNameLen)
 	}
 	if len(c.Label) > LabelMaxSize {
 		v.fail("Label", "is %d bytes, at most %d allowed", len(c.Label), LabelMaxSize)
@@ -185,7 +185,7 @@ func (c *Config) validateHyParView(v *validator) {
 	}
 	if c.ShufflePassive < 0 || c.ShufflePassive > c.PassiveViewSize {
 		v.fail("ShufflePassive", "= %d, must be in [0, PassiveViewSize (%d)]", c.ShufflePassive, c.PassiveViewSize)
-	} else if maxPeers := DefaultWireLimits().MaxPeers; c.ShuffleActive >= 0 && 1+c.ShuffleActive+c.ShufflePassive > maxPeers {
+	} else if maxPeers := defaultWireLimits().MaxPeers; c.ShuffleActive >= 0 && 1+c.ShuffleActive+c.ShufflePassive > maxPeers {
 		v.fail("ShufflePassive", "= %d: a shuffle carries 1 + ShuffleActive (%d) + ShufflePassive peers, at most %d", c.ShufflePassive, c.ShuffleActive, maxPeers)
 	}
 	v.positiveDuration("ShuffleInterval", c.ShuffleInterval)
@@ -217,7 +217,7 @@ type validator struct {
 }
 
 func (v *validator) fail(field, format string, args ...any) {
-	v.errs = append(v.errs, &ConfigError{Field: field, Reason: fmt.Sprintf(format, args...)})
+	v.errs = append(v.errs, &configError{Field: field, Reason: fmt.Sprintf(format, args...)})
 }
 
 func (v *validator) nonNegative(field string, n int) {

@@ -136,9 +136,9 @@ type JoinCluster struct {
 	Contact Peer
 }
 
-// LeaveCluster is the command "leave the overlay gracefully": neighbours are
+// leaveCluster is the command "leave the overlay gracefully": neighbours are
 // told that this node is going away for good.
-type LeaveCluster struct{}
+type leaveCluster struct{}
 
 // BroadcastPayload is the command "broadcast Payload to every node" on the
 // given class. The core chooses the MessageID and delivers the payload
@@ -155,7 +155,7 @@ func (LinkFailed) isEvent()       {}
 func (NeighborUp) isEvent()       {}
 func (NeighborDown) isEvent()     {}
 func (JoinCluster) isEvent()      {}
-func (LeaveCluster) isEvent()     {}
+func (leaveCluster) isEvent()     {}
 func (BroadcastPayload) isEvent() {}
 
 // Deliver is also an event: Plumtree's deliveries are the membership core's

@@ -195,7 +195,7 @@
 //     writer of every link that got frames.
 //  4. The link's writer goroutine, Memberlist.runWriter and writeLoop
 //     (runtime_conn.go), takes it, encodes it with Memberlist.appendFrame,
-//     frameCrypto.appendFrame (security_encryption.go), EncodeMessage
+//     frameCrypto.appendFrame (security_encryption.go), encodeMessage
 //     (wire.go) and encodeBody (wire_codec.go), and writes it to the
 //     stream the Transport dialled.
 //  5. On the other node, the reader of that accepted stream,

@@ -103,20 +103,20 @@ type lostPeer struct {
 	at   time.Duration
 }
 
-// ErrInvalidHyParViewArgument is wrapped by the errors NewHyParView
+// errInvalidHyParViewArgument is wrapped by the errors NewHyParView
 // returns for a local peer without a name or a nil random source; it wraps
 // ErrInvalidArgument.
-var ErrInvalidHyParViewArgument = fmt.Errorf("%w (HyParView core)", ErrInvalidArgument)
+var errInvalidHyParViewArgument = fmt.Errorf("%w (HyParView core)", ErrInvalidArgument)
 
 // NewHyParView returns a HyParView core for the local peer self. The core
 // does nothing until it is given Start (periodic timers) and JoinCluster
 // (or a JOIN from another node). rng is its only source of randomness.
 func NewHyParView(self Peer, cfg HyParViewConfig, rng *rand.Rand) (*HyParView, error) {
 	if self.Name == "" {
-		return nil, fmt.Errorf("new HyParView: %w: local peer has an empty Name", ErrInvalidHyParViewArgument)
+		return nil, fmt.Errorf("new HyParView: %w: local peer has an empty Name", errInvalidHyParViewArgument)
 	}
 	if rng == nil {
-		return nil, fmt.Errorf("new HyParView: %w: nil *rand.Rand", ErrInvalidHyParViewArgument)
+		return nil, fmt.Errorf("new HyParView: %w: nil *rand.Rand", errInvalidHyParViewArgument)
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("new HyParView: %w", err)
@@ -131,8 +131,8 @@ func NewHyParView(self Peer, cfg HyParViewConfig, rng *rand.Rand) (*HyParView, e
 	}, nil
 }
 
-// Self returns the local peer.
-func (h *HyParView) Self() Peer { return h.self }
+// selfPeer returns the local peer.
+func (h *HyParView) selfPeer() Peer { return h.self }
 
 // ActiveView returns a copy of the active view, in view order (which is
 // deterministic for a given seed and event sequence).
@@ -141,17 +141,17 @@ func (h *HyParView) ActiveView() []Peer { return append([]Peer(nil), h.active...
 // PassiveView returns a copy of the passive view, in view order.
 func (h *HyParView) PassiveView() []Peer { return h.passive.peers() }
 
-// NumActive returns the size of the active view.
-func (h *HyParView) NumActive() int { return len(h.active) }
+// numActive returns the size of the active view.
+func (h *HyParView) numActive() int { return len(h.active) }
 
-// NumPassive returns the size of the passive view.
-func (h *HyParView) NumPassive() int { return len(h.passive.entries) }
+// numPassive returns the size of the passive view.
+func (h *HyParView) numPassive() int { return len(h.passive.entries) }
 
-// IsActive reports whether the peer called name is in the active view.
-func (h *HyParView) IsActive(name string) bool { return peerIndex(h.active, name) >= 0 }
+// isActive reports whether the peer called name is in the active view.
+func (h *HyParView) isActive(name string) bool { return peerIndex(h.active, name) >= 0 }
 
-// IsPassive reports whether the peer called name is in the passive view.
-func (h *HyParView) IsPassive(name string) bool { return h.passive.index(name) >= 0 }
+// isPassive reports whether the peer called name is in the passive view.
+func (h *HyParView) isPassive(name string) bool { return h.passive.index(name) >= 0 }
 
 // Drain returns the actions produced since the previous Drain. The slice
 // is reused: it is valid until the next Step.
@@ -163,7 +163,7 @@ func (h *HyParView) Drain() []Action {
 
 // Step feeds one event to the core at time now. Events that make no sense
 // (a message from the local node, a nil message, an unknown timer, any
-// event after LeaveCluster) are ignored.
+// event after leaveCluster) are ignored.
 func (h *HyParView) Step(now time.Time, ev Event) {
 	if h.left {
 		return
@@ -186,7 +186,7 @@ func (h *HyParView) Step(now time.Time, ev Event) {
 		h.linkFailed(e.Peer)
 	case JoinCluster:
 		h.joinCluster(e.Contact)
-	case LeaveCluster:
+	case leaveCluster:
 		h.leave()
 	}
 }
@@ -590,7 +590,7 @@ func (h *HyParView) linkFailed(p Peer) {
 	}
 }
 
-// leave handles LeaveCluster: every neighbour is told DISCONNECT{Alive:
+// leave handles leaveCluster: every neighbour is told DISCONNECT{Alive:
 // false} and the core stops.
 func (h *HyParView) leave() {
 	for _, p := range h.active {

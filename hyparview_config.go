@@ -8,9 +8,9 @@ import (
 	"time"
 )
 
-// ErrInvalidHyParViewConfig is wrapped by every error that
+// errInvalidHyParViewConfig is wrapped by every error that
 // HyParViewConfig.Validate returns; it wraps ErrInvalidConfig.
-var ErrInvalidHyParViewConfig = fmt.Errorf("%w (HyParView core)", ErrInvalidConfig)
+var errInvalidHyParViewConfig = fmt.Errorf("%w (HyParView core)", ErrInvalidConfig)
 
 // Upper bounds that Validate enforces so that a mistyped configuration
 // cannot make a core allocate without bound.
@@ -191,10 +191,10 @@ func (c HyParViewConfig) repairInterval() time.Duration {
 }
 
 // Validate reports the first invalid field of c, wrapped around
-// ErrInvalidHyParViewConfig. It does not modify c.
+// errInvalidHyParViewConfig. It does not modify c.
 func (c HyParViewConfig) Validate() error {
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s", ErrInvalidHyParViewConfig, fmt.Sprintf(format, args...))
+		return fmt.Errorf("%w: %s", errInvalidHyParViewConfig, fmt.Sprintf(format, args...))
 	}
 	switch {
 	case c.ActiveViewSize < 1 || c.ActiveViewSize > maxHyParViewActive:

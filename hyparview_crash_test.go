@@ -35,10 +35,10 @@ func TestHyParViewIsolatedAsksInParallel(t *testing.T) {
 			t.Errorf("fanout %d: %d high / %d low requests, want %d / %d (actions %q)",
 				fanout, high, low, cfg.ActiveViewSize, cfg.ActiveViewSize*(fanout-1), got)
 		}
-		if n := h.NumActive(); n != cfg.ActiveViewSize {
+		if n := h.numActive(); n != cfg.ActiveViewSize {
 			t.Errorf("fanout %d: active view = %d, want %d", fanout, n, cfg.ActiveViewSize)
 		}
-		if n := h.NumPassive(); n != len(passive)-cfg.ActiveViewSize {
+		if n := h.numPassive(); n != len(passive)-cfg.ActiveViewSize {
 			t.Errorf("fanout %d: passive view = %d, want %d", fanout, n, len(passive)-cfg.ActiveViewSize)
 		}
 	}
@@ -63,19 +63,19 @@ func TestHyParViewSurplusAcceptance(t *testing.T) {
 	// A low-priority request is accepted: it replaces the silent one.
 	first := h.pending[0].peer.Name
 	got := hvStep(t, h, 1200*time.Millisecond, hvRecv(first, neighborReplyMsg{Accepted: true}))
-	if !slices.Contains(got, "send "+asked[1].Name+" Disconnect alive") || !h.IsActive(first) || h.IsActive(asked[1].Name) {
+	if !slices.Contains(got, "send "+asked[1].Name+" Disconnect alive") || !h.isActive(first) || h.isActive(asked[1].Name) {
 		t.Errorf("surplus acceptance with a silent neighbour: actions %q, active %v", got, h.ActiveView())
 	}
-	if !h.IsPassive(asked[1].Name) {
+	if !h.isPassive(asked[1].Name) {
 		t.Errorf("replaced neighbour %s not kept as a passive peer", asked[1].Name)
 	}
 	// Every neighbour has answered: the next acceptance is declined.
 	second := h.pending[0].peer.Name
 	got = hvStep(t, h, 1300*time.Millisecond, hvRecv(second, neighborReplyMsg{Accepted: true}))
-	if !slices.Contains(got, "send "+second+" Disconnect alive") || h.IsActive(second) || !h.IsPassive(second) {
+	if !slices.Contains(got, "send "+second+" Disconnect alive") || h.isActive(second) || !h.isPassive(second) {
 		t.Errorf("surplus acceptance with a full confirmed view: actions %q, active %v", got, h.ActiveView())
 	}
-	if h.NumActive() != 2 {
+	if h.numActive() != 2 {
 		t.Errorf("active view = %v, want 2 peers", h.ActiveView())
 	}
 }
@@ -121,7 +121,7 @@ func TestHyParViewRejectedRequesterAskedFirst(t *testing.T) {
 	passive := []string{"p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8"}
 	h := hvCore(t, cfg, "self", hvNames("a", "b"), passive)
 	hvStep(t, h, time.Second, hvRecv("n", neighborMsg{}))
-	if !h.IsPassive("n") {
+	if !h.isPassive("n") {
 		t.Fatal("rejected requester not kept in the passive view")
 	}
 	got := hvStep(t, h, 2*time.Second, LinkFailed{Peer: hvPeer("a")})

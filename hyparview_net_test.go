@@ -172,7 +172,7 @@ func (n *hvNet) step(name string, ev Event) {
 			if to := n.nodes[a.To.Name]; to == nil || to.crashed || (n.cut != nil && n.cut(name, a.To.Name)) {
 				n.queue = append(n.queue, hvDelivery{to: name, ev: LinkFailed{Peer: a.To}})
 			} else {
-				n.queue = append(n.queue, hvDelivery{to: a.To.Name, ev: Receive{From: node.core.Self(), Msg: a.Msg}})
+				n.queue = append(n.queue, hvDelivery{to: a.To.Name, ev: Receive{From: node.core.selfPeer(), Msg: a.Msg}})
 			}
 		case SetTimer:
 			n.schedule(a.After, n.timerFired(name, node.gen, a.Timer))
@@ -237,7 +237,7 @@ func (n *hvNet) crash(name string) {
 
 // leave makes a node leave gracefully.
 func (n *hvNet) leave(name string) {
-	n.do(name, LeaveCluster{})
+	n.do(name, leaveCluster{})
 	n.nodes[name].crashed = true
 }
 
@@ -266,7 +266,7 @@ func (n *hvNet) asymmetric() []string {
 			switch {
 			case other == nil || other.crashed:
 				bad = append(bad, name+"->"+p.Name+" (dead)")
-			case !other.core.IsActive(name):
+			case !other.core.isActive(name):
 				bad = append(bad, name+"->"+p.Name)
 			}
 		}
@@ -344,7 +344,7 @@ func hvFormatEvent(ev Event) string {
 		return "start"
 	case JoinCluster:
 		return "join-cluster via " + e.Contact.Name
-	case LeaveCluster:
+	case leaveCluster:
 		return "leave-cluster"
 	}
 	return fmt.Sprintf("%T", ev)

@@ -79,7 +79,7 @@ func TestHyParViewContactIsNoHotspot(t *testing.T) {
 		// view per walk (PRWL) plus those of the neighbours it evicted.
 		in := 0
 		for _, other := range n.alive() {
-			if n.core(other).IsPassive(name) {
+			if n.core(other).isPassive(name) {
 				in++
 			}
 		}
@@ -104,7 +104,7 @@ func TestHyParViewContactIsNoHotspot(t *testing.T) {
 		t.Errorf("a joiner entered %d passive views at once, want <= %d", maxJoinerIn, 2*cfg.ActiveViewSize)
 	}
 	for _, name := range n.alive() {
-		if n.core(name).NumActive() == 0 {
+		if n.core(name).numActive() == 0 {
 			t.Errorf("%s isolated", name)
 		}
 	}

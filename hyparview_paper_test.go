@@ -86,7 +86,7 @@ func TestHyParViewPaperNoWanted(t *testing.T) {
 	if !slices.Contains(got, "send n NeighborReply rejected") {
 		t.Fatalf("full view did not reject: %q", got)
 	}
-	if h.IsPassive("n") {
+	if h.isPassive("n") {
 		t.Error("rejected requester kept in the passive view (the paper forgets it)")
 	}
 	if got := hvStep(t, h, 2*time.Second, LinkFailed{Peer: hvPeer("a")}); slices.Contains(got, "send n Neighbor low") {
@@ -124,7 +124,7 @@ func TestHyParViewPaperIsolatedRepair(t *testing.T) {
 func TestHyParViewPaperJoinEvicts(t *testing.T) {
 	h := hvCore(t, paperCfg(ruleJoinEvicts), "self", hvNames("a", "b", "c", "d", "e"), nil)
 	got := hvStep(t, h, time.Second, hvRecv("j", joinMsg{}))
-	if !h.IsActive("j") || h.NumActive() != 5 || h.NumPassive() != 1 {
+	if !h.isActive("j") || h.numActive() != 5 || h.numPassive() != 1 {
 		t.Fatalf("full contact did not evict for the joiner: active %v passive %v", h.ActiveView(), h.PassiveView())
 	}
 	evicted := h.PassiveView()[0].Name
@@ -173,7 +173,7 @@ func TestHyParViewPaperPassiveView(t *testing.T) {
 		preset(h)
 		h.Step(hvEpoch, LinkFailed{Peer: hvPeer("a")})
 		h.Drain()
-		return h.IsActive("fresh")
+		return h.isActive("fresh")
 	}
 	// Shuffle: the sample holds one passive peer.
 	shuffleFresh := func(h *HyParView) bool {
@@ -196,7 +196,7 @@ func TestHyParViewPaperPassiveView(t *testing.T) {
 		preset(h)
 		h.learn(hvPeer("mid"), -time.Minute, 0)
 		h.learn(hvPeer("new"), time.Second, 0)
-		return !h.IsPassive("stale")
+		return !h.isPassive("stale")
 	}
 	for _, tc := range []struct {
 		name        string

@@ -96,7 +96,7 @@ func TestHyParViewProperties(t *testing.T) {
 			seedAlive = seedAlive || !n.nodes[s.Name].crashed
 		}
 		for _, name := range n.alive() {
-			if seedAlive && n.core(name).NumActive() == 0 {
+			if seedAlive && n.core(name).numActive() == 0 {
 				t.Errorf("seed %d: %s isolated after quiescence\n%s", seed, name, n.views())
 			}
 		}

@@ -128,7 +128,7 @@ func TestHyParViewJoinClusterCommand(t *testing.T) {
 	if got := hvStep(t, h, 0, JoinCluster{Contact: hvPeer("c")}); !slices.Equal(got, []string{"send c Join"}) {
 		t.Fatalf("JoinCluster: %q", got)
 	}
-	if h.NumPassive() != 0 {
+	if h.numPassive() != 0 {
 		t.Errorf("contact stored in the passive view: %v", h.PassiveView())
 	}
 	for _, bad := range []Peer{{}, hvPeer("self")} {
@@ -296,7 +296,7 @@ func TestHyParViewNeighborRejectTriesNext(t *testing.T) {
 	if !slices.Equal(got, []string{"send q Neighbor low", "timer neighbor-timeout q #2"}) {
 		t.Fatalf("after reject: %q", got)
 	}
-	if !h.IsPassive("p") || h.passive.entries[h.passive.index("p")].retryAt <= time.Second {
+	if !h.isPassive("p") || h.passive.entries[h.passive.index("p")].retryAt <= time.Second {
 		t.Errorf("rejecting peer should stay in the passive view, backed off")
 	}
 	// The stale timeout of the first request does nothing; the current
@@ -438,7 +438,7 @@ func TestHyParViewRepairThroughDeadPassive(t *testing.T) {
 	if n.err != nil {
 		t.Fatal(n.err)
 	}
-	if !a.IsActive("d") || !n.core("d").IsActive("a") {
+	if !a.isActive("d") || !n.core("d").isActive("a") {
 		t.Fatalf("a should end linked to d:\n%s", n.views())
 	}
 }
@@ -496,12 +496,12 @@ func TestHyParViewShuffleTruncatesHugeLists(t *testing.T) {
 	if len(got) != 1 || !strings.HasPrefix(got[0], "send o ShuffleReply") {
 		t.Fatalf("actions: %q", got)
 	}
-	if max := 1 + cfg.ShuffleActive + cfg.ShufflePassive; h.NumPassive() > max {
-		t.Errorf("integrated %d entries from one shuffle, want at most %d", h.NumPassive(), max)
+	if max := 1 + cfg.ShuffleActive + cfg.ShufflePassive; h.numPassive() > max {
+		t.Errorf("integrated %d entries from one shuffle, want at most %d", h.numPassive(), max)
 	}
 	hvStep(t, h, 0, hvRecv("x", shuffleReplyMsg{Peers: huge}))
-	if h.NumPassive() > 2*(1+cfg.ShuffleActive+cfg.ShufflePassive) {
-		t.Errorf("integrated too many entries from a reply: %d", h.NumPassive())
+	if h.numPassive() > 2*(1+cfg.ShuffleActive+cfg.ShufflePassive) {
+		t.Errorf("integrated too many entries from a reply: %d", h.numPassive())
 	}
 }
 
@@ -533,16 +533,16 @@ func TestHyParViewShuffleTimer(t *testing.T) {
 	if sh.Origin.Name != "self" || sh.TTL != cfg.ShuffleTTL || len(sh.Peers) != 1+cfg.ShuffleActive+cfg.ShufflePassive {
 		t.Fatalf("shuffle = %+v", *sh)
 	}
-	if sh.Peers[0].Name != "self" || !h.IsActive(target.Name) {
+	if sh.Peers[0].Name != "self" || !h.isActive(target.Name) {
 		t.Errorf("shuffle must start with self and go to a neighbour: %+v to %s", *sh, target.Name)
 	}
 	for _, p := range sh.Peers[1 : 1+cfg.ShuffleActive] {
-		if !h.IsActive(p.Name) || p.Name == target.Name {
+		if !h.isActive(p.Name) || p.Name == target.Name {
 			t.Errorf("active sample holds %s", p.Name)
 		}
 	}
 	for _, p := range sh.Peers[1+cfg.ShuffleActive:] {
-		if !h.IsPassive(p.Name) {
+		if !h.isPassive(p.Name) {
 			t.Errorf("passive sample holds %s", p.Name)
 		}
 	}
@@ -567,7 +567,7 @@ func TestHyParViewShuffleTimer(t *testing.T) {
 	reply := []Peer{hvPeer("r1"), hvPeer("r2"), hvPeer("r3"), hvPeer("r4")}
 	hvStep(t, h, time.Second, hvRecv("z", shuffleReplyMsg{Peers: reply}))
 	for _, name := range append(unsent, "r1", "r2", "r3", "r4") {
-		if !h.IsPassive(name) {
+		if !h.isPassive(name) {
 			t.Errorf("%s missing from passive view %v", name, hvSortedNames(h.PassiveView()))
 		}
 	}
@@ -622,7 +622,7 @@ func TestHyParViewTimerJitter(t *testing.T) {
 
 func TestHyParViewLeave(t *testing.T) {
 	h := hvCore(t, DefaultHyParViewConfig(), "self", hvNames("a", "b"), hvNames("p"))
-	got := hvStep(t, h, 0, LeaveCluster{})
+	got := hvStep(t, h, 0, leaveCluster{})
 	want := []string{"send a Disconnect leaving", "down a", "send b Disconnect leaving", "down b"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("leave: %q, want %q", got, want)
@@ -633,7 +633,7 @@ func TestHyParViewLeave(t *testing.T) {
 			t.Errorf("after leave, %s produced %q", hvFormatEvent(ev), got)
 		}
 	}
-	if h.NumActive() != 0 {
+	if h.numActive() != 0 {
 		t.Errorf("active view after leave: %v", h.ActiveView())
 	}
 }
@@ -742,7 +742,7 @@ func TestHyParViewLostPeers(t *testing.T) {
 	if got := hvStep(t, h, 2*cfg.LostPeerRetryInterval, hvRecv(second, neighborReplyMsg{})); len(got) != 0 {
 		t.Fatalf("second rejection: %q", got)
 	}
-	if !h.IsPassive(second) || len(h.lost) != 0 {
+	if !h.isPassive(second) || len(h.lost) != 0 {
 		t.Fatalf("after rejection: passive %v lost %+v", h.PassiveView(), h.lost)
 	}
 	// Lost entries expire after LostPeerTTL.
@@ -768,7 +768,7 @@ func TestHyParViewPassiveAging(t *testing.T) {
 	h.learn(hvPeer("mid"), -time.Minute, 0)
 	h.learn(hvPeer("new"), 0, 0)
 	h.learn(hvPeer("newer"), time.Second, 0)
-	if h.IsPassive("old") || !h.IsPassive("mid") {
+	if h.isPassive("old") || !h.isPassive("mid") {
 		t.Fatalf("eviction should drop the stalest: %v", h.PassiveView())
 	}
 	// Hearsay does not refresh an entry; direct contact does.
@@ -827,20 +827,20 @@ func TestHyParViewConfigValidate(t *testing.T) {
 		tc.mut(&cfg)
 		before := fmt.Sprint(cfg)
 		err := cfg.Validate()
-		if !errors.Is(err, ErrInvalidHyParViewConfig) || !strings.Contains(err.Error(), tc.field) {
+		if !errors.Is(err, errInvalidHyParViewConfig) || !strings.Contains(err.Error(), tc.field) {
 			t.Errorf("%s: err = %v", tc.field, err)
 		}
 		if fmt.Sprint(cfg) != before {
 			t.Errorf("%s: Validate mutated the config", tc.field)
 		}
-		if _, err := NewHyParView(hvPeer("a"), cfg, rand.New(rand.NewPCG(1, 1))); !errors.Is(err, ErrInvalidHyParViewConfig) {
+		if _, err := NewHyParView(hvPeer("a"), cfg, rand.New(rand.NewPCG(1, 1))); !errors.Is(err, errInvalidHyParViewConfig) {
 			t.Errorf("%s: NewHyParView err = %v", tc.field, err)
 		}
 	}
-	if _, err := NewHyParView(Peer{}, DefaultHyParViewConfig(), rand.New(rand.NewPCG(1, 1))); !errors.Is(err, ErrInvalidHyParViewArgument) {
+	if _, err := NewHyParView(Peer{}, DefaultHyParViewConfig(), rand.New(rand.NewPCG(1, 1))); !errors.Is(err, errInvalidHyParViewArgument) {
 		t.Errorf("empty self: %v", err)
 	}
-	if _, err := NewHyParView(hvPeer("a"), DefaultHyParViewConfig(), nil); !errors.Is(err, ErrInvalidHyParViewArgument) {
+	if _, err := NewHyParView(hvPeer("a"), DefaultHyParViewConfig(), nil); !errors.Is(err, errInvalidHyParViewArgument) {
 		t.Errorf("nil rng: %v", err)
 	}
 	// The core keeps its own copy of Seeds.
@@ -858,14 +858,14 @@ func TestHyParViewConfigValidate(t *testing.T) {
 
 func TestHyParViewInspection(t *testing.T) {
 	h := hvCore(t, DefaultHyParViewConfig(), "self", hvNames("a", "b"), hvNames("p"))
-	if h.Self().Name != "self" || h.NumActive() != 2 || h.NumPassive() != 1 || !h.IsActive("a") || h.IsActive("p") || !h.IsPassive("p") {
+	if h.selfPeer().Name != "self" || h.numActive() != 2 || h.numPassive() != 1 || !h.isActive("a") || h.isActive("p") || !h.isPassive("p") {
 		t.Fatalf("inspection mismatch")
 	}
 	av := h.ActiveView()
 	av[0] = hvPeer("mutated")
 	pv := h.PassiveView()
 	pv[0] = hvPeer("mutated")
-	if h.IsActive("mutated") || h.IsPassive("mutated") {
+	if h.isActive("mutated") || h.isPassive("mutated") {
 		t.Errorf("views are not copies")
 	}
 }

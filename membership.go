@@ -19,7 +19,7 @@ import (
 // Plumtree broadcast of class ClassMembership; a neighbour that loses its
 // link to a node announces it suspect; the suspected node hears that over
 // its other links and refutes with a higher incarnation, or is declared dead
-// when the suspicion times out (membership_suspicion.go); LeaveCluster
+// when the suspicion times out (membership_suspicion.go); leaveCluster
 // announces left. Records merge by SWIM precedence (membership_merge.go).
 // Periodic anti-entropy with one random neighbour repairs anything missed at
 // O(1) bytes when nothing is (membership_digest.go), and dead members are
@@ -32,16 +32,16 @@ import (
 //   - from HyParView: NeighborUp, NeighborDown, LinkFailed;
 //   - from Plumtree: every Deliver (other classes are ignored);
 //   - Receive for message types 32–47, TimerFired for its timers;
-//   - commands: UpdateMeta, LeaveCluster, LocalStateReady, JoinVia;
-//   - answers: AliveVerdict, MergeVerdict (membership_checks.go),
+//   - commands: updateMeta, leaveCluster, LocalStateReady, joinVia;
+//   - answers: aliveVerdict, mergeVerdict (membership_checks.go),
 //     MemberUnreachable (membership_confirm.go);
 //
 // and act on what Drain returns: BroadcastPayload goes to Plumtree, Send and
 // SetTimer as for the other cores, MemberChanged to
 // the EventDelegate, PushPullState/MergeRemoteState to the Delegate,
-// ProbeMember to HyParView (a contact attempt), LeaveAnnounced to Leave,
-// AliveCheck/MergeCheck to the application's filters (answered by a
-// verdict event), MemberConflict to the ConflictDelegate.
+// ProbeMember to HyParView (a contact attempt), leaveAnnounced to Leave,
+// aliveCheck/mergeCheck to the application's filters (answered by a
+// verdict event), memberConflict to the ConflictDelegate.
 // Feed NeighborUp to Plumtree before Membership, so that an announcement
 // made on NeighborUp travels on the new link.
 //
@@ -70,7 +70,7 @@ type Membership struct {
 	// waiting (onDeliver).
 	joinChecks      int
 	joinChecksUntil int64
-	// leaveAnnounced is set when LeaveAnnounced is due at the end of the
+	// leaveAnnounced is set when leaveAnnounced is due at the end of the
 	// step.
 	leaveAnnounced bool
 	// meta is the metadata set before Start.
@@ -114,7 +114,7 @@ type Membership struct {
 	followUps     int
 	followUpArmed bool
 
-	pending []MemberRecord // announcements of this step, one per name
+	pending []memberRecord // announcements of this step, one per name
 	nudges  []Peer         // exchanges to start at the end of this step
 	actions []Action
 	// drained is the length of the slice last returned by Drain, cleared
@@ -122,11 +122,11 @@ type Membership struct {
 	// anti-entropy records must not stay reachable until overwritten.
 	drained int
 
-	stats MembershipStats
+	stats membershipStats
 }
 
-// MembershipStats counts what a membership core did, for metrics.
-type MembershipStats struct {
+// membershipStats counts what a membership core did, for metrics.
+type membershipStats struct {
 	// Announcements is the number of BroadcastPayload actions emitted.
 	Announcements uint64
 	// Refutations counts the times the local node refuted a record about
@@ -182,11 +182,11 @@ type MembershipStats struct {
 	ForeignLeavesRefused uint64
 }
 
-// UpdateMeta is the command "the local metadata is now Meta". Before Start
+// updateMeta is the command "the local metadata is now Meta". Before Start
 // it only sets the initial metadata; afterwards the node announces itself
-// at a new incarnation. Metadata over MaxMemberMetaLen is ignored (the
+// at a new incarnation. Metadata over maxMemberMetaLen is ignored (the
 // runtime rejects it first).
-type UpdateMeta struct {
+type updateMeta struct {
 	Meta []byte
 }
 
@@ -211,7 +211,7 @@ type LocalStateReady struct {
 //   - NodeUpdate: a member changed its address or metadata (NotifyUpdate).
 //     Alive↔suspect changes are not reported, as in memberlist.
 //   - NodeLeave: a member is dead or left, Member.State says which
-//     (NotifyLeave). The local node is reported on LeaveCluster.
+//     (NotifyLeave). The local node is reported on leaveCluster.
 type MemberChanged struct {
 	Event  NodeEventType
 	Member Member
@@ -248,8 +248,8 @@ type PushPullState struct {
 }
 
 // mergeRemoteState hands the application state From sent to
-// Delegate.mergeRemoteState(State, Join). In a join exchange State may be
-// empty: the peer had none (memberlist calls mergeRemoteState only with a
+// Delegate.MergeRemoteState(State, Join). In a join exchange State may be
+// empty: the peer had none (memberlist calls MergeRemoteState only with a
 // state), and the exchange's state part is done.
 type mergeRemoteState struct {
 	From  Peer
@@ -258,13 +258,13 @@ type mergeRemoteState struct {
 }
 
 // leaveAnnounced reports that the left announcement requested by
-// LeaveCluster has been handed to Plumtree (the BroadcastPayload precedes
+// leaveCluster has been handed to Plumtree (the BroadcastPayload precedes
 // it in the same Drain). After it the core ignores every event.
 type leaveAnnounced struct{}
 
-func (UpdateMeta) isEvent()      {}
+func (updateMeta) isEvent()      {}
 func (LocalStateReady) isEvent() {}
-func (JoinVia) isEvent()         {}
+func (joinVia) isEvent()         {}
 
 func (MemberChanged) isAction()    {}
 func (ProbeMember) isAction()      {}
@@ -272,9 +272,9 @@ func (PushPullState) isAction()    {}
 func (mergeRemoteState) isAction() {}
 func (leaveAnnounced) isAction()   {}
 
-// ErrInvalidMembershipSelf reports a local peer NewMembership cannot use;
+// errInvalidMembershipSelf reports a local peer NewMembership cannot use;
 // it wraps ErrInvalidArgument.
-var ErrInvalidMembershipSelf = fmt.Errorf("%w (membership core): invalid local member", ErrInvalidArgument)
+var errInvalidMembershipSelf = fmt.Errorf("%w (membership core): invalid local member", ErrInvalidArgument)
 
 // NewMembership returns a membership core for the local node self. It does
 // nothing until Start.
@@ -283,10 +283,10 @@ func NewMembership(self Peer, cfg MembershipConfig, rng *rand.Rand) (*Membership
 		return nil, err
 	}
 	if rng == nil {
-		return nil, fmt.Errorf("new membership: nil rand: %w", ErrInvalidMembershipSelf)
+		return nil, fmt.Errorf("new membership: nil rand: %w", errInvalidMembershipSelf)
 	}
-	if err := (MemberRecord{Name: self.Name, Addr: self.Addr}).validate(); err != nil {
-		return nil, fmt.Errorf("new membership %q: %w: %w", self.Name, ErrInvalidMembershipSelf, err)
+	if err := (memberRecord{Name: self.Name, Addr: self.Addr}).validate(); err != nil {
+		return nil, fmt.Errorf("new membership %q: %w: %w", self.Name, errInvalidMembershipSelf, err)
 	}
 	return &Membership{self: self, selfHash: nameHash(self.Name), cfg: cfg, rng: rng, table: newMemberTable()}, nil
 }
@@ -307,9 +307,9 @@ func (m *Membership) Step(now time.Time, ev Event) {
 	switch ev := ev.(type) {
 	case Start:
 		m.start()
-	case UpdateMeta:
+	case updateMeta:
 		m.updateMeta(ev.Meta)
-	case LeaveCluster:
+	case leaveCluster:
 		m.leave()
 	default:
 		if m.started {
@@ -345,7 +345,7 @@ func (m *Membership) handle(ev Event) {
 		if (len(ev.State) > 0 || ev.Join) && len(ev.State) <= m.cfg.MaxLocalStateSize {
 			m.emit(Send{To: ev.Peer, Msg: memberUserStateMsg{Join: ev.Join, State: ev.State}})
 		}
-	case JoinVia:
+	case joinVia:
 		m.onJoinVia(ev.Contact)
 	case MemberUnreachable:
 		m.onMemberUnreachable(ev)
@@ -369,8 +369,8 @@ func (m *Membership) Drain() []Action {
 	return out
 }
 
-// Self returns the local peer.
-func (m *Membership) Self() Peer { return m.self }
+// selfPeer returns the local peer.
+func (m *Membership) selfPeer() Peer { return m.self }
 
 // Members returns the alive and suspect members, the local node included
 // until it leaves, sorted by name. The members are copies.
@@ -424,20 +424,20 @@ func (m *Membership) Member(name string) (Member, bool) {
 	return m.member(e), true
 }
 
-// LocalMember returns a copy of the local node's record (zero before
+// localMember returns a copy of the local node's record (zero before
 // Start).
-func (m *Membership) LocalMember() Member {
+func (m *Membership) localMember() Member {
 	if m.local() == nil {
 		return Member{}
 	}
 	return m.member(m.local())
 }
 
-// Neighbors returns the neighbours the core knows of, sorted by name.
-func (m *Membership) Neighbors() []Peer { return slices.Clone(m.neighbors) }
+// neighborList returns the neighbours the core knows of, sorted by name.
+func (m *Membership) neighborList() []Peer { return slices.Clone(m.neighbors) }
 
-// Stats returns the core's counters.
-func (m *Membership) Stats() MembershipStats { return m.stats }
+// counters returns the core's counters.
+func (m *Membership) counters() membershipStats { return m.stats }
 
 func (m *Membership) emit(a Action) { m.actions = append(m.actions, a) }
 
@@ -473,8 +473,8 @@ func (m *Membership) start() {
 	}
 	m.started = true
 	m.strangerCredit = m.newBucket()
-	me := m.table.insert(m.identFor(MemberRecord{Name: m.self.Name, Addr: m.self.Addr, Meta: m.meta, Versions: m.cfg.Versions}, nil),
-		0, MemberStateAlive, m.clock)
+	me := m.table.insert(m.identFor(memberRecord{Name: m.self.Name, Addr: m.self.Addr, Meta: m.meta, Versions: m.cfg.Versions}, nil),
+		0, memberStateAlive, m.clock)
 	m.localIdx = me.idx
 	m.meta = nil
 	m.emit(MemberChanged{Event: NodeJoin, Member: m.member(me)})
@@ -492,7 +492,7 @@ func (m *Membership) start() {
 // updateMeta sets the local metadata; after Start it announces a new
 // incarnation.
 func (m *Membership) updateMeta(meta []byte) {
-	if len(meta) > MaxMemberMetaLen {
+	if len(meta) > maxMemberMetaLen {
 		return
 	}
 	if !m.started {
@@ -503,7 +503,7 @@ func (m *Membership) updateMeta(meta []byte) {
 	if me.inc == math.MaxUint32 {
 		return
 	}
-	id := m.identFor(MemberRecord{Name: me.id.name, Addr: me.id.addr, Meta: meta, Versions: me.id.vsn}, me.id)
+	id := m.identFor(memberRecord{Name: me.id.name, Addr: me.id.addr, Meta: meta, Versions: me.id.vsn}, me.id)
 	m.table.set(me, id, me.inc+1, me.state, m.clock)
 	m.emit(MemberChanged{Event: NodeUpdate, Member: m.member(me)})
 	m.announce(me.record())
@@ -518,7 +518,7 @@ func (m *Membership) leave() {
 		return
 	}
 	me := m.local()
-	m.table.set(me, me.id, me.inc, MemberStateLeft, m.clock)
+	m.table.set(me, me.id, me.inc, memberStateLeft, m.clock)
 	m.emit(MemberChanged{Event: NodeLeave, Member: m.member(me)})
 	m.announce(me.record())
 }
@@ -526,8 +526,8 @@ func (m *Membership) leave() {
 // onDeliver merges a membership announcement delivered by Plumtree.
 // Announcements that fail to decode are dropped whole.
 //
-// With MembershipConfig.CheckMerge, broadcast records are not merged
-// before the node's join exchange has started, nor while a MergeCheck of a
+// With MembershipConfig.checkMerge, broadcast records are not merged
+// before the node's join exchange has started, nor while a mergeCheck of a
 // join exchange waits for its verdict (at most joinCheckWait): the
 // application's MergeDelegate vetoes a cluster before any of its records
 // is listed, as memberlist's does. Records dropped here come back by
@@ -536,7 +536,7 @@ func (m *Membership) onDeliver(d Deliver) {
 	if d.Class != ClassMembership {
 		return
 	}
-	if m.cfg.CheckMerge && (!m.joined || m.joinChecks > 0 && m.clock < m.joinChecksUntil) {
+	if m.cfg.checkMerge && (!m.joined || m.joinChecks > 0 && m.clock < m.joinChecksUntil) {
 		return
 	}
 	recs, err := decodeAnnouncement(d.Payload)

@@ -31,7 +31,7 @@ package hyparlist
 // weak and the node is behind.
 func (m *Membership) onLinkFailed(ev LinkFailed) {
 	if ev.Weak && m.healthMult > 1 {
-		if e := m.table.get(ev.Peer.Name); e != nil && e != m.local() && e.state == MemberStateAlive {
+		if e := m.table.get(ev.Peer.Name); e != nil && e != m.local() && e.state == memberStateAlive {
 			m.stats.AccusationsWithheld++
 		}
 		return

@@ -17,22 +17,22 @@ func TestMembershipWeakFailureNotAccusedWhileBehind(t *testing.T) {
 	if recs := announcedRecords(t, acts); len(recs) != 0 {
 		t.Fatalf("behind, weak failure: announced %+v", recs)
 	}
-	if st := mustMember(t, m, "m1").State; st != MemberStateAlive {
+	if st := mustMember(t, m, "m1").State; st != memberStateAlive {
 		t.Fatalf("behind, weak failure: m1 is %v, want alive", st)
 	}
 	if _, ok := m.neighbor("m1"); ok {
 		t.Errorf("m1 still a neighbour after its link failed")
 	}
-	if s := m.Stats(); s.AccusationsWithheld != 1 || s.Accusations != 0 {
+	if s := m.counters(); s.AccusationsWithheld != 1 || s.Accusations != 0 {
 		t.Errorf("stats %+v, want 1 withheld, 0 accusations", s)
 	}
 	acts = stepActs(m, mt0, LinkFailed{Peer: testPeer("m2")})
-	if recs := announcedRecords(t, acts); len(recs) != 1 || !sameRecord(recs[0], rec("m2", 0, MemberStateSuspect)) {
+	if recs := announcedRecords(t, acts); len(recs) != 1 || !sameRecord(recs[0], rec("m2", 0, memberStateSuspect)) {
 		t.Errorf("behind, strong failure: announced %+v, want suspect m2", recs)
 	}
 	stepActs(m, mt0, LocalHealth{Multiplier: 1})
 	acts = stepActs(m, mt0, LinkFailed{Peer: testPeer("m3"), Weak: true})
-	if recs := announcedRecords(t, acts); len(recs) != 1 || !sameRecord(recs[0], rec("m3", 0, MemberStateSuspect)) {
+	if recs := announcedRecords(t, acts); len(recs) != 1 || !sameRecord(recs[0], rec("m3", 0, memberStateSuspect)) {
 		t.Errorf("healthy, weak failure: announced %+v, want suspect m3", recs)
 	}
 }

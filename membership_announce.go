@@ -9,7 +9,7 @@ package hyparlist
 
 // announce queues r for the announcement of this step; a later record
 // about the same name replaces an earlier one.
-func (m *Membership) announce(r MemberRecord) {
+func (m *Membership) announce(r memberRecord) {
 	for i := range m.pending {
 		if m.pending[i].Name == r.Name {
 			m.pending[i] = r

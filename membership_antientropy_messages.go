@@ -64,7 +64,7 @@ type memberRecordsMsg struct {
 	Join    bool
 	Buckets uint16
 	Want    []uint16
-	Records []MemberRecord
+	Records []memberRecord
 }
 
 // memberUserStateMsg carries the application's state (memberlist's

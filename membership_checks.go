@@ -8,18 +8,18 @@ import "time"
 // This file owns the questions the core asks its driver before it accepts
 // records, and the name conflicts it reports:
 //
-//   - AliveCheck (MembershipConfig.CheckAlive): may this record make a
+//   - aliveCheck (MembershipConfig.checkAlive): may this record make a
 //     member live, change a live member's address or metadata, or (an
 //     alive record) its incarnation? The runtime asks
 //     AliveDelegate.NotifyAlive.
-//   - MergeCheck (MembershipConfig.CheckMerge): may the records of this
+//   - mergeCheck (MembershipConfig.checkMerge): may the records of this
 //     join exchange be merged? The runtime asks MergeDelegate.NotifyMerge.
-//   - MemberConflict: a record claims a member's name at another address
+//   - memberConflict: a record claims a member's name at another address
 //     while the member is live, or dead for less than NameReclaimTime. The
 //     runtime tells ConflictDelegate.NotifyConflict.
 //
 // The core stays pure: a question is an action, its answer an event
-// (AliveVerdict, MergeVerdict) carrying the question back, so the core
+// (aliveVerdict, mergeVerdict) carrying the question back, so the core
 // keeps no state while the driver decides. An answer is applied as if the
 // record had just arrived: precedence is checked again, and a record
 // overtaken meanwhile by a newer one changes nothing. A question whose
@@ -30,14 +30,14 @@ import "time"
 // Record.Name a live member (from unknown, dead or left), change a live
 // member's address or metadata, or, being an alive record, its incarnation
 // or state (a refutation of a suspicion, a re-announcement). Records that
-// change nothing are not asked about. Answer with AliveVerdict{Check: the
+// change nothing are not asked about. Answer with aliveVerdict{Check: the
 // aliveCheck}.
 type aliveCheck struct {
-	Record MemberRecord
+	Record memberRecord
 	src    mergeSource
 }
 
-// aliveVerdict answers an AliveCheck: with Accept the record is merged,
+// aliveVerdict answers an aliveCheck: with Accept the record is merged,
 // otherwise it is ignored.
 type aliveVerdict struct {
 	Check  aliveCheck
@@ -45,16 +45,16 @@ type aliveVerdict struct {
 }
 
 // mergeCheck asks the driver whether the records From sent in a join
-// exchange may be merged. Answer with MergeVerdict{Check: the mergeCheck}.
+// exchange may be merged. Answer with mergeVerdict{Check: the mergeCheck}.
 // A join exchange of many records asks once per memberRecordsMsg message
 // (at most 256 records).
 type mergeCheck struct {
 	From    Peer
-	Records []MemberRecord
+	Records []memberRecord
 }
 
-// mergeVerdict answers a MergeCheck: with Accept the records are merged
-// (each may still need an AliveCheck), otherwise none is.
+// mergeVerdict answers a mergeCheck: with Accept the records are merged
+// (each may still need an aliveCheck), otherwise none is.
 type mergeVerdict struct {
 	Check  mergeCheck
 	Accept bool
@@ -76,20 +76,20 @@ func (mergeCheck) isAction()     {}
 func (memberConflict) isAction() {}
 
 // needsAliveCheck reports whether applying r over e (nil: unknown name)
-// must wait for an AliveVerdict. The caller applies r only when it wins
+// must wait for an aliveVerdict. The caller applies r only when it wins
 // over e, so r changes something. memberlist consults its AliveDelegate on
 // every alive message it would apply, whatever it changes, and not on
 // suspect ones; a suspect record is asked about only when it would make
 // the member live or change its address or metadata.
-func (m *Membership) needsAliveCheck(e *memberEntry, r MemberRecord, src mergeSource) bool {
-	if !m.cfg.CheckAlive || src.approved || !r.State.live() {
+func (m *Membership) needsAliveCheck(e *memberEntry, r memberRecord, src mergeSource) bool {
+	if !m.cfg.checkAlive || src.approved || !r.State.live() {
 		return false
 	}
-	return r.State == MemberStateAlive || e == nil || !e.state.live() || !e.id.matches(r.Addr, r.Meta)
+	return r.State == memberStateAlive || e == nil || !e.state.live() || !e.id.matches(r.Addr, r.Meta)
 }
 
-// askAlive emits the AliveCheck for r.
-func (m *Membership) askAlive(r MemberRecord, src mergeSource) {
+// askAlive emits the aliveCheck for r.
+func (m *Membership) askAlive(r memberRecord, src mergeSource) {
 	r.Meta = cloneBytes(r.Meta)
 	m.emit(aliveCheck{Record: r, src: src})
 }
@@ -105,7 +105,7 @@ func (m *Membership) onAliveVerdict(v aliveVerdict) {
 }
 
 // joinCheckWait bounds how long broadcast records wait for the verdict
-// of a join exchange's MergeCheck (onDeliver): a driver that never
+// of a join exchange's mergeCheck (onDeliver): a driver that never
 // answers must not stop the member list for good.
 const joinCheckWait = 30 * time.Second
 
@@ -128,21 +128,21 @@ func (m *Membership) onMergeVerdict(v mergeVerdict) {
 // must be refused because e's name is not free for another address: e is
 // live, or dead for less than NameReclaimTime. A left member's name is
 // free.
-func (m *Membership) addressConflict(e *memberEntry, r MemberRecord) bool {
+func (m *Membership) addressConflict(e *memberEntry, r memberRecord) bool {
 	if !r.State.live() || r.Addr == e.id.addr {
 		return false
 	}
 	switch e.state {
-	case MemberStateAlive, MemberStateSuspect:
+	case memberStateAlive, memberStateSuspect:
 		return true
-	case MemberStateDead:
+	case memberStateDead:
 		return time.Duration(m.clock-e.changed) < m.cfg.NameReclaimTime
 	}
 	return false
 }
 
-// reportConflict emits the MemberConflict of r against existing.
-func (m *Membership) reportConflict(existing *memberEntry, r MemberRecord) {
+// reportConflict emits the memberConflict of r against existing.
+func (m *Membership) reportConflict(existing *memberEntry, r memberRecord) {
 	m.emit(memberConflict{
 		Existing: m.member(existing),
 		Other:    Member{Name: r.Name, Addr: r.Addr, Meta: cloneBytes(r.Meta), Incarnation: r.Incarnation, State: r.State},

@@ -46,11 +46,11 @@ func TestMembershipClone(t *testing.T) {
 		}
 		// Whatever the original does from now on must not reach the copy.
 		orig.rng = rand.New(rand.NewPCG(1, 2))
-		for _, p := range orig.Neighbors() {
+		for _, p := range orig.neighborList() {
 			orig.Step(cloned.now, LinkFailed{Peer: p})
 		}
 		for _, m := range orig.Members() {
-			if m.State != MemberStateSuspect {
+			if m.State != memberStateSuspect {
 				continue
 			}
 			suspects++
@@ -60,14 +60,14 @@ func TestMembershipClone(t *testing.T) {
 		}
 		for k := range 40 {
 			name := fmt.Sprintf("stranger-%02d", k)
-			ann, err := appendAnnouncement(nil, []MemberRecord{{Name: name, Addr: name + ":1", Incarnation: 3}})
+			ann, err := appendAnnouncement(nil, []memberRecord{{Name: name, Addr: name + ":1", Incarnation: 3}})
 			if err != nil {
 				t.Fatal(err)
 			}
 			orig.Step(cloned.now, Deliver{ID: MessageID{Origin: name, Seq: 1}, Class: ClassMembership, Payload: ann})
 		}
 		orig.Step(cloned.now.Add(time.Hour), TimerFired{Timer: memberDeadlineTimer{}})
-		orig.Step(cloned.now, LeaveCluster{})
+		orig.Step(cloned.now, leaveCluster{})
 		orig.Drain()
 	}
 	scenario(cloned)

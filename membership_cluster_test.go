@@ -85,12 +85,12 @@ func TestClusterFlakyLink(t *testing.T) {
 			t.Fatalf("%s saw a flaky-link end leave (%d, %d)", o.name, o.left[a.name], o.left[b.name])
 		}
 	}
-	ra, rb := a.core.Stats().Refutations, b.core.Stats().Refutations
+	ra, rb := a.core.counters().Refutations, b.core.counters().Refutations
 	if ra == 0 || rb == 0 {
 		t.Fatalf("no refutations (%d, %d): the flaps were not felt", ra, rb)
 	}
 	t.Logf("%d flaps: %d and %d refutations, incarnations %d and %d", flaps, ra, rb,
-		a.core.LocalMember().Incarnation, b.core.LocalMember().Incarnation)
+		a.core.localMember().Incarnation, b.core.localMember().Incarnation)
 	h.checkIdenticalLists(n)
 }
 
@@ -168,7 +168,7 @@ func TestClusterLeave(t *testing.T) {
 	h.startCluster(n, 10*time.Second)
 	leavers := h.pick(5)
 	for _, l := range leavers {
-		h.stepLater(l, 0, LeaveCluster{})
+		h.stepLater(l, 0, leaveCluster{})
 	}
 	h.runFor(2 * time.Minute)
 	for _, o := range h.upNodes() {

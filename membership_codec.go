@@ -19,7 +19,7 @@ import (
 //	record       = [name, addr, meta bin, incarnation, state, age_seconds, [pmin, pmax, pcur, dmin, dmax, dcur]]
 //
 // age_seconds is always 0 (an announcement is fresh news). This is what
-// go-msgpack writes for a []MemberRecord with StructToArray
+// go-msgpack writes for a []memberRecord with StructToArray
 // (membership_codec_test.go checks it). A payload is relayed unchanged by
 // every node it crosses, so it must say its own layout: an announcement
 // from a node of wire version 3 or older is in layout 1
@@ -45,7 +45,7 @@ var (
 
 // checkAnnouncement checks what both layouts need of an announcement's
 // records: a count in 1..MaxAnnouncementRecordsLimit, and valid records.
-func checkAnnouncement(recs []MemberRecord) error {
+func checkAnnouncement(recs []memberRecord) error {
 	if len(recs) == 0 || len(recs) > maxAnnouncementRecords {
 		return fmt.Errorf("encode announcement: %d records, want 1..%d: %w",
 			len(recs), maxAnnouncementRecords, errAnnouncementMalformed)
@@ -66,9 +66,9 @@ func checkAnnouncement(recs []MemberRecord) error {
 // itself. It fails, leaving dst unchanged, if members is empty or longer
 // than 256 records or a record is invalid.
 func AppendAnnouncement(dst []byte, members []Member) ([]byte, error) {
-	recs := make([]MemberRecord, len(members))
+	recs := make([]memberRecord, len(members))
 	for i, m := range members {
-		recs[i] = MemberRecord{Name: m.Name, Addr: m.Addr, Meta: m.Meta, Incarnation: m.Incarnation, State: m.State, Versions: m.Versions}
+		recs[i] = memberRecord{Name: m.Name, Addr: m.Addr, Meta: m.Meta, Incarnation: m.Incarnation, State: m.State, Versions: m.Versions}
 	}
 	return appendAnnouncement(dst, recs)
 }
@@ -76,13 +76,13 @@ func AppendAnnouncement(dst []byte, members []Member) ([]byte, error) {
 // appendAnnouncement appends the encoding of recs to dst. It fails, leaving
 // dst unchanged, if recs is empty or too long or a record is invalid.
 // AgeSeconds is written as 0.
-func appendAnnouncement(dst []byte, recs []MemberRecord) ([]byte, error) {
+func appendAnnouncement(dst []byte, recs []memberRecord) ([]byte, error) {
 	if err := checkAnnouncement(recs); err != nil {
 		return dst, err
 	}
-	// Records are bounded by the membership constants, not by WireLimits
+	// Records are bounded by the membership constants, not by wireLimits
 	// (wire_member.go); the frame bound only has to let them through.
-	e := encoder{b: dst, lim: WireLimits{MaxFrameSize: math.MaxInt32}, version: wireVersionMemberVersions}
+	e := encoder{b: dst, lim: wireLimits{MaxFrameSize: math.MaxInt32}, version: wireVersionMemberVersions}
 	e.array(len(recs))
 	for _, r := range recs {
 		r.AgeSeconds = 0
@@ -97,7 +97,7 @@ func appendAnnouncement(dst []byte, recs []MemberRecord) ([]byte, error) {
 // decodeAnnouncement decodes an announcement in either layout; every
 // record's AgeSeconds is 0 (an announcement is fresh news). The records
 // share no memory with b. Its allocations are bounded by len(b).
-func decodeAnnouncement(b []byte) ([]MemberRecord, error) {
+func decodeAnnouncement(b []byte) ([]memberRecord, error) {
 	switch {
 	case len(b) == 0:
 		return nil, fmt.Errorf("decode announcement: empty: %w", errAnnouncementTruncated)
@@ -108,9 +108,9 @@ func decodeAnnouncement(b []byte) ([]MemberRecord, error) {
 	}
 	d := decoder{b: b, version: wireVersionMemberVersions}
 	n := d.list("records", maxAnnouncementRecords, minRecordSize)
-	var recs []MemberRecord
+	var recs []memberRecord
 	if d.err == nil && n > 0 {
-		recs = make([]MemberRecord, n)
+		recs = make([]memberRecord, n)
 		for i := range recs {
 			recs[i] = d.record("records")
 		}

@@ -11,16 +11,16 @@ import (
 
 // benchRecords returns n member records as serf announces them: a DNS-like
 // name, an IPv4 address, 48 bytes of tags, and the member's versions.
-func benchRecords(n int) []MemberRecord {
-	rs := make([]MemberRecord, n)
+func benchRecords(n int) []memberRecord {
+	rs := make([]memberRecord, n)
 	for i := range rs {
-		rs[i] = MemberRecord{
+		rs[i] = memberRecord{
 			Name:        fmt.Sprintf("node-%04d.dc1.example.com", i),
 			Addr:        fmt.Sprintf("10.0.%d.%d:7946", i/250, i%250),
 			Meta:        bytes.Repeat([]byte{'t'}, 48),
 			Incarnation: uint32(1000 + i),
-			State:       MemberState(i % 3),
-			Versions:    MemberVersions{PMin: 1, PMax: 5, PCur: 2, DMin: 2, DMax: 5, DCur: 4},
+			State:       memberState(i % 3),
+			Versions:    memberVersions{PMin: 1, PMax: 5, PCur: 2, DMin: 2, DMax: 5, DCur: 4},
 		}
 	}
 	return rs
@@ -28,14 +28,14 @@ func benchRecords(n int) []MemberRecord {
 
 // TestAnnouncementMatchesGoMsgpack pins the announcement layout to
 // go-msgpack, as TestWireMatchesGoMsgpack does for message bodies: our
-// encoding of the records is go-msgpack's encoding of the []MemberRecord,
+// encoding of the records is go-msgpack's encoding of the []memberRecord,
 // and each side decodes the other's bytes to the same records.
 func TestAnnouncementMatchesGoMsgpack(t *testing.T) {
 	h := goMsgpackHandle()
-	for _, recs := range [][]MemberRecord{
+	for _, recs := range [][]memberRecord{
 		benchRecords(1),
 		benchRecords(20),
-		{{Name: "a", State: MemberStateLeft, Incarnation: 1 << 31}},
+		{{Name: "a", State: memberStateLeft, Incarnation: 1 << 31}},
 	} {
 		ours, err := appendAnnouncement(nil, recs)
 		if err != nil {
@@ -50,7 +50,7 @@ func TestAnnouncementMatchesGoMsgpack(t *testing.T) {
 		if !bytes.Equal(ours, theirs) {
 			t.Fatalf("announcement differs from go-msgpack:\n ours %x\ntheirs %x", ours, theirs)
 		}
-		var got []MemberRecord
+		var got []memberRecord
 		if err := codec.NewDecoderBytes(ours, h).Decode(&got); err != nil || !reflect.DeepEqual(emptyMetaToNil(got), recs) {
 			t.Errorf("go-msgpack decoded our announcement as %+v, %v", got, err)
 		}
@@ -66,8 +66,8 @@ func TestAnnouncementMatchesGoMsgpack(t *testing.T) {
 }
 
 // nilMetaToEmpty returns a copy of rs with a nil Meta made empty.
-func nilMetaToEmpty(rs []MemberRecord) []MemberRecord {
-	out := append([]MemberRecord(nil), rs...)
+func nilMetaToEmpty(rs []memberRecord) []memberRecord {
+	out := append([]memberRecord(nil), rs...)
 	for i := range out {
 		if out[i].Meta == nil {
 			out[i].Meta = []byte{}
@@ -77,7 +77,7 @@ func nilMetaToEmpty(rs []MemberRecord) []MemberRecord {
 }
 
 // emptyMetaToNil reads an empty Meta as nil, as our decoder does.
-func emptyMetaToNil(rs []MemberRecord) []MemberRecord {
+func emptyMetaToNil(rs []memberRecord) []memberRecord {
 	for i := range rs {
 		if len(rs[i].Meta) == 0 {
 			rs[i].Meta = nil
@@ -92,7 +92,7 @@ func emptyMetaToNil(rs []MemberRecord) []MemberRecord {
 // re-encoded in layout 1; on a version 4 link both go as they are. A
 // layout-1 announcement decodes to the same records without versions.
 func TestWireMemberVersionsForOlderLinks(t *testing.T) {
-	lim := DefaultWireLimits()
+	lim := defaultWireLimits()
 	recs := benchRecords(3)
 	bare := withoutVersions(recs)
 	payload, err := appendAnnouncement(nil, recs)
@@ -104,7 +104,7 @@ func TestWireMemberVersionsForOlderLinks(t *testing.T) {
 	rec := memberRecordsMsg{Buckets: 64, Records: recs}
 	for v := wireVersionMin; v <= wireVersion; v++ {
 		gotRec := forVersion(rec, v).(memberRecordsMsg)
-		f, err := EncodeMessage(nil, gotRec, lim)
+		f, err := encodeMessage(nil, gotRec, lim)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -204,7 +204,7 @@ func benchAnnouncementCodecs(b *testing.B, n int) {
 		b.SetBytes(int64(len(mp)))
 		b.ReportAllocs()
 		for b.Loop() {
-			var out []MemberRecord
+			var out []memberRecord
 			dec.ResetBytes(mp)
 			if err := dec.Decode(&out); err != nil {
 				b.Fatal(err)

@@ -11,11 +11,11 @@ import (
 )
 
 func TestAnnouncementRoundTrip(t *testing.T) {
-	in := []MemberRecord{
-		{Name: "a", Addr: "10.0.0.1:7946", Meta: []byte{1, 2, 3}, Incarnation: 7, State: MemberStateSuspect},
-		{Name: strings.Repeat("n", MaxMemberNameLen), Addr: strings.Repeat("x", MaxMemberAddrLen),
-			Meta: bytes.Repeat([]byte{9}, MaxMemberMetaLen), Incarnation: math.MaxUint32, State: MemberStateLeft},
-		{Name: "z", State: MemberStateDead},
+	in := []memberRecord{
+		{Name: "a", Addr: "10.0.0.1:7946", Meta: []byte{1, 2, 3}, Incarnation: 7, State: memberStateSuspect},
+		{Name: strings.Repeat("n", maxMemberNameLen), Addr: strings.Repeat("x", maxMemberAddrLen),
+			Meta: bytes.Repeat([]byte{9}, maxMemberMetaLen), Incarnation: math.MaxUint32, State: memberStateLeft},
+		{Name: "z", State: memberStateDead},
 	}
 	b, err := appendAnnouncement([]byte("prefix"), in)
 	if err != nil {
@@ -44,11 +44,11 @@ func TestAnnouncementRoundTrip(t *testing.T) {
 }
 
 func TestAnnouncementEncodeRejects(t *testing.T) {
-	cases := map[string][]MemberRecord{
+	cases := map[string][]memberRecord{
 		"empty":     nil,
-		"too many":  make([]MemberRecord, maxAnnouncementRecords+1),
+		"too many":  make([]memberRecord, maxAnnouncementRecords+1),
 		"no name":   {{Name: ""}},
-		"long meta": {{Name: "a", Meta: make([]byte, MaxMemberMetaLen+1)}},
+		"long meta": {{Name: "a", Meta: make([]byte, maxMemberMetaLen+1)}},
 		"bad state": {{Name: "a", State: 4}},
 	}
 	for name, recs := range cases {
@@ -64,8 +64,8 @@ func TestAnnouncementEncodeRejects(t *testing.T) {
 }
 
 func TestAnnouncementDecodeErrors(t *testing.T) {
-	valid, _ := appendAnnouncement(nil, []MemberRecord{{Name: "a", Addr: "b", Incarnation: 1}})
-	validV1, _ := appendAnnouncementV1(nil, []MemberRecord{{Name: "a", Addr: "b", Incarnation: 1}})
+	valid, _ := appendAnnouncement(nil, []memberRecord{{Name: "a", Addr: "b", Incarnation: 1}})
+	validV1, _ := appendAnnouncementV1(nil, []memberRecord{{Name: "a", Addr: "b", Incarnation: 1}})
 	// rec is a msgpack record with the given name, state and incarnation
 	// (a uint 32), and no versions field when short is set.
 	rec := func(name string, st byte, short bool) []byte {
@@ -106,7 +106,7 @@ func TestAnnouncementDecodeErrors(t *testing.T) {
 		{"huge count", cat([]byte{1}, uv(math.MaxUint64)), errAnnouncementMalformed},
 		{"varint overflow", cat([]byte{1}, bytes.Repeat([]byte{0xff}, 11)), errAnnouncementMalformed},
 		{"truncated", validV1[:len(validV1)-1], errAnnouncementTruncated},
-		{"name over limit", cat([]byte{1, 1}, uv(MaxMemberNameLen+1), make([]byte, MaxMemberNameLen+10)), errAnnouncementMalformed},
+		{"name over limit", cat([]byte{1, 1}, uv(maxMemberNameLen+1), make([]byte, maxMemberNameLen+10)), errAnnouncementMalformed},
 		{"name over input", cat([]byte{1, 1}, uv(100), make([]byte, 10)), errAnnouncementTruncated},
 		{"empty name", cat([]byte{1, 1, 0, 0, 0, 0, 0, 0}), errInvalidMemberRecord},
 		{"bad state", cat([]byte{1, 1, 1, 'a', 0, 0, 0, 7}), errInvalidMemberRecord},
@@ -147,9 +147,9 @@ func TestAnnouncementDecodeBoundedAllocation(t *testing.T) {
 // FuzzDecodeAnnouncement: the decoder never panics, and whatever it
 // accepts re-encodes to something that decodes to the same records.
 func FuzzDecodeAnnouncement(f *testing.F) {
-	seed, _ := appendAnnouncement(nil, []MemberRecord{
-		{Name: "a", Addr: "1.2.3.4:5", Meta: []byte("m"), Incarnation: 300, State: MemberStateSuspect},
-		{Name: "b", State: MemberStateLeft},
+	seed, _ := appendAnnouncement(nil, []memberRecord{
+		{Name: "a", Addr: "1.2.3.4:5", Meta: []byte("m"), Incarnation: 300, State: memberStateSuspect},
+		{Name: "b", State: memberStateLeft},
 	})
 	f.Add(seed)
 	f.Add([]byte{1, 1, 1, 'a', 0, 0, 0, 0})

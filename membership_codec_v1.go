@@ -20,9 +20,9 @@ import (
 //	bytes        = length:uvarint octets{length}
 //
 // count is 1..MaxAnnouncementRecordsLimit; names, addresses and metadata obey
-// MaxMemberNameLen, MaxMemberAddrLen and MaxMemberMetaLen; the incarnation
-// fits in 32 bits; state is a MemberState. Trailing bytes are an error.
-// Neither MemberRecord.AgeSeconds nor MemberRecord.Versions is encoded.
+// maxMemberNameLen, maxMemberAddrLen and maxMemberMetaLen; the incarnation
+// fits in 32 bits; state is a memberState. Trailing bytes are an error.
+// Neither memberRecord.AgeSeconds nor memberRecord.Versions is encoded.
 
 // announcementVersion is the first byte of every layout-1 announcement. No
 // msgpack array starts with it, which tells the layouts apart.
@@ -35,7 +35,7 @@ const minEncodedRecord = 1 + 1 + 1 + 1 + 1 + 1
 // appendAnnouncementV1 appends the layout-1 encoding of recs to dst. It
 // fails, leaving dst unchanged, if recs is empty or too long or a record
 // is invalid.
-func appendAnnouncementV1(dst []byte, recs []MemberRecord) ([]byte, error) {
+func appendAnnouncementV1(dst []byte, recs []memberRecord) ([]byte, error) {
 	if err := checkAnnouncement(recs); err != nil {
 		return dst, err
 	}
@@ -53,7 +53,7 @@ func appendAnnouncementV1(dst []byte, recs []MemberRecord) ([]byte, error) {
 
 // decodeAnnouncementV1 decodes a layout-1 announcement. The records share
 // no memory with b. Its allocations are bounded by len(b).
-func decodeAnnouncementV1(b []byte) ([]MemberRecord, error) {
+func decodeAnnouncementV1(b []byte) ([]memberRecord, error) {
 	d := announcementDecoder{buf: b}
 	v, err := d.byte()
 	if err != nil {
@@ -69,7 +69,7 @@ func decodeAnnouncementV1(b []byte) ([]MemberRecord, error) {
 	if n == 0 || n > maxAnnouncementRecords || n > uint64(len(d.buf)-d.off)/minEncodedRecord {
 		return nil, fmt.Errorf("decode announcement: count %d for %d bytes: %w", n, len(d.buf)-d.off, errAnnouncementMalformed)
 	}
-	recs := make([]MemberRecord, n)
+	recs := make([]memberRecord, n)
 	for i := range recs {
 		if err := d.record(&recs[i]); err != nil {
 			return nil, fmt.Errorf("decode announcement record %d: %w", i, err)
@@ -97,16 +97,16 @@ type announcementDecoder struct {
 	off int
 }
 
-func (d *announcementDecoder) record(r *MemberRecord) error {
-	name, err := d.field("name", MaxMemberNameLen)
+func (d *announcementDecoder) record(r *memberRecord) error {
+	name, err := d.field("name", maxMemberNameLen)
 	if err != nil {
 		return err
 	}
-	addr, err := d.field("addr", MaxMemberAddrLen)
+	addr, err := d.field("addr", maxMemberAddrLen)
 	if err != nil {
 		return err
 	}
-	meta, err := d.field("meta", MaxMemberMetaLen)
+	meta, err := d.field("meta", maxMemberMetaLen)
 	if err != nil {
 		return err
 	}
@@ -121,7 +121,7 @@ func (d *announcementDecoder) record(r *MemberRecord) error {
 	if err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
-	*r = MemberRecord{Name: string(name), Addr: string(addr), Meta: cloneBytes(meta), Incarnation: uint32(inc), State: MemberState(st)}
+	*r = memberRecord{Name: string(name), Addr: string(addr), Meta: cloneBytes(meta), Incarnation: uint32(inc), State: memberState(st)}
 	return nil
 }
 

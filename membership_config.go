@@ -73,25 +73,25 @@ type MembershipConfig struct {
 	// NameReclaimTime is how long a member must have been dead before a
 	// record at a different address may take its name (a node restarted
 	// elsewhere under the same name). Until then such a record is a
-	// conflict: it is ignored and reported (MemberConflict). A left
+	// conflict: it is ignored and reported (memberConflict). A left
 	// member's name may be taken at once; a live member's never. Zero
 	// allows it as soon as the member is dead. Default 0. The runtime maps
 	// memberlist's DeadNodeReclaimTime here.
 	NameReclaimTime time.Duration
 
-	// CheckAlive makes the core ask its driver before a record makes a
+	// checkAlive makes the core ask its driver before a record makes a
 	// member live (from unknown, dead or left), changes a live member's
 	// address or metadata, or is an alive record that changes its
-	// incarnation or state: it emits AliveCheck and applies the record only
-	// on an accepting AliveVerdict. Default false (the runtime sets it when
+	// incarnation or state: it emits aliveCheck and applies the record only
+	// on an accepting aliveVerdict. Default false (the runtime sets it when
 	// Config.Alive is set).
-	CheckAlive bool
+	checkAlive bool
 
-	// CheckMerge makes the core ask its driver before it merges the records
-	// of a join exchange (memberRecordsMsg with Join set): it emits MergeCheck
-	// and merges them only on an accepting MergeVerdict. Default false (the
+	// checkMerge makes the core ask its driver before it merges the records
+	// of a join exchange (memberRecordsMsg with Join set): it emits mergeCheck
+	// and merges them only on an accepting mergeVerdict. Default false (the
 	// runtime sets it when Config.Merge is set).
-	CheckMerge bool
+	checkMerge bool
 
 	// DeadProbeInterval is the period at which the node emits one
 	// ProbeMember for a random dead member it still holds. Zero disables
@@ -147,7 +147,7 @@ type MembershipConfig struct {
 	// Versions are the protocol versions the local node advertises in its
 	// record (the runtime copies Config.ProtocolVersion and the delegate
 	// protocol fields here). Zero by default: none advertised.
-	Versions MemberVersions
+	Versions memberVersions
 
 	// MaxLocalStateSize caps the application state (Delegate.LocalState)
 	// sent in one anti-entropy exchange, in bytes; larger states are not
@@ -155,9 +155,9 @@ type MembershipConfig struct {
 	MaxLocalStateSize int
 }
 
-// ErrInvalidMembershipConfig is wrapped by every MembershipConfig.Validate
+// errInvalidMembershipConfig is wrapped by every MembershipConfig.Validate
 // error; it wraps ErrInvalidConfig.
-var ErrInvalidMembershipConfig = fmt.Errorf("%w (membership core)", ErrInvalidConfig)
+var errInvalidMembershipConfig = fmt.Errorf("%w (membership core)", ErrInvalidConfig)
 
 // DefaultMembershipConfig returns the defaults documented on each field.
 func DefaultMembershipConfig() MembershipConfig {
@@ -197,7 +197,7 @@ func formatNanos(ns float64) string {
 // Validate reports the first field out of range. It does not modify c.
 func (c MembershipConfig) Validate() error {
 	bad := func(field string, v any, want string) error {
-		return fmt.Errorf("membership config: %s = %v, want %s: %w", field, v, want, ErrInvalidMembershipConfig)
+		return fmt.Errorf("membership config: %s = %v, want %s: %w", field, v, want, errInvalidMembershipConfig)
 	}
 	switch {
 	case c.SuspicionMult < 1:

@@ -69,7 +69,7 @@ func (MemberUnreachable) isEvent() {}
 // vouched reports whether a record about r.Name from src comes from the
 // member itself, or from the node's own join exchange while its
 // exemption lasts (joinRecord).
-func (m *Membership) vouched(r MemberRecord, src mergeSource) bool {
+func (m *Membership) vouched(r memberRecord, src mergeSource) bool {
 	return m.vouchedBy(r.Name, src)
 }
 
@@ -133,7 +133,7 @@ func (m *Membership) onMemberUnreachable(ev MemberUnreachable) {
 		return
 	}
 	m.stats.UnconfirmedRemoved++
-	m.applyChange(e, e.id, e.inc, MemberStateDead, mergeSource{broadcast: true})
+	m.applyChange(e, e.id, e.inc, memberStateDead, mergeSource{broadcast: true})
 }
 
 // confirmDeadline is when an unconfirmed live member is checked: its
@@ -143,7 +143,7 @@ func (m *Membership) onMemberUnreachable(ev MemberUnreachable) {
 // checks (retryCheck), or its suspicion's expiry if earlier.
 func (m *Membership) confirmDeadline(e *memberEntry) int64 {
 	at := e.changed + int64(m.cfg.ConfirmTimeout)*(1+int64(e.wait))
-	if e.state == MemberStateSuspect && e.susp != nil {
+	if e.state == memberStateSuspect && e.susp != nil {
 		at = min(at, e.susp.deadline)
 	}
 	return at
@@ -153,7 +153,7 @@ func (m *Membership) confirmDeadline(e *memberEntry) int64 {
 // its suspicion expired, or its check is due (and put off while the node
 // is behind).
 func (m *Membership) onConfirmDeadline(e *memberEntry) {
-	if e.state == MemberStateSuspect && e.susp != nil && e.susp.deadline <= m.clock {
+	if e.state == memberStateSuspect && e.susp != nil && e.susp.deadline <= m.clock {
 		m.expireSuspicion(e)
 		return
 	}

@@ -31,7 +31,7 @@ func TestMembershipCheckRetriedWhileBehind(t *testing.T) {
 			m := newStartedMembership(t, "self", cfg)
 			m.Step(mt0, NeighborUp{Peer: testPeer("relay")})
 			m.Drain()
-			deliverRecs(t, m, mt0, "relay", rec("slow", 0, MemberStateAlive), rec("refusing", 0, MemberStateAlive), rec("late", 0, MemberStateAlive))
+			deliverRecs(t, m, mt0, "relay", rec("slow", 0, memberStateAlive), rec("refusing", 0, memberStateAlive), rec("late", 0, memberStateAlive))
 			now := mt0.Add(ct)
 			if got, want := confirmProbes(fireDeadlines(m, now)), []string{"late", "refusing", "slow"}; !slices.Equal(got, want) {
 				t.Fatalf("checks at ConfirmTimeout: %v, want %v", got, want)
@@ -44,30 +44,30 @@ func TestMembershipCheckRetriedWhileBehind(t *testing.T) {
 			}
 			m.Step(now, MemberUnreachable{Peer: testPeer("refusing"), Refused: true})
 			m.Drain()
-			if st := mustMember(t, m, "refusing").State; st != MemberStateDead {
+			if st := mustMember(t, m, "refusing").State; st != memberStateDead {
 				t.Errorf("refused check: refusing is %v, want dead", st)
 			}
 			if tc.mult <= 1 {
 				for _, name := range []string{"slow", "late"} {
-					if st := mustMember(t, m, name).State; st != MemberStateDead {
+					if st := mustMember(t, m, name).State; st != memberStateDead {
 						t.Errorf("healthy node: %s is %v after a failed check, want dead", name, st)
 					}
 				}
-				if s := m.Stats(); s.ChecksRetried != 0 || s.ChecksPutOff != 0 || s.UnconfirmedRemoved != 3 {
+				if s := m.counters(); s.ChecksRetried != 0 || s.ChecksPutOff != 0 || s.UnconfirmedRemoved != 3 {
 					t.Errorf("stats %+v, want 0 retried, 0 put off, 3 removed", s)
 				}
 				return
 			}
 			// Behind: both stay; "late" is heard from itself meanwhile.
 			for _, name := range []string{"slow", "late"} {
-				if st := mustMember(t, m, name).State; st != MemberStateAlive {
+				if st := mustMember(t, m, name).State; st != memberStateAlive {
 					t.Fatalf("node behind: %s is %v after a timed-out check, want alive", name, st)
 				}
 			}
 			m.Step(now.Add(time.Second), NeighborUp{Peer: testPeer("late")})
 			m.Drain()
 			dials, putOffs := 1, 0
-			for deadline := 1; mustMember(t, m, "slow").State == MemberStateAlive; deadline++ {
+			for deadline := 1; mustMember(t, m, "slow").State == memberStateAlive; deadline++ {
 				if deadline > 2*maxConfirmRetries+1 {
 					t.Fatalf("slow still alive after %d deadlines", deadline-1)
 				}
@@ -100,11 +100,11 @@ func TestMembershipCheckRetriedWhileBehind(t *testing.T) {
 			if dials != maxConfirmRetries+1 || putOffs != maxConfirmRetries {
 				t.Errorf("slow dead after %d checks and %d put-offs, want %d and %d", dials, putOffs, maxConfirmRetries+1, maxConfirmRetries)
 			}
-			if st := mustMember(t, m, "late").State; st != MemberStateAlive {
+			if st := mustMember(t, m, "late").State; st != memberStateAlive {
 				t.Errorf("late, heard from itself, is %v", st)
 			}
 			// late's first failure was retried too.
-			if s := m.Stats(); s.ChecksRetried != maxConfirmRetries+1 || s.ChecksPutOff != maxConfirmRetries || s.UnconfirmedRemoved != 2 {
+			if s := m.counters(); s.ChecksRetried != maxConfirmRetries+1 || s.ChecksPutOff != maxConfirmRetries || s.UnconfirmedRemoved != 2 {
 				t.Errorf("stats: %d retried, %d put off, %d removed; want %d, %d, 2", s.ChecksRetried, s.ChecksPutOff, s.UnconfirmedRemoved, maxConfirmRetries+1, maxConfirmRetries)
 			}
 		})
@@ -124,7 +124,7 @@ func TestMembershipCheckPutOffWhileBehind(t *testing.T) {
 	m.Step(mt0, NeighborUp{Peer: testPeer("relay")})
 	m.Step(mt0, LocalHealth{Multiplier: mult})
 	m.Drain()
-	deliverRecs(t, m, mt0, "relay", rec("a", 0, MemberStateAlive), rec("b", 0, MemberStateAlive))
+	deliverRecs(t, m, mt0, "relay", rec("a", 0, memberStateAlive), rec("b", 0, memberStateAlive))
 	now := mt0.Add(ct)
 	var checks []string
 	for i := range maxConfirmRetries {
@@ -141,7 +141,7 @@ func TestMembershipCheckPutOffWhileBehind(t *testing.T) {
 	if !slices.Equal(checks, []string{"a"}) {
 		t.Fatalf("after %d put-offs: checks %v, want [a]", maxConfirmRetries, checks)
 	}
-	if s := m.Stats(); s.ChecksPutOff != maxConfirmRetries+1 { // a's, and b's first
+	if s := m.counters(); s.ChecksPutOff != maxConfirmRetries+1 { // a's, and b's first
 		t.Errorf("ChecksPutOff = %d, want %d", s.ChecksPutOff, maxConfirmRetries+1)
 	}
 	if now.Sub(mt0) < time.Duration(1+maxConfirmRetries*mult)*ct {
@@ -151,7 +151,7 @@ func TestMembershipCheckPutOffWhileBehind(t *testing.T) {
 	h := newStartedMembership(t, "self", cfg)
 	h.Step(mt0, NeighborUp{Peer: testPeer("relay")})
 	h.Drain()
-	deliverRecs(t, h, mt0, "relay", rec("a", 0, MemberStateAlive))
+	deliverRecs(t, h, mt0, "relay", rec("a", 0, memberStateAlive))
 	if got := confirmProbes(fireDeadlines(h, mt0.Add(ct))); !slices.Equal(got, []string{"a"}) {
 		t.Fatalf("healthy node: checks %v, want [a]", got)
 	}

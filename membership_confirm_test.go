@@ -45,28 +45,28 @@ func TestMembershipGhostsExpire(t *testing.T) {
 	m := newStartedMembership(t, "self", cfg)
 	m.Step(mt0, NeighborUp{Peer: testPeer("forger")})
 	m.Drain()
-	var recs []MemberRecord
+	var recs []memberRecord
 	var ghosts []string
 	for i := range 50 {
 		name := fmt.Sprintf("ghost-%02d", i)
 		ghosts = append(ghosts, name)
-		recs = append(recs, rec(name, 0, MemberStateAlive))
+		recs = append(recs, rec(name, 0, memberStateAlive))
 	}
-	recs = append(recs, rec("real-heard", 0, MemberStateAlive), rec("real-quiet", 0, MemberStateAlive))
+	recs = append(recs, rec("real-heard", 0, memberStateAlive), rec("real-quiet", 0, memberStateAlive))
 	deliverRecs(t, m, mt0, "forger", recs...)
 	if got := m.NumMembers(); got != 53 {
 		t.Fatalf("%d members after the relayed records, want 53", got)
 	}
 	// real-heard announces itself (its own broadcast, relayed by the
 	// forger's link): vouched for.
-	payload, err := appendAnnouncement(nil, []MemberRecord{rec("real-heard", 0, MemberStateAlive)})
+	payload, err := appendAnnouncement(nil, []memberRecord{rec("real-heard", 0, memberStateAlive)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	m.Step(mt0.Add(time.Second), Deliver{ID: MessageID{Origin: "real-heard", Seq: 1}, Class: ClassMembership, Payload: payload, From: testPeer("forger")})
 	// A higher incarnation of a ghost, relayed again, does not postpone
 	// its check.
-	deliverRecs(t, m, mt0.Add(2*time.Second), "forger", rec("ghost-00", 5, MemberStateAlive))
+	deliverRecs(t, m, mt0.Add(2*time.Second), "forger", rec("ghost-00", 5, memberStateAlive))
 	// A ghost accused (a liveness probe failed) is still checked at
 	// ConfirmTimeout, before its suspicion expires.
 	m.Step(mt0.Add(3*time.Second), LinkFailed{Peer: testPeer("ghost-01")})
@@ -102,14 +102,14 @@ func TestMembershipGhostsExpire(t *testing.T) {
 		t.Errorf("%d members after the checks, want 3 (self, real-heard, real-quiet)", got)
 	}
 	for _, g := range ghosts {
-		if got := mustMember(t, m, g); got.State != MemberStateDead {
+		if got := mustMember(t, m, g); got.State != memberStateDead {
 			t.Errorf("%s: %v, want dead", g, got.State)
 		}
 	}
 	// A ghost brought back at a higher incarnation by a relayed record is
 	// checked again.
-	deliverRecs(t, m, now, "forger", rec("ghost-02", 7, MemberStateAlive))
-	if got := mustMember(t, m, "ghost-02"); got.State != MemberStateAlive {
+	deliverRecs(t, m, now, "forger", rec("ghost-02", 7, memberStateAlive))
+	if got := mustMember(t, m, "ghost-02"); got.State != memberStateAlive {
 		t.Fatalf("revived ghost-02: %v, want alive", got.State)
 	}
 	if got := confirmProbes(fireDeadlines(m, now.Add(cfg.ConfirmTimeout))); !slices.Equal(got, []string{"ghost-02"}) {
@@ -117,7 +117,7 @@ func TestMembershipGhostsExpire(t *testing.T) {
 	}
 	// An unreachable report for a member that was not being checked
 	// changes nothing.
-	if acts := stepActs(m, now, MemberUnreachable{Peer: testPeer("real-heard")}); len(acts) != 0 || mustMember(t, m, "real-heard").State != MemberStateAlive {
+	if acts := stepActs(m, now, MemberUnreachable{Peer: testPeer("real-heard")}); len(acts) != 0 || mustMember(t, m, "real-heard").State != memberStateAlive {
 		t.Errorf("MemberUnreachable of a vouched member acted: %v", acts)
 	}
 }
@@ -130,14 +130,14 @@ func TestMembershipGhostsExpire(t *testing.T) {
 func TestMembershipVouchedMembersNotChecked(t *testing.T) {
 	cfg := DefaultMembershipConfig()
 	m := newStartedMembership(t, "self", cfg)
-	m.Step(mt0, JoinVia{Contact: testPeer("c")})
+	m.Step(mt0, joinVia{Contact: testPeer("c")})
 	m.Step(mt0, NeighborUp{Peer: testPeer("c")})
 	m.Step(mt0, Receive{From: testPeer("c"), Msg: memberRecordsMsg{Join: true, Buckets: 64, Records: newNames("cluster", 100)}})
-	deliverRecs(t, m, mt0, "own", rec("own", 0, MemberStateAlive))
-	deliverRecs(t, m, mt0, "c", rec("linked", 0, MemberStateAlive), rec("spoke", 0, MemberStateAlive))
+	deliverRecs(t, m, mt0, "own", rec("own", 0, memberStateAlive))
+	deliverRecs(t, m, mt0, "c", rec("linked", 0, memberStateAlive), rec("spoke", 0, memberStateAlive))
 	m.Step(mt0, NeighborUp{Peer: testPeer("linked")})
 	m.Step(mt0, Receive{From: testPeer("spoke"), Msg: memberDigestMsg{}})
-	m.Step(mt0, Receive{From: testPeer("c"), Msg: memberRecordsMsg{Buckets: 64, Records: []MemberRecord{rec("repaired", 0, MemberStateAlive)}}})
+	m.Step(mt0, Receive{From: testPeer("c"), Msg: memberRecordsMsg{Buckets: 64, Records: []memberRecord{rec("repaired", 0, memberStateAlive)}}})
 	m.Drain()
 	if got := m.NumMembers(); got != 105 {
 		t.Fatalf("%d members, want 105", got)
@@ -149,7 +149,7 @@ func TestMembershipVouchedMembersNotChecked(t *testing.T) {
 	// "repaired" links before its check fails: it stays.
 	m.Step(mt0.Add(cfg.ConfirmTimeout), NeighborUp{Peer: testPeer("repaired")})
 	m.Step(mt0.Add(cfg.ConfirmTimeout), MemberUnreachable{Peer: testPeer("repaired")})
-	if got := mustMember(t, m, "repaired"); got.State != MemberStateAlive {
+	if got := mustMember(t, m, "repaired"); got.State != memberStateAlive {
 		t.Errorf("repaired: %v after it linked, want alive", got.State)
 	}
 }
@@ -172,15 +172,15 @@ func TestMembershipConfirmOff(t *testing.T) {
 func TestMembershipJoinExemptionExpires(t *testing.T) {
 	cfg := rateLimitedConfig()
 	m := newStartedMembership(t, "self", cfg)
-	m.Step(mt0, JoinVia{Contact: testPeer("c")})
+	m.Step(mt0, joinVia{Contact: testPeer("c")})
 	m.Step(mt0, NeighborUp{Peer: testPeer("c")})
 	recs := newNames("member", 300)
 	for i := 0; i < len(recs); i += maxMemberRecordsPerMessage {
 		chunk := recs[i:min(i+maxMemberRecordsPerMessage, len(recs))]
 		m.Step(mt0.Add(joinExemptionTime-time.Second), Receive{From: testPeer("c"), Msg: memberRecordsMsg{Join: true, Buckets: 64, Records: chunk}})
 	}
-	if got := m.NumMembers(); got != 301 || m.Stats().NewMembersDropped != 0 {
-		t.Fatalf("join records within the exemption: %d members, %d dropped; want 301, 0", got, m.Stats().NewMembersDropped)
+	if got := m.NumMembers(); got != 301 || m.counters().NewMembersDropped != 0 {
+		t.Fatalf("join records within the exemption: %d members, %d dropped; want 301, 0", got, m.counters().NewMembersDropped)
 	}
 	later := mt0.Add(joinExemptionTime)
 	before := m.NumMembers()
@@ -193,7 +193,7 @@ func TestMembershipJoinExemptionExpires(t *testing.T) {
 	if got, want := m.NumMembers()-before, cfg.NewMembersBurst; got != want {
 		t.Errorf("join records after the exemption added %d names, want the burst %d", got, want)
 	}
-	if got := m.Stats().NewMembersDropped; got != uint64(300-cfg.NewMembersBurst) {
+	if got := m.counters().NewMembersDropped; got != uint64(300-cfg.NewMembersBurst) {
 		t.Errorf("NewMembersDropped = %d, want %d", got, 300-cfg.NewMembersBurst)
 	}
 	m.Drain()
@@ -209,9 +209,9 @@ func TestMembershipJoinExemptionExpires(t *testing.T) {
 // them (the receiver holds them unconfirmed and checks them).
 func TestMembershipJoinExchangeLeavesOutUnconfirmed(t *testing.T) {
 	m := newStartedMembership(t, "self", DefaultMembershipConfig())
-	deliverRecs(t, m, mt0, "forger", rec("ghost", 0, MemberStateAlive))
-	deliverRecs(t, m, mt0, "real", rec("real", 0, MemberStateAlive))
-	names := func(recs []MemberRecord) []string {
+	deliverRecs(t, m, mt0, "forger", rec("ghost", 0, memberStateAlive))
+	deliverRecs(t, m, mt0, "real", rec("real", 0, memberStateAlive))
+	names := func(recs []memberRecord) []string {
 		var out []string
 		for _, r := range recs {
 			out = append(out, r.Name)
@@ -239,14 +239,14 @@ func TestConfigMemberConfirmTimeout(t *testing.T) {
 	c := DefaultLANConfig()
 	c.Name = "node"
 	c.MemberConfirmTimeout = 2 * time.Second
-	if err := c.Validate(); err != nil {
+	if err := c.validate(); err != nil {
 		t.Fatal(err)
 	}
 	if got := c.membershipConfig().ConfirmTimeout; got != 2*time.Second {
 		t.Errorf("core ConfirmTimeout %v, want 2s", got)
 	}
 	c.MemberConfirmTimeout = -time.Second
-	if err := c.Validate(); !errors.Is(err, ErrInvalidConfig) || !slices.Equal(invalidFields(err), []string{"MemberConfirmTimeout"}) {
+	if err := c.validate(); !errors.Is(err, ErrInvalidConfig) || !slices.Equal(invalidFields(err), []string{"MemberConfirmTimeout"}) {
 		t.Errorf("negative MemberConfirmTimeout: %v", err)
 	}
 }

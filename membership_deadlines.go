@@ -39,7 +39,7 @@ func (m *Membership) deadlineOf(e *memberEntry) (at int64, ok bool) {
 		return e.changed + int64(m.announceDelay(e)), true
 	case e.flags&entryUnconfirmed != 0 && e.state.live():
 		return m.confirmDeadline(e), true
-	case e.state == MemberStateSuspect:
+	case e.state == memberStateSuspect:
 		if e.susp == nil {
 			return 0, false
 		}
@@ -92,7 +92,7 @@ func (m *Membership) onDeadlineTimer() {
 			m.announceDue(e)
 		case e.flags&entryUnconfirmed != 0 && e.state.live():
 			m.onConfirmDeadline(e)
-		case e.state == MemberStateSuspect:
+		case e.state == memberStateSuspect:
 			m.expireSuspicion(e)
 		case !e.state.live():
 			m.reclaim(e)

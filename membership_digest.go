@@ -64,7 +64,7 @@ func nameHash(name string) uint64 { return mix64(fnvString(fnvOffset64, name)) }
 // recordHash is a record's contribution to the digest: the name hash mixed
 // with the hash of address and metadata (memberIdent.contentHash),
 // incarnation and state.
-func recordHash(id *memberIdent, inc uint32, st MemberState) uint64 {
+func recordHash(id *memberIdent, inc uint32, st memberState) uint64 {
 	return mix64(id.nameHash ^ mix64(id.contentHash^uint64(inc)<<8^uint64(st)))
 }
 
@@ -156,11 +156,11 @@ func (m *Membership) onRecords(from Peer, mr memberRecordsMsg) {
 		}
 	}
 	m.joinAnswer(mr)
-	var answer []MemberRecord
+	var answer []memberRecord
 	if len(mr.Want) > 0 {
 		answer = m.recordsIn(b, mr.Want, mr.Join)
 	}
-	if mr.Join && m.cfg.CheckMerge {
+	if mr.Join && m.cfg.checkMerge {
 		if recs := validRecords(mr.Records); len(recs) > 0 {
 			m.joinChecks++
 			m.joinChecksUntil = m.clock + int64(joinCheckWait)
@@ -183,8 +183,8 @@ func (m *Membership) onRecords(from Peer, mr memberRecordsMsg) {
 }
 
 // validRecords returns copies of the valid records of recs.
-func validRecords(recs []MemberRecord) []MemberRecord {
-	var out []MemberRecord
+func validRecords(recs []memberRecord) []memberRecord {
+	var out []memberRecord
 	for _, r := range recs {
 		if r.validate() == nil {
 			r.Meta = cloneBytes(r.Meta)
@@ -198,7 +198,7 @@ func validRecords(recs []MemberRecord) []MemberRecord {
 // maxMemberRecordsPerMessage records; want travels in the first one. At
 // least one message is sent when want is not empty, so that the peer
 // answers even when the local buckets are empty.
-func (m *Membership) sendRecordChunks(to Peer, join bool, b int, want []uint16, recs []MemberRecord) {
+func (m *Membership) sendRecordChunks(to Peer, join bool, b int, want []uint16, recs []memberRecord) {
 	for first := true; first || len(recs) > 0; first = false {
 		n := min(len(recs), maxMemberRecordsPerMessage)
 		if n == 0 && len(want) == 0 {
@@ -214,9 +214,9 @@ func (m *Membership) sendRecordChunks(to Peer, join bool, b int, want []uint16, 
 // buckets of a b-bucket exchange, sorted by name within each bucket;
 // in a join exchange, not the live members that are still unconfirmed.
 // Tombstones carry their age.
-func (m *Membership) recordsIn(b int, want []uint16, join bool) []MemberRecord {
+func (m *Membership) recordsIn(b int, want []uint16, join bool) []memberRecord {
 	f := fineBuckets / b
-	var out []MemberRecord
+	var out []memberRecord
 	for _, w := range want {
 		for _, e := range m.table.entriesIn(int(w)*f, int(w+1)*f) {
 			if join && e.flags&entryUnconfirmed != 0 && e.state.live() {

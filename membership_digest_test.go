@@ -40,12 +40,12 @@ func runExchange(t *testing.T, a, b *Membership) exchangeLog {
 		msg      Message
 	}
 	var log exchangeLog
-	a.startExchange(b.Self(), false)
+	a.startExchange(b.selfPeer(), false)
 	var queue []env
 	collect := func(from *Membership) {
 		for _, s := range actionsOfType[Send](from.Drain()) {
 			to := a
-			if s.To.Name == b.Self().Name {
+			if s.To.Name == b.selfPeer().Name {
 				to = b
 			}
 			queue = append(queue, env{from, to, s.Msg})
@@ -57,7 +57,7 @@ func runExchange(t *testing.T, a, b *Membership) exchangeLog {
 		queue = queue[1:]
 		log.msgs = append(log.msgs, e.msg)
 		log.bytes += memberMsgSize(e.msg)
-		e.to.Step(mt0, Receive{From: e.from.Self(), Msg: e.msg})
+		e.to.Step(mt0, Receive{From: e.from.selfPeer(), Msg: e.msg})
 		collect(e.to)
 		if len(log.msgs) > 1000 {
 			t.Fatalf("exchange does not end")
@@ -72,9 +72,9 @@ func twins(t *testing.T, n int) (a, b *Membership) {
 	t.Helper()
 	a = newStartedMembership(t, "a", unlimitedNewMembersConfig())
 	b = newStartedMembership(t, "b", unlimitedNewMembersConfig())
-	recs := []MemberRecord{rec("a", 0, MemberStateAlive), rec("b", 0, MemberStateAlive)}
+	recs := []memberRecord{rec("a", 0, memberStateAlive), rec("b", 0, memberStateAlive)}
 	for i := range n - 2 {
-		recs = append(recs, rec(fmt.Sprintf("node-%05d", i), 0, MemberStateAlive))
+		recs = append(recs, rec(fmt.Sprintf("node-%05d", i), 0, memberStateAlive))
 	}
 	deliverRecs(t, a, mt0, "x", recs...)
 	deliverRecs(t, b, mt0, "x", recs...)
@@ -101,7 +101,7 @@ func TestDigestEqualIsConstant(t *testing.T) {
 func TestDigestOneDifference(t *testing.T) {
 	for _, n := range []int{100, 5000} {
 		a, b := twins(t, n)
-		newer := rec("node-00042", 1, MemberStateAlive)
+		newer := rec("node-00042", 1, memberStateAlive)
 		newer.Meta = []byte("v2")
 		deliverRecs(t, b, mt0, "node-00042", newer)
 		log := runExchange(t, a, b)
@@ -159,7 +159,7 @@ func TestDigestFullSyncChunks(t *testing.T) {
 func TestDigestTombstoneAge(t *testing.T) {
 	a := newStartedMembership(t, "a", DefaultMembershipConfig())
 	b := newStartedMembership(t, "b", DefaultMembershipConfig())
-	deliverRecs(t, b, mt0, "x", rec("x", 2, MemberStateDead))
+	deliverRecs(t, b, mt0, "x", rec("x", 2, memberStateDead))
 	b.now = mt0.Add(90 * 1e9)
 	a.now = b.now
 	runExchange(t, a, b)

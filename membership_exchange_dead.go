@@ -34,9 +34,9 @@ package hyparlist
 // suspectInstead returns r, a dead record from an exchange about a member
 // held live, as the suspect record at the same incarnation, and counts
 // it.
-func (m *Membership) suspectInstead(r MemberRecord) MemberRecord {
+func (m *Membership) suspectInstead(r memberRecord) memberRecord {
 	m.stats.ExchangedDeathsSuspected++
-	r.State = MemberStateSuspect
+	r.State = memberStateSuspect
 	r.AgeSeconds = 0
 	return r
 }

@@ -65,7 +65,7 @@ func TestMembershipFollowUpsBounded(t *testing.T) {
 	r.drop = func(from, to string, msg Message) bool {
 		if _, ok := msg.(memberDigestMsg); ok && from == "z" {
 			seq++
-			deliverRecs(t, a, r.now, "new-00000", rec(fmt.Sprintf("new-%03d", seq), 1, MemberStateAlive))
+			deliverRecs(t, a, r.now, "new-00000", rec(fmt.Sprintf("new-%03d", seq), 1, memberStateAlive))
 		}
 		return false
 	}

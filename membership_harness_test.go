@@ -141,7 +141,7 @@ func (h *mnet) act(n *mnode, a Action) {
 			}
 			return
 		}
-		if m, ok := n.core.Member(a.Peer.Name); ok && m.State == MemberStateLeft {
+		if m, ok := n.core.Member(a.Peer.Name); ok && m.State == memberStateLeft {
 			h.probedLeft++
 		}
 		h.schedule(50*time.Millisecond, func() {
@@ -331,7 +331,7 @@ func (h *mnet) checkIdenticalLists(want int) {
 		}
 	}
 	for _, m := range up[0].core.Members() {
-		if m.State != MemberStateAlive {
+		if m.State != memberStateAlive {
 			h.t.Fatalf("%s is %v", m.Name, m.State)
 		}
 		if n := h.nodes[m.Name]; m.Addr != n.addr {

@@ -33,7 +33,7 @@ func stepActs(m *Membership, now time.Time, ev Event) []Action {
 }
 
 // deliverRecs feeds an announcement of recs broadcast by origin.
-func deliverRecs(t testing.TB, m *Membership, now time.Time, origin string, recs ...MemberRecord) []Action {
+func deliverRecs(t testing.TB, m *Membership, now time.Time, origin string, recs ...memberRecord) []Action {
 	t.Helper()
 	var acts []Action
 	for len(recs) > 0 {
@@ -52,7 +52,7 @@ func deliverRecs(t testing.TB, m *Membership, now time.Time, origin string, recs
 
 // deliverOwnRecs delivers each record in its member's own announcement, so
 // that every one is vouched for (membership_confirm.go).
-func deliverOwnRecs(t testing.TB, m *Membership, now time.Time, recs ...MemberRecord) {
+func deliverOwnRecs(t testing.TB, m *Membership, now time.Time, recs ...memberRecord) {
 	t.Helper()
 	for _, r := range recs {
 		deliverRecs(t, m, now, r.Name, r)
@@ -71,9 +71,9 @@ func actionsOfType[T Action](acts []Action) []T {
 }
 
 // announcedRecords decodes every ClassMembership BroadcastPayload in acts.
-func announcedRecords(t testing.TB, acts []Action) []MemberRecord {
+func announcedRecords(t testing.TB, acts []Action) []memberRecord {
 	t.Helper()
-	var out []MemberRecord
+	var out []memberRecord
 	for _, b := range actionsOfType[BroadcastPayload](acts) {
 		if b.Class != ClassMembership {
 			t.Fatalf("broadcast of class %d, want ClassMembership", b.Class)
@@ -99,8 +99,8 @@ func timersOf[T Timer](acts []Action) []SetTimer {
 }
 
 // rec returns a record for name at incarnation inc in state st.
-func rec(name string, inc uint32, st MemberState) MemberRecord {
-	return MemberRecord{Name: name, Addr: name + ":7946", Incarnation: inc, State: st}
+func rec(name string, inc uint32, st memberState) memberRecord {
+	return memberRecord{Name: name, Addr: name + ":7946", Incarnation: inc, State: st}
 }
 
 // mustMember returns the record m holds for name.
@@ -108,13 +108,13 @@ func mustMember(t testing.TB, m *Membership, name string) Member {
 	t.Helper()
 	mem, ok := m.Member(name)
 	if !ok {
-		t.Fatalf("%s holds no record for %q", m.Self().Name, name)
+		t.Fatalf("%s holds no record for %q", m.selfPeer().Name, name)
 	}
 	return mem
 }
 
 // sameRecord reports whether two records are equal field by field.
-func sameRecord(a, b MemberRecord) bool {
+func sameRecord(a, b memberRecord) bool {
 	return a.Name == b.Name && a.Addr == b.Addr && string(a.Meta) == string(b.Meta) &&
 		a.Incarnation == b.Incarnation && a.State == b.State && a.AgeSeconds == b.AgeSeconds
 }

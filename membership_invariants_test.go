@@ -35,7 +35,7 @@ func checkMembershipInvariants(t testing.TB, m *Membership) {
 				live++
 				names ^= e.id.nameHash
 			}
-			if (e.susp != nil) != (e.state == MemberStateSuspect) {
+			if (e.susp != nil) != (e.state == memberStateSuspect) {
 				t.Fatalf("%s: %s is %v with suspicion %v", m.self.Name, name, e.state, e.susp != nil)
 			}
 			at, due := m.deadlineOf(e)
@@ -103,16 +103,16 @@ func FuzzMembershipStep(f *testing.F) {
 			in = in[2:]
 			now = now.Add(time.Duration(arg) * 100 * time.Millisecond)
 			name := "n" + string(rune('0'+arg%10))
-			r := MemberRecord{Name: name, Addr: name, Incarnation: uint32(arg>>4) % 4, State: MemberState(arg>>2) % 4}
+			r := memberRecord{Name: name, Addr: name, Incarnation: uint32(arg>>4) % 4, State: memberState(arg>>2) % 4}
 			var ev Event
 			switch op % 10 {
 			case 0, 1:
-				p, _ := appendAnnouncement(nil, []MemberRecord{r})
+				p, _ := appendAnnouncement(nil, []memberRecord{r})
 				origin := "n" + string(rune('0'+op%7))
 				ev = Deliver{ID: MessageID{Origin: origin}, Class: ClassMembership, Payload: p, From: testPeer(origin)}
 			case 2:
 				r.AgeSeconds = uint32(arg)
-				ev = Receive{From: testPeer(name), Msg: memberRecordsMsg{Buckets: 64, Want: []uint16{uint16(arg % 64)}, Records: []MemberRecord{r}}}
+				ev = Receive{From: testPeer(name), Msg: memberRecordsMsg{Buckets: 64, Want: []uint16{uint16(arg % 64)}, Records: []memberRecord{r}}}
 			case 3:
 				ev = LinkFailed{Peer: testPeer(name)}
 			case 4:
@@ -133,7 +133,7 @@ func FuzzMembershipStep(f *testing.F) {
 				}
 				ev = Receive{From: testPeer(name), Msg: memberBucketsMsg{Hashes: hashes}}
 			case 8:
-				ev = UpdateMeta{Meta: []byte{arg}}
+				ev = updateMeta{Meta: []byte{arg}}
 			case 9:
 				ev = MemberUnreachable{Peer: Peer{Name: name, Addr: name}}
 			}

@@ -6,7 +6,7 @@ import "time"
 
 // This file owns the join exchange: the node's first anti-entropy
 // exchange, which brings it the whole member table. It starts with the
-// JoinVia contact as soon as the handshake with it is done, as
+// joinVia contact as soon as the handshake with it is done, as
 // memberlist's push/pull does, and again with the first neighbour if the
 // contact has not answered by then; any exchange the node starts before
 // one is answered is a join exchange. It used to wait for a neighbour,

@@ -123,7 +123,7 @@ func TestMembershipJoinExchangeRetried(t *testing.T) {
 	if got, want := r.cores["z"].NumMembers(), len(members)+2; got != want {
 		t.Errorf("z lists %d members after the retried join exchange, want %d", got, want)
 	}
-	if s := r.cores["z"].Stats(); s.NewMembersDropped != 0 {
+	if s := r.cores["z"].counters(); s.NewMembersDropped != 0 {
 		t.Errorf("the retried join exchange's records were rate-limited: %d dropped", s.NewMembersDropped)
 	}
 

@@ -21,7 +21,7 @@ type mergeSource struct {
 	// broadcast is set for announcements and local decisions, clear for
 	// anti-entropy.
 	broadcast bool
-	// approved is set for a record an AliveVerdict accepted.
+	// approved is set for a record an aliveVerdict accepted.
 	approved bool
 	// peer is the neighbour the record came from (the sender of an
 	// anti-entropy message, or the node Plumtree received an announcement
@@ -36,7 +36,7 @@ type mergeSource struct {
 func (s mergeSource) announced() bool { return s.broadcast && s.origin != "" }
 
 // merge applies a valid record about any member.
-func (m *Membership) merge(r MemberRecord, src mergeSource) {
+func (m *Membership) merge(r memberRecord, src mergeSource) {
 	if r.Name == m.self.Name {
 		m.mergeSelf(r)
 		return
@@ -59,7 +59,7 @@ func (m *Membership) merge(r MemberRecord, src mergeSource) {
 		return
 	}
 	if r.Incarnation == e.inc && r.State == e.state {
-		if r.State == MemberStateSuspect {
+		if r.State == memberStateSuspect {
 			m.confirmSuspicion(e, src.origin)
 		}
 		if src.announced() && e.id.matches(r.Addr, r.Meta) {
@@ -71,7 +71,7 @@ func (m *Membership) merge(r MemberRecord, src mergeSource) {
 	} else if !supersedes(r.Incarnation, r.State, e.inc, e.state) {
 		return
 	}
-	if r.State == MemberStateDead && !src.broadcast && e.state.live() {
+	if r.State == memberStateDead && !src.broadcast && e.state.live() {
 		// An exchange's tombstone of a live member is a suspicion here
 		// (membership_exchange_dead.go).
 		if r = m.suspectInstead(r); !supersedes(r.Incarnation, r.State, e.inc, e.state) {
@@ -88,7 +88,7 @@ func (m *Membership) merge(r MemberRecord, src mergeSource) {
 // identFor returns the identity of r: held (the entry's current one) if r
 // has the same address, metadata and versions, else a new one. A record
 // without versions keeps the versions held.
-func (m *Membership) identFor(r MemberRecord, held *memberIdent) *memberIdent {
+func (m *Membership) identFor(r memberRecord, held *memberIdent) *memberIdent {
 	if held != nil {
 		if held.matchesRecord(r) {
 			return held
@@ -99,7 +99,7 @@ func (m *Membership) identFor(r MemberRecord, held *memberIdent) *memberIdent {
 }
 
 // mergeNew applies a record about a name the table does not hold.
-func (m *Membership) mergeNew(r MemberRecord, src mergeSource) {
+func (m *Membership) mergeNew(r memberRecord, src mergeSource) {
 	if !r.State.live() && time.Duration(r.AgeSeconds)*time.Second >= m.cfg.ReclaimTime {
 		return // a tombstone every node is about to forget
 	}
@@ -148,7 +148,7 @@ func (m *Membership) forget(e *memberEntry) {
 
 // stateChangeOf is when the state of r began, on the core clock: now,
 // back-dated by the age a tombstone travelled with.
-func (m *Membership) stateChangeOf(r MemberRecord) int64 {
+func (m *Membership) stateChangeOf(r memberRecord) int64 {
 	if r.State.live() {
 		return m.clock
 	}
@@ -157,12 +157,12 @@ func (m *Membership) stateChangeOf(r MemberRecord) int64 {
 
 // applyChange gives e the record (id, inc, st) — a state change begins
 // now — and does what the change implies.
-func (m *Membership) applyChange(e *memberEntry, id *memberIdent, inc uint32, st MemberState, src mergeSource) {
+func (m *Membership) applyChange(e *memberEntry, id *memberIdent, inc uint32, st memberState, src mergeSource) {
 	m.applyRecord(e, id, inc, st, m.clock, src)
 }
 
 // applyRecord is applyChange with the time a state change began.
-func (m *Membership) applyRecord(e *memberEntry, id *memberIdent, inc uint32, st MemberState, changed int64, src mergeSource) {
+func (m *Membership) applyRecord(e *memberEntry, id *memberIdent, inc uint32, st memberState, changed int64, src mergeSource) {
 	if e.flags&entryUnconfirmed != 0 && e.state.live() && st.live() {
 		// An unconfirmed member keeps the time it was listed while it
 		// stays live: new incarnations or a suspicion do not postpone its
@@ -181,7 +181,7 @@ func (m *Membership) afterChange(e *memberEntry, old memberEntry, existed bool, 
 	wasLive := existed && old.state.live()
 	sameState := existed && old.state == e.state && old.inc == e.inc
 
-	if e.state != MemberStateSuspect {
+	if e.state != memberStateSuspect {
 		e.susp = nil
 	} else if !sameState {
 		m.startSuspicion(e, src.origin)
@@ -216,8 +216,8 @@ func (m *Membership) afterChange(e *memberEntry, old memberEntry, existed bool, 
 		m.emit(MemberChanged{Event: NodeUpdate, Member: m.member(e)})
 	}
 
-	if !src.broadcast && (e.state == MemberStateSuspect || e.state == MemberStateDead) &&
-		(!existed || old.state == MemberStateAlive) {
+	if !src.broadcast && (e.state == memberStateSuspect || e.state == memberStateDead) &&
+		(!existed || old.state == memberStateAlive) {
 		if p, ok := m.neighbor(e.id.name); ok {
 			m.nudge(p)
 		}
@@ -250,7 +250,7 @@ const proxyAnnounceDelay = 2 * time.Second
 // address is not about this node but about another one claiming its name:
 // it is reported as a conflict and not refuted (refuting would start a
 // duel of incarnations between the two).
-func (m *Membership) mergeSelf(r MemberRecord) {
+func (m *Membership) mergeSelf(r memberRecord) {
 	me := m.local()
 	if r.Incarnation < me.inc {
 		return
@@ -259,7 +259,7 @@ func (m *Membership) mergeSelf(r MemberRecord) {
 		m.reportConflict(me, r)
 		return
 	}
-	if r.Incarnation == me.inc && r.State == MemberStateAlive && me.id.matchesRecord(r) {
+	if r.Incarnation == me.inc && r.State == memberStateAlive && me.id.matchesRecord(r) {
 		return
 	}
 	if r.Incarnation == math.MaxUint32 {

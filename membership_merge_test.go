@@ -11,13 +11,13 @@ import (
 // a higher incarnation always wins, a lower one never.
 func TestMembershipPrecedenceMatrix(t *testing.T) {
 	const (
-		A = MemberStateAlive
-		S = MemberStateSuspect
-		D = MemberStateDead
-		L = MemberStateLeft
+		A = memberStateAlive
+		S = memberStateSuspect
+		D = memberStateDead
+		L = memberStateLeft
 	)
 	type row struct {
-		held, in MemberState
+		held, in memberState
 		incDelta int // incoming incarnation minus held (held is 5)
 		accept   bool
 	}
@@ -28,8 +28,8 @@ func TestMembershipPrecedenceMatrix(t *testing.T) {
 		{D, A, 0, false}, {D, S, 0, false}, {D, D, 0, false}, {D, L, 0, true},
 		{L, A, 0, false}, {L, S, 0, false}, {L, D, 0, false}, {L, L, 0, false},
 	}
-	for _, held := range []MemberState{A, S, D, L} {
-		for _, in := range []MemberState{A, S, D, L} {
+	for _, held := range []memberState{A, S, D, L} {
+		for _, in := range []memberState{A, S, D, L} {
 			rows = append(rows, row{held, in, +1, true}, row{held, in, -1, false})
 		}
 	}
@@ -83,17 +83,17 @@ func b2i(b bool) int {
 func TestMembershipUnknownTombstone(t *testing.T) {
 	cfg := DefaultMembershipConfig()
 	m := newStartedMembership(t, "self", cfg)
-	acts := deliverRecs(t, m, mt0, "y", rec("x", 3, MemberStateDead))
+	acts := deliverRecs(t, m, mt0, "y", rec("x", 3, memberStateDead))
 	if n := len(memberChanges(NodeJoin, acts)) + len(memberChanges(NodeLeave, acts)); n != 0 {
 		t.Errorf("%d member events for a tombstone", n)
 	}
-	acts = deliverRecs(t, m, mt0, "x", rec("x", 3, MemberStateAlive))
-	if got := mustMember(t, m, "x"); got.State != MemberStateDead || len(memberChanges(NodeJoin, acts)) != 0 {
+	acts = deliverRecs(t, m, mt0, "x", rec("x", 3, memberStateAlive))
+	if got := mustMember(t, m, "x"); got.State != memberStateDead || len(memberChanges(NodeJoin, acts)) != 0 {
 		t.Errorf("alive@3 after dead@3: state %v, joins %d", got.State, len(memberChanges(NodeJoin, acts)))
 	}
-	old := rec("z", 1, MemberStateDead)
+	old := rec("z", 1, memberStateDead)
 	old.AgeSeconds = uint32(cfg.ReclaimTime.Seconds())
-	m.Step(mt0, Receive{From: testPeer("y"), Msg: memberRecordsMsg{Buckets: 64, Records: []MemberRecord{old}}})
+	m.Step(mt0, Receive{From: testPeer("y"), Msg: memberRecordsMsg{Buckets: 64, Records: []memberRecord{old}}})
 	if _, ok := m.Member("z"); ok {
 		t.Errorf("a tombstone as old as ReclaimTime was kept")
 	}
@@ -104,15 +104,15 @@ func TestMembershipUnknownTombstone(t *testing.T) {
 func TestMembershipSuspectAccusers(t *testing.T) {
 	m := newStartedMembership(t, "self", DefaultMembershipConfig())
 	for _, name := range []string{"x", "a", "b"} { // the accusers are members
-		deliverRecs(t, m, mt0, name, rec(name, 0, MemberStateAlive))
+		deliverRecs(t, m, mt0, name, rec(name, 0, memberStateAlive))
 	}
-	deliverRecs(t, m, mt0, "a", rec("x", 0, MemberStateSuspect))
-	deliverRecs(t, m, mt0, "a", rec("x", 0, MemberStateSuspect))
+	deliverRecs(t, m, mt0, "a", rec("x", 0, memberStateSuspect))
+	deliverRecs(t, m, mt0, "a", rec("x", 0, memberStateSuspect))
 	e := m.table.get("x")
 	if e.susp == nil || len(e.susp.accusers) != 1 {
 		t.Fatalf("accusers after one accuser twice: %+v", e.susp)
 	}
-	deliverRecs(t, m, mt0, "b", rec("x", 0, MemberStateSuspect))
+	deliverRecs(t, m, mt0, "b", rec("x", 0, memberStateSuspect))
 	if len(e.susp.accusers) != 2 || e.susp.first {
 		t.Errorf("accusers after a second accuser: %v (first %v)", e.susp.accusers, e.susp.first)
 	}
@@ -124,7 +124,7 @@ func TestMembershipSuspectAccusers(t *testing.T) {
 // in. (Versions that differ in address are a name conflict:
 // TestMembershipAddressConflict.)
 func TestMembershipSameIncarnationTieBreak(t *testing.T) {
-	old, moved := rec("x", 0, MemberStateAlive), rec("x", 0, MemberStateAlive)
+	old, moved := rec("x", 0, memberStateAlive), rec("x", 0, memberStateAlive)
 	old.Meta, moved.Meta = []byte("v1"), []byte("v2")
 	a := newStartedMembership(t, "a", DefaultMembershipConfig())
 	b := newStartedMembership(t, "b", DefaultMembershipConfig())
@@ -134,7 +134,7 @@ func TestMembershipSameIncarnationTieBreak(t *testing.T) {
 	acts := deliverRecs(t, b, mt0, "x", old)
 	for _, m := range []*Membership{a, b} {
 		if got := mustMember(t, m, "x"); string(got.Meta) != string(moved.Meta) {
-			t.Errorf("%s holds x with meta %q, want %q", m.Self().Name, got.Meta, moved.Meta)
+			t.Errorf("%s holds x with meta %q, want %q", m.selfPeer().Name, got.Meta, moved.Meta)
 		}
 	}
 	if n := len(memberChanges(NodeUpdate, acts)); n != 0 {

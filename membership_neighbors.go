@@ -55,7 +55,7 @@ func (m *Membership) exchangeWith(p Peer) {
 // node's very first one included: Start announces nothing) the node
 // exchanges at once (its join exchange) and announces itself, since its
 // earlier announcements may have reached nobody; while the join exchange
-// with the JoinVia contact has no answer yet, this is another join
+// with the joinVia contact has no answer yet, this is another join
 // exchange (a contact that is busy may never answer). Otherwise the side
 // with the smaller name
 // exchanges after linkExchangeDelay, so that a link is not synchronised
@@ -81,13 +81,13 @@ func (m *Membership) onNeighborUp(p Peer) {
 	}
 }
 
-// JoinVia is the command "the node is joining through Contact": the
+// joinVia is the command "the node is joining through Contact": the
 // node's join exchange (its first) starts with Contact at once, whether
 // or not Contact is a neighbour, as memberlist's Join runs its push/pull
 // with the node it contacts (the runtime feeds it once the handshake
 // with Contact is done). Without it the join exchange is with the first
 // neighbour. Ignored once the join exchange started.
-type JoinVia struct {
+type joinVia struct {
 	Contact Peer
 }
 

@@ -40,7 +40,7 @@ func (m *Membership) onDeadProbeTimer() {
 	if n := len(m.deadlines.items); n > 0 {
 		start := m.rng.IntN(n)
 		for i := range n {
-			if e := m.deadlines.entry(&m.table.arena, (start+i)%n); e.state == MemberStateDead {
+			if e := m.deadlines.entry(&m.table.arena, (start+i)%n); e.state == memberStateDead {
 				m.emit(ProbeMember{Peer: e.peer(), Dead: true})
 				break
 			}

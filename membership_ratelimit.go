@@ -14,7 +14,7 @@ import "time"
 // nor the records of the node's own join exchange, which legitimately
 // brings the whole cluster at once (up to MaxMembers of them, from the
 // neighbour it started the exchange with, for joinExemptionTime). A record over the limit is
-// dropped and counted (MembershipStats.NewMembersDropped); anti-entropy
+// dropped and counted (membershipStats.NewMembersDropped); anti-entropy
 // brings it again later.
 
 // newMemberBucket is a token bucket on the core clock. Credit is in
@@ -58,7 +58,7 @@ func (b *newMemberBucket) take(now int64, perSecond, burst int) bool {
 // spending the sender's allowance; a refused record is counted.
 func (m *Membership) admitNew(src mergeSource) bool {
 	if m.cfg.MaxNewMembersPerSecond == 0 || src.approved {
-		// Without a limit; or an AliveVerdict answer, paid for when asked.
+		// Without a limit; or an aliveVerdict answer, paid for when asked.
 		return true
 	}
 	from := src.peer

@@ -11,10 +11,10 @@ import (
 // (membership_ratelimit.go; issue 14, finding 3).
 
 // newNames returns n alive records of distinct names with the prefix.
-func newNames(prefix string, n int) []MemberRecord {
-	out := make([]MemberRecord, n)
+func newNames(prefix string, n int) []memberRecord {
+	out := make([]memberRecord, n)
 	for i := range out {
-		out[i] = rec(fmt.Sprintf("%s-%05d", prefix, i), 1, MemberStateAlive)
+		out[i] = rec(fmt.Sprintf("%s-%05d", prefix, i), 1, memberStateAlive)
 	}
 	return out
 }
@@ -51,12 +51,12 @@ func TestMembershipNewMembersRateLimit(t *testing.T) {
 	if got, want := m.NumMembers(), 1+cfg.NewMembersBurst; got != want {
 		t.Fatalf("after 1,000 new names at once: %d members, want %d (self + burst)", got, want)
 	}
-	if got, want := m.Stats().NewMembersDropped, uint64(1000-cfg.NewMembersBurst); got != want {
+	if got, want := m.counters().NewMembersDropped, uint64(1000-cfg.NewMembersBurst); got != want {
 		t.Errorf("NewMembersDropped = %d, want %d", got, want)
 	}
 
 	// Updates of known members are not limited.
-	known := rec("flood-00000", 2, MemberStateAlive)
+	known := rec("flood-00000", 2, memberStateAlive)
 	deliverRecs(t, m, now, "n", known)
 	if got := mustMember(t, m, known.Name); got.Incarnation != 2 {
 		t.Errorf("update of a known member from a neighbour over its limit: incarnation %d, want 2", got.Incarnation)
@@ -96,8 +96,8 @@ func TestMembershipNewMembersLimitOff(t *testing.T) {
 	cfg.MaxNewMembersPerSecond, cfg.NewMembersBurst = 0, 0
 	m := newStartedMembership(t, "self", cfg)
 	deliverRecs(t, m, mt0, "n", newNames("x", 500)...)
-	if m.NumMembers() != 501 || m.Stats().NewMembersDropped != 0 {
-		t.Errorf("limit off: %d members, %d dropped; want 501, 0", m.NumMembers(), m.Stats().NewMembersDropped)
+	if m.NumMembers() != 501 || m.counters().NewMembersDropped != 0 {
+		t.Errorf("limit off: %d members, %d dropped; want 501, 0", m.NumMembers(), m.counters().NewMembersDropped)
 	}
 }
 
@@ -108,7 +108,7 @@ func TestMembershipNewMembersLimitOff(t *testing.T) {
 func TestMembershipJoinExchangeNotLimited(t *testing.T) {
 	cfg := rateLimitedConfig()
 	m := newStartedMembership(t, "self", cfg)
-	m.Step(mt0, JoinVia{Contact: testPeer("c")})
+	m.Step(mt0, joinVia{Contact: testPeer("c")})
 	acts := stepActs(m, mt0, NeighborUp{Peer: testPeer("c")})
 	if len(actionsOfType[Send](acts)) == 0 {
 		t.Fatalf("no join exchange started with the contact: %v", acts)
@@ -118,8 +118,8 @@ func TestMembershipJoinExchangeNotLimited(t *testing.T) {
 		chunk := recs[i:min(i+maxMemberRecordsPerMessage, len(recs))]
 		m.Step(mt0, Receive{From: testPeer("c"), Msg: memberRecordsMsg{Join: true, Buckets: 64, Records: chunk}})
 	}
-	if got := m.NumMembers(); got != 601 || m.Stats().NewMembersDropped != 0 {
-		t.Fatalf("join exchange of 600 members: %d members, %d dropped; want 601, 0", got, m.Stats().NewMembersDropped)
+	if got := m.NumMembers(); got != 601 || m.counters().NewMembersDropped != 0 {
+		t.Fatalf("join exchange of 600 members: %d members, %d dropped; want 601, 0", got, m.counters().NewMembersDropped)
 	}
 
 	m.Step(mt0, NeighborUp{Peer: testPeer("x")})
@@ -145,7 +145,7 @@ func TestMembershipRateLimitedJoinConverges(t *testing.T) {
 	took := h.startCluster(n, 20*time.Second)
 	var dropped uint64
 	for _, o := range h.upNodes() {
-		dropped += o.core.Stats().NewMembersDropped
+		dropped += o.core.counters().NewMembersDropped
 	}
 	t.Logf("%d nodes converged %v after the last join; %d records of new members dropped", n, took, dropped)
 	if dropped == 0 {
@@ -170,7 +170,7 @@ func TestConfigNewMembersRateLimit(t *testing.T) {
 		c := DefaultLANConfig()
 		c.Name = "node"
 		c.MaxNewMembersPerSecond, c.NewMembersBurst = tc.rate, tc.burst
-		err := c.Validate()
+		err := c.validate()
 		if tc.bad == "" {
 			if err != nil {
 				t.Errorf("rate %d burst %d: %v", tc.rate, tc.burst, err)
@@ -192,7 +192,7 @@ func TestConfigNewMembersRateLimit(t *testing.T) {
 		}
 		m := DefaultMembershipConfig()
 		m.MaxNewMembersPerSecond, m.NewMembersBurst = tc.rate, tc.burst
-		if !errors.Is(m.Validate(), ErrInvalidMembershipConfig) {
+		if !errors.Is(m.Validate(), errInvalidMembershipConfig) {
 			t.Errorf("rate %d burst %d: MembershipConfig.Validate() = %v", tc.rate, tc.burst, m.Validate())
 		}
 	}

@@ -16,7 +16,7 @@ package hyparlist
 // suspicion's timeout. So a "left" record about a member the table holds
 // as alive or suspect is merged only from the member's own announcement;
 // from anyone else (another node's announcement, an anti-entropy
-// exchange) it is dropped and counted (MembershipStats.ForeignLeavesRefused).
+// exchange) it is dropped and counted (membershipStats.ForeignLeavesRefused).
 // A "left" record of a name not held, or held dead, is merged as before: it
 // fires no NotifyLeave, and a joining node must learn who left.
 //
@@ -28,8 +28,8 @@ package hyparlist
 // foreignLeave reports whether r is a "left" record about e, a live
 // member, that src did not get from the member's own announcement; it
 // counts it.
-func (m *Membership) foreignLeave(e *memberEntry, r MemberRecord, src mergeSource) bool {
-	if r.State != MemberStateLeft || r.Incarnation < e.inc || !e.state.live() || (src.announced() && src.origin == r.Name) {
+func (m *Membership) foreignLeave(e *memberEntry, r memberRecord, src mergeSource) bool {
+	if r.State != memberStateLeft || r.Incarnation < e.inc || !e.state.live() || (src.announced() && src.origin == r.Name) {
 		return false
 	}
 	m.stats.ForeignLeavesRefused++

@@ -14,36 +14,36 @@ import (
 // SWIM precedence rule that decides which of two records about one member
 // wins.
 
-// MemberState is a member's liveness as the membership core sees it. The
+// memberState is a member's liveness as the membership core sees it. The
 // values are on the wire and equal memberlist's NodeStateType values
 // (StateAlive=0 ... StateLeft=3), so a runtime maps one to the other by a
 // plain conversion.
-type MemberState uint8
+type memberState uint8
 
 // Member states, in precedence order: for one incarnation a later state
 // overrides an earlier one. The values are on the wire: never renumber.
 const (
-	// MemberStateAlive: the member announced itself, or refuted a suspicion.
-	MemberStateAlive MemberState = 0
-	// MemberStateSuspect: a neighbour lost its link to the member; the
+	// memberStateAlive: the member announced itself, or refuted a suspicion.
+	memberStateAlive memberState = 0
+	// memberStateSuspect: a neighbour lost its link to the member; the
 	// member has until the suspicion timeout to refute.
-	MemberStateSuspect MemberState = 1
-	// MemberStateDead: the suspicion timed out without a refutation.
-	MemberStateDead MemberState = 2
-	// MemberStateLeft: the member announced a graceful leave.
-	MemberStateLeft MemberState = 3
+	memberStateSuspect memberState = 1
+	// memberStateDead: the suspicion timed out without a refutation.
+	memberStateDead memberState = 2
+	// memberStateLeft: the member announced a graceful leave.
+	memberStateLeft memberState = 3
 )
 
 // String returns the state's name, as used in logs and metrics.
-func (s MemberState) String() string {
+func (s memberState) String() string {
 	switch s {
-	case MemberStateAlive:
+	case memberStateAlive:
 		return "alive"
-	case MemberStateSuspect:
+	case memberStateSuspect:
 		return "suspect"
-	case MemberStateDead:
+	case memberStateDead:
 		return "dead"
-	case MemberStateLeft:
+	case memberStateLeft:
 		return "left"
 	}
 	return "unknown"
@@ -51,18 +51,18 @@ func (s MemberState) String() string {
 
 // live reports whether a member in this state counts as a member of the
 // cluster (Members lists it).
-func (s MemberState) live() bool { return s == MemberStateAlive || s == MemberStateSuspect }
+func (s memberState) live() bool { return s == memberStateAlive || s == memberStateSuspect }
 
 // Limits on one member record. They bound every record the core accepts,
 // from an announcement, an anti-entropy message or the local application.
 const (
-	// MaxMemberNameLen is the longest member name, in bytes.
-	MaxMemberNameLen = 256
-	// MaxMemberAddrLen is the longest member address, in bytes.
-	MaxMemberAddrLen = 256
-	// MaxMemberMetaLen is the largest member metadata, in bytes; the same
+	// maxMemberNameLen is the longest member name, in bytes.
+	maxMemberNameLen = 256
+	// maxMemberAddrLen is the longest member address, in bytes.
+	maxMemberAddrLen = 256
+	// maxMemberMetaLen is the largest member metadata, in bytes; the same
 	// limit as memberlist's MetaMaxSize (512).
-	MaxMemberMetaLen = 512
+	maxMemberMetaLen = 512
 )
 
 // errInvalidMemberRecord reports a member record that breaks a limit above
@@ -81,18 +81,18 @@ type Member struct {
 	// State is the member's liveness. Its values are NodeStateType's
 	// (StateAlive, StateSuspect, StateDead, StateLeft): compare
 	// NodeStateType(State) with them.
-	State MemberState
+	State memberState
 	// StateChange is when the local node saw State begin. It is local
 	// knowledge, never on the wire (a tombstone learned by anti-entropy is
 	// back-dated by the age its sender reported).
 	StateChange time.Time
 	// Versions are the protocol versions the member advertises; zero when
 	// its record came only from nodes that do not carry them.
-	Versions MemberVersions
+	Versions memberVersions
 }
 
-// Peer returns the member's name and address.
-func (m Member) Peer() Peer { return Peer{Name: m.Name, Addr: m.Addr} }
+// peer returns the member's name and address.
+func (m Member) peer() Peer { return Peer{Name: m.Name, Addr: m.Addr} }
 
 // clone returns a copy that shares no memory with m.
 func (m Member) clone() Member {
@@ -100,16 +100,16 @@ func (m Member) clone() Member {
 	return m
 }
 
-// MemberRecord is one member record as it travels between nodes: in a
+// memberRecord is one member record as it travels between nodes: in a
 // membership announcement (a Plumtree broadcast) and in anti-entropy
 // messages.
-type MemberRecord struct {
+type memberRecord struct {
 	Name        string
 	Addr        string
 	Meta        []byte
 	Incarnation uint32
 	// State is the record's liveness, as Member.State.
-	State MemberState
+	State memberState
 	// AgeSeconds is, for a dead or left record sent by anti-entropy, how
 	// long ago the sender saw that state begin, so that every node reclaims
 	// a tombstone at about the same time. It is zero otherwise and is not
@@ -117,21 +117,21 @@ type MemberRecord struct {
 	AgeSeconds uint32
 	// Versions are the member's protocol versions, zero when unknown. They
 	// travel from wire version 4 on; a link to an older node drops them.
-	Versions MemberVersions
+	Versions memberVersions
 }
 
 // validate checks r against the record limits.
-func (r MemberRecord) validate() error {
+func (r memberRecord) validate() error {
 	switch {
 	case r.Name == "":
 		return fmt.Errorf("empty name: %w", errInvalidMemberRecord)
-	case len(r.Name) > MaxMemberNameLen:
-		return fmt.Errorf("name of %d bytes exceeds %d: %w", len(r.Name), MaxMemberNameLen, errInvalidMemberRecord)
-	case len(r.Addr) > MaxMemberAddrLen:
-		return fmt.Errorf("address of %d bytes exceeds %d: %w", len(r.Addr), MaxMemberAddrLen, errInvalidMemberRecord)
-	case len(r.Meta) > MaxMemberMetaLen:
-		return fmt.Errorf("meta of %d bytes exceeds %d: %w", len(r.Meta), MaxMemberMetaLen, errInvalidMemberRecord)
-	case r.State > MemberStateLeft:
+	case len(r.Name) > maxMemberNameLen:
+		return fmt.Errorf("name of %d bytes exceeds %d: %w", len(r.Name), maxMemberNameLen, errInvalidMemberRecord)
+	case len(r.Addr) > maxMemberAddrLen:
+		return fmt.Errorf("address of %d bytes exceeds %d: %w", len(r.Addr), maxMemberAddrLen, errInvalidMemberRecord)
+	case len(r.Meta) > maxMemberMetaLen:
+		return fmt.Errorf("meta of %d bytes exceeds %d: %w", len(r.Meta), maxMemberMetaLen, errInvalidMemberRecord)
+	case r.State > memberStateLeft:
 		return fmt.Errorf("state %d: %w", r.State, errInvalidMemberRecord)
 	}
 	return nil
@@ -145,7 +145,7 @@ func (r MemberRecord) validate() error {
 //     alive, dead overrides alive and suspect, and left is final;
 //   - an equal (incarnation, state) changes nothing here; contentWins
 //     breaks ties between different addresses or metadata.
-func supersedes(inc uint32, st MemberState, heldInc uint32, heldSt MemberState) bool {
+func supersedes(inc uint32, st memberState, heldInc uint32, heldSt memberState) bool {
 	if inc != heldInc {
 		return inc > heldInc
 	}
@@ -159,7 +159,7 @@ func supersedes(inc uint32, st MemberState, heldInc uint32, heldSt MemberState) 
 // produce one; without a rule, nodes holding either version would disagree
 // (and their digests differ) forever. With it they converge on one
 // version, and if that is not the node's own, the node refutes it.
-func contentWins(r MemberRecord, held *memberIdent) bool {
+func contentWins(r memberRecord, held *memberIdent) bool {
 	if r.Addr != held.addr {
 		return r.Addr > held.addr
 	}

@@ -1,4 +1,4 @@
-// Tests of the membership core's counters of lost members (MembershipStats).
+// Tests of the membership core's counters of lost members (membershipStats).
 
 package hyparlist
 
@@ -12,21 +12,21 @@ import "testing"
 func TestMembershipStatsCountLossCauses(t *testing.T) {
 	m := withMembers(t, DefaultMembershipConfig(), 10)
 	stepActs(m, mt0, LinkFailed{Peer: testPeer("m1")})
-	if s := m.Stats(); s.Accusations != 1 || s.SuspicionsExpired != 0 {
+	if s := m.counters(); s.Accusations != 1 || s.SuspicionsExpired != 0 {
 		t.Fatalf("after LinkFailed: %+v, want 1 accusation", s)
 	}
 	_, hi := suspicionBounds(m.cfg, m.table.nLive)
 	stepActs(m, mt0.Add(hi), TimerFired{Timer: memberDeadlineTimer{}})
-	if s := m.Stats(); s.SuspicionsExpired != 1 || s.DeadFromAnnouncements != 0 {
+	if s := m.counters(); s.SuspicionsExpired != 1 || s.DeadFromAnnouncements != 0 {
 		t.Fatalf("after the expiry: %+v, want 1 suspicion expired", s)
 	}
-	deliverRecs(t, m, mt0.Add(hi), "m3", rec("m2", 0, MemberStateDead))
-	if s := m.Stats(); s.DeadFromAnnouncements != 1 || s.SuspicionsExpired != 1 {
+	deliverRecs(t, m, mt0.Add(hi), "m3", rec("m2", 0, memberStateDead))
+	if s := m.counters(); s.DeadFromAnnouncements != 1 || s.SuspicionsExpired != 1 {
 		t.Fatalf("after a dead announcement: %+v, want 1 from announcements", s)
 	}
 	stepActs(m, mt0.Add(hi), Receive{From: testPeer("m4"), Msg: memberRecordsMsg{Buckets: 64,
-		Records: []MemberRecord{rec("m5", 0, MemberStateLeft), rec("m6", 0, MemberStateDead)}}})
-	if s := m.Stats(); s.ForeignLeavesRefused != 1 || s.ExchangedDeathsSuspected != 1 || s.DeadFromAnnouncements != 1 || s.UnconfirmedRemoved != 0 {
+		Records: []memberRecord{rec("m5", 0, memberStateLeft), rec("m6", 0, memberStateDead)}}})
+	if s := m.counters(); s.ForeignLeavesRefused != 1 || s.ExchangedDeathsSuspected != 1 || s.DeadFromAnnouncements != 1 || s.UnconfirmedRemoved != 0 {
 		t.Fatalf("after an exchange: %+v, want the left refused, 1 suspected instead", s)
 	}
 	if m.NumMembers() != 8 {

@@ -199,10 +199,10 @@ func (m *Membership) accuse(peer Peer) {
 		return
 	}
 	switch e.state {
-	case MemberStateAlive:
+	case memberStateAlive:
 		m.stats.Accusations++
-		m.applyChange(e, e.id, e.inc, MemberStateSuspect, mergeSource{origin: m.self.Name, broadcast: true})
-	case MemberStateSuspect:
+		m.applyChange(e, e.id, e.inc, memberStateSuspect, mergeSource{origin: m.self.Name, broadcast: true})
+	case memberStateSuspect:
 		if !m.confirmSuspicion(e, m.self.Name) {
 			return
 		}
@@ -228,7 +228,7 @@ func (m *Membership) expireSuspicion(e *memberEntry) {
 	}
 	first := e.susp != nil && e.susp.first
 	m.stats.SuspicionsExpired++
-	m.applyChange(e, e.id, e.inc, MemberStateDead, mergeSource{broadcast: true})
+	m.applyChange(e, e.id, e.inc, memberStateDead, mergeSource{broadcast: true})
 	if first {
 		e.flags |= entryAnnounce
 		m.refreshDeadline(e)

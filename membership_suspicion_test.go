@@ -63,7 +63,7 @@ func withMembers(t *testing.T, cfg MembershipConfig, n int) *Membership {
 	m := newStartedMembership(t, "self", cfg)
 	for i := range n - 1 {
 		name := fmt.Sprintf("m%d", i)
-		deliverRecs(t, m, mt0, name, rec(name, 0, MemberStateAlive))
+		deliverRecs(t, m, mt0, name, rec(name, 0, memberStateAlive))
 	}
 	if m.NumMembers() != n {
 		t.Fatalf("NumMembers = %d, want %d", m.NumMembers(), n)
@@ -78,7 +78,7 @@ func TestMembershipAccuseConfirmExpire(t *testing.T) {
 	cfg := DefaultMembershipConfig()
 	m := withMembers(t, cfg, 1000) // 12s..72s
 	acts := stepActs(m, mt0, LinkFailed{Peer: testPeer("m1")})
-	if recs := announcedRecords(t, acts); len(recs) != 1 || !sameRecord(recs[0], rec("m1", 0, MemberStateSuspect)) {
+	if recs := announcedRecords(t, acts); len(recs) != 1 || !sameRecord(recs[0], rec("m1", 0, memberStateSuspect)) {
 		t.Fatalf("LinkFailed announced %+v, want suspect m1@0", recs)
 	}
 	tm := timersOf[memberDeadlineTimer](acts)
@@ -91,7 +91,7 @@ func TestMembershipAccuseConfirmExpire(t *testing.T) {
 	}
 	deadline := mt0.Add(72 * time.Second)
 	for i, acc := range []string{"m2", "m3", "m4"} {
-		acts := deliverRecs(t, m, mt0.Add(time.Second), acc, rec("m1", 0, MemberStateSuspect))
+		acts := deliverRecs(t, m, mt0.Add(time.Second), acc, rec("m1", 0, memberStateSuspect))
 		tm := timersOf[memberDeadlineTimer](acts)
 		if len(tm) != 1 {
 			t.Fatalf("confirmation %d: timers %+v", i+1, tm)
@@ -106,7 +106,7 @@ func TestMembershipAccuseConfirmExpire(t *testing.T) {
 		t.Errorf("deadline after K confirmations %v, want %v", deadline.Sub(mt0), want.Sub(mt0))
 	}
 	// A fifth accuser changes nothing.
-	if tm := timersOf[memberDeadlineTimer](deliverRecs(t, m, mt0.Add(2*time.Second), "m5", rec("m1", 0, MemberStateSuspect))); len(tm) != 0 {
+	if tm := timersOf[memberDeadlineTimer](deliverRecs(t, m, mt0.Add(2*time.Second), "m5", rec("m1", 0, memberStateSuspect))); len(tm) != 0 {
 		t.Errorf("accuser past K re-armed %+v", tm)
 	}
 	timer := memberDeadlineTimer{}
@@ -114,7 +114,7 @@ func TestMembershipAccuseConfirmExpire(t *testing.T) {
 		t.Errorf("early timer acted: %v", acts)
 	}
 	acts = stepActs(m, deadline, TimerFired{Timer: timer})
-	if l := memberChanges(NodeLeave, acts); len(l) != 1 || l[0].Member.State != MemberStateDead {
+	if l := memberChanges(NodeLeave, acts); len(l) != 1 || l[0].Member.State != memberStateDead {
 		t.Errorf("expiry reported %+v", l)
 	}
 	// The first accuser announces the death after its jitter.
@@ -126,7 +126,7 @@ func TestMembershipAccuseConfirmExpire(t *testing.T) {
 		t.Errorf("announced before the jitter")
 	}
 	acts = stepActs(m, deadline.Add(delay), TimerFired{Timer: timer})
-	if recs := announcedRecords(t, acts); len(recs) != 1 || !sameRecord(recs[0], rec("m1", 0, MemberStateDead)) {
+	if recs := announcedRecords(t, acts); len(recs) != 1 || !sameRecord(recs[0], rec("m1", 0, memberStateDead)) {
 		t.Errorf("expiry announced %+v, want dead m1@0", recs)
 	}
 	if acts := stepActs(m, deadline, LinkFailed{Peer: testPeer("m1")}); len(acts) != 0 {
@@ -143,12 +143,12 @@ func TestMembershipDeadAnnouncedOnce(t *testing.T) {
 	expiry := mt0.Add(tm[0].After)
 	m.Step(expiry, TimerFired{Timer: memberDeadlineTimer{}})
 	m.Drain()
-	deliverRecs(t, m, expiry, "m2", rec("m1", 0, MemberStateDead))
+	deliverRecs(t, m, expiry, "m2", rec("m1", 0, memberStateDead))
 	acts = stepActs(m, expiry.Add(deadAnnounceJitter), TimerFired{Timer: memberDeadlineTimer{}})
 	if recs := announcedRecords(t, acts); len(recs) != 0 {
 		t.Errorf("announced %+v after hearing another accuser's dead announcement", recs)
 	}
-	if got := mustMember(t, m, "m1"); got.State != MemberStateDead {
+	if got := mustMember(t, m, "m1"); got.State != memberStateDead {
 		t.Errorf("state %v, want dead", got.State)
 	}
 }
@@ -157,7 +157,7 @@ func TestMembershipDeadAnnouncedOnce(t *testing.T) {
 // suspicion marks the member dead at expiry without announcing.
 func TestMembershipObserverExpiresSilently(t *testing.T) {
 	m := withMembers(t, DefaultMembershipConfig(), 100) // 8s..48s
-	acts := deliverRecs(t, m, mt0, "m2", rec("m1", 0, MemberStateSuspect))
+	acts := deliverRecs(t, m, mt0, "m2", rec("m1", 0, memberStateSuspect))
 	tm := timersOf[memberDeadlineTimer](acts)
 	if len(tm) != 1 || tm[0].After != 48*time.Second {
 		t.Fatalf("timers %+v, want one of 48s", tm)
@@ -166,7 +166,7 @@ func TestMembershipObserverExpiresSilently(t *testing.T) {
 	if n := len(actionsOfType[BroadcastPayload](acts)); n != 0 {
 		t.Errorf("observer announced %d times", n)
 	}
-	if got := mustMember(t, m, "m1"); got.State != MemberStateDead {
+	if got := mustMember(t, m, "m1"); got.State != memberStateDead {
 		t.Errorf("state %v, want dead", got.State)
 	}
 }
@@ -177,9 +177,9 @@ func TestMembershipRefutedSuspicionDoesNotExpire(t *testing.T) {
 	m := withMembers(t, DefaultMembershipConfig(), 10)
 	acts := stepActs(m, mt0, LinkFailed{Peer: testPeer("m1")})
 	timer := timersOf[memberDeadlineTimer](acts)[0]
-	deliverRecs(t, m, mt0.Add(time.Second), "m1", rec("m1", 1, MemberStateAlive))
+	deliverRecs(t, m, mt0.Add(time.Second), "m1", rec("m1", 1, memberStateAlive))
 	acts = stepActs(m, mt0.Add(time.Hour), TimerFired{Timer: timer.Timer})
-	if len(acts) != 0 || mustMember(t, m, "m1").State != MemberStateAlive {
+	if len(acts) != 0 || mustMember(t, m, "m1").State != memberStateAlive {
 		t.Errorf("refuted suspicion expired: %v", acts)
 	}
 	// The refuted incarnation can be suspected again.
@@ -194,9 +194,9 @@ func TestMembershipRefutedSuspicionDoesNotExpire(t *testing.T) {
 // accuser does.
 func TestMembershipConfirmingAccuserExpiresSilently(t *testing.T) {
 	m := withMembers(t, DefaultMembershipConfig(), 100)
-	deliverRecs(t, m, mt0, "m2", rec("m1", 0, MemberStateSuspect))
+	deliverRecs(t, m, mt0, "m2", rec("m1", 0, memberStateSuspect))
 	acts := stepActs(m, mt0, LinkFailed{Peer: testPeer("m1")})
-	if recs := announcedRecords(t, acts); len(recs) != 1 || !sameRecord(recs[0], rec("m1", 0, MemberStateSuspect)) {
+	if recs := announcedRecords(t, acts); len(recs) != 1 || !sameRecord(recs[0], rec("m1", 0, memberStateSuspect)) {
 		t.Fatalf("confirmation announced %+v, want suspect m1@0", recs)
 	}
 	tm := timersOf[memberDeadlineTimer](acts)
@@ -204,7 +204,7 @@ func TestMembershipConfirmingAccuserExpiresSilently(t *testing.T) {
 		t.Fatalf("confirmation armed %+v, want one earlier timer", tm)
 	}
 	acts = stepActs(m, mt0.Add(tm[0].After), TimerFired{Timer: tm[0].Timer})
-	if got := mustMember(t, m, "m1"); got.State != MemberStateDead {
+	if got := mustMember(t, m, "m1"); got.State != memberStateDead {
 		t.Fatalf("state %v at expiry, want dead", got.State)
 	}
 	if recs := announcedRecords(t, acts); len(recs) != 0 {
@@ -254,7 +254,7 @@ func TestMembershipConfigRejectsLongSuspicion(t *testing.T) {
 	} {
 		c := DefaultMembershipConfig()
 		mutate(&c)
-		if err := c.Validate(); !errors.Is(err, ErrInvalidMembershipConfig) {
+		if err := c.Validate(); !errors.Is(err, errInvalidMembershipConfig) {
 			t.Errorf("%d × %d × %v: Validate = %v, want ErrInvalidMembershipConfig", c.SuspicionMult, c.SuspicionMaxTimeoutMult, c.SuspicionInterval, err)
 		}
 	}
@@ -267,13 +267,13 @@ func TestMembershipConfigRejectsLongSuspicion(t *testing.T) {
 func TestMembershipSuspicionStretchedWhileBehind(t *testing.T) {
 	m := withMembers(t, DefaultMembershipConfig(), 100) // 8s..48s
 	m.Step(mt0, LocalHealth{Multiplier: 3})
-	acts := deliverRecs(t, m, mt0, "m2", rec("m1", 0, MemberStateSuspect))
+	acts := deliverRecs(t, m, mt0, "m2", rec("m1", 0, memberStateSuspect))
 	tm := timersOf[memberDeadlineTimer](acts)
 	if len(tm) != 1 || tm[0].After != 48*time.Second {
 		t.Fatalf("timers %+v, want one of 48s", tm)
 	}
 	acts = stepActs(m, mt0.Add(48*time.Second), TimerFired{Timer: tm[0].Timer})
-	if got := mustMember(t, m, "m1"); got.State != MemberStateSuspect {
+	if got := mustMember(t, m, "m1"); got.State != memberStateSuspect {
 		t.Fatalf("state %v at the unstretched expiry, want suspect", got.State)
 	}
 	if tm := timersOf[memberDeadlineTimer](acts); len(tm) != 1 || tm[0].After != 96*time.Second {
@@ -282,13 +282,13 @@ func TestMembershipSuspicionStretchedWhileBehind(t *testing.T) {
 	// Healthy again: the stretch already given stays, only once.
 	m.Step(mt0.Add(100*time.Second), LocalHealth{Multiplier: 1})
 	stepActs(m, mt0.Add(144*time.Second), TimerFired{Timer: memberDeadlineTimer{}})
-	if got := mustMember(t, m, "m1"); got.State != MemberStateDead {
+	if got := mustMember(t, m, "m1"); got.State != memberStateDead {
 		t.Fatalf("state %v at the stretched expiry, want dead", got.State)
 	}
-	acts = deliverRecs(t, m, mt0.Add(150*time.Second), "m2", rec("m3", 0, MemberStateSuspect))
+	acts = deliverRecs(t, m, mt0.Add(150*time.Second), "m2", rec("m3", 0, memberStateSuspect))
 	tm = timersOf[memberDeadlineTimer](acts)
 	stepActs(m, mt0.Add(198*time.Second), TimerFired{Timer: memberDeadlineTimer{}})
-	if got := mustMember(t, m, "m3"); got.State != MemberStateDead {
+	if got := mustMember(t, m, "m3"); got.State != memberStateDead {
 		t.Errorf("healthy node: m3 %v at expiry, want dead (timers %+v)", got.State, tm)
 	}
 }
@@ -315,7 +315,7 @@ func TestSuspicionConfirmationsCapped(t *testing.T) {
 		lo, _ := suspicionBounds(cfg, n)
 		acts := stepActs(m, mt0, LinkFailed{Peer: testPeer("m0")})
 		if n == 3 {
-			acts = deliverRecs(t, m, mt0, "m1", rec("m0", 0, MemberStateSuspect))
+			acts = deliverRecs(t, m, mt0, "m1", rec("m0", 0, memberStateSuspect))
 		}
 		tm := timersOf[memberDeadlineTimer](acts)
 		if len(tm) != 1 || tm[0].After != lo {

@@ -41,14 +41,14 @@ type memberIdent struct {
 	// of the hashes: nodes that do not carry versions (wire version 3 and
 	// older) hold the same record without them, and anti-entropy must not
 	// see a difference there.
-	vsn MemberVersions
+	vsn memberVersions
 	// nameHash selects the bucket; contentHash is the hash of address and
 	// metadata that recordHash mixes with the incarnation and state.
 	nameHash, contentHash uint64
 }
 
 // newMemberIdent makes an identity; meta must not be modified afterwards.
-func newMemberIdent(name, addr string, meta []byte, vsn MemberVersions) *memberIdent {
+func newMemberIdent(name, addr string, meta []byte, vsn memberVersions) *memberIdent {
 	h := fnvLenString(fnvOffset64, addr)
 	h = fnvLenString(h, string(meta))
 	return &memberIdent{name: name, addr: addr, meta: meta, vsn: vsn, nameHash: nameHash(name), contentHash: h}
@@ -61,7 +61,7 @@ func (id *memberIdent) matches(addr string, meta []byte) bool {
 
 // matchesRecord reports whether id is r's identity: the same address and
 // metadata, and the same versions unless r carries none.
-func (id *memberIdent) matchesRecord(r MemberRecord) bool {
+func (id *memberIdent) matchesRecord(r memberRecord) bool {
 	return id.matches(r.Addr, r.Meta) && (!r.Versions.known() || r.Versions == id.vsn)
 }
 
@@ -101,7 +101,7 @@ type memberEntry struct {
 	heapPos int32
 	// idx is the entry's index in the arena.
 	idx   uint32
-	state MemberState
+	state memberState
 	flags uint8
 	// retries counts the inconclusive checks of an unconfirmed member in
 	// its low four bits and the checks put off without a dial in its high
@@ -113,8 +113,8 @@ type memberEntry struct {
 
 // record returns the wire form of e (AgeSeconds left zero). Meta is shared
 // with e and must not be modified.
-func (e *memberEntry) record() MemberRecord {
-	return MemberRecord{Name: e.id.name, Addr: e.id.addr, Meta: e.id.meta, Incarnation: e.inc, State: e.state, Versions: e.id.vsn}
+func (e *memberEntry) record() memberRecord {
+	return memberRecord{Name: e.id.name, Addr: e.id.addr, Meta: e.id.meta, Incarnation: e.inc, State: e.state, Versions: e.id.vsn}
 }
 
 // peer returns the member's name and address.
@@ -234,7 +234,7 @@ func (t *memberTable) get(name string) *memberEntry {
 }
 
 // insert adds a record for a name the table does not hold.
-func (t *memberTable) insert(id *memberIdent, inc uint32, st MemberState, changed int64) *memberEntry {
+func (t *memberTable) insert(id *memberIdent, inc uint32, st memberState, changed int64) *memberEntry {
 	e := t.arena.alloc()
 	e.id, e.inc, e.state, e.changed, e.heapPos = id, inc, st, changed, -1
 	b, h := &t.buckets[fineBucketOf(id.nameHash)], keyHash(id.nameHash)
@@ -254,7 +254,7 @@ func (t *memberTable) insert(id *memberIdent, inc uint32, st MemberState, change
 
 // set replaces e's record (same name). It keeps changed unless the state
 // changes, in which case the new state began at changed.
-func (t *memberTable) set(e *memberEntry, id *memberIdent, inc uint32, st MemberState, changed int64) {
+func (t *memberTable) set(e *memberEntry, id *memberIdent, inc uint32, st memberState, changed int64) {
 	old := e.recHash()
 	t.account(e, -1)
 	e.id, e.inc = id, inc

@@ -17,7 +17,7 @@ func TestMembershipStartJoinsSelfFirstNeighbourAnnounces(t *testing.T) {
 	if acts := stepActs(m, mt0, NeighborUp{Peer: testPeer("a")}); len(acts) != 0 {
 		t.Errorf("events before Start produced %d actions", len(acts))
 	}
-	m.Step(mt0, UpdateMeta{Meta: []byte("m0")})
+	m.Step(mt0, updateMeta{Meta: []byte("m0")})
 	acts := stepActs(m, mt0, Start{})
 	joined := memberChanges(NodeJoin, acts)
 	if len(joined) != 1 || joined[0].Member.Name != "self" || string(joined[0].Member.Meta) != "m0" {
@@ -37,7 +37,7 @@ func TestMembershipStartJoinsSelfFirstNeighbourAnnounces(t *testing.T) {
 		t.Errorf("a second Start did something")
 	}
 	recs := announcedRecords(t, stepActs(m, mt0, NeighborUp{Peer: testPeer("a")}))
-	if len(recs) != 1 || recs[0].Name != "self" || recs[0].State != MemberStateAlive || recs[0].Incarnation != 0 {
+	if len(recs) != 1 || recs[0].Name != "self" || recs[0].State != memberStateAlive || recs[0].Incarnation != 0 {
 		t.Errorf("the first neighbour announced %+v, want the local node alive at 0", recs)
 	}
 }
@@ -53,10 +53,10 @@ func TestNewMembershipRejects(t *testing.T) {
 		rng  *rand.Rand
 		want error
 	}{
-		{"config", testPeer("a"), bad, rng, ErrInvalidMembershipConfig},
-		{"nil rng", testPeer("a"), DefaultMembershipConfig(), nil, ErrInvalidMembershipSelf},
-		{"empty name", Peer{}, DefaultMembershipConfig(), rng, ErrInvalidMembershipSelf},
-		{"long name", Peer{Name: string(make([]byte, MaxMemberNameLen+1))}, DefaultMembershipConfig(), rng, errInvalidMemberRecord},
+		{"config", testPeer("a"), bad, rng, errInvalidMembershipConfig},
+		{"nil rng", testPeer("a"), DefaultMembershipConfig(), nil, errInvalidMembershipSelf},
+		{"empty name", Peer{}, DefaultMembershipConfig(), rng, errInvalidMembershipSelf},
+		{"long name", Peer{Name: string(make([]byte, maxMemberNameLen+1))}, DefaultMembershipConfig(), rng, errInvalidMemberRecord},
 	}
 	for _, c := range cases {
 		if _, err := NewMembership(c.self, c.cfg, c.rng); !errors.Is(err, c.want) {
@@ -86,7 +86,7 @@ func TestMembershipConfigValidate(t *testing.T) {
 		c := DefaultMembershipConfig()
 		mutate(&c)
 		err := c.Validate()
-		if !errors.Is(err, ErrInvalidMembershipConfig) || !bytes.Contains([]byte(err.Error()), []byte(field)) {
+		if !errors.Is(err, errInvalidMembershipConfig) || !bytes.Contains([]byte(err.Error()), []byte(field)) {
 			t.Errorf("%s: Validate() = %v", field, err)
 		}
 	}
@@ -96,19 +96,19 @@ func TestMembershipConfigValidate(t *testing.T) {
 // an incarnation at least as high that differs is refuted with a higher
 // incarnation, anything older is ignored.
 func TestMembershipRefutation(t *testing.T) {
-	other := rec("self", 0, MemberStateAlive)
+	other := rec("self", 0, memberStateAlive)
 	other.Addr = "elsewhere:1"
 	cases := []struct {
 		name    string
-		in      MemberRecord
+		in      memberRecord
 		wantInc uint32 // 0: no refutation
 	}{
-		{"suspect at own", rec("self", 0, MemberStateSuspect), 1},
-		{"dead above own", rec("self", 5, MemberStateDead), 6},
-		{"left above own", rec("self", 2, MemberStateLeft), 3},
+		{"suspect at own", rec("self", 0, memberStateSuspect), 1},
+		{"dead above own", rec("self", 5, memberStateDead), 6},
+		{"left above own", rec("self", 2, memberStateLeft), 3},
 		{"alive elsewhere (a conflict)", other, 0},
-		{"own record", rec("self", 0, MemberStateAlive), 0},
-		{"max incarnation", rec("self", math.MaxUint32, MemberStateDead), 0},
+		{"own record", rec("self", 0, memberStateAlive), 0},
+		{"max incarnation", rec("self", math.MaxUint32, memberStateDead), 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -116,23 +116,23 @@ func TestMembershipRefutation(t *testing.T) {
 			acts := deliverRecs(t, m, mt0, "accuser", c.in)
 			recs := announcedRecords(t, acts)
 			if c.wantInc == 0 {
-				if len(recs) != 0 || m.LocalMember().Incarnation != 0 {
+				if len(recs) != 0 || m.localMember().Incarnation != 0 {
 					t.Fatalf("no refutation expected, announced %+v", recs)
 				}
 				return
 			}
-			want := MemberRecord{Name: "self", Addr: "self:7946", Incarnation: c.wantInc, State: MemberStateAlive}
+			want := memberRecord{Name: "self", Addr: "self:7946", Incarnation: c.wantInc, State: memberStateAlive}
 			if len(recs) != 1 || recs[0].Name != want.Name || recs[0].Addr != want.Addr || recs[0].Incarnation != want.Incarnation || recs[0].State != want.State {
 				t.Fatalf("announced %+v, want %+v", recs, want)
 			}
-			if got := m.LocalMember(); got.Incarnation != c.wantInc || got.State != MemberStateAlive {
+			if got := m.localMember(); got.Incarnation != c.wantInc || got.State != memberStateAlive {
 				t.Errorf("local record %+v", got)
 			}
-			if m.Stats().Refutations != 1 {
-				t.Errorf("Refutations = %d", m.Stats().Refutations)
+			if m.counters().Refutations != 1 {
+				t.Errorf("Refutations = %d", m.counters().Refutations)
 			}
 			// Older news about the local node is ignored now.
-			if recs := announcedRecords(t, deliverRecs(t, m, mt0, "accuser", rec("self", c.wantInc-1, MemberStateDead))); len(recs) != 0 {
+			if recs := announcedRecords(t, deliverRecs(t, m, mt0, "accuser", rec("self", c.wantInc-1, memberStateDead))); len(recs) != 0 {
 				t.Errorf("refuted a stale record: %+v", recs)
 			}
 		})
@@ -141,7 +141,7 @@ func TestMembershipRefutation(t *testing.T) {
 
 func TestMembershipUpdateMeta(t *testing.T) {
 	m := newStartedMembership(t, "self", DefaultMembershipConfig())
-	acts := stepActs(m, mt0, UpdateMeta{Meta: []byte("v2")})
+	acts := stepActs(m, mt0, updateMeta{Meta: []byte("v2")})
 	recs := announcedRecords(t, acts)
 	if len(recs) != 1 || recs[0].Incarnation != 1 || string(recs[0].Meta) != "v2" {
 		t.Errorf("UpdateMeta announced %+v", recs)
@@ -149,7 +149,7 @@ func TestMembershipUpdateMeta(t *testing.T) {
 	if u := memberChanges(NodeUpdate, acts); len(u) != 1 || string(u[0].Member.Meta) != "v2" {
 		t.Errorf("UpdateMeta reported %+v", u)
 	}
-	if acts := stepActs(m, mt0, UpdateMeta{Meta: make([]byte, MaxMemberMetaLen+1)}); len(acts) != 0 || m.LocalMember().Incarnation != 1 {
+	if acts := stepActs(m, mt0, updateMeta{Meta: make([]byte, maxMemberMetaLen+1)}); len(acts) != 0 || m.localMember().Incarnation != 1 {
 		t.Errorf("oversized meta was accepted")
 	}
 }
@@ -160,15 +160,15 @@ func TestMembershipBatchesOneStep(t *testing.T) {
 	cfg := DefaultMembershipConfig()
 	cfg.MaxAnnouncementRecords = 2
 	m := newStartedMembership(t, "self", cfg)
-	var recs []MemberRecord
+	var recs []memberRecord
 	for _, n := range []string{"a", "b", "c"} {
-		recs = append(recs, rec(n, 0, MemberStateAlive))
+		recs = append(recs, rec(n, 0, memberStateAlive))
 	}
 	deliverRecs(t, m, mt0, "a", recs...)
 	// Two records about the local node in one anti-entropy message: two
 	// refutations in one step travel as one record in one announcement.
-	acts := stepActs(m, mt0, Receive{From: testPeer("a"), Msg: memberRecordsMsg{Buckets: 64, Records: []MemberRecord{
-		rec("self", 3, MemberStateSuspect), rec("self", 4, MemberStateDead),
+	acts := stepActs(m, mt0, Receive{From: testPeer("a"), Msg: memberRecordsMsg{Buckets: 64, Records: []memberRecord{
+		rec("self", 3, memberStateSuspect), rec("self", 4, memberStateDead),
 	}}})
 	if bs := actionsOfType[BroadcastPayload](acts); len(bs) != 1 {
 		t.Fatalf("%d announcements for one step, want 1", len(bs))
@@ -177,7 +177,7 @@ func TestMembershipBatchesOneStep(t *testing.T) {
 		t.Errorf("announced %+v, want one refutation at 5", got)
 	}
 	// A step that changed three records splits at MaxAnnouncementRecords.
-	m.pending = append(m.pending, rec("a", 0, MemberStateSuspect), rec("b", 0, MemberStateSuspect), rec("c", 0, MemberStateSuspect))
+	m.pending = append(m.pending, rec("a", 0, memberStateSuspect), rec("b", 0, memberStateSuspect), rec("c", 0, memberStateSuspect))
 	m.finishStep()
 	if bs := actionsOfType[BroadcastPayload](m.Drain()); len(bs) != 2 {
 		t.Errorf("3 records with MaxAnnouncementRecords 2 gave %d announcements, want 2", len(bs))
@@ -186,7 +186,7 @@ func TestMembershipBatchesOneStep(t *testing.T) {
 
 func TestMembershipLeave(t *testing.T) {
 	m := newStartedMembership(t, "self", DefaultMembershipConfig())
-	acts := stepActs(m, mt0, LeaveCluster{})
+	acts := stepActs(m, mt0, leaveCluster{})
 	var order []string
 	for _, a := range acts {
 		switch a := a.(type) {
@@ -204,18 +204,18 @@ func TestMembershipLeave(t *testing.T) {
 		t.Errorf("LeaveCluster actions %v, want %v", order, want)
 	}
 	recs := announcedRecords(t, acts)
-	if len(recs) != 1 || recs[0].State != MemberStateLeft || recs[0].Incarnation != 0 {
+	if len(recs) != 1 || recs[0].State != memberStateLeft || recs[0].Incarnation != 0 {
 		t.Errorf("announced %+v, want left@0", recs)
 	}
 	if m.NumMembers() != 0 {
 		t.Errorf("NumMembers after leave = %d", m.NumMembers())
 	}
-	if acts := deliverRecs(t, m, mt0, "x", rec("self", 0, MemberStateDead)); len(acts) != 0 {
+	if acts := deliverRecs(t, m, mt0, "x", rec("self", 0, memberStateDead)); len(acts) != 0 {
 		t.Errorf("a left node acted: %v", acts)
 	}
 	// A leave before Start still completes.
 	n, _ := NewMembership(testPeer("n"), DefaultMembershipConfig(), rand.New(rand.NewPCG(1, 1)))
-	if la := actionsOfType[leaveAnnounced](stepActs(n, mt0, LeaveCluster{})); len(la) != 1 {
+	if la := actionsOfType[leaveAnnounced](stepActs(n, mt0, leaveCluster{})); len(la) != 1 {
 		t.Errorf("leave before Start: %d LeaveAnnounced", len(la))
 	}
 }
@@ -239,15 +239,15 @@ func TestMembershipReclaimAndReturn(t *testing.T) {
 	cfg := DefaultMembershipConfig()
 	cfg.ReclaimTime = time.Minute
 	m := newStartedMembership(t, "self", cfg)
-	deliverRecs(t, m, mt0, "x", rec("x", 3, MemberStateAlive))
-	acts := deliverRecs(t, m, mt0, "a", rec("x", 3, MemberStateDead))
+	deliverRecs(t, m, mt0, "x", rec("x", 3, memberStateAlive))
+	acts := deliverRecs(t, m, mt0, "a", rec("x", 3, memberStateDead))
 	reclaim := timersOf[memberDeadlineTimer](acts)
 	if len(reclaim) != 1 || reclaim[0].After != time.Minute {
 		t.Fatalf("reclaim timers %+v, want one after 1m", reclaim)
 	}
 	// Same name at a new address, incarnation 0: stale while the tombstone
 	// is held.
-	moved := rec("x", 0, MemberStateAlive)
+	moved := rec("x", 0, memberStateAlive)
 	moved.Addr = "new:1"
 	if acts := deliverRecs(t, m, mt0.Add(time.Second), "x", moved); len(memberChanges(NodeJoin, acts)) != 0 {
 		t.Errorf("alive@0 overrode dead@3")
@@ -269,9 +269,9 @@ func TestMembershipReclaimAndReturn(t *testing.T) {
 
 	// Before reclaim, a higher incarnation at a new address is a join.
 	m2 := newStartedMembership(t, "self", cfg)
-	deliverRecs(t, m2, mt0, "y", rec("y", 3, MemberStateAlive))
-	deliverRecs(t, m2, mt0, "a", rec("y", 3, MemberStateDead))
-	back := rec("y", 4, MemberStateAlive)
+	deliverRecs(t, m2, mt0, "y", rec("y", 3, memberStateAlive))
+	deliverRecs(t, m2, mt0, "a", rec("y", 3, memberStateDead))
+	back := rec("y", 4, memberStateAlive)
 	back.Addr = "new:2"
 	j = memberChanges(NodeJoin, deliverRecs(t, m2, mt0.Add(time.Second), "y", back))
 	if len(j) != 1 || j[0].Member.Addr != "new:2" || j[0].Member.Incarnation != 4 {
@@ -287,7 +287,7 @@ func TestMembershipDeadProbe(t *testing.T) {
 	if p := actionsOfType[ProbeMember](stepActs(m, mt0, TimerFired{Timer: memberDeadProbeTimer{}})); len(p) != 0 {
 		t.Errorf("probe with no dead member: %+v", p)
 	}
-	deliverRecs(t, m, mt0, "x", rec("left1", 0, MemberStateLeft), rec("dead1", 0, MemberStateDead), rec("alive1", 0, MemberStateAlive))
+	deliverRecs(t, m, mt0, "x", rec("left1", 0, memberStateLeft), rec("dead1", 0, memberStateDead), rec("alive1", 0, memberStateAlive))
 	for i := range 20 {
 		acts := stepActs(m, mt0.Add(time.Duration(i)*cfg.DeadProbeInterval), TimerFired{Timer: memberDeadProbeTimer{}})
 		p := actionsOfType[ProbeMember](acts)
@@ -306,7 +306,7 @@ func TestMembershipDeadProbe(t *testing.T) {
 func TestMembershipLivenessProbe(t *testing.T) {
 	cfg := DefaultMembershipConfig()
 	m := newStartedMembership(t, "self", cfg)
-	deliverRecs(t, m, mt0, "x", rec("nb", 0, MemberStateAlive), rec("far", 0, MemberStateAlive), rec("dead1", 0, MemberStateDead))
+	deliverRecs(t, m, mt0, "x", rec("nb", 0, memberStateAlive), rec("far", 0, memberStateAlive), rec("dead1", 0, memberStateDead))
 	m.Step(mt0, NeighborUp{Peer: testPeer("nb")})
 	m.Drain()
 	probed := 0
@@ -325,7 +325,7 @@ func TestMembershipLivenessProbe(t *testing.T) {
 		t.Errorf("far probed %d times in 50 ticks", probed)
 	}
 	recs := announcedRecords(t, stepActs(m, mt0, LinkFailed{Peer: testPeer("far")}))
-	if len(recs) != 1 || recs[0].State != MemberStateSuspect {
+	if len(recs) != 1 || recs[0].State != memberStateSuspect {
 		t.Errorf("failed probe announced %+v, want a suspicion", recs)
 	}
 }
@@ -380,7 +380,7 @@ func TestMembershipUserStateShared(t *testing.T) {
 // nothing and do not panic.
 func TestMembershipIgnoresBadInput(t *testing.T) {
 	m := newStartedMembership(t, "self", DefaultMembershipConfig())
-	deliverRecs(t, m, mt0, "x", rec("x", 0, MemberStateAlive))
+	deliverRecs(t, m, mt0, "x", rec("x", 0, memberStateAlive))
 	root := m.table.root
 	bad := []Event{
 		Deliver{Class: ClassMembership, Payload: []byte{1, 200, 1}},
@@ -390,8 +390,8 @@ func TestMembershipIgnoresBadInput(t *testing.T) {
 		Receive{From: testPeer("x"), Msg: memberRecordsMsg{Buckets: 64, Want: []uint16{64}}},
 		Receive{From: testPeer("x"), Msg: memberRecordsMsg{Buckets: 64, Want: []uint16{3, 3}}},
 		Receive{From: testPeer("x"), Msg: memberRecordsMsg{Buckets: 100}},
-		Receive{From: testPeer("x"), Msg: memberRecordsMsg{Buckets: 64, Records: make([]MemberRecord, maxMemberRecordsPerMessage+1)}},
-		Receive{From: testPeer("x"), Msg: memberRecordsMsg{Buckets: 64, Records: []MemberRecord{{Name: ""}, {Name: "y", State: 9}}}},
+		Receive{From: testPeer("x"), Msg: memberRecordsMsg{Buckets: 64, Records: make([]memberRecord, maxMemberRecordsPerMessage+1)}},
+		Receive{From: testPeer("x"), Msg: memberRecordsMsg{Buckets: 64, Records: []memberRecord{{Name: ""}, {Name: "y", State: 9}}}},
 		Receive{From: testPeer("x"), Msg: pruneMsg{}},
 		Receive{From: testPeer("x"), Msg: (*memberRecordsMsg)(nil)},
 		Receive{From: testPeer("x"), Msg: (*memberDigestMsg)(nil)},
@@ -411,8 +411,8 @@ func TestMembershipIgnoresBadInput(t *testing.T) {
 	if m.table.root != root || m.NumMembers() != 2 {
 		t.Errorf("bad input changed the table")
 	}
-	if m.Stats().BadAnnouncements != 1 {
-		t.Errorf("BadAnnouncements = %d, want 1", m.Stats().BadAnnouncements)
+	if m.counters().BadAnnouncements != 1 {
+		t.Errorf("BadAnnouncements = %d, want 1", m.counters().BadAnnouncements)
 	}
 }
 
@@ -422,18 +422,18 @@ func TestMembershipMaxMembers(t *testing.T) {
 	cfg := DefaultMembershipConfig()
 	cfg.MaxMembers = 3
 	m := newStartedMembership(t, "self", cfg)
-	deliverRecs(t, m, mt0, "x", rec("old", 0, MemberStateDead))
-	deliverRecs(t, m, mt0.Add(time.Second), "x", rec("newer", 0, MemberStateDead))
-	deliverRecs(t, m, mt0, "x", rec("t3", 0, MemberStateDead))
+	deliverRecs(t, m, mt0, "x", rec("old", 0, memberStateDead))
+	deliverRecs(t, m, mt0.Add(time.Second), "x", rec("newer", 0, memberStateDead))
+	deliverRecs(t, m, mt0, "x", rec("t3", 0, memberStateDead))
 	if _, ok := m.Member("t3"); ok {
 		t.Errorf("a tombstone evicted a tombstone")
 	}
-	deliverRecs(t, m, mt0, "x", rec("live", 0, MemberStateAlive))
+	deliverRecs(t, m, mt0, "x", rec("live", 0, memberStateAlive))
 	if _, ok := m.Member("old"); ok || m.table.len() != 3 {
 		t.Errorf("live member did not evict the oldest tombstone (len %d)", m.table.len())
 	}
-	deliverRecs(t, m, mt0, "x", rec("live2", 0, MemberStateAlive))
-	deliverRecs(t, m, mt0, "x", rec("live3", 0, MemberStateAlive))
+	deliverRecs(t, m, mt0, "x", rec("live2", 0, memberStateAlive))
+	deliverRecs(t, m, mt0, "x", rec("live3", 0, memberStateAlive))
 	if m.table.len() != 3 {
 		t.Errorf("table len %d, want 3", m.table.len())
 	}

@@ -10,8 +10,8 @@ import "testing"
 // event (memberlist reports updates for metadata only); and a record about
 // the local node with other versions is refuted.
 func TestMembershipVersions(t *testing.T) {
-	v1 := MemberVersions{PMin: 1, PMax: 5, PCur: 2, DMin: 2, DMax: 5, DCur: 4}
-	v2 := MemberVersions{PMin: 1, PMax: 5, PCur: 3, DMin: 2, DMax: 5, DCur: 5}
+	v1 := memberVersions{PMin: 1, PMax: 5, PCur: 2, DMin: 2, DMax: 5, DCur: 4}
+	v2 := memberVersions{PMin: 1, PMax: 5, PCur: 3, DMin: 2, DMax: 5, DCur: 5}
 	cfg := DefaultMembershipConfig()
 	cfg.Versions = v1
 	a := newStartedMembership(t, "a", cfg)
@@ -19,10 +19,10 @@ func TestMembershipVersions(t *testing.T) {
 		t.Fatalf("local versions %+v, want %+v", got, v1)
 	}
 
-	x := rec("x", 1, MemberStateAlive)
+	x := rec("x", 1, memberStateAlive)
 	x.Versions = v1
 	deliverRecs(t, a, mt0, "x", x)
-	bare := rec("x", 2, MemberStateAlive)
+	bare := rec("x", 2, memberStateAlive)
 	bare.Meta = []byte("new")
 	deliverRecs(t, a, mt0, "x", bare)
 	if got := mustMember(t, a, "x"); got.Versions != v1 || string(got.Meta) != "new" {
@@ -44,7 +44,7 @@ func TestMembershipVersions(t *testing.T) {
 		t.Errorf("a change of versions alone caused %d updates", n)
 	}
 
-	self := MemberRecord{Name: "a", Addr: testPeer("a").Addr, State: MemberStateAlive, Versions: v2}
+	self := memberRecord{Name: "a", Addr: testPeer("a").Addr, State: memberStateAlive, Versions: v2}
 	acts = deliverRecs(t, a, mt0, "x", self)
 	if me := mustMember(t, a, "a"); me.Incarnation != 1 || me.Versions != v1 {
 		t.Errorf("a record of the local node with other versions: local %+v, want refuted at 1 with %+v", me, v1)

@@ -77,7 +77,7 @@ type mockConn struct {
 	in, out       *mockPipe
 	local, remote *MockAddress
 	// delay returns the one-way delay from this end to the other, looked
-	// up on every write so that MockNetwork.SetDelay applies at once.
+	// up on every write so that MockNetwork.setDelay applies at once.
 	delay func() time.Duration
 	// onClose runs once, after Close.
 	onClose   func()

@@ -61,13 +61,13 @@ const (
 	mockStreamChCap = 64
 
 	// mockDefaultSeed seeds the loss decisions of a MockNetwork built
-	// without NewMockNetwork.
+	// without newMockNetwork.
 	mockDefaultSeed = 1
 )
 
-// ErrInvalidFault is returned, wrapped with the offending value, by the
+// errInvalidFault is returned, wrapped with the offending value, by the
 // MockNetwork methods that set a loss probability or a delay out of range.
-var ErrInvalidFault = errors.New("hyparlist: invalid fault setting")
+var errInvalidFault = errors.New("hyparlist: invalid fault setting")
 
 // MockAddress is the net.Addr of a MockTransport: an "ip:port" address
 // and the name of the node it belongs to.
@@ -93,7 +93,7 @@ type mockStream struct {
 }
 
 // MockNetwork is an in-memory network that connects MockTransports to one
-// another. Its zero value is ready to use; NewMockNetwork chooses the
+// another. Its zero value is ready to use; newMockNetwork chooses the
 // random source of its loss decisions. It is safe for concurrent use.
 type MockNetwork struct {
 	mu       sync.Mutex
@@ -108,10 +108,10 @@ type MockNetwork struct {
 	streams  map[*mockStream]struct{}
 }
 
-// NewMockNetwork returns an empty network whose loss decisions (SetDrop)
+// newMockNetwork returns an empty network whose loss decisions (SetDrop)
 // draw from rng, so that a seeded rng makes them repeatable. The network
 // uses rng only while holding its lock.
-func NewMockNetwork(rng *rand.Rand) *MockNetwork {
+func newMockNetwork(rng *rand.Rand) *MockNetwork {
 	return &MockNetwork{rng: rng}
 }
 
@@ -159,10 +159,10 @@ func (n *MockNetwork) addTransportLocked(name, addr string) *MockTransport {
 	return t
 }
 
-// Partition cuts every node named in groupA off from every node named in
+// partition cuts every node named in groupA off from every node named in
 // groupB, in both directions, until Heal. Open streams across the cut are
 // reset. Names may belong to transports created later.
-func (n *MockNetwork) Partition(groupA, groupB []string) {
+func (n *MockNetwork) partition(groupA, groupB []string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.initLocked()
@@ -177,9 +177,9 @@ func (n *MockNetwork) Partition(groupA, groupB []string) {
 	n.breakUnreachableLocked()
 }
 
-// Isolate cuts the node called name off from every other node, present
+// isolate cuts the node called name off from every other node, present
 // and future, until Heal. Its open streams are reset.
-func (n *MockNetwork) Isolate(name string) {
+func (n *MockNetwork) isolate(name string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.initLocked()
@@ -187,9 +187,9 @@ func (n *MockNetwork) Isolate(name string) {
 	n.breakUnreachableLocked()
 }
 
-// Heal undoes every Partition and Isolate. Loss and delay settings stay;
+// heal undoes every Partition and Isolate. Loss and delay settings stay;
 // streams reset by the cut stay broken.
-func (n *MockNetwork) Heal() {
+func (n *MockNetwork) heal() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.initLocked()
@@ -197,13 +197,13 @@ func (n *MockNetwork) Heal() {
 	clear(n.isolated)
 }
 
-// SetDrop makes packets and dials from the node called from to the node
+// setDrop makes packets and dials from the node called from to the node
 // called to fail with the given probability, drawn from the network's
 // random source. 0 restores a lossless link. It returns an error wrapping
-// ErrInvalidFault for a probability outside [0, 1].
-func (n *MockNetwork) SetDrop(from, to string, probability float64) error {
+// errInvalidFault for a probability outside [0, 1].
+func (n *MockNetwork) setDrop(from, to string, probability float64) error {
 	if math.IsNaN(probability) || probability < 0 || probability > 1 {
-		return fmt.Errorf("drop probability %v, want 0..1: %w", probability, ErrInvalidFault)
+		return fmt.Errorf("drop probability %v, want 0..1: %w", probability, errInvalidFault)
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -216,13 +216,13 @@ func (n *MockNetwork) SetDrop(from, to string, probability float64) error {
 	return nil
 }
 
-// SetDelay makes packets and stream bytes from the node called from to the
+// setDelay makes packets and stream bytes from the node called from to the
 // node called to arrive d after they are sent; it applies to open streams
 // from their next write. 0 removes the delay. It returns an error wrapping
-// ErrInvalidFault for a negative d.
-func (n *MockNetwork) SetDelay(from, to string, d time.Duration) error {
+// errInvalidFault for a negative d.
+func (n *MockNetwork) setDelay(from, to string, d time.Duration) error {
 	if d < 0 {
-		return fmt.Errorf("delay %v, want >= 0: %w", d, ErrInvalidFault)
+		return fmt.Errorf("delay %v, want >= 0: %w", d, errInvalidFault)
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -235,12 +235,12 @@ func (n *MockNetwork) SetDelay(from, to string, d time.Duration) error {
 	return nil
 }
 
-// Crash stops the transport of the node called name abruptly, as if its
+// crash stops the transport of the node called name abruptly, as if its
 // process died: its open streams, accepted or not, are reset; packets to
 // it are lost and dials to it are refused. It does nothing when no
 // transport has that name. A later NewTransport(name) starts the node
 // again at a new address.
-func (n *MockNetwork) Crash(name string) {
+func (n *MockNetwork) crash(name string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.initLocked()

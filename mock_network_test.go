@@ -144,15 +144,15 @@ func TestMockNetworkPartitionAndHeal(t *testing.T) {
 		abOut, abIn := dialPair(t, a, b)
 		acOut, acIn := dialPair(t, a, c)
 
-		if err := n.SetDelay("a", "b", time.Second); err != nil {
+		if err := n.setDelay("a", "b", time.Second); err != nil {
 			t.Fatal(err)
 		}
 		sendTo(t, a, b, "in flight when the cut comes")
-		if err := n.SetDelay("a", "b", 0); err != nil {
+		if err := n.setDelay("a", "b", 0); err != nil {
 			t.Fatal(err)
 		}
 
-		n.Partition([]string{"a"}, []string{"b"})
+		n.partition([]string{"a"}, []string{"b"})
 
 		time.Sleep(2 * time.Second) // virtual time: past the in-flight packet's arrival
 		if got := received(b); len(got) != 0 {
@@ -189,7 +189,7 @@ func TestMockNetworkPartitionAndHeal(t *testing.T) {
 		_, err = a.DialTimeout(b.addr.addr, 0)
 		mustFail(t, "dial without timeout across partition", err, os.ErrDeadlineExceeded)
 
-		n.Heal()
+		n.heal()
 		out, in := dialPair(t, a, b)
 		mustWork(t, out, in)
 		sendTo(t, a, b, "healed")
@@ -209,7 +209,7 @@ func TestMockNetworkIsolate(t *testing.T) {
 		baOut, baIn := dialPair(t, b, a)
 		acOut, acIn := dialPair(t, a, c)
 
-		n.Isolate("b")
+		n.isolate("b")
 		d := n.NewTransport("d") // isolation also holds against nodes that come later
 
 		mustBeReset(t, baOut, baIn)
@@ -228,7 +228,7 @@ func TestMockNetworkIsolate(t *testing.T) {
 			}
 		}
 
-		n.Heal()
+		n.heal()
 		out, in := dialPair(t, d, b)
 		mustWork(t, out, in)
 	})
@@ -240,9 +240,9 @@ func dropPattern(t *testing.T, rng *rand.Rand, p float64, count int) []int {
 	t.Helper()
 	var arrived []int
 	synctest.Test(t, func(t *testing.T) {
-		n := NewMockNetwork(rng)
+		n := newMockNetwork(rng)
 		a, b := n.NewTransport("a"), n.NewTransport("b")
-		if err := n.SetDrop("a", "b", p); err != nil {
+		if err := n.setDrop("a", "b", p); err != nil {
 			t.Fatal(err)
 		}
 		for i := range count {
@@ -289,7 +289,7 @@ func TestMockNetworkDropDialsAndBadSettings(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var n MockNetwork
 		a, b := n.NewTransport("a"), n.NewTransport("b")
-		if err := n.SetDrop("a", "b", 1); err != nil {
+		if err := n.setDrop("a", "b", 1); err != nil {
 			t.Fatal(err)
 		}
 		start := time.Now()
@@ -298,16 +298,16 @@ func TestMockNetworkDropDialsAndBadSettings(t *testing.T) {
 		if waited := time.Since(start); waited != 2*time.Second {
 			t.Fatalf("lost dial failed after %v, want 2s", waited)
 		}
-		if err := n.SetDrop("a", "b", 0); err != nil {
+		if err := n.setDrop("a", "b", 0); err != nil {
 			t.Fatal(err)
 		}
 		out, in := dialPair(t, a, b)
 		mustWork(t, out, in)
 
 		for _, p := range []float64{-0.1, 1.1, nanValue()} {
-			mustFail(t, "SetDrop out of range", n.SetDrop("a", "b", p), ErrInvalidFault)
+			mustFail(t, "SetDrop out of range", n.setDrop("a", "b", p), errInvalidFault)
 		}
-		mustFail(t, "negative delay", n.SetDelay("a", "b", -time.Second), ErrInvalidFault)
+		mustFail(t, "negative delay", n.setDelay("a", "b", -time.Second), errInvalidFault)
 	})
 }
 
@@ -322,10 +322,10 @@ func TestMockNetworkDelay(t *testing.T) {
 		a, b := n.NewTransport("a"), n.NewTransport("b")
 		defer a.Shutdown()
 		defer b.Shutdown()
-		if err := n.SetDelay("a", "b", 100*time.Millisecond); err != nil {
+		if err := n.setDelay("a", "b", 100*time.Millisecond); err != nil {
 			t.Fatal(err)
 		}
-		if err := n.SetDelay("b", "a", 50*time.Millisecond); err != nil {
+		if err := n.setDelay("b", "a", 50*time.Millisecond); err != nil {
 			t.Fatal(err)
 		}
 
@@ -360,7 +360,7 @@ func TestMockNetworkDelay(t *testing.T) {
 		if _, err := out.Write([]byte("first ")); err != nil {
 			t.Fatal(err)
 		}
-		if err := n.SetDelay("a", "b", 0); err != nil {
+		if err := n.setDelay("a", "b", 0); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := out.Write([]byte("second")); err != nil {
@@ -400,8 +400,8 @@ func TestMockNetworkCrash(t *testing.T) {
 		}
 		defer pending.Close()
 
-		n.Crash("b")
-		n.Crash("nobody") // unknown names are ignored
+		n.crash("b")
+		n.crash("nobody") // unknown names are ignored
 
 		mustBeReset(t, abOut, abIn)
 		_, err = pending.Read(make([]byte, 1))
@@ -439,11 +439,11 @@ func TestMockTransportShutdown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var n MockNetwork
 		a, b := n.NewTransport("a"), n.NewTransport("b")
-		if err := n.SetDelay("a", "b", time.Second); err != nil {
+		if err := n.setDelay("a", "b", time.Second); err != nil {
 			t.Fatal(err)
 		}
 		sendTo(t, a, b, "in flight")
-		if err := n.SetDelay("a", "b", 0); err != nil {
+		if err := n.setDelay("a", "b", 0); err != nil {
 			t.Fatal(err)
 		}
 		open, accepted := dialPair(t, a, b)
@@ -471,7 +471,7 @@ func TestMockTransportShutdown(t *testing.T) {
 		mustFail(t, "dial to a shut-down transport", err, syscall.ECONNREFUSED)
 		_, err = b.DialTimeout(a.addr.addr, time.Second)
 		mustFail(t, "dial from a shut-down transport", err, net.ErrClosed)
-		mustFail(t, "IngestStream after Shutdown", b.IngestStream(open), ErrTransportShutdown)
+		mustFail(t, "IngestStream after Shutdown", b.IngestStream(open), errTransportShutdown)
 		_ = a.Shutdown()
 	})
 }
@@ -505,7 +505,7 @@ func TestMockTransportIngest(t *testing.T) {
 
 func TestMockNetworkConcurrentFaults(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		n := NewMockNetwork(rand.New(rand.NewPCG(1, 2)))
+		n := newMockNetwork(rand.New(rand.NewPCG(1, 2)))
 		names := []string{"a", "b", "c", "d"}
 		trs := make([]*MockTransport, len(names))
 		for i, name := range names {
@@ -539,14 +539,14 @@ func TestMockNetworkConcurrentFaults(t *testing.T) {
 		}
 		traffic.Go(func() {
 			for round := range 20 {
-				n.Partition(names[:2], names[2:])
-				_ = n.SetDelay(names[round%4], names[(round+1)%4], time.Millisecond)
-				_ = n.SetDrop(names[round%4], names[(round+2)%4], 0.5)
+				n.partition(names[:2], names[2:])
+				_ = n.setDelay(names[round%4], names[(round+1)%4], time.Millisecond)
+				_ = n.setDrop(names[round%4], names[(round+2)%4], 0.5)
 				time.Sleep(5 * time.Millisecond) // virtual time: let traffic meet the cut
-				n.Heal()
-				n.Isolate(names[round%4])
+				n.heal()
+				n.isolate(names[round%4])
 				time.Sleep(5 * time.Millisecond)
-				n.Heal()
+				n.heal()
 			}
 		})
 		traffic.Wait()

@@ -12,10 +12,10 @@ import (
 	sockaddr "github.com/hashicorp/go-sockaddr"
 )
 
-// ErrNoPrivateIP is returned by NetTransport.FinalAdvertiseAddr when the
+// errNoPrivateIP is returned by NetTransport.FinalAdvertiseAddr when the
 // transport listens on a wildcard address, no advertise address was
 // configured, and the machine has no usable private address to advertise.
-var ErrNoPrivateIP = errors.New("hyparlist: no private IP address to advertise; configure one explicitly")
+var errNoPrivateIP = errors.New("hyparlist: no private IP address to advertise; configure one explicitly")
 
 // advertiseCandidate is an interface address that could be advertised, with
 // what selectAdvertiseIP sorts by.
@@ -47,7 +47,7 @@ func selectAdvertiseIP(ifAddrs sockaddr.IfAddrs, defaultIf string, allowIPv6 boo
 		cands = append(cands, c)
 	}
 	if len(cands) == 0 {
-		return nil, ErrNoPrivateIP
+		return nil, errNoPrivateIP
 	}
 	slices.SortStableFunc(cands, func(a, b advertiseCandidate) int {
 		if a.v6 != b.v6 {

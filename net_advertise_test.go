@@ -41,7 +41,7 @@ func TestSelectAdvertiseIP(t *testing.T) {
 				fakeIf(t, "eth1", "8.8.8.8/24", true),
 			},
 			allowIPv6: true,
-			err:       ErrNoPrivateIP,
+			err:       errNoPrivateIP,
 		},
 		{
 			name: "an interface that is down does not qualify",
@@ -87,7 +87,7 @@ func TestSelectAdvertiseIP(t *testing.T) {
 		{
 			name: "bound to 0.0.0.0 with only IPv6 private addresses",
 			ifs:  []sockaddr.IfAddr{fakeIf(t, "eth0", "fd00::5/64", true)},
-			err:  ErrNoPrivateIP,
+			err:  errNoPrivateIP,
 		},
 		{
 			name: "bound to ::: IPv6 first",
@@ -107,7 +107,7 @@ func TestSelectAdvertiseIP(t *testing.T) {
 		},
 		{
 			name: "no interfaces",
-			err:  ErrNoPrivateIP,
+			err:  errNoPrivateIP,
 		},
 	}
 	for _, tc := range tests {

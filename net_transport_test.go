@@ -333,8 +333,8 @@ func TestNetTransportFinalAdvertiseAddrWildcard(t *testing.T) {
 	}
 
 	nt.hooks.interfaces = func() (sockaddr.IfAddrs, error) { return nil, nil }
-	if _, _, err := nt.FinalAdvertiseAddr("", 0); !errors.Is(err, ErrNoPrivateIP) {
-		t.Fatalf("no private address: error %v, want %v", err, ErrNoPrivateIP)
+	if _, _, err := nt.FinalAdvertiseAddr("", 0); !errors.Is(err, errNoPrivateIP) {
+		t.Fatalf("no private address: error %v, want %v", err, errNoPrivateIP)
 	}
 }
 
@@ -389,8 +389,8 @@ func TestNetTransportShutdownStopsGoroutines(t *testing.T) {
 	if _, err := nt.WriteTo([]byte("x"), addrOf(t, nt)); err == nil {
 		t.Fatal("WriteTo after Shutdown: no error")
 	}
-	if err := nt.IngestStream(out); !errors.Is(err, ErrTransportShutdown) {
-		t.Fatalf("IngestStream after Shutdown: error %v, want %v", err, ErrTransportShutdown)
+	if err := nt.IngestStream(out); !errors.Is(err, errTransportShutdown) {
+		t.Fatalf("IngestStream after Shutdown: error %v, want %v", err, errTransportShutdown)
 	}
 }
 

@@ -88,7 +88,7 @@ type Plumtree struct {
 	signer broadcastSigner
 	// admitter decides on each received message the core does not
 	// remember (plumtree_sign.go); nil: every one is taken.
-	admitter BroadcastAdmitter
+	admitter broadcastAdmitter
 
 	// epoch is the time of the first Step; the core clock (now) counts
 	// nanoseconds since then, saturating, so no time value can overflow.
@@ -115,7 +115,7 @@ type Plumtree struct {
 	cands []*ptPeer
 	// broken is scratch space for neighborDown (brokenTrees).
 	broken []int32
-	// grafts counts the GRAFTs sent, by cause (PlumtreeStats).
+	// grafts counts the GRAFTs sent, by cause (plumtreeStats).
 	grafts ptGraftCounts
 	// lag learns the first graft wait (plumtree_graftwait.go).
 	lag ptLag
@@ -142,10 +142,10 @@ type ptGraftGroup struct {
 	ids  []MessageID
 }
 
-// ErrInvalidPlumtreeArgument is wrapped by the errors NewPlumtree returns
+// errInvalidPlumtreeArgument is wrapped by the errors NewPlumtree returns
 // for a local peer without a name or a nil random source; it wraps
 // ErrInvalidArgument.
-var ErrInvalidPlumtreeArgument = fmt.Errorf("%w (Plumtree core)", ErrInvalidArgument)
+var errInvalidPlumtreeArgument = fmt.Errorf("%w (Plumtree core)", ErrInvalidArgument)
 
 // NewPlumtree returns a Plumtree core for the local node self. cfg is
 // validated (see PlumtreeConfig.Validate) and copied. rng seeds the
@@ -154,10 +154,10 @@ var ErrInvalidPlumtreeArgument = fmt.Errorf("%w (Plumtree core)", ErrInvalidArgu
 // nodes still remember.
 func NewPlumtree(self Peer, cfg PlumtreeConfig, rng *rand.Rand) (*Plumtree, error) {
 	if self.Name == "" {
-		return nil, fmt.Errorf("new plumtree: %w: self has an empty name", ErrInvalidPlumtreeArgument)
+		return nil, fmt.Errorf("new plumtree: %w: self has an empty name", errInvalidPlumtreeArgument)
 	}
 	if rng == nil {
-		return nil, fmt.Errorf("new plumtree: %w: nil *rand.Rand", ErrInvalidPlumtreeArgument)
+		return nil, fmt.Errorf("new plumtree: %w: nil *rand.Rand", errInvalidPlumtreeArgument)
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("new plumtree: %w", err)
@@ -174,16 +174,16 @@ func NewPlumtree(self Peer, cfg PlumtreeConfig, rng *rand.Rand) (*Plumtree, erro
 	}, nil
 }
 
-// Self returns the local node.
-func (p *Plumtree) Self() Peer { return p.self }
+// selfPeer returns the local node.
+func (p *Plumtree) selfPeer() Peer { return p.self }
 
-// EagerPeers returns a copy of the eager push peers of the default tree
+// eagerPeers returns a copy of the eager push peers of the default tree
 // (the one a root not tracked uses, see EagerPeersOf), sorted by name.
-func (p *Plumtree) EagerPeers() []Peer { return p.peers.collect(true) }
+func (p *Plumtree) eagerPeers() []Peer { return p.peers.collect(true) }
 
-// LazyPeers returns a copy of the lazy push peers of the default tree,
+// lazyPeers returns a copy of the lazy push peers of the default tree,
 // sorted by name.
-func (p *Plumtree) LazyPeers() []Peer { return p.peers.collect(false) }
+func (p *Plumtree) lazyPeers() []Peer { return p.peers.collect(false) }
 
 // Drain returns the actions produced since the last Drain, in order. The
 // slice is valid until the next Step.

@@ -1,5 +1,5 @@
 // Plumtree core: the message cache that answers GRAFTs, bounded by age and
-// bytes, and PlumtreeStats, its sizes.
+// bytes, and plumtreeStats, its sizes.
 
 package hyparlist
 
@@ -206,9 +206,9 @@ func (c *ptCache) recent(dst []ihaveEntry, n int, seen *ptSeenSet) []ihaveEntry 
 	return dst
 }
 
-// PlumtreeStats is a snapshot of a Plumtree core's bounded tables, for
+// plumtreeStats is a snapshot of a Plumtree core's bounded tables, for
 // metrics and tests.
-type PlumtreeStats struct {
+type plumtreeStats struct {
 	// CachedMessages and CachedBytes describe the message cache that answers
 	// GRAFTs (bounded by PlumtreeConfig.CacheTTL and CacheMaxBytes).
 	CachedMessages int
@@ -222,15 +222,15 @@ type PlumtreeStats struct {
 	GraftsMissing, GraftsRegraft, GraftsAnswer, GraftsRepair uint64
 }
 
-// ptGraftCounts counts the GRAFTs sent, by cause (PlumtreeStats).
+// ptGraftCounts counts the GRAFTs sent, by cause (plumtreeStats).
 type ptGraftCounts struct {
 	missing, regraft, answer, repair uint64
 }
 
-// Stats returns the sizes of the core's message cache and its counts of
+// counters returns the sizes of the core's message cache and its counts of
 // GRAFTs sent.
-func (p *Plumtree) Stats() PlumtreeStats {
-	return PlumtreeStats{
+func (p *Plumtree) counters() plumtreeStats {
+	return plumtreeStats{
 		CachedMessages: p.cache.len(), CachedBytes: p.cache.bytes,
 		GraftsMissing: p.grafts.missing, GraftsRegraft: p.grafts.regraft,
 		GraftsAnswer: p.grafts.answer, GraftsRepair: p.grafts.repair,

@@ -48,7 +48,7 @@ func TestPlumtreeClone(t *testing.T) {
 		node.pt = orig.Clone()
 		// Whatever the original does from now on must not reach the copy.
 		at := cloned.now
-		for _, p := range orig.EagerPeers() {
+		for _, p := range orig.eagerPeers() {
 			orig.Step(at, NeighborDown{Peer: p})
 		}
 		orig.Step(at, BroadcastPayload{Class: ClassUser, Payload: []byte("wreck")})

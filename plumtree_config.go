@@ -7,10 +7,10 @@ import (
 	"time"
 )
 
-// ErrInvalidPlumtreeConfig is returned, wrapped with the offending field, by
+// errInvalidPlumtreeConfig is returned, wrapped with the offending field, by
 // PlumtreeConfig.Validate and therefore by NewPlumtree; it wraps
 // ErrInvalidConfig.
-var ErrInvalidPlumtreeConfig = fmt.Errorf("%w (Plumtree core)", ErrInvalidConfig)
+var errInvalidPlumtreeConfig = fmt.Errorf("%w (Plumtree core)", ErrInvalidConfig)
 
 // PlumtreeConfig holds the parameters of a Plumtree core. The zero value is
 // not valid: start from DefaultPlumtreeConfig. All nodes of a cluster should
@@ -214,7 +214,7 @@ func DefaultPlumtreeConfig() PlumtreeConfig {
 }
 
 // Validate reports the first invalid field of c, wrapping
-// ErrInvalidPlumtreeConfig. It does not modify c.
+// errInvalidPlumtreeConfig. It does not modify c.
 func (c PlumtreeConfig) Validate() error {
 	if err := ptFirstNonPositive([]ptField[time.Duration]{
 		{"GraftTimeout1", c.GraftTimeout1},
@@ -227,16 +227,16 @@ func (c PlumtreeConfig) Validate() error {
 		return err
 	}
 	if c.GraftTimeoutMin < 0 || c.GraftTimeoutMin > c.GraftTimeout1 {
-		return fmt.Errorf("%w: GraftTimeoutMin must be between 0 and GraftTimeout1 (%v), got %v", ErrInvalidPlumtreeConfig, c.GraftTimeout1, c.GraftTimeoutMin)
+		return fmt.Errorf("%w: GraftTimeoutMin must be between 0 and GraftTimeout1 (%v), got %v", errInvalidPlumtreeConfig, c.GraftTimeout1, c.GraftTimeoutMin)
 	}
 	if c.IHaveInterval < 0 {
-		return fmt.Errorf("%w: IHaveInterval must not be negative, got %v", ErrInvalidPlumtreeConfig, c.IHaveInterval)
+		return fmt.Errorf("%w: IHaveInterval must not be negative, got %v", errInvalidPlumtreeConfig, c.IHaveInterval)
 	}
 	if c.SeenTTL < c.CacheTTL {
-		return fmt.Errorf("%w: SeenTTL (%v) must be at least CacheTTL (%v)", ErrInvalidPlumtreeConfig, c.SeenTTL, c.CacheTTL)
+		return fmt.Errorf("%w: SeenTTL (%v) must be at least CacheTTL (%v)", errInvalidPlumtreeConfig, c.SeenTTL, c.CacheTTL)
 	}
 	if c.MembershipSeenTTL < c.MembershipCacheTTL {
-		return fmt.Errorf("%w: MembershipSeenTTL (%v) must be at least MembershipCacheTTL (%v)", ErrInvalidPlumtreeConfig, c.MembershipSeenTTL, c.MembershipCacheTTL)
+		return fmt.Errorf("%w: MembershipSeenTTL (%v) must be at least MembershipCacheTTL (%v)", errInvalidPlumtreeConfig, c.MembershipSeenTTL, c.MembershipCacheTTL)
 	}
 	if err := ptFirstNonPositive([]ptField[int]{
 		{"IHaveMaxEntries", c.IHaveMaxEntries},
@@ -249,13 +249,13 @@ func (c PlumtreeConfig) Validate() error {
 		return err
 	}
 	if c.NeighborUpAnnounce < 0 {
-		return fmt.Errorf("%w: NeighborUpAnnounce must not be negative, got %d", ErrInvalidPlumtreeConfig, c.NeighborUpAnnounce)
+		return fmt.Errorf("%w: NeighborUpAnnounce must not be negative, got %d", errInvalidPlumtreeConfig, c.NeighborUpAnnounce)
 	}
 	if c.MaxTrees < 0 {
-		return fmt.Errorf("%w: MaxTrees must not be negative, got %d", ErrInvalidPlumtreeConfig, c.MaxTrees)
+		return fmt.Errorf("%w: MaxTrees must not be negative, got %d", errInvalidPlumtreeConfig, c.MaxTrees)
 	}
 	if c.TreeIdle < 0 {
-		return fmt.Errorf("%w: TreeIdle must not be negative, got %v", ErrInvalidPlumtreeConfig, c.TreeIdle)
+		return fmt.Errorf("%w: TreeIdle must not be negative, got %v", errInvalidPlumtreeConfig, c.TreeIdle)
 	}
 	return nil
 }
@@ -270,7 +270,7 @@ type ptField[T int | time.Duration] struct {
 func ptFirstNonPositive[T int | time.Duration](fields []ptField[T]) error {
 	for _, f := range fields {
 		if f.v <= 0 {
-			return fmt.Errorf("%w: %s must be positive, got %v", ErrInvalidPlumtreeConfig, f.name, f.v)
+			return fmt.Errorf("%w: %s must be positive, got %v", errInvalidPlumtreeConfig, f.name, f.v)
 		}
 	}
 	return nil

@@ -125,7 +125,7 @@ func ptFuzzRun(t *testing.T, data []byte) {
 			}
 			continue
 		case 10:
-			ev = []Event{Start{}, LeaveCluster{}, JoinCluster{Contact: peerOf(in.byte())}, LinkFailed{Peer: peerOf(in.byte())},
+			ev = []Event{Start{}, leaveCluster{}, JoinCluster{Contact: peerOf(in.byte())}, LinkFailed{Peer: peerOf(in.byte())},
 				Receive{From: peerOf(in.byte()), Msg: shuffleMsg{}}, Receive{From: peerOf(in.byte()), Msg: nil},
 				TimerFired{Timer: &ptGraftTimer{ids: []MessageID{idOf(in.byte())}}}, TimerFired{Timer: &ptFlushTimer{}}, nil}[in.byte()%9]
 		case 11:
@@ -197,7 +197,7 @@ func ptFuzzRun(t *testing.T, data []byte) {
 		if err := pt.checkInvariants(); err != nil {
 			t.Fatal(err)
 		}
-		eager, lazy := pt.EagerPeers(), pt.LazyPeers()
+		eager, lazy := pt.eagerPeers(), pt.lazyPeers()
 		for _, p := range append(eager, lazy...) {
 			if !up[p.Name] {
 				t.Fatalf("%s in the sets without NeighborUp", p.Name)

@@ -93,7 +93,7 @@ func TestPlumtreeGoldenPruneOnDuplicate(t *testing.T) {
 
 	eagerLinks := 0
 	for _, name := range n.names {
-		eagerLinks += len(n.nodes[name].pt.EagerPeers())
+		eagerLinks += len(n.nodes[name].pt.eagerPeers())
 	}
 	if eagerLinks != 2*3 {
 		t.Errorf("%d eager link ends, want 6 (a tree of 4 nodes)", eagerLinks)
@@ -137,7 +137,7 @@ func TestPlumtreeGoldenTreeOptimisation(t *testing.T) {
 	n.run(0)
 	n.traceSets("after m3")
 
-	if !ptHas(n.nodes["x"].pt.EagerPeers(), "y") || ptHas(n.nodes["x"].pt.EagerPeers(), "p3") {
+	if !ptHas(n.nodes["x"].pt.eagerPeers(), "y") || ptHas(n.nodes["x"].pt.eagerPeers(), "p3") {
 		t.Errorf("x did not swap its parent p3 for y: %s", n.fmtSets())
 	}
 	if hops != 2 {

@@ -299,7 +299,7 @@ func (n *ptNet) fmtSets() string {
 	var b strings.Builder
 	for _, name := range n.names {
 		pt := n.nodes[name].pt
-		fmt.Fprintf(&b, "%s eager=%s lazy=%s\n", name, fmtPeers(pt.EagerPeers()), fmtPeers(pt.LazyPeers()))
+		fmt.Fprintf(&b, "%s eager=%s lazy=%s\n", name, fmtPeers(pt.eagerPeers()), fmtPeers(pt.lazyPeers()))
 	}
 	return b.String()
 }
@@ -310,7 +310,7 @@ func (n *ptNet) checkSets(name string) {
 	n.tb.Helper()
 	pt := n.nodes[name].pt
 	seen := make(map[string]bool)
-	for _, p := range append(pt.EagerPeers(), pt.LazyPeers()...) {
+	for _, p := range append(pt.eagerPeers(), pt.lazyPeers()...) {
 		if seen[p.Name] {
 			n.tb.Fatalf("%s t=%v %s: %s is both eager and lazy", n.what, n.elapsed(), name, p.Name)
 		}
@@ -334,8 +334,8 @@ func (n *ptNet) checkSymmetric() {
 		if !l.up {
 			continue
 		}
-		ea, la := ptHas(n.nodes[k.a].pt.EagerPeers(), k.b), ptHas(n.nodes[k.a].pt.LazyPeers(), k.b)
-		eb, lb := ptHas(n.nodes[k.b].pt.EagerPeers(), k.a), ptHas(n.nodes[k.b].pt.LazyPeers(), k.a)
+		ea, la := ptHas(n.nodes[k.a].pt.eagerPeers(), k.b), ptHas(n.nodes[k.a].pt.lazyPeers(), k.b)
+		eb, lb := ptHas(n.nodes[k.b].pt.eagerPeers(), k.a), ptHas(n.nodes[k.b].pt.lazyPeers(), k.a)
 		if !(ea || la) || !(eb || lb) {
 			n.tb.Fatalf("%s: link %s–%s missing from a set: %s eager=%v lazy=%v, %s eager=%v lazy=%v", n.what, k.a, k.b, k.a, ea, la, k.b, eb, lb)
 		}
@@ -344,7 +344,7 @@ func (n *ptNet) checkSymmetric() {
 		}
 		pa, pb := n.nodes[k.a].pt, n.nodes[k.b].pt
 		for _, root := range append(pa.TreeRoots(), pb.TreeRoots()...) {
-			ea, eb := ptHas(pa.EagerPeersOf(root), k.b), ptHas(pb.EagerPeersOf(root), k.a)
+			ea, eb := ptHas(pa.eagerPeersOf(root), k.b), ptHas(pb.eagerPeersOf(root), k.a)
 			if ea != eb {
 				n.tb.Fatalf("%s: link %s–%s asymmetric in the tree of %s: %s has %s eager=%v, %s has %s eager=%v", n.what, k.a, k.b, root, k.a, k.b, ea, k.b, k.a, eb)
 			}

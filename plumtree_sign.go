@@ -24,27 +24,27 @@ package hyparlist
 // carried on the wire). It must not keep or modify payload.
 type broadcastSigner func(id MessageID, class Class, payload []byte) []byte
 
-// BroadcastAdmitter reports whether the core may take a received message
+// broadcastAdmitter reports whether the core may take a received message
 // (id, class, with the signature sig it carries) that it does not
 // remember. A refused message is neither delivered nor relayed nor marked
 // as seen, and is no longer grafted if it was missing. It must not keep
 // or modify sig.
-type BroadcastAdmitter func(id MessageID, class Class, sig []byte) bool
+type broadcastAdmitter func(id MessageID, class Class, sig []byte) bool
 
-// SetSigner makes the core sign every later local broadcast with sign (nil:
+// setSigner makes the core sign every later local broadcast with sign (nil:
 // unsigned). Cloned cores share it.
-func (p *Plumtree) SetSigner(sign broadcastSigner) { p.signer = sign }
+func (p *Plumtree) setSigner(sign broadcastSigner) { p.signer = sign }
 
-// SetAdmitter makes the core ask admit about every later received message
+// setAdmitter makes the core ask admit about every later received message
 // it does not remember (nil: take every one). Cloned cores share it.
-func (p *Plumtree) SetAdmitter(admit BroadcastAdmitter) { p.admitter = admit }
+func (p *Plumtree) setAdmitter(admit broadcastAdmitter) { p.admitter = admit }
 
-// SetNextSequence sets the sequence number of the next local broadcast;
+// setNextSequence sets the sequence number of the next local broadcast;
 // later ones count up from it. Its top bit is ignored (it marks the
 // shared tree, plumtree_shared.go). NewPlumtree starts at a random point;
 // the runtime starts at its clock instead, so that a restarted node's
 // sequence numbers are above its previous run's (runtime_sign_replay.go).
-func (p *Plumtree) SetNextSequence(seq uint64) { p.nextSeq = seq &^ ptSharedBit }
+func (p *Plumtree) setNextSequence(seq uint64) { p.nextSeq = seq &^ ptSharedBit }
 
 // sign returns the signature of a local broadcast, nil without a signer.
 func (p *Plumtree) sign(id MessageID, class Class, payload []byte) []byte {

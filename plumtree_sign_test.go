@@ -13,7 +13,7 @@ func TestPlumtreeAdmitter(t *testing.T) {
 	h := newPtHarness(t, DefaultPlumtreeConfig(), "a", "b")
 	var asked []MessageID
 	refuse := true
-	h.pt.SetAdmitter(func(id MessageID, _ Class, _ []byte) bool {
+	h.pt.setAdmitter(func(id MessageID, _ Class, _ []byte) bool {
 		asked = append(asked, id)
 		return !refuse
 	})
@@ -59,7 +59,7 @@ func containsDeliver(acts []Action) bool {
 // a driver sets, without the shared tree's bit.
 func TestPlumtreeSetNextSequence(t *testing.T) {
 	h := newPtHarness(t, DefaultPlumtreeConfig())
-	h.pt.SetNextSequence(ptSharedBit | 1000)
+	h.pt.setNextSequence(ptSharedBit | 1000)
 	for want := uint64(1000); want < 1003; want++ {
 		acts := h.step(BroadcastPayload{Payload: []byte("p")})
 		if got := acts[0].(Deliver).ID.Seq &^ ptSharedBit; got != want {

@@ -54,7 +54,7 @@ func (h *ptHarness) recv(from string, m Message) []Action {
 }
 
 func (h *ptHarness) sets() string {
-	return "eager=" + fmtPeers(h.pt.EagerPeers()) + " lazy=" + fmtPeers(h.pt.LazyPeers())
+	return "eager=" + fmtPeers(h.pt.eagerPeers()) + " lazy=" + fmtPeers(h.pt.lazyPeers())
 }
 
 // fmtActions renders actions compactly for comparisons.
@@ -190,7 +190,7 @@ func TestPlumtreeConfigValidate(t *testing.T) {
 		tc.mut(&c)
 		before := c
 		err := c.Validate()
-		if !errors.Is(err, ErrInvalidPlumtreeConfig) || !strings.Contains(err.Error(), tc.field) {
+		if !errors.Is(err, errInvalidPlumtreeConfig) || !strings.Contains(err.Error(), tc.field) {
 			t.Errorf("%s: Validate() = %v, want ErrInvalidPlumtreeConfig naming the field", tc.field, err)
 		}
 		if c != before {
@@ -207,19 +207,19 @@ func TestPlumtreeConfigValidate(t *testing.T) {
 
 func TestNewPlumtreeErrors(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	if _, err := NewPlumtree(Peer{}, DefaultPlumtreeConfig(), rng); !errors.Is(err, ErrInvalidPlumtreeArgument) {
+	if _, err := NewPlumtree(Peer{}, DefaultPlumtreeConfig(), rng); !errors.Is(err, errInvalidPlumtreeArgument) {
 		t.Errorf("empty self name: err = %v, want ErrInvalidPlumtreeArgument", err)
 	}
-	if _, err := NewPlumtree(ptTestPeer("a"), DefaultPlumtreeConfig(), nil); !errors.Is(err, ErrInvalidPlumtreeArgument) {
+	if _, err := NewPlumtree(ptTestPeer("a"), DefaultPlumtreeConfig(), nil); !errors.Is(err, errInvalidPlumtreeArgument) {
 		t.Errorf("nil rng: err = %v, want ErrInvalidPlumtreeArgument", err)
 	}
 	bad := DefaultPlumtreeConfig()
 	bad.CacheTTL = 0
-	if _, err := NewPlumtree(ptTestPeer("a"), bad, rng); !errors.Is(err, ErrInvalidPlumtreeConfig) {
+	if _, err := NewPlumtree(ptTestPeer("a"), bad, rng); !errors.Is(err, errInvalidPlumtreeConfig) {
 		t.Errorf("invalid config: err = %v, want ErrInvalidPlumtreeConfig", err)
 	}
 	pt, err := NewPlumtree(ptTestPeer("a"), DefaultPlumtreeConfig(), rng)
-	if err != nil || pt.Self() != ptTestPeer("a") {
+	if err != nil || pt.selfPeer() != ptTestPeer("a") {
 		t.Fatalf("NewPlumtree = %v, %v", pt, err)
 	}
 }
@@ -235,7 +235,7 @@ func TestPlumtreeBroadcast(t *testing.T) {
 		fmt.Sprintf("deliver me/%d \"x\" from me hops 0", seq),
 		fmt.Sprintf("send b gossip me/%d r0 \"x\"", seq),
 		"timer 5ms plumtree-ihave-flush")
-	if d := acts[0].(Deliver); d.Class != ClassMembership || d.From != h.pt.Self() {
+	if d := acts[0].(Deliver); d.Class != ClassMembership || d.From != h.pt.selfPeer() {
 		t.Fatalf("deliver = %+v", d)
 	}
 	if g := acts[1].(Send).Msg.(gossipMsg); g.Class != ClassMembership {
@@ -538,11 +538,11 @@ func TestPlumtreeNeighborUpDown(t *testing.T) {
 	h.recv("a", pruneMsg{})
 	h.step(NeighborUp{Peer: Peer{Name: "a", Addr: "a:2"}})
 	wantSets(t, h, "eager=[a b] lazy=[]")
-	if got := h.pt.EagerPeers()[0].Addr; got != "a:2" {
+	if got := h.pt.eagerPeers()[0].Addr; got != "a:2" {
 		t.Fatalf("address not updated: %s", got)
 	}
 	// Self and empty names are ignored.
-	h.step(NeighborUp{Peer: h.pt.Self()})
+	h.step(NeighborUp{Peer: h.pt.selfPeer()})
 	h.step(NeighborUp{Peer: Peer{}})
 	wantSets(t, h, "eager=[a b] lazy=[]")
 
@@ -759,11 +759,11 @@ func TestPlumtreeIgnoresForeignInput(t *testing.T) {
 		Receive{From: ptTestPeer("a"), Msg: keepaliveMsg{}},
 		Receive{From: ptTestPeer("a"), Msg: nil},
 		Receive{From: ptTestPeer("a"), Msg: &gossipMsg{}},
-		Receive{From: h.pt.Self(), Msg: gossipOf("o", 5, 0, "loop")},
+		Receive{From: h.pt.selfPeer(), Msg: gossipOf("o", 5, 0, "loop")},
 		Receive{From: Peer{}, Msg: gossipOf("o", 5, 0, "anon")},
 		LinkFailed{Peer: ptTestPeer("a")},
 		JoinCluster{Contact: ptTestPeer("a")},
-		LeaveCluster{},
+		leaveCluster{},
 		TimerFired{Timer: nil},
 		TimerFired{Timer: foreignGraft},
 		TimerFired{Timer: &ptFlushTimer{}},

@@ -9,7 +9,7 @@ package hyparlist
 // so does root "", which names the default tree itself.
 func (p *Plumtree) TreePeers(root string) (eager, lazy []Peer) {
 	if root == "" {
-		return p.EagerPeers(), p.LazyPeers()
+		return p.eagerPeers(), p.lazyPeers()
 	}
-	return p.EagerPeersOf(root), p.LazyPeersOf(root)
+	return p.eagerPeersOf(root), p.lazyPeersOf(root)
 }

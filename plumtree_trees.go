@@ -384,14 +384,14 @@ func (p *Plumtree) TreeRoots() []string {
 	return out
 }
 
-// EagerPeersOf returns the eager push peers of the tree rooted at root (a
+// eagerPeersOf returns the eager push peers of the tree rooted at root (a
 // message origin), sorted by name: the default tree's when root is not
 // tracked.
-func (p *Plumtree) EagerPeersOf(root string) []Peer { return p.treePeers(ptTreeRef{root: root}, true) }
+func (p *Plumtree) eagerPeersOf(root string) []Peer { return p.treePeers(ptTreeRef{root: root}, true) }
 
-// LazyPeersOf returns the lazy push peers of the tree rooted at root,
+// lazyPeersOf returns the lazy push peers of the tree rooted at root,
 // sorted by name.
-func (p *Plumtree) LazyPeersOf(root string) []Peer { return p.treePeers(ptTreeRef{root: root}, false) }
+func (p *Plumtree) lazyPeersOf(root string) []Peer { return p.treePeers(ptTreeRef{root: root}, false) }
 
 // brokenTrees collects, in p.broken, the trees in which the neighbour pp,
 // about to go down, is eager or the parent, and that were used less than

@@ -12,7 +12,7 @@ import (
 
 // treeSets formats the eager and lazy peers of the tree rooted at root.
 func treeSets(h *ptHarness, root string) string {
-	return "eager=" + fmtPeers(h.pt.EagerPeersOf(root)) + " lazy=" + fmtPeers(h.pt.LazyPeersOf(root))
+	return "eager=" + fmtPeers(h.pt.eagerPeersOf(root)) + " lazy=" + fmtPeers(h.pt.lazyPeersOf(root))
 }
 
 // treesConfig is the default configuration with per-root trees on (they

@@ -157,7 +157,7 @@ func TestRuntimeInboundIdleAcks(t *testing.T) {
 		start := time.Now()
 		var plain frameCrypto
 		for time.Since(start) < 3*idle {
-			if err := plain.writeFrame(conn, ackMsg{}, DefaultWireLimits(), ""); err != nil {
+			if err := plain.writeFrame(conn, ackMsg{}, defaultWireLimits(), ""); err != nil {
 				break // closed, as wanted
 			}
 			time.Sleep(idle / 4)
@@ -182,7 +182,7 @@ func TestConfigPerIPBounds(t *testing.T) {
 	} {
 		c := DefaultLANConfig()
 		set(c)
-		if err := c.Validate(); !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), name) {
+		if err := c.validate(); !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), name) {
 			t.Errorf("Validate with %s out of range = %v", name, err)
 		}
 	}

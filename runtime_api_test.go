@@ -166,7 +166,7 @@ func TestRuntimePing(t *testing.T) {
 		a, b := c.nodes[0].ml, c.nodes[1].ml
 		addr := mockAddr(b.LocalNode().Address())
 		for _, dir := range [][2]string{{"node-00", "node-01"}, {"node-01", "node-00"}} {
-			if err := c.net.SetDelay(dir[0], dir[1], 30*time.Millisecond); err != nil {
+			if err := c.net.setDelay(dir[0], dir[1], 30*time.Millisecond); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -179,7 +179,7 @@ func TestRuntimePing(t *testing.T) {
 		}
 		// ProbeTimeout is 200ms in the local profile: 2×150ms is too slow.
 		for _, dir := range [][2]string{{"node-00", "node-01"}, {"node-01", "node-00"}} {
-			if err := c.net.SetDelay(dir[0], dir[1], 150*time.Millisecond); err != nil {
+			if err := c.net.setDelay(dir[0], dir[1], 150*time.Millisecond); err != nil {
 				t.Fatal(err)
 			}
 		}

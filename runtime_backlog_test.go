@@ -178,7 +178,7 @@ func stalledPair(t *testing.T, sink metricSink) (c *testCluster, from, to *testN
 	to = c.add("node-01", stallConfig)
 	c.joinAll()
 	eventually(t, time.Minute, "the pair", func() bool { return allSee(c.nodes, 2) && len(from.ml.Neighbors()) == 1 })
-	if err := c.net.SetDelay(from.rec.name, to.rec.name, stallFor); err != nil {
+	if err := c.net.setDelay(from.rec.name, to.rec.name, stallFor); err != nil {
 		t.Fatal(err)
 	}
 	return c, from, to
@@ -203,7 +203,7 @@ func TestRuntimeBroadcastWaitsForStalledNeighbor(t *testing.T) {
 		if bytes > stallQueueBytes || frames > 16 {
 			t.Errorf("backlog %d bytes, %d frames, beyond its bound", bytes, frames)
 		}
-		if err := c.net.SetDelay(from.rec.name, to.rec.name, 0); err != nil {
+		if err := c.net.setDelay(from.rec.name, to.rec.name, 0); err != nil {
 			t.Fatal(err)
 		}
 		if err := result(t, errc); err != nil {
@@ -253,7 +253,7 @@ func TestRuntimeBacklogEmptiesWhenLinkFails(t *testing.T) {
 		if _, frames := from.ml.backlog.level(); frames == 0 {
 			t.Fatal("nothing in the backlog of a stalled link")
 		}
-		c.net.Isolate(to.rec.name)
+		c.net.isolate(to.rec.name)
 		if err := result(t, errc); err != nil {
 			t.Fatalf("Broadcast after the link failed: %v", err)
 		}
@@ -287,7 +287,7 @@ func TestRuntimePumpWaitsForRoom(t *testing.T) {
 		if queued != 1 {
 			t.Fatalf("GetBroadcasts was called while the backlog was full (%d queued, want 1)", queued)
 		}
-		if err := c.net.SetDelay(from.rec.name, to.rec.name, 0); err != nil {
+		if err := c.net.setDelay(from.rec.name, to.rec.name, 0); err != nil {
 			t.Fatal(err)
 		}
 		if err := result(t, errc); err != nil {

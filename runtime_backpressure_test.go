@@ -88,13 +88,13 @@ func TestRuntimeFullUserQueueDefers(t *testing.T) {
 			stallConfig(conf)
 			conf.PeerSendQueueBytes = 8 << 20 // the whole burst reaches the relay at once
 		})
-		c.net.Partition([]string{dst.rec.name}, []string{src.rec.name})
+		c.net.partition([]string{dst.rec.name}, []string{src.rec.name})
 		c.joinAll()
 		eventually(t, time.Minute, "the chain", func() bool {
 			return allSee(c.nodes, 3) && len(relay.ml.Neighbors()) == 2
 		})
 
-		if err := c.net.SetDelay(relay.rec.name, dst.rec.name, stallFor); err != nil {
+		if err := c.net.setDelay(relay.rec.name, dst.rec.name, stallFor); err != nil {
 			t.Fatal(err)
 		}
 		payloads := stallPayloads("relayed", 16, stallPayloadBytes)
@@ -107,7 +107,7 @@ func TestRuntimeFullUserQueueDefers(t *testing.T) {
 		if n := counterSum(sink, "hyparlist.link.user_deferred"); n == 0 {
 			t.Errorf("no payload deferred: the burst fitted in the queues")
 		}
-		if err := c.net.SetDelay(relay.rec.name, dst.rec.name, 0); err != nil {
+		if err := c.net.setDelay(relay.rec.name, dst.rec.name, 0); err != nil {
 			t.Fatal(err)
 		}
 		waitDeliveredOnce(t, dst.rec, payloads)

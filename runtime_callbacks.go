@@ -76,7 +76,7 @@ func normalizeAddr(addr string) string {
 // Struct sizes of what callbacks hold.
 const (
 	nodeStructBytes   = int(unsafe.Sizeof(Node{}))
-	recordStructBytes = int(unsafe.Sizeof(MemberRecord{}))
+	recordStructBytes = int(unsafe.Sizeof(memberRecord{}))
 	pointerBytes      = int(unsafe.Sizeof((*Node)(nil)))
 )
 
@@ -86,7 +86,7 @@ func nodeBytes(n *Node) int {
 }
 
 // recordBytes is what a member record held by a callback keeps alive.
-func recordBytes(r MemberRecord) int {
+func recordBytes(r memberRecord) int {
 	return recordStructBytes + len(r.Name) + len(r.Addr) + len(r.Meta)
 }
 

@@ -26,9 +26,9 @@ func TestRuntimeCallbackBudgetCountsRetained(t *testing.T) {
 		nd.rec.setHooks(func(*Node) { <-release }, nil)
 		defer close(release)
 
-		records := make([]MemberRecord, maxMemberRecordsPerMessage)
+		records := make([]memberRecord, maxMemberRecordsPerMessage)
 		for i := range records {
-			records[i] = MemberRecord{Name: fmt.Sprintf("m%03d", i), Addr: "127.0.0.1:1", State: MemberStateAlive}
+			records[i] = memberRecord{Name: fmt.Sprintf("m%03d", i), Addr: "127.0.0.1:1", State: memberStateAlive}
 		}
 		node := &Node{Name: "blocker"}
 		onLoop(t, nd.ml, func(l *runLoop) { l.notifyMember(NodeJoin, node) })
@@ -42,7 +42,7 @@ func TestRuntimeCallbackBudgetCountsRetained(t *testing.T) {
 		synctest.Wait() // the loop has handed them to the dispatcher
 		_, after := nd.ml.eventQueue.queued()
 
-		rec, n := int(unsafe.Sizeof(MemberRecord{})), int(unsafe.Sizeof(Node{}))
+		rec, n := int(unsafe.Sizeof(memberRecord{})), int(unsafe.Sizeof(Node{}))
 		want := len(records)*(rec+n) + (rec + n) + n
 		if got := after - before; got < want {
 			t.Errorf("3 queued callbacks holding %d records and %d nodes counted as %d bytes, want at least %d",

@@ -11,9 +11,9 @@ import (
 // This file answers the membership core's questions with the application's
 // filters, and reports its name conflicts (membership_checks.go):
 //
-//	AliveCheck     → AliveDelegate.NotifyAlive → AliveVerdict
-//	MergeCheck     → MergeDelegate.NotifyMerge → MergeVerdict
-//	MemberConflict → ConflictDelegate.NotifyConflict
+//	aliveCheck     → AliveDelegate.NotifyAlive → aliveVerdict
+//	mergeCheck     → MergeDelegate.NotifyMerge → mergeVerdict
+//	memberConflict → ConflictDelegate.NotifyConflict
 //
 // The delegates run on the event dispatcher, never on the loop; the
 // verdict comes back as a command. A veto also disconnects the vetoed

@@ -102,7 +102,7 @@ func TestRuntimeCIDRsAllowedMembers(t *testing.T) {
 			t.Error("the seed, without CIDRsAllowed, does not list the outsider")
 		}
 
-		c.net.Crash("outsider")
+		c.net.crash("outsider")
 		eventually(t, time.Minute, "the seed declares the outsider dead", func() bool { return !lists(seed, "outsider") })
 		time.Sleep(vetoDenyTime + 2*time.Minute) // dead-member probes
 		check("dead")

@@ -76,7 +76,7 @@ func (c cmdJoin) apply(l *runLoop) {
 		// The join exchange is with the contact, at once.
 		merge = l.addJoinWait(c.contact.Name)
 		listed = l.addListedWait(c.contact.Name)
-		l.feed(coreMembership, JoinVia{Contact: c.contact})
+		l.feed(coreMembership, joinVia{Contact: c.contact})
 	}
 	c.reply <- joinResult{connected: l.connected, merge: merge, listed: listed}
 }
@@ -98,7 +98,7 @@ func (c cmdUpdateMeta) apply(l *runLoop) {
 		c.reply <- nil
 		return
 	}
-	l.feed(coreMembership, UpdateMeta{Meta: c.meta})
+	l.feed(coreMembership, updateMeta{Meta: c.meta})
 	l.runQueue()
 	l.publish() // LocalNode has the new metadata when UpdateNode returns
 	c.reply <- l.flushLinks()

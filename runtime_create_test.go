@@ -15,7 +15,7 @@ import (
 // returned before Create does.
 func TestRuntimeCreateNotifiesLocalJoin(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		net := NewMockNetwork(rand.New(rand.NewPCG(1, 2)))
+		net := newMockNetwork(rand.New(rand.NewPCG(1, 2)))
 		rec := &recorder{name: "a"}
 		rec.setHooks(func(*Node) { time.Sleep(time.Millisecond) }, nil)
 		conf := mockConfig("a", nil)
@@ -41,7 +41,7 @@ func TestRuntimeCreateNotifiesLocalJoin(t *testing.T) {
 // for itself (serf's TestSerf_Join_Cancel expects 0 members).
 func TestRuntimeCreateAsksAliveDelegate(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		net := NewMockNetwork(rand.New(rand.NewPCG(1, 2)))
+		net := newMockNetwork(rand.New(rand.NewPCG(1, 2)))
 		for _, reject := range []bool{false, true} {
 			f := &filterDelegate{reject: func(*Node) bool { return reject }}
 			rec := &recorder{name: "a"}

@@ -263,7 +263,7 @@ func TestRuntimeDeadNodeReclaimTime(t *testing.T) {
 					conf.GossipToTheDeadTime = tc.toDead
 				}
 				c := joinedCluster(t, n, tweak)
-				c.net.Crash("node-03")
+				c.net.crash("node-03")
 				if err := c.nodes[3].ml.Shutdown(); err != nil {
 					t.Fatal(err)
 				}

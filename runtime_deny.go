@@ -110,8 +110,8 @@ func (d *denyList) len() int {
 }
 
 // onVeto denies the nodes a rejected verdict is about: the record's node
-// for an AliveVerdict, the other side and the named nodes for a
-// MergeVerdict.
+// for an aliveVerdict, the other side and the named nodes for a
+// mergeVerdict.
 func (l *runLoop) onVeto(ev Event) {
 	var peers []Peer
 	switch v := ev.(type) {
@@ -151,7 +151,7 @@ func (l *runLoop) deny(p Peer) bool {
 	if mem, ok := l.ms.Member(p.Name); ok && mem.State.live() {
 		return false
 	}
-	if l.hv.IsActive(p.Name) {
+	if l.hv.isActive(p.Name) {
 		l.send(p, disconnectMsg{Alive: false})
 	}
 	l.m.deny.add(p.Name, l.now.Add(vetoDenyTime), l.now)

@@ -29,7 +29,7 @@ func TestRuntimeKeepaliveLossRepairs(t *testing.T) {
 		a := c.nodes[0]
 		before := memberNames(a.ml.Neighbors())
 		silent := before[0]
-		if err := c.net.SetDelay(silent, a.rec.name, time.Hour); err != nil {
+		if err := c.net.setDelay(silent, a.rec.name, time.Hour); err != nil {
 			t.Fatal(err)
 		}
 		limit := a.ml.config.linkSilenceLimit()
@@ -68,7 +68,7 @@ func TestRuntimeCrashDetected(t *testing.T) {
 		const n = 8
 		c := joinedCluster(t, n, nil)
 
-		c.net.Crash("node-05")
+		c.net.crash("node-05")
 		rest := slices.Delete(slices.Clone(c.nodes), 5, 6)
 		eventually(t, 2*time.Minute, "the crash to be detected everywhere", func() bool {
 			for _, nd := range rest {

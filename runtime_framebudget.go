@@ -99,7 +99,7 @@ func (b *frameBudget) inUse() int {
 // budget: 0 for a small frame, or when its header cannot be peeked (the
 // read that follows reports why) or announces more than lim allows (the
 // read refuses it before allocating).
-func frameCharge(br *bufio.Reader, lim WireLimits) int {
+func frameCharge(br *bufio.Reader, lim wireLimits) int {
 	first, err := br.Peek(1)
 	if err != nil {
 		return 0

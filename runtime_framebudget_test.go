@@ -59,9 +59,9 @@ func TestFrameBudget(t *testing.T) {
 // (twice when sealed), and headers that announce more than the limit or
 // cannot be read cost nothing (the read that follows refuses them).
 func TestFrameCharge(t *testing.T) {
-	lim := DefaultWireLimits()
+	lim := defaultWireLimits()
 	frame := func(n int) []byte {
-		b, err := EncodeMessage(nil, userMsg{Payload: bytes.Repeat([]byte("x"), n)}, lim)
+		b, err := encodeMessage(nil, userMsg{Payload: bytes.Repeat([]byte("x"), n)}, lim)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,7 +95,7 @@ func TestConfigInboundFrameBytes(t *testing.T) {
 	for _, v := range []int{0, minInboundFrameBytes - 1, maxFrameSizeLimit + 1} {
 		c := DefaultLANConfig()
 		c.MaxInboundFrameBytes = v
-		if err := c.Validate(); !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "MaxInboundFrameBytes") {
+		if err := c.validate(); !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "MaxInboundFrameBytes") {
 			t.Errorf("Validate with MaxInboundFrameBytes = %d: %v", v, err)
 		}
 	}

@@ -256,7 +256,7 @@ func newMockCluster(t *testing.T, n int, tweak func(*Config)) *testCluster {
 // sink.
 func newMockClusterWithSink(t *testing.T, n int, tweak func(*Config), sink metricSink) *testCluster {
 	t.Helper()
-	c := &testCluster{t: t, net: NewMockNetwork(rand.New(rand.NewPCG(1, 2)))}
+	c := &testCluster{t: t, net: newMockNetwork(rand.New(rand.NewPCG(1, 2)))}
 	for i := range n {
 		c.addWithSink(fmt.Sprintf("node-%02d", i), tweak, sink)
 	}

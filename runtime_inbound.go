@@ -84,7 +84,7 @@ const maxWaitingStreams = maxHandshakingStreams
 
 // maxHelloFrameSize bounds the frame body of a Hello read from a stream
 // not yet handshaken, instead of Config.MaxFrameSize: a Hello holds a
-// name and an address (at most 512 bytes each, WireLimits), a label (at
+// name and an address (at most 512 bytes each, wireLimits), a label (at
 // most 255) and two versions, so 8 KiB leaves room for later fields.
 const maxHelloFrameSize = 8 << 10
 

@@ -40,7 +40,7 @@ func (p *inboundProbe) handshake() (net.Conn, Message, error) {
 	conn := p.open()
 	p.n++
 	var plain frameCrypto
-	lim := DefaultWireLimits()
+	lim := defaultWireLimits()
 	hello := helloMsg{VersionMin: wireVersionMin, VersionMax: wireVersion, Name: fmt.Sprintf("probe-%d", p.n), Addr: "10.9.9.9:1"}
 	if err := plain.writeFrame(conn, hello, lim, ""); err != nil {
 		return conn, nil, err
@@ -146,7 +146,7 @@ func TestConfigRuntimeBounds(t *testing.T) {
 	} {
 		c := DefaultLANConfig()
 		set(c)
-		err := c.Validate()
+		err := c.validate()
 		if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), name) {
 			t.Errorf("Validate with %s out of range = %v", name, err)
 		}
@@ -162,9 +162,9 @@ func TestRuntimeInboundHelloSize(t *testing.T) {
 		defer c.shutdown()
 		a := c.add("a", nil)
 		p := &inboundProbe{t: t, from: c.net.NewTransport("probe"), to: a.ml.LocalNode().Address()}
-		lim := DefaultWireLimits()
+		lim := defaultWireLimits()
 		lim.MaxAddrLen = 4 * maxHelloFrameSize
-		frame, err := EncodeMessage(nil, helloMsg{VersionMin: wireVersionMin, VersionMax: wireVersion, Name: "big", Addr: strings.Repeat("a", 2*maxHelloFrameSize)}, lim)
+		frame, err := encodeMessage(nil, helloMsg{VersionMin: wireVersionMin, VersionMax: wireVersion, Name: "big", Addr: strings.Repeat("a", 2*maxHelloFrameSize)}, lim)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,7 +187,7 @@ func TestRuntimeTruncatedStream(t *testing.T) {
 		defer c.shutdown()
 		a := c.addWithSink("a", nil, sink)
 		p := &inboundProbe{t: t, from: c.net.NewTransport("probe"), to: a.ml.LocalNode().Address()}
-		frame, err := EncodeMessage(nil, gossipMsg{ID: MessageID{Origin: "x", Seq: 1}, Class: ClassUser, Payload: make([]byte, 1024)}, DefaultWireLimits())
+		frame, err := encodeMessage(nil, gossipMsg{ID: MessageID{Origin: "x", Seq: 1}, Class: ClassUser, Payload: make([]byte, 1024)}, defaultWireLimits())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -247,7 +247,7 @@ func TestRuntimeInboundHandshakeWaits(t *testing.T) {
 		answered := make(chan error, 1)
 		go func() {
 			var plain frameCrypto
-			lim := DefaultWireLimits()
+			lim := defaultWireLimits()
 			hello := helloMsg{VersionMin: wireVersionMin, VersionMax: wireVersion, Name: "late", Addr: "10.9.9.9:1"}
 			if err := plain.writeFrame(conn, hello, lim, ""); err != nil {
 				answered <- err

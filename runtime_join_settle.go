@@ -13,7 +13,7 @@ import "time"
 // (serf clears its "ignore old events" flag right after Join).
 //
 // A Join waits so only when the node had no neighbour when it sent its
-// JOIN: only then is its first exchange its join exchange, which JoinVia
+// JOIN: only then is its first exchange its join exchange, which joinVia
 // makes the exchange with the contact. A join exchange always carries a
 // state message, empty when the peer has no state (membership's
 // LocalStateReady), so that the joiner knows when the state part is done.

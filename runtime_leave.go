@@ -49,7 +49,7 @@ func (c cmdLeave) apply(l *runLoop) {
 		return
 	}
 	l.leave = leaveState{active: true, reply: c.reply}
-	l.feed(coreMembership, LeaveCluster{})
+	l.feed(coreMembership, leaveCluster{})
 	l.runQueue()
 	if len(l.lastHeard) == 0 {
 		l.finishLeave() // nobody to tell
@@ -86,7 +86,7 @@ func (l *runLoop) finishLeave() {
 	for _, k := range l.links {
 		open[k] = true
 	}
-	l.feed(coreHyParView, LeaveCluster{})
+	l.feed(coreHyParView, leaveCluster{})
 	l.runQueue()
 	l.left = true
 	for _, name := range l.linkNames() {

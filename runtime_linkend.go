@@ -100,7 +100,7 @@ func (m *Memberlist) reportLinkEnd(peer Peer, err error, marked bool) {
 // p is an active neighbour: p's link stream to this node ended without a
 // DISCONNECT.
 func (l *runLoop) onLinkEnded(p Peer) {
-	if l.left || !l.hv.IsActive(p.Name) {
+	if l.left || !l.hv.isActive(p.Name) {
 		return
 	}
 	k := l.links[p.Name]

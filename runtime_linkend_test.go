@@ -50,7 +50,7 @@ func TestRuntimeCrashedNeighbourFailsAtOnce(t *testing.T) {
 		})
 		time.Sleep(2 * a.ml.config.keepaliveInterval()) // the link carried a keepalive
 		keepalive := a.ml.config.keepaliveInterval()
-		c.net.Crash(crashed)
+		c.net.crash(crashed)
 		time.Sleep(keepalive / 10)
 		if slices.Contains(memberNames(a.ml.Neighbors()), crashed) {
 			t.Errorf("node-00 still lists the crashed node-02 as a neighbour %v after the crash (keepalive interval %v)", keepalive/10, keepalive)

@@ -24,7 +24,7 @@ import (
 //	           MemberChanged → snapshot and EventDelegate,
 //	           PushPullState/MergeRemoteState → Delegate, ProbeMember → a
 //	           dial in the background (runtime_join.go),
-//	           AliveCheck/MergeCheck/MemberConflict → the application's
+//	           aliveCheck/mergeCheck/memberConflict → the application's
 //	           filters and ConflictDelegate (runtime_checks.go)
 //
 // LeaveAnnounced is not used: Leave keeps the node in the overlay for a
@@ -90,10 +90,10 @@ type runLoop struct {
 	ms *Membership
 	// memberStats is the membership core's stats when sampleStats last
 	// emitted them (runtime_metrics_members.go).
-	memberStats MembershipStats
+	memberStats membershipStats
 	// treeStats is the Plumtree core's stats then
 	// (runtime_metrics_grafts.go).
-	treeStats PlumtreeStats
+	treeStats plumtreeStats
 	// sigs counts the signature checks (runtime_sign_check.go), and
 	// sigStats is sigs when sampleStats last emitted it.
 	sigs, sigStats sigCounts
@@ -203,7 +203,7 @@ func newRunLoop(m *Memberlist, rng *rand.Rand, meta []byte) (*runLoop, error) {
 // runs on Create's goroutine, before the loop goroutine starts.
 func (l *runLoop) start() {
 	l.now = time.Now()
-	l.feed(coreMembership, UpdateMeta{Meta: l.meta})
+	l.feed(coreMembership, updateMeta{Meta: l.meta})
 	l.meta = nil
 	l.feed(coreHyParView, Start{})
 	l.feed(corePlumtree, Start{})
@@ -296,8 +296,8 @@ func (l *runLoop) takeMoreInbound() {
 
 // stop aborts every link when the loop exits.
 func (l *runLoop) stop() {
-	l.memberStats = l.m.metrics.memberStats(l.memberStats, l.ms.Stats())
-	l.treeStats = l.m.metrics.graftStats(l.treeStats, l.pt.Stats())
+	l.memberStats = l.m.metrics.memberStats(l.memberStats, l.ms.counters())
+	l.treeStats = l.m.metrics.graftStats(l.treeStats, l.pt.counters())
 	l.sigStats = l.m.metrics.sigStats(l.sigStats, l.sigs)
 	l.wakeWriters()
 	l.timers.stop()
@@ -739,12 +739,12 @@ func (l *runLoop) peerNode(p Peer) *Node {
 func (l *runLoop) sampleStats() {
 	msgItems, msgBytes := l.m.msgQueue.queued()
 	evItems, evBytes := l.m.eventQueue.queued()
-	cache := l.pt.Stats()
+	cache := l.pt.counters()
 	l.m.metrics.gauges(runtimeGauges{
-		active:         l.hv.NumActive(),
-		passive:        l.hv.NumPassive(),
-		eager:          len(l.pt.EagerPeers()),
-		lazy:           len(l.pt.LazyPeers()),
+		active:         l.hv.numActive(),
+		passive:        l.hv.numPassive(),
+		eager:          len(l.pt.eagerPeers()),
+		lazy:           len(l.pt.lazyPeers()),
 		members:        l.ms.NumMembers(),
 		cacheMessages:  cache.CachedMessages,
 		cacheBytes:     cache.CachedBytes,
@@ -756,7 +756,7 @@ func (l *runLoop) sampleStats() {
 		dispatchSize:   msgBytes + evBytes,
 		recent:         l.m.recent.len(),
 	})
-	l.memberStats = l.m.metrics.memberStats(l.memberStats, l.ms.Stats())
-	l.treeStats = l.m.metrics.graftStats(l.treeStats, l.pt.Stats())
+	l.memberStats = l.m.metrics.memberStats(l.memberStats, l.ms.counters())
+	l.treeStats = l.m.metrics.graftStats(l.treeStats, l.pt.counters())
 	l.sigStats = l.m.metrics.sigStats(l.sigStats, l.sigs)
 }

@@ -1,16 +1,16 @@
-// Runtime: Plumtree's GRAFTs by cause (PlumtreeStats) emitted as go-metrics
+// Runtime: Plumtree's GRAFTs by cause (plumtreeStats) emitted as go-metrics
 // counters.
 
 package hyparlist
 
 // keyGraftCause is hyparlist.plumtree.graft_sent, labelled by the cause of
-// the GRAFT (reason: missing, regraft, answer, repair; PlumtreeStats).
+// the GRAFT (reason: missing, regraft, answer, repair; plumtreeStats).
 // hyparlist.plumtree.graft counts the same frames as the writers send them.
 var keyGraftCause = []string{"hyparlist", "plumtree", "graft_sent"}
 
 // graftStats emits the growth of the Plumtree core's GRAFT counts from
 // prev to cur and returns cur, the next call's prev.
-func (r *runtimeMetrics) graftStats(prev, cur PlumtreeStats) PlumtreeStats {
+func (r *runtimeMetrics) graftStats(prev, cur plumtreeStats) plumtreeStats {
 	for _, c := range []struct {
 		reason    string
 		prev, cur uint64

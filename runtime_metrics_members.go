@@ -1,9 +1,9 @@
-// Runtime: the membership core's counters (MembershipStats) emitted as
+// Runtime: the membership core's counters (membershipStats) emitted as
 // go-metrics counters.
 
 package hyparlist
 
-// This file owns the emission of MembershipStats: sampleStats hands it
+// This file owns the emission of membershipStats: sampleStats hands it
 // the core's stats, and it emits what grew since the last sample as
 // hyparlist.member.* counters. These say why members were lost (a
 // suspicion that expired, an announcement, a failed confirmation check),
@@ -22,7 +22,7 @@ var (
 
 // memberStats emits the growth of the membership core's counters from
 // prev to cur and returns cur, the next call's prev.
-func (r *runtimeMetrics) memberStats(prev, cur MembershipStats) MembershipStats {
+func (r *runtimeMetrics) memberStats(prev, cur membershipStats) membershipStats {
 	for _, c := range []struct {
 		key       []string
 		prev, cur uint64

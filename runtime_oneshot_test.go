@@ -75,7 +75,7 @@ func TestRuntimeLinkClosesWhenAnswered(t *testing.T) {
 		// The peer answers nothing: its answer to a case's NEIGHBOR
 		// request could otherwise make it a neighbour before the next
 		// case, whose link would then stay open whatever it is told.
-		c.net.Isolate(peer.Name)
+		c.net.isolate(peer.Name)
 		cases := []struct {
 			name   string
 			msg    Message

@@ -159,7 +159,7 @@ func TestDispatcherPushStopsAtShutdown(t *testing.T) {
 // TestCreateErrors checks what Create refuses.
 func TestCreateErrors(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		network := NewMockNetwork(nil)
+		network := newMockNetwork(nil)
 		base := func() *Config {
 			c := mockConfig("n", nil)
 			c.Transport = network.NewTransport("n")

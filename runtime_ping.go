@@ -40,7 +40,7 @@ import (
 const maxOutstandingLinkPings = 4
 
 // oversizedAckLogEvery is the least time between two warnings about an
-// AckPayload larger than AckPayloadMaxSize: the payload is asked for on
+// AckPayload larger than ackPayloadMaxSize: the payload is asked for on
 // every answer, several times per keepalive interval.
 const oversizedAckLogEvery = time.Minute
 
@@ -76,7 +76,7 @@ func (l *runLoop) keepalive(p Peer) {
 // not: HyParView tells it DISCONNECT, as for any stray Keepalive.
 func (l *runLoop) onLinkPing(in inbound, p linkPingMsg) {
 	l.feed(coreHyParView, Receive{From: in.from, Msg: keepaliveMsg{}})
-	if !l.hv.IsActive(in.from.Name) {
+	if !l.hv.isActive(in.from.Name) {
 		return
 	}
 	// The sender speaks version 2 (it sent a linkPingMsg), so the link back
@@ -132,7 +132,7 @@ func (m *Memberlist) runNotifyPing(n *Node, rtt time.Duration, payload []byte) {
 
 // ackPayload returns the PingDelegate's AckPayload for an answer, or nil
 // without a PingDelegate. It runs on a stream reader, never on the loop.
-// A payload larger than AckPayloadMaxSize is not sent (a truncated one
+// A payload larger than ackPayloadMaxSize is not sent (a truncated one
 // would be garbage to the other side's decoder): the answer carries none,
 // and a warning is logged at most every oversizedAckLogEvery.
 func (m *Memberlist) ackPayload() []byte {

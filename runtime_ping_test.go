@@ -76,7 +76,7 @@ func pingCluster(t *testing.T, n int, tweak func(*Config)) (*testCluster, map[st
 func setDelays(t *testing.T, net *MockNetwork, a, b string, d time.Duration) {
 	t.Helper()
 	for _, dir := range [][2]string{{a, b}, {b, a}} {
-		if err := net.SetDelay(dir[0], dir[1], d); err != nil {
+		if err := net.setDelay(dir[0], dir[1], d); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -271,7 +271,7 @@ func TestRuntimePingVersion1Peer(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, _ := pingCluster(t, 1, acceptUnsigned)
 		node := c.nodes[0].ml
-		lim := DefaultWireLimits()
+		lim := defaultWireLimits()
 		old := c.net.NewTransport("old")
 		defer old.Shutdown()
 		oldIP, oldPort, _ := old.FinalAdvertiseAddr("", 0)
@@ -421,7 +421,7 @@ func TestRuntimePingDelegateNothingAfterLeave(t *testing.T) {
 // completes the handshake offering wire versions 1..version, checks that
 // node accepts version, and sends JOIN. It returns the transport, the peer
 // it plays and its link to node; both are closed when the test ends.
-func joinAsOldPeer(t *testing.T, c *testCluster, node *Memberlist, version uint8, lim WireLimits) (*MockTransport, Peer, net.Conn) {
+func joinAsOldPeer(t *testing.T, c *testCluster, node *Memberlist, version uint8, lim wireLimits) (*MockTransport, Peer, net.Conn) {
 	t.Helper()
 	old := c.net.NewTransport("old")
 	t.Cleanup(func() { _ = old.Shutdown() })
@@ -448,7 +448,7 @@ func joinAsOldPeer(t *testing.T, c *testCluster, node *Memberlist, version uint8
 // on transport old: it accepts the node's link back to it, answers the
 // handshake as self, and hands every frame read to onFrame with the
 // frame's version byte, until the stream ends.
-func serveOldPeerLink(old *MockTransport, self Peer, version uint8, lim WireLimits, onFrame func(frameVersion byte, msg Message)) {
+func serveOldPeerLink(old *MockTransport, self Peer, version uint8, lim wireLimits, onFrame func(frameVersion byte, msg Message)) {
 	back := <-old.StreamCh()
 	defer back.Close()
 	r := bufio.NewReader(back)

@@ -32,7 +32,7 @@ func (l *runLoop) publish() {
 	if n, ok := s.member(l.m.self.Name); ok {
 		s.local = n
 	} else {
-		s.local = l.m.memberNode(l.ms.LocalMember())
+		s.local = l.m.memberNode(l.ms.localMember())
 	}
 	for _, p := range l.hv.ActiveView() {
 		n, ok := s.member(p.Name)

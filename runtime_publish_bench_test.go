@@ -15,7 +15,7 @@ func BenchmarkPublish1000Members1Change(b *testing.B) {
 	l := newPublishLoop(b, false)
 	const n = 1000
 	for i := 1; i < n; i++ {
-		l.ms.merge(MemberRecord{Name: fmt.Sprintf("n%04d", i), Addr: fmt.Sprintf("10.0.%d.%d:7946", i/200, 1+i%200), Incarnation: 1, State: MemberStateAlive}, mergeSource{})
+		l.ms.merge(memberRecord{Name: fmt.Sprintf("n%04d", i), Addr: fmt.Sprintf("10.0.%d.%d:7946", i/200, 1+i%200), Incarnation: 1, State: memberStateAlive}, mergeSource{})
 	}
 	l.ms.Drain()
 	l.dirty = true

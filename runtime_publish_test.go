@@ -17,7 +17,7 @@ func newPublishLoop(tb testing.TB, vetoed bool) *runLoop {
 	cfg := DefaultLANConfig()
 	cfg.Name = "n000"
 	cfg.BindAddr, cfg.AdvertiseAddr = "127.0.0.1", "127.0.0.1"
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.validate(); err != nil {
 		tb.Fatalf("Validate: %v", err)
 	}
 	m := &Memberlist{config: cfg, self: Peer{Name: "n000", Addr: "127.0.0.1:7946"}, localVetoed: vetoed}
@@ -58,7 +58,7 @@ func checkSnapshot(t *testing.T, l *runLoop, step int) {
 			t.Fatalf("step %d: member %d published as %+v, table has %+v", step, i, *s.members[i], *want[i])
 		}
 	}
-	local := l.m.memberNode(l.ms.LocalMember())
+	local := l.m.memberNode(l.ms.localMember())
 	if fmt.Sprint(*s.local) != fmt.Sprint(*local) {
 		t.Fatalf("step %d: local node %+v, want %+v", step, *s.local, *local)
 	}
@@ -71,23 +71,23 @@ func randomChange(l *runLoop, rng *rand.Rand, names int) {
 	name := fmt.Sprintf("n%03d", 1+rng.IntN(names))
 	e := l.ms.table.get(name)
 	if e == nil {
-		l.ms.merge(MemberRecord{Name: name, Addr: fmt.Sprintf("10.0.0.%d:7946", 1+rng.IntN(200)), Incarnation: 1, State: MemberStateAlive}, mergeSource{})
+		l.ms.merge(memberRecord{Name: name, Addr: fmt.Sprintf("10.0.0.%d:7946", 1+rng.IntN(200)), Incarnation: 1, State: memberStateAlive}, mergeSource{})
 		return
 	}
 	r := e.record()
 	r.Incarnation++
 	switch rng.IntN(8) {
 	case 0:
-		r.State = MemberStateSuspect
+		r.State = memberStateSuspect
 	case 1:
-		r.State = MemberStateDead
+		r.State = memberStateDead
 	case 2:
-		r.State = MemberStateLeft
+		r.State = memberStateLeft
 	case 3:
 		r.Meta = []byte(fmt.Sprintf("meta-%d", rng.IntN(1000)))
 	case 4:
 		r.Addr = fmt.Sprintf("10.0.1.%d:7946", 1+rng.IntN(200))
-		r.State = MemberStateAlive
+		r.State = memberStateAlive
 	case 5:
 		if !e.state.live() {
 			l.ms.forget(e)
@@ -97,7 +97,7 @@ func randomChange(l *runLoop, rng *rand.Rand, names int) {
 		l.ms.updateMeta([]byte(fmt.Sprintf("local-%d", rng.IntN(1000))))
 		return
 	default:
-		r.State = MemberStateAlive
+		r.State = memberStateAlive
 	}
 	l.ms.merge(r, mergeSource{})
 }

@@ -133,7 +133,7 @@ func TestRuntimeQueueStallExactlyOnce(t *testing.T) {
 			q := &TransmitLimitedQueue{NumNodes: nd.ml.NumMembers, RetransmitMult: 4}
 			nd.rec.update(func(r *recorder) { r.tlq, r.requeue = q, true })
 		}
-		if err := c.net.SetDelay(from.rec.name, to.rec.name, stallFor); err != nil {
+		if err := c.net.setDelay(from.rec.name, to.rec.name, stallFor); err != nil {
 			t.Fatal(err)
 		}
 		start := time.Now()

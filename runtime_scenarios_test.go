@@ -65,9 +65,9 @@ func TestRuntimeFlakyLinkNoDeath(t *testing.T) {
 		b := a.ml.Neighbors()[0].Name
 		pair := []string{a.rec.name, b}
 		for range 20 {
-			c.net.Partition(pair[:1], pair[1:])
+			c.net.partition(pair[:1], pair[1:])
 			time.Sleep(time.Second)
-			c.net.Heal()
+			c.net.heal()
 			time.Sleep(3 * time.Second)
 		}
 		time.Sleep(30 * time.Second)
@@ -105,7 +105,7 @@ func TestRuntimePartitionHeals(t *testing.T) {
 				right = append(right, nd.rec.name)
 			}
 		}
-		c.net.Partition(left, right)
+		c.net.partition(left, right)
 		cut := time.Now()
 		// A member with no neighbour across the cut is found only by a
 		// liveness probe (one per node per LivenessProbeInterval, to a
@@ -124,7 +124,7 @@ func TestRuntimePartitionHeals(t *testing.T) {
 		if rest := 60*time.Second - felt; rest > 0 {
 			time.Sleep(rest)
 		}
-		c.net.Heal()
+		c.net.heal()
 		healed := time.Now()
 		eventually(t, 5*time.Minute, "one member list of all nodes alive", func() bool {
 			return allAliveEverywhere(c.nodes, namesOf(c.nodes))
@@ -148,7 +148,7 @@ func TestRuntimeMassRestart(t *testing.T) {
 		var survivors []*testNode
 		for _, nd := range c.nodes {
 			if slices.Contains(victims, nd.rec.name) {
-				c.net.Crash(nd.rec.name)
+				c.net.crash(nd.rec.name)
 				if err := nd.ml.Shutdown(); err != nil {
 					t.Fatal(err)
 				}
@@ -232,7 +232,7 @@ func (c *testCluster) nodeNames() []string { return namesOf(c.nodes) }
 // read on the loop.
 func (m *Memberlist) localMember() (Member, error) {
 	reply := make(chan Member, 1)
-	if err := m.submit(loopFunc(func(l *runLoop) { reply <- l.ms.LocalMember() })); err != nil {
+	if err := m.submit(loopFunc(func(l *runLoop) { reply <- l.ms.localMember() })); err != nil {
 		return Member{}, err
 	}
 	return <-reply, nil

@@ -180,11 +180,11 @@ func (l *runLoop) initSigning() error {
 		l.m.signKey = k
 	}
 	key := l.m.signKey
-	l.pt.SetSigner(func(id MessageID, class Class, payload []byte) []byte {
+	l.pt.setSigner(func(id MessageID, class Class, payload []byte) []byte {
 		return signBroadcast(key, id, class, payload)
 	})
-	l.pt.SetAdmitter(l.admitBroadcast)
-	l.pt.SetNextSequence(startSequence(time.Now()))
+	l.pt.setAdmitter(l.admitBroadcast)
+	l.pt.setNextSequence(startSequence(time.Now()))
 	l.origins = originKeys{
 		keys:    map[string]originBinding{l.m.self.Name: {key: publicKey(key)}},
 		self:    l.m.self.Name,

@@ -33,19 +33,19 @@ func TestRuntimeDuplicateNotVerified(t *testing.T) {
 		onLoop(t, victim, func(l *runLoop) { before = l.sigs })
 
 		_, key, _ := ed25519.GenerateKey(nil)
-		ghost := MemberRecord{Name: "ghost", Addr: "10.99.0.1:1", State: MemberStateAlive}
-		payload, err := appendAnnouncement(nil, []MemberRecord{ghost})
+		ghost := memberRecord{Name: "ghost", Addr: "10.99.0.1:1", State: memberStateAlive}
+		payload, err := appendAnnouncement(nil, []memberRecord{ghost})
 		if err != nil {
 			t.Fatal(err)
 		}
-		altered, err := appendAnnouncement(nil, []MemberRecord{{Name: "altered", Addr: "10.99.0.2:1", State: MemberStateAlive}})
+		altered, err := appendAnnouncement(nil, []memberRecord{{Name: "altered", Addr: "10.99.0.2:1", State: memberStateAlive}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		g := signedGossip(key, "forger", 1, ClassMembership, payload)
 		swapped := g
 		swapped.Payload = altered
-		lim := DefaultWireLimits()
+		lim := defaultWireLimits()
 		for _, m := range []gossipMsg{g, g, swapped} {
 			if err := writeMessageFrame(conn, m, lim); err != nil {
 				t.Fatal(err)

@@ -20,7 +20,7 @@ import (
 //     highest sequence number admitted from it (its counter, without the
 //     shared tree's bit) and a bitmap of the originWindowBits numbers below
 //     it that were admitted. Plumtree asks the loop about every received
-//     message it does not remember (Plumtree.SetAdmitter): a number whose
+//     message it does not remember (Plumtree.setAdmitter): a number whose
 //     bit is set is a replay (hyparlist.msg.refused reason replay), and one
 //     more than originWindowBits below the highest is refused too (reason
 //     seq_too_old): it may be a replay, or a message that came that late.
@@ -37,7 +37,7 @@ import (
 //   - Restarts. Sequence numbers are in the signed data, so nobody can move
 //     an origin's window but the origin. A node restarted with the same key
 //     must therefore start above its previous run: the runtime starts its
-//     sequence numbers at the Unix time in nanoseconds (Plumtree.SetNextSequence)
+//     sequence numbers at the Unix time in nanoseconds (Plumtree.setNextSequence)
 //     instead of NewPlumtree's random point. A previous run that started
 //     at t and sent k broadcasts ended at t+k; a restart at t' > t+k starts
 //     above it, which holds unless the node's clock went back across the
@@ -142,7 +142,7 @@ func (w *seqWindow) admitted() int {
 	return n
 }
 
-// admitBroadcast is the loop's BroadcastAdmitter: it refuses a checked
+// admitBroadcast is the loop's broadcastAdmitter: it refuses a checked
 // signed broadcast that its origin's window holds as admitted or that is
 // below it.
 func (l *runLoop) admitBroadcast(id MessageID, class Class, sig []byte) bool {

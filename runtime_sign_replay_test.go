@@ -73,7 +73,7 @@ func captureSigned(t *testing.T, node *Memberlist) func() []gossipMsg {
 	var got []gossipMsg
 	onLoop(t, node, func(l *runLoop) {
 		key := node.signKey
-		l.pt.SetSigner(func(id MessageID, class Class, payload []byte) []byte {
+		l.pt.setSigner(func(id MessageID, class Class, payload []byte) []byte {
 			sig := signBroadcast(key, id, class, payload)
 			mu.Lock()
 			got = append(got, gossipMsg{ID: id, Class: class, Payload: payload, Sig: sig})
@@ -127,7 +127,7 @@ func TestRuntimeReplayAfterSeenTTL(t *testing.T) {
 
 		conn := forgerStream(t, c, c.nodes[0].ml)
 		_, key, _ := ed25519.GenerateKey(nil)
-		lim := DefaultWireLimits()
+		lim := defaultWireLimits()
 		// A capture of a message older than the window: signed by the
 		// origin's own key (the test holds it), so that only its number
 		// is wrong.

@@ -27,7 +27,7 @@ func forgerStream(t *testing.T, c *testCluster, node *Memberlist) net.Conn {
 	tr := c.net.NewTransport("forger")
 	t.Cleanup(func() { _ = tr.Shutdown() })
 	ip, port, _ := tr.FinalAdvertiseAddr("", 0)
-	lim := DefaultWireLimits()
+	lim := defaultWireLimits()
 	conn, err := tr.DialAddressTimeout(Address{Addr: node.LocalNode().Address()}, time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +83,7 @@ func TestRuntimeForgedBroadcastRefused(t *testing.T) {
 
 		conn := forgerStream(t, c, c.nodes[0].ml)
 		_, key, _ := ed25519.GenerateKey(nil)
-		lim := DefaultWireLimits()
+		lim := defaultWireLimits()
 		otherKey := signedGossip(key, "node-01", 1<<40, ClassUser, []byte("forged-other-key"))
 		unsigned := gossipMsg{ID: MessageID{Origin: "node-01", Seq: 1<<40 + 1}, Class: ClassUser, Payload: []byte("forged-unsigned")}
 		badSig := signedGossip(key, "node-01", 1<<40+2, ClassUser, []byte("signed-payload"))
@@ -145,15 +145,15 @@ func TestRuntimeForgedRecordsRefused(t *testing.T) {
 
 		conn := forgerStream(t, c, victim.ml)
 		_, key, _ := ed25519.GenerateKey(nil)
-		lim := DefaultWireLimits()
-		evil := MemberRecord{Name: "node-01", Addr: held.Addr, Meta: []byte("evil"), Incarnation: held.Incarnation + 10, State: MemberStateAlive}
-		inName, err := appendAnnouncement(nil, []MemberRecord{evil})
+		lim := defaultWireLimits()
+		evil := memberRecord{Name: "node-01", Addr: held.Addr, Meta: []byte("evil"), Incarnation: held.Incarnation + 10, State: memberStateAlive}
+		inName, err := appendAnnouncement(nil, []memberRecord{evil})
 		if err != nil {
 			t.Fatal(err)
 		}
-		left := MemberRecord{Name: "node-01", Addr: held.Addr, Incarnation: held.Incarnation, State: MemberStateLeft}
-		ghost := MemberRecord{Name: "ghost", Addr: "10.99.0.1:1", State: MemberStateAlive}
-		own, err := appendAnnouncement(nil, []MemberRecord{left, ghost})
+		left := memberRecord{Name: "node-01", Addr: held.Addr, Incarnation: held.Incarnation, State: memberStateLeft}
+		ghost := memberRecord{Name: "ghost", Addr: "10.99.0.1:1", State: memberStateAlive}
+		own, err := appendAnnouncement(nil, []memberRecord{left, ghost})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -173,7 +173,7 @@ func TestRuntimeForgedRecordsRefused(t *testing.T) {
 		onLoop(t, victim.ml, func(l *runLoop) { now, _ = l.ms.Member("node-01") })
 		// node-01 got the relayed leave too and refuted it (one
 		// incarnation up): the forged record of ten up did not take.
-		if now.State != MemberStateAlive || now.Incarnation > held.Incarnation+1 || !bytes.Equal(now.Meta, held.Meta) {
+		if now.State != memberStateAlive || now.Incarnation > held.Incarnation+1 || !bytes.Equal(now.Meta, held.Meta) {
 			t.Errorf("node-01 held as %v at %d meta %q, want alive at %d or %d meta %q", now.State, now.Incarnation, now.Meta,
 				held.Incarnation, held.Incarnation+1, held.Meta)
 		}
@@ -289,7 +289,7 @@ func TestRuntimeUnsignedPeerRefused(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer conn.Close()
-				lim := DefaultWireLimits()
+				lim := defaultWireLimits()
 				if err := writeMessageFrame(conn, helloMsg{VersionMin: 1, VersionMax: 5, Name: "old", Addr: "10.9.9.9:1"}, lim); err != nil {
 					t.Fatal(err)
 				}
@@ -325,8 +325,8 @@ func TestRuntimeVerifyUserBroadcastsOff(t *testing.T) {
 		onLoop(t, victim.ml, func(l *runLoop) { held, _ = l.ms.Member("node-01") })
 		conn := forgerStream(t, c, victim.ml)
 		_, key, _ := ed25519.GenerateKey(nil)
-		evil := MemberRecord{Name: "node-01", Addr: held.Addr, Meta: []byte("evil"), Incarnation: held.Incarnation + 10, State: MemberStateAlive}
-		ann, err := appendAnnouncement(nil, []MemberRecord{evil})
+		evil := memberRecord{Name: "node-01", Addr: held.Addr, Meta: []byte("evil"), Incarnation: held.Incarnation + 10, State: memberStateAlive}
+		ann, err := appendAnnouncement(nil, []memberRecord{evil})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -334,7 +334,7 @@ func TestRuntimeVerifyUserBroadcastsOff(t *testing.T) {
 			signedGossip(key, "node-01", 1<<40, ClassMembership, ann),
 			{ID: MessageID{Origin: "node-01", Seq: 1<<40 + 1}, Class: ClassUser, Payload: []byte("unchecked")},
 		} {
-			if err := writeMessageFrame(conn, g, DefaultWireLimits()); err != nil {
+			if err := writeMessageFrame(conn, g, defaultWireLimits()); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -23,7 +23,7 @@ func tlsForgerStream(t *testing.T, node *Memberlist, cert tls.Certificate, name 
 	// The forger does not care who answers.
 	conn := tls.Client(raw, &tls.Config{Certificates: []tls.Certificate{cert}, InsecureSkipVerify: true}) //nolint:gosec // test attacker
 	t.Cleanup(func() { _ = conn.Close() })
-	lim := DefaultWireLimits()
+	lim := defaultWireLimits()
 	hello := helloMsg{VersionMin: 1, VersionMax: wireVersion, Name: name, Addr: "127.0.0.1:1"}
 	if err := writeMessageFrame(conn, hello, lim); err != nil {
 		t.Fatal(err)
@@ -62,9 +62,9 @@ func TestTLSMadeUpNameBindsNothing(t *testing.T) {
 	seed, sink := newTLSNode(t, "seed", ca.tlsConfig(ca.issue(t, certSpec{dns: []string{"seed"}})), verify)
 	conn := tlsForgerStream(t, seed.ml, ca.issue(t, certSpec{dns: []string{"forger"}}), "forger")
 	_, key, _ := ed25519.GenerateKey(nil)
-	lim := DefaultWireLimits()
-	ghost := MemberRecord{Name: "ghost", Addr: "127.0.0.1:1", State: MemberStateAlive, Incarnation: 1}
-	ann, err := appendAnnouncement(nil, []MemberRecord{ghost})
+	lim := defaultWireLimits()
+	ghost := memberRecord{Name: "ghost", Addr: "127.0.0.1:1", State: memberStateAlive, Incarnation: 1}
+	ann, err := appendAnnouncement(nil, []memberRecord{ghost})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestTLSForgerCannotSpeakForAnother(t *testing.T) {
 	seed, sink := newTLSNode(t, "seed", ca.tlsConfig(ca.issue(t, certSpec{dns: []string{"seed"}})), verify)
 	conn := tlsForgerStream(t, seed.ml, ca.issue(t, certSpec{dns: []string{"forger"}}), "forger")
 	_, key, _ := ed25519.GenerateKey(nil)
-	lim := DefaultWireLimits()
+	lim := defaultWireLimits()
 	if err := writeMessageFrame(conn, signedGossip(key, "victim", 1, ClassUser, []byte("forged-first")), lim); err != nil {
 		t.Fatal(err)
 	}

@@ -125,7 +125,7 @@ func TestRuntimeNewNeighbourGrace(t *testing.T) {
 		eventually(t, time.Minute, "two members", func() bool { return allSee(c.nodes, 2) })
 		joiner := c.addWithSink("node-02", tweak, sink)
 		for _, d := range [][2]string{{"node-01", "node-02"}, {"node-02", "node-01"}} {
-			if err := c.net.SetDelay(d[0], d[1], time.Second); err != nil {
+			if err := c.net.setDelay(d[0], d[1], time.Second); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -16,7 +16,7 @@ func TestRuntimeVersion2PeerGetsRootlessPrune(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, _ := pingCluster(t, 1, acceptUnsigned)
 		node := c.nodes[0].ml
-		lim := DefaultWireLimits()
+		lim := defaultWireLimits()
 		old, self, link := joinAsOldPeer(t, c, node, 2, lim)
 		var mu sync.Mutex
 		var prunes []pruneMsg

@@ -16,7 +16,7 @@ func TestRuntimeVersion3PeerGetsLayout1Announcements(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, _ := pingCluster(t, 1, acceptUnsigned)
 		node := c.nodes[0].ml
-		lim := DefaultWireLimits()
+		lim := defaultWireLimits()
 		old, self, link := joinAsOldPeer(t, c, node, 3, lim)
 		var mu sync.Mutex
 		var announcements, bad int
@@ -40,7 +40,7 @@ func TestRuntimeVersion3PeerGetsLayout1Announcements(t *testing.T) {
 		if err := node.UpdateNode(time.Second); err != nil {
 			t.Fatal(err)
 		}
-		payload, err := appendAnnouncementV1(nil, []MemberRecord{{Name: "relayed", Addr: "10.9.9.9:7946", Incarnation: 1}})
+		payload, err := appendAnnouncementV1(nil, []memberRecord{{Name: "relayed", Addr: "10.9.9.9:7946", Incarnation: 1}})
 		if err != nil {
 			t.Fatal(err)
 		}

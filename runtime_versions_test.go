@@ -21,8 +21,8 @@ func testVersions(conf *Config, gen int) {
 }
 
 // versionsOf returns the versions a Node carries.
-func versionsOf(n *Node) MemberVersions {
-	return MemberVersions{PMin: n.PMin, PMax: n.PMax, PCur: n.PCur, DMin: n.DMin, DMax: n.DMax, DCur: n.DCur}
+func versionsOf(n *Node) memberVersions {
+	return memberVersions{PMin: n.PMin, PMax: n.PMax, PCur: n.PCur, DMin: n.DMin, DMax: n.DMax, DCur: n.DCur}
 }
 
 // TestRuntimeMemberVersions: every node lists each member with that
@@ -39,7 +39,7 @@ func TestRuntimeMemberVersions(t *testing.T) {
 			conf.SuspicionMult = 1
 			testVersions(conf, gen)
 		}
-		want := func(name string) MemberVersions { return mockConfig(name, tweak).memberVersions() }
+		want := func(name string) memberVersions { return mockConfig(name, tweak).memberVersions() }
 		c := joinedCluster(t, 3, tweak)
 		for _, n := range c.nodes {
 			for _, mem := range n.ml.Members() {

@@ -29,10 +29,10 @@ func TestAttackForgedMembers(t *testing.T) {
 	if !plainHandshake(t, c, "forger") {
 		t.Fatal("plain handshake refused")
 	}
-	ghosts := make([]MemberRecord, 50)
+	ghosts := make([]memberRecord, 50)
 	for i := range ghosts {
 		// Loopback ports where nothing listens: a dial is refused at once.
-		ghosts[i] = MemberRecord{Name: fmt.Sprintf("ghost-%02d", i), Addr: fmt.Sprintf("%s:%d", attackerAddr, 20000+i), State: MemberStateAlive}
+		ghosts[i] = memberRecord{Name: fmt.Sprintf("ghost-%02d", i), Addr: fmt.Sprintf("%s:%d", attackerAddr, 20000+i), State: memberStateAlive}
 	}
 	payload, err := appendAnnouncement(nil, ghosts)
 	if err != nil {
@@ -44,7 +44,7 @@ func TestAttackForgedMembers(t *testing.T) {
 	_, key, _ := ed25519.GenerateKey(nil)
 	id := MessageID{Origin: "forger", Seq: 1}
 	msg := gossipMsg{ID: id, Class: ClassMembership, Payload: payload, Sig: signBroadcast(key, id, ClassMembership, payload)}
-	if err := plain.writeFrame(c, msg, DefaultWireLimits(), ""); err != nil {
+	if err := plain.writeFrame(c, msg, defaultWireLimits(), ""); err != nil {
 		t.Fatalf("write: %v", err)
 	}
 	sent := time.Now()

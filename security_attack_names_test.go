@@ -24,7 +24,7 @@ func TestAttackForgedDisconnect(t *testing.T) {
 		for _, alive := range []bool{false, true} {
 			c := dialAsNeighbour(t, target, name)
 			var plain frameCrypto
-			if err := plain.writeFrame(c, disconnectMsg{Alive: alive}, DefaultWireLimits(), ""); err != nil {
+			if err := plain.writeFrame(c, disconnectMsg{Alive: alive}, defaultWireLimits(), ""); err != nil {
 				t.Fatalf("write: %v", err)
 			}
 			sent++
@@ -55,7 +55,7 @@ func TestAttackForgedLinkEnd(t *testing.T) {
 		for _, reset := range []bool{false, true} {
 			c := dialAsNeighbour(t, target, name)
 			var plain frameCrypto
-			if err := plain.writeFrame(c, keepaliveMsg{}, DefaultWireLimits(), ""); err != nil {
+			if err := plain.writeFrame(c, keepaliveMsg{}, defaultWireLimits(), ""); err != nil {
 				t.Fatalf("write: %v", err)
 			}
 			if tc, ok := c.(*net.TCPConn); ok && reset {

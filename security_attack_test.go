@@ -26,7 +26,7 @@ const attackerAddr = "127.0.0.2"
 // helloBytes returns the plain frame of a Hello from a node named name.
 func helloBytes(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := EncodeMessage(nil, helloMsg{VersionMin: wireVersionMin, VersionMax: wireVersion, Name: name, Addr: attackerAddr + ":1"}, DefaultWireLimits())
+	b, err := encodeMessage(nil, helloMsg{VersionMin: wireVersionMin, VersionMax: wireVersion, Name: name, Addr: attackerAddr + ":1"}, defaultWireLimits())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,12 +52,12 @@ func ackStream(t *testing.T, a *attacker) func(net.Conn) {
 			return
 		}
 		_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
-		if _, err := plain.readFrame(c, DefaultWireLimits(), ""); err != nil {
+		if _, err := plain.readFrame(c, defaultWireLimits(), ""); err != nil {
 			return
 		}
 		_ = c.SetReadDeadline(time.Time{})
 		for {
-			if err := plain.writeFrame(c, ackMsg{}, DefaultWireLimits(), ""); err != nil {
+			if err := plain.writeFrame(c, ackMsg{}, defaultWireLimits(), ""); err != nil {
 				return
 			}
 			select {
@@ -147,7 +147,7 @@ func partialFrame(t *testing.T, announce, send int, sent *atomic.Int64) func(net
 			return
 		}
 		_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
-		if _, err := plain.readFrame(c, DefaultWireLimits(), ""); err != nil {
+		if _, err := plain.readFrame(c, defaultWireLimits(), ""); err != nil {
 			return
 		}
 		_ = c.SetReadDeadline(time.Time{})
@@ -298,7 +298,7 @@ func plainHandshake(t *testing.T, c net.Conn, name string) bool {
 		return false
 	}
 	_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
-	msg, err := plain.readFrame(c, DefaultWireLimits(), "")
+	msg, err := plain.readFrame(c, defaultWireLimits(), "")
 	_ = c.SetReadDeadline(time.Time{})
 	_, ok := msg.(helloAcceptMsg)
 	return err == nil && ok

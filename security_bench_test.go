@@ -11,7 +11,7 @@ import (
 // label alone as additional data (wire versions ≤ 3) and with a bound
 // stream's keys (version 4, security_bind.go).
 func BenchmarkSealedFrame(b *testing.B) {
-	lim := DefaultWireLimits()
+	lim := defaultWireLimits()
 	c := frameCrypto{keyring: mustKeyring(b, testKey(1, 32)), verifyIncoming: true, verifyOutgoing: true}
 	msg := userMsg{Payload: bytes.Repeat([]byte{'x'}, 1024)}
 	bound := streamBinding{version: wireVersionBound, sent: testKey(2, sealNonceSize), got: testKey(3, sealNonceSize)}.keys("cluster", true)
@@ -40,8 +40,8 @@ func BenchmarkSealedFrame(b *testing.B) {
 // format of wire versions ≤ 3 and with replay protection
 // (security_replay.go).
 func BenchmarkSealedPacket(b *testing.B) {
-	lim := DefaultWireLimits()
-	frame, err := EncodeMessage(nil, userMsg{Payload: bytes.Repeat([]byte{'x'}, 1024)}, lim)
+	lim := defaultWireLimits()
+	frame, err := encodeMessage(nil, userMsg{Payload: bytes.Repeat([]byte{'x'}, 1024)}, lim)
 	if err != nil {
 		b.Fatal(err)
 	}

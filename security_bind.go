@@ -25,7 +25,7 @@ import (
 // as additional data instead of the label alone: 'D' for frames the
 // dialler sends, 'A' for the acceptor's answers. A recorded stream
 // replayed to a node gets a new na from it, so its frames after the Hello
-// no longer open (ErrNoMatchingKey) and the stream is closed before
+// no longer open (errNoMatchingKey) and the stream is closed before
 // anything in it is acted on; a frame cannot be sent back the other way
 // either. Nothing on the wire changes but the version number.
 //
@@ -116,7 +116,7 @@ func (c frameCrypto) checkBinding(b streamBinding) error {
 
 // writeFrameNonce is writeFrame that also returns the GCM nonce of the
 // sealed frame, or nil when it was sent in the clear.
-func (c frameCrypto) writeFrameNonce(w io.Writer, msg Message, lim WireLimits, label string) ([]byte, error) {
+func (c frameCrypto) writeFrameNonce(w io.Writer, msg Message, lim wireLimits, label string) ([]byte, error) {
 	frame, _, err := c.appendFrame(nil, nil, msg, lim, label)
 	if err != nil {
 		return nil, err

@@ -55,11 +55,11 @@ import (
 // the clear. Receiving: a sealed frame is opened by trying every installed
 // key, primary first, which is what lets keys rotate in a running cluster
 // (AddKey the new key everywhere, UseKey it everywhere, RemoveKey the old
-// one). A plain frame is refused (ErrUnencryptedFrame) when keys are
+// one). A plain frame is refused (errUnencryptedFrame) when keys are
 // installed and Config.GossipVerifyIncoming is set, and accepted
 // otherwise. A sealed frame that no key opens ends the stream or drops the
-// packet (ErrNoMatchingKey); so does a sealed frame at a node without keys
-// (ErrEncryptionNotConfigured). These are memberlist's meanings of the two
+// packet (errNoMatchingKey); so does a sealed frame at a node without keys
+// (errEncryptionNotConfigured). These are memberlist's meanings of the two
 // GossipVerify fields.
 //
 // Replay of a captured stream or packet is refused from wire version 4
@@ -88,18 +88,18 @@ const (
 )
 
 var (
-	// ErrNoMatchingKey is the error of a sealed frame or packet that none
+	// errNoMatchingKey is the error of a sealed frame or packet that none
 	// of the installed keys opens: it was sealed with another key, for
 	// another cluster label, or altered or cut on the way.
-	ErrNoMatchingKey = errors.New("hyparlist: no installed key decrypts the frame")
+	errNoMatchingKey = errors.New("hyparlist: no installed key decrypts the frame")
 
-	// ErrUnencryptedFrame is the error of a plain frame or packet received
+	// errUnencryptedFrame is the error of a plain frame or packet received
 	// while keys are installed and Config.GossipVerifyIncoming is set.
-	ErrUnencryptedFrame = errors.New("hyparlist: unencrypted frame refused: encryption is required")
+	errUnencryptedFrame = errors.New("hyparlist: unencrypted frame refused: encryption is required")
 
-	// ErrEncryptionNotConfigured is the error of a sealed frame or packet
+	// errEncryptionNotConfigured is the error of a sealed frame or packet
 	// received by a node without keys.
-	ErrEncryptionNotConfigured = errors.New("hyparlist: encrypted frame received but no keys are installed")
+	errEncryptionNotConfigured = errors.New("hyparlist: encrypted frame received but no keys are installed")
 )
 
 // newAEAD returns the AES-GCM cipher of key (16, 24 or 32 bytes), which
@@ -118,11 +118,11 @@ func newAEAD(key []byte) (cipher.AEAD, error) {
 
 // encryptPayload appends to dst the nonce, ciphertext and tag of plain,
 // sealed with kr's primary key and label as additional data. It fails
-// with ErrEncryptionNotConfigured when kr holds no key.
+// with errEncryptionNotConfigured when kr holds no key.
 func encryptPayload(dst []byte, kr *Keyring, label string, plain []byte) ([]byte, error) {
 	aead := kr.primaryAEAD()
 	if aead == nil {
-		return dst, ErrEncryptionNotConfigured
+		return dst, errEncryptionNotConfigured
 	}
 	return sealWith(dst, aead, label, plain), nil
 }
@@ -134,17 +134,17 @@ func sealWith(dst []byte, aead cipher.AEAD, label string, plain []byte) []byte {
 
 // decryptPayload opens sealed (nonce, ciphertext and tag) with each key of
 // kr in turn, primary first, label as additional data, and appends the
-// plaintext to dst. It fails with ErrNoMatchingKey when no key opens it
+// plaintext to dst. It fails with errNoMatchingKey when no key opens it
 // (also when it is too short to hold a nonce and a tag), and with
-// ErrEncryptionNotConfigured when kr holds no key. sealed is not modified;
+// errEncryptionNotConfigured when kr holds no key. sealed is not modified;
 // dst must not overlap it.
 func decryptPayload(dst []byte, kr *Keyring, label string, sealed []byte) ([]byte, error) {
 	keys := kr.entries()
 	if len(keys) == 0 {
-		return dst, ErrEncryptionNotConfigured
+		return dst, errEncryptionNotConfigured
 	}
 	if len(sealed) < sealOverhead {
-		return dst, fmt.Errorf("%w: %d bytes, less than nonce and tag (%d): %w", ErrNoMatchingKey, len(sealed), sealOverhead, errTruncated)
+		return dst, fmt.Errorf("%w: %d bytes, less than nonce and tag (%d): %w", errNoMatchingKey, len(sealed), sealOverhead, errTruncated)
 	}
 	if dst == nil {
 		dst = make([]byte, 0, len(sealed)-sealOverhead)
@@ -154,7 +154,7 @@ func decryptPayload(dst []byte, kr *Keyring, label string, sealed []byte) ([]byt
 			return out, nil
 		}
 	}
-	return dst, fmt.Errorf("%w (tried %d keys)", ErrNoMatchingKey, len(keys))
+	return dst, fmt.Errorf("%w (tried %d keys)", errNoMatchingKey, len(keys))
 }
 
 // frameCrypto is a node's encryption policy: its keyring and the two
@@ -186,7 +186,7 @@ func (c frameCrypto) sealKey() cipher.AEAD {
 // are installed and incoming frames must be encrypted.
 func (c frameCrypto) checkPlain() error {
 	if c.verifyIncoming && c.keyring.primaryAEAD() != nil {
-		return ErrUnencryptedFrame
+		return errUnencryptedFrame
 	}
 	return nil
 }
@@ -194,13 +194,13 @@ func (c frameCrypto) checkPlain() error {
 // appendFrame appends the frame of msg to dst, sealed (an envelope) when
 // the policy says so; scratch is a buffer for the plain frame, returned
 // for reuse. On error dst is returned unchanged.
-func (c frameCrypto) appendFrame(dst, scratch []byte, msg Message, lim WireLimits, label string) (out, scratchOut []byte, err error) {
+func (c frameCrypto) appendFrame(dst, scratch []byte, msg Message, lim wireLimits, label string) (out, scratchOut []byte, err error) {
 	aead := c.sealKey()
 	if aead == nil {
-		out, err = EncodeMessage(dst, msg, lim)
+		out, err = encodeMessage(dst, msg, lim)
 		return out, scratch, err
 	}
-	plain, err := EncodeMessage(scratch[:0], msg, lim)
+	plain, err := encodeMessage(scratch[:0], msg, lim)
 	if err != nil {
 		return dst, scratch, err
 	}
@@ -218,7 +218,7 @@ func sealStreamFrame(dst []byte, aead cipher.AEAD, label string, plain []byte) [
 
 // writeFrame writes the frame of msg to w in one Write call, sealed when
 // the policy says so.
-func (c frameCrypto) writeFrame(w io.Writer, msg Message, lim WireLimits, label string) error {
+func (c frameCrypto) writeFrame(w io.Writer, msg Message, lim wireLimits, label string) error {
 	frame, _, err := c.appendFrame(nil, nil, msg, lim, label)
 	if err != nil {
 		return err
@@ -231,15 +231,15 @@ func (c frameCrypto) writeFrame(w io.Writer, msg Message, lim WireLimits, label 
 
 // readFrame reads the next frame from r and decodes it, opening it first
 // when it is sealed: labels are the labels to try as additional data, in
-// order (at least one). Its errors are readMessageFrame's, plus ErrNoMatchingKey,
-// ErrUnencryptedFrame and ErrEncryptionNotConfigured (wrapped): after any
+// order (at least one). Its errors are readMessageFrame's, plus errNoMatchingKey,
+// errUnencryptedFrame and errEncryptionNotConfigured (wrapped): after any
 // error the stream is unusable.
 //
 // The envelope's length is checked against lim.MaxFrameSize (plus the
 // frame header and sealing overhead) before anything is allocated, and
 // the sealed bytes are allocated in steps as they arrive, as readMessageFrame
 // does for a body.
-func (c frameCrypto) readFrame(r io.Reader, lim WireLimits, labels ...string) (Message, error) {
+func (c frameCrypto) readFrame(r io.Reader, lim wireLimits, labels ...string) (Message, error) {
 	msg, _, err := c.readFrameNonce(r, lim, labels...)
 	return msg, err
 }
@@ -247,7 +247,7 @@ func (c frameCrypto) readFrame(r io.Reader, lim WireLimits, labels ...string) (M
 // readFrameNonce is readFrame that also returns the GCM nonce of a sealed
 // frame (nil for a plain one), which binds a stream to its handshake
 // (security_bind.go).
-func (c frameCrypto) readFrameNonce(r io.Reader, lim WireLimits, labels ...string) (Message, []byte, error) {
+func (c frameCrypto) readFrameNonce(r io.Reader, lim wireLimits, labels ...string) (Message, []byte, error) {
 	if len(labels) == 0 {
 		labels = []string{""}
 	}
@@ -271,7 +271,7 @@ func (c frameCrypto) readFrameNonce(r io.Reader, lim WireLimits, labels ...strin
 		return msg, nil, err
 	}
 	if c.keyring.primaryAEAD() == nil {
-		return nil, nil, ErrEncryptionNotConfigured
+		return nil, nil, errEncryptionNotConfigured
 	}
 	var size [4]byte
 	if _, err := io.ReadFull(r, size[:]); err != nil {
@@ -282,7 +282,7 @@ func (c frameCrypto) readFrameNonce(r io.Reader, lim WireLimits, labels ...strin
 		return nil, nil, &decodeError{Field: "envelope", Err: fmt.Errorf("%w: sealed frame of %d bytes, max %d", errFrameTooLarge, n, max)}
 	}
 	if n < sealOverhead+frameHeaderSize {
-		return nil, nil, fmt.Errorf("%w: sealed frame of %d bytes, less than nonce, tag and frame header: %w", ErrNoMatchingKey, n, errTruncated)
+		return nil, nil, fmt.Errorf("%w: sealed frame of %d bytes, less than nonce, tag and frame header: %w", errNoMatchingKey, n, errTruncated)
 	}
 	sealed, err := readBody(r, int(n))
 	if err != nil {
@@ -342,11 +342,11 @@ func (c frameCrypto) openPacket(label string, body []byte) ([]byte, error) {
 // false for any other error.
 func cryptoFailure(err error) (string, bool) {
 	switch {
-	case errors.Is(err, ErrNoMatchingKey):
+	case errors.Is(err, errNoMatchingKey):
 		return "no_matching_key", true
-	case errors.Is(err, ErrUnencryptedFrame):
+	case errors.Is(err, errUnencryptedFrame):
 		return "unencrypted", true
-	case errors.Is(err, ErrEncryptionNotConfigured):
+	case errors.Is(err, errEncryptionNotConfigured):
 		return "not_configured", true
 	case errors.Is(err, errReplayed):
 		return "replay", true

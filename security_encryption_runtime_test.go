@@ -222,7 +222,7 @@ func TestRuntimeEncryptionMigration(t *testing.T) {
 // that keys can be rotated through it.
 func TestCreateWritesKeyringBack(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		network := NewMockNetwork(nil)
+		network := newMockNetwork(nil)
 		conf := mockConfig("n", nil)
 		conf.Transport = network.NewTransport("n")
 		conf.SecretKey = testKey(5, 16)

@@ -81,17 +81,17 @@ func TestDecryptPayloadFailures(t *testing.T) {
 	for _, c := range cases {
 		before := bytes.Clone(c.sealed)
 		got, err := decryptPayload(nil, c.kr, c.label, c.sealed)
-		if !errors.Is(err, ErrNoMatchingKey) || len(got) != 0 {
+		if !errors.Is(err, errNoMatchingKey) || len(got) != 0 {
 			t.Errorf("%s: decrypt = %q, %v; want ErrNoMatchingKey", c.name, got, err)
 		}
 		if !bytes.Equal(before, c.sealed) {
 			t.Errorf("%s: decrypt modified its input", c.name)
 		}
 	}
-	if _, err := decryptPayload(nil, &Keyring{}, "a", sealed); !errors.Is(err, ErrEncryptionNotConfigured) {
+	if _, err := decryptPayload(nil, &Keyring{}, "a", sealed); !errors.Is(err, errEncryptionNotConfigured) {
 		t.Errorf("empty keyring: %v, want ErrEncryptionNotConfigured", err)
 	}
-	if _, err := encryptPayload(nil, nil, "a", sealed); !errors.Is(err, ErrEncryptionNotConfigured) {
+	if _, err := encryptPayload(nil, nil, "a", sealed); !errors.Is(err, errEncryptionNotConfigured) {
 		t.Errorf("encrypt without a keyring: %v, want ErrEncryptionNotConfigured", err)
 	}
 }
@@ -131,7 +131,7 @@ func TestDecryptPayloadSecondaryKey(t *testing.T) {
 	if got, err := decryptPayload(nil, receiver, "", sealedNew); err != nil || string(got) != "new" {
 		t.Fatalf("new key after removal: %q, %v", got, err)
 	}
-	if _, err := decryptPayload(nil, receiver, "", sealedOld); !errors.Is(err, ErrNoMatchingKey) {
+	if _, err := decryptPayload(nil, receiver, "", sealedOld); !errors.Is(err, errNoMatchingKey) {
 		t.Fatalf("old key after removal: %v, want ErrNoMatchingKey", err)
 	}
 }
@@ -140,7 +140,7 @@ func TestDecryptPayloadSecondaryKey(t *testing.T) {
 // back through another: sealing, the envelope layout and the
 // GossipVerify rules.
 func TestSealedStreamFrames(t *testing.T) {
-	lim := DefaultWireLimits()
+	lim := defaultWireLimits()
 	key := testKey(3, 32)
 	sealing := frameCrypto{keyring: mustKeyring(t, key), verifyIncoming: true, verifyOutgoing: true}
 	msg := userMsg{Payload: []byte("secret payload")}
@@ -149,7 +149,7 @@ func TestSealedStreamFrames(t *testing.T) {
 	if err := sealing.writeFrame(&stream, msg, lim, "L"); err != nil {
 		t.Fatal(err)
 	}
-	plain, _ := EncodeMessage(nil, msg, lim)
+	plain, _ := encodeMessage(nil, msg, lim)
 	wire := stream.Bytes()
 	if len(wire) != len(plain)+streamSealOverhead || wire[0] != sealedMarker ||
 		int(binary.BigEndian.Uint32(wire[1:])) != len(wire)-5 || bytes.Contains(wire, msg.Payload) {
@@ -164,14 +164,14 @@ func TestSealedStreamFrames(t *testing.T) {
 	if got, err := sealing.readFrame(bytes.NewReader(wire), lim, "other", "L"); err != nil || !reflect.DeepEqual(got, msg) {
 		t.Fatalf("read with a second label = %+v, %v", got, err)
 	}
-	if _, err := sealing.readFrame(bytes.NewReader(wire), lim, "other"); !errors.Is(err, ErrNoMatchingKey) {
+	if _, err := sealing.readFrame(bytes.NewReader(wire), lim, "other"); !errors.Is(err, errNoMatchingKey) {
 		t.Fatalf("read with the wrong label: %v, want ErrNoMatchingKey", err)
 	}
 	plainPolicy := frameCrypto{verifyIncoming: true, verifyOutgoing: true}
-	if _, err := plainPolicy.readFrame(bytes.NewReader(wire), lim, "L"); !errors.Is(err, ErrEncryptionNotConfigured) {
+	if _, err := plainPolicy.readFrame(bytes.NewReader(wire), lim, "L"); !errors.Is(err, errEncryptionNotConfigured) {
 		t.Fatalf("read by a node without keys: %v, want ErrEncryptionNotConfigured", err)
 	}
-	if _, err := sealing.readFrame(bytes.NewReader(plain), lim, "L"); !errors.Is(err, ErrUnencryptedFrame) {
+	if _, err := sealing.readFrame(bytes.NewReader(plain), lim, "L"); !errors.Is(err, errUnencryptedFrame) {
 		t.Fatalf("plain frame with GossipVerifyIncoming: %v, want ErrUnencryptedFrame", err)
 	}
 	lenient := frameCrypto{keyring: sealing.keyring, verifyIncoming: false, verifyOutgoing: false}
@@ -203,7 +203,7 @@ func TestSealedStreamFrames(t *testing.T) {
 // TestSealedStreamFrameLimits checks the envelope length against
 // MaxFrameSize before anything is allocated, and cut envelopes.
 func TestSealedStreamFrameLimits(t *testing.T) {
-	lim := DefaultWireLimits()
+	lim := defaultWireLimits()
 	lim.MaxFrameSize = 64
 	c := frameCrypto{keyring: mustKeyring(t, testKey(3, 16)), verifyIncoming: true, verifyOutgoing: true}
 
@@ -225,7 +225,7 @@ func TestSealedStreamFrameLimits(t *testing.T) {
 		t.Fatalf("envelope one byte over the limit: %v, want ErrFrameTooLarge", err)
 	}
 	tiny := binary.BigEndian.AppendUint32([]byte{sealedMarker}, 3)
-	if _, err := c.readFrame(bytes.NewReader(append(tiny, 1, 2, 3)), lim, ""); !errors.Is(err, ErrNoMatchingKey) {
+	if _, err := c.readFrame(bytes.NewReader(append(tiny, 1, 2, 3)), lim, ""); !errors.Is(err, errNoMatchingKey) {
 		t.Fatalf("envelope shorter than nonce and tag: %v, want ErrNoMatchingKey", err)
 	}
 	var de *decodeError
@@ -245,8 +245,8 @@ func TestSealedStreamFrameLimits(t *testing.T) {
 }
 
 func TestSealedPackets(t *testing.T) {
-	lim := DefaultWireLimits()
-	frame, _ := EncodeMessage(nil, userMsg{Payload: []byte("datagram")}, lim)
+	lim := defaultWireLimits()
+	frame, _ := encodeMessage(nil, userMsg{Payload: []byte("datagram")}, lim)
 	c := frameCrypto{keyring: mustKeyring(t, testKey(4, 24)), verifyIncoming: true, verifyOutgoing: true, replay: newPacketReplay(time.Time{})}
 	for _, label := range []string{"", "cluster"} {
 		packet := c.sealPacket(label, frame)
@@ -261,11 +261,11 @@ func TestSealedPackets(t *testing.T) {
 		if err != nil || !bytes.Equal(opened, frame) {
 			t.Fatalf("label %q: open = %x, %v", label, opened, err)
 		}
-		if _, err := c.openPacket(got+"x", body); !errors.Is(err, ErrNoMatchingKey) {
+		if _, err := c.openPacket(got+"x", body); !errors.Is(err, errNoMatchingKey) {
 			t.Errorf("label %q: opened with another label: %v", label, err)
 		}
 	}
-	if _, err := c.openPacket("", frame); !errors.Is(err, ErrUnencryptedFrame) {
+	if _, err := c.openPacket("", frame); !errors.Is(err, errUnencryptedFrame) {
 		t.Errorf("plain packet with GossipVerifyIncoming: %v, want ErrUnencryptedFrame", err)
 	}
 	lenient := frameCrypto{keyring: c.keyring}
@@ -275,7 +275,7 @@ func TestSealedPackets(t *testing.T) {
 	if got, err := lenient.openPacket("", frame); err != nil || !bytes.Equal(got, frame) {
 		t.Errorf("GossipVerifyIncoming=false refused a plain packet: %v", err)
 	}
-	if _, err := (frameCrypto{}).openPacket("", c.sealPacket("", frame)); !errors.Is(err, ErrEncryptionNotConfigured) {
+	if _, err := (frameCrypto{}).openPacket("", c.sealPacket("", frame)); !errors.Is(err, errEncryptionNotConfigured) {
 		t.Errorf("sealed packet at a node without keys: %v", err)
 	}
 }
@@ -284,7 +284,7 @@ func TestSealedPackets(t *testing.T) {
 // the packet opener: they must return an error or a message, never panic,
 // and never allocate beyond the limit.
 func FuzzDecryptFrame(f *testing.F) {
-	lim := DefaultWireLimits()
+	lim := defaultWireLimits()
 	lim.MaxFrameSize = 1 << 12
 	kr, err := NewKeyring([][]byte{testKey(6, 16)}, testKey(5, 32))
 	if err != nil {
@@ -298,7 +298,7 @@ func FuzzDecryptFrame(f *testing.F) {
 		}
 		f.Add(frame)
 		f.Add(frame[:len(frame)/2])
-		plain, _ := EncodeMessage(nil, m, lim)
+		plain, _ := encodeMessage(nil, m, lim)
 		f.Add(c.sealPacket("", plain)[1:])
 	}
 	f.Add([]byte{sealedMarker, 0xff, 0xff, 0xff, 0xff})
@@ -308,7 +308,7 @@ func FuzzDecryptFrame(f *testing.F) {
 		if (m == nil) == (err == nil) {
 			t.Fatalf("readFrame = %v, %v", m, err)
 		}
-		if _, err := decryptPayload(nil, kr, "", b); err != nil && !errors.Is(err, ErrNoMatchingKey) {
+		if _, err := decryptPayload(nil, kr, "", b); err != nil && !errors.Is(err, errNoMatchingKey) {
 			t.Fatalf("decryptPayload: %v, want ErrNoMatchingKey", err)
 		}
 		if frame, err := c.openPacket("", b); err == nil {

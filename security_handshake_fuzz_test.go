@@ -38,7 +38,7 @@ var _ io.ReadWriter = (*fuzzConn)(nil)
 func FuzzHandshake(f *testing.F) {
 	key := testKey(4, 32)
 	ca := newTestCA(f, "fuzz ca")
-	network := NewMockNetwork(rand.New(rand.NewPCG(1, 2)))
+	network := newMockNetwork(rand.New(rand.NewPCG(1, 2)))
 	var nodes []*Memberlist
 	for i, tweak := range []func(*Config){
 		nil,
@@ -57,7 +57,7 @@ func FuzzHandshake(f *testing.F) {
 		nodes = append(nodes, ml)
 	}
 
-	lim := DefaultWireLimits()
+	lim := defaultWireLimits()
 	keyed := frameCrypto{keyring: mustKeyring(f, key), verifyIncoming: true, verifyOutgoing: true, replay: newPacketReplay(time.Time{})}
 	for _, m := range []Message{
 		helloMsg{VersionMin: 1, VersionMax: wireVersion, Name: "x", Addr: "127.0.0.1:1"},
@@ -65,7 +65,7 @@ func FuzzHandshake(f *testing.F) {
 		helloAcceptMsg{Version: wireVersion, Name: "b", Addr: "127.0.0.1:1"},
 		helloRejectMsg{Reason: rejectCertificate, VersionMin: 1, VersionMax: wireVersion},
 	} {
-		plain, _ := EncodeMessage(nil, m, lim)
+		plain, _ := encodeMessage(nil, m, lim)
 		sealed, _, _ := keyed.appendFrame(nil, nil, m, lim, "")
 		user, _, _ := keyed.appendFrame(nil, nil, userMsg{Payload: []byte("u")}, lim, "")
 		for mode := range uint8(len(nodes)) {
@@ -74,7 +74,7 @@ func FuzzHandshake(f *testing.F) {
 			f.Add(mode, false, sealed)
 		}
 	}
-	payload, _ := EncodeMessage(nil, userMsg{Payload: []byte("p")}, lim)
+	payload, _ := encodeMessage(nil, userMsg{Payload: []byte("p")}, lim)
 	f.Add(uint8(1), true, keyed.sealPacket("", payload))
 	f.Add(uint8(3), true, []byte{22, 3, 1, 0, 5, 1, 0, 0, 1, 0})
 

@@ -148,7 +148,7 @@ func (p *packetReplay) appendHeader(dst []byte, now time.Time) []byte {
 // now, records it, and returns its frame.
 func (p *packetReplay) accept(plain []byte, now time.Time) ([]byte, error) {
 	if len(plain) < freshHeaderSize {
-		return nil, fmt.Errorf("%w: %d bytes, less than the replay header", ErrNoMatchingKey, len(plain))
+		return nil, fmt.Errorf("%w: %d bytes, less than the replay header", errNoMatchingKey, len(plain))
 	}
 	var id [senderIDSize]byte
 	copy(id[:], plain)

@@ -44,7 +44,7 @@ func TestReplayWindow(t *testing.T) {
 			t.Fatalf("seq %d: frame %q", tc.seq, frame)
 		}
 	}
-	if _, err := receiver.accept([]byte("short"), now); !errors.Is(err, ErrNoMatchingKey) {
+	if _, err := receiver.accept([]byte("short"), now); !errors.Is(err, errNoMatchingKey) {
 		t.Errorf("short packet: %v", err)
 	}
 
@@ -85,10 +85,10 @@ func TestBoundStreamVersions(t *testing.T) {
 		}
 		defer conn.Close()
 		_ = conn.SetDeadline(time.Now().Add(e2eWait))
-		if err := c.writeFrame(conn, helloMsg{VersionMin: 1, VersionMax: 3, Name: "old", Addr: "127.0.0.1:1"}, DefaultWireLimits(), ""); err != nil {
+		if err := c.writeFrame(conn, helloMsg{VersionMin: 1, VersionMax: 3, Name: "old", Addr: "127.0.0.1:1"}, defaultWireLimits(), ""); err != nil {
 			t.Fatal(err)
 		}
-		msg, err := c.readFrame(conn, DefaultWireLimits(), "")
+		msg, err := c.readFrame(conn, defaultWireLimits(), "")
 		if err != nil {
 			t.Fatalf("answer from %s: %v", n.rec.name, err)
 		}

@@ -22,9 +22,9 @@ import (
 const packetBufSize = 65536
 
 var (
-	// ErrTransportShutdown is returned by a transport operation that needs
+	// errTransportShutdown is returned by a transport operation that needs
 	// a running transport after Shutdown was called.
-	ErrTransportShutdown = errors.New("hyparlist: transport is shut down")
+	errTransportShutdown = errors.New("hyparlist: transport is shut down")
 
 	// errPacketTooLarge is returned for a packet longer than the 64 KiB a
 	// datagram can carry.
@@ -166,13 +166,13 @@ func deliverStream(ch chan<- net.Conn, done <-chan struct{}, c net.Conn) error {
 func deliver[T any](ch chan<- T, done <-chan struct{}, v T) error {
 	select {
 	case <-done:
-		return ErrTransportShutdown
+		return errTransportShutdown
 	default:
 	}
 	select {
 	case ch <- v:
 		return nil
 	case <-done:
-		return ErrTransportShutdown
+		return errTransportShutdown
 	}
 }

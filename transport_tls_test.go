@@ -326,16 +326,16 @@ func TestTLSValidate(t *testing.T) {
 	c := DefaultLocalConfig()
 	c.Name = "x"
 	c.TLS = &tls.Config{}
-	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "TLS") {
+	if err := c.validate(); err == nil || !strings.Contains(err.Error(), "TLS") {
 		t.Errorf("TLS without a certificate: %v", err)
 	}
 	c.TLS = &tls.Config{Certificates: []tls.Certificate{{}}, GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return nil, nil }}
-	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "GetConfigForClient") {
+	if err := c.validate(); err == nil || !strings.Contains(err.Error(), "GetConfigForClient") {
 		t.Errorf("TLS with GetConfigForClient: %v", err)
 	}
 	c.TLS = nil
 	c.TLSNodeName = func(*x509.Certificate) (string, error) { return "", nil }
-	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "TLSNodeName") {
+	if err := c.validate(); err == nil || !strings.Contains(err.Error(), "TLSNodeName") {
 		t.Errorf("TLSNodeName without TLS: %v", err)
 	}
 }

@@ -43,7 +43,7 @@ import (
 //   - bit 2, labeled: the body starts with the cluster label (one length
 //     byte, then the label), for frames sent without a handshake.
 //
-// Every count and length is checked against WireLimits before anything is
+// Every count and length is checked against wireLimits before anything is
 // allocated for it, and decoding never panics: bad input gives a
 // *decodeError.
 
@@ -61,7 +61,7 @@ const (
 const wireVersionTreeRoots uint8 = 3
 
 // wireVersionMemberVersions is the wire version from which member records
-// carry the member's protocol versions (MemberRecord.Versions): a seventh
+// carry the member's protocol versions (memberRecord.Versions): a seventh
 // field of a record in memberRecordsMsg, and announcements (the payload of a
 // ClassMembership broadcast) in the msgpack layout of membership_codec.go
 // instead of the binary layout 1 of membership_codec_v1.go.
@@ -160,13 +160,13 @@ const frameHeaderSize = 7
 // reserved bits are described with the frame layout above).
 const knownFlags = 0
 
-// EncodeMessage appends the frame of m (header and body) to dst and returns
+// encodeMessage appends the frame of m (header and body) to dst and returns
 // the extended slice; with a dst of enough capacity it does not allocate.
 // It refuses, with dst unchanged and an error, a message that a peer with
 // limits lim would refuse and a value that is not a message of this package.
 //
 // AppendMessage is the exported form, with the default limits.
-func EncodeMessage(dst []byte, m Message, lim WireLimits) ([]byte, error) {
+func encodeMessage(dst []byte, m Message, lim wireLimits) ([]byte, error) {
 	start := len(dst)
 	e := encoder{b: append(dst, 0, 0, 0, 0, 0, 0, 0), lim: lim}
 	if !encodeBody(&e, m) {
@@ -187,13 +187,13 @@ func EncodeMessage(dst []byte, m Message, lim WireLimits) ([]byte, error) {
 
 // decodeMessage decodes one whole frame. The frame must hold exactly one
 // frame; the message it returns shares no memory with it.
-func decodeMessage(frame []byte, lim WireLimits) (Message, error) {
+func decodeMessage(frame []byte, lim wireLimits) (Message, error) {
 	return decodeFrame(frame, lim, false)
 }
 
 // decodeFrame is decodeMessage; with alias set, byte fields of the message
 // share frame's memory.
-func decodeFrame(frame []byte, lim WireLimits, alias bool) (Message, error) {
+func decodeFrame(frame []byte, lim wireLimits, alias bool) (Message, error) {
 	if len(frame) < frameHeaderSize {
 		return nil, &decodeError{Field: "header", Err: fmt.Errorf("%w: %d of %d header bytes", errTruncated, len(frame), frameHeaderSize)}
 	}
@@ -213,9 +213,9 @@ func decodeFrame(frame []byte, lim WireLimits, alias bool) (Message, error) {
 
 // writeMessageFrame writes the frame of m to w in one Write call. It allocates the
 // frame; a writer that sends many frames can reuse a buffer with
-// EncodeMessage instead.
-func writeMessageFrame(w io.Writer, m Message, lim WireLimits) error {
-	frame, err := EncodeMessage(nil, m, lim)
+// encodeMessage instead.
+func writeMessageFrame(w io.Writer, m Message, lim wireLimits) error {
+	frame, err := encodeMessage(nil, m, lim)
 	if err != nil {
 		return err
 	}
@@ -233,7 +233,7 @@ func writeMessageFrame(w io.Writer, m Message, lim WireLimits) error {
 // read, and a large body is allocated in steps as its bytes arrive, so a
 // peer cannot make the reader allocate more than about twice what it has
 // sent, plus 64 KiB. Byte fields of the message share the body's memory.
-func readMessageFrame(r io.Reader, lim WireLimits) (Message, error) {
+func readMessageFrame(r io.Reader, lim wireLimits) (Message, error) {
 	var hdr [frameHeaderSize]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		if err == io.EOF {
@@ -255,7 +255,7 @@ func headerReadError(err error) error {
 }
 
 // readFrameAfterHeader is readMessageFrame once the header hdr has been read.
-func readFrameAfterHeader(r io.Reader, hdr [frameHeaderSize]byte, lim WireLimits) (Message, error) {
+func readFrameAfterHeader(r io.Reader, hdr [frameHeaderSize]byte, lim wireLimits) (Message, error) {
 	h, err := parseHeader(hdr[:], lim)
 	if err != nil {
 		return nil, err
@@ -298,7 +298,7 @@ type frameHeader struct {
 
 // parseHeader checks the first frameHeaderSize bytes of b: version, flags,
 // type and length, in that order.
-func parseHeader(b []byte, lim WireLimits) (frameHeader, error) {
+func parseHeader(b []byte, lim wireLimits) (frameHeader, error) {
 	if v := b[0]; v < wireVersionMin || v > wireVersion {
 		return frameHeader{}, &decodeError{Field: "version", Err: fmt.Errorf("%w: %d, want %d..%d", errUnsupportedVersion, v, wireVersionMin, wireVersion)}
 	}

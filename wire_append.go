@@ -13,5 +13,5 @@ package hyparlist
 // AppendMessage exists so that a tool can count what a core's messages
 // cost on the wire (the simulator does). The decoder is not exported.
 func AppendMessage(dst []byte, m Message) ([]byte, error) {
-	return EncodeMessage(dst, m, DefaultWireLimits())
+	return encodeMessage(dst, m, defaultWireLimits())
 }

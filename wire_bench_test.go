@@ -32,21 +32,21 @@ func benchIHave() ihaveMsg {
 }
 
 func benchEncode(b *testing.B, m Message) {
-	lim := DefaultWireLimits()
-	buf, err := EncodeMessage(nil, m, lim)
+	lim := defaultWireLimits()
+	buf, err := encodeMessage(nil, m, lim)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.SetBytes(int64(len(buf)))
 	b.ReportAllocs()
 	for b.Loop() {
-		buf, _ = EncodeMessage(buf[:0], m, lim)
+		buf, _ = encodeMessage(buf[:0], m, lim)
 	}
 }
 
 func benchDecode(b *testing.B, m Message) {
-	lim := DefaultWireLimits()
-	frame, err := EncodeMessage(nil, m, lim)
+	lim := defaultWireLimits()
+	frame, err := encodeMessage(nil, m, lim)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -61,8 +61,8 @@ func benchDecode(b *testing.B, m Message) {
 
 // benchReadFrame reads m from a stream of copies of its frame.
 func benchReadFrame(b *testing.B, m Message) {
-	lim := DefaultWireLimits()
-	frame, err := EncodeMessage(nil, m, lim)
+	lim := defaultWireLimits()
+	frame, err := encodeMessage(nil, m, lim)
 	if err != nil {
 		b.Fatal(err)
 	}

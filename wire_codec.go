@@ -46,10 +46,10 @@ import (
 //	ping_ack           [seq_no uint32, payload bin]       (version 2)
 //	member_digest      [join bool, buckets uint16, count uint32, root uint64]
 //	member_buckets     [join bool, hashes []uint64]
-//	member_records     [join bool, buckets uint16, want []uint16, records []MemberRecord]
+//	member_records     [join bool, buckets uint16, want []uint16, records []memberRecord]
 //	member_user_state  [join bool, state bin]
 //
-// A MemberRecord is the array [name, addr, meta bin, incarnation uint32,
+// A memberRecord is the array [name, addr, meta bin, incarnation uint32,
 // state uint8, age_seconds uint32] (wire_member.go), with a seventh field
 // from version 4, versions [pmin, pmax, pcur, dmin, dmax, dcur] of uint8: a
 // member_records whose records carry versions is written in a version 4
@@ -440,7 +440,7 @@ func knownType(t MessageType) bool {
 
 // decodeBody decodes the body of a message of known type t from a frame
 // of wire version version. The body must hold exactly one message.
-func decodeBody(t MessageType, version uint8, body []byte, lim WireLimits, alias bool) (Message, error) {
+func decodeBody(t MessageType, version uint8, body []byte, lim wireLimits, alias bool) (Message, error) {
 	d := decoder{b: body, lim: lim, typ: t, version: version, alias: alias}
 	m := d.message(t)
 	if d.err == nil && d.off != len(d.b) {

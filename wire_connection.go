@@ -154,7 +154,7 @@ type linkPingMsg struct {
 
 // pingAckMsg answers a LinkPing, or a Ping on a connection of version 2, with
 // the same SeqNo and the answering node's PingDelegate.AckPayload (at most
-// AckPayloadMaxSize bytes; empty without a PingDelegate).
+// ackPayloadMaxSize bytes; empty without a PingDelegate).
 type pingAckMsg struct {
 	SeqNo   uint32
 	Payload []byte

@@ -11,7 +11,7 @@ import (
 // and encode failures as wrapped errors; both match these with errors.Is.
 var (
 	// errFrameTooLarge: a frame's body is longer than
-	// WireLimits.MaxFrameSize (or than the 32-bit length field).
+	// wireLimits.MaxFrameSize (or than the 32-bit length field).
 	errFrameTooLarge = errors.New("frame too large")
 	// errUnknownMessageType: the frame's type byte, or the Go type given
 	// to the encoder, is not a message of this package.
@@ -23,7 +23,7 @@ var (
 	// not implement.
 	errUnknownFlags = errors.New("unknown frame flags")
 	// errLimitExceeded: a list count or string length is above its
-	// WireLimits bound.
+	// wireLimits bound.
 	errLimitExceeded = errors.New("limit exceeded")
 	// errTruncated: the input ends before the frame or a field does.
 	errTruncated = errors.New("truncated")

@@ -30,7 +30,7 @@ func FuzzDecodeMessage(f *testing.F) {
 	f.Add(frameOf(typeMemberUserState, "92 c2 c4 41 "+strings.Repeat("00", 65)))
 
 	// Small limits, so that the fuzzer reaches them.
-	lim := WireLimits{MaxFrameSize: 1 << 16, MaxPeers: 8, MaxIHaveEntries: 16, MaxGraftIDs: 16, MaxNameLen: 32, MaxAddrLen: 32,
+	lim := wireLimits{MaxFrameSize: 1 << 16, MaxPeers: 8, MaxIHaveEntries: 16, MaxGraftIDs: 16, MaxNameLen: 32, MaxAddrLen: 32,
 		MaxMemberRecords: 8, MaxDigestBuckets: 16, MaxUserStateSize: 64}
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		m, err := decodeMessage(frame, lim)
@@ -40,7 +40,7 @@ func FuzzDecodeMessage(f *testing.F) {
 			}
 			return
 		}
-		again, err := EncodeMessage(nil, m, lim)
+		again, err := encodeMessage(nil, m, lim)
 		if err != nil {
 			t.Fatalf("decoded %+v but cannot encode it: %v", m, err)
 		}
@@ -51,7 +51,7 @@ func FuzzDecodeMessage(f *testing.F) {
 		if !reflect.DeepEqual(m, m2) {
 			t.Fatalf("round trip changed the message:\n%+v\n%+v", m, m2)
 		}
-		third, err := EncodeMessage(nil, m2, lim)
+		third, err := encodeMessage(nil, m2, lim)
 		if err != nil || !bytes.Equal(again, third) {
 			t.Fatalf("encoding not canonical: %x then %x (%v)", again, third, err)
 		}

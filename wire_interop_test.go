@@ -22,12 +22,12 @@ func goMsgpackHandle() *codec.MsgpackHandle {
 // and each side decodes the other's bytes to the same message.
 func TestWireMatchesGoMsgpack(t *testing.T) {
 	h := goMsgpackHandle()
-	lim := DefaultWireLimits()
+	lim := defaultWireLimits()
 	for _, c := range wireCases {
 		t.Run(c.name, func(t *testing.T) {
 			// go-msgpack writes a nil slice as msgpack nil, we write an
 			// empty array or bin: compare with empty slices.
-			frame, err := EncodeMessage(nil, c.msg, lim)
+			frame, err := encodeMessage(nil, c.msg, lim)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -104,7 +104,7 @@ type legacyHelloAccept struct {
 }
 
 // legacyMemberRecords and legacyMemberRecord are memberRecordsMsg and
-// MemberRecord as they were before wire version 4 added Versions: the
+// memberRecord as they were before wire version 4 added Versions: the
 // layout of records without versions, which every version reads.
 type (
 	legacyMemberRecords struct {
@@ -118,7 +118,7 @@ type (
 		Addr        string
 		Meta        []byte
 		Incarnation uint32
-		State       MemberState
+		State       memberState
 		AgeSeconds  uint32
 	}
 )
@@ -174,10 +174,10 @@ func fromGoMsgpackView(v any) Message {
 	case legacyMemberRecords:
 		m := memberRecordsMsg{Join: v.Join, Buckets: v.Buckets, Want: v.Want}
 		if v.Records != nil {
-			m.Records = make([]MemberRecord, len(v.Records))
+			m.Records = make([]memberRecord, len(v.Records))
 		}
 		for i, r := range v.Records {
-			m.Records[i] = MemberRecord{Name: r.Name, Addr: r.Addr, Meta: r.Meta, Incarnation: r.Incarnation, State: r.State, AgeSeconds: r.AgeSeconds}
+			m.Records[i] = memberRecord{Name: r.Name, Addr: r.Addr, Meta: r.Meta, Incarnation: r.Incarnation, State: r.State, AgeSeconds: r.AgeSeconds}
 		}
 		return m
 	case legacyHelloAccept:

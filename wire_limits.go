@@ -1,4 +1,4 @@
-// Wire: WireLimits, the bounds every count and length is checked against
+// Wire: wireLimits, the bounds every count and length is checked against
 // before allocation.
 
 package hyparlist
@@ -8,12 +8,12 @@ import (
 	"math"
 )
 
-// WireLimits bounds what a decoder accepts from a peer, and what an encoder
+// wireLimits bounds what a decoder accepts from a peer, and what an encoder
 // agrees to produce, so that a message one node sends is never refused by a
 // node with the same limits. Every count and length in a frame is checked
 // against these limits before anything is allocated for it. The zero value
-// accepts nothing; start from DefaultWireLimits.
-type WireLimits struct {
+// accepts nothing; start from defaultWireLimits.
+type wireLimits struct {
 	// MaxFrameSize is the largest frame body in bytes (the length field
 	// of the frame header). Default 32 MiB: memberlist accepts up to
 	// 20 MiB of Delegate.LocalState in one push/pull (maxPushStateBytes
@@ -62,10 +62,10 @@ type WireLimits struct {
 // memberlist's LabelMaxSize.
 const maxLabelLen = 255
 
-// DefaultWireLimits returns the default limits; see each field for its
+// defaultWireLimits returns the default limits; see each field for its
 // reasoning.
-func DefaultWireLimits() WireLimits {
-	return WireLimits{
+func defaultWireLimits() wireLimits {
+	return wireLimits{
 		MaxFrameSize:    32 << 20,
 		MaxPeers:        256,
 		MaxIHaveEntries: 1024,
@@ -80,9 +80,9 @@ func DefaultWireLimits() WireLimits {
 	}
 }
 
-// Validate reports the first limit that is not positive, or a MaxFrameSize
+// validate reports the first limit that is not positive, or a MaxFrameSize
 // that does not fit the header's 32-bit length field. It does not modify l.
-func (l WireLimits) Validate() error {
+func (l wireLimits) validate() error {
 	for _, f := range []struct {
 		name string
 		v    int

@@ -56,7 +56,7 @@ func checkDecodeError(t *testing.T, err, want error, typ MessageType, field stri
 }
 
 func TestDecodeMessageMalformed(t *testing.T) {
-	def := DefaultWireLimits()
+	def := defaultWireLimits()
 	small := def
 	small.MaxFrameSize = 16
 	long := strings.Repeat("61", def.MaxNameLen+1)
@@ -67,7 +67,7 @@ func TestDecodeMessageMalformed(t *testing.T) {
 	cases := []struct {
 		name  string
 		frame []byte
-		lim   WireLimits
+		lim   wireLimits
 		want  error
 		typ   MessageType
 		field string
@@ -138,9 +138,9 @@ func TestDecodeMessageMalformed(t *testing.T) {
 		{"records over limit", frameOf(typeMemberRecords, "94 c2 40 90 dc 0101"), def, errLimitExceeded, typeMemberRecords, "records"},
 		{"records too few fields", frameOf(typeMemberRecords, "93 c2 40 90"), def, errMalformed, typeMemberRecords, ""},
 		{"record with 5 fields", rec("95 a1 61 a0 c0 00 00"), def, errMalformed, typeMemberRecords, "records"},
-		{"record name over limit", rec("96 da 0101 " + strings.Repeat("6e", MaxMemberNameLen+1) + " a0 c0 00 00 00"), def, errLimitExceeded, typeMemberRecords, "records.name"},
-		{"record addr over limit", rec("96 a1 61 da 0101 " + strings.Repeat("61", MaxMemberAddrLen+1) + " c0 00 00 00"), def, errLimitExceeded, typeMemberRecords, "records.addr"},
-		{"record meta over limit", rec("96 a1 61 a0 c5 0201 " + strings.Repeat("6d", MaxMemberMetaLen+1) + " 00 00 00"), def, errLimitExceeded, typeMemberRecords, "records.meta"},
+		{"record name over limit", rec("96 da 0101 " + strings.Repeat("6e", maxMemberNameLen+1) + " a0 c0 00 00 00"), def, errLimitExceeded, typeMemberRecords, "records.name"},
+		{"record addr over limit", rec("96 a1 61 da 0101 " + strings.Repeat("61", maxMemberAddrLen+1) + " c0 00 00 00"), def, errLimitExceeded, typeMemberRecords, "records.addr"},
+		{"record meta over limit", rec("96 a1 61 a0 c5 0201 " + strings.Repeat("6d", maxMemberMetaLen+1) + " 00 00 00"), def, errLimitExceeded, typeMemberRecords, "records.meta"},
 		{"record meta claims 2^32-1 bytes", rec("96 a1 61 a0 c6 ffffffff 00 00 00"), def, errLimitExceeded, typeMemberRecords, "records.meta"},
 		{"record incarnation over uint32", rec("96 a1 61 a0 c0 cf 0000000100000000 00 00"), def, errMalformed, typeMemberRecords, "records.incarnation"},
 		{"record state over uint8", rec("96 a1 61 a0 c0 00 cd 0100 00"), def, errMalformed, typeMemberRecords, "records.state"},
@@ -201,14 +201,14 @@ func TestDecodeMessageOtherForms(t *testing.T) {
 		{"array16 list", frameOf(typeGraft, "91 dc 0001 92 a1 61 07"), graftMsg{IDs: []MessageID{{Origin: "a", Seq: 7}}}},
 		{"array32 body", frameOf(typeNeighbor, "dd 00000001 c3"), neighborMsg{HighPriority: true}},
 		{"nil meta, str for meta", frameOf(typeMemberRecords, "94 c2 40 c0 92 96 a1 61 a0 c0 00 00 00 96 a1 62 a0 a1 6d 00 00 00"),
-			memberRecordsMsg{Buckets: 64, Records: []MemberRecord{{Name: "a"}, {Name: "b", Meta: []byte("m")}}}},
+			memberRecordsMsg{Buckets: 64, Records: []memberRecord{{Name: "a"}, {Name: "b", Meta: []byte("m")}}}},
 		{"nil hashes", frameOf(typeMemberBuckets, "92 c3 c0"), memberBucketsMsg{Join: true}},
 		{"int64 hash", frameOf(typeMemberBuckets, "92 c2 91 d3 7fffffffffffffff"), memberBucketsMsg{Hashes: []uint64{math.MaxInt64}}},
 		{"str user state", frameOf(typeMemberUserState, "92 c2 a2 6869"), memberUserStateMsg{State: []byte("hi")}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			m, err := decodeMessage(c.frame, DefaultWireLimits())
+			m, err := decodeMessage(c.frame, defaultWireLimits())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -235,7 +235,7 @@ func allocatedBytes(runs int, f func()) uint64 {
 // entries or string bytes, with limits high enough not to catch them: the
 // decoder must fail on the bytes that remain, before allocating.
 func TestDecodeHugeCountsFailFast(t *testing.T) {
-	lim := DefaultWireLimits()
+	lim := defaultWireLimits()
 	lim.MaxGraftIDs, lim.MaxIHaveEntries, lim.MaxPeers, lim.MaxNameLen = math.MaxInt, math.MaxInt, math.MaxInt, math.MaxInt
 	lim.MaxMemberRecords, lim.MaxDigestBuckets, lim.MaxUserStateSize = math.MaxInt, math.MaxInt, math.MaxInt
 	frames := map[string][]byte{
@@ -268,14 +268,14 @@ func TestDecodeHugeCountsFailFast(t *testing.T) {
 }
 
 func TestEncodeMessageRefuses(t *testing.T) {
-	lim := DefaultWireLimits()
+	lim := defaultWireLimits()
 	tiny := lim
 	tiny.MaxFrameSize = 100
 	long := strings.Repeat("x", lim.MaxNameLen+1)
 	cases := []struct {
 		name string
 		msg  Message
-		lim  WireLimits
+		lim  wireLimits
 		want error
 	}{
 		{"nil", nil, lim, errUnknownMessageType},
@@ -292,17 +292,17 @@ func TestEncodeMessageRefuses(t *testing.T) {
 		{"frame too large", userMsg{Payload: make([]byte, 100)}, tiny, errFrameTooLarge},
 		{"too many hashes", memberBucketsMsg{Hashes: make([]uint64, lim.MaxDigestBuckets+1)}, lim, errLimitExceeded},
 		{"too many wanted buckets", memberRecordsMsg{Want: make([]uint16, lim.MaxDigestBuckets+1)}, lim, errLimitExceeded},
-		{"too many records", memberRecordsMsg{Records: make([]MemberRecord, lim.MaxMemberRecords+1)}, lim, errLimitExceeded},
-		{"long member name", memberRecordsMsg{Records: []MemberRecord{{Name: strings.Repeat("x", MaxMemberNameLen+1)}}}, lim, errLimitExceeded},
-		{"long member addr", memberRecordsMsg{Records: []MemberRecord{{Name: "x", Addr: strings.Repeat("x", MaxMemberAddrLen+1)}}}, lim, errLimitExceeded},
-		{"long member meta", memberRecordsMsg{Records: []MemberRecord{{Name: "x", Meta: make([]byte, MaxMemberMetaLen+1)}}}, lim, errLimitExceeded},
+		{"too many records", memberRecordsMsg{Records: make([]memberRecord, lim.MaxMemberRecords+1)}, lim, errLimitExceeded},
+		{"long member name", memberRecordsMsg{Records: []memberRecord{{Name: strings.Repeat("x", maxMemberNameLen+1)}}}, lim, errLimitExceeded},
+		{"long member addr", memberRecordsMsg{Records: []memberRecord{{Name: "x", Addr: strings.Repeat("x", maxMemberAddrLen+1)}}}, lim, errLimitExceeded},
+		{"long member meta", memberRecordsMsg{Records: []memberRecord{{Name: "x", Meta: make([]byte, maxMemberMetaLen+1)}}}, lim, errLimitExceeded},
 		{"large user state", memberUserStateMsg{State: make([]byte, lim.MaxUserStateSize+1)}, lim, errLimitExceeded},
 		{"large ack payload", pingAckMsg{Payload: make([]byte, ackPayloadMaxSize+1)}, lim, errLimitExceeded},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dst := []byte("keep")
-			out, err := EncodeMessage(dst, c.msg, c.lim)
+			out, err := encodeMessage(dst, c.msg, c.lim)
 			if !errors.Is(err, c.want) {
 				t.Fatalf("err = %v, want %v", err, c.want)
 			}
@@ -334,11 +334,11 @@ func (c *countingReader) Read(p []byte) (int, error) {
 }
 
 func TestReadFrameStream(t *testing.T) {
-	lim := DefaultWireLimits()
+	lim := defaultWireLimits()
 	var stream []byte
 	for _, c := range wireCases {
 		var err error
-		if stream, err = EncodeMessage(stream, c.msg, lim); err != nil {
+		if stream, err = encodeMessage(stream, c.msg, lim); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -359,9 +359,9 @@ func TestReadFrameStream(t *testing.T) {
 }
 
 func TestReadFrameLargeBody(t *testing.T) {
-	lim := DefaultWireLimits()
+	lim := defaultWireLimits()
 	want := userMsg{Payload: bytes.Repeat([]byte("0123456789abcdef"), 40000)} // 640000 bytes: several growth steps
-	frame, err := EncodeMessage(nil, want, lim)
+	frame, err := encodeMessage(nil, want, lim)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -375,8 +375,8 @@ func TestReadFrameLargeBody(t *testing.T) {
 }
 
 func TestReadFrameErrors(t *testing.T) {
-	lim := DefaultWireLimits()
-	gossip, err := EncodeMessage(nil, gossipMsg{ID: MessageID{Origin: "o"}, Payload: []byte("payload")}, lim)
+	lim := defaultWireLimits()
+	gossip, err := encodeMessage(nil, gossipMsg{ID: MessageID{Origin: "o"}, Payload: []byte("payload")}, lim)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,7 +398,7 @@ func TestReadFrameErrors(t *testing.T) {
 		small := lim
 		small.MaxFrameSize = 8
 		for _, c := range []struct {
-			lim  WireLimits
+			lim  wireLimits
 			want error
 		}{{small, errFrameTooLarge}, {lim, errUnknownFlags}} {
 			frame := bytes.Clone(gossip)
@@ -449,7 +449,7 @@ func TestReadFrameErrors(t *testing.T) {
 }
 
 func TestWriteFrame(t *testing.T) {
-	lim := DefaultWireLimits()
+	lim := defaultWireLimits()
 	var buf bytes.Buffer
 	if err := writeMessageFrame(&buf, pingMsg{SeqNo: 9}, lim); err != nil {
 		t.Fatal(err)

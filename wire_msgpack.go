@@ -72,7 +72,7 @@ func fieldPath(name, part string) string {
 // encoder appends one message body to b, enforcing lim.
 type encoder struct {
 	b   []byte
-	lim WireLimits
+	lim wireLimits
 	typ MessageType
 	// version is the wire version the body's layout needs when it is
 	// later than the one that introduced typ (wireVersionOf), else 0.
@@ -195,7 +195,7 @@ func (e *encoder) id(name string, id MessageID) {
 type decoder struct {
 	b   []byte
 	off int
-	lim WireLimits
+	lim wireLimits
 	typ MessageType
 	// version is the frame's wire version, which picks the layout of the
 	// types whose body grew a field (prune and graft in version 3).

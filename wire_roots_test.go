@@ -10,7 +10,7 @@ import (
 // version of its type (1), which every version reads; forVersion strips
 // the root for a link below version 3 and keeps everything else.
 func TestWireTreeRootVersions(t *testing.T) {
-	lim := DefaultWireLimits()
+	lim := defaultWireLimits()
 	ids := []MessageID{{Origin: "o", Seq: 3}}
 	cases := []struct {
 		msg     Message
@@ -25,7 +25,7 @@ func TestWireTreeRootVersions(t *testing.T) {
 		{gossipMsg{ID: ids[0]}, 1, gossipMsg{ID: ids[0]}},
 	}
 	for _, c := range cases {
-		frame, err := EncodeMessage(nil, c.msg, lim)
+		frame, err := encodeMessage(nil, c.msg, lim)
 		if err != nil {
 			t.Fatalf("%+v: %v", c.msg, err)
 		}
@@ -44,7 +44,7 @@ func TestWireTreeRootVersions(t *testing.T) {
 			if got := forVersion(c.msg, v); !reflect.DeepEqual(got, want) {
 				t.Errorf("forVersion(%+v, %d) = %+v, want %+v", c.msg, v, got, want)
 			}
-			if f, err := EncodeMessage(nil, forVersion(c.msg, v), lim); err != nil || f[0] > v {
+			if f, err := encodeMessage(nil, forVersion(c.msg, v), lim); err != nil || f[0] > v {
 				t.Errorf("forVersion(%+v, %d): frame version %d, %v", c.msg, v, f[0], err)
 			}
 		}
@@ -61,7 +61,7 @@ func TestWireTreeRootVersions(t *testing.T) {
 // on a version 5 link, strips Shared (keeping the root) on a version 3
 // or 4 link, and the root too below version 3.
 func TestWireSharedTreeVersions(t *testing.T) {
-	lim := DefaultWireLimits()
+	lim := defaultWireLimits()
 	ids := []MessageID{{Origin: "o", Seq: ptSharedBit | 3}}
 	cases := []struct {
 		msg    Message
@@ -73,7 +73,7 @@ func TestWireSharedTreeVersions(t *testing.T) {
 		{pruneMsg{Shared: true}, pruneMsg{}, pruneMsg{}},
 	}
 	for _, c := range cases {
-		frame, err := EncodeMessage(nil, c.msg, lim)
+		frame, err := encodeMessage(nil, c.msg, lim)
 		if err != nil {
 			t.Fatalf("%+v: %v", c.msg, err)
 		}
@@ -95,7 +95,7 @@ func TestWireSharedTreeVersions(t *testing.T) {
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("forVersion(%+v, %d) = %+v, want %+v", c.msg, v, got, want)
 			}
-			if f, err := EncodeMessage(nil, got, lim); err != nil || f[0] > v {
+			if f, err := encodeMessage(nil, got, lim); err != nil || f[0] > v {
 				t.Errorf("forVersion(%+v, %d): frame version %d, %v", c.msg, v, f[0], err)
 			}
 		}

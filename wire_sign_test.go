@@ -40,9 +40,9 @@ func TestBroadcastSignature(t *testing.T) {
 			t.Errorf("%s changed: verify error %v, want errBadSignature", name, err)
 		}
 	}
-	lim := DefaultWireLimits()
+	lim := defaultWireLimits()
 	for _, v := range []uint8{wireVersionSigned, wireVersionSigned - 1} {
-		frame, err := EncodeMessage(nil, forVersion(g, v), lim)
+		frame, err := encodeMessage(nil, forVersion(g, v), lim)
 		if err != nil {
 			t.Fatal(err)
 		}

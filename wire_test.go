@@ -79,27 +79,27 @@ var wireCases = []struct {
 		Join:    true,
 		Buckets: 256,
 		Want:    []uint16{0, 7, 255},
-		Records: []MemberRecord{
-			{Name: "node-1", Addr: "10.0.0.1:7946", Meta: []byte{0x01, 0x02}, Incarnation: 3, State: MemberStateAlive},
-			{Name: "node-2", Addr: "10.0.0.2:7946", Incarnation: 70000, State: MemberStateSuspect},
+		Records: []memberRecord{
+			{Name: "node-1", Addr: "10.0.0.1:7946", Meta: []byte{0x01, 0x02}, Incarnation: 3, State: memberStateAlive},
+			{Name: "node-2", Addr: "10.0.0.2:7946", Incarnation: 70000, State: memberStateSuspect},
 		},
 	}},
 	{"member_records_answer", memberRecordsMsg{
 		Buckets: 64,
-		Records: []MemberRecord{
-			{Name: "node-3", Addr: "10.0.0.3:7946", Meta: []byte("role=db"), Incarnation: math.MaxUint32, State: MemberStateDead, AgeSeconds: 90},
-			{Name: "node-4", Addr: "10.0.0.4:7946", Incarnation: 1, State: MemberStateLeft, AgeSeconds: math.MaxUint32},
+		Records: []memberRecord{
+			{Name: "node-3", Addr: "10.0.0.3:7946", Meta: []byte("role=db"), Incarnation: math.MaxUint32, State: memberStateDead, AgeSeconds: 90},
+			{Name: "node-4", Addr: "10.0.0.4:7946", Incarnation: 1, State: memberStateLeft, AgeSeconds: math.MaxUint32},
 		},
 	}},
 	{"member_records_empty", memberRecordsMsg{Buckets: 128}},
 	// Wire version 4: records carry the member's protocol versions.
 	{"member_records_versions", memberRecordsMsg{
 		Buckets: 64,
-		Records: []MemberRecord{
-			{Name: "node-5", Addr: "10.0.0.5:7946", Meta: []byte("tags"), Incarnation: 2, State: MemberStateAlive,
-				Versions: MemberVersions{PMin: 1, PMax: 5, PCur: 2, DMin: 2, DMax: 5, DCur: 4}},
-			{Name: "node-6", Addr: "10.0.0.6:7946", Incarnation: 9, State: MemberStateDead, AgeSeconds: 30,
-				Versions: MemberVersions{PMin: 1, PMax: 255, PCur: 200, DMin: 0, DMax: 0, DCur: 0}},
+		Records: []memberRecord{
+			{Name: "node-5", Addr: "10.0.0.5:7946", Meta: []byte("tags"), Incarnation: 2, State: memberStateAlive,
+				Versions: memberVersions{PMin: 1, PMax: 5, PCur: 2, DMin: 2, DMax: 5, DCur: 4}},
+			{Name: "node-6", Addr: "10.0.0.6:7946", Incarnation: 9, State: memberStateDead, AgeSeconds: 30,
+				Versions: memberVersions{PMin: 1, PMax: 255, PCur: 200, DMin: 0, DMax: 0, DCur: 0}},
 		},
 	}},
 	{"member_user_state", memberUserStateMsg{Join: true, State: []byte("app-state")}},
@@ -108,10 +108,10 @@ var wireCases = []struct {
 func goldenPath(name string) string { return filepath.Join("testdata", "wire", name+".hex") }
 
 func TestWireGolden(t *testing.T) {
-	lim := DefaultWireLimits()
+	lim := defaultWireLimits()
 	for _, c := range wireCases {
 		t.Run(c.name, func(t *testing.T) {
-			frame, err := EncodeMessage(nil, c.msg, lim)
+			frame, err := encodeMessage(nil, c.msg, lim)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -205,7 +205,7 @@ func emptyToNil(m Message) Message { return mapSlices(m, false) }
 func nilToEmpty(m Message) Message { return mapSlices(m, true) }
 
 // mapSlices returns a copy of m whose empty slice fields, also those of
-// structs in its slices (MemberRecord.Meta), are all nil, or all empty but
+// structs in its slices (memberRecord.Meta), are all nil, or all empty but
 // not nil.
 func mapSlices(m Message, empty bool) Message {
 	v := reflect.New(reflect.TypeOf(m)).Elem()
@@ -238,9 +238,9 @@ func mapStructSlices(v reflect.Value, empty bool) {
 
 // roundTrip encodes m with lim, decodes it with decodeMessage and
 // readMessageFrame, and checks that both give m back.
-func roundTrip(t *testing.T, m Message, lim WireLimits) {
+func roundTrip(t *testing.T, m Message, lim wireLimits) {
 	t.Helper()
-	frame, err := EncodeMessage(nil, m, lim)
+	frame, err := encodeMessage(nil, m, lim)
 	if err != nil {
 		t.Fatalf("encode %T: %v", m, err)
 	}
@@ -263,14 +263,14 @@ func roundTrip(t *testing.T, m Message, lim WireLimits) {
 
 func TestWireRoundTrip(t *testing.T) {
 	for _, c := range wireCases {
-		t.Run(c.name, func(t *testing.T) { roundTrip(t, c.msg, DefaultWireLimits()) })
+		t.Run(c.name, func(t *testing.T) { roundTrip(t, c.msg, defaultWireLimits()) })
 	}
 }
 
 // TestWireRoundTripEdges round-trips values at the limits and at every
 // msgpack size boundary.
 func TestWireRoundTripEdges(t *testing.T) {
-	lim := DefaultWireLimits()
+	lim := defaultWireLimits()
 	name := strings.Repeat("n", lim.MaxNameLen)
 	addr := strings.Repeat("a", lim.MaxAddrLen)
 	label := strings.Repeat("l", maxLabelLen)
@@ -288,15 +288,15 @@ func TestWireRoundTripEdges(t *testing.T) {
 		}
 		return ids
 	}
-	records := func(n int) []MemberRecord {
-		rs := make([]MemberRecord, n)
+	records := func(n int) []memberRecord {
+		rs := make([]memberRecord, n)
 		for i := range rs {
-			rs[i] = MemberRecord{
-				Name:        strings.Repeat("n", MaxMemberNameLen-4) + fmt.Sprintf("%04d", i),
-				Addr:        strings.Repeat("a", MaxMemberAddrLen),
-				Meta:        bytes.Repeat([]byte{byte(i)}, MaxMemberMetaLen),
+			rs[i] = memberRecord{
+				Name:        strings.Repeat("n", maxMemberNameLen-4) + fmt.Sprintf("%04d", i),
+				Addr:        strings.Repeat("a", maxMemberAddrLen),
+				Meta:        bytes.Repeat([]byte{byte(i)}, maxMemberMetaLen),
 				Incarnation: uint32(i) << 20,
-				State:       MemberState(i % 4),
+				State:       memberState(i % 4),
 				AgeSeconds:  uint32(i) * 1e6,
 			}
 		}
@@ -332,9 +332,9 @@ func TestWireRoundTripEdges(t *testing.T) {
 		"max records":        memberRecordsMsg{Buckets: 256, Want: want, Records: records(lim.MaxMemberRecords)},
 		"max hashes":         memberBucketsMsg{Join: true, Hashes: hashes},
 		"max user state":     memberUserStateMsg{State: bytes.Repeat([]byte{0x5a}, lim.MaxUserStateSize)},
-		"empty record":       memberRecordsMsg{Records: []MemberRecord{{Meta: []byte{}}}},
-		"unknown state":      memberRecordsMsg{Records: []MemberRecord{{Name: "x", State: math.MaxUint8}}},
-		"empty member lists": memberRecordsMsg{Want: []uint16{}, Records: []MemberRecord{}},
+		"empty record":       memberRecordsMsg{Records: []memberRecord{{Meta: []byte{}}}},
+		"unknown state":      memberRecordsMsg{Records: []memberRecord{{Name: "x", State: math.MaxUint8}}},
+		"empty member lists": memberRecordsMsg{Want: []uint16{}, Records: []memberRecord{}},
 		"empty hashes":       memberBucketsMsg{Hashes: []uint64{}},
 		"empty user state":   memberUserStateMsg{State: []byte{}},
 		"wide digest":        memberDigestMsg{Buckets: math.MaxUint16, Count: math.MaxUint32, Root: math.MaxUint64},
@@ -360,8 +360,8 @@ func TestWireRoundTripEdges(t *testing.T) {
 // TestWireDecodeCopies checks that decodeMessage's result does not share
 // memory with the frame.
 func TestWireDecodeCopies(t *testing.T) {
-	lim := DefaultWireLimits()
-	frame, err := EncodeMessage(nil, gossipMsg{ID: MessageID{Origin: "o"}, Payload: []byte("payload")}, lim)
+	lim := defaultWireLimits()
+	frame, err := encodeMessage(nil, gossipMsg{ID: MessageID{Origin: "o"}, Payload: []byte("payload")}, lim)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,14 +376,14 @@ func TestWireDecodeCopies(t *testing.T) {
 }
 
 func TestEncodeMessageAppends(t *testing.T) {
-	lim := DefaultWireLimits()
+	lim := defaultWireLimits()
 	buf := make([]byte, 0, 256)
 	buf = append(buf, "prefix"...)
-	buf, err := EncodeMessage(buf, pingMsg{SeqNo: 1}, lim)
+	buf, err := encodeMessage(buf, pingMsg{SeqNo: 1}, lim)
 	if err != nil {
 		t.Fatal(err)
 	}
-	buf, err = EncodeMessage(buf, ackMsg{SeqNo: 1}, lim)
+	buf, err = encodeMessage(buf, ackMsg{SeqNo: 1}, lim)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -399,7 +399,7 @@ func TestEncodeMessageAppends(t *testing.T) {
 	}
 	var m Message = gossipMsg{ID: MessageID{Origin: "node"}, Payload: make([]byte, 64)}
 	allocs := testing.AllocsPerRun(100, func() {
-		buf, _ = EncodeMessage(buf[:0], m, lim)
+		buf, _ = encodeMessage(buf[:0], m, lim)
 	})
 	if allocs != 0 {
 		t.Errorf("EncodeMessage into a large enough buffer: %v allocs, want 0", allocs)
