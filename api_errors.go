@@ -37,10 +37,9 @@ var (
 	ErrMessageTooLarge = errors.New("hyparlist: message too large")
 
 	// ErrInvalidConfig is returned, wrapped with the offending field, by
-	// Config.validate and therefore by Create, and by the Validate
-	// methods of the cores' configurations (HyParViewConfig,
-	// PlumtreeConfig, MembershipConfig) and therefore by NewHyParView,
-	// NewPlumtree and NewMembership.
+	// Create, and by the Validate methods of the cores' configurations
+	// (HyParViewConfig, PlumtreeConfig, MembershipConfig) and therefore by
+	// NewHyParView, NewPlumtree and NewMembership.
 	ErrInvalidConfig = errors.New("hyparlist: invalid config")
 
 	// ErrInvalidArgument is wrapped by the errors NewHyParView,

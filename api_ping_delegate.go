@@ -22,13 +22,13 @@ import "time"
 //
 // AckPayload is called on the goroutine reading the connection of the
 // node being answered, once per answer, so keep it fast; a payload longer
-// than ackPayloadMaxSize is not sent (the answer carries none, and a
+// than 1024 bytes is not sent (the answer carries none, and a
 // warning is logged at most once a minute). NotifyPingComplete runs on the
 // event goroutine, in order with the EventDelegate's calls, never after
 // Shutdown. Neither is called under a lock the protocol needs.
 type PingDelegate interface {
 	// AckPayload returns bytes to attach to a ping answer sent by this
-	// node, at most ackPayloadMaxSize.
+	// node, at most 1024 bytes.
 	AckPayload() []byte
 	// NotifyPingComplete reports a completed round trip to other: how long
 	// it took and the AckPayload the other node attached.

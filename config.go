@@ -48,7 +48,7 @@ const MetaMaxSize = 512
 // build ("no effect"). Defaults are given as LAN / WAN / Local.
 type Config struct {
 	// Name is the node's name, unique in the cluster. Required, at most
-	// maxMemberNameLen (256) bytes. Default: the host name.
+	// 256 bytes. Default: the host name.
 	Name string
 
 	// Transport carries the node's packets and streams. Nil makes Create

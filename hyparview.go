@@ -163,7 +163,7 @@ func (h *HyParView) Drain() []Action {
 
 // Step feeds one event to the core at time now. Events that make no sense
 // (a message from the local node, a nil message, an unknown timer, any
-// event after leaveCluster) are ignored.
+// event after the core left the overlay) are ignored.
 func (h *HyParView) Step(now time.Time, ev Event) {
 	if h.left {
 		return

@@ -190,8 +190,8 @@ func (c HyParViewConfig) repairInterval() time.Duration {
 	return c.ShuffleInterval
 }
 
-// Validate reports the first invalid field of c, wrapped around
-// errInvalidHyParViewConfig. It does not modify c.
+// Validate reports the first invalid field of c, in an error that wraps
+// ErrInvalidConfig. It does not modify c.
 func (c HyParViewConfig) Validate() error {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", errInvalidHyParViewConfig, fmt.Sprintf(format, args...))

@@ -19,8 +19,8 @@ import (
 // Plumtree broadcast of class ClassMembership; a neighbour that loses its
 // link to a node announces it suspect; the suspected node hears that over
 // its other links and refutes with a higher incarnation, or is declared dead
-// when the suspicion times out (membership_suspicion.go); leaveCluster
-// announces left. Records merge by SWIM precedence (membership_merge.go).
+// when the suspicion times out (membership_suspicion.go); a node that
+// leaves announces left. Records merge by SWIM precedence (membership_merge.go).
 // Periodic anti-entropy with one random neighbour repairs anything missed at
 // O(1) bytes when nothing is (membership_digest.go), and dead members are
 // re-contacted now and then so that healed partitions merge back, while
@@ -32,16 +32,20 @@ import (
 //   - from HyParView: NeighborUp, NeighborDown, LinkFailed;
 //   - from Plumtree: every Deliver (other classes are ignored);
 //   - Receive for message types 32–47, TimerFired for its timers;
-//   - commands: updateMeta, leaveCluster, LocalStateReady, joinVia;
-//   - answers: aliveVerdict, mergeVerdict (membership_checks.go),
-//     MemberUnreachable (membership_confirm.go);
+//   - LocalStateReady to answer a PushPullState (empty without an
+//     application), LocalHealth as the driver's health changes;
+//   - MemberUnreachable to answer a ProbeMember's confirmation check
+//     (membership_confirm.go);
 //
 // and act on what Drain returns: BroadcastPayload goes to Plumtree, Send and
-// SetTimer as for the other cores, MemberChanged to
-// the EventDelegate, PushPullState/MergeRemoteState to the Delegate,
-// ProbeMember to HyParView (a contact attempt), leaveAnnounced to Leave,
-// aliveCheck/mergeCheck to the application's filters (answered by a
-// verdict event), memberConflict to the ConflictDelegate.
+// SetTimer as for the other cores, MemberChanged to the application,
+// PushPullState as above, ProbeMember to HyParView (a contact attempt).
+// Ignore the other actions: they are the runtime's own, which alone feeds
+// the commands that ask for them (updateMeta, leaveCluster, joinVia, the
+// delegate checks' verdicts) and tells the application's delegates:
+// mergeRemoteState to the Delegate, leaveAnnounced to Leave,
+// aliveCheck/mergeCheck to the application's filters (answered by
+// aliveVerdict/mergeVerdict), memberConflict to the ConflictDelegate.
 // Feed NeighborUp to Plumtree before Membership, so that an announcement
 // made on NeighborUp travels on the new link.
 //
@@ -211,7 +215,7 @@ type LocalStateReady struct {
 //   - NodeUpdate: a member changed its address or metadata (NotifyUpdate).
 //     Alive↔suspect changes are not reported, as in memberlist.
 //   - NodeLeave: a member is dead or left, Member.State says which
-//     (NotifyLeave). The local node is reported on leaveCluster.
+//     (NotifyLeave). The local node is reported when it leaves.
 type MemberChanged struct {
 	Event  NodeEventType
 	Member Member

@@ -73,10 +73,10 @@ type MembershipConfig struct {
 	// NameReclaimTime is how long a member must have been dead before a
 	// record at a different address may take its name (a node restarted
 	// elsewhere under the same name). Until then such a record is a
-	// conflict: it is ignored and reported (memberConflict). A left
-	// member's name may be taken at once; a live member's never. Zero
-	// allows it as soon as the member is dead. Default 0. The runtime maps
-	// memberlist's DeadNodeReclaimTime here.
+	// conflict: it is ignored and reported (the runtime tells the
+	// ConflictDelegate). A left member's name may be taken at once; a
+	// live member's never. Zero allows it as soon as the member is dead.
+	// Default 0. The runtime maps memberlist's DeadNodeReclaimTime here.
 	NameReclaimTime time.Duration
 
 	// checkAlive makes the core ask its driver before a record makes a

@@ -93,8 +93,9 @@ type mockStream struct {
 }
 
 // MockNetwork is an in-memory network that connects MockTransports to one
-// another. Its zero value is ready to use; newMockNetwork chooses the
-// random source of its loss decisions. It is safe for concurrent use.
+// another. Its zero value is ready to use (the package's own tests also
+// inject faults through it: partitions, loss, delay, crashes). It is safe
+// for concurrent use.
 type MockNetwork struct {
 	mu       sync.Mutex
 	rng      *rand.Rand

@@ -213,8 +213,8 @@ func DefaultPlumtreeConfig() PlumtreeConfig {
 	}
 }
 
-// Validate reports the first invalid field of c, wrapping
-// errInvalidPlumtreeConfig. It does not modify c.
+// Validate reports the first invalid field of c, in an error that wraps
+// ErrInvalidConfig. It does not modify c.
 func (c PlumtreeConfig) Validate() error {
 	if err := ptFirstNonPositive([]ptField[time.Duration]{
 		{"GraftTimeout1", c.GraftTimeout1},

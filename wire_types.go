@@ -97,7 +97,7 @@ func (t MessageType) String() string {
 // message structs of this package, which are private so that the wire can
 // change without breaking drivers. A driver carries messages between the
 // cores opaquely: Type names one (for logs and metrics), BroadcastOf reads
-// a payload message's class and payload, encodeMessage measures its size.
+// a payload message's class and payload, AppendMessage measures its size.
 type Message interface {
 	// Type returns the message's wire type.
 	Type() MessageType
