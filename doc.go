@@ -132,11 +132,14 @@
 //     changed members the runtime publishes from (membership_touched.go)
 //     and the encoding of its announcements; plumtree_sign.go carries a
 //     broadcast's signature and asks the driver about each message it
-//     does not remember). Each core has a Config,
+//     does not remember, plumtree_graftwait.go the adaptive first graft
+//     timeout (GraftTimeoutMin), plumtree_treepeers.go the TreePeers
+//     accessor). Each core has a Config,
 //     Validate and defaults in its *_config.go.
 //   - Wire: wire_types.go (message type numbers, the HyParView and
 //     Plumtree messages; only the Message interface and MessageType are
-//     public), wire_broadcast.go (BroadcastOf), wire_sign.go (a
+//     public), wire_broadcast.go (BroadcastOf), wire_append.go
+//     (AppendMessage, the encoder tools use to size messages), wire_sign.go (a
 //     broadcast's signature), wire_connection.go (handshake, user messages,
 //     pings), wire.go (frames), wire_codec.go, wire_msgpack.go and
 //     wire_member.go (bodies), wire_limits.go and wire_errors.go. Security
