@@ -6,7 +6,6 @@ package hyparlist
 
 import (
 	"log/slog"
-	"math/bits"
 	"time"
 )
 
@@ -130,16 +129,6 @@ func (w *seqWindow) shift(n uint64) {
 		}
 		w.bits[i] = v
 	}
-}
-
-// admitted returns how many numbers the window holds as admitted (for
-// tests).
-func (w *seqWindow) admitted() int {
-	n := 0
-	for _, b := range w.bits {
-		n += bits.OnesCount64(b)
-	}
-	return n
 }
 
 // admitBroadcast is the loop's broadcastAdmitter: it refuses a checked

@@ -6,6 +6,7 @@ package hyparlist
 import (
 	"crypto/ed25519"
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -259,4 +260,14 @@ func BenchmarkOriginWindow(b *testing.B) {
 			}
 		})
 	}
+}
+
+// admitted returns how many numbers the window holds as admitted (for
+// tests).
+func (w *seqWindow) admitted() int {
+	n := 0
+	for _, b := range w.bits {
+		n += bits.OnesCount64(b)
+	}
+	return n
 }
