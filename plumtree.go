@@ -483,6 +483,7 @@ func (p *Plumtree) swapParent(root ptTreeRef, parent, better string) bool {
 	p.emit(Send{To: bet.peer, Msg: root.graft()})
 	p.setLink(root, par, false)
 	p.emit(Send{To: par.peer, Msg: root.prune()})
+	p.graftAnnounced(root, bet)
 	return true
 }
 
@@ -708,6 +709,7 @@ func (p *Plumtree) graftLinks(pp *ptPeer, g graftMsg) {
 			p.grafts.answer++
 			p.emit(Send{To: pp.peer, Msg: r.graft()})
 		}
+		p.graftAnnounced(r, pp)
 		return
 	}
 	acked := false

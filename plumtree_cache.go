@@ -218,13 +218,15 @@ type plumtreeStats struct {
 	// GraftsRegraft the empty GRAFTs sent around a neighbour that went
 	// down (regraftBroken), GraftsAnswer those that answer a neighbour's
 	// GRAFT or refuse its PRUNE, and GraftsRepair those of the tree
-	// optimisation and of keepParent. Counted since the core started.
-	GraftsMissing, GraftsRegraft, GraftsAnswer, GraftsRepair uint64
+	// optimisation and of keepParent, GraftsRelink those that ask a
+	// neighbour just made eager for the missing messages it announced
+	// (graftAnnounced). Counted since the core started.
+	GraftsMissing, GraftsRegraft, GraftsAnswer, GraftsRepair, GraftsRelink uint64
 }
 
 // ptGraftCounts counts the GRAFTs sent, by cause (plumtreeStats).
 type ptGraftCounts struct {
-	missing, regraft, answer, repair uint64
+	missing, regraft, answer, repair, relink uint64
 }
 
 // counters returns the sizes of the core's message cache and its counts of
@@ -234,5 +236,6 @@ func (p *Plumtree) counters() plumtreeStats {
 		CachedMessages: p.cache.len(), CachedBytes: p.cache.bytes,
 		GraftsMissing: p.grafts.missing, GraftsRegraft: p.grafts.regraft,
 		GraftsAnswer: p.grafts.answer, GraftsRepair: p.grafts.repair,
+		GraftsRelink: p.grafts.relink,
 	}
 }

@@ -491,4 +491,5 @@ func (p *Plumtree) keepParent(r ptTreeRef, pp *ptPeer) {
 	p.setLink(r, pp, true)
 	p.grafts.repair++
 	p.emit(Send{To: pp.peer, Msg: r.graft()})
+	p.graftAnnounced(r, pp)
 }

@@ -4,7 +4,7 @@
 package hyparlist
 
 // keyGraftCause is hyparlist.plumtree.graft_sent, labelled by the cause of
-// the GRAFT (reason: missing, regraft, answer, repair; plumtreeStats).
+// the GRAFT (reason: missing, regraft, answer, repair, relink; plumtreeStats).
 // hyparlist.plumtree.graft counts the same frames as the writers send them.
 var keyGraftCause = []string{"hyparlist", "plumtree", "graft_sent"}
 
@@ -19,6 +19,7 @@ func (r *runtimeMetrics) graftStats(prev, cur plumtreeStats) plumtreeStats {
 		{"regraft", prev.GraftsRegraft, cur.GraftsRegraft},
 		{"answer", prev.GraftsAnswer, cur.GraftsAnswer},
 		{"repair", prev.GraftsRepair, cur.GraftsRepair},
+		{"relink", prev.GraftsRelink, cur.GraftsRelink},
 	} {
 		r.growth(keyGraftCause, r.with("reason", c.reason), c.prev, c.cur)
 	}
