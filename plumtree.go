@@ -711,7 +711,9 @@ func (p *Plumtree) graftLinks(pp *ptPeer, g graftMsg) {
 			p.grafts.answer++
 			p.emit(Send{To: pp.peer, Msg: r.graft()})
 		}
-		p.graftAnnounced(r, pp)
+		if tr := p.tree(r); tr != nil && pp.slot >= 0 && tr.parent == pp.slot {
+			p.graftAnnounced(r, pp)
+		}
 		return
 	}
 	acked := false

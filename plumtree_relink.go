@@ -21,13 +21,18 @@ import (
 // second half of the run went to a neighbour that had made the link eager
 // again after its IHAVE: each a delivery one graft wait late.
 //
-// So when a neighbour becomes eager in a tree (it sent us an empty GRAFT
-// for the tree, keepParent kept it, or the optimisation swapped it in), the
+// So when a neighbour becomes eager in a tree as our parent there (it
+// sent us an empty GRAFT for the tree and brought us the root's last new
+// payload, keepParent kept it, or the optimisation swapped it in), the
 // missing messages of that tree it announced are grafted from it at once,
 // in one GRAFT, and their timers restart with GraftTimeout2 as after any
 // GRAFT (graftTimerFired). Only messages not grafted yet: an empty GRAFT
 // that answers our GRAFT comes just before the payloads it asked for
-// (receiveGraft), and grafting them again would fetch each twice.
+// (receiveGraft), and grafting them again would fetch each twice. And
+// only from the parent: an empty GRAFT from another neighbour says it will
+// push the root's next payloads, not that the missing ones are not on
+// their way from the parent (grafting from every neighbour that made a
+// link eager again sent 3,905 such GRAFTs in one traced run at N = 64).
 
 // graftAnnounced grafts from the neighbour pp, just made eager in the tree
 // r names, the missing messages of that tree it announced and that were

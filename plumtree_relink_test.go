@@ -8,21 +8,27 @@ import (
 	"testing"
 )
 
-// TestPlumtreeRelinkGraftsAnnounced: b, lazy in root o's tree, announces
-// o/2 and o/3; when b then makes the link eager again (its empty GRAFT for
-// o), both are grafted from b at once, in one GRAFT, with a GraftTimeout2
-// timer, instead of waiting for their GraftTimeout1 timer. A message of
-// another root that b announced stays with its timer.
+// TestPlumtreeRelinkGraftsAnnounced: b, our parent in root o's tree (it
+// brought o/2 first), prunes the link and announces o/3 and o/4; when b
+// makes the link eager again (its empty GRAFT for o), both are grafted
+// from b at once, in one GRAFT, with a GraftTimeout2 timer, instead of
+// waiting for their GraftTimeout1 timer. A message of another root that b
+// announced keeps its timer, and the empty GRAFT of c, which is not the
+// parent, grafts nothing: what c announced may be on its way from b.
 func TestPlumtreeRelinkGraftsAnnounced(t *testing.T) {
 	cfg := treesConfig()
-	h := newPtHarness(t, cfg, "a", "b")
+	h := newPtHarness(t, cfg, "a", "b", "c")
 	h.recv("a", gossipOf("o", 1, 0, "p"))
-	wantActions(t, "duplicate", h.recv("b", gossipOf("o", 1, 0, "p")), "send b prune(o)")
-	h.recv("b", ihaveOf("o", 1, 3, 2))
+	h.recv("b", gossipOf("o", 2, 0, "q"))
+	h.recv("b", pruneMsg{Root: "o"})
+	h.recv("c", pruneMsg{Root: "o"})
+	h.recv("b", ihaveOf("o", 1, 4, 3))
+	h.recv("c", ihaveOf("o", 1, 5))
 	h.recv("b", ihaveOf("q", 1, 1))
+	wantActions(t, "c grafts o's tree", h.recv("c", graftMsg{Root: "o"}), "send c graft(o) []")
 	wantActions(t, "b grafts o's tree", h.recv("b", graftMsg{Root: "o"}),
-		"send b graft(o) []", "send b graft [o/2 o/3]",
-		fmt.Sprintf("timer %v plumtree-graft2[o/2 o/3]", cfg.GraftTimeout2))
+		"send b graft(o) []", "send b graft [o/3 o/4]",
+		fmt.Sprintf("timer %v plumtree-graft2[o/3 o/4]", cfg.GraftTimeout2))
 	if got := h.pt.counters().GraftsRelink; got != 1 {
 		t.Fatalf("GraftsRelink = %d, want 1", got)
 	}
