@@ -357,7 +357,6 @@ func (p *Plumtree) push(id MessageID, class Class, round uint16, payload, sig []
 	// started it, with its parent, for a received one).
 	r := ptTreeOf(id)
 	p.trackPush(r, nil)
-	p.restartOwnTree(id, class, except, has)
 	for i := range p.peers.list {
 		pp := &p.peers.list[i]
 		if pp.peer.Name == except {
@@ -405,7 +404,6 @@ func (p *Plumtree) receiveGossip(from Peer, g gossipMsg) {
 		// lazyPushPeers ∪ {sender}; Send(PRUNE, sender)".
 		if sender != nil {
 			p.lagOnDuplicate(g.ID)
-			p.pruneOwnTree(g, sender)
 			p.setLink(root, sender, false)
 			p.emit(Send{To: sender.peer, Msg: root.prune()})
 		}

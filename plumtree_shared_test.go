@@ -188,31 +188,3 @@ func TestPlumtreeSharedFirstPushOneTree(t *testing.T) {
 		t.Errorf("TreeIdle 0: payloads %v, repair GRAFTs %v, want [39 39] and none", payloads, grafts)
 	}
 }
-
-// TestPlumtreeSharedDuplicatePrunesOwnTree: a duplicate of root o's user
-// payload on the shared tree prunes its sender b in o's own tree as well
-// (PRUNE for o, then for the shared tree). b refuses the shared PRUNE (the
-// shared tree stays eager), but o's next payload, on its own tree, is only
-// announced to b: o's tree started as the shared tree less the duplicate's
-// link. Without the own-tree PRUNE o's tree would start as a copy of the
-// shared tree, b eager, and the payload would be pushed to b again.
-func TestPlumtreeSharedDuplicatePrunesOwnTree(t *testing.T) {
-	h := newPtHarness(t, treesConfig(), "a", "b")
-	h.recv("a", sharedOf("o", 1, ClassUser, "p"))
-	wantActions(t, "duplicate on the shared tree", h.recv("b", sharedOf("o", 1, ClassUser, "p")),
-		"send b prune(o)", "send b prune(shared o)")
-	h.recv("b", graftMsg{Root: "o", Shared: true}) // b refuses the shared PRUNE
-	wantActions(t, "o's next payload", h.recv("a", gossipOf("o", 2, 0, "q")),
-		`deliver o/2 "q" from a hops 1`, "timer 5ms plumtree-ihave-flush")
-	if got := treeSets(h, "o"); got != "eager=[a] lazy=[b]" {
-		t.Fatalf("o's tree: %s", got)
-	}
-
-	// Membership announcements start no tree.
-	h.recv("a", sharedOf("m", 1, ClassMembership, "x"))
-	wantActions(t, "duplicate announcement", h.recv("b", sharedOf("m", 1, ClassMembership, "x")),
-		"send b prune(shared m)")
-	if slices.Contains(h.pt.TreeRoots(), "m") {
-		t.Fatalf("tracked roots %v: an announcement started a tree", h.pt.TreeRoots())
-	}
-}
