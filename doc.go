@@ -134,9 +134,8 @@
 //     broadcast's signature and asks the driver about each message it
 //     does not remember, plumtree_graftwait.go the adaptive first graft
 //     timeout (GraftTimeoutMin), plumtree_relink.go the GRAFT of what a
-//     parent announced while its link was lazy, plumtree_shareddup.go a
-//     root's tree restarted by its payload on the shared tree,
-//     plumtree_treepeers.go the TreePeers
+//     parent announced while its link was lazy, plumtree_treepeers.go
+//     the TreePeers
 //     accessor). Each core has a Config,
 //     Validate and defaults in its *_config.go.
 //   - Wire: wire_types.go (message type numbers, the HyParView and

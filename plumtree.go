@@ -70,9 +70,6 @@ import (
 //     GRAFT, keepParent, the §3.8 swap) is grafted at once for the
 //     missing messages of that tree it announced while the link was lazy
 //     (plumtree_relink.go).
-//   - A root's user payload on the shared tree restarts the root's own
-//     tree as the links it is pushed on, and its duplicates prune their
-//     senders there as well as in the shared tree (plumtree_shareddup.go).
 //   - A missing message is not forgotten once every announcer has been
 //     grafted: its announcers, or the other neighbours once none is left,
 //     are grafted again in turn with a doubling wait, until CacheTTL after
