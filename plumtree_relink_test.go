@@ -48,3 +48,13 @@ func TestPlumtreeRelinkKeepParent(t *testing.T) {
 		"send b graft(o) []", "send b graft [o/2]",
 		fmt.Sprintf("timer %v plumtree-graft2[o/2]", cfg.GraftTimeout2))
 }
+
+// TestPlumtreeRelinkNotOnSharedTree: on the shared tree, which carries the
+// first payloads of many roots, an empty GRAFT from the parent grafts
+// nothing: the missing payloads it announced may come from elsewhere.
+func TestPlumtreeRelinkNotOnSharedTree(t *testing.T) {
+	h := newPtHarness(t, treesConfig(), "a", "b")
+	h.recv("b", sharedOf("o", 1, ClassUser, "p"))
+	h.recv("b", ihaveMsg{Entries: []ihaveEntry{{ID: MessageID{Origin: "q", Seq: 1 | ptSharedBit}, Round: 1}}})
+	wantActions(t, "b grafts the shared tree", h.recv("b", graftMsg{Root: "o", Shared: true}))
+}
