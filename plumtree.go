@@ -66,10 +66,10 @@ import (
 //     broadcast for TreeIdle travel on a shared tree that only their own
 //     PRUNEs and GRAFTs change, and a root's own tree starts as a copy of
 //     it (plumtree_shared.go).
-//   - A neighbour made eager again as our parent in a tree (its empty
-//     GRAFT, keepParent, the §3.8 swap) is grafted at once for the
-//     missing messages of that tree it announced while the link was lazy
-//     (plumtree_relink.go).
+//   - A neighbour made eager again as our parent in a root's tree (its
+//     empty GRAFT, keepParent, the §3.8 swap; not on the shared tree) is
+//     grafted at once for the missing messages of that tree it announced
+//     while the link was lazy (plumtree_relink.go).
 //   - A missing message is not forgotten once every announcer has been
 //     grafted: its announcers, or the other neighbours once none is left,
 //     are grafted again in turn with a doubling wait, until CacheTTL after
