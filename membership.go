@@ -133,6 +133,9 @@ type Membership struct {
 type membershipStats struct {
 	// Announcements is the number of BroadcastPayload actions emitted.
 	Announcements uint64
+	// AnnouncedRecords counts the records queued for announcement, per
+	// reason (membership_announce_kinds.go).
+	AnnouncedRecords [numAnnounceKinds]uint64
 	// Refutations counts the times the local node refuted a record about
 	// itself.
 	Refutations uint64
@@ -510,7 +513,7 @@ func (m *Membership) updateMeta(meta []byte) {
 	id := m.identFor(memberRecord{Name: me.id.name, Addr: me.id.addr, Meta: meta, Versions: me.id.vsn}, me.id)
 	m.table.set(me, id, me.inc+1, me.state, m.clock)
 	m.emit(MemberChanged{Event: NodeUpdate, Member: m.member(me)})
-	m.announce(me.record())
+	m.announce(announceMeta, me.record())
 }
 
 // leave announces the local node left at its current incarnation; left is
@@ -524,7 +527,7 @@ func (m *Membership) leave() {
 	me := m.local()
 	m.table.set(me, me.id, me.inc, memberStateLeft, m.clock)
 	m.emit(MemberChanged{Event: NodeLeave, Member: m.member(me)})
-	m.announce(me.record())
+	m.announce(announceLeave, me.record())
 }
 
 // onDeliver merges a membership announcement delivered by Plumtree.

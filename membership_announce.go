@@ -7,9 +7,10 @@ package hyparlist
 // during one step are batched, one record per name, into as few Plumtree
 // broadcasts as MembershipConfig.MaxAnnouncementRecords allows.
 
-// announce queues r for the announcement of this step; a later record
-// about the same name replaces an earlier one.
-func (m *Membership) announce(r memberRecord) {
+// announce queues r for the announcement of this step, for the reason
+// kind; a later record about the same name replaces an earlier one.
+func (m *Membership) announce(kind announceKind, r memberRecord) {
+	m.stats.AnnouncedRecords[kind]++
 	for i := range m.pending {
 		if m.pending[i].Name == r.Name {
 			m.pending[i] = r

@@ -201,7 +201,11 @@ func (m *Membership) announceDue(e *memberEntry) {
 	e.flags &^= entryAnnounce
 	if e.flags&entryHeard == 0 {
 		e.flags |= entryHeard
-		m.announce(e.record())
+		kind := announceProxy
+		if !e.state.live() {
+			kind = announceDead
+		}
+		m.announce(kind, e.record())
 	}
 	m.refreshDeadline(e)
 }

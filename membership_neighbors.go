@@ -71,7 +71,11 @@ func (m *Membership) onNeighborUp(p Peer) {
 		return
 	}
 	if wasAlone {
-		m.announce(m.local().record())
+		kind := announceJoin
+		if m.stats.AnnouncedRecords[announceJoin] > 0 {
+			kind = announceRejoin
+		}
+		m.announce(kind, m.local().record())
 		m.exchangeWith(p)
 		return
 	}
