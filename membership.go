@@ -77,6 +77,9 @@ type Membership struct {
 	// leaveAnnounced is set when leaveAnnounced is due at the end of the
 	// step.
 	leaveAnnounced bool
+	// selfSent says the local record's latest announcement was made while
+	// the node had a neighbour to send it to (membership_announce.go).
+	selfSent bool
 	// meta is the metadata set before Start.
 	meta []byte
 

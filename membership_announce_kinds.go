@@ -16,7 +16,8 @@ const (
 	// announceJoin: the node's own record, with its first neighbour.
 	announceJoin announceKind = iota
 	// announceRejoin: the node's own record again, with its first
-	// neighbour after it had lost every one.
+	// neighbour after it had lost every one, when its latest announcement
+	// was made with no neighbour to send it to.
 	announceRejoin
 	// announceRefute: the node's own record at a higher incarnation,
 	// refuting a record about it.

@@ -53,8 +53,9 @@ func (m *Membership) exchangeWith(p Peer) {
 // cannot raise the peer's incarnation (only the peer can), so it only
 // leads to an exchange. With the first neighbour after isolation (the
 // node's very first one included: Start announces nothing) the node
-// exchanges at once (its join exchange) and announces itself, since its
-// earlier announcements may have reached nobody; while the join exchange
+// exchanges at once (its join exchange) and announces itself if its
+// latest announcement was made with no neighbour to hear it
+// (announceSelfIfUnsent); while the join exchange
 // with the joinVia contact has no answer yet, this is another join
 // exchange (a contact that is busy may never answer). Otherwise the side
 // with the smaller name
@@ -71,11 +72,7 @@ func (m *Membership) onNeighborUp(p Peer) {
 		return
 	}
 	if wasAlone {
-		kind := announceJoin
-		if m.stats.AnnouncedRecords[announceJoin] > 0 {
-			kind = announceRejoin
-		}
-		m.announce(kind, m.local().record())
+		m.announceSelfIfUnsent()
 		m.exchangeWith(p)
 		return
 	}
