@@ -1,6 +1,9 @@
 package hyparlist
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 // A node that lost every neighbour does not announce itself again with the
 // next one when its latest announcement went out with a neighbour to hear
@@ -60,5 +63,39 @@ func TestMembershipProxyAnnounceStretchedWhenBehind(t *testing.T) {
 	}
 	if got := m.counters().AnnouncedRecords[announceProxy]; got != 0 {
 		t.Errorf("%d proxy announcements, want 0", got)
+	}
+}
+
+// The announcements a node makes on its peers' behalf within one
+// proxyAnnounceBatch window go out together in one broadcast.
+func TestMembershipProxyAnnouncementsCoalesce(t *testing.T) {
+	m := newStartedMembership(t, "self", DefaultMembershipConfig())
+	var timers []SetTimer
+	for i, name := range []string{"p", "q", "r"} {
+		at := mt0.Add(time.Duration(1+3*i) * 100 * time.Millisecond) // 0.1, 0.4, 0.7 s: one window
+		acts := stepActs(m, at, Receive{From: testPeer(name), Msg: memberRecordsMsg{Buckets: 64,
+			Records: []memberRecord{rec(name, 0, memberStateAlive)}}})
+		timers = append(timers, timersOf[memberDeadlineTimer](acts)...)
+	}
+	if len(timers) == 0 {
+		t.Fatal("no deadline timer armed")
+	}
+	end := mt0.Add(proxyAnnounceDelay + proxyAnnounceBatch + time.Second)
+	var broadcasts int
+	var names []string
+	for at := mt0; !at.After(end); at = at.Add(50 * time.Millisecond) {
+		acts := stepActs(m, at, TimerFired{Timer: memberDeadlineTimer{}})
+		if recs := announcedRecords(t, acts); len(recs) > 0 {
+			broadcasts++
+			for _, r := range recs {
+				names = append(names, r.Name)
+			}
+		}
+	}
+	if broadcasts != 1 || len(names) != 3 {
+		t.Errorf("%d broadcasts carrying %v, want one carrying p, q and r", broadcasts, names)
+	}
+	if got := m.counters().Announcements; got != 1 {
+		t.Errorf("Announcements = %d, want 1", got)
 	}
 }
