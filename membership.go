@@ -80,6 +80,9 @@ type Membership struct {
 	// selfSent says the local record's latest announcement was made while
 	// the node had a neighbour to send it to (membership_announce.go).
 	selfSent bool
+	// selfSentAt is when (core clock) the local record was last announced
+	// with a neighbour.
+	selfSentAt int64
 	// meta is the metadata set before Start.
 	meta []byte
 

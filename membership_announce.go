@@ -3,6 +3,8 @@
 
 package hyparlist
 
+import "time"
+
 // This file owns announcements: the record changes the local node decided
 // during one step are batched, one record per name, into as few Plumtree
 // broadcasts as MembershipConfig.MaxAnnouncementRecords allows.
@@ -11,7 +13,9 @@ package hyparlist
 // whenever it changes (a refutation, new metadata, a leave). A node that
 // lost every neighbour and gets a new one does not announce itself again
 // unless its latest announcement was made while it had no neighbour to
-// send it to (selfSent clear): the exchange it starts with the new
+// send it to, or less than selfAnnounceSettle before it lost the last
+// one (selfSent clear; the announcement may have been lost with the
+// links that carried it): the exchange it starts with the new
 // neighbour at once carries its record, and a neighbour that did not hold
 // it announces it on the node's behalf (entryAnnounce,
 // membership_merge.go), while one that held it as suspect or dead sends
@@ -47,6 +51,23 @@ func (m *Membership) announceSelfIfUnsent() {
 	m.announce(kind, m.local().record())
 }
 
+// selfAnnounceSettle is how long an announcement of the local record must
+// have had before the node lost its last neighbour for the node to count
+// it as sent (onIsolated). Not from a paper: an announcement crosses 10^4
+// nodes in about 0.5–1 s (proxyAnnounceDelay); what is still queued on a
+// link that closes is lost, and a joiner whose contact evicts it at once
+// (HyParView's JOIN to a full active view) may have had nothing out.
+const selfAnnounceSettle = 2 * time.Second
+
+// onIsolated is called when the node loses its last neighbour: an
+// announcement of the local record made less than selfAnnounceSettle ago
+// is announced again with the next neighbour.
+func (m *Membership) onIsolated() {
+	if m.selfSent && m.clock-m.selfSentAt < int64(selfAnnounceSettle) {
+		m.selfSent = false
+	}
+}
+
 // flushAnnouncements emits the step's announcements as BroadcastPayload
 // actions of class ClassMembership.
 func (m *Membership) flushAnnouncements() {
@@ -54,7 +75,7 @@ func (m *Membership) flushAnnouncements() {
 		n := min(len(recs), m.cfg.MaxAnnouncementRecords)
 		for _, r := range recs[:n] {
 			if r.Name == m.self.Name {
-				m.selfSent = len(m.neighbors) > 0
+				m.selfSent, m.selfSentAt = len(m.neighbors) > 0, m.clock
 			}
 		}
 		payload, err := appendAnnouncement(nil, recs[:n])

@@ -137,6 +137,9 @@ func (m *Membership) removeNeighbor(p Peer) {
 	if found {
 		m.neighbors = slices.Delete(m.neighbors, i, i+1)
 		m.neighborCredit = slices.Delete(m.neighborCredit, i, i+1)
+		if len(m.neighbors) == 0 {
+			m.onIsolated() // membership_announce.go
+		}
 	}
 	if p.Name == m.joinPeer {
 		m.joinPeer, m.joinCredit = "", 0
