@@ -57,27 +57,6 @@ func TestMembershipRejoinAnnouncesOnlyUnsentRecord(t *testing.T) {
 	}
 }
 
-// A node that is behind (LocalHealth above 1) waits proxyAnnounceDelay
-// times the multiplier before it announces a peer's record on the peer's
-// behalf, so that the peer's own announcement, read late, still cancels it.
-func TestMembershipProxyAnnounceStretchedWhenBehind(t *testing.T) {
-	m := newStartedMembership(t, "self", DefaultMembershipConfig())
-	m.Step(mt0, LocalHealth{Multiplier: 4})
-	acts := stepActs(m, mt0, Receive{From: testPeer("p"), Msg: memberRecordsMsg{Buckets: 64,
-		Records: []memberRecord{rec("p", 0, memberStateAlive)}}})
-	tm := timersOf[memberDeadlineTimer](acts)
-	if len(tm) != 1 || tm[0].After != 4*proxyAnnounceDelay {
-		t.Fatalf("timers %+v, want one after %v", tm, 4*proxyAnnounceDelay)
-	}
-	deliverRecs(t, m, mt0.Add(3*proxyAnnounceDelay), "p", rec("p", 0, memberStateAlive))
-	if recs := announcedRecords(t, stepActs(m, mt0.Add(4*proxyAnnounceDelay), TimerFired{Timer: tm[0].Timer})); len(recs) != 0 {
-		t.Errorf("announced %+v on p's behalf after p's own announcement", recs)
-	}
-	if got := m.counters().AnnouncedRecords[announceProxy]; got != 0 {
-		t.Errorf("%d proxy announcements, want 0", got)
-	}
-}
-
 // The announcements a node makes on its peers' behalf within one
 // proxyAnnounceBatch window go out together in one broadcast.
 func TestMembershipProxyAnnouncementsCoalesce(t *testing.T) {

@@ -208,15 +208,10 @@ func alignUp(at, grid int64) int64 {
 }
 
 // announceDelay is how long after its state began an entry flagged
-// entryAnnounce is announced. The wait before a proxy announcement is
-// stretched by the local health multiplier (LocalHealth): a node that is
-// behind reads the peer's own announcement late, and in a join storm of
-// 1,000 nodes on two cores 2 s was too short for it (738 proxy
-// announcements in the first 90 s, each checked by every node;
-// BENCHMARKS.md, session 10).
+// entryAnnounce is announced.
 func (m *Membership) announceDelay(e *memberEntry) time.Duration {
 	if e.state.live() {
-		return proxyAnnounceDelay * time.Duration(max(1, m.healthMult))
+		return proxyAnnounceDelay
 	}
 	return m.deadAnnounceDelay(e)
 }

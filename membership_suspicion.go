@@ -94,9 +94,7 @@ func suspicionConfirmations(cfg MembershipConfig, n int) int {
 // it, runtime_awareness.go). While it is above 1, a suspicion that
 // expires is given its timeout once more, times Multiplier, before the
 // member is declared dead: a node that is behind may not yet have read
-// the refutation waiting for it; and an announcement on a peer's behalf
-// waits proxyAnnounceDelay times Multiplier (announceDelay). A multiplier
-// below 1 counts as 1.
+// the refutation waiting for it. A multiplier below 1 counts as 1.
 type LocalHealth struct {
 	Multiplier int
 }
