@@ -129,8 +129,10 @@
 //     withholds (membership_accuse_behind.go), the rule that only a
 //     member's own announcement may say it left (membership_sign.go),
 //     the log of
-//     changed members the runtime publishes from (membership_touched.go)
-//     and the encoding of its announcements; plumtree_sign.go carries a
+//     changed members the runtime publishes from (membership_touched.go),
+//     when it announces (membership_announce.go; the reasons it counts,
+//     membership_announce_kinds.go) and the encoding of its
+//     announcements; plumtree_sign.go carries a
 //     broadcast's signature and asks the driver about each message it
 //     does not remember, plumtree_graftwait.go the adaptive first graft
 //     timeout (GraftTimeoutMin), plumtree_relink.go the GRAFT of what a

@@ -77,6 +77,12 @@ type Membership struct {
 	// leaveAnnounced is set when leaveAnnounced is due at the end of the
 	// step.
 	leaveAnnounced bool
+	// selfSent says the local record's latest announcement was made while
+	// the node had a neighbour to send it to (membership_announce.go).
+	selfSent bool
+	// selfSentAt is when (core clock) the local record was last announced
+	// with a neighbour.
+	selfSentAt int64
 	// meta is the metadata set before Start.
 	meta []byte
 
@@ -133,6 +139,9 @@ type Membership struct {
 type membershipStats struct {
 	// Announcements is the number of BroadcastPayload actions emitted.
 	Announcements uint64
+	// AnnouncedRecords counts the records queued for announcement, per
+	// reason (membership_announce_kinds.go).
+	AnnouncedRecords [numAnnounceKinds]uint64
 	// Refutations counts the times the local node refuted a record about
 	// itself.
 	Refutations uint64
@@ -510,7 +519,7 @@ func (m *Membership) updateMeta(meta []byte) {
 	id := m.identFor(memberRecord{Name: me.id.name, Addr: me.id.addr, Meta: meta, Versions: me.id.vsn}, me.id)
 	m.table.set(me, id, me.inc+1, me.state, m.clock)
 	m.emit(MemberChanged{Event: NodeUpdate, Member: m.member(me)})
-	m.announce(me.record())
+	m.announce(announceMeta, me.record())
 }
 
 // leave announces the local node left at its current incarnation; left is
@@ -524,7 +533,7 @@ func (m *Membership) leave() {
 	me := m.local()
 	m.table.set(me, me.id, me.inc, memberStateLeft, m.clock)
 	m.emit(MemberChanged{Event: NodeLeave, Member: m.member(me)})
-	m.announce(me.record())
+	m.announce(announceLeave, me.record())
 }
 
 // onDeliver merges a membership announcement delivered by Plumtree.

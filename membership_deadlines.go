@@ -36,7 +36,11 @@ func (m *Membership) deadlineOf(e *memberEntry) (at int64, ok bool) {
 	case e == m.local():
 		return 0, false
 	case e.flags&entryAnnounce != 0:
-		return e.changed + int64(m.announceDelay(e)), true
+		at := e.changed + int64(m.announceDelay(e))
+		if e.state.live() {
+			at = alignUp(at, int64(proxyAnnounceBatch))
+		}
+		return at, true
 	case e.flags&entryUnconfirmed != 0 && e.state.live():
 		return m.confirmDeadline(e), true
 	case e.state == memberStateSuspect:
@@ -186,6 +190,23 @@ func (h *deadlineHeap) down(a *entryArena, i int) {
 	}
 }
 
+// proxyAnnounceBatch is the grid, on the core clock, to which the
+// deadlines of proxy announcements are rounded up, so that the records a
+// node announces on its peers' behalf within one such window share one
+// announcement (up to MembershipConfig.MaxAnnouncementRecords records):
+// each announcement is checked by every node that receives it, and in a
+// join storm a node may owe dozens. Not from a paper; it adds less than a
+// second to a wait of proxyAnnounceDelay or more.
+const proxyAnnounceBatch = time.Second
+
+// alignUp rounds at up to a multiple of grid (at ≥ 0, grid > 0).
+func alignUp(at, grid int64) int64 {
+	if r := at % grid; r != 0 {
+		return at + grid - r
+	}
+	return at
+}
+
 // announceDelay is how long after its state began an entry flagged
 // entryAnnounce is announced.
 func (m *Membership) announceDelay(e *memberEntry) time.Duration {
@@ -201,7 +222,11 @@ func (m *Membership) announceDue(e *memberEntry) {
 	e.flags &^= entryAnnounce
 	if e.flags&entryHeard == 0 {
 		e.flags |= entryHeard
-		m.announce(e.record())
+		kind := announceProxy
+		if !e.state.live() {
+			kind = announceDead
+		}
+		m.announce(kind, e.record())
 	}
 	m.refreshDeadline(e)
 }

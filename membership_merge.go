@@ -267,7 +267,7 @@ func (m *Membership) mergeSelf(r memberRecord) {
 	}
 	m.table.set(me, me.id, r.Incarnation+1, me.state, m.clock)
 	m.stats.Refutations++
-	m.announce(me.record())
+	m.announce(announceRefute, me.record())
 }
 
 // nudge schedules an exchange with neighbour p at the end of the step, so

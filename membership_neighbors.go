@@ -53,8 +53,9 @@ func (m *Membership) exchangeWith(p Peer) {
 // cannot raise the peer's incarnation (only the peer can), so it only
 // leads to an exchange. With the first neighbour after isolation (the
 // node's very first one included: Start announces nothing) the node
-// exchanges at once (its join exchange) and announces itself, since its
-// earlier announcements may have reached nobody; while the join exchange
+// exchanges at once (its join exchange) and announces itself if its
+// latest announcement was made with no neighbour to hear it
+// (announceSelfIfUnsent); while the join exchange
 // with the joinVia contact has no answer yet, this is another join
 // exchange (a contact that is busy may never answer). Otherwise the side
 // with the smaller name
@@ -71,7 +72,7 @@ func (m *Membership) onNeighborUp(p Peer) {
 		return
 	}
 	if wasAlone {
-		m.announce(m.local().record())
+		m.announceSelfIfUnsent()
 		m.exchangeWith(p)
 		return
 	}
@@ -136,6 +137,9 @@ func (m *Membership) removeNeighbor(p Peer) {
 	if found {
 		m.neighbors = slices.Delete(m.neighbors, i, i+1)
 		m.neighborCredit = slices.Delete(m.neighborCredit, i, i+1)
+		if len(m.neighbors) == 0 {
+			m.onIsolated() // membership_announce.go
+		}
 	}
 	if p.Name == m.joinPeer {
 		m.joinPeer, m.joinCredit = "", 0

@@ -198,6 +198,7 @@ func (m *Membership) accuse(peer Peer) {
 	if e == nil || e == m.local() {
 		return
 	}
+	kind := announceAccuse
 	switch e.state {
 	case memberStateAlive:
 		m.stats.Accusations++
@@ -206,10 +207,11 @@ func (m *Membership) accuse(peer Peer) {
 		if !m.confirmSuspicion(e, m.self.Name) {
 			return
 		}
+		kind = announceConfirm
 	default:
 		return
 	}
-	m.announce(e.record())
+	m.announce(kind, e.record())
 }
 
 // expireSuspicion declares e dead: its suspicion expired without a

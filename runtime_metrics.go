@@ -67,6 +67,14 @@ import (
 //	hyparlist.member.checks_dropped         counter: such checks dropped
 //	                                        because maxQueuedChecks were
 //	                                        waiting (runtime_confirm.go)
+//	hyparlist.member.announcements          counter: membership announcements
+//	                                        (signed broadcasts) the node made;
+//	                                        .announced, label "kind": the
+//	                                        records in them, per reason (join,
+//	                                        rejoin, refute, accuse, confirm,
+//	                                        proxy, dead, meta, leave;
+//	                                        membership_announce_kinds.go),
+//	                                        counted every QueueCheckInterval
 //	hyparlist.delivery.hops                 sample: hops of a delivered broadcast
 //	hyparlist.delivery.latency              sample, ms: from the loop's
 //	                                        delivery to NotifyMsg

@@ -18,6 +18,8 @@ var (
 	keyExchangeSuspected = []string{"hyparlist", "member", "exchanged_deaths_suspected"}
 	keySuspicionsExpired = []string{"hyparlist", "member", "suspicions_expired"}
 	keyDeadAnnounced     = []string{"hyparlist", "member", "dead_from_announcements"}
+	keyAnnounced         = []string{"hyparlist", "member", "announced"}
+	keyAnnouncements     = []string{"hyparlist", "member", "announcements"}
 )
 
 // memberStats emits the growth of the membership core's counters from
@@ -36,8 +38,13 @@ func (r *runtimeMetrics) memberStats(prev, cur membershipStats) membershipStats 
 		{keySuspicionsExpired, prev.SuspicionsExpired, cur.SuspicionsExpired},
 		{keyDeadAnnounced, prev.DeadFromAnnouncements, cur.DeadFromAnnouncements},
 		{keyExchangeSuspected, prev.ExchangedDeathsSuspected, cur.ExchangedDeathsSuspected},
+		{keyAnnouncements, prev.Announcements, cur.Announcements},
 	} {
 		r.growth(c.key, r.labels, c.prev, c.cur)
+	}
+	// Records announced, per reason (membership_announce_kinds.go).
+	for k := range numAnnounceKinds {
+		r.growth(keyAnnounced, r.with("kind", k.String()), prev.AnnouncedRecords[k], cur.AnnouncedRecords[k])
 	}
 	// "Left" records refused for not being the member's own word
 	// (membership_sign.go) count among the refused messages.

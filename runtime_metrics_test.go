@@ -67,6 +67,8 @@ func TestRuntimeMetrics(t *testing.T) {
 		has("counter", counters, "hyparlist.msg.sent;", "cluster=test", "type=gossip")
 		has("counter", counters, "hyparlist.msg.received;", "cluster=test", "type=keepalive")
 		has("counter", counters, "hyparlist.msg.received_bytes;", "type=join")
+		has("counter", counters, "hyparlist.member.announcements;", "cluster=test")
+		has("counter", counters, "hyparlist.member.announced;", "cluster=test", "kind=join")
 		has("sample", samples, "hyparlist.delivery.hops;", "cluster=test")
 		has("sample", samples, "hyparlist.delivery.latency;", "cluster=test")
 		for _, g := range []string{"hyparlist.view.active;", "hyparlist.members;", "hyparlist.plumtree.cache_messages;", "hyparlist.plumtree.cache_bytes;", "hyparlist.links;", "hyparlist.timers;"} {

@@ -107,6 +107,7 @@ func (c *cluster) join() {
 		}
 	}
 	stopCPU()
+	c.common.JoinCounters = c.sys.counters()
 	c.common.JoinConvergenceMs = sinceMs(start, c.app.allAt.Load())
 	c.common.Join99Ms = sinceMs(start, c.app.p99At.Load())
 	if c.common.JoinConvergenceMs < 0 {

@@ -76,6 +76,7 @@ type result struct {
 	CrashDetectionMs     int64              `json:"crash_detection_ms"`
 	LinksFailedSilent    *int64             `json:"links_failed_silent,omitempty"`
 	Counters             map[string]int64   `json:"counters,omitempty"`
+	JoinCounters         map[string]int64   `json:"join_counters,omitempty"` // at the join's end (converged or deadline)
 	PhaseCounters        map[string]int64   `json:"phase_counters,omitempty"`
 	Timeouts             []string           `json:"timeouts"`
 	Error                string             `json:"error,omitempty"`
