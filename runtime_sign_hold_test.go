@@ -213,12 +213,44 @@ func TestTLSHeldBroadcastsBounded(t *testing.T) {
 	}
 	close(holder.release)
 	pollUntil(t, "the held ones delivered", func() bool {
-		return counterSum(sink, "hyparlist.origin.held;reason="+heldDelivered) == maxHeldBroadcasts
+		return counterSum(sink, "hyparlist.origin.held;reason="+heldDelivered) == maxHeldBroadcasts &&
+			seed.rec.count([]byte(fmt.Sprint("b", maxHeldBroadcasts))) > 0
 	})
 	if n := seed.rec.count([]byte("b2")); n != 1 {
 		t.Errorf("b2 delivered %d times, want 1", n)
 	}
 	if n := seed.rec.count([]byte("over")); n != 0 {
 		t.Errorf("the broadcast over the bound delivered %d times", n)
+	}
+}
+
+// TestTLSTwoNodesFirstBroadcasts: two nodes under TLS with
+// VerifyUserBroadcasts; as soon as the join returns, each broadcasts. Each
+// node's first application broadcast reaches the other, which has no
+// other neighbour to recover it from, while (or before) its key check of
+// the sender runs: it must be held, not lost.
+func TestTLSTwoNodesFirstBroadcasts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real sockets")
+	}
+	ca := newTestCA(t, "test ca")
+	verify := func(c *Config) { c.VerifyUserBroadcasts = true }
+	a, sinkA := newTLSNode(t, "a", ca.tlsConfig(ca.issue(t, certSpec{dns: []string{"a"}})), verify)
+	b, sinkB := newTLSNode(t, "b", ca.tlsConfig(ca.issue(t, certSpec{dns: []string{"b"}})), verify)
+	if got, err := b.ml.Join([]string{a.ml.LocalNode().Address()}); got != 1 || err != nil {
+		t.Fatalf("join: %d, %v", got, err)
+	}
+	for _, n := range []*testNode{a, b} {
+		if err := n.ml.Broadcast([]byte("first from " + n.rec.name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pollUntil(t, "each first broadcast at the other node", func() bool {
+		return a.rec.count([]byte("first from b")) > 0 && b.rec.count([]byte("first from a")) > 0
+	})
+	for _, s := range []*inmemSink{sinkA, sinkB} {
+		if n := counterSum(s, "hyparlist.msg.refused;reason="+refusedOriginUnverified); n != 0 {
+			t.Errorf("%v broadcasts refused as origin_unverified, want 0", n)
+		}
 	}
 }
