@@ -40,6 +40,18 @@ import (
 //	                                        handshake_timeout, idle,
 //	                                        frame_budget (runtime_framebudget.go)
 //	                                        (runtime_inbound.go)
+//	hyparlist.stream.frame_budget_waits     counter: frames that waited for
+//	                                        MaxInboundFrameBytes
+//	                                        (runtime_framebudget.go)
+//	hyparlist.msg.refused                   counter, label "reason" (among
+//	                                        them wrong_state: a frame the
+//	                                        stream's state does not allow,
+//	                                        security_wrongstate.go)
+//	hyparlist.origin.held                   counter, label "reason":
+//	                                        delivered, refused, full:
+//	                                        broadcasts held for their
+//	                                        origin's key check under TLS
+//	                                        (runtime_sign_hold.go)
 //	hyparlist.packet.dropped                counter, label "reason"
 //	hyparlist.dispatch.dropped              counter, label "kind"
 //	hyparlist.sig.checked                   counter: broadcast signatures

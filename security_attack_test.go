@@ -206,6 +206,9 @@ func TestAttackPartialFrames(t *testing.T) {
 		t.Errorf("live heap %d MiB during the attack, want at most %d MiB", heap>>20, heapMax>>20)
 	}
 	wantBroadcasts(t, nodes, "partial")
+	if got := counterSum(target.sink, "hyparlist.stream.frame_budget_waits"); got == 0 {
+		t.Error("no frame counted as waiting for the frame budget")
+	}
 }
 
 // attackHeapMax bounds the live heap of the test process (three or four
