@@ -220,6 +220,10 @@ type plumtreeStats struct {
 	// GRAFT or refuse its PRUNE, and GraftsRepair those of the tree
 	// optimisation and of keepParent. Counted since the core started.
 	GraftsMissing, GraftsRegraft, GraftsAnswer, GraftsRepair uint64
+	// MissingDropped counts the IDs announced by IHAVE that were not
+	// recorded as missing because MissingMax were (an IHAVE flood, or a
+	// long partition's backlog). Counted since the core started.
+	MissingDropped uint64
 }
 
 // ptGraftCounts counts the GRAFTs sent, by cause (plumtreeStats).
@@ -234,5 +238,6 @@ func (p *Plumtree) counters() plumtreeStats {
 		CachedMessages: p.cache.len(), CachedBytes: p.cache.bytes,
 		GraftsMissing: p.grafts.missing, GraftsRegraft: p.grafts.regraft,
 		GraftsAnswer: p.grafts.answer, GraftsRepair: p.grafts.repair,
+		MissingDropped: p.missing.dropped,
 	}
 }

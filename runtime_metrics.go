@@ -26,6 +26,9 @@ import (
 //	                                        no_matching_key, unencrypted,
 //	                                        not_configured (security_encryption.go)
 //	hyparlist.plumtree.graft, .prune        counters (sent)
+//	hyparlist.plumtree.missing_dropped      counter: IDs announced by IHAVE
+//	                                        not recorded, the missing table
+//	                                        full (runtime_metrics_grafts.go)
 //	hyparlist.link.failed                   counter, label "reason":
 //	                                        write, queue_full, silent, probe,
 //	                                        ended (runtime_linkend.go)

@@ -75,3 +75,38 @@ func TestAttackMemberFlood(t *testing.T) {
 	t.Logf("%d announcements sent; node-0 lists %d members, dropped %v new records, %v after the flood began",
 		seq, victim.ml.NumMembers(), counterSum(victim.sink, "hyparlist.member.new_dropped"), time.Since(start).Round(time.Millisecond))
 }
+
+// TestAttackIHaveFlood: an outsider completes a plain handshake with
+// node-0 and announces 100,000 messages that do not exist, in IHAVEs of
+// 1,000 entries. node-0 records at most MissingMax of them (its GRAFTs for
+// them go nowhere) and counts the rest in
+// hyparlist.plumtree.missing_dropped; the cluster keeps delivering and
+// the heap stays bounded.
+func TestAttackIHaveFlood(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real sockets")
+	}
+	const ids = 100_000
+	nodes := attackCluster(t, 3, func(c *Config) { c.QueueCheckInterval = 100 * time.Millisecond })
+	victim := nodes[0]
+	c := dialAsNeighbour(t, victim.ml.LocalNode().Address(), "flooder")
+	defer c.Close()
+	lim := defaultWireLimits()
+	ih := ihaveMsg{Entries: make([]ihaveEntry, 0, 1000)}
+	for i := range ids {
+		ih.Entries = append(ih.Entries, ihaveEntry{ID: MessageID{Origin: "nobody", Seq: uint64(i + 1)}, Round: 1})
+		if len(ih.Entries) < cap(ih.Entries) {
+			continue
+		}
+		if err := writeMessageFrame(c, ih, lim); err != nil {
+			t.Fatalf("IHAVE %d: %v", i, err)
+		}
+		ih.Entries = ih.Entries[:0]
+	}
+	attackWaitFor(t, "the flood counted", func() bool {
+		return counterSum(victim.sink, "hyparlist.plumtree.missing_dropped") > 0
+	})
+	wantBroadcasts(t, nodes, "ihave flood")
+	wantHeapUnder(t)
+	t.Logf("%v announced IDs dropped", counterSum(victim.sink, "hyparlist.plumtree.missing_dropped"))
+}
