@@ -144,6 +144,7 @@ func TestAttackReplayedStream(t *testing.T) {
 	if n := b.rec.count(msg); n != 1 {
 		t.Fatalf("a replayed stream was delivered: %d deliveries, want 1", n)
 	}
+	wantHeapUnder(t)
 }
 
 // TestAttackReplayedPacket: a SendBestEffort packet between two nodes
@@ -190,4 +191,5 @@ func TestAttackReplayedPacket(t *testing.T) {
 	if n := b.rec.count(msg); n != 1 {
 		t.Fatalf("a replayed packet was delivered: %d deliveries, want 1", n)
 	}
+	wantHeapUnder(t)
 }
