@@ -170,7 +170,9 @@
 //     (runtime_join*.go), the dials that confirm second-hand members
 //     (runtime_confirm.go), the check of broadcast signatures
 //     (runtime_sign_check.go) and the binding of each origin name to its
-//     key (runtime_sign.go; under TLS runtime_sign_tls.go), the window of
+//     key (runtime_sign.go; under TLS runtime_sign_tls.go, which holds a
+//     broadcast until its origin's key check ends, runtime_sign_hold.go),
+//     the window of
 //     each origin's sequence numbers that refuses replays
 //     (runtime_sign_replay.go), and the bounds
 //     that keep overload from failing healthy links.

@@ -222,6 +222,10 @@ type plumtreeStats struct {
 	// neighbour just made eager for the missing messages it announced
 	// (graftAnnounced). Counted since the core started.
 	GraftsMissing, GraftsRegraft, GraftsAnswer, GraftsRepair, GraftsRelink uint64
+	// MissingDropped counts the IDs announced by IHAVE that were not
+	// recorded as missing because MissingMax were (an IHAVE flood, or a
+	// long partition's backlog). Counted since the core started.
+	MissingDropped uint64
 }
 
 // ptGraftCounts counts the GRAFTs sent, by cause (plumtreeStats).
@@ -236,6 +240,6 @@ func (p *Plumtree) counters() plumtreeStats {
 		CachedMessages: p.cache.len(), CachedBytes: p.cache.bytes,
 		GraftsMissing: p.grafts.missing, GraftsRegraft: p.grafts.regraft,
 		GraftsAnswer: p.grafts.answer, GraftsRepair: p.grafts.repair,
-		GraftsRelink: p.grafts.relink,
+		GraftsRelink: p.grafts.relink, MissingDropped: p.missing.dropped,
 	}
 }

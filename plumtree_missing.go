@@ -81,6 +81,9 @@ type ptMissingTable struct {
 	m            map[MessageID]ptMissing
 	max          int
 	maxAnnounced int
+	// dropped counts the announced IDs not recorded because the table
+	// was full (plumtreeStats.MissingDropped).
+	dropped uint64
 }
 
 func newPtMissingTable(max, maxAnnouncers int) ptMissingTable {
@@ -92,6 +95,7 @@ func newPtMissingTable(max, maxAnnouncers int) ptMissingTable {
 func (mt *ptMissingTable) announce(id MessageID, from Peer, round uint16, t *ptGraftTimer, now int64) {
 	e, ok := mt.m[id]
 	if !ok && len(mt.m) >= mt.max {
+		mt.dropped++
 		return
 	}
 	if !ok {

@@ -749,6 +749,8 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 		m.metrics.streamRefused(refusedHandshakeTimeout)
 	case errors.As(err, &de):
 		m.metrics.decodeFailed()
+	case errors.Is(err, errProtocol):
+		m.metrics.wrongState()
 	}
 	if err != nil {
 		if reason, ok := cryptoFailure(err); ok {
@@ -822,6 +824,7 @@ func (m *Memberlist) handleStreamMessage(conn net.Conn, peer Peer, version uint8
 	case linkPingMsg:
 		in.ack = m.ackPayload()
 	case helloMsg, helloAcceptMsg, helloRejectMsg:
+		m.metrics.wrongState()
 		m.logRefusal(slog.LevelWarn, "stream_handshake", peer.Name, "handshake message inside a stream", "from", peer.Name, "type", msg.Type().String())
 		return false
 	}

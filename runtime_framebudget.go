@@ -20,8 +20,8 @@ import (
 // frames (keepalives, IHAVEs, most broadcasts) never wait. A larger frame
 // first takes its announced size from the budget (twice it for a sealed
 // frame, whose plain copy is allocated too), waiting while the budget
-// cannot cover it, and gives it back once the message has been handed
-// on. A frame larger than the whole budget is admitted when nothing else
+// cannot cover it (counted in hyparlist.stream.frame_budget_waits), and
+// gives it back once the message has been handed on. A frame larger than the whole budget is admitted when nothing else
 // holds any of it. A reader that waits past its stream's read deadline
 // closes the stream, counted in hyparlist.stream.refused (reason
 // frame_budget).
@@ -75,6 +75,22 @@ func (b *frameBudget) acquire(n int, deadline time.Time, stop <-chan struct{}) b
 		}
 	}
 }
+
+// tryAcquire takes n bytes if the budget covers them now, and reports
+// whether it did; it never waits.
+func (b *frameBudget) tryAcquire(n int) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.used == 0 || b.used+n <= b.limit {
+		b.used += n
+		return true
+	}
+	return false
+}
+
+// keyFrameBudgetWaits counts the frames that had to wait for the budget
+// before they were read.
+var keyFrameBudgetWaits = []string{"hyparlist", "stream", "frame_budget_waits"}
 
 // release gives back n bytes taken by acquire.
 func (b *frameBudget) release(n int) {
@@ -139,6 +155,13 @@ func (m *Memberlist) takeFrameBudget(br *bufio.Reader, deadline time.Time) (int,
 	n := frameCharge(br, m.lim)
 	if n == 0 {
 		return 0, true
+	}
+	if !m.budget.tryAcquire(n) {
+		// Counted, so that a node whose budget is held (by an attacker,
+		// or by large frames of its own cluster) shows it.
+		m.metrics.sink.IncrCounterWithLabels(keyFrameBudgetWaits, 1, m.metrics.labels)
+	} else {
+		return n, true
 	}
 	if !m.budget.acquire(n, deadline, m.shutdownCh) {
 		if !m.shutDown() {

@@ -26,6 +26,9 @@ import (
 //	                                        no_matching_key, unencrypted,
 //	                                        not_configured (security_encryption.go)
 //	hyparlist.plumtree.graft, .prune        counters (sent)
+//	hyparlist.plumtree.missing_dropped      counter: IDs announced by IHAVE
+//	                                        not recorded, the missing table
+//	                                        full (runtime_metrics_grafts.go)
 //	hyparlist.link.failed                   counter, label "reason":
 //	                                        write, queue_full, silent, probe,
 //	                                        ended (runtime_linkend.go)
@@ -40,6 +43,18 @@ import (
 //	                                        handshake_timeout, idle,
 //	                                        frame_budget (runtime_framebudget.go)
 //	                                        (runtime_inbound.go)
+//	hyparlist.stream.frame_budget_waits     counter: frames that waited for
+//	                                        MaxInboundFrameBytes
+//	                                        (runtime_framebudget.go)
+//	hyparlist.msg.refused                   counter, label "reason" (among
+//	                                        them wrong_state: a frame the
+//	                                        stream's state does not allow,
+//	                                        security_wrongstate.go)
+//	hyparlist.origin.held                   counter, label "reason":
+//	                                        delivered, refused, full:
+//	                                        broadcasts held for their
+//	                                        origin's key check under TLS
+//	                                        (runtime_sign_hold.go)
 //	hyparlist.packet.dropped                counter, label "reason"
 //	hyparlist.dispatch.dropped              counter, label "kind"
 //	hyparlist.sig.checked                   counter: broadcast signatures

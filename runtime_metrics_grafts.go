@@ -23,5 +23,11 @@ func (r *runtimeMetrics) graftStats(prev, cur plumtreeStats) plumtreeStats {
 	} {
 		r.growth(keyGraftCause, r.with("reason", c.reason), c.prev, c.cur)
 	}
+	r.growth(keyMissingDropped, r.labels, prev.MissingDropped, cur.MissingDropped)
 	return cur
 }
+
+// keyMissingDropped is hyparlist.plumtree.missing_dropped: IDs announced
+// by IHAVE and not recorded because the missing table was full
+// (PlumtreeConfig.MissingMax).
+var keyMissingDropped = []string{"hyparlist", "plumtree", "missing_dropped"}

@@ -160,6 +160,11 @@ type originKeys struct {
 	// number of checks dialling.
 	checked map[string]time.Time
 	running int
+	// inflight holds the names whose key check is running (at most
+	// maxKeyChecks), held the broadcasts waiting for them under TLS
+	// (runtime_sign_hold.go).
+	inflight map[string]struct{}
+	held     heldBroadcasts
 }
 
 // originBinding is the key bound to an origin name and the window of its
@@ -186,10 +191,11 @@ func (l *runLoop) initSigning() error {
 	l.pt.setAdmitter(l.admitBroadcast)
 	l.pt.setNextSequence(startSequence(time.Now()))
 	l.origins = originKeys{
-		keys:    map[string]originBinding{l.m.self.Name: {key: publicKey(key)}},
-		self:    l.m.self.Name,
-		max:     max(l.m.config.MaxMembers, 1),
-		checked: make(map[string]time.Time),
+		keys:     map[string]originBinding{l.m.self.Name: {key: publicKey(key)}},
+		self:     l.m.self.Name,
+		max:      max(l.m.config.MaxMembers, 1),
+		checked:  make(map[string]time.Time),
+		inflight: make(map[string]struct{}),
 	}
 	return nil
 }
@@ -277,6 +283,7 @@ func (l *runLoop) checkKeyAt(name, addr string) {
 		}
 	}
 	o.checked[name] = l.now
+	o.inflight[name] = struct{}{}
 	o.running++
 	l.m.wg.Add(1)
 	go l.m.runKeyCheck(name, addr)
@@ -303,6 +310,10 @@ type cmdKeyChecked struct {
 func (c cmdKeyChecked) apply(l *runLoop) {
 	o := &l.origins
 	o.running--
+	delete(o.inflight, c.name)
+	// Under TLS, the broadcasts held for the check are judged once the
+	// key is bound, or not (runtime_sign_hold.go).
+	defer l.releaseHeld(c.name)
 	if c.err != nil || c.key == (originKey{}) || c.name == o.self {
 		l.m.logger.Debug("key check failed", "member", c.name, "error", c.err)
 		return

@@ -17,10 +17,12 @@ package hyparlist
 //     holding that name. Such a key replaces whatever was bound (and
 //     starts a new replay window, runtime_sign_replay.go).
 //   - A checked broadcast (Memberlist.checksClass) whose origin has no key
-//     bound yet is refused (hyparlist.msg.refused reason
-//     origin_unverified) and starts a key check of the origin; one signed
-//     by another key than the bound one is refused (reason origin_key)
-//     and starts one too, which rebinds a member restarted with a new key.
+//     bound yet starts a key check of the origin, and so does one signed
+//     by another key than the bound one (which rebinds a member restarted
+//     with a new key). While that check runs the broadcast is held, and
+//     judged again when it ends (runtime_sign_hold.go); with no check
+//     running, or the hold full, it is refused (hyparlist.msg.refused
+//     reason origin_unverified, or origin_key for another key).
 //     Nothing is bound by first use, so a made-up name binds nothing, and
 //     a node with a valid certificate of its own cannot broadcast in
 //     another node's name.
@@ -31,13 +33,14 @@ package hyparlist
 //     only a node holding a certificate for the name can answer there
 //     under it.
 //
-// The cost: the first checked broadcast of each origin is refused by
-// every node, which then dials the origin once (at most maxKeyChecks at
-// once, once per name per keyCheckInterval). Plumtree recovers the
-// refused message, which it did not mark as seen, from the IHAVEs of the
-// other neighbours (GRAFT) once the key is bound; where no other
-// neighbour has it (a two-node cluster), a membership announcement is
-// left to anti-entropy. A node learns no key from the streams other nodes
+// The cost: every node dials each origin once (at most maxKeyChecks at
+// once, once per name per keyCheckInterval), and an origin's first
+// checked broadcasts wait for that dial. A broadcast refused (no check
+// running, or the hold full) is recovered by Plumtree, which did not mark
+// it as seen, from the IHAVEs of the other neighbours (GRAFT) once the
+// key is bound; where no other neighbour has it (a two-node cluster), a
+// membership announcement is left to anti-entropy and an application
+// broadcast is lost. A node learns no key from the streams other nodes
 // dial to it (the Hello carries none), nor from its own other dials.
 
 // refusedOriginUnverified is the reason of hyparlist.msg.refused for a
@@ -53,13 +56,17 @@ func (l *runLoop) acceptOriginTLS(peer Peer, g gossipMsg, k originKey) bool {
 	switch {
 	case ok && held.key == k:
 		return true
-	case ok:
-		l.m.refuseBroadcast(refusedOriginKey, peer, g, nil)
-	default:
-		l.m.refuseBroadcast(refusedOriginUnverified, peer, g, nil)
 	}
 	if addr, ok := l.keyCheckAddr(g); ok {
 		l.checkKeyAt(name, addr)
+	}
+	if l.hold(peer, g, k) {
+		return false
+	}
+	if ok {
+		l.m.refuseBroadcast(refusedOriginKey, peer, g, nil)
+	} else {
+		l.m.refuseBroadcast(refusedOriginUnverified, peer, g, nil)
 	}
 	return false
 }

@@ -82,4 +82,5 @@ func TestAttackForgedMembers(t *testing.T) {
 		}
 	}
 	wantBroadcasts(t, nodes, "after forged members")
+	wantHeapUnder(t)
 }

@@ -38,6 +38,7 @@ func TestAttackForgedDisconnect(t *testing.T) {
 		t.Fatalf("forged DISCONNECTs removed neighbours %v of %v", lost, names)
 	}
 	wantBroadcasts(t, nodes, "after forged disconnects")
+	wantHeapUnder(t)
 }
 
 // TestAttackForgedLinkEnd: an outsider completes a plain handshake under
@@ -72,6 +73,7 @@ func TestAttackForgedLinkEnd(t *testing.T) {
 		}
 	}
 	wantBroadcasts(t, nodes, "after forged link ends")
+	wantHeapUnder(t)
 	if lost := lostNeighbour(); len(lost) > 0 {
 		t.Errorf("forged stream ends removed neighbours %v of %v", lost, names)
 	}

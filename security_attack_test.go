@@ -69,9 +69,10 @@ func ackStream(t *testing.T, a *attacker) func(net.Conn) {
 	}
 }
 
-// TestAttackHeldConnections: an attacker holds 200 idle connections, 200
-// half-sent handshakes and 100 handshaken streams that carry only Acks to
-// node-0, renewing each one the node closes. A node on another address
+// TestAttackHeldConnections: an attacker holds 1,000 idle connections,
+// 1,000 half-sent handshakes (issue 14's figures; 200 each until session
+// 10) and 100 handshaken streams that carry only Acks to node-0, renewing
+// each one the node closes. A node on another address
 // still joins through node-0 and runs the join's anti-entropy exchange,
 // broadcasts reach every node, and a crashed neighbour is replaced, while
 // node-0 counts the refusals.
@@ -85,10 +86,10 @@ func TestAttackHeldConnections(t *testing.T) {
 		nd.rec.update(func(r *recorder) { r.state = []byte(r.name + " state") })
 	}
 	a := newAttacker(t, target.ml.LocalNode().Address(), attackerAddr)
-	a.hold(200, idleConn)
-	a.hold(200, halfHello(t))
+	a.hold(1000, idleConn)
+	a.hold(1000, halfHello(t))
 	a.hold(100, ackStream(t, a))
-	a.waitDials(1000)
+	a.waitDials(3000)
 
 	// A join from another address, with its anti-entropy exchange.
 	joiner := newAttackNode(t, "joiner", "127.0.0.3", nil)
@@ -205,6 +206,9 @@ func TestAttackPartialFrames(t *testing.T) {
 		t.Errorf("live heap %d MiB during the attack, want at most %d MiB", heap>>20, heapMax>>20)
 	}
 	wantBroadcasts(t, nodes, "partial")
+	if got := counterSum(target.sink, "hyparlist.stream.frame_budget_waits"); got == 0 {
+		t.Error("no frame counted as waiting for the frame budget")
+	}
 }
 
 // attackHeapMax bounds the live heap of the test process (three or four

@@ -343,7 +343,18 @@ func TestTLSValidate(t *testing.T) {
 // TestTLSCluster8: eight nodes over mutual TLS on real sockets join one
 // seed, list each other, and every node's broadcast reaches every other
 // node.
-func TestTLSCluster8(t *testing.T) {
+func TestTLSCluster8(t *testing.T) { runTLSCluster8(t, nil) }
+
+// TestTLSCluster8Verified is TestTLSCluster8 with VerifyUserBroadcasts:
+// every node checks every application broadcast, and each origin's first
+// ones wait for its key check (runtime_sign_hold.go).
+func TestTLSCluster8Verified(t *testing.T) {
+	runTLSCluster8(t, func(c *Config) { c.VerifyUserBroadcasts = true })
+}
+
+// runTLSCluster8 runs TestTLSCluster8 with tweak applied to every node's
+// Config.
+func runTLSCluster8(t *testing.T, tweak func(*Config)) {
 	if testing.Short() {
 		t.Skip("real sockets")
 	}
@@ -353,7 +364,7 @@ func TestTLSCluster8(t *testing.T) {
 	sinks := make([]*inmemSink, n)
 	for i := range nodes {
 		name := fmt.Sprintf("tls-%02d", i)
-		nodes[i], sinks[i] = newTLSNode(t, name, ca.tlsConfig(ca.issue(t, certSpec{dns: []string{name}})), nil)
+		nodes[i], sinks[i] = newTLSNode(t, name, ca.tlsConfig(ca.issue(t, certSpec{dns: []string{name}})), tweak)
 	}
 	seed := nodes[0].ml.LocalNode().Address()
 	for _, nd := range nodes[1:] {

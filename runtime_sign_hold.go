@@ -1,0 +1,125 @@
+// Runtime: signed broadcasts under mutual TLS — a checked broadcast whose
+// origin's key is being checked is held until the check ends, then
+// delivered or refused.
+
+package hyparlist
+
+// Under TLS a name is bound to a key only by a key check
+// (runtime_sign_tls.go), so the first checked broadcast of each origin
+// arrives before its key is known. Until session 10 it was refused and
+// left to Plumtree's repair (GRAFT from another neighbour's IHAVE); where
+// no other neighbour had it (a two-node cluster), an application
+// broadcast with Config.VerifyUserBroadcasts was lost.
+//
+// Now a GOSSIP whose signature verifies but whose origin has no key bound
+// (or another key) is held while a key check of that origin is running:
+// the loop keeps it, Plumtree does not see it yet. When the check ends
+// (cmdKeyChecked), each held GOSSIP of that origin is judged again: signed
+// by the key now bound, it is handed to Plumtree as if it had just arrived
+// from the peer that sent it (hyparlist.origin.held reason delivered);
+// otherwise it is refused as before (hyparlist.msg.refused reason
+// origin_unverified or origin_key, and hyparlist.origin.held reason
+// refused). A copy of a held message, and a held message that Plumtree
+// got meanwhile by another way, is dropped: Plumtree needs one.
+//
+// Bounds: at most maxHeldBroadcasts messages and maxHeldBytes bytes of
+// payload are held node-wide, only for origins whose check is running (at
+// most maxKeyChecks, each ending within one dial: TCPTimeout). A GOSSIP
+// that would exceed either bound is refused as before the hold
+// (hyparlist.msg.refused reason origin_unverified or origin_key), and
+// counted in hyparlist.origin.held reason full. A GOSSIP whose origin has
+// no check running (one ran within keyCheckInterval, or maxKeyChecks are
+// running) is refused at once, as before. Without TLS nothing is held.
+
+// Bounds of the held broadcasts.
+const (
+	// maxHeldBroadcasts bounds the GOSSIPs held while their origins' key
+	// checks run.
+	maxHeldBroadcasts = 256
+	// maxHeldBytes bounds the payload bytes of the held GOSSIPs.
+	maxHeldBytes = 4 << 20
+)
+
+// Outcomes counted in hyparlist.origin.held.
+const (
+	heldDelivered = "delivered"
+	heldRefused   = "refused"
+	heldFull      = "full"
+)
+
+// keyOriginHeld counts held broadcasts by outcome (label reason).
+var keyOriginHeld = []string{"hyparlist", "origin", "held"}
+
+// heldGossip is a GOSSIP waiting for its origin's key check.
+type heldGossip struct {
+	from Peer
+	g    gossipMsg
+	key  originKey
+}
+
+// heldBroadcasts holds the GOSSIPs of origins whose key check is running.
+// Owned by the loop.
+type heldBroadcasts struct {
+	byName map[string][]heldGossip
+	count  int
+	bytes  int
+}
+
+// hold keeps g, from peer and signed by k, until the key check of its
+// origin ends, and reports whether it did: false when no check of the
+// origin is running or a bound is reached (counted), and the caller
+// refuses g. A copy of a message already held is kept once.
+func (l *runLoop) hold(peer Peer, g gossipMsg, k originKey) bool {
+	name := g.ID.Origin
+	if _, running := l.origins.inflight[name]; !running {
+		return false
+	}
+	h := &l.origins.held
+	for _, e := range h.byName[name] {
+		if e.g.ID == g.ID {
+			return true
+		}
+	}
+	if h.count >= maxHeldBroadcasts || h.bytes+len(g.Payload) > maxHeldBytes {
+		l.m.metrics.sink.IncrCounterWithLabels(keyOriginHeld, 1, l.m.metrics.with("reason", heldFull))
+		return false
+	}
+	if h.byName == nil {
+		h.byName = make(map[string][]heldGossip)
+	}
+	h.byName[name] = append(h.byName[name], heldGossip{from: peer, g: g, key: k})
+	h.count++
+	h.bytes += len(g.Payload)
+	return true
+}
+
+// releaseHeld judges again the GOSSIPs held for name, whose key check has
+// ended: those signed by the key now bound go to Plumtree, the others are
+// refused.
+func (l *runLoop) releaseHeld(name string) {
+	h := &l.origins.held
+	list := h.byName[name]
+	if list == nil {
+		return
+	}
+	delete(h.byName, name)
+	for _, e := range list {
+		h.count--
+		h.bytes -= len(e.g.Payload)
+		if l.left || l.pt.known(e.g.ID) {
+			continue
+		}
+		held, ok := l.origins.keys[name]
+		if !ok || held.key != e.key {
+			reason := refusedOriginUnverified
+			if ok {
+				reason = refusedOriginKey
+			}
+			l.m.refuseBroadcast(reason, e.from, e.g, nil)
+			l.m.metrics.sink.IncrCounterWithLabels(keyOriginHeld, 1, l.m.metrics.with("reason", heldRefused))
+			continue
+		}
+		l.m.metrics.sink.IncrCounterWithLabels(keyOriginHeld, 1, l.m.metrics.with("reason", heldDelivered))
+		l.feed(corePlumtree, Receive{From: e.from, Msg: e.g})
+	}
+}
