@@ -150,8 +150,9 @@
 //     wraps frames: security_encryption.go seals them under
 //     security_keyring.go's keys, security_bind.go binds a stream to its
 //     handshake and security_replay.go keeps a packet from being accepted
-//     twice; security_label.go is the cluster label; transport_tls.go is
-//     mutual TLS with names bound to certificates.
+//     twice; security_label.go is the cluster label;
+//     security_wrongstate.go counts frames a stream's state does not allow;
+//     transport_tls.go is mutual TLS with names bound to certificates.
 //   - Runtime loop: runtime_loop.go is the one goroutine that steps the
 //     cores and routes their actions; runtime_*.go are its parts:
 //     commands from the API, timers, links and their send queues
