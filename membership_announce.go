@@ -39,7 +39,8 @@ func (m *Membership) announce(kind announceKind, r memberRecord) {
 
 // announceSelfIfUnsent announces the local record with the first
 // neighbour after isolation, unless its latest announcement was made
-// while the node had a neighbour (see the file comment).
+// while the node had a neighbour and at least selfAnnounceSettle before
+// it lost the last one (see the file comment).
 func (m *Membership) announceSelfIfUnsent() {
 	if m.selfSent {
 		return

@@ -17,7 +17,8 @@ const (
 	announceJoin announceKind = iota
 	// announceRejoin: the node's own record again, with its first
 	// neighbour after it had lost every one, when its latest announcement
-	// was made with no neighbour to send it to.
+	// was made with no neighbour to send it to or less than
+	// selfAnnounceSettle before it lost the last one.
 	announceRejoin
 	// announceRefute: the node's own record at a higher incarnation,
 	// refuting a record about it.

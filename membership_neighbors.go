@@ -54,8 +54,9 @@ func (m *Membership) exchangeWith(p Peer) {
 // leads to an exchange. With the first neighbour after isolation (the
 // node's very first one included: Start announces nothing) the node
 // exchanges at once (its join exchange) and announces itself if its
-// latest announcement was made with no neighbour to hear it
-// (announceSelfIfUnsent); while the join exchange
+// latest announcement was made with no neighbour to hear it, or less than
+// selfAnnounceSettle before it lost the last one (announceSelfIfUnsent);
+// while the join exchange
 // with the joinVia contact has no answer yet, this is another join
 // exchange (a contact that is busy may never answer). Otherwise the side
 // with the smaller name

@@ -22,6 +22,11 @@ type ptPeer struct {
 	// queue holds announcements waiting for the next IHAVE flush to this
 	// peer, at most IHaveMaxEntries (a full queue is sent at once).
 	queue []ihaveEntry
+	// announcedMissing is set when an IHAVE of this neighbour announces
+	// a message we miss, and cleared when graftAnnounced has scanned the
+	// missing table for it: a relink scans only after new announcements
+	// (plumtree_relink.go).
+	announcedMissing bool
 }
 
 // ptPeers is the neighbour table, sorted by Peer.Name.

@@ -40,7 +40,10 @@ import (
 // main's 0.566 to 0.682).
 //
 // The scan is of the whole missing table (at most MissingMax entries),
-// once per such event.
+// once per such event, and only if pp announced a message we miss since
+// its last scan (ptPeer.announcedMissing). That flag is per neighbour, not
+// per tree: a scan for one tree clears it for the others, whose missing
+// messages then wait for their graft timers as in the paper.
 
 // graftAnnounced grafts from the neighbour pp, just made eager in the tree
 // r names, the missing messages of that tree it announced and that were
@@ -48,9 +51,13 @@ import (
 // missing table (at most MissingMax entries) and sends at most
 // ⌈MissingMax/IHaveMaxEntries⌉ GRAFTs.
 func (p *Plumtree) graftAnnounced(r ptTreeRef, pp *ptPeer) {
-	if len(p.missing.m) == 0 || r == (ptTreeRef{}) || r.shared {
+	if len(p.missing.m) == 0 || r == (ptTreeRef{}) || r.shared || !pp.announcedMissing {
 		return
 	}
+	// A neighbour's empty GRAFTs cost it 20 bytes each; without new
+	// announcements since the last scan there is nothing to find, and a
+	// scan per GRAFT would let it make us walk the whole table at will.
+	pp.announcedMissing = false
 	var ids []MessageID
 	for id, e := range p.missing.m {
 		if e.grafts == 0 && ptTreeOf(id) == r && ptAnnounced(e.announcers, pp.peer.Name) {
@@ -67,6 +74,9 @@ func (p *Plumtree) graftAnnounced(r ptTreeRef, pp *ptPeer) {
 	tm := &ptGraftTimer{second: true, ids: ids}
 	for _, id := range ids {
 		e := p.missing.m[id]
+		// pp is asked now; the timer's next GRAFT (graftTarget, by
+		// e.grafts) goes to the announcer after it.
+		moveAnnouncerFirst(e.announcers, pp.peer.Name)
 		e.grafts++
 		e.timer = tm
 		p.missing.m[id] = e
@@ -78,4 +88,16 @@ func (p *Plumtree) graftAnnounced(r ptTreeRef, pp *ptPeer) {
 		rest = rest[n:]
 	}
 	p.emit(SetTimer{After: p.cfg.GraftTimeout2, Timer: tm})
+}
+
+// moveAnnouncerFirst moves name's announcement to the front of
+// announcers, keeping the others in their order.
+func moveAnnouncerFirst(announcers []ptAnnouncement, name string) {
+	for i, a := range announcers {
+		if a.peer.Name == name {
+			copy(announcers[1:i+1], announcers[:i])
+			announcers[0] = a
+			return
+		}
+	}
 }

@@ -55,6 +55,64 @@ func TestPlumtreeRelinkKeepParent(t *testing.T) {
 func TestPlumtreeRelinkNotOnSharedTree(t *testing.T) {
 	h := newPtHarness(t, treesConfig(), "a", "b")
 	h.recv("b", sharedOf("o", 1, ClassUser, "p"))
-	h.recv("b", ihaveMsg{Entries: []ihaveEntry{{ID: MessageID{Origin: "q", Seq: 1 | ptSharedBit}, Round: 1}}})
+	h.recv("b", ihaveMsg{Entries: []ihaveEntry{{ID: MessageID{Origin: "o", Seq: 2 | ptSharedBit}, Round: 1}}})
 	wantActions(t, "b grafts the shared tree", h.recv("b", graftMsg{Root: "o", Shared: true}))
+}
+
+// TestPlumtreeRelinkScansOnlyAfterAnnouncements: the parent's empty
+// GRAFTs scan the missing table only when it announced a message we miss
+// since the last scan; a second GRAFT with nothing new announced grafts
+// nothing (and costs no scan), a new IHAVE re-arms it.
+func TestPlumtreeRelinkScansOnlyAfterAnnouncements(t *testing.T) {
+	cfg := treesConfig()
+	h := newPtHarness(t, cfg, "a", "b", "c")
+	h.recv("a", gossipOf("o", 1, 0, "p"))
+	h.recv("b", gossipOf("o", 2, 0, "q"))
+	h.recv("b", pruneMsg{Root: "o"})
+	h.recv("c", ihaveOf("o", 1, 3))
+	wantActions(t, "c announced o/3, b did not", h.recv("b", graftMsg{Root: "o"}), "send b graft(o) []")
+	h.recv("b", ihaveOf("o", 1, 3))
+	h.recv("b", pruneMsg{Root: "o"})
+	wantActions(t, "b announced o/3", h.recv("b", graftMsg{Root: "o"}),
+		"send b graft(o) []", "send b graft [o/3]",
+		fmt.Sprintf("timer %v plumtree-graft2[o/3]", cfg.GraftTimeout2))
+	h.recv("b", pruneMsg{Root: "o"})
+	wantActions(t, "nothing new from b", h.recv("b", graftMsg{Root: "o"}), "send b graft(o) []")
+	if got := h.pt.counters().GraftsRelink; got != 1 {
+		t.Fatalf("GraftsRelink = %d, want 1", got)
+	}
+}
+
+// TestPlumtreeRelinkNextGraftAnother: after the relink asked b for o/3,
+// which c announced first, the timer's next GRAFT goes to c, not to b
+// again.
+func TestPlumtreeRelinkNextGraftAnother(t *testing.T) {
+	cfg := treesConfig()
+	h := newPtHarness(t, cfg, "a", "b", "c")
+	h.recv("a", gossipOf("o", 1, 0, "p"))
+	h.recv("b", gossipOf("o", 2, 0, "q"))
+	h.recv("b", pruneMsg{Root: "o"})
+	h.recv("c", ihaveOf("o", 1, 3))
+	h.recv("b", ihaveOf("o", 1, 3))
+	wantActions(t, "b grafts o's tree", h.recv("b", graftMsg{Root: "o"}),
+		"send b graft(o) []", "send b graft [o/3]",
+		fmt.Sprintf("timer %v plumtree-graft2[o/3]", cfg.GraftTimeout2))
+	e := h.pt.missing.m[MessageID{Origin: "o", Seq: 3}]
+	if tgt, _ := h.pt.graftTarget(&e); tgt == nil || tgt.peer.Name != "c" {
+		t.Fatalf("next GRAFT to %v, want c", tgt)
+	}
+}
+
+// TestPlumtreeIHaveFromStranger: an IHAVE from a node that is not a
+// neighbour is dropped and counted; nothing is recorded as missing, so
+// no neighbour is grafted for what it names.
+func TestPlumtreeIHaveFromStranger(t *testing.T) {
+	h := newPtHarness(t, treesConfig(), "a", "b")
+	wantActions(t, "stranger's IHAVE", h.recv("x", ihaveOf("o", 1, 1, 2)))
+	if n := len(h.pt.missing.m); n != 0 {
+		t.Fatalf("missing table holds %d entries, want 0", n)
+	}
+	if got := h.pt.counters().IHaveStrangers; got != 2 {
+		t.Fatalf("IHaveStrangers = %d, want 2", got)
+	}
 }

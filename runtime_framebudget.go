@@ -21,8 +21,8 @@ import (
 // first takes its announced size from the budget (twice it for a sealed
 // frame, whose plain copy is allocated too), waiting while the budget
 // cannot cover it (counted in hyparlist.stream.frame_budget_waits), and
-// gives it back once the message has been handed on. A frame larger than the whole budget is admitted when nothing else
-// holds any of it. A reader that waits past its stream's read deadline
+// gives it back once the message has been handed on. A frame larger than
+// the whole budget is admitted when nothing else holds any of it. A reader that waits past its stream's read deadline
 // closes the stream, counted in hyparlist.stream.refused (reason
 // frame_budget).
 

@@ -29,6 +29,9 @@ import (
 //	hyparlist.plumtree.missing_dropped      counter: IDs announced by IHAVE
 //	                                        not recorded, the missing table
 //	                                        full (runtime_metrics_grafts.go)
+//	hyparlist.plumtree.ihave_strangers      counter: IDs announced by IHAVEs
+//	                                        from a node that is not a
+//	                                        neighbour, dropped
 //	hyparlist.link.failed                   counter, label "reason":
 //	                                        write, queue_full, silent, probe,
 //	                                        ended (runtime_linkend.go)
@@ -51,7 +54,8 @@ import (
 //	                                        stream's state does not allow,
 //	                                        security_wrongstate.go)
 //	hyparlist.origin.held                   counter, label "reason":
-//	                                        delivered, refused, full:
+//	                                        delivered, refused, full,
+//	                                        dropped:
 //	                                        broadcasts held for their
 //	                                        origin's key check under TLS
 //	                                        (runtime_sign_hold.go)
@@ -85,7 +89,9 @@ import (
 //	hyparlist.member.announcements          counter: membership announcements
 //	                                        (signed broadcasts) the node made;
 //	                                        .announced, label "kind": the
-//	                                        records in them, per reason (join,
+//	                                        records queued for them (one
+//	                                        replaced before it went out
+//	                                        counts too), per reason (join,
 //	                                        rejoin, refute, accuse, confirm,
 //	                                        proxy, dead, meta, leave;
 //	                                        membership_announce_kinds.go),

@@ -269,6 +269,11 @@ func (l *runLoop) checkKeyAt(name, addr string) {
 	if name == o.self || l.left || o.running >= maxKeyChecks {
 		return
 	}
+	if _, running := o.inflight[name]; running {
+		// One check per name at a time: the first to end would judge the
+		// held broadcasts (releaseHeld) while the other may still bind.
+		return
+	}
 	if at, ok := o.checked[name]; ok && l.now.Sub(at) < keyCheckInterval {
 		return
 	}

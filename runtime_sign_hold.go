@@ -19,8 +19,11 @@ package hyparlist
 // from the peer that sent it (hyparlist.origin.held reason delivered);
 // otherwise it is refused as before (hyparlist.msg.refused reason
 // origin_unverified or origin_key, and hyparlist.origin.held reason
-// refused). A copy of a held message, and a held message that Plumtree
-// got meanwhile by another way, is dropped: Plumtree needs one.
+// refused). A copy of a held message signed by the same key is not held
+// twice; copies under other keys are held beside it (a forger's copy that
+// came first must not stand in for the genuine one). A held message that
+// Plumtree got meanwhile by another way, and everything held when the
+// node leaves, is dropped (hyparlist.origin.held reason dropped).
 //
 // Bounds: at most maxHeldBroadcasts messages and maxHeldBytes bytes of
 // payload are held node-wide, only for origins whose check is running (at
@@ -45,6 +48,7 @@ const (
 	heldDelivered = "delivered"
 	heldRefused   = "refused"
 	heldFull      = "full"
+	heldDropped   = "dropped"
 )
 
 // keyOriginHeld counts held broadcasts by outcome (label reason).
@@ -68,7 +72,8 @@ type heldBroadcasts struct {
 // hold keeps g, from peer and signed by k, until the key check of its
 // origin ends, and reports whether it did: false when no check of the
 // origin is running or a bound is reached (counted), and the caller
-// refuses g. A copy of a message already held is kept once.
+// refuses g. A copy of a message already held under the same key is kept
+// once.
 func (l *runLoop) hold(peer Peer, g gossipMsg, k originKey) bool {
 	name := g.ID.Origin
 	if _, running := l.origins.inflight[name]; !running {
@@ -76,7 +81,7 @@ func (l *runLoop) hold(peer Peer, g gossipMsg, k originKey) bool {
 	}
 	h := &l.origins.held
 	for _, e := range h.byName[name] {
-		if e.g.ID == g.ID {
+		if e.g.ID == g.ID && e.key == k {
 			return true
 		}
 	}
@@ -107,6 +112,7 @@ func (l *runLoop) releaseHeld(name string) {
 		h.count--
 		h.bytes -= len(e.g.Payload)
 		if l.left || l.pt.known(e.g.ID) {
+			l.m.metrics.sink.IncrCounterWithLabels(keyOriginHeld, 1, l.m.metrics.with("reason", heldDropped))
 			continue
 		}
 		held, ok := l.origins.keys[name]

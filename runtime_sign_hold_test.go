@@ -254,3 +254,36 @@ func TestTLSTwoNodesFirstBroadcasts(t *testing.T) {
 		}
 	}
 }
+
+// TestTLSHeldForgedCopyFirst: a forger's copy of a broadcast (same ID,
+// another key) held first does not stand in for the genuine copy that
+// comes after it: when the check binds the genuine key, the genuine copy
+// is delivered and the forged one dropped or refused, never delivered.
+func TestTLSHeldForgedCopyFirst(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real sockets")
+	}
+	_, key, _ := ed25519.GenerateKey(nil)
+	_, forged, _ := ed25519.GenerateKey(nil)
+	seed, sink, conn, holder := holdSetup(t, key, key)
+	lim := defaultWireLimits()
+	if err := writeMessageFrame(conn, signedGossip(forged, "origin", 2, ClassUser, []byte("forged")), lim); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeMessageFrame(conn, signedGossip(key, "origin", 2, ClassUser, []byte("genuine")), lim); err != nil {
+		t.Fatal(err)
+	}
+	pollUntil(t, "all three held", func() bool { return heldCount(t, seed.ml) == 3 })
+	close(holder.release)
+	pollUntil(t, "the genuine copy delivered", func() bool { return seed.rec.count([]byte("genuine")) > 0 })
+	pollUntil(t, "the hold empty", func() bool { return heldCount(t, seed.ml) == 0 })
+	if n := seed.rec.count([]byte("forged")); n != 0 {
+		t.Errorf("forged copy delivered %d times", n)
+	}
+	judged := counterSum(sink, "hyparlist.origin.held;reason="+heldDelivered) +
+		counterSum(sink, "hyparlist.origin.held;reason="+heldRefused) +
+		counterSum(sink, "hyparlist.origin.held;reason="+heldDropped)
+	if judged != 3 {
+		t.Errorf("%v held broadcasts judged, want 3", judged)
+	}
+}
