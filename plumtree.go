@@ -121,9 +121,6 @@ type Plumtree struct {
 	broken []int32
 	// grafts counts the GRAFTs sent, by cause (plumtreeStats).
 	grafts ptGraftCounts
-	// ihaveStrangers counts the IDs of IHAVEs from non-neighbours
-	// (plumtreeStats.IHaveStrangers).
-	ihaveStrangers uint64
 	// lag learns the first graft wait (plumtree_graftwait.go).
 	lag ptLag
 
@@ -501,15 +498,7 @@ func (p *Plumtree) receiveIHave(from Peer, ih ihaveMsg) {
 	// Only a neighbour lazy in the message's tree can trigger the
 	// optimisation (tested per entry below).
 	pp := p.peers.get(from.Name)
-	if pp == nil {
-		// Not in the paper: only a neighbour sends IHAVE (to its lazy
-		// links), so one from elsewhere is a stranger's (or a former
-		// neighbour's, in flight when the link went down). Recording it
-		// would have us GRAFT our neighbours for whatever it names.
-		p.ihaveStrangers += uint64(len(ih.Entries))
-		return
-	}
-	optimize := p.cfg.OptimizationThreshold > 0
+	optimize := p.cfg.OptimizationThreshold > 0 && pp != nil
 	for _, e := range ih.Entries {
 		fwd, ok := p.seen.round(e.ID)
 		if !ok {
@@ -517,7 +506,9 @@ func (p *Plumtree) receiveIHave(from Peer, ih ihaveMsg) {
 				timer = &ptGraftTimer{ids: make([]MessageID, 0, len(ih.Entries))}
 			}
 			p.missing.announce(e.ID, from, e.Round, timer, p.now)
-			pp.announcedMissing = true
+			if pp != nil {
+				pp.announcedMissing = true
+			}
 			continue
 		}
 		if optimize && fwd > 0 && p.worthOptimizing(e.Round, fwd-1) && !p.eagerIn(ptTreeOf(e.ID), pp) && p.optimizeOnIHave(from.Name, e.ID) {
@@ -527,7 +518,7 @@ func (p *Plumtree) receiveIHave(from Peer, ih ihaveMsg) {
 	if timer != nil && len(timer.ids) > 0 {
 		// Whether pp is eager in the trees of the messages we miss, after
 		// any optimisation above.
-		eager := true
+		eager := pp != nil
 		for _, id := range timer.ids {
 			eager = eager && p.eagerIn(ptTreeOf(id), pp)
 		}

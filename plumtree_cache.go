@@ -226,10 +226,6 @@ type plumtreeStats struct {
 	// recorded as missing because MissingMax were (an IHAVE flood, or a
 	// long partition's backlog). Counted since the core started.
 	MissingDropped uint64
-	// IHaveStrangers counts the IDs announced by IHAVEs from a node that
-	// is not a neighbour, dropped unrecorded. Counted since the core
-	// started.
-	IHaveStrangers uint64
 }
 
 // ptGraftCounts counts the GRAFTs sent, by cause (plumtreeStats).
@@ -245,6 +241,5 @@ func (p *Plumtree) counters() plumtreeStats {
 		GraftsMissing: p.grafts.missing, GraftsRegraft: p.grafts.regraft,
 		GraftsAnswer: p.grafts.answer, GraftsRepair: p.grafts.repair,
 		GraftsRelink: p.grafts.relink, MissingDropped: p.missing.dropped,
-		IHaveStrangers: p.ihaveStrangers,
 	}
 }

@@ -102,17 +102,3 @@ func TestPlumtreeRelinkNextGraftAnother(t *testing.T) {
 		t.Fatalf("next GRAFT to %v, want c", tgt)
 	}
 }
-
-// TestPlumtreeIHaveFromStranger: an IHAVE from a node that is not a
-// neighbour is dropped and counted; nothing is recorded as missing, so
-// no neighbour is grafted for what it names.
-func TestPlumtreeIHaveFromStranger(t *testing.T) {
-	h := newPtHarness(t, treesConfig(), "a", "b")
-	wantActions(t, "stranger's IHAVE", h.recv("x", ihaveOf("o", 1, 1, 2)))
-	if n := len(h.pt.missing.m); n != 0 {
-		t.Fatalf("missing table holds %d entries, want 0", n)
-	}
-	if got := h.pt.counters().IHaveStrangers; got != 2 {
-		t.Fatalf("IHaveStrangers = %d, want 2", got)
-	}
-}

@@ -335,13 +335,15 @@ func TestPlumtreeNonNeighbourMessages(t *testing.T) {
 	wantActions(t, "graft from stranger", h.recv("x", graftMsg{IDs: []MessageID{{Origin: "o", Seq: 1}}}),
 		"send x gossip o/1 r1 \"p\"")
 	wantSets(t, h, "eager=[a] lazy=[]")
-	// Its announcement is dropped: only neighbours send IHAVE, and
-	// recording a stranger's would have us graft our neighbours for
-	// whatever it names.
-	wantActions(t, "ihave from stranger", h.recv("x", ihaveOf("o", 0, 2)))
-	if n := len(h.pt.missing.m); n != 0 {
-		t.Fatalf("missing table holds %d entries, want 0", n)
-	}
+	// Its announcement is recorded, but a stranger is never grafted: the
+	// message is grafted from a neighbour instead, and the link becomes
+	// eager.
+	acts = h.recv("x", ihaveOf("o", 0, 2))
+	tm := timerOf(t, acts)
+	h.recv("a", pruneMsg{})
+	h.now += 250 * time.Millisecond
+	wantActions(t, "graft timer, stranger only", h.step(TimerFired{Timer: tm}),
+		"send a graft [o/2]", "timer 40ms plumtree-graft2[o/2]")
 	wantSets(t, h, "eager=[a] lazy=[]")
 }
 

@@ -29,9 +29,6 @@ import (
 //	hyparlist.plumtree.missing_dropped      counter: IDs announced by IHAVE
 //	                                        not recorded, the missing table
 //	                                        full (runtime_metrics_grafts.go)
-//	hyparlist.plumtree.ihave_strangers      counter: IDs announced by IHAVEs
-//	                                        from a node that is not a
-//	                                        neighbour, dropped
 //	hyparlist.link.failed                   counter, label "reason":
 //	                                        write, queue_full, silent, probe,
 //	                                        ended (runtime_linkend.go)

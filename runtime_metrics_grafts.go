@@ -24,7 +24,6 @@ func (r *runtimeMetrics) graftStats(prev, cur plumtreeStats) plumtreeStats {
 		r.growth(keyGraftCause, r.with("reason", c.reason), c.prev, c.cur)
 	}
 	r.growth(keyMissingDropped, r.labels, prev.MissingDropped, cur.MissingDropped)
-	r.growth(keyIHaveStrangers, r.labels, prev.IHaveStrangers, cur.IHaveStrangers)
 	return cur
 }
 
@@ -32,7 +31,3 @@ func (r *runtimeMetrics) graftStats(prev, cur plumtreeStats) plumtreeStats {
 // by IHAVE and not recorded because the missing table was full
 // (PlumtreeConfig.MissingMax).
 var keyMissingDropped = []string{"hyparlist", "plumtree", "missing_dropped"}
-
-// keyIHaveStrangers is hyparlist.plumtree.ihave_strangers: IDs announced
-// by IHAVEs from a node that is not a neighbour, dropped unrecorded.
-var keyIHaveStrangers = []string{"hyparlist", "plumtree", "ihave_strangers"}
