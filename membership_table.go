@@ -134,9 +134,14 @@ type entryArena struct {
 	n      int    // entries in use
 }
 
-// entryChunkBits sets the chunk size: 256 entries, 10 KiB.
+// entryChunkBits sets the chunk size: 32 entries, 1.25 KiB, so
+// that a small cluster's table does not hold a chunk sized for a large
+// one (256 entries, 10 KiB, were 10 KiB of the heap of each node of an
+// idle 16- or 64-node cluster: BENCHMARKS.md, session 10: heap per
+// node). The number of members is not bounded by it: chunks are added
+// as the table grows.
 const (
-	entryChunkBits = 8
+	entryChunkBits = 5
 	entryChunk     = 1 << entryChunkBits
 )
 

@@ -9,8 +9,12 @@ package hyparlist
 // large its bound (Config.PeerSendQueueDepth, Config.HandoffQueueDepth:
 // the caller's).
 
-// fifoMinCap is the ring's first capacity; it doubles when full.
-const fifoMinCap = 8
+// fifoMinCap is the ring's first capacity; it doubles when full, up to
+// the queue's bound. It is small because an idle queue keeps it: a link
+// has several queues, and an idle link holds at most a frame or two in
+// each (8 outFrames per queue were 7 KiB of the heap of each node of an
+// idle 64-node cluster: BENCHMARKS.md, session 10: heap per node).
+const fifoMinCap = 2
 
 // fifo is a first-in first-out queue. Not safe for concurrent use: its
 // owner guards it.

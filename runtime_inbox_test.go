@@ -78,3 +78,32 @@ func TestInboxQueueBound(t *testing.T) {
 		}
 	})
 }
+
+// TestFIFOGrowsFromMinCapToDeepQueue: a fifo that starts at fifoMinCap
+// holds and returns, in order, as many frames as the default send queue
+// bound, interleaved with pops so that the ring wraps while it grows, and
+// gives back its grown ring when it empties.
+func TestFIFOGrowsFromMinCapToDeepQueue(t *testing.T) {
+	var q fifo[outFrame]
+	depth := DefaultLANConfig().PeerSendQueueDepth
+	next, want := 0, 0
+	for next < depth {
+		for range 3 {
+			q.push(outFrame{cost: next})
+			next++
+		}
+		f, ok := q.pop()
+		if !ok || f.cost != want {
+			t.Fatalf("pop = %d, %v; want %d", f.cost, ok, want)
+		}
+		want++
+	}
+	for ; want < next; want++ {
+		if f, ok := q.pop(); !ok || f.cost != want {
+			t.Fatalf("pop = %d, %v; want %d", f.cost, ok, want)
+		}
+	}
+	if q.len() != 0 || len(q.buf) > fifoMinCap {
+		t.Fatalf("empty fifo: len %d, ring %d", q.len(), len(q.buf))
+	}
+}

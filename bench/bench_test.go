@@ -211,3 +211,21 @@ func TestFlagErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestHeapProfilePath: -heap-profile's file is used as given for one
+// system and takes the system's name before its extension for two.
+func TestHeapProfilePath(t *testing.T) {
+	for _, c := range []struct {
+		file, system string
+		systems      int
+		want         string
+	}{
+		{"/tmp/h.pb.gz", "hyparlist", 1, "/tmp/h.pb.gz"},
+		{"/tmp/h.pb.gz", "memberlist", 2, "/tmp/h-memberlist.pb.gz"},
+		{"heap", "hyparlist", 2, "heap-hyparlist"},
+	} {
+		if got := heapProfilePath(c.file, c.system, c.systems); got != c.want {
+			t.Errorf("heapProfilePath(%q, %q, %d) = %q, want %q", c.file, c.system, c.systems, got, c.want)
+		}
+	}
+}

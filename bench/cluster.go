@@ -154,6 +154,11 @@ func (c *cluster) idle() {
 		}
 	}
 	end := takeMem()
+	if c.opt.heapProfile != "" {
+		if err := writeProfile(heapProfilePath(c.opt.heapProfile, c.sys.name(), len(c.opt.systems)), "heap", 0); err != nil {
+			c.logf("%s: heap profile: %v", c.sys.name(), err)
+		}
+	}
 	c.common.HeapBytesPerNodeEnd = (int64(end.heap) - int64(c.base.heap)) / n
 	c.common.GoroutinesPerNodeEnd = round3(float64(end.goroutines-c.base.goroutines)/float64(n) - 1)
 	c.common.IdleWindowS = round3(secs)

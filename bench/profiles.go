@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strings"
 )
 
 // This file writes the -pprof profiles: what the goroutines of an idle
@@ -46,4 +47,19 @@ func writeProfile(path, name string, debug int) error {
 		return fmt.Errorf("profile %s: close %s: %w", name, path, err)
 	}
 	return nil
+}
+
+// heapProfilePath is where -heap-profile file puts system's profile: file
+// itself when one system runs, else file with the system's name before
+// its extension (heap.pb.gz: heap-hyparlist.pb.gz).
+func heapProfilePath(file, system string, systems int) string {
+	if systems <= 1 {
+		return file
+	}
+	dir, base := filepath.Split(file)
+	stem, ext, _ := strings.Cut(base, ".")
+	if ext != "" {
+		ext = "." + ext
+	}
+	return filepath.Join(dir, stem+"-"+system+ext)
 }
