@@ -121,6 +121,7 @@ func TestPlots(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in.jsonl")
 	var buf bytes.Buffer
+	buf.WriteString("# a results file's note on its runs\n")
 	emit := emitter(&buf, true)
 	for _, n := range []int{16, 64} {
 		for _, sys := range []string{"hyparlist", "memberlist"} {

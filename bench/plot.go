@@ -15,7 +15,8 @@ import (
 // latency CDF per system and broadcast path (one plot per config, payload
 // and N), and wire bytes per broadcast and idle CPU against N.
 
-// readResults reads the JSON lines of path.
+// readResults reads the JSON lines of path, skipping blank lines and
+// comment lines (starting with '#', as results files note their runs).
 func readResults(path string) ([]result, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -26,7 +27,7 @@ func readResults(path string) ([]result, error) {
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	for line := 1; sc.Scan(); line++ {
-		if strings.TrimSpace(sc.Text()) == "" {
+		if t := strings.TrimSpace(sc.Text()); t == "" || strings.HasPrefix(t, "#") {
 			continue
 		}
 		var r result
