@@ -240,15 +240,17 @@ func (l *runLoop) deliverBroadcast(payload []byte) {
 	}
 	m, received := l.m, l.now
 	l.later(m.msgQueue, len(payload), "broadcast", func() {
+		now := time.Now()
 		var k payloadKey
 		if m.pump != nil {
 			k = m.recent.key(payload)
-			now := time.Now()
 			m.notePayload(now, k)
 			m.pump.pace.markBusy(now)
 		}
-		m.metrics.deliveryLatency(received)
-		d.NotifyMsg(clonePayload(payload))
+		m.metrics.deliveryLatency(now.Sub(received))
+		// A copy in the dispatcher's reused buffer: the slice is valid
+		// only during the call (runtime_notifycopy.go).
+		d.NotifyMsg(m.notifyCopy.of(payload))
 		if m.pump != nil {
 			m.notePayload(time.Now(), k)
 		}
