@@ -86,11 +86,8 @@ type Memberlist struct {
 	recent *recentPayloads
 	// backlog counts the broadcast payloads waiting in the links' user
 	// queues; local broadcasts wait for room in it (runtime_backlog.go).
-	backlog  *userBacklog
-	msgQueue *dispatcher
-	// notifyCopy is the buffer broadcast payloads are copied into for
-	// NotifyMsg; only msgQueue's callbacks use it (runtime_notifycopy.go).
-	notifyCopy notifyCopy
+	backlog    *userBacklog
+	msgQueue   *dispatcher
 	eventQueue *dispatcher
 	// pump runs the broadcast pump's rounds (runtime_pump.go); nil when
 	// it does not run.

@@ -23,8 +23,7 @@ type Delegate interface {
 	// node (through GetBroadcasts or the native Broadcast) or a direct
 	// message sent with SendReliable or SendBestEffort. Each broadcast is
 	// delivered at most once per node. The slice is only valid during the
-	// call: copy it to keep it (a broadcast's is a copy in a buffer that
-	// the next broadcast's call reuses).
+	// call: copy it to keep it.
 	NotifyMsg([]byte)
 
 	// GetBroadcasts returns user payloads to broadcast to the whole

@@ -227,6 +227,5 @@
 //     delivery to runLoop.deliverBroadcast (runtime_callbacks.go); after
 //     the loop iteration, runLoop.flushCallbacks hands it to the message
 //     dispatcher, whose goroutine (dispatcher.run, runtime_dispatch.go)
-//     calls Delegate.NotifyMsg with a copy of the payload in a buffer it
-//     reuses (runtime_notifycopy.go).
+//     calls Delegate.NotifyMsg.
 package hyparlist

@@ -248,9 +248,10 @@ func (l *runLoop) deliverBroadcast(payload []byte) {
 			m.pump.pace.markBusy(now)
 		}
 		m.metrics.deliveryLatency(now.Sub(received))
-		// A copy in the dispatcher's reused buffer: the slice is valid
-		// only during the call (runtime_notifycopy.go).
-		d.NotifyMsg(m.notifyCopy.of(payload))
+		// A fresh copy per delivery: the contract says the slice is valid
+		// only during the call, but memberlist hands each packet a buffer
+		// of its own, and programs written for it keep the slice.
+		d.NotifyMsg(clonePayload(payload))
 		if m.pump != nil {
 			m.notePayload(time.Now(), k)
 		}
