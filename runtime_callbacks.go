@@ -240,14 +240,17 @@ func (l *runLoop) deliverBroadcast(payload []byte) {
 	}
 	m, received := l.m, l.now
 	l.later(m.msgQueue, len(payload), "broadcast", func() {
+		now := time.Now()
 		var k payloadKey
 		if m.pump != nil {
 			k = m.recent.key(payload)
-			now := time.Now()
 			m.notePayload(now, k)
 			m.pump.pace.markBusy(now)
 		}
-		m.metrics.deliveryLatency(received)
+		m.metrics.deliveryLatency(now.Sub(received))
+		// A fresh copy per delivery: the contract says the slice is valid
+		// only during the call, but memberlist hands each packet a buffer
+		// of its own, and programs written for it keep the slice.
 		d.NotifyMsg(clonePayload(payload))
 		if m.pump != nil {
 			m.notePayload(time.Now(), k)

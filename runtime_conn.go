@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -48,6 +49,11 @@ const transientLinkLinger = 2 * time.Second
 // writeBatchBytes is the most bytes a writer gathers from its queue before
 // it writes them to the stream in one call.
 const writeBatchBytes = 64 << 10
+
+// frameGrowExtra is what a writer adds to a frame's frameCost when it
+// makes room for the frame in its buffer: the header, signature and
+// sealing overhead that frameCost leaves out.
+const frameGrowExtra = 128
 
 // readBufferBytes is the buffer of a stream reader.
 const readBufferBytes = 16 << 10
@@ -107,6 +113,9 @@ type outLink struct {
 	// checking is set while a goroutine checks whether the peer closed the
 	// link's stream (runtime_linkend.go).
 	checking atomic.Bool
+	// writeDeadline is the stream's write deadline (runtime_deadline.go).
+	// Owned by the link's writer, of which one runs at a time.
+	writeDeadline lazyDeadline
 
 	// Loop-owned.
 	neighbor  bool
@@ -267,6 +276,10 @@ func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) (parked bool, err erro
 				// Each message in the layouts of the link's wire
 				// version (forVersion): tree roots from 3 on, member
 				// versions from 4 on.
+				// Room for the frame at once: a buffer fresh from the
+				// pool would otherwise grow in steps as the frame's
+				// fields are appended, copying what it holds each time.
+				buf = slices.Grow(buf, f.cost+frameGrowExtra)
 				buf, scratch = m.appendFrame(buf, scratch, forVersion(f.msg, uint8(l.version.Load())), l.peer, label, &tally)
 			case f.flushed != nil:
 				markers = append(markers, f.flushed)
@@ -288,7 +301,7 @@ func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) (parked bool, err erro
 		}
 		tally.flush(emit)
 		if len(buf) > 0 {
-			if err := m.writeAll(conn, buf); err != nil {
+			if err := m.writeLink(l, conn, buf); err != nil {
 				select {
 				case <-l.abortCh:
 					return false, nil
@@ -332,6 +345,19 @@ func (m *Memberlist) appendFrame(buf, scratch []byte, msg Message, to Peer, labe
 	}
 	tally.add(msg.Type(), len(out)-n, m.metrics.sentBatch)
 	return out, scratch
+}
+
+// writeLink writes b to conn, the stream of l, within at least
+// TCPTimeout; the write deadline is moved only when it comes near
+// (runtime_deadline.go).
+func (m *Memberlist) writeLink(l *outLink, conn net.Conn, b []byte) error {
+	if at, moved := l.writeDeadline.renew(time.Now(), m.config.TCPTimeout); moved {
+		if err := conn.SetWriteDeadline(at); err != nil {
+			return err
+		}
+	}
+	_, err := conn.Write(b)
+	return err
 }
 
 // writeAll writes b to conn within TCPTimeout.
@@ -766,7 +792,11 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 	sr := newStreamReader(&m.readBufs, cr)
 	defer sr.release()
 	idle := m.readIdleTimeout()
-	deadline := time.Now().Add(idle)
+	// alive is when the last frame that keeps the stream alive arrived;
+	// the read deadline is at least idle after it, moved only when it
+	// comes near (runtime_deadline.go).
+	alive := time.Now()
+	var deadline lazyDeadline
 	consumed := 0
 	link := false // the stream carries peer's active-view link (runtime_linkend.go)
 	var tally msgTally
@@ -775,8 +805,11 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 	for {
 		var wait time.Time
 		if idle > 0 {
-			_ = conn.SetReadDeadline(deadline)
-			wait = deadline
+			at, moved := deadline.renew(alive, idle)
+			if moved {
+				_ = conn.SetReadDeadline(at)
+			}
+			wait = at
 		}
 		if sr.buffered() == 0 {
 			tally.flush(emit) // before a read that may wait
@@ -797,10 +830,11 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 		n := cr.n - sr.buffered()
 		tally.add(msg.Type(), n-consumed, emit)
 		consumed = n
+		at := sr.readAt // the frame's last bytes had arrived by then
 		if keepsStreamAlive(msg) {
-			deadline = time.Now().Add(idle)
+			alive = at
 		}
-		handled := m.handleStreamMessage(conn, peer, version, keys.send, msg)
+		handled := m.handleStreamMessage(conn, peer, version, keys.send, msg, at)
 		m.budget.release(charge)
 		if !handled {
 			return
@@ -809,11 +843,11 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 	}
 }
 
-// handleStreamMessage acts on one frame read from peer's stream of wire
-// version version and label label; it reports false when the stream must
-// be closed.
-func (m *Memberlist) handleStreamMessage(conn net.Conn, peer Peer, version uint8, label string, msg Message) bool {
-	in := inbound{from: peer, msg: msg, at: time.Now()}
+// handleStreamMessage acts on one frame read at time at from peer's
+// stream of wire version version and label label; it reports false when
+// the stream must be closed.
+func (m *Memberlist) handleStreamMessage(conn net.Conn, peer Peer, version uint8, label string, msg Message, at time.Time) bool {
+	in := inbound{from: peer, msg: msg, at: at}
 	switch v := msg.(type) {
 	case userMsg:
 		return m.deliverDirect(v.Payload, true)
@@ -859,7 +893,8 @@ func (m *Memberlist) logReadError(peer Peer, source string, err error) {
 }
 
 // readIdleTimeout is how long an accepted stream may go without protocol
-// traffic (keepsStreamAlive) before the reader closes it: three link
+// traffic (keepsStreamAlive) before the reader closes it (at most an
+// eighth more: the deadline's slack, runtime_deadline.go): three link
 // silence limits (a neighbour sends a keepalive every interval; a
 // transient link closes after transientLinkLinger), or no limit when
 // keepalives are off.

@@ -286,9 +286,10 @@ func (r *runtimeMetrics) delivered(hops uint16) {
 	r.sink.AddSampleWithLabels(keyDeliveryHops, float32(hops), r.labels)
 }
 
-// deliveryLatency records the time since the loop delivered a broadcast.
-func (r *runtimeMetrics) deliveryLatency(since time.Time) {
-	ms := float32(time.Since(since).Seconds() * 1000)
+// deliveryLatency records d, the time from the loop's delivery of a
+// broadcast to its NotifyMsg call.
+func (r *runtimeMetrics) deliveryLatency(d time.Duration) {
+	ms := float32(d.Seconds() * 1000)
 	r.sink.AddSampleWithLabels(keyDeliveryLatency, ms, r.labels)
 }
 

@@ -64,6 +64,10 @@ type streamReader struct {
 	br   *bufio.Reader
 	// hot is set while the stream is busy (hotReadWait).
 	hot bool
+	// readAt is when the last read from the stream returned: the frames
+	// it brought arrived by then (the reader's clock for them, so that a
+	// frame costs no clock reading of its own).
+	readAt time.Time
 }
 
 // newStreamReader returns a reader of src buffered through pool.
@@ -83,7 +87,8 @@ func (s *streamReader) next() *bufio.Reader {
 	s.release()
 	start := time.Now()
 	n, err := s.src.Read(s.idle[:])
-	s.hot = time.Since(start) < hotReadWait
+	s.readAt = time.Now()
+	s.hot = s.readAt.Sub(start) < hotReadWait
 	s.pre, s.err = s.idle[:n], err
 	s.br = s.pool.get(s)
 	return s.br
@@ -123,7 +128,8 @@ func (s *streamReader) Read(b []byte) (int, error) {
 	}
 	start := time.Now()
 	n, err := s.src.Read(b)
-	if time.Since(start) >= hotReadWait {
+	s.readAt = time.Now()
+	if s.readAt.Sub(start) >= hotReadWait {
 		s.hot = false
 	}
 	return n, err
