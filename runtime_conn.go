@@ -768,7 +768,7 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 	idle := m.readIdleTimeout()
 	deadline := time.Now().Add(idle)
 	consumed := 0
-	link := false // the stream carries peer's active-view link (runtime_linkend.go)
+	var link linkMark // whether the stream carries peer's active-view link (runtime_linkend.go)
 	var tally msgTally
 	emit := m.metrics.receivedBatch
 	defer tally.flush(emit)
