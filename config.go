@@ -246,7 +246,9 @@ type Config struct {
 	// only when the Keyring seals it, and otherwise carries the message
 	// over a TLS stream; unsealed packets are dropped. TLS and the Keyring
 	// may be combined. Every node of a cluster must use TLS or none. Not
-	// in memberlist. Default: nil (no TLS).
+	// in memberlist. Under TLS, application broadcasts are always
+	// checked as membership announcements are, whatever
+	// VerifyUserBroadcasts says. Default: nil (no TLS).
 	TLS *tls.Config
 
 	// TLSNodeName maps a peer's verified leaf certificate to the one node
@@ -297,7 +299,11 @@ type Config struct {
 	// check falls behind (seconds of latency, and deliveries later than a
 	// second at N = 32 beyond about 1,000 broadcasts/s on 2 shared cores).
 	// Turn it on where members are not all trusted and the rate is well
-	// within that. Not in memberlist. Default: false.
+	// within that. Under TLS (Config.TLS set) the check is always made,
+	// whatever this field says: names are bound to certificates there,
+	// and an unchecked broadcast would let any certificate holder speak
+	// in another node's name. Without TLS it stays opt-in, since names
+	// are trusted on first use anyway. Not in memberlist. Default: false.
 	VerifyUserBroadcasts bool
 
 	// Delegate plugs application data into the cluster (metadata,
