@@ -555,6 +555,21 @@ type Config struct {
 	// replaced, and eight 1 MiB LocalState exchanges still fit.
 	PeerSendQueueBytes int
 
+	// StreamBufferBytes sets the kernel's send and receive buffers
+	// (SO_SNDBUF, SO_RCVBUF) of every stream the node dials or accepts,
+	// when the Transport's streams are sockets. Without a bound, Linux
+	// grows them up to net.ipv4.tcp_rmem's maximum (often 6 to 32 MiB),
+	// so a neighbour that reads slowly (one checking signatures,
+	// VerifyUserBroadcasts, or an overloaded one) is sent seconds of
+	// frames before this node's send queues fill and Broadcast waits;
+	// bounded, the node slows to its slowest neighbour's pace instead
+	// (runtime_sockbuf.go). Linux doubles the value for its bookkeeping.
+	// 0 keeps the kernel's sizes (autotuned). Between 4 KiB and 64 MiB
+	// when set. Not in memberlist. Default: 256 KiB, about 2 ms of a
+	// 1 Gbit/s link; raise it on links with a larger bandwidth-delay
+	// product.
+	StreamBufferBytes int
+
 	// MaxConcurrentDialers bounds the outgoing connections being set up at
 	// once, and with it the open links beyond the active view (8 per
 	// dialer). The checks of members learned second-hand have a bound of

@@ -425,6 +425,7 @@ func (m *Memberlist) dialStreamKey(a Address, trust bool) (net.Conn, Peer, uint8
 		_ = raw.Close()
 		return nil, Peer{}, 0, key, fmt.Errorf("dial %s: %w", a.String(), ErrShutdown)
 	}
+	m.boundStreamBuffers(raw)
 	if trust {
 		m.sources.dialledNow(connSource(raw), time.Now())
 	}
@@ -735,6 +736,7 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 		return
 	}
 	defer m.conns.remove(conn)
+	m.boundStreamBuffers(conn)
 	conn, err := m.serverTLS(conn)
 	var peer Peer
 	var version uint8
