@@ -562,12 +562,14 @@ type Config struct {
 	// so a neighbour that reads slowly (one checking signatures,
 	// VerifyUserBroadcasts, or an overloaded one) is sent seconds of
 	// frames before this node's send queues fill and Broadcast waits;
-	// bounded, the node slows to its slowest neighbour's pace instead
+	// bounded, the senders' queues fill and Broadcast waits sooner
 	// (runtime_sockbuf.go). Linux doubles the value for its bookkeeping.
 	// 0 keeps the kernel's sizes (autotuned). Between 4 KiB and 64 MiB
-	// when set. Not in memberlist. Default: 256 KiB, about 2 ms of a
-	// 1 Gbit/s link; raise it on links with a larger bandwidth-delay
-	// product.
+	// when set; 256 KiB is about 2 ms of a 1 Gbit/s link. Not on by
+	// default: in one measured pair it did not make a node that checks
+	// signatures slow its senders enough to keep deliveries within a
+	// second (BENCHMARKS.md, "Session 11: signature checks and
+	// back-pressure"). Not in memberlist. Default: 0.
 	StreamBufferBytes int
 
 	// MaxConcurrentDialers bounds the outgoing connections being set up at

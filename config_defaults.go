@@ -85,9 +85,8 @@ func DefaultLANConfig() *Config {
 		MaxFrameSize:           defaultMaxFrameSize,
 		PeerSendQueueDepth:     1024,    // as HandoffQueueDepth
 		PeerSendQueueBytes:     8 << 20, // see Config.PeerSendQueueBytes
-		StreamBufferBytes:      256 << 10,
-		MaxConcurrentDialers:   8,    // an active view of 5 plus a few short-lived exchanges
-		MaxInboundStreams:      1024, // see Config.MaxInboundStreams
+		MaxConcurrentDialers:   8,       // an active view of 5 plus a few short-lived exchanges
+		MaxInboundStreams:      1024,    // see Config.MaxInboundStreams
 		MaxInboundStreamsPerIP: 64,
 		MaxHandshakesPerIP:     8,
 		MaxInboundFrameBytes:   defaultMaxInboundFrameBytes,

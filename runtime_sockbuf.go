@@ -25,9 +25,11 @@ import (
 // deliveries came 13 s late (median) and 16 % were not there 15 s after
 // the last broadcast, while every Broadcast returned at once
 // (BENCHMARKS.md, "Session 11"). With the buffers bounded, the senders'
-// writes block after StreamBufferBytes, their queues fill, and Broadcast
-// waits at the origin: the cluster goes at the pace of its slowest
-// reader, as the send queues' bounds intend.
+// writes block after StreamBufferBytes and their queues fill sooner. It
+// is off by default: in one measured pair (256 KiB against the kernel's
+// sizes) it did not keep deliveries within a second at 4,096/s, since
+// relayed payloads that find a queue full are announced by IHAVE and
+// grafted later rather than held back (runtime_backpressure.go).
 
 // Bounds of Config.StreamBufferBytes when it is set.
 const (
