@@ -246,7 +246,9 @@ type Config struct {
 	// only when the Keyring seals it, and otherwise carries the message
 	// over a TLS stream; unsealed packets are dropped. TLS and the Keyring
 	// may be combined. Every node of a cluster must use TLS or none. Not
-	// in memberlist. Default: nil (no TLS).
+	// in memberlist. Under TLS, application broadcasts are always
+	// checked as membership announcements are, whatever
+	// VerifyUserBroadcasts says. Default: nil (no TLS).
 	TLS *tls.Config
 
 	// TLSNodeName maps a peer's verified leaf certificate to the one node
@@ -297,7 +299,11 @@ type Config struct {
 	// check falls behind (seconds of latency, and deliveries later than a
 	// second at N = 32 beyond about 1,000 broadcasts/s on 2 shared cores).
 	// Turn it on where members are not all trusted and the rate is well
-	// within that. Not in memberlist. Default: false.
+	// within that. Under TLS (Config.TLS set) the check is always made,
+	// whatever this field says: names are bound to certificates there,
+	// and an unchecked broadcast would let any certificate holder speak
+	// in another node's name. Without TLS it stays opt-in, since names
+	// are trusted on first use anyway. Not in memberlist. Default: false.
 	VerifyUserBroadcasts bool
 
 	// Delegate plugs application data into the cluster (metadata,
@@ -549,6 +555,23 @@ type Config struct {
 	// replaced, and eight 1 MiB LocalState exchanges still fit.
 	PeerSendQueueBytes int
 
+	// StreamBufferBytes sets the kernel's send and receive buffers
+	// (SO_SNDBUF, SO_RCVBUF) of every stream the node dials or accepts,
+	// when the Transport's streams are sockets. Without a bound, Linux
+	// grows them up to net.ipv4.tcp_rmem's maximum (often 6 to 32 MiB),
+	// so a neighbour that reads slowly (one checking signatures,
+	// VerifyUserBroadcasts, or an overloaded one) is sent seconds of
+	// frames before this node's send queues fill and Broadcast waits;
+	// bounded, the senders' queues fill and Broadcast waits sooner
+	// (runtime_sockbuf.go). Linux doubles the value for its bookkeeping.
+	// 0 keeps the kernel's sizes (autotuned). Between 4 KiB and 64 MiB
+	// when set; 256 KiB is about 2 ms of a 1 Gbit/s link. Not on by
+	// default: in one measured pair it did not make a node that checks
+	// signatures slow its senders enough to keep deliveries within a
+	// second (BENCHMARKS.md, "Session 11: signature checks and
+	// back-pressure"). Not in memberlist. Default: 0.
+	StreamBufferBytes int
+
 	// MaxConcurrentDialers bounds the outgoing connections being set up at
 	// once, and with it the open links beyond the active view (8 per
 	// dialer). The checks of members learned second-hand have a bound of
@@ -625,9 +648,12 @@ type Config struct {
 	// MemberConfirmTimeout is how long a member learned only second-hand
 	// (relayed in another node's announcement, or by anti-entropy) may
 	// go without a word from itself (its own announcement, a message, a
-	// link) before this node dials it once; if the dial fails, the member
+	// link) before this node dials it; if the dial fails, the member
 	// is marked dead here without an announcement (NotifyLeave, metric
-	// hyparlist.member.unconfirmed_removed). While this node is itself
+	// hyparlist.member.unconfirmed_removed). A dial that succeeds does not
+	// vouch for the member: while it stays unheard from, it is dialled
+	// again once it has been listed three times as long (at most every
+	// 256 × MemberConfirmTimeout). While this node is itself
 	// behind (GetHealthScore above 0), a dial that times out or breaks
 	// without a refusal puts the check off instead, by MemberConfirmTimeout
 	// times the health multiplier, at most 3 times (metric

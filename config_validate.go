@@ -142,6 +142,9 @@ func (c *Config) validate() error {
 	}
 	v.inRange("PeerSendQueueDepth", c.PeerSendQueueDepth, 1, maxPeerSendQueueDepth)
 	v.atLeastOne("PeerSendQueueBytes", c.PeerSendQueueBytes)
+	if c.StreamBufferBytes != 0 {
+		v.inRange("StreamBufferBytes", c.StreamBufferBytes, minStreamBufferBytes, maxStreamBufferBytes)
+	}
 	v.inRange("MaxConcurrentDialers", c.MaxConcurrentDialers, 1, maxConcurrentDialers)
 	v.atLeastOne("MaxInboundStreams", c.MaxInboundStreams)
 	v.atLeastOne("MaxInboundStreamsPerIP", c.MaxInboundStreamsPerIP)

@@ -79,7 +79,8 @@ const (
 	// (membership_confirm.go).
 	entryUnconfirmed
 	// entryChecking: the check of an unconfirmed member is under way; a
-	// MemberUnreachable for it marks it dead.
+	// MemberUnreachable for it marks it dead, and it is checked again at
+	// its deadline unless heard from itself first.
 	entryChecking
 	// entryVouched: the member was heard from itself at least once (or
 	// came in the node's join exchange); it is not checked when it comes

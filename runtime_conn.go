@@ -451,6 +451,7 @@ func (m *Memberlist) dialStreamKey(a Address, trust bool) (net.Conn, Peer, uint8
 		_ = raw.Close()
 		return nil, Peer{}, 0, key, fmt.Errorf("dial %s: %w", a.String(), ErrShutdown)
 	}
+	m.boundStreamBuffers(raw)
 	if trust {
 		m.sources.dialledNow(connSource(raw), time.Now())
 	}
@@ -761,6 +762,7 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 		return
 	}
 	defer m.conns.remove(conn)
+	m.boundStreamBuffers(conn)
 	conn, err := m.serverTLS(conn)
 	var peer Peer
 	var version uint8
@@ -798,7 +800,7 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 	alive := time.Now()
 	var deadline lazyDeadline
 	consumed := 0
-	link := false // the stream carries peer's active-view link (runtime_linkend.go)
+	var link linkMark // whether the stream carries peer's active-view link (runtime_linkend.go)
 	var tally msgTally
 	emit := m.metrics.receivedBatch
 	defer tally.flush(emit)

@@ -55,8 +55,9 @@ import (
 // follows is the sender's close). So Join's stream, probe dials, Ping
 // streams and transient links do not start checks, and an outsider who
 // opens and closes a stream under a neighbour's name cannot fail the link:
-// its stream does not own the name, and the check would find the
-// neighbour's process alive anyway. A link less than a keepalive interval
+// its stream does not own the name (its end is counted in
+// hyparlist.msg.refused, reason not_link_end), and the check would find
+// the neighbour's process alive anyway. A link less than a keepalive interval
 // old has no mark yet; a crash then is found by the keepalive write as
 // before. A DISCONNECT (a Leave, an eviction) is read before the stream's
 // end and handled first, so a graceful departure is never counted as a
@@ -74,23 +75,47 @@ func streamEnded(err error) bool {
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
-// markLink returns whether the stream conn, read under name, carries
-// name's active-view link after msg was read from it, given whether it
-// did before (marked).
-func (m *Memberlist) markLink(conn net.Conn, name string, msg Message, marked bool) bool {
+// refusedNotLinkEnd is the reason of hyparlist.msg.refused for the end
+// of a stream that carried a Keepalive or a link ping under a name while
+// another stream owned that name (runtime_linkowner.go): its end is not
+// taken for the end of that name's link, and is counted once per stream.
+const refusedNotLinkEnd = "not_link_end"
+
+// linkMark is what a stream's reader knows of the link it may carry.
+type linkMark struct {
+	// marked: the stream carries its sender's active-view link.
+	marked bool
+	// denied: a Keepalive or a link ping came over the stream while
+	// another stream owned its sender's name.
+	denied bool
+}
+
+// markLink returns the mark of the stream conn, read under name, after
+// msg was read from it, given its mark before.
+func (m *Memberlist) markLink(conn net.Conn, name string, msg Message, mark linkMark) linkMark {
 	switch msg.(type) {
 	case keepaliveMsg, linkPingMsg:
-		return marked || m.owners.claim(name, conn)
+		if !mark.marked {
+			mark.marked = m.owners.claim(name, conn)
+			mark.denied = mark.denied || !mark.marked
+		}
 	case disconnectMsg:
-		return false
+		mark.marked = false
 	}
-	return marked
+	return mark
 }
 
 // reportLinkEnd tells the loop that peer's link stream ended with err,
-// when marked (markLink) and the peer ended it.
-func (m *Memberlist) reportLinkEnd(peer Peer, err error, marked bool) {
-	if !marked || !streamEnded(err) || m.shutDown() {
+// when marked (markLink) and the peer ended it; a stream the peer ended
+// that claimed the link and was denied is counted as refused instead.
+func (m *Memberlist) reportLinkEnd(peer Peer, err error, mark linkMark) {
+	if !streamEnded(err) || m.shutDown() {
+		return
+	}
+	if !mark.marked {
+		if mark.denied {
+			m.metrics.sink.IncrCounterWithLabels(keyMsgRefused, 1, m.metrics.with("reason", refusedNotLinkEnd))
+		}
 		return
 	}
 	m.inbox.put(inbound{from: peer, ended: true, at: time.Now()}, m.shutdownCh)

@@ -49,7 +49,10 @@ import (
 //	hyparlist.msg.refused                   counter, label "reason" (among
 //	                                        them wrong_state: a frame the
 //	                                        stream's state does not allow,
-//	                                        security_wrongstate.go)
+//	                                        security_wrongstate.go;
+//	                                        not_link_end: a stream's end not
+//	                                        taken for its sender's link's,
+//	                                        runtime_linkend.go)
 //	hyparlist.origin.held                   counter, label "reason":
 //	                                        delivered, refused, full,
 //	                                        dropped:

@@ -46,14 +46,17 @@ func TestAttackForgedDisconnect(t *testing.T) {
 // a neighbour's link stream, and ends the stream (a close, then a reset).
 // The node fails none of those links (runtime_linkend.go: the outsider's
 // stream does not own the name, and the neighbour still reads the node's
-// own stream), and the cluster keeps delivering.
+// own stream), counts each forged end in hyparlist.msg.refused (reason
+// not_link_end), and the cluster keeps delivering.
 func TestAttackForgedLinkEnd(t *testing.T) {
 	nodes := attackCluster(t, 4, nil)
 	victim := nodes[0]
 	names, lostNeighbour := victimNeighbours(t, victim)
 	target := victim.ml.LocalNode().Address()
+	sent := 0
 	for _, name := range names {
 		for _, reset := range []bool{false, true} {
+			sent++
 			c := dialAsNeighbour(t, target, name)
 			var plain frameCrypto
 			if err := plain.writeFrame(c, keepaliveMsg{}, defaultWireLimits(), ""); err != nil {
@@ -66,12 +69,12 @@ func TestAttackForgedLinkEnd(t *testing.T) {
 		}
 	}
 	// A failure would come within a moment (the check reads a stream
-	// whose end is already closed); watch for one for 2 s.
-	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
-		if len(lostNeighbour()) > 0 || counterSum(victim.sink, "hyparlist.link.failed;reason="+linkFailedEnded) > 0 {
-			break
-		}
-	}
+	// whose end is already closed): wait for every end to be refused, or
+	// for a failure.
+	attackWaitFor(t, "every forged stream end refused, or a link failed", func() bool {
+		return len(lostNeighbour()) > 0 || counterSum(victim.sink, "hyparlist.link.failed;reason="+linkFailedEnded) > 0 ||
+			counterSum(victim.sink, "hyparlist.msg.refused;reason="+refusedNotLinkEnd) >= float64(sent)
+	})
 	wantBroadcasts(t, nodes, "after forged link ends")
 	wantHeapUnder(t)
 	if lost := lostNeighbour(); len(lost) > 0 {
@@ -79,6 +82,9 @@ func TestAttackForgedLinkEnd(t *testing.T) {
 	}
 	if got := counterSum(victim.sink, "hyparlist.link.failed;reason="+linkFailedEnded); got != 0 {
 		t.Errorf("%v links failed as ended after forged stream ends", got)
+	}
+	if got := counterSum(victim.sink, "hyparlist.msg.refused;reason="+refusedNotLinkEnd); got != float64(sent) {
+		t.Errorf("%v forged stream ends counted as refused, want %d", got, sent)
 	}
 }
 

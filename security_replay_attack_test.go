@@ -111,9 +111,9 @@ func (p *recordingProxy) proxyNode(name string) *Node {
 
 // TestAttackReplayedStream: a SendReliable stream between two nodes with
 // a key is recorded and replayed to the receiver three times; the message
-// is delivered once and every replay is refused as undecryptable after
-// the Hello (the stream is bound to the receiver's fresh handshake
-// nonce).
+// is delivered once, every replay is refused as undecryptable after the
+// Hello (the stream is bound to the receiver's fresh handshake nonce), and
+// the live heap stays under attackHeapMax.
 func TestAttackReplayedStream(t *testing.T) {
 	key := testKey(7, 32)
 	a, _ := newKeyedTCPNode(t, "a", key)
@@ -144,11 +144,13 @@ func TestAttackReplayedStream(t *testing.T) {
 	if n := b.rec.count(msg); n != 1 {
 		t.Fatalf("a replayed stream was delivered: %d deliveries, want 1", n)
 	}
+	wantHeapUnder(t)
 }
 
 // TestAttackReplayedPacket: a SendBestEffort packet between two nodes
 // with a key is captured and sent to the receiver once as sent, then
-// three more times; it is delivered once and the replays are counted.
+// three more times; it is delivered once, the replays are counted, and
+// the live heap stays under attackHeapMax.
 func TestAttackReplayedPacket(t *testing.T) {
 	key := testKey(7, 32)
 	a, _ := newKeyedTCPNode(t, "a", key)
@@ -190,4 +192,5 @@ func TestAttackReplayedPacket(t *testing.T) {
 	if n := b.rec.count(msg); n != 1 {
 		t.Fatalf("a replayed packet was delivered: %d deliveries, want 1", n)
 	}
+	wantHeapUnder(t)
 }

@@ -342,12 +342,14 @@ func TestTLSValidate(t *testing.T) {
 
 // TestTLSCluster8: eight nodes over mutual TLS on real sockets join one
 // seed, list each other, and every node's broadcast reaches every other
-// node.
+// node. Under TLS every node checks every application broadcast
+// (checksClass), and each origin's first ones wait for its key check
+// (runtime_sign_hold.go).
 func TestTLSCluster8(t *testing.T) { runTLSCluster8(t, nil) }
 
-// TestTLSCluster8Verified is TestTLSCluster8 with VerifyUserBroadcasts:
-// every node checks every application broadcast, and each origin's first
-// ones wait for its key check (runtime_sign_hold.go).
+// TestTLSCluster8Verified is TestTLSCluster8 with VerifyUserBroadcasts
+// set as well; since session 11 that changes nothing under TLS (the
+// check is always made), and the test keeps the explicit setting covered.
 func TestTLSCluster8Verified(t *testing.T) {
 	runTLSCluster8(t, func(c *Config) { c.VerifyUserBroadcasts = true })
 }

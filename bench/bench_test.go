@@ -230,3 +230,35 @@ func TestHeapProfilePath(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyUserRecorded runs hyparlist at N=4 with -verify-user and
+// checks that every broadcast is delivered and the JSON line records the
+// setting.
+func TestVerifyUserRecorded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real-socket run")
+	}
+	opt := options{
+		systems: []string{"hyparlist"}, api: "native", config: "lan",
+		n: 4, payload: 256, rate: 5, broadcasts: 5, seed: 1, verifyUser: true,
+		joinTimeout: 30 * time.Second, drainTimeout: 10 * time.Second,
+		crashTimeout: 30 * time.Second, idle: time.Second,
+	}
+	if err := opt.validate(); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := runSystems(opt, emitter(&out, true), t.Logf); err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.NewDecoder(&out).Decode(&m); err != nil {
+		t.Fatalf("JSON line does not parse: %v", err)
+	}
+	if m["verify_user_broadcasts"] != true {
+		t.Errorf("verify_user_broadcasts = %v, want true", m["verify_user_broadcasts"])
+	}
+	if m["delivered_ratio"] != 1.0 {
+		t.Errorf("delivered_ratio = %v, want 1", m["delivered_ratio"])
+	}
+}

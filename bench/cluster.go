@@ -57,12 +57,14 @@ func (c *cluster) start() error {
 		c.common.IHaveIntervalMs, c.common.GraftTimeoutMs = &ih, &gt
 		gmin := float64(hlGraftTimeoutMin(c.opt.config, c.opt.graftTimeoutMin)) / float64(time.Millisecond)
 		c.common.GraftTimeoutMinMs = &gmin
+		verify := c.opt.verifyUser
+		c.common.VerifyUserBroadcasts = &verify
 	}
 	c.base = takeMem()
 	env := nodeEnv{
 		config: c.opt.config, app: c.app, wire: c.wire, maxTrees: c.opt.maxTrees,
 		ihaveInterval: c.opt.ihaveInterval, graftTimeout: c.opt.graftTimeout,
-		graftTimeoutMin: c.opt.graftTimeoutMin,
+		graftTimeoutMin: c.opt.graftTimeoutMin, verifyUser: c.opt.verifyUser,
 	}
 	for i := range c.opt.n {
 		nd, err := c.sys.newNode(i, env)

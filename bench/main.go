@@ -41,7 +41,9 @@ type options struct {
 	// graftTimeoutMin is hyparlist's Config.GraftTimeoutMin, or -1 for
 	// the profile's.
 	graftTimeoutMin time.Duration
-	pprofDir        string // where the idle window's goroutine and heap profiles go; "" for none
+	// verifyUser is hyparlist's Config.VerifyUserBroadcasts.
+	verifyUser bool
+	pprofDir   string // where the idle window's goroutine and heap profiles go; "" for none
 	// joinCPUDir is where -join-cpu writes the join's CPU profile alone
 	// (no heap sampling, no dumps); "" for none.
 	joinCPUDir string
@@ -103,6 +105,7 @@ Flags:
 	fs.DurationVar(&opt.ihaveInterval, "ihave-interval", 0, "hyparlist only: Config.IHaveInterval, the batching window of IHAVE announcements (0: the -config profile's)")
 	fs.DurationVar(&opt.graftTimeout, "graft-timeout", 0, "hyparlist only: Config.GraftTimeout, the wait after an IHAVE before a GRAFT (0: the -config profile's)")
 	fs.DurationVar(&opt.graftTimeoutMin, "graft-timeout-min", -1, "hyparlist only: Config.GraftTimeoutMin, the shortest adaptive wait after an IHAVE (0: always -graft-timeout; -1: the -config profile's)")
+	fs.BoolVar(&opt.verifyUser, "verify-user", false, "hyparlist only: set Config.VerifyUserBroadcasts (every node checks the origin's signature of every application broadcast it receives)")
 	fs.StringVar(&opt.pprofDir, "pprof", "", "write a goroutine dump and a heap profile of each cluster, taken at the start of the idle window, and CPU profiles of the join and of each broadcast phase, to this directory")
 	fs.StringVar(&opt.joinCPUDir, "join-cpu", "", "write only the CPU profile of each cluster's join to this directory, without -pprof's heap sampling and dumps (which slow a 1,000-node run)")
 	fs.StringVar(&opt.heapProfile, "heap-profile", "", "write a heap profile of each cluster, taken at the idle window's end, to this file (with -system both, the system's name goes before the extension); samples the heap every 4 KiB")

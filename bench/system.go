@@ -59,6 +59,8 @@ type nodeEnv struct {
 	// graftTimeoutMin is hyparlist's Config.GraftTimeoutMin; negative
 	// keeps the profile's.
 	graftTimeoutMin time.Duration
+	// verifyUser is hyparlist's Config.VerifyUserBroadcasts.
+	verifyUser bool
 }
 
 func newSystem(name string, sink *counterSink) (system, error) {

@@ -109,6 +109,7 @@ func (s *hyparlistSystem) newNode(i int, env nodeEnv) (benchNode, error) {
 	if env.maxTrees >= 0 {
 		cfg.BroadcastTrees = env.maxTrees
 	}
+	cfg.VerifyUserBroadcasts = env.verifyUser
 	cfg.IHaveInterval, cfg.GraftTimeout = hlTimers(env.config, env.ihaveInterval, env.graftTimeout)
 	cfg.GraftTimeoutMin = min(hlGraftTimeoutMin(env.config, env.graftTimeoutMin), cfg.GraftTimeout)
 	env.app.alive[i].Store(true)
