@@ -68,3 +68,16 @@ func TestRuntimeLocalDialFailureNotAccused(t *testing.T) {
 		}
 	})
 }
+
+// TestRunningChecksLimit: a node that keeps up runs maxRunningChecks
+// checks at once; each step of the health score halves that, down to one.
+func TestRunningChecksLimit(t *testing.T) {
+	for _, tc := range []struct{ score, want int }{
+		{-1, maxRunningChecks}, {0, maxRunningChecks}, {1, maxRunningChecks / 2},
+		{3, maxRunningChecks / 8}, {5, 1}, {7, 1}, {100, 1},
+	} {
+		if got := runningChecksLimit(tc.score); got != tc.want {
+			t.Errorf("score %d: %d checks at once, want %d", tc.score, got, tc.want)
+		}
+	}
+}
