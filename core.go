@@ -70,6 +70,12 @@ type LinkFailed struct {
 	// core does not accuse a peer on a weak failure while the local node
 	// is behind (membership_accuse_behind.go).
 	Weak bool
+	// Local is set when the failure was the local node's own: a dial
+	// failed for want of its own resources (file descriptors, ports,
+	// buffers) before it reached the peer, which says nothing about the
+	// peer. The membership core never accuses on it
+	// (membership_accuse_behind.go).
+	Local bool
 }
 
 // Send is the action "deliver Msg to peer To". A send to an active-view

@@ -28,9 +28,10 @@ package hyparlist
 // (LivenessProbeInterval) and anti-entropy find it later.
 
 // onLinkFailed accuses the peer of a failed link, unless the failure is
-// weak and the node is behind.
+// weak and the node is behind, or the failure was the node's own
+// (LinkFailed.Local: runtime_localfail.go).
 func (m *Membership) onLinkFailed(ev LinkFailed) {
-	if ev.Weak && m.healthMult > 1 {
+	if ev.Local || ev.Weak && m.healthMult > 1 {
 		if e := m.table.get(ev.Peer.Name); e != nil && e != m.local() && e.state == memberStateAlive {
 			m.stats.AccusationsWithheld++
 		}

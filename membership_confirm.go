@@ -69,6 +69,12 @@ type MemberUnreachable struct {
 	// (LocalHealth above 1) it does not mark the member dead
 	// (membership_confirm_retry.go).
 	Refused bool
+	// Local is set when the check could not be made: the dial failed for
+	// want of the local node's own resources (file descriptors, ports,
+	// buffers) before it reached the member. The check is put off as if
+	// the node were behind (membership_confirm_retry.go), whatever its
+	// health.
+	Local bool
 }
 
 func (MemberUnreachable) isEvent() {}
@@ -158,6 +164,9 @@ func (m *Membership) onMemberUnreachable(ev MemberUnreachable) {
 		return
 	}
 	e.flags &^= entryChecking
+	if ev.Local && !ev.Refused && m.putOffLocal(e) {
+		return
+	}
 	if !ev.Refused && m.retryCheck(e) {
 		return
 	}

@@ -12,7 +12,8 @@ import (
 // the same step; a check that found no free dialer would be lost (the core
 // makes it once), and the forged member would stay until the liveness
 // probes found it. So checks wait in a FIFO of at most maxQueuedChecks,
-// and at most maxRunningChecks run at once, outside the dialer slots
+// and at most maxRunningChecks run at once (fewer while the node is
+// behind: runningChecksLimit), outside the dialer slots
 // (MaxConcurrentDialers), so that a flood of checks never holds the
 // dialers that links and joins need. A check beyond the FIFO is dropped
 // (hyparlist.member.checks_dropped): its member is left to the liveness
@@ -60,14 +61,26 @@ func (l *runLoop) startChecks() {
 		c.queue = nil // a node that left checks nothing more
 		return
 	}
-	n := 0
-	for n < len(c.queue) && c.running < maxRunningChecks {
+	n, limit := 0, runningChecksLimit(l.health.score)
+	for n < len(c.queue) && c.running < limit {
 		c.running++
 		l.m.wg.Add(1)
 		go l.m.runCheck(c.queue[n])
 		n++
 	}
 	c.queue = dropFront(c.queue, n)
+}
+
+// runningChecksLimit is how many checks may dial at once at health score
+// score: maxRunningChecks while the node keeps up, halved for each step
+// of the score, at least one. A node behind (its loop late, or its own
+// dials failing for want of descriptors or ports: runtime_localfail.go)
+// is the one whose dials cost most and say least; in the bench's join
+// storm of 1,000 nodes in one process, 32 checks per node kept the
+// process out of file descriptors for its links (BENCHMARKS.md,
+// session 11).
+func runningChecksLimit(score int) int {
+	return max(1, maxRunningChecks>>min(max(score, 0), 31))
 }
 
 // runCheck dials the member of a confirmation check and reports the

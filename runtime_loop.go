@@ -535,13 +535,19 @@ func (l *runLoop) neighborDown(p Peer) {
 // HyParView and membership; weak says the failure is weak evidence of a
 // crash (LinkFailed.Weak).
 func (l *runLoop) linkFailed(p Peer, weak bool) {
-	if k := l.links[p.Name]; k != nil {
-		delete(l.links, p.Name)
+	l.failLink(LinkFailed{Peer: p, Weak: weak})
+}
+
+// failLink drops the link to ev.Peer, if any, and reports ev to HyParView
+// and membership.
+func (l *runLoop) failLink(ev LinkFailed) {
+	if k := l.links[ev.Peer.Name]; k != nil {
+		delete(l.links, ev.Peer.Name)
 		k.abort()
 	}
-	l.forgetPings(p.Name)
-	l.feed(coreHyParView, LinkFailed{Peer: p, Weak: weak})
-	l.feed(coreMembership, LinkFailed{Peer: p, Weak: weak})
+	l.forgetPings(ev.Peer.Name)
+	l.feed(coreHyParView, ev)
+	l.feed(coreMembership, ev)
 }
 
 // onWriterFailure handles a link whose writer failed.
@@ -551,7 +557,8 @@ func (l *runLoop) onWriterFailure(f linkFailure) {
 	}
 	l.m.metrics.linkFailed(f.reason)
 	l.m.logger.Debug("link failed", "peer", f.link.peer.Name, "reason", f.reason, "error", f.err)
-	l.linkFailed(f.link.peer, f.reason != linkFailedEnded && !checkFailureRefused(f.err))
+	l.failLink(LinkFailed{Peer: f.link.peer, Weak: f.reason != linkFailedEnded && !checkFailureRefused(f.err),
+		Local: l.noteLocalFailure(f.err)})
 }
 
 // link returns the link to p, opening one if needed; nil if none can be
@@ -708,10 +715,10 @@ func (l *runLoop) onProbeResult(a ProbeMember, reached Peer, err error) {
 	case err != nil && a.Confirm:
 		// A member no neighbour vouched for: membership alone decides
 		// (membership_confirm.go); it is no neighbour's failed link.
-		l.feed(coreMembership, MemberUnreachable{Peer: a.Peer, Refused: checkFailureRefused(err)})
+		l.feed(coreMembership, MemberUnreachable{Peer: a.Peer, Refused: checkFailureRefused(err), Local: l.noteLocalFailure(err)})
 	case err != nil && !a.Dead:
 		l.m.metrics.linkFailed("probe")
-		l.linkFailed(a.Peer, !checkFailureRefused(err))
+		l.failLink(LinkFailed{Peer: a.Peer, Weak: !checkFailureRefused(err), Local: l.noteLocalFailure(err)})
 	}
 }
 

@@ -33,6 +33,12 @@ import (
 //	                                        write, queue_full, silent, probe,
 //	                                        ended (runtime_linkend.go)
 //	hyparlist.link.dial_failed              counter
+//	hyparlist.link.local_failure            counter: dials of links, link
+//	                                        probes and confirmation checks
+//	                                        that failed for want of the
+//	                                        node's own resources (file
+//	                                        descriptors, ports, buffers;
+//	                                        runtime_localfail.go)
 //	hyparlist.link.send_dropped             counter (no link could be opened)
 //	hyparlist.link.user_deferred            counter: broadcast payloads sent as
 //	                                        an IHAVE because the link's user
@@ -153,6 +159,7 @@ var (
 	keyPrune            = []string{"hyparlist", "plumtree", "prune"}
 	keyLinkFailed       = []string{"hyparlist", "link", "failed"}
 	keyDialFailed       = []string{"hyparlist", "link", "dial_failed"}
+	keyLocalFailure     = []string{"hyparlist", "link", "local_failure"}
 	keySendDropped      = []string{"hyparlist", "link", "send_dropped"}
 	keyUserDeferred     = []string{"hyparlist", "link", "user_deferred"}
 	keyStreamRefused    = []string{"hyparlist", "stream", "refused"}
@@ -246,6 +253,12 @@ func (r *runtimeMetrics) healthScore(score int) {
 }
 
 func (r *runtimeMetrics) dialFailed() { r.sink.IncrCounterWithLabels(keyDialFailed, 1, r.labels) }
+
+// localFailure counts a dial that failed for want of the node's own
+// resources (runtime_localfail.go).
+func (r *runtimeMetrics) localFailure() {
+	r.sink.IncrCounterWithLabels(keyLocalFailure, 1, r.labels)
+}
 
 func (r *runtimeMetrics) sendDropped() { r.sink.IncrCounterWithLabels(keySendDropped, 1, r.labels) }
 
