@@ -127,7 +127,8 @@
 //     exchange's tombstone of a live member held as a suspicion
 //     (membership_exchange_dead.go), the accusations a node behind
 //     withholds (membership_accuse_behind.go), the rule that only a
-//     member's own announcement may say it left (membership_sign.go),
+//     member's own announcement may say it left (membership_sign.go) or
+//     carry its incarnation past the ceiling (membership_incarnation.go),
 //     the log of
 //     changed members the runtime publishes from (membership_touched.go),
 //     when it announces (membership_announce.go; the reasons it counts,

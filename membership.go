@@ -193,6 +193,10 @@ type membershipStats struct {
 	// did not come in the member's own announcement, and were dropped
 	// (membership_sign.go).
 	ForeignLeavesRefused uint64
+	// IncarnationsRefused counts records above incarnationCeiling that
+	// did not come in their member's own announcement, and were dropped
+	// (membership_incarnation.go).
+	IncarnationsRefused uint64
 }
 
 // updateMeta is the command "the local metadata is now Meta". Before Start

@@ -37,6 +37,9 @@ func (s mergeSource) announced() bool { return s.broadcast && s.origin != "" }
 
 // merge applies a valid record about any member.
 func (m *Membership) merge(r memberRecord, src mergeSource) {
+	if m.refuseAboveCeiling(r, src) {
+		return // membership_incarnation.go
+	}
 	if r.Name == m.self.Name {
 		m.mergeSelf(r)
 		return

@@ -49,6 +49,7 @@ func (r *runtimeMetrics) memberStats(prev, cur membershipStats) membershipStats 
 	// "Left" records refused for not being the member's own word
 	// (membership_sign.go) count among the refused messages.
 	r.growth(keyMsgRefused, r.with("reason", refusedForeignLeft), prev.ForeignLeavesRefused, cur.ForeignLeavesRefused)
+	r.growth(keyMsgRefused, r.with("reason", refusedIncarnation), prev.IncarnationsRefused, cur.IncarnationsRefused)
 	return cur
 }
 

@@ -61,6 +61,10 @@ const (
 	// refusedForeignLeft counts member records, not messages: a "left"
 	// record about a live member outside its own announcement.
 	refusedForeignLeft = "foreign_left"
+	// refusedIncarnation counts member records too: one above the
+	// incarnation ceiling outside its member's own announcement
+	// (membership_incarnation.go).
+	refusedIncarnation = "incarnation_ceiling"
 )
 
 // originEvictPause is how long the loop refuses new origin names without
