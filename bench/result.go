@@ -67,6 +67,7 @@ type result struct {
 	HeapBytesPerNodeEnd  int64              `json:"heap_bytes_per_node_end"`
 	GoroutinesPerNodeEnd float64            `json:"goroutines_per_node_end"`
 	IdleBytesByType      map[string]float64 `json:"idle_bytes_per_node_per_s_by_type,omitempty"`
+	IdleCounters         map[string]int64   `json:"idle_counters,omitempty"` // growth over the idle window, all nodes; frames_sent.<type> counts frames
 	JoinConvergenceMs    int64              `json:"join_convergence_ms"`
 	Join99Ms             int64              `json:"join_99_ms"`
 	JoinErrors           int64              `json:"join_errors"`
