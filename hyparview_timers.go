@@ -85,12 +85,12 @@ func (h *HyParView) onTimer(t Timer) {
 	case shuffleTimer:
 		h.rearm(h.cfg.ShuffleInterval, t)
 		if h.cfg.RepairInterval <= 0 {
-			h.repair(repairPeriodic)
+			h.periodicRepair()
 		}
 		h.shuffle()
 	case repairTimer:
 		h.rearm(h.cfg.RepairInterval, t)
-		h.repair(repairPeriodic)
+		h.periodicRepair()
 	case keepaliveTimer:
 		h.rearm(h.cfg.KeepaliveInterval, t)
 		for _, p := range h.active {
