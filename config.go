@@ -433,9 +433,12 @@ type Config struct {
 	// ShufflePassive peers, so it was over half of an idle node's
 	// traffic at 10s (BENCHMARKS.md, session 7); the passive view it
 	// refreshes is only read when a neighbour is lost, and the member
-	// list's anti-entropy runs at PushPullInterval, so the profiles
-	// shuffle as often as they push-pull.
-	// Default: 30s / 60s / 15s (the profile's PushPullInterval).
+	// list's anti-entropy runs at PushPullInterval, so the LAN and WAN
+	// profiles shuffle as often as they push-pull; the local profile as
+	// the LAN one (memberlist's local push-pull period is 30 s from 33
+	// nodes on; at 15 s the shuffle was a third of an idle node's bytes,
+	// BENCHMARKS.md, session 11).
+	// Default: 30s / 60s / 30s.
 	ShuffleInterval time.Duration
 
 	// RepairInterval is the period of the top-up of an active view that is
