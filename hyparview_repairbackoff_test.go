@@ -1,5 +1,5 @@
-// HyParView core tests: the back-off of the periodic top-up while every
-// request is rejected.
+// HyParView core tests: the back-off of the periodic top-up on the repair
+// timer while its requests are rejected.
 
 package hyparlist
 
@@ -21,39 +21,46 @@ func hvRequested(actions []string) []string {
 	return to
 }
 
-// A node with a free slot whose periodic requests are all rejected asks
-// again after 2, 4, then at most 8 repair periods instead of every period;
-// losing a neighbour brings the full pace back.
-func TestHyParViewRepairBacksOffWhileRejected(t *testing.T) {
+// hvBackoffCore returns a core with one free active slot, a repair timer
+// of 5 s, a shuffle period of 40 s (so at most 8 repair periods per
+// round) and enough passive peers that the back-off of single peers never
+// leaves it without a candidate.
+func hvBackoffCore(t *testing.T) (*HyParView, HyParViewConfig) {
+	t.Helper()
 	cfg := DefaultHyParViewConfig()
-	cfg.ShuffleInterval = time.Hour
+	cfg.ShuffleInterval = 40 * time.Second
 	cfg.RepairInterval = 5 * time.Second
 	cfg.RepairFanout = 1
 	cfg.MaxLostPeers = 0
-	// One free slot; many passive peers, so that back-off of single
-	// peers (RepairInterval each) never leaves the node without a
-	// candidate.
 	passive := []string{"p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9"}
 	h := hvCore(t, cfg, "self", hvNames("a", "b", "c", "d"), passive)
 	hvStep(t, h, 0, Start{})
+	return h, cfg
+}
 
-	// tick fires the repair timer at period k and rejects every request
-	// it sends; it reports whether the tick sent any.
-	tick := func(k int) bool {
-		at := time.Duration(k) * cfg.RepairInterval
-		to := hvRequested(hvStep(t, h, at, TimerFired{Timer: repairTimer{}}))
-		for _, p := range to {
-			hvStep(t, h, at+time.Second, hvRecv(p, neighborReplyMsg{Accepted: false}))
-		}
-		return len(to) > 0
+// hvRepairTick fires the repair timer at period k and answers every
+// request it sends (accepted or not); it returns the peers asked.
+func hvRepairTick(t *testing.T, h *HyParView, cfg HyParViewConfig, k int, accept bool) []string {
+	t.Helper()
+	at := time.Duration(k) * cfg.RepairInterval
+	to := hvRequested(hvStep(t, h, at, TimerFired{Timer: repairTimer{}}))
+	for _, p := range to {
+		hvStep(t, h, at+time.Second, hvRecv(p, neighborReplyMsg{Accepted: accept}))
 	}
+	return to
+}
+
+// A node with one free slot whose periodic requests are all rejected asks
+// again after 2, 4, then at most 8 repair periods (the shuffle period)
+// instead of every period; losing a neighbour brings the full pace back.
+func TestHyParViewRepairBacksOffWhileRejected(t *testing.T) {
+	h, cfg := hvBackoffCore(t)
 	var rounds []int
 	for k := 1; k <= 30; k++ {
-		if tick(k) {
+		if len(hvRepairTick(t, h, cfg, k, false)) > 0 {
 			rounds = append(rounds, k)
 		}
 	}
-	// Rounds at 1, then 2, 4 and 8 periods apart.
 	if want := []int{1, 3, 7, 15, 23}; !slices.Equal(rounds, want) {
 		t.Fatalf("periodic rounds at periods %v, want %v", rounds, want)
 	}
@@ -65,49 +72,49 @@ func TestHyParViewRepairBacksOffWhileRejected(t *testing.T) {
 	}
 }
 
-// An isolated node is never held back, and an accepted request resets the
-// pace.
+// An accepted request resets the pace, and a node with two free slots or
+// more is never held back.
 func TestHyParViewRepairBackoffResets(t *testing.T) {
+	h, cfg := hvBackoffCore(t)
+	if len(hvRepairTick(t, h, cfg, 1, false)) == 0 {
+		t.Fatal("first periodic tick asked nobody")
+	}
+	if to := hvRepairTick(t, h, cfg, 2, false); len(to) != 0 {
+		t.Fatalf("tick after a rejected round asked %v, want a skipped tick", to)
+	}
+	if len(hvRepairTick(t, h, cfg, 3, true)) == 0 {
+		t.Fatal("third periodic tick asked nobody")
+	}
+	if b := h.repairBackoff; b != (repairBackoff{}) {
+		t.Fatalf("after an acceptance, back-off %+v, want none", b)
+	}
+
+	// Two free slots: whatever was rejected before, every tick asks.
+	h.repairBackoff = repairBackoff{periods: 8, skip: 7, rejected: true}
+	h.active = h.active[:3]
+	h.unconfirmed, h.pending = nil, nil
+	if len(hvRepairTick(t, h, cfg, 4, false)) == 0 {
+		t.Fatal("node with two free slots skipped a periodic tick")
+	}
+}
+
+// Without a repair timer (RepairInterval 0, as in the simulator) the
+// shuffle timer tops up on every tick, rejected or not.
+func TestHyParViewRepairBackoffNotOnShuffleTimer(t *testing.T) {
 	cfg := DefaultHyParViewConfig()
-	cfg.ShuffleInterval = time.Hour
-	cfg.RepairInterval = 5 * time.Second
 	cfg.RepairFanout = 1
 	cfg.MaxLostPeers = 0
 	passive := []string{"p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9"}
-	h := hvCore(t, cfg, "self", hvNames("a", "b", "c"), passive)
+	h := hvCore(t, cfg, "self", hvNames("a", "b", "c", "d"), passive)
 	hvStep(t, h, 0, Start{})
-
-	// Two free slots: two requests per round. Reject both.
-	at := cfg.RepairInterval
-	to := hvRequested(hvStep(t, h, at, TimerFired{Timer: repairTimer{}}))
-	if len(to) != 2 {
-		t.Fatalf("first round asked %v, want two peers", to)
-	}
-	for _, p := range to {
-		hvStep(t, h, at+time.Second, hvRecv(p, neighborReplyMsg{Accepted: false}))
-	}
-	if got := hvRequested(hvStep(t, h, 2*at, TimerFired{Timer: repairTimer{}})); len(got) != 0 {
-		t.Fatalf("round after a rejected one asked %v, want a skipped tick", got)
-	}
-	to = hvRequested(hvStep(t, h, 3*at, TimerFired{Timer: repairTimer{}}))
-	if len(to) != 2 {
-		t.Fatalf("third tick asked %v, want two peers", to)
-	}
-	// One accepts, one rejects: the acceptance resets the back-off (the
-	// view changed), the rejection counts for the next round only.
-	hvStep(t, h, 3*at+time.Second, hvRecv(to[0], neighborReplyMsg{Accepted: true}))
-	hvStep(t, h, 3*at+time.Second, hvRecv(to[1], neighborReplyMsg{Accepted: false}))
-	if h.repairBackoff.doublings != 0 {
-		t.Fatalf("after an acceptance, doublings = %d, want 0", h.repairBackoff.doublings)
-	}
-
-	// Isolated: every tick repairs, whatever was rejected before.
-	h.repairBackoff = repairBackoff{doublings: maxRepairBackoff, skip: 7, rejected: true}
-	h.active = nil
-	h.unconfirmed = nil
-	h.pending = nil
-	got := hvStep(t, h, 4*at, TimerFired{Timer: repairTimer{}})
-	if !slices.ContainsFunc(got, func(s string) bool { return strings.HasSuffix(s, "Neighbor high") }) {
-		t.Fatalf("isolated node's periodic tick sent no high-priority request: %q", got)
+	for k := 1; k <= 4; k++ {
+		at := time.Duration(k) * cfg.ShuffleInterval
+		to := hvRequested(hvStep(t, h, at, TimerFired{Timer: shuffleTimer{}}))
+		if len(to) == 0 {
+			t.Fatalf("shuffle tick %d topped up nobody", k)
+		}
+		for _, p := range to {
+			hvStep(t, h, at+time.Second, hvRecv(p, neighborReplyMsg{Accepted: false}))
+		}
 	}
 }

@@ -85,7 +85,7 @@ func (h *HyParView) onTimer(t Timer) {
 	case shuffleTimer:
 		h.rearm(h.cfg.ShuffleInterval, t)
 		if h.cfg.RepairInterval <= 0 {
-			h.periodicRepair()
+			h.repair(repairPeriodic)
 		}
 		h.shuffle()
 	case repairTimer:
