@@ -445,7 +445,10 @@ type Config struct {
 	// not full (a NEIGHBOR request to a passive peer), and how long a peer
 	// that rejected such a request, or did not answer it, is not asked
 	// again. Zero means ShuffleInterval. A lost neighbour is replaced at
-	// once regardless; this is the retry when that found nobody.
+	// once regardless; this is the retry when that found nobody. While
+	// every round is turned away (the cluster is full), the rounds space
+	// out to 2, 4, ... periods, up to ShuffleInterval, until the active
+	// view changes.
 	// Default: 10s / 30s / 5s (the shuffle periods before session 7).
 	RepairInterval time.Duration
 
