@@ -131,6 +131,10 @@ func sinceMs(start time.Time, at int64) int64 {
 // idle measures heap and goroutines per node, then bytes and CPU during a
 // quiet window.
 func (c *cluster) idle() {
+	if c.opt.idleAfter > 0 {
+		time.Sleep(c.opt.idleAfter)
+	}
+	c.common.IdleAfterS = c.opt.idleAfter.Seconds()
 	m := takeMem()
 	n := int64(c.opt.n)
 	c.common.HeapBytesPerNode = (int64(m.heap) - int64(c.base.heap)) / n

@@ -60,6 +60,7 @@ type result struct {
 
 	// Cluster figures, shared by the lines of one cluster.
 	IdleWindowS          float64            `json:"idle_window_s"`
+	IdleAfterS           float64            `json:"idle_after_s,omitempty"` // -idle-after: the wait between the joins' end and the window
 	IdleCPUCores         float64            `json:"idle_cpu_cores"`
 	IdleBytesPerNodePerS float64            `json:"idle_bytes_per_node_per_s"`
 	HeapBytesPerNode     int64              `json:"heap_bytes_per_node"`
