@@ -72,8 +72,8 @@ func TestHyParViewRepairBacksOffWhileRejected(t *testing.T) {
 	}
 }
 
-// An accepted request resets the pace, and a node with two free slots or
-// more is never held back.
+// An accepted request resets the pace, and an isolated node is never
+// held back.
 func TestHyParViewRepairBackoffResets(t *testing.T) {
 	h, cfg := hvBackoffCore(t)
 	if len(hvRepairTick(t, h, cfg, 1, false)) == 0 {
@@ -89,12 +89,14 @@ func TestHyParViewRepairBackoffResets(t *testing.T) {
 		t.Fatalf("after an acceptance, back-off %+v, want none", b)
 	}
 
-	// Two free slots: whatever was rejected before, every tick asks.
+	// Isolated: whatever was rejected before, every tick asks (with
+	// high priority).
 	h.repairBackoff = repairBackoff{periods: 8, skip: 7, rejected: true}
-	h.active = h.active[:3]
+	h.active = nil
 	h.unconfirmed, h.pending = nil, nil
-	if len(hvRepairTick(t, h, cfg, 4, false)) == 0 {
-		t.Fatal("node with two free slots skipped a periodic tick")
+	got := hvStep(t, h, 4*cfg.RepairInterval, TimerFired{Timer: repairTimer{}})
+	if !slices.ContainsFunc(got, func(s string) bool { return strings.HasSuffix(s, "Neighbor high") }) {
+		t.Fatalf("isolated node's periodic tick sent no high-priority request: %q", got)
 	}
 }
 
