@@ -12,8 +12,9 @@ package hyparlist
 // peers every RepairInterval (5 s with DefaultLocalConfig), each a new
 // connection in each direction, a NEIGHBOR, a rejection, and a probe of
 // the rejecting node's whole active view (onNeighbor): an idle 64-node
-// cluster on DefaultLocalConfig sent about 17 refused NEIGHBOR requests a
-// second (BENCHMARKS.md, session 11).
+// cluster on DefaultLocalConfig sent 8 to 17 NEIGHBOR requests a second
+// in the 10 s after its joins, most of them refused (BENCHMARKS.md,
+// session 11).
 //
 // So, on the repair timer, a periodic round of which a request was
 // rejected and none accepted doubles the time to the next round, up to
