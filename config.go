@@ -439,16 +439,22 @@ type Config struct {
 	// ShufflePassive peers, so it was over half of an idle node's
 	// traffic at 10s (BENCHMARKS.md, session 7); the passive view it
 	// refreshes is only read when a neighbour is lost, and the member
-	// list's anti-entropy runs at PushPullInterval, so the profiles
-	// shuffle as often as they push-pull.
-	// Default: 30s / 60s / 15s (the profile's PushPullInterval).
+	// list's anti-entropy runs at PushPullInterval, so the LAN and WAN
+	// profiles shuffle as often as they push-pull; the local profile as
+	// the LAN one (memberlist's local push-pull period is 30 s from 33
+	// nodes on; at 15 s the shuffle was a third of an idle node's bytes,
+	// BENCHMARKS.md, session 11).
+	// Default: 30s / 60s / 30s.
 	ShuffleInterval time.Duration
 
 	// RepairInterval is the period of the top-up of an active view that is
 	// not full (a NEIGHBOR request to a passive peer), and how long a peer
 	// that rejected such a request, or did not answer it, is not asked
 	// again. Zero means ShuffleInterval. A lost neighbour is replaced at
-	// once regardless; this is the retry when that found nobody.
+	// once regardless; this is the retry when that found nobody. While
+	// every round is turned away (the cluster is full), the rounds space
+	// out to 2, 4, ... periods, up to ShuffleInterval, until the active
+	// view changes.
 	// Default: 10s / 30s / 5s (the shuffle periods before session 7).
 	RepairInterval time.Duration
 

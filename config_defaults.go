@@ -120,8 +120,8 @@ func DefaultWANConfig() *Config {
 }
 
 // DefaultLocalConfig returns DefaultLANConfig adjusted for nodes on one
-// machine (loopback): memberlist's local timings, and faster shuffles and
-// Plumtree timers to match.
+// machine (loopback): memberlist's local timings, and faster repairs and
+// Plumtree timers to match (shuffles as in DefaultLANConfig).
 func DefaultLocalConfig() *Config {
 	c := DefaultLANConfig()
 	c.TCPTimeout = time.Second
@@ -134,7 +134,13 @@ func DefaultLocalConfig() *Config {
 	c.GossipInterval = 100 * time.Millisecond
 	c.GossipToTheDeadTime = 15 * time.Second
 
-	c.ShuffleInterval = 15 * time.Second
+	// Not the local PushPullInterval (15 s), unlike the other profiles:
+	// memberlist's own push-pull period grows with the cluster
+	// (pushPullScale: 30 s from 33 nodes, 45 s from 65), and a shuffle walk
+	// of ActiveRandomWalkLength hops cost an idle node on loopback more
+	// than all of memberlist's traffic at 15 s (BENCHMARKS.md, session 11).
+	// Nodes on one machine do not die faster than on a LAN.
+	c.ShuffleInterval = 30 * time.Second
 	c.RepairInterval = 5 * time.Second
 	c.IHaveInterval = 50 * time.Millisecond
 	c.GraftTimeout = 200 * time.Millisecond

@@ -82,6 +82,10 @@ func TestDefaultConfigValues(t *testing.T) {
 		{"Local ProbeTimeout", local.ProbeTimeout, 200 * time.Millisecond},
 		{"Local TCPTimeout", local.TCPTimeout, time.Second},
 		{"Local GossipInterval", local.GossipInterval, 100 * time.Millisecond},
+		// The shuffle is a mixing period, not a round-trip allowance:
+		// the local profile shuffles as the LAN one (session 11: at 15 s
+		// it was a third of an idle local node's bytes).
+		{"Local ShuffleInterval", local.ShuffleInterval, lan.ShuffleInterval},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -91,7 +95,10 @@ func TestDefaultConfigValues(t *testing.T) {
 	// WAN is slower than LAN, Local faster, for every timer that scales
 	// with the round trip.
 	timers := func(c *Config) []time.Duration {
-		return []time.Duration{c.ProbeTimeout, c.GraftTimeout, c.IHaveInterval, c.ShuffleInterval, c.GossipInterval}
+		return []time.Duration{c.ProbeTimeout, c.GraftTimeout, c.IHaveInterval, c.GossipInterval}
+	}
+	if !(lan.ShuffleInterval < wan.ShuffleInterval) {
+		t.Errorf("ShuffleInterval: LAN %v, WAN %v not increasing", lan.ShuffleInterval, wan.ShuffleInterval)
 	}
 	for i, l := range timers(lan) {
 		if w, lo := timers(wan)[i], timers(local)[i]; !(lo < l && l < w) {

@@ -78,6 +78,10 @@ type HyParView struct {
 	probedAt  time.Duration
 	probedAny bool
 
+	// repairBackoff slows the periodic top-up while it is turned away
+	// (hyparview_repairbackoff.go).
+	repairBackoff repairBackoff
+
 	nextRequest uint64
 	started     bool
 	left        bool
@@ -338,6 +342,7 @@ func (h *HyParView) removeActive(i int) {
 	if last == 0 {
 		h.emptySince = h.now
 	}
+	h.resetRepairBackoff()
 	h.out = append(h.out, NeighborDown{Peer: p})
 }
 

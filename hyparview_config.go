@@ -72,8 +72,10 @@ type HyParViewConfig struct {
 	// NEIGHBOR request, or did not answer it, is not asked again (not in
 	// the paper). It lets shuffles, which cost bytes on every hop of
 	// their walk, be rarer than the top-up, which costs nothing while the
-	// view is full. Default 0: ShuffleInterval, the top-up then runs on
-	// the shuffle timer.
+	// view is full. While its requests are rejected, the top-up on this
+	// timer waits 2, 4, ... periods between rounds, up to ShuffleInterval
+	// (hyparview_repairbackoff.go). Default 0: ShuffleInterval, the
+	// top-up then runs on the shuffle timer.
 	RepairInterval time.Duration
 
 	// KeepaliveInterval is the period at which a Keepalive is sent on

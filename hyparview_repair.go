@@ -166,8 +166,12 @@ func (h *HyParView) onNeighborReply(from Peer, m neighborReplyMsg) {
 			h.send(from, disconnectMsg{Alive: true})
 		}
 	case m.Accepted:
+		h.resetRepairBackoff()
 		h.acceptReply(from)
 	default:
+		if !req.chain && !req.probe {
+			h.repairBackoff.rejected = true
+		}
 		if req.probe {
 			h.dropLost(from.Name)
 			if !h.forcedAny || h.now-h.forcedAt >= h.cfg.LostPeerTTL {

@@ -90,7 +90,7 @@ func (h *HyParView) onTimer(t Timer) {
 		h.shuffle()
 	case repairTimer:
 		h.rearm(h.cfg.RepairInterval, t)
-		h.repair(repairPeriodic)
+		h.periodicRepair()
 	case keepaliveTimer:
 		h.rearm(h.cfg.KeepaliveInterval, t)
 		for _, p := range h.active {

@@ -133,6 +133,10 @@ func sinceMs(start time.Time, at int64) int64 {
 // idle measures heap and goroutines per node, then bytes and CPU during a
 // quiet window.
 func (c *cluster) idle() {
+	if c.opt.idleAfter > 0 {
+		time.Sleep(c.opt.idleAfter)
+	}
+	c.common.IdleAfterS = c.opt.idleAfter.Seconds()
 	m := takeMem()
 	n := int64(c.opt.n)
 	c.common.HeapBytesPerNode = (int64(m.heap) - int64(c.base.heap)) / n
@@ -144,9 +148,12 @@ func (c *cluster) idle() {
 			c.logf("%s: profiles: %v", c.sys.name(), err)
 		}
 	}
-	w0, cpu0, t0, sent0 := c.wire.snapshot(), cpuTime(), time.Now(), c.sys.sentByType()
+	stopCPU := startCPUProfile(c.opt.pprofDir, fmt.Sprintf("%s-%s-n%d-idle-cpu.pb.gz", c.sys.name(), c.opt.config, c.opt.n), c.logf)
+	w0, cpu0, t0, sent0, cnt0 := c.wire.snapshot(), cpuTime(), time.Now(), c.sys.sentByType(), c.sys.counters()
 	time.Sleep(c.opt.idle)
+	stopCPU()
 	w1, cpu1, secs := c.wire.snapshot(), cpuTime(), time.Since(t0).Seconds()
+	c.common.IdleCounters = diffCounters(cnt0, c.sys.counters())
 	if sent1 := c.sys.sentByType(); sent1 != nil {
 		c.common.IdleBytesByType = map[string]float64{}
 		for typ, b := range sent1 {

@@ -30,6 +30,7 @@ type options struct {
 	drainTimeout time.Duration
 	crashTimeout time.Duration
 	idle         time.Duration // quiet window after the joins; not a flag
+	idleAfter    time.Duration // wait between the joins' end and the idle window
 	seed         uint64
 	// maxTrees is hyparlist's Config.BroadcastTrees, or -1 for the
 	// library's default.
@@ -106,7 +107,8 @@ Flags:
 	fs.DurationVar(&opt.graftTimeout, "graft-timeout", 0, "hyparlist only: Config.GraftTimeout, the wait after an IHAVE before a GRAFT (0: the -config profile's)")
 	fs.DurationVar(&opt.graftTimeoutMin, "graft-timeout-min", -1, "hyparlist only: Config.GraftTimeoutMin, the shortest adaptive wait after an IHAVE (0: always -graft-timeout; -1: the -config profile's)")
 	fs.BoolVar(&opt.verifyUser, "verify-user", false, "hyparlist only: set Config.VerifyUserBroadcasts (every node checks the origin's signature of every application broadcast it receives)")
-	fs.StringVar(&opt.pprofDir, "pprof", "", "write a goroutine dump and a heap profile of each cluster, taken at the start of the idle window, and CPU profiles of the join and of each broadcast phase, to this directory")
+	fs.DurationVar(&opt.idleAfter, "idle-after", 0, "wait this long after every node lists every other before the 10 s idle window (0: the window starts at once and includes the joins' tail)")
+	fs.StringVar(&opt.pprofDir, "pprof", "", "write a goroutine dump and a heap profile of each cluster, taken at the start of the idle window, and CPU profiles of the join, of the idle window and of each broadcast phase, to this directory")
 	fs.StringVar(&opt.joinCPUDir, "join-cpu", "", "write only the CPU profile of each cluster's join to this directory, without -pprof's heap sampling and dumps (which slow a 1,000-node run)")
 	fs.StringVar(&opt.heapProfile, "heap-profile", "", "write a heap profile of each cluster, taken at the idle window's end, to this file (with -system both, the system's name goes before the extension); samples the heap every 4 KiB")
 	fs.Float64Var(&opt.sweepMax, "sweep-max", 64, "-sweep: highest rate tried")

@@ -102,6 +102,10 @@ type counterSink struct {
 	sent map[string]int64
 }
 
+// framesPrefix names, among the counters, the frames sent of one type
+// (hyparlist.msg.sent), e.g. "frames_sent.keepalive".
+const framesPrefix = "frames_sent."
+
 // sentBytes adds val to the bytes sent of the type in labels.
 func (s *counterSink) sentBytes(labels []metrics.Label, val float32) {
 	typ := "unknown"
@@ -152,6 +156,21 @@ func (s *counterSink) IncrCounterWithLabels(key []string, val float32, labels []
 	name := key[1] + "." + key[2]
 	if name == "msg.sent_bytes" {
 		s.sentBytes(labels, val)
+		return
+	}
+	if name == "msg.sent" {
+		name = framesPrefix + "unknown"
+		for _, l := range labels {
+			if l.Name == "type" {
+				name = framesPrefix + l.Value
+			}
+		}
+		s.mu.Lock()
+		if s.c == nil {
+			s.c = map[string]int64{}
+		}
+		s.c[name] += int64(val)
+		s.mu.Unlock()
 		return
 	}
 	if !kept[key[1]] && name != "msg.decode_failed" && name != "msg.encode_failed" && name != "msg.refused" {

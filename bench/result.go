@@ -63,6 +63,7 @@ type result struct {
 
 	// Cluster figures, shared by the lines of one cluster.
 	IdleWindowS          float64            `json:"idle_window_s"`
+	IdleAfterS           float64            `json:"idle_after_s,omitempty"` // -idle-after: the wait between the joins' end and the window
 	IdleCPUCores         float64            `json:"idle_cpu_cores"`
 	IdleBytesPerNodePerS float64            `json:"idle_bytes_per_node_per_s"`
 	HeapBytesPerNode     int64              `json:"heap_bytes_per_node"`
@@ -70,6 +71,7 @@ type result struct {
 	HeapBytesPerNodeEnd  int64              `json:"heap_bytes_per_node_end"`
 	GoroutinesPerNodeEnd float64            `json:"goroutines_per_node_end"`
 	IdleBytesByType      map[string]float64 `json:"idle_bytes_per_node_per_s_by_type,omitempty"`
+	IdleCounters         map[string]int64   `json:"idle_counters,omitempty"` // growth over the idle window, all nodes; frames_sent.<type> counts frames
 	JoinConvergenceMs    int64              `json:"join_convergence_ms"`
 	Join99Ms             int64              `json:"join_99_ms"`
 	JoinErrors           int64              `json:"join_errors"`
