@@ -162,7 +162,8 @@
 //     per loop iteration, runtime_linkprune.go keeps one PRUNE per tree
 //     waiting, runtime_oneshot.go closes a link to a non-neighbour after
 //     an exchange's last message, runtime_deadline.go moves the streams'
-//     deadlines only when they come near), the member list Members reads
+//     deadlines only when they come near, runtime_sockbuf.go bounds their
+//     kernel buffers with Config.StreamBufferBytes), the member list Members reads
 //     (runtime_publish.go, rebuilt from the changed members only),
 //     message counters tallied per write (runtime_metrics_tally.go), the
 //     cores' own counts emitted as metrics (runtime_metrics_members.go,
