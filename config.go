@@ -654,12 +654,9 @@ type Config struct {
 	// MemberConfirmTimeout is how long a member learned only second-hand
 	// (relayed in another node's announcement, or by anti-entropy) may
 	// go without a word from itself (its own announcement, a message, a
-	// link) before this node dials it; if the dial fails, the member
+	// link) before this node dials it once; if the dial fails, the member
 	// is marked dead here without an announcement (NotifyLeave, metric
-	// hyparlist.member.unconfirmed_removed). A dial that succeeds does not
-	// vouch for the member: while it stays unheard from, it is dialled
-	// again once it has been listed three times as long (at most every
-	// 256 × MemberConfirmTimeout). While this node is itself
+	// hyparlist.member.unconfirmed_removed). While this node is itself
 	// behind (GetHealthScore above 0), a dial that times out or breaks
 	// without a refusal puts the check off instead, by MemberConfirmTimeout
 	// times the health multiplier, at most 3 times (metric

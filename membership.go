@@ -249,9 +249,7 @@ type MemberChanged struct {
 // With Confirm set, it is the check of a new member nobody vouched for
 // (membership_confirm.go): if Peer cannot be reached, feed
 // MemberUnreachable{Peer} (not LinkFailed); if it can, report nothing.
-// Emitted for a member learned second-hand once its ConfirmTimeout
-// passed, and again at growing intervals while it answers but is not
-// heard from itself (membership_confirm.go).
+// Emitted at most once per member learned second-hand.
 type ProbeMember struct {
 	Peer    Peer
 	Dead    bool

@@ -132,10 +132,8 @@ type MembershipConfig struct {
 	// a word from itself (its own announcement, a message, a link) before
 	// the node checks it directly (ProbeMember with Confirm); a member
 	// that cannot be reached is then marked dead here, not announced
-	// (membership_confirm.go); one that answers but stays unheard from is
-	// checked again once it has been listed three times as long. So a
-	// forged record of a node that does not exist is gone within
-	// ConfirmTimeout and one contact attempt. Zero
+	// (membership_confirm.go). So a forged record of a node that does not
+	// exist is gone within ConfirmTimeout and one contact attempt. Zero
 	// disables the check. Default 5s.
 	ConfirmTimeout time.Duration
 

@@ -36,13 +36,6 @@ import "time"
 // itself and refutes with a higher incarnation, as after a false
 // suspicion.
 //
-// A check that reaches the member does not vouch for it (anything may
-// answer at an address; without TLS a name is not verified): the member
-// stays flagged as being checked and is checked again later, at growing
-// intervals (recheckWait), until it is heard from itself or a check
-// fails. A forger that answers at its ghosts' addresses keeps them only
-// while it answers every check.
-//
 // Not covered: a forger that sends each ghost's record in a broadcast
 // whose origin it sets to the ghost's own name (the origin of a broadcast
 // is not authenticated without keys) makes it look vouched for; such
@@ -123,34 +116,12 @@ func (m *Membership) confirm(name string) {
 }
 
 // checkUnconfirmed handles an unconfirmed member whose ConfirmTimeout
-// passed with no word from it: the node asks its driver to contact it,
-// and sets the deadline of the next check (recheckWait).
+// passed with no word from it: the node asks its driver to contact it.
 func (m *Membership) checkUnconfirmed(e *memberEntry) {
 	e.flags &^= entryUnconfirmed
 	e.flags |= entryChecking
-	e.wait = m.recheckWait(e)
 	m.refreshDeadline(e)
 	m.emit(ProbeMember{Peer: e.peer(), Confirm: true})
-}
-
-// recheckWait is e.wait for the check after the one made now: when the
-// member answers a check (the driver reports nothing) but is still not
-// heard from itself, it is checked again once it has been listed about
-// three times as long, so that something answering at a forged member's
-// address for a while (a forger's listener) does not make the member
-// permanent: the first check that finds nothing there removes it. The
-// checks of one member thus go geometrically (in the LAN profile at 5,
-// 15, 45, 135 s, …) up to every maxConfirmWait ConfirmTimeouts (21 min),
-// one dial each.
-func (m *Membership) recheckWait(e *memberEntry) uint8 {
-	ct := int64(m.cfg.ConfirmTimeout)
-	if ct <= 0 {
-		return e.wait
-	}
-	// Whole ConfirmTimeouts since e was listed, rounded down: the timer
-	// fires a little after the deadline.
-	elapsed := max(1, (m.clock-e.changed)/ct)
-	return uint8(min(maxConfirmWait, 3*elapsed-1))
 }
 
 // onMemberUnreachable marks a member dead whose check failed, if it is
@@ -174,8 +145,7 @@ func (m *Membership) onMemberUnreachable(ev MemberUnreachable) {
 	m.applyChange(e, e.id, e.inc, memberStateDead, mergeSource{broadcast: true})
 }
 
-// confirmDeadline is when an unconfirmed live member is checked (or a
-// member being checked is checked again, recheckWait): its
+// confirmDeadline is when an unconfirmed live member is checked: its
 // ConfirmTimeout after it was listed (applyRecord keeps that time while
 // it stays live and unconfirmed, so that relayed records cannot postpone
 // the check), put off by wait more ConfirmTimeouts after inconclusive

@@ -11,8 +11,8 @@ import "time"
 //
 //   - entryAnnounce set: an announcement of its record is due unless the
 //     record was heard meanwhile (announceDue);
-//   - live and entryUnconfirmed or entryChecking set: it is checked (again),
-//     or its suspicion expires, whichever is first (membership_confirm.go);
+//   - live and entryUnconfirmed set: it is checked, or its suspicion
+//     expires, whichever is first (membership_confirm.go);
 //   - suspect: its suspicion expires (membership_suspicion.go);
 //   - dead or left: its tombstone is reclaimed (membership_tombstone.go).
 //
@@ -41,7 +41,7 @@ func (m *Membership) deadlineOf(e *memberEntry) (at int64, ok bool) {
 			at = alignUp(at, int64(proxyAnnounceBatch))
 		}
 		return at, true
-	case e.flags&(entryUnconfirmed|entryChecking) != 0 && e.state.live():
+	case e.flags&entryUnconfirmed != 0 && e.state.live():
 		return m.confirmDeadline(e), true
 	case e.state == memberStateSuspect:
 		if e.susp == nil {
@@ -94,7 +94,7 @@ func (m *Membership) onDeadlineTimer() {
 		switch {
 		case e.flags&entryAnnounce != 0:
 			m.announceDue(e)
-		case e.flags&(entryUnconfirmed|entryChecking) != 0 && e.state.live():
+		case e.flags&entryUnconfirmed != 0 && e.state.live():
 			m.onConfirmDeadline(e)
 		case e.state == memberStateSuspect:
 			m.expireSuspicion(e)

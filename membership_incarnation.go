@@ -12,18 +12,26 @@ import "math"
 // (suspect, dead, or alive with other metadata) rewrote that member for
 // good, or removed it once the suspicion expired.
 //
-// Records at an incarnation above incarnationCeiling are therefore taken
-// only in the member's own announcement (the announcement's origin is the
-// member, and its signature is checked: runtime_sign.go); from anyone else
-// (another node's announcement, an anti-entropy exchange, a join exchange)
-// they are dropped and counted (membershipStats.IncarnationsRefused,
-// hyparlist.msg.refused reason incarnation_ceiling). Another node can then
-// push a member to the ceiling at most, and the member's refutation goes
-// above it, where only the member can follow: the last 2^16 incarnations
-// are the member's alone. A member that reached the ceiling by 4 billion
-// refutations of its own keeps going in its own announcements; other
-// nodes' suspicions of it at those incarnations are dropped, so its
-// failure is then found by its links and liveness probes only.
+// Therefore only the member's own announcement (the announcement's origin
+// is the member, and its signature is checked: runtime_sign.go) may raise
+// a member's incarnation above incarnationCeiling. A record from anyone
+// else (another node's announcement, an anti-entropy exchange) above the
+// ceiling is dropped and counted (membershipStats.IncarnationsRefused,
+// hyparlist.msg.refused reason incarnation_ceiling) when it would raise
+// the incarnation held, or when the name is not held at all; one at or
+// below the held incarnation is merged as usual, since the member can
+// refute it. Records about the node itself go to mergeSelf, which refutes
+// up to the top of the range (a node restarted at incarnation 0 learns
+// its old one that way), and a joiner takes its join exchange's records
+// as they are. So another node can push a member to the ceiling at most,
+// and the member's refutation goes above it, where only the member can
+// raise it: the last 2^16 incarnations are the member's alone.
+//
+// The cost: a node that does not hold a member above the ceiling (it
+// missed the member's announcements and did not join after them) learns
+// of it only from the member's next announcement or a join exchange, not
+// from anti-entropy; members get there only after a forged record, or 4
+// billion refutations of their own.
 
 // incarnationCeiling is the highest incarnation a record about a member
 // may carry unless it is the member's own announcement.
@@ -33,8 +41,15 @@ const incarnationCeiling = math.MaxUint32 - 1<<16
 // incarnation ceiling without being its member's own announcement; it
 // counts it.
 func (m *Membership) refuseAboveCeiling(r memberRecord, src mergeSource) bool {
-	if r.Incarnation <= incarnationCeiling || (src.announced() && src.origin == r.Name) {
+	if r.Incarnation <= incarnationCeiling || r.Name == m.self.Name || (src.announced() && src.origin == r.Name) {
 		return false
+	}
+	if e := m.table.get(r.Name); e != nil {
+		if r.Incarnation <= e.inc {
+			return false // raises nothing: the member can refute it
+		}
+	} else if src.join {
+		return false // a joiner takes its contact's table as it is
 	}
 	m.stats.IncarnationsRefused++
 	return true

@@ -10,11 +10,12 @@ import (
 
 // TestMembershipIncarnationCeiling: a record of another member at
 // incarnation 2^32 − 1, by anti-entropy or in another node's announcement,
-// is dropped and counted; one at the ceiling is taken, and the member's own
-// announcement goes above it, where a forger's record cannot follow. A
-// record about the node itself at 2^32 − 1 is dropped too, and one at the
-// ceiling is refuted above it. Without the ceiling the first forged record
-// made x suspect at 2^32 − 1, which x could never refute.
+// is dropped and counted, and so is one of a name not held; one at the
+// ceiling is taken, and the member's own announcement goes above it, where
+// a forger's record can only match the held incarnation (which the member
+// refutes), never raise it. A record about the node itself at the ceiling
+// is refuted above it. Without the ceiling the first forged record made x
+// dead at 2^32 − 1, which x could never refute.
 func TestMembershipIncarnationCeiling(t *testing.T) {
 	m := newStartedMembership(t, "self", DefaultMembershipConfig())
 	deliverRecs(t, m, mt0, "x", rec("x", 3, memberStateAlive))
@@ -41,19 +42,21 @@ func TestMembershipIncarnationCeiling(t *testing.T) {
 	wantX(memberStateSuspect, incarnationCeiling)
 	deliverRecs(t, m, mt0, "x", rec("x", incarnationCeiling+1, memberStateAlive))
 	wantX(memberStateAlive, incarnationCeiling+1)
-	exchange(rec("x", incarnationCeiling+1, memberStateSuspect))
 	deliverRecs(t, m, mt0, "forger", rec("x", math.MaxUint32, memberStateSuspect))
 	wantX(memberStateAlive, incarnationCeiling+1)
+	exchange(rec("x", incarnationCeiling+1, memberStateSuspect)) // matches, raises nothing
+	wantX(memberStateSuspect, incarnationCeiling+1)
+	deliverRecs(t, m, mt0, "x", rec("x", incarnationCeiling+2, memberStateAlive))
+	wantX(memberStateAlive, incarnationCeiling+2)
+	exchange(rec("ghost", math.MaxUint32, memberStateAlive))
+	if _, ok := m.Member("ghost"); ok {
+		t.Fatalf("a name not held was listed from an exchange above the ceiling")
+	}
 	if got := m.counters().IncarnationsRefused; got != 4 {
 		t.Fatalf("IncarnationsRefused = %d, want 4", got)
 	}
 
 	// Records about the node itself.
-	before := mustMember(t, m, "self").Incarnation
-	exchange(rec("self", math.MaxUint32, memberStateSuspect))
-	if got := mustMember(t, m, "self"); got.Incarnation != before || got.State != memberStateAlive {
-		t.Fatalf("self is %v at %d after a record at 2^32-1, want alive at %d", got.State, got.Incarnation, before)
-	}
 	exchange(rec("self", incarnationCeiling, memberStateSuspect))
 	if got := mustMember(t, m, "self"); got.Incarnation != incarnationCeiling+1 || got.State != memberStateAlive {
 		t.Fatalf("self is %v at %d after a suspicion at the ceiling, want alive at %d", got.State, got.Incarnation, incarnationCeiling+1)

@@ -166,10 +166,10 @@ func (m *Membership) applyChange(e *memberEntry, id *memberIdent, inc uint32, st
 
 // applyRecord is applyChange with the time a state change began.
 func (m *Membership) applyRecord(e *memberEntry, id *memberIdent, inc uint32, st memberState, changed int64, src mergeSource) {
-	if e.flags&(entryUnconfirmed|entryChecking) != 0 && e.state.live() && st.live() {
+	if e.flags&entryUnconfirmed != 0 && e.state.live() && st.live() {
 		// An unconfirmed member keeps the time it was listed while it
 		// stays live: new incarnations or a suspicion do not postpone its
-		// checks (membership_confirm.go).
+		// check (membership_confirm.go).
 		changed = e.changed
 	}
 	old := *e

@@ -79,8 +79,7 @@ const (
 	// (membership_confirm.go).
 	entryUnconfirmed
 	// entryChecking: the check of an unconfirmed member is under way; a
-	// MemberUnreachable for it marks it dead, and it is checked again at
-	// its deadline unless heard from itself first.
+	// MemberUnreachable for it marks it dead.
 	entryChecking
 	// entryVouched: the member was heard from itself at least once (or
 	// came in the node's join exchange); it is not checked when it comes

@@ -5,13 +5,14 @@ package hyparlist
 
 import (
 	"errors"
+	"os"
 	"syscall"
 )
 
 // This file owns the failures a node causes itself: a dial that fails
 // before it reaches the peer because the local process or host ran out of
-// file descriptors (EMFILE, ENFILE), local ports (EADDRNOTAVAIL) or
-// buffers (ENOBUFS, ENOMEM). Such a failure says nothing about the peer,
+// file descriptors (EMFILE, ENFILE), or could not make the socket for
+// want of buffers (ENOBUFS, ENOMEM from socket(2)). Such a failure says nothing about the peer,
 // yet it was handled as one. In the bench's join storm of 1,000 nodes in
 // one process, whose descriptor limit is 20,000 (at the idle window's
 // start of one run the nodes held about 8,200 inbound and 5,300 outbound
@@ -44,11 +45,20 @@ import (
 const localFailureLag = 2
 
 // localFailure reports whether err, the error of a dial, is a failure of
-// the local node's own resources rather than of the peer.
+// the local node's own resources rather than of the peer. Only errors that
+// cannot depend on the address dialled count, since a member's address is
+// whatever its record says: EADDRNOTAVAIL is left out (connect(2) returns
+// it for an IPv6 address on a host without IPv6, or port 0 on BSDs), and
+// ENOBUFS and ENOMEM count only from socket(2), before any address is
+// used. Other platforms' error numbers (Windows' WSAE*) do not match, so
+// there every dial failure is the peer's, as before.
 func localFailure(err error) bool {
-	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
-		errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.ENOBUFS) ||
-		errors.Is(err, syscall.ENOMEM)
+	if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+		return true
+	}
+	var se *os.SyscallError
+	return errors.As(err, &se) && se.Syscall == "socket" &&
+		(errors.Is(se.Err, syscall.ENOBUFS) || errors.Is(se.Err, syscall.ENOMEM))
 }
 
 // noteLocalFailure records a local failure of the current period when

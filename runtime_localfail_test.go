@@ -18,9 +18,20 @@ func TestLocalFailureClassified(t *testing.T) {
 	wrap := func(e error) error {
 		return fmt.Errorf("dial n1: %w", &os.SyscallError{Syscall: "socket", Err: e})
 	}
-	for _, e := range []error{syscall.EMFILE, syscall.ENFILE, syscall.EADDRNOTAVAIL, syscall.ENOBUFS, syscall.ENOMEM} {
+	for _, e := range []error{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM} {
 		if !localFailure(wrap(e)) {
 			t.Errorf("%v: not local", e)
+		}
+	}
+	// What the address dialled can cause is the peer's: an address not
+	// available here (an IPv6 member on a host without IPv6), and buffers
+	// short in connect rather than socket.
+	connect := func(e error) error {
+		return fmt.Errorf("dial n1: %w", &os.SyscallError{Syscall: "connect", Err: e})
+	}
+	for _, err := range []error{wrap(syscall.EADDRNOTAVAIL), connect(syscall.EADDRNOTAVAIL), connect(syscall.ENOBUFS), connect(syscall.ENOMEM)} {
+		if localFailure(err) {
+			t.Errorf("%v: local", err)
 		}
 	}
 	for _, e := range []error{syscall.ECONNREFUSED, syscall.ECONNRESET, os.ErrDeadlineExceeded, errHandshakeClosed, errors.New("x")} {
