@@ -71,8 +71,8 @@ type LinkFailed struct {
 	// is behind (membership_accuse_behind.go).
 	Weak bool
 	// Local is set when the failure was the local node's own: a dial
-	// failed for want of its own resources (file descriptors, ports,
-	// buffers) before it reached the peer, which says nothing about the
+	// failed for want of its own resources (file descriptors, or a
+	// socket's buffers) before it reached the peer, which says nothing about the
 	// peer. The membership core never accuses on it
 	// (membership_accuse_behind.go).
 	Local bool

@@ -63,8 +63,8 @@ type MemberUnreachable struct {
 	// (membership_confirm_retry.go).
 	Refused bool
 	// Local is set when the check could not be made: the dial failed for
-	// want of the local node's own resources (file descriptors, ports,
-	// buffers) before it reached the member. The check is put off as if
+	// want of the local node's own resources (file descriptors, or a
+	// socket's buffers) before it reached the member. The check is put off as if
 	// the node were behind (membership_confirm_retry.go), whatever its
 	// health.
 	Local bool

@@ -74,7 +74,7 @@ func (l *runLoop) startChecks() {
 // runningChecksLimit is how many checks may dial at once at health score
 // score: maxRunningChecks while the node keeps up, halved for each step
 // of the score, at least one. A node behind (its loop late, or its own
-// dials failing for want of descriptors or ports: runtime_localfail.go)
+// dials failing for want of descriptors: runtime_localfail.go)
 // is the one whose dials cost most and say least; in the bench's join
 // storm of 1,000 nodes in one process, 32 checks per node kept the
 // process out of file descriptors for its links (BENCHMARKS.md,

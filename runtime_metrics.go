@@ -37,7 +37,7 @@ import (
 //	                                        probes and confirmation checks
 //	                                        that failed for want of the
 //	                                        node's own resources (file
-//	                                        descriptors, ports, buffers;
+//	                                        descriptors, socket buffers;
 //	                                        runtime_localfail.go)
 //	hyparlist.link.send_dropped             counter (no link could be opened)
 //	hyparlist.link.user_deferred            counter: broadcast payloads sent as
