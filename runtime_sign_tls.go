@@ -57,7 +57,7 @@ func (l *runLoop) acceptOriginTLS(peer Peer, g gossipMsg, k originKey) bool {
 	case ok && held.key == k:
 		return true
 	}
-	if addr, ok := l.keyCheckAddr(g); ok {
+	if addr, ok := l.keyCheckAddr(peer, g); ok {
 		l.checkKeyAt(name, addr)
 	}
 	if l.hold(peer, g, k) {
@@ -72,9 +72,16 @@ func (l *runLoop) acceptOriginTLS(peer Peer, g gossipMsg, k originKey) bool {
 }
 
 // keyCheckAddr returns the address at which to check the key of g's
-// origin: its own record in g's announcement, else its address in the
-// member table.
-func (l *runLoop) keyCheckAddr(g gossipMsg) (string, bool) {
+// origin, received from peer: its own record in g's announcement, else its
+// address in the member table, else, when peer is the origin itself, the
+// address its link gave. The last covers a neighbour's first broadcast
+// that arrives before any record of it (it broadcasts as soon as its Join
+// returns, before the join exchange has listed it here): without it no
+// check ran and the broadcast, which no other node could repair in a
+// two-node cluster, was refused. The address binds nothing: the check
+// dials it and accepts only an answer under the origin's name, with a
+// certificate holding that name.
+func (l *runLoop) keyCheckAddr(peer Peer, g gossipMsg) (string, bool) {
 	if g.Class == ClassMembership {
 		if recs, err := decodeAnnouncement(g.Payload); err == nil {
 			for _, r := range recs {
@@ -84,5 +91,11 @@ func (l *runLoop) keyCheckAddr(g gossipMsg) (string, bool) {
 			}
 		}
 	}
-	return l.ms.addrOf(g.ID.Origin)
+	if addr, ok := l.ms.addrOf(g.ID.Origin); ok {
+		return addr, true
+	}
+	if peer.Name == g.ID.Origin && peer.Addr != "" {
+		return peer.Addr, true
+	}
+	return "", false
 }

@@ -16,6 +16,12 @@ import (
 // stream, ready for frames.
 func tlsForgerStream(t *testing.T, node *Memberlist, cert tls.Certificate, name string) net.Conn {
 	t.Helper()
+	return tlsStreamFrom(t, node, cert, name, "127.0.0.1:1")
+}
+
+// tlsStreamFrom is tlsForgerStream with addr as the address in the Hello.
+func tlsStreamFrom(t *testing.T, node *Memberlist, cert tls.Certificate, name, addr string) net.Conn {
+	t.Helper()
 	raw, err := net.DialTimeout("tcp", node.LocalNode().Address(), 3*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -24,7 +30,7 @@ func tlsForgerStream(t *testing.T, node *Memberlist, cert tls.Certificate, name 
 	conn := tls.Client(raw, &tls.Config{Certificates: []tls.Certificate{cert}, InsecureSkipVerify: true}) //nolint:gosec // test attacker
 	t.Cleanup(func() { _ = conn.Close() })
 	lim := defaultWireLimits()
-	hello := helloMsg{VersionMin: 1, VersionMax: wireVersion, Name: name, Addr: "127.0.0.1:1"}
+	hello := helloMsg{VersionMin: 1, VersionMax: wireVersion, Name: name, Addr: addr}
 	if err := writeMessageFrame(conn, hello, lim); err != nil {
 		t.Fatal(err)
 	}
