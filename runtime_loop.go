@@ -242,7 +242,7 @@ func (l *runLoop) run() {
 				continue
 			}
 			l.now = time.Now()
-			l.onInbound(in)
+			l.onReadFrame(in)
 			l.takeMoreInbound()
 		case f := <-l.m.failures:
 			l.now = time.Now()
@@ -290,7 +290,7 @@ func (l *runLoop) takeMoreInbound() {
 			return
 		}
 		l.now = time.Now()
-		l.onInbound(in)
+		l.onReadFrame(in)
 	}
 }
 
