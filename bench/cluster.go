@@ -198,6 +198,7 @@ func (c *cluster) broadcastPhase(api string, rate float64, broadcasts int) resul
 	var stop atomic.Bool
 	var sendErrs, accepted atomic.Int64
 	var sendEnd atomic.Int64
+	var waited, waitedMax atomic.Int64 // ns inside native Broadcast calls, total and longest
 	sent := make(chan struct{})
 	origins := make([]int, broadcasts)
 	for i := range broadcasts {
@@ -219,7 +220,14 @@ func (c *cluster) broadcastPhase(api string, rate float64, broadcasts int) resul
 			b := makePayload(c.opt.payload, p.id, uint32(seq), o, rng)
 			p.markSent(seq, o, time.Now().UnixNano())
 			if api == "native" {
-				if err := c.nodes[o].broadcast(b); err != nil {
+				start := time.Now()
+				err := c.nodes[o].broadcast(b)
+				took := time.Since(start).Nanoseconds()
+				waited.Add(took)
+				if took > waitedMax.Load() {
+					waitedMax.Store(took)
+				}
+				if err != nil {
 					sendErrs.Add(1)
 				} else {
 					accepted.Add(1)
@@ -262,6 +270,8 @@ func (c *cluster) broadcastPhase(api string, rate float64, broadcasts int) resul
 		r.AchievedRate = round3(float64(accepted.Load()) / max(time.Unix(0, end).Sub(t0).Seconds(), 1e-3))
 	}
 	r.LostDeliveries = accepted.Load()*int64(c.opt.n-1) - p.firsts.Load()
+	r.BroadcastWaitS = round3(float64(waited.Load()) / 1e9)
+	r.BroadcastWaitMaxMs = round3(float64(waitedMax.Load()) / 1e6)
 	c.fillDelivery(&r, p)
 	b := float64(broadcasts)
 	r.WireBytesPerBroadcast = round3(float64(w1.bytes-w0.bytes) / b / float64(c.opt.n))

@@ -59,6 +59,11 @@ type result struct {
 	BroadcastsAccepted int64   `json:"broadcasts_accepted"`
 	AchievedRate       float64 `json:"achieved_rate"`
 	LostDeliveries     int64   `json:"lost_deliveries"`
+	// BroadcastWaitS is the time the send loop spent inside the native
+	// Broadcast calls (back-pressure: waiting for room), in seconds, and
+	// BroadcastWaitMaxMs the longest single call.
+	BroadcastWaitS     float64 `json:"broadcast_wait_s,omitempty"`
+	BroadcastWaitMaxMs float64 `json:"broadcast_wait_max_ms,omitempty"`
 	PhaseS             float64 `json:"phase_s"`
 
 	// Cluster figures, shared by the lines of one cluster.
