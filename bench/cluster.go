@@ -59,12 +59,16 @@ func (c *cluster) start() error {
 		c.common.GraftTimeoutMinMs = &gmin
 		verify := c.opt.verifyUser
 		c.common.VerifyUserBroadcasts = &verify
+		if c.opt.streamBuffer > 0 {
+			c.common.StreamBufferBytes = c.opt.streamBuffer
+		}
 	}
 	c.base = takeMem()
 	env := nodeEnv{
 		config: c.opt.config, app: c.app, wire: c.wire, maxTrees: c.opt.maxTrees,
 		ihaveInterval: c.opt.ihaveInterval, graftTimeout: c.opt.graftTimeout,
 		graftTimeoutMin: c.opt.graftTimeoutMin, verifyUser: c.opt.verifyUser,
+		streamBuffer: c.opt.streamBuffer,
 	}
 	for i := range c.opt.n {
 		nd, err := c.sys.newNode(i, env)

@@ -44,7 +44,9 @@ type options struct {
 	graftTimeoutMin time.Duration
 	// verifyUser is hyparlist's Config.VerifyUserBroadcasts.
 	verifyUser bool
-	pprofDir   string // where the idle window's goroutine and heap profiles go; "" for none
+	// streamBuffer is hyparlist's Config.StreamBufferBytes.
+	streamBuffer int
+	pprofDir     string // where the idle window's goroutine and heap profiles go; "" for none
 	// joinCPUDir is where -join-cpu writes the join's CPU profile alone
 	// (no heap sampling, no dumps); "" for none.
 	joinCPUDir string
@@ -106,6 +108,7 @@ Flags:
 	fs.DurationVar(&opt.ihaveInterval, "ihave-interval", 0, "hyparlist only: Config.IHaveInterval, the batching window of IHAVE announcements (0: the -config profile's)")
 	fs.DurationVar(&opt.graftTimeout, "graft-timeout", 0, "hyparlist only: Config.GraftTimeout, the wait after an IHAVE before a GRAFT (0: the -config profile's)")
 	fs.DurationVar(&opt.graftTimeoutMin, "graft-timeout-min", -1, "hyparlist only: Config.GraftTimeoutMin, the shortest adaptive wait after an IHAVE (0: always -graft-timeout; -1: the -config profile's)")
+	fs.IntVar(&opt.streamBuffer, "stream-buffer", 0, "hyparlist only: Config.StreamBufferBytes, the kernel send and receive buffers of every stream (0: the kernel's sizes)")
 	fs.BoolVar(&opt.verifyUser, "verify-user", false, "hyparlist only: set Config.VerifyUserBroadcasts (every node checks the origin's signature of every application broadcast it receives)")
 	fs.DurationVar(&opt.idleAfter, "idle-after", 0, "wait this long after every node lists every other before the 10 s idle window (0: the window starts at once and includes the joins' tail)")
 	fs.StringVar(&opt.pprofDir, "pprof", "", "write a goroutine dump and a heap profile of each cluster, taken at the start of the idle window, and CPU profiles of the join, of the idle window and of each broadcast phase, to this directory")

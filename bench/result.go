@@ -34,6 +34,8 @@ type result struct {
 	// VerifyUserBroadcasts is hyparlist's Config.VerifyUserBroadcasts
 	// in this run (-verify-user; absent for memberlist).
 	VerifyUserBroadcasts *bool `json:"verify_user_broadcasts,omitempty"`
+	// StreamBufferBytes is hyparlist's Config.StreamBufferBytes when set.
+	StreamBufferBytes int `json:"stream_buffer_bytes,omitempty"`
 
 	// Broadcast phase.
 	DeliveredRatio              float64   `json:"delivered_ratio"`

@@ -61,6 +61,8 @@ type nodeEnv struct {
 	graftTimeoutMin time.Duration
 	// verifyUser is hyparlist's Config.VerifyUserBroadcasts.
 	verifyUser bool
+	// streamBuffer is hyparlist's Config.StreamBufferBytes.
+	streamBuffer int
 }
 
 func newSystem(name string, sink *counterSink) (system, error) {
