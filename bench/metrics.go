@@ -147,7 +147,7 @@ func installSink(s *counterSink) error {
 }
 
 // kept lists the hyparlist counters the sink keeps (second key element).
-var kept = map[string]bool{"link": true, "sig": true, "origin": true, "member": true, "plumtree": true, "stream": true, "packet": true, "dispatch": true, "state_exchange": true}
+var kept = map[string]bool{"link": true, "relay": true, "sig": true, "origin": true, "member": true, "plumtree": true, "stream": true, "packet": true, "dispatch": true, "state_exchange": true}
 
 func (s *counterSink) IncrCounterWithLabels(key []string, val float32, labels []metrics.Label) {
 	if len(key) < 3 || key[0] != "hyparlist" {
