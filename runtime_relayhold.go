@@ -51,9 +51,10 @@ import (
 // cost, measured (BENCHMARKS.md, "Session 12: signature checks inside
 // back-pressure"): at N = 32 on 2 cores with checks on and 4,096
 // broadcasts/s offered, most holds expired and the cluster took fewer
-// broadcasts a second than before (656–1,208 against 528–1,722), with no
-// delivery lost, no seq_too_old and no link failed where the code before
-// had all three. Not in the papers, which leave flow control out.
+// broadcasts a second than before in two pairs of three (656–1,208
+// against 528–1,722), with no delivery lost, no seq_too_old and no link
+// failed, where the code before failed links in every pair and lost
+// deliveries to seq_too_old in one. Not in the papers, which leave flow control out.
 
 // Metrics of the relays' holds.
 var (
