@@ -145,6 +145,19 @@ func (h *HyParView) ActiveView() []Peer { return append([]Peer(nil), h.active...
 // PassiveView returns a copy of the passive view, in view order.
 func (h *HyParView) PassiveView() []Peer { return h.passive.peers() }
 
+// appendViewAddrs appends the addresses of the active view's peers, then
+// of the passive view's, in view order, to dst and returns it; it
+// allocates nothing when dst has room.
+func (h *HyParView) appendViewAddrs(dst []string) []string {
+	for _, p := range h.active {
+		dst = append(dst, p.Addr)
+	}
+	for i := range h.passive.entries {
+		dst = append(dst, h.passive.entries[i].peer.Addr)
+	}
+	return dst
+}
+
 // numActive returns the size of the active view.
 func (h *HyParView) numActive() int { return len(h.active) }
 
