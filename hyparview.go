@@ -250,7 +250,7 @@ func (h *HyParView) receive(from Peer, msg Message) {
 	case neighborReplyMsg:
 		h.onNeighborReply(from, m)
 	case disconnectMsg:
-		if declined && m.Alive {
+		if declined && m.Alive && h.repairHeldBack() {
 			h.onDeclined(from)
 			break
 		}

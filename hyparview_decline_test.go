@@ -1,6 +1,7 @@
 // HyParView core tests: a low-priority acceptance that the requester
-// declines starts no repair; a DISCONNECT from a neighbour that was heard
-// from still does.
+// declines starts no repair while the periodic top-up is held back; a
+// DISCONNECT from a neighbour that was heard from, or one while not held
+// back, still does.
 
 package hyparlist
 
@@ -75,6 +76,18 @@ func TestHyParViewDisconnectAfterAcceptanceHeardRepairs(t *testing.T) {
 	}
 	if h.repairBackoff != (repairBackoff{}) {
 		t.Fatalf("back-off %+v after a neighbour was lost, want none", h.repairBackoff)
+	}
+}
+
+// A node whose periodic top-up is not held back (its view just changed)
+// takes the same decline as before: a reactive repair.
+func TestHyParViewDeclineNotHeldBackRepairs(t *testing.T) {
+	h, cfg := hvBackoffCore(t)
+	at := cfg.RepairInterval / 2
+	hvStep(t, h, at, hvRecv("r", neighborMsg{HighPriority: false}))
+	out := hvStep(t, h, at+time.Millisecond, hvRecv("r", disconnectMsg{Alive: true}))
+	if len(hvRequested(out)) == 0 {
+		t.Fatal("a decline while not held back started no repair")
 	}
 }
 
