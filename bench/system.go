@@ -61,6 +61,9 @@ type nodeEnv struct {
 	graftTimeoutMin time.Duration
 	// verifyUser is hyparlist's Config.VerifyUserBroadcasts.
 	verifyUser bool
+	// keepaliveInterval is hyparlist's Config.KeepaliveInterval; 0 keeps
+	// the profile's.
+	keepaliveInterval time.Duration
 }
 
 func newSystem(name string, sink *counterSink) (system, error) {

@@ -110,6 +110,9 @@ func (s *hyparlistSystem) newNode(i int, env nodeEnv) (benchNode, error) {
 		cfg.BroadcastTrees = env.maxTrees
 	}
 	cfg.VerifyUserBroadcasts = env.verifyUser
+	if env.keepaliveInterval > 0 {
+		cfg.KeepaliveInterval = env.keepaliveInterval
+	}
 	cfg.IHaveInterval, cfg.GraftTimeout = hlTimers(env.config, env.ihaveInterval, env.graftTimeout)
 	cfg.GraftTimeoutMin = min(hlGraftTimeoutMin(env.config, env.graftTimeoutMin), cfg.GraftTimeout)
 	env.app.alive[i].Store(true)
