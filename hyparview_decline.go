@@ -57,10 +57,12 @@ func (h *HyParView) heardAccepted(name string) bool {
 	return true
 }
 
-// repairHeldBack reports whether the periodic top-up is held back: a
-// periodic round was turned away since the view last changed.
+// repairHeldBack reports whether the periodic top-up on the repair timer
+// is held back: a periodic round was turned away since the view last
+// changed. Never without a repair timer (RepairInterval 0), whose
+// periodic top-up on the shuffle timer is not held back.
 func (h *HyParView) repairHeldBack() bool {
-	return h.repairBackoff.periods > 1 || h.repairBackoff.rejected
+	return h.cfg.RepairInterval > 0 && (h.repairBackoff.periods > 1 || h.repairBackoff.rejected)
 }
 
 // onDeclined handles the decline of an acceptance by the peer from (see

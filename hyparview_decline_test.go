@@ -91,6 +91,31 @@ func TestHyParViewDeclineNotHeldBackRepairs(t *testing.T) {
 	}
 }
 
+// Without a repair timer (the simulator's configuration) a core whose
+// periodic top-up on the shuffle timer was refused is not held back: the
+// decline is repaired as before.
+func TestHyParViewDeclineWithoutRepairTimerRepairs(t *testing.T) {
+	cfg := DefaultHyParViewConfig()
+	cfg.RepairFanout = 1
+	cfg.MaxLostPeers = 0
+	passive := []string{"p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9"}
+	h := hvCore(t, cfg, "self", hvNames("a", "b", "c", "d"), passive)
+	hvStep(t, h, 0, Start{})
+	to := hvRequested(hvStep(t, h, cfg.ShuffleInterval, TimerFired{Timer: shuffleTimer{}}))
+	if len(to) == 0 {
+		t.Fatal("the shuffle timer's top-up asked nobody")
+	}
+	for _, p := range to {
+		hvStep(t, h, cfg.ShuffleInterval+time.Second, hvRecv(p, neighborReplyMsg{Accepted: false}))
+	}
+	at := cfg.ShuffleInterval + 2*time.Second
+	hvStep(t, h, at, hvRecv("r", neighborMsg{HighPriority: false}))
+	out := hvStep(t, h, at+time.Millisecond, hvRecv("r", disconnectMsg{Alive: true}))
+	if len(hvRequested(out)) == 0 {
+		t.Fatal("a decline without a repair timer started no repair")
+	}
+}
+
 // A peer accepted on a high-priority request is not marked: its
 // DISCONNECT is an eviction, repaired at once.
 func TestHyParViewHighPriorityAcceptanceNotMarked(t *testing.T) {
