@@ -25,17 +25,17 @@ import "slices"
 // for the passive one, as for any DISCONNECT, and is not asked back for a
 // repair period; but nothing was lost, since the node is back where it
 // was before it accepted, so no repair starts and the periodic top-up
-// keeps its pace. A peer that sent any HyParView message after the
+// keeps its back-off. A peer that sent any HyParView message after the
 // acceptance (a Keepalive, within a keepalive interval of linking) is a
 // neighbour, and its DISCONNECT is an ordinary one.
 //
 // Only while held back: after a crash wave a node that accepted a request
 // may have had repairs in flight that the acceptance ended (its view was
 // full), and the reactive repair after the decline restarts them. Applied
-// there too, the simulator at 3,000 nodes (seed 7, without a repair timer
-// so never held back) healed the 95 % crash wave into 94.0 % in its
-// largest component against 96.7 % (7 isolated nodes against 5). Without a
-// repair timer (RepairInterval 0, the simulator's) nothing changes.
+// always, the simulator at 3,000 nodes (seed 7) healed the 95 % crash
+// wave into 94.0 % in its largest component against 96.7 % (7 isolated
+// nodes against 5). Without a repair timer (RepairInterval 0, the
+// simulator's) nothing changes.
 
 // noteAccepted records that the peer called name entered the active view
 // because this node accepted its low-priority NEIGHBOR request.
