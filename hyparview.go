@@ -47,6 +47,11 @@ type HyParView struct {
 	// After a crash wave most of them are dead; a surplus acceptance
 	// replaces one of them (see onNeighborReply).
 	unconfirmed []string
+	// acceptedUnheard names the active peers added by accepting their
+	// low-priority NEIGHBOR request that have not sent anything since (at
+	// most ActiveViewSize); a DISCONNECT from one is a decline
+	// (hyparview_decline.go).
+	acceptedUnheard []string
 	// lost are recently lost peers, at most MaxLostPeers of them.
 	lost []lostPeer
 	// lastShuffle is the mark of the passive entries sent in the latest
@@ -145,6 +150,19 @@ func (h *HyParView) ActiveView() []Peer { return append([]Peer(nil), h.active...
 // PassiveView returns a copy of the passive view, in view order.
 func (h *HyParView) PassiveView() []Peer { return h.passive.peers() }
 
+// appendViewAddrs appends the addresses of the active view's peers, then
+// of the passive view's, in view order, to dst and returns it; it
+// allocates nothing when dst has room.
+func (h *HyParView) appendViewAddrs(dst []string) []string {
+	for _, p := range h.active {
+		dst = append(dst, p.Addr)
+	}
+	for i := range h.passive.entries {
+		dst = append(dst, h.passive.entries[i].peer.Addr)
+	}
+	return dst
+}
+
 // numActive returns the size of the active view.
 func (h *HyParView) numActive() int { return len(h.active) }
 
@@ -215,10 +233,12 @@ func (h *HyParView) receive(from Peer, msg Message) {
 	if from.Name == "" || from.Name == h.self.Name {
 		return
 	}
+	declined := false
 	if peerIndex(h.active, from.Name) < 0 {
 		h.touch(from)
 	} else {
 		h.confirm(from.Name)
+		declined = h.heardAccepted(from.Name)
 	}
 	switch m := messageValue(msg).(type) {
 	case joinMsg:
@@ -230,6 +250,10 @@ func (h *HyParView) receive(from Peer, msg Message) {
 	case neighborReplyMsg:
 		h.onNeighborReply(from, m)
 	case disconnectMsg:
+		if declined && m.Alive && h.repairHeldBack() {
+			h.onDeclined(from)
+			break
+		}
 		h.onDisconnect(from, m)
 	case shuffleMsg:
 		h.onShuffle(from, m)
@@ -335,6 +359,7 @@ func (h *HyParView) confirm(name string) {
 func (h *HyParView) removeActive(i int) {
 	p := h.active[i]
 	h.confirm(p.Name)
+	h.heardAccepted(p.Name)
 	last := len(h.active) - 1
 	h.active[i] = h.active[last]
 	h.active[last] = Peer{}
@@ -494,6 +519,9 @@ func (h *HyParView) onNeighbor(from Peer, m neighborMsg) {
 		h.dropPending(from.Name)
 	case m.HighPriority || len(h.active) < h.cfg.ActiveViewSize:
 		h.addActive(from)
+		if !m.HighPriority {
+			h.noteAccepted(from.Name)
+		}
 	default:
 		h.send(from, neighborReplyMsg{Accepted: false})
 		// Not in the paper (unless PaperNoWanted): the requester is alive
@@ -604,6 +632,7 @@ func (h *HyParView) leave() {
 	}
 	h.active = h.active[:0]
 	h.unconfirmed = h.unconfirmed[:0]
+	h.acceptedUnheard = h.acceptedUnheard[:0]
 	h.pending = h.pending[:0]
 	h.passive.entries = h.passive.entries[:0]
 	h.lost = h.lost[:0]

@@ -27,6 +27,7 @@ func (h *HyParView) Clone(rng *rand.Rand) *HyParView {
 	c.passive.entries = append(make([]passiveEntry, 0, cap(h.passive.entries)), h.passive.entries...)
 	c.pending = slices.Clone(h.pending)
 	c.unconfirmed = slices.Clone(h.unconfirmed)
+	c.acceptedUnheard = slices.Clone(h.acceptedUnheard)
 	c.lost = slices.Clone(h.lost)
 	c.out = slices.Clone(h.out)
 	c.scratch = nil

@@ -95,8 +95,9 @@ type HyParViewConfig struct {
 	// most passive peers are dead and each costs a failure-detection
 	// delay, so asking several at once finds the live ones in one round;
 	// a surplus acceptance is declined with DISCONNECT (the peer keeps
-	// this node in its passive view). Default 3; 1 is the paper's
-	// behaviour.
+	// this node in its passive view, and takes the decline for no loss:
+	// it starts no repair, hyparview_decline.go). Default 3; 1 is the
+	// paper's behaviour.
 	RepairFanout int
 
 	// Seeds are contact nodes used to re-bootstrap a node whose active

@@ -140,15 +140,13 @@ func connSource(conn net.Conn) string {
 	return netAddrSource(conn.RemoteAddr())
 }
 
-// viewSources returns the sorted, distinct source keys of the peers in
-// HyParView's views.
-func (l *runLoop) viewSources() []string {
+// viewSources returns the sorted, distinct source keys of addrs, the
+// addresses of the peers in HyParView's views.
+func viewSources(addrs []string) []string {
 	var ips []string
-	for _, views := range [][]Peer{l.hv.ActiveView(), l.hv.PassiveView()} {
-		for _, p := range views {
-			if ip := addrSource(p.Addr); ip != "" {
-				ips = append(ips, ip)
-			}
+	for _, a := range addrs {
+		if ip := addrSource(a); ip != "" {
+			ips = append(ips, ip)
 		}
 	}
 	slices.Sort(ips)
@@ -156,13 +154,26 @@ func (l *runLoop) viewSources() []string {
 }
 
 // publishViewSources tells the acceptor the views' IPs when HyParView has
-// stepped since the last call and they changed.
+// stepped since the last call and they changed. Most steps change no view
+// (a Keepalive, a timer, a Plumtree-bound frame); the views' addresses are
+// compared first, without parsing or allocating, so that such a step
+// costs a comparison of about ActiveViewSize + PassiveViewSize strings
+// rather than parsing each address (a quarter of an idle node's CPU time
+// at N = 64, BENCHMARKS.md session 12). viewSourcesBuilt counts the
+// parses.
 func (l *runLoop) publishViewSources() {
 	if !l.viewsStepped {
 		return
 	}
 	l.viewsStepped = false
-	ips := l.viewSources()
+	addrs := l.hv.appendViewAddrs(l.addrScratch[:0])
+	l.addrScratch = addrs
+	if l.viewAddrs != nil && slices.Equal(addrs, l.viewAddrs) {
+		return
+	}
+	l.viewAddrs = append(make([]string, 0, len(addrs)), addrs...)
+	l.viewSourcesBuilt++
+	ips := viewSources(addrs)
 	if slices.Equal(ips, l.lastViewSources) {
 		return
 	}

@@ -101,10 +101,15 @@ type runLoop struct {
 	origins originKeys
 
 	// viewsStepped is set when HyParView stepped since the views' IPs were
-	// last published; lastViewSources is what was published
-	// (runtime_admission.go).
-	viewsStepped    bool
-	lastViewSources []string
+	// last published; viewAddrs are the views' addresses they were taken
+	// from, addrScratch the buffer they are compared in, and
+	// lastViewSources what was published (runtime_admission.go);
+	// viewSourcesBuilt counts the times the addresses were parsed.
+	viewsStepped     bool
+	viewAddrs        []string
+	addrScratch      []string
+	lastViewSources  []string
+	viewSourcesBuilt uint64
 
 	now    time.Time
 	timers *timerQueue

@@ -62,13 +62,18 @@ func (c *cluster) start() error {
 		if c.opt.streamBuffer > 0 {
 			c.common.StreamBufferBytes = c.opt.streamBuffer
 		}
+		if c.opt.keepaliveInterval > 0 {
+			ka := float64(c.opt.keepaliveInterval) / float64(time.Millisecond)
+			c.common.KeepaliveIntervalMs = &ka
+		}
 	}
 	c.base = takeMem()
 	env := nodeEnv{
 		config: c.opt.config, app: c.app, wire: c.wire, maxTrees: c.opt.maxTrees,
 		ihaveInterval: c.opt.ihaveInterval, graftTimeout: c.opt.graftTimeout,
 		graftTimeoutMin: c.opt.graftTimeoutMin, verifyUser: c.opt.verifyUser,
-		streamBuffer: c.opt.streamBuffer,
+		streamBuffer:      c.opt.streamBuffer,
+		keepaliveInterval: c.opt.keepaliveInterval,
 	}
 	for i := range c.opt.n {
 		nd, err := c.sys.newNode(i, env)

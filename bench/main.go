@@ -46,7 +46,10 @@ type options struct {
 	verifyUser bool
 	// streamBuffer is hyparlist's Config.StreamBufferBytes.
 	streamBuffer int
-	pprofDir     string // where the idle window's goroutine and heap profiles go; "" for none
+	// keepaliveInterval is hyparlist's Config.KeepaliveInterval, or 0
+	// for the profile's (ProbeInterval).
+	keepaliveInterval time.Duration
+	pprofDir          string // where the idle window's goroutine and heap profiles go; "" for none
 	// joinCPUDir is where -join-cpu writes the join's CPU profile alone
 	// (no heap sampling, no dumps); "" for none.
 	joinCPUDir string
@@ -107,6 +110,7 @@ Flags:
 	fs.IntVar(&opt.maxTrees, "max-trees", -1, "hyparlist only: Config.BroadcastTrees, the tree roots with eager/lazy links of their own (-1: the library's default)")
 	fs.DurationVar(&opt.ihaveInterval, "ihave-interval", 0, "hyparlist only: Config.IHaveInterval, the batching window of IHAVE announcements (0: the -config profile's)")
 	fs.DurationVar(&opt.graftTimeout, "graft-timeout", 0, "hyparlist only: Config.GraftTimeout, the wait after an IHAVE before a GRAFT (0: the -config profile's)")
+	fs.DurationVar(&opt.keepaliveInterval, "keepalive-interval", 0, "hyparlist only: Config.KeepaliveInterval, the time between keepalives on an active-view link (0: the -config profile's, its ProbeInterval)")
 	fs.DurationVar(&opt.graftTimeoutMin, "graft-timeout-min", -1, "hyparlist only: Config.GraftTimeoutMin, the shortest adaptive wait after an IHAVE (0: always -graft-timeout; -1: the -config profile's)")
 	fs.IntVar(&opt.streamBuffer, "stream-buffer", 0, "hyparlist only: Config.StreamBufferBytes, the kernel send and receive buffers of every stream (0: the kernel's sizes)")
 	fs.BoolVar(&opt.verifyUser, "verify-user", false, "hyparlist only: set Config.VerifyUserBroadcasts (every node checks the origin's signature of every application broadcast it receives)")

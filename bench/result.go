@@ -31,6 +31,9 @@ type result struct {
 	// GraftTimeoutMinMs is hyparlist's Config.GraftTimeoutMin (0: fixed
 	// GraftTimeout).
 	GraftTimeoutMinMs *float64 `json:"graft_timeout_min_ms,omitempty"`
+	// KeepaliveIntervalMs is hyparlist's Config.KeepaliveInterval when
+	// -keepalive-interval set it (absent: the profile's ProbeInterval).
+	KeepaliveIntervalMs *float64 `json:"keepalive_interval_ms,omitempty"`
 	// VerifyUserBroadcasts is hyparlist's Config.VerifyUserBroadcasts
 	// in this run (-verify-user; absent for memberlist).
 	VerifyUserBroadcasts *bool `json:"verify_user_broadcasts,omitempty"`

@@ -144,6 +144,8 @@ func (o options) validate() error {
 		return fmt.Errorf("-ihave-interval %v: must not be negative", o.ihaveInterval)
 	case o.graftTimeout < 0:
 		return fmt.Errorf("-graft-timeout %v: must not be negative", o.graftTimeout)
+	case o.keepaliveInterval < 0:
+		return fmt.Errorf("-keepalive-interval %v: must not be negative", o.keepaliveInterval)
 	}
 	return nil
 }

@@ -63,6 +63,9 @@ type nodeEnv struct {
 	verifyUser bool
 	// streamBuffer is hyparlist's Config.StreamBufferBytes.
 	streamBuffer int
+	// keepaliveInterval is hyparlist's Config.KeepaliveInterval; 0 keeps
+	// the profile's.
+	keepaliveInterval time.Duration
 }
 
 func newSystem(name string, sink *counterSink) (system, error) {

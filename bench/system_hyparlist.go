@@ -111,6 +111,9 @@ func (s *hyparlistSystem) newNode(i int, env nodeEnv) (benchNode, error) {
 	}
 	cfg.VerifyUserBroadcasts = env.verifyUser
 	cfg.StreamBufferBytes = env.streamBuffer
+	if env.keepaliveInterval > 0 {
+		cfg.KeepaliveInterval = env.keepaliveInterval
+	}
 	cfg.IHaveInterval, cfg.GraftTimeout = hlTimers(env.config, env.ihaveInterval, env.graftTimeout)
 	cfg.GraftTimeoutMin = min(hlGraftTimeoutMin(env.config, env.graftTimeoutMin), cfg.GraftTimeout)
 	env.app.alive[i].Store(true)
