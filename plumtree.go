@@ -440,6 +440,15 @@ func (p *Plumtree) receiveGossip(from Peer, g gossipMsg) {
 	if missed && sender != nil {
 		p.optimizeOnPayload(root, from.Name, g.Round, miss.announcers)
 	}
+
+	if sender != nil && miss.grafts == 0 {
+		// Pushed on the tree, not a GRAFT's answer: what is missing
+		// behind it is not coming by push (plumtree_gap.go).
+		if tr := p.tree(root); tr != nil && !root.shared {
+			tr.newest = max(tr.newest, g.ID.Seq)
+		}
+		p.graftGapBehind(root, g.ID.Seq, sender)
+	}
 }
 
 // optimizeOnPayload is the tree optimisation of §3.8, run when the payload
@@ -499,6 +508,7 @@ func (p *Plumtree) receiveIHave(from Peer, ih ihaveMsg) {
 	// optimisation (tested per entry below).
 	pp := p.peers.get(from.Name)
 	optimize := p.cfg.OptimizationThreshold > 0 && pp != nil
+	var gap []MessageID
 	for _, e := range ih.Entries {
 		fwd, ok := p.seen.round(e.ID)
 		if !ok {
@@ -508,6 +518,9 @@ func (p *Plumtree) receiveIHave(from Peer, ih ihaveMsg) {
 			p.missing.announce(e.ID, from, e.Round, timer, p.now)
 			if pp != nil {
 				pp.announcedMissing = true
+				if m, ok := p.missing.m[e.ID]; ok && m.grafts == 0 && p.gapAnnounced(e.ID) {
+					gap = append(gap, e.ID)
+				}
 			}
 			continue
 		}
@@ -524,6 +537,8 @@ func (p *Plumtree) receiveIHave(from Peer, ih ihaveMsg) {
 		}
 		p.emit(SetTimer{After: p.graftWait(eager), Timer: timer})
 	}
+	// Behind a newer payload of their tree: grafted now (plumtree_gap.go).
+	p.graftGap(gap, pp)
 }
 
 // graftWait returns how long to wait for the payloads an IHAVE announced
