@@ -530,10 +530,15 @@ func (p *Plumtree) receiveIHave(from Peer, ih ihaveMsg) {
 	}
 	if timer != nil && len(timer.ids) > 0 {
 		// Whether pp is eager in the trees of the messages we miss, after
-		// any optimisation above.
+		// any optimisation above; those of its trees where it is eager
+		// get their own timer when the others are lazy
+		// (plumtree_ihavewait.go).
 		eager := pp != nil
 		for _, id := range timer.ids {
 			eager = eager && p.eagerIn(ptTreeOf(id), pp)
+		}
+		if !eager {
+			p.splitEagerAnnounced(timer, pp)
 		}
 		p.emit(SetTimer{After: p.graftWait(eager), Timer: timer})
 	}
