@@ -70,6 +70,12 @@ import (
 //     empty GRAFT, keepParent, the §3.8 swap; not on the shared tree) is
 //     grafted at once for the missing messages of that tree it announced
 //     while the link was lazy (plumtree_relink.go).
+//   - With per-root trees, a missing message of a root's tree is grafted
+//     at once once a newer payload of that tree has been pushed here: it
+//     will not come by push (plumtree_gap.go).
+//   - The IDs of an IHAVE whose sender is eager in their tree are grafted
+//     after GraftTimeout2 even when the same IHAVE announces others from
+//     trees where it is lazy (plumtree_ihavewait.go).
 //   - A missing message is not forgotten once every announcer has been
 //     grafted: its announcers, or the other neighbours once none is left,
 //     are grafted again in turn with a doubling wait, until CacheTTL after
