@@ -11,12 +11,12 @@ package hyparlist
 // are FIFO, so once a newer payload of the root has been pushed here on
 // the tree, an older one that has not arrived will not arrive by push (the
 // neighbours on the path held this node lazy for it and announced it, or
-// never had it first). The bench harness's 10 s runs at N = 64 and 1,000
-// broadcasts/s (traced, session 12) had 185 GRAFTs for missing user
-// messages; 121 of them were sent after a newer payload of the same root's
-// tree had been pushed to the node, a median 158 ms before the timer
-// fired. Each is a delivery one repair round late, and each root sends
-// every 64 ms there.
+// never had it first). In a 10 s run of the bench harness at N = 64 and
+// 1,000 broadcasts/s (traced, session 12), 156 GRAFTs asked for missing
+// user payloads of roots' own trees; 121 of them were sent after a newer
+// payload of the same root's tree had been pushed to the node, a median
+// 196 ms before the timer fired. Each is a delivery one repair round late,
+// and each root sends every 64 ms there.
 //
 // So a missing message of a root's own tree is grafted at once (as if its
 // GraftTimeout1 timer had fired: from its first announcer, then the

@@ -15,7 +15,7 @@ package hyparlist
 // N = 64 and 1,000 broadcasts/s (traced, session 12) a node that had just
 // made its neighbour its parent in root n62's tree by the §3.8 swap
 // received that neighbour's IHAVE of n62's next three payloads, queued
-// before the swap, among 70 lazy announcements of other roots, and
+// before the swap, among 72 lazy announcements of other roots, and
 // grafted them 500 ms later.
 
 // splitEagerAnnounced moves the IDs of the new graft timer t whose tree
