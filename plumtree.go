@@ -451,7 +451,7 @@ func (p *Plumtree) receiveGossip(from Peer, g gossipMsg) {
 		// Pushed on the tree, not a GRAFT's answer: what is missing
 		// behind it is not coming by push (plumtree_gap.go).
 		if tr := p.tree(root); tr != nil && !root.shared {
-			tr.newest = max(tr.newest, g.ID.Seq)
+			tr.newest = g.ID.Seq
 		}
 		p.graftGapBehind(root, g.ID.Seq, sender)
 	}

@@ -26,8 +26,11 @@ package hyparlist
 //     comes from an announcer and says nothing about the tree's order):
 //     the IDs up to ptGapLookback sequence numbers below it are looked up;
 //     or
-//   - an IHAVE announces it after such a newer payload was pushed here
-//     (ptTree.newest).
+//   - an IHAVE announces it, up to ptGapLookback sequence numbers below
+//     the last payload of the tree pushed here (ptTree.newest). The bound
+//     keeps a restarted root out: its sequence numbers start at a random
+//     point, and until its first payload is pushed here the last one is
+//     its previous incarnation's.
 //
 // The neighbour that pushed the newer payload is asked first if it
 // announced the missing one. Not on the shared tree, which carries a
@@ -71,7 +74,7 @@ func (p *Plumtree) gapAnnounced(id MessageID) bool {
 		return false
 	}
 	tr := p.trees.get(r.root)
-	return tr != nil && id.Seq < tr.newest
+	return tr != nil && id.Seq < tr.newest && tr.newest-id.Seq <= ptGapLookback
 }
 
 // graftGap grafts the missing messages ids at once, as their graft timer

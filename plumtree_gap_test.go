@@ -113,3 +113,20 @@ func TestPlumtreeGapAsksThePusherFirst(t *testing.T) {
 		"send c graft [o/2]",
 		fmt.Sprintf("timer %v plumtree-graft2[o/2]", cfg.GraftTimeout2))
 }
+
+// TestPlumtreeGapNotAcrossIncarnations: a root restarted under its name
+// numbers its payloads from a fresh random point; an IHAVE of one far
+// below the last payload pushed here (its previous incarnation's) waits
+// GraftTimeout1 as usual, while one just below it is grafted at once.
+func TestPlumtreeGapNotAcrossIncarnations(t *testing.T) {
+	cfg := treesConfig()
+	h := newPtHarness(t, cfg, "a", "b")
+	h.recv("a", gossipOf("o", 1000, 0, "p"))
+	h.recv("b", pruneMsg{Root: "o"})
+	wantActions(t, "o/7 from a new incarnation", h.recv("b", ihaveOf("o", 1, 7)),
+		fmt.Sprintf("timer %v plumtree-graft1[o/7]", cfg.GraftTimeout1))
+	wantActions(t, "o/999", h.recv("b", ihaveOf("o", 1, 999)),
+		fmt.Sprintf("timer %v plumtree-graft1[o/999]", cfg.GraftTimeout1),
+		"send b graft [o/999]",
+		fmt.Sprintf("timer %v plumtree-graft2[o/999]", cfg.GraftTimeout2))
+}
