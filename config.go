@@ -482,7 +482,11 @@ type Config struct {
 	// GraftTimeout is how long a node waits for a payload announced by an
 	// IHAVE before it GRAFTs a sender of the announcement (the Plumtree
 	// paper's missing-message timer). Default: 500ms / 3s / 200ms, the profile's
-	// ProbeTimeout: a round-trip allowance.
+	// ProbeTimeout: a round-trip allowance. With BroadcastTrees above 0, a
+	// payload announced while a newer payload of its origin's tree has
+	// already been pushed to the node is grafted at once, since it will not
+	// come by push; and an announcement from a neighbour the node holds
+	// eager in the payload's tree is grafted after half this wait.
 	GraftTimeout time.Duration
 
 	// GraftTimeoutMin, when above 0, lets each node shorten the wait after

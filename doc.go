@@ -137,7 +137,10 @@
 //     broadcast's signature and asks the driver about each message it
 //     does not remember, plumtree_graftwait.go the adaptive first graft
 //     timeout (GraftTimeoutMin), plumtree_relink.go the GRAFT of what a
-//     parent announced while its link was lazy, plumtree_treepeers.go
+//     parent announced while its link was lazy, plumtree_gap.go the GRAFT
+//     at once of what is missing behind a newer payload of its tree,
+//     plumtree_ihavewait.go the shorter wait for what a neighbour eager
+//     in the message's tree announced, plumtree_treepeers.go
 //     the TreePeers
 //     accessor). Each core has a Config,
 //     Validate and defaults in its *_config.go.

@@ -70,6 +70,12 @@ import (
 //     empty GRAFT, keepParent, the §3.8 swap; not on the shared tree) is
 //     grafted at once for the missing messages of that tree it announced
 //     while the link was lazy (plumtree_relink.go).
+//   - With per-root trees, a missing message of a root's tree is grafted
+//     at once once a newer payload of that tree has been pushed here: it
+//     will not come by push (plumtree_gap.go).
+//   - The IDs of an IHAVE whose sender is eager in their tree are grafted
+//     after GraftTimeout2 even when the same IHAVE announces others from
+//     trees where it is lazy (plumtree_ihavewait.go).
 //   - A missing message is not forgotten once every announcer has been
 //     grafted: its announcers, or the other neighbours once none is left,
 //     are grafted again in turn with a doubling wait, until CacheTTL after
@@ -440,6 +446,15 @@ func (p *Plumtree) receiveGossip(from Peer, g gossipMsg) {
 	if missed && sender != nil {
 		p.optimizeOnPayload(root, from.Name, g.Round, miss.announcers)
 	}
+
+	if sender != nil && miss.grafts == 0 {
+		// Pushed on the tree, not a GRAFT's answer: what is missing
+		// behind it is not coming by push (plumtree_gap.go).
+		if tr := p.tree(root); tr != nil && !root.shared {
+			tr.newest = g.ID.Seq
+		}
+		p.graftGapBehind(root, g.ID.Seq, sender)
+	}
 }
 
 // optimizeOnPayload is the tree optimisation of §3.8, run when the payload
@@ -499,6 +514,7 @@ func (p *Plumtree) receiveIHave(from Peer, ih ihaveMsg) {
 	// optimisation (tested per entry below).
 	pp := p.peers.get(from.Name)
 	optimize := p.cfg.OptimizationThreshold > 0 && pp != nil
+	var gap []MessageID
 	for _, e := range ih.Entries {
 		fwd, ok := p.seen.round(e.ID)
 		if !ok {
@@ -508,6 +524,9 @@ func (p *Plumtree) receiveIHave(from Peer, ih ihaveMsg) {
 			p.missing.announce(e.ID, from, e.Round, timer, p.now)
 			if pp != nil {
 				pp.announcedMissing = true
+				if m, ok := p.missing.m[e.ID]; ok && m.grafts == 0 && p.gapAnnounced(e.ID) {
+					gap = append(gap, e.ID)
+				}
 			}
 			continue
 		}
@@ -517,13 +536,20 @@ func (p *Plumtree) receiveIHave(from Peer, ih ihaveMsg) {
 	}
 	if timer != nil && len(timer.ids) > 0 {
 		// Whether pp is eager in the trees of the messages we miss, after
-		// any optimisation above.
+		// any optimisation above; those of its trees where it is eager
+		// get their own timer when the others are lazy
+		// (plumtree_ihavewait.go).
 		eager := pp != nil
 		for _, id := range timer.ids {
 			eager = eager && p.eagerIn(ptTreeOf(id), pp)
 		}
+		if !eager {
+			p.splitEagerAnnounced(timer, pp)
+		}
 		p.emit(SetTimer{After: p.graftWait(eager), Timer: timer})
 	}
+	// Behind a newer payload of their tree: grafted now (plumtree_gap.go).
+	p.graftGap(gap, pp)
 }
 
 // graftWait returns how long to wait for the payloads an IHAVE announced

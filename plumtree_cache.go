@@ -220,8 +220,10 @@ type plumtreeStats struct {
 	// GRAFT or refuse its PRUNE, and GraftsRepair those of the tree
 	// optimisation and of keepParent, GraftsRelink those that ask a
 	// neighbour just made eager for the missing messages it announced
-	// (graftAnnounced). Counted since the core started.
-	GraftsMissing, GraftsRegraft, GraftsAnswer, GraftsRepair, GraftsRelink uint64
+	// (graftAnnounced), GraftsGap those sent at once for missing messages
+	// behind a newer payload of their tree (plumtree_gap.go; GraftsMissing
+	// does not count them). Counted since the core started.
+	GraftsMissing, GraftsRegraft, GraftsAnswer, GraftsRepair, GraftsRelink, GraftsGap uint64
 	// MissingDropped counts the IDs announced by IHAVE that were not
 	// recorded as missing because MissingMax were (an IHAVE flood, or a
 	// long partition's backlog). Counted since the core started.
@@ -230,7 +232,7 @@ type plumtreeStats struct {
 
 // ptGraftCounts counts the GRAFTs sent, by cause (plumtreeStats).
 type ptGraftCounts struct {
-	missing, regraft, answer, repair, relink uint64
+	missing, regraft, answer, repair, relink, gap uint64
 }
 
 // counters returns the sizes of the core's message cache and its counts of
@@ -240,6 +242,7 @@ func (p *Plumtree) counters() plumtreeStats {
 		CachedMessages: p.cache.len(), CachedBytes: p.cache.bytes,
 		GraftsMissing: p.grafts.missing, GraftsRegraft: p.grafts.regraft,
 		GraftsAnswer: p.grafts.answer, GraftsRepair: p.grafts.repair,
-		GraftsRelink: p.grafts.relink, MissingDropped: p.missing.dropped,
+		GraftsRelink: p.grafts.relink, GraftsGap: p.grafts.gap,
+		MissingDropped: p.missing.dropped,
 	}
 }

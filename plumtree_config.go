@@ -29,7 +29,9 @@ type PlumtreeConfig struct {
 	// are still on their way and every new sender's broadcast pays
 	// duplicates. At 10,000 nodes the RMR with random senders is 0.43
 	// with 80ms (the iroh-gossip default) and 0.01 with 250ms; 350ms
-	// gains little more (0.0004) and slows every repair graft.
+	// gains little more (0.0004) and slows every repair graft. With
+	// MaxTrees above 0, a message behind a newer payload of its root's
+	// tree pushed here is grafted at once instead (plumtree_gap.go).
 	GraftTimeout1 time.Duration
 
 	// GraftTimeoutMin, when above 0, makes the wait after the first IHAVE

@@ -118,6 +118,9 @@ type ptTree struct {
 	// parent is the slot of the neighbour that pushed the root's last
 	// new payload here, -1 for none (see regraftOrphans).
 	parent int8
+	// newest is the sequence number of the root's last payload pushed
+	// here on this tree, not grafted (plumtree_gap.go); 0 for none.
+	newest uint64
 }
 
 // ptTrees is the table of tracked tree roots, and the shared tree.

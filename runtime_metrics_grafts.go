@@ -4,7 +4,7 @@
 package hyparlist
 
 // keyGraftCause is hyparlist.plumtree.graft_sent, labelled by the cause of
-// the GRAFT (reason: missing, regraft, answer, repair, relink; plumtreeStats).
+// the GRAFT (reason: missing, regraft, answer, repair, relink, gap; plumtreeStats).
 // hyparlist.plumtree.graft counts the same frames as the writers send them.
 var keyGraftCause = []string{"hyparlist", "plumtree", "graft_sent"}
 
@@ -20,6 +20,7 @@ func (r *runtimeMetrics) graftStats(prev, cur plumtreeStats) plumtreeStats {
 		{"answer", prev.GraftsAnswer, cur.GraftsAnswer},
 		{"repair", prev.GraftsRepair, cur.GraftsRepair},
 		{"relink", prev.GraftsRelink, cur.GraftsRelink},
+		{"gap", prev.GraftsGap, cur.GraftsGap},
 	} {
 		r.growth(keyGraftCause, r.with("reason", c.reason), c.prev, c.cur)
 	}

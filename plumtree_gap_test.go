@@ -1,0 +1,132 @@
+// Plumtree core tests: a missing message behind a newer payload of its
+// tree is grafted at once (plumtree_gap.go).
+
+package hyparlist
+
+import (
+	"fmt"
+	"testing"
+)
+
+// gapHarness: a is our parent in root o's tree (it pushed o/1), b is lazy
+// there and announced o/2, which is missing with its GraftTimeout1 timer.
+// It returns the harness and that timer.
+func gapHarness(t *testing.T, cfg PlumtreeConfig) (*ptHarness, Timer) {
+	t.Helper()
+	h := newPtHarness(t, cfg, "a", "b")
+	h.recv("a", gossipOf("o", 1, 0, "p"))
+	h.recv("b", pruneMsg{Root: "o"})
+	acts := h.recv("b", ihaveOf("o", 1, 2))
+	wantActions(t, "b announces o/2", acts, fmt.Sprintf("timer %v plumtree-graft1[o/2]", cfg.GraftTimeout1))
+	return h, timerOf(t, acts)
+}
+
+// TestPlumtreeGapGraftsBehindNewerPush: when the parent pushes o/3, o/2
+// (announced by b) will not come by push, since a would have pushed it
+// first: it is grafted from b at once, not GraftTimeout1 after b's IHAVE.
+func TestPlumtreeGapGraftsBehindNewerPush(t *testing.T) {
+	cfg := treesConfig()
+	h, first := gapHarness(t, cfg)
+	wantActions(t, "o/3 from a", h.recv("a", gossipOf("o", 3, 0, "r")),
+		`deliver o/3 "r" from a hops 1`,
+		fmt.Sprintf("timer %v plumtree-ihave-flush", cfg.IHaveInterval),
+		"send b graft [o/2]",
+		fmt.Sprintf("timer %v plumtree-graft2[o/2]", cfg.GraftTimeout2))
+	if c := h.pt.counters(); c.GraftsGap != 1 || c.GraftsMissing != 0 {
+		t.Fatalf("GraftsGap %d GraftsMissing %d, want 1 and 0", c.GraftsGap, c.GraftsMissing)
+	}
+	// The GraftTimeout1 timer that owned o/2 finds nothing to do.
+	wantActions(t, "the first timer", h.step(TimerFired{Timer: first}))
+}
+
+// TestPlumtreeGapGraftsLateAnnouncement: o/3 was pushed before anyone
+// announced o/2; b's IHAVE of o/2 then grafts it at once.
+func TestPlumtreeGapGraftsLateAnnouncement(t *testing.T) {
+	cfg := treesConfig()
+	h := newPtHarness(t, cfg, "a", "b")
+	h.recv("a", gossipOf("o", 1, 0, "p"))
+	h.recv("b", pruneMsg{Root: "o"})
+	h.recv("a", gossipOf("o", 3, 0, "r"))
+	wantActions(t, "b announces o/2 and q/2", h.recv("b", ihaveMsg{Entries: []ihaveEntry{
+		{ID: MessageID{Origin: "o", Seq: 2}, Round: 1}, {ID: MessageID{Origin: "o", Seq: 4}, Round: 1}}}),
+		fmt.Sprintf("timer %v plumtree-graft1[o/2 o/4]", cfg.GraftTimeout1),
+		"send b graft [o/2]",
+		fmt.Sprintf("timer %v plumtree-graft2[o/2]", cfg.GraftTimeout2))
+}
+
+// TestPlumtreeGapNotForGraftAnswers: a payload that answers our GRAFT
+// comes from an announcer, not down the tree, and grafts nothing behind
+// it; a payload pushed by a non-neighbour neither.
+func TestPlumtreeGapNotForGraftAnswers(t *testing.T) {
+	cfg := treesConfig()
+	h, _ := gapHarness(t, cfg)
+	acts := h.recv("b", ihaveOf("o", 1, 3))
+	h.step(TimerFired{Timer: timerOf(t, acts)}) // grafts o/3 (not o/2) from b
+	if got := h.pt.counters().GraftsMissing; got != 1 {
+		t.Fatalf("GraftsMissing = %d, want 1", got)
+	}
+	h.recv("c", gossipOf("o", 5, 0, "x"))
+	wantActions(t, "o/3 answers the GRAFT", h.recv("b", gossipOf("o", 3, 1, "r")),
+		`deliver o/3 "r" from b hops 2`, `send a gossip o/3 r2 "r"`)
+	if got := h.pt.counters().GraftsGap; got != 0 {
+		t.Fatalf("GraftsGap = %d, want 0", got)
+	}
+}
+
+// TestPlumtreeGapNotOnSharedTree: the shared tree carries few payloads of
+// each root among many roots', in no order to rely on.
+func TestPlumtreeGapNotOnSharedTree(t *testing.T) {
+	h := newPtHarness(t, treesConfig(), "a", "b")
+	h.recv("a", sharedOf("o", 1, ClassUser, "p"))
+	h.recv("b", ihaveMsg{Entries: []ihaveEntry{{ID: MessageID{Origin: "o", Seq: 2 | ptSharedBit}, Round: 1}}})
+	h.recv("a", sharedOf("o", 3, ClassUser, "r"))
+	if got := h.pt.counters().GraftsGap; got != 0 {
+		t.Fatalf("GraftsGap = %d, want 0", got)
+	}
+}
+
+// TestPlumtreeGapNeedsTrees: with one tree (MaxTrees 0) a root's payloads
+// have no tree of their own and the rule is off.
+func TestPlumtreeGapNeedsTrees(t *testing.T) {
+	h := newPtHarness(t, DefaultPlumtreeConfig(), "a", "b")
+	h.recv("a", gossipOf("o", 1, 0, "p"))
+	h.recv("b", ihaveOf("o", 1, 2))
+	h.recv("a", gossipOf("o", 3, 0, "r"))
+	if got := h.pt.counters().GraftsGap; got != 0 {
+		t.Fatalf("GraftsGap = %d, want 0", got)
+	}
+}
+
+// TestPlumtreeGapAsksThePusherFirst: of the announcers of the missing
+// message, the neighbour whose newer payload revealed the gap is asked
+// first (it holds the message: it announced it).
+func TestPlumtreeGapAsksThePusherFirst(t *testing.T) {
+	cfg := treesConfig()
+	h := newPtHarness(t, cfg, "a", "b", "c")
+	h.recv("a", gossipOf("o", 1, 0, "p"))
+	h.recv("b", pruneMsg{Root: "o"})
+	h.recv("b", ihaveOf("o", 1, 2))
+	h.recv("c", ihaveOf("o", 1, 2))
+	wantActions(t, "o/3 from c", h.recv("c", gossipOf("o", 3, 0, "r")),
+		`deliver o/3 "r" from c hops 1`, `send a gossip o/3 r1 "r"`,
+		fmt.Sprintf("timer %v plumtree-ihave-flush", cfg.IHaveInterval),
+		"send c graft [o/2]",
+		fmt.Sprintf("timer %v plumtree-graft2[o/2]", cfg.GraftTimeout2))
+}
+
+// TestPlumtreeGapNotAcrossIncarnations: a root restarted under its name
+// numbers its payloads from a fresh random point; an IHAVE of one far
+// below the last payload pushed here (its previous incarnation's) waits
+// GraftTimeout1 as usual, while one just below it is grafted at once.
+func TestPlumtreeGapNotAcrossIncarnations(t *testing.T) {
+	cfg := treesConfig()
+	h := newPtHarness(t, cfg, "a", "b")
+	h.recv("a", gossipOf("o", 1000, 0, "p"))
+	h.recv("b", pruneMsg{Root: "o"})
+	wantActions(t, "o/7 from a new incarnation", h.recv("b", ihaveOf("o", 1, 7)),
+		fmt.Sprintf("timer %v plumtree-graft1[o/7]", cfg.GraftTimeout1))
+	wantActions(t, "o/999", h.recv("b", ihaveOf("o", 1, 999)),
+		fmt.Sprintf("timer %v plumtree-graft1[o/999]", cfg.GraftTimeout1),
+		"send b graft [o/999]",
+		fmt.Sprintf("timer %v plumtree-graft2[o/999]", cfg.GraftTimeout2))
+}
