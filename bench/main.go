@@ -44,7 +44,9 @@ type options struct {
 	graftTimeoutMin time.Duration
 	// verifyUser is hyparlist's Config.VerifyUserBroadcasts.
 	verifyUser bool
-	pprofDir   string // where the idle window's goroutine and heap profiles go; "" for none
+	// fdKinds counts the open streams by kind (fds.go).
+	fdKinds  bool
+	pprofDir string // where the idle window's goroutine and heap profiles go; "" for none
 	// joinCPUDir is where -join-cpu writes the join's CPU profile alone
 	// (no heap sampling, no dumps); "" for none.
 	joinCPUDir string
@@ -108,6 +110,7 @@ Flags:
 	fs.DurationVar(&opt.graftTimeoutMin, "graft-timeout-min", -1, "hyparlist only: Config.GraftTimeoutMin, the shortest adaptive wait after an IHAVE (0: always -graft-timeout; -1: the -config profile's)")
 	fs.BoolVar(&opt.verifyUser, "verify-user", false, "hyparlist only: set Config.VerifyUserBroadcasts (every node checks the origin's signature of every application broadcast it receives)")
 	fs.DurationVar(&opt.idleAfter, "idle-after", 0, "wait this long after every node lists every other before the 10 s idle window (0: the window starts at once and includes the joins' tail)")
+	fs.BoolVar(&opt.fdKinds, "fd-kinds", false, "count the open streams by the library function that dialled them (fd_kinds_peak, fd_kinds_join_end); costs a stack walk per dial")
 	fs.StringVar(&opt.pprofDir, "pprof", "", "write a goroutine dump and a heap profile of each cluster, taken at the start of the idle window, and CPU profiles of the join, of the idle window and of each broadcast phase, to this directory")
 	fs.StringVar(&opt.joinCPUDir, "join-cpu", "", "write only the CPU profile of each cluster's join to this directory, without -pprof's heap sampling and dumps (which slow a 1,000-node run)")
 	fs.StringVar(&opt.heapProfile, "heap-profile", "", "write a heap profile of each cluster, taken at the idle window's end, to this file (with -system both, the system's name goes before the extension); samples the heap every 4 KiB")

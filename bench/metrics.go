@@ -92,6 +92,15 @@ func raiseFileLimit() error {
 	return nil
 }
 
+// fileLimit is the process's soft RLIMIT_NOFILE, or 0 if unknown.
+func fileLimit() int {
+	var l syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		return 0
+	}
+	return int(min(l.Cur, 1<<31-1))
+}
+
 // counterSink is a go-metrics sink that keeps hyparlist's failure and
 // repair counters ("link.failed.silent", "plumtree.graft", ...) and drops
 // everything else, so that it costs either library little.

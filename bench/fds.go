@@ -1,0 +1,198 @@
+package main
+
+import (
+	"maps"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+)
+
+// This file counts the process's open file descriptors over a cluster's
+// life (every node of a run shares one process and its RLIMIT_NOFILE),
+// and with -fd-kinds says which streams hold them. Every stream a node
+// dials or accepts passes through the counting transport
+// (counting_transport.go): a dialled stream is classified by the library
+// function that dialled it (the first caller in the library's package
+// that is not one of its dial helpers: dialLink, runCheck, runProbe,
+// dialJoin, ... for hyparlist; memberlist's own names for memberlist),
+// and an accepted stream takes the kind of the dialled stream at its
+// other end (its remote address is that stream's local address; both
+// ends are in this process). Streams are counted while open: from the
+// dial's return or the accept until Close.
+
+// fdSampleEvery is the period of the descriptor samples.
+const fdSampleEvery = 500 * time.Millisecond
+
+// streamKinds tracks the open streams of one cluster by kind.
+type streamKinds struct {
+	mu sync.Mutex
+	// dialled maps the local address of each open dialled stream to its
+	// kind.
+	dialled map[string]string
+	// open holds every open stream: its kind when dialled, "" when
+	// accepted (resolved at each sample through dialled).
+	open map[*countingConn]string
+}
+
+func newStreamKinds() *streamKinds {
+	return &streamKinds{dialled: map[string]string{}, open: map[*countingConn]string{}}
+}
+
+// dialHelpers are the library functions between a caller and the
+// transport's dial: skipped when classifying.
+var dialHelpers = map[string]bool{
+	"dial": true, "dialVersion": true, "dialStream": true, "dialStreamKey": true,
+	"probeOnce": true, "DialTimeout": true, "DialAddressTimeout": true,
+}
+
+// dialKind names the library function that is dialling: the first frame
+// of package hyparlist or memberlist that is not a dial helper.
+func dialKind() string {
+	var pcs [32]uintptr
+	n := runtime.Callers(3, pcs[:])
+	frames := runtime.CallersFrames(pcs[:n])
+	for {
+		f, more := frames.Next()
+		fn := f.Function
+		if strings.Contains(fn, "hyparlist/hyparlist.") || strings.Contains(fn, "hashicorp/memberlist.") {
+			short := fn[strings.LastIndex(fn, ".")+1:]
+			if short != "" && !dialHelpers[short] && !strings.HasPrefix(short, "func") {
+				return short
+			}
+		}
+		if !more {
+			return "other"
+		}
+	}
+}
+
+// added records a new stream; accepted streams have no kind yet.
+func (s *streamKinds) added(c *countingConn, dialled bool) {
+	kind := ""
+	if dialled {
+		kind = dialKind()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if dialled {
+		s.dialled[c.LocalAddr().String()] = kind
+	}
+	s.open[c] = kind
+}
+
+// closed forgets a stream; closing it twice is harmless.
+func (s *streamKinds) closed(c *countingConn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	kind, ok := s.open[c]
+	if !ok {
+		return
+	}
+	delete(s.open, c)
+	if kind != "" {
+		delete(s.dialled, c.LocalAddr().String())
+	}
+}
+
+// snapshot counts the open streams by "out.<kind>" (dialled) and
+// "in.<kind>" (accepted; "in.closed" when the dialling end is closed).
+func (s *streamKinds) snapshot() map[string]int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := map[string]int64{}
+	for c, kind := range s.open {
+		if kind != "" {
+			m["out."+kind]++
+			continue
+		}
+		if k, ok := s.dialled[c.RemoteAddr().String()]; ok {
+			m["in."+k]++
+		} else {
+			m["in.closed"]++
+		}
+	}
+	return m
+}
+
+// openFDs counts the process's open descriptors; -1 if /proc is not
+// readable.
+func openFDs() int {
+	d, err := os.Open("/proc/self/fd")
+	if err != nil {
+		return -1
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		return -1
+	}
+	return len(names) - 1 // the directory's own descriptor
+}
+
+// fdSampler samples openFDs every fdSampleEvery and keeps the peak.
+type fdSampler struct {
+	kinds *streamKinds // nil without -fd-kinds
+	start time.Time
+	stop  chan struct{}
+	done  chan struct{}
+
+	mu        sync.Mutex
+	peak      int
+	peakAt    time.Duration
+	peakKinds map[string]int64
+}
+
+func startFDSampler(kinds *streamKinds) *fdSampler {
+	s := &fdSampler{kinds: kinds, start: time.Now(), stop: make(chan struct{}), done: make(chan struct{})}
+	go s.run()
+	return s
+}
+
+func (s *fdSampler) run() {
+	defer close(s.done)
+	t := time.NewTicker(fdSampleEvery)
+	defer t.Stop()
+	for {
+		s.sample()
+		select {
+		case <-t.C:
+		case <-s.stop:
+			return
+		}
+	}
+}
+
+// sample takes one sample, and the kinds when it is a new peak.
+func (s *fdSampler) sample() int {
+	n := openFDs()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n > s.peak {
+		s.peak, s.peakAt = n, time.Since(s.start)
+		if s.kinds != nil {
+			s.peakKinds = s.kinds.snapshot()
+		}
+	}
+	return n
+}
+
+// now is the current count and, with -fd-kinds, the streams by kind.
+func (s *fdSampler) now() (int, map[string]int64) {
+	n := s.sample()
+	if s.kinds == nil {
+		return n, nil
+	}
+	return n, s.kinds.snapshot()
+}
+
+// finish stops the sampler and returns the peak, when it was taken
+// (since the sampler started) and the kinds then.
+func (s *fdSampler) finish() (int, time.Duration, map[string]int64) {
+	close(s.stop)
+	<-s.done
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.peak, s.peakAt, maps.Clone(s.peakKinds)
+}
