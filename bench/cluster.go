@@ -63,7 +63,7 @@ func (c *cluster) start() error {
 	}
 	c.base = takeMem()
 	c.common.FDLimit = fileLimit()
-	c.fds = startFDSampler(c.wire.kinds)
+	c.fds = startFDSampler(c.wire.kinds, c.logf)
 	env := nodeEnv{
 		config: c.opt.config, app: c.app, wire: c.wire, maxTrees: c.opt.maxTrees,
 		ihaveInterval: c.opt.ihaveInterval, graftTimeout: c.opt.graftTimeout,

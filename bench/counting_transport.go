@@ -41,6 +41,16 @@ func newWireCounter(kinds bool) *wireCounter {
 	return w
 }
 
+// dialing counts a dial in progress with -fd-kinds; call the function it
+// returns when the dial returns.
+func (w *wireCounter) dialing() func() {
+	if w.kinds == nil {
+		return func() {}
+	}
+	w.kinds.dialStarted()
+	return w.kinds.dialEnded
+}
+
 // wireSnapshot is a wireCounter's value at one instant.
 type wireSnapshot struct {
 	bytes, copies int64
@@ -178,10 +188,12 @@ func (t *hlTransport) WriteToAddress(b []byte, a hyparlist.Address) (time.Time, 
 }
 func (t *hlTransport) PacketCh() <-chan *hyparlist.Packet { return t.inner.PacketCh() }
 func (t *hlTransport) DialTimeout(addr string, d time.Duration) (net.Conn, error) {
+	defer t.w.dialing()()
 	c, err := t.inner.DialTimeout(addr, d)
 	return newCountingConn(c, t.w, true), err
 }
 func (t *hlTransport) DialAddressTimeout(a hyparlist.Address, d time.Duration) (net.Conn, error) {
+	defer t.w.dialing()()
 	c, err := t.inner.DialAddressTimeout(a, d)
 	return newCountingConn(c, t.w, true), err
 }
@@ -221,10 +233,12 @@ func (t *mlTransport) WriteToAddress(b []byte, a memberlist.Address) (time.Time,
 }
 func (t *mlTransport) PacketCh() <-chan *memberlist.Packet { return t.inner.PacketCh() }
 func (t *mlTransport) DialTimeout(addr string, d time.Duration) (net.Conn, error) {
+	defer t.w.dialing()()
 	c, err := t.inner.DialTimeout(addr, d)
 	return newCountingConn(c, t.w, true), err
 }
 func (t *mlTransport) DialAddressTimeout(a memberlist.Address, d time.Duration) (net.Conn, error) {
+	defer t.w.dialing()()
 	c, err := t.inner.DialAddressTimeout(a, d)
 	return newCountingConn(c, t.w, true), err
 }

@@ -34,10 +34,32 @@ type streamKinds struct {
 	// open holds every open stream: its kind when dialled, "" when
 	// accepted (resolved at each sample through dialled).
 	open map[*countingConn]string
+	// gone maps the local address of each closed dialled stream whose
+	// accepted end is still open (or was never seen) to its kind, so that
+	// an accepted stream outliving its dialler is still classified
+	// ("in.<kind>.closed"). An entry goes when the accepted end closes;
+	// those of streams never accepted stay until the cluster ends.
+	gone map[string]string
+	// dialing counts the dials in progress (a socket is open while it
+	// connects).
+	dialing int64
+}
+
+// dialStarted and dialEnded bracket a transport dial.
+func (s *streamKinds) dialStarted() {
+	s.mu.Lock()
+	s.dialing++
+	s.mu.Unlock()
+}
+
+func (s *streamKinds) dialEnded() {
+	s.mu.Lock()
+	s.dialing--
+	s.mu.Unlock()
 }
 
 func newStreamKinds() *streamKinds {
-	return &streamKinds{dialled: map[string]string{}, open: map[*countingConn]string{}}
+	return &streamKinds{dialled: map[string]string{}, open: map[*countingConn]string{}, gone: map[string]string{}}
 }
 
 // dialHelpers are the library functions between a caller and the
@@ -92,25 +114,34 @@ func (s *streamKinds) closed(c *countingConn) {
 	}
 	delete(s.open, c)
 	if kind != "" {
-		delete(s.dialled, c.LocalAddr().String())
+		addr := c.LocalAddr().String()
+		delete(s.dialled, addr)
+		s.gone[addr] = kind
+		return
 	}
+	delete(s.gone, c.RemoteAddr().String())
 }
 
 // snapshot counts the open streams by "out.<kind>" (dialled) and
-// "in.<kind>" (accepted; "in.closed" when the dialling end is closed).
+// "in.<kind>" (accepted; "in.<kind>.closed" when the dialling end is
+// closed),
+// and the dials in progress ("dialing").
 func (s *streamKinds) snapshot() map[string]int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m := map[string]int64{}
+	m := map[string]int64{"dialing": s.dialing}
 	for c, kind := range s.open {
 		if kind != "" {
 			m["out."+kind]++
 			continue
 		}
-		if k, ok := s.dialled[c.RemoteAddr().String()]; ok {
+		remote := c.RemoteAddr().String()
+		if k, ok := s.dialled[remote]; ok {
 			m["in."+k]++
+		} else if k, ok := s.gone[remote]; ok {
+			m["in."+k+".closed"]++
 		} else {
-			m["in.closed"]++
+			m["in.unknown"]++
 		}
 	}
 	return m
@@ -134,6 +165,7 @@ func openFDs() int {
 // fdSampler samples openFDs every fdSampleEvery and keeps the peak.
 type fdSampler struct {
 	kinds *streamKinds // nil without -fd-kinds
+	logf  func(string, ...any)
 	start time.Time
 	stop  chan struct{}
 	done  chan struct{}
@@ -144,8 +176,11 @@ type fdSampler struct {
 	peakKinds map[string]int64
 }
 
-func startFDSampler(kinds *streamKinds) *fdSampler {
-	s := &fdSampler{kinds: kinds, start: time.Now(), stop: make(chan struct{}), done: make(chan struct{})}
+// fdLogEvery is how often -fd-kinds logs the count and the kinds.
+const fdLogEvery = 10 * time.Second
+
+func startFDSampler(kinds *streamKinds, logf func(string, ...any)) *fdSampler {
+	s := &fdSampler{kinds: kinds, logf: logf, start: time.Now(), stop: make(chan struct{}), done: make(chan struct{})}
 	go s.run()
 	return s
 }
@@ -154,8 +189,13 @@ func (s *fdSampler) run() {
 	defer close(s.done)
 	t := time.NewTicker(fdSampleEvery)
 	defer t.Stop()
+	nextLog := time.Now()
 	for {
-		s.sample()
+		n := s.sample()
+		if s.kinds != nil && time.Now().After(nextLog) {
+			s.logf("fds +%.0f s: %d open; streams %v", time.Since(s.start).Seconds(), n, s.kinds.snapshot())
+			nextLog = nextLog.Add(fdLogEvery)
+		}
 		select {
 		case <-t.C:
 		case <-s.stop:
