@@ -47,8 +47,7 @@ func (w *wireCounter) dialing() func() {
 	if w.kinds == nil {
 		return func() {}
 	}
-	w.kinds.dialStarted()
-	return w.kinds.dialEnded
+	return w.kinds.dialStarted()
 }
 
 // wireSnapshot is a wireCounter's value at one instant.

@@ -40,26 +40,26 @@ type streamKinds struct {
 	// ("in.<kind>.closed"). An entry goes when the accepted end closes;
 	// those of streams never accepted stay until the cluster ends.
 	gone map[string]string
-	// dialing counts the dials in progress (a socket is open while it
-	// connects).
-	dialing int64
+	// dialing counts the dials in progress by kind (a socket is open
+	// while it connects).
+	dialing map[string]int64
 }
 
-// dialStarted and dialEnded bracket a transport dial.
-func (s *streamKinds) dialStarted() {
+// dialStarted and the function it returns bracket a transport dial.
+func (s *streamKinds) dialStarted() func() {
+	kind := dialKind()
 	s.mu.Lock()
-	s.dialing++
+	s.dialing[kind]++
 	s.mu.Unlock()
-}
-
-func (s *streamKinds) dialEnded() {
-	s.mu.Lock()
-	s.dialing--
-	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		s.dialing[kind]--
+		s.mu.Unlock()
+	}
 }
 
 func newStreamKinds() *streamKinds {
-	return &streamKinds{dialled: map[string]string{}, open: map[*countingConn]string{}, gone: map[string]string{}}
+	return &streamKinds{dialled: map[string]string{}, open: map[*countingConn]string{}, gone: map[string]string{}, dialing: map[string]int64{}}
 }
 
 // dialHelpers are the library functions between a caller and the
@@ -125,11 +125,16 @@ func (s *streamKinds) closed(c *countingConn) {
 // snapshot counts the open streams by "out.<kind>" (dialled) and
 // "in.<kind>" (accepted; "in.<kind>.closed" when the dialling end is
 // closed),
-// and the dials in progress ("dialing").
+// and the dials in progress ("dialing.<kind>").
 func (s *streamKinds) snapshot() map[string]int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m := map[string]int64{"dialing": s.dialing}
+	m := map[string]int64{}
+	for k, n := range s.dialing {
+		if n > 0 {
+			m["dialing."+k] = n
+		}
+	}
 	for c, kind := range s.open {
 		if kind != "" {
 			m["out."+kind]++
