@@ -21,10 +21,7 @@ import (
 // the FIFO is dropped (hyparlist.member.checks_dropped): its member is
 // left to the liveness probes. Each check costs one dial (at most
 // TCPTimeout to an address where nothing answers) and, like every probe,
-// does not make the dialled IP a trusted source (dialStream). A check of
-// a member to which the node already has a link whose handshake that
-// member answered at the same address (linkAnswered) needs no dial: the
-// link is the check's answer.
+// does not make the dialled IP a trusted source (dialStream).
 //
 // Before session 12 checks ran outside the dialer slots, 32 at once per
 // node: in the bench's join storm of 1,000 nodes in one process
@@ -72,8 +69,7 @@ func (l *runLoop) queueCheck(a ProbeMember) {
 }
 
 // startChecks starts queued checks while fewer than checkLimit run and a
-// dialer slot is free; a check answered by an open link (linkAnswered)
-// ends at once. Called after every loop iteration.
+// dialer slot is free. Called after every loop iteration.
 func (l *runLoop) startChecks() {
 	c := &l.checks
 	if l.left {
@@ -83,11 +79,6 @@ func (l *runLoop) startChecks() {
 	n, limit := 0, l.checkLimit()
 start:
 	for ; n < len(c.queue); n++ {
-		a := c.queue[n]
-		if l.linkAnswered(a.Peer) {
-			l.m.metrics.checkAnsweredByLink()
-			continue
-		}
 		if c.running >= limit {
 			break
 		}
@@ -99,7 +90,7 @@ start:
 		c.running++
 		l.m.metrics.checkDialled()
 		l.m.wg.Add(1)
-		go l.m.runCheck(a)
+		go l.m.runCheck(c.queue[n])
 	}
 	c.queue = dropFront(c.queue, n)
 }
@@ -109,22 +100,6 @@ start:
 // slots.
 func (l *runLoop) checkLimit() int {
 	return min(runningChecksLimit(l.health.score), max(1, l.m.config.MaxConcurrentDialers/checkDialerShare))
-}
-
-// linkAnswered reports whether the node has an open link to p whose
-// handshake the node called p.Name answered at p.Addr: what a check's
-// dial would learn.
-func (l *runLoop) linkAnswered(p Peer) bool {
-	k := l.links[p.Name]
-	if k == nil || k.peer.Addr != p.Addr || k.version.Load() == 0 {
-		return false
-	}
-	select {
-	case <-k.done:
-		return false
-	default:
-		return true
-	}
 }
 
 // runningChecksLimit is how many checks may dial at once at health score

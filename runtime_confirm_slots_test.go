@@ -1,5 +1,4 @@
-// Tests of the confirmation checks' dialer slots and of checks answered
-// by an open link (runtime_confirm.go).
+// Tests of the confirmation checks' dialer slots (runtime_confirm.go).
 
 package hyparlist
 
@@ -68,42 +67,6 @@ func TestChecksShareDialerSlots(t *testing.T) {
 		})
 		if n := len(ml.dialers); n != 0 {
 			t.Errorf("%d dialer slots still held after the checks", n)
-		}
-	})
-}
-
-// TestCheckAnsweredByLink: a check of a member to which the node has a
-// link whose handshake that member answered at the checked address dials
-// nothing; one of another address dials.
-func TestCheckAnsweredByLink(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		sink := newInmemSink(time.Hour, time.Hour)
-		c := newMockClusterWithSink(t, 2, nil, sink)
-		defer c.shutdown()
-		c.joinAll()
-		a, b := c.nodes[0].ml, c.nodes[1].ml.LocalNode()
-		eventually(t, time.Minute, "a link to b", func() bool {
-			ok := false
-			inLoop(t, a, func(l *runLoop) { ok = l.linkAnswered(Peer{Name: b.Name, Addr: b.Address()}) })
-			return ok
-		})
-		inLoop(t, a, func(l *runLoop) {
-			l.checks.queue = []ProbeMember{{Peer: Peer{Name: b.Name, Addr: b.Address()}, Confirm: true}}
-			l.startChecks()
-			if l.checks.running != 0 || len(l.checks.queue) != 0 {
-				t.Errorf("check answered by the link: %d running, %d queued; want 0 and 0", l.checks.running, len(l.checks.queue))
-			}
-			l.checks.queue = []ProbeMember{{Peer: Peer{Name: b.Name, Addr: "10.9.9.9:7946"}, Confirm: true}}
-			l.startChecks()
-			if l.checks.running != 1 {
-				t.Errorf("check of another address: %d running, want 1", l.checks.running)
-			}
-		})
-		if got := counterSum(sink, "hyparlist.member.checks_by_link"); got != 1 {
-			t.Errorf("hyparlist.member.checks_by_link = %v, want 1", got)
-		}
-		if got := counterSum(sink, "hyparlist.member.checks_dialled"); got != 1 {
-			t.Errorf("hyparlist.member.checks_dialled = %v, want 1", got)
 		}
 	})
 }

@@ -95,9 +95,6 @@ import (
 //	hyparlist.member.checks_dialled         counter: such checks that
 //	                                        dialled their member, each in a
 //	                                        dialer slot (runtime_confirm.go)
-//	hyparlist.member.checks_by_link         counter: such checks answered
-//	                                        by an open link the member
-//	                                        answered, without a dial
 //	hyparlist.member.announcements          counter: membership announcements
 //	                                        (signed broadcasts) the node made;
 //	                                        .announced, label "kind": the
