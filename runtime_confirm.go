@@ -25,7 +25,7 @@ import (
 //
 // Before session 12 checks ran outside the dialer slots, 32 at once per
 // node: in the bench's join storm of 1,000 nodes in one process
-// (20,000 descriptors for all) they held 1,600–2,500 descriptors at
+// (20,000 descriptors for all) they held 2,100–2,400 descriptors at
 // once after the join, beside the links' 8 dialer slots per node
 // (BENCHMARKS.md, session 12).
 
