@@ -92,7 +92,7 @@ Flags:
 		raw     = fs.Bool("raw", false, "measure the raw ceiling: -n loopback TCP connections moving -payload byte messages with no protocol")
 		plotIn  = fs.String("plot", "", "read JSON lines from this file and write SVG plots to -plot-dir")
 		plotDir = fs.String("plot-dir", "plots", "directory for -plot's SVG files")
-		nofile  = fs.Uint64("nofile", 0, "experiment: set the process's RLIMIT_NOFILE, soft and hard, to this (raising the hard limit needs root; every system of the run shares it); 0: the soft limit is raised to the hard one, as always")
+		nofile  = fs.Uint64("nofile", 0, "experiment: set the process's RLIMIT_NOFILE, soft and hard, to this (raising the hard limit needs CAP_SYS_RESOURCE; every system of the run shares it); 0: the soft limit is raised to the hard one, as always")
 		table   = fs.String("table", "", "read JSON lines from this file and print BENCHMARKS.md's side-by-side markdown tables")
 	)
 	fs.StringVar(&opt.api, "api", "both", "broadcast path: queue (Delegate.GetBroadcasts via TransmitLimitedQueue), native (hyparlist's Broadcast) or both")

@@ -78,8 +78,8 @@ func takeMem() memSnapshot {
 
 // raiseFileLimit lifts RLIMIT_NOFILE to its hard limit: every node holds
 // listeners and streams. With nofile > 0 (-nofile) it sets both limits to
-// nofile instead (raising the hard limit needs root, and at most
-// /proc/sys/fs/nr_open); the limit is the process's, so it applies alike
+// nofile instead (raising the hard limit needs CAP_SYS_RESOURCE, and at
+// most /proc/sys/fs/nr_open); the limit is the process's, so it applies alike
 // to every system of the run.
 func raiseFileLimit(nofile uint64) error {
 	var l syscall.Rlimit
@@ -89,7 +89,7 @@ func raiseFileLimit(nofile uint64) error {
 	if nofile > 0 {
 		l.Cur, l.Max = nofile, nofile
 		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
-			return fmt.Errorf("setrlimit %d: %w", nofile, err)
+			return fmt.Errorf("setrlimit %d (raising the hard limit needs CAP_SYS_RESOURCE): %w", nofile, err)
 		}
 		return nil
 	}
