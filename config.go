@@ -580,9 +580,8 @@ type Config struct {
 
 	// MaxConcurrentDialers bounds the outgoing connections being set up at
 	// once, and with it the open links beyond the active view (8 per
-	// dialer). The checks of members learned second-hand take these slots
-	// too, at most half of them (and at most 32) at once (SECURITY.md).
-	// Between 1 and 256. Default: 8.
+	// dialer). The checks of members learned second-hand have a bound of
+	// their own, 32 (SECURITY.md). Between 1 and 256. Default: 8.
 	MaxConcurrentDialers int
 
 	// MaxInboundStreams bounds the streams other nodes have open to this

@@ -172,8 +172,7 @@
 //     (runtime_pump.go, its pace runtime_pump_pace.go) and the payloads it
 //     recognises (runtime_recent*.go), joins and leaves
 //     (runtime_join*.go), the dials that confirm second-hand members
-//     (runtime_confirm.go, in the node's dialer slots; counted in
-//     runtime_metrics_checks.go), dials that fail for want of the node's own
+//     (runtime_confirm.go), dials that fail for want of the node's own
 //     resources (runtime_localfail.go), the check of broadcast signatures
 //     (runtime_sign_check.go) and the binding of each origin name to its
 //     key (runtime_sign.go; under TLS runtime_sign_tls.go, which holds a

@@ -11,23 +11,15 @@ import (
 // A forged flood brings many unconfirmed members whose checks fall due in
 // the same step; a check that found no free dialer would be lost (the core
 // makes it once), and the forged member would stay until the liveness
-// probes found it. So checks wait in a FIFO of at most maxQueuedChecks.
-// A check starts only when it can take one of the node's dialer slots
-// (MaxConcurrentDialers, the bound on every connection the node is
-// setting up) and holds it for its dial and handshake; at most half of
-// the slots (checkDialerShare), at most maxRunningChecks, and fewer while
-// the node is behind (runningChecksLimit), so that a flood of checks
-// never holds all the dialers that links and joins need. A check beyond
-// the FIFO is dropped (hyparlist.member.checks_dropped): its member is
-// left to the liveness probes. Each check costs one dial (at most
-// TCPTimeout to an address where nothing answers) and, like every probe,
-// does not make the dialled IP a trusted source (dialStream).
-//
-// Before session 12 checks ran outside the dialer slots, 32 at once per
-// node: in the bench's join storm of 1,000 nodes in one process
-// (20,000 descriptors for all) they held 2,100–2,400 descriptors at
-// once after the join, beside the links' 8 dialer slots per node
-// (BENCHMARKS.md, session 12).
+// probes found it. So checks wait in a FIFO of at most maxQueuedChecks,
+// and at most maxRunningChecks run at once (fewer while the node is
+// behind: runningChecksLimit), outside the dialer slots
+// (MaxConcurrentDialers), so that a flood of checks never holds the
+// dialers that links and joins need. A check beyond the FIFO is dropped
+// (hyparlist.member.checks_dropped): its member is left to the liveness
+// probes. Each check costs one dial (at most TCPTimeout to an address
+// where nothing answers) and, like every probe, does not make the dialled
+// IP a trusted source (dialStream).
 
 // maxQueuedChecks bounds the confirmation checks waiting to start. Not
 // from a paper: a burst of NewMembersBurst forged records from one
@@ -37,15 +29,8 @@ const maxQueuedChecks = 4096
 // maxRunningChecks bounds the confirmation checks dialling at once: a
 // goroutine and a socket each. Not from a paper: with dials that hang
 // until TCPTimeout (10 s in the LAN profile), 32 at once clear 50 forged
-// members in two rounds. With the default MaxConcurrentDialers (8),
-// checkDialerShare is the tighter bound: 4 at once.
+// members in two rounds.
 const maxRunningChecks = 32
-
-// checkDialerShare is the share of the dialer slots checks may hold at
-// once: 1/checkDialerShare of MaxConcurrentDialers, at least one. Not
-// from a paper: half leaves the other half to links, joins and probes
-// while checks dial addresses that do not answer.
-const checkDialerShare = 2
 
 // confirmChecks is the loop's state of the checks.
 type confirmChecks struct {
@@ -68,38 +53,22 @@ func (l *runLoop) queueCheck(a ProbeMember) {
 	l.checks.queue = append(l.checks.queue, a)
 }
 
-// startChecks starts queued checks while fewer than checkLimit run and a
-// dialer slot is free. Called after every loop iteration.
+// startChecks starts queued checks while fewer than maxRunningChecks
+// run. Called after every loop iteration.
 func (l *runLoop) startChecks() {
 	c := &l.checks
 	if l.left {
 		c.queue = nil // a node that left checks nothing more
 		return
 	}
-	n, limit := 0, l.checkLimit()
-start:
-	for ; n < len(c.queue); n++ {
-		if c.running >= limit {
-			break
-		}
-		select {
-		case l.m.dialers <- struct{}{}:
-		default:
-			break start
-		}
+	n, limit := 0, runningChecksLimit(l.health.score)
+	for n < len(c.queue) && c.running < limit {
 		c.running++
-		l.m.metrics.checkDialled()
 		l.m.wg.Add(1)
 		go l.m.runCheck(c.queue[n])
+		n++
 	}
 	c.queue = dropFront(c.queue, n)
-}
-
-// checkLimit is how many checks may dial at once: runningChecksLimit at
-// the node's health score, and at most 1/checkDialerShare of the dialer
-// slots.
-func (l *runLoop) checkLimit() int {
-	return min(runningChecksLimit(l.health.score), max(1, l.m.config.MaxConcurrentDialers/checkDialerShare))
 }
 
 // runningChecksLimit is how many checks may dial at once at health score
@@ -114,12 +83,11 @@ func runningChecksLimit(score int) int {
 	return max(1, maxRunningChecks>>min(max(score, 0), 31))
 }
 
-// runCheck dials the member of a confirmation check, holding the dialer
-// slot startChecks took for it until the dial is done, and reports the
+// runCheck dials the member of a confirmation check and reports the
 // outcome to the loop.
 func (m *Memberlist) runCheck(a ProbeMember) {
 	defer m.wg.Done()
-	m.probeOnce(a, m.releaseDialer)
+	m.probeOnce(a, nil)
 }
 
 // dropFront removes the first n elements of q, releasing the array when

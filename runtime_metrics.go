@@ -92,9 +92,6 @@ import (
 //	hyparlist.member.checks_dropped         counter: such checks dropped
 //	                                        because maxQueuedChecks were
 //	                                        waiting (runtime_confirm.go)
-//	hyparlist.member.checks_dialled         counter: such checks that
-//	                                        dialled their member, each in a
-//	                                        dialer slot (runtime_confirm.go)
 //	hyparlist.member.announcements          counter: membership announcements
 //	                                        (signed broadcasts) the node made;
 //	                                        .announced, label "kind": the
