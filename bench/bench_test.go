@@ -161,7 +161,7 @@ func TestCountingConnFindsSplitMarkers(t *testing.T) {
 	defer a.Close()
 	go func() { _, _ = io.Copy(io.Discard, b) }()
 	w := &wireCounter{}
-	c := newCountingConn(a, w)
+	c := newCountingConn(a, w, true)
 	msg := append(append([]byte("xx"), benchMagic[:]...), "yy"...)
 	msg = append(msg, benchMagic[:]...)
 	for i := range len(msg) + 1 {

@@ -27,7 +27,8 @@ type cluster struct {
 	phase uint32
 
 	base     memSnapshot
-	common   result // figures shared by every line of this cluster
+	fds      *fdSampler // nil before start and after stop
+	common   result     // figures shared by every line of this cluster
 	timeouts []string
 }
 
@@ -36,7 +37,7 @@ func newCluster(sys system, opt options, logf func(string, ...any)) *cluster {
 		sys:  sys,
 		opt:  opt,
 		app:  newApp(opt.n),
-		wire: &wireCounter{},
+		wire: newWireCounter(opt.fdKinds),
 		rng:  rand.New(rand.NewPCG(opt.seed, uint64(opt.n))),
 		logf: logf,
 	}
@@ -68,6 +69,8 @@ func (c *cluster) start() error {
 		}
 	}
 	c.base = takeMem()
+	c.common.FDLimit = fileLimit()
+	c.fds = startFDSampler(c.wire.kinds, c.logf)
 	env := nodeEnv{
 		config: c.opt.config, app: c.app, wire: c.wire, maxTrees: c.opt.maxTrees,
 		ihaveInterval: c.opt.ihaveInterval, graftTimeout: c.opt.graftTimeout,
@@ -119,6 +122,7 @@ func (c *cluster) join() {
 	}
 	stopCPU()
 	c.common.JoinCounters = c.sys.counters()
+	c.common.FDsJoinEnd, c.common.FDKindsJoinEnd = c.fds.now()
 	c.common.JoinConvergenceMs = sinceMs(start, c.app.allAt.Load())
 	c.common.Join99Ms = sinceMs(start, c.app.p99At.Load())
 	if c.common.JoinConvergenceMs < 0 {
@@ -401,6 +405,12 @@ func (c *cluster) crash() int64 {
 
 // stop shuts every live node down, giving up after a deadline.
 func (c *cluster) stop() {
+	if c.fds != nil {
+		var at time.Duration
+		c.common.FDsPeak, at, c.common.FDKindsPeak = c.fds.finish()
+		c.common.FDsPeakS = round3(at.Seconds())
+		c.fds = nil
+	}
 	var wg sync.WaitGroup
 	for i, nd := range c.nodes {
 		if int64(i) == c.app.crashed.Load() {

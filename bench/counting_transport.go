@@ -26,6 +26,28 @@ type wireCounter struct {
 	streamBytes atomic.Int64
 	copies      atomic.Int64
 	streams     atomic.Int64
+	// kinds, when not nil (-fd-kinds), tracks the open streams by kind
+	// (fds.go).
+	kinds *streamKinds
+}
+
+// newWireCounter returns a wireCounter; with kinds set it also tracks
+// the open streams by kind.
+func newWireCounter(kinds bool) *wireCounter {
+	w := &wireCounter{}
+	if kinds {
+		w.kinds = newStreamKinds()
+	}
+	return w
+}
+
+// dialing counts a dial in progress with -fd-kinds; call the function it
+// returns when the dial returns.
+func (w *wireCounter) dialing() func() {
+	if w.kinds == nil {
+		return func() {}
+	}
+	return w.kinds.dialStarted()
 }
 
 // wireSnapshot is a wireCounter's value at one instant.
@@ -57,12 +79,26 @@ type countingConn struct {
 	carry []byte // the last len(benchMagic)-1 bytes written
 }
 
-func newCountingConn(c net.Conn, w *wireCounter) net.Conn {
+// newCountingConn wraps a stream that was dialled (dialled set) or
+// accepted.
+func newCountingConn(c net.Conn, w *wireCounter, dialled bool) net.Conn {
 	if c == nil {
 		return nil
 	}
 	w.streams.Add(1)
-	return &countingConn{Conn: c, w: w, carry: make([]byte, 0, len(benchMagic)-1)}
+	cc := &countingConn{Conn: c, w: w, carry: make([]byte, 0, len(benchMagic)-1)}
+	if w.kinds != nil {
+		w.kinds.added(cc, dialled)
+	}
+	return cc
+}
+
+// Close closes the stream and stops counting it as open.
+func (c *countingConn) Close() error {
+	if c.w.kinds != nil {
+		c.w.kinds.closed(c)
+	}
+	return c.Conn.Close()
 }
 
 // Write counts b and passes it on.
@@ -110,7 +146,7 @@ func streamForwarder(in <-chan net.Conn, out chan<- net.Conn, w *wireCounter, do
 				return
 			}
 			select {
-			case out <- newCountingConn(c, w):
+			case out <- newCountingConn(c, w, false):
 			case <-done:
 				_ = c.Close()
 				return
@@ -151,12 +187,14 @@ func (t *hlTransport) WriteToAddress(b []byte, a hyparlist.Address) (time.Time, 
 }
 func (t *hlTransport) PacketCh() <-chan *hyparlist.Packet { return t.inner.PacketCh() }
 func (t *hlTransport) DialTimeout(addr string, d time.Duration) (net.Conn, error) {
+	defer t.w.dialing()()
 	c, err := t.inner.DialTimeout(addr, d)
-	return newCountingConn(c, t.w), err
+	return newCountingConn(c, t.w, true), err
 }
 func (t *hlTransport) DialAddressTimeout(a hyparlist.Address, d time.Duration) (net.Conn, error) {
+	defer t.w.dialing()()
 	c, err := t.inner.DialAddressTimeout(a, d)
-	return newCountingConn(c, t.w), err
+	return newCountingConn(c, t.w, true), err
 }
 func (t *hlTransport) StreamCh() <-chan net.Conn { return t.streams }
 func (t *hlTransport) Shutdown() error {
@@ -194,12 +232,14 @@ func (t *mlTransport) WriteToAddress(b []byte, a memberlist.Address) (time.Time,
 }
 func (t *mlTransport) PacketCh() <-chan *memberlist.Packet { return t.inner.PacketCh() }
 func (t *mlTransport) DialTimeout(addr string, d time.Duration) (net.Conn, error) {
+	defer t.w.dialing()()
 	c, err := t.inner.DialTimeout(addr, d)
-	return newCountingConn(c, t.w), err
+	return newCountingConn(c, t.w, true), err
 }
 func (t *mlTransport) DialAddressTimeout(a memberlist.Address, d time.Duration) (net.Conn, error) {
+	defer t.w.dialing()()
 	c, err := t.inner.DialAddressTimeout(a, d)
-	return newCountingConn(c, t.w), err
+	return newCountingConn(c, t.w, true), err
 }
 func (t *mlTransport) StreamCh() <-chan net.Conn { return t.streams }
 func (t *mlTransport) Shutdown() error {

@@ -49,7 +49,9 @@ type options struct {
 	// keepaliveInterval is hyparlist's Config.KeepaliveInterval, or 0
 	// for the profile's (ProbeInterval).
 	keepaliveInterval time.Duration
-	pprofDir          string // where the idle window's goroutine and heap profiles go; "" for none
+	// fdKinds counts the open streams by kind (fds.go).
+	fdKinds  bool
+	pprofDir string // where the idle window's goroutine and heap profiles go; "" for none
 	// joinCPUDir is where -join-cpu writes the join's CPU profile alone
 	// (no heap sampling, no dumps); "" for none.
 	joinCPUDir string
@@ -95,6 +97,7 @@ Flags:
 		raw     = fs.Bool("raw", false, "measure the raw ceiling: -n loopback TCP connections moving -payload byte messages with no protocol")
 		plotIn  = fs.String("plot", "", "read JSON lines from this file and write SVG plots to -plot-dir")
 		plotDir = fs.String("plot-dir", "plots", "directory for -plot's SVG files")
+		nofile  = fs.Uint64("nofile", 0, "experiment: set the process's RLIMIT_NOFILE, soft and hard, to this (raising the hard limit needs CAP_SYS_RESOURCE; every system of the run shares it); 0: the soft limit is raised to the hard one, as always")
 		table   = fs.String("table", "", "read JSON lines from this file and print BENCHMARKS.md's side-by-side markdown tables")
 	)
 	fs.StringVar(&opt.api, "api", "both", "broadcast path: queue (Delegate.GetBroadcasts via TransmitLimitedQueue), native (hyparlist's Broadcast) or both")
@@ -115,6 +118,7 @@ Flags:
 	fs.IntVar(&opt.streamBuffer, "stream-buffer", 0, "hyparlist only: Config.StreamBufferBytes, the kernel send and receive buffers of every stream (0: the kernel's sizes)")
 	fs.BoolVar(&opt.verifyUser, "verify-user", false, "hyparlist only: set Config.VerifyUserBroadcasts (every node checks the origin's signature of every application broadcast it receives)")
 	fs.DurationVar(&opt.idleAfter, "idle-after", 0, "wait this long after every node lists every other before the 10 s idle window (0: the window starts at once and includes the joins' tail)")
+	fs.BoolVar(&opt.fdKinds, "fd-kinds", false, "count the open streams by the library function that dialled them (fd_kinds_peak, fd_kinds_join_end); costs a stack walk per dial")
 	fs.StringVar(&opt.pprofDir, "pprof", "", "write a goroutine dump and a heap profile of each cluster, taken at the start of the idle window, and CPU profiles of the join, of the idle window and of each broadcast phase, to this directory")
 	fs.StringVar(&opt.joinCPUDir, "join-cpu", "", "write only the CPU profile of each cluster's join to this directory, without -pprof's heap sampling and dumps (which slow a 1,000-node run)")
 	fs.StringVar(&opt.heapProfile, "heap-profile", "", "write a heap profile of each cluster, taken at the idle window's end, to this file (with -system both, the system's name goes before the extension); samples the heap every 4 KiB")
@@ -161,7 +165,7 @@ Flags:
 	if err := opt.validate(); err != nil {
 		return err
 	}
-	if err := raiseFileLimit(); err != nil {
+	if err := raiseFileLimit(*nofile); err != nil {
 		return err
 	}
 	logger := log.New(stderr, "", log.Ltime)

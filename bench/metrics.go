@@ -77,11 +77,21 @@ func takeMem() memSnapshot {
 }
 
 // raiseFileLimit lifts RLIMIT_NOFILE to its hard limit: every node holds
-// listeners and streams.
-func raiseFileLimit() error {
+// listeners and streams. With nofile > 0 (-nofile) it sets both limits to
+// nofile instead (raising the hard limit needs CAP_SYS_RESOURCE, and at
+// most /proc/sys/fs/nr_open); the limit is the process's, so it applies alike
+// to every system of the run.
+func raiseFileLimit(nofile uint64) error {
 	var l syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
 		return fmt.Errorf("getrlimit: %w", err)
+	}
+	if nofile > 0 {
+		l.Cur, l.Max = nofile, nofile
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+			return fmt.Errorf("setrlimit %d (raising the hard limit needs CAP_SYS_RESOURCE): %w", nofile, err)
+		}
+		return nil
 	}
 	if l.Cur < l.Max {
 		l.Cur = l.Max
@@ -90,6 +100,15 @@ func raiseFileLimit() error {
 		}
 	}
 	return nil
+}
+
+// fileLimit is the process's soft RLIMIT_NOFILE, or 0 if unknown.
+func fileLimit() int {
+	var l syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		return 0
+	}
+	return int(min(l.Cur, 1<<31-1))
 }
 
 // counterSink is a go-metrics sink that keeps hyparlist's failure and

@@ -93,8 +93,20 @@ type result struct {
 	Counters             map[string]int64   `json:"counters,omitempty"`
 	JoinCounters         map[string]int64   `json:"join_counters,omitempty"` // at the join's end (converged or deadline)
 	PhaseCounters        map[string]int64   `json:"phase_counters,omitempty"`
-	Timeouts             []string           `json:"timeouts"`
-	Error                string             `json:"error,omitempty"`
+	// FDLimit is the process's RLIMIT_NOFILE (soft) during the run;
+	// FDsPeak the most descriptors open at once (sampled every 0.5 s from
+	// the cluster's creation to its shutdown), FDsPeakS when (seconds
+	// after the first node's creation), FDsJoinEnd how many at the join's
+	// end. With -fd-kinds, FDKindsPeak and FDKindsJoinEnd count the open
+	// streams then by kind (fds.go).
+	FDLimit        int              `json:"fd_limit,omitempty"`
+	FDsPeak        int              `json:"fds_peak,omitempty"`
+	FDsPeakS       float64          `json:"fds_peak_s,omitempty"`
+	FDsJoinEnd     int              `json:"fds_join_end,omitempty"`
+	FDKindsPeak    map[string]int64 `json:"fd_kinds_peak,omitempty"`
+	FDKindsJoinEnd map[string]int64 `json:"fd_kinds_join_end,omitempty"`
+	Timeouts       []string         `json:"timeouts"`
+	Error          string           `json:"error,omitempty"`
 
 	// Sweep summary.
 	HighestRateHeld float64 `json:"highest_rate_held,omitempty"`

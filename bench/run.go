@@ -61,6 +61,7 @@ func runSystems(opt options, emit func(result), logf func(string, ...any)) error
 // finish adds what is known only at the end of a cluster's life.
 func (c *cluster) finish(r *result) {
 	r.MemberFlaps = c.app.flaps.Load()
+	r.FDsPeak, r.FDsPeakS, r.FDKindsPeak = c.common.FDsPeak, c.common.FDsPeakS, c.common.FDKindsPeak
 	r.Timeouts = append(append([]string{}, c.timeouts...), r.Timeouts...)
 	if total := c.sys.counters(); total != nil {
 		r.Counters = total
