@@ -119,7 +119,9 @@
 //
 //   - Pure cores (no goroutines, locks, clock or I/O; the purity every
 //     other layer relies on): core.go (the events, actions and timers the
-//     cores share), hyparview*.go (the overlay), plumtree*.go (broadcast
+//     cores share), hyparview*.go (the overlay; hyparview_decline.go
+//     the acceptance a requester declined, which starts no repair),
+//     plumtree*.go (broadcast
 //     trees), membership*.go (the member list, its join exchange
 //     (membership_join.go) and anti-entropy messages, the confirmation of
 //     members learned second-hand (membership_confirm.go; put off and
@@ -182,7 +184,9 @@
 //     broadcast until its origin's key check ends, runtime_sign_hold.go),
 //     the window of
 //     each origin's sequence numbers that refuses replays
-//     (runtime_sign_replay.go), and the bounds
+//     (runtime_sign_replay.go), the readers that hold a relayed
+//     broadcast back while the node's backlog is full
+//     (runtime_relayhold.go), and the bounds
 //     that keep overload from failing healthy links.
 //   - Transport: transport.go (the contract), net_*.go (UDP and TCP
 //     sockets), mock_*.go (the in-memory MockNetwork for tests).
