@@ -16,8 +16,8 @@ import (
 // the pair must stay linked and deliver every payload.
 //
 // Fails at int12 (review12): both links fail with reason=write and about
-// 3 in 4 payloads are never delivered (the failed link's queue is
-// dropped; no IHAVE was sent for them), while
+// 3 in 4 payloads are not delivered 30 s after the bursts returned
+// (Broadcast returned nil for all of them), while
 // the same test passes with holdRelay disabled. Each reader holds every
 // payload read for relayHoldMax while the other's writer is blocked on a
 // full stream; the reader drains its 16 KiB read buffer one payload per
