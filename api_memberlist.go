@@ -389,15 +389,9 @@ func (m *Memberlist) ProtocolVersion() uint8 { return m.config.ProtocolVersion }
 // the node's links, with this one, would exceed one link's send queue
 // (Config.PeerSendQueueBytes bytes or Config.PeerSendQueueDepth payloads
 // in all): a burst faster than the slowest neighbour can take goes at
-// that neighbour's pace instead of overflowing its queue. Relays hold
-// back the same way (a node whose backlog is full stops reading the
-// payloads its neighbours send, for at most a quarter of the shorter of
-// Config.TCPTimeout and Config.KeepaliveTimeout per payload), so a node
-// further away that cannot keep up, forwarding or checking signatures,
-// makes Broadcast wait too once the queues and stream buffers between
-// them are full. It returns when there is room; a neighbour that does
-// not catch up is disconnected after Config.TCPTimeout without progress,
-// which frees the room. Call it from
+// that neighbour's pace instead of overflowing its queue. It returns when
+// there is room; a neighbour that does not catch up is disconnected after
+// Config.TCPTimeout without progress, which frees the room. Call it from
 // a goroutine of its own when it must not wait, not from a callback that
 // the node's progress depends on.
 //

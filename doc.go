@@ -184,9 +184,7 @@
 //     broadcast until its origin's key check ends, runtime_sign_hold.go),
 //     the window of
 //     each origin's sequence numbers that refuses replays
-//     (runtime_sign_replay.go), the readers that hold a relayed
-//     broadcast back while the node's backlog is full
-//     (runtime_relayhold.go), and the bounds
+//     (runtime_sign_replay.go), and the bounds
 //     that keep overload from failing healthy links.
 //   - Transport: transport.go (the contract), net_*.go (UDP and TCP
 //     sockets), mock_*.go (the in-memory MockNetwork for tests).

@@ -250,7 +250,7 @@ func (h *HyParView) receive(from Peer, msg Message) {
 	case neighborReplyMsg:
 		h.onNeighborReply(from, m)
 	case disconnectMsg:
-		if declined && m.Alive && h.repairHeldBack() {
+		if declined && m.Alive && h.cfg.KeepaliveInterval > 0 && h.repairHeldBack() {
 			h.onDeclined(from)
 			break
 		}

@@ -27,7 +27,10 @@ import "slices"
 // was before it accepted, so no repair starts and the periodic top-up
 // keeps its back-off. A peer that sent any HyParView message after the
 // acceptance (a Keepalive, within a keepalive interval of linking) is a
-// neighbour, and its DISCONNECT is an ordinary one.
+// neighbour, and its DISCONNECT is an ordinary one. Without keepalives
+// (KeepaliveInterval 0) a quiet neighbour may send nothing for a long
+// time, so its later DISCONNECT could not be told from a decline: the
+// rule is off there and every DISCONNECT is an ordinary one.
 //
 // Only while held back: after a crash wave a node that accepted a request
 // may have had repairs in flight that the acceptance ended (its view was

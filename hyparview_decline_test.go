@@ -130,3 +130,19 @@ func TestHyParViewHighPriorityAcceptanceNotMarked(t *testing.T) {
 		t.Fatal("an evicting neighbour's DISCONNECT started no repair")
 	}
 }
+
+// Without keepalives a neighbour accepted on a low-priority request may
+// never send anything, so its DISCONNECT, however late, cannot be told
+// from a decline: it is an ordinary one and the slot is repaired (review
+// of session 12: with the rule on, a long-standing quiet neighbour's
+// eviction started no repair).
+func TestHyParViewDeclineWithoutKeepalivesRepairs(t *testing.T) {
+	h, cfg := hvDeclineCore(t)
+	h.cfg.KeepaliveInterval = 0
+	at := 4*cfg.RepairInterval + time.Second
+	hvStep(t, h, at, hvRecv("r", neighborMsg{HighPriority: false}))
+	out := hvStep(t, h, at+time.Minute, hvRecv("r", disconnectMsg{Alive: true}))
+	if len(hvRequested(out)) == 0 {
+		t.Fatal("a DISCONNECT without keepalives started no repair")
+	}
+}

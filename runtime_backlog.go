@@ -34,14 +34,8 @@ import (
 // runtime_backpressure.go, whatever their rate, and the slowest neighbour
 // sets the pace until it catches up or its link fails (write timeout
 // Config.TCPTimeout, or silence). Payloads relayed for other nodes are
-// held back too (since session 12, runtime_relayhold.go): the stream
-// reader that read one reserves its cost here before the loop sees it,
-// waiting, at most relayHoldMax, while it does not fit, so that a node
-// whose links (or whose signature checks) fall behind stops reading its
-// upstream neighbours and the wait travels back to the origins'
-// Broadcast; a payload whose hold expires is queued or deferred as
-// before. Not in the papers, which leave flow control to the
-// application.
+// not held back: they are queued or deferred, and count in the backlog.
+// Not in the papers, which leave flow control to the application.
 
 // userBacklog is the node's backlog of broadcast payloads. It is safe for
 // concurrent use; a nil *userBacklog counts nothing (links built by

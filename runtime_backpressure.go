@@ -8,11 +8,6 @@ import "time"
 // This file owns what happens when a link cannot take a broadcast payload
 // as fast as the node produces them.
 //
-// Since session 12 a relay first holds back (runtime_relayhold.go): the
-// reader of a received payload waits for room in the node's backlog, so
-// a user queue is rarely full. What follows is the fallback, for a
-// payload whose hold expired (relayHoldMax) and for GRAFT answers.
-//
 // A full user queue (runtime_linkqueue.go) does not fail the link: the
 // Plumtree Gossip that does not fit is replaced by its lazy announcement,
 // an IHAVE entry of the same message ID and round. The entries of one link

@@ -747,10 +747,6 @@ type inbound struct {
 	// ended, with no msg, reports that the stream that carries from's
 	// active-view link ended without a DISCONNECT (runtime_linkend.go).
 	ended bool
-	// reserved is the broadcast backlog the reader reserved for a
-	// payload, released by the loop once it is handled
-	// (runtime_relayhold.go).
-	reserved int
 }
 
 // runReader serves one accepted stream: the handshake, then every frame
@@ -871,14 +867,7 @@ func (m *Memberlist) handleStreamMessage(conn net.Conn, peer Peer, version uint8
 	if !m.fromLink(conn, peer.Name, msg) {
 		return true
 	}
-	in.reserved = m.holdRelay(msg) // runtime_relayhold.go
-	if !m.inbox.put(in, m.shutdownCh) {
-		if in.reserved > 0 {
-			m.backlog.remove(in.reserved)
-		}
-		return false
-	}
-	return true
+	return m.inbox.put(in, m.shutdownCh)
 }
 
 // logReadError logs why peer's stream from source ended, quietly for the

@@ -247,7 +247,7 @@ func (l *runLoop) run() {
 				continue
 			}
 			l.now = time.Now()
-			l.onReadFrame(in)
+			l.onInbound(in)
 			l.takeMoreInbound()
 		case f := <-l.m.failures:
 			l.now = time.Now()
@@ -295,7 +295,7 @@ func (l *runLoop) takeMoreInbound() {
 			return
 		}
 		l.now = time.Now()
-		l.onReadFrame(in)
+		l.onInbound(in)
 	}
 }
 

@@ -63,7 +63,7 @@ func (l *runLoop) drainInbox() {
 		if !ok {
 			return
 		}
-		l.onReadFrame(in)
+		l.onInbound(in)
 	}
 }
 

@@ -28,9 +28,8 @@ import (
 // writes block after StreamBufferBytes and their queues fill sooner. It
 // is off by default: in one measured pair (256 KiB against the kernel's
 // sizes) it did not keep deliveries within a second at 4,096/s, since
-// relayed payloads that found a queue full were announced by IHAVE and
-// grafted later rather than held back (runtime_backpressure.go; relays
-// hold back since session 12, runtime_relayhold.go).
+// relayed payloads that find a queue full are announced by IHAVE and
+// grafted later rather than held back (runtime_backpressure.go).
 
 // Bounds of Config.StreamBufferBytes when it is set.
 const (

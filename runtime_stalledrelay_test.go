@@ -1,0 +1,70 @@
+// Runtime: a relay whose link downstream stalls for a second defers
+// payloads to IHAVE; every payload must still reach the node downstream.
+
+package hyparlist
+
+import (
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// TestRuntimeStalledRelayDeliversAll: chain src — relay — dst (src and
+// dst cut off from each other); the relay's link to dst is stalled for a
+// second while src broadcasts 64 payloads of stallPayloadBytes, more than
+// the queues and buffers between them hold. The relay defers what its
+// queue to dst refuses to IHAVE; dst grafts. Every payload must be
+// delivered exactly once, and no link may fail.
+//
+// Found in session 12 (the review of branch bp12, then checked on main
+// 048e63d): in some runs dst still lacks payloads a minute after the
+// stall ends (3 of 40 runs on main, 1 of 40 after session 12's merge,
+// `go test -count=40 -run TestRuntimeStalledRelayDeliversAll .` with the
+// Skip removed). A payload Broadcast accepted is then lost: issue 10's
+// "nothing accepted is lost" does not hold behind a stalled link. The
+// review saw GRAFTs sent and answered in such a run; the cause is not
+// traced. Skipped until fixed.
+func TestRuntimeStalledRelayDeliversAll(t *testing.T) {
+	t.Skip("known intermittent loss, issue 10 (session 12): fails in a few of 40 runs; not yet traced")
+	synctest.Test(t, func(t *testing.T) {
+		const stall = time.Second
+		sink := newInmemSink(time.Hour, time.Hour)
+		c := newMockCluster(t, 0, nil)
+		defer c.shutdown()
+		relay := c.addWithSink("node-00", stallConfig, sink)
+		dst := c.add("node-01", stallConfig)
+		src := c.add("node-02", stallConfig)
+		c.net.partition([]string{dst.rec.name}, []string{src.rec.name})
+		c.joinAll()
+		eventually(t, time.Minute, "the chain", func() bool {
+			return allSee(c.nodes, 3) && len(relay.ml.Neighbors()) == 2
+		})
+		if err := c.net.setDelay(relay.rec.name, dst.rec.name, stall); err != nil {
+			t.Fatal(err)
+		}
+		// More than the queues, stream buffers and the relay's backlog
+		// between src and dst hold.
+		payloads := stallPayloads("relayed", 64, stallPayloadBytes)
+		ec := make(chan error, 1)
+		go func() {
+			for _, p := range payloads {
+				if err := src.ml.Broadcast(p); err != nil {
+					ec <- err
+					return
+				}
+			}
+			ec <- nil
+		}()
+		var errc <-chan error = ec
+		if err := c.net.setDelay(relay.rec.name, dst.rec.name, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := result(t, errc); err != nil {
+			t.Fatal(err)
+		}
+		waitDeliveredOnce(t, dst.rec, payloads)
+		if keys := counterKeys(sink, "hyparlist.link.failed"); len(keys) != 0 {
+			t.Errorf("links failed: %v", keys)
+		}
+	})
+}
