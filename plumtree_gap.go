@@ -3,6 +3,11 @@
 
 package hyparlist
 
+import (
+	"cmp"
+	"slices"
+)
+
 // Not in the paper. A node that misses a message announced by IHAVE waits
 // GraftTimeout1 (500 ms at the runtime's LAN defaults) for its eager copy
 // before grafting it. In a root's own tree that wait is often known to be
@@ -85,11 +90,7 @@ func (p *Plumtree) graftGap(ids []MessageID, prefer *ptPeer) {
 		return
 	}
 	// Ascending order: the order the root sent them.
-	for i := 1; i < len(ids); i++ {
-		for j := i; j > 0 && ids[j].Seq < ids[j-1].Seq; j-- {
-			ids[j], ids[j-1] = ids[j-1], ids[j]
-		}
-	}
+	slices.SortStableFunc(ids, func(a, b MessageID) int { return cmp.Compare(a.Seq, b.Seq) })
 	t := &ptGraftTimer{ids: ids}
 	for _, id := range ids {
 		e := p.missing.m[id]

@@ -143,6 +143,22 @@ func result(t *testing.T, errc <-chan error) error {
 	}
 }
 
+// burst broadcasts payloads from n in order on a goroutine of its own and
+// reports the first error (or nil) on the returned channel once it stops.
+func burst(n *Memberlist, payloads [][]byte) <-chan error {
+	ch := make(chan error, 1)
+	go func() {
+		for _, p := range payloads {
+			if err := n.Broadcast(p); err != nil {
+				ch <- err
+				return
+			}
+		}
+		ch <- nil
+	}()
+	return ch
+}
+
 // blockedBurst broadcasts payloads from n in order on a goroutine of its
 // own and checks that it waits (the backlog is full) once every
 // goroutine is blocked. It counts the calls that returned in sent and

@@ -35,8 +35,8 @@ func TestRuntimeMutualBursts(t *testing.T) {
 		})
 		pa := stallPayloads("from-a", 1000, 1<<10)
 		pb := stallPayloads("from-b", 1000, 1<<10)
-		errA, _ := burst(a.ml, pa)
-		errB, _ := burst(b.ml, pb)
+		errA := burst(a.ml, pa)
+		errB := burst(b.ml, pb)
 		if err := result(t, errA); err != nil {
 			t.Fatal(err)
 		}
@@ -65,20 +65,4 @@ func TestRuntimeMutualBursts(t *testing.T) {
 			}
 		}
 	})
-}
-
-// burst broadcasts payloads from n in order on a goroutine of its own and
-// reports the outcome on the returned channel.
-func burst(n *Memberlist, payloads [][]byte) (<-chan error, chan struct{}) {
-	ch := make(chan error, 1)
-	go func() {
-		for _, p := range payloads {
-			if err := n.Broadcast(p); err != nil {
-				ch <- err
-				return
-			}
-		}
-		ch <- nil
-	}()
-	return ch, nil
 }

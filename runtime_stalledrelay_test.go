@@ -54,17 +54,7 @@ func TestRuntimeStalledRelayDeliversAll(t *testing.T) {
 		// More than the queues, stream buffers and the relay's backlog
 		// between src and dst hold.
 		payloads := stallPayloads("relayed", 64, stallPayloadBytes)
-		ec := make(chan error, 1)
-		go func() {
-			for _, p := range payloads {
-				if err := src.ml.Broadcast(p); err != nil {
-					ec <- err
-					return
-				}
-			}
-			ec <- nil
-		}()
-		var errc <-chan error = ec
+		errc := burst(src.ml, payloads)
 		if err := c.net.setDelay(relay.rec.name, dst.rec.name, 0); err != nil {
 			t.Fatal(err)
 		}
