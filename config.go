@@ -263,12 +263,14 @@ type Config struct {
 	// name is bound to the first key seen signing for it on every node
 	// (runtime_sign.go; under TLS only to the key read in a handshake
 	// the node dialled, runtime_sign_tls.go), and a broadcast signed by
-	// another key is refused while the member is alive or suspect there,
-	// until that node has dialled the member's address and read the key
-	// it gives there (one dial per node; runtime_sign.go). Keep the key
+	// another key is not taken while the member is alive or suspect
+	// there, until that node has dialled the member's address and read
+	// the key it gives there (one dial per node; runtime_sign.go): it is
+	// held meanwhile (at most 256 per node, runtime_sign_hold.go), then
+	// delivered if that is its key, refused otherwise. Keep the key
 	// across restarts (store it) so that a restarted node is heard at
-	// once; with a new key its first broadcasts after a restart are
-	// refused. With the same key, the node's clock must not go back
+	// once; with a new key its first broadcasts after a restart wait for
+	// that dial. With the same key, the node's clock must not go back
 	// across the restart: its sequence numbers start at the clock and
 	// must be above its previous run's (runtime_sign_replay.go). nil:
 	// Create draws a new key. Must be

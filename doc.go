@@ -180,8 +180,9 @@
 //     (runtime_confirm.go), dials that fail for want of the node's own
 //     resources (runtime_localfail.go), the check of broadcast signatures
 //     (runtime_sign_check.go) and the binding of each origin name to its
-//     key (runtime_sign.go; under TLS runtime_sign_tls.go, which holds a
-//     broadcast until its origin's key check ends, runtime_sign_hold.go),
+//     key (runtime_sign.go; under TLS runtime_sign_tls.go), the hold of a
+//     broadcast until its origin's key check ends (under TLS, or a live
+//     member's new key: runtime_sign_hold.go),
 //     the window of
 //     each origin's sequence numbers that refuses replays
 //     (runtime_sign_replay.go), and the bounds

@@ -37,9 +37,11 @@ import (
 //     member's listed address and reads the key the node there gives in
 //     its HelloAccept (wire version 6) under the member's name; that key
 //     becomes the bound one. This is how a node restarted with a new key
-//     (Config.SigningKey unset) is heard again: its first broadcasts are
-//     refused and not marked seen, and once the check has run, later ones
-//     and the refused ones (by Plumtree's IHAVE and GRAFT) are delivered.
+//     (Config.SigningKey unset) is heard again: its broadcasts that arrive
+//     while the check runs are held, and delivered once the check binds
+//     the key (runtime_sign_hold.go); those refused (the hold full, or no
+//     check running) are not marked seen, and Plumtree's IHAVE and GRAFT
+//     recover them where another neighbour has them.
 //     A forger elsewhere cannot answer at the member's address; under
 //     TLS the answer also comes with the member's certificate.
 //
@@ -169,7 +171,7 @@ type originKeys struct {
 	checked map[string]time.Time
 	running int
 	// inflight holds the names whose key check is running (at most
-	// maxKeyChecks), held the broadcasts waiting for them under TLS
+	// maxKeyChecks), held the broadcasts waiting for them
 	// (runtime_sign_hold.go).
 	inflight map[string]struct{}
 	held     heldBroadcasts
@@ -230,9 +232,17 @@ func (l *runLoop) acceptOrigin(peer Peer, g gossipMsg) bool {
 	switch {
 	case ok && held.key == k:
 		return true
-	case ok && (name == o.self || l.ms.isLive(name)):
+	case ok && name == o.self:
 		l.m.refuseBroadcast(refusedOriginKey, peer, g, nil)
+		return false
+	case ok && l.ms.isLive(name):
+		// Another key for a live member: check the key at its address,
+		// and hold g until the check ends (runtime_sign_hold.go).
 		l.checkKey(name)
+		if l.hold(peer, g, k) {
+			return false
+		}
+		l.m.refuseBroadcast(refusedOriginKey, peer, g, nil)
 		return false
 	case !ok && len(o.keys) >= o.max && !o.evict(l.ms, l.now):
 		l.m.refuseBroadcast(refusedOriginFull, peer, g, nil)
@@ -324,15 +334,15 @@ func (c cmdKeyChecked) apply(l *runLoop) {
 	o := &l.origins
 	o.running--
 	delete(o.inflight, c.name)
-	// Under TLS, the broadcasts held for the check are judged once the
-	// key is bound, or not (runtime_sign_hold.go).
+	// The broadcasts held for the check are judged once the key is
+	// bound, or not (runtime_sign_hold.go).
 	defer l.releaseHeld(c.name)
 	if c.err != nil || c.key == (originKey{}) || c.name == o.self {
 		l.m.logger.Debug("key check failed", "member", c.name, "error", c.err)
 		return
 	}
 	if held, ok := o.keys[c.name]; ok && held.key == c.key {
-		return // the member kept its key: the refused broadcasts were forged
+		return // the member kept its key: the other key's broadcasts were forged
 	}
 	_, had := o.keys[c.name]
 	if !had && len(o.keys) >= o.max && !o.evict(l.ms, l.now) {

@@ -1,6 +1,6 @@
-// Runtime: signed broadcasts under mutual TLS — a checked broadcast whose
-// origin's key is being checked is held until the check ends, then
-// delivered or refused.
+// Runtime: a checked broadcast whose origin's key is being checked (under
+// mutual TLS, or without TLS for a live member's new key) is held until the
+// check ends, then delivered or refused.
 
 package hyparlist
 
@@ -32,7 +32,27 @@ package hyparlist
 // (hyparlist.msg.refused reason origin_unverified or origin_key), and
 // counted in hyparlist.origin.held reason full. A GOSSIP whose origin has
 // no check running (one ran within keyCheckInterval, or maxKeyChecks are
-// running) is refused at once, as before. Without TLS nothing is held.
+// running) is refused at once, as before.
+//
+// Without TLS (session 13) a broadcast is held only when it is signed by
+// another key than the one bound to a live member's name (origin_key),
+// which starts a key check at the member's address: a member restarted
+// with a new key. Until then it was refused, and the restarted node's
+// first announcements were lost wherever no other neighbour could repair
+// them. A node restarted at once (before its contact had declared it dead)
+// sends two: its join announcement, and its refutation of the suspicion
+// that the end of its previous run's links raised. When the refutation
+// reached the contact before the check had bound the new key, the contact
+// had nothing that could refute the suspicion until the next anti-entropy
+// exchange, and with short suspicion timeouts (serf's tests: SuspicionMult
+// 1, ProbeInterval 50 ms) reported the member left, then joined again
+// (TestRuntimeRestartSameAddress, 19 failures in 100 runs with
+// GOMAXPROCS=1; TestRuntimeNewKeyAnnouncementHeld shows the loss
+// deterministically). Held, the announcements are merged once the check
+// binds the key, within one dial. The same bounds apply, and what a hold
+// delivers is only what the check would have let through afterwards: a
+// forger's broadcast in a live member's name is refused when the check
+// gives the member's own key, as before, only up to one dial later.
 
 // Bounds of the held broadcasts.
 const (
