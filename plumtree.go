@@ -605,9 +605,9 @@ func (p *Plumtree) optimizeOnIHave(from string, id MessageID) bool {
 // the message caches it. After each round over them the wait doubles
 // (GraftTimeout2, 2×, 4×, … at most graftBackoffMax×), so a node that
 // is behind does not add a GRAFT per message and per GraftTimeout2 to
-// its load; an announcer that announces it again after a GRAFT (its
-// refusal under overload) is grafted again one GraftTimeout2 later
-// (plumtree_reannounce.go). The message is forgotten CacheTTL after its
+// its load; a message whose only announcer announces it again after a
+// GRAFT (its refusal under overload) is grafted again one GraftTimeout2
+// later (plumtree_reannounce.go). The message is forgotten CacheTTL after its
 // first announcement, when no cache holds it any more.
 func (p *Plumtree) graftTimerFired(t *ptGraftTimer) {
 	var next [graftBackoffSteps]*ptGraftTimer

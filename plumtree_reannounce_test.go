@@ -118,13 +118,12 @@ func TestPlumtreeReannouncedBurstDelivered(t *testing.T) {
 // TestPlumtreeReannouncedOncePerGraft: a's repeated announcement of o/1
 // after a GRAFT moves it to a GraftTimeout2 timer once; further repeats
 // before that timer fires change nothing (they cannot postpone the
-// GRAFT), nor does a first announcement from another neighbour, nor a
-// repeat before any GRAFT.
+// GRAFT), nor does a repeat before any GRAFT; a repeat after the next
+// GRAFT renews it again.
 func TestPlumtreeReannouncedOncePerGraft(t *testing.T) {
 	cfg := DefaultPlumtreeConfig()
-	h := newPtHarness(t, cfg, "a", "b")
+	h := newPtHarness(t, cfg, "a")
 	h.recv("a", pruneMsg{})
-	h.recv("b", pruneMsg{})
 	acts := h.recv("a", ihaveOf("o", 1, 1))
 	first := timerOf(t, acts)
 	wantActions(t, "a repeats before any GRAFT", h.recv("a", ihaveOf("o", 1, 1)))
@@ -133,16 +132,35 @@ func TestPlumtreeReannouncedOncePerGraft(t *testing.T) {
 	wantActions(t, "first graft", acts, "send a graft [o/1]",
 		fmt.Sprintf("timer %v plumtree-graft2[o/1]", cfg.GraftTimeout2))
 	backoff := timerOf(t, acts)
-	wantActions(t, "b announces it too", h.recv("b", ihaveOf("o", 1, 1)))
 	acts = h.recv("a", ihaveOf("o", 1, 1))
 	wantActions(t, "a announces it again", acts, fmt.Sprintf("timer %v plumtree-graft2[o/1]", cfg.GraftTimeout2))
 	renewed := timerOf(t, acts)
 	wantActions(t, "a announces it a third time", h.recv("a", ihaveOf("o", 1, 1)))
 	h.now += cfg.GraftTimeout2
 	wantActions(t, "the old timer owns nothing", h.step(TimerFired{Timer: backoff}))
-	wantActions(t, "renewed timer", h.step(TimerFired{Timer: renewed}), "send b graft [o/1]",
-		fmt.Sprintf("timer %v plumtree-graft2[o/1]", cfg.GraftTimeout2))
+	wantActions(t, "renewed timer", h.step(TimerFired{Timer: renewed}), "send a graft [o/1]",
+		fmt.Sprintf("timer %v plumtree-graft2[o/1]", 2*cfg.GraftTimeout2))
 	acts = h.recv("a", ihaveOf("o", 1, 1))
 	wantActions(t, "a announces it again after the next GRAFT", acts,
+		fmt.Sprintf("timer %v plumtree-graft2[o/1]", cfg.GraftTimeout2))
+}
+
+// TestPlumtreeReannouncedNotRenewedWithOtherAnnouncers: a message that
+// another neighbour announced too keeps the backoff when its grafted
+// announcer announces it again: its next GRAFT goes to the other one.
+func TestPlumtreeReannouncedNotRenewedWithOtherAnnouncers(t *testing.T) {
+	cfg := DefaultPlumtreeConfig()
+	h := newPtHarness(t, cfg, "a", "b")
+	h.recv("a", pruneMsg{})
+	h.recv("b", pruneMsg{})
+	acts := h.recv("a", ihaveOf("o", 1, 1))
+	h.recv("b", ihaveOf("o", 1, 1))
+	h.now += cfg.GraftTimeout1
+	acts = h.step(TimerFired{Timer: timerOf(t, acts)})
+	wantActions(t, "first graft", acts, "send a graft [o/1]",
+		fmt.Sprintf("timer %v plumtree-graft2[o/1]", cfg.GraftTimeout2))
+	wantActions(t, "a announces it again", h.recv("a", ihaveOf("o", 1, 1)))
+	h.now += cfg.GraftTimeout2
+	wantActions(t, "backoff timer", h.step(TimerFired{Timer: timerOf(t, acts)}), "send b graft [o/1]",
 		fmt.Sprintf("timer %v plumtree-graft2[o/1]", cfg.GraftTimeout2))
 }
