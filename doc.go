@@ -142,7 +142,9 @@
 //     parent announced while its link was lazy, plumtree_gap.go the GRAFT
 //     at once of what is missing behind a newer payload of its tree,
 //     plumtree_ihavewait.go the shorter wait for what a neighbour eager
-//     in the message's tree announced, plumtree_treepeers.go
+//     in the message's tree announced, plumtree_reannounce.go the GRAFT
+//     one round trip later of what a grafted neighbour announced again,
+//     plumtree_treepeers.go
 //     the TreePeers
 //     accessor). Each core has a Config,
 //     Validate and defaults in its *_config.go.

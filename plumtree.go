@@ -514,10 +514,11 @@ func (p *Plumtree) receiveIHave(from Peer, ih ihaveMsg) {
 	// optimisation (tested per entry below).
 	pp := p.peers.get(from.Name)
 	optimize := p.cfg.OptimizationThreshold > 0 && pp != nil
-	var gap []MessageID
+	var gap, renew []MessageID
 	for _, e := range ih.Entries {
 		fwd, ok := p.seen.round(e.ID)
 		if !ok {
+			renew = p.renewAnnounced(renew, e.ID, from.Name)
 			if timer == nil {
 				timer = &ptGraftTimer{ids: make([]MessageID, 0, len(ih.Entries))}
 			}
@@ -548,6 +549,9 @@ func (p *Plumtree) receiveIHave(from Peer, ih ihaveMsg) {
 		}
 		p.emit(SetTimer{After: p.graftWait(eager), Timer: timer})
 	}
+	// Announced again after our GRAFT: grafted again soon
+	// (plumtree_reannounce.go).
+	p.regraftRenewed(renew)
 	// Behind a newer payload of their tree: grafted now (plumtree_gap.go).
 	p.graftGap(gap, pp)
 }
@@ -601,8 +605,10 @@ func (p *Plumtree) optimizeOnIHave(from string, id MessageID) bool {
 // the message caches it. After each round over them the wait doubles
 // (GraftTimeout2, 2×, 4×, … at most graftBackoffMax×), so a node that
 // is behind does not add a GRAFT per message and per GraftTimeout2 to
-// its load. The message is forgotten CacheTTL after its first
-// announcement, when no cache holds it any more.
+// its load; a message whose only announcer announces it again after a
+// GRAFT (its refusal under overload) is grafted again one GraftTimeout2
+// later (plumtree_reannounce.go). The message is forgotten CacheTTL after its
+// first announcement, when no cache holds it any more.
 func (p *Plumtree) graftTimerFired(t *ptGraftTimer) {
 	var next [graftBackoffSteps]*ptGraftTimer
 	groups := p.groups[:0]
@@ -615,6 +621,7 @@ func (p *Plumtree) graftTimerFired(t *ptGraftTimer) {
 			delete(p.missing.m, id)
 			continue
 		}
+		e.renewed = false // one renewal per GRAFT (plumtree_reannounce.go)
 		target, round := p.graftTarget(&e)
 		step := min(round, graftBackoffSteps-1)
 		if next[step] == nil {

@@ -41,6 +41,10 @@ type ptMissing struct {
 	// grafts counts the GRAFTs sent for the message; it picks the next
 	// peer to graft and the wait before the following one.
 	grafts uint32
+	// renewed is set when an announcer announced the message again after
+	// a GRAFT, which moved it to a GraftTimeout2 timer; cleared when its
+	// timer fires (plumtree_reannounce.go).
+	renewed bool
 }
 
 // ptGraftTimer is the timer of Plumtree §3 that grafts a missing message

@@ -18,12 +18,15 @@ import "time"
 // (Config.MessageCacheTTL) with the payload, by then on a queue that has
 // drained. A GRAFT answer that again finds the user queue full is
 // announced again, and the neighbour, which still misses the message,
-// grafts it again. Plumtree's seen set makes the neighbour deliver it once
-// whatever the number of attempts; a neighbour whose GRAFT goes
-// unanswered grafts it again (plumtree.go, graftTimerFired). A payload
-// the cache no longer holds when the GRAFT arrives is lost for that
-// neighbour, as for any IHAVE answered too late. Only a full control queue fails the link. Not in the
-// papers, which assume links that do not fall behind.
+// grafts it again one round trip later (plumtree_reannounce.go).
+// Plumtree's seen set makes the neighbour deliver it once whatever the
+// number of attempts; a neighbour whose GRAFT goes unanswered grafts it
+// again (plumtree.go, graftTimerFired). A payload the cache no longer
+// holds when the GRAFT arrives is lost for that neighbour, as for any
+// IHAVE answered too late. An IHAVE batch the full control queue refuses
+// is kept and tried again one IHaveInterval later; only a full batch that
+// still does not fit fails the link. Not in the papers, which assume
+// links that do not fall behind.
 //
 // Only Plumtree Gossip of ClassUser uses the user queue (isUserFrame), so
 // every frame a full user queue refuses can be deferred this way; the
@@ -59,10 +62,7 @@ func (l *runLoop) deferUser(k *outLink, msg Message) bool {
 	}
 	if len(k.deferred) == 0 {
 		l.deferredLinks = append(l.deferredLinks, k)
-		if !l.deferArmed {
-			l.deferArmed = true
-			l.timers.add(l.now, max(l.m.config.IHaveInterval, time.Millisecond), coreRuntime, deferFlushTimer{})
-		}
+		l.armDeferFlush()
 	}
 	k.deferred = append(k.deferred, ihaveEntry{ID: g.ID, Round: g.Round})
 	l.m.metrics.userDeferred()
@@ -70,7 +70,11 @@ func (l *runLoop) deferUser(k *outLink, msg Message) bool {
 }
 
 // flushDeferred queues the held announcements of every link that is
-// still open; a link whose control queue is full fails.
+// still open. Those a full control queue refuses stay held for the next
+// window: a control queue full for one IHaveInterval is a link that is
+// behind, not a failed one (the batch is at most deferredBatchMax
+// entries; deferUser fails the link once that many are held and still do
+// not fit).
 func (l *runLoop) flushDeferred() {
 	l.deferArmed = false
 	links := l.deferredLinks
@@ -81,10 +85,19 @@ func (l *runLoop) flushDeferred() {
 			continue
 		}
 		if !k.flushDeferred() {
-			l.m.metrics.linkFailed("queue_full")
-			l.m.logger.Warn("send queue full, disconnecting peer", "peer", k.peer.Name)
-			l.linkFailed(k.peer, true)
+			l.deferredLinks = append(l.deferredLinks, k)
 		}
+	}
+	if len(l.deferredLinks) > 0 {
+		l.armDeferFlush()
+	}
+}
+
+// armDeferFlush arms the timer of flushDeferred unless it is armed.
+func (l *runLoop) armDeferFlush() {
+	if !l.deferArmed {
+		l.deferArmed = true
+		l.timers.add(l.now, max(l.m.config.IHaveInterval, time.Millisecond), coreRuntime, deferFlushTimer{})
 	}
 }
 

@@ -192,3 +192,52 @@ func TestRuntimeDeferUntilControlFull(t *testing.T) {
 		}
 	})
 }
+
+// TestRuntimeDeferFlushRetries: a batch of held announcements that finds
+// the control queue full when its IHAVE window closes stays held and is
+// queued at the next window once a control frame has left; the link is
+// not failed. Before session 13 the full control queue failed the link
+// at once and its held announcements were lost.
+func TestRuntimeDeferFlushRetries(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const depth = 4
+		a, peer, sink := muteSetup(t, func(conf *Config) { conf.PeerSendQueueDepth = depth })
+
+		type result struct {
+			open, armed     bool
+			held, heldAfter int
+			ctrlAfter       int
+		}
+		reply := make(chan result, 1)
+		if err := a.ml.submit(loopFunc(func(l *runLoop) {
+			var r result
+			k := l.link(peer)
+			for range depth {
+				k.enqueue(outFrame{msg: keepaliveMsg{}})
+			}
+			for i := range depth + 10 {
+				l.send(peer, gossipMsg{ID: MessageID{Origin: "o", Seq: uint64(i)}, Class: ClassUser, Payload: []byte("p")})
+			}
+			l.flushDeferred() // the control queue is full
+			r.open = l.links[peer.Name] == k
+			r.held = len(k.deferred)
+			r.armed = l.deferArmed && slices.Contains(l.deferredLinks, k)
+			k.takeCtrl()
+			l.flushDeferred() // the next window: it fits
+			r.heldAfter, r.ctrlAfter = len(k.deferred), k.ctrlLen()
+			reply <- r
+		})); err != nil {
+			t.Fatal(err)
+		}
+		r := <-reply
+		if !r.open || r.held != 10 || !r.armed {
+			t.Errorf("control queue full: link open %v, %d held, retry armed %v; want true, 10, true", r.open, r.held, r.armed)
+		}
+		if r.heldAfter != 0 || r.ctrlAfter != depth {
+			t.Errorf("next window: %d held, %d control frames; want 0, %d", r.heldAfter, r.ctrlAfter, depth)
+		}
+		if got := counterSum(sink, "hyparlist.link.failed"); got != 0 {
+			t.Errorf("%v link failures, want 0", got)
+		}
+	})
+}

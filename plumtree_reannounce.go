@@ -1,0 +1,67 @@
+// Plumtree core: an announcer that announces again a message we grafted
+// from it is grafted again after GraftTimeout2, not after the backoff.
+
+package hyparlist
+
+// Not in the paper, whose links do not fall behind. The runtime answers a
+// GRAFT with the payloads asked for, and those its full user queue to the
+// grafting node refuses it announces again, in an IHAVE
+// (runtime_backpressure.go): the announcement is the neighbour's refusal
+// of our GRAFT for them, and says that it still has them. Our own graft
+// timer for them had doubled its wait after each GRAFT (graftTimerFired),
+// while each GRAFT brought only what fitted in that queue. In the runtime
+// test TestRuntimeStalledRelayDeliversAll (a burst of 64 payloads of
+// 16 KiB through a relay whose queue to the next node holds three),
+// traced in session 13, the node behind the relay grafted the burst from
+// it ten times in 13 s (waits of 100 ms doubling to 3.2 s), got three or
+// four payloads each time, and forgot the last of them when CacheTTL ran out
+// since their first announcement: broadcasts accepted and lost.
+//
+// So an IHAVE of a message still missing, from the only neighbour that
+// announced it, which had announced it already and since been grafted for
+// it, moves the message to a timer of GraftTimeout2: it is grafted again
+// one round trip later. Once per GRAFT (ptMissing.renewed, cleared when
+// its timer fires), so that repeated announcements can neither make us
+// graft faster than once per GraftTimeout2 nor postpone the GRAFT (each
+// would restart the wait). The GRAFT after it waits as graftTimerFired's
+// backoff says, so a node that is behind and not told again still adds
+// little load.
+//
+// Only for the only announcer: a message other neighbours announced too
+// keeps the backoff, and its GRAFTs go to them in turn. Under a lasting
+// overload every link refuses part of every answer; grafting faster
+// there would fetch payloads the tree or another announcer is bringing
+// anyway and fill the queues that new broadcasts wait on, where the
+// backoff is meant to shed load. A message with one announcer has no
+// other way to come; in the chain of the test above every message is
+// such. (The bench at N = 32 and 4,096 broadcasts/s offered did not
+// separate either rule from main's within its run-to-run spread:
+// BENCHMARKS.md, session 13.)
+
+// renewAnnounced records, for the IHAVE entry id from the neighbour
+// called from, whether it is such a repeated announcement by the only
+// announcer, appending id to renew if so. Call it before the
+// announcement is recorded in the missing table.
+func (p *Plumtree) renewAnnounced(renew []MessageID, id MessageID, from string) []MessageID {
+	e, ok := p.missing.m[id]
+	if !ok || e.grafts == 0 || e.renewed || len(e.announcers) != 1 || e.announcers[0].peer.Name != from {
+		return renew
+	}
+	return append(renew, id)
+}
+
+// regraftRenewed moves the missing messages ids to a new graft timer of
+// GraftTimeout2 and marks them renewed.
+func (p *Plumtree) regraftRenewed(ids []MessageID) {
+	if len(ids) == 0 {
+		return
+	}
+	t := &ptGraftTimer{second: true, ids: ids}
+	for _, id := range ids {
+		e := p.missing.m[id]
+		e.renewed = true
+		e.timer = t
+		p.missing.m[id] = e
+	}
+	p.emit(SetTimer{After: p.cfg.GraftTimeout2, Timer: t})
+}
