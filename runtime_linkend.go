@@ -123,13 +123,14 @@ func (m *Memberlist) reportLinkEnd(peer Peer, err error, mark linkMark) {
 
 // onLinkEnded starts the check of the stream this node writes to p, when
 // p is an active neighbour: p's link stream to this node ended without a
-// DISCONNECT.
+// DISCONNECT. A link on a shared stream (runtime_shared.go) is left
+// alone: the reader of its own stream fails it when that stream ends.
 func (l *runLoop) onLinkEnded(p Peer) {
 	if l.left || !l.hv.isActive(p.Name) {
 		return
 	}
 	k := l.links[p.Name]
-	if k == nil || k.stream() == nil || !k.checking.CompareAndSwap(false, true) {
+	if k == nil || k.stream() == nil || k.shared.Load() != nil || !k.checking.CompareAndSwap(false, true) {
 		return
 	}
 	l.m.wg.Add(1)

@@ -44,12 +44,42 @@ var keyMsgRefused = []string{"hyparlist", "msg", "refused"}
 // other than its sender's link.
 const refusedNotLink = "not_link"
 
-// linkOwners maps a peer name to the accepted stream that owns it. It is
-// safe for concurrent use by the readers; it holds at most one entry per
-// open stream.
+// linkOwners maps a peer name to the stream that owns it, and a stream
+// both ends may write on to its sharedStream (runtime_shared.go). It is
+// safe for concurrent use by the readers and the loop; it holds at most
+// one entry of each kind per open stream.
 type linkOwners struct {
-	mu    sync.Mutex
-	owner map[string]net.Conn
+	mu     sync.Mutex
+	owner  map[string]net.Conn
+	shared map[net.Conn]*sharedStream
+}
+
+// addShared records s as the shared end of conn, until removeShared.
+func (o *linkOwners) addShared(conn net.Conn, s *sharedStream) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.shared == nil {
+		o.shared = make(map[net.Conn]*sharedStream)
+	}
+	o.shared[conn] = s
+}
+
+// removeShared forgets the shared end of conn.
+func (o *linkOwners) removeShared(conn net.Conn) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.shared, conn)
+}
+
+// sharedOf returns the shared end of the stream that owns name, or nil.
+func (o *linkOwners) sharedOf(name string) *sharedStream {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	conn, ok := o.owner[name]
+	if !ok {
+		return nil
+	}
+	return o.shared[conn]
 }
 
 // claim makes conn the owner of name unless another stream owns it, and
