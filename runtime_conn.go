@@ -20,13 +20,21 @@ import (
 // This file owns connections: the handshake that opens every stream, the
 // outbound links the loop writes to, and the readers of accepted streams.
 //
-// Model: a node writes protocol frames to a peer only on a stream it
-// dialled itself, and reads from every stream it accepted. So every stream
-// carries frames one way (after the handshake), and there is never a tie to
-// break between two streams of the same pair. The exceptions are
-// request/answer exchanges on short-lived streams: a Ping is answered (ackMsg,
-// or pingAckMsg from version 2) on the same stream. A linkPingMsg, sent on a
-// long-lived link, is answered on the answerer's own link (runtime_ping.go).
+// Model: every stream has one reader at each end that reads it (the
+// acceptor's runReader; the dialler's readShared for a link stream of wire
+// version 7 or later) and at most one link writing it from each end. Below
+// wire version 7 a node writes protocol frames to a peer only on a stream
+// it dialled itself, so such a stream carries frames one way (after the
+// handshake). From version 7 a node that opens a link to a peer writes it
+// on the peer's link stream to it when there is one it may use, so a pair
+// of neighbours shares one stream; each direction then ends with a
+// streamEndMsg and the stream closes once both have (runtime_shared.go).
+// Two links opened in the same instant keep a stream each, written one
+// way, so there is still no tie to break. The exceptions are
+// request/answer exchanges on short-lived streams: a Ping is answered
+// (ackMsg, or pingAckMsg from version 2) on the same stream. A linkPingMsg,
+// sent on a long-lived link, is answered on the answerer's own link
+// (runtime_ping.go), which from version 7 is usually the same stream.
 //
 // An active-view neighbour has one long-lived outbound link, opened on
 // NeighborUp and closed on NeighborDown once its queued frames are
@@ -855,6 +863,9 @@ func (m *Memberlist) readStream(conn net.Conn, peer Peer, version uint8, keys st
 	sr := newStreamReader(&m.readBufs, cr)
 	defer sr.release()
 	idle := m.readIdleTimeout()
+	if shared != nil && shared.dialled {
+		idle = 0
+	}
 	// alive is when the last frame that keeps the stream alive arrived;
 	// the read deadline is at least idle after it, moved only when it
 	// comes near (runtime_deadline.go).

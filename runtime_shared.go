@@ -61,6 +61,10 @@ type sharedStream struct {
 	conn    net.Conn // with its keys (boundConn) when they are bound
 	peer    Peer
 	version uint8
+	// dialled: this node dialled the stream. Its reader has no idle
+	// limit: the peer may never write on it, and the link's own checks
+	// (runtime_silence.go) judge the peer.
+	dialled bool
 
 	mu sync.Mutex
 	// link is the link of this node that writes on the stream; nil until
@@ -140,7 +144,7 @@ func (m *Memberlist) startSharedReader(l *outLink, conn net.Conn, v uint8) {
 	if v < wireVersionShared {
 		return
 	}
-	s := &sharedStream{m: m, conn: conn, peer: l.peer, version: v, link: l}
+	s := &sharedStream{m: m, conn: conn, peer: l.peer, version: v, dialled: true, link: l}
 	l.shared.Store(s)
 	m.wg.Add(1)
 	go m.readShared(s)

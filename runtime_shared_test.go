@@ -192,3 +192,37 @@ func joinAsRawPeer(t *testing.T, c *testCluster, node *Memberlist, version uint8
 	}
 	return old, self, link
 }
+
+// TestRuntimeSharedSimultaneousNeighbours: two nodes that ask each other
+// to be neighbours in the same instant link over two streams, each
+// written one way, and keep both links beyond the read idle limit of an
+// accepted stream: the reader of a stream a node dialled has no idle
+// limit, as its peer may never write on it (with one, both links failed
+// after 6 s).
+func TestRuntimeSharedSimultaneousNeighbours(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sink := newInmemSink(time.Hour, time.Hour)
+		c := newMockClusterWithSink(t, 2, nil, sink)
+		defer c.shutdown()
+		a, b := c.nodes[0], c.nodes[1]
+		for _, pair := range [][2]*testNode{{a, b}, {b, a}} {
+			to := pair[1].ml.self
+			if err := pair[0].ml.submit(loopFunc(func(l *runLoop) {
+				l.send(to, neighborMsg{HighPriority: true})
+			})); err != nil {
+				t.Fatal(err)
+			}
+		}
+		synctest.Wait()
+		if got := c.net.openStreams(); got != 2 {
+			t.Errorf("%d streams open after simultaneous NEIGHBOR requests, want 2", got)
+		}
+		time.Sleep(3 * a.ml.readIdleTimeout())
+		if !slices.Contains(memberNames(a.ml.Neighbors()), b.rec.name) || !slices.Contains(memberNames(b.ml.Neighbors()), a.rec.name) {
+			t.Errorf("neighbours %v and %v, want each other", memberNames(a.ml.Neighbors()), memberNames(b.ml.Neighbors()))
+		}
+		if got := counterSum(sink, "hyparlist.link.failed"); got != 0 {
+			t.Errorf("%v links failed (%v)", got, counterKeys(sink, "hyparlist.link.failed"))
+		}
+	})
+}
