@@ -205,6 +205,13 @@ func TestRuntimeSharedSimultaneousNeighbours(t *testing.T) {
 		c := newMockClusterWithSink(t, 2, nil, sink)
 		defer c.shutdown()
 		a, b := c.nodes[0], c.nodes[1]
+		// Frames take 100 ms each way, so that each node sends its
+		// request before it reads the other's.
+		for _, d := range [][2]string{{a.rec.name, b.rec.name}, {b.rec.name, a.rec.name}} {
+			if err := c.net.setDelay(d[0], d[1], 100*time.Millisecond); err != nil {
+				t.Fatal(err)
+			}
+		}
 		for _, pair := range [][2]*testNode{{a, b}, {b, a}} {
 			to := pair[1].ml.self
 			if err := pair[0].ml.submit(loopFunc(func(l *runLoop) {
@@ -213,9 +220,14 @@ func TestRuntimeSharedSimultaneousNeighbours(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		synctest.Wait()
+		time.Sleep(time.Second)
 		if got := c.net.openStreams(); got != 2 {
 			t.Errorf("%d streams open after simultaneous NEIGHBOR requests, want 2", got)
+		}
+		for _, d := range [][2]string{{a.rec.name, b.rec.name}, {b.rec.name, a.rec.name}} {
+			if err := c.net.setDelay(d[0], d[1], 0); err != nil {
+				t.Fatal(err)
+			}
 		}
 		time.Sleep(3 * a.ml.readIdleTimeout())
 		if !slices.Contains(memberNames(a.ml.Neighbors()), b.rec.name) || !slices.Contains(memberNames(b.ml.Neighbors()), a.rec.name) {
