@@ -208,6 +208,11 @@ type linkFailure struct {
 	// reason is the metric's reason: linkFailedWrite, or linkFailedEnded
 	// (runtime_linkend.go).
 	reason string
+	// weak marks the failure as weak evidence of a crash
+	// (LinkFailed.Weak) whatever its reason: the end of a shared stream,
+	// which a live peer that aborted its link causes too
+	// (runtime_shared.go).
+	weak bool
 }
 
 // linkFailedWrite is the reason of a link failed because a write on it

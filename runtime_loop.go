@@ -562,7 +562,7 @@ func (l *runLoop) onWriterFailure(f linkFailure) {
 	}
 	l.m.metrics.linkFailed(f.reason)
 	l.m.logger.Debug("link failed", "peer", f.link.peer.Name, "reason", f.reason, "error", f.err)
-	l.failLink(LinkFailed{Peer: f.link.peer, Weak: f.reason != linkFailedEnded && !checkFailureRefused(f.err),
+	l.failLink(LinkFailed{Peer: f.link.peer, Weak: f.weak || f.reason != linkFailedEnded && !checkFailureRefused(f.err),
 		Local: l.noteLocalFailure(f.err)})
 }
 

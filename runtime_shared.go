@@ -37,7 +37,11 @@ import (
 //     the peer's process is gone, or it aborted the link) fails the link
 //     attached to it at once (linkFailedEnded): the stream the link writes
 //     on is the one that ended, so no second stream needs checking
-//     (runtime_linkend.go does that for links of older versions);
+//     (runtime_linkend.go does that for links of older versions). The
+//     failure is weak evidence (LinkFailed.Weak): a live peer whose link
+//     was aborted while its writer ran ends the stream the same way, and
+//     a node that is behind does not accuse on it
+//     (membership_accuse_behind.go);
 //   - a write that fails, and abort, close the stream as before.
 //
 // Two nodes that dial each other at the same moment, before either
@@ -167,7 +171,12 @@ func (m *Memberlist) readShared(s *sharedStream) {
 func (m *Memberlist) endShared(s *sharedStream, err error) {
 	if err != nil {
 		if l := s.attached(); l != nil && streamEnded(err) && !m.shutDown() {
-			m.reportLinkFailure(l, linkFailedEnded, err)
+			// Weak: a live peer that aborts its link while its writer
+			// runs ends the stream the same way (abort).
+			select {
+			case m.failures <- linkFailure{link: l, err: err, reason: linkFailedEnded, weak: true}:
+			case <-m.shutdownCh:
+			}
 		}
 		_ = s.conn.Close()
 		return
