@@ -4,10 +4,8 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"slices"
-	"strconv"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -117,7 +115,7 @@ func TestRuntimeSharedNotWithOldPeer(t *testing.T) {
 		c, _ := pingCluster(t, 1, acceptUnsigned)
 		node := c.nodes[0].ml
 		lim := defaultWireLimits()
-		old, self, link := joinAsRawPeer(t, c, node, 6, lim)
+		old, self, link := joinAsOldPeer(t, c, node, 6, lim)
 		got := make(chan Message, 100)
 		go serveOldPeerLink(old, self, 6, lim, func(_ byte, msg Message) {
 			select {
@@ -150,7 +148,7 @@ func TestRuntimeSharedWithNewPeer(t *testing.T) {
 		c, _ := pingCluster(t, 1, acceptUnsigned)
 		node := c.nodes[0].ml
 		lim := defaultWireLimits()
-		old, _, link := joinAsRawPeer(t, c, node, wireVersionShared, lim)
+		old, _, link := joinAsOldPeer(t, c, node, wireVersionShared, lim)
 		if err := link.SetReadDeadline(time.Now().Add(time.Second)); err != nil {
 			t.Fatal(err)
 		}
@@ -162,79 +160,6 @@ func TestRuntimeSharedWithNewPeer(t *testing.T) {
 			_ = s.Close()
 			t.Error("the node dialled the version-7 peer instead of writing on its stream")
 		default:
-		}
-	})
-}
-
-// joinAsRawPeer is joinAsOldPeer for a peer of any version: the
-// handshake's answer is checked for its version and name only (from
-// version 6 it carries the node's broadcast key).
-func joinAsRawPeer(t *testing.T, c *testCluster, node *Memberlist, version uint8, lim wireLimits) (*MockTransport, Peer, net.Conn) {
-	t.Helper()
-	old := c.net.NewTransport("old")
-	t.Cleanup(func() { _ = old.Shutdown() })
-	oldIP, oldPort, _ := old.FinalAdvertiseAddr("", 0)
-	self := Peer{Name: "old", Addr: net.JoinHostPort(oldIP.String(), strconv.Itoa(oldPort))}
-	link, err := old.DialAddressTimeout(Address{Addr: node.LocalNode().Address()}, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = link.Close() })
-	if err := writeMessageFrame(link, helloMsg{VersionMin: 1, VersionMax: version, Name: self.Name, Addr: self.Addr}, lim); err != nil {
-		t.Fatal(err)
-	}
-	msg, err := readMessageFrame(link, lim)
-	if a, ok := msg.(helloAcceptMsg); err != nil || !ok || a.Version != version || a.Name != node.LocalNode().Name {
-		t.Fatalf("handshake answer %+v, %v; want version %d", msg, err, version)
-	}
-	if err := writeMessageFrame(link, joinMsg{}, lim); err != nil {
-		t.Fatal(err)
-	}
-	return old, self, link
-}
-
-// TestRuntimeSharedSimultaneousNeighbours: two nodes that ask each other
-// to be neighbours in the same instant link over two streams, each
-// written one way, and keep both links beyond the read idle limit of an
-// accepted stream: the reader of a stream a node dialled has no idle
-// limit, as its peer may never write on it (with one, both links failed
-// after 6 s).
-func TestRuntimeSharedSimultaneousNeighbours(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		sink := newInmemSink(time.Hour, time.Hour)
-		c := newMockClusterWithSink(t, 2, nil, sink)
-		defer c.shutdown()
-		a, b := c.nodes[0], c.nodes[1]
-		// Frames take 100 ms each way, so that each node sends its
-		// request before it reads the other's.
-		for _, d := range [][2]string{{a.rec.name, b.rec.name}, {b.rec.name, a.rec.name}} {
-			if err := c.net.setDelay(d[0], d[1], 100*time.Millisecond); err != nil {
-				t.Fatal(err)
-			}
-		}
-		for _, pair := range [][2]*testNode{{a, b}, {b, a}} {
-			to := pair[1].ml.self
-			if err := pair[0].ml.submit(loopFunc(func(l *runLoop) {
-				l.send(to, neighborMsg{HighPriority: true})
-			})); err != nil {
-				t.Fatal(err)
-			}
-		}
-		time.Sleep(time.Second)
-		if got := c.net.openStreams(); got != 2 {
-			t.Errorf("%d streams open after simultaneous NEIGHBOR requests, want 2", got)
-		}
-		for _, d := range [][2]string{{a.rec.name, b.rec.name}, {b.rec.name, a.rec.name}} {
-			if err := c.net.setDelay(d[0], d[1], 0); err != nil {
-				t.Fatal(err)
-			}
-		}
-		time.Sleep(3 * a.ml.readIdleTimeout())
-		if !slices.Contains(memberNames(a.ml.Neighbors()), b.rec.name) || !slices.Contains(memberNames(b.ml.Neighbors()), a.rec.name) {
-			t.Errorf("neighbours %v and %v, want each other", memberNames(a.ml.Neighbors()), memberNames(b.ml.Neighbors()))
-		}
-		if got := counterSum(sink, "hyparlist.link.failed"); got != 0 {
-			t.Errorf("%v links failed (%v)", got, counterKeys(sink, "hyparlist.link.failed"))
 		}
 	})
 }
