@@ -14,8 +14,9 @@ import (
 // is not verified, so anyone who reaches the port could open a stream
 // under a neighbour's name and send DISCONNECT: one such frame per
 // neighbour emptied a node's active view (issue 14). A neighbour sends
-// all of its HyParView frames over the one link it dialled to this node
-// (runtime_conn.go), so the node honours a DISCONNECT naming a peer only
+// all of its HyParView frames over its one link to this node (on the
+// stream it dialled, or from wire version 7 often on the stream this node
+// dialled, which this node then reads: runtime_shared.go), so the node honours a DISCONNECT naming a peer only
 // on the stream that peer's HyParView frames came over first:
 //
 //   - the first accepted stream that carries a HyParView message (JOIN,
