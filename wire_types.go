@@ -36,6 +36,7 @@ const (
 	typeAck         MessageType = 53
 	typeLinkPing    MessageType = 54
 	typePingAck     MessageType = 55
+	typeStreamEnd   MessageType = 56
 )
 
 // String returns the message type's name, as used in logs and metrics.
@@ -89,6 +90,8 @@ func (t MessageType) String() string {
 		return "link_ping"
 	case typePingAck:
 		return "ping_ack"
+	case typeStreamEnd:
+		return "stream_end"
 	}
 	return "unknown"
 }
