@@ -53,8 +53,10 @@ func (c cmdJoin) apply(l *runLoop) {
 		// contact's name.
 		_ = c.conn.Close()
 	default:
-		if k := l.openLink(c.contact, c.conn, c.version); k == nil {
+		if k := l.openLink(c.contact, c.conn); k == nil {
 			_ = c.conn.Close()
+		} else {
+			k.version.Store(uint32(c.version))
 		}
 	}
 	if l.left {

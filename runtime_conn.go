@@ -20,21 +20,13 @@ import (
 // This file owns connections: the handshake that opens every stream, the
 // outbound links the loop writes to, and the readers of accepted streams.
 //
-// Model: every stream has one reader at each end that reads it (the
-// acceptor's runReader; the dialler's readShared for a link stream of wire
-// version 7 or later) and at most one link writing it from each end. Below
-// wire version 7 a node writes protocol frames to a peer only on a stream
-// it dialled itself, so such a stream carries frames one way (after the
-// handshake). From version 7 a node that opens a link to a peer writes it
-// on the peer's link stream to it when there is one it may use, so a pair
-// of neighbours shares one stream; each direction then ends with a
-// streamEndMsg and the stream closes once both have (runtime_shared.go).
-// Two links opened in the same instant keep a stream each, written one
-// way, so there is still no tie to break. The exceptions are
-// request/answer exchanges on short-lived streams: a Ping is answered
-// (ackMsg, or pingAckMsg from version 2) on the same stream. A linkPingMsg,
-// sent on a long-lived link, is answered on the answerer's own link
-// (runtime_ping.go), which from version 7 is usually the same stream.
+// Model: a node writes protocol frames to a peer only on a stream it
+// dialled itself, and reads from every stream it accepted. So every stream
+// carries frames one way (after the handshake), and there is never a tie to
+// break between two streams of the same pair. The exceptions are
+// request/answer exchanges on short-lived streams: a Ping is answered (ackMsg,
+// or pingAckMsg from version 2) on the same stream. A linkPingMsg, sent on a
+// long-lived link, is answered on the answerer's own link (runtime_ping.go).
 //
 // An active-view neighbour has one long-lived outbound link, opened on
 // NeighborUp and closed on NeighborDown once its queued frames are
@@ -113,11 +105,6 @@ type outLink struct {
 	// version is the wire version of the link's stream once its handshake
 	// is done (0 before): only then may frames of newer types be queued.
 	version atomic.Uint32
-	// shared is the link's end of a stream both ends write on
-	// (runtime_shared.go): set before the link's first writer runs when
-	// the link is attached to an accepted stream, by the first writer
-	// when it dialled one; nil below wire version 7.
-	shared atomic.Pointer[sharedStream]
 
 	// heartbeat is set while the link is an active-view link: its writer
 	// then sends a Keepalive of its own when it has written nothing for
@@ -156,20 +143,9 @@ func newOutLink(peer Peer, depth, maxBytes int) *outLink {
 
 // abort stops the link at once: frames still queued are discarded and a
 // write in progress fails.
-//
-// A link on a shared stream (runtime_shared.go) whose writer is idle
-// keeps its stream: it ends its direction with a streamEndMsg instead, so
-// that the peer, which may well be alive, does not take the end for a
-// crash.
 func (l *outLink) abort() {
-	s := l.shared.Load()
-	graceful := false
 	l.abortOnce.Do(func() {
 		close(l.abortCh)
-		if s != nil && l.stopIdle() {
-			graceful = true
-			return
-		}
 		l.mu.Lock()
 		if l.conn != nil {
 			_ = l.conn.Close()
@@ -177,11 +153,6 @@ func (l *outLink) abort() {
 		l.mu.Unlock()
 	})
 	l.discard()
-	if graceful {
-		l.finish()
-		s.m.endDirection(s)
-		return
-	}
 	if l.stopIdle() {
 		l.finish()
 	}
@@ -208,11 +179,6 @@ type linkFailure struct {
 	// reason is the metric's reason: linkFailedWrite, or linkFailedEnded
 	// (runtime_linkend.go).
 	reason string
-	// weak marks the failure as weak evidence of a crash
-	// (LinkFailed.Weak) whatever its reason: the end of a shared stream,
-	// which a live peer that aborted its link causes too
-	// (runtime_shared.go).
-	weak bool
 }
 
 // linkFailedWrite is the reason of a link failed because a write on it
@@ -223,15 +189,13 @@ const linkFailedWrite = "write"
 var errLinkAborted = errors.New("link aborted")
 
 // runWriter is a link's first writer goroutine: it dials the link's
-// stream unless the loop handed one over (conn, of wire version v: from
-// Join, or an accepted stream the link is attached to), then writes the
-// queue until it is empty (serveLink). Frames queued together are written
-// in one call. A stream of version 7 or more that the node dialled is
-// read too (runtime_shared.go).
-func (m *Memberlist) runWriter(l *outLink, conn net.Conn, v uint8) {
+// stream unless the loop handed one over (conn, from Join), then writes
+// the queue until it is empty (serveLink). Frames queued together are
+// written in one call.
+func (m *Memberlist) runWriter(l *outLink, conn net.Conn) {
 	defer m.wg.Done()
 	if conn == nil {
-		c, dv, err := m.dialLink(l)
+		c, v, err := m.dialLink(l)
 		if err != nil {
 			if !errors.Is(err, errLinkAborted) && !errors.Is(err, ErrShutdown) {
 				m.reportLinkFailure(l, linkFailedWrite, err)
@@ -239,20 +203,14 @@ func (m *Memberlist) runWriter(l *outLink, conn net.Conn, v uint8) {
 			l.finish()
 			return
 		}
-		conn, v = c, dv
+		conn = c
 		l.version.Store(uint32(v))
 	}
 	// conn comes from dialVersion: it is in m.conns, and Close forgets it.
-	// An attached stream is closed by its reader.
 	if !l.setConn(conn) {
-		if l.shared.Load() == nil {
-			_ = conn.Close()
-		}
+		_ = conn.Close()
 		l.finish()
 		return
-	}
-	if l.shared.Load() == nil {
-		m.startSharedReader(l, conn, v)
 	}
 	m.armHeartbeat(l)
 	m.serveLink(l, conn)
@@ -276,11 +234,7 @@ func (m *Memberlist) serveLink(l *outLink, conn net.Conn) {
 	if err != nil {
 		m.reportLinkFailure(l, linkFailedWrite, err)
 	}
-	if err != nil || l.shared.Load() == nil {
-		// The reader of a shared stream closes it once both ends
-		// wrote their streamEndMsg (runtime_shared.go).
-		_ = conn.Close()
-	}
+	_ = conn.Close()
 	// Frames left when the link ends (failed or closed) are discarded
 	// here, or by abort for those the loop queues until it learns of the
 	// failure (runtime_backlog.go).
@@ -334,9 +288,6 @@ func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) (parked bool, err erro
 				// user queue still holds, then close.
 				for uf, ok := l.takeUser(); ok; uf, ok = l.takeUser() {
 					buf, scratch = m.appendFrame(buf, scratch, forVersion(uf.msg, uint8(l.version.Load())), l.peer, label, &tally)
-				}
-				if l.shared.Load() != nil {
-					buf, scratch = m.appendFrame(buf, scratch, streamEndMsg{}, l.peer, label, &tally)
 				}
 				closing = true
 				break gather
@@ -838,39 +789,11 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 		m.logger.Debug("refused connection", "remote", conn.RemoteAddr().String(), "error", err)
 		return
 	}
-	var shared *sharedStream
-	if version >= wireVersionShared {
-		shared = &sharedStream{m: m, conn: &boundConn{Conn: conn, keys: keys}, peer: peer, version: version}
-	}
-	err = m.readStream(conn, peer, version, keys, shared)
-	if shared != nil {
-		m.endShared(shared, err)
-	}
-}
-
-// errStreamClosedHere is what readStream returns when this node ends the
-// stream (a frame refused, a frame budget not granted in time).
-var errStreamClosedHere = errors.New("stream closed by this node")
-
-// readStream reads the frames of peer's stream conn, of wire version
-// version and keys keys, until it ends, and returns why: the read error,
-// errStreamClosedHere, or nil when the peer's streamEndMsg was read.
-// shared is conn's end when both ends may write on it (runtime_shared.go),
-// else nil. conn owns peer's name (runtime_linkowner.go) at most until
-// readStream returns.
-func (m *Memberlist) readStream(conn net.Conn, peer Peer, version uint8, keys streamKeys, shared *sharedStream) error {
 	defer m.owners.release(peer.Name, conn)
-	if shared != nil {
-		m.owners.addShared(conn, shared)
-		defer m.owners.removeShared(conn)
-	}
 	cr := &byteCounter{r: conn}
 	sr := newStreamReader(&m.readBufs, cr)
 	defer sr.release()
 	idle := m.readIdleTimeout()
-	if shared != nil && shared.dialled {
-		idle = 0
-	}
 	// alive is when the last frame that keeps the stream alive arrived;
 	// the read deadline is at least idle after it, moved only when it
 	// comes near (runtime_deadline.go).
@@ -896,17 +819,15 @@ func (m *Memberlist) readStream(conn net.Conn, peer Peer, version uint8, keys st
 		br := sr.next()
 		charge, ok := m.takeFrameBudget(br, wait)
 		if !ok {
-			return errStreamClosedHere
+			return
 		}
 		msg, err := m.crypto.readFrame(br, m.lim, keys.recv)
 		if err != nil {
 			m.budget.release(charge)
 			m.countIdle(err, idle)
 			m.logReadError(peer, connSource(conn), err)
-			// A link attached to a shared stream fails in endShared;
-			// onLinkEnded leaves those alone.
 			m.reportLinkEnd(peer, err, link)
-			return err
+			return
 		}
 		n := cr.n - sr.buffered()
 		tally.add(msg.Type(), n-consumed, emit)
@@ -915,23 +836,10 @@ func (m *Memberlist) readStream(conn net.Conn, peer Peer, version uint8, keys st
 		if keepsStreamAlive(msg) {
 			alive = at
 		}
-		if _, ok := msg.(streamEndMsg); ok {
-			m.budget.release(charge)
-			if shared == nil {
-				return errStreamClosedHere
-			}
-			return nil
-		}
-		if _, ok := msg.(pingMsg); ok && shared != nil && shared.attached() != nil {
-			// A Ping comes on a stream of its own; this one has a
-			// writer, which an answer written here would interleave with.
-			m.budget.release(charge)
-			continue
-		}
 		handled := m.handleStreamMessage(conn, peer, version, keys.send, msg, at)
 		m.budget.release(charge)
 		if !handled {
-			return errStreamClosedHere
+			return
 		}
 		link = m.markLink(conn, peer.Name, msg, link)
 	}

@@ -19,11 +19,8 @@ import (
 // 8, 32"). Not in the paper, which leaves failure detection to TCP: this is
 // that detection, done on the reading side.
 //
-// Below wire version 7 a pair of neighbours uses two streams: each writes
-// its frames on the stream it dialled and reads the other's
-// (runtime_conn.go). From version 7 they usually share one, and the
-// reader of that stream fails the link when it ends (runtime_shared.go);
-// what follows is for links on a stream of their own. When a
+// A pair of neighbours uses two streams: each writes its frames on the
+// stream it dialled and reads the other's (runtime_conn.go). When a
 // neighbour's process dies (kill -9, a crash, Shutdown without Leave) its
 // kernel closes both: the stream it wrote to this node ends (EOF or reset)
 // and the stream this node writes to it is closed at its end. Either alone
@@ -126,14 +123,13 @@ func (m *Memberlist) reportLinkEnd(peer Peer, err error, mark linkMark) {
 
 // onLinkEnded starts the check of the stream this node writes to p, when
 // p is an active neighbour: p's link stream to this node ended without a
-// DISCONNECT. A link on a shared stream (runtime_shared.go) is left
-// alone: the reader of its own stream fails it when that stream ends.
+// DISCONNECT.
 func (l *runLoop) onLinkEnded(p Peer) {
 	if l.left || !l.hv.isActive(p.Name) {
 		return
 	}
 	k := l.links[p.Name]
-	if k == nil || k.stream() == nil || k.shared.Load() != nil || !k.checking.CompareAndSwap(false, true) {
+	if k == nil || k.stream() == nil || !k.checking.CompareAndSwap(false, true) {
 		return
 	}
 	l.m.wg.Add(1)

@@ -14,9 +14,8 @@ import (
 // is not verified, so anyone who reaches the port could open a stream
 // under a neighbour's name and send DISCONNECT: one such frame per
 // neighbour emptied a node's active view (issue 14). A neighbour sends
-// all of its HyParView frames over its one link to this node (on the
-// stream it dialled, or from wire version 7 often on the stream this node
-// dialled, which this node then reads: runtime_shared.go), so the node honours a DISCONNECT naming a peer only
+// all of its HyParView frames over the one link it dialled to this node
+// (runtime_conn.go), so the node honours a DISCONNECT naming a peer only
 // on the stream that peer's HyParView frames came over first:
 //
 //   - the first accepted stream that carries a HyParView message (JOIN,
@@ -45,42 +44,12 @@ var keyMsgRefused = []string{"hyparlist", "msg", "refused"}
 // other than its sender's link.
 const refusedNotLink = "not_link"
 
-// linkOwners maps a peer name to the stream that owns it, and a stream
-// both ends may write on to its sharedStream (runtime_shared.go). It is
-// safe for concurrent use by the readers and the loop; it holds at most
-// one entry of each kind per open stream.
+// linkOwners maps a peer name to the accepted stream that owns it. It is
+// safe for concurrent use by the readers; it holds at most one entry per
+// open stream.
 type linkOwners struct {
-	mu     sync.Mutex
-	owner  map[string]net.Conn
-	shared map[net.Conn]*sharedStream
-}
-
-// addShared records s as the shared end of conn, until removeShared.
-func (o *linkOwners) addShared(conn net.Conn, s *sharedStream) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.shared == nil {
-		o.shared = make(map[net.Conn]*sharedStream)
-	}
-	o.shared[conn] = s
-}
-
-// removeShared forgets the shared end of conn.
-func (o *linkOwners) removeShared(conn net.Conn) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	delete(o.shared, conn)
-}
-
-// sharedOf returns the shared end of the stream that owns name, or nil.
-func (o *linkOwners) sharedOf(name string) *sharedStream {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	conn, ok := o.owner[name]
-	if !ok {
-		return nil
-	}
-	return o.shared[conn]
+	mu    sync.Mutex
+	owner map[string]net.Conn
 }
 
 // claim makes conn the owner of name unless another stream owns it, and

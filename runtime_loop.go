@@ -562,7 +562,7 @@ func (l *runLoop) onWriterFailure(f linkFailure) {
 	}
 	l.m.metrics.linkFailed(f.reason)
 	l.m.logger.Debug("link failed", "peer", f.link.peer.Name, "reason", f.reason, "error", f.err)
-	l.failLink(LinkFailed{Peer: f.link.peer, Weak: f.weak || f.reason != linkFailedEnded && !checkFailureRefused(f.err),
+	l.failLink(LinkFailed{Peer: f.link.peer, Weak: f.reason != linkFailedEnded && !checkFailureRefused(f.err),
 		Local: l.noteLocalFailure(f.err)})
 }
 
@@ -572,13 +572,11 @@ func (l *runLoop) link(p Peer) *outLink {
 	if k := l.links[p.Name]; k != nil {
 		return k
 	}
-	return l.openLink(p, nil, 0)
+	return l.openLink(p, nil)
 }
 
-// openLink starts a link to p, writing to conn (of wire version v) when
-// it is not nil, else to an accepted stream from p it can write on
-// (runtime_shared.go), else to a stream it dials.
-func (l *runLoop) openLink(p Peer, conn net.Conn, v uint8) *outLink {
+// openLink starts a link to p, writing to conn when it is not nil.
+func (l *runLoop) openLink(p Peer, conn net.Conn) *outLink {
 	if p.Addr == "" || len(l.links) >= l.maxLinks {
 		return nil
 	}
@@ -588,14 +586,8 @@ func (l *runLoop) openLink(p Peer, conn net.Conn, v uint8) *outLink {
 	k.wake = func() { l.m.startWriter(k) }
 	k.lastUsed = l.now
 	l.links[p.Name] = k
-	if conn != nil {
-		k.version.Store(uint32(v))
-	} else if l.m.attachShared(k) {
-		s := k.shared.Load()
-		conn, v = s.conn, s.version
-	}
 	l.m.wg.Add(1)
-	go l.m.runWriter(k, conn, v)
+	go l.m.runWriter(k, conn)
 	l.armIdle(k)
 	return k
 }

@@ -22,7 +22,7 @@ func (l *runLoop) renewLinkOnJoin(p Peer) {
 	delete(l.links, p.Name)
 	old.abort() // its writer's failure is ignored: it is no longer in links
 	l.forgetPings(p.Name)
-	if k := l.openLink(p, nil, 0); k != nil {
+	if k := l.openLink(p, nil); k != nil {
 		k.neighbor = old.neighbor
 	}
 }

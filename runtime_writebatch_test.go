@@ -53,11 +53,8 @@ func TestRuntimeOneWritePerIteration(t *testing.T) {
 		c := newMockCluster(t, 0, nil)
 		defer c.shutdown()
 		tr := &writeCountTransport{MockTransport: c.net.NewTransport("node-00")}
-		// node-01 first: node-00 joins through it, so that node-00's
-		// link to it is on the stream node-00 dialled, the one counted
-		// (node-01 writes on that stream too, runtime_shared.go).
-		b := c.add("node-01", nil)
 		a := c.add("node-00", func(conf *Config) { conf.Transport = tr })
+		b := c.add("node-01", nil)
 		c.joinAll()
 		eventually(t, time.Minute, "both nodes listed", func() bool { return allSee(c.nodes, 2) })
 		synctest.Wait()
@@ -129,11 +126,8 @@ func TestRuntimeWriteDeadlineNotPerWrite(t *testing.T) {
 		c := newMockCluster(t, 0, nil)
 		defer c.shutdown()
 		tr := &deadlineCountTransport{MockTransport: c.net.NewTransport("node-00")}
-		// node-01 first: node-00 joins through it, so that node-00's
-		// link to it is on the stream node-00 dialled, the one counted
-		// (node-01 writes on that stream too, runtime_shared.go).
-		b := c.add("node-01", nil)
 		a := c.add("node-00", func(conf *Config) { conf.Transport = tr })
+		b := c.add("node-01", nil)
 		c.joinAll()
 		eventually(t, time.Minute, "both nodes listed", func() bool { return allSee(c.nodes, 2) })
 		synctest.Wait()

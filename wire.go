@@ -51,7 +51,7 @@ import (
 // wireVersionMin to wireVersion. The handshake picks the highest version
 // both sides speak (negotiateVersion).
 const (
-	wireVersion    uint8 = 7
+	wireVersion    uint8 = 6
 	wireVersionMin uint8 = 1
 )
 
@@ -72,12 +72,6 @@ const wireVersionMemberVersions uint8 = 4
 // body): the tree that messages whose ID has ptSharedBit set travel on,
 // apart from their root's own tree (plumtree_shared.go).
 const wireVersionSharedTree uint8 = 5
-
-// wireVersionShared is the wire version from which both ends of a link's
-// stream write on it, and streamEndMsg ends one direction of it
-// (runtime_shared.go). Below it, a node writes only on streams it
-// dialled.
-const wireVersionShared uint8 = 7
 
 // forVersion returns m as it may be sent on a link of wire version v:
 //   - below version 6 (wireVersionSigned), a Gossip loses its origin's
@@ -155,8 +149,6 @@ func wireVersionOf(t MessageType) uint8 {
 	switch t {
 	case typeLinkPing, typePingAck:
 		return 2
-	case typeStreamEnd:
-		return wireVersionShared
 	}
 	return 1
 }

@@ -200,8 +200,6 @@ func encodeBody(e *encoder, m Message) bool {
 	case linkPingMsg:
 		e.begin(typeLinkPing, 1)
 		e.uint(uint64(m.SeqNo))
-	case streamEndMsg:
-		e.begin(typeStreamEnd, 0)
 	case pingAckMsg:
 		e.begin(typePingAck, 2)
 		e.uint(uint64(m.SeqNo))
@@ -387,9 +385,6 @@ func (d *decoder) message(t MessageType) Message {
 	case typePingAck:
 		d.fields("", 2)
 		return pingAckMsg{SeqNo: d.uint32("seq_no"), Payload: d.bytes("payload", "", ackPayloadMaxSize)}
-	case typeStreamEnd:
-		d.fields("", 0)
-		return streamEndMsg{}
 	case typeMemberDigest:
 		d.fields("", 4)
 		return memberDigestMsg{
@@ -437,7 +432,7 @@ func knownType(t MessageType) bool {
 		typeGossip, typeIHave, typeGraft, typePrune,
 		typeMemberDigest, typeMemberBuckets, typeMemberRecords, typeMemberUserState,
 		typeHello, typeHelloAccept, typeHelloReject, typeUserMsg, typePing, typeAck,
-		typeLinkPing, typePingAck, typeStreamEnd:
+		typeLinkPing, typePingAck:
 		return true
 	}
 	return false

@@ -41,8 +41,6 @@ import "fmt"
 //	5  PRUNE and GRAFT can name the shared tree
 //	6  GOSSIP carries its origin's signature, and helloAcceptMsg the
 //	   acceptor's broadcast key (wire_sign.go)
-//	7  both ends of a link's stream write on it, and streamEndMsg ends
-//	   one direction (runtime_shared.go)
 //
 // A version only adds message types; a node sends a type only on a
 // connection whose accepted version has it (see wire.go for the header).
@@ -187,13 +185,6 @@ func (pingMsg) Type() MessageType { return typePing }
 
 // Type implements Message.
 func (ackMsg) Type() MessageType { return typeAck }
-
-// streamEndMsg, from wire version 7 (wireVersionShared), says that its
-// sender writes nothing more on the stream: one direction of a shared
-// link stream has ended (runtime_shared.go). It has no body.
-type streamEndMsg struct{}
-
-func (streamEndMsg) Type() MessageType { return typeStreamEnd }
 
 // Type implements Message.
 func (linkPingMsg) Type() MessageType { return typeLinkPing }

@@ -36,7 +36,6 @@ const (
 	typeAck         MessageType = 53
 	typeLinkPing    MessageType = 54
 	typePingAck     MessageType = 55
-	typeStreamEnd   MessageType = 56
 )
 
 // String returns the message type's name, as used in logs and metrics.
@@ -90,8 +89,6 @@ func (t MessageType) String() string {
 		return "link_ping"
 	case typePingAck:
 		return "ping_ack"
-	case typeStreamEnd:
-		return "stream_end"
 	}
 	return "unknown"
 }
