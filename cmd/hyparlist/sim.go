@@ -60,6 +60,7 @@ func parseSimFlags(args []string, stderr io.Writer) (*simFlags, error) {
 	fs.IntVar(&f.cfg.Sim.Plumtree.MaxTrees, "max-trees", def.Sim.Plumtree.MaxTrees, "Plumtree's MaxTrees: tree roots with their own eager/lazy sets (0: one shared tree, as before wire version 3)")
 	contact := fs.String("contact", def.Sim.Contact.String(), "join contact: same (every node joins through node 0) or random")
 	fs.DurationVar(&f.cfg.Sim.JoinInterval, "join-interval", def.Sim.JoinInterval, "virtual time between two joins (0: spread the joins over at most 100 s, 10ms apart at most)")
+	shuffleTTL := fs.Uint("shuffle-ttl", uint(def.Sim.HyParView.ShuffleTTL), "HyParView's ShuffleTTL: hops of a SHUFFLE's random walk (1 to 255)")
 	paper := fs.String("paper", "", "comma-separated HyParView features beyond the paper to turn back to the paper's behaviour, among "+strings.Join(sim.HyParViewFeatures(), ",")+", or "+sim.PaperFeatureAll+" (see BENCHMARKS.md)")
 	fs.BoolVar(&f.cfg.Sim.Membership, "membership", def.Sim.Membership, "let the membership experiment (-experiments membership) run the membership core on every node besides HyParView and Plumtree; the other experiments never do")
 	fs.Float64Var(&f.cfg.MembershipCrashFraction, "membership-crash", def.MembershipCrashFraction, "fraction of nodes crashed at once by the membership experiment")
@@ -109,6 +110,10 @@ func parseSimFlags(args []string, stderr io.Writer) (*simFlags, error) {
 	if f.cfg.Sim.HyParView, err = sim.WithPaper(f.cfg.Sim.HyParView, splitList(*paper)...); err != nil {
 		return nil, fmt.Errorf("-paper: %w", err)
 	}
+	if *shuffleTTL < 1 || *shuffleTTL > 255 {
+		return nil, fmt.Errorf("-shuffle-ttl %d out of range [1, 255]", *shuffleTTL)
+	}
+	f.cfg.Sim.HyParView.ShuffleTTL = uint8(*shuffleTTL)
 	mode, err := sim.ParseSimCPUMode(*cpuMode)
 	if err != nil {
 		return nil, fmt.Errorf("-cpu: %w", err)

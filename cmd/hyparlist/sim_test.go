@@ -165,3 +165,26 @@ func TestSimCPUFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestSimShuffleTTLFlag(t *testing.T) {
+	var errb bytes.Buffer
+	f, err := parseSimFlags(nil, &errb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := f.cfg.Sim.HyParView.ShuffleTTL, hyparlist.DefaultHyParViewConfig().ShuffleTTL; got != want {
+		t.Errorf("no -shuffle-ttl: ShuffleTTL %d, want the core's default %d", got, want)
+	}
+	f, err = parseSimFlags([]string{"-shuffle-ttl", "2"}, &errb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.cfg.Sim.HyParView.ShuffleTTL; got != 2 {
+		t.Errorf("-shuffle-ttl 2: ShuffleTTL %d", got)
+	}
+	for _, v := range []string{"0", "256", "-1"} {
+		if _, err := parseSimFlags([]string{"-shuffle-ttl", v}, &errb); err == nil {
+			t.Errorf("-shuffle-ttl %s: no error", v)
+		}
+	}
+}
