@@ -71,8 +71,15 @@ import (
 //     grafted at once for the missing messages of that tree it announced
 //     while the link was lazy (plumtree_relink.go).
 //   - With per-root trees, a missing message of a root's tree is grafted
-//     at once once a newer payload of that tree has been pushed here: it
-//     will not come by push (plumtree_gap.go).
+//     at once once a newer payload of that tree has been pushed here (a
+//     root's first payload, on the shared tree, once its second has): it
+//     will not come by push; and one announced from a root's tree that has
+//     pushed nothing here is grafted after GraftTimeout2/2 − IHaveInterval
+//     (plumtree_gap.go).
+//   - With per-root trees, the neighbour that pushed a root's newest
+//     payload here keeps its link in the root's tree: its PRUNE is
+//     refused, and a late copy of an older payload from it prunes nothing
+//     (plumtree_parent.go).
 //   - The IDs of an IHAVE whose sender is eager in their tree are grafted
 //     after GraftTimeout2 even when the same IHAVE announces others from
 //     trees where it is lazy (plumtree_ihavewait.go).
