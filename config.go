@@ -266,7 +266,8 @@ type Config struct {
 	// another key is not taken while the member is alive or suspect
 	// there, until that node has dialled the member's address and read
 	// the key it gives there (one dial per node; runtime_sign.go): it is
-	// held meanwhile (at most 256 per node, runtime_sign_hold.go), then
+	// held meanwhile (at most 256 broadcasts and 4 MiB per node,
+	// runtime_sign_hold.go), then
 	// delivered if that is its key, refused otherwise. Keep the key
 	// across restarts (store it) so that a restarted node is heard at
 	// once; with a new key its first broadcasts after a restart wait for

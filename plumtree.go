@@ -569,7 +569,7 @@ func (p *Plumtree) receiveIHave(from Peer, ih ihaveMsg) {
 		if !eager {
 			p.splitEagerAnnounced(timer, pp)
 		}
-		p.emit(SetTimer{After: p.graftWait(eager), Timer: timer})
+		p.armGraft(timer, p.graftWait(eager))
 	}
 	// Announced again after our GRAFT: grafted again soon
 	// (plumtree_reannounce.go).
@@ -686,7 +686,7 @@ func (p *Plumtree) graftTimerFired(t *ptGraftTimer) {
 	p.groups = groups[:0]
 	for step, tm := range next {
 		if tm != nil {
-			p.emit(SetTimer{After: p.cfg.GraftTimeout2 << step, Timer: tm})
+			p.armGraft(tm, p.cfg.GraftTimeout2<<step)
 		}
 	}
 }

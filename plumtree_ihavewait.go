@@ -44,6 +44,6 @@ func (p *Plumtree) splitEagerAnnounced(t *ptGraftTimer, pp *ptPeer) {
 	clear(t.ids[len(kept):])
 	t.ids = kept
 	if eager != nil {
-		p.emit(SetTimer{After: p.cfg.GraftTimeout2, Timer: eager})
+		p.armGraft(eager, p.cfg.GraftTimeout2)
 	}
 }

@@ -5,6 +5,7 @@ package hyparlist
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // This file holds Plumtree's missing-message table (the paper's "missing"
@@ -56,9 +57,17 @@ type ptGraftTimer struct {
 	ids []MessageID
 	// second is false for a GraftTimeout1 timer, true for GraftTimeout2.
 	second bool
+	// due is the core time the timer fires at (armGraft).
+	due int64
 }
 
 func (*ptGraftTimer) isTimer() {}
+
+// armGraft sets the graft timer t to fire after the wait after.
+func (p *Plumtree) armGraft(t *ptGraftTimer, after time.Duration) {
+	t.due = p.now + int64(after)
+	p.emit(SetTimer{After: after, Timer: t})
+}
 
 // String describes the timer for traces and logs.
 func (t *ptGraftTimer) String() string {

@@ -18,12 +18,14 @@ package hyparlist
 // since their first announcement: broadcasts accepted and lost.
 //
 // So an IHAVE of a message still missing, from the only neighbour that
-// announced it, which had announced it already and since been grafted for
-// it, moves the message to a timer of GraftTimeout2: it is grafted again
+// announced it, which had announced it already, after we have sent at least
+// one GRAFT for it (to that neighbour or another), moves the message to a timer of GraftTimeout2: it is grafted again
 // one round trip later. Once per GRAFT (ptMissing.renewed, cleared when
 // its timer fires), so that repeated announcements can neither make us
 // graft faster than once per GraftTimeout2 nor postpone the GRAFT (each
-// would restart the wait). The GRAFT after it waits as graftTimerFired's
+// would restart the wait); and not when the backoff's GRAFT is due within
+// GraftTimeout2 anyway (ptGraftTimer.due), which the renewal would only
+// delay. The GRAFT after it waits as graftTimerFired's
 // backoff says, so a node that is behind and not told again still adds
 // little load.
 //
@@ -47,6 +49,9 @@ func (p *Plumtree) renewAnnounced(renew []MessageID, id MessageID, from string) 
 	if !ok || e.grafts == 0 || e.renewed || len(e.announcers) != 1 || e.announcers[0].peer.Name != from {
 		return renew
 	}
+	if e.timer != nil && e.timer.due <= p.now+int64(p.cfg.GraftTimeout2) {
+		return renew // its GRAFT comes as soon anyway: renewing would postpone it
+	}
 	return append(renew, id)
 }
 
@@ -63,5 +68,5 @@ func (p *Plumtree) regraftRenewed(ids []MessageID) {
 		e.timer = t
 		p.missing.m[id] = e
 	}
-	p.emit(SetTimer{After: p.cfg.GraftTimeout2, Timer: t})
+	p.armGraft(t, p.cfg.GraftTimeout2)
 }

@@ -118,7 +118,8 @@ func TestPlumtreeReannouncedBurstDelivered(t *testing.T) {
 // TestPlumtreeReannouncedOncePerGraft: a's repeated announcement of o/1
 // after a GRAFT moves it to a GraftTimeout2 timer once; further repeats
 // before that timer fires change nothing (they cannot postpone the
-// GRAFT), nor does a repeat before any GRAFT; a repeat after the next
+// GRAFT), nor does a repeat before any GRAFT, nor one when the backoff's
+// next GRAFT comes within GraftTimeout2 anyway; a repeat after the next
 // GRAFT renews it again.
 func TestPlumtreeReannouncedOncePerGraft(t *testing.T) {
 	cfg := DefaultPlumtreeConfig()
@@ -131,15 +132,21 @@ func TestPlumtreeReannouncedOncePerGraft(t *testing.T) {
 	acts = h.step(TimerFired{Timer: first})
 	wantActions(t, "first graft", acts, "send a graft [o/1]",
 		fmt.Sprintf("timer %v plumtree-graft2[o/1]", cfg.GraftTimeout2))
+	wantActions(t, "a announces it again, the next GRAFT as soon", h.recv("a", ihaveOf("o", 1, 1)))
+	h.now += cfg.GraftTimeout2
+	acts = h.step(TimerFired{Timer: timerOf(t, acts)})
+	wantActions(t, "second graft", acts, "send a graft [o/1]",
+		fmt.Sprintf("timer %v plumtree-graft2[o/1]", 2*cfg.GraftTimeout2))
 	backoff := timerOf(t, acts)
 	acts = h.recv("a", ihaveOf("o", 1, 1))
 	wantActions(t, "a announces it again", acts, fmt.Sprintf("timer %v plumtree-graft2[o/1]", cfg.GraftTimeout2))
 	renewed := timerOf(t, acts)
 	wantActions(t, "a announces it a third time", h.recv("a", ihaveOf("o", 1, 1)))
 	h.now += cfg.GraftTimeout2
-	wantActions(t, "the old timer owns nothing", h.step(TimerFired{Timer: backoff}))
 	wantActions(t, "renewed timer", h.step(TimerFired{Timer: renewed}), "send a graft [o/1]",
-		fmt.Sprintf("timer %v plumtree-graft2[o/1]", 2*cfg.GraftTimeout2))
+		fmt.Sprintf("timer %v plumtree-graft2[o/1]", 4*cfg.GraftTimeout2))
+	h.now += cfg.GraftTimeout2
+	wantActions(t, "the old timer owns nothing", h.step(TimerFired{Timer: backoff}))
 	acts = h.recv("a", ihaveOf("o", 1, 1))
 	wantActions(t, "a announces it again after the next GRAFT", acts,
 		fmt.Sprintf("timer %v plumtree-graft2[o/1]", cfg.GraftTimeout2))

@@ -87,7 +87,7 @@ func (p *Plumtree) graftAnnounced(r ptTreeRef, pp *ptPeer) {
 		p.emit(Send{To: pp.peer, Msg: graftMsg{IDs: rest[:n:n]}})
 		rest = rest[n:]
 	}
-	p.emit(SetTimer{After: p.cfg.GraftTimeout2, Timer: tm})
+	p.armGraft(tm, p.cfg.GraftTimeout2)
 }
 
 // moveAnnouncerFirst moves name's announcement to the front of

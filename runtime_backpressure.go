@@ -51,16 +51,21 @@ func (deferFlushTimer) isTimer() {}
 // once deferredBatchMax are held, so that a burst of refused payloads
 // costs a few control frames instead of one each (a control queue filled
 // with one-entry IHAVEs would fail the link). It reports false when msg
-// is not a user payload or the control queue is full.
+// is not a user payload, or when deferredBatchMax announcements are held
+// and the control queue still refuses their batch.
 func (l *runLoop) deferUser(k *outLink, msg Message) bool {
 	g, ok := msg.(gossipMsg)
 	if !ok || g.Class != ClassUser {
 		return false
 	}
+	// A link that holds announcements is listed in deferredLinks already
+	// (flushDeferred keeps it there while its batch does not fit): list
+	// it once, even when a full batch is queued here.
+	listed := len(k.deferred) > 0
 	if len(k.deferred) >= deferredBatchMax && !k.flushDeferred() {
 		return false
 	}
-	if len(k.deferred) == 0 {
+	if !listed {
 		l.deferredLinks = append(l.deferredLinks, k)
 		l.armDeferFlush()
 	}

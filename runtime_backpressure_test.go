@@ -241,3 +241,41 @@ func TestRuntimeDeferFlushRetries(t *testing.T) {
 		}
 	})
 }
+
+// TestRuntimeDeferListedOnce: a link whose full batch is queued by
+// deferUser while it waits for a retry stays listed once in
+// deferredLinks, however many full batches pass.
+func TestRuntimeDeferListedOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const depth = 4
+		a, peer, _ := muteSetup(t, func(conf *Config) { conf.PeerSendQueueDepth = depth })
+		reply := make(chan int, 1)
+		if err := a.ml.submit(loopFunc(func(l *runLoop) {
+			k := l.link(peer)
+			seq := uint64(0)
+			send := func(n int) {
+				for range n {
+					l.send(peer, gossipMsg{ID: MessageID{Origin: "o", Seq: seq}, Class: ClassUser, Payload: []byte("p")})
+					seq++
+				}
+			}
+			send(depth) // fills the user queue
+			for range 3 {
+				// A full batch and one more: the batch is queued on the
+				// control queue, the extra one held.
+				send(deferredBatchMax + 1)
+				for k.ctrlLen() < depth {
+					k.enqueue(outFrame{msg: keepaliveMsg{}})
+				}
+				l.flushDeferred() // control queue full: held, retried
+				k.takeCtrl()      // room for the next full batch
+			}
+			reply <- len(l.deferredLinks)
+		})); err != nil {
+			t.Fatal(err)
+		}
+		if n := <-reply; n != 1 {
+			t.Errorf("link listed %d times in deferredLinks, want 1", n)
+		}
+	})
+}
