@@ -199,7 +199,7 @@ func (p *Plumtree) graftOutside(ids []MessageID, pp *ptPeer) {
 		}
 	}
 	if len(t.ids) > 0 {
-		p.emit(SetTimer{After: w, Timer: t})
+		p.armGraft(t, w)
 	}
 }
 
