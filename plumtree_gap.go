@@ -138,7 +138,11 @@ func (p *Plumtree) gapAnnounced(id MessageID) bool {
 // payload of it was pushed or grafted here since its tree was last
 // evicted.
 func (p *Plumtree) outside(r ptTreeRef) bool {
-	return p.trees.max > 0 && p.sharedSpans && !r.shared && r.root != "" && p.trees.get(r.root) == nil
+	// With every tree slot taken, an untracked root may be one evicted
+	// here (MaxTrees), not one this node is outside of: grafting its
+	// payloads early would evict another root's tree, whose payloads
+	// would then be grafted early too.
+	return p.trees.max > 0 && len(p.trees.list) < p.trees.max && p.sharedSpans && !r.shared && r.root != "" && p.trees.get(r.root) == nil
 }
 
 // graftGap grafts the missing messages ids at once, as their graft timer
@@ -191,8 +195,12 @@ func (p *Plumtree) graftOutside(ids []MessageID, pp *ptPeer) {
 		return
 	}
 	t := &ptGraftTimer{}
+	due := p.now + int64(w)
 	for _, id := range ids {
-		if e, ok := p.missing.m[id]; ok && e.grafts == 0 {
+		// Not one whose timer fires by then already (an earlier
+		// announcer's outside timer): a new announcer must not put
+		// the GRAFT off by another outsideWait.
+		if e, ok := p.missing.m[id]; ok && e.grafts == 0 && (e.timer == nil || e.timer.due > due) {
 			t.ids = append(t.ids, id)
 			e.timer = t
 			p.missing.m[id] = e

@@ -217,3 +217,32 @@ func TestPlumtreeGapNoSecondGraft(t *testing.T) {
 		fmt.Sprintf("timer %v plumtree-graft2[o/2]", cfg.GraftTimeout2),
 		fmt.Sprintf("timer %v plumtree-graft1[o/2]", cfg.GraftTimeout2))
 }
+
+// TestPlumtreeGapOutsideNotPutOff: b announces o/7 of a tree this node is
+// outside of, then c announces it too before b's outside timer fires: the
+// GRAFT still goes when b's timer fires, not outsideWait after c's IHAVE.
+func TestPlumtreeGapOutsideNotPutOff(t *testing.T) {
+	cfg := treesConfig()
+	h := newPtHarness(t, cfg, "a", "b", "c")
+	h.recv("a", sharedOf("x", 1, ClassMembership, "m"))
+	h.recv("b", pruneMsg{})
+	h.recv("c", pruneMsg{})
+	acts := h.recv("b", ihaveOf("o", 1, 7))
+	wantActions(t, "c announces o/7", h.recv("c", ihaveOf("o", 1, 7)))
+	wantActions(t, "b's outside timer", h.step(TimerFired{Timer: acts[1].(SetTimer).Timer}),
+		"send b graft [o/7]", fmt.Sprintf("timer %v plumtree-graft2[o/7]", cfg.GraftTimeout2))
+}
+
+// TestPlumtreeGapOutsideNotWhenFull: with every tree slot taken (MaxTrees),
+// a root without a tree here may have been evicted: its announcement
+// waits GraftTimeout1.
+func TestPlumtreeGapOutsideNotWhenFull(t *testing.T) {
+	cfg := treesConfig()
+	cfg.MaxTrees = 1
+	h := newPtHarness(t, cfg, "a", "b")
+	h.recv("a", sharedOf("x", 1, ClassMembership, "m"))
+	h.recv("a", gossipOf("q", 3, 0, "p"))
+	h.recv("b", pruneMsg{})
+	wantActions(t, "b announces o/7", h.recv("b", ihaveOf("o", 1, 7)),
+		fmt.Sprintf("timer %v plumtree-graft1[o/7]", cfg.GraftTimeout1))
+}

@@ -26,12 +26,14 @@ package hyparlist
 //     when its number is below the last payload of the tree pushed here
 //     (ptTree.newest, within ptGapLookback).
 //
-// A PRUNE from a neighbour that is our parent comes only from such a
-// duplicate: a node pushes a payload to its parent only when it had it
-// first from elsewhere, and then that other neighbour is its parent. So
-// the rule keeps no link the paper would have kept lazy for the tree's
-// shape; a cycle is still pruned by the duplicates of the payloads that
-// come down it.
+// A PRUNE from a neighbour that is our parent comes mostly from such a
+// duplicate: a node pushes a new payload to its parent only when it had
+// it first from elsewhere, and then that other neighbour is its parent
+// (push also prunes on its own, and an older payload had first from
+// elsewhere is still pushed to the parent). A parent's link kept eager
+// this way lasts until the root's next new payload names the neighbour
+// that delivered it first as parent; a cycle is still pruned by the
+// duplicates of the payloads that come down it.
 
 // rootParent reports whether the neighbour pp is this node's parent in
 // the tree r names, a tracked root's own tree, and still eager there.
