@@ -487,8 +487,11 @@ type Config struct {
 	// paper's missing-message timer). Default: 500ms / 3s / 200ms, the profile's
 	// ProbeTimeout: a round-trip allowance. With BroadcastTrees above 0, a
 	// payload announced while a newer payload of its origin's tree has
-	// already been pushed to the node is grafted at once, since it will not
-	// come by push; and an announcement from a neighbour the node holds
+	// already been pushed to the node (for an origin's first payload, the
+	// second) is grafted at once, since it will not come by push; one
+	// announced from an origin's tree that has pushed nothing to the node
+	// is grafted after a quarter of this wait less IHaveInterval (25ms /
+	// 500ms / at once); and an announcement from a neighbour the node holds
 	// eager in the payload's tree is grafted after half this wait.
 	GraftTimeout time.Duration
 

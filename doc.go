@@ -140,11 +140,13 @@
 //     does not remember, plumtree_graftwait.go the adaptive first graft
 //     timeout (GraftTimeoutMin), plumtree_relink.go the GRAFT of what a
 //     parent announced while its link was lazy, plumtree_gap.go the GRAFT
-//     at once of what is missing behind a newer payload of its tree,
-//     plumtree_ihavewait.go the shorter wait for what a neighbour eager
-//     in the message's tree announced, plumtree_reannounce.go the GRAFT
-//     one round trip later of what a grafted neighbour announced again,
-//     plumtree_treepeers.go
+//     at once of what is missing behind a newer payload of its tree or
+//     announced from a root's tree the node is outside of,
+//     plumtree_parent.go the link to a root's-tree parent that a late
+//     copy does not prune, plumtree_ihavewait.go the shorter wait for
+//     what a neighbour eager in the message's tree announced,
+//     plumtree_reannounce.go the GRAFT one round trip later of what a
+//     grafted neighbour announced again, plumtree_treepeers.go
 //     the TreePeers
 //     accessor). Each core has a Config,
 //     Validate and defaults in its *_config.go.

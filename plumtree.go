@@ -71,8 +71,15 @@ import (
 //     grafted at once for the missing messages of that tree it announced
 //     while the link was lazy (plumtree_relink.go).
 //   - With per-root trees, a missing message of a root's tree is grafted
-//     at once once a newer payload of that tree has been pushed here: it
-//     will not come by push (plumtree_gap.go).
+//     at once once a newer payload of that tree has been pushed here (a
+//     root's first payload, on the shared tree, once its second has): it
+//     will not come by push; and one announced from a root's tree that has
+//     pushed nothing here is grafted after GraftTimeout2/2 − IHaveInterval
+//     (plumtree_gap.go).
+//   - With per-root trees, the neighbour that pushed a root's newest
+//     payload here keeps its link in the root's tree: its PRUNE is
+//     refused, and a late copy of an older payload from it prunes nothing
+//     (plumtree_parent.go).
 //   - The IDs of an IHAVE whose sender is eager in their tree are grafted
 //     after GraftTimeout2 even when the same IHAVE announces others from
 //     trees where it is lazy (plumtree_ihavewait.go).
@@ -407,6 +414,9 @@ func (p *Plumtree) receiveGossip(from Peer, g gossipMsg) {
 		// lazyPushPeers ∪ {sender}; Send(PRUNE, sender)".
 		if sender != nil {
 			p.lagOnDuplicate(g.ID)
+			if p.staleFromParent(root, sender, g.ID.Seq) {
+				return // an older payload, late at our parent (plumtree_parent.go)
+			}
 			p.setLink(root, sender, false)
 			p.emit(Send{To: sender.peer, Msg: root.prune()})
 		}
@@ -415,7 +425,14 @@ func (p *Plumtree) receiveGossip(from Peer, g gossipMsg) {
 	if !p.admit(g) {
 		return
 	}
-	p.trackPush(root, sender)
+	older := p.behindNewest(root, g.ID.Seq)
+	if older {
+		// An older payload, late: the parent stays the neighbour that
+		// pushed the newest (plumtree_parent.go).
+		p.trackTree(root)
+	} else {
+		p.trackPush(root, sender)
+	}
 	fwd := ptNextRound(g.Round)
 	p.remember(g.ID, g.Class, fwd, g.Payload, g.Sig, from.Name)
 	p.emit(Deliver{ID: g.ID, Class: g.Class, Payload: g.Payload, From: from, Hops: fwd})
@@ -450,7 +467,7 @@ func (p *Plumtree) receiveGossip(from Peer, g gossipMsg) {
 	if sender != nil && miss.grafts == 0 {
 		// Pushed on the tree, not a GRAFT's answer: what is missing
 		// behind it is not coming by push (plumtree_gap.go).
-		if tr := p.tree(root); tr != nil && !root.shared {
+		if tr := p.tree(root); tr != nil && !root.shared && !older {
 			tr.newest = g.ID.Seq
 		}
 		p.graftGapBehind(root, g.ID.Seq, sender)
@@ -514,7 +531,7 @@ func (p *Plumtree) receiveIHave(from Peer, ih ihaveMsg) {
 	// optimisation (tested per entry below).
 	pp := p.peers.get(from.Name)
 	optimize := p.cfg.OptimizationThreshold > 0 && pp != nil
-	var gap, renew []MessageID
+	var gap, renew, outside []MessageID
 	for _, e := range ih.Entries {
 		fwd, ok := p.seen.round(e.ID)
 		if !ok {
@@ -525,8 +542,13 @@ func (p *Plumtree) receiveIHave(from Peer, ih ihaveMsg) {
 			p.missing.announce(e.ID, from, e.Round, timer, p.now)
 			if pp != nil {
 				pp.announcedMissing = true
-				if m, ok := p.missing.m[e.ID]; ok && m.grafts == 0 && p.gapAnnounced(e.ID) {
-					gap = append(gap, e.ID)
+				if m, ok := p.missing.m[e.ID]; ok && m.grafts == 0 {
+					switch {
+					case p.gapAnnounced(e.ID):
+						gap = append(gap, e.ID)
+					case p.outside(ptTreeOf(e.ID)):
+						outside = append(outside, e.ID)
+					}
 				}
 			}
 			continue
@@ -554,6 +576,7 @@ func (p *Plumtree) receiveIHave(from Peer, ih ihaveMsg) {
 	p.regraftRenewed(renew)
 	// Behind a newer payload of their tree: grafted now (plumtree_gap.go).
 	p.graftGap(gap, pp)
+	p.graftOutside(outside, pp)
 }
 
 // graftWait returns how long to wait for the payloads an IHAVE announced
@@ -780,8 +803,9 @@ func (p *Plumtree) graftLinks(pp *ptPeer, g graftMsg) {
 func (p *Plumtree) receivePrune(from Peer, pr pruneMsg) {
 	if pp := p.peers.get(from.Name); pp != nil {
 		r := ptTreeRef{root: pr.Root, shared: pr.Shared}
-		if p.sharedParent(r, pp) {
-			// Refused: the link stays eager at both ends.
+		if p.sharedParent(r, pp) || p.rootParent(r, pp) {
+			// Refused: the link stays eager at both ends
+			// (plumtree_shared.go, plumtree_parent.go).
 			p.grafts.answer++
 			p.emit(Send{To: pp.peer, Msg: r.graft()})
 			return

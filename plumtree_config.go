@@ -31,7 +31,9 @@ type PlumtreeConfig struct {
 	// with 80ms (the iroh-gossip default) and 0.01 with 250ms; 350ms
 	// gains little more (0.0004) and slows every repair graft. With
 	// MaxTrees above 0, a message behind a newer payload of its root's
-	// tree pushed here is grafted at once instead (plumtree_gap.go).
+	// tree pushed here is grafted at once instead, and one of a root's
+	// tree that has pushed nothing here after GraftTimeout2/2 less
+	// IHaveInterval (plumtree_gap.go).
 	GraftTimeout1 time.Duration
 
 	// GraftTimeoutMin, when above 0, makes the wait after the first IHAVE

@@ -130,3 +130,119 @@ func TestPlumtreeGapNotAcrossIncarnations(t *testing.T) {
 		"send b graft [o/999]",
 		fmt.Sprintf("timer %v plumtree-graft2[o/999]", cfg.GraftTimeout2))
 }
+
+// TestPlumtreeGapSharedBehindOwnTree: o's first payload, o/4 on the shared
+// tree, is announced by b; a then pushes o/5 on o's own tree. o/4 will not
+// come by push (o sent it before o/5): it is grafted from b at once. The
+// other order, the announcement after the push, grafts at once too.
+func TestPlumtreeGapSharedBehindOwnTree(t *testing.T) {
+	cfg := treesConfig()
+	first := MessageID{Origin: "o", Seq: 4 | ptSharedBit}
+	ih := ihaveMsg{Entries: []ihaveEntry{{ID: first, Round: 1}}}
+	graft := fmt.Sprintf("send b graft [o/%d]", first.Seq)
+	wait := fmt.Sprintf("timer %v plumtree-graft2[o/%d]", cfg.GraftTimeout2, first.Seq)
+
+	h := newPtHarness(t, cfg, "a", "b")
+	h.recv("a", gossipOf("o", 3, 0, "p"))
+	h.recv("b", pruneMsg{Root: "o", Shared: true})
+	h.recv("b", ih)
+	wantActions(t, "o/5 from a", h.recv("a", gossipOf("o", 5, 0, "r")),
+		`deliver o/5 "r" from a hops 1`, `send b gossip o/5 r1 "r"`, graft, wait)
+
+	h = newPtHarness(t, cfg, "a", "b")
+	h.recv("a", gossipOf("o", 5, 0, "r"))
+	h.recv("b", pruneMsg{Root: "o", Shared: true})
+	wantActions(t, "b announces o/4", h.recv("b", ih),
+		fmt.Sprintf("timer %v plumtree-graft1[o/%d]", cfg.GraftTimeout1, first.Seq), graft, wait)
+	if got := h.pt.counters().GraftsGap; got != 1 {
+		t.Fatalf("GraftsGap = %d, want 1", got)
+	}
+}
+
+// TestPlumtreeGapOutsideTree: the shared tree has brought this node a
+// payload (new trees start here as copies of it), and b announces o/7 of
+// o's own tree, of which nothing was pushed here: this node is outside o's
+// tree, and o/7 is grafted after outsideWait (GraftTimeout2/2 less
+// IHaveInterval), not GraftTimeout1; with IHaveInterval of GraftTimeout2/2
+// or more, at once. A node the shared tree has not reached yet waits
+// GraftTimeout1.
+func TestPlumtreeGapOutsideTree(t *testing.T) {
+	cfg := treesConfig()
+	h := newPtHarness(t, cfg, "a", "b")
+	h.recv("a", sharedOf("x", 1, ClassMembership, "m"))
+	h.recv("b", pruneMsg{}) // b is lazy in every tree
+	acts := h.recv("b", ihaveOf("o", 1, 7))
+	wantActions(t, "b announces o/7", acts,
+		fmt.Sprintf("timer %v plumtree-graft1[o/7]", cfg.GraftTimeout1),
+		fmt.Sprintf("timer %v plumtree-graft1[o/7]", cfg.GraftTimeout2/2-cfg.IHaveInterval))
+	wantActions(t, "the GraftTimeout1 timer", h.step(TimerFired{Timer: acts[0].(SetTimer).Timer}))
+	wantActions(t, "the outside timer", h.step(TimerFired{Timer: acts[1].(SetTimer).Timer}),
+		"send b graft [o/7]", fmt.Sprintf("timer %v plumtree-graft2[o/7]", cfg.GraftTimeout2))
+	if got := fmtPeers(h.pt.eagerPeersOf("o")); got != "[a b]" {
+		t.Fatalf("o's tree eager %s, want [a b]", got)
+	}
+
+	cfg.IHaveInterval = cfg.GraftTimeout2 / 2
+	h = newPtHarness(t, cfg, "a", "b")
+	h.recv("a", sharedOf("x", 1, ClassMembership, "m"))
+	h.recv("b", pruneMsg{})
+	wantActions(t, "b announces o/7, long IHAVE batches", h.recv("b", ihaveOf("o", 1, 7)),
+		fmt.Sprintf("timer %v plumtree-graft1[o/7]", cfg.GraftTimeout1),
+		"send b graft [o/7]", fmt.Sprintf("timer %v plumtree-graft2[o/7]", cfg.GraftTimeout2))
+
+	h = newPtHarness(t, cfg, "a", "b")
+	h.recv("b", pruneMsg{})
+	wantActions(t, "b announces o/7, shared tree not here yet", h.recv("b", ihaveOf("o", 1, 7)),
+		fmt.Sprintf("timer %v plumtree-graft1[o/7]", cfg.GraftTimeout1))
+}
+
+// TestPlumtreeGapNoSecondGraft: one IHAVE of b announces o/2, missing
+// behind the newest payload of o's tree (a gap), and o/1 at a round seven
+// hops shorter than a's path, which swaps b in as our parent (§3.8) and
+// grafts from it what it announced (graftAnnounced), o/2 among them. o/2
+// is grafted once: a second GRAFT would bring a second copy, and that
+// duplicate prunes b, the parent just grafted.
+func TestPlumtreeGapNoSecondGraft(t *testing.T) {
+	cfg := treesConfig()
+	h := newPtHarness(t, cfg, "a", "b")
+	h.recv("a", gossipOf("o", 1, 9, "p"))
+	h.recv("a", gossipOf("o", 3, 9, "r"))
+	h.recv("b", gossipOf("o", 3, 1, "r")) // a duplicate: b goes lazy
+	ih := ihaveMsg{Entries: []ihaveEntry{
+		{ID: MessageID{Origin: "o", Seq: 2}, Round: 1},
+		{ID: MessageID{Origin: "o", Seq: 1}, Round: 1},
+	}}
+	wantActions(t, "b announces o/2 and o/1", h.recv("b", ih),
+		"send b graft(o) []", "send a prune(o)", "send b graft [o/2]",
+		fmt.Sprintf("timer %v plumtree-graft2[o/2]", cfg.GraftTimeout2),
+		fmt.Sprintf("timer %v plumtree-graft1[o/2]", cfg.GraftTimeout2))
+}
+
+// TestPlumtreeGapOutsideNotPutOff: b announces o/7 of a tree this node is
+// outside of, then c announces it too before b's outside timer fires: the
+// GRAFT still goes when b's timer fires, not outsideWait after c's IHAVE.
+func TestPlumtreeGapOutsideNotPutOff(t *testing.T) {
+	cfg := treesConfig()
+	h := newPtHarness(t, cfg, "a", "b", "c")
+	h.recv("a", sharedOf("x", 1, ClassMembership, "m"))
+	h.recv("b", pruneMsg{})
+	h.recv("c", pruneMsg{})
+	acts := h.recv("b", ihaveOf("o", 1, 7))
+	wantActions(t, "c announces o/7", h.recv("c", ihaveOf("o", 1, 7)))
+	wantActions(t, "b's outside timer", h.step(TimerFired{Timer: acts[1].(SetTimer).Timer}),
+		"send b graft [o/7]", fmt.Sprintf("timer %v plumtree-graft2[o/7]", cfg.GraftTimeout2))
+}
+
+// TestPlumtreeGapOutsideNotWhenFull: with every tree slot taken (MaxTrees),
+// a root without a tree here may have been evicted: its announcement
+// waits GraftTimeout1.
+func TestPlumtreeGapOutsideNotWhenFull(t *testing.T) {
+	cfg := treesConfig()
+	cfg.MaxTrees = 1
+	h := newPtHarness(t, cfg, "a", "b")
+	h.recv("a", sharedOf("x", 1, ClassMembership, "m"))
+	h.recv("a", gossipOf("q", 3, 0, "p"))
+	h.recv("b", pruneMsg{})
+	wantActions(t, "b announces o/7", h.recv("b", ihaveOf("o", 1, 7)),
+		fmt.Sprintf("timer %v plumtree-graft1[o/7]", cfg.GraftTimeout1))
+}

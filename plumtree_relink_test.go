@@ -9,7 +9,8 @@ import (
 )
 
 // TestPlumtreeRelinkGraftsAnnounced: b, our parent in root o's tree (it
-// brought o/2 first), prunes the link and announces o/3 and o/4; when b
+// brought o/2 first), sends o/2 again, which prunes the link (a PRUNE
+// from b would be refused: plumtree_parent.go), and announces o/3 and o/4; when b
 // makes the link eager again (its empty GRAFT for o), both are grafted
 // from b at once, in one GRAFT, with a GraftTimeout2 timer, instead of
 // waiting for their GraftTimeout1 timer. A message of another root that b
@@ -20,7 +21,7 @@ func TestPlumtreeRelinkGraftsAnnounced(t *testing.T) {
 	h := newPtHarness(t, cfg, "a", "b", "c")
 	h.recv("a", gossipOf("o", 1, 0, "p"))
 	h.recv("b", gossipOf("o", 2, 0, "q"))
-	h.recv("b", pruneMsg{Root: "o"})
+	h.recv("b", gossipOf("o", 2, 0, "q")) // a duplicate: b goes lazy
 	h.recv("c", pruneMsg{Root: "o"})
 	h.recv("b", ihaveOf("o", 1, 4, 3))
 	h.recv("c", ihaveOf("o", 1, 5))
@@ -68,15 +69,15 @@ func TestPlumtreeRelinkScansOnlyAfterAnnouncements(t *testing.T) {
 	h := newPtHarness(t, cfg, "a", "b", "c")
 	h.recv("a", gossipOf("o", 1, 0, "p"))
 	h.recv("b", gossipOf("o", 2, 0, "q"))
-	h.recv("b", pruneMsg{Root: "o"})
+	h.recv("b", gossipOf("o", 2, 0, "q")) // a duplicate: b goes lazy
 	h.recv("c", ihaveOf("o", 1, 3))
 	wantActions(t, "c announced o/3, b did not", h.recv("b", graftMsg{Root: "o"}), "send b graft(o) []")
 	h.recv("b", ihaveOf("o", 1, 3))
-	h.recv("b", pruneMsg{Root: "o"})
+	h.recv("b", gossipOf("o", 2, 0, "q")) // a duplicate: b goes lazy
 	wantActions(t, "b announced o/3", h.recv("b", graftMsg{Root: "o"}),
 		"send b graft(o) []", "send b graft [o/3]",
 		fmt.Sprintf("timer %v plumtree-graft2[o/3]", cfg.GraftTimeout2))
-	h.recv("b", pruneMsg{Root: "o"})
+	h.recv("b", gossipOf("o", 2, 0, "q")) // a duplicate: b goes lazy
 	wantActions(t, "nothing new from b", h.recv("b", graftMsg{Root: "o"}), "send b graft(o) []")
 	if got := h.pt.counters().GraftsRelink; got != 1 {
 		t.Fatalf("GraftsRelink = %d, want 1", got)
@@ -91,7 +92,7 @@ func TestPlumtreeRelinkNextGraftAnother(t *testing.T) {
 	h := newPtHarness(t, cfg, "a", "b", "c")
 	h.recv("a", gossipOf("o", 1, 0, "p"))
 	h.recv("b", gossipOf("o", 2, 0, "q"))
-	h.recv("b", pruneMsg{Root: "o"})
+	h.recv("b", gossipOf("o", 2, 0, "q")) // a duplicate: b goes lazy
 	h.recv("c", ihaveOf("o", 1, 3))
 	h.recv("b", ihaveOf("o", 1, 3))
 	wantActions(t, "b grafts o's tree", h.recv("b", graftMsg{Root: "o"}),

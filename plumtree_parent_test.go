@@ -1,0 +1,58 @@
+// Plumtree core tests: the link to a node's parent in a root's own tree
+// is not pruned by a GRAFT's late answer or an older payload
+// (plumtree_parent.go).
+
+package hyparlist
+
+import (
+	"testing"
+)
+
+// TestPlumtreeParentPruneRefused: a pushed o/1, so it is our parent in
+// o's tree; its PRUNE (its GRAFT's answer from us came after its own copy)
+// is refused with an empty GRAFT and the link stays eager. The PRUNE of
+// b, which is not the parent, is taken.
+func TestPlumtreeParentPruneRefused(t *testing.T) {
+	h := newPtHarness(t, treesConfig(), "a", "b")
+	h.recv("a", gossipOf("o", 1, 0, "p"))
+	wantActions(t, "PRUNE from the parent", h.recv("a", pruneMsg{Root: "o"}), "send a graft(o) []")
+	wantActions(t, "PRUNE from b", h.recv("b", pruneMsg{Root: "o"}))
+	if got := fmtPeers(h.pt.eagerPeersOf("o")); got != "[a]" {
+		t.Fatalf("o's tree eager %s, want [a]", got)
+	}
+	if c := h.pt.counters(); c.GraftsAnswer != 1 {
+		t.Fatalf("GraftsAnswer = %d, want 1", c.GraftsAnswer)
+	}
+}
+
+// TestPlumtreeParentKeptOnOlderDuplicate: a pushed o/5, the newest payload
+// of o's tree here; b brought o/4 first, and a's late copy of o/4 prunes
+// nothing, while a second copy of o/5 from a prunes a as in the paper.
+func TestPlumtreeParentKeptOnOlderDuplicate(t *testing.T) {
+	h := newPtHarness(t, treesConfig(), "a", "b")
+	h.recv("a", gossipOf("o", 5, 0, "p"))
+	h.recv("b", gossipOf("o", 4, 0, "q"))
+	wantActions(t, "o/4 again, from a", h.recv("a", gossipOf("o", 4, 0, "q")))
+	wantActions(t, "o/5 again, from a", h.recv("a", gossipOf("o", 5, 0, "p")), "send a prune(o)")
+}
+
+// TestPlumtreeParentNotAnOlderPayloadsSender: b brings o/4 after a pushed
+// o/5: a stays the parent, so a's PRUNE is refused and b's is taken.
+func TestPlumtreeParentNotAnOlderPayloadsSender(t *testing.T) {
+	h := newPtHarness(t, treesConfig(), "a", "b")
+	h.recv("a", gossipOf("o", 5, 0, "p"))
+	h.recv("b", gossipOf("o", 4, 0, "q"))
+	wantActions(t, "PRUNE from b", h.recv("b", pruneMsg{Root: "o"}))
+	wantActions(t, "PRUNE from a", h.recv("a", pruneMsg{Root: "o"}), "send a graft(o) []")
+}
+
+// TestPlumtreeParentNotOnSharedTreeOrDefault: on the shared tree the
+// parent's PRUNE follows sharedParent's window, and with one tree
+// (MaxTrees 0) a PRUNE from the neighbour that pushed the last payload is
+// taken, as in the paper.
+func TestPlumtreeParentNotOnSharedTreeOrDefault(t *testing.T) {
+	h := newPtHarness(t, DefaultPlumtreeConfig(), "a", "b")
+	h.recv("a", gossipOf("o", 1, 0, "p"))
+	wantActions(t, "PRUNE, one tree", h.recv("a", pruneMsg{Root: "o"}))
+	wantActions(t, "o/0 again, one tree", h.recv("b", gossipOf("o", 1, 0, "p")), "send b prune(o)")
+}
