@@ -46,13 +46,16 @@ func TestPlumtreeParentNotAnOlderPayloadsSender(t *testing.T) {
 	wantActions(t, "PRUNE from a", h.recv("a", pruneMsg{Root: "o"}), "send a graft(o) []")
 }
 
-// TestPlumtreeParentNotOnSharedTreeOrDefault: on the shared tree the
-// parent's PRUNE follows sharedParent's window, and with one tree
-// (MaxTrees 0) a PRUNE from the neighbour that pushed the last payload is
-// taken, as in the paper.
-func TestPlumtreeParentNotOnSharedTreeOrDefault(t *testing.T) {
+// TestPlumtreeParentNotWithOneTree: with one tree (MaxTrees 0) the rules
+// of plumtree_parent.go do not apply, as in the paper: the late copy of
+// o/4 from a, which pushed the newer o/5, prunes a (with per-root trees it
+// prunes nothing: TestPlumtreeParentKeptOnOlderDuplicate), and a PRUNE
+// from the neighbour that pushed the newest payload is taken.
+func TestPlumtreeParentNotWithOneTree(t *testing.T) {
 	h := newPtHarness(t, DefaultPlumtreeConfig(), "a", "b")
-	h.recv("a", gossipOf("o", 1, 0, "p"))
-	wantActions(t, "PRUNE, one tree", h.recv("a", pruneMsg{Root: "o"}))
-	wantActions(t, "o/0 again, one tree", h.recv("b", gossipOf("o", 1, 0, "p")), "send b prune(o)")
+	h.recv("a", gossipOf("o", 5, 0, "p"))
+	h.recv("b", gossipOf("o", 4, 0, "q"))
+	wantActions(t, "o/4 again, from a", h.recv("a", gossipOf("o", 4, 0, "q")), "send a prune(o)")
+	h.recv("b", gossipOf("o", 6, 0, "r"))
+	wantActions(t, "PRUNE from b, which pushed o/6", h.recv("b", pruneMsg{Root: "o"}))
 }
