@@ -71,8 +71,9 @@ import (
 //     IHAVE (the same node, every payload of the root, until one GRAFT
 //     makes a link eager). So an IHAVE of a message of a root's own tree
 //     that has no tree here (outside: nothing of it was pushed or grafted
-//     here) is grafted at once, once new trees start here as copies of
-//     the shared tree (sharedSpans). The GRAFT starts the tree here and
+//     here) is grafted without waiting GraftTimeout1, once new trees
+//     start here as copies of the shared tree (sharedSpans) and while a
+//     tree slot is free (MaxTrees). The GRAFT starts the tree here and
 //     makes the link eager at both ends; the root's next payloads come by
 //     push. The IHAVE comes up to IHaveInterval after its sender had the
 //     payload; the GRAFT goes when GraftTimeout2/2 has passed since then,
