@@ -491,7 +491,8 @@ type Config struct {
 	// second) is grafted at once, since it will not come by push; one
 	// announced from an origin's tree that has pushed nothing to the node
 	// is grafted after a quarter of this wait less IHaveInterval (25ms /
-	// 500ms / at once); and an announcement from a neighbour the node holds
+	// 500ms / at once) while fewer than BroadcastTrees origins have a
+	// tree there; and an announcement from a neighbour the node holds
 	// eager in the payload's tree is grafted after half this wait.
 	GraftTimeout time.Duration
 

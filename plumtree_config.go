@@ -33,7 +33,7 @@ type PlumtreeConfig struct {
 	// MaxTrees above 0, a message behind a newer payload of its root's
 	// tree pushed here is grafted at once instead, and one of a root's
 	// tree that has pushed nothing here after GraftTimeout2/2 less
-	// IHaveInterval (plumtree_gap.go).
+	// IHaveInterval while a tree slot is free (plumtree_gap.go).
 	GraftTimeout1 time.Duration
 
 	// GraftTimeoutMin, when above 0, makes the wait after the first IHAVE
