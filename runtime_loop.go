@@ -135,6 +135,9 @@ type runLoop struct {
 	connectedOpen bool
 	// leave is the state of a Leave in progress (runtime_leave.go).
 	leave leaveState
+	// leftOrder holds members' left announcements behind their earlier
+	// broadcasts (runtime_leave_order.go).
+	leftOrder leftOrder
 	// left is set when Leave has disconnected: the cores stop and inbound
 	// messages are ignored.
 	left bool
@@ -411,6 +414,9 @@ func (l *runLoop) routeMembership(actions []Action) {
 func (l *runLoop) deliver(d Deliver) {
 	switch d.Class {
 	case ClassMembership:
+		if l.holdLeft(d) {
+			return // runtime_leave_order.go
+		}
 		l.feed(coreMembership, d)
 	case ClassUser:
 		if d.From.Name == l.m.self.Name {
@@ -418,6 +424,9 @@ func (l *runLoop) deliver(d Deliver) {
 		}
 		l.m.metrics.delivered(d.Hops)
 		l.deliverBroadcast(d.Payload)
+	}
+	if d.ID.Origin != l.m.self.Name {
+		l.delivered(d.ID)
 	}
 }
 
@@ -495,6 +504,8 @@ func (l *runLoop) onRuntimeTimer(t Timer) {
 		l.timers.add(l.now, l.m.config.QueueCheckInterval, coreRuntime, t)
 	case leaveTimer:
 		l.finishLeave()
+	case leftHoldTimer:
+		l.onLeftHoldTimer(t)
 	case deferFlushTimer:
 		l.flushDeferred()
 	}
@@ -732,6 +743,9 @@ func (l *runLoop) onProbeResult(a ProbeMember, reached Peer, err error) {
 func (l *runLoop) memberEvent(t NodeEventType, mem Member) {
 	n := l.m.memberNode(mem)
 	l.dirty = true
+	if t == NodeLeave {
+		l.forgetOrigin(mem.Name)
+	}
 	if l.m.localVetoed && mem.Name == l.m.self.Name {
 		return // not in its own member list (Create)
 	}

@@ -1,0 +1,108 @@
+package hyparlist
+
+import (
+	"testing"
+	"time"
+)
+
+// leftOrderLoop is a started run loop (newPublishLoop) with a Delegate
+// and an EventDelegate, so that deliveries queue their callbacks, that has delivered the
+// alive announcement of member x, numbered base.
+func leftOrderLoop(t *testing.T, base uint64) *runLoop {
+	t.Helper()
+	l := newPublishLoop(t, false)
+	rec := &recorder{}
+	l.m.config.Delegate, l.m.config.Events = rec, rec
+	l.m.live = l.m.config
+	l.m.metrics = newRuntimeMetrics(newInmemSink(time.Minute, time.Minute), nil)
+	l.now = mt0
+	l.deliver(Deliver{ID: MessageID{Origin: "x", Seq: base | ptSharedBit}, Class: ClassMembership, Payload: announceOf(t, "x", memberStateAlive), From: Peer{Name: "x"}})
+	l.runQueue()
+	if !l.ms.isLive("x") {
+		t.Fatal("x not listed alive after its announcement")
+	}
+	l.callbacks = l.callbacks[:0]
+	return l
+}
+
+// announceOf returns the announcement of name's own record in state s.
+func announceOf(t *testing.T, name string, s memberState) []byte {
+	t.Helper()
+	b, err := appendAnnouncement(nil, []memberRecord{{Name: name, Addr: "127.0.0.9:7946", State: s}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// callbackKinds returns the kinds of the callbacks the loop iteration
+// queued.
+func callbackKinds(l *runLoop) []string {
+	var out []string
+	for _, c := range l.callbacks {
+		out = append(out, c.kind)
+	}
+	return out
+}
+
+// TestRuntimeRelayedLeftAfterLeaversBroadcast: the left announcement of a
+// member reaches a node directly (shared tree) before the broadcast the
+// member sent just before it, which comes one hop later through a relay
+// (the member's own tree), as in serf's
+// TestSerf_eventsLeave_avoidInfiniteLeaveRebroadcast. The node reports the
+// broadcast (NotifyMsg) before the leave (NotifyLeave): the left waits for
+// the number before it. Before runtime_leave_order.go the leave came first.
+func TestRuntimeRelayedLeftAfterLeaversBroadcast(t *testing.T) {
+	const base = 1000
+	l := leftOrderLoop(t, base)
+	// The left, number base+2, direct from x on the shared tree.
+	l.deliver(Deliver{ID: MessageID{Origin: "x", Seq: (base + 2) | ptSharedBit}, Class: ClassMembership, Payload: announceOf(t, "x", memberStateLeft), From: Peer{Name: "x"}, Hops: 1})
+	l.runQueue()
+	if !l.ms.isLive("x") {
+		t.Fatal("x's left merged while its broadcast numbered before it is missing")
+	}
+	// The intent, number base+1, relayed by y on x's own tree.
+	l.deliver(Deliver{ID: MessageID{Origin: "x", Seq: base + 1}, Class: ClassUser, Payload: []byte("intent"), From: Peer{Name: "y"}, Hops: 2})
+	l.runQueue()
+	if l.ms.isLive("x") {
+		t.Fatal("x's left still held after the broadcast before it was delivered")
+	}
+	got := callbackKinds(l)
+	if len(got) != 2 || got[0] != "broadcast" || got[1] != "event" {
+		t.Fatalf("callbacks %v, want [broadcast event] (NotifyMsg, then NotifyLeave)", got)
+	}
+}
+
+// TestRuntimeLeftHoldBounded: a left whose earlier broadcast never comes
+// is merged after leftHoldTime, and a left with no gap before it, or about
+// a member that is not the origin, is not held.
+func TestRuntimeLeftHoldBounded(t *testing.T) {
+	const base = 1000
+	l := leftOrderLoop(t, base)
+	l.deliver(Deliver{ID: MessageID{Origin: "x", Seq: (base + 5) | ptSharedBit}, Class: ClassMembership, Payload: announceOf(t, "x", memberStateLeft), From: Peer{Name: "y"}})
+	l.runQueue()
+	if !l.ms.isLive("x") {
+		t.Fatal("left merged at once despite a gap")
+	}
+	l.now = mt0.Add(l.leftHoldTime() - time.Millisecond)
+	l.onTimers()
+	if !l.ms.isLive("x") {
+		t.Fatal("left merged before leftHoldTime")
+	}
+	l.now = mt0.Add(l.leftHoldTime())
+	l.onTimers()
+	l.runQueue()
+	if l.ms.isLive("x") {
+		t.Fatal("left still held after leftHoldTime")
+	}
+	if len(l.leftOrder.held) != 0 || len(l.leftOrder.last) != 0 {
+		t.Fatalf("held %d, tracked %d after the leave; want none", len(l.leftOrder.held), len(l.leftOrder.last))
+	}
+
+	l = leftOrderLoop(t, base)
+	l.deliver(Deliver{ID: MessageID{Origin: "x", Seq: (base + 1) | ptSharedBit}, Class: ClassMembership, Payload: announceOf(t, "x", memberStateLeft), From: Peer{Name: "x"}})
+	l.runQueue()
+	if l.ms.isLive("x") {
+		t.Fatal("left with nothing missing before it was held")
+	}
+}
