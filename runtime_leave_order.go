@@ -24,32 +24,33 @@ import "time"
 // hop later, from a relay (seen in that serf test, 1 run in 10 to 20).
 //
 // How: a node's broadcasts, of both classes, are numbered by one counter
-// (MessageID.Seq without the shared tree's bit), so a receiver that has
-// delivered number s of an origin and gets its left at k > s+1 knows that
-// something it sent in between is still on its way. The loop keeps, per
-// origin, the highest number it delivered (lastDelivered). A membership
-// broadcast whose origin is a live member, that leaves such a gap, and
-// that carries the origin's own "left" record is held: it goes to the
-// membership core once the origin's number k−1 or a later one is
-// delivered, or after leftHoldTime, whichever comes first. Its Plumtree
-// relay is not held (Plumtree has pushed it on before it is delivered).
+// (MessageID.Seq without the shared tree's bit). A membership broadcast
+// that carries its origin's own "left" record, numbered k, about a live
+// member, is held when Plumtree has not delivered the origin's number k−1
+// but has delivered one of the leftGapWindow numbers below it: the node
+// has been getting the origin's broadcasts, and the one sent just before
+// the left is still on its way. It goes to the membership core once number
+// k−1 is delivered, or after leftHoldTime, whichever comes first. Its
+// Plumtree relay is not held (Plumtree has pushed it on before it is
+// delivered). The loop asks Plumtree's seen set (Plumtree.known) and
+// keeps nothing per origin but what it holds.
 //
 // Bounds and limits:
 //   - At most one announcement is held per origin (a newer left releases
 //     the older one first), and only for a live member, so at most
 //     Config.MaxMembers are held, each for at most leftHoldTime.
-//   - lastDelivered has at most Config.MaxMembers names; a name is
-//     forgotten when its member leaves or dies (NodeLeave), and a new name
-//     is not tracked while the map is full (its left is then not held).
 //   - Only the origin's own "left" waits: suspicion, death and every other
 //     record are merged at once, so failure detection is not delayed. An
 //     announcement that also carries other records (not how a node
 //     announces its leave) waits with them.
-//   - It orders the left after the gap just before it, not after every
-//     earlier broadcast: an older broadcast of the leaver that is still
-//     missing behind a later delivered one does not hold it.
-//   - Unsigned announcements are held too: the number only orders; it
-//     grants nothing.
+//   - It orders the left after the broadcast just before it, not after
+//     every earlier one: an older broadcast of the leaver that is still
+//     missing does not hold it.
+//   - A left whose previous number the node never gets (sent while the
+//     leaver had no neighbour, refused, or remembered for a shorter time
+//     than an earlier one: MembershipSeenTTL is shorter than SeenTTL)
+//     waits leftHoldTime for nothing; one after a pause longer than the
+//     seen TTLs does not wait, as nothing below it is remembered.
 
 // leftHoldTimer ends the hold of origin's left announcement numbered seq.
 type leftHoldTimer struct {
@@ -59,13 +60,16 @@ type leftHoldTimer struct {
 
 func (leftHoldTimer) isTimer() {}
 
-// leftOrder is the loop's state for holding left announcements; owned by
-// the loop goroutine.
+// leftGapWindow is how far below a left announcement the loop looks for
+// a delivered broadcast of its origin before it holds the left for the one
+// just below it. Chosen: a leaver's last few broadcasts may be in flight
+// together, and a longer look only costs seen-set lookups (two per number:
+// both trees) on the rare left whose previous number is missing.
+const leftGapWindow = 64
+
+// leftOrder is the left announcements held, per origin; owned by the
+// loop goroutine.
 type leftOrder struct {
-	// last is the highest sequence number (without the shared tree's bit)
-	// delivered from each origin.
-	last map[string]uint64
-	// held is the left announcement held per origin.
 	held map[string]Deliver
 }
 
@@ -77,15 +81,14 @@ type leftOrder struct {
 func (l *runLoop) leftHoldTime() time.Duration { return l.leaveSpreadTime() }
 
 // holdLeft reports whether d, a membership delivery, is held: it is its
-// origin's own left announcement and a broadcast its origin sent before
-// it is not delivered yet.
+// origin's own left announcement and the broadcast its origin sent just
+// before it is not delivered yet.
 func (l *runLoop) holdLeft(d Deliver) bool {
-	o := &l.leftOrder
 	origin, seq := d.ID.Origin, d.ID.Seq&^ptSharedBit
-	last, ok := o.last[origin]
-	if !ok || seq <= last+1 || origin == l.m.self.Name || !l.ms.isLive(origin) || !ownLeft(d) {
+	if origin == l.m.self.Name || !l.ms.isLive(origin) || !l.missingBefore(origin, seq) || !ownLeft(d) {
 		return false
 	}
+	o := &l.leftOrder
 	if prev, ok := o.held[origin]; ok {
 		delete(o.held, origin)
 		l.feed(coreMembership, prev)
@@ -96,6 +99,26 @@ func (l *runLoop) holdLeft(d Deliver) bool {
 	o.held[origin] = d
 	l.timers.add(l.now, l.leftHoldTime(), coreRuntime, leftHoldTimer{origin: origin, seq: seq})
 	return true
+}
+
+// knownSeq reports whether Plumtree delivered origin's broadcast number
+// seq, in either tree.
+func (l *runLoop) knownSeq(origin string, seq uint64) bool {
+	return l.pt.known(MessageID{Origin: origin, Seq: seq}) || l.pt.known(MessageID{Origin: origin, Seq: seq | ptSharedBit})
+}
+
+// missingBefore reports whether origin's number seq−1 is not delivered
+// while one of the leftGapWindow numbers below it is.
+func (l *runLoop) missingBefore(origin string, seq uint64) bool {
+	if seq < 2 || l.knownSeq(origin, seq-1) {
+		return false
+	}
+	for j := seq - 2; j+leftGapWindow >= seq && j > 0; j-- {
+		if l.knownSeq(origin, j) {
+			return true
+		}
+	}
+	return false
 }
 
 // ownLeft reports whether d's announcement carries its origin's own
@@ -113,22 +136,11 @@ func ownLeft(d Deliver) bool {
 	return false
 }
 
-// delivered records that id was delivered, and releases its origin's
-// held left announcement when nothing before it is missing any more.
+// delivered releases the held left announcement of id's origin when id is
+// the broadcast numbered just before it.
 func (l *runLoop) delivered(id MessageID) {
-	o := &l.leftOrder
-	seq := id.Seq &^ ptSharedBit
-	last, ok := o.last[id.Origin]
-	switch {
-	case ok && seq <= last:
-		return
-	case !ok && len(o.last) >= l.m.config.MaxMembers:
-		return
-	case o.last == nil:
-		o.last = make(map[string]uint64)
-	}
-	o.last[id.Origin] = seq
-	if h, ok := o.held[id.Origin]; ok && seq+1 >= h.ID.Seq&^ptSharedBit {
+	h, ok := l.leftOrder.held[id.Origin]
+	if ok && id.Seq&^ptSharedBit+1 == h.ID.Seq&^ptSharedBit {
 		l.releaseLeft(id.Origin)
 	}
 }
@@ -149,10 +161,4 @@ func (l *runLoop) onLeftHoldTimer(t leftHoldTimer) {
 	if h, ok := l.leftOrder.held[t.origin]; ok && h.ID.Seq&^ptSharedBit == t.seq {
 		l.releaseLeft(t.origin)
 	}
-}
-
-// forgetOrigin drops what the loop keeps about name's broadcasts, once its
-// member has left or died.
-func (l *runLoop) forgetOrigin(name string) {
-	delete(l.leftOrder.last, name)
 }

@@ -16,13 +16,19 @@ func leftOrderLoop(t *testing.T, base uint64) *runLoop {
 	l.m.live = l.m.config
 	l.m.metrics = newRuntimeMetrics(newInmemSink(time.Minute, time.Minute), nil)
 	l.now = mt0
-	l.deliver(Deliver{ID: MessageID{Origin: "x", Seq: base | ptSharedBit}, Class: ClassMembership, Payload: announceOf(t, "x", memberStateAlive), From: Peer{Name: "x"}})
-	l.runQueue()
+	receiveGossip(l, "x", MessageID{Origin: "x", Seq: base | ptSharedBit}, ClassMembership, announceOf(t, "x", memberStateAlive))
 	if !l.ms.isLive("x") {
 		t.Fatal("x not listed alive after its announcement")
 	}
 	l.callbacks = l.callbacks[:0]
 	return l
+}
+
+// receiveGossip feeds the loop's Plumtree a GOSSIP of id from neighbour
+// from, as onInbound does, and runs the cores.
+func receiveGossip(l *runLoop, from string, id MessageID, class Class, payload []byte) {
+	l.feed(corePlumtree, Receive{From: Peer{Name: from, Addr: from + ":7946"}, Msg: gossipMsg{ID: id, Class: class, Payload: payload}})
+	l.runQueue()
 }
 
 // announceOf returns the announcement of name's own record in state s.
@@ -56,14 +62,12 @@ func TestRuntimeRelayedLeftAfterLeaversBroadcast(t *testing.T) {
 	const base = 1000
 	l := leftOrderLoop(t, base)
 	// The left, number base+2, direct from x on the shared tree.
-	l.deliver(Deliver{ID: MessageID{Origin: "x", Seq: (base + 2) | ptSharedBit}, Class: ClassMembership, Payload: announceOf(t, "x", memberStateLeft), From: Peer{Name: "x"}, Hops: 1})
-	l.runQueue()
+	receiveGossip(l, "x", MessageID{Origin: "x", Seq: (base + 2) | ptSharedBit}, ClassMembership, announceOf(t, "x", memberStateLeft))
 	if !l.ms.isLive("x") {
 		t.Fatal("x's left merged while its broadcast numbered before it is missing")
 	}
 	// The intent, number base+1, relayed by y on x's own tree.
-	l.deliver(Deliver{ID: MessageID{Origin: "x", Seq: base + 1}, Class: ClassUser, Payload: []byte("intent"), From: Peer{Name: "y"}, Hops: 2})
-	l.runQueue()
+	receiveGossip(l, "y", MessageID{Origin: "x", Seq: base + 1}, ClassUser, []byte("intent"))
 	if l.ms.isLive("x") {
 		t.Fatal("x's left still held after the broadcast before it was delivered")
 	}
@@ -74,13 +78,12 @@ func TestRuntimeRelayedLeftAfterLeaversBroadcast(t *testing.T) {
 }
 
 // TestRuntimeLeftHoldBounded: a left whose earlier broadcast never comes
-// is merged after leftHoldTime, and a left with no gap before it, or about
-// a member that is not the origin, is not held.
+// is merged after leftHoldTime, and a left with nothing missing before it,
+// or with nothing of its origin's remembered near it, is not held.
 func TestRuntimeLeftHoldBounded(t *testing.T) {
 	const base = 1000
 	l := leftOrderLoop(t, base)
-	l.deliver(Deliver{ID: MessageID{Origin: "x", Seq: (base + 5) | ptSharedBit}, Class: ClassMembership, Payload: announceOf(t, "x", memberStateLeft), From: Peer{Name: "y"}})
-	l.runQueue()
+	receiveGossip(l, "y", MessageID{Origin: "x", Seq: (base + 5) | ptSharedBit}, ClassMembership, announceOf(t, "x", memberStateLeft))
 	if !l.ms.isLive("x") {
 		t.Fatal("left merged at once despite a gap")
 	}
@@ -95,14 +98,22 @@ func TestRuntimeLeftHoldBounded(t *testing.T) {
 	if l.ms.isLive("x") {
 		t.Fatal("left still held after leftHoldTime")
 	}
-	if len(l.leftOrder.held) != 0 || len(l.leftOrder.last) != 0 {
-		t.Fatalf("held %d, tracked %d after the leave; want none", len(l.leftOrder.held), len(l.leftOrder.last))
+	if len(l.leftOrder.held) != 0 {
+		t.Fatalf("%d lefts held after leftHoldTime; want none", len(l.leftOrder.held))
 	}
 
 	l = leftOrderLoop(t, base)
-	l.deliver(Deliver{ID: MessageID{Origin: "x", Seq: (base + 1) | ptSharedBit}, Class: ClassMembership, Payload: announceOf(t, "x", memberStateLeft), From: Peer{Name: "x"}})
-	l.runQueue()
+	receiveGossip(l, "x", MessageID{Origin: "x", Seq: base + 1}, ClassUser, []byte("intent"))
+	receiveGossip(l, "x", MessageID{Origin: "x", Seq: (base + 2) | ptSharedBit}, ClassMembership, announceOf(t, "x", memberStateLeft))
 	if l.ms.isLive("x") {
 		t.Fatal("left with nothing missing before it was held")
+	}
+
+	// Nothing of x's remembered within leftGapWindow below its left (a
+	// long pause, or a node that has just joined): not held.
+	l = leftOrderLoop(t, base)
+	receiveGossip(l, "y", MessageID{Origin: "x", Seq: (base + leftGapWindow + 2) | ptSharedBit}, ClassMembership, announceOf(t, "x", memberStateLeft))
+	if l.ms.isLive("x") {
+		t.Fatal("left held with nothing of its origin remembered near it")
 	}
 }

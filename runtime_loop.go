@@ -425,8 +425,8 @@ func (l *runLoop) deliver(d Deliver) {
 		l.m.metrics.delivered(d.Hops)
 		l.deliverBroadcast(d.Payload)
 	}
-	if d.ID.Origin != l.m.self.Name {
-		l.delivered(d.ID)
+	if len(l.leftOrder.held) > 0 {
+		l.delivered(d.ID) // runtime_leave_order.go
 	}
 }
 
@@ -743,9 +743,6 @@ func (l *runLoop) onProbeResult(a ProbeMember, reached Peer, err error) {
 func (l *runLoop) memberEvent(t NodeEventType, mem Member) {
 	n := l.m.memberNode(mem)
 	l.dirty = true
-	if t == NodeLeave {
-		l.forgetOrigin(mem.Name)
-	}
 	if l.m.localVetoed && mem.Name == l.m.self.Name {
 		return // not in its own member list (Create)
 	}
