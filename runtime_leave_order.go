@@ -97,6 +97,7 @@ func (l *runLoop) holdLeft(d Deliver) bool {
 		o.held = make(map[string]Deliver)
 	}
 	o.held[origin] = d
+	l.m.logger.Debug("left announcement held until the broadcast sent before it", "member", origin, "seq", seq)
 	l.timers.add(l.now, l.leftHoldTime(), coreRuntime, leftHoldTimer{origin: origin, seq: seq})
 	return true
 }
@@ -159,6 +160,7 @@ func (l *runLoop) releaseLeft(origin string) {
 // it is still held.
 func (l *runLoop) onLeftHoldTimer(t leftHoldTimer) {
 	if h, ok := l.leftOrder.held[t.origin]; ok && h.ID.Seq&^ptSharedBit == t.seq {
+		l.m.logger.Debug("left announcement released without the broadcast sent before it", "member", t.origin, "seq", t.seq)
 		l.releaseLeft(t.origin)
 	}
 }

@@ -1,6 +1,7 @@
 package hyparlist
 
 import (
+	"log/slog"
 	"testing"
 	"time"
 )
@@ -14,6 +15,7 @@ func leftOrderLoop(t *testing.T, base uint64) *runLoop {
 	rec := &recorder{}
 	l.m.config.Delegate, l.m.config.Events = rec, rec
 	l.m.live = l.m.config
+	l.m.logger = slog.New(slog.NewTextHandler(testLogOutput(), nil))
 	l.m.metrics = newRuntimeMetrics(newInmemSink(time.Minute, time.Minute), nil)
 	l.now = mt0
 	receiveGossip(l, "x", MessageID{Origin: "x", Seq: base | ptSharedBit}, ClassMembership, announceOf(t, "x", memberStateAlive))
@@ -29,6 +31,13 @@ func leftOrderLoop(t *testing.T, base uint64) *runLoop {
 func receiveGossip(l *runLoop, from string, id MessageID, class Class, payload []byte) {
 	l.feed(corePlumtree, Receive{From: Peer{Name: from, Addr: from + ":7946"}, Msg: gossipMsg{ID: id, Class: class, Payload: payload}})
 	l.runQueue()
+}
+
+// receiveLeft feeds the loop x's own left announcement, numbered seq on
+// the shared tree, from neighbour from.
+func receiveLeft(t *testing.T, l *runLoop, from string, seq uint64) {
+	t.Helper()
+	receiveGossip(l, from, MessageID{Origin: "x", Seq: seq | ptSharedBit}, ClassMembership, announceOf(t, "x", memberStateLeft))
 }
 
 // announceOf returns the announcement of name's own record in state s.
@@ -62,7 +71,7 @@ func TestRuntimeRelayedLeftAfterLeaversBroadcast(t *testing.T) {
 	const base = 1000
 	l := leftOrderLoop(t, base)
 	// The left, number base+2, direct from x on the shared tree.
-	receiveGossip(l, "x", MessageID{Origin: "x", Seq: (base + 2) | ptSharedBit}, ClassMembership, announceOf(t, "x", memberStateLeft))
+	receiveLeft(t, l, "x", base+2)
 	if !l.ms.isLive("x") {
 		t.Fatal("x's left merged while its broadcast numbered before it is missing")
 	}
@@ -83,7 +92,7 @@ func TestRuntimeRelayedLeftAfterLeaversBroadcast(t *testing.T) {
 func TestRuntimeLeftHoldBounded(t *testing.T) {
 	const base = 1000
 	l := leftOrderLoop(t, base)
-	receiveGossip(l, "y", MessageID{Origin: "x", Seq: (base + 5) | ptSharedBit}, ClassMembership, announceOf(t, "x", memberStateLeft))
+	receiveLeft(t, l, "y", base+5)
 	if !l.ms.isLive("x") {
 		t.Fatal("left merged at once despite a gap")
 	}
@@ -104,7 +113,7 @@ func TestRuntimeLeftHoldBounded(t *testing.T) {
 
 	l = leftOrderLoop(t, base)
 	receiveGossip(l, "x", MessageID{Origin: "x", Seq: base + 1}, ClassUser, []byte("intent"))
-	receiveGossip(l, "x", MessageID{Origin: "x", Seq: (base + 2) | ptSharedBit}, ClassMembership, announceOf(t, "x", memberStateLeft))
+	receiveLeft(t, l, "x", base+2)
 	if l.ms.isLive("x") {
 		t.Fatal("left with nothing missing before it was held")
 	}
@@ -112,7 +121,7 @@ func TestRuntimeLeftHoldBounded(t *testing.T) {
 	// Nothing of x's remembered within leftGapWindow below its left (a
 	// long pause, or a node that has just joined): not held.
 	l = leftOrderLoop(t, base)
-	receiveGossip(l, "y", MessageID{Origin: "x", Seq: (base + leftGapWindow + 2) | ptSharedBit}, ClassMembership, announceOf(t, "x", memberStateLeft))
+	receiveLeft(t, l, "y", base+leftGapWindow+2)
 	if l.ms.isLive("x") {
 		t.Fatal("left held with nothing of its origin remembered near it")
 	}
