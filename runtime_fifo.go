@@ -12,7 +12,7 @@ package hyparlist
 // A busy queue keeps its ring: the loop's inbox empties at every loop
 // iteration and a link's queue at every write, and released at each
 // emptying their rings were grown again from fifoMinCap by doubling at the
-// next burst (10 % of the CPU at N = 64, 1,000 broadcasts/s: BENCHMARKS.md,
+// next burst (8 % of the CPU at N = 64, 1,000 broadcasts/s: BENCHMARKS.md,
 // session 14). So a ring is released when the queue empties only if it
 // held at most a quarter of the ring since it last emptied (fifoQuiet): a
 // queue whose traffic falls gives its ring back at its next emptying, an
