@@ -6,7 +6,8 @@ import (
 )
 
 // TestFIFOGrowsAndReleases: a fifo keeps order across growth and
-// wrap-around, and gives back a grown ring when it empties.
+// wrap-around; a busy one keeps its grown ring when it empties, and gives
+// it back when it empties after holding at most a quarter of it.
 func TestFIFOGrowsAndReleases(t *testing.T) {
 	var q fifo[int]
 	for round := range 3 {
@@ -22,9 +23,34 @@ func TestFIFOGrowsAndReleases(t *testing.T) {
 		if _, ok := q.pop(); ok || q.len() != 0 {
 			t.Fatalf("round %d: not empty", round)
 		}
-		if len(q.buf) > fifoMinCap {
-			t.Errorf("round %d: an empty fifo keeps a ring of %d", round, len(q.buf))
+		if len(q.buf) < 5+20*round {
+			t.Errorf("round %d: a busy fifo released its ring (%d) when it emptied", round, len(q.buf))
 		}
+		// A quiet spell: one item at a time.
+		q.push(-1)
+		if v, ok := q.pop(); !ok || v != -1 {
+			t.Fatalf("round %d: quiet pop = %d, %v", round, v, ok)
+		}
+		if len(q.buf) > fifoMinCap {
+			t.Errorf("round %d: an empty fifo keeps a ring of %d after a quiet spell", round, len(q.buf))
+		}
+	}
+}
+
+// TestFIFOBusyKeepsRing: a queue that fills and empties again and again,
+// as the loop's inbox does once per iteration, grows its ring once.
+func TestFIFOBusyKeepsRing(t *testing.T) {
+	var q fifo[inbound]
+	allocs := testing.AllocsPerRun(100, func() {
+		for range 20 {
+			q.push(inbound{})
+		}
+		for range 20 {
+			q.pop()
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%.1f allocations per burst of 20, want 0 once grown", allocs)
 	}
 }
 
@@ -82,7 +108,7 @@ func TestInboxQueueBound(t *testing.T) {
 // TestFIFOGrowsFromMinCapToDeepQueue: a fifo that starts at fifoMinCap
 // holds and returns, in order, as many frames as the default send queue
 // bound, interleaved with pops so that the ring wraps while it grows, and
-// gives back its grown ring when it empties.
+// gives back its grown ring when it empties after a quiet spell.
 func TestFIFOGrowsFromMinCapToDeepQueue(t *testing.T) {
 	var q fifo[outFrame]
 	depth := DefaultLANConfig().PeerSendQueueDepth
@@ -103,6 +129,8 @@ func TestFIFOGrowsFromMinCapToDeepQueue(t *testing.T) {
 			t.Fatalf("pop = %d, %v; want %d", f.cost, ok, want)
 		}
 	}
+	q.push(outFrame{}) // a quiet spell: the ring goes back
+	q.pop()
 	if q.len() != 0 || len(q.buf) > fifoMinCap {
 		t.Fatalf("empty fifo: len %d, ring %d", q.len(), len(q.buf))
 	}

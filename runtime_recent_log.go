@@ -22,7 +22,8 @@ import "time"
 //
 // A logged sighting expires under the set's rule (unseen for both the
 // grace time and recentGraceDrains drains), and the log is bounded by the
-// set's bound (recentPayloadsMax entries of 32 bytes, 2 MiB): at the
+// set's bound (recentPayloadsMax entries of 32 bytes, 2 MiB, in blocks of
+// 4 KiB, and a slice of at most 512 block pointers): at the
 // bound the oldest sighting is dropped and counted as evicted, as the set
 // evicts its least recently seen entry. A merged sighting keeps the time
 // and drain count it was logged with, so recognition is what it would have
@@ -36,48 +37,58 @@ type loggedSighting struct {
 	drains uint64
 }
 
-// sightingLog is a FIFO of sightings, oldest first.
+// sightingLog is a FIFO of sightings, oldest first, in fixed blocks of
+// sightingBlockLen: a push never copies what the log holds. Held as one
+// growing slice before, the log was copied at every doubling and shifted
+// down as it was consumed, 3 % of the CPU at N = 64, 1,000 broadcasts/s,
+// where it holds MessageCacheTTL of deliveries (BENCHMARKS.md, session 14).
 type sightingLog struct {
-	items []loggedSighting
-	head  int
+	blocks []*sightingBlock
+	head   int // position of the oldest sighting in blocks[0]
+	n      int
 }
 
-// sightingLogKeep is the capacity a drained log keeps; a larger one,
-// grown by a burst, is released.
-const sightingLogKeep = 1024
+// sightingBlockLen is the sightings per block: 4 KiB.
+const sightingBlockLen = 128
 
-func (q *sightingLog) len() int { return len(q.items) - q.head }
+// sightingBlock is one block of a sightingLog.
+type sightingBlock [sightingBlockLen]loggedSighting
+
+func (q *sightingLog) len() int { return q.n }
 
 // push appends s.
 func (q *sightingLog) push(s loggedSighting) {
-	if q.head > 0 && q.head >= len(q.items)/2 {
-		// Reuse the front: move what is left down.
-		n := copy(q.items, q.items[q.head:])
-		clear(q.items[n:])
-		q.items, q.head = q.items[:n], 0
+	pos := q.head + q.n
+	if pos/sightingBlockLen == len(q.blocks) {
+		q.blocks = append(q.blocks, new(sightingBlock))
 	}
-	q.items = append(q.items, s)
+	q.blocks[pos/sightingBlockLen][pos%sightingBlockLen] = s
+	q.n++
 }
 
 // front returns the oldest sighting; the log must not be empty.
-func (q *sightingLog) front() loggedSighting { return q.items[q.head] }
+func (q *sightingLog) front() loggedSighting { return q.blocks[0][q.head] }
 
-// pop drops the oldest sighting.
+// pop drops the oldest sighting; the log must not be empty. A block is
+// released once its last sighting is popped.
 func (q *sightingLog) pop() {
 	q.head++
-	if q.head == len(q.items) {
+	q.n--
+	if q.n == 0 {
 		q.reset()
+		return
+	}
+	if q.head == sightingBlockLen {
+		k := copy(q.blocks, q.blocks[1:])
+		q.blocks[k] = nil
+		q.blocks, q.head = q.blocks[:k], 0
 	}
 }
 
-// reset empties the log, releasing storage grown beyond sightingLogKeep.
+// reset empties the log and releases its blocks.
 func (q *sightingLog) reset() {
-	if cap(q.items) > sightingLogKeep {
-		q.items = nil
-	} else {
-		q.items = q.items[:0]
-	}
-	q.head = 0
+	clear(q.blocks)
+	q.blocks, q.head, q.n = q.blocks[:0], 0, 0
 }
 
 // note logs a delivery's sighting of k at now and returns the number of

@@ -2,8 +2,10 @@ package hyparlist
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // seeBytes is see for a payload.
@@ -203,5 +205,46 @@ func TestRecentPayloadsDeliveryLogExpiry(t *testing.T) {
 	}
 	if !seeBytes(b, now, "p0") || seeBytes(b, now, "p4") {
 		t.Error("the bound evicted another sighting than the oldest")
+	}
+}
+
+// TestSightingLogBlocks: the delivery log keeps its order across blocks
+// while it is consumed from the front, and growing it to n sightings
+// allocates about n sightings' bytes, not the copies of a doubling slice
+// (which allocated about twice that).
+func TestSightingLogBlocks(t *testing.T) {
+	var q sightingLog
+	next, want := 0, 0
+	for range 3 * sightingBlockLen {
+		for range 3 {
+			q.push(loggedSighting{drains: uint64(next)})
+			next++
+		}
+		if got := q.front().drains; got != uint64(want) {
+			t.Fatalf("front = %d, want %d", got, want)
+		}
+		q.pop()
+		want++
+	}
+	for ; want < next; want++ {
+		if got := q.front().drains; got != uint64(want) {
+			t.Fatalf("front = %d, want %d", got, want)
+		}
+		q.pop()
+	}
+	if q.len() != 0 || len(q.blocks) != 0 {
+		t.Fatalf("empty log: len %d, %d blocks", q.len(), len(q.blocks))
+	}
+
+	const n = 1 << 16
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := range n {
+		q.push(loggedSighting{drains: uint64(i)})
+	}
+	runtime.ReadMemStats(&after)
+	per := float64(after.TotalAlloc-before.TotalAlloc) / n
+	if size := float64(unsafe.Sizeof(loggedSighting{})); per > 1.5*size {
+		t.Errorf("growing the log allocated %.1f bytes per sighting of %.0f", per, size)
 	}
 }
