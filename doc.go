@@ -181,7 +181,8 @@
 //     (runtime_pump.go, its pace runtime_pump_pace.go) and the payloads it
 //     recognises (runtime_recent*.go), joins and leaves
 //     (runtime_join*.go, runtime_leave.go; runtime_leave_order.go holds a
-//     member's left behind the broadcasts it sent before it), the dials that confirm second-hand members
+//     member's left behind the broadcasts it sent just before it), the
+//     dials that confirm second-hand members
 //     (runtime_confirm.go), dials that fail for want of the node's own
 //     resources (runtime_localfail.go), the check of broadcast signatures
 //     (runtime_sign_check.go) and the binding of each origin name to its

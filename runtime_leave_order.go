@@ -26,13 +26,14 @@ import "time"
 // How: a node's broadcasts, of both classes, are numbered by one counter
 // (MessageID.Seq without the shared tree's bit). A membership broadcast
 // that carries its origin's own "left" record, numbered k, about a live
-// member, is held when Plumtree has not delivered the origin's number k−1
-// but has delivered one of the leftGapWindow numbers below it: the node
-// has been getting the origin's broadcasts, and the one sent just before
-// the left is still on its way. It goes to the membership core once number
-// k−1 is delivered, or after leftHoldTime, whichever comes first. Its
-// Plumtree relay is not held (Plumtree has pushed it on before it is
-// delivered). The loop asks Plumtree's seen set (Plumtree.known) and
+// member, is held when Plumtree has not delivered one of the origin's
+// numbers k−leftGapSearch to k−1 but has delivered a lower one within
+// leftGapWindow of k: the node has been getting the origin's broadcasts,
+// and one sent shortly before the left (serf's intent, or an announcement
+// the leaver made between it and the left) is still on its way. It goes
+// to the membership core once those numbers are delivered, or after
+// leftHoldTime, whichever comes first. Its Plumtree relay is not held
+// (Plumtree has pushed it on before it is delivered). The loop asks Plumtree's seen set (Plumtree.known) and
 // keeps nothing per origin but what it holds.
 //
 // Bounds and limits:
@@ -43,9 +44,10 @@ import "time"
 //     record are merged at once, so failure detection is not delayed. An
 //     announcement that also carries other records (not how a node
 //     announces its leave) waits with them.
-//   - It orders the left after the broadcast just before it, not after
-//     every earlier one: an older broadcast of the leaver that is still
-//     missing does not hold it.
+//   - It orders the left after the leftGapSearch broadcasts just before
+//     it, not after every earlier one: an older broadcast of the leaver
+//     that is still missing does not hold it. One of them that never
+//     arrives makes the left wait the whole leftHoldTime.
 //   - A left whose previous number the node never gets (sent while the
 //     leaver had no neighbour, refused, or remembered for a shorter time
 //     than an earlier one: MembershipSeenTTL is shorter than SeenTTL)
@@ -67,6 +69,13 @@ func (leftHoldTimer) isTimer() {}
 // both trees) on the rare left whose previous number is missing.
 const leftGapWindow = 64
 
+// leftGapSearch is how many of the numbers just below a left
+// announcement must be delivered for it to be merged at once: the
+// leaver's last broadcasts before Leave (serf's leave intent) and the
+// announcements it made between them and its left (records of other
+// members, a suspicion) are that close to it.
+const leftGapSearch = 8
+
 // leftOrder is the left announcements held, per origin; owned by the
 // loop goroutine.
 type leftOrder struct {
@@ -81,8 +90,9 @@ type leftOrder struct {
 func (l *runLoop) leftHoldTime() time.Duration { return l.leaveSpreadTime() }
 
 // holdLeft reports whether d, a membership delivery, is held: it is its
-// origin's own left announcement and the broadcast its origin sent just
-// before it is not delivered yet.
+// origin's own left announcement and a broadcast its origin sent shortly
+// before it is not delivered yet. The seen-set lookups come before the
+// decoding: most membership deliveries have no gap below them.
 func (l *runLoop) holdLeft(d Deliver) bool {
 	origin, seq := d.ID.Origin, d.ID.Seq&^ptSharedBit
 	if origin == l.m.self.Name || !l.ms.isLive(origin) || !l.missingBefore(origin, seq) || !ownLeft(d) {
@@ -108,15 +118,21 @@ func (l *runLoop) knownSeq(origin string, seq uint64) bool {
 	return l.pt.known(MessageID{Origin: origin, Seq: seq}) || l.pt.known(MessageID{Origin: origin, Seq: seq | ptSharedBit})
 }
 
-// missingBefore reports whether origin's number seq−1 is not delivered
-// while one of the leftGapWindow numbers below it is.
+// missingBefore reports whether one of origin's leftGapSearch numbers
+// just below seq is not delivered while a lower one, within leftGapWindow
+// of seq, is: the node has been getting the origin's broadcasts and one
+// sent shortly before seq is still on its way. The common case (the last
+// leftGapSearch numbers all delivered) costs leftGapSearch lookups.
 func (l *runLoop) missingBefore(origin string, seq uint64) bool {
-	if seq < 2 || l.knownSeq(origin, seq-1) {
-		return false
-	}
-	for j := seq - 2; j+leftGapWindow >= seq && j > 0; j-- {
-		if l.knownSeq(origin, j) {
+	gap := false
+	for j := seq - 1; j+leftGapWindow >= seq && j > 0 && j < seq; j-- {
+		switch {
+		case !l.knownSeq(origin, j):
+			gap = true
+		case gap:
 			return true
+		case j+leftGapSearch <= seq:
+			return false // no gap near seq
 		}
 	}
 	return false
@@ -137,11 +153,15 @@ func ownLeft(d Deliver) bool {
 	return false
 }
 
-// delivered releases the held left announcement of id's origin when id is
-// the broadcast numbered just before it.
+// delivered releases the held left announcement of id's origin when id
+// fills the last gap below it.
 func (l *runLoop) delivered(id MessageID) {
 	h, ok := l.leftOrder.held[id.Origin]
-	if ok && id.Seq&^ptSharedBit+1 == h.ID.Seq&^ptSharedBit {
+	if !ok {
+		return
+	}
+	hs, s := h.ID.Seq&^ptSharedBit, id.Seq&^ptSharedBit
+	if s < hs && s+leftGapSearch >= hs && !l.missingBefore(id.Origin, hs) {
 		l.releaseLeft(id.Origin)
 	}
 }

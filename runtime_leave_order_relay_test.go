@@ -126,3 +126,24 @@ func TestRuntimeLeftHoldBounded(t *testing.T) {
 		t.Fatal("left held with nothing of its origin remembered near it")
 	}
 }
+
+// The leaver's intent (base+1, its own tree) is relayed late, and between
+// it and the left (base+3) the leaver announced another member's record
+// (base+2, shared tree) that arrives directly, as the left does: the left
+// still waits for the intent (found by review: it waited for base+2 only).
+func TestRuntimeLeftWaitsPastAnnouncementBetween(t *testing.T) {
+	const base = 1000
+	l := leftOrderLoop(t, base)
+	receiveGossip(l, "x", MessageID{Origin: "x", Seq: (base + 2) | ptSharedBit}, ClassMembership, announceOf(t, "z", memberStateAlive))
+	receiveLeft(t, l, "x", base+3)
+	if !l.ms.isLive("x") {
+		t.Fatal("left merged while the intent before the announcement is missing")
+	}
+	receiveGossip(l, "y", MessageID{Origin: "x", Seq: base + 1}, ClassUser, []byte("intent"))
+	if got := callbackKinds(l); len(got) < 2 || got[len(got)-1] != "event" {
+		t.Fatalf("callbacks %v: NotifyLeave of x before its intent's NotifyMsg", got)
+	}
+	if l.ms.isLive("x") {
+		t.Fatal("left still held after the gap below it was filled")
+	}
+}
