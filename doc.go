@@ -180,9 +180,10 @@
 //     dispatchers that run application callbacks, the GetBroadcasts pump
 //     (runtime_pump.go, its pace runtime_pump_pace.go) and the payloads it
 //     recognises (runtime_recent*.go), joins and leaves
-//     (runtime_join*.go), the dials that confirm second-hand members
-//     (runtime_confirm.go), dials that fail for want of the node's own
-//     resources (runtime_localfail.go), the check of broadcast signatures
+//     (runtime_join*.go), the dialer slots, fewer while the node is
+//     behind (runtime_dialers.go), the dials that confirm second-hand
+//     members (runtime_confirm.go), dials that fail for want of the
+//     node's own resources (runtime_localfail.go), the check of broadcast signatures
 //     (runtime_sign_check.go) and the binding of each origin name to its
 //     key (runtime_sign.go; under TLS runtime_sign_tls.go), the hold of a
 //     broadcast until its origin's key check ends (under TLS, or a live

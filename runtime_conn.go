@@ -380,14 +380,15 @@ func (m *Memberlist) reportLinkFailure(l *outLink, reason string, err error) {
 // dialLink opens and handshakes the stream of l, holding a dialer slot.
 // It returns the stream and its wire version.
 func (m *Memberlist) dialLink(l *outLink) (net.Conn, uint8, error) {
-	select {
-	case m.dialers <- struct{}{}:
-	case <-l.abortCh:
-		return nil, 0, errLinkAborted
-	case <-m.shutdownCh:
-		return nil, 0, ErrShutdown
+	if !m.dialers.acquire(l.abortCh, m.shutdownCh) {
+		select {
+		case <-m.shutdownCh:
+			return nil, 0, ErrShutdown
+		default:
+			return nil, 0, errLinkAborted
+		}
 	}
-	defer func() { <-m.dialers }()
+	defer m.dialers.release()
 	conn, _, v, err := m.dialVersion(Address{Addr: l.peer.Addr, Name: l.peer.Name})
 	return conn, v, err
 }
@@ -396,16 +397,14 @@ func (m *Memberlist) dialLink(l *outLink) (net.Conn, uint8, error) {
 // ErrShutdown if the node shuts down first. Release it with
 // releaseDialer.
 func (m *Memberlist) acquireDialer() error {
-	select {
-	case m.dialers <- struct{}{}:
-		return nil
-	case <-m.shutdownCh:
+	if !m.dialers.acquire(nil, m.shutdownCh) {
 		return ErrShutdown
 	}
+	return nil
 }
 
 // releaseDialer returns a slot taken by acquireDialer.
-func (m *Memberlist) releaseDialer() { <-m.dialers }
+func (m *Memberlist) releaseDialer() { m.dialers.release() }
 
 // dial opens a stream to a and runs the handshake. When a.Name is set the
 // node that answers must have that name. It returns the stream and the
