@@ -167,7 +167,9 @@
 //     cores and routes their actions; runtime_*.go are its parts:
 //     commands from the API, timers, links and their send queues
 //     (runtime_conn.go, runtime_linkqueue.go, runtime_linkowner.go,
-//     runtime_linkend.go; runtime_writebatch.go starts their writers once
+//     runtime_linkend.go; runtime_readerend.go closes a stream its
+//     dialler closed while its reader waits for the loop;
+//     runtime_writebatch.go starts their writers once
 //     per loop iteration, runtime_linkprune.go keeps one PRUNE per tree
 //     waiting, runtime_oneshot.go closes a link to a non-neighbour after
 //     an exchange's last message, runtime_deadline.go moves the streams'
