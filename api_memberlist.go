@@ -51,9 +51,9 @@ type Memberlist struct {
 	failures chan linkFailure
 	cmds     chan command
 
-	// dialers is a semaphore bounding the connections being set up
-	// (Config.MaxConcurrentDialers).
-	dialers chan struct{}
+	// dialers bounds the connections being set up
+	// (Config.MaxConcurrentDialers, fewer while behind: runtime_dialers.go).
+	dialers *dialerSlots
 	// conns holds the streams of readers and writers, closed at Shutdown.
 	conns connSet
 	// inbound bounds the accepted streams (Config.MaxInboundStreams).
@@ -258,7 +258,7 @@ func newMemberlist(cfg, live *Config, transport Transport, logger *slog.Logger, 
 		inbox:      newInboxQueue(cfg.HandoffQueueDepth),
 		failures:   make(chan linkFailure, linkFailureBacklog),
 		cmds:       make(chan command, commandBacklog),
-		dialers:    make(chan struct{}, cfg.MaxConcurrentDialers),
+		dialers:    newDialerSlots(cfg.MaxConcurrentDialers),
 		inbound:    newInboundLimiter(cfg.MaxInboundStreams, cfg.MaxInboundStreamsPerIP, cfg.MaxHandshakesPerIP),
 		budget:     newFrameBudget(cfg.MaxInboundFrameBytes),
 		logRate:    newLogLimiter(logRateInterval, maxLogRateKeys),

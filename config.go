@@ -590,9 +590,13 @@ type Config struct {
 	StreamBufferBytes int
 
 	// MaxConcurrentDialers bounds the outgoing connections being set up at
-	// once, and with it the open links beyond the active view (8 per
-	// dialer). The checks of members learned second-hand have a bound of
-	// their own, 32 (SECURITY.md). Between 1 and 256. Default: 8.
+	// once (links, liveness probes, Join, SendReliable, Ping), and with it
+	// the open links beyond the active view (8 per dialer). While the node
+	// is behind (GetHealthScore above 0) the bound is halved per step of
+	// the score, down to 2, so that a node short of CPU or descriptors
+	// holds fewer sockets in slow dials (runtime_dialers.go). The checks
+	// of members learned second-hand have a bound of their own, 32
+	// (SECURITY.md). Between 1 and 256. Default: 8.
 	MaxConcurrentDialers int
 
 	// MaxInboundStreams bounds the streams other nodes have open to this

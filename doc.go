@@ -167,7 +167,9 @@
 //     cores and routes their actions; runtime_*.go are its parts:
 //     commands from the API, timers, links and their send queues
 //     (runtime_conn.go, runtime_linkqueue.go, runtime_linkowner.go,
-//     runtime_linkend.go; runtime_writebatch.go starts their writers once
+//     runtime_linkend.go; runtime_readerend.go closes a stream its
+//     dialler closed while its reader waits for the loop;
+//     runtime_writebatch.go starts their writers once
 //     per loop iteration, runtime_linkprune.go keeps one PRUNE per tree
 //     waiting, runtime_oneshot.go closes a link to a non-neighbour after
 //     an exchange's last message, runtime_deadline.go moves the streams'
@@ -182,9 +184,10 @@
 //     recognises (runtime_recent*.go), joins and leaves
 //     (runtime_join*.go, runtime_leave.go; runtime_leave_order.go holds a
 //     member's left behind the broadcasts it sent just before it), the
-//     dials that confirm second-hand members
-//     (runtime_confirm.go), dials that fail for want of the node's own
-//     resources (runtime_localfail.go), the check of broadcast signatures
+//     dialer slots, fewer while the node is behind (runtime_dialers.go),
+//     the dials that confirm second-hand members (runtime_confirm.go),
+//     dials that fail for want of the node's own resources
+//     (runtime_localfail.go), the check of broadcast signatures
 //     (runtime_sign_check.go) and the binding of each origin name to its
 //     key (runtime_sign.go; under TLS runtime_sign_tls.go), the hold of a
 //     broadcast until its origin's key check ends (under TLS, or a live

@@ -380,14 +380,15 @@ func (m *Memberlist) reportLinkFailure(l *outLink, reason string, err error) {
 // dialLink opens and handshakes the stream of l, holding a dialer slot.
 // It returns the stream and its wire version.
 func (m *Memberlist) dialLink(l *outLink) (net.Conn, uint8, error) {
-	select {
-	case m.dialers <- struct{}{}:
-	case <-l.abortCh:
-		return nil, 0, errLinkAborted
-	case <-m.shutdownCh:
-		return nil, 0, ErrShutdown
+	if !m.dialers.acquire(l.abortCh, m.shutdownCh) {
+		select {
+		case <-m.shutdownCh:
+			return nil, 0, ErrShutdown
+		default:
+			return nil, 0, errLinkAborted
+		}
 	}
-	defer func() { <-m.dialers }()
+	defer m.dialers.release()
 	conn, _, v, err := m.dialVersion(Address{Addr: l.peer.Addr, Name: l.peer.Name})
 	return conn, v, err
 }
@@ -396,16 +397,14 @@ func (m *Memberlist) dialLink(l *outLink) (net.Conn, uint8, error) {
 // ErrShutdown if the node shuts down first. Release it with
 // releaseDialer.
 func (m *Memberlist) acquireDialer() error {
-	select {
-	case m.dialers <- struct{}{}:
-		return nil
-	case <-m.shutdownCh:
+	if !m.dialers.acquire(nil, m.shutdownCh) {
 		return ErrShutdown
 	}
+	return nil
 }
 
 // releaseDialer returns a slot taken by acquireDialer.
-func (m *Memberlist) releaseDialer() { <-m.dialers }
+func (m *Memberlist) releaseDialer() { m.dialers.release() }
 
 // dial opens a stream to a and runs the handshake. When a.Name is set the
 // node that answers must have that name. It returns the stream and the
@@ -763,6 +762,7 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 	}
 	defer m.conns.remove(conn)
 	m.boundStreamBuffers(conn)
+	raw := conn
 	conn, err := m.serverTLS(conn)
 	var peer Peer
 	var version uint8
@@ -799,6 +799,15 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 	// comes near (runtime_deadline.go).
 	alive := time.Now()
 	var deadline lazyDeadline
+	// A wait for room in the inbox first looks whether the dialler
+	// closed the stream, and then closes it (runtime_readerend.go).
+	ended := func() bool {
+		if !sr.peekEnded(conn, deadline.at) {
+			return false
+		}
+		_ = raw.Close()
+		return true
+	}
 	consumed := 0
 	var link linkMark // whether the stream carries peer's active-view link (runtime_linkend.go)
 	var tally msgTally
@@ -836,7 +845,7 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 		if keepsStreamAlive(msg) {
 			alive = at
 		}
-		handled := m.handleStreamMessage(conn, peer, version, keys.send, msg, at)
+		handled := m.handleStreamMessage(conn, peer, version, keys.send, msg, at, ended)
 		m.budget.release(charge)
 		if !handled {
 			return
@@ -847,8 +856,9 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 
 // handleStreamMessage acts on one frame read at time at from peer's
 // stream of wire version version and label label; it reports false when
-// the stream must be closed.
-func (m *Memberlist) handleStreamMessage(conn net.Conn, peer Peer, version uint8, label string, msg Message, at time.Time) bool {
+// the stream must be closed. ended is called while the inbox is full
+// (inboxQueue.putChecking).
+func (m *Memberlist) handleStreamMessage(conn net.Conn, peer Peer, version uint8, label string, msg Message, at time.Time, ended func() bool) bool {
 	in := inbound{from: peer, msg: msg, at: at}
 	switch v := msg.(type) {
 	case userMsg:
@@ -867,7 +877,7 @@ func (m *Memberlist) handleStreamMessage(conn net.Conn, peer Peer, version uint8
 	if !m.fromLink(conn, peer.Name, msg) {
 		return true
 	}
-	return m.inbox.put(in, m.shutdownCh)
+	return m.inbox.putChecking(in, m.shutdownCh, ended)
 }
 
 // logReadError logs why peer's stream from source ended, quietly for the

@@ -32,22 +32,7 @@ func newInboxQueue(limit int) *inboxQueue {
 // put adds in, waiting while the inbox is full; it reports false, without
 // adding it, if done closes first.
 func (q *inboxQueue) put(in inbound, done <-chan struct{}) bool {
-	for {
-		q.mu.Lock()
-		if q.items.len() < q.limit {
-			q.items.push(in)
-			q.mu.Unlock()
-			q.signal()
-			return true
-		}
-		room := q.room
-		q.mu.Unlock()
-		select {
-		case <-room:
-		case <-done:
-			return false
-		}
-	}
+	return q.putChecking(in, done, nil) // runtime_readerend.go
 }
 
 // take returns the oldest message without waiting; false when empty.

@@ -699,7 +699,9 @@ type flushWait struct {
 }
 
 // probe acts on ProbeMember: it checks in the background whether the
-// member can be reached. A probe is skipped when every dialer slot is busy.
+// member can be reached. A probe is skipped when every dialer slot is busy,
+// or, while the node is behind, when it would take the last free one
+// (runtime_dialers.go).
 func (l *runLoop) probe(a ProbeMember) {
 	if a.Confirm {
 		l.queueCheck(a) // runtime_confirm.go
@@ -708,9 +710,7 @@ func (l *runLoop) probe(a ProbeMember) {
 	if l.refused(a.Peer) {
 		return
 	}
-	select {
-	case l.m.dialers <- struct{}{}:
-	default:
+	if !l.m.dialers.tryAcquireSpare(l.m.config.MaxConcurrentDialers) {
 		return
 	}
 	l.m.wg.Add(1)

@@ -81,8 +81,8 @@ func newStreamReader(pool *readBufPool, src io.Reader) *streamReader {
 // the bytes to. A read error is
 // returned by the buffered reader's reads, after the bytes read with it.
 func (s *streamReader) next() *bufio.Reader {
-	if s.br != nil && (s.br.Buffered() > 0 || s.hot) {
-		return s.br
+	if s.br != nil && (s.br.Buffered() > 0 || s.hot || len(s.pre) > 0 || s.err != nil) {
+		return s.br // bytes or an error of a look at the stream (peekEnded) first
 	}
 	s.release()
 	start := time.Now()

@@ -77,6 +77,7 @@ func (l *runLoop) updateHealth() {
 	}
 	score := l.health.score
 	l.m.health.Store(int32(score))
+	l.m.dialers.setLimit(dialerLimit(l.m.config.MaxConcurrentDialers, score))
 	l.m.metrics.healthScore(score)
 	l.m.logger.Debug("local health score changed", "score", score, "lag", lag)
 	l.feed(coreMembership, LocalHealth{Multiplier: l.health.multiplier()})

@@ -1,0 +1,148 @@
+// Runtime: the dialer slots (Config.MaxConcurrentDialers), fewer while the
+// node is behind.
+
+package hyparlist
+
+import "sync"
+
+// This file owns the dialer slots: the bound on the outgoing streams a node
+// sets up at once. A slot is held from the dial until the handshake's
+// answer (or the failure) by a link's first writer (runtime_conn.go
+// dialLink), a liveness probe (runLoop.probe, which skips the probe when no
+// slot is free), each attempt of Join (runtime_join_retry.go),
+// SendReliable, SendToAddress and Ping. The confirmation checks of
+// second-hand members have a bound of their own (maxRunningChecks,
+// runtime_confirm.go), and so have the key checks (runtime_sign.go).
+//
+// A dial in progress holds a socket, and its accepted end at the peer
+// another, until the peer's reader has answered the handshake. A node that
+// is behind (its local health score above 0: its loop late, or its own
+// dials failing for want of descriptors, runtime_localfail.go) is one whose
+// dials are slow to finish, and the slower they finish the longer each
+// holds its sockets: in the bench's join storm of 1,000 nodes in one
+// process (descriptor limit 20,000), link dials in progress held 2.6 k
+// descriptors at the peak, and streams dialled but not yet accepted or
+// handshaken about 3 k more (BENCHMARKS.md, session 14). So, as for the
+// checks (runningChecksLimit), the slots are halved for each step of the
+// score, down to minDialersBehind; a link whose dial finds no slot waits
+// for one, holding no socket, with its frames in its queue.
+//
+// The limit depends only on the node's own health score, which measures
+// the node's own loop and its own dials; a peer that slows the node down
+// leaves it minDialersBehind slots, and while the node is behind a
+// liveness probe, the least urgent dial, starts only when it leaves a slot
+// free for links (tryAcquireSpare).
+
+// minDialersBehind is the fewest dialer slots of a node that is behind
+// (at most Config.MaxConcurrentDialers): one for a link's dial and one
+// more, so that a dial to an address that hangs until TCPTimeout does not
+// stop every other. Not from a paper.
+const minDialersBehind = 2
+
+// dialerLimit is the number of dialer slots at health score score for
+// a configured maxDialers: maxDialers when healthy, halved for each step
+// of the score, at least minDialersBehind (or maxDialers, if smaller).
+func dialerLimit(maxDialers, score int) int {
+	floor := min(maxDialers, minDialersBehind)
+	return max(floor, maxDialers>>min(max(score, 0), 31))
+}
+
+// dialerSlots is a semaphore whose size changes with the health score.
+// Waits are channel operations, so that a blocked dialler is durably
+// blocked for testing/synctest. Safe for concurrent use.
+type dialerSlots struct {
+	mu    sync.Mutex
+	used  int
+	limit int
+	// freed is closed and replaced when a slot is given back or the
+	// limit rises, to wake the waiting dialers.
+	freed chan struct{}
+}
+
+// newDialerSlots returns limit free slots.
+func newDialerSlots(limit int) *dialerSlots {
+	return &dialerSlots{limit: max(limit, 1), freed: make(chan struct{})}
+}
+
+// acquire takes a slot, waiting for one; it reports false, having taken
+// nothing, when stop or done closes first.
+func (d *dialerSlots) acquire(stop, done <-chan struct{}) bool {
+	for {
+		d.mu.Lock()
+		if d.used < d.limit {
+			d.used++
+			d.mu.Unlock()
+			return true
+		}
+		freed := d.freed
+		d.mu.Unlock()
+		select {
+		case <-freed:
+		case <-stop:
+			return false
+		case <-done:
+			return false
+		}
+	}
+}
+
+// tryAcquire takes a slot if one is free, without waiting.
+func (d *dialerSlots) tryAcquire() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.used >= d.limit {
+		return false
+	}
+	d.used++
+	return true
+}
+
+// tryAcquireSpare is tryAcquire that, while the limit is below maxDialers
+// (the node is behind), takes a slot only when another stays free.
+func (d *dialerSlots) tryAcquireSpare(maxDialers int) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	need := 1
+	if d.limit < maxDialers {
+		need = 2
+	}
+	if d.used+need > d.limit {
+		return false
+	}
+	d.used++
+	return true
+}
+
+// release gives back a slot.
+func (d *dialerSlots) release() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.used--
+	d.wakeLocked()
+}
+
+// setLimit sets the number of slots. Dials already holding a slot keep it:
+// a lower limit applies as they end.
+func (d *dialerSlots) setLimit(limit int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	limit = max(limit, 1)
+	raised := limit > d.limit
+	d.limit = limit
+	if raised {
+		d.wakeLocked()
+	}
+}
+
+// wakeLocked wakes the waiting dialers.
+func (d *dialerSlots) wakeLocked() {
+	close(d.freed)
+	d.freed = make(chan struct{})
+}
+
+// inUse returns the slots taken.
+func (d *dialerSlots) inUse() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.used
+}

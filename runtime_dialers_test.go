@@ -1,0 +1,119 @@
+// Tests of the dialer slots (runtime_dialers.go).
+
+package hyparlist
+
+import (
+	"fmt"
+	"os"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// TestDialerLimit: all the slots while healthy, halved per step of the
+// score, never below minDialersBehind nor above the configured number.
+func TestDialerLimit(t *testing.T) {
+	for _, c := range []struct{ max, score, want int }{
+		{8, 0, 8}, {8, 1, 4}, {8, 2, 2}, {8, 3, 2}, {8, 7, 2}, {8, 100, 2}, {8, -1, 8},
+		{1, 0, 1}, {1, 5, 1}, {2, 3, 2}, {256, 3, 32},
+	} {
+		if got := dialerLimit(c.max, c.score); got != c.want {
+			t.Errorf("dialerLimit(%d, %d) = %d, want %d", c.max, c.score, got, c.want)
+		}
+	}
+}
+
+// TestDialerSlotsFollowLimit: a lowered limit makes the next dialler
+// wait, a probe leaves the last free slot to links while the limit is
+// lowered, and a raised limit wakes the waiting dialler.
+func TestDialerSlotsFollowLimit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := newDialerSlots(8)
+		d.setLimit(2)
+		if !d.tryAcquireSpare(8) {
+			t.Fatal("probe refused with 2 slots free")
+		}
+		if d.tryAcquireSpare(8) {
+			t.Fatal("probe took the last free slot while behind")
+		}
+		if !d.acquire(nil, nil) {
+			t.Fatal("link refused the last free slot")
+		}
+		var got atomic.Bool
+		go func() { got.Store(d.acquire(nil, nil)) }()
+		synctest.Wait()
+		if got.Load() {
+			t.Fatal("a third dialler got a slot with a limit of 2")
+		}
+		d.setLimit(8)
+		synctest.Wait()
+		if !got.Load() {
+			t.Fatal("the waiting dialler did not get a slot once the limit rose")
+		}
+		if n := d.inUse(); n != 3 {
+			t.Errorf("%d slots in use, want 3", n)
+		}
+		if !d.tryAcquireSpare(8) {
+			t.Error("healthy: probe refused with slots free")
+		}
+	})
+}
+
+// TestRuntimeDialersShrinkWhileBehind: a node whose own dial failed for
+// want of descriptors counts itself behind at its next health update, and
+// from then on sets up at most dialerLimit streams at once instead of
+// MaxConcurrentDialers; the slots come back as it recovers.
+func TestRuntimeDialersShrinkWhileBehind(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newMockCluster(t, 2, nil)
+		defer c.shutdown()
+		c.joinAll()
+		eventually(t, time.Minute, "two members", func() bool { return allSee(c.nodes, 2) })
+		a, b := c.nodes[0].ml, c.nodes[1]
+		maxDialers := a.config.MaxConcurrentDialers
+		emfile := fmt.Errorf("dial %s: %w", b.rec.name, &os.SyscallError{Syscall: "socket", Err: syscall.EMFILE})
+		if err := a.submit(loopFunc(func(l *runLoop) {
+			l.onProbeResult(ProbeMember{Peer: Peer{Name: b.rec.name, Addr: b.ml.LocalNode().Address()}}, Peer{}, emfile)
+			l.runQueue()
+		})); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(a.config.keepaliveInterval())
+		synctest.Wait()
+		score := a.GetHealthScore()
+		if score == 0 {
+			t.Fatal("health score 0 after a local failure")
+		}
+		want := dialerLimit(maxDialers, score)
+		if want >= maxDialers {
+			t.Fatalf("dialerLimit(%d, %d) = %d: the test needs a lower limit", maxDialers, score, want)
+		}
+		// Take slots as Join and SendReliable do, while the node is behind.
+		var took atomic.Int32
+		stop := make(chan struct{})
+		for range maxDialers {
+			go func() {
+				if a.dialers.acquire(stop, nil) {
+					took.Add(1)
+				}
+			}()
+		}
+		synctest.Wait()
+		if n := int(took.Load()); n != want {
+			t.Errorf("behind at score %d: %d dialers at once, want %d (MaxConcurrentDialers %d)", score, n, want, maxDialers)
+		}
+		close(stop)
+		for range int(took.Load()) {
+			a.dialers.release()
+		}
+		eventually(t, time.Minute, "the score back to 0", func() bool { return a.GetHealthScore() == 0 })
+		a.dialers.mu.Lock()
+		limit := a.dialers.limit
+		a.dialers.mu.Unlock()
+		if limit != maxDialers {
+			t.Errorf("healthy again: %d slots, want %d", limit, maxDialers)
+		}
+	})
+}
