@@ -84,10 +84,16 @@ func TestRuntimeRestartSameAddress(t *testing.T) {
 
 // serveKeyAt answers every stream dialled to tr as the node called name
 // restarted with key would in its handshake (a HelloAccept with that key),
-// then closes it: enough for a key check, nothing more. It stops, and
-// shuts tr down, when the test ends.
-func serveKeyAt(t *testing.T, tr *MockTransport, name, addr string, key ed25519.PrivateKey) {
+// then closes it: enough for a key check, nothing more. It answers each
+// only once release is closed (nil: at once). It stops, and shuts tr
+// down, when the test ends.
+func serveKeyAt(t *testing.T, tr *MockTransport, name, addr string, key ed25519.PrivateKey, release <-chan struct{}) {
 	t.Helper()
+	if release == nil {
+		open := make(chan struct{})
+		close(open)
+		release = open
+	}
 	done, stop := make(chan struct{}), make(chan struct{})
 	t.Cleanup(func() { close(stop); _ = tr.Shutdown(); <-done })
 	go func() {
@@ -101,6 +107,12 @@ func serveKeyAt(t *testing.T, tr *MockTransport, name, addr string, key ed25519.
 				return
 			}
 			if _, err := readMessageFrame(c, lim); err == nil {
+				select {
+				case <-release:
+				case <-stop:
+					_ = c.Close()
+					return
+				}
 				accept := helloAcceptMsg{Version: wireVersion, Name: name, Addr: addr, Key: publicKey(key)}
 				_ = writeMessageFrame(c, accept, lim)
 			}
@@ -164,7 +176,7 @@ func TestRuntimeNewKeyAnnouncementHeld(t *testing.T) {
 				}
 				holder := restartTransport(c.net, "node-01", addr)
 				conn := streamAs(t, holder, a.ml, "node-01", addr)
-				serveKeyAt(t, holder, "node-01", addr, answer)
+				serveKeyAt(t, holder, "node-01", addr, answer, nil)
 				rec := memberRecord{Name: "node-01", Addr: addr, Meta: []byte("v2"), State: memberStateAlive, Incarnation: 1}
 				ann, err := appendAnnouncement(nil, []memberRecord{rec})
 				if err != nil {
