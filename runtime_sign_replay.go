@@ -162,14 +162,18 @@ func (l *runLoop) admitBroadcast(id MessageID, class Class, sig []byte) bool {
 }
 
 // refuseOrigin counts and logs (rate limited) a refused broadcast of id
-// (Plumtree does not say which neighbour sent it).
+// (Plumtree does not say which neighbour sent it). The log line is rate
+// limited per reason, not per origin: origin names are the sender's
+// choice (a forger can bind made-up names to its key and replay in each),
+// so one line per origin per interval was one line per name; the line
+// names the origin and counts the lines suppressed since the last.
 func (m *Memberlist) refuseOrigin(reason string, id MessageID) {
 	m.metrics.sink.IncrCounterWithLabels(keyMsgRefused, 1, m.metrics.with("reason", reason))
 	level := slog.LevelWarn
 	if reason == refusedSeqTooOld {
 		level = slog.LevelInfo // also a message that came very late
 	}
-	m.logRefusal(level, reason, id.Origin, "dropping broadcast: "+reason, "origin", id.Origin, "seq", id.Seq)
+	m.logRefusal(level, reason, "", "dropping broadcast: "+reason, "origin", id.Origin, "seq", id.Seq)
 }
 
 // startSequence is where the local node's sequence numbers start: now in

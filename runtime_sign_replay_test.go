@@ -4,10 +4,13 @@
 package hyparlist
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"fmt"
+	"log/slog"
 	"math/bits"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -270,4 +273,42 @@ func (w *seqWindow) admitted() int {
 		n += bits.OnesCount64(b)
 	}
 	return n
+}
+
+// TestRefuseOriginLogBounded: replays in 2,000 origin names (a forger can
+// bind as many made-up names to its key) give one log line with the count
+// of the others, and 2,000 refusals counted. Keyed by origin, as until
+// session 14, they gave 2,000 lines.
+func TestRefuseOriginLogBounded(t *testing.T) {
+	var buf bytes.Buffer
+	sink := newInmemSink(time.Hour, time.Hour)
+	conf := DefaultLANConfig()
+	conf.VerifyUserBroadcasts = true
+	m := &Memberlist{
+		config:  conf,
+		logger:  slog.New(slog.NewTextHandler(&buf, nil)),
+		logRate: newLogLimiter(logRateInterval, maxLogRateKeys),
+		metrics: newRuntimeMetrics(sink, nil),
+	}
+	l := &runLoop{m: m}
+	l.origins = originKeys{keys: map[string]originBinding{}, self: "self"}
+	sig := make([]byte, broadcastSigSize)
+	const names = 2000
+	for i := range names {
+		name := fmt.Sprintf("made-up-%04d", i)
+		l.origins.keys[name] = originBinding{}
+		id := MessageID{Origin: name, Seq: 1 << 40}
+		if !l.admitBroadcast(id, ClassUser, sig) {
+			t.Fatalf("first broadcast of %s refused", name)
+		}
+		if l.admitBroadcast(id, ClassUser, sig) {
+			t.Fatalf("replay in %s admitted", name)
+		}
+	}
+	if got := strings.Count(buf.String(), "dropping broadcast: "+refusedReplay); got != 1 {
+		t.Errorf("%d log lines for %d replays in as many names, want 1", got, names)
+	}
+	if got := counterSum(sink, "hyparlist.msg.refused;reason="+refusedReplay); got != names {
+		t.Errorf("%v replays counted, want %d", got, names)
+	}
 }

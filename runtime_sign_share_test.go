@@ -135,6 +135,26 @@ func heldShareFlood(t *testing.T, flooded string) {
 	if n := counterSum(sink, "hyparlist.origin.held;reason="+heldRefused); n != maxHeldBroadcasts-1 {
 		t.Errorf("%v held broadcasts refused, want the %d forged ones left", n, maxHeldBroadcasts-1)
 	}
+	// Within keyCheckInterval of its check, a broadcast of the flooded
+	// name under another key starts none and is refused at once (counted
+	// as recent).
+	refused := counterSum(sink, "hyparlist.msg.refused;reason="+refusedOriginKey)
+	if err := writeMessageFrame(fconn, signedGossip(forged, flooded, 1<<21, ClassUser, []byte("late")), lim); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, time.Second, "the late forgery refused", func() bool {
+		return counterSum(sink, "hyparlist.msg.refused;reason="+refusedOriginKey) > refused
+	})
+	if n := counterSum(sink, "hyparlist.origin.check;reason="+checkRecent); n != 1 {
+		t.Errorf("%v key checks not started as recent, want 1", n)
+	}
+	checks := 2.0 // the flooded name's and node-01's
+	if flooded == "node-01" {
+		checks = 1 // one for both
+	}
+	if n := counterSum(sink, "hyparlist.origin.check;reason="+checkStarted); n != checks {
+		t.Errorf("%v key checks started, want %v", n, checks)
+	}
 }
 
 // TestHeldVictim: the broadcast that makes room in a full hold is the
