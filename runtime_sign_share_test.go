@@ -89,8 +89,7 @@ func heldShareFlood(t *testing.T, flooded string) {
 	// The forger fills the hold in flooded's name (with sequence numbers
 	// the name has not used).
 	_, forged, _ := ed25519.GenerateKey(nil)
-	ftr := c.net.NewTransport("forger")
-	fconn := streamAs(t, ftr, a.ml, "forger", ftr.addr.addr)
+	fconn := forgerStream(t, c, a.ml)
 	for seq := uint64(1); seq <= maxHeldBroadcasts; seq++ {
 		if err := writeMessageFrame(fconn, signedGossip(forged, flooded, 1<<20+seq, ClassUser, []byte(fmt.Sprint("forged", seq))), lim); err != nil {
 			t.Fatal(err)
