@@ -82,6 +82,22 @@ func TestRuntimeRestartSameAddress(t *testing.T) {
 	})
 }
 
+// pairOneDown starts two joined nodes with tweak and sink, and shuts
+// node-01 down; it returns the cluster (shut down when the test ends),
+// node-00, and node-01's address.
+func pairOneDown(t *testing.T, tweak func(*Config), sink metricSink) (*testCluster, *testNode, string) {
+	t.Helper()
+	c := newMockClusterWithSink(t, 2, tweak, sink)
+	t.Cleanup(c.shutdown)
+	c.joinAll()
+	eventually(t, time.Minute, "full membership", func() bool { return allSee(c.nodes, 2) })
+	addr := c.nodes[1].ml.LocalNode().Address()
+	if err := c.nodes[1].ml.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	return c, c.nodes[0], addr
+}
+
 // serveKeyAt answers every stream dialled to tr as the node called name
 // restarted with key would in its handshake (a HelloAccept with that key),
 // then closes it: enough for a key check, nothing more. It answers each
@@ -160,15 +176,7 @@ func TestRuntimeNewKeyAnnouncementHeld(t *testing.T) {
 		t.Run(fmt.Sprintf("genuine=%v", genuine), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				sink := newInmemSink(time.Hour, time.Hour)
-				c := newMockClusterWithSink(t, 2, func(conf *Config) { conf.PushPullInterval = time.Hour }, sink)
-				defer c.shutdown()
-				c.joinAll()
-				eventually(t, time.Minute, "full membership", func() bool { return allSee(c.nodes, 2) })
-				a, b := c.nodes[0], c.nodes[1]
-				addr := b.ml.LocalNode().Address()
-				if err := b.ml.Shutdown(); err != nil {
-					t.Fatal(err)
-				}
+				c, a, addr := pairOneDown(t, func(conf *Config) { conf.PushPullInterval = time.Hour }, sink)
 				_, key, _ := ed25519.GenerateKey(nil)
 				answer := key
 				if !genuine {

@@ -46,15 +46,7 @@ func heldShareFlood(t *testing.T, flooded string) {
 		conf.VerifyUserBroadcasts = true
 		conf.TCPTimeout = 20 * time.Second
 	}
-	c := newMockClusterWithSink(t, 2, tweak, sink)
-	defer c.shutdown()
-	c.joinAll()
-	eventually(t, time.Minute, "full membership", func() bool { return allSee(c.nodes, 2) })
-	a, b := c.nodes[0], c.nodes[1]
-	addr := b.ml.LocalNode().Address()
-	if err := b.ml.Shutdown(); err != nil {
-		t.Fatal(err)
-	}
+	c, a, addr := pairOneDown(t, tweak, sink)
 	lim := defaultWireLimits()
 	_, key, _ := ed25519.GenerateKey(nil)
 	release := make(chan struct{})
