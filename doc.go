@@ -191,8 +191,8 @@
 //     (runtime_sign_check.go) and the binding of each origin name to its
 //     key (runtime_sign.go; under TLS runtime_sign_tls.go), the hold of a
 //     broadcast until its origin's key check ends (under TLS, or a live
-//     member's new key: runtime_sign_hold.go),
-//     the window of
+//     member's new key: runtime_sign_hold.go; a full hold shared among
+//     names and keys: runtime_sign_share.go), the window of
 //     each origin's sequence numbers that refuses replays
 //     (runtime_sign_replay.go), and the bounds
 //     that keep overload from failing healthy links.

@@ -82,12 +82,34 @@ func TestRuntimeRestartSameAddress(t *testing.T) {
 	})
 }
 
+// pairOneDown starts two joined nodes with tweak and sink, and shuts
+// node-01 down; it returns the cluster (shut down when the test ends),
+// node-00, and node-01's address.
+func pairOneDown(t *testing.T, tweak func(*Config), sink metricSink) (*testCluster, *testNode, string) {
+	t.Helper()
+	c := newMockClusterWithSink(t, 2, tweak, sink)
+	t.Cleanup(c.shutdown)
+	c.joinAll()
+	eventually(t, time.Minute, "full membership", func() bool { return allSee(c.nodes, 2) })
+	addr := c.nodes[1].ml.LocalNode().Address()
+	if err := c.nodes[1].ml.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	return c, c.nodes[0], addr
+}
+
 // serveKeyAt answers every stream dialled to tr as the node called name
 // restarted with key would in its handshake (a HelloAccept with that key),
-// then closes it: enough for a key check, nothing more. It stops, and
-// shuts tr down, when the test ends.
-func serveKeyAt(t *testing.T, tr *MockTransport, name, addr string, key ed25519.PrivateKey) {
+// then closes it: enough for a key check, nothing more. It answers each
+// only once release is closed (nil: at once). It stops, and shuts tr
+// down, when the test ends.
+func serveKeyAt(t *testing.T, tr *MockTransport, name, addr string, key ed25519.PrivateKey, release <-chan struct{}) {
 	t.Helper()
+	if release == nil {
+		open := make(chan struct{})
+		close(open)
+		release = open
+	}
 	done, stop := make(chan struct{}), make(chan struct{})
 	t.Cleanup(func() { close(stop); _ = tr.Shutdown(); <-done })
 	go func() {
@@ -101,6 +123,12 @@ func serveKeyAt(t *testing.T, tr *MockTransport, name, addr string, key ed25519.
 				return
 			}
 			if _, err := readMessageFrame(c, lim); err == nil {
+				select {
+				case <-release:
+				case <-stop:
+					_ = c.Close()
+					return
+				}
 				accept := helloAcceptMsg{Version: wireVersion, Name: name, Addr: addr, Key: publicKey(key)}
 				_ = writeMessageFrame(c, accept, lim)
 			}
@@ -148,15 +176,7 @@ func TestRuntimeNewKeyAnnouncementHeld(t *testing.T) {
 		t.Run(fmt.Sprintf("genuine=%v", genuine), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				sink := newInmemSink(time.Hour, time.Hour)
-				c := newMockClusterWithSink(t, 2, func(conf *Config) { conf.PushPullInterval = time.Hour }, sink)
-				defer c.shutdown()
-				c.joinAll()
-				eventually(t, time.Minute, "full membership", func() bool { return allSee(c.nodes, 2) })
-				a, b := c.nodes[0], c.nodes[1]
-				addr := b.ml.LocalNode().Address()
-				if err := b.ml.Shutdown(); err != nil {
-					t.Fatal(err)
-				}
+				c, a, addr := pairOneDown(t, func(conf *Config) { conf.PushPullInterval = time.Hour }, sink)
 				_, key, _ := ed25519.GenerateKey(nil)
 				answer := key
 				if !genuine {
@@ -164,7 +184,7 @@ func TestRuntimeNewKeyAnnouncementHeld(t *testing.T) {
 				}
 				holder := restartTransport(c.net, "node-01", addr)
 				conn := streamAs(t, holder, a.ml, "node-01", addr)
-				serveKeyAt(t, holder, "node-01", addr, answer)
+				serveKeyAt(t, holder, "node-01", addr, answer, nil)
 				rec := memberRecord{Name: "node-01", Addr: addr, Meta: []byte("v2"), State: memberStateAlive, Incarnation: 1}
 				ann, err := appendAnnouncement(nil, []memberRecord{rec})
 				if err != nil {

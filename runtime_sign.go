@@ -199,6 +199,7 @@ func (l *runLoop) initSigning() error {
 		return signBroadcast(key, id, class, payload)
 	})
 	l.pt.setAdmitter(l.admitBroadcast)
+	l.pt.setForgetter(l.forgetBroadcast)
 	l.pt.setNextSequence(startSequence(time.Now()))
 	l.origins = originKeys{
 		keys:     map[string]originBinding{l.m.self.Name: {key: publicKey(key)}},
@@ -284,7 +285,7 @@ func (l *runLoop) checkKey(name string) {
 // keyCheckInterval or maxKeyChecks are running.
 func (l *runLoop) checkKeyAt(name, addr string) {
 	o := &l.origins
-	if name == o.self || l.left || o.running >= maxKeyChecks {
+	if name == o.self || l.left {
 		return
 	}
 	if _, running := o.inflight[name]; running {
@@ -292,7 +293,12 @@ func (l *runLoop) checkKeyAt(name, addr string) {
 		// held broadcasts (releaseHeld) while the other may still bind.
 		return
 	}
+	if o.running >= maxKeyChecks {
+		l.countKeyCheck(checkBusy)
+		return
+	}
 	if at, ok := o.checked[name]; ok && l.now.Sub(at) < keyCheckInterval {
+		l.countKeyCheck(checkRecent)
 		return
 	}
 	if len(o.checked) >= maxKeyCheckNames {
@@ -302,9 +308,11 @@ func (l *runLoop) checkKeyAt(name, addr string) {
 			}
 		}
 		if len(o.checked) >= maxKeyCheckNames {
+			l.countKeyCheck(checkNamesFull)
 			return
 		}
 	}
+	l.countKeyCheck(checkStarted)
 	o.checked[name] = l.now
 	o.inflight[name] = struct{}{}
 	o.running++
@@ -338,7 +346,8 @@ func (c cmdKeyChecked) apply(l *runLoop) {
 	// bound, or not (runtime_sign_hold.go).
 	defer l.releaseHeld(c.name)
 	if c.err != nil || c.key == (originKey{}) || c.name == o.self {
-		l.m.logger.Debug("key check failed", "member", c.name, "error", c.err)
+		l.countKeyCheck(checkFailed)
+		l.m.logRefusal(slog.LevelDebug, "key_check_failed", "", "key check failed", "member", c.name, "error", c.err)
 		return
 	}
 	if held, ok := o.keys[c.name]; ok && held.key == c.key {
@@ -357,7 +366,31 @@ func (c cmdKeyChecked) apply(l *runLoop) {
 		return
 	}
 	l.m.metrics.sink.IncrCounterWithLabels(keyOriginRebound, 1, l.m.metrics.labels)
-	l.m.logger.Info("member signs with a new key (restarted?); bound the key it gave at its address", "member", c.name)
+	// Rate limited like a refusal: a forger who answers at the address
+	// of a name it made up can rebind it once per keyCheckInterval.
+	l.m.logRefusal(slog.LevelInfo, "key_rebound", "", "member signs with a new key (restarted?); bound the key it gave at its address", "member", c.name)
+}
+
+// Outcomes counted in hyparlist.origin.check (label reason): a key check
+// started, failed (no answer, or none under the member's name), or not
+// started because maxKeyChecks were running (busy), one of the name ran
+// within keyCheckInterval (recent), or maxKeyCheckNames names were
+// remembered (names_full). A broadcast whose check did not start is
+// refused (hyparlist.msg.refused), unless a running check holds it.
+const (
+	checkStarted   = "started"
+	checkFailed    = "failed"
+	checkBusy      = "busy"
+	checkRecent    = "recent"
+	checkNamesFull = "names_full"
+)
+
+// keyOriginCheck counts the key checks by outcome.
+var keyOriginCheck = []string{"hyparlist", "origin", "check"}
+
+// countKeyCheck counts one key check outcome.
+func (l *runLoop) countKeyCheck(outcome string) {
+	l.m.metrics.sink.IncrCounterWithLabels(keyOriginCheck, 1, l.m.metrics.with("reason", outcome))
 }
 
 // keyOriginRebound counts the names bound to a new key by a key check.

@@ -28,9 +28,13 @@ package hyparlist
 // Bounds: at most maxHeldBroadcasts messages and maxHeldBytes bytes of
 // payload are held node-wide, only for origins whose check is running (at
 // most maxKeyChecks, each ending within one dial: TCPTimeout). A GOSSIP
-// that would exceed either bound is refused as before the hold
-// (hyparlist.msg.refused reason origin_unverified or origin_key), and
-// counted in hyparlist.origin.held reason full. A GOSSIP whose origin has
+// that would exceed either bound takes the place of the newest held
+// GOSSIP of a larger share (another name holding more, or within its own
+// name another key holding more; runtime_sign_share.go, session 14), which
+// is refused (hyparlist.origin.held reason evicted); with no larger share
+// it is refused itself as before the hold (hyparlist.msg.refused reason
+// origin_unverified or origin_key), and counted in hyparlist.origin.held
+// reason full. A GOSSIP whose origin has
 // no check running (one ran within keyCheckInterval, or maxKeyChecks are
 // running) is refused at once, as before.
 //
@@ -69,6 +73,7 @@ const (
 	heldRefused   = "refused"
 	heldFull      = "full"
 	heldDropped   = "dropped"
+	heldEvicted   = "evicted"
 )
 
 // keyOriginHeld counts held broadcasts by outcome (label reason).
@@ -91,9 +96,9 @@ type heldBroadcasts struct {
 
 // hold keeps g, from peer and signed by k, until the key check of its
 // origin ends, and reports whether it did: false when no check of the
-// origin is running or a bound is reached (counted), and the caller
-// refuses g. A copy of a message already held under the same key is kept
-// once.
+// origin is running or no room can be made for it (makeRoom; counted),
+// and the caller refuses g. A copy of a message already held under the
+// same key is kept once.
 func (l *runLoop) hold(peer Peer, g gossipMsg, k originKey) bool {
 	name := g.ID.Origin
 	if _, running := l.origins.inflight[name]; !running {
@@ -105,7 +110,7 @@ func (l *runLoop) hold(peer Peer, g gossipMsg, k originKey) bool {
 			return true
 		}
 	}
-	if h.count >= maxHeldBroadcasts || h.bytes+len(g.Payload) > maxHeldBytes {
+	if !l.makeRoom(name, k, len(g.Payload)) {
 		l.m.metrics.sink.IncrCounterWithLabels(keyOriginHeld, 1, l.m.metrics.with("reason", heldFull))
 		return false
 	}
@@ -135,17 +140,23 @@ func (l *runLoop) releaseHeld(name string) {
 			l.m.metrics.sink.IncrCounterWithLabels(keyOriginHeld, 1, l.m.metrics.with("reason", heldDropped))
 			continue
 		}
-		held, ok := l.origins.keys[name]
-		if !ok || held.key != e.key {
-			reason := refusedOriginUnverified
-			if ok {
-				reason = refusedOriginKey
-			}
-			l.m.refuseBroadcast(reason, e.from, e.g, nil)
-			l.m.metrics.sink.IncrCounterWithLabels(keyOriginHeld, 1, l.m.metrics.with("reason", heldRefused))
+		if held, ok := l.origins.keys[name]; !ok || held.key != e.key {
+			l.refuseHeld(e, heldRefused)
 			continue
 		}
 		l.m.metrics.sink.IncrCounterWithLabels(keyOriginHeld, 1, l.m.metrics.with("reason", heldDelivered))
 		l.feed(corePlumtree, Receive{From: e.from, Msg: e.g})
 	}
+}
+
+// refuseHeld refuses a held GOSSIP that leaves the hold with outcome
+// (heldRefused or heldEvicted): origin_key when its origin has a key
+// bound, else origin_unverified.
+func (l *runLoop) refuseHeld(e heldGossip, outcome string) {
+	reason := refusedOriginUnverified
+	if _, ok := l.origins.keys[e.g.ID.Origin]; ok {
+		reason = refusedOriginKey
+	}
+	l.m.refuseBroadcast(reason, e.from, e.g, nil)
+	l.m.metrics.sink.IncrCounterWithLabels(keyOriginHeld, 1, l.m.metrics.with("reason", outcome))
 }

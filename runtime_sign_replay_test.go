@@ -4,10 +4,14 @@
 package hyparlist
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"fmt"
+	"log/slog"
 	"math/bits"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -15,17 +19,31 @@ import (
 )
 
 // TestSeqWindow checks the window against a model that remembers every
-// number: in random orders with jumps, a number is admitted once if it is
-// within originWindowBits of the highest admitted so far, never twice, and
-// refused as too old below that.
+// number, driven as Plumtree drives it: a number Plumtree still remembers
+// is not asked, and Plumtree forgets numbers (oldest first, or at random)
+// and says so. In random orders with jumps, a number is never admitted
+// twice; it is refused as too old when it is below the window and at or
+// below the floor (the highest forgotten, and the window's bottom when it
+// was made), and admitted when it is new and above the floor.
 func TestSeqWindow(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for run := range 200 {
 		var w seqWindow
 		seen := map[uint64]bool{}
-		var top uint64
+		var remembered []uint64
+		var top, floor uint64
 		base := rng.Uint64() >> 2
 		for i := range 2000 {
+			if len(remembered) > 0 && rng.IntN(4) == 0 {
+				j := 0
+				if rng.IntN(2) == 0 {
+					j = rng.IntN(len(remembered))
+				}
+				n := remembered[j]
+				remembered = slices.Delete(remembered, j, j+1)
+				w.forget(n)
+				floor = max(floor, n)
+			}
 			var seq uint64
 			switch r := rng.IntN(10); {
 			case r < 6 || i == 0:
@@ -40,18 +58,29 @@ func TestSeqWindow(t *testing.T) {
 				seq |= ptSharedBit // the shared tree's bit is not part of the number
 			}
 			n := seq &^ ptSharedBit
+			if slices.Contains(remembered, n) {
+				continue // Plumtree drops it as a duplicate
+			}
 			want := windowAdmitted
 			switch {
-			case i > 0 && n+originWindowBits <= top:
+			case i > 0 && n+originWindowBits <= top && n <= floor:
 				want = windowTooOld
+			case i > 0 && n+originWindowBits <= top:
+				if seen[n] {
+					t.Fatalf("run %d step %d: %d, admitted before and forgotten, is above the floor %d", run, i, n, floor)
+				}
 			case seen[n]:
 				want = windowReplay
 			}
 			if got := w.admit(seq); got != want {
-				t.Fatalf("run %d step %d: admit(%d) = %d, want %d (top %d)", run, i, n, got, want, top)
+				t.Fatalf("run %d step %d: admit(%d) = %d, want %d (top %d, floor %d)", run, i, n, got, want, top, floor)
 			}
 			if want == windowAdmitted {
+				if i == 0 {
+					floor = max(n, originWindowBits) - originWindowBits
+				}
 				seen[n] = true
+				remembered = append(remembered, n)
 				top = max(top, n)
 			}
 		}
@@ -270,4 +299,108 @@ func (w *seqWindow) admitted() int {
 		n += bits.OnesCount64(b)
 	}
 	return n
+}
+
+// TestRefuseOriginLogBounded: replays in 2,000 origin names (a forger can
+// bind as many made-up names to its key) give one log line with the count
+// of the others, and 2,000 refusals counted. Keyed by origin, as until
+// session 14, they gave 2,000 lines.
+func TestRefuseOriginLogBounded(t *testing.T) {
+	var buf bytes.Buffer
+	sink := newInmemSink(time.Hour, time.Hour)
+	conf := DefaultLANConfig()
+	conf.VerifyUserBroadcasts = true
+	m := &Memberlist{
+		config:  conf,
+		logger:  slog.New(slog.NewTextHandler(&buf, nil)),
+		logRate: newLogLimiter(logRateInterval, maxLogRateKeys),
+		metrics: newRuntimeMetrics(sink, nil),
+	}
+	l := &runLoop{m: m}
+	l.origins = originKeys{keys: map[string]originBinding{}, self: "self"}
+	sig := make([]byte, broadcastSigSize)
+	const names = 2000
+	for i := range names {
+		name := fmt.Sprintf("made-up-%04d", i)
+		l.origins.keys[name] = originBinding{}
+		id := MessageID{Origin: name, Seq: 1 << 40}
+		if !l.admitBroadcast(id, ClassUser, sig) {
+			t.Fatalf("first broadcast of %s refused", name)
+		}
+		if l.admitBroadcast(id, ClassUser, sig) {
+			t.Fatalf("replay in %s admitted", name)
+		}
+	}
+	if got := strings.Count(buf.String(), "dropping broadcast: "+refusedReplay); got != 1 {
+		t.Errorf("%d log lines for %d replays in as many names, want 1", got, names)
+	}
+	if got := counterSum(sink, "hyparlist.msg.refused;reason="+refusedReplay); got != names {
+		t.Errorf("%v replays counted, want %d", got, names)
+	}
+}
+
+// TestRuntimeLateBroadcastBelowWindow: an origin's broadcast that
+// reaches a node after more than originWindowBits later ones of the same
+// origin (as a GRAFT's answer does under overload) is delivered: the node
+// never admitted it, and remembers all it admitted. Once the node has
+// forgotten the origin's messages (SeenTTL), a replay of it, or of any
+// number below the window up to the highest forgotten, is refused
+// (seq_too_old). Until session 14 the late broadcast was refused and lost
+// (with VerifyUserBroadcasts, 325 of 2,000 × 3 burst broadcasts in a
+// three-node synctest cluster).
+func TestRuntimeLateBroadcastBelowWindow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sink := newInmemSink(time.Hour, time.Hour)
+		c := newMockClusterWithSink(t, 2, func(conf *Config) { conf.VerifyUserBroadcasts = true }, sink)
+		defer c.shutdown()
+		c.joinAll()
+		eventually(t, time.Minute, "full membership", func() bool { return allSee(c.nodes, 2) })
+		a := c.nodes[0]
+		conn := forgerStream(t, c, a.ml)
+		_, key, _ := ed25519.GenerateKey(nil)
+		lim := defaultWireLimits()
+		const base, late, count = 1 << 40, 5, originWindowBits + 100
+		send := func(seq uint64) {
+			t.Helper()
+			g := signedGossip(key, "origin", base+seq, ClassUser, []byte(fmt.Sprint("m", seq)))
+			if err := writeMessageFrame(conn, g, lim); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for seq := uint64(1); seq <= count; seq++ {
+			if seq != late {
+				send(seq)
+			}
+		}
+		send(late)
+		eventually(t, time.Minute, "the late broadcast delivered", func() bool {
+			return a.rec.count([]byte(fmt.Sprint("m", late))) == 1 ||
+				counterSum(sink, "hyparlist.msg.refused;reason="+refusedSeqTooOld) > 0
+		})
+		if n := counterSum(sink, "hyparlist.msg.refused;reason="+refusedSeqTooOld); n != 0 {
+			t.Fatalf("%v refused as seq_too_old, want 0", n)
+		}
+		var seenTTL time.Duration
+		onLoop(t, a.ml, func(l *runLoop) { seenTTL = l.pt.cfg.SeenTTL })
+		time.Sleep(seenTTL + time.Minute)
+		synctest.Wait()
+		// Replays below the window, on a new stream (the first one was
+		// idle too long): the late one and its neighbour.
+		conn = forgerStream(t, c, a.ml)
+		send(late)
+		send(late + 1)
+		send(count + 1) // new: admitted
+		eventually(t, time.Minute, "the new broadcast delivered", func() bool {
+			return a.rec.count([]byte(fmt.Sprint("m", count+1))) == 1
+		})
+		synctest.Wait()
+		for _, seq := range []uint64{late, late + 1} {
+			if n := a.rec.count([]byte(fmt.Sprint("m", seq))); n != 1 {
+				t.Errorf("m%d delivered %d times, want once", seq, n)
+			}
+		}
+		if n := counterSum(sink, "hyparlist.msg.refused;reason="+refusedSeqTooOld); n != 2 {
+			t.Errorf("%v refused as seq_too_old, want the 2 replays", n)
+		}
+	})
 }
