@@ -59,10 +59,11 @@ const (
 // free slot are kept outstanding, counting the high-priority requests
 // not yet answered (h.unconfirmed); the surplus ones are low priority. A
 // surplus acceptance replaces an unanswered high-priority peer or is
-// declined (onNeighborReply).
+// declined (onNeighborReply); a periodic round spaced out by the
+// back-off asks one peer per free slot (roundFanout).
 func (h *HyParView) repair(mode repairMode) {
 	isolated := len(h.active) == 0
-	for len(h.pending)+len(h.unconfirmed) < h.repairLimit() {
+	for len(h.pending)+len(h.unconfirmed) < h.repairLimit(h.roundFanout(mode)) {
 		high := isolated && len(h.active) < h.cfg.ActiveViewSize
 		if h.cfg.PaperIsolatedRepair {
 			high = len(h.active) == 0
@@ -83,11 +84,12 @@ func (h *HyParView) repair(mode repairMode) {
 }
 
 // repairLimit is the number of repair attempts (pending requests plus
-// unanswered high-priority ones) the node keeps outstanding: RepairFanout
-// per slot not held by a confirmed neighbour.
-func (h *HyParView) repairLimit() int {
+// unanswered high-priority ones) the node keeps outstanding: fanout
+// (RepairFanout, see roundFanout) per slot not held by a confirmed
+// neighbour.
+func (h *HyParView) repairLimit(fanout int) int {
 	confirmed := len(h.active) - len(h.unconfirmed)
-	return (h.cfg.ActiveViewSize - confirmed) * h.cfg.RepairFanout
+	return (h.cfg.ActiveViewSize - confirmed) * fanout
 }
 
 // askHigh adds p to the active view and sends it a high-priority
