@@ -59,11 +59,10 @@ const (
 // free slot are kept outstanding, counting the high-priority requests
 // not yet answered (h.unconfirmed); the surplus ones are low priority. A
 // surplus acceptance replaces an unanswered high-priority peer or is
-// declined (onNeighborReply); a periodic round spaced out by the
-// back-off asks one peer per free slot (roundFanout).
+// declined (onNeighborReply).
 func (h *HyParView) repair(mode repairMode) {
 	isolated := len(h.active) == 0
-	for len(h.pending)+len(h.unconfirmed) < h.repairLimit(h.roundFanout(mode)) {
+	for len(h.pending)+len(h.unconfirmed) < h.repairLimit() {
 		high := isolated && len(h.active) < h.cfg.ActiveViewSize
 		if h.cfg.PaperIsolatedRepair {
 			high = len(h.active) == 0
@@ -84,12 +83,11 @@ func (h *HyParView) repair(mode repairMode) {
 }
 
 // repairLimit is the number of repair attempts (pending requests plus
-// unanswered high-priority ones) the node keeps outstanding: fanout
-// (RepairFanout, see roundFanout) per slot not held by a confirmed
-// neighbour.
-func (h *HyParView) repairLimit(fanout int) int {
+// unanswered high-priority ones) the node keeps outstanding: RepairFanout
+// per slot not held by a confirmed neighbour.
+func (h *HyParView) repairLimit() int {
 	confirmed := len(h.active) - len(h.unconfirmed)
-	return (h.cfg.ActiveViewSize - confirmed) * fanout
+	return (h.cfg.ActiveViewSize - confirmed) * h.cfg.RepairFanout
 }
 
 // askHigh adds p to the active view and sends it a high-priority

@@ -30,16 +30,6 @@ package hyparlist
 // loss is still repaired at once (repairReactive). Rounds are skipped,
 // not re-timed, so the timers draw the same random numbers as without it.
 //
-// A round the back-off has spaced out also asks one passive peer per free
-// slot instead of RepairFanout (roundFanout): the fan-out is for finding
-// the live peers among dead ones after a crash wave, which a lost
-// neighbour's reactive repair does at full fan-out and which resets the
-// back-off; in a settled cluster the extra requests were only refused,
-// each at the cost of a connection each way (in an idle 64-node LAN
-// cluster 30 s after the joins, 26 to 91 refused requests per 10 s,
-// about half of the bytes of its new connections; BENCHMARKS.md,
-// session 14).
-//
 // Not applied to the top-up from the shuffle timer (RepairInterval 0,
 // DefaultHyParViewConfig): with it (in a form that spared nodes with two
 // free slots), the simulator at 3,000 nodes (seed 7)
@@ -92,15 +82,4 @@ func (h *HyParView) maxRepairPeriods() int {
 // active view changed.
 func (h *HyParView) resetRepairBackoff() {
 	h.repairBackoff = repairBackoff{}
-}
-
-// roundFanout is the number of requests per free slot that a repair in
-// mode keeps outstanding: one for a periodic round while the back-off
-// spaces the rounds out (its last round was turned away), RepairFanout
-// otherwise.
-func (h *HyParView) roundFanout(mode repairMode) int {
-	if mode == repairPeriodic && h.repairBackoff.periods > 1 {
-		return 1
-	}
-	return h.cfg.RepairFanout
 }

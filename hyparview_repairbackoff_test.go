@@ -120,37 +120,3 @@ func TestHyParViewRepairBackoffNotOnShuffleTimer(t *testing.T) {
 		}
 	}
 }
-
-// A node with two free slots asks RepairFanout peers per slot in its
-// first periodic round; once that round is turned away, the rounds the
-// back-off spaces out ask one peer per slot, and a lost neighbour brings
-// the full fan-out back with the full pace.
-func TestHyParViewBackedOffRoundAsksOnePerSlot(t *testing.T) {
-	cfg := DefaultHyParViewConfig()
-	cfg.ShuffleInterval = 40 * time.Second
-	cfg.RepairInterval = 5 * time.Second
-	cfg.RepairFanout = 3
-	cfg.MaxLostPeers = 0
-	passive := []string{"p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9", "p10", "p11"}
-	h := hvCore(t, cfg, "self", hvNames("a", "b", "c"), passive)
-	hvStep(t, h, 0, Start{})
-
-	var asked []int
-	for k := 1; k <= 7; k++ {
-		if to := hvRepairTick(t, h, cfg, k, false); len(to) > 0 {
-			asked = append(asked, len(to))
-		}
-	}
-	// Rounds at periods 1, 3 and 7: 2 slots × 3, then 2 slots × 1.
-	if want := []int{6, 2, 2}; !slices.Equal(asked, want) {
-		t.Fatalf("requests per periodic round %v, want %v", asked, want)
-	}
-
-	// A lost neighbour: the reactive repair and the next periodic round
-	// ask RepairFanout peers per free slot again.
-	at := 7*cfg.RepairInterval + 2*time.Second
-	got := hvRequested(hvStep(t, h, at, hvRecv("a", disconnectMsg{Alive: true})))
-	if len(got) != 9 {
-		t.Fatalf("reactive repair after a loss asked %d peers (%v), want 9 (3 slots × 3)", len(got), got)
-	}
-}
