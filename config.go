@@ -439,15 +439,20 @@ type Config struct {
 	// ShuffleInterval is the time between shuffles. The paper counts in
 	// cycles; not in the paper: a time period. A shuffle walks
 	// ActiveRandomWalkLength hops carrying 1 + ShuffleActive +
-	// ShufflePassive peers, so it was over half of an idle node's
-	// traffic at 10s (BENCHMARKS.md, session 7); the passive view it
-	// refreshes is only read when a neighbour is lost, and the member
-	// list's anti-entropy runs at PushPullInterval, so the LAN and WAN
-	// profiles shuffle as often as they push-pull; the local profile as
-	// the LAN one (memberlist's local push-pull period is 30 s from 33
-	// nodes on; at 15 s the shuffle was a third of an idle node's bytes,
-	// BENCHMARKS.md, session 11).
-	// Default: 30s / 60s / 30s.
+	// ShufflePassive peers, so it was over half of an idle node's traffic
+	// at 10s (BENCHMARKS.md, session 7), and at 30s, with its reply and
+	// the reply's connection, as much of an idle LAN node's bytes as its
+	// keepalives (session 14). The passive view it refreshes is only read
+	// when a neighbour is lost, and the member list's anti-entropy runs at
+	// PushPullInterval, so the LAN and WAN profiles shuffle at twice their
+	// PushPullInterval, the period memberlist's own push-pull takes from
+	// 33 to 64 nodes (pushPullScale); the local profile as the LAN one (at
+	// 15s the shuffle was a third of an idle local node's bytes, session
+	// 11). The period counts in time only: the overlay's shape and healing
+	// are measured per shuffle in the simulator, whose cores keep their
+	// own default (HyParViewConfig.ShuffleInterval). It also caps the
+	// back-off of RepairInterval.
+	// Default: 60s / 120s / 60s.
 	ShuffleInterval time.Duration
 
 	// RepairInterval is the period of the top-up of an active view that is
@@ -456,8 +461,8 @@ type Config struct {
 	// again. Zero means ShuffleInterval. A lost neighbour is replaced at
 	// once regardless; this is the retry when that found nobody. While
 	// every round is turned away (the cluster is full), the rounds space
-	// out to 2, 4, ... periods, up to ShuffleInterval, until the active
-	// view changes.
+	// out to 2, 4, ... periods, up to ShuffleInterval (60 s / 120 s /
+	// 60 s), until the active view changes.
 	// Default: 10s / 30s / 5s (the shuffle periods before session 7).
 	RepairInterval time.Duration
 

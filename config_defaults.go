@@ -73,7 +73,7 @@ func DefaultLANConfig() *Config {
 		PassiveRandomWalkLength: 3,
 		ShuffleActive:           3,
 		ShufflePassive:          4,
-		ShuffleInterval:         30 * time.Second, // as PushPullInterval
+		ShuffleInterval:         60 * time.Second, // 2 × PushPullInterval, see Config.ShuffleInterval
 		RepairInterval:          10 * time.Second,
 
 		IHaveInterval:        100 * time.Millisecond,
@@ -111,7 +111,7 @@ func DefaultWANConfig() *Config {
 	c.GossipInterval = 500 * time.Millisecond
 	c.GossipToTheDeadTime = 60 * time.Second
 
-	c.ShuffleInterval = 60 * time.Second
+	c.ShuffleInterval = 120 * time.Second
 	c.RepairInterval = 30 * time.Second
 	c.IHaveInterval = 250 * time.Millisecond
 	c.GraftTimeout = 3 * time.Second
@@ -134,13 +134,12 @@ func DefaultLocalConfig() *Config {
 	c.GossipInterval = 100 * time.Millisecond
 	c.GossipToTheDeadTime = 15 * time.Second
 
-	// Not the local PushPullInterval (15 s), unlike the other profiles:
-	// memberlist's own push-pull period grows with the cluster
-	// (pushPullScale: 30 s from 33 nodes, 45 s from 65), and a shuffle walk
-	// of ActiveRandomWalkLength hops cost an idle node on loopback more
-	// than all of memberlist's traffic at 15 s (BENCHMARKS.md, session 11).
-	// Nodes on one machine do not die faster than on a LAN.
-	c.ShuffleInterval = 30 * time.Second
+	// Not twice the local PushPullInterval (30 s), unlike the other
+	// profiles: the LAN one. A shuffle walk of ActiveRandomWalkLength hops
+	// cost an idle node on loopback more than all of memberlist's traffic
+	// at 15 s (BENCHMARKS.md, session 11), and nodes on one machine do not
+	// die faster than on a LAN.
+	c.ShuffleInterval = 60 * time.Second
 	c.RepairInterval = 5 * time.Second
 	c.IHaveInterval = 50 * time.Millisecond
 	c.GraftTimeout = 200 * time.Millisecond

@@ -86,6 +86,12 @@ func TestDefaultConfigValues(t *testing.T) {
 		// the local profile shuffles as the LAN one (session 11: at 15 s
 		// it was a third of an idle local node's bytes).
 		{"Local ShuffleInterval", local.ShuffleInterval, lan.ShuffleInterval},
+		// Twice the push-pull period, memberlist's own from 33 to 64
+		// nodes (session 14: at the push-pull period, a LAN node's
+		// shuffles and their replies cost it more than memberlist's
+		// whole idle traffic at 64 nodes).
+		{"LAN ShuffleInterval", lan.ShuffleInterval, 2 * lan.PushPullInterval},
+		{"WAN ShuffleInterval", wan.ShuffleInterval, 2 * wan.PushPullInterval},
 	}
 	for _, c := range checks {
 		if c.got != c.want {

@@ -29,7 +29,7 @@ type options struct {
 	joinTimeout  time.Duration
 	drainTimeout time.Duration
 	crashTimeout time.Duration
-	idle         time.Duration // quiet window after the joins; not a flag
+	idle         time.Duration // quiet window after the joins (-idle-window)
 	idleAfter    time.Duration // wait between the joins' end and the idle window
 	seed         uint64
 	// maxTrees is hyparlist's Config.BroadcastTrees, or -1 for the
@@ -117,7 +117,8 @@ Flags:
 	fs.DurationVar(&opt.graftTimeoutMin, "graft-timeout-min", -1, "hyparlist only: Config.GraftTimeoutMin, the shortest adaptive wait after an IHAVE (0: always -graft-timeout; -1: the -config profile's)")
 	fs.IntVar(&opt.streamBuffer, "stream-buffer", 0, "hyparlist only: Config.StreamBufferBytes, the kernel send and receive buffers of every stream (0: the kernel's sizes)")
 	fs.BoolVar(&opt.verifyUser, "verify-user", false, "hyparlist only: set Config.VerifyUserBroadcasts (every node checks the origin's signature of every application broadcast it receives)")
-	fs.DurationVar(&opt.idleAfter, "idle-after", 0, "wait this long after every node lists every other before the 10 s idle window (0: the window starts at once and includes the joins' tail)")
+	fs.DurationVar(&opt.idleAfter, "idle-after", 0, "wait this long after every node lists every other before the idle window (0: the window starts at once and includes the joins' tail)")
+	fs.DurationVar(&opt.idle, "idle-window", 10*time.Second, "length of the idle window (a 10 s window sees a sixth of a 60 s shuffle period: lengthen it to average periodic traffic)")
 	fs.BoolVar(&opt.fdKinds, "fd-kinds", false, "count the open streams by the library function that dialled them (fd_kinds_peak, fd_kinds_join_end); costs a stack walk per dial")
 	fs.StringVar(&opt.pprofDir, "pprof", "", "write a goroutine dump and a heap profile of each cluster, taken at the start of the idle window, and CPU profiles of the join, of the idle window and of each broadcast phase, to this directory")
 	fs.StringVar(&opt.joinCPUDir, "join-cpu", "", "write only the CPU profile of each cluster's join to this directory, without -pprof's heap sampling and dumps (which slow a 1,000-node run)")
@@ -143,7 +144,9 @@ Flags:
 			opt.payload = 1024
 		}
 	}
-	opt.idle = 10 * time.Second
+	if opt.idle <= 0 {
+		return fmt.Errorf("-idle-window %v: must be positive", opt.idle)
+	}
 	if opt.pprofDir != "" || opt.heapProfile != "" {
 		// Sample the heap finely enough to see per-node items of a few KiB.
 		runtime.MemProfileRate = 4096
