@@ -450,7 +450,10 @@ type Config struct {
 	// 15s the shuffle was a third of an idle local node's bytes, session
 	// 11). The period counts in time only: the overlay's shape and healing
 	// are measured per shuffle in the simulator, whose cores keep their
-	// own default (HyParViewConfig.ShuffleInterval). It also caps the
+	// own default (HyParViewConfig.ShuffleInterval), so the healing of the
+	// passive views after many crashes, counted there in shuffles, takes
+	// twice as long in time as at 30s (a lost neighbour is still replaced
+	// at once from the passive view). It also caps the
 	// back-off of RepairInterval.
 	// Default: 60s / 120s / 60s.
 	ShuffleInterval time.Duration

@@ -1,6 +1,7 @@
 package hyparlist
 
 import (
+	"math/rand/v2"
 	"testing"
 	"testing/synctest"
 )
@@ -26,10 +27,15 @@ func TestFIFOGrowsAndReleases(t *testing.T) {
 		if len(q.buf) < 5+20*round {
 			t.Errorf("round %d: a busy fifo released its ring (%d) when it emptied", round, len(q.buf))
 		}
-		// A quiet spell: one item at a time.
-		q.push(-1)
-		if v, ok := q.pop(); !ok || v != -1 {
-			t.Fatalf("round %d: quiet pop = %d, %v", round, v, ok)
+		// A quiet spell: one item at a time, fifoQuietRounds times.
+		for i := range fifoQuietRounds {
+			if i == fifoQuietRounds-1 && len(q.buf) < 5+20*round {
+				t.Errorf("round %d: ring released after %d quiet emptyings, want %d", round, i, fifoQuietRounds)
+			}
+			q.push(-1)
+			if v, ok := q.pop(); !ok || v != -1 {
+				t.Fatalf("round %d: quiet pop = %d, %v", round, v, ok)
+			}
 		}
 		if len(q.buf) > fifoMinCap {
 			t.Errorf("round %d: an empty fifo keeps a ring of %d after a quiet spell", round, len(q.buf))
@@ -51,6 +57,51 @@ func TestFIFOBusyKeepsRing(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("%.1f allocations per burst of 20, want 0 once grown", allocs)
+	}
+}
+
+// TestFIFOMixedBurstsKeepRing: bursts of mixed sizes (1 to 8 in a
+// random order, as the inbox sees from one loop iteration to the next) do
+// not release and regrow the ring between them.
+func TestFIFOMixedBurstsKeepRing(t *testing.T) {
+	var q fifo[inbound]
+	rng := rand.New(rand.NewPCG(1, 2))
+	// AllocsPerRun reports whole allocations per run: count per 1,000
+	// bursts.
+	allocs := testing.AllocsPerRun(10, func() {
+		for range 1000 {
+			size := 1 + rng.IntN(8)
+			for range size {
+				q.push(inbound{})
+			}
+			for range size {
+				q.pop()
+			}
+		}
+	})
+	if allocs > 10 {
+		t.Errorf("%.0f allocations per 1,000 bursts of 1 to 8, want none once grown", allocs)
+	}
+}
+
+// TestFIFOBurstRingNotKept: a ring grown by a burst beyond fifoKeepMax
+// is released when the queue empties, so a queue that then stays busy but
+// small does not keep it for good (found by review).
+func TestFIFOBurstRingNotKept(t *testing.T) {
+	var q fifo[[256]byte]
+	for range 1 << 14 {
+		q.push([256]byte{})
+	}
+	for q.len() > 0 {
+		q.pop()
+	}
+	q.push([256]byte{})
+	for range 100_000 { // busy, never empty again
+		q.push([256]byte{})
+		q.pop()
+	}
+	if len(q.buf) > fifoKeepMax {
+		t.Errorf("holding %d items in a ring of %d after the burst", q.len(), len(q.buf))
 	}
 }
 

@@ -23,7 +23,7 @@ import "time"
 // A logged sighting expires under the set's rule (unseen for both the
 // grace time and recentGraceDrains drains), and the log is bounded by the
 // set's bound (recentPayloadsMax entries of 32 bytes, 2 MiB, in blocks of
-// 4 KiB, and a slice of at most 512 block pointers): at the
+// 4 KiB, and a slice of at most 513 block pointers): at the
 // bound the oldest sighting is dropped and counted as evicted, as the set
 // evicts its least recently seen entry. A merged sighting keeps the time
 // and drain count it was logged with, so recognition is what it would have
