@@ -601,7 +601,7 @@ type Config struct {
 	// once (links, liveness probes, Join, SendReliable, Ping), and with it
 	// the open links beyond the active view (8 per dialer). While the node
 	// is behind (GetHealthScore above 0) the bound is halved per step of
-	// the score, down to 2, so that a node short of CPU or descriptors
+	// the score, down to 4, so that a node short of CPU or descriptors
 	// holds fewer sockets in slow dials (runtime_dialers.go). The checks
 	// of members learned second-hand have a bound of their own, 32
 	// (SECURITY.md). Between 1 and 256. Default: 8.

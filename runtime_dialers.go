@@ -3,7 +3,10 @@
 
 package hyparlist
 
-import "sync"
+import (
+	"slices"
+	"sync"
+)
 
 // This file owns the dialer slots: the bound on the outgoing streams a node
 // sets up at once. A slot is held from the dial until the handshake's
@@ -34,10 +37,12 @@ import "sync"
 // free for links (tryAcquireSpare).
 
 // minDialersBehind is the fewest dialer slots of a node that is behind
-// (at most Config.MaxConcurrentDialers): one for a link's dial and one
-// more, so that a dial to an address that hangs until TCPTimeout does not
-// stop every other. Not from a paper.
-const minDialersBehind = 2
+// (at most Config.MaxConcurrentDialers): a dial to an address that hangs
+// until TCPTimeout holds its slot that long, so two such dials (addresses
+// a shuffle can bring into the passive view) still leave two slots for
+// links, Join and the Send calls (with 2, two hanging dials stopped every
+// other for TCPTimeout: found by review). Not from a paper.
+const minDialersBehind = 4
 
 // dialerLimit is the number of dialer slots at health score score for
 // a configured maxDialers: maxDialers when healthy, halved for each step
@@ -48,77 +53,89 @@ func dialerLimit(maxDialers, score int) int {
 }
 
 // dialerSlots is a semaphore whose size changes with the health score.
-// Waits are channel operations, so that a blocked dialler is durably
-// blocked for testing/synctest. Safe for concurrent use.
+// Slots go to waiting dialers in the order they came (a slot given back
+// goes to the oldest waiter, not to a dialler arriving later), and waits
+// are channel operations, so that a blocked dialler is durably blocked for
+// testing/synctest. The waiters are the goroutines that dial (links'
+// writers, Join, the Send calls), one entry each. Safe for concurrent use.
 type dialerSlots struct {
 	mu    sync.Mutex
 	used  int
 	limit int
-	// freed is closed and replaced when a slot is given back or the
-	// limit rises, to wake the waiting dialers.
-	freed chan struct{}
+	// waiters are the waiting dialers, oldest first; each channel is
+	// closed when its waiter is given a slot.
+	waiters []chan struct{}
 }
 
 // newDialerSlots returns limit free slots.
 func newDialerSlots(limit int) *dialerSlots {
-	return &dialerSlots{limit: max(limit, 1), freed: make(chan struct{})}
+	return &dialerSlots{limit: max(limit, 1)}
 }
 
-// acquire takes a slot, waiting for one; it reports false, having taken
-// nothing, when stop or done closes first.
+// acquire takes a slot, waiting behind earlier waiters for one; it
+// reports false, having taken nothing, when stop or done closes first.
 func (d *dialerSlots) acquire(stop, done <-chan struct{}) bool {
-	for {
-		d.mu.Lock()
-		if d.used < d.limit {
-			d.used++
-			d.mu.Unlock()
-			return true
-		}
-		freed := d.freed
-		d.mu.Unlock()
-		select {
-		case <-freed:
-		case <-stop:
-			return false
-		case <-done:
-			return false
-		}
-	}
-}
-
-// tryAcquire takes a slot if one is free, without waiting.
-func (d *dialerSlots) tryAcquire() bool {
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.used >= d.limit {
+	if d.used < d.limit && len(d.waiters) == 0 {
+		d.used++
+		d.mu.Unlock()
+		return true
+	}
+	granted := make(chan struct{})
+	d.waiters = append(d.waiters, granted)
+	d.mu.Unlock()
+	select {
+	case <-granted:
+		return true
+	case <-stop:
+	case <-done:
+	}
+	d.mu.Lock()
+	if i := slices.Index(d.waiters, granted); i >= 0 {
+		d.waiters = slices.Delete(d.waiters, i, i+1)
+		d.mu.Unlock()
 		return false
 	}
-	d.used++
-	return true
+	d.mu.Unlock()
+	d.release() // granted as it gave up: pass the slot on
+	return false
+}
+
+// tryAcquire takes a slot if one is free and no dialler waits, without
+// waiting.
+func (d *dialerSlots) tryAcquire() bool {
+	return d.tryAcquireN(1)
 }
 
 // tryAcquireSpare is tryAcquire that, while the limit is below maxDialers
 // (the node is behind), takes a slot only when another stays free.
 func (d *dialerSlots) tryAcquireSpare(maxDialers int) bool {
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	need := 1
-	if d.limit < maxDialers {
-		need = 2
+	behind := d.limit < maxDialers
+	d.mu.Unlock()
+	if behind {
+		return d.tryAcquireN(2)
 	}
-	if d.used+need > d.limit {
+	return d.tryAcquireN(1)
+}
+
+// tryAcquireN takes one slot if need are free and no dialler waits.
+func (d *dialerSlots) tryAcquireN(need int) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.used+need > d.limit || len(d.waiters) > 0 {
 		return false
 	}
 	d.used++
 	return true
 }
 
-// release gives back a slot.
+// release gives back a slot, to the oldest waiter if there is one.
 func (d *dialerSlots) release() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.used--
-	d.wakeLocked()
+	d.grantLocked()
 }
 
 // setLimit sets the number of slots. Dials already holding a slot keep it:
@@ -126,18 +143,19 @@ func (d *dialerSlots) release() {
 func (d *dialerSlots) setLimit(limit int) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	limit = max(limit, 1)
-	raised := limit > d.limit
-	d.limit = limit
-	if raised {
-		d.wakeLocked()
-	}
+	d.limit = max(limit, 1)
+	d.grantLocked()
 }
 
-// wakeLocked wakes the waiting dialers.
-func (d *dialerSlots) wakeLocked() {
-	close(d.freed)
-	d.freed = make(chan struct{})
+// grantLocked gives the free slots to the oldest waiters.
+func (d *dialerSlots) grantLocked() {
+	for d.used < d.limit && len(d.waiters) > 0 {
+		w := d.waiters[0]
+		d.waiters[0] = nil
+		d.waiters = d.waiters[1:]
+		d.used++
+		close(w)
+	}
 }
 
 // inUse returns the slots taken.

@@ -16,8 +16,8 @@ import (
 // score, never below minDialersBehind nor above the configured number.
 func TestDialerLimit(t *testing.T) {
 	for _, c := range []struct{ max, score, want int }{
-		{8, 0, 8}, {8, 1, 4}, {8, 2, 2}, {8, 3, 2}, {8, 7, 2}, {8, 100, 2}, {8, -1, 8},
-		{1, 0, 1}, {1, 5, 1}, {2, 3, 2}, {256, 3, 32},
+		{8, 0, 8}, {8, 1, 4}, {8, 2, 4}, {8, 3, 4}, {8, 7, 4}, {8, 100, 4}, {8, -1, 8},
+		{16, 2, 4}, {1, 0, 1}, {1, 5, 1}, {2, 3, 2}, {256, 3, 32},
 	} {
 		if got := dialerLimit(c.max, c.score); got != c.want {
 			t.Errorf("dialerLimit(%d, %d) = %d, want %d", c.max, c.score, got, c.want)
@@ -114,6 +114,60 @@ func TestRuntimeDialersShrinkWhileBehind(t *testing.T) {
 		a.dialers.mu.Unlock()
 		if limit != maxDialers {
 			t.Errorf("healthy again: %d slots, want %d", limit, maxDialers)
+		}
+	})
+}
+
+// TestDialerSlotsInOrder: a slot given back goes to the dialler that
+// waited for it, not to one that asks later (found by review: a holder
+// that gave its slot back and asked again got it 100 times in 100).
+func TestDialerSlotsInOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := newDialerSlots(1)
+		d.acquire(nil, nil)
+		var waited atomic.Bool
+		go func() {
+			d.acquire(nil, nil)
+			waited.Store(true)
+			d.release()
+		}()
+		synctest.Wait()
+		for range 100 {
+			d.release()
+			d.acquire(nil, nil)
+			time.Sleep(10 * time.Millisecond) // a dial
+		}
+		d.release()
+		if !waited.Load() {
+			t.Error("the waiting dialler got no slot in 100 releases")
+		}
+		synctest.Wait()
+		if n := d.inUse(); n != 0 {
+			t.Errorf("%d slots in use at the end, want 0", n)
+		}
+	})
+}
+
+// TestDialerSlotsGiveUp: a dialler that gives up takes nothing, and one
+// given a slot as it gives up passes the slot on.
+func TestDialerSlotsGiveUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := newDialerSlots(1)
+		d.acquire(nil, nil)
+		stop := make(chan struct{})
+		res := make(chan bool, 1)
+		go func() { res <- d.acquire(stop, nil) }()
+		synctest.Wait()
+		close(stop)
+		if <-res {
+			t.Fatal("acquire reported a slot after stop")
+		}
+		d.release()
+		if n := d.inUse(); n != 0 {
+			t.Fatalf("%d slots in use after the release, want 0", n)
+		}
+		if !d.tryAcquire() {
+			t.Fatal("a free slot refused")
 		}
 	})
 }

@@ -55,8 +55,9 @@ func (s *streamReader) peekEnded(conn net.Conn, restore time.Time) bool {
 	}
 	n, err := s.src.Read(s.idle[:])
 	_ = conn.SetReadDeadline(restore)
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		err = nil
+	var ne net.Error
+	if errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
+		err = nil // nothing yet; a Transport's own timeout error too (found by review)
 	}
 	if n == 0 && err == nil {
 		return false
