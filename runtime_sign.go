@@ -199,7 +199,6 @@ func (l *runLoop) initSigning() error {
 		return signBroadcast(key, id, class, payload)
 	})
 	l.pt.setAdmitter(l.admitBroadcast)
-	l.pt.setForgetter(l.forgetBroadcast)
 	l.pt.setNextSequence(startSequence(time.Now()))
 	l.origins = originKeys{
 		keys:     map[string]originBinding{l.m.self.Name: {key: publicKey(key)}},

@@ -20,19 +20,11 @@ import (
 //     shared tree's bit) and a bitmap of the originWindowBits numbers below
 //     it that were admitted. Plumtree asks the loop about every received
 //     message it does not remember (Plumtree.setAdmitter): a number whose
-//     bit is set is a replay (hyparlist.msg.refused reason replay). One
+//     bit is set is a replay (hyparlist.msg.refused reason replay), and one
 //     more than originWindowBits below the highest is refused too (reason
-//     seq_too_old) when it is at or below the window's floor: the highest
-//     number of the origin that Plumtree has forgotten (Plumtree's
-//     forgetter), and at least the window's bottom when it was made. Above
-//     the floor it is admitted (session 14): had it been admitted before,
-//     Plumtree would still remember it and not ask. Until session 14 every
-//     such message was refused, and under overload with checks on, a
-//     genuine broadcast that came by a GRAFT after 512 later ones of its
-//     origin was lost (BENCHMARKS.md, "Session 11: signature checks and
-//     back-pressure"; TestRuntimeLateBroadcastBelowWindow).
-//     Memory: 88 bytes more per binding (originWindowBits/8 + 24), at
-//     most MaxMembers bindings (9 MB with the default 100,000).
+//     seq_too_old): it may be a replay, or a message that came that late.
+//     Memory: 80 bytes more per binding (originWindowBits/8 + 16), at
+//     most MaxMembers bindings (8 MB with the default 100,000).
 //   - The window lives as long as the binding: a name bound to a new key
 //     (a key check, or a member dead, left or not listed) starts a new
 //     window, and a binding dropped when the table is full (runtime_sign.go)
@@ -81,10 +73,7 @@ const (
 type seqWindow struct {
 	top  uint64
 	bits [originWindowWords]uint64
-	// floor: a number below the bitmap is refused at or below it (it may
-	// have been admitted and forgotten), admitted above it.
-	floor uint64
-	set   bool
+	set  bool
 }
 
 // windowResult is what seqWindow.admit decided.
@@ -101,9 +90,7 @@ const (
 func (w *seqWindow) admit(seq uint64) windowResult {
 	seq &^= ptSharedBit
 	if !w.set {
-		// What was below the window when it was made is refused, as it
-		// would have been by a window that had been there.
-		*w = seqWindow{top: seq, set: true, floor: max(seq, originWindowBits) - originWindowBits}
+		*w = seqWindow{top: seq, set: true}
 		w.bits[0] = 1
 		return windowAdmitted
 	}
@@ -115,11 +102,6 @@ func (w *seqWindow) admit(seq uint64) windowResult {
 	}
 	d := w.top - seq
 	if d >= originWindowBits {
-		if seq > w.floor {
-			// Never admitted: the caller remembers what it admitted
-			// until it tells forget.
-			return windowAdmitted
-		}
 		return windowTooOld
 	}
 	word, bit := d/64, uint64(1)<<(d%64)
@@ -128,12 +110,6 @@ func (w *seqWindow) admit(seq uint64) windowResult {
 	}
 	w.bits[word] |= bit
 	return windowAdmitted
-}
-
-// forget raises the floor to seq, a number the caller no longer
-// remembers.
-func (w *seqWindow) forget(seq uint64) {
-	w.floor = max(w.floor, seq&^ptSharedBit)
 }
 
 // shift moves the bitmap n numbers older (bit i becomes bit i+n).
@@ -183,17 +159,6 @@ func (l *runLoop) admitBroadcast(id MessageID, class Class, sig []byte) bool {
 	}
 	o.keys[id.Origin] = b
 	return true
-}
-
-// forgetBroadcast is the loop's Plumtree forgetter: id's origin window
-// refuses, below the window, every number up to id's from now on.
-func (l *runLoop) forgetBroadcast(id MessageID) {
-	b, ok := l.origins.keys[id.Origin]
-	if !ok || !b.win.set || b.win.floor >= id.Seq&^ptSharedBit {
-		return
-	}
-	b.win.forget(id.Seq)
-	l.origins.keys[id.Origin] = b
 }
 
 // refuseOrigin counts and logs (rate limited) a refused broadcast of id

@@ -81,7 +81,8 @@ func heldShareFlood(t *testing.T, flooded string) {
 	// The forger fills the hold in flooded's name (with sequence numbers
 	// the name has not used).
 	_, forged, _ := ed25519.GenerateKey(nil)
-	fconn := forgerStream(t, c, a.ml)
+	ftr := c.net.NewTransport("forger")
+	fconn := streamAs(t, ftr, a.ml, "forger", ftr.addr.addr)
 	for seq := uint64(1); seq <= maxHeldBroadcasts; seq++ {
 		if err := writeMessageFrame(fconn, signedGossip(forged, flooded, 1<<20+seq, ClassUser, []byte(fmt.Sprint("forged", seq))), lim); err != nil {
 			t.Fatal(err)
