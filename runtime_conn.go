@@ -871,7 +871,7 @@ func (m *Memberlist) handleStreamMessage(conn net.Conn, peer Peer, version uint8
 		in.ack = m.ackPayload()
 	case helloMsg, helloAcceptMsg, helloRejectMsg:
 		m.metrics.wrongState()
-		m.logRefusal(slog.LevelWarn, "stream_handshake", peer.Name, "handshake message inside a stream", "from", peer.Name, "type", msg.Type().String())
+		m.logRefusal(slog.LevelWarn, "stream_handshake", connSource(conn), "handshake message inside a stream", "from", peer.Name, "type", msg.Type().String())
 		return false
 	}
 	if !m.fromLink(conn, peer.Name, msg) {

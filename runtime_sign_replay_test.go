@@ -312,3 +312,23 @@ func TestRefuseOriginLogBounded(t *testing.T) {
 		t.Errorf("%v replays counted, want %d", got, names)
 	}
 }
+
+// TestRefuseBroadcastLogBounded: refused broadcasts from 2,000 declared
+// neighbour names (without TLS a stream's sender chooses its name) give
+// one log line per reason, not one per name (found by review).
+func TestRefuseBroadcastLogBounded(t *testing.T) {
+	var buf bytes.Buffer
+	m := &Memberlist{
+		config:  DefaultLANConfig(),
+		logger:  slog.New(slog.NewTextHandler(&buf, nil)),
+		logRate: newLogLimiter(logRateInterval, maxLogRateKeys),
+		metrics: newRuntimeMetrics(newInmemSink(time.Hour, time.Hour), nil),
+	}
+	for i := range 2000 {
+		from := Peer{Name: fmt.Sprintf("made-up-%04d", i)}
+		m.refuseBroadcast(refusedOriginKey, from, gossipMsg{ID: MessageID{Origin: "node-01"}}, nil)
+	}
+	if got := strings.Count(buf.String(), "dropping broadcast"); got != 1 {
+		t.Errorf("%d log lines for 2,000 refusals from 2,000 declared names, want 1", got)
+	}
+}

@@ -4,8 +4,6 @@
 
 package hyparlist
 
-import "bytes"
-
 // The hold (runtime_sign_hold.go) is bounded node-wide: maxHeldBroadcasts
 // broadcasts and maxHeldBytes bytes of payload. Until session 14 a
 // broadcast that found it full was refused, whoever held the rest: a
@@ -73,7 +71,7 @@ func (l *runLoop) makeRoom(name string, k originKey, size int) bool {
 	gone := make(map[heldRef]bool)
 	count, held := h.count, h.bytes
 	for count >= maxHeldBroadcasts || held+size > maxHeldBytes {
-		r, ok := h.victim(name, k, count < maxHeldBroadcasts, gone)
+		r, ok := h.victim(name, k, size, count < maxHeldBroadcasts, gone)
 		if !ok {
 			return false
 		}
@@ -110,7 +108,7 @@ func (l *runLoop) evictHeld(gone map[heldRef]bool) {
 // than the one it joins (first among names, then among name's keys),
 // measured in payload bytes when byBytes, else in broadcasts. Ties go to
 // the smaller name or key, so the choice does not depend on map order.
-func (h *heldBroadcasts) victim(name string, k originKey, byBytes bool, gone map[heldRef]bool) (heldRef, bool) {
+func (h *heldBroadcasts) victim(name string, k originKey, size int, byBytes bool, gone map[heldRef]bool) (heldRef, bool) {
 	weight := func(e heldGossip) int {
 		if byBytes {
 			return len(e.g.Payload)
@@ -125,30 +123,44 @@ func (h *heldBroadcasts) victim(name string, k originKey, byBytes bool, gone map
 			}
 		}
 	}
-	target, most := name, names[name]
+	// The newcomer's share once it is held: a name (or key) gives way only
+	// to one that would still hold less than it, so a large broadcast of a
+	// name holding nothing cannot take a share below its own size (found
+	// by review: a 4 MiB broadcast evicted every held one).
+	grow := 1
+	if byBytes {
+		grow = size
+	}
+	target, most := name, names[name]+grow
 	for n, u := range names {
-		if u > most || (u == most && u > names[name] && n < target) {
+		if u > most || (u == most && target != name && n < target) {
 			target, most = n, u
 		}
 	}
 	keys := make(map[originKey]int)
+	newest := make(map[originKey]int)
 	for i, e := range h.byName[target] {
 		if !gone[heldRef{target, i}] {
 			keys[e.key] += weight(e)
+			newest[e.key] = i
 		}
 	}
 	var pick originKey
 	least := -1
 	if target == name {
 		// No other name holds more: take from a larger key of name.
-		least = keys[k]
+		least = keys[k] + grow
 	}
 	found := false
 	for key, u := range keys {
 		if u <= least || (target == name && key == k) {
 			continue
 		}
-		if !found || u > keys[pick] || (u == keys[pick] && bytes.Compare(key[:], pick[:]) < 0) {
+		// Ties go to the key whose held broadcast came last, so that a
+		// forger signing each broadcast with a new key displaces its own
+		// latest, not a genuine one held before (found by review: ties by
+		// key order let a forger choose keys that sort after it).
+		if !found || u > keys[pick] || (u == keys[pick] && newest[key] > newest[pick]) {
 			pick, found = key, true
 		}
 	}

@@ -153,7 +153,7 @@ func heldShareFlood(t *testing.T, flooded string) {
 // newest of the largest share larger than the one the new broadcast
 // joins (names first, then keys of its name), whatever the map order.
 func TestHeldVictim(t *testing.T) {
-	kf, kg := originKey{1}, originKey{2}
+	kf, kg, kh := originKey{1}, originKey{2}, originKey{3}
 	entry := func(name string, k originKey, size int) heldGossip {
 		return heldGossip{g: gossipMsg{ID: MessageID{Origin: name}, Payload: make([]byte, size)}, key: k}
 	}
@@ -163,21 +163,26 @@ func TestHeldVictim(t *testing.T) {
 		byName  map[string][]heldGossip
 		origin  string
 		key     originKey
+		size    int
 		byBytes bool
 		want    heldRef
 		ok      bool
 	}{
-		{"larger name gives way", map[string][]heldGossip{"a": repeat(entry("a", kf, 1), 10), "b": {entry("b", kg, 1)}}, "b", kg, false, heldRef{"a", 9}, true},
-		{"equal shares keep theirs", map[string][]heldGossip{"a": repeat(entry("a", kf, 1), 5), "b": repeat(entry("b", kg, 1), 5)}, "b", kg, false, heldRef{}, false},
-		{"a name's other key gives way", map[string][]heldGossip{"a": {entry("a", kf, 1), entry("a", kg, 1), entry("a", kf, 1), entry("a", kf, 1)}}, "a", kg, false, heldRef{"a", 3}, true},
-		{"a name's own key does not", map[string][]heldGossip{"a": repeat(entry("a", kf, 1), 4)}, "a", kf, false, heldRef{}, false},
-		{"bytes: one large against three small", map[string][]heldGossip{"a": {entry("a", kf, 100)}, "b": repeat(entry("b", kg, 10), 3)}, "b", kg, true, heldRef{"a", 0}, true},
-		{"ties go to the smaller name", map[string][]heldGossip{"c": repeat(entry("c", kf, 1), 3), "a": repeat(entry("a", kf, 1), 3)}, "b", kg, false, heldRef{"a", 2}, true},
+		{"larger name gives way", map[string][]heldGossip{"a": repeat(entry("a", kf, 1), 10), "b": {entry("b", kg, 1)}}, "b", kg, 1, false, heldRef{"a", 9}, true},
+		{"equal shares keep theirs", map[string][]heldGossip{"a": repeat(entry("a", kf, 1), 5), "b": repeat(entry("b", kg, 1), 5)}, "b", kg, 1, false, heldRef{}, false},
+		{"a name's other key gives way", map[string][]heldGossip{"a": {entry("a", kf, 1), entry("a", kg, 1), entry("a", kf, 1), entry("a", kf, 1)}}, "a", kg, 1, false, heldRef{"a", 3}, true},
+		{"a name's own key does not", map[string][]heldGossip{"a": repeat(entry("a", kf, 1), 4)}, "a", kf, 1, false, heldRef{}, false},
+		{"bytes: one large against three small", map[string][]heldGossip{"a": {entry("a", kf, 100)}, "b": repeat(entry("b", kg, 10), 3)}, "b", kg, 10, true, heldRef{"a", 0}, true},
+		{"bytes: a large broadcast of a name holding nothing takes no share below its size",
+			map[string][]heldGossip{"a": {entry("a", kf, 100)}, "b": {entry("b", kf, 100)}}, "c", kg, 150, true, heldRef{}, false},
+		{"one held each: a new key takes nothing", map[string][]heldGossip{"a": {entry("a", kf, 1), entry("a", kg, 1)}}, "a", kh, 1, false, heldRef{}, false},
+		{"key ties go to the key held last", map[string][]heldGossip{"a": {entry("a", kf, 1), entry("a", kf, 1), entry("a", kg, 1), entry("a", kg, 1)}}, "a", kh, 1, false, heldRef{"a", 3}, true},
+		{"ties go to the smaller name", map[string][]heldGossip{"c": repeat(entry("c", kf, 1), 3), "a": repeat(entry("a", kf, 1), 3)}, "b", kg, 1, false, heldRef{"a", 2}, true},
 	}
 	for _, c := range cases {
 		h := &heldBroadcasts{byName: c.byName}
 		for range 20 {
-			got, ok := h.victim(c.origin, c.key, c.byBytes, map[heldRef]bool{})
+			got, ok := h.victim(c.origin, c.key, c.size, c.byBytes, map[heldRef]bool{})
 			if got != c.want || ok != c.ok {
 				t.Fatalf("%s: victim %+v, %v; want %+v, %v", c.name, got, ok, c.want, c.ok)
 			}
