@@ -15,9 +15,9 @@ package hyparlist
 //
 // Now a full hold makes room by share (makeRoom): a broadcast of name N
 // signed by key K that does not fit takes the newest held broadcast of
-// the name holding the most, when that name holds more than N; else,
-// within N, of the key holding the most, when that key holds more of N
-// than K. The measure is the number of broadcasts for the count bound,
+// the name holding the most, when that name holds more than N will once
+// the broadcast is held; else, within N, of the key holding the most, when
+// that key holds more of N than K will. The measure is the number of broadcasts for the count bound,
 // and payload bytes for the byte bound. The broadcast taken is refused
 // as if its check had failed (origin_key or origin_unverified,
 // hyparlist.origin.held reason evicted): not marked seen, so Plumtree can
@@ -39,8 +39,9 @@ package hyparlist
 // held by the same check) keeps at most half of the name's part once the
 // genuine broadcasts claim theirs, and the check delivers only the key it
 // binds. A forger who signs each broadcast with a new key makes every
-// forged key hold one, and the genuine key then keeps about one broadcast
-// of the name's part; its other broadcasts are refused as before the hold.
+// forged key hold one; the genuine key then keeps what it holds (a key
+// holding one gives way to none, and ties go to the key held last) but
+// its later broadcasts are refused as before the hold.
 // Nothing here helps a genuine restart whose broadcasts arrive while no
 // check of its name may start (one ran within keyCheckInterval, which a
 // forger's broadcast in that name can cause): they are refused at once
