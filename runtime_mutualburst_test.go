@@ -3,6 +3,7 @@
 package hyparlist
 
 import (
+	"fmt"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -62,6 +63,66 @@ func TestRuntimeMutualBursts(t *testing.T) {
 		for _, s := range []*inmemSink{sinkA, sinkB} {
 			if keys := counterKeys(s, "hyparlist.link.failed"); len(keys) != 0 {
 				t.Errorf("links failed: %v", keys)
+			}
+		}
+	})
+}
+
+// TestRuntimeBurstsDeliverAll: three nodes, with the back-pressure tests'
+// small send queues and no signature checks, burst 2,000 1-KiB payloads
+// each at once; every node must deliver every other node's payloads.
+// MessageCacheTTL is 5 minutes and the test waits 5 virtual minutes, so a
+// payload still missing then is lost, not late: every origin still caches
+// it.
+//
+// Skipped: it fails about 1 run in 6 to 12 on main 0a250e6 (session 14,
+// the lead): one node misses 37 to 1,865 payloads of one origin (once the
+// last 66 of the burst, once 55–1,999), with no link failed, nothing
+// refused and plumtree.missing_dropped 0 — a silent loss on the
+// deferred-to-IHAVE path (link.user_deferred 4,000–6,400 per run), not
+// traced. Run with `go test -run TestRuntimeBurstsDeliverAll -count 24
+// -v .` after removing the skip; issue 10 ("nothing accepted is lost").
+func TestRuntimeBurstsDeliverAll(t *testing.T) {
+	t.Skip("known loss on the deferred-to-IHAVE path, 1 run in 6 to 12 (issue 10); see the comment")
+	synctest.Test(t, func(t *testing.T) {
+		const n, each = 3, 2000
+		c := newMockCluster(t, n, func(conf *Config) {
+			stallConfig(conf)
+			conf.MessageCacheTTL = 5 * time.Minute
+		})
+		defer c.shutdown()
+		c.joinAll()
+		eventually(t, time.Minute, "full membership", func() bool { return allSee(c.nodes, n) })
+		var errs []<-chan error
+		var sent [][][]byte
+		for i, nd := range c.nodes {
+			p := stallPayloads(fmt.Sprint("o", i), each, 1<<10)
+			sent = append(sent, p)
+			errs = append(errs, burst(nd.ml, p))
+		}
+		for _, e := range errs {
+			if err := result(t, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(5 * time.Minute)
+		for i, nd := range c.nodes {
+			for j, p := range sent {
+				if i == j {
+					continue
+				}
+				missing, first := 0, -1
+				for k, x := range p {
+					if nd.rec.count(x) == 0 {
+						missing++
+						if first < 0 {
+							first = k
+						}
+					}
+				}
+				if missing > 0 {
+					t.Errorf("node %d: %d of origin %d's %d payloads never delivered (first #%d)", i, missing, j, each, first)
+				}
 			}
 		}
 	})
