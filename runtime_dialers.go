@@ -104,25 +104,25 @@ func (d *dialerSlots) acquire(stop, done <-chan struct{}) bool {
 // tryAcquire takes a slot if one is free and no dialler waits, without
 // waiting.
 func (d *dialerSlots) tryAcquire() bool {
-	return d.tryAcquireN(1)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.takeLocked(1)
 }
 
 // tryAcquireSpare is tryAcquire that, while the limit is below maxDialers
 // (the node is behind), takes a slot only when another stays free.
 func (d *dialerSlots) tryAcquireSpare(maxDialers int) bool {
 	d.mu.Lock()
-	behind := d.limit < maxDialers
-	d.mu.Unlock()
-	if behind {
-		return d.tryAcquireN(2)
+	defer d.mu.Unlock()
+	need := 1
+	if d.limit < maxDialers {
+		need = 2
 	}
-	return d.tryAcquireN(1)
+	return d.takeLocked(need)
 }
 
-// tryAcquireN takes one slot if need are free and no dialler waits.
-func (d *dialerSlots) tryAcquireN(need int) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+// takeLocked takes one slot if need are free and no dialler waits.
+func (d *dialerSlots) takeLocked(need int) bool {
 	if d.used+need > d.limit || len(d.waiters) > 0 {
 		return false
 	}

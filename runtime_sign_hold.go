@@ -79,6 +79,11 @@ const (
 // keyOriginHeld counts held broadcasts by outcome (label reason).
 var keyOriginHeld = []string{"hyparlist", "origin", "held"}
 
+// countHeld counts one held broadcast's outcome.
+func (l *runLoop) countHeld(outcome string) {
+	l.m.metrics.sink.IncrCounterWithLabels(keyOriginHeld, 1, l.m.metrics.with("reason", outcome))
+}
+
 // heldGossip is a GOSSIP waiting for its origin's key check.
 type heldGossip struct {
 	from Peer
@@ -111,7 +116,7 @@ func (l *runLoop) hold(peer Peer, g gossipMsg, k originKey) bool {
 		}
 	}
 	if !l.makeRoom(name, k, len(g.Payload)) {
-		l.m.metrics.sink.IncrCounterWithLabels(keyOriginHeld, 1, l.m.metrics.with("reason", heldFull))
+		l.countHeld(heldFull)
 		return false
 	}
 	if h.byName == nil {
@@ -137,14 +142,14 @@ func (l *runLoop) releaseHeld(name string) {
 		h.count--
 		h.bytes -= len(e.g.Payload)
 		if l.left || l.pt.known(e.g.ID) {
-			l.m.metrics.sink.IncrCounterWithLabels(keyOriginHeld, 1, l.m.metrics.with("reason", heldDropped))
+			l.countHeld(heldDropped)
 			continue
 		}
 		if held, ok := l.origins.keys[name]; !ok || held.key != e.key {
 			l.refuseHeld(e, heldRefused)
 			continue
 		}
-		l.m.metrics.sink.IncrCounterWithLabels(keyOriginHeld, 1, l.m.metrics.with("reason", heldDelivered))
+		l.countHeld(heldDelivered)
 		l.feed(corePlumtree, Receive{From: e.from, Msg: e.g})
 	}
 }
@@ -158,5 +163,5 @@ func (l *runLoop) refuseHeld(e heldGossip, outcome string) {
 		reason = refusedOriginKey
 	}
 	l.m.refuseBroadcast(reason, e.from, e.g, nil)
-	l.m.metrics.sink.IncrCounterWithLabels(keyOriginHeld, 1, l.m.metrics.with("reason", outcome))
+	l.countHeld(outcome)
 }
