@@ -166,7 +166,8 @@
 //   - Runtime loop: runtime_loop.go is the one goroutine that steps the
 //     cores and routes their actions; runtime_*.go are its parts:
 //     commands from the API, timers, links and their send queues
-//     (runtime_conn.go, runtime_linkqueue.go, runtime_linkowner.go,
+//     (runtime_conn.go, runtime_linkqueue.go and the ring it and the
+//     inbox keep, runtime_fifo.go, runtime_linkowner.go,
 //     runtime_linkend.go; runtime_readerend.go closes a stream its
 //     dialler closed while its reader waits for the loop;
 //     runtime_writebatch.go starts their writers once
