@@ -195,7 +195,9 @@
 //     member's new key: runtime_sign_hold.go; a full hold shared among
 //     names and keys: runtime_sign_share.go), the window of
 //     each origin's sequence numbers that refuses replays
-//     (runtime_sign_replay.go), and the bounds
+//     (runtime_sign_replay.go) and its floor, the highest number Plumtree
+//     forgot, kept per name across bindings (runtime_sign_floor.go), and
+//     the bounds
 //     that keep overload from failing healthy links.
 //   - Transport: transport.go (the contract), net_*.go (UDP and TCP
 //     sockets), mock_*.go (the in-memory MockNetwork for tests).
@@ -240,7 +242,8 @@
 //     to Plumtree as a Receive; Plumtree.Step calls Plumtree.receiveGossip,
 //     which, for a message it does not remember, asks the loop whether its
 //     origin's window of sequence numbers admits it (runLoop.admitBroadcast,
-//     runtime_sign_replay.go), then emits a Deliver (and pushes the Gossip
+//     runtime_sign_replay.go; below the window, its floor decides:
+//     runtime_sign_floor.go), then emits a Deliver (and pushes the Gossip
 //     on along its tree).
 //  7. runLoop.routePlumtree calls runLoop.deliver, which gives a ClassUser
 //     delivery to runLoop.deliverBroadcast (runtime_callbacks.go); after

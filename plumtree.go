@@ -106,6 +106,9 @@ type Plumtree struct {
 	// admitter decides on each received message the core does not
 	// remember (plumtree_sign.go); nil: every one is taken.
 	admitter broadcastAdmitter
+	// forgetter is told each ID the core stops remembering
+	// (plumtree_sign.go); nil: nobody is.
+	forgetter func(MessageID)
 
 	// epoch is the time of the first Step; the core clock (now) counts
 	// nanoseconds since then, saturating, so no time value can overflow.
@@ -281,8 +284,12 @@ func (p *Plumtree) expireTables() {
 
 // forget drops the oldest seen ID of TTL group g and its cache entry.
 func (p *Plumtree) forget(g int) {
-	if e, _ := p.seen.front(g); e != nil && e.cached {
+	e, _ := p.seen.front(g)
+	if e != nil && e.cached {
 		p.cache.remove(e.cache, &p.seen)
+	}
+	if e != nil && p.forgetter != nil {
+		p.forgetter(e.id)
 	}
 	p.seen.pop(g)
 }

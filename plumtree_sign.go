@@ -19,6 +19,13 @@ package hyparlist
 // after the duplicate check, so that duplicates within SeenTTL still reach
 // the tree's PRUNE logic, and exactly once per message taken.
 
+// The forgetter is told each message ID the core stops remembering (its
+// seen entry expired, or was dropped early at SeenMaxEntries): from then
+// on a copy of it would be asked of the admitter as new. The runtime
+// keeps, per origin name, the highest such number, at or below which a
+// message its replay window does not cover is refused
+// (runtime_sign_floor.go).
+
 // broadcastSigner returns the signature of the broadcast (id, class,
 // payload) that travels with it (opaque to the core; at most 96 bytes are
 // carried on the wire). It must not keep or modify payload.
@@ -38,6 +45,10 @@ func (p *Plumtree) setSigner(sign broadcastSigner) { p.signer = sign }
 // setAdmitter makes the core ask admit about every later received message
 // it does not remember (nil: take every one). Cloned cores share it.
 func (p *Plumtree) setAdmitter(admit broadcastAdmitter) { p.admitter = admit }
+
+// setForgetter makes the core call forget with each ID it stops
+// remembering (nil: none). Cloned cores share it.
+func (p *Plumtree) setForgetter(forget func(MessageID)) { p.forgetter = forget }
 
 // setNextSequence sets the sequence number of the next local broadcast;
 // later ones count up from it. Its top bit is ignored (it marks the

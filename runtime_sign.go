@@ -178,6 +178,11 @@ type originKeys struct {
 	// (runtime_sign_hold.go).
 	inflight map[string]struct{}
 	held     heldBroadcasts
+	// floors holds each name's replay floor (runtime_sign_floor.go), at
+	// most max; floorsPausedUntil: no eviction of floors is tried
+	// before it.
+	floors            map[string]originFloor
+	floorsPausedUntil time.Time
 }
 
 // originBinding is the key bound to an origin name and the window of its
@@ -202,6 +207,7 @@ func (l *runLoop) initSigning() error {
 		return signBroadcast(key, id, class, payload)
 	})
 	l.pt.setAdmitter(l.admitBroadcast)
+	l.pt.setForgetter(l.forgetBroadcast)
 	l.pt.setNextSequence(startSequence(time.Now()))
 	l.origins = originKeys{
 		keys:     map[string]originBinding{l.m.self.Name: {key: publicKey(key)}},

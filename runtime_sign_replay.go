@@ -20,16 +20,20 @@ import (
 //     shared tree's bit) and a bitmap of the originWindowBits numbers below
 //     it that were admitted. Plumtree asks the loop about every received
 //     message it does not remember (Plumtree.setAdmitter): a number whose
-//     bit is set is a replay (hyparlist.msg.refused reason replay), and one
-//     more than originWindowBits below the highest is refused too (reason
-//     seq_too_old): it may be a replay, or a message that came that late.
+//     bit is set is a replay (hyparlist.msg.refused reason replay). One
+//     more than originWindowBits below the highest is judged by the name's
+//     floor (runtime_sign_floor.go, session 15): admitted above the highest
+//     number Plumtree has forgotten, refused at or below it (reason
+//     seq_too_old); a name without a floor for the key refuses them all.
 //     Memory: 80 bytes more per binding (originWindowBits/8 + 16), at
 //     most MaxMembers bindings (8 MB with the default 100,000).
 //   - The window lives as long as the binding: a name bound to a new key
 //     (a key check, or a member dead, left or not listed) starts a new
 //     window, and a binding dropped when the table is full (runtime_sign.go)
-//     takes its window with it. A replay is refused for as long as the key
-//     is bound.
+//     takes its window with it. The floor is kept apart and outlives the
+//     binding: a new window of the floor's key refuses its first number
+//     too at or below the floor, so a replay of a forgotten broadcast is
+//     refused when its name is bound again.
 //   - A broadcast in the local node's own name that it does not remember is
 //     always refused (reason replay): its own broadcasts stay in its seen
 //     set for SeenTTL, so such a message is a replay or a previous run's.
@@ -49,8 +53,8 @@ import (
 //     carry any sequence number, so it moves no window.
 //
 // Messages of a previous run still in flight when the restarted node's
-// first broadcast arrives are refused (seq_too_old): they are older than
-// the window.
+// first broadcast arrives are admitted if above the floor (they were never
+// admitted), else refused (seq_too_old).
 
 // originWindowBits is how far below an origin's highest admitted sequence
 // number a message is still judged by its bit; below it, it is refused.
@@ -86,10 +90,15 @@ const (
 )
 
 // admit records seq as admitted unless it was already, or is below the
-// window; it reports which.
-func (w *seqWindow) admit(seq uint64) windowResult {
+// window; it reports which. With floored, a number below the window (or
+// the first of a new window) is admitted above floor and too old at or
+// below it (runtime_sign_floor.go).
+func (w *seqWindow) admit(seq, floor uint64, floored bool) windowResult {
 	seq &^= ptSharedBit
 	if !w.set {
+		if floored && seq <= floor {
+			return windowTooOld
+		}
 		*w = seqWindow{top: seq, set: true}
 		w.bits[0] = 1
 		return windowAdmitted
@@ -102,6 +111,11 @@ func (w *seqWindow) admit(seq uint64) windowResult {
 	}
 	d := w.top - seq
 	if d >= originWindowBits {
+		if floored && seq > floor {
+			// Never admitted: Plumtree remembers what the window
+			// admitted until it says it forgot it.
+			return windowAdmitted
+		}
 		return windowTooOld
 	}
 	word, bit := d/64, uint64(1)<<(d%64)
@@ -149,7 +163,8 @@ func (l *runLoop) admitBroadcast(id MessageID, class Class, sig []byte) bool {
 		// window holds it.
 		return true
 	}
-	switch b.win.admit(id.Seq) {
+	floor, floored := o.floorFor(id.Origin, b.key)
+	switch b.win.admit(id.Seq, floor, floored) {
 	case windowReplay:
 		l.m.refuseOrigin(refusedReplay, id)
 		return false
@@ -158,6 +173,7 @@ func (l *runLoop) admitBroadcast(id MessageID, class Class, sig []byte) bool {
 		return false
 	}
 	o.keys[id.Origin] = b
+	l.admitted(id.Origin, b.key, id.Seq, &b.win)
 	return true
 }
 

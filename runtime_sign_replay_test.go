@@ -50,7 +50,7 @@ func TestSeqWindow(t *testing.T) {
 			case seen[n]:
 				want = windowReplay
 			}
-			if got := w.admit(seq); got != want {
+			if got := w.admit(seq, 0, false); got != want {
 				t.Fatalf("run %d step %d: admit(%d) = %d, want %d (top %d)", run, i, n, got, want, top)
 			}
 			if want == windowAdmitted {
