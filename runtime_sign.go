@@ -125,6 +125,20 @@ func (m *Memberlist) refuseBroadcast(reason string, from Peer, g gossipMsg, err 
 	m.logRefusal(slog.LevelWarn, reason, "", "dropping broadcast: "+reason, args...)
 }
 
+// refuseOwnName counts (reason origin_key) and logs a GOSSIP in the node's
+// own name signed by another key. A node restarted with a new key gets its
+// previous run's last broadcasts back from every neighbour that relays them
+// (in serf's TestSerf_eventsLeave_avoidInfiniteLeaveRebroadcast, in every
+// run), so the line is at level Info and says whose name it is: as
+// "dropping broadcast: origin_key" it was taken for the other nodes
+// refusing the restarted node's broadcasts (session 14, MIGRATING.md).
+func (l *runLoop) refuseOwnName(from Peer, g gossipMsg) {
+	m := l.m
+	m.metrics.sink.IncrCounterWithLabels(keyMsgRefused, 1, m.metrics.with("reason", refusedOriginKey))
+	m.logRefusal(slog.LevelInfo, "origin_key_own", "", "dropping broadcast in the local node's own name signed by another key (a previous run's, or forged)",
+		"from", from.Name, "origin", g.ID.Origin)
+}
+
 // checkSignedVersion returns an error when the node refuses a peer of wire
 // version v: one that cannot sign broadcasts, unless
 // Config.AcceptUnsignedBroadcasts.
@@ -242,7 +256,7 @@ func (l *runLoop) acceptOrigin(peer Peer, g gossipMsg) bool {
 	case ok && held.key == k:
 		return true
 	case ok && name == o.self:
-		l.m.refuseBroadcast(refusedOriginKey, peer, g, nil)
+		l.refuseOwnName(peer, g)
 		return false
 	case ok && l.ms.isLive(name):
 		// Another key for a live member: check the key at its address,
