@@ -17,6 +17,16 @@ func waitSeenTTL(t *testing.T, node *Memberlist) {
 	synctest.Wait()
 }
 
+// checkingNode starts one node that checks application broadcasts, and
+// returns it with a key and a signature made with it (admitBroadcast reads
+// only the key in it).
+func checkingNode(t *testing.T) (*Memberlist, ed25519.PrivateKey, []byte) {
+	t.Helper()
+	c := joinedCluster(t, 1, func(conf *Config) { conf.VerifyUserBroadcasts = true })
+	_, key, _ := ed25519.GenerateKey(nil)
+	return c.nodes[0].ml, key, signBroadcast(key, MessageID{}, ClassUser, nil)
+}
+
 // TestRuntimeReplayAcrossRebinding is review14d's F3: a forger that has
 // captured a member's broadcast waits until the member is gone (it left)
 // and the node has forgotten the broadcast (SeenTTL), then, twice, binds
@@ -101,12 +111,10 @@ func TestRuntimeReplayAcrossRebinding(t *testing.T) {
 // forgotten 2^62 raised the floor and the late broadcast was refused.
 func TestRuntimeFloorUncheckedForget(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := joinedCluster(t, 1, func(conf *Config) { conf.VerifyUserBroadcasts = true })
-		_, key, _ := ed25519.GenerateKey(nil)
-		sig := signBroadcast(key, MessageID{}, ClassUser, nil)
+		node, key, sig := checkingNode(t)
 		const base = 1 << 40
 		id := func(seq uint64) MessageID { return MessageID{Origin: "origin", Seq: base + seq} }
-		onLoop(t, c.nodes[0].ml, func(l *runLoop) {
+		onLoop(t, node, func(l *runLoop) {
 			l.origins.keys["origin"] = originBinding{key: publicKey(key)}
 			for seq := uint64(10); seq < 10+originWindowBits+100; seq++ {
 				if !l.admitBroadcast(id(seq), ClassUser, sig) {
@@ -247,10 +255,8 @@ func TestRuntimeBurstFloor(t *testing.T) {
 // listed make room.
 func TestOriginFloorsBounded(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := joinedCluster(t, 1, func(conf *Config) { conf.VerifyUserBroadcasts = true })
-		_, key, _ := ed25519.GenerateKey(nil)
-		sig := signBroadcast(key, MessageID{}, ClassUser, nil)
-		onLoop(t, c.nodes[0].ml, func(l *runLoop) {
+		node, key, sig := checkingNode(t)
+		onLoop(t, node, func(l *runLoop) {
 			const bound = 4
 			l.origins.max = bound
 			for i := range 3 * bound {
