@@ -14,7 +14,9 @@ import (
 // drained are copied. Timers, messages and cached payloads are values that
 // a core never changes after emitting or receiving them, so the copy shares
 // them: a TimerFired or Receive that p would accept has the same effect on
-// the copy. Nothing is shared that either copy modifies afterwards.
+// the copy. Nothing is shared that either copy modifies afterwards, except
+// the driver's hooks (signer, admitter, forgetter: plumtree_sign.go), which
+// both copies call; the simulator sets none.
 // (Plumtree keeps no random generator: NewPlumtree's only draws its first
 // sequence number.)
 func (p *Plumtree) Clone() *Plumtree {
