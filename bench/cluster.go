@@ -30,6 +30,8 @@ type cluster struct {
 	fds      *fdSampler // nil before start and after stop
 	common   result     // figures shared by every line of this cluster
 	timeouts []string
+	// stopTimeline ends -timeline's logging (timeline.go); nil when none runs.
+	stopTimeline func()
 }
 
 func newCluster(sys system, opt options, logf func(string, ...any)) *cluster {
@@ -86,6 +88,7 @@ func (c *cluster) start() error {
 		}
 		c.nodes = append(c.nodes, nd)
 	}
+	c.stopTimeline = c.startTimeline(c.opt.timeline)
 	c.join()
 	c.idle()
 	return nil
@@ -161,7 +164,11 @@ func (c *cluster) idle() {
 			c.logf("%s: profiles: %v", c.sys.name(), err)
 		}
 	}
-	stopCPU := startCPUProfile(c.opt.pprofDir, fmt.Sprintf("%s-%s-n%d-idle-cpu.pb.gz", c.sys.name(), c.opt.config, c.opt.n), c.logf)
+	idleCPUDir := c.opt.pprofDir
+	if c.opt.joinCPUDir != "" {
+		idleCPUDir = c.opt.joinCPUDir
+	}
+	stopCPU := startCPUProfile(idleCPUDir, fmt.Sprintf("%s-%s-n%d-idle-cpu.pb.gz", c.sys.name(), c.opt.config, c.opt.n), c.logf)
 	w0, cpu0, t0, sent0, cnt0 := c.wire.snapshot(), cpuTime(), time.Now(), c.sys.sentByType(), c.sys.counters()
 	time.Sleep(c.opt.idle)
 	stopCPU()
@@ -283,6 +290,9 @@ func (c *cluster) broadcastPhase(api string, rate float64, broadcasts int) resul
 		r.AchievedRate = round3(float64(accepted.Load()) / max(time.Unix(0, end).Sub(t0).Seconds(), 1e-3))
 	}
 	r.LostDeliveries = accepted.Load()*int64(c.opt.n-1) - p.firsts.Load()
+	if r.LostDeliveries > 0 && c.opt.timeline > 0 {
+		c.logf("%s/%s missed: %s", c.sys.name(), api, c.missedSummary(p, origins))
+	}
 	r.BroadcastWaitS = round3(float64(waited.Load()) / 1e9)
 	r.BroadcastWaitMaxMs = round3(float64(waitedMax.Load()) / 1e6)
 	c.fillDelivery(&r, p)
@@ -405,6 +415,10 @@ func (c *cluster) crash() int64 {
 
 // stop shuts every live node down, giving up after a deadline.
 func (c *cluster) stop() {
+	if c.stopTimeline != nil {
+		c.stopTimeline()
+		c.stopTimeline = nil
+	}
 	if c.fds != nil {
 		var at time.Duration
 		c.common.FDsPeak, at, c.common.FDKindsPeak = c.fds.finish()

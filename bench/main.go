@@ -52,9 +52,11 @@ type options struct {
 	// fdKinds counts the open streams by kind (fds.go).
 	fdKinds  bool
 	pprofDir string // where the idle window's goroutine and heap profiles go; "" for none
-	// joinCPUDir is where -join-cpu writes the join's CPU profile alone
+	// joinCPUDir is where -join-cpu writes the join's and the idle window's CPU profiles alone
 	// (no heap sampling, no dumps); "" for none.
 	joinCPUDir string
+	// timeline is -timeline's interval (timeline.go); 0: none.
+	timeline time.Duration
 	// heapProfile is where -heap-profile writes each cluster's heap
 	// profile, taken at the idle window's end; "" for none.
 	heapProfile string
@@ -121,7 +123,8 @@ Flags:
 	fs.DurationVar(&opt.idle, "idle-window", 10*time.Second, "length of the idle window (a 10 s window sees a sixth of a 60 s shuffle period: lengthen it to average periodic traffic)")
 	fs.BoolVar(&opt.fdKinds, "fd-kinds", false, "count the open streams by the library function that dialled them (fd_kinds_peak, fd_kinds_join_end); costs a stack walk per dial")
 	fs.StringVar(&opt.pprofDir, "pprof", "", "write a goroutine dump and a heap profile of each cluster, taken at the start of the idle window, and CPU profiles of the join, of the idle window and of each broadcast phase, to this directory")
-	fs.StringVar(&opt.joinCPUDir, "join-cpu", "", "write only the CPU profile of each cluster's join to this directory, without -pprof's heap sampling and dumps (which slow a 1,000-node run)")
+	fs.DurationVar(&opt.timeline, "timeline", 0, "log one line per interval on stderr from the joins to the end: links failed, announcements, frames, signature checks, CPU, and the nodes by local health score; and after each broadcast phase what the missed deliveries have in common (0: none)")
+	fs.StringVar(&opt.joinCPUDir, "join-cpu", "", "write only the CPU profiles of each cluster's join and idle window to this directory, without -pprof's heap sampling and dumps (which slow a 1,000-node run)")
 	fs.StringVar(&opt.heapProfile, "heap-profile", "", "write a heap profile of each cluster, taken at the idle window's end, to this file (with -system both, the system's name goes before the extension); samples the heap every 4 KiB")
 	fs.Float64Var(&opt.sweepMax, "sweep-max", 64, "-sweep: highest rate tried")
 	fs.Float64Var(&opt.sweepSeconds, "sweep-seconds", 10, "-sweep: seconds of broadcasts per step (at least 10 broadcasts)")

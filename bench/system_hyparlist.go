@@ -146,6 +146,14 @@ func (n *hlNode) numMembers() int {
 	return 1
 }
 
+// healthScore is the node's local health score (0 before it exists).
+func (n *hlNode) healthScore() int {
+	if m := n.m.Load(); m != nil {
+		return m.GetHealthScore()
+	}
+	return 0
+}
+
 func (n *hlNode) shutdown() error { return n.m.Load().Shutdown() }
 
 // Delegate.
