@@ -90,6 +90,14 @@ func (q *fifo[T]) pop() (T, bool) {
 	return f, true
 }
 
+// last returns the newest item, to be changed in place; nil when empty.
+func (q *fifo[T]) last() *T {
+	if q.n == 0 {
+		return nil
+	}
+	return &q.buf[(q.head+q.n-1)&(len(q.buf)-1)]
+}
+
 // emptied decides, as the queue empties, whether its ring is released:
 // at once when larger than fifoKeepMax, after fifoQuietRounds quiet
 // emptyings in a row otherwise.

@@ -50,7 +50,9 @@ import (
 // PeerSendQueueDepth frames cost 40 KiB per queue, 80 KiB per link, at
 // the default of 1,024).
 //
-// A PRUNE equal to one still waiting is not queued (runtime_linkprune.go).
+// A PRUNE equal to one still waiting is not queued (runtime_linkprune.go),
+// and a GRAFT of message IDs joins one at the tail of the control queue
+// (runtime_linkgraft.go).
 // A full user queue does not fail the link (runtime_backpressure.go), and
 // the user queues' frames also count in the node's broadcast backlog
 // (runtime_backlog.go), which local broadcasts wait on.
@@ -175,6 +177,10 @@ func (q *linkQueues) push(f outFrame) (ok, wake bool) {
 	if q.prunes.redundant(f) {
 		q.mu.Unlock()
 		return true, false // an equal PRUNE waits already
+	}
+	if !f.inUser && q.mergeGraft(f) {
+		q.mu.Unlock()
+		return true, false // joined the GRAFT at the tail (runtime_linkgraft.go)
 	}
 	if fifo.len() >= q.maxFrames {
 		q.mu.Unlock()
