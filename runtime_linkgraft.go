@@ -19,41 +19,66 @@ package hyparlist
 //
 // A GRAFT of message IDs (a GRAFT with no ID moves a link from lazy to
 // eager and is left alone) is therefore appended to the GRAFT of IDs at
-// the tail of the control queue, when the writer has not taken it yet and
-// the two hold at most graftMergeMax IDs. Nothing is queued between them,
-// so the receiver sees the same requests in the same order; it answers
-// each ID of one GRAFT as of several (receiveGraft). Not in the papers,
-// whose links do not fall behind.
+// the tail of the control queue, when the writer has not taken it yet: as
+// many of its IDs as fill the tail up to graftMergeMax, the rest queued as
+// a frame of their own (session 15's review: all or nothing left frames
+// half full, and 17 GRAFTs of 129 IDs took 17 frames). Nothing is queued
+// between them, so the receiver sees the same requests in the same order;
+// it answers each ID of one GRAFT as of several (receiveGraft). The merge
+// keeps the queue's byte bound as push does (the IDs moved must fit).
+//
+// A GRAFT of IDs that still finds the control queue full is dropped
+// (hyparlist.link.graft_dropped), not a reason to fail the link
+// (runLoop.send): the graft timers of its IDs fire again (Plumtree's
+// second stage, plumtree.go) and ask again, of this neighbour or another
+// announcer, while failing the link would drop the announcers with it.
+// Full GRAFTs of graftMergeMax IDs never merge, and Plumtree can emit up
+// to MissingMax / IHaveMaxEntries of them at once (graftAnnounced), so
+// this is a case that happens. Not in the papers, whose links do not fall
+// behind.
 
 // graftMergeMax bounds the IDs of a GRAFT that coalescing makes: the
 // default PlumtreeConfig.IHaveMaxEntries, the size of the GRAFTs Plumtree
 // sends itself, well under the default WireLimits.MaxGraftIDs (1,024).
 const graftMergeMax = 256
 
-// mergeGraft appends the IDs of f, a GRAFT of message IDs, to the GRAFT of
-// IDs at the tail of the control queue, and reports whether it did. Call
-// it with the queue's lock held, for a frame bound for the control queue.
-func (q *linkQueues) mergeGraft(f outFrame) bool {
+// mergeGraft moves IDs of f, a GRAFT of message IDs, into the GRAFT of IDs
+// at the tail of the control queue, as many as fit in graftMergeMax and
+// the queue's byte bound. It returns the frame left to queue (f with the
+// IDs not moved) and false when every ID was moved. Call it with the
+// queue's lock held, for a frame bound for the control queue.
+func (q *linkQueues) mergeGraft(f outFrame) (outFrame, bool) {
 	g, ok := graftOfIDs(f)
 	if !ok {
-		return false
+		return f, true
 	}
 	tail := q.ctrl.last()
 	if tail == nil {
-		return false
+		return f, true
 	}
 	t, ok := graftOfIDs(*tail)
-	if !ok || len(t.IDs)+len(g.IDs) > graftMergeMax {
-		return false
+	if !ok || len(t.IDs) >= graftMergeMax {
+		return f, true
+	}
+	n := min(len(g.IDs), graftMergeMax-len(t.IDs))
+	moved := graftMsg{IDs: g.IDs[:n:n]}
+	cost := frameCost(outFrame{msg: moved}) - frameCostBase
+	if q.ctrlBytes.Load()+int64(cost) > int64(q.maxBytes) {
+		return f, true
 	}
 	// A new array: the core may still hold the tail's.
-	t.IDs = append(t.IDs[:len(t.IDs):len(t.IDs)], g.IDs...)
+	t.IDs = append(t.IDs[:len(t.IDs):len(t.IDs)], moved.IDs...)
 	tail.msg = t
 	q.prunes.record(&f) // as a GRAFT queued: PRUNEs waiting before it may be sent again
-	cost := frameCost(f) - frameCostBase
 	tail.cost += cost
 	q.ctrlBytes.Add(int64(cost))
-	return true
+	if n == len(g.IDs) {
+		return outFrame{}, false
+	}
+	g.IDs = g.IDs[n:]
+	f.msg = g
+	f.cost = frameCost(f)
+	return f, true
 }
 
 // graftOfIDs returns f's message when it is a GRAFT of message IDs in the
@@ -64,4 +89,16 @@ func graftOfIDs(f outFrame) (graftMsg, bool) {
 		return graftMsg{}, false
 	}
 	return g, true
+}
+
+// dropGraft reports whether msg, refused by a full control queue, is a
+// GRAFT of message IDs, which is dropped rather than failing the link (see
+// above); it counts it.
+func (l *runLoop) dropGraft(msg Message) bool {
+	g, ok := msg.(graftMsg)
+	if !ok || len(g.IDs) == 0 || g.Root != "" || g.Shared {
+		return false
+	}
+	l.m.metrics.graftDropped()
+	return true
 }

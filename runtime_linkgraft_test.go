@@ -100,13 +100,105 @@ func TestMergeGraftBounds(t *testing.T) {
 			if got := q.ctrl.len(); got != c.frames {
 				t.Errorf("%d frames, want %d", got, c.frames)
 			}
-			sum := 0
+			var want, got []MessageID
+			for _, m := range []Message{c.first, c.second} {
+				if g, ok := m.(graftMsg); ok {
+					want = append(want, g.IDs...)
+				}
+			}
 			for f, ok := q.takeCtrl(); ok; f, ok = q.takeCtrl() {
-				sum += frameCost(f)
+				if f.cost != frameCost(f) {
+					t.Errorf("frame %T costed %d, want %d", f.msg, f.cost, frameCost(f))
+				}
+				if g, ok := f.msg.(graftMsg); ok {
+					got = append(got, g.IDs...)
+				}
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("GRAFT IDs in order %d, want %d", len(got), len(want))
 			}
 			if got := q.ctrlBytes.Load(); got != 0 {
-				t.Errorf("%d bytes left counted after taking every frame (%d taken)", got, sum)
+				t.Errorf("%d bytes left counted after taking every frame", got)
 			}
 		})
 	}
+}
+
+// graftIDs returns n distinct message IDs from from on.
+func graftIDs(from, n int) []MessageID {
+	out := make([]MessageID, n)
+	for i := range out {
+		out[i] = MessageID{Origin: fmt.Sprint("origin-", from+i), Seq: uint64(from + i)}
+	}
+	return out
+}
+
+// TestMergeGraftPacking: GRAFTs fill the one at the tail up to
+// graftMergeMax IDs, the rest queued as a frame of their own. Written by
+// session 15's review: the first version merged all or nothing, and 17
+// GRAFTs of 129 IDs (2,193 IDs, 9 full frames) took 17 frames, the 17th
+// refused by a queue 16 deep.
+func TestMergeGraftPacking(t *testing.T) {
+	q := newLinkQueues(16, 1<<30)
+	for i := range 17 {
+		if ok, _ := q.push(outFrame{msg: graftMsg{IDs: graftIDs(129*i, 129)}}); !ok {
+			t.Fatalf("GRAFT %d of 129 IDs refused with %d frames queued", i, q.ctrl.len())
+		}
+	}
+	if got, want := q.ctrl.len(), (17*129+graftMergeMax-1)/graftMergeMax; got != want {
+		t.Errorf("%d frames, want %d", got, want)
+	}
+	var got []MessageID
+	for f, ok := q.takeCtrl(); ok; f, ok = q.takeCtrl() {
+		got = append(got, f.msg.(graftMsg).IDs...)
+	}
+	if !slices.Equal(got, graftIDs(0, 17*129)) {
+		t.Errorf("%d IDs taken, not the 2,193 in order", len(got))
+	}
+}
+
+// TestMergeGraftByteBound: a merge keeps the control queue's byte bound.
+// Written by session 15's review: the first version added the IDs' cost
+// past it.
+func TestMergeGraftByteBound(t *testing.T) {
+	q := newLinkQueues(8, frameCost(outFrame{msg: graftMsg{IDs: graftIDs(0, 4)}}))
+	for i := range 3 {
+		if ok, _ := q.push(outFrame{msg: graftMsg{IDs: graftIDs(4*i, 4)}}); !ok && i == 0 {
+			t.Fatalf("push %d refused", i)
+		}
+	}
+	if got := q.ctrlBytes.Load(); got > int64(q.maxBytes) {
+		t.Errorf("control queue holds %d bytes, bound %d", got, q.maxBytes)
+	}
+}
+
+// TestRuntimeFullGraftsDropped: full GRAFTs (graftMergeMax IDs each, which
+// never merge) beyond the control queue's depth, as Plumtree's
+// graftAnnounced can emit at once, are dropped and counted; the link stays
+// up. Before session 15's review fix the first one that did not fit
+// failed the link (queue_full).
+func TestRuntimeFullGraftsDropped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const depth = 4
+		a, peer, sink := muteSetup(t, func(conf *Config) { conf.PeerSendQueueDepth = depth })
+		open := make(chan bool, 1)
+		if err := a.ml.submit(loopFunc(func(l *runLoop) {
+			k := l.link(peer)
+			for i := range depth + 2 {
+				l.send(peer, graftMsg{IDs: graftIDs(i*graftMergeMax, graftMergeMax)})
+			}
+			open <- l.links[peer.Name] == k
+		})); err != nil {
+			t.Fatal(err)
+		}
+		if !<-open {
+			t.Fatal("the link failed")
+		}
+		if got := counterSum(sink, "hyparlist.link.failed"); got != 0 {
+			t.Errorf("%v link failures, want 0", got)
+		}
+		if got := counterSum(sink, "hyparlist.link.graft_dropped"); got != 2 {
+			t.Errorf("%v GRAFTs dropped, want 2", got)
+		}
+	})
 }

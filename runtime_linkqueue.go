@@ -178,9 +178,12 @@ func (q *linkQueues) push(f outFrame) (ok, wake bool) {
 		q.mu.Unlock()
 		return true, false // an equal PRUNE waits already
 	}
-	if !f.inUser && q.mergeGraft(f) {
-		q.mu.Unlock()
-		return true, false // joined the GRAFT at the tail (runtime_linkgraft.go)
+	if !f.inUser {
+		var rest bool
+		if f, rest = q.mergeGraft(f); !rest {
+			q.mu.Unlock()
+			return true, false // joined the GRAFT at the tail (runtime_linkgraft.go)
+		}
 	}
 	if fifo.len() >= q.maxFrames {
 		q.mu.Unlock()

@@ -640,7 +640,8 @@ func (l *runLoop) closeLink(k *outLink) {
 }
 
 // send queues msg on the link to p. A broadcast payload that does not fit
-// in the user queue is announced instead (deferUser); any other full queue
+// in the user queue is announced instead (deferUser), a GRAFT of message
+// IDs dropped (dropGraft, runtime_linkgraft.go); any other full queue
 // fails the link. A peer that cannot be linked (no address, too many
 // links) loses the message, which the protocols tolerate.
 func (l *runLoop) send(p Peer, msg Message) {
@@ -651,7 +652,7 @@ func (l *runLoop) send(p Peer, msg Message) {
 	}
 	k.lastUsed = l.now
 	k.sent++
-	if !l.queueFrame(k, outFrame{msg: msg, afterUser: l.leave.active}) && !l.deferUser(k, msg) {
+	if !l.queueFrame(k, outFrame{msg: msg, afterUser: l.leave.active}) && !l.deferUser(k, msg) && !l.dropGraft(msg) {
 		l.m.metrics.linkFailed("queue_full")
 		queued, depth := k.depth()
 		l.m.logger.Warn("send queue full, disconnecting peer", "peer", p.Name, "frames", queued, "depth", depth,

@@ -39,6 +39,9 @@ import (
 //	                                        node's own resources (file
 //	                                        descriptors, socket buffers;
 //	                                        runtime_localfail.go)
+//	hyparlist.link.graft_dropped            counter: GRAFTs of message IDs
+//	                                        dropped for a full control queue
+//	                                        (runtime_linkgraft.go)
 //	hyparlist.link.send_dropped             counter (no link could be opened)
 //	hyparlist.link.user_deferred            counter: broadcast payloads sent as
 //	                                        an IHAVE because the link's user
@@ -162,6 +165,7 @@ var (
 	keyLocalFailure     = []string{"hyparlist", "link", "local_failure"}
 	keySendDropped      = []string{"hyparlist", "link", "send_dropped"}
 	keyUserDeferred     = []string{"hyparlist", "link", "user_deferred"}
+	keyGraftDropped     = []string{"hyparlist", "link", "graft_dropped"}
 	keyStreamRefused    = []string{"hyparlist", "stream", "refused"}
 	keyInboundStreams   = []string{"hyparlist", "streams", "inbound"}
 	keyPacketDropped    = []string{"hyparlist", "packet", "dropped"}
@@ -264,6 +268,9 @@ func (r *runtimeMetrics) sendDropped() { r.sink.IncrCounterWithLabels(keySendDro
 
 // userDeferred counts a broadcast payload replaced by its announcement.
 func (r *runtimeMetrics) userDeferred() { r.sink.IncrCounterWithLabels(keyUserDeferred, 1, r.labels) }
+
+// graftDropped counts a GRAFT of IDs dropped for a full control queue.
+func (r *runtimeMetrics) graftDropped() { r.sink.IncrCounterWithLabels(keyGraftDropped, 1, r.labels) }
 
 // streamRefused counts an accepted stream closed for reason
 // (runtime_inbound.go).
