@@ -539,7 +539,9 @@ type Config struct {
 	// broadcasts at least every 5 s; its first broadcast, a broadcast
 	// after a longer pause and every membership announcement go on a
 	// shared tree that only those messages change, one payload copy per
-	// node. A root's own tree starts as a copy of the shared tree and is
+	// node. A root's own tree starts at its second broadcast within 5 s,
+	// which floods once so that the tree is the one of first arrivals
+	// (shallow: each node's parent is its fastest path to the root), and is
 	// kept until the least recently used root beyond BroadcastTrees goes
 	// back to the default tree. Each costs about 100 bytes. Zero keeps one
 	// tree for every origin and message, as before wire version 3.

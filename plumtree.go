@@ -64,8 +64,8 @@ import (
 //     eager, and a new link's cache replay does not get it pruned.
 //     Membership announcements and the payloads of a root that has not
 //     broadcast for TreeIdle travel on a shared tree that only their own
-//     PRUNEs and GRAFTs change, and a root's own tree starts as a copy of
-//     it (plumtree_shared.go).
+//     PRUNEs and GRAFTs change; a root's own tree starts with its next
+//     payload, pushed to every neighbour once (plumtree_shared.go).
 //   - A neighbour made eager again as our parent in a root's tree (its
 //     empty GRAFT, keepParent, the §3.8 swap; not on the shared tree) is
 //     grafted at once for the missing messages of that tree it announced

@@ -62,9 +62,10 @@ import (
 //     In the burst this took the roots' first payloads that waited a
 //     repair round from 10 of 64 to none (links up to 2 ms), from 11 to 2
 //     (20 ms).
-//   - A root's own tree starts at each node as a copy of that node's
-//     shared tree, taken when the root's first payload on it arrives
-//     there. The copies are taken at different moments while the shared
+//   - A root's own tree started at each node as a copy of that node's
+//     shared tree (session 13; since session 15 only where a tree
+//     replaces another or TreeIdle is 0), taken when the root's first
+//     payload on it arrives there. The copies are taken at different moments while the shared
 //     tree changes, so both ends of a link may disagree, and a node whose
 //     neighbours all copied it as lazy is outside the tree: no payload of
 //     it is ever pushed here, and each one waits GraftTimeout1 after its

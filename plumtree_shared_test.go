@@ -113,11 +113,11 @@ func TestPlumtreeSharedKeepsParent(t *testing.T) {
 	if got := fmtPeers(h.pt.treePeers(ptSharedTree, true)); got != "[a]" {
 		t.Errorf("shared tree eager %s, want [a]", got)
 	}
-	// o's tree starts as a copy of the shared tree (a eager), and a's
-	// PRUNE for it is applied.
+	// o's tree starts with every neighbour eager, and a's PRUNE for it
+	// is applied.
 	wantActions(t, "PRUNE of o's tree from a", h.recv("a", pruneMsg{Root: "o"}))
-	if got := treeSets(h, "o"); got != "eager=[] lazy=[a b c]" {
-		t.Errorf("o's tree %s, want every neighbour lazy", got)
+	if got := treeSets(h, "o"); got != "eager=[b c] lazy=[a]" {
+		t.Errorf("o's tree %s, want a lazy", got)
 	}
 	h.now += 2 * gt2
 	wantActions(t, "PRUNE from a, later", h.recv("a", pruneMsg{Root: "y", Shared: true}))
@@ -128,10 +128,10 @@ func TestPlumtreeSharedKeepsParent(t *testing.T) {
 
 // ptCopiesAfterAnnouncement runs 40 Plumtree cores with per-root trees on
 // a random tree plus links: one node broadcasts a membership announcement
-// (the shared tree takes shape), then root broadcasts twice, 1 s apart.
-// It returns the payloads sent and the GRAFTs for payloads of each of the
-// root's two broadcasts, and the roots tracked at the end.
-func ptCopiesAfterAnnouncement(t *testing.T, treeIdle time.Duration) (payloads, grafts [2]int, roots int) {
+// (the shared tree takes shape), then root broadcasts three times, 1 s
+// apart. It returns the payloads sent and the GRAFTs for payloads of each
+// of the root's broadcasts, and the roots tracked at the end.
+func ptCopiesAfterAnnouncement(t *testing.T, treeIdle time.Duration) (payloads, grafts [3]int, roots int) {
 	t.Helper()
 	cfg := treesConfig()
 	cfg.TreeIdle = treeIdle
@@ -156,7 +156,7 @@ func ptCopiesAfterAnnouncement(t *testing.T, treeIdle time.Duration) (payloads, 
 		net.step(names[3], BroadcastPayload{Class: ClassMembership, Payload: []byte("alive")})
 	})
 	net.run(0)
-	for phase = range 2 {
+	for phase = range 3 {
 		net.at(net.elapsed()+time.Second, func() { net.broadcast(names[17], "p") })
 		net.run(0)
 	}
@@ -170,21 +170,24 @@ func ptCopiesAfterAnnouncement(t *testing.T, treeIdle time.Duration) (payloads, 
 // TestPlumtreeSharedFirstPushOneTree: a root's first payload travels on
 // the shared tree, which one announcement has made a spanning tree: one
 // copy per node (39 payloads for 40 nodes), no repair GRAFT, no tree
-// tracked. Its second payload, 1 s later, starts its own tree, a copy of
-// the shared tree at every node: one copy per node again, not a flood.
-// With TreeIdle 0 (every user payload on its root's own tree) the first
-// payload starts the root's tree, as a copy of the shared tree too.
+// tracked. Its second payload, 1 s later, starts its own tree with every
+// neighbour eager: one flood (183 payloads), whose duplicates leave the
+// tree of first arrivals
+// (TestPlumtreeOwnTreeFirstArrivals); the third is one copy per node
+// again. With TreeIdle 0 (every user payload on its root's own tree) the
+// first payload starts the root's tree, as a copy of the shared tree: no
+// flood.
 func TestPlumtreeSharedFirstPushOneTree(t *testing.T) {
 	payloads, grafts, roots := ptCopiesAfterAnnouncement(t, 5*time.Second)
 	t.Logf("payloads %v, repair GRAFTs %v, trees tracked %d", payloads, grafts, roots)
-	if payloads != [2]int{39, 39} || grafts != [2]int{} {
-		t.Errorf("payloads %v, repair GRAFTs %v, want [39 39] and none", payloads, grafts)
+	if payloads != [3]int{39, 183, 39} || grafts != [3]int{} {
+		t.Errorf("payloads %v, repair GRAFTs %v, want [39 183 39] and none", payloads, grafts)
 	}
 	if roots != 40 {
 		t.Errorf("%d trees tracked over 40 nodes, want 40 (the root's, from its second payload)", roots)
 	}
 	payloads, grafts, _ = ptCopiesAfterAnnouncement(t, 0)
-	if payloads != [2]int{39, 39} || grafts != [2]int{} {
-		t.Errorf("TreeIdle 0: payloads %v, repair GRAFTs %v, want [39 39] and none", payloads, grafts)
+	if payloads != [3]int{39, 39, 39} || grafts != [3]int{} {
+		t.Errorf("TreeIdle 0: payloads %v, repair GRAFTs %v, want [39 39 39] and none", payloads, grafts)
 	}
 }

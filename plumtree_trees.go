@@ -23,11 +23,10 @@ import "slices"
 // delivered here, or the root's own broadcast) with every neighbour eager,
 // the paper's initial state (§3), per root: the root's first payload
 // reaches every node by eager push and its duplicates prune the tree into
-// shape, as the paper's first broadcast does. Since session 7 that is
-// only the start of a tree on a node that the shared tree has not yet
-// brought a payload: a root's first payloads travel on the shared tree,
-// and its own tree starts as a copy of that spanning tree, one copy per
-// node instead of a flood (plumtree_shared.go). From then on only the
+// shape, as the paper's first broadcast does. Since session 7 a root's
+// first payload travels on the shared tree (plumtree_shared.go), so the
+// flood is its first payload on its own tree, sent only by a root that
+// sends often. From then on only the
 // PRUNEs and GRAFTs of its root change it, and NeighborUp (a new
 // neighbour is eager in every tree, §3) and NeighborDown. A link a root's
 // tree needed and another root's duplicates pruned in the default tree
@@ -233,11 +232,15 @@ func (p *Plumtree) tree(r ptTreeRef) *ptTree {
 }
 
 // trackTree returns the tree r names, marked as used now, and whether it
-// was created now. A new root's tree starts as a copy of the shared tree
-// once that has brought this node a payload (snapshot, see
-// plumtree_shared.go); before, with every neighbour eager (startEager),
-// or, when it replaced another (MaxTrees roots are tracked), as a copy
-// of the default tree. It returns nil when no tree may be tracked.
+// was created now. A new root's tree starts with every neighbour eager
+// (startEager: its first payload on it floods, and the duplicates leave
+// the tree of first arrivals, see plumtree_shared.go), except in two
+// cases: when it replaced another (MaxTrees roots are tracked), and when
+// TreeIdle is 0 (a root's first payload travels on its own tree there, and
+// would flood). Then it starts as a copy (snapshot) of the shared tree
+// once that has brought this node a payload; before, a replacing tree
+// copies the default tree, and with TreeIdle 0 every neighbour is eager.
+// It returns nil when no tree may be tracked.
 func (p *Plumtree) trackTree(r ptTreeRef) (*ptTree, bool) {
 	if r.shared {
 		tr := p.tree(r)
@@ -253,7 +256,7 @@ func (p *Plumtree) trackTree(r ptTreeRef) (*ptTree, bool) {
 	}
 	if created {
 		switch {
-		case p.sharedSpans:
+		case p.sharedSpans && (replaced || p.cfg.TreeIdle <= 0):
 			p.snapshot(tr, ptSharedTree)
 		case replaced:
 			p.snapshot(tr, ptTreeRef{})
