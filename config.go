@@ -541,8 +541,9 @@ type Config struct {
 	// shared tree that only those messages change, one payload copy per
 	// node. A root's own tree starts at its second broadcast within 5 s,
 	// which floods once so that the tree is the one of first arrivals
-	// (shallow: each node's parent is its fastest path to the root), and is
-	// kept until the least recently used root beyond BroadcastTrees goes
+	// (shallow: each node's parent is its fastest path to the root; a tree
+	// that replaces another, the table full, starts as a copy of the shared
+	// tree and does not flood), and is kept until the least recently used root beyond BroadcastTrees goes
 	// back to the default tree. Each costs about 100 bytes. Zero keeps one
 	// tree for every origin and message, as before wire version 3.
 	// Between 0 and 65,536. Default: 1024 (bench/, 1 KiB, random origins:

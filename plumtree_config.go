@@ -161,8 +161,9 @@ type PlumtreeConfig struct {
 	// only they change (plumtree_shared.go). A root is tracked from its
 	// first push on its own tree (or PRUNE or GRAFT for it), starting with
 	// every neighbour eager (the first payload on it floods and its
-	// duplicates leave the tree of first arrivals; with TreeIdle 0, as a
-	// copy of the shared tree), and from then on changed only
+	// duplicates leave the tree of first arrivals; with TreeIdle 0, or
+	// when it replaces another tree with the table full, as a copy of the
+	// shared tree), and from then on changed only
 	// by its own PRUNEs and GRAFTs and by neighbours arriving or leaving
 	// (plumtree_trees.go). Tracking one root more than MaxTrees forgets
 	// the least recently used one, which then follows the default tree

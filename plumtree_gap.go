@@ -74,7 +74,11 @@ import (
 //     that has no tree here (outside: nothing of it was pushed or grafted
 //     here) is grafted without waiting GraftTimeout1, once new trees
 //     start here as copies of the shared tree (sharedSpans) and while a
-//     tree slot is free (MaxTrees). The GRAFT starts the tree here and
+//     tree slot is free (MaxTrees). Since session 15 a tree started while
+//     a slot is free starts with every neighbour eager (plumtree_trees.go),
+//     so this now fires only where the neighbours' trees are copies (a
+//     neighbour whose table is full, or TreeIdle 0): at worst one early
+//     GRAFT and one duplicate. The GRAFT starts the tree here and
 //     makes the link eager at both ends; the root's next payloads come by
 //     push. The IHAVE comes up to IHaveInterval after its sender had the
 //     payload; the GRAFT goes when GraftTimeout2/2 has passed since then,
