@@ -635,7 +635,7 @@ func (p *Plumtree) optimizeOnIHave(from string, id MessageID) bool {
 // the message caches it. After each round over them the wait doubles
 // (GraftTimeout2, 2×, 4×, … at most graftBackoffMax×), so a node that
 // is behind does not add a GRAFT per message and per GraftTimeout2 to
-// its load; a message whose only announcer announces it again after a
+// its load; a message an announcer announces again after a
 // GRAFT (its refusal under overload) is grafted again one GraftTimeout2
 // later (plumtree_reannounce.go). The message is forgotten CacheTTL after its
 // first announcement, when no cache holds it any more.

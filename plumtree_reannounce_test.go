@@ -152,10 +152,17 @@ func TestPlumtreeReannouncedOncePerGraft(t *testing.T) {
 		fmt.Sprintf("timer %v plumtree-graft2[o/1]", cfg.GraftTimeout2))
 }
 
-// TestPlumtreeReannouncedNotRenewedWithOtherAnnouncers: a message that
-// another neighbour announced too keeps the backoff when its grafted
-// announcer announces it again: its next GRAFT goes to the other one.
-func TestPlumtreeReannouncedNotRenewedWithOtherAnnouncers(t *testing.T) {
+// TestPlumtreeReannouncedRenewedWithOtherAnnouncers: a message two
+// neighbours announced, grafted from each in turn until the backoff
+// doubled its wait, is grafted again GraftTimeout2 later when an
+// announcer announces it again (its refusal of our GRAFT), and its next
+// GRAFT goes to the announcer after the last one grafted. Before, only a
+// message with one announcer was renewed: a node behind by 1,700 payloads
+// of one origin, its two neighbours each answering 16 per GRAFT (their
+// user queue to it) and announcing the rest, got 32 every 6.4 s and still
+// missed hundreds when MessageCacheTTL ran out
+// (TestRuntimeBurstsDeliverAll, session 15).
+func TestPlumtreeReannouncedRenewedWithOtherAnnouncers(t *testing.T) {
 	cfg := DefaultPlumtreeConfig()
 	h := newPtHarness(t, cfg, "a", "b")
 	h.recv("a", pruneMsg{})
@@ -166,8 +173,18 @@ func TestPlumtreeReannouncedNotRenewedWithOtherAnnouncers(t *testing.T) {
 	acts = h.step(TimerFired{Timer: timerOf(t, acts)})
 	wantActions(t, "first graft", acts, "send a graft [o/1]",
 		fmt.Sprintf("timer %v plumtree-graft2[o/1]", cfg.GraftTimeout2))
-	wantActions(t, "a announces it again", h.recv("a", ihaveOf("o", 1, 1)))
+	wantActions(t, "a announces it again, the next GRAFT as soon", h.recv("a", ihaveOf("o", 1, 1)))
 	h.now += cfg.GraftTimeout2
-	wantActions(t, "backoff timer", h.step(TimerFired{Timer: timerOf(t, acts)}), "send b graft [o/1]",
+	acts = h.step(TimerFired{Timer: timerOf(t, acts)})
+	wantActions(t, "second graft", acts, "send b graft [o/1]",
 		fmt.Sprintf("timer %v plumtree-graft2[o/1]", cfg.GraftTimeout2))
+	h.now += cfg.GraftTimeout2
+	acts = h.step(TimerFired{Timer: timerOf(t, acts)})
+	wantActions(t, "third graft, backoff doubled", acts, "send a graft [o/1]",
+		fmt.Sprintf("timer %v plumtree-graft2[o/1]", 2*cfg.GraftTimeout2))
+	acts = h.recv("a", ihaveOf("o", 1, 1))
+	wantActions(t, "a announces it again", acts, fmt.Sprintf("timer %v plumtree-graft2[o/1]", cfg.GraftTimeout2))
+	h.now += cfg.GraftTimeout2
+	wantActions(t, "renewed timer", h.step(TimerFired{Timer: timerOf(t, acts)}), "send b graft [o/1]",
+		fmt.Sprintf("timer %v plumtree-graft2[o/1]", 2*cfg.GraftTimeout2))
 }

@@ -75,20 +75,21 @@ func TestRuntimeMutualBursts(t *testing.T) {
 // payload still missing then is lost, not late: every origin still caches
 // it.
 //
-// Skipped: it fails about 1 run in 100 (session 15, branch loss15: 3 of
-// 320 runs). One node misses the last 33 to 202 payloads of one origin's
-// burst. What counters showed (five failing runs, session 15; heavier
-// tracing hid it: 0 failures in 290 runs): no link failed; the node is
-// linked to both others and holds the missing IDs in its missing table,
-// and grafts them every round; both neighbours answer each GRAFT by
-// deferring every payload to IHAVE (link.user_deferred about 44,000 per
-// answering link in 5 minutes, against 4,000 to 6,400 in a passing run),
-// each time finding their user queue to the node already holding 16
-// payload frames (PeerSendQueueDepth, 17,008 bytes) with its writer
-// marked running; and no missing payload is ever written to the node
-// (frames written = frames read = frames handed to Plumtree). At the end
-// every queue is empty and every writer idle. What fills that user queue
-// before each answer, and where those frames go, is not known yet.
+// Skipped. Until session 15 (branch loss15b) it failed about 1 run in
+// 100 after the GRAFT fix below: one node missed the last 18 to 254
+// payloads of one origin's burst. Probes showed a node behind by up to 1,700 payloads of
+// that origin, announced by both neighbours, grafting them in GRAFTs of
+// 256: each neighbour queued the first 16 answers (its user queue to the
+// node, PeerSendQueueDepth 16) and announced the rest again, the head of
+// the missing range moved 32 payloads per round, and the rounds had
+// backed off to 6.4 s, since only a message with one announcer was grafted
+// again after such an announcement: hundreds still missing when the test
+// ended. Fixed by renewing from any announcer (plumtree_reannounce.go,
+// TestPlumtreeReannouncedRenewedWithOtherAnnouncers): 1 failure in 600
+// runs since, of another pattern, not traced (node 0 missed 1,233 and
+// 1,776 payloads of the two other origins, from #128 and #84), so it
+// stays skipped. Run with `go test -run TestRuntimeBurstsDeliverAll
+// -count 200 .` after removing the skip.
 //
 // Before session 15 it failed about 1 run in 6 to 15 (2 of 30 on main
 // 19337af), with one node missing 16 to 1,865 payloads of one origin.
@@ -100,11 +101,10 @@ func TestRuntimeMutualBursts(t *testing.T) {
 // together again, failed the new link within a second, and so on for 5
 // minutes: its GRAFTs were never written, though both neighbours cached
 // the payloads. Fixed by runtime_linkgraft.go (such GRAFTs join one
-// frame; TestRuntimeGraftsCoalesce). Run with `go test -run
-// TestRuntimeBurstsDeliverAll -count 100 -v .` after removing the skip;
-// issue 10 ("nothing accepted is lost").
+// frame; TestRuntimeGraftsCoalesce). Issue 10 ("nothing accepted is
+// lost").
 func TestRuntimeBurstsDeliverAll(t *testing.T) {
-	t.Skip("known loss of a burst's last payloads, about 1 run in 100 (issue 10); see the comment")
+	t.Skip("known loss, about 1 run in 600 (issue 10); see the comment")
 	synctest.Test(t, func(t *testing.T) {
 		const n, each = 3, 2000
 		c := newMockCluster(t, n, func(conf *Config) {
