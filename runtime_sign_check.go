@@ -42,8 +42,9 @@ package hyparlist
 //     admitted under it (or is too old), it is refused as the admitter
 //     would refuse it after the check, unverified, and Plumtree drops it
 //     from its missing table as it does for the admitter's refusals. With
-//     a bad signature it was refused too (reason signature, now replay):
-//     a forger gains nothing, since a refusal changes no state.
+//     a bad signature it was refused too (reason signature, now replay or
+//     seq_too_old): a forger gains nothing, since a refusal changes no
+//     state.
 //   - Plumtree asks the loop about each IHAVE entry it does not remember
 //     (Plumtree.setTakenBefore): one whose number the window of its
 //     origin's bound key holds as admitted is ignored, not grafted

@@ -101,15 +101,7 @@ func TestRuntimeReplayNotVerified(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitDeliveredOnce(t, victim.rec, [][]byte{[]byte("real")})
-		var real gossipMsg
-		for _, g := range captured() {
-			if string(g.Payload) == "real" {
-				real = g
-			}
-		}
-		if real.Sig == nil {
-			t.Fatal("the broadcast was not captured")
-		}
+		real := capturedOf(t, captured, "real")
 		waitSeenTTL(t, victim.ml)
 
 		conn := forgerStream(t, c, victim.ml)
