@@ -73,10 +73,8 @@ import (
 //	                                        unverified; .replays_unchecked:
 //	                                        replays refused unverified;
 //	                                        .checked_grafted: checks of
-//	                                        messages the node grafted;
-//	                                        .ihave_taken: IHAVE entries of
-//	                                        messages taken before, not
-//	                                        grafted (runtime_sign_check.go),
+//	                                        messages the node grafted
+//	                                        (runtime_sign_check.go),
 //	                                        counted every QueueCheckInterval
 //	hyparlist.state_exchange.dropped        counter: anti-entropy exchanges
 //	                                        sent without the application

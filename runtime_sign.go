@@ -222,7 +222,6 @@ func (l *runLoop) initSigning() error {
 	})
 	l.pt.setAdmitter(l.admitBroadcast)
 	l.pt.setForgetter(l.forgetBroadcast)
-	l.pt.setTakenBefore(l.takenBefore)
 	l.pt.setNextSequence(startSequence(time.Now()))
 	l.origins = originKeys{
 		keys:     map[string]originBinding{l.m.self.Name: {key: publicKey(key)}},

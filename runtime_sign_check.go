@@ -45,21 +45,19 @@ package hyparlist
 //     a bad signature it was refused too (reason signature, now replay or
 //     seq_too_old): a forger gains nothing, since a refusal changes no
 //     state.
-//   - Plumtree asks the loop about each IHAVE entry it does not remember
-//     (Plumtree.setTakenBefore): one whose number the window of its
-//     origin's bound key holds as admitted is ignored, not grafted
-//     (takenBefore). Only the window's bits are used, not the floor: a
-//     name bound by a forger while its member is gone (runtime_sign.go)
-//     could raise the floor of the forger's key to any number and stop the
-//     lazy repair of every broadcast of the name until it is rebound, while
-//     a bit is set only by a broadcast of that exact ID.
+//   - Not on (session 15): Plumtree can ignore the IHAVE entries of
+//     messages the window holds as admitted (Plumtree.setTakenBefore,
+//     window bits only), but with the runtime's hook on
+//     TestRuntimeBurstFloor lost broadcasts as seq_too_old in 2 of 3 runs
+//     (0 of 4 without it): the other entries of such an IHAVE are grafted
+//     on another schedule, some after the floor passed them. Not
+//     explained; BENCHMARKS.md's check15 figures were measured with it on.
 
 var (
-	keySigChecked  = []string{"hyparlist", "sig", "checked"}
-	keySigSkipped  = []string{"hyparlist", "sig", "duplicates_unchecked"}
-	keySigReplays  = []string{"hyparlist", "sig", "replays_unchecked"}
-	keySigGrafted  = []string{"hyparlist", "sig", "checked_grafted"}
-	keySigIHaveOld = []string{"hyparlist", "sig", "ihave_taken"}
+	keySigChecked = []string{"hyparlist", "sig", "checked"}
+	keySigSkipped = []string{"hyparlist", "sig", "duplicates_unchecked"}
+	keySigReplays = []string{"hyparlist", "sig", "replays_unchecked"}
+	keySigGrafted = []string{"hyparlist", "sig", "checked_grafted"}
 )
 
 // sigCounts counts the loop's signature decisions.
@@ -74,9 +72,6 @@ type sigCounts struct {
 	// grafted is the checked GOSSIPs whose ID Plumtree had grafted (most
 	// are GRAFT answers).
 	grafted uint64
-	// ihaveTaken is the IHAVE entries ignored because the window holds
-	// their number as admitted (takenBefore).
-	ihaveTaken uint64
 }
 
 // sigVerdict is the outcome of checkSignature.
@@ -142,18 +137,6 @@ func (l *runLoop) refuseReplay(g gossipMsg) bool {
 	return l.refuseJudged(g.ID, r)
 }
 
-// takenBefore is the loop's Plumtree taken-before hook: it reports whether
-// the window of the key bound to id's origin holds id's number as
-// admitted.
-func (l *runLoop) takenBefore(id MessageID) bool {
-	b, ok := l.origins.keys[id.Origin]
-	if !ok || b.win.judge(id.Seq, 0, false) != windowReplay {
-		return false
-	}
-	l.sigs.ihaveTaken++
-	return true
-}
-
 // sigStats emits the growth of the loop's signature counts from prev to
 // cur and returns cur, the next call's prev.
 func (r *runtimeMetrics) sigStats(prev, cur sigCounts) sigCounts {
@@ -161,6 +144,5 @@ func (r *runtimeMetrics) sigStats(prev, cur sigCounts) sigCounts {
 	r.growth(keySigSkipped, r.labels, prev.skipped, cur.skipped)
 	r.growth(keySigReplays, r.labels, prev.replays, cur.replays)
 	r.growth(keySigGrafted, r.labels, prev.grafted, cur.grafted)
-	r.growth(keySigIHaveOld, r.labels, prev.ihaveTaken, cur.ihaveTaken)
 	return cur
 }
