@@ -49,8 +49,8 @@ package hyparlist
 //     messages the window holds as admitted (Plumtree.setTakenBefore,
 //     window bits only), but with the runtime's hook on
 //     TestRuntimeBurstFloor lost broadcasts as seq_too_old in 2 of 3 runs
-//     (0 of 4 without it): the other entries of such an IHAVE are grafted
-//     on another schedule, some after the floor passed them. Not
+//     (0 of 4 without it); perhaps the other entries of such an IHAVE are
+//     grafted on another schedule, some after the floor passed them. Not
 //     explained; BENCHMARKS.md's check15 figures were measured with it on.
 
 var (
