@@ -137,7 +137,8 @@
 //     membership_announce_kinds.go) and the encoding of its
 //     announcements; plumtree_sign.go carries a
 //     broadcast's signature and asks the driver about each message it
-//     does not remember, plumtree_graftwait.go the adaptive first graft
+//     does not remember (and each IHAVE entry: one taken before is not
+//     grafted), plumtree_graftwait.go the adaptive first graft
 //     timeout (GraftTimeoutMin), plumtree_relink.go the GRAFT of what a
 //     parent announced while its link was lazy, plumtree_gap.go the GRAFT
 //     at once of what is missing behind a newer payload of its tree or
@@ -237,7 +238,8 @@
 //     body (decodeBody), and handleStreamMessage sends it to the loop's
 //     inbox.
 //  6. runLoop.onInbound (runtime_loop.go) checks its origin's signature
-//     unless Plumtree already holds its ID (runLoop.checkSignature,
+//     unless Plumtree already holds its ID or the replay window of the
+//     origin's bound key refuses it anyway (runLoop.checkSignature,
 //     runtime_sign_check.go), and that the signing key is the one bound
 //     to the origin (runLoop.acceptOrigin, runtime_sign.go), and feeds it
 //     to Plumtree as a Receive; Plumtree.Step calls Plumtree.receiveGossip,

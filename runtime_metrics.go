@@ -73,7 +73,11 @@ import (
 //	hyparlist.sig.checked                   counter: broadcast signatures
 //	                                        verified; .duplicates_unchecked:
 //	                                        copies of held messages passed
-//	                                        unverified (runtime_sign_check.go),
+//	                                        unverified; .replays_unchecked:
+//	                                        replays refused unverified;
+//	                                        .checked_grafted: checks of
+//	                                        messages the node grafted
+//	                                        (runtime_sign_check.go),
 //	                                        counted every QueueCheckInterval
 //	hyparlist.state_exchange.dropped        counter: anti-entropy exchanges
 //	                                        sent without the application

@@ -78,3 +78,73 @@ func TestRuntimeDuplicateNotVerified(t *testing.T) {
 		}
 	})
 }
+
+// TestRuntimeReplayNotVerified: once a node has forgotten a broadcast it
+// took (SeenTTL), copies of it signed by its origin's bound key — the capture, and the
+// capture with another payload (a bad signature) — and a copy below the
+// window are refused (replay, replay, seq_too_old) with no signature
+// verified. Before session 15 each copy was verified first (3 checks; the altered
+// payload refused as signature): in a 1,000-node join storm's idle window,
+// 23,664 verified-then-refused replays (BENCHMARKS.md).
+func TestRuntimeReplayNotVerified(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sink := newInmemSink(time.Hour, time.Hour)
+		c := newMockClusterWithSink(t, 3, func(conf *Config) { conf.VerifyUserBroadcasts = true }, sink)
+		defer c.shutdown()
+		c.joinAll()
+		eventually(t, time.Minute, "full membership", func() bool { return allSee(c.nodes, 3) })
+		victim, origin := c.nodes[0], c.nodes[1].ml
+		captured := captureSigned(t, origin)
+		if err := origin.Broadcast([]byte("real")); err != nil {
+			t.Fatal(err)
+		}
+		waitDeliveredOnce(t, victim.rec, [][]byte{[]byte("real")})
+		real := capturedOf(t, captured, "real")
+		waitSeenTTL(t, victim.ml)
+
+		conn := forgerStream(t, c, victim.ml)
+		synctest.Wait()
+		var before sigCounts
+		onLoop(t, victim.ml, func(l *runLoop) { before = l.sigs })
+		lim := defaultWireLimits()
+		// An IHAVE first, as in a join storm: the ID becomes missing, and
+		// a copy refused unverified must drop it from the missing table
+		// as the admitter's refusal does (Plumtree.refused).
+		if err := writeMessageFrame(conn, ihaveMsg{Entries: []ihaveEntry{{ID: real.ID, Round: 1}}}, lim); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		altered := real
+		altered.Payload = []byte("altered")
+		old := signedGossip(origin.signKey, real.ID.Origin, real.ID.Seq-originWindowBits-1, ClassUser, []byte("old"))
+		for _, g := range []gossipMsg{real, altered, old} {
+			if err := writeMessageFrame(conn, g, lim); err != nil {
+				t.Fatal(err)
+			}
+		}
+		synctest.Wait()
+		var after sigCounts
+		onLoop(t, victim.ml, func(l *runLoop) { after = l.sigs })
+		onLoop(t, victim.ml, func(l *runLoop) {
+			if _, ok := l.pt.missing.m[real.ID]; ok {
+				t.Error("a copy refused unverified left its ID missing (it would be grafted)")
+			}
+		})
+		if got := after.checked - before.checked; got != 0 {
+			t.Errorf("%d signatures verified for 3 refused copies, want 0", got)
+		}
+		if got, want := after.replays-before.replays, uint64(3); got != want {
+			t.Errorf("%d copies refused unverified, want %d", got, want)
+		}
+		for reason, want := range map[string]float64{refusedReplay: 2, refusedSeqTooOld: 1, refusedSignature: 0} {
+			if got := counterSum(sink, "hyparlist.msg.refused;reason="+reason); got != want {
+				t.Errorf("refused for %s: %v, want %v", reason, got, want)
+			}
+		}
+		for _, p := range []string{"real", "altered", "old"} {
+			if got := victim.rec.count([]byte(p)); got > 1 || (p != "real" && got > 0) {
+				t.Errorf("%q delivered %d times", p, got)
+			}
+		}
+	})
+}

@@ -94,19 +94,23 @@ const (
 // the first of a new window) is admitted above floor and too old at or
 // below it (runtime_sign_floor.go).
 func (w *seqWindow) admit(seq, floor uint64, floored bool) windowResult {
+	r := w.judge(seq, floor, floored)
+	if r == windowAdmitted {
+		w.record(seq)
+	}
+	return r
+}
+
+// judge returns what admit would decide about seq, changing nothing.
+func (w *seqWindow) judge(seq, floor uint64, floored bool) windowResult {
 	seq &^= ptSharedBit
-	if !w.set {
+	switch {
+	case !w.set:
 		if floored && seq <= floor {
 			return windowTooOld
 		}
-		*w = seqWindow{top: seq, set: true}
-		w.bits[0] = 1
 		return windowAdmitted
-	}
-	if seq > w.top {
-		w.shift(seq - w.top)
-		w.top = seq
-		w.bits[0] |= 1
+	case seq > w.top:
 		return windowAdmitted
 	}
 	d := w.top - seq
@@ -118,12 +122,28 @@ func (w *seqWindow) admit(seq, floor uint64, floored bool) windowResult {
 		}
 		return windowTooOld
 	}
-	word, bit := d/64, uint64(1)<<(d%64)
-	if w.bits[word]&bit != 0 {
+	if w.bits[d/64]&(uint64(1)<<(d%64)) != 0 {
 		return windowReplay
 	}
-	w.bits[word] |= bit
 	return windowAdmitted
+}
+
+// record marks seq, which judge admitted, as admitted (a number below the
+// window leaves no bit).
+func (w *seqWindow) record(seq uint64) {
+	seq &^= ptSharedBit
+	switch {
+	case !w.set:
+		*w = seqWindow{top: seq, set: true}
+		w.bits[0] = 1
+	case seq > w.top:
+		w.shift(seq - w.top)
+		w.top = seq
+		w.bits[0] |= 1
+	case w.top-seq < originWindowBits:
+		d := w.top - seq
+		w.bits[d/64] |= uint64(1) << (d % 64)
+	}
 }
 
 // shift moves the bitmap n numbers older (bit i becomes bit i+n).
@@ -152,28 +172,48 @@ func (l *runLoop) admitBroadcast(id MessageID, class Class, sig []byte) bool {
 	if len(sig) < len(originKey{}) || !l.m.checksClass(class) {
 		return true
 	}
-	o := &l.origins
-	if id.Origin == o.self {
-		l.m.refuseOrigin(refusedReplay, id)
+	r, b, windowed := l.judgeBroadcast(id, sig)
+	if l.refuseJudged(id, r) {
 		return false
 	}
-	b, ok := o.keys[id.Origin]
-	if !ok || originKey(sig[:len(originKey{})]) != b.key {
+	if !windowed {
 		// Bound since acceptOrigin let it through, or dropped: no
 		// window holds it.
 		return true
 	}
+	b.win.record(id.Seq)
+	l.origins.keys[id.Origin] = b
+	l.admitted(id.Origin, b.key, id.Seq, &b.win)
+	return true
+}
+
+// judgeBroadcast returns what admitBroadcast would decide about id, a
+// checked class signed with sig (at least a key long), changing nothing,
+// and the binding whose window judged it (windowed false: none did).
+func (l *runLoop) judgeBroadcast(id MessageID, sig []byte) (r windowResult, b originBinding, windowed bool) {
+	o := &l.origins
+	if id.Origin == o.self {
+		return windowReplay, b, false
+	}
+	b, ok := o.keys[id.Origin]
+	if !ok || originKey(sig[:len(originKey{})]) != b.key {
+		return windowAdmitted, b, false
+	}
 	floor, floored := o.floorFor(id.Origin, b.key)
-	switch b.win.admit(id.Seq, floor, floored) {
+	return b.win.judge(id.Seq, floor, floored), b, true
+}
+
+// refuseJudged counts and logs the refusal of id when r is one, and
+// reports whether it is.
+func (l *runLoop) refuseJudged(id MessageID, r windowResult) bool {
+	switch r {
 	case windowReplay:
 		l.m.refuseOrigin(refusedReplay, id)
-		return false
 	case windowTooOld:
 		l.m.refuseOrigin(refusedSeqTooOld, id)
+	default:
 		return false
 	}
-	o.keys[id.Origin] = b
-	l.admitted(id.Origin, b.key, id.Seq, &b.win)
 	return true
 }
 

@@ -92,6 +92,18 @@ func captureSigned(t *testing.T, node *Memberlist) func() []gossipMsg {
 	}
 }
 
+// capturedOf returns the broadcast of payload among captured's.
+func capturedOf(t *testing.T, captured func() []gossipMsg, payload string) gossipMsg {
+	t.Helper()
+	for _, g := range captured() {
+		if string(g.Payload) == payload {
+			return g
+		}
+	}
+	t.Fatalf("the broadcast %q was not captured", payload)
+	return gossipMsg{}
+}
+
 // TestRuntimeReplayAfterSeenTTL: a signed broadcast captured on the wire
 // and sent again by a node with a stream once every node has forgotten its
 // ID (SeenTTL) is refused and counted (reason replay), and so is a
@@ -114,15 +126,7 @@ func TestRuntimeReplayAfterSeenTTL(t *testing.T) {
 		for _, n := range others {
 			waitDeliveredOnce(t, n.rec, [][]byte{[]byte("real")})
 		}
-		var real gossipMsg
-		for _, g := range captured() {
-			if string(g.Payload) == "real" {
-				real = g
-			}
-		}
-		if real.Sig == nil {
-			t.Fatal("the broadcast was not captured")
-		}
+		real := capturedOf(t, captured, "real")
 
 		var seenTTL time.Duration
 		onLoop(t, c.nodes[0].ml, func(l *runLoop) { seenTTL = l.pt.cfg.SeenTTL })

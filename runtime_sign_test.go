@@ -88,7 +88,11 @@ func TestRuntimeForgedBroadcastRefused(t *testing.T) {
 		unsigned := gossipMsg{ID: MessageID{Origin: "node-01", Seq: 1<<40 + 1}, Class: ClassUser, Payload: []byte("forged-unsigned")}
 		badSig := signedGossip(key, "node-01", 1<<40+2, ClassUser, []byte("signed-payload"))
 		badSig.Payload = []byte("forged-bad-signature")
-		self := signedGossip(c.nodes[1].ml.signKey, "node-01", 1<<40+3, ClassUser, []byte("signed-then-altered"))
+		// Above node-01's window (its numbers start at its clock): a
+		// number the window would refuse is refused before the check
+		// (seq_too_old, runtime_sign_check.go), and this one is for the
+		// check to catch.
+		self := signedGossip(c.nodes[1].ml.signKey, "node-01", 1<<62, ClassUser, []byte("signed-then-altered"))
 		self.Payload = []byte("forged-altered")
 		marker := signedGossip(key, "forger", 1, ClassUser, []byte("marker"))
 		for _, g := range []gossipMsg{otherKey, unsigned, badSig, self, marker} {
