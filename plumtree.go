@@ -109,9 +109,6 @@ type Plumtree struct {
 	// forgetter is told each ID the core stops remembering
 	// (plumtree_sign.go); nil: nobody is.
 	forgetter func(MessageID)
-	// takenBefore is asked about each IHAVE entry the core does not
-	// remember (plumtree_sign.go); nil: none is ignored.
-	takenBefore broadcastTakenBefore
 
 	// epoch is the time of the first Step; the core clock (now) counts
 	// nanoseconds since then, saturating, so no time value can overflow.
@@ -544,9 +541,6 @@ func (p *Plumtree) receiveIHave(from Peer, ih ihaveMsg) {
 	var gap, renew, outside []MessageID
 	for _, e := range ih.Entries {
 		fwd, ok := p.seen.round(e.ID)
-		if !ok && p.takenBefore != nil && p.takenBefore(e.ID) {
-			continue // its payload would be refused (plumtree_sign.go)
-		}
 		if !ok {
 			renew = p.renewAnnounced(renew, e.ID, from.Name)
 			if timer == nil {

@@ -26,16 +26,6 @@ package hyparlist
 // message its replay window does not cover is refused
 // (runtime_sign_floor.go).
 
-// The taken-before hook (session 15, issue 10) is asked about each ID an
-// IHAVE announces that the core does not remember. It reports true when
-// the driver knows the ID was taken before (its admitter admitted it and
-// the core has forgotten it since), so that its payload would only be
-// refused: the entry is then ignored, neither missing nor grafted. Until
-// session 15 such an ID (a new neighbour's NeighborUpAnnounce, or a late
-// IHAVE, after SeenTTL) was grafted, its payload's signature verified, and
-// the payload refused as a replay: in a 1,000-node join storm 23,664 such
-// refusals in a 10 s idle window (BENCHMARKS.md, "Session 15: what fails").
-
 // broadcastSigner returns the signature of the broadcast (id, class,
 // payload) that travels with it (opaque to the core; at most 96 bytes are
 // carried on the wire). It must not keep or modify payload.
@@ -48,10 +38,6 @@ type broadcastSigner func(id MessageID, class Class, payload []byte) []byte
 // or modify sig.
 type broadcastAdmitter func(id MessageID, class Class, sig []byte) bool
 
-// broadcastTakenBefore reports whether the message id, which the core
-// does not remember, was taken before: its payload would be refused.
-type broadcastTakenBefore func(id MessageID) bool
-
 // setSigner makes the core sign every later local broadcast with sign (nil:
 // unsigned). Cloned cores share it.
 func (p *Plumtree) setSigner(sign broadcastSigner) { p.signer = sign }
@@ -63,10 +49,6 @@ func (p *Plumtree) setAdmitter(admit broadcastAdmitter) { p.admitter = admit }
 // setForgetter makes the core call forget with each ID it stops
 // remembering (nil: none). Cloned cores share it.
 func (p *Plumtree) setForgetter(forget func(MessageID)) { p.forgetter = forget }
-
-// setTakenBefore makes the core ignore the IHAVE entries for which taken
-// reports true (nil: none are). Cloned cores share it.
-func (p *Plumtree) setTakenBefore(taken broadcastTakenBefore) { p.takenBefore = taken }
 
 // setNextSequence sets the sequence number of the next local broadcast;
 // later ones count up from it. Its top bit is ignored (it marks the

@@ -67,35 +67,3 @@ func TestPlumtreeSetNextSequence(t *testing.T) {
 		}
 	}
 }
-
-// TestPlumtreeTakenBefore: an IHAVE entry the core does not remember and
-// the taken-before hook reports taken is ignored (not missing, so never
-// grafted); the other entries of the same IHAVE are still missing, and the
-// hook is not asked about an ID the core remembers. Without the hook (the
-// simulator) every unknown entry is missing. Before session 15 the taken
-// entry was grafted and its payload refused by the admitter.
-func TestPlumtreeTakenBefore(t *testing.T) {
-	h := newPtHarness(t, DefaultPlumtreeConfig(), "a", "b")
-	h.recv("b", gossipOf("o", 5, 0, "x")) // remembered
-	taken := MessageID{Origin: "o", Seq: 7}
-	var asked []MessageID
-	h.pt.setTakenBefore(func(id MessageID) bool {
-		asked = append(asked, id)
-		return id == taken
-	})
-	h.recv("a", ihaveOf("o", 1, 5, 7, 9))
-	if _, ok := h.pt.missing.m[taken]; ok {
-		t.Error("an ID taken before is missing (it would be grafted)")
-	}
-	if _, ok := h.pt.missing.m[MessageID{Origin: "o", Seq: 9}]; !ok {
-		t.Error("an ID not taken before is not missing")
-	}
-	if len(asked) != 2 {
-		t.Errorf("hook asked about %v, want the 2 IDs the core does not remember", asked)
-	}
-	h.pt.setTakenBefore(nil)
-	h.recv("a", ihaveOf("o", 1, 7))
-	if _, ok := h.pt.missing.m[taken]; !ok {
-		t.Error("without the hook an unknown ID is not missing")
-	}
-}

@@ -45,13 +45,12 @@ package hyparlist
 //     a bad signature it was refused too (reason signature, now replay or
 //     seq_too_old): a forger gains nothing, since a refusal changes no
 //     state.
-//   - Not on (session 15): Plumtree can ignore the IHAVE entries of
-//     messages the window holds as admitted (Plumtree.setTakenBefore,
-//     window bits only), but with the runtime's hook on
+//   - Not built (tried in session 15, branch check15, 0eaf6ae): Plumtree
+//     ignoring the IHAVE entries of messages the window holds as admitted
+//     (a core hook asked in receiveIHave, window bits only). With it on,
 //     TestRuntimeBurstFloor lost broadcasts as seq_too_old in 2 of 3 runs
-//     (0 of 4 without it); perhaps the other entries of such an IHAVE are
-//     grafted on another schedule, some after the floor passed them. Not
-//     explained; BENCHMARKS.md's check15 figures were measured with it on.
+//     (0 of 4 without it); not explained, so the hook was taken out.
+//     BENCHMARKS.md's check15 figures were measured with it on.
 
 var (
 	keySigChecked = []string{"hyparlist", "sig", "checked"}
