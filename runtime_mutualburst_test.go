@@ -114,18 +114,7 @@ func TestRuntimeBurstsDeliverAll(t *testing.T) {
 		defer c.shutdown()
 		c.joinAll()
 		eventually(t, time.Minute, "full membership", func() bool { return allSee(c.nodes, n) })
-		var errs []<-chan error
-		var sent [][][]byte
-		for i, nd := range c.nodes {
-			p := stallPayloads(fmt.Sprint("o", i), each, 1<<10)
-			sent = append(sent, p)
-			errs = append(errs, burst(nd.ml, p))
-		}
-		for _, e := range errs {
-			if err := result(t, e); err != nil {
-				t.Fatal(err)
-			}
-		}
+		sent := burstEach(t, c, each)
 		time.Sleep(5 * time.Minute)
 		for i, nd := range c.nodes {
 			for j, p := range sent {
@@ -147,4 +136,24 @@ func TestRuntimeBurstsDeliverAll(t *testing.T) {
 			}
 		}
 	})
+}
+
+// burstEach has every node of c broadcast each 1-KiB payloads of its own
+// (origin "o<i>"), all nodes at once, and returns them per node once every
+// Broadcast has returned.
+func burstEach(t *testing.T, c *testCluster, each int) [][][]byte {
+	t.Helper()
+	var errs []<-chan error
+	var sent [][][]byte
+	for i, nd := range c.nodes {
+		p := stallPayloads(fmt.Sprint("o", i), each, 1<<10)
+		sent = append(sent, p)
+		errs = append(errs, burst(nd.ml, p))
+	}
+	for _, e := range errs {
+		if err := result(t, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return sent
 }

@@ -219,18 +219,7 @@ func TestRuntimeBurstFloor(t *testing.T) {
 		defer c.shutdown()
 		c.joinAll()
 		eventually(t, time.Minute, "full membership", func() bool { return allSee(c.nodes, n) })
-		var errs []<-chan error
-		var sent [][][]byte
-		for i, nd := range c.nodes {
-			p := stallPayloads(fmt.Sprint("o", i), each, 1<<10)
-			sent = append(sent, p)
-			errs = append(errs, burst(nd.ml, p))
-		}
-		for _, e := range errs {
-			if err := result(t, e); err != nil {
-				t.Fatal(err)
-			}
-		}
+		sent := burstEach(t, c, each)
 		time.Sleep(5 * time.Minute)
 		for _, reason := range []string{refusedSeqTooOld, refusedReplay} {
 			if got := counterSum(sink, "hyparlist.msg.refused;reason="+reason); got != 0 {
