@@ -326,7 +326,13 @@ func (c *testCluster) addWithSink(name string, tweak func(*Config), sink metricS
 // test ends.
 func joinedCluster(t *testing.T, n int, tweak func(*Config)) *testCluster {
 	t.Helper()
-	c := newMockCluster(t, n, tweak)
+	return joinedClusterWithSink(t, n, tweak, globalSink{})
+}
+
+// joinedClusterWithSink is joinedCluster with the nodes' metrics in sink.
+func joinedClusterWithSink(t *testing.T, n int, tweak func(*Config), sink metricSink) *testCluster {
+	t.Helper()
+	c := newMockClusterWithSink(t, n, tweak, sink)
 	t.Cleanup(c.shutdown)
 	c.joinAll()
 	eventually(t, time.Minute, "full membership", func() bool { return allSee(c.nodes, n) })

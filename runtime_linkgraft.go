@@ -95,8 +95,7 @@ func graftOfIDs(f outFrame) (graftMsg, bool) {
 // GRAFT of message IDs, which is dropped rather than failing the link (see
 // above); it counts it.
 func (l *runLoop) dropGraft(msg Message) bool {
-	g, ok := msg.(graftMsg)
-	if !ok || len(g.IDs) == 0 || g.Root != "" || g.Shared {
+	if _, ok := graftOfIDs(outFrame{msg: msg}); !ok {
 		return false
 	}
 	l.m.metrics.graftDropped()

@@ -89,10 +89,7 @@ func TestRuntimeDuplicateNotVerified(t *testing.T) {
 func TestRuntimeReplayNotVerified(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sink := newInmemSink(time.Hour, time.Hour)
-		c := newMockClusterWithSink(t, 3, func(conf *Config) { conf.VerifyUserBroadcasts = true }, sink)
-		defer c.shutdown()
-		c.joinAll()
-		eventually(t, time.Minute, "full membership", func() bool { return allSee(c.nodes, 3) })
+		c := joinedClusterWithSink(t, 3, verifyUser, sink)
 		victim, origin := c.nodes[0], c.nodes[1].ml
 		captured := captureSigned(t, origin)
 		if err := origin.Broadcast([]byte("real")); err != nil {

@@ -41,10 +41,7 @@ func checkingNode(t *testing.T) (*Memberlist, ed25519.PrivateKey, []byte) {
 func TestRuntimeReplayAcrossRebinding(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sink := newInmemSink(time.Hour, time.Hour)
-		c := newMockClusterWithSink(t, 2, func(conf *Config) { conf.VerifyUserBroadcasts = true }, sink)
-		defer c.shutdown()
-		c.joinAll()
-		eventually(t, time.Minute, "full membership", func() bool { return allSee(c.nodes, 2) })
+		c := joinedClusterWithSink(t, 2, verifyUser, sink)
 		a, b := c.nodes[0], c.nodes[1].ml
 		captured := captureSigned(t, b)
 		for i := range 3 {
@@ -150,10 +147,7 @@ func TestRuntimeFloorUncheckedForget(t *testing.T) {
 func TestRuntimeLateBroadcastBelowWindow(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sink := newInmemSink(time.Hour, time.Hour)
-		c := newMockClusterWithSink(t, 2, func(conf *Config) { conf.VerifyUserBroadcasts = true }, sink)
-		defer c.shutdown()
-		c.joinAll()
-		eventually(t, time.Minute, "full membership", func() bool { return allSee(c.nodes, 2) })
+		c := joinedClusterWithSink(t, 2, verifyUser, sink)
 		a := c.nodes[0]
 		conn := forgerStream(t, c, a.ml)
 		_, key, _ := ed25519.GenerateKey(nil)

@@ -113,10 +113,7 @@ func capturedOf(t *testing.T, captured func() []gossipMsg, payload string) gossi
 func TestRuntimeReplayAfterSeenTTL(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sink := newInmemSink(time.Hour, time.Hour)
-		c := newMockClusterWithSink(t, 3, func(conf *Config) { conf.VerifyUserBroadcasts = true }, sink)
-		defer c.shutdown()
-		c.joinAll()
-		eventually(t, time.Minute, "full membership", func() bool { return allSee(c.nodes, 3) })
+		c := joinedClusterWithSink(t, 3, verifyUser, sink)
 		origin := c.nodes[1].ml
 		captured := captureSigned(t, origin)
 		if err := origin.Broadcast([]byte("real")); err != nil {
@@ -336,3 +333,6 @@ func TestRefuseBroadcastLogBounded(t *testing.T) {
 		t.Errorf("%d log lines for 2,000 refusals from 2,000 declared names, want 1", got)
 	}
 }
+
+// verifyUser makes a node check application broadcasts.
+func verifyUser(conf *Config) { conf.VerifyUserBroadcasts = true }

@@ -72,10 +72,7 @@ func deliveredAnywhere(c *testCluster, payload []byte) []string {
 func TestRuntimeForgedBroadcastRefused(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sink := newInmemSink(time.Hour, time.Hour)
-		c := newMockClusterWithSink(t, 3, func(conf *Config) { conf.VerifyUserBroadcasts = true }, sink)
-		defer c.shutdown()
-		c.joinAll()
-		eventually(t, time.Minute, "full membership", func() bool { return allSee(c.nodes, 3) })
+		c := joinedClusterWithSink(t, 3, verifyUser, sink)
 		if err := c.nodes[1].ml.Broadcast([]byte("real")); err != nil {
 			t.Fatal(err)
 		}
