@@ -744,6 +744,7 @@ func (l *runLoop) onProbeResult(a ProbeMember, reached Peer, err error) {
 func (l *runLoop) memberEvent(t NodeEventType, mem Member) {
 	n := l.m.memberNode(mem)
 	l.dirty = true
+	l.floorListed(mem.Name)
 	if l.m.localVetoed && mem.Name == l.m.self.Name {
 		return // not in its own member list (Create)
 	}

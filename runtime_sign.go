@@ -192,10 +192,10 @@ type originKeys struct {
 	// (runtime_sign_hold.go).
 	inflight map[string]struct{}
 	held     heldBroadcasts
-	// floors holds each name's replay floor (runtime_sign_floor.go), at
-	// most max; floorsPausedUntil: no eviction of floors is tried
-	// before it.
-	floors            map[string]originFloor
+	// floors holds each name's replay floors, one per key
+	// (runtime_sign_floor.go), for at most max names;
+	// floorsPausedUntil: no eviction of floors is tried before it.
+	floors            map[string]nameFloors
 	floorsPausedUntil time.Time
 }
 

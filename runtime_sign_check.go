@@ -101,7 +101,7 @@ func (l *runLoop) checkSignature(peer Peer, g gossipMsg) sigVerdict {
 		l.m.refuseBroadcast(refusedUnsigned, peer, g, nil)
 		return sigRefused
 	}
-	if l.pt.known(g.ID) {
+	if l.pt.knownAt(g.ID, l.now) {
 		l.sigs.skipped++
 		return sigUnchecked
 	}

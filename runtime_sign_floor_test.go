@@ -235,30 +235,3 @@ func TestRuntimeBurstFloor(t *testing.T) {
 		t.Logf("%d (node, payload) pairs not delivered", missing)
 	})
 }
-
-// TestOriginFloorsBounded: the floors never outnumber the bound of the
-// bindings (MaxMembers); when full, those of names neither bound nor
-// listed make room.
-func TestOriginFloorsBounded(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		node, key, sig := checkingNode(t)
-		onLoop(t, node, func(l *runLoop) {
-			const bound = 4
-			l.origins.max = bound
-			for i := range 3 * bound {
-				name := fmt.Sprint("origin-", i)
-				delete(l.origins.keys, fmt.Sprint("origin-", i-bound+1)) // its binding dropped
-				l.origins.keys[name] = originBinding{key: publicKey(key)}
-				if !l.admitBroadcast(MessageID{Origin: name, Seq: 1 << 40}, ClassUser, sig) {
-					t.Fatalf("%s refused", name)
-				}
-				if n := len(l.origins.floors); n > bound {
-					t.Fatalf("%d floors, bound %d", n, bound)
-				}
-				if _, ok := l.origins.floors[name]; !ok {
-					t.Fatalf("%s has no floor", name)
-				}
-			}
-		})
-	})
-}

@@ -1,0 +1,394 @@
+package hyparlist
+
+import (
+	"crypto/ed25519"
+	"fmt"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// The session-15 review's three replay holes (its review15g tests, renamed),
+// and the bounds of the floors (runtime_sign_floor.go). Each of the three
+// fails on main 0020f14: every replay is delivered again.
+
+// userCaptures returns the ClassUser GOSSIPs of captured.
+func userCaptures(captured []gossipMsg) []gossipMsg {
+	var real []gossipMsg
+	for _, g := range captured {
+		if g.Class == ClassUser {
+			real = append(real, g)
+		}
+	}
+	return real
+}
+
+// replayNewestFirst writes real to conn, the newest first (it makes the
+// new window).
+func replayNewestFirst(t *testing.T, conn interface{ Write([]byte) (int, error) }, real []gossipMsg) {
+	t.Helper()
+	lim := defaultWireLimits()
+	for i := len(real) - 1; i >= 0; i-- {
+		if err := writeMessageFrame(conn, real[i], lim); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// wantOnce fails t for each of real not delivered exactly once to rec.
+func wantOnce(t *testing.T, rec *recorder, real []gossipMsg) {
+	t.Helper()
+	for _, g := range real {
+		if n := rec.count(g.Payload); n != 1 {
+			t.Errorf("%s delivered %d times, want once", g.Payload, n)
+		}
+	}
+}
+
+// broadcastThree makes b broadcast real-0..2, waits until a delivered
+// them, and returns the captured GOSSIPs.
+func broadcastThree(t *testing.T, a *testNode, b *Memberlist) []gossipMsg {
+	t.Helper()
+	captured := captureSigned(t, b)
+	for i := range 3 {
+		if err := b.Broadcast([]byte(fmt.Sprint("real-", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitDeliveredOnce(t, a.rec, [][]byte{[]byte("real-0"), []byte("real-1"), []byte("real-2")})
+	real := userCaptures(captured())
+	if len(real) != 3 {
+		t.Fatalf("captured %d broadcasts, want 3", len(real))
+	}
+	return real
+}
+
+// floorKeys returns the keys of name's floors on node.
+func floorKeys(t *testing.T, node *Memberlist, name string) []originKey {
+	t.Helper()
+	var keys []originKey
+	onLoop(t, node, func(l *runLoop) {
+		for _, k := range l.origins.floors[name].keys {
+			keys = append(keys, k.key)
+		}
+	})
+	return keys
+}
+
+// TestRuntimeReplayOldKeyAfterRestart (review15g's OldKeyAfterRestart): a
+// member restarts under a new key (the default, Config.SigningKey unset);
+// its next run's broadcast is delivered, and the floor of the first key
+// is kept beside the new key's. When the member has gone again, a forger
+// replays the first run's captured broadcasts, then binds the name with
+// a key of its own and replays them again: none may be delivered again.
+// On main 0020f14 the floor passed to the new key and each round
+// delivered all three again.
+func TestRuntimeReplayOldKeyAfterRestart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sink := newInmemSink(time.Hour, time.Hour)
+		c := joinedClusterWithSink(t, 2, verifyUser, sink)
+		a, b := c.nodes[0], c.nodes[1].ml
+		real := broadcastThree(t, a, b)
+		addr := b.LocalNode().Address()
+		if err := b.Leave(time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Shutdown(); err != nil {
+			t.Fatal(err)
+		}
+		// The next run, new key.
+		rec := &recorder{name: "node-01"}
+		conf := mockConfig("node-01", verifyUser)
+		conf.Transport = restartTransport(c.net, "node-01", addr)
+		conf.Delegate, conf.Events = rec, rec
+		n2, err := create(conf, newInmemSink(time.Hour, time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := n2.Join([]string{a.ml.LocalNode().Address()}); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, time.Minute, "the next run listed", func() bool { return allSee(c.nodes[:1], 2) })
+		if err := n2.Broadcast([]byte("after")); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, time.Minute, "the next run's broadcast delivered", func() bool { return a.rec.count([]byte("after")) == 1 })
+		keys := floorKeys(t, a.ml, "node-01")
+		if len(keys) != 2 || keys[0] != publicKey(b.signKey) || keys[1] != publicKey(n2.signKey) {
+			t.Errorf("floors of %d keys, want the first run's and the next's", len(keys))
+		}
+		if err := n2.Leave(time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if err := n2.Shutdown(); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, time.Minute, "the member gone", func() bool { return a.ml.NumMembers() == 1 })
+		waitSeenTTL(t, a.ml)
+		_, forged, _ := ed25519.GenerateKey(nil)
+		for round := range 2 {
+			conn := forgerStream(t, c, a.ml)
+			if round > 0 {
+				mine := signedGossip(forged, "node-01", 1<<62+uint64(round), ClassUser, []byte(fmt.Sprint("forged-", round)))
+				if err := writeMessageFrame(conn, mine, defaultWireLimits()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			replayNewestFirst(t, conn, real)
+			waitSeenTTL(t, a.ml)
+		}
+		wantOnce(t, a.rec, real)
+		if n := counterSum(sink, "hyparlist.msg.refused;reason="+refusedSeqTooOld); n != 6 {
+			t.Errorf("%v refused as seq_too_old, want the 6 replays", n)
+		}
+	})
+}
+
+// TestRuntimeReplayFloodOfNames (review15g's FloodEvictsFloor): a forger
+// that captured broadcasts of a name that is not listed waits SeenTTL,
+// floods 3 × MaxMembers new names with broadcasts of its own (each a
+// binding and, on main 0020f14, a floor that evicted the others), and
+// replays the captures: none may be delivered again (flood=0: the
+// control). On main each was delivered again.
+func TestRuntimeReplayFloodOfNames(t *testing.T) {
+	for _, flood := range []int{0, 3} {
+		t.Run(fmt.Sprint("flood=", flood), func(t *testing.T) { replayFloodOfNames(t, flood) })
+	}
+}
+
+// replayFloodOfNames runs TestRuntimeReplayFloodOfNames with flood ×
+// MaxMembers names.
+func replayFloodOfNames(t *testing.T, flood int) {
+	synctest.Test(t, func(t *testing.T) {
+		const maxMembers = 8
+		c := joinedCluster(t, 1, func(conf *Config) {
+			conf.VerifyUserBroadcasts = true
+			conf.MaxMembers = maxMembers
+		})
+		a := c.nodes[0]
+		_, victim, _ := ed25519.GenerateKey(nil)
+		_, forger, _ := ed25519.GenerateKey(nil)
+		lim := defaultWireLimits()
+		conn := forgerStream(t, c, a.ml)
+		var real []gossipMsg
+		for i := range 3 {
+			g := signedGossip(victim, "victim", 1<<40+uint64(i), ClassUser, []byte(fmt.Sprint("real-", i)))
+			real = append(real, g)
+			if err := writeMessageFrame(conn, g, lim); err != nil {
+				t.Fatal(err)
+			}
+		}
+		waitDeliveredOnce(t, a.rec, [][]byte{[]byte("real-0"), []byte("real-1"), []byte("real-2")})
+		waitSeenTTL(t, a.ml)
+		conn = forgerStream(t, c, a.ml)
+		for i := range flood * maxMembers {
+			g := signedGossip(forger, fmt.Sprint("flood-", i), 1, ClassUser, []byte(fmt.Sprint("flood-", i)))
+			if err := writeMessageFrame(conn, g, lim); err != nil {
+				t.Fatal(err)
+			}
+		}
+		replayNewestFirst(t, conn, real)
+		time.Sleep(time.Second)
+		synctest.Wait()
+		wantOnce(t, a.rec, real)
+	})
+}
+
+// TestRuntimeReplayForgerKeyWhileLive (review15g's ForgerTakesFloorWhileLive):
+// a forger whose key was bound while the member was gone (simulated on the
+// loop: the binding set to the forger's key while the member is live, as
+// after a rejoin learnt by push-pull) has one broadcast admitted. Its
+// replays of the member's forgotten broadcasts then start a key check,
+// which binds the member's real key again: none may be delivered again.
+// On main 0020f14 the forger's admitted broadcast took the floor over, the
+// member's key got a window without one, and each replay was delivered.
+func TestRuntimeReplayForgerKeyWhileLive(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := joinedCluster(t, 2, verifyUser)
+		a, b := c.nodes[0], c.nodes[1].ml
+		real := broadcastThree(t, a, b)
+		waitSeenTTL(t, a.ml)
+		// A broadcast of a's own steps its Plumtree core, which then
+		// forgets b's: the replays below reach the key check and the
+		// floors, not the hold's drop of a copy the core still knows.
+		if err := a.ml.Broadcast([]byte("tick")); err != nil {
+			t.Fatal(err)
+		}
+		_, forged, _ := ed25519.GenerateKey(nil)
+		fsig := signBroadcast(forged, MessageID{}, ClassUser, nil)
+		onLoop(t, a.ml, func(l *runLoop) {
+			if !l.ms.isLive("node-01") {
+				t.Fatal("node-01 not live")
+			}
+			l.origins.keys["node-01"] = originBinding{key: publicKey(forged)}
+			if !l.admitBroadcast(MessageID{Origin: "node-01", Seq: 1 << 62}, ClassUser, fsig) {
+				t.Fatal("forger's broadcast refused")
+			}
+		})
+		if keys := floorKeys(t, a.ml, "node-01"); len(keys) != 2 || keys[0] != publicKey(b.signKey) {
+			t.Errorf("floors of %d keys, want the member's first and the forger's", len(keys))
+		}
+		replayNewestFirst(t, forgerStream(t, c, a.ml), real)
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		wantOnce(t, a.rec, real)
+	})
+}
+
+// TestRuntimeRestartRetiredKeyDelivered: legitimate restarts are not
+// refused by the floors of retired keys. A member runs under key 1, then
+// key 2 (restarted without Config.SigningKey), then key 1 again
+// (Config.SigningKey set to it); each run's broadcast is delivered and
+// nothing is refused as replay or seq_too_old.
+func TestRuntimeRestartRetiredKeyDelivered(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sink := newInmemSink(time.Hour, time.Hour)
+		c := joinedClusterWithSink(t, 2, verifyUser, sink)
+		a, b := c.nodes[0], c.nodes[1].ml
+		first := b.signKey
+		addr := b.LocalNode().Address()
+		run := b
+		for i, key := range []ed25519.PrivateKey{nil, first} {
+			if err := run.Broadcast([]byte(fmt.Sprint("run-", i))); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, time.Minute, "the run's broadcast", func() bool { return a.rec.count([]byte(fmt.Sprint("run-", i))) == 1 })
+			if err := run.Leave(time.Second); err != nil {
+				t.Fatal(err)
+			}
+			if err := run.Shutdown(); err != nil {
+				t.Fatal(err)
+			}
+			rec := &recorder{name: "node-01"}
+			conf := mockConfig("node-01", verifyUser)
+			conf.SigningKey = key
+			conf.Transport = restartTransport(c.net, "node-01", addr)
+			conf.Delegate, conf.Events = rec, rec
+			next, err := create(conf, newInmemSink(time.Hour, time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer next.Shutdown()
+			if _, err := next.Join([]string{a.ml.LocalNode().Address()}); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, time.Minute, "the next run listed", func() bool { return allSee(c.nodes[:1], 2) })
+			run = next
+		}
+		if err := run.Broadcast([]byte("run-2")); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, time.Minute, "the last run's broadcast", func() bool { return a.rec.count([]byte("run-2")) == 1 })
+		if keys := floorKeys(t, a.ml, "node-01"); len(keys) != 2 {
+			t.Errorf("floors of %d keys, want 2 (the first key's kept and used again)", len(keys))
+		}
+		for _, reason := range []string{refusedSeqTooOld, refusedReplay} {
+			if n := counterSum(sink, "hyparlist.msg.refused;reason="+reason); n != 0 {
+				t.Errorf("%v refused as %s, want 0", n, reason)
+			}
+		}
+	})
+}
+
+// TestOriginFloorsBounded: the floors never cover more than MaxMembers
+// names nor more than floorKeysPerName keys of one name. When full, a name
+// not listed in the member table evicts nothing (it gets no floor); a
+// listed one evicts the floors of names never listed, then of names not
+// listed for floorKeepGone, never those of names listed now or since.
+func TestOriginFloorsBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		node, key, sig := checkingNode(t)
+		onLoop(t, node, func(l *runLoop) {
+			const bound = 4
+			l.origins.max = bound
+			admit := func(name string, k ed25519.PrivateKey, s []byte) {
+				t.Helper()
+				l.origins.keys[name] = originBinding{key: publicKey(k)}
+				if !l.admitBroadcast(MessageID{Origin: name, Seq: 1 << 40}, ClassUser, s) {
+					t.Fatalf("%s refused", name)
+				}
+				if n := len(l.origins.floors); n > bound {
+					t.Fatalf("%d floors, bound %d", n, bound)
+				}
+			}
+			has := func(name string) bool { _, ok := l.origins.floors[name]; return ok }
+			list := func(name string) *memberEntry {
+				return l.ms.table.insert(newMemberIdent(name, name+":1", nil, memberVersions{}), 1, memberStateAlive, 0)
+			}
+			for i := range 3 * bound {
+				admit(fmt.Sprint("unlisted-", i), key, sig)
+			}
+			if !has("unlisted-0") || has(fmt.Sprint("unlisted-", bound)) {
+				t.Fatal("a name not listed evicted a floor")
+			}
+			// Listed names evict the names never listed.
+			for i := range bound {
+				list(fmt.Sprint("member-", i))
+				admit(fmt.Sprint("member-", i), key, sig)
+				if !has(fmt.Sprint("member-", i)) {
+					t.Fatalf("member-%d has no floor", i)
+				}
+			}
+			// Full of listed names: a new one gets none.
+			list("member-new")
+			admit("member-new", key, sig)
+			if has("member-new") {
+				t.Fatal("a listed name evicted another's floor")
+			}
+			// member-0 goes: kept for floorKeepGone, then evictable.
+			l.ms.table.remove(l.ms.table.get("member-0"))
+			l.origins.floorsPausedUntil = time.Time{}
+			admit("member-new", key, sig)
+			if has("member-new") || !has("member-0") {
+				t.Fatal("a recently listed name's floor evicted")
+			}
+			l.now = l.now.Add(floorKeepGone + time.Second)
+			l.origins.floorsPausedUntil = time.Time{}
+			admit("member-new", key, sig)
+			if !has("member-new") || has("member-0") {
+				t.Fatal("a name gone for floorKeepGone kept its floor")
+			}
+			// Keys of one live name: at most floorKeysPerName, the least
+			// recently admitted gives way.
+			for range floorKeysPerName + 2 {
+				_, k, _ := ed25519.GenerateKey(nil)
+				l.now = l.now.Add(time.Second)
+				admit("member-1", k, signBroadcast(k, MessageID{}, ClassUser, nil))
+			}
+			if n := len(l.origins.floors["member-1"].keys); n != floorKeysPerName {
+				t.Fatalf("%d keys, want %d", n, floorKeysPerName)
+			}
+			if _, ok := l.origins.floorFor("member-1", publicKey(key)); ok {
+				t.Error("the least recently admitted key kept its floor")
+			}
+		})
+	})
+}
+
+// TestRuntimeForgedCopyAfterSeenTTL: after SeenTTL, on an idle node whose
+// Plumtree core has not stepped since, a GOSSIP that reuses the ID of a
+// live member's forgotten broadcast with a payload and key of a forger's
+// must not be delivered. Before session 16 the loop asked the core whether
+// it knew the ID (it did: the core forgets at its next Step), passed the
+// GOSSIP on unchecked, and the core, stepped, took it as new: the forged
+// payload was delivered in the member's name (found while writing
+// TestRuntimeReplayForgerKeyWhileLive).
+func TestRuntimeForgedCopyAfterSeenTTL(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := joinedCluster(t, 2, verifyUser)
+		a, b := c.nodes[0], c.nodes[1].ml
+		real := broadcastThree(t, a, b)
+		waitSeenTTL(t, a.ml)
+		_, forger, _ := ed25519.GenerateKey(nil)
+		g := signedGossip(forger, "node-01", real[2].ID.Seq, ClassUser, []byte("forged"))
+		g.ID = real[2].ID
+		if err := writeMessageFrame(forgerStream(t, c, a.ml), g, defaultWireLimits()); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		if n := a.rec.count([]byte("forged")); n != 0 {
+			t.Errorf("forged copy delivered %d times, want 0", n)
+		}
+	})
+}
