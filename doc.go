@@ -197,8 +197,8 @@
 //     member's new key: runtime_sign_hold.go; a full hold shared among
 //     names and keys: runtime_sign_share.go), the window of
 //     each origin's sequence numbers that refuses replays
-//     (runtime_sign_replay.go) and its floor, the highest number Plumtree
-//     forgot, kept per name across bindings (runtime_sign_floor.go), and
+//     (runtime_sign_replay.go) and its floors, the highest number Plumtree
+//     forgot, kept per name and key across bindings (runtime_sign_floor.go), and
 //     the bounds
 //     that keep overload from failing healthy links.
 //   - Transport: transport.go (the contract), net_*.go (UDP and TCP

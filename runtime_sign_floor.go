@@ -85,20 +85,20 @@ import "time"
 // own numbers than needed, never fewer.
 //
 // Not covered (SECURITY.md, "Replays" under what is not protected): the
-// captures of a key that lost its floor: a member restarted under a new
-// key more than floorKeysPerName−1 times (or a forger who got its keys
-// admitted while the member was live, each one a key check answered at
-// the member's address or a member that came back listed by another
-// node's record, see TestRuntimeReplayForgerKeyWhileLive), and a gone
-// member's floors evicted by listed names once floorKeepGone has passed
-// (a forger can list made-up names only at the rate the member table
-// admits new records, "Member table bounds"); and a name that never got a
-// floor because the table was full of listed and recently listed names.
+// captures of a key that lost its floor (replaced by floorKeysPerName later
+// keys of the name admitted while the member was live: restarts under new
+// keys, or a forger's keys bound while the member was gone or by a key
+// check answered at its address); a gone member's floors evicted by listed
+// names once floorKeepGone has passed (a forger can list made-up names only
+// at the rate the member table admits new records); a name that got no
+// floor because the table was full of names listed now or within
+// floorKeepGone.
 //
 // Bound: at most MaxMembers names, each with up to floorKeysPerName floors
 // of 56 bytes; measured (BenchmarkOriginFloorsHeap, BENCHMARKS.md, "Session
-// 16: replay floors"), about 150 bytes per name with one key and 330 with
-// four, 15 and 33 MB at the default MaxMembers of 100,000. When full, room
+// 16: replay floors"), 153.5 bytes per name with one key and 313.5 with
+// four, 15.4 and 31.4 MB at the default MaxMembers of 100,000 (main's one
+// floor per name: 110.4 bytes, 11.0 MB). When full, room
 // for a listed name is made as above (looked for at most once per
 // originEvictPause when none is found); when none can be made, or the name
 // is not listed, it gets no floor, and the rule before session 15 holds for
