@@ -75,6 +75,34 @@ func floorKeys(t *testing.T, node *Memberlist, name string) []originKey {
 	return keys
 }
 
+// leaveAndRestart makes run leave and shut down, starts the next run of
+// node-01 at addr with key (nil: a new one) and VerifyUserBroadcasts, joins
+// it through a, and waits until a lists it.
+func leaveAndRestart(t *testing.T, c *testCluster, a *testNode, run *Memberlist, addr string, key ed25519.PrivateKey) *Memberlist {
+	t.Helper()
+	if err := run.Leave(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{name: "node-01"}
+	conf := mockConfig("node-01", verifyUser)
+	conf.SigningKey = key
+	conf.Transport = restartTransport(c.net, "node-01", addr)
+	conf.Delegate, conf.Events = rec, rec
+	next, err := create(conf, newInmemSink(time.Hour, time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = next.Shutdown() })
+	if _, err := next.Join([]string{a.ml.LocalNode().Address()}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, time.Minute, "the next run listed", func() bool { return allSee([]*testNode{a}, 2) })
+	return next
+}
+
 // TestRuntimeReplayOldKeyAfterRestart (review15g's OldKeyAfterRestart): a
 // member restarts under a new key (the default, Config.SigningKey unset);
 // its next run's broadcast is delivered, and the floor of the first key
@@ -89,26 +117,8 @@ func TestRuntimeReplayOldKeyAfterRestart(t *testing.T) {
 		c := joinedClusterWithSink(t, 2, verifyUser, sink)
 		a, b := c.nodes[0], c.nodes[1].ml
 		real := broadcastThree(t, a, b)
-		addr := b.LocalNode().Address()
-		if err := b.Leave(time.Second); err != nil {
-			t.Fatal(err)
-		}
-		if err := b.Shutdown(); err != nil {
-			t.Fatal(err)
-		}
 		// The next run, new key.
-		rec := &recorder{name: "node-01"}
-		conf := mockConfig("node-01", verifyUser)
-		conf.Transport = restartTransport(c.net, "node-01", addr)
-		conf.Delegate, conf.Events = rec, rec
-		n2, err := create(conf, newInmemSink(time.Hour, time.Hour))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := n2.Join([]string{a.ml.LocalNode().Address()}); err != nil {
-			t.Fatal(err)
-		}
-		eventually(t, time.Minute, "the next run listed", func() bool { return allSee(c.nodes[:1], 2) })
+		n2 := leaveAndRestart(t, c, a, b, b.LocalNode().Address(), nil)
 		if err := n2.Broadcast([]byte("after")); err != nil {
 			t.Fatal(err)
 		}
@@ -253,26 +263,7 @@ func TestRuntimeRestartRetiredKeyDelivered(t *testing.T) {
 				t.Fatal(err)
 			}
 			eventually(t, time.Minute, "the run's broadcast", func() bool { return a.rec.count([]byte(fmt.Sprint("run-", i))) == 1 })
-			if err := run.Leave(time.Second); err != nil {
-				t.Fatal(err)
-			}
-			if err := run.Shutdown(); err != nil {
-				t.Fatal(err)
-			}
-			rec := &recorder{name: "node-01"}
-			conf := mockConfig("node-01", verifyUser)
-			conf.SigningKey = key
-			conf.Transport = restartTransport(c.net, "node-01", addr)
-			conf.Delegate, conf.Events = rec, rec
-			next, err := create(conf, newInmemSink(time.Hour, time.Hour))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer next.Shutdown()
-			if _, err := next.Join([]string{a.ml.LocalNode().Address()}); err != nil {
-				t.Fatal(err)
-			}
-			eventually(t, time.Minute, "the next run listed", func() bool { return allSee(c.nodes[:1], 2) })
+			next := leaveAndRestart(t, c, a, run, addr, key)
 			run = next
 		}
 		if err := run.Broadcast([]byte("run-2")); err != nil {
