@@ -137,7 +137,8 @@ type keyFloor struct {
 type nameFloors struct {
 	keys []keyFloor
 	// listed: when the name was last seen in the member table (loop
-	// clock, Unix nanoseconds); 0, never.
+	// clock, Unix nanoseconds; noted when a floor is made, at each member
+	// event of the name, and by eviction scans); 0, never.
 	listed int64
 }
 
@@ -168,18 +169,16 @@ func (l *runLoop) admitted(name string, key originKey, seq uint64, w *seqWindow)
 	o := &l.origins
 	seq &^= ptSharedBit
 	now := l.now.UnixNano()
-	e := l.ms.table.get(name)
 	f, had := o.floors[name]
 	if i := f.find(key); i >= 0 {
+		// In place (the slice is the map's): no map write per admission.
+		// f.listed is kept by member events and eviction scans.
 		k := &f.keys[i]
 		k.used = now
 		k.top = max(k.top, seq)
-		if e != nil && f.listed != now {
-			f.listed = now
-			o.floors[name] = f
-		}
 		return
 	}
+	e := l.ms.table.get(name)
 	switch {
 	case had && (e == nil || !e.state.live()):
 		// Another key while the member is gone (a forger's, or its
