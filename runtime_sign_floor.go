@@ -75,7 +75,11 @@ import "time"
 // gets none, so it can neither push the member's keys out nor move their
 // floors. A member's next run gets its floor at its first broadcast
 // admitted once it is listed again. When a name has floorKeysPerName keys,
-// the key admitted least recently loses its floor.
+// the key admitted least recently while the member was live loses its
+// floor: a key's "last used" is refreshed only while the member is live, so
+// a forger whose keys got floors earlier cannot, using them while the
+// member is gone, make the member's own key the least recently used
+// (TestRuntimeReplayGoneForgerRefresh; 7b07462 refreshed it first).
 //
 // A floor's top moves only with a broadcast of its key that was checked
 // and admitted (admitBroadcast). Plumtree's forgetter gives only the
@@ -85,10 +89,11 @@ import "time"
 // own numbers than needed, never fewer.
 //
 // Not covered (SECURITY.md, "Replays" under what is not protected): the
-// captures of a key that lost its floor (replaced by floorKeysPerName later
-// keys of the name admitted while the member was live: restarts under new
-// keys, or a forger's keys bound while the member was gone or by a key
-// check answered at its address); a gone member's floors evicted by listed
+// captures of a key that lost its floor (floorKeysPerName other keys of
+// the name admitted while the member was live after the key was last
+// admitted while it was live: restarts under new keys, or a forger's keys
+// bound while the member was gone or by a key check answered at its
+// address); a gone member's floors evicted by listed
 // names once floorKeepGone has passed (a forger can list made-up names only
 // at the rate the member table admits new records); a name that got no
 // floor because the table was full of names listed now or within
@@ -128,8 +133,8 @@ type keyFloor struct {
 	// top: the highest number admitted under key since the floor was
 	// made; a forgotten number above it is ignored (F4).
 	top uint64
-	// used: when a broadcast under key was last admitted (loop clock,
-	// Unix nanoseconds).
+	// used: when a broadcast under key was last admitted while the
+	// member was live, or the floor made (loop clock, Unix nanoseconds).
 	used int64
 }
 
@@ -170,19 +175,28 @@ func (l *runLoop) admitted(name string, key originKey, seq uint64, w *seqWindow)
 	seq &^= ptSharedBit
 	now := l.now.UnixNano()
 	f, had := o.floors[name]
+	e := l.ms.table.get(name)
+	live := e != nil && e.state.live()
 	if i := f.find(key); i >= 0 {
 		// In place (the slice is the map's): no map write per admission.
 		// f.listed is kept by member events and eviction scans.
 		k := &f.keys[i]
-		k.used = now
 		k.top = max(k.top, seq)
+		if live {
+			// Only while the member is live: a forger using keys that
+			// got floors earlier while it is gone must not make the
+			// member's own key the least recently used.
+			k.used = now
+		}
 		return
 	}
-	e := l.ms.table.get(name)
 	switch {
-	case had && (e == nil || !e.state.live()):
+	case had && !live:
 		// Another key while the member is gone (a forger's, or its
-		// next run's): no floor of its own, none of the name's moved.
+		// next run's): no floor of its own, so it pushes none of the
+		// name's keys out. Its numbers, once forgotten, still raise the
+		// floors of the name's keys up to their tops (forgetBroadcast):
+		// more refused, never less.
 		return
 	case !had && len(o.floors) >= o.max && (e == nil || !o.evictFloors(l.ms, l.now)):
 		// Full: a name not listed evicts nothing.

@@ -383,3 +383,91 @@ func TestRuntimeForgedCopyAfterSeenTTL(t *testing.T) {
 		}
 	})
 }
+
+// listName lists name as alive in l's member table.
+func listName(l *runLoop, name string) {
+	l.ms.table.insert(newMemberIdent(name, name+":1", nil, memberVersions{}), 1, memberStateAlive, 0)
+}
+
+// unlistName removes name from l's member table (the member is gone).
+func unlistName(l *runLoop, name string) {
+	if e := l.ms.table.get(name); e != nil {
+		l.ms.table.remove(e)
+	}
+}
+
+// admitUnder binds name to k (as acceptOrigin does for a name not live,
+// or as a key check does) and admits seq under it, a second later than
+// the last call.
+func admitUnder(t *testing.T, l *runLoop, name string, k ed25519.PrivateKey, seq uint64) bool {
+	t.Helper()
+	l.now = l.now.Add(time.Second)
+	if b, ok := l.origins.keys[name]; !ok || b.key != publicKey(k) {
+		l.origins.keys[name] = originBinding{key: publicKey(k)}
+	}
+	return l.admitBroadcast(MessageID{Origin: name, Seq: seq}, ClassUser, signBroadcast(k, MessageID{}, ClassUser, nil))
+}
+
+// TestRuntimeReplayGoneForgerRefresh (review16's
+// GoneForgerRefreshEvictsMemberKey): a forger whose keys already hold
+// floors of a member's name (each admitted once while the member was live:
+// the path TestRuntimeReplayForgerKeyWhileLive sets up) binds and uses
+// them while the member is gone. The member's next run (a new key) must
+// then take the place of a forger's key, not of the member's own key, used
+// after all of them while it was live: once the member is gone again, a
+// forgotten broadcast of its key must still be refused. On 7b07462 a key's
+// "last used" was refreshed while the member was gone, the member's key
+// became the least recently used, lost its floor, and the replay was
+// admitted again.
+func TestRuntimeReplayGoneForgerRefresh(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		node, _, _ := checkingNode(t)
+		onLoop(t, node, func(l *runLoop) {
+			const m = "member"
+			_, member, _ := ed25519.GenerateKey(nil)
+			_, next, _ := ed25519.GenerateKey(nil)
+			var forger [floorKeysPerName - 1]ed25519.PrivateKey
+			for i := range forger {
+				_, forger[i], _ = ed25519.GenerateKey(nil)
+			}
+			const seq = 1 << 40
+			listName(l, m)
+			if !admitUnder(t, l, m, member, seq) {
+				t.Fatal("member's broadcast refused")
+			}
+			// The forger's keys, each admitted once while the member
+			// was live.
+			for i, f := range forger {
+				if !admitUnder(t, l, m, f, 1<<50+uint64(i)) {
+					t.Fatal("forger's broadcast refused")
+				}
+			}
+			// The member broadcasts last (its key the most recent), and
+			// Plumtree forgets that broadcast (SeenTTL).
+			if !admitUnder(t, l, m, member, seq+1) {
+				t.Fatal("member's broadcast refused")
+			}
+			l.forgetBroadcast(MessageID{Origin: m, Seq: seq + 1})
+			// Gone: the forger binds and uses each of its keys.
+			unlistName(l, m)
+			for i, f := range forger {
+				if !admitUnder(t, l, m, f, 1<<50+100+uint64(i)) {
+					t.Fatal("forger's broadcast refused")
+				}
+			}
+			// The member's next run (new key), live.
+			listName(l, m)
+			if !admitUnder(t, l, m, next, 1<<41) {
+				t.Fatal("next run's broadcast refused")
+			}
+			if _, ok := l.origins.floorFor(m, publicKey(member)); !ok {
+				t.Error("the member's key lost its floor to its next run while the forger's keys, used only while it was gone, kept theirs")
+			}
+			// Gone again: the capture of seq+1, forgotten, replayed.
+			unlistName(l, m)
+			if admitUnder(t, l, m, forger[0], 1<<50+200) && admitUnder(t, l, m, member, seq+1) {
+				t.Error("a forgotten broadcast of the member's key admitted again")
+			}
+		})
+	})
+}
