@@ -72,8 +72,12 @@ import "time"
 // admitted under it. After that a new key of the name gets a floor only
 // when it is admitted while the member is live (alive or suspect): while it
 // is gone, another key (a forger's, or its next run's before it is listed)
-// gets none, so it can neither push the member's keys out nor move their
-// floors. A member's next run gets its floor at its first broadcast
+// gets none, so it cannot push the member's keys out. It can move their
+// floors, only up: its numbers, once forgotten, raise the floor of each key
+// of the name whose top is at or above them (below), which refuses more
+// of the member's late numbers, never fewer
+// (TestRuntimeReplayGoneKeyRaisesFloor; main's one floor per name did the
+// same). A member's next run gets its floor at its first broadcast
 // admitted once it is listed again. When a name has floorKeysPerName keys,
 // the key admitted least recently while the member was live loses its
 // floor: a key's "last used" is refreshed only while the member is live, so

@@ -471,3 +471,47 @@ func TestRuntimeReplayGoneForgerRefresh(t *testing.T) {
 		})
 	})
 }
+
+// TestRuntimeReplayGoneKeyRaisesFloor (review16's GoneForgerMovesMemberFloor):
+// a key admitted while the member is gone gets no floor, but its numbers,
+// once forgotten, raise the floor of each key of the name whose top is at
+// or above them (Plumtree's forgetter gives no key): here the member's
+// floor rises from its window's bottom to the forger's number, and a
+// forgotten number above the member's top moves nothing (F4). Only more
+// is refused, never less: the member's key still has numbers above the
+// raised floor admitted.
+func TestRuntimeReplayGoneKeyRaisesFloor(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		node, _, _ := checkingNode(t)
+		onLoop(t, node, func(l *runLoop) {
+			const m = "member"
+			_, member, _ := ed25519.GenerateKey(nil)
+			_, forger, _ := ed25519.GenerateKey(nil)
+			const seq = 1 << 40
+			listName(l, m)
+			if !admitUnder(t, l, m, member, seq) {
+				t.Fatal("member's broadcast refused")
+			}
+			before, _ := l.origins.floorFor(m, publicKey(member))
+			unlistName(l, m)
+			for _, n := range []uint64{seq - 100, seq + 100} {
+				if !admitUnder(t, l, m, forger, n) {
+					t.Fatal("forger's broadcast refused")
+				}
+				l.forgetBroadcast(MessageID{Origin: m, Seq: n})
+			}
+			if _, ok := l.origins.floorFor(m, publicKey(forger)); ok {
+				t.Error("a key admitted while the member was gone got a floor")
+			}
+			if after, _ := l.origins.floorFor(m, publicKey(member)); before >= seq-100 || after != seq-100 {
+				t.Errorf("the member's floor went from %d to %d, want from below %d to it", before, after, uint64(seq-100))
+			}
+			if admitUnder(t, l, m, member, seq-100) {
+				t.Error("the member's key admitted a number at its raised floor")
+			}
+			if !admitUnder(t, l, m, member, seq-50) {
+				t.Error("the member's key refused a number above its raised floor")
+			}
+		})
+	})
+}
