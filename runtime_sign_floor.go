@@ -138,16 +138,16 @@ type keyFloor struct {
 	// made; a forgotten number above it is ignored (F4).
 	top uint64
 	// used: when a broadcast under key was last admitted while the
-	// member was live, or the floor made (loop clock, Unix nanoseconds).
+	// member was live, or the floor made (floorStamp).
 	used int64
 }
 
 // nameFloors is the floors of one origin name, one per key.
 type nameFloors struct {
 	keys []keyFloor
-	// listed: when the name was last seen in the member table (loop
-	// clock, Unix nanoseconds; noted when a floor is made, at each member
-	// event of the name, and by eviction scans); 0, never.
+	// listed: when the name was last seen in the member table
+	// (floorStamp; noted when a floor is made, at each member event of
+	// the name, and by eviction scans); 0, never.
 	listed int64
 }
 
@@ -177,7 +177,7 @@ func (o *originKeys) floorFor(name string, key originKey) (uint64, bool) {
 func (l *runLoop) admitted(name string, key originKey, seq uint64, w *seqWindow) {
 	o := &l.origins
 	seq &^= ptSharedBit
-	now := l.now.UnixNano()
+	now := o.floorStamp(l.now)
 	f, had := o.floors[name]
 	e := l.ms.table.get(name)
 	live := e != nil && e.state.live()
@@ -236,11 +236,20 @@ func (f nameFloors) leastUsed() int {
 	return least
 }
 
+// floorStamp returns the floors' stamp of now: nanoseconds since
+// floorEpoch, plus one (0 is never). Time.Sub uses the monotonic readings
+// when both times have one (time.Now's do), so a step of the wall clock
+// moves no stamp; with Unix nanoseconds (7b07462) a step of a day made
+// every gone member's floors evictable.
+func (o *originKeys) floorStamp(now time.Time) int64 {
+	return int64(now.Sub(o.floorEpoch)) + 1
+}
+
 // floorListed notes that name is in the member table now (a member
 // event): its floors, if any, count as listed from now.
 func (l *runLoop) floorListed(name string) {
 	if f, ok := l.origins.floors[name]; ok {
-		f.listed = l.now.UnixNano()
+		f.listed = l.origins.floorStamp(l.now)
 		l.origins.floors[name] = f
 	}
 }
@@ -272,7 +281,8 @@ func (o *originKeys) evictFloors(ms *Membership, now time.Time) bool {
 		return false
 	}
 	n := len(o.floors)
-	stamp, cut := now.UnixNano(), now.Add(-floorKeepGone).UnixNano()
+	stamp := o.floorStamp(now)
+	cut := stamp - int64(floorKeepGone)
 	for pass := range 2 {
 		for name, f := range o.floors {
 			switch {

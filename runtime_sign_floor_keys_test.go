@@ -3,6 +3,7 @@ package hyparlist
 import (
 	"crypto/ed25519"
 	"fmt"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -514,4 +515,31 @@ func TestRuntimeReplayGoneKeyRaisesFloor(t *testing.T) {
 			}
 		})
 	})
+}
+
+// TestOriginFloorStamp: the floors' stamps ("used", "listed") are offsets
+// from floorEpoch, starting at 1 (0 is never), not Unix nanoseconds: on
+// 7b07462 a step of the wall clock by a day made every gone member's
+// floors evictable. The loop takes floorEpoch from time.Now, whose
+// monotonic reading Time.Sub (and so the stamp) uses rather than the wall
+// clock; outside synctest, as here, time.Now has one.
+func TestOriginFloorStamp(t *testing.T) {
+	o := originKeys{floorEpoch: time.Now()}
+	if !strings.Contains(o.floorEpoch.String(), " m=") {
+		t.Fatalf("time.Now %v has no monotonic reading", o.floorEpoch)
+	}
+	if s := o.floorStamp(o.floorEpoch); s != 1 {
+		t.Errorf("stamp of the epoch %d, want 1 (0 is never)", s)
+	}
+	later := o.floorEpoch.Add(floorKeepGone)
+	want := int64(floorKeepGone) + 1
+	if s := o.floorStamp(later); s != want {
+		t.Errorf("stamp a day after the epoch %d, want %d", s, want)
+	}
+	if s := o.floorStamp(later.In(time.FixedZone("x", 3600))); s != want {
+		t.Errorf("stamp moved with the time's zone: %d, want %d", s, want)
+	}
+	if s := o.floorStamp(time.Now()); s < 1 || s > want {
+		t.Errorf("stamp of now %d, want a small offset", s)
+	}
 }
