@@ -13,17 +13,6 @@ import (
 // and the bounds of the floors (runtime_sign_floor.go). Each of the three
 // fails on main 0020f14: every replay is delivered again.
 
-// userCaptures returns the ClassUser GOSSIPs of captured.
-func userCaptures(captured []gossipMsg) []gossipMsg {
-	var real []gossipMsg
-	for _, g := range captured {
-		if g.Class == ClassUser {
-			real = append(real, g)
-		}
-	}
-	return real
-}
-
 // replayNewestFirst writes real to conn, the newest first (it makes the
 // new window).
 func replayNewestFirst(t *testing.T, conn interface{ Write([]byte) (int, error) }, real []gossipMsg) {
@@ -57,7 +46,12 @@ func broadcastThree(t *testing.T, a *testNode, b *Memberlist) []gossipMsg {
 		}
 	}
 	waitDeliveredOnce(t, a.rec, [][]byte{[]byte("real-0"), []byte("real-1"), []byte("real-2")})
-	real := userCaptures(captured())
+	var real []gossipMsg
+	for _, g := range captured() {
+		if g.Class == ClassUser {
+			real = append(real, g)
+		}
+	}
 	if len(real) != 3 {
 		t.Fatalf("captured %d broadcasts, want 3", len(real))
 	}

@@ -43,22 +43,7 @@ func TestRuntimeReplayAcrossRebinding(t *testing.T) {
 		sink := newInmemSink(time.Hour, time.Hour)
 		c := joinedClusterWithSink(t, 2, verifyUser, sink)
 		a, b := c.nodes[0], c.nodes[1].ml
-		captured := captureSigned(t, b)
-		for i := range 3 {
-			if err := b.Broadcast([]byte(fmt.Sprint("real-", i))); err != nil {
-				t.Fatal(err)
-			}
-		}
-		waitDeliveredOnce(t, a.rec, [][]byte{[]byte("real-0"), []byte("real-1"), []byte("real-2")})
-		var real []gossipMsg
-		for _, g := range captured() {
-			if g.Class == ClassUser {
-				real = append(real, g)
-			}
-		}
-		if len(real) != 3 {
-			t.Fatalf("captured %d broadcasts, want 3", len(real))
-		}
+		real := broadcastThree(t, a, b)
 		if err := b.Leave(time.Second); err != nil {
 			t.Fatal(err)
 		}
