@@ -58,6 +58,32 @@ func broadcastThree(t *testing.T, a *testNode, b *Memberlist) []gossipMsg {
 	return real
 }
 
+// leaveForgotten makes run leave and shut down, and waits until a lists
+// it no more and has forgotten its broadcasts (SeenTTL).
+func leaveForgotten(t *testing.T, a *testNode, run *Memberlist) {
+	t.Helper()
+	if err := run.Leave(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, time.Minute, "the member gone", func() bool { return a.ml.NumMembers() == 1 })
+	waitSeenTTL(t, a.ml)
+}
+
+// forgottenThree starts a cluster of two checking application broadcasts,
+// makes node-01 broadcast three (broadcastThree), and waits until node-00
+// has forgotten them (SeenTTL); node-01 stays live.
+func forgottenThree(t *testing.T) (*testCluster, *testNode, *Memberlist, []gossipMsg) {
+	t.Helper()
+	c := joinedCluster(t, 2, verifyUser)
+	a, b := c.nodes[0], c.nodes[1].ml
+	real := broadcastThree(t, a, b)
+	waitSeenTTL(t, a.ml)
+	return c, a, b, real
+}
+
 // floorKeys returns the keys of name's floors on node.
 func floorKeys(t *testing.T, node *Memberlist, name string) []originKey {
 	t.Helper()
@@ -122,14 +148,7 @@ func TestRuntimeReplayOldKeyAfterRestart(t *testing.T) {
 		if len(keys) != 2 || keys[0] != publicKey(b.signKey) || keys[1] != publicKey(n2.signKey) {
 			t.Errorf("floors of %d keys, want the first run's and the next's", len(keys))
 		}
-		if err := n2.Leave(time.Second); err != nil {
-			t.Fatal(err)
-		}
-		if err := n2.Shutdown(); err != nil {
-			t.Fatal(err)
-		}
-		eventually(t, time.Minute, "the member gone", func() bool { return a.ml.NumMembers() == 1 })
-		waitSeenTTL(t, a.ml)
+		leaveForgotten(t, a, n2)
 		_, forged, _ := ed25519.GenerateKey(nil)
 		for round := range 2 {
 			conn := forgerStream(t, c, a.ml)
@@ -212,10 +231,7 @@ func replayFloodOfNames(t *testing.T, flood int) {
 // member's key got a window without one, and each replay was delivered.
 func TestRuntimeReplayForgerKeyWhileLive(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := joinedCluster(t, 2, verifyUser)
-		a, b := c.nodes[0], c.nodes[1].ml
-		real := broadcastThree(t, a, b)
-		waitSeenTTL(t, a.ml)
+		c, a, b, real := forgottenThree(t)
 		_, forged, _ := ed25519.GenerateKey(nil)
 		fsig := signBroadcast(forged, MessageID{}, ClassUser, nil)
 		onLoop(t, a.ml, func(l *runLoop) {
@@ -358,10 +374,7 @@ func TestOriginFloorsBounded(t *testing.T) {
 // TestRuntimeReplayForgerKeyWhileLive).
 func TestRuntimeForgedCopyAfterSeenTTL(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := joinedCluster(t, 2, verifyUser)
-		a, b := c.nodes[0], c.nodes[1].ml
-		real := broadcastThree(t, a, b)
-		waitSeenTTL(t, a.ml)
+		c, a, _, real := forgottenThree(t)
 		_, forger, _ := ed25519.GenerateKey(nil)
 		g := signedGossip(forger, "node-01", real[2].ID.Seq, ClassUser, []byte("forged"))
 		g.ID = real[2].ID

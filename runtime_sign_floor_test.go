@@ -44,14 +44,7 @@ func TestRuntimeReplayAcrossRebinding(t *testing.T) {
 		c := joinedClusterWithSink(t, 2, verifyUser, sink)
 		a, b := c.nodes[0], c.nodes[1].ml
 		real := broadcastThree(t, a, b)
-		if err := b.Leave(time.Second); err != nil {
-			t.Fatal(err)
-		}
-		if err := b.Shutdown(); err != nil {
-			t.Fatal(err)
-		}
-		eventually(t, time.Minute, "the member gone", func() bool { return a.ml.NumMembers() == 1 })
-		waitSeenTTL(t, a.ml)
+		leaveForgotten(t, a, b)
 
 		_, forged, _ := ed25519.GenerateKey(nil)
 		lim := defaultWireLimits()
