@@ -46,6 +46,10 @@ import (
 //	hyparlist.link.user_deferred            counter: broadcast payloads sent as
 //	                                        an IHAVE because the link's user
 //	                                        queue was full (runtime_backpressure.go)
+//	hyparlist.link.answer_held              counter: answers to a GRAFT
+//	                                        that waited for room in the
+//	                                        link's user queue instead
+//	                                        (runtime_graftanswer.go)
 //	hyparlist.stream.refused                counter, label "reason": limit,
 //	                                        handshake_limit, source_limit,
 //	                                        source_handshake_limit,
@@ -169,6 +173,7 @@ var (
 	keyLocalFailure     = []string{"hyparlist", "link", "local_failure"}
 	keySendDropped      = []string{"hyparlist", "link", "send_dropped"}
 	keyUserDeferred     = []string{"hyparlist", "link", "user_deferred"}
+	keyAnswerHeld       = []string{"hyparlist", "link", "answer_held"}
 	keyGraftDropped     = []string{"hyparlist", "link", "graft_dropped"}
 	keyStreamRefused    = []string{"hyparlist", "stream", "refused"}
 	keyInboundStreams   = []string{"hyparlist", "streams", "inbound"}
@@ -272,6 +277,9 @@ func (r *runtimeMetrics) sendDropped() { r.sink.IncrCounterWithLabels(keySendDro
 
 // userDeferred counts a broadcast payload replaced by its announcement.
 func (r *runtimeMetrics) userDeferred() { r.sink.IncrCounterWithLabels(keyUserDeferred, 1, r.labels) }
+
+// answerHeld counts a GRAFT answer held for room in the user queue.
+func (r *runtimeMetrics) answerHeld() { r.sink.IncrCounterWithLabels(keyAnswerHeld, 1, r.labels) }
 
 // graftDropped counts a GRAFT of IDs dropped for a full control queue.
 func (r *runtimeMetrics) graftDropped() { r.sink.IncrCounterWithLabels(keyGraftDropped, 1, r.labels) }
