@@ -29,6 +29,12 @@ import (
 //	hyparlist.plumtree.missing_dropped      counter: IDs announced by IHAVE
 //	                                        not recorded, the missing table
 //	                                        full (runtime_metrics_grafts.go)
+//	hyparlist.plumtree.missing_expired      counter: announced messages
+//	                                        given up, never received,
+//	                                        CacheTTL after the first IHAVE
+//	hyparlist.plumtree.graft_uncached       counter: IDs of neighbours'
+//	                                        GRAFTs the cache no longer held
+//	                                        (both runtime_metrics_grafts.go)
 //	hyparlist.link.failed                   counter, label "reason":
 //	                                        write, queue_full, silent, probe,
 //	                                        ended (runtime_linkend.go)
