@@ -26,29 +26,10 @@ import (
 // queueful (issue 10, session 16).
 func TestRuntimeGraftAnsweredInFull(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		const stall, n = time.Second, 64
+		const n = 64
 		sink := newInmemSink(time.Hour, time.Hour)
-		c := newMockCluster(t, 0, nil)
+		c, dst, payloads := stalledRelayBurst(t, sink, n)
 		defer c.shutdown()
-		relay := c.addWithSink("node-00", stallConfig, sink)
-		dst := c.add("node-01", stallConfig)
-		src := c.add("node-02", stallConfig)
-		c.net.partition([]string{dst.rec.name}, []string{src.rec.name})
-		c.joinAll()
-		eventually(t, time.Minute, "the chain", func() bool {
-			return allSee(c.nodes, 3) && len(relay.ml.Neighbors()) == 2
-		})
-		if err := c.net.setDelay(relay.rec.name, dst.rec.name, stall); err != nil {
-			t.Fatal(err)
-		}
-		payloads := stallPayloads("relayed", n, stallPayloadBytes)
-		errc := burst(src.ml, payloads)
-		if err := c.net.setDelay(relay.rec.name, dst.rec.name, 0); err != nil {
-			t.Fatal(err)
-		}
-		if err := result(t, errc); err != nil {
-			t.Fatal(err)
-		}
 		waitDeliveredOnce(t, dst.rec, payloads)
 		if d := counterSum(sink, "hyparlist.link.user_deferred"); d > n {
 			t.Errorf("relay deferred %v payloads to IHAVE, want at most %d (one per payload): GRAFT answers were announced again", d, n)
