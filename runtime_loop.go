@@ -664,7 +664,7 @@ func (l *runLoop) send(p Peer, msg Message) {
 	}
 	k.lastUsed = l.now
 	k.sent++
-	if !l.queueFrame(k, outFrame{msg: msg, afterUser: l.leave.active}) && !l.holdAnswer(k, msg) && !l.deferUser(k, msg) && !l.dropGraft(msg) {
+	if !l.heldFirst(k, msg) && !l.queueFrame(k, outFrame{msg: msg, afterUser: l.leave.active}) && !l.holdAnswer(k, msg) && !l.deferUser(k, msg) && !l.dropGraft(msg) {
 		l.m.metrics.linkFailed("queue_full")
 		queued, depth := k.depth()
 		l.m.logger.Warn("send queue full, disconnecting peer", "peer", p.Name, "frames", queued, "depth", depth,

@@ -56,6 +56,9 @@ import (
 //	                                        that waited for room in the
 //	                                        link's user queue instead
 //	                                        (runtime_graftanswer.go)
+//	hyparlist.link.answer_expired           counter: held GRAFT answers
+//	                                        dropped, held MessageCacheTTL
+//	                                        (runtime_graftanswer.go)
 //	hyparlist.stream.refused                counter, label "reason": limit,
 //	                                        handshake_limit, source_limit,
 //	                                        source_handshake_limit,
@@ -180,6 +183,7 @@ var (
 	keySendDropped      = []string{"hyparlist", "link", "send_dropped"}
 	keyUserDeferred     = []string{"hyparlist", "link", "user_deferred"}
 	keyAnswerHeld       = []string{"hyparlist", "link", "answer_held"}
+	keyAnswerExpired    = []string{"hyparlist", "link", "answer_expired"}
 	keyGraftDropped     = []string{"hyparlist", "link", "graft_dropped"}
 	keyStreamRefused    = []string{"hyparlist", "stream", "refused"}
 	keyInboundStreams   = []string{"hyparlist", "streams", "inbound"}
@@ -286,6 +290,9 @@ func (r *runtimeMetrics) userDeferred() { r.sink.IncrCounterWithLabels(keyUserDe
 
 // answerHeld counts a GRAFT answer held for room in the user queue.
 func (r *runtimeMetrics) answerHeld() { r.sink.IncrCounterWithLabels(keyAnswerHeld, 1, r.labels) }
+
+// answerExpired counts a held GRAFT answer dropped after MessageCacheTTL.
+func (r *runtimeMetrics) answerExpired() { r.sink.IncrCounterWithLabels(keyAnswerExpired, 1, r.labels) }
 
 // graftDropped counts a GRAFT of IDs dropped for a full control queue.
 func (r *runtimeMetrics) graftDropped() { r.sink.IncrCounterWithLabels(keyGraftDropped, 1, r.labels) }
