@@ -174,7 +174,8 @@
 //     runtime_writebatch.go starts their writers once
 //     per loop iteration, runtime_linkprune.go keeps one PRUNE per tree
 //     waiting, runtime_linkgraft.go merges the GRAFTs of message IDs
-//     queued together, runtime_oneshot.go closes a link to a non-neighbour after
+//     queued together, runtime_graftanswer.go holds a GRAFT's answers
+//     a full user queue refuses until it drains, runtime_oneshot.go closes a link to a non-neighbour after
 //     an exchange's last message, runtime_deadline.go moves the streams'
 //     deadlines only when they come near, runtime_sockbuf.go bounds their
 //     kernel buffers with Config.StreamBufferBytes), the member list Members reads

@@ -95,8 +95,9 @@ type ptMissingTable struct {
 	max          int
 	maxAnnounced int
 	// dropped counts the announced IDs not recorded because the table
-	// was full (plumtreeStats.MissingDropped).
-	dropped uint64
+	// was full (plumtreeStats.MissingDropped), expired those given up
+	// CacheTTL after their first announcement (MissingExpired).
+	dropped, expired uint64
 }
 
 func newPtMissingTable(max, maxAnnouncers int) ptMissingTable {

@@ -124,6 +124,12 @@ type outLink struct {
 	// deferred are announcements of payloads the user queue refused,
 	// waiting to be queued as one IHAVE (runtime_backpressure.go).
 	deferred []ihaveEntry
+	// held are answers to the peer's GRAFTs the user queue refused,
+	// waiting for room, heldIDs their IDs and heldBytes their payload
+	// bytes (runtime_graftanswer.go).
+	held      []heldAnswer
+	heldIDs   map[MessageID]struct{}
+	heldBytes int
 	// sent counts the messages queued on the link by runLoop.send, so
 	// that only a link used for one message closes after an exchange's
 	// last word (runtime_oneshot.go). Loop-owned.

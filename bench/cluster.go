@@ -303,10 +303,29 @@ func (c *cluster) broadcastPhase(api string, rate float64, broadcasts int) resul
 	r.CPUMsPerBroadcast = round3(float64((cpu1 - cpu0).Microseconds()) / 1000 / b)
 	r.PhaseCounters = diffCounters(before, c.sys.counters())
 	r.Timeouts = timeouts // finish adds the cluster's own
+	c.settle(&r, p, accepted.Load())
 	c.logf("%s/%s rate %g: delivered %.4f, p50 %.1f ms, p99 %.1f ms, dup %d, %.0f B/bcast/node, %.2f copies/recv",
 		r.System, api, rate, r.DeliveredRatio, r.LatencyP50Ms, r.LatencyP99Ms, r.DuplicateNotify,
 		r.WireBytesPerBroadcast, r.PayloadCopiesPerReceiver)
 	return r
+}
+
+// settle waits up to -settle for the deliveries r counted as lost and
+// reports how many came late and how many are still missing.
+func (c *cluster) settle(r *result, p *phase, accepted int64) {
+	if c.opt.settle <= 0 || r.LostDeliveries <= 0 {
+		return
+	}
+	want := accepted * int64(c.opt.n-1)
+	at, before := p.firsts.Load(), c.sys.counters()
+	end := time.Now().Add(c.opt.settle)
+	for p.firsts.Load() < want && time.Now().Before(end) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	late, lost := p.firsts.Load()-at, want-p.firsts.Load()
+	r.LateDeliveries, r.LostAfterSettle = &late, &lost
+	r.SettleCounters = diffCounters(before, c.sys.counters())
+	c.logf("%s/%s settle: %d late deliveries, %d still missing", c.sys.name(), r.API, late, lost)
 }
 
 // queuedBy is queued, or -1 once deadline has passed or if the queues'

@@ -29,9 +29,13 @@ type options struct {
 	joinTimeout  time.Duration
 	drainTimeout time.Duration
 	crashTimeout time.Duration
-	idle         time.Duration // quiet window after the joins (-idle-window)
-	idleAfter    time.Duration // wait between the joins' end and the idle window
-	seed         uint64
+	// settle is how long a phase waits after its drain deadline for the
+	// deliveries still missing (-settle): late_deliveries and
+	// lost_after_settle tell late from lost. 0: no wait.
+	settle    time.Duration
+	idle      time.Duration // quiet window after the joins (-idle-window)
+	idleAfter time.Duration // wait between the joins' end and the idle window
+	seed      uint64
 	// maxTrees is hyparlist's Config.BroadcastTrees, or -1 for the
 	// library's default.
 	maxTrees int
@@ -110,6 +114,7 @@ Flags:
 	fs.IntVar(&opt.broadcasts, "broadcasts", 100, "broadcasts per API")
 	fs.DurationVar(&opt.joinTimeout, "join-timeout", time.Minute, "deadline for every node to list every other")
 	fs.DurationVar(&opt.drainTimeout, "drain-timeout", 15*time.Second, "deadline after the last broadcast for delivery and empty queues")
+	fs.DurationVar(&opt.settle, "settle", 0, "after a phase's figures, wait up to this long for the deliveries still missing at the drain deadline and report them as late_deliveries, the rest as lost_after_settle (0: no wait)")
 	fs.DurationVar(&opt.crashTimeout, "crash-timeout", time.Minute, "deadline for every node to drop the crashed node")
 	fs.Uint64Var(&opt.seed, "seed", 1, "seed of the origins and payloads")
 	fs.IntVar(&opt.maxTrees, "max-trees", -1, "hyparlist only: Config.BroadcastTrees, the tree roots with eager/lazy links of their own (-1: the library's default)")

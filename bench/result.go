@@ -64,6 +64,13 @@ type result struct {
 	BroadcastsAccepted int64   `json:"broadcasts_accepted"`
 	AchievedRate       float64 `json:"achieved_rate"`
 	LostDeliveries     int64   `json:"lost_deliveries"`
+	// With -settle, LateDeliveries counts the pairs of LostDeliveries
+	// delivered within the settle time after the figures were taken,
+	// LostAfterSettle those still missing then (lost, or later still),
+	// and SettleCounters the counters' growth meanwhile.
+	LateDeliveries  *int64           `json:"late_deliveries,omitempty"`
+	LostAfterSettle *int64           `json:"lost_after_settle,omitempty"`
+	SettleCounters  map[string]int64 `json:"settle_counters,omitempty"`
 	// BroadcastWaitS is the time the send loop spent inside the native
 	// Broadcast calls (back-pressure: waiting for room), in seconds, and
 	// BroadcastWaitMaxMs the longest single call.
