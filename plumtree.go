@@ -648,7 +648,7 @@ func (p *Plumtree) graftTimerFired(t *ptGraftTimer) {
 			continue
 		}
 		if p.now-e.born >= int64(p.cfg.CacheTTL) {
-			delete(p.missing.m, id)
+			p.missing.forget(id)
 			continue
 		}
 		e.renewed = false // one renewal per GRAFT (plumtree_reannounce.go)

@@ -1,6 +1,7 @@
 package hyparlist
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -157,4 +158,47 @@ func BenchmarkPlumtreeIHaveBatch(b *testing.B) {
 			pt.Drain()
 		}
 	})
+}
+
+// BenchmarkPlumtreeReceiveGossipGapCheck: a new payload of root "origin"
+// from its eager parent, with per-root trees on and 64 messages of other
+// roots missing (announced, not yet received), so that each payload looks
+// up the 16 numbers behind it, on its root's own tree and on the shared
+// tree, for a gap to graft (plumtree_gap.go) and finds none. Virtual time
+// advances 1 ms per message.
+func BenchmarkPlumtreeReceiveGossipGapCheck(b *testing.B) {
+	cfg := DefaultPlumtreeConfig()
+	cfg.MaxTrees = 1024
+	pt, err := NewPlumtree(Peer{Name: "me", Addr: "me:1"}, cfg, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range []string{"p0", "p1", "p2", "p3", "p4"} {
+		pt.Step(ptEpoch, NeighborUp{Peer: Peer{Name: n, Addr: n + ":1"}})
+	}
+	from, lazy := Peer{Name: "p0", Addr: "p0:1"}, Peer{Name: "p2", Addr: "p2:1"}
+	var ih ihaveMsg
+	for k := range 64 {
+		ih.Entries = append(ih.Entries, ihaveEntry{ID: MessageID{Origin: fmt.Sprintf("other-%02d", k), Seq: 1}, Round: 1})
+	}
+	pt.Step(ptEpoch, Receive{From: lazy, Msg: ih})
+	payload := make([]byte, 256)
+	pt.Step(ptEpoch, Receive{From: from, Msg: gossipMsg{ID: MessageID{Origin: "origin", Seq: 0}, Payload: payload}})
+	pt.Drain()
+	if len(pt.missing.m) != 64 || pt.trees.get("origin") == nil {
+		b.Fatalf("set-up: %d missing, tree %v", len(pt.missing.m), pt.trees.get("origin") != nil)
+	}
+	flush := TimerFired{Timer: pt.flushTimer}
+	now := ptEpoch
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		now = now.Add(time.Millisecond)
+		pt.Step(now, Receive{From: from, Msg: gossipMsg{ID: MessageID{Origin: "origin", Seq: uint64(i + 1)}, Round: 3, Payload: payload}})
+		pt.Drain()
+		if i%64 == 63 {
+			pt.Step(now, flush)
+			pt.Drain()
+		}
+	}
 }
