@@ -97,7 +97,8 @@ type ptMissingTable struct {
 	// numbers of one origin per payload received, which are then a
 	// lookup of an integer each instead of a hash of the origin's name
 	// each (BENCHMARKS.md, session 16). Every insertion into m is in
-	// announce and every deletion in forget.
+	// announce and every deletion in forget, so it holds exactly m's IDs
+	// (at most MissingMax).
 	byRoot       map[string]map[uint64]struct{}
 	max          int
 	maxAnnounced int
