@@ -648,7 +648,7 @@ func (p *Plumtree) graftTimerFired(t *ptGraftTimer) {
 			continue
 		}
 		if p.now-e.born >= int64(p.cfg.CacheTTL) {
-			delete(p.missing.m, id)
+			p.missing.forget(id)
 			p.missing.expired++
 			continue
 		}

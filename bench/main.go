@@ -50,6 +50,9 @@ type options struct {
 	verifyUser bool
 	// streamBuffer is hyparlist's Config.StreamBufferBytes.
 	streamBuffer int
+	// cacheBytes is hyparlist's Config.MessageCacheMaxBytes (0: the
+	// default).
+	cacheBytes int
 	// keepaliveInterval is hyparlist's Config.KeepaliveInterval, or 0
 	// for the profile's (ProbeInterval).
 	keepaliveInterval time.Duration
@@ -122,6 +125,7 @@ Flags:
 	fs.DurationVar(&opt.graftTimeout, "graft-timeout", 0, "hyparlist only: Config.GraftTimeout, the wait after an IHAVE before a GRAFT (0: the -config profile's)")
 	fs.DurationVar(&opt.keepaliveInterval, "keepalive-interval", 0, "hyparlist only: Config.KeepaliveInterval, the time between keepalives on an active-view link (0: the -config profile's, its ProbeInterval)")
 	fs.DurationVar(&opt.graftTimeoutMin, "graft-timeout-min", -1, "hyparlist only: Config.GraftTimeoutMin, the shortest adaptive wait after an IHAVE (0: always -graft-timeout; -1: the -config profile's)")
+	fs.IntVar(&opt.cacheBytes, "cache-bytes", 0, "hyparlist only: Config.MessageCacheMaxBytes, the payload bytes each node caches to answer GRAFTs (0: the library's default); with N nodes in one process, N caches filling are the heap's growth in a run")
 	fs.IntVar(&opt.streamBuffer, "stream-buffer", 0, "hyparlist only: Config.StreamBufferBytes, the kernel send and receive buffers of every stream (0: the kernel's sizes)")
 	fs.BoolVar(&opt.verifyUser, "verify-user", false, "hyparlist only: set Config.VerifyUserBroadcasts (every node checks the origin's signature of every application broadcast it receives)")
 	fs.DurationVar(&opt.idleAfter, "idle-after", 0, "wait this long after every node lists every other before the idle window (0: the window starts at once and includes the joins' tail)")
@@ -154,6 +158,9 @@ Flags:
 	}
 	if opt.idle <= 0 {
 		return fmt.Errorf("-idle-window %v: must be positive", opt.idle)
+	}
+	if opt.cacheBytes < 0 || opt.streamBuffer < 0 {
+		return fmt.Errorf("-cache-bytes %d, -stream-buffer %d: must not be negative (0: the default)", opt.cacheBytes, opt.streamBuffer)
 	}
 	if opt.pprofDir != "" || opt.heapProfile != "" {
 		// Sample the heap finely enough to see per-node items of a few KiB.
