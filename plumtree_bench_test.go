@@ -68,8 +68,8 @@ func BenchmarkPlumtreeReceiveGossipDuplicate(b *testing.B) {
 // BenchmarkPlumtreeIHaveBatch: one op handles an IHAVE of 32
 // announcements from a lazy peer.
 //   - unseen: the messages are missing; the op also fires the graft timer
-//     (one batched GRAFT) and the second timer (announcers exhausted, the
-//     entries are forgotten), so the table does not grow.
+//     (one batched GRAFT) and the second timer CacheTTL later (the
+//     entries expire and are forgotten), so the table does not grow.
 //   - seen: the messages were delivered already (the common case); each
 //     entry costs a lookup and the optimisation test.
 //   - flush: the sending side; 32 announcements are queued for each of
@@ -88,15 +88,18 @@ func BenchmarkPlumtreeIHaveBatch(b *testing.B) {
 			}
 			ihaves[k] = Receive{From: lazy, Msg: ih}
 		}
+		ttl := DefaultPlumtreeConfig().CacheTTL
+		now := ptEpoch
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := range b.N {
-			pt.Step(ptEpoch, ihaves[i%len(ihaves)])
+			pt.Step(now, ihaves[i%len(ihaves)])
 			t1 := pt.Drain()[0].(SetTimer).Timer
-			pt.Step(ptEpoch, TimerFired{Timer: t1})
+			pt.Step(now, TimerFired{Timer: t1})
 			acts := pt.Drain()
 			t2 := acts[len(acts)-1].(SetTimer).Timer
-			pt.Step(ptEpoch, TimerFired{Timer: t2})
+			now = now.Add(ttl) // the entries expire at the second timer
+			pt.Step(now, TimerFired{Timer: t2})
 			pt.Drain()
 		}
 		if len(pt.missing.m) != 0 {
