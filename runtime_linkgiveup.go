@@ -1,0 +1,168 @@
+// Runtime: a neighbour's link that went down before its stream opened
+// keeps only the frames its peer needs, and gives up its dial when none
+// is left; an active-view link's first dial goes before the others.
+
+package hyparlist
+
+// This file owns what happens to the link of a neighbour that went down
+// (runLoop.neighborDown) before its writer had written anything. Before,
+// such a link was closed like any other, "once its queue is written": its
+// writer still waited for a dialer slot, dialled, ran the handshake and
+// wrote every frame queued. In the bench's join storm of 1,000 nodes in
+// one process (BENCHMARKS.md, session 15) closed links were 65-68 % of
+// the dials waiting for a slot, and the first dials of new neighbours
+// waited behind them, often past the peer's link silence limit: three
+// quarters of the links failed as silent had never carried a frame from
+// their peer.
+//
+// Most of what such a link holds only a neighbour uses: Plumtree's
+// payloads, IHAVEs, GRAFTs and PRUNEs (the peer gets the payloads from its
+// other neighbours, and this node's Plumtree grafts from its other
+// announcers), keepalives and pings, NEIGHBOR requests and their answers,
+// and the member list's exchange that a new link starts (the periodic
+// exchanges with the other neighbours repair the lists, and a join
+// exchange left without an answer starts again with another neighbour
+// after joinExchangeRetry, membership_join.go). Those are dropped (metric
+// hyparlist.link.down_dropped). Kept are:
+//
+//   - the DISCONNECT that ended the link, which a peer that counts this
+//     node as its neighbour needs: without it the peer keeps a neighbour
+//     only it counts until its link fails as silent (found by review of
+//     session 15's version, which dropped everything). A DISCONNECT is
+//     dropped only where the peer cannot count this node: the link still
+//     holds this node's own high-priority NEIGHBOR (the request that
+//     started the adjacency: HyParView.askHigh, acceptJoiner, onJoin)
+//     and no accepted NEIGHBOR_REPLY (which would mean the peer asked
+//     first). An accepted NEIGHBOR_REPLY itself is not needed: the
+//     DISCONNECT after it tells a peer that asked everything the pair
+//     tells it, and a peer that disconnected this node needs no answer
+//     (a stray acceptance would only make it send another DISCONNECT);
+//   - the walks (FORWARD_JOIN, SHUFFLE and its reply) and JOIN: other
+//     nodes act on them whether or not the two are neighbours, and a
+//     joiner whose walks are lost gets fewer neighbours.
+//
+// When no message is left the link gives up: its writer stops waiting
+// for a slot, or stops its dial, and the link ends (metric
+// hyparlist.link.down_unsent). Otherwise it dials as a transient link, in
+// the slots' order of arrival. A link whose writer has taken a frame
+// (its stream is open) writes its queue as before, and so do the links of
+// Leave and of the exchanges closed after their last word
+// (runtime_oneshot.go).
+
+var (
+	keyDownUnsent  = []string{"hyparlist", "link", "down_unsent"}
+	keyDownDropped = []string{"hyparlist", "link", "down_dropped"}
+)
+
+// downUnsent counts a down link given up with nothing its peer needs.
+func (r *runtimeMetrics) downUnsent() { r.sink.IncrCounterWithLabels(keyDownUnsent, 1, r.labels) }
+
+// downDropped counts n frames dropped from down links.
+func (r *runtimeMetrics) downDropped(n int) {
+	if n > 0 {
+		r.sink.IncrCounterWithLabels(keyDownDropped, float32(n), r.labels)
+	}
+}
+
+// closeDownLink closes k, the link of a neighbour that went down: if its
+// stream has not opened, it keeps only the frames the peer needs
+// (keepNeeded) and gives up when they are none. During Leave it closes
+// k as any other link: Leave waits for its links' last frames.
+func (l *runLoop) closeDownLink(k *outLink) {
+	l.closeLink(k)
+	if l.leave.active {
+		return
+	}
+	dropped, left, unopened := k.keepNeeded()
+	if !unopened {
+		return
+	}
+	l.m.metrics.downDropped(dropped)
+	if left == 0 {
+		l.m.metrics.downUnsent()
+		k.abort()
+	}
+}
+
+// keepNeeded drops from the queues of k, unless its stream is open, the
+// frames that its peer does not need once the link is down (see the file
+// comment). It returns the frames dropped and the messages left, and
+// whether the stream was still unopened (false: nothing was dropped).
+func (k *outLink) keepNeeded() (dropped, left int, unopened bool) {
+	// The writer takes a frame only after setConn, which needs k.mu: with
+	// k.mu held and no stream, nothing queued has been written.
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.conn != nil {
+		return 0, 0, false
+	}
+	q := &k.linkQueues
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var queued [2][]outFrame
+	for i, fifo := range [2]*frameFIFO{&q.ctrl, &q.user} {
+		for f, ok := fifo.pop(); ok; f, ok = fifo.pop() {
+			queued[i] = append(queued[i], f)
+		}
+	}
+	disconnect := peerMayCount(queued[0])
+	for i, fifo := range [2]*frameFIFO{&q.ctrl, &q.user} {
+		for _, f := range queued[i] {
+			if f.msg == nil || neededWhenDown(f.msg, disconnect) {
+				fifo.push(f) // markers and kept frames, in their order
+				if f.msg != nil {
+					left++
+				}
+				continue
+			}
+			q.taken(f)
+			dropped++
+		}
+	}
+	return dropped, left, true
+}
+
+// peerMayCount reports whether the peer of an unopened link may count this
+// node as its neighbour, from the control frames queued on the link:
+// unless they hold this node's own high-priority NEIGHBOR and no accepted
+// NEIGHBOR_REPLY.
+func peerMayCount(ctrl []outFrame) bool {
+	asked, accepted := false, false
+	for _, f := range ctrl {
+		switch m := f.msg.(type) {
+		case neighborMsg:
+			asked = asked || m.HighPriority
+		case neighborReplyMsg:
+			accepted = accepted || m.Accepted
+		}
+	}
+	return accepted || !asked
+}
+
+// neededWhenDown reports whether msg, queued on a neighbour's link that
+// went down before its stream opened, is still sent: disconnect says
+// whether the peer may count this node (peerMayCount).
+func neededWhenDown(msg Message, disconnect bool) bool {
+	switch msg.(type) {
+	case disconnectMsg:
+		return disconnect
+	case forwardJoinMsg, shuffleMsg, shuffleReplyMsg, joinMsg:
+		return true
+	}
+	return false
+}
+
+// takeLinkSlot takes a dialer slot for l's first dial, ahead of the other
+// dialers while l is an active-view link (dialerSlots.acquireAs). It
+// returns errLinkAborted or ErrShutdown when it took none.
+func (m *Memberlist) takeLinkSlot(l *outLink) error {
+	if m.dialers.acquireAs(&l.heartbeat, l.abortCh, m.shutdownCh) {
+		return nil
+	}
+	select {
+	case <-m.shutdownCh:
+		return ErrShutdown
+	default:
+		return errLinkAborted
+	}
+}

@@ -1,0 +1,201 @@
+// Runtime tests: a neighbour's link that went down before its stream
+// opened keeps the frames its peer needs and gives up its dial when none
+// is left (runtime_linkgiveup.go).
+
+package hyparlist
+
+import (
+	"slices"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// holdDialers takes every free dialer slot of m and returns a function
+// that gives them back.
+func holdDialers(m *Memberlist) (release func()) {
+	held := 0
+	for m.dialers.tryAcquire() {
+		held++
+	}
+	return func() {
+		for range held {
+			m.dialers.release()
+		}
+	}
+}
+
+// downLinkCase is a link from a to b, opened and then gone down while a
+// had no free dialer slot (the storm's case): up makes a (and perhaps b)
+// count the other as a neighbour, down makes a drop b.
+type downLinkCase struct {
+	name     string
+	up, down func(t *testing.T, a, b, x *Memberlist)
+	// givenUp: the link ends without a dial; peerCounts: b still counts a
+	// at the end (it must not whenever a dropped it).
+	givenUp bool
+}
+
+// TestRuntimeDownLinkFrames: with a's dialer slots all taken, a accepts
+// b's high-priority NEIGHBOR (b counts a) and then evicts b for another
+// node: its link to b has not dialled yet. b needs the DISCONNECT, or it
+// keeps a neighbour only it counts until that link fails as silent. So
+// the link keeps the DISCONNECT and dials once a slot frees. Fails on
+// session 15's storm15 branch (a2ecc97), which gave such a link up with
+// every frame: b still counted a. The cases where b cannot count a, or
+// where b dropped a first, give the dial up at once (the give-up itself;
+// fails without closeDownLink: the writer waits for a slot).
+func TestRuntimeDownLinkFrames(t *testing.T) {
+	evict := func(t *testing.T, a, b, x *Memberlist) {
+		// A high-priority NEIGHBOR from x fills a's view of one: b is
+		// evicted and told DISCONNECT.
+		onLoop(t, a, func(l *runLoop) {
+			l.onInbound(inbound{from: x.self, msg: neighborMsg{HighPriority: true}})
+		})
+		// x counts a, as after its own request, so that a's answer
+		// does not make x disconnect a, and a stays busy with x.
+		onLoop(t, x, func(l *runLoop) {
+			l.onInbound(inbound{from: a.self, msg: neighborMsg{HighPriority: true}})
+		})
+	}
+	cases := []downLinkCase{{
+		name: "b asked, a evicts b",
+		up: func(t *testing.T, a, b, x *Memberlist) {
+			onLoop(t, a, func(l *runLoop) {
+				l.onInbound(inbound{from: b.self, msg: neighborMsg{HighPriority: true}})
+			})
+			// b counts a, as after its own high-priority request.
+			onLoop(t, b, func(l *runLoop) {
+				l.onInbound(inbound{from: a.self, msg: neighborMsg{HighPriority: true}})
+			})
+		},
+		down: evict,
+	}, {
+		name: "a asked, a evicts b before asking reached it",
+		up: func(t *testing.T, a, b, x *Memberlist) {
+			// A join walk from x ends at a: a adds b and asks it with
+			// high priority.
+			onLoop(t, a, func(l *runLoop) {
+				l.onInbound(inbound{from: x.self, msg: forwardJoinMsg{Joiner: b.self, TTL: 0}})
+			})
+		},
+		down:    evict,
+		givenUp: true,
+	}, {
+		name: "b asked, b drops a first",
+		up: func(t *testing.T, a, b, x *Memberlist) {
+			onLoop(t, a, func(l *runLoop) {
+				l.onInbound(inbound{from: b.self, msg: neighborMsg{HighPriority: true}})
+			})
+		},
+		down: func(t *testing.T, a, b, x *Memberlist) {
+			onLoop(t, a, func(l *runLoop) {
+				l.onInbound(inbound{from: b.self, msg: disconnectMsg{Alive: true}})
+			})
+		},
+		givenUp: true,
+	}}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				sink := newInmemSink(time.Hour, time.Hour)
+				c := newMockClusterWithSink(t, 3, func(c *Config) { c.ActiveViewSize, c.ShuffleActive = 1, 1 }, sink)
+				defer c.shutdown()
+				a, b, x := c.nodes[0].ml, c.nodes[1].ml, c.nodes[2].ml
+				release := holdDialers(a)
+				tc.up(t, a, b, x)
+				synctest.Wait()
+				var k *outLink
+				onLoop(t, a, func(l *runLoop) {
+					if !l.hv.isActive(b.self.Name) {
+						t.Fatal("a does not count b")
+					}
+					k = l.links[b.self.Name]
+				})
+				if k == nil {
+					t.Fatal("a has no link to b")
+				}
+				tc.down(t, a, b, x)
+				synctest.Wait()
+				onLoop(t, a, func(l *runLoop) {
+					if l.hv.isActive(b.self.Name) {
+						t.Fatal("a still counts b")
+					}
+				})
+				select {
+				case <-k.done:
+					if !tc.givenUp {
+						t.Error("the link ended without a slot, dropping what b needs")
+					}
+				default:
+					if tc.givenUp {
+						t.Error("the link still waits for a slot with nothing b needs")
+					}
+				}
+				if n := counterSum(sink, "hyparlist.link.down_unsent"); (n == 1) != tc.givenUp {
+					t.Errorf("link.down_unsent = %v, given up %v", n, tc.givenUp)
+				}
+				release()
+				<-k.done
+				synctest.Wait()
+				onLoop(t, b, func(l *runLoop) {
+					if l.hv.isActive(a.self.Name) {
+						t.Error("b still counts a, which dropped it: the DISCONNECT never came")
+					}
+				})
+				if n := a.dialers.inUse(); n != 0 {
+					t.Errorf("%d slots in use at the end, want 0", n)
+				}
+			})
+		})
+	}
+}
+
+// TestRuntimeDownLinkKeepsNeeded: of the frames queued on a link gone
+// down before its stream opened, only the DISCONNECT (unless the link
+// still holds this node's own high-priority NEIGHBOR and no accepted
+// reply) and the walks stay; an opened link keeps everything.
+func TestRuntimeDownLinkKeepsNeeded(t *testing.T) {
+	frames := func(k *outLink) []MessageType {
+		var got []MessageType
+		for f, ok := k.take(); ok; f, ok = k.take() {
+			if f.msg != nil {
+				got = append(got, f.msg.Type())
+			}
+		}
+		return got
+	}
+	p := Peer{Name: "p", Addr: "p:1"}
+	cases := []struct {
+		name string
+		msgs []Message
+		want []MessageType
+	}{
+		{"accepted then evicted", []Message{neighborReplyMsg{Accepted: true}, ihaveMsg{}, keepaliveMsg{}, disconnectMsg{Alive: true}},
+			[]MessageType{typeDisconnect}},
+		{"own request then evicted", []Message{neighborMsg{HighPriority: true}, pruneMsg{}, disconnectMsg{Alive: true}}, nil},
+		{"own request crossed with the peer's", []Message{neighborMsg{HighPriority: true}, neighborReplyMsg{Accepted: true}, disconnectMsg{Alive: true}},
+			[]MessageType{typeDisconnect}},
+		{"walks", []Message{forwardJoinMsg{Joiner: p}, shuffleMsg{Origin: p}, memberDigestMsg{Join: true}, gossipMsg{Class: ClassUser}, graftMsg{}},
+			[]MessageType{typeForwardJoin, typeShuffle}},
+	}
+	for _, tc := range cases {
+		k := newOutLink(p, 16, 1<<20)
+		for _, m := range tc.msgs {
+			if ok, _ := k.push(outFrame{msg: m}); !ok {
+				t.Fatalf("%s: queue full", tc.name)
+			}
+		}
+		dropped, left, unopened := k.keepNeeded()
+		got := frames(k)
+		if !unopened || left != len(tc.want) || dropped != len(tc.msgs)-len(tc.want) || !slices.Equal(got, tc.want) {
+			t.Errorf("%s: kept %v (left %d, dropped %d, unopened %v), want %v", tc.name, got, left, dropped, unopened, tc.want)
+		}
+	}
+	k := newOutLink(p, 16, 1<<20)
+	k.conn = &mockConn{}
+	k.push(outFrame{msg: ihaveMsg{}})
+	if dropped, _, unopened := k.keepNeeded(); unopened || dropped != 0 {
+		t.Errorf("an open link dropped %d frames (unopened %v)", dropped, unopened)
+	}
+}
