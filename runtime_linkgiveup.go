@@ -70,6 +70,11 @@ func (r *runtimeMetrics) downDropped(n int) {
 // k as any other link: Leave waits for its links' last frames.
 func (l *runLoop) closeDownLink(k *outLink) {
 	l.closeLink(k)
+	select {
+	case <-k.abortCh:
+		return // closeLink found its queue full
+	default:
+	}
 	if l.leave.active {
 		return
 	}
