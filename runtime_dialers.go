@@ -6,7 +6,6 @@ package hyparlist
 import (
 	"slices"
 	"sync"
-	"sync/atomic"
 )
 
 // This file owns the dialer slots: the bound on the outgoing streams a node
@@ -37,13 +36,16 @@ import (
 // liveness probe, the least urgent dial, starts only when it leaves a slot
 // free for links (tryAcquireSpare).
 //
-// The first dial of a link of the node's active view goes before the other
-// waiting dials (acquireAs with the link's heartbeat flag, also read when
-// the flag is set during the wait): its peer fails the link as silent if
-// its first frame comes later than TCPTimeout plus the link silence limit
-// (runtime_silence.go), and in the bench's join storm of 1,000 nodes
-// (BENCHMARKS.md, session 15) the active views' links were about one in
-// six of the waiting dials, behind transient and closed links. That order
+// The first dial of a link of the node's active view, or of a link that
+// carries a DISCONNECT, goes before the other waiting dials (acquireAs
+// with outLink.dialUrgent, also read when it changes during the wait): a
+// peer fails its link as silent if the first frame on this node's link
+// comes later than TCPTimeout plus the link silence limit
+// (runtime_silence.go), and a peer that still counts this node as a
+// neighbour does so unless the DISCONNECT comes first. In the bench's
+// join storm of 1,000 nodes (BENCHMARKS.md, session 15) the active views'
+// links were about one in six of the waiting dials, behind transient and
+// closed links. That order
 // is capped: after maxUrgentInARow slots in a row went to urgent dials
 // while another dial waited, the next slot goes to the oldest of the
 // others, so that join retries, SendReliable, shuffles and repairs always
@@ -96,13 +98,13 @@ type dialerSlots struct {
 type dialWaiter struct {
 	// granted is closed when the waiter is given a slot.
 	granted chan struct{}
-	// urgent, when not nil and set, puts the waiter before those without
-	// (a link of the active view: outLink.heartbeat).
-	urgent *atomic.Bool
+	// urgent, when not nil and true, puts the waiter before those
+	// without (outLink.dialUrgent).
+	urgent func() bool
 }
 
 // isUrgent reports whether w goes before the other waiters.
-func (w dialWaiter) isUrgent() bool { return w.urgent != nil && w.urgent.Load() }
+func (w dialWaiter) isUrgent() bool { return w.urgent != nil && w.urgent() }
 
 // newDialerSlots returns limit free slots.
 func newDialerSlots(limit int) *dialerSlots {
@@ -115,10 +117,11 @@ func (d *dialerSlots) acquire(stop, done <-chan struct{}) bool {
 	return d.acquireAs(nil, stop, done)
 }
 
-// acquireAs is acquire for a dialler that, while urgent is set, goes
-// before the waiters for whom it is not (up to maxUrgentInARow slots in a
-// row); nil is never urgent.
-func (d *dialerSlots) acquireAs(urgent *atomic.Bool, stop, done <-chan struct{}) bool {
+// acquireAs is acquire for a dialler that, while urgent reports true,
+// goes before the waiters for whom it does not (up to maxUrgentInARow
+// slots in a row); nil is never urgent. urgent is called with the slots'
+// lock held: it must not take it.
+func (d *dialerSlots) acquireAs(urgent func() bool, stop, done <-chan struct{}) bool {
 	d.mu.Lock()
 	if d.used < d.limit && len(d.waiters) == 0 {
 		d.used++

@@ -184,7 +184,7 @@ func TestDialerSlotsUrgentFirst(t *testing.T) {
 		d.acquire(nil, nil)
 		var u1, u2, never atomic.Bool
 		u1.Store(true)
-		order := waitInOrder(d, []string{"plain", "not yet", "urgent", "never"}, []*atomic.Bool{nil, &u2, &u1, &never})
+		order := waitInOrder(d, []string{"plain", "not yet", "urgent", "never"}, []func() bool{nil, u2.Load, u1.Load, never.Load})
 		u2.Store(true)
 		got := order(5)
 		if want := []string{"not yet", "urgent", "plain", "never"}; !slices.Equal(got, want) {
@@ -205,10 +205,10 @@ func TestDialerSlotsUrgentCapped(t *testing.T) {
 		var urgent atomic.Bool
 		urgent.Store(true)
 		names := []string{"plain1", "plain2"}
-		flags := []*atomic.Bool{nil, nil}
+		flags := []func() bool{nil, nil}
 		for i := range 10 {
 			names = append(names, fmt.Sprintf("urgent%d", i))
-			flags = append(flags, &urgent)
+			flags = append(flags, urgent.Load)
 		}
 		got := waitInOrder(d, names, flags)(len(names))
 		run := maxUrgentInARow
@@ -224,7 +224,7 @@ func TestDialerSlotsUrgentCapped(t *testing.T) {
 // waitInOrder starts one waiter per name on d, in order, urgent when its
 // flag is set; the function it returns gives back n slots one at a time
 // and returns the names in the order they got one. Call it in a bubble.
-func waitInOrder(d *dialerSlots, names []string, urgent []*atomic.Bool) func(n int) []string {
+func waitInOrder(d *dialerSlots, names []string, urgent []func() bool) func(n int) []string {
 	var mu sync.Mutex
 	var order []string
 	for i, name := range names {

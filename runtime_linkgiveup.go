@@ -43,8 +43,9 @@ package hyparlist
 //
 // When no message is left the link gives up: its writer stops waiting
 // for a slot, or stops its dial, and the link ends (metric
-// hyparlist.link.down_unsent). Otherwise it dials as a transient link, in
-// the slots' order of arrival. A link whose writer has taken a frame
+// hyparlist.link.down_unsent). Otherwise it dials as a transient link;
+// one that carries a DISCONNECT goes ahead of the other dials, as an
+// active-view link does (outLink.dialUrgent, runtime_dialers.go). A link whose writer has taken a frame
 // (its stream is open) writes its queue as before, and so do the links of
 // Leave and of the exchanges closed after their last word
 // (runtime_oneshot.go).
@@ -111,6 +112,7 @@ func (k *outLink) keepNeeded() (dropped, left int, unopened bool) {
 		}
 	}
 	disconnect := peerMayCount(queued[0])
+	q.disconnect.Store(q.disconnect.Load() && disconnect)
 	for i, fifo := range [2]*frameFIFO{&q.ctrl, &q.user} {
 		for _, f := range queued[i] {
 			if f.msg == nil || neededWhenDown(f.msg, disconnect) {
@@ -157,11 +159,16 @@ func neededWhenDown(msg Message, disconnect bool) bool {
 	return false
 }
 
+// dialUrgent reports whether l's first dial goes ahead of the other
+// dials (runtime_dialers.go): while l is an active-view link, or once it
+// carries a DISCONNECT, which its peer needs before it judges l silent.
+func (l *outLink) dialUrgent() bool { return l.heartbeat.Load() || l.disconnect.Load() }
+
 // takeLinkSlot takes a dialer slot for l's first dial, ahead of the other
-// dialers while l is an active-view link (dialerSlots.acquireAs). It
-// returns errLinkAborted or ErrShutdown when it took none.
+// dialers while l.dialUrgent (dialerSlots.acquireAs). It returns
+// errLinkAborted or ErrShutdown when it took none.
 func (m *Memberlist) takeLinkSlot(l *outLink) error {
-	if m.dialers.acquireAs(&l.heartbeat, l.abortCh, m.shutdownCh) {
+	if m.dialers.acquireAs(l.dialUrgent, l.abortCh, m.shutdownCh) {
 		return nil
 	}
 	select {

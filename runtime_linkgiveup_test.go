@@ -154,7 +154,8 @@ func TestRuntimeDownLinkFrames(t *testing.T) {
 // TestRuntimeDownLinkKeepsNeeded: of the frames queued on a link gone
 // down before its stream opened, only the DISCONNECT (unless the link
 // still holds this node's own high-priority NEIGHBOR and no accepted
-// reply) and the walks stay; an opened link keeps everything.
+// reply) and the walks stay, and a link that keeps a DISCONNECT dials
+// ahead of others; an opened link keeps everything.
 func TestRuntimeDownLinkKeepsNeeded(t *testing.T) {
 	frames := func(k *outLink) []MessageType {
 		var got []MessageType
@@ -187,6 +188,9 @@ func TestRuntimeDownLinkKeepsNeeded(t *testing.T) {
 			}
 		}
 		dropped, left, unopened := k.keepNeeded()
+		if urgent := slices.Contains(tc.want, typeDisconnect); k.dialUrgent() != urgent {
+			t.Errorf("%s: dial urgent %v, want %v (a DISCONNECT kept)", tc.name, k.dialUrgent(), urgent)
+		}
 		got := frames(k)
 		if !unopened || left != len(tc.want) || dropped != len(tc.msgs)-len(tc.want) || !slices.Equal(got, tc.want) {
 			t.Errorf("%s: kept %v (left %d, dropped %d, unopened %v), want %v", tc.name, got, left, dropped, unopened, tc.want)
