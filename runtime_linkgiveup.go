@@ -16,14 +16,11 @@ package hyparlist
 // their peer.
 //
 // Most of what such a link holds only a neighbour uses: Plumtree's
-// payloads, IHAVEs, GRAFTs and PRUNEs (the peer gets the payloads from its
-// other neighbours, and this node's Plumtree grafts from its other
-// announcers), keepalives and pings, NEIGHBOR requests and their answers,
-// and the member list's exchange that a new link starts (the periodic
-// exchanges with the other neighbours repair the lists, and a join
-// exchange left without an answer starts again with another neighbour
-// after joinExchangeRetry, membership_join.go). Those are dropped (metric
-// hyparlist.link.down_dropped). Kept are:
+// ClassUser payloads, IHAVEs, GRAFTs and PRUNEs (the peer gets the
+// payloads from its other neighbours, and this node's Plumtree grafts from
+// its other announcers), keepalives and pings, NEIGHBOR requests and
+// their answers. Those are dropped (metric hyparlist.link.down_dropped).
+// Kept are:
 //
 //   - the DISCONNECT that ended the link, which a peer that counts this
 //     node as its neighbour needs: without it the peer keeps a neighbour
@@ -39,7 +36,15 @@ package hyparlist
 //     (a stray acceptance would only make it send another DISCONNECT);
 //   - the walks (FORWARD_JOIN, SHUFFLE and its reply) and JOIN: other
 //     nodes act on them whether or not the two are neighbours, and a
-//     joiner whose walks are lost gets fewer neighbours.
+//     joiner whose walks are lost gets fewer neighbours;
+//   - ClassMembership payloads (announcements and refutations,
+//     membership_announce.go) and the member list's exchanges (digest,
+//     buckets, records, user state): the peer takes them from a node it
+//     does not count. A node's own announcement goes eagerly to its
+//     neighbours with no IHAVE elsewhere, so one dropped here may be lost
+//     for good, and a refutation lost lets a live member's suspicion
+//     expire (found by review of the first version of this rule, which
+//     dropped them). A link that keeps them keeps its dial.
 //
 // When no message is left the link gives up: its writer stops waiting
 // for a slot, or stops its dial, and the link ends (metric
@@ -150,11 +155,14 @@ func peerMayCount(ctrl []outFrame) bool {
 // went down before its stream opened, is still sent: disconnect says
 // whether the peer may count this node (peerMayCount).
 func neededWhenDown(msg Message, disconnect bool) bool {
-	switch msg.(type) {
+	switch m := msg.(type) {
 	case disconnectMsg:
 		return disconnect
-	case forwardJoinMsg, shuffleMsg, shuffleReplyMsg, joinMsg:
+	case forwardJoinMsg, shuffleMsg, shuffleReplyMsg, joinMsg,
+		memberDigestMsg, memberBucketsMsg, memberRecordsMsg, memberUserStateMsg:
 		return true
+	case gossipMsg:
+		return m.Class == ClassMembership
 	}
 	return false
 }

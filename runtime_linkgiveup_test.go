@@ -34,6 +34,11 @@ type downLinkCase struct {
 	// givenUp: the link ends without a dial; peerCounts: b still counts a
 	// at the end (it must not whenever a dropped it).
 	givenUp bool
+	// settled: a already has a neighbour y (active view of 2) when b comes
+	// up, so that b is not its first: a neither announces itself to b nor
+	// starts its join exchange with it (membership_neighbors.go), both of
+	// which a down link keeps.
+	settled bool
 }
 
 // TestRuntimeDownLinkFrames: with a's dialer slots all taken, a accepts
@@ -42,9 +47,12 @@ type downLinkCase struct {
 // keeps a neighbour only it counts until that link fails as silent. So
 // the link keeps the DISCONNECT and dials once a slot frees. Fails on
 // session 15's storm15 branch (a2ecc97), which gave such a link up with
-// every frame: b still counted a. The cases where b cannot count a, or
-// where b dropped a first, give the dial up at once (the give-up itself;
-// fails without closeDownLink: the writer waits for a slot).
+// every frame: b still counted a. Where b cannot count a the DISCONNECT
+// is dropped, but b, a's first neighbour, still gets a's announcement and
+// join exchange: the link dials. Where b dropped a first and b was not
+// a's first neighbour, nothing is left and the dial is given up at once
+// (the give-up itself; fails without closeDownLink: the writer waits for
+// a slot).
 func TestRuntimeDownLinkFrames(t *testing.T) {
 	evict := func(t *testing.T, a, b, x *Memberlist) {
 		// A high-priority NEIGHBOR from x fills a's view of one: b is
@@ -79,8 +87,7 @@ func TestRuntimeDownLinkFrames(t *testing.T) {
 				l.onInbound(inbound{from: x.self, msg: forwardJoinMsg{Joiner: b.self, TTL: 0}})
 			})
 		},
-		down:    evict,
-		givenUp: true,
+		down: evict,
 	}, {
 		name: "b asked, b drops a first",
 		up: func(t *testing.T, a, b, x *Memberlist) {
@@ -94,14 +101,32 @@ func TestRuntimeDownLinkFrames(t *testing.T) {
 			})
 		},
 		givenUp: true,
+		settled: true,
 	}}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				sink := newInmemSink(time.Hour, time.Hour)
-				c := newMockClusterWithSink(t, 3, func(c *Config) { c.ActiveViewSize, c.ShuffleActive = 1, 1 }, sink)
+				view := 1
+				if tc.settled {
+					view = 2
+				}
+				c := newMockClusterWithSink(t, 4, func(c *Config) { c.ActiveViewSize, c.ShuffleActive = view, 1 }, sink)
 				defer c.shutdown()
-				a, b, x := c.nodes[0].ml, c.nodes[1].ml, c.nodes[2].ml
+				a, b, x, y := c.nodes[0].ml, c.nodes[1].ml, c.nodes[2].ml, c.nodes[3].ml
+				if tc.settled {
+					onLoop(t, a, func(l *runLoop) {
+						l.onInbound(inbound{from: y.self, msg: neighborMsg{HighPriority: true}})
+					})
+					onLoop(t, y, func(l *runLoop) {
+						l.onInbound(inbound{from: a.self, msg: neighborMsg{HighPriority: true}})
+					})
+					// Let a's link to y finish its dial and give its
+					// slot back, so that b's link finds none.
+					for synctest.Wait(); a.dialers.inUse() > 0; synctest.Wait() {
+						time.Sleep(time.Millisecond)
+					}
+				}
 				release := holdDialers(a)
 				tc.up(t, a, b, x)
 				synctest.Wait()
@@ -154,7 +179,8 @@ func TestRuntimeDownLinkFrames(t *testing.T) {
 // TestRuntimeDownLinkKeepsNeeded: of the frames queued on a link gone
 // down before its stream opened, only the DISCONNECT (unless the link
 // still holds this node's own high-priority NEIGHBOR and no accepted
-// reply) and the walks stay, and a link that keeps a DISCONNECT dials
+// reply), the walks, ClassMembership gossip and the member list's
+// exchanges stay, and a link that keeps a DISCONNECT dials
 // ahead of others; an opened link keeps everything.
 func TestRuntimeDownLinkKeepsNeeded(t *testing.T) {
 	frames := func(k *outLink) []MessageType {
@@ -177,8 +203,11 @@ func TestRuntimeDownLinkKeepsNeeded(t *testing.T) {
 		{"own request then evicted", []Message{neighborMsg{HighPriority: true}, pruneMsg{}, disconnectMsg{Alive: true}}, nil},
 		{"own request crossed with the peer's", []Message{neighborMsg{HighPriority: true}, neighborReplyMsg{Accepted: true}, disconnectMsg{Alive: true}},
 			[]MessageType{typeDisconnect}},
-		{"walks", []Message{forwardJoinMsg{Joiner: p}, shuffleMsg{Origin: p}, memberDigestMsg{Join: true}, gossipMsg{Class: ClassUser}, graftMsg{}},
+		{"walks", []Message{forwardJoinMsg{Joiner: p}, shuffleMsg{Origin: p}, gossipMsg{Class: ClassUser}, graftMsg{}},
 			[]MessageType{typeForwardJoin, typeShuffle}},
+		{"member list", []Message{pingMsg{}, gossipMsg{Class: ClassMembership}, memberDigestMsg{Join: true}, memberBucketsMsg{},
+			memberRecordsMsg{}, memberUserStateMsg{}, gossipMsg{Class: ClassUser}, linkPingMsg{}},
+			[]MessageType{typeGossip, typeMemberDigest, typeMemberBuckets, typeMemberRecords, typeMemberUserState}},
 	}
 	for _, tc := range cases {
 		k := newOutLink(p, 16, 1<<20)
@@ -202,4 +231,82 @@ func TestRuntimeDownLinkKeepsNeeded(t *testing.T) {
 	if dropped, _, unopened := k.keepNeeded(); unopened || dropped != 0 {
 		t.Errorf("an open link dropped %d frames (unopened %v)", dropped, unopened)
 	}
+}
+
+// queuedMembershipGossip returns the IDs of the ClassMembership gossip
+// queued on k, leaving its queues as they were.
+func queuedMembershipGossip(k *outLink) []MessageID {
+	q := &k.linkQueues
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var ids []MessageID
+	for _, fifo := range [2]*frameFIFO{&q.ctrl, &q.user} {
+		var fs []outFrame
+		for f, ok := fifo.pop(); ok; f, ok = fifo.pop() {
+			fs = append(fs, f)
+		}
+		for _, f := range fs {
+			if g, ok := f.msg.(gossipMsg); ok && g.Class == ClassMembership {
+				ids = append(ids, g.ID)
+			}
+			fifo.push(f)
+		}
+	}
+	return ids
+}
+
+// TestRuntimeDownLinkKeepsAnnouncement: with a's dialer slots all taken,
+// a accepts b's high-priority NEIGHBOR, its first neighbour, and
+// announces its own record: the Plumtree broadcast goes eagerly to b
+// alone, with no IHAVE elsewhere. a then evicts b before the link has
+// dialled. The announcement (as a refutation would) must still reach b:
+// it is lost for good otherwise, and a live member's suspicion could
+// expire. Fails on 695cdeb, which dropped every gossip of a down link:
+// b never saw the announcement.
+func TestRuntimeDownLinkKeepsAnnouncement(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newMockCluster(t, 3, func(c *Config) { c.ActiveViewSize, c.ShuffleActive = 1, 1 })
+		defer c.shutdown()
+		a, b, x := c.nodes[0].ml, c.nodes[1].ml, c.nodes[2].ml
+		release := holdDialers(a)
+		onLoop(t, a, func(l *runLoop) {
+			l.onInbound(inbound{from: b.self, msg: neighborMsg{HighPriority: true}})
+		})
+		onLoop(t, b, func(l *runLoop) {
+			l.onInbound(inbound{from: a.self, msg: neighborMsg{HighPriority: true}})
+		})
+		synctest.Wait()
+		var k *outLink
+		onLoop(t, a, func(l *runLoop) { k = l.links[b.self.Name] })
+		if k == nil {
+			t.Fatal("a has no link to b")
+		}
+		ids := queuedMembershipGossip(k)
+		if len(ids) == 0 {
+			t.Fatal("a's announcement is not queued for b")
+		}
+		// A high-priority NEIGHBOR from x evicts b.
+		onLoop(t, a, func(l *runLoop) {
+			l.onInbound(inbound{from: x.self, msg: neighborMsg{HighPriority: true}})
+		})
+		onLoop(t, x, func(l *runLoop) {
+			l.onInbound(inbound{from: a.self, msg: neighborMsg{HighPriority: true}})
+		})
+		synctest.Wait()
+		onLoop(t, a, func(l *runLoop) {
+			if l.hv.isActive(b.self.Name) {
+				t.Fatal("a still counts b")
+			}
+		})
+		release()
+		<-k.done
+		synctest.Wait()
+		onLoop(t, b, func(l *runLoop) {
+			for _, id := range ids {
+				if !l.pt.known(id) {
+					t.Errorf("b never got a's announcement %v", id)
+				}
+			}
+		})
+	})
 }
