@@ -188,7 +188,11 @@
 //     recognises (runtime_recent*.go), joins and leaves
 //     (runtime_join*.go, runtime_leave.go; runtime_leave_order.go holds a
 //     member's left behind the broadcasts it sent just before it), the
-//     dialer slots, fewer while the node is behind (runtime_dialers.go),
+//     dialer slots, fewer while the node is behind, with the first dials
+//     of active-view links ahead of the others up to a cap
+//     (runtime_dialers.go), the links of neighbours gone down before
+//     their stream opened, which keep only what their peer needs and
+//     otherwise give up their dial (runtime_linkgiveup.go),
 //     the dials that confirm second-hand members (runtime_confirm.go),
 //     dials that fail for want of the node's own resources
 //     (runtime_localfail.go), the check of broadcast signatures

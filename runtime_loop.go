@@ -539,14 +539,15 @@ func (l *runLoop) neighborUp(p Peer) {
 	l.notifyNeighbor(true, l.peerNode(p))
 }
 
-// neighborDown closes the link to p once its queue is written and tells
+// neighborDown closes the link to p once its queue is written (only what
+// p needs, if nothing was written yet: runtime_linkgiveup.go) and tells
 // the other cores.
 func (l *runLoop) neighborDown(p Peer) {
 	l.m.metrics.neighborDown()
 	delete(l.lastHeard, p.Name)
 	l.forgetPings(p.Name)
 	if k := l.links[p.Name]; k != nil {
-		l.closeLink(k)
+		l.closeDownLink(k) // runtime_linkgiveup.go
 	}
 	l.feed(corePlumtree, NeighborDown{Peer: p})
 	l.feed(coreMembership, NeighborDown{Peer: p})

@@ -49,6 +49,13 @@ import (
 //	                                        dropped for a full control queue
 //	                                        (runtime_linkgraft.go)
 //	hyparlist.link.send_dropped             counter (no link could be opened)
+//	hyparlist.link.down_dropped             counter: frames dropped from the
+//	                                        links of neighbours that went
+//	                                        down before their stream opened
+//	                                        (runtime_linkgiveup.go)
+//	hyparlist.link.down_unsent              counter: such links given up,
+//	                                        with nothing left that their
+//	                                        peer needs (no dial)
 //	hyparlist.link.user_deferred            counter: broadcast payloads sent as
 //	                                        an IHAVE because the link's user
 //	                                        queue was full (runtime_backpressure.go)
