@@ -72,6 +72,9 @@ func (l *runLoop) deferUser(k *outLink, msg Message) bool {
 	}
 	k.deferred = append(k.deferred, ihaveEntry{ID: g.ID, Round: g.Round})
 	l.m.metrics.userDeferred()
+	if l.isAnswer(k, msg) {
+		l.m.metrics.answerUnheld() // past the hold's bounds (holdAnswer)
+	}
 	return true
 }
 

@@ -36,7 +36,8 @@ import (
 // its bytes with the message cache: an answer the cache has dropped
 // meanwhile keeps its payload alive); per node, that times the open
 // links (ActiveViewSize + transient links, runLoop.maxLinks). Past
-// either bound, an answer is announced again as before. Held answers are
+// either bound, an answer is announced again as before
+// (hyparlist.link.answer_unheld). Held answers are
 // dropped with their link (the asker grafts them again, of another
 // announcer if it has one). They do not count in the broadcast backlog
 // (runtime_backlog.go): they are payloads relayed for others, which are

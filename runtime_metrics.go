@@ -66,6 +66,10 @@ import (
 //	hyparlist.link.answer_expired           counter: held GRAFT answers
 //	                                        dropped, held MessageCacheTTL
 //	                                        (runtime_graftanswer.go)
+//	hyparlist.link.answer_unheld            counter: GRAFT answers announced
+//	                                        again because the link held its
+//	                                        most answers or bytes already
+//	                                        (runtime_graftanswer.go)
 //	hyparlist.stream.refused                counter, label "reason": limit,
 //	                                        handshake_limit, source_limit,
 //	                                        source_handshake_limit,
@@ -191,6 +195,7 @@ var (
 	keyUserDeferred     = []string{"hyparlist", "link", "user_deferred"}
 	keyAnswerHeld       = []string{"hyparlist", "link", "answer_held"}
 	keyAnswerExpired    = []string{"hyparlist", "link", "answer_expired"}
+	keyAnswerUnheld     = []string{"hyparlist", "link", "answer_unheld"}
 	keyGraftDropped     = []string{"hyparlist", "link", "graft_dropped"}
 	keyStreamRefused    = []string{"hyparlist", "stream", "refused"}
 	keyInboundStreams   = []string{"hyparlist", "streams", "inbound"}
@@ -300,6 +305,10 @@ func (r *runtimeMetrics) answerHeld() { r.sink.IncrCounterWithLabels(keyAnswerHe
 
 // answerExpired counts a held GRAFT answer dropped after MessageCacheTTL.
 func (r *runtimeMetrics) answerExpired() { r.sink.IncrCounterWithLabels(keyAnswerExpired, 1, r.labels) }
+
+// answerUnheld counts a GRAFT answer the link's full hold refused, which
+// is announced again instead.
+func (r *runtimeMetrics) answerUnheld() { r.sink.IncrCounterWithLabels(keyAnswerUnheld, 1, r.labels) }
 
 // graftDropped counts a GRAFT of IDs dropped for a full control queue.
 func (r *runtimeMetrics) graftDropped() { r.sink.IncrCounterWithLabels(keyGraftDropped, 1, r.labels) }
