@@ -272,6 +272,18 @@ func (l *runLoop) acceptOrigin(peer Peer, g gossipMsg) bool {
 		}
 		l.m.refuseBroadcast(refusedOriginKey, peer, g, nil)
 		return false
+	case o.retiredKey(name, k, g.ID.Seq):
+		// A number where the captures of keys that lost their floor
+		// lie, under a key without one: a replay of such a key, or a
+		// run that started before it lost its floor. Bound only by a
+		// key check, which a live member's address answers
+		// (runtime_sign_floor.go).
+		l.checkKey(name)
+		if l.hold(peer, g, k) {
+			return false
+		}
+		l.m.refuseBroadcast(refusedSeqTooOld, peer, g, nil)
+		return false
 	case !ok && len(o.keys) >= o.max && !o.evict(l.ms, l.now):
 		l.m.refuseBroadcast(refusedOriginFull, peer, g, nil)
 		return false

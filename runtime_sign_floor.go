@@ -92,22 +92,38 @@ import "time"
 // number of another key then refuses, below the window, more of a key's
 // own numbers than needed, never fewer.
 //
-// Not covered (SECURITY.md, "Replays" under what is not protected): the
-// captures of a key that lost its floor (floorKeysPerName other keys of
-// the name admitted while the member was live after the key was last
-// admitted while it was live: restarts under new keys, or a forger's keys
-// bound while the member was gone or by a key check answered at its
-// address); a gone member's floors evicted by listed
-// names once floorKeepGone has passed (a forger can list made-up names only
-// at the rate the member table admits new records); a name that got no
-// floor because the table was full of names listed now or within
-// floorKeepGone.
+// Session 17 closed the fourth: a key that lost its floor to
+// floorKeysPerName later keys of its name (restarts under new keys, or a
+// forger's keys admitted while the member was live) had its captures
+// bound again on first use once the member was gone, with a window without
+// a floor, and delivered again (TestRuntimeReplayRetiredKey). Now the key
+// that gives way raises the name's retired number to its top, capped at
+// the clock; a key without a floor of the name is not bound on first use
+// with a number at or below it (retiredKey): such a broadcast starts a key
+// check where the member is live, is held for it and bound by it
+// (TestRuntimeRetiredNumberKeyChecked), and is refused (seq_too_old)
+// otherwise. Every run numbers its broadcasts from its clock at start
+// (startSequence), so a genuine later run is above the number, unless it
+// started before the key gave way or its clock is behind: then it is
+// heard once a key check binds its key, one dial, and not while it is gone.
+// 10.4 bytes more per name (measured below).
+//
+// Not covered (SECURITY.md, "Replays" under what is not protected): a key
+// check answered at the member's address with the retired key (the path,
+// or the address taken after the member is gone); a gone member's floors
+// evicted by listed names once floorKeepGone has passed (a forger can list
+// made-up names only at the rate the member table admits new records); a
+// name that got no floor because the table was full of names listed now or
+// within floorKeepGone. Both are limits of a table bounded by MaxMembers:
+// the node then holds nothing for the name, and keeping something for every
+// name ever seen is what the bound forbids.
 //
 // Bound: at most MaxMembers names, each with up to floorKeysPerName floors
 // of 56 bytes; measured (BenchmarkOriginFloorsHeap, BENCHMARKS.md, "Session
-// 16: replay floors"), 153.5 bytes per name with one key and 313.5 with
-// four, 15.4 and 31.4 MB at the default MaxMembers of 100,000 (main's one
-// floor per name: 110.4 bytes, 11.0 MB). When full, room
+// 17: the retired number"), 163.9 bytes per name with one key and 323.9
+// with four, 16.4 and 32.4 MB at the default MaxMembers of 100,000
+// (session 16, before the retired number: 153.5 and 313.5 bytes; session
+// 15's one floor per name: 110.4 bytes, 11.0 MB). When full, room
 // for a listed name is made as above (looked for at most once per
 // originEvictPause when none is found); when none can be made, or the name
 // is not listed, it gets no floor, and the rule before session 15 holds for
@@ -149,6 +165,12 @@ type nameFloors struct {
 	// (floorStamp; noted when a floor is made, at each member event of
 	// the name, and by eviction scans); 0, never.
 	listed int64
+	// retired: the highest number admitted under a key of the name that
+	// lost its floor to a fifth key, at most the clock (Unix
+	// nanoseconds, as startSequence) when it lost it; 0, none. A key
+	// without a floor is not bound on first use with a number at or
+	// below it (retiredKey).
+	retired uint64
 }
 
 // find returns the index of key's floor in f, or -1.
@@ -219,9 +241,25 @@ func (l *runLoop) admitted(name string, key originKey, seq uint64, w *seqWindow)
 	if len(f.keys) < floorKeysPerName {
 		f.keys = append(f.keys, k)
 	} else {
-		f.keys[f.leastUsed()] = k
+		i := f.leastUsed()
+		// The key giving way keeps its captures from replaying through
+		// the name's retired number (retiredKey), capped at the clock:
+		// a forger's key whose top is far ahead raises it no further
+		// than now, above which every later run starts its numbers.
+		f.retired = max(f.retired, min(f.keys[i].top, startSequence(l.now)))
+		f.keys[i] = k
 	}
 	o.floors[name] = f
+}
+
+// retiredKey reports whether a broadcast of name signed by key and
+// numbered seq must not bind key on first use: key has no floor of the
+// name, and seq is at or below the name's retired number, where the
+// captures of every key that lost its floor lie. A key check (answered
+// at the member's address) still binds it (cmdKeyChecked).
+func (o *originKeys) retiredKey(name string, key originKey, seq uint64) bool {
+	f, ok := o.floors[name]
+	return ok && f.retired > 0 && seq&^ptSharedBit <= f.retired && f.find(key) < 0
 }
 
 // leastUsed returns the index of the key of f admitted least recently

@@ -1,6 +1,7 @@
 package hyparlist
 
 import (
+	"bufio"
 	"bytes"
 	"path/filepath"
 	"reflect"
@@ -10,7 +11,9 @@ import (
 
 // FuzzDecodeMessage checks that decoding never panics, and that whatever
 // decodes re-encodes, decodes to an equal message, and encodes to the same
-// bytes again (the encoding is canonical). Seeds: the golden frames.
+// bytes again (the encoding is canonical), and that a stream read through a
+// buffered reader gives what an unbuffered one gives (sameFromStream).
+// Seeds: the golden frames.
 func FuzzDecodeMessage(f *testing.F) {
 	files, err := filepath.Glob(filepath.Join("testdata", "wire", "*.hex"))
 	if err != nil || len(files) == 0 {
@@ -33,6 +36,7 @@ func FuzzDecodeMessage(f *testing.F) {
 	lim := wireLimits{MaxFrameSize: 1 << 16, MaxPeers: 8, MaxIHaveEntries: 16, MaxGraftIDs: 16, MaxNameLen: 32, MaxAddrLen: 32,
 		MaxMemberRecords: 8, MaxDigestBuckets: 16, MaxUserStateSize: 64}
 	f.Fuzz(func(t *testing.T, frame []byte) {
+		sameFromStream(t, frame, lim)
 		m, err := decodeMessage(frame, lim)
 		if err != nil {
 			if m != nil {
@@ -56,4 +60,20 @@ func FuzzDecodeMessage(f *testing.F) {
 			t.Fatalf("encoding not canonical: %x then %x (%v)", again, third, err)
 		}
 	})
+}
+
+// sameFromStream fails t unless reading frame from a stream gives the same
+// outcome through a buffered reader, whose whole bodies are copied out of
+// its buffer (bufferedBody), as through an unbuffered one (readBody's
+// growing reads): the same message, or an error from both.
+func sameFromStream(t *testing.T, frame []byte, lim wireLimits) {
+	t.Helper()
+	buffered, berr := readMessageFrame(bufio.NewReaderSize(bytes.NewReader(frame), 1<<17), lim)
+	plain, perr := readMessageFrame(bytes.NewReader(frame), lim)
+	if (berr == nil) != (perr == nil) {
+		t.Fatalf("buffered read: %v; unbuffered read: %v", berr, perr)
+	}
+	if berr == nil && !reflect.DeepEqual(buffered, plain) {
+		t.Fatalf("buffered and unbuffered reads differ:\n%+v\n%+v", buffered, plain)
+	}
 }
