@@ -110,7 +110,10 @@ import "time"
 //
 // Not covered (SECURITY.md, "Replays" under what is not protected): a key
 // check answered at the member's address with the retired key (the path,
-// or the address taken after the member is gone); a gone member's floors
+// or the address taken while the member is listed live there); a retired
+// key's captures numbered above this node's clock when it gave way (the
+// member's clock ahead: the cap is this node's clock); a key that never
+// got a floor here, so never retired; a gone member's floors
 // evicted by listed names once floorKeepGone has passed (a forger can list
 // made-up names only at the rate the member table admits new records); a
 // name that got no floor because the table was full of names listed now or
