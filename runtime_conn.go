@@ -789,7 +789,7 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 		m.logger.Debug("refused connection", "remote", conn.RemoteAddr().String(), "error", err)
 		return
 	}
-	defer m.owners.release(peer.Name, conn)
+	defer m.endStream(peer.Name, conn) // runtime_linkhold.go
 	cr := &byteCounter{r: conn}
 	sr := newStreamReader(&m.readBufs, cr)
 	defer sr.release()
@@ -874,7 +874,7 @@ func (m *Memberlist) handleStreamMessage(conn net.Conn, peer Peer, version uint8
 		m.logRefusal(slog.LevelWarn, "stream_handshake", connSource(conn), "handshake message inside a stream", "from", peer.Name, "type", msg.Type().String())
 		return false
 	}
-	if !m.fromLink(conn, peer.Name, msg) {
+	if !m.fromLink(conn, in) {
 		return true
 	}
 	return m.inbox.putChecking(in, m.shutdownCh, ended)

@@ -62,6 +62,11 @@ import (
 //	                                        not_link_end: a stream's end not
 //	                                        taken for its sender's link's,
 //	                                        runtime_linkend.go)
+//	hyparlist.msg.disconnect_late           counter: DISCONNECTs refused
+//	                                        on arrival (not_link), held,
+//	                                        and applied when the stream
+//	                                        owning their sender's name
+//	                                        ended (runtime_linkhold.go)
 //	hyparlist.origin.held                   counter, label "reason":
 //	                                        delivered, refused, full,
 //	                                        dropped:
