@@ -53,14 +53,20 @@ func sendDisconnect(t *testing.T, a, b *testNode) net.Conn {
 	if err != nil {
 		t.Fatal(err)
 	}
-	frame, _, err := b.ml.crypto.appendFrame(nil, nil, disconnectMsg{Alive: true}, b.ml.lim, b.ml.sendLabel(conn))
+	writeMsg(t, b, conn, disconnectMsg{Alive: true})
+	return conn
+}
+
+// writeMsg writes msg to conn, a stream b dialled.
+func writeMsg(t *testing.T, b *testNode, conn net.Conn, msg Message) {
+	t.Helper()
+	frame, _, err := b.ml.crypto.appendFrame(nil, nil, msg, b.ml.lim, b.ml.sendLabel(conn))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := conn.Write(frame); err != nil {
 		t.Fatal(err)
 	}
-	return conn
 }
 
 // TestRuntimeDisconnectHeldForEndedLink: b closes its link stream to a
@@ -109,16 +115,18 @@ func TestRuntimeDisconnectHeldForEndedLink(t *testing.T) {
 
 // TestAttackForgedDisconnectHeld: an outsider sends DISCONNECT under a
 // neighbour's name while the neighbour's link stays open; it is held, and
-// dropped when it expires or the outsider's stream ends, so that the
+// dropped when it expires, when the outsider's stream ends, or when that
+// stream carries a later HyParView frame, so that the
 // neighbour's link ending later does not apply it: the node keeps the
 // neighbour (no DISCONNECT applied late).
 func TestAttackForgedDisconnectHeld(t *testing.T) {
 	for _, tc := range []struct {
-		name   string
-		expire bool // else the outsider closes its stream
+		name string
+		end  func(t *testing.T, b *testNode, conn net.Conn)
 	}{
-		{"expired", true},
-		{"stream ended", false},
+		{"expired", func(*testing.T, *testNode, net.Conn) { time.Sleep(heldDisconnectFor + time.Second) }},
+		{"stream ended", func(_ *testing.T, _ *testNode, conn net.Conn) { _ = conn.Close() }},
+		{"later frame", func(t *testing.T, b *testNode, conn net.Conn) { writeMsg(t, b, conn, shuffleReplyMsg{}) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -132,11 +140,7 @@ func TestAttackForgedDisconnectHeld(t *testing.T) {
 				if got := counterSum(sink, "hyparlist.msg.refused;reason="+refusedNotLink); got != 1 {
 					t.Fatalf("%v DISCONNECTs refused on arrival, want 1", got)
 				}
-				if tc.expire {
-					time.Sleep(heldDisconnectFor + time.Second)
-				} else {
-					_ = conn.Close()
-				}
+				tc.end(t, b, conn)
 				synctest.Wait()
 				if !slices.Contains(memberNames(a.ml.Neighbors()), b.rec.name) {
 					t.Fatalf("a dropped b while b's link was open")
