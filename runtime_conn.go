@@ -128,6 +128,9 @@ type outLink struct {
 	// that only a link used for one message closes after an exchange's
 	// last word (runtime_oneshot.go). Loop-owned.
 	sent int
+	// up is linkOwners.ups after the link's last NeighborUp, 0 for none: a
+	// DISCONNECT held since then is stale (runtime_linkhold.go).
+	up uint64
 }
 
 // newOutLink returns a link to peer whose queues hold depth frames and
@@ -746,6 +749,10 @@ type inbound struct {
 	// ended, with no msg, reports that the stream that carries from's
 	// active-view link ended without a DISCONNECT (runtime_linkend.go).
 	ended bool
+	// heldUps is, for a DISCONNECT held for its name's owner stream to
+	// end, linkOwners.ups when it was held plus one; 0 otherwise
+	// (runtime_linkhold.go).
+	heldUps uint64
 }
 
 // runReader serves one accepted stream: the handshake, then every frame

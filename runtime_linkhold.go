@@ -13,31 +13,32 @@ import (
 // over a new stream finds the name still owned by the old stream while
 // this node's reader of it waits for room in the loop's inbox
 // (runtime_readerend.go): the reader ends only after the loop takes its
-// last frame. In the bench's join storm of 1,000 nodes such DISCONNECTs
-// were refused 4.7–10.9 k times a run, and each left this node counting a
-// neighbour that had dropped it until the link failed as silent
-// (BENCHMARKS.md, session 16). So a DISCONNECT refused only because
-// another stream owns its name (runtime_linkowner.go) is held:
+// last frame. In the bench's join storm of 1,000 nodes DISCONNECTs were
+// refused for coming over another stream 4,718 times in a run of main and
+// 5,947 in one of this change (BENCHMARKS.md, session 16, disco16), and
+// each may have left this node counting a neighbour that had dropped it
+// until the link failed as silent. So a DISCONNECT refused only because another stream owns its
+// name (runtime_linkowner.go) is held. How many are then applied, and
+// what that gains, is not yet measured: those runs did not record
+// hyparlist.msg.disconnect_late.
 //
 //   - at most one per name, for at most heldDisconnectLimit names; a
-//     DISCONNECT that finds its name's hold taken, or no room, is refused
-//     for good;
+//     DISCONNECT that finds its name's hold taken and not expired, or no
+//     room, is refused for good;
 //   - when the owner's reader ends within heldDisconnectFor of the
 //     DISCONNECT's arrival, the holding stream becomes the owner and the
 //     DISCONNECT goes to the loop, after every frame the old owner
-//     carried; it is counted in hyparlist.msg.disconnect_late;
-//   - the hold is dropped when its stream ends first, when the stream
-//     carries another HyParView frame (its sender's newer word, which
-//     must not be overtaken by the older DISCONNECT), or when it expires.
+//     carried;
+//   - the hold is dropped when its stream ends first, when it expires, or
+//     when any stream but the owner carries another HyParView frame under
+//     its name (its sender's newer word, such as a NEIGHBOR that re-links
+//     it, which the older DISCONNECT must not overtake);
+//   - the loop ignores the DISCONNECT when its sender became a neighbour
+//     again (NeighborUp) after it was held, for instance on a
+//     FORWARDJOIN, and counts it in hyparlist.msg.disconnect_stale;
+//     otherwise it applies it and counts it in
+//     hyparlist.msg.disconnect_late.
 //
-// The DISCONNECT is still counted in hyparlist.msg.refused (reason
-// not_link) when it arrives. The guard against forged DISCONNECTs holds:
-// an outsider's DISCONNECT removes nothing while the owner stream stays
-// open, and expires. An outsider who sends one just before a neighbour's
-// link ends gets it applied then; on main it could send it just after,
-// when its stream would own the free name, with the same effect
-// (SECURITY.md, "Names without TLS").
-
 // heldDisconnectFor is how long a held DISCONNECT waits for its name's
 // owner stream to end. Not from a paper: a join storm's readers wait for
 // the loop tens of seconds, and a neighbour not heard from for longer is
@@ -54,6 +55,10 @@ const heldDisconnectLimit = 1024
 // that owned their sender's name ended.
 var keyDisconnectLate = []string{"hyparlist", "msg", "disconnect_late"}
 
+// keyDisconnectStale counts DISCONNECTs held and then ignored because
+// their sender became a neighbour again while they were held.
+var keyDisconnectStale = []string{"hyparlist", "msg", "disconnect_stale"}
+
 // heldDisconnect is a DISCONNECT waiting for its name's owner to end.
 type heldDisconnect struct {
 	conn net.Conn // the stream it came over
@@ -62,10 +67,14 @@ type heldDisconnect struct {
 }
 
 // hold keeps in, a DISCONNECT read from conn under name while another
-// stream owns name, and reports whether it did. o.mu is held.
+// stream owns name, and reports whether it did; it replaces an expired
+// hold of name. o.mu is held.
 func (o *linkOwners) hold(name string, conn net.Conn, in inbound, now time.Time) bool {
-	if _, taken := o.held[name]; taken {
-		return false
+	if h, taken := o.held[name]; taken {
+		if now.Sub(h.at) <= heldDisconnectFor {
+			return false
+		}
+		delete(o.held, name)
 	}
 	if len(o.held) >= heldDisconnectLimit {
 		for n, h := range o.held {
@@ -80,6 +89,7 @@ func (o *linkOwners) hold(name string, conn net.Conn, in inbound, now time.Time)
 	if o.held == nil {
 		o.held = make(map[string]heldDisconnect)
 	}
+	in.heldUps = o.ups.Load() + 1
 	o.held[name] = heldDisconnect{conn: conn, in: in, at: now}
 	return true
 }
@@ -119,6 +129,20 @@ func (m *Memberlist) endStream(name string, conn net.Conn) {
 	if !ok {
 		return
 	}
-	m.metrics.sink.IncrCounterWithLabels(keyDisconnectLate, 1, m.metrics.labels)
 	m.inbox.put(in, m.shutdownCh)
+}
+
+// staleHold reports whether in is a held DISCONNECT whose sender became
+// a neighbour again after it was held, which the loop ignores; it counts
+// a held DISCONNECT as stale or applied late.
+func (l *runLoop) staleHold(in inbound) bool {
+	if in.heldUps == 0 {
+		return false
+	}
+	if k := l.links[in.from.Name]; k != nil && k.up >= in.heldUps {
+		l.m.metrics.sink.IncrCounterWithLabels(keyDisconnectStale, 1, l.m.metrics.labels)
+		return true
+	}
+	l.m.metrics.sink.IncrCounterWithLabels(keyDisconnectLate, 1, l.m.metrics.labels)
+	return false
 }

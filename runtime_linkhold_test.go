@@ -45,6 +45,18 @@ func linkHoldSetup(t *testing.T, sink *inmemSink) (c *testCluster, a, b *testNod
 	return c, a, b, link, func() { close(stall) }
 }
 
+// inLinkHold runs f in a synctest bubble on linkHoldSetup's pair, and
+// shuts it down after.
+func inLinkHold(t *testing.T, f func(t *testing.T, sink *inmemSink, a, b *testNode, link net.Conn)) {
+	synctest.Test(t, func(t *testing.T) {
+		sink := newInmemSink(time.Hour, time.Hour)
+		c, a, b, link, releaseB := linkHoldSetup(t, sink)
+		defer c.shutdown()
+		defer releaseB()
+		f(t, sink, a, b, link)
+	})
+}
+
 // sendDisconnect opens a stream to a under b's name and sends DISCONNECT
 // over it, as b after closing its link, or an outsider using b's name.
 func sendDisconnect(t *testing.T, a, b *testNode) net.Conn {
@@ -55,6 +67,34 @@ func sendDisconnect(t *testing.T, a, b *testNode) net.Conn {
 	}
 	writeMsg(t, b, conn, disconnectMsg{Alive: true})
 	return conn
+}
+
+// sendHeldDisconnect is sendDisconnect while b's link owns b's name at a:
+// it checks that a refused the DISCONNECT on arrival (and held it).
+func sendHeldDisconnect(t *testing.T, sink *inmemSink, a, b *testNode) net.Conn {
+	t.Helper()
+	conn := sendDisconnect(t, a, b)
+	synctest.Wait()
+	if got := counterSum(sink, "hyparlist.msg.refused;reason="+refusedNotLink); got != 1 {
+		_ = conn.Close()
+		t.Fatalf("%v DISCONNECTs refused on arrival, want 1", got)
+	}
+	return conn
+}
+
+// endOwnerKeepsB closes link, b's link stream that owns b's name at a,
+// and checks that a still counts b as a neighbour, and that it applied
+// no held DISCONNECT.
+func endOwnerKeepsB(t *testing.T, sink *inmemSink, a, b *testNode, link net.Conn) {
+	t.Helper()
+	_ = link.Close()
+	synctest.Wait()
+	if !slices.Contains(memberNames(a.ml.Neighbors()), b.rec.name) {
+		t.Errorf("a dropped b when b's old link ended: an older held DISCONNECT was applied")
+	}
+	if got := counterSum(sink, "hyparlist.msg.disconnect_late"); got != 0 {
+		t.Errorf("%v DISCONNECTs applied late, want 0", got)
+	}
 }
 
 // writeMsg writes msg to conn, a stream b dialled.
@@ -76,11 +116,7 @@ func writeMsg(t *testing.T, b *testNode, conn net.Conn, msg Message) {
 // reader ends: a no longer counts b as a neighbour. Before, it was dropped
 // and a kept b until the link failed as silent.
 func TestRuntimeDisconnectHeldForEndedLink(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		sink := newInmemSink(time.Hour, time.Hour)
-		c, a, b, link, releaseB := linkHoldSetup(t, sink)
-		defer c.shutdown()
-		defer releaseB()
+	inLinkHold(t, func(t *testing.T, sink *inmemSink, a, b *testNode, link net.Conn) {
 		stall := make(chan struct{})
 		if err := a.ml.submit(loopFunc(func(*runLoop) { <-stall })); err != nil {
 			t.Fatal(err)
@@ -115,45 +151,135 @@ func TestRuntimeDisconnectHeldForEndedLink(t *testing.T) {
 
 // TestAttackForgedDisconnectHeld: an outsider sends DISCONNECT under a
 // neighbour's name while the neighbour's link stays open; it is held, and
-// dropped when it expires, when the outsider's stream ends, or when that
-// stream carries a later HyParView frame, so that the
-// neighbour's link ending later does not apply it: the node keeps the
-// neighbour (no DISCONNECT applied late).
+// dropped when the outsider's stream ends or carries a later HyParView
+// frame, so that the neighbour's link ending later does not apply it: the
+// node keeps the neighbour (no DISCONNECT applied late). Expiry is
+// TestLinkOwnersHoldExpires: here the outsider's stream, idle for
+// heldDisconnectFor, would be closed first.
 func TestAttackForgedDisconnectHeld(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		end  func(t *testing.T, b *testNode, conn net.Conn)
 	}{
-		{"expired", func(*testing.T, *testNode, net.Conn) { time.Sleep(heldDisconnectFor + time.Second) }},
 		{"stream ended", func(_ *testing.T, _ *testNode, conn net.Conn) { _ = conn.Close() }},
 		{"later frame", func(t *testing.T, b *testNode, conn net.Conn) { writeMsg(t, b, conn, shuffleReplyMsg{}) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				sink := newInmemSink(time.Hour, time.Hour)
-				c, a, b, link, releaseB := linkHoldSetup(t, sink)
-				defer c.shutdown()
-				defer releaseB()
-				conn := sendDisconnect(t, a, b)
+			inLinkHold(t, func(t *testing.T, sink *inmemSink, a, b *testNode, link net.Conn) {
+				conn := sendHeldDisconnect(t, sink, a, b)
 				defer conn.Close()
-				synctest.Wait()
-				if got := counterSum(sink, "hyparlist.msg.refused;reason="+refusedNotLink); got != 1 {
-					t.Fatalf("%v DISCONNECTs refused on arrival, want 1", got)
-				}
 				tc.end(t, b, conn)
 				synctest.Wait()
 				if !slices.Contains(memberNames(a.ml.Neighbors()), b.rec.name) {
 					t.Fatalf("a dropped b while b's link was open")
 				}
-				_ = link.Close() // the owner ends
-				synctest.Wait()
-				if !slices.Contains(memberNames(a.ml.Neighbors()), b.rec.name) {
-					t.Errorf("a dropped b after the forged DISCONNECT's hold ended")
-				}
-				if got := counterSum(sink, "hyparlist.msg.disconnect_late"); got != 0 {
-					t.Errorf("%v DISCONNECTs applied late, want 0", got)
-				}
+				endOwnerKeepsB(t, sink, a, b, link)
 			})
 		})
+	}
+}
+
+// TestRuntimeDisconnectHeldNotOverNewerWord: b's DISCONNECT over a new
+// stream S2 is held while b's old link stream S1 owns b's name at a; b
+// then sends NEIGHBOR over yet another stream S3, which a takes (b
+// re-linked). When S1 ends, the older held DISCONNECT must not undo the
+// newer NEIGHBOR: a keeps b. Before, only a frame on S2 itself dropped
+// the hold, and a dropped b while b counted a.
+func TestRuntimeDisconnectHeldNotOverNewerWord(t *testing.T) {
+	inLinkHold(t, func(t *testing.T, sink *inmemSink, a, b *testNode, link net.Conn) {
+		s2 := sendHeldDisconnect(t, sink, a, b)
+		defer s2.Close()
+		s3, _, err := b.ml.dial(Address{Addr: a.ml.LocalNode().Address(), Name: a.rec.name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s3.Close()
+		writeMsg(t, b, s3, neighborMsg{HighPriority: true})
+		synctest.Wait()
+		if !slices.Contains(memberNames(a.ml.Neighbors()), b.rec.name) {
+			t.Fatalf("a dropped b before the old link ended")
+		}
+		endOwnerKeepsB(t, sink, a, b, link) // the old owner S1 ends
+	})
+}
+
+// TestRuntimeDisconnectHeldStaleAfterNeighborUp: b's DISCONNECT is held
+// while b's old link owns b's name at a; then a takes b as a neighbour
+// again without a frame from b (a NeighborUp, as on a FORWARDJOIN). When
+// the old link ends, the loop ignores the DISCONNECT, older than the new
+// link, and counts it in disconnect_stale. Before, a dropped b.
+func TestRuntimeDisconnectHeldStaleAfterNeighborUp(t *testing.T) {
+	inLinkHold(t, func(t *testing.T, sink *inmemSink, a, b *testNode, link net.Conn) {
+		s2 := sendHeldDisconnect(t, sink, a, b)
+		defer s2.Close()
+		bPeer := Peer{Name: b.rec.name, Addr: b.ml.LocalNode().Address()}
+		if err := a.ml.submit(loopFunc(func(l *runLoop) { l.neighborUp(bPeer) })); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		endOwnerKeepsB(t, sink, a, b, link)
+		if got := counterSum(sink, "hyparlist.msg.disconnect_stale"); got != 1 {
+			t.Errorf("%v held DISCONNECTs ignored as stale, want 1", got)
+		}
+	})
+}
+
+// holdScene is a linkOwners in which owner owns "b", and in, a DISCONNECT
+// from "b", for the hold tests of the pure type.
+func holdScene(t *testing.T, at time.Time) (o *linkOwners, owner net.Conn, in inbound) {
+	t.Helper()
+	o = &linkOwners{}
+	owner, _ = net.Pipe()
+	if owns, _ := o.claimOrHold("b", owner, inbound{from: Peer{Name: "b"}, msg: keepaliveMsg{}}, at); !owns {
+		t.Fatal("owner did not claim b")
+	}
+	return o, owner, inbound{from: Peer{Name: "b"}, msg: disconnectMsg{Alive: true}}
+}
+
+// TestLinkOwnersHoldExpires: a DISCONNECT held longer than
+// heldDisconnectFor is not handed over when the owner ends; one within it
+// is, and its stream becomes the owner.
+func TestLinkOwnersHoldExpires(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	for _, tc := range []struct {
+		name string
+		end  time.Time
+		want bool
+	}{
+		{"within", t0.Add(heldDisconnectFor), true},
+		{"expired", t0.Add(heldDisconnectFor + time.Second), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o, owner, in := holdScene(t, t0)
+			holder, _ := net.Pipe()
+			if _, held := o.claimOrHold("b", holder, in, t0); !held {
+				t.Fatal("DISCONNECT not held")
+			}
+			if _, got := o.release("b", owner, tc.end); got != tc.want {
+				t.Errorf("handed over %v, want %v", got, tc.want)
+			}
+			if got := o.owner["b"] == holder; got != tc.want {
+				t.Errorf("holding stream owns b: %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestLinkOwnersExpiredHoldReplaced: an expired hold (a forger's stream
+// kept open) gives up its name's slot, so a later honest DISCONNECT for
+// that name is held, not refused for good; a live hold keeps it.
+func TestLinkOwnersExpiredHoldReplaced(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	o, _, in := holdScene(t, t0)
+	forger, _ := net.Pipe()
+	honest, _ := net.Pipe()
+	if _, held := o.claimOrHold("b", forger, in, t0); !held {
+		t.Fatal("forged DISCONNECT not held")
+	}
+	if _, held := o.claimOrHold("b", honest, in, t0.Add(heldDisconnectFor)); held {
+		t.Errorf("second DISCONNECT held while the first hold is live")
+	}
+	if _, held := o.claimOrHold("b", honest, in, t0.Add(heldDisconnectFor+time.Second)); !held {
+		t.Errorf("honest DISCONNECT refused: the expired hold still takes the slot")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -53,6 +54,9 @@ type linkOwners struct {
 	mu    sync.Mutex
 	owner map[string]net.Conn
 	held  map[string]heldDisconnect
+	// ups counts the loop's NeighborUps, so that a held DISCONNECT older
+	// than its sender's link is not applied (runtime_linkhold.go).
+	ups atomic.Uint64
 }
 
 // claim makes conn the owner of name unless another stream owns it, and
@@ -71,9 +75,10 @@ func (o *linkOwners) claim(name string, conn net.Conn) bool {
 }
 
 // claimOrHold is claim for in, read from conn under name; a DISCONNECT
-// that conn does not own is held (hold), and any other message from conn
-// drops conn's held DISCONNECT. It reports whether conn owns name and
-// whether in was held.
+// that conn does not own is held (hold), and any other message from a
+// stream that does not own name drops the DISCONNECT held for name: it
+// is its sender's newer word, from the holding stream or another one. It
+// reports whether conn owns name and whether in was held.
 func (o *linkOwners) claimOrHold(name string, conn net.Conn, in inbound, now time.Time) (owns, held bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -81,7 +86,7 @@ func (o *linkOwners) claimOrHold(name string, conn net.Conn, in inbound, now tim
 		if _, ok := in.msg.(disconnectMsg); ok {
 			return false, o.hold(name, conn, in, now)
 		}
-		o.dropHold(name, conn)
+		delete(o.held, name)
 		return false, false
 	}
 	if o.owner == nil {

@@ -67,6 +67,10 @@ import (
 //	                                        and applied when the stream
 //	                                        owning their sender's name
 //	                                        ended (runtime_linkhold.go)
+//	hyparlist.msg.disconnect_stale          counter: such DISCONNECTs
+//	                                        handed to the loop but ignored:
+//	                                        their sender had become a
+//	                                        neighbour again since
 //	hyparlist.origin.held                   counter, label "reason":
 //	                                        delivered, refused, full,
 //	                                        dropped:
