@@ -176,7 +176,8 @@
 //     runtime_writebatch.go starts their writers once
 //     per loop iteration, runtime_linkprune.go keeps one PRUNE per tree
 //     waiting, runtime_linkgraft.go merges the GRAFTs of message IDs
-//     queued together, runtime_oneshot.go closes a link to a non-neighbour after
+//     queued together, runtime_graftanswer.go holds a GRAFT's answers
+//     a full user queue refuses until it drains, runtime_oneshot.go closes a link to a non-neighbour after
 //     an exchange's last message, runtime_deadline.go moves the streams'
 //     deadlines only when they come near, runtime_sockbuf.go bounds their
 //     kernel buffers with Config.StreamBufferBytes), the member list Members reads
@@ -189,7 +190,11 @@
 //     recognises (runtime_recent*.go), joins and leaves
 //     (runtime_join*.go, runtime_leave.go; runtime_leave_order.go holds a
 //     member's left behind the broadcasts it sent just before it), the
-//     dialer slots, fewer while the node is behind (runtime_dialers.go),
+//     dialer slots, fewer while the node is behind, with the first dials
+//     of active-view links ahead of the others up to a cap
+//     (runtime_dialers.go), the links of neighbours gone down before
+//     their stream opened, which keep only what their peer needs and
+//     otherwise give up their dial (runtime_linkgiveup.go),
 //     the dials that confirm second-hand members (runtime_confirm.go),
 //     dials that fail for want of the node's own resources
 //     (runtime_localfail.go), the check of broadcast signatures
@@ -199,8 +204,8 @@
 //     member's new key: runtime_sign_hold.go; a full hold shared among
 //     names and keys: runtime_sign_share.go), the window of
 //     each origin's sequence numbers that refuses replays
-//     (runtime_sign_replay.go) and its floor, the highest number Plumtree
-//     forgot, kept per name across bindings (runtime_sign_floor.go), and
+//     (runtime_sign_replay.go) and its floors, the highest number Plumtree
+//     forgot, kept per name and key across bindings (runtime_sign_floor.go), and
 //     the bounds
 //     that keep overload from failing healthy links.
 //   - Transport: transport.go (the contract), net_*.go (UDP and TCP

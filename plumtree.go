@@ -648,7 +648,8 @@ func (p *Plumtree) graftTimerFired(t *ptGraftTimer) {
 			continue
 		}
 		if p.now-e.born >= int64(p.cfg.CacheTTL) {
-			delete(p.missing.m, id)
+			p.missing.forget(id)
+			p.missing.expired++
 			continue
 		}
 		e.renewed = false // one renewal per GRAFT (plumtree_reannounce.go)
@@ -751,6 +752,8 @@ func (p *Plumtree) receiveGraft(from Peer, g graftMsg) {
 	for _, id := range g.IDs {
 		if c, se := p.cached(id); c != nil {
 			p.emit(Send{To: to, Msg: gossipMsg{ID: id, Class: c.class, Round: se.round, Payload: c.payload, Sig: c.sig}})
+		} else {
+			p.grafts.uncached++
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package hyparlist
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -43,22 +44,7 @@ func BenchmarkPlumtreeReceiveGossipNew(b *testing.B) {
 		gap  time.Duration
 	}{{"rate=10ps", 100 * time.Millisecond}, {"rate=100kps", 10 * time.Microsecond}} {
 		b.Run(bc.name, func(b *testing.B) {
-			pt := newPtBenchNode(b)
-			from := Peer{Name: "p0", Addr: "p0:1"}
-			payload := make([]byte, 256)
-			flush := TimerFired{Timer: pt.flushTimer}
-			now := ptEpoch
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := range b.N {
-				now = now.Add(bc.gap)
-				pt.Step(now, Receive{From: from, Msg: gossipMsg{ID: MessageID{Origin: "origin", Seq: uint64(i)}, Round: 3, Payload: payload}})
-				pt.Drain()
-				if i%64 == 63 {
-					pt.Step(now, flush)
-					pt.Drain()
-				}
-			}
+			receiveNewEach(b, newPtBenchNode(b), 0, bc.gap)
 		})
 	}
 }
@@ -82,8 +68,8 @@ func BenchmarkPlumtreeReceiveGossipDuplicate(b *testing.B) {
 // BenchmarkPlumtreeIHaveBatch: one op handles an IHAVE of 32
 // announcements from a lazy peer.
 //   - unseen: the messages are missing; the op also fires the graft timer
-//     (one batched GRAFT) and the second timer (announcers exhausted, the
-//     entries are forgotten), so the table does not grow.
+//     (one batched GRAFT) and the second timer CacheTTL later (the
+//     entries expire and are forgotten), so the table does not grow.
 //   - seen: the messages were delivered already (the common case); each
 //     entry costs a lookup and the optimisation test.
 //   - flush: the sending side; 32 announcements are queued for each of
@@ -102,15 +88,18 @@ func BenchmarkPlumtreeIHaveBatch(b *testing.B) {
 			}
 			ihaves[k] = Receive{From: lazy, Msg: ih}
 		}
+		ttl := DefaultPlumtreeConfig().CacheTTL
+		now := ptEpoch
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := range b.N {
-			pt.Step(ptEpoch, ihaves[i%len(ihaves)])
+			pt.Step(now, ihaves[i%len(ihaves)])
 			t1 := pt.Drain()[0].(SetTimer).Timer
-			pt.Step(ptEpoch, TimerFired{Timer: t1})
+			pt.Step(now, TimerFired{Timer: t1})
 			acts := pt.Drain()
 			t2 := acts[len(acts)-1].(SetTimer).Timer
-			pt.Step(ptEpoch, TimerFired{Timer: t2})
+			now = now.Add(ttl) // the entries expire at the second timer
+			pt.Step(now, TimerFired{Timer: t2})
 			pt.Drain()
 		}
 		if len(pt.missing.m) != 0 {
@@ -157,4 +146,57 @@ func BenchmarkPlumtreeIHaveBatch(b *testing.B) {
 			pt.Drain()
 		}
 	})
+}
+
+// BenchmarkPlumtreeReceiveGossipGapCheck: a new payload of root "origin"
+// from its eager parent, with per-root trees on and 64 messages of other
+// roots missing (announced, not yet received), so that each payload looks
+// up the 16 numbers behind it, on its root's own tree and on the shared
+// tree, for a gap to graft (plumtree_gap.go) and finds none. Virtual time
+// advances 1 ms per message.
+func BenchmarkPlumtreeReceiveGossipGapCheck(b *testing.B) {
+	cfg := DefaultPlumtreeConfig()
+	cfg.MaxTrees = 1024
+	pt, err := NewPlumtree(Peer{Name: "me", Addr: "me:1"}, cfg, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range []string{"p0", "p1", "p2", "p3", "p4"} {
+		pt.Step(ptEpoch, NeighborUp{Peer: Peer{Name: n, Addr: n + ":1"}})
+	}
+	from, lazy := Peer{Name: "p0", Addr: "p0:1"}, Peer{Name: "p2", Addr: "p2:1"}
+	var ih ihaveMsg
+	for k := range 64 {
+		ih.Entries = append(ih.Entries, ihaveEntry{ID: MessageID{Origin: fmt.Sprintf("other-%02d", k), Seq: 1}, Round: 1})
+	}
+	pt.Step(ptEpoch, Receive{From: lazy, Msg: ih})
+	payload := make([]byte, 256)
+	pt.Step(ptEpoch, Receive{From: from, Msg: gossipMsg{ID: MessageID{Origin: "origin", Seq: 0}, Payload: payload}})
+	pt.Drain()
+	if len(pt.missing.m) != 64 || pt.trees.get("origin") == nil {
+		b.Fatalf("set-up: %d missing, tree %v", len(pt.missing.m), pt.trees.get("origin") != nil)
+	}
+	receiveNewEach(b, pt, 1, time.Millisecond)
+}
+
+// receiveNewEach is the timed loop of the ReceiveGossip benchmarks: op i
+// delivers the new 256-byte payload origin/first+i from the eager parent
+// p0, gap of virtual time after the one before, and every 64th op flushes
+// the IHAVE window.
+func receiveNewEach(b *testing.B, pt *Plumtree, first uint64, gap time.Duration) {
+	from := Peer{Name: "p0", Addr: "p0:1"}
+	payload := make([]byte, 256)
+	flush := TimerFired{Timer: pt.flushTimer}
+	now := ptEpoch
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		now = now.Add(gap)
+		pt.Step(now, Receive{From: from, Msg: gossipMsg{ID: MessageID{Origin: "origin", Seq: first + uint64(i)}, Round: 3, Payload: payload}})
+		pt.Drain()
+		if i%64 == 63 {
+			pt.Step(now, flush)
+			pt.Drain()
+		}
+	}
 }

@@ -228,11 +228,20 @@ type plumtreeStats struct {
 	// recorded as missing because MissingMax were (an IHAVE flood, or a
 	// long partition's backlog). Counted since the core started.
 	MissingDropped uint64
+	// MissingExpired counts the missing messages given up CacheTTL after
+	// their first announcement, never received: a broadcast lost for
+	// this node unless a copy still comes. GraftUncached counts the IDs
+	// of neighbours' GRAFTs the cache no longer held (not answered).
+	// Counted since the core started.
+	MissingExpired, GraftUncached uint64
 }
 
 // ptGraftCounts counts the GRAFTs sent, by cause (plumtreeStats).
 type ptGraftCounts struct {
 	missing, regraft, answer, repair, relink, gap uint64
+	// uncached counts the IDs asked by GRAFT that the cache no longer
+	// held (plumtreeStats.GraftUncached).
+	uncached uint64
 }
 
 // counters returns the sizes of the core's message cache and its counts of
@@ -244,5 +253,6 @@ func (p *Plumtree) counters() plumtreeStats {
 		GraftsAnswer: p.grafts.answer, GraftsRepair: p.grafts.repair,
 		GraftsRelink: p.grafts.relink, GraftsGap: p.grafts.gap,
 		MissingDropped: p.missing.dropped,
+		MissingExpired: p.missing.expired, GraftUncached: p.grafts.uncached,
 	}
 }

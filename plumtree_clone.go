@@ -35,9 +35,11 @@ func (p *Plumtree) Clone() *Plumtree {
 		c.cache.q[g] = p.cache.q[g].clone()
 	}
 	c.missing.m = make(map[MessageID]ptMissing, len(p.missing.m))
+	c.missing.byRoot = make(map[string]map[uint64]struct{}, len(p.missing.byRoot))
 	for id, e := range p.missing.m {
 		e.announcers = slices.Clone(e.announcers)
 		c.missing.m[id] = e
+		c.missing.index(id)
 	}
 	c.out = slices.Clone(p.out)
 	c.drained = 0

@@ -104,21 +104,30 @@ func (p *Plumtree) graftGapBehind(r ptTreeRef, seq uint64, from *ptPeer) {
 	if len(p.missing.m) == 0 || r.shared || r.root == "" || p.trees.get(r.root) == nil {
 		return
 	}
+	seqs := p.missing.ofRoot(r.root)
+	if len(seqs) == 0 {
+		return
+	}
+	// An integer lookup per number; the table only for those missing.
 	var ids []MessageID
-	for d := uint64(1); d <= ptGapLookback && d <= seq; d++ {
-		id := MessageID{Origin: r.root, Seq: seq - d}
-		if id.Seq&ptSharedBit != 0 {
-			break
+	add := func(s uint64) {
+		if _, ok := seqs[s]; !ok {
+			return
 		}
-		if e, ok := p.missing.m[id]; ok && e.grafts == 0 {
+		id := MessageID{Origin: r.root, Seq: s}
+		if e := p.missing.m[id]; e.grafts == 0 {
 			ids = append(ids, id)
 		}
+	}
+	for d := uint64(1); d <= ptGapLookback && d <= seq; d++ {
+		s := seq - d
+		if s&ptSharedBit != 0 {
+			break
+		}
+		add(s)
 		// The root's payload of the same number on the shared tree
 		// (its first payloads travel there, see below).
-		sh := MessageID{Origin: r.root, Seq: id.Seq | ptSharedBit}
-		if e, ok := p.missing.m[sh]; ok && e.grafts == 0 {
-			ids = append(ids, sh)
-		}
+		add(s | ptSharedBit)
 	}
 	p.graftGap(ids, from)
 }

@@ -246,3 +246,41 @@ func TestPlumtreeGapOutsideNotWhenFull(t *testing.T) {
 	wantActions(t, "b announces o/7", h.recv("b", ihaveOf("o", 1, 7)),
 		fmt.Sprintf("timer %v plumtree-graft1[o/7]", cfg.GraftTimeout1))
 }
+
+// TestPlumtreeMissingIndexedByRoot: the missing table's index by origin
+// (what graftGapBehind looks numbers up in) follows the table through an
+// announcement, the payload's arrival, a message forgotten CacheTTL after
+// its announcement, and a clone; the harness also checks it after every
+// step (checkInvariants).
+func TestPlumtreeMissingIndexedByRoot(t *testing.T) {
+	cfg := treesConfig()
+	h, first := gapHarness(t, cfg) // o/2 missing, announced by b
+	h.recv("b", ihaveOf("q", 1, 5, 6))
+	want := func(what string, root string, seqs ...uint64) {
+		t.Helper()
+		got := h.pt.missing.ofRoot(root)
+		if len(got) != len(seqs) {
+			t.Fatalf("%s: %s has %d numbers indexed, want %v", what, root, len(got), seqs)
+		}
+		for _, s := range seqs {
+			if _, ok := got[s]; !ok {
+				t.Fatalf("%s: %s/%d not indexed", what, root, s)
+			}
+		}
+	}
+	want("announced", "o", 2)
+	want("announced", "q", 5, 6)
+	c := h.pt.Clone()
+	h.recv("b", gossipOf("q", 5, 1, "x")) // the payload arrives
+	want("q/5 arrived", "q", 6)
+	if got := c.missing.ofRoot("q"); len(got) != 2 {
+		t.Fatalf("the clone's index changed with the original: %d numbers of q", len(got))
+	}
+	// Past CacheTTL the first graft timer forgets o/2 instead of grafting.
+	h.now += cfg.CacheTTL
+	h.step(TimerFired{Timer: first})
+	want("o/2 forgotten", "o")
+	if _, ok := h.pt.missing.byRoot["o"]; ok {
+		t.Fatal("an origin with nothing missing is still in the index")
+	}
+}

@@ -34,7 +34,17 @@ func (p *Plumtree) checkInvariants() error {
 	if len(p.missing.m) > p.cfg.MissingMax {
 		return fmt.Errorf("plumtree %s: %d missing messages, max %d", p.self.Name, len(p.missing.m), p.cfg.MissingMax)
 	}
+	indexed := 0
+	for _, seqs := range p.missing.byRoot {
+		indexed += len(seqs)
+	}
+	if indexed != len(p.missing.m) {
+		return fmt.Errorf("plumtree %s: %d missing messages indexed by origin, %d missing", p.self.Name, indexed, len(p.missing.m))
+	}
 	for id, e := range p.missing.m {
+		if _, ok := p.missing.byRoot[id.Origin][id.Seq]; !ok {
+			return fmt.Errorf("plumtree %s: missing %v not indexed by origin", p.self.Name, id)
+		}
 		switch {
 		case e.timer == nil:
 			return fmt.Errorf("plumtree %s: missing %v has no graft timer", p.self.Name, id)

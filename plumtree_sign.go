@@ -3,6 +3,8 @@
 
 package hyparlist
 
+import "time"
+
 // This file lets a driver have the local broadcasts signed: the core calls
 // the signer once per Broadcast, when it assigns the message's ID, and then
 // carries the signature with the payload, unchanged, in every GOSSIP it
@@ -89,4 +91,16 @@ func (p *Plumtree) refused(id MessageID) {
 func (p *Plumtree) grafted(id MessageID) bool {
 	m, ok := p.missing.m[id]
 	return ok && m.grafts > 0
+}
+
+// knownAt reports whether the core holds id and still will at now: a seen
+// ID whose SeenTTL has passed by now is forgotten at the core's next Step,
+// before the message is looked at. A driver that passes a copy on unchecked
+// because the core knows it (runtime_sign_check.go) asks this, not known:
+// with the core's clock behind (an idle node steps it rarely), a copy that
+// came after SeenTTL was passed on unchecked, then taken as new
+// (session 16).
+func (p *Plumtree) knownAt(id MessageID, now time.Time) bool {
+	e, _ := p.seen.find(id)
+	return e != nil && (!p.epochSet || e.expire > int64(now.Sub(p.epoch)))
 }

@@ -16,9 +16,10 @@ import "time"
 // unless the payload reaches it by another path first, it sends a GRAFT
 // once its graft timer fires, and this node answers from its message cache
 // (Config.MessageCacheTTL) with the payload, by then on a queue that has
-// drained. A GRAFT answer that again finds the user queue full is
-// announced again, and the neighbour, which still misses the message,
-// grafts it again one round trip later (plumtree_reannounce.go).
+// drained. A GRAFT answer that again finds the user queue full waits on
+// the link for room (runtime_graftanswer.go); only past that file's bound
+// is it announced again, and the neighbour, which still misses the
+// message, grafts it again one round trip later (plumtree_reannounce.go).
 // Plumtree's seen set makes the neighbour deliver it once whatever the
 // number of attempts; a neighbour whose GRAFT goes unanswered grafts it
 // again (plumtree.go, graftTimerFired). A payload the cache no longer

@@ -124,6 +124,12 @@ type outLink struct {
 	// deferred are announcements of payloads the user queue refused,
 	// waiting to be queued as one IHAVE (runtime_backpressure.go).
 	deferred []ihaveEntry
+	// held are answers to the peer's GRAFTs the user queue refused,
+	// waiting for room, heldIDs their IDs and heldBytes their payload
+	// bytes (runtime_graftanswer.go).
+	held      []heldAnswer
+	heldIDs   map[MessageID]struct{}
+	heldBytes int
 	// sent counts the messages queued on the link by runLoop.send, so
 	// that only a link used for one message closes after an exchange's
 	// last word (runtime_oneshot.go). Loop-owned.
@@ -380,16 +386,12 @@ func (m *Memberlist) reportLinkFailure(l *outLink, reason string, err error) {
 	}
 }
 
-// dialLink opens and handshakes the stream of l, holding a dialer slot.
+// dialLink opens and handshakes the stream of l, holding a dialer slot
+// (an active-view link's ahead of other dials: runtime_linkgiveup.go).
 // It returns the stream and its wire version.
 func (m *Memberlist) dialLink(l *outLink) (net.Conn, uint8, error) {
-	if !m.dialers.acquire(l.abortCh, m.shutdownCh) {
-		select {
-		case <-m.shutdownCh:
-			return nil, 0, ErrShutdown
-		default:
-			return nil, 0, errLinkAborted
-		}
+	if err := m.takeLinkSlot(l); err != nil {
+		return nil, 0, err
 	}
 	defer m.dialers.release()
 	conn, _, v, err := m.dialVersion(Address{Addr: l.peer.Addr, Name: l.peer.Name})

@@ -5,6 +5,8 @@ package hyparlist
 import (
 	"fmt"
 	"os"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -170,4 +172,77 @@ func TestDialerSlotsGiveUp(t *testing.T) {
 			t.Fatal("a free slot refused")
 		}
 	})
+}
+
+// TestDialerSlotsUrgentFirst: a slot given back goes to the oldest waiter
+// whose urgent flag is set (a link of the active view), also when the flag
+// was set while it waited, before older waiters without; then to the
+// oldest of those. Fails with the slots in plain order of arrival.
+func TestDialerSlotsUrgentFirst(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := newDialerSlots(1)
+		d.acquire(nil, nil)
+		var u1, u2, never atomic.Bool
+		u1.Store(true)
+		order := waitInOrder(d, []string{"plain", "not yet", "urgent", "never"}, []func() bool{nil, u2.Load, u1.Load, never.Load})
+		u2.Store(true)
+		got := order(5)
+		if want := []string{"not yet", "urgent", "plain", "never"}; !slices.Equal(got, want) {
+			t.Errorf("slots given in the order %v, want %v", got, want)
+		}
+	})
+}
+
+// TestDialerSlotsUrgentCapped: however many urgent dials wait, the oldest
+// other waiter gets a slot after maxUrgentInARow urgent grants in a row,
+// and the next other one after as many more. Fails with urgent waiters
+// always first (session 15's storm15 branch, 7e0b14f: the plain waiters
+// got the last two of 12 slots).
+func TestDialerSlotsUrgentCapped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := newDialerSlots(1)
+		d.acquire(nil, nil)
+		var urgent atomic.Bool
+		urgent.Store(true)
+		names := []string{"plain1", "plain2"}
+		flags := []func() bool{nil, nil}
+		for i := range 10 {
+			names = append(names, fmt.Sprintf("urgent%d", i))
+			flags = append(flags, urgent.Load)
+		}
+		got := waitInOrder(d, names, flags)(len(names))
+		run := maxUrgentInARow
+		if i := slices.Index(got, "plain1"); i != run {
+			t.Errorf("plain1 got slot %d (order %v), want %d", i, got, run)
+		}
+		if i := slices.Index(got, "plain2"); i != 2*run+1 {
+			t.Errorf("plain2 got slot %d (order %v), want %d", i, got, 2*run+1)
+		}
+	})
+}
+
+// waitInOrder starts one waiter per name on d, in order, urgent when its
+// flag is set; the function it returns gives back n slots one at a time
+// and returns the names in the order they got one. Call it in a bubble.
+func waitInOrder(d *dialerSlots, names []string, urgent []func() bool) func(n int) []string {
+	var mu sync.Mutex
+	var order []string
+	for i, name := range names {
+		go func() {
+			d.acquireAs(urgent[i], nil, nil)
+			mu.Lock()
+			order = append(order, name)
+			mu.Unlock()
+		}()
+		synctest.Wait()
+	}
+	return func(n int) []string {
+		for range n {
+			d.release()
+			synctest.Wait()
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(order)
+	}
 }

@@ -89,6 +89,10 @@ type linkQueues struct {
 	// prunes are the PRUNEs waiting in the queues
 	// (runtime_linkprune.go). Guarded by mu.
 	prunes pendingPrunes
+	// disconnect is set once a DISCONNECT is queued: the link's first
+	// dial goes ahead of others (outLink.dialUrgent,
+	// runtime_linkgiveup.go).
+	disconnect atomic.Bool
 }
 
 func newLinkQueues(depth, maxBytes int) linkQueues {
@@ -194,6 +198,9 @@ func (q *linkQueues) push(f outFrame) (ok, wake bool) {
 		return false, false
 	}
 	q.prunes.record(&f)
+	if _, ok := f.msg.(disconnectMsg); ok {
+		q.disconnect.Store(true)
+	}
 	bytes.Add(int64(f.cost))
 	if user {
 		q.backlog.add(f.cost)

@@ -164,6 +164,13 @@ type runLoop struct {
 	// (runtime_backpressure.go).
 	deferredLinks []*outLink
 	deferArmed    bool
+	// answering is the neighbour whose GRAFT of message IDs Plumtree's
+	// actions answer while they are routed; heldLinks are the links
+	// holding answers, retried by a heldAnswerTimer while heldArmed
+	// (runtime_graftanswer.go).
+	answering string
+	heldLinks []*outLink
+	heldArmed bool
 	// wakes are the links whose writers start at the end of the
 	// iteration (runtime_writebatch.go).
 	wakes []*outLink
@@ -334,7 +341,9 @@ func (l *runLoop) runQueue() {
 			l.routeHyParView(l.hv.Drain())
 		case corePlumtree:
 			l.pt.Step(l.now, w.ev)
+			l.answering = graftAsker(w.ev)
 			l.routePlumtree(l.pt.Drain())
+			l.answering = ""
 		case coreMembership:
 			l.ms.Step(l.now, w.ev)
 			if v := l.ms.recordsVersion(); v != l.records {
@@ -511,6 +520,8 @@ func (l *runLoop) onRuntimeTimer(t Timer) {
 		l.onLeftHoldTimer(t)
 	case deferFlushTimer:
 		l.flushDeferred()
+	case heldAnswerTimer:
+		l.retryHeldAnswers()
 	}
 }
 
@@ -532,14 +543,15 @@ func (l *runLoop) neighborUp(p Peer) {
 	l.notifyNeighbor(true, l.peerNode(p))
 }
 
-// neighborDown closes the link to p once its queue is written and tells
+// neighborDown closes the link to p once its queue is written (only what
+// p needs, if nothing was written yet: runtime_linkgiveup.go) and tells
 // the other cores.
 func (l *runLoop) neighborDown(p Peer) {
 	l.m.metrics.neighborDown()
 	delete(l.lastHeard, p.Name)
 	l.forgetPings(p.Name)
 	if k := l.links[p.Name]; k != nil {
-		l.closeLink(k)
+		l.closeDownLink(k) // runtime_linkgiveup.go
 	}
 	l.feed(corePlumtree, NeighborDown{Peer: p})
 	l.feed(coreMembership, NeighborDown{Peer: p})
@@ -643,8 +655,9 @@ func (l *runLoop) closeLink(k *outLink) {
 	}
 }
 
-// send queues msg on the link to p. A broadcast payload that does not fit
-// in the user queue is announced instead (deferUser), a GRAFT of message
+// send queues msg on the link to p. An answer to p's GRAFT that does not
+// fit in the user queue waits for room (holdAnswer, runtime_graftanswer.go),
+// any other broadcast payload is announced instead (deferUser), a GRAFT of message
 // IDs dropped (dropGraft, runtime_linkgraft.go); any other full queue
 // fails the link. A peer that cannot be linked (no address, too many
 // links) loses the message, which the protocols tolerate.
@@ -656,7 +669,7 @@ func (l *runLoop) send(p Peer, msg Message) {
 	}
 	k.lastUsed = l.now
 	k.sent++
-	if !l.queueFrame(k, outFrame{msg: msg, afterUser: l.leave.active}) && !l.deferUser(k, msg) && !l.dropGraft(msg) {
+	if !l.heldFirst(k, msg) && !l.queueFrame(k, outFrame{msg: msg, afterUser: l.leave.active}) && !l.holdAnswer(k, msg) && !l.deferUser(k, msg) && !l.dropGraft(msg) {
 		l.m.metrics.linkFailed("queue_full")
 		queued, depth := k.depth()
 		l.m.logger.Warn("send queue full, disconnecting peer", "peer", p.Name, "frames", queued, "depth", depth,
@@ -748,6 +761,7 @@ func (l *runLoop) onProbeResult(a ProbeMember, reached Peer, err error) {
 func (l *runLoop) memberEvent(t NodeEventType, mem Member) {
 	n := l.m.memberNode(mem)
 	l.dirty = true
+	l.floorListed(mem.Name)
 	if l.m.localVetoed && mem.Name == l.m.self.Name {
 		return // not in its own member list (Create)
 	}

@@ -29,6 +29,12 @@ import (
 //	hyparlist.plumtree.missing_dropped      counter: IDs announced by IHAVE
 //	                                        not recorded, the missing table
 //	                                        full (runtime_metrics_grafts.go)
+//	hyparlist.plumtree.missing_expired      counter: announced messages
+//	                                        given up, never received,
+//	                                        CacheTTL after the first IHAVE
+//	hyparlist.plumtree.graft_uncached       counter: IDs of neighbours'
+//	                                        GRAFTs the cache no longer held
+//	                                        (both runtime_metrics_grafts.go)
 //	hyparlist.link.failed                   counter, label "reason":
 //	                                        write, queue_full, silent, probe,
 //	                                        ended (runtime_linkend.go)
@@ -43,9 +49,23 @@ import (
 //	                                        dropped for a full control queue
 //	                                        (runtime_linkgraft.go)
 //	hyparlist.link.send_dropped             counter (no link could be opened)
+//	hyparlist.link.down_dropped             counter: frames dropped from the
+//	                                        links of neighbours that went
+//	                                        down before their stream opened
+//	                                        (runtime_linkgiveup.go)
+//	hyparlist.link.down_unsent              counter: such links given up,
+//	                                        with nothing left that their
+//	                                        peer needs (no dial)
 //	hyparlist.link.user_deferred            counter: broadcast payloads sent as
 //	                                        an IHAVE because the link's user
 //	                                        queue was full (runtime_backpressure.go)
+//	hyparlist.link.answer_held              counter: answers to a GRAFT
+//	                                        that waited for room in the
+//	                                        link's user queue instead
+//	                                        (runtime_graftanswer.go)
+//	hyparlist.link.answer_expired           counter: held GRAFT answers
+//	                                        dropped, held MessageCacheTTL
+//	                                        (runtime_graftanswer.go)
 //	hyparlist.stream.refused                counter, label "reason": limit,
 //	                                        handshake_limit, source_limit,
 //	                                        source_handshake_limit,
@@ -178,6 +198,8 @@ var (
 	keyLocalFailure     = []string{"hyparlist", "link", "local_failure"}
 	keySendDropped      = []string{"hyparlist", "link", "send_dropped"}
 	keyUserDeferred     = []string{"hyparlist", "link", "user_deferred"}
+	keyAnswerHeld       = []string{"hyparlist", "link", "answer_held"}
+	keyAnswerExpired    = []string{"hyparlist", "link", "answer_expired"}
 	keyGraftDropped     = []string{"hyparlist", "link", "graft_dropped"}
 	keyStreamRefused    = []string{"hyparlist", "stream", "refused"}
 	keyInboundStreams   = []string{"hyparlist", "streams", "inbound"}
@@ -281,6 +303,12 @@ func (r *runtimeMetrics) sendDropped() { r.sink.IncrCounterWithLabels(keySendDro
 
 // userDeferred counts a broadcast payload replaced by its announcement.
 func (r *runtimeMetrics) userDeferred() { r.sink.IncrCounterWithLabels(keyUserDeferred, 1, r.labels) }
+
+// answerHeld counts a GRAFT answer held for room in the user queue.
+func (r *runtimeMetrics) answerHeld() { r.sink.IncrCounterWithLabels(keyAnswerHeld, 1, r.labels) }
+
+// answerExpired counts a held GRAFT answer dropped after MessageCacheTTL.
+func (r *runtimeMetrics) answerExpired() { r.sink.IncrCounterWithLabels(keyAnswerExpired, 1, r.labels) }
 
 // graftDropped counts a GRAFT of IDs dropped for a full control queue.
 func (r *runtimeMetrics) graftDropped() { r.sink.IncrCounterWithLabels(keyGraftDropped, 1, r.labels) }

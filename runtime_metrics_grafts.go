@@ -25,6 +25,8 @@ func (r *runtimeMetrics) graftStats(prev, cur plumtreeStats) plumtreeStats {
 		r.growth(keyGraftCause, r.with("reason", c.reason), c.prev, c.cur)
 	}
 	r.growth(keyMissingDropped, r.labels, prev.MissingDropped, cur.MissingDropped)
+	r.growth(keyMissingExpired, r.labels, prev.MissingExpired, cur.MissingExpired)
+	r.growth(keyGraftUncached, r.labels, prev.GraftUncached, cur.GraftUncached)
 	return cur
 }
 
@@ -32,3 +34,12 @@ func (r *runtimeMetrics) graftStats(prev, cur plumtreeStats) plumtreeStats {
 // by IHAVE and not recorded because the missing table was full
 // (PlumtreeConfig.MissingMax).
 var keyMissingDropped = []string{"hyparlist", "plumtree", "missing_dropped"}
+
+// keyMissingExpired is hyparlist.plumtree.missing_expired: messages
+// announced by IHAVE and given up, never received, CacheTTL after their
+// first announcement.
+var keyMissingExpired = []string{"hyparlist", "plumtree", "missing_expired"}
+
+// keyGraftUncached is hyparlist.plumtree.graft_uncached: IDs asked by a
+// neighbour's GRAFT that the message cache no longer held.
+var keyGraftUncached = []string{"hyparlist", "plumtree", "graft_uncached"}

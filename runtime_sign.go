@@ -192,11 +192,14 @@ type originKeys struct {
 	// (runtime_sign_hold.go).
 	inflight map[string]struct{}
 	held     heldBroadcasts
-	// floors holds each name's replay floor (runtime_sign_floor.go), at
-	// most max; floorsPausedUntil: no eviction of floors is tried
-	// before it.
-	floors            map[string]originFloor
+	// floors holds each name's replay floors, one per key
+	// (runtime_sign_floor.go), for at most max names;
+	// floorsPausedUntil: no eviction of floors is tried before it.
+	floors            map[string]nameFloors
 	floorsPausedUntil time.Time
+	// floorEpoch: when the loop was made; the floors' stamps are offsets
+	// from it (floorStamp).
+	floorEpoch time.Time
 }
 
 // originBinding is the key bound to an origin name and the window of its
@@ -229,6 +232,8 @@ func (l *runLoop) initSigning() error {
 		max:      max(l.m.config.MaxMembers, 1),
 		checked:  make(map[string]time.Time),
 		inflight: make(map[string]struct{}),
+		// time.Now has a monotonic reading: floorStamp measures from it.
+		floorEpoch: time.Now(),
 	}
 	return nil
 }

@@ -43,30 +43,8 @@ func TestRuntimeReplayAcrossRebinding(t *testing.T) {
 		sink := newInmemSink(time.Hour, time.Hour)
 		c := joinedClusterWithSink(t, 2, verifyUser, sink)
 		a, b := c.nodes[0], c.nodes[1].ml
-		captured := captureSigned(t, b)
-		for i := range 3 {
-			if err := b.Broadcast([]byte(fmt.Sprint("real-", i))); err != nil {
-				t.Fatal(err)
-			}
-		}
-		waitDeliveredOnce(t, a.rec, [][]byte{[]byte("real-0"), []byte("real-1"), []byte("real-2")})
-		var real []gossipMsg
-		for _, g := range captured() {
-			if g.Class == ClassUser {
-				real = append(real, g)
-			}
-		}
-		if len(real) != 3 {
-			t.Fatalf("captured %d broadcasts, want 3", len(real))
-		}
-		if err := b.Leave(time.Second); err != nil {
-			t.Fatal(err)
-		}
-		if err := b.Shutdown(); err != nil {
-			t.Fatal(err)
-		}
-		eventually(t, time.Minute, "the member gone", func() bool { return a.ml.NumMembers() == 1 })
-		waitSeenTTL(t, a.ml)
+		real := broadcastThree(t, a, b)
+		leaveForgotten(t, a, b)
 
 		_, forged, _ := ed25519.GenerateKey(nil)
 		lim := defaultWireLimits()
@@ -233,32 +211,5 @@ func TestRuntimeBurstFloor(t *testing.T) {
 		// Not asserted: a silent loss without any refusal, about 1 run
 		// in 20 here, is issue 10's (TestRuntimeBurstsDeliverAll).
 		t.Logf("%d (node, payload) pairs not delivered", missing)
-	})
-}
-
-// TestOriginFloorsBounded: the floors never outnumber the bound of the
-// bindings (MaxMembers); when full, those of names neither bound nor
-// listed make room.
-func TestOriginFloorsBounded(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		node, key, sig := checkingNode(t)
-		onLoop(t, node, func(l *runLoop) {
-			const bound = 4
-			l.origins.max = bound
-			for i := range 3 * bound {
-				name := fmt.Sprint("origin-", i)
-				delete(l.origins.keys, fmt.Sprint("origin-", i-bound+1)) // its binding dropped
-				l.origins.keys[name] = originBinding{key: publicKey(key)}
-				if !l.admitBroadcast(MessageID{Origin: name, Seq: 1 << 40}, ClassUser, sig) {
-					t.Fatalf("%s refused", name)
-				}
-				if n := len(l.origins.floors); n > bound {
-					t.Fatalf("%d floors, bound %d", n, bound)
-				}
-				if _, ok := l.origins.floors[name]; !ok {
-					t.Fatalf("%s has no floor", name)
-				}
-			}
-		})
 	})
 }

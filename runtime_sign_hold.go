@@ -130,7 +130,10 @@ func (l *runLoop) hold(peer Peer, g gossipMsg, k originKey) bool {
 
 // releaseHeld judges again the GOSSIPs held for name, whose key check has
 // ended: those signed by the key now bound go to Plumtree, the others are
-// refused.
+// refused. One the core holds and still will at its next Step
+// (Plumtree.knownAt, as the signature check asks) is dropped; one whose
+// SeenTTL has passed is judged, not dropped for a copy the core is about
+// to forget.
 func (l *runLoop) releaseHeld(name string) {
 	h := &l.origins.held
 	list := h.byName[name]
@@ -141,7 +144,7 @@ func (l *runLoop) releaseHeld(name string) {
 	for _, e := range list {
 		h.count--
 		h.bytes -= len(e.g.Payload)
-		if l.left || l.pt.known(e.g.ID) {
+		if l.left || l.pt.knownAt(e.g.ID, l.now) {
 			l.countHeld(heldDropped)
 			continue
 		}

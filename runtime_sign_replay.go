@@ -30,10 +30,11 @@ import (
 //   - The window lives as long as the binding: a name bound to a new key
 //     (a key check, or a member dead, left or not listed) starts a new
 //     window, and a binding dropped when the table is full (runtime_sign.go)
-//     takes its window with it. The floor is kept apart and outlives the
-//     binding: a new window of the floor's key refuses its first number
-//     too at or below the floor, so a replay of a forgotten broadcast is
-//     refused when its name is bound again.
+//     takes its window with it. The floors are kept apart, one per key of
+//     the name, and outlive the binding: a new window of a key with a
+//     floor refuses its first number too at or below the floor, so a
+//     replay of a forgotten broadcast is refused when its name is bound
+//     to that key again.
 //   - A broadcast in the local node's own name that it does not remember is
 //     always refused (reason replay): its own broadcasts stay in its seen
 //     set for SeenTTL, so such a message is a replay or a previous run's.

@@ -238,18 +238,21 @@ func TestRuntimeRestartSameKeyWindow(t *testing.T) {
 // BenchmarkOriginWindow is the loop's replay check of one new signed
 // broadcast (admitBroadcast: the origin's binding and its window), with
 // numbers in order and with each group of 8 reversed, among 1,000 bound
-// origins.
+// origins listed as members (each with a floor since session 15; until
+// session 16 this benchmark ran without floors).
 func BenchmarkOriginWindow(b *testing.B) {
 	for _, order := range []string{"in_order", "reordered"} {
 		b.Run(order, func(b *testing.B) {
 			conf := DefaultLANConfig()
 			conf.VerifyUserBroadcasts = true
-			l := &runLoop{m: &Memberlist{config: conf}}
-			l.origins = originKeys{keys: map[string]originBinding{}, self: "self"}
+			l := &runLoop{m: &Memberlist{config: conf}, ms: newStartedMembership(b, "self", DefaultMembershipConfig())}
+			l.origins = originKeys{keys: map[string]originBinding{}, self: "self", max: DefaultMembershipConfig().MaxMembers}
 			names := make([]string, 1000)
 			for i := range names {
 				names[i] = fmt.Sprintf("node-%04d", i)
 				l.origins.keys[names[i]] = originBinding{}
+				// Listed members, each with a floor (runtime_sign_floor.go).
+				l.ms.table.insert(newMemberIdent(names[i], names[i]+":1", nil, memberVersions{}), 1, memberStateAlive, 0)
 			}
 			sig := make([]byte, broadcastSigSize)
 			b.ReportAllocs()
@@ -291,7 +294,7 @@ func TestRefuseOriginLogBounded(t *testing.T) {
 		logRate: newLogLimiter(logRateInterval, maxLogRateKeys),
 		metrics: newRuntimeMetrics(sink, nil),
 	}
-	l := &runLoop{m: m}
+	l := &runLoop{m: m, ms: newStartedMembership(t, "self", DefaultMembershipConfig())}
 	l.origins = originKeys{keys: map[string]originBinding{}, self: "self"}
 	sig := make([]byte, broadcastSigSize)
 	const names = 2000

@@ -29,34 +29,46 @@ import (
 // (runtime_backpressure.go).
 func TestRuntimeStalledRelayDeliversAll(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		const stall = time.Second
 		sink := newInmemSink(time.Hour, time.Hour)
-		c := newMockCluster(t, 0, nil)
+		c, dst, payloads := stalledRelayBurst(t, sink, 64)
 		defer c.shutdown()
-		relay := c.addWithSink("node-00", stallConfig, sink)
-		dst := c.add("node-01", stallConfig)
-		src := c.add("node-02", stallConfig)
-		c.net.partition([]string{dst.rec.name}, []string{src.rec.name})
-		c.joinAll()
-		eventually(t, time.Minute, "the chain", func() bool {
-			return allSee(c.nodes, 3) && len(relay.ml.Neighbors()) == 2
-		})
-		if err := c.net.setDelay(relay.rec.name, dst.rec.name, stall); err != nil {
-			t.Fatal(err)
-		}
-		// More than the queues, stream buffers and the relay's backlog
-		// between src and dst hold.
-		payloads := stallPayloads("relayed", 64, stallPayloadBytes)
-		errc := burst(src.ml, payloads)
-		if err := c.net.setDelay(relay.rec.name, dst.rec.name, 0); err != nil {
-			t.Fatal(err)
-		}
-		if err := result(t, errc); err != nil {
-			t.Fatal(err)
-		}
 		waitDeliveredOnce(t, dst.rec, payloads)
 		if keys := counterKeys(sink, "hyparlist.link.failed"); len(keys) != 0 {
 			t.Errorf("links failed: %v", keys)
 		}
 	})
+}
+
+// stalledRelayBurst builds the chain src — relay — dst (src and dst cut
+// off from each other) with stallConfig, the relay's metrics in sink,
+// and has src broadcast n payloads of stallPayloadBytes while the relay's
+// link to dst is delayed by a second, a delay removed as soon as the
+// burst starts. It returns once every Broadcast has returned; the caller
+// shuts c down.
+func stalledRelayBurst(t *testing.T, sink metricSink, n int) (c *testCluster, dst *testNode, payloads [][]byte) {
+	t.Helper()
+	const stall = time.Second
+	c = newMockCluster(t, 0, nil)
+	relay := c.addWithSink("node-00", stallConfig, sink)
+	dst = c.add("node-01", stallConfig)
+	src := c.add("node-02", stallConfig)
+	c.net.partition([]string{dst.rec.name}, []string{src.rec.name})
+	c.joinAll()
+	eventually(t, time.Minute, "the chain", func() bool {
+		return allSee(c.nodes, 3) && len(relay.ml.Neighbors()) == 2
+	})
+	if err := c.net.setDelay(relay.rec.name, dst.rec.name, stall); err != nil {
+		t.Fatal(err)
+	}
+	// More than the queues, stream buffers and the relay's backlog
+	// between src and dst hold.
+	payloads = stallPayloads("relayed", n, stallPayloadBytes)
+	errc := burst(src.ml, payloads)
+	if err := c.net.setDelay(relay.rec.name, dst.rec.name, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := result(t, errc); err != nil {
+		t.Fatal(err)
+	}
+	return c, dst, payloads
 }

@@ -206,7 +206,8 @@ func TestRawCeiling(t *testing.T) {
 // TestFlagErrors checks that bad flags are refused with an error.
 func TestFlagErrors(t *testing.T) {
 	for _, args := range [][]string{{"-system", "x"}, {"-payload", "10"}, {"-n", "1"}, {"-api", "x"},
-		{"-config", "wan"}, {"-rate", "0"}, {"extra"}, {"-ihave-interval", "-1ms"}, {"-graft-timeout", "-1ms"}, {"-keepalive-interval", "-1s"}} {
+		{"-config", "wan"}, {"-rate", "0"}, {"extra"}, {"-ihave-interval", "-1ms"}, {"-graft-timeout", "-1ms"}, {"-keepalive-interval", "-1s"},
+		{"-cache-bytes", "-1"}, {"-stream-buffer", "-1"}} {
 		if err := run(args, io.Discard, io.Discard); err == nil {
 			t.Errorf("%v: no error", args)
 		}

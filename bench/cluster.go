@@ -65,6 +65,7 @@ func (c *cluster) start() error {
 		if c.opt.streamBuffer > 0 {
 			c.common.StreamBufferBytes = c.opt.streamBuffer
 		}
+		c.common.MessageCacheMaxBytes = c.opt.cacheBytes
 		if c.opt.keepaliveInterval > 0 {
 			ka := float64(c.opt.keepaliveInterval) / float64(time.Millisecond)
 			c.common.KeepaliveIntervalMs = &ka
@@ -78,6 +79,7 @@ func (c *cluster) start() error {
 		ihaveInterval: c.opt.ihaveInterval, graftTimeout: c.opt.graftTimeout,
 		graftTimeoutMin: c.opt.graftTimeoutMin, verifyUser: c.opt.verifyUser,
 		streamBuffer:      c.opt.streamBuffer,
+		cacheBytes:        c.opt.cacheBytes,
 		keepaliveInterval: c.opt.keepaliveInterval,
 	}
 	for i := range c.opt.n {
@@ -215,6 +217,7 @@ func (c *cluster) broadcastPhase(api string, rate float64, broadcasts int) resul
 		c.sys.name(), c.opt.config, c.opt.n, api, rate), c.logf)
 	before := c.sys.counters()
 	w0, cpu0, t0 := c.wire.snapshot(), cpuTime(), time.Now()
+	sys0, flt0 := kernelUse()
 	var stop atomic.Bool
 	var sendErrs, accepted atomic.Int64
 	var sendEnd atomic.Int64
@@ -280,6 +283,7 @@ func (c *cluster) broadcastPhase(api string, rate float64, broadcasts int) resul
 		timeouts = append(timeouts, "queue_drain")
 	}
 	w1, cpu1, secs := c.wire.snapshot(), cpuTime(), time.Since(t0).Seconds()
+	sys1, flt1 := kernelUse()
 	stopCPU()
 	c.app.requeue.Store(false)
 
@@ -301,12 +305,33 @@ func (c *cluster) broadcastPhase(api string, rate float64, broadcasts int) resul
 	r.PayloadCopiesPerBroadcast = round3(float64(w1.copies-w0.copies) / b)
 	r.PayloadCopiesPerReceiver = round3(float64(w1.copies-w0.copies) / b / float64(c.opt.n-1))
 	r.CPUMsPerBroadcast = round3(float64((cpu1 - cpu0).Microseconds()) / 1000 / b)
+	r.SysCPUMsPerBroadcast = round3(float64((sys1 - sys0).Microseconds()) / 1000 / b)
+	r.MinorFaultsPerBroadcast = round3(float64(flt1-flt0) / b)
 	r.PhaseCounters = diffCounters(before, c.sys.counters())
 	r.Timeouts = timeouts // finish adds the cluster's own
+	c.settle(&r, p, accepted.Load())
 	c.logf("%s/%s rate %g: delivered %.4f, p50 %.1f ms, p99 %.1f ms, dup %d, %.0f B/bcast/node, %.2f copies/recv",
 		r.System, api, rate, r.DeliveredRatio, r.LatencyP50Ms, r.LatencyP99Ms, r.DuplicateNotify,
 		r.WireBytesPerBroadcast, r.PayloadCopiesPerReceiver)
 	return r
+}
+
+// settle waits up to -settle for the deliveries r counted as lost and
+// reports how many came late and how many are still missing.
+func (c *cluster) settle(r *result, p *phase, accepted int64) {
+	if c.opt.settle <= 0 || r.LostDeliveries <= 0 {
+		return
+	}
+	want := accepted * int64(c.opt.n-1)
+	at, before := p.firsts.Load(), c.sys.counters()
+	end := time.Now().Add(c.opt.settle)
+	for p.firsts.Load() < want && time.Now().Before(end) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	late, lost := p.firsts.Load()-at, want-p.firsts.Load()
+	r.LateDeliveries, r.LostAfterSettle = &late, &lost
+	r.SettleCounters = diffCounters(before, c.sys.counters())
+	c.logf("%s/%s settle: %d late deliveries, %d still missing", c.sys.name(), r.API, late, lost)
 }
 
 // queuedBy is queued, or -1 once deadline has passed or if the queues'

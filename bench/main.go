@@ -29,9 +29,13 @@ type options struct {
 	joinTimeout  time.Duration
 	drainTimeout time.Duration
 	crashTimeout time.Duration
-	idle         time.Duration // quiet window after the joins (-idle-window)
-	idleAfter    time.Duration // wait between the joins' end and the idle window
-	seed         uint64
+	// settle is how long a phase waits after its drain deadline for the
+	// deliveries still missing (-settle): late_deliveries and
+	// lost_after_settle tell late from lost. 0: no wait.
+	settle    time.Duration
+	idle      time.Duration // quiet window after the joins (-idle-window)
+	idleAfter time.Duration // wait between the joins' end and the idle window
+	seed      uint64
 	// maxTrees is hyparlist's Config.BroadcastTrees, or -1 for the
 	// library's default.
 	maxTrees int
@@ -46,6 +50,9 @@ type options struct {
 	verifyUser bool
 	// streamBuffer is hyparlist's Config.StreamBufferBytes.
 	streamBuffer int
+	// cacheBytes is hyparlist's Config.MessageCacheMaxBytes (0: the
+	// default).
+	cacheBytes int
 	// keepaliveInterval is hyparlist's Config.KeepaliveInterval, or 0
 	// for the profile's (ProbeInterval).
 	keepaliveInterval time.Duration
@@ -110,6 +117,7 @@ Flags:
 	fs.IntVar(&opt.broadcasts, "broadcasts", 100, "broadcasts per API")
 	fs.DurationVar(&opt.joinTimeout, "join-timeout", time.Minute, "deadline for every node to list every other")
 	fs.DurationVar(&opt.drainTimeout, "drain-timeout", 15*time.Second, "deadline after the last broadcast for delivery and empty queues")
+	fs.DurationVar(&opt.settle, "settle", 0, "after a phase's figures, wait up to this long for the deliveries still missing at the drain deadline and report them as late_deliveries, the rest as lost_after_settle (0: no wait)")
 	fs.DurationVar(&opt.crashTimeout, "crash-timeout", time.Minute, "deadline for every node to drop the crashed node")
 	fs.Uint64Var(&opt.seed, "seed", 1, "seed of the origins and payloads")
 	fs.IntVar(&opt.maxTrees, "max-trees", -1, "hyparlist only: Config.BroadcastTrees, the tree roots with eager/lazy links of their own (-1: the library's default)")
@@ -117,6 +125,7 @@ Flags:
 	fs.DurationVar(&opt.graftTimeout, "graft-timeout", 0, "hyparlist only: Config.GraftTimeout, the wait after an IHAVE before a GRAFT (0: the -config profile's)")
 	fs.DurationVar(&opt.keepaliveInterval, "keepalive-interval", 0, "hyparlist only: Config.KeepaliveInterval, the time between keepalives on an active-view link (0: the -config profile's, its ProbeInterval)")
 	fs.DurationVar(&opt.graftTimeoutMin, "graft-timeout-min", -1, "hyparlist only: Config.GraftTimeoutMin, the shortest adaptive wait after an IHAVE (0: always -graft-timeout; -1: the -config profile's)")
+	fs.IntVar(&opt.cacheBytes, "cache-bytes", 0, "hyparlist only: Config.MessageCacheMaxBytes, the payload bytes each node caches to answer GRAFTs (0: the library's default); with N nodes in one process, N caches filling are the heap's growth in a run")
 	fs.IntVar(&opt.streamBuffer, "stream-buffer", 0, "hyparlist only: Config.StreamBufferBytes, the kernel send and receive buffers of every stream (0: the kernel's sizes)")
 	fs.BoolVar(&opt.verifyUser, "verify-user", false, "hyparlist only: set Config.VerifyUserBroadcasts (every node checks the origin's signature of every application broadcast it receives)")
 	fs.DurationVar(&opt.idleAfter, "idle-after", 0, "wait this long after every node lists every other before the idle window (0: the window starts at once and includes the joins' tail)")
@@ -149,6 +158,9 @@ Flags:
 	}
 	if opt.idle <= 0 {
 		return fmt.Errorf("-idle-window %v: must be positive", opt.idle)
+	}
+	if opt.cacheBytes < 0 || opt.streamBuffer < 0 {
+		return fmt.Errorf("-cache-bytes %d, -stream-buffer %d: must not be negative (0: the default)", opt.cacheBytes, opt.streamBuffer)
 	}
 	if opt.pprofDir != "" || opt.heapProfile != "" {
 		// Sample the heap finely enough to see per-node items of a few KiB.

@@ -52,6 +52,16 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// kernelUse is the process's system CPU time and minor page faults so
+// far.
+func kernelUse() (time.Duration, int64) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0, 0
+	}
+	return time.Duration(ru.Stime.Nano()), int64(ru.Minflt) // int32 on 32-bit Linux
+}
+
 // loadAvg returns the first three fields of /proc/loadavg.
 func loadAvg() string {
 	b, err := os.ReadFile("/proc/loadavg")

@@ -39,6 +39,9 @@ type result struct {
 	VerifyUserBroadcasts *bool `json:"verify_user_broadcasts,omitempty"`
 	// StreamBufferBytes is hyparlist's Config.StreamBufferBytes when set.
 	StreamBufferBytes int `json:"stream_buffer_bytes,omitempty"`
+	// MessageCacheMaxBytes is hyparlist's Config.MessageCacheMaxBytes
+	// when -cache-bytes set it.
+	MessageCacheMaxBytes int `json:"message_cache_max_bytes,omitempty"`
 
 	// Broadcast phase.
 	DeliveredRatio              float64   `json:"delivered_ratio"`
@@ -55,7 +58,13 @@ type result struct {
 	PayloadCopiesPerBroadcast   float64   `json:"payload_copies_per_broadcast"`
 	WireBytesPerBroadcast       float64   `json:"wire_bytes_per_broadcast"`
 	CPUMsPerBroadcast           float64   `json:"cpu_ms_per_broadcast"`
-	SendErrors                  int64     `json:"send_errors"`
+	// SysCPUMsPerBroadcast is the system (kernel) part of
+	// CPUMsPerBroadcast, and MinorFaultsPerBroadcast the process's minor
+	// page faults in the phase per broadcast: a heap that grows (N
+	// message caches filling) is first touched page by page.
+	SysCPUMsPerBroadcast    float64 `json:"sys_cpu_ms_per_broadcast"`
+	MinorFaultsPerBroadcast float64 `json:"minor_faults_per_broadcast"`
+	SendErrors              int64   `json:"send_errors"`
 	// BroadcastsAccepted counts the broadcasts the system took (Broadcast
 	// returned nil, or the payload was queued), AchievedRate them per
 	// second of the send loop, and LostDeliveries the (accepted
@@ -64,6 +73,13 @@ type result struct {
 	BroadcastsAccepted int64   `json:"broadcasts_accepted"`
 	AchievedRate       float64 `json:"achieved_rate"`
 	LostDeliveries     int64   `json:"lost_deliveries"`
+	// With -settle, LateDeliveries counts the pairs of LostDeliveries
+	// delivered within the settle time after the figures were taken,
+	// LostAfterSettle those still missing then (lost, or later still),
+	// and SettleCounters the counters' growth meanwhile.
+	LateDeliveries  *int64           `json:"late_deliveries,omitempty"`
+	LostAfterSettle *int64           `json:"lost_after_settle,omitempty"`
+	SettleCounters  map[string]int64 `json:"settle_counters,omitempty"`
 	// BroadcastWaitS is the time the send loop spent inside the native
 	// Broadcast calls (back-pressure: waiting for room), in seconds, and
 	// BroadcastWaitMaxMs the longest single call.

@@ -63,6 +63,9 @@ type nodeEnv struct {
 	verifyUser bool
 	// streamBuffer is hyparlist's Config.StreamBufferBytes.
 	streamBuffer int
+	// cacheBytes is hyparlist's Config.MessageCacheMaxBytes; 0 keeps the
+	// default.
+	cacheBytes int
 	// keepaliveInterval is hyparlist's Config.KeepaliveInterval; 0 keeps
 	// the profile's.
 	keepaliveInterval time.Duration

@@ -111,6 +111,9 @@ func (s *hyparlistSystem) newNode(i int, env nodeEnv) (benchNode, error) {
 	}
 	cfg.VerifyUserBroadcasts = env.verifyUser
 	cfg.StreamBufferBytes = env.streamBuffer
+	if env.cacheBytes > 0 {
+		cfg.MessageCacheMaxBytes = env.cacheBytes
+	}
 	if env.keepaliveInterval > 0 {
 		cfg.KeepaliveInterval = env.keepaliveInterval
 	}

@@ -20,7 +20,7 @@ type healthReporter interface{ healthScore() int }
 
 // timelineKeys are the counters a timeline line shows, as deltas.
 var timelineKeys = []string{
-	"link.failed.silent", "link.neighbor_down", "link.down_unsent", "member.announcements", "member.suspicions_expired",
+	"link.failed.silent", "link.neighbor_down", "link.down_unsent", "link.down_dropped", "msg.refused.not_link", "member.announcements", "member.suspicions_expired",
 	"frames_sent.gossip", "frames_sent.keepalive", "plumtree.graft", "plumtree.prune",
 	"sig.checked", "msg.refused.replay", "link.dial_failed",
 }
