@@ -29,10 +29,19 @@ import (
 //     DISCONNECT's arrival, the holding stream becomes the owner and the
 //     DISCONNECT goes to the loop, after every frame the old owner
 //     carried;
-//   - the hold is dropped when its stream ends first, when it expires, or
-//     when any stream but the owner carries another HyParView frame under
-//     its name (its sender's newer word, such as a NEIGHBOR that re-links
-//     it, which the older DISCONNECT must not overtake);
+//   - the hold outlives its own stream: an honest sender closes the
+//     stream right after its DISCONNECT (closeDownLink,
+//     runtime_linkgiveup.go), so a hold dropped there was almost never
+//     applied (found by review of disco16); such a hold, once handed
+//     over, leaves the name without an owner;
+//   - the hold is dropped when it expires, or when any stream but the
+//     owner carries another HyParView frame under its name (its sender's
+//     newer word, such as a NEIGHBOR that re-links it, which the older
+//     DISCONNECT must not overtake);
+//   - once handed over, and until it is in the loop's inbox, every
+//     HyParView frame under its name waits (claimInOrder): the inbox's
+//     waiters are not served in order, and a newer word read after the
+//     hand-over must not reach the loop first (found by the same review);
 //   - the loop ignores the DISCONNECT when its sender became a neighbour
 //     again (NeighborUp) after it was held, for instance on a
 //     FORWARDJOIN, and counts it in hyparlist.msg.disconnect_stale;
@@ -48,7 +57,8 @@ const heldDisconnectFor = 30 * time.Second
 // heldDisconnectLimit bounds the names with a held DISCONNECT. Not from a
 // paper: a node has at most a few dozen neighbours whose links end at
 // once, even in a join storm, and an outsider's holds beyond it are
-// refused as before.
+// refused as before. Each hold keeps its sender's name and address (within
+// the handshake's limits) and no stream once that stream ended.
 const heldDisconnectLimit = 1024
 
 // keyDisconnectLate counts DISCONNECTs held and applied when the stream
@@ -61,7 +71,7 @@ var keyDisconnectStale = []string{"hyparlist", "msg", "disconnect_stale"}
 
 // heldDisconnect is a DISCONNECT waiting for its name's owner to end.
 type heldDisconnect struct {
-	conn net.Conn // the stream it came over
+	conn net.Conn // the stream it came over; nil once that stream ended
 	in   inbound
 	at   time.Time // when it arrived
 }
@@ -95,41 +105,83 @@ func (o *linkOwners) hold(name string, conn net.Conn, in inbound, now time.Time)
 }
 
 // handOver is called when conn, the owner of name, ends, with o.mu held:
-// a DISCONNECT held for name within heldDisconnectFor makes its stream
-// the owner, and is returned to go to the loop.
-func (o *linkOwners) handOver(name string, now time.Time) (inbound, bool) {
+// a DISCONNECT held for name within heldDisconnectFor makes its stream,
+// if still open, the owner, and is returned to go to the loop, with the
+// channel to close (handed) once it is in the loop's inbox; until then
+// claimOrHold makes every HyParView frame under name wait.
+func (o *linkOwners) handOver(name string, now time.Time) (inbound, chan struct{}, bool) {
 	h, ok := o.held[name]
 	if !ok {
-		return inbound{}, false
+		return inbound{}, nil, false
 	}
 	delete(o.held, name)
 	if now.Sub(h.at) > heldDisconnectFor {
-		return inbound{}, false
+		return inbound{}, nil, false
 	}
-	if o.owner == nil {
-		o.owner = make(map[string]net.Conn)
+	if h.conn != nil {
+		if o.owner == nil {
+			o.owner = make(map[string]net.Conn)
+		}
+		o.owner[name] = h.conn
 	}
-	o.owner[name] = h.conn
-	return h.in, true
+	if o.handing == nil {
+		o.handing = make(map[string]chan struct{})
+	}
+	done := make(chan struct{})
+	o.handing[name] = done
+	return h.in, done, true
 }
 
-// dropHold forgets the DISCONNECT held for name when conn carried it.
-// o.mu is held.
-func (o *linkOwners) dropHold(name string, conn net.Conn) {
+// handed ends the hand-over of name's DISCONNECT that done belongs to:
+// the frames waiting for it go on.
+func (o *linkOwners) handed(name string, done chan struct{}) {
+	o.mu.Lock()
+	if o.handing[name] == done {
+		delete(o.handing, name)
+	}
+	o.mu.Unlock()
+	close(done)
+}
+
+// holderEnded notes that conn, which did not own name, ended: a
+// DISCONNECT it carried stays held, without a stream to own the name
+// when it is handed over. o.mu is held.
+func (o *linkOwners) holderEnded(name string, conn net.Conn) {
 	if h, ok := o.held[name]; ok && h.conn == conn {
-		delete(o.held, name)
+		h.conn = nil
+		o.held[name] = h
 	}
 }
 
 // endStream is called when the reader of conn, accepted under name, ends:
-// it gives up conn's ownership of name, or its held DISCONNECT, and hands
-// a DISCONNECT held for the name it owned to the loop.
+// it gives up conn's ownership of name, and hands a DISCONNECT held for
+// the name to the loop, after closing conn (the wait for room in the
+// inbox may be long, and needs no descriptor).
 func (m *Memberlist) endStream(name string, conn net.Conn) {
-	in, ok := m.owners.release(name, conn, time.Now())
+	in, done, ok := m.owners.release(name, conn, time.Now())
 	if !ok {
 		return
 	}
+	_ = conn.Close()
 	m.inbox.put(in, m.shutdownCh)
+	m.owners.handed(name, done)
+}
+
+// claimInOrder is linkOwners.claimOrHold for in, read from conn, once no
+// DISCONNECT for its sender's name is being handed to the loop (handOver);
+// it reports false when the node shuts down while waiting.
+func (m *Memberlist) claimInOrder(conn net.Conn, in inbound) (owns, held, ok bool) {
+	for {
+		owns, held, wait := m.owners.claimOrHold(in.from.Name, conn, in, time.Now())
+		if wait == nil {
+			return owns, held, true
+		}
+		select {
+		case <-wait:
+		case <-m.shutdownCh:
+			return false, false, false
+		}
+	}
 }
 
 // staleHold reports whether in is a held DISCONNECT whose sender became

@@ -54,6 +54,9 @@ type linkOwners struct {
 	mu    sync.Mutex
 	owner map[string]net.Conn
 	held  map[string]heldDisconnect
+	// handing holds, per name, the channel closed once the DISCONNECT
+	// handed over for it is in the loop's inbox (runtime_linkhold.go).
+	handing map[string]chan struct{}
 	// ups counts the loop's NeighborUps, so that a held DISCONNECT older
 	// than its sender's link is not applied (runtime_linkhold.go).
 	ups atomic.Uint64
@@ -78,33 +81,39 @@ func (o *linkOwners) claim(name string, conn net.Conn) bool {
 // that conn does not own is held (hold), and any other message from a
 // stream that does not own name drops the DISCONNECT held for name: it
 // is its sender's newer word, from the holding stream or another one. It
-// reports whether conn owns name and whether in was held.
-func (o *linkOwners) claimOrHold(name string, conn net.Conn, in inbound, now time.Time) (owns, held bool) {
+// reports whether conn owns name and whether in was held; or, while a
+// DISCONNECT for name is handed to the loop, nothing but the channel to
+// wait on before asking again (runtime_linkhold.go).
+func (o *linkOwners) claimOrHold(name string, conn net.Conn, in inbound, now time.Time) (owns, held bool, wait <-chan struct{}) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if done, ok := o.handing[name]; ok {
+		return false, false, done
+	}
 	if cur, ok := o.owner[name]; ok && cur != conn {
 		if _, ok := in.msg.(disconnectMsg); ok {
-			return false, o.hold(name, conn, in, now)
+			return false, o.hold(name, conn, in, now), nil
 		}
 		delete(o.held, name)
-		return false, false
+		return false, false, nil
 	}
 	if o.owner == nil {
 		o.owner = make(map[string]net.Conn)
 	}
 	o.owner[name] = conn
-	return true, false
+	return true, false, nil
 }
 
-// release forgets conn as the owner of name, when it is, or its held
-// DISCONNECT; it returns a DISCONNECT held for name that now goes to the
-// loop (handOver).
-func (o *linkOwners) release(name string, conn net.Conn, now time.Time) (inbound, bool) {
+// release forgets conn as the owner of name, when it is, and returns a
+// DISCONNECT held for name that now goes to the loop, with the channel
+// to close once it is queued (handOver); a conn that did not own name
+// leaves the DISCONNECT it carried held (holderEnded).
+func (o *linkOwners) release(name string, conn net.Conn, now time.Time) (inbound, chan struct{}, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.owner[name] != conn {
-		o.dropHold(name, conn)
-		return inbound{}, false
+		o.holderEnded(name, conn)
+		return inbound{}, nil, false
 	}
 	delete(o.owner, name)
 	return o.handOver(name, now)
@@ -118,7 +127,10 @@ func (m *Memberlist) fromLink(conn net.Conn, in inbound) bool {
 	if in.msg.Type() >= typeGossip {
 		return true
 	}
-	owns, held := m.owners.claimOrHold(in.from.Name, conn, in, time.Now())
+	owns, held, ok := m.claimInOrder(conn, in) // runtime_linkhold.go
+	if !ok {
+		return false
+	}
 	if _, ok := in.msg.(disconnectMsg); owns || !ok {
 		return true
 	}
