@@ -262,6 +262,17 @@ func holdScene(t *testing.T, at time.Time) (o *linkOwners, owner net.Conn, in in
 	return o, owner, inbound{from: Peer{Name: "b"}, msg: disconnectMsg{Alive: true}}
 }
 
+// holdFrom holds in, read at at from a new stream that does not own
+// "b", and returns that stream.
+func holdFrom(t *testing.T, o *linkOwners, in inbound, at time.Time) net.Conn {
+	t.Helper()
+	conn, _ := net.Pipe()
+	if _, held, _ := o.claimOrHold("b", conn, in, at); !held {
+		t.Fatal("DISCONNECT not held")
+	}
+	return conn
+}
+
 // TestLinkOwnersHoldExpires: a DISCONNECT held longer than
 // heldDisconnectFor is not handed over when the owner ends; one within it
 // is, and its stream becomes the owner.
@@ -277,10 +288,7 @@ func TestLinkOwnersHoldExpires(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o, owner, in := holdScene(t, t0)
-			holder, _ := net.Pipe()
-			if _, held, _ := o.claimOrHold("b", holder, in, t0); !held {
-				t.Fatal("DISCONNECT not held")
-			}
+			holder := holdFrom(t, o, in, t0)
 			if _, _, got := o.release("b", owner, tc.end); got != tc.want {
 				t.Errorf("handed over %v, want %v", got, tc.want)
 			}
@@ -297,11 +305,8 @@ func TestLinkOwnersHoldExpires(t *testing.T) {
 func TestLinkOwnersExpiredHoldReplaced(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	o, _, in := holdScene(t, t0)
-	forger, _ := net.Pipe()
+	holdFrom(t, o, in, t0) // the forger's
 	honest, _ := net.Pipe()
-	if _, held, _ := o.claimOrHold("b", forger, in, t0); !held {
-		t.Fatal("forged DISCONNECT not held")
-	}
 	if _, held, _ := o.claimOrHold("b", honest, in, t0.Add(heldDisconnectFor)); held {
 		t.Errorf("second DISCONNECT held while the first hold is live")
 	}
@@ -320,11 +325,8 @@ func TestLinkOwnersExpiredHoldReplaced(t *testing.T) {
 func TestLinkOwnersHandOverInOrder(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	o, owner, in := holdScene(t, t0)
-	holder, _ := net.Pipe()
+	holder := holdFrom(t, o, in, t0)
 	other, _ := net.Pipe()
-	if _, held, _ := o.claimOrHold("b", holder, in, t0); !held {
-		t.Fatal("DISCONNECT not held")
-	}
 	_, done, ok := o.release("b", owner, t0)
 	if !ok {
 		t.Fatal("DISCONNECT not handed over")
@@ -351,10 +353,7 @@ func TestLinkOwnersHandOverInOrder(t *testing.T) {
 func TestLinkOwnersEndedHolderHandedOver(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	o, owner, in := holdScene(t, t0)
-	holder, _ := net.Pipe()
-	if _, held, _ := o.claimOrHold("b", holder, in, t0); !held {
-		t.Fatal("DISCONNECT not held")
-	}
+	holder := holdFrom(t, o, in, t0)
 	if _, _, ok := o.release("b", holder, t0); ok {
 		t.Fatal("the holding stream's end handed something over")
 	}
