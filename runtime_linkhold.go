@@ -18,9 +18,10 @@ import (
 // 5,947 in one of this change (BENCHMARKS.md, session 16, disco16), and
 // each may have left this node counting a neighbour that had dropped it
 // until the link failed as silent. So a DISCONNECT refused only because another stream owns its
-// name (runtime_linkowner.go) is held. How many are then applied, and
-// what that gains, is not yet measured: those runs did not record
-// hyparlist.msg.disconnect_late.
+// name (runtime_linkowner.go) is held. In two such runs of this code
+// 2,661 and 3,507 were applied late, about half of those refused; what
+// that gains is not shown by two pairs with main (BENCHMARKS.md, session
+// 17, disco17).
 //
 //   - at most one per name, for at most heldDisconnectLimit names; a
 //     DISCONNECT that finds its name's hold taken and not expired, or no
