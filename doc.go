@@ -170,7 +170,9 @@
 //     (runtime_conn.go, runtime_linkqueue.go and the ring it and the
 //     inbox keep, runtime_fifo.go, runtime_linkowner.go,
 //     runtime_linkend.go; runtime_readerend.go closes a stream its
-//     dialler closed while its reader waits for the loop;
+//     dialler closed while its reader waits for the loop, and
+//     runtime_linkhold.go holds a DISCONNECT that came over a newer
+//     stream until then;
 //     runtime_writebatch.go starts their writers once
 //     per loop iteration, runtime_linkprune.go keeps one PRUNE per tree
 //     waiting, runtime_linkgraft.go merges the GRAFTs of message IDs

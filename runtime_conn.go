@@ -134,6 +134,9 @@ type outLink struct {
 	// that only a link used for one message closes after an exchange's
 	// last word (runtime_oneshot.go). Loop-owned.
 	sent int
+	// up is linkOwners.ups after the link's last NeighborUp, 0 for none: a
+	// DISCONNECT held since then is stale (runtime_linkhold.go).
+	up uint64
 }
 
 // newOutLink returns a link to peer whose queues hold depth frames and
@@ -748,6 +751,10 @@ type inbound struct {
 	// ended, with no msg, reports that the stream that carries from's
 	// active-view link ended without a DISCONNECT (runtime_linkend.go).
 	ended bool
+	// heldUps is, for a DISCONNECT held for its name's owner stream to
+	// end, linkOwners.ups when it was held plus one; 0 otherwise
+	// (runtime_linkhold.go).
+	heldUps uint64
 }
 
 // runReader serves one accepted stream: the handshake, then every frame
@@ -791,7 +798,7 @@ func (m *Memberlist) runReader(conn net.Conn, ticket inboundTicket) {
 		m.logger.Debug("refused connection", "remote", conn.RemoteAddr().String(), "error", err)
 		return
 	}
-	defer m.owners.release(peer.Name, conn)
+	defer m.endStream(peer.Name, conn) // runtime_linkhold.go
 	cr := &byteCounter{r: conn}
 	sr := newStreamReader(&m.readBufs, cr)
 	defer sr.release()
@@ -876,7 +883,7 @@ func (m *Memberlist) handleStreamMessage(conn net.Conn, peer Peer, version uint8
 		m.logRefusal(slog.LevelWarn, "stream_handshake", connSource(conn), "handshake message inside a stream", "from", peer.Name, "type", msg.Type().String())
 		return false
 	}
-	if !m.fromLink(conn, peer.Name, msg) {
+	if !m.fromLink(conn, in) {
 		return true
 	}
 	return m.inbox.putChecking(in, m.shutdownCh, ended)

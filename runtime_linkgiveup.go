@@ -98,7 +98,10 @@ func (l *runLoop) closeDownLink(k *outLink) {
 // keepNeeded drops from the queues of k, unless its stream is open, the
 // frames that its peer does not need once the link is down (see the file
 // comment). It returns the frames dropped and the messages left, and
-// whether the stream was still unopened (false: nothing was dropped).
+// whether the stream was still unopened (false: nothing was dropped). A
+// link whose writer has ended (its dial failed before the loop learnt
+// of it) counts as opened: there is no dial to give up, and it is not
+// counted in hyparlist.link.down_unsent.
 func (k *outLink) keepNeeded() (dropped, left int, unopened bool) {
 	// The writer takes a frame only after setConn, which needs k.mu: with
 	// k.mu held and no stream, nothing queued has been written.
@@ -110,6 +113,9 @@ func (k *outLink) keepNeeded() (dropped, left int, unopened bool) {
 	q := &k.linkQueues
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.writer == writerDone {
+		return 0, 0, false
+	}
 	var queued [2][]outFrame
 	for i, fifo := range [2]*frameFIFO{&q.ctrl, &q.user} {
 		for f, ok := fifo.pop(); ok; f, ok = fifo.pop() {

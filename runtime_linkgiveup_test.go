@@ -238,6 +238,14 @@ func TestRuntimeDownLinkKeepsNeeded(t *testing.T) {
 	if dropped, _, unopened := k.keepNeeded(); unopened || dropped != 0 {
 		t.Errorf("an open link dropped %d frames (unopened %v)", dropped, unopened)
 	}
+	// A link whose dial failed before the loop learnt of it has no dial
+	// to give up: not counted in down_unsent (unopened true before).
+	k = newOutLink(p, 16, 1<<20)
+	k.finish()
+	k.push(outFrame{msg: ihaveMsg{}})
+	if dropped, _, unopened := k.keepNeeded(); unopened || dropped != 0 {
+		t.Errorf("a link whose writer ended dropped %d frames (unopened %v)", dropped, unopened)
+	}
 }
 
 // queuedMembershipGossip returns the IDs of the ClassMembership gossip

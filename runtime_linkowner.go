@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // This file keeps a node from dropping a neighbour on a DISCONNECT that
@@ -34,8 +36,8 @@ import (
 // until it ends), and other forged messages (a NEIGHBOR, a broadcast in
 // another's name); Config.TLS binds names to certificates for those. An
 // honest DISCONNECT sent on a new link while this node still reads the
-// neighbour's previous one (its end not yet seen) is dropped too; the
-// link then ends by the silence limit, as for a crashed neighbour.
+// neighbour's previous one (its end not yet seen) is held, and applied
+// when that reader ends (runtime_linkhold.go).
 
 // keyMsgRefused counts messages refused for where they came from.
 var keyMsgRefused = []string{"hyparlist", "msg", "refused"}
@@ -46,10 +48,18 @@ const refusedNotLink = "not_link"
 
 // linkOwners maps a peer name to the accepted stream that owns it. It is
 // safe for concurrent use by the readers; it holds at most one entry per
-// open stream.
+// open stream, and the DISCONNECTs held for their names' owners to end
+// (runtime_linkhold.go).
 type linkOwners struct {
 	mu    sync.Mutex
 	owner map[string]net.Conn
+	held  map[string]heldDisconnect
+	// handing holds, per name, the channel closed once the DISCONNECT
+	// handed over for it is in the loop's inbox (runtime_linkhold.go).
+	handing map[string]chan struct{}
+	// ups counts the loop's NeighborUps, so that a held DISCONNECT older
+	// than its sender's link is not applied (runtime_linkhold.go).
+	ups atomic.Uint64
 }
 
 // claim makes conn the owner of name unless another stream owns it, and
@@ -67,29 +77,68 @@ func (o *linkOwners) claim(name string, conn net.Conn) bool {
 	return true
 }
 
-// release forgets conn as the owner of name, when it is.
-func (o *linkOwners) release(name string, conn net.Conn) {
+// claimOrHold is claim for in, read from conn under name; a DISCONNECT
+// that conn does not own is held (hold), and any other message from a
+// stream that does not own name drops the DISCONNECT held for name: it
+// is its sender's newer word, from the holding stream or another one. It
+// reports whether conn owns name and whether in was held; or, while a
+// DISCONNECT for name is handed to the loop, nothing but the channel to
+// wait on before asking again (runtime_linkhold.go).
+func (o *linkOwners) claimOrHold(name string, conn net.Conn, in inbound, now time.Time) (owns, held bool, wait <-chan struct{}) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.owner[name] == conn {
-		delete(o.owner, name)
+	if done, ok := o.handing[name]; ok {
+		return false, false, done
 	}
+	if cur, ok := o.owner[name]; ok && cur != conn {
+		if _, ok := in.msg.(disconnectMsg); ok {
+			return false, o.hold(name, conn, in, now), nil
+		}
+		delete(o.held, name)
+		return false, false, nil
+	}
+	if o.owner == nil {
+		o.owner = make(map[string]net.Conn)
+	}
+	o.owner[name] = conn
+	return true, false, nil
 }
 
-// fromLink reports whether msg, read from conn under name, may go to the
-// protocol loop: a HyParView message claims the name for conn, and a
-// DISCONNECT passes only on the stream that owns its name.
-func (m *Memberlist) fromLink(conn net.Conn, name string, msg Message) bool {
-	if msg.Type() >= typeGossip {
+// release forgets conn as the owner of name, when it is, and returns a
+// DISCONNECT held for name that now goes to the loop, with the channel
+// to close once it is queued (handOver); a conn that did not own name
+// leaves the DISCONNECT it carried held (holderEnded).
+func (o *linkOwners) release(name string, conn net.Conn, now time.Time) (inbound, chan struct{}, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.owner[name] != conn {
+		o.holderEnded(name, conn)
+		return inbound{}, nil, false
+	}
+	delete(o.owner, name)
+	return o.handOver(name, now)
+}
+
+// fromLink reports whether in, read from conn, may go to the protocol
+// loop now: a HyParView message claims its sender's name for conn, and a
+// DISCONNECT passes only on the stream that owns its name (another one is
+// held, runtime_linkhold.go).
+func (m *Memberlist) fromLink(conn net.Conn, in inbound) bool {
+	if in.msg.Type() >= typeGossip {
 		return true
 	}
-	if m.owners.claim(name, conn) {
-		return true
+	owns, held, ok := m.claimInOrder(conn, in) // runtime_linkhold.go
+	if !ok {
+		return false
 	}
-	if _, ok := msg.(disconnectMsg); !ok {
+	if _, ok := in.msg.(disconnectMsg); owns || !ok {
 		return true
 	}
 	m.metrics.sink.IncrCounterWithLabels(keyMsgRefused, 1, m.metrics.with("reason", refusedNotLink))
-	m.logRefusal(slog.LevelWarn, "not_link", connSource(conn), "dropping DISCONNECT not sent over its sender's link", "from", name)
+	what := "dropping DISCONNECT not sent over its sender's link"
+	if held {
+		what = "holding DISCONNECT not sent over its sender's link until that link's stream ends"
+	}
+	m.logRefusal(slog.LevelWarn, "not_link", connSource(conn), what, "from", in.from.Name)
 	return false
 }

@@ -450,6 +450,9 @@ func (l *runLoop) onInbound(in inbound) {
 		l.answerAfterLeave(in)
 		return
 	}
+	if l.staleHold(in) { // runtime_linkhold.go
+		return
+	}
 	in, ok := l.screen(in)
 	if !ok {
 		return
@@ -527,6 +530,7 @@ func (l *runLoop) neighborUp(p Peer) {
 	if k := l.link(p); k != nil {
 		k.neighbor = true
 		k.heartbeat.Store(true)
+		k.up = l.m.owners.ups.Add(1) // runtime_linkhold.go
 	}
 	l.lastHeard[p.Name] = l.now.Add(l.m.config.TCPTimeout) // see runtime_silence.go
 	l.feed(corePlumtree, NeighborUp{Peer: p})

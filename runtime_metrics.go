@@ -86,6 +86,15 @@ import (
 //	                                        not_link_end: a stream's end not
 //	                                        taken for its sender's link's,
 //	                                        runtime_linkend.go)
+//	hyparlist.msg.disconnect_late           counter: DISCONNECTs refused
+//	                                        on arrival (not_link), held,
+//	                                        and applied when the stream
+//	                                        owning their sender's name
+//	                                        ended (runtime_linkhold.go)
+//	hyparlist.msg.disconnect_stale          counter: such DISCONNECTs
+//	                                        handed to the loop but ignored:
+//	                                        their sender had become a
+//	                                        neighbour again since
 //	hyparlist.origin.held                   counter, label "reason":
 //	                                        delivered, refused, full,
 //	                                        dropped:

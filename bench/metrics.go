@@ -202,7 +202,7 @@ func (s *counterSink) IncrCounterWithLabels(key []string, val float32, labels []
 		s.mu.Unlock()
 		return
 	}
-	if !kept[key[1]] && name != "msg.decode_failed" && name != "msg.encode_failed" && name != "msg.refused" {
+	if !kept[key[1]] && name != "msg.decode_failed" && name != "msg.encode_failed" && name != "msg.refused" && name != "msg.disconnect_late" && name != "msg.disconnect_stale" {
 		return
 	}
 	for _, l := range labels {
