@@ -207,7 +207,7 @@ func TestRawCeiling(t *testing.T) {
 func TestFlagErrors(t *testing.T) {
 	for _, args := range [][]string{{"-system", "x"}, {"-payload", "10"}, {"-n", "1"}, {"-api", "x"},
 		{"-config", "wan"}, {"-rate", "0"}, {"extra"}, {"-ihave-interval", "-1ms"}, {"-graft-timeout", "-1ms"}, {"-keepalive-interval", "-1s"},
-		{"-cache-bytes", "-1"}, {"-stream-buffer", "-1"}} {
+		{"-cache-bytes", "-1"}, {"-stream-buffer", "-1"}, {"-warmup", "-1s"}} {
 		if err := run(args, io.Discard, io.Discard); err == nil {
 			t.Errorf("%v: no error", args)
 		}
@@ -261,5 +261,41 @@ func TestVerifyUserRecorded(t *testing.T) {
 	}
 	if m["delivered_ratio"] != 1.0 {
 		t.Errorf("delivered_ratio = %v, want 1", m["delivered_ratio"])
+	}
+}
+
+// TestWarmupApart runs hyparlist at N=4 with -warmup and checks that the
+// warm-up's broadcasts are reported in the line's warmup object and not
+// in the measured phase's figures.
+func TestWarmupApart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real-socket run")
+	}
+	opt := options{
+		systems: []string{"hyparlist"}, api: "native", config: "lan",
+		n: 4, payload: 256, rate: 20, broadcasts: 5, seed: 1, warmup: 500 * time.Millisecond,
+		joinTimeout: 30 * time.Second, drainTimeout: 10 * time.Second,
+		crashTimeout: 30 * time.Second, idle: time.Second,
+	}
+	if err := opt.validate(); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := runSystems(opt, emitter(&out, true), t.Logf); err != nil {
+		t.Fatal(err)
+	}
+	var r result
+	if err := json.NewDecoder(&out).Decode(&r); err != nil {
+		t.Fatalf("JSON line does not parse: %v", err)
+	}
+	if r.Warmup == nil {
+		t.Fatal("no warmup object in the line")
+	}
+	if r.Warmup.Broadcasts != 10 || r.Warmup.DeliveredRatio != 1 {
+		t.Errorf("warm-up: %d broadcasts, delivered %v; want 10, 1", r.Warmup.Broadcasts, r.Warmup.DeliveredRatio)
+	}
+	if r.BroadcastsAccepted != 5 || r.DeliveredRatio != 1 || r.DuplicateNotify != 0 {
+		t.Errorf("measured phase: %d accepted, delivered %v, %d duplicates; want 5, 1, 0",
+			r.BroadcastsAccepted, r.DeliveredRatio, r.DuplicateNotify)
 	}
 }
