@@ -10,9 +10,9 @@ import "runtime"
 // yields the processor once (runtime.Gosched) before it writes, and takes
 // what was queued meanwhile into the same write. A loop iteration often
 // queues only one or two frames per link while the node keeps up (a
-// relay forwards each payload as it arrives), so without the yield the
-// nodes wrote about 2.4 frames per write: at N = 64 and 1,000
-// broadcasts/s, 27,000 writes and 50,000 reads a second, each a trip
+// relay forwards each payload as it arrives), so without the yield a
+// CPU-bound node wrote about four frames per write: at N = 64 and 1,000
+// broadcasts/s, 15,000 writes and 27,000 reads a second, each a trip
 // through the kernel's TCP stack, were 30 % of the process's CPU
 // (BENCHMARKS.md, session 17). The yield costs nothing a frame waits for
 // when nothing else is runnable: Gosched returns at once. When other
