@@ -172,8 +172,7 @@
 //     runtime_linkend.go; runtime_readerend.go closes a stream its
 //     dialler closed while its reader waits for the loop;
 //     runtime_writebatch.go starts their writers once
-//     per loop iteration, runtime_writeyield.go has a writer yield once
-//     before it writes, runtime_linkprune.go keeps one PRUNE per tree
+//     per loop iteration, runtime_linkprune.go keeps one PRUNE per tree
 //     waiting, runtime_linkgraft.go merges the GRAFTs of message IDs
 //     queued together, runtime_graftanswer.go holds a GRAFT's answers
 //     a full user queue refuses until it drains, runtime_oneshot.go closes a link to a non-neighbour after

@@ -274,7 +274,7 @@ func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) (parked bool, err erro
 			}
 			continue
 		}
-		closing, yielded := false, false
+		closing := false
 	gather:
 		for {
 			switch {
@@ -301,14 +301,7 @@ func (m *Memberlist) writeLoop(l *outLink, conn net.Conn) (parked bool, err erro
 			if len(buf) >= writeBatchBytes {
 				break
 			}
-			if f, ok = l.take(); !ok && !yielded {
-				// Once per write: let what is runnable run, and take
-				// what it queued meanwhile (runtime_writeyield.go).
-				yielded = true
-				m.writers.yieldOnce()
-				f, ok = l.take()
-			}
-			if !ok {
+			if f, ok = l.take(); !ok {
 				break gather
 			}
 		}

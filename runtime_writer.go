@@ -47,9 +47,6 @@ const (
 type writerGate struct {
 	mu     sync.Mutex
 	closed bool
-	// yield, when set (tests), replaces runtime.Gosched as the writers'
-	// yield before a write (runtime_writeyield.go).
-	yield func()
 }
 
 // park reports whether the writer may exit: true, with the writer now
