@@ -239,23 +239,8 @@ func TestVerifyUserRecorded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real-socket run")
 	}
-	opt := options{
-		systems: []string{"hyparlist"}, api: "native", config: "lan",
-		n: 4, payload: 256, rate: 5, broadcasts: 5, seed: 1, verifyUser: true,
-		joinTimeout: 30 * time.Second, drainTimeout: 10 * time.Second,
-		crashTimeout: 30 * time.Second, idle: time.Second,
-	}
-	if err := opt.validate(); err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	if err := runSystems(opt, emitter(&out, true), t.Logf); err != nil {
-		t.Fatal(err)
-	}
 	var m map[string]any
-	if err := json.NewDecoder(&out).Decode(&m); err != nil {
-		t.Fatalf("JSON line does not parse: %v", err)
-	}
+	runSmall(t, func(o *options) { o.verifyUser = true }, &m)
 	if m["verify_user_broadcasts"] != true {
 		t.Errorf("verify_user_broadcasts = %v, want true", m["verify_user_broadcasts"])
 	}
@@ -271,23 +256,8 @@ func TestWarmupApart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real-socket run")
 	}
-	opt := options{
-		systems: []string{"hyparlist"}, api: "native", config: "lan",
-		n: 4, payload: 256, rate: 20, broadcasts: 5, seed: 1, warmup: 500 * time.Millisecond,
-		joinTimeout: 30 * time.Second, drainTimeout: 10 * time.Second,
-		crashTimeout: 30 * time.Second, idle: time.Second,
-	}
-	if err := opt.validate(); err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	if err := runSystems(opt, emitter(&out, true), t.Logf); err != nil {
-		t.Fatal(err)
-	}
 	var r result
-	if err := json.NewDecoder(&out).Decode(&r); err != nil {
-		t.Fatalf("JSON line does not parse: %v", err)
-	}
+	runSmall(t, func(o *options) { o.rate, o.warmup = 20, 500*time.Millisecond }, &r)
 	if r.Warmup == nil {
 		t.Fatal("no warmup object in the line")
 	}
@@ -297,5 +267,28 @@ func TestWarmupApart(t *testing.T) {
 	if r.BroadcastsAccepted != 5 || r.DeliveredRatio != 1 || r.DuplicateNotify != 0 {
 		t.Errorf("measured phase: %d accepted, delivered %v, %d duplicates; want 5, 1, 0",
 			r.BroadcastsAccepted, r.DeliveredRatio, r.DuplicateNotify)
+	}
+}
+
+// runSmall runs hyparlist's native path at N=4 (5 broadcasts at 5/s,
+// then what tweak changes) and decodes the first JSON line into line.
+func runSmall(t *testing.T, tweak func(*options), line any) {
+	t.Helper()
+	opt := options{
+		systems: []string{"hyparlist"}, api: "native", config: "lan",
+		n: 4, payload: 256, rate: 5, broadcasts: 5, seed: 1,
+		joinTimeout: 30 * time.Second, drainTimeout: 10 * time.Second,
+		crashTimeout: 30 * time.Second, idle: time.Second,
+	}
+	tweak(&opt)
+	if err := opt.validate(); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := runSystems(opt, emitter(&out, true), t.Logf); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.NewDecoder(&out).Decode(line); err != nil {
+		t.Fatalf("JSON line does not parse: %v", err)
 	}
 }
