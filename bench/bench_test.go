@@ -207,7 +207,7 @@ func TestRawCeiling(t *testing.T) {
 func TestFlagErrors(t *testing.T) {
 	for _, args := range [][]string{{"-system", "x"}, {"-payload", "10"}, {"-n", "1"}, {"-api", "x"},
 		{"-config", "wan"}, {"-rate", "0"}, {"extra"}, {"-ihave-interval", "-1ms"}, {"-graft-timeout", "-1ms"}, {"-keepalive-interval", "-1s"},
-		{"-cache-bytes", "-1"}, {"-stream-buffer", "-1"}} {
+		{"-cache-bytes", "-1"}, {"-stream-buffer", "-1"}, {"-warmup", "-1s"}} {
 		if err := run(args, io.Discard, io.Discard); err == nil {
 			t.Errorf("%v: no error", args)
 		}
@@ -239,12 +239,48 @@ func TestVerifyUserRecorded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real-socket run")
 	}
+	var m map[string]any
+	runSmall(t, func(o *options) { o.verifyUser = true }, &m)
+	if m["verify_user_broadcasts"] != true {
+		t.Errorf("verify_user_broadcasts = %v, want true", m["verify_user_broadcasts"])
+	}
+	if m["delivered_ratio"] != 1.0 {
+		t.Errorf("delivered_ratio = %v, want 1", m["delivered_ratio"])
+	}
+}
+
+// TestWarmupApart runs hyparlist at N=4 with -warmup and checks that the
+// warm-up's broadcasts are reported in the line's warmup object and not
+// in the measured phase's figures.
+func TestWarmupApart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real-socket run")
+	}
+	var r result
+	runSmall(t, func(o *options) { o.rate, o.warmup = 20, 500*time.Millisecond }, &r)
+	if r.Warmup == nil {
+		t.Fatal("no warmup object in the line")
+	}
+	if r.Warmup.Broadcasts != 10 || r.Warmup.DeliveredRatio != 1 {
+		t.Errorf("warm-up: %d broadcasts, delivered %v; want 10, 1", r.Warmup.Broadcasts, r.Warmup.DeliveredRatio)
+	}
+	if r.BroadcastsAccepted != 5 || r.DeliveredRatio != 1 || r.DuplicateNotify != 0 {
+		t.Errorf("measured phase: %d accepted, delivered %v, %d duplicates; want 5, 1, 0",
+			r.BroadcastsAccepted, r.DeliveredRatio, r.DuplicateNotify)
+	}
+}
+
+// runSmall runs hyparlist's native path at N=4 (5 broadcasts at 5/s,
+// then what tweak changes) and decodes the first JSON line into line.
+func runSmall(t *testing.T, tweak func(*options), line any) {
+	t.Helper()
 	opt := options{
 		systems: []string{"hyparlist"}, api: "native", config: "lan",
-		n: 4, payload: 256, rate: 5, broadcasts: 5, seed: 1, verifyUser: true,
+		n: 4, payload: 256, rate: 5, broadcasts: 5, seed: 1,
 		joinTimeout: 30 * time.Second, drainTimeout: 10 * time.Second,
 		crashTimeout: 30 * time.Second, idle: time.Second,
 	}
+	tweak(&opt)
 	if err := opt.validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -252,14 +288,7 @@ func TestVerifyUserRecorded(t *testing.T) {
 	if err := runSystems(opt, emitter(&out, true), t.Logf); err != nil {
 		t.Fatal(err)
 	}
-	var m map[string]any
-	if err := json.NewDecoder(&out).Decode(&m); err != nil {
+	if err := json.NewDecoder(&out).Decode(line); err != nil {
 		t.Fatalf("JSON line does not parse: %v", err)
-	}
-	if m["verify_user_broadcasts"] != true {
-		t.Errorf("verify_user_broadcasts = %v, want true", m["verify_user_broadcasts"])
-	}
-	if m["delivered_ratio"] != 1.0 {
-		t.Errorf("delivered_ratio = %v, want 1", m["delivered_ratio"])
 	}
 }

@@ -32,7 +32,10 @@ type options struct {
 	// settle is how long a phase waits after its drain deadline for the
 	// deliveries still missing (-settle): late_deliveries and
 	// lost_after_settle tell late from lost. 0: no wait.
-	settle    time.Duration
+	settle time.Duration
+	// warmup is how long each broadcast phase is preceded by a warm-up at
+	// the same rate whose figures are reported apart (-warmup); 0: none.
+	warmup    time.Duration
 	idle      time.Duration // quiet window after the joins (-idle-window)
 	idleAfter time.Duration // wait between the joins' end and the idle window
 	seed      uint64
@@ -118,6 +121,7 @@ Flags:
 	fs.DurationVar(&opt.joinTimeout, "join-timeout", time.Minute, "deadline for every node to list every other")
 	fs.DurationVar(&opt.drainTimeout, "drain-timeout", 15*time.Second, "deadline after the last broadcast for delivery and empty queues")
 	fs.DurationVar(&opt.settle, "settle", 0, "after a phase's figures, wait up to this long for the deliveries still missing at the drain deadline and report them as late_deliveries, the rest as lost_after_settle (0: no wait)")
+	fs.DurationVar(&opt.warmup, "warmup", 0, "before each broadcast phase, broadcast at the phase's rate for this long and report that apart (the line's warmup object), so the measured phase runs with the nodes' message caches and the heap already grown (hyparlist's caches hold MessageCacheTTL, 30 s on LAN, up to MessageCacheMaxBytes); 0: no warm-up")
 	fs.DurationVar(&opt.crashTimeout, "crash-timeout", time.Minute, "deadline for every node to drop the crashed node")
 	fs.Uint64Var(&opt.seed, "seed", 1, "seed of the origins and payloads")
 	fs.IntVar(&opt.maxTrees, "max-trees", -1, "hyparlist only: Config.BroadcastTrees, the tree roots with eager/lazy links of their own (-1: the library's default)")

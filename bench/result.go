@@ -86,6 +86,8 @@ type result struct {
 	BroadcastWaitS     float64 `json:"broadcast_wait_s,omitempty"`
 	BroadcastWaitMaxMs float64 `json:"broadcast_wait_max_ms,omitempty"`
 	PhaseS             float64 `json:"phase_s"`
+	// Warmup is the warm-up before this phase (-warmup), absent without.
+	Warmup *warmupFigures `json:"warmup,omitempty"`
 
 	// Cluster figures, shared by the lines of one cluster.
 	IdleWindowS          float64            `json:"idle_window_s"`
@@ -131,6 +133,20 @@ type result struct {
 	RawMessagesPerS float64 `json:"raw_messages_per_s,omitempty"`
 	RawCores        float64 `json:"raw_cores,omitempty"`
 	RawConns        int     `json:"raw_conns,omitempty"`
+}
+
+// warmupFigures is what a warm-up phase (-warmup) did: its broadcasts are
+// not in the measured phase's figures.
+type warmupFigures struct {
+	Seconds                 float64 `json:"s"`
+	Broadcasts              int     `json:"broadcasts"`
+	AchievedRate            float64 `json:"achieved_rate"`
+	DeliveredRatio          float64 `json:"delivered_ratio"`
+	LatencyP50Ms            float64 `json:"latency_p50_ms"`
+	LatencyP99Ms            float64 `json:"latency_p99_ms"`
+	CPUMsPerBroadcast       float64 `json:"cpu_ms_per_broadcast"`
+	SysCPUMsPerBroadcast    float64 `json:"sys_cpu_ms_per_broadcast"`
+	MinorFaultsPerBroadcast float64 `json:"minor_faults_per_broadcast"`
 }
 
 func goVersion() string { return runtime.Version() }

@@ -44,7 +44,10 @@ func runSystems(opt options, emit func(result), logf func(string, ...any)) error
 		}
 		var rs []result
 		for _, api := range apis {
-			rs = append(rs, c.broadcastPhase(api, opt.rate, opt.broadcasts))
+			w := c.warmUp(api)
+			r := c.broadcastPhase(api, opt.rate, opt.broadcasts)
+			r.Warmup = w
+			rs = append(rs, r)
 		}
 		crash := c.crash()
 		c.stop()
@@ -145,6 +148,8 @@ func (o options) validate() error {
 		return fmt.Errorf("-ihave-interval %v: must not be negative", o.ihaveInterval)
 	case o.graftTimeout < 0:
 		return fmt.Errorf("-graft-timeout %v: must not be negative", o.graftTimeout)
+	case o.warmup < 0:
+		return fmt.Errorf("-warmup %v: must not be negative", o.warmup)
 	case o.keepaliveInterval < 0:
 		return fmt.Errorf("-keepalive-interval %v: must not be negative", o.keepaliveInterval)
 	}
