@@ -39,6 +39,11 @@ import (
 //     owner carries another HyParView frame under its name (its sender's
 //     newer word, such as a NEIGHBOR that re-links it, which the older
 //     DISCONNECT must not overtake);
+//   - a DISCONNECT is not held at all while another open stream that does
+//     not own the name has carried a HyParView frame under it
+//     (linkOwners.spoke): two streams have no order, and that word may
+//     be newer than the DISCONNECT though read first (found by session
+//     17's review); it is refused as on main;
 //   - once handed over, and until it is in the loop's inbox, every
 //     HyParView frame under its name waits (claimInOrder): the inbox's
 //     waiters are not served in order, and a newer word read after the

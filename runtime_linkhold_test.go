@@ -370,3 +370,33 @@ func TestLinkOwnersEndedHolderHandedOver(t *testing.T) {
 		t.Errorf("the next stream under b did not claim it")
 	}
 }
+
+// TestRuntimeDisconnectNotHeldAfterOtherStreamsWord: b dials S2 and sends
+// DISCONNECT, closes it, then dials S3 and sends NEIGHBOR (b re-links a).
+// Two TCP streams are not ordered: a reads S3's NEIGHBOR first (b is
+// still active at a: accepted, no NeighborUp), then S2's DISCONNECT,
+// which is held while b's old link stream still owns b's name. When that
+// stream ends, the older DISCONNECT is applied and a drops b, which
+// counts a. On main the DISCONNECT is refused (not_link) and a keeps b.
+// The stale check (NeighborUp after the hold) and the drop on another
+// stream's frame (after the hold) both miss a newer word read before the
+// hold. Found by session 17's review; fixed by linkOwners.spoke: a
+// DISCONNECT is not held while another open stream that does not own the
+// name has carried its sender's word.
+func TestRuntimeDisconnectNotHeldAfterOtherStreamsWord(t *testing.T) {
+	inLinkHold(t, func(t *testing.T, sink *inmemSink, a, b *testNode, link net.Conn) {
+		s3, _, err := b.ml.dial(Address{Addr: a.ml.LocalNode().Address(), Name: a.rec.name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s3.Close()
+		writeMsg(t, b, s3, neighborMsg{HighPriority: true}) // b's newer word, read first
+		synctest.Wait()
+		s2 := sendHeldDisconnect(t, sink, a, b) // b's older DISCONNECT, read late
+		_ = s2.Close()                          // an honest b closed it at once
+		if !slices.Contains(memberNames(a.ml.Neighbors()), b.rec.name) {
+			t.Fatalf("a dropped b before the old link ended")
+		}
+		endOwnerKeepsB(t, sink, a, b, link)
+	})
+}

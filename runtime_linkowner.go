@@ -57,6 +57,12 @@ type linkOwners struct {
 	// handing holds, per name, the channel closed once the DISCONNECT
 	// handed over for it is in the loop's inbox (runtime_linkhold.go).
 	handing map[string]chan struct{}
+	// spoke holds, per name, the last open stream that does not own the
+	// name and carried a HyParView frame other than DISCONNECT under it:
+	// a DISCONNECT on a third stream is not held while it is open, for
+	// the two have no order (runtime_linkhold.go). One entry per open
+	// stream at most: dropped when the stream ends or owns the name.
+	spoke map[string]net.Conn
 	// ups counts the loop's NeighborUps, so that a held DISCONNECT older
 	// than its sender's link is not applied (runtime_linkhold.go).
 	ups atomic.Uint64
@@ -92,10 +98,20 @@ func (o *linkOwners) claimOrHold(name string, conn net.Conn, in inbound, now tim
 	}
 	if cur, ok := o.owner[name]; ok && cur != conn {
 		if _, ok := in.msg.(disconnectMsg); ok {
+			if other, ok := o.spoke[name]; ok && other != conn {
+				return false, false, nil // maybe older than other's word
+			}
 			return false, o.hold(name, conn, in, now), nil
 		}
 		delete(o.held, name)
+		if o.spoke == nil {
+			o.spoke = make(map[string]net.Conn)
+		}
+		o.spoke[name] = conn
 		return false, false, nil
+	}
+	if o.spoke[name] == conn {
+		delete(o.spoke, name)
 	}
 	if o.owner == nil {
 		o.owner = make(map[string]net.Conn)
@@ -111,6 +127,9 @@ func (o *linkOwners) claimOrHold(name string, conn net.Conn, in inbound, now tim
 func (o *linkOwners) release(name string, conn net.Conn, now time.Time) (inbound, chan struct{}, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.spoke[name] == conn {
+		delete(o.spoke, name)
+	}
 	if o.owner[name] != conn {
 		o.holderEnded(name, conn)
 		return inbound{}, nil, false
