@@ -1,0 +1,123 @@
+package hyparlist
+
+import (
+	"net"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// dialCounter is a MockTransport that counts its dials.
+type dialCounter struct {
+	*MockTransport
+	dials atomic.Int32
+}
+
+func (d *dialCounter) DialTimeout(addr string, timeout time.Duration) (net.Conn, error) {
+	d.dials.Add(1)
+	return d.MockTransport.DialTimeout(addr, timeout)
+}
+
+func (d *dialCounter) DialAddressTimeout(a Address, timeout time.Duration) (net.Conn, error) {
+	d.dials.Add(1)
+	return d.MockTransport.DialAddressTimeout(a, timeout)
+}
+
+// checkPair creates node a, whose dials are counted, and node b, not
+// joined; tweak applies to both, then tweakA to a.
+func checkPair(t *testing.T, sink *inmemSink, tweak, tweakA func(*Config)) (c *testCluster, a, b *testNode, dials *dialCounter) {
+	t.Helper()
+	c = newMockClusterWithSink(t, 0, nil, sink)
+	dials = &dialCounter{MockTransport: c.net.NewTransport("a")}
+	a = c.addWithSink("a", func(conf *Config) {
+		conf.Transport = dials
+		for _, f := range []func(*Config){tweak, tweakA} {
+			if f != nil {
+				f(conf)
+			}
+		}
+	}, sink)
+	b = c.addWithSink("b", tweak, sink)
+	return c, a, b, dials
+}
+
+// TestProbeAnsweredByPacket: a check of a live member is answered in a
+// packet, with no stream dialled, with and without encryption. On main
+// (before runtime_checkpacket.go) every check dials.
+func TestProbeAnsweredByPacket(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		tweak func(*Config)
+	}{
+		{"plain", nil},
+		{"encrypted", func(c *Config) { c.SecretKey = []byte("0123456789abcdef") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				sink := newInmemSink(time.Hour, time.Hour)
+				c, a, b, dials := checkPair(t, sink, tc.tweak, nil)
+				defer c.shutdown()
+				a.ml.probeOnce(ProbeMember{Peer: Peer{Name: "b", Addr: b.ml.LocalNode().Address()}}, nil)
+				if n := dials.dials.Load(); n != 0 {
+					t.Errorf("%d dials for a check of a live member, want 0", n)
+				}
+				if got := counterSum(sink, "hyparlist.member.check_packets;kind=answered"); got != 1 {
+					t.Errorf("check_packets answered = %v, want 1", got)
+				}
+			})
+		})
+	}
+}
+
+// TestProbeFallsBackToStream: a check that gets no answer in a packet (b
+// cannot open a's sealed packet: another key) dials the stream after
+// checkPacketWait, whose failure is reported as before; a node asked for
+// another name stays silent; and under TLS no packet is sent.
+func TestProbeFallsBackToStream(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sink := newInmemSink(time.Hour, time.Hour)
+		c, a, b, dials := checkPair(t, sink, nil, func(c *Config) { c.SecretKey = []byte("0123456789abcdef") })
+		defer c.shutdown()
+		start := time.Now()
+		a.ml.probeOnce(ProbeMember{Peer: Peer{Name: "b", Addr: b.ml.LocalNode().Address()}}, nil)
+		if n := dials.dials.Load(); n != 1 {
+			t.Errorf("%d dials after an unanswered packet, want 1", n)
+		}
+		if waited := time.Since(start); waited < a.ml.checkPacketWait() {
+			t.Errorf("dialled after %v, before checkPacketWait %v", waited, a.ml.checkPacketWait())
+		}
+		if got := counterSum(sink, "hyparlist.member.check_packets;kind=unanswered"); got != 1 {
+			t.Errorf("check_packets unanswered = %v, want 1", got)
+		}
+		b.ml.onCheckPing(checkPingMsg{Nonce: 1, Name: "c"}, a.ml.transport.(*dialCounter).addr)
+		if got := counterSum(sink, "hyparlist.packet.dropped;reason=check_name"); got != 1 {
+			t.Errorf("b dropped %v checks for another name, want 1", got)
+		}
+	})
+	if (&Memberlist{tls: &tlsState{}}).packetCheckUsable() {
+		t.Errorf("a check under TLS would be asked in a packet")
+	}
+}
+
+// TestPacketChecksAnswerOnce: an answer wakes only the check of its
+// nonce, once; a late, repeated or unknown one is ignored.
+func TestPacketChecksAnswerOnce(t *testing.T) {
+	var c packetChecks
+	ch := c.add(7)
+	if c.answer(8) {
+		t.Errorf("an unknown nonce was taken as an answer")
+	}
+	if !c.answer(7) {
+		t.Fatalf("the waiting nonce was not answered")
+	}
+	<-ch
+	if c.answer(7) {
+		t.Errorf("a repeated answer was taken")
+	}
+	c.add(9)
+	c.remove(9)
+	if c.answer(9) || len(c.waiting) != 0 {
+		t.Errorf("an answer after the check gave up was taken, or entries were left: %d", len(c.waiting))
+	}
+}
