@@ -17,8 +17,9 @@ import (
 // (MaxConcurrentDialers), so that a flood of checks never holds the
 // dialers that links and joins need. A check beyond the FIFO is dropped
 // (hyparlist.member.checks_dropped): its member is left to the liveness
-// probes. Each check costs one dial (at most TCPTimeout to an address
-// where nothing answers) and, like every probe, does not make the dialled
+// probes. Each check costs one packet and, when no answer comes, one dial
+// (at most TCPTimeout to an address where nothing answers;
+// runtime_checkpacket.go) and, like every probe, does not make the dialled
 // IP a trusted source (dialStream).
 
 // maxQueuedChecks bounds the confirmation checks waiting to start. Not

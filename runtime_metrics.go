@@ -119,6 +119,10 @@ import (
 //	hyparlist.member.checks_dropped         counter: such checks dropped
 //	                                        because maxQueuedChecks were
 //	                                        waiting (runtime_confirm.go)
+//	hyparlist.member.check_packets          counter, label "kind": answered,
+//	                                        unanswered: checks and probes
+//	                                        asked in a packet before a dial
+//	                                        (runtime_checkpacket.go)
 //	hyparlist.member.announcements          counter: membership announcements
 //	                                        (signed broadcasts) the node made;
 //	                                        .announced, label "kind": the
