@@ -217,7 +217,9 @@ func (m *Memberlist) handlePacket(p *Packet) {
 		m.onCheckPing(v, p.From)
 	case checkAckMsg:
 		m.metrics.received(typeCheckAck, len(p.Buf))
-		m.checkPings.answer(v.Nonce)
+		if !m.checkPings.answer(v.Nonce) {
+			m.metrics.packetDropped("check_unmatched") // late, repeated or forged
+		}
 	default:
 		m.metrics.packetDropped("type")
 	}

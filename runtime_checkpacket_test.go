@@ -121,3 +121,22 @@ func TestPacketChecksAnswerOnce(t *testing.T) {
 		t.Errorf("an answer after the check gave up was taken, or entries were left: %d", len(c.waiting))
 	}
 }
+
+// TestCheckPacketWaitScales: the wait for a packet's answer is twice
+// ProbeTimeout times the health multiplier, at most TCPTimeout.
+func TestCheckPacketWaitScales(t *testing.T) {
+	m := &Memberlist{config: &Config{ProbeTimeout: 500 * time.Millisecond, TCPTimeout: 10 * time.Second}}
+	for _, tc := range []struct {
+		score int32
+		want  time.Duration
+	}{{0, time.Second}, {2, 3 * time.Second}, {7, 8 * time.Second}, {20, 10 * time.Second}} {
+		m.health.Store(tc.score)
+		if got := m.checkPacketWait(); got != tc.want {
+			t.Errorf("score %d: wait %v, want %v", tc.score, got, tc.want)
+		}
+	}
+	m.config.ProbeTimeout = 0
+	if got := m.checkPacketWait(); got != m.config.TCPTimeout {
+		t.Errorf("zero ProbeTimeout: wait %v, want TCPTimeout", got)
+	}
+}
