@@ -31,9 +31,19 @@ import (
 // Under Config.TLS, whose names only a certificate proves, and without a
 // packet path, the check uses the stream only.
 //
-// The nonces waiting for an answer are those of running checks and probes:
-// at most maxRunningChecks plus Config.MaxConcurrentDialers (a probe holds
-// a dialer slot) entries.
+// The wait costs no descriptor, so it holds no slot: a check takes a
+// check slot (maxRunningChecks) and a probe a dialer slot only to dial,
+// after the wait. A ghost at an address where nothing listens (its ping
+// lost without an error, its dial refused at once) thus costs one wait
+// and one quick dial, and maxPacketWaits of them wait side by side.
+
+// maxPacketWaits bounds the checks and probes waiting for a packet's
+// answer at once: their goroutines and the nonces in packetChecks. Not
+// from a paper: a quarter of maxQueuedChecks, so that 4,096 forged
+// members at addresses that refuse clear in four waits (4 s on a healthy
+// LAN node) where 32 check slots holding each wait took 128; 1,024
+// waiting goroutines are a few MB.
+const maxPacketWaits = 1024
 
 // checkPacketWait is how long a check waits for the answer to its packet
 // before it dials: twice Config.ProbeTimeout (memberlist's allowance for a
@@ -127,6 +137,69 @@ func (m *Memberlist) packetCheck(p Peer) bool {
 		return false
 	case <-m.shutdownCh:
 		return false
+	}
+}
+
+// askInPacket starts asking the member of probe a (no confirmation
+// check: startChecks asks those) in a packet, outside the dialer slots,
+// and reports whether it did; it does not without a packet path or while
+// maxPacketWaits wait.
+func (l *runLoop) askInPacket(a ProbeMember) bool {
+	if !l.m.packetCheckUsable() || l.checks.pinging >= maxPacketWaits {
+		return false
+	}
+	l.startPacketCheck(a)
+	return true
+}
+
+// startPacketCheck asks the member of a in a packet in the background.
+func (l *runLoop) startPacketCheck(a ProbeMember) {
+	l.checks.pinging++
+	l.m.wg.Add(1)
+	go l.m.runPacketCheck(a)
+}
+
+// runPacketCheck asks the member of a in a packet and reports an answer
+// as the probe's outcome, or its absence (cmdPacketUnanswered) so that
+// the loop dials in a slot; after Shutdown it reports nothing.
+func (m *Memberlist) runPacketCheck(a ProbeMember) {
+	defer m.wg.Done()
+	if m.packetCheck(a.Peer) {
+		_ = m.submit(cmdProbeResult{probe: a, reached: a.Peer, packet: true})
+		return
+	}
+	if !m.shutDown() {
+		_ = m.submit(cmdPacketUnanswered{probe: a})
+	}
+}
+
+// onPacketUnanswered dials the member of a, whose packet got no answer:
+// a check when a check slot frees (startChecks), a probe now if a dialer
+// slot is free (else it is skipped, as a probe is: runLoop.probe).
+func (l *runLoop) onPacketUnanswered(a ProbeMember) {
+	l.checks.pinging--
+	if l.left {
+		return
+	}
+	if a.Confirm {
+		l.checks.dials = append(l.checks.dials, a)
+		return
+	}
+	if !l.m.dialers.tryAcquireSpare(l.m.config.MaxConcurrentDialers) {
+		return
+	}
+	l.m.wg.Add(1)
+	go l.m.runProbe(a)
+}
+
+// endCheckSlot frees what the finished check or probe a held: its packet
+// wait, or its check slot (a probe's dialer slot is freed by runProbe).
+func (l *runLoop) endCheckSlot(a ProbeMember, packet bool) {
+	switch {
+	case packet:
+		l.checks.pinging--
+	case a.Confirm:
+		l.checks.running--
 	}
 }
 

@@ -42,6 +42,15 @@ func checkPair(t *testing.T, sink *inmemSink, tweak, tweakA func(*Config)) (c *t
 	return c, a, b, dials
 }
 
+// probeViaLoop starts a liveness probe of p on m's loop (runLoop.probe:
+// a packet first, a dial when no answer comes) and lets everything run
+// until the probe is waiting or done.
+func probeViaLoop(t *testing.T, m *Memberlist, p Peer) {
+	t.Helper()
+	onLoop(t, m, func(l *runLoop) { l.probe(ProbeMember{Peer: p}) })
+	synctest.Wait()
+}
+
 // TestProbeAnsweredByPacket: a check of a live member is answered in a
 // packet, with no stream dialled, with and without encryption. On main
 // (before runtime_checkpacket.go) every check dials.
@@ -58,7 +67,7 @@ func TestProbeAnsweredByPacket(t *testing.T) {
 				sink := newInmemSink(time.Hour, time.Hour)
 				c, a, b, dials := checkPair(t, sink, tc.tweak, nil)
 				defer c.shutdown()
-				a.ml.probeOnce(ProbeMember{Peer: Peer{Name: "b", Addr: b.ml.LocalNode().Address()}}, nil)
+				probeViaLoop(t, a.ml, Peer{Name: "b", Addr: b.ml.LocalNode().Address()})
 				if n := dials.dials.Load(); n != 0 {
 					t.Errorf("%d dials for a check of a live member, want 0", n)
 				}
@@ -72,20 +81,25 @@ func TestProbeAnsweredByPacket(t *testing.T) {
 
 // TestProbeFallsBackToStream: a check that gets no answer in a packet (b
 // cannot open a's sealed packet: another key) dials the stream after
-// checkPacketWait, whose failure is reported as before; a node asked for
+// checkPacketWait, not before, and its failure is reported as before
+// (the probe's link failed); a node asked for
 // another name stays silent; and under TLS no packet is sent.
 func TestProbeFallsBackToStream(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sink := newInmemSink(time.Hour, time.Hour)
 		c, a, b, dials := checkPair(t, sink, nil, func(c *Config) { c.SecretKey = []byte("0123456789abcdef") })
 		defer c.shutdown()
-		start := time.Now()
-		a.ml.probeOnce(ProbeMember{Peer: Peer{Name: "b", Addr: b.ml.LocalNode().Address()}}, nil)
+		probeViaLoop(t, a.ml, Peer{Name: "b", Addr: b.ml.LocalNode().Address()})
+		if n := dials.dials.Load(); n != 0 {
+			t.Errorf("%d dials before checkPacketWait, want 0", n)
+		}
+		time.Sleep(a.ml.checkPacketWait())
+		synctest.Wait()
 		if n := dials.dials.Load(); n != 1 {
 			t.Errorf("%d dials after an unanswered packet, want 1", n)
 		}
-		if waited := time.Since(start); waited < a.ml.checkPacketWait() {
-			t.Errorf("dialled after %v, before checkPacketWait %v", waited, a.ml.checkPacketWait())
+		if got := counterSum(sink, "hyparlist.link.failed;reason=probe"); got != 1 {
+			t.Errorf("link failed (probe) = %v, want 1: the stream's failure was not reported", got)
 		}
 		if got := counterSum(sink, "hyparlist.member.check_packets;kind=unanswered"); got != 1 {
 			t.Errorf("check_packets unanswered = %v, want 1", got)

@@ -335,16 +335,16 @@ func (m *Memberlist) runProbe(a ProbeMember) {
 	m.probeOnce(a, m.releaseDialer)
 }
 
-// probeOnce asks the member of a ProbeMember action in a packet and, when
-// no answer comes, dials it (runtime_checkpacket.go), without making its
-// IP a trusted source (dialStream); it calls release (if not nil) once the
-// dial is done, closes the stream and reports the outcome to the loop.
+// probeOnce dials the member of a ProbeMember action whose packet got no
+// answer, or that was not asked in one (runtime_checkpacket.go), without
+// making its IP a trusted source (dialStream); it calls release (if not
+// nil) once the dial is done, closes the stream and reports the outcome
+// to the loop. After Shutdown it dials nothing.
 func (m *Memberlist) probeOnce(a ProbeMember, release func()) {
-	if m.packetCheck(a.Peer) {
+	if m.shutDown() {
 		if release != nil {
 			release()
 		}
-		_ = m.submit(cmdProbeResult{probe: a, reached: a.Peer})
 		return
 	}
 	conn, reached, _, err := m.dialStream(Address{Addr: a.Peer.Addr, Name: a.Peer.Name}, false)
