@@ -177,8 +177,12 @@ type checkPingMsg struct {
 }
 
 // checkAckMsg answers a checkPingMsg with its Nonce, in a packet to the
-// packet's source address. It carries nothing else, so an answer is never
-// larger than the question.
+// packet's source address. It carries nothing else, so its frame is never
+// larger than the ping's; the packet may be: a node with a keyring and
+// GossipVerifyIncoming off takes a plain ping and answers sealed (29 bytes
+// more, about 4x a plain ping with a short name), and one with
+// SkipInboundLabelCheck takes an unlabelled ping and answers with its
+// label (up to 257 bytes more).
 type checkAckMsg struct {
 	Nonce uint64
 }
