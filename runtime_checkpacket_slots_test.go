@@ -6,6 +6,18 @@ import (
 	"time"
 )
 
+// ghostPair is checkPair with b shut down: nothing listens at addr, b's
+// address, so a ping there is lost without an error and a dial refused.
+func ghostPair(t *testing.T, sink *inmemSink) (c *testCluster, a *testNode, dials *dialCounter, addr string) {
+	t.Helper()
+	c, a, b, dials := checkPair(t, sink, nil, nil)
+	addr = b.ml.LocalNode().Address()
+	if err := b.ml.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	return c, a, dials, addr
+}
+
 // TestRefusedChecksWaitOutsideSlots: checks of ghosts at an address where
 // nothing listens (the ping is lost without an error, as UDP to a closed
 // port is; the dial is refused at once) wait for their packets side by
@@ -16,12 +28,8 @@ import (
 func TestRefusedChecksWaitOutsideSlots(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sink := newInmemSink(time.Hour, time.Hour)
-		c, a, b, dials := checkPair(t, sink, nil, nil)
+		c, a, dials, addr := ghostPair(t, sink)
 		defer c.shutdown()
-		addr := b.ml.LocalNode().Address()
-		if err := b.ml.Shutdown(); err != nil { // nothing listens at addr now
-			t.Fatal(err)
-		}
 		const ghosts = 2 * maxRunningChecks
 		onLoop(t, a.ml, func(l *runLoop) {
 			for range ghosts { // the mock finds a node by name: all are b
@@ -46,12 +54,8 @@ func TestRefusedChecksWaitOutsideSlots(t *testing.T) {
 func TestProbeDialNotDelayed(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sink := newInmemSink(time.Hour, time.Hour)
-		c, a, b, dials := checkPair(t, sink, nil, nil)
+		c, a, dials, addr := ghostPair(t, sink)
 		defer c.shutdown()
-		addr := b.ml.LocalNode().Address()
-		if err := b.ml.Shutdown(); err != nil { // nothing listens at addr now
-			t.Fatal(err)
-		}
 		start := time.Now()
 		a.ml.probeOnce(ProbeMember{Peer: Peer{Name: "b", Addr: addr}}, nil)
 		if n := dials.dials.Load(); n != 1 {
@@ -69,13 +73,8 @@ func TestProbeDialNotDelayed(t *testing.T) {
 // Shutdown, Shutdown's wg.Wait would wait for it, up to TCPTimeout).
 func TestNoProbeDialAfterShutdown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		sink := newInmemSink(time.Hour, time.Hour)
-		c, a, b, dials := checkPair(t, sink, nil, nil)
+		c, a, dials, addr := ghostPair(t, newInmemSink(time.Hour, time.Hour))
 		defer c.shutdown()
-		addr := b.ml.LocalNode().Address()
-		if err := b.ml.Shutdown(); err != nil { // the ping goes unanswered
-			t.Fatal(err)
-		}
 		onLoop(t, a.ml, func(l *runLoop) { l.probe(ProbeMember{Peer: Peer{Name: "b", Addr: addr}}) })
 		synctest.Wait() // the probe waits for the packet's answer
 		if n := dials.dials.Load(); n != 0 {
