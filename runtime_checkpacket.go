@@ -116,7 +116,7 @@ func (m *Memberlist) packetCheck(p Peer) bool {
 	var b [8]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
 	nonce := binary.BigEndian.Uint64(b[:])
-	packet, err := m.encodeCheckPacket(checkPingMsg{Nonce: nonce, Name: p.Name})
+	packet, err := m.encodeCheckPacket(checkPingMsg{Nonce: nonce, Name: p.Name, From: m.self.Name})
 	if err != nil {
 		return false
 	}
@@ -214,11 +214,16 @@ func (m *Memberlist) encodeCheckPacket(msg Message) ([]byte, error) {
 }
 
 // onCheckPing answers a checkPingMsg for this node's name, received in a
-// packet from from; one for another name is dropped. It never waits
-// (runAcceptor calls it).
+// packet from from; one for another name is dropped, and so is one from a
+// node this node denies (a veto), whose stream's handshake it would
+// refuse. It never waits (runAcceptor calls it).
 func (m *Memberlist) onCheckPing(p checkPingMsg, from net.Addr) {
 	if p.Name != m.self.Name || from == nil || m.shutDown() {
 		m.metrics.packetDropped("check_name")
+		return
+	}
+	if m.deny.denied(p.From, time.Now()) {
+		m.metrics.packetDropped("check_denied")
 		return
 	}
 	packet, err := m.encodeCheckPacket(checkAckMsg{Nonce: p.Nonce})

@@ -83,7 +83,7 @@ func TestProbeAnsweredByPacket(t *testing.T) {
 // cannot open a's sealed packet: another key) dials the stream after
 // checkPacketWait, not before, and its failure is reported as before
 // (the probe's link failed); a node asked for
-// another name stays silent; and under TLS no packet is sent.
+// another name, or by a node it denies (a veto), stays silent; and under TLS no packet is sent.
 func TestProbeFallsBackToStream(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sink := newInmemSink(time.Hour, time.Hour)
@@ -107,6 +107,11 @@ func TestProbeFallsBackToStream(t *testing.T) {
 		b.ml.onCheckPing(checkPingMsg{Nonce: 1, Name: "c"}, a.ml.transport.(*dialCounter).addr)
 		if got := counterSum(sink, "hyparlist.packet.dropped;reason=check_name"); got != 1 {
 			t.Errorf("b dropped %v checks for another name, want 1", got)
+		}
+		b.ml.deny.add("a", time.Now().Add(time.Minute), time.Now())
+		b.ml.onCheckPing(checkPingMsg{Nonce: 2, Name: "b", From: "a"}, a.ml.transport.(*dialCounter).addr)
+		if got := counterSum(sink, "hyparlist.packet.dropped;reason=check_denied"); got != 1 {
+			t.Errorf("b dropped %v checks from a node it denies, want 1", got)
 		}
 	})
 	if (&Memberlist{tls: &tlsState{}}).packetCheckUsable() {

@@ -207,9 +207,10 @@ func encodeBody(e *encoder, m Message) bool {
 		e.uint(uint64(m.SeqNo))
 		e.bytes("payload", "", m.Payload, ackPayloadMaxSize)
 	case checkPingMsg:
-		e.begin(typeCheckPing, 2)
+		e.begin(typeCheckPing, 3)
 		e.uint(m.Nonce)
 		e.str("name", "", m.Name, e.lim.MaxNameLen)
+		e.str("from", "", m.From, e.lim.MaxNameLen)
 	case checkAckMsg:
 		e.begin(typeCheckAck, 1)
 		e.uint(m.Nonce)
@@ -395,8 +396,8 @@ func (d *decoder) message(t MessageType) Message {
 		d.fields("", 2)
 		return pingAckMsg{SeqNo: d.uint32("seq_no"), Payload: d.bytes("payload", "", ackPayloadMaxSize)}
 	case typeCheckPing:
-		d.fields("", 2)
-		return checkPingMsg{Nonce: d.uint("nonce", "", math.MaxUint64), Name: d.str("name", "", d.lim.MaxNameLen)}
+		d.fields("", 3)
+		return checkPingMsg{Nonce: d.uint("nonce", "", math.MaxUint64), Name: d.str("name", "", d.lim.MaxNameLen), From: d.str("from", "", d.lim.MaxNameLen)}
 	case typeCheckAck:
 		d.fields("", 1)
 		return checkAckMsg{Nonce: d.uint("nonce", "", math.MaxUint64)}

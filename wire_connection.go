@@ -166,14 +166,17 @@ type pingAckMsg struct {
 }
 
 // checkPingMsg asks, in a packet, whether the node called Name is at the
-// address it was sent to (runtime_checkpacket.go). Only that node answers,
-// with a checkAckMsg of the same Nonce; any other node, or one that does
-// not know the type, drops it. It travels only in packets, sealed like
+// address it was sent to (runtime_checkpacket.go), on behalf of the node
+// called From. Only the node called Name answers, with a checkAckMsg of
+// the same Nonce, and not while it denies From (a veto: runtime_deny.go),
+// as its handshake would refuse From's stream; any other node, or one
+// that does not know the type, drops it. It travels only in packets, sealed like
 // every packet when encryption is on, never on a stream; it is not tied to
 // a stream's wire version and its frame carries header version 1.
 type checkPingMsg struct {
 	Nonce uint64
 	Name  string
+	From  string
 }
 
 // checkAckMsg answers a checkPingMsg with its Nonce, in a packet to the
