@@ -93,6 +93,9 @@ type Memberlist struct {
 	// it does not run.
 	pump    *pumpTimer
 	pingSeq atomic.Uint32
+	// checkPings are the checks waiting for a packet's answer
+	// (runtime_checkpacket.go).
+	checkPings packetChecks
 	// health is the local health score, stored by the loop
 	// (GetHealthScore).
 	health atomic.Int32

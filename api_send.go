@@ -172,7 +172,9 @@ func (m *Memberlist) encodePacket(msg userMsg) ([]byte, error) {
 }
 
 // handlePacket checks a packet's label, opens it when it is sealed, and
-// hands its userMsg to the message dispatcher. Anything else is dropped.
+// hands its userMsg to the message dispatcher; a check's ping is answered
+// and its answer handed to the waiting check (runtime_checkpacket.go).
+// Anything else is dropped.
 // It never waits (runAcceptor, runtime_conn.go, calls it between
 // accepted streams).
 func (m *Memberlist) handlePacket(p *Packet) {
@@ -206,13 +208,21 @@ func (m *Memberlist) handlePacket(p *Packet) {
 		m.metrics.packetDropped("decode")
 		return
 	}
-	u, ok := msg.(userMsg)
-	if !ok {
+	switch v := msg.(type) {
+	case userMsg:
+		m.metrics.received(typeUserMsg, len(p.Buf))
+		m.deliverDirect(v.Payload, false)
+	case checkPingMsg:
+		m.metrics.received(typeCheckPing, len(p.Buf))
+		m.onCheckPing(v, p.From)
+	case checkAckMsg:
+		m.metrics.received(typeCheckAck, len(p.Buf))
+		if !m.checkPings.answer(v.Nonce) {
+			m.metrics.packetDropped("check_unmatched") // late, repeated or forged
+		}
+	default:
 		m.metrics.packetDropped("type")
-		return
 	}
-	m.metrics.received(typeUserMsg, len(p.Buf))
-	m.deliverDirect(u.Payload, false)
 }
 
 // labelAccepted reports whether a packet with label may be accepted.

@@ -196,6 +196,8 @@
 //     their stream opened, which keep only what their peer needs and
 //     otherwise give up their dial (runtime_linkgiveup.go),
 //     the dials that confirm second-hand members (runtime_confirm.go),
+//     asked first in a packet, which costs no descriptor
+//     (runtime_checkpacket.go),
 //     dials that fail for want of the node's own resources
 //     (runtime_localfail.go), the check of broadcast signatures
 //     (runtime_sign_check.go) and the binding of each origin name to its

@@ -114,15 +114,24 @@ type cmdLocalState struct {
 
 func (c cmdLocalState) apply(l *runLoop) { l.onLocalState(c.join, c.state) }
 
-// cmdProbeResult carries the outcome of a ProbeMember dial.
+// cmdProbeResult carries the outcome of a ProbeMember dial, or of its
+// packet when packet is set (runtime_checkpacket.go).
 type cmdProbeResult struct {
 	probe   ProbeMember
 	reached Peer
 	err     error
+	packet  bool
 }
 
 func (c cmdProbeResult) apply(l *runLoop) {
+	l.endCheckSlot(c.probe, c.packet)
 	if !l.left {
 		l.onProbeResult(c.probe, c.reached, c.err)
 	}
 }
+
+// cmdPacketUnanswered carries a ProbeMember whose packet got no answer:
+// it is dialled now (runtime_checkpacket.go).
+type cmdPacketUnanswered struct{ probe ProbeMember }
+
+func (c cmdPacketUnanswered) apply(l *runLoop) { l.onPacketUnanswered(c.probe) }

@@ -12,14 +12,16 @@ import (
 // the same step; a check that found no free dialer would be lost (the core
 // makes it once), and the forged member would stay until the liveness
 // probes found it. So checks wait in a FIFO of at most maxQueuedChecks,
-// and at most maxRunningChecks run at once (fewer while the node is
-// behind: runningChecksLimit), outside the dialer slots
-// (MaxConcurrentDialers), so that a flood of checks never holds the
-// dialers that links and joins need. A check beyond the FIFO is dropped
-// (hyparlist.member.checks_dropped): its member is left to the liveness
-// probes. Each check costs one dial (at most TCPTimeout to an address
-// where nothing answers) and, like every probe, does not make the dialled
-// IP a trusted source (dialStream).
+// are asked in a packet (at most maxPacketWaits at once, in no slot:
+// runtime_checkpacket.go), and at most maxRunningChecks dial at once
+// (fewer while the node is behind: runningChecksLimit), outside the
+// dialer slots (MaxConcurrentDialers), so that a flood of checks never
+// holds the dialers that links and joins need. A check beyond the FIFO is
+// dropped (hyparlist.member.checks_dropped): its member is left to the
+// liveness probes. Each check costs one packet and, when no answer comes
+// within checkPacketWait, one dial (at most TCPTimeout to an address where
+// nothing answers) and, like every probe, does not make the dialled IP a
+// trusted source (dialStream).
 
 // maxQueuedChecks bounds the confirmation checks waiting to start. Not
 // from a paper: a burst of NewMembersBurst forged records from one
@@ -35,8 +37,15 @@ const maxRunningChecks = 32
 // confirmChecks is the loop's state of the checks.
 type confirmChecks struct {
 	queue []ProbeMember
+	// dials are the checks whose packet got no answer, waiting for a
+	// check slot to dial (at most maxPacketWaits: startChecks asks no
+	// more packets while pinging plus len(dials) reaches it).
+	dials []ProbeMember
 	// running is the number of checks dialling.
 	running int
+	// pinging is the number of checks and probes waiting for a packet's
+	// answer (runtime_checkpacket.go), at most maxPacketWaits.
+	pinging int
 }
 
 // queueCheck queues a confirmation check; a peer the node must not
@@ -53,22 +62,45 @@ func (l *runLoop) queueCheck(a ProbeMember) {
 	l.checks.queue = append(l.checks.queue, a)
 }
 
-// startChecks starts queued checks while fewer than maxRunningChecks
-// run. Called after every loop iteration.
+// startChecks starts the checks whose packet got no answer while fewer
+// than runningChecksLimit dial, then asks queued checks in a packet while
+// fewer than maxPacketWaits wait (or, without packets, dials them within
+// the same limit). Called after every loop iteration.
 func (l *runLoop) startChecks() {
 	c := &l.checks
 	if l.left {
-		c.queue = nil // a node that left checks nothing more
+		c.queue, c.dials = nil, nil // a node that left checks nothing more
 		return
 	}
-	n, limit := 0, runningChecksLimit(l.health.score)
-	for n < len(c.queue) && c.running < limit {
-		c.running++
-		l.m.wg.Add(1)
-		go l.m.runCheck(c.queue[n])
+	limit := runningChecksLimit(l.health.score)
+	n := 0
+	for n < len(c.dials) && c.running < limit {
+		l.startCheckDial(c.dials[n])
+		n++
+	}
+	c.dials = dropFront(c.dials, n)
+	packets := l.m.packetCheckUsable()
+	n = 0
+	for n < len(c.queue) {
+		switch {
+		case packets && c.pinging+len(c.dials) < maxPacketWaits:
+			l.startPacketCheck(c.queue[n])
+		case !packets && c.running < limit:
+			l.startCheckDial(c.queue[n])
+		default:
+			c.queue = dropFront(c.queue, n)
+			return
+		}
 		n++
 	}
 	c.queue = dropFront(c.queue, n)
+}
+
+// startCheckDial dials the member of check a in a check slot.
+func (l *runLoop) startCheckDial(a ProbeMember) {
+	l.checks.running++
+	l.m.wg.Add(1)
+	go l.m.runCheck(a)
 }
 
 // runningChecksLimit is how many checks may dial at once at health score

@@ -878,9 +878,9 @@ func (m *Memberlist) handleStreamMessage(conn net.Conn, peer Peer, version uint8
 		return true
 	case linkPingMsg:
 		in.ack = m.ackPayload()
-	case helloMsg, helloAcceptMsg, helloRejectMsg:
+	case helloMsg, helloAcceptMsg, helloRejectMsg, checkPingMsg, checkAckMsg:
 		m.metrics.wrongState()
-		m.logRefusal(slog.LevelWarn, "stream_handshake", connSource(conn), "handshake message inside a stream", "from", peer.Name, "type", msg.Type().String())
+		m.logRefusal(slog.LevelWarn, "stream_handshake", connSource(conn), "handshake or packet-only message inside a stream", "from", peer.Name, "type", msg.Type().String())
 		return false
 	}
 	if !m.fromLink(conn, in) {

@@ -335,10 +335,18 @@ func (m *Memberlist) runProbe(a ProbeMember) {
 	m.probeOnce(a, m.releaseDialer)
 }
 
-// probeOnce dials the member of a ProbeMember action, without making its
-// IP a trusted source (dialStream), calls release (if not nil) once the
-// dial is done, closes the stream and reports the outcome to the loop.
+// probeOnce dials the member of a ProbeMember action whose packet got no
+// answer, or that was not asked in one (runtime_checkpacket.go), without
+// making its IP a trusted source (dialStream); it calls release (if not
+// nil) once the dial is done, closes the stream and reports the outcome
+// to the loop. After Shutdown it dials nothing.
 func (m *Memberlist) probeOnce(a ProbeMember, release func()) {
+	if m.shutDown() {
+		if release != nil {
+			release()
+		}
+		return
+	}
 	conn, reached, _, err := m.dialStream(Address{Addr: a.Peer.Addr, Name: a.Peer.Name}, false)
 	if release != nil {
 		release()

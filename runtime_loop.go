@@ -717,15 +717,16 @@ type flushWait struct {
 }
 
 // probe acts on ProbeMember: it checks in the background whether the
-// member can be reached. A probe is skipped when every dialer slot is busy,
-// or, while the node is behind, when it would take the last free one
-// (runtime_dialers.go).
+// member can be reached, first in a packet outside the dialer slots
+// (runtime_checkpacket.go). Its dial is skipped when every dialer slot is
+// busy, or, while the node is behind, when it would take the last free
+// one (runtime_dialers.go).
 func (l *runLoop) probe(a ProbeMember) {
 	if a.Confirm {
 		l.queueCheck(a) // runtime_confirm.go
 		return
 	}
-	if l.refused(a.Peer) {
+	if l.refused(a.Peer) || l.askInPacket(a) {
 		return
 	}
 	if !l.m.dialers.tryAcquireSpare(l.m.config.MaxConcurrentDialers) {
@@ -740,9 +741,6 @@ func (l *runLoop) probe(a ProbeMember) {
 // partition learns of this one); a live member that did not is reported as
 // a failed link, or as unreachable when the probe was a confirmation check.
 func (l *runLoop) onProbeResult(a ProbeMember, reached Peer, err error) {
-	if a.Confirm {
-		l.checks.running--
-	}
 	switch {
 	case err == nil && a.Dead:
 		l.feed(coreHyParView, JoinCluster{Contact: reached})

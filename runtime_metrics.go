@@ -132,6 +132,10 @@ import (
 //	hyparlist.member.checks_dropped         counter: such checks dropped
 //	                                        because maxQueuedChecks were
 //	                                        waiting (runtime_confirm.go)
+//	hyparlist.member.check_packets          counter, label "kind": answered,
+//	                                        unanswered: checks and probes
+//	                                        asked in a packet before a dial
+//	                                        (runtime_checkpacket.go)
 //	hyparlist.member.announcements          counter: membership announcements
 //	                                        (signed broadcasts) the node made;
 //	                                        .announced, label "kind": the
@@ -231,6 +235,7 @@ var (
 	keyUnconfirmedDead  = []string{"hyparlist", "member", "unconfirmed_removed"}
 	keyChecksDropped    = []string{"hyparlist", "member", "checks_dropped"}
 	keyChecksRetried    = []string{"hyparlist", "member", "checks_retried"}
+	keyCheckPackets     = []string{"hyparlist", "member", "check_packets"}
 	keyNeighborDown     = []string{"hyparlist", "link", "neighbor_down"}
 )
 
@@ -348,6 +353,17 @@ func (r *runtimeMetrics) neighborDown() { r.sink.IncrCounterWithLabels(keyNeighb
 // checkDropped counts a confirmation check dropped at the queue's bound.
 func (r *runtimeMetrics) checkDropped() {
 	r.sink.IncrCounterWithLabels(keyChecksDropped, 1, r.labels)
+}
+
+// checkPacket counts a check or probe asked in a packet
+// (runtime_checkpacket.go), by whether it was answered in time (label
+// kind: answered, unanswered).
+func (r *runtimeMetrics) checkPacket(answered bool) {
+	kind := "unanswered"
+	if answered {
+		kind = "answered"
+	}
+	r.sink.IncrCounterWithLabels(keyCheckPackets, 1, r.with("kind", kind))
 }
 
 func (r *runtimeMetrics) stateExchangeDropped() {

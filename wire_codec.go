@@ -44,6 +44,8 @@ import (
 //	ack                [seq_no uint32]
 //	link_ping          [seq_no uint32]                    (version 2)
 //	ping_ack           [seq_no uint32, payload bin]       (version 2)
+//	check_ping         [nonce uint64, name]               (packets only)
+//	check_ack          [nonce uint64]                     (packets only)
 //	member_digest      [join bool, buckets uint16, count uint32, root uint64]
 //	member_buckets     [join bool, hashes []uint64]
 //	member_records     [join bool, buckets uint16, want []uint16, records []memberRecord]
@@ -204,6 +206,14 @@ func encodeBody(e *encoder, m Message) bool {
 		e.begin(typePingAck, 2)
 		e.uint(uint64(m.SeqNo))
 		e.bytes("payload", "", m.Payload, ackPayloadMaxSize)
+	case checkPingMsg:
+		e.begin(typeCheckPing, 3)
+		e.uint(m.Nonce)
+		e.str("name", "", m.Name, e.lim.MaxNameLen)
+		e.str("from", "", m.From, e.lim.MaxNameLen)
+	case checkAckMsg:
+		e.begin(typeCheckAck, 1)
+		e.uint(m.Nonce)
 	case memberDigestMsg:
 		e.begin(typeMemberDigest, 4)
 		e.bool(m.Join)
@@ -385,6 +395,12 @@ func (d *decoder) message(t MessageType) Message {
 	case typePingAck:
 		d.fields("", 2)
 		return pingAckMsg{SeqNo: d.uint32("seq_no"), Payload: d.bytes("payload", "", ackPayloadMaxSize)}
+	case typeCheckPing:
+		d.fields("", 3)
+		return checkPingMsg{Nonce: d.uint("nonce", "", math.MaxUint64), Name: d.str("name", "", d.lim.MaxNameLen), From: d.str("from", "", d.lim.MaxNameLen)}
+	case typeCheckAck:
+		d.fields("", 1)
+		return checkAckMsg{Nonce: d.uint("nonce", "", math.MaxUint64)}
 	case typeMemberDigest:
 		d.fields("", 4)
 		return memberDigestMsg{
@@ -432,7 +448,7 @@ func knownType(t MessageType) bool {
 		typeGossip, typeIHave, typeGraft, typePrune,
 		typeMemberDigest, typeMemberBuckets, typeMemberRecords, typeMemberUserState,
 		typeHello, typeHelloAccept, typeHelloReject, typeUserMsg, typePing, typeAck,
-		typeLinkPing, typePingAck:
+		typeLinkPing, typePingAck, typeCheckPing, typeCheckAck:
 		return true
 	}
 	return false

@@ -42,6 +42,11 @@ import "fmt"
 //	6  GOSSIP carries its origin's signature, and helloAcceptMsg the
 //	   acceptor's broadcast key (wire_sign.go)
 //
+// checkPingMsg and checkAckMsg (types 56 and 57) travel only in packets,
+// which have no handshake: they carry header version 1, and a node that
+// does not know them drops the packet (the asking node then checks over a
+// stream, runtime_checkpacket.go). A stream that carries one is closed.
+//
 // A version only adds message types; a node sends a type only on a
 // connection whose accepted version has it (see wire.go for the header).
 
@@ -160,6 +165,31 @@ type pingAckMsg struct {
 	Payload []byte
 }
 
+// checkPingMsg asks, in a packet, whether the node called Name is at the
+// address it was sent to (runtime_checkpacket.go), on behalf of the node
+// called From. Only the node called Name answers, with a checkAckMsg of
+// the same Nonce, and not while it denies From (a veto: runtime_deny.go),
+// as its handshake would refuse From's stream; any other node, or one
+// that does not know the type, drops it. It travels only in packets, sealed like
+// every packet when encryption is on, never on a stream; it is not tied to
+// a stream's wire version and its frame carries header version 1.
+type checkPingMsg struct {
+	Nonce uint64
+	Name  string
+	From  string
+}
+
+// checkAckMsg answers a checkPingMsg with its Nonce, in a packet to the
+// packet's source address. It carries nothing else, so its frame is never
+// larger than the ping's; the packet may be: a node with a keyring and
+// GossipVerifyIncoming off takes a plain ping and answers sealed (29 bytes
+// more, about 4x a plain ping with a short name), and one with
+// SkipInboundLabelCheck takes an unlabelled ping and answers with its
+// label (up to 257 bytes more).
+type checkAckMsg struct {
+	Nonce uint64
+}
+
 // ackPayloadMaxSize is the largest PingDelegate.AckPayload a node sends,
 // and the largest pingAckMsg payload it accepts. A larger AckPayload is not
 // sent: the answer goes out without a payload and the node logs a warning
@@ -191,6 +221,12 @@ func (linkPingMsg) Type() MessageType { return typeLinkPing }
 
 // Type implements Message.
 func (pingAckMsg) Type() MessageType { return typePingAck }
+
+// Type implements Message.
+func (checkPingMsg) Type() MessageType { return typeCheckPing }
+
+// Type implements Message.
+func (checkAckMsg) Type() MessageType { return typeCheckAck }
 
 // negotiateVersion returns the highest wire version that both this node
 // (wireVersionMin to wireVersion) and a peer speaking versions min to max

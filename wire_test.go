@@ -72,6 +72,8 @@ var wireCases = []struct {
 	{"link_ping", linkPingMsg{SeqNo: 70000}},
 	{"ping_ack", pingAckMsg{SeqNo: 7, Payload: []byte{0x01, 0x82, 0xa3}}},
 	{"ping_ack_no_payload", pingAckMsg{SeqNo: math.MaxUint32}},
+	{"check_ping", checkPingMsg{Nonce: 0x0123456789abcdef, Name: "node-1", From: "node-2"}},
+	{"check_ack", checkAckMsg{Nonce: math.MaxUint64}},
 	{"member_digest", memberDigestMsg{Join: true, Buckets: 64, Count: 1000, Root: 0xdeadbeefcafef00d}},
 	{"member_digest_zero", memberDigestMsg{}},
 	{"member_buckets", memberBucketsMsg{Hashes: []uint64{0, 0x7f, 0x1234, 1 << 32, math.MaxUint64}}},

@@ -36,6 +36,8 @@ const (
 	typeAck         MessageType = 53
 	typeLinkPing    MessageType = 54
 	typePingAck     MessageType = 55
+	typeCheckPing   MessageType = 56
+	typeCheckAck    MessageType = 57
 )
 
 // String returns the message type's name, as used in logs and metrics.
@@ -89,6 +91,10 @@ func (t MessageType) String() string {
 		return "link_ping"
 	case typePingAck:
 		return "ping_ack"
+	case typeCheckPing:
+		return "check_ping"
+	case typeCheckAck:
+		return "check_ack"
 	}
 	return "unknown"
 }

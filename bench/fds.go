@@ -2,6 +2,7 @@ package main
 
 import (
 	"maps"
+	"net"
 	"os"
 	"runtime"
 	"strings"
@@ -18,9 +19,14 @@ import (
 // that is not one of its dial helpers: dialLink, runCheck, runProbe,
 // dialJoin, ... for hyparlist; memberlist's own names for memberlist),
 // and an accepted stream takes the kind of the dialled stream at its
-// other end (its remote address is that stream's local address; both
-// ends are in this process). Streams are counted while open: from the
-// dial's return or the accept until Close.
+// other end (its remote address is that stream's local address and its
+// local address that stream's remote one; both ends are in this process).
+// A stream is keyed by both addresses: the kernel gives one local port to
+// several dials to different listeners, so a local address alone named
+// another stream's kind (before session 17: accepted ends counted as
+// "in.<kind>.closed" or "in.unknown" while their dialler was open).
+// Streams are counted while open: from the dial's return or the accept
+// until Close.
 
 // fdSampleEvery is the period of the descriptor samples.
 const fdSampleEvery = 500 * time.Millisecond
@@ -28,13 +34,13 @@ const fdSampleEvery = 500 * time.Millisecond
 // streamKinds tracks the open streams of one cluster by kind.
 type streamKinds struct {
 	mu sync.Mutex
-	// dialled maps the local address of each open dialled stream to its
+	// dialled maps the key (streamKey) of each open dialled stream to its
 	// kind.
 	dialled map[string]string
 	// open holds every open stream: its kind when dialled, "" when
 	// accepted (resolved at each sample through dialled).
 	open map[*countingConn]string
-	// gone maps the local address of each closed dialled stream whose
+	// gone maps the key of each closed dialled stream whose
 	// accepted end is still open (or was never seen) to its kind, so that
 	// an accepted stream outliving its dialler is still classified
 	// ("in.<kind>.closed"). An entry goes when the accepted end closes;
@@ -99,7 +105,7 @@ func (s *streamKinds) added(c *countingConn, dialled bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if dialled {
-		s.dialled[c.LocalAddr().String()] = kind
+		s.dialled[streamKey(c.LocalAddr(), c.RemoteAddr())] = kind
 	}
 	s.open[c] = kind
 }
@@ -114,12 +120,18 @@ func (s *streamKinds) closed(c *countingConn) {
 	}
 	delete(s.open, c)
 	if kind != "" {
-		addr := c.LocalAddr().String()
-		delete(s.dialled, addr)
-		s.gone[addr] = kind
+		key := streamKey(c.LocalAddr(), c.RemoteAddr())
+		delete(s.dialled, key)
+		s.gone[key] = kind
 		return
 	}
-	delete(s.gone, c.RemoteAddr().String())
+	delete(s.gone, streamKey(c.RemoteAddr(), c.LocalAddr()))
+}
+
+// streamKey names a stream by its dialled end's local and remote
+// addresses; an accepted end passes its remote address as local.
+func streamKey(local, remote net.Addr) string {
+	return local.String() + ">" + remote.String()
 }
 
 // snapshot counts the open streams by "out.<kind>" (dialled) and
@@ -140,10 +152,10 @@ func (s *streamKinds) snapshot() map[string]int64 {
 			m["out."+kind]++
 			continue
 		}
-		remote := c.RemoteAddr().String()
-		if k, ok := s.dialled[remote]; ok {
+		key := streamKey(c.RemoteAddr(), c.LocalAddr())
+		if k, ok := s.dialled[key]; ok {
 			m["in."+k]++
-		} else if k, ok := s.gone[remote]; ok {
+		} else if k, ok := s.gone[key]; ok {
 			m["in."+k+".closed"]++
 		} else {
 			m["in.unknown"]++
